@@ -1,0 +1,3 @@
+from healthcode.cli import main
+
+main()

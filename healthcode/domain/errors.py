@@ -1,0 +1,70 @@
+"""Domain errors: expected business outcomes with a stable machine code.
+
+Each error has an HTTP status the API maps it to, a stable ``code`` clients can
+switch on, and English message ids that the edge translates. Subclasses live beside
+the module that raises them; only the shared shapes are here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from healthcode.domain.i18n import N_
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One rejected input: which field, a stable reason code, and why in words."""
+
+    field: str
+    code: str
+    message: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def render(self) -> str:
+        return self.message.format(**self.params)
+
+
+class DomainError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "error"
+
+    def __init__(self, message: str, **params: object) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message.format(**params))
+
+
+class InvalidInput(DomainError):
+    """One or more fields were rejected; every rejection names its field and reason."""
+
+    status = 422
+    code = "invalid_input"
+
+    def __init__(self, *errors: FieldError) -> None:
+        if not errors:
+            raise ValueError("InvalidInput needs at least one FieldError")
+        self.errors: tuple[FieldError, ...] = errors
+        super().__init__(N_("{count} field(s) rejected"), count=len(errors))
+        self.args = ("; ".join(f"{e.field}: {e.render()}" for e in errors),)
+
+    @classmethod
+    def single(cls, field: str, code: str, message: str, **params: object) -> InvalidInput:
+        return cls(FieldError(field, code, message, params))
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
