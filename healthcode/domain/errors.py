@@ -7,8 +7,9 @@ the module that raises them; only the shared shapes are here.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 from healthcode.domain.i18n import N_
@@ -21,7 +22,7 @@ class FieldError:
     field: str
     code: str
     message: str
-    params: Mapping[str, object] = field(default_factory=dict)
+    params: Mapping[str, object] = dataclasses.field(default_factory=dict)
 
     def render(self) -> str:
         return self.message.format(**self.params)

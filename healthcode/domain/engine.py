@@ -1,0 +1,358 @@
+"""The colour engine: ``evaluate(policy, facts, now) -> State``.
+
+Pure: the same policy, facts and instant always give the same state. Each rule's
+condition is evaluated on every item of its source (an observation, a trip, an
+exposure, a department record, a credit record); a matching item keeps the rule
+active until all of the rule's lapses have passed. The pass life cycle of seed 000
+(pending, signed, expired, missed daily report) is implemented here, with ids and
+words from the policy's mechanism rules.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from healthcode.domain import logic
+from healthcode.domain.clock import day_of, start_of
+from healthcode.domain.colour import Colour, worst
+from healthcode.domain.facts import Facts, Observation, Signature
+from healthcode.domain.policy import (
+    OBSERVED,
+    DaysAfter,
+    Lapse,
+    Mechanism,
+    Model,
+    NormalDays,
+    Policy,
+    Rule,
+    Source,
+    Superseded,
+)
+from healthcode.domain.projection import Component, next_change
+from healthcode.domain.state import Evidence, EvidenceKind, Reason, State
+from healthcode.domain.streak import ONE_DAY, normal_streak
+
+
+def evaluate(policy: Policy, facts: Facts, now: datetime) -> State:
+    """The resident's state under `policy` at `now`, from what was known at `now`."""
+    run = _Run(policy, facts.known_at(now), now)
+    if policy.model is Model.HEALTH_CODE:
+        return run.health_code()
+    return run.pass_()
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One thing a rule's condition is evaluated on."""
+
+    doc: dict[str, Any]
+    evidence: Evidence
+    dates: dict[str, date | None]
+    trigger: date  # the day the condition was seen
+    observation: Observation | None = None
+
+
+@dataclass(frozen=True)
+class _Window:
+    lapsed: bool
+    at: datetime | None  # the lapse instant, actual or projected; None = open-ended
+    needs_reports: bool
+
+
+class _Run:
+    def __init__(self, policy: Policy, facts: Facts, now: datetime) -> None:
+        self.policy, self.facts, self.now = policy, facts, now
+        self.today = day_of(now)
+        self.matches = [
+            (rule, item)
+            for rule in policy.rules
+            if rule.source is not None
+            for item in _items(facts, rule.source)
+            if logic.holds(rule.when, item.doc, policy.ops)
+        ]
+        abnormal = {
+            item.observation.id
+            for rule, item in self.matches
+            if rule.source in OBSERVED and item.observation is not None
+        }
+        self.day_status: dict[date, bool] = {}
+        for obs in facts.observations:
+            self.day_status[obs.day] = self.day_status.get(obs.day, True) and obs.id not in abnormal
+
+    # -- the two models --------------------------------------------------------------
+
+    def health_code(self) -> State:
+        if not self.facts.declarations:
+            return State(self.policy.ref, Colour.NONE, self.now)
+        hits = self.hits()
+        colour = worst(*(r.colour for r in hits))
+        return State(
+            self.policy.ref,
+            colour,
+            self.now,
+            reasons=hits,
+            next_step=hits[0].next_step if hits else self.policy.green_next_step,
+            next_change=next_change(_components(hits, self.now), self.now, colour),
+            report_due=self.today if self._report_missing_today(hits) else None,
+        )
+
+    def pass_(self) -> State:
+        declarations = self.facts.declarations
+        if not declarations:
+            return State(self.policy.ref, Colour.NONE, self.now)
+        application = declarations[-1]
+        hits = self.hits()
+        signature = _signature_for(self.facts.signatures, application.id)
+        if signature is None:
+            pending = self._mechanism(Mechanism.AWAITING_SIGNATURE, _evidence_of(application))
+            return State(
+                self.policy.ref,
+                Colour.PENDING,
+                self.now,
+                reasons=(pending, *hits),
+                next_step=pending.next_step,
+                suggested=worst(*(r.colour for r in hits)),
+                application_id=application.id,
+            )
+        return self._signed_pass(application, signature, hits)
+
+    def _signed_pass(
+        self, application: Observation, signature: Signature, hits: tuple[Reason, ...]
+    ) -> State:
+        validity = int(self.policy.params["pass_validity_days"])
+        sign_day = day_of(signature.at)
+        valid_until = start_of(sign_day + timedelta(days=validity + 1))
+        signed_evidence = Evidence(EvidenceKind.SIGNATURE, application.id, sign_day)
+        life: list[Reason] = []
+        components = _components(hits, self.now)
+        expired = self._mechanism(Mechanism.EXPIRED, signed_evidence)
+        components.append(Component(Colour.YELLOW, valid_until, None, False))
+        if self.now < valid_until:
+            signed = self._mechanism(
+                Mechanism.SIGNED,
+                signed_evidence,
+                colour=signature.colour,
+                lapses_at=valid_until,
+                detail=signature.note,
+            )
+            life.append(signed)
+            components.append(Component(signature.colour, None, valid_until, False))
+            missed = self._missed_report(sign_day, valid_until)
+            if missed is not None:
+                life.append(missed)
+                components.append(Component(Colour.YELLOW, None, None, True))
+        else:
+            life.append(expired)
+        reasons = _by_severity((*life, *hits))
+        colour = worst(*(r.colour for r in reasons))
+        due = sign_day < self.today < day_of(valid_until) and self.today not in self.day_status
+        return State(
+            self.policy.ref,
+            colour,
+            self.now,
+            reasons=reasons,
+            next_step=reasons[0].next_step,
+            next_change=next_change(components, self.now, colour),
+            valid_until=valid_until,
+            application_id=application.id,
+            report_due=self.today if due else None,
+        )
+
+    def _missed_report(self, sign_day: date, valid_until: datetime) -> Reason | None:
+        """Yesterday, a day of validity after the signing day, had no daily report and
+        none has come in today: yellow until today's report (seed 000 §四.一)."""
+        yesterday = self.today - ONE_DAY
+        in_validity = sign_day < yesterday < day_of(valid_until)
+        if not in_validity or yesterday in self.day_status or self.today in self.day_status:
+            return None
+        return self._mechanism(
+            Mechanism.MISSED_DAILY_REPORT, None, needs_reports=True, detail=yesterday.isoformat()
+        )
+
+    def _report_missing_today(self, hits: tuple[Reason, ...]) -> bool:
+        return any(r.needs_reports for r in hits) and self.today not in self.day_status
+
+    # -- rules -----------------------------------------------------------------------
+
+    def hits(self) -> tuple[Reason, ...]:
+        """Every rule with at least one matching item that has not lapsed."""
+        active: dict[str, list[tuple[_Item, _Window]]] = defaultdict(list)
+        rules: dict[str, Rule] = {}
+        for rule, item in self.matches:
+            window = self._window(rule, item)
+            if not window.lapsed:
+                active[rule.id].append((item, window))
+                rules[rule.id] = rule
+        return _by_severity(tuple(_reason(rules[rid], found) for rid, found in active.items()))
+
+    def _window(self, rule: Rule, item: _Item) -> _Window:
+        if not rule.lapses:
+            return _Window(False, None, False)
+        parts = [self._lapse(lapse, item) for lapse in rule.lapses]
+        ats = [p.at for p in parts]
+        return _Window(
+            lapsed=all(p.lapsed for p in parts),
+            at=None if None in ats else max(a for a in ats if a is not None),
+            needs_reports=any(p.needs_reports for p in parts),
+        )
+
+    def _lapse(self, lapse: Lapse, item: _Item) -> _Window:
+        if isinstance(lapse, NormalDays):
+            streak = normal_streak(
+                self.day_status, trigger=item.trigger, needed=lapse.days, today=self.today
+            )
+            return _Window(streak.complete, start_of(streak.completes_on), True)
+        if isinstance(lapse, Superseded):
+            later = [
+                o.at
+                for o in self.facts.observations
+                if item.observation is not None and o.at > item.observation.at
+            ]
+            return _Window(bool(later), min(later) if later else None, True)
+        day = item.dates.get(lapse.field)
+        if day is None:
+            return _Window(False, None, False)
+        if isinstance(lapse, DaysAfter):
+            day += timedelta(days=lapse.days + 1)
+        at = start_of(day)
+        return _Window(at <= self.now, at, False)
+
+    def _mechanism(
+        self,
+        mechanism: Mechanism,
+        evidence: Evidence | None,
+        *,
+        colour: Colour | None = None,
+        lapses_at: datetime | None = None,
+        needs_reports: bool = False,
+        detail: str = "",
+    ) -> Reason:
+        rule = self.policy.mechanism(mechanism)
+        return Reason(
+            rule_id=rule.id,
+            colour=colour or rule.colour,
+            text=rule.reason,
+            next_step=rule.next_step,
+            basis=rule.basis,
+            evidence=(evidence,) if evidence else (),
+            lapses_at=lapses_at,
+            needs_reports=needs_reports,
+            detail=detail,
+        )
+
+
+def _reason(rule: Rule, found: list[tuple[_Item, _Window]]) -> Reason:
+    ats = [w.at for _, w in found]
+    evidence = tuple(dict.fromkeys(item.evidence for item, _ in found))
+    return Reason(
+        rule_id=rule.id,
+        colour=rule.colour,
+        text=rule.reason,
+        next_step=rule.next_step,
+        basis=rule.basis,
+        evidence=evidence,
+        lapses_at=None if None in ats else max(a for a in ats if a is not None),
+        needs_reports=any(w.needs_reports for _, w in found),
+    )
+
+
+def _by_severity(reasons: tuple[Reason, ...]) -> tuple[Reason, ...]:
+    return tuple(sorted(reasons, key=lambda r: -r.colour.severity))
+
+
+def _components(hits: tuple[Reason, ...], now: datetime) -> list[Component]:
+    # A streak completing today lapses with today's report: project it as "now".
+    return [
+        Component(
+            r.colour, None, None if r.lapses_at is None else max(r.lapses_at, now), r.needs_reports
+        )
+        for r in hits
+    ]
+
+
+def _signature_for(signatures: tuple[Signature, ...], application_id: str) -> Signature | None:
+    mine = [s for s in signatures if s.application_id == application_id]
+    return mine[-1] if mine else None
+
+
+def _evidence_of(obs: Observation) -> Evidence:
+    return Evidence(EvidenceKind.OBSERVATION, obs.id, obs.day)
+
+
+def _items(facts: Facts, source: Source) -> Iterator[_Item]:
+    if source is Source.OBSERVATIONS:
+        for obs in facts.observations:
+            yield _Item(
+                _observation_doc(obs),
+                _evidence_of(obs),
+                {"day": obs.day, "residence_since": obs.residence_since},
+                obs.day,
+                obs,
+            )
+    elif source is Source.TRIPS:
+        for obs in facts.observations:
+            for trip in obs.trips:
+                dates = {"start": trip.start, "end": trip.end, "observed_on": obs.day}
+                yield _Item(
+                    _trip_doc(trip.region, obs.day, trip.start, trip.end),
+                    _evidence_of(obs),
+                    dates,
+                    obs.day,
+                    obs,
+                )
+    elif source is Source.EXPOSURES:
+        for obs in facts.observations:
+            for exp in obs.exposures:
+                dates = {"start": exp.start, "end": exp.end, "observed_on": obs.day}
+                doc = {"kind": exp.kind.value, **_iso(dates)}
+                yield _Item(doc, _evidence_of(obs), dates, obs.day, obs)
+    elif source is Source.RECORDS:
+        for rec in facts.records:
+            received = day_of(rec.received_at)
+            dates = {"start": rec.start, "end": rec.end, "received_on": received}
+            doc = {
+                "kind": rec.kind.value,
+                "source": rec.source,
+                "region": rec.region,
+                "province": rec.region[:2] if rec.region else None,
+                **_iso(dates),
+            }
+            yield _Item(doc, Evidence(EvidenceKind.RECORD, rec.id, received), dates, received)
+    else:
+        for credit in facts.credit_records:
+            if credit.revoked_at is None:
+                day = day_of(credit.at)
+                yield _Item(
+                    {"reason": credit.reason, "day": day.isoformat()},
+                    Evidence(EvidenceKind.CREDIT_RECORD, credit.id, day),
+                    {"day": day},
+                    day,
+                )
+
+
+def _iso(dates: dict[str, date | None]) -> dict[str, str | None]:
+    return {k: v.isoformat() if v else None for k, v in dates.items()}
+
+
+def _trip_doc(region: str, observed_on: date, start: date | None, end: date) -> dict[str, Any]:
+    return {
+        "region": region,
+        "province": region[:2],
+        "days_before": (observed_on - end).days,
+        **_iso({"start": start, "end": end, "observed_on": observed_on}),
+    }
+
+
+def _observation_doc(obs: Observation) -> dict[str, Any]:
+    return {
+        "kind": obs.kind.value,
+        "temperature": obs.temperature,
+        "symptoms": sorted(s.value for s in obs.symptoms),
+        "exposures": sorted({e.kind.value for e in obs.exposures}),
+        "trips": [_trip_doc(t.region, obs.day, t.start, t.end) for t in obs.trips],
+        **_iso({"day": obs.day, "residence_since": obs.residence_since}),
+    }

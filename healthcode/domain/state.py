@@ -1,0 +1,71 @@
+"""A resident's evaluated state: the colour and everything needed to explain it.
+
+Users of deployed health codes could not learn why they were red or how to become
+green (DESIGN.md §6), so a state never travels without its reasons, the next step
+and the date it can change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.policy import LocalText
+
+
+class EvidenceKind(StrEnum):
+    OBSERVATION = "observation"
+    RECORD = "record"
+    CREDIT_RECORD = "credit_record"
+    SIGNATURE = "signature"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A fact behind a reason, by reference: the resident or an officer can look it up."""
+
+    kind: EvidenceKind
+    id: str
+    day: date
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule_id: str
+    colour: Colour
+    text: LocalText
+    next_step: LocalText
+    basis: str
+    evidence: tuple[Evidence, ...] = ()
+    lapses_at: datetime | None = None  # when it stops applying if reports stay normal
+    needs_reports: bool = False  # the lapse depends on normal daily reports
+    detail: str = ""  # free text, e.g. the issuer's note
+
+
+@dataclass(frozen=True)
+class Change:
+    """The next colour change that would happen if nothing new is learnt."""
+
+    at: datetime
+    colour: Colour
+    needs_reports: bool  # "if daily reports stay normal"
+
+
+@dataclass(frozen=True)
+class State:
+    policy: str  # id@version
+    colour: Colour
+    evaluated_at: datetime
+    reasons: tuple[Reason, ...] = ()
+    next_step: LocalText | None = None
+    next_change: Change | None = None
+    valid_until: datetime | None = None  # a signed pass's end of validity
+    suggested: Colour | None = None  # for a pending pass: what the rules say today
+    application_id: str | None = None
+    report_due: date | None = None  # today's daily report is still missing
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(r.rule_id for r in self.reasons)
