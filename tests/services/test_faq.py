@@ -263,7 +263,7 @@ class TestAnswer:
         assert english_ui.matches[0].entry_id == "yellow-to-green"
         assert english_ui.matches[0].question == "How does a yellow code turn green?"
         chinese_ui = faq.answer("how long is the pass valid", lang="zh")
-        assert chinese_ui.matches[0].answer.startswith("通行卡自办理之日起5天内有效")
+        assert chinese_ui.matches[0].answer.startswith("通行卡自办理（签发）之日起5天内有效")
 
     @pytest.mark.parametrize("question", ["", "   ", "\n\t", "？？？", "!!!"])
     def test_empty_input(self, faq: Faq, question: str) -> None:
