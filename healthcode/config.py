@@ -1,0 +1,49 @@
+"""Settings, from environment variables prefixed HEALTHCODE_ (or a .env file).
+
+The zero-set-up default is an SQLite file and a secret key generated once under
+./var; production sets HEALTHCODE_DATABASE_URL (PostgreSQL) and HEALTHCODE_SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HEALTHCODE_", env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{VAR / 'healthcode.db'}"
+    secret_key: str = ""  # empty: generated once into var/secret.key
+    redis_url: str = ""  # empty: in-process rate limits (one worker only)
+    issuer: str = "CN-37 healthcode"
+    display_token_seconds: int = Field(60, ge=15, le=600)
+    otp_seconds: int = Field(300, ge=60, le=900)
+    otp_attempts: int = Field(5, ge=1, le=10)
+    otp_sender: str = "log"  # development: the code goes to the server log
+    session_days: int = Field(30, ge=1, le=90)
+    staff_session_hours: int = Field(12, ge=1, le=72)
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    policies: tuple[str, ...] = ("binzhou-code", "shandong-pass")
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    rate_limits: bool = True
+    scheduler: bool = True
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The master secret; keyed hashes and encryption keys are derived from it."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = VAR / "secret.key"
+        if not path.exists():
+            VAR.mkdir(exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()

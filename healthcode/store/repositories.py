@@ -1,0 +1,258 @@
+"""Repositories: one per aggregate, query methods named after the domain.
+
+All SQL lives in healthcode.store. Methods return table rows; conversion to domain
+facts is in ``facts.py`` beside this module.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from healthcode.store import tables as t
+
+
+class _Repo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: Any) -> None:
+        self.session.add(row)
+
+
+class Residents(_Repo):
+    def by_id(self, resident_id: uuid.UUID) -> t.Resident | None:
+        return self.session.get(t.Resident, resident_id)
+
+    def by_id_hash(self, id_hash: bytes) -> t.Resident | None:
+        return self.session.scalars(select(t.Resident).where(t.Resident.id_hash == id_hash)).first()
+
+    def by_ref(self, ref: str) -> t.Resident | None:
+        return self.session.scalars(select(t.Resident).where(t.Resident.ref == ref)).first()
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(t.Resident)) or 0
+
+
+class Accounts(_Repo):
+    def by_id(self, account_id: uuid.UUID) -> t.Account | None:
+        return self.session.get(t.Account, account_id)
+
+    def by_phone_hash(self, phone_hash: bytes) -> t.Account | None:
+        query = select(t.Account).where(t.Account.phone_hash == phone_hash)
+        return self.session.scalars(query).first()
+
+    def by_username(self, username: str) -> t.Account | None:
+        query = select(t.Account).where(t.Account.username == username)
+        return self.session.scalars(query).first()
+
+    def by_resident(self, resident_id: uuid.UUID) -> t.Account | None:
+        query = select(t.Account).where(t.Account.resident_id == resident_id)
+        return self.session.scalars(query).first()
+
+    def roles_of(self, account_id: uuid.UUID) -> list[t.AccountRole]:
+        query = select(t.AccountRole).where(t.AccountRole.account_id == account_id)
+        return list(self.session.scalars(query))
+
+
+class Sessions(_Repo):
+    def by_token_hash(self, token_hash: bytes) -> t.AuthSession | None:
+        query = select(t.AuthSession).where(t.AuthSession.token_hash == token_hash)
+        return self.session.scalars(query).first()
+
+    def revoke_all(self, account_id: uuid.UUID, at: datetime) -> None:
+        self.session.execute(
+            update(t.AuthSession)
+            .where(t.AuthSession.account_id == account_id, t.AuthSession.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+
+class OtpChallenges(_Repo):
+    def latest(self, phone_hash: bytes) -> t.OtpChallenge | None:
+        query = (
+            select(t.OtpChallenge)
+            .where(t.OtpChallenge.phone_hash == phone_hash)
+            .order_by(t.OtpChallenge.created_at.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        return self.session.scalars(query).first()
+
+    def count_since(self, phone_hash: bytes, since: datetime) -> int:
+        query = select(func.count()).where(
+            t.OtpChallenge.phone_hash == phone_hash, t.OtpChallenge.created_at >= since
+        )
+        return self.session.scalar(query) or 0
+
+    def purge_before(self, at: datetime) -> None:
+        self.session.execute(delete(t.OtpChallenge).where(t.OtpChallenge.expires_at < at))
+
+
+class Declarations(_Repo):
+    def of_resident(
+        self, resident_id: uuid.UUID, declaration_id: uuid.UUID
+    ) -> t.Declaration | None:
+        row = self.session.get(t.Declaration, declaration_id, with_for_update=True)
+        return row if row is not None and row.resident_id == resident_id else None
+
+    def by_id(self, declaration_id: uuid.UUID) -> t.Declaration | None:
+        return self.session.get(t.Declaration, declaration_id)
+
+    def confirmed(self, resident_id: uuid.UUID, policy_id: str) -> Sequence[t.Declaration]:
+        query = (
+            select(t.Declaration)
+            .where(
+                t.Declaration.resident_id == resident_id,
+                t.Declaration.policy_id == policy_id,
+                t.Declaration.confirmed_at.is_not(None),
+            )
+            .order_by(t.Declaration.confirmed_at)
+        )
+        return self.session.scalars(query).all()
+
+
+class DailyReports(_Repo):
+    def of_resident(self, resident_id: uuid.UUID) -> Sequence[t.DailyReport]:
+        query = (
+            select(t.DailyReport)
+            .where(t.DailyReport.resident_id == resident_id)
+            .order_by(t.DailyReport.reported_at)
+        )
+        return self.session.scalars(query).all()
+
+    def count_on(self, resident_id: uuid.UUID, policy_id: str, day: date) -> int:
+        query = select(func.count()).where(
+            t.DailyReport.resident_id == resident_id,
+            t.DailyReport.policy_id == policy_id,
+            t.DailyReport.day == day,
+        )
+        return self.session.scalar(query) or 0
+
+
+class Codes(_Repo):
+    def of_resident(
+        self, resident_id: uuid.UUID, policy_id: str, *, lock: bool = False
+    ) -> t.Code | None:
+        query = select(t.Code).where(
+            t.Code.resident_id == resident_id, t.Code.policy_id == policy_id
+        )
+        if lock:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def all_of_resident(self, resident_id: uuid.UUID) -> Sequence[t.Code]:
+        return self.session.scalars(select(t.Code).where(t.Code.resident_id == resident_id)).all()
+
+    def due_for_recheck(self, at: datetime, limit: int) -> Sequence[t.Code]:
+        query = (
+            select(t.Code)
+            .where(t.Code.recheck_at.is_not(None), t.Code.recheck_at <= at)
+            .order_by(t.Code.recheck_at)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def history(self, code_id: uuid.UUID) -> Sequence[t.ColourChange]:
+        query = (
+            select(t.ColourChange)
+            .where(t.ColourChange.code_id == code_id)
+            .order_by(t.ColourChange.at.desc())
+        )
+        return self.session.scalars(query).all()
+
+
+class Signatures(_Repo):
+    def for_declarations(self, ids: Sequence[uuid.UUID]) -> Sequence[t.Signature]:
+        if not ids:
+            return []
+        query = (
+            select(t.Signature)
+            .where(t.Signature.declaration_id.in_(ids))
+            .order_by(t.Signature.signed_at)
+        )
+        return self.session.scalars(query).all()
+
+
+class DataRecords(_Repo):
+    def of_resident(self, resident_id: uuid.UUID) -> Sequence[t.DataRecord]:
+        query = select(t.DataRecord).where(t.DataRecord.resident_id == resident_id)
+        return self.session.scalars(query).all()
+
+
+class CreditRecords(_Repo):
+    def of_resident(self, resident_id: uuid.UUID) -> Sequence[t.CreditRecord]:
+        query = select(t.CreditRecord).where(t.CreditRecord.resident_id == resident_id)
+        return self.session.scalars(query).all()
+
+
+class SigningKeys(_Repo):
+    def all(self) -> Sequence[t.SigningKey]:
+        return self.session.scalars(select(t.SigningKey).order_by(t.SigningKey.created_at)).all()
+
+    def by_kid(self, kid: bytes) -> t.SigningKey | None:
+        return self.session.get(t.SigningKey, kid)
+
+
+class Revocations(_Repo):
+    def is_revoked(self, token_id: bytes) -> bool:
+        return self.session.get(t.Revocation, token_id) is not None
+
+    def since(self, at: datetime | None) -> Sequence[t.Revocation]:
+        query = select(t.Revocation).order_by(t.Revocation.revoked_at)
+        if at is not None:
+            query = query.where(t.Revocation.revoked_at > at)
+        return self.session.scalars(query).all()
+
+
+class Notifications(_Repo):
+    def of_resident(self, resident_id: uuid.UUID, limit: int = 50) -> Sequence[t.Notification]:
+        query = (
+            select(t.Notification)
+            .where(t.Notification.resident_id == resident_id)
+            .order_by(t.Notification.at.desc())
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def mark_read(self, resident_id: uuid.UUID, at: datetime) -> None:
+        self.session.execute(
+            update(t.Notification)
+            .where(t.Notification.resident_id == resident_id, t.Notification.read_at.is_(None))
+            .values(read_at=at)
+        )
+
+
+class AuditLog(_Repo):
+    def of_resident(self, resident_id: uuid.UUID) -> Sequence[t.AuditEvent]:
+        query = (
+            select(t.AuditEvent)
+            .where(t.AuditEvent.resident_id == resident_id)
+            .order_by(t.AuditEvent.at.desc())
+        )
+        return self.session.scalars(query).all()
+
+
+class Leases(_Repo):
+    def take(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take or renew the lease; False if another holder has it and it has not expired."""
+        lease = self.session.get(t.Lease, name, with_for_update=True)
+        if lease is None:
+            self.session.add(t.Lease(name=name, holder=holder, expires_at=until))
+            self.session.flush()
+            return True
+        if lease.holder != holder and lease.expires_at > now:
+            return False
+        lease.holder, lease.expires_at = holder, until
+        return True
+
+
+class JobRuns(_Repo):
+    def last(self, job: str) -> t.JobRun | None:
+        query = select(t.JobRun).where(t.JobRun.job == job).order_by(t.JobRun.started_at.desc())
+        return self.session.scalars(query.limit(1)).first()

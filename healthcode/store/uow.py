@@ -1,0 +1,93 @@
+"""The unit of work: one transaction, its repositories, and what runs after commit.
+
+Services never commit; whoever opened the unit of work (a request, a job, a CLI
+command) commits or rolls back. Work that must not run for a rolled-back change
+(notifications, cache invalidation) is queued with ``after_commit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.store import repositories as r
+from healthcode.store.facts import FactsRepository
+
+
+class UnitOfWork:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.residents = r.Residents(session)
+        self.accounts = r.Accounts(session)
+        self.sessions = r.Sessions(session)
+        self.otp = r.OtpChallenges(session)
+        self.declarations = r.Declarations(session)
+        self.daily_reports = r.DailyReports(session)
+        self.codes = r.Codes(session)
+        self.signatures = r.Signatures(session)
+        self.data_records = r.DataRecords(session)
+        self.credit_records = r.CreditRecords(session)
+        self.signing_keys = r.SigningKeys(session)
+        self.revocations = r.Revocations(session)
+        self.notifications = r.Notifications(session)
+        self.audit = r.AuditLog(session)
+        self.leases = r.Leases(session)
+        self.job_runs = r.JobRuns(session)
+        self.facts = FactsRepository(session)
+        self._after_commit: list[Callable[[], None]] = []
+
+    def add(self, row: object) -> None:
+        self.session.add(row)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        self._after_commit.append(hook)
+
+    def commit(self) -> None:
+        self.session.commit()
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            hook()
+
+    def rollback(self) -> None:
+        self._after_commit.clear()
+        self.session.rollback()
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class UnitOfWorkFactory:
+    """Opens units of work; ``with factory() as uow:`` commits on success."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def __call__(self) -> _Scope:
+        return _Scope(UnitOfWork(self.sessions()))
+
+
+class _Scope:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    def __enter__(self) -> UnitOfWork:
+        return self.uow
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if kind is None:
+                self.uow.commit()
+            else:
+                self.uow.rollback()
+        finally:
+            self.uow.close()

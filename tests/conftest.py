@@ -1,0 +1,103 @@
+"""Shared fixtures: both databases, a fixed clock, and honest skips.
+
+Every storage test runs on SQLite and on PostgreSQL. Without a PostgreSQL server
+(or Chromium, for browser tests) those tests are skipped and the run ends by saying
+so plainly; with HEALTHCODE_TEST_REQUIRE_ALL=1 (set by .ci/run) a skip of that kind
+is a failure instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.domain.clock import TZ, FixedClock
+from healthcode.store.db import make_engine
+from healthcode.store.migrate import upgrade
+from healthcode.store.uow import UnitOfWork
+
+REQUIRE_ALL = os.environ.get("HEALTHCODE_TEST_REQUIRE_ALL") == "1"
+PG_URL = os.environ.get("HEALTHCODE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+_missing: dict[str, str] = {}
+
+
+def missing_service(name: str, reason: str) -> None:
+    """Skip (or, in CI, fail) because a real service this test needs is absent."""
+    _missing[name] = reason
+    if REQUIRE_ALL:
+        pytest.fail(f"{name} is required here (HEALTHCODE_TEST_REQUIRE_ALL=1): {reason}")
+    pytest.skip(f"{name} unavailable: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for name, reason in _missing.items():
+        terminalreporter.write_line(
+            f"NOTE: tests needing {name} were SKIPPED ({reason}); "
+            "CI runs them with HEALTHCODE_TEST_REQUIRE_ALL=1.",
+            yellow=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    path: Path = tmp_path_factory.mktemp("db") / "test.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_engine(worker_id: str) -> Iterator[Engine]:
+    schema = f"hc_test_{worker_id}"
+    admin = make_engine(PG_URL, pool_size=1)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as error:  # any failure to connect means "absent"
+        admin.dispose()
+        missing_service("PostgreSQL", f"{PG_URL}: {type(error).__name__}")
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    return request.getfixturevalue(f"{request.param}_engine")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions inside one outer transaction that is rolled back after the test;
+    the code under test may commit (it releases a savepoint)."""
+    connection = engine.connect()
+    outer = connection.begin()
+    yield sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def uow(sessions: sessionmaker[Session]) -> Iterator[UnitOfWork]:
+    unit = UnitOfWork(sessions())
+    yield unit
+    unit.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2020, 2, 23, 9, 0, tzinfo=TZ))
