@@ -1,0 +1,71 @@
+"""Translation at the edge: English message ids in, the request's language out.
+
+Simplified Chinese is the default; English is the switch. The catalog is a gettext
+.po file read with Babel at start-up (no compile step). The language of the current
+request lives in a context variable, never in shared state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextvars import ContextVar
+from functools import cache
+from importlib import resources
+
+from babel.messages.pofile import read_po
+
+LANGUAGES = ("zh", "en")
+DEFAULT = "zh"
+_current: ContextVar[str] = ContextVar("language", default=DEFAULT)
+
+
+@cache
+def catalog(lang: str) -> Mapping[str, str]:
+    if lang == "en":
+        return {}
+    path = resources.files("healthcode") / "locale" / lang / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        po = read_po(handle, locale="zh_Hans_CN")
+    return {
+        m.id: m.string
+        for m in po
+        if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string
+    }
+
+
+def language() -> str:
+    return _current.get()
+
+
+def set_language(lang: str) -> None:
+    _current.set(lang if lang in LANGUAGES else DEFAULT)
+
+
+def negotiate(query: str | None, cookie: str | None, accept: str | None) -> str:
+    """?lang= beats the cookie, which beats Accept-Language; Chinese by default."""
+    for choice in (query, cookie):
+        if choice in LANGUAGES:
+            return choice
+    for part in (accept or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("en"):
+            return "en"
+        if tag.startswith("zh"):
+            return "zh"
+    return DEFAULT
+
+
+def gettext(message: str) -> str:
+    return catalog(language()).get(message, message) if message else message
+
+
+def translate(message: str, params: Mapping[str, object] | None = None) -> str:
+    text = gettext(message)
+    return text.format(**params) if params else text
+
+
+def pick(texts: Mapping[str, str] | None) -> str:
+    """Choose from a policy's {zh, en} texts."""
+    if not texts:
+        return ""
+    return texts.get(language()) or texts.get(DEFAULT, "")

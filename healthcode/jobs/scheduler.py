@@ -1,0 +1,32 @@
+"""The in-process scheduler of the embedded default (APScheduler).
+
+Every worker starts one, but the rollover holds a database lease, so only one
+worker runs it at a time; the job is idempotent, so an overlap is harmless too.
+"""
+
+from __future__ import annotations
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from healthcode.domain.clock import TZ
+from healthcode.jobs.rollover import rollover_if_leader
+from healthcode.services.env import Env
+from healthcode.store.uow import UnitOfWorkFactory
+
+EVERY_MINUTES = 5
+
+
+def start_scheduler(units: UnitOfWorkFactory, env: Env) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone=TZ)
+    scheduler.add_job(
+        rollover_if_leader,
+        "cron",
+        minute=f"*/{EVERY_MINUTES}",
+        second=5,
+        args=(units, env),
+        id="rollover",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,99 @@
+"""Showing and checking codes: the resident's live code, its history, online verify.
+
+The on-screen code is a short-lived signed token (about a minute) so that a
+screenshot goes stale; the page fetches a fresh one before the old one expires.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import Conflict
+from healthcode.domain.i18n import N_
+from healthcode.domain.state import State
+from healthcode.domain.tokens import (
+    CodeClaims,
+    Purpose,
+    Verification,
+    issue_token,
+    new_claims,
+    verify_token,
+)
+from healthcode.services.env import Env
+from healthcode.services.recolour import current_state
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+SCANNABLE = (Purpose.DISPLAY, Purpose.PAPER)
+
+
+class NoCode(Conflict):
+    code = "no_code"
+
+
+@dataclass(frozen=True)
+class DisplayCode:
+    token: str
+    claims: CodeClaims
+    state: State
+
+
+def code_state(
+    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str
+) -> State:
+    policy = env.policy(policy_id)
+    if resident_id is None:
+        raise NoCode(N_("You have no code yet; please declare first"))
+    return current_state(uow, env, resident_id=resident_id, policy=policy)
+
+
+def display_code(
+    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str
+) -> DisplayCode:
+    """A fresh on-screen token for the resident's current colour."""
+    state = code_state(uow, env, resident_id=resident_id, policy_id=policy_id)
+    if state.colour is Colour.NONE or resident_id is None:
+        raise NoCode(N_("You have no code yet; please declare first"))
+    resident = uow.residents.by_id(resident_id)
+    assert resident is not None
+    now = env.clock.now()
+    policy = env.policy(policy_id)
+    claims = new_claims(
+        Purpose.DISPLAY,
+        now=now,
+        issuer=env.settings.issuer,
+        colour=state.colour,
+        policy=policy.id,
+        policy_version=policy.version,
+        resident_ref=resident.ref,
+        masked_name=resident.name_masked,
+        masked_id=resident.id_masked,
+        pass_valid_until=state.valid_until,
+        lifetime=timedelta(seconds=env.settings.display_token_seconds),
+    )
+    signer = env.keys.get(uow, env.protector, now).ring.signer(now)
+    return DisplayCode(issue_token(claims, signer), claims, state)
+
+
+def history(
+    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str
+) -> Sequence[t.ColourChange]:
+    env.policy(policy_id)
+    if resident_id is None:
+        return ()
+    code = uow.codes.of_resident(resident_id, policy_id)
+    return uow.codes.history(code.id) if code else ()
+
+
+def verify_code(uow: UnitOfWork, env: Env, *, text: str) -> Verification:
+    """Online verification: the same checks an offline scanner makes, against the
+    current trust and revocation lists."""
+    now = env.clock.now()
+    trust = env.keys.get(uow, env.protector, now).trust
+    return verify_token(
+        text, trust=trust, now=now, purposes=SCANNABLE, is_revoked=uow.revocations.is_revoked
+    )

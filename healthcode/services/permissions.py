@@ -1,0 +1,88 @@
+"""Roles, permissions, and who is asking.
+
+Role → permission is a table of data (DESIGN.md §5), so reviewing who may do what
+means reading one mapping, and a route declares the permission it needs rather than
+the roles that happen to hold it. A role is held within a scope (an organisation or
+venue id; "" for the whole deployment); scoping the *records* a handler loads is the
+handler's job, ``can`` only answers whether the permission is held anywhere.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class AccountKind(StrEnum):
+    RESIDENT = "resident"
+    STAFF = "staff"
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    ISSUER = "issuer"
+    EMPLOYER_ADMIN = "employer_admin"
+    CHECKPOINT = "checkpoint"
+    DATA_OPERATOR = "data_operator"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+
+
+class Permission(StrEnum):
+    CODE_OWN = "code.own"  # see and show one's own code
+    DECLARATION_OWN = "declaration.own"  # declare, pledge, confirm for oneself
+    REPORT_OWN = "report.own"  # daily reports for oneself
+    APPLICATION_READ = "application.read"  # the review queue of one's organisation
+    PASS_SIGN = "pass.sign"  # sign passes
+    SCAN = "scan"
+    RELEASE = "release"
+    RECORDS_IMPORT = "records.import"  # department data imports
+    AUDIT_READ = "audit.read"
+    STAFF_MANAGE = "staff.manage"
+    KEYS_MANAGE = "keys.manage"
+    POLICY_MANAGE = "policy.manage"
+    RESIDENT_DETAILS = "resident.details"  # unmasked personal data, always audit-logged
+
+
+P = Permission
+ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
+    {
+        Role.RESIDENT: frozenset({P.CODE_OWN, P.DECLARATION_OWN, P.REPORT_OWN}),
+        Role.ISSUER: frozenset({P.APPLICATION_READ, P.PASS_SIGN}),
+        Role.EMPLOYER_ADMIN: frozenset({P.APPLICATION_READ, P.PASS_SIGN}),
+        Role.CHECKPOINT: frozenset({P.SCAN, P.RELEASE}),
+        Role.DATA_OPERATOR: frozenset({P.RECORDS_IMPORT}),
+        Role.ADMIN: frozenset(
+            {P.AUDIT_READ, P.STAFF_MANAGE, P.KEYS_MANAGE, P.POLICY_MANAGE, P.RESIDENT_DETAILS}
+        ),
+        Role.AUDITOR: frozenset({P.AUDIT_READ}),
+    }
+)
+STAFF_ROLES: frozenset[Role] = frozenset(Role) - {Role.RESIDENT}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: an account and the roles it holds, with their scopes."""
+
+    account_id: uuid.UUID
+    kind: AccountKind
+    resident_id: uuid.UUID | None
+    roles: frozenset[tuple[Role, str]]
+
+    def has_role(self, role: Role) -> bool:
+        return any(held == role for held, _scope in self.roles)
+
+    def can(self, permission: Permission) -> bool:
+        return any(permission in ROLE_PERMISSIONS[role] for role, _scope in self.roles)
+
+    def scopes_for(self, permission: Permission) -> frozenset[str]:
+        """Where the permission is held ("" = everywhere), for handlers that filter by scope."""
+        return frozenset(s for r, s in self.roles if permission in ROLE_PERMISSIONS[r])
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return frozenset(p for role, _scope in self.roles for p in ROLE_PERMISSIONS[role])

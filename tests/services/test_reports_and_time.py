@@ -1,0 +1,159 @@
+"""Daily reports, signing, and the rollover that lets time change colours."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from healthcode.domain.clock import FixedClock
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import InvalidInput
+from healthcode.domain.state import State
+from healthcode.jobs.rollover import rollover
+from healthcode.services.declarations import confirm_declaration, submit_declaration
+from healthcode.services.env import Env
+from healthcode.services.reports import AlreadyReported, DeclareFirst, submit_daily_report
+from healthcode.services.signing import MilderThanRules, NotPending, sign_pass
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+from tests.factories.inputs import daily_report, declaration
+from tests.services.conftest import new_account
+
+DAY = timedelta(days=1)
+
+
+def declare(uow: UnitOfWork, env: Env, account: t.Account, policy: str = "binzhou-code",
+            **fields: object) -> State:
+    row = submit_declaration(uow, env, account=account, data=declaration(policy, **fields))
+    return confirm_declaration(uow, env, account=account, declaration_id=row.id)
+
+
+def signed_pass(uow: UnitOfWork, env: Env, account: t.Account) -> State:
+    state = declare(uow, env, account, "shandong-pass")
+    assert state.application_id
+    issuer = new_account(uow, env, "13700003333")
+    return sign_pass(uow, env, issuer_id=issuer.id, application_id=uuid.UUID(state.application_id),
+                     colour=Colour.GREEN)
+
+
+class _Units:
+    """A UnitOfWorkFactory stand-in that reuses the test's unit of work."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    def __call__(self) -> _Units:
+        return self
+
+    def __enter__(self) -> UnitOfWork:
+        return self.uow
+
+    def __exit__(self, *exc: object) -> None:
+        self.uow.flush()
+
+
+class TestDailyReport:
+    def test_report_before_declaring_is_refused(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        with pytest.raises(DeclareFirst):
+            submit_daily_report(uow, env, account=account, policy_id="binzhou-code",
+                                data=daily_report())
+
+    def test_fever_then_fourteen_normal_days(
+        self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
+    ) -> None:
+        assert declare(uow, env, account, temperature=38.2).colour is Colour.YELLOW
+        for day in range(1, 15):
+            clock.advance(DAY)
+            state = submit_daily_report(uow, env, account=account, policy_id="binzhou-code",
+                                        data=daily_report())
+            assert state.colour is (Colour.GREEN if day == 14 else Colour.YELLOW), day
+
+    def test_morning_and_evening_for_a_health_code(
+        self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
+    ) -> None:
+        declare(uow, env, account)
+        submit_daily_report(uow, env, account=account, policy_id="binzhou-code", data=daily_report())
+        clock.advance(timedelta(hours=10))
+        state = submit_daily_report(uow, env, account=account, policy_id="binzhou-code",
+                                    data=daily_report(temperature=37.6))
+        assert state.colour is Colour.YELLOW
+
+    def test_once_a_day_for_a_pass(
+        self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
+    ) -> None:
+        signed_pass(uow, env, account)
+        clock.advance(DAY)
+        submit_daily_report(uow, env, account=account, policy_id="shandong-pass",
+                            data=daily_report())
+        with pytest.raises(AlreadyReported):
+            submit_daily_report(uow, env, account=account, policy_id="shandong-pass",
+                                data=daily_report())
+
+    def test_a_report_needs_a_temperature(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        declare(uow, env, account)
+        with pytest.raises(InvalidInput) as caught:
+            submit_daily_report(uow, env, account=account, policy_id="binzhou-code",
+                                data=daily_report(temperature=None))
+        assert caught.value.errors[0].field == "temperature"
+
+
+class TestSigning:
+    def test_milder_than_the_rules_is_refused(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        state = declare(uow, env, account, "shandong-pass", temperature=37.5)
+        assert state.suggested is Colour.RED
+        issuer = new_account(uow, env, "13700003333")
+        assert state.application_id
+        with pytest.raises(MilderThanRules):
+            sign_pass(uow, env, issuer_id=issuer.id,
+                      application_id=uuid.UUID(state.application_id), colour=Colour.GREEN)
+
+    def test_stricter_needs_a_note_and_is_kept(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        state = declare(uow, env, account, "shandong-pass")
+        issuer = new_account(uow, env, "13700003333")
+        assert state.application_id
+        app_id = uuid.UUID(state.application_id)
+        with pytest.raises(InvalidInput):
+            sign_pass(uow, env, issuer_id=issuer.id, application_id=app_id, colour=Colour.YELLOW)
+        signed = sign_pass(uow, env, issuer_id=issuer.id, application_id=app_id,
+                           colour=Colour.YELLOW, note="视频通话中未能测量体温")
+        assert signed.colour is Colour.YELLOW
+        with pytest.raises(NotPending):
+            sign_pass(uow, env, issuer_id=issuer.id, application_id=app_id, colour=Colour.GREEN)
+
+
+class TestRollover:
+    def test_a_pass_turns_yellow_on_day_six_without_anyone_looking(
+        self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
+    ) -> None:
+        signed_pass(uow, env, account)
+        for _ in range(5):
+            clock.advance(DAY)
+            submit_daily_report(uow, env, account=account, policy_id="shandong-pass",
+                                data=daily_report())
+        clock.advance(DAY)
+        result = rollover(_Units(uow), env)  # type: ignore[arg-type]
+        assert (result.checked, result.changed) == (1, 1)
+        code = uow.session.scalars(select(t.Code)).one()
+        assert code.colour == "yellow"
+        assert uow.codes.history(code.id)[0].cause == "time"
+
+    def test_running_it_again_changes_nothing(
+        self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
+    ) -> None:
+        signed_pass(uow, env, account)
+        clock.advance(2 * DAY)
+        first = rollover(_Units(uow), env)  # type: ignore[arg-type]
+        second = rollover(_Units(uow), env)  # type: ignore[arg-type]
+        assert first.changed == 1  # yesterday's report is missing: yellow
+        assert (second.checked, second.changed) == (0, 0)
