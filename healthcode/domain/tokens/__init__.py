@@ -1,0 +1,67 @@
+"""Signed health codes: claims, keys, trust lists, issuing and offline verification.
+
+Layering as the EU Digital COVID Certificate, with our own claims:
+CBOR claims -> COSE_Sign1 (Ed25519, kid in the protected header) -> zlib -> base45
+-> ``CNHC1:`` prefix. Keys and trust lists are always passed in, never global.
+"""
+
+from healthcode.domain.tokens.base45 import Base45Error, b45decode, b45encode
+from healthcode.domain.tokens.claims import (
+    CLAIMS_KEY,
+    DISPLAY_LIFETIME,
+    SIGNABLE_COLOURS,
+    TOKEN_ID_BYTES,
+    ClaimsError,
+    CodeClaims,
+    Purpose,
+    new_claims,
+)
+from healthcode.domain.tokens.codec import MAX_TEXT_CHARS, PREFIX, TokenFormatError
+from healthcode.domain.tokens.issue import issue_token
+from healthcode.domain.tokens.keys import (
+    KID_BYTES,
+    KeyRing,
+    NoSigningKey,
+    RingKey,
+    SigningKey,
+    VerifyingKey,
+    generate_key,
+    kid_of,
+)
+from healthcode.domain.tokens.refusal import Refusal
+from healthcode.domain.tokens.trustlist import TrustListError, TrustStore, from_jwks, to_jwks
+from healthcode.domain.tokens.verify import DEFAULT_LEEWAY_SECONDS, Verification, verify_token
+
+__all__ = [
+    "CLAIMS_KEY",
+    "DEFAULT_LEEWAY_SECONDS",
+    "DISPLAY_LIFETIME",
+    "KID_BYTES",
+    "MAX_TEXT_CHARS",
+    "PREFIX",
+    "SIGNABLE_COLOURS",
+    "TOKEN_ID_BYTES",
+    "Base45Error",
+    "ClaimsError",
+    "CodeClaims",
+    "KeyRing",
+    "NoSigningKey",
+    "Purpose",
+    "Refusal",
+    "RingKey",
+    "SigningKey",
+    "TokenFormatError",
+    "TrustListError",
+    "TrustStore",
+    "Verification",
+    "VerifyingKey",
+    "b45decode",
+    "b45encode",
+    "from_jwks",
+    "generate_key",
+    "issue_token",
+    "kid_of",
+    "new_claims",
+    "to_jwks",
+    "verify_token",
+]

@@ -1,0 +1,48 @@
+"""Why a scanned code was refused: a stable reason code and a message id for each."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from healthcode.domain.i18n import N_
+
+
+class Refusal(StrEnum):
+    """Reasons a code is refused, in the order the verifier checks them.
+
+    The value is the stable machine code for logs and APIs (``scan.refused.<value>``).
+    """
+
+    BAD_PREFIX = "bad_prefix"
+    BAD_ENCODING = "bad_encoding"
+    UNKNOWN_KEY = "unknown_key"
+    KEY_RETIRED = "key_retired"
+    BAD_SIGNATURE = "bad_signature"
+    MALFORMED_CLAIMS = "malformed_claims"
+    WRONG_PURPOSE = "wrong_purpose"
+    NOT_YET_VALID = "not_yet_valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+    @property
+    def message(self) -> str:
+        """English message id for the person at the checkpoint."""
+        return _MESSAGES[self]
+
+
+VALID_MESSAGE = N_("Valid code.")
+
+_MESSAGES = {
+    Refusal.BAD_PREFIX: N_("This is not a health code."),
+    Refusal.BAD_ENCODING: N_("The code could not be read. Scan it again or ask for a new one."),
+    Refusal.UNKNOWN_KEY: N_(
+        "The code was not signed by a trusted issuer. Update the trust list and scan again."
+    ),
+    Refusal.KEY_RETIRED: N_("The code was signed with a withdrawn key. Ask for a new code."),
+    Refusal.BAD_SIGNATURE: N_("The code's signature is not valid: it may have been altered."),
+    Refusal.MALFORMED_CLAIMS: N_("The code's content is not understood. Update the scanner."),
+    Refusal.WRONG_PURPOSE: N_("This kind of code is not accepted here."),
+    Refusal.NOT_YET_VALID: N_("The code is not valid yet. Check the scanner's clock."),
+    Refusal.EXPIRED: N_("The code has expired. Ask for a fresh code."),
+    Refusal.REVOKED: N_("The code has been revoked."),
+}
