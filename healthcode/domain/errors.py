@@ -31,11 +31,22 @@ class FieldError:
 class DomainError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "error"
+    retry_after: int | None = None  # seconds until a retry may succeed, if known
+    # A refusal whose bookkeeping (a counted wrong attempt) must outlive the failed
+    # request: the unit of work commits before passing such an error on.
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(self, message: str, **params: object) -> None:
         self.message = message
         self.params = params
         super().__init__(message.format(**params))
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Response headers the edge adds (Retry-After; subclasses add WWW-Authenticate)."""
+        if self.retry_after is None:
+            return {}
+        return {"Retry-After": str(self.retry_after)}
 
 
 class InvalidInput(DomainError):

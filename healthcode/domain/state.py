@@ -8,9 +8,10 @@ and the date it can change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from healthcode.domain.clock import day_of, start_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.policy import LocalText
 
@@ -69,3 +70,20 @@ class State:
     @property
     def rule_ids(self) -> tuple[str, ...]:
         return tuple(r.rule_id for r in self.reasons)
+
+
+def recheck_at(state: State) -> datetime | None:
+    """The first instant the state could change with no new facts: a projected
+    change, a lapse, an expiry, or the next midnight for anything counted in days."""
+    now = state.evaluated_at
+    candidates = [r.lapses_at for r in state.reasons if r.lapses_at is not None]
+    if state.next_change is not None:
+        candidates.append(state.next_change.at)
+    if state.valid_until is not None:
+        candidates.append(state.valid_until)
+    daily = state.report_due is not None or any(r.needs_reports for r in state.reasons)
+    in_validity = state.valid_until is not None and now < state.valid_until
+    if daily or in_validity:
+        candidates.append(start_of(day_of(now) + timedelta(days=1)))
+    future = [c for c in candidates if c > now]
+    return min(future) if future else None

@@ -62,7 +62,8 @@ class UnitOfWork:
 
 
 class UnitOfWorkFactory:
-    """Opens units of work; ``with factory() as uow:`` commits on success."""
+    """Opens units of work; ``with factory() as uow:`` commits on success, and also
+    on a refusal that keeps its changes (``DomainError.keeps_changes``)."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
@@ -85,7 +86,7 @@ class _Scope:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if kind is None:
+            if kind is None or getattr(error, "keeps_changes", False):
                 self.uow.commit()
             else:
                 self.uow.rollback()

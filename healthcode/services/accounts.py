@@ -1,0 +1,376 @@
+"""Accounts and login; sessions are in ``sessions``.
+
+Residents sign in with a one-time code sent to their mobile; staff with a username
+and an argon2id password. Either way the caller gets an opaque session token that is
+stored only as a hash, so a leaked table cannot be replayed. Phone numbers are kept
+as a keyed hash (for lookup), a ciphertext and a masked form, never in plain text;
+one-time codes only as a keyed hash, because six digits hashed without a key fall
+to an offline search in a second.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import re
+import secrets
+import unicodedata
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import structlog
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from healthcode.domain.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+)
+from healthcode.domain.i18n import N_
+from healthcode.domain.identity import mask_mobile, parse_mobile
+from healthcode.services.env import Env
+from healthcode.services.permissions import STAFF_ROLES, AccountKind, Role
+from healthcode.services.ratelimit import TooManyRequests
+from healthcode.services.sessions import AccountSummary, IssuedSession, open_session, summary
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+log = structlog.get_logger()
+
+
+class KeptRefusal(DomainError):
+    """A refusal whose bookkeeping (a counted wrong attempt) must survive the failed
+    request, or guessing would be unlimited: the unit of work commits it."""
+
+    keeps_changes = True
+
+
+class OtpCooldown(TooManyRequests):
+    code = "otp_cooldown"
+
+
+class OtpHourlyLimit(TooManyRequests):
+    code = "otp_hourly_limit"
+
+
+class OtpDailyLimit(TooManyRequests):
+    code = "otp_daily_limit"
+
+
+class OtpClientLimit(TooManyRequests):
+    code = "otp_client_limit"
+
+
+class OtpMissing(DomainError):
+    code = "otp_missing"
+
+
+class OtpUsed(DomainError):
+    code = "otp_used"
+
+
+class OtpExpired(DomainError):
+    code = "otp_expired"
+
+
+class OtpInvalid(KeptRefusal):
+    code = "otp_invalid"
+
+
+class OtpLocked(TooManyRequests, KeptRefusal):
+    code = "otp_locked"
+
+
+class BadCredentials(DomainError):
+    status = 401
+    code = "bad_credentials"
+
+
+class LoginRateLimited(TooManyRequests):
+    code = "login_rate_limited"
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+
+
+CODE_DIGITS = 6
+OTP_COOLDOWN = timedelta(seconds=60)
+_PER_HOUR = N_("At most {limit} codes an hour go to one number; try again in {minutes} minutes")
+_PER_DAY = N_("At most {limit} codes a day go to one number; try again in {hours} hours")
+OTP_QUOTAS: tuple[tuple[timedelta, int, type[TooManyRequests], str], ...] = (
+    (timedelta(hours=1), 5, OtpHourlyLimit, _PER_HOUR),
+    (timedelta(days=1), 10, OtpDailyLimit, _PER_DAY),
+)
+OTP_CLIENT_LIMIT = "20/hour"
+# Checked *before* the password, so a blocked guesser learns nothing from a right guess.
+# Per username it counts consecutive failures (a success clears it); per client it
+# counts every attempt, since one success must not reset a shared address's budget.
+STAFF_USER_LIMIT = "10/15 minutes"
+STAFF_CLIENT_LIMIT = "30/15 minutes"
+PASSWORD_MIN, PASSWORD_MAX = 10, 128
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+_PASSWORD_RULES: tuple[tuple[Callable[[str, str], bool], str, str], ...] = (
+    (lambda pw, _: len(pw) < PASSWORD_MIN, "too_short", N_("At least {min} characters")),
+    (lambda pw, _: len(pw) > PASSWORD_MAX, "too_long", N_("At most {max} characters")),
+    (lambda pw, _: pw.isdigit(), "all_digits", N_("Cannot be only digits")),
+    (lambda pw, name: pw.casefold() == name, "same_as_username", N_("Cannot be the username")),
+)
+
+
+@dataclass(frozen=True)
+class LoginCodeSent:
+    phone_masked: str
+    expires_at: datetime
+    resend_after: datetime
+
+
+# --- residents: one-time codes -------------------------------------------------------
+
+
+def request_login_code(uow: UnitOfWork, env: Env, *, phone: str, client: str) -> LoginCodeSent:
+    """Text a one-time code. The answer never depends on whether the number has an
+    account, so this form cannot tell anyone who is registered."""
+    number = parse_mobile(phone, field="phone")
+    _hit(env, OTP_CLIENT_LIMIT, ("otp-client", client), OtpClientLimit)
+    phone_hash = env.protector.keyed_hash(number, kind="phone")
+    now = env.clock.now()
+    _check_phone_limits(uow, phone_hash, now)
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    challenge = t.OtpChallenge(
+        phone_hash=phone_hash,
+        code_hash=_code_hash(env, number, code),
+        created_at=now,
+        expires_at=now + timedelta(seconds=env.settings.otp_seconds),
+        client=client[:64],
+    )
+    uow.add(challenge)
+    uow.flush()
+    uow.after_commit(lambda: env.otp_sender.send(number, code))
+    log.info("auth.otp.requested", phone=mask_mobile(number))
+    return LoginCodeSent(mask_mobile(number), challenge.expires_at, now + OTP_COOLDOWN)
+
+
+def _check_phone_limits(uow: UnitOfWork, phone_hash: bytes, now: datetime) -> None:
+    """Cooldown and hourly/daily caps per number: SMS costs money and can harass."""
+    latest = uow.otp.latest(phone_hash)  # locked: concurrent requests queue here
+    if latest is None:
+        return
+    if now < latest.created_at + OTP_COOLDOWN:
+        retry = _seconds(latest.created_at + OTP_COOLDOWN - now)
+        message = N_("Please wait {retry_after} seconds before asking for another code")
+        raise OtpCooldown(message, retry_after=retry)
+    for window, most, error, message in OTP_QUOTAS:
+        if uow.otp.count_since(phone_hash, now - window) >= most:
+            # An upper bound: by then even the newest code has left the window.
+            retry = _seconds(latest.created_at + window - now)
+            raise error(message, retry_after=retry, limit=most, **_durations(retry))
+
+
+def verify_login_code(
+    uow: UnitOfWork, env: Env, *, phone: str, code: str, client: str, user_agent: str
+) -> IssuedSession:
+    """Redeem the latest code for a session, creating the resident's account on first use.
+
+    The challenge row is locked, so of two requests racing with the right code only
+    one is let in; wrong codes are counted on the row (``KeptRefusal``).
+    """
+    number = parse_mobile(phone, field="phone")
+    digits = _parse_code(code)
+    phone_hash = env.protector.keyed_hash(number, kind="phone")
+    now = env.clock.now()
+    challenge = _live_challenge(env, uow.otp.latest(phone_hash), now)
+    if not hmac.compare_digest(challenge.code_hash, _code_hash(env, number, digits)):
+        challenge.attempts += 1
+        remaining = env.settings.otp_attempts - challenge.attempts
+        if remaining <= 0:
+            raise _locked(challenge, now)
+        raise OtpInvalid(N_("Wrong code; {remaining} attempt(s) left"), remaining=remaining)
+    challenge.consumed_at = now
+    account = _resident_account(uow, env, number, phone_hash, now)
+    if account.disabled_at is not None:
+        raise AccountDisabled(N_("This account is disabled; call the 12345 hotline"))
+    log.info("auth.login.resident", account=str(account.id))
+    return open_session(uow, env, account, client=client, user_agent=user_agent)
+
+
+def _parse_code(code: str) -> str:
+    digits = "".join(unicodedata.normalize("NFKC", code).split())
+    if not (len(digits) == CODE_DIGITS and digits.isascii() and digits.isdigit()):
+        message = N_("The code has {digits} digits")
+        raise InvalidInput.single("code", "format", message, digits=CODE_DIGITS)
+    return digits
+
+
+def _live_challenge(env: Env, challenge: t.OtpChallenge | None, now: datetime) -> t.OtpChallenge:
+    if challenge is None:
+        raise OtpMissing(N_("Request a code first"))
+    if challenge.consumed_at is not None:
+        raise OtpUsed(N_("This code has already been used; request a new one"))
+    if challenge.attempts >= env.settings.otp_attempts:
+        raise _locked(challenge, now)
+    if now >= challenge.expires_at:
+        raise OtpExpired(N_("This code has expired; request a new one"))
+    return challenge
+
+
+def _locked(challenge: t.OtpChallenge, now: datetime) -> OtpLocked:
+    retry = _seconds(challenge.created_at + OTP_COOLDOWN - now)
+    return OtpLocked(N_("Too many wrong codes; request a new code"), retry_after=retry)
+
+
+def _resident_account(
+    uow: UnitOfWork, env: Env, number: str, phone_hash: bytes, now: datetime
+) -> t.Account:
+    account = uow.accounts.by_phone_hash(phone_hash)
+    if account is not None:
+        return account
+    account = t.Account(
+        id=uuid.uuid4(),
+        kind=AccountKind.RESIDENT.value,
+        phone_hash=phone_hash,
+        phone_cipher=env.protector.encrypt(number.encode(), context="phone"),
+        phone_masked=mask_mobile(number),
+        created_at=now,
+    )
+    uow.add(account)
+    uow.flush()  # the role row refers to it, and no relationship orders the inserts
+    uow.add(t.AccountRole(account_id=account.id, role=Role.RESIDENT.value, scope=""))
+    log.info("auth.account.created", account=str(account.id), kind="resident")
+    return account
+
+
+def _code_hash(env: Env, number: str, code: str) -> bytes:
+    return env.protector.keyed_hash(f"{number}:{code}", kind="otp")
+
+
+# --- staff: passwords -----------------------------------------------------------------
+
+
+def staff_login(
+    uow: UnitOfWork, env: Env, *, username: str, password: str, client: str, user_agent: str
+) -> IssuedSession:
+    """Password sign-in. An unknown name costs the same hash and gets the same error
+    as a wrong password, so neither timing nor wording reveals which names exist."""
+    name = _normal_username(username)
+    _hit(env, STAFF_USER_LIMIT, ("staff-user", name[:128]), LoginRateLimited)
+    _hit(env, STAFF_CLIENT_LIMIT, ("staff-client", client), LoginRateLimited)
+    hasher = _hasher(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
+    account = uow.accounts.by_username(name) if name else None
+    stored = account.password_hash if account is not None else None
+    against = stored or _decoy(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
+    if not _verify(hasher, against, password) or account is None or stored is None:
+        raise BadCredentials(N_("Wrong username or password"))
+    env.limiter.clear(STAFF_USER_LIMIT, "staff-user", name[:128])
+    if account.disabled_at is not None:
+        raise AccountDisabled(N_("This account is disabled; ask an administrator"))
+    if hasher.check_needs_rehash(stored):
+        account.password_hash = hasher.hash(password)
+    log.info("auth.login.staff", account=str(account.id))
+    return open_session(uow, env, account, client=client, user_agent=user_agent)
+
+
+def create_staff(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    roles: Sequence[tuple[Role, str]],
+) -> AccountSummary:
+    """A staff account with its roles; the caller has checked ``staff.manage``."""
+    name, shown = _normal_username(username), " ".join(display_name.split())
+    errors = _staff_errors(name, password, shown, roles)
+    if errors:
+        raise InvalidInput(*errors)
+    if uow.accounts.by_username(name) is not None:
+        raise UsernameTaken(N_("The username {username} is taken"), username=name)
+    hasher = _hasher(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
+    account = t.Account(
+        id=uuid.uuid4(),
+        kind=AccountKind.STAFF.value,
+        username=name,
+        display_name=shown,
+        password_hash=hasher.hash(password),
+        created_at=env.clock.now(),
+    )
+    uow.add(account)
+    uow.flush()
+    for role, scope in dict.fromkeys(roles):
+        uow.add(t.AccountRole(account_id=account.id, role=Role(role).value, scope=scope))
+    uow.flush()
+    log.info("auth.account.created", account=str(account.id), kind="staff")
+    return summary(account, uow.accounts.roles_of(account.id))
+
+
+def _staff_errors(
+    name: str, password: str, shown: str, roles: Sequence[tuple[Role, str]]
+) -> list[FieldError]:
+    """Every rejected field at once, each with its own reason."""
+    errors = [
+        FieldError("password", code, message, {"min": PASSWORD_MIN, "max": PASSWORD_MAX})
+        for rule, code, message in _PASSWORD_RULES
+        if rule(password, name)
+    ][:1]
+    if not _USERNAME.fullmatch(name):
+        message = N_("3 to 64 characters: letters, digits, '.', '_' or '-'")
+        errors.append(FieldError("username", "format", message))
+    if not 0 < len(shown) <= 64:
+        errors.append(FieldError("display_name", "length", N_("1 to 64 characters")))
+    if not roles:
+        errors.append(FieldError("roles", "required", N_("Give at least one role")))
+    elif any(role not in STAFF_ROLES or len(scope) > 64 for role, scope in roles):
+        message = N_("Staff roles only, each scope at most 64 characters")
+        errors.append(FieldError("roles", "not_staff", message))
+    return errors
+
+
+def _normal_username(username: str) -> str:
+    return unicodedata.normalize("NFKC", username).strip().casefold()
+
+
+@lru_cache(maxsize=8)
+def _hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+@lru_cache(maxsize=8)
+def _decoy(time_cost: int, memory_kib: int) -> str:
+    """A hash of nothing anyone knows, verified against when the username is unknown."""
+    return _hasher(time_cost, memory_kib).hash(secrets.token_urlsafe(24))
+
+
+def _verify(hasher: PasswordHasher, stored: str, password: str) -> bool:
+    try:
+        return hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# --- limits ---------------------------------------------------------------------------
+
+
+def _hit(env: Env, limit: str, keys: tuple[str, str], error: type[TooManyRequests]) -> None:
+    retry = env.limiter.hit(limit, *keys)
+    if retry is not None:
+        message = N_("Too many attempts; try again in {minutes} minutes")
+        raise error(message, retry_after=retry, **_durations(retry))
+
+
+def _durations(seconds: int) -> dict[str, int]:
+    return {"minutes": math.ceil(seconds / 60), "hours": math.ceil(seconds / 3600)}
+
+
+def _seconds(delta: timedelta) -> int:
+    return max(1, math.ceil(delta.total_seconds()))
