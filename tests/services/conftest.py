@@ -16,8 +16,9 @@ from healthcode.store.uow import UnitOfWork
 
 @pytest.fixture
 def env(clock: FixedClock) -> Env:
-    settings = Settings(secret_key="test-secret-key", argon2_time_cost=1, argon2_memory_kib=1024,
-                        scheduler=False)
+    settings = Settings(
+        secret_key="test-secret-key", argon2_time_cost=1, argon2_memory_kib=1024, scheduler=False
+    )
     return make_env(settings, clock)
 
 
@@ -28,10 +29,12 @@ def signing_key(uow: UnitOfWork, env: Env) -> None:
 
 def new_account(uow: UnitOfWork, env: Env, phone: str) -> t.Account:
     account = t.Account(
-        id=uuid.uuid4(), kind="resident",
+        id=uuid.uuid4(),
+        kind="resident",
         phone_hash=env.protector.keyed_hash(phone, kind="phone"),
         phone_cipher=env.protector.encrypt(phone.encode(), context="phone"),
-        phone_masked=phone[:3] + "****" + phone[-4:], created_at=env.clock.now(),
+        phone_masked=phone[:3] + "****" + phone[-4:],
+        created_at=env.clock.now(),
     )
     uow.add(account)
     uow.flush()

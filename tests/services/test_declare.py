@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.state import State
 from healthcode.services.declarations import (
     AlreadyConfirmed,
     ConfirmationExpired,
@@ -30,7 +31,7 @@ from tests.services.conftest import new_account
 
 def declare(
     uow: UnitOfWork, env: Env, account: t.Account, policy: str = "binzhou-code", **fields: object
-):  # type: ignore[no-untyped-def]
+) -> State:
     row = submit_declaration(uow, env, account=account, data=declaration(policy, **fields))
     return confirm_declaration(uow, env, account=account, declaration_id=row.id)
 

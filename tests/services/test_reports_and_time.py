@@ -25,8 +25,9 @@ from tests.services.conftest import new_account
 DAY = timedelta(days=1)
 
 
-def declare(uow: UnitOfWork, env: Env, account: t.Account, policy: str = "binzhou-code",
-            **fields: object) -> State:
+def declare(
+    uow: UnitOfWork, env: Env, account: t.Account, policy: str = "binzhou-code", **fields: object
+) -> State:
     row = submit_declaration(uow, env, account=account, data=declaration(policy, **fields))
     return confirm_declaration(uow, env, account=account, declaration_id=row.id)
 
@@ -35,8 +36,13 @@ def signed_pass(uow: UnitOfWork, env: Env, account: t.Account) -> State:
     state = declare(uow, env, account, "shandong-pass")
     assert state.application_id
     issuer = new_account(uow, env, "13700003333")
-    return sign_pass(uow, env, issuer_id=issuer.id, application_id=uuid.UUID(state.application_id),
-                     colour=Colour.GREEN)
+    return sign_pass(
+        uow,
+        env,
+        issuer_id=issuer.id,
+        application_id=uuid.UUID(state.application_id),
+        colour=Colour.GREEN,
+    )
 
 
 class _Units:
@@ -60,8 +66,9 @@ class TestDailyReport:
         self, uow: UnitOfWork, env: Env, account: t.Account
     ) -> None:
         with pytest.raises(DeclareFirst):
-            submit_daily_report(uow, env, account=account, policy_id="binzhou-code",
-                                data=daily_report())
+            submit_daily_report(
+                uow, env, account=account, policy_id="binzhou-code", data=daily_report()
+            )
 
     def test_fever_then_fourteen_normal_days(
         self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
@@ -69,18 +76,22 @@ class TestDailyReport:
         assert declare(uow, env, account, temperature=38.2).colour is Colour.YELLOW
         for day in range(1, 15):
             clock.advance(DAY)
-            state = submit_daily_report(uow, env, account=account, policy_id="binzhou-code",
-                                        data=daily_report())
+            state = submit_daily_report(
+                uow, env, account=account, policy_id="binzhou-code", data=daily_report()
+            )
             assert state.colour is (Colour.GREEN if day == 14 else Colour.YELLOW), day
 
     def test_morning_and_evening_for_a_health_code(
         self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
     ) -> None:
         declare(uow, env, account)
-        submit_daily_report(uow, env, account=account, policy_id="binzhou-code", data=daily_report())
+        submit_daily_report(
+            uow, env, account=account, policy_id="binzhou-code", data=daily_report()
+        )
         clock.advance(timedelta(hours=10))
-        state = submit_daily_report(uow, env, account=account, policy_id="binzhou-code",
-                                    data=daily_report(temperature=37.6))
+        state = submit_daily_report(
+            uow, env, account=account, policy_id="binzhou-code", data=daily_report(temperature=37.6)
+        )
         assert state.colour is Colour.YELLOW
 
     def test_once_a_day_for_a_pass(
@@ -88,19 +99,26 @@ class TestDailyReport:
     ) -> None:
         signed_pass(uow, env, account)
         clock.advance(DAY)
-        submit_daily_report(uow, env, account=account, policy_id="shandong-pass",
-                            data=daily_report())
+        submit_daily_report(
+            uow, env, account=account, policy_id="shandong-pass", data=daily_report()
+        )
         with pytest.raises(AlreadyReported):
-            submit_daily_report(uow, env, account=account, policy_id="shandong-pass",
-                                data=daily_report())
+            submit_daily_report(
+                uow, env, account=account, policy_id="shandong-pass", data=daily_report()
+            )
 
     def test_a_report_needs_a_temperature(
         self, uow: UnitOfWork, env: Env, account: t.Account
     ) -> None:
         declare(uow, env, account)
         with pytest.raises(InvalidInput) as caught:
-            submit_daily_report(uow, env, account=account, policy_id="binzhou-code",
-                                data=daily_report(temperature=None))
+            submit_daily_report(
+                uow,
+                env,
+                account=account,
+                policy_id="binzhou-code",
+                data=daily_report(temperature=None),
+            )
         assert caught.value.errors[0].field == "temperature"
 
 
@@ -113,8 +131,13 @@ class TestSigning:
         issuer = new_account(uow, env, "13700003333")
         assert state.application_id
         with pytest.raises(MilderThanRules):
-            sign_pass(uow, env, issuer_id=issuer.id,
-                      application_id=uuid.UUID(state.application_id), colour=Colour.GREEN)
+            sign_pass(
+                uow,
+                env,
+                issuer_id=issuer.id,
+                application_id=uuid.UUID(state.application_id),
+                colour=Colour.GREEN,
+            )
 
     def test_stricter_needs_a_note_and_is_kept(
         self, uow: UnitOfWork, env: Env, account: t.Account
@@ -125,8 +148,14 @@ class TestSigning:
         app_id = uuid.UUID(state.application_id)
         with pytest.raises(InvalidInput):
             sign_pass(uow, env, issuer_id=issuer.id, application_id=app_id, colour=Colour.YELLOW)
-        signed = sign_pass(uow, env, issuer_id=issuer.id, application_id=app_id,
-                           colour=Colour.YELLOW, note="视频通话中未能测量体温")
+        signed = sign_pass(
+            uow,
+            env,
+            issuer_id=issuer.id,
+            application_id=app_id,
+            colour=Colour.YELLOW,
+            note="视频通话中未能测量体温",
+        )
         assert signed.colour is Colour.YELLOW
         with pytest.raises(NotPending):
             sign_pass(uow, env, issuer_id=issuer.id, application_id=app_id, colour=Colour.GREEN)
@@ -139,8 +168,9 @@ class TestRollover:
         signed_pass(uow, env, account)
         for _ in range(5):
             clock.advance(DAY)
-            submit_daily_report(uow, env, account=account, policy_id="shandong-pass",
-                                data=daily_report())
+            submit_daily_report(
+                uow, env, account=account, policy_id="shandong-pass", data=daily_report()
+            )
         clock.advance(DAY)
         result = rollover(_Units(uow), env)  # type: ignore[arg-type]
         assert (result.checked, result.changed) == (1, 1)

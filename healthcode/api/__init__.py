@@ -1,0 +1,1 @@
+"""The HTTP JSON API (versioned under /api/v1) and the application factory."""

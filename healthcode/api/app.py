@@ -1,0 +1,70 @@
+"""The application factory: one app serves the JSON API and the web pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from healthcode.api import errors
+from healthcode.api.middleware import EdgeMiddleware
+from healthcode.api.v1 import router as v1_router
+from healthcode.config import Settings
+from healthcode.domain.clock import Clock, SystemClock
+from healthcode.jobs.scheduler import start_scheduler
+from healthcode.services.env import OtpSender, make_env
+from healthcode.services.keys import ensure_signing_key
+from healthcode.store.db import SessionFactory, make_engine, session_factory
+from healthcode.store.uow import UnitOfWorkFactory
+
+API_DESCRIPTION = """
+Residents declare, pledge and confirm; the platform answers with a red, yellow or
+green code under the Binzhou health code (seed 003) or the Shandong electronic
+health pass (seed 000). Codes are COSE-signed tokens any scanner can verify offline
+with the trust list at `/api/v1/trust-list`.
+
+Errors: `{"error": {"code", "message", "fields": [{"field", "code", "message"}]}}`,
+messages in the request's language (`?lang=en`, the `lang` cookie or
+Accept-Language; Simplified Chinese by default).
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    sessions: SessionFactory | None = None,
+    otp_sender: OtpSender | None = None,
+) -> FastAPI:
+    settings = settings or Settings()
+    if sessions is None:
+        sessions = session_factory(make_engine(settings.database_url))
+    env = make_env(settings, clock or SystemClock(), otp_sender)
+
+    units = UnitOfWorkFactory(sessions)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        with units() as uow:
+            ensure_signing_key(uow, env.protector, now=env.clock.now())
+        scheduler = start_scheduler(units, env) if settings.scheduler else None
+        yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+    app = FastAPI(
+        title="Health code platform",
+        version="1",
+        description=API_DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.env = env
+    app.state.uow_factory = units
+    errors.install(app)
+    app.include_router(v1_router, prefix="/api/v1")
+    app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes)
+    return app

@@ -1,0 +1,130 @@
+"""One error shape for every refusal, in the request's language.
+
+    {"error": {"code": "invalid_input", "message": "...",
+               "fields": [{"field": "id_number", "code": "check_char", "message": "..."}]}}
+
+Domain errors carry their status and stable code; malformed payloads (pydantic)
+are mapped to the same field-by-field shape with messages a resident understands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from healthcode.domain.errors import DomainError, FieldError, InvalidInput
+from healthcode.domain.i18n import N_
+from healthcode.i18n import translate
+
+log = structlog.get_logger()
+
+_PYDANTIC: Mapping[str, str] = {
+    "missing": N_("This field is required"),
+    "extra_forbidden": N_("Unknown field"),
+    "json_invalid": N_("The request body is not valid JSON"),
+    "date_from_datetime_parsing": N_("Not a valid date; use YYYY-MM-DD"),
+    "date_from_datetime_inexact": N_("Not a valid date; use YYYY-MM-DD"),
+    "date_parsing": N_("Not a valid date; use YYYY-MM-DD"),
+    "date_type": N_("Not a valid date; use YYYY-MM-DD"),
+    "float_parsing": N_("Not a number"),
+    "float_type": N_("Not a number"),
+    "finite_number": N_("Not a number"),
+    "int_parsing": N_("Not a whole number"),
+    "int_type": N_("Not a whole number"),
+    "bool_parsing": N_("Answer yes or no"),
+    "bool_type": N_("Answer yes or no"),
+    "string_type": N_("Not text"),
+    "string_too_long": N_("At most {max_length} characters"),
+    "string_too_short": N_("At least {min_length} characters"),
+    "too_long": N_("At most {max_length} items"),
+    "list_type": N_("Not a list"),
+    "dict_type": N_("Not an object"),
+    "model_attributes_type": N_("Not an object"),
+    "enum": N_("Must be one of: {expected}"),
+    "literal_error": N_("Must be one of: {expected}"),
+    "uuid_parsing": N_("Not a valid identifier"),
+    "greater_than_equal": N_("Must be at least {ge}"),
+    "less_than_equal": N_("Must be at most {le}"),
+}
+_FALLBACK = N_("Not a valid value")
+
+
+def error_body(code: str, message: str, fields: Sequence[FieldError] = ()) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "fields": [
+                {"field": f.field, "code": f.code, "message": translate(f.message, f.params)}
+                for f in fields
+            ],
+        }
+    }
+
+
+def domain_error_response(error: DomainError) -> JSONResponse:
+    fields = error.errors if isinstance(error, InvalidInput) else ()
+    message = translate(error.message, error.params)
+    return JSONResponse(
+        error_body(error.code, message, fields), status_code=error.status, headers=error.headers
+    )
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    parts = [p for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def validation_fields(errors: Sequence[Any]) -> list[FieldError]:
+    fields = []
+    for e in errors:
+        ctx = {k: v for k, v in (e.get("ctx") or {}).items() if isinstance(v, str | int | float)}
+        message = _PYDANTIC.get(e["type"], _FALLBACK)
+        try:
+            message.format(**ctx)
+        except (KeyError, IndexError):
+            message, ctx = _FALLBACK, {}
+        fields.append(FieldError(field_path(e["loc"]), e["type"], message, ctx))
+    return fields
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, error: DomainError) -> Response:
+        log.info("request.refused", code=error.code, path=request.url.path, status=error.status)
+        return domain_error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        fields = validation_fields(error.errors())
+        log.info("request.refused", code="invalid_input", path=request.url.path)
+        return domain_error_response(InvalidInput(*fields))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        message = {404: N_("Not found"), 405: N_("Method not allowed")}.get(
+            error.status_code, str(error.detail)
+        )
+        return JSONResponse(
+            error_body(code, translate(message)),
+            status_code=error.status_code,
+            headers=getattr(error, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, error: Exception) -> Response:
+        log.exception("request.crashed", path=request.url.path)
+        message = translate(
+            N_("Something went wrong on our side; nothing was saved. Please try again")
+        )
+        return JSONResponse(error_body("internal_error", message), status_code=500)

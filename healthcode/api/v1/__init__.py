@@ -1,0 +1,15 @@
+"""Version 1 of the JSON API."""
+
+from fastapi import APIRouter
+
+from healthcode.api.v1 import auth, codes, public
+
+router = APIRouter()
+router.include_router(auth.router)
+router.include_router(codes.router)
+router.include_router(public.router)
+
+
+@router.get("/health", tags=["ops"], summary="Liveness probe (also the benchmark baseline)")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}

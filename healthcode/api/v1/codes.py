@@ -1,0 +1,150 @@
+"""The resident's own codes: declare, confirm, show, report, history.
+
+Every route here acts only on the caller's own resident record; another
+resident's data is never reachable from a resident session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from healthcode.api.deps import EnvDep, UowDep
+from healthcode.api.security import ResidentDep
+from healthcode.api.v1.views import (
+    CodeView,
+    ColourChangeView,
+    DeclarationView,
+    TokenView,
+    code_view,
+    colour_change_view,
+)
+from healthcode.domain.errors import NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.qr import QR_DARK, qr_png, qr_svg
+from healthcode.services import codes, declarations, reports
+from healthcode.services.declarations import CONFIRM_WITHIN
+from healthcode.services.inputs import DailyReportInput, DeclarationInput
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+router = APIRouter(tags=["resident"])
+PolicyId = Annotated[str, Path(max_length=32, examples=["binzhou-code", "shandong-pass"])]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _account(uow: UnitOfWork, principal: ResidentDep) -> t.Account:
+    account = uow.accounts.by_id(principal.account_id)
+    if account is None:
+        raise NotFound(N_("Not found"))
+    return account
+
+
+@router.post(
+    "/declarations",
+    status_code=status.HTTP_201_CREATED,
+    summary="Declare with the pledge; confirm next",
+)
+def submit_declaration(
+    data: DeclarationInput, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> DeclarationView:
+    row = declarations.submit_declaration(uow, env, account=_account(uow, principal), data=data)
+    resident = uow.residents.by_id(row.resident_id)
+    assert resident is not None
+    return DeclarationView(
+        id=row.id,
+        policy=row.policy_id,
+        submitted_at=row.submitted_at,
+        confirmed_at=row.confirmed_at,
+        confirm_before=row.submitted_at + CONFIRM_WITHIN,
+        name_masked=resident.name_masked,
+        id_masked=resident.id_masked,
+        temperature=row.temperature,
+        symptoms=list(row.symptoms),
+        exposures=list(row.exposures),
+        trips=list(row.trips),
+        destination=row.destination,
+        purpose=row.purpose,
+    )
+
+
+@router.post(
+    "/declarations/{declaration_id}/confirm", summary="Second confirmation: the code is made now"
+)
+def confirm_declaration(
+    declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> CodeView:
+    account = _account(uow, principal)
+    state = declarations.confirm_declaration(
+        uow, env, account=account, declaration_id=declaration_id
+    )
+    row = uow.declarations.by_id(declaration_id)
+    assert row is not None
+    return code_view(env.policy(row.policy_id), state)
+
+
+@router.get("/codes/{policy_id}", summary="My code: colour, reasons, next step and date")
+def get_code(policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep) -> CodeView:
+    state = codes.code_state(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
+    return code_view(env.policy(policy_id), state)
+
+
+@router.get("/codes/{policy_id}/token", summary="A fresh short-lived token for the QR code")
+def get_token(
+    policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep, response: Response
+) -> TokenView:
+    shown = codes.display_code(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
+    response.headers.update(NO_STORE)
+    return TokenView(
+        token=shown.token,
+        colour=shown.claims.colour,
+        issued_at=shown.claims.issued_at,
+        expires_at=shown.claims.expires_at,
+        refresh_in=_refresh_in(shown.claims.issued_at, shown.claims.expires_at),
+    )
+
+
+@router.get(
+    "/codes/{policy_id}/qr.{fmt}",
+    summary="The QR code image of a fresh token",
+    responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+)
+def get_qr(
+    policy_id: PolicyId,
+    fmt: Annotated[str, Path(pattern="^(png|svg)$")],
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+) -> Response:
+    shown = codes.display_code(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
+    dark = QR_DARK[shown.claims.colour]
+    if fmt == "png":
+        return Response(qr_png(shown.token, dark=dark), media_type="image/png", headers=NO_STORE)
+    return Response(qr_svg(shown.token, dark=dark), media_type="image/svg+xml", headers=NO_STORE)
+
+
+@router.post("/codes/{policy_id}/reports", summary="Daily health report (每日健康上报)")
+def submit_report(
+    policy_id: PolicyId, data: DailyReportInput, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> CodeView:
+    state = reports.submit_daily_report(
+        uow, env, account=_account(uow, principal), policy_id=policy_id, data=data
+    )
+    return code_view(env.policy(policy_id), state)
+
+
+@router.get("/codes/{policy_id}/history", summary="Every colour change and its reasons")
+def get_history(
+    policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> list[ColourChangeView]:
+    policy = env.policy(policy_id)
+    changes = codes.history(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
+    return [colour_change_view(c, policy) for c in changes]
+
+
+def _refresh_in(issued_at: datetime, expires_at: datetime) -> int:
+    """Refresh at two thirds of the lifetime, so a slow network never shows a stale code."""
+    return max(5, int((expires_at - issued_at).total_seconds() * 2 / 3))

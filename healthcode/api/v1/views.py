@@ -1,0 +1,197 @@
+"""Response models: a code's state as a resident or scanner reads it, localised."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Policy
+from healthcode.domain.state import Change, Reason, State
+from healthcode.domain.tokens import CodeClaims, Verification
+from healthcode.i18n import pick, translate
+from healthcode.store import tables as t
+
+
+class EvidenceView(BaseModel):
+    kind: str
+    id: str
+    day: date
+
+
+class ReasonView(BaseModel):
+    rule_id: str = Field(examples=["BZ-YELLOW-FEVER"])
+    colour: Colour
+    text: str = Field(examples=["您申报有发热（体温37.3℃及以上）。"])
+    next_step: str
+    evidence: list[EvidenceView]
+    lapses_at: datetime | None = Field(description="when it stops applying, if nothing new")
+    needs_reports: bool = Field(description="the lapse needs normal daily reports")
+    detail: str = ""
+
+
+class ChangeView(BaseModel):
+    at: datetime
+    colour: Colour
+    needs_reports: bool
+    text: str = Field(examples=["2020-03-08 转为绿码（如每日上报保持正常）"])
+
+
+class CodeView(BaseModel):
+    policy: str = Field(examples=["binzhou-code"])
+    policy_version: str
+    title: str
+    colour: Colour
+    colour_label: str = Field(description="the colour in words: 绿码 / 黄码 / 红码")
+    reasons: list[ReasonView]
+    next_step: str
+    next_change: ChangeView | None
+    valid_until: datetime | None
+    report_due: date | None = Field(description="today's daily report is still missing")
+    suggested: Colour | None = Field(description="pending pass: what the rules say today")
+    application_id: str | None
+    evaluated_at: datetime
+
+
+def reason_view(reason: Reason) -> ReasonView:
+    return ReasonView(
+        rule_id=reason.rule_id,
+        colour=reason.colour,
+        text=pick(reason.text),
+        next_step=pick(reason.next_step),
+        evidence=[EvidenceView(kind=e.kind.value, id=e.id, day=e.day) for e in reason.evidence],
+        lapses_at=reason.lapses_at,
+        needs_reports=reason.needs_reports,
+        detail=reason.detail,
+    )
+
+
+def change_text(change: Change) -> str:
+    label = translate(change.colour.label)
+    day = change.at.date().isoformat()
+    if change.needs_reports:
+        return translate(
+            N_("{label} on {day} if daily reports stay normal"), {"label": label, "day": day}
+        )
+    return translate(N_("{label} from {day}"), {"label": label, "day": day})
+
+
+def code_view(policy: Policy, state: State) -> CodeView:
+    change = state.next_change
+    return CodeView(
+        policy=policy.id,
+        policy_version=state.policy.split("@", 1)[-1],
+        title=pick(policy.title),
+        colour=state.colour,
+        colour_label=translate(state.colour.label),
+        reasons=[reason_view(r) for r in state.reasons],
+        next_step=pick(state.next_step),
+        next_change=ChangeView(
+            at=change.at,
+            colour=change.colour,
+            needs_reports=change.needs_reports,
+            text=change_text(change),
+        )
+        if change
+        else None,
+        valid_until=state.valid_until,
+        report_due=state.report_due,
+        suggested=state.suggested,
+        application_id=state.application_id,
+        evaluated_at=state.evaluated_at,
+    )
+
+
+class TokenView(BaseModel):
+    token: str = Field(description="the text inside the QR code (CNHC1:…)")
+    colour: Colour
+    issued_at: datetime
+    expires_at: datetime
+    refresh_in: int = Field(description="seconds until the page should fetch a new token")
+
+
+class ColourChangeView(BaseModel):
+    at: datetime
+    from_colour: Colour | None
+    to_colour: Colour
+    rule_ids: list[str]
+    reasons: list[str]
+    cause: str
+
+
+def colour_change_view(change: t.ColourChange, policy: Policy) -> ColourChangeView:
+    rules = {r.id: r for r in policy.rules}
+    return ColourChangeView(
+        at=change.at,
+        from_colour=Colour(change.from_colour) if change.from_colour else None,
+        to_colour=Colour(change.to_colour),
+        rule_ids=list(change.rule_ids),
+        reasons=[pick(rules[r].reason) for r in change.rule_ids if r in rules],
+        cause=change.cause,
+    )
+
+
+class ClaimsView(BaseModel):
+    """What any scanner may see: colour, masked name and ID, validity (DESIGN.md §6)."""
+
+    colour: Colour
+    colour_label: str
+    policy: str
+    masked_name: str
+    masked_id: str
+    purpose: str
+    issued_at: datetime
+    expires_at: datetime
+    pass_valid_until: datetime | None
+
+
+class VerificationView(BaseModel):
+    valid: bool
+    reason: str | None = Field(examples=[None, "expired", "bad_signature"])
+    message: str
+    claims: ClaimsView | None
+
+
+def verification_view(result: Verification) -> VerificationView:
+    claims = result.claims
+    return VerificationView(
+        valid=result.ok,
+        reason=result.reason.value if result.reason else None,
+        message=translate(result.message),
+        claims=_claims_view(claims) if claims else None,
+    )
+
+
+def _claims_view(claims: CodeClaims) -> ClaimsView:
+    return ClaimsView(
+        colour=claims.colour,
+        colour_label=translate(claims.colour.label),
+        policy=claims.policy,
+        masked_name=claims.masked_name,
+        masked_id=claims.masked_id,
+        purpose=claims.purpose.value,
+        issued_at=claims.issued_at,
+        expires_at=claims.expires_at,
+        pass_valid_until=claims.pass_valid_until,
+    )
+
+
+class DeclarationView(BaseModel):
+    """What the second-confirmation screen shows back before the code is made."""
+
+    id: uuid.UUID
+    policy: str
+    submitted_at: datetime
+    confirmed_at: datetime | None
+    confirm_before: datetime
+    name_masked: str
+    id_masked: str
+    temperature: float | None
+    symptoms: list[str]
+    exposures: list[dict[str, str | None]]
+    trips: list[dict[str, str | None]]
+    destination: str | None
+    purpose: str | None
