@@ -16,6 +16,7 @@ from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model
 from healthcode.domain.state import State
+from healthcode.services import audit
 from healthcode.services.env import Env
 from healthcode.services.recolour import Cause, current_state, recolour
 from healthcode.store import tables as t
@@ -38,6 +39,7 @@ def sign_pass(
     application_id: uuid.UUID,
     colour: Colour,
     note: str = "",
+    client: str = "",
 ) -> State:
     if colour not in SIGNED_COLOURS:
         raise InvalidInput.single(
@@ -57,7 +59,7 @@ def sign_pass(
         raise MilderThanRules(
             N_("The rules make this application {suggested}: {reasons}"),
             suggested=suggested.value,
-            reasons="; ".join(r.text["en"] for r in state.reasons if r.colour is suggested),
+            reasons=", ".join(r.rule_id for r in state.reasons if r.colour is suggested),
         )
     if colour.severity > suggested.severity and not note.strip():
         raise InvalidInput.single(
@@ -73,6 +75,15 @@ def sign_pass(
         )
     )
     uow.flush()
+    audit.record(
+        uow,
+        env,
+        actor_id=issuer_id,
+        action="pass.signed",
+        resident_id=application.resident_id,
+        detail={"application": str(application.id), "colour": colour.value},
+        client=client,
+    )
     return recolour(
         uow,
         env,

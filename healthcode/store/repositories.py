@@ -256,3 +256,27 @@ class JobRuns(_Repo):
     def last(self, job: str) -> t.JobRun | None:
         query = select(t.JobRun).where(t.JobRun.job == job).order_by(t.JobRun.started_at.desc())
         return self.session.scalars(query.limit(1)).first()
+
+
+class Applications(_Repo):
+    """Pass applications waiting for an issuer, oldest first (a fair queue)."""
+
+    def pending(
+        self, policy_ids: Sequence[str], *, limit: int, offset: int = 0
+    ) -> Sequence[tuple[t.Code, t.Resident, t.Declaration]]:
+        query = (
+            select(t.Code, t.Resident, t.Declaration)
+            .join(t.Resident, t.Resident.id == t.Code.resident_id)
+            .join(t.Declaration, t.Declaration.id == t.Code.application_id)
+            .where(t.Code.policy_id.in_(policy_ids), t.Code.colour == "pending")
+            .order_by(t.Declaration.confirmed_at, t.Declaration.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [(c, r, d) for c, r, d in self.session.execute(query)]
+
+    def count_pending(self, policy_ids: Sequence[str]) -> int:
+        query = select(func.count()).where(
+            t.Code.policy_id.in_(policy_ids), t.Code.colour == "pending"
+        )
+        return self.session.scalar(query) or 0

@@ -24,6 +24,7 @@ class UnitOfWork:
         self.sessions = r.Sessions(session)
         self.otp = r.OtpChallenges(session)
         self.declarations = r.Declarations(session)
+        self.applications = r.Applications(session)
         self.daily_reports = r.DailyReports(session)
         self.codes = r.Codes(session)
         self.signatures = r.Signatures(session)

@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from healthcode.api.v1 import auth, codes, public
+from healthcode.api.v1 import auth, codes, issuer, public
 
 router = APIRouter()
 router.include_router(auth.router)
 router.include_router(codes.router)
 router.include_router(public.router)
+router.include_router(issuer.router)
 
 
 @router.get("/health", tags=["ops"], summary="Liveness probe (also the benchmark baseline)")

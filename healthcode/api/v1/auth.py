@@ -9,7 +9,6 @@ token as ``Authorization: Bearer <token>``; the web pages carry it in the
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from healthcode.api.deps import EnvDep, UowDep, client_address
 from healthcode.api.security import SESSION_COOKIE, PrincipalDep, TokenDep
+from healthcode.api.v1.views import LocalTime
 from healthcode.services import accounts, sessions
 from healthcode.services.permissions import ROLE_PERMISSIONS, AccountKind, Permission, Role
 
@@ -32,8 +32,8 @@ class OtpRequest(BaseModel):
 
 class OtpSent(BaseModel):
     phone_masked: str = Field(examples=["138****1234"])
-    expires_at: datetime = Field(description="The code stops working at this instant")
-    resend_after: datetime = Field(description="Another code may be requested from then")
+    expires_at: LocalTime = Field(description="The code stops working at this instant")
+    resend_after: LocalTime = Field(description="Another code may be requested from then")
 
 
 class LoginRequest(BaseModel):
@@ -80,7 +80,7 @@ class AccountOut(BaseModel):
 
 class SessionOut(BaseModel):
     token: str = Field(description="Send as 'Authorization: Bearer <token>'")
-    expires_at: datetime
+    expires_at: LocalTime
     account: AccountOut
 
     @classmethod

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from healthcode.api.deps import EnvDep, UowDep, client_address
-from healthcode.api.v1.views import VerificationView, verification_view
+from healthcode.api.v1.views import LocalTime, VerificationView, verification_view
 from healthcode.domain.i18n import N_
 from healthcode.i18n import pick
 from healthcode.services import codes, keys
@@ -41,12 +40,12 @@ def trust_list(uow: UowDep, env: EnvDep, response: Response) -> dict[str, Any]:
 
 class RevocationView(BaseModel):
     token_id: str = Field(description="hex of the token's cti")
-    revoked_at: datetime
+    revoked_at: LocalTime
 
 
 @router.get("/revocations", summary="Revoked paper tokens, for offline scanners")
 def revocations(
-    uow: UowDep, response: Response, since: datetime | None = None
+    uow: UowDep, response: Response, since: AwareDatetime | None = None
 ) -> list[RevocationView]:
     response.headers["Cache-Control"] = "public, max-age=60"
     return [

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer
 
+from healthcode.domain.clock import local
 from healthcode.domain.colour import Colour
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Policy
@@ -14,6 +16,9 @@ from healthcode.domain.state import Change, Reason, State
 from healthcode.domain.tokens import CodeClaims, Verification
 from healthcode.i18n import pick, translate
 from healthcode.store import tables as t
+
+# Every instant leaves the API in Asia/Shanghai time, as residents read it.
+LocalTime = Annotated[datetime, PlainSerializer(lambda at: local(at).isoformat(), return_type=str)]
 
 
 class EvidenceView(BaseModel):
@@ -28,13 +33,13 @@ class ReasonView(BaseModel):
     text: str = Field(examples=["您申报有发热（体温37.3℃及以上）。"])
     next_step: str
     evidence: list[EvidenceView]
-    lapses_at: datetime | None = Field(description="when it stops applying, if nothing new")
+    lapses_at: LocalTime | None = Field(description="when it stops applying, if nothing new")
     needs_reports: bool = Field(description="the lapse needs normal daily reports")
     detail: str = ""
 
 
 class ChangeView(BaseModel):
-    at: datetime
+    at: LocalTime
     colour: Colour
     needs_reports: bool
     text: str = Field(examples=["2020-03-08 转为绿码（如每日上报保持正常）"])
@@ -49,11 +54,11 @@ class CodeView(BaseModel):
     reasons: list[ReasonView]
     next_step: str
     next_change: ChangeView | None
-    valid_until: datetime | None
+    valid_until: LocalTime | None
     report_due: date | None = Field(description="today's daily report is still missing")
     suggested: Colour | None = Field(description="pending pass: what the rules say today")
     application_id: str | None
-    evaluated_at: datetime
+    evaluated_at: LocalTime
 
 
 def reason_view(reason: Reason) -> ReasonView:
@@ -108,13 +113,13 @@ def code_view(policy: Policy, state: State) -> CodeView:
 class TokenView(BaseModel):
     token: str = Field(description="the text inside the QR code (CNHC1:…)")
     colour: Colour
-    issued_at: datetime
-    expires_at: datetime
+    issued_at: LocalTime
+    expires_at: LocalTime
     refresh_in: int = Field(description="seconds until the page should fetch a new token")
 
 
 class ColourChangeView(BaseModel):
-    at: datetime
+    at: LocalTime
     from_colour: Colour | None
     to_colour: Colour
     rule_ids: list[str]
@@ -143,9 +148,9 @@ class ClaimsView(BaseModel):
     masked_name: str
     masked_id: str
     purpose: str
-    issued_at: datetime
-    expires_at: datetime
-    pass_valid_until: datetime | None
+    issued_at: LocalTime
+    expires_at: LocalTime
+    pass_valid_until: LocalTime | None
 
 
 class VerificationView(BaseModel):
@@ -184,9 +189,9 @@ class DeclarationView(BaseModel):
 
     id: uuid.UUID
     policy: str
-    submitted_at: datetime
-    confirmed_at: datetime | None
-    confirm_before: datetime
+    submitted_at: LocalTime
+    confirmed_at: LocalTime | None
+    confirm_before: LocalTime
     name_masked: str
     id_masked: str
     temperature: float | None
