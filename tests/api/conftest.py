@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -12,16 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthcode.api.app import create_app
 from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
-
-
-class CapturingSender:
-    """Keeps the one-time codes the app would have sent by SMS."""
-
-    def __init__(self) -> None:
-        self.sent: dict[str, str] = {}
-
-    def send(self, phone: str, code: str) -> None:
-        self.sent[phone] = code
+from healthcode.services import accounts
+from healthcode.services.env import Env
+from healthcode.services.permissions import Role
+from healthcode.store.uow import UnitOfWork
+from tests.api.helpers import PASSWORD, CapturingSender
 
 
 @pytest.fixture
@@ -51,3 +47,24 @@ def app(
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def add_staff(app: FastAPI, sessions: sessionmaker[Session]) -> Any:
+    """Create a staff account in the test's transaction: add_staff(name, *roles)."""
+
+    def add(username: str = "checker01", *roles: Role, disabled: bool = False) -> None:
+        env: Env = app.state.env
+        uow = UnitOfWork(sessions())
+        held = [(role, "venue-1") for role in roles or (Role.CHECKPOINT,)]
+        summary = accounts.create_staff(
+            uow, env, username=username, password=PASSWORD, display_name="张 检查", roles=held
+        )
+        if disabled:
+            row = uow.accounts.by_id(summary.id)
+            assert row is not None
+            row.disabled_at = env.clock.now()
+        uow.commit()
+        uow.close()
+
+    return add

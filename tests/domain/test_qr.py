@@ -8,27 +8,20 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import segno
-import zxingcpp
 from PIL import Image, ImageDraw, ImageFilter
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.qr import QR_DARK, QUIET_ZONE, qr_png, qr_svg, qr_symbol
 from healthcode.domain.tokens import KeyRing, Purpose, issue_token
 from tests.domain.tokens.factory import NOW, claims
+from tests.factories.qr import decode
 
 SVG = "{http://www.w3.org/2000/svg}"
-QR_ONLY = zxingcpp.barcode_formats_from_str("QRCode")  # else a QR's modules can read as Codabar
 
 
 @pytest.fixture(scope="module")
 def token() -> str:
     return issue_token(claims(Purpose.PAPER), KeyRing.new(NOW).signer(NOW))
-
-
-def decode(image: Image.Image) -> zxingcpp.Barcode:
-    found = zxingcpp.read_barcodes(image, formats=QR_ONLY)
-    assert len(found) == 1, "expected exactly one QR code"
-    return found[0]
 
 
 def version(text: str) -> int:
