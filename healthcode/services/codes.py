@@ -11,14 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import Conflict
 from healthcode.domain.i18n import N_
+from healthcode.domain.identity import parse_id_number
 from healthcode.domain.state import State
 from healthcode.domain.tokens import (
     CodeClaims,
     Purpose,
     Verification,
+    check_person,
     issue_token,
     new_claims,
     verify_token,
@@ -89,11 +92,18 @@ def history(
     return uow.codes.history(code.id) if code else ()
 
 
-def verify_code(uow: UnitOfWork, env: Env, *, text: str) -> Verification:
+def verify_code(
+    uow: UnitOfWork, env: Env, *, text: str, id_number: str | None = None
+) -> Verification:
     """Online verification: the same checks an offline scanner makes, against the
-    current trust and revocation lists."""
+    current trust and revocation lists; given the ID card shown with it, also that
+    the code is that person's."""
     now = env.clock.now()
     trust = env.keys.get(uow, env.protector, now).trust
-    return verify_token(
+    result = verify_token(
         text, trust=trust, now=now, purposes=SCANNABLE, is_revoked=uow.revocations.is_revoked
     )
+    if id_number is None:
+        return result
+    card = parse_id_number(id_number, today=day_of(now), field="id_number")
+    return check_person(result, card.value)

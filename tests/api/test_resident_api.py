@@ -223,3 +223,28 @@ class TestNothingHalfWritten:
         assert response.status_code == 500
         assert count(sessions, t.Resident) == 0
         assert count(sessions, t.Declaration) == 0
+
+
+class TestIdCardLane:
+    """A checkpoint compares the code with the ID card shown (冒用他人健康码)."""
+
+    def test_the_holders_card_matches_and_anothers_does_not(
+        self, client: TestClient, me: dict[str, str]
+    ) -> None:
+        data = declaration_data()
+        declare(client, me, data)
+        token = client.get(f"{API}/codes/binzhou-code/token", headers=me).json()["token"]
+        mine = client.post(f"{API}/verify", json={"token": token, "id_number": data["id_number"]})
+        assert mine.json()["valid"] is True
+        someone_else = declaration_data()["id_number"]
+        theirs = client.post(f"{API}/verify", json={"token": token, "id_number": someone_else})
+        assert (theirs.json()["valid"], theirs.json()["reason"]) == (False, "wrong_person")
+        assert theirs.json()["message"].startswith("此码不属于出示人")
+
+    def test_a_malformed_card_number_is_a_field_error(
+        self, client: TestClient, me: dict[str, str]
+    ) -> None:
+        declare(client, me, declaration_data())
+        token = client.get(f"{API}/codes/binzhou-code/token", headers=me).json()["token"]
+        response = client.post(f"{API}/verify", json={"token": token, "id_number": "123"})
+        assert (response.status_code, error(response)["fields"][0]["field"]) == (422, "id_number")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from healthcode.api.deps import EnvDep, UowDep, client_address
 from healthcode.api.v1.views import LocalTime, VerificationView, verification_view
@@ -19,7 +19,13 @@ VERIFY_LIMIT = "120/minute"
 
 
 class VerifyInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     token: str = Field(max_length=2000, description="the text read from the QR code")
+    id_number: str | None = Field(
+        None,
+        max_length=40,
+        description="ID card shown with the code (ID-card lane): the code must be this person's",
+    )
 
 
 @router.post("/verify", summary="Verify a scanned code online")
@@ -29,7 +35,7 @@ def verify(data: VerifyInput, request: Request, uow: UowDep, env: EnvDep) -> Ver
         raise TooManyRequests(
             N_("Too many requests; try again in {retry_after} s"), retry_after=retry
         )
-    return verification_view(codes.verify_code(uow, env, text=data.token))
+    return verification_view(codes.verify_code(uow, env, text=data.token, id_number=data.id_number))
 
 
 @router.get("/trust-list", summary="Public keys as a JWK Set (RFC 7517 / RFC 8037)")

@@ -29,6 +29,7 @@ from healthcode.domain.tokens.keys import (
     kid_of,
 )
 from healthcode.domain.tokens.refusal import Refusal
+from healthcode.domain.tokens.subject import check_person, same_person
 from healthcode.domain.tokens.trustlist import TrustListError, TrustStore, from_jwks, to_jwks
 from healthcode.domain.tokens.verify import DEFAULT_LEEWAY_SECONDS, Verification, verify_token
 
@@ -57,11 +58,13 @@ __all__ = [
     "VerifyingKey",
     "b45decode",
     "b45encode",
+    "check_person",
     "from_jwks",
     "generate_key",
     "issue_token",
     "kid_of",
     "new_claims",
+    "same_person",
     "to_jwks",
     "verify_token",
 ]

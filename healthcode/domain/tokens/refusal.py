@@ -23,6 +23,7 @@ class Refusal(StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    WRONG_PERSON = "wrong_person"  # a genuine code, but the ID card shown is someone else's
 
     @property
     def message(self) -> str:
@@ -45,4 +46,7 @@ _MESSAGES = {
     Refusal.NOT_YET_VALID: N_("The code is not valid yet. Check the scanner's clock."),
     Refusal.EXPIRED: N_("The code has expired. Ask for a fresh code."),
     Refusal.REVOKED: N_("The code has been revoked."),
+    Refusal.WRONG_PERSON: N_(
+        "The code belongs to someone else: its ID number does not match the ID card shown."
+    ),
 }

@@ -16,8 +16,10 @@ from healthcode.domain.tokens import (
     Refusal,
     TrustStore,
     Verification,
+    check_person,
     generate_key,
     issue_token,
+    same_person,
     verify_token,
 )
 from healthcode.domain.tokens.base45 import b45encode
@@ -284,3 +286,16 @@ def test_claims_equal_after_round_trip_keep_whole_seconds() -> None:
     result = verify(issue_token(code, keys.signer(NOW)), keys)
     assert result.claims == code
     assert code.issued_at == NOW
+
+
+def test_the_id_card_must_match_the_codes_subject() -> None:
+    claims_ = claims(Purpose.DISPLAY)
+    holder = claims_.masked_id.replace("*", "0")
+    assert same_person(claims_, holder)
+    assert not same_person(claims_, "9" + holder[1:])
+    assert not same_person(claims_, holder[:-1])
+    genuine = Verification(None, claims_)
+    assert check_person(genuine, holder) is genuine
+    assert check_person(genuine, "9" + holder[1:]).reason is Refusal.WRONG_PERSON
+    refused = Verification(Refusal.EXPIRED, claims_)
+    assert check_person(refused, "9" + holder[1:]).reason is Refusal.EXPIRED
