@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -90,18 +91,32 @@ def keys_rotate(
             now=env.clock.now(),
             publish_ahead=timedelta(hours=ahead_hours),
         )
-    typer.echo(f"new key {key.kid.hex()} signs from {key.valid_from.isoformat()}")
+    typer.echo(f"new key {_kid_text(key.kid)} signs from {key.valid_from.isoformat()}")
 
 
 @keys_app.command("retire")
-def keys_retire(kid: str) -> None:
+def keys_retire(
+    kid: Annotated[str, typer.Argument(help="the kid as the trust list shows it")],
+) -> None:
     """Withdraw a key now: it signs and verifies nothing from now on."""
     from healthcode.services.keys import retire_key
 
     units, env = _context()
+    try:
+        raw = base64.urlsafe_b64decode(kid + "=" * (-len(kid) % 4))
+    except ValueError:
+        raise typer.BadParameter(f"{kid!r} is not a key id from the trust list") from None
     with units() as uow:
-        retire_key(uow, env.protector, env.keys, kid=bytes.fromhex(kid), now=env.clock.now())
+        try:
+            retire_key(uow, env.protector, env.keys, kid=raw, now=env.clock.now())
+        except KeyError:
+            raise typer.BadParameter(f"no key {kid} in the key ring") from None
     typer.echo(f"retired {kid}")
+
+
+def _kid_text(kid: bytes) -> str:
+    """Key ids are shown as in the trust list (base64url, no padding)."""
+    return base64.urlsafe_b64encode(kid).rstrip(b"=").decode()
 
 
 @keys_app.command("export")

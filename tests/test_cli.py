@@ -1,0 +1,107 @@
+"""The command line on a real SQLite file: keys, verify, and the rollover by date."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from healthcode.cli import app
+from healthcode.config import Settings
+from healthcode.domain.clock import TZ, FixedClock
+from healthcode.domain.colour import Colour
+from healthcode.services.codes import display_code
+from healthcode.services.declarations import confirm_declaration, submit_declaration
+from healthcode.services.env import Env, make_env
+from healthcode.services.signing import sign_pass
+from healthcode.store.db import make_engine, session_factory
+from healthcode.store.uow import UnitOfWorkFactory
+from tests.factories.inputs import declaration
+from tests.services.conftest import new_account
+
+runner = CliRunner()
+START = datetime(2020, 2, 23, 9, 0, tzinfo=TZ)
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("HEALTHCODE_DATABASE_URL", url)
+    monkeypatch.setenv("HEALTHCODE_SECRET_KEY", "cli-test-secret")
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "created the first signing key" in result.output
+    return url
+
+
+def units_and_env(url: str, clock: FixedClock) -> tuple[UnitOfWorkFactory, Env]:
+    settings = Settings(database_url=url, secret_key="cli-test-secret", scheduler=False)
+    return UnitOfWorkFactory(session_factory(make_engine(url))), make_env(settings, clock)
+
+
+def exported() -> list[dict[str, object]]:
+    result = runner.invoke(app, ["keys", "export"])
+    assert result.exit_code == 0, result.output
+    keys: list[dict[str, object]] = json.loads(result.output)["keys"]
+    return keys
+
+
+def test_rotate_and_retire_keys(database: str) -> None:
+    [first] = exported()
+    assert runner.invoke(app, ["keys", "rotate"]).exit_code == 0
+    old, new = exported()
+    assert old["kid"] == first["kid"]
+    assert "exp" in old  # the old key has stopped signing…
+    assert "exp" not in new  # …and the new one signs
+    assert runner.invoke(app, ["keys", "retire", str(old["kid"])]).exit_code == 0
+    assert "retired" in exported()[0]
+    unknown = runner.invoke(app, ["keys", "retire", "AAAAAAAAAAA"])
+    assert unknown.exit_code != 0
+    assert "no key" in unknown.output
+
+
+def test_verify_exits_zero_only_for_a_valid_token(database: str) -> None:
+    clock = FixedClock(datetime.now(TZ))
+    units, env = units_and_env(database, clock)
+    with units() as uow:
+        account = new_account(uow, env, "13800001111")
+        row = submit_declaration(uow, env, account=account, data=declaration())
+        confirm_declaration(uow, env, account=account, declaration_id=row.id)
+        token = display_code(
+            uow, env, resident_id=account.resident_id, policy_id="binzhou-code"
+        ).token
+    valid = runner.invoke(app, ["verify", token])
+    assert valid.exit_code == 0, valid.output
+    assert json.loads(valid.output)["claims"]["colour"] == "green"
+    forged = runner.invoke(app, ["verify", token[:-2] + "00"])
+    assert forged.exit_code == 1
+    assert json.loads(forged.output)["valid"] is False
+    assert runner.invoke(app, ["verify", "hello"]).exit_code == 1
+
+
+def test_rollover_at_a_date_and_again(database: str) -> None:
+    clock = FixedClock(START)
+    units, env = units_and_env(database, clock)
+    with units() as uow:
+        resident = new_account(uow, env, "13800001111")
+        issuer = new_account(uow, env, "13700003333")
+        row = submit_declaration(uow, env, account=resident, data=declaration("shandong-pass"))
+        state = confirm_declaration(uow, env, account=resident, declaration_id=row.id)
+        assert state.application_id is not None
+        sign_pass(
+            uow,
+            env,
+            issuer_id=issuer.id,
+            application_id=uuid.UUID(state.application_id),
+            colour=Colour.GREEN,
+        )
+    at = (START + timedelta(days=2)).replace(hour=0, minute=1).isoformat()
+    first = runner.invoke(app, ["jobs", "rollover", "--at", at[:16]])
+    assert first.exit_code == 0, first.output
+    assert "1 checked, 1 changed colour" in first.output  # day 1's report is missing
+    again = runner.invoke(app, ["jobs", "rollover", "--at", at[:16]])
+    assert "0 checked, 0 changed colour" in again.output
