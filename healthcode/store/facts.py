@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -75,28 +75,29 @@ class FactsRepository:
 
 
 def _declaration(row: t.Declaration) -> Observation:
-    assert row.confirmed_at is not None
-    return Observation(
-        id=str(row.id),
-        kind=ObservationKind.DECLARATION,
-        at=row.confirmed_at,
-        temperature=row.temperature,
-        symptoms=frozenset(Symptom(s) for s in row.symptoms),
-        exposures=exposures_from(row.exposures),
-        trips=trips_from(row.trips),
-        residence_since=row.residence_since,
-    )
+    assert row.confirmed_at is not None  # only confirmed declarations are facts
+    return _observation(row, ObservationKind.DECLARATION, row.confirmed_at, row.residence_since)
 
 
 def _report(row: t.DailyReport) -> Observation:
+    return _observation(row, ObservationKind.DAILY_REPORT, row.reported_at, None)
+
+
+def _observation(
+    row: t.Declaration | t.DailyReport,
+    kind: ObservationKind,
+    at: datetime,
+    residence_since: date | None,
+) -> Observation:
     return Observation(
         id=str(row.id),
-        kind=ObservationKind.DAILY_REPORT,
-        at=row.reported_at,
+        kind=kind,
+        at=at,
         temperature=row.temperature,
         symptoms=frozenset(Symptom(s) for s in row.symptoms),
         exposures=exposures_from(row.exposures),
         trips=trips_from(row.trips),
+        residence_since=residence_since,
     )
 
 
