@@ -4,31 +4,69 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
+import structlog
 import typer
 
 from healthcode.config import Settings
 from healthcode.domain.clock import TZ, Clock, FixedClock, SystemClock
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import DomainError, InvalidInput
+from healthcode.logs import configure_logging
 from healthcode.services.env import Env, make_env
+from healthcode.services.permissions import Role
 from healthcode.store.db import make_engine, session_factory
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from healthcode.services.demo import DemoSummary
 
 app = typer.Typer(no_args_is_help=True, help="Health code platform (健康码 / 电子健康通行卡).")
 db_app = typer.Typer(no_args_is_help=True, help="The database.")
 keys_app = typer.Typer(no_args_is_help=True, help="Code-signing keys and the trust list.")
 jobs_app = typer.Typer(no_args_is_help=True, help="Scheduled jobs, run by hand.")
+staff_app = typer.Typer(no_args_is_help=True, help="Staff accounts.")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(staff_app, name="staff")
 
 
 def _context(clock: Clock | None = None) -> tuple[UnitOfWorkFactory, Env]:
     settings = Settings()
     units = UnitOfWorkFactory(session_factory(make_engine(settings.database_url)))
     return units, make_env(settings, clock or SystemClock())
+
+
+def _fail(error: DomainError) -> typer.Exit:
+    """Print a refusal (every rejected field, if there are several) and exit 1."""
+    lines = (
+        [f"{e.field}: {e.render()}" for e in error.errors]
+        if isinstance(error, InvalidInput)
+        else [str(error)]
+    )
+    for line in lines:
+        typer.echo(f"error: {line}", err=True)
+    return typer.Exit(1)
+
+
+@contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Only warnings while a bulk command runs: its summary says what happened."""
+    previous = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    try:
+        yield
+    finally:
+        structlog.configure(**previous)
 
 
 def _aware(at: datetime) -> datetime:
@@ -183,5 +221,117 @@ def jobs_rollover(
     )
 
 
+@app.command()
+def demo(
+    residents: Annotated[int, typer.Option(help="how many residents (30 or more)")] = 300,
+    seed: Annotated[int, typer.Option(help="the same seed loads the same people")] = 2020,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="do nothing if the database has residents")
+    ] = False,
+) -> None:
+    """Load a demo region (Binzhou and Jinan) with residents in every colour."""
+    from healthcode.services.demo import DemoNotEmpty, load_demo
+
+    settings = Settings()
+    units = UnitOfWorkFactory(session_factory(make_engine(settings.database_url)))
+    started = time.perf_counter()
+    try:
+        with _quiet_logs():
+            summary = load_demo(
+                units, lambda clock: make_env(settings, clock), residents=residents, seed=seed
+            )
+    except DemoNotEmpty as error:
+        if if_empty:
+            typer.echo(f"demo skipped: the database already has {error.params['count']} residents")
+            return
+        raise _fail(error) from None
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--residents") from None
+    _print_demo(summary, time.perf_counter() - started)
+
+
+def _print_demo(summary: DemoSummary, seconds: float) -> None:
+    say = typer.echo
+    say(
+        f"Loaded the demo region in {seconds:.1f} s: {summary.residents} residents, "
+        f"their last three weeks up to {summary.today.isoformat()} (Asia/Shanghai).\n"
+    )
+    for policy, counts in summary.colours.items():
+        shown = " · ".join(f"{c} {n}" for c, n in sorted(counts.items(), key=_severity))
+        say(f"  {policy:<15} {shown}")
+    say("\nStaff (demo passwords: for this demo only, never for real data):")
+    for login in summary.staff:
+        roles = _roles(login.roles)
+        password = login.password or "(existed already; password unchanged)"
+        say(f"  {login.username:<16} {password:<22} {roles}")
+    say(
+        "\nResidents to try: sign in with the phone number; the development SMS code "
+        "is printed in the server log."
+    )
+    for policy, by_colour in summary.phones.items():
+        say(f"  {policy}")
+        for colour, phones in sorted(by_colour.items(), key=_severity):
+            say(f"    {colour:<8} {'  '.join(phones)}")
+    say("\nOne resident per story:")
+    for story in summary.stories:
+        say(f"  {story.phone}  {story.policy:<14} {story.label}")
+
+
+def _severity(item: tuple[str, object]) -> int:
+    return Colour(item[0]).severity
+
+
+@staff_app.command("add")
+def staff_add(
+    username: str,
+    role: Annotated[list[Role], typer.Option(help="repeat for several roles")],
+    scope: Annotated[str, typer.Option(help="organisation or venue; empty = everywhere")] = "",
+    display_name: Annotated[str, typer.Option(help="the name others see")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin")
+    ] = False,
+) -> None:
+    """Create a staff account; the password is asked for (hidden, twice)."""
+    from healthcode.services.accounts import create_staff
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    units, env = _context()
+    try:
+        with units() as uow:
+            account = create_staff(
+                uow,
+                env,
+                username=username,
+                password=password,
+                display_name=display_name or username,
+                roles=[(r, scope) for r in role],
+            )
+    except DomainError as error:
+        raise _fail(error) from None
+    typer.echo(f"created {account.username}: {_roles(account.roles)}")
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """Every staff account with its roles."""
+    from healthcode.services.sessions import summary
+
+    units, _ = _context()
+    with units() as uow:
+        rows = [(a, summary(a, roles)) for a, roles in uow.accounts.staff()]
+    for account, shown in rows:
+        state = "disabled" if account.disabled_at else "active"
+        name, roles = account.username or "", _roles(shown.roles)
+        typer.echo(f"{name:<20} {state:<8} {roles:<40} {shown.display_name}")
+
+
+def _roles(roles: frozenset[tuple[Role, str]] | tuple[tuple[Role, str], ...]) -> str:
+    return ", ".join(sorted(f"{r.value}@{s}" if s else r.value for r, s in roles))
+
+
 def main() -> None:
+    configure_logging(json=Settings().log_json)
     app(prog_name="healthcode")

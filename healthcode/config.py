@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = 65536
     rate_limits: bool = True
     scheduler: bool = True
+    log_json: bool = False  # one JSON object per line, for log collectors
 
     @cached_property
     def secret(self) -> bytes:

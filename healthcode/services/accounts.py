@@ -197,7 +197,7 @@ def verify_login_code(
             raise _locked(challenge, now)
         raise OtpInvalid(N_("Wrong code; {remaining} attempt(s) left"), remaining=remaining)
     challenge.consumed_at = now
-    account = _resident_account(uow, env, number, phone_hash, now)
+    account = ensure_resident_account(uow, env, phone=number)
     if account.disabled_at is not None:
         raise AccountDisabled(N_("This account is disabled; call the 12345 hotline"))
     log.info("auth.login.resident", account=str(account.id))
@@ -229,9 +229,11 @@ def _locked(challenge: t.OtpChallenge, now: datetime) -> OtpLocked:
     return OtpLocked(N_("Too many wrong codes; request a new code"), retry_after=retry)
 
 
-def _resident_account(
-    uow: UnitOfWork, env: Env, number: str, phone_hash: bytes, now: datetime
-) -> t.Account:
+def ensure_resident_account(uow: UnitOfWork, env: Env, *, phone: str) -> t.Account:
+    """The resident account of a mobile number, created on first use: at the first
+    login, or when the demo (or a bulk load) brings residents in."""
+    number = parse_mobile(phone, field="phone")
+    phone_hash = env.protector.keyed_hash(number, kind="phone")
     account = uow.accounts.by_phone_hash(phone_hash)
     if account is not None:
         return account
@@ -241,7 +243,7 @@ def _resident_account(
         phone_hash=phone_hash,
         phone_cipher=env.protector.encrypt(number.encode(), context="phone"),
         phone_masked=mask_mobile(number),
-        created_at=now,
+        created_at=env.clock.now(),
     )
     uow.add(account)
     uow.flush()  # the role row refers to it, and no relationship orders the inserts

@@ -7,6 +7,7 @@ facts is in ``facts.py`` beside this module.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -58,6 +59,20 @@ class Accounts(_Repo):
     def roles_of(self, account_id: uuid.UUID) -> list[t.AccountRole]:
         query = select(t.AccountRole).where(t.AccountRole.account_id == account_id)
         return list(self.session.scalars(query))
+
+    def staff(self) -> list[tuple[t.Account, Sequence[t.AccountRole]]]:
+        """Every staff account by username, each with its roles (two queries in all)."""
+        accounts = self.session.scalars(
+            select(t.Account).where(t.Account.kind == "staff").order_by(t.Account.username)
+        ).all()
+        roles: dict[uuid.UUID, list[t.AccountRole]] = defaultdict(list)
+        if accounts:
+            query = select(t.AccountRole).where(
+                t.AccountRole.account_id.in_([a.id for a in accounts])
+            )
+            for row in self.session.scalars(query.order_by(t.AccountRole.role)):
+                roles[row.account_id].append(row)
+        return [(a, roles[a.id]) for a in accounts]
 
 
 class Sessions(_Repo):
