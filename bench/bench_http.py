@@ -1,0 +1,124 @@
+"""HTTP throughput: code fetches and declarations per second through the whole stack.
+
+The real app runs under uvicorn (one worker, uvloop, httptools, no access log) in a
+subprocess on a fresh SQLite file, and another on a fresh PostgreSQL schema; client
+processes hold keep-alive connections and keep ``CLIENTS`` requests in flight. The
+baseline is the bare ``GET /api/v1/health`` of the same app, timed by the same
+clients in the same interleaved rounds, so the ratio is the share of the framework's
+own request rate that a real request keeps: what the app adds (authentication, the
+unit of work, the queries, signing, validation) is everything below 1.
+
+Candidates: ``code_fetch`` is ``GET /codes/binzhou-code/token`` for 200 residents in
+rotation; ``declare`` is one declaration (``POST /declarations`` then ``POST
+/declarations/{id}/confirm``), each by a resident who has never declared, so every
+one creates a resident and a code. Targets: see docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import http_server as hs
+from bench.core import Benchmark, Result, Settings, rates
+from bench.load import CodeFetch, Declare, Health, Job, Load, split
+
+CLIENTS = 4  # requests in flight: enough to keep one uvicorn worker busy
+DECLARED = 200  # residents whose codes are fetched in rotation
+FRESH_PER_SECOND = 400  # fresh residents prepared per second of timing: ~3× today's rate
+PER_BURST = {"health": 32, "code_fetch": 8, "declare": 2}  # units per client per burst
+TARGETS = {"code_fetch": 0.06, "declare": 0.015}
+UNITS = {"health": "req/s", "code_fetch": "req/s", "declare": "decl/s"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One timed callable; each call is ``units`` requests or declarations."""
+
+    name: str  # e.g. "code_fetch.sqlite"
+    kind: str  # a key of PER_BURST
+    burst: Callable[[], None]
+    units: int
+
+
+def run(settings: Settings) -> list[Result]:
+    with contextlib.ExitStack() as stack:
+        directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-http-")))
+        load = stack.enter_context(Load(CLIENTS))  # forked first, while this process is small
+        candidates: list[Candidate] = []
+        for backend, url in _databases(stack, directory):
+            candidates += _backend(stack, load, backend, url, directory, settings)
+        hs.progress(_plan(candidates, settings))
+        measured = rates({c.name: c.burst for c in candidates}, settings)
+    per_second = {c.name: measured[c.name] * c.units for c in candidates}
+    return _results(per_second)
+
+
+def _databases(stack: contextlib.ExitStack, directory: Path) -> list[tuple[str, str]]:
+    databases = [("sqlite", hs.sqlite_url(directory))]
+    postgresql = stack.enter_context(hs.postgresql_url())
+    if postgresql is not None:
+        databases.append(("postgresql", postgresql))
+    return databases
+
+
+def _backend(
+    stack: contextlib.ExitStack,
+    load: Load,
+    backend: str,
+    url: str,
+    directory: Path,
+    settings: Settings,
+) -> list[Candidate]:
+    """Prepare the database, start its server and give the clients their jobs."""
+    seconds = settings.warmup + settings.rounds * settings.seconds + 1.0
+    fresh = math.ceil(FRESH_PER_SECOND * seconds)
+    hs.progress(f"{backend}: preparing {DECLARED} declared and {fresh} fresh residents")
+    residents = hs.prepare(url, declared=DECLARED, fresh=fresh)
+    server = stack.enter_context(hs.serve(backend, url, directory))
+    hs.progress(f"{backend}: uvicorn serving on port {server.port}")
+    fetches = [
+        CodeFetch(server.port, hs.POLICY, tokens) for tokens in split(residents.declared, CLIENTS)
+    ]
+    declares = [Declare(server.port, share) for share in split(residents.fresh, CLIENTS)]
+    candidates = [
+        _candidate(load, f"code_fetch.{backend}", "code_fetch", fetches),
+        _candidate(load, f"declare.{backend}", "declare", declares),
+    ]
+    if backend == "sqlite":  # one bare endpoint for every candidate: the same app code
+        health = [Health(server.port)] * CLIENTS
+        candidates.insert(0, _candidate(load, "health", "health", health))
+    return candidates
+
+
+def _candidate(load: Load, name: str, kind: str, jobs: Sequence[Job]) -> Candidate:
+    burst = load.add(name, jobs, PER_BURST[kind])
+    return Candidate(name, kind, burst, load.clients * PER_BURST[kind])
+
+
+def _plan(candidates: list[Candidate], settings: Settings) -> str:
+    names = ", ".join(c.name for c in candidates)
+    return f"timing {names}: {settings.rounds} rounds of {settings.seconds:g} s each"
+
+
+def _results(per_second: dict[str, float]) -> list[Result]:
+    health = per_second["health"]
+    results = [Result("http.health", health, UNITS["health"])]
+    for name, value in per_second.items():
+        kind = name.split(".")[0]
+        if kind != "health":
+            results.append(
+                Result(f"http.{name}", value, UNITS[kind], baseline=health, target=TARGETS[kind])
+            )
+    return results
+
+
+BENCHMARK = Benchmark(
+    "http",
+    "code fetches and declarations through uvicorn on SQLite and PostgreSQL vs GET /health",
+    run,
+)
