@@ -12,7 +12,7 @@ language like any other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated
 
 from fastapi import Depends, Security
@@ -39,7 +39,7 @@ class NotAuthenticated(DomainError):
         return {"WWW-Authenticate": "Bearer"}
 
 
-def session_token(
+async def session_token(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     cookie: Annotated[str | None, Security(_cookie)],
 ) -> str | None:
@@ -62,7 +62,7 @@ def current_principal(token: TokenDep, uow: UowDep, env: EnvDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def current_resident(principal: PrincipalDep) -> Principal:
+async def current_resident(principal: PrincipalDep) -> Principal:
     """A resident's own account: staff accounts cannot act as residents."""
     if principal.kind is not AccountKind.RESIDENT or not principal.has_role(Role.RESIDENT):
         raise Forbidden(N_("This is for residents' own accounts"))
@@ -72,11 +72,11 @@ def current_resident(principal: PrincipalDep) -> Principal:
 ResidentDep = Annotated[Principal, Depends(current_resident)]
 
 
-def require(*permissions: Permission) -> Callable[[Principal], Principal]:
+def require(*permissions: Permission) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets the call through only if the caller holds every permission."""
     needed = frozenset(permissions)
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if not all(principal.can(p) for p in needed):
             raise Forbidden(N_("You do not have permission to do this"))
         return principal

@@ -18,6 +18,8 @@ from healthcode.services.permissions import AccountKind, Principal, Role
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
+MAX_TOKEN = 256
+
 
 @dataclass(frozen=True)
 class AccountSummary:
@@ -64,19 +66,21 @@ def open_session(
 
 def authenticate(uow: UnitOfWork, env: Env, *, token: str) -> Principal | None:
     """The principal behind a session token; None if unknown, expired, revoked or disabled."""
-    session = _session(uow, token)
-    if session is None or session.revoked_at is not None:
+    if not token or len(token) > MAX_TOKEN:
         return None
-    if env.clock.now() >= session.expires_at:
+    found = uow.sessions.with_account(token_hash(token))
+    if found is None:
         return None
-    account = uow.accounts.by_id(session.account_id)
-    if account is None or account.disabled_at is not None:
+    session, account, roles = found
+    if session.revoked_at is not None or env.clock.now() >= session.expires_at:
+        return None
+    if account.disabled_at is not None:
         return None
     return Principal(
         account_id=account.id,
         kind=AccountKind(account.kind),
         resident_id=account.resident_id,
-        roles=_roles(uow.accounts.roles_of(account.id)),
+        roles=_roles(roles),
     )
 
 
@@ -99,7 +103,7 @@ def logout_everywhere(uow: UnitOfWork, env: Env, *, account_id: uuid.UUID) -> No
 
 
 def _session(uow: UnitOfWork, token: str) -> t.AuthSession | None:
-    if not token or len(token) > 256:
+    if not token or len(token) > MAX_TOKEN:
         return None
     return uow.sessions.by_token_hash(token_hash(token))
 

@@ -76,6 +76,22 @@ class Accounts(_Repo):
 
 
 class Sessions(_Repo):
+    def with_account(
+        self, token_hash: bytes
+    ) -> tuple[t.AuthSession, t.Account, list[t.AccountRole]] | None:
+        """A session with its account and roles in one round trip: every request asks."""
+        query = (
+            select(t.AuthSession, t.Account, t.AccountRole)
+            .join(t.Account, t.Account.id == t.AuthSession.account_id)
+            .outerjoin(t.AccountRole, t.AccountRole.account_id == t.Account.id)
+            .where(t.AuthSession.token_hash == token_hash)
+        )
+        rows = self.session.execute(query).all()
+        if not rows:
+            return None
+        session, account = rows[0][0], rows[0][1]
+        return session, account, [role for _, _, role in rows if role is not None]
+
     def by_token_hash(self, token_hash: bytes) -> t.AuthSession | None:
         query = select(t.AuthSession).where(t.AuthSession.token_hash == token_hash)
         return self.session.scalars(query).first()

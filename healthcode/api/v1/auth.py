@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from healthcode.api.deps import EnvDep, UowDep, client_address
+from healthcode.api.deps import ClientDep, EnvDep, UowDep
 from healthcode.api.security import SESSION_COOKIE, PrincipalDep, TokenDep
 from healthcode.api.v1.views import LocalTime
 from healthcode.services import accounts, sessions
@@ -95,10 +95,7 @@ def _refusal(codes: str) -> dict[str, Any]:
     return {"description": f"Refused (the shared error shape); error.code: {codes}"}
 
 
-ClientDep = Annotated[str, Depends(client_address)]
-
-
-def _user_agent(request: Request) -> str:
+async def _user_agent(request: Request) -> str:
     return request.headers.get("user-agent", "")
 
 
