@@ -55,7 +55,7 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def postgresql_engine(worker_id: str) -> Iterator[Engine]:
-    schema = f"hc_test_{worker_id}"
+    schema = f"hc_test_{worker_id}_{os.getpid()}"  # unique even when two runs overlap
     admin = make_engine(PG_URL, pool_size=1)
     try:
         with admin.begin() as conn:

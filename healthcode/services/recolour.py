@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Any
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.engine import evaluate
@@ -49,6 +50,7 @@ def recolour(
         code = t.Code(resident_id=resident_id, policy_id=policy.id, colour=Colour.NONE.value)
         uow.add(code)
     previous = code.colour
+    previous_rules = _top_rules(code.state) if code.state else []
     code.policy_version = policy.version
     code.colour = state.colour.value
     code.state = state_to_json(state)
@@ -58,19 +60,35 @@ def recolour(
     code.application_id = uuid.UUID(state.application_id) if state.application_id else None
     uow.flush()
     if previous != state.colour.value:
-        _record_change(uow, code, previous, state, cause, actor_id)
+        _record_change(
+            uow, code, previous, _causes(previous, previous_rules, state), state, cause, actor_id
+        )
     return state
+
+
+def _top_rules(cached: dict[str, Any]) -> list[str]:
+    """The rules behind a cached state's colour."""
+    return [r["rule_id"] for r in cached["reasons"] if r["colour"] == cached["colour"]]
+
+
+def _causes(previous: str, previous_rules: list[str], state: State) -> list[str]:
+    """The rules that caused a change: those of the new colour when it got worse,
+    those that stopped applying when it got better (e.g. after 14 normal days)."""
+    if state.colour.severity > Colour(previous).severity:
+        return [r.rule_id for r in state.reasons if r.colour is state.colour]
+    active = set(state.rule_ids)
+    return [rule for rule in previous_rules if rule not in active]
 
 
 def _record_change(
     uow: UnitOfWork,
     code: t.Code,
     previous: str,
+    rule_ids: list[str],
     state: State,
     cause: Cause,
     actor_id: uuid.UUID | None,
 ) -> None:
-    rule_ids = list(state.rule_ids)
     uow.add(
         t.ColourChange(
             code_id=code.id,

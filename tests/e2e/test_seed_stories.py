@@ -53,6 +53,10 @@ def test_fever_turns_yellow_and_green_after_fourteen_straight_normal_reports(
         ("yellow", "green", "daily_report"),
         ("none", "yellow", "declaration"),
     ]
+    assert [(h["rule_ids"], h["ended"]) for h in history] == [
+        (["BZ-YELLOW-FEVER"], True),  # the fever stopped applying after 14 normal days
+        (["BZ-YELLOW-FEVER"], False),
+    ]
 
 
 def test_a_missed_day_restarts_the_fourteen(

@@ -176,7 +176,8 @@ class TestRollover:
         assert (result.checked, result.changed) == (1, 1)
         code = uow.session.scalars(select(t.Code)).one()
         assert code.colour == "yellow"
-        assert uow.codes.history(code.id)[0].cause == "time"
+        latest = uow.codes.history(code.id)[0]
+        assert (latest.cause, latest.rule_ids) == ("time", ["SD-EXPIRED"])
 
     def test_running_it_again_changes_nothing(
         self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock

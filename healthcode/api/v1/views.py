@@ -124,6 +124,7 @@ class ColourChangeView(BaseModel):
     to_colour: Colour
     rule_ids: list[str]
     reasons: list[str]
+    ended: bool = Field(description="the reasons stopped applying (the colour got better)")
     cause: str
 
 
@@ -135,8 +136,13 @@ def colour_change_view(change: t.ColourChange, policy: Policy) -> ColourChangeVi
         to_colour=Colour(change.to_colour),
         rule_ids=list(change.rule_ids),
         reasons=[pick(rules[r].reason) for r in change.rule_ids if r in rules],
+        ended=_severity(change.to_colour) < _severity(change.from_colour),
         cause=change.cause,
     )
+
+
+def _severity(colour: str | None) -> int:
+    return Colour(colour).severity if colour else Colour.NONE.severity
 
 
 class ClaimsView(BaseModel):
