@@ -37,3 +37,16 @@ clean:
 
 messages: $(STAMP)
 	$(PY) -m healthcode.messages
+
+# Browser libraries from npm (package.json, pinned by package-lock.json), copied into
+# the package and committed, so pages and /docs never touch a CDN. Only maintainers
+# who bump a version run this; `make run` does not need npm.
+VENDOR := healthcode/web/static/vendor
+.PHONY: vendor
+vendor:
+	npm ci --ignore-scripts --no-audit --no-fund
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/swagger-ui
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+	  node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE $(VENDOR)/swagger-ui/
+	sed -i '/^\/\/# sourceMappingURL=/d' $(VENDOR)/swagger-ui/swagger-ui-bundle.js
+	sed -i 's|/\*# sourceMappingURL=[^*]*\*/||' $(VENDOR)/swagger-ui/swagger-ui.css

@@ -6,13 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
+from healthcode import web
 from healthcode.api import errors
 from healthcode.api.middleware import EdgeMiddleware
 from healthcode.api.v1 import router as v1_router
 from healthcode.config import Settings
 from healthcode.domain.clock import Clock, SystemClock
 from healthcode.jobs.scheduler import start_scheduler
+from healthcode.logs import configure_logging
 from healthcode.services.env import OtpSender, make_env
 from healthcode.services.keys import ensure_signing_key
 from healthcode.store.db import SessionFactory, make_engine, session_factory
@@ -38,6 +41,7 @@ def create_app(
     otp_sender: OtpSender | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
+    configure_logging(json=settings.log_json)
     if sessions is None:
         sessions = session_factory(make_engine(settings.database_url))
     env = make_env(settings, clock or SystemClock(), otp_sender)
@@ -57,14 +61,16 @@ def create_app(
         title="Health code platform",
         version="1",
         description=API_DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # served offline by healthcode.web (vendored Swagger UI)
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
         lifespan=lifespan,
     )
     app.state.env = env
     app.state.uow_factory = units
-    errors.install(app)
+    errors.install(app, page=web.error_page)
     app.include_router(v1_router, prefix="/api/v1")
+    web.install(app)
+    app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes)
     return app

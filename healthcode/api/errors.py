@@ -9,7 +9,7 @@ are mapped to the same field-by-field shape with messages a resident understands
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -23,6 +23,10 @@ from healthcode.domain.i18n import N_
 from healthcode.i18n import translate
 
 log = structlog.get_logger()
+
+# Renders a refusal as a page for a browser outside /api:
+# (request, status, error code, message in the request's language, headers) -> response.
+PageRenderer = Callable[[Request, int, str, str, Mapping[str, str]], Response]
 
 _PYDANTIC: Mapping[str, str] = {
     "missing": N_("This field is required"),
@@ -97,17 +101,39 @@ def validation_fields(errors: Sequence[Any]) -> list[FieldError]:
     return fields
 
 
-def install(app: FastAPI) -> None:
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page, not a client of the JSON API."""
+    accept = request.headers.get("accept", "")
+    return not request.url.path.startswith("/api/") and "text/html" in accept
+
+
+def in_words(error: DomainError) -> str:
+    """The refusal as one sentence: the fields' reasons if it names fields."""
+    if isinstance(error, InvalidInput):
+        return "; ".join(translate(f.message, f.params) for f in error.errors)
+    return translate(error.message, error.params)
+
+
+def install(app: FastAPI, *, page: PageRenderer | None = None) -> None:
+    """JSON for /api and API clients; with ``page``, a page for a browser elsewhere."""
+
+    def answer(request: Request, json: JSONResponse, code: str, message: str) -> Response:
+        if page is None or not wants_page(request):
+            return json
+        kept = {"retry-after", "www-authenticate"}
+        headers = {k: v for k, v in json.headers.items() if k.lower() in kept}
+        return page(request, json.status_code, code, message, headers)
+
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> Response:
         log.info("request.refused", code=error.code, path=request.url.path, status=error.status)
-        return domain_error_response(error)
+        return answer(request, domain_error_response(error), error.code, in_words(error))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
-        fields = validation_fields(error.errors())
+        invalid = InvalidInput(*validation_fields(error.errors()))
         log.info("request.refused", code="invalid_input", path=request.url.path)
-        return domain_error_response(InvalidInput(*fields))
+        return answer(request, domain_error_response(invalid), invalid.code, in_words(invalid))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
@@ -115,11 +141,12 @@ def install(app: FastAPI) -> None:
         message = {404: N_("Not found"), 405: N_("Method not allowed")}.get(
             error.status_code, str(error.detail)
         )
-        return JSONResponse(
+        json = JSONResponse(
             error_body(code, translate(message)),
             status_code=error.status_code,
             headers=getattr(error, "headers", None),
         )
+        return answer(request, json, code, translate(message))
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, error: Exception) -> Response:
@@ -127,4 +154,5 @@ def install(app: FastAPI) -> None:
         message = translate(
             N_("Something went wrong on our side; nothing was saved. Please try again")
         )
-        return JSONResponse(error_body("internal_error", message), status_code=500)
+        json = JSONResponse(error_body("internal_error", message), status_code=500)
+        return answer(request, json, "internal_error", message)

@@ -1,0 +1,21 @@
+"""The web front end: server-rendered mobile pages (H5) over the same services as
+the JSON API, with static files served by us (no CDN) and CSRF protection."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from healthcode.web.csrf import CsrfMiddleware
+from healthcode.web.errorpages import error_page
+from healthcode.web.pages import auth, codes, declare, home, misc, reports, support
+from healthcode.web.static_files import PREFIX, static_app
+
+__all__ = ["error_page", "install"]
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages and static files; add CSRF checks for every page request."""
+    for module in (auth, home, declare, codes, reports, support, misc):
+        app.include_router(module.router)
+    app.mount(PREFIX, static_app(), name="static")
+    app.add_middleware(CsrfMiddleware, refuse=error_page)

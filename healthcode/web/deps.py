@@ -1,0 +1,59 @@
+"""Page dependencies: the optional resident, the account, the request's client."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from healthcode.api.deps import EnvDep, UowDep
+from healthcode.api.security import TokenDep
+from healthcode.domain.errors import NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Policy
+from healthcode.services import sessions
+from healthcode.services.env import Env
+from healthcode.services.permissions import AccountKind, Principal
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+
+def optional_resident(token: TokenDep, uow: UowDep, env: EnvDep) -> Principal | None:
+    """The signed-in resident, or None: pages like the start page serve both."""
+    principal = sessions.authenticate(uow, env, token=token) if token else None
+    if principal is None or principal.kind is not AccountKind.RESIDENT:
+        return None
+    return principal
+
+
+MaybeResidentDep = Annotated[Principal | None, Depends(optional_resident)]
+
+
+def account_of(uow: UnitOfWork, principal: Principal) -> t.Account:
+    account = uow.accounts.by_id(principal.account_id)
+    if account is None:
+        raise NotFound(N_("Not found"))
+    return account
+
+
+def user_agent(request: Request) -> str:
+    return request.headers.get("user-agent", "")
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: ``next=`` must never send a resident elsewhere."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    return target
+
+
+def known_policy(env: Env, policy_id: str) -> Policy:
+    """The code type named in a page's path; an unknown one is a missing page."""
+    policy = env.policies.get(policy_id)
+    if policy is None:
+        raise NotFound(N_("Not found"))
+    return policy

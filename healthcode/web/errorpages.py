@@ -1,0 +1,53 @@
+"""Refusals as pages: what errors.py renders for a browser outside /api.
+
+A page that needs a session sends the resident to sign in and back; every other
+refusal is a page that says what happened in words and offers a way on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from healthcode.domain.i18n import N_
+from healthcode.web.templating import render
+
+TITLES: Mapping[int, str] = {
+    400: N_("Something is not right"),
+    401: N_("Please sign in"),
+    403: N_("This page cannot be used"),
+    404: N_("Page not found"),
+    405: N_("This page cannot be used"),
+    409: N_("This cannot be done now"),
+    413: N_("Too much was sent"),
+    422: N_("Something is not right"),
+    429: N_("Too many attempts"),
+    500: N_("The service is busy"),
+}
+
+
+def login_url(request: Request) -> str:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?" + urlencode({"next": here}) if here != "/" else "/login"
+
+
+def error_page(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """``message`` is already in the request's language."""
+    if code == "not_authenticated" and request.method in ("GET", "HEAD"):
+        return RedirectResponse(login_url(request), status_code=303)
+    title = TITLES.get(status, TITLES[400] if status < 500 else TITLES[500])
+    extra = {k: v for k, v in (headers or {}).items() if k.lower() == "retry-after"}
+    extra["Cache-Control"] = "no-store"
+    return render(
+        request, "error.html", status=status, headers=extra, title=title, code=code,
+        message=message, status_code=status,
+    )  # fmt: skip

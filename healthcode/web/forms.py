@@ -1,0 +1,216 @@
+"""Form posts to typed input and field errors back to form fields.
+
+The pages post plain HTML forms (they work with JavaScript off). This module turns
+a form into the same typed input the JSON API takes (``services.inputs``), and turns
+the services' field errors (``trips[1].end``) back into the names of the inputs the
+resident typed in (``trip-3-end``), so each reason shows beside its field and every
+typed value is put back on the page.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+from healthcode.api.errors import in_words, validation_fields
+from healthcode.domain.errors import DomainError, FieldError, InvalidInput
+from healthcode.domain.facts import ExposureKind
+from healthcode.i18n import translate
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+M = TypeVar("M", bound=BaseModel)
+
+TEXT_FIELDS = (
+    "name", "id_number", "nationality", "region", "address", "residence_since",
+    "destination", "destination_detail", "purpose", "employer",
+)  # fmt: skip
+OPTIONAL_DATES = frozenset({"residence_since"})
+MAX_TRIP_ROWS = 20
+_PATH = re.compile(r"^(?P<group>\w+)\[(?P<index>\d+)\](?:\.(?P<part>\w+))?$")
+
+
+@dataclass
+class FormState:
+    """What the form shows: typed values, ticked boxes, errors by input name."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    ticked: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+    trip_rows: int = 1
+
+    def value(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default)
+
+    def is_ticked(self, name: str, value: str) -> bool:
+        return value in self.ticked.get(name, ())
+
+    def add_error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+
+@dataclass
+class Layout:
+    """Which exposure kind and which trip row each list index of the input came from."""
+
+    exposures: list[str] = field(default_factory=list)
+    trips: list[int] = field(default_factory=list)
+
+    def input_name(self, path: str) -> str | None:
+        """The form input behind a service field path, or None for a form-wide error."""
+        match = _PATH.match(path)
+        if match is None:
+            return path if path in TEXT_FIELDS or path in ("temperature", "pledge") else None
+        group, index, part = match["group"], int(match["index"]), match["part"]
+        if group == "symptoms":
+            return "symptoms"
+        if group == "exposures" and index < len(self.exposures):
+            kind = self.exposures[index]
+            return "exposure" if part in (None, "kind") else f"exposure-{kind}-{part}"
+        if group == "trips" and index < len(self.trips):
+            return f"trip-{self.trips[index]}-{part or 'region'}"
+        return None
+
+
+def clean(text: str) -> str:
+    """Phone keyboards send full-width digits and decimal commas: normalise them."""
+    return unicodedata.normalize("NFKC", text).strip().replace("，", ",")
+
+
+def temperature(state: FormState) -> str | None:
+    """The typed temperature wins over a quick-pick chip; empty means not measured."""
+    typed = state.value("temperature").replace(",", ".")
+    return typed or state.value("temperature_pick") or None
+
+
+def read_form(form: FormData, *, list_fields: Iterable[str] = ()) -> FormState:
+    state = FormState()
+    for key, value in form.multi_items():
+        if not isinstance(value, str) or key == "csrf_token":
+            continue
+        if key in list_fields:
+            state.ticked.setdefault(key, []).append(value)
+        else:
+            state.values[key] = clean(value)[:400]
+    rows = state.value("trip_rows")
+    state.trip_rows = min(int(rows), MAX_TRIP_ROWS) if rows.isdigit() and int(rows) > 0 else 1
+    return state
+
+
+def health_payload(
+    state: FormState, kinds: Sequence[ExposureKind]
+) -> tuple[dict[str, Any], Layout]:
+    """Temperature, symptoms, exposures and trips as ``HealthInput`` data."""
+    layout = Layout()
+    exposures = []
+    for kind in kinds:
+        if state.is_ticked("exposure", kind.value):
+            layout.exposures.append(kind.value)
+            prefix = f"exposure-{kind.value}"
+            dates = _dates(state.value(f"{prefix}-start"), state.value(f"{prefix}-end"))
+            exposures.append({"kind": kind.value} | dates)
+    trips = []
+    for row in range(state.trip_rows):
+        parts = {p: state.value(f"trip-{row}-{p}") for p in ("region", "start", "end")}
+        if any(parts.values()):
+            layout.trips.append(row)
+            trips.append({"region": parts["region"]} | _dates(parts["start"], parts["end"]))
+    payload = {
+        "temperature": temperature(state),
+        "symptoms": state.ticked.get("symptoms", []),
+        "exposures": exposures,
+        "trips": trips,
+    }
+    return payload, layout
+
+
+def _dates(start: str, end: str) -> dict[str, str]:
+    """Only the dates given: a missing required one is reported as missing."""
+    return {k: v for k, v in (("start", start), ("end", end)) if v}
+
+
+def declaration_payload(
+    state: FormState, policy_id: str, kinds: Sequence[ExposureKind]
+) -> tuple[dict[str, Any], Layout]:
+    payload, layout = health_payload(state, kinds)
+    for name in TEXT_FIELDS:
+        value = state.value(name)
+        if value or name not in OPTIONAL_DATES:
+            payload[name] = value or None
+    payload = {k: v for k, v in payload.items() if v is not None}
+    payload.update(policy=policy_id, pledge=state.value("pledge") == "yes")
+    payload.setdefault("nationality", "CHN")
+    return payload, layout
+
+
+def parse(model: type[M], payload: dict[str, Any]) -> M:
+    """Typed input, or ``InvalidInput`` with the API's field-by-field messages."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise InvalidInput(*validation_fields(error.errors())) from None
+
+
+def show_errors(state: FormState, layout: Layout, errors: Sequence[FieldError]) -> None:
+    for error in errors:
+        message = translate(error.message, error.params)
+        name = layout.input_name(error.field)
+        if name is None:
+            state.general.append(message)
+        else:
+            state.add_error(name, message)
+
+
+def refused(uow: UnitOfWork, error: DomainError) -> None:
+    """Undo a refused use case before the page is re-rendered, except a refusal whose
+    bookkeeping must stand (a counted wrong code): the unit of work commits that."""
+    if not error.keeps_changes:
+        uow.rollback()
+
+
+def reject(uow: UnitOfWork, state: FormState, layout: Layout, error: DomainError) -> None:
+    """Put a service's refusal on the form: by field if it names fields, else on top."""
+    refused(uow, error)
+    if isinstance(error, InvalidInput):
+        show_errors(state, layout, error.errors)
+    else:
+        state.general.append(in_words(error))
+
+
+def form_from_declaration(row: t.Declaration, resident: t.Resident) -> FormState:
+    """ "Back to edit" from the confirmation screen: everything but the ID number,
+    which is kept only encrypted and must be typed again."""
+    state = FormState()
+    values = {
+        "name": resident.name,
+        "nationality": resident.nationality,
+        "region": resident.region_code,
+        "address": resident.address,
+        "temperature": "" if row.temperature is None else f"{row.temperature:.1f}",
+        "residence_since": row.residence_since.isoformat() if row.residence_since else "",
+        "destination": row.destination or "",
+        "destination_detail": row.destination_detail,
+        "purpose": row.purpose or "",
+        "employer": row.employer,
+    }
+    state.values = {k: str(v) for k, v in values.items() if v}
+    state.ticked["symptoms"] = list(row.symptoms)
+    for exposure in row.exposures:
+        kind = str(exposure["kind"])
+        state.ticked.setdefault("exposure", []).append(kind)
+        for part in ("start", "end"):
+            if exposure.get(part):
+                state.values[f"exposure-{kind}-{part}"] = str(exposure[part])
+    for index, trip in enumerate(row.trips):
+        for part in ("region", "start", "end"):
+            if trip.get(part):
+                state.values[f"trip-{index}-{part}"] = str(trip[part])
+    state.trip_rows = max(1, len(row.trips))
+    return state

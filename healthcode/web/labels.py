@@ -1,0 +1,109 @@
+"""Words for the values the pages show: symptoms, exposures, purposes, causes.
+
+English message ids (translated by the catalog), kept here so that a form, a
+confirmation screen and a history entry all name a value the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.facts import ExposureKind, Symptom
+from healthcode.domain.i18n import N_
+from healthcode.services.inputs import Purpose
+from healthcode.services.recolour import Cause
+
+SYMPTOMS: Mapping[Symptom, str] = MappingProxyType(
+    {
+        Symptom.FEVER: N_("Fever (37.3 ℃ or above)"),
+        Symptom.DRY_COUGH: N_("Persistent dry cough"),
+        Symptom.FATIGUE: N_("Fatigue"),
+        Symptom.SHORTNESS_OF_BREATH: N_("Shortness of breath"),
+        Symptom.RESPIRATORY: N_("Respiratory symptoms (cough, sore throat, runny nose)"),
+    }
+)
+
+EXPOSURES: Mapping[ExposureKind, str] = MappingProxyType(
+    {
+        ExposureKind.CONFIRMED: N_("I am a confirmed COVID-19 case"),
+        ExposureKind.SUSPECTED: N_("I am a suspected case"),
+        ExposureKind.POSITIVE: N_("I tested positive (without symptoms)"),
+        ExposureKind.CLOSE_CONTACT: N_("I am a close contact of a case"),
+        ExposureKind.FEBRILE_CONTACT: N_(
+            "I was in contact with a person with fever or respiratory symptoms"
+        ),
+        ExposureKind.HIGH_RISK_CONTACT: N_(
+            "I was in contact with people from Hubei or another high-incidence area"
+        ),
+    }
+)
+
+# (start, end) date labels per exposure kind, as the rules read them.
+EXPOSURE_DATES: Mapping[ExposureKind, tuple[str, str]] = MappingProxyType(
+    {
+        ExposureKind.CONFIRMED: (N_("Date of diagnosis"), N_("Date of discharge")),
+        ExposureKind.SUSPECTED: (N_("Date of diagnosis"), N_("Date cured or ruled out")),
+        ExposureKind.POSITIVE: (N_("Date of the positive test"), N_("Date cured")),
+        ExposureKind.CLOSE_CONTACT: (
+            N_("Start of medical observation"),
+            N_("Released from medical observation on"),
+        ),
+        ExposureKind.FEBRILE_CONTACT: (N_("First contact"), N_("Last contact")),
+        ExposureKind.HIGH_RISK_CONTACT: (N_("First contact"), N_("Last contact")),
+    }
+)
+
+PURPOSES: Mapping[Purpose, str] = MappingProxyType(
+    {
+        Purpose.WORK: N_("Returning to work"),
+        Purpose.SCHOOL: N_("Returning to school"),
+        Purpose.OTHER: N_("Other"),
+    }
+)
+
+CAUSES: Mapping[str, str] = MappingProxyType(
+    {
+        Cause.DECLARATION: N_("Your declaration"),
+        Cause.DAILY_REPORT: N_("A daily health report"),
+        Cause.SIGNATURE: N_("An issuer's signature"),
+        Cause.DATA: N_("Department data"),
+        Cause.CREDIT: N_("A credit record"),
+        Cause.TIME: N_("The passing of time"),
+        Cause.POLICY: N_("A rule change"),
+    }
+)
+
+# A shape per colour, so colour is never the only signal: ✓ green, ! yellow, ✕ red.
+ICONS: Mapping[Colour, str] = MappingProxyType(
+    {
+        Colour.GREEN: "✓",
+        Colour.YELLOW: "!",
+        Colour.RED: "✕",
+        Colour.PENDING: "…",
+        Colour.NONE: "–",
+    }
+)
+
+# Where the code is used (seed 003 §一), for the first-use guidance.
+PLACES: tuple[str, ...] = (
+    N_("Checkpoints"),
+    N_("Factory and office gates on return to work"),
+    N_("Schools"),
+    N_("Community and housing estate gates"),
+    N_("Supermarkets and markets"),
+    N_("Fever clinics"),
+    N_("Pharmacies, when buying fever medicine"),
+)
+
+QUICK_TEMPERATURES: tuple[str, ...] = ("36.3", "36.5", "36.7", "36.9")
+
+EVIDENCE: Mapping[str, str] = MappingProxyType(
+    {
+        "observation": N_("your declaration or daily report"),
+        "record": N_("department data"),
+        "credit_record": N_("a credit record"),
+        "signature": N_("the issuer's signature"),
+    }
+)

@@ -1,0 +1,183 @@
+"""Declare (健康码申请 / 通行卡申请) → pledge → second confirmation (二次确认) → code.
+
+Seed 003's manual: the resident fills in their health truthfully and confirms it
+by hand; the system asks for a second confirmation, then shows the code page with
+first-use guidance. Seed 000: under a pass the confirmed declaration is the
+application, and the code is the black-and-white pending one until it is signed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from healthcode.api.deps import EnvDep, UowDep
+from healthcode.api.errors import in_words
+from healthcode.api.security import ResidentDep
+from healthcode.domain.clock import day_of
+from healthcode.domain.errors import DomainError, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Model, Policy
+from healthcode.services import declarations
+from healthcode.services.declarations import CONFIRM_WITHIN
+from healthcode.services.env import Env
+from healthcode.services.inputs import DeclarationInput
+from healthcode.services.permissions import Principal
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+from healthcode.web.deps import account_of, known_policy
+from healthcode.web.forms import (
+    MAX_TRIP_ROWS,
+    FormState,
+    declaration_payload,
+    form_from_declaration,
+    parse,
+    read_form,
+    refused,
+    reject,
+)
+from healthcode.web.labels import EXPOSURE_DATES, EXPOSURES, PURPOSES, QUICK_TEMPERATURES, SYMPTOMS
+from healthcode.web.templating import render
+from healthcode.web.views import declared
+
+router = APIRouter(include_in_schema=False)
+LISTS = ("symptoms", "exposure")
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(form_data)]
+
+
+def health_fields(env: Env, policy: Policy) -> dict[str, object]:
+    """What the health part of a form offers under this policy (its ``form:``)."""
+    return {
+        "symptoms": [(s.value, SYMPTOMS[s]) for s in policy.form.symptoms],
+        "exposures": [(k.value, EXPOSURES[k], EXPOSURE_DATES[k]) for k in policy.form.exposures],
+        "temps": QUICK_TEMPERATURES,
+        "today": day_of(env.clock.now()).isoformat(),
+    }
+
+
+def _form_page(
+    request: Request, env: Env, policy: Policy, form: FormState, *, status: int = 200
+) -> Response:
+    return render(
+        request,
+        "declare.html",
+        status=status,
+        headers={"Cache-Control": "no-store"},
+        policy=policy,
+        form=form,
+        is_pass=policy.model is Model.PASS,
+        requires=policy.form.requires,
+        purposes=[(p.value, label) for p, label in PURPOSES.items()],
+        **health_fields(env, policy),
+    )
+
+
+def _own(uow: UnitOfWork, principal: Principal, declaration_id: uuid.UUID) -> t.Declaration:
+    row = None
+    if principal.resident_id is not None:
+        row = uow.declarations.of_resident(principal.resident_id, declaration_id)
+    if row is None:
+        raise NotFound(N_("No such declaration"))
+    return row
+
+
+@router.get("/declare/{policy_id}")
+def declaration_form(
+    request: Request,
+    policy_id: str,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    edit: uuid.UUID | None = None,
+) -> Response:
+    policy = known_policy(env, policy_id)
+    form = FormState()
+    if edit is not None:
+        row = _own(uow, principal, edit)
+        resident = uow.residents.by_id(row.resident_id)
+        assert resident is not None
+        form = form_from_declaration(row, resident)
+    return _form_page(request, env, policy, form)
+
+
+@router.post("/declare/{policy_id}")
+def submit(
+    request: Request,
+    policy_id: str,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    data: FormDep,
+) -> Response:
+    policy = known_policy(env, policy_id)
+    form = read_form(data, list_fields=LISTS)
+    if form.value("action") == "add_trip":
+        form.trip_rows = min(form.trip_rows + 1, MAX_TRIP_ROWS)
+        return _form_page(request, env, policy, form)
+    payload, layout = declaration_payload(form, policy.id, policy.form.exposures)
+    try:
+        row = declarations.submit_declaration(
+            uow, env, account=account_of(uow, principal), data=parse(DeclarationInput, payload)
+        )
+    except DomainError as error:
+        reject(uow, form, layout, error)
+        return _form_page(request, env, policy, form, status=error.status)
+    return RedirectResponse(f"/declarations/{row.id}", status_code=303)
+
+
+def _confirm_page(
+    request: Request, env: Env, uow: UnitOfWork, row: t.Declaration, *, error: str = ""
+) -> Response:
+    resident = uow.residents.by_id(row.resident_id)
+    assert resident is not None
+    return render(
+        request,
+        "confirm.html",
+        status=409 if error else 200,
+        headers={"Cache-Control": "no-store"},
+        policy=env.policy(row.policy_id),
+        row=row,
+        shown=declared(row, resident),
+        confirm_before=row.submitted_at + CONFIRM_WITHIN,
+        error=error,
+    )
+
+
+@router.get("/declarations/{declaration_id}")
+def confirmation(
+    request: Request, declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> Response:
+    """二次确认: what was declared, shown back (masked) before the code is made."""
+    row = _own(uow, principal, declaration_id)
+    if row.confirmed_at is not None:
+        return RedirectResponse(f"/codes/{row.policy_id}", status_code=303)
+    return _confirm_page(request, env, uow, row)
+
+
+@router.post("/declarations/{declaration_id}/confirm")
+def confirm(
+    request: Request, declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> Response:
+    row = _own(uow, principal, declaration_id)
+    policy_id = row.policy_id
+    try:
+        declarations.confirm_declaration(
+            uow, env, account=account_of(uow, principal), declaration_id=declaration_id
+        )
+    except declarations.AlreadyConfirmed as error:
+        refused(uow, error)
+        return RedirectResponse(f"/codes/{policy_id}", status_code=303)
+    except DomainError as error:
+        refused(uow, error)
+        return _confirm_page(request, env, uow, row, error=in_words(error))
+    return RedirectResponse(f"/codes/{policy_id}?welcome=1", status_code=303)

@@ -1,0 +1,122 @@
+/* Health code pages: small enhancements only. Every page works without this file
+   except the automatic QR refresh (without it, the page offers a refresh link). */
+(function () {
+  "use strict";
+
+  /* The live clock shows the server's time in Asia/Shanghai, ticking every second. */
+  function startClock(el) {
+    var offset = Date.parse(el.getAttribute("data-now")) - Date.now();
+    var format = new Intl.DateTimeFormat("en-CA", {
+      timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
+    });
+    function tick() {
+      var p = {};
+      format.formatToParts(new Date(Date.now() + offset)).forEach(function (x) { p[x.type] = x.value; });
+      el.textContent = p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second;
+    }
+    tick();
+    setInterval(tick, 1000);
+  }
+
+  /* The QR: fetch a fresh one before the token expires; grey it out if we cannot. */
+  function startQr(box) {
+    var timer = 0, deadline = 0;
+    var status = document.getElementById("code-status");
+    if (status) {  /* set the live region after load, so screen readers announce it */
+      var said = status.textContent;
+      status.textContent = "";
+      setTimeout(function () { status.textContent = said; }, 700);
+    }
+    function schedule(node) {
+      var refreshIn = Number(node.getAttribute("data-refresh-in")) || 30;
+      var lifetime = Number(node.getAttribute("data-lifetime")) || 60;
+      deadline = Date.now() + lifetime * 1000;
+      clearTimeout(timer);
+      timer = setTimeout(refresh, refreshIn * 1000);
+    }
+    function stale() {
+      if (Date.now() >= deadline) { box.querySelector(".qr-box").classList.add("stale"); }
+    }
+    function refresh() {
+      fetch(box.getAttribute("data-src"), { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (r) {
+          if (r.redirected || !r.ok) { throw r; }
+          return r.text();
+        })
+        .then(function (html) {
+          var t = document.createElement("template");
+          t.innerHTML = html;
+          var node = t.content.querySelector("[data-qr]");
+          if (!node) { throw new Error("no QR in the answer"); }
+          if (node.getAttribute("data-colour") !== box.getAttribute("data-colour")) {
+            location.reload();  // the colour changed: reasons and next steps too
+            return;
+          }
+          box.querySelector("[data-qr]").replaceWith(node);
+          schedule(node);
+        })
+        .catch(function (r) {
+          if (r && (r.status === 401 || r.redirected)) { location.reload(); return; }
+          stale();
+          clearTimeout(timer);
+          timer = setTimeout(refresh, 5000);
+        });
+    }
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden && Date.now() > deadline - 5000) { refresh(); }
+    });
+    schedule(box.querySelector("[data-qr]"));
+  }
+
+  /* Region fields: suggestions from /regions.json as the resident types a name. */
+  function startRegion(input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var named = document.getElementById(input.id + "-name");
+    var timer = 0, names = {};
+    function show() {
+      if (named) { named.textContent = names[input.value.trim()] || ""; }
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      show();
+      var q = input.value.trim();
+      if (!q || /^\d{6}$/.test(q)) { return; }
+      timer = setTimeout(function () {
+        fetch("/regions.json?q=" + encodeURIComponent(q)).then(function (r) { return r.json(); })
+          .then(function (found) {
+            list.textContent = "";
+            found.forEach(function (region) {
+              var option = document.createElement("option");
+              option.value = region.code;
+              option.label = region.name;
+              option.textContent = region.name;
+              names[region.code] = region.name;
+              list.appendChild(option);
+            });
+          }).catch(function () { /* the plain text field still works */ });
+      }, 200);
+    });
+  }
+
+  /* Temperature: a tapped chip clears the typed value, and a typed value the chips. */
+  function startTemperature(group) {
+    var typed = document.getElementById(group.getAttribute("data-temperature"));
+    var chips = group.querySelectorAll("input[type=radio]");
+    chips.forEach(function (chip) {
+      chip.addEventListener("change", function () { if (chip.checked && typed) { typed.value = ""; } });
+    });
+    if (typed) {
+      typed.addEventListener("input", function () {
+        if (typed.value) { chips.forEach(function (chip) { chip.checked = false; }); }
+      });
+    }
+  }
+
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }  /* a rejected form: read out what to fix first */
+  document.querySelectorAll("[data-clock]").forEach(startClock);
+  document.querySelectorAll("[data-live]").forEach(startQr);
+  document.querySelectorAll("input[data-regions]").forEach(startRegion);
+  document.querySelectorAll("[data-temperature]").forEach(startTemperature);
+})();

@@ -1,0 +1,93 @@
+"""What a resident does in the browser, step by step, for the tests to reuse."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page
+
+from healthcode.domain.colour import Colour
+from healthcode.services import accounts, codes, signing
+from healthcode.services.env import Env
+from healthcode.services.permissions import Role
+from healthcode.store.uow import UnitOfWorkFactory
+from tests.factories.inputs import id_number
+from tests.factories.qr import decode
+from tests.web.live import LiveServer
+
+
+def sign_in(page: Page, server: LiveServer, phone: str) -> None:
+    page.goto("/login")
+    page.fill("#phone", phone)
+    page.click("form[action='/login/code'] button.primary")
+    page.fill("#code", server.sms.sent[phone])
+    page.click("form[action='/login'] button.primary")
+    page.wait_for_url(f"{server.url}/")
+
+
+def fill_declaration(page: Page, policy: str = "binzhou-code", **values: str) -> None:
+    """Fill the form with a valid declaration (values override by input id)."""
+    page.goto(f"/declare/{policy}")
+    fields = {"name": "张三", "id_number": id_number(), "region": "371602"}
+    if policy == "shandong-pass":
+        fields |= {"residence_since": "2019-12-01", "destination": "370102"}
+        page.check("#purpose-work")
+    fields |= values
+    for name, value in fields.items():
+        page.fill(f"#{name}", value)
+    if "temperature" not in values:
+        page.click(".chip:has-text('36.5')")
+    page.check("#pledge-box")
+
+
+def declare_and_confirm(page: Page, policy: str = "binzhou-code", **values: str) -> None:
+    fill_declaration(page, policy, **values)
+    page.click("button[value=submit]")
+    page.wait_for_url("**/declarations/*")
+    page.click("form.actions button.primary")
+    page.wait_for_url(f"**/codes/{policy}?welcome=1")
+
+
+def read_qr(page: Page) -> str:
+    """The text of the QR code on screen, read from a screenshot as a scanner would."""
+    text: str = decode(page.locator(".qr-box svg").screenshot()).text
+    return text
+
+
+def verify(server: LiveServer, token: str) -> dict[str, Any]:
+    """What an online scanner hears back from POST /api/v1/verify."""
+    answer = httpx.post(f"{server.url}/api/v1/verify", json={"token": token}, timeout=10)
+    answer.raise_for_status()
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def sign_pass(server: LiveServer, phone: str, colour: Colour = Colour.GREEN) -> None:
+    """An issuer signs the resident's pending pass (the issuer's pages come later)."""
+    env: Env = server.app.state.env
+    units: UnitOfWorkFactory = server.app.state.uow_factory
+    with units() as uow:
+        account = uow.accounts.by_phone_hash(env.protector.keyed_hash(phone, kind="phone"))
+        assert account is not None
+        assert account.resident_id is not None
+        state = codes.code_state(
+            uow, env, resident_id=account.resident_id, policy_id="shandong-pass"
+        )
+        assert state.application_id is not None
+        issuer = accounts.create_staff(
+            uow,
+            env,
+            username=f"issuer.{phone}",
+            password="correct horse battery",
+            display_name="签发人",
+            roles=[(Role.ISSUER, "")],
+        )
+        signing.sign_pass(
+            uow,
+            env,
+            issuer_id=issuer.id,
+            application_id=uuid.UUID(state.application_id),
+            colour=colour,
+        )

@@ -1,0 +1,128 @@
+"""Accessibility: labels, landmarks, language, focus, 200 % zoom, and contrast."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from healthcode.web.static_files import STATIC
+from tests.web.conftest import new_phone
+from tests.web.flows import declare_and_confirm, sign_in
+from tests.web.live import LiveServer
+
+PAGES = (
+    "/",
+    "/declare/binzhou-code",
+    "/declare/shandong-pass",
+    "/codes/binzhou-code",
+    "/codes/binzhou-code/report",
+    "/codes/binzhou-code/history",
+    "/notifications",
+    "/help?q=今天天气怎么样",
+    "/regions?q=滨州",
+)
+CONTROLS = "input:not([type=hidden]), select, textarea, button"
+UNLABELLED = """(selector) => [...document.querySelectorAll(selector)]
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+    && !el.getAttribute('aria-labelledby')
+    && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+  .map(el => el.outerHTML)"""
+DUPLICATE_IDS = """() => { const seen = {}; const twice = [];
+  document.querySelectorAll('[id]').forEach(el => {
+    if (seen[el.id]) { twice.push(el.id); }
+    seen[el.id] = 1;
+  });
+  return twice; }"""
+SIDEWAYS = """() => { const width = document.documentElement.clientWidth;
+  const out = [...document.querySelectorAll('body *')].filter(el => {
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && (box.right > width + 1 || box.left < -1) && !el.closest('.skip');
+  }).map(el => el.tagName + '.' + el.className);
+  if (document.documentElement.scrollWidth > width) out.push('page scrolls sideways');
+  return out; }"""
+
+
+def check_page(page: Page) -> None:
+    expect(page.locator("html")).to_have_attribute("lang", re.compile(r"^(zh-CN|en)$"))
+    expect(page.locator("main#main")).to_have_count(1)
+    expect(page.locator("body > header")).to_have_count(1)
+    expect(page.locator("header nav")).to_have_count(1)
+    expect(page.locator("h1")).to_have_count(1)
+    assert page.evaluate(UNLABELLED, CONTROLS) == [], page.url
+    assert page.evaluate(DUPLICATE_IDS) == [], page.url
+
+
+class TestAccessibility:
+    def test_every_page_labels_its_controls_and_reflows_at_200_percent(
+        self, page: Page, server: LiveServer
+    ) -> None:
+        problems: list[str] = []  # CSP violations and script errors show up here
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.goto("/login")
+        check_page(page)
+        sign_in(page, server, new_phone())
+        declare_and_confirm(page, temperature="37.5")
+        for path in PAGES:
+            for width in (390, 195):  # 195 CSS px: a 390 px phone zoomed to 200 %
+                page.set_viewport_size({"width": width, "height": 844})
+                page.goto(path)
+                check_page(page)
+                assert page.evaluate(SIDEWAYS) == [], f"{path} at {width} px"
+        assert problems == []
+
+    def test_the_code_page_announces_colour_and_validity(
+        self, page: Page, server: LiveServer
+    ) -> None:
+        sign_in(page, server, new_phone())
+        declare_and_confirm(page, temperature="37.5")
+        status = page.locator("#code-status")
+        expect(status).to_have_attribute("role", "status")
+        expect(status).to_contain_text("黄码")
+        expect(page.locator(".qr-box")).to_have_attribute("aria-label", "二维码：黄码")
+        expect(page.locator(".code-card .icon")).to_have_text("!")  # a shape, not only a tint
+
+    def test_focus_is_visible(self, page: Page) -> None:
+        page.goto("/login")
+        page.keyboard.press("Tab")  # the skip link
+        page.keyboard.press("Tab")
+        outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+        assert outline not in ("", "none")
+
+
+def _hex(colour: str) -> tuple[float, float, float]:
+    colour = colour.lstrip("#")
+    if len(colour) == 3:
+        colour = "".join(c * 2 for c in colour)
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return r, g, b
+
+
+def luminance(colour: str) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in _hex(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+PAIRS = (
+    ("ink", "paper"), ("ink", "page"), ("muted", "paper"), ("muted", "page"),
+    ("brand", "paper"), ("brand-ink", "brand"), ("error", "paper"),
+    ("green", "green-bg"), ("yellow", "yellow-bg"), ("red", "red-bg"),
+    ("pending", "pending-bg"), ("paper", "green"), ("paper", "yellow"), ("paper", "red"),
+)  # fmt: skip
+
+
+def test_text_colours_have_at_least_4_5_to_1_contrast() -> None:
+    css = Path(STATIC / "app.css").read_text()
+    root = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{3,6})", css.split("}", 1)[0]))
+    for text, background in PAIRS:
+        ratio = contrast(root[text], root[background])
+        assert ratio >= 4.5, f"{text} on {background}: {ratio:.2f}"
