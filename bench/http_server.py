@@ -193,8 +193,12 @@ def _declare(units: UnitOfWorkFactory, env: Env, tokens: Sequence[str]) -> None:
             account = uow.accounts.by_id(principal.account_id) if principal else None
             assert account is not None
             data = DeclarationInput.model_validate(declaration_body(serial))
-            row = declarations.submit_declaration(uow, env, account=account, data=data)
-            declarations.confirm_declaration(uow, env, account=account, declaration_id=row.id)
+            row = declarations.submit_declaration(
+                uow, env, account_id=account.id, data=data
+            ).declaration
+            declarations.confirm_declaration(
+                uow, env, resident_id=row.resident_id, declaration_id=row.id
+            )
 
 
 def _json(data: dict[str, Any]) -> bytes:

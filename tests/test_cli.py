@@ -69,8 +69,8 @@ def test_verify_exits_zero_only_for_a_valid_token(database: str) -> None:
     units, env = units_and_env(database, clock)
     with units() as uow:
         account = new_account(uow, env, "13800001111")
-        row = submit_declaration(uow, env, account=account, data=declaration())
-        confirm_declaration(uow, env, account=account, declaration_id=row.id)
+        row = submit_declaration(uow, env, account_id=account.id, data=declaration()).declaration
+        confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
         token = display_code(
             uow, env, resident_id=account.resident_id, policy_id="binzhou-code"
         ).token
@@ -89,8 +89,10 @@ def test_rollover_at_a_date_and_again(database: str) -> None:
     with units() as uow:
         resident = new_account(uow, env, "13800001111")
         issuer = new_account(uow, env, "13700003333")
-        row = submit_declaration(uow, env, account=resident, data=declaration("shandong-pass"))
-        state = confirm_declaration(uow, env, account=resident, declaration_id=row.id)
+        row = submit_declaration(
+            uow, env, account_id=resident.id, data=declaration("shandong-pass")
+        ).declaration
+        state = confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
         assert state.application_id is not None
         sign_pass(
             uow,

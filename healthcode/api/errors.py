@@ -57,6 +57,16 @@ _PYDANTIC: Mapping[str, str] = {
     "less_than_equal": N_("Must be at most {le}"),
 }
 _FALLBACK = N_("Not a valid value")
+_HTTP: Mapping[int, tuple[str, str]] = {
+    400: ("bad_request", N_("The request could not be understood")),
+    401: ("not_authenticated", N_("Please sign in")),
+    403: ("forbidden", N_("You do not have permission to do this")),
+    404: ("not_found", N_("Not found")),
+    405: ("method_not_allowed", N_("Method not allowed")),
+    406: ("not_acceptable", N_("This answer is not available in the format asked for")),
+    413: ("body_too_large", N_("The request is too large")),
+    415: ("unsupported_media_type", N_("This kind of content is not accepted here")),
+}
 
 
 def error_body(code: str, message: str, fields: Sequence[FieldError] = ()) -> dict[str, Any]:
@@ -137,10 +147,7 @@ def install(app: FastAPI, *, page: PageRenderer | None = None) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        message = {404: N_("Not found"), 405: N_("Method not allowed")}.get(
-            error.status_code, str(error.detail)
-        )
+        code, message = _HTTP.get(error.status_code, ("http_error", N_("The request failed")))
         json = JSONResponse(
             error_body(code, translate(message)),
             status_code=error.status_code,

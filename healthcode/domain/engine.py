@@ -61,6 +61,7 @@ class _Window:
     lapsed: bool
     at: datetime | None  # the lapse instant, actual or projected; None = open-ended
     needs_reports: bool
+    streak: tuple[int, int] | None = None  # (normal days so far, days needed)
 
 
 class _Run:
@@ -198,6 +199,7 @@ class _Run:
             lapsed=all(p.lapsed for p in parts),
             at=None if None in ats else max(a for a in ats if a is not None),
             needs_reports=any(p.needs_reports for p in parts),
+            streak=next((p.streak for p in parts if p.streak is not None), None),
         )
 
     def _lapse(self, lapse: Lapse, item: _Item) -> _Window:
@@ -205,7 +207,9 @@ class _Run:
             streak = normal_streak(
                 self.day_status, trigger=item.trigger, needed=lapse.days, today=self.today
             )
-            return _Window(streak.complete, start_of(streak.completes_on), True)
+            return _Window(
+                streak.complete, start_of(streak.completes_on), True, (streak.run, lapse.days)
+            )
         if isinstance(lapse, Superseded):
             later = [
                 o.at
@@ -248,6 +252,7 @@ class _Run:
 def _reason(rule: Rule, found: list[tuple[_Item, _Window]]) -> Reason:
     ats = [w.at for _, w in found]
     evidence = tuple(dict.fromkeys(item.evidence for item, _ in found))
+    streaks = [w.streak for _, w in found if w.streak is not None]
     return Reason(
         rule_id=rule.id,
         colour=rule.colour,
@@ -257,6 +262,7 @@ def _reason(rule: Rule, found: list[tuple[_Item, _Window]]) -> Reason:
         evidence=evidence,
         lapses_at=None if None in ats else max(a for a in ats if a is not None),
         needs_reports=any(w.needs_reports for _, w in found),
+        streak=min(streaks) if streaks else None,  # the latest trigger binds
     )
 
 

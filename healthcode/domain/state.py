@@ -43,6 +43,7 @@ class Reason:
     lapses_at: datetime | None = None  # when it stops applying if reports stay normal
     needs_reports: bool = False  # the lapse depends on normal daily reports
     detail: str = ""  # free text, e.g. the issuer's note
+    streak: tuple[int, int] | None = None  # normal days so far of those needed ("5/14")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ class State:
     suggested: Colour | None = None  # for a pending pass: what the rules say today
     application_id: str | None = None
     report_due: date | None = None  # today's daily report is still missing
+
+    @property
+    def policy_id(self) -> str:
+        return self.policy.split("@", 1)[0]
 
     @property
     def rule_ids(self) -> tuple[str, ...]:

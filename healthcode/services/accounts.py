@@ -112,7 +112,7 @@ OTP_QUOTAS: tuple[tuple[timedelta, int, type[TooManyRequests], str], ...] = (
     (timedelta(hours=1), 5, OtpHourlyLimit, _PER_HOUR),
     (timedelta(days=1), 10, OtpDailyLimit, _PER_DAY),
 )
-OTP_CLIENT_LIMIT = "20/hour"
+OTP_CLIENT_LIMIT = "100/hour"  # per address: phones on 3G share carrier NAT addresses
 # Checked *before* the password, so a blocked guesser learns nothing from a right guess.
 # Per username it counts consecutive failures (a success clears it); per client it
 # counts every attempt, since one success must not reset a shared address's budget.

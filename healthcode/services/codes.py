@@ -44,6 +44,13 @@ class DisplayCode:
     claims: CodeClaims
     state: State
 
+    @property
+    def refresh_in(self) -> int:
+        """Seconds until a page should fetch the next token: two thirds of the lifetime,
+        so a slow network never leaves a stale code on screen."""
+        lifetime = (self.claims.expires_at - self.claims.issued_at).total_seconds()
+        return max(5, int(lifetime * 2 / 3))
+
 
 def code_state(
     uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str

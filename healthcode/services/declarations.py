@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from healthcode.domain.clock import day_of
@@ -35,6 +36,14 @@ PLEDGE_VERSION = "2020-02-pledge-1"
 CONFIRM_WITHIN = timedelta(hours=1)
 
 
+@dataclass(frozen=True)
+class Submission:
+    """A declaration awaiting (or past) its second confirmation, with its resident."""
+
+    declaration: t.Declaration
+    resident: t.Resident
+
+
 class IdNumberTaken(Conflict):
     code = "id_number_taken"
 
@@ -52,12 +61,15 @@ class PassStillValid(Conflict):
 
 
 def submit_declaration(
-    uow: UnitOfWork, env: Env, *, account: t.Account, data: DeclarationInput
-) -> t.Declaration:
+    uow: UnitOfWork, env: Env, *, account_id: uuid.UUID, data: DeclarationInput
+) -> Submission:
     """Validate and keep a pledged declaration, awaiting the second confirmation."""
     policy = env.policy(data.policy)
     now = env.clock.now()
     valid = validate_declaration(data, policy, day_of(now))
+    account = uow.accounts.by_id(account_id)
+    if account is None:
+        raise NotFound(N_("No such account"))
     resident = _resident_for(uow, env, account, valid)
     row = t.Declaration(
         resident_id=resident.id,
@@ -75,16 +87,21 @@ def submit_declaration(
     )
     uow.add(row)
     uow.flush()
-    return row
+    return Submission(row, resident)
+
+
+def submission(
+    uow: UnitOfWork, *, resident_id: uuid.UUID | None, declaration_id: uuid.UUID
+) -> Submission:
+    """One of the resident's own declarations, to show back; another's is not found."""
+    return _own(uow, resident_id, declaration_id, lock=False)
 
 
 def confirm_declaration(
-    uow: UnitOfWork, env: Env, *, account: t.Account, declaration_id: uuid.UUID
+    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, declaration_id: uuid.UUID
 ) -> State:
     """The second confirmation: the declaration counts from now and the code follows."""
-    row = uow.declarations.of_resident(_resident_id(account), declaration_id)
-    if row is None:
-        raise NotFound(N_("No such declaration"))
+    row = _own(uow, resident_id, declaration_id, lock=True).declaration
     if row.confirmed_at is not None:
         raise AlreadyConfirmed(N_("This declaration is already confirmed"))
     now = env.clock.now()
@@ -111,10 +128,16 @@ def _refuse_while_green(uow: UnitOfWork, env: Env, resident_id: uuid.UUID, polic
         )
 
 
-def _resident_id(account: t.Account) -> uuid.UUID:
-    if account.resident_id is None:
+def _own(
+    uow: UnitOfWork, resident_id: uuid.UUID | None, declaration_id: uuid.UUID, *, lock: bool
+) -> Submission:
+    row = None
+    if resident_id is not None:
+        row = uow.declarations.of_resident(resident_id, declaration_id, lock=lock)
+    resident = uow.residents.by_id(row.resident_id) if row is not None else None
+    if row is None or resident is None:
         raise NotFound(N_("No such declaration"))
-    return account.resident_id
+    return Submission(row, resident)
 
 
 def _resident_for(

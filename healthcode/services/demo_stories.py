@@ -113,9 +113,13 @@ class Story:
         if self.account is None:
             self.account = ensure_resident_account(self.uow, self.env, phone=self.person.phone)
         data = DeclarationInput.model_validate(self._identity(policy) | health)
-        row = submit_declaration(self.uow, self.env, account=self.account, data=data)
+        row = submit_declaration(
+            self.uow, self.env, account_id=self.account.id, data=data
+        ).declaration
         self.clock.advance(timedelta(seconds=self.rng.randrange(30, 240)))
-        state = confirm_declaration(self.uow, self.env, account=self.account, declaration_id=row.id)
+        state = confirm_declaration(
+            self.uow, self.env, resident_id=row.resident_id, declaration_id=row.id
+        )
         self.policy_id, self.application = policy, row.id
         return state
 
@@ -141,7 +145,11 @@ class Story:
         assert self.account is not None
         data = DailyReportInput.model_validate({"temperature": self.normal()} | health)
         return submit_daily_report(
-            self.uow, self.env, account=self.account, policy_id=self.policy_id, data=data
+            self.uow,
+            self.env,
+            resident_id=self.account.resident_id,
+            policy_id=self.policy_id,
+            data=data,
         )
 
     def reports(self, first_ago: int, last_ago: int, *, skip: tuple[int, ...] = ()) -> None:

@@ -9,6 +9,7 @@ of using it, so scanners holding a cached trust list never meet an unknown key.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -127,3 +128,8 @@ def trust_list(
     uow: UnitOfWork, protector: Protector, cache: KeyCache, now: datetime
 ) -> dict[str, Any]:
     return to_jwks(cache.get(uow, protector, now).ring.trusted(now))
+
+
+def revocation_list(uow: UnitOfWork, *, since: datetime | None) -> Sequence[t.Revocation]:
+    """Revoked token ids for offline scanners, newer than what they already hold."""
+    return uow.revocations.since(since)

@@ -7,6 +7,8 @@ A report is a health fact for every code the resident holds, so all are recolour
 
 from __future__ import annotations
 
+import uuid
+
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import Conflict
@@ -29,12 +31,16 @@ class AlreadyReported(Conflict):
 
 
 def submit_daily_report(
-    uow: UnitOfWork, env: Env, *, account: t.Account, policy_id: str, data: DailyReportInput
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    resident_id: uuid.UUID | None,
+    policy_id: str,
+    data: DailyReportInput,
 ) -> State:
     policy = env.policy(policy_id)
     now = env.clock.now()
     today = day_of(now)
-    resident_id = account.resident_id
     code = uow.codes.of_resident(resident_id, policy.id, lock=True) if resident_id else None
     if resident_id is None or code is None or code.colour == Colour.NONE.value:
         raise DeclareFirst(

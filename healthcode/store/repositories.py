@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from healthcode.store import tables as t
@@ -121,15 +121,12 @@ class OtpChallenges(_Repo):
         )
         return self.session.scalar(query) or 0
 
-    def purge_before(self, at: datetime) -> None:
-        self.session.execute(delete(t.OtpChallenge).where(t.OtpChallenge.expires_at < at))
-
 
 class Declarations(_Repo):
     def of_resident(
-        self, resident_id: uuid.UUID, declaration_id: uuid.UUID
+        self, resident_id: uuid.UUID, declaration_id: uuid.UUID, *, lock: bool = False
     ) -> t.Declaration | None:
-        row = self.session.get(t.Declaration, declaration_id, with_for_update=True)
+        row = self.session.get(t.Declaration, declaration_id, with_for_update=lock)
         return row if row is not None and row.resident_id == resident_id else None
 
     def by_id(self, declaration_id: uuid.UUID) -> t.Declaration | None:
@@ -250,6 +247,12 @@ class Notifications(_Repo):
             .limit(limit)
         )
         return self.session.scalars(query).all()
+
+    def count_unread(self, resident_id: uuid.UUID) -> int:
+        query = select(func.count()).where(
+            t.Notification.resident_id == resident_id, t.Notification.read_at.is_(None)
+        )
+        return self.session.scalar(query) or 0
 
     def mark_read(self, resident_id: uuid.UUID, at: datetime) -> None:
         self.session.execute(

@@ -52,6 +52,7 @@ def _reason(r: Reason) -> dict[str, Any]:
         "lapses_at": _t(r.lapses_at),
         "needs_reports": r.needs_reports,
         "detail": r.detail,
+        "streak": list(r.streak) if r.streak else None,
     }
 
 
@@ -89,4 +90,5 @@ def _reason_from(r: dict[str, Any]) -> Reason:
         lapses_at=_pt(r["lapses_at"]),
         needs_reports=r["needs_reports"],
         detail=r["detail"],
+        streak=(r["streak"][0], r["streak"][1]) if r.get("streak") else None,
     )

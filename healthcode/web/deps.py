@@ -14,8 +14,6 @@ from healthcode.domain.policy import Policy
 from healthcode.services import sessions
 from healthcode.services.env import Env
 from healthcode.services.permissions import AccountKind, Principal
-from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork
 
 
 def optional_resident(token: TokenDep, uow: UowDep, env: EnvDep) -> Principal | None:
@@ -27,13 +25,6 @@ def optional_resident(token: TokenDep, uow: UowDep, env: EnvDep) -> Principal | 
 
 
 MaybeResidentDep = Annotated[Principal | None, Depends(optional_resident)]
-
-
-def account_of(uow: UnitOfWork, principal: Principal) -> t.Account:
-    account = uow.accounts.by_id(principal.account_id)
-    if account is None:
-        raise NotFound(N_("Not found"))
-    return account
 
 
 def user_agent(request: Request) -> str:

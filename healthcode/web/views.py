@@ -30,20 +30,14 @@ class Streak:
     needed: int
 
 
-def streak(policy: Policy, state: State) -> Streak | None:
-    """ "Day 5 of 14" while a red or yellow code waits for normal daily reports.
-
-    Read back from the engine's projection: the change to green needs one normal
-    report per day from now to its date (today's too, while it is still due)."""
-    needed = policy.params.get("green_streak_days")
-    change = state.next_change
-    if not isinstance(needed, int) or change is None or not change.needs_reports:
+def streak(state: State) -> Streak | None:
+    """ "Day 5 of 14" while a red or yellow code waits for normal daily reports: the
+    run that ends last binds."""
+    found = [r.streak for r in state.reasons if r.streak is not None]
+    if not found:
         return None
-    if change.colour is not Colour.GREEN:
-        return None
-    today = day_of(state.evaluated_at)
-    left = (day_of(change.at) - today).days + (1 if state.report_due == today else 0)
-    return Streak(max(0, min(needed, needed - left)), needed)
+    done, needed = min(found)
+    return Streak(done, needed)
 
 
 def last_valid_day(valid_until: datetime | None) -> date | None:

@@ -53,7 +53,7 @@ class TestCode:
         assert token.headers["cache-control"] == "no-store"
         assert token.json()["token"].startswith("CNHC1:")
         result = client.post(f"{API}/verify", json={"token": token.json()["token"]}).json()
-        assert result["valid"] is True
+        assert (result["valid"], result["may_pass"]) == (True, True)
         assert result["claims"]["colour"] == "green"
         assert result["claims"]["masked_name"] == "张*"
 
@@ -66,6 +66,7 @@ class TestCode:
         found = decode(png.content)
         result = client.post(f"{API}/verify", json={"token": found.text}).json()
         assert (result["valid"], result["claims"]["colour"]) == (True, "yellow")
+        assert result["may_pass"] is False  # genuine, but a yellow code does not pass
 
     def test_a_tampered_token_is_refused_with_the_reason(
         self, client: TestClient, me: dict[str, str]

@@ -197,6 +197,12 @@ class TestFourteenDayStreak:
         assert state.next_change.needs_reports
         assert state.reasons[0].lapses_at == start_of(day(14))
 
+    def test_the_streak_so_far_is_told(self) -> None:
+        f = facts(self.fever(), *daily_reports(1, 5))
+        assert evaluate(POLICY, f, at(5, 20)).reasons[0].streak == (5, 14)
+        assert evaluate(POLICY, f, at(6, 7)).reasons[0].streak == (5, 14)  # today still due
+        assert evaluate(POLICY, f, at(7, 7)).reasons[0].streak == (0, 14)  # day 6 missed
+
     def test_a_missed_day_restarts_the_count(self) -> None:
         reports = [r for r in daily_reports(1, 30) if r.day != day(5)]
         f = facts(self.fever(), *reports)

@@ -32,8 +32,10 @@ from tests.services.conftest import new_account
 def declare(
     uow: UnitOfWork, env: Env, account: t.Account, policy: str = "binzhou-code", **fields: object
 ) -> State:
-    row = submit_declaration(uow, env, account=account, data=declaration(policy, **fields))
-    return confirm_declaration(uow, env, account=account, declaration_id=row.id)
+    row = submit_declaration(
+        uow, env, account_id=account.id, data=declaration(policy, **fields)
+    ).declaration
+    return confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
 
 
 def codes_of(uow: UnitOfWork) -> list[t.Code]:
@@ -69,12 +71,12 @@ class TestDeclare:
     def test_the_code_waits_for_the_second_confirmation(
         self, uow: UnitOfWork, env: Env, account: t.Account
     ) -> None:
-        submit_declaration(uow, env, account=account, data=declaration())
+        submit_declaration(uow, env, account_id=account.id, data=declaration())
         assert codes_of(uow) == []
 
     def test_the_pledge_is_required(self, uow: UnitOfWork, env: Env, account: t.Account) -> None:
         with pytest.raises(InvalidInput) as caught:
-            submit_declaration(uow, env, account=account, data=declaration(pledge=False))
+            submit_declaration(uow, env, account_id=account.id, data=declaration(pledge=False))
         assert [(e.field, e.code) for e in caught.value.errors] == [("pledge", "pledge_required")]
         assert uow.session.scalar(select(func.count()).select_from(t.Declaration)) == 0
 
@@ -88,7 +90,7 @@ class TestDeclare:
             trips=[{"region": "420102", "end": "2020-03-01"}],
         )
         with pytest.raises(InvalidInput) as caught:
-            submit_declaration(uow, env, account=account, data=bad)
+            submit_declaration(uow, env, account_id=account.id, data=bad)
         assert {(e.field, e.code) for e in caught.value.errors} == {
             ("id_number", "check_char"),
             ("temperature", "out_of_range"),
@@ -98,7 +100,7 @@ class TestDeclare:
 
     def test_fahrenheit_gets_a_hint(self, uow: UnitOfWork, env: Env, account: t.Account) -> None:
         with pytest.raises(InvalidInput) as caught:
-            submit_declaration(uow, env, account=account, data=declaration(temperature=98.6))
+            submit_declaration(uow, env, account_id=account.id, data=declaration(temperature=98.6))
         assert caught.value.errors[0].code == "fahrenheit"
 
     def test_a_pass_needs_its_extra_fields(
@@ -106,7 +108,7 @@ class TestDeclare:
     ) -> None:
         data = declaration("shandong-pass", residence_since=None, destination=None, purpose=None)
         with pytest.raises(InvalidInput) as caught:
-            submit_declaration(uow, env, account=account, data=data)
+            submit_declaration(uow, env, account_id=account.id, data=data)
         assert {e.field for e in caught.value.errors} == {
             "residence_since",
             "destination",
@@ -117,33 +119,35 @@ class TestDeclare:
         self, uow: UnitOfWork, env: Env, account: t.Account
     ) -> None:
         with pytest.raises(InvalidInput) as caught:
-            submit_declaration(uow, env, account=account, data=declaration(symptoms=["fatigue"]))
+            submit_declaration(
+                uow, env, account_id=account.id, data=declaration(symptoms=["fatigue"])
+            )
         assert caught.value.errors[0].field == "symptoms[0]"
 
 
 class TestConfirmation:
     def test_twice_is_refused(self, uow: UnitOfWork, env: Env, account: t.Account) -> None:
-        row = submit_declaration(uow, env, account=account, data=declaration())
-        confirm_declaration(uow, env, account=account, declaration_id=row.id)
+        row = submit_declaration(uow, env, account_id=account.id, data=declaration()).declaration
+        confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
         with pytest.raises(AlreadyConfirmed):
-            confirm_declaration(uow, env, account=account, declaration_id=row.id)
+            confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
 
     def test_too_late_is_refused(
         self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
     ) -> None:
-        row = submit_declaration(uow, env, account=account, data=declaration())
+        row = submit_declaration(uow, env, account_id=account.id, data=declaration()).declaration
         clock.advance(timedelta(hours=1, seconds=1))
         with pytest.raises(ConfirmationExpired):
-            confirm_declaration(uow, env, account=account, declaration_id=row.id)
+            confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
 
     def test_another_residents_declaration_is_not_found(
         self, uow: UnitOfWork, env: Env, account: t.Account
     ) -> None:
-        row = submit_declaration(uow, env, account=account, data=declaration())
+        row = submit_declaration(uow, env, account_id=account.id, data=declaration()).declaration
         other = new_account(uow, env, "13900002222")
-        submit_declaration(uow, env, account=other, data=declaration())
+        theirs = submit_declaration(uow, env, account_id=other.id, data=declaration())
         with pytest.raises(NotFound):
-            confirm_declaration(uow, env, account=other, declaration_id=row.id)
+            confirm_declaration(uow, env, resident_id=theirs.resident.id, declaration_id=row.id)
 
 
 class TestIdentity:
@@ -152,14 +156,16 @@ class TestIdentity:
         declare(uow, env, account, id_number=number)
         other = new_account(uow, env, "13900002222")
         with pytest.raises(IdNumberTaken):
-            submit_declaration(uow, env, account=other, data=declaration(id_number=number))
+            submit_declaration(uow, env, account_id=other.id, data=declaration(id_number=number))
 
     def test_an_account_keeps_its_id_number(
         self, uow: UnitOfWork, env: Env, account: t.Account
     ) -> None:
         declare(uow, env, account)
         with pytest.raises(InvalidInput) as caught:
-            submit_declaration(uow, env, account=account, data=declaration(id_number=id_number()))
+            submit_declaration(
+                uow, env, account_id=account.id, data=declaration(id_number=id_number())
+            )
         assert caught.value.errors[0].code == "not_yours"
 
     def test_the_id_number_is_never_stored_in_plain_text(

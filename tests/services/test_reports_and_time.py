@@ -28,8 +28,10 @@ DAY = timedelta(days=1)
 def declare(
     uow: UnitOfWork, env: Env, account: t.Account, policy: str = "binzhou-code", **fields: object
 ) -> State:
-    row = submit_declaration(uow, env, account=account, data=declaration(policy, **fields))
-    return confirm_declaration(uow, env, account=account, declaration_id=row.id)
+    row = submit_declaration(
+        uow, env, account_id=account.id, data=declaration(policy, **fields)
+    ).declaration
+    return confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
 
 
 def signed_pass(uow: UnitOfWork, env: Env, account: t.Account) -> State:
@@ -67,7 +69,11 @@ class TestDailyReport:
     ) -> None:
         with pytest.raises(DeclareFirst):
             submit_daily_report(
-                uow, env, account=account, policy_id="binzhou-code", data=daily_report()
+                uow,
+                env,
+                resident_id=account.resident_id,
+                policy_id="binzhou-code",
+                data=daily_report(),
             )
 
     def test_fever_then_fourteen_normal_days(
@@ -77,7 +83,11 @@ class TestDailyReport:
         for day in range(1, 15):
             clock.advance(DAY)
             state = submit_daily_report(
-                uow, env, account=account, policy_id="binzhou-code", data=daily_report()
+                uow,
+                env,
+                resident_id=account.resident_id,
+                policy_id="binzhou-code",
+                data=daily_report(),
             )
             assert state.colour is (Colour.GREEN if day == 14 else Colour.YELLOW), day
 
@@ -86,11 +96,15 @@ class TestDailyReport:
     ) -> None:
         declare(uow, env, account)
         submit_daily_report(
-            uow, env, account=account, policy_id="binzhou-code", data=daily_report()
+            uow, env, resident_id=account.resident_id, policy_id="binzhou-code", data=daily_report()
         )
         clock.advance(timedelta(hours=10))
         state = submit_daily_report(
-            uow, env, account=account, policy_id="binzhou-code", data=daily_report(temperature=37.6)
+            uow,
+            env,
+            resident_id=account.resident_id,
+            policy_id="binzhou-code",
+            data=daily_report(temperature=37.6),
         )
         assert state.colour is Colour.YELLOW
 
@@ -100,11 +114,19 @@ class TestDailyReport:
         signed_pass(uow, env, account)
         clock.advance(DAY)
         submit_daily_report(
-            uow, env, account=account, policy_id="shandong-pass", data=daily_report()
+            uow,
+            env,
+            resident_id=account.resident_id,
+            policy_id="shandong-pass",
+            data=daily_report(),
         )
         with pytest.raises(AlreadyReported):
             submit_daily_report(
-                uow, env, account=account, policy_id="shandong-pass", data=daily_report()
+                uow,
+                env,
+                resident_id=account.resident_id,
+                policy_id="shandong-pass",
+                data=daily_report(),
             )
 
     def test_a_report_needs_a_temperature(
@@ -115,7 +137,7 @@ class TestDailyReport:
             submit_daily_report(
                 uow,
                 env,
-                account=account,
+                resident_id=account.resident_id,
                 policy_id="binzhou-code",
                 data=daily_report(temperature=None),
             )
@@ -169,7 +191,11 @@ class TestRollover:
         for _ in range(5):
             clock.advance(DAY)
             submit_daily_report(
-                uow, env, account=account, policy_id="shandong-pass", data=daily_report()
+                uow,
+                env,
+                resident_id=account.resident_id,
+                policy_id="shandong-pass",
+                data=daily_report(),
             )
         clock.advance(DAY)
         result = rollover(_Units(uow), env)  # type: ignore[arg-type]

@@ -7,7 +7,6 @@ resident's data is never reachable from a resident session.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
@@ -22,25 +21,14 @@ from healthcode.api.v1.views import (
     code_view,
     colour_change_view,
 )
-from healthcode.domain.errors import NotFound
-from healthcode.domain.i18n import N_
 from healthcode.domain.qr import QR_DARK, qr_png, qr_svg
 from healthcode.services import codes, declarations, reports
 from healthcode.services.declarations import CONFIRM_WITHIN
 from healthcode.services.inputs import DailyReportInput, DeclarationInput
-from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork
 
 router = APIRouter(tags=["resident"])
 PolicyId = Annotated[str, Path(max_length=32, examples=["binzhou-code", "shandong-pass"])]
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _account(uow: UnitOfWork, principal: ResidentDep) -> t.Account:
-    account = uow.accounts.by_id(principal.account_id)
-    if account is None:
-        raise NotFound(N_("Not found"))
-    return account
 
 
 @router.post(
@@ -51,9 +39,10 @@ def _account(uow: UnitOfWork, principal: ResidentDep) -> t.Account:
 def submit_declaration(
     data: DeclarationInput, principal: ResidentDep, uow: UowDep, env: EnvDep
 ) -> DeclarationView:
-    row = declarations.submit_declaration(uow, env, account=_account(uow, principal), data=data)
-    resident = uow.residents.by_id(row.resident_id)
-    assert resident is not None
+    submitted = declarations.submit_declaration(
+        uow, env, account_id=principal.account_id, data=data
+    )
+    row, resident = submitted.declaration, submitted.resident
     return DeclarationView(
         id=row.id,
         policy=row.policy_id,
@@ -77,13 +66,10 @@ def submit_declaration(
 def confirm_declaration(
     declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
 ) -> CodeView:
-    account = _account(uow, principal)
     state = declarations.confirm_declaration(
-        uow, env, account=account, declaration_id=declaration_id
+        uow, env, resident_id=principal.resident_id, declaration_id=declaration_id
     )
-    row = uow.declarations.by_id(declaration_id)
-    assert row is not None
-    return code_view(env.policy(row.policy_id), state)
+    return code_view(env.policy(state.policy_id), state)
 
 
 @router.get("/codes/{policy_id}", summary="My code: colour, reasons, next step and date")
@@ -103,7 +89,7 @@ def get_token(
         colour=shown.claims.colour,
         issued_at=shown.claims.issued_at,
         expires_at=shown.claims.expires_at,
-        refresh_in=_refresh_in(shown.claims.issued_at, shown.claims.expires_at),
+        refresh_in=shown.refresh_in,
     )
 
 
@@ -131,7 +117,7 @@ def submit_report(
     policy_id: PolicyId, data: DailyReportInput, principal: ResidentDep, uow: UowDep, env: EnvDep
 ) -> CodeView:
     state = reports.submit_daily_report(
-        uow, env, account=_account(uow, principal), policy_id=policy_id, data=data
+        uow, env, resident_id=principal.resident_id, policy_id=policy_id, data=data
     )
     return code_view(env.policy(policy_id), state)
 
@@ -144,7 +130,3 @@ def get_history(
     changes = codes.history(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
     return [colour_change_view(c, policy) for c in changes]
 
-
-def _refresh_in(issued_at: datetime, expires_at: datetime) -> int:
-    """Refresh at two thirds of the lifetime, so a slow network never shows a stale code."""
-    return max(5, int((expires_at - issued_at).total_seconds() * 2 / 3))

@@ -134,4 +134,4 @@ def sign(
         note=data.note,
         client=client_address(request),
     )
-    return code_view(env.policy(state.policy.split("@")[0]), state)
+    return code_view(env.policy(state.policy_id), state)

@@ -56,7 +56,7 @@ def revocations(
     response.headers["Cache-Control"] = "public, max-age=60"
     return [
         RevocationView(token_id=r.token_id.hex(), revoked_at=r.revoked_at)
-        for r in uow.revocations.since(since)
+        for r in keys.revocation_list(uow, since=since)
     ]
 
 

@@ -35,6 +35,9 @@ class ReasonView(BaseModel):
     evidence: list[EvidenceView]
     lapses_at: LocalTime | None = Field(description="when it stops applying, if nothing new")
     needs_reports: bool = Field(description="the lapse needs normal daily reports")
+    streak: tuple[int, int] | None = Field(
+        None, description="normal days reported so far, of those needed (e.g. [5, 14])"
+    )
     detail: str = ""
 
 
@@ -70,6 +73,7 @@ def reason_view(reason: Reason) -> ReasonView:
         evidence=[EvidenceView(kind=e.kind.value, id=e.id, day=e.day) for e in reason.evidence],
         lapses_at=reason.lapses_at,
         needs_reports=reason.needs_reports,
+        streak=reason.streak,
         detail=reason.detail,
     )
 
@@ -160,7 +164,10 @@ class ClaimsView(BaseModel):
 
 
 class VerificationView(BaseModel):
-    valid: bool
+    valid: bool = Field(description="genuine, current, not revoked, and the holder's")
+    may_pass: bool = Field(
+        description="valid and green: let the person through (pending, yellow and red do not)"
+    )
     reason: str | None = Field(examples=[None, "expired", "bad_signature"])
     message: str
     claims: ClaimsView | None
@@ -170,6 +177,7 @@ def verification_view(result: Verification) -> VerificationView:
     claims = result.claims
     return VerificationView(
         valid=result.ok,
+        may_pass=result.ok and claims is not None and claims.colour is Colour.GREEN,
         reason=result.reason.value if result.reason else None,
         message=translate(result.message),
         claims=_claims_view(claims) if claims else None,

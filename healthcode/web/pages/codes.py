@@ -17,7 +17,6 @@ from markupsafe import Markup
 
 from healthcode.api.deps import EnvDep, UowDep
 from healthcode.api.security import ResidentDep
-from healthcode.api.v1.codes import _refresh_in
 from healthcode.api.v1.views import code_view, colour_change_view
 from healthcode.domain.colour import Colour
 from healthcode.domain.qr import QR_DARK, qr_svg
@@ -43,7 +42,7 @@ class LiveQr:
 def live_qr(shown: codes.DisplayCode) -> LiveQr:
     claims = shown.claims
     svg = Markup(qr_svg(shown.token, dark=QR_DARK[claims.colour]))  # segno's own markup
-    refresh = _refresh_in(claims.issued_at, claims.expires_at)
+    refresh = shown.refresh_in
     return LiveQr(svg, claims.colour, claims.issued_at, claims.expires_at, refresh)
 
 
@@ -71,7 +70,7 @@ def code_page(
         claims=shown.claims,
         qr=live_qr(shown),
         icon=ICONS[shown.state.colour],
-        streak=streak(policy, shown.state),
+        streak=streak(shown.state),
         last_day=last_valid_day(shown.state.valid_until),
         now=env.clock.now(),
         welcome=welcome,

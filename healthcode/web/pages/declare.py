@@ -19,17 +19,13 @@ from healthcode.api.deps import EnvDep, UowDep
 from healthcode.api.errors import in_words
 from healthcode.api.security import ResidentDep
 from healthcode.domain.clock import day_of
-from healthcode.domain.errors import DomainError, NotFound
-from healthcode.domain.i18n import N_
+from healthcode.domain.errors import DomainError
 from healthcode.domain.policy import Model, Policy
 from healthcode.services import declarations
 from healthcode.services.declarations import CONFIRM_WITHIN
 from healthcode.services.env import Env
 from healthcode.services.inputs import DeclarationInput
-from healthcode.services.permissions import Principal
-from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork
-from healthcode.web.deps import account_of, known_policy
+from healthcode.web.deps import known_policy
 from healthcode.web.forms import (
     MAX_TRIP_ROWS,
     FormState,
@@ -82,15 +78,6 @@ def _form_page(
     )
 
 
-def _own(uow: UnitOfWork, principal: Principal, declaration_id: uuid.UUID) -> t.Declaration:
-    row = None
-    if principal.resident_id is not None:
-        row = uow.declarations.of_resident(principal.resident_id, declaration_id)
-    if row is None:
-        raise NotFound(N_("No such declaration"))
-    return row
-
-
 @router.get("/declare/{policy_id}")
 def declaration_form(
     request: Request,
@@ -103,10 +90,8 @@ def declaration_form(
     policy = known_policy(env, policy_id)
     form = FormState()
     if edit is not None:
-        row = _own(uow, principal, edit)
-        resident = uow.residents.by_id(row.resident_id)
-        assert resident is not None
-        form = form_from_declaration(row, resident)
+        own = declarations.submission(uow, resident_id=principal.resident_id, declaration_id=edit)
+        form = form_from_declaration(own.declaration, own.resident)
     return _form_page(request, env, policy, form)
 
 
@@ -127,8 +112,8 @@ def submit(
     payload, layout = declaration_payload(form, policy.id, policy.form.exposures)
     try:
         row = declarations.submit_declaration(
-            uow, env, account=account_of(uow, principal), data=parse(DeclarationInput, payload)
-        )
+            uow, env, account_id=principal.account_id, data=parse(DeclarationInput, payload)
+        ).declaration
     except DomainError as error:
         reject(uow, form, layout, error)
         return _form_page(request, env, policy, form, status=error.status)
@@ -136,10 +121,9 @@ def submit(
 
 
 def _confirm_page(
-    request: Request, env: Env, uow: UnitOfWork, row: t.Declaration, *, error: str = ""
+    request: Request, env: Env, own: declarations.Submission, *, error: str = ""
 ) -> Response:
-    resident = uow.residents.by_id(row.resident_id)
-    assert resident is not None
+    row, resident = own.declaration, own.resident
     return render(
         request,
         "confirm.html",
@@ -158,26 +142,30 @@ def confirmation(
     request: Request, declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
 ) -> Response:
     """二次确认: what was declared, shown back (masked) before the code is made."""
-    row = _own(uow, principal, declaration_id)
-    if row.confirmed_at is not None:
-        return RedirectResponse(f"/codes/{row.policy_id}", status_code=303)
-    return _confirm_page(request, env, uow, row)
+    own = declarations.submission(
+        uow, resident_id=principal.resident_id, declaration_id=declaration_id
+    )
+    if own.declaration.confirmed_at is not None:
+        return RedirectResponse(f"/codes/{own.declaration.policy_id}", status_code=303)
+    return _confirm_page(request, env, own)
 
 
 @router.post("/declarations/{declaration_id}/confirm")
 def confirm(
     request: Request, declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
 ) -> Response:
-    row = _own(uow, principal, declaration_id)
-    policy_id = row.policy_id
+    own = declarations.submission(
+        uow, resident_id=principal.resident_id, declaration_id=declaration_id
+    )
+    policy_id = own.declaration.policy_id
     try:
         declarations.confirm_declaration(
-            uow, env, account=account_of(uow, principal), declaration_id=declaration_id
+            uow, env, resident_id=principal.resident_id, declaration_id=declaration_id
         )
     except declarations.AlreadyConfirmed as error:
         refused(uow, error)
         return RedirectResponse(f"/codes/{policy_id}", status_code=303)
     except DomainError as error:
         refused(uow, error)
-        return _confirm_page(request, env, uow, row, error=in_words(error))
+        return _confirm_page(request, env, own, error=in_words(error))
     return RedirectResponse(f"/codes/{policy_id}?welcome=1", status_code=303)

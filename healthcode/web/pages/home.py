@@ -11,7 +11,7 @@ from healthcode.api.deps import EnvDep, UowDep
 from healthcode.api.v1.views import CodeView, code_view
 from healthcode.domain.colour import Colour
 from healthcode.domain.policy import Model, Policy
-from healthcode.services import codes
+from healthcode.services import codes, notifications
 from healthcode.web.deps import MaybeResidentDep
 from healthcode.web.labels import ICONS
 from healthcode.web.templating import render
@@ -39,9 +39,7 @@ def home(request: Request, resident: MaybeResidentDep, uow: UowDep, env: EnvDep)
             )
             view = code_view(policy, state) if state.colour is not Colour.NONE else None
         cards.append(Card(policy, policy.model is Model.PASS, view))
-    unread = 0
-    if resident.resident_id is not None:
-        unread = sum(n.read_at is None for n in uow.notifications.of_resident(resident.resident_id))
+    unread = notifications.unread_count(uow, resident_id=resident.resident_id)
     return render(
         request,
         "home.html",

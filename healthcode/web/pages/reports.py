@@ -18,7 +18,7 @@ from healthcode.domain.state import State
 from healthcode.services import codes, reports
 from healthcode.services.env import Env
 from healthcode.services.inputs import DailyReportInput
-from healthcode.web.deps import account_of, known_policy
+from healthcode.web.deps import known_policy
 from healthcode.web.forms import FormState, health_payload, parse, read_form, reject
 from healthcode.web.pages.declare import LISTS, FormDep, health_fields
 from healthcode.web.templating import render
@@ -46,7 +46,7 @@ def _page(
         code=view,
         form=form,
         is_pass=policy.model is Model.PASS,
-        streak=streak(policy, state),
+        streak=streak(state),
         **health_fields(env, policy),
     )
 
@@ -79,7 +79,7 @@ def submit_report(
         reports.submit_daily_report(
             uow,
             env,
-            account=account_of(uow, principal),
+            resident_id=principal.resident_id,
             policy_id=policy.id,
             data=parse(DailyReportInput, payload),
         )

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from healthcode.api.deps import EnvDep, UowDep
 from healthcode.api.security import ResidentDep
 from healthcode.i18n import language
+from healthcode.services import notifications
 from healthcode.services.faq import HOTLINE, MAX_QUERY_CHARS, default_faq
 from healthcode.web.templating import render
 from healthcode.web.views import answer_blocks, notices
@@ -44,7 +45,7 @@ def help_page(
 def notifications_page(
     request: Request, principal: ResidentDep, uow: UowDep, env: EnvDep
 ) -> Response:
-    rows = uow.notifications.of_resident(principal.resident_id) if principal.resident_id else []
+    rows = notifications.recent(uow, resident_id=principal.resident_id)
     return render(
         request,
         "notifications.html",
@@ -55,6 +56,5 @@ def notifications_page(
 
 @router.post("/notifications/read")
 def mark_read(principal: ResidentDep, uow: UowDep, env: EnvDep) -> Response:
-    if principal.resident_id is not None:
-        uow.notifications.mark_read(principal.resident_id, env.clock.now())
+    notifications.mark_all_read(uow, env, resident_id=principal.resident_id)
     return RedirectResponse("/notifications", status_code=303)
