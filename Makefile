@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
+PYTEST_ARGS ?= -n auto
 PORT ?= 8000
 
 .PHONY: run test lint bench venv clean messages
