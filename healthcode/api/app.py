@@ -49,10 +49,11 @@ def create_app(
     units = UnitOfWorkFactory(sessions)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        with units() as uow:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        current: UnitOfWorkFactory = app.state.uow_factory  # as wired when serving starts
+        with current() as uow:
             ensure_signing_key(uow, env.protector, now=env.clock.now())
-        scheduler = start_scheduler(units, env) if settings.scheduler else None
+        scheduler = start_scheduler(current, env) if settings.scheduler else None
         yield
         if scheduler is not None:
             scheduler.shutdown(wait=False)
