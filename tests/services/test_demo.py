@@ -21,26 +21,11 @@ from healthcode.store import tables as t
 from healthcode.store.db import make_engine, session_factory
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from tests.factories.units import SameUnit
 
 TODAY = date(2020, 2, 23)
 SMALL = 40
 ID_NUMBER = re.compile(r"\d{17}[\dX]")
-
-
-class _Units:
-    """A UnitOfWorkFactory stand-in over the test's unit of work (rolled back after)."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self.uow = uow
-
-    def __call__(self) -> _Units:
-        return self
-
-    def __enter__(self) -> UnitOfWork:
-        return self.uow
-
-    def __exit__(self, *exc: object) -> None:
-        self.uow.flush()
 
 
 def _envs(env: Env) -> Callable[[Clock], Env]:
@@ -51,7 +36,7 @@ def _envs(env: Env) -> Callable[[Clock], Env]:
 @pytest.fixture
 def loaded(uow: UnitOfWork, env: Env) -> DemoSummary:
     with capture_logs() as logs:
-        summary = load_demo(_Units(uow), _envs(env), residents=SMALL, today=TODAY)
+        summary = load_demo(SameUnit(uow), _envs(env), residents=SMALL, today=TODAY)
     assert logs
     phones = {p for by in summary.phones.values() for ps in by.values() for p in ps}
     for line in map(str, logs):
@@ -107,7 +92,7 @@ class TestLoadDemo:
 
     def test_a_second_load_is_refused(self, uow: UnitOfWork, env: Env, loaded: DemoSummary) -> None:
         with pytest.raises(DemoNotEmpty):
-            load_demo(_Units(uow), _envs(env), residents=30, today=TODAY)
+            load_demo(SameUnit(uow), _envs(env), residents=30, today=TODAY)
         assert uow.residents.count() == SMALL
 
 
@@ -150,7 +135,7 @@ def test_a_failure_leaves_the_database_empty(
 
 def test_too_few_residents_is_refused(uow: UnitOfWork, env: Env) -> None:
     with pytest.raises(ValueError, match="at least 30"):
-        load_demo(_Units(uow), _envs(env), residents=29, today=TODAY)
+        load_demo(SameUnit(uow), _envs(env), residents=29, today=TODAY)
 
 
 def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,7 @@ from healthcode.services.signing import MilderThanRules, NotPending, sign_pass
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.inputs import daily_report, declaration
+from tests.factories.units import SameUnit
 from tests.services.conftest import new_account
 
 DAY = timedelta(days=1)
@@ -45,22 +46,6 @@ def signed_pass(uow: UnitOfWork, env: Env, account: t.Account) -> State:
         application_id=uuid.UUID(state.application_id),
         colour=Colour.GREEN,
     )
-
-
-class _Units:
-    """A UnitOfWorkFactory stand-in that reuses the test's unit of work."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self.uow = uow
-
-    def __call__(self) -> _Units:
-        return self
-
-    def __enter__(self) -> UnitOfWork:
-        return self.uow
-
-    def __exit__(self, *exc: object) -> None:
-        self.uow.flush()
 
 
 class TestDailyReport:
@@ -198,7 +183,7 @@ class TestRollover:
                 data=daily_report(),
             )
         clock.advance(DAY)
-        result = rollover(_Units(uow), env)  # type: ignore[arg-type]
+        result = rollover(SameUnit(uow), env)  # type: ignore[arg-type]
         assert (result.checked, result.changed) == (1, 1)
         code = uow.session.scalars(select(t.Code)).one()
         assert code.colour == "yellow"
@@ -210,7 +195,7 @@ class TestRollover:
     ) -> None:
         signed_pass(uow, env, account)
         clock.advance(2 * DAY)
-        first = rollover(_Units(uow), env)  # type: ignore[arg-type]
-        second = rollover(_Units(uow), env)  # type: ignore[arg-type]
+        first = rollover(SameUnit(uow), env)  # type: ignore[arg-type]
+        second = rollover(SameUnit(uow), env)  # type: ignore[arg-type]
         assert first.changed == 1  # yesterday's report is missing: yellow
         assert (second.checked, second.changed) == (0, 0)
