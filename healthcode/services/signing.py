@@ -45,7 +45,8 @@ def sign_pass(
         raise InvalidInput.single(
             "colour", "not_signable", N_("A pass is signed red, yellow or green")
         )
-    application = uow.declarations.by_id(application_id)
+    # Two issuers on one application: the second waits here, then finds it signed.
+    application = uow.declarations.by_id(application_id, lock=True)
     if application is None or application.confirmed_at is None:
         raise NotFound(N_("No such application"))
     policy = env.policy(application.policy_id)

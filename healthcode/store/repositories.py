@@ -129,8 +129,8 @@ class Declarations(_Repo):
         row = self.session.get(t.Declaration, declaration_id, with_for_update=lock)
         return row if row is not None and row.resident_id == resident_id else None
 
-    def by_id(self, declaration_id: uuid.UUID) -> t.Declaration | None:
-        return self.session.get(t.Declaration, declaration_id)
+    def by_id(self, declaration_id: uuid.UUID, *, lock: bool = False) -> t.Declaration | None:
+        return self.session.get(t.Declaration, declaration_id, with_for_update=lock)
 
     def confirmed(self, resident_id: uuid.UUID, policy_id: str) -> Sequence[t.Declaration]:
         query = (

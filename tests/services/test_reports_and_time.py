@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
@@ -18,7 +22,7 @@ from healthcode.services.env import Env
 from healthcode.services.reports import AlreadyReported, DeclareFirst, submit_daily_report
 from healthcode.services.signing import MilderThanRules, NotPending, sign_pass
 from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories.inputs import daily_report, declaration
 from tests.factories.units import SameUnit
 from tests.services.conftest import new_account
@@ -199,3 +203,57 @@ class TestRollover:
         second = rollover(SameUnit(uow), env)  # type: ignore[arg-type]
         assert first.changed == 1  # yesterday's report is missing: yellow
         assert (second.checked, second.changed) == (0, 0)
+
+
+@pytest.fixture
+def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions that really commit, on their own connections, for races; whatever the
+    test creates is deleted afterwards (residents cascade to their facts and codes)."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    yield factory
+    with factory.begin() as session:
+        session.execute(delete(t.AuditEvent))
+        session.execute(delete(t.Resident))
+        session.execute(delete(t.Account))
+
+
+def test_two_issuers_cannot_both_sign(committed: sessionmaker[Session], env: Env) -> None:
+    """The first issuer holds the application row; the second waits for it, then
+    finds the application no longer pending."""
+    units = UnitOfWorkFactory(committed)
+    with units() as uow:
+        account = new_account(uow, env, "13800001111")
+        state = declare(uow, env, account, "shandong-pass")
+        first_issuer = new_account(uow, env, "13700003333").id
+        second_issuer = new_account(uow, env, "13700004444").id
+    assert state.application_id is not None
+    application = uuid.UUID(state.application_id)
+    outcome: list[object] = []
+
+    def second() -> None:
+        with units() as other:
+            try:
+                outcome.append(
+                    sign_pass(
+                        other,
+                        env,
+                        issuer_id=second_issuer,
+                        application_id=application,
+                        colour=Colour.RED,
+                        note="视频中发热",
+                    )
+                )
+            except NotPending as error:
+                outcome.append(error)
+
+    with units() as uow:
+        sign_pass(uow, env, issuer_id=first_issuer, application_id=application, colour=Colour.GREEN)
+        racer = threading.Thread(target=second)
+        racer.start()
+        time.sleep(0.3)
+        assert racer.is_alive(), "the second signature should wait for the row lock"
+    racer.join(timeout=30)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], NotPending)
+    with committed() as session:
+        assert session.scalar(select(func.count()).select_from(t.Signature)) == 1
