@@ -8,10 +8,14 @@ import pytest
 
 from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
+from healthcode.domain.state import State
+from healthcode.services.declarations import confirm_declaration, submit_declaration
 from healthcode.services.env import Env, make_env
 from healthcode.services.keys import ensure_signing_key
+from healthcode.services.reports import submit_daily_report
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
+from tests.factories.inputs import daily_report, declaration
 
 
 @pytest.fixture
@@ -44,3 +48,21 @@ def new_account(uow: UnitOfWork, env: Env, phone: str) -> t.Account:
 @pytest.fixture
 def account(uow: UnitOfWork, env: Env) -> t.Account:
     return new_account(uow, env, "13800001111")
+
+
+def declare(
+    uow: UnitOfWork, env: Env, account: t.Account, policy: str = "binzhou-code", **fields: object
+) -> State:
+    """Submit with the pledge and confirm at once: the resident's new state."""
+    row = submit_declaration(
+        uow, env, account_id=account.id, data=declaration(policy, **fields)
+    ).declaration
+    return confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
+
+
+def report(
+    uow: UnitOfWork, env: Env, account: t.Account, policy: str = "binzhou-code", **fields: object
+) -> State:
+    return submit_daily_report(
+        uow, env, resident_id=account.resident_id, policy_id=policy, data=daily_report(**fields)
+    )

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
-from healthcode.domain.state import State
 from healthcode.services.declarations import (
     AlreadyConfirmed,
     ConfirmationExpired,
@@ -26,16 +25,7 @@ from healthcode.services.signing import sign_pass
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.inputs import declaration, id_number
-from tests.services.conftest import new_account
-
-
-def declare(
-    uow: UnitOfWork, env: Env, account: t.Account, policy: str = "binzhou-code", **fields: object
-) -> State:
-    row = submit_declaration(
-        uow, env, account_id=account.id, data=declaration(policy, **fields)
-    ).declaration
-    return confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
+from tests.services.conftest import declare, new_account
 
 
 def codes_of(uow: UnitOfWork) -> list[t.Code]:

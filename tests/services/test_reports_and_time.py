@@ -17,26 +17,15 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.state import State
 from healthcode.jobs.rollover import rollover
-from healthcode.services.declarations import confirm_declaration, submit_declaration
 from healthcode.services.env import Env
-from healthcode.services.reports import AlreadyReported, DeclareFirst, submit_daily_report
+from healthcode.services.reports import AlreadyReported, DeclareFirst
 from healthcode.services.signing import MilderThanRules, NotPending, sign_pass
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
-from tests.factories.inputs import daily_report, declaration
 from tests.factories.units import SameUnit
-from tests.services.conftest import new_account
+from tests.services.conftest import declare, new_account, report
 
 DAY = timedelta(days=1)
-
-
-def declare(
-    uow: UnitOfWork, env: Env, account: t.Account, policy: str = "binzhou-code", **fields: object
-) -> State:
-    row = submit_declaration(
-        uow, env, account_id=account.id, data=declaration(policy, **fields)
-    ).declaration
-    return confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
 
 
 def signed_pass(uow: UnitOfWork, env: Env, account: t.Account) -> State:
@@ -57,13 +46,7 @@ class TestDailyReport:
         self, uow: UnitOfWork, env: Env, account: t.Account
     ) -> None:
         with pytest.raises(DeclareFirst):
-            submit_daily_report(
-                uow,
-                env,
-                resident_id=account.resident_id,
-                policy_id="binzhou-code",
-                data=daily_report(),
-            )
+            report(uow, env, account, "binzhou-code")
 
     def test_fever_then_fourteen_normal_days(
         self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
@@ -71,30 +54,16 @@ class TestDailyReport:
         assert declare(uow, env, account, temperature=38.2).colour is Colour.YELLOW
         for day in range(1, 15):
             clock.advance(DAY)
-            state = submit_daily_report(
-                uow,
-                env,
-                resident_id=account.resident_id,
-                policy_id="binzhou-code",
-                data=daily_report(),
-            )
+            state = report(uow, env, account, "binzhou-code")
             assert state.colour is (Colour.GREEN if day == 14 else Colour.YELLOW), day
 
     def test_morning_and_evening_for_a_health_code(
         self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
     ) -> None:
         declare(uow, env, account)
-        submit_daily_report(
-            uow, env, resident_id=account.resident_id, policy_id="binzhou-code", data=daily_report()
-        )
+        report(uow, env, account, "binzhou-code")
         clock.advance(timedelta(hours=10))
-        state = submit_daily_report(
-            uow,
-            env,
-            resident_id=account.resident_id,
-            policy_id="binzhou-code",
-            data=daily_report(temperature=37.6),
-        )
+        state = report(uow, env, account, "binzhou-code", temperature=37.6)
         assert state.colour is Colour.YELLOW
 
     def test_once_a_day_for_a_pass(
@@ -102,34 +71,16 @@ class TestDailyReport:
     ) -> None:
         signed_pass(uow, env, account)
         clock.advance(DAY)
-        submit_daily_report(
-            uow,
-            env,
-            resident_id=account.resident_id,
-            policy_id="shandong-pass",
-            data=daily_report(),
-        )
+        report(uow, env, account, "shandong-pass")
         with pytest.raises(AlreadyReported):
-            submit_daily_report(
-                uow,
-                env,
-                resident_id=account.resident_id,
-                policy_id="shandong-pass",
-                data=daily_report(),
-            )
+            report(uow, env, account, "shandong-pass")
 
     def test_a_report_needs_a_temperature(
         self, uow: UnitOfWork, env: Env, account: t.Account
     ) -> None:
         declare(uow, env, account)
         with pytest.raises(InvalidInput) as caught:
-            submit_daily_report(
-                uow,
-                env,
-                resident_id=account.resident_id,
-                policy_id="binzhou-code",
-                data=daily_report(temperature=None),
-            )
+            report(uow, env, account, "binzhou-code", temperature=None)
         assert caught.value.errors[0].field == "temperature"
 
 
@@ -179,13 +130,7 @@ class TestRollover:
         signed_pass(uow, env, account)
         for _ in range(5):
             clock.advance(DAY)
-            submit_daily_report(
-                uow,
-                env,
-                resident_id=account.resident_id,
-                policy_id="shandong-pass",
-                data=daily_report(),
-            )
+            report(uow, env, account, "shandong-pass")
         clock.advance(DAY)
         result = rollover(SameUnit(uow), env)  # type: ignore[arg-type]
         assert (result.checked, result.changed) == (1, 1)
