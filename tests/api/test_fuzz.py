@@ -11,12 +11,12 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Engine
 
 from healthcode.api.app import create_app
 from healthcode.config import Settings
 from healthcode.domain.clock import TZ, FixedClock
-from healthcode.store.db import session_factory
+from healthcode.store.db import make_engine, session_factory
+from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.api.helpers import CapturingSender, declare, resident_headers
 from tests.factories.inputs import declaration_data
@@ -34,9 +34,12 @@ HEADERS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def resident(sqlite_engine: Engine) -> Iterator[None]:
-    """A resident with a code, so the operations reach their real work."""
-    APP.state.uow_factory = UnitOfWorkFactory(session_factory(sqlite_engine))
+def resident(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A resident with a code, so the operations reach their real work. The fuzzing
+    commits for real, so it gets a database of its own."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}")
+    upgrade(engine)
+    APP.state.uow_factory = UnitOfWorkFactory(session_factory(engine))
     with TestClient(APP) as client:
         HEADERS.update(resident_headers(client, SMS, "13800009999"))
         declare(client, HEADERS, declaration_data())
