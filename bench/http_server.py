@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import logging
 import os
 import signal
 import socket
@@ -24,11 +23,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import structlog
 from sqlalchemy import Engine, text
 
 from healthcode.config import Settings
 from healthcode.domain.clock import SystemClock
+from healthcode.logs import quiet_logs
 from healthcode.services import accounts, declarations
 from healthcode.services.env import Env, make_env
 from healthcode.services.inputs import DeclarationInput
@@ -162,7 +161,7 @@ def prepare(database_url: str, *, declared: int, fresh: int) -> Residents:
         units = UnitOfWorkFactory(session_factory(engine))
         with units() as uow:
             ensure_signing_key(uow, env.protector, now=env.clock.now())
-        with _quiet_logs():
+        with quiet_logs():
             tokens = _sign_in(units, env, outbox, declared + fresh)
             _declare(units, env, tokens[:declared])
     finally:
@@ -203,17 +202,6 @@ def _declare(units: UnitOfWorkFactory, env: Env, tokens: Sequence[str]) -> None:
 
 def _json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
-
-
-@contextlib.contextmanager
-def _quiet_logs() -> Iterator[None]:
-    """Thousands of sign-ins would print thousands of log lines."""
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    try:
-        yield
-    finally:
-        structlog.configure(**saved)
 
 
 # --- the server -----------------------------------------------------------------------

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
-import structlog
 import typer
 
 from healthcode.config import Settings
 from healthcode.domain.clock import TZ, Clock, FixedClock, SystemClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import DomainError, InvalidInput
-from healthcode.logs import configure_logging
+from healthcode.logs import configure_logging, quiet_logs
 from healthcode.services.env import Env, make_env
 from healthcode.services.permissions import Role
 from healthcode.store.db import make_engine, session_factory
@@ -56,17 +52,6 @@ def _fail(error: DomainError) -> typer.Exit:
     for line in lines:
         typer.echo(f"error: {line}", err=True)
     return typer.Exit(1)
-
-
-@contextmanager
-def _quiet_logs() -> Iterator[None]:
-    """Only warnings while a bulk command runs: its summary says what happened."""
-    previous = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    try:
-        yield
-    finally:
-        structlog.configure(**previous)
 
 
 def _aware(at: datetime) -> datetime:
@@ -236,7 +221,7 @@ def demo(
     units = UnitOfWorkFactory(session_factory(make_engine(settings.database_url)))
     started = time.perf_counter()
     try:
-        with _quiet_logs():
+        with quiet_logs():
             summary = load_demo(
                 units, lambda clock: make_env(settings, clock), residents=residents, seed=seed
             )

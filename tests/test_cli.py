@@ -15,13 +15,11 @@ from healthcode.config import Settings
 from healthcode.domain.clock import TZ, FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.services.codes import display_code
-from healthcode.services.declarations import confirm_declaration, submit_declaration
 from healthcode.services.env import Env, make_env
 from healthcode.services.signing import sign_pass
 from healthcode.store.db import make_engine, session_factory
 from healthcode.store.uow import UnitOfWorkFactory
-from tests.factories.inputs import declaration
-from tests.services.conftest import new_account
+from tests.services.conftest import declare, new_account
 
 runner = CliRunner()
 START = datetime(2020, 2, 23, 9, 0, tzinfo=TZ)
@@ -69,8 +67,7 @@ def test_verify_exits_zero_only_for_a_valid_token(database: str) -> None:
     units, env = units_and_env(database, clock)
     with units() as uow:
         account = new_account(uow, env, "13800001111")
-        row = submit_declaration(uow, env, account_id=account.id, data=declaration()).declaration
-        confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
+        declare(uow, env, account)
         token = display_code(
             uow, env, resident_id=account.resident_id, policy_id="binzhou-code"
         ).token
@@ -89,10 +86,7 @@ def test_rollover_at_a_date_and_again(database: str) -> None:
     with units() as uow:
         resident = new_account(uow, env, "13800001111")
         issuer = new_account(uow, env, "13700003333")
-        row = submit_declaration(
-            uow, env, account_id=resident.id, data=declaration("shandong-pass")
-        ).declaration
-        state = confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
+        state = declare(uow, env, resident, "shandong-pass")
         assert state.application_id is not None
         sign_pass(
             uow,
