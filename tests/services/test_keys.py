@@ -7,12 +7,16 @@ cache, as another worker would. A third, fresh process stands for the CLI.
 from __future__ import annotations
 
 import base64
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import sessionmaker
 
 from healthcode.domain.clock import FixedClock
-from healthcode.domain.tokens import NoSigningKey, Refusal, Verification
+from healthcode.domain.tokens import KeyRing, NoSigningKey, Refusal, Verification
 from healthcode.domain.tokens.codec import decode_text, parse_sign1
 from healthcode.services.codes import display_code, verify_code
 from healthcode.services.env import Env, make_env
@@ -21,13 +25,13 @@ from healthcode.services.keys import (
     KeyCache,
     retire_key,
     rotate_keys,
+    save_ring,
     trust_list,
 )
 from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.services.conftest import declare
 
-pytestmark = pytest.mark.usefixtures("signing_key")
 NOW_ONLY = timedelta(0)
 
 
@@ -84,6 +88,7 @@ def reason(result: Verification) -> str | None:
     return None if result.reason is None else result.reason.value
 
 
+@pytest.mark.usefixtures("signing_key")
 class TestRotation:
     def test_another_process_signs_with_the_new_key_at_once(
         self, uow: UnitOfWork, env: Env, server: Env, resident: t.Account
@@ -118,6 +123,7 @@ class TestRotation:
         assert kid_of_token(token_of(uow, server, resident)) == new.kid
 
 
+@pytest.mark.usefixtures("signing_key")
 class TestRetirement:
     def test_a_retired_key_never_signs_even_from_a_warm_cache(
         self, uow: UnitOfWork, env: Env, server: Env, resident: t.Account
@@ -155,3 +161,58 @@ class TestRetirement:
         uow.commit()
         ticker.seconds += CACHE_SECONDS
         assert listed_kids(uow, server) == [new.kid]
+
+
+@pytest.fixture
+def committing(postgresql_engine: Engine) -> Iterator[UnitOfWorkFactory]:
+    """Units of work on their own connections that really commit; the keys the test
+    made are deleted afterwards."""
+    factory = sessionmaker(postgresql_engine, expire_on_commit=False)
+    with factory() as session:
+        before = set(session.scalars(select(t.SigningKey.kid)))
+    yield UnitOfWorkFactory(factory)
+    with factory.begin() as session:
+        session.execute(delete(t.SigningKey).where(t.SigningKey.kid.not_in(before)))
+
+
+class TestConcurrentRetirement:
+    def test_once_a_retirement_commits_no_process_signs_with_the_key(
+        self, committing: UnitOfWorkFactory, env: Env, server: Env
+    ) -> None:
+        """B signs in a loop on its own connection while A retires the key B's warm
+        cache holds: every signature that starts after A's commit uses another key."""
+        now = env.clock.now()
+        ring = KeyRing.new(now)
+        old = ring.keys[0].kid
+        with committing() as uow:
+            save_ring(uow, env.protector, ring)
+        started, retired, done = threading.Event(), threading.Event(), threading.Event()
+        signed: list[tuple[bool, bytes | None]] = []
+
+        def serve() -> None:
+            while not done.is_set():
+                after = retired.is_set()
+                with committing() as uow:
+                    try:
+                        kid: bytes | None = server.keys.signer(uow, server.protector, now).kid
+                    except NoSigningKey:
+                        kid = None
+                signed.append((after, kid))
+                started.set()
+
+        worker = threading.Thread(target=serve)
+        worker.start()
+        assert started.wait(timeout=30)
+        with committing() as uow:
+            rotate_keys(uow, env.protector, env.keys, now=now, publish_ahead=NOW_ONLY)
+            retire_key(uow, env.protector, env.keys, kid=old, now=now)
+        retired.set()
+        while sum(after for after, _ in signed) < 20 and worker.is_alive():
+            done.wait(0.01)
+        done.set()
+        worker.join(timeout=30)
+        assert (False, old) in signed  # B's cache was warm with the old key…
+        late = [kid for after, kid in signed if after]
+        assert len(late) >= 20
+        assert old not in late  # …and it never signed after the retirement committed
+        assert None not in late
