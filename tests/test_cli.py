@@ -113,7 +113,7 @@ class TestVerifyExitCodes:
         units, env = units_and_env(url, clock)
         with units() as uow:
             account = new_account(uow, env, "13800001111")
-            state = declare(uow, env, account, **DECLARED[colour])
+            state = declare(uow, env, account, "binzhou-code", **DECLARED[colour])
             assert state.colour is colour
             return display_code(
                 uow, env, resident_id=account.resident_id, policy_id="binzhou-code"

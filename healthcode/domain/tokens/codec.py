@@ -112,10 +112,10 @@ def _padding_is_zero(compressed: bytes, cose: bytes) -> bool:
 
     Inflate skips the bits after the final block, and those after a stored block's
     header. Were they free, a one-character change of a code's text could still
-    verify; requiring zeros keeps a damaged or edited character visible. The final padding's
-    width is unknown, so clear the highest set bit of the last deflate byte: if the
-    output is unchanged it was padding (refuse), otherwise it and every lower bit
-    are data. Costs one extra inflate of a few hundred bytes (~1 µs).
+    verify; requiring zeros keeps a damaged or edited character visible. The final
+    padding's width is unknown, so clear the highest set bit of the last deflate
+    byte: if the output is unchanged it was padding (refuse), otherwise it and every
+    lower bit are data. Costs one extra inflate of a few hundred bytes (~1 µs).
     """
     first = compressed[2]  # after the 2-byte zlib header: BFINAL, BTYPE, …
     if (first >> 1) & 3 == 0 and first >> 3:  # stored block with header padding set

@@ -231,7 +231,7 @@ class KeyRing:
         """The keys any verifier should accept at ``now``, including the next one
         announced ahead: a withdrawn key is left out, because standard JOSE libraries
         ignore a ``retired`` member and would keep trusting it."""
-        return tuple(k.verifying for k in self.keys if not k.verifying.is_retired(now))
+        return tuple(k.verifying for k in self.keys if k.retired_at is None or now < k.retired_at)
 
 
 def _raw_public(private: Ed25519PrivateKey) -> bytes:
