@@ -100,19 +100,24 @@ def db_upgrade() -> None:
 
 @keys_app.command("rotate")
 def keys_rotate(
-    ahead_hours: Annotated[float, typer.Option(help="publish this long before signing")] = 0,
+    ahead_hours: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="list the new key in the trust list this many hours before it signs "
+            "[default: HEALTHCODE_KEY_PUBLISH_AHEAD_HOURS, 48]; 0 signs with it at once",
+        ),
+    ] = None,
 ) -> None:
-    """Add a new signing key; older keys keep verifying until retired."""
+    """Add a new signing key, announced ahead (48 hours by default) so offline scanners
+    hold it before the first code it signs; older keys keep verifying until retired."""
     from healthcode.services.keys import rotate_keys
 
     units, env = _context()
+    hours = env.settings.key_publish_ahead_hours if ahead_hours is None else ahead_hours
     with units() as uow:
         key = rotate_keys(
-            uow,
-            env.protector,
-            env.keys,
-            now=env.clock.now(),
-            publish_ahead=timedelta(hours=ahead_hours),
+            uow, env.protector, env.keys, now=env.clock.now(), publish_ahead=timedelta(hours=hours)
         )
     typer.echo(f"new key {_kid_text(key.kid)} signs from {key.valid_from.isoformat()}")
 
@@ -121,7 +126,8 @@ def keys_rotate(
 def keys_retire(
     kid: Annotated[str, typer.Argument(help="the kid as the trust list shows it")],
 ) -> None:
-    """Withdraw a key now: it signs and verifies nothing from now on."""
+    """Withdraw a key now: it leaves the trust list, and every server process stops
+    signing with it at once and accepting its codes within 2 seconds."""
     from healthcode.services.keys import retire_key
 
     units, env = _context()
@@ -129,12 +135,19 @@ def keys_retire(
         raw = base64.urlsafe_b64decode(kid + "=" * (-len(kid) % 4))
     except ValueError:
         raise typer.BadParameter(f"{kid!r} is not a key id from the trust list") from None
+    now = env.clock.now()
     with units() as uow:
         try:
-            retire_key(uow, env.protector, env.keys, kid=raw, now=env.clock.now())
+            ring = retire_key(uow, env.protector, env.keys, kid=raw, now=now)
         except KeyError:
             raise typer.BadParameter(f"no key {kid} in the key ring") from None
     typer.echo(f"retired {kid}")
+    if not any(key.signs_at(now) for key in ring.keys):
+        typer.echo(
+            "warning: no key signs now, so no code can be shown; "
+            "`keys rotate --ahead-hours 0` adds one that signs at once",
+            err=True,
+        )
 
 
 def _kid_text(kid: bytes) -> str:
@@ -155,17 +168,23 @@ def keys_export() -> None:
 
 @app.command()
 def verify(token: str) -> None:
-    """Verify a code's text; prints the result as JSON, exits 0 only when valid."""
+    """Verify a code's text as a QR reader prints it (surrounding whitespace is ignored)
+    and print the result as JSON.
+
+    Exit codes: 0 valid and the holder may pass (green); 1 valid but the holder may not
+    pass (yellow, red or pending); 2 refused (the reason is printed).
+    """
     from healthcode.services.codes import verify_code
 
     units, env = _context()
     with units() as uow:
-        result = verify_code(uow, env, text=token.strip())
+        result = verify_code(uow, env, text=token)
     claims = result.claims
     typer.echo(
         json.dumps(
             {
                 "valid": result.ok,
+                "may_pass": result.may_pass,
                 "reason": result.reason.value if result.reason else None,
                 "message": result.message,
                 "claims": None
@@ -187,7 +206,7 @@ def verify(token: str) -> None:
             indent=2,
         )
     )
-    raise typer.Exit(0 if result.ok else 1)
+    raise typer.Exit(0 if result.may_pass else 1 if result.ok else 2)
 
 
 @jobs_app.command("rollover")

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     redis_url: str = ""  # empty: in-process rate limits (one worker only)
     issuer: str = "CN-37 healthcode"
     display_token_seconds: int = Field(60, ge=15, le=600)
+    # `keys rotate` lists the new key in the trust list this long before it signs,
+    # so offline scanners that refresh daily hold it before its first code
+    key_publish_ahead_hours: float = Field(48, ge=0, le=24 * 30)
     otp_seconds: int = Field(300, ge=60, le=900)
     otp_attempts: int = Field(5, ge=1, le=10)
     otp_sender: str = "log"  # development: the code goes to the server log

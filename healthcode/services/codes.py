@@ -85,7 +85,7 @@ def display_code(
         pass_valid_until=state.valid_until,
         lifetime=timedelta(seconds=env.settings.display_token_seconds),
     )
-    signer = env.keys.get(uow, env.protector, now).ring.signer(now)
+    signer = env.keys.signer(uow, env.protector, now)
     return DisplayCode(issue_token(claims, signer), claims, state)
 
 

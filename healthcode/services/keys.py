@@ -1,15 +1,20 @@
 """Signing keys: kept encrypted in the database, rotated, published as a trust list.
 
-Issuing a code must not read and decrypt the keys every time, so the ring and its
-compiled trust store are cached per process for a short while; a rotation made by
-another worker is picked up within that time. Rotation publishes the new key ahead
-of using it, so scanners holding a cached trust list never meet an unknown key.
+Issuing a code must not read and decrypt the keys every time, so each process
+caches the ring and its compiled trust store for ``CACHE_SECONDS`` of real time.
+A rotation or retirement made by another process therefore reaches this one's
+verification within that bound, and its signing at once: before every signature
+the chosen key's row is read again (one primary-key lookup), so a retired or
+rotated-out key never signs. Rotation publishes the new key ahead of using it
+(``Settings.key_publish_ahead_hours``), so scanners holding a cached trust list
+never meet an unknown key.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,11 +28,12 @@ from healthcode.domain.tokens import (
     SigningKey,
     TrustStore,
     to_jwks,
+    window_open,
 )
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
-CACHE_FOR = timedelta(seconds=30)
+CACHE_SECONDS = 2.0
 SEED_CONTEXT = "signing-key"
 
 
@@ -35,27 +41,54 @@ SEED_CONTEXT = "signing-key"
 class LoadedKeys:
     ring: KeyRing
     trust: TrustStore
-    loaded_at: datetime
+    loaded_at: float  # on the cache's monotonic ticker, not the (movable) clock
 
 
 class KeyCache:
-    def __init__(self) -> None:
+    """One process's copy of the key ring, reloaded after ``ttl`` seconds of real time."""
+
+    def __init__(
+        self, ttl: float = CACHE_SECONDS, ticker: Callable[[], float] = time.monotonic
+    ) -> None:
         self._lock = threading.Lock()
         self._loaded: LoadedKeys | None = None
+        self._ttl = ttl
+        self._ticker = ticker
 
     def get(self, uow: UnitOfWork, protector: Protector, now: datetime) -> LoadedKeys:
         loaded = self._loaded
-        if loaded is not None and now - loaded.loaded_at < CACHE_FOR and now >= loaded.loaded_at:
+        if loaded is not None and self._ticker() - loaded.loaded_at < self._ttl:
             return loaded
         with self._lock:
             ring = load_ring(uow, protector)
             if not ring.keys:
                 raise NoSigningKey(N_("No signing key has been created yet"))
-            self._loaded = LoadedKeys(ring, TrustStore(ring.trusted(now)), now)
+            self._loaded = LoadedKeys(ring, TrustStore(ring.trusted(now)), self._ticker())
             return self._loaded
+
+    def signer(self, uow: UnitOfWork, protector: Protector, now: datetime) -> SigningKey:
+        """The key to sign with at ``now``, its window confirmed against the database:
+        if another process retired, rotated or added a key, reload and choose again."""
+        key = _confirmed(self.get(uow, protector, now).ring, uow, now)
+        if key is None:
+            self.invalidate()
+            key = _confirmed(self.get(uow, protector, now).ring, uow, now)
+        if key is None:
+            raise NoSigningKey(N_("No signing key is available at {at}."), at=now.isoformat())
+        return key
 
     def invalidate(self) -> None:
         self._loaded = None
+
+
+def _confirmed(ring: KeyRing, uow: UnitOfWork, now: datetime) -> SigningKey | None:
+    """The ring's signer at ``now`` if its row, as committed now, still lets it sign."""
+    try:
+        key = ring.signer(now)
+    except NoSigningKey:
+        return None
+    window = uow.signing_keys.window(key.kid)
+    return key if window is not None and window_open(now, *window) else None
 
 
 def load_ring(uow: UnitOfWork, protector: Protector) -> KeyRing:
@@ -109,8 +142,10 @@ def rotate_keys(
     cache: KeyCache,
     *,
     now: datetime,
-    publish_ahead: timedelta = timedelta(0),
+    publish_ahead: timedelta,
 ) -> RingKey:
+    """Add a key announced now that signs from ``now + publish_ahead``; the current
+    signer stops at that moment."""
     ring = load_ring(uow, protector).rotate(now, publish_ahead=publish_ahead)
     save_ring(uow, protector, ring)
     uow.after_commit(cache.invalidate)
@@ -119,15 +154,19 @@ def rotate_keys(
 
 def retire_key(
     uow: UnitOfWork, protector: Protector, cache: KeyCache, *, kid: bytes, now: datetime
-) -> None:
-    save_ring(uow, protector, load_ring(uow, protector).retire(kid, now))
+) -> KeyRing:
+    """Withdraw a key from ``now``; the ring after it, to tell whether any key still signs."""
+    ring = load_ring(uow, protector).retire(kid, now)
+    save_ring(uow, protector, ring)
     uow.after_commit(cache.invalidate)
+    return ring
 
 
 def trust_list(
     uow: UnitOfWork, protector: Protector, cache: KeyCache, now: datetime
 ) -> dict[str, Any]:
-    return to_jwks(cache.get(uow, protector, now).ring.trusted(now))
+    """The JWK Set to publish: the keys to accept now and the next one announced."""
+    return to_jwks(cache.get(uow, protector, now).ring.published(now))
 
 
 def revocation_list(uow: UnitOfWork, *, since: datetime | None) -> Sequence[t.Revocation]:

@@ -226,6 +226,14 @@ class SigningKeys(_Repo):
     def by_kid(self, kid: bytes) -> t.SigningKey | None:
         return self.session.get(t.SigningKey, kid)
 
+    def window(self, kid: bytes) -> tuple[datetime, datetime | None, datetime | None] | None:
+        """A key's (valid_from, valid_until, retired_at) as committed now: one primary-key
+        lookup without the encrypted seed, cheap enough to make before every signature."""
+        k = t.SigningKey
+        query = select(k.valid_from, k.valid_until, k.retired_at).where(k.kid == kid)
+        row = self.session.execute(query).first()
+        return None if row is None else (row[0], row[1], row[2])
+
 
 class Revocations(_Repo):
     def is_revoked(self, token_id: bytes) -> bool:

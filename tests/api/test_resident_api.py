@@ -57,6 +57,17 @@ class TestCode:
         assert result["claims"]["colour"] == "green"
         assert result["claims"]["masked_name"] == "张*"
 
+    @pytest.mark.parametrize("around", [("", "\n"), ("", "\r\n"), (" ", " ")])
+    def test_whitespace_around_the_token_is_trimmed_as_the_cli_does(
+        self, client: TestClient, me: dict[str, str], around: tuple[str, str]
+    ) -> None:
+        """zbarimg prints the text with a newline; /verify accepts what the CLI does."""
+        declare(client, me, declaration_data())
+        token = client.get(f"{API}/codes/binzhou-code/token", headers=me).json()["token"]
+        sent = around[0] + token + around[1]
+        result = client.post(f"{API}/verify", json={"token": sent}).json()
+        assert (result["valid"], result["may_pass"], result["reason"]) == (True, True, None)
+
     def test_the_qr_image_decodes_to_a_valid_token(
         self, client: TestClient, me: dict[str, str]
     ) -> None:

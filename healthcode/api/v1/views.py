@@ -177,7 +177,7 @@ def verification_view(result: Verification) -> VerificationView:
     claims = result.claims
     return VerificationView(
         valid=result.ok,
-        may_pass=result.ok and claims is not None and claims.colour is Colour.GREEN,
+        may_pass=result.may_pass,
         reason=result.reason.value if result.reason else None,
         message=translate(result.message),
         claims=_claims_view(claims) if claims else None,

@@ -27,6 +27,7 @@ from healthcode.domain.tokens.keys import (
     VerifyingKey,
     generate_key,
     kid_of,
+    window_open,
 )
 from healthcode.domain.tokens.refusal import Refusal
 from healthcode.domain.tokens.subject import check_person, same_person
@@ -67,4 +68,5 @@ __all__ = [
     "same_person",
     "to_jwks",
     "verify_token",
+    "window_open",
 ]

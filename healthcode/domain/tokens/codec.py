@@ -7,7 +7,15 @@ old scanners must not misread gets a new prefix.
 
 Decoding is strict: a COSE_Sign1 must be exactly the encoding we produce (tag 18,
 protected header ``{1: -8, 4: kid}``, empty unprotected header, 64-byte signature),
-so no two texts carry the same signed bytes in different framings.
+so no two COSE encodings carry the same signed message in different framings.
+
+The signature covers the COSE bytes, not the text: the same COSE_Sign1 deflated at
+another zlib level, or by another deflate implementation, is a different text that
+verifies as the same code. That is deliberate: requiring our exact zlib output would
+tie every scanner to one zlib build (zlib-ng deflates differently) and gain nothing,
+as the signed bytes are identical. So a code is identified by its token id (``cti``),
+never by its text or a hash of it. Whitespace around the text is not part of it:
+``trim`` removes it the same way for every verifier.
 """
 
 from __future__ import annotations
@@ -70,12 +78,19 @@ def encode_text(cose: bytes) -> str:
     return PREFIX + b45encode(zlib.compress(cose, 9))
 
 
+def trim(text: str) -> str:
+    """A code's text without the whitespace a reader or a copy adds around it (zbarimg
+    ends its output with a newline). Never changes a code: it starts with the prefix,
+    and base45 never ends in a space (a group's last digit is at most 32)."""
+    return text.strip()
+
+
 def decode_text(text: str) -> bytes:
-    """The COSE bytes inside a code's text, or ``TokenFormatError``."""
-    if not isinstance(text, str) or not text.startswith(PREFIX):
+    """The COSE bytes inside a code's text (trimmed), or ``TokenFormatError``."""
+    if not isinstance(text, str) or not (text := trim(text)).startswith(PREFIX):
         raise TokenFormatError(Refusal.BAD_PREFIX, f"text does not start with {PREFIX}")
-    if len(text) > MAX_TEXT_CHARS or text.endswith("\n"):  # base45 would drop a newline
-        raise TokenFormatError(Refusal.BAD_ENCODING, "text too long, or with a newline")
+    if len(text) > MAX_TEXT_CHARS:
+        raise TokenFormatError(Refusal.BAD_ENCODING, "text too long")
     try:
         compressed = b45decode(text[len(PREFIX) :])
     except Base45Error as error:
@@ -97,10 +112,10 @@ def _padding_is_zero(compressed: bytes, cose: bytes) -> bool:
 
     Inflate skips the bits after the final block, and those after a stored block's
     header. Were they free, a one-character change of a code's text could still
-    verify; requiring zeros keeps one text per signed code. The final padding's
-    width is unknown, so clear the highest set bit of the last deflate byte: if the
-    output is unchanged it was padding (refuse), otherwise it and every lower bit
-    are data. Costs one extra inflate of a few hundred bytes (~1 µs).
+    verify; requiring zeros keeps a damaged or edited character visible. The final
+    padding's width is unknown, so clear the highest set bit of the last deflate
+    byte: if the output is unchanged it was padding (refuse), otherwise it and every
+    lower bit are data. Costs one extra inflate of a few hundred bytes (~1 µs).
     """
     first = compressed[2]  # after the 2-byte zlib header: BFINAL, BTYPE, …
     if (first >> 1) & 3 == 0 and first >> 3:  # stored block with header padding set

@@ -153,11 +153,18 @@ class RingKey:
         )
 
     def signs_at(self, now: datetime) -> bool:
-        return (
-            self.valid_from <= now
-            and (self.valid_until is None or now < self.valid_until)
-            and (self.retired_at is None or now < self.retired_at)
-        )
+        return window_open(now, self.valid_from, self.valid_until, self.retired_at)
+
+
+def window_open(
+    now: datetime, valid_from: datetime, valid_until: datetime | None, retired_at: datetime | None
+) -> bool:
+    """Whether a key with this signing window and retirement may sign at ``now``."""
+    return (
+        valid_from <= now
+        and (valid_until is None or now < valid_until)
+        and (retired_at is None or now < retired_at)
+    )
 
 
 @dataclass(frozen=True)
@@ -212,13 +219,19 @@ class KeyRing:
     def trusted(
         self, now: datetime, *, keep_retired: timedelta = KEEP_RETIRED
     ) -> tuple[VerifyingKey, ...]:
-        """The keys to publish at ``now``: every key, including those announced ahead;
-        retired keys stay listed for ``keep_retired`` so scanners can say the key was
-        withdrawn rather than unknown."""
+        """The keys the issuer's own verifier holds at ``now``: every key, including
+        those announced ahead; retired keys stay for ``keep_retired`` so a scan of a
+        withdrawn key's code says so rather than "unknown key"."""
         horizon = now - keep_retired
         return tuple(
             k.verifying for k in self.keys if k.retired_at is None or k.retired_at > horizon
         )
+
+    def published(self, now: datetime) -> tuple[VerifyingKey, ...]:
+        """The keys any verifier should accept at ``now``, including the next one
+        announced ahead: a withdrawn key is left out, because standard JOSE libraries
+        ignore a ``retired`` member and would keep trusting it."""
+        return tuple(k.verifying for k in self.keys if k.retired_at is None or now < k.retired_at)
 
 
 def _raw_public(private: Ed25519PrivateKey) -> bytes:

@@ -11,6 +11,11 @@ all integer epoch seconds (RFC 7517 §4: readers ignore members they do not know
 * ``retired`` — from this second it verifies nothing (``retired_at``); absent
   unless the key was withdrawn.
 
+Standard JOSE libraries (jwcrypto, joserfc) ignore these members, so the published
+set withdraws a key by leaving it out (``KeyRing.published``): it lists the keys a
+verifier should accept now and the next one announced ahead. ``retired`` is still
+read, from lists and stores that carry it.
+
 ``TrustStore`` holds the keys ready for verifying: one cwt key object per kid,
 built once, since building it costs as much as a tenth of a verification.
 """

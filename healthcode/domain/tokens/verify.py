@@ -16,6 +16,7 @@ import cbor2
 from cwt import VerifyError
 
 from healthcode.domain.clock import aware
+from healthcode.domain.colour import Colour
 from healthcode.domain.tokens.claims import CodeClaims, Purpose, claims_from_cbor
 from healthcode.domain.tokens.codec import Sign1, TokenFormatError, decode_text, parse_sign1
 from healthcode.domain.tokens.keys import VerifyingKey
@@ -37,6 +38,12 @@ class Verification:
     @property
     def ok(self) -> bool:
         return self.reason is None
+
+    @property
+    def may_pass(self) -> bool:
+        """Valid and green: let the holder through (pending, yellow and red do not)."""
+        claims = self.claims
+        return self.reason is None and claims is not None and claims.colour is Colour.GREEN
 
     @property
     def message(self) -> str:

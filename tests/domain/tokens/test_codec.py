@@ -6,11 +6,20 @@ import zlib
 
 import cbor2
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from healthcode.domain.tokens import PREFIX, Refusal, TokenFormatError, issue_token
+from healthcode.domain.tokens import (
+    PREFIX,
+    Purpose,
+    Refusal,
+    TokenFormatError,
+    issue_token,
+    verify_token,
+)
 from healthcode.domain.tokens.base45 import CHARSET, b45decode, b45encode
-from healthcode.domain.tokens.codec import MAX_TEXT_CHARS, decode_text, parse_sign1
-from tests.domain.tokens.factory import claims, ring
+from healthcode.domain.tokens.codec import MAX_TEXT_CHARS, decode_text, parse_sign1, trim
+from tests.domain.tokens.factory import NOW, claims, ring, trust
 
 
 def genuine() -> tuple[str, bytes, bytes]:
@@ -165,8 +174,8 @@ def _padding_bit(packed: bytes, cose: bytes) -> int | None:
 
 
 def test_deflate_padding_must_be_zero() -> None:
-    """Inflate ignores the bits after the final block; a text with them set would be a
-    second text for the same signed code, so it is refused."""
+    """Inflate ignores the bits after the final block; with them set, a one-character
+    edit of a code's text would still verify, so it is refused."""
     for _ in range(50):
         _, cose, _ = genuine()
         packed = zlib.compress(cose, 9)
@@ -192,3 +201,39 @@ def test_stored_block_header_padding_must_be_zero() -> None:
     assert decode_text(PREFIX + b45encode(stored)) == cose
     with pytest.raises(TokenFormatError, match="padding"):
         decode_text(PREFIX + b45encode(padded))
+
+
+@pytest.mark.parametrize(
+    "around", [("", "\n"), ("", "\r\n"), (" ", " "), ("\t", "\n\n"), ("\n", "")]
+)
+def test_whitespace_around_a_code_is_trimmed(around: tuple[str, str]) -> None:
+    """zbarimg ends its output with a newline; every verifier trims the same way."""
+    keys = ring()
+    text = issue_token(claims(), keys.signer(NOW))
+    result = verify_token(
+        around[0] + text + around[1], trust=trust(keys), now=NOW, purposes=set(Purpose)
+    )
+    assert result.ok, result.reason
+    assert trim(around[0] + text + around[1]) == text
+
+
+@given(st.binary(min_size=1, max_size=64))
+def test_trimming_never_changes_a_code(data: bytes) -> None:
+    """Lossless: base45 never ends in a space, and the prefix starts every code."""
+    text = PREFIX + b45encode(data)
+    assert trim(text) == text
+
+
+@pytest.mark.parametrize("level", [0, 1])
+def test_the_signature_covers_the_cose_bytes_not_the_text(level: int) -> None:
+    """The chosen behaviour (see the module's docstring): the same COSE_Sign1 deflated
+    at another level is another text of the same code, with the same token id."""
+    keys = ring()
+    code = claims()
+    text = issue_token(code, keys.signer(NOW))
+    other = as_text(decode_text(text), level=level)
+    assert other != text
+    result = verify_token(other, trust=trust(keys), now=NOW, purposes=set(Purpose))
+    assert result.ok, result.reason
+    assert result.claims is not None
+    assert result.claims.token_id == code.token_id

@@ -141,3 +141,15 @@ class TestKeyRing:
         assert listed[0].retired_at == LATER
         assert [key.kid for key in ring.trusted(LATER + timedelta(days=30))] == [ring.keys[1].kid]
         assert len(ring.trusted(LATER + timedelta(days=30), keep_retired=timedelta(days=60))) == 2
+
+    def test_a_retired_key_is_not_published(self) -> None:
+        ring = KeyRing.new(NOW).rotate(NOW + timedelta(days=1))
+        retired = ring.retire(ring.keys[0].kid, LATER)
+        assert [k.kid for k in retired.published(LATER - timedelta(seconds=1))] == [
+            k.kid for k in ring.keys
+        ]
+        assert [k.kid for k in retired.published(LATER)] == [ring.keys[1].kid]
+
+    def test_the_next_key_is_published_before_it_signs(self) -> None:
+        ring = KeyRing.new(NOW).rotate(LATER, publish_ahead=timedelta(hours=48))
+        assert [k.kid for k in ring.published(LATER)] == [k.kid for k in ring.keys]

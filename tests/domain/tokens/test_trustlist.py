@@ -6,14 +6,19 @@ import base64
 import copy
 import json
 import string
+import warnings
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from joserfc import jws
+from joserfc.errors import JoseError, SecurityWarning
+from joserfc.jwk import KeySet, OKPKey
 
 from healthcode.domain.tokens import (
     KeyRing,
+    RingKey,
     TrustListError,
     TrustStore,
     VerifyingKey,
@@ -181,3 +186,43 @@ def test_a_kid_that_does_not_match_its_key_is_refused_in_code_too() -> None:
     key = published_ring().trusted(NOW)[0]
     with pytest.raises(ValueError, match="kid"):
         VerifyingKey(b"\x00" * 8, key.public_key, key.valid_from)
+
+
+class TestStandardLibraries:
+    """A JOSE library reads only standard members: withdrawal must be by removal."""
+
+    def setup_method(self) -> None:
+        ring = KeyRing.new(NOW).rotate(NOW + timedelta(days=1))
+        self.retired_key, self.current_key = ring.keys
+        self.at = NOW + timedelta(days=2)
+        self.ring = ring.retire(self.retired_key.kid, self.at)
+
+    def signed_by(self, key: RingKey) -> str:
+        """A JWS by ``key`` (joserfc warns that "EdDSA" is superseded by "Ed25519")."""
+        private = OKPKey.import_key(
+            {
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": b64url(key.signing.public_key),
+                "d": b64url(key.signing.seed),
+            }
+        )
+        header = {"alg": "EdDSA", "kid": b64url(key.kid)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SecurityWarning)
+            return jws.serialize_compact(header, b"code", private, algorithms=["EdDSA"])
+
+    def accepts(self, key_set: KeySet, token: str) -> bool:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SecurityWarning)
+            try:
+                jws.deserialize_compact(token, key_set, algorithms=["EdDSA"])
+            except JoseError:
+                return False
+        return True
+
+    def test_joserfc_does_not_find_a_retired_key(self) -> None:
+        key_set = KeySet.import_key_set(to_jwks(self.ring.published(self.at)))  # type: ignore[arg-type]
+        assert [key.kid for key in key_set] == [b64url(self.current_key.kid)]
+        assert not self.accepts(key_set, self.signed_by(self.retired_key))
+        assert self.accepts(key_set, self.signed_by(self.current_key))
