@@ -5,10 +5,13 @@ goes to the 12345 mayor's hotline. So the search must also say when it is *not* 
 the caller then shows ``HOTLINE`` rather than a wrong answer.
 
 Ranking is BM25 over two fields per entry — question plus paraphrases, and answer —
-the question field weighted higher. Confidence is not the raw BM25 score (that grows
-with query length) but ``Coverage``: how much of the query the best entry explains.
-The vocabulary (jieba words, topics, stop words, synonyms, typos) is data in faq.yaml;
-the functions that use it are pure, and only ``load_faq`` and jieba touch files.
+the question field weighted higher, then nudged towards entries whose own question
+asks what the query asks (its intent: how, why, when, where) and is mostly asked.
+Confidence is not the raw BM25 score (that grows with query length) but ``Coverage``:
+how much of the query the best entry explains. The vocabulary (jieba words, topics,
+stop words, synonyms, typos, phrases, intents, off-topic words) is data in faq.yaml,
+read by ``faq_text``; the functions are pure, and only ``load_faq`` and jieba touch
+files.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ from healthcode.services.faq_text import (
 )
 
 HOTLINE: Final = "12345"
-# Calibrated on the question tables in tests/services/test_faq.py (see Coverage).
+# Calibrated on the question tables in tests/services/test_faq.py and the plain
+# questions in tests/services/faq_questions.yaml (see Coverage).
 QUESTION_WEIGHT: Final = 1.0
 ANSWER_WEIGHT: Final = 0.3
 ANSWER_ONLY_CREDIT: Final = 0.5  # a query word found only in the answer counts half
