@@ -125,11 +125,14 @@ class Policy:
     version: str
     model: Model
     title: LocalText
+    authority: LocalText  # who issues the code, printed on it as real codes do
     basis: str
     params: Mapping[str, Any]
     form: Form
     green_next_step: LocalText
     rules: tuple[Rule, ...]
+    # the colours in the seed's own words (绿色健康通行卡（通行）); absent: 绿码…
+    labels: Mapping[Colour, LocalText] = field(default_factory=dict)
     ops: logic.Operations = field(compare=False, repr=False, default_factory=dict)
 
     @property
@@ -169,11 +172,13 @@ def parse_policy(data: Mapping[str, Any]) -> Policy:
         version=p.text_field(data, "version"),
         model=model or Model.HEALTH_CODE,
         title=p.local(data.get("title"), "title"),
+        authority=p.local(data.get("authority"), "authority"),
         basis=p.text_field(data, "basis"),
         params=dict(params),
         form=form,
         green_next_step=p.local(data.get("green_next_step"), "green_next_step"),
         rules=rules,
+        labels=_labels(data.get("labels") or {}, p),
         ops=logic.operations(params),
     )
     if p.problems:
@@ -209,6 +214,18 @@ class _Problems:
             self.add(f"{path}: needs non-empty 'zh' and 'en' texts")
             return {"zh": "", "en": ""}
         return {"zh": value["zh"], "en": value["en"]}
+
+
+def _labels(raw: Any, p: _Problems) -> dict[Colour, LocalText]:
+    if not isinstance(raw, Mapping):
+        p.add("labels: must be a mapping of colour to {zh, en}")
+        return {}
+    labels = {}
+    for key, text in raw.items():
+        colour = p.enum(Colour, key, "labels")
+        if colour is not None:
+            labels[colour] = p.local(text, f"labels.{key}")
+    return labels
 
 
 def _rule(raw: Any, params: Mapping[str, Any], index: int, p: _Problems) -> Rule | None:

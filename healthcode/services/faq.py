@@ -5,27 +5,26 @@ goes to the 12345 mayor's hotline. So the search must also say when it is *not* 
 the caller then shows ``HOTLINE`` rather than a wrong answer.
 
 Ranking is BM25 over two fields per entry — question plus paraphrases, and answer —
-the question field weighted higher. Confidence is not the raw BM25 score (that grows
-with query length) but ``Coverage``: how much of the query the best entry explains.
-The vocabulary (jieba words, topics, stop words, synonyms, typos) is data in faq.yaml;
-the functions that use it are pure, and only ``load_faq`` and jieba touch files.
+the question field weighted higher, then nudged towards entries whose own question
+asks what the query asks (its intent: how, why, when, where) and is mostly asked.
+Confidence is not the raw BM25 score (that grows with query length) but ``Coverage``:
+how much of the query the best entry explains. The vocabulary (jieba words, topics,
+stop words, synonyms, typos, phrases, intents, off-topic words) is data in faq.yaml,
+read by ``faq_text``; the functions are pure, and only ``load_faq`` and jieba touch
+files.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 import math
-import re
 import threading
-import unicodedata
-import warnings
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final
 
 import numpy as np
 import yaml
@@ -33,25 +32,35 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from rank_bm25 import BM25Okapi
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
-Lang = Literal["zh", "en"]
-LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
-HOTLINE: Final = "12345"
-MAX_QUERY_CHARS: Final = 200
+from healthcode.services.faq_text import (
+    LANGS,
+    MAX_QUERY_CHARS,
+    Lang,
+    Lexicon,
+    Text,
+    jieba_cut,
+    script_of,
+    tokenize_en,
+    tokenize_zh,
+)
 
-# Calibrated on the question tables in tests/services/test_faq.py (see Coverage).
+HOTLINE: Final = "12345"
+# Calibrated on the question tables in tests/services/test_faq.py and the plain
+# questions in tests/services/faq_questions.yaml (see Coverage).
 QUESTION_WEIGHT: Final = 1.0
 ANSWER_WEIGHT: Final = 0.3
 ANSWER_ONLY_CREDIT: Final = 0.5  # a query word found only in the answer counts half
 MIN_TOPICAL_SHARE: Final = 0.1
 MIN_SHARE: Final = 0.75
 MIN_EVIDENCE: Final = 2.5
+# An entry whose own question asks what the query asks (how / why / when / where)
+# is preferred: "通行卡多久审核" is about review time, not the pass's validity.
+INTENT_BONUS: Final = 0.25
+# ...and one whose own question is mostly asked, not only its paraphrases: "为什么是
+# 黄码" is "why am I yellow", not "why did it change though I declared nothing".
+HEAD_BONUS: Final = 0.3
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_WORD = re.compile(r"[a-z0-9]+")
-_WORD_CHAR = re.compile(r"\w")
 
-Cut = Callable[[str], list[str]]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
 Phrases = Annotated[list[Text], Field(min_length=2, max_length=5)]
 
@@ -87,17 +96,6 @@ class FaqEntry(_Strict):
     answer: Texts
     alt_questions: Paraphrases
     tags: list[Text] = []
-
-
-class Lexicon(BaseModel):
-    """Search vocabulary of one language (``lexicon`` in faq.yaml)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)  # lax: lists become sets
-    words: tuple[Text, ...] = ()  # kept whole by jieba; also topics
-    topics: tuple[Text, ...] = ()
-    stop_words: frozenset[Text] = frozenset()
-    synonyms: dict[str, tuple[Text, ...]] = {}
-    typos: dict[str, Text] = {}
 
 
 @dataclass(frozen=True)
@@ -147,49 +145,16 @@ class FaqAnswer:
         return None if self.confident else HOTLINE
 
 
-def normalise(text: str, lexicon: Lexicon) -> str:
-    """Fold widths and case, cap the length, and fix common IME slips (黄吗 → 黄码)."""
-    text = unicodedata.normalize("NFKC", text).lower().strip()[:MAX_QUERY_CHARS]
-    for wrong, right in lexicon.typos.items():
-        text = text.replace(wrong, right)
-    return text
+@dataclass(frozen=True)
+class Vocabulary:
+    """One language's lexicon in canonical tokens, as the index compares them."""
 
+    topics: frozenset[str]
+    off_topic: frozenset[str]
+    intents: Mapping[str, str]  # question word → what it asks
 
-def script_of(text: str) -> Lang:
-    """Which index a query belongs to: residents type Chinese in the English UI too."""
-    cjk = len(_CJK.findall(text))
-    return "zh" if cjk and cjk >= len(_WORD.findall(text.lower())) else "en"
-
-
-def stem(word: str) -> str:
-    """A light English stemmer: enough to join expired/expires/expire, codes/code."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        word = word[:-1]
-    if len(word) > 5 and word.endswith("ing"):
-        return word[:-3]
-    if len(word) > 4 and word.endswith("ed"):
-        word = word[:-2]
-    return word[:-1] if len(word) > 4 and word.endswith("e") else word
-
-
-def tokenize_en(text: str, lexicon: Lexicon) -> list[str]:
-    tokens: list[str] = []
-    for word in _WORD.findall(normalise(text, lexicon)):
-        if word not in lexicon.stop_words and (len(word) > 1 or word.isdigit()):
-            tokens.extend(stem(w) for w in lexicon.synonyms.get(word, (word,)))
-    return tokens
-
-
-def tokenize_zh(text: str, lexicon: Lexicon, cut: Cut) -> list[str]:
-    """Segment with ``cut`` (jieba in production), drop stop words and punctuation,
-    and map colloquial forms onto one spelling (黄 → 黄码, 咋 → 怎么, 变绿 → 转 绿码)."""
-    tokens: list[str] = []
-    for piece in (p.strip() for p in cut(normalise(text, lexicon))):
-        if piece and piece not in lexicon.stop_words and _WORD_CHAR.search(piece):
-            tokens.extend(lexicon.synonyms.get(piece, (piece,)))
-    return tokens
+    def intents_of(self, tokens: Sequence[str]) -> frozenset[str]:
+        return frozenset(self.intents[t] for t in tokens if t in self.intents)
 
 
 @dataclass(frozen=True)
@@ -199,7 +164,9 @@ class SearchIndex:
     question_vocab: tuple[frozenset[str], ...]
     answer_vocab: tuple[frozenset[str], ...]
     idf: Mapping[str, float]  # smoothed, always positive, over whole entries
-    topics: frozenset[str]
+    vocabulary: Vocabulary
+    intents: tuple[frozenset[str], ...]  # what each entry's own question asks
+    heads: tuple[frozenset[str], ...]  # each entry's own question, as tokens
 
 
 @dataclass(frozen=True)
@@ -209,15 +176,18 @@ class Coverage:
     Overlap alone cannot tell "股票怎么买" (shares a rare 买 with "买退烧药") from
     "绿码可以到处走吗" (two words the FAQ never uses), so a matched topic word
     (黄码, 通行卡, 签发人, login…) lowers the bar; without one, most of the query
-    must be explained, by more than a bare "怎么办"."""
+    must be explained, by more than a bare "怎么办". A word of another service's
+    business (好吃, 话费, buy) takes the topic's discount away: "哪个牌子的手机好用"
+    touches 手机 but is not about a code."""
 
     share: float  # of the query's IDF mass found in the entry
     evidence: float  # that mass itself
     topical: bool  # a topic word of the query is in the entry
+    off_topic: bool = False  # the query names another service's business
 
     @property
     def confident(self) -> bool:
-        if self.topical:
+        if self.topical and not self.off_topic:
             return self.share >= MIN_TOPICAL_SHARE
         return self.share >= MIN_SHARE and self.evidence >= MIN_EVIDENCE
 
@@ -227,7 +197,11 @@ def _idf(docs: int, containing: int) -> float:
 
 
 def build_index(
-    question_docs: Sequence[list[str]], answer_docs: Sequence[list[str]], topics: frozenset[str]
+    question_docs: Sequence[list[str]],
+    answer_docs: Sequence[list[str]],
+    vocabulary: Vocabulary,
+    intents: Sequence[frozenset[str]] = (),
+    heads: Sequence[frozenset[str]] = (),
 ) -> SearchIndex:
     vocab_q = tuple(frozenset(d) for d in question_docs)
     vocab_a = tuple(frozenset(d) for d in answer_docs)
@@ -238,7 +212,9 @@ def build_index(
         question_vocab=vocab_q,
         answer_vocab=vocab_a,
         idf={t: _idf(len(vocab_q), c) for t, c in counts.items()},
-        topics=topics,
+        vocabulary=vocabulary,
+        intents=tuple(intents) or (frozenset(),) * len(vocab_q),
+        heads=tuple(heads) or (frozenset(),) * len(vocab_q),
     )
 
 
@@ -255,8 +231,15 @@ def coverage(index: SearchIndex, doc: int, tokens: Sequence[str]) -> Coverage:
             found += weight * ANSWER_ONLY_CREDIT
         else:
             continue
-        topical = topical or term in index.topics
-    return Coverage(found / total if total else 0.0, found, topical)
+        topical = topical or term in index.vocabulary.topics
+    off_topic = not index.vocabulary.off_topic.isdisjoint(tokens)
+    return Coverage(found / total if total else 0.0, found, topical, off_topic)
+
+
+def _asked_share(index: SearchIndex, head: frozenset[str], tokens: Sequence[str]) -> float:
+    """How much of an entry's own question the query asks (IDF-weighted)."""
+    total = sum(index.idf.get(t, 0.0) for t in head)
+    return sum(index.idf.get(t, 0.0) for t in head if t in tokens) / total if total else 0.0
 
 
 def rank(index: SearchIndex, tokens: Sequence[str], limit: int) -> list[tuple[int, float]]:
@@ -265,39 +248,11 @@ def rank(index: SearchIndex, tokens: Sequence[str], limit: int) -> list[tuple[in
         return []
     scores = QUESTION_WEIGHT * np.asarray(index.questions.get_scores(list(tokens)))
     scores += ANSWER_WEIGHT * np.asarray(index.answers.get_scores(list(tokens)))
+    if asked := index.vocabulary.intents_of(tokens):
+        scores *= [1 + INTENT_BONUS * bool(asked & entry) for entry in index.intents]
+    scores *= [1 + HEAD_BONUS * _asked_share(index, head, tokens) for head in index.heads]
     order = np.argsort(-scores, kind="stable")[:limit]
     return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
-
-
-_jieba_lock = threading.Lock()
-
-
-@functools.cache
-def _jieba(words: tuple[str, ...]) -> Any:
-    """A jieba tokenizer knowing our words, built once (its dictionary takes ~0.5 s).
-
-    Private, so our words do not leak into other users of jieba's global one."""
-    with warnings.catch_warnings():  # jieba imports the deprecated pkg_resources
-        warnings.simplefilter("ignore")
-        import jieba
-    jieba.setLogLevel(logging.WARNING)  # its import logs at DEBUG to stderr
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    for word in words:
-        tokenizer.add_word(word)
-    return tokenizer
-
-
-def jieba_cut(words: Sequence[str]) -> Cut:
-    """Segmentation for search (健康码 → 健康, 健康码), loading jieba on first use."""
-    key = tuple(words)
-
-    def cut(text: str) -> list[str]:
-        with _jieba_lock:  # functools.cache alone would let two threads build it
-            tokenizer = _jieba(key)
-        return list(tokenizer.lcut_for_search(text))
-
-    return cut
 
 
 class Faq:
@@ -382,13 +337,24 @@ class Faq:
             for e in self._entries
         ]
         answers = [self.tokenize(e.answer[script], script) for e in self._entries]
+        vocabulary = self._vocabulary(script)
+        intents = [
+            vocabulary.intents_of(self.tokenize(e.question[script], script)) for e in self._entries
+        ]
+        heads = [frozenset(self.tokenize(e.question[script], script)) for e in self._entries]
+        return build_index(questions, answers, vocabulary, intents, heads)
+
+    def _vocabulary(self, script: Lang) -> Vocabulary:
         lexicon = self._lexicons[script]
-        topics = (*lexicon.words, *lexicon.topics)
-        if script == "en":
-            canonical = {t for w in topics for t in tokenize_en(w, lexicon)}
-        else:
-            canonical = {t for w in topics for t in lexicon.synonyms.get(w, (w,))}
-        return build_index(questions, answers, frozenset(canonical))
+
+        def canonical(words: Iterable[str]) -> frozenset[str]:
+            if script == "en":
+                return frozenset(t for w in words for t in tokenize_en(w, lexicon))
+            return frozenset(t for w in words for t in lexicon.synonyms.get(w, (w,)))
+
+        intents = {t: intent for w, intent in lexicon.intents.items() for t in canonical([w])}
+        topics = canonical((*lexicon.words, *lexicon.topics)) - intents.keys()
+        return Vocabulary(topics, canonical(lexicon.off_topic), intents)
 
 
 def load_faq(path: str | Path | None = None) -> Faq:

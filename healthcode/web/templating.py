@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from healthcode.api.security import SESSION_COOKIE
 from healthcode.domain.clock import local
 from healthcode.i18n import gettext, language, translate
 from healthcode.web.static_files import static_url
@@ -58,7 +59,8 @@ def environment() -> Environment:
 
 
 def _page_context(request: Request) -> dict[str, Any]:
-    """What every page needs: the CSRF token, the language and its switch link."""
+    """What every page needs: the CSRF token, the language and its switch link, and
+    whether to offer 消息 (a session cookie is there; an expired one leads to sign-in)."""
     lang = language()
     other = "en" if lang == "zh" else "zh"
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -68,6 +70,7 @@ def _page_context(request: Request) -> dict[str, Any]:
         "html_lang": "zh-CN" if lang == "zh" else "en",
         "switch_lang": other,
         "switch_url": f"/lang/{other}?" + urlencode({"next": here}),
+        "signed_in": SESSION_COOKIE in request.cookies,
     }
 
 

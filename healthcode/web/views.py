@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from healthcode.api.v1.views import colour_label
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.facts import ExposureKind, Symptom
@@ -119,8 +120,8 @@ def notices(rows: Sequence[t.Notification], policies: Mapping[str, Policy]) -> l
                 at=row.at,
                 unread=row.read_at is None,
                 title=pick(policy.title),
-                before="" if before in (None, Colour.NONE.value) else _label(before),
-                after=_label(payload.get("to")),
+                before="" if before in (None, Colour.NONE.value) else _label(policy, before),
+                after=_label(policy, payload.get("to")),
                 reasons=[pick(rules[r].reason) for r in payload.get("rule_ids", []) if r in rules],
                 policy=policy.id,
             )
@@ -128,9 +129,9 @@ def notices(rows: Sequence[t.Notification], policies: Mapping[str, Policy]) -> l
     return out
 
 
-def _label(value: object) -> str:
+def _label(policy: Policy, value: object) -> str:
     try:
-        return gettext(Colour(str(value)).label)
+        return colour_label(policy, Colour(str(value)))
     except ValueError:
         return str(value)
 

@@ -114,3 +114,31 @@ def test_a_new_key_region_is_data_only() -> None:
         "BZ-RED-KEY-REGION",
         "BZ-YELLOW-OUT-OF-PROVINCE",
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "authority"),
+    [("binzhou-code", "滨州市新冠肺炎疫情处置工作领导小组（指挥部）"),
+     ("shandong-pass", "山东省新冠肺炎疫情处置工作领导小组（指挥部）")],
+)  # fmt: skip
+def test_each_policy_names_its_issuing_authority(name: str, authority: str) -> None:
+    assert builtin_policy(name).authority["zh"] == authority
+    data = raw(name)
+    del data["authority"]
+    assert any(p.startswith("authority: needs") for p in problems_of(data))
+
+
+def test_the_pass_names_its_colours_as_the_annex_does() -> None:
+    labels = builtin_policy("shandong-pass").labels
+    assert {c: text["zh"] for c, text in labels.items()} == {
+        Colour.GREEN: "绿色健康通行卡（通行）",
+        Colour.YELLOW: "黄色健康通行卡（待行）",
+        Colour.RED: "红色健康通行卡（禁行）",
+    }
+    assert builtin_policy("binzhou-code").labels == {}
+    bad = edited(
+        "labels", {"purple": {"zh": "紫", "en": "Purple"}, "red": {"zh": "红"}}, "shandong-pass"
+    )
+    found = problems_of(bad)
+    assert any("'purple' is not one of" in p for p in found), found
+    assert any(p.startswith("labels.red: needs") for p in found), found

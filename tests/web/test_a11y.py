@@ -115,8 +115,8 @@ def contrast(a: str, b: str) -> float:
 PAIRS = (
     ("ink", "paper"), ("ink", "page"), ("muted", "paper"), ("muted", "page"),
     ("brand", "paper"), ("brand-ink", "brand"), ("error", "paper"),
-    ("green", "green-bg"), ("yellow", "yellow-bg"), ("red", "red-bg"),
-    ("pending", "pending-bg"), ("paper", "green"), ("paper", "yellow"), ("paper", "red"),
+    ("green", "green-bg"), ("ink", "yellow"), ("ink", "yellow-bg"), ("red", "red-bg"),
+    ("pending", "pending-bg"), ("paper", "green"), ("paper", "red"),
 )  # fmt: skip
 
 

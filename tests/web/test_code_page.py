@@ -89,7 +89,7 @@ class TestSignedPass:
         sign_pass(server, phone)
 
         page.goto("/codes/shandong-pass")
-        expect(page.locator(".code-card .colour strong")).to_have_text("绿码")
+        expect(page.locator(".code-card .colour strong")).to_have_text("绿色健康通行卡（通行）")
         expect(page.locator(".code-card")).to_contain_text("有效期至 2020-02-28")
         expect(page.locator("#code-status")).to_contain_text("有效期至 2020-02-28")
         claims = verify(server, read_qr(page))["claims"]

@@ -78,8 +78,14 @@ def reason_view(reason: Reason) -> ReasonView:
     )
 
 
-def change_text(change: Change) -> str:
-    label = translate(change.colour.label)
+def colour_label(policy: Policy, colour: Colour) -> str:
+    """The colour in words: the policy's own (绿色健康通行卡（通行）), else 绿码/黄码/红码."""
+    own = policy.labels.get(colour)
+    return pick(own) if own else translate(colour.label)
+
+
+def change_text(policy: Policy, change: Change) -> str:
+    label = colour_label(policy, change.colour)
     day = change.at.date().isoformat()
     if change.needs_reports:
         return translate(
@@ -95,14 +101,14 @@ def code_view(policy: Policy, state: State) -> CodeView:
         policy_version=state.policy.split("@", 1)[-1],
         title=pick(policy.title),
         colour=state.colour,
-        colour_label=translate(state.colour.label),
+        colour_label=colour_label(policy, state.colour),
         reasons=[reason_view(r) for r in state.reasons],
         next_step=pick(state.next_step),
         next_change=ChangeView(
             at=change.at,
             colour=change.colour,
             needs_reports=change.needs_reports,
-            text=change_text(change),
+            text=change_text(policy, change),
         )
         if change
         else None,
@@ -126,6 +132,8 @@ class ColourChangeView(BaseModel):
     at: LocalTime
     from_colour: Colour | None
     to_colour: Colour
+    from_label: str | None = Field(description="the colours in words, as the code shows them")
+    to_label: str
     rule_ids: list[str]
     reasons: list[str]
     ended: bool = Field(description="the reasons stopped applying (the colour got better)")
@@ -138,6 +146,8 @@ def colour_change_view(change: t.ColourChange, policy: Policy) -> ColourChangeVi
         at=change.at,
         from_colour=Colour(change.from_colour) if change.from_colour else None,
         to_colour=Colour(change.to_colour),
+        from_label=colour_label(policy, Colour(change.from_colour)) if change.from_colour else None,
+        to_label=colour_label(policy, Colour(change.to_colour)),
         rule_ids=list(change.rule_ids),
         reasons=[pick(rules[r].reason) for r in change.rule_ids if r in rules],
         ended=_severity(change.to_colour) < _severity(change.from_colour),

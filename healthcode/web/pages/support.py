@@ -16,7 +16,8 @@ from healthcode.api.deps import EnvDep, UowDep
 from healthcode.api.security import ResidentDep
 from healthcode.i18n import language
 from healthcode.services import notifications
-from healthcode.services.faq import HOTLINE, MAX_QUERY_CHARS, default_faq
+from healthcode.services.faq import HOTLINE, default_faq
+from healthcode.services.faq_text import MAX_QUERY_CHARS
 from healthcode.web.templating import render
 from healthcode.web.views import answer_blocks, notices
 
