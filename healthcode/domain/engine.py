@@ -146,6 +146,8 @@ class _Run:
             if missed is not None:
                 life.append(missed)
                 components.append(Component(Colour.YELLOW, None, None, True))
+            else:
+                components.append(self._next_missed_report(sign_day, valid_until))
         else:
             life.append(expired)
         reasons = _by_severity((*life, *hits))
@@ -173,6 +175,14 @@ class _Run:
         return self._mechanism(
             Mechanism.MISSED_DAILY_REPORT, None, needs_reports=True, detail=yesterday.isoformat()
         )
+
+    def _next_missed_report(self, sign_day: date, valid_until: datetime) -> Component:
+        """If no report comes in, the first day of validity without one turns the pass
+        yellow at the midnight after it: the forecast names that, not the lapse."""
+        day = max(self.today, sign_day + ONE_DAY)
+        while day < day_of(valid_until) and day in self.day_status:
+            day += ONE_DAY
+        return Component(Colour.YELLOW, start_of(day + ONE_DAY), None, False)
 
     def _report_missing_today(self, hits: tuple[Reason, ...]) -> bool:
         return any(r.needs_reports for r in hits) and self.today not in self.day_status

@@ -2,8 +2,10 @@
 
 Each active reason (and, for a pass, its validity) is a component with a colour and
 a time window; stepping through the instants where windows open or close finds the
-first one at which the overall colour differs. Assumes daily reports stay normal,
-and says so in the result when the change depends on them.
+first one at which the overall colour differs. Nothing new means no new report
+either, so a pass's next missed report is a change like any other (the engine adds
+it as a component); only a lapse that needs normal reports, such as seed 003's
+streak, assumes they keep coming, and the result says so.
 """
 
 from __future__ import annotations

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from functools import lru_cache
 from types import MappingProxyType
 
 import segno
 
 from healthcode.domain.colour import Colour
 
+# Drawing a symbol takes ~0.1 s of CPU; an on-screen token is reused for most of its
+# lifetime, so its images are kept (a few KB each) rather than drawn per request.
+DRAWN_KEPT = 1024
 ERROR_LEVEL = "q"
 QUIET_ZONE = 4
 LIGHT = "#ffffff"
@@ -42,6 +46,7 @@ def qr_symbol(text: str) -> segno.QRCode:
     return symbol
 
 
+@lru_cache(maxsize=DRAWN_KEPT)
 def qr_png(text: str, *, scale: int = 8, dark: str = BLACK, light: str = LIGHT) -> bytes:
     """A PNG of the code, ``scale`` pixels per module, with a 4-module quiet zone."""
     out = io.BytesIO()
@@ -49,6 +54,7 @@ def qr_png(text: str, *, scale: int = 8, dark: str = BLACK, light: str = LIGHT) 
     return out.getvalue()
 
 
+@lru_cache(maxsize=DRAWN_KEPT)
 def qr_svg(text: str, *, dark: str = BLACK, light: str = LIGHT) -> str:
     """An inline SVG of the code (no XML declaration) sized by its viewBox in modules,
     so the page's CSS sets its size and it stays sharp at any zoom."""

@@ -2,6 +2,8 @@
 
 The on-screen code is a short-lived signed token (about a minute) so that a
 screenshot goes stale; the page fetches a fresh one before the old one expires.
+A token is reused for most of its lifetime (``display_tokens``), and each session
+has a budget of token and QR requests, so one resident's burst cannot slow others.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
@@ -22,16 +24,19 @@ from healthcode.domain.tokens import (
     Purpose,
     Verification,
     check_person,
-    issue_token,
     new_claims,
     verify_token,
 )
 from healthcode.services.env import Env
+from healthcode.services.ratelimit import TooManyRequests
 from healthcode.services.recolour import current_state
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
 SCANNABLE = (Purpose.DISPLAY, Purpose.PAPER)
+# Per session, over the code page, its live QR, the API token and QR images: the page
+# needs two or three a minute, an app about as many.
+DISPLAY_LIMIT = "20/minute"
 
 
 class NoCode(Conflict):
@@ -43,13 +48,19 @@ class DisplayCode:
     token: str
     claims: CodeClaims
     state: State
+    served_at: datetime
+
+    @property
+    def expires_in(self) -> int:
+        """Whole seconds the token has left: a reused token, or one cut short by the
+        pass's end, has less than its full lifetime."""
+        return max(0, int((self.claims.expires_at - self.served_at).total_seconds()))
 
     @property
     def refresh_in(self) -> int:
-        """Seconds until a page should fetch the next token: two thirds of the lifetime,
-        so a slow network never leaves a stale code on screen."""
-        lifetime = (self.claims.expires_at - self.claims.issued_at).total_seconds()
-        return max(5, int(lifetime * 2 / 3))
+        """Seconds until a page should fetch the next token: two thirds of what is
+        left, so a slow network never leaves an expired code on screen."""
+        return max(1, self.expires_in * 2 // 3)
 
 
 def code_state(
@@ -62,9 +73,25 @@ def code_state(
 
 
 def display_code(
-    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    resident_id: uuid.UUID | None,
+    policy_id: str,
+    session_id: uuid.UUID | None = None,
 ) -> DisplayCode:
-    """A fresh on-screen token for the resident's current colour."""
+    """A current on-screen token for the resident's current colour, counted against
+    ``session_id``'s budget (callers outside a session, such as the CLI, pass none).
+
+    A pass's token carries its end and expires with it; once the pass has lapsed the
+    code no longer claims one (a scanner would refuse it as lapsed).
+    """
+    if session_id is not None:
+        retry = env.limiter.hit(DISPLAY_LIMIT, "display", str(session_id))
+        if retry is not None:
+            raise TooManyRequests(
+                N_("Too many requests; try again in {retry_after} s"), retry_after=retry
+            )
     state = code_state(uow, env, resident_id=resident_id, policy_id=policy_id)
     if state.colour is Colour.NONE or resident_id is None:
         raise NoCode(N_("You have no code yet; please declare first"))
@@ -82,11 +109,17 @@ def display_code(
         resident_ref=resident.ref,
         masked_name=resident.name_masked,
         masked_id=resident.id_masked,
-        pass_valid_until=state.valid_until,
+        pass_valid_until=_pass_end(state, now),
         lifetime=timedelta(seconds=env.settings.display_token_seconds),
     )
     signer = env.keys.signer(uow, env.protector, now)
-    return DisplayCode(issue_token(claims, signer), claims, state)
+    signed = env.display_tokens.token((resident_id, policy.id), claims, signer, now)
+    return DisplayCode(signed.text, signed.claims, state, now)
+
+
+def _pass_end(state: State, now: datetime) -> datetime | None:
+    until = state.valid_until
+    return until if until is not None and now < until else None
 
 
 def history(

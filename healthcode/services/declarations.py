@@ -23,12 +23,7 @@ from healthcode.domain.state import State
 from healthcode.services.env import Env
 from healthcode.services.inputs import DeclarationInput
 from healthcode.services.recolour import Cause, current_state, recolour
-from healthcode.services.validation import (
-    ValidDeclaration,
-    dump_health,
-    rounded,
-    validate_declaration,
-)
+from healthcode.services.validation import ValidDeclaration, dump_health, validate_declaration
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
@@ -76,7 +71,7 @@ def submit_declaration(
         policy_id=policy.id,
         policy_version=policy.version,
         submitted_at=now,
-        temperature=rounded(data.temperature),
+        temperature=data.temperature,
         **dump_health(data),
         residence_since=data.residence_since,
         destination=data.destination or None,

@@ -17,6 +17,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.identity import mask_mobile
 from healthcode.domain.policy import Policy
 from healthcode.policies import builtin_policy
+from healthcode.services.display_tokens import DisplayTokens
 from healthcode.services.keys import KeyCache
 from healthcode.services.ratelimit import RateLimiter
 
@@ -42,6 +43,7 @@ class Env:
     policies: Mapping[str, Policy]
     limiter: RateLimiter
     keys: KeyCache = field(default_factory=KeyCache)
+    display_tokens: DisplayTokens = field(default_factory=DisplayTokens)
     otp_sender: OtpSender = field(default_factory=LogSender)
 
     def policy(self, policy_id: str, *, field: str = "policy") -> Policy:

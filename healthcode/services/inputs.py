@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from healthcode.domain.facts import ExposureKind, Symptom
 
@@ -38,10 +40,19 @@ class ExposureInput(_Input):
     end: date | None = Field(None, description="discharge, cure, release or last contact")
 
 
+def _not_a_boolean(value: object) -> object:
+    """JSON ``true`` would otherwise be read as 1.0 ℃: a boolean is not a number."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("float_type", "Input should be a valid number")
+    return value
+
+
 class HealthInput(_Input):
     """What a daily report and a declaration both say about today's health."""
 
-    temperature: float | None = Field(None, description="℃ today; null if not measured")
+    temperature: Annotated[float | None, BeforeValidator(_not_a_boolean)] = Field(
+        None, description="℃ today, one decimal as the thermometer shows it; null if not measured"
+    )
     symptoms: list[Symptom] = Field(default_factory=list, max_length=10)
     exposures: list[ExposureInput] = Field(default_factory=list, max_length=10)
     trips: list[TripInput] = Field(default_factory=list, max_length=20)

@@ -72,6 +72,7 @@ class Principal:
     kind: AccountKind
     resident_id: uuid.UUID | None
     roles: frozenset[tuple[Role, str]]
+    session_id: uuid.UUID | None = None  # the sign-in session; per-session limits count by it
 
     def has_role(self, role: Role) -> bool:
         return any(held == role for held, _scope in self.roles)

@@ -17,7 +17,7 @@ from healthcode.domain.state import State
 from healthcode.services.env import Env
 from healthcode.services.inputs import DailyReportInput
 from healthcode.services.recolour import Cause, recolour
-from healthcode.services.validation import Collector, check_health, dump_health, rounded
+from healthcode.services.validation import Collector, check_health, dump_health
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
@@ -60,7 +60,7 @@ def submit_daily_report(
             policy_id=policy.id,
             reported_at=now,
             day=today,
-            temperature=rounded(data.temperature),
+            temperature=data.temperature,
             **dump_health(data),
         )
     )

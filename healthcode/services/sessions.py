@@ -81,6 +81,7 @@ def authenticate(uow: UnitOfWork, env: Env, *, token: str) -> Principal | None:
         kind=AccountKind(account.kind),
         resident_id=account.resident_id,
         roles=_roles(roles),
+        session_id=session.id,
     )
 
 

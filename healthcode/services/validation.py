@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from healthcode.domain.errors import FieldError, InvalidInput
@@ -106,6 +107,16 @@ def check_health(c: Collector, data: HealthInput, policy: Policy, today: date) -
 
 
 def _temperature(c: Collector, value: float) -> None:
+    """Thermometers show one decimal, and the value is compared as entered: 37.26 is
+    refused rather than rounded up to a fever of 37.3."""
+    if _decimals(value) > 1:
+        c.add(
+            "temperature",
+            "decimals",
+            N_("Enter the temperature as the thermometer shows it, with one decimal, e.g. 37.2"),
+            value=value,
+        )
+        return
     if BODY_MIN_C <= value <= BODY_MAX_C:
         return
     if 93.0 <= value <= 108.5:
@@ -127,6 +138,13 @@ def _temperature(c: Collector, value: float) -> None:
             low=BODY_MIN_C,
             high=BODY_MAX_C,
         )
+
+
+def _decimals(value: float) -> int:
+    """Decimal places of the shortest text that reads back as ``value`` (what was typed:
+    JSON and form text both arrive as a float)."""
+    exponent = Decimal(repr(value)).as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def _exposure(c: Collector, where: str, e: ExposureInput, policy: Policy, today: date) -> None:
@@ -182,7 +200,3 @@ def _dated(kind: str, start: date | None, end: date | None) -> dict[str, Any]:
 
 def _dates(start: date | None, end: date | None) -> dict[str, str | None]:
     return {"start": start.isoformat() if start else None, "end": end.isoformat() if end else None}
-
-
-def rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)

@@ -125,6 +125,8 @@ BAD_INPUT = [
     ("20 ℃", {"temperature": 20}, 422, "temperature", "out_of_range"),
     ("45 ℃", {"temperature": 45}, 422, "temperature", "out_of_range"),
     ("°F", {"temperature": 98.6}, 422, "temperature", "fahrenheit"),
+    ("37.26 ℃: two decimals", {"temperature": 37.26}, 422, "temperature", "decimals"),
+    ("temperature: true", {"temperature": True}, 422, "temperature", "float_type"),
     (
         "future trip",
         {"trips": [{"region": "110101", "end": "2020-02-24"}]},

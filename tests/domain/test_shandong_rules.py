@@ -10,7 +10,7 @@ from healthcode.domain.clock import start_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.engine import evaluate
 from healthcode.domain.facts import Facts, Observation
-from healthcode.domain.state import State
+from healthcode.domain.state import State, recheck_at
 from healthcode.policies import builtin_policy
 from tests.factories.facts import (
     at,
@@ -206,7 +206,7 @@ class TestValidity:
         assert (state.colour, state.rule_ids) == (Colour.YELLOW, ("SD-EXPIRED",))
 
     def test_expiry_is_announced(self) -> None:
-        state = self.state_on(1)
+        state = self.state_on(5)  # every day of validity reported
         assert state.next_change is not None
         assert (state.next_change.at, state.next_change.colour) == (start_of(day(6)), Colour.YELLOW)
         assert not state.next_change.needs_reports
@@ -253,6 +253,53 @@ class TestDailyReport:
         f = self.pass_with(report(at(1), temperature=37.4))
         state = evaluate(POLICY, f, at(1, 10))
         assert (state.colour, state.rule_ids) == (Colour.RED, ("SD-SYMPTOMS", "SD-SIGNED"))
+
+
+# (case, signed colour, days reported, evaluated (day, hour), next change (day, colour))
+FORECAST = [
+    ("due today: yellow at midnight", Colour.GREEN, (1,), (2, 22), (3, Colour.YELLOW)),
+    ("signing day: tomorrow's report is the first", Colour.GREEN, (), (0, 16), (2, Colour.YELLOW)),
+    ("reported today: tomorrow's is next", Colour.GREEN, (1, 2), (2, 10), (4, Colour.YELLOW)),
+    ("all reported: the lapse", Colour.GREEN, (1, 2, 3, 4, 5), (5, 10), (6, Colour.YELLOW)),
+    (
+        "last day due: midnight is the lapse",
+        Colour.GREEN,
+        (1, 2, 3, 4),
+        (5, 10),
+        (6, Colour.YELLOW),
+    ),
+    ("red is not made milder by a miss", Colour.RED, (1,), (2, 10), (6, Colour.YELLOW)),
+    ("yellow stays yellow", Colour.YELLOW, (1,), (2, 10), None),
+    ("already yellow for a miss", Colour.GREEN, (1,), (3, 10), None),
+]
+
+
+@pytest.mark.parametrize(
+    ("signed", "reported", "evaluated", "change"),
+    [c[1:] for c in FORECAST],
+    ids=[c[0] for c in FORECAST],
+)
+def test_the_forecast_names_the_earliest_change_if_nothing_new_is_learnt(
+    signed: Colour,
+    reported: tuple[int, ...],
+    evaluated: tuple[int, int],
+    change: tuple[int, Colour] | None,
+) -> None:
+    app = apply()
+    reports = [report(at(n, 8)) for n in reported]
+    state = evaluate(
+        POLICY, facts(app, *reports, signatures=[signature(app, at(0, 15), signed)]), at(*evaluated)
+    )
+    if change is None:
+        assert state.next_change is None
+        return
+    assert state.next_change is not None
+    when, colour = change
+    assert (state.next_change.at, state.next_change.colour) == (start_of(day(when)), colour)
+    assert not state.next_change.needs_reports  # it happens unless a report comes in
+    recheck = recheck_at(state)
+    assert recheck is not None
+    assert recheck <= state.next_change.at  # the rollover looks by then
 
 
 def test_fraud_is_red() -> None:

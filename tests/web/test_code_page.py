@@ -50,6 +50,7 @@ class TestDeclareAndShow:
         first = read_qr(page)
         old_path = page.locator(".qr-box svg path").last.get_attribute("d")
 
+        server.clock.advance(timedelta(seconds=11))  # a token is reused for 10 s of 15
         page.clock.run_for(11_000)  # tokens live 15 s here; the page renews at 10 s
         _wait_until(lambda: page.locator(".qr-box svg path").last.get_attribute("d") != old_path)
 

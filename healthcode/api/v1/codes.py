@@ -82,7 +82,13 @@ def get_code(policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvD
 def get_token(
     policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep, response: Response
 ) -> TokenView:
-    shown = codes.display_code(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
+    shown = codes.display_code(
+        uow,
+        env,
+        resident_id=principal.resident_id,
+        policy_id=policy_id,
+        session_id=principal.session_id,
+    )
     response.headers.update(NO_STORE)
     return TokenView(
         token=shown.token,
@@ -105,7 +111,13 @@ def get_qr(
     uow: UowDep,
     env: EnvDep,
 ) -> Response:
-    shown = codes.display_code(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
+    shown = codes.display_code(
+        uow,
+        env,
+        resident_id=principal.resident_id,
+        policy_id=policy_id,
+        session_id=principal.session_id,
+    )
     dark = QR_DARK[shown.claims.colour]
     if fmt == "png":
         return Response(qr_png(shown.token, dark=dark), media_type="image/png", headers=NO_STORE)
@@ -129,4 +141,3 @@ def get_history(
     policy = env.policy(policy_id)
     changes = codes.history(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
     return [colour_change_view(c, policy) for c in changes]
-

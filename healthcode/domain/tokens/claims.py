@@ -6,7 +6,8 @@ Layout (a CWT claims map, RFC 8392), chosen to keep the QR code small:
 key        value
 =========  ======================================================================
 1  iss     issuer (text), e.g. "CN-37"
-4  exp     expiry, integer epoch seconds: refused from this second on (+ leeway)
+4  exp     expiry, integer epoch seconds: refused from this second on (+ leeway);
+           never after ``u``, as a code must not outlive the pass it shows
 6  iat     issue time, integer epoch seconds; it is also the not-before time, so
            ``nbf`` (5) is not sent — as in the EU DCC; a reader honours an ``nbf``
            if one is present
@@ -18,7 +19,8 @@ key        value
 
 Our map: ``p`` purpose (``d`` display, ``p`` paper), ``c`` colour (``g`` green,
 ``y`` yellow, ``r`` red, ``p`` pending), ``s`` policy id (scheme), ``v`` policy
-version, ``u`` pass valid until (epoch seconds, absent if none), ``r`` opaque
+version, ``u`` pass valid until (epoch seconds, absent if none; a verifier refuses
+the code from this second on, with no leeway), ``r`` opaque
 resident reference, ``n`` masked name, ``i`` masked ID number.
 
 Readers ignore keys they do not know, so a later issuer can add optional fields;
@@ -125,6 +127,7 @@ def new_claims(
     A display token lives ``lifetime`` (default ``DISPLAY_LIFETIME``), so a
     screenshot goes stale within a minute. A paper token lives until the pass ends
     unless a lifetime is given; it is withdrawn early by revoking its token id.
+    No token outlives its pass: the expiry is capped at ``pass_valid_until``.
     """
     if lifetime is not None:
         expires_at = now + lifetime
@@ -134,6 +137,8 @@ def new_claims(
         expires_at = pass_valid_until
     else:
         raise ValueError(f"a {purpose} token needs a lifetime or pass_valid_until")
+    if pass_valid_until is not None:
+        expires_at = min(expires_at, pass_valid_until)
     return CodeClaims(
         issuer=issuer,
         purpose=purpose,

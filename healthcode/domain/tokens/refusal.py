@@ -21,6 +21,7 @@ class Refusal(StrEnum):
     MALFORMED_CLAIMS = "malformed_claims"
     WRONG_PURPOSE = "wrong_purpose"
     NOT_YET_VALID = "not_yet_valid"
+    PASS_LAPSED = "pass_lapsed"  # the pass it shows has ended, whatever the token's expiry
     EXPIRED = "expired"
     REVOKED = "revoked"
     WRONG_PERSON = "wrong_person"  # a genuine code, but the ID card shown is someone else's
@@ -44,6 +45,7 @@ _MESSAGES = {
     Refusal.MALFORMED_CLAIMS: N_("The code's content is not understood. Update the scanner."),
     Refusal.WRONG_PURPOSE: N_("This kind of code is not accepted here."),
     Refusal.NOT_YET_VALID: N_("The code is not valid yet. Check the scanner's clock."),
+    Refusal.PASS_LAPSED: N_("The pass shown by this code has ended. Apply for a new pass."),
     Refusal.EXPIRED: N_("The code has expired. Ask for a fresh code."),
     Refusal.REVOKED: N_("The code has been revoked."),
     Refusal.WRONG_PERSON: N_(

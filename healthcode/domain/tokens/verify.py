@@ -2,8 +2,8 @@
 
 Checks run cheapest-and-outermost first: prefix, encoding (base45, zlib, CBOR),
 COSE structure, key id, key retirement, signature; then, on signed content only,
-the key's signing window, purpose, validity and revocation. A bad code is never
-an exception: the result names the reason.
+the key's signing window, purpose, not-before, the pass's end, expiry and
+revocation. A bad code is never an exception: the result names the reason.
 """
 
 from __future__ import annotations
@@ -122,6 +122,10 @@ def _refusal(  # the checks that need the signed claims, in order
         return Refusal.WRONG_PURPOSE
     if at + leeway < not_before:
         return Refusal.NOT_YET_VALID
+    # A pass ends at a fixed instant set by its policy, not by a clock: no leeway, and
+    # named before expiry so a scanner says "apply again", not "fetch a fresh code".
+    if claims.pass_valid_until is not None and at >= int(claims.pass_valid_until.timestamp()):
+        return Refusal.PASS_LAPSED
     if at >= int(claims.expires_at.timestamp()) + leeway:
         return Refusal.EXPIRED
     if is_revoked is not None and is_revoked(claims.token_id):

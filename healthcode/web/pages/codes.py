@@ -35,15 +35,14 @@ class LiveQr:
     svg: Markup
     colour: Colour
     issued_at: datetime
-    expires_at: datetime
+    expires_in: int  # seconds left: the page marks the code stale after them
     refresh_in: int
 
 
 def live_qr(shown: codes.DisplayCode) -> LiveQr:
     claims = shown.claims
     svg = Markup(qr_svg(shown.token, dark=QR_DARK[claims.colour]))  # segno's own markup
-    refresh = shown.refresh_in
-    return LiveQr(svg, claims.colour, claims.issued_at, claims.expires_at, refresh)
+    return LiveQr(svg, claims.colour, claims.issued_at, shown.expires_in, shown.refresh_in)
 
 
 @router.get("/codes/{policy_id}")
@@ -58,7 +57,13 @@ def code_page(
 ) -> Response:
     policy = known_policy(env, policy_id)
     try:
-        shown = codes.display_code(uow, env, resident_id=principal.resident_id, policy_id=policy.id)
+        shown = codes.display_code(
+            uow,
+            env,
+            resident_id=principal.resident_id,
+            policy_id=policy.id,
+            session_id=principal.session_id,
+        )
     except codes.NoCode:
         return RedirectResponse(f"/declare/{policy.id}", status_code=303)
     return render(
@@ -86,7 +91,13 @@ def live_fragment(
 ) -> Response:
     """A fresh QR for the page's script to swap in."""
     policy = known_policy(env, policy_id)
-    shown = codes.display_code(uow, env, resident_id=principal.resident_id, policy_id=policy.id)
+    shown = codes.display_code(
+        uow,
+        env,
+        resident_id=principal.resident_id,
+        policy_id=policy.id,
+        session_id=principal.session_id,
+    )
     return render(
         request,
         "_qr.html",

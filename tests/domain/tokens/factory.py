@@ -27,7 +27,8 @@ PASS_DAYS = timedelta(days=5)
 def claims(
     purpose: Purpose = Purpose.DISPLAY, *, now: datetime = NOW, **changes: Any
 ) -> CodeClaims:
-    """A typical code: a green binzhou-code resident with a 5-day pass."""
+    """A typical code: a green binzhou-code resident with a pass ending in 5 days;
+    the pass's end goes through ``new_claims``, which caps the expiry at it."""
     base = new_claims(
         purpose,
         now=now,
@@ -38,7 +39,7 @@ def claims(
         resident_ref="r8Hq3ZkT2mNwXc4P",
         masked_name="张*",
         masked_id="3701**********1234",
-        pass_valid_until=now + PASS_DAYS,
+        pass_valid_until=changes.pop("pass_valid_until", now + PASS_DAYS),
     )
     return replace(base, **changes)
 

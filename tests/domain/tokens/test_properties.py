@@ -53,6 +53,7 @@ moments = st.datetimes(
 @st.composite
 def code_claims(draw: st.DrawFn) -> CodeClaims:
     issued = draw(moments)
+    until = draw(st.integers(1, 400 * 86_400))  # a pass that ended is refused: see test_verify
     return CodeClaims(
         issuer=draw(words),
         purpose=draw(st.sampled_from(list(Purpose))),
@@ -62,7 +63,7 @@ def code_claims(draw: st.DrawFn) -> CodeClaims:
         colour=draw(st.sampled_from(sorted(SIGNABLE_COLOURS))),
         policy=draw(words),
         policy_version=draw(words),
-        pass_valid_until=draw(st.none() | moments),
+        pass_valid_until=draw(st.none() | st.just(issued + timedelta(seconds=until))),
         resident_ref=draw(words),
         masked_name=draw(names),
         masked_id=draw(st.from_regex(r"\A([0-9]{4}\*{10}[0-9]{3}[0-9X])?\Z")),

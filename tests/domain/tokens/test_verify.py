@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import cbor2
 import pytest
 
+from healthcode.domain.clock import TZ
 from healthcode.domain.colour import Colour
 from healthcode.domain.tokens import (
     CodeClaims,
@@ -74,7 +75,7 @@ class TestRoundTrip:
         keys = ring()
         text = issue_token(claims(Purpose.PAPER), keys.signer(NOW))
         assert verify(text, keys, at=timedelta(days=5) - ONE_SECOND).ok
-        assert verify(text, keys, at=timedelta(days=5)).reason is Refusal.EXPIRED
+        assert verify(text, keys, at=timedelta(days=5)).reason is Refusal.PASS_LAPSED
 
     def test_purposes_must_be_a_collection(self) -> None:
         keys = ring()
@@ -242,8 +243,52 @@ class TestCheckOrder:
         assert verify(text, keys, at=late, purposes=display_only, revoked=revoked).reason is (
             Refusal.WRONG_PURPOSE
         )
-        assert verify(text, keys, at=late, revoked=revoked).reason is Refusal.EXPIRED
+        assert verify(text, keys, at=late, revoked=revoked).reason is Refusal.PASS_LAPSED
         assert verify(text, keys, revoked=revoked).reason is Refusal.REVOKED
+
+
+class TestPassLapse:
+    """A green pass fetched at 23:59:40 on its last day, scanned at 00:00:20 the next:
+    the code already reads yellow, so the scanner must not say "may pass"."""
+
+    LAST_DAY = datetime(2020, 2, 28, tzinfo=TZ)
+    PASS_END = datetime(2020, 2, 29, tzinfo=TZ)
+    FETCHED = LAST_DAY.replace(hour=23, minute=59, second=40)
+
+    def scan(self, text: str, keys: KeyRing, at: datetime) -> Verification:
+        """Scanned with the default leeway, as the API and the CLI do."""
+        return verify_token(text, trust=trust(keys, at), now=at, purposes=ANY_PURPOSE)
+
+    def test_the_token_expires_with_the_pass(self) -> None:
+        code = claims(now=self.FETCHED, pass_valid_until=self.PASS_END)
+        assert code.expires_at == self.PASS_END  # not 00:00:40
+
+    @pytest.mark.parametrize("purpose", list(Purpose))
+    def test_refused_from_the_pass_end_with_its_own_reason(self, purpose: Purpose) -> None:
+        keys = ring(self.FETCHED)
+        code = claims(purpose, now=self.FETCHED, pass_valid_until=self.PASS_END)
+        text = issue_token(code, keys.signer(self.FETCHED))
+        assert self.scan(text, keys, self.PASS_END - ONE_SECOND).ok
+        for late in (self.PASS_END, self.PASS_END + timedelta(seconds=20)):
+            result = self.scan(text, keys, late)
+            assert result.reason is Refusal.PASS_LAPSED, late
+            assert result.claims == code  # genuine: whose it is can still be shown
+
+    def test_a_token_that_outlives_its_pass_is_still_refused(self) -> None:
+        """Tokens issued before the cap, or by another issuer, expire after the pass."""
+        keys = ring(self.FETCHED)
+        code = replace(
+            claims(now=self.FETCHED, pass_valid_until=self.PASS_END),
+            expires_at=self.FETCHED + timedelta(seconds=60),
+        )
+        text = issue_token(code, keys.signer(self.FETCHED))
+        late = self.scan(text, keys, self.PASS_END + timedelta(seconds=20))
+        assert late.reason is Refusal.PASS_LAPSED
+
+    def test_a_code_without_a_pass_only_expires(self) -> None:
+        keys = ring()
+        text = issue_token(claims(pass_valid_until=None), keys.signer(NOW))
+        assert verify(text, keys, at=timedelta(seconds=60)).reason is Refusal.EXPIRED
 
 
 class TestRotation:
