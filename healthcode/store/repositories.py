@@ -300,12 +300,9 @@ class Leases(_Repo):
         lease.holder, lease.expires_at = holder, until
         return True
 
-
     def release(self, name: str, holder: str) -> None:
         """Give the lease up early, so the next run need not wait for its expiry."""
-        self.session.execute(
-            delete(t.Lease).where(t.Lease.name == name, t.Lease.holder == holder)
-        )
+        self.session.execute(delete(t.Lease).where(t.Lease.name == name, t.Lease.holder == holder))
 
 
 class JobRuns(_Repo):

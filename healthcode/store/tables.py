@@ -174,7 +174,7 @@ class Code(Base):
     valid_until: Mapped[datetime | None]
     application_id: Mapped[uuid.UUID | None]
     awaiting_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # the issuer queue
-    history_seq: Mapped[int] = mapped_column(default=0)  # the last colour change's seq
+    history_seq: Mapped[int] = mapped_column(default=0, server_default="0")  # the last change's seq
     __table_args__ = (UniqueConstraint("resident_id", "policy_id"),)
 
 

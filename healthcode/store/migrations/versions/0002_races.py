@@ -3,8 +3,10 @@
 ``colour_changes.seq`` numbers each code's changes 1, 2, … and is unique per code, so
 two writers working from the same stale state (two rollovers at once) cannot both
 record a change: the second one's insert fails. ``codes.history_seq`` holds the last
-number handed out. ``codes.awaiting_id`` is the application an issuer may sign: the
-pending one, or a new application under review while a signed pass still stands.
+number handed out (its server default stays: on SQLite, dropping it would rebuild
+``codes``, and dropping the old table cascades to its history). ``codes.awaiting_id``
+is the application an issuer may sign: the pending one, or a new application under
+review while a signed pass still stands.
 
 Revision ID: 0002_races
 Revises: 0001
@@ -55,15 +57,13 @@ def upgrade() -> None:
     with op.batch_alter_table("colour_changes", schema=None) as batch_op:
         batch_op.alter_column("seq", existing_type=sa.Integer(), nullable=False)
         batch_op.create_unique_constraint("uq_colour_changes_code_seq", ["code_id", "seq"])
-    with op.batch_alter_table("codes", schema=None) as batch_op:
-        batch_op.alter_column("history_seq", existing_type=sa.Integer(), server_default=None)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("colour_changes", schema=None) as batch_op:
+    with op.batch_alter_table("colour_changes", schema=None) as batch_op:  # a leaf: safe to rebuild
         batch_op.drop_constraint("uq_colour_changes_code_seq", type_="unique")
         batch_op.drop_column("seq")
-    with op.batch_alter_table("codes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_codes_awaiting_id"))
-        batch_op.drop_column("history_seq")
-        batch_op.drop_column("awaiting_id")
+    op.drop_index(op.f("ix_codes_awaiting_id"), table_name="codes")
+    # Not in batch mode: on SQLite a rebuilt ``codes`` would cascade-delete its history.
+    op.execute("ALTER TABLE codes DROP COLUMN history_seq")
+    op.execute("ALTER TABLE codes DROP COLUMN awaiting_id")
