@@ -48,6 +48,8 @@ def rollover(units: UnitOfWorkFactory, env: Env, *, at: datetime | None = None) 
                 if code.policy_id not in env.policies:
                     code.recheck_at = None
                     continue
+                uow.residents.lock(code.resident_id)  # then re-read: another run may have been here
+                uow.codes.of_resident(code.resident_id, code.policy_id, lock=True)
                 before = code.history_seq
                 recolour(
                     uow,
@@ -56,7 +58,7 @@ def rollover(units: UnitOfWorkFactory, env: Env, *, at: datetime | None = None) 
                     policy=env.policy(code.policy_id),
                     cause=Cause.TIME,
                 )
-                changed += code.history_seq != before  # refreshed by recolour's lock
+                changed += code.history_seq != before
             checked += len(due)
         if len(due) < BATCH:
             break

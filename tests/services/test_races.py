@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.engine import evaluate
-from healthcode.jobs.rollover import rollover, rollover_if_leader
+from healthcode.jobs.rollover import RolloverResult, rollover, rollover_if_leader
 from healthcode.services.declarations import confirm_declaration, submit_declaration
 from healthcode.services.env import Env
 from healthcode.services.signing import NotPending, sign_pass
@@ -148,8 +148,9 @@ def test_two_rollovers_at_once_record_each_change_once(
     """Even without the lease (two schedulers whose leases overlapped), the database
     lets no change be recorded twice."""
     _passes_due_for_a_missed_report(units, env, clock, 25)
-    together(lambda: rollover(units, env), lambda: rollover(units, env))
+    runs = together(lambda: rollover(units, env), lambda: rollover(units, env))
     _each_change_once(units, 25)
+    assert sum(r.changed for r in runs if isinstance(r, RolloverResult)) == 25
 
 
 def test_two_leaders_at_once_run_the_rollover_once_each_change(
