@@ -213,12 +213,16 @@ def verify(token: str) -> None:
 def jobs_rollover(
     at: Annotated[datetime | None, typer.Option(help="run as of this time (Asia/Shanghai)")] = None,
 ) -> None:
-    """Re-evaluate codes whose colour time may have changed; safe to repeat."""
-    from healthcode.jobs.rollover import rollover
+    """Re-evaluate codes whose colour time may have changed; safe to repeat. Takes the
+    same lease as the servers' scheduler, so two rollovers never run at once."""
+    from healthcode.jobs.rollover import rollover_if_leader
 
     clock = FixedClock(_aware(at)) if at else None
     units, env = _context(clock)
-    result = rollover(units, env)
+    result = rollover_if_leader(units, env)
+    if result is None:
+        typer.echo("rollover skipped: another process holds the lease; try again later")
+        raise typer.Exit(1)
     typer.echo(
         f"rollover at {result.at.isoformat()}: {result.checked} checked, "
         f"{result.changed} changed colour"

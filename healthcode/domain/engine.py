@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -33,7 +33,7 @@ from healthcode.domain.policy import (
     Superseded,
 )
 from healthcode.domain.projection import Component, next_change
-from healthcode.domain.state import Evidence, EvidenceKind, Reason, State
+from healthcode.domain.state import Change, Evidence, EvidenceKind, Reason, State
 from healthcode.domain.streak import ONE_DAY, normal_streak
 
 
@@ -109,6 +109,9 @@ class _Run:
         hits = self.hits()
         signature = _signature_for(self.facts.signatures, application.id)
         if signature is None:
+            standing = self._standing_pass(declarations[:-1])
+            if standing is not None:
+                return self._under_review(*standing, application, hits)
             pending = self._mechanism(Mechanism.AWAITING_SIGNATURE, _evidence_of(application))
             return State(
                 self.policy.ref,
@@ -121,12 +124,47 @@ class _Run:
             )
         return self._signed_pass(application, signature, hits)
 
+    def _standing_pass(
+        self, earlier: tuple[Observation, ...]
+    ) -> tuple[Observation, Signature] | None:
+        """The latest signed application, if its pass has not lapsed: an issuer's
+        signature stands until a newer one replaces it or the pass lapses."""
+        for application in reversed(earlier):
+            signature = _signature_for(self.facts.signatures, application.id)
+            if signature is not None:
+                return (application, signature) if self.now < self._valid_until(signature) else None
+        return None
+
+    def _under_review(
+        self,
+        application: Observation,
+        signature: Signature,
+        new: Observation,
+        hits: tuple[Reason, ...],
+    ) -> State:
+        """The signed pass while a new application waits; at the lapse, the new
+        application's pending code takes over."""
+        signed = self._signed_pass(application, signature, hits)
+        lapse = self._valid_until(signature)
+        change = signed.next_change
+        if change is None or change.at >= lapse:
+            change = Change(lapse, Colour.PENDING, False)
+        return replace(
+            signed,
+            next_change=change,
+            suggested=worst(*(r.colour for r in hits)),
+            under_review=new.id,
+        )
+
+    def _valid_until(self, signature: Signature) -> datetime:
+        validity = int(self.policy.params["pass_validity_days"])
+        return start_of(day_of(signature.at) + timedelta(days=validity + 1))
+
     def _signed_pass(
         self, application: Observation, signature: Signature, hits: tuple[Reason, ...]
     ) -> State:
-        validity = int(self.policy.params["pass_validity_days"])
         sign_day = day_of(signature.at)
-        valid_until = start_of(sign_day + timedelta(days=validity + 1))
+        valid_until = self._valid_until(signature)
         signed_evidence = Evidence(EvidenceKind.SIGNATURE, application.id, sign_day)
         life: list[Reason] = []
         components = _components(hits, self.now)

@@ -64,9 +64,10 @@ class State:
     next_step: LocalText | None = None
     next_change: Change | None = None
     valid_until: datetime | None = None  # a signed pass's end of validity
-    suggested: Colour | None = None  # for a pending pass: what the rules say today
+    suggested: Colour | None = None  # for an application awaiting a signature: what the rules say
     application_id: str | None = None
     report_due: date | None = None  # today's daily report is still missing
+    under_review: str | None = None  # a new application waiting while the signed pass stands
 
     @property
     def policy_id(self) -> str:
@@ -75,6 +76,12 @@ class State:
     @property
     def rule_ids(self) -> tuple[str, ...]:
         return tuple(r.rule_id for r in self.reasons)
+
+    @property
+    def awaiting_signature(self) -> str | None:
+        """The application an issuer may sign now: the pending one, or the new one
+        under review beside a signed pass that still stands."""
+        return self.application_id if self.colour is Colour.PENDING else self.under_review
 
 
 def recheck_at(state: State) -> datetime | None:

@@ -48,15 +48,17 @@ def rollover(units: UnitOfWorkFactory, env: Env, *, at: datetime | None = None) 
                 if code.policy_id not in env.policies:
                     code.recheck_at = None
                     continue
-                before = code.colour
-                state = recolour(
+                uow.residents.lock(code.resident_id)  # then re-read: another run may have been here
+                uow.codes.of_resident(code.resident_id, code.policy_id, lock=True)
+                before = code.history_seq
+                recolour(
                     uow,
                     env,
                     resident_id=code.resident_id,
                     policy=env.policy(code.policy_id),
                     cause=Cause.TIME,
                 )
-                changed += state.colour.value != before
+                changed += code.history_seq != before
             checked += len(due)
         if len(due) < BATCH:
             break
@@ -78,8 +80,16 @@ def rollover(units: UnitOfWorkFactory, env: Env, *, at: datetime | None = None) 
 def rollover_if_leader(
     units: UnitOfWorkFactory, env: Env, *, lease: timedelta = timedelta(minutes=10)
 ) -> RolloverResult | None:
-    """Run the rollover only in the one worker that holds the lease."""
+    """Run the rollover only in the one process that holds the lease (a worker's
+    scheduler or the CLI alike), and give the lease up when done."""
     now = env.clock.now()
     with units() as uow:
         leader = uow.leases.take(JOB, HOLDER, now, now + lease)
-    return rollover(units, env) if leader else None
+    if not leader:
+        log.info("job.rollover.skipped", reason="lease_held")
+        return None
+    try:
+        return rollover(units, env)
+    finally:
+        with units() as uow:
+            uow.leases.release(JOB, HOLDER)

@@ -96,6 +96,8 @@ def confirm_declaration(
     uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, declaration_id: uuid.UUID
 ) -> State:
     """The second confirmation: the declaration counts from now and the code follows."""
+    if resident_id is not None:  # serialise with an issuer signing the previous application
+        uow.residents.lock(resident_id)
     row = _own(uow, resident_id, declaration_id, lock=True).declaration
     if row.confirmed_at is not None:
         raise AlreadyConfirmed(N_("This declaration is already confirmed"))

@@ -16,6 +16,7 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.engine import evaluate
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import State, recheck_at
+from healthcode.domain.timeline import time_changes
 from healthcode.services.env import Env
 from healthcode.store import tables as t
 from healthcode.store.state_json import state_from_json, state_to_json
@@ -41,29 +42,61 @@ def recolour(
     cause: Cause,
     actor_id: uuid.UUID | None = None,
 ) -> State:
-    now = env.clock.now()
-    state = evaluate(policy, uow.facts.for_resident(resident_id, policy.id), now)
+    """Lock, then read and evaluate: a change made by a concurrent writer is seen,
+    never overwritten with a colour computed from facts read before it committed."""
+    uow.residents.lock(resident_id)
     code = uow.codes.of_resident(resident_id, policy.id, lock=True)
+    facts = uow.facts.for_resident(resident_id, policy.id)
+    now = env.clock.now()
+    state = evaluate(policy, facts, now)
     if code is None:
         if state.colour is Colour.NONE:
             return state
-        code = t.Code(resident_id=resident_id, policy_id=policy.id, colour=Colour.NONE.value)
+        code = t.Code(
+            id=uuid.uuid4(),
+            resident_id=resident_id,
+            policy_id=policy.id,
+            colour=Colour.NONE.value,
+            history_seq=0,
+        )
         uow.add(code)
+    elif code.policy_version == policy.version:
+        for missed in time_changes(
+            policy, facts, colour=Colour(code.colour), recheck=code.recheck_at, now=now
+        ):
+            _keep(uow, code, policy, missed, Cause.TIME, None)
+    _keep(uow, code, policy, state, cause, actor_id)
+    uow.flush()
+    return state
+
+
+def _keep(
+    uow: UnitOfWork,
+    code: t.Code,
+    policy: Policy,
+    state: State,
+    cause: Cause,
+    actor_id: uuid.UUID | None,
+) -> None:
+    """Cache `state` on the code and record a change of colour, at the state's instant."""
     previous = code.colour
     previous_rules = _top_rules(code.state) if code.state else []
     code.policy_version = policy.version
     code.colour = state.colour.value
     code.state = state_to_json(state)
-    code.evaluated_at = now
+    code.evaluated_at = state.evaluated_at
     code.recheck_at = recheck_at(state)
     code.valid_until = state.valid_until
-    code.application_id = uuid.UUID(state.application_id) if state.application_id else None
-    uow.flush()
+    code.application_id = _uuid(state.application_id)
+    code.awaiting_id = _uuid(state.awaiting_signature)
     if previous != state.colour.value:
         _record_change(
             uow, code, previous, _causes(previous, previous_rules, state), state, cause, actor_id
         )
-    return state
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None
 
 
 def _top_rules(cached: dict[str, Any]) -> list[str]:
@@ -89,9 +122,11 @@ def _record_change(
     cause: Cause,
     actor_id: uuid.UUID | None,
 ) -> None:
+    code.history_seq += 1
     uow.add(
         t.ColourChange(
             code_id=code.id,
+            seq=code.history_seq,
             at=state.evaluated_at,
             from_colour=previous,
             to_colour=state.colour.value,

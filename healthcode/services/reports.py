@@ -39,6 +39,8 @@ def submit_daily_report(
     data: DailyReportInput,
 ) -> State:
     policy = env.policy(policy_id)
+    if resident_id is not None:  # first, as every write that recolours does
+        uow.residents.lock(resident_id)
     now = env.clock.now()
     today = day_of(now)
     code = uow.codes.of_resident(resident_id, policy.id, lock=True) if resident_id else None

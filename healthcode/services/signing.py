@@ -45,6 +45,9 @@ def sign_pass(
         raise InvalidInput.single(
             "colour", "not_signable", N_("A pass is signed red, yellow or green")
         )
+    found = uow.declarations.by_id(application_id)
+    if found is not None:  # the resident first, as every write that recolours does
+        uow.residents.lock(found.resident_id)
     # Two issuers on one application: the second waits here, then finds it signed.
     application = uow.declarations.by_id(application_id, lock=True)
     if application is None or application.confirmed_at is None:
@@ -53,7 +56,7 @@ def sign_pass(
     if policy.model is not Model.PASS:
         raise NotFound(N_("No such application"))
     state = current_state(uow, env, resident_id=application.resident_id, policy=policy)
-    if state.colour is not Colour.PENDING or state.application_id != str(application.id):
+    if state.awaiting_signature != str(application.id):
         raise NotPending(N_("This application is not waiting for a signature"))
     suggested = state.suggested or Colour.GREEN
     if colour.severity < suggested.severity:

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from healthcode.store import tables as t
@@ -32,6 +33,13 @@ class Residents(_Repo):
 
     def by_id_hash(self, id_hash: bytes) -> t.Resident | None:
         return self.session.scalars(select(t.Resident).where(t.Resident.id_hash == id_hash)).first()
+
+    def lock(self, resident_id: uuid.UUID) -> None:
+        """Serialise writes that recolour this resident's codes: taken first, so every
+        fact read afterwards (on PostgreSQL, statement by statement) is the committed one."""
+        self.session.execute(
+            select(t.Resident.id).where(t.Resident.id == resident_id).with_for_update()
+        )
 
     def by_ref(self, ref: str) -> t.Resident | None:
         return self.session.scalars(select(t.Resident).where(t.Resident.ref == ref)).first()
@@ -126,11 +134,15 @@ class Declarations(_Repo):
     def of_resident(
         self, resident_id: uuid.UUID, declaration_id: uuid.UUID, *, lock: bool = False
     ) -> t.Declaration | None:
-        row = self.session.get(t.Declaration, declaration_id, with_for_update=lock)
+        row = self.session.get(
+            t.Declaration, declaration_id, with_for_update=lock, populate_existing=lock
+        )
         return row if row is not None and row.resident_id == resident_id else None
 
     def by_id(self, declaration_id: uuid.UUID, *, lock: bool = False) -> t.Declaration | None:
-        return self.session.get(t.Declaration, declaration_id, with_for_update=lock)
+        return self.session.get(
+            t.Declaration, declaration_id, with_for_update=lock, populate_existing=lock
+        )
 
     def confirmed(self, resident_id: uuid.UUID, policy_id: str) -> Sequence[t.Declaration]:
         query = (
@@ -170,8 +182,8 @@ class Codes(_Repo):
         query = select(t.Code).where(
             t.Code.resident_id == resident_id, t.Code.policy_id == policy_id
         )
-        if lock:
-            query = query.with_for_update()
+        if lock:  # and refresh a copy loaded earlier in this transaction (the rollover's)
+            query = query.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(query).first()
 
     def all_of_resident(self, resident_id: uuid.UUID) -> Sequence[t.Code]:
@@ -181,7 +193,7 @@ class Codes(_Repo):
         query = (
             select(t.Code)
             .where(t.Code.recheck_at.is_not(None), t.Code.recheck_at <= at)
-            .order_by(t.Code.recheck_at)
+            .order_by(t.Code.recheck_at, t.Code.id)
             .limit(limit)
         )
         return self.session.scalars(query).all()
@@ -190,7 +202,7 @@ class Codes(_Repo):
         query = (
             select(t.ColourChange)
             .where(t.ColourChange.code_id == code_id)
-            .order_by(t.ColourChange.at.desc())
+            .order_by(t.ColourChange.seq.desc())
         )
         return self.session.scalars(query).all()
 
@@ -283,15 +295,22 @@ class AuditLog(_Repo):
 class Leases(_Repo):
     def take(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
         """Take or renew the lease; False if another holder has it and it has not expired."""
-        lease = self.session.get(t.Lease, name, with_for_update=True)
+        lease = self.session.get(t.Lease, name, with_for_update=True, populate_existing=True)
         if lease is None:
-            self.session.add(t.Lease(name=name, holder=holder, expires_at=until))
-            self.session.flush()
+            try:  # two first takers: the second's insert fails, and it is not the holder
+                with self.session.begin_nested():
+                    self.session.add(t.Lease(name=name, holder=holder, expires_at=until))
+            except IntegrityError:
+                return False
             return True
         if lease.holder != holder and lease.expires_at > now:
             return False
         lease.holder, lease.expires_at = holder, until
         return True
+
+    def release(self, name: str, holder: str) -> None:
+        """Give the lease up early, so the next run need not wait for its expiry."""
+        self.session.execute(delete(t.Lease).where(t.Lease.name == name, t.Lease.holder == holder))
 
 
 class JobRuns(_Repo):
@@ -309,8 +328,8 @@ class Applications(_Repo):
         query = (
             select(t.Code, t.Resident, t.Declaration)
             .join(t.Resident, t.Resident.id == t.Code.resident_id)
-            .join(t.Declaration, t.Declaration.id == t.Code.application_id)
-            .where(t.Code.policy_id.in_(policy_ids), t.Code.colour == "pending")
+            .join(t.Declaration, t.Declaration.id == t.Code.awaiting_id)
+            .where(t.Code.policy_id.in_(policy_ids))
             .order_by(t.Declaration.confirmed_at, t.Declaration.id)
             .limit(limit)
             .offset(offset)
@@ -319,6 +338,6 @@ class Applications(_Repo):
 
     def count_pending(self, policy_ids: Sequence[str]) -> int:
         query = select(func.count()).where(
-            t.Code.policy_id.in_(policy_ids), t.Code.colour == "pending"
+            t.Code.policy_id.in_(policy_ids), t.Code.awaiting_id.is_not(None)
         )
         return self.session.scalar(query) or 0

@@ -36,6 +36,7 @@ def state_to_json(state: State) -> dict[str, Any]:
         "suggested": state.suggested.value if state.suggested else None,
         "application_id": state.application_id,
         "report_due": state.report_due.isoformat() if state.report_due else None,
+        "under_review": state.under_review,
     }
 
 
@@ -73,6 +74,7 @@ def state_from_json(data: dict[str, Any]) -> State:
         suggested=Colour(data["suggested"]) if data["suggested"] else None,
         application_id=data["application_id"],
         report_due=date.fromisoformat(data["report_due"]) if data["report_due"] else None,
+        under_review=data.get("under_review"),
     )
 
 

@@ -173,6 +173,8 @@ class Code(Base):
     recheck_at: Mapped[datetime | None] = mapped_column(index=True)
     valid_until: Mapped[datetime | None]
     application_id: Mapped[uuid.UUID | None]
+    awaiting_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # the issuer queue
+    history_seq: Mapped[int] = mapped_column(default=0, server_default="0")  # the last change's seq
     __table_args__ = (UniqueConstraint("resident_id", "policy_id"),)
 
 
@@ -180,6 +182,7 @@ class ColourChange(Base):
     __tablename__ = "colour_changes"
     id: Mapped[uuid.UUID] = _id()
     code_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
+    seq: Mapped[int]  # 1, 2, … per code in commit order; unique, so no change is recorded twice
     at: Mapped[datetime]
     from_colour: Mapped[str | None] = mapped_column(String(8))
     to_colour: Mapped[str] = mapped_column(String(8))
@@ -187,7 +190,10 @@ class ColourChange(Base):
     policy_version: Mapped[str] = mapped_column(String(32))
     cause: Mapped[str] = mapped_column(String(32))
     actor_id: Mapped[uuid.UUID | None]
-    __table_args__ = (Index("ix_colour_changes_code_at", "code_id", "at"),)
+    __table_args__ = (
+        Index("ix_colour_changes_code_at", "code_id", "at"),
+        UniqueConstraint("code_id", "seq", name="uq_colour_changes_code_seq"),
+    )
 
 
 class Signature(Base):

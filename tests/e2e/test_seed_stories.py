@@ -3,7 +3,9 @@
 Seed 003: a resident with fever is yellow and turns green only after 14 straight
 normal daily reports; a declared close contact is red with that reason.
 Seed 000: apply -> pending black-and-white code -> an issuer signs -> green,
-yellow when a daily report is missed and on day 6, pending again on re-application.
+yellow when a daily report is missed and on day 6, pending again on re-application
+after the lapse; before it, a red pass stays red while the new application waits.
+Every story's colour history chains.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tests.api.helpers import (
     resident_headers,
     staff_headers,
 )
+from tests.factories.history import assert_history_chains
 from tests.factories.inputs import declaration_data, id_number
 
 API = "/api/v1"
@@ -34,6 +37,15 @@ def code(client: TestClient, headers: dict[str, str], policy: str) -> dict[str, 
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def history(client: TestClient, headers: dict[str, str], policy: str) -> list[dict[str, Any]]:
+    """The code's colour history, newest first, checked to chain."""
+    changes: list[dict[str, Any]] = client.get(
+        f"{API}/codes/{policy}/history", headers=headers
+    ).json()
+    assert_history_chains(changes)
+    return changes
 
 
 def test_fever_turns_yellow_and_green_after_fourteen_straight_normal_reports(
@@ -48,12 +60,12 @@ def test_fever_turns_yellow_and_green_after_fourteen_straight_normal_reports(
         assert report(client, me, "binzhou-code").json()["colour"] == "yellow", day
     clock.advance(DAY)
     assert report(client, me, "binzhou-code").json()["colour"] == "green"
-    history = client.get(f"{API}/codes/binzhou-code/history", headers=me).json()
-    assert [(h["from_colour"], h["to_colour"], h["cause"]) for h in history] == [
+    changes = history(client, me, "binzhou-code")
+    assert [(h["from_colour"], h["to_colour"], h["cause"]) for h in changes] == [
         ("yellow", "green", "daily_report"),
         ("none", "yellow", "declaration"),
     ]
-    assert [(h["rule_ids"], h["ended"]) for h in history] == [
+    assert [(h["rule_ids"], h["ended"]) for h in changes] == [
         (["BZ-YELLOW-FEVER"], True),  # the fever stopped applying after 14 normal days
         (["BZ-YELLOW-FEVER"], False),
     ]
@@ -72,6 +84,7 @@ def test_a_missed_day_restarts_the_fourteen(
         assert colour == ("green" if day >= 20 else "yellow"), day
     clock.advance(DAY)
     assert report(client, me, "binzhou-code").json()["colour"] == "green"  # days 7..20
+    history(client, me, "binzhou-code")
 
 
 def test_a_declared_close_contact_is_red_with_that_reason(
@@ -122,6 +135,9 @@ class TestShandongPass:
         assert missed["colour"] == "yellow"
         assert missed["reasons"][0]["rule_id"] == "SD-MISSED-REPORT"
         assert report(client, me, "shandong-pass").json()["colour"] == "green"
+        changes = history(client, me, "shandong-pass")
+        missed = changes[1]  # noticed in the afternoon, recorded when it took effect
+        assert (missed["to_colour"], missed["at"]) == ("yellow", "2020-02-26T00:00:00+08:00")
 
     def test_yellow_on_day_six_and_pending_again_on_reapplication(
         self, client: TestClient, sms: CapturingSender, clock: FixedClock, add_staff: Any
@@ -137,6 +153,49 @@ class TestShandongPass:
         assert (expired["colour"], expired["reasons"][0]["rule_id"]) == ("yellow", "SD-EXPIRED")
         again = declare(client, me, declaration_data("shandong-pass", id_number=number))
         assert again["colour"] == "pending"
+        assert [h["to_colour"] for h in history(client, me, "shandong-pass")][:2] == [
+            "pending",
+            "yellow",
+        ]
+
+    def test_a_red_pass_stays_red_while_a_new_application_waits(
+        self, client: TestClient, sms: CapturingSender, clock: FixedClock, add_staff: Any
+    ) -> None:
+        number = id_number()
+        me = resident_headers(client, sms)
+        declare(client, me, declaration_data("shandong-pass", id_number=number))
+        add_staff("issuer01", Role.ISSUER)
+        issuer = staff_headers(client, "issuer01")
+        [first] = client.get(f"{API}/applications", headers=issuer).json()["items"]
+        signed = client.post(
+            f"{API}/applications/{first['id']}/signature",
+            json={"colour": "red", "note": "视频中咳嗽"},
+            headers=issuer,
+        )
+        assert signed.json()["colour"] == "red", signed.text
+        clock.advance(timedelta(hours=3))
+
+        again = declare(client, me, declaration_data("shandong-pass", id_number=number))
+
+        assert (again["colour"], again["under_review"]["text"]) == ("red", "新的申请正在审核")
+        assert code(client, me, "shandong-pass")["under_review"] == again["under_review"]
+        token = client.get(f"{API}/codes/shandong-pass/token", headers=me).json()
+        assert token["colour"] == "red"  # scanners see red, not pending
+        [waiting] = client.get(f"{API}/applications", headers=issuer).json()["items"]
+        assert waiting["id"] == again["under_review"]["application_id"] != first["id"]
+        assert waiting["code"]["suggested"] == "green"
+        green = client.post(
+            f"{API}/applications/{waiting['id']}/signature",
+            json={"colour": "green"},
+            headers=issuer,
+        )
+        assert (green.json()["colour"], green.json()["under_review"]) == ("green", None)
+        changes = history(client, me, "shandong-pass")
+        assert [(h["from_colour"], h["to_colour"]) for h in changes] == [
+            ("red", "green"),
+            ("pending", "red"),
+            ("none", "pending"),
+        ]
 
     def test_the_issuer_cannot_sign_milder_than_the_rules(
         self, client: TestClient, sms: CapturingSender, add_staff: Any

@@ -27,8 +27,12 @@ def declaration_data(policy: str = "binzhou-code", **overrides: Any) -> dict[str
         "pledge": True,
     }
     if policy == "shandong-pass":
-        data |= {"residence_since": "2019-12-01", "destination": "370102",
-                 "destination_detail": "济南市历下区某公司", "purpose": "work"}
+        data |= {
+            "residence_since": "2019-12-01",
+            "destination": "370102",
+            "destination_detail": "济南市历下区某公司",
+            "purpose": "work",
+        }
     return data | overrides
 
 

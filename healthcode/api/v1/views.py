@@ -48,6 +48,11 @@ class ChangeView(BaseModel):
     text: str = Field(examples=["2020-03-08 转为绿码（如每日上报保持正常）"])
 
 
+class ReviewView(BaseModel):
+    application_id: str
+    text: str = Field(examples=["新的申请正在审核"])
+
+
 class CodeView(BaseModel):
     policy: str = Field(examples=["binzhou-code"])
     policy_version: str
@@ -59,8 +64,14 @@ class CodeView(BaseModel):
     next_change: ChangeView | None
     valid_until: LocalTime | None
     report_due: date | None = Field(description="today's daily report is still missing")
-    suggested: Colour | None = Field(description="pending pass: what the rules say today")
+    suggested: Colour | None = Field(
+        description="an application awaiting a signature: what the rules say today"
+    )
     application_id: str | None
+    under_review: ReviewView | None = Field(
+        description="a new application awaiting a signature; the signed pass shown stands "
+        "until it is signed or the pass lapses"
+    )
     evaluated_at: LocalTime
 
 
@@ -116,6 +127,11 @@ def code_view(policy: Policy, state: State) -> CodeView:
         report_due=state.report_due,
         suggested=state.suggested,
         application_id=state.application_id,
+        under_review=ReviewView(
+            application_id=state.under_review, text=translate(N_("New application under review"))
+        )
+        if state.under_review
+        else None,
         evaluated_at=state.evaluated_at,
     )
 
