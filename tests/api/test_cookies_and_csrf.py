@@ -118,7 +118,8 @@ class TestSecureCookies:
         assert [c for c in cookies if "; secure" not in c.lower()] == []
 
     def test_behind_a_tls_proxy_cookies_and_hsts_are_secure(self, app: FastAPI) -> None:
-        proxied = ProxyHeadersMiddleware(app, trusted_hosts="*")  # as `serve --proxy` runs it
+        # as `serve --proxy` runs it
+        proxied = ProxyHeadersMiddleware(app, trusted_hosts="*")  # type: ignore[arg-type]
         with TestClient(proxied) as client:  # type: ignore[arg-type]
             page = client.get("/login", headers=HTML | {"x-forwarded-proto": "https"})
         assert "; Secure" in page.headers["set-cookie"]
