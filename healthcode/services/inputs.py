@@ -3,6 +3,7 @@
 These models check shape and types only (a date is a date, a list has at most a few
 items); what the values mean (a real ID number, a temperature a body can have) is
 checked by ``validation`` so that every problem is reported at once, by field.
+Text, dates and numbers are bounded by the shared ``bounds.InputModel``.
 Field names follow GB/T 38962-2020's personal and health data items.
 """
 
@@ -11,9 +12,10 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from healthcode.domain.facts import ExposureKind, Symptom
+from healthcode.services.bounds import InputModel
 
 
 class Purpose(StrEnum):
@@ -22,7 +24,7 @@ class Purpose(StrEnum):
     OTHER = "other"
 
 
-class _Input(BaseModel):
+class _Input(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 

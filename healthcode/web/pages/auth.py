@@ -20,6 +20,7 @@ from healthcode.api.security import SESSION_COOKIE, TokenDep
 from healthcode.domain.errors import DomainError
 from healthcode.i18n import LANGUAGES
 from healthcode.services import accounts, sessions
+from healthcode.services.bounds import SafeText
 from healthcode.web.deps import MaybeResidentDep, local_path, user_agent
 from healthcode.web.forms import FormState, refused
 from healthcode.web.templating import render
@@ -27,9 +28,9 @@ from healthcode.web.templating import render
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
 
-Phone = Annotated[str, Form(max_length=32)]
-Code = Annotated[str, Form(max_length=16)]
-Next = Annotated[str, Form(max_length=400)]
+Phone = Annotated[SafeText, Form(max_length=32)]
+Code = Annotated[SafeText, Form(max_length=16)]
+Next = Annotated[SafeText, Form(max_length=400)]
 ClientDep = Annotated[str, Depends(client_address)]
 AgentDep = Annotated[str, Depends(user_agent)]
 
