@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from healthcode.services.permissions import Role
 from tests.api.helpers import CapturingSender, error, resident_headers, staff_headers
+from tests.api.pages import HTML, page_token, sign_in_on_pages
 from tests.factories.inputs import declaration_data
 
 API = "/api/v1"
@@ -79,6 +80,20 @@ class TestControlCharacters:
 
     def test_page_queries_refuse_nul(self, client: TestClient) -> None:
         assert client.get("/regions.json", params={"q": "滨\x00州"}).status_code == 422
+
+    def test_the_declaration_page_shows_the_error_beside_the_field(
+        self, client: TestClient, sms: CapturingSender
+    ) -> None:
+        sign_in_on_pages(client, sms)
+        form = {k: str(v) for k, v in declaration_data().items() if k != "pledge"}
+        form |= {
+            "address": "黄河五路\x001号",
+            "pledge": "yes",
+            "csrf_token": page_token(client, "/"),
+        }
+        page = client.post("/declare/binzhou-code", data=form, headers=HTML)
+        assert page.status_code == 422
+        assert "第 5 个字符是不可见的控制字符（U+0000），请删除" in page.text
 
 
 class TestDates:
