@@ -49,9 +49,11 @@ class TestPageTokens:
         self, client: TestClient, sms: CapturingSender
     ) -> None:
         before = page_token(client)
+        anonymous = client.cookies["hc_csrf"]
         sign_in_on_pages(client, sms)
         after = page_token(client, "/")
         assert after != before
+        assert client.cookies["hc_csrf"] != anonymous
         stale = client.post("/logout", headers={"x-csrf-token": before}, follow_redirects=False)
         assert stale.status_code == 403
         fresh = client.post("/logout", headers={"x-csrf-token": after}, follow_redirects=False)

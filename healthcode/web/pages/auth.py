@@ -21,6 +21,7 @@ from healthcode.domain.errors import DomainError
 from healthcode.i18n import LANGUAGES
 from healthcode.services import accounts, sessions
 from healthcode.services.bounds import SafeText
+from healthcode.web import csrf
 from healthcode.web.deps import MaybeResidentDep, local_path, user_agent
 from healthcode.web.forms import FormState, refused
 from healthcode.web.templating import render
@@ -92,6 +93,9 @@ def sign_in(
         samesite="lax",
         path="/",
     )
+    # The page token follows the new session; the anonymous one is renewed as well,
+    # so no token from before sign-in is worth anything after it.
+    response.set_cookie(csrf.COOKIE, csrf.new_token(), httponly=True, samesite="lax", path="/")
     return response
 
 
