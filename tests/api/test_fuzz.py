@@ -1,6 +1,6 @@
 """Never a 500: every API operation, fed generated input (schemathesis), answers 4xx
 at worst. Runs on SQLite and PostgreSQL (which refuses text SQLite takes, such as
-NUL) with a signed-in resident who has declared."""
+NUL), as a resident who has declared and, for the issuer's operations, as an issuer."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ from sqlalchemy import Engine, text
 from healthcode.api.app import create_app
 from healthcode.config import Settings
 from healthcode.domain.clock import TZ, FixedClock
+from healthcode.services import accounts
+from healthcode.services.permissions import Role
 from healthcode.store.db import make_engine, session_factory
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory
-from tests.api.helpers import CapturingSender, declare, resident_headers
+from tests.api.helpers import PASSWORD, CapturingSender, declare, resident_headers, staff_headers
 from tests.conftest import PG_URL, missing_service
 from tests.factories.inputs import declaration_data
 
@@ -72,13 +74,19 @@ def resident(
         app.state.uow_factory = UnitOfWorkFactory(session_factory(engine))
         with TestClient(app) as client:
             headers = resident_headers(client, SMS, "13800009999")
-            declare(client, headers, declaration_data())
-            CURRENT.update(app=app, headers=headers)
+            declare(client, headers, declaration_data("shandong-pass"))
+            with app.state.uow_factory() as uow:
+                accounts.create_staff(
+                    uow, app.state.env, username="fuzz.issuer", password=PASSWORD,
+                    display_name="签发 员", roles=[(Role.ISSUER, "")],
+                )  # fmt: skip
+            CURRENT.update(app=app, headers=headers, issuer=staff_headers(client, "fuzz.issuer"))
             yield
 
 
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_a_server_error(case: Any) -> None:
-    response = case.call(headers=CURRENT["headers"], app=CURRENT["app"])
+    who = "issuer" if case.path.startswith("/api/v1/applications") else "headers"
+    response = case.call(headers=CURRENT[who], app=CURRENT["app"])
     assert response.status_code < 500, (case.method, case.path, case.body, response.text[:300])
