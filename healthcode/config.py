@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from healthcode.files import DIR_MODE, private_file
+
 VAR = Path("var")
 
 
@@ -46,8 +48,6 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key.encode()
         path = VAR / "secret.key"
-        if not path.exists():
-            VAR.mkdir(exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+        private_file(path, secrets.token_urlsafe(48).encode())
+        VAR.chmod(DIR_MODE)  # var/ is ours: narrow one left open by an older version
         return path.read_text().strip().encode()

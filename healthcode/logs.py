@@ -1,8 +1,9 @@
 """Logging: structured, to stderr, and never a whole ID or mobile number.
 
 Every log line passes through a processor that masks anything shaped like an
-18-character ID number or an 11-digit mainland mobile, whatever the field, so a
-careless ``log.info(..., data=payload)`` cannot leak one.
+18-character ID number or an 11-digit mainland mobile (with or without +86/0086,
+grouped with spaces or dashes), whatever the field, so a careless
+``log.info(..., data=payload)`` cannot leak one.
 """
 
 from __future__ import annotations
@@ -16,13 +17,26 @@ from typing import Any
 
 import structlog
 
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_SEP = r"[ \-]?"  # people and forms write numbers in groups: "138 1234 1234", "370102-1990…"
+_ID_NUMBER = re.compile(rf"(?<![0-9A-Za-z])\d(?:{_SEP}\d){{16}}{_SEP}[\dXx](?![0-9A-Za-z])")
+_MOBILE = re.compile(
+    rf"(?<![0-9A-Za-z+])(?:(?:\+|00)?86{_SEP})?(?P<national>1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}})(?!\d)"
+)
+
+
+def _star(text: str, head: int, tail: int) -> str:
+    """Replace every digit but the first ``head`` and last ``tail`` with *, keeping
+    the separators so a log line still reads the way it was written."""
+    positions = [i for i, c in enumerate(text) if c.isalnum()]
+    hidden = set(positions[head : len(positions) - tail])
+    return "".join("*" if i in hidden else c for i, c in enumerate(text))
 
 
 def mask_text(text: str) -> str:
-    text = _ID_NUMBER.sub(lambda m: f"{m[1]}{'*' * 10}{m[2]}", text)
-    return _MOBILE.sub(lambda m: f"{m[1]}****{m[2]}", text)
+    text = _ID_NUMBER.sub(lambda m: _star(m[0], 4, 4), text)
+    return _MOBILE.sub(
+        lambda m: m[0][: m.start("national") - m.start()] + _star(m["national"], 3, 4), text
+    )
 
 
 def _mask(value: Any) -> Any:

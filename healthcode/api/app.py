@@ -10,6 +10,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from healthcode import web
 from healthcode.api import errors
+from healthcode.api.cookies import SecureCookiesMiddleware
 from healthcode.api.middleware import EdgeMiddleware
 from healthcode.api.v1 import router as v1_router
 from healthcode.config import Settings
@@ -71,7 +72,8 @@ def create_app(
     app.state.uow_factory = units
     errors.install(app, page=web.error_page)
     app.include_router(v1_router, prefix="/api/v1")
-    web.install(app)
+    web.install(app, secret=settings.secret)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes)
+    app.add_middleware(SecureCookiesMiddleware)
     return app

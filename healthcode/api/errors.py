@@ -55,6 +55,10 @@ _PYDANTIC: Mapping[str, str] = {
     "uuid_parsing": N_("Not a valid identifier"),
     "greater_than_equal": N_("Must be at least {ge}"),
     "less_than_equal": N_("Must be at most {le}"),
+    "control_character": N_(
+        "Remove the invisible control character (U+{codepoint}) at position {position}"
+    ),
+    "date_out_of_range": N_("Enter a date between {earliest} and {latest}"),
 }
 _FALLBACK = N_("Not a valid value")
 _HTTP: Mapping[int, tuple[str, str]] = {

@@ -1,7 +1,11 @@
 """Who is calling, and may they: authentication and permission dependencies.
 
 The session token comes from ``Authorization: Bearer`` (apps, scripts) or the
-``hc_session`` cookie (the web pages). Routes declare what they need:
+``hc_session`` cookie (the web pages). A JSON API write (any method but GET, HEAD,
+OPTIONS) takes the bearer token only: a browser attaches the cookie to a
+cross-site request by itself, and the API has no CSRF token, so a cookie there
+would let another site act for the resident (pages are guarded by web/csrf.py).
+Routes declare what they need:
 
     @router.post("/scans", dependencies=[Depends(require(Permission.SCAN))])
     def scan(principal: PrincipalDep, ...) -> ...
@@ -15,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated
 
-from fastapi import Depends, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from healthcode.api.deps import EnvDep, UowDep
@@ -25,6 +29,7 @@ from healthcode.services import sessions
 from healthcode.services.permissions import AccountKind, Permission, Principal, Role
 
 SESSION_COOKIE = "hc_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 _bearer = HTTPBearer(auto_error=False, description="A session token from /auth/login")
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="The web session")
@@ -39,13 +44,25 @@ class NotAuthenticated(DomainError):
         return {"WWW-Authenticate": "Bearer"}
 
 
+class BearerRequired(NotAuthenticated):
+    code = "bearer_required"
+
+
 async def session_token(
+    request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     cookie: Annotated[str | None, Security(_cookie)],
 ) -> str | None:
-    """The bearer token if one was sent, else the session cookie."""
+    """The bearer token if one was sent, else the session cookie (not for API writes)."""
     if bearer is not None and bearer.credentials:
         return bearer.credentials
+    if cookie and request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
+        raise BearerRequired(
+            N_(
+                "Send the session token as 'Authorization: Bearer'; "
+                "the sign-in cookie is for the web pages"
+            )
+        )
     return cookie or None
 
 

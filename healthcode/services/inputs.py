@@ -3,6 +3,7 @@
 These models check shape and types only (a date is a date, a list has at most a few
 items); what the values mean (a real ID number, a temperature a body can have) is
 checked by ``validation`` so that every problem is reported at once, by field.
+Text, dates and numbers are bounded by the shared ``bounds.InputModel``.
 Field names follow GB/T 38962-2020's personal and health data items.
 """
 
@@ -12,10 +13,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from healthcode.domain.facts import ExposureKind, Symptom
+from healthcode.services.bounds import InputModel
 
 
 class Purpose(StrEnum):
@@ -24,7 +26,7 @@ class Purpose(StrEnum):
     OTHER = "other"
 
 
-class _Input(BaseModel):
+class _Input(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 

@@ -16,6 +16,7 @@ from healthcode.domain.identity import (
     Region,
     parse_id_number,
     parse_name,
+    parse_nationality,
     parse_region_code,
 )
 from healthcode.domain.policy import Policy
@@ -68,8 +69,7 @@ def validate_declaration(data: DeclarationInput, policy: Policy, today: date) ->
     region = c.parse(parse_region_code, data.region, field="region")
     if data.destination:
         c.parse(parse_region_code, data.destination, field="destination")
-    if not data.nationality.isalpha() or not data.nationality.isupper():
-        c.add("nationality", "format", N_("Nationality is a 3-letter country code such as CHN"))
+    c.parse(parse_nationality, data.nationality, field="nationality")
     _required(c, data, policy)
     if data.residence_since is not None:
         _not_future(c, "residence_since", data.residence_since, today)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from healthcode.crypto import derive
 from healthcode.web.csrf import CsrfMiddleware
 from healthcode.web.errorpages import error_page
 from healthcode.web.pages import auth, codes, declare, home, misc, reports, support
@@ -13,9 +14,10 @@ from healthcode.web.static_files import PREFIX, static_app
 __all__ = ["error_page", "install"]
 
 
-def install(app: FastAPI) -> None:
-    """Mount the pages and static files; add CSRF checks for every page request."""
+def install(app: FastAPI, *, secret: bytes) -> None:
+    """Mount the pages and static files; add CSRF checks for every page request,
+    with tokens keyed by a key derived from the master ``secret``."""
     for module in (auth, home, declare, codes, reports, support, misc):
         app.include_router(module.router)
     app.mount(PREFIX, static_app(), name="static")
-    app.add_middleware(CsrfMiddleware, refuse=error_page)
+    app.add_middleware(CsrfMiddleware, refuse=error_page, key=derive(secret, "healthcode/csrf/v1"))

@@ -31,10 +31,6 @@ def user_agent(request: Request) -> str:
     return request.headers.get("user-agent", "")
 
 
-def is_https(request: Request) -> bool:
-    return request.url.scheme == "https"
-
-
 def local_path(target: str | None, default: str = "/") -> str:
     """Only same-site paths: ``next=`` must never send a resident elsewhere."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):

@@ -1,9 +1,12 @@
 """Never a 500: every API operation, fed generated input (schemathesis), answers 4xx
-at worst. Runs on SQLite with a signed-in resident who has declared."""
+at worst. Runs on SQLite and PostgreSQL (which refuses text SQLite takes, such as
+NUL), as a resident who has declared and, for the issuer's operations, as an issuer."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -11,43 +14,79 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from sqlalchemy import Engine, text
 
 from healthcode.api.app import create_app
 from healthcode.config import Settings
 from healthcode.domain.clock import TZ, FixedClock
+from healthcode.services import accounts
+from healthcode.services.permissions import Role
 from healthcode.store.db import make_engine, session_factory
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory
-from tests.api.helpers import CapturingSender, declare, resident_headers
+from tests.api.helpers import PASSWORD, CapturingSender, declare, resident_headers, staff_headers
+from tests.conftest import PG_URL, missing_service
 from tests.factories.inputs import declaration_data
 
 SMS = CapturingSender()
-# The schema is read when the module loads; the database is wired in by the fixture.
-APP = create_app(
-    Settings(database_url="sqlite://", secret_key="fuzz", scheduler=False, rate_limits=False),
-    clock=FixedClock(datetime.now(TZ)),
-    otp_sender=SMS,
-)
-schema = schemathesis.openapi.from_dict(APP.openapi())
-schema.app = APP  # calls go through the ASGI app, not the network
-HEADERS: dict[str, str] = {}
+SETTINGS = Settings(database_url="sqlite://", secret_key="fuzz", scheduler=False, rate_limits=False)
+CLOCK = FixedClock(datetime.now(TZ))
+# The schema is read when the module loads; each database gets an app of its own.
+schema = schemathesis.openapi.from_dict(create_app(SETTINGS, clock=CLOCK).openapi())
+CURRENT: dict[str, Any] = {}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def resident(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """A resident with a code, so the operations reach their real work. The fuzzing
-    commits for real, so it gets a database of its own."""
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}")
-    upgrade(engine)
-    APP.state.uow_factory = UnitOfWorkFactory(session_factory(engine))
-    with TestClient(APP) as client:
-        HEADERS.update(resident_headers(client, SMS, "13800009999"))
-        declare(client, HEADERS, declaration_data())
-        yield
+@contextmanager
+def fuzz_database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A database of its own: the fuzzing commits for real."""
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}")
+        yield engine
+        engine.dispose()
+        return
+    name = f"hc_fuzz_{os.getpid()}"
+    admin = make_engine(PG_URL, pool_size=1)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    except Exception as error:  # any failure to connect means "absent"
+        admin.dispose()
+        missing_service("PostgreSQL", f"{PG_URL}: {type(error).__name__}")
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={name}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module", autouse=True, params=["sqlite", "postgresql"])
+def resident(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """A resident with a code, so the operations reach their real work."""
+    with fuzz_database(request.param, tmp_path_factory) as engine:
+        upgrade(engine)
+        app = create_app(SETTINGS, clock=CLOCK, otp_sender=SMS)
+        app.state.uow_factory = UnitOfWorkFactory(session_factory(engine))
+        with TestClient(app) as client:
+            headers = resident_headers(client, SMS, "13800009999")
+            declare(client, headers, declaration_data("shandong-pass"))
+            with app.state.uow_factory() as uow:
+                accounts.create_staff(
+                    uow, app.state.env, username="fuzz.issuer", password=PASSWORD,
+                    display_name="签发 员", roles=[(Role.ISSUER, "")],
+                )  # fmt: skip
+            CURRENT.update(app=app, headers=headers, issuer=staff_headers(client, "fuzz.issuer"))
+            yield
 
 
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_a_server_error(case: Any) -> None:
-    response = case.call(headers=HEADERS)
+    who = "issuer" if case.path.startswith("/api/v1/applications") else "headers"
+    response = case.call(headers=CURRENT[who], app=CURRENT["app"])
     assert response.status_code < 500, (case.method, case.path, case.body, response.text[:300])

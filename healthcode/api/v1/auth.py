@@ -18,6 +18,7 @@ from healthcode.api.deps import ClientDep, EnvDep, UowDep
 from healthcode.api.security import SESSION_COOKIE, PrincipalDep, TokenDep
 from healthcode.api.v1.views import LocalTime
 from healthcode.services import accounts, sessions
+from healthcode.services.bounds import InputModel
 from healthcode.services.permissions import ROLE_PERMISSIONS, AccountKind, Permission, Role
 
 router = APIRouter(tags=["auth"])
@@ -25,7 +26,7 @@ router = APIRouter(tags=["auth"])
 _PHONE = Field(max_length=32, examples=["13812341234"], description="Mainland mobile number")
 
 
-class OtpRequest(BaseModel):
+class OtpRequest(InputModel):
     model_config = ConfigDict(extra="forbid")
     phone: str = _PHONE
 
@@ -36,13 +37,13 @@ class OtpSent(BaseModel):
     resend_after: LocalTime = Field(description="Another code may be requested from then")
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(InputModel):
     model_config = ConfigDict(extra="forbid")
     phone: str = _PHONE
     code: str = Field(max_length=16, examples=["123456"], description="The 6 digits by SMS")
 
 
-class StaffLoginRequest(BaseModel):
+class StaffLoginRequest(InputModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(max_length=64, examples=["issuer.binzhou01"])
     password: str = Field(max_length=256, examples=["correct horse battery"])

@@ -16,6 +16,7 @@ from healthcode.domain.colour import Colour
 from healthcode.i18n import pick
 from healthcode.services import applications, signing
 from healthcode.services.applications import QueueItem
+from healthcode.services.bounds import MAX_OFFSET, InputModel
 from healthcode.services.permissions import Permission, Principal
 
 router = APIRouter(tags=["issuer"])
@@ -55,7 +56,7 @@ class ApplicationDetailView(ApplicationView):
     employer: str
 
 
-class SignatureInput(BaseModel):
+class SignatureInput(InputModel):
     model_config = ConfigDict(extra="forbid")
     colour: Colour = Field(examples=["green"])
     note: str = Field("", max_length=500, examples=["视频通话核实，体温36.5℃"])
@@ -82,7 +83,7 @@ def list_applications(
     uow: UowDep,
     env: EnvDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> QueueView:
     total, items = applications.queue(uow, env, limit=limit, offset=offset)
     return QueueView(total=total, items=[_view(i) for i in items])

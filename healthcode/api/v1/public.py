@@ -5,20 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from healthcode.api.deps import EnvDep, UowDep, client_address
 from healthcode.api.v1.views import LocalTime, VerificationView, verification_view
 from healthcode.domain.i18n import N_
 from healthcode.i18n import pick
 from healthcode.services import codes, keys
+from healthcode.services.bounds import InputModel, Moment
 from healthcode.services.ratelimit import TooManyRequests
 
 router = APIRouter(tags=["scanner"])
 VERIFY_LIMIT = "120/minute"
 
 
-class VerifyInput(BaseModel):
+class VerifyInput(InputModel):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(max_length=2000, description="the text read from the QR code")
     id_number: str | None = Field(
@@ -51,7 +52,7 @@ class RevocationView(BaseModel):
 
 @router.get("/revocations", summary="Revoked paper tokens, for offline scanners")
 def revocations(
-    uow: UowDep, response: Response, since: AwareDatetime | None = None
+    uow: UowDep, response: Response, since: Moment | None = None
 ) -> list[RevocationView]:
     response.headers["Cache-Control"] = "public, max-age=60"
     return [

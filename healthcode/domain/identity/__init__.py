@@ -1,10 +1,12 @@
-"""Identity data people type into forms: ID numbers, credit codes, regions, phones, names.
+"""Identity data people type into forms: ID numbers, credit codes, regions, phones, names,
+nationalities.
 
 Every parser normalises phone-keyboard input (spaces, full-width characters, lowercase)
 and either returns a canonical value or raises ``InvalidInput`` naming the field, a
 stable reason code and an English message id.
 """
 
+from healthcode.domain.identity.countries import CHINA, COUNTRIES, Country, parse_nationality
 from healthcode.domain.identity.id_number import (
     IdNumber,
     Sex,
@@ -30,8 +32,11 @@ from healthcode.domain.identity.uscc import Uscc, parse_uscc
 
 __all__ = [
     "BINZHOU",
+    "CHINA",
+    "COUNTRIES",
     "HUBEI",
     "SHANDONG",
+    "Country",
     "IdNumber",
     "Region",
     "Sex",
@@ -45,6 +50,7 @@ __all__ = [
     "parse_id_number",
     "parse_mobile",
     "parse_name",
+    "parse_nationality",
     "parse_region_code",
     "parse_uscc",
     "province_of",

@@ -1,9 +1,10 @@
 """Sign-in by SMS code, sign-out, and the language switch.
 
 The session token from ``accounts.verify_login_code`` goes into the ``hc_session``
-cookie (HttpOnly, SameSite=Lax, Secure over HTTPS), the same cookie the JSON API
-reads. A wrong code is counted even though the request fails: the refusal keeps
-its changes and the unit of work commits them, exactly as for the API.
+cookie (HttpOnly, SameSite=Lax; Secure over HTTPS, added for every cookie by
+api/cookies.py), the cookie the JSON API reads for GETs. A wrong code is counted
+even though the request fails: the refusal keeps its changes and the unit of work
+commits them, exactly as for the API.
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ from healthcode.api.security import SESSION_COOKIE, TokenDep
 from healthcode.domain.errors import DomainError
 from healthcode.i18n import LANGUAGES
 from healthcode.services import accounts, sessions
-from healthcode.web.deps import MaybeResidentDep, is_https, local_path, user_agent
+from healthcode.services.bounds import SafeText
+from healthcode.web import csrf
+from healthcode.web.deps import MaybeResidentDep, local_path, user_agent
 from healthcode.web.forms import FormState, refused
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
 
-Phone = Annotated[str, Form(max_length=32)]
-Code = Annotated[str, Form(max_length=16)]
-Next = Annotated[str, Form(max_length=400)]
+Phone = Annotated[SafeText, Form(max_length=32)]
+Code = Annotated[SafeText, Form(max_length=16)]
+Next = Annotated[SafeText, Form(max_length=400)]
 ClientDep = Annotated[str, Depends(client_address)]
 AgentDep = Annotated[str, Depends(user_agent)]
 
@@ -88,9 +91,11 @@ def sign_in(
         max_age=int((issued.expires_at - env.clock.now()).total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=is_https(request),
         path="/",
     )
+    # The page token follows the new session; the anonymous one is renewed as well,
+    # so no token from before sign-in is worth anything after it.
+    response.set_cookie(csrf.COOKIE, csrf.new_token(), httponly=True, samesite="lax", path="/")
     return response
 
 
@@ -108,7 +113,5 @@ def switch_language(request: Request, lang: str, next: str = "/") -> Response:
     """Remember the language in the ``lang`` cookie and stay on the same page."""
     response = RedirectResponse(local_path(next), status_code=303)
     if lang in LANGUAGES:
-        response.set_cookie(
-            "lang", lang, max_age=LANG_COOKIE_SECONDS, samesite="lax", secure=is_https(request)
-        )
+        response.set_cookie("lang", lang, max_age=LANG_COOKIE_SECONDS, samesite="lax")
     return response

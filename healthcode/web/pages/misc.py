@@ -20,11 +20,12 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 
 from healthcode.domain.identity import Region, search_regions
+from healthcode.services.bounds import SafeText
 from healthcode.web.static_files import static_url
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-RegionQuery = Annotated[str, Query(max_length=40)]
+RegionQuery = Annotated[SafeText, Query(max_length=40)]
 _INLINE = re.compile(rb"<script>(.*?)</script>", re.S)
 DOCS_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; "

@@ -16,6 +16,7 @@ from healthcode.api.deps import EnvDep, UowDep
 from healthcode.api.security import ResidentDep
 from healthcode.i18n import language
 from healthcode.services import notifications
+from healthcode.services.bounds import SafeText
 from healthcode.services.faq import HOTLINE, default_faq
 from healthcode.services.faq_text import MAX_QUERY_CHARS
 from healthcode.web.templating import render
@@ -26,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/help")
 def help_page(
-    request: Request, q: Annotated[str, Query(max_length=MAX_QUERY_CHARS * 2)] = ""
+    request: Request, q: Annotated[SafeText, Query(max_length=MAX_QUERY_CHARS * 2)] = ""
 ) -> Response:
     lang: Literal["zh", "en"] = "en" if language() == "en" else "zh"
     faq = default_faq()
