@@ -219,6 +219,11 @@ class CreditRecords(_Repo):
         return self.session.scalars(query).all()
 
 
+class KeyChecks(_Repo):
+    def get(self, name: str) -> t.KeyCheck | None:
+        return self.session.get(t.KeyCheck, name)
+
+
 class SigningKeys(_Repo):
     def all(self) -> Sequence[t.SigningKey]:
         return self.session.scalars(select(t.SigningKey).order_by(t.SigningKey.created_at)).all()

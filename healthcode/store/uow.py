@@ -31,6 +31,7 @@ class UnitOfWork:
         self.data_records = r.DataRecords(session)
         self.credit_records = r.CreditRecords(session)
         self.signing_keys = r.SigningKeys(session)
+        self.key_checks = r.KeyChecks(session)
         self.revocations = r.Revocations(session)
         self.notifications = r.Notifications(session)
         self.audit = r.AuditLog(session)
