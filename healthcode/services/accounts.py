@@ -16,7 +16,7 @@ import re
 import secrets
 import unicodedata
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -34,7 +34,9 @@ from healthcode.domain.errors import (
 )
 from healthcode.domain.i18n import N_
 from healthcode.domain.identity import mask_mobile, parse_mobile
+from healthcode.services import passwords
 from healthcode.services.env import Env
+from healthcode.services.passwords import LoginRateLimited
 from healthcode.services.permissions import STAFF_ROLES, AccountKind, Role
 from healthcode.services.ratelimit import TooManyRequests
 from healthcode.services.sessions import AccountSummary, IssuedSession, open_session, summary
@@ -87,13 +89,11 @@ class OtpLocked(TooManyRequests, KeptRefusal):
     code = "otp_locked"
 
 
-class BadCredentials(DomainError):
+class BadCredentials(KeptRefusal):
+    """Kept: the wrong password is counted towards the delay (``passwords``)."""
+
     status = 401
     code = "bad_credentials"
-
-
-class LoginRateLimited(TooManyRequests):
-    code = "login_rate_limited"
 
 
 class AccountDisabled(Forbidden):
@@ -113,19 +113,10 @@ OTP_QUOTAS: tuple[tuple[timedelta, int, type[TooManyRequests], str], ...] = (
     (timedelta(days=1), 10, OtpDailyLimit, _PER_DAY),
 )
 OTP_CLIENT_LIMIT = "100/hour"  # per address: phones on 3G share carrier NAT addresses
-# Checked *before* the password, so a blocked guesser learns nothing from a right guess.
-# Per username it counts consecutive failures (a success clears it); per client it
-# counts every attempt, since one success must not reset a shared address's budget.
-STAFF_USER_LIMIT = "10/15 minutes"
+# Per client address every attempt counts, checked before the password; per username
+# the delay grows only for the address that typed the wrong passwords (``passwords``).
 STAFF_CLIENT_LIMIT = "30/15 minutes"
-PASSWORD_MIN, PASSWORD_MAX = 10, 128
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
-_PASSWORD_RULES: tuple[tuple[Callable[[str, str], bool], str, str], ...] = (
-    (lambda pw, _: len(pw) < PASSWORD_MIN, "too_short", N_("At least {min} characters")),
-    (lambda pw, _: len(pw) > PASSWORD_MAX, "too_long", N_("At most {max} characters")),
-    (lambda pw, _: pw.isdigit(), "all_digits", N_("Cannot be only digits")),
-    (lambda pw, name: pw.casefold() == name, "same_as_username", N_("Cannot be the username")),
-)
 
 
 @dataclass(frozen=True)
@@ -264,16 +255,17 @@ def staff_login(
 ) -> IssuedSession:
     """Password sign-in. An unknown name costs the same hash and gets the same error
     as a wrong password, so neither timing nor wording reveals which names exist."""
-    name = _normal_username(username)
-    _hit(env, STAFF_USER_LIMIT, ("staff-user", name[:128]), LoginRateLimited)
+    name, now, who = _normal_username(username), env.clock.now(), client[:64]
     _hit(env, STAFF_CLIENT_LIMIT, ("staff-client", client), LoginRateLimited)
+    passwords.check_delay(uow, username=name[:128], client=who, now=now)
     hasher = _hasher(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
     account = uow.accounts.by_username(name) if name else None
     stored = account.password_hash if account is not None else None
     against = stored or _decoy(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
     if not _verify(hasher, against, password) or account is None or stored is None:
+        passwords.record_failure(uow, username=name[:128], client=who, now=now)
         raise BadCredentials(N_("Wrong username or password"))
-    env.limiter.clear(STAFF_USER_LIMIT, "staff-user", name[:128])
+    passwords.clear_failures(uow, username=name[:128], client=who)
     if account.disabled_at is not None:
         raise AccountDisabled(N_("This account is disabled; ask an administrator"))
     if hasher.check_needs_rehash(stored):
@@ -320,11 +312,8 @@ def _staff_errors(
     name: str, password: str, shown: str, roles: Sequence[tuple[Role, str]]
 ) -> list[FieldError]:
     """Every rejected field at once, each with its own reason."""
-    errors = [
-        FieldError("password", code, message, {"min": PASSWORD_MIN, "max": PASSWORD_MAX})
-        for rule, code, message in _PASSWORD_RULES
-        if rule(password, name)
-    ][:1]
+    weak = passwords.password_error(password, name)
+    errors = [weak] if weak is not None else []
     if not _USERNAME.fullmatch(name):
         message = N_("3 to 64 characters: letters, digits, '.', '_' or '-'")
         errors.append(FieldError("username", "format", message))

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from healthcode.store import tables as t
@@ -120,6 +122,33 @@ class OtpChallenges(_Repo):
             t.OtpChallenge.phone_hash == phone_hash, t.OtpChallenge.created_at >= since
         )
         return self.session.scalar(query) or 0
+
+
+class LoginFailures(_Repo):
+    """Consecutive wrong passwords per username and address, counted atomically."""
+
+    def get(self, username: str, client: str) -> t.LoginFailure | None:
+        return self.session.get(t.LoginFailure, (username, client), populate_existing=True)
+
+    def count(self, username: str, client: str, at: datetime) -> None:
+        """One more failure: an upsert, so two at once from one address both count."""
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        row = {"username": username, "client": client, "failures": 1, "last_at": at}
+        statement = insert(t.LoginFailure).values(**row)
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["username", "client"],
+                set_={"failures": t.LoginFailure.failures + 1, "last_at": at},
+            )
+        )
+
+    def clear(self, username: str, client: str) -> None:
+        self.session.execute(
+            delete(t.LoginFailure).where(
+                t.LoginFailure.username == username, t.LoginFailure.client == client
+            )
+        )
 
 
 class Declarations(_Repo):

@@ -23,6 +23,7 @@ class UnitOfWork:
         self.accounts = r.Accounts(session)
         self.sessions = r.Sessions(session)
         self.otp = r.OtpChallenges(session)
+        self.login_failures = r.LoginFailures(session)
         self.declarations = r.Declarations(session)
         self.applications = r.Applications(session)
         self.daily_reports = r.DailyReports(session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -16,7 +17,7 @@ from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.errors import InvalidInput
 from healthcode.services import accounts as a
-from healthcode.services import sessions
+from healthcode.services import passwords, sessions
 from healthcode.services.env import Env, make_env
 from healthcode.services.permissions import (
     ROLE_PERMISSIONS,
@@ -295,19 +296,47 @@ class TestStaffLogin:
         assert "t=2" in account.password_hash
         self.login(uow, env, "issuer01", PASSWORD)
 
-    def test_failures_are_limited_per_username(self, uow: UnitOfWork, env: Env) -> None:
+    def test_wrong_passwords_slow_that_address_more_and_more(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock
+    ) -> None:
         staff(uow, env)
-        for _ in range(10):
+        for _ in range(passwords.FREE_FAILURES):
             with pytest.raises(a.BadCredentials):
                 self.login(uow, env, "issuer01", "wrong password")
-        with pytest.raises(a.LoginRateLimited) as caught:
-            self.login(uow, env, "issuer01", PASSWORD)  # even the right one
-        assert caught.value.retry_after is not None
+        for wait in (1, 2, 4, 8):
+            with pytest.raises(passwords.LoginRateLimited) as caught:
+                self.login(uow, env, "issuer01", PASSWORD)  # even the right one
+            assert caught.value.retry_after == wait
+            clock.advance(timedelta(seconds=wait))
+            with pytest.raises(a.BadCredentials):
+                self.login(uow, env, "issuer01", "wrong password")
+        clock.advance(timedelta(seconds=16))
+        self.login(uow, env, "issuer01", PASSWORD)
 
-    def test_success_clears_the_username_count(self, uow: UnitOfWork, env: Env) -> None:
+    def test_a_stranger_cannot_lock_the_user_out(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock
+    ) -> None:
+        staff(uow, env)
+        for _ in range(20):
+            with contextlib.suppress(a.BadCredentials, passwords.LoginRateLimited):
+                a.staff_login(
+                    uow, env, username="issuer01", password="guess", client="6.6.6.6", user_agent=""
+                )
+            clock.advance(timedelta(seconds=1))
+        with pytest.raises(passwords.LoginRateLimited):
+            a.staff_login(
+                uow, env, username="issuer01", password="x", client="6.6.6.6", user_agent=""
+            )
+        self.login(uow, env, "issuer01", PASSWORD)  # from the user's own address
+
+    def test_the_delay_is_the_maximum_at_most(self) -> None:
+        assert passwords.delay_after(0) == passwords.delay_after(2) == timedelta(0)
+        assert passwords.delay_after(100) == passwords.MAX_DELAY
+
+    def test_success_clears_the_count(self, uow: UnitOfWork, env: Env) -> None:
         staff(uow, env)
         for _ in range(3):
-            for _ in range(3):
+            for _ in range(passwords.FREE_FAILURES - 1):
                 with pytest.raises(a.BadCredentials):
                     self.login(uow, env, "issuer01", "wrong password")
             self.login(uow, env, "issuer01", PASSWORD)
@@ -327,7 +356,17 @@ class TestCreateStaff:
 
     @pytest.mark.parametrize(
         ("password", "code"),
-        [("short1", "too_short"), ("1234567890123", "all_digits"), ("x" * 129, "too_long")],
+        [
+            ("short1", "too_short"),
+            ("1234567890123", "all_digits"),
+            ("x" * 129, "too_long"),
+            (" " * 12, "blank"),
+            ("\t\n" * 6, "blank"),
+            ("  short1   ", "too_short"),
+            ("password123", "common"),
+            ("QwertyUiop", "common"),
+            ("1qaz2wsx3edc", "common"),
+        ],
     )
     def test_password_policy(self, uow: UnitOfWork, env: Env, password: str, code: str) -> None:
         assert self.fields(uow, env, password=password) == {("password", code)}
