@@ -11,7 +11,6 @@ to an offline search in a second.
 from __future__ import annotations
 
 import hmac
-import math
 import re
 import secrets
 import unicodedata
@@ -34,8 +33,9 @@ from healthcode.domain.errors import (
 )
 from healthcode.domain.i18n import N_
 from healthcode.domain.identity import mask_mobile, parse_mobile
-from healthcode.services import passwords
+from healthcode.services import otp_limits, passwords
 from healthcode.services.env import Env
+from healthcode.services.otp_limits import OTP_COOLDOWN, seconds
 from healthcode.services.passwords import LoginRateLimited
 from healthcode.services.permissions import STAFF_ROLES, AccountKind, Role
 from healthcode.services.ratelimit import TooManyRequests
@@ -51,22 +51,6 @@ class KeptRefusal(DomainError):
     request, or guessing would be unlimited: the unit of work commits it."""
 
     keeps_changes = True
-
-
-class OtpCooldown(TooManyRequests):
-    code = "otp_cooldown"
-
-
-class OtpHourlyLimit(TooManyRequests):
-    code = "otp_hourly_limit"
-
-
-class OtpDailyLimit(TooManyRequests):
-    code = "otp_daily_limit"
-
-
-class OtpClientLimit(TooManyRequests):
-    code = "otp_client_limit"
 
 
 class OtpMissing(DomainError):
@@ -105,14 +89,6 @@ class UsernameTaken(Conflict):
 
 
 CODE_DIGITS = 6
-OTP_COOLDOWN = timedelta(seconds=60)
-_PER_HOUR = N_("At most {limit} codes an hour go to one number; try again in {minutes} minutes")
-_PER_DAY = N_("At most {limit} codes a day go to one number; try again in {hours} hours")
-OTP_QUOTAS: tuple[tuple[timedelta, int, type[TooManyRequests], str], ...] = (
-    (timedelta(hours=1), 5, OtpHourlyLimit, _PER_HOUR),
-    (timedelta(days=1), 10, OtpDailyLimit, _PER_DAY),
-)
-OTP_CLIENT_LIMIT = "100/hour"  # per address: phones on 3G share carrier NAT addresses
 # Per client address every attempt counts, checked before the password; per username
 # the delay grows only for the address that typed the wrong passwords (``passwords``).
 STAFF_CLIENT_LIMIT = "30/15 minutes"
@@ -133,10 +109,9 @@ def request_login_code(uow: UnitOfWork, env: Env, *, phone: str, client: str) ->
     """Text a one-time code. The answer never depends on whether the number has an
     account, so this form cannot tell anyone who is registered."""
     number = parse_mobile(phone, field="phone")
-    _hit(env, OTP_CLIENT_LIMIT, ("otp-client", client), OtpClientLimit)
     phone_hash = env.protector.keyed_hash(number, kind="phone")
     now = env.clock.now()
-    _check_phone_limits(uow, phone_hash, now)
+    otp_limits.check_request(uow, env, phone_hash=phone_hash, client=client[:64], now=now)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     challenge = t.OtpChallenge(
         phone_hash=phone_hash,
@@ -152,47 +127,52 @@ def request_login_code(uow: UnitOfWork, env: Env, *, phone: str, client: str) ->
     return LoginCodeSent(mask_mobile(number), challenge.expires_at, now + OTP_COOLDOWN)
 
 
-def _check_phone_limits(uow: UnitOfWork, phone_hash: bytes, now: datetime) -> None:
-    """Cooldown and hourly/daily caps per number: SMS costs money and can harass."""
-    latest = uow.otp.latest(phone_hash)  # locked: concurrent requests queue here
-    if latest is None:
-        return
-    if now < latest.created_at + OTP_COOLDOWN:
-        retry = _seconds(latest.created_at + OTP_COOLDOWN - now)
-        message = N_("Please wait {retry_after} seconds before asking for another code")
-        raise OtpCooldown(message, retry_after=retry)
-    for window, most, error, message in OTP_QUOTAS:
-        if uow.otp.count_since(phone_hash, now - window) >= most:
-            # An upper bound: by then even the newest code has left the window.
-            retry = _seconds(latest.created_at + window - now)
-            raise error(message, retry_after=retry, limit=most, **_durations(retry))
-
-
 def verify_login_code(
     uow: UnitOfWork, env: Env, *, phone: str, code: str, client: str, user_agent: str
 ) -> IssuedSession:
     """Redeem the latest code for a session, creating the resident's account on first use.
 
     The challenge row is locked, so of two requests racing with the right code only
-    one is let in; wrong codes are counted on the row (``KeptRefusal``).
+    one is let in; wrong codes are counted on the row (``KeptRefusal``) when they come
+    from the address that asked for it, so a stranger's guesses cannot kill the code.
     """
     number = parse_mobile(phone, field="phone")
     digits = _parse_code(code)
     phone_hash = env.protector.keyed_hash(number, kind="phone")
-    now = env.clock.now()
-    challenge = _live_challenge(env, uow.otp.latest(phone_hash), now)
+    now, client = env.clock.now(), client[:64]
+    challenge = _live_challenge(env, _challenge_for(uow, phone_hash, client, now), now)
+    own = challenge.client == client
+    if not own:
+        otp_limits.foreign_attempt(env, phone_hash=phone_hash, client=client)
     if not hmac.compare_digest(challenge.code_hash, _code_hash(env, number, digits)):
-        challenge.attempts += 1
-        remaining = env.settings.otp_attempts - challenge.attempts
-        if remaining <= 0:
-            raise _locked(challenge, now)
-        raise OtpInvalid(N_("Wrong code; {remaining} attempt(s) left"), remaining=remaining)
+        _count_wrong(env, challenge, now, counted=own)
     challenge.consumed_at = now
     account = ensure_resident_account(uow, env, phone=number)
     if account.disabled_at is not None:
         raise AccountDisabled(N_("This account is disabled; call the 12345 hotline"))
     log.info("auth.login.resident", account=str(account.id))
     return open_session(uow, env, account, client=client, user_agent=user_agent)
+
+
+def _challenge_for(
+    uow: UnitOfWork, phone_hash: bytes, client: str, now: datetime
+) -> t.OtpChallenge | None:
+    """The live code this address asked for; else the newest one (the address changed
+    between asking and typing, as phones do between Wi-Fi and mobile data)."""
+    own = uow.otp.latest(phone_hash, client=client)
+    if own is not None and own.consumed_at is None and now < own.expires_at:
+        return own
+    return uow.otp.latest(phone_hash)
+
+
+def _count_wrong(env: Env, challenge: t.OtpChallenge, now: datetime, *, counted: bool) -> None:
+    if not counted:  # limited per address instead (``otp_limits.foreign_attempt``)
+        raise OtpInvalid(N_("Wrong code"))
+    challenge.attempts += 1
+    remaining = env.settings.otp_attempts - challenge.attempts
+    if remaining <= 0:
+        raise _locked(challenge, now)
+    raise OtpInvalid(N_("Wrong code; {remaining} attempt(s) left"), remaining=remaining)
 
 
 def _parse_code(code: str) -> str:
@@ -216,7 +196,7 @@ def _live_challenge(env: Env, challenge: t.OtpChallenge | None, now: datetime) -
 
 
 def _locked(challenge: t.OtpChallenge, now: datetime) -> OtpLocked:
-    retry = _seconds(challenge.created_at + OTP_COOLDOWN - now)
+    retry = seconds(challenge.created_at + OTP_COOLDOWN - now)
     return OtpLocked(N_("Too many wrong codes; request a new code"), retry_after=retry)
 
 
@@ -256,7 +236,7 @@ def staff_login(
     """Password sign-in. An unknown name costs the same hash and gets the same error
     as a wrong password, so neither timing nor wording reveals which names exist."""
     name, now, who = _normal_username(username), env.clock.now(), client[:64]
-    _hit(env, STAFF_CLIENT_LIMIT, ("staff-client", client), LoginRateLimited)
+    otp_limits.hit(env, STAFF_CLIENT_LIMIT, ("staff-client", client), LoginRateLimited)
     passwords.check_delay(uow, username=name[:128], client=who, now=now)
     hasher = _hasher(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
     account = uow.accounts.by_username(name) if name else None
@@ -347,21 +327,3 @@ def _verify(hasher: PasswordHasher, stored: str, password: str) -> bool:
         return hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-# --- limits ---------------------------------------------------------------------------
-
-
-def _hit(env: Env, limit: str, keys: tuple[str, str], error: type[TooManyRequests]) -> None:
-    retry = env.limiter.hit(limit, *keys)
-    if retry is not None:
-        message = N_("Too many attempts; try again in {minutes} minutes")
-        raise error(message, retry_after=retry, **_durations(retry))
-
-
-def _durations(seconds: int) -> dict[str, int]:
-    return {"minutes": math.ceil(seconds / 60), "hours": math.ceil(seconds / 3600)}
-
-
-def _seconds(delta: timedelta) -> int:
-    return max(1, math.ceil(delta.total_seconds()))

@@ -107,20 +107,25 @@ class Sessions(_Repo):
 
 
 class OtpChallenges(_Repo):
-    def latest(self, phone_hash: bytes) -> t.OtpChallenge | None:
-        query = (
-            select(t.OtpChallenge)
-            .where(t.OtpChallenge.phone_hash == phone_hash)
-            .order_by(t.OtpChallenge.created_at.desc())
-            .limit(1)
-            .with_for_update()
-        )
+    def latest(self, phone_hash: bytes, *, client: str | None = None) -> t.OtpChallenge | None:
+        """The newest challenge of a number (requested from ``client``, if given), locked."""
+        query = select(t.OtpChallenge).where(t.OtpChallenge.phone_hash == phone_hash)
+        if client is not None:
+            query = query.where(t.OtpChallenge.client == client)
+        query = query.order_by(t.OtpChallenge.created_at.desc()).limit(1).with_for_update()
         return self.session.scalars(query).first()
 
-    def count_since(self, phone_hash: bytes, since: datetime) -> int:
+    def count_since(self, phone_hash: bytes, since: datetime, *, client: str) -> int:
         query = select(func.count()).where(
-            t.OtpChallenge.phone_hash == phone_hash, t.OtpChallenge.created_at >= since
+            t.OtpChallenge.phone_hash == phone_hash,
+            t.OtpChallenge.client == client,
+            t.OtpChallenge.created_at >= since,
         )
+        return self.session.scalar(query) or 0
+
+    def count_all_since(self, since: datetime) -> int:
+        """Codes sent to anyone since then: the global SMS budget."""
+        query = select(func.count()).where(t.OtpChallenge.created_at >= since)
         return self.session.scalar(query) or 0
 
 

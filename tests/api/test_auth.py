@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.api.security import PrincipalDep, ResidentDep, require
 from healthcode.domain.clock import FixedClock
-from healthcode.services import accounts
 from healthcode.services.permissions import Permission
 from healthcode.store import tables as t
 from tests.api.helpers import (
@@ -116,8 +115,8 @@ class TestResidentLogin:
         assert error(hourly)["code"] == "otp_hourly_limit"
         assert hourly.headers["retry-after"] == str(59 * 60)
 
-    def test_per_client_limit(self, client: TestClient) -> None:
-        for n in range(int(accounts.OTP_CLIENT_LIMIT.split("/")[0])):
+    def test_per_client_limit(self, client: TestClient, app: FastAPI) -> None:
+        for n in range(app.state.env.settings.otp_per_client_hour):
             assert request_code(client, f"13700000{n:03d}").status_code == 202
         refused = request_code(client, "13900001111")
         assert refused.status_code == 429
