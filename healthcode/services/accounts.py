@@ -112,7 +112,7 @@ def request_login_code(uow: UnitOfWork, env: Env, *, phone: str, client: str) ->
     phone_hash = env.protector.keyed_hash(number, kind="phone")
     now = env.clock.now()
     otp_limits.check_request(uow, env, phone_hash=phone_hash, client=client[:64], now=now)
-    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    code = new_code()
     challenge = t.OtpChallenge(
         phone_hash=phone_hash,
         code_hash=_code_hash(env, number, code),
@@ -137,21 +137,25 @@ def verify_login_code(
     from the address that asked for it, so a stranger's guesses cannot kill the code.
     """
     number = parse_mobile(phone, field="phone")
-    digits = _parse_code(code)
+    digits = parse_code(code)
     phone_hash = env.protector.keyed_hash(number, kind="phone")
     now, client = env.clock.now(), client[:64]
-    challenge = _live_challenge(env, _challenge_for(uow, phone_hash, client, now), now)
+    challenge = live_challenge(env, _challenge_for(uow, phone_hash, client, now), now)
     own = challenge.client == client
     if not own:
         otp_limits.foreign_attempt(env, phone_hash=phone_hash, client=client)
     if not hmac.compare_digest(challenge.code_hash, _code_hash(env, number, digits)):
-        _count_wrong(env, challenge, now, counted=own)
+        count_wrong(env, challenge, now, counted=own)
     challenge.consumed_at = now
     account = ensure_resident_account(uow, env, phone=number)
     if account.disabled_at is not None:
         raise AccountDisabled(N_("This account is disabled; call the 12345 hotline"))
     log.info("auth.login.resident", account=str(account.id))
     return open_session(uow, env, account, client=client, user_agent=user_agent)
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
 def _challenge_for(
@@ -165,7 +169,7 @@ def _challenge_for(
     return uow.otp.latest(phone_hash)
 
 
-def _count_wrong(env: Env, challenge: t.OtpChallenge, now: datetime, *, counted: bool) -> None:
+def count_wrong(env: Env, challenge: t.OtpChallenge, now: datetime, *, counted: bool) -> None:
     if not counted:  # limited per address instead (``otp_limits.foreign_attempt``)
         raise OtpInvalid(N_("Wrong code"))
     challenge.attempts += 1
@@ -175,7 +179,7 @@ def _count_wrong(env: Env, challenge: t.OtpChallenge, now: datetime, *, counted:
     raise OtpInvalid(N_("Wrong code; {remaining} attempt(s) left"), remaining=remaining)
 
 
-def _parse_code(code: str) -> str:
+def parse_code(code: str) -> str:
     digits = "".join(unicodedata.normalize("NFKC", code).split())
     if not (len(digits) == CODE_DIGITS and digits.isascii() and digits.isdigit()):
         message = N_("The code has {digits} digits")
@@ -183,7 +187,7 @@ def _parse_code(code: str) -> str:
     return digits
 
 
-def _live_challenge(env: Env, challenge: t.OtpChallenge | None, now: datetime) -> t.OtpChallenge:
+def live_challenge(env: Env, challenge: t.OtpChallenge | None, now: datetime) -> t.OtpChallenge:
     if challenge is None:
         raise OtpMissing(N_("Request a code first"))
     if challenge.consumed_at is not None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from healthcode.store import tables as t
@@ -32,8 +33,25 @@ class Residents(_Repo):
     def by_id(self, resident_id: uuid.UUID) -> t.Resident | None:
         return self.session.get(t.Resident, resident_id)
 
-    def by_id_hash(self, id_hash: bytes) -> t.Resident | None:
-        return self.session.scalars(select(t.Resident).where(t.Resident.id_hash == id_hash)).first()
+    def by_id_hash(self, id_hash: bytes, *, lock: bool = False) -> t.Resident | None:
+        query = select(t.Resident).where(t.Resident.id_hash == id_hash)
+        if lock:  # and read it afresh: another transaction may have just changed it
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return self.session.scalars(query).first()
+
+    def insert_or_existing(self, resident: t.Resident) -> t.Resident:
+        """Insert a new person, or get the row another transaction has just inserted
+        for the same ID hash: the unique key, not a prior read, decides."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(resident)
+                self.session.flush()
+        except IntegrityError:
+            found = self.by_id_hash(resident.id_hash, lock=True)
+            if found is None:
+                raise
+            return found
+        return resident
 
     def by_ref(self, ref: str) -> t.Resident | None:
         return self.session.scalars(select(t.Resident).where(t.Resident.ref == ref)).first()
@@ -43,8 +61,10 @@ class Residents(_Repo):
 
 
 class Accounts(_Repo):
-    def by_id(self, account_id: uuid.UUID) -> t.Account | None:
-        return self.session.get(t.Account, account_id)
+    def by_id(self, account_id: uuid.UUID, *, lock: bool = False) -> t.Account | None:
+        return self.session.get(
+            t.Account, account_id, with_for_update=lock, populate_existing=lock
+        )
 
     def by_phone_hash(self, phone_hash: bytes) -> t.Account | None:
         query = select(t.Account).where(t.Account.phone_hash == phone_hash)
@@ -157,6 +177,24 @@ class LoginFailures(_Repo):
 
 
 class Declarations(_Repo):
+    def of_account(
+        self, account_id: uuid.UUID, declaration_id: uuid.UUID, *, lock: bool = False
+    ) -> t.Declaration | None:
+        row = self.session.get(
+            t.Declaration, declaration_id, with_for_update=lock, populate_existing=lock
+        )
+        return row if row is not None and row.account_id == account_id else None
+
+    def discard_unconfirmed(self, account_id: uuid.UUID, policy_id: str) -> None:
+        """Submitting again replaces what was not confirmed (a typo corrected)."""
+        self.session.execute(
+            delete(t.Declaration).where(
+                t.Declaration.account_id == account_id,
+                t.Declaration.policy_id == policy_id,
+                t.Declaration.confirmed_at.is_(None),
+            )
+        )
+
     def of_resident(
         self, resident_id: uuid.UUID, declaration_id: uuid.UUID, *, lock: bool = False
     ) -> t.Declaration | None:
