@@ -50,7 +50,7 @@ def test_existing_declarations_gain_their_account(fresh: Engine) -> None:
     resident, account, declaration = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     with fresh.begin() as conn:
         conn.execute(
-            insert(t.Resident.__table__).values(
+            insert(t.Resident).values(
                 id=resident,
                 ref="r1",
                 name="x",
@@ -68,7 +68,7 @@ def test_existing_declarations_gain_their_account(fresh: Engine) -> None:
             )
         )
         conn.execute(
-            insert(t.Account.__table__).values(
+            insert(t.Account).values(
                 id=account,
                 kind="resident",
                 display_name="",
@@ -78,7 +78,7 @@ def test_existing_declarations_gain_their_account(fresh: Engine) -> None:
             )
         )
         conn.execute(
-            insert(t.Declaration.__table__).values(
+            insert(t.Declaration).values(
                 id=declaration,
                 resident_id=resident,
                 policy_id="binzhou-code",
@@ -94,9 +94,10 @@ def test_existing_declarations_gain_their_account(fresh: Engine) -> None:
             )
         )
     upgrade(fresh)
-    table = t.Declaration.__table__
     with fresh.connect() as conn:
-        query = select(table.c.account_id, table.c.resident_id).where(table.c.id == declaration)
+        query = select(t.Declaration.account_id, t.Declaration.resident_id).where(
+            t.Declaration.id == declaration
+        )
         assert tuple(conn.execute(query).one()) == (account, resident)
     downgrade(fresh, "0001")
     upgrade(fresh)
