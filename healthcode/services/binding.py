@@ -120,7 +120,7 @@ def identity_of(uow: UnitOfWork, env: Env, row: t.Declaration) -> DeclaredIdenti
     )
 
 
-def refuse_another_number(uow: UnitOfWork, env: Env, account: t.Account, id_hash: bytes) -> None:
+def refuse_another_number(uow: UnitOfWork, account: t.Account, id_hash: bytes) -> None:
     """An account that has confirmed an ID number keeps it (checked early, at submit)."""
     resident = uow.residents.by_id(account.resident_id) if account.resident_id else None
     if resident is not None and resident.id_hash != id_hash:
@@ -144,7 +144,7 @@ def bind_identity(uow: UnitOfWork, env: Env, row: t.Declaration, *, client: str)
     fields = _unseal(env, row.identity_cipher)
     id_hash = env.protector.keyed_hash(fields["id_number"], kind="id_number")
     account = _account(uow, row)
-    refuse_another_number(uow, env, account, id_hash)
+    refuse_another_number(uow, account, id_hash)
     resident = uow.residents.by_id_hash(id_hash, lock=True) or _new_resident(uow, env, fields)
     holder = uow.accounts.by_resident(resident.id)
     if holder is not None and holder.id != account.id:

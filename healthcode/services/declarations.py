@@ -77,7 +77,7 @@ def submit_declaration(
     if account is None:
         raise NotFound(N_("No such account"))
     id_hash = env.protector.keyed_hash(valid.id_number.value, kind="id_number")
-    refuse_another_number(uow, env, account, id_hash)
+    refuse_another_number(uow, account, id_hash)
     uow.declarations.discard_unconfirmed(account.id, policy.id)
     row = t.Declaration(
         account_id=account.id,
