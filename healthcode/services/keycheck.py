@@ -47,8 +47,9 @@ def check_secret_key(uow: UnitOfWork, protector: Protector, *, now: datetime) ->
             raise SecretKeyMismatch(_MISMATCH)
         return False
     _decrypts_existing_key(uow, protector)
-    uow.add(t.KeyCheck(name=CHECK_NAME, value=expected, created_at=now))
-    uow.flush()
+    written = uow.key_checks.add_once(t.KeyCheck(name=CHECK_NAME, value=expected, created_at=now))
+    if written.value != expected:
+        raise SecretKeyMismatch(_MISMATCH)
     return True
 
 

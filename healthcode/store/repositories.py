@@ -62,9 +62,7 @@ class Residents(_Repo):
 
 class Accounts(_Repo):
     def by_id(self, account_id: uuid.UUID, *, lock: bool = False) -> t.Account | None:
-        return self.session.get(
-            t.Account, account_id, with_for_update=lock, populate_existing=lock
-        )
+        return self.session.get(t.Account, account_id, with_for_update=lock, populate_existing=lock)
 
     def by_phone_hash(self, phone_hash: bytes) -> t.Account | None:
         query = select(t.Account).where(t.Account.phone_hash == phone_hash)
@@ -294,6 +292,20 @@ class CreditRecords(_Repo):
 class KeyChecks(_Repo):
     def get(self, name: str) -> t.KeyCheck | None:
         return self.session.get(t.KeyCheck, name)
+
+    def add_once(self, check: t.KeyCheck) -> t.KeyCheck:
+        """Write the check value, or get the one another worker starting at the same
+        moment wrote first."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(check)
+                self.session.flush()
+        except IntegrityError:
+            found = self.session.get(t.KeyCheck, check.name, populate_existing=True)
+            if found is None:
+                raise
+            return found
+        return check
 
 
 class SigningKeys(_Repo):
