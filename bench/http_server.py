@@ -196,7 +196,7 @@ def _declare(units: UnitOfWorkFactory, env: Env, tokens: Sequence[str]) -> None:
                 uow, env, account_id=account.id, data=data
             ).declaration
             declarations.confirm_declaration(
-                uow, env, resident_id=row.resident_id, declaration_id=row.id
+                uow, env, account_id=account.id, declaration_id=row.id
             )
 
 

@@ -37,9 +37,23 @@ app.add_typer(staff_app, name="staff")
 
 
 def _context(clock: Clock | None = None) -> tuple[UnitOfWorkFactory, Env]:
+    """The database and the environment, once the secret key is known to match."""
     settings = Settings()
     units = UnitOfWorkFactory(session_factory(make_engine(settings.database_url)))
-    return units, make_env(settings, clock or SystemClock())
+    env = make_env(settings, clock or SystemClock())
+    _check_key(units, env)
+    return units, env
+
+
+def _check_key(units: UnitOfWorkFactory, env: Env) -> None:
+    """Stop with a clear message, not a stream of 500s, when the key is another one."""
+    from healthcode.services.keycheck import SecretKeyMismatch, check_secret_key
+
+    try:
+        with units() as uow:
+            check_secret_key(uow, env.protector, now=env.clock.now())
+    except SecretKeyMismatch as error:
+        raise _fail(error) from None
 
 
 def _fail(error: DomainError) -> typer.Exit:
@@ -69,6 +83,8 @@ def serve(
     """Serve the API and the web pages."""
     import uvicorn
 
+    _context()  # refuses to start with a secret key the database was not written with
+
     uvicorn.run(
         "healthcode.api.app:create_app",
         factory=True,
@@ -89,7 +105,7 @@ def db_upgrade() -> None:
     settings = Settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    units, env = _context()
+    units, env = _context()  # the first upgrade writes the key check value
     with units() as uow:
         created = ensure_signing_key(uow, env.protector, now=env.clock.now())
     typer.echo(
@@ -241,7 +257,7 @@ def demo(
     from healthcode.services.demo import DemoNotEmpty, load_demo
 
     settings = Settings()
-    units = UnitOfWorkFactory(session_factory(make_engine(settings.database_url)))
+    units, _ = _context()
     started = time.perf_counter()
     try:
         with quiet_logs():

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     key_publish_ahead_hours: float = Field(48, ge=0, le=24 * 30)
     otp_seconds: int = Field(300, ge=60, le=900)
     otp_attempts: int = Field(5, ge=1, le=10)
+    otp_per_client_hour: int = Field(30, ge=1)  # codes one address may ask for, any numbers
+    sms_per_hour: int = Field(1000, ge=1)  # the global budget of codes texted per hour
     otp_sender: str = "log"  # development: the code goes to the server log
     session_days: int = Field(30, ge=1, le=90)
     staff_session_hours: int = Field(12, ge=1, le=72)

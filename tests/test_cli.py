@@ -174,3 +174,15 @@ def test_rollover_at_a_date_and_again(database: str) -> None:
     assert "1 checked, 1 changed colour" in first.output  # day 1's report is missing
     again = runner.invoke(app, ["jobs", "rollover", "--at", at[:16]])
     assert "0 checked, 0 changed colour" in again.output
+
+
+@pytest.mark.parametrize("password", ["            ", "password123", "short"])
+def test_staff_add_refuses_a_weak_password(database: str, password: str) -> None:
+    result = runner.invoke(
+        app,
+        ["staff", "add", "checker9", "--role", "checkpoint", "--password-stdin"],
+        input=password + "\n",
+    )
+    assert result.exit_code == 1
+    assert "error: password:" in result.output
+    assert "checker9" not in runner.invoke(app, ["staff", "list"]).output

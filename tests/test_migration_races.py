@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
@@ -19,7 +18,7 @@ from sqlalchemy import Engine, text
 from healthcode.domain.clock import TZ
 from healthcode.store import tables as t
 from healthcode.store.db import make_engine
-from healthcode.store.migrate import alembic_config, upgrade
+from healthcode.store.migrate import downgrade, upgrade
 from tests.conftest import PG_URL, missing_service
 
 T0 = datetime(2020, 2, 23, 9, tzinfo=TZ)
@@ -151,10 +150,3 @@ def test_history_is_numbered_and_the_queue_keeps_its_pending_codes(bare: Engine)
     downgrade(bare, "0001")  # and back, keeping every change (SQLite rebuilds no parent)
     with bare.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(CHANGES)) == 3
-
-
-def downgrade(engine: Engine, revision: str) -> None:
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)

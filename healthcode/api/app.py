@@ -18,6 +18,7 @@ from healthcode.domain.clock import Clock, SystemClock
 from healthcode.jobs.scheduler import start_scheduler
 from healthcode.logs import configure_logging
 from healthcode.services.env import OtpSender, make_env
+from healthcode.services.keycheck import check_secret_key
 from healthcode.services.keys import ensure_signing_key
 from healthcode.store.db import SessionFactory, make_engine, session_factory
 from healthcode.store.uow import UnitOfWorkFactory
@@ -53,6 +54,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         current: UnitOfWorkFactory = app.state.uow_factory  # as wired when serving starts
         with current() as uow:
+            check_secret_key(uow, env.protector, now=env.clock.now())  # before any use
             ensure_signing_key(uow, env.protector, now=env.clock.now())
         scheduler = start_scheduler(current, env) if settings.scheduler else None
         yield

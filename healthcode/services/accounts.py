@@ -11,12 +11,11 @@ to an offline search in a second.
 from __future__ import annotations
 
 import hmac
-import math
 import re
 import secrets
 import unicodedata
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -34,7 +33,10 @@ from healthcode.domain.errors import (
 )
 from healthcode.domain.i18n import N_
 from healthcode.domain.identity import mask_mobile, parse_mobile
+from healthcode.services import otp_limits, passwords
 from healthcode.services.env import Env
+from healthcode.services.otp_limits import OTP_COOLDOWN, seconds
+from healthcode.services.passwords import LoginRateLimited
 from healthcode.services.permissions import STAFF_ROLES, AccountKind, Role
 from healthcode.services.ratelimit import TooManyRequests
 from healthcode.services.sessions import AccountSummary, IssuedSession, open_session, summary
@@ -49,22 +51,6 @@ class KeptRefusal(DomainError):
     request, or guessing would be unlimited: the unit of work commits it."""
 
     keeps_changes = True
-
-
-class OtpCooldown(TooManyRequests):
-    code = "otp_cooldown"
-
-
-class OtpHourlyLimit(TooManyRequests):
-    code = "otp_hourly_limit"
-
-
-class OtpDailyLimit(TooManyRequests):
-    code = "otp_daily_limit"
-
-
-class OtpClientLimit(TooManyRequests):
-    code = "otp_client_limit"
 
 
 class OtpMissing(DomainError):
@@ -87,13 +73,11 @@ class OtpLocked(TooManyRequests, KeptRefusal):
     code = "otp_locked"
 
 
-class BadCredentials(DomainError):
+class BadCredentials(KeptRefusal):
+    """Kept: the wrong password is counted towards the delay (``passwords``)."""
+
     status = 401
     code = "bad_credentials"
-
-
-class LoginRateLimited(TooManyRequests):
-    code = "login_rate_limited"
 
 
 class AccountDisabled(Forbidden):
@@ -105,27 +89,10 @@ class UsernameTaken(Conflict):
 
 
 CODE_DIGITS = 6
-OTP_COOLDOWN = timedelta(seconds=60)
-_PER_HOUR = N_("At most {limit} codes an hour go to one number; try again in {minutes} minutes")
-_PER_DAY = N_("At most {limit} codes a day go to one number; try again in {hours} hours")
-OTP_QUOTAS: tuple[tuple[timedelta, int, type[TooManyRequests], str], ...] = (
-    (timedelta(hours=1), 5, OtpHourlyLimit, _PER_HOUR),
-    (timedelta(days=1), 10, OtpDailyLimit, _PER_DAY),
-)
-OTP_CLIENT_LIMIT = "100/hour"  # per address: phones on 3G share carrier NAT addresses
-# Checked *before* the password, so a blocked guesser learns nothing from a right guess.
-# Per username it counts consecutive failures (a success clears it); per client it
-# counts every attempt, since one success must not reset a shared address's budget.
-STAFF_USER_LIMIT = "10/15 minutes"
+# Per client address every attempt counts, checked before the password; per username
+# the delay grows only for the address that typed the wrong passwords (``passwords``).
 STAFF_CLIENT_LIMIT = "30/15 minutes"
-PASSWORD_MIN, PASSWORD_MAX = 10, 128
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
-_PASSWORD_RULES: tuple[tuple[Callable[[str, str], bool], str, str], ...] = (
-    (lambda pw, _: len(pw) < PASSWORD_MIN, "too_short", N_("At least {min} characters")),
-    (lambda pw, _: len(pw) > PASSWORD_MAX, "too_long", N_("At most {max} characters")),
-    (lambda pw, _: pw.isdigit(), "all_digits", N_("Cannot be only digits")),
-    (lambda pw, name: pw.casefold() == name, "same_as_username", N_("Cannot be the username")),
-)
 
 
 @dataclass(frozen=True)
@@ -142,11 +109,10 @@ def request_login_code(uow: UnitOfWork, env: Env, *, phone: str, client: str) ->
     """Text a one-time code. The answer never depends on whether the number has an
     account, so this form cannot tell anyone who is registered."""
     number = parse_mobile(phone, field="phone")
-    _hit(env, OTP_CLIENT_LIMIT, ("otp-client", client), OtpClientLimit)
     phone_hash = env.protector.keyed_hash(number, kind="phone")
     now = env.clock.now()
-    _check_phone_limits(uow, phone_hash, now)
-    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    otp_limits.check_request(uow, env, phone_hash=phone_hash, client=client[:64], now=now)
+    code = new_code()
     challenge = t.OtpChallenge(
         phone_hash=phone_hash,
         code_hash=_code_hash(env, number, code),
@@ -161,41 +127,25 @@ def request_login_code(uow: UnitOfWork, env: Env, *, phone: str, client: str) ->
     return LoginCodeSent(mask_mobile(number), challenge.expires_at, now + OTP_COOLDOWN)
 
 
-def _check_phone_limits(uow: UnitOfWork, phone_hash: bytes, now: datetime) -> None:
-    """Cooldown and hourly/daily caps per number: SMS costs money and can harass."""
-    latest = uow.otp.latest(phone_hash)  # locked: concurrent requests queue here
-    if latest is None:
-        return
-    if now < latest.created_at + OTP_COOLDOWN:
-        retry = _seconds(latest.created_at + OTP_COOLDOWN - now)
-        message = N_("Please wait {retry_after} seconds before asking for another code")
-        raise OtpCooldown(message, retry_after=retry)
-    for window, most, error, message in OTP_QUOTAS:
-        if uow.otp.count_since(phone_hash, now - window) >= most:
-            # An upper bound: by then even the newest code has left the window.
-            retry = _seconds(latest.created_at + window - now)
-            raise error(message, retry_after=retry, limit=most, **_durations(retry))
-
-
 def verify_login_code(
     uow: UnitOfWork, env: Env, *, phone: str, code: str, client: str, user_agent: str
 ) -> IssuedSession:
     """Redeem the latest code for a session, creating the resident's account on first use.
 
     The challenge row is locked, so of two requests racing with the right code only
-    one is let in; wrong codes are counted on the row (``KeptRefusal``).
+    one is let in; wrong codes are counted on the row (``KeptRefusal``) when they come
+    from the address that asked for it, so a stranger's guesses cannot kill the code.
     """
     number = parse_mobile(phone, field="phone")
-    digits = _parse_code(code)
+    digits = parse_code(code)
     phone_hash = env.protector.keyed_hash(number, kind="phone")
-    now = env.clock.now()
-    challenge = _live_challenge(env, uow.otp.latest(phone_hash), now)
+    now, client = env.clock.now(), client[:64]
+    challenge = live_challenge(env, _challenge_for(uow, phone_hash, client, now), now)
+    own = challenge.client == client
+    if not own:
+        otp_limits.foreign_attempt(env, phone_hash=phone_hash, client=client)
     if not hmac.compare_digest(challenge.code_hash, _code_hash(env, number, digits)):
-        challenge.attempts += 1
-        remaining = env.settings.otp_attempts - challenge.attempts
-        if remaining <= 0:
-            raise _locked(challenge, now)
-        raise OtpInvalid(N_("Wrong code; {remaining} attempt(s) left"), remaining=remaining)
+        count_wrong(env, challenge, now, counted=own)
     challenge.consumed_at = now
     account = ensure_resident_account(uow, env, phone=number)
     if account.disabled_at is not None:
@@ -204,7 +154,32 @@ def verify_login_code(
     return open_session(uow, env, account, client=client, user_agent=user_agent)
 
 
-def _parse_code(code: str) -> str:
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def _challenge_for(
+    uow: UnitOfWork, phone_hash: bytes, client: str, now: datetime
+) -> t.OtpChallenge | None:
+    """The live code this address asked for; else the newest one (the address changed
+    between asking and typing, as phones do between Wi-Fi and mobile data)."""
+    own = uow.otp.latest(phone_hash, client=client)
+    if own is not None and own.consumed_at is None and now < own.expires_at:
+        return own
+    return uow.otp.latest(phone_hash)
+
+
+def count_wrong(env: Env, challenge: t.OtpChallenge, now: datetime, *, counted: bool) -> None:
+    if not counted:  # limited per address instead (``otp_limits.foreign_attempt``)
+        raise OtpInvalid(N_("Wrong code"))
+    challenge.attempts += 1
+    remaining = env.settings.otp_attempts - challenge.attempts
+    if remaining <= 0:
+        raise _locked(challenge, now)
+    raise OtpInvalid(N_("Wrong code; {remaining} attempt(s) left"), remaining=remaining)
+
+
+def parse_code(code: str) -> str:
     digits = "".join(unicodedata.normalize("NFKC", code).split())
     if not (len(digits) == CODE_DIGITS and digits.isascii() and digits.isdigit()):
         message = N_("The code has {digits} digits")
@@ -212,7 +187,7 @@ def _parse_code(code: str) -> str:
     return digits
 
 
-def _live_challenge(env: Env, challenge: t.OtpChallenge | None, now: datetime) -> t.OtpChallenge:
+def live_challenge(env: Env, challenge: t.OtpChallenge | None, now: datetime) -> t.OtpChallenge:
     if challenge is None:
         raise OtpMissing(N_("Request a code first"))
     if challenge.consumed_at is not None:
@@ -225,7 +200,7 @@ def _live_challenge(env: Env, challenge: t.OtpChallenge | None, now: datetime) -
 
 
 def _locked(challenge: t.OtpChallenge, now: datetime) -> OtpLocked:
-    retry = _seconds(challenge.created_at + OTP_COOLDOWN - now)
+    retry = seconds(challenge.created_at + OTP_COOLDOWN - now)
     return OtpLocked(N_("Too many wrong codes; request a new code"), retry_after=retry)
 
 
@@ -264,16 +239,17 @@ def staff_login(
 ) -> IssuedSession:
     """Password sign-in. An unknown name costs the same hash and gets the same error
     as a wrong password, so neither timing nor wording reveals which names exist."""
-    name = _normal_username(username)
-    _hit(env, STAFF_USER_LIMIT, ("staff-user", name[:128]), LoginRateLimited)
-    _hit(env, STAFF_CLIENT_LIMIT, ("staff-client", client), LoginRateLimited)
+    name, now, who = _normal_username(username), env.clock.now(), client[:64]
+    otp_limits.hit(env, STAFF_CLIENT_LIMIT, ("staff-client", client), LoginRateLimited)
+    passwords.check_delay(uow, username=name[:128], client=who, now=now)
     hasher = _hasher(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
     account = uow.accounts.by_username(name) if name else None
     stored = account.password_hash if account is not None else None
     against = stored or _decoy(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
     if not _verify(hasher, against, password) or account is None or stored is None:
+        passwords.record_failure(uow, username=name[:128], client=who, now=now)
         raise BadCredentials(N_("Wrong username or password"))
-    env.limiter.clear(STAFF_USER_LIMIT, "staff-user", name[:128])
+    passwords.clear_failures(uow, username=name[:128], client=who)
     if account.disabled_at is not None:
         raise AccountDisabled(N_("This account is disabled; ask an administrator"))
     if hasher.check_needs_rehash(stored):
@@ -320,11 +296,8 @@ def _staff_errors(
     name: str, password: str, shown: str, roles: Sequence[tuple[Role, str]]
 ) -> list[FieldError]:
     """Every rejected field at once, each with its own reason."""
-    errors = [
-        FieldError("password", code, message, {"min": PASSWORD_MIN, "max": PASSWORD_MAX})
-        for rule, code, message in _PASSWORD_RULES
-        if rule(password, name)
-    ][:1]
+    weak = passwords.password_error(password, name)
+    errors = [weak] if weak is not None else []
     if not _USERNAME.fullmatch(name):
         message = N_("3 to 64 characters: letters, digits, '.', '_' or '-'")
         errors.append(FieldError("username", "format", message))
@@ -358,21 +331,3 @@ def _verify(hasher: PasswordHasher, stored: str, password: str) -> bool:
         return hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-# --- limits ---------------------------------------------------------------------------
-
-
-def _hit(env: Env, limit: str, keys: tuple[str, str], error: type[TooManyRequests]) -> None:
-    retry = env.limiter.hit(limit, *keys)
-    if retry is not None:
-        message = N_("Too many attempts; try again in {minutes} minutes")
-        raise error(message, retry_after=retry, **_durations(retry))
-
-
-def _durations(seconds: int) -> dict[str, int]:
-    return {"minutes": math.ceil(seconds / 60), "hours": math.ceil(seconds / 3600)}
-
-
-def _seconds(delta: timedelta) -> int:
-    return max(1, math.ceil(delta.total_seconds()))

@@ -67,6 +67,7 @@ def application(
     if (
         declaration is None
         or declaration.confirmed_at is None
+        or declaration.resident_id is None
         or declaration.policy_id not in policies
     ):
         raise NotFound(N_("No such application"))
@@ -106,4 +107,3 @@ def _item(
         purpose=declaration.purpose,
         state=current_state(uow, env, resident_id=resident.id, policy=policy),
     )
-

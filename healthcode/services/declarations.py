@@ -8,22 +8,29 @@ pending black-and-white one until an issuer signs it.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
-from healthcode.domain.errors import Conflict, InvalidInput, NotFound
+from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
-from healthcode.domain.identity import mask_name
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.state import State
+from healthcode.services import binding
+from healthcode.services.binding import (
+    ClaimCodeSent,
+    DeclaredIdentity,
+    bind_identity,
+    identity_of,
+    refuse_another_number,
+    seal,
+)
 from healthcode.services.env import Env
 from healthcode.services.inputs import DeclarationInput
 from healthcode.services.recolour import Cause, current_state, recolour
-from healthcode.services.validation import ValidDeclaration, dump_health, validate_declaration
+from healthcode.services.validation import dump_health, validate_declaration
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
@@ -33,14 +40,10 @@ CONFIRM_WITHIN = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Submission:
-    """A declaration awaiting (or past) its second confirmation, with its resident."""
+    """A declaration awaiting (or past) its second confirmation, and whom it is for."""
 
     declaration: t.Declaration
-    resident: t.Resident
-
-
-class IdNumberTaken(Conflict):
-    code = "id_number_taken"
+    identity: DeclaredIdentity
 
 
 class AlreadyConfirmed(Conflict):
@@ -58,16 +61,23 @@ class PassStillValid(Conflict):
 def submit_declaration(
     uow: UnitOfWork, env: Env, *, account_id: uuid.UUID, data: DeclarationInput
 ) -> Submission:
-    """Validate and keep a pledged declaration, awaiting the second confirmation."""
+    """Validate and keep a pledged declaration, awaiting the second confirmation.
+
+    Nothing is bound yet (``binding``); submitting again replaces the account's
+    unconfirmed declarations of the same code, which is how a typo is corrected.
+    """
     policy = env.policy(data.policy)
     now = env.clock.now()
     valid = validate_declaration(data, policy, day_of(now))
-    account = uow.accounts.by_id(account_id)
+    account = uow.accounts.by_id(account_id, lock=True)  # one account's declarations queue
     if account is None:
         raise NotFound(N_("No such account"))
-    resident = _resident_for(uow, env, account, valid)
+    id_hash = env.protector.keyed_hash(valid.id_number.value, kind="id_number")
+    refuse_another_number(uow, account, id_hash)
+    uow.declarations.discard_unconfirmed(account.id, policy.id)
     row = t.Declaration(
-        resident_id=resident.id,
+        account_id=account.id,
+        identity_cipher=seal(env, valid),
         policy_id=policy.id,
         policy_version=policy.version,
         submitted_at=now,
@@ -82,35 +92,71 @@ def submit_declaration(
     )
     uow.add(row)
     uow.flush()
-    return Submission(row, resident)
+    return Submission(row, identity_of(uow, env, row))
 
 
 def submission(
-    uow: UnitOfWork, *, resident_id: uuid.UUID | None, declaration_id: uuid.UUID
+    uow: UnitOfWork, env: Env, *, account_id: uuid.UUID, declaration_id: uuid.UUID
 ) -> Submission:
-    """One of the resident's own declarations, to show back; another's is not found."""
-    return _own(uow, resident_id, declaration_id, lock=False)
+    """One of the account's own declarations, to show back; another's is not found."""
+    row = _own(uow, account_id, declaration_id, lock=False)
+    return Submission(row, identity_of(uow, env, row))
 
 
 def confirm_declaration(
-    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, declaration_id: uuid.UUID
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    account_id: uuid.UUID,
+    declaration_id: uuid.UUID,
+    client: str = "",
 ) -> State:
-    """The second confirmation: the declaration counts from now and the code follows."""
-    if resident_id is not None:  # serialise with an issuer signing the previous application
-        uow.residents.lock(resident_id)
-    row = _own(uow, resident_id, declaration_id, lock=True).declaration
+    """The second confirmation: the ID number is bound, the declaration counts from
+    now and the code follows."""
+    row = _pending(uow, env, account_id, declaration_id)
+    policy = env.policy(row.policy_id)
+    resident_id = bind_identity(uow, env, row, client=client)
+    uow.residents.lock(resident_id)  # serialise with an issuer signing the previous application
+    _refuse_while_green(uow, env, resident_id, policy)
+    row.confirmed_at = env.clock.now()  # taken after the lock: history follows commit order
+    uow.flush()
+    return recolour(uow, env, resident_id=resident_id, policy=policy, cause=Cause.DECLARATION)
+
+
+def request_id_claim_code(
+    uow: UnitOfWork, env: Env, *, account_id: uuid.UUID, declaration_id: uuid.UUID, client: str
+) -> ClaimCodeSent:
+    """The declared ID number is another account's: text a code to that account's phone."""
+    row = _pending(uow, env, account_id, declaration_id)
+    return binding.request_claim_code(uow, env, row=row, client=client)
+
+
+def claim_id_number(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    account_id: uuid.UUID,
+    declaration_id: uuid.UUID,
+    code: str,
+    client: str,
+) -> None:
+    """With the texted code, move the ID number here; the declaration is confirmed next."""
+    row = _pending(uow, env, account_id, declaration_id)
+    binding.claim_id_number(uow, env, row=row, code=code, client=client)
+
+
+def _pending(
+    uow: UnitOfWork, env: Env, account_id: uuid.UUID, declaration_id: uuid.UUID
+) -> t.Declaration:
+    """The account's own declaration, locked, still waiting and not too old to confirm."""
+    row = _own(uow, account_id, declaration_id, lock=True)
     if row.confirmed_at is not None:
         raise AlreadyConfirmed(N_("This declaration is already confirmed"))
-    now = env.clock.now()
-    if now - row.submitted_at > CONFIRM_WITHIN:
+    if env.clock.now() - row.submitted_at > CONFIRM_WITHIN:
         raise ConfirmationExpired(
             N_("This declaration waited too long for confirmation; please fill it in again")
         )
-    policy = env.policy(row.policy_id)
-    _refuse_while_green(uow, env, row.resident_id, policy)
-    row.confirmed_at = now
-    uow.flush()
-    return recolour(uow, env, resident_id=row.resident_id, policy=policy, cause=Cause.DECLARATION)
+    return row
 
 
 def _refuse_while_green(uow: UnitOfWork, env: Env, resident_id: uuid.UUID, policy: Policy) -> None:
@@ -126,65 +172,9 @@ def _refuse_while_green(uow: UnitOfWork, env: Env, resident_id: uuid.UUID, polic
 
 
 def _own(
-    uow: UnitOfWork, resident_id: uuid.UUID | None, declaration_id: uuid.UUID, *, lock: bool
-) -> Submission:
-    row = None
-    if resident_id is not None:
-        row = uow.declarations.of_resident(resident_id, declaration_id, lock=lock)
-    resident = uow.residents.by_id(row.resident_id) if row is not None else None
-    if row is None or resident is None:
+    uow: UnitOfWork, account_id: uuid.UUID, declaration_id: uuid.UUID, *, lock: bool
+) -> t.Declaration:
+    row = uow.declarations.of_account(account_id, declaration_id, lock=lock)
+    if row is None:
         raise NotFound(N_("No such declaration"))
-    return Submission(row, resident)
-
-
-def _resident_for(
-    uow: UnitOfWork, env: Env, account: t.Account, valid: ValidDeclaration
-) -> t.Resident:
-    """The resident this account declares for: one account, one person, for good."""
-    id_hash = env.protector.keyed_hash(valid.id_number.value, kind="id_number")
-    if account.resident_id is not None:
-        resident = uow.residents.by_id(account.resident_id)
-        assert resident is not None
-        if resident.id_hash != id_hash:
-            raise InvalidInput.single(
-                "id_number",
-                "not_yours",
-                N_("This is not the ID number registered with your account ({masked})"),
-                masked=resident.id_masked,
-            )
-    else:
-        found = uow.residents.by_id_hash(id_hash)
-        if found is not None and uow.accounts.by_resident(found.id) is not None:
-            raise IdNumberTaken(
-                N_(
-                    "This ID number is already registered with another phone "
-                    "number; call the 12345 hotline if it is yours"
-                )
-            )
-        resident = found or _new_resident(uow, env, valid)
-        account.resident_id = resident.id
-    resident.name = valid.name
-    resident.name_masked = mask_name(valid.name)
-    resident.region_code = valid.region.code
-    resident.address = valid.data.address
-    resident.nationality = valid.data.nationality
-    return resident
-
-
-def _new_resident(uow: UnitOfWork, env: Env, valid: ValidDeclaration) -> t.Resident:
-    idn = valid.id_number
-    resident = t.Resident(
-        ref=secrets.token_urlsafe(12),
-        name=valid.name,
-        name_masked=mask_name(valid.name),
-        id_hash=env.protector.keyed_hash(idn.value, kind="id_number"),
-        id_cipher=env.protector.encrypt(idn.value.encode(), context="id_number"),
-        id_masked=idn.masked,
-        sex=idn.sex,
-        birth_date=idn.birth_date,
-        region_code=valid.region.code,
-        created_at=env.clock.now(),
-    )
-    uow.add(resident)
-    uow.flush()
-    return resident
+    return row

@@ -118,7 +118,7 @@ class Story:
         ).declaration
         self.clock.advance(timedelta(seconds=self.rng.randrange(30, 240)))
         state = confirm_declaration(
-            self.uow, self.env, resident_id=row.resident_id, declaration_id=row.id
+            self.uow, self.env, account_id=self.account.id, declaration_id=row.id
         )
         self.policy_id, self.application = policy, row.id
         return state

@@ -50,7 +50,7 @@ def sign_pass(
         uow.residents.lock(found.resident_id)
     # Two issuers on one application: the second waits here, then finds it signed.
     application = uow.declarations.by_id(application_id, lock=True)
-    if application is None or application.confirmed_at is None:
+    if application is None or application.confirmed_at is None or not application.resident_id:
         raise NotFound(N_("No such application"))
     policy = env.policy(application.policy_id)
     if policy.model is not Model.PASS:

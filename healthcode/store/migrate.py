@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -19,15 +21,44 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
+    with _migrating(engine) as config:
         command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    with _migrating(engine) as config:
+        command.downgrade(config, revision)
 
 
 def revision(engine: Engine, message: str) -> None:
     """Autogenerate a new migration from the tables (developers only)."""
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
+    with _migrating(engine) as config:
         command.revision(config, message=message, autogenerate=True)
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Config]:
+    """One transaction for the whole migration. On SQLite, foreign keys are off while
+    it runs: a batch migration rebuilds a table by dropping it, and with them on the
+    drop would cascade-delete every child row (a signature with its declaration)."""
+    config = alembic_config(engine)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _pragma(connection, "foreign_keys=OFF")  # before BEGIN: a no-op inside one
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                yield config
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("migration left rows whose parent is missing")
+        finally:
+            if sqlite:
+                _pragma(connection, "foreign_keys=ON")
+
+
+def _pragma(connection: Connection, pragma: str) -> None:
+    """A PRAGMA on the driver's connection, outside any transaction SQLAlchemy opens."""
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA {pragma}")

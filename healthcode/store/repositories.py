@@ -13,6 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,8 +33,25 @@ class Residents(_Repo):
     def by_id(self, resident_id: uuid.UUID) -> t.Resident | None:
         return self.session.get(t.Resident, resident_id)
 
-    def by_id_hash(self, id_hash: bytes) -> t.Resident | None:
-        return self.session.scalars(select(t.Resident).where(t.Resident.id_hash == id_hash)).first()
+    def by_id_hash(self, id_hash: bytes, *, lock: bool = False) -> t.Resident | None:
+        query = select(t.Resident).where(t.Resident.id_hash == id_hash)
+        if lock:  # and read it afresh: another transaction may have just changed it
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return self.session.scalars(query).first()
+
+    def insert_or_existing(self, resident: t.Resident) -> t.Resident:
+        """Insert a new person, or get the row another transaction has just inserted
+        for the same ID hash: the unique key, not a prior read, decides."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(resident)
+                self.session.flush()
+        except IntegrityError:
+            found = self.by_id_hash(resident.id_hash, lock=True)
+            if found is None:
+                raise
+            return found
+        return resident
 
     def lock(self, resident_id: uuid.UUID) -> None:
         """Serialise writes that recolour this resident's codes: taken first, so every
@@ -49,8 +68,8 @@ class Residents(_Repo):
 
 
 class Accounts(_Repo):
-    def by_id(self, account_id: uuid.UUID) -> t.Account | None:
-        return self.session.get(t.Account, account_id)
+    def by_id(self, account_id: uuid.UUID, *, lock: bool = False) -> t.Account | None:
+        return self.session.get(t.Account, account_id, with_for_update=lock, populate_existing=lock)
 
     def by_phone_hash(self, phone_hash: bytes) -> t.Account | None:
         query = select(t.Account).where(t.Account.phone_hash == phone_hash)
@@ -113,24 +132,74 @@ class Sessions(_Repo):
 
 
 class OtpChallenges(_Repo):
-    def latest(self, phone_hash: bytes) -> t.OtpChallenge | None:
-        query = (
-            select(t.OtpChallenge)
-            .where(t.OtpChallenge.phone_hash == phone_hash)
-            .order_by(t.OtpChallenge.created_at.desc())
-            .limit(1)
-            .with_for_update()
-        )
+    def latest(self, phone_hash: bytes, *, client: str | None = None) -> t.OtpChallenge | None:
+        """The newest challenge of a number (requested from ``client``, if given), locked."""
+        query = select(t.OtpChallenge).where(t.OtpChallenge.phone_hash == phone_hash)
+        if client is not None:
+            query = query.where(t.OtpChallenge.client == client)
+        query = query.order_by(t.OtpChallenge.created_at.desc()).limit(1).with_for_update()
         return self.session.scalars(query).first()
 
-    def count_since(self, phone_hash: bytes, since: datetime) -> int:
+    def count_since(self, phone_hash: bytes, since: datetime, *, client: str) -> int:
         query = select(func.count()).where(
-            t.OtpChallenge.phone_hash == phone_hash, t.OtpChallenge.created_at >= since
+            t.OtpChallenge.phone_hash == phone_hash,
+            t.OtpChallenge.client == client,
+            t.OtpChallenge.created_at >= since,
         )
         return self.session.scalar(query) or 0
 
+    def count_all_since(self, since: datetime) -> int:
+        """Codes sent to anyone since then: the global SMS budget."""
+        query = select(func.count()).where(t.OtpChallenge.created_at >= since)
+        return self.session.scalar(query) or 0
+
+
+class LoginFailures(_Repo):
+    """Consecutive wrong passwords per username and address, counted atomically."""
+
+    def get(self, username: str, client: str) -> t.LoginFailure | None:
+        return self.session.get(t.LoginFailure, (username, client), populate_existing=True)
+
+    def count(self, username: str, client: str, at: datetime) -> None:
+        """One more failure: an upsert, so two at once from one address both count."""
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        row = {"username": username, "client": client, "failures": 1, "last_at": at}
+        statement = insert(t.LoginFailure).values(**row)
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["username", "client"],
+                set_={"failures": t.LoginFailure.failures + 1, "last_at": at},
+            )
+        )
+
+    def clear(self, username: str, client: str) -> None:
+        self.session.execute(
+            delete(t.LoginFailure).where(
+                t.LoginFailure.username == username, t.LoginFailure.client == client
+            )
+        )
+
 
 class Declarations(_Repo):
+    def of_account(
+        self, account_id: uuid.UUID, declaration_id: uuid.UUID, *, lock: bool = False
+    ) -> t.Declaration | None:
+        row = self.session.get(
+            t.Declaration, declaration_id, with_for_update=lock, populate_existing=lock
+        )
+        return row if row is not None and row.account_id == account_id else None
+
+    def discard_unconfirmed(self, account_id: uuid.UUID, policy_id: str) -> None:
+        """Submitting again replaces what was not confirmed (a typo corrected)."""
+        self.session.execute(
+            delete(t.Declaration).where(
+                t.Declaration.account_id == account_id,
+                t.Declaration.policy_id == policy_id,
+                t.Declaration.confirmed_at.is_(None),
+            )
+        )
+
     def of_resident(
         self, resident_id: uuid.UUID, declaration_id: uuid.UUID, *, lock: bool = False
     ) -> t.Declaration | None:
@@ -229,6 +298,25 @@ class CreditRecords(_Repo):
     def of_resident(self, resident_id: uuid.UUID) -> Sequence[t.CreditRecord]:
         query = select(t.CreditRecord).where(t.CreditRecord.resident_id == resident_id)
         return self.session.scalars(query).all()
+
+
+class KeyChecks(_Repo):
+    def get(self, name: str) -> t.KeyCheck | None:
+        return self.session.get(t.KeyCheck, name)
+
+    def add_once(self, check: t.KeyCheck) -> t.KeyCheck:
+        """Write the check value, or get the one another worker starting at the same
+        moment wrote first."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(check)
+                self.session.flush()
+        except IntegrityError:
+            found = self.session.get(t.KeyCheck, check.name, populate_existing=True)
+            if found is None:
+                raise
+            return found
+        return check
 
 
 class SigningKeys(_Repo):

@@ -115,11 +115,32 @@ class OtpChallenge(Base):
     id: Mapped[uuid.UUID] = _id()
     phone_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
     code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)  # the global SMS budget
     expires_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0)
     consumed_at: Mapped[datetime | None]
     client: Mapped[str] = mapped_column(String(64), default="")
+    __table_args__ = (Index("ix_otp_challenges_phone_client", "phone_hash", "client"),)
+
+
+class LoginFailure(Base):
+    """Consecutive wrong passwords for one username from one address: the delay grows
+    with them, and another address is not slowed (no one can lock a user out)."""
+
+    __tablename__ = "login_failures"
+    username: Mapped[str] = mapped_column(String(128), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int]
+    last_at: Mapped[datetime]
+
+
+class KeyCheck(Base):
+    """A keyed hash made with the secret key the database was first written with."""
+
+    __tablename__ = "key_checks"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime]
 
 
 class Declaration(Base):
@@ -127,7 +148,15 @@ class Declaration(Base):
 
     __tablename__ = "declarations"
     id: Mapped[uuid.UUID] = _id()
-    resident_id: Mapped[uuid.UUID] = _resident_fk()
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    # Set by the second confirmation, which binds the ID number to the account; until
+    # then the declared identity waits here, encrypted (identity_cipher).
+    resident_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    identity_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
     policy_id: Mapped[str] = mapped_column(String(32))
     policy_version: Mapped[str] = mapped_column(String(32))
     submitted_at: Mapped[datetime]  # with the pledge (承诺)

@@ -22,6 +22,7 @@ from healthcode.api.errors import in_words, validation_fields
 from healthcode.domain.errors import DomainError, FieldError, InvalidInput
 from healthcode.domain.facts import ExposureKind
 from healthcode.i18n import translate
+from healthcode.services.binding import DeclaredIdentity
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
@@ -184,15 +185,15 @@ def reject(uow: UnitOfWork, state: FormState, layout: Layout, error: DomainError
         state.general.append(in_words(error))
 
 
-def form_from_declaration(row: t.Declaration, resident: t.Resident) -> FormState:
+def form_from_declaration(row: t.Declaration, who: DeclaredIdentity) -> FormState:
     """ "Back to edit" from the confirmation screen: everything but the ID number,
     which is kept only encrypted and must be typed again."""
     state = FormState()
     values = {
-        "name": resident.name,
-        "nationality": resident.nationality,
-        "region": resident.region_code,
-        "address": resident.address,
+        "name": who.name,
+        "nationality": who.nationality,
+        "region": who.region_code,
+        "address": who.address,
         "temperature": "" if row.temperature is None else f"{row.temperature:.1f}",
         "residence_since": row.residence_since.isoformat() if row.residence_since else "",
         "destination": row.destination or "",

@@ -15,6 +15,9 @@ from healthcode.domain.i18n import N_
 from healthcode.services.inputs import Purpose
 from healthcode.services.recolour import Cause
 
+# The 17th digit of an ID number: odd for men, even for women (GB 11643).
+SEXES: Mapping[str, str] = MappingProxyType({"M": N_("Male"), "F": N_("Female")})
+
 SYMPTOMS: Mapping[Symptom, str] = MappingProxyType(
     {
         Symptom.FEVER: N_("Fever (37.3 ℃ or above)"),

@@ -20,9 +20,10 @@ from healthcode.domain.identity import lookup_region
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import State
 from healthcode.i18n import gettext, pick
+from healthcode.services.binding import DeclaredIdentity
 from healthcode.services.inputs import Purpose
 from healthcode.store import tables as t
-from healthcode.web.labels import EXPOSURE_DATES, EXPOSURES, PURPOSES, SYMPTOMS
+from healthcode.web.labels import EXPOSURE_DATES, EXPOSURES, PURPOSES, SEXES, SYMPTOMS
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class Declared:
 
     name_masked: str
     id_masked: str
+    birth_date: str
+    sex: str
     region: str
     temperature: float | None
     symptoms: list[str]
@@ -66,11 +69,13 @@ class Declared:
     purpose: str
 
 
-def declared(row: t.Declaration, resident: t.Resident) -> Declared:
+def declared(row: t.Declaration, who: DeclaredIdentity) -> Declared:
     return Declared(
-        name_masked=resident.name_masked,
-        id_masked=resident.id_masked,
-        region=region_name(resident.region_code),
+        name_masked=who.name_masked,
+        id_masked=who.id_masked,
+        birth_date=who.birth_date.isoformat(),
+        sex=gettext(SEXES[who.sex]),
+        region=region_name(who.region_code),
         temperature=row.temperature,
         symptoms=[gettext(SYMPTOMS[Symptom(s)]) for s in row.symptoms],
         exposures=[_exposure(e) for e in row.exposures],

@@ -57,7 +57,7 @@ def declare(
     row = submit_declaration(
         uow, env, account_id=account.id, data=declaration(policy, **fields)
     ).declaration
-    return confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
+    return confirm_declaration(uow, env, account_id=account.id, declaration_id=row.id)
 
 
 def report(

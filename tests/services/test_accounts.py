@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -16,7 +17,7 @@ from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.errors import InvalidInput
 from healthcode.services import accounts as a
-from healthcode.services import sessions
+from healthcode.services import otp_limits, passwords, sessions
 from healthcode.services.env import Env, make_env
 from healthcode.services.permissions import (
     ROLE_PERMISSIONS,
@@ -57,19 +58,24 @@ def env(clock: FixedClock, sender: Sender) -> Env:
     return make_env(settings, clock, sender)
 
 
-def code_for(uow: UnitOfWork, env: Env, sender: Sender, phone: str = PHONE) -> str:
-    a.request_login_code(uow, env, phone=phone, client="10.0.0.1")
+OWNER, STRANGER = "10.0.0.1", "6.6.6.6"  # client addresses
+
+
+def code_for(
+    uow: UnitOfWork, env: Env, sender: Sender, phone: str = PHONE, client: str = OWNER
+) -> str:
+    a.request_login_code(uow, env, phone=phone, client=client)
     uow.commit()
     return sender.sent[phone]
 
 
 def login(uow: UnitOfWork, env: Env, sender: Sender, phone: str = PHONE) -> sessions.IssuedSession:
     code = code_for(uow, env, sender, phone)
-    return a.verify_login_code(uow, env, phone=phone, code=code, client="c", user_agent="ua")
+    return a.verify_login_code(uow, env, phone=phone, code=code, client=OWNER, user_agent="ua")
 
 
-def verify(uow: UnitOfWork, env: Env, code: str) -> sessions.IssuedSession:
-    return a.verify_login_code(uow, env, phone=PHONE, code=code, client="c", user_agent="ua")
+def verify(uow: UnitOfWork, env: Env, code: str, client: str = OWNER) -> sessions.IssuedSession:
+    return a.verify_login_code(uow, env, phone=PHONE, code=code, client=client, user_agent="ua")
 
 
 def wrong(code: str) -> str:
@@ -123,7 +129,7 @@ class TestRequestLoginCode:
     def test_cooldown(self, uow: UnitOfWork, env: Env, clock: FixedClock) -> None:
         a.request_login_code(uow, env, phone=PHONE, client="c")
         clock.advance(timedelta(seconds=59))
-        with pytest.raises(a.OtpCooldown) as caught:
+        with pytest.raises(otp_limits.OtpCooldown) as caught:
             a.request_login_code(uow, env, phone=PHONE, client="c")
         assert (caught.value.status, caught.value.retry_after) == (429, 1)
         clock.advance(timedelta(seconds=1))
@@ -135,7 +141,7 @@ class TestRequestLoginCode:
         for _ in range(5):
             a.request_login_code(uow, env, phone=PHONE, client="c")
             clock.advance(timedelta(minutes=1))
-        with pytest.raises(a.OtpHourlyLimit) as caught:
+        with pytest.raises(otp_limits.OtpHourlyLimit) as caught:
             a.request_login_code(uow, env, phone=PHONE, client="c")
         assert caught.value.retry_after == 59 * 60  # the newest code leaves the window
         clock.advance(timedelta(minutes=59))
@@ -143,14 +149,36 @@ class TestRequestLoginCode:
             a.request_login_code(uow, env, phone=PHONE, client="c")
             clock.advance(timedelta(minutes=1))
         clock.advance(timedelta(hours=1))
-        with pytest.raises(a.OtpDailyLimit):
+        with pytest.raises(otp_limits.OtpDailyLimit):
             a.request_login_code(uow, env, phone=PHONE, client="c")
         a.request_login_code(uow, env, phone=OTHER, client="c")  # per number
 
+    def test_a_stranger_asking_for_my_number_does_not_lock_me_out(
+        self, uow: UnitOfWork, env: Env, sender: Sender, clock: FixedClock
+    ) -> None:
+        for _ in range(5):
+            a.request_login_code(uow, env, phone=PHONE, client=STRANGER)
+            clock.advance(timedelta(minutes=1))
+        with pytest.raises(otp_limits.OtpHourlyLimit):
+            a.request_login_code(uow, env, phone=PHONE, client=STRANGER)
+        assert login(uow, env, sender).token  # from the owner's own address
+
+    def test_a_global_budget_of_sms_an_hour(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock
+    ) -> None:
+        env.settings.sms_per_hour = 3
+        for n in range(3):
+            a.request_login_code(uow, env, phone=f"1370000000{n}", client=f"10.2.0.{n}")
+        with pytest.raises(otp_limits.SmsBudgetExhausted) as caught:
+            a.request_login_code(uow, env, phone=OTHER, client="10.2.0.9")
+        assert caught.value.status == 429
+        clock.advance(timedelta(hours=1, seconds=1))
+        a.request_login_code(uow, env, phone=OTHER, client="10.2.0.9")
+
     def test_a_limit_per_client_address(self, uow: UnitOfWork, env: Env) -> None:
-        for n in range(int(a.OTP_CLIENT_LIMIT.split("/")[0])):
+        for n in range(env.settings.otp_per_client_hour):
             a.request_login_code(uow, env, phone=f"13700000{n:03d}", client="10.1.1.1")
-        with pytest.raises(a.OtpClientLimit) as caught:
+        with pytest.raises(otp_limits.OtpClientLimit) as caught:
             a.request_login_code(uow, env, phone=OTHER, client="10.1.1.1")
         assert caught.value.retry_after is not None
         assert caught.value.retry_after > 3500
@@ -228,6 +256,26 @@ class TestVerifyLoginCode:
                 verify(uow, env, old)
         assert verify(uow, env, new).token
 
+    def test_a_strangers_wrong_codes_do_not_kill_mine(
+        self, uow: UnitOfWork, env: Env, sender: Sender
+    ) -> None:
+        code = code_for(uow, env, sender)
+        for _ in range(5):
+            with pytest.raises(a.OtpInvalid) as caught:
+                verify(uow, env, wrong(code), client=STRANGER)
+            assert caught.value.params == {}  # no count of attempts left to a stranger
+        with pytest.raises(otp_limits.OtpGuessLimit):
+            verify(uow, env, code, client=STRANGER)  # blocked before the code is compared
+        assert verify(uow, env, code).token
+
+    def test_a_strangers_request_does_not_replace_my_code(
+        self, uow: UnitOfWork, env: Env, sender: Sender, clock: FixedClock
+    ) -> None:
+        mine = code_for(uow, env, sender)
+        clock.advance(timedelta(seconds=5))
+        code_for(uow, env, sender, client=STRANGER)
+        assert verify(uow, env, mine).token
+
     def test_none_requested(self, uow: UnitOfWork, env: Env) -> None:
         with pytest.raises(a.OtpMissing):
             verify(uow, env, "123456")
@@ -295,19 +343,47 @@ class TestStaffLogin:
         assert "t=2" in account.password_hash
         self.login(uow, env, "issuer01", PASSWORD)
 
-    def test_failures_are_limited_per_username(self, uow: UnitOfWork, env: Env) -> None:
+    def test_wrong_passwords_slow_that_address_more_and_more(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock
+    ) -> None:
         staff(uow, env)
-        for _ in range(10):
+        for _ in range(passwords.FREE_FAILURES):
             with pytest.raises(a.BadCredentials):
                 self.login(uow, env, "issuer01", "wrong password")
-        with pytest.raises(a.LoginRateLimited) as caught:
-            self.login(uow, env, "issuer01", PASSWORD)  # even the right one
-        assert caught.value.retry_after is not None
+        for wait in (1, 2, 4, 8):
+            with pytest.raises(passwords.LoginRateLimited) as caught:
+                self.login(uow, env, "issuer01", PASSWORD)  # even the right one
+            assert caught.value.retry_after == wait
+            clock.advance(timedelta(seconds=wait))
+            with pytest.raises(a.BadCredentials):
+                self.login(uow, env, "issuer01", "wrong password")
+        clock.advance(timedelta(seconds=16))
+        self.login(uow, env, "issuer01", PASSWORD)
 
-    def test_success_clears_the_username_count(self, uow: UnitOfWork, env: Env) -> None:
+    def test_a_stranger_cannot_lock_the_user_out(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock
+    ) -> None:
+        staff(uow, env)
+        for _ in range(20):
+            with contextlib.suppress(a.BadCredentials, passwords.LoginRateLimited):
+                a.staff_login(
+                    uow, env, username="issuer01", password="guess", client="6.6.6.6", user_agent=""
+                )
+            clock.advance(timedelta(seconds=1))
+        with pytest.raises(passwords.LoginRateLimited):
+            a.staff_login(
+                uow, env, username="issuer01", password="x", client="6.6.6.6", user_agent=""
+            )
+        self.login(uow, env, "issuer01", PASSWORD)  # from the user's own address
+
+    def test_the_delay_is_the_maximum_at_most(self) -> None:
+        assert passwords.delay_after(0) == passwords.delay_after(2) == timedelta(0)
+        assert passwords.delay_after(100) == passwords.MAX_DELAY
+
+    def test_success_clears_the_count(self, uow: UnitOfWork, env: Env) -> None:
         staff(uow, env)
         for _ in range(3):
-            for _ in range(3):
+            for _ in range(passwords.FREE_FAILURES - 1):
                 with pytest.raises(a.BadCredentials):
                     self.login(uow, env, "issuer01", "wrong password")
             self.login(uow, env, "issuer01", PASSWORD)
@@ -327,7 +403,17 @@ class TestCreateStaff:
 
     @pytest.mark.parametrize(
         ("password", "code"),
-        [("short1", "too_short"), ("1234567890123", "all_digits"), ("x" * 129, "too_long")],
+        [
+            ("short1", "too_short"),
+            ("1234567890123", "all_digits"),
+            ("x" * 129, "too_long"),
+            (" " * 12, "blank"),
+            ("\t\n" * 6, "blank"),
+            ("  short1   ", "too_short"),
+            ("password123", "common"),
+            ("QwertyUiop", "common"),
+            ("1qaz2wsx3edc", "common"),
+        ],
     )
     def test_password_policy(self, uow: UnitOfWork, env: Env, password: str, code: str) -> None:
         assert self.fields(uow, env, password=password) == {("password", code)}

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.services.binding import IdNumberTaken
 from healthcode.services.declarations import (
     AlreadyConfirmed,
     ConfirmationExpired,
-    IdNumberTaken,
     PassStillValid,
     confirm_declaration,
     submit_declaration,
@@ -118,9 +118,9 @@ class TestDeclare:
 class TestConfirmation:
     def test_twice_is_refused(self, uow: UnitOfWork, env: Env, account: t.Account) -> None:
         row = submit_declaration(uow, env, account_id=account.id, data=declaration()).declaration
-        confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
+        confirm_declaration(uow, env, account_id=account.id, declaration_id=row.id)
         with pytest.raises(AlreadyConfirmed):
-            confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
+            confirm_declaration(uow, env, account_id=account.id, declaration_id=row.id)
 
     def test_too_late_is_refused(
         self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
@@ -128,16 +128,16 @@ class TestConfirmation:
         row = submit_declaration(uow, env, account_id=account.id, data=declaration()).declaration
         clock.advance(timedelta(hours=1, seconds=1))
         with pytest.raises(ConfirmationExpired):
-            confirm_declaration(uow, env, resident_id=row.resident_id, declaration_id=row.id)
+            confirm_declaration(uow, env, account_id=account.id, declaration_id=row.id)
 
     def test_another_residents_declaration_is_not_found(
         self, uow: UnitOfWork, env: Env, account: t.Account
     ) -> None:
         row = submit_declaration(uow, env, account_id=account.id, data=declaration()).declaration
         other = new_account(uow, env, "13900002222")
-        theirs = submit_declaration(uow, env, account_id=other.id, data=declaration())
+        submit_declaration(uow, env, account_id=other.id, data=declaration())
         with pytest.raises(NotFound):
-            confirm_declaration(uow, env, resident_id=theirs.resident.id, declaration_id=row.id)
+            confirm_declaration(uow, env, account_id=other.id, declaration_id=row.id)
 
 
 class TestIdentity:
@@ -145,8 +145,12 @@ class TestIdentity:
         number = id_number()
         declare(uow, env, account, id_number=number)
         other = new_account(uow, env, "13900002222")
-        with pytest.raises(IdNumberTaken):
-            submit_declaration(uow, env, account_id=other.id, data=declaration(id_number=number))
+        row = submit_declaration(
+            uow, env, account_id=other.id, data=declaration(id_number=number)
+        ).declaration  # submitting binds nothing and tells nothing
+        with pytest.raises(IdNumberTaken) as caught:
+            confirm_declaration(uow, env, account_id=other.id, declaration_id=row.id)
+        assert caught.value.params == {"phone": "138****1111"}  # where a claim code goes
 
     def test_an_account_keeps_its_id_number(
         self, uow: UnitOfWork, env: Env, account: t.Account

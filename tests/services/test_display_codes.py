@@ -71,7 +71,9 @@ class TestReuse:
     ) -> None:
         declare(uow, env, account)
         old = shown(uow, env, account)
-        rotated = rotate_keys(uow, env.protector, env.keys, now=clock.now())
+        rotated = rotate_keys(
+            uow, env.protector, env.keys, now=clock.now(), publish_ahead=timedelta(0)
+        )
         env.keys.invalidate()  # what the commit does
         new = shown(uow, env, account)
         assert new.token != old.token

@@ -107,7 +107,12 @@ UserAgentDep = Annotated[str, Depends(_user_agent)]
     "/auth/otp",
     status_code=202,
     summary="Text a one-time sign-in code",
-    responses={429: _refusal("otp_cooldown, otp_hourly_limit, otp_daily_limit, otp_client_limit")},
+    responses={
+        429: _refusal(
+            "per number and address: otp_cooldown, otp_hourly_limit, otp_daily_limit; "
+            "per address: otp_client_limit; for everyone: sms_budget_exhausted"
+        )
+    },
 )
 def request_code(body: OtpRequest, uow: UowDep, env: EnvDep, client: ClientDep) -> OtpSent:
     sent = accounts.request_login_code(uow, env, phone=body.phone, client=client)
@@ -122,7 +127,10 @@ def request_code(body: OtpRequest, uow: UowDep, env: EnvDep, client: ClientDep) 
     responses={
         400: _refusal("otp_invalid (with attempts left), otp_expired, otp_used, otp_missing"),
         403: _refusal("account_disabled"),
-        429: _refusal("otp_locked: too many wrong codes, request a new one"),
+        429: _refusal(
+            "otp_locked: too many wrong codes, request a new one; otp_guess_limit: too "
+            "many codes typed from an address that did not ask for this one"
+        ),
     },
 )
 def login(

@@ -11,9 +11,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from healthcode.api.deps import EnvDep, UowDep
+from healthcode.api.deps import ClientDep, EnvDep, UowDep
 from healthcode.api.security import ResidentDep
 from healthcode.api.v1.views import (
+    ClaimCodeView,
+    ClaimInput,
     CodeView,
     ColourChangeView,
     DeclarationView,
@@ -42,15 +44,17 @@ def submit_declaration(
     submitted = declarations.submit_declaration(
         uow, env, account_id=principal.account_id, data=data
     )
-    row, resident = submitted.declaration, submitted.resident
+    row, who = submitted.declaration, submitted.identity
     return DeclarationView(
         id=row.id,
         policy=row.policy_id,
         submitted_at=row.submitted_at,
         confirmed_at=row.confirmed_at,
         confirm_before=row.submitted_at + CONFIRM_WITHIN,
-        name_masked=resident.name_masked,
-        id_masked=resident.id_masked,
+        name_masked=who.name_masked,
+        id_masked=who.id_masked,
+        birth_date=who.birth_date,
+        sex=who.sex,
         temperature=row.temperature,
         symptoms=list(row.symptoms),
         exposures=list(row.exposures),
@@ -61,15 +65,61 @@ def submit_declaration(
 
 
 @router.post(
-    "/declarations/{declaration_id}/confirm", summary="Second confirmation: the code is made now"
+    "/declarations/{declaration_id}/confirm",
+    summary="Second confirmation: the ID number is bound and the code is made now",
+    responses={
+        409: {
+            "description": "id_number_taken: another account holds the ID number (see "
+            "claim-code), already_confirmed, confirmation_expired, pass_still_valid"
+        },
+        429: {"description": "id_check_limited"},
+    },
 )
 def confirm_declaration(
-    declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
+    declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep, client: ClientDep
 ) -> CodeView:
     state = declarations.confirm_declaration(
-        uow, env, resident_id=principal.resident_id, declaration_id=declaration_id
+        uow, env, account_id=principal.account_id, declaration_id=declaration_id, client=client
     )
     return code_view(env.policy(state.policy_id), state)
+
+
+@router.post(
+    "/declarations/{declaration_id}/claim-code",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="The ID number is another account's: text a code to that account's phone",
+)
+def request_claim_code(
+    declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep, client: ClientDep
+) -> ClaimCodeView:
+    sent = declarations.request_id_claim_code(
+        uow, env, account_id=principal.account_id, declaration_id=declaration_id, client=client
+    )
+    return ClaimCodeView(phone_masked=sent.phone_masked, expires_at=sent.expires_at)
+
+
+@router.post(
+    "/declarations/{declaration_id}/claim",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Move the ID number to this account with the texted code; then confirm",
+)
+def claim_id_number(
+    declaration_id: uuid.UUID,
+    body: ClaimInput,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    client: ClientDep,
+) -> Response:
+    declarations.claim_id_number(
+        uow,
+        env,
+        account_id=principal.account_id,
+        declaration_id=declaration_id,
+        code=body.code,
+        client=client,
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/codes/{policy_id}", summary="My code: colour, reasons, next step and date")

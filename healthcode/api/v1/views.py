@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
 
@@ -234,9 +234,22 @@ class DeclarationView(BaseModel):
     confirm_before: LocalTime
     name_masked: str
     id_masked: str
+    birth_date: date = Field(description="from the ID number: check it to catch a typo")
+    sex: Literal["M", "F"] = Field(description="from the ID number (M or F)")
     temperature: float | None
     symptoms: list[str]
     exposures: list[dict[str, str | None]]
     trips: list[dict[str, str | None]]
     destination: str | None
     purpose: str | None
+
+
+class ClaimCodeView(BaseModel):
+    """A code was texted to the phone of the account holding the ID number."""
+
+    phone_masked: str
+    expires_at: LocalTime
+
+
+class ClaimInput(BaseModel):
+    code: str = Field(max_length=16, description="the code texted to the phone on record")

@@ -19,7 +19,7 @@ from healthcode.api.errors import in_words
 from healthcode.api.security import SESSION_COOKIE, TokenDep
 from healthcode.domain.errors import DomainError
 from healthcode.i18n import LANGUAGES
-from healthcode.services import accounts, sessions
+from healthcode.services import accounts, otp_limits, sessions
 from healthcode.services.bounds import SafeText
 from healthcode.web import csrf
 from healthcode.web.deps import MaybeResidentDep, local_path, user_agent
@@ -58,7 +58,7 @@ def send_code(
         sent = accounts.request_login_code(uow, env, phone=phone, client=client)
     except DomainError as error:
         refused(uow, error)
-        step = "code" if isinstance(error, accounts.OtpCooldown) else "phone"
+        step = "code" if isinstance(error, otp_limits.OtpCooldown) else "phone"
         form.add_error("phone" if step == "phone" else "code", in_words(error))
         return _page(request, step, form, status=error.status, retry=error.retry_after)
     return _page(request, "code", form, sent=sent)

@@ -11,18 +11,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from healthcode.api.deps import EnvDep, UowDep
+from healthcode.api.deps import ClientDep, EnvDep, UowDep
 from healthcode.api.errors import in_words
 from healthcode.api.security import ResidentDep
 from healthcode.domain.clock import day_of
 from healthcode.domain.errors import DomainError
 from healthcode.domain.policy import Model, Policy
 from healthcode.services import declarations
-from healthcode.services.declarations import CONFIRM_WITHIN
+from healthcode.services.binding import ClaimCodeSent, IdNumberTaken
+from healthcode.services.declarations import CONFIRM_WITHIN, Submission
 from healthcode.services.env import Env
 from healthcode.services.inputs import DeclarationInput
 from healthcode.web.deps import known_policy
@@ -90,8 +91,10 @@ def declaration_form(
     policy = known_policy(env, policy_id)
     form = FormState()
     if edit is not None:
-        own = declarations.submission(uow, resident_id=principal.resident_id, declaration_id=edit)
-        form = form_from_declaration(own.declaration, own.resident)
+        own = declarations.submission(
+            uow, env, account_id=principal.account_id, declaration_id=edit
+        )
+        form = form_from_declaration(own.declaration, own.identity)
     return _form_page(request, env, policy, form)
 
 
@@ -121,19 +124,32 @@ def submit(
 
 
 def _confirm_page(
-    request: Request, env: Env, own: declarations.Submission, *, error: str = ""
+    request: Request,
+    env: Env,
+    own: declarations.Submission,
+    *,
+    error: DomainError | None = None,
+    claim_sent: ClaimCodeSent | None = None,
 ) -> Response:
-    row, resident = own.declaration, own.resident
+    row = own.declaration
     return render(
         request,
         "confirm.html",
-        status=409 if error else 200,
+        status=error.status if error else 200,
         headers={"Cache-Control": "no-store"},
         policy=env.policy(row.policy_id),
         row=row,
-        shown=declared(row, resident),
+        shown=declared(row, own.identity),
         confirm_before=row.submitted_at + CONFIRM_WITHIN,
-        error=error,
+        error=in_words(error) if error else "",
+        taken=isinstance(error, IdNumberTaken) or claim_sent is not None,
+        claim_sent=claim_sent,
+    )
+
+
+def _own(uow: UowDep, env: EnvDep, principal: ResidentDep, declaration_id: uuid.UUID) -> Submission:
+    return declarations.submission(
+        uow, env, account_id=principal.account_id, declaration_id=declaration_id
     )
 
 
@@ -142,9 +158,7 @@ def confirmation(
     request: Request, declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
 ) -> Response:
     """二次确认: what was declared, shown back (masked) before the code is made."""
-    own = declarations.submission(
-        uow, resident_id=principal.resident_id, declaration_id=declaration_id
-    )
+    own = _own(uow, env, principal, declaration_id)
     if own.declaration.confirmed_at is not None:
         return RedirectResponse(f"/codes/{own.declaration.policy_id}", status_code=303)
     return _confirm_page(request, env, own)
@@ -152,20 +166,71 @@ def confirmation(
 
 @router.post("/declarations/{declaration_id}/confirm")
 def confirm(
-    request: Request, declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
+    request: Request,
+    declaration_id: uuid.UUID,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    client: ClientDep,
 ) -> Response:
-    own = declarations.submission(
-        uow, resident_id=principal.resident_id, declaration_id=declaration_id
-    )
+    own = _own(uow, env, principal, declaration_id)
     policy_id = own.declaration.policy_id
     try:
         declarations.confirm_declaration(
-            uow, env, resident_id=principal.resident_id, declaration_id=declaration_id
+            uow, env, account_id=principal.account_id, declaration_id=declaration_id, client=client
         )
     except declarations.AlreadyConfirmed as error:
         refused(uow, error)
         return RedirectResponse(f"/codes/{policy_id}", status_code=303)
     except DomainError as error:
         refused(uow, error)
-        return _confirm_page(request, env, own, error=in_words(error))
+        return _confirm_page(request, env, own, error=error)
     return RedirectResponse(f"/codes/{policy_id}?welcome=1", status_code=303)
+
+
+@router.post("/declarations/{declaration_id}/claim-code")
+def claim_code(
+    request: Request,
+    declaration_id: uuid.UUID,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    client: ClientDep,
+) -> Response:
+    """The ID number is another account's: text a code to that account's phone."""
+    own = _own(uow, env, principal, declaration_id)
+    try:
+        sent = declarations.request_id_claim_code(
+            uow, env, account_id=principal.account_id, declaration_id=declaration_id, client=client
+        )
+    except DomainError as error:
+        refused(uow, error)
+        return _confirm_page(request, env, own, error=error)
+    return _confirm_page(request, env, own, claim_sent=sent)
+
+
+@router.post("/declarations/{declaration_id}/claim")
+def claim(
+    request: Request,
+    declaration_id: uuid.UUID,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    client: ClientDep,
+    code: Annotated[str, Form(max_length=16)],
+) -> Response:
+    """With the right code the ID number moves here; the resident then confirms."""
+    own = _own(uow, env, principal, declaration_id)
+    try:
+        declarations.claim_id_number(
+            uow,
+            env,
+            account_id=principal.account_id,
+            declaration_id=declaration_id,
+            code=code,
+            client=client,
+        )
+    except DomainError as error:
+        refused(uow, error)
+        return _confirm_page(request, env, own, error=error)
+    return RedirectResponse(f"/declarations/{declaration_id}", status_code=303)

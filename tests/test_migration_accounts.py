@@ -1,0 +1,115 @@
+"""Migration 0003_accounts on a database that already has declarations: each keeps
+its resident and gains the account that declared it; a downgrade goes back."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, insert, select, text
+
+from healthcode.store import tables as t
+from healthcode.store.db import make_engine
+from healthcode.store.migrate import downgrade, upgrade
+from tests.conftest import PG_URL, missing_service
+
+NOW = datetime(2020, 2, 23, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of its own, not migrated yet."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+        yield engine
+        engine.dispose()
+        return
+    schema = f"hc_migrate_{os.getpid()}"
+    admin = make_engine(PG_URL, pool_size=1)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as error:  # any failure to connect means "absent"
+        admin.dispose()
+        missing_service("PostgreSQL", f"{PG_URL}: {type(error).__name__}")
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    yield engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_existing_declarations_gain_their_account(fresh: Engine) -> None:
+    upgrade(fresh, "0001")
+    resident, account, declaration = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with fresh.begin() as conn:
+        conn.execute(
+            insert(t.Resident).values(
+                id=resident,
+                ref="r1",
+                name="x",
+                name_masked="x",
+                id_type="resident_id",
+                id_hash=b"h" * 32,
+                id_cipher=b"c",
+                id_masked="m",
+                sex="M",
+                birth_date=date(1990, 1, 1),
+                nationality="CHN",
+                region_code="371602",
+                address="",
+                created_at=NOW,
+            )
+        )
+        conn.execute(
+            insert(t.Account).values(
+                id=account,
+                kind="resident",
+                display_name="",
+                resident_id=resident,
+                language="zh",
+                created_at=NOW,
+            )
+        )
+        conn.execute(
+            insert(t.Declaration).values(
+                id=declaration,
+                resident_id=resident,
+                policy_id="binzhou-code",
+                policy_version="1",
+                submitted_at=NOW,
+                confirmed_at=NOW,
+                symptoms=[],
+                exposures=[],
+                trips=[],
+                destination_detail="",
+                employer="",
+                pledge="p",
+            )
+        )
+        conn.execute(
+            insert(t.Signature).values(
+                id=uuid.uuid4(),
+                declaration_id=declaration,
+                issuer_id=account,
+                colour="green",
+                note="",
+                signed_at=NOW,
+            )
+        )
+    upgrade(fresh)
+    with fresh.connect() as conn:
+        query = select(t.Declaration.account_id, t.Declaration.resident_id).where(
+            t.Declaration.id == declaration
+        )
+        assert tuple(conn.execute(query).one()) == (account, resident)
+        # a rebuild of declarations on SQLite must not cascade to its signatures
+        assert conn.execute(select(t.Signature.declaration_id)).scalars().all() == [declaration]
+    downgrade(fresh, "0001")
+    upgrade(fresh)
