@@ -46,8 +46,8 @@ def sign_pass(
             "colour", "not_signable", N_("A pass is signed red, yellow or green")
         )
     found = uow.declarations.by_id(application_id)
-    if found is not None:  # the resident first, as every write that recolours does
-        uow.residents.lock(found.resident_id)
+    if found is not None and found.resident_id is not None:  # the resident first,
+        uow.residents.lock(found.resident_id)  # as every write that recolours does
     # Two issuers on one application: the second waits here, then finds it signed.
     application = uow.declarations.by_id(application_id, lock=True)
     if application is None or application.confirmed_at is None or not application.resident_id:

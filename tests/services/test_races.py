@@ -89,9 +89,9 @@ def test_confirming_while_an_issuer_signs_paints_the_right_colour(
                     uow, env, issuer_id=issuer, application_id=app, colour=Colour.RED, note="发热"
                 )
 
-        def confirms(rid: uuid.UUID = resident_id, app: uuid.UUID = app_b) -> object:
+        def confirms(owner: uuid.UUID = account.id, app: uuid.UUID = app_b) -> object:
             with units() as uow:
-                return confirm_declaration(uow, env, resident_id=rid, declaration_id=app)
+                return confirm_declaration(uow, env, account_id=owner, declaration_id=app)
 
         together(signs, confirms)
         residents.append((resident_id, app_b))
