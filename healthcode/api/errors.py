@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from healthcode.domain.errors import DomainError, FieldError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.i18n import translate
+from healthcode.store.outage import DATABASE_ERRORS, outage_reason
 
 log = structlog.get_logger()
 
@@ -57,6 +58,9 @@ _PYDANTIC: Mapping[str, str] = {
     "less_than_equal": N_("Must be at most {le}"),
 }
 _FALLBACK = N_("Not a valid value")
+UNAVAILABLE = N_("The service is briefly unavailable. Please try again in a moment")
+CRASHED = N_("Something went wrong on our side; nothing was saved. Please try again")
+RETRY_AFTER_SECONDS = 5
 _HTTP: Mapping[int, tuple[str, str]] = {
     400: ("bad_request", N_("The request could not be understood")),
     401: ("not_authenticated", N_("Please sign in")),
@@ -155,11 +159,35 @@ def install(app: FastAPI, *, page: PageRenderer | None = None) -> None:
         )
         return answer(request, json, code, translate(message))
 
+    async def _database(request: Request, error: Exception) -> Response:
+        """An outage is a 503 answered here, not a crash: the connection stays
+        usable (a crash is re-raised to the server, which then drops it)."""
+        reason = outage_reason(error)
+        if reason is None:
+            log.error("request.crashed", path=request.url.path, exc_info=error)
+            return answer(request, *_crash_json())
+        log.warning("database.unavailable", reason=reason, path=request.url.path)
+        message = translate(UNAVAILABLE)
+        json = JSONResponse(
+            error_body("service_unavailable", message),
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+        return answer(request, json, "service_unavailable", message)
+
+    for kind in DATABASE_ERRORS:
+        app.add_exception_handler(kind, _database)
+
     @app.exception_handler(Exception)
     async def _crash(request: Request, error: Exception) -> Response:
         log.exception("request.crashed", path=request.url.path)
-        message = translate(
-            N_("Something went wrong on our side; nothing was saved. Please try again")
-        )
-        json = JSONResponse(error_body("internal_error", message), status_code=500)
-        return answer(request, json, "internal_error", message)
+        return answer(request, *_crash_json())
+
+
+def _crash_json() -> tuple[JSONResponse, str, str]:
+    message = translate(CRASHED)
+    return (
+        JSONResponse(error_body("internal_error", message), status_code=500),
+        "internal_error",
+        message,
+    )
