@@ -128,15 +128,39 @@ def in_words(error: DomainError) -> str:
     return translate(error.message, error.params)
 
 
+def page_or_json(
+    request: Request, page: PageRenderer | None, json: JSONResponse, code: str, message: str
+) -> Response:
+    """``json`` for the API and its clients; with ``page``, a page for a browser."""
+    if page is None or not wants_page(request):
+        return json
+    kept = {"retry-after", "www-authenticate"}
+    headers = {k: v for k, v in json.headers.items() if k.lower() in kept}
+    return page(request, json.status_code, code, message, headers)
+
+
+def database_failure(request: Request, error: Exception, page: PageRenderer | None) -> Response:
+    """An outage is a 503 answered here, not a crash: the connection stays usable
+    (a crash re-raised to the server makes it drop the connection)."""
+    reason = outage_reason(error)
+    if reason is None:
+        log.error("request.crashed", path=request.url.path, exc_info=error)
+        return page_or_json(request, page, *_crash_json())
+    log.warning("database.unavailable", reason=reason, path=request.url.path)
+    message = translate(UNAVAILABLE)
+    json = JSONResponse(
+        error_body("service_unavailable", message),
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+    return page_or_json(request, page, json, "service_unavailable", message)
+
+
 def install(app: FastAPI, *, page: PageRenderer | None = None) -> None:
     """JSON for /api and API clients; with ``page``, a page for a browser elsewhere."""
 
     def answer(request: Request, json: JSONResponse, code: str, message: str) -> Response:
-        if page is None or not wants_page(request):
-            return json
-        kept = {"retry-after", "www-authenticate"}
-        headers = {k: v for k, v in json.headers.items() if k.lower() in kept}
-        return page(request, json.status_code, code, message, headers)
+        return page_or_json(request, page, json, code, message)
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> Response:
@@ -160,20 +184,7 @@ def install(app: FastAPI, *, page: PageRenderer | None = None) -> None:
         return answer(request, json, code, translate(message))
 
     async def _database(request: Request, error: Exception) -> Response:
-        """An outage is a 503 answered here, not a crash: the connection stays
-        usable (a crash is re-raised to the server, which then drops it)."""
-        reason = outage_reason(error)
-        if reason is None:
-            log.error("request.crashed", path=request.url.path, exc_info=error)
-            return answer(request, *_crash_json())
-        log.warning("database.unavailable", reason=reason, path=request.url.path)
-        message = translate(UNAVAILABLE)
-        json = JSONResponse(
-            error_body("service_unavailable", message),
-            status_code=503,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
-        return answer(request, json, "service_unavailable", message)
+        return database_failure(request, error, page)
 
     for kind in DATABASE_ERRORS:
         app.add_exception_handler(kind, _database)

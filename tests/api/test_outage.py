@@ -12,7 +12,6 @@ import os
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator
 from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,10 @@ from sqlalchemy.exc import DBAPIError
 from healthcode.store.db import make_engine
 from healthcode.store.migrate import upgrade
 from healthcode.store.outage import outage_reason
+from tests.api.live_db import pg_engine, serve, sign_in
 from tests.conftest import PG_URL
 from tests.factories.inputs import declaration_data
-from tests.web import live
 from tests.web.live import LiveServer
-
-PHONE = "13912345678"
 
 
 class Gate:
@@ -78,46 +75,6 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
     for sock in (source, sink):
         with suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-
-
-@pytest.fixture
-def pg_schema(postgresql_engine: Engine) -> Iterator[str]:
-    """A schema of this test's own: a live server commits, and nothing may leak."""
-    schema = f"hc_outage_{os.getpid()}_{threading.get_ident() % 10000}"
-    with postgresql_engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = pg_engine(PG_URL, schema)
-    upgrade(engine)
-    engine.dispose()
-    yield schema
-    with postgresql_engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-
-def pg_engine(url: str, schema: str) -> Engine:
-    return make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-
-
-@pytest.fixture
-def served() -> Iterator[list[LiveServer]]:
-    running: list[LiveServer] = []
-    yield running
-    for server in running:
-        server.stop()
-
-
-def serve(engine: Engine, running: list[LiveServer]) -> tuple[LiveServer, httpx.Client]:
-    server = live.start_on(engine)
-    running.append(server)
-    return server, httpx.Client(base_url=server.url, timeout=30)
-
-
-def sign_in(client: httpx.Client, server: LiveServer) -> dict[str, str]:
-    assert client.post("/api/v1/auth/otp", json={"phone": PHONE}).status_code == 202
-    body = {"phone": PHONE, "code": server.sms.sent[PHONE]}
-    response = client.post("/api/v1/auth/login", json=body)
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def local_port(response: httpx.Response) -> int:
