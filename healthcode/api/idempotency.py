@@ -113,7 +113,11 @@ class IdempotencyMiddleware:
         if principal is None or keyless:
             await self.app(scope, receive, send)
             return
-        body = await request.body()
+        try:
+            body = await request.body()  # the edge's limit may refuse it
+        except DomainError as error:
+            await self._refuse(request, error, send)
+            return
         key = _form_key(body) if key is None else key
         if key is None:
             await self.app(scope, _replay(body), send)
@@ -121,9 +125,7 @@ class IdempotencyMiddleware:
         try:
             seen = await self._seen(scope, principal, key, body)
         except DomainError as error:
-            json = domain_error_response(error)
-            answer = page_or_json(request, self.page, json, error.code, in_words(error))
-            await answer(scope, _empty, send)
+            await self._refuse(request, error, send)
         except DATABASE_ERRORS as error:
             await database_failure(request, error, self.page)(scope, _empty, send)
         else:
@@ -131,6 +133,11 @@ class IdempotencyMiddleware:
                 await _send_reply(send, seen, replayed=True)
             else:
                 await self._first(scope, seen, _replay(body), send)
+
+    async def _refuse(self, request: Request, error: DomainError, send: Send) -> None:
+        json = domain_error_response(error)
+        answer = page_or_json(request, self.page, json, error.code, in_words(error))
+        await answer(request.scope, _empty, send)
 
     async def _first(self, scope: Scope, claim: Claim, receive: Receive, send: Send) -> None:
         """The first request with this key: run it, keep its reply, then send it."""

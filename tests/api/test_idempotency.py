@@ -146,6 +146,14 @@ class TestKeys:
         assert "idempotent-replayed" not in late.headers
         assert count(sessions, t.DailyReport) == 3
 
+    def test_a_body_past_the_limit_without_a_length_is_refused(
+        self, client: TestClient, me: dict[str, str]
+    ) -> None:
+        chunks = iter([b'{"temperature": 36.6, "x": "', b"x" * 70_000, b'"}'])
+        headers = keyed(me, "k") | {"content-type": "application/json"}
+        response = client.post(REPORT, content=chunks, headers=headers)
+        assert (response.status_code, error(response)["code"]) == (413, "body_too_large")
+
     @pytest.mark.parametrize("key", ["", "x" * 256, "a b", "tab\there"])
     def test_a_malformed_key_is_refused(
         self, client: TestClient, me: dict[str, str], key: str
