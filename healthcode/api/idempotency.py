@@ -10,14 +10,18 @@ the session, method and path, and bound to a hash of the body.
 * Its reply (under 500) is stored before it is sent; a retry gets it back with
   ``Idempotent-Replayed: true``.
 * The same key with another body is refused (422 ``idempotency_key_reused``); a
-  retry while the first is still running gets 409 ``idempotency_in_progress``.
+  retry while the first is still running waits up to a few seconds for its reply,
+  then gets 409 ``idempotency_in_progress``.
 * Keys expire after 24 hours.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
+import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
@@ -45,6 +49,7 @@ from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 HEADER = "idempotency-key"
 FIELD = "idempotency_key"
 TTL = timedelta(hours=24)
+WAIT_SECONDS = 3.0  # how long a retry waits for the first request's reply before a 409
 WRITES = frozenset({"POST", "PUT", "PATCH"})
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, as Stripe and the IETF draft
 _KEPT_HEADERS = frozenset({"content-type", "location", "cache-control", "retry-after"})
@@ -77,11 +82,13 @@ class Claim:
     body_hash: bytes
     now: datetime
     taken: bool = False
+    lost: bool = False  # a concurrent request with the same key claimed it first
 
     def take(self, uow: UnitOfWork) -> None:
         if not uow.idempotency.claim(
             self.fingerprint, self.body_hash, now=self.now, since=self.now - TTL
         ):
+            self.lost = True
             raise in_progress()
         self.taken = True
 
@@ -143,6 +150,12 @@ class IdempotencyMiddleware:
         """The first request with this key: run it, keep its reply, then send it."""
         scope.setdefault("state", {})["idempotency"] = claim
         reply = await _collect(self.app, scope, receive)
+        if claim.lost:  # the winner's reply, once stored, answers this one too
+            with suppress(DomainError, *DATABASE_ERRORS):
+                seen = await _wait(scope, claim)
+                if isinstance(seen, Reply):
+                    await _send_reply(send, seen, replayed=True)
+                    return
         if claim.taken and reply.status < 500:
             try:
                 await run_in_threadpool(_store, _units(scope), claim, reply)
@@ -160,7 +173,20 @@ class IdempotencyMiddleware:
             hashlib.sha256(body).digest(),
             scope["app"].state.env.clock.now(),
         )
-        return await run_in_threadpool(_lookup, _units(scope), claim)
+        return await _wait(scope, claim)
+
+
+async def _wait(scope: Scope, claim: Claim) -> Claim | Reply:
+    """What the key has seen; while its first request still runs, wait a little for
+    its reply (a double tap gets the first tap's answer) before answering 409."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        try:
+            return await run_in_threadpool(_lookup, _units(scope), claim)
+        except IdempotencyInProgress:
+            if time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(0.1)
 
 
 def _lookup(units: UnitOfWorkFactory, claim: Claim) -> Claim | Reply:

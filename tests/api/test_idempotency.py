@@ -201,6 +201,7 @@ def test_concurrent_retries_make_one_report(live_engine: Engine, served: list[Li
     codes = sorted((r.status_code, r.json().get("error", {}).get("code", "")) for r in answers)
     assert codes[0] == (200, ""), codes
     assert set(codes) <= {(200, ""), (409, "idempotency_in_progress")}, codes
+    assert len({r.text for r in answers if r.status_code == 200}) == 1  # the one reply
 
 
 def server_rows(engine: Engine, table: Any) -> list[Any]:
