@@ -36,8 +36,9 @@ Retries: a write (POST, PUT, PATCH) may carry an `Idempotency-Key` header (1–2
 printable ASCII characters, new for each write). A retry with the same key, from
 the same session, to the same path, is answered with the first reply
 (`Idempotent-Replayed: true`) and never writes twice; the same key with another
-body is a 422 `idempotency_key_reused`, and a retry while the first is still
-running a 409 `idempotency_in_progress`. Keys are kept for 24 hours.
+body is a 422 `idempotency_key_reused`; a retry while the first is still running
+waits a few seconds for its reply, else gets a 409 `idempotency_in_progress`.
+Keys are kept for 24 hours.
 A database outage is a 503 `service_unavailable` with `Retry-After`.
 """
 
