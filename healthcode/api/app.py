@@ -11,6 +11,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from healthcode import web
 from healthcode.api import errors
 from healthcode.api.cookies import SecureCookiesMiddleware
+from healthcode.api.idempotency import IdempotencyMiddleware
 from healthcode.api.middleware import EdgeMiddleware
 from healthcode.api.v1 import router as v1_router
 from healthcode.config import Settings
@@ -32,6 +33,15 @@ with the trust list at `/api/v1/trust-list`.
 Errors: `{"error": {"code", "message", "fields": [{"field", "code", "message"}]}}`,
 messages in the request's language (`?lang=en`, the `lang` cookie or
 Accept-Language; Simplified Chinese by default).
+
+Retries: a write (POST, PUT, PATCH) may carry an `Idempotency-Key` header (1–255
+printable ASCII characters, new for each write). A retry with the same key, from
+the same session, to the same path, is answered with the first reply
+(`Idempotent-Replayed: true`) and never writes twice; the same key with another
+body is a 422 `idempotency_key_reused`; a retry while the first is still running
+waits a few seconds for its reply, else gets a 409 `idempotency_in_progress`.
+Keys are kept for 24 hours.
+A database outage is a 503 `service_unavailable` with `Retry-After`.
 """
 
 
@@ -74,6 +84,7 @@ def create_app(
     app.state.uow_factory = units
     errors.install(app, page=web.error_page)
     app.include_router(v1_router, prefix="/api/v1")
+    app.add_middleware(IdempotencyMiddleware, page=web.error_page)  # inside CSRF and gzip
     web.install(app, secret=settings.secret)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes)

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from healthcode.api.idempotency import claim_of
 from healthcode.services.env import Env
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -26,11 +27,15 @@ async def get_env(request: Request) -> Env:
 
 
 async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
-    """Open without I/O on the event loop; commit or roll back in the thread pool."""
+    """Open without I/O on the event loop; commit or roll back in the thread pool.
+    A request with an idempotency key claims it first, in this same transaction."""
     factory: UnitOfWorkFactory = request.app.state.uow_factory
     scope = factory()
     uow = scope.__enter__()
     try:
+        claim = claim_of(request)
+        if claim is not None:
+            await run_in_threadpool(claim.take, uow)
         yield uow
     except BaseException as error:
         await run_in_threadpool(scope.__exit__, type(error), error, error.__traceback__)

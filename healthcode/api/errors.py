@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from healthcode.domain.errors import DomainError, FieldError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.i18n import translate
+from healthcode.store.outage import DATABASE_ERRORS, outage_reason
 
 log = structlog.get_logger()
 
@@ -61,6 +62,9 @@ _PYDANTIC: Mapping[str, str] = {
     "date_out_of_range": N_("Enter a date between {earliest} and {latest}"),
 }
 _FALLBACK = N_("Not a valid value")
+UNAVAILABLE = N_("The service is briefly unavailable. Please try again in a moment")
+CRASHED = N_("Something went wrong on our side; nothing was saved. Please try again")
+RETRY_AFTER_SECONDS = 5
 _HTTP: Mapping[int, tuple[str, str]] = {
     400: ("bad_request", N_("The request could not be understood")),
     401: ("not_authenticated", N_("Please sign in")),
@@ -128,15 +132,39 @@ def in_words(error: DomainError) -> str:
     return translate(error.message, error.params)
 
 
+def page_or_json(
+    request: Request, page: PageRenderer | None, json: JSONResponse, code: str, message: str
+) -> Response:
+    """``json`` for the API and its clients; with ``page``, a page for a browser."""
+    if page is None or not wants_page(request):
+        return json
+    kept = {"retry-after", "www-authenticate"}
+    headers = {k: v for k, v in json.headers.items() if k.lower() in kept}
+    return page(request, json.status_code, code, message, headers)
+
+
+def database_failure(request: Request, error: Exception, page: PageRenderer | None) -> Response:
+    """An outage is a 503 answered here, not a crash: the connection stays usable
+    (a crash re-raised to the server makes it drop the connection)."""
+    reason = outage_reason(error)
+    if reason is None:
+        log.error("request.crashed", path=request.url.path, exc_info=error)
+        return page_or_json(request, page, *_crash_json())
+    log.warning("database.unavailable", reason=reason, path=request.url.path)
+    message = translate(UNAVAILABLE)
+    json = JSONResponse(
+        error_body("service_unavailable", message),
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+    return page_or_json(request, page, json, "service_unavailable", message)
+
+
 def install(app: FastAPI, *, page: PageRenderer | None = None) -> None:
     """JSON for /api and API clients; with ``page``, a page for a browser elsewhere."""
 
     def answer(request: Request, json: JSONResponse, code: str, message: str) -> Response:
-        if page is None or not wants_page(request):
-            return json
-        kept = {"retry-after", "www-authenticate"}
-        headers = {k: v for k, v in json.headers.items() if k.lower() in kept}
-        return page(request, json.status_code, code, message, headers)
+        return page_or_json(request, page, json, code, message)
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> Response:
@@ -159,11 +187,22 @@ def install(app: FastAPI, *, page: PageRenderer | None = None) -> None:
         )
         return answer(request, json, code, translate(message))
 
+    async def _database(request: Request, error: Exception) -> Response:
+        return database_failure(request, error, page)
+
+    for kind in DATABASE_ERRORS:
+        app.add_exception_handler(kind, _database)
+
     @app.exception_handler(Exception)
     async def _crash(request: Request, error: Exception) -> Response:
         log.exception("request.crashed", path=request.url.path)
-        message = translate(
-            N_("Something went wrong on our side; nothing was saved. Please try again")
-        )
-        json = JSONResponse(error_body("internal_error", message), status_code=500)
-        return answer(request, json, "internal_error", message)
+        return answer(request, *_crash_json())
+
+
+def _crash_json() -> tuple[JSONResponse, str, str]:
+    message = translate(CRASHED)
+    return (
+        JSONResponse(error_body("internal_error", message), status_code=500),
+        "internal_error",
+        message,
+    )

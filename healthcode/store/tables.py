@@ -317,3 +317,18 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None]
     checked: Mapped[int] = mapped_column(default=0)
     changed: Mapped[int] = mapped_column(default=0)
+
+
+class IdempotencyKey(Base):
+    """A write's ``Idempotency-Key``, claimed in the write's own transaction, and the
+    reply it got, so a retry is answered with that reply instead of a second write.
+    ``status`` is None until the reply is stored."""
+
+    __tablename__ = "idempotency_keys"
+    # SHA-256 of principal, method, path and key: one row per key of one caller.
+    fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    body_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[int | None]
+    headers: Mapped[list[Any] | None]
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)

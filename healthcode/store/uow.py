@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.store import repositories as r
 from healthcode.store.facts import FactsRepository
+from healthcode.store.idempotency import IdempotencyKeys
 
 
 class UnitOfWork:
@@ -38,6 +39,7 @@ class UnitOfWork:
         self.audit = r.AuditLog(session)
         self.leases = r.Leases(session)
         self.job_runs = r.JobRuns(session)
+        self.idempotency = IdempotencyKeys(session)
         self.facts = FactsRepository(session)
         self._after_commit: list[Callable[[], None]] = []
 

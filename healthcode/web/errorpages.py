@@ -26,6 +26,7 @@ TITLES: Mapping[int, str] = {
     422: N_("Something is not right"),
     429: N_("Too many attempts"),
     500: N_("The service is busy"),
+    503: N_("The service is briefly unavailable"),
 }
 
 

@@ -94,7 +94,7 @@ def temperature(state: FormState) -> str | None:
 def read_form(form: FormData, *, list_fields: Iterable[str] = ()) -> FormState:
     state = FormState()
     for key, value in form.multi_items():
-        if not isinstance(value, str) or key == "csrf_token":
+        if not isinstance(value, str) or key in ("csrf_token", "idempotency_key"):
             continue
         if key in list_fields:
             state.ticked.setdefault(key, []).append(value)

@@ -10,6 +10,7 @@ and ``_("Day {done} of {needed}", done=5, needed=14)`` when there are values.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -59,13 +60,15 @@ def environment() -> Environment:
 
 
 def _page_context(request: Request) -> dict[str, Any]:
-    """What every page needs: the CSRF token, the language and its switch link, and
+    """What every page needs: the CSRF token, a fresh idempotency key for its forms
+    (a resubmitted form is answered, not redone), the language and its switch link, and
     whether to offer 消息 (a session cookie is there; an expired one leads to sign-in)."""
     lang = language()
     other = "en" if lang == "zh" else "zh"
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return {
         "csrf_token": getattr(request.state, "csrf_token", ""),
+        "idempotency_key": secrets.token_urlsafe(16),
         "lang": lang,
         "html_lang": "zh-CN" if lang == "zh" else "en",
         "switch_lang": other,

@@ -18,6 +18,7 @@ from healthcode.services.env import Env
 from healthcode.services.permissions import Role
 from healthcode.store.uow import UnitOfWork
 from tests.api.helpers import PASSWORD, CapturingSender
+from tests.api.live_db import pg_schema, served  # noqa: F401 - fixtures
 
 
 @pytest.fixture

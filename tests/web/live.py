@@ -1,8 +1,8 @@
 """A live server for browser tests and screenshots: the real app under uvicorn.
 
 The app (``create_app``) runs in a background thread on a free port, on a fresh
-SQLite file, with a clock the test moves by hand and an SMS sender that keeps the
-one-time codes instead of sending them.
+SQLite file (or a database of the caller's), with a clock the test moves by hand
+and an SMS sender that keeps the one-time codes instead of sending them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from healthcode.api.app import create_app
 from healthcode.config import Settings
@@ -62,10 +63,15 @@ def test_settings(database_url: str) -> Settings:
 
 
 def start(directory: Path, *, at: datetime = START) -> LiveServer:
-    url = f"sqlite:///{directory / 'web.db'}"
-    engine = make_engine(url)
+    engine = make_engine(f"sqlite:///{directory / 'web.db'}")
     upgrade(engine)
+    return start_on(engine, at=at)
+
+
+def start_on(engine: Engine, *, at: datetime = START) -> LiveServer:
+    """The app on a migrated database of the caller's, served by uvicorn."""
     clock, sms = FixedClock(at), CapturingSender()
+    url = engine.url.render_as_string(hide_password=False)
     app = create_app(
         test_settings(url), clock=clock, sessions=session_factory(engine), otp_sender=sms
     )

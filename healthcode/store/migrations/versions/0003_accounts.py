@@ -7,7 +7,7 @@
 * otp_challenges: indexed by time (the global SMS budget) and by phone and client.
 
 Revision ID: 0003_accounts
-Revises: 0001
+Revises: 0002_races
 """
 
 from __future__ import annotations
