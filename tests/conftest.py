@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +22,11 @@ from healthcode.domain.clock import TZ, FixedClock
 from healthcode.store.db import make_engine
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWork
+
+# Property tests check behaviour, not speed: on a shared, loaded machine a deadline
+# only makes them flaky (speed lives in bench/).
+settings.register_profile("healthcode", deadline=None)
+settings.load_profile("healthcode")
 
 REQUIRE_ALL = os.environ.get("HEALTHCODE_TEST_REQUIRE_ALL") == "1"
 PG_URL = os.environ.get("HEALTHCODE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -56,7 +56,7 @@ def test_rotate_and_retire_keys(database: str) -> None:
     assert old["kid"] == first["kid"]
     assert "exp" in old  # the old key has stopped signing…
     assert "exp" not in new  # …and the new one signs
-    assert runner.invoke(app, ["keys", "retire", str(old["kid"])]).exit_code == 0
+    assert runner.invoke(app, ["keys", "retire", "--", str(old["kid"])]).exit_code == 0
     assert [key["kid"] for key in exported()] == [new["kid"]]  # withdrawn by removal
     unknown = runner.invoke(app, ["keys", "retire", "AAAAAAAAAAA"])
     assert unknown.exit_code != 0
@@ -75,7 +75,7 @@ def test_rotate_announces_the_new_key_48_hours_ahead(database: str) -> None:
 
 def test_retiring_the_only_signer_warns(database: str) -> None:
     [only] = exported()
-    result = runner.invoke(app, ["keys", "retire", str(only["kid"])])
+    result = runner.invoke(app, ["keys", "retire", "--", str(only["kid"])])
     assert result.exit_code == 0
     assert "no key signs now" in result.output
 
