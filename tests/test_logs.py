@@ -64,7 +64,7 @@ def test_database_errors_do_not_log_their_parameters(
     """A failed statement's parameters (a temperature, symptoms, an address) stay out
     of the exception and so out of the traceback a crash handler logs."""
     configure_logging()
-    secret = {"t": "38.65", "s": "dry-cough-and-fatigue", "a": "No. 7 Huanghe Road"}
+    secret = {"t": "38.65-celsius", "s": "dry-cough-and-fatigue", "a": "No. 7 Huanghe Road"}
     with pytest.raises(DBAPIError) as caught, engine.connect() as conn:
         conn.execute(text("SELECT * FROM no_such_table WHERE a = :t AND b = :s AND c = :a"), secret)
     try:

@@ -25,7 +25,7 @@ def test_a_report_due_today_is_forecast_for_midnight(
     code = client.get(f"{API}/codes/{PASS}", headers=me).json()
     assert (code["colour"], code["report_due"]) == ("green", "2020-02-25")
     assert code["next_change"]["at"] == "2020-02-26T00:00:00+08:00"
-    assert code["next_change"]["text"] == "2020-02-26 起为黄码"
+    assert code["next_change"]["text"] == "2020-02-26 起为黄色健康通行卡（待行）"
     assert report(client, me, PASS).status_code == 200
     reported = client.get(f"{API}/codes/{PASS}", headers=me).json()
-    assert reported["next_change"]["text"] == "2020-02-27 起为黄码"  # tomorrow's is next
+    assert reported["next_change"]["text"] == "2020-02-27 起为黄色健康通行卡（待行）"  # tomorrow's is next
