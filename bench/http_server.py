@@ -28,11 +28,12 @@ from sqlalchemy import Engine, text
 from healthcode.config import Settings
 from healthcode.domain.clock import SystemClock
 from healthcode.logs import quiet_logs
-from healthcode.services import accounts, declarations
-from healthcode.services.env import Env, make_env
-from healthcode.services.inputs import DeclarationInput
-from healthcode.services.keys import ensure_signing_key
-from healthcode.services.sessions import authenticate
+from healthcode.services.accounts import login as accounts
+from healthcode.services.accounts.sessions import authenticate
+from healthcode.services.residents import declarations
+from healthcode.services.residents.inputs import DeclarationInput
+from healthcode.services.shared.env import Env, make_env
+from healthcode.services.shared.keys import ensure_signing_key
 from healthcode.store.db import make_engine, session_factory
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory
@@ -220,7 +221,7 @@ def serve(name: str, database_url: str, log_dir: Path) -> Iterator[Server]:
     """uvicorn with one worker (uvloop, httptools) on a free port, pinned away from
     this process's core when there is another one; stopped on exit."""
     port, log = free_port(), log_dir / f"server-{name}.log"
-    command = [sys.executable, "-m", "uvicorn", "healthcode.api.app:create_app", "--factory"]
+    command = [sys.executable, "-m", "uvicorn", "healthcode.app:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     command += ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
     command += ["--log-level", "warning", "--timeout-keep-alive", "600"]

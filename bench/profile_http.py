@@ -36,7 +36,7 @@ from fastapi import FastAPI
 from starlette.types import Message
 
 from bench.http_server import POLICY, Residents, bench_settings, postgresql_url, prepare, sqlite_url
-from healthcode.api.app import create_app
+from healthcode.app import create_app
 from healthcode.store.db import make_engine, session_factory
 
 # Where a function's own time is counted: the first fragment its file or name holds.

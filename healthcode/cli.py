@@ -16,14 +16,14 @@ from healthcode.domain.clock import TZ, Clock, FixedClock, SystemClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.logs import configure_logging, quiet_logs
-from healthcode.services.env import Env, make_env
-from healthcode.services.permissions import Role
+from healthcode.services.accounts.permissions import Role
+from healthcode.services.shared.env import Env, make_env
 from healthcode.store.db import make_engine, session_factory
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory
 
 if TYPE_CHECKING:
-    from healthcode.services.demo import DemoSummary
+    from healthcode.demo.load import DemoSummary
 
 app = typer.Typer(no_args_is_help=True, help="Health code platform (健康码 / 电子健康通行卡).")
 db_app = typer.Typer(no_args_is_help=True, help="The database.")
@@ -47,7 +47,7 @@ def _context(clock: Clock | None = None) -> tuple[UnitOfWorkFactory, Env]:
 
 def _check_key(units: UnitOfWorkFactory, env: Env) -> None:
     """Stop with a clear message, not a stream of 500s, when the key is another one."""
-    from healthcode.services.keycheck import SecretKeyMismatch, check_secret_key
+    from healthcode.services.shared.keycheck import SecretKeyMismatch, check_secret_key
 
     try:
         with units() as uow:
@@ -86,7 +86,7 @@ def serve(
     _context()  # refuses to start with a secret key the database was not written with
 
     uvicorn.run(
-        "healthcode.api.app:create_app",
+        "healthcode.app:create_app",
         factory=True,
         host=host,
         port=port,
@@ -100,7 +100,7 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema, and the first signing key."""
-    from healthcode.services.keys import ensure_signing_key
+    from healthcode.services.shared.keys import ensure_signing_key
 
     settings = Settings()
     engine = make_engine(settings.database_url)
@@ -127,7 +127,7 @@ def keys_rotate(
 ) -> None:
     """Add a new signing key, announced ahead (48 hours by default) so offline scanners
     hold it before the first code it signs; older keys keep verifying until retired."""
-    from healthcode.services.keys import rotate_keys
+    from healthcode.services.shared.keys import rotate_keys
 
     units, env = _context()
     hours = env.settings.key_publish_ahead_hours if ahead_hours is None else ahead_hours
@@ -144,7 +144,7 @@ def keys_retire(
 ) -> None:
     """Withdraw a key now: it leaves the trust list, and every server process stops
     signing with it at once and accepting its codes within 2 seconds."""
-    from healthcode.services.keys import retire_key
+    from healthcode.services.shared.keys import retire_key
 
     units, env = _context()
     try:
@@ -174,7 +174,7 @@ def _kid_text(kid: bytes) -> str:
 @keys_app.command("export")
 def keys_export() -> None:
     """Print the trust list (a JWK Set) for offline scanners."""
-    from healthcode.services.keys import trust_list
+    from healthcode.services.shared.keys import trust_list
 
     units, env = _context()
     with units() as uow:
@@ -190,7 +190,7 @@ def verify(token: str) -> None:
     Exit codes: 0 valid and the holder may pass (green); 1 valid but the holder may not
     pass (yellow, red or pending); 2 refused (the reason is printed).
     """
-    from healthcode.services.codes import verify_code
+    from healthcode.services.codes.health_codes import verify_code
 
     units, env = _context()
     with units() as uow:
@@ -254,7 +254,7 @@ def demo(
     ] = False,
 ) -> None:
     """Load a demo region (Binzhou and Jinan) with residents in every colour."""
-    from healthcode.services.demo import DemoNotEmpty, load_demo
+    from healthcode.demo.load import DemoNotEmpty, load_demo
 
     settings = Settings()
     units, _ = _context()
@@ -316,7 +316,7 @@ def staff_add(
     ] = False,
 ) -> None:
     """Create a staff account; the password is asked for (hidden, twice)."""
-    from healthcode.services.accounts import create_staff
+    from healthcode.services.accounts.login import create_staff
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -341,7 +341,7 @@ def staff_add(
 @staff_app.command("list")
 def staff_list() -> None:
     """Every staff account with its roles."""
-    from healthcode.services.sessions import summary
+    from healthcode.services.accounts.sessions import summary
 
     units, _ = _context()
     with units() as uow:

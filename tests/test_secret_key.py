@@ -9,12 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from healthcode.api.app import create_app
+from healthcode.app import create_app
 from healthcode.cli import app
 from healthcode.config import Settings
 from healthcode.crypto import Protector
-from healthcode.services.keycheck import SecretKeyMismatch, check_secret_key
-from healthcode.services.keys import ensure_signing_key
+from healthcode.services.shared.keycheck import SecretKeyMismatch, check_secret_key
+from healthcode.services.shared.keys import ensure_signing_key
 from healthcode.store.uow import UnitOfWork
 
 runner = CliRunner()

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from healthcode.services.env import Env
-from healthcode.services.recolour import Cause, recolour
+from healthcode.services.codes.recolour import Cause, recolour
+from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWorkFactory
 

@@ -10,7 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from healthcode.domain.clock import TZ
 from healthcode.jobs.rollover import rollover_if_leader
-from healthcode.services.env import Env
+from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
 
 EVERY_MINUTES = 5

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from healthcode.store import tables as t
-from healthcode.store.repositories import _Repo
+from healthcode.store.repositories.base import _Repo
 
 
 @dataclass(frozen=True)

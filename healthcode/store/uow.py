@@ -12,33 +12,43 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from healthcode.store import repositories as r
 from healthcode.store.facts import FactsRepository
 from healthcode.store.idempotency import IdempotencyKeys
+from healthcode.store.repositories.accounts import Accounts, LoginFailures, OtpChallenges, Sessions
+from healthcode.store.repositories.codes import Codes, Revocations, Signatures, SigningKeys
+from healthcode.store.repositories.organisations import Applications
+from healthcode.store.repositories.records import CreditRecords, DataRecords
+from healthcode.store.repositories.residents import (
+    DailyReports,
+    Declarations,
+    Notifications,
+    Residents,
+)
+from healthcode.store.repositories.shared import AuditLog, JobRuns, KeyChecks, Leases
 
 
 class UnitOfWork:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.residents = r.Residents(session)
-        self.accounts = r.Accounts(session)
-        self.sessions = r.Sessions(session)
-        self.otp = r.OtpChallenges(session)
-        self.login_failures = r.LoginFailures(session)
-        self.declarations = r.Declarations(session)
-        self.applications = r.Applications(session)
-        self.daily_reports = r.DailyReports(session)
-        self.codes = r.Codes(session)
-        self.signatures = r.Signatures(session)
-        self.data_records = r.DataRecords(session)
-        self.credit_records = r.CreditRecords(session)
-        self.signing_keys = r.SigningKeys(session)
-        self.key_checks = r.KeyChecks(session)
-        self.revocations = r.Revocations(session)
-        self.notifications = r.Notifications(session)
-        self.audit = r.AuditLog(session)
-        self.leases = r.Leases(session)
-        self.job_runs = r.JobRuns(session)
+        self.residents = Residents(session)
+        self.accounts = Accounts(session)
+        self.sessions = Sessions(session)
+        self.otp = OtpChallenges(session)
+        self.login_failures = LoginFailures(session)
+        self.declarations = Declarations(session)
+        self.applications = Applications(session)
+        self.daily_reports = DailyReports(session)
+        self.codes = Codes(session)
+        self.signatures = Signatures(session)
+        self.data_records = DataRecords(session)
+        self.credit_records = CreditRecords(session)
+        self.signing_keys = SigningKeys(session)
+        self.key_checks = KeyChecks(session)
+        self.revocations = Revocations(session)
+        self.notifications = Notifications(session)
+        self.audit = AuditLog(session)
+        self.leases = Leases(session)
+        self.job_runs = JobRuns(session)
         self.idempotency = IdempotencyKeys(session)
         self.facts = FactsRepository(session)
         self._after_commit: list[Callable[[], None]] = []

@@ -8,7 +8,12 @@ from fastapi import FastAPI
 from healthcode.crypto import derive
 from healthcode.web.csrf import CsrfMiddleware
 from healthcode.web.errorpages import error_page
-from healthcode.web.pages import auth, codes, declare, home, misc, reports, support
+from healthcode.web.pages.accounts import login as auth
+from healthcode.web.pages.codes import code as codes
+from healthcode.web.pages.residents import daily_report as reports
+from healthcode.web.pages.residents import declare, home
+from healthcode.web.pages.shared import misc
+from healthcode.web.pages.support import help as support
 from healthcode.web.static_files import PREFIX, static_app
 
 __all__ = ["error_page", "install"]

@@ -9,7 +9,7 @@ never reaches a handler. Another site can make a browser send our cookies but ca
 neither read them nor compute the HMAC; one who can plant a cookie (a sibling
 subdomain) still cannot forge the token of someone else's session. Signing in gives
 a new session and so a new token: the token of the sign-in page stops working.
-The JSON API is exempt here: it takes cookies for reads only (api/security.py).
+The JSON API is exempt here: it takes cookies for reads only (http/security.py).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from healthcode.api.security import SAFE_METHODS, SESSION_COOKIE
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
+from healthcode.http.security import SAFE_METHODS, SESSION_COOKIE
 from healthcode.i18n import translate
 
 COOKIE = "hc_csrf"

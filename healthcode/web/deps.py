@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from healthcode.api.deps import EnvDep, UowDep
-from healthcode.api.security import TokenDep
 from healthcode.domain.errors import NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Policy
-from healthcode.services import sessions
-from healthcode.services.env import Env
-from healthcode.services.permissions import AccountKind, Principal
+from healthcode.http.deps import EnvDep, UowDep
+from healthcode.http.security import TokenDep
+from healthcode.services.accounts import sessions
+from healthcode.services.accounts.permissions import AccountKind, Principal
+from healthcode.services.shared.env import Env
 
 
 def optional_resident(token: TokenDep, uow: UowDep, env: EnvDep) -> Principal | None:

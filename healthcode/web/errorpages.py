@@ -49,6 +49,6 @@ def error_page(
     extra = {k: v for k, v in (headers or {}).items() if k.lower() == "retry-after"}
     extra["Cache-Control"] = "no-store"
     return render(
-        request, "error.html", status=status, headers=extra, title=title, code=code,
+        request, "shared/error.html", status=status, headers=extra, title=title, code=code,
         message=message, status_code=status,
     )  # fmt: skip

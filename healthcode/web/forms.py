@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from healthcode.api.errors import in_words, validation_fields
 from healthcode.domain.errors import DomainError, FieldError, InvalidInput
 from healthcode.domain.facts import ExposureKind
+from healthcode.http.errors import in_words, validation_fields
 from healthcode.i18n import translate
-from healthcode.services.binding import DeclaredIdentity
+from healthcode.services.residents.binding import DeclaredIdentity
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 

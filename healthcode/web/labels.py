@@ -12,8 +12,8 @@ from types import MappingProxyType
 from healthcode.domain.colour import Colour
 from healthcode.domain.facts import ExposureKind, Symptom
 from healthcode.domain.i18n import N_
-from healthcode.services.inputs import Purpose
-from healthcode.services.recolour import Cause
+from healthcode.services.codes.recolour import Cause
+from healthcode.services.residents.inputs import Purpose
 
 # The 17th digit of an ID number: odd for men, even for women (GB 11643).
 SEXES: Mapping[str, str] = MappingProxyType({"M": N_("Male"), "F": N_("Female")})

@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from healthcode.api.security import SESSION_COOKIE
 from healthcode.domain.clock import local
+from healthcode.http.security import SESSION_COOKIE
 from healthcode.i18n import gettext, language, translate
 from healthcode.web.static_files import static_url
 

@@ -1,6 +1,6 @@
 """What the pages show, shaped from the API's views and the services' results.
 
-The JSON views (``healthcode.api.v1.views``) already localise a code's state; the
+The JSON views (``healthcode.http.views``) already localise a code's state; the
 helpers here only add what a page needs on top: the streak counter, the last valid
 day of a pass, region names, notification texts and FAQ answer blocks.
 """
@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from healthcode.api.v1.views import colour_label
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.facts import ExposureKind, Symptom
 from healthcode.domain.identity import lookup_region
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import State
+from healthcode.http.views import colour_label
 from healthcode.i18n import gettext, pick
-from healthcode.services.binding import DeclaredIdentity
-from healthcode.services.inputs import Purpose
+from healthcode.services.residents.binding import DeclaredIdentity
+from healthcode.services.residents.inputs import Purpose
 from healthcode.store import tables as t
 from healthcode.web.labels import EXPOSURE_DATES, EXPOSURES, PURPOSES, SEXES, SYMPTOMS
 

@@ -10,12 +10,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from healthcode.api.app import create_app
+from healthcode.app import create_app
 from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
-from healthcode.services import accounts
-from healthcode.services.env import Env
-from healthcode.services.permissions import Role
+from healthcode.services.accounts import login as accounts
+from healthcode.services.accounts.permissions import Role
+from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
 from tests.api.helpers import PASSWORD, CapturingSender
 from tests.api.live_db import pg_schema, served  # noqa: F401 - fixtures

@@ -16,11 +16,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, text
 
-from healthcode.api.app import create_app
+from healthcode.app import create_app
 from healthcode.config import Settings
 from healthcode.domain.clock import TZ, FixedClock
-from healthcode.services import accounts
-from healthcode.services.permissions import Role
+from healthcode.services.accounts import login as accounts
+from healthcode.services.accounts.permissions import Role
 from healthcode.store.db import make_engine, session_factory
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.clock import FixedClock
-from healthcode.services.permissions import Role
+from healthcode.services.accounts.permissions import Role
 from healthcode.store import tables as t
 from tests.api.helpers import (
     CapturingSender,

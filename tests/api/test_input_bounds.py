@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from healthcode.services.permissions import Role
+from healthcode.services.accounts.permissions import Role
 from tests.api.helpers import CapturingSender, error, resident_headers, staff_headers
 from tests.api.pages import HTML, page_token, sign_in_on_pages
 from tests.factories.inputs import declaration_data

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from healthcode.domain.clock import FixedClock
-from healthcode.services.permissions import Role
+from healthcode.services.accounts.permissions import Role
 from tests.api.helpers import (
     CapturingSender,
     declare,

@@ -6,7 +6,7 @@ import itertools
 from datetime import date
 from typing import Any
 
-from healthcode.services.inputs import DailyReportInput, DeclarationInput
+from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
 from tests.factories.identity import make_id_number
 
 _seq = itertools.count(1)

@@ -9,10 +9,10 @@ import pytest
 from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.state import State
-from healthcode.services.declarations import confirm_declaration, submit_declaration
-from healthcode.services.env import Env, make_env
-from healthcode.services.keys import ensure_signing_key
-from healthcode.services.reports import submit_daily_report
+from healthcode.services.residents.daily_reports import submit_daily_report
+from healthcode.services.residents.declarations import confirm_declaration, submit_declaration
+from healthcode.services.shared.env import Env, make_env
+from healthcode.services.shared.keys import ensure_signing_key
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.inputs import daily_report, declaration

@@ -9,9 +9,11 @@ import httpx
 from playwright.sync_api import Page
 
 from healthcode.domain.colour import Colour
-from healthcode.services import accounts, codes, signing
-from healthcode.services.env import Env
-from healthcode.services.permissions import Role
+from healthcode.services.accounts import login as accounts
+from healthcode.services.accounts.permissions import Role
+from healthcode.services.codes import health_codes as codes
+from healthcode.services.organisations import signing
+from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.inputs import id_number
 from tests.factories.qr import decode

@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from healthcode.api.app import create_app
+from healthcode.app import create_app
 from healthcode.config import Settings
 from healthcode.domain.clock import TZ, FixedClock
 from healthcode.store.db import make_engine, session_factory

@@ -2,7 +2,10 @@
 
 from fastapi import APIRouter
 
-from healthcode.api.v1 import auth, codes, issuer, public
+from healthcode.api.v1 import accounts as auth
+from healthcode.api.v1 import organisations as issuer
+from healthcode.api.v1 import residents as codes
+from healthcode.api.v1 import scanning as public
 
 router = APIRouter()
 router.include_router(auth.router)

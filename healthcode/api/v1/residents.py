@@ -1,0 +1,195 @@
+"""The resident's own codes: declare, confirm, show, report, history.
+
+Every route here acts only on the caller's own resident record; another
+resident's data is never reachable from a resident session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from healthcode.domain.qr import QR_DARK, qr_png, qr_svg
+from healthcode.http.deps import ClientDep, EnvDep, UowDep
+from healthcode.http.security import ResidentDep
+from healthcode.http.views import (
+    ClaimCodeView,
+    ClaimInput,
+    CodeView,
+    ColourChangeView,
+    DeclarationView,
+    TokenView,
+    code_view,
+    colour_change_view,
+)
+from healthcode.services.codes import health_codes as codes
+from healthcode.services.residents import daily_reports as reports
+from healthcode.services.residents import declarations
+from healthcode.services.residents.declarations import CONFIRM_WITHIN
+from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
+
+router = APIRouter(tags=["resident"])
+PolicyId = Annotated[str, Path(max_length=32, examples=["binzhou-code", "shandong-pass"])]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@router.post(
+    "/declarations",
+    status_code=status.HTTP_201_CREATED,
+    summary="Declare with the pledge; confirm next",
+)
+def submit_declaration(
+    data: DeclarationInput, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> DeclarationView:
+    submitted = declarations.submit_declaration(
+        uow, env, account_id=principal.account_id, data=data
+    )
+    row, who = submitted.declaration, submitted.identity
+    return DeclarationView(
+        id=row.id,
+        policy=row.policy_id,
+        submitted_at=row.submitted_at,
+        confirmed_at=row.confirmed_at,
+        confirm_before=row.submitted_at + CONFIRM_WITHIN,
+        name_masked=who.name_masked,
+        id_masked=who.id_masked,
+        birth_date=who.birth_date,
+        sex=who.sex,
+        temperature=row.temperature,
+        symptoms=list(row.symptoms),
+        exposures=list(row.exposures),
+        trips=list(row.trips),
+        destination=row.destination,
+        purpose=row.purpose,
+    )
+
+
+@router.post(
+    "/declarations/{declaration_id}/confirm",
+    summary="Second confirmation: the ID number is bound and the code is made now",
+    responses={
+        409: {
+            "description": "id_number_taken: another account holds the ID number (see "
+            "claim-code), already_confirmed, confirmation_expired, pass_still_valid"
+        },
+        429: {"description": "id_check_limited"},
+    },
+)
+def confirm_declaration(
+    declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep, client: ClientDep
+) -> CodeView:
+    state = declarations.confirm_declaration(
+        uow, env, account_id=principal.account_id, declaration_id=declaration_id, client=client
+    )
+    return code_view(env.policy(state.policy_id), state)
+
+
+@router.post(
+    "/declarations/{declaration_id}/claim-code",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="The ID number is another account's: text a code to that account's phone",
+)
+def request_claim_code(
+    declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep, client: ClientDep
+) -> ClaimCodeView:
+    sent = declarations.request_id_claim_code(
+        uow, env, account_id=principal.account_id, declaration_id=declaration_id, client=client
+    )
+    return ClaimCodeView(phone_masked=sent.phone_masked, expires_at=sent.expires_at)
+
+
+@router.post(
+    "/declarations/{declaration_id}/claim",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Move the ID number to this account with the texted code; then confirm",
+)
+def claim_id_number(
+    declaration_id: uuid.UUID,
+    body: ClaimInput,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    client: ClientDep,
+) -> Response:
+    declarations.claim_id_number(
+        uow,
+        env,
+        account_id=principal.account_id,
+        declaration_id=declaration_id,
+        code=body.code,
+        client=client,
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/codes/{policy_id}", summary="My code: colour, reasons, next step and date")
+def get_code(policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep) -> CodeView:
+    state = codes.code_state(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
+    return code_view(env.policy(policy_id), state)
+
+
+@router.get("/codes/{policy_id}/token", summary="A fresh short-lived token for the QR code")
+def get_token(
+    policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep, response: Response
+) -> TokenView:
+    shown = codes.display_code(
+        uow,
+        env,
+        resident_id=principal.resident_id,
+        policy_id=policy_id,
+        session_id=principal.session_id,
+    )
+    response.headers.update(NO_STORE)
+    return TokenView(
+        token=shown.token,
+        colour=shown.claims.colour,
+        issued_at=shown.claims.issued_at,
+        expires_at=shown.claims.expires_at,
+        refresh_in=shown.refresh_in,
+    )
+
+
+@router.get(
+    "/codes/{policy_id}/qr.{fmt}",
+    summary="The QR code image of a fresh token",
+    responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+)
+def get_qr(
+    policy_id: PolicyId,
+    fmt: Annotated[str, Path(pattern="^(png|svg)$")],
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+) -> Response:
+    shown = codes.display_code(
+        uow,
+        env,
+        resident_id=principal.resident_id,
+        policy_id=policy_id,
+        session_id=principal.session_id,
+    )
+    dark = QR_DARK[shown.claims.colour]
+    if fmt == "png":
+        return Response(qr_png(shown.token, dark=dark), media_type="image/png", headers=NO_STORE)
+    return Response(qr_svg(shown.token, dark=dark), media_type="image/svg+xml", headers=NO_STORE)
+
+
+@router.post("/codes/{policy_id}/reports", summary="Daily health report (每日健康上报)")
+def submit_report(
+    policy_id: PolicyId, data: DailyReportInput, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> CodeView:
+    state = reports.submit_daily_report(
+        uow, env, resident_id=principal.resident_id, policy_id=policy_id, data=data
+    )
+    return code_view(env.policy(policy_id), state)
+
+
+@router.get("/codes/{policy_id}/history", summary="Every colour change and its reasons")
+def get_history(
+    policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> list[ColourChangeView]:
+    policy = env.policy(policy_id)
+    changes = codes.history(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
+    return [colour_change_view(c, policy) for c in changes]

@@ -1,0 +1,92 @@
+"""The application factory: one app serves the JSON API and the web pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
+
+from healthcode import web
+from healthcode.api.v1 import router as v1_router
+from healthcode.config import Settings
+from healthcode.domain.clock import Clock, SystemClock
+from healthcode.http import errors
+from healthcode.http.cookies import SecureCookiesMiddleware
+from healthcode.http.idempotency import IdempotencyMiddleware
+from healthcode.http.middleware import EdgeMiddleware
+from healthcode.jobs.scheduler import start_scheduler
+from healthcode.logs import configure_logging
+from healthcode.services.shared.env import OtpSender, make_env
+from healthcode.services.shared.keycheck import check_secret_key
+from healthcode.services.shared.keys import ensure_signing_key
+from healthcode.store.db import SessionFactory, make_engine, session_factory
+from healthcode.store.uow import UnitOfWorkFactory
+
+API_DESCRIPTION = """
+Residents declare, pledge and confirm; the platform answers with a red, yellow or
+green code under the Binzhou health code (seed 003) or the Shandong electronic
+health pass (seed 000). Codes are COSE-signed tokens any scanner can verify offline
+with the trust list at `/api/v1/trust-list`.
+
+Errors: `{"error": {"code", "message", "fields": [{"field", "code", "message"}]}}`,
+messages in the request's language (`?lang=en`, the `lang` cookie or
+Accept-Language; Simplified Chinese by default).
+
+Retries: a write (POST, PUT, PATCH) may carry an `Idempotency-Key` header (1–255
+printable ASCII characters, new for each write). A retry with the same key, from
+the same session, to the same path, is answered with the first reply
+(`Idempotent-Replayed: true`) and never writes twice; the same key with another
+body is a 422 `idempotency_key_reused`; a retry while the first is still running
+waits a few seconds for its reply, else gets a 409 `idempotency_in_progress`.
+Keys are kept for 24 hours.
+A database outage is a 503 `service_unavailable` with `Retry-After`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    sessions: SessionFactory | None = None,
+    otp_sender: OtpSender | None = None,
+) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(json=settings.log_json)
+    if sessions is None:
+        sessions = session_factory(make_engine(settings.database_url))
+    env = make_env(settings, clock or SystemClock(), otp_sender)
+
+    units = UnitOfWorkFactory(sessions)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        current: UnitOfWorkFactory = app.state.uow_factory  # as wired when serving starts
+        with current() as uow:
+            check_secret_key(uow, env.protector, now=env.clock.now())  # before any use
+            ensure_signing_key(uow, env.protector, now=env.clock.now())
+        scheduler = start_scheduler(current, env) if settings.scheduler else None
+        yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+    app = FastAPI(
+        title="Health code platform",
+        version="1",
+        description=API_DESCRIPTION,
+        docs_url=None,  # served offline by healthcode.web (vendored Swagger UI)
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.env = env
+    app.state.uow_factory = units
+    errors.install(app, page=web.error_page)
+    app.include_router(v1_router, prefix="/api/v1")
+    app.add_middleware(IdempotencyMiddleware, page=web.error_page)  # inside CSRF and gzip
+    web.install(app, secret=settings.secret)
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes)
+    app.add_middleware(SecureCookiesMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""Sample data: a made-up region whose stories use the real services."""

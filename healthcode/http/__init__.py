@@ -1,0 +1,1 @@
+"""The HTTP edge both front ends share: deps, security, errors, views."""

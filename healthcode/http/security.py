@@ -1,0 +1,101 @@
+"""Who is calling, and may they: authentication and permission dependencies.
+
+The session token comes from ``Authorization: Bearer`` (apps, scripts) or the
+``hc_session`` cookie (the web pages). A JSON API write (any method but GET, HEAD,
+OPTIONS) takes the bearer token only: a browser attaches the cookie to a
+cross-site request by itself, and the API has no CSRF token, so a cookie there
+would let another site act for the resident (pages are guarded by web/csrf.py).
+Routes declare what they need:
+
+    @router.post("/scans", dependencies=[Depends(require(Permission.SCAN))])
+    def scan(principal: PrincipalDep, ...) -> ...
+
+Refusals are domain errors, so the one error handler renders them in the caller's
+language like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from healthcode.domain.errors import DomainError, Forbidden
+from healthcode.domain.i18n import N_
+from healthcode.http.deps import EnvDep, UowDep
+from healthcode.services.accounts import sessions
+from healthcode.services.accounts.permissions import AccountKind, Permission, Principal, Role
+
+SESSION_COOKIE = "hc_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+_bearer = HTTPBearer(auto_error=False, description="A session token from /auth/login")
+_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="The web session")
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+    code = "not_authenticated"
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class BearerRequired(NotAuthenticated):
+    code = "bearer_required"
+
+
+async def session_token(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    cookie: Annotated[str | None, Security(_cookie)],
+) -> str | None:
+    """The bearer token if one was sent, else the session cookie (not for API writes)."""
+    if bearer is not None and bearer.credentials:
+        return bearer.credentials
+    if cookie and request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
+        raise BearerRequired(
+            N_(
+                "Send the session token as 'Authorization: Bearer'; "
+                "the sign-in cookie is for the web pages"
+            )
+        )
+    return cookie or None
+
+
+TokenDep = Annotated[str | None, Depends(session_token)]
+
+
+def current_principal(token: TokenDep, uow: UowDep, env: EnvDep) -> Principal:
+    principal = sessions.authenticate(uow, env, token=token) if token else None
+    if principal is None:
+        raise NotAuthenticated(N_("Please sign in"))
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+async def current_resident(principal: PrincipalDep) -> Principal:
+    """A resident's own account: staff accounts cannot act as residents."""
+    if principal.kind is not AccountKind.RESIDENT or not principal.has_role(Role.RESIDENT):
+        raise Forbidden(N_("This is for residents' own accounts"))
+    return principal
+
+
+ResidentDep = Annotated[Principal, Depends(current_resident)]
+
+
+def require(*permissions: Permission) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that lets the call through only if the caller holds every permission."""
+    needed = frozenset(permissions)
+
+    async def check(principal: PrincipalDep) -> Principal:
+        if not all(principal.can(p) for p in needed):
+            raise Forbidden(N_("You do not have permission to do this"))
+        return principal
+
+    return check

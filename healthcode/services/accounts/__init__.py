@@ -1,0 +1,1 @@
+"""Accounts: sign-in codes, staff passwords, sessions, roles."""

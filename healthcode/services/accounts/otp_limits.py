@@ -1,0 +1,108 @@
+"""Limits on one-time codes, counted so that a stranger cannot lock the owner out.
+
+Every count is per phone number *and* requester (client address): five requests
+for someone's number from one address stop that address, not the owner asking from
+their own. A wrong code counts against a challenge only when it comes from the
+address that asked for it; guesses from elsewhere are limited on their own. Above
+all of it, a global budget caps the SMS sent per hour (one address once sent codes
+to a hundred numbers), because texts cost money and can harass.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from healthcode.domain.i18n import N_
+from healthcode.services.shared.env import Env
+from healthcode.services.shared.ratelimit import TooManyRequests
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+
+class OtpCooldown(TooManyRequests):
+    code = "otp_cooldown"
+
+
+class OtpHourlyLimit(TooManyRequests):
+    code = "otp_hourly_limit"
+
+
+class OtpDailyLimit(TooManyRequests):
+    code = "otp_daily_limit"
+
+
+class OtpClientLimit(TooManyRequests):
+    code = "otp_client_limit"
+
+
+class OtpGuessLimit(TooManyRequests):
+    code = "otp_guess_limit"
+
+
+class SmsBudgetExhausted(TooManyRequests):
+    code = "sms_budget_exhausted"
+
+
+OTP_COOLDOWN = timedelta(seconds=60)
+_PER_HOUR = N_("At most {limit} codes an hour go to one number; try again in {minutes} minutes")
+_PER_DAY = N_("At most {limit} codes a day go to one number; try again in {hours} hours")
+OTP_QUOTAS: tuple[tuple[timedelta, int, type[TooManyRequests], str], ...] = (
+    (timedelta(hours=1), 5, OtpHourlyLimit, _PER_HOUR),
+    (timedelta(days=1), 10, OtpDailyLimit, _PER_DAY),
+)
+# Wrong codes typed from an address that did not ask for the code: per phone and
+# address, and per phone in all (the owner's own address is never counted here).
+FOREIGN_GUESSES = (("otp-guess", "5/hour"), ("otp-guess-phone", "20/hour"))
+
+
+def check_request(
+    uow: UnitOfWork, env: Env, *, phone_hash: bytes, client: str, now: datetime
+) -> None:
+    """Refuse a code request over the address's, the number's or the global limit."""
+    hit(env, f"{env.settings.otp_per_client_hour}/hour", ("otp-client", client), OtpClientLimit)
+    latest = uow.otp.latest(phone_hash, client=client)  # locked: concurrent requests queue
+    if latest is not None:
+        _per_phone_and_client(uow, latest, now)
+    budget = env.settings.sms_per_hour
+    if uow.otp.count_all_since(now - timedelta(hours=1)) >= budget:
+        raise SmsBudgetExhausted(
+            N_("Too many codes are being sent right now; try again in a few minutes"),
+            retry_after=300,
+        )
+
+
+def _per_phone_and_client(uow: UnitOfWork, latest: t.OtpChallenge, now: datetime) -> None:
+    if now < latest.created_at + OTP_COOLDOWN:
+        retry = seconds(latest.created_at + OTP_COOLDOWN - now)
+        message = N_("Please wait {retry_after} seconds before asking for another code")
+        raise OtpCooldown(message, retry_after=retry)
+    for window, most, error, message in OTP_QUOTAS:
+        if uow.otp.count_since(latest.phone_hash, now - window, client=latest.client) >= most:
+            # An upper bound: by then even the newest code has left the window.
+            retry = seconds(latest.created_at + window - now)
+            raise error(message, retry_after=retry, limit=most, **durations(retry))
+
+
+def foreign_attempt(env: Env, *, phone_hash: bytes, client: str) -> None:
+    """Count a code typed from an address that did not request the challenge, before
+    it is compared, so a blocked guesser learns nothing from a right guess."""
+    phone = phone_hash.hex()
+    for name, limit in FOREIGN_GUESSES:
+        keys = (name, f"{phone}:{client}") if name == "otp-guess" else (name, phone)
+        hit(env, limit, keys, OtpGuessLimit)
+
+
+def hit(env: Env, limit: str, keys: tuple[str, str], error: type[TooManyRequests]) -> None:
+    retry = env.limiter.hit(limit, *keys)
+    if retry is not None:
+        message = N_("Too many attempts; try again in {minutes} minutes")
+        raise error(message, retry_after=retry, **durations(retry))
+
+
+def durations(secs: int) -> dict[str, int]:
+    return {"minutes": math.ceil(secs / 60), "hours": math.ceil(secs / 3600)}
+
+
+def seconds(delta: timedelta) -> int:
+    return max(1, math.ceil(delta.total_seconds()))

@@ -1,0 +1,127 @@
+"""Sessions: opaque tokens stored only as a hash, so a leaked table cannot be replayed.
+
+Residents' sessions last days (a phone stays signed in); staff sessions last hours.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from healthcode.crypto import new_token, token_hash
+from healthcode.domain.errors import NotFound
+from healthcode.domain.i18n import N_
+from healthcode.services.accounts.permissions import AccountKind, Principal, Role
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+MAX_TOKEN = 256
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    id: uuid.UUID
+    kind: AccountKind
+    phone_masked: str | None
+    username: str | None
+    display_name: str
+    resident_id: uuid.UUID | None
+    roles: frozenset[tuple[Role, str]]
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    token: str
+    expires_at: datetime
+    account: AccountSummary
+
+
+# --- sessions -------------------------------------------------------------------------
+
+
+def open_session(
+    uow: UnitOfWork, env: Env, account: t.Account, *, client: str, user_agent: str
+) -> IssuedSession:
+    now = env.clock.now()
+    if account.kind == AccountKind.RESIDENT:
+        expires_at = now + timedelta(days=env.settings.session_days)
+    else:
+        expires_at = now + timedelta(hours=env.settings.staff_session_hours)
+    token = new_token()
+    session = t.AuthSession(
+        token_hash=token_hash(token),
+        account_id=account.id,
+        created_at=now,
+        expires_at=expires_at,
+        client=client[:64],
+        user_agent=user_agent[:255],
+    )
+    uow.add(session)
+    uow.flush()
+    return IssuedSession(token, expires_at, summary(account, uow.accounts.roles_of(account.id)))
+
+
+def authenticate(uow: UnitOfWork, env: Env, *, token: str) -> Principal | None:
+    """The principal behind a session token; None if unknown, expired, revoked or disabled."""
+    if not token or len(token) > MAX_TOKEN:
+        return None
+    found = uow.sessions.with_account(token_hash(token))
+    if found is None:
+        return None
+    session, account, roles = found
+    if session.revoked_at is not None or env.clock.now() >= session.expires_at:
+        return None
+    if account.disabled_at is not None:
+        return None
+    return Principal(
+        account_id=account.id,
+        kind=AccountKind(account.kind),
+        resident_id=account.resident_id,
+        roles=_roles(roles),
+        session_id=session.id,
+    )
+
+
+def describe_account(uow: UnitOfWork, *, account_id: uuid.UUID) -> AccountSummary:
+    account = uow.accounts.by_id(account_id)
+    if account is None:
+        raise NotFound(N_("No such account"))
+    return summary(account, uow.accounts.roles_of(account.id))
+
+
+def logout(uow: UnitOfWork, env: Env, *, token: str) -> None:
+    session = _session(uow, token)
+    if session is not None and session.revoked_at is None:
+        session.revoked_at = env.clock.now()
+
+
+def logout_everywhere(uow: UnitOfWork, env: Env, *, account_id: uuid.UUID) -> None:
+    """End every session of an account (lost phone, staff leaving, password change)."""
+    uow.sessions.revoke_all(account_id, env.clock.now())
+
+
+def _session(uow: UnitOfWork, token: str) -> t.AuthSession | None:
+    if not token or len(token) > MAX_TOKEN:
+        return None
+    return uow.sessions.by_token_hash(token_hash(token))
+
+
+def _roles(rows: Sequence[t.AccountRole]) -> frozenset[tuple[Role, str]]:
+    """Roles as held; a role this version does not know grants nothing."""
+    known = {role.value for role in Role}
+    return frozenset((Role(r.role), r.scope) for r in rows if r.role in known)
+
+
+def summary(account: t.Account, roles: Sequence[t.AccountRole]) -> AccountSummary:
+    return AccountSummary(
+        id=account.id,
+        kind=AccountKind(account.kind),
+        phone_masked=account.phone_masked,
+        username=account.username,
+        display_name=account.display_name,
+        resident_id=account.resident_id,
+        roles=_roles(roles),
+    )

@@ -1,0 +1,1 @@
+"""Health codes: the cached colour, display, history, verify."""

@@ -1,0 +1,149 @@
+"""Showing and checking codes: the resident's live code, its history, online verify.
+
+The on-screen code is a short-lived signed token (about a minute) so that a
+screenshot goes stale; the page fetches a fresh one before the old one expires.
+A token is reused for most of its lifetime (``display_tokens``), and each session
+has a budget of token and QR requests, so one resident's burst cannot slow others.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from healthcode.domain.clock import day_of
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import Conflict
+from healthcode.domain.i18n import N_
+from healthcode.domain.identity import parse_id_number
+from healthcode.domain.state import State
+from healthcode.domain.tokens import (
+    CodeClaims,
+    Purpose,
+    Verification,
+    check_person,
+    new_claims,
+    verify_token,
+)
+from healthcode.services.codes.recolour import current_state
+from healthcode.services.shared.env import Env
+from healthcode.services.shared.ratelimit import TooManyRequests
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+SCANNABLE = (Purpose.DISPLAY, Purpose.PAPER)
+# Per session, over the code page, its live QR, the API token and QR images: the page
+# needs two or three a minute, an app about as many.
+DISPLAY_LIMIT = "20/minute"
+
+
+class NoCode(Conflict):
+    code = "no_code"
+
+
+@dataclass(frozen=True)
+class DisplayCode:
+    token: str
+    claims: CodeClaims
+    state: State
+    served_at: datetime
+
+    @property
+    def expires_in(self) -> int:
+        """Whole seconds the token has left: a reused token, or one cut short by the
+        pass's end, has less than its full lifetime."""
+        return max(0, int((self.claims.expires_at - self.served_at).total_seconds()))
+
+    @property
+    def refresh_in(self) -> int:
+        """Seconds until a page should fetch the next token: two thirds of what is
+        left, so a slow network never leaves an expired code on screen."""
+        return max(1, self.expires_in * 2 // 3)
+
+
+def code_state(
+    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str
+) -> State:
+    policy = env.policy(policy_id)
+    if resident_id is None:
+        raise NoCode(N_("You have no code yet; please declare first"))
+    return current_state(uow, env, resident_id=resident_id, policy=policy)
+
+
+def display_code(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    resident_id: uuid.UUID | None,
+    policy_id: str,
+    session_id: uuid.UUID | None = None,
+) -> DisplayCode:
+    """A current on-screen token for the resident's current colour, counted against
+    ``session_id``'s budget (callers outside a session, such as the CLI, pass none).
+
+    A pass's token carries its end and expires with it; once the pass has lapsed the
+    code no longer claims one (a scanner would refuse it as lapsed).
+    """
+    if session_id is not None:
+        retry = env.limiter.hit(DISPLAY_LIMIT, "display", str(session_id))
+        if retry is not None:
+            raise TooManyRequests(
+                N_("Too many requests; try again in {retry_after} s"), retry_after=retry
+            )
+    state = code_state(uow, env, resident_id=resident_id, policy_id=policy_id)
+    if state.colour is Colour.NONE or resident_id is None:
+        raise NoCode(N_("You have no code yet; please declare first"))
+    resident = uow.residents.by_id(resident_id)
+    assert resident is not None
+    now = env.clock.now()
+    policy = env.policy(policy_id)
+    claims = new_claims(
+        Purpose.DISPLAY,
+        now=now,
+        issuer=env.settings.issuer,
+        colour=state.colour,
+        policy=policy.id,
+        policy_version=policy.version,
+        resident_ref=resident.ref,
+        masked_name=resident.name_masked,
+        masked_id=resident.id_masked,
+        pass_valid_until=_pass_end(state, now),
+        lifetime=timedelta(seconds=env.settings.display_token_seconds),
+    )
+    signer = env.keys.signer(uow, env.protector, now)
+    signed = env.display_tokens.token((resident_id, policy.id), claims, signer, now)
+    return DisplayCode(signed.text, signed.claims, state, now)
+
+
+def _pass_end(state: State, now: datetime) -> datetime | None:
+    until = state.valid_until
+    return until if until is not None and now < until else None
+
+
+def history(
+    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str
+) -> Sequence[t.ColourChange]:
+    env.policy(policy_id)
+    if resident_id is None:
+        return ()
+    code = uow.codes.of_resident(resident_id, policy_id)
+    return uow.codes.history(code.id) if code else ()
+
+
+def verify_code(
+    uow: UnitOfWork, env: Env, *, text: str, id_number: str | None = None
+) -> Verification:
+    """Online verification: the same checks an offline scanner makes, against the
+    current trust and revocation lists; given the ID card shown with it, also that
+    the code is that person's."""
+    now = env.clock.now()
+    trust = env.keys.get(uow, env.protector, now).trust
+    result = verify_token(
+        text, trust=trust, now=now, purposes=SCANNABLE, is_revoked=uow.revocations.is_revoked
+    )
+    if id_number is None:
+        return result
+    card = parse_id_number(id_number, today=day_of(now), field="id_number")
+    return check_person(result, card.value)

@@ -1,0 +1,109 @@
+"""The issuer's review queue for pass applications (seed 000 §二.二.2 通行卡签发).
+
+The queue shows what an issuer needs to decide at a glance (masked identity, the
+rules' suggested colour and why); opening one application shows it whole and is
+audit-logged. Scoping the queue to the issuer's community or employer arrives with
+the organisations capability.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from healthcode.domain.errors import NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Model, Policy
+from healthcode.domain.state import State
+from healthcode.services.codes.recolour import current_state
+from healthcode.services.shared import audit
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    application_id: uuid.UUID
+    policy: Policy
+    submitted_at: datetime
+    name_masked: str
+    id_masked: str
+    region_code: str
+    destination: str | None
+    purpose: str | None
+    state: State
+
+
+@dataclass(frozen=True)
+class ApplicationDetail:
+    item: QueueItem
+    name: str
+    sex: str
+    birth_date: date
+    address: str
+    declaration: t.Declaration
+
+
+def pass_policies(env: Env) -> list[Policy]:
+    return [p for p in env.policies.values() if p.model is Model.PASS]
+
+
+def queue(
+    uow: UnitOfWork, env: Env, *, limit: int = 50, offset: int = 0
+) -> tuple[int, list[QueueItem]]:
+    policies = {p.id: p for p in pass_policies(env)}
+    rows = uow.applications.pending(list(policies), limit=limit, offset=offset)
+    total = uow.applications.count_pending(list(policies))
+    return total, [_item(uow, env, policies[c.policy_id], r, d) for c, r, d in rows]
+
+
+def application(
+    uow: UnitOfWork, env: Env, *, actor_id: uuid.UUID, application_id: uuid.UUID, client: str = ""
+) -> ApplicationDetail:
+    declaration = uow.declarations.by_id(application_id)
+    policies = {p.id: p for p in pass_policies(env)}
+    if (
+        declaration is None
+        or declaration.confirmed_at is None
+        or declaration.resident_id is None
+        or declaration.policy_id not in policies
+    ):
+        raise NotFound(N_("No such application"))
+    resident = uow.residents.by_id(declaration.resident_id)
+    assert resident is not None
+    audit.record(
+        uow,
+        env,
+        actor_id=actor_id,
+        action="application.viewed",
+        resident_id=resident.id,
+        detail={"application": str(application_id)},
+        client=client,
+    )
+    return ApplicationDetail(
+        item=_item(uow, env, policies[declaration.policy_id], resident, declaration),
+        name=resident.name,
+        sex=resident.sex,
+        birth_date=resident.birth_date,
+        address=resident.address,
+        declaration=declaration,
+    )
+
+
+def _item(
+    uow: UnitOfWork, env: Env, policy: Policy, resident: t.Resident, declaration: t.Declaration
+) -> QueueItem:
+    assert declaration.confirmed_at is not None
+    return QueueItem(
+        application_id=declaration.id,
+        policy=policy,
+        submitted_at=declaration.confirmed_at,
+        name_masked=resident.name_masked,
+        id_masked=resident.id_masked,
+        region_code=resident.region_code,
+        destination=declaration.destination,
+        purpose=declaration.purpose,
+        state=current_state(uow, env, resident_id=resident.id, policy=policy),
+    )

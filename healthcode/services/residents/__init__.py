@@ -1,0 +1,1 @@
+"""Residents: declaration, pledge, daily_report, messages."""

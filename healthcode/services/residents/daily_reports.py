@@ -1,0 +1,81 @@
+"""The daily health report (每日健康上报 / 打卡).
+
+Once a day under a pass policy (seed 000 §四.一); any number of times under the
+health code, so employers' morning and evening check-ins (seed 003 §三) both count.
+A report is a health fact for every code the resident holds, so all are recoloured.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from healthcode.domain.clock import day_of
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import Conflict
+from healthcode.domain.i18n import N_
+from healthcode.domain.state import State
+from healthcode.services.codes.recolour import Cause, recolour
+from healthcode.services.residents.inputs import DailyReportInput
+from healthcode.services.residents.validation import Collector, check_health, dump_health
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+
+class DeclareFirst(Conflict):
+    code = "declare_first"
+
+
+class AlreadyReported(Conflict):
+    code = "already_reported_today"
+
+
+def submit_daily_report(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    resident_id: uuid.UUID | None,
+    policy_id: str,
+    data: DailyReportInput,
+) -> State:
+    policy = env.policy(policy_id)
+    if resident_id is not None:  # first, as every write that recolours does
+        uow.residents.lock(resident_id)
+    now = env.clock.now()
+    today = day_of(now)
+    code = uow.codes.of_resident(resident_id, policy.id, lock=True) if resident_id else None
+    if resident_id is None or code is None or code.colour == Colour.NONE.value:
+        raise DeclareFirst(
+            N_("Please declare first; the daily report keeps an existing code up to date")
+        )
+    c = Collector()
+    if data.temperature is None:
+        c.add("temperature", "required", N_("Please enter today's temperature"))
+    check_health(c, data, policy, today)
+    c.done()
+    limit = policy.form.reports_per_day
+    if limit is not None and uow.daily_reports.count_on(resident_id, policy.id, today) >= limit:
+        raise AlreadyReported(N_("You have already reported today; report again tomorrow"))
+    uow.add(
+        t.DailyReport(
+            resident_id=resident_id,
+            policy_id=policy.id,
+            reported_at=now,
+            day=today,
+            temperature=data.temperature,
+            **dump_health(data),
+        )
+    )
+    uow.flush()
+    states = {
+        other.policy_id: recolour(
+            uow,
+            env,
+            resident_id=resident_id,
+            policy=env.policy(other.policy_id),
+            cause=Cause.DAILY_REPORT,
+        )
+        for other in uow.codes.all_of_resident(resident_id)
+        if other.policy_id in env.policies
+    }
+    return states[policy.id]

@@ -1,0 +1,180 @@
+"""Declare → pledge → second confirmation → code (seed 003's manual; seed 000 §二.二).
+
+The declaration is submitted with the pledge; it becomes a fact only when the
+resident confirms it a second time, and the code is computed at that moment. Under
+a pass policy the confirmed declaration is the application, and the code is the
+pending black-and-white one until an issuer signs it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from healthcode.domain.clock import day_of
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import Conflict, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Model, Policy
+from healthcode.domain.state import State
+from healthcode.services.codes.recolour import Cause, current_state, recolour
+from healthcode.services.residents import binding
+from healthcode.services.residents.binding import (
+    ClaimCodeSent,
+    DeclaredIdentity,
+    bind_identity,
+    identity_of,
+    refuse_another_number,
+    seal,
+)
+from healthcode.services.residents.inputs import DeclarationInput
+from healthcode.services.residents.validation import dump_health, validate_declaration
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+PLEDGE_VERSION = "2020-02-pledge-1"
+CONFIRM_WITHIN = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A declaration awaiting (or past) its second confirmation, and whom it is for."""
+
+    declaration: t.Declaration
+    identity: DeclaredIdentity
+
+
+class AlreadyConfirmed(Conflict):
+    code = "already_confirmed"
+
+
+class ConfirmationExpired(Conflict):
+    code = "confirmation_expired"
+
+
+class PassStillValid(Conflict):
+    code = "pass_still_valid"
+
+
+def submit_declaration(
+    uow: UnitOfWork, env: Env, *, account_id: uuid.UUID, data: DeclarationInput
+) -> Submission:
+    """Validate and keep a pledged declaration, awaiting the second confirmation.
+
+    Nothing is bound yet (``binding``); submitting again replaces the account's
+    unconfirmed declarations of the same code, which is how a typo is corrected.
+    """
+    policy = env.policy(data.policy)
+    now = env.clock.now()
+    valid = validate_declaration(data, policy, day_of(now))
+    account = uow.accounts.by_id(account_id, lock=True)  # one account's declarations queue
+    if account is None:
+        raise NotFound(N_("No such account"))
+    id_hash = env.protector.keyed_hash(valid.id_number.value, kind="id_number")
+    refuse_another_number(uow, account, id_hash)
+    uow.declarations.discard_unconfirmed(account.id, policy.id)
+    row = t.Declaration(
+        account_id=account.id,
+        identity_cipher=seal(env, valid),
+        policy_id=policy.id,
+        policy_version=policy.version,
+        submitted_at=now,
+        temperature=data.temperature,
+        **dump_health(data),
+        residence_since=data.residence_since,
+        destination=data.destination or None,
+        destination_detail=data.destination_detail,
+        purpose=data.purpose.value if data.purpose else None,
+        employer=data.employer,
+        pledge=PLEDGE_VERSION,
+    )
+    uow.add(row)
+    uow.flush()
+    return Submission(row, identity_of(uow, env, row))
+
+
+def submission(
+    uow: UnitOfWork, env: Env, *, account_id: uuid.UUID, declaration_id: uuid.UUID
+) -> Submission:
+    """One of the account's own declarations, to show back; another's is not found."""
+    row = _own(uow, account_id, declaration_id, lock=False)
+    return Submission(row, identity_of(uow, env, row))
+
+
+def confirm_declaration(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    account_id: uuid.UUID,
+    declaration_id: uuid.UUID,
+    client: str = "",
+) -> State:
+    """The second confirmation: the ID number is bound, the declaration counts from
+    now and the code follows."""
+    row = _pending(uow, env, account_id, declaration_id)
+    policy = env.policy(row.policy_id)
+    resident_id = bind_identity(uow, env, row, client=client)
+    uow.residents.lock(resident_id)  # serialise with an issuer signing the previous application
+    _refuse_while_green(uow, env, resident_id, policy)
+    row.confirmed_at = env.clock.now()  # taken after the lock: history follows commit order
+    uow.flush()
+    return recolour(uow, env, resident_id=resident_id, policy=policy, cause=Cause.DECLARATION)
+
+
+def request_id_claim_code(
+    uow: UnitOfWork, env: Env, *, account_id: uuid.UUID, declaration_id: uuid.UUID, client: str
+) -> ClaimCodeSent:
+    """The declared ID number is another account's: text a code to that account's phone."""
+    row = _pending(uow, env, account_id, declaration_id)
+    return binding.request_claim_code(uow, env, row=row, client=client)
+
+
+def claim_id_number(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    account_id: uuid.UUID,
+    declaration_id: uuid.UUID,
+    code: str,
+    client: str,
+) -> None:
+    """With the texted code, move the ID number here; the declaration is confirmed next."""
+    row = _pending(uow, env, account_id, declaration_id)
+    binding.claim_id_number(uow, env, row=row, code=code, client=client)
+
+
+def _pending(
+    uow: UnitOfWork, env: Env, account_id: uuid.UUID, declaration_id: uuid.UUID
+) -> t.Declaration:
+    """The account's own declaration, locked, still waiting and not too old to confirm."""
+    row = _own(uow, account_id, declaration_id, lock=True)
+    if row.confirmed_at is not None:
+        raise AlreadyConfirmed(N_("This declaration is already confirmed"))
+    if env.clock.now() - row.submitted_at > CONFIRM_WITHIN:
+        raise ConfirmationExpired(
+            N_("This declaration waited too long for confirmation; please fill it in again")
+        )
+    return row
+
+
+def _refuse_while_green(uow: UnitOfWork, env: Env, resident_id: uuid.UUID, policy: Policy) -> None:
+    """A new application would replace a valid green pass with a pending one."""
+    if policy.model is not Model.PASS:
+        return
+    state = current_state(uow, env, resident_id=resident_id, policy=policy)
+    if state.colour is Colour.GREEN and state.valid_until is not None:
+        raise PassStillValid(
+            N_("Your pass is green and valid until {until}; apply again after it expires"),
+            until=state.valid_until.isoformat(),
+        )
+
+
+def _own(
+    uow: UnitOfWork, account_id: uuid.UUID, declaration_id: uuid.UUID, *, lock: bool
+) -> t.Declaration:
+    row = uow.declarations.of_account(account_id, declaration_id, lock=lock)
+    if row is None:
+        raise NotFound(N_("No such declaration"))
+    return row

@@ -1,0 +1,1 @@
+"""What every context uses: the environment, keys, limits, audit."""

@@ -1,0 +1,92 @@
+"""Bounds every input is held to before a service sees it: text without control
+characters, dates and instants inside a sane window, integers that fit a database.
+
+Malformed input must be a 422 naming the field, never a 500 from deep inside:
+PostgreSQL refuses NUL in text, a lone surrogate cannot be encoded, date arithmetic
+overflows near the years 1 and 9999, and an offset past 2**63 does not fit a BIGINT.
+``InputModel`` applies the checks to every field of every input model (the JSON API
+and the web forms share the models); the ``Annotated`` types apply the same checks
+to query parameters. The error types ``control_character`` and
+``date_out_of_range`` get their words in ``http/errors.py``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, field_validator
+from pydantic_core import PydanticCustomError
+
+# Birth dates, residence, trips, exposures and revocation times all fall well inside.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2099, 12, 31)
+MAX_OFFSET = 1_000_000  # paging deeper than this is not a use of the queue
+_LAYOUT = frozenset("\t\n\r")  # the only control characters text may carry
+_FORBIDDEN = frozenset({"Cc", "Cs"})  # controls (NUL, ESC, DEL, C1) and lone surrogates
+
+
+def check_text(value: str) -> str:
+    for position, char in enumerate(value, start=1):
+        if char not in _LAYOUT and unicodedata.category(char) in _FORBIDDEN:
+            raise PydanticCustomError(
+                "control_character",
+                "Control character U+{codepoint} at position {position}",
+                {"codepoint": f"{ord(char):04X}", "position": position},
+            )
+    return value
+
+
+def _out_of_range() -> PydanticCustomError:
+    return PydanticCustomError(
+        "date_out_of_range",
+        "Dates must lie between {earliest} and {latest}",
+        {"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+    )
+
+
+def check_day(value: date) -> date:
+    if not EARLIEST <= value <= LATEST:
+        raise _out_of_range()
+    return value
+
+
+_FIRST = datetime.combine(EARLIEST, time.min, UTC)
+_LAST = datetime.combine(LATEST, time.max, UTC)
+
+
+def check_moment(value: datetime) -> datetime:
+    """An instant in the window, compared without converting (converting
+    9999-12-31T23:59:59-12:00 to UTC is what overflows)."""
+    inside = _FIRST <= value <= _LAST if value.tzinfo else EARLIEST <= value.date() <= LATEST
+    if not inside:
+        raise _out_of_range()
+    return value
+
+
+def check_any(value: Any) -> Any:
+    """The check for whatever a field holds; lists are checked item by item."""
+    if isinstance(value, str):
+        return check_text(value)
+    if isinstance(value, datetime):
+        return check_moment(value)
+    if isinstance(value, date):
+        return check_day(value)
+    if isinstance(value, list | tuple):
+        for item in value:
+            check_any(item)
+    return value
+
+
+class InputModel(BaseModel):
+    """The base of every input model: all its fields pass ``check_any``."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _within_bounds(cls, value: Any) -> Any:
+        return check_any(value)
+
+
+SafeText = Annotated[str, AfterValidator(check_text)]
+Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]

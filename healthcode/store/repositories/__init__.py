@@ -1,0 +1,1 @@
+"""Repositories, one module per context."""

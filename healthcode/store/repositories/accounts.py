@@ -1,0 +1,129 @@
+"""Repositories: one per aggregate, query methods named after the domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from healthcode.store import tables as t
+from healthcode.store.repositories.base import _Repo
+
+
+class Accounts(_Repo):
+    def by_id(self, account_id: uuid.UUID, *, lock: bool = False) -> t.Account | None:
+        return self.session.get(t.Account, account_id, with_for_update=lock, populate_existing=lock)
+
+    def by_phone_hash(self, phone_hash: bytes) -> t.Account | None:
+        query = select(t.Account).where(t.Account.phone_hash == phone_hash)
+        return self.session.scalars(query).first()
+
+    def by_username(self, username: str) -> t.Account | None:
+        query = select(t.Account).where(t.Account.username == username)
+        return self.session.scalars(query).first()
+
+    def by_resident(self, resident_id: uuid.UUID) -> t.Account | None:
+        query = select(t.Account).where(t.Account.resident_id == resident_id)
+        return self.session.scalars(query).first()
+
+    def roles_of(self, account_id: uuid.UUID) -> list[t.AccountRole]:
+        query = select(t.AccountRole).where(t.AccountRole.account_id == account_id)
+        return list(self.session.scalars(query))
+
+    def staff(self) -> list[tuple[t.Account, Sequence[t.AccountRole]]]:
+        """Every staff account by username, each with its roles (two queries in all)."""
+        accounts = self.session.scalars(
+            select(t.Account).where(t.Account.kind == "staff").order_by(t.Account.username)
+        ).all()
+        roles: dict[uuid.UUID, list[t.AccountRole]] = defaultdict(list)
+        if accounts:
+            query = select(t.AccountRole).where(
+                t.AccountRole.account_id.in_([a.id for a in accounts])
+            )
+            for row in self.session.scalars(query.order_by(t.AccountRole.role)):
+                roles[row.account_id].append(row)
+        return [(a, roles[a.id]) for a in accounts]
+
+
+class Sessions(_Repo):
+    def with_account(
+        self, token_hash: bytes
+    ) -> tuple[t.AuthSession, t.Account, list[t.AccountRole]] | None:
+        """A session with its account and roles in one round trip: every request asks."""
+        query = (
+            select(t.AuthSession, t.Account, t.AccountRole)
+            .join(t.Account, t.Account.id == t.AuthSession.account_id)
+            .outerjoin(t.AccountRole, t.AccountRole.account_id == t.Account.id)
+            .where(t.AuthSession.token_hash == token_hash)
+        )
+        rows = self.session.execute(query).all()
+        if not rows:
+            return None
+        session, account = rows[0][0], rows[0][1]
+        return session, account, [role for _, _, role in rows if role is not None]
+
+    def by_token_hash(self, token_hash: bytes) -> t.AuthSession | None:
+        query = select(t.AuthSession).where(t.AuthSession.token_hash == token_hash)
+        return self.session.scalars(query).first()
+
+    def revoke_all(self, account_id: uuid.UUID, at: datetime) -> None:
+        self.session.execute(
+            update(t.AuthSession)
+            .where(t.AuthSession.account_id == account_id, t.AuthSession.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+
+class OtpChallenges(_Repo):
+    def latest(self, phone_hash: bytes, *, client: str | None = None) -> t.OtpChallenge | None:
+        """The newest challenge of a number (requested from ``client``, if given), locked."""
+        query = select(t.OtpChallenge).where(t.OtpChallenge.phone_hash == phone_hash)
+        if client is not None:
+            query = query.where(t.OtpChallenge.client == client)
+        query = query.order_by(t.OtpChallenge.created_at.desc()).limit(1).with_for_update()
+        return self.session.scalars(query).first()
+
+    def count_since(self, phone_hash: bytes, since: datetime, *, client: str) -> int:
+        query = select(func.count()).where(
+            t.OtpChallenge.phone_hash == phone_hash,
+            t.OtpChallenge.client == client,
+            t.OtpChallenge.created_at >= since,
+        )
+        return self.session.scalar(query) or 0
+
+    def count_all_since(self, since: datetime) -> int:
+        """Codes sent to anyone since then: the global SMS budget."""
+        query = select(func.count()).where(t.OtpChallenge.created_at >= since)
+        return self.session.scalar(query) or 0
+
+
+class LoginFailures(_Repo):
+    """Consecutive wrong passwords per username and address, counted atomically."""
+
+    def get(self, username: str, client: str) -> t.LoginFailure | None:
+        return self.session.get(t.LoginFailure, (username, client), populate_existing=True)
+
+    def count(self, username: str, client: str, at: datetime) -> None:
+        """One more failure: an upsert, so two at once from one address both count."""
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        row = {"username": username, "client": client, "failures": 1, "last_at": at}
+        statement = insert(t.LoginFailure).values(**row)
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["username", "client"],
+                set_={"failures": t.LoginFailure.failures + 1, "last_at": at},
+            )
+        )
+
+    def clear(self, username: str, client: str) -> None:
+        self.session.execute(
+            delete(t.LoginFailure).where(
+                t.LoginFailure.username == username, t.LoginFailure.client == client
+            )
+        )

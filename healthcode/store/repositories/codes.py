@@ -1,0 +1,83 @@
+"""Repositories: one per aggregate, query methods named after the domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+
+from healthcode.store import tables as t
+from healthcode.store.repositories.base import _Repo
+
+
+class Codes(_Repo):
+    def of_resident(
+        self, resident_id: uuid.UUID, policy_id: str, *, lock: bool = False
+    ) -> t.Code | None:
+        query = select(t.Code).where(
+            t.Code.resident_id == resident_id, t.Code.policy_id == policy_id
+        )
+        if lock:  # and refresh a copy loaded earlier in this transaction (the rollover's)
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return self.session.scalars(query).first()
+
+    def all_of_resident(self, resident_id: uuid.UUID) -> Sequence[t.Code]:
+        return self.session.scalars(select(t.Code).where(t.Code.resident_id == resident_id)).all()
+
+    def due_for_recheck(self, at: datetime, limit: int) -> Sequence[t.Code]:
+        query = (
+            select(t.Code)
+            .where(t.Code.recheck_at.is_not(None), t.Code.recheck_at <= at)
+            .order_by(t.Code.recheck_at, t.Code.id)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def history(self, code_id: uuid.UUID) -> Sequence[t.ColourChange]:
+        query = (
+            select(t.ColourChange)
+            .where(t.ColourChange.code_id == code_id)
+            .order_by(t.ColourChange.seq.desc())
+        )
+        return self.session.scalars(query).all()
+
+
+class Signatures(_Repo):
+    def for_declarations(self, ids: Sequence[uuid.UUID]) -> Sequence[t.Signature]:
+        if not ids:
+            return []
+        query = (
+            select(t.Signature)
+            .where(t.Signature.declaration_id.in_(ids))
+            .order_by(t.Signature.signed_at)
+        )
+        return self.session.scalars(query).all()
+
+
+class SigningKeys(_Repo):
+    def all(self) -> Sequence[t.SigningKey]:
+        return self.session.scalars(select(t.SigningKey).order_by(t.SigningKey.created_at)).all()
+
+    def by_kid(self, kid: bytes) -> t.SigningKey | None:
+        return self.session.get(t.SigningKey, kid)
+
+    def window(self, kid: bytes) -> tuple[datetime, datetime | None, datetime | None] | None:
+        """A key's (valid_from, valid_until, retired_at) as committed now: one primary-key
+        lookup without the encrypted seed, cheap enough to make before every signature."""
+        k = t.SigningKey
+        query = select(k.valid_from, k.valid_until, k.retired_at).where(k.kid == kid)
+        row = self.session.execute(query).first()
+        return None if row is None else (row[0], row[1], row[2])
+
+
+class Revocations(_Repo):
+    def is_revoked(self, token_id: bytes) -> bool:
+        return self.session.get(t.Revocation, token_id) is not None
+
+    def since(self, at: datetime | None) -> Sequence[t.Revocation]:
+        query = select(t.Revocation).order_by(t.Revocation.revoked_at)
+        if at is not None:
+            query = query.where(t.Revocation.revoked_at > at)
+        return self.session.scalars(query).all()

@@ -1,0 +1,69 @@
+"""Repositories: one per aggregate, query methods named after the domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from healthcode.store import tables as t
+from healthcode.store.repositories.base import _Repo
+
+
+class KeyChecks(_Repo):
+    def get(self, name: str) -> t.KeyCheck | None:
+        return self.session.get(t.KeyCheck, name)
+
+    def add_once(self, check: t.KeyCheck) -> t.KeyCheck:
+        """Write the check value, or get the one another worker starting at the same
+        moment wrote first."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(check)
+                self.session.flush()
+        except IntegrityError:
+            found = self.session.get(t.KeyCheck, check.name, populate_existing=True)
+            if found is None:
+                raise
+            return found
+        return check
+
+
+class AuditLog(_Repo):
+    def of_resident(self, resident_id: uuid.UUID) -> Sequence[t.AuditEvent]:
+        query = (
+            select(t.AuditEvent)
+            .where(t.AuditEvent.resident_id == resident_id)
+            .order_by(t.AuditEvent.at.desc())
+        )
+        return self.session.scalars(query).all()
+
+
+class Leases(_Repo):
+    def take(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take or renew the lease; False if another holder has it and it has not expired."""
+        lease = self.session.get(t.Lease, name, with_for_update=True, populate_existing=True)
+        if lease is None:
+            try:  # two first takers: the second's insert fails, and it is not the holder
+                with self.session.begin_nested():
+                    self.session.add(t.Lease(name=name, holder=holder, expires_at=until))
+            except IntegrityError:
+                return False
+            return True
+        if lease.holder != holder and lease.expires_at > now:
+            return False
+        lease.holder, lease.expires_at = holder, until
+        return True
+
+    def release(self, name: str, holder: str) -> None:
+        """Give the lease up early, so the next run need not wait for its expiry."""
+        self.session.execute(delete(t.Lease).where(t.Lease.name == name, t.Lease.holder == holder))
+
+
+class JobRuns(_Repo):
+    def last(self, job: str) -> t.JobRun | None:
+        query = select(t.JobRun).where(t.JobRun.job == job).order_by(t.JobRun.started_at.desc())
+        return self.session.scalars(query.limit(1)).first()

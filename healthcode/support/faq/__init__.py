@@ -1,0 +1,1 @@
+"""The FAQ engine: questions and answers searched in zh and en."""

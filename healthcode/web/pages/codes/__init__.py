@@ -1,0 +1,1 @@
+"""The code page, its live QR and its history."""

@@ -1,0 +1,1 @@
+"""The resident's pages: home, declaration, daily report."""

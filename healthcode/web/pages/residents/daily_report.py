@@ -1,0 +1,93 @@
+"""The daily health report (健康上报 → 每日健康上报): one screen, two taps if normal.
+
+Tap a temperature chip and the big button; symptoms start unticked. Contacts and
+trips since the declaration are folded away below, for the day they matter.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from healthcode.domain.errors import DomainError
+from healthcode.domain.policy import Model, Policy
+from healthcode.domain.state import State
+from healthcode.http.deps import EnvDep, UowDep
+from healthcode.http.security import ResidentDep
+from healthcode.http.views import CodeView, code_view
+from healthcode.services.codes import health_codes as codes
+from healthcode.services.residents import daily_reports as reports
+from healthcode.services.residents.inputs import DailyReportInput
+from healthcode.services.shared.env import Env
+from healthcode.web.deps import known_policy
+from healthcode.web.forms import FormState, health_payload, parse, read_form, reject
+from healthcode.web.pages.residents.declare import LISTS, FormDep, health_fields
+from healthcode.web.templating import render
+from healthcode.web.views import streak
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(
+    request: Request,
+    env: Env,
+    policy: Policy,
+    state: State,
+    form: FormState,
+    *,
+    status: int = 200,
+) -> Response:
+    view: CodeView = code_view(policy, state)
+    return render(
+        request,
+        "residents/report.html",
+        status=status,
+        headers={"Cache-Control": "no-store"},
+        policy=policy,
+        code=view,
+        form=form,
+        is_pass=policy.model is Model.PASS,
+        streak=streak(state),
+        **health_fields(env, policy),
+    )
+
+
+@router.get("/codes/{policy_id}/report")
+def report_form(
+    request: Request, policy_id: str, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> Response:
+    policy = known_policy(env, policy_id)
+    try:
+        state = codes.code_state(uow, env, resident_id=principal.resident_id, policy_id=policy.id)
+    except codes.NoCode:
+        return RedirectResponse(f"/declare/{policy.id}", status_code=303)
+    return _page(request, env, policy, state, FormState(trip_rows=1))
+
+
+@router.post("/codes/{policy_id}/report")
+def submit_report(
+    request: Request,
+    policy_id: str,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    data: FormDep,
+) -> Response:
+    policy = known_policy(env, policy_id)
+    form = read_form(data, list_fields=LISTS)
+    payload, layout = health_payload(form, policy.form.exposures)
+    try:
+        reports.submit_daily_report(
+            uow,
+            env,
+            resident_id=principal.resident_id,
+            policy_id=policy.id,
+            data=parse(DailyReportInput, payload),
+        )
+    except reports.DeclareFirst:
+        return RedirectResponse(f"/declare/{policy.id}", status_code=303)
+    except DomainError as error:
+        reject(uow, form, layout, error)
+        state = codes.code_state(uow, env, resident_id=principal.resident_id, policy_id=policy.id)
+        return _page(request, env, policy, state, form, status=error.status)
+    return RedirectResponse(f"/codes/{policy.id}?reported=1", status_code=303)

@@ -1,0 +1,236 @@
+"""Declare (健康码申请 / 通行卡申请) → pledge → second confirmation (二次确认) → code.
+
+Seed 003's manual: the resident fills in their health truthfully and confirms it
+by hand; the system asks for a second confirmation, then shows the code page with
+first-use guidance. Seed 000: under a pass the confirmed declaration is the
+application, and the code is the black-and-white pending one until it is signed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from healthcode.domain.clock import day_of
+from healthcode.domain.errors import DomainError
+from healthcode.domain.policy import Model, Policy
+from healthcode.http.deps import ClientDep, EnvDep, UowDep
+from healthcode.http.errors import in_words
+from healthcode.http.security import ResidentDep
+from healthcode.services.residents import declarations
+from healthcode.services.residents.binding import ClaimCodeSent, IdNumberTaken
+from healthcode.services.residents.declarations import CONFIRM_WITHIN, Submission
+from healthcode.services.residents.inputs import DeclarationInput
+from healthcode.services.shared.env import Env
+from healthcode.web.deps import known_policy
+from healthcode.web.forms import (
+    MAX_TRIP_ROWS,
+    FormState,
+    declaration_payload,
+    form_from_declaration,
+    parse,
+    read_form,
+    refused,
+    reject,
+)
+from healthcode.web.labels import EXPOSURE_DATES, EXPOSURES, PURPOSES, QUICK_TEMPERATURES, SYMPTOMS
+from healthcode.web.templating import render
+from healthcode.web.views import declared
+
+router = APIRouter(include_in_schema=False)
+LISTS = ("symptoms", "exposure")
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(form_data)]
+
+
+def health_fields(env: Env, policy: Policy) -> dict[str, object]:
+    """What the health part of a form offers under this policy (its ``form:``)."""
+    return {
+        "symptoms": [(s.value, SYMPTOMS[s]) for s in policy.form.symptoms],
+        "exposures": [(k.value, EXPOSURES[k], EXPOSURE_DATES[k]) for k in policy.form.exposures],
+        "temps": QUICK_TEMPERATURES,
+        "today": day_of(env.clock.now()).isoformat(),
+    }
+
+
+def _form_page(
+    request: Request, env: Env, policy: Policy, form: FormState, *, status: int = 200
+) -> Response:
+    return render(
+        request,
+        "residents/declare.html",
+        status=status,
+        headers={"Cache-Control": "no-store"},
+        policy=policy,
+        form=form,
+        is_pass=policy.model is Model.PASS,
+        requires=policy.form.requires,
+        purposes=[(p.value, label) for p, label in PURPOSES.items()],
+        **health_fields(env, policy),
+    )
+
+
+@router.get("/declare/{policy_id}")
+def declaration_form(
+    request: Request,
+    policy_id: str,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    edit: uuid.UUID | None = None,
+) -> Response:
+    policy = known_policy(env, policy_id)
+    form = FormState()
+    if edit is not None:
+        own = declarations.submission(
+            uow, env, account_id=principal.account_id, declaration_id=edit
+        )
+        form = form_from_declaration(own.declaration, own.identity)
+    return _form_page(request, env, policy, form)
+
+
+@router.post("/declare/{policy_id}")
+def submit(
+    request: Request,
+    policy_id: str,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    data: FormDep,
+) -> Response:
+    policy = known_policy(env, policy_id)
+    form = read_form(data, list_fields=LISTS)
+    if form.value("action") == "add_trip":
+        form.trip_rows = min(form.trip_rows + 1, MAX_TRIP_ROWS)
+        return _form_page(request, env, policy, form)
+    payload, layout = declaration_payload(form, policy.id, policy.form.exposures)
+    try:
+        row = declarations.submit_declaration(
+            uow, env, account_id=principal.account_id, data=parse(DeclarationInput, payload)
+        ).declaration
+    except DomainError as error:
+        reject(uow, form, layout, error)
+        return _form_page(request, env, policy, form, status=error.status)
+    return RedirectResponse(f"/declarations/{row.id}", status_code=303)
+
+
+def _confirm_page(
+    request: Request,
+    env: Env,
+    own: declarations.Submission,
+    *,
+    error: DomainError | None = None,
+    claim_sent: ClaimCodeSent | None = None,
+) -> Response:
+    row = own.declaration
+    return render(
+        request,
+        "residents/confirm.html",
+        status=error.status if error else 200,
+        headers={"Cache-Control": "no-store"},
+        policy=env.policy(row.policy_id),
+        row=row,
+        shown=declared(row, own.identity),
+        confirm_before=row.submitted_at + CONFIRM_WITHIN,
+        error=in_words(error) if error else "",
+        taken=isinstance(error, IdNumberTaken) or claim_sent is not None,
+        claim_sent=claim_sent,
+    )
+
+
+def _own(uow: UowDep, env: EnvDep, principal: ResidentDep, declaration_id: uuid.UUID) -> Submission:
+    return declarations.submission(
+        uow, env, account_id=principal.account_id, declaration_id=declaration_id
+    )
+
+
+@router.get("/declarations/{declaration_id}")
+def confirmation(
+    request: Request, declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> Response:
+    """二次确认: what was declared, shown back (masked) before the code is made."""
+    own = _own(uow, env, principal, declaration_id)
+    if own.declaration.confirmed_at is not None:
+        return RedirectResponse(f"/codes/{own.declaration.policy_id}", status_code=303)
+    return _confirm_page(request, env, own)
+
+
+@router.post("/declarations/{declaration_id}/confirm")
+def confirm(
+    request: Request,
+    declaration_id: uuid.UUID,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    client: ClientDep,
+) -> Response:
+    own = _own(uow, env, principal, declaration_id)
+    policy_id = own.declaration.policy_id
+    try:
+        declarations.confirm_declaration(
+            uow, env, account_id=principal.account_id, declaration_id=declaration_id, client=client
+        )
+    except declarations.AlreadyConfirmed as error:
+        refused(uow, error)
+        return RedirectResponse(f"/codes/{policy_id}", status_code=303)
+    except DomainError as error:
+        refused(uow, error)
+        return _confirm_page(request, env, own, error=error)
+    return RedirectResponse(f"/codes/{policy_id}?welcome=1", status_code=303)
+
+
+@router.post("/declarations/{declaration_id}/claim-code")
+def claim_code(
+    request: Request,
+    declaration_id: uuid.UUID,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    client: ClientDep,
+) -> Response:
+    """The ID number is another account's: text a code to that account's phone."""
+    own = _own(uow, env, principal, declaration_id)
+    try:
+        sent = declarations.request_id_claim_code(
+            uow, env, account_id=principal.account_id, declaration_id=declaration_id, client=client
+        )
+    except DomainError as error:
+        refused(uow, error)
+        return _confirm_page(request, env, own, error=error)
+    return _confirm_page(request, env, own, claim_sent=sent)
+
+
+@router.post("/declarations/{declaration_id}/claim")
+def claim(
+    request: Request,
+    declaration_id: uuid.UUID,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    client: ClientDep,
+    code: Annotated[str, Form(max_length=16)],
+) -> Response:
+    """With the right code the ID number moves here; the resident then confirms."""
+    own = _own(uow, env, principal, declaration_id)
+    try:
+        declarations.claim_id_number(
+            uow,
+            env,
+            account_id=principal.account_id,
+            declaration_id=declaration_id,
+            code=code,
+            client=client,
+        )
+    except DomainError as error:
+        refused(uow, error)
+        return _confirm_page(request, env, own, error=error)
+    return RedirectResponse(f"/declarations/{declaration_id}", status_code=303)

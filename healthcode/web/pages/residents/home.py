@@ -1,0 +1,51 @@
+"""The start page: my codes with their colours and what I can do with each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.policy import Model, Policy
+from healthcode.http.deps import EnvDep, UowDep
+from healthcode.http.views import CodeView, code_view
+from healthcode.services.codes import health_codes as codes
+from healthcode.services.residents import notifications
+from healthcode.web.deps import MaybeResidentDep
+from healthcode.web.labels import ICONS
+from healthcode.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Card:
+    policy: Policy
+    is_pass: bool
+    code: CodeView | None  # None: not applied for yet
+
+
+@router.get("/")
+def home(request: Request, resident: MaybeResidentDep, uow: UowDep, env: EnvDep) -> Response:
+    if resident is None:
+        return RedirectResponse("/login", status_code=303)
+    cards = []
+    for policy in env.policies.values():
+        view = None
+        if resident.resident_id is not None:
+            state = codes.code_state(
+                uow, env, resident_id=resident.resident_id, policy_id=policy.id
+            )
+            view = code_view(policy, state) if state.colour is not Colour.NONE else None
+        cards.append(Card(policy, policy.model is Model.PASS, view))
+    unread = notifications.unread_count(uow, resident_id=resident.resident_id)
+    return render(
+        request,
+        "residents/home.html",
+        headers={"Cache-Control": "no-store"},
+        cards=cards,
+        unread=unread,
+        icons={colour.value: icon for colour, icon in ICONS.items()},
+    )

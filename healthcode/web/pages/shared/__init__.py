@@ -1,0 +1,1 @@
+"""Pages no context owns: regions, offline API docs."""

@@ -1,0 +1,188 @@
+"""Real concurrent callers on PostgreSQL: two threads, each in its own unit of work
+(issue 7, items 20 and 21). SQLite serialises writers by itself; PostgreSQL reads each
+statement's committed snapshot, so a fact read before a lock can be stale."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.domain.clock import FixedClock
+from healthcode.domain.colour import Colour
+from healthcode.domain.engine import evaluate
+from healthcode.jobs.rollover import RolloverResult, rollover, rollover_if_leader
+from healthcode.services.organisations.signing import NotPending, sign_pass
+from healthcode.services.residents.declarations import confirm_declaration, submit_declaration
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.state_json import state_from_json
+from healthcode.store.uow import UnitOfWorkFactory
+from tests.factories.history import assert_history_chains
+from tests.factories.inputs import declaration, id_number
+from tests.services.conftest import declare, new_account, report
+
+POLICY = "shandong-pass"
+
+
+@pytest.fixture
+def units(postgresql_engine: Engine) -> Iterator[UnitOfWorkFactory]:
+    """Units of work that really commit, each on its own connection; whatever the test
+    creates is deleted afterwards (residents cascade to their facts and codes)."""
+    factory = sessionmaker(postgresql_engine, expire_on_commit=False)
+    yield UnitOfWorkFactory(factory)
+    with factory.begin() as session:
+        for table in (t.AuditEvent, t.Resident, t.Account, t.Lease, t.JobRun):
+            session.execute(delete(table))
+
+
+def together(*calls: Callable[[], object]) -> list[object]:
+    """Run the calls at once, one thread each; each one's result or domain error."""
+    start = threading.Barrier(len(calls))
+    outcomes: list[object] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            outcomes[i] = calls[i]()
+        except NotPending as error:
+            outcomes[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_confirming_while_an_issuer_signs_paints_the_right_colour(
+    units: UnitOfWorkFactory, env: Env, clock: FixedClock
+) -> None:
+    """Each pair: the issuer signs application A red while the resident confirms a new
+    application B. Whoever wins, the stored code is what the rules say of the committed
+    facts, B is awaited by the queue unless it was refused, and the history chains."""
+    with units() as uow:
+        issuer = new_account(uow, env, "13700003333").id
+    residents = []
+    for i in range(30):
+        clock.advance(timedelta(minutes=1))
+        number = id_number()
+        with units() as uow:
+            account = new_account(uow, env, f"1380000{i:04d}")
+            first = declare(uow, env, account, POLICY, id_number=number)
+            data = declaration(POLICY, id_number=number)
+            new = submit_declaration(uow, env, account_id=account.id, data=data).declaration
+        assert first.application_id is not None
+        assert account.resident_id is not None
+        clock.advance(timedelta(minutes=1))
+        app_a, app_b, resident_id = uuid.UUID(first.application_id), new.id, account.resident_id
+
+        def signs(app: uuid.UUID = app_a) -> object:
+            with units() as uow:
+                return sign_pass(
+                    uow, env, issuer_id=issuer, application_id=app, colour=Colour.RED, note="发热"
+                )
+
+        def confirms(owner: uuid.UUID = account.id, app: uuid.UUID = app_b) -> object:
+            with units() as uow:
+                return confirm_declaration(uow, env, account_id=owner, declaration_id=app)
+
+        together(signs, confirms)
+        residents.append((resident_id, app_b))
+
+    policy = env.policy(POLICY)
+    with units() as uow:
+        for resident_id, app_b in residents:
+            code = uow.codes.of_resident(resident_id, POLICY)
+            assert code is not None
+            stored = state_from_json(code.state)
+            fresh = evaluate(policy, uow.facts.for_resident(resident_id, POLICY), clock.now())
+            assert (stored.colour, stored.application_id) == (fresh.colour, fresh.application_id)
+            assert stored.awaiting_signature == str(app_b)  # the queue still lists B
+            assert_history_chains(uow.codes.history(code.id))
+
+
+def _passes_due_for_a_missed_report(
+    units: UnitOfWorkFactory, env: Env, clock: FixedClock, count: int
+) -> None:
+    with units() as uow:
+        issuer = new_account(uow, env, "13700003333").id
+        for i in range(count):
+            account = new_account(uow, env, f"1390000{i:04d}")
+            state = declare(uow, env, account, POLICY)
+            assert state.application_id is not None
+            app = uuid.UUID(state.application_id)
+            sign_pass(uow, env, issuer_id=issuer, application_id=app, colour=Colour.GREEN)
+    clock.advance(timedelta(days=1))
+    with units() as uow:
+        for account in uow.session.scalars(
+            select(t.Account).where(t.Account.resident_id.is_not(None))
+        ):
+            report(uow, env, account, POLICY)
+    clock.advance(timedelta(days=1, hours=15, minutes=5))  # day 2 unreported: 00:05 next
+
+
+def _each_change_once(units: UnitOfWorkFactory, count: int) -> None:
+    with units() as uow:
+        changes = uow.session.scalars(select(t.ColourChange).where(t.ColourChange.cause == "time"))
+        assert sorted(c.to_colour for c in changes) == ["yellow"] * count
+        notes = uow.session.scalar(
+            select(func.count())
+            .select_from(t.Notification)
+            .where(t.Notification.payload["cause"].as_string() == "time")
+        )
+        assert notes == count
+        for code in uow.session.scalars(select(t.Code)):
+            assert_history_chains(uow.codes.history(code.id))
+
+
+def test_two_rollovers_at_once_record_each_change_once(
+    units: UnitOfWorkFactory, env: Env, clock: FixedClock
+) -> None:
+    """Even without the lease (two schedulers whose leases overlapped), the database
+    lets no change be recorded twice."""
+    _passes_due_for_a_missed_report(units, env, clock, 25)
+    runs = together(lambda: rollover(units, env), lambda: rollover(units, env))
+    _each_change_once(units, 25)
+    assert sum(r.changed for r in runs if isinstance(r, RolloverResult)) == 25
+
+
+def test_two_leaders_at_once_run_the_rollover_once_each_change(
+    units: UnitOfWorkFactory, env: Env, clock: FixedClock
+) -> None:
+    _passes_due_for_a_missed_report(units, env, clock, 10)
+    ran = together(lambda: rollover_if_leader(units, env), lambda: rollover_if_leader(units, env))
+    assert any(r is not None for r in ran)
+    _each_change_once(units, 10)
+    with units() as uow:
+        assert uow.session.scalars(select(t.Lease)).all() == []  # given up when done
+
+
+def test_a_change_cannot_be_recorded_twice(
+    units: UnitOfWorkFactory, env: Env, clock: FixedClock, postgresql_engine: Engine
+) -> None:
+    _passes_due_for_a_missed_report(units, env, clock, 1)
+    rollover(units, env)
+    sessions: sessionmaker[Session] = sessionmaker(postgresql_engine)
+    with sessions() as session:
+        change = session.scalars(select(t.ColourChange).where(t.ColourChange.cause == "time")).one()
+        session.add(
+            t.ColourChange(
+                code_id=change.code_id,
+                seq=change.seq,
+                at=change.at,
+                from_colour=change.from_colour,
+                to_colour=change.to_colour,
+                rule_ids=change.rule_ids,
+                policy_version=change.policy_version,
+                cause=change.cause,
+            )
+        )
+        with pytest.raises(Exception, match="uq_colour_changes_code_seq"):
+            session.flush()

@@ -1,0 +1,72 @@
+"""Temperatures are taken as the thermometer shows them (issue 7 §4): one decimal,
+compared exactly as entered, never rounded, and never a boolean."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import InvalidInput
+from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+from tests.services.conftest import declare, report
+
+# (case, temperature, the binzhou colour it gives) — 37.3 ℃ and above is a fever
+ACCEPTED = [
+    ("normal", 36.5, Colour.GREEN),
+    ("just below the threshold", 37.2, Colour.GREEN),
+    ("at the threshold", 37.3, Colour.YELLOW),
+    ("whole degrees", 37, Colour.GREEN),
+    ("a trailing zero", "37.20", Colour.GREEN),
+]
+REFUSED = [37.26, 37.25, 36.55, 37.29999]
+
+
+class TestDeclaration:
+    @pytest.mark.parametrize(
+        ("value", "colour"), [c[1:] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED]
+    )
+    def test_the_value_is_compared_as_entered(
+        self, uow: UnitOfWork, env: Env, account: t.Account, value: Any, colour: Colour
+    ) -> None:
+        assert declare(uow, env, account, temperature=value).colour is colour
+        [row] = uow.session.scalars(select(t.Declaration)).all()
+        assert row.temperature == float(value)
+
+    @pytest.mark.parametrize("value", REFUSED)
+    def test_more_than_one_decimal_is_refused_not_rounded(
+        self, uow: UnitOfWork, env: Env, account: t.Account, value: float
+    ) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            declare(uow, env, account, temperature=value)
+        [error] = refused.value.errors
+        assert (error.field, error.code) == ("temperature", "decimals")
+        assert uow.session.scalars(select(t.Declaration)).first() is None
+
+
+class TestDailyReport:
+    def test_37_26_is_refused_and_37_2_stays_green(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        declare(uow, env, account)
+        with pytest.raises(InvalidInput) as refused:
+            report(uow, env, account, temperature=37.26)
+        assert refused.value.errors[0].code == "decimals"
+        assert report(uow, env, account, temperature=37.2).colour is Colour.GREEN
+        [row] = uow.session.scalars(select(t.DailyReport)).all()
+        assert row.temperature == 37.2
+
+
+@pytest.mark.parametrize("model", [DeclarationInput, DailyReportInput])
+@pytest.mark.parametrize("value", [True, False])
+def test_a_boolean_is_not_a_temperature(model: type[Any], value: bool) -> None:
+    with pytest.raises(ValidationError) as refused:
+        model.model_validate({"temperature": value})
+    found = {(e["loc"], e["type"]) for e in refused.value.errors()}
+    assert (("temperature",), "float_type") in found
