@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -71,7 +71,7 @@ def configure_logging(*, json: bool = False, level: int = logging.INFO) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _Stderr())),
         cache_logger_on_first_use=False,
     )
 
@@ -86,3 +86,15 @@ def quiet_logs() -> Iterator[None]:
         yield
     finally:
         structlog.configure(**previous)
+
+
+class _Stderr:
+    """Whatever ``sys.stderr`` is when a line is written, not when logging was set up:
+    a test runner (or a CLI runner) that swaps and closes stderr must not leave every
+    later log line writing to a closed file."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
