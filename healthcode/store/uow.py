@@ -72,6 +72,15 @@ class UnitOfWork:
         self._after_commit.clear()
         self.session.rollback()
 
+    def refused(self, error: BaseException, *, commit: bool = False) -> None:
+        """A use case was refused: undo its changes, unless the refusal must keep its
+        bookkeeping (a counted wrong code, ``DomainError.keeps_changes``); those are
+        committed now with ``commit``, else by whoever opened the unit of work."""
+        if not getattr(error, "keeps_changes", False):
+            self.rollback()
+        elif commit:
+            self.commit()
+
     def close(self) -> None:
         self.session.close()
 
@@ -101,9 +110,9 @@ class _Scope:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if kind is None or getattr(error, "keeps_changes", False):
+            if error is None:
                 self.uow.commit()
             else:
-                self.uow.rollback()
+                self.uow.refused(error, commit=True)
         finally:
             self.uow.close()

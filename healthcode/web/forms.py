@@ -24,7 +24,6 @@ from healthcode.http.errors import in_words, validation_fields
 from healthcode.i18n import translate
 from healthcode.services.residents.binding import DeclaredIdentity
 from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -169,16 +168,9 @@ def show_errors(state: FormState, layout: Layout, errors: Sequence[FieldError]) 
             state.add_error(name, message)
 
 
-def refused(uow: UnitOfWork, error: DomainError) -> None:
-    """Undo a refused use case before the page is re-rendered, except a refusal whose
-    bookkeeping must stand (a counted wrong code): the unit of work commits that."""
-    if not error.keeps_changes:
-        uow.rollback()
-
-
-def reject(uow: UnitOfWork, state: FormState, layout: Layout, error: DomainError) -> None:
-    """Put a service's refusal on the form: by field if it names fields, else on top."""
-    refused(uow, error)
+def reject(state: FormState, layout: Layout, error: DomainError) -> None:
+    """Put a service's refusal on the form: by field if it names fields, else on top.
+    The page has already told its unit of work (``uow.refused(error)``)."""
     if isinstance(error, InvalidInput):
         show_errors(state, layout, error.errors)
     else:

@@ -24,7 +24,7 @@ from healthcode.services.accounts import otp_limits, sessions
 from healthcode.services.shared.bounds import SafeText
 from healthcode.web import csrf
 from healthcode.web.deps import MaybeResidentDep, local_path, user_agent
-from healthcode.web.forms import FormState, refused
+from healthcode.web.forms import FormState
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -58,7 +58,7 @@ def send_code(
     try:
         sent = accounts.request_login_code(uow, env, phone=phone, client=client)
     except DomainError as error:
-        refused(uow, error)
+        uow.refused(error)
         step = "code" if isinstance(error, otp_limits.OtpCooldown) else "phone"
         form.add_error("phone" if step == "phone" else "code", in_words(error))
         return _page(request, step, form, status=error.status, retry=error.retry_after)
@@ -82,7 +82,7 @@ def sign_in(
             uow, env, phone=phone, code=code, client=client, user_agent=agent
         )
     except DomainError as error:
-        refused(uow, error)
+        uow.refused(error)
         form.add_error("code", in_words(error))
         return _page(request, "code", form, status=error.status)
     response = RedirectResponse(local_path(next), status_code=303)

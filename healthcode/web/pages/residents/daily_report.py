@@ -87,7 +87,8 @@ def submit_report(
     except reports.DeclareFirst:
         return RedirectResponse(f"/declare/{policy.id}", status_code=303)
     except DomainError as error:
-        reject(uow, form, layout, error)
+        uow.refused(error)
+        reject(form, layout, error)
         state = codes.code_state(uow, env, resident_id=principal.resident_id, policy_id=policy.id)
         return _page(request, env, policy, state, form, status=error.status)
     return RedirectResponse(f"/codes/{policy.id}?reported=1", status_code=303)

@@ -34,7 +34,6 @@ from healthcode.web.forms import (
     form_from_declaration,
     parse,
     read_form,
-    refused,
     reject,
 )
 from healthcode.web.labels import EXPOSURE_DATES, EXPOSURES, PURPOSES, QUICK_TEMPERATURES, SYMPTOMS
@@ -118,7 +117,8 @@ def submit(
             uow, env, account_id=principal.account_id, data=parse(DeclarationInput, payload)
         ).declaration
     except DomainError as error:
-        reject(uow, form, layout, error)
+        uow.refused(error)
+        reject(form, layout, error)
         return _form_page(request, env, policy, form, status=error.status)
     return RedirectResponse(f"/declarations/{row.id}", status_code=303)
 
@@ -180,10 +180,10 @@ def confirm(
             uow, env, account_id=principal.account_id, declaration_id=declaration_id, client=client
         )
     except declarations.AlreadyConfirmed as error:
-        refused(uow, error)
+        uow.refused(error)
         return RedirectResponse(f"/codes/{policy_id}", status_code=303)
     except DomainError as error:
-        refused(uow, error)
+        uow.refused(error)
         return _confirm_page(request, env, own, error=error)
     return RedirectResponse(f"/codes/{policy_id}?welcome=1", status_code=303)
 
@@ -204,7 +204,7 @@ def claim_code(
             uow, env, account_id=principal.account_id, declaration_id=declaration_id, client=client
         )
     except DomainError as error:
-        refused(uow, error)
+        uow.refused(error)
         return _confirm_page(request, env, own, error=error)
     return _confirm_page(request, env, own, claim_sent=sent)
 
@@ -231,6 +231,6 @@ def claim(
             client=client,
         )
     except DomainError as error:
-        refused(uow, error)
+        uow.refused(error)
         return _confirm_page(request, env, own, error=error)
     return RedirectResponse(f"/declarations/{declaration_id}", status_code=303)
