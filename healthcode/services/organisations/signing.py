@@ -1,20 +1,20 @@
 """The issuer signs a pass application (seed 000 §二.二.2 签发).
 
-The issuer decides the colour, guided by the rules: a colour milder than the rules
-allow is refused ("签发人据实进行核签"), while a stricter one (after a video call, say)
-is the issuer's call and needs a note. Scoping issuers to their community or
-employer arrives with the organisations capability; today the `pass.sign`
-permission is required.
+What the issuer may sign is the domain's rule (``domain/signing.py``); this use case
+loads and locks the application, applies it, records the signature and recolours.
+Scoping issuers to their community or employer arrives with the organisations
+capability; today the `pass.sign` permission is required.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from healthcode.domain.colour import SIGNED_COLOURS, Colour
-from healthcode.domain.errors import Conflict, InvalidInput, NotFound
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model
+from healthcode.domain.signing import check_against_rules, check_signable
 from healthcode.domain.state import State
 from healthcode.services.codes.recolour import Cause, current_state, recolour
 from healthcode.services.shared import audit
@@ -27,10 +27,6 @@ class NotPending(Conflict):
     code = "not_pending"
 
 
-class MilderThanRules(Conflict):
-    code = "milder_than_rules"
-
-
 def sign_pass(
     uow: UnitOfWork,
     env: Env,
@@ -41,10 +37,7 @@ def sign_pass(
     note: str = "",
     client: str = "",
 ) -> State:
-    if colour not in SIGNED_COLOURS:
-        raise InvalidInput.single(
-            "colour", "not_signable", N_("A pass is signed red, yellow or green")
-        )
+    check_signable(colour)
     found = uow.declarations.by_id(application_id)
     if found is not None and found.resident_id is not None:  # the resident first,
         uow.residents.lock(found.resident_id)  # as every write that recolours does
@@ -58,17 +51,7 @@ def sign_pass(
     state = current_state(uow, env, resident_id=application.resident_id, policy=policy)
     if state.awaiting_signature != str(application.id):
         raise NotPending(N_("This application is not waiting for a signature"))
-    suggested = state.suggested or Colour.GREEN
-    if colour.severity < suggested.severity:
-        raise MilderThanRules(
-            N_("The rules make this application {suggested}: {reasons}"),
-            suggested=suggested.value,
-            reasons=", ".join(r.rule_id for r in state.reasons if r.colour is suggested),
-        )
-    if colour.severity > suggested.severity and not note.strip():
-        raise InvalidInput.single(
-            "note", "required", N_("Say why the colour is stricter than the rules suggest")
-        )
+    check_against_rules(colour, suggested=state.suggested, reasons=state.reasons, note=note)
     uow.add(
         t.Signature(
             declaration_id=application.id,

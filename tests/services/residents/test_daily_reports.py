@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput
+from healthcode.domain.signing import MilderThanRules
 from healthcode.domain.state import State
 from healthcode.jobs.rollover import rollover
-from healthcode.services.organisations.signing import MilderThanRules, NotPending, sign_pass
+from healthcode.services.organisations.signing import NotPending, sign_pass
 from healthcode.services.residents.daily_reports import AlreadyReported, DeclareFirst
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t

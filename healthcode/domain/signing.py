@@ -1,0 +1,44 @@
+"""What an issuer may sign (seed 000 §二.二.2 签发): pure, the rules' view an argument.
+
+The issuer decides the colour, guided by the rules: a colour milder than the rules
+allow is refused ("签发人据实进行核签"), while a stricter one (after a video call, say)
+is the issuer's call and needs a note saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from healthcode.domain.colour import SIGNED_COLOURS, Colour
+from healthcode.domain.errors import Conflict, InvalidInput
+from healthcode.domain.i18n import N_
+from healthcode.domain.state import Reason
+
+
+class MilderThanRules(Conflict):
+    code = "milder_than_rules"
+
+
+def check_signable(colour: Colour) -> None:
+    """A pass is signed red, yellow or green, never pending or none."""
+    if colour not in SIGNED_COLOURS:
+        raise InvalidInput.single(
+            "colour", "not_signable", N_("A pass is signed red, yellow or green")
+        )
+
+
+def check_against_rules(
+    colour: Colour, *, suggested: Colour | None, reasons: Sequence[Reason], note: str
+) -> None:
+    """Refuse a colour milder than the rules suggest; a stricter one needs a note."""
+    suggested = suggested or Colour.GREEN
+    if colour.severity < suggested.severity:
+        raise MilderThanRules(
+            N_("The rules make this application {suggested}: {reasons}"),
+            suggested=suggested.value,
+            reasons=", ".join(r.rule_id for r in reasons if r.colour is suggested),
+        )
+    if colour.severity > suggested.severity and not note.strip():
+        raise InvalidInput.single(
+            "note", "required", N_("Say why the colour is stricter than the rules suggest")
+        )
