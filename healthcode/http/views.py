@@ -15,7 +15,7 @@ from healthcode.domain.policy import Policy
 from healthcode.domain.state import Change, Reason, State
 from healthcode.domain.tokens import CodeClaims, Verification
 from healthcode.i18n import pick, translate
-from healthcode.store import tables as t
+from healthcode.services.codes.results import ColourChange
 
 # Every instant leaves the API in Asia/Shanghai time, as residents read it.
 LocalTime = Annotated[datetime, PlainSerializer(lambda at: local(at).isoformat(), return_type=str)]
@@ -156,7 +156,7 @@ class ColourChangeView(BaseModel):
     cause: str
 
 
-def colour_change_view(change: t.ColourChange, policy: Policy) -> ColourChangeView:
+def colour_change_view(change: ColourChange, policy: Policy) -> ColourChangeView:
     rules = {r.id: r for r in policy.rules}
     return ColourChangeView(
         at=change.at,

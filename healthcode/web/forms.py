@@ -23,7 +23,7 @@ from healthcode.domain.facts import ExposureKind
 from healthcode.http.errors import in_words, validation_fields
 from healthcode.i18n import translate
 from healthcode.services.residents.binding import DeclaredIdentity
-from healthcode.store import tables as t
+from healthcode.services.residents.results import DeclarationDetail
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -177,7 +177,7 @@ def reject(state: FormState, layout: Layout, error: DomainError) -> None:
         state.general.append(in_words(error))
 
 
-def form_from_declaration(row: t.Declaration, who: DeclaredIdentity) -> FormState:
+def form_from_declaration(row: DeclarationDetail, who: DeclaredIdentity) -> FormState:
     """ "Back to edit" from the confirmation screen: everything but the ID number,
     which is kept only encrypted and must be typed again."""
     state = FormState()

@@ -22,7 +22,7 @@ from healthcode.http.views import colour_label
 from healthcode.i18n import gettext, pick
 from healthcode.services.residents.binding import DeclaredIdentity
 from healthcode.services.residents.inputs import Purpose
-from healthcode.store import tables as t
+from healthcode.services.residents.results import DeclarationDetail, Notification
 from healthcode.web.labels import EXPOSURE_DATES, EXPOSURES, PURPOSES, SEXES, SYMPTOMS
 
 
@@ -69,7 +69,7 @@ class Declared:
     purpose: str
 
 
-def declared(row: t.Declaration, who: DeclaredIdentity) -> Declared:
+def declared(row: DeclarationDetail, who: DeclaredIdentity) -> Declared:
     return Declared(
         name_masked=who.name_masked,
         id_masked=who.id_masked,
@@ -111,7 +111,7 @@ class Notice:
     policy: str
 
 
-def notices(rows: Sequence[t.Notification], policies: Mapping[str, Policy]) -> list[Notice]:
+def notices(rows: Sequence[Notification], policies: Mapping[str, Policy]) -> list[Notice]:
     out = []
     for row in rows:
         payload = row.payload

@@ -28,9 +28,9 @@ from healthcode.domain.tokens import (
     verify_token,
 )
 from healthcode.services.codes.recolour import current_state
+from healthcode.services.codes.results import ColourChange
 from healthcode.services.shared.env import Env
 from healthcode.services.shared.ratelimit import TooManyRequests
-from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
 SCANNABLE = (Purpose.DISPLAY, Purpose.PAPER)
@@ -124,12 +124,12 @@ def _pass_end(state: State, now: datetime) -> datetime | None:
 
 def history(
     uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str
-) -> Sequence[t.ColourChange]:
+) -> Sequence[ColourChange]:
     env.policy(policy_id)
     if resident_id is None:
         return ()
     code = uow.codes.of_resident(resident_id, policy_id)
-    return uow.codes.history(code.id) if code else ()
+    return [ColourChange.of(row) for row in uow.codes.history(code.id)] if code else ()
 
 
 def verify_code(

@@ -17,6 +17,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.state import State
 from healthcode.services.codes.recolour import current_state
+from healthcode.services.residents.results import DeclarationDetail
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -43,7 +44,7 @@ class ApplicationDetail:
     sex: str
     birth_date: date
     address: str
-    declaration: t.Declaration
+    declaration: DeclarationDetail
 
 
 def pass_policies(env: Env) -> list[Policy]:
@@ -88,7 +89,7 @@ def application(
         sex=resident.sex,
         birth_date=resident.birth_date,
         address=resident.address,
-        declaration=declaration,
+        declaration=DeclarationDetail.of(declaration),
     )
 
 

@@ -29,6 +29,7 @@ from healthcode.services.residents.binding import (
     seal,
 )
 from healthcode.services.residents.inputs import DeclarationInput
+from healthcode.services.residents.results import DeclarationDetail
 from healthcode.services.residents.validation import dump_health, validate_declaration
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -42,7 +43,7 @@ CONFIRM_WITHIN = timedelta(hours=1)
 class Submission:
     """A declaration awaiting (or past) its second confirmation, and whom it is for."""
 
-    declaration: t.Declaration
+    declaration: DeclarationDetail
     identity: DeclaredIdentity
 
 
@@ -92,7 +93,7 @@ def submit_declaration(
     )
     uow.add(row)
     uow.flush()
-    return Submission(row, identity_of(uow, env, row))
+    return Submission(DeclarationDetail.of(row), identity_of(uow, env, row))
 
 
 def submission(
@@ -100,7 +101,7 @@ def submission(
 ) -> Submission:
     """One of the account's own declarations, to show back; another's is not found."""
     row = _own(uow, account_id, declaration_id, lock=False)
-    return Submission(row, identity_of(uow, env, row))
+    return Submission(DeclarationDetail.of(row), identity_of(uow, env, row))
 
 
 def confirm_declaration(

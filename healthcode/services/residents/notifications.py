@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from healthcode.services.residents.results import Notification
 from healthcode.services.shared.env import Env
-from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
 
-def recent(uow: UnitOfWork, *, resident_id: uuid.UUID | None) -> Sequence[t.Notification]:
-    return uow.notifications.of_resident(resident_id) if resident_id else ()
+def recent(uow: UnitOfWork, *, resident_id: uuid.UUID | None) -> Sequence[Notification]:
+    if resident_id is None:
+        return ()
+    return [Notification.of(row) for row in uow.notifications.of_resident(resident_id)]
 
 
 def unread_count(uow: UnitOfWork, *, resident_id: uuid.UUID | None) -> int:

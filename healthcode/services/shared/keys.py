@@ -169,6 +169,14 @@ def trust_list(
     return to_jwks(cache.get(uow, protector, now).ring.published(now))
 
 
-def revocation_list(uow: UnitOfWork, *, since: datetime | None) -> Sequence[t.Revocation]:
+@dataclass(frozen=True)
+class Revoked:
+    """A paper token that no longer counts, for offline scanners."""
+
+    token_id: bytes
+    revoked_at: datetime
+
+
+def revocation_list(uow: UnitOfWork, *, since: datetime | None) -> Sequence[Revoked]:
     """Revoked token ids for offline scanners, newer than what they already hold."""
-    return uow.revocations.since(since)
+    return [Revoked(r.token_id, r.revoked_at) for r in uow.revocations.since(since)]

@@ -22,6 +22,7 @@ from healthcode.services.residents.declarations import (
     submission,
     submit_declaration,
 )
+from healthcode.services.residents.results import DeclarationDetail
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
@@ -46,12 +47,12 @@ def sms(env: Env) -> Sms:
     return sender
 
 
-def submit(uow: UnitOfWork, env: Env, account: t.Account, number: str) -> t.Declaration:
+def submit(uow: UnitOfWork, env: Env, account: t.Account, number: str) -> DeclarationDetail:
     data = declaration(id_number=number)
     return submit_declaration(uow, env, account_id=account.id, data=data).declaration
 
 
-def confirm(uow: UnitOfWork, env: Env, account: t.Account, row: t.Declaration) -> Colour:
+def confirm(uow: UnitOfWork, env: Env, account: t.Account, row: DeclarationDetail) -> Colour:
     state = confirm_declaration(uow, env, account_id=account.id, declaration_id=row.id, client="c")
     return state.colour
 
@@ -168,7 +169,7 @@ class TestTakenNumber:
     def test_claim_codes_are_limited_per_account_and_per_address(
         self, uow: UnitOfWork, env: Env, taken: str, clock: FixedClock
     ) -> None:
-        def ask(account: t.Account, row: t.Declaration, client: str) -> None:
+        def ask(account: t.Account, row: DeclarationDetail, client: str) -> None:
             request_id_claim_code(
                 uow, env, account_id=account.id, declaration_id=row.id, client=client
             )
@@ -188,7 +189,7 @@ class TestTakenNumber:
             ask(last, submit(uow, env, last, taken), "10.9.9.9")
 
 
-def claim(uow: UnitOfWork, env: Env, account: t.Account, row: t.Declaration, code: str) -> None:
+def claim(uow: UnitOfWork, env: Env, account: t.Account, row: DeclarationDetail, code: str) -> None:
     claim_id_number(uow, env, account_id=account.id, declaration_id=row.id, code=code, client="c")
 
 
@@ -240,7 +241,7 @@ class TestOnePersonOneRow:
         with units() as uow:
             account = new_account(uow, env, "13500000001")
         numbers = [id_number() for _ in range(6)]
-        rows: dict[str, t.Declaration] = {}
+        rows: dict[str, DeclarationDetail] = {}
         for number in numbers if submitted_first else ():
             with units() as uow:  # six tabs, each submitted; then all confirm at once
                 rows[number] = submit(uow, env, account, number)
