@@ -74,7 +74,7 @@ def sign_pass(server: LiveServer, phone: str, colour: Colour = Colour.GREEN) -> 
         account = uow.accounts.by_phone_hash(env.protector.keyed_hash(phone, kind="phone"))
         assert account is not None
         assert account.resident_id is not None
-        state = codes.code_state(
+        state = codes.read_code_state(
             uow, env, resident_id=account.resident_id, policy_id="shandong-pass"
         )
         assert state.application_id is not None

@@ -85,7 +85,7 @@ def list_applications(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> QueueView:
-    total, items = applications.queue(uow, env, limit=limit, offset=offset)
+    total, items = applications.list_pending_applications(uow, env, limit=limit, offset=offset)
     return QueueView(total=total, items=[_view(i) for i in items])
 
 
@@ -93,7 +93,7 @@ def list_applications(
 def get_application(
     application_id: uuid.UUID, who: Reader, uow: UowDep, env: EnvDep, request: Request
 ) -> ApplicationDetailView:
-    detail = applications.application(
+    detail = applications.open_application(
         uow,
         env,
         actor_id=who.account_id,

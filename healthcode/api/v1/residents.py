@@ -126,7 +126,7 @@ def claim_id_number(
 
 @router.get("/codes/{policy_id}", summary="My code: colour, reasons, next step and date")
 def get_code(policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep) -> CodeView:
-    state = codes.code_state(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
+    state = codes.read_code_state(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
     return code_view(env.policy(policy_id), state)
 
 
@@ -191,5 +191,7 @@ def get_history(
     policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep
 ) -> list[ColourChangeView]:
     policy = env.policy(policy_id)
-    changes = codes.history(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
+    changes = codes.list_colour_changes(
+        uow, env, resident_id=principal.resident_id, policy_id=policy_id
+    )
     return [colour_change_view(c, policy) for c in changes]

@@ -63,7 +63,7 @@ class DisplayCode:
         return max(1, self.expires_in * 2 // 3)
 
 
-def code_state(
+def read_code_state(
     uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str
 ) -> State:
     policy = env.policy(policy_id)
@@ -92,7 +92,7 @@ def display_code(
             raise TooManyRequests(
                 N_("Too many requests; try again in {retry_after} s"), retry_after=retry
             )
-    state = code_state(uow, env, resident_id=resident_id, policy_id=policy_id)
+    state = read_code_state(uow, env, resident_id=resident_id, policy_id=policy_id)
     if state.colour is Colour.NONE or resident_id is None:
         raise NoCode(N_("You have no code yet; please declare first"))
     resident = uow.residents.by_id(resident_id)
@@ -122,7 +122,7 @@ def _pass_end(state: State, now: datetime) -> datetime | None:
     return until if until is not None and now < until else None
 
 
-def history(
+def list_colour_changes(
     uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str
 ) -> Sequence[ColourChange]:
     env.policy(policy_id)

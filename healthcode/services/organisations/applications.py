@@ -47,24 +47,24 @@ class ApplicationDetail:
     declaration: DeclarationDetail
 
 
-def pass_policies(env: Env) -> list[Policy]:
+def list_pass_policies(env: Env) -> list[Policy]:
     return [p for p in env.policies.values() if p.model is Model.PASS]
 
 
-def queue(
+def list_pending_applications(
     uow: UnitOfWork, env: Env, *, limit: int = 50, offset: int = 0
 ) -> tuple[int, list[QueueItem]]:
-    policies = {p.id: p for p in pass_policies(env)}
+    policies = {p.id: p for p in list_pass_policies(env)}
     rows = uow.applications.pending(list(policies), limit=limit, offset=offset)
     total = uow.applications.count_pending(list(policies))
     return total, [_item(uow, env, policies[c.policy_id], r, d) for c, r, d in rows]
 
 
-def application(
+def open_application(
     uow: UnitOfWork, env: Env, *, actor_id: uuid.UUID, application_id: uuid.UUID, client: str = ""
 ) -> ApplicationDetail:
     declaration = uow.declarations.by_id(application_id)
-    policies = {p.id: p for p in pass_policies(env)}
+    policies = {p.id: p for p in list_pass_policies(env)}
     if (
         declaration is None
         or declaration.confirmed_at is None

@@ -96,7 +96,7 @@ def submit_declaration(
     return Submission(DeclarationDetail.of(row), identity_of(uow, env, row))
 
 
-def submission(
+def show_declaration(
     uow: UnitOfWork, env: Env, *, account_id: uuid.UUID, declaration_id: uuid.UUID
 ) -> Submission:
     """One of the account's own declarations, to show back; another's is not found."""

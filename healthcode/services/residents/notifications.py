@@ -10,13 +10,13 @@ from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
 
 
-def recent(uow: UnitOfWork, *, resident_id: uuid.UUID | None) -> Sequence[Notification]:
+def list_notifications(uow: UnitOfWork, *, resident_id: uuid.UUID | None) -> Sequence[Notification]:
     if resident_id is None:
         return ()
     return [Notification.of(row) for row in uow.notifications.of_resident(resident_id)]
 
 
-def unread_count(uow: UnitOfWork, *, resident_id: uuid.UUID | None) -> int:
+def count_unread(uow: UnitOfWork, *, resident_id: uuid.UUID | None) -> int:
     return uow.notifications.count_unread(resident_id) if resident_id else 0
 
 

@@ -19,7 +19,7 @@ from healthcode.services.residents.declarations import (
     claim_id_number,
     confirm_declaration,
     request_id_claim_code,
-    submission,
+    show_declaration,
     submit_declaration,
 )
 from healthcode.services.residents.results import DeclarationDetail
@@ -73,7 +73,9 @@ class TestBindOnConfirmation:
         for seq, sex in ((11, "M"), (12, "F")):
             number = make_id_number(birth=date(1985, 11, 2), region="371602", seq=seq)
             row = submit(uow, env, account, number)
-            shown = submission(uow, env, account_id=account.id, declaration_id=row.id).identity
+            shown = show_declaration(
+                uow, env, account_id=account.id, declaration_id=row.id
+            ).identity
             assert (shown.birth_date, shown.sex) == (date(1985, 11, 2), sex)
 
     def test_a_typo_is_corrected_by_submitting_again(

@@ -13,7 +13,7 @@ from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.state import State
 from healthcode.services.codes.recolour import current_state
-from healthcode.services.organisations.applications import queue
+from healthcode.services.organisations.applications import list_pending_applications
 from healthcode.services.organisations.signing import sign_pass
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -56,7 +56,7 @@ def test_the_signed_colour_stands_while_the_new_application_waits(
     assert again.under_review is not None
     code = the_code(uow)
     assert (code.colour, code.awaiting_id) == (signed.value, uuid.UUID(again.under_review))
-    total, items = queue(uow, env)
+    total, items = list_pending_applications(uow, env)
     assert (total, [str(i.application_id) for i in items]) == (1, [again.under_review])
     history = uow.codes.history(code.id)
     assert [(c.from_colour, c.to_colour) for c in history] == [
@@ -67,7 +67,7 @@ def test_the_signed_colour_stands_while_the_new_application_waits(
 
     green = sign(uow, env, again, Colour.GREEN, issuer)
     assert (green.colour, green.under_review) == (Colour.GREEN, None)
-    assert queue(uow, env)[0] == 0
+    assert list_pending_applications(uow, env)[0] == 0
     assert_history_chains(uow.codes.history(code.id))
 
 

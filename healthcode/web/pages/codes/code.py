@@ -113,7 +113,9 @@ def history_page(
     request: Request, policy_id: str, principal: ResidentDep, uow: UowDep, env: EnvDep
 ) -> Response:
     policy = known_policy(env, policy_id)
-    changes = codes.history(uow, env, resident_id=principal.resident_id, policy_id=policy.id)
+    changes = codes.list_colour_changes(
+        uow, env, resident_id=principal.resident_id, policy_id=policy.id
+    )
     return render(
         request,
         "codes/history.html",

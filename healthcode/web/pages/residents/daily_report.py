@@ -58,7 +58,9 @@ def report_form(
 ) -> Response:
     policy = known_policy(env, policy_id)
     try:
-        state = codes.code_state(uow, env, resident_id=principal.resident_id, policy_id=policy.id)
+        state = codes.read_code_state(
+            uow, env, resident_id=principal.resident_id, policy_id=policy.id
+        )
     except codes.NoCode:
         return RedirectResponse(f"/declare/{policy.id}", status_code=303)
     return _page(request, env, policy, state, FormState(trip_rows=1))
@@ -89,6 +91,8 @@ def submit_report(
     except DomainError as error:
         uow.refused(error)
         reject(form, layout, error)
-        state = codes.code_state(uow, env, resident_id=principal.resident_id, policy_id=policy.id)
+        state = codes.read_code_state(
+            uow, env, resident_id=principal.resident_id, policy_id=policy.id
+        )
         return _page(request, env, policy, state, form, status=error.status)
     return RedirectResponse(f"/codes/{policy.id}?reported=1", status_code=303)

@@ -90,7 +90,7 @@ def declaration_form(
     policy = known_policy(env, policy_id)
     form = FormState()
     if edit is not None:
-        own = declarations.submission(
+        own = declarations.show_declaration(
             uow, env, account_id=principal.account_id, declaration_id=edit
         )
         form = form_from_declaration(own.declaration, own.identity)
@@ -148,7 +148,7 @@ def _confirm_page(
 
 
 def _own(uow: UowDep, env: EnvDep, principal: ResidentDep, declaration_id: uuid.UUID) -> Submission:
-    return declarations.submission(
+    return declarations.show_declaration(
         uow, env, account_id=principal.account_id, declaration_id=declaration_id
     )
 

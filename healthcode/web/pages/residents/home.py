@@ -35,12 +35,12 @@ def home(request: Request, resident: MaybeResidentDep, uow: UowDep, env: EnvDep)
     for policy in env.policies.values():
         view = None
         if resident.resident_id is not None:
-            state = codes.code_state(
+            state = codes.read_code_state(
                 uow, env, resident_id=resident.resident_id, policy_id=policy.id
             )
             view = code_view(policy, state) if state.colour is not Colour.NONE else None
         cards.append(Card(policy, policy.model is Model.PASS, view))
-    unread = notifications.unread_count(uow, resident_id=resident.resident_id)
+    unread = notifications.count_unread(uow, resident_id=resident.resident_id)
     return render(
         request,
         "residents/home.html",

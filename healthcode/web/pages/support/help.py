@@ -47,7 +47,7 @@ def help_page(
 def notifications_page(
     request: Request, principal: ResidentDep, uow: UowDep, env: EnvDep
 ) -> Response:
-    rows = notifications.recent(uow, resident_id=principal.resident_id)
+    rows = notifications.list_notifications(uow, resident_id=principal.resident_id)
     return render(
         request,
         "residents/notifications.html",
