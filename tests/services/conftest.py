@@ -8,7 +8,9 @@ import pytest
 
 from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
+from healthcode.domain.colour import Colour
 from healthcode.domain.state import State
+from healthcode.services.organisations.signing import sign_pass
 from healthcode.services.residents.daily_reports import submit_daily_report
 from healthcode.services.residents.declarations import confirm_declaration, submit_declaration
 from healthcode.services.shared.env import Env, make_env
@@ -65,4 +67,17 @@ def report(
 ) -> State:
     return submit_daily_report(
         uow, env, resident_id=account.resident_id, policy_id=policy, data=daily_report(**fields)
+    )
+
+
+def signed_pass(uow: UnitOfWork, env: Env, account: t.Account) -> State:
+    state = declare(uow, env, account, "shandong-pass")
+    assert state.application_id
+    issuer = new_account(uow, env, "13700003333")
+    return sign_pass(
+        uow,
+        env,
+        issuer_id=issuer.id,
+        application_id=uuid.UUID(state.application_id),
+        colour=Colour.GREEN,
     )

@@ -1,0 +1,116 @@
+"""An issuer signs a pass: never milder than the rules, stricter with a note, one signature."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import InvalidInput
+from healthcode.domain.signing import MilderThanRules
+from healthcode.services.organisations.signing import NotPending, sign_pass
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from tests.services.conftest import declare, new_account
+
+DAY = timedelta(days=1)
+
+
+class TestSigning:
+    def test_milder_than_the_rules_is_refused(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        state = declare(uow, env, account, "shandong-pass", temperature=37.5)
+        assert state.suggested is Colour.RED
+        issuer = new_account(uow, env, "13700003333")
+        assert state.application_id
+        with pytest.raises(MilderThanRules):
+            sign_pass(
+                uow,
+                env,
+                issuer_id=issuer.id,
+                application_id=uuid.UUID(state.application_id),
+                colour=Colour.GREEN,
+            )
+
+    def test_stricter_needs_a_note_and_is_kept(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        state = declare(uow, env, account, "shandong-pass")
+        issuer = new_account(uow, env, "13700003333")
+        assert state.application_id
+        app_id = uuid.UUID(state.application_id)
+        with pytest.raises(InvalidInput):
+            sign_pass(uow, env, issuer_id=issuer.id, application_id=app_id, colour=Colour.YELLOW)
+        signed = sign_pass(
+            uow,
+            env,
+            issuer_id=issuer.id,
+            application_id=app_id,
+            colour=Colour.YELLOW,
+            note="视频通话中未能测量体温",
+        )
+        assert signed.colour is Colour.YELLOW
+        with pytest.raises(NotPending):
+            sign_pass(uow, env, issuer_id=issuer.id, application_id=app_id, colour=Colour.GREEN)
+
+@pytest.fixture
+def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions that really commit, on their own connections, for races; whatever the
+    test creates is deleted afterwards (residents cascade to their facts and codes)."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    yield factory
+    with factory.begin() as session:
+        session.execute(delete(t.AuditEvent))
+        session.execute(delete(t.Resident))
+        session.execute(delete(t.Account))
+
+
+def test_two_issuers_cannot_both_sign(committed: sessionmaker[Session], env: Env) -> None:
+    """The first issuer holds the application row; the second waits for it, then
+    finds the application no longer pending."""
+    units = UnitOfWorkFactory(committed)
+    with units() as uow:
+        account = new_account(uow, env, "13800001111")
+        state = declare(uow, env, account, "shandong-pass")
+        first_issuer = new_account(uow, env, "13700003333").id
+        second_issuer = new_account(uow, env, "13700004444").id
+    assert state.application_id is not None
+    application = uuid.UUID(state.application_id)
+    outcome: list[object] = []
+
+    def second() -> None:
+        with units() as other:
+            try:
+                outcome.append(
+                    sign_pass(
+                        other,
+                        env,
+                        issuer_id=second_issuer,
+                        application_id=application,
+                        colour=Colour.RED,
+                        note="视频中发热",
+                    )
+                )
+            except NotPending as error:
+                outcome.append(error)
+
+    with units() as uow:
+        sign_pass(uow, env, issuer_id=first_issuer, application_id=application, colour=Colour.GREEN)
+        racer = threading.Thread(target=second)
+        racer.start()
+        time.sleep(0.3)
+        assert racer.is_alive(), "the second signature should wait for the row lock"
+    racer.join(timeout=30)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], NotPending)
+    with committed() as session:
+        assert session.scalar(select(func.count()).select_from(t.Signature)) == 1
