@@ -1,4 +1,10 @@
-"""The application factory: one app serves the JSON API and the web pages."""
+"""The composition root: the one module at the edge that wires the store, the services
+and both front ends (the JSON API and the web pages) into one application.
+
+Nothing imports this module but the entry points (``healthcode serve``, uvicorn's
+``healthcode.app:create_app``, the tests and the benchmark); ``api/`` and ``web/`` do
+not know about each other and share only ``http/``.
+"""
 
 from __future__ import annotations
 

@@ -2,16 +2,13 @@
 
 from fastapi import APIRouter
 
-from healthcode.api.v1 import accounts as auth
-from healthcode.api.v1 import organisations as issuer
-from healthcode.api.v1 import residents as codes
-from healthcode.api.v1 import scanning as public
+from healthcode.api.v1 import accounts, organisations, residents, scanning
 
 router = APIRouter()
-router.include_router(auth.router)
-router.include_router(codes.router)
-router.include_router(public.router)
-router.include_router(issuer.router)
+router.include_router(accounts.router)
+router.include_router(residents.router)
+router.include_router(scanning.router)
+router.include_router(organisations.router)
 
 
 @router.get("/health", tags=["ops"], summary="Liveness probe (also the benchmark baseline)")
