@@ -33,6 +33,7 @@ run: $(STAMP)
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: $(DEV_STAMP) lint
 	$(PY) -m pytest $(PYTEST_ARGS)
