@@ -94,7 +94,7 @@ class Story:
                 break
             code = min(due, key=lambda c: c.recheck_at or at)
             self.clock.set(max(self.clock.now(), code.recheck_at or at))
-            policy = self.env.policy(code.policy_id)
+            policy = self.env.policies.find(code.policy_id)
             recolour(
                 self.uow, self.env, resident_id=code.resident_id, policy=policy, cause=Cause.TIME
             )
@@ -248,7 +248,7 @@ class Story:
     def _recolour(self, cause: Cause, actor: uuid.UUID | None = None) -> None:
         resident_id = self._resident_id()
         for code in self.uow.codes.all_of_resident(resident_id):
-            policy = self.env.policy(code.policy_id)
+            policy = self.env.policies.find(code.policy_id)
             recolour(
                 self.uow,
                 self.env,

@@ -55,7 +55,7 @@ def rollover(units: UnitOfWorkFactory, env: Env, *, at: datetime | None = None) 
                     uow,
                     env,
                     resident_id=code.resident_id,
-                    policy=env.policy(code.policy_id),
+                    policy=env.policies.find(code.policy_id),
                     cause=Cause.TIME,
                 )
                 changed += code.history_seq != before

@@ -135,4 +135,4 @@ def sign(
         note=data.note,
         client=client_address(request),
     )
-    return code_view(env.policy(state.policy_id), state)
+    return code_view(env.policies.find(state.policy_id), state)

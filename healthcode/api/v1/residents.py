@@ -83,7 +83,7 @@ def confirm_declaration(
     state = declarations.confirm_declaration(
         uow, env, account_id=principal.account_id, declaration_id=declaration_id, client=client
     )
-    return code_view(env.policy(state.policy_id), state)
+    return code_view(env.policies.find(state.policy_id), state)
 
 
 @router.post(
@@ -127,7 +127,7 @@ def claim_id_number(
 @router.get("/codes/{policy_id}", summary="My code: colour, reasons, next step and date")
 def get_code(policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep) -> CodeView:
     state = codes.read_code_state(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
-    return code_view(env.policy(policy_id), state)
+    return code_view(env.policies.find(policy_id), state)
 
 
 @router.get("/codes/{policy_id}/token", summary="A fresh short-lived token for the QR code")
@@ -183,14 +183,14 @@ def submit_report(
     state = reports.submit_daily_report(
         uow, env, resident_id=principal.resident_id, policy_id=policy_id, data=data
     )
-    return code_view(env.policy(policy_id), state)
+    return code_view(env.policies.find(policy_id), state)
 
 
 @router.get("/codes/{policy_id}/history", summary="Every colour change and its reasons")
 def get_history(
     policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep
 ) -> list[ColourChangeView]:
-    policy = env.policy(policy_id)
+    policy = env.policies.find(policy_id)
     changes = codes.list_colour_changes(
         uow, env, resident_id=principal.resident_id, policy_id=policy_id
     )

@@ -66,7 +66,7 @@ class DisplayCode:
 def read_code_state(
     uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str
 ) -> State:
-    policy = env.policy(policy_id)
+    policy = env.policies.find(policy_id)
     if resident_id is None:
         raise NoCode(N_("You have no code yet; please declare first"))
     return current_state(uow, env, resident_id=resident_id, policy=policy)
@@ -98,7 +98,7 @@ def display_code(
     resident = uow.residents.by_id(resident_id)
     assert resident is not None
     now = env.clock.now()
-    policy = env.policy(policy_id)
+    policy = env.policies.find(policy_id)
     claims = new_claims(
         Purpose.DISPLAY,
         now=now,
@@ -125,7 +125,7 @@ def _pass_end(state: State, now: datetime) -> datetime | None:
 def list_colour_changes(
     uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str
 ) -> Sequence[ColourChange]:
-    env.policy(policy_id)
+    env.policies.find(policy_id)
     if resident_id is None:
         return ()
     code = uow.codes.of_resident(resident_id, policy_id)

@@ -45,7 +45,7 @@ def sign_pass(
     application = uow.declarations.by_id(application_id, lock=True)
     if application is None or application.confirmed_at is None or not application.resident_id:
         raise NotFound(N_("No such application"))
-    policy = env.policy(application.policy_id)
+    policy = env.policies.find(application.policy_id)
     if policy.model is not Model.PASS:
         raise NotFound(N_("No such application"))
     state = current_state(uow, env, resident_id=application.resident_id, policy=policy)

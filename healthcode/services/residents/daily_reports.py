@@ -38,7 +38,7 @@ def submit_daily_report(
     policy_id: str,
     data: DailyReportInput,
 ) -> State:
-    policy = env.policy(policy_id)
+    policy = env.policies.find(policy_id)
     if resident_id is not None:  # first, as every write that recolours does
         uow.residents.lock(resident_id)
     now = env.clock.now()
@@ -72,7 +72,7 @@ def submit_daily_report(
             uow,
             env,
             resident_id=resident_id,
-            policy=env.policy(other.policy_id),
+            policy=env.policies.find(other.policy_id),
             cause=Cause.DAILY_REPORT,
         )
         for other in uow.codes.all_of_resident(resident_id)

@@ -67,7 +67,7 @@ def submit_declaration(
     Nothing is bound yet (``binding``); submitting again replaces the account's
     unconfirmed declarations of the same code, which is how a typo is corrected.
     """
-    policy = env.policy(data.policy)
+    policy = env.policies.find(data.policy)
     now = env.clock.now()
     valid = validate_declaration(data, policy, day_of(now))
     account = uow.accounts.by_id(account_id, lock=True)  # one account's declarations queue
@@ -115,7 +115,7 @@ def confirm_declaration(
     """The second confirmation: the ID number is bound, the declaration counts from
     now and the code follows."""
     row = _pending(uow, env, account_id, declaration_id)
-    policy = env.policy(row.policy_id)
+    policy = env.policies.find(row.policy_id)
     resident_id = bind_identity(uow, env, row, client=client)
     uow.residents.lock(resident_id)  # serialise with an issuer signing the previous application
     _refuse_while_green(uow, env, resident_id, policy)

@@ -22,8 +22,7 @@ from healthcode.services.shared.keys import rotate_keys
 from healthcode.services.shared.ratelimit import TooManyRequests
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
-from tests.services.conftest import declare, new_account, report
-from tests.services.residents.test_daily_reports import signed_pass
+from tests.services.conftest import declare, new_account, report, signed_pass
 
 pytestmark = pytest.mark.usefixtures("signing_key")
 SECOND = timedelta(seconds=1)

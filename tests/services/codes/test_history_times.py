@@ -32,7 +32,7 @@ def by_rollover(uow: UnitOfWork, env: Env, account: t.Account) -> None:
 
 def by_reading(uow: UnitOfWork, env: Env, account: t.Account) -> None:
     assert account.resident_id is not None
-    current_state(uow, env, resident_id=account.resident_id, policy=env.policy(POLICY))
+    current_state(uow, env, resident_id=account.resident_id, policy=env.policies.find(POLICY))
 
 
 def by_reporting(uow: UnitOfWork, env: Env, account: t.Account) -> None:

@@ -96,7 +96,7 @@ def test_confirming_while_an_issuer_signs_paints_the_right_colour(
         together(signs, confirms)
         residents.append((resident_id, app_b))
 
-    policy = env.policy(POLICY)
+    policy = env.policies.find(POLICY)
     with units() as uow:
         for resident_id, app_b in residents:
             code = uow.codes.of_resident(resident_id, POLICY)

@@ -208,7 +208,5 @@ def test_the_cached_state_is_used_until_it_can_change(
     [code] = codes_of(uow)
     assert code.recheck_at is not None
     clock.advance(timedelta(hours=2))
-    assert (
-        current_state(uow, env, resident_id=code.resident_id, policy=env.policy("binzhou-code"))
-        == state
-    )
+    policy = env.policies.find("binzhou-code")
+    assert current_state(uow, env, resident_id=code.resident_id, policy=policy) == state

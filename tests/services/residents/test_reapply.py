@@ -83,7 +83,9 @@ def test_at_the_lapse_the_new_application_is_pending(
     assert account.resident_id is not None
     clock.set(again.valid_until + timedelta(minutes=5))  # the first look after midnight
 
-    lapsed = current_state(uow, env, resident_id=account.resident_id, policy=env.policy(POLICY))
+    lapsed = current_state(
+        uow, env, resident_id=account.resident_id, policy=env.policies.find(POLICY)
+    )
     assert (lapsed.colour, lapsed.application_id) == (Colour.PENDING, again.under_review)
     latest = uow.codes.history(the_code(uow).id)[0]
     assert (latest.from_colour, latest.to_colour, latest.at) == (

@@ -137,7 +137,7 @@ def _confirm_page(
         "residents/confirm.html",
         status=error.status if error else 200,
         headers={"Cache-Control": "no-store"},
-        policy=env.policy(row.policy_id),
+        policy=env.policies.find(row.policy_id),
         row=row,
         shown=declared(row, own.identity),
         confirm_before=row.submitted_at + CONFIRM_WITHIN,
