@@ -7,9 +7,6 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from healthcode.domain.colour import Colour
 from healthcode.domain.facts import (
     CreditRecord,
@@ -25,37 +22,37 @@ from healthcode.domain.facts import (
     Trip,
 )
 from healthcode.store import tables as t
+from healthcode.store.repositories.codes import Signatures
+from healthcode.store.repositories.records import CreditRecords, DataRecords
+from healthcode.store.repositories.residents import DailyReports, Declarations
 
 
 class FactsRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    """A resident's facts for the engine, read through the repositories that own the
+    rows: this module only turns rows into domain values, it writes no query."""
+
+    def __init__(
+        self,
+        declarations: Declarations,
+        daily_reports: DailyReports,
+        signatures: Signatures,
+        data_records: DataRecords,
+        credit_records: CreditRecords,
+    ) -> None:
+        self.declarations = declarations
+        self.daily_reports = daily_reports
+        self.signatures = signatures
+        self.data_records = data_records
+        self.credit_records = credit_records
 
     def for_resident(self, resident_id: uuid.UUID, policy_id: str) -> Facts:
         """Everything the engine needs: this policy's declarations, every daily
         report (health facts hold for all codes), department and credit records."""
-        declarations = self.session.scalars(
-            select(t.Declaration).where(
-                t.Declaration.resident_id == resident_id,
-                t.Declaration.policy_id == policy_id,
-                t.Declaration.confirmed_at.is_not(None),
-            )
-        ).all()
-        reports = self.session.scalars(
-            select(t.DailyReport).where(t.DailyReport.resident_id == resident_id)
-        ).all()
-        ids = [d.id for d in declarations]
-        signatures: Iterable[t.Signature] = (
-            self.session.scalars(select(t.Signature).where(t.Signature.declaration_id.in_(ids)))
-            if ids
-            else ()
-        )
-        records = self.session.scalars(
-            select(t.DataRecord).where(t.DataRecord.resident_id == resident_id)
-        )
-        credits = self.session.scalars(
-            select(t.CreditRecord).where(t.CreditRecord.resident_id == resident_id)
-        )
+        declarations = self.declarations.confirmed(resident_id, policy_id)
+        reports = self.daily_reports.of_resident(resident_id)
+        signatures = self.signatures.for_declarations([d.id for d in declarations])
+        records = self.data_records.of_resident(resident_id)
+        credits = self.credit_records.of_resident(resident_id)
         return Facts(
             observations=(
                 *(_declaration(d) for d in declarations),

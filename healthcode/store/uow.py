@@ -50,7 +50,13 @@ class UnitOfWork:
         self.leases = Leases(session)
         self.job_runs = JobRuns(session)
         self.idempotency = IdempotencyKeys(session)
-        self.facts = FactsRepository(session)
+        self.facts = FactsRepository(
+            self.declarations,
+            self.daily_reports,
+            self.signatures,
+            self.data_records,
+            self.credit_records,
+        )
         self._after_commit: list[Callable[[], None]] = []
 
     def add(self, row: object) -> None:
