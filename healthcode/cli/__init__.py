@@ -1,0 +1,22 @@
+"""The one command-line entry point: `healthcode …` (or `python -m healthcode …`).
+
+One module per context; the groups (db, keys, jobs, staff) are made in cli/shared.py
+and each module adds its commands to them. The top-level commands are registered
+here, in the order `healthcode --help` shows them.
+"""
+
+from healthcode.cli import accounts, codes, demo, server
+from healthcode.cli.shared import app
+from healthcode.config import Settings
+from healthcode.logs import configure_logging
+
+__all__ = ["accounts", "app", "main"]
+
+app.command()(server.serve)
+app.command()(codes.verify)
+app.command()(demo.demo)
+
+
+def main() -> None:
+    configure_logging(json=Settings().log_json)
+    app(prog_name="healthcode")

@@ -1,0 +1,59 @@
+"""`healthcode staff`: staff accounts and their roles."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from healthcode.cli.shared import context, fail, roles_text, staff_app
+from healthcode.domain.errors import DomainError
+from healthcode.services.accounts.permissions import Role
+
+
+@staff_app.command("add")
+def staff_add(
+    username: str,
+    role: Annotated[list[Role], typer.Option(help="repeat for several roles")],
+    scope: Annotated[str, typer.Option(help="organisation or venue; empty = everywhere")] = "",
+    display_name: Annotated[str, typer.Option(help="the name others see")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin")
+    ] = False,
+) -> None:
+    """Create a staff account; the password is asked for (hidden, twice)."""
+    from healthcode.services.accounts.login import create_staff
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    units, env = context()
+    try:
+        with units() as uow:
+            account = create_staff(
+                uow,
+                env,
+                username=username,
+                password=password,
+                display_name=display_name or username,
+                roles=[(r, scope) for r in role],
+            )
+    except DomainError as error:
+        raise fail(error) from None
+    typer.echo(f"created {account.username}: {roles_text(account.roles)}")
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """Every staff account with its roles."""
+    from healthcode.services.accounts.sessions import summary
+
+    units, _ = context()
+    with units() as uow:
+        rows = [(a, summary(a, roles)) for a, roles in uow.accounts.staff()]
+    for account, shown in rows:
+        state = "disabled" if account.disabled_at else "active"
+        name, roles = account.username or "", roles_text(shown.roles)
+        typer.echo(f"{name:<20} {state:<8} {roles:<40} {shown.display_name}")

@@ -1,0 +1,66 @@
+"""The root `healthcode` command, its groups, and what every command shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+
+from healthcode.config import Settings
+from healthcode.domain.clock import TZ, Clock, SystemClock
+from healthcode.domain.errors import DomainError, InvalidInput
+from healthcode.services.accounts.permissions import Role
+from healthcode.services.shared.env import Env, make_env
+from healthcode.store.db import make_engine, session_factory
+from healthcode.store.uow import UnitOfWorkFactory
+
+app = typer.Typer(no_args_is_help=True, help="Health code platform (健康码 / 电子健康通行卡).")
+db_app = typer.Typer(no_args_is_help=True, help="The database.")
+keys_app = typer.Typer(no_args_is_help=True, help="Code-signing keys and the trust list.")
+jobs_app = typer.Typer(no_args_is_help=True, help="Scheduled jobs, run by hand.")
+staff_app = typer.Typer(no_args_is_help=True, help="Staff accounts.")
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(staff_app, name="staff")
+
+
+def context(clock: Clock | None = None) -> tuple[UnitOfWorkFactory, Env]:
+    """The database and the environment, once the secret key is known to match."""
+    settings = Settings()
+    units = UnitOfWorkFactory(session_factory(make_engine(settings.database_url)))
+    env = make_env(settings, clock or SystemClock())
+    _check_key(units, env)
+    return units, env
+
+
+def _check_key(units: UnitOfWorkFactory, env: Env) -> None:
+    """Stop with a clear message, not a stream of 500s, when the key is another one."""
+    from healthcode.services.shared.keycheck import SecretKeyMismatch, check_secret_key
+
+    try:
+        with units() as uow:
+            check_secret_key(uow, env.protector, now=env.clock.now())
+    except SecretKeyMismatch as error:
+        raise fail(error) from None
+
+
+def fail(error: DomainError) -> typer.Exit:
+    """Print a refusal (every rejected field, if there are several) and exit 1."""
+    lines = (
+        [f"{e.field}: {e.render()}" for e in error.errors]
+        if isinstance(error, InvalidInput)
+        else [str(error)]
+    )
+    for line in lines:
+        typer.echo(f"error: {line}", err=True)
+    return typer.Exit(1)
+
+
+def aware(at: datetime) -> datetime:
+    """A time given without a zone is Asia/Shanghai time, as residents read it."""
+    return at.replace(tzinfo=TZ) if at.tzinfo is None else at
+
+
+def roles_text(roles: frozenset[tuple[Role, str]] | tuple[tuple[Role, str], ...]) -> str:
+    return ", ".join(sorted(f"{r.value}@{s}" if s else r.value for r, s in roles))
