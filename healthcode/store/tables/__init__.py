@@ -1,0 +1,45 @@
+"""The tables, one module per context; the schema (``Base.metadata``, which Alembic
+reads) is all of them, so importing this package loads every table.
+
+Personal numbers never appear in plain text: ID numbers and phone numbers are kept
+as a keyed hash (for matching) plus an AES-GCM ciphertext and a masked form.
+Times are UTC instants; days are Asia/Shanghai dates.
+"""
+
+from healthcode.store.tables.accounts import (
+    Account,
+    AccountRole,
+    AuthSession,
+    LoginFailure,
+    OtpChallenge,
+)
+from healthcode.store.tables.base import Base
+from healthcode.store.tables.codes import Code, ColourChange, Revocation, Signature, SigningKey
+from healthcode.store.tables.records import CreditRecord, DataRecord
+from healthcode.store.tables.residents import DailyReport, Declaration, Notification, Resident
+from healthcode.store.tables.shared import AuditEvent, IdempotencyKey, JobRun, KeyCheck, Lease
+
+__all__ = [
+    "Account",
+    "AccountRole",
+    "AuditEvent",
+    "AuthSession",
+    "Base",
+    "Code",
+    "ColourChange",
+    "CreditRecord",
+    "DailyReport",
+    "DataRecord",
+    "Declaration",
+    "IdempotencyKey",
+    "JobRun",
+    "KeyCheck",
+    "Lease",
+    "LoginFailure",
+    "Notification",
+    "OtpChallenge",
+    "Resident",
+    "Revocation",
+    "Signature",
+    "SigningKey",
+]

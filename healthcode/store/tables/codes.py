@@ -1,0 +1,86 @@
+"""The tables. One module, so the whole schema reads in one sitting."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from healthcode.store.tables.base import Base, _id, _resident_fk
+
+
+class Code(Base):
+    """The cached current state of one resident's code under one policy."""
+
+    __tablename__ = "codes"
+    id: Mapped[uuid.UUID] = _id()
+    resident_id: Mapped[uuid.UUID] = _resident_fk(index=False)
+    policy_id: Mapped[str] = mapped_column(String(32))
+    policy_version: Mapped[str] = mapped_column(String(32))
+    colour: Mapped[str] = mapped_column(String(8), index=True)
+    state: Mapped[dict[str, Any]]
+    evaluated_at: Mapped[datetime]
+    recheck_at: Mapped[datetime | None] = mapped_column(index=True)
+    valid_until: Mapped[datetime | None]
+    application_id: Mapped[uuid.UUID | None]
+    awaiting_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # the issuer queue
+    history_seq: Mapped[int] = mapped_column(default=0, server_default="0")  # the last change's seq
+    __table_args__ = (UniqueConstraint("resident_id", "policy_id"),)
+
+
+class ColourChange(Base):
+    __tablename__ = "colour_changes"
+    id: Mapped[uuid.UUID] = _id()
+    code_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
+    seq: Mapped[int]  # 1, 2, … per code in commit order; unique, so no change is recorded twice
+    at: Mapped[datetime]
+    from_colour: Mapped[str | None] = mapped_column(String(8))
+    to_colour: Mapped[str] = mapped_column(String(8))
+    rule_ids: Mapped[list[Any]]
+    policy_version: Mapped[str] = mapped_column(String(32))
+    cause: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[uuid.UUID | None]
+    __table_args__ = (
+        Index("ix_colour_changes_code_at", "code_id", "at"),
+        UniqueConstraint("code_id", "seq", name="uq_colour_changes_code_seq"),
+    )
+
+
+class Signature(Base):
+    __tablename__ = "signatures"
+    id: Mapped[uuid.UUID] = _id()
+    declaration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("declarations.id", ondelete="CASCADE"), index=True
+    )
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    colour: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    signed_at: Mapped[datetime]
+
+
+class SigningKey(Base):
+    __tablename__ = "signing_keys"
+    kid: Mapped[bytes] = mapped_column(LargeBinary(8), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    private_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime | None]
+    retired_at: Mapped[datetime | None]
+
+
+class Revocation(Base):
+    __tablename__ = "revocations"
+    token_id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    revoked_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(64))
+    resident_id: Mapped[uuid.UUID | None]

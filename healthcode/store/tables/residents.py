@@ -1,0 +1,90 @@
+"""The tables. One module, so the whole schema reads in one sitting."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from healthcode.store.tables.base import Base, _id, _resident_fk
+
+
+class Resident(Base):
+    __tablename__ = "residents"
+    id: Mapped[uuid.UUID] = _id()
+    ref: Mapped[str] = mapped_column(String(24), unique=True)  # opaque, carried in codes
+    name: Mapped[str] = mapped_column(String(64))
+    name_masked: Mapped[str] = mapped_column(String(64))
+    id_type: Mapped[str] = mapped_column(String(16), default="resident_id")
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    id_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    id_masked: Mapped[str] = mapped_column(String(32))
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[date]
+    nationality: Mapped[str] = mapped_column(String(3), default="CHN")
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+
+
+class Declaration(Base):
+    """A declaration; under a pass policy it is the application."""
+
+    __tablename__ = "declarations"
+    id: Mapped[uuid.UUID] = _id()
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    # Set by the second confirmation, which binds the ID number to the account; until
+    # then the declared identity waits here, encrypted (identity_cipher).
+    resident_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    identity_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    policy_id: Mapped[str] = mapped_column(String(32))
+    policy_version: Mapped[str] = mapped_column(String(32))
+    submitted_at: Mapped[datetime]  # with the pledge (承诺)
+    confirmed_at: Mapped[datetime | None]  # second confirmation (二次确认)
+    temperature: Mapped[float | None]
+    symptoms: Mapped[list[Any]]
+    exposures: Mapped[list[Any]]
+    trips: Mapped[list[Any]]
+    residence_since: Mapped[date | None]
+    destination: Mapped[str | None] = mapped_column(String(6))
+    destination_detail: Mapped[str] = mapped_column(String(200), default="")
+    purpose: Mapped[str | None] = mapped_column(String(16))
+    employer: Mapped[str] = mapped_column(String(100), default="")
+    pledge: Mapped[str] = mapped_column(String(32))  # version of the pledge text agreed to
+    __table_args__ = (Index("ix_declarations_resident_policy", "resident_id", "policy_id"),)
+
+
+class DailyReport(Base):
+    __tablename__ = "daily_reports"
+    id: Mapped[uuid.UUID] = _id()
+    resident_id: Mapped[uuid.UUID] = _resident_fk(index=False)
+    policy_id: Mapped[str] = mapped_column(String(32))  # the code it was submitted for
+    reported_at: Mapped[datetime]
+    day: Mapped[date]  # Asia/Shanghai
+    temperature: Mapped[float | None]
+    symptoms: Mapped[list[Any]]
+    exposures: Mapped[list[Any]]
+    trips: Mapped[list[Any]]
+    __table_args__ = (Index("ix_daily_reports_resident_day", "resident_id", "day"),)
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    id: Mapped[uuid.UUID] = _id()
+    resident_id: Mapped[uuid.UUID] = _resident_fk()
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]]
+    read_at: Mapped[datetime | None]
