@@ -20,11 +20,11 @@ from healthcode.support.faq.engine import (
     HOTLINE,
     Faq,
     FaqDataError,
-    SearchIndex,
     default_faq,
     load_faq,
     parse_faq,
 )
+from healthcode.support.faq.search import SearchIndex
 from healthcode.support.faq.text import (
     LANGS,
     MAX_QUERY_CHARS,
