@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -59,24 +60,40 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def postgresql_engine(worker_id: str) -> Iterator[Engine]:
-    schema = f"hc_test_{worker_id}_{os.getpid()}"  # unique even when two runs overlap
+@contextmanager
+def own_database(kind: str, folder: Path, name: str) -> Iterator[Engine]:
+    """An empty database of its own: a SQLite file in ``folder``, or a PostgreSQL
+    schema ``name`` (dropped afterwards); PostgreSQL absent is a skip (or, in CI, a
+    failure)."""
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{folder / f'{name}.db'}")
+        yield engine
+        engine.dispose()
+        return
     admin = make_engine(PG_URL, pool_size=1)
     try:
         with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
     except Exception as error:  # any failure to connect means "absent"
         admin.dispose()
         missing_service("PostgreSQL", f"{PG_URL}: {type(error).__name__}")
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={name}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_engine(worker_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    schema = f"hc_test_{worker_id}_{os.getpid()}"  # unique even when two runs overlap
+    with own_database("postgresql", tmp_path_factory.getbasetemp(), schema) as engine:
+        upgrade(engine)
+        yield engine
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

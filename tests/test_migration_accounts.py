@@ -10,12 +10,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, insert, select
 
 from healthcode.store import tables as t
-from healthcode.store.db import make_engine
 from healthcode.store.migrate import downgrade, upgrade
-from tests.conftest import PG_URL, missing_service
+from tests.conftest import own_database
 
 NOW = datetime(2020, 2, 23, 1, 0, tzinfo=UTC)
 
@@ -23,26 +22,8 @@ NOW = datetime(2020, 2, 23, 1, 0, tzinfo=UTC)
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database of its own, not migrated yet."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    with own_database(request.param, tmp_path, f"hc_migrate_{os.getpid()}") as engine:
         yield engine
-        engine.dispose()
-        return
-    schema = f"hc_migrate_{os.getpid()}"
-    admin = make_engine(PG_URL, pool_size=1)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:  # any failure to connect means "absent"
-        admin.dispose()
-        missing_service("PostgreSQL", f"{PG_URL}: {type(error).__name__}")
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def test_existing_declarations_gain_their_account(fresh: Engine) -> None:

@@ -13,13 +13,12 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from healthcode.domain.clock import TZ
 from healthcode.store import tables as t
-from healthcode.store.db import make_engine
 from healthcode.store.migrate import downgrade, upgrade
-from tests.conftest import PG_URL, missing_service
+from tests.conftest import own_database
 
 T0 = datetime(2020, 2, 23, 9, tzinfo=TZ)
 CODES = sa.table(
@@ -45,25 +44,10 @@ CHANGES = sa.table(
 @pytest.fixture(params=["sqlite", "postgresql"])
 def bare(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database of its own, to migrate step by step."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'migrate.db'}")
+    with own_database(
+        request.param, tmp_path, f"hc_migrate_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    ) as engine:
         yield engine
-        engine.dispose()
-        return
-    schema = f"hc_migrate_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = make_engine(PG_URL, pool_size=1)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:
-        admin.dispose()
-        missing_service("PostgreSQL", f"{PG_URL}: {type(error).__name__}")
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def test_history_is_numbered_and_the_queue_keeps_its_pending_codes(bare: Engine) -> None:

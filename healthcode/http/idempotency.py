@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from healthcode.domain.errors import Conflict, DomainError, InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.http.asgi import no_body, replay
 from healthcode.http.errors import (
     PageRenderer,
     database_failure,
@@ -127,24 +128,24 @@ class IdempotencyMiddleware:
             return
         key = _form_key(body) if key is None else key
         if key is None:
-            await self.app(scope, _replay(body), send)
+            await self.app(scope, replay(body), send)
             return
         try:
             seen = await self._seen(scope, principal, key, body)
         except DomainError as error:
             await self._refuse(request, error, send)
         except DATABASE_ERRORS as error:
-            await database_failure(request, error, self.page)(scope, _empty, send)
+            await database_failure(request, error, self.page)(scope, no_body, send)
         else:
             if isinstance(seen, Reply):
                 await _send_reply(send, seen, replayed=True)
             else:
-                await self._first(scope, seen, _replay(body), send)
+                await self._first(scope, seen, replay(body), send)
 
     async def _refuse(self, request: Request, error: DomainError, send: Send) -> None:
         json = domain_error_response(error)
         answer = page_or_json(request, self.page, json, error.code, in_words(error))
-        await answer(request.scope, _empty, send)
+        await answer(request.scope, no_body, send)
 
     async def _first(self, scope: Scope, claim: Claim, receive: Receive, send: Send) -> None:
         """The first request with this key: run it, keep its reply, then send it."""
@@ -263,20 +264,3 @@ async def _send_reply(send: Send, reply: Reply, *, replayed: bool) -> None:
         out["idempotent-replayed"] = "true"
     await send(start)
     await send({"type": "http.response.body", "body": reply.body})
-
-
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
-
-
-async def _empty() -> Message:
-    return {"type": "http.disconnect"}

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
+from healthcode.http.asgi import no_body, replay
 from healthcode.http.security import SAFE_METHODS, SESSION_COOKIE
 from healthcode.i18n import translate
 
@@ -110,7 +111,7 @@ class CsrfMiddleware:
 
     async def _refuse(self, scope: Scope, send: Send, status: int, code: str, message: str) -> None:
         response = self.refuse(Request(scope), status, code, message)
-        await response(scope, _empty, send)
+        await response(scope, no_body, send)
 
 
 async def _echoed(scope: Scope, receive: Receive) -> tuple[Receive, str]:
@@ -123,27 +124,10 @@ async def _echoed(scope: Scope, receive: Receive) -> tuple[Receive, str]:
     if not request.headers.get("content-type", "").startswith(FORM_TYPES):
         return receive, ""
     body = await request.body()
-    replay = _replay(body)
-    form = await Request(scope, _replay(body)).form()
+    form = await Request(scope, replay(body)).form()
     value = form.get(FIELD)
-    return replay, value if isinstance(value, str) else ""
+    return replay(body), value if isinstance(value, str) else ""
 
-
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
-
-
-async def _empty() -> Message:
-    return {"type": "http.disconnect"}
 
 
 def _setting_cookie(send: Send, token: str) -> Send:

@@ -14,18 +14,18 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from healthcode.app import create_app
 from healthcode.config import Settings
 from healthcode.domain.clock import TZ, FixedClock
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts.permissions import Role
-from healthcode.store.db import make_engine, session_factory
+from healthcode.store.db import session_factory
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.api.helpers import PASSWORD, CapturingSender, declare, resident_headers, staff_headers
-from tests.conftest import PG_URL, missing_service
+from tests.conftest import own_database
 from tests.factories.inputs import declaration_data
 
 SMS = CapturingSender()
@@ -39,28 +39,8 @@ CURRENT: dict[str, Any] = {}
 @contextmanager
 def fuzz_database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A database of its own: the fuzzing commits for real."""
-    if kind == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}")
+    with own_database(kind, tmp_path_factory.mktemp("fuzz"), f"hc_fuzz_{os.getpid()}") as engine:
         yield engine
-        engine.dispose()
-        return
-    name = f"hc_fuzz_{os.getpid()}"
-    admin = make_engine(PG_URL, pool_size=1)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-            conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    except Exception as error:  # any failure to connect means "absent"
-        admin.dispose()
-        missing_service("PostgreSQL", f"{PG_URL}: {type(error).__name__}")
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={name}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module", autouse=True, params=["sqlite", "postgresql"])
