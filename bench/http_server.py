@@ -45,13 +45,20 @@ REGION = "371602"  # 滨州市滨城区
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643-1999
 ID_CHECK = "10X98765432"
 STARTUP_SECONDS = 60.0
+SMS_BUDGET = 1_000_000
 REPO = Path(__file__).resolve().parent.parent
 
 
 def bench_settings(database_url: str) -> Settings:
-    """The server's settings: no limiter-based limits, no scheduler, a fixed key."""
+    """The server's settings: no limiter-based limits, SMS budgets above the thousands
+    of sign-ins a run makes from one address, no scheduler, a fixed key."""
     return Settings(
-        database_url=database_url, secret_key=SECRET_KEY, rate_limits=False, scheduler=False
+        database_url=database_url,
+        secret_key=SECRET_KEY,
+        rate_limits=False,
+        scheduler=False,
+        otp_per_client_hour=SMS_BUDGET,
+        sms_per_hour=SMS_BUDGET,
     )
 
 
@@ -62,6 +69,8 @@ def server_environment(database_url: str) -> dict[str, str]:
         "HEALTHCODE_SECRET_KEY": SECRET_KEY,
         "HEALTHCODE_RATE_LIMITS": "false",
         "HEALTHCODE_SCHEDULER": "false",
+        "HEALTHCODE_OTP_PER_CLIENT_HOUR": str(SMS_BUDGET),
+        "HEALTHCODE_SMS_PER_HOUR": str(SMS_BUDGET),
     }
 
 
