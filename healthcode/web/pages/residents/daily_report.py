@@ -63,6 +63,8 @@ def report_form(
         )
     except codes.NoCode:
         return RedirectResponse(f"/declare/{policy.id}", status_code=303)
+    if not state.colour.signed:  # a pass awaiting signature: its page says what is next
+        return RedirectResponse(f"/codes/{policy.id}", status_code=303)
     return _page(request, env, policy, state, FormState(trip_rows=1))
 
 
@@ -88,6 +90,8 @@ def submit_report(
         )
     except reports.DeclareFirst:
         return RedirectResponse(f"/declare/{policy.id}", status_code=303)
+    except reports.NotSignedYet:
+        return RedirectResponse(f"/codes/{policy.id}", status_code=303)
     except DomainError as error:
         uow.refused(error)
         reject(form, layout, error)
