@@ -22,6 +22,13 @@ class Colour(StrEnum):
         return _SEVERITY[self]
 
     @property
+    def signed(self) -> bool:
+        """A colour the rules or an issuer gave: only such a code takes daily reports
+        (they keep a colour through its validity, seed 000 §四.一) or an appeal (against
+        a colour). A pass awaiting signature has neither yet."""
+        return self in SIGNED_COLOURS
+
+    @property
     def label(self) -> str:
         """English message id of the colour's name in words (绿码/黄码/红码…)."""
         return _LABELS[self]

@@ -72,6 +72,10 @@ class CodeView(BaseModel):
         description="a new application awaiting a signature; the signed pass shown stands "
         "until it is signed or the pass lapses"
     )
+    takes_reports: bool = Field(
+        description="daily reports are accepted: the code has a colour (not while pending)"
+    )
+    appealable: bool = Field(description="the colour may be appealed (there is one)")
     evaluated_at: LocalTime
 
 
@@ -132,6 +136,8 @@ def code_view(policy: Policy, state: State) -> CodeView:
         )
         if state.under_review
         else None,
+        takes_reports=state.colour.signed,
+        appealable=state.colour.signed,
         evaluated_at=state.evaluated_at,
     )
 

@@ -116,7 +116,8 @@ class CsrfMiddleware:
 
 async def _echoed(scope: Scope, receive: Receive) -> tuple[Receive, str]:
     """The token the request echoes (header, else form field), and a receive that
-    replays the body we had to read to find it."""
+    replays the body we had to read to find it. The form's text fields are left in
+    the request's state, for a refusal that keeps them (stash.py)."""
     request = Request(scope, receive)
     header = request.headers.get(HEADER, "")
     if header:
@@ -125,9 +126,10 @@ async def _echoed(scope: Scope, receive: Receive) -> tuple[Receive, str]:
         return receive, ""
     body = await request.body()
     form = await Request(scope, replay(body)).form()
+    texts = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    scope.setdefault("state", {})["posted_form"] = texts
     value = form.get(FIELD)
     return replay(body), value if isinstance(value, str) else ""
-
 
 
 def _setting_cookie(send: Send, token: str) -> Send:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.datastructures import FormData
 
 from healthcode.domain.errors import NotFound
 from healthcode.domain.i18n import N_
@@ -25,6 +26,13 @@ def optional_resident(token: TokenDep, uow: UowDep, env: EnvDep) -> Principal | 
 
 
 MaybeResidentDep = Annotated[Principal | None, Depends(optional_resident)]
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(form_data)]
 
 
 def user_agent(request: Request) -> str:

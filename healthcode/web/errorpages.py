@@ -1,18 +1,21 @@
 """Refusals as pages: what errors.py renders for a browser outside /api.
 
-A page that needs a session sends the resident to sign in and back; every other
+A page that needs a session sends the resident to sign in and back; a form posted
+with no session left, or with a stale form token from our own site, is kept
+(stash.py) and comes back filled in, with a line saying nothing was sent. Every other
 refusal is a page that says what happened in words and offers a way on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from healthcode.domain.i18n import N_
+from healthcode.web import stash
 from healthcode.web.templating import render
 
 TITLES: Mapping[int, str] = {
@@ -30,9 +33,35 @@ TITLES: Mapping[int, str] = {
 }
 
 
-def login_url(request: Request) -> str:
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+def login_url(request: Request, here: str | None = None) -> str:
+    if here is None:
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return "/login?" + urlencode({"next": here}) if here != "/" else "/login"
+
+
+def _same_site(request: Request) -> bool:
+    """Posted from our own pages: only then may a refused form be put back (another
+    site must not fill in a resident's form)."""
+    if request.headers.get("sec-fetch-site") == "same-origin":
+        return True
+    origin = request.headers.get("origin", "")
+    return bool(origin) and urlsplit(origin).netloc == request.headers.get("host")
+
+
+def _kept(request: Request, code: str) -> Response | None:
+    """A refused form post kept for its page: after sign-in, or at once for a stale token."""
+    if request.method != "POST" or not _same_site(request):
+        return None
+    page = stash.page_for(request)
+    if code == "not_authenticated":
+        response = RedirectResponse(login_url(request, page), status_code=303)
+        stash.keep(request, response, path=page, items=stash.posted(request), note=stash.SIGNED_OUT)
+        return response
+    if code == "csrf_failed":
+        response = RedirectResponse(page, status_code=303)
+        stash.keep(request, response, path=page, items=stash.posted(request), note=stash.STALE)
+        return response
+    return None
 
 
 def error_page(
@@ -45,6 +74,9 @@ def error_page(
     """``message`` is already in the request's language."""
     if code == "not_authenticated" and request.method in ("GET", "HEAD"):
         return RedirectResponse(login_url(request), status_code=303)
+    kept = _kept(request, code)
+    if kept is not None:
+        return kept
     title = TITLES.get(status, TITLES[400] if status < 500 else TITLES[500])
     extra = {k: v for k, v in (headers or {}).items() if k.lower() == "retry-after"}
     extra["Cache-Control"] = "no-store"

@@ -25,6 +25,7 @@ from starlette.templating import Jinja2Templates
 from healthcode.domain.clock import local
 from healthcode.http.security import SESSION_COOKIE
 from healthcode.i18n import gettext, language, translate
+from healthcode.web import stash
 from healthcode.web.static_files import static_url
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -61,18 +62,26 @@ def environment() -> Environment:
 
 def _page_context(request: Request) -> dict[str, Any]:
     """What every page needs: the CSRF token, a fresh idempotency key for its forms
-    (a resubmitted form is answered, not redone), the language and its switch link, and
-    whether to offer 消息 (a session cookie is there; an expired one leads to sign-in)."""
+    (a resubmitted form is answered, not redone), the language and its switch link (to
+    this page, or for a page answering a POST the page the form is on; a template may
+    name another as ``back``), the note on a form brought back (stash.py), and whether
+    to offer 消息 (a session cookie is there; an expired one leads to sign-in)."""
     lang = language()
     other = "en" if lang == "zh" else "zh"
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method in ("GET", "HEAD"):
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        here = stash.page_for(request)
+    note = getattr(request.state, "form_note", "")
     return {
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "idempotency_key": secrets.token_urlsafe(16),
         "lang": lang,
         "html_lang": "zh-CN" if lang == "zh" else "en",
         "switch_lang": other,
+        "here": here,
         "switch_url": f"/lang/{other}?" + urlencode({"next": here}),
+        "form_note": translate(note) if note else "",
         "signed_in": SESSION_COOKIE in request.cookies,
     }
 
@@ -90,4 +99,8 @@ def render(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> Response:
-    return templates().TemplateResponse(request, name, context, status_code=status, headers=headers)
+    response = templates().TemplateResponse(
+        request, name, context, status_code=status, headers=headers
+    )
+    stash.clear_if_used(request, response)
+    return response

@@ -83,6 +83,28 @@ class TestAccessibility:
         expect(page.locator(".qr-box")).to_have_attribute("aria-label", "二维码：黄码")
         expect(page.locator(".code-card .icon")).to_have_text("!")  # a shape, not only a tint
 
+    def test_pages_after_a_detour_are_labelled(self, page: Page, server: LiveServer) -> None:
+        """The new states of issue 9: the code step in English, a pending pass, a form
+        brought back after a stale token with its note."""
+        phone = new_phone()
+        page.goto("/login")
+        page.fill("#phone", phone)
+        page.click("form[action='/login/code'] button.primary")
+        page.click("header .lang-switch a[hreflang=en]")
+        check_page(page)
+        page.fill("#code", server.sms.sent[phone])
+        page.click("form[action='/login'] button.primary")
+        declare_and_confirm(page, "shandong-pass")
+        check_page(page)
+        page.goto("/declare/binzhou-code")
+        page.eval_on_selector("main input[name=csrf_token]", "input => { input.value = 'old' }")
+        page.click("button[value=submit]")  # a stale token: the form again, with a note
+        expect(page.locator("#form-note")).to_be_visible()
+        for width in (390, 195):
+            page.set_viewport_size({"width": width, "height": 844})
+            check_page(page)
+            assert page.evaluate(SIDEWAYS) == []
+
     def test_focus_is_visible(self, page: Page) -> None:
         page.goto("/login")
         page.keyboard.press("Tab")  # the skip link

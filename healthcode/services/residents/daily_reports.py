@@ -26,6 +26,12 @@ class DeclareFirst(Conflict):
     code = "declare_first"
 
 
+class NotSignedYet(Conflict):
+    """The pass awaits its signature: there is no colour yet for a report to keep."""
+
+    code = "not_signed_yet"
+
+
 class AlreadyReported(Conflict):
     code = "already_reported_today"
 
@@ -47,6 +53,10 @@ def submit_daily_report(
     if resident_id is None or code is None or code.colour == Colour.NONE.value:
         raise DeclareFirst(
             N_("Please declare first; the daily report keeps an existing code up to date")
+        )
+    if not Colour(code.colour).signed:
+        raise NotSignedYet(
+            N_("Your pass is not signed yet; daily reports start once it is signed")
         )
     c = Collector()
     if data.temperature is None:

@@ -113,10 +113,35 @@
     }
   }
 
+  /* The language switch on a page with a form: post what was typed along, so the same
+     page comes back in the other language filled in (without JS the link switches). */
+  function keepTyped(link) {
+    link.addEventListener("click", function (event) {
+      var typed = document.querySelector("main form[data-keep]");
+      if (!typed) { return; }
+      event.preventDefault();
+      var carry = document.createElement("form");
+      carry.method = "post";
+      carry.action = link.href;
+      carry.hidden = true;
+      new FormData(typed).forEach(function (value, name) {
+        if (typeof value !== "string") { return; }
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = name;
+        input.value = value;
+        carry.appendChild(input);
+      });
+      document.body.appendChild(carry);
+      carry.submit();
+    });
+  }
+
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }  /* a rejected form: read out what to fix first */
   document.querySelectorAll("[data-clock]").forEach(startClock);
   document.querySelectorAll("[data-live]").forEach(startQr);
   document.querySelectorAll("input[data-regions]").forEach(startRegion);
   document.querySelectorAll("[data-temperature]").forEach(startTemperature);
+  document.querySelectorAll(".lang-switch a").forEach(keepTyped);
 })();

@@ -9,7 +9,11 @@ import pytest
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput
-from healthcode.services.residents.daily_reports import AlreadyReported, DeclareFirst
+from healthcode.services.residents.daily_reports import (
+    AlreadyReported,
+    DeclareFirst,
+    NotSignedYet,
+)
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -50,6 +54,13 @@ class TestDailyReport:
         clock.advance(DAY)
         report(uow, env, account, "shandong-pass")
         with pytest.raises(AlreadyReported):
+            report(uow, env, account, "shandong-pass")
+
+    def test_a_pass_awaiting_signature_takes_no_report(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        assert declare(uow, env, account, "shandong-pass").colour is Colour.PENDING
+        with pytest.raises(NotSignedYet):
             report(uow, env, account, "shandong-pass")
 
     def test_a_report_needs_a_temperature(

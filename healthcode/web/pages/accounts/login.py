@@ -22,8 +22,8 @@ from healthcode.i18n import LANGUAGES
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts import otp_limits, sessions
 from healthcode.services.shared.bounds import SafeText
-from healthcode.web import csrf
-from healthcode.web.deps import MaybeResidentDep, local_path, user_agent
+from healthcode.web import csrf, stash
+from healthcode.web.deps import FormDep, MaybeResidentDep, local_path, user_agent
 from healthcode.web.forms import FormState
 from healthcode.web.templating import render
 
@@ -40,14 +40,36 @@ AgentDep = Annotated[str, Depends(user_agent)]
 def _page(
     request: Request, step: str, form: FormState, *, status: int = 200, **more: Any
 ) -> Response:
+    """The code step's language switch returns to ``/login/code``, whichever POST
+    answered it."""
+    if step == "code":
+        more["back"] = "/login/code"
     return render(request, "accounts/login.html", status=status, step=step, form=form, **more)
+
+
+def _kept_form(request: Request, next: str) -> FormState:
+    """The number (and ``next``) typed before a language switch, else an empty form."""
+    kept = stash.restore(request)
+    values = {"next": local_path(kept.value("next") if kept else next)}
+    if kept and kept.value("phone"):
+        values["phone"] = kept.value("phone")
+    return FormState(values=values)
 
 
 @router.get("/login")
 def login_page(request: Request, resident: MaybeResidentDep, next: str = "/") -> Response:
     if resident is not None:
         return RedirectResponse(local_path(next), status_code=303)
-    return _page(request, "phone", FormState(values={"next": local_path(next)}))
+    return _page(request, "phone", _kept_form(request, next))
+
+
+@router.get("/login/code")
+def code_step(request: Request, resident: MaybeResidentDep) -> Response:
+    """The code step again (after a language switch): only with the number kept."""
+    form = _kept_form(request, "/")
+    if resident is not None or not form.value("phone"):
+        return RedirectResponse("/login" if resident is None else "/", status_code=303)
+    return _page(request, "code", form)
 
 
 @router.post("/login/code")
@@ -115,4 +137,18 @@ def switch_language(request: Request, lang: str, next: str = "/") -> Response:
     response = RedirectResponse(local_path(next), status_code=303)
     if lang in LANGUAGES:
         response.set_cookie("lang", lang, max_age=LANG_COOKIE_SECONDS, samesite="lax")
+    return response
+
+
+@router.post("/lang/{lang}")
+def switch_language_keeping(
+    request: Request, lang: str, data: FormDep, next: str = "/"
+) -> Response:
+    """The switch from a page with a form (app.js posts the form here): the same, and
+    what was typed comes back on the page in the other language."""
+    response = switch_language(request, lang, next)
+    items = [
+        (k, v) for k, v in data.multi_items() if isinstance(v, str) and k not in stash.NOT_KEPT
+    ]
+    stash.keep(request, response, path=local_path(next).split("?", 1)[0], items=items)
     return response

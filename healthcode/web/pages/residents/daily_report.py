@@ -19,9 +19,10 @@ from healthcode.services.codes import health_codes as codes
 from healthcode.services.residents import daily_reports as reports
 from healthcode.services.residents.inputs import DailyReportInput
 from healthcode.services.shared.env import Env
-from healthcode.web.deps import known_policy
+from healthcode.web import stash
+from healthcode.web.deps import FormDep, known_policy
 from healthcode.web.forms import FormState, health_payload, parse, read_form, reject
-from healthcode.web.pages.residents.declare import LISTS, FormDep, health_fields
+from healthcode.web.pages.residents.declare import LISTS, health_fields
 from healthcode.web.templating import render
 from healthcode.web.views import streak
 
@@ -63,7 +64,11 @@ def report_form(
         )
     except codes.NoCode:
         return RedirectResponse(f"/declare/{policy.id}", status_code=303)
-    return _page(request, env, policy, state, FormState(trip_rows=1))
+    if not state.colour.signed:  # a pass awaiting signature: its page says what is next
+        return RedirectResponse(f"/codes/{policy.id}", status_code=303)
+    kept = stash.restore(request)  # typed before a language switch or a sign-in
+    form = read_form(kept.form, list_fields=LISTS) if kept else FormState(trip_rows=1)
+    return _page(request, env, policy, state, form)
 
 
 @router.post("/codes/{policy_id}/report")
@@ -88,6 +93,8 @@ def submit_report(
         )
     except reports.DeclareFirst:
         return RedirectResponse(f"/declare/{policy.id}", status_code=303)
+    except reports.NotSignedYet:
+        return RedirectResponse(f"/codes/{policy.id}", status_code=303)
     except DomainError as error:
         uow.refused(error)
         reject(form, layout, error)

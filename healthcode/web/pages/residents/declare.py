@@ -11,9 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from healthcode.domain.clock import day_of
 from healthcode.domain.errors import DomainError
@@ -26,7 +25,8 @@ from healthcode.services.residents.binding import ClaimCodeSent, IdNumberTaken
 from healthcode.services.residents.declarations import CONFIRM_WITHIN, Submission
 from healthcode.services.residents.inputs import DeclarationInput
 from healthcode.services.shared.env import Env
-from healthcode.web.deps import known_policy
+from healthcode.web import stash
+from healthcode.web.deps import FormDep, known_policy
 from healthcode.web.forms import (
     MAX_TRIP_ROWS,
     FormState,
@@ -42,13 +42,6 @@ from healthcode.web.views import declared
 
 router = APIRouter(include_in_schema=False)
 LISTS = ("symptoms", "exposure")
-
-
-async def form_data(request: Request) -> FormData:
-    return await request.form()
-
-
-FormDep = Annotated[FormData, Depends(form_data)]
 
 
 def health_fields(env: Env, policy: Policy) -> dict[str, object]:
@@ -89,7 +82,10 @@ def declaration_form(
 ) -> Response:
     policy = known_policy(env, policy_id)
     form = FormState()
-    if edit is not None:
+    kept = stash.restore(request)  # typed before a language switch or a sign-in
+    if kept is not None:
+        form = read_form(kept.form, list_fields=LISTS)
+    elif edit is not None:
         own = declarations.show_declaration(
             uow, env, account_id=principal.account_id, declaration_id=edit
         )
