@@ -55,11 +55,11 @@ def _kept(request: Request, code: str) -> Response | None:
     page = stash.page_for(request)
     if code == "not_authenticated":
         response = RedirectResponse(login_url(request, page), status_code=303)
-        stash.keep(request, response, path=page, items=stash.posted(request), note=stash.SIGNED_OUT)
+        stash.keep(request, response, path=page, items=_kept_items(request), note=stash.SIGNED_OUT)
         return response
     if code == "csrf_failed":
         response = RedirectResponse(page, status_code=303)
-        stash.keep(request, response, path=page, items=stash.posted(request), note=stash.STALE)
+        stash.keep(request, response, path=page, items=_kept_items(request), note=stash.STALE)
         return response
     return None
 
@@ -84,3 +84,9 @@ def error_page(
         request, "shared/error.html", status=status, headers=extra, title=title, code=code,
         message=message, status_code=status,
     )  # fmt: skip
+
+
+def _kept_items(request: Request) -> list[tuple[str, str]]:
+    """Without the personal numbers: a lapsed session or a stale token means whoever
+    signs in next (a shared phone, another tab) may be someone else."""
+    return stash.posted(request, personal=False)

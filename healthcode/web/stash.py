@@ -30,6 +30,8 @@ CONTEXT = "healthcode/form-stash/v1"
 LIFETIME_SECONDS = 600
 MAX_COOKIE = 3800  # browsers keep 4096 bytes a cookie, name and attributes included
 NOT_KEPT = frozenset({"csrf_token", "idempotency_key", "code"})  # nor the SMS code
+# Not kept across a sign-in: whoever signs in next on a shared phone must not see them.
+PERSONAL = frozenset({"id_number", "phone"})
 POSTED = "posted_form"  # request.state: the form the CSRF check has already read
 STALE = N_(
     "This form had expired, so nothing was sent. Your entries are kept: check them and send again."
@@ -56,10 +58,12 @@ def _protector(request: Request) -> Protector:
     return protector
 
 
-def posted(request: Request) -> list[tuple[str, str]]:
-    """The text fields of the request's form, as the CSRF check read them."""
+def posted(request: Request, *, personal: bool = True) -> list[tuple[str, str]]:
+    """The text fields of the request's form, as the CSRF check read them; without
+    the personal numbers unless ``personal``."""
     items: Sequence[tuple[str, str]] = getattr(request.state, POSTED, ())
-    return [(k, v) for k, v in items if k not in NOT_KEPT]
+    left_out = NOT_KEPT if personal else NOT_KEPT | PERSONAL
+    return [(k, v) for k, v in items if k not in left_out]
 
 
 def page_for(request: Request) -> str:

@@ -90,7 +90,7 @@ class TestKeptAcrossSignIn:
         page.wait_for_url(f"{server.url}/declare/binzhou-code")
         expect(page.locator("#form-note")).to_contain_text("已退出登录")
         expect(page.locator("#name")).to_have_value("张三")
-        expect(page.locator("#id_number")).to_have_value(number)
+        expect(page.locator("#id_number")).to_have_value("")  # whoever signs in may be another
 
     def test_a_stale_form_token_shows_the_form_again_filled_in(
         self, context: BrowserContext, server: LiveServer
@@ -106,7 +106,9 @@ class TestKeptAcrossSignIn:
         page.click("button[value=submit]")
         page.wait_for_url(f"{server.url}/declare/binzhou-code")
         expect(page.locator("#form-note")).to_contain_text("表单已过期")
-        expect(page.locator("#id_number")).to_have_value(number)
+        expect(page.locator("#name")).to_have_value("张三")
+        expect(page.locator("#id_number")).to_have_value("")  # another account signed in
+        page.fill("#id_number", number)
         page.fill("#region", "371602")
         page.click(".chip:has-text('36.5')")
         page.check("#pledge-box")
