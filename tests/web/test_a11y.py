@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from healthcode.web.static_files import STATIC
 from tests.web.conftest import new_phone
-from tests.web.flows import declare_and_confirm, sign_in
+from tests.web.flows import declare_and_confirm, fill_declaration, sign_in
 from tests.web.live import LiveServer
 
 PAGES = (
@@ -71,6 +71,35 @@ class TestAccessibility:
                 check_page(page)
                 assert page.evaluate(SIDEWAYS) == [], f"{path} at {width} px"
         assert problems == []
+
+    def test_the_place_picker_and_form_warnings_are_labelled_and_reflow(
+        self, page: Page, server: LiveServer
+    ) -> None:
+        """Issue 9 items 3 and 11: the picker filled, an ambiguous place refused, a
+        residence warning beside its field and on the confirmation page."""
+        sign_in(page, server, new_phone())
+        fill_declaration(page, "shandong-pass", region="朝阳区", residence_since="2020-02-20")
+        page.select_option("#destination-province", label="山东省")
+        page.select_option("#destination-city", label="滨州市")
+        page.select_option("#destination-county", label="滨城区")
+        page.locator("#residence_since").dispatch_event("change")
+        expect(page.locator("#residence_since-warning")).not_to_be_empty()
+        for width in (390, 195):
+            page.set_viewport_size({"width": width, "height": 844})
+            check_page(page)
+            assert page.evaluate(SIDEWAYS) == [], f"picker at {width} px"
+        page.click("button[value=submit]")
+        expect(page.locator("#region-error")).to_be_visible()
+        check_page(page)
+        page.fill("#region", "滨州市滨城区")
+        page.check("#pledge-box")
+        page.click("button[value=submit]")
+        page.wait_for_url("**/declarations/*")
+        expect(page.locator("#unmet")).to_be_visible()
+        for width in (390, 195):
+            page.set_viewport_size({"width": width, "height": 844})
+            check_page(page)
+            assert page.evaluate(SIDEWAYS) == [], f"confirmation at {width} px"
 
     def test_the_code_page_announces_colour_and_validity(
         self, page: Page, server: LiveServer

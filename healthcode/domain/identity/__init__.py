@@ -26,7 +26,9 @@ from healthcode.domain.identity.regions import (
     parse_region_code,
     province_of,
     provinces,
+    resolve_region,
     search_regions,
+    subdivisions,
 )
 from healthcode.domain.identity.uscc import Uscc, parse_uscc
 
@@ -55,5 +57,7 @@ __all__ = [
     "parse_uscc",
     "province_of",
     "provinces",
+    "resolve_region",
     "search_regions",
+    "subdivisions",
 ]

@@ -211,3 +211,72 @@ def search_regions(query: str, limit: int = 20) -> list[Region]:
 def _search_index() -> tuple[tuple[Region, str], ...]:
     """Searchable divisions with their full names, placeholder rows left out."""
     return tuple((r, r.full_name) for r in _table().values() if r.name not in _PLACEHOLDERS)
+
+
+def subdivisions(parent: str) -> list[Region]:
+    """The current divisions a picker offers one level down: provinces for "", a
+    province's prefectures (and the counties its placeholder rows group, as in 北京市 or
+    仙桃市) for two digits, a prefecture's counties for four."""
+    if parent == "":
+        return [r for r in provinces() if r.current]
+    if not (len(parent) in (2, 4) and parent.isascii() and parent.isdigit()):
+        return []
+    table = _table()
+
+    def offered(r: Region) -> bool:
+        if not r.current or r.name in _PLACEHOLDERS or r.code[: len(parent)] != parent:
+            return False
+        if len(parent) == 4:
+            return r.level == "county"
+        if r.level == "prefecture":
+            return True
+        group = table.get(r.code[:4] + "00")
+        return r.level == "county" and (group is None or group.name in _PLACEHOLDERS)
+
+    return [r for code, r in sorted(table.items()) if offered(r)]
+
+
+MAX_CHOICES = 6
+
+
+def resolve_region(raw: str, *, field: str = "region") -> Region:
+    """A six-digit code, or a typed place name that names exactly one current division.
+
+    "滨州市滨城区" and "山东省滨州市滨城区" end a full name; "滨城区" is a division's own
+    name. A name several places share is refused with the choices listed, so the
+    resident can type one of them (or pick it) rather than guess a code.
+    """
+    text = compact(raw, upper=False)
+    if not text or (text.isascii() and text.isdigit()):
+        return parse_region_code(text, field=field)
+    found = _named(text, raw)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise InvalidInput.single(
+            field,
+            "unknown_place",
+            N_(
+                "No place is called '{value}'; type a name such as 滨州市滨城区, "
+                "or the 6-digit code"
+            ),
+            value=text[:20],
+        )
+    raise InvalidInput.single(
+        field,
+        "ambiguous_place",
+        N_("'{value}' names more than one place: {choices}. Type one of them in full"),
+        value=text[:20],
+        choices="、".join(r.full_name for r in found[:MAX_CHOICES]),
+    )
+
+
+def _named(text: str, raw: str) -> list[Region]:
+    """Current divisions whose full name ends with the text; else whose name without its
+    suffix (市, 区, 县) is the text ("武汉"); else that a search by the typed words finds."""
+    hits = [r for r, full in _search_index() if r.current and full.endswith(text)]
+    if not hits:
+        hits = [r for r, _ in _search_index() if r.current and r.name[:-1] == text]
+    if not hits and len(fold(raw).split()) > 1:
+        hits = [r for r in search_regions(raw, limit=MAX_CHOICES + 1) if r.current]
+    return sorted(hits, key=lambda r: r.code)

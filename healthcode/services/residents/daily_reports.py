@@ -61,7 +61,7 @@ def submit_daily_report(
     c = Collector()
     if data.temperature is None:
         c.add("temperature", "required", N_("Please enter today's temperature"))
-    check_health(c, data, policy, today)
+    data = check_health(c, data, policy, today)
     c.done()
     limit = policy.form.reports_per_day
     if limit is not None and uow.daily_reports.count_on(resident_id, policy.id, today) >= limit:

@@ -70,6 +70,7 @@ def submit_declaration(
     policy = env.policies.find(data.policy)
     now = env.clock.now()
     valid = validate_declaration(data, policy, day_of(now))
+    data = valid.data  # place names now codes
     account = uow.accounts.by_id(account_id, lock=True)  # one account's declarations queue
     if account is None:
         raise NotFound(N_("No such account"))

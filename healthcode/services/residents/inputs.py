@@ -31,7 +31,7 @@ class _Input(InputModel):
 
 
 class TripInput(_Input):
-    region: str = Field(max_length=12, description="6-digit region code (GB/T 2260)")
+    region: str = Field(max_length=40, description="region code (GB/T 2260) or place name")
     start: date | None = None
     end: date = Field(description="the day you left the region")
 
@@ -69,10 +69,10 @@ class DeclarationInput(HealthInput):
     name: str = Field(max_length=80)
     id_number: str = Field(max_length=40)
     nationality: str = Field("CHN", min_length=3, max_length=3)
-    region: str = Field(max_length=12, description="where you live now (region code)")
+    region: str = Field(max_length=40, description="where you live now (region code or place name)")
     address: str = Field("", max_length=200)
     residence_since: date | None = Field(None, description="living in the province since")
-    destination: str | None = Field(None, max_length=12, description="region code")
+    destination: str | None = Field(None, max_length=40, description="region code or place name")
     destination_detail: str = Field("", max_length=200)
     purpose: Purpose | None = None
     employer: str = Field("", max_length=100)

@@ -17,7 +17,7 @@ from healthcode.domain.identity import (
     parse_id_number,
     parse_name,
     parse_nationality,
-    parse_region_code,
+    resolve_region,
 )
 from healthcode.domain.policy import Policy
 from healthcode.services.residents.inputs import (
@@ -28,6 +28,7 @@ from healthcode.services.residents.inputs import (
 )
 
 T = TypeVar("T")
+H = TypeVar("H", bound=HealthInput)
 
 BODY_MIN_C, BODY_MAX_C = 34.0, 42.5
 HISTORY = timedelta(days=365)
@@ -71,20 +72,24 @@ def validate_declaration(data: DeclarationInput, policy: Policy, today: date) ->
         )
     name = c.parse(parse_name, data.name, field="name")
     id_number = c.parse(parse_id_number, data.id_number, today=today, field="id_number")
-    region = c.parse(parse_region_code, data.region, field="region")
-    if data.destination:
-        c.parse(parse_region_code, data.destination, field="destination")
+    region = c.parse(resolve_region, data.region, field="region")
+    destination = (
+        c.parse(resolve_region, data.destination, field="destination") if data.destination else None
+    )
     c.parse(parse_nationality, data.nationality, field="nationality")
     _required(c, data, policy)
     if data.residence_since is not None:
         _not_future(c, "residence_since", data.residence_since, today)
         if id_number and data.residence_since < id_number.birth_date:
             c.add("residence_since", "before_birth", N_("This date is before your birth date"))
-    check_health(c, data, policy, today)
+    data = check_health(c, data, policy, today)
     c.done()
     assert name is not None
     assert id_number is not None
     assert region is not None
+    data = data.model_copy(
+        update={"region": region.code, "destination": destination.code if destination else None}
+    )
     return ValidDeclaration(data, name, id_number, region)
 
 
@@ -94,7 +99,8 @@ def _required(c: Collector, data: DeclarationInput, policy: Policy) -> None:
             c.add(name, "required", N_("This is required for {title}"), title=policy.title["en"])
 
 
-def check_health(c: Collector, data: HealthInput, policy: Policy, today: date) -> None:
+def check_health(c: Collector, data: H, policy: Policy, today: date) -> H:
+    """Report every problem to ``c``; return the data with typed place names as codes."""
     if data.temperature is not None:
         _temperature(c, data.temperature)
     for i, symptom in enumerate(data.symptoms):
@@ -107,8 +113,8 @@ def check_health(c: Collector, data: HealthInput, policy: Policy, today: date) -
             )
     for i, exposure in enumerate(data.exposures):
         _exposure(c, f"exposures[{i}]", exposure, policy, today)
-    for i, trip in enumerate(data.trips):
-        _trip(c, f"trips[{i}]", trip, today)
+    trips = [_trip(c, f"trips[{i}]", trip, today) for i, trip in enumerate(data.trips)]
+    return data.model_copy(update={"trips": trips})
 
 
 def _temperature(c: Collector, value: float) -> None:
@@ -168,11 +174,12 @@ def _exposure(c: Collector, where: str, e: ExposureInput, policy: Policy, today:
     _ordered(c, where, e.start, e.end)
 
 
-def _trip(c: Collector, where: str, trip: TripInput, today: date) -> None:
-    c.parse(parse_region_code, trip.region, field=f"{where}.region")
+def _trip(c: Collector, where: str, trip: TripInput, today: date) -> TripInput:
+    region = c.parse(resolve_region, trip.region, field=f"{where}.region")
     _not_future(c, f"{where}.end", trip.end, today)
     _not_ancient(c, f"{where}.end", trip.end, today)
     _ordered(c, where, trip.start, trip.end)
+    return trip.model_copy(update={"region": region.code}) if region else trip
 
 
 def _not_future(c: Collector, field: str, day: date, today: date) -> None:

@@ -99,6 +99,58 @@
     });
   }
 
+  /* Place picker: province → city → county selects, each choice filling the typed field
+     with the code and naming it below; the field alone works without this. */
+  function startPicker(box) {
+    var input = document.getElementById(box.getAttribute("data-picker"));
+    var named = document.getElementById(input.id + "-name");
+    var selects = box.querySelectorAll("select");
+    function fill(select, parent) {
+      select.length = 1;
+      select.disabled = true;
+      if (parent === null) { return; }
+      fetch("/regions/within.json?parent=" + parent).then(function (r) { return r.json(); })
+        .then(function (found) {
+          found.forEach(function (region) { select.add(new Option(region.name, region.code)); });
+          select.disabled = !found.length;
+        }).catch(function () { /* the typed field still works */ });
+    }
+    selects.forEach(function (select, level) {
+      select.addEventListener("change", function () {
+        var code = select.value, words = [];
+        for (var i = level + 1; i < selects.length; i++) { fill(selects[i], null); }
+        if (!code) { return; }
+        for (var j = 0; j <= level; j++) { words.push(selects[j].selectedOptions[0].text); }
+        input.value = code;
+        if (named) { named.textContent = words.join(""); }
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+        if (level + 1 < selects.length && /00$/.test(code)) {
+          fill(selects[level + 1], code.slice(0, level === 0 ? 2 : 4));
+        }
+      });
+    });
+    box.hidden = false;
+    fill(selects[0], "");
+  }
+
+  /* A date the rules will not sign green (data-warn-after, from the policy): say so
+     beside the field in the policy's words as soon as it is picked; never refuse it. */
+  function startDateWarning(input) {
+    var note = document.createElement("p");
+    note.className = "warning";
+    note.id = input.id + "-warning";
+    note.setAttribute("role", "status");
+    input.insertAdjacentElement("afterend", note);
+    var described = input.getAttribute("aria-describedby");
+    input.setAttribute("aria-describedby", (described ? described + " " : "") + note.id);
+    function check() {
+      var late = input.value && input.value > input.getAttribute("data-warn-after");
+      note.textContent = late ? input.getAttribute("data-warn") : "";
+    }
+    input.addEventListener("change", check);
+    check();
+  }
+
   /* Temperature: a tapped chip clears the typed value, and a typed value the chips. */
   function startTemperature(group) {
     var typed = document.getElementById(group.getAttribute("data-temperature"));
@@ -142,6 +194,8 @@
   document.querySelectorAll("[data-clock]").forEach(startClock);
   document.querySelectorAll("[data-live]").forEach(startQr);
   document.querySelectorAll("input[data-regions]").forEach(startRegion);
+  document.querySelectorAll("[data-picker]").forEach(startPicker);
   document.querySelectorAll("[data-temperature]").forEach(startTemperature);
   document.querySelectorAll(".lang-switch a").forEach(keepTyped);
+  document.querySelectorAll("input[data-warn-after]").forEach(startDateWarning);
 })();

@@ -3,13 +3,10 @@ with JavaScript off (plain forms and links; JS only enhances)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.factories.inputs import id_number
-from tests.web.conftest import new_context, new_phone
+from tests.web.conftest import new_phone
 from tests.web.flows import declare_and_confirm, fill_declaration, read_qr, sign_in, verify
 from tests.web.live import LiveServer
 
@@ -71,13 +68,6 @@ class TestValidation:
         page.click("footer form[action='/logout'] button")
         page.wait_for_url("**/login")
         assert all(c["name"] != "hc_session" for c in page.context.cookies())
-
-
-@pytest.fixture
-def no_js(browser: Browser, server: LiveServer) -> Iterator[BrowserContext]:
-    context = new_context(browser, server, java_script_enabled=False)
-    yield context
-    context.close()
 
 
 class TestWithoutJavaScript:

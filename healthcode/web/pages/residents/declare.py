@@ -15,7 +15,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from healthcode.domain.clock import day_of
+from healthcode.domain.eligibility import date_requirements, unmet
 from healthcode.domain.errors import DomainError
+from healthcode.domain.identity import CHINA, COUNTRIES
 from healthcode.domain.policy import Model, Policy
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.http.errors import in_words
@@ -42,6 +44,8 @@ from healthcode.web.views import declared
 
 router = APIRouter(include_in_schema=False)
 LISTS = ("symptoms", "exposure")
+# Nationality is picked, not typed: China first, then the rest by English name.
+COUNTRY_CHOICES = sorted(COUNTRIES.values(), key=lambda c: (c.alpha3 != CHINA, c.name_en))
 
 
 def health_fields(env: Env, policy: Policy) -> dict[str, object]:
@@ -67,8 +71,19 @@ def _form_page(
         is_pass=policy.model is Model.PASS,
         requires=policy.form.requires,
         purposes=[(p.value, label) for p, label in PURPOSES.items()],
+        countries=COUNTRY_CHOICES,
+        date_warnings=_date_warnings(env, policy),
         **health_fields(env, policy),
     )
+
+
+def _date_warnings(env: Env, policy: Policy) -> dict[str, dict[str, object]]:
+    """Per field: the latest date the rules sign green today, and their words if later."""
+    today = day_of(env.clock.now())
+    return {
+        r.field: {"after": r.latest(today).isoformat(), "words": r.reason}
+        for r in date_requirements(policy)
+    }
 
 
 @router.get("/declare/{policy_id}")
@@ -137,6 +152,11 @@ def _confirm_page(
         row=row,
         shown=declared(row, own.identity),
         confirm_before=row.submitted_at + CONFIRM_WITHIN,
+        unmet=unmet(
+            env.policies.find(row.policy_id),
+            {"residence_since": row.residence_since},
+            day_of(env.clock.now()),
+        ),
         error=in_words(error) if error else "",
         taken=isinstance(error, IdNumberTaken) or claim_sent is not None,
         claim_sent=claim_sent,

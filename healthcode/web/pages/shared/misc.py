@@ -1,6 +1,7 @@
 """Region look-up for the forms, and the API docs served offline.
 
-Regions: ``/regions.json?q=滨州`` feeds the forms' autocomplete; ``/regions?q=``
+Regions: ``/regions.json?q=滨州`` feeds the forms' autocomplete and
+``/regions/within.json?parent=37`` their picker, a level at a time; ``/regions?q=``
 is the same search as a page, for phones without JavaScript.
 
 Docs: FastAPI's Swagger UI page with our vendored copy of swagger-ui-dist instead
@@ -19,7 +20,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 
-from healthcode.domain.identity import Region, search_regions
+from healthcode.domain.identity import Region, search_regions, subdivisions
 from healthcode.services.shared.bounds import SafeText
 from healthcode.web.static_files import static_url
 from healthcode.web.templating import render
@@ -41,6 +42,13 @@ def _found(q: str) -> list[Region]:
 @router.get("/regions.json")
 def regions_json(q: RegionQuery = "") -> Response:
     found = [{"code": r.code, "name": r.full_name} for r in _found(q)]
+    return JSONResponse(found, headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/regions/within.json")
+def regions_within(parent: Annotated[str, Query(max_length=4)] = "") -> Response:
+    """One level of the forms' province → city → county picker."""
+    found = [{"code": r.code, "name": r.name} for r in subdivisions(parent)]
     return JSONResponse(found, headers={"Cache-Control": "public, max-age=86400"})
 
 
