@@ -58,4 +58,5 @@ vendor:
 	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
 	  node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE $(VENDOR)/swagger-ui/
 	sed -i '/^\/\/# sourceMappingURL=/d' $(VENDOR)/swagger-ui/swagger-ui-bundle.js
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/web/vendor/  # tests only
 	sed -i 's|/\*# sourceMappingURL=[^*]*\*/||' $(VENDOR)/swagger-ui/swagger-ui.css
