@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from healthcode.web.static_files import STATIC
 from tests.web.conftest import new_phone
@@ -82,6 +82,24 @@ class TestAccessibility:
         expect(status).to_contain_text("黄码")
         expect(page.locator(".qr-box")).to_have_attribute("aria-label", "二维码：黄码")
         expect(page.locator(".code-card .icon")).to_have_text("!")  # a shape, not only a tint
+
+    def test_the_offline_code_page_with_an_expired_token(
+        self, context: BrowserContext, server: LiveServer
+    ) -> None:
+        page = context.new_page()
+        page.clock.install()
+        sign_in(page, server, new_phone())
+        declare_and_confirm(page)
+        page.wait_for_function("() => navigator.serviceWorker.controller")
+        page.goto("/codes/binzhou-code")
+        context.set_offline(True)
+        page.reload()  # from the service worker
+        page.clock.run_for(16_000)
+        expect(page.locator(".qr-expired")).to_be_visible()
+        for width in (390, 195):
+            page.set_viewport_size({"width": width, "height": 844})
+            check_page(page)
+            assert page.evaluate(SIDEWAYS) == [], f"offline at {width} px"
 
     def test_focus_is_visible(self, page: Page) -> None:
         page.goto("/login")
