@@ -28,7 +28,8 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (
         b"content-security-policy",
         b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self' "
-        b"'wasm-unsafe-eval'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        b"'wasm-unsafe-eval'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'; "
         b"form-action 'self'; object-src 'none'",
     ),
 )

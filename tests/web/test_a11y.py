@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from healthcode.web.static_files import STATIC
 from tests.web.axe import violations
@@ -136,6 +136,24 @@ class TestAccessibility:
             page.set_viewport_size({"width": width, "height": 844})
             check_page(page)
             assert page.evaluate(SIDEWAYS) == []
+
+    def test_the_offline_code_page_with_an_expired_token(
+        self, context: BrowserContext, server: LiveServer
+    ) -> None:
+        page = context.new_page()
+        page.clock.install()
+        sign_in(page, server, new_phone())
+        declare_and_confirm(page)
+        page.wait_for_function("() => navigator.serviceWorker.controller")
+        page.goto("/codes/binzhou-code")
+        context.set_offline(True)
+        page.reload()  # from the service worker
+        page.clock.run_for(16_000)
+        expect(page.locator(".qr-expired")).to_be_visible()
+        for width in (390, 195):
+            page.set_viewport_size({"width": width, "height": 844})
+            check_page(page)
+            assert page.evaluate(SIDEWAYS) == [], f"offline at {width} px"
 
     def test_focus_is_visible(self, page: Page) -> None:
         page.goto("/login")

@@ -5,7 +5,7 @@
 
   /* The live clock shows the server's time in Asia/Shanghai, ticking every second. */
   function startClock(el) {
-    var offset = Date.parse(el.getAttribute("data-now")) - Date.now();
+    var offset = Date.parse(el.getAttribute("data-now")) - (savedAt() || Date.now());
     var format = new Intl.DateTimeFormat("en-CA", {
       timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
       hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
@@ -19,24 +19,37 @@
     setInterval(tick, 1000);
   }
 
-  /* The QR: fetch a fresh one before the token expires; grey it out if we cannot. */
+  /* When the service worker saved this page for offline use (0: fresh from the server). */
+  function savedAt() {
+    var live = document.querySelector("[data-saved-at]");
+    return live ? Number(live.getAttribute("data-saved-at")) || 0 : 0;
+  }
+
+  /* The QR: fetch a fresh one before the token expires. If we cannot, say we are
+     offline; once the token has expired, hide it: it is never shown as current. */
   function startQr(box) {
-    var timer = 0, deadline = 0;
+    var timer = 0, deadline = 0, expiry = 0;
+    var offline = document.getElementById("offline");
     var status = document.getElementById("code-status");
     if (status) {  /* set the live region after load, so screen readers announce it */
       var said = status.textContent;
       status.textContent = "";
       setTimeout(function () { status.textContent = said; }, 700);
     }
-    function schedule(node) {
+    function schedule(node, since) {
       var refreshIn = Number(node.getAttribute("data-refresh-in")) || 30;
       var lifetime = Number(node.getAttribute("data-lifetime")) || 60;
-      deadline = Date.now() + lifetime * 1000;
+      deadline = since + lifetime * 1000;
       clearTimeout(timer);
-      timer = setTimeout(refresh, refreshIn * 1000);
+      clearTimeout(expiry);
+      timer = setTimeout(refresh, Math.max(0, since + refreshIn * 1000 - Date.now()));
+      expiry = setTimeout(expire, Math.max(0, deadline - Date.now()));
+      if (offline) { offline.hidden = true; }
     }
-    function stale() {
-      if (Date.now() >= deadline) { box.querySelector(".qr-box").classList.add("stale"); }
+    function expire() {
+      if (Date.now() < deadline) { return; }
+      box.querySelector(".qr-box").hidden = true;
+      box.querySelector(".qr-expired").hidden = false;
     }
     function refresh() {
       fetch(box.getAttribute("data-src"), { credentials: "same-origin", headers: { Accept: "text/html" } })
@@ -54,19 +67,22 @@
             return;
           }
           box.querySelector("[data-qr]").replaceWith(node);
-          schedule(node);
+          schedule(node, Date.now());
         })
         .catch(function (r) {
           if (r && (r.status === 401 || r.redirected)) { location.reload(); return; }
-          stale();
+          if (offline) { offline.hidden = false; }
+          expire();
           clearTimeout(timer);
           timer = setTimeout(refresh, 5000);
         });
     }
+    window.addEventListener("online", refresh);
     document.addEventListener("visibilitychange", function () {
       if (!document.hidden && Date.now() > deadline - 5000) { refresh(); }
     });
-    schedule(box.querySelector("[data-qr]"));
+    schedule(box.querySelector("[data-qr]"), savedAt() || Date.now());
+    if (savedAt()) { refresh(); }  /* the offline copy: try for a fresh code at once */
   }
 
   /* Region fields: suggestions from /regions.json as the resident types a name. */
@@ -187,6 +203,11 @@
       document.body.appendChild(carry);
       carry.submit();
     });
+  }
+
+  /* Installable: the worker keeps the shell and the last code page for offline use. */
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js").catch(function () { /* online use is unaffected */ });
   }
 
   var summary = document.getElementById("error-summary");
