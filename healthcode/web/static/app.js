@@ -124,12 +124,25 @@
     function fill(select, parent) {
       select.length = 1;
       select.disabled = true;
-      if (parent === null) { return; }
-      fetch("/regions/within.json?parent=" + parent).then(function (r) { return r.json(); })
+      if (parent === null) { return Promise.resolve(); }
+      return fetch("/regions/within.json?parent=" + parent).then(function (r) { return r.json(); })
         .then(function (found) {
           found.forEach(function (region) { select.add(new Option(region.name, region.code)); });
           select.disabled = !found.length;
         }).catch(function () { /* the typed field still works */ });
+    }
+    /* A code already in the field (a form shown again) is shown in the selects too. */
+    function preselect(code, level) {
+      var wanted = [code.slice(0, 2) + "0000", code.slice(0, 4) + "00", code][level];
+      var select = selects[level];
+      var found = [].some.call(select.options, function (o) { return o.value === wanted; });
+      if (!found) { return; }
+      select.value = wanted;
+      if (level + 1 < selects.length && wanted !== code) {
+        fill(selects[level + 1], code.slice(0, level === 0 ? 2 : 4)).then(function () {
+          preselect(code, level + 1);
+        });
+      }
     }
     selects.forEach(function (select, level) {
       select.addEventListener("change", function () {
@@ -146,7 +159,9 @@
       });
     });
     box.hidden = false;
-    fill(selects[0], "");
+    fill(selects[0], "").then(function () {
+      if (/^\d{6}$/.test(input.value.trim())) { preselect(input.value.trim(), 0); }
+    });
   }
 
   /* A date the rules will not sign green (data-warn-after, from the policy): say so

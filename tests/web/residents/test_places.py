@@ -27,6 +27,18 @@ class TestPlacePicker:
         page.wait_for_url("**/declarations/*")
         expect(page.locator("dl.declared")).to_contain_text("山东省滨州市滨城区")
 
+    def test_a_code_already_in_the_field_shows_in_the_selects(
+        self, page: Page, server: LiveServer
+    ) -> None:
+        sign_in(page, server, new_phone())
+        fill_declaration(page, region="371602")
+        page.uncheck("#pledge-box")
+        page.click("button[value=submit]")  # refused: the form comes back filled in
+        expect(page.locator("#pledge-error")).to_be_visible()
+        expect(page.locator("#region-province option:checked")).to_have_text("山东省")
+        expect(page.locator("#region-city option:checked")).to_have_text("滨州市")
+        expect(page.locator("#region-county option:checked")).to_have_text("滨城区")
+
 
 class TestTypedPlaceNames:
     def test_a_name_of_one_place_is_accepted(
