@@ -20,10 +20,15 @@ from tests.factories.qr import decode
 from tests.web.live import LiveServer
 
 
-def sign_in(page: Page, server: LiveServer, phone: str) -> None:
+def ask_for_code(page: Page, phone: str) -> None:
+    """The first step of signing in: the phone number, and a code texted to it."""
     page.goto("/login")
     page.fill("#phone", phone)
     page.click("form[action='/login/code'] button.primary")
+
+
+def sign_in(page: Page, server: LiveServer, phone: str) -> None:
+    ask_for_code(page, phone)
     page.fill("#code", server.sms.sent[phone])
     page.click("form[action='/login'] button.primary")
     page.wait_for_url(f"{server.url}/")

@@ -11,7 +11,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from healthcode.web.static_files import STATIC
 from tests.web.axe import violations
 from tests.web.conftest import new_phone
-from tests.web.flows import declare_and_confirm, fill_declaration, sign_in
+from tests.web.flows import ask_for_code, declare_and_confirm, fill_declaration, sign_in
 from tests.web.live import LiveServer
 
 PAGES = (
@@ -119,9 +119,7 @@ class TestAccessibility:
         """The new states of issue 9: the code step in English, a pending pass, a form
         brought back after a stale token with its note."""
         phone = new_phone()
-        page.goto("/login")
-        page.fill("#phone", phone)
-        page.click("form[action='/login/code'] button.primary")
+        ask_for_code(page, phone)
         page.click("header .lang-switch a[hreflang=en]")
         check_page(page)
         page.fill("#code", server.sms.sent[phone])

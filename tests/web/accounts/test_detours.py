@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.factories.inputs import id_number
 from tests.web.conftest import new_context, new_phone
-from tests.web.flows import sign_in
+from tests.web.flows import ask_for_code, sign_in
 from tests.web.live import LiveServer
 
 ENGLISH = "header .lang-switch a[hreflang=en]"
@@ -29,9 +29,7 @@ class TestLanguageSwitch:
         self, page: Page, server: LiveServer
     ) -> None:
         phone = new_phone()
-        page.goto("/login")
-        page.fill("#phone", phone)
-        page.click("form[action='/login/code'] button.primary")
+        ask_for_code(page, phone)
         page.click(ENGLISH)
         expect(page.locator("html")).to_have_attribute("lang", "en")
         expect(page.locator("h1")).to_contain_text("Sign in")

@@ -7,7 +7,14 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.factories.inputs import id_number
 from tests.web.conftest import new_phone
-from tests.web.flows import declare_and_confirm, fill_declaration, read_qr, sign_in, verify
+from tests.web.flows import (
+    ask_for_code,
+    declare_and_confirm,
+    fill_declaration,
+    read_qr,
+    sign_in,
+    verify,
+)
 from tests.web.live import LiveServer
 
 
@@ -52,9 +59,7 @@ class TestValidation:
         self, page: Page, server: LiveServer
     ) -> None:
         phone = new_phone()
-        page.goto("/login")
-        page.fill("#phone", phone)
-        page.click("form[action='/login/code'] button.primary")
+        ask_for_code(page, phone)
         right = server.sms.sent[phone]
         page.fill("#code", "000000" if right != "000000" else "111111")
         page.click("form[action='/login'] button.primary")
