@@ -37,9 +37,17 @@ def update() -> tuple[int, int]:
     with PO.open("rb") as handle:
         old = read_po(handle, locale="zh_Hans_CN")
     new = Catalog(
-        locale="zh_Hans_CN", project="healthcode", version="1", charset="utf-8", fuzzy=False,
-        creation_date=STABLE, revision_date=STABLE, last_translator="healthcode team",
-        language_team="zh", copyright_holder="healthcode", msgid_bugs_address="",
+        locale="zh_Hans_CN",
+        project="healthcode",
+        version="1",
+        charset="utf-8",
+        fuzzy=False,
+        creation_date=STABLE,
+        revision_date=STABLE,
+        last_translator="healthcode team",
+        language_team="zh",
+        copyright_holder="healthcode",
+        msgid_bugs_address="",
     )
     added = 0
     for message, locations in sorted(extracted().items()):

@@ -21,6 +21,7 @@ import structlog
 
 from healthcode.demo.people import (
     BINZHOU_COUNTIES,
+    COMMUNITY,
     JINAN_COUNTIES,
     WORKPLACES,
     County,
@@ -32,8 +33,15 @@ from healthcode.demo.stories import BINZHOU, Cast, Stage, Story
 from healthcode.domain.clock import Clock, FixedClock, SystemClock, day_of, start_of
 from healthcode.domain.errors import Conflict
 from healthcode.domain.i18n import N_
+from healthcode.domain.scope import org_scope
 from healthcode.services.accounts.login import create_staff
 from healthcode.services.accounts.permissions import Role
+from healthcode.services.organisations.authorisations import grant
+from healthcode.services.organisations.registry import (
+    OrganisationKind,
+    OrganisationStatus,
+    register,
+)
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
 
@@ -108,11 +116,10 @@ def load_demo(
     first = start_of(day_of(end) - timedelta(days=HISTORY_DAYS))
     clock = FixedClock(first + timedelta(hours=7))  # the staff start work
     env = env_factory(clock)
-    employer = WORKPLACES[0]
     population = Population(rng)
     results: list[tuple[Scene, str, str]] = []
     with units() as uow:
-        logins, cast = _staff(uow, env, uscc(random.Random(seed), employer.region))
+        logins, cast = _staff(uow, env, _organisations(uow, env, seed))
         stage = Stage(env, clock, end, cast)
         for scene in scenes:
             counties = BINZHOU_COUNTIES if scene.policy == BINZHOU else _pass_counties(rng)
@@ -165,28 +172,73 @@ def _pass_counties(rng: random.Random) -> tuple[County, ...]:
     return BINZHOU_COUNTIES if rng.random() < 0.6 else JINAN_COUNTIES
 
 
-COMMUNITY = "community:371602001001"  # 黄河五路社区居委会 (a made-up committee code)
 VENUE = "venue:bz-west-toll"
 _STAFF: tuple[tuple[str, str, str, Role, str], ...] = (
     ("admin", "demo-admin-2020", "指挥部管理员", Role.ADMIN, ""),
-    ("issuer.huanghe", "demo-issuer-2020", "黄河五路社区签发人", Role.ISSUER, COMMUNITY),
-    ("issuer.bohai", "demo-issuer-2020", "渤海示范机械签发人", Role.ISSUER, "employer:{uscc}"),
+    ("issuer.huanghe", "demo-issuer-2020", "黄河五路社区签发人", Role.ISSUER, "community"),
+    ("issuer.bohai", "demo-issuer-2020", "渤海示范机械签发人", Role.ISSUER, "employer"),
     ("checkpoint.west", "demo-checkpoint-2020", "滨州西收费站卡口", Role.CHECKPOINT, VENUE),
     ("data.cdc", "demo-data-2020", "市疾控中心数据员", Role.DATA_OPERATOR, ""),
     ("auditor", "demo-auditor-2020", "审计员", Role.AUDITOR, ""),
 )
 
 
-def _staff(uow: UnitOfWork, env: Env, employer_uscc: str) -> tuple[tuple[StaffLogin, ...], Cast]:
-    """The staff accounts; a username already taken is kept as it is."""
+def _organisations(uow: UnitOfWork, env: Env, seed: int) -> dict[str, uuid.UUID]:
+    """The community most demo passes go to and the employer the rest work for."""
+    community = register(
+        uow,
+        env,
+        kind=OrganisationKind.COMMUNITY,
+        credit_code=uscc(random.Random(seed + 1), COMMUNITY.region, authority="59"),
+        name=COMMUNITY.name,
+        responsible_person="王秀兰",
+        region_code=COMMUNITY.region,
+        address=COMMUNITY.address,
+        status=OrganisationStatus.ACTIVE,
+    )
+    employer = WORKPLACES[0]
+    company = register(
+        uow,
+        env,
+        kind=OrganisationKind.EMPLOYER,
+        credit_code=uscc(random.Random(seed), employer.region),
+        name=employer.name,
+        responsible_person="张建国",
+        region_code=employer.region,
+        address=employer.address,
+        parent_id=community.id,
+        status=OrganisationStatus.ACTIVE,
+    )
+    return {"community": community.id, "employer": company.id}
+
+
+def _staff(
+    uow: UnitOfWork, env: Env, organisations: Mapping[str, uuid.UUID]
+) -> tuple[tuple[StaffLogin, ...], Cast]:
+    """The staff accounts, issuers authorised for their organisation; a username already
+    taken is kept as it is."""
     logins, ids = [], {}
-    for username, password, shown, role, scope in _STAFF:
-        roles = ((role, scope.format(uscc=employer_uscc)),)
+    for username, password, shown, role, place in _STAFF:
+        organisation = organisations.get(place)
+        scope = org_scope(organisation) if organisation else place
+        roles = ((role, scope),)
         ids[username], created = _ensure_staff(uow, env, username, password, shown, roles)
+        if created and organisation:
+            grant(
+                uow,
+                env,
+                account_id=ids[username],
+                organisation_id=organisation,
+                role=role,
+                name=shown,
+                position="签发人",
+            )
         logins.append(StaffLogin(username, password if created else None, shown, roles))
     cast = Cast(
         community_issuer=ids["issuer.huanghe"],
         employer_issuer=ids["issuer.bohai"],
+        community=organisations["community"],
+        employer_organisation=organisations["employer"],
         employer=WORKPLACES[0],
         data_operator=ids["data.cdc"],
         admin=ids["admin"],

@@ -99,10 +99,10 @@ def id_number(rng: random.Random, region: str, birth: date, sex: str) -> str:
     return body + ric.calc_check_digit(body + "?")  # stdnum drops the last character
 
 
-def uscc(rng: random.Random, region: str) -> str:
-    """A valid unified social credit code of a company (authority 9, kind 1)."""
+def uscc(rng: random.Random, region: str, authority: str = "91") -> str:
+    """A valid unified social credit code: a company (91) unless told (59: 民政, other)."""
     body = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(8))
-    first17 = f"91{region}{body}{organisation_check_char(body)}"
+    first17 = f"{authority}{region}{body}{organisation_check_char(body)}"
     return first17 + uscc_check_char(first17)
 
 
@@ -136,6 +136,7 @@ class Workplace:
     school: bool = False
 
 
+COMMUNITY = Workplace("黄河五路社区居民委员会", "371602", "滨州市滨城区黄河五路 300 号")
 WORKPLACES = (
     Workplace("滨州渤海示范机械有限公司", "371602", "滨州市滨城区黄河十二路 666 号"),
     Workplace("济南泉城示范软件有限公司", "370102", "济南市历下区经十路 9999 号"),

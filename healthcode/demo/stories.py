@@ -21,6 +21,7 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.facts import RecordKind
 from healthcode.domain.state import State
 from healthcode.services.accounts.login import ensure_resident_account
+from healthcode.services.accounts.sessions import principal_of
 from healthcode.services.codes.recolour import Cause, recolour
 from healthcode.services.organisations.signing import sign_pass
 from healthcode.services.residents.daily_reports import submit_daily_report
@@ -40,6 +41,8 @@ class Cast:
 
     community_issuer: uuid.UUID
     employer_issuer: uuid.UUID
+    community: uuid.UUID  # the organisations that review the demo's passes
+    employer_organisation: uuid.UUID
     employer: Workplace
     data_operator: uuid.UUID
     admin: uuid.UUID
@@ -124,7 +127,9 @@ class Story:
         return state
 
     def apply(self, at: datetime, place: Workplace, **health: Any) -> State:
-        """A pass application (seed 000): where to, why, and since when in Shandong."""
+        """A pass application (seed 000): where to, why, and since when in Shandong; it
+        goes to the employer's issuers for its staff, else to the community's."""
+        cast = self.stage.cast
         since = max(self.person.birth_date, date(2000, 1, 1)) + timedelta(
             days=self.rng.randrange(3000)
         )
@@ -134,6 +139,9 @@ class Story:
             "destination_detail": f"{place.name}，{place.address}",
             "purpose": (Purpose.SCHOOL if place.school else Purpose.WORK).value,
             "employer": "" if place.school else place.name,
+            "organisation_id": str(
+                cast.employer_organisation if place == cast.employer else cast.community
+            ),
         }
         return self.declare(SHANDONG, at, **(fields | health))
 
@@ -186,7 +194,7 @@ class Story:
         return sign_pass(
             self.uow,
             self.env,
-            issuer_id=issuer,
+            principal_of(self.uow, account_id=issuer),
             application_id=self.application,
             colour=colour,
             note=note,

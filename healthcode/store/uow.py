@@ -16,7 +16,11 @@ from healthcode.store.facts import FactsRepository
 from healthcode.store.idempotency import IdempotencyKeys
 from healthcode.store.repositories.accounts import Accounts, LoginFailures, OtpChallenges, Sessions
 from healthcode.store.repositories.codes import Codes, Revocations, Signatures, SigningKeys
-from healthcode.store.repositories.organisations import Applications
+from healthcode.store.repositories.organisations import (
+    Applications,
+    Authorisations,
+    Organisations,
+)
 from healthcode.store.repositories.records import CreditRecords, DataRecords
 from healthcode.store.repositories.residents import (
     DailyReports,
@@ -37,6 +41,8 @@ class UnitOfWork:
         self.login_failures = LoginFailures(session)
         self.declarations = Declarations(session)
         self.applications = Applications(session)
+        self.organisations = Organisations(session)
+        self.authorisations = Authorisations(session)
         self.daily_reports = DailyReports(session)
         self.codes = Codes(session)
         self.signatures = Signatures(session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,10 +16,12 @@ from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts.permissions import Role
+from healthcode.services.organisations.authorisations import grant
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
 from tests.api.helpers import PASSWORD, CapturingSender
 from tests.api.live_db import pg_schema, served  # noqa: F401 - fixtures
+from tests.factories.organisations import organisation
 
 
 @pytest.fixture
@@ -50,17 +53,40 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture(autouse=True)
+def community(app: FastAPI, sessions: sessionmaker[Session]) -> uuid.UUID:
+    """The one community of the test region (371602): pass applications go to it."""
+    uow = UnitOfWork(sessions())
+    found = organisation(uow, app.state.env, name="黄河五路社区居民委员会").id
+    uow.commit()
+    uow.close()
+    return found
+
+
 @pytest.fixture
-def add_staff(app: FastAPI, sessions: sessionmaker[Session]) -> Any:
-    """Create a staff account in the test's transaction: add_staff(name, *roles)."""
+def add_staff(app: FastAPI, sessions: sessionmaker[Session], community: uuid.UUID) -> Any:
+    """Create a staff account in the test's transaction: add_staff(name, *roles); an
+    issuer is authorised by the test community."""
 
     def add(username: str = "checker01", *roles: Role, disabled: bool = False) -> None:
         env: Env = app.state.env
         uow = UnitOfWork(sessions())
-        held = [(role, "venue-1") for role in roles or (Role.CHECKPOINT,)]
+        held = [
+            (role, f"org:{community}" if role is Role.ISSUER else "venue-1")
+            for role in roles or (Role.CHECKPOINT,)
+        ]
         summary = accounts.create_staff(
             uow, env, username=username, password=PASSWORD, display_name="张 检查", roles=held
         )
+        if Role.ISSUER in roles:
+            grant(
+                uow,
+                env,
+                account_id=summary.id,
+                organisation_id=community,
+                role=Role.ISSUER,
+                name="张 检查",
+            )
         if disabled:
             row = uow.accounts.by_id(summary.id)
             assert row is not None

@@ -15,10 +15,10 @@ from healthcode.config import Settings
 from healthcode.domain.clock import TZ, FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.services.codes.health_codes import display_code, verify_code
-from healthcode.services.organisations.signing import sign_pass
 from healthcode.services.shared.env import Env, make_env
 from healthcode.store.db import make_engine, session_factory
 from healthcode.store.uow import UnitOfWorkFactory
+from tests.factories.organisations import sign_as_issuer
 from tests.services.conftest import declare, new_account
 
 runner = CliRunner()
@@ -158,16 +158,9 @@ def test_rollover_at_a_date_and_again(database: str) -> None:
     units, env = units_and_env(database, clock)
     with units() as uow:
         resident = new_account(uow, env, "13800001111")
-        issuer = new_account(uow, env, "13700003333")
         state = declare(uow, env, resident, "shandong-pass")
         assert state.application_id is not None
-        sign_pass(
-            uow,
-            env,
-            issuer_id=issuer.id,
-            application_id=uuid.UUID(state.application_id),
-            colour=Colour.GREEN,
-        )
+        sign_as_issuer(uow, env, uuid.UUID(state.application_id), Colour.GREEN)
     at = (START + timedelta(days=2)).replace(hour=0, minute=1).isoformat()
     first = runner.invoke(app, ["jobs", "rollover", "--at", at[:16]])
     assert first.exit_code == 0, first.output

@@ -12,9 +12,9 @@ from healthcode.cli import app
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.jobs.rollover import JOB
-from healthcode.services.organisations.signing import sign_pass
 from healthcode.store import tables as t
 from tests.cli.test_cli import START, database, runner, units_and_env
+from tests.factories.organisations import sign_as_issuer
 from tests.services.conftest import declare, new_account
 
 __all__ = ["database"]  # the fixture, shared with test_cli
@@ -25,11 +25,10 @@ def test_the_cli_rollover_waits_for_the_lease(database: str) -> None:
     units, env = units_and_env(database, clock)
     with units() as uow:
         resident = new_account(uow, env, "13800001111")
-        issuer = new_account(uow, env, "13700003333")
         state = declare(uow, env, resident, "shandong-pass")
         assert state.application_id is not None
         app_id = uuid.UUID(state.application_id)
-        sign_pass(uow, env, issuer_id=issuer.id, application_id=app_id, colour=Colour.GREEN)
+        sign_as_issuer(uow, env, app_id, Colour.GREEN)
     at = (START + timedelta(days=2)).replace(hour=0, minute=5)
     with units() as uow:  # a server's scheduler is running the rollover right now
         uow.add(t.Lease(name=JOB, holder="server-1:abcd", expires_at=at + timedelta(minutes=9)))

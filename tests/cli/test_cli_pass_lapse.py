@@ -12,8 +12,8 @@ from healthcode.cli import app
 from healthcode.domain.clock import TZ, FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.services.codes.health_codes import display_code
-from healthcode.services.organisations.signing import sign_pass
 from tests.cli.test_cli import database, units_and_env
+from tests.factories.organisations import sign_as_issuer
 from tests.services.conftest import declare, new_account, report
 
 __all__ = ["database"]  # the fixture: a migrated SQLite file the CLI is pointed at
@@ -30,11 +30,10 @@ def test_a_token_fetched_before_the_pass_ended_is_refused_as_lapsed(database: st
         for key in uow.signing_keys.all():  # made by `db upgrade` now: date it back
             key.valid_from = key.created_at = clock.now()
         resident = new_account(uow, env, "13800001111")
-        issuer = new_account(uow, env, "13700003333")
         state = declare(uow, env, resident, "shandong-pass")
         assert state.application_id is not None
         application = uuid.UUID(state.application_id)
-        sign_pass(uow, env, issuer_id=issuer.id, application_id=application, colour=Colour.GREEN)
+        sign_as_issuer(uow, env, application, Colour.GREEN)
         for days_ago in range(5, 0, -1):
             clock.set(midnight - timedelta(days=days_ago) + timedelta(hours=8))
             report(uow, env, resident, "shandong-pass")

@@ -10,7 +10,6 @@ from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.state import State
-from healthcode.services.organisations.signing import sign_pass
 from healthcode.services.residents.daily_reports import submit_daily_report
 from healthcode.services.residents.declarations import confirm_declaration, submit_declaration
 from healthcode.services.shared.env import Env, make_env
@@ -18,6 +17,7 @@ from healthcode.services.shared.keys import ensure_signing_key
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.inputs import daily_report, declaration
+from tests.factories.organisations import sign_as_issuer
 
 
 @pytest.fixture
@@ -73,11 +73,4 @@ def report(
 def signed_pass(uow: UnitOfWork, env: Env, account: t.Account) -> State:
     state = declare(uow, env, account, "shandong-pass")
     assert state.application_id
-    issuer = new_account(uow, env, "13700003333")
-    return sign_pass(
-        uow,
-        env,
-        issuer_id=issuer.id,
-        application_id=uuid.UUID(state.application_id),
-        colour=Colour.GREEN,
-    )
+    return sign_as_issuer(uow, env, uuid.UUID(state.application_id), Colour.GREEN)

@@ -9,13 +9,11 @@ import httpx
 from playwright.sync_api import Page
 
 from healthcode.domain.colour import Colour
-from healthcode.services.accounts import login as accounts
-from healthcode.services.accounts.permissions import Role
 from healthcode.services.codes import health_codes as codes
-from healthcode.services.organisations import signing
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.inputs import id_number
+from tests.factories.organisations import sign_as_issuer
 from tests.factories.qr import decode
 from tests.web.live import LiveServer
 
@@ -83,19 +81,10 @@ def sign_pass(server: LiveServer, phone: str, colour: Colour = Colour.GREEN) -> 
             uow, env, resident_id=account.resident_id, policy_id="shandong-pass"
         )
         assert state.application_id is not None
-        issuer = accounts.create_staff(
+        sign_as_issuer(
             uow,
             env,
-            username=f"issuer.{phone}",
-            password="correct horse battery",
-            display_name="签发人",
-            roles=[(Role.ISSUER, "")],
-        )
-        signing.sign_pass(
-            uow,
-            env,
-            issuer_id=issuer.id,
-            application_id=uuid.UUID(state.application_id),
-            colour=colour,
-            note="" if colour is Colour.GREEN else "视频核实时体温偏高",  # stricter needs a reason
+            uuid.UUID(state.application_id),
+            colour,
+            "" if colour is Colour.GREEN else "视频核实时体温偏高",  # stricter needs a reason
         )

@@ -79,13 +79,13 @@ def _view(item: QueueItem) -> ApplicationView:
 
 @router.get("/applications", summary="Pass applications waiting for a signature, oldest first")
 def list_applications(
-    _who: Reader,
+    who: Reader,
     uow: UowDep,
     env: EnvDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> QueueView:
-    total, items = applications.list_pending_applications(uow, env, limit=limit, offset=offset)
+    total, items = applications.list_pending_applications(uow, env, who, limit=limit, offset=offset)
     return QueueView(total=total, items=[_view(i) for i in items])
 
 
@@ -96,7 +96,7 @@ def get_application(
     detail = applications.open_application(
         uow,
         env,
-        actor_id=who.account_id,
+        who,
         application_id=application_id,
         client=client_address(request),
     )
@@ -129,7 +129,7 @@ def sign(
     state = signing.sign_pass(
         uow,
         env,
-        issuer_id=who.account_id,
+        who,
         application_id=application_id,
         colour=data.colour,
         note=data.note,

@@ -3,8 +3,9 @@
 Role → permission is a table of data (DESIGN.md §5), so reviewing who may do what
 means reading one mapping, and a route declares the permission it needs rather than
 the roles that happen to hold it. A role is held within a scope (an organisation or
-venue id; "" for the whole deployment); scoping the *records* a handler loads is the
-handler's job, ``can`` only answers whether the permission is held anywhere.
+venue id; "" for the whole deployment; ``domain/scope.py``); ``can`` only answers
+whether the permission is held anywhere, ``scope`` where: the services filter every
+record a staff member reaches by it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
+from healthcode.domain.scope import Scope
+
 
 class AccountKind(StrEnum):
     RESIDENT = "resident"
@@ -24,6 +27,7 @@ class AccountKind(StrEnum):
 class Role(StrEnum):
     RESIDENT = "resident"
     ISSUER = "issuer"
+    ORG_ADMIN = "org_admin"  # administers one organisation: its issuers, staff, employers
     EMPLOYER_ADMIN = "employer_admin"
     CHECKPOINT = "checkpoint"
     DATA_OPERATOR = "data_operator"
@@ -42,6 +46,8 @@ class Permission(StrEnum):
     RECORDS_IMPORT = "records.import"  # department data imports
     AUDIT_READ = "audit.read"
     STAFF_MANAGE = "staff.manage"
+    ISSUERS_APPROVE = "issuers.approve"  # decide issuer authorisations (签发人员维护)
+    ORGANISATIONS_MANAGE = "organisations.manage"  # register, approve, suspend organisations
     KEYS_MANAGE = "keys.manage"
     POLICY_MANAGE = "policy.manage"
     RESIDENT_DETAILS = "resident.details"  # unmasked personal data, always audit-logged
@@ -53,10 +59,21 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
         Role.RESIDENT: frozenset({P.CODE_OWN, P.DECLARATION_OWN, P.REPORT_OWN}),
         Role.ISSUER: frozenset({P.APPLICATION_READ, P.PASS_SIGN}),
         Role.EMPLOYER_ADMIN: frozenset({P.APPLICATION_READ, P.PASS_SIGN}),
+        Role.ORG_ADMIN: frozenset(
+            {P.APPLICATION_READ, P.ISSUERS_APPROVE, P.ORGANISATIONS_MANAGE, P.STAFF_MANAGE}
+        ),
         Role.CHECKPOINT: frozenset({P.SCAN, P.RELEASE}),
         Role.DATA_OPERATOR: frozenset({P.RECORDS_IMPORT}),
         Role.ADMIN: frozenset(
-            {P.AUDIT_READ, P.STAFF_MANAGE, P.KEYS_MANAGE, P.POLICY_MANAGE, P.RESIDENT_DETAILS}
+            {
+                P.AUDIT_READ,
+                P.STAFF_MANAGE,
+                P.KEYS_MANAGE,
+                P.POLICY_MANAGE,
+                P.RESIDENT_DETAILS,
+                P.ISSUERS_APPROVE,
+                P.ORGANISATIONS_MANAGE,
+            }
         ),
         Role.AUDITOR: frozenset({P.AUDIT_READ}),
     }
@@ -80,9 +97,9 @@ class Principal:
     def can(self, permission: Permission) -> bool:
         return any(permission in ROLE_PERMISSIONS[role] for role, _scope in self.roles)
 
-    def scopes_for(self, permission: Permission) -> frozenset[str]:
-        """Where the permission is held ("" = everywhere), for handlers that filter by scope."""
-        return frozenset(s for r, s in self.roles if permission in ROLE_PERMISSIONS[r])
+    def scope(self, permission: Permission) -> Scope:
+        """Where the permission is held: what the services filter every record by."""
+        return Scope.of(s for r, s in self.roles if permission in ROLE_PERMISSIONS[r])
 
     @property
     def permissions(self) -> frozenset[Permission]:

@@ -92,6 +92,12 @@ def describe_account(uow: UnitOfWork, *, account_id: uuid.UUID) -> AccountSummar
     return summary(account, uow.accounts.roles_of(account.id))
 
 
+def principal_of(uow: UnitOfWork, *, account_id: uuid.UUID) -> Principal:
+    """The principal of an account acting outside a request (the CLI, the demo)."""
+    account = describe_account(uow, account_id=account_id)
+    return Principal(account.id, account.kind, account.resident_id, account.roles)
+
+
 def logout(uow: UnitOfWork, env: Env, *, token: str) -> None:
     session = _session(uow, token)
     if session is not None and session.revoked_at is None:

@@ -2,8 +2,10 @@
 
 The queue shows what an issuer needs to decide at a glance (masked identity, the
 rules' suggested colour and why); opening one application shows it whole and is
-audit-logged. Scoping the queue to the issuer's community or employer arrives with
-the organisations capability.
+audit-logged. Every staff read and write of an application goes through
+``reviewable`` (one application) or the scoped queue query (many): a staff member
+reaches only the applications of the organisations and regions their role is held in
+(``domain/scope.py``); anything else is "not found", as for residents.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from healthcode.domain.errors import NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.state import State
+from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.codes.recolour import current_state
 from healthcode.services.residents.results import DeclarationDetail
 from healthcode.services.shared import audit
@@ -52,18 +55,26 @@ def list_pass_policies(env: Env) -> list[Policy]:
 
 
 def list_pending_applications(
-    uow: UnitOfWork, env: Env, *, limit: int = 50, offset: int = 0
+    uow: UnitOfWork, env: Env, who: Principal, *, limit: int = 50, offset: int = 0
 ) -> tuple[int, list[QueueItem]]:
     policies = {p.id: p for p in list_pass_policies(env)}
-    rows = uow.applications.pending(list(policies), limit=limit, offset=offset)
-    total = uow.applications.count_pending(list(policies))
+    scope = who.scope(Permission.APPLICATION_READ)
+    rows = uow.applications.pending(list(policies), scope, limit=limit, offset=offset)
+    total = uow.applications.count_pending(list(policies), scope)
     return total, [_item(uow, env, policies[c.policy_id], r, d) for c, r, d in rows]
 
 
-def open_application(
-    uow: UnitOfWork, env: Env, *, actor_id: uuid.UUID, application_id: uuid.UUID, client: str = ""
-) -> ApplicationDetail:
-    declaration = uow.declarations.by_id(application_id)
+def reviewable(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    application_id: uuid.UUID,
+    *,
+    permission: Permission = Permission.APPLICATION_READ,
+    lock: bool = False,
+) -> tuple[t.Declaration, t.Resident, Policy]:
+    """One pass application the caller may act on with ``permission``, else not found."""
+    declaration = uow.declarations.by_id(application_id, lock=lock)
     policies = {p.id: p for p in list_pass_policies(env)}
     if (
         declaration is None
@@ -74,17 +85,34 @@ def open_application(
         raise NotFound(N_("No such application"))
     resident = uow.residents.by_id(declaration.resident_id)
     assert resident is not None
+    organisation = (
+        uow.organisations.by_id(declaration.organisation_id)
+        if declaration.organisation_id is not None
+        else None
+    )
+    region = organisation.region_code if organisation is not None else resident.region_code
+    if not who.scope(permission).covers(
+        organisation_id=declaration.organisation_id, region_code=region
+    ):
+        raise NotFound(N_("No such application"))
+    return declaration, resident, policies[declaration.policy_id]
+
+
+def open_application(
+    uow: UnitOfWork, env: Env, who: Principal, *, application_id: uuid.UUID, client: str = ""
+) -> ApplicationDetail:
+    declaration, resident, policy = reviewable(uow, env, who, application_id)
     audit.record(
         uow,
         env,
-        actor_id=actor_id,
+        actor_id=who.account_id,
         action="application.viewed",
         resident_id=resident.id,
         detail={"application": str(application_id)},
         client=client,
     )
     return ApplicationDetail(
-        item=_item(uow, env, policies[declaration.policy_id], resident, declaration),
+        item=_item(uow, env, policy, resident, declaration),
         name=resident.name,
         sex=resident.sex,
         birth_date=resident.birth_date,

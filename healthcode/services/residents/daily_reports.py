@@ -55,9 +55,7 @@ def submit_daily_report(
             N_("Please declare first; the daily report keeps an existing code up to date")
         )
     if not Colour(code.colour).signed:
-        raise NotSignedYet(
-            N_("Your pass is not signed yet; daily reports start once it is signed")
-        )
+        raise NotSignedYet(N_("Your pass is not signed yet; daily reports start once it is signed"))
     c = Collector()
     if data.temperature is None:
         c.add("temperature", "required", N_("Please enter today's temperature"))

@@ -19,6 +19,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.state import State
 from healthcode.services.codes.recolour import Cause, current_state, recolour
+from healthcode.services.organisations.registry import reviewer_of
 from healthcode.services.residents import binding
 from healthcode.services.residents.binding import (
     ClaimCodeSent,
@@ -76,6 +77,11 @@ def submit_declaration(
         raise NotFound(N_("No such account"))
     id_hash = env.protector.keyed_hash(valid.id_number.value, kind="id_number")
     refuse_another_number(uow, account, id_hash)
+    reviewer = (
+        reviewer_of(uow, data.organisation_id, region_code=data.region)
+        if policy.model is Model.PASS
+        else None
+    )
     uow.declarations.discard_unconfirmed(account.id, policy.id)
     row = t.Declaration(
         account_id=account.id,
@@ -91,6 +97,7 @@ def submit_declaration(
         purpose=data.purpose.value if data.purpose else None,
         employer=data.employer,
         pledge=PLEDGE_VERSION,
+        organisation_id=reviewer,
     )
     uow.add(row)
     uow.flush()

@@ -9,6 +9,7 @@ Field names follow GB/T 38962-2020's personal and health data items.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -76,4 +77,7 @@ class DeclarationInput(HealthInput):
     destination_detail: str = Field("", max_length=200)
     purpose: Purpose | None = None
     employer: str = Field("", max_length=100)
+    organisation_id: uuid.UUID | None = Field(
+        None, description="who reviews a pass application: the community, village or employer"
+    )
     pledge: bool = Field(description="承诺: I declare the above is true")

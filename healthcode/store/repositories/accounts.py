@@ -35,6 +35,25 @@ class Accounts(_Repo):
         query = select(t.AccountRole).where(t.AccountRole.account_id == account_id)
         return list(self.session.scalars(query))
 
+    def hold(self, account_id: uuid.UUID, role: str, scope: str) -> None:
+        """Grant a role within a scope; holding it already is fine."""
+        query = select(t.AccountRole).where(
+            t.AccountRole.account_id == account_id,
+            t.AccountRole.role == role,
+            t.AccountRole.scope == scope,
+        )
+        if self.session.scalars(query).first() is None:
+            self.session.add(t.AccountRole(account_id=account_id, role=role, scope=scope))
+
+    def drop(self, account_id: uuid.UUID, role: str, scope: str) -> None:
+        self.session.execute(
+            delete(t.AccountRole).where(
+                t.AccountRole.account_id == account_id,
+                t.AccountRole.role == role,
+                t.AccountRole.scope == scope,
+            )
+        )
+
     def staff(self) -> list[tuple[t.Account, Sequence[t.AccountRole]]]:
         """Every staff account by username, each with its roles (two queries in all)."""
         accounts = self.session.scalars(

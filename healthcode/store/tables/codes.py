@@ -65,6 +65,8 @@ class Signature(Base):
     colour: Mapped[str] = mapped_column(String(8))
     note: Mapped[str] = mapped_column(String(500), default="")
     signed_at: Mapped[datetime]
+    # The grant it was made under; kept after a suspension or revocation.
+    authorisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("authorisations.id"))
 
 
 class SigningKey(Base):

@@ -63,6 +63,10 @@ class Declaration(Base):
     purpose: Mapped[str | None] = mapped_column(String(16))
     employer: Mapped[str] = mapped_column(String(100), default="")
     pledge: Mapped[str] = mapped_column(String(32))  # version of the pledge text agreed to
+    # Who reviews it (a pass application): the resident's community/village or employer.
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organisations.id"), index=True
+    )
     __table_args__ = (Index("ix_declarations_resident_policy", "resident_id", "policy_id"),)
 
 

@@ -100,10 +100,19 @@ class TestPermissions:
     def test_principal(self) -> None:
         import uuid
 
-        roles = frozenset({(Role.ISSUER, "org-1"), (Role.AUDITOR, "")})
+        org = uuid.uuid4()
+        roles = frozenset(
+            {(Role.ISSUER, f"org:{org}"), (Role.AUDITOR, ""), (Role.ORG_ADMIN, "region:371600")}
+        )
         who = Principal(uuid.uuid4(), AccountKind.STAFF, None, roles)
         assert who.has_role(Role.ISSUER)
         assert not who.has_role(Role.ADMIN)
         assert who.can(Permission.PASS_SIGN)
         assert not who.can(Permission.KEYS_MANAGE)
-        assert who.scopes_for(Permission.PASS_SIGN) == {"org-1"}
+        signs = who.scope(Permission.PASS_SIGN)
+        assert signs.covers(organisation_id=org, region_code="370102")
+        assert not signs.covers(organisation_id=uuid.uuid4(), region_code="371602")
+        approves = who.scope(Permission.ISSUERS_APPROVE)  # the region and all inside it
+        assert approves.covers(organisation_id=None, region_code="371602")
+        assert not approves.covers(organisation_id=org, region_code="370102")
+        assert who.scope(Permission.AUDIT_READ).everywhere

@@ -14,13 +14,13 @@ from healthcode.domain.clock import TZ, FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.jobs.rollover import rollover
 from healthcode.services.codes.recolour import current_state
-from healthcode.services.organisations.signing import sign_pass
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.history import assert_history_chains
+from tests.factories.organisations import sign_as_issuer
 from tests.factories.units import SameUnit
-from tests.services.conftest import declare, new_account, report
+from tests.services.conftest import declare, report
 
 POLICY = "shandong-pass"
 MIDNIGHT = datetime(2020, 2, 26, tzinfo=TZ)  # day 2 (02-25) had no report: yellow from here
@@ -58,9 +58,7 @@ def test_a_missed_report_is_recorded_at_midnight(
 ) -> None:
     state = declare(uow, env, account, POLICY)
     assert state.application_id is not None
-    issuer = new_account(uow, env, "13700003333").id
-    app_id = uuid.UUID(state.application_id)
-    sign_pass(uow, env, issuer_id=issuer, application_id=app_id, colour=Colour.GREEN)
+    sign_as_issuer(uow, env, uuid.UUID(state.application_id), Colour.GREEN)
     clock.advance(timedelta(days=1))
     report(uow, env, account, POLICY)
     clock.set(MIDNIGHT + later)

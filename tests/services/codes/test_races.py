@@ -17,6 +17,7 @@ from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.engine import evaluate
 from healthcode.jobs.rollover import RolloverResult, rollover, rollover_if_leader
+from healthcode.services.accounts.permissions import Principal
 from healthcode.services.organisations.signing import NotPending, sign_pass
 from healthcode.services.residents.declarations import confirm_declaration, submit_declaration
 from healthcode.services.shared.env import Env
@@ -25,6 +26,7 @@ from healthcode.store.state_json import state_from_json
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.history import assert_history_chains
 from tests.factories.inputs import declaration, id_number
+from tests.factories.organisations import issuer_for, sign_as_issuer
 from tests.services.conftest import declare, new_account, report
 
 POLICY = "shandong-pass"
@@ -67,8 +69,6 @@ def test_confirming_while_an_issuer_signs_paints_the_right_colour(
     """Each pair: the issuer signs application A red while the resident confirms a new
     application B. Whoever wins, the stored code is what the rules say of the committed
     facts, B is awaited by the queue unless it was refused, and the history chains."""
-    with units() as uow:
-        issuer = new_account(uow, env, "13700003333").id
     residents = []
     for i in range(30):
         clock.advance(timedelta(minutes=1))
@@ -78,16 +78,15 @@ def test_confirming_while_an_issuer_signs_paints_the_right_colour(
             first = declare(uow, env, account, POLICY, id_number=number)
             data = declaration(POLICY, id_number=number)
             new = submit_declaration(uow, env, account_id=account.id, data=data).declaration
-        assert first.application_id is not None
+            assert first.application_id is not None
+            issuer = issuer_for(uow, env, uuid.UUID(first.application_id))
         assert account.resident_id is not None
         clock.advance(timedelta(minutes=1))
         app_a, app_b, resident_id = uuid.UUID(first.application_id), new.id, account.resident_id
 
-        def signs(app: uuid.UUID = app_a) -> object:
+        def signs(app: uuid.UUID = app_a, who: Principal = issuer) -> object:
             with units() as uow:
-                return sign_pass(
-                    uow, env, issuer_id=issuer, application_id=app, colour=Colour.RED, note="发热"
-                )
+                return sign_pass(uow, env, who, application_id=app, colour=Colour.RED, note="发热")
 
         def confirms(owner: uuid.UUID = account.id, app: uuid.UUID = app_b) -> object:
             with units() as uow:
@@ -112,13 +111,11 @@ def _passes_due_for_a_missed_report(
     units: UnitOfWorkFactory, env: Env, clock: FixedClock, count: int
 ) -> None:
     with units() as uow:
-        issuer = new_account(uow, env, "13700003333").id
         for i in range(count):
             account = new_account(uow, env, f"1390000{i:04d}")
             state = declare(uow, env, account, POLICY)
             assert state.application_id is not None
-            app = uuid.UUID(state.application_id)
-            sign_pass(uow, env, issuer_id=issuer, application_id=app, colour=Colour.GREEN)
+            sign_as_issuer(uow, env, uuid.UUID(state.application_id), Colour.GREEN)
     clock.advance(timedelta(days=1))
     with units() as uow:
         for account in uow.session.scalars(

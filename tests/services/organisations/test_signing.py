@@ -19,6 +19,7 @@ from healthcode.services.organisations.signing import NotPending, sign_pass
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from tests.factories.organisations import authorised_issuer, issuer_for, sign_as_issuer
 from tests.services.conftest import declare, new_account
 
 DAY = timedelta(days=1)
@@ -30,37 +31,26 @@ class TestSigning:
     ) -> None:
         state = declare(uow, env, account, "shandong-pass", temperature=37.5)
         assert state.suggested is Colour.RED
-        issuer = new_account(uow, env, "13700003333")
         assert state.application_id
         with pytest.raises(MilderThanRules):
-            sign_pass(
-                uow,
-                env,
-                issuer_id=issuer.id,
-                application_id=uuid.UUID(state.application_id),
-                colour=Colour.GREEN,
-            )
+            sign_as_issuer(uow, env, uuid.UUID(state.application_id), Colour.GREEN)
 
     def test_stricter_needs_a_note_and_is_kept(
         self, uow: UnitOfWork, env: Env, account: t.Account
     ) -> None:
         state = declare(uow, env, account, "shandong-pass")
-        issuer = new_account(uow, env, "13700003333")
         assert state.application_id
         app_id = uuid.UUID(state.application_id)
+        issuer = issuer_for(uow, env, app_id)
         with pytest.raises(InvalidInput):
-            sign_pass(uow, env, issuer_id=issuer.id, application_id=app_id, colour=Colour.YELLOW)
-        signed = sign_pass(
-            uow,
-            env,
-            issuer_id=issuer.id,
-            application_id=app_id,
-            colour=Colour.YELLOW,
-            note="视频通话中未能测量体温",
+            sign_as_issuer(uow, env, app_id, Colour.YELLOW, issuer=issuer)
+        signed = sign_as_issuer(
+            uow, env, app_id, Colour.YELLOW, "视频通话中未能测量体温", issuer=issuer
         )
         assert signed.colour is Colour.YELLOW
         with pytest.raises(NotPending):
-            sign_pass(uow, env, issuer_id=issuer.id, application_id=app_id, colour=Colour.GREEN)
+            sign_as_issuer(uow, env, app_id, Colour.GREEN, issuer=issuer)
+
 
 @pytest.fixture
 def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
@@ -72,6 +62,7 @@ def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
         session.execute(delete(t.AuditEvent))
         session.execute(delete(t.Resident))
         session.execute(delete(t.Account))
+        session.execute(delete(t.Organisation))
 
 
 def test_two_issuers_cannot_both_sign(committed: sessionmaker[Session], env: Env) -> None:
@@ -81,10 +72,13 @@ def test_two_issuers_cannot_both_sign(committed: sessionmaker[Session], env: Env
     with units() as uow:
         account = new_account(uow, env, "13800001111")
         state = declare(uow, env, account, "shandong-pass")
-        first_issuer = new_account(uow, env, "13700003333").id
-        second_issuer = new_account(uow, env, "13700004444").id
-    assert state.application_id is not None
-    application = uuid.UUID(state.application_id)
+        assert state.application_id is not None
+        application = uuid.UUID(state.application_id)
+        first_issuer = issuer_for(uow, env, application)
+        routed = uow.declarations.by_id(application)
+        assert routed is not None
+        assert routed.organisation_id is not None
+        second_issuer = authorised_issuer(uow, env, routed.organisation_id)
     outcome: list[object] = []
 
     def second() -> None:
@@ -94,7 +88,7 @@ def test_two_issuers_cannot_both_sign(committed: sessionmaker[Session], env: Env
                     sign_pass(
                         other,
                         env,
-                        issuer_id=second_issuer,
+                        second_issuer,
                         application_id=application,
                         colour=Colour.RED,
                         note="视频中发热",
@@ -104,7 +98,7 @@ def test_two_issuers_cannot_both_sign(committed: sessionmaker[Session], env: Env
                 outcome.append(error)
 
     with units() as uow:
-        sign_pass(uow, env, issuer_id=first_issuer, application_id=application, colour=Colour.GREEN)
+        sign_pass(uow, env, first_issuer, application_id=application, colour=Colour.GREEN)
         racer = threading.Thread(target=second)
         racer.start()
         time.sleep(0.3)

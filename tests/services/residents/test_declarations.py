@@ -12,7 +12,6 @@ from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.services.codes.recolour import current_state
-from healthcode.services.organisations.signing import sign_pass
 from healthcode.services.residents.binding import IdNumberTaken
 from healthcode.services.residents.declarations import (
     AlreadyConfirmed,
@@ -25,6 +24,7 @@ from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.inputs import declaration, id_number
+from tests.factories.organisations import sign_as_issuer
 from tests.services.conftest import declare, new_account
 
 
@@ -187,14 +187,7 @@ class TestPassApplication:
         number = id_number()
         state = declare(uow, env, account, "shandong-pass", id_number=number)
         assert state.application_id is not None
-        issuer = new_account(uow, env, "13700003333")
-        signed = sign_pass(
-            uow,
-            env,
-            issuer_id=issuer.id,
-            application_id=uuid.UUID(state.application_id),
-            colour=Colour.GREEN,
-        )
+        signed = sign_as_issuer(uow, env, uuid.UUID(state.application_id), Colour.GREEN)
         assert signed.colour is Colour.GREEN
         clock.advance(timedelta(hours=1))
         with pytest.raises(PassStillValid):

@@ -14,27 +14,21 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.state import State
 from healthcode.services.codes.recolour import current_state
 from healthcode.services.organisations.applications import list_pending_applications
-from healthcode.services.organisations.signing import sign_pass
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.history import assert_history_chains
 from tests.factories.inputs import id_number
-from tests.services.conftest import declare, new_account
+from tests.factories.organisations import province_reader, sign_as_issuer
+from tests.services.conftest import declare
 
 POLICY = "shandong-pass"
 
 
-def sign(uow: UnitOfWork, env: Env, state: State, colour: Colour, issuer: uuid.UUID) -> State:
+def sign(uow: UnitOfWork, env: Env, state: State, colour: Colour) -> State:
     assert state.awaiting_signature is not None
-    return sign_pass(
-        uow,
-        env,
-        issuer_id=issuer,
-        application_id=uuid.UUID(state.awaiting_signature),
-        colour=colour,
-        note="视频中咳嗽",
-    )
+    application = uuid.UUID(state.awaiting_signature)
+    return sign_as_issuer(uow, env, application, colour, "视频中咳嗽")
 
 
 def the_code(uow: UnitOfWork) -> t.Code:
@@ -46,8 +40,7 @@ def test_the_signed_colour_stands_while_the_new_application_waits(
     uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock, signed: Colour
 ) -> None:
     number = id_number()
-    issuer = new_account(uow, env, "13700003333").id
-    sign(uow, env, declare(uow, env, account, POLICY, id_number=number), signed, issuer)
+    sign(uow, env, declare(uow, env, account, POLICY, id_number=number), signed)
     clock.advance(timedelta(hours=2))
 
     again = declare(uow, env, account, POLICY, id_number=number)
@@ -56,7 +49,7 @@ def test_the_signed_colour_stands_while_the_new_application_waits(
     assert again.under_review is not None
     code = the_code(uow)
     assert (code.colour, code.awaiting_id) == (signed.value, uuid.UUID(again.under_review))
-    total, items = list_pending_applications(uow, env)
+    total, items = list_pending_applications(uow, env, province_reader())
     assert (total, [str(i.application_id) for i in items]) == (1, [again.under_review])
     history = uow.codes.history(code.id)
     assert [(c.from_colour, c.to_colour) for c in history] == [
@@ -65,9 +58,9 @@ def test_the_signed_colour_stands_while_the_new_application_waits(
     ]
     assert_history_chains(history)
 
-    green = sign(uow, env, again, Colour.GREEN, issuer)
+    green = sign(uow, env, again, Colour.GREEN)
     assert (green.colour, green.under_review) == (Colour.GREEN, None)
-    assert list_pending_applications(uow, env)[0] == 0
+    assert list_pending_applications(uow, env, province_reader())[0] == 0
     assert_history_chains(uow.codes.history(code.id))
 
 
@@ -75,8 +68,7 @@ def test_at_the_lapse_the_new_application_is_pending(
     uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
 ) -> None:
     number = id_number()
-    issuer = new_account(uow, env, "13700003333").id
-    sign(uow, env, declare(uow, env, account, POLICY, id_number=number), Colour.RED, issuer)
+    sign(uow, env, declare(uow, env, account, POLICY, id_number=number), Colour.RED)
     clock.advance(timedelta(hours=2))
     again = declare(uow, env, account, POLICY, id_number=number)
     assert again.valid_until is not None

@@ -69,4 +69,3 @@ def test_without_commit_a_kept_refusal_waits_for_the_owner(
     uow.commit()
     uow.close()
     assert kept(sessions, "page")
-

@@ -40,9 +40,7 @@ class TestLanguageSwitch:
         page.click(CHINESE)
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
-    def test_a_half_filled_form_comes_back_in_english(
-        self, page: Page, server: LiveServer
-    ) -> None:
+    def test_a_half_filled_form_comes_back_in_english(self, page: Page, server: LiveServer) -> None:
         sign_in(page, server, new_phone())
         number = _half_filled_declaration(page)
         page.click(ENGLISH)

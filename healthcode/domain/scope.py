@@ -1,0 +1,70 @@
+"""Where a staff member may act: the deployment, some organisations, some regions.
+
+A role is held within a scope string (``account_roles.scope``): "" is the whole
+deployment, ``org:<uuid>`` one organisation (granted by an active authorisation),
+``region:<GB/T 2260 code>`` a region with everything inside it (370000 the province,
+371600 a prefecture, 371602 a county). Everything a staff member reads or changes is
+filtered by the ``Scope`` of the permission used; out of scope reads as not found.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+ORG = "org:"
+REGION = "region:"
+
+
+def org_scope(organisation_id: uuid.UUID) -> str:
+    return f"{ORG}{organisation_id}"
+
+
+def region_scope(code: str) -> str:
+    return f"{REGION}{code}"
+
+
+def region_prefix(code: str) -> str:
+    """The prefix every code inside a region shares: 370000 → 37, 371600 → 3716."""
+    if code.endswith("0000"):
+        return code[:2]
+    return code[:4] if code.endswith("00") else code
+
+
+@dataclass(frozen=True)
+class Scope:
+    everywhere: bool = False
+    organisations: frozenset[uuid.UUID] = frozenset()
+    regions: frozenset[str] = frozenset()  # prefixes (see region_prefix)
+
+    @classmethod
+    def of(cls, scopes: Iterable[str]) -> Scope:
+        """Parse scope strings; an unreadable one grants nothing (never everything)."""
+        everywhere, organisations, regions = False, set(), set()
+        for scope in scopes:
+            if scope == "":
+                everywhere = True
+            elif scope.startswith(ORG):
+                try:
+                    organisations.add(uuid.UUID(scope[len(ORG) :]))
+                except ValueError:
+                    continue
+            elif scope.startswith(REGION):
+                code = scope[len(REGION) :]
+                if len(code) == 6 and code.isascii() and code.isdigit():
+                    regions.add(region_prefix(code))
+        return cls(everywhere, frozenset(organisations), frozenset(regions))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.everywhere or self.organisations or self.regions)
+
+    def covers_region(self, region_code: str) -> bool:
+        return self.everywhere or any(region_code.startswith(p) for p in self.regions)
+
+    def covers(self, *, organisation_id: uuid.UUID | None, region_code: str) -> bool:
+        """An organisation's records (or, without one, a region's) are within scope."""
+        if organisation_id is not None and organisation_id in self.organisations:
+            return True
+        return self.covers_region(region_code)

@@ -1,0 +1,58 @@
+"""Organisations (communities, villages, employers) and the authorisations of the
+people who act for them (issuers, organisation administrators).
+
+An authorisation is the workflow and its history (applied → active → suspended /
+revoked); while it is active the grant it makes is an ``account_roles`` row scoped
+``org:<id>``, so loading who a caller is stays one query. A signature names the
+authorisation it was made under, so it stays explainable after a revocation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from healthcode.store.tables.base import Base, _id
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    id: Mapped[uuid.UUID] = _id()
+    kind: Mapped[str] = mapped_column(String(16))  # community | village | employer
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)  # GB 32100
+    name: Mapped[str] = mapped_column(String(100))
+    responsible_person: Mapped[str] = mapped_column(String(64))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)  # GB/T 2260 county
+    address: Mapped[str] = mapped_column(String(200), default="")
+    # An employer sits in (and is approved by) a community or village.
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|active|suspended
+    created_at: Mapped[datetime]
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    approved_at: Mapped[datetime | None]
+    # Who is told when one of its residents is found not eligible (red).
+    contact_phone_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_phone_masked: Mapped[str | None] = mapped_column(String(16))
+
+
+class Authorisation(Base):
+    __tablename__ = "authorisations"
+    id: Mapped[uuid.UUID] = _id()
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    role: Mapped[str] = mapped_column(String(32))  # issuer | org_admin
+    unit: Mapped[str] = mapped_column(String(100), default="")  # 所在单位/部门
+    name: Mapped[str] = mapped_column(String(64))
+    position: Mapped[str] = mapped_column(String(64), default="")
+    phone_masked: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # applied|active|suspended|revoked|refused
+    applied_at: Mapped[datetime]
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    __table_args__ = (Index("ix_authorisations_org_status", "organisation_id", "status"),)
