@@ -55,7 +55,7 @@ class TestCreate:
         assert made.id in {a.id for a in staff_accounts.list_staff_accounts(uow, org_admin)}
 
     @pytest.mark.parametrize(
-        "role,scope",
+        ("role", "scope"),
         [
             (Role.ADMIN, "org"),  # a role it could not give
             (Role.CHECKPOINT, "venue-1"),
@@ -111,7 +111,9 @@ class TestListAndRoles:
         theirs = make(uow, env, jinan, "issuer.jinan", (Role.ISSUER, org_scope(other.id)))
         ours = make(uow, env, org_admin, "issuer.ours", (Role.ISSUER, org_scope(community.id)))
         seen = {a.username for a in staff_accounts.list_staff_accounts(uow, org_admin)}
-        assert "issuer.ours" in seen and "issuer.jinan" not in seen and "admin.jinan" not in seen
+        assert "issuer.ours" in seen
+        assert "issuer.jinan" not in seen
+        assert "admin.jinan" not in seen
         with pytest.raises(NotFound):
             staff_accounts.show_staff_account(uow, org_admin, account_id=theirs.id)
         with pytest.raises(NotFound):
@@ -146,7 +148,8 @@ class TestDeactivate:
         done = staff_accounts.deactivate_staff_account(
             uow, env, org_admin, account_id=made.id, reason="调离岗位"
         )
-        assert not done.active and done.disabled_at == env.clock.now()
+        assert not done.active
+        assert done.disabled_at == env.clock.now()
         assert sessions.authenticate(uow, env, token=issued.token) is None
         with pytest.raises(login.AccountDisabled):
             login.staff_login(
