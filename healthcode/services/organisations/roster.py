@@ -74,6 +74,7 @@ class Roster:
 class Employer:
     id: uuid.UUID
     name: str
+    credit_code: str
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,21 @@ def employers_of(uow: UnitOfWork, env: Env, *, account_id: uuid.UUID) -> tuple[E
     resident = uow.residents.by_id(account.resident_id) if account and account.resident_id else None
     if resident is None:
         return ()
-    return tuple(Employer(o.id, o.name) for o in uow.employees.employers_of(resident.id_hash))
+    return tuple(
+        Employer(o.id, o.name, o.credit_code) for o in uow.employees.employers_of(resident.id_hash)
+    )
+
+
+def managed_employers(uow: UnitOfWork, who: Principal, *, limit: int = 100) -> tuple[Employer, ...]:
+    """The employers whose rosters ``who`` administers (for the staff pages' list)."""
+    scope = who.scope(Permission.STAFF_MANAGE)
+    found = uow.employees.employers_within(
+        everywhere=scope.everywhere,
+        organisation_ids=sorted(scope.organisations),
+        region_prefixes=sorted(scope.regions),
+        limit=limit,
+    )
+    return tuple(Employer(o.id, o.name, o.credit_code) for o in found)
 
 
 def import_staff(

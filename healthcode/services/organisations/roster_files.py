@@ -33,10 +33,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "phone": ("手机号", "手机号码", "手机", "联系电话", "电话", "phone", "mobile", "phonenumber"),
     "department": ("部门", "所在部门", "department", "dept"),
 }
-COLUMN_WORDS = {
-    "name": N_("name (姓名)"),
-    "id_number": N_("ID number (身份证号)"),
-}
+# Named in both words a header may use, whatever the reader's language.
+COLUMN_WORDS = {"name": "姓名 (name)", "id_number": "身份证号 (ID number)"}
 _XLSX_MAGIC = b"PK\x03\x04"
 _NOT_WORD = re.compile(r"[\s_\-./()（）:：*]+")
 

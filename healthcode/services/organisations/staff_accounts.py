@@ -24,10 +24,17 @@ from types import MappingProxyType
 
 from healthcode.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
-from healthcode.domain.scope import ORG, REGION, Scope, region_prefix
+from healthcode.domain.scope import ORG, REGION, Scope, org_scope, region_prefix
 from healthcode.services.accounts import login, sessions
-from healthcode.services.accounts.permissions import STAFF_ROLES, Permission, Principal, Role
+from healthcode.services.accounts.permissions import (
+    ROLE_PERMISSIONS,
+    STAFF_ROLES,
+    Permission,
+    Principal,
+    Role,
+)
 from healthcode.services.organisations.authorisations import AuthorisationStatus, grant
+from healthcode.services.organisations.roster import managed_employers
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -293,3 +300,42 @@ def _withdraw(
         row.status = AuthorisationStatus.REVOKED.value
         row.decided_by, row.decided_at = who.account_id, env.clock.now()
         row.reason = "role removed"
+
+
+# --- what the pages offer ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScopeChoice:
+    scope: str
+    kind: str  # everywhere | organisation | region | other
+    name: str  # the organisation's name or the region's code
+
+
+def grantable_roles(who: Principal) -> list[Role]:
+    """The roles ``who`` may give somewhere, in the order of ``Role``."""
+    given = {r for own, _s in who.roles for r in GRANTABLE.get(own, frozenset())}
+    return [role for role in Role if role in given]
+
+
+def scope_choices(uow: UnitOfWork, who: Principal) -> list[ScopeChoice]:
+    """``who``'s own staff.manage scopes, named, then the employers inside them."""
+    own = sorted({s for r, s in who.roles if Permission.STAFF_MANAGE in ROLE_PERMISSIONS[r]})
+    choices = [describe_scope(uow, s) for s in own]
+    choices += [
+        ScopeChoice(org_scope(e.id), "organisation", e.name)
+        for e in managed_employers(uow, who)
+        if org_scope(e.id) not in own
+    ]
+    return choices
+
+
+def describe_scope(uow: UnitOfWork, scope: str) -> ScopeChoice:
+    if scope == "":
+        return ScopeChoice(scope, "everywhere", "")
+    if scope.startswith(ORG):
+        found = _organisation(uow, scope)
+        return ScopeChoice(scope, "organisation", found.name if found else scope)
+    if scope.startswith(REGION):
+        return ScopeChoice(scope, "region", scope[len(REGION) :])
+    return ScopeChoice(scope, "other", scope)

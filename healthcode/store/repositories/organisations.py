@@ -160,3 +160,19 @@ class Employees(_Repo):
             .order_by(t.Organisation.name)
         )
         return self.session.scalars(query).all()
+
+    def employers_within(
+        self,
+        *,
+        everywhere: bool,
+        organisation_ids: Sequence[uuid.UUID],
+        region_prefixes: Sequence[str],
+        limit: int,
+    ) -> Sequence[t.Organisation]:
+        """Employers among these organisations or inside these regions, by name."""
+        within: list[ColumnElement[bool]] = [t.Organisation.id.in_(organisation_ids)]
+        within += [t.Organisation.region_code.startswith(p) for p in region_prefixes]
+        query = select(t.Organisation).where(t.Organisation.kind == "employer")
+        if not everywhere:
+            query = query.where(or_(false(), *within))
+        return self.session.scalars(query.order_by(t.Organisation.name).limit(limit)).all()

@@ -27,12 +27,21 @@ from tests.api.helpers import (
     staff_login,
 )
 from tests.factories.inputs import declaration_data
-from tests.factories.roster import employer, staff_csv, staff_id, staff_rows, staff_xlsx, wrong_check_char
+from tests.factories.roster import (
+    employer,
+    staff_csv,
+    staff_id,
+    staff_rows,
+    staff_xlsx,
+    wrong_check_char,
+)
 
 ON_ROSTER = staff_id(21)
 
 
-def _account(app: FastAPI, sessions: sessionmaker[Session], username: str, role: Role, org: uuid.UUID) -> None:
+def _account(
+    app: FastAPI, sessions: sessionmaker[Session], username: str, role: Role, org: uuid.UUID
+) -> None:
     uow = UnitOfWork(sessions())
     env = app.state.env
     made = login.create_staff(
@@ -82,7 +91,11 @@ class TestImport:
         body = report.json()
         assert (body["added"], body["refused"]) == (2, 1)
         [refusal] = body["refusals"]
-        assert (refusal["line"], refusal["field"], refusal["code"]) == (4, "id_number", "check_char")
+        assert (refusal["line"], refusal["field"], refusal["code"]) == (
+            4,
+            "id_number",
+            "check_char",
+        )
         assert "最后一位应为" in refusal["message"]
         english = upload(
             client, company, hr, staff_csv(rows), extra={"Accept-Language": "en"}
