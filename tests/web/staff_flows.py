@@ -30,11 +30,13 @@ class Employer:
     admin: str  # the administrator's username
 
 
-def add_employer(server: LiveServer, name: str = "渤海示范机械有限公司") -> Employer:
+def add_employer(
+    server: LiveServer, name: str = "渤海示范机械有限公司", *, username: str = ""
+) -> Employer:
     """An active employer with its administrator (an org_admin authorisation)."""
     env: Env = server.app.state.env
     units: UnitOfWorkFactory = server.app.state.uow_factory
-    username = f"hr.{os.getpid()}.{next(_serial)}"
+    username = username or f"hr.{os.getpid()}.{next(_serial)}"
     with units() as uow:
         company = employer(uow, env, name=name)
         made = create_staff(

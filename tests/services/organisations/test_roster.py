@@ -3,10 +3,13 @@ kept, each refused one reported with its line, field and reason; idempotent; sco
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.services.accounts.permissions import Principal
@@ -15,7 +18,7 @@ from healthcode.services.organisations.roster import ImportReport, import_staff,
 from healthcode.services.organisations.roster_files import MAX_BYTES, MAX_ROWS
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories.roster import (
     HEADER_EN,
     employer,
@@ -198,3 +201,47 @@ class TestScope:
 def _rows(uow: UnitOfWork, company: t.Organisation) -> list[t.Employee]:
     query = select(t.Employee).where(t.Employee.organisation_id == company.id)
     return list(uow.session.scalars(query))
+
+
+@pytest.fixture
+def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions that really commit, for a race; what the test made is deleted after."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    yield factory
+    with factory.begin() as session:
+        session.execute(delete(t.AuditEvent))
+        session.execute(delete(t.Account))
+        session.execute(delete(t.Employee))
+        session.execute(delete(t.Organisation))
+
+
+def test_two_imports_at_once_add_each_person_once(
+    committed: sessionmaker[Session], env: Env
+) -> None:
+    """The second import waits for the first (the employer's row is locked), then finds
+    everyone already there: no duplicate, no error."""
+    units = UnitOfWorkFactory(committed)
+    with units() as uow:
+        company = employer(uow, env)
+        admin = employer_admin(uow, env, company.id)
+        company_id = company.id
+    content = staff_csv(staff_rows(20, start=400))
+    reports: list[ImportReport] = []
+    start = threading.Barrier(2)
+
+    def one() -> None:
+        start.wait()
+        with units() as uow:
+            reports.append(
+                import_staff(uow, env, admin, organisation_id=company_id, content=content)
+            )
+
+    racers = [threading.Thread(target=one) for _ in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(timeout=30)
+    assert sorted((r.added, r.unchanged) for r in reports) == [(0, 20), (20, 0)]
+    with committed() as session:
+        query = select(func.count()).where(t.Employee.organisation_id == company_id)
+        assert session.scalar(query) == 20
