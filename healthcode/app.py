@@ -24,11 +24,20 @@ from healthcode.http.idempotency import IdempotencyMiddleware
 from healthcode.http.middleware import EdgeMiddleware
 from healthcode.jobs.scheduler import start_scheduler
 from healthcode.logs import configure_logging
+from healthcode.services.organisations.roster_files import MAX_BYTES as ROSTER_BYTES
 from healthcode.services.shared.env import OtpSender, make_env
 from healthcode.services.shared.keycheck import check_secret_key
 from healthcode.services.shared.keys import ensure_signing_key
 from healthcode.store.db import SessionFactory, make_engine, session_factory
 from healthcode.store.uow import UnitOfWorkFactory
+
+# Paths that take a file, and how large a body each allows (beyond the file's own
+# limit, so that a file a little too large is told why by the service).
+_UUID = "[0-9a-fA-F-]{36}"
+UPLOADS = (
+    (f"/api/v1/employers/{_UUID}/roster/imports", 2 * ROSTER_BYTES),
+    (f"/staff/employers/{_UUID}/roster", 2 * ROSTER_BYTES),
+)
 
 API_DESCRIPTION = """
 Residents declare, pledge and confirm; the platform answers with a red, yellow or
@@ -93,6 +102,6 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware, page=web.error_page)  # inside CSRF and gzip
     web.install(app, secret=settings.secret)
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes)
+    app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes, uploads=UPLOADS)
     app.add_middleware(SecureCookiesMiddleware)
     return app

@@ -23,6 +23,7 @@ from healthcode.domain.state import State
 from healthcode.services.accounts.login import ensure_resident_account
 from healthcode.services.accounts.sessions import principal_of
 from healthcode.services.codes.recolour import Cause, recolour
+from healthcode.services.organisations.roster import enrol
 from healthcode.services.organisations.signing import sign_pass
 from healthcode.services.residents.daily_reports import submit_daily_report
 from healthcode.services.residents.declarations import confirm_declaration, submit_declaration
@@ -143,6 +144,14 @@ class Story:
                 cast.employer_organisation if place == cast.employer else cast.community
             ),
         }
+        if place == cast.employer:  # on the employer's staff roster, as its import made it
+            enrol(
+                self.uow,
+                self.env,
+                organisation_id=cast.employer_organisation,
+                name=self.person.name,
+                id_number=self.person.id_number,
+            )
         return self.declare(SHANDONG, at, **(fields | health))
 
     def report(self, at: datetime, **health: Any) -> State | None:

@@ -7,7 +7,8 @@ request on the hot path of code fetches.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -74,11 +75,21 @@ async def send_error(send: Send, status: int, code: str, message: str) -> None:
 
 class EdgeMiddleware:
     """Sets the request language, enforces body limits and JSON for API writes,
-    and adds the security headers to every response."""
+    and adds the security headers to every response. ``uploads`` names the paths that
+    take a file (multipart, also on the API) and the larger limit each allows."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body: int, uploads: Sequence[tuple[str, int]] = ()
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        self.uploads = tuple((re.compile(path), limit) for path, limit in uploads)
+
+    def _upload_limit(self, scope: Scope) -> int | None:
+        for path, limit in self.uploads:
+            if scope["method"] in WRITE_METHODS and path.fullmatch(scope["path"]):
+                return limit
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,16 +100,19 @@ class EdgeMiddleware:
         if refusal is not None:
             await send_error(send, *refusal)
             return
-        await self.app(scope, self._limited(receive, send), self._with_headers(send, scope))
+        upload = self._upload_limit(scope)
+        limited = self._limited(receive, send, upload or self.max_body)
+        await self.app(scope, limited, self._with_headers(send, scope))
 
     def _refusal(self, scope: Scope) -> tuple[int, str, str] | None:
         length = header(scope, b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+        upload = self._upload_limit(scope)
+        if length is not None and (not length.isdigit() or int(length) > (upload or self.max_body)):
             return 413, "body_too_large", N_("The request is too large")
         is_api_write = scope["path"].startswith("/api/") and scope["method"] in WRITE_METHODS
         if is_api_write and (length is None or int(length) > 0):
             kind = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
-            if kind != "application/json":
+            if kind != "application/json" and not (upload and kind == "multipart/form-data"):
                 return (
                     415,
                     "unsupported_media_type",
@@ -106,7 +120,7 @@ class EdgeMiddleware:
                 )
         return None
 
-    def _limited(self, receive: Receive, send: Send) -> Receive:
+    def _limited(self, receive: Receive, send: Send, limit: int) -> Receive:
         seen = 0
 
         async def wrapped() -> Message:
@@ -114,7 +128,7 @@ class EdgeMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body:
+                if seen > limit:
                     raise BodyTooLarge(N_("The request is too large"))
             return message
 

@@ -19,6 +19,7 @@ from healthcode.store.repositories.codes import Codes, Revocations, Signatures, 
 from healthcode.store.repositories.organisations import (
     Applications,
     Authorisations,
+    Employees,
     Organisations,
 )
 from healthcode.store.repositories.records import CreditRecords, DataRecords
@@ -43,6 +44,7 @@ class UnitOfWork:
         self.applications = Applications(session)
         self.organisations = Organisations(session)
         self.authorisations = Authorisations(session)
+        self.employees = Employees(session)
         self.daily_reports = DailyReports(session)
         self.codes = Codes(session)
         self.signatures = Signatures(session)

@@ -36,7 +36,8 @@ TITLES: Mapping[int, str] = {
 def login_url(request: Request, here: str | None = None) -> str:
     if here is None:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return "/login?" + urlencode({"next": here}) if here != "/" else "/login"
+    page = "/staff/login" if here.startswith("/staff/") else "/login"  # staff: a password
+    return f"{page}?" + urlencode({"next": here}) if here != "/" else page
 
 
 def _same_site(request: Request) -> bool:

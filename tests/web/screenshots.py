@@ -19,9 +19,11 @@ from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
 from tests.factories.inputs import id_number
+from tests.factories.roster import staff_csv, staff_id, staff_rows, wrong_check_char
 from tests.web import live
 from tests.web.conftest import ARGS, CHROMIUM, PHONE
 from tests.web.flows import declare_and_confirm, fill_declaration, sign_in
+from tests.web.staff_flows import add_employer, import_file, staff_sign_in
 
 OUT = Path("docs/screenshots")
 
@@ -98,20 +100,49 @@ def errors_and_help(page: Page, server: live.LiveServer, out: Path) -> None:
     save(page, out, "16-help-hotline")
 
 
+def staff_pages(page: Page, server: live.LiveServer, out: Path) -> None:
+    """An employer's administrator imports its staff and manages staff accounts."""
+    company = add_employer(server, username="hr.bohai")
+    staff_sign_in(page, company.admin)
+    page.wait_for_url("**/staff/manage")
+    save(page, out, "17-staff-manage")
+    rows = [*staff_rows(5, start=301), ("钱伟", wrong_check_char(staff_id(330)), "", "仓储部")]
+    rows += [("", staff_id(331), "13812340331", "仓储部"), rows[0]]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "员工名单.csv"
+        path.write_bytes(staff_csv(rows, encoding="gbk"))
+        import_file(page, company, path)
+    save(page, out, "18-staff-import-report", at="#report")
+    page.goto("/staff/accounts/new")
+    page.fill("#display_name", "生产部 王芳")
+    page.fill("#username", "issuer.wangfang")
+    page.fill("#password", "a long enough password 2020")
+    page.click("form[action='/staff/accounts/new'] button.primary")
+    page.fill("#reason", "调离岗位")
+    page.click("form[action$='/deactivation'] button.primary")
+    page.goto("/staff/accounts")
+    save(page, out, "19-staff-accounts")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"/staff/employers/{company.id}/roster")
+    save(page, out, "20-staff-roster-desktop")
+
+
 STORIES: tuple[Callable[[Page, live.LiveServer, Path], None], ...] = (
     green_and_pending,
     yellow_with_streak,
     errors_and_help,
+    staff_pages,
 )
 
 
-def main(out: Path = OUT) -> None:
+def main(out: Path = OUT, stories: tuple[str, ...] = ()) -> None:
+    """Every story's shots, or only the stories named (``-k staff_pages``)."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         server = live.start(Path(tmp))
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            for story in STORIES:
+            for story in (s for s in STORIES if not stories or s.__name__ in stories):
                 context = browser.new_context(
                     base_url=server.url, viewport=PHONE, device_scale_factor=2, locale="zh-CN"
                 )
@@ -123,4 +154,7 @@ def main(out: Path = OUT) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
+    args = sys.argv[1:]
+    named = tuple(args[i + 1] for i, a in enumerate(args[:-1]) if a == "-k")
+    rest = [a for i, a in enumerate(args) if a != "-k" and (i == 0 or args[i - 1] != "-k")]
+    main(Path(rest[0]) if rest else OUT, named)

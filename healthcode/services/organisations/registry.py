@@ -66,7 +66,11 @@ def register(
 
 
 def reviewer_of(
-    uow: UnitOfWork, organisation_id: uuid.UUID | None, *, region_code: str
+    uow: UnitOfWork,
+    organisation_id: uuid.UUID | None,
+    *,
+    region_code: str,
+    id_hash: bytes | None = None,
 ) -> uuid.UUID | None:
     """The organisation a pass application goes to: the one chosen, which must exist and
     be active; else the only active community or village of the resident's county, if
@@ -84,4 +88,23 @@ def reviewer_of(
                 N_("No active community, village or employer with this id"),
             )
         )
+    if found.kind == OrganisationKind.EMPLOYER:
+        return staff_employer(uow, found, id_hash=id_hash)
     return found.id
+
+
+def staff_employer(
+    uow: UnitOfWork, employer: t.Organisation, *, id_hash: bytes | None
+) -> uuid.UUID:
+    """An application to an employer comes from its staff (seed 003 §二 企业复工): the
+    applicant's ID number must be on the employer's roster."""
+    if id_hash is None or uow.employees.on_roster(employer.id, id_hash) is None:
+        raise InvalidInput(
+            FieldError(
+                "organisation_id",
+                "not_on_roster",
+                N_("Your ID number is not on {employer}'s staff list; ask its administrator"),
+                {"employer": employer.name},
+            )
+        )
+    return employer.id

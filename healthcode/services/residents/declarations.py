@@ -20,6 +20,7 @@ from healthcode.domain.policy import Model, Policy
 from healthcode.domain.state import State
 from healthcode.services.codes.recolour import Cause, current_state, recolour
 from healthcode.services.organisations.registry import reviewer_of
+from healthcode.services.organisations.roster import employer_by_code
 from healthcode.services.residents import binding
 from healthcode.services.residents.binding import (
     ClaimCodeSent,
@@ -78,7 +79,12 @@ def submit_declaration(
     id_hash = env.protector.keyed_hash(valid.id_number.value, kind="id_number")
     refuse_another_number(uow, account, id_hash)
     reviewer = (
-        reviewer_of(uow, data.organisation_id, region_code=data.region)
+        reviewer_of(
+            uow,
+            data.organisation_id or employer_by_code(uow, data.employer_code, id_hash=id_hash),
+            region_code=data.region,
+            id_hash=id_hash,
+        )
         if policy.model is Model.PASS
         else None
     )

@@ -63,7 +63,6 @@ class Organisations(_Repo):
         query = select(t.Organisation).where(t.Organisation.credit_code == credit_code)
         return self.session.scalars(query).first()
 
-
     def grassroots_in(self, region_code: str, *, limit: int) -> Sequence[t.Organisation]:
         """Active communities and villages of one county."""
         query = (
@@ -99,3 +98,81 @@ class Authorisations(_Repo):
         if lock:
             query = query.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(query).first()
+
+
+class Employees(_Repo):
+    """Employers' staff rosters (``employees``)."""
+
+    def lock_roster(self, organisation_id: uuid.UUID) -> t.Organisation | None:
+        """The employer, locked: imports of one roster run one at a time."""
+        return self.session.get(
+            t.Organisation, organisation_id, with_for_update=True, populate_existing=True
+        )
+
+    def by_hashes(
+        self, organisation_id: uuid.UUID, id_hashes: Sequence[bytes]
+    ) -> dict[bytes, t.Employee]:
+        """The roster's rows (removed ones too) for these ID hashes, in batches."""
+        found: dict[bytes, t.Employee] = {}
+        hashes = list(id_hashes)
+        for start in range(0, len(hashes), 500):
+            query = select(t.Employee).where(
+                t.Employee.organisation_id == organisation_id,
+                t.Employee.id_hash.in_(hashes[start : start + 500]),
+            )
+            found.update((row.id_hash, row) for row in self.session.scalars(query))
+        return found
+
+    def of(
+        self, organisation_id: uuid.UUID, *, limit: int, offset: int = 0
+    ) -> tuple[int, Sequence[t.Employee]]:
+        """A page of the roster's present staff by department and name, and their count."""
+        present = (t.Employee.organisation_id == organisation_id, t.Employee.removed_at.is_(None))
+        total = self.session.scalar(select(func.count()).where(*present)) or 0
+        query = (
+            select(t.Employee)
+            .where(*present)
+            .order_by(t.Employee.department, t.Employee.name, t.Employee.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return total, self.session.scalars(query).all()
+
+    def on_roster(self, organisation_id: uuid.UUID, id_hash: bytes) -> t.Employee | None:
+        query = select(t.Employee).where(
+            t.Employee.organisation_id == organisation_id,
+            t.Employee.id_hash == id_hash,
+            t.Employee.removed_at.is_(None),
+        )
+        return self.session.scalars(query).first()
+
+    def employers_of(self, id_hash: bytes) -> Sequence[t.Organisation]:
+        """The active employers whose present staff include this ID number."""
+        query = (
+            select(t.Organisation)
+            .join(t.Employee, t.Employee.organisation_id == t.Organisation.id)
+            .where(
+                t.Employee.id_hash == id_hash,
+                t.Employee.removed_at.is_(None),
+                t.Organisation.kind == "employer",
+                t.Organisation.status == "active",
+            )
+            .order_by(t.Organisation.name)
+        )
+        return self.session.scalars(query).all()
+
+    def employers_within(
+        self,
+        *,
+        everywhere: bool,
+        organisation_ids: Sequence[uuid.UUID],
+        region_prefixes: Sequence[str],
+        limit: int,
+    ) -> Sequence[t.Organisation]:
+        """Employers among these organisations or inside these regions, by name."""
+        within: list[ColumnElement[bool]] = [t.Organisation.id.in_(organisation_ids)]
+        within += [t.Organisation.region_code.startswith(p) for p in region_prefixes]
+        query = select(t.Organisation).where(t.Organisation.kind == "employer")
+        if not everywhere:
+            query = query.where(or_(false(), *within))
+        return self.session.scalars(query.order_by(t.Organisation.name).limit(limit)).all()

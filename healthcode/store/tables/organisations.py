@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from healthcode.store.tables.base import Base, _id
@@ -56,3 +56,29 @@ class Authorisation(Base):
     decided_at: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(String(500), default="")
     __table_args__ = (Index("ix_authorisations_org_status", "organisation_id", "status"),)
+
+
+class Employee(Base):
+    """One person on an employer's staff roster (imported from its CSV or XLSX file):
+    who may apply for a pass as its staff. Personal numbers as residents keep them."""
+
+    __tablename__ = "employees"
+    id: Mapped[uuid.UUID] = _id()
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    id_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    id_masked: Mapped[str] = mapped_column(String(32))
+    phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    phone_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_masked: Mapped[str | None] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(100), default="")
+    import_batch: Mapped[uuid.UUID]  # the import that last added or changed the row
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "id_hash", name="uq_employees_org_id_hash"),
+    )

@@ -22,6 +22,8 @@ from healthcode.domain.policy import Model, Policy
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.http.errors import in_words
 from healthcode.http.security import ResidentDep
+from healthcode.services.accounts.permissions import Principal
+from healthcode.services.organisations import roster
 from healthcode.services.residents import declarations
 from healthcode.services.residents.binding import ClaimCodeSent, IdNumberTaken
 from healthcode.services.residents.declarations import CONFIRM_WITHIN, Submission
@@ -59,7 +61,13 @@ def health_fields(env: Env, policy: Policy) -> dict[str, object]:
 
 
 def _form_page(
-    request: Request, env: Env, policy: Policy, form: FormState, *, status: int = 200
+    request: Request,
+    env: Env,
+    policy: Policy,
+    form: FormState,
+    *,
+    status: int = 200,
+    employers: tuple[roster.Employer, ...] = (),
 ) -> Response:
     return render(
         request,
@@ -73,6 +81,7 @@ def _form_page(
         purposes=[(p.value, label) for p, label in PURPOSES.items()],
         countries=COUNTRY_CHOICES,
         date_warnings=_date_warnings(env, policy),
+        employers=employers,
         **health_fields(env, policy),
     )
 
@@ -105,7 +114,16 @@ def declaration_form(
             uow, env, account_id=principal.account_id, declaration_id=edit
         )
         form = form_from_declaration(own.declaration, own.identity)
-    return _form_page(request, env, policy, form)
+    return _form_page(request, env, policy, form, employers=_employers(uow, env, principal, policy))
+
+
+def _employers(
+    uow: UowDep, env: Env, principal: Principal, policy: Policy
+) -> tuple[roster.Employer, ...]:
+    """A pass form offers to apply as staff of the employers whose list holds the resident."""
+    if policy.model is not Model.PASS:
+        return ()
+    return roster.employers_of(uow, env, account_id=principal.account_id)
 
 
 @router.post("/declare/{policy_id}")
@@ -121,7 +139,9 @@ def submit(
     form = read_form(data, list_fields=LISTS)
     if form.value("action") == "add_trip":
         form.trip_rows = min(form.trip_rows + 1, MAX_TRIP_ROWS)
-        return _form_page(request, env, policy, form)
+        return _form_page(
+            request, env, policy, form, employers=_employers(uow, env, principal, policy)
+        )
     payload, layout = declaration_payload(form, policy.id, policy.form.exposures)
     try:
         row = declarations.submit_declaration(
@@ -130,7 +150,8 @@ def submit(
     except DomainError as error:
         uow.refused(error)
         reject(form, layout, error)
-        return _form_page(request, env, policy, form, status=error.status)
+        offers = _employers(uow, env, principal, policy)
+        return _form_page(request, env, policy, form, status=error.status, employers=offers)
     return RedirectResponse(f"/declarations/{row.id}", status_code=303)
 
 

@@ -1,0 +1,144 @@
+"""Reading an employer's staff file: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX.
+
+The file is bounded (``MAX_BYTES``, ``MAX_ROWS``) and read row by row; what comes out
+is each data row's cells by column (name, id_number, phone, department) with its line
+number in the file, header = line 1. A file that cannot be read at all, or lacks a
+required column, is refused as a whole with one field error on ``file`` naming why.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from python_calamine import CalamineError, CalamineWorkbook
+
+from healthcode.domain.errors import InvalidInput
+from healthcode.domain.i18n import N_
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20_000
+COLUMNS = ("name", "id_number", "phone", "department")
+REQUIRED = ("name", "id_number")
+# The words a header may use for each column, compared without case, spaces or marks.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "名字", "name", "fullname", "staffname"),
+    "id_number": ("身份证号", "身份证号码", "身份证", "证件号码", "idnumber", "idno", "idcard"),
+    "phone": ("手机号", "手机号码", "手机", "联系电话", "电话", "phone", "mobile", "phonenumber"),
+    "department": ("部门", "所在部门", "department", "dept"),
+}
+# Named in both words a header may use, whatever the reader's language.
+COLUMN_WORDS = {"name": "姓名 (name)", "id_number": "身份证号 (ID number)"}
+_XLSX_MAGIC = b"PK\x03\x04"
+_NOT_WORD = re.compile(r"[\s_\-./()（）:：*]+")
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    line: int  # in the file; the header is line 1
+    cells: dict[str, str]
+
+
+def refuse_file(code: str, message: str, **params: object) -> InvalidInput:
+    return InvalidInput.single("file", code, message, **params)
+
+
+def too_large() -> InvalidInput:
+    return refuse_file(
+        "too_large",
+        N_("The file is larger than {megabytes} MB; split it into smaller files"),
+        megabytes=MAX_BYTES // (1024 * 1024),
+    )
+
+
+def read_rows(content: bytes, *, filename: str = "") -> Iterator[SheetRow]:
+    """The file's data rows, mapped to our columns; refuses the whole file first if it
+    is too large, unreadable or lacks a required column, and mid-way past ``MAX_ROWS``."""
+    if len(content) > MAX_BYTES:
+        raise too_large()
+    if not content.strip():
+        raise refuse_file("empty", N_("The file is empty"))
+    is_xlsx = content.startswith(_XLSX_MAGIC) or filename.lower().endswith(".xlsx")
+    rows = _xlsx_rows(content) if is_xlsx else _csv_rows(content)
+    header = next(rows, None)
+    if header is None:
+        raise refuse_file("empty", N_("The file is empty"))
+    positions = _columns(header)
+    for line, cells in enumerate(rows, start=2):
+        if line - 1 > MAX_ROWS:
+            raise refuse_file(
+                "too_many_rows",
+                N_("The file has more than {rows} rows; split it into smaller files"),
+                rows=MAX_ROWS,
+            )
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line
+        yield SheetRow(line, {k: _cell(cells, i) for k, i in positions.items()})
+
+
+def _cell(cells: Sequence[str], index: int) -> str:
+    return cells[index].strip() if index < len(cells) else ""
+
+
+def _columns(header: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, title in enumerate(header):
+        word = _NOT_WORD.sub("", unicodedata.normalize("NFKC", title)).casefold()
+        for column, words in HEADERS.items():
+            if word in words and column not in found:
+                found[column] = index
+    missing = [c for c in REQUIRED if c not in found]
+    if missing:
+        raise refuse_file(
+            "missing_column",
+            N_("The file has no column {column}; the first row must name the columns"),
+            column=COLUMN_WORDS[missing[0]],
+        )
+    return found
+
+
+def decode(content: bytes) -> str:
+    """UTF-8 (with or without a BOM), else GB18030 (a superset of GBK and GB2312)."""
+    if content.startswith(codecs.BOM_UTF8):
+        return content[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("gb18030")
+    except UnicodeDecodeError:
+        raise refuse_file(
+            "encoding", N_("The file is neither UTF-8 nor GBK text; save it as CSV or XLSX")
+        ) from None
+
+
+def _csv_rows(content: bytes) -> Iterator[list[str]]:
+    text = decode(content)
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""))
+    except csv.Error:
+        raise refuse_file("format", N_("The file is not a readable CSV file")) from None
+
+
+def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        sheet = workbook.get_sheet_by_index(0)
+        for row in sheet.iter_rows():
+            yield [_text(value) for value in row]
+    except (CalamineError, ValueError, IndexError, OSError):
+        raise refuse_file("format", N_("The file is not a readable XLSX workbook")) from None
+
+
+def _text(value: Any) -> str:
+    """A cell as text: a number typed into a spreadsheet (a phone) without its '.0'."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)

@@ -1,0 +1,341 @@
+"""Staff accounts managed by administrators (``staff.manage``), each within their own scope.
+
+A grant is a role within a scope. An administrator may give a role within a scope only
+if one of their own ``staff.manage`` grants could: its role may give that role
+(``GRANTABLE``: an organisation's administrator gives its issuers and administrators,
+never a deployment administrator) and its scope covers the new one (an organisation
+inside the region, a smaller region, never a wider scope than their own). Issuer and
+administrator roles of an organisation come with an active authorisation (so a
+signature can name it), withdrawn with the role.
+
+Staff are listed by what they hold: an organisation's administrator sees the staff
+holding roles in their organisation, a region's those holding roles in it. Someone
+outside is "not found". A deactivated account stays, with its history: it is
+disabled, its sessions end, and the audit log records who did it and why.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+
+from healthcode.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.scope import ORG, REGION, Scope, org_scope, region_prefix
+from healthcode.services.accounts import login, sessions
+from healthcode.services.accounts.permissions import (
+    ROLE_PERMISSIONS,
+    STAFF_ROLES,
+    Permission,
+    Principal,
+    Role,
+)
+from healthcode.services.organisations.authorisations import AuthorisationStatus, grant
+from healthcode.services.organisations.roster import managed_employers
+from healthcode.services.shared import audit
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+ORG_ROLES = frozenset({Role.ISSUER, Role.ORG_ADMIN, Role.EMPLOYER_ADMIN})
+AUTHORISED_ROLES = frozenset({Role.ISSUER, Role.ORG_ADMIN})  # these need an authorisation
+GRANTABLE: Mapping[Role, frozenset[Role]] = MappingProxyType(
+    {Role.ADMIN: STAFF_ROLES, Role.ORG_ADMIN: ORG_ROLES}
+)
+
+
+class GrantRefused(Forbidden):
+    code = "grant_refused"
+
+
+class CannotDeactivateSelf(Conflict):
+    code = "cannot_deactivate_self"
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    id: uuid.UUID
+    username: str
+    display_name: str
+    roles: tuple[tuple[Role, str], ...]
+    created_at: datetime
+    disabled_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
+# --- where a scope string lies ----------------------------------------------------
+
+
+def _within(uow: UnitOfWork, held: Scope, scope: str) -> bool:
+    """The whole of ``scope`` lies inside ``held``."""
+    if held.everywhere:
+        return True
+    if scope.startswith(ORG):
+        organisation = _organisation(uow, scope)
+        return organisation is not None and held.covers(
+            organisation_id=organisation.id, region_code=organisation.region_code
+        )
+    if scope.startswith(REGION):
+        code = scope[len(REGION) :]
+        return (
+            len(code) == 6
+            and code.isdigit()
+            and any(region_prefix(code).startswith(p) for p in held.regions)
+        )
+    return False  # the deployment, a venue: only the deployment's administrators
+
+
+def _organisation(uow: UnitOfWork, scope: str) -> t.Organisation | None:
+    try:
+        return uow.organisations.by_id(uuid.UUID(scope[len(ORG) :]))
+    except ValueError:
+        return None
+
+
+def may_grant(uow: UnitOfWork, who: Principal, role: Role, scope: str) -> bool:
+    """One of ``who``'s own staff.manage grants could give this role in this scope."""
+    return any(
+        role in GRANTABLE.get(own, frozenset()) and _within(uow, Scope.of([own_scope]), scope)
+        for own, own_scope in who.roles
+    )
+
+
+def _visible(uow: UnitOfWork, who: Principal, roles: Sequence[tuple[Role, str]]) -> bool:
+    """An account ``who`` may see: one of its roles lies in who's staff.manage scope."""
+    held = who.scope(Permission.STAFF_MANAGE)
+    return held.everywhere or any(_within(uow, held, scope) for _role, scope in roles)
+
+
+def _check_grants(uow: UnitOfWork, who: Principal, roles: Sequence[tuple[Role, str]]) -> None:
+    for role, scope in roles:
+        if scope.startswith(ORG) and role in AUTHORISED_ROLES and _organisation(uow, scope) is None:
+            raise InvalidInput.single("roles", "unknown_organisation", N_("No such organisation"))
+        if role not in STAFF_ROLES or not may_grant(uow, who, role, scope):
+            raise GrantRefused(N_("You cannot give the role {role} in this scope"), role=role.value)
+
+
+# --- use cases --------------------------------------------------------------------
+
+
+def list_staff_accounts(uow: UnitOfWork, who: Principal) -> list[StaffAccount]:
+    """The staff ``who`` manages, active first, by username; deactivated ones kept."""
+    found = []
+    for account, rows in uow.accounts.staff():
+        roles = _roles(rows)
+        if _visible(uow, who, roles):
+            found.append(_view(account, roles))
+    return sorted(found, key=lambda a: (not a.active, a.username))
+
+
+def show_staff_account(uow: UnitOfWork, who: Principal, *, account_id: uuid.UUID) -> StaffAccount:
+    account, roles = _managed(uow, who, account_id)
+    return _view(account, roles)
+
+
+def create_staff_account(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    roles: Sequence[tuple[Role, str]],
+    client: str = "",
+) -> StaffAccount:
+    """A new staff account holding only roles ``who`` may give."""
+    _check_grants(uow, who, roles)
+    made = login.create_staff(
+        uow, env, username=username, password=password, display_name=display_name, roles=roles
+    )
+    for role, scope in roles:
+        _authorise(uow, env, who, made.id, made.display_name, role, scope)
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action="staff.account.create",
+        detail={"account_id": str(made.id), "roles": [[r.value, s] for r, s in roles]},
+        client=client,
+    )
+    return show_staff_account(uow, who, account_id=made.id)
+
+
+def change_roles(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    account_id: uuid.UUID,
+    add: Sequence[tuple[Role, str]] = (),
+    remove: Sequence[tuple[Role, str]] = (),
+    client: str = "",
+) -> StaffAccount:
+    """Give and take roles; each one given or taken must be one ``who`` may give."""
+    account, _roles_now = _managed(uow, who, account_id, lock=True)
+    _check_grants(uow, who, [*add, *remove])
+    for role, scope in remove:
+        uow.accounts.drop(account.id, role.value, scope)
+        _withdraw(uow, env, who, account.id, role, scope)
+    for role, scope in add:
+        uow.accounts.hold(account.id, role.value, scope)
+        _authorise(uow, env, who, account.id, account.display_name, role, scope)
+    uow.flush()
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action="staff.account.roles",
+        detail={
+            "account_id": str(account.id),
+            "added": [[r.value, s] for r, s in add],
+            "removed": [[r.value, s] for r, s in remove],
+        },
+        client=client,
+    )
+    return show_staff_account(uow, who, account_id=account.id)
+
+
+def deactivate_staff_account(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    account_id: uuid.UUID,
+    reason: str,
+    client: str = "",
+) -> StaffAccount:
+    """Disable the account (kept, with its signatures and history) and end its sessions.
+    Only someone who could give every role it holds may do it; never oneself."""
+    account, roles = _managed(uow, who, account_id, lock=True)
+    if account.id == who.account_id:
+        raise CannotDeactivateSelf(N_("You cannot deactivate your own account"))
+    _check_grants(uow, who, roles)
+    reason = " ".join(reason.split())
+    if not 0 < len(reason) <= 200:
+        raise InvalidInput(FieldError("reason", "length", N_("Say why, in 1 to 200 characters")))
+    if account.disabled_at is None:
+        account.disabled_at = env.clock.now()
+        sessions.logout_everywhere(uow, env, account_id=account.id)
+        audit.record(
+            uow,
+            env,
+            actor_id=who.account_id,
+            action="staff.account.deactivate",
+            detail={"account_id": str(account.id), "reason": reason},
+            client=client,
+        )
+    uow.flush()
+    return _view(account, roles)
+
+
+# --- helpers ----------------------------------------------------------------------
+
+
+def _managed(
+    uow: UnitOfWork, who: Principal, account_id: uuid.UUID, *, lock: bool = False
+) -> tuple[t.Account, tuple[tuple[Role, str], ...]]:
+    account = uow.accounts.by_id(account_id, lock=lock)
+    roles = _roles(uow.accounts.roles_of(account_id)) if account is not None else ()
+    if account is None or account.kind != "staff" or not _visible(uow, who, roles):
+        raise NotFound(N_("No such staff account"))
+    return account, roles
+
+
+def _roles(rows: Sequence[t.AccountRole]) -> tuple[tuple[Role, str], ...]:
+    known = {role.value for role in Role}
+    return tuple(sorted((Role(r.role), r.scope) for r in rows if r.role in known))
+
+
+def _view(account: t.Account, roles: Sequence[tuple[Role, str]]) -> StaffAccount:
+    return StaffAccount(
+        account.id,
+        account.username or "",
+        account.display_name,
+        tuple(roles),
+        account.created_at,
+        account.disabled_at,
+    )
+
+
+def _authorise(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    account_id: uuid.UUID,
+    name: str,
+    role: Role,
+    scope: str,
+) -> None:
+    """An organisation's issuer or administrator acts under an active authorisation."""
+    organisation = _organisation(uow, scope) if scope.startswith(ORG) else None
+    if role not in AUTHORISED_ROLES or organisation is None:
+        return
+    if uow.authorisations.active(account_id, organisation.id, role.value) is None:
+        grant(
+            uow,
+            env,
+            account_id=account_id,
+            organisation_id=organisation.id,
+            role=role,
+            name=name,
+            decided_by=who.account_id,
+        )
+
+
+def _withdraw(
+    uow: UnitOfWork, env: Env, who: Principal, account_id: uuid.UUID, role: Role, scope: str
+) -> None:
+    organisation = _organisation(uow, scope) if scope.startswith(ORG) else None
+    if organisation is None:
+        return
+    row = uow.authorisations.active(account_id, organisation.id, role.value, lock=True)
+    if row is not None:
+        row.status = AuthorisationStatus.REVOKED.value
+        row.decided_by, row.decided_at = who.account_id, env.clock.now()
+        row.reason = "role removed"
+
+
+# --- what the pages offer ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScopeChoice:
+    scope: str
+    kind: str  # everywhere | organisation | region | other
+    name: str  # the organisation's name or the region's code
+
+
+def grantable_roles(who: Principal) -> list[Role]:
+    """The roles ``who`` may give somewhere, in the order of ``Role``."""
+    given = {r for own, _s in who.roles for r in GRANTABLE.get(own, frozenset())}
+    return [role for role in Role if role in given]
+
+
+def scope_choices(uow: UnitOfWork, who: Principal) -> list[ScopeChoice]:
+    """``who``'s own staff.manage scopes, named, then the employers inside them."""
+    own = sorted({s for r, s in who.roles if Permission.STAFF_MANAGE in ROLE_PERMISSIONS[r]})
+    choices = [describe_scope(uow, s) for s in own]
+    choices += [
+        ScopeChoice(org_scope(e.id), "organisation", e.name)
+        for e in managed_employers(uow, who)
+        if org_scope(e.id) not in own
+    ]
+    return choices
+
+
+def describe_scope(uow: UnitOfWork, scope: str) -> ScopeChoice:
+    if scope == "":
+        return ScopeChoice(scope, "everywhere", "")
+    if scope.startswith(ORG):
+        found = _organisation(uow, scope)
+        return ScopeChoice(scope, "organisation", found.name if found else scope)
+    if scope.startswith(REGION):
+        return ScopeChoice(scope, "region", scope[len(REGION) :])
+    return ScopeChoice(scope, "other", scope)

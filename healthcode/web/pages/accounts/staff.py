@@ -1,0 +1,238 @@
+"""Staff pages: password sign-in, the list of what an administrator manages, and staff
+accounts (list, create, roles, deactivate), each within the caller's own scope.
+
+The session goes into the same ``hc_session`` cookie as a resident's; a page needing
+``staff.manage`` sends anyone signed out to ``/staff/login`` and back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from healthcode.domain.errors import DomainError, InvalidInput
+from healthcode.domain.i18n import N_
+from healthcode.http.deps import EnvDep, UowDep, client_address
+from healthcode.http.errors import in_words
+from healthcode.http.security import SESSION_COOKIE, require
+from healthcode.i18n import translate
+from healthcode.services.accounts import login as accounts
+from healthcode.services.accounts.permissions import Permission, Principal, Role
+from healthcode.services.organisations import roster, staff_accounts
+from healthcode.services.shared.bounds import SafeText
+from healthcode.web import csrf
+from healthcode.web.deps import local_path, user_agent
+from healthcode.web.forms import FormState
+from healthcode.web.labels import ROLES
+from healthcode.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Manager = Annotated[Principal, Depends(require(Permission.STAFF_MANAGE))]
+Text = Annotated[SafeText, Form(max_length=256)]
+Next = Annotated[SafeText, Form(max_length=400)]
+
+
+@router.get("/staff/login")
+def login_page(request: Request, next: str = "/staff/manage") -> Response:
+    form = FormState(values={"next": local_path(next, "/staff/manage")})
+    return render(request, "accounts/staff_login.html", form=form)
+
+
+@router.post("/staff/login")
+def sign_in(
+    request: Request,
+    uow: UowDep,
+    env: EnvDep,
+    username: Annotated[SafeText, Form(max_length=64)],
+    password: Text,
+    next: Next = "/staff/manage",
+) -> Response:
+    form = FormState(values={"username": username, "next": local_path(next, "/staff/manage")})
+    try:
+        issued = accounts.staff_login(
+            uow,
+            env,
+            username=username,
+            password=password,
+            client=client_address(request),
+            user_agent=user_agent(request),
+        )
+    except DomainError as error:
+        uow.refused(error)
+        form.general.append(in_words(error))
+        return render(request, "accounts/staff_login.html", status=error.status, form=form)
+    response = RedirectResponse(form.value("next"), status_code=303)
+    max_age = int((issued.expires_at - env.clock.now()).total_seconds())
+    response.set_cookie(
+        SESSION_COOKIE, issued.token, max_age=max_age, httponly=True, samesite="lax", path="/"
+    )
+    response.set_cookie(csrf.COOKIE, csrf.new_token(), httponly=True, samesite="lax", path="/")
+    return response
+
+
+@router.get("/staff/manage")
+def manage(request: Request, who: Manager, uow: UowDep) -> Response:
+    """What this administrator manages: staff accounts and the employers' rosters."""
+    return render(
+        request, "accounts/staff_manage.html", employers=roster.managed_employers(uow, who)
+    )
+
+
+@router.get("/staff/accounts")
+def list_accounts(request: Request, who: Manager, uow: UowDep) -> Response:
+    listed = staff_accounts.list_staff_accounts(uow, who)
+    return render(request, "accounts/staff_list.html", accounts=listed, **_naming(uow, who))
+
+
+@router.get("/staff/accounts/new")
+def new_account(request: Request, who: Manager, uow: UowDep) -> Response:
+    return _form(request, uow, who, FormState())
+
+
+@router.post("/staff/accounts/new")
+def create_account(
+    request: Request,
+    who: Manager,
+    uow: UowDep,
+    env: EnvDep,
+    username: Annotated[SafeText, Form(max_length=64)] = "",
+    display_name: Annotated[SafeText, Form(max_length=64)] = "",
+    password: Text = "",
+    role: Annotated[SafeText, Form(max_length=32)] = "",
+    scope: Annotated[SafeText, Form(max_length=64)] = "",
+) -> Response:
+    values = {"username": username, "display_name": display_name, "role": role, "scope": scope}
+    form = FormState(values=values)
+    try:
+        made = staff_accounts.create_staff_account(
+            uow,
+            env,
+            who,
+            username=username,
+            password=password,
+            display_name=display_name,
+            roles=_grant(role, scope),
+            client=client_address(request),
+        )
+    except DomainError as error:
+        uow.refused(error)
+        _show(form, error)
+        return _form(request, uow, who, form, status=error.status)
+    return RedirectResponse(f"/staff/accounts/{made.id}?created=1", status_code=303)
+
+
+@router.get("/staff/accounts/{account_id}")
+def account_page(
+    request: Request, account_id: uuid.UUID, who: Manager, uow: UowDep, created: bool = False
+) -> Response:
+    shown = staff_accounts.show_staff_account(uow, who, account_id=account_id)
+    return _account(request, uow, who, shown, FormState(), created=created)
+
+
+@router.post("/staff/accounts/{account_id}/roles")
+def change_roles(
+    request: Request,
+    account_id: uuid.UUID,
+    who: Manager,
+    uow: UowDep,
+    env: EnvDep,
+    action: Annotated[SafeText, Form(max_length=16)] = "add",
+    role: Annotated[SafeText, Form(max_length=32)] = "",
+    scope: Annotated[SafeText, Form(max_length=64)] = "",
+) -> Response:
+    grant = _grant(role, scope)
+    change = {"remove": grant} if action == "remove" else {"add": grant}
+    try:
+        staff_accounts.change_roles(
+            uow, env, who, account_id=account_id, client=client_address(request), **change
+        )
+    except DomainError as error:
+        uow.refused(error)
+        form = FormState(values={"role": role, "scope": scope})
+        _show(form, error)
+        shown = staff_accounts.show_staff_account(uow, who, account_id=account_id)
+        return _account(request, uow, who, shown, form, status=error.status)
+    return RedirectResponse(f"/staff/accounts/{account_id}", status_code=303)
+
+
+@router.post("/staff/accounts/{account_id}/deactivation")
+def deactivate(
+    request: Request,
+    account_id: uuid.UUID,
+    who: Manager,
+    uow: UowDep,
+    env: EnvDep,
+    reason: Annotated[SafeText, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        staff_accounts.deactivate_staff_account(
+            uow, env, who, account_id=account_id, reason=reason, client=client_address(request)
+        )
+    except DomainError as error:
+        uow.refused(error)
+        form = FormState(values={"reason": reason})
+        _show(form, error)
+        shown = staff_accounts.show_staff_account(uow, who, account_id=account_id)
+        return _account(request, uow, who, shown, form, status=error.status)
+    return RedirectResponse(f"/staff/accounts/{account_id}", status_code=303)
+
+
+def _grant(role: str, scope: str) -> list[tuple[Role, str]]:
+    """The one grant a form names; an unknown role is left for the service to refuse."""
+    if not role:
+        return []
+    try:
+        return [(Role(role), scope.strip())]
+    except ValueError:
+        raise InvalidInput.single("role", "unknown", N_("Choose a role")) from None
+
+
+def _show(form: FormState, error: DomainError) -> None:
+    if isinstance(error, InvalidInput):
+        for e in error.errors:
+            form.add_error(e.field, translate(e.message, e.params))
+    else:
+        form.general.append(in_words(error))
+
+
+def _naming(uow: UowDep, who: Principal) -> dict[str, Any]:
+    """Words for roles and scopes, and what the forms offer."""
+    choices = staff_accounts.scope_choices(uow, who)
+    return {
+        "role_names": ROLES,
+        "roles": staff_accounts.grantable_roles(who),
+        "scopes": choices,
+        "scope_names": {c.scope: c for c in choices},
+        "describe": lambda scope: staff_accounts.describe_scope(uow, scope),
+    }
+
+
+def _form(
+    request: Request, uow: UowDep, who: Principal, form: FormState, *, status: int = 200
+) -> Response:
+    return render(request, "accounts/staff_new.html", status=status, form=form, **_naming(uow, who))
+
+
+def _account(
+    request: Request,
+    uow: UowDep,
+    who: Principal,
+    shown: staff_accounts.StaffAccount,
+    form: FormState,
+    *,
+    status: int = 200,
+    created: bool = False,
+) -> Response:
+    return render(
+        request,
+        "accounts/staff_account.html",
+        status=status,
+        account=shown,
+        form=form,
+        created=created,
+        is_self=shown.id == who.account_id,
+        **_naming(uow, who),
+    )

@@ -1,0 +1,1 @@
+"""Pages of organisations' administrators: an employer's staff roster."""

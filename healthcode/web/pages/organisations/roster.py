@@ -1,0 +1,89 @@
+"""An employer's staff roster: the list and the import form with its per-row report.
+
+The file goes to the same service as the API's import; the report lists every refused
+row with its line, the field and why, in the page's language. Out of scope: not found.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import Response
+
+from healthcode.domain.errors import DomainError
+from healthcode.http.deps import EnvDep, UowDep
+from healthcode.http.errors import in_words
+from healthcode.http.security import require
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.organisations import roster
+from healthcode.services.organisations.roster_files import MAX_BYTES, MAX_ROWS
+from healthcode.web.labels import STAFF_FILE_COLUMNS
+from healthcode.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Manager = Annotated[Principal, Depends(require(Permission.STAFF_MANAGE))]
+PAGE = 100
+
+
+def _page(
+    request: Request,
+    uow: UowDep,
+    who: Principal,
+    organisation_id: uuid.UUID,
+    *,
+    offset: int = 0,
+    status: int = 200,
+    report: roster.ImportReport | None = None,
+    problem: str = "",
+) -> Response:
+    shown = roster.show_roster(uow, who, organisation_id=organisation_id, limit=PAGE, offset=offset)
+    return render(
+        request,
+        "organisations/roster.html",
+        status=status,
+        roster=shown,
+        report=report,
+        problem=problem,
+        offset=offset,
+        page_size=PAGE,
+        max_megabytes=MAX_BYTES // (1024 * 1024),
+        max_rows=MAX_ROWS,
+        columns=STAFF_FILE_COLUMNS,
+    )
+
+
+@router.get("/staff/employers/{organisation_id}/roster")
+def roster_page(
+    request: Request, organisation_id: uuid.UUID, who: Manager, uow: UowDep, offset: int = 0
+) -> Response:
+    return _page(request, uow, who, organisation_id, offset=max(0, min(offset, 10**6)))
+
+
+@router.post("/staff/employers/{organisation_id}/roster")
+def import_file(
+    request: Request,
+    organisation_id: uuid.UUID,
+    who: Manager,
+    uow: UowDep,
+    env: EnvDep,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    try:
+        report = roster.import_staff(
+            uow,
+            env,
+            who,
+            organisation_id=organisation_id,
+            content=file.file.read(MAX_BYTES + 1),
+            filename=file.filename or "",
+        )
+    except DomainError as error:
+        uow.refused(error)
+        if error.status == 404:
+            raise
+        return _page(
+            request, uow, who, organisation_id, status=error.status, problem=in_words(error)
+        )
+    return _page(request, uow, who, organisation_id, report=report)

@@ -1,0 +1,201 @@
+"""Staff rosters and staff accounts over HTTP: a multipart import with its per-row report,
+applying as staff, and staff accounts made within the caller's scope."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.domain.scope import org_scope
+from healthcode.services.accounts import login
+from healthcode.services.accounts.permissions import Role
+from healthcode.services.organisations.authorisations import grant
+from healthcode.services.organisations.roster_files import MAX_BYTES
+from healthcode.store.uow import UnitOfWork
+from tests.api.helpers import (
+    PASSWORD,
+    CapturingSender,
+    bearer,
+    error,
+    resident_headers,
+    staff_headers,
+    staff_login,
+)
+from tests.factories.inputs import declaration_data
+from tests.factories.roster import (
+    employer,
+    staff_csv,
+    staff_id,
+    staff_rows,
+    staff_xlsx,
+    wrong_check_char,
+)
+
+ON_ROSTER = staff_id(21)
+
+
+def _account(
+    app: FastAPI, sessions: sessionmaker[Session], username: str, role: Role, org: uuid.UUID
+) -> None:
+    uow = UnitOfWork(sessions())
+    env = app.state.env
+    made = login.create_staff(
+        uow, env, username=username, password=PASSWORD, display_name="人事 李敏",
+        roles=[(role, org_scope(org))],
+    )  # fmt: skip
+    grant(uow, env, account_id=made.id, organisation_id=org, role=role, name="李敏")
+    uow.commit()
+    uow.close()
+
+
+@pytest.fixture
+def company(app: FastAPI, sessions: sessionmaker[Session]) -> uuid.UUID:
+    """An employer with its administrator ``hr.bohai`` and its issuer ``issuer.bohai``."""
+    uow = UnitOfWork(sessions())
+    found = employer(uow, app.state.env).id
+    uow.commit()
+    uow.close()
+    _account(app, sessions, "hr.bohai", Role.ORG_ADMIN, found)
+    _account(app, sessions, "issuer.bohai", Role.ISSUER, found)
+    return found
+
+
+@pytest.fixture
+def hr(client: TestClient, company: uuid.UUID) -> dict[str, str]:
+    return staff_headers(client, "hr.bohai")
+
+
+def upload(
+    client: TestClient, company: uuid.UUID, headers: dict[str, str], content: bytes,
+    name: str = "staff.csv", **more: Any,
+) -> Any:  # fmt: skip
+    return client.post(
+        f"/api/v1/employers/{company}/roster/imports",
+        files={"file": (name, content, "application/octet-stream")},
+        headers=headers | more.get("extra", {}),
+    )
+
+
+class TestImport:
+    def test_the_report_names_each_refused_row_in_the_callers_language(
+        self, client: TestClient, company: uuid.UUID, hr: dict[str, str]
+    ) -> None:
+        rows = [*staff_rows(2), ("钱伟", wrong_check_char(staff_id(30)), "", "")]
+        report = upload(client, company, hr, staff_csv(rows, encoding="gbk"))
+        assert report.status_code == 200, report.text
+        body = report.json()
+        assert (body["added"], body["refused"]) == (2, 1)
+        [refusal] = body["refusals"]
+        assert (refusal["line"], refusal["field"], refusal["code"]) == (
+            4,
+            "id_number",
+            "check_char",
+        )
+        assert "最后一位应为" in refusal["message"]
+        english = upload(
+            client, company, hr, staff_csv(rows), extra={"Accept-Language": "en"}
+        ).json()
+        assert (english["added"], english["unchanged"]) == (0, 2)
+        assert "last character" in english["refusals"][0]["message"].lower()
+        roster = client.get(f"/api/v1/employers/{company}/roster", headers=hr).json()
+        assert roster["total"] == 2
+        assert {m["name"] for m in roster["staff"]} == {"李敏", "王建国"}
+
+    def test_xlsx_upload(self, client: TestClient, company: uuid.UUID, hr: dict[str, str]) -> None:
+        body = upload(client, company, hr, staff_xlsx(staff_rows(3)), "名单.xlsx").json()
+        assert (body["added"], body["refused"]) == (3, 0)
+
+    def test_a_missing_column_and_a_file_too_large_are_clear_errors(
+        self, client: TestClient, company: uuid.UUID, hr: dict[str, str]
+    ) -> None:
+        missing = upload(client, company, hr, staff_csv([("李敏",)], header=("姓名",)))
+        assert missing.status_code == 422
+        assert error(missing)["fields"][0]["field"] == "file"
+        assert "身份证号" in error(missing)["fields"][0]["message"]
+        large = upload(client, company, hr, b"a" * (MAX_BYTES + 10))
+        assert large.status_code == 422
+        assert error(large)["fields"][0]["code"] == "too_large"
+        huge = upload(client, company, hr, b"a" * (2 * MAX_BYTES + 10))
+        assert huge.status_code == 413
+
+    def test_out_of_scope_is_404_and_without_the_permission_403(
+        self, client: TestClient, company: uuid.UUID, community: uuid.UUID, add_staff: Any
+    ) -> None:
+        issuer = staff_headers(client, "issuer.bohai")
+        assert upload(client, company, issuer, staff_csv(staff_rows(1))).status_code == 403
+        add_staff("other.admin", Role.ORG_ADMIN)  # administers the community, not the employer
+        other = staff_headers(client, "other.admin")
+        assert upload(client, company, other, staff_csv(staff_rows(1))).status_code == 404
+        assert client.get(f"/api/v1/employers/{company}/roster", headers=other).status_code == 404
+        hr = staff_headers(client, "hr.bohai")
+        assert client.get(f"/api/v1/employers/{community}/roster", headers=hr).status_code == 404
+
+
+class TestApplyAsStaff:
+    def test_routed_to_the_employer_and_refused_off_the_roster(
+        self, client: TestClient, sms: CapturingSender, company: uuid.UUID, hr: dict[str, str],
+        app: FastAPI, sessions: sessionmaker[Session],
+    ) -> None:  # fmt: skip
+        upload(client, company, hr, staff_csv([("张三", ON_ROSTER, "", "生产部")]))
+        uow = UnitOfWork(sessions())
+        code = uow.organisations.by_id(company)
+        assert code is not None
+        credit_code = code.credit_code
+        uow.close()
+        me = resident_headers(client, sms)
+        data = declaration_data("shandong-pass", employer_code=credit_code)
+        refused = client.post("/api/v1/declarations", json=data, headers=me)
+        assert refused.status_code == 422
+        assert error(refused)["fields"][0]["field"] == "employer_code"
+        data["id_number"] = ON_ROSTER
+        submitted = client.post("/api/v1/declarations", json=data, headers=me)
+        assert submitted.status_code == 201, submitted.text
+        client.post(f"/api/v1/declarations/{submitted.json()['id']}/confirm", headers=me)
+        issuer = staff_headers(client, "issuer.bohai")
+        assert client.get("/api/v1/applications", headers=issuer).json()["total"] == 1
+
+
+class TestStaffAccounts:
+    def test_create_within_scope_and_refused_beyond(
+        self, client: TestClient, company: uuid.UUID, hr: dict[str, str]
+    ) -> None:
+        scope = org_scope(company)
+        body = {"username": "issuer.b2", "password": PASSWORD, "display_name": "王芳"}
+        made = client.post(
+            "/api/v1/staff-accounts", json=body | {"roles": [{"role": "issuer", "scope": scope}]},
+            headers=hr,
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+        assert made.json()["roles"] == [{"role": "issuer", "scope": scope}]
+        admin = body | {"username": "admin.b", "roles": [{"role": "admin", "scope": ""}]}
+        refused = client.post("/api/v1/staff-accounts", json=admin, headers=hr)
+        assert refused.status_code == 403
+        assert error(refused)["code"] == "grant_refused"
+        listed = client.get("/api/v1/staff-accounts", headers=hr).json()
+        assert {a["username"] for a in listed} == {"hr.bohai", "issuer.bohai", "issuer.b2"}
+
+    def test_deactivated_staff_cannot_sign_in_and_stay_listed(
+        self, client: TestClient, company: uuid.UUID, hr: dict[str, str]
+    ) -> None:
+        listed = client.get("/api/v1/staff-accounts", headers=hr).json()
+        issuer = next(a for a in listed if a["username"] == "issuer.bohai")
+        token = staff_login(client, "issuer.bohai").json()["token"]
+        done = client.post(
+            f"/api/v1/staff-accounts/{issuer['id']}/deactivation",
+            json={"reason": "调离岗位"},
+            headers=hr,
+        )
+        assert done.status_code == 200, done.text
+        assert done.json()["active"] is False
+        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+        again = staff_login(client, "issuer.bohai")
+        assert again.status_code == 403
+        assert error(again)["code"] == "account_disabled"
+        shown = client.get(f"/api/v1/staff-accounts/{issuer['id']}", headers=hr).json()
+        assert shown["disabled_at"] is not None
+        assert shown["roles"] == issuer["roles"]

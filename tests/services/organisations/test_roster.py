@@ -1,0 +1,247 @@
+"""An employer imports its staff (seed 003 §二 企业复工): every row checked, the good ones
+kept, each refused one reported with its line, field and reason; idempotent; scoped."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.services.accounts.permissions import Principal
+from healthcode.services.organisations import roster
+from healthcode.services.organisations.roster import ImportReport, import_staff, show_roster
+from healthcode.services.organisations.roster_files import MAX_BYTES, MAX_ROWS
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from tests.factories.roster import (
+    HEADER_EN,
+    employer,
+    employer_admin,
+    region_admin,
+    staff_csv,
+    staff_id,
+    staff_rows,
+    staff_xlsx,
+    wrong_check_char,
+)
+
+
+@pytest.fixture
+def company(uow: UnitOfWork, env: Env) -> t.Organisation:
+    return employer(uow, env)
+
+
+@pytest.fixture
+def admin(uow: UnitOfWork, env: Env, company: t.Organisation) -> Principal:
+    return employer_admin(uow, env, company.id)
+
+
+def run(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    company: t.Organisation,
+    content: bytes,
+    name: str = "",
+) -> ImportReport:
+    return import_staff(uow, env, who, organisation_id=company.id, content=content, filename=name)
+
+
+def employees(uow: UnitOfWork, company: t.Organisation) -> int:
+    query = select(func.count()).where(t.Employee.organisation_id == company.id)
+    return uow.session.scalar(query) or 0
+
+
+def reasons(report: ImportReport) -> list[tuple[int, str, str]]:
+    return [(r.line, r.field, r.code) for r in report.refused]
+
+
+class TestImportStaff:
+    def test_good_rows_kept_bad_rows_reported_by_line_and_field(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
+    ) -> None:
+        good = staff_rows(3)
+        twice = good[0]
+        rows = [
+            *good,
+            ("钱伟", wrong_check_char(staff_id(40)), "13812340040", "仓储部"),  # line 5
+            ("孙强", staff_id(41), "1381234", "仓储部"),  # line 6: short phone
+            ("", staff_id(42), "", ""),  # line 7: no name
+            (twice[0], twice[1], "13900000000", "销售部"),  # line 8: in the file twice
+        ]
+        report = run(uow, env, admin, company, staff_csv(rows))
+        assert (report.added, report.updated, report.unchanged) == (3, 0, 0)
+        assert reasons(report) == [
+            (5, "id_number", "check_char"),
+            (6, "phone", "length"),
+            (7, "name", "required"),
+            (8, "id_number", "duplicate"),
+        ]
+        assert report.refused[3].params == {"line": 2}
+        assert employees(uow, company) == 3
+        shown = show_roster(uow, admin, organisation_id=company.id)
+        assert shown.total == 3
+        assert {m.name for m in shown.staff} == {r[0] for r in good}
+        assert all("*" in m.id_masked and m.phone_masked for m in shown.staff)
+
+    def test_the_same_file_again_changes_nothing(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
+    ) -> None:
+        content = staff_csv([*staff_rows(4), ("钱伟", "123", "", "")])
+        first = run(uow, env, admin, company, content)
+        before = {e.id: (e.updated_at, e.import_batch) for e in _rows(uow, company)}
+        again = run(uow, env, admin, company, content)
+        assert (first.added, first.unchanged, len(first.refused)) == (4, 0, 1)
+        assert (again.added, again.updated, again.unchanged, len(again.refused)) == (0, 0, 4, 1)
+        assert {e.id: (e.updated_at, e.import_batch) for e in _rows(uow, company)} == before
+
+    def test_a_changed_row_is_updated_and_absent_people_stay(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
+    ) -> None:
+        rows = staff_rows(3)
+        run(uow, env, admin, company, staff_csv(rows))
+        moved = (rows[0][0], rows[0][1], rows[0][2], "质检部")
+        report = run(uow, env, admin, company, staff_csv([moved, rows[1]]))
+        assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+        assert employees(uow, company) == 3
+        assert "质检部" in {
+            m.department for m in show_roster(uow, admin, organisation_id=company.id).staff
+        }
+
+    @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8"])
+    def test_csv_in_chinese_encodings(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation, encoding: str
+    ) -> None:
+        report = run(uow, env, admin, company, staff_csv(staff_rows(2), encoding=encoding))
+        assert (report.added, report.refused) == (2, ())
+        names = {m.name for m in show_roster(uow, admin, organisation_id=company.id).staff}
+        assert names == {"李敏", "王建国"}
+
+    def test_xlsx_with_english_headers_and_numeric_phones(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
+    ) -> None:
+        rows = [*staff_rows(2), ("赵丽", wrong_check_char(staff_id(50)), "13812345678", "")]
+        content = staff_xlsx(rows, header=HEADER_EN)
+        report = run(uow, env, admin, company, content, "员工名单.xlsx")
+        assert report.added == 2
+        assert reasons(report) == [(4, "id_number", "check_char")]
+        phones = {m.phone_masked for m in show_roster(uow, admin, organisation_id=company.id).staff}
+        assert phones == {"138****0001", "138****0002"}
+
+    def test_a_missing_column_refuses_the_whole_file_naming_it(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
+    ) -> None:
+        content = staff_csv(
+            [(n, p, d) for n, _i, p, d in staff_rows(2)], header=("姓名", "手机号", "部门")
+        )
+        with pytest.raises(InvalidInput) as refused:
+            run(uow, env, admin, company, content)
+        (error,) = refused.value.errors
+        assert (error.field, error.code) == ("file", "missing_column")
+        assert "身份证号" in error.render()
+        assert employees(uow, company) == 0
+
+    def test_too_large_and_too_many_rows_are_refused(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
+    ) -> None:
+        with pytest.raises(InvalidInput) as large:
+            run(uow, env, admin, company, b"x" * (MAX_BYTES + 1))
+        assert large.value.errors[0].code == "too_large"
+        many = staff_csv([("李敏", "1", "", "")] * (MAX_ROWS + 1))
+        with pytest.raises(InvalidInput) as long:
+            run(uow, env, admin, company, many)
+        assert long.value.errors[0].code == "too_many_rows"
+        assert employees(uow, company) == 0
+
+    @pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00garbage\x81", b"PK\x03\x04broken"])
+    def test_an_unreadable_file_is_one_clear_error(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation, content: bytes
+    ) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            run(uow, env, admin, company, content)
+        assert refused.value.errors[0].field == "file"
+
+
+class TestScope:
+    def test_another_employers_admin_is_told_it_does_not_exist(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation
+    ) -> None:
+        other = employer_admin(uow, env, employer(uow, env, name="另一家公司").id)
+        with pytest.raises(NotFound):
+            run(uow, env, other, company, staff_csv(staff_rows(1)))
+        with pytest.raises(NotFound):
+            show_roster(uow, other, organisation_id=company.id)
+        with pytest.raises(NotFound):
+            show_roster(uow, other, organisation_id=uuid.uuid4())
+
+    def test_a_region_admin_covering_it_may_and_one_elsewhere_may_not(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation
+    ) -> None:
+        binzhou = region_admin(uow, env, "371600")
+        jinan = region_admin(uow, env, "370100")
+        assert run(uow, env, binzhou, company, staff_csv(staff_rows(1))).added == 1
+        with pytest.raises(NotFound):
+            run(uow, env, jinan, company, staff_csv(staff_rows(1)))
+
+    def test_a_community_is_not_an_employer(self, uow: UnitOfWork, env: Env) -> None:
+        from tests.factories.organisations import organisation
+
+        community = organisation(uow, env)
+        admin = region_admin(uow, env, "371600")
+        with pytest.raises(NotFound):
+            roster.show_roster(uow, admin, organisation_id=community.id)
+
+
+def _rows(uow: UnitOfWork, company: t.Organisation) -> list[t.Employee]:
+    query = select(t.Employee).where(t.Employee.organisation_id == company.id)
+    return list(uow.session.scalars(query))
+
+
+@pytest.fixture
+def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions that really commit, for a race; what the test made is deleted after."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    yield factory
+    with factory.begin() as session:
+        session.execute(delete(t.AuditEvent))
+        session.execute(delete(t.Account))
+        session.execute(delete(t.Employee))
+        session.execute(delete(t.Organisation))
+
+
+def test_two_imports_at_once_add_each_person_once(
+    committed: sessionmaker[Session], env: Env
+) -> None:
+    """The second import waits for the first (the employer's row is locked), then finds
+    everyone already there: no duplicate, no error."""
+    units = UnitOfWorkFactory(committed)
+    with units() as uow:
+        company = employer(uow, env)
+        admin = employer_admin(uow, env, company.id)
+        company_id = company.id
+    content = staff_csv(staff_rows(20, start=400))
+    reports: list[ImportReport] = []
+    start = threading.Barrier(2)
+
+    def one() -> None:
+        start.wait()
+        with units() as uow:
+            reports.append(
+                import_staff(uow, env, admin, organisation_id=company_id, content=content)
+            )
+
+    racers = [threading.Thread(target=one) for _ in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(timeout=30)
+    assert sorted((r.added, r.unchanged) for r in reports) == [(0, 20), (20, 0)]
+    with committed() as session:
+        query = select(func.count()).where(t.Employee.organisation_id == company_id)
+        assert session.scalar(query) == 20

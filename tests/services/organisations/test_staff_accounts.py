@@ -1,0 +1,186 @@
+"""Staff accounts made by administrators within their own scope: who may give which role
+where, who sees whom, and deactivation that keeps the history."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.scope import org_scope, region_scope
+from healthcode.services.accounts import login, sessions
+from healthcode.services.accounts.permissions import Principal, Role
+from healthcode.services.organisations import staff_accounts
+from healthcode.services.organisations.staff_accounts import (
+    CannotDeactivateSelf,
+    GrantRefused,
+    StaffAccount,
+)
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+from tests.factories.organisations import organisation
+from tests.factories.roster import employer_admin, region_admin
+
+PASSWORD = "correct horse battery"
+
+
+def make(
+    uow: UnitOfWork, env: Env, who: Principal, username: str, *roles: tuple[Role, str]
+) -> StaffAccount:
+    return staff_accounts.create_staff_account(
+        uow, env, who, username=username, password=PASSWORD, display_name="李敏", roles=roles
+    )
+
+
+@pytest.fixture
+def community(uow: UnitOfWork, env: Env) -> t.Organisation:
+    return organisation(uow, env, name="黄河五路社区居民委员会")
+
+
+@pytest.fixture
+def org_admin(uow: UnitOfWork, env: Env, community: t.Organisation) -> Principal:
+    return employer_admin(uow, env, community.id)
+
+
+class TestCreate:
+    def test_an_org_admin_creates_an_issuer_of_its_organisation_who_may_sign(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        made = make(uow, env, org_admin, "issuer.new", (Role.ISSUER, org_scope(community.id)))
+        assert made.roles == ((Role.ISSUER, org_scope(community.id)),)
+        assert uow.authorisations.active(made.id, community.id, Role.ISSUER.value) is not None
+        assert made.id in {a.id for a in staff_accounts.list_staff_accounts(uow, org_admin)}
+
+    @pytest.mark.parametrize(
+        ("role", "scope"),
+        [
+            (Role.ADMIN, "org"),  # a role it could not give
+            (Role.CHECKPOINT, "venue-1"),
+            (Role.ISSUER, ""),  # wider than its own
+            (Role.ISSUER, "region:371602"),
+        ],
+    )
+    def test_an_org_admin_cannot_give_more_than_it_holds(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation,
+        role: Role, scope: str,
+    ) -> None:  # fmt: skip
+        scope = org_scope(community.id) if scope == "org" else scope
+        with pytest.raises(GrantRefused):
+            make(uow, env, org_admin, "too.much", (role, scope))
+        assert uow.accounts.by_username("too.much") is None
+
+    def test_another_organisation_is_out_of_reach(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal
+    ) -> None:
+        other = organisation(uow, env, name="另一社区")
+        with pytest.raises(GrantRefused):
+            make(uow, env, org_admin, "elsewhere", (Role.ISSUER, org_scope(other.id)))
+        with pytest.raises(InvalidInput):
+            make(uow, env, org_admin, "nowhere", (Role.ISSUER, org_scope(uuid.uuid4())))
+
+    def test_a_region_admin_gives_within_its_region_only(
+        self, uow: UnitOfWork, env: Env, community: t.Organisation
+    ) -> None:
+        binzhou = region_admin(uow, env, "371600")
+        county = make(uow, env, binzhou, "county.admin", (Role.ADMIN, region_scope("371602")))
+        assert county.roles == ((Role.ADMIN, "region:371602"),)
+        make(uow, env, binzhou, "issuer.hh", (Role.ISSUER, org_scope(community.id)))
+        for scope in ("region:370000", "region:370100", ""):
+            with pytest.raises(GrantRefused):
+                make(uow, env, binzhou, "too.wide", (Role.ADMIN, scope))
+
+    def test_the_usual_account_checks_still_apply(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        with pytest.raises(InvalidInput) as weak:
+            staff_accounts.create_staff_account(
+                uow, env, org_admin, username="x", password="123", display_name="", roles=[]
+            )
+        assert {e.field for e in weak.value.errors} >= {"username", "password", "roles"}
+
+
+class TestListAndRoles:
+    def test_each_admin_sees_only_the_staff_within_its_scope(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        other = organisation(uow, env, region="370102", name="济南某社区")
+        jinan = region_admin(uow, env, "370100", username="admin.jinan")
+        theirs = make(uow, env, jinan, "issuer.jinan", (Role.ISSUER, org_scope(other.id)))
+        ours = make(uow, env, org_admin, "issuer.ours", (Role.ISSUER, org_scope(community.id)))
+        seen = {a.username for a in staff_accounts.list_staff_accounts(uow, org_admin)}
+        assert "issuer.ours" in seen
+        assert "issuer.jinan" not in seen
+        assert "admin.jinan" not in seen
+        with pytest.raises(NotFound):
+            staff_accounts.show_staff_account(uow, org_admin, account_id=theirs.id)
+        with pytest.raises(NotFound):
+            staff_accounts.show_staff_account(uow, jinan, account_id=ours.id)
+
+    def test_removing_an_issuer_role_revokes_its_authorisation(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        grant = (Role.ISSUER, org_scope(community.id))
+        made = make(uow, env, org_admin, "issuer.gone", grant)
+        both = staff_accounts.change_roles(
+            uow, env, org_admin, account_id=made.id, add=[(Role.ORG_ADMIN, grant[1])]
+        )
+        assert {r for r, _ in both.roles} == {Role.ISSUER, Role.ORG_ADMIN}
+        left = staff_accounts.change_roles(uow, env, org_admin, account_id=made.id, remove=[grant])
+        assert left.roles == ((Role.ORG_ADMIN, grant[1]),)
+        assert uow.authorisations.active(made.id, community.id, Role.ISSUER.value) is None
+        with pytest.raises(GrantRefused):
+            staff_accounts.change_roles(
+                uow, env, org_admin, account_id=made.id, add=[(Role.ADMIN, "")]
+            )
+
+
+class TestDeactivate:
+    def test_deactivated_staff_cannot_sign_in_and_their_history_remains(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        made = make(uow, env, org_admin, "issuer.leaving", (Role.ISSUER, org_scope(community.id)))
+        issued = login.staff_login(
+            uow, env, username="issuer.leaving", password=PASSWORD, client="t", user_agent=""
+        )
+        done = staff_accounts.deactivate_staff_account(
+            uow, env, org_admin, account_id=made.id, reason="调离岗位"
+        )
+        assert not done.active
+        assert done.disabled_at == env.clock.now()
+        assert sessions.authenticate(uow, env, token=issued.token) is None
+        with pytest.raises(login.AccountDisabled):
+            login.staff_login(
+                uow, env, username="issuer.leaving", password=PASSWORD, client="t", user_agent=""
+            )
+        listed = staff_accounts.list_staff_accounts(uow, org_admin)
+        assert [a.username for a in listed if not a.active] == ["issuer.leaving"]
+        assert listed[-1].username == "issuer.leaving"  # after the active ones
+        events = uow.session.scalars(
+            select(t.AuditEvent).where(t.AuditEvent.action == "staff.account.deactivate")
+        ).all()
+        assert [e.detail["reason"] for e in events] == ["调离岗位"]
+        assert uow.accounts.by_id(made.id) is not None  # kept
+
+    def test_not_oneself_and_not_someone_holding_more(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        with pytest.raises(CannotDeactivateSelf):
+            staff_accounts.deactivate_staff_account(
+                uow, env, org_admin, account_id=org_admin.account_id, reason="x"
+            )
+        binzhou = region_admin(uow, env, "371600")
+        boss = make(
+            uow, env, binzhou, "boss", (Role.ADMIN, "region:371602"),
+            (Role.ORG_ADMIN, org_scope(community.id)),
+        )  # fmt: skip
+        with pytest.raises(GrantRefused):
+            staff_accounts.deactivate_staff_account(
+                uow, env, org_admin, account_id=boss.id, reason="越权"
+            )
+        with pytest.raises(InvalidInput):
+            staff_accounts.deactivate_staff_account(
+                uow, env, binzhou, account_id=boss.id, reason=" "
+            )

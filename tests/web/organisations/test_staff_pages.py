@@ -1,0 +1,184 @@
+"""The staff pages in Chromium at a phone's and a desktop's size: an employer's roster
+import with its per-row report, staff accounts made and deactivated, and a resident
+applying for a pass as the employer's staff."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from healthcode.store.uow import UnitOfWorkFactory
+from tests.factories.roster import staff_csv, staff_id, staff_rows, staff_xlsx, wrong_check_char
+from tests.web.conftest import new_phone
+from tests.web.flows import declare_and_confirm, fill_declaration, sign_in
+from tests.web.live import LiveServer
+from tests.web.staff_flows import Employer, add_employer, import_file, staff_sign_in
+from tests.web.test_a11y import SIDEWAYS, check_page
+
+SIZES = ({"width": 390, "height": 844}, {"width": 1280, "height": 800})
+
+
+def check_sizes(page: Page) -> None:
+    for size in SIZES:
+        page.set_viewport_size(size)  # type: ignore[arg-type]
+        check_page(page)
+        assert page.evaluate(SIDEWAYS) == [], f"{page.url} at {size['width']} px"
+
+
+@pytest.fixture
+def company(server: LiveServer) -> Employer:
+    return add_employer(server)
+
+
+class TestRosterPage:
+    def test_import_with_bad_rows_shows_the_report_then_again_changes_nothing(
+        self, page: Page, company: Employer, tmp_path: Path
+    ) -> None:
+        staff_sign_in(page, company.admin)
+        page.wait_for_url("**/staff/manage")
+        check_sizes(page)
+        page.click(f"a[href='/staff/employers/{company.id}/roster']")
+        expect(page.locator("h1")).to_contain_text(company.name)
+        check_sizes(page)
+        rows = [*staff_rows(3, start=201), ("钱伟", wrong_check_char(staff_id(230)), "", "仓储部")]
+        rows.append(rows[0])  # line 6: the same person twice
+        path = tmp_path / "员工名单.csv"
+        path.write_bytes(staff_csv(rows, encoding="gbk"))
+        import_file(page, company, path)
+        report = page.locator("#report")
+        expect(report.get_by_role("status")).to_have_text(
+            "新增 3 人，更新 0 人，未变 0 人，未导入 2 行。"
+        )
+        cells = report.locator("tbody tr")
+        expect(cells).to_have_count(2)
+        expect(cells.nth(0)).to_contain_text("5")
+        expect(cells.nth(0)).to_contain_text("身份证号")
+        expect(cells.nth(1)).to_contain_text("第 2 行已有相同的身份证号")
+        expect(page.locator("#staff-title")).to_have_text("名单人数：3")
+        check_sizes(page)
+        import_file(page, company, path)
+        expect(report.get_by_role("status")).to_contain_text("新增 0 人，更新 0 人，未变 3 人")
+        expect(page.locator("#staff-title")).to_have_text("名单人数：3")
+
+    def test_xlsx_and_a_missing_column(self, page: Page, company: Employer, tmp_path: Path) -> None:
+        staff_sign_in(page, company.admin)
+        xlsx = tmp_path / "staff.xlsx"
+        xlsx.write_bytes(staff_xlsx(staff_rows(2, start=240)))
+        import_file(page, company, xlsx)
+        expect(page.locator("#report [role=status]")).to_contain_text("新增 2 人")
+        missing = tmp_path / "no-id.csv"
+        missing.write_bytes(staff_csv([("李敏", "13812340001")], header=("姓名", "手机号")))
+        import_file(page, company, missing)
+        expect(page.locator("#error-summary")).to_contain_text("身份证号")
+        check_sizes(page)
+
+    def test_another_employers_roster_is_not_found(
+        self, page: Page, company: Employer, server: LiveServer
+    ) -> None:
+        other = add_employer(server, "另一家公司")
+        staff_sign_in(page, company.admin)
+        answer = page.goto(f"/staff/employers/{other.id}/roster")
+        assert answer is not None
+        assert answer.status == 404
+
+    def test_signed_out_goes_to_the_staff_sign_in_and_back(
+        self, page: Page, company: Employer
+    ) -> None:
+        page.goto(f"/staff/employers/{company.id}/roster")
+        page.wait_for_url("**/staff/login?next=*")
+        check_sizes(page)
+        page.fill("#username", company.admin)
+        page.fill("#password", "wrong password here")
+        page.click("form[action='/staff/login'] button.primary")
+        expect(page.locator("#error-summary")).to_be_visible()
+        staff_sign_in(page, company.admin)
+        page.goto(f"/staff/employers/{company.id}/roster")
+        expect(page.locator("h1")).to_contain_text(company.name)
+
+
+class TestStaffAccountPages:
+    def test_create_then_deactivate_and_the_list_keeps_it_greyed(
+        self, page: Page, company: Employer
+    ) -> None:
+        staff_sign_in(page, company.admin)
+        page.goto("/staff/accounts/new")
+        check_sizes(page)
+        username = f"issuer.web.{uuid.uuid4().hex[:8]}"
+        page.fill("#display_name", "生产部 王芳")
+        page.fill("#username", username)
+        page.fill("#password", "short")
+        page.click("form[action='/staff/accounts/new'] button.primary")
+        expect(page.locator("#error-summary")).to_be_visible()
+        check_sizes(page)
+        page.fill("#password", "a long enough password 2020")
+        page.select_option("#role", "issuer")
+        page.click("form[action='/staff/accounts/new'] button.primary")
+        page.wait_for_url("**/staff/accounts/*?created=1")
+        expect(page.locator("[role=status]")).to_contain_text("账号已开设")
+        expect(page.locator("ul.roles")).to_contain_text(company.name)
+        check_sizes(page)
+        page.fill("#reason", "调离岗位")
+        page.click("form[action$='/deactivation'] button.primary")
+        expect(page.locator("dl.identity")).to_contain_text("停用")
+        page.goto("/staff/accounts")
+        gone = page.locator("li.inactive")
+        expect(gone).to_have_count(1)
+        expect(gone).to_contain_text(username)
+        expect(gone).to_contain_text("已于")
+        check_sizes(page)
+        page.context.clear_cookies()
+        staff_sign_in(page, username, "a long enough password 2020")
+        expect(page.locator("#error-summary")).to_contain_text("停用")
+
+    def test_an_org_admin_cannot_give_the_administrator_role(
+        self, page: Page, company: Employer
+    ) -> None:
+        staff_sign_in(page, company.admin)
+        page.goto("/staff/accounts/new")
+        offered = page.locator("#role option").all_inner_texts()
+        assert "管理员" not in offered
+        assert "签发人员（签发通行卡）" in offered
+
+
+class TestApplyAsStaff:
+    def test_the_pass_form_offers_the_employer_and_sends_it_there(
+        self, page: Page, company: Employer, server: LiveServer, tmp_path: Path
+    ) -> None:
+        person = staff_id(260)
+        staff_sign_in(page, company.admin)
+        path = tmp_path / "one.csv"
+        path.write_bytes(staff_csv([("张三", person, "", "生产部")]))
+        import_file(page, company, path)
+        page.context.clear_cookies()
+        sign_in(page, server, new_phone())
+        declare_and_confirm(page, id_number=person)  # the ID number is now the account's
+        fill_declaration(page, "shandong-pass", id_number=person)
+        offer = page.get_by_label(f"我以{company.name}员工身份申请")
+        expect(offer).to_be_visible()
+        check_sizes(page)
+        offer.check()
+        page.click("button[value=submit]")
+        page.wait_for_url("**/declarations/*")
+        declaration_id = uuid.UUID(page.url.rsplit("/", 1)[-1].split("?")[0])
+        units: UnitOfWorkFactory = server.app.state.uow_factory
+        with units() as uow:
+            row = uow.declarations.by_id(declaration_id)
+            assert row is not None
+            assert row.organisation_id == company.id
+
+    def test_a_credit_code_off_the_roster_is_a_field_error(
+        self, page: Page, company: Employer, server: LiveServer
+    ) -> None:
+        units: UnitOfWorkFactory = server.app.state.uow_factory
+        with units() as uow:
+            found = uow.organisations.by_id(company.id)
+            assert found is not None
+            code = found.credit_code
+        sign_in(page, server, new_phone())
+        fill_declaration(page, "shandong-pass", employer_code=code)
+        page.click("button[value=submit]")
+        expect(page.locator("#employer_code-error")).to_contain_text("不在")
+        check_sizes(page)
