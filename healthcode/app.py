@@ -93,6 +93,12 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware, page=web.error_page)  # inside CSRF and gzip
     web.install(app, secret=settings.secret)
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes)
+    app.add_middleware(
+        EdgeMiddleware,
+        max_body=settings.max_body_bytes,
+        uploads=(r"/api/v1/declarations/[^/]+/video", r"/declarations/[^/]+/video"),
+        # room for a file somewhat over the limit, so that it is refused with a field error
+        max_upload=2 * settings.video_max_bytes + 1024 * 1024,
+    )
     app.add_middleware(SecureCookiesMiddleware)
     return app

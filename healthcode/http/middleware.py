@@ -1,5 +1,8 @@
 """Pure ASGI middleware: request language, body limits, JSON-only API writes, headers.
 
+The upload routes (the temperature video) take a multipart body of up to
+``max_upload`` bytes instead; everything else keeps the small JSON limit.
+
 Written against raw ASGI rather than BaseHTTPMiddleware, which costs a task per
 request on the hot path of code fetches.
 """
@@ -7,7 +10,8 @@ request on the hot path of code fetches.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -76,26 +80,48 @@ class EdgeMiddleware:
     """Sets the request language, enforces body limits and JSON for API writes,
     and adds the security headers to every response."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int,
+        uploads: Sequence[str] = (),
+        max_upload: int = 0,
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        # file uploads (the temperature video): multipart, up to max_upload bytes
+        self.uploads = re.compile("|".join(f"(?:{p})" for p in uploads)) if uploads else None
+        self.max_upload = max_upload
+
+    def _is_upload(self, scope: Scope) -> bool:
+        return (
+            self.uploads is not None
+            and scope["method"] in WRITE_METHODS
+            and self.uploads.fullmatch(scope["path"]) is not None
+            and (header(scope, b"content-type") or "").lower().startswith("multipart/form-data")
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         set_language(request_language(scope))
-        refusal = self._refusal(scope)
+        upload = self._is_upload(scope)
+        limit = self.max_upload if upload else self.max_body
+        refusal = self._refusal(scope, limit, upload)
         if refusal is not None:
             await send_error(send, *refusal)
             return
-        await self.app(scope, self._limited(receive, send), self._with_headers(send, scope))
+        await self.app(scope, self._limited(receive, limit), self._with_headers(send, scope))
 
-    def _refusal(self, scope: Scope) -> tuple[int, str, str] | None:
+    def _refusal(self, scope: Scope, limit: int, upload: bool) -> tuple[int, str, str] | None:
         length = header(scope, b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             return 413, "body_too_large", N_("The request is too large")
-        is_api_write = scope["path"].startswith("/api/") and scope["method"] in WRITE_METHODS
+        is_api_write = (
+            scope["path"].startswith("/api/") and scope["method"] in WRITE_METHODS and not upload
+        )
         if is_api_write and (length is None or int(length) > 0):
             kind = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
             if kind != "application/json":
@@ -106,7 +132,7 @@ class EdgeMiddleware:
                 )
         return None
 
-    def _limited(self, receive: Receive, send: Send) -> Receive:
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         seen = 0
 
         async def wrapped() -> Message:
@@ -114,7 +140,7 @@ class EdgeMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body:
+                if seen > limit:
                     raise BodyTooLarge(N_("The request is too large"))
             return message
 

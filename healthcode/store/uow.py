@@ -27,6 +27,7 @@ from healthcode.store.repositories.residents import (
     Declarations,
     Notifications,
     Residents,
+    TemperatureVideos,
 )
 from healthcode.store.repositories.shared import AuditLog, JobRuns, KeyChecks, Leases
 
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.organisations = Organisations(session)
         self.authorisations = Authorisations(session)
         self.daily_reports = DailyReports(session)
+        self.videos = TemperatureVideos(session)
         self.codes = Codes(session)
         self.signatures = Signatures(session)
         self.data_records = DataRecords(session)
