@@ -13,12 +13,14 @@ from typing import Annotated
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from healthcode.domain.errors import DomainError
+from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.http.deps import EnvDep, UowDep
+from healthcode.http.errors import in_words
 from healthcode.http.security import ResidentDep
+from healthcode.i18n import translate
 from healthcode.services.residents import videos
 from healthcode.services.shared.env import Env
-from healthcode.web.forms import FormState, Layout, reject
+from healthcode.web.forms import FormState
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -82,7 +84,11 @@ def upload(
     except DomainError as error:
         uow.refused(error)
         form = FormState()
-        reject(form, Layout(), error)
+        if isinstance(error, InvalidInput):  # each refusal beside the file field
+            for field in error.errors:
+                form.add_error(field.field, translate(field.message, field.params))
+        else:
+            form.general.append(in_words(error))
         return _page(request, uow, env, principal, declaration_id, form=form, status=error.status)
     return RedirectResponse(f"/declarations/{declaration_id}/video?sent=1", status_code=303)
 

@@ -1,0 +1,82 @@
+"""The optional temperature video from the resident's pending pass, in Chromium:
+a file input that opens the camera on a phone, refusals beside the field, delete."""
+
+from __future__ import annotations
+
+from playwright.sync_api import BrowserContext, FilePayload, Page, expect
+
+from tests.factories import videos as make
+from tests.web.conftest import new_phone
+from tests.web.flows import declare_and_confirm, sign_in
+from tests.web.live import LiveServer
+from tests.web.test_a11y import check_page
+
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def video_file(data: bytes, name: str = "体温.mp4", kind: str = "video/mp4") -> FilePayload:
+    return {"name": name, "mimeType": kind, "buffer": data}
+
+
+def open_video_page(page: Page, server: LiveServer) -> None:
+    sign_in(page, server, new_phone())
+    declare_and_confirm(page, "shandong-pass")
+    page.click("text=上传测量体温小视频（选填）")
+    page.wait_for_url("**/declarations/*/video")
+
+
+def test_a_resident_uploads_replaces_and_deletes_a_video(page: Page, server: LiveServer) -> None:
+    open_video_page(page, server)
+    field = page.locator("#video")
+    expect(field).to_have_attribute("capture", "user")
+    expect(field).to_have_attribute("accept", "video/mp4,video/webm,video/quicktime,video/*")
+    check_page(page)
+
+    field.set_input_files(video_file(make.PNG, "photo.mp4"))  # an image renamed .mp4
+    page.click("button:has-text('上传视频')")
+    expect(page.locator("#video-error")).to_contain_text("不是可接受的视频")
+    expect(page.locator("#video")).to_have_attribute("aria-invalid", "true")
+    check_page(page)
+
+    page.locator("#video").set_input_files(video_file(make.mp4(45)))
+    page.click("button:has-text('上传视频')")
+    expect(page.locator("#video-error")).to_contain_text("视频长 45 秒：请不要超过 30 秒")
+
+    page.locator("#video").set_input_files(video_file(make.mp4(12.5, size=40_000)))
+    page.click("button:has-text('上传视频')")
+    expect(page.locator("[role=status]")).to_contain_text("视频已上传")
+    expect(page.locator("video")).to_have_count(1)
+    expect(page.locator("#current-meta")).to_contain_text("12.5 秒")
+    # the player's source answers ranges, privately
+    src = page.locator("video").get_attribute("src")
+    assert src is not None
+    answer = page.request.get(src, headers={"Range": "bytes=0-99"})
+    assert answer.status == 206
+    assert answer.body() == make.mp4(12.5, size=40_000)[:100]
+    assert answer.headers["cache-control"] == "private, no-store"
+    for size in (None, DESKTOP):
+        if size:
+            page.set_viewport_size(size)  # type: ignore[arg-type]
+        check_page(page)
+
+    page.locator("#video").set_input_files(video_file(make.webm(6), "new.webm", "video/webm"))
+    page.click("button:has-text('上传视频')")
+    expect(page.locator("#current-meta")).to_contain_text("6.0 秒")
+
+    page.click("button:has-text('删除我的视频')")
+    expect(page.locator("[role=status]")).to_contain_text("您的视频已删除")
+    expect(page.locator("video")).to_have_count(0)
+    assert page.request.get(src).status == 404
+
+
+def test_the_upload_works_without_javascript(
+    no_js: BrowserContext, server: LiveServer, page: Page
+) -> None:
+    open_video_page(page, server)  # signed in with scripts on, then the same cookies without
+    url = page.url
+    no_js.add_cookies(page.context.cookies())
+    plain = no_js.new_page()
+    plain.goto(url)
+    plain.locator("#video").set_input_files(video_file(make.mp4(3)))
+    plain.click("button:has-text('上传视频')")
+    expect(plain.locator("[role=status]")).to_contain_text("视频已上传")
