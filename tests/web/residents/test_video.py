@@ -74,7 +74,7 @@ def test_the_upload_works_without_javascript(
 ) -> None:
     open_video_page(page, server)  # signed in with scripts on, then the same cookies without
     url = page.url
-    no_js.add_cookies(page.context.cookies())
+    no_js.add_cookies(page.context.cookies())  # type: ignore[arg-type]
     plain = no_js.new_page()
     plain.goto(url)
     plain.locator("#video").set_input_files(video_file(make.mp4(3)))
