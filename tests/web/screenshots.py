@@ -18,6 +18,7 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
+from tests.factories import videos
 from tests.factories.inputs import id_number
 from tests.web import live
 from tests.web.conftest import ARGS, CHROMIUM, PHONE
@@ -98,10 +99,27 @@ def errors_and_help(page: Page, server: live.LiveServer, out: Path) -> None:
     save(page, out, "16-help-hotline")
 
 
+def temperature_video(page: Page, server: live.LiveServer, out: Path) -> None:
+    sign_in(page, server, "13800000004")
+    declare_and_confirm(page, "shandong-pass", name="王五")
+    page.click("text=上传测量体温小视频（选填）")
+    page.locator("#video").set_input_files(
+        {"name": "体温.mp4", "mimeType": "video/mp4", "buffer": videos.mp4(45)}
+    )
+    page.click("button:has-text('上传视频')")
+    save(page, out, "31-temperature-video-refused", at="#error-summary")
+    page.locator("#video").set_input_files(
+        {"name": "体温.mp4", "mimeType": "video/mp4", "buffer": videos.mp4(12.5)}
+    )
+    page.click("button:has-text('上传视频')")
+    save(page, out, "30-temperature-video")
+
+
 STORIES: tuple[Callable[[Page, live.LiveServer, Path], None], ...] = (
     green_and_pending,
     yellow_with_streak,
     errors_and_help,
+    temperature_video,
 )
 
 

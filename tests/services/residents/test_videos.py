@@ -4,11 +4,14 @@ retention, and a crash between writing the blob and committing its row."""
 from __future__ import annotations
 
 import io
+import threading
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.config import Settings
@@ -286,3 +289,54 @@ class TestCrash:
         assert run_job(sessions, env).swept == 1
         assert len(blobs(env)) == 1
         assert videos.summary(uow, app_id) is not None
+
+
+@pytest.fixture
+def committing(postgresql_engine: Engine) -> Iterator[UnitOfWorkFactory]:
+    """Units of work that really commit on PostgreSQL, each on its own connection."""
+    factory = sessionmaker(postgresql_engine, expire_on_commit=False)
+    yield UnitOfWorkFactory(factory)
+    with factory.begin() as session:
+        for table in (t.Resident, t.Account):
+            session.execute(delete(table))
+
+
+def test_two_uploads_at_once_keep_one_video_and_one_blob(
+    committing: UnitOfWorkFactory, env: Env
+) -> None:
+    """The declaration's row lock serialises them: the second replaces the first, whose
+    blob goes after the commit; neither fails on the one-video-per-application rule."""
+    with committing() as uow:
+        app_id = application(uow, env)
+        row = uow.declarations.by_id(app_id)
+        assert row is not None
+        account_id = row.account_id
+    assert account_id is not None
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def send(seconds: float) -> None:
+        start.wait()
+        try:
+            with committing() as uow:
+                videos.attach_video(
+                    uow,
+                    env,
+                    account_id=account_id,
+                    declaration_id=app_id,
+                    upload=io.BytesIO(make.mp4(seconds)),
+                )
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=send, args=(s,)) for s in (5, 6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    with committing() as uow:
+        kept = videos.summary(uow, app_id)
+        assert kept is not None
+        assert uow.videos.referenced(sorted(blobs(env))) == blobs(env)
+    assert len(blobs(env)) == 1

@@ -3,9 +3,14 @@ a file input that opens the camera on a phone, refusals beside the field, delete
 
 from __future__ import annotations
 
+import uuid
+
 from playwright.sync_api import BrowserContext, FilePayload, Page, expect
 
+from healthcode.services.residents.videos import VideoSummary
+from healthcode.web.templating import environment
 from tests.factories import videos as make
+from tests.web import live
 from tests.web.conftest import new_phone
 from tests.web.flows import declare_and_confirm, sign_in
 from tests.web.live import LiveServer
@@ -80,3 +85,14 @@ def test_the_upload_works_without_javascript(
     plain.locator("#video").set_input_files(video_file(make.mp4(3)))
     plain.click("button:has-text('上传视频')")
     expect(plain.locator("[role=status]")).to_contain_text("视频已上传")
+
+
+def test_the_review_snippet_shows_the_player_or_says_there_is_none() -> None:
+    """The piece the issuers' review page includes (that page is built elsewhere)."""
+    snippet = environment().get_template("organisations/_temperature_video.html")
+    app_id = uuid.uuid4()
+    video = VideoSummary(app_id, "video/mp4", 1234, 12.5, live.START)
+    shown = snippet.render(application_id=app_id, video=video)
+    assert f'src="/api/v1/applications/{app_id}/video"' in shown
+    assert "12.5" in shown
+    assert "<video" not in snippet.render(application_id=app_id, video=None)
