@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import structlog
 
-from healthcode.jobs.rollover import HOLDER
+from healthcode.jobs.rollover import if_leader
 from healthcode.services.residents import videos
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
@@ -52,14 +52,4 @@ def run(units: UnitOfWorkFactory, env: Env) -> VideosResult:
 def run_if_leader(
     units: UnitOfWorkFactory, env: Env, *, lease: timedelta = timedelta(minutes=10)
 ) -> VideosResult | None:
-    now = env.clock.now()
-    with units() as uow:
-        leader = uow.leases.take(JOB, HOLDER, now, now + lease)
-    if not leader:
-        log.info("job.videos.skipped", reason="lease_held")
-        return None
-    try:
-        return run(units, env)
-    finally:
-        with units() as uow:
-            uow.leases.release(JOB, HOLDER)
+    return if_leader(units, env, JOB, lambda: run(units, env), lease=lease)

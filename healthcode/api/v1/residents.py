@@ -7,13 +7,14 @@ resident's data is never reachable from a resident session.
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from healthcode.domain.qr import QR_DARK, qr_png, qr_svg
-from healthcode.http import ranges
+from healthcode.http import ranges, uploads
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.http.security import ResidentDep
 from healthcode.http.views import (
@@ -209,13 +210,7 @@ class VideoView(BaseModel):
 
 
 def _video_view(video: videos.VideoSummary) -> VideoView:
-    return VideoView(
-        application_id=video.application_id,
-        content_type=video.content_type,
-        size=video.size,
-        seconds=video.seconds,
-        uploaded_at=video.uploaded_at,
-    )
+    return VideoView(**asdict(video))
 
 
 @router.put(
@@ -233,13 +228,8 @@ def put_video(
     uow: UowDep,
     env: EnvDep,
 ) -> VideoView:
-    kept = videos.attach_video(
-        uow,
-        env,
-        account_id=principal.account_id,
-        declaration_id=declaration_id,
-        upload=video.file,
-        declared_type=video.content_type or "",
+    kept = uploads.attach_video(
+        uow, env, account_id=principal.account_id, declaration_id=declaration_id, file=video
     )
     return _video_view(kept)
 

@@ -62,7 +62,8 @@ def application(uow: UnitOfWork, env: Env, phone: str = "13800001111") -> uuid.U
     return uuid.UUID(state.application_id)
 
 
-def attach(uow: UnitOfWork, env: Env, application_id: uuid.UUID, data: bytes) -> None:
+def send(uow: UnitOfWork, env: Env, application_id: uuid.UUID, data: bytes) -> None:
+    """The application's own resident sends a video (not committed yet)."""
     row = uow.declarations.by_id(application_id)
     assert row is not None
     assert row.account_id is not None
@@ -74,6 +75,10 @@ def attach(uow: UnitOfWork, env: Env, application_id: uuid.UUID, data: bytes) ->
         upload=io.BytesIO(data),
         declared_type="video/mp4",
     )
+
+
+def attach(uow: UnitOfWork, env: Env, application_id: uuid.UUID, data: bytes) -> None:
+    send(uow, env, application_id, data)
     uow.commit()
 
 
@@ -247,16 +252,7 @@ class TestRetention:
 def crash_during_upload(units: UnitOfWorkFactory, env: Env, app_id: uuid.UUID) -> None:
     """The blob is written, then the process dies before the row commits."""
     with units() as uow:
-        row = uow.declarations.by_id(app_id)
-        assert row is not None
-        assert row.account_id is not None
-        videos.attach_video(
-            uow,
-            env,
-            account_id=row.account_id,
-            declaration_id=app_id,
-            upload=io.BytesIO(make.mp4(5)),
-        )
+        send(uow, env, app_id, make.mp4(5))
         raise RuntimeError("the process died before the commit")
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from healthcode.domain.errors import DomainError, InvalidInput
+from healthcode.http import uploads
 from healthcode.http.deps import EnvDep, UowDep
 from healthcode.http.errors import in_words
 from healthcode.http.security import ResidentDep
@@ -71,15 +72,8 @@ def upload(
     video: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     try:
-        if video is None or not video.filename:
-            videos.refuse_missing()
-        videos.attach_video(
-            uow,
-            env,
-            account_id=principal.account_id,
-            declaration_id=declaration_id,
-            upload=video.file,
-            declared_type=video.content_type or "",
+        uploads.attach_video(
+            uow, env, account_id=principal.account_id, declaration_id=declaration_id, file=video
         )
     except DomainError as error:
         uow.refused(error)
