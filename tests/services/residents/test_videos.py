@@ -24,6 +24,7 @@ from healthcode.services.residents import videos
 from healthcode.services.residents.declarations import submit_declaration
 from healthcode.services.shared.env import Env, make_env
 from healthcode.store import tables as t
+from healthcode.store.blobs import S3Blobs
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories import videos as make
 from tests.factories.inputs import declaration
@@ -33,6 +34,7 @@ from tests.factories.organisations import (
     organisation,
     sign_as_issuer,
 )
+from tests.factories.s3 import s3_server
 from tests.services.conftest import declare, new_account
 
 RETENTION = 30
@@ -336,3 +338,41 @@ def test_two_uploads_at_once_keep_one_video_and_one_blob(
         assert kept is not None
         assert uow.videos.referenced(sorted(blobs(env))) == blobs(env)
     assert len(blobs(env)) == 1
+
+
+def test_the_whole_life_of_a_video_on_an_s3_server(
+    uow: UnitOfWork, env: Env, clock: FixedClock, sessions: sessionmaker[Session]
+) -> None:
+    """Upload, review by range, replace, and the sweep, with the S3 store against a
+    real S3-compatible server on localhost."""
+    bucket = f"videos-{uuid.uuid4().hex}"  # moto keeps its buckets per process
+    with s3_server() as endpoint:
+        settings = env.settings.model_copy(
+            update={
+                "blob_store": "s3",
+                "s3_endpoint_url": endpoint,
+                "s3_bucket": bucket,
+                "s3_access_key": "testing",
+                "s3_secret_key": "testing",
+            }
+        )
+        on_s3 = make_env(settings, clock)
+        assert isinstance(on_s3.blobs, S3Blobs)
+        on_s3.blobs.client.create_bucket(Bucket=bucket)
+        app_id = application(uow, on_s3)
+        clock.set(datetime.now(UTC))  # objects carry the server's real time
+        first = make.mp4(5, size=90_000)
+        attach(uow, on_s3, app_id, first)
+        blob = review.review_video(
+            uow, on_s3, issuer_for(uow, on_s3, app_id), application_id=app_id
+        )
+        assert b"".join(blob.read(80_000, 80_099)) == first[80_000:80_100]
+        attach(uow, on_s3, app_id, make.webm(7))
+        assert len(blobs(on_s3)) == 1  # the replaced object is deleted
+        on_s3.blobs.put(io.BytesIO(b"an orphan"))
+        clock.advance(timedelta(hours=2))
+        assert run_job(sessions, on_s3).swept == 1
+        assert len(blobs(on_s3)) == 1
+        found = videos.summary(uow, app_id)
+        assert found is not None
+        assert found.content_type == "video/webm"

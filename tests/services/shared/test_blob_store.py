@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,25 +13,15 @@ import pytest
 from healthcode.config import Settings
 from healthcode.services.shared.blobs import BlobStore, make_blob_store
 from healthcode.store.blobs import FilesystemBlobs, S3Blobs
+from tests.factories.s3 import s3_server
 
 DATA = bytes(range(256)) * 1000  # 256 kB, more than one chunk
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    moto_server = pytest.importorskip("moto.server")
-    port = free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with s3_server() as endpoint:
+        yield endpoint
 
 
 def s3_settings(endpoint: str, bucket: str) -> Settings:
