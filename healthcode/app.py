@@ -98,7 +98,7 @@ def create_app(
         max_body=settings.max_body_bytes,
         uploads=(r"/api/v1/declarations/[^/]+/video", r"/declarations/[^/]+/video"),
         # room for a file somewhat over the limit, so that it is refused with a field error
-        max_upload=2 * settings.video_max_bytes + 1024 * 1024,
+        max_upload=4 * settings.video_max_bytes + 1024 * 1024,
     )
     app.add_middleware(SecureCookiesMiddleware)
     return app

@@ -108,7 +108,7 @@ def check_video(env: Env, upload: BinaryIO, declared_type: str) -> tuple[VideoKi
             FIELD,
             "too_large",
             N_("The video is too large: at most {limit} MB. Record a shorter one"),
-            limit=round(settings.video_max_bytes / 1024 / 1024, 1),
+            limit=megabytes(settings.video_max_bytes),
         )
     kind = sniff(upload.read(64))
     upload.seek(0)
@@ -137,6 +137,11 @@ def check_video(env: Env, upload: BinaryIO, declared_type: str) -> tuple[VideoKi
             limit=round(settings.video_max_seconds),
         )
     return kind, seconds, size
+
+
+def megabytes(size: int) -> str:
+    """A size limit in words: 20 MB, 0.2 MB."""
+    return f"{round(size / 1024 / 1024, 1):g}"
 
 
 def own_video(

@@ -142,7 +142,7 @@ class TestUpload:
         self, client: TestClient, sms: CapturingSender
     ) -> None:
         me, app_id = apply(client, sms)
-        response = upload(client, me, app_id, make.mp4(5, size=2 * LIMIT + 2 * 1024 * 1024))
+        response = upload(client, me, app_id, make.mp4(5, size=4 * LIMIT + 2 * 1024 * 1024))
         assert response.status_code == 413
 
     def test_the_message_is_in_english_when_asked(

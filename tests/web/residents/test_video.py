@@ -4,6 +4,7 @@ a file input that opens the camera on a phone, refusals beside the field, delete
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 from playwright.sync_api import BrowserContext, FilePayload, Page, expect
 
@@ -30,11 +31,23 @@ def open_video_page(page: Page, server: LiveServer) -> None:
     page.wait_for_url("**/declarations/*/video")
 
 
-def test_a_resident_uploads_replaces_and_deletes_a_video(page: Page, server: LiveServer) -> None:
+def test_a_resident_uploads_replaces_and_deletes_a_video(
+    page: Page, server: LiveServer, tmp_path: Path
+) -> None:
     open_video_page(page, server)
     field = page.locator("#video")
     expect(field).to_have_attribute("capture", "user")
     expect(field).to_have_attribute("accept", "video/mp4,video/webm,video/quicktime,video/*")
+    check_page(page)
+
+    big = tmp_path / "long.mp4"
+    big.write_bytes(make.mp4(10, size=20 * 1024 * 1024 + 1))
+    field.set_input_files(big)
+    expect(page.locator("#video-size")).to_have_text("视频太大：最多 20 MB，请录制短一些的视频")
+    before = page.url
+    page.click("button:has-text('上传视频')")  # the browser keeps the form: nothing is sent
+    assert page.url == before
+    assert page.locator("#video").evaluate("(el) => !el.validity.valid")
     check_page(page)
 
     field.set_input_files(video_file(make.PNG, "photo.mp4"))  # an image renamed .mp4
@@ -49,7 +62,7 @@ def test_a_resident_uploads_replaces_and_deletes_a_video(page: Page, server: Liv
 
     page.locator("#video").set_input_files(video_file(make.mp4(12.5, size=40_000)))
     page.click("button:has-text('上传视频')")
-    expect(page.locator("[role=status]")).to_contain_text("视频已上传")
+    expect(page.locator(".banner[role=status]")).to_contain_text("视频已上传")
     expect(page.locator("video")).to_have_count(1)
     expect(page.locator("#current-meta")).to_contain_text("12.5 秒")
     # the player's source answers ranges, privately
@@ -69,7 +82,7 @@ def test_a_resident_uploads_replaces_and_deletes_a_video(page: Page, server: Liv
     expect(page.locator("#current-meta")).to_contain_text("6.0 秒")
 
     page.click("button:has-text('删除我的视频')")
-    expect(page.locator("[role=status]")).to_contain_text("您的视频已删除")
+    expect(page.locator(".banner[role=status]")).to_contain_text("您的视频已删除")
     expect(page.locator("video")).to_have_count(0)
     assert page.request.get(src).status == 404
 
@@ -84,7 +97,7 @@ def test_the_upload_works_without_javascript(
     plain.goto(url)
     plain.locator("#video").set_input_files(video_file(make.mp4(3)))
     plain.click("button:has-text('上传视频')")
-    expect(plain.locator("[role=status]")).to_contain_text("视频已上传")
+    expect(plain.locator(".banner[role=status]")).to_contain_text("视频已上传")
 
 
 def test_the_review_snippet_shows_the_player_or_says_there_is_none() -> None:

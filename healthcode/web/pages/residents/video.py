@@ -49,7 +49,8 @@ def _page(
         form=form or FormState(),
         sent=request.query_params.get("sent") == "1",
         deleted=request.query_params.get("deleted") == "1",
-        max_mb=round(env.settings.video_max_bytes / 1024 / 1024),
+        max_mb=videos.megabytes(env.settings.video_max_bytes),
+        max_bytes=env.settings.video_max_bytes,
         max_seconds=round(env.settings.video_max_seconds),
         accept=",".join(env.settings.video_types),
     )
