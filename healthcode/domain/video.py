@@ -11,6 +11,7 @@ the last cluster's timestamp. A file whose length cannot be read is refused.
 from __future__ import annotations
 
 import enum
+import math
 import struct
 from typing import BinaryIO
 
@@ -45,14 +46,17 @@ def duration_seconds(kind: VideoKind, stream: BinaryIO) -> float | None:
     stream.seek(0)
     try:
         if kind is VideoKind.WEBM:
-            return _webm_duration(stream)
-        info = MP4(stream).info  # type: ignore[no-untyped-call]
-        length = info.length if info is not None else None
+            length = _webm_duration(stream)
+        else:
+            info = MP4(stream).info  # type: ignore[no-untyped-call]
+            length = info.length if info is not None else None
     except (MutagenError, ValueError, struct.error, OSError, EOFError):
         return None
     finally:
         stream.seek(0)
-    return float(length) if length and length > 0 else None
+    if length is None or not math.isfinite(length) or length <= 0:
+        return None  # a crafted Duration: NaN, infinite, negative
+    return float(length)
 
 
 # EBML element ids (Matroska): the few the length needs
@@ -66,7 +70,7 @@ _SIMPLE_BLOCK = 0xA3
 _BLOCK_GROUP = 0xA0
 _BLOCK = 0xA1
 _UNKNOWN = -1
-_MAX_ELEMENTS = 200_000  # a 20 MB file has far fewer top-level elements than this
+_MAX_ELEMENTS = 500_000  # read at most this many element headers (a crafted file)
 
 
 def _vint(stream: BinaryIO, *, keep_marker: bool) -> tuple[int, int]:
@@ -90,87 +94,97 @@ def _vint(stream: BinaryIO, *, keep_marker: bool) -> tuple[int, int]:
     return value, width
 
 
-def _header(stream: BinaryIO) -> tuple[int, int]:
-    element, _ = _vint(stream, keep_marker=True)
-    size, _ = _vint(stream, keep_marker=False)
-    return element, size
-
-
 def _uint(data: bytes) -> int:
     return int.from_bytes(data, "big") if data else 0
 
 
 def _webm_duration(stream: BinaryIO) -> float | None:
-    end = stream.seek(0, 2)
-    stream.seek(0)
-    element, size = _header(stream)
-    if element != 0x1A45DFA3 or size == _UNKNOWN:
-        return None
-    stream.seek(size, 1)
-    element, size = _header(stream)
-    if element != _SEGMENT:
-        return None
-    segment_end = end if size == _UNKNOWN else min(end, stream.tell() + size)
-    scale, duration, last_ms = 1_000_000, None, None
-    for _ in range(_MAX_ELEMENTS):
-        if stream.tell() >= segment_end:
-            break
-        element, size = _header(stream)
-        if element == _INFO and size != _UNKNOWN:
-            scale, duration = _info(stream, stream.tell() + size, scale)
-        elif element == _CLUSTER:
-            cluster_end = segment_end if size == _UNKNOWN else stream.tell() + size
-            last_ms = _cluster_end(stream, cluster_end, last_ms)
-            continue  # a cluster of unknown size ends where the next element starts
-        elif size == _UNKNOWN:
+    return _Ebml(stream).duration()
+
+
+class _Ebml:
+    """One WebM file's element headers, read in order; a crafted file of countless
+    tiny elements is given up on (ValueError) rather than read for minutes."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.left = _MAX_ELEMENTS
+
+    def header(self) -> tuple[int, int]:
+        self.left -= 1
+        if self.left < 0:
+            raise ValueError("too many EBML elements")
+        element, _ = _vint(self.stream, keep_marker=True)
+        size, _ = _vint(self.stream, keep_marker=False)
+        return element, size
+
+    def duration(self) -> float | None:
+        stream = self.stream
+        end = stream.seek(0, 2)
+        stream.seek(0)
+        element, size = self.header()
+        if element != 0x1A45DFA3 or size == _UNKNOWN:
             return None
-        else:
-            stream.seek(size, 1)
-    if duration is not None:
-        return duration * scale / 1e9
-    return last_ms * scale / 1e9 if last_ms is not None else None
+        stream.seek(size, 1)
+        element, size = self.header()
+        if element != _SEGMENT:
+            return None
+        segment_end = end if size == _UNKNOWN else min(end, stream.tell() + size)
+        scale, duration, last = 1_000_000, None, None
+        while stream.tell() < segment_end:
+            element, size = self.header()
+            if element == _INFO and size != _UNKNOWN:
+                scale, duration = self.info(stream.tell() + size, scale)
+            elif element == _CLUSTER:
+                cluster_end = segment_end if size == _UNKNOWN else stream.tell() + size
+                last = self.cluster_end(cluster_end, last)
+            elif size == _UNKNOWN:
+                return None
+            else:
+                stream.seek(size, 1)
+        if duration is not None:
+            return duration * scale / 1e9
+        return last * scale / 1e9 if last is not None else None
 
+    def info(self, info_end: int, scale: int) -> tuple[int, float | None]:
+        duration = None
+        while self.stream.tell() < info_end:
+            element, size = self.header()
+            if size == _UNKNOWN or size > 64:
+                self.stream.seek(info_end)
+                break
+            data = self.stream.read(size)
+            if element == _TIMECODE_SCALE:
+                scale = _uint(data) or scale
+            elif element == _DURATION and size in (4, 8):
+                duration = struct.unpack(">f" if size == 4 else ">d", data)[0]
+        return scale, duration
 
-def _info(stream: BinaryIO, info_end: int, scale: int) -> tuple[int, float | None]:
-    duration = None
-    while stream.tell() < info_end:
-        element, size = _header(stream)
-        if size == _UNKNOWN or size > 64:
-            stream.seek(info_end)
-            break
-        data = stream.read(size)
-        if element == _TIMECODE_SCALE:
-            scale = _uint(data) or scale
-        elif element == _DURATION and size in (4, 8):
-            duration = struct.unpack(">f" if size == 4 else ">d", data)[0]
-    return scale, duration
-
-
-def _cluster_end(stream: BinaryIO, cluster_end: int, last: float | None) -> float | None:
-    """The latest block timestamp in a cluster, in timecode units."""
-    base = 0
-    while stream.tell() < cluster_end:
-        start = stream.tell()
-        element, size = _header(stream)
-        if element in (_CLUSTER, _SEGMENT):  # an unknown-size cluster ended
-            stream.seek(start)
-            return last
-        if size == _UNKNOWN:
-            return last
-        if element == _TIMECODE:
-            base = _uint(stream.read(size))
-            last = max(last or 0, base)
-        elif element in (_SIMPLE_BLOCK, _BLOCK_GROUP):
-            body_end = stream.tell() + size
-            if element == _BLOCK_GROUP:
-                element, size = _header(stream)
-                if element != _BLOCK:
-                    stream.seek(body_end)
-                    continue
-            _vint(stream, keep_marker=False)  # track number
-            (offset,) = struct.unpack(">h", stream.read(2))
-            last = max(last or 0, base + offset)
-            stream.seek(body_end)
-        else:
-            stream.seek(size, 1)
-    return last
+    def cluster_end(self, cluster_end: int, last: float | None) -> float | None:
+        """The latest block timestamp in a cluster, in timecode units."""
+        stream, base = self.stream, 0
+        while stream.tell() < cluster_end:
+            start = stream.tell()
+            element, size = self.header()
+            if element in (_CLUSTER, _SEGMENT):  # an unknown-size cluster ended
+                stream.seek(start)
+                return last
+            if size == _UNKNOWN:
+                return last
+            if element == _TIMECODE:
+                base = _uint(stream.read(size))
+                last = max(last or 0, base)
+            elif element in (_SIMPLE_BLOCK, _BLOCK_GROUP):
+                body_end = stream.tell() + size
+                if element == _BLOCK_GROUP:
+                    element, size = self.header()
+                    if element != _BLOCK:
+                        stream.seek(body_end)
+                        continue
+                _vint(stream, keep_marker=False)  # track number
+                (offset,) = struct.unpack(">h", stream.read(2))
+                last = max(last or 0, base + offset)
+                stream.seek(body_end)
+            else:
+                stream.seek(size, 1)
+        return last
