@@ -38,6 +38,7 @@ UPLOADS = (
     (f"/api/v1/employers/{_UUID}/roster/imports", 2 * ROSTER_BYTES),
     (f"/staff/employers/{_UUID}/roster", 2 * ROSTER_BYTES),
 )
+VIDEO_UPLOADS = (f"/api/v1/declarations/{_UUID}/video", f"/declarations/{_UUID}/video")
 
 API_DESCRIPTION = """
 Residents declare, pledge and confirm; the platform answers with a red, yellow or
@@ -102,6 +103,9 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware, page=web.error_page)  # inside CSRF and gzip
     web.install(app, secret=settings.secret)
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes, uploads=UPLOADS)
+    # room for a video somewhat over the limit, so that it is refused with a field error
+    videos = 4 * settings.video_max_bytes + 1024 * 1024
+    uploads = (*UPLOADS, *((path, videos) for path in VIDEO_UPLOADS))
+    app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes, uploads=uploads)
     app.add_middleware(SecureCookiesMiddleware)
     return app

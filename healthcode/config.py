@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,21 @@ class Settings(BaseSettings):
     rate_limits: bool = True
     scheduler: bool = True
     log_json: bool = False  # one JSON object per line, for log collectors
+    # the optional temperature video (docs/temperature-video.md)
+    video_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    video_max_seconds: float = Field(30, gt=0, le=600)
+    video_types: tuple[str, ...] = ("video/mp4", "video/webm", "video/quicktime")
+    # days a video is kept after its application's pass ended or it was refused,
+    # superseded or abandoned unconfirmed
+    video_retention_days: int = Field(30, ge=0, le=3650)
+    blob_store: Literal["filesystem", "s3"] = "filesystem"
+    blob_dir: str = str(VAR / "blobs")
+    s3_endpoint_url: str = ""  # empty: AWS itself; else any S3-compatible server
+    s3_bucket: str = ""
+    s3_prefix: str = "videos/"
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""  # empty: boto3's own credential chain
+    s3_secret_key: str = ""
 
     @cached_property
     def secret(self) -> bytes:

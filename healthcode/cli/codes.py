@@ -1,4 +1,4 @@
-"""Codes: signing keys and the trust list, verifying a code, the rollover job."""
+"""Codes: signing keys and the trust list, verifying a code, the rollover and video jobs."""
 
 from __future__ import annotations
 
@@ -141,3 +141,17 @@ def jobs_rollover(
         f"rollover at {result.at.isoformat()}: {result.checked} checked, "
         f"{result.changed} changed colour"
     )
+
+
+@jobs_app.command("videos")
+def jobs_videos() -> None:
+    """Delete temperature videos past their retention and blobs no row refers to; safe
+    to repeat. Takes the same lease as the servers' hourly run."""
+    from healthcode.jobs.videos import run_if_leader
+
+    units, env = context(None)
+    result = run_if_leader(units, env)
+    if result is None:
+        typer.echo("videos skipped: another process holds the lease; try again later")
+        raise typer.Exit(1)
+    typer.echo(f"videos: {result.expired} expired, {result.swept} orphan blobs swept")

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import structlog
 
@@ -25,6 +27,7 @@ log = structlog.get_logger()
 JOB = "rollover"
 BATCH = 200
 HOLDER = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -82,14 +85,26 @@ def rollover_if_leader(
 ) -> RolloverResult | None:
     """Run the rollover only in the one process that holds the lease (a worker's
     scheduler or the CLI alike), and give the lease up when done."""
+    return if_leader(units, env, JOB, lambda: rollover(units, env), lease=lease)
+
+
+def if_leader(
+    units: UnitOfWorkFactory,
+    env: Env,
+    job: str,
+    work: Callable[[], T],
+    *,
+    lease: timedelta = timedelta(minutes=10),
+) -> T | None:
+    """``work()`` if this process takes the job's lease (else None), which is then given up."""
     now = env.clock.now()
     with units() as uow:
-        leader = uow.leases.take(JOB, HOLDER, now, now + lease)
+        leader = uow.leases.take(job, HOLDER, now, now + lease)
     if not leader:
-        log.info("job.rollover.skipped", reason="lease_held")
+        log.info(f"job.{job}.skipped", reason="lease_held")
         return None
     try:
-        return rollover(units, env)
+        return work()
     finally:
         with units() as uow:
-            uow.leases.release(JOB, HOLDER)
+            uow.leases.release(job, HOLDER)

@@ -1,6 +1,7 @@
 """The in-process scheduler of the embedded default (APScheduler).
 
-Every worker starts one, but the rollover holds a database lease, so only one
+Every worker starts one, but each job (the rollover every five minutes; the
+temperature videos' retention and orphan sweep hourly) holds a database lease, so only one
 worker runs it at a time; the job is idempotent, so an overlap is harmless too.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from healthcode.domain.clock import TZ
+from healthcode.jobs import videos
 from healthcode.jobs.rollover import rollover_if_leader
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
@@ -25,6 +27,15 @@ def start_scheduler(units: UnitOfWorkFactory, env: Env) -> BackgroundScheduler:
         second=5,
         args=(units, env),
         id="rollover",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        videos.run_if_leader,
+        "cron",
+        minute=17,
+        args=(units, env),
+        id="videos",
         max_instances=1,
         coalesce=True,
     )

@@ -28,6 +28,7 @@ from healthcode.store.repositories.residents import (
     Declarations,
     Notifications,
     Residents,
+    TemperatureVideos,
 )
 from healthcode.store.repositories.shared import AuditLog, JobRuns, KeyChecks, Leases
 
@@ -46,6 +47,7 @@ class UnitOfWork:
         self.authorisations = Authorisations(session)
         self.employees = Employees(session)
         self.daily_reports = DailyReports(session)
+        self.videos = TemperatureVideos(session)
         self.codes = Codes(session)
         self.signatures = Signatures(session)
         self.data_records = DataRecords(session)

@@ -11,7 +11,7 @@ from healthcode.web.errorpages import error_page
 from healthcode.web.pages.accounts import login, staff
 from healthcode.web.pages.codes import code
 from healthcode.web.pages.organisations import roster
-from healthcode.web.pages.residents import daily_report, declare, home
+from healthcode.web.pages.residents import daily_report, declare, home, video
 from healthcode.web.pages.shared import installable, misc
 from healthcode.web.pages.support import help as support_help
 from healthcode.web.static_files import PREFIX, static_app
@@ -22,7 +22,7 @@ __all__ = ["error_page", "install"]
 def install(app: FastAPI, *, secret: bytes) -> None:
     """Mount the pages and static files; add CSRF checks for every page request,
     with tokens keyed by a key derived from the master ``secret``."""
-    pages = (login, home, declare, code, daily_report, support_help, misc, installable)
+    pages = (login, home, declare, code, daily_report, video, support_help, misc, installable)
     for module in (*pages, staff, roster):
         app.include_router(module.router)
     app.mount(PREFIX, static_app(), name="static")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -179,3 +181,19 @@ def test_staff_add_refuses_a_weak_password(database: str, password: str) -> None
     assert result.exit_code == 1
     assert "error: password:" in result.output
     assert "checker9" not in runner.invoke(app, ["staff", "list"]).output
+
+
+def test_the_video_job_sweeps_an_orphan_blob(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blobs = tmp_path / "blobs"
+    blobs.mkdir()
+    monkeypatch.setenv("HEALTHCODE_BLOB_DIR", str(blobs))
+    orphan = blobs / ("0" * 32)
+    orphan.write_bytes(b"left by a crash")
+    os.utime(orphan, (time.time() - 7200, time.time() - 7200))  # two hours old
+    first = runner.invoke(app, ["jobs", "videos"])
+    assert first.exit_code == 0, first.output
+    assert "0 expired, 1 orphan blobs swept" in first.output
+    assert not orphan.exists()
+    assert "0 expired, 0 orphan" in runner.invoke(app, ["jobs", "videos"]).output

@@ -7,6 +7,7 @@ and an SMS sender that keeps the one-time codes instead of sending them.
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ def test_settings(database_url: str) -> Settings:
         argon2_memory_kib=1024,
         rate_limits=False,
         scheduler=False,
+        blob_dir=tempfile.mkdtemp(prefix="healthcode-blobs-"),  # uploaded videos
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
+from tests.factories import videos
 from tests.factories.inputs import id_number
 from tests.factories.roster import staff_csv, staff_id, staff_rows, wrong_check_char
 from tests.web import live
@@ -127,11 +128,28 @@ def staff_pages(page: Page, server: live.LiveServer, out: Path) -> None:
     save(page, out, "20-staff-roster-desktop")
 
 
+def temperature_video(page: Page, server: live.LiveServer, out: Path) -> None:
+    sign_in(page, server, "13800000004")
+    declare_and_confirm(page, "shandong-pass", name="王五")
+    page.click("text=上传测量体温小视频（选填）")
+    page.locator("#video").set_input_files(
+        {"name": "体温.mp4", "mimeType": "video/mp4", "buffer": videos.mp4(45)}
+    )
+    page.click("button:has-text('上传视频')")
+    save(page, out, "31-temperature-video-refused", at="#error-summary")
+    page.locator("#video").set_input_files(
+        {"name": "体温.mp4", "mimeType": "video/mp4", "buffer": videos.mp4(12.5)}
+    )
+    page.click("button:has-text('上传视频')")
+    save(page, out, "30-temperature-video")
+
+
 STORIES: tuple[Callable[[Page, live.LiveServer, Path], None], ...] = (
     green_and_pending,
     yellow_with_streak,
     errors_and_help,
     staff_pages,
+    temperature_video,
 )
 
 

@@ -6,16 +6,17 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from healthcode.domain.colour import Colour
+from healthcode.http import ranges
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.security import require
 from healthcode.http.views import CodeView, LocalTime, code_view
 from healthcode.i18n import pick
 from healthcode.services.accounts.permissions import Permission, Principal
-from healthcode.services.organisations import applications, signing
+from healthcode.services.organisations import applications, signing, videos
 from healthcode.services.organisations.applications import QueueItem
 from healthcode.services.shared.bounds import MAX_OFFSET, InputModel
 
@@ -115,6 +116,27 @@ def get_application(
         destination_detail=d.destination_detail,
         employer=d.employer,
     )
+
+
+@router.get(
+    "/applications/{application_id}/video",
+    summary="The applicant's temperature video, if any (audit-logged; supports Range)",
+    response_class=Response,
+    responses={200: {"content": {"video/mp4": {}}}, 206: {"description": "a byte range"}},
+)
+def get_video(
+    application_id: uuid.UUID, who: Reader, uow: UowDep, env: EnvDep, request: Request
+) -> Response:
+    byte_range = request.headers.get("range")
+    blob = videos.review_video(
+        uow,
+        env,
+        who,
+        application_id=application_id,
+        byte_range=byte_range or "",
+        client=client_address(request),
+    )
+    return ranges.stream(blob, byte_range)
 
 
 @router.post("/applications/{application_id}/signature", summary="Sign the pass (签发)")

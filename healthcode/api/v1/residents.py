@@ -7,11 +7,14 @@ resident's data is never reachable from a resident session.
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, File, Path, Request, Response, UploadFile, status
+from pydantic import BaseModel, Field
 
 from healthcode.domain.qr import QR_DARK, qr_png, qr_svg
+from healthcode.http import ranges, uploads
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.http.security import ResidentDep
 from healthcode.http.views import (
@@ -20,13 +23,14 @@ from healthcode.http.views import (
     CodeView,
     ColourChangeView,
     DeclarationView,
+    LocalTime,
     TokenView,
     code_view,
     colour_change_view,
 )
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.residents import daily_reports as reports
-from healthcode.services.residents import declarations
+from healthcode.services.residents import declarations, videos
 from healthcode.services.residents.declarations import CONFIRM_WITHIN
 from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
 
@@ -195,3 +199,65 @@ def get_history(
         uow, env, resident_id=principal.resident_id, policy_id=policy_id
     )
     return [colour_change_view(c, policy) for c in changes]
+
+
+class VideoView(BaseModel):
+    application_id: uuid.UUID
+    content_type: str = Field(examples=["video/mp4"])
+    size: int = Field(description="bytes")
+    seconds: float
+    uploaded_at: LocalTime
+
+
+def _video_view(video: videos.VideoSummary) -> VideoView:
+    return VideoView(**asdict(video))
+
+
+@router.put(
+    "/declarations/{declaration_id}/video",
+    summary="Attach the optional temperature video (multipart field `video`); replaces one before",
+    description="MP4, WebM or MOV, recognised by the file's content; at most 30 seconds and "
+    "20 MB by default (HEALTHCODE_VIDEO_MAX_SECONDS, HEALTHCODE_VIDEO_MAX_BYTES). Refusals are "
+    "422 with a field error on `video`: empty, too_large, wrong_type, unreadable, too_long.",
+    responses={409: {"description": "application_decided: already signed or superseded"}},
+)
+def put_video(
+    declaration_id: uuid.UUID,
+    video: Annotated[UploadFile, File(description="the video file")],
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+) -> VideoView:
+    kept = uploads.attach_video(
+        uow, env, account_id=principal.account_id, declaration_id=declaration_id, file=video
+    )
+    return _video_view(kept)
+
+
+@router.get(
+    "/declarations/{declaration_id}/video",
+    summary="My temperature video (supports Range requests)",
+    response_class=Response,
+    responses={200: {"content": {"video/mp4": {}}}, 206: {"description": "a byte range"}},
+)
+def get_video(
+    declaration_id: uuid.UUID, request: Request, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> Response:
+    blob = videos.own_video(
+        uow, env, account_id=principal.account_id, declaration_id=declaration_id
+    )
+    return ranges.stream(blob, request.headers.get("range"))
+
+
+@router.delete(
+    "/declarations/{declaration_id}/video",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete my temperature video",
+)
+def delete_video(
+    declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> Response:
+    videos.delete_own_video(
+        uow, env, account_id=principal.account_id, declaration_id=declaration_id
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -21,7 +21,7 @@ from healthcode.domain.state import State
 from healthcode.services.codes.recolour import Cause, current_state, recolour
 from healthcode.services.organisations.registry import reviewer_of
 from healthcode.services.organisations.roster import employer_by_code
-from healthcode.services.residents import binding
+from healthcode.services.residents import binding, videos
 from healthcode.services.residents.binding import (
     ClaimCodeSent,
     DeclaredIdentity,
@@ -88,6 +88,7 @@ def submit_declaration(
         if policy.model is Model.PASS
         else None
     )
+    videos.discard_with_unconfirmed(uow, env, account_id=account.id, policy_id=policy.id)
     uow.declarations.discard_unconfirmed(account.id, policy.id)
     row = t.Declaration(
         account_id=account.id,

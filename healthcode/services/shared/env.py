@@ -13,6 +13,7 @@ from healthcode.config import Settings
 from healthcode.crypto import Protector
 from healthcode.domain.clock import Clock
 from healthcode.domain.identity import mask_mobile
+from healthcode.services.shared.blobs import BlobStore, make_blob_store
 from healthcode.services.shared.display_tokens import DisplayTokens
 from healthcode.services.shared.keys import KeyCache
 from healthcode.services.shared.policies import Policies
@@ -39,6 +40,7 @@ class Env:
     protector: Protector
     policies: Policies
     limiter: RateLimiter
+    blobs: BlobStore
     keys: KeyCache = field(default_factory=KeyCache)
     display_tokens: DisplayTokens = field(default_factory=DisplayTokens)
     otp_sender: OtpSender = field(default_factory=LogSender)
@@ -51,5 +53,6 @@ def make_env(settings: Settings, clock: Clock, otp_sender: OtpSender | None = No
         protector=Protector(settings.secret),
         policies=Policies.builtin(settings.policies),
         limiter=RateLimiter(settings.redis_url or "memory://", enabled=settings.rate_limits),
+        blobs=make_blob_store(settings),
         otp_sender=otp_sender or LogSender(),
     )

@@ -136,3 +136,51 @@ class Notifications(_Repo):
             .where(t.Notification.resident_id == resident_id, t.Notification.read_at.is_(None))
             .values(read_at=at)
         )
+
+
+class TemperatureVideos(_Repo):
+    def of_declaration(
+        self, declaration_id: uuid.UUID, *, lock: bool = False
+    ) -> t.TemperatureVideo | None:
+        query = select(t.TemperatureVideo).where(
+            t.TemperatureVideo.declaration_id == declaration_id
+        )
+        if lock:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def of_unconfirmed(self, account_id: uuid.UUID, policy_id: str) -> Sequence[t.TemperatureVideo]:
+        """The videos of the declarations ``discard_unconfirmed`` would remove."""
+        query = (
+            select(t.TemperatureVideo)
+            .join(t.Declaration, t.Declaration.id == t.TemperatureVideo.declaration_id)
+            .where(
+                t.Declaration.account_id == account_id,
+                t.Declaration.policy_id == policy_id,
+                t.Declaration.confirmed_at.is_(None),
+            )
+        )
+        return self.session.scalars(query).all()
+
+    def remove(self, video: t.TemperatureVideo) -> None:
+        """Delete now (flushed), so a new video of the same application may follow."""
+        self.session.delete(video)
+        self.session.flush()
+
+    def page(
+        self, after: uuid.UUID | None, limit: int
+    ) -> Sequence[tuple[t.TemperatureVideo, t.Declaration]]:
+        """All videos with their applications, in id order, ``limit`` after ``after``."""
+        query = select(t.TemperatureVideo, t.Declaration).join(
+            t.Declaration, t.Declaration.id == t.TemperatureVideo.declaration_id
+        )
+        if after is not None:
+            query = query.where(t.TemperatureVideo.id > after)
+        rows = self.session.execute(query.order_by(t.TemperatureVideo.id).limit(limit))
+        return [(video, declaration) for video, declaration in rows]
+
+    def referenced(self, keys: Sequence[str]) -> set[str]:
+        if not keys:
+            return set()
+        query = select(t.TemperatureVideo.blob_key).where(t.TemperatureVideo.blob_key.in_(keys))
+        return set(self.session.scalars(query))

@@ -17,7 +17,13 @@ from healthcode.store.tables.base import Base
 from healthcode.store.tables.codes import Code, ColourChange, Revocation, Signature, SigningKey
 from healthcode.store.tables.organisations import Authorisation, Employee, Organisation
 from healthcode.store.tables.records import CreditRecord, DataRecord
-from healthcode.store.tables.residents import DailyReport, Declaration, Notification, Resident
+from healthcode.store.tables.residents import (
+    DailyReport,
+    Declaration,
+    Notification,
+    Resident,
+    TemperatureVideo,
+)
 from healthcode.store.tables.shared import AuditEvent, IdempotencyKey, JobRun, KeyCheck, Lease
 
 __all__ = [
@@ -46,4 +52,5 @@ __all__ = [
     "Revocation",
     "Signature",
     "SigningKey",
+    "TemperatureVideo",
 ]

@@ -70,6 +70,22 @@ class Declaration(Base):
     __table_args__ = (Index("ix_declarations_resident_policy", "resident_id", "policy_id"),)
 
 
+class TemperatureVideo(Base):
+    """The optional video of taking one's temperature (seed 000 §二.二.1), one per
+    application; the bytes live in the blob store under ``blob_key``."""
+
+    __tablename__ = "temperature_videos"
+    id: Mapped[uuid.UUID] = _id()
+    declaration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("declarations.id", ondelete="CASCADE"), unique=True
+    )
+    blob_key: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int]
+    duration_ms: Mapped[int]
+    uploaded_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class DailyReport(Base):
     __tablename__ = "daily_reports"
     id: Mapped[uuid.UUID] = _id()

@@ -220,6 +220,24 @@
     });
   }
 
+  /* A file over the size limit (data-max-bytes): said beside the field at once, and
+     the form is not sent, so a phone does not spend its data on a refused upload. */
+  function startFileLimit(input) {
+    var note = document.createElement("p");
+    note.id = input.id + "-size";
+    note.setAttribute("role", "status");
+    input.insertAdjacentElement("beforebegin", note);
+    var described = input.getAttribute("aria-describedby");
+    input.setAttribute("aria-describedby", (described ? described + " " : "") + note.id);
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      var tooLarge = file && file.size > Number(input.getAttribute("data-max-bytes"));
+      note.textContent = tooLarge ? input.getAttribute("data-too-large") : "";
+      note.className = tooLarge ? "error" : "";
+      input.setCustomValidity(tooLarge ? input.getAttribute("data-too-large") : "");
+    });
+  }
+
   /* Installable: the worker keeps the shell and the last code page for offline use. */
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(function () { /* online use is unaffected */ });
@@ -234,4 +252,5 @@
   document.querySelectorAll("[data-temperature]").forEach(startTemperature);
   document.querySelectorAll(".lang-switch a").forEach(keepTyped);
   document.querySelectorAll("input[data-warn-after]").forEach(startDateWarning);
+  document.querySelectorAll("input[data-max-bytes]").forEach(startFileLimit);
 })();
