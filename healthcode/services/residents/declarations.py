@@ -78,7 +78,9 @@ def submit_declaration(
     id_hash = env.protector.keyed_hash(valid.id_number.value, kind="id_number")
     refuse_another_number(uow, account, id_hash)
     reviewer = (
-        reviewer_of(uow, data.organisation_id, region_code=data.region)
+        reviewer_of(
+            uow, data.organisation_id, region_code=data.region, employer_code=data.employer_code
+        )
         if policy.model is Model.PASS
         else None
     )

@@ -80,4 +80,7 @@ class DeclarationInput(HealthInput):
     organisation_id: uuid.UUID | None = Field(
         None, description="who reviews a pass application: the community, village or employer"
     )
+    employer_code: str = Field(
+        "", max_length=40, description="applying as an employer's staff: its credit code"
+    )
     pledge: bool = Field(description="承诺: I declare the above is true")
