@@ -87,7 +87,9 @@ def staff_routes(app: FastAPI) -> list[StaffRoute]:
     found = []
     for path, route in _flat(app.routes):
         if isinstance(route, APIRoute) and _needs_permission(route.dependant):
-            found += [StaffRoute(m, path, route) for m in sorted(route.methods) if m != "HEAD"]
+            found += [
+                StaffRoute(m, path, route) for m in sorted(route.methods or ()) if m != "HEAD"
+            ]
     return found
 
 
@@ -126,7 +128,8 @@ def example_body(route: StaffRoute) -> dict[str, Any] | None:
             body[name] = info.examples[0]
         elif info.default is PydanticUndefined and info.default_factory is None:
             pytest.fail(f"{key}: give {model.__name__}.{name} examples= or add a BODIES entry")
-    return json.loads(json.dumps(body, default=str))
+    loaded: dict[str, Any] = json.loads(json.dumps(body, default=str))
+    return loaded
 
 
 @pytest.fixture
@@ -264,5 +267,5 @@ def test_the_right_scope_finds_the_same_ids(
 def test_permission_marker_is_found_on_require() -> None:
     from healthcode.http.security import require
 
-    assert permissions_of(require(Permission.PASS_SIGN)) == {Permission.PASS_SIGN}
+    assert permissions_of(require(Permission.PASS_SIGN)) == frozenset({Permission.PASS_SIGN})
     assert permissions_of(lambda: None) is None

@@ -14,7 +14,7 @@ changes here is within ``Principal.scope``: elsewhere is "not found".
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -225,6 +225,23 @@ def communities_of(uow: UnitOfWork, region_code: str) -> list[OrganisationSummar
     return [
         OrganisationSummary.of(r) for r in uow.organisations.grassroots_in(region.code, limit=500)
     ]
+
+
+def grassroots_choices(
+    uow: UnitOfWork, region_code: str = ""
+) -> list[tuple[str, list[OrganisationSummary]]]:
+    """Public, for the declaration form: the active communities and villages of the
+    county typed (if it has any), else of every county, grouped by county."""
+    code = region_code.strip()
+    rows: Sequence[t.Organisation] = (
+        uow.organisations.grassroots_in(code, limit=500) if len(code) == 6 else ()
+    )
+    if not rows:
+        rows = uow.organisations.grassroots_in(None, limit=500)
+    grouped: dict[str, list[OrganisationSummary]] = {}
+    for row in rows:
+        grouped.setdefault(row.region_code, []).append(OrganisationSummary.of(row))
+    return sorted(grouped.items())
 
 
 def managed(

@@ -94,18 +94,19 @@ class Organisations(_Repo):
         )
         return self.session.scalars(query).all()
 
-    def grassroots_in(self, region_code: str, *, limit: int) -> Sequence[t.Organisation]:
-        """Active communities and villages of one county."""
+    def grassroots_in(self, region_code: str | None, *, limit: int) -> Sequence[t.Organisation]:
+        """Active communities and villages of one county (None: of every county)."""
         query = (
             select(t.Organisation)
             .where(
-                t.Organisation.region_code == region_code,
                 t.Organisation.kind.in_(("community", "village")),
                 t.Organisation.status == "active",
             )
-            .order_by(t.Organisation.credit_code)
+            .order_by(t.Organisation.region_code, t.Organisation.credit_code)
             .limit(limit)
         )
+        if region_code is not None:
+            query = query.where(t.Organisation.region_code == region_code)
         return self.session.scalars(query).all()
 
 

@@ -45,9 +45,9 @@ def applicant(uow: UnitOfWork, env: Env, phone: str = "13700001111") -> Principa
 
 
 def apply(
-    uow: UnitOfWork, env: Env, who: Principal, org: t.Organisation, **over: str
+    uow: UnitOfWork, env: Env, who: Principal, org: t.Organisation, **over: object
 ) -> authorisations.AuthorisationSummary:
-    form = {
+    form: dict[str, object] = {
         "credit_code": org.credit_code,
         "organisation_name": org.name,
         "unit": "社区疫情防控办公室",
@@ -57,7 +57,7 @@ def apply(
         "region_code": "371602",
     }
     form.update(over)
-    return authorisations.apply(uow, env, who, **form)
+    return authorisations.apply(uow, env, who, **form)  # type: ignore[arg-type]
 
 
 def decide(
@@ -150,7 +150,7 @@ class TestDeciding:
         self, uow: UnitOfWork, env: Env
     ) -> None:
         org = organisation(uow, env)
-        made = apply(uow, env, applicant(uow, env), org, role=Role.ORG_ADMIN)  # type: ignore[arg-type]
+        made = apply(uow, env, applicant(uow, env), org, role=Role.ORG_ADMIN)
         with pytest.raises(NotFound):
             decide(uow, env, org_admin(uow, env, org.id), made.id, Decision.APPROVE)
         assert (

@@ -81,8 +81,11 @@ class TestRegister:
         wrong = code[:-1] + ("1" if code[-1] != "1" else "2")
         with pytest.raises(InvalidInput) as caught:
             registry.register_organisation(
-                uow, env, region_admin(uow, env), **fields(credit_code=wrong)
-            )  # type: ignore[arg-type]
+                uow,
+                env,
+                region_admin(uow, env),
+                **fields(credit_code=wrong),  # type: ignore[arg-type]
+            )
         assert "credit_code" in field_codes(caught.value)
 
     def test_another_regions_admin_cannot_register_here(self, uow: UnitOfWork, env: Env) -> None:

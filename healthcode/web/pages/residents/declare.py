@@ -18,10 +18,13 @@ from healthcode.domain.clock import day_of
 from healthcode.domain.eligibility import date_requirements, unmet
 from healthcode.domain.errors import DomainError
 from healthcode.domain.identity import CHINA, COUNTRIES
+from healthcode.domain.identity.regions import lookup_region
 from healthcode.domain.policy import Model, Policy
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.http.errors import in_words
 from healthcode.http.security import ResidentDep
+from healthcode.services.organisations import registry
+from healthcode.services.organisations.registry import OrganisationSummary
 from healthcode.services.residents import declarations
 from healthcode.services.residents.binding import ClaimCodeSent, IdNumberTaken
 from healthcode.services.residents.declarations import CONFIRM_WITHIN, Submission
@@ -58,8 +61,27 @@ def health_fields(env: Env, policy: Policy) -> dict[str, object]:
     }
 
 
+def reviewers(uow: UowDep, region: str) -> list[tuple[str, list[OrganisationSummary]]]:
+    """The active communities and villages to pick from, by county: the typed county's,
+    else all of them (the page works without scripts)."""
+    return [
+        (_county_name(county), found) for county, found in registry.grassroots_choices(uow, region)
+    ]
+
+
+def _county_name(code: str) -> str:
+    found = lookup_region(code)
+    return found.full_name if found else code
+
+
 def _form_page(
-    request: Request, env: Env, policy: Policy, form: FormState, *, status: int = 200
+    request: Request,
+    env: Env,
+    policy: Policy,
+    form: FormState,
+    *,
+    uow: UowDep,
+    status: int = 200,
 ) -> Response:
     return render(
         request,
@@ -73,6 +95,7 @@ def _form_page(
         purposes=[(p.value, label) for p, label in PURPOSES.items()],
         countries=COUNTRY_CHOICES,
         date_warnings=_date_warnings(env, policy),
+        reviewers=reviewers(uow, form.value("region")) if policy.model is Model.PASS else [],
         **health_fields(env, policy),
     )
 
@@ -105,7 +128,7 @@ def declaration_form(
             uow, env, account_id=principal.account_id, declaration_id=edit
         )
         form = form_from_declaration(own.declaration, own.identity)
-    return _form_page(request, env, policy, form)
+    return _form_page(request, env, policy, form, uow=uow)
 
 
 @router.post("/declare/{policy_id}")
@@ -121,7 +144,7 @@ def submit(
     form = read_form(data, list_fields=LISTS)
     if form.value("action") == "add_trip":
         form.trip_rows = min(form.trip_rows + 1, MAX_TRIP_ROWS)
-        return _form_page(request, env, policy, form)
+        return _form_page(request, env, policy, form, uow=uow)
     payload, layout = declaration_payload(form, policy.id, policy.form.exposures)
     try:
         row = declarations.submit_declaration(
@@ -130,7 +153,7 @@ def submit(
     except DomainError as error:
         uow.refused(error)
         reject(form, layout, error)
-        return _form_page(request, env, policy, form, status=error.status)
+        return _form_page(request, env, policy, form, uow=uow, status=error.status)
     return RedirectResponse(f"/declarations/{row.id}", status_code=303)
 
 
