@@ -36,10 +36,12 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.scope import org_scope
 from healthcode.services.accounts.login import create_staff
 from healthcode.services.accounts.permissions import Role
+from healthcode.services.accounts.sessions import principal_of
 from healthcode.services.organisations.authorisations import grant
 from healthcode.services.organisations.registry import (
     OrganisationKind,
     OrganisationStatus,
+    approve_employer,
     register,
 )
 from healthcode.services.shared.env import Env
@@ -177,14 +179,42 @@ _STAFF: tuple[tuple[str, str, str, Role, str], ...] = (
     ("admin", "demo-admin-2020", "指挥部管理员", Role.ADMIN, ""),
     ("issuer.huanghe", "demo-issuer-2020", "黄河五路社区签发人", Role.ISSUER, "community"),
     ("issuer.bohai", "demo-issuer-2020", "渤海示范机械签发人", Role.ISSUER, "employer"),
+    ("orgadmin.huanghe", "demo-orgadmin-2020", "黄河五路社区管理员", Role.ORG_ADMIN, "community"),
+    ("orgadmin.bohai", "demo-orgadmin-2020", "渤海示范机械管理员", Role.ORG_ADMIN, "employer"),
+    ("issuer.bohaiqi", "demo-issuer-2020", "渤海七路社区签发人", Role.ISSUER, "community2"),
+    ("orgadmin.bohaiqi", "demo-orgadmin-2020", "渤海七路社区管理员", Role.ORG_ADMIN, "community2"),
+    ("issuer.quancheng", "demo-issuer-2020", "泉城路社区签发人", Role.ISSUER, "jinan"),
+    ("orgadmin.quancheng", "demo-orgadmin-2020", "泉城路社区管理员", Role.ORG_ADMIN, "jinan"),
     ("checkpoint.west", "demo-checkpoint-2020", "滨州西收费站卡口", Role.CHECKPOINT, VENUE),
     ("data.cdc", "demo-data-2020", "市疾控中心数据员", Role.DATA_OPERATOR, ""),
     ("auditor", "demo-auditor-2020", "审计员", Role.AUDITOR, ""),
 )
 
 
+# Two more communities: one beside the first in Binzhou's Bincheng district, one in Jinan.
+_MORE_COMMUNITIES = (
+    ("community2", "渤海七路社区居民委员会", "371602", "滨州市滨城区渤海七路 100 号", "李建华"),
+    ("jinan", "泉城路社区居民委员会", "370102", "济南市历下区泉城路 180 号", "赵丽"),
+)
+
+
 def _organisations(uow: UnitOfWork, env: Env, seed: int) -> dict[str, uuid.UUID]:
-    """The community most demo passes go to and the employer the rest work for."""
+    """The community most demo passes go to, two more, and the employer the rest work
+    for (registered pending; its community's administrator approves it, ``_staff``)."""
+    more = {
+        key: register(
+            uow,
+            env,
+            kind=OrganisationKind.COMMUNITY,
+            credit_code=uscc(random.Random(seed + 2 + i), region, authority="59"),
+            name=name,
+            responsible_person=person,
+            region_code=region,
+            address=address,
+            status=OrganisationStatus.ACTIVE,
+        ).id
+        for i, (key, name, region, address, person) in enumerate(_MORE_COMMUNITIES)
+    }
     community = register(
         uow,
         env,
@@ -207,9 +237,9 @@ def _organisations(uow: UnitOfWork, env: Env, seed: int) -> dict[str, uuid.UUID]
         region_code=employer.region,
         address=employer.address,
         parent_id=community.id,
-        status=OrganisationStatus.ACTIVE,
+        status=OrganisationStatus.PENDING,
     )
-    return {"community": community.id, "employer": company.id}
+    return {"community": community.id, "employer": company.id} | more
 
 
 def _staff(
@@ -231,9 +261,13 @@ def _staff(
                 organisation_id=organisation,
                 role=role,
                 name=shown,
-                position="签发人",
+                position="管理员" if role is Role.ORG_ADMIN else "签发人",
             )
         logins.append(StaffLogin(username, password if created else None, shown, roles))
+    employer = uow.organisations.by_id(organisations["employer"])
+    if employer is not None and employer.status == OrganisationStatus.PENDING:
+        approver = principal_of(uow, account_id=ids["orgadmin.huanghe"])
+        approve_employer(uow, env, approver, organisation_id=employer.id)
     cast = Cast(
         community_issuer=ids["issuer.huanghe"],
         employer_issuer=ids["issuer.bohai"],

@@ -98,4 +98,12 @@ def require(*permissions: Permission) -> Callable[[Principal], Awaitable[Princip
             raise Forbidden(N_("You do not have permission to do this"))
         return principal
 
+    check.permissions = needed  # type: ignore[attr-defined]  # the scope walker finds it
     return check
+
+
+def permissions_of(call: object) -> frozenset[Permission] | None:
+    """What a ``require(...)`` dependency demands (None for any other callable): the
+    test that walks every staff route with a principal of the wrong scope finds them."""
+    found = getattr(call, "permissions", None)
+    return found if isinstance(found, frozenset) else None

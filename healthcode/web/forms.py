@@ -29,7 +29,8 @@ M = TypeVar("M", bound=BaseModel)
 
 TEXT_FIELDS = (
     "name", "id_number", "nationality", "region", "address", "residence_since",
-    "destination", "destination_detail", "purpose", "employer", "employer_code",
+    "destination", "destination_detail", "purpose", "employer", "organisation_id",
+    "employer_code",
 )  # fmt: skip
 OPTIONAL_DATES = frozenset({"residence_since"})
 MAX_TRIP_ROWS = 20

@@ -2,7 +2,15 @@
 
 from fastapi import APIRouter
 
-from healthcode.api.v1 import accounts, organisations, residents, scanning, staff
+from healthcode.api.v1 import (
+    accounts,
+    authorisations,
+    organisations,
+    registry,
+    residents,
+    scanning,
+    staff,
+)
 
 router = APIRouter()
 router.include_router(accounts.router)
@@ -10,6 +18,8 @@ router.include_router(residents.router)
 router.include_router(scanning.router)
 router.include_router(organisations.router)
 router.include_router(staff.router)
+router.include_router(registry.router)
+router.include_router(authorisations.router)
 
 
 @router.get("/health", tags=["ops"], summary="Liveness probe (also the benchmark baseline)")

@@ -43,6 +43,17 @@ class QueueView(BaseModel):
     items: list[ApplicationView]
 
 
+class SignedByView(BaseModel):
+    colour: str
+    note: str
+    signed_at: LocalTime
+    authorisation_id: uuid.UUID | None
+    signer: str
+    position: str
+    organisation: str
+    authorisation_status: str = Field(description="now: a revoked grant still explains it")
+
+
 class ApplicationDetailView(ApplicationView):
     name: str
     sex: str
@@ -55,6 +66,7 @@ class ApplicationDetailView(ApplicationView):
     residence_since: date | None
     destination_detail: str
     employer: str
+    signatures: list[SignedByView]
 
 
 class SignatureInput(InputModel):
@@ -115,6 +127,19 @@ def get_application(
         residence_since=d.residence_since,
         destination_detail=d.destination_detail,
         employer=d.employer,
+        signatures=[
+            SignedByView(
+                colour=s.colour,
+                note=s.note,
+                signed_at=s.signed_at,
+                authorisation_id=s.authorisation_id,
+                signer=s.signer_name,
+                position=s.position,
+                organisation=s.organisation_name,
+                authorisation_status=s.authorisation_status,
+            )
+            for s in detail.signatures
+        ],
     )
 
 

@@ -41,6 +41,21 @@ class QueueItem:
 
 
 @dataclass(frozen=True)
+class SignedBy:
+    """A signature, explained: who, under which authorisation, and its status now
+    (a signature made before a revocation keeps naming the grant it was made under)."""
+
+    colour: str
+    note: str
+    signed_at: datetime
+    authorisation_id: uuid.UUID | None
+    signer_name: str
+    position: str
+    organisation_name: str
+    authorisation_status: str
+
+
+@dataclass(frozen=True)
 class ApplicationDetail:
     item: QueueItem
     name: str
@@ -48,6 +63,7 @@ class ApplicationDetail:
     birth_date: date
     address: str
     declaration: DeclarationDetail
+    signatures: tuple[SignedBy, ...] = ()
 
 
 def list_pass_policies(env: Env) -> list[Policy]:
@@ -118,6 +134,23 @@ def open_application(
         birth_date=resident.birth_date,
         address=resident.address,
         declaration=DeclarationDetail.of(declaration),
+        signatures=signatures_of(uow, application_id),
+    )
+
+
+def signatures_of(uow: UnitOfWork, application_id: uuid.UUID) -> tuple[SignedBy, ...]:
+    return tuple(
+        SignedBy(
+            colour=s.colour,
+            note=s.note,
+            signed_at=s.signed_at,
+            authorisation_id=s.authorisation_id,
+            signer_name=a.name if a else "",
+            position=a.position if a else "",
+            organisation_name=o.name if o else "",
+            authorisation_status=a.status if a else "",
+        )
+        for s, a, o in uow.authorisations.of_signatures(application_id)
     )
 
 

@@ -60,6 +60,9 @@ def sign_pass(
     )
     if grant is None:  # suspended or revoked while this request was on its way, or none
         raise NotAuthorised(N_("You are not an authorised issuer of this organisation"))
+    organisation = uow.organisations.by_id(grant.organisation_id)
+    if organisation is None or organisation.status != "active":
+        raise NotAuthorised(N_("The organisation is suspended: its issuers cannot sign"))
     state = current_state(uow, env, resident_id=resident.id, policy=policy)
     if state.awaiting_signature != str(application.id):
         raise NotPending(N_("This application is not waiting for a signature"))

@@ -25,6 +25,20 @@ def in_scope(scope: Scope) -> ColumnElement[bool]:
     return or_(*held) if held else false()
 
 
+def organisation_in_scope(scope: Scope) -> ColumnElement[bool]:
+    """An organisation is within a scope: itself, its parent (an employer is governed by
+    its community), or its region."""
+    if scope.everywhere:
+        return true()
+    held: list[ColumnElement[bool]] = [
+        t.Organisation.region_code.startswith(p) for p in sorted(scope.regions)
+    ]
+    if scope.organisations:
+        held.append(t.Organisation.id.in_(scope.organisations))
+        held.append(t.Organisation.parent_id.in_(scope.organisations))
+    return or_(*held) if held else false()
+
+
 class Applications(_Repo):
     """Pass applications waiting for an issuer, oldest first (a fair queue)."""
 
@@ -63,18 +77,36 @@ class Organisations(_Repo):
         query = select(t.Organisation).where(t.Organisation.credit_code == credit_code)
         return self.session.scalars(query).first()
 
-    def grassroots_in(self, region_code: str, *, limit: int) -> Sequence[t.Organisation]:
-        """Active communities and villages of one county."""
+    def by_id_locked(self, organisation_id: uuid.UUID) -> t.Organisation | None:
+        return self.session.get(
+            t.Organisation, organisation_id, with_for_update=True, populate_existing=True
+        )
+
+    def within(self, scope: Scope, *, limit: int, offset: int = 0) -> Sequence[t.Organisation]:
+        """The organisations a scope reaches: its own, the employers they approve, and
+        everything in its regions; by region, then name."""
+        query = (
+            select(t.Organisation)
+            .where(organisation_in_scope(scope))
+            .order_by(t.Organisation.region_code, t.Organisation.kind, t.Organisation.name)
+            .limit(limit)
+            .offset(offset)
+        )
+        return self.session.scalars(query).all()
+
+    def grassroots_in(self, region_code: str | None, *, limit: int) -> Sequence[t.Organisation]:
+        """Active communities and villages of one county (None: of every county)."""
         query = (
             select(t.Organisation)
             .where(
-                t.Organisation.region_code == region_code,
                 t.Organisation.kind.in_(("community", "village")),
                 t.Organisation.status == "active",
             )
-            .order_by(t.Organisation.credit_code)
+            .order_by(t.Organisation.region_code, t.Organisation.credit_code)
             .limit(limit)
         )
+        if region_code is not None:
+            query = query.where(t.Organisation.region_code == region_code)
         return self.session.scalars(query).all()
 
 
@@ -98,6 +130,63 @@ class Authorisations(_Repo):
         if lock:
             query = query.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(query).first()
+
+    def of_organisation(self, organisation_id: uuid.UUID) -> Sequence[t.Authorisation]:
+        query = (
+            select(t.Authorisation)
+            .where(t.Authorisation.organisation_id == organisation_id)
+            .order_by(t.Authorisation.applied_at.desc(), t.Authorisation.id)
+        )
+        return self.session.scalars(query).all()
+
+    def of_account(self, account_id: uuid.UUID) -> Sequence[t.Authorisation]:
+        query = (
+            select(t.Authorisation)
+            .where(t.Authorisation.account_id == account_id)
+            .order_by(t.Authorisation.applied_at.desc(), t.Authorisation.id)
+        )
+        return self.session.scalars(query).all()
+
+    def open_of(
+        self, account_id: uuid.UUID, organisation_id: uuid.UUID, role: str
+    ) -> t.Authorisation | None:
+        """An application still waiting, or a grant in force (active or suspended)."""
+        query = select(t.Authorisation).where(
+            t.Authorisation.account_id == account_id,
+            t.Authorisation.organisation_id == organisation_id,
+            t.Authorisation.role == role,
+            t.Authorisation.status.in_(("applied", "active", "suspended")),
+        )
+        return self.session.scalars(query).first()
+
+    def within(
+        self, scope: Scope, *, status: str | None, limit: int, offset: int = 0
+    ) -> Sequence[tuple[t.Authorisation, t.Organisation]]:
+        """Authorisations of the organisations a scope reaches, waiting ones first."""
+        query = (
+            select(t.Authorisation, t.Organisation)
+            .join(t.Organisation, t.Organisation.id == t.Authorisation.organisation_id)
+            .where(organisation_in_scope(scope))
+            .order_by(t.Authorisation.applied_at, t.Authorisation.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        if status is not None:
+            query = query.where(t.Authorisation.status == status)
+        return [(a, o) for a, o in self.session.execute(query)]
+
+    def of_signatures(
+        self, declaration_id: uuid.UUID
+    ) -> Sequence[tuple[t.Signature, t.Authorisation | None, t.Organisation | None]]:
+        """Who signed an application, under which authorisation of which organisation."""
+        query = (
+            select(t.Signature, t.Authorisation, t.Organisation)
+            .outerjoin(t.Authorisation, t.Authorisation.id == t.Signature.authorisation_id)
+            .outerjoin(t.Organisation, t.Organisation.id == t.Authorisation.organisation_id)
+            .where(t.Signature.declaration_id == declaration_id)
+            .order_by(t.Signature.signed_at)
+        )
+        return [(s, a, o) for s, a, o in self.session.execute(query)]
 
 
 class Employees(_Repo):

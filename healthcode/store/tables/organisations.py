@@ -50,6 +50,9 @@ class Authorisation(Base):
     name: Mapped[str] = mapped_column(String(64))
     position: Mapped[str] = mapped_column(String(64), default="")
     phone_masked: Mapped[str | None] = mapped_column(String(16))
+    phone_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The region (GB/T 2260 county) the applicant stated; checked against the organisation.
+    region_code: Mapped[str | None] = mapped_column(String(6))
     status: Mapped[str] = mapped_column(String(16))  # applied|active|suspended|revoked|refused
     applied_at: Mapped[datetime]
     decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))

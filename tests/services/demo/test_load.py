@@ -87,7 +87,7 @@ class TestLoadDemo:
 
     def test_staff_can_sign_in_with_the_printed_passwords(self, loaded: DemoSummary) -> None:
         roles = {role.value for login in loaded.staff for role, _ in login.roles}
-        assert roles == {"admin", "issuer", "checkpoint", "data_operator", "auditor"}
+        assert roles == {"admin", "issuer", "org_admin", "checkpoint", "data_operator", "auditor"}
         assert all(login.password for login in loaded.staff)
 
     def test_a_second_load_is_refused(self, uow: UnitOfWork, env: Env, loaded: DemoSummary) -> None:

@@ -18,12 +18,14 @@ from healthcode.domain.clock import day_of
 from healthcode.domain.eligibility import date_requirements, unmet
 from healthcode.domain.errors import DomainError
 from healthcode.domain.identity import CHINA, COUNTRIES
+from healthcode.domain.identity.regions import lookup_region
 from healthcode.domain.policy import Model, Policy
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.http.errors import in_words
 from healthcode.http.security import ResidentDep
 from healthcode.services.accounts.permissions import Principal
-from healthcode.services.organisations import roster
+from healthcode.services.organisations import registry, roster
+from healthcode.services.organisations.registry import OrganisationSummary
 from healthcode.services.residents import declarations
 from healthcode.services.residents.binding import ClaimCodeSent, IdNumberTaken
 from healthcode.services.residents.declarations import CONFIRM_WITHIN, Submission
@@ -60,12 +62,26 @@ def health_fields(env: Env, policy: Policy) -> dict[str, object]:
     }
 
 
+def reviewers(uow: UowDep, region: str) -> list[tuple[str, list[OrganisationSummary]]]:
+    """The active communities and villages to pick from, by county: the typed county's,
+    else all of them (the page works without scripts)."""
+    return [
+        (_county_name(county), found) for county, found in registry.grassroots_choices(uow, region)
+    ]
+
+
+def _county_name(code: str) -> str:
+    found = lookup_region(code)
+    return found.full_name if found else code
+
+
 def _form_page(
     request: Request,
     env: Env,
     policy: Policy,
     form: FormState,
     *,
+    uow: UowDep,
     status: int = 200,
     employers: tuple[roster.Employer, ...] = (),
 ) -> Response:
@@ -82,6 +98,7 @@ def _form_page(
         countries=COUNTRY_CHOICES,
         date_warnings=_date_warnings(env, policy),
         employers=employers,
+        reviewers=reviewers(uow, form.value("region")) if policy.model is Model.PASS else [],
         **health_fields(env, policy),
     )
 
@@ -114,7 +131,9 @@ def declaration_form(
             uow, env, account_id=principal.account_id, declaration_id=edit
         )
         form = form_from_declaration(own.declaration, own.identity)
-    return _form_page(request, env, policy, form, employers=_employers(uow, env, principal, policy))
+    return _form_page(
+        request, env, policy, form, uow=uow, employers=_employers(uow, env, principal, policy)
+    )
 
 
 def _employers(
@@ -140,7 +159,7 @@ def submit(
     if form.value("action") == "add_trip":
         form.trip_rows = min(form.trip_rows + 1, MAX_TRIP_ROWS)
         return _form_page(
-            request, env, policy, form, employers=_employers(uow, env, principal, policy)
+            request, env, policy, form, uow=uow, employers=_employers(uow, env, principal, policy)
         )
     payload, layout = declaration_payload(form, policy.id, policy.form.exposures)
     try:
@@ -151,7 +170,9 @@ def submit(
         uow.refused(error)
         reject(form, layout, error)
         offers = _employers(uow, env, principal, policy)
-        return _form_page(request, env, policy, form, status=error.status, employers=offers)
+        return _form_page(
+            request, env, policy, form, uow=uow, status=error.status, employers=offers
+        )
     return RedirectResponse(f"/declarations/{row.id}", status_code=303)
 
 

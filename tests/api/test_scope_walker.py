@@ -1,0 +1,271 @@
+"""Every staff route, walked with a principal of the wrong scope (issue 10 item 1).
+
+The walker enumerates ``app.routes`` (the JSON API and the pages) and picks every
+route that declares a staff permission through ``require(...)``
+(``http/security.permissions_of``). It calls each with an officer who holds every
+staff role, but only for another community (``org:<B>``) and another prefecture
+(``region:370102``), with the ids of real objects of community A in the path, and
+asserts "not found" — for a route without ids, that nothing of A's shows (an empty
+list, zero counts). The same ids, for an officer of A, must not be "not found", so
+the ids are realistic.
+
+A route whose path parameter is not in ``PATH_VALUES`` fails the test by name: a
+new staff route is walked as soon as it exists, and one with a new kind of id must be
+given a realistic id here (in A's scope) before the suite passes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.http.security import SESSION_COOKIE, permissions_of
+from healthcode.services.accounts import login as accounts
+from healthcode.services.accounts.permissions import STAFF_ROLES, Permission, Role
+from healthcode.services.organisations.authorisations import grant
+from healthcode.services.organisations.registry import OrganisationKind
+from healthcode.services.shared.env import Env
+from healthcode.store.uow import UnitOfWork
+from tests.api.helpers import PASSWORD, CapturingSender, declare, resident_headers, staff_login
+from tests.api.pages import HTML
+from tests.factories.inputs import declaration_data
+from tests.factories.organisations import organisation
+
+WRONG_REGION = "370102"  # Jinan: not where community A is (371602)
+
+
+@dataclass
+class World:
+    """Objects of community A, and its name and people (what must never leak)."""
+
+    ids: dict[str, str]
+    secrets: tuple[str, ...]
+
+
+# How to fill each path parameter, by name: a realistic id of an object in A's scope.
+# Other helpers' routes (call_id, video_id, notification_id, ...) add theirs here.
+PATH_VALUES: dict[str, Callable[[World], str]] = {
+    "application_id": lambda w: w.ids["application"],
+    "declaration_id": lambda w: w.ids["application"],
+    "organisation_id": lambda w: w.ids["organisation"],
+    "authorisation_id": lambda w: w.ids["authorisation"],
+    "employer_id": lambda w: w.ids["employer"],
+    "account_id": lambda w: w.ids["issuer_account"],
+    "decision": lambda _w: "suspend",
+}
+# Request bodies for writes whose input model gives no examples, by "METHOD path".
+BODIES: dict[str, dict[str, Any]] = {}
+
+
+@dataclass(frozen=True)
+class StaffRoute:
+    method: str
+    path: str
+    route: APIRoute
+
+    @property
+    def params(self) -> list[str]:
+        return re.findall(r"{(\w+)(?::\w+)?}", self.path)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def staff_routes(app: FastAPI) -> list[StaffRoute]:
+    found = []
+    for path, route in _flat(app.routes):
+        if isinstance(route, APIRoute) and _needs_permission(route.dependant):
+            found += [
+                StaffRoute(m, path, route) for m in sorted(route.methods or ()) if m != "HEAD"
+            ]
+    return found
+
+
+def _flat(routes: Any) -> Iterator[tuple[str, Any]]:
+    """Every route with its full path; FastAPI keeps included routers lazily (each
+    ``include_router`` is one entry whose ``effective_candidates`` are its routes)."""
+    for route in routes:
+        if hasattr(route, "effective_candidates"):
+            for candidate in route.effective_candidates():
+                if hasattr(candidate, "effective_candidates"):
+                    yield from _flat([candidate])
+                else:
+                    yield candidate.path, candidate.original_route
+        else:
+            yield getattr(route, "path", ""), route
+
+
+def _needs_permission(dependant: Any) -> bool:
+    return any(permissions_of(d.call) or _needs_permission(d) for d in dependant.dependencies)
+
+
+def example_body(route: StaffRoute) -> dict[str, Any] | None:
+    """The JSON body a write sends: from BODIES, else its model's examples and defaults."""
+    key = str(route)
+    if key in BODIES:
+        return BODIES[key]
+    field = route.route.body_field
+    if field is None:
+        return None
+    model = field.field_info.annotation
+    assert isinstance(model, type), key
+    assert issubclass(model, BaseModel), key
+    body: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if info.examples:
+            body[name] = info.examples[0]
+        elif info.default is PydanticUndefined and info.default_factory is None:
+            pytest.fail(f"{key}: give {model.__name__}.{name} examples= or add a BODIES entry")
+    loaded: dict[str, Any] = json.loads(json.dumps(body, default=str))
+    return loaded
+
+
+@pytest.fixture
+def world(
+    client: TestClient,
+    sms: CapturingSender,
+    app: FastAPI,
+    sessions: sessionmaker[Session],
+    community: uuid.UUID,
+) -> World:
+    code = declare(client, resident_headers(client, sms), declaration_data("shandong-pass"))
+    application = code["application_id"]
+    assert application
+    env: Env = app.state.env
+    uow = UnitOfWork(sessions())
+    ids = {"organisation": str(community), "application": str(application)}
+    issuer = _staff(uow, env, "walker.a.issuer", [(Role.ISSUER, f"org:{community}")])
+    row = grant(
+        uow, env, account_id=issuer, organisation_id=community, role=Role.ISSUER, name="李娜"
+    )
+    ids |= {"authorisation": str(row.id), "issuer_account": str(issuer)}
+    employer = organisation(uow, env, kind=OrganisationKind.EMPLOYER, parent_id=community)
+    ids["employer"] = str(employer.id)
+    found = uow.organisations.by_id(community)
+    assert found is not None
+    other = organisation(uow, env, name="别的社区居民委员会").id
+    _staff(
+        uow,
+        env,
+        "walker.outsider",
+        [(r, f"org:{other}") for r in STAFF_ROLES]
+        + [(r, f"region:{WRONG_REGION}") for r in STAFF_ROLES],
+    )
+    _staff(uow, env, "walker.insider", [(r, f"org:{community}") for r in STAFF_ROLES])
+    uow.commit()
+    uow.close()
+    return World(ids, (*ids.values(), found.name, found.credit_code, "张三", "李娜"))
+
+
+def _staff(uow: UnitOfWork, env: Env, username: str, roles: list[tuple[Role, str]]) -> uuid.UUID:
+    made = accounts.create_staff(
+        uow, env, username=username, password=PASSWORD, display_name="走查", roles=roles
+    )
+    return made.id
+
+
+class Caller:
+    def __init__(self, client: TestClient, username: str) -> None:
+        response = staff_login(client, username)
+        assert response.status_code == 200, response.text
+        self.client, self.token = client, response.json()["token"]
+
+    def call(self, route: StaffRoute, world: World) -> Any:
+        path = route.path
+        for name in route.params:
+            path = re.sub(r"{" + name + r"(?::\w+)?}", PATH_VALUES[name](world), path)
+        if path.startswith("/api/"):
+            return self.client.request(
+                route.method,
+                path,
+                headers={"Authorization": f"Bearer {self.token}"},
+                json=example_body(route) if route.method != "GET" else None,
+            )
+        self.client.cookies.set(SESSION_COOKIE, self.token)
+        try:
+            headers = dict(HTML)
+            if route.method != "GET":
+                page = self.client.get("/help", headers=HTML).text
+                token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+                assert token is not None
+                headers["x-csrf-token"] = token.group(1)
+            return self.client.request(
+                route.method, path, headers=headers, data={}, follow_redirects=False
+            )
+        finally:
+            self.client.cookies.delete(SESSION_COOKIE)
+
+
+@pytest.fixture
+def routes(app: FastAPI) -> list[StaffRoute]:
+    found = staff_routes(app)
+    unknown = sorted({f"{r}: {{{p}}}" for r in found for p in r.params if p not in PATH_VALUES})
+    assert not unknown, (
+        "staff routes with a path parameter the walker cannot fill; add a realistic "
+        f"id to PATH_VALUES in {__file__}: {unknown}"
+    )
+    return found
+
+
+def test_every_staff_route_is_found(routes: list[StaffRoute]) -> None:
+    walked = {str(r) for r in routes}
+    for expected in (
+        "GET /api/v1/applications/{application_id}",
+        "POST /api/v1/applications/{application_id}/signature",
+        "POST /api/v1/authorisations/{authorisation_id}/{decision}",
+        "GET /api/v1/organisations",
+    ):
+        assert expected in walked
+
+
+def test_the_wrong_scope_finds_nothing(
+    client: TestClient, world: World, routes: list[StaffRoute]
+) -> None:
+    outsider = Caller(client, "walker.outsider")
+    leaks = []
+    for route in routes:
+        response = outsider.call(route, world)
+        shown = [s for s in world.secrets if s in response.text]
+        if route.params and response.status_code != 404:
+            leaks.append(f"{route}: {response.status_code} (expected 404) {response.text[:200]}")
+        elif response.status_code >= 500 or shown:
+            leaks.append(f"{route}: {response.status_code} shows {shown}")
+        elif response.status_code == 200 and "json" in response.headers.get("content-type", ""):
+            body = response.json()
+            if isinstance(body, dict) and body.get("total", 0) != 0:
+                leaks.append(f"{route}: counts {body['total']}")
+    assert not leaks, "\n".join(leaks)
+
+
+def test_the_right_scope_finds_the_same_ids(
+    client: TestClient, world: World, routes: list[StaffRoute]
+) -> None:
+    """The ids the walker uses are real: an officer of A reads every one of them."""
+    insider = Caller(client, "walker.insider")
+    missing = [
+        f"{r}: {insider.call(r, world).status_code}"
+        for r in routes
+        if r.method == "GET" and r.params and insider.call(r, world).status_code == 404
+    ]
+    assert not missing, "PATH_VALUES gives ids that do not exist in A's scope: " + ", ".join(
+        missing
+    )
+
+
+def test_permission_marker_is_found_on_require() -> None:
+    from healthcode.http.security import require
+
+    assert permissions_of(require(Permission.PASS_SIGN)) == frozenset({Permission.PASS_SIGN})
+    assert permissions_of(lambda: None) is None
