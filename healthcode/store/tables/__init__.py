@@ -15,7 +15,12 @@ from healthcode.store.tables.accounts import (
 )
 from healthcode.store.tables.base import Base
 from healthcode.store.tables.codes import Code, ColourChange, Revocation, Signature, SigningKey
-from healthcode.store.tables.organisations import Authorisation, Organisation
+from healthcode.store.tables.organisations import (
+    Authorisation,
+    ColourOverride,
+    Organisation,
+    PreventionNotice,
+)
 from healthcode.store.tables.records import CreditRecord, DataRecord
 from healthcode.store.tables.residents import DailyReport, Declaration, Notification, Resident
 from healthcode.store.tables.shared import AuditEvent, IdempotencyKey, JobRun, KeyCheck, Lease
@@ -28,6 +33,7 @@ __all__ = [
     "Authorisation",
     "Base",
     "Code",
+    "ColourOverride",
     "ColourChange",
     "CreditRecord",
     "DailyReport",
@@ -41,6 +47,7 @@ __all__ = [
     "Notification",
     "Organisation",
     "OtpChallenge",
+    "PreventionNotice",
     "Resident",
     "Revocation",
     "Signature",
