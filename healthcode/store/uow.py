@@ -20,6 +20,8 @@ from healthcode.store.repositories.organisations import (
     Applications,
     Authorisations,
     Organisations,
+    Overrides,
+    PreventionNotices,
 )
 from healthcode.store.repositories.records import CreditRecords, DataRecords
 from healthcode.store.repositories.residents import (
@@ -43,6 +45,8 @@ class UnitOfWork:
         self.applications = Applications(session)
         self.organisations = Organisations(session)
         self.authorisations = Authorisations(session)
+        self.overrides = Overrides(session)
+        self.prevention_notices = PreventionNotices(session)
         self.daily_reports = DailyReports(session)
         self.codes = Codes(session)
         self.signatures = Signatures(session)
@@ -62,6 +66,7 @@ class UnitOfWork:
             self.signatures,
             self.data_records,
             self.credit_records,
+            self.overrides,
         )
         self._after_commit: list[Callable[[], None]] = []
 

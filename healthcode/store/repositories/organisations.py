@@ -99,3 +99,51 @@ class Authorisations(_Repo):
         if lock:
             query = query.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(query).first()
+
+
+class Overrides(_Repo):
+    """Manual colour overrides: proposals waiting for a second officer, and the
+    approved ones the engine honours."""
+
+    def by_id(self, override_id: uuid.UUID, *, lock: bool = False) -> t.ColourOverride | None:
+        return self.session.get(
+            t.ColourOverride, override_id, with_for_update=lock, populate_existing=lock
+        )
+
+    def approved(self, resident_id: uuid.UUID, policy_id: str) -> Sequence[t.ColourOverride]:
+        query = (
+            select(t.ColourOverride)
+            .where(
+                t.ColourOverride.resident_id == resident_id,
+                t.ColourOverride.policy_id == policy_id,
+                t.ColourOverride.status == "approved",
+            )
+            .order_by(t.ColourOverride.decided_at)
+        )
+        return self.session.scalars(query).all()
+
+    def proposed(self, scope: Scope, *, limit: int) -> Sequence[t.ColourOverride]:
+        """Proposals waiting for a decision within a scope, oldest first."""
+        query = select(t.ColourOverride).where(t.ColourOverride.status == "proposed")
+        if not scope.everywhere:
+            held: list[ColumnElement[bool]] = [
+                t.ColourOverride.region_code.startswith(p) for p in sorted(scope.regions)
+            ]
+            if scope.organisations:
+                held.append(t.ColourOverride.organisation_id.in_(scope.organisations))
+            query = query.where(or_(*held) if held else false())
+        query = query.order_by(t.ColourOverride.proposed_at).limit(limit)
+        return self.session.scalars(query).all()
+
+
+class PreventionNotices(_Repo):
+    def of_organisation(
+        self, organisation_id: uuid.UUID, *, limit: int = 50
+    ) -> Sequence[t.PreventionNotice]:
+        query = (
+            select(t.PreventionNotice)
+            .where(t.PreventionNotice.organisation_id == organisation_id)
+            .order_by(t.PreventionNotice.at.desc())
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
