@@ -93,6 +93,7 @@ def _keep(
     code.valid_until = state.valid_until
     code.application_id = _uuid(state.application_id)
     code.awaiting_id = _uuid(state.awaiting_signature)
+    code.suggested = state.suggested.value if state.suggested else None
     if previous != state.colour.value:
         _record_change(
             uow,

@@ -129,7 +129,11 @@ def confirm_declaration(
     _refuse_while_green(uow, env, resident_id, policy)
     row.confirmed_at = env.clock.now()  # taken after the lock: history follows commit order
     uow.flush()
-    return recolour(uow, env, resident_id=resident_id, policy=policy, cause=Cause.DECLARATION)
+    state = recolour(uow, env, resident_id=resident_id, policy=policy, cause=Cause.DECLARATION)
+    # The data check: today the rules over the declaration, just run by recolour (the
+    # department-data issue adds records). Only a checked application reaches issuers.
+    row.checked_at = env.clock.now()
+    return state
 
 
 def request_id_claim_code(

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 
-from healthcode.domain.scope import Scope
+from healthcode.domain.scope import QueueQuery, Scope
 from healthcode.store import tables as t
 from healthcode.store.repositories.base import _Repo
+
+_S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
 
 
 def in_scope(scope: Scope) -> ColumnElement[bool]:
@@ -26,33 +30,64 @@ def in_scope(scope: Scope) -> ColumnElement[bool]:
 
 
 class Applications(_Repo):
-    """Pass applications waiting for an issuer, oldest first (a fair queue)."""
+    """Pass applications waiting for an issuer, oldest first (a fair queue). Only
+    those the data check has run on (``checked_at``) have reached the queue."""
 
     def pending(
-        self, policy_ids: Sequence[str], scope: Scope, *, limit: int, offset: int = 0
+        self, query: QueueQuery, *, limit: int, offset: int = 0
     ) -> Sequence[tuple[t.Code, t.Resident, t.Declaration]]:
-        query = (
-            select(t.Code, t.Resident, t.Declaration)
-            .join(t.Resident, t.Resident.id == t.Code.resident_id)
-            .join(t.Declaration, t.Declaration.id == t.Code.awaiting_id)
-            .outerjoin(t.Organisation, t.Organisation.id == t.Declaration.organisation_id)
-            .where(t.Code.policy_id.in_(policy_ids), in_scope(scope))
+        rows = (
+            _waiting(select(t.Code, t.Resident, t.Declaration), query, filtered=True)
             .order_by(t.Declaration.confirmed_at, t.Declaration.id)
             .limit(limit)
             .offset(offset)
         )
-        return [(c, r, d) for c, r, d in self.session.execute(query)]
+        return [(c, r, d) for c, r, d in self.session.execute(rows)]
 
-    def count_pending(self, policy_ids: Sequence[str], scope: Scope) -> int:
-        query = (
-            select(func.count())
-            .select_from(t.Code)
-            .join(t.Resident, t.Resident.id == t.Code.resident_id)
-            .join(t.Declaration, t.Declaration.id == t.Code.awaiting_id)
-            .outerjoin(t.Organisation, t.Organisation.id == t.Declaration.organisation_id)
-            .where(t.Code.policy_id.in_(policy_ids), in_scope(scope))
+    def count_pending(self, query: QueueQuery) -> int:
+        rows = _waiting(select(func.count()).select_from(t.Code), query, filtered=True)
+        return self.session.scalar(rows) or 0
+
+    def summary(self, query: QueueQuery) -> Sequence[tuple[str | None, int, datetime | None]]:
+        """Per suggested colour within the scope (filters aside): how many, the oldest."""
+        rows = _waiting(
+            select(
+                t.Code.suggested, func.count(), func.min(t.Declaration.confirmed_at)
+            ).select_from(t.Code),
+            query,
+            filtered=False,
+        ).group_by(t.Code.suggested)
+        return [(c, n, oldest) for c, n, oldest in self.session.execute(rows)]
+
+
+def _waiting(query: _S, q: QueueQuery, *, filtered: bool) -> _S:
+    query = (
+        query.join(t.Resident, t.Resident.id == t.Code.resident_id)
+        .join(t.Declaration, t.Declaration.id == t.Code.awaiting_id)
+        .outerjoin(t.Organisation, t.Organisation.id == t.Declaration.organisation_id)
+        .where(
+            t.Code.policy_id.in_(q.policy_ids),
+            t.Declaration.checked_at.is_not(None),
+            in_scope(q.scope),
         )
-        return self.session.scalar(query) or 0
+    )
+    if not filtered:
+        return query
+    if q.suggested:
+        query = query.where(t.Code.suggested == q.suggested)
+    if q.region_prefix:
+        region = func.coalesce(t.Organisation.region_code, t.Resident.region_code)
+        query = query.where(
+            or_(
+                region.startswith(q.region_prefix),
+                t.Resident.region_code.startswith(q.region_prefix),
+            )
+        )
+    if q.purpose:
+        query = query.where(t.Declaration.purpose == q.purpose)
+    if q.confirmed_before is not None:
+        query = query.where(t.Declaration.confirmed_at <= q.confirmed_before)
+    return query
 
 
 class Organisations(_Repo):
@@ -62,7 +97,6 @@ class Organisations(_Repo):
     def by_credit_code(self, credit_code: str) -> t.Organisation | None:
         query = select(t.Organisation).where(t.Organisation.credit_code == credit_code)
         return self.session.scalars(query).first()
-
 
     def grassroots_in(self, region_code: str, *, limit: int) -> Sequence[t.Organisation]:
         """Active communities and villages of one county."""

@@ -105,6 +105,15 @@ class DailyReports(_Repo):
         )
         return self.session.scalars(query).all()
 
+    def latest_on(self, resident_id: uuid.UUID, day: date) -> t.DailyReport | None:
+        query = (
+            select(t.DailyReport)
+            .where(t.DailyReport.resident_id == resident_id, t.DailyReport.day == day)
+            .order_by(t.DailyReport.reported_at.desc())
+            .limit(1)
+        )
+        return self.session.scalars(query).first()
+
     def count_on(self, resident_id: uuid.UUID, policy_id: str, day: date) -> int:
         query = select(func.count()).where(
             t.DailyReport.resident_id == resident_id,

@@ -92,6 +92,9 @@ def upgrade() -> None:
             batch_op.f("ix_prevention_notices_organisation_id"), ["organisation_id"], unique=False
         )
 
+    with op.batch_alter_table("codes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("suggested", sa.String(length=8), nullable=True))
+
     with op.batch_alter_table("colour_changes", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("note", sa.String(length=500), server_default="", nullable=False)
@@ -137,6 +140,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table("colour_changes", schema=None) as batch_op:
         batch_op.drop_column("note")
+
+    with op.batch_alter_table("codes", schema=None) as batch_op:
+        batch_op.drop_column("suggested")
 
     with op.batch_alter_table("prevention_notices", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_prevention_notices_organisation_id"))
