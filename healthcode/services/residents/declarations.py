@@ -126,7 +126,7 @@ def confirm_declaration(
     policy = env.policies.find(row.policy_id)
     resident_id = bind_identity(uow, env, row, client=client)
     uow.residents.lock(resident_id)  # serialise with an issuer signing the previous application
-    _refuse_while_green(uow, env, resident_id, policy)
+    refuse_while_green(uow, env, resident_id, policy)
     row.confirmed_at = env.clock.now()  # taken after the lock: history follows commit order
     uow.flush()
     state = recolour(uow, env, resident_id=resident_id, policy=policy, cause=Cause.DECLARATION)
@@ -172,7 +172,7 @@ def _pending(
     return row
 
 
-def _refuse_while_green(uow: UnitOfWork, env: Env, resident_id: uuid.UUID, policy: Policy) -> None:
+def refuse_while_green(uow: UnitOfWork, env: Env, resident_id: uuid.UUID, policy: Policy) -> None:
     """A new application would replace a valid green pass with a pending one."""
     if policy.model is not Model.PASS:
         return

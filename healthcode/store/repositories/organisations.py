@@ -114,6 +114,21 @@ class Organisations(_Repo):
 
 
 class Authorisations(_Repo):
+    def organisations_of(self, account_id: uuid.UUID, role: str) -> Sequence[t.Organisation]:
+        """The active organisations an account holds an active grant of `role` in."""
+        query = (
+            select(t.Organisation)
+            .join(t.Authorisation, t.Authorisation.organisation_id == t.Organisation.id)
+            .where(
+                t.Authorisation.account_id == account_id,
+                t.Authorisation.role == role,
+                t.Authorisation.status == "active",
+                t.Organisation.status == "active",
+            )
+            .order_by(t.Organisation.name)
+        )
+        return self.session.scalars(query).all()
+
     def by_id(self, authorisation_id: uuid.UUID, *, lock: bool = False) -> t.Authorisation | None:
         return self.session.get(
             t.Authorisation, authorisation_id, with_for_update=lock, populate_existing=lock
