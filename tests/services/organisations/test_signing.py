@@ -5,11 +5,10 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.colour import Colour
@@ -50,19 +49,6 @@ class TestSigning:
         assert signed.colour is Colour.YELLOW
         with pytest.raises(NotPending):
             sign_as_issuer(uow, env, app_id, Colour.GREEN, issuer=issuer)
-
-
-@pytest.fixture
-def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
-    """Sessions that really commit, on their own connections, for races; whatever the
-    test creates is deleted afterwards (residents cascade to their facts and codes)."""
-    factory = sessionmaker(engine, expire_on_commit=False)
-    yield factory
-    with factory.begin() as session:
-        session.execute(delete(t.AuditEvent))
-        session.execute(delete(t.Resident))
-        session.execute(delete(t.Account))
-        session.execute(delete(t.Organisation))
 
 
 def test_two_issuers_cannot_both_sign(committed: sessionmaker[Session], env: Env) -> None:
