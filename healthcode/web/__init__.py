@@ -10,6 +10,9 @@ from healthcode.web.csrf import CsrfMiddleware
 from healthcode.web.errorpages import error_page
 from healthcode.web.pages.accounts import login
 from healthcode.web.pages.codes import code
+from healthcode.web.pages.organisations import counter as org_counter
+from healthcode.web.pages.organisations import overrides as org_overrides
+from healthcode.web.pages.organisations import review, staff
 from healthcode.web.pages.residents import daily_report, declare, home
 from healthcode.web.pages.shared import installable, misc
 from healthcode.web.pages.support import help as support_help
@@ -21,7 +24,9 @@ __all__ = ["error_page", "install"]
 def install(app: FastAPI, *, secret: bytes) -> None:
     """Mount the pages and static files; add CSRF checks for every page request,
     with tokens keyed by a key derived from the master ``secret``."""
-    for module in (login, home, declare, code, daily_report, support_help, misc, installable):
+    pages = (login, home, declare, code, daily_report, support_help, misc, installable)
+    staff_pages = (staff, review, org_overrides, org_counter)
+    for module in (*pages, *staff_pages):
         app.include_router(module.router)
     app.mount(PREFIX, static_app(), name="static")
     app.add_middleware(CsrfMiddleware, refuse=error_page, key=derive(secret, "healthcode/csrf/v1"))

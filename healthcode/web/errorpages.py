@@ -36,6 +36,8 @@ TITLES: Mapping[int, str] = {
 def login_url(request: Request, here: str | None = None) -> str:
     if here is None:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if here.startswith("/staff/"):  # staff sign in with a username and password
+        return "/staff/login?" + urlencode({"next": here})
     return "/login?" + urlencode({"next": here}) if here != "/" else "/login"
 
 

@@ -1,0 +1,1 @@
+"""Staff pages of the organisations: the review queue, signing, overrides, the counter."""
