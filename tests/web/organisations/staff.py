@@ -64,6 +64,10 @@ def desk(
             )
             names.append(name)
         applied = tuple(apply(uow, env, org, temperature=c) for c in temperatures)
+        for application in applied:  # the applicants may sign in on the web too
+            row = uow.declarations.by_id(application)
+            assert row is not None
+            uow.add(t.AccountRole(account_id=row.account_id, role=Role.RESIDENT.value, scope=""))
         return Desk(org.id, tuple(names), applied)
 
 

@@ -35,7 +35,7 @@ class TestQueueAndSigning:
         page.click("a.count.c-red")
         expect(page.locator(".queue-item")).to_have_count(1)
         page.goto("/staff/queue")
-        page.locator(".queue-item").first.click()
+        page.click(f"a[href='/staff/applications/{here.applications[0]}']")
         page.wait_for_url("**/staff/applications/*")
         assert thumb_reachable(page, ".jump .button"), "the decision must be within thumb reach"
         assert page.evaluate(SIDEWAYS) == []
@@ -45,6 +45,7 @@ class TestQueueAndSigning:
         expect(page.locator("#requested-error")).to_be_visible()  # say what is needed
         page.check("input[name=colour][value=yellow]")
         page.check("#need-temperature")
+        page.fill("#note", "视频中未能看清体温计读数")  # stricter than the rules: say why
         page.click("form.decide button.primary")
         page.wait_for_url("**/staff/queue?signed=yellow")
         expect(page.locator(".banner.ok")).to_contain_text("已告知")
