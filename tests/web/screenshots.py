@@ -105,13 +105,15 @@ STORIES: tuple[Callable[[Page, live.LiveServer, Path], None], ...] = (
 )
 
 
-def main(out: Path = OUT) -> None:
+def main(
+    out: Path = OUT, stories: tuple[Callable[[Page, live.LiveServer, Path], None], ...] = STORIES
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         server = live.start(Path(tmp))
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            for story in STORIES:
+            for story in stories:
                 context = browser.new_context(
                     base_url=server.url, viewport=PHONE, device_scale_factor=2, locale="zh-CN"
                 )

@@ -26,9 +26,9 @@ from healthcode.services.accounts.permissions import Principal, Role
 from healthcode.services.codes.recolour import Cause, recolour
 from healthcode.services.organisations.signing import NotAuthorised, sign_pass
 from healthcode.services.residents.binding import resident_at_counter
-from healthcode.services.residents.declarations import PLEDGE_VERSION, refuse_while_green
+from healthcode.services.residents.declarations import declared_columns, refuse_while_green
 from healthcode.services.residents.inputs import DeclarationInput
-from healthcode.services.residents.validation import dump_health, validate_declaration
+from healthcode.services.residents.validation import validate_declaration
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -82,7 +82,6 @@ def enter_counter_application(
         raise InvalidInput.single(
             "id_card_checked", "required", N_("Check the ID card before entering the application")
         )
-    entered = valid.data  # place names now codes
     resident = resident_at_counter(uow, env, valid)
     uow.residents.lock(resident.id)
     refuse_while_green(uow, env, resident.id, policy)
@@ -93,14 +92,7 @@ def enter_counter_application(
         policy_version=policy.version,
         submitted_at=now,
         confirmed_at=now,
-        temperature=entered.temperature,
-        **dump_health(entered),
-        residence_since=entered.residence_since,
-        destination=entered.destination or None,
-        destination_detail=entered.destination_detail,
-        purpose=entered.purpose.value if entered.purpose else None,
-        employer=entered.employer,
-        pledge=PLEDGE_VERSION,
+        **declared_columns(valid.data),  # place names now codes
         organisation_id=organisation_id,
         entered_by=who.account_id,
         paper_pledge_at=now,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
@@ -89,19 +90,26 @@ def submit_declaration(
         policy_id=policy.id,
         policy_version=policy.version,
         submitted_at=now,
-        temperature=data.temperature,
-        **dump_health(data),
-        residence_since=data.residence_since,
-        destination=data.destination or None,
-        destination_detail=data.destination_detail,
-        purpose=data.purpose.value if data.purpose else None,
-        employer=data.employer,
-        pledge=PLEDGE_VERSION,
+        **declared_columns(data),
         organisation_id=reviewer,
     )
     uow.add(row)
     uow.flush()
     return Submission(DeclarationDetail.of(row), identity_of(uow, env, row))
+
+
+def declared_columns(data: DeclarationInput) -> dict[str, Any]:
+    """What a (validated) declaration says, as the columns of its row, with the pledge."""
+    return {
+        "temperature": data.temperature,
+        **dump_health(data),
+        "residence_since": data.residence_since,
+        "destination": data.destination or None,
+        "destination_detail": data.destination_detail,
+        "purpose": data.purpose.value if data.purpose else None,
+        "employer": data.employer,
+        "pledge": PLEDGE_VERSION,
+    }
 
 
 def show_declaration(

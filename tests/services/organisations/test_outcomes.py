@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
@@ -13,7 +15,7 @@ from healthcode.services.organisations.signing import sign_pass
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
-from tests.services.organisations.review import apply, community
+from tests.services.organisations.review import Community, apply, community
 
 
 def resident_of(uow: UnitOfWork, application: object) -> t.Resident:
@@ -34,18 +36,28 @@ def messages(uow: UnitOfWork, resident: t.Resident, kind: str) -> list[dict[str,
     return [dict(r.payload) for r in rows]
 
 
+def sign_yellow(
+    uow: UnitOfWork, env: Env, home: Community, note: str, requested: list[InfoNeeded]
+) -> uuid.UUID:
+    """A new application to the community, signed yellow; its id."""
+    application = apply(uow, env, home.organisation)
+    sign_pass(
+        uow,
+        env,
+        home.issuer,
+        application_id=application,
+        colour=Colour.YELLOW,
+        note=note,
+        requested=requested,
+    )
+    return application
+
+
 class TestYellow:
     def test_the_resident_is_told_exactly_what_is_needed(self, uow: UnitOfWork, env: Env) -> None:
         home = community(uow, env)
-        application = apply(uow, env, home.organisation)
-        sign_pass(
-            uow,
-            env,
-            home.issuer,
-            application_id=application,
-            colour=Colour.YELLOW,
-            note="请补充租房合同",
-            requested=[InfoNeeded.TEMPERATURE, InfoNeeded.OTHER],
+        application = sign_yellow(
+            uow, env, home, "请补充租房合同", [InfoNeeded.TEMPERATURE, InfoNeeded.OTHER]
         )
         resident = resident_of(uow, application)
         [told] = messages(uow, resident, "information_needed")
@@ -70,17 +82,8 @@ class TestYellow:
         self, uow: UnitOfWork, env: Env, requested: list[InfoNeeded], note: str, field: str
     ) -> None:
         home = community(uow, env)
-        application = apply(uow, env, home.organisation)
         with pytest.raises(InvalidInput) as refused:
-            sign_pass(
-                uow,
-                env,
-                home.issuer,
-                application_id=application,
-                colour=Colour.YELLOW,
-                note=note,
-                requested=requested,
-            )
+            sign_yellow(uow, env, home, note, requested)
         assert [e.field for e in refused.value.errors] == [field]
 
     def test_only_yellow_asks(self, uow: UnitOfWork, env: Env) -> None:

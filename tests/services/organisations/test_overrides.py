@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 
 import pytest
@@ -26,6 +24,7 @@ from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories.organisations import authorised_issuer
+from tests.services.organisations.conftest import race
 from tests.services.organisations.review import Community, apply, community
 
 REASON = "视频核实体温36.5℃，自述发热系测量有误"
@@ -136,24 +135,12 @@ def test_two_approvals_at_once_one_wins(committed: sessionmaker[Session], env: E
         first = authorised_issuer(uow, env, home.organisation.id)
         second = authorised_issuer(uow, env, home.organisation.id)
         proposal = propose(uow, env, home.issuer, resident)
-    outcome: list[object] = []
-
-    def other() -> None:
-        with units() as uow2:
-            try:
-                outcome.append(
-                    decide_override(uow2, env, second, override_id=proposal, approve=True)
-                )
-            except AlreadyDecided as error:
-                outcome.append(error)
-
-    with units() as uow:
-        decide_override(uow, env, first, override_id=proposal, approve=True)
-        racer = threading.Thread(target=other)
-        racer.start()
-        time.sleep(0.3)
-        assert racer.is_alive(), "the second approval should wait for the resident's lock"
-    racer.join(timeout=30)
+    outcome = race(
+        units,
+        lambda uow: decide_override(uow, env, first, override_id=proposal, approve=True),
+        lambda uow: decide_override(uow, env, second, override_id=proposal, approve=True),
+        AlreadyDecided,
+    )
     assert len(outcome) == 1
     assert isinstance(outcome[0], AlreadyDecided)
     with committed() as session:

@@ -9,24 +9,18 @@ Chromium at 390×844 (2× pixels), small palette PNGs named ``review-*``.
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Page
 
-from tests.factories.inputs import id_number
 from tests.web import live
-from tests.web.conftest import ARGS, CHROMIUM, PHONE
-from tests.web.organisations.staff import desk, staff_sign_in
-from tests.web.screenshots import OUT, save
+from tests.web.conftest import PHONE
+from tests.web.organisations.staff import desk, fill_counter, staff_sign_in
+from tests.web.screenshots import OUT, main, save
 
 
-def story(browser: Browser, server: live.LiveServer, out: Path) -> None:
+def story(page: Page, server: live.LiveServer, out: Path) -> None:
     here = desk(server, issuers=2, temperatures=(36.5, 37.9, 36.6, 38.4))
-    context = browser.new_context(
-        base_url=server.url, viewport=PHONE, device_scale_factor=2, locale="zh-CN"
-    )
-    page = context.new_page()
     staff_sign_in(page, server, here.issuers[0])
     save(page, out, "review-01-queue")
     page.goto(f"/staff/applications/{here.applications[1]}")
@@ -40,22 +34,12 @@ def story(browser: Browser, server: live.LiveServer, out: Path) -> None:
     page.fill("#reason", "视频核实体温36.5℃，申报时误填38.4")
     save(page, out, "review-04-override-propose")
     page.click("form button.primary")
-    page.goto("/staff/counter")
-    page.fill("#name", "李四")
-    page.fill("#id_number", id_number())
-    page.fill("#region", "371602")
+    fill_counter(page)
     save(page, out, "review-06-counter")
-    page.fill("#residence_since", "2019-12-01")
-    page.fill("#destination", "370102")
-    page.check("#purpose-work")
-    page.click(".chip:has-text('36.5')")
-    page.check("#id_card_checked")
-    page.check("#pledge-box")
-    page.check("input[name=colour][value=green]")
     page.click("form button.primary")
     save(page, out, "review-07-counter-signed")
-    context.close()
-
+    browser = page.context.browser
+    assert browser is not None
     second = browser.new_context(
         base_url=server.url, viewport=PHONE, device_scale_factor=2, locale="zh-CN"
     )
@@ -74,17 +58,5 @@ def _resident(server: live.LiveServer, application: object) -> str:
         return str(row.resident_id)
 
 
-def main(out: Path = OUT) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        server = live.start(Path(tmp))
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            story(browser, server, out)
-        finally:
-            browser.close()
-            server.stop()
-
-
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT, stories=(story,))

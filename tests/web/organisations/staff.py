@@ -14,6 +14,7 @@ from healthcode.services.organisations.authorisations import grant
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWorkFactory
+from tests.factories.inputs import id_number
 from tests.factories.organisations import organisation
 from tests.services.organisations.review import apply
 from tests.web.live import LiveServer
@@ -94,3 +95,23 @@ def staff_sign_in(
     page.fill("#password", PASSWORD)
     page.click("form[action='/staff/login'] button.primary")
     page.wait_for_url(f"{server.url}{then}")
+
+
+def fill_counter(page: Page, *, id_card_checked: bool = True) -> None:
+    """A valid counter application for a new person, decided green, not yet sent."""
+    page.goto("/staff/counter")
+    values = {
+        "#name": "李四",
+        "#id_number": id_number(),
+        "#region": "371602",
+        "#residence_since": "2019-12-01",
+        "#destination": "370102",
+    }
+    for selector, value in values.items():
+        page.fill(selector, value)
+    page.check("#purpose-work")
+    page.click(".chip:has-text('36.5')")
+    if id_card_checked:
+        page.check("#id_card_checked")
+    page.check("#pledge-box")
+    page.check("input[name=colour][value=green]")

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.factories.inputs import id_number
 from tests.web.conftest import new_context
 from tests.web.flows import sign_in
 from tests.web.live import LiveServer
-from tests.web.organisations.staff import desk, resident_phone, staff_sign_in
+from tests.web.organisations.staff import desk, fill_counter, resident_phone, staff_sign_in
 from tests.web.test_a11y import SIDEWAYS, check_page
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -109,15 +108,7 @@ class TestCounter:
     ) -> None:
         here = desk(server)
         staff_sign_in(page, server, here.issuers[0], then="/staff/counter")
-        page.fill("#name", "李四")
-        page.fill("#id_number", id_number())
-        page.fill("#region", "371602")
-        page.fill("#residence_since", "2019-12-01")
-        page.fill("#destination", "370102")
-        page.check("#purpose-work")
-        page.click(".chip:has-text('36.5')")
-        page.check("#pledge-box")
-        page.check("input[name=colour][value=green]")
+        fill_counter(page, id_card_checked=False)
         page.click("form button.primary")
         expect(page.locator("#id_card_checked-error")).to_be_visible()
         page.check("#id_card_checked")

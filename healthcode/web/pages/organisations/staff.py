@@ -12,20 +12,20 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from healthcode.domain.errors import DomainError, Forbidden
 from healthcode.domain.i18n import N_
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
-from healthcode.http.security import SESSION_COOKIE, NotAuthenticated, TokenDep
+from healthcode.http.security import NotAuthenticated, TokenDep
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts import sessions
 from healthcode.services.accounts.permissions import AccountKind, Permission, Principal
 from healthcode.services.shared.bounds import SafeText
-from healthcode.web import csrf
 from healthcode.web.deps import local_path, user_agent
 from healthcode.web.forms import FormState
+from healthcode.web.pages.accounts.login import signed_in
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -80,14 +80,4 @@ def sign_in(
         uow.refused(error)
         form.add_error("password", in_words(error))
         return render(request, "organisations/login.html", status=error.status, form=form)
-    response = RedirectResponse(form.value("next"), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        issued.token,
-        max_age=int((issued.expires_at - env.clock.now()).total_seconds()),
-        httponly=True,
-        samesite="lax",
-        path="/",
-    )
-    response.set_cookie(csrf.COOKIE, csrf.new_token(), httponly=True, samesite="lax", path="/")
-    return response
+    return signed_in(form.value("next"), issued, now=env.clock.now())
