@@ -17,14 +17,14 @@ from pydantic import Field
 
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
-from healthcode.domain.errors import InvalidInput
+from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.signing import InfoNeeded
 from healthcode.domain.state import State
 from healthcode.services.accounts.permissions import Principal, Role
 from healthcode.services.codes.recolour import Cause, recolour
-from healthcode.services.organisations.signing import NotAuthorised, sign_pass
+from healthcode.services.organisations.signing import sign_pass
 from healthcode.services.residents.binding import resident_at_counter
 from healthcode.services.residents.declarations import declared_columns, refuse_while_green
 from healthcode.services.residents.inputs import DeclarationInput
@@ -132,6 +132,6 @@ def _counter(uow: UnitOfWork, who: Principal, chosen: uuid.UUID | None) -> uuid.
         raise InvalidInput.single(
             "organisation_id", "required", N_("Choose the organisation of this counter")
         )
-    if chosen not in held:
-        raise NotAuthorised(N_("You are not an authorised issuer of this organisation"))
+    if chosen not in held:  # out of scope reads as not found, as everywhere
+        raise NotFound(N_("No such organisation"))
     return chosen

@@ -8,10 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from healthcode.domain.colour import Colour
-from healthcode.domain.errors import InvalidInput
+from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.signing import MilderThanRules
 from healthcode.services.organisations.counter import CounterInput, enter_counter_application
-from healthcode.services.organisations.signing import NotAuthorised
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -70,5 +69,5 @@ class TestCounter:
         home = community(uow, env)
         elsewhere = community(uow, env, region="370102")
         data = counter_input(organisation_id=str(elsewhere.organisation.id))
-        with pytest.raises(NotAuthorised):
+        with pytest.raises(NotFound):
             enter_counter_application(uow, env, home.issuer, data=data)
