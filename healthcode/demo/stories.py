@@ -19,6 +19,7 @@ from healthcode.demo.people import Person, Workplace
 from healthcode.domain.clock import FixedClock, day_of, start_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.facts import RecordKind
+from healthcode.domain.signing import InfoNeeded
 from healthcode.domain.state import State
 from healthcode.services.accounts.login import ensure_resident_account
 from healthcode.services.accounts.sessions import principal_of
@@ -207,6 +208,7 @@ class Story:
             application_id=self.application,
             colour=colour,
             note=note,
+            requested=(InfoNeeded.TEMPERATURE,) if colour is Colour.YELLOW else (),
         )
 
     def record(self, at: datetime, kind: RecordKind, source: str, **dates: Any) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from healthcode.domain import logic
+from healthcode.domain import logic, overrides
 from healthcode.domain.clock import day_of, start_of
 from healthcode.domain.colour import Colour, worst
 from healthcode.domain.facts import Facts, Observation, Signature
@@ -38,8 +38,21 @@ from healthcode.domain.streak import ONE_DAY, normal_streak
 
 
 def evaluate(policy: Policy, facts: Facts, now: datetime) -> State:
-    """The resident's state under `policy` at `now`, from what was known at `now`."""
-    run = _Run(policy, facts.known_at(now), now)
+    """The resident's state under `policy` at `now`, from what was known at `now`;
+    an approved manual override, while it holds, paints the colour (``overrides``)."""
+    known = facts.known_at(now)
+    state = _rules(policy, known, now)
+    override = overrides.latest(known.overrides, now)
+    if override is None:
+        return state
+    at_approval = _rules(policy, replace(known.known_at(override.at), overrides=()), override.at)
+    if not overrides.same_view(at_approval, state):
+        return state  # something the rules weigh has changed since the officers decided
+    return overrides.apply(state, override)
+
+
+def _rules(policy: Policy, facts: Facts, now: datetime) -> State:
+    run = _Run(policy, facts, now)
     if policy.model is Model.HEALTH_CODE:
         return run.health_code()
     return run.pass_()

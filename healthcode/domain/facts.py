@@ -122,11 +122,24 @@ class Signature:
 
 
 @dataclass(frozen=True)
+class Override:
+    """A colour set by hand, approved by a second officer (DESIGN.md §6); counts from
+    its approval `at` until `ends_at` or until the rules' own view changes."""
+
+    id: str
+    at: datetime
+    colour: Colour
+    reason: str
+    ends_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Facts:
     observations: tuple[Observation, ...] = ()
     records: tuple[DataRecord, ...] = ()
     credit_records: tuple[CreditRecord, ...] = ()
     signatures: tuple[Signature, ...] = ()
+    overrides: tuple[Override, ...] = ()
 
     def known_at(self, now: datetime) -> Facts:
         """Only what the system knew at `now`, oldest first."""
@@ -142,6 +155,7 @@ class Facts:
                 _credit_known_at(c, now) for c in self.credit_records if c.at <= now
             ),
             signatures=tuple(sorted((s for s in self.signatures if s.at <= now), key=_at)),
+            overrides=tuple(sorted((o for o in self.overrides if o.at <= now), key=_at)),
         )
 
     @property
@@ -149,7 +163,7 @@ class Facts:
         return tuple(o for o in self.observations if o.kind is ObservationKind.DECLARATION)
 
 
-def _at(item: Observation | Signature) -> datetime:
+def _at(item: Observation | Signature | Override) -> datetime:
     return item.at
 
 

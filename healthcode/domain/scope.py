@@ -10,8 +10,9 @@ filtered by the ``Scope`` of the permission used; out of scope reads as not foun
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 ORG = "org:"
 REGION = "region:"
@@ -68,3 +69,15 @@ class Scope:
         if organisation_id is not None and organisation_id in self.organisations:
             return True
         return self.covers_region(region_code)
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """Which waiting applications: within a scope, then narrowed by the issuer's filters."""
+
+    policy_ids: Sequence[str]
+    scope: Scope
+    suggested: str | None = None
+    region_prefix: str | None = None
+    purpose: str | None = None
+    confirmed_before: datetime | None = None  # waiting longer than some hours

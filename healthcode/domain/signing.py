@@ -8,6 +8,7 @@ is the issuer's call and needs a note saying why.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 
 from healthcode.domain.colour import SIGNED_COLOURS, Colour
 from healthcode.domain.errors import Conflict, InvalidInput
@@ -17,6 +18,33 @@ from healthcode.domain.state import Reason
 
 class MilderThanRules(Conflict):
     code = "milder_than_rules"
+
+
+class InfoNeeded(StrEnum):
+    """What a yellow pass ("more information needed", 待行) asks the resident for."""
+
+    TEMPERATURE = "temperature"  # a temperature reading (测量体温)
+    TRAVEL_HISTORY = "travel_history"
+    HEALTH_STATUS = "health_status"
+    PROOF_OF_RESIDENCE = "proof_of_residence"
+    OTHER = "other"  # said in the note
+
+
+def check_requested(colour: Colour, requested: Sequence[InfoNeeded], note: str) -> None:
+    """A yellow pass says exactly what is needed; "other" is said in the note; only
+    yellow asks for anything."""
+    if colour is not Colour.YELLOW:
+        if requested:
+            raise InvalidInput.single(
+                "requested", "yellow_only", N_("Only a yellow pass asks for more information")
+            )
+        return
+    if not requested:
+        raise InvalidInput.single("requested", "required", N_("Pick what the resident must supply"))
+    if InfoNeeded.OTHER in requested and not note.strip():
+        raise InvalidInput.single(
+            "note", "required", N_("Say in the note what else the resident must supply")
+        )
 
 
 def check_signable(colour: Colour) -> None:

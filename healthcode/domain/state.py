@@ -21,6 +21,7 @@ class EvidenceKind(StrEnum):
     RECORD = "record"
     CREDIT_RECORD = "credit_record"
     SIGNATURE = "signature"
+    OVERRIDE = "override"
 
 
 @dataclass(frozen=True)

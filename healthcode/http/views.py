@@ -160,6 +160,7 @@ class ColourChangeView(BaseModel):
     reasons: list[str]
     ended: bool = Field(description="the reasons stopped applying (the colour got better)")
     cause: str
+    note: str = Field("", description="a manual change's reason, as the two officers gave it")
 
 
 def colour_change_view(change: ColourChange, policy: Policy) -> ColourChangeView:
@@ -174,6 +175,7 @@ def colour_change_view(change: ColourChange, policy: Policy) -> ColourChangeView
         reasons=[pick(rules[r].reason) for r in change.rule_ids if r in rules],
         ended=_severity(change.to_colour) < _severity(change.from_colour),
         cause=change.cause,
+        note=change.note,
     )
 
 

@@ -16,6 +16,7 @@ from healthcode.domain.facts import (
     Facts,
     Observation,
     ObservationKind,
+    Override,
     RecordKind,
     Signature,
     Symptom,
@@ -23,6 +24,7 @@ from healthcode.domain.facts import (
 )
 from healthcode.store import tables as t
 from healthcode.store.repositories.codes import Signatures
+from healthcode.store.repositories.organisations import Overrides
 from healthcode.store.repositories.records import CreditRecords, DataRecords
 from healthcode.store.repositories.residents import DailyReports, Declarations
 
@@ -38,12 +40,14 @@ class FactsRepository:
         signatures: Signatures,
         data_records: DataRecords,
         credit_records: CreditRecords,
+        overrides: Overrides,
     ) -> None:
         self.declarations = declarations
         self.daily_reports = daily_reports
         self.signatures = signatures
         self.data_records = data_records
         self.credit_records = credit_records
+        self.overrides = overrides
 
     def for_resident(self, resident_id: uuid.UUID, policy_id: str) -> Facts:
         """Everything the engine needs: this policy's declarations, every daily
@@ -53,6 +57,7 @@ class FactsRepository:
         signatures = self.signatures.for_declarations([d.id for d in declarations])
         records = self.data_records.of_resident(resident_id)
         credits = self.credit_records.of_resident(resident_id)
+        approved = self.overrides.approved(resident_id, policy_id)
         return Facts(
             observations=(
                 *(_declaration(d) for d in declarations),
@@ -67,6 +72,11 @@ class FactsRepository:
                     str(s.declaration_id), s.signed_at, Colour(s.colour), str(s.issuer_id), s.note
                 )
                 for s in signatures
+            ),
+            overrides=tuple(
+                Override(str(o.id), o.decided_at, Colour(o.colour), o.reason, o.ends_at)
+                for o in approved
+                if o.decided_at is not None
             ),
         )
 

@@ -21,6 +21,8 @@ from healthcode.store.repositories.organisations import (
     Authorisations,
     Employees,
     Organisations,
+    Overrides,
+    PreventionNotices,
 )
 from healthcode.store.repositories.records import CreditRecords, DataRecords
 from healthcode.store.repositories.residents import (
@@ -46,6 +48,8 @@ class UnitOfWork:
         self.organisations = Organisations(session)
         self.authorisations = Authorisations(session)
         self.employees = Employees(session)
+        self.overrides = Overrides(session)
+        self.prevention_notices = PreventionNotices(session)
         self.daily_reports = DailyReports(session)
         self.videos = TemperatureVideos(session)
         self.codes = Codes(session)
@@ -66,6 +70,7 @@ class UnitOfWork:
             self.signatures,
             self.data_records,
             self.credit_records,
+            self.overrides,
         )
         self._after_commit: list[Callable[[], None]] = []
 

@@ -76,6 +76,7 @@ CAUSES: Mapping[str, str] = MappingProxyType(
         Cause.CREDIT: N_("A credit record"),
         Cause.TIME: N_("The passing of time"),
         Cause.POLICY: N_("A rule change"),
+        Cause.OVERRIDE: N_("A manual change approved by two officers"),
     }
 )
 
@@ -109,6 +110,7 @@ EVIDENCE: Mapping[str, str] = MappingProxyType(
         "record": N_("department data"),
         "credit_record": N_("a credit record"),
         "signature": N_("the issuer's signature"),
+        "override": N_("a manual change approved by two officers"),
     }
 )
 

@@ -6,6 +6,7 @@ import itertools
 import uuid
 
 from healthcode.domain.colour import Colour
+from healthcode.domain.signing import InfoNeeded
 from healthcode.domain.state import State
 from healthcode.services.accounts.login import create_staff
 from healthcode.services.accounts.permissions import AccountKind, Principal, Role
@@ -103,7 +104,16 @@ def sign_as_issuer(
 ) -> State:
     """The application signed by an issuer of its organisation (a new one unless given)."""
     who = issuer or issuer_for(uow, env, application_id)
-    return sign_pass(uow, env, who, application_id=application_id, colour=colour, note=note)
+    requested = (InfoNeeded.TEMPERATURE,) if colour is Colour.YELLOW else ()
+    return sign_pass(
+        uow,
+        env,
+        who,
+        application_id=application_id,
+        colour=colour,
+        note=note,
+        requested=requested,
+    )
 
 
 def province_reader() -> Principal:

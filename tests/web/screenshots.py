@@ -153,14 +153,19 @@ STORIES: tuple[Callable[[Page, live.LiveServer, Path], None], ...] = (
 )
 
 
-def main(out: Path = OUT, stories: tuple[str, ...] = ()) -> None:
-    """Every story's shots, or only the stories named (``-k staff_pages``)."""
+def main(
+    out: Path = OUT,
+    stories: tuple[str, ...] = (),
+    *,
+    run: tuple[Callable[[Page, live.LiveServer, Path], None], ...] = (),
+) -> None:
+    """Every story's shots, only the stories named (``-k staff_pages``), or those given."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         server = live.start(Path(tmp))
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            for story in (s for s in STORIES if not stories or s.__name__ in stories):
+            for story in run or [s for s in STORIES if not stories or s.__name__ in stories]:
                 context = browser.new_context(
                     base_url=server.url, viewport=PHONE, device_scale_factor=2, locale="zh-CN"
                 )

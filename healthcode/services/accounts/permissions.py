@@ -51,16 +51,23 @@ class Permission(StrEnum):
     KEYS_MANAGE = "keys.manage"
     POLICY_MANAGE = "policy.manage"
     RESIDENT_DETAILS = "resident.details"  # unmasked personal data, always audit-logged
+    COLOUR_OVERRIDE = "colour.override"  # propose or approve a manual colour (two officers)
 
 
 P = Permission
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {
         Role.RESIDENT: frozenset({P.CODE_OWN, P.DECLARATION_OWN, P.REPORT_OWN}),
-        Role.ISSUER: frozenset({P.APPLICATION_READ, P.PASS_SIGN}),
+        Role.ISSUER: frozenset({P.APPLICATION_READ, P.PASS_SIGN, P.COLOUR_OVERRIDE}),
         Role.EMPLOYER_ADMIN: frozenset({P.APPLICATION_READ, P.PASS_SIGN}),
         Role.ORG_ADMIN: frozenset(
-            {P.APPLICATION_READ, P.ISSUERS_APPROVE, P.ORGANISATIONS_MANAGE, P.STAFF_MANAGE}
+            {
+                P.APPLICATION_READ,
+                P.ISSUERS_APPROVE,
+                P.ORGANISATIONS_MANAGE,
+                P.STAFF_MANAGE,
+                P.COLOUR_OVERRIDE,
+            }
         ),
         Role.CHECKPOINT: frozenset({P.SCAN, P.RELEASE}),
         Role.DATA_OPERATOR: frozenset({P.RECORDS_IMPORT}),
@@ -73,6 +80,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.RESIDENT_DETAILS,
                 P.ISSUERS_APPROVE,
                 P.ORGANISATIONS_MANAGE,
+                P.COLOUR_OVERRIDE,
             }
         ),
         Role.AUDITOR: frozenset({P.AUDIT_READ}),

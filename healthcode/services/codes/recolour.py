@@ -12,6 +12,7 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
+from healthcode.domain import overrides
 from healthcode.domain.colour import Colour
 from healthcode.domain.engine import evaluate
 from healthcode.domain.policy import Policy
@@ -31,6 +32,7 @@ class Cause(StrEnum):
     CREDIT = "credit"
     TIME = "time"
     POLICY = "policy"
+    OVERRIDE = "override"  # a manual colour approved by two officers
 
 
 def recolour(
@@ -41,6 +43,7 @@ def recolour(
     policy: Policy,
     cause: Cause,
     actor_id: uuid.UUID | None = None,
+    note: str = "",
 ) -> State:
     """Lock, then read and evaluate: a change made by a concurrent writer is seen,
     never overwritten with a colour computed from facts read before it committed."""
@@ -65,7 +68,7 @@ def recolour(
             policy, facts, colour=Colour(code.colour), recheck=code.recheck_at, now=now
         ):
             _keep(uow, code, policy, missed, Cause.TIME, None)
-    _keep(uow, code, policy, state, cause, actor_id)
+    _keep(uow, code, policy, state, cause, actor_id, note)
     uow.flush()
     return state
 
@@ -77,6 +80,7 @@ def _keep(
     state: State,
     cause: Cause,
     actor_id: uuid.UUID | None,
+    note: str = "",
 ) -> None:
     """Cache `state` on the code and record a change of colour, at the state's instant."""
     previous = code.colour
@@ -89,9 +93,17 @@ def _keep(
     code.valid_until = state.valid_until
     code.application_id = _uuid(state.application_id)
     code.awaiting_id = _uuid(state.awaiting_signature)
+    code.suggested = state.suggested.value if state.suggested else None
     if previous != state.colour.value:
         _record_change(
-            uow, code, previous, _causes(previous, previous_rules, state), state, cause, actor_id
+            uow,
+            code,
+            previous,
+            _causes(previous, previous_rules, state),
+            state,
+            cause,
+            actor_id,
+            note,
         )
 
 
@@ -106,7 +118,10 @@ def _top_rules(cached: dict[str, Any]) -> list[str]:
 
 def _causes(previous: str, previous_rules: list[str], state: State) -> list[str]:
     """The rules that caused a change: those of the new colour when it got worse,
-    those that stopped applying when it got better (e.g. after 14 normal days)."""
+    those that stopped applying when it got better (e.g. after 14 normal days);
+    a manual override's own id when it painted the colour."""
+    if state.reasons and state.reasons[0].rule_id == overrides.RULE_ID:
+        return [overrides.RULE_ID]
     if state.colour.severity > Colour(previous).severity:
         return [r.rule_id for r in state.reasons if r.colour is state.colour]
     active = set(state.rule_ids)
@@ -121,6 +136,7 @@ def _record_change(
     state: State,
     cause: Cause,
     actor_id: uuid.UUID | None,
+    note: str,
 ) -> None:
     code.history_seq += 1
     uow.add(
@@ -134,6 +150,7 @@ def _record_change(
             policy_version=code.policy_version,
             cause=cause.value,
             actor_id=actor_id,
+            note=note,
         )
     )
     uow.add(

@@ -17,6 +17,7 @@ class ColourChange:
     to_colour: str
     rule_ids: tuple[str, ...]
     cause: str
+    note: str = ""  # a manual override's reason, shown to the resident
 
     @classmethod
     def of(cls, row: t.ColourChange) -> ColourChange:
@@ -26,4 +27,5 @@ class ColourChange:
             to_colour=row.to_colour,
             rule_ids=tuple(row.rule_ids),
             cause=row.cause,
+            note=row.note,
         )

@@ -11,13 +11,20 @@ reaches only the applications of the organisations and regions their role is hel
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from types import MappingProxyType
 
+from healthcode.domain import overrides
+from healthcode.domain.clock import day_of
+from healthcode.domain.colour import Colour
 from healthcode.domain.errors import NotFound
 from healthcode.domain.i18n import N_
-from healthcode.domain.policy import Model, Policy
-from healthcode.domain.state import State
+from healthcode.domain.policy import LocalText, Model, Policy
+from healthcode.domain.scope import QueueQuery
+from healthcode.domain.state import EvidenceKind, State
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.codes.recolour import current_state
 from healthcode.services.residents.results import DeclarationDetail
@@ -25,6 +32,25 @@ from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
+
+
+class Source(StrEnum):
+    """Where a finding comes from: what the resident declared (or reported), or a
+    department's data (the department-data issue adds those records)."""
+
+    DECLARATION = "declaration"
+    DEPARTMENT_DATA = "department_data"
+    CREDIT = "credit"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule the data check found, in words, with where its facts came from."""
+
+    rule_id: str
+    colour: Colour
+    text: LocalText
+    sources: tuple[Source, ...]
 
 
 @dataclass(frozen=True)
@@ -38,6 +64,29 @@ class QueueItem:
     destination: str | None
     purpose: str | None
     state: State
+    resident_id: uuid.UUID | None = None
+    findings: tuple[Finding, ...] = ()
+    temperature_today: float | None = None  # today's latest daily report, if any
+    counter: bool = False  # entered at the counter for a person without a phone
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What an issuer with a few hundred applications narrows the queue by."""
+
+    suggested: Colour | None = None
+    region: str | None = None  # a GB/T 2260 prefix: province, city or county
+    purpose: str | None = None
+    waiting_hours: int | None = None  # waiting at least this long
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """The whole queue within the caller's scope, filters aside."""
+
+    total: int
+    by_suggested: Mapping[Colour, int]
+    oldest_since: datetime | None  # when the longest-waiting application was confirmed
 
 
 @dataclass(frozen=True)
@@ -71,13 +120,52 @@ def list_pass_policies(env: Env) -> list[Policy]:
 
 
 def list_pending_applications(
-    uow: UnitOfWork, env: Env, who: Principal, *, limit: int = 50, offset: int = 0
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    filters: QueueFilter | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[int, list[QueueItem]]:
+    """The waiting applications the caller may read, oldest first, filtered."""
     policies = {p.id: p for p in list_pass_policies(env)}
-    scope = who.scope(Permission.APPLICATION_READ)
-    rows = uow.applications.pending(list(policies), scope, limit=limit, offset=offset)
-    total = uow.applications.count_pending(list(policies), scope)
+    query = _query(env, who, policies, filters or QueueFilter())
+    rows = uow.applications.pending(query, limit=limit, offset=offset)
+    total = uow.applications.count_pending(query)
     return total, [_item(uow, env, policies[c.policy_id], r, d) for c, r, d in rows]
+
+
+def summarise_queue(uow: UnitOfWork, env: Env, who: Principal) -> QueueSummary:
+    """Counts per suggested colour and the oldest waiting time, within the caller's scope."""
+    policies = {p.id: p for p in list_pass_policies(env)}
+    rows = uow.applications.summary(_query(env, who, policies, QueueFilter()))
+    counts: dict[Colour, int] = {}
+    for suggested, n, _oldest in rows:
+        colour = Colour(suggested) if suggested else Colour.GREEN  # no finding
+        counts[colour] = counts.get(colour, 0) + n
+    oldest = [at for _c, _n, at in rows if at is not None]
+    return QueueSummary(
+        total=sum(counts.values()),
+        by_suggested=MappingProxyType(counts),
+        oldest_since=min(oldest) if oldest else None,
+    )
+
+
+def _query(
+    env: Env, who: Principal, policies: Mapping[str, Policy], filters: QueueFilter
+) -> QueueQuery:
+    before = (
+        env.clock.now() - timedelta(hours=filters.waiting_hours) if filters.waiting_hours else None
+    )
+    return QueueQuery(
+        policy_ids=list(policies),
+        scope=who.scope(Permission.APPLICATION_READ),
+        suggested=filters.suggested.value if filters.suggested else None,
+        region_prefix=filters.region or None,
+        purpose=filters.purpose or None,
+        confirmed_before=before,
+    )
 
 
 def reviewable(
@@ -158,6 +246,8 @@ def _item(
     uow: UnitOfWork, env: Env, policy: Policy, resident: t.Resident, declaration: t.Declaration
 ) -> QueueItem:
     assert declaration.confirmed_at is not None
+    state = current_state(uow, env, resident_id=resident.id, policy=policy)
+    today = uow.daily_reports.latest_on(resident.id, day_of(env.clock.now()))
     return QueueItem(
         application_id=declaration.id,
         policy=policy,
@@ -167,5 +257,33 @@ def _item(
         region_code=resident.region_code,
         destination=declaration.destination,
         purpose=declaration.purpose,
-        state=current_state(uow, env, resident_id=resident.id, policy=policy),
+        state=state,
+        resident_id=resident.id,
+        findings=findings_of(policy, state),
+        temperature_today=today.temperature if today is not None else None,
+        counter=declaration.entered_by is not None,
+    )
+
+
+_SOURCES = {
+    EvidenceKind.OBSERVATION: Source.DECLARATION,
+    EvidenceKind.RECORD: Source.DEPARTMENT_DATA,
+    EvidenceKind.CREDIT_RECORD: Source.CREDIT,
+}
+
+
+def findings_of(policy: Policy, state: State) -> tuple[Finding, ...]:
+    """What the data check found: the rules that fired (the pass life cycle aside)."""
+    life = {r.id for r in policy.rules if r.mechanism is not None}
+    return tuple(
+        Finding(
+            rule_id=r.rule_id,
+            colour=r.colour,
+            text=r.text,
+            sources=tuple(
+                dict.fromkeys(_SOURCES[e.kind] for e in r.evidence if e.kind in _SOURCES)
+            ),
+        )
+        for r in state.reasons
+        if r.rule_id not in life and r.rule_id != overrides.RULE_ID
     )

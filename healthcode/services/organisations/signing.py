@@ -10,14 +10,21 @@ regional role may read the queue but never sign in an organisation's name.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import Conflict, Forbidden
 from healthcode.domain.i18n import N_
-from healthcode.domain.signing import check_against_rules, check_signable
+from healthcode.domain.signing import (
+    InfoNeeded,
+    check_against_rules,
+    check_requested,
+    check_signable,
+)
 from healthcode.domain.state import State
 from healthcode.services.accounts.permissions import Permission, Principal, Role
 from healthcode.services.codes.recolour import Cause, current_state, recolour
+from healthcode.services.organisations import outcomes
 from healthcode.services.organisations.applications import reviewable
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -33,6 +40,10 @@ class NotAuthorised(Forbidden):
     code = "not_authorised_to_sign"
 
 
+class NotChecked(Conflict):
+    code = "not_checked"
+
+
 def sign_pass(
     uow: UnitOfWork,
     env: Env,
@@ -41,9 +52,12 @@ def sign_pass(
     application_id: uuid.UUID,
     colour: Colour,
     note: str = "",
+    requested: Sequence[InfoNeeded] = (),
     client: str = "",
 ) -> State:
     check_signable(colour)
+    requested = tuple(dict.fromkeys(requested))
+    check_requested(colour, requested, note)
     found = uow.declarations.by_id(application_id)
     if found is not None and found.resident_id is not None:  # the resident first,
         uow.residents.lock(found.resident_id)  # as every write that recolours does
@@ -63,6 +77,10 @@ def sign_pass(
     organisation = uow.organisations.by_id(grant.organisation_id)
     if organisation is None or organisation.status != "active":
         raise NotAuthorised(N_("The organisation is suspended: its issuers cannot sign"))
+    if application.checked_at is None:
+        raise NotChecked(
+            N_("The data check has not run on this application yet; sign it once it has")
+        )
     state = current_state(uow, env, resident_id=resident.id, policy=policy)
     if state.awaiting_signature != str(application.id):
         raise NotPending(N_("This application is not waiting for a signature"))
@@ -75,6 +93,7 @@ def sign_pass(
             note=note.strip(),
             signed_at=env.clock.now(),
             authorisation_id=grant.id,
+            requested=[r.value for r in requested] or None,
         )
     )
     uow.flush()
@@ -88,10 +107,11 @@ def sign_pass(
             "application": str(application.id),
             "colour": colour.value,
             "authorisation": str(grant.id),
+            "requested": [r.value for r in requested],
         },
         client=client,
     )
-    return recolour(
+    signed = recolour(
         uow,
         env,
         resident_id=resident.id,
@@ -99,3 +119,14 @@ def sign_pass(
         cause=Cause.SIGNATURE,
         actor_id=who.account_id,
     )
+    outcomes.tell_outcome(
+        uow,
+        env,
+        application=application,
+        policy=policy,
+        state=signed,
+        colour=colour,
+        requested=requested,
+        note=note.strip(),
+    )
+    return signed

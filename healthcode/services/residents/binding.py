@@ -74,8 +74,26 @@ class ClaimCodeSent:
 
 def seal(env: Env, valid: ValidDeclaration) -> bytes:
     """The declared identity, encrypted, to wait for the second confirmation."""
+    fields = _fields(valid)
+    return env.protector.encrypt(json.dumps(fields).encode(), context=SEAL_CONTEXT)
+
+
+def resident_at_counter(uow: UnitOfWork, env: Env, valid: ValidDeclaration) -> t.Resident:
+    """The person an officer has entered at the counter, their ID card seen: found by
+    the number (their details brought up to date) or added, with no account."""
+    fields = _fields(valid)
+    id_hash = env.protector.keyed_hash(fields["id_number"], kind="id_number")
+    resident = uow.residents.by_id_hash(id_hash, lock=True) or _new_resident(uow, env, fields)
+    resident.name, resident.name_masked = fields["name"], mask_name(fields["name"])
+    resident.region_code, resident.address = fields["region"], fields["address"]
+    resident.nationality = fields["nationality"]
+    uow.flush()
+    return resident
+
+
+def _fields(valid: ValidDeclaration) -> dict[str, str]:
     idn = valid.id_number
-    fields = {
+    return {
         "id_number": idn.value,
         "id_masked": idn.masked,
         "birth_date": idn.birth_date.isoformat(),
@@ -85,7 +103,6 @@ def seal(env: Env, valid: ValidDeclaration) -> bytes:
         "nationality": valid.data.nationality,
         "address": valid.data.address,
     }
-    return env.protector.encrypt(json.dumps(fields).encode(), context=SEAL_CONTEXT)
 
 
 def _unseal(env: Env, blob: bytes) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
@@ -96,19 +97,26 @@ def submit_declaration(
         policy_id=policy.id,
         policy_version=policy.version,
         submitted_at=now,
-        temperature=data.temperature,
-        **dump_health(data),
-        residence_since=data.residence_since,
-        destination=data.destination or None,
-        destination_detail=data.destination_detail,
-        purpose=data.purpose.value if data.purpose else None,
-        employer=data.employer,
-        pledge=PLEDGE_VERSION,
+        **declared_columns(data),
         organisation_id=reviewer,
     )
     uow.add(row)
     uow.flush()
     return Submission(DeclarationDetail.of(row), identity_of(uow, env, row))
+
+
+def declared_columns(data: DeclarationInput) -> dict[str, Any]:
+    """What a (validated) declaration says, as the columns of its row, with the pledge."""
+    return {
+        "temperature": data.temperature,
+        **dump_health(data),
+        "residence_since": data.residence_since,
+        "destination": data.destination or None,
+        "destination_detail": data.destination_detail,
+        "purpose": data.purpose.value if data.purpose else None,
+        "employer": data.employer,
+        "pledge": PLEDGE_VERSION,
+    }
 
 
 def show_declaration(
@@ -133,10 +141,14 @@ def confirm_declaration(
     policy = env.policies.find(row.policy_id)
     resident_id = bind_identity(uow, env, row, client=client)
     uow.residents.lock(resident_id)  # serialise with an issuer signing the previous application
-    _refuse_while_green(uow, env, resident_id, policy)
+    refuse_while_green(uow, env, resident_id, policy)
     row.confirmed_at = env.clock.now()  # taken after the lock: history follows commit order
     uow.flush()
-    return recolour(uow, env, resident_id=resident_id, policy=policy, cause=Cause.DECLARATION)
+    state = recolour(uow, env, resident_id=resident_id, policy=policy, cause=Cause.DECLARATION)
+    # The data check: today the rules over the declaration, just run by recolour (the
+    # department-data issue adds records). Only a checked application reaches issuers.
+    row.checked_at = env.clock.now()
+    return state
 
 
 def request_id_claim_code(
@@ -175,7 +187,7 @@ def _pending(
     return row
 
 
-def _refuse_while_green(uow: UnitOfWork, env: Env, resident_id: uuid.UUID, policy: Policy) -> None:
+def refuse_while_green(uow: UnitOfWork, env: Env, resident_id: uuid.UUID, policy: Policy) -> None:
     """A new application would replace a valid green pass with a pending one."""
     if policy.model is not Model.PASS:
         return

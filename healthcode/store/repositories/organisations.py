@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 
-from healthcode.domain.scope import Scope
+from healthcode.domain.scope import QueueQuery, Scope
 from healthcode.store import tables as t
 from healthcode.store.repositories.base import _Repo
+
+_S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
 
 
 def in_scope(scope: Scope) -> ColumnElement[bool]:
@@ -40,33 +44,64 @@ def organisation_in_scope(scope: Scope) -> ColumnElement[bool]:
 
 
 class Applications(_Repo):
-    """Pass applications waiting for an issuer, oldest first (a fair queue)."""
+    """Pass applications waiting for an issuer, oldest first (a fair queue). Only
+    those the data check has run on (``checked_at``) have reached the queue."""
 
     def pending(
-        self, policy_ids: Sequence[str], scope: Scope, *, limit: int, offset: int = 0
+        self, query: QueueQuery, *, limit: int, offset: int = 0
     ) -> Sequence[tuple[t.Code, t.Resident, t.Declaration]]:
-        query = (
-            select(t.Code, t.Resident, t.Declaration)
-            .join(t.Resident, t.Resident.id == t.Code.resident_id)
-            .join(t.Declaration, t.Declaration.id == t.Code.awaiting_id)
-            .outerjoin(t.Organisation, t.Organisation.id == t.Declaration.organisation_id)
-            .where(t.Code.policy_id.in_(policy_ids), in_scope(scope))
+        rows = (
+            _waiting(select(t.Code, t.Resident, t.Declaration), query, filtered=True)
             .order_by(t.Declaration.confirmed_at, t.Declaration.id)
             .limit(limit)
             .offset(offset)
         )
-        return [(c, r, d) for c, r, d in self.session.execute(query)]
+        return [(c, r, d) for c, r, d in self.session.execute(rows)]
 
-    def count_pending(self, policy_ids: Sequence[str], scope: Scope) -> int:
-        query = (
-            select(func.count())
-            .select_from(t.Code)
-            .join(t.Resident, t.Resident.id == t.Code.resident_id)
-            .join(t.Declaration, t.Declaration.id == t.Code.awaiting_id)
-            .outerjoin(t.Organisation, t.Organisation.id == t.Declaration.organisation_id)
-            .where(t.Code.policy_id.in_(policy_ids), in_scope(scope))
+    def count_pending(self, query: QueueQuery) -> int:
+        rows = _waiting(select(func.count()).select_from(t.Code), query, filtered=True)
+        return self.session.scalar(rows) or 0
+
+    def summary(self, query: QueueQuery) -> Sequence[tuple[str | None, int, datetime | None]]:
+        """Per suggested colour within the scope (filters aside): how many, the oldest."""
+        rows = _waiting(
+            select(
+                t.Code.suggested, func.count(), func.min(t.Declaration.confirmed_at)
+            ).select_from(t.Code),
+            query,
+            filtered=False,
+        ).group_by(t.Code.suggested)
+        return [(c, n, oldest) for c, n, oldest in self.session.execute(rows)]
+
+
+def _waiting(query: _S, q: QueueQuery, *, filtered: bool) -> _S:
+    query = (
+        query.join(t.Resident, t.Resident.id == t.Code.resident_id)
+        .join(t.Declaration, t.Declaration.id == t.Code.awaiting_id)
+        .outerjoin(t.Organisation, t.Organisation.id == t.Declaration.organisation_id)
+        .where(
+            t.Code.policy_id.in_(q.policy_ids),
+            t.Declaration.checked_at.is_not(None),
+            in_scope(q.scope),
         )
-        return self.session.scalar(query) or 0
+    )
+    if not filtered:
+        return query
+    if q.suggested:
+        query = query.where(t.Code.suggested == q.suggested)
+    if q.region_prefix:
+        region = func.coalesce(t.Organisation.region_code, t.Resident.region_code)
+        query = query.where(
+            or_(
+                region.startswith(q.region_prefix),
+                t.Resident.region_code.startswith(q.region_prefix),
+            )
+        )
+    if q.purpose:
+        query = query.where(t.Declaration.purpose == q.purpose)
+    if q.confirmed_before is not None:
+        query = query.where(t.Declaration.confirmed_at <= q.confirmed_before)
+    return query
 
 
 class Organisations(_Repo):
@@ -111,6 +146,21 @@ class Organisations(_Repo):
 
 
 class Authorisations(_Repo):
+    def organisations_of(self, account_id: uuid.UUID, role: str) -> Sequence[t.Organisation]:
+        """The active organisations an account holds an active grant of `role` in."""
+        query = (
+            select(t.Organisation)
+            .join(t.Authorisation, t.Authorisation.organisation_id == t.Organisation.id)
+            .where(
+                t.Authorisation.account_id == account_id,
+                t.Authorisation.role == role,
+                t.Authorisation.status == "active",
+                t.Organisation.status == "active",
+            )
+            .order_by(t.Organisation.name)
+        )
+        return self.session.scalars(query).all()
+
     def by_id(self, authorisation_id: uuid.UUID, *, lock: bool = False) -> t.Authorisation | None:
         return self.session.get(
             t.Authorisation, authorisation_id, with_for_update=lock, populate_existing=lock
@@ -265,3 +315,51 @@ class Employees(_Repo):
         if not everywhere:
             query = query.where(or_(false(), *within))
         return self.session.scalars(query.order_by(t.Organisation.name).limit(limit)).all()
+
+
+class Overrides(_Repo):
+    """Manual colour overrides: proposals waiting for a second officer, and the
+    approved ones the engine honours."""
+
+    def by_id(self, override_id: uuid.UUID, *, lock: bool = False) -> t.ColourOverride | None:
+        return self.session.get(
+            t.ColourOverride, override_id, with_for_update=lock, populate_existing=lock
+        )
+
+    def approved(self, resident_id: uuid.UUID, policy_id: str) -> Sequence[t.ColourOverride]:
+        query = (
+            select(t.ColourOverride)
+            .where(
+                t.ColourOverride.resident_id == resident_id,
+                t.ColourOverride.policy_id == policy_id,
+                t.ColourOverride.status == "approved",
+            )
+            .order_by(t.ColourOverride.decided_at)
+        )
+        return self.session.scalars(query).all()
+
+    def proposed(self, scope: Scope, *, limit: int) -> Sequence[t.ColourOverride]:
+        """Proposals waiting for a decision within a scope, oldest first."""
+        query = select(t.ColourOverride).where(t.ColourOverride.status == "proposed")
+        if not scope.everywhere:
+            held: list[ColumnElement[bool]] = [
+                t.ColourOverride.region_code.startswith(p) for p in sorted(scope.regions)
+            ]
+            if scope.organisations:
+                held.append(t.ColourOverride.organisation_id.in_(scope.organisations))
+            query = query.where(or_(*held) if held else false())
+        query = query.order_by(t.ColourOverride.proposed_at).limit(limit)
+        return self.session.scalars(query).all()
+
+
+class PreventionNotices(_Repo):
+    def of_organisation(
+        self, organisation_id: uuid.UUID, *, limit: int = 50
+    ) -> Sequence[t.PreventionNotice]:
+        query = (
+            select(t.PreventionNotice)
+            .where(t.PreventionNotice.organisation_id == organisation_id)
+            .order_by(t.PreventionNotice.at.desc())
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()

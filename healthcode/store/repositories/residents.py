@@ -83,6 +83,19 @@ class Declarations(_Repo):
             t.Declaration, declaration_id, with_for_update=lock, populate_existing=lock
         )
 
+    def latest_organisation(self, resident_id: uuid.UUID) -> uuid.UUID | None:
+        """The organisation the resident's latest application went to, if any."""
+        query = (
+            select(t.Declaration.organisation_id)
+            .where(
+                t.Declaration.resident_id == resident_id,
+                t.Declaration.organisation_id.is_not(None),
+            )
+            .order_by(t.Declaration.confirmed_at.desc())
+            .limit(1)
+        )
+        return self.session.scalar(query)
+
     def confirmed(self, resident_id: uuid.UUID, policy_id: str) -> Sequence[t.Declaration]:
         query = (
             select(t.Declaration)
@@ -104,6 +117,15 @@ class DailyReports(_Repo):
             .order_by(t.DailyReport.reported_at)
         )
         return self.session.scalars(query).all()
+
+    def latest_on(self, resident_id: uuid.UUID, day: date) -> t.DailyReport | None:
+        query = (
+            select(t.DailyReport)
+            .where(t.DailyReport.resident_id == resident_id, t.DailyReport.day == day)
+            .order_by(t.DailyReport.reported_at.desc())
+            .limit(1)
+        )
+        return self.session.scalars(query).first()
 
     def count_on(self, resident_id: uuid.UUID, policy_id: str, day: date) -> int:
         query = select(func.count()).where(

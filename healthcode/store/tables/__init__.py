@@ -15,7 +15,13 @@ from healthcode.store.tables.accounts import (
 )
 from healthcode.store.tables.base import Base
 from healthcode.store.tables.codes import Code, ColourChange, Revocation, Signature, SigningKey
-from healthcode.store.tables.organisations import Authorisation, Employee, Organisation
+from healthcode.store.tables.organisations import (
+    Authorisation,
+    ColourOverride,
+    Employee,
+    Organisation,
+    PreventionNotice,
+)
 from healthcode.store.tables.records import CreditRecord, DataRecord
 from healthcode.store.tables.residents import (
     DailyReport,
@@ -35,6 +41,7 @@ __all__ = [
     "Base",
     "Code",
     "ColourChange",
+    "ColourOverride",
     "CreditRecord",
     "DailyReport",
     "DataRecord",
@@ -48,6 +55,7 @@ __all__ = [
     "Notification",
     "Organisation",
     "OtpChallenge",
+    "PreventionNotice",
     "Resident",
     "Revocation",
     "Signature",

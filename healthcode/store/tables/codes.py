@@ -33,6 +33,7 @@ class Code(Base):
     valid_until: Mapped[datetime | None]
     application_id: Mapped[uuid.UUID | None]
     awaiting_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # the issuer queue
+    suggested: Mapped[str | None] = mapped_column(String(8))  # what the rules say of it
     history_seq: Mapped[int] = mapped_column(default=0, server_default="0")  # the last change's seq
     __table_args__ = (UniqueConstraint("resident_id", "policy_id"),)
 
@@ -49,6 +50,9 @@ class ColourChange(Base):
     policy_version: Mapped[str] = mapped_column(String(32))
     cause: Mapped[str] = mapped_column(String(32))
     actor_id: Mapped[uuid.UUID | None]
+    note: Mapped[str] = mapped_column(
+        String(500), default="", server_default=""
+    )  # an override's reason
     __table_args__ = (
         Index("ix_colour_changes_code_at", "code_id", "at"),
         UniqueConstraint("code_id", "seq", name="uq_colour_changes_code_seq"),
@@ -67,6 +71,8 @@ class Signature(Base):
     signed_at: Mapped[datetime]
     # The grant it was made under; kept after a suspension or revocation.
     authorisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("authorisations.id"))
+    # Yellow, "more information needed": what the issuer asked the resident for.
+    requested: Mapped[list[Any] | None]
 
 
 class SigningKey(Base):

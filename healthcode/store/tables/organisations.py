@@ -85,3 +85,41 @@ class Employee(Base):
     __table_args__ = (
         UniqueConstraint("organisation_id", "id_hash", name="uq_employees_org_id_hash"),
     )
+
+
+class ColourOverride(Base):
+    """A manual colour, proposed by one officer and approved by another (DESIGN.md §6:
+    no single hand can paint a code). Approved, it is a fact the engine honours from
+    ``decided_at`` until ``ends_at`` or until the rules' own view changes."""
+
+    __tablename__ = "colour_overrides"
+    id: Mapped[uuid.UUID] = _id()
+    resident_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    policy_id: Mapped[str] = mapped_column(String(32))
+    colour: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(500))
+    ends_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))  # proposed | approved | rejected
+    proposed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    proposed_at: Mapped[datetime]
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(String(500), default="")
+    # Where it is decided: the organisation the resident's application went to, if any.
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+
+
+class PreventionNotice(Base):
+    """A community's prevention contact told that one of its residents is not eligible
+    (red); ``sent_at`` is set by the outbound channel once delivered."""
+
+    __tablename__ = "prevention_notices"
+    id: Mapped[uuid.UUID] = _id()
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None]

@@ -67,6 +67,13 @@ class Declaration(Base):
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organisations.id"), index=True
     )
+    # When the data check (the rules over the declaration; department records later)
+    # ran: an application reaches the issuers' queue, and may be signed, only after it.
+    checked_at: Mapped[datetime | None]
+    # A counter application (现场办理): who entered it for a person without a phone,
+    # having checked the ID card, and when the pledge was signed on paper.
+    entered_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    paper_pledge_at: Mapped[datetime | None]
     __table_args__ = (Index("ix_declarations_resident_policy", "resident_id", "policy_id"),)
 
 

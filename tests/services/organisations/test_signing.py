@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.colour import Colour
@@ -21,6 +18,7 @@ from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories.organisations import authorised_issuer, issuer_for, sign_as_issuer
 from tests.services.conftest import declare, new_account
+from tests.services.organisations.conftest import race
 
 DAY = timedelta(days=1)
 
@@ -52,19 +50,6 @@ class TestSigning:
             sign_as_issuer(uow, env, app_id, Colour.GREEN, issuer=issuer)
 
 
-@pytest.fixture
-def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
-    """Sessions that really commit, on their own connections, for races; whatever the
-    test creates is deleted afterwards (residents cascade to their facts and codes)."""
-    factory = sessionmaker(engine, expire_on_commit=False)
-    yield factory
-    with factory.begin() as session:
-        session.execute(delete(t.AuditEvent))
-        session.execute(delete(t.Resident))
-        session.execute(delete(t.Account))
-        session.execute(delete(t.Organisation))
-
-
 def test_two_issuers_cannot_both_sign(committed: sessionmaker[Session], env: Env) -> None:
     """The first issuer holds the application row; the second waits for it, then
     finds the application no longer pending."""
@@ -79,31 +64,21 @@ def test_two_issuers_cannot_both_sign(committed: sessionmaker[Session], env: Env
         assert routed is not None
         assert routed.organisation_id is not None
         second_issuer = authorised_issuer(uow, env, routed.organisation_id)
-    outcome: list[object] = []
-
-    def second() -> None:
-        with units() as other:
-            try:
-                outcome.append(
-                    sign_pass(
-                        other,
-                        env,
-                        second_issuer,
-                        application_id=application,
-                        colour=Colour.RED,
-                        note="视频中发热",
-                    )
-                )
-            except NotPending as error:
-                outcome.append(error)
-
-    with units() as uow:
-        sign_pass(uow, env, first_issuer, application_id=application, colour=Colour.GREEN)
-        racer = threading.Thread(target=second)
-        racer.start()
-        time.sleep(0.3)
-        assert racer.is_alive(), "the second signature should wait for the row lock"
-    racer.join(timeout=30)
+    outcome = race(
+        units,
+        lambda uow: sign_pass(
+            uow, env, first_issuer, application_id=application, colour=Colour.GREEN
+        ),
+        lambda uow: sign_pass(
+            uow,
+            env,
+            second_issuer,
+            application_id=application,
+            colour=Colour.RED,
+            note="视频中发热",
+        ),
+        NotPending,
+    )
     assert len(outcome) == 1
     assert isinstance(outcome[0], NotPending)
     with committed() as session:

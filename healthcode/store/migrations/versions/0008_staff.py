@@ -2,7 +2,7 @@
 an employer's staff.
 
 Revision ID: 0008_staff
-Revises: 0006_orgs
+Revises: 0007_review
 Create Date: 2026-11-28 10:13:04.020285
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import healthcode.store.types
 
 revision: str = "0008_staff"
-down_revision: str | None = "0006_orgs"
+down_revision: str | None = "0007_review"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,6 +9,7 @@ commits them, exactly as for the API.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -107,11 +108,16 @@ def sign_in(
         uow.refused(error)
         form.add_error("code", in_words(error))
         return _page(request, "code", form, status=error.status)
-    response = RedirectResponse(local_path(next), status_code=303)
+    return signed_in(local_path(next), issued, now=env.clock.now())
+
+
+def signed_in(target: str, issued: sessions.IssuedSession, *, now: datetime) -> Response:
+    """To `target` with the new session's cookie (residents and staff alike)."""
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         issued.token,
-        max_age=int((issued.expires_at - env.clock.now()).total_seconds()),
+        max_age=int((issued.expires_at - now).total_seconds()),
         httponly=True,
         samesite="lax",
         path="/",

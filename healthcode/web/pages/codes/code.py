@@ -8,6 +8,7 @@ itself always shows a current one and offers a refresh link.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,13 +17,16 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from healthcode.domain.colour import Colour
+from healthcode.domain.policy import Model, Policy
 from healthcode.domain.qr import QR_DARK, qr_svg
 from healthcode.http.deps import EnvDep, UowDep
 from healthcode.http.security import ResidentDep
 from healthcode.http.views import code_view, colour_change_view
 from healthcode.services.codes import health_codes as codes
+from healthcode.services.organisations import outcomes
 from healthcode.web.deps import known_policy
 from healthcode.web.labels import CAUSES, EVIDENCE, ICONS, PLACES
+from healthcode.web.pages.organisations.words import INFO_NEEDED
 from healthcode.web.templating import render
 from healthcode.web.views import last_valid_day, streak
 
@@ -82,7 +86,18 @@ def code_page(
         reported=reported,
         places=PLACES,
         evidence_kinds=EVIDENCE,
+        decision=_decision(uow, env, principal.resident_id, policy),
+        info_needed=INFO_NEEDED,
     )
+
+
+def _decision(
+    uow: UowDep, env: EnvDep, resident_id: uuid.UUID | None, policy: Policy
+) -> outcomes.Decision | None:
+    """A yellow pass: what to supply; a red one: whom to report to (the issuer's words)."""
+    if resident_id is None or policy.model is not Model.PASS:
+        return None
+    return outcomes.decision_of(uow, env, resident_id=resident_id, policy=policy)
 
 
 @router.get("/codes/{policy_id}/live")

@@ -40,6 +40,10 @@ STAFF_LINKS: tuple[tuple[Permission | None, str, str], ...] = (
     (None, "/staff/authorisations/mine", N_("My authorisations")),
     (Permission.ISSUERS_APPROVE, "/staff/authorisations", N_("Issuer applications")),
     (Permission.ORGANISATIONS_MANAGE, "/staff/organisations", N_("Organisations")),
+    (Permission.APPLICATION_READ, "/staff/queue", N_("Applications waiting")),
+    (Permission.PASS_SIGN, "/staff/counter", N_("Counter application")),
+    (Permission.COLOUR_OVERRIDE, "/staff/overrides", N_("Colour overrides")),
+    (Permission.STAFF_MANAGE, "/staff/manage", N_("Staff and rosters")),
 )
 
 

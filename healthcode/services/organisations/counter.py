@@ -1,0 +1,137 @@
+"""A counter application (现场办理, seed 000 §四.二): for a person without a phone.
+
+An issuer enters the declaration at the counter of their organisation, having seen
+the person's ID card, and records that the pledge was signed on paper (who, when);
+the application is checked by the rules and signed at once, and the signed pass is
+shown for printing (the PDF comes with the scanning issue). The person's record has
+no account; an account they open later binds to it by the ID number as usual.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import Field
+
+from healthcode.domain.clock import day_of
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Model, Policy
+from healthcode.domain.signing import InfoNeeded
+from healthcode.domain.state import State
+from healthcode.services.accounts.permissions import Principal, Role
+from healthcode.services.codes.recolour import Cause, recolour
+from healthcode.services.organisations.signing import sign_pass
+from healthcode.services.residents.binding import resident_at_counter
+from healthcode.services.residents.declarations import declared_columns, refuse_while_green
+from healthcode.services.residents.inputs import DeclarationInput
+from healthcode.services.residents.validation import validate_declaration
+from healthcode.services.shared import audit
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+
+class CounterInput(DeclarationInput):
+    """The declaration as the officer enters it; ``pledge`` is the paper pledge, signed."""
+
+    id_card_checked: bool = Field(description="the officer has seen the ID card (身份证已核验)")
+    organisation_id: uuid.UUID | None = Field(None, description="the counter's organisation")
+    colour: Colour
+    note: str = Field("", max_length=500)
+    requested: list[InfoNeeded] = Field(default_factory=list, max_length=5)
+
+
+@dataclass(frozen=True)
+class Counter:
+    """Where an officer may take counter applications."""
+
+    id: uuid.UUID
+    name: str
+
+
+@dataclass(frozen=True)
+class CounterPass:
+    """The signed pass, to show and print."""
+
+    application_id: uuid.UUID
+    policy: Policy
+    name_masked: str
+    id_masked: str
+    state: State
+
+
+def counters_of(uow: UnitOfWork, who: Principal) -> Sequence[Counter]:
+    rows = uow.authorisations.organisations_of(who.account_id, Role.ISSUER.value)
+    return [Counter(o.id, o.name) for o in rows]
+
+
+def enter_counter_application(
+    uow: UnitOfWork, env: Env, who: Principal, *, data: CounterInput, client: str = ""
+) -> CounterPass:
+    policy = env.policies.find(data.policy)
+    if policy.model is not Model.PASS:
+        raise InvalidInput.single("policy", "not_a_pass", N_("Choose a pass to apply for"))
+    organisation_id = _counter(uow, who, data.organisation_id)
+    now = env.clock.now()
+    valid = validate_declaration(data, policy, day_of(now))
+    if not data.id_card_checked:
+        raise InvalidInput.single(
+            "id_card_checked", "required", N_("Check the ID card before entering the application")
+        )
+    resident = resident_at_counter(uow, env, valid)
+    uow.residents.lock(resident.id)
+    refuse_while_green(uow, env, resident.id, policy)
+    row = t.Declaration(
+        id=uuid.uuid4(),
+        resident_id=resident.id,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        submitted_at=now,
+        confirmed_at=now,
+        **declared_columns(valid.data),  # place names now codes
+        organisation_id=organisation_id,
+        entered_by=who.account_id,
+        paper_pledge_at=now,
+    )
+    uow.add(row)
+    uow.flush()
+    recolour(uow, env, resident_id=resident.id, policy=policy, cause=Cause.DECLARATION)
+    row.checked_at = env.clock.now()  # the data check, as for an application from the app
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action="application.counter",
+        resident_id=resident.id,
+        detail={"application": str(row.id), "id_card_checked": True, "paper_pledge": True},
+        client=client,
+    )
+    state = sign_pass(
+        uow,
+        env,
+        who,
+        application_id=row.id,
+        colour=data.colour,
+        note=data.note,
+        requested=data.requested,
+        client=client,
+    )
+    return CounterPass(row.id, policy, resident.name_masked, resident.id_masked, state)
+
+
+def _counter(uow: UnitOfWork, who: Principal, chosen: uuid.UUID | None) -> uuid.UUID:
+    """The organisation must be one the officer signs for (routed there, and scoped)."""
+    held = {c.id for c in counters_of(uow, who)}
+    if chosen is None and len(held) == 1:
+        return next(iter(held))
+    if chosen is None:
+        raise InvalidInput.single(
+            "organisation_id", "required", N_("Choose the organisation of this counter")
+        )
+    if chosen not in held:  # out of scope reads as not found, as everywhere
+        raise NotFound(N_("No such organisation"))
+    return chosen

@@ -1,0 +1,245 @@
+"""A manual colour change needs two officers (DESIGN.md §6 "No single hand can paint a code").
+
+Officer A proposes (resident, code type, colour, a reason of at least
+``MIN_REASON`` characters, optionally an end); officer B — a different account
+holding ``colour.override`` within scope — approves or rejects. The approved
+override is a fact: ``recolour`` paints it through the engine (``domain/overrides.py``
+says how long it holds), records it in the history with its reason, and the audit
+log keeps both hands. The resident's scope is the organisation their latest
+application went to, else their region, as for applications.
+
+Both decisions lock the resident first, as every write that recolours does, then the
+proposal row: of two approvals at once, the second finds it already decided.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from healthcode.domain.clock import day_of, start_of
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Model, Policy
+from healthcode.domain.signing import check_signable
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.codes.recolour import Cause, current_state, recolour
+from healthcode.services.shared import audit
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+MIN_REASON = 10
+PERMISSION = Permission.COLOUR_OVERRIDE
+
+
+class OwnProposal(Forbidden):
+    code = "own_proposal"
+
+
+class AlreadyDecided(Conflict):
+    code = "already_decided"
+
+
+class OverrideEnded(Conflict):
+    code = "override_ended"
+
+
+@dataclass(frozen=True)
+class OverrideProposal:
+    id: uuid.UUID
+    resident_id: uuid.UUID
+    name_masked: str
+    id_masked: str
+    policy: Policy
+    colour: Colour
+    current: Colour  # what the code shows now
+    reason: str
+    ends_at: datetime | None
+    status: str  # proposed | approved | rejected
+    proposed_at: datetime
+    mine: bool  # proposed by the caller, who may not decide it
+
+
+def propose_override(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    resident_id: uuid.UUID,
+    policy_id: str,
+    colour: Colour,
+    reason: str,
+    ends_at: datetime | None = None,
+    client: str = "",
+) -> OverrideProposal:
+    """Officer A: a colour for one resident's code, with a reason; nothing changes yet."""
+    policy = env.policies.find(policy_id)
+    check_signable(colour)
+    reason = _reason(reason)
+    now = env.clock.now()
+    if ends_at is not None and ends_at <= now:
+        raise InvalidInput.single("ends_at", "past", N_("The end must be in the future"))
+    if ends_at is None and policy.model is Model.PASS:  # a pass never outlives its validity
+        days = int(policy.params["pass_validity_days"])
+        ends_at = start_of(day_of(now) + timedelta(days=days + 1))
+    resident, organisation_id, region = _resident(uow, who, resident_id)
+    row = t.ColourOverride(
+        id=uuid.uuid4(),
+        resident_id=resident.id,
+        policy_id=policy.id,
+        colour=colour.value,
+        reason=reason,
+        ends_at=ends_at,
+        status="proposed",
+        proposed_by=who.account_id,
+        proposed_at=now,
+        decision_note="",
+        organisation_id=organisation_id,
+        region_code=region,
+    )
+    uow.add(row)
+    uow.flush()
+    _audit(uow, env, who, "override.proposed", row, client)
+    return _view(uow, env, who, row)
+
+
+def decide_override(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    override_id: uuid.UUID,
+    approve: bool,
+    note: str = "",
+    client: str = "",
+) -> OverrideProposal:
+    """Officer B approves (the colour is painted at once) or rejects the proposal."""
+    found = uow.overrides.by_id(override_id)
+    if found is None:
+        raise NotFound(N_("No such proposal"))
+    uow.residents.lock(found.resident_id)  # the resident first, as every recolour
+    row = uow.overrides.by_id(override_id, lock=True)
+    assert row is not None
+    _in_scope(who, row)
+    if row.proposed_by == who.account_id:
+        raise OwnProposal(N_("A second officer must decide this: you proposed it yourself"))
+    if row.status != "proposed":
+        raise AlreadyDecided(N_("This proposal has already been decided"))
+    now = env.clock.now()
+    if approve and row.ends_at is not None and row.ends_at <= now:
+        raise OverrideEnded(N_("The proposed change has already ended; propose it again"))
+    row.status = "approved" if approve else "rejected"
+    row.decided_by, row.decided_at = who.account_id, now
+    row.decision_note = note.strip()[:500]
+    uow.flush()
+    _audit(uow, env, who, f"override.{row.status}", row, client)
+    if approve:
+        recolour(
+            uow,
+            env,
+            resident_id=row.resident_id,
+            policy=env.policies.find(row.policy_id),
+            cause=Cause.OVERRIDE,
+            actor_id=who.account_id,
+            note=row.reason,
+        )
+    return _view(uow, env, who, row)
+
+
+def list_proposals(
+    uow: UnitOfWork, env: Env, who: Principal, *, limit: int = 50
+) -> Sequence[OverrideProposal]:
+    """Proposals waiting for a second officer within the caller's scope, oldest first."""
+    rows = uow.overrides.proposed(who.scope(PERMISSION), limit=limit)
+    return [_view(uow, env, who, row) for row in rows]
+
+
+def show_proposal(
+    uow: UnitOfWork, env: Env, who: Principal, *, override_id: uuid.UUID
+) -> OverrideProposal:
+    row = uow.overrides.by_id(override_id)
+    if row is None:
+        raise NotFound(N_("No such proposal"))
+    _in_scope(who, row)
+    return _view(uow, env, who, row)
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) < MIN_REASON:
+        raise InvalidInput.single(
+            "reason",
+            "too_short",
+            N_("Give the reason in at least {n} characters"),
+            n=MIN_REASON,
+        )
+    if len(reason) > 500:
+        raise InvalidInput.single(
+            "reason", "too_long", N_("Keep the reason under {n} characters"), n=500
+        )
+    return reason
+
+
+def _resident(
+    uow: UnitOfWork, who: Principal, resident_id: uuid.UUID
+) -> tuple[t.Resident, uuid.UUID | None, str]:
+    """The resident within the caller's scope: where they are reviewed, else not found."""
+    resident = uow.residents.by_id(resident_id)
+    if resident is None:
+        raise NotFound(N_("No such resident"))
+    organisation_id = uow.declarations.latest_organisation(resident.id)
+    organisation = uow.organisations.by_id(organisation_id) if organisation_id else None
+    region = organisation.region_code if organisation is not None else resident.region_code
+    if not who.scope(PERMISSION).covers(organisation_id=organisation_id, region_code=region):
+        raise NotFound(N_("No such resident"))
+    return resident, organisation_id, region
+
+
+def _in_scope(who: Principal, row: t.ColourOverride) -> None:
+    scope = who.scope(PERMISSION)
+    if not scope.covers(organisation_id=row.organisation_id, region_code=row.region_code):
+        raise NotFound(N_("No such proposal"))
+
+
+def _view(uow: UnitOfWork, env: Env, who: Principal, row: t.ColourOverride) -> OverrideProposal:
+    resident = uow.residents.by_id(row.resident_id)
+    assert resident is not None
+    policy = env.policies.find(row.policy_id)
+    return OverrideProposal(
+        id=row.id,
+        resident_id=resident.id,
+        name_masked=resident.name_masked,
+        id_masked=resident.id_masked,
+        policy=policy,
+        colour=Colour(row.colour),
+        current=current_state(uow, env, resident_id=resident.id, policy=policy).colour,
+        reason=row.reason,
+        ends_at=row.ends_at,
+        status=row.status,
+        proposed_at=row.proposed_at,
+        mine=row.proposed_by == who.account_id,
+    )
+
+
+def _audit(
+    uow: UnitOfWork, env: Env, who: Principal, action: str, row: t.ColourOverride, client: str
+) -> None:
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action=action,
+        resident_id=row.resident_id,
+        detail={
+            "override": str(row.id),
+            "policy": row.policy_id,
+            "colour": row.colour,
+            "proposed_by": str(row.proposed_by),
+            "reason": row.reason,
+        },
+        client=client,
+    )

@@ -1,0 +1,73 @@
+"""A counter application (现场办理): entered by an issuer for a person without a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.signing import MilderThanRules
+from healthcode.services.organisations.counter import CounterInput, enter_counter_application
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+from tests.factories.inputs import declaration_data, id_number
+from tests.services.organisations.review import community
+
+
+def counter_input(**fields: Any) -> CounterInput:
+    data = declaration_data("shandong-pass", id_number=id_number(), id_card_checked=True)
+    return CounterInput.model_validate(data | {"colour": "green"} | fields)
+
+
+class TestCounter:
+    def test_entered_checked_and_signed_at_once(self, uow: UnitOfWork, env: Env) -> None:
+        home = community(uow, env)
+        signed = enter_counter_application(uow, env, home.issuer, data=counter_input())
+        assert signed.state.colour is Colour.GREEN
+        assert signed.state.valid_until is not None
+        assert signed.name_masked.startswith("张")
+        row = uow.declarations.by_id(signed.application_id)
+        assert row is not None
+        assert row.account_id is None  # no phone, no account
+        assert (row.entered_by, row.organisation_id) == (
+            home.issuer.account_id,
+            home.organisation.id,
+        )
+        assert row.paper_pledge_at is not None
+        assert row.checked_at is not None
+        assert uow.session.scalar(select(t.Signature.authorisation_id)) is not None
+        actions = uow.session.scalars(select(t.AuditEvent.action)).all()
+        assert {"application.counter", "pass.signed"} <= set(actions)
+
+    @pytest.mark.parametrize(
+        ("fields", "field"),
+        [
+            ({"id_card_checked": False}, "id_card_checked"),
+            ({"pledge": False}, "pledge"),
+            ({"id_number": "370102199001011234"}, "id_number"),
+        ],
+        ids=["ID card not checked", "no paper pledge", "bad ID number"],
+    )
+    def test_refused_with_a_field_error(
+        self, uow: UnitOfWork, env: Env, fields: dict[str, Any], field: str
+    ) -> None:
+        home = community(uow, env)
+        with pytest.raises(InvalidInput) as refused:
+            enter_counter_application(uow, env, home.issuer, data=counter_input(**fields))
+        assert field in [e.field for e in refused.value.errors]
+
+    def test_never_milder_than_the_rules(self, uow: UnitOfWork, env: Env) -> None:
+        home = community(uow, env)
+        with pytest.raises(MilderThanRules):
+            enter_counter_application(uow, env, home.issuer, data=counter_input(temperature=38.0))
+
+    def test_only_for_an_organisation_one_signs_for(self, uow: UnitOfWork, env: Env) -> None:
+        home = community(uow, env)
+        elsewhere = community(uow, env, region="370102")
+        data = counter_input(organisation_id=str(elsewhere.organisation.id))
+        with pytest.raises(NotFound):
+            enter_counter_application(uow, env, home.issuer, data=data)

@@ -1,0 +1,141 @@
+"""The staff pages in Chromium: the queue and the sign screen one-handed on a phone,
+out-of-scope issuers, two-officer overrides, the counter application; axe clean at
+phone and desktop size."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web.conftest import new_context
+from tests.web.flows import sign_in
+from tests.web.live import LiveServer
+from tests.web.organisations.staff import desk, fill_counter, resident_phone, staff_sign_in
+from tests.web.test_a11y import SIDEWAYS, check_page
+
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def thumb_reachable(page: Page, selector: str) -> bool:
+    """The control sits in the lower half of the phone's screen, where a thumb reaches."""
+    box = page.locator(selector).bounding_box()
+    height = page.viewport_size["height"] if page.viewport_size else 844
+    return box is not None and box["y"] > height / 2 and box["y"] + box["height"] <= height
+
+
+class TestQueueAndSigning:
+    def test_an_issuer_signs_yellow_from_the_phone_and_the_resident_is_told(
+        self, page: Page, server: LiveServer, browser: Browser
+    ) -> None:
+        here = desk(server, temperatures=(36.5, 37.9))
+        staff_sign_in(page, server, here.issuers[0])
+        expect(page.locator("#counts-title")).to_contain_text("2")
+        expect(page.locator(".queue-item")).to_have_count(2)
+        assert page.evaluate(SIDEWAYS) == []
+        page.click("a.count.c-red")
+        expect(page.locator(".queue-item")).to_have_count(1)
+        page.goto("/staff/queue")
+        page.click(f"a[href='/staff/applications/{here.applications[0]}']")
+        page.wait_for_url("**/staff/applications/*")
+        assert thumb_reachable(page, ".jump .button"), "the decision must be within thumb reach"
+        assert page.evaluate(SIDEWAYS) == []
+        page.click(".jump .button")
+        page.check("input[name=colour][value=yellow]")
+        page.click("form.decide button.primary")
+        expect(page.locator("#requested-error")).to_be_visible()  # say what is needed
+        page.check("input[name=colour][value=yellow]")
+        page.check("#need-temperature")
+        page.fill("#note", "视频中未能看清体温计读数")  # stricter than the rules: say why
+        page.click("form.decide button.primary")
+        page.wait_for_url("**/staff/queue?signed=yellow")
+        expect(page.locator(".banner.ok")).to_contain_text("已告知")
+        expect(page.locator(".queue-item")).to_have_count(1)
+
+        phone = resident_phone(server, here.applications[0])
+        resident = new_context(browser, server).new_page()
+        sign_in(resident, server, phone)
+        resident.goto("/codes/shandong-pass")
+        expect(resident.locator("#needed")).to_contain_text("体温")
+
+    def test_an_issuer_of_another_community_sees_nothing(
+        self, page: Page, server: LiveServer
+    ) -> None:
+        mine = desk(server, temperatures=(36.5,))
+        other = desk(server, region="370102")
+        staff_sign_in(page, server, other.issuers[0])
+        expect(page.locator("#counts-title")).to_contain_text("0")
+        expect(page.locator(".queue-item")).to_have_count(0)
+        response = page.goto(f"/staff/applications/{mine.applications[0]}")
+        assert response is not None
+        assert response.status == 404
+
+    def test_a_page_without_a_staff_session_asks_to_sign_in(self, page: Page) -> None:
+        page.goto("/staff/queue")
+        page.wait_for_url("**/staff/login?next=%2Fstaff%2Fqueue")
+
+
+class TestOverrides:
+    def test_one_officer_proposes_another_approves_and_the_resident_sees_why(
+        self, page: Page, server: LiveServer, browser: Browser
+    ) -> None:
+        here = desk(server, issuers=2, temperatures=(38.2,))
+        staff_sign_in(page, server, here.issuers[0])
+        page.goto(f"/staff/applications/{here.applications[0]}")
+        page.click("a[href^='/staff/overrides/new']")
+        page.check("input[name=colour][value=green]")
+        page.fill("#reason", "太短")
+        page.click("form button.primary")
+        expect(page.locator("#reason-error")).to_be_visible()
+        page.check("input[name=colour][value=green]")
+        page.fill("#reason", "视频核实体温36.5℃，申报时误填38.2")
+        page.click("form button.primary")
+        page.wait_for_url("**/staff/overrides?done=proposed")
+        expect(page.locator("button[value=approve]")).to_have_count(0)  # not one's own
+
+        second = new_context(browser, server).new_page()
+        staff_sign_in(second, server, here.issuers[1], then="/staff/overrides")
+        second.click("button[value=approve]")
+        second.wait_for_url("**/staff/overrides?done=approved")
+
+        resident = new_context(browser, server).new_page()
+        sign_in(resident, server, resident_phone(server, here.applications[0]))
+        resident.goto("/codes/shandong-pass/history")
+        expect(resident.locator(".override-note")).to_contain_text("申报时误填38.2")
+
+
+class TestCounter:
+    def test_a_person_without_a_phone_gets_a_signed_pass(
+        self, page: Page, server: LiveServer
+    ) -> None:
+        here = desk(server)
+        staff_sign_in(page, server, here.issuers[0], then="/staff/counter")
+        fill_counter(page, id_card_checked=False)
+        page.click("form button.primary")
+        expect(page.locator("#id_card_checked-error")).to_be_visible()
+        page.check("#id_card_checked")
+        page.check("#pledge-box")
+        page.check("input[name=colour][value=green]")
+        page.click("form button.primary")
+        expect(page.locator("h1")).to_have_text("已签发的通行卡")
+        expect(page.locator(".printable .colour")).to_contain_text("绿色")
+
+
+def test_the_staff_pages_pass_axe_at_phone_and_desktop_size(page: Page, server: LiveServer) -> None:
+    here = desk(server, temperatures=(37.9,))
+    staff_sign_in(page, server, here.issuers[0])
+    pages = [
+        "/staff/queue",
+        "/staff/queue?suggested=red&waiting=2",
+        f"/staff/applications/{here.applications[0]}",
+        "/staff/overrides",
+        "/staff/counter",
+    ]
+    for size in (None, DESKTOP):
+        if size is not None:
+            page.set_viewport_size(size)  # type: ignore[arg-type]
+        for path in pages:
+            page.goto(path)
+            check_page(page)
+            assert page.evaluate(SIDEWAYS) == [], path
+    page.goto("/staff/counter")
+    page.click("form button.primary")  # every error shown
+    check_page(page)
