@@ -20,6 +20,7 @@ from healthcode.store.repositories.organisations import (
     Applications,
     Authorisations,
     Organisations,
+    VideoCalls,
 )
 from healthcode.store.repositories.records import CreditRecords, DataRecords
 from healthcode.store.repositories.residents import (
@@ -43,6 +44,7 @@ class UnitOfWork:
         self.applications = Applications(session)
         self.organisations = Organisations(session)
         self.authorisations = Authorisations(session)
+        self.video_calls = VideoCalls(session)
         self.daily_reports = DailyReports(session)
         self.codes = Codes(session)
         self.signatures = Signatures(session)

@@ -10,6 +10,9 @@ from healthcode.web.csrf import CsrfMiddleware
 from healthcode.web.errorpages import error_page
 from healthcode.web.pages.accounts import login
 from healthcode.web.pages.codes import code
+from healthcode.web.pages.organisations import calls as staff_calls
+from healthcode.web.pages.organisations import signalling
+from healthcode.web.pages.residents import calls as resident_calls
 from healthcode.web.pages.residents import daily_report, declare, home
 from healthcode.web.pages.shared import installable, misc
 from healthcode.web.pages.support import help as support_help
@@ -22,6 +25,8 @@ def install(app: FastAPI, *, secret: bytes) -> None:
     """Mount the pages and static files; add CSRF checks for every page request,
     with tokens keyed by a key derived from the master ``secret``."""
     for module in (login, home, declare, code, daily_report, support_help, misc, installable):
+        app.include_router(module.router)
+    for module in (staff_calls, resident_calls, signalling):  # video calls (视频通话)
         app.include_router(module.router)
     app.mount(PREFIX, static_app(), name="static")
     app.add_middleware(CsrfMiddleware, refuse=error_page, key=derive(secret, "healthcode/csrf/v1"))

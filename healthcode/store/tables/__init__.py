@@ -15,7 +15,7 @@ from healthcode.store.tables.accounts import (
 )
 from healthcode.store.tables.base import Base
 from healthcode.store.tables.codes import Code, ColourChange, Revocation, Signature, SigningKey
-from healthcode.store.tables.organisations import Authorisation, Organisation
+from healthcode.store.tables.organisations import Authorisation, Organisation, VideoCall
 from healthcode.store.tables.records import CreditRecord, DataRecord
 from healthcode.store.tables.residents import DailyReport, Declaration, Notification, Resident
 from healthcode.store.tables.shared import AuditEvent, IdempotencyKey, JobRun, KeyCheck, Lease
@@ -45,4 +45,5 @@ __all__ = [
     "Revocation",
     "Signature",
     "SigningKey",
+    "VideoCall",
 ]
