@@ -4,9 +4,7 @@
    media never pass through our server. The page's words come from data-say-*. */
 
 const root = document.getElementById("call");
-if (root) {
-  start(root);
-}
+const PING_MS = 5000;
 
 function say(key, values) {
   let text = root.dataset["say" + key.replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase())] || "";
@@ -95,6 +93,8 @@ class Call {
       this.queue = this.queue.then(() => this.receive(JSON.parse(event.data))).catch(() => {});
     });
     this.socket.addEventListener("close", (event) => this.closed(event.code));
+    /* the server's clock says when an unanswered call stops ringing: ask it */
+    this.pinger = setInterval(() => this.send({ type: "ping" }), PING_MS);
   }
 
   newPeer() {
@@ -158,7 +158,8 @@ class Call {
         break;
       }
       case "ended":
-        this.finish(say(message.by === this.party ? "ended" : "ended-other"));
+        if (message.reason === "expired") this.finish(say("expired"));
+        else this.finish(say(message.by === this.party ? "ended" : "ended-other"));
         break;
     }
   }
@@ -176,6 +177,7 @@ class Call {
   finish(text) {
     if (this.over) return;
     this.over = true;
+    clearInterval(this.pinger);
     this.show(text);
     this.el.dataset.connection = "closed";
     this.el.dataset.status = "ended";
@@ -227,4 +229,8 @@ function wireReading() {
     input.setAttribute("aria-describedby", "temperature-hint temperature-error");
     input.focus();
   });
+}
+
+if (root) {
+  start(root);
 }

@@ -24,11 +24,11 @@ from healthcode.http.security import PrincipalDep, require
 from healthcode.services.accounts.permissions import Permission
 from healthcode.services.organisations import calls
 from healthcode.services.organisations.applications import open_application
-from healthcode.services.organisations.calls import Party
+from healthcode.services.organisations.calls import EndReason, Party
 from healthcode.services.shared.env import Env
 from healthcode.web.deps import FormDep
 from healthcode.web.forms import clean
-from healthcode.web.pages.organisations.signalling import rooms_of
+from healthcode.web.pages.organisations.signalling import announce_end, rooms_of
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require(Permission.PASS_SIGN))])
@@ -40,6 +40,14 @@ def ice_servers(env: Env) -> str:
         [s.model_dump(exclude_defaults=True) for s in env.settings.ice_servers],
         separators=(",", ":"),
     )
+
+
+def tell_ended(
+    request: Request, uow: UowDep, call_id: uuid.UUID, by: Party, reason: EndReason
+) -> None:
+    """Once the end is saved, the pages in the call hear of it (a form hung up)."""
+    app = request.app
+    uow.after_commit(lambda: anyio.from_thread.run(announce_end, app, call_id, by, reason))
 
 
 @router.get("/staff/applications/{application_id}/call")
@@ -76,8 +84,12 @@ def start(
 
 
 @router.post("/staff/calls/{call_id}/end")
-def end(call_id: uuid.UUID, who: PrincipalDep, uow: UowDep, env: EnvDep) -> Response:
+def end(
+    request: Request, call_id: uuid.UUID, who: PrincipalDep, uow: UowDep, env: EnvDep
+) -> Response:
+    """Hang up without script (call.js hangs up over the signalling socket)."""
     view = calls.end_call(uow, env, who, call_id=call_id)
+    tell_ended(request, uow, call_id, Party.ISSUER, view.end_reason or EndReason.HANG_UP)
     return RedirectResponse(f"/staff/applications/{view.application_id}/call", status_code=303)
 
 

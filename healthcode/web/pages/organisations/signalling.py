@@ -39,7 +39,7 @@ T = TypeVar("T")
 
 NOT_SIGNED_IN, NOT_FOUND, REPLACED, OVER = 4401, 4404, 4409, 4410
 MAX_MESSAGE = 64 * 1024  # an SDP with many candidates stays well under this
-MAX_MESSAGES = 1000  # per socket: a call needs a few dozen
+MAX_MESSAGES = 2000  # per socket: a call needs a few dozen, and a ping every 5 s
 RELAYED = frozenset({"offer", "answer", "candidate"})
 
 
@@ -106,7 +106,7 @@ async def signal(websocket: WebSocket, call_id: uuid.UUID) -> None:
         pass
     finally:
         if rooms.leave(call_id, party, websocket):
-            await _dropped(websocket, rooms, call_id, party, who)
+            await _dropped(websocket, call_id, party, who)
 
 
 class _Refused(Exception):
@@ -150,8 +150,13 @@ async def _relay(
         if message is None:
             continue
         if message["type"] == "bye":
-            await _hang_up(websocket, rooms, call_id, party, who, EndReason.HANG_UP)
+            await _hang_up(websocket, call_id, party, who, EndReason.HANG_UP)
             return
+        if message["type"] == "ping":  # the waiting page asks: still ringing?
+            if not await _still_live(websocket, call_id, who):
+                await announce_end(websocket.app, call_id, None, EndReason.EXPIRED)
+                return
+            continue
         await rooms.send(call_id, party.other, message)
     await _close(websocket, 1008)
 
@@ -167,8 +172,8 @@ def _parsed(text: str) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         return None
     kind = data.get("type")
-    if kind == "bye":
-        return {"type": "bye"}
+    if kind in ("bye", "ping"):
+        return {"type": kind}
     if kind in ("offer", "answer"):
         description = data.get("description")
         if isinstance(description, dict) and description.get("type") == kind:
@@ -181,29 +186,41 @@ def _parsed(text: str) -> dict[str, Any] | None:
 
 
 async def _hang_up(
-    websocket: WebSocket,
-    rooms: Rooms,
-    call_id: uuid.UUID,
-    party: Party,
-    who: Principal,
-    reason: EndReason,
+    websocket: WebSocket, call_id: uuid.UUID, party: Party, who: Principal, reason: EndReason
 ) -> None:
     env = env_of(websocket)
-    await _in_uow(
+    view = await _in_uow(
         websocket, lambda uow: calls.end_call(uow, env, who, call_id=call_id, reason=reason)
     )
-    ended = {"type": "ended", "by": party.value, "reason": reason.value}
+    await announce_end(websocket.app, call_id, party, view.end_reason or reason)
+
+
+async def announce_end(
+    app: FastAPI, call_id: uuid.UUID, by: Party | None, reason: EndReason
+) -> None:
+    """Tell both pages the call is over (after it was saved so), and close the room."""
+    rooms = rooms_of(app)
+    ended = {"type": "ended", "by": by.value if by else None, "reason": reason.value}
     await rooms.send(call_id, Party.ISSUER, ended)
     await rooms.send(call_id, Party.RESIDENT, ended)
     await rooms.close_all(call_id)
 
 
-async def _dropped(
-    websocket: WebSocket, rooms: Rooms, call_id: uuid.UUID, party: Party, who: Principal
-) -> None:
+async def _still_live(websocket: WebSocket, call_id: uuid.UUID, who: Principal) -> bool:
+    env = env_of(websocket)
+    try:
+        view, _party = await _in_uow(
+            websocket, lambda uow: calls.open_call(uow, env, who, call_id=call_id)
+        )
+    except NotFound:
+        return False
+    return bool(view.live)
+
+
+async def _dropped(websocket: WebSocket, call_id: uuid.UUID, party: Party, who: Principal) -> None:
     """A party's page closed or lost its connection: the call cannot go on."""
     with contextlib.suppress(NotFound, CallOver):
-        await _hang_up(websocket, rooms, call_id, party, who, EndReason.DISCONNECTED)
+        await _hang_up(websocket, call_id, party, who, EndReason.DISCONNECTED)
 
 
 async def _in_uow(websocket: WebSocket, work: Callable[[Any], T]) -> T:

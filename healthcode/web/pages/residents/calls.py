@@ -18,8 +18,8 @@ from healthcode.http.deps import EnvDep, UowDep
 from healthcode.http.security import ResidentDep
 from healthcode.i18n import translate
 from healthcode.services.organisations import calls
-from healthcode.services.organisations.calls import CallOver
-from healthcode.web.pages.organisations.calls import ice_servers
+from healthcode.services.organisations.calls import CallOver, EndReason, Party
+from healthcode.web.pages.organisations.calls import ice_servers, tell_ended
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -58,15 +58,21 @@ def call_page(
 
 
 @router.post("/calls/{call_id}/decline")
-def decline(call_id: uuid.UUID, who: ResidentDep, uow: UowDep, env: EnvDep) -> Response:
+def decline(
+    request: Request, call_id: uuid.UUID, who: ResidentDep, uow: UowDep, env: EnvDep
+) -> Response:
     # answered elsewhere, hung up or expired meanwhile: the page says which
     with contextlib.suppress(CallOver):
         calls.decline_call(uow, env, who, call_id=call_id)
+        tell_ended(request, uow, call_id, Party.RESIDENT, EndReason.DECLINED)
     return RedirectResponse(f"/calls/{call_id}", status_code=303)
 
 
 @router.post("/calls/{call_id}/end")
-def end(call_id: uuid.UUID, who: ResidentDep, uow: UowDep, env: EnvDep) -> Response:
+def end(
+    request: Request, call_id: uuid.UUID, who: ResidentDep, uow: UowDep, env: EnvDep
+) -> Response:
     """Hang up without script (call.js hangs up over the signalling socket)."""
-    calls.end_call(uow, env, who, call_id=call_id)
+    view = calls.end_call(uow, env, who, call_id=call_id)
+    tell_ended(request, uow, call_id, Party.RESIDENT, view.end_reason or EndReason.HANG_UP)
     return RedirectResponse(f"/calls/{call_id}", status_code=303)
