@@ -62,6 +62,7 @@ class EndReason(StrEnum):
 
 class CallOver(Conflict):
     code = "call_over"
+    keeps_changes = True  # an offer found expired stays recorded as expired
 
 
 class CallBusy(Conflict):

@@ -118,17 +118,17 @@ async def _join(websocket: WebSocket, call_id: uuid.UUID) -> tuple[Principal, Pa
     env = env_of(websocket)
 
     def join() -> tuple[Principal, Party]:
-        with units_of(websocket)() as uow:
-            who = socket_principal(websocket, uow)
-            if who is None:
-                raise _Refused(NOT_SIGNED_IN)
-            try:
+        try:  # outside the unit of work, which keeps an offer found expired
+            with units_of(websocket)() as uow:
+                who = socket_principal(websocket, uow)
+                if who is None:
+                    raise _Refused(NOT_SIGNED_IN)
                 _view, party = calls.join_call(uow, env, who, call_id=call_id)
-            except NotFound:
-                raise _Refused(NOT_FOUND) from None
-            except CallOver:
-                raise _Refused(OVER) from None
-            return who, party
+                return who, party
+        except NotFound:
+            raise _Refused(NOT_FOUND) from None
+        except CallOver:
+            raise _Refused(OVER) from None
 
     who, party = await run_in_threadpool(join)
     rooms = rooms_of(websocket.app)
