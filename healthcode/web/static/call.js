@@ -127,8 +127,17 @@ class Call {
     }
   }
 
+  /* A new connection for a new round: the other page may have been reloaded. */
+  fresh() {
+    if (this.peer.localDescription || this.peer.remoteDescription) {
+      this.peer.close();
+      this.peer = this.newPeer();
+    }
+  }
+
   async offer() {
     this.show(say("connecting"));
+    this.fresh();
     await this.peer.setLocalDescription(await this.peer.createOffer());
     this.send({ type: "offer", description: this.peer.localDescription.toJSON() });
   }
@@ -142,6 +151,7 @@ class Call {
         if (this.party === "issuer") await this.offer();
         break;
       case "offer":
+        this.fresh();
         await this.peer.setRemoteDescription(message.description);
         await this.peer.setLocalDescription(await this.peer.createAnswer());
         this.send({ type: "answer", description: this.peer.localDescription.toJSON() });
@@ -151,6 +161,11 @@ class Call {
         break;
       case "candidate":
         await this.peer.addIceCandidate(message.candidate);
+        break;
+      case "peer-left":
+        this.show(say("peer-left"));
+        document.getElementById("remote-video").srcObject = null;
+        this.el.dataset.connection = "waiting";
         break;
       case "reading": {
         const told = document.getElementById("reading-told");

@@ -22,6 +22,7 @@ from healthcode.services.organisations.calls import start_call
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from healthcode.web.csrf import bound_token
+from healthcode.web.pages.organisations import signalling
 from tests.api.helpers import CapturingSender, declare, error, resident_token, staff_login
 from tests.factories.inputs import declaration_data
 from tests.factories.organisations import authorised_issuer, organisation
@@ -143,6 +144,33 @@ class TestSignalling:
             assert (row.status, row.end_reason) == ("ended", "hang_up")
             assert row.answered_at is not None
             assert row.ended_by not in (None, call.issuer_id)
+
+    def test_a_dropped_party_that_does_not_come_back_ends_the_call(
+        self, call: Call, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(signalling, "GRACE_SECONDS", 0)
+        with call.connect(call.issuer) as desk:
+            desk.receive_json()
+            with call.connect(call.resident) as phone:
+                phone.receive_json()
+                desk.receive_json()
+            assert desk.receive_json() == {"type": "peer-left", "party": "resident"}
+            assert desk.receive_json() == {
+                "type": "ended", "by": "resident", "reason": "disconnected",
+            }  # fmt: skip
+
+    def test_a_reloaded_page_comes_back_into_the_call(self, call: Call) -> None:
+        with call.connect(call.issuer) as desk:
+            desk.receive_json()
+            with call.connect(call.resident) as phone:
+                phone.receive_json()
+                assert desk.receive_json()["type"] == "peer-joined"
+            assert desk.receive_json()["type"] == "peer-left"
+            with call.connect(call.resident) as phone:
+                assert phone.receive_json()["peer"] is True
+                assert desk.receive_json()["type"] == "peer-joined"  # the issuer offers again
+                phone.send_json({"type": "bye"})
+                assert desk.receive_json()["reason"] == "hang_up"
 
     def test_a_page_of_another_site_is_refused_at_the_handshake(self, call: Call) -> None:
         assert refused_with(call, call.issuer, {"origin": "https://evil.example"}) == 1008

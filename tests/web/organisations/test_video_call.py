@@ -141,3 +141,73 @@ class TestVideoCall:
         expect(desk.locator("#call-status")).to_contain_text("对方已挂断")
         issuer_context.close()
         resident_context.close()
+
+
+class TestPages:
+    def test_call_pages_pass_the_accessibility_checks_at_phone_and_desktop_size(
+        self, media_browser: Browser, server: LiveServer
+    ) -> None:
+        resident_context = new_context(media_browser, server)
+        applicant = apply_for_pass(resident_context.new_page(), server)
+        issuer_context = signed_in_as(
+            media_browser, server, issuer_of(server, applicant.application_id)
+        )
+        desk = issuer_context.new_page()
+        call_url = f"/staff/applications/{applicant.application_id}/call"
+        phone = applicant.page
+        for width in (390, 1280):
+            size = {"width": width, "height": 844}
+            desk.set_viewport_size(size)  # type: ignore[arg-type]
+            phone.set_viewport_size(size)  # type: ignore[arg-type]
+            desk.goto(call_url)
+            check_page(desk)
+            if width == 390:
+                desk.click("#start-call")
+            expect(desk.locator("#call")).to_have_attribute("data-status", "ringing")
+            check_page(desk)
+            phone.goto("/")
+            phone.locator("#incoming-call").get_by_role("link").click()
+            expect(phone.locator("#accept-call")).to_be_visible()
+            check_page(phone)
+        phone.click("#decline-call")
+        check_page(phone)
+        desk.goto(call_url)
+        check_page(desk)
+        issuer_context.close()
+        resident_context.close()
+
+    def test_a_browser_without_webrtc_says_so(
+        self, media_browser: Browser, server: LiveServer
+    ) -> None:
+        resident_context = new_context(media_browser, server)
+        applicant = apply_for_pass(resident_context.new_page(), server)
+        issuer_context = signed_in_as(
+            media_browser, server, issuer_of(server, applicant.application_id)
+        )
+        issuer_context.add_init_script("delete window.RTCPeerConnection;")
+        desk = issuer_context.new_page()
+        desk.goto(f"/staff/applications/{applicant.application_id}/call")
+        desk.click("#start-call")
+        expect(desk.locator("#call-status")).to_contain_text("无法进行视频通话")
+        expect(desk.locator("#call")).to_have_attribute("data-connection", "unsupported")
+        issuer_context.close()
+        resident_context.close()
+
+    def test_without_a_camera_the_applicant_is_told_what_to_do(
+        self, browser: Browser, media_browser: Browser, server: LiveServer
+    ) -> None:
+        resident_context = new_context(browser, server)  # no fake camera: none at all
+        applicant = apply_for_pass(resident_context.new_page(), server)
+        issuer_context = signed_in_as(
+            media_browser, server, issuer_of(server, applicant.application_id)
+        )
+        desk = issuer_context.new_page()
+        desk.goto(f"/staff/applications/{applicant.application_id}/call")
+        desk.click("#start-call")
+        phone = applicant.page
+        phone.goto("/")
+        phone.locator("#incoming-call").get_by_role("link").click()
+        phone.click("#accept-call")
+        expect(phone.locator("#call-status")).to_contain_text("无法使用摄像头")
+        issuer_context.close()
+        resident_context.close()

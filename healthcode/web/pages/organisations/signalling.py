@@ -12,7 +12,9 @@ Refusals close the socket with an application code the page explains:
 
 A cross-site Origin is refused at the handshake (HTTP 403). The issuer makes the
 offer when the applicant is in the room ("peer-joined"). "bye" hangs up; a party
-whose socket drops ends the call as "disconnected". The rooms live in this process:
+whose socket drops and does not come back within ``GRACE_SECONDS`` ends the call as
+"disconnected" (the other page hears "peer-left" at once, and "peer-joined" when it
+is back: the issuer then offers again). The rooms live in this process:
 serve calls from one worker (or share rooms through Redis pub/sub when scaling out).
 """
 
@@ -22,7 +24,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
@@ -40,7 +42,7 @@ T = TypeVar("T")
 NOT_SIGNED_IN, NOT_FOUND, REPLACED, OVER = 4401, 4404, 4409, 4410
 MAX_MESSAGE = 64 * 1024  # an SDP with many candidates stays well under this
 MAX_MESSAGES = 2000  # per socket: a call needs a few dozen, and a ping every 5 s
-RELAYED = frozenset({"offer", "answer", "candidate"})
+GRACE_SECONDS = 10.0  # a dropped party may come back (a reload) before the call ends
 
 
 class Rooms:
@@ -48,6 +50,7 @@ class Rooms:
 
     def __init__(self) -> None:
         self.rooms: dict[uuid.UUID, dict[Party, WebSocket]] = {}
+        self.pending: set[asyncio.Future[None]] = set()
 
     def seat(self, call_id: uuid.UUID, party: Party, socket: WebSocket) -> WebSocket | None:
         """Take the party's seat; the socket that held it (another tab) is returned."""
@@ -65,6 +68,15 @@ class Rooms:
         if not room:
             self.rooms.pop(call_id, None)
         return True
+
+    def seated(self, call_id: uuid.UUID, party: Party) -> bool:
+        return party in self.rooms.get(call_id, {})
+
+    def later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run in the background, held until done (the event loop keeps weak refs)."""
+        task = asyncio.ensure_future(work)
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
 
     def peer(self, call_id: uuid.UUID, party: Party) -> WebSocket | None:
         return self.rooms.get(call_id, {}).get(party.other)
@@ -106,7 +118,8 @@ async def signal(websocket: WebSocket, call_id: uuid.UUID) -> None:
         pass
     finally:
         if rooms.leave(call_id, party, websocket):
-            await _dropped(websocket, call_id, party, who)
+            await rooms.send(call_id, party.other, {"type": "peer-left", "party": party.value})
+            rooms.later(_dropped(websocket, rooms, call_id, party, who))
 
 
 class _Refused(Exception):
@@ -217,8 +230,14 @@ async def _still_live(websocket: WebSocket, call_id: uuid.UUID, who: Principal) 
     return bool(view.live)
 
 
-async def _dropped(websocket: WebSocket, call_id: uuid.UUID, party: Party, who: Principal) -> None:
-    """A party's page closed or lost its connection: the call cannot go on."""
+async def _dropped(
+    websocket: WebSocket, rooms: Rooms, call_id: uuid.UUID, party: Party, who: Principal
+) -> None:
+    """A party's page closed or lost its connection: unless it is back within
+    ``GRACE_SECONDS`` (a reload, a blip of the mobile network), the call is over."""
+    await asyncio.sleep(GRACE_SECONDS)
+    if rooms.seated(call_id, party):
+        return
     with contextlib.suppress(NotFound, CallOver):
         await _hang_up(websocket, call_id, party, who, EndReason.DISCONNECTED)
 
