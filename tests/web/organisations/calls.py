@@ -71,10 +71,12 @@ def session_token(server: LiveServer, who: Principal) -> str:
         return open_session(uow, env, account, client="127.0.0.1", user_agent="test").token
 
 
-def signed_in_as(browser: Browser, server: LiveServer, who: Principal) -> BrowserContext:
+def signed_in_as(
+    browser: Browser, server: LiveServer, who: Principal, **options: object
+) -> BrowserContext:
     """A browser context carrying the staff member's session cookie (the staff sign-in
     page is another part of the issue; the session is the same kind)."""
-    context = new_context(browser, server)
+    context = new_context(browser, server, **options)
     context.add_cookies(
         [{"name": "hc_session", "value": session_token(server, who), "url": server.url}]
     )
