@@ -273,3 +273,31 @@ class TestCallRoutes:
             headers={"cookie": f"hc_session={call.issuer}"},
         )
         assert "36.6" in page.text
+
+    def test_hanging_up_by_form_tells_the_page_in_the_call(self, call: Call) -> None:
+        with call.connect(call.issuer) as desk:
+            desk.receive_json()
+            with call.connect(call.resident) as phone:
+                phone.receive_json()
+                desk.receive_json()
+                gone = call.client.post(
+                    f"/calls/{call.id}/end",
+                    headers=csrf(call.app, call.resident) | {"accept": "text/html"},
+                    follow_redirects=False,
+                )
+                assert gone.headers["location"] == f"/calls/{call.id}"
+                assert desk.receive_json() == {
+                    "type": "ended", "by": "resident", "reason": "hang_up",
+                }  # fmt: skip
+
+    def test_the_issuer_giving_up_by_form_cancels_the_offer(self, call: Call) -> None:
+        gone = call.client.post(
+            f"/staff/calls/{call.id}/end",
+            headers=csrf(call.app, call.issuer) | {"accept": "text/html"},
+            follow_redirects=False,
+        )
+        assert gone.headers["location"] == f"/staff/applications/{call.application_id}/call"
+        with call.uow() as uow:
+            row = uow.video_calls.by_id(call.id)
+            assert row is not None
+            assert (row.status, row.end_reason) == ("ended", "cancelled")

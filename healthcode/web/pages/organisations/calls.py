@@ -21,7 +21,7 @@ from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.http.security import PrincipalDep, require
-from healthcode.services.accounts.permissions import Permission
+from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.organisations import calls
 from healthcode.services.organisations.applications import open_application
 from healthcode.services.organisations.calls import EndReason, Party
@@ -48,6 +48,15 @@ def tell_ended(
     """Once the end is saved, the pages in the call hear of it (a form hung up)."""
     app = request.app
     uow.after_commit(lambda: anyio.from_thread.run(announce_end, app, call_id, by, reason))
+
+
+def hang_up(
+    request: Request, uow: UowDep, env: Env, who: Principal, call_id: uuid.UUID, party: Party
+) -> calls.CallView:
+    """Hang up by a form, without script (call.js hangs up over the signalling socket)."""
+    view = calls.end_call(uow, env, who, call_id=call_id)
+    tell_ended(request, uow, call_id, party, view.end_reason or EndReason.HANG_UP)
+    return view
 
 
 @router.get("/staff/applications/{application_id}/call")
@@ -87,9 +96,7 @@ def start(
 def end(
     request: Request, call_id: uuid.UUID, who: PrincipalDep, uow: UowDep, env: EnvDep
 ) -> Response:
-    """Hang up without script (call.js hangs up over the signalling socket)."""
-    view = calls.end_call(uow, env, who, call_id=call_id)
-    tell_ended(request, uow, call_id, Party.ISSUER, view.end_reason or EndReason.HANG_UP)
+    view = hang_up(request, uow, env, who, call_id, Party.ISSUER)
     return RedirectResponse(f"/staff/applications/{view.application_id}/call", status_code=303)
 
 

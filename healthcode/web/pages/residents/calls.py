@@ -19,7 +19,7 @@ from healthcode.http.security import ResidentDep
 from healthcode.i18n import translate
 from healthcode.services.organisations import calls
 from healthcode.services.organisations.calls import CallOver, EndReason, Party
-from healthcode.web.pages.organisations.calls import ice_servers, tell_ended
+from healthcode.web.pages.organisations.calls import hang_up, ice_servers, tell_ended
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -72,7 +72,5 @@ def decline(
 def end(
     request: Request, call_id: uuid.UUID, who: ResidentDep, uow: UowDep, env: EnvDep
 ) -> Response:
-    """Hang up without script (call.js hangs up over the signalling socket)."""
-    view = calls.end_call(uow, env, who, call_id=call_id)
-    tell_ended(request, uow, call_id, Party.RESIDENT, view.end_reason or EndReason.HANG_UP)
+    hang_up(request, uow, env, who, call_id, Party.RESIDENT)
     return RedirectResponse(f"/calls/{call_id}", status_code=303)
