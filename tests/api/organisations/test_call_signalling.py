@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.websockets import WebSocketDisconnect
 
+from healthcode.config import IceServer, Settings
 from healthcode.crypto import derive
 from healthcode.domain.clock import FixedClock
 from healthcode.services.accounts.permissions import Role
@@ -301,3 +303,29 @@ class TestCallRoutes:
             row = uow.video_calls.by_id(call.id)
             assert row is not None
             assert (row.status, row.end_reason) == ("ended", "cancelled")
+
+
+class TestIceServers:
+    def test_are_read_from_the_environment_and_must_be_stun_or_turn(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        servers = '[{"urls": "stun:stun.example.org"}, {"urls": ["turns:t.example.org"], "username": "u", "credential": "p"}]'  # noqa: E501
+        monkeypatch.setenv("HEALTHCODE_ICE_SERVERS", servers)
+        assert Settings(_env_file=None).ice_servers == [
+            IceServer(urls="stun:stun.example.org"),
+            IceServer(urls=["turns:t.example.org"], username="u", credential="p"),
+        ]
+        monkeypatch.setenv("HEALTHCODE_ICE_SERVERS", '[{"urls": "https://example.org"}]')
+        with pytest.raises(ValidationError):
+            Settings(_env_file=None)
+        monkeypatch.delenv("HEALTHCODE_ICE_SERVERS")
+        assert Settings(_env_file=None).ice_servers == []  # host candidates only
+
+    def test_reach_the_call_page(self, call: Call, monkeypatch: pytest.MonkeyPatch) -> None:
+        settings = call.app.state.env.settings
+        monkeypatch.setattr(settings, "ice_servers", [IceServer(urls="stun:stun.example.org")])
+        page = call.client.get(
+            f"/staff/applications/{call.application_id}/call",
+            headers={"cookie": f"hc_session={call.issuer}"},
+        )
+        assert 'data-ice="[{&#34;urls&#34;:&#34;stun:stun.example.org&#34;}]"' in page.text

@@ -22,6 +22,9 @@ CONNECTED = """() => {
 }"""
 
 
+POLL = 15_000  # ms: the pages ask every 4 s; a loaded machine answers slowly
+
+
 def connected(page: Page) -> None:
     page.wait_for_function(CONNECTED, timeout=20_000)
 
@@ -48,7 +51,7 @@ class TestVideoCall:
         phone = applicant.page
         phone.goto("/")
         banner = phone.locator("#incoming-call")
-        expect(banner).to_contain_text("正在呼叫您")
+        expect(banner).to_contain_text("正在呼叫您", timeout=POLL)
         check_page(phone)
         banner.get_by_role("link", name="接听").click()
         phone.wait_for_url("**/calls/*")
@@ -113,9 +116,9 @@ class TestVideoCall:
         desk.click("#start-call")
         phone = applicant.page
         phone.goto("/codes/shandong-pass")
-        expect(phone.locator("#incoming-call")).to_contain_text("正在呼叫您")
+        expect(phone.locator("#incoming-call")).to_contain_text("正在呼叫您", timeout=POLL)
         server.clock.advance(timedelta(minutes=2, seconds=1))
-        expect(phone.locator("#incoming-call")).to_be_empty()
+        expect(phone.locator("#incoming-call")).to_be_empty(timeout=POLL)
         phone.goto(phone.url.replace("/codes/shandong-pass", "/"))
         desk.goto(f"/staff/applications/{applicant.application_id}/call")
         expect(desk.locator(".call-history")).to_contain_text("未接听")
@@ -135,7 +138,7 @@ class TestVideoCall:
         expect(desk.locator("#call")).to_have_attribute("data-status", "ringing")
         phone = applicant.page
         phone.goto("/")
-        phone.locator("#incoming-call").get_by_role("link").click()
+        phone.locator("#incoming-call").get_by_role("link").click(timeout=POLL)
         phone.click("#decline-call")
         expect(phone.locator(".banner")).to_contain_text("您已拒绝")
         expect(desk.locator("#call-status")).to_contain_text("对方已挂断")
@@ -166,7 +169,7 @@ class TestPages:
             expect(desk.locator("#call")).to_have_attribute("data-status", "ringing")
             check_page(desk)
             phone.goto("/")
-            phone.locator("#incoming-call").get_by_role("link").click()
+            phone.locator("#incoming-call").get_by_role("link").click(timeout=POLL)
             expect(phone.locator("#accept-call")).to_be_visible()
             check_page(phone)
         phone.click("#decline-call")
@@ -206,7 +209,7 @@ class TestPages:
         desk.click("#start-call")
         phone = applicant.page
         phone.goto("/")
-        phone.locator("#incoming-call").get_by_role("link").click()
+        phone.locator("#incoming-call").get_by_role("link").click(timeout=POLL)
         phone.click("#accept-call")
         expect(phone.locator("#call-status")).to_contain_text("无法使用摄像头")
         issuer_context.close()
