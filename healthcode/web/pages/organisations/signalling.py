@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import structlog
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
@@ -37,6 +38,7 @@ from healthcode.services.organisations import calls
 from healthcode.services.organisations.calls import CallOver, EndReason, Party
 
 router = APIRouter(include_in_schema=False)
+log = structlog.get_logger()
 T = TypeVar("T")
 
 NOT_SIGNED_IN, NOT_FOUND, REPLACED, OVER = 4401, 4404, 4409, 4410
@@ -238,8 +240,12 @@ async def _dropped(
     await asyncio.sleep(GRACE_SECONDS)
     if rooms.seated(call_id, party):
         return
-    with contextlib.suppress(NotFound, CallOver):
+    try:
         await _hang_up(websocket, call_id, party, who, EndReason.DISCONNECTED)
+    except (NotFound, CallOver):
+        pass  # out of scope or over meanwhile: nothing to end
+    except Exception:  # a background task: nobody else would hear of it
+        log.exception("call.drop_not_saved", call=str(call_id), party=party.value)
 
 
 async def _in_uow(websocket: WebSocket, work: Callable[[Any], T]) -> T:
