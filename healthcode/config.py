@@ -9,14 +9,25 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from healthcode.files import DIR_MODE, private_file
 
 VAR = Path("var")
+
+
+IceUrl = Annotated[str, Field(pattern=r"^(stun|stuns|turn|turns):", max_length=200)]
+
+
+class IceServer(BaseModel):
+    """One STUN or TURN server for the video calls' browsers (RTCIceServer)."""
+
+    urls: IceUrl | list[IceUrl]
+    username: str = ""
+    credential: str = ""
 
 
 class Settings(BaseSettings):
@@ -43,6 +54,10 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = 65536
     rate_limits: bool = True
     scheduler: bool = True
+    # Video calls: STUN/TURN servers handed to the browsers, as JSON, e.g.
+    # '[{"urls": "stun:stun.example.org"}, {"urls": "turn:turn.example.org",
+    #   "username": "u", "credential": "p"}]'; none: host candidates only (same network)
+    ice_servers: list[IceServer] = []
     log_json: bool = False  # one JSON object per line, for log collectors
     # the optional temperature video (docs/temperature-video.md)
     video_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)

@@ -24,7 +24,7 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
-    (b"permissions-policy", b"camera=(self), microphone=(), geolocation=()"),
+    (b"permissions-policy", b"camera=(self), microphone=(self), geolocation=()"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (
         b"content-security-policy",

@@ -23,6 +23,7 @@ from healthcode.store.repositories.organisations import (
     Organisations,
     Overrides,
     PreventionNotices,
+    VideoCalls,
 )
 from healthcode.store.repositories.records import CreditRecords, DataRecords
 from healthcode.store.repositories.residents import (
@@ -50,6 +51,7 @@ class UnitOfWork:
         self.employees = Employees(session)
         self.overrides = Overrides(session)
         self.prevention_notices = PreventionNotices(session)
+        self.video_calls = VideoCalls(session)
         self.daily_reports = DailyReports(session)
         self.videos = TemperatureVideos(session)
         self.codes = Codes(session)

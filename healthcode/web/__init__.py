@@ -10,10 +10,12 @@ from healthcode.web.csrf import CsrfMiddleware
 from healthcode.web.errorpages import error_page
 from healthcode.web.pages.accounts import login, staff
 from healthcode.web.pages.codes import code
+from healthcode.web.pages.organisations import calls as staff_calls
 from healthcode.web.pages.organisations import counter as org_counter
 from healthcode.web.pages.organisations import overrides as org_overrides
-from healthcode.web.pages.organisations import review, roster
+from healthcode.web.pages.organisations import review, roster, signalling
 from healthcode.web.pages.organisations import staff as organisations
+from healthcode.web.pages.residents import calls as resident_calls
 from healthcode.web.pages.residents import daily_report, declare, home, video
 from healthcode.web.pages.shared import installable, misc
 from healthcode.web.pages.support import help as support_help
@@ -28,6 +30,8 @@ def install(app: FastAPI, *, secret: bytes) -> None:
     pages = (login, home, declare, code, daily_report, video, support_help, misc, installable)
     staff_pages = (staff, roster, organisations, review, org_overrides, org_counter)
     for module in (*pages, *staff_pages):
+        app.include_router(module.router)
+    for module in (staff_calls, resident_calls, signalling):  # video calls (视频通话)
         app.include_router(module.router)
     app.mount(PREFIX, static_app(), name="static")
     app.add_middleware(CsrfMiddleware, refuse=error_page, key=derive(secret, "healthcode/csrf/v1"))

@@ -117,6 +117,15 @@ def check_health(c: Collector, data: H, policy: Policy, today: date) -> H:
     return data.model_copy(update={"trips": trips})
 
 
+def check_temperature(value: float) -> float:
+    """One temperature as a thermometer shows it (an issuer's reading on a video call):
+    the same rule as a declaration's or a daily report's, or ``InvalidInput``."""
+    c = Collector()
+    _temperature(c, value)
+    c.done()
+    return value
+
+
 def _temperature(c: Collector, value: float) -> None:
     """Thermometers show one decimal, and the value is compared as entered: 37.26 is
     refused rather than rounded up to a fever of 37.3."""

@@ -363,3 +363,37 @@ class PreventionNotices(_Repo):
             .limit(limit)
         )
         return self.session.scalars(query).all()
+
+
+class VideoCalls(_Repo):
+    """Video calls between issuers and applicants (the rows; never the media)."""
+
+    def by_id(self, call_id: uuid.UUID, *, lock: bool = False) -> t.VideoCall | None:
+        return self.session.get(t.VideoCall, call_id, with_for_update=lock, populate_existing=lock)
+
+    def live_for_application(self, application_id: uuid.UUID) -> t.VideoCall | None:
+        """The call that rings or runs for the application, if any (at most one)."""
+        query = select(t.VideoCall).where(
+            t.VideoCall.application_id == application_id,
+            t.VideoCall.status.in_(("ringing", "active")),
+        )
+        return self.session.scalars(query).first()
+
+    def ringing_for_resident(self, resident_id: uuid.UUID) -> Sequence[t.VideoCall]:
+        """Offers waiting for the resident to answer, newest first."""
+        query = (
+            select(t.VideoCall)
+            .where(t.VideoCall.resident_id == resident_id, t.VideoCall.status == "ringing")
+            .order_by(t.VideoCall.offered_at.desc(), t.VideoCall.id)
+        )
+        return self.session.scalars(query).all()
+
+    def of_application(self, application_id: uuid.UUID, *, limit: int) -> Sequence[t.VideoCall]:
+        """The application's calls, newest first."""
+        query = (
+            select(t.VideoCall)
+            .where(t.VideoCall.application_id == application_id)
+            .order_by(t.VideoCall.offered_at.desc(), t.VideoCall.id)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()

@@ -21,6 +21,7 @@ from healthcode.store.tables.organisations import (
     Employee,
     Organisation,
     PreventionNotice,
+    VideoCall,
 )
 from healthcode.store.tables.records import CreditRecord, DataRecord
 from healthcode.store.tables.residents import (
@@ -61,4 +62,5 @@ __all__ = [
     "Signature",
     "SigningKey",
     "TemperatureVideo",
+    "VideoCall",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from healthcode.store.tables.base import Base, _id
@@ -123,3 +123,45 @@ class PreventionNotice(Base):
     at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(500))
     sent_at: Mapped[datetime | None]
+
+
+LIVE_CALL = "status IN ('ringing', 'active')"
+
+
+class VideoCall(Base):
+    """A live video call (视频通话) from an issuer to the applicant of a pass
+    application. The media go browser to browser and are never stored: this row keeps
+    only who called whom, when the call was offered, answered and ended (by whom, why),
+    and the temperature reading the issuer recorded on camera. One live call per
+    application: the partial unique index holds while a call rings or runs."""
+
+    __tablename__ = "video_calls"
+    id: Mapped[uuid.UUID] = _id()
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("declarations.id", ondelete="CASCADE"), index=True
+    )
+    resident_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    status: Mapped[str] = mapped_column(String(16))  # ringing|active|ended|declined|expired
+    offered_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # an unanswered offer lapses then
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    # hang_up | declined | expired | cancelled | disconnected | replaced
+    end_reason: Mapped[str | None] = mapped_column(String(16))
+    temperature: Mapped[float | None]  # ℃, one decimal, read on camera
+    reading_at: Mapped[datetime | None]
+    reading_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    __table_args__ = (
+        Index(
+            "uq_video_calls_live_application",
+            "application_id",
+            unique=True,
+            sqlite_where=text(LIVE_CALL),
+            postgresql_where=text(LIVE_CALL),
+        ),
+    )

@@ -2,7 +2,7 @@
 the bytes in the blob store.
 
 Revision ID: 0010_videos
-Revises: 0008_staff
+Revises: 0009_calls
 Create Date: 2026-11-28 10:16:34.232686
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import healthcode.store.types
 
 revision: str = "0010_videos"
-down_revision: str | None = "0008_staff"
+down_revision: str | None = "0009_calls"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -22,7 +22,7 @@ from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
 from healthcode.http.views import colour_label
 from healthcode.i18n import translate
-from healthcode.services.organisations import applications, signing
+from healthcode.services.organisations import applications, signing, videos
 from healthcode.services.organisations.applications import QueueFilter
 from healthcode.services.residents.inputs import Purpose
 from healthcode.web.deps import FormDep
@@ -99,6 +99,8 @@ def _application_page(
         request,
         "organisations/application.html",
         status=status,
+        application_id=application_id,
+        video=videos.summary(uow, env, who, application_id),
         headers=NO_STORE,
         d=detail,
         item=detail.item,
