@@ -10,6 +10,7 @@ from healthcode.web.csrf import CsrfMiddleware
 from healthcode.web.errorpages import error_page
 from healthcode.web.pages.accounts import login
 from healthcode.web.pages.codes import code
+from healthcode.web.pages.notices import centre as notices_centre
 from healthcode.web.pages.residents import daily_report, declare, home
 from healthcode.web.pages.shared import installable, misc
 from healthcode.web.pages.support import help as support_help
@@ -21,7 +22,8 @@ __all__ = ["error_page", "install"]
 def install(app: FastAPI, *, secret: bytes) -> None:
     """Mount the pages and static files; add CSRF checks for every page request,
     with tokens keyed by a key derived from the master ``secret``."""
-    for module in (login, home, declare, code, daily_report, support_help, misc, installable):
+    pages = (login, home, declare, code, daily_report, notices_centre, support_help, misc)
+    for module in (*pages, installable):
         app.include_router(module.router)
     app.mount(PREFIX, static_app(), name="static")
     app.add_middleware(CsrfMiddleware, refuse=error_page, key=derive(secret, "healthcode/csrf/v1"))

@@ -2,13 +2,14 @@
 
 from fastapi import APIRouter
 
-from healthcode.api.v1 import accounts, organisations, residents, scanning
+from healthcode.api.v1 import accounts, notices, organisations, residents, scanning
 
 router = APIRouter()
 router.include_router(accounts.router)
 router.include_router(residents.router)
 router.include_router(scanning.router)
 router.include_router(organisations.router)
+router.include_router(notices.router)
 
 
 @router.get("/health", tags=["ops"], summary="Liveness probe (also the benchmark baseline)")

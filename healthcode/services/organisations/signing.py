@@ -18,6 +18,7 @@ from healthcode.domain.signing import check_against_rules, check_signable
 from healthcode.domain.state import State
 from healthcode.services.accounts.permissions import Permission, Principal, Role
 from healthcode.services.codes.recolour import Cause, current_state, recolour
+from healthcode.services.notices import events
 from healthcode.services.organisations.applications import reviewable
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -88,7 +89,7 @@ def sign_pass(
         },
         client=client,
     )
-    return recolour(
+    signed = recolour(
         uow,
         env,
         resident_id=resident.id,
@@ -96,3 +97,12 @@ def sign_pass(
         cause=Cause.SIGNATURE,
         actor_id=who.account_id,
     )
+    events.pass_signed(
+        uow,
+        env,
+        resident_id=resident.id,
+        policy_id=policy.id,
+        application_id=application.id,
+        colour=colour.value,
+    )
+    return signed

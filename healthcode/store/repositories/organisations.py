@@ -63,7 +63,6 @@ class Organisations(_Repo):
         query = select(t.Organisation).where(t.Organisation.credit_code == credit_code)
         return self.session.scalars(query).first()
 
-
     def grassroots_in(self, region_code: str, *, limit: int) -> Sequence[t.Organisation]:
         """Active communities and villages of one county."""
         query = (
@@ -99,3 +98,17 @@ class Authorisations(_Repo):
         if lock:
             query = query.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(query).first()
+
+    def holders(self, organisation_id: uuid.UUID, role: str) -> list[uuid.UUID]:
+        """The accounts holding an active grant of ``role`` for the organisation."""
+        query = (
+            select(t.Authorisation.account_id)
+            .where(
+                t.Authorisation.organisation_id == organisation_id,
+                t.Authorisation.role == role,
+                t.Authorisation.status == "active",
+            )
+            .distinct()
+            .order_by(t.Authorisation.account_id)
+        )
+        return list(self.session.scalars(query))

@@ -15,9 +15,10 @@ from healthcode.store.tables.accounts import (
 )
 from healthcode.store.tables.base import Base
 from healthcode.store.tables.codes import Code, ColourChange, Revocation, Signature, SigningKey
+from healthcode.store.tables.notices import Notification, OutboxMessage
 from healthcode.store.tables.organisations import Authorisation, Organisation
 from healthcode.store.tables.records import CreditRecord, DataRecord
-from healthcode.store.tables.residents import DailyReport, Declaration, Notification, Resident
+from healthcode.store.tables.residents import DailyReport, Declaration, Resident
 from healthcode.store.tables.shared import AuditEvent, IdempotencyKey, JobRun, KeyCheck, Lease
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Notification",
     "Organisation",
     "OtpChallenge",
+    "OutboxMessage",
     "Resident",
     "Revocation",
     "Signature",

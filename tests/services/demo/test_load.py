@@ -82,8 +82,19 @@ class TestLoadDemo:
         assert ("green", "red", "data") in moves
         assert ("green", "red", "credit") in moves
         assert ("pending", "green", "signature") in moves
-        notified = uow.session.scalar(select(func.count()).select_from(t.Notification))
-        assert notified == len(changes)
+        notified = uow.session.scalar(
+            select(func.count())
+            .select_from(t.Notification)
+            .where(t.Notification.kind == "colour_changed")
+        )
+        assert notified == len(changes)  # each change told to its resident
+        signed = uow.session.scalar(select(func.count()).select_from(t.Signature))
+        told = uow.session.scalar(
+            select(func.count())
+            .select_from(t.Notification)
+            .where(t.Notification.kind == "pass_signed")
+        )
+        assert told == signed
 
     def test_staff_can_sign_in_with_the_printed_passwords(self, loaded: DemoSummary) -> None:
         roles = {role.value for login in loaded.staff for role, _ in login.roles}
