@@ -77,9 +77,9 @@ def _if_leader(
     env: Env,
     lease: timedelta,
 ) -> T | None:
-    now = env.clock.now()
+    now, holder = env.clock.now(), f"{HOLDER}:{uuid.uuid4().hex[:8]}"  # this run's own
     with units() as uow:
-        leader = uow.leases.take(job, HOLDER, now, now + lease)
+        leader = uow.leases.take(job, holder, now, now + lease)
     if not leader:
         log.info(f"job.{job}.skipped", reason="lease_held")
         return None
@@ -87,7 +87,7 @@ def _if_leader(
         return run(units, env)
     finally:
         with units() as uow:
-            uow.leases.release(job, HOLDER)
+            uow.leases.release(job, holder)
 
 
 def remind_if_leader(
