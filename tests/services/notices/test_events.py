@@ -34,7 +34,8 @@ class TestColourChanged:
     ) -> None:
         declare(uow, env, account, temperature=37.8)
         [note] = notes(uow, "colour_changed")
-        assert note.resident_id == account.resident_id and note.account_id is None
+        assert note.resident_id == account.resident_id
+        assert note.account_id is None
         assert note.payload["to"] == "yellow"
         [message] = due(uow, env, limit=10)
         assert message.phone == "13800001111"
@@ -68,7 +69,8 @@ class TestApplicationWaiting:
         assert note.account_id == issuer.account_id
         assert note.payload["count"] == 3
         [message] = [m for m in due(uow, env, limit=50) if m.kind == "applications_waiting"]
-        assert "3" in message.text and "黄河五路社区" in message.text
+        assert "3" in message.text
+        assert "黄河五路社区" in message.text
         clock.advance(timedelta(minutes=env.settings.notify_waiting_minutes))
         apply(uow, env, "13800002009", ours)
         assert [n.payload["count"] for n in notes(uow, "applications_waiting")] == [3, 1]
@@ -81,7 +83,8 @@ class TestApplicationWaiting:
         [note] = notes(uow, "applications_waiting")
         note.read_at = env.clock.now()
         apply(uow, env, "13800003002", ours)
-        assert note.read_at is None and note.payload["count"] == 2
+        assert note.read_at is None
+        assert note.payload["count"] == 2
 
 
 class TestSigned:
@@ -137,7 +140,8 @@ class TestPreventionContact:
         assert sent is not None
         [message] = [m for m in due(uow, env, limit=50) if m.kind == "not_eligible"]
         assert message.phone == "13900009999"
-        assert "黄河五路社区" in message.text and "体温 37.6℃" in message.text
+        assert "黄河五路社区" in message.text
+        assert "体温 37.6℃" in message.text
         assert "张三" not in message.text  # the name masked
         assert {n.id for n in uow.session.query(t.Notification)} == before  # no one's inbox
 

@@ -55,10 +55,14 @@ class TestCrashSafety:
     def test_a_rolled_back_change_sends_nothing(
         self, units: UnitOfWorkFactory, env: Env, channel: Recorder
     ) -> None:
-        with pytest.raises(RuntimeError), units() as uow:
-            declare(uow, env, new_account(uow, env, "13800001111"), temperature=37.8)
-            assert outbox(uow) != []
-            raise RuntimeError("the request fails after the change")
+        def fails_after_the_change() -> None:
+            with units() as uow:
+                declare(uow, env, new_account(uow, env, "13800001111"), temperature=37.8)
+                assert outbox(uow) != []
+                raise RuntimeError("the request fails after the change")
+
+        with pytest.raises(RuntimeError):
+            fails_after_the_change()
         assert drain(units, env) == DrainResult(0, 0)
         assert channel.delivered == []
 
@@ -69,7 +73,8 @@ class TestCrashSafety:
         assert channel.delivered == []
         assert drain(units, env) == DrainResult(1, 0)
         [message] = channel.delivered
-        assert message.kind == "colour_changed" and message.phone == "13800001111"
+        assert message.kind == "colour_changed"
+        assert message.phone == "13800001111"
         assert drain(units, env) == DrainResult(0, 0)  # exactly once
 
     def test_a_crash_between_sending_and_recording_repeats_it_with_the_same_id(
@@ -104,7 +109,9 @@ class TestFailures:
         assert drain(units, env) == DrainResult(1, 0)
         with units() as uow:
             [row] = outbox(uow)
-            assert row.attempts == 2 and row.last_error == "http_503" and row.sent_at
+            assert row.attempts == 2
+            assert row.last_error == "http_503"
+            assert row.sent_at
 
     def test_given_up_after_a_permanent_failure_or_the_last_attempt(
         self, units: UnitOfWorkFactory, env: Env, channel: Recorder, clock: FixedClock

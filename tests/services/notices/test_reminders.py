@@ -27,7 +27,8 @@ class TestPassLapsing:
         signed_pass(uow, env, account)
         assert account.resident_id is not None
         code = uow.codes.of_resident(account.resident_id, "shandong-pass")
-        assert code is not None and code.valid_until is not None
+        assert code is not None
+        assert code.valid_until is not None
         assert remind_lapsing(uow, env) == 0  # five days to go
         at(clock, code.valid_until - timedelta(hours=env.settings.notify_lapse_hours - 1))
         assert remind_lapsing(uow, env) == 1
@@ -83,5 +84,7 @@ def test_the_job_run_twice_sends_once(
     at(clock, ends - timedelta(hours=2))  # also past the report hour that day
     first = remind_if_leader(units, env)
     second = remind_if_leader(units, env)
-    assert first is not None and (first.lapsing, first.report_due) == (1, 1)
-    assert second is not None and (second.lapsing, second.report_due) == (0, 0)
+    assert first is not None
+    assert (first.lapsing, first.report_due) == (1, 1)
+    assert second is not None
+    assert (second.lapsing, second.report_due) == (0, 0)

@@ -46,21 +46,26 @@ class TestWebhookChannel:
         with receiving(SECRET) as receiver:
             channel(receiver.url).deliver(MESSAGE)
         got = receiver.messages[str(MESSAGE.id)]
-        assert got["kind"] == "report_due" and got["phone"] == "13800001111"
-        assert got["text"] == MESSAGE.text and receiver.refused == 0
+        assert got["kind"] == "report_due"
+        assert got["phone"] == "13800001111"
+        assert got["text"] == MESSAGE.text
+        assert receiver.refused == 0
 
     def test_a_wrong_secret_is_refused_and_not_tried_again(self) -> None:
         with receiving(SECRET) as receiver, pytest.raises(DeliveryFailed) as failed:
             channel(receiver.url, secret="not-the-secret").deliver(MESSAGE)
         assert failed.value.permanent
-        assert receiver.requests == 1 and receiver.refused == 1 and receiver.messages == {}
+        assert receiver.requests == 1
+        assert receiver.refused == 1
+        assert receiver.messages == {}
 
     def test_a_server_error_is_retried_with_growing_waits(self) -> None:
         with receiving(SECRET) as receiver:
             receiver.fail_next = 2
             sender = channel(receiver.url, tries=3, backoff=0.5)
             sender.deliver(MESSAGE)
-        assert receiver.requests == 3 and list(receiver.messages) == [str(MESSAGE.id)]
+        assert receiver.requests == 3
+        assert list(receiver.messages) == [str(MESSAGE.id)]
         assert sender.waits == [0.5, 1.0]  # type: ignore[attr-defined]
 
     def test_nobody_listening_fails_for_a_later_try(self) -> None:
@@ -71,7 +76,7 @@ class TestWebhookChannel:
         assert not failed.value.permanent
 
     def test_a_channel_without_a_secret_is_refused_at_start(self) -> None:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="secret"):
             WebhookChannel("http://127.0.0.1:9/", "")
 
     def test_a_stale_or_altered_signature_does_not_verify(self) -> None:
@@ -107,6 +112,8 @@ def test_a_crash_after_sending_sends_again_and_the_receiver_drops_the_repeat(
         env.channel = real
         assert drain(units, env).sent == 1
         assert drain(units, env).sent == 0
-    assert len(receiver.messages) == 1 and receiver.repeats == 1
+    assert len(receiver.messages) == 1
+    assert receiver.repeats == 1
     [message] = receiver.messages.values()
-    assert message["kind"] == "colour_changed" and message["phone"] == "13800001111"
+    assert message["kind"] == "colour_changed"
+    assert message["phone"] == "13800001111"
