@@ -30,7 +30,8 @@ def other_community_issuer(app: FastAPI, sessions: sessionmaker[Session]) -> str
     env = app.state.env
     other = organisation(uow, env, region="370102", name="泉城路社区居民委员会")
     account = uow.accounts.by_id(authorised_issuer(uow, env, other.id).account_id)
-    assert account is not None and account.username is not None
+    assert account is not None
+    assert account.username is not None
     uow.commit()
     uow.close()
     return account.username
@@ -45,7 +46,8 @@ class TestResident:
         found = inbox(client, me)
         assert found["unread"] == 1
         [item] = found["items"]
-        assert item["kind"] == "colour_changed" and not item["read"]
+        assert item["kind"] == "colour_changed"
+        assert not item["read"]
         assert item["link"] == "/codes/binzhou-code#why"
         assert "黄码" in item["title"]
         answer = client.post(f"{API}/read", json={}, headers=me)
@@ -86,7 +88,8 @@ class TestStaff:
         ours = inbox(client, staff_headers(client, "issuer01"))
         [item] = ours["items"]
         assert item["kind"] == "applications_waiting"
-        assert item["params"]["count"] == 1 and item["link"] == "/issuer/queue"
+        assert item["params"]["count"] == 1
+        assert item["link"] == "/issuer/queue"
         assert "黄河五路社区居民委员会" in item["body"]
         assert inbox(client, staff_headers(client, stranger))["items"] == []
         assert inbox(client, staff_headers(client, "checker01"))["items"] == []
