@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, false, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from healthcode.store import tables as t
-from healthcode.store.repositories.base import _Repo
+from healthcode.store.repositories.base import _Repo, insert_once
 
 
 def _of(resident_id: uuid.UUID | None, account_id: uuid.UUID | None) -> ColumnElement[bool]:
@@ -90,12 +89,7 @@ class Notifications(_Repo):
         assert row.dedup_key is not None
         if self.by_key(row.dedup_key) is not None:
             return False
-        try:
-            with self.session.begin_nested():
-                self.session.add(row)
-        except IntegrityError:
-            return False
-        return True
+        return insert_once(self.session, row)
 
     def by_id(self, notification_id: uuid.UUID) -> t.Notification | None:
         return self.session.get(t.Notification, notification_id)
