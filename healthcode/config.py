@@ -74,6 +74,17 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_access_key: str = ""  # empty: boto3's own credential chain
     s3_secret_key: str = ""
+    # notifications (docs/notifications.md): the outbound channel and the reminders
+    notify_channel: Literal["log", "webhook", "sms"] = "log"  # log: development
+    notify_webhook_url: str = ""  # the webhook channel POSTs each message here
+    notify_webhook_secret: str = ""  # signs the body: X-Healthcode-Signature (HMAC-SHA256)
+    notify_webhook_timeout: float = Field(5.0, gt=0, le=60)
+    notify_webhook_tries: int = Field(3, ge=1, le=10)  # within one send, with backoff
+    notify_waiting_minutes: int = Field(15, ge=1, le=24 * 60)  # one "N waiting" per issuer
+    notify_lapse_hours: int = Field(24, ge=1, le=96)  # "your pass ends soon", this early
+    notify_report_hour: int = Field(20, ge=0, le=23)  # "report due" from this local hour
+    outbox_seconds: int = Field(30, ge=5, le=3600)  # how often the outbox is drained
+    outbox_attempts: int = Field(8, ge=1, le=50)  # a message is given up after these
 
     @cached_property
     def secret(self) -> bytes:

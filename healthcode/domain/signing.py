@@ -7,8 +7,9 @@ is the issuer's call and needs a note saying why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from types import MappingProxyType
 
 from healthcode.domain.colour import SIGNED_COLOURS, Colour
 from healthcode.domain.errors import Conflict, InvalidInput
@@ -28,6 +29,18 @@ class InfoNeeded(StrEnum):
     HEALTH_STATUS = "health_status"
     PROOF_OF_RESIDENCE = "proof_of_residence"
     OTHER = "other"  # said in the note
+
+
+# What the resident is told is needed (English message ids).
+INFO_NEEDED: Mapping[InfoNeeded, str] = MappingProxyType(
+    {
+        InfoNeeded.TEMPERATURE: N_("A temperature reading"),
+        InfoNeeded.TRAVEL_HISTORY: N_("Travel history of the last 14 days"),
+        InfoNeeded.HEALTH_STATUS: N_("Health status (symptoms)"),
+        InfoNeeded.PROOF_OF_RESIDENCE: N_("Proof of residence"),
+        InfoNeeded.OTHER: N_("Something else (say what in the note)"),
+    }
+)
 
 
 def check_requested(colour: Colour, requested: Sequence[InfoNeeded], note: str) -> None:

@@ -1,8 +1,9 @@
 """The in-process scheduler of the embedded default (APScheduler).
 
 Every worker starts one, but each job (the rollover every five minutes; the
-temperature videos' retention and orphan sweep hourly) holds a database lease, so only one
-worker runs it at a time; the job is idempotent, so an overlap is harmless too.
+temperature videos' retention and orphan sweep hourly; the reminders; the outbox drain)
+holds a database lease, so only one worker runs it at a time; the jobs are idempotent,
+so an overlap is harmless too.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from healthcode.domain.clock import TZ
 from healthcode.jobs import videos
+from healthcode.jobs.notices import drain_if_leader, remind_if_leader
 from healthcode.jobs.rollover import rollover_if_leader
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
@@ -36,6 +38,25 @@ def start_scheduler(units: UnitOfWorkFactory, env: Env) -> BackgroundScheduler:
         minute=17,
         args=(units, env),
         id="videos",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        remind_if_leader,
+        "cron",
+        minute=f"*/{EVERY_MINUTES}",
+        second=35,
+        args=(units, env),
+        id="reminders",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        drain_if_leader,
+        "interval",
+        seconds=env.settings.outbox_seconds,
+        args=(units, env),
+        id="outbox",
         max_instances=1,
         coalesce=True,
     )

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 
 from healthcode.store import tables as t
-from healthcode.store.repositories.base import _Repo
+from healthcode.store.repositories.base import _Repo, insert_once
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,7 @@ class IdempotencyKeys(_Repo):
             )
         )
         row = t.IdempotencyKey(fingerprint=fingerprint, body_hash=body_hash, created_at=now)
-        try:
-            with self.session.begin_nested():
-                self.session.add(row)
-        except IntegrityError:
-            return False
-        return True
+        return insert_once(self.session, row)
 
     def store_reply(self, fingerprint: bytes, reply: Reply, *, since: datetime) -> None:
         """Keep the reply of a committed claim (none if the write rolled back), and

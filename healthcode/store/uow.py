@@ -16,6 +16,7 @@ from healthcode.store.facts import FactsRepository
 from healthcode.store.idempotency import IdempotencyKeys
 from healthcode.store.repositories.accounts import Accounts, LoginFailures, OtpChallenges, Sessions
 from healthcode.store.repositories.codes import Codes, Revocations, Signatures, SigningKeys
+from healthcode.store.repositories.notices import Notifications, Outbox
 from healthcode.store.repositories.organisations import (
     Applications,
     Authorisations,
@@ -29,7 +30,6 @@ from healthcode.store.repositories.records import CreditRecords, DataRecords
 from healthcode.store.repositories.residents import (
     DailyReports,
     Declarations,
-    Notifications,
     Residents,
     TemperatureVideos,
 )
@@ -62,6 +62,7 @@ class UnitOfWork:
         self.key_checks = KeyChecks(session)
         self.revocations = Revocations(session)
         self.notifications = Notifications(session)
+        self.outbox = Outbox(session)
         self.audit = AuditLog(session)
         self.leases = Leases(session)
         self.job_runs = JobRuns(session)

@@ -10,6 +10,7 @@ from healthcode.web.csrf import CsrfMiddleware
 from healthcode.web.errorpages import error_page
 from healthcode.web.pages.accounts import login, staff
 from healthcode.web.pages.codes import code
+from healthcode.web.pages.notices import centre as notices_centre
 from healthcode.web.pages.organisations import calls as staff_calls
 from healthcode.web.pages.organisations import counter as org_counter
 from healthcode.web.pages.organisations import overrides as org_overrides
@@ -27,9 +28,10 @@ __all__ = ["error_page", "install"]
 def install(app: FastAPI, *, secret: bytes) -> None:
     """Mount the pages and static files; add CSRF checks for every page request,
     with tokens keyed by a key derived from the master ``secret``."""
-    pages = (login, home, declare, code, daily_report, video, support_help, misc, installable)
+    pages = (login, home, declare, code, daily_report, video, notices_centre)
+    shared = (support_help, misc, installable)
     staff_pages = (staff, roster, organisations, review, org_overrides, org_counter)
-    for module in (*pages, *staff_pages):
+    for module in (*pages, *shared, *staff_pages):
         app.include_router(module.router)
     for module in (staff_calls, resident_calls, signalling):  # video calls (视频通话)
         app.include_router(module.router)

@@ -13,16 +13,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from healthcode.domain.clock import day_of
-from healthcode.domain.colour import Colour
 from healthcode.domain.facts import ExposureKind, Symptom
 from healthcode.domain.identity import lookup_region
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import State
-from healthcode.http.views import colour_label
 from healthcode.i18n import gettext, pick
+from healthcode.services.notices.centre import Notification
+from healthcode.services.notices.texts import Kind, describe
 from healthcode.services.residents.binding import DeclaredIdentity
 from healthcode.services.residents.inputs import Purpose
-from healthcode.services.residents.results import DeclarationDetail, Notification
+from healthcode.services.residents.results import DeclarationDetail
 from healthcode.web.labels import EXPOSURE_DATES, EXPOSURES, PURPOSES, SEXES, SYMPTOMS
 
 
@@ -102,43 +102,38 @@ def _trip(item: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Notice:
+    id: str
     at: datetime
     unread: bool
     title: str
-    before: str  # empty for a first code
-    after: str
+    body: str
+    link: str
     reasons: list[str]
-    policy: str
 
 
 def notices(rows: Sequence[Notification], policies: Mapping[str, Policy]) -> list[Notice]:
+    """The notification centre's items in the page's language; a colour change also
+    lists the rules behind it."""
     out = []
     for row in rows:
-        payload = row.payload
-        policy = policies.get(str(payload.get("policy")))
-        if row.kind != "colour_changed" or policy is None:
-            continue
-        rules = {r.id: r for r in policy.rules}
-        before = payload.get("from")
+        text = describe(row.kind, row.payload, policies)
+        policy = policies.get(str(row.payload.get("policy")))
+        reasons: list[str] = []
+        if row.kind == Kind.COLOUR_CHANGED and policy is not None:
+            rules = {r.id: r for r in policy.rules}
+            reasons = [pick(rules[r].reason) for r in row.payload.get("rule_ids", []) if r in rules]
         out.append(
             Notice(
+                id=str(row.id),
                 at=row.at,
                 unread=row.read_at is None,
-                title=pick(policy.title),
-                before="" if before in (None, Colour.NONE.value) else _label(policy, before),
-                after=_label(policy, payload.get("to")),
-                reasons=[pick(rules[r].reason) for r in payload.get("rule_ids", []) if r in rules],
-                policy=policy.id,
+                title=text.title,
+                body=text.body,
+                link=text.link,
+                reasons=reasons,
             )
         )
     return out
-
-
-def _label(policy: Policy, value: object) -> str:
-    try:
-        return colour_label(policy, Colour(str(value)))
-    except ValueError:
-        return str(value)
 
 
 @dataclass(frozen=True)

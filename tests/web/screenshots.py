@@ -24,6 +24,7 @@ from tests.factories.roster import staff_csv, staff_id, staff_rows, wrong_check_
 from tests.web import live
 from tests.web.conftest import ARGS, CHROMIUM, PHONE
 from tests.web.flows import declare_and_confirm, fill_declaration, sign_in
+from tests.web.notices.steps import issuer_with_waiting, sign_in_staff, tell_more_needed
 from tests.web.staff_flows import add_employer, import_file, staff_sign_in
 
 OUT = Path("docs/screenshots")
@@ -144,12 +145,25 @@ def temperature_video(page: Page, server: live.LiveServer, out: Path) -> None:
     save(page, out, "30-temperature-video")
 
 
+def notification_centre(page: Page, server: live.LiveServer, out: Path) -> None:
+    sign_in(page, server, "13800000004")
+    declare_and_confirm(page, temperature="37.8", name="王五")
+    server.clock.advance(timedelta(minutes=5))
+    tell_more_needed(server, "13800000004", ["今日体温", "返回日期"])
+    page.goto("/notifications")
+    save(page, out, "17-notifications-resident")
+    sign_in_staff(page.context, server, issuer_with_waiting(server, applications=3))
+    page.goto("/notifications")
+    save(page, out, "18-notifications-issuer")
+
+
 STORIES: tuple[Callable[[Page, live.LiveServer, Path], None], ...] = (
     green_and_pending,
     yellow_with_streak,
     errors_and_help,
     staff_pages,
     temperature_video,
+    notification_centre,
 )
 
 

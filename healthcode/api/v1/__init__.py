@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from healthcode.api.v1 import (
     accounts,
     authorisations,
+    notices,
     organisations,
     registry,
     residents,
@@ -20,6 +21,7 @@ router.include_router(organisations.router)
 router.include_router(staff.router)
 router.include_router(registry.router)
 router.include_router(authorisations.router)
+router.include_router(notices.router)
 
 
 @router.get("/health", tags=["ops"], summary="Liveness probe (also the benchmark baseline)")

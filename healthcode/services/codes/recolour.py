@@ -18,6 +18,7 @@ from healthcode.domain.engine import evaluate
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import State, recheck_at
 from healthcode.domain.timeline import time_changes
+from healthcode.services.notices import events
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.state_json import state_from_json, state_to_json
@@ -67,14 +68,15 @@ def recolour(
         for missed in time_changes(
             policy, facts, colour=Colour(code.colour), recheck=code.recheck_at, now=now
         ):
-            _keep(uow, code, policy, missed, Cause.TIME, None)
-    _keep(uow, code, policy, state, cause, actor_id, note)
+            _keep(uow, env, code, policy, missed, Cause.TIME, None)
+    _keep(uow, env, code, policy, state, cause, actor_id, note)
     uow.flush()
     return state
 
 
 def _keep(
     uow: UnitOfWork,
+    env: Env,
     code: t.Code,
     policy: Policy,
     state: State,
@@ -83,7 +85,7 @@ def _keep(
     note: str = "",
 ) -> None:
     """Cache `state` on the code and record a change of colour, at the state's instant."""
-    previous = code.colour
+    previous, previous_awaiting = code.colour, code.awaiting_id
     previous_rules = _top_rules(code.state) if code.state else []
     code.policy_version = policy.version
     code.colour = state.colour.value
@@ -97,6 +99,7 @@ def _keep(
     if previous != state.colour.value:
         _record_change(
             uow,
+            env,
             code,
             previous,
             _causes(previous, previous_rules, state),
@@ -105,6 +108,8 @@ def _keep(
             actor_id,
             note,
         )
+    if code.awaiting_id is not None and code.awaiting_id != previous_awaiting:
+        events.application_waiting(uow, env, application_id=code.awaiting_id)
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -130,6 +135,7 @@ def _causes(previous: str, previous_rules: list[str], state: State) -> list[str]
 
 def _record_change(
     uow: UnitOfWork,
+    env: Env,
     code: t.Code,
     previous: str,
     rule_ids: list[str],
@@ -153,19 +159,18 @@ def _record_change(
             note=note,
         )
     )
-    uow.add(
-        t.Notification(
-            resident_id=code.resident_id,
-            at=state.evaluated_at,
-            kind="colour_changed",
-            payload={
-                "policy": code.policy_id,
-                "from": previous,
-                "to": state.colour.value,
-                "rule_ids": rule_ids,
-                "cause": cause.value,
-            },
-        )
+    events.colour_changed(
+        uow,
+        env,
+        resident_id=code.resident_id,
+        at=state.evaluated_at,
+        params={
+            "policy": code.policy_id,
+            "from": previous,
+            "to": state.colour.value,
+            "rule_ids": rule_ids,
+            "cause": cause.value,
+        },
     )
 
 

@@ -16,9 +16,10 @@ from datetime import datetime
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.policy import LocalText, Policy
-from healthcode.domain.signing import InfoNeeded
+from healthcode.domain.signing import INFO_NEEDED, InfoNeeded
 from healthcode.domain.state import State
 from healthcode.services.codes.recolour import current_state
+from healthcode.services.notices import events
 from healthcode.services.organisations.prevention import tell_prevention_contact
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -53,22 +54,23 @@ def tell_outcome(
     note: str,
 ) -> None:
     assert application.resident_id is not None
-    base = {"policy": policy.id, "application": str(application.id)}
     if colour is Colour.YELLOW:
-        _notify(
+        items = [INFO_NEEDED[r] for r in requested if r is not InfoNeeded.OTHER]
+        events.notify_more_information(
             uow,
             env,
             application.resident_id,
-            "information_needed",
-            {**base, "requested": [r.value for r in requested], "note": note},
+            [*items, note] if note else items,
+            policy_id=policy.id,
         )
     elif colour is Colour.RED:
-        words = red_next_step(policy, state)
-        _notify(uow, env, application.resident_id, "not_eligible", {**base, "next_step": words})
         community = _community_of(uow, application.organisation_id)
         if community is not None:
             reason = ", ".join(r.rule_id for r in state.reasons if r.colour is Colour.RED)
             tell_prevention_contact(uow, env, community, application.resident_id, note or reason)
+            events.notify_prevention_contact(
+                uow, env, community.id, application.resident_id, note or reason
+            )
 
 
 def red_next_step(policy: Policy, state: State) -> LocalText:
@@ -113,9 +115,3 @@ def _community_of(uow: UnitOfWork, organisation_id: uuid.UUID | None) -> t.Organ
     if organisation is not None and organisation.kind == "employer" and organisation.parent_id:
         return uow.organisations.by_id(organisation.parent_id)
     return organisation
-
-
-def _notify(
-    uow: UnitOfWork, env: Env, resident_id: uuid.UUID, kind: str, payload: dict[str, object]
-) -> None:
-    uow.add(t.Notification(resident_id=resident_id, at=env.clock.now(), kind=kind, payload=payload))

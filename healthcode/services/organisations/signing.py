@@ -24,6 +24,7 @@ from healthcode.domain.signing import (
 from healthcode.domain.state import State
 from healthcode.services.accounts.permissions import Permission, Principal, Role
 from healthcode.services.codes.recolour import Cause, current_state, recolour
+from healthcode.services.notices import events
 from healthcode.services.organisations import outcomes
 from healthcode.services.organisations.applications import reviewable
 from healthcode.services.shared import audit
@@ -118,6 +119,14 @@ def sign_pass(
         policy=policy,
         cause=Cause.SIGNATURE,
         actor_id=who.account_id,
+    )
+    events.pass_signed(
+        uow,
+        env,
+        resident_id=resident.id,
+        policy_id=policy.id,
+        application_id=application.id,
+        colour=colour.value,
     )
     outcomes.tell_outcome(
         uow,

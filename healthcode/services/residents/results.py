@@ -48,17 +48,3 @@ class DeclarationDetail:
             purpose=row.purpose,
             employer=row.employer,
         )
-
-
-@dataclass(frozen=True)
-class Notification:
-    """A message to the resident (a colour changed, …) and whether it was read."""
-
-    at: datetime
-    kind: str
-    payload: Mapping[str, Any]
-    read_at: datetime | None
-
-    @classmethod
-    def of(cls, row: t.Notification) -> Notification:
-        return cls(at=row.at, kind=row.kind, payload=dict(row.payload), read_at=row.read_at)

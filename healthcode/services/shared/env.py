@@ -1,6 +1,7 @@
 """What every use case needs besides its unit of work: infrastructure only — settings,
 clock, the protector for personal numbers, the rate limiter, the key cache, the
-pluggable outside parts (the SMS sender) — and the policies in force, loaded once."""
+pluggable outside parts (the SMS sender, the notifications' outbound channel) — and
+the policies in force, loaded once."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from healthcode.domain.identity import mask_mobile
 from healthcode.services.shared.blobs import BlobStore, make_blob_store
 from healthcode.services.shared.display_tokens import DisplayTokens
 from healthcode.services.shared.keys import KeyCache
+from healthcode.services.shared.outbound import Channel, LogChannel, make_channel
 from healthcode.services.shared.policies import Policies
 from healthcode.services.shared.ratelimit import RateLimiter
 
@@ -44,9 +46,11 @@ class Env:
     keys: KeyCache = field(default_factory=KeyCache)
     display_tokens: DisplayTokens = field(default_factory=DisplayTokens)
     otp_sender: OtpSender = field(default_factory=LogSender)
+    channel: Channel = field(default_factory=LogChannel)
 
 
 def make_env(settings: Settings, clock: Clock, otp_sender: OtpSender | None = None) -> Env:
+    sender = otp_sender or LogSender()
     return Env(
         settings=settings,
         clock=clock,
@@ -54,5 +58,6 @@ def make_env(settings: Settings, clock: Clock, otp_sender: OtpSender | None = No
         policies=Policies.builtin(settings.policies),
         limiter=RateLimiter(settings.redis_url or "memory://", enabled=settings.rate_limits),
         blobs=make_blob_store(settings),
-        otp_sender=otp_sender or LogSender(),
+        otp_sender=sender,
+        channel=make_channel(settings, sms=sender),
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 
@@ -16,3 +17,14 @@ class _Repo:
 
     def add(self, row: Any) -> None:
         self.session.add(row)
+
+
+def insert_once(session: Session, row: Any) -> bool:
+    """Insert ``row`` unless a unique key says it is there already (also when a
+    concurrent transaction has just inserted it): False then, and nothing changes."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True

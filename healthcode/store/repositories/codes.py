@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from healthcode.store import tables as t
 from healthcode.store.repositories.base import _Repo
@@ -34,6 +34,54 @@ class Codes(_Repo):
             .limit(limit)
         )
         return self.session.scalars(query).all()
+
+    def lapsing(
+        self,
+        policy_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        *,
+        limit: int,
+        after: uuid.UUID | None = None,
+    ) -> Sequence[t.Code]:
+        """Green codes of these policies whose validity ends in [start, end), by id (pages
+        of ``limit`` after the id ``after``)."""
+        query = select(t.Code).where(
+            t.Code.policy_id.in_(policy_ids),
+            t.Code.colour == "green",
+            t.Code.valid_until.is_not(None),
+            t.Code.valid_until >= start,
+            t.Code.valid_until < end,
+        )
+        if after is not None:
+            query = query.where(t.Code.id > after)
+        return self.session.scalars(query.order_by(t.Code.id).limit(limit)).all()
+
+    def without_report(
+        self,
+        policy_ids: Sequence[str],
+        now: datetime,
+        day: date,
+        *,
+        limit: int,
+        after: uuid.UUID | None = None,
+    ) -> Sequence[t.Code]:
+        """Valid green codes of these policies whose resident has not reported on ``day``."""
+        reported = exists().where(
+            t.DailyReport.resident_id == t.Code.resident_id,
+            t.DailyReport.policy_id == t.Code.policy_id,
+            t.DailyReport.day == day,
+        )
+        query = select(t.Code).where(
+            t.Code.policy_id.in_(policy_ids),
+            t.Code.colour == "green",
+            t.Code.valid_until.is_not(None),
+            t.Code.valid_until > now,
+            ~reported,
+        )
+        if after is not None:
+            query = query.where(t.Code.id > after)
+        return self.session.scalars(query.order_by(t.Code.id).limit(limit)).all()
 
     def history(self, code_id: uuid.UUID) -> Sequence[t.ColourChange]:
         query = (

@@ -238,6 +238,20 @@ class Authorisations(_Repo):
         )
         return [(s, a, o) for s, a, o in self.session.execute(query)]
 
+    def holders(self, organisation_id: uuid.UUID, role: str) -> list[uuid.UUID]:
+        """The accounts holding an active grant of ``role`` for the organisation."""
+        query = (
+            select(t.Authorisation.account_id)
+            .where(
+                t.Authorisation.organisation_id == organisation_id,
+                t.Authorisation.role == role,
+                t.Authorisation.status == "active",
+            )
+            .distinct()
+            .order_by(t.Authorisation.account_id)
+        )
+        return list(self.session.scalars(query))
+
 
 class Employees(_Repo):
     """Employers' staff rosters (``employees``)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from healthcode.store import tables as t
@@ -134,30 +134,6 @@ class DailyReports(_Repo):
             t.DailyReport.day == day,
         )
         return self.session.scalar(query) or 0
-
-
-class Notifications(_Repo):
-    def of_resident(self, resident_id: uuid.UUID, limit: int = 50) -> Sequence[t.Notification]:
-        query = (
-            select(t.Notification)
-            .where(t.Notification.resident_id == resident_id)
-            .order_by(t.Notification.at.desc())
-            .limit(limit)
-        )
-        return self.session.scalars(query).all()
-
-    def count_unread(self, resident_id: uuid.UUID) -> int:
-        query = select(func.count()).where(
-            t.Notification.resident_id == resident_id, t.Notification.read_at.is_(None)
-        )
-        return self.session.scalar(query) or 0
-
-    def mark_read(self, resident_id: uuid.UUID, at: datetime) -> None:
-        self.session.execute(
-            update(t.Notification)
-            .where(t.Notification.resident_id == resident_id, t.Notification.read_at.is_(None))
-            .values(read_at=at)
-        )
 
 
 class TemperatureVideos(_Repo):

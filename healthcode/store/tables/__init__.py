@@ -15,6 +15,7 @@ from healthcode.store.tables.accounts import (
 )
 from healthcode.store.tables.base import Base
 from healthcode.store.tables.codes import Code, ColourChange, Revocation, Signature, SigningKey
+from healthcode.store.tables.notices import Notification, OutboxMessage
 from healthcode.store.tables.organisations import (
     Authorisation,
     ColourOverride,
@@ -27,7 +28,6 @@ from healthcode.store.tables.records import CreditRecord, DataRecord
 from healthcode.store.tables.residents import (
     DailyReport,
     Declaration,
-    Notification,
     Resident,
     TemperatureVideo,
 )
@@ -56,6 +56,7 @@ __all__ = [
     "Notification",
     "Organisation",
     "OtpChallenge",
+    "OutboxMessage",
     "PreventionNotice",
     "Resident",
     "Revocation",

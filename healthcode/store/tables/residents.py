@@ -105,13 +105,3 @@ class DailyReport(Base):
     exposures: Mapped[list[Any]]
     trips: Mapped[list[Any]]
     __table_args__ = (Index("ix_daily_reports_resident_day", "resident_id", "day"),)
-
-
-class Notification(Base):
-    __tablename__ = "notifications"
-    id: Mapped[uuid.UUID] = _id()
-    resident_id: Mapped[uuid.UUID] = _resident_fk()
-    at: Mapped[datetime]
-    kind: Mapped[str] = mapped_column(String(32))
-    payload: Mapped[dict[str, Any]]
-    read_at: Mapped[datetime | None]

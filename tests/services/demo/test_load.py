@@ -87,7 +87,14 @@ class TestLoadDemo:
             .select_from(t.Notification)
             .where(t.Notification.kind == "colour_changed")
         )
-        assert notified == len(changes)  # besides, yellow and red signatures say what to do
+        assert notified == len(changes)  # each change told to its resident
+        signed = uow.session.scalar(select(func.count()).select_from(t.Signature))
+        told = uow.session.scalar(
+            select(func.count())
+            .select_from(t.Notification)
+            .where(t.Notification.kind == "pass_signed")
+        )
+        assert told == signed
 
     def test_staff_can_sign_in_with_the_printed_passwords(self, loaded: DemoSummary) -> None:
         roles = {role.value for login in loaded.staff for role, _ in login.roles}

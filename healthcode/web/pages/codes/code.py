@@ -19,6 +19,7 @@ from markupsafe import Markup
 from healthcode.domain.colour import Colour
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.qr import QR_DARK, qr_svg
+from healthcode.domain.signing import INFO_NEEDED
 from healthcode.http.deps import EnvDep, UowDep
 from healthcode.http.security import ResidentDep
 from healthcode.http.views import code_view, colour_change_view
@@ -26,7 +27,6 @@ from healthcode.services.codes import health_codes as codes
 from healthcode.services.organisations import outcomes
 from healthcode.web.deps import known_policy
 from healthcode.web.labels import CAUSES, EVIDENCE, ICONS, PLACES
-from healthcode.web.pages.organisations.words import INFO_NEEDED
 from healthcode.web.templating import render
 from healthcode.web.views import last_valid_day, streak
 

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from healthcode.domain.colour import SIGNED_COLOURS
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.policy import Model, Policy
+from healthcode.domain.signing import INFO_NEEDED
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
 from healthcode.http.views import code_view
@@ -22,7 +23,7 @@ from healthcode.web.deps import FormDep
 from healthcode.web.forms import FormState, Layout, declaration_payload, parse, read_form
 from healthcode.web.labels import ICONS, PURPOSES
 from healthcode.web.pages.organisations.access import Signer
-from healthcode.web.pages.organisations.words import DECISIONS, INFO_NEEDED
+from healthcode.web.pages.organisations.words import DECISIONS
 from healthcode.web.pages.residents.declare import LISTS, health_fields
 from healthcode.web.templating import render
 

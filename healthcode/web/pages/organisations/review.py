@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from healthcode.domain.colour import SIGNED_COLOURS, Colour
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.i18n import N_
-from healthcode.domain.signing import InfoNeeded
+from healthcode.domain.signing import INFO_NEEDED, InfoNeeded
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
 from healthcode.http.views import colour_label
@@ -29,7 +29,7 @@ from healthcode.web.deps import FormDep
 from healthcode.web.forms import FormState, read_form
 from healthcode.web.labels import ICONS, PURPOSES, SYMPTOMS
 from healthcode.web.pages.organisations.access import Reader, Signer
-from healthcode.web.pages.organisations.words import DECISIONS, INFO_NEEDED, SIGNED, SOURCES
+from healthcode.web.pages.organisations.words import DECISIONS, SIGNED, SOURCES
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)

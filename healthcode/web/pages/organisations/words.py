@@ -7,18 +7,8 @@ from types import MappingProxyType
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.i18n import N_
-from healthcode.domain.signing import InfoNeeded
 from healthcode.services.organisations.applications import Source
 
-INFO_NEEDED: Mapping[InfoNeeded, str] = MappingProxyType(
-    {
-        InfoNeeded.TEMPERATURE: N_("A temperature reading"),
-        InfoNeeded.TRAVEL_HISTORY: N_("Travel history of the last 14 days"),
-        InfoNeeded.HEALTH_STATUS: N_("Health status (symptoms)"),
-        InfoNeeded.PROOF_OF_RESIDENCE: N_("Proof of residence"),
-        InfoNeeded.OTHER: N_("Something else (say what in the note)"),
-    }
-)
 SOURCES: Mapping[Source, str] = MappingProxyType(
     {
         Source.DECLARATION: N_("the declaration"),

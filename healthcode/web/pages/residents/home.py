@@ -12,7 +12,7 @@ from healthcode.domain.policy import Model, Policy
 from healthcode.http.deps import EnvDep, UowDep
 from healthcode.http.views import CodeView, code_view
 from healthcode.services.codes import health_codes as codes
-from healthcode.services.residents import notifications
+from healthcode.services.notices import centre
 from healthcode.web.deps import MaybeResidentDep
 from healthcode.web.labels import ICONS
 from healthcode.web.templating import render
@@ -40,7 +40,7 @@ def home(request: Request, resident: MaybeResidentDep, uow: UowDep, env: EnvDep)
             )
             view = code_view(policy, state) if state.colour is not Colour.NONE else None
         cards.append(Card(policy, policy.model is Model.PASS, view))
-    unread = notifications.count_unread(uow, resident_id=resident.resident_id)
+    unread = centre.count_unread(uow, resident)
     return render(
         request,
         "residents/home.html",

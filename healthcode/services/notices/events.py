@@ -1,0 +1,191 @@
+"""The events that notify someone, each to its own recipients and only them.
+
+Every notification is written in the caller's transaction with its outbox message
+(``outbox.enqueue``), so it exists, and is sent, only if the change it tells of
+commits. Residents' notifications belong to the resident; staff's to the account.
+
+* colour changed → the resident (``recolour`` calls ``colour_changed``)
+* application waiting → the active issuers of the application's organisation, at
+  most one "N applications waiting" per issuer per interval (``application_waiting``)
+* signed → the resident (``pass_signed``)
+* more information needed → the resident, with what is needed
+  (``notify_more_information``, for the review queue's yellow outcome)
+* not eligible → the organisation's prevention contact by phone
+  (``notify_prevention_contact``, for the red outcome)
+* pass about to lapse, report due → the resident (``reminders``, run by a job)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from healthcode.domain.errors import FieldError, InvalidInput, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.services.notices import outbox
+from healthcode.services.notices.outbox import Recipient, recipient_of
+from healthcode.services.notices.texts import Kind
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+log = structlog.get_logger()
+ISSUER = "issuer"  # the authorisations' role that reviews applications
+MAX_ITEMS, MAX_ITEM_CHARS = 20, 200
+
+
+def notify(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    kind: Kind,
+    params: Mapping[str, Any],
+    resident_id: uuid.UUID | None = None,
+    account_id: uuid.UUID | None = None,
+    dedup_key: str | None = None,
+    at: datetime | None = None,
+) -> t.Notification | None:
+    """One notification to one person, and its message for the outbound channel;
+    None if one with the same ``dedup_key`` exists already."""
+    assert (resident_id is None) != (account_id is None), "exactly one recipient"
+    row = t.Notification(
+        id=uuid.uuid4(),
+        resident_id=resident_id,
+        account_id=account_id,
+        at=at or env.clock.now(),
+        kind=kind.value,
+        payload=dict(params),
+        dedup_key=dedup_key,
+    )
+    if dedup_key is None:
+        uow.add(row)
+    elif not uow.notifications.add_once(row):
+        return None
+    account = (
+        uow.accounts.by_resident(resident_id)
+        if resident_id is not None
+        else uow.accounts.by_id(account_id)  # type: ignore[arg-type]
+    )
+    outbox.enqueue(uow, env, kind=kind.value, to=recipient_of(account), notification_id=row.id)
+    return row
+
+
+def colour_changed(
+    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID, at: datetime, params: Mapping[str, Any]
+) -> None:
+    notify(uow, env, kind=Kind.COLOUR_CHANGED, params=params, resident_id=resident_id, at=at)
+
+
+def application_waiting(uow: UnitOfWork, env: Env, *, application_id: uuid.UUID) -> None:
+    """An application has entered its organisation's queue: tell that organisation's
+    active issuers, batched (one notification per issuer per interval whose count
+    grows; one outbound message for it)."""
+    application = uow.declarations.by_id(application_id)
+    if application is None or application.organisation_id is None:
+        return
+    organisation = uow.organisations.by_id(application.organisation_id)
+    if organisation is None:
+        return
+    for account_id in uow.authorisations.holders(organisation.id, ISSUER):
+        _waiting(uow, env, account_id, organisation)
+
+
+def _waiting(
+    uow: UnitOfWork, env: Env, account_id: uuid.UUID, organisation: t.Organisation
+) -> None:
+    now = env.clock.now()
+    interval = env.settings.notify_waiting_minutes * 60
+    key = f"waiting:{account_id}:{organisation.id}:{int(now.timestamp() // interval)}"
+    row = uow.notifications.by_key(key, lock=True)
+    if row is None:
+        params = {
+            "organisation": str(organisation.id),
+            "organisation_name": organisation.name,
+            "count": 1,
+        }
+        if notify(
+            uow,
+            env,
+            kind=Kind.APPLICATIONS_WAITING,
+            params=params,
+            account_id=account_id,
+            dedup_key=key,
+        ):
+            return
+        row = uow.notifications.by_key(key, lock=True)  # a concurrent first one
+        assert row is not None
+    row.payload = {**row.payload, "count": int(row.payload.get("count", 0)) + 1}
+    row.at, row.read_at = now, None
+
+
+def pass_signed(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    resident_id: uuid.UUID,
+    policy_id: str,
+    application_id: uuid.UUID,
+    colour: str,
+) -> None:
+    params = {"policy": policy_id, "application": str(application_id), "colour": colour}
+    notify(uow, env, kind=Kind.PASS_SIGNED, params=params, resident_id=resident_id)
+
+
+def notify_more_information(
+    uow: UnitOfWork,
+    env: Env,
+    resident_id: uuid.UUID,
+    items: list[str],
+    *,
+    policy_id: str = "shandong-pass",
+) -> t.Notification:
+    """Tell the resident exactly what is needed (the review's yellow outcome)."""
+    needed = [item.strip() for item in items if item and item.strip()]
+    if not needed or len(needed) > MAX_ITEMS or any(len(i) > MAX_ITEM_CHARS for i in needed):
+        raise InvalidInput(
+            FieldError(
+                "items", "invalid", N_("Say what is needed: 1 to 20 items of up to 200 characters")
+            )
+        )
+    if uow.residents.by_id(resident_id) is None:
+        raise NotFound(N_("Not found"))
+    row = notify(
+        uow,
+        env,
+        kind=Kind.MORE_INFORMATION,
+        params={"policy": policy_id, "items": needed},
+        resident_id=resident_id,
+    )
+    assert row is not None
+    return row
+
+
+def notify_prevention_contact(
+    uow: UnitOfWork, env: Env, organisation_id: uuid.UUID, resident_id: uuid.UUID, reason: str
+) -> t.OutboxMessage | None:
+    """Text the organisation's prevention contact that a resident was found not
+    eligible (red); None when the organisation has no contact phone on record."""
+    organisation = uow.organisations.by_id(organisation_id)
+    resident = uow.residents.by_id(resident_id)
+    if organisation is None or resident is None:
+        raise NotFound(N_("Not found"))
+    if organisation.contact_phone_cipher is None:
+        log.warning("notice.no_contact_phone", organisation=str(organisation_id))
+        return None
+    return outbox.enqueue(
+        uow,
+        env,
+        kind=Kind.NOT_ELIGIBLE.value,
+        to=Recipient(organisation.contact_phone_cipher, organisation.contact_phone_masked, "zh"),
+        organisation_id=organisation.id,
+        params={
+            "organisation_name": organisation.name,
+            "resident": resident.name_masked,
+            "region": resident.region_code,
+            "reason": reason.strip()[:200],
+        },
+    )

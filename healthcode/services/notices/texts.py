@@ -1,0 +1,164 @@
+"""What a notification says, in the current language, and where it leads.
+
+Stored notifications carry a kind and its parameters, never text: the words are
+chosen when shown (the page's language) or sent (the recipient's language), so a
+notification reads right in either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from healthcode.domain.clock import local
+from healthcode.domain.colour import Colour
+from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Policy
+from healthcode.i18n import pick, translate
+
+# The issuers' review queue (its page belongs to the organisations' pages).
+QUEUE_PAGE = "/staff/queue"
+
+
+class Kind(StrEnum):
+    COLOUR_CHANGED = "colour_changed"
+    APPLICATIONS_WAITING = "applications_waiting"
+    PASS_SIGNED = "pass_signed"
+    MORE_INFORMATION = "more_information"
+    PASS_LAPSING = "pass_lapsing"
+    REPORT_DUE = "report_due"
+    NOT_ELIGIBLE = "not_eligible"  # to an organisation's prevention contact, outbound only
+
+
+@dataclass(frozen=True)
+class Text:
+    title: str
+    body: str
+    link: str  # a page of this site; "" for none
+
+
+def colour_words(policy: Policy | None, value: object) -> str:
+    try:
+        colour = Colour(str(value))
+    except ValueError:
+        return str(value)
+    own = policy.labels.get(colour) if policy is not None else None
+    return pick(own) if own else translate(colour.label)
+
+
+def _when(value: object) -> str:
+    try:
+        return local(datetime.fromisoformat(str(value))).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(value)
+
+
+@dataclass(frozen=True)
+class _About:
+    """What a text is drawn from: the parameters and the code type they name."""
+
+    params: Mapping[str, Any]
+    policy: Policy | None
+
+    @property
+    def title(self) -> str:
+        return pick(self.policy.title) if self.policy is not None else ""
+
+    @property
+    def code_page(self) -> str:
+        return f"/codes/{self.policy.id}" if self.policy is not None else "/"
+
+    def colour(self, key: str) -> str:
+        return colour_words(self.policy, self.params.get(key))
+
+
+def _colour_changed(a: _About) -> Text:
+    words = {"title": a.title, "after": a.colour("to")}
+    if a.params.get("from") in (None, Colour.NONE.value):
+        headline = translate(N_("{title}: you now have a {after}"), words)
+    else:
+        words["before"] = a.colour("from")
+        headline = translate(N_("{title}: {before} changed to {after}"), words)
+    return Text(headline, "", f"{a.code_page}#why")
+
+
+def _waiting(a: _About) -> Text:
+    count = int(a.params.get("count", 1))
+    return Text(
+        translate(N_("{count} applications waiting for your review"), {"count": count}),
+        str(a.params.get("organisation_name", "")),
+        QUEUE_PAGE,
+    )
+
+
+def _signed(a: _About) -> Text:
+    words = {"title": a.title, "colour": a.colour("colour")}
+    return Text(
+        translate(N_("{title}: your application was signed: {colour}"), words), "", a.code_page
+    )
+
+
+def _more_information(a: _About) -> Text:
+    needed = "; ".join(translate(str(item)) for item in a.params.get("items", []))
+    return Text(
+        translate(N_("More information is needed for your application")),
+        translate(N_("Needed: {items}"), {"items": needed}),
+        a.code_page,
+    )
+
+
+def _lapsing(a: _About) -> Text:
+    end = _when(a.params.get("until"))
+    return Text(
+        translate(N_("{title}: your pass ends at {end}"), {"title": a.title, "end": end}),
+        translate(N_("Apply again in time to keep your pass.")),
+        a.code_page,
+    )
+
+
+def _report_due(a: _About) -> Text:
+    return Text(
+        translate(N_("{title}: today's health report is not in yet"), {"title": a.title}),
+        translate(N_("Without it your pass turns yellow at midnight.")),
+        f"{a.code_page}/report",
+    )
+
+
+def _not_eligible(a: _About) -> Text:
+    who = {
+        "organisation": a.params.get("organisation_name", ""),
+        "name": a.params.get("resident", ""),
+    }
+    return Text(
+        translate(N_("{organisation}: resident {name} was found not eligible for a pass"), who),
+        translate(
+            N_("Reason: {reason}. Please follow up."), {"reason": a.params.get("reason", "")}
+        ),
+        "",
+    )
+
+
+_TEXTS: dict[str, Callable[[_About], Text]] = {
+    Kind.COLOUR_CHANGED: _colour_changed,
+    Kind.APPLICATIONS_WAITING: _waiting,
+    Kind.PASS_SIGNED: _signed,
+    Kind.MORE_INFORMATION: _more_information,
+    Kind.PASS_LAPSING: _lapsing,
+    Kind.REPORT_DUE: _report_due,
+    Kind.NOT_ELIGIBLE: _not_eligible,
+}
+
+
+def describe(kind: str, params: Mapping[str, Any], policies: Mapping[str, Policy]) -> Text:
+    """The title, body and link of a notification, in the current language."""
+    text = _TEXTS.get(kind)
+    about = _About(params, policies.get(str(params.get("policy"))))
+    return text(about) if text is not None else Text(kind, "", "")
+
+
+def message_text(text: Text) -> str:
+    """One line for an SMS: the title, then the body."""
+    return f"{text.title} {text.body}".strip()

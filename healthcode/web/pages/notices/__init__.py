@@ -1,0 +1,1 @@
+"""The notification centre, for residents and staff alike."""
