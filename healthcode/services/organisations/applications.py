@@ -247,7 +247,6 @@ def _item(
 ) -> QueueItem:
     assert declaration.confirmed_at is not None
     state = current_state(uow, env, resident_id=resident.id, policy=policy)
-    today = uow.daily_reports.latest_on(resident.id, day_of(env.clock.now()))
     return QueueItem(
         application_id=declaration.id,
         policy=policy,
@@ -260,9 +259,25 @@ def _item(
         state=state,
         resident_id=resident.id,
         findings=findings_of(policy, state),
-        temperature_today=today.temperature if today is not None else None,
+        temperature_today=_temperature_today(uow, env, resident.id, declaration.id),
         counter=declaration.entered_by is not None,
     )
+
+
+def _temperature_today(
+    uow: UnitOfWork, env: Env, resident_id: uuid.UUID, application_id: uuid.UUID
+) -> float | None:
+    """Today's latest temperature: a daily report, or a reading taken on a video call."""
+    day = day_of(env.clock.now())
+    report = uow.daily_reports.latest_on(resident_id, day)
+    readings = [
+        (c.reading_at, c.temperature)
+        for c in uow.video_calls.of_application(application_id, limit=5)
+        if c.temperature is not None and c.reading_at is not None and day_of(c.reading_at) == day
+    ]
+    if report is not None and report.temperature is not None:
+        readings.append((report.reported_at, report.temperature))
+    return max(readings)[1] if readings else None
 
 
 _SOURCES = {

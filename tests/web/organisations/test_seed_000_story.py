@@ -141,6 +141,7 @@ def test_a_community_an_issuer_a_video_call_and_a_green_pass(
 
     # 6. the issuer signs green; the resident's code turns green
     desk_page.goto(f"/staff/applications/{application}")
+    expect(desk_page.locator("main")).to_contain_text("36.6 ℃")  # today's, read on camera
     desk_page.click(".jump .button")
     desk_page.check("input[name=colour][value=green]")
     desk_page.click("form.decide button.primary")
