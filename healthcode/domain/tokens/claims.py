@@ -52,6 +52,7 @@ class Purpose(StrEnum):
 
     DISPLAY = "display"  # short-lived, shown on screen and refreshed every minute
     PAPER = "paper"  # long-lived, printed on a paper pass, revocable by token id
+    DEVICE = "device"  # an attestation presented by the phone's own key (``CNHC2:``)
 
 
 SIGNABLE_COLOURS = frozenset({Colour.PENDING, Colour.GREEN, Colour.YELLOW, Colour.RED})
@@ -60,6 +61,16 @@ _PURPOSE_WIRE = {Purpose.DISPLAY: "d", Purpose.PAPER: "p"}
 _COLOUR_WIRE = {Colour.GREEN: "g", Colour.YELLOW: "y", Colour.RED: "r", Colour.PENDING: "p"}
 _PURPOSE_BY_WIRE = {v: k for k, v in _PURPOSE_WIRE.items()}
 _COLOUR_BY_WIRE = {v: k for k, v in _COLOUR_WIRE.items()}
+
+
+def colour_to_wire(colour: Colour) -> str:
+    return _COLOUR_WIRE[colour]
+
+
+def colour_from_wire(wire: object) -> Colour:
+    if type(wire) is not str or wire not in _COLOUR_BY_WIRE:
+        raise ClaimsError("unknown colour")
+    return _COLOUR_BY_WIRE[wire]
 
 
 class ClaimsError(ValueError):
@@ -93,7 +104,7 @@ class CodeClaims:
             setattr_(self, "pass_valid_until", _whole_seconds(self.pass_valid_until))
         if type(self.token_id) is not bytes or len(self.token_id) != TOKEN_ID_BYTES:
             raise ValueError(f"token_id must be {TOKEN_ID_BYTES} bytes")
-        if type(self.purpose) is not Purpose:
+        if type(self.purpose) is not Purpose or self.purpose not in _PURPOSE_WIRE:
             raise ValueError(f"unknown purpose {self.purpose!r}")
         if type(self.colour) is not Colour or self.colour not in SIGNABLE_COLOURS:
             raise ValueError(f"colour {self.colour!r} cannot be signed")

@@ -25,7 +25,7 @@ from healthcode.domain.tokens import (
     Verification,
     check_person,
     new_claims,
-    verify_token,
+    verify_any,
 )
 from healthcode.services.codes.recolour import current_state
 from healthcode.services.codes.results import ColourChange
@@ -33,7 +33,7 @@ from healthcode.services.shared.env import Env
 from healthcode.services.shared.ratelimit import TooManyRequests
 from healthcode.store.uow import UnitOfWork
 
-SCANNABLE = (Purpose.DISPLAY, Purpose.PAPER)
+SCANNABLE = (Purpose.DISPLAY, Purpose.PAPER, Purpose.DEVICE)
 # Per session, over the code page, its live QR, the API token and QR images: the page
 # needs two or three a minute, an app about as many.
 DISPLAY_LIMIT = "20/minute"
@@ -136,12 +136,18 @@ def verify_code(
     uow: UnitOfWork, env: Env, *, text: str, id_number: str | None = None
 ) -> Verification:
     """Online verification: the same checks an offline scanner makes, against the
-    current trust and revocation lists; given the ID card shown with it, also that
-    the code is that person's."""
+    current trust and revocation lists, of a signed token or a phone's presentation
+    (both signatures, and made within the configured window); given the ID card shown
+    with it, also that the code is that person's."""
     now = env.clock.now()
     trust = env.keys.get(uow, env.protector, now).trust
-    result = verify_token(
-        text, trust=trust, now=now, purposes=SCANNABLE, is_revoked=uow.revocations.is_revoked
+    result = verify_any(
+        text,
+        trust=trust,
+        now=now,
+        purposes=SCANNABLE,
+        is_revoked=uow.revocations.is_revoked,
+        window_seconds=env.settings.presentation_window_seconds,
     )
     if id_number is None:
         return result

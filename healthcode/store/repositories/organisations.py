@@ -63,7 +63,6 @@ class Organisations(_Repo):
         query = select(t.Organisation).where(t.Organisation.credit_code == credit_code)
         return self.session.scalars(query).first()
 
-
     def grassroots_in(self, region_code: str, *, limit: int) -> Sequence[t.Organisation]:
         """Active communities and villages of one county."""
         query = (
