@@ -205,9 +205,7 @@ def _declare(units: UnitOfWorkFactory, env: Env, tokens: Sequence[str]) -> None:
             row = declarations.submit_declaration(
                 uow, env, account_id=account.id, data=data
             ).declaration
-            declarations.confirm_declaration(
-                uow, env, account_id=account.id, declaration_id=row.id
-            )
+            declarations.confirm_declaration(uow, env, account_id=account.id, declaration_id=row.id)
 
 
 def _json(data: dict[str, Any]) -> bytes:

@@ -68,6 +68,7 @@ from healthcode.domain.tokens.codec import (
     MAX_TEXT_CHARS,
     TokenFormatError,
     protected_header,
+    read_bstr,
 )
 from healthcode.domain.tokens.keys import SigningKey
 from healthcode.domain.tokens.refusal import Refusal
@@ -136,7 +137,9 @@ class AttestationClaims:
             raise ValueError(f"colour {self.colour!r} cannot be signed")
         if self.expires_at <= self.issued_at:
             raise ValueError("expires_at must be after issued_at")
-        parse_device_key(self.device_key)
+        device = self.device_key  # the point itself is checked where it is used
+        if type(device) is not bytes or len(device) != DEVICE_KEY_BYTES or device[0] not in (2, 3):
+            raise ValueError("a device key is a compressed P-256 point of 33 bytes")
         if len(self.id_salt) != SALT_BYTES or len(self.id_hash) != ID_HASH_BYTES:
             raise ValueError("the ID salt and its hash are 16 bytes each")
         if not (self.policy and self.policy_version and self.pseudonym):
@@ -282,25 +285,27 @@ def decode_presentation(text: str) -> Presentation:
     try:
         inflater = zlib.decompressobj()
         body = inflater.decompress(b45decode(text[len(DEVICE_PREFIX) :]), MAX_COSE_BYTES)
-        if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
-            raise TokenFormatError(Refusal.BAD_ENCODING, "zlib stream truncated or trailed")
-        parts = cbor2.loads(body)
-    except (Base45Error, zlib.error, ValueError, cbor2.CBORDecodeError) as error:
-        if isinstance(error, TokenFormatError):
-            raise
+    except (Base45Error, zlib.error) as error:
         raise TokenFormatError(Refusal.BAD_ENCODING, str(error)) from None
-    if (
-        type(parts) is not list
-        or len(parts) != 3
-        or type(parts[0]) is not bytes
-        or type(parts[1]) is not int
-        or not 0 <= parts[1] < 2**63
-        or type(parts[2]) is not bytes
-        or len(parts[2]) != DEVICE_SIGNATURE_BYTES
-        or cbor2.dumps(parts) != body  # one encoding only: minimal heads, no extras
-    ):
+    if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
+        raise TokenFormatError(Refusal.BAD_ENCODING, "zlib stream truncated or trailed")
+    return _split(body)
+
+
+def _split(body: bytes) -> Presentation:
+    """``[bstr, uint32, bstr(64)]`` read by hand with minimal heads only, as
+    ``parse_sign1`` reads the attestation: strict (one encoding) and fast."""
+    if body[:1] != b"\x83":
         raise TokenFormatError(Refusal.BAD_ENCODING, "not [attestation, time, signature]")
-    return Presentation(parts[0], parts[1], parts[2])
+    attestation, at = read_bstr(body, 1)
+    time_head, signature_head = body[at : at + 1], body[at + 5 : at + 7]
+    signature = body[at + 7 :]
+    if time_head != b"\x1a" or signature_head != b"\x58\x40" or len(signature) != 64:
+        raise TokenFormatError(Refusal.BAD_ENCODING, "not [attestation, time, signature]")
+    seconds = int.from_bytes(body[at + 1 : at + 5], "big")
+    if seconds < 0x10000:  # a shorter head would be the minimal one
+        raise TokenFormatError(Refusal.BAD_ENCODING, "time not minimally encoded")
+    return Presentation(attestation, seconds, signature)
 
 
 def device_signature_ok(presentation: Presentation, device_key: bytes) -> bool:
@@ -332,7 +337,9 @@ def _time(value: object) -> datetime:
 
 
 def _second(at: datetime) -> datetime:
-    return aware(at).replace(microsecond=0)
+    if at.tzinfo is not UTC:  # decoded times are UTC: skip the slower check
+        aware(at)
+    return at.replace(microsecond=0) if at.microsecond else at
 
 
 def _epoch(at: datetime) -> int:
