@@ -19,6 +19,7 @@ from healthcode.domain.tokens import (
     KeyRing,
     Purpose,
     Refusal,
+    Verification,
     b45encode,
     check_person,
     compressed_point,
@@ -62,7 +63,7 @@ def device() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def check(text: str, keys: KeyRing, *, now: datetime = NOW):  # type: ignore[no-untyped-def]
+def check(text: str, keys: KeyRing, *, now: datetime = NOW) -> Verification:
     return verify_presentation(text, trust=trust(keys), now=now)
 
 
@@ -98,6 +99,7 @@ class TestValid:
         symbol = qr_symbol(text)
         assert symbol.error == "Q"
         assert symbol.mode == "alphanumeric"
+        assert isinstance(symbol.version, int)
         assert symbol.version <= 17, (len(text), symbol.version)
 
     def test_the_id_card_check_is_exact(self, device: ec.EllipticCurvePrivateKey) -> None:
