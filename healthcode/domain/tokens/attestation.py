@@ -51,17 +51,18 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cwt import COSE
 
-from healthcode.domain.clock import aware
 from healthcode.domain.colour import Colour
 from healthcode.domain.tokens.base45 import Base45Error, b45decode, b45encode
 from healthcode.domain.tokens.claims import (
     EXP,
     IAT,
-    SIGNABLE_COLOURS,
     ClaimsError,
     Purpose,
+    check_times_and_colour,
     colour_from_wire,
     colour_to_wire,
+    epoch,
+    epoch_seconds,
 )
 from healthcode.domain.tokens.codec import (
     MAX_COSE_BYTES,
@@ -128,15 +129,7 @@ class AttestationClaims:
         return Purpose.DEVICE
 
     def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        set_(self, "issued_at", _second(self.issued_at))
-        set_(self, "expires_at", _second(self.expires_at))
-        if self.pass_valid_until is not None:
-            set_(self, "pass_valid_until", _second(self.pass_valid_until))
-        if type(self.colour) is not Colour or self.colour not in SIGNABLE_COLOURS:
-            raise ValueError(f"colour {self.colour!r} cannot be signed")
-        if self.expires_at <= self.issued_at:
-            raise ValueError("expires_at must be after issued_at")
+        check_times_and_colour(self)
         device = self.device_key  # the point itself is checked where it is used
         if type(device) is not bytes or len(device) != DEVICE_KEY_BYTES or device[0] not in (2, 3):
             raise ValueError("a device key is a compressed P-256 point of 33 bytes")
@@ -193,7 +186,7 @@ def attestation_to_cbor(claims: AttestationClaims) -> dict[int, Any]:
         _VERSION: claims.policy_version,
     }
     if claims.pass_valid_until is not None:
-        own[_UNTIL] = _epoch(claims.pass_valid_until)
+        own[_UNTIL] = epoch(claims.pass_valid_until)
     own |= {
         _DEVICE: claims.device_key,
         _PSEUDONYM: claims.pseudonym,
@@ -203,8 +196,8 @@ def attestation_to_cbor(claims: AttestationClaims) -> dict[int, Any]:
         _ID: claims.masked_id,
     }
     return {
-        EXP: _epoch(claims.expires_at),
-        IAT: _epoch(claims.issued_at),
+        EXP: epoch(claims.expires_at),
+        IAT: epoch(claims.issued_at),
         DEVICE_CLAIMS_KEY: own,
     }
 
@@ -331,16 +324,4 @@ def _typed(value: object, kind: type[_T]) -> _T:
 
 
 def _time(value: object) -> datetime:
-    if type(value) is not int or not 0 <= value <= 253_402_300_799:
-        raise ClaimsError("a time is not integer epoch seconds")
-    return datetime.fromtimestamp(value, UTC)
-
-
-def _second(at: datetime) -> datetime:
-    if at.tzinfo is not UTC:  # decoded times are UTC: skip the slower check
-        aware(at)
-    return at.replace(microsecond=0) if at.microsecond else at
-
-
-def _epoch(at: datetime) -> int:
-    return int(at.timestamp())
+    return datetime.fromtimestamp(epoch_seconds(value), UTC)

@@ -86,6 +86,21 @@ def verify_token(
         sign1 = parse_sign1(decode_text(text))
     except TokenFormatError as error:
         return Verification(error.refusal)
+    key = _signer(sign1, trust, at)
+    if isinstance(key, Verification):
+        return key
+    try:
+        claims, not_before = claims_from_cbor(cbor2.loads(sign1.payload))
+    except Exception:  # signed, yet not our layout (ClaimsError, CBOR errors): no crash
+        return Verification(Refusal.MALFORMED_CLAIMS, kid=sign1.kid)
+    reason = _refusal(claims, not_before, key, at, purposes, leeway_seconds, is_revoked)
+    return Verification(reason, claims, sign1.kid)
+
+
+def _signer(
+    sign1: Sign1, trust: Mapping[bytes, VerifyingKey], at: int
+) -> TrustedKey | Verification:
+    """The trusted key whose signature ``sign1`` carries, or the refusal."""
     key = lookup(trust, sign1.kid)
     if key is None:
         return Verification(Refusal.UNKNOWN_KEY, kid=sign1.kid)
@@ -93,12 +108,7 @@ def verify_token(
         return Verification(Refusal.KEY_RETIRED, kid=sign1.kid)
     if not _signature_ok(sign1, key):
         return Verification(Refusal.BAD_SIGNATURE, kid=sign1.kid)
-    try:
-        claims, not_before = claims_from_cbor(cbor2.loads(sign1.payload))
-    except Exception:  # signed, yet not our layout (ClaimsError, CBOR errors): no crash
-        return Verification(Refusal.MALFORMED_CLAIMS, kid=sign1.kid)
-    reason = _refusal(claims, not_before, key, at, purposes, leeway_seconds, is_revoked)
-    return Verification(reason, claims, sign1.kid)
+    return key
 
 
 def _signature_ok(sign1: Sign1, key: TrustedKey) -> bool:
@@ -193,13 +203,9 @@ def verify_presentation(
         sign1 = parse_sign1(presentation.attestation)
     except TokenFormatError as error:
         return Verification(error.refusal)
-    key = lookup(trust, sign1.kid)
-    if key is None:
-        return Verification(Refusal.UNKNOWN_KEY, kid=sign1.kid)
-    if key.retired(at):
-        return Verification(Refusal.KEY_RETIRED, kid=sign1.kid)
-    if not _signature_ok(sign1, key):
-        return Verification(Refusal.BAD_SIGNATURE, kid=sign1.kid)
+    key = _signer(sign1, trust, at)
+    if isinstance(key, Verification):
+        return key
     try:
         claims = attestation_from_cbor(cbor2.loads(sign1.payload))
     except Exception:  # signed, yet not our layout: no crash

@@ -30,9 +30,8 @@ from healthcode.domain.tokens import (
     parse_device_key,
     sign_attestation,
 )
-from healthcode.services.codes.health_codes import NoCode, read_code_state
+from healthcode.services.codes.health_codes import pass_end, showable
 from healthcode.services.shared.env import Env
-from healthcode.services.shared.ratelimit import TooManyRequests
 from healthcode.store.uow import UnitOfWork
 
 # Per session: the page needs one an hour, and one at once after a colour change.
@@ -66,20 +65,12 @@ def attest(
         raise InvalidInput(
             FieldError("device_key", "invalid", N_("Not a compressed P-256 public key"))
         ) from None
-    if session_id is not None:
-        retry = env.limiter.hit(ATTEST_LIMIT, "attest", str(session_id))
-        if retry is not None:
-            raise TooManyRequests(
-                N_("Too many requests; try again in {retry_after} s"), retry_after=retry
-            )
-    state = read_code_state(uow, env, resident_id=resident_id, policy_id=policy_id)
-    if state.colour is Colour.NONE or resident_id is None:
-        raise NoCode(N_("You have no code yet; please declare first"))
-    resident = uow.residents.by_id(resident_id)
-    assert resident is not None
-    now = env.clock.now()
-    policy = env.policies.find(policy_id)
-    until = state.valid_until if state.valid_until is not None and now < state.valid_until else None
+    shown = showable(
+        uow, env, resident_id=resident_id, policy_id=policy_id, budget=(ATTEST_LIMIT, "attest"),
+        session_id=session_id,
+    )  # fmt: skip
+    state, resident, now, policy = shown.state, shown.resident, shown.now, shown.policy
+    until = pass_end(state, now)
     claims = new_attestation(
         now=now,
         colour=state.colour,
