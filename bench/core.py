@@ -21,13 +21,15 @@ BATCH_SECONDS = 0.01  # one timed batch: long enough that the clock's cost vanis
 
 @dataclass(frozen=True)
 class Result:
-    """One measurement. ``target`` is the minimum acceptable ``value / baseline``."""
+    """One measurement. ``target`` is the minimum acceptable ``value / baseline``;
+    ``at_most`` the maximum acceptable value (for counts where lower is better)."""
 
     name: str
     value: float
     unit: str
     baseline: float | None = None
     target: float | None = None
+    at_most: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -35,6 +37,8 @@ class Result:
 
     @property
     def passed(self) -> bool:
+        if self.at_most is not None and self.value > self.at_most:
+            return False
         return self.target is None or (self.ratio is not None and self.ratio >= self.target)
 
     def to_json(self) -> dict[str, float | str | None]:
@@ -44,6 +48,7 @@ class Result:
             "baseline": self.baseline,
             "ratio": self.ratio,
             "target": self.target,
+            "at_most": self.at_most,
         }
 
 

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     redis_url: str = ""  # empty: in-process rate limits (one worker only)
     issuer: str = "CN-37 healthcode"
     display_token_seconds: int = Field(60, ge=15, le=600)
+    # device-bound codes (docs/device-codes.md): an attestation lives at most this long,
+    # the phone shows a new presentation this often, a verifier accepts one made this
+    # many seconds either side of its clock, and a phone's colour watch looks this often
+    attestation_max_seconds: int = Field(3600, ge=60, le=24 * 3600)
+    presentation_seconds: int = Field(10, ge=2, le=60)
+    presentation_window_seconds: int = Field(30, ge=5, le=300)
+    colour_watch_seconds: float = Field(5, gt=0, le=60)
     # `keys rotate` lists the new key in the trust list this long before it signs,
     # so offline scanners that refresh daily hold it before its first code
     key_publish_ahead_hours: float = Field(48, ge=0, le=24 * 30)

@@ -13,7 +13,7 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import Change, Reason, State
-from healthcode.domain.tokens import CodeClaims, Verification
+from healthcode.domain.tokens import AttestationClaims, CodeClaims, Verification
 from healthcode.i18n import pick, translate
 from healthcode.services.codes.results import ColourChange
 
@@ -150,6 +150,19 @@ class TokenView(BaseModel):
     refresh_in: int = Field(description="seconds until the page should fetch a new token")
 
 
+class AttestationView(BaseModel):
+    """A colour attestation for the phone's own key (docs/device-codes.md)."""
+
+    attestation: str = Field(description="the COSE_Sign1 bytes, base64url without padding")
+    colour: Colour
+    colour_label: str
+    issued_at: LocalTime
+    expires_at: LocalTime
+    expires_epoch: int = Field(description="the attestation's end, epoch seconds")
+    server_ms: int = Field(description="the server's clock at the answer, epoch milliseconds")
+    present_every: int = Field(description="seconds between two presentations (QR codes)")
+
+
 class ColourChangeView(BaseModel):
     at: LocalTime
     from_colour: Colour | None
@@ -218,7 +231,7 @@ def verification_view(result: Verification) -> VerificationView:
     )
 
 
-def _claims_view(claims: CodeClaims) -> ClaimsView:
+def _claims_view(claims: CodeClaims | AttestationClaims) -> ClaimsView:
     return ClaimsView(
         colour=claims.colour,
         colour_label=translate(claims.colour.label),

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import httpx
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from healthcode.domain.colour import Colour
@@ -55,10 +56,24 @@ def declare_and_confirm(page: Page, policy: str = "binzhou-code", **values: str)
     page.wait_for_url(f"**/codes/{policy}?welcome=1")
 
 
+# A browser without WebCrypto: the code page falls back to server-made display tokens.
+NO_WEBCRYPTO = "Object.defineProperty(Crypto.prototype, 'subtle', { get() { return undefined; } });"
+
+
 def read_qr(page: Page) -> str:
-    """The text of the QR code on screen, read from a screenshot as a scanner would."""
-    text: str = decode(page.locator(".qr-box svg").screenshot()).text
-    return text
+    """The text of the QR code on screen, read from a screenshot as a scanner would.
+    The phone redraws its own code every few seconds: a shot taken as the drawing is
+    swapped is taken again."""
+    for _attempt in range(3):
+        try:
+            shot = page.locator(".qr-box svg").screenshot()
+        except PlaywrightError as error:
+            if "not attached" not in str(error):
+                raise
+            continue
+        text: str = decode(shot).text
+        return text
+    raise AssertionError("the QR code kept changing while being read")
 
 
 def verify(server: LiveServer, token: str) -> dict[str, Any]:

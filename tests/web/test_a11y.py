@@ -11,7 +11,13 @@ from playwright.sync_api import BrowserContext, Page, expect
 from healthcode.web.static_files import STATIC
 from tests.web.axe import violations
 from tests.web.conftest import new_phone
-from tests.web.flows import ask_for_code, declare_and_confirm, fill_declaration, sign_in
+from tests.web.flows import (
+    NO_WEBCRYPTO,
+    ask_for_code,
+    declare_and_confirm,
+    fill_declaration,
+    sign_in,
+)
 from tests.web.live import LiveServer
 
 PAGES = (
@@ -139,6 +145,7 @@ class TestAccessibility:
         self, context: BrowserContext, server: LiveServer
     ) -> None:
         page = context.new_page()
+        page.add_init_script(NO_WEBCRYPTO)  # the server's tokens: they expire within 15 s
         page.clock.install()
         sign_in(page, server, new_phone())
         declare_and_confirm(page)

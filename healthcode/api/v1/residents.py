@@ -6,18 +6,29 @@ resident's data is never reachable from a resident session.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
+import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import FieldError, InvalidInput
+from healthcode.domain.i18n import N_
 from healthcode.domain.qr import QR_DARK, qr_png, qr_svg
 from healthcode.http import ranges, uploads
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.http.security import ResidentDep
 from healthcode.http.views import (
+    AttestationView,
     ClaimCodeView,
     ClaimInput,
     CodeView,
@@ -28,6 +39,8 @@ from healthcode.http.views import (
     code_view,
     colour_change_view,
 )
+from healthcode.i18n import translate
+from healthcode.services.codes import device_codes
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.residents import daily_reports as reports
 from healthcode.services.residents import declarations, videos
@@ -152,6 +165,101 @@ def get_token(
         issued_at=shown.claims.issued_at,
         expires_at=shown.claims.expires_at,
         refresh_in=shown.refresh_in,
+    )
+
+
+@router.get(
+    "/codes/{policy_id}/attestation",
+    summary="A colour attestation for the phone's key: the phone makes the QR codes itself",
+)
+def get_attestation(
+    policy_id: PolicyId,
+    device_key: Annotated[str, Query(max_length=64, description="compressed P-256, base64url")],
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    response: Response,
+) -> AttestationView:
+    """A GET, so the code page's script can ask with its sign-in cookie; it changes
+    nothing, and another site cannot read the answer."""
+    attested = device_codes.attest(
+        uow,
+        env,
+        resident_id=principal.resident_id,
+        policy_id=policy_id,
+        device_key=_base64url(device_key, "device_key"),
+        session_id=principal.session_id,
+    )
+    claims = attested.claims
+    response.headers.update(NO_STORE)
+    return AttestationView(
+        attestation=base64.urlsafe_b64encode(attested.attestation).rstrip(b"=").decode(),
+        colour=claims.colour,
+        colour_label=translate(
+            code_view(env.policies.find(policy_id), attested.state).colour_label
+        ),
+        issued_at=claims.issued_at,
+        expires_at=claims.expires_at,
+        expires_epoch=int(claims.expires_at.timestamp()),
+        server_ms=int(env.clock.now().timestamp() * 1000),
+        present_every=env.settings.presentation_seconds,
+    )
+
+
+def _base64url(text: str, field: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidInput(FieldError(field, "invalid", N_("Not base64url"))) from None
+
+
+@router.get(
+    "/codes/{policy_id}/watch",
+    summary="Server-sent events: one `colour` event when the stored colour changes",
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def watch_colour(
+    request: Request,
+    policy_id: PolicyId,
+    colour: Annotated[Colour, Query(description="the colour the phone shows")],
+    principal: ResidentDep,
+    env: EnvDep,
+    hold: Annotated[int, Query(ge=1, le=24 * 3600, description="seconds to hold")] = 3600,
+) -> StreamingResponse:
+    """Held open up to ``hold`` seconds (the phone's attestation lifetime, at most the
+    configured maximum): one request an hour tells the phone of a change within
+    seconds. Ends with ``event: colour`` on a change or ``event: renew`` at the end."""
+    env.policies.find(policy_id)
+    factory = request.app.state.uow_factory
+    resident_id = principal.resident_id
+    every = env.settings.colour_watch_seconds
+    deadline = time.monotonic() + min(hold, env.settings.attestation_max_seconds)
+
+    def read() -> Colour:
+        with factory() as uow:
+            return device_codes.current_colour(
+                uow, env, resident_id=resident_id, policy_id=policy_id
+            )
+
+    async def events() -> AsyncIterator[str]:
+        yield "retry: 3600000\n\n"  # never reconnect by itself: the page decides
+        ticks = 0
+        while time.monotonic() < deadline:
+            if await request.is_disconnected():
+                return
+            now = await run_in_threadpool(read)
+            if now is not colour:
+                yield f"event: colour\ndata: {now.value}\n\n"
+                return
+            ticks += 1
+            if ticks * every >= 25:  # a comment now and then keeps proxies from closing it
+                ticks = 0
+                yield ": still\n\n"
+            await asyncio.sleep(every)
+        yield "event: renew\ndata: \n\n"
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={**NO_STORE, "X-Accel-Buffering": "no"}
     )
 
 

@@ -34,7 +34,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from healthcode.domain.clock import aware
 from healthcode.domain.colour import Colour
@@ -52,6 +52,7 @@ class Purpose(StrEnum):
 
     DISPLAY = "display"  # short-lived, shown on screen and refreshed every minute
     PAPER = "paper"  # long-lived, printed on a paper pass, revocable by token id
+    DEVICE = "device"  # an attestation presented by the phone's own key (``CNHC2:``)
 
 
 SIGNABLE_COLOURS = frozenset({Colour.PENDING, Colour.GREEN, Colour.YELLOW, Colour.RED})
@@ -60,6 +61,16 @@ _PURPOSE_WIRE = {Purpose.DISPLAY: "d", Purpose.PAPER: "p"}
 _COLOUR_WIRE = {Colour.GREEN: "g", Colour.YELLOW: "y", Colour.RED: "r", Colour.PENDING: "p"}
 _PURPOSE_BY_WIRE = {v: k for k, v in _PURPOSE_WIRE.items()}
 _COLOUR_BY_WIRE = {v: k for k, v in _COLOUR_WIRE.items()}
+
+
+def colour_to_wire(colour: Colour) -> str:
+    return _COLOUR_WIRE[colour]
+
+
+def colour_from_wire(wire: object) -> Colour:
+    if type(wire) is not str or wire not in _COLOUR_BY_WIRE:
+        raise ClaimsError("unknown colour")
+    return _COLOUR_BY_WIRE[wire]
 
 
 class ClaimsError(ValueError):
@@ -86,25 +97,42 @@ class CodeClaims:
     masked_id: str
 
     def __post_init__(self) -> None:
-        setattr_ = object.__setattr__
-        setattr_(self, "issued_at", _whole_seconds(self.issued_at))
-        setattr_(self, "expires_at", _whole_seconds(self.expires_at))
-        if self.pass_valid_until is not None:
-            setattr_(self, "pass_valid_until", _whole_seconds(self.pass_valid_until))
+        check_times_and_colour(self)
         if type(self.token_id) is not bytes or len(self.token_id) != TOKEN_ID_BYTES:
             raise ValueError(f"token_id must be {TOKEN_ID_BYTES} bytes")
-        if type(self.purpose) is not Purpose:
+        if type(self.purpose) is not Purpose or self.purpose not in _PURPOSE_WIRE:
             raise ValueError(f"unknown purpose {self.purpose!r}")
-        if type(self.colour) is not Colour or self.colour not in SIGNABLE_COLOURS:
-            raise ValueError(f"colour {self.colour!r} cannot be signed")
-        if self.expires_at <= self.issued_at:
-            raise ValueError("expires_at must be after issued_at")
         if not (_filled(self.issuer) and _filled(self.policy) and _filled(self.policy_version)):
             raise ValueError("issuer, policy and policy_version must be non-empty strings")
         if not _filled(self.resident_ref):
             raise ValueError("resident_ref must be a non-empty string")
         if type(self.masked_name) is not str or type(self.masked_id) is not str:
             raise ValueError("masked_name and masked_id must be strings")
+
+
+class _Signed(Protocol):
+    @property
+    def issued_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def pass_valid_until(self) -> datetime | None: ...
+    @property
+    def colour(self) -> Colour: ...
+
+
+def check_times_and_colour(claims: _Signed) -> None:
+    """For both kinds of signed content (frozen dataclasses): times truncated to whole
+    seconds (as they travel), a signable colour, an expiry after the issue time."""
+    setattr_ = object.__setattr__
+    setattr_(claims, "issued_at", _whole_seconds(claims.issued_at))
+    setattr_(claims, "expires_at", _whole_seconds(claims.expires_at))
+    if claims.pass_valid_until is not None:
+        setattr_(claims, "pass_valid_until", _whole_seconds(claims.pass_valid_until))
+    if type(claims.colour) is not Colour or claims.colour not in SIGNABLE_COLOURS:
+        raise ValueError(f"colour {claims.colour!r} cannot be signed")
+    if claims.expires_at <= claims.issued_at:
+        raise ValueError("expires_at must be after issued_at")
 
 
 def new_claims(
@@ -164,12 +192,12 @@ def claims_to_cbor(claims: CodeClaims) -> dict[int, Any]:
         "v": claims.policy_version,
     }
     if claims.pass_valid_until is not None:
-        own["u"] = _epoch(claims.pass_valid_until)
+        own["u"] = epoch(claims.pass_valid_until)
     own |= {"r": claims.resident_ref, "n": claims.masked_name, "i": claims.masked_id}
     return {
         ISS: claims.issuer,
-        EXP: _epoch(claims.expires_at),
-        IAT: _epoch(claims.issued_at),
+        EXP: epoch(claims.expires_at),
+        IAT: epoch(claims.issued_at),
         CTI: claims.token_id,
         CLAIMS_KEY: own,
     }
@@ -192,19 +220,21 @@ def _parse(payload: object) -> tuple[CodeClaims, int]:
     own = payload[CLAIMS_KEY]
     if type(own) is not dict:
         raise ClaimsError("private claims are not a map")
-    issued = _seconds(payload[IAT])
-    not_before = max(issued, _seconds(payload[NBF])) if NBF in payload else issued
+    issued = epoch_seconds(payload[IAT])
+    not_before = max(issued, epoch_seconds(payload[NBF])) if NBF in payload else issued
     until = own.get("u")
     claims = CodeClaims(
         issuer=_text(payload[ISS]),
         purpose=_PURPOSE_BY_WIRE[own["p"]],
         token_id=payload[CTI],
         issued_at=datetime.fromtimestamp(issued, UTC),
-        expires_at=datetime.fromtimestamp(_seconds(payload[EXP]), UTC),
+        expires_at=datetime.fromtimestamp(epoch_seconds(payload[EXP]), UTC),
         colour=_COLOUR_BY_WIRE[own["c"]],
         policy=_text(own["s"]),
         policy_version=_text(own["v"]),
-        pass_valid_until=None if until is None else datetime.fromtimestamp(_seconds(until), UTC),
+        pass_valid_until=None
+        if until is None
+        else datetime.fromtimestamp(epoch_seconds(until), UTC),
         resident_ref=_text(own["r"]),
         masked_name=_text(own["n"]),
         masked_id=_text(own["i"]),
@@ -212,7 +242,7 @@ def _parse(payload: object) -> tuple[CodeClaims, int]:
     return claims, not_before
 
 
-def _seconds(value: object) -> int:
+def epoch_seconds(value: object) -> int:
     if type(value) is not int or not 0 <= value <= _MAX_EPOCH:
         raise ClaimsError("a time is not integer epoch seconds")
     return value
@@ -236,5 +266,5 @@ def _filled(value: object) -> bool:
     return type(value) is str and value != ""
 
 
-def _epoch(at: datetime) -> int:
+def epoch(at: datetime) -> int:
     return int(at.timestamp())

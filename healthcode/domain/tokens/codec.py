@@ -180,3 +180,6 @@ def _bstr_head(length: int) -> bytes:
     if length < 0x10000:
         return b"\x59" + length.to_bytes(2, "big")
     return b"\x5a" + length.to_bytes(4, "big")
+
+
+read_bstr = _read_bstr  # for the presentation layer, which reads its array the same way

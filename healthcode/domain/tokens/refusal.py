@@ -23,6 +23,10 @@ class Refusal(StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     PASS_LAPSED = "pass_lapsed"  # the pass it shows has ended, whatever the token's expiry
     EXPIRED = "expired"
+    ATTESTATION_EXPIRED = "attestation_expired"  # a device code's attestation has lapsed
+    DEVICE_SIGNATURE_BAD = "device_signature_bad"  # not signed by the attested phone
+    PRESENTATION_STALE = "presentation_stale"  # made too long ago: a screenshot or relay
+    PRESENTATION_FROM_FUTURE = "presentation_from_future"  # the phone's clock is ahead
     REVOKED = "revoked"
     WRONG_PERSON = "wrong_person"  # a genuine code, but the ID card shown is someone else's
 
@@ -47,6 +51,18 @@ _MESSAGES = {
     Refusal.NOT_YET_VALID: N_("The code is not valid yet. Check the scanner's clock."),
     Refusal.PASS_LAPSED: N_("The pass shown by this code has ended. Apply for a new pass."),
     Refusal.EXPIRED: N_("The code has expired. Ask for a fresh code."),
+    Refusal.ATTESTATION_EXPIRED: N_(
+        "The code's colour confirmation has expired. Connect the phone to the internet."
+    ),
+    Refusal.DEVICE_SIGNATURE_BAD: N_(
+        "The code was not made by the phone it was issued to: it may be a copy."
+    ),
+    Refusal.PRESENTATION_STALE: N_(
+        "The code is not live: it may be a screenshot. Ask to see the code on the phone."
+    ),
+    Refusal.PRESENTATION_FROM_FUTURE: N_(
+        "The code's time is ahead of this scanner. Check the scanner's clock."
+    ),
     Refusal.REVOKED: N_("The code has been revoked."),
     Refusal.WRONG_PERSON: N_(
         "The code belongs to someone else: its ID number does not match the ID card shown."

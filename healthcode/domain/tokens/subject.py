@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from healthcode.domain.tokens.attestation import AttestationClaims
 from healthcode.domain.tokens.claims import CodeClaims
 from healthcode.domain.tokens.refusal import Refusal
 from healthcode.domain.tokens.verify import Verification
 
 
-def same_person(claims: CodeClaims, id_number: str) -> bool:
+def same_person(claims: CodeClaims | AttestationClaims, id_number: str) -> bool:
+    """A device attestation compares the whole number (its salted hash); a token, the
+    visible characters of its masked number."""
+    if isinstance(claims, AttestationClaims):
+        return claims.same_person(id_number)
     masked = claims.masked_id
     if len(masked) != len(id_number):
         return False

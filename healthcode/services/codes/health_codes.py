@@ -18,6 +18,7 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.errors import Conflict
 from healthcode.domain.i18n import N_
 from healthcode.domain.identity import parse_id_number
+from healthcode.domain.policy import Policy
 from healthcode.domain.state import State
 from healthcode.domain.tokens import (
     CodeClaims,
@@ -25,15 +26,16 @@ from healthcode.domain.tokens import (
     Verification,
     check_person,
     new_claims,
-    verify_token,
+    verify_any,
 )
 from healthcode.services.codes.recolour import current_state
 from healthcode.services.codes.results import ColourChange
 from healthcode.services.shared.env import Env
 from healthcode.services.shared.ratelimit import TooManyRequests
+from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
-SCANNABLE = (Purpose.DISPLAY, Purpose.PAPER)
+SCANNABLE = (Purpose.DISPLAY, Purpose.PAPER, Purpose.DEVICE)
 # Per session, over the code page, its live QR, the API token and QR images: the page
 # needs two or three a minute, an app about as many.
 DISPLAY_LIMIT = "20/minute"
@@ -86,19 +88,11 @@ def display_code(
     A pass's token carries its end and expires with it; once the pass has lapsed the
     code no longer claims one (a scanner would refuse it as lapsed).
     """
-    if session_id is not None:
-        retry = env.limiter.hit(DISPLAY_LIMIT, "display", str(session_id))
-        if retry is not None:
-            raise TooManyRequests(
-                N_("Too many requests; try again in {retry_after} s"), retry_after=retry
-            )
-    state = read_code_state(uow, env, resident_id=resident_id, policy_id=policy_id)
-    if state.colour is Colour.NONE or resident_id is None:
-        raise NoCode(N_("You have no code yet; please declare first"))
-    resident = uow.residents.by_id(resident_id)
-    assert resident is not None
-    now = env.clock.now()
-    policy = env.policies.find(policy_id)
+    shown = showable(
+        uow, env, resident_id=resident_id, policy_id=policy_id, budget=(DISPLAY_LIMIT, "display"),
+        session_id=session_id,
+    )  # fmt: skip
+    state, resident, now, policy = shown.state, shown.resident, shown.now, shown.policy
     claims = new_claims(
         Purpose.DISPLAY,
         now=now,
@@ -109,15 +103,50 @@ def display_code(
         resident_ref=resident.ref,
         masked_name=resident.name_masked,
         masked_id=resident.id_masked,
-        pass_valid_until=_pass_end(state, now),
+        pass_valid_until=pass_end(state, now),
         lifetime=timedelta(seconds=env.settings.display_token_seconds),
     )
     signer = env.keys.signer(uow, env.protector, now)
-    signed = env.display_tokens.token((resident_id, policy.id), claims, signer, now)
+    signed = env.display_tokens.token((resident.id, policy.id), claims, signer, now)
     return DisplayCode(signed.text, signed.claims, state, now)
 
 
-def _pass_end(state: State, now: datetime) -> datetime | None:
+@dataclass(frozen=True)
+class Showable:
+    state: State
+    resident: t.Resident
+    now: datetime
+    policy: Policy
+
+
+def showable(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    resident_id: uuid.UUID | None,
+    policy_id: str,
+    budget: tuple[str, str],
+    session_id: uuid.UUID | None,
+) -> Showable:
+    """The resident's colour to sign for display, after ``session_id``'s request budget
+    (``budget``: the limit and its name); ``NoCode`` before a declaration."""
+    if session_id is not None:
+        limit, name = budget
+        retry = env.limiter.hit(limit, name, str(session_id))
+        if retry is not None:
+            raise TooManyRequests(
+                N_("Too many requests; try again in {retry_after} s"), retry_after=retry
+            )
+    state = read_code_state(uow, env, resident_id=resident_id, policy_id=policy_id)
+    if state.colour is Colour.NONE or resident_id is None:
+        raise NoCode(N_("You have no code yet; please declare first"))
+    resident = uow.residents.by_id(resident_id)
+    assert resident is not None
+    return Showable(state, resident, env.clock.now(), env.policies.find(policy_id))
+
+
+def pass_end(state: State, now: datetime) -> datetime | None:
+    """The pass's end while it lasts; None once lapsed (a code no longer claims it)."""
     until = state.valid_until
     return until if until is not None and now < until else None
 
@@ -136,12 +165,18 @@ def verify_code(
     uow: UnitOfWork, env: Env, *, text: str, id_number: str | None = None
 ) -> Verification:
     """Online verification: the same checks an offline scanner makes, against the
-    current trust and revocation lists; given the ID card shown with it, also that
-    the code is that person's."""
+    current trust and revocation lists, of a signed token or a phone's presentation
+    (both signatures, and made within the configured window); given the ID card shown
+    with it, also that the code is that person's."""
     now = env.clock.now()
     trust = env.keys.get(uow, env.protector, now).trust
-    result = verify_token(
-        text, trust=trust, now=now, purposes=SCANNABLE, is_revoked=uow.revocations.is_revoked
+    result = verify_any(
+        text,
+        trust=trust,
+        now=now,
+        purposes=SCANNABLE,
+        is_revoked=uow.revocations.is_revoked,
+        window_seconds=env.settings.presentation_window_seconds,
     )
     if id_number is None:
         return result

@@ -85,6 +85,169 @@
     if (savedAt()) { refresh(); }  /* the offline copy: try for a fresh code at once */
   }
 
+
+  /* Device-bound codes (docs/device-codes.md). The server signs the colour for a key
+     made on this phone (an attestation, up to an hour); every few seconds the phone
+     signs the attestation's hash and the time with that key and shows the result as
+     a QR code, with no network. A new key with each attestation; the private key
+     cannot leave the browser. The phone's clock is corrected by the server's time. */
+  var B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+  function base45(bytes) {
+    var out = "";
+    for (var i = 0; i + 1 < bytes.length; i += 2) {
+      var n = bytes[i] * 256 + bytes[i + 1];
+      out += B45[n % 45] + B45[Math.floor(n / 45) % 45] + B45[Math.floor(n / 2025)];
+    }
+    if (bytes.length % 2) { var m = bytes[bytes.length - 1]; out += B45[m % 45] + B45[Math.floor(m / 45)]; }
+    return out;
+  }
+  function bstrHead(n) {  /* minimal CBOR head of a byte string */
+    return n < 24 ? [0x40 + n] : n < 256 ? [0x58, n] : [0x59, n >> 8, n & 255];
+  }
+  function uint32(n) { return [n >>> 24 & 255, n >>> 16 & 255, n >>> 8 & 255, n & 255]; }
+  function concat(parts) {
+    var size = parts.reduce(function (a, p) { return a + p.length; }, 0), out = new Uint8Array(size), at = 0;
+    parts.forEach(function (p) { out.set(p, at); at += p.length; });
+    return out;
+  }
+  function fromB64url(text) {
+    var raw = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
+    return Uint8Array.from(raw, function (c) { return c.charCodeAt(0); });
+  }
+  function toB64url(bytes) {
+    return btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  function store(mode, work) {  /* one IndexedDB store of attestations, by policy */
+    return new Promise(function (resolve, reject) {
+      var open = indexedDB.open("hc-device", 1);
+      open.onupgradeneeded = function () { open.result.createObjectStore("attestations"); };
+      open.onerror = function () { reject(open.error); };
+      open.onsuccess = function () {
+        var tx = open.result.transaction("attestations", mode), request = work(tx.objectStore("attestations"));
+        tx.oncomplete = function () { open.result.close(); resolve(request.result); };
+        tx.onerror = function () { open.result.close(); reject(tx.error); };
+      };
+    });
+  }
+  function qrSvg(text, dark) {
+    var qr = qrcode(0, "Q");
+    qr.addData(text, "Alphanumeric");
+    qr.make();
+    var n = qr.getModuleCount(), size = n + 8, d = "";
+    for (var r = 0; r < n; r++) {
+      for (var c = 0; c < n; c++) { if (qr.isDark(r, c)) { d += "M" + (c + 4) + " " + (r + 4.5) + "h1"; } }
+    }
+    return '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ' + size + " " + size + '" class="qr">' +
+      '<path fill="#fff" d="M0 0h' + size + "v" + size + "h-" + size + 'z"/><path stroke="' + dark + '" d="' + d + '"/></svg>';
+  }
+
+  function startDevice(box, fallback) {
+    var subtle = window.crypto && window.crypto.subtle;
+    if (!subtle || !window.indexedDB || !window.pako || !window.qrcode) { fallback(); return; }
+    var policy = box.getAttribute("data-policy"), held = null, timer = 0, renew = 0, watch = null;
+    var qrBox = box.querySelector(".qr-box"), offline = document.getElementById("offline");
+    var dark = (qrBox.querySelector("path[stroke]") || { getAttribute: function () { return "#000"; } }).getAttribute("stroke");
+    var note = document.createElement("p");
+    note.className = "muted";
+    note.setAttribute("data-device-until", "");
+    var format = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    function serverNow() { return Date.now() + (held ? held.offset : 0); }
+    function lapsed() { return !held || serverNow() >= held.exp * 1000; }
+    function present() {
+      clearTimeout(timer);
+      if (lapsed()) {  /* never shown as current once the attestation has lapsed */
+        qrBox.hidden = true;
+        box.querySelector(".qr-expired").hidden = false;
+        note.hidden = true;
+        fetchNext();
+        return;
+      }
+      var at = Math.floor(serverNow() / 1000), att = held.att;
+      subtle.digest("SHA-256", att).then(function (hash) {
+        var message = concat([new Uint8Array(hash), new Uint8Array(4), new Uint8Array(uint32(at))]);
+        return subtle.sign({ name: "ECDSA", hash: "SHA-256" }, held.key, message);
+      }).then(function (signature) {
+        var body = concat([[0x83], bstrHead(att.length), att, [0x1a].concat(uint32(at)), [0x58, 64], new Uint8Array(signature)]);
+        var text = "CNHC2:" + base45(window.pako.deflate(body, { level: 9 }));
+        var fresh = box.querySelector("[data-qr]");
+        qrBox.innerHTML = qrSvg(text, dark);
+        qrBox.setAttribute("data-text", text);
+        qrBox.hidden = false;
+        box.querySelector(".qr-expired").hidden = true;
+        note.textContent = box.getAttribute("data-until-text").replace("{time}", format.format(new Date(held.exp * 1000)));
+        note.hidden = false;
+        if (!note.parentNode) { fresh.appendChild(note); }
+        fresh.querySelectorAll(".muted:not([data-device-until])").forEach(function (p) { p.hidden = true; });
+      }).catch(function () { /* the next tick tries again */ });
+      timer = setTimeout(present, held.every * 1000);
+    }
+    var fetching = false;
+    function fetchNext() {
+      if (fetching) { return; }
+      fetching = true;
+      var pair;
+      subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]).then(function (keys) {
+        pair = keys;
+        return subtle.exportKey("raw", keys.publicKey);
+      }).then(function (raw) {
+        var point = new Uint8Array(raw), compressed = new Uint8Array(33);
+        compressed[0] = 2 + (point[64] & 1);
+        compressed.set(point.subarray(1, 33), 1);
+        var sent = Date.now();
+        return fetch(box.getAttribute("data-attest") + "?device_key=" + toB64url(compressed), {
+          credentials: "same-origin", headers: { Accept: "application/json" }
+        }).then(function (r) {
+          if (r.status === 401) { location.reload(); throw r; }
+          if (!r.ok) { throw r; }
+          return r.json();
+        }).then(function (answer) {
+          var record = {
+            att: fromB64url(answer.attestation), key: pair.privateKey, exp: answer.expires_epoch,
+            colour: answer.colour, every: answer.present_every,
+            offset: answer.server_ms - (sent + Date.now()) / 2
+          };
+          return store("readwrite", function (s) { return s.put(record, policy); }).then(function () { return record; });
+        });
+      }).then(function (record) {
+        fetching = false;
+        if (offline) { offline.hidden = true; }
+        if (record.colour !== box.getAttribute("data-colour") && !savedAt()) { location.reload(); return; }
+        held = record;
+        present();
+        schedule();
+      }).catch(function () {
+        fetching = false;
+        if (offline) { offline.hidden = false; }
+        clearTimeout(renew);
+        renew = setTimeout(fetchNext, 30000);
+      });
+    }
+    function schedule() {  /* the next attestation a minute before this one lapses */
+      clearTimeout(renew);
+      renew = setTimeout(fetchNext, Math.max(1000, held.exp * 1000 - 60000 - serverNow()));
+      if (watch) { watch.close(); }
+      if (!window.EventSource || savedAt()) { return; }
+      var hold = Math.max(1, Math.floor(held.exp - serverNow() / 1000));
+      watch = new EventSource(box.getAttribute("data-watch") + "?colour=" + held.colour + "&hold=" + hold);
+      watch.addEventListener("colour", function () { watch.close(); location.reload(); });
+      watch.addEventListener("renew", function () { watch.close(); });
+      watch.onerror = function () { watch.close(); };  /* no reconnect storm: the next attestation reopens it */
+    }
+    window.addEventListener("online", function () { if (lapsed()) { fetchNext(); } });
+    store("readonly", function (s) { return s.get(policy); }).then(function (record) {
+      var current = record && Date.now() + record.offset < record.exp * 1000 - 300000;
+      if (current && (savedAt() || record.colour === box.getAttribute("data-colour"))) {
+        held = record;
+        present();
+        schedule();
+        if (savedAt()) { fetchNext(); }  /* the offline copy: try for a fresh one at once */
+      } else {
+        if (record && savedAt()) { held = record; present(); }  /* offline: still valid a while */
+        fetchNext();
+      }
+    }, fallback);
+  }
+
   /* Region fields: suggestions from /regions.json as the resident types a name. */
   function startRegion(input) {
     var list = document.getElementById(input.getAttribute("list"));
@@ -246,7 +409,13 @@
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }  /* a rejected form: read out what to fix first */
   document.querySelectorAll("[data-clock]").forEach(startClock);
-  document.querySelectorAll("[data-live]").forEach(startQr);
+  document.querySelectorAll("[data-live]").forEach(function (box) {
+    /* the QR libraries load after this file (deferred): start once they are there */
+    document.addEventListener("DOMContentLoaded", function () {
+      if (box.hasAttribute("data-attest")) { startDevice(box, function () { startQr(box); }); }
+      else { startQr(box); }
+    });
+  });
   document.querySelectorAll("input[data-regions]").forEach(startRegion);
   document.querySelectorAll("[data-picker]").forEach(startPicker);
   document.querySelectorAll("[data-temperature]").forEach(startTemperature);

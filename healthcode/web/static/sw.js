@@ -22,7 +22,10 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-function forget() { return caches.delete(LAST); }
+function forget() {  /* the last code page, and the phone's attestations and keys */
+  if (self.indexedDB) { self.indexedDB.deleteDatabase("hc-device"); }
+  return caches.delete(LAST);
+}
 
 function keep(response) {  /* the one last code page, stamped with when it was saved */
   return response.clone().text().then(function (html) {

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from healthcode.domain.tokens import (
     PREFIX,
+    CodeClaims,
     Purpose,
     Refusal,
     TokenFormatError,
@@ -235,5 +236,5 @@ def test_the_signature_covers_the_cose_bytes_not_the_text(level: int) -> None:
     assert other != text
     result = verify_token(other, trust=trust(keys), now=NOW, purposes=set(Purpose))
     assert result.ok, result.reason
-    assert result.claims is not None
+    assert isinstance(result.claims, CodeClaims)
     assert result.claims.token_id == code.token_id

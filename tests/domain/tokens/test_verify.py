@@ -53,7 +53,7 @@ def verify(
 
 
 class TestRoundTrip:
-    @pytest.mark.parametrize("purpose", list(Purpose))
+    @pytest.mark.parametrize("purpose", [Purpose.DISPLAY, Purpose.PAPER])
     def test_issue_then_verify(self, purpose: Purpose) -> None:
         keys = ring()
         code = claims(purpose)
@@ -263,7 +263,7 @@ class TestPassLapse:
         code = claims(now=self.FETCHED, pass_valid_until=self.PASS_END)
         assert code.expires_at == self.PASS_END  # not 00:00:40
 
-    @pytest.mark.parametrize("purpose", list(Purpose))
+    @pytest.mark.parametrize("purpose", [Purpose.DISPLAY, Purpose.PAPER])
     def test_refused_from_the_pass_end_with_its_own_reason(self, purpose: Purpose) -> None:
         keys = ring(self.FETCHED)
         code = claims(purpose, now=self.FETCHED, pass_valid_until=self.PASS_END)

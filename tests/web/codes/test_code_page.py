@@ -10,7 +10,14 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from healthcode.domain.clock import TZ
 from tests.web.conftest import new_phone
-from tests.web.flows import declare_and_confirm, read_qr, sign_in, sign_pass, verify
+from tests.web.flows import (
+    NO_WEBCRYPTO,
+    declare_and_confirm,
+    read_qr,
+    sign_in,
+    sign_pass,
+    verify,
+)
 from tests.web.live import LiveServer
 
 
@@ -44,6 +51,7 @@ class TestDeclareAndShow:
         self, context: BrowserContext, server: LiveServer
     ) -> None:
         page = context.new_page()
+        page.add_init_script(NO_WEBCRYPTO)  # the server's tokens (the phone's own: issue 11)
         page.clock.install()
         sign_in(page, server, new_phone())
         declare_and_confirm(page)

@@ -1,5 +1,9 @@
 """Issue 9, items 13 and 8: the site is installable, and offline the code page shows
-the last code with its time and says so, never an expired token as current."""
+the last code with its time and says so, never an expired token as current.
+
+These run in a browser without WebCrypto, so the page shows the server's display
+tokens (the fallback of issue 11); the phone's own codes offline are in
+test_device_codes.py."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.web.conftest import new_phone
-from tests.web.flows import declare_and_confirm, sign_in
+from tests.web.flows import NO_WEBCRYPTO, declare_and_confirm, sign_in
 from tests.web.live import LiveServer
 
 CODE = "/codes/binzhou-code"
@@ -23,6 +27,7 @@ def _controlled(page: Page) -> None:
 def _code_offline(context: BrowserContext, server: LiveServer) -> Page:
     """A resident whose code page was opened once online, now with the network cut."""
     page = context.new_page()
+    page.add_init_script(NO_WEBCRYPTO)
     page.clock.install()
     sign_in(page, server, new_phone())
     declare_and_confirm(page)

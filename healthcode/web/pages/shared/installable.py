@@ -19,7 +19,8 @@ from healthcode.web.templating import _
 
 router = APIRouter(include_in_schema=False)
 ICONS = ((192, "icon-192.png"), (512, "icon-512.png"))
-SHELL = ("app.css", "app.js", "icon.svg", *(name for _size, name in ICONS))
+DEVICE_CODES = ("vendor/pako/pako_deflate.min.js", "vendor/qrcode-generator/qrcode.js")
+SHELL = ("app.css", "app.js", "icon.svg", *(name for _size, name in ICONS), *DEVICE_CODES)
 WORKER_HEADERS = {
     "Cache-Control": "no-cache",  # always revalidated: a new release reaches phones at once
     "Service-Worker-Allowed": "/",

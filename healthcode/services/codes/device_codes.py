@@ -1,0 +1,132 @@
+"""Device-bound codes: the attestation a phone fetches, and resolving its pseudonym.
+
+The phone sends a fresh public key; we sign its colour for as long as the colour
+cannot change by itself (``recheck_at``), the pass lasts and the configured maximum
+(an hour). The phone then shows presentations by itself, offline, every few seconds
+(``docs/device-codes.md``). The pseudonym in an attestation is the resident's
+reference encrypted with a key only this server derives, under 4 fresh random
+bytes: one AES block, so a scanner sees 16 bytes that differ every time.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from healthcode.crypto import derive
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import FieldError, InvalidInput
+from healthcode.domain.i18n import N_
+from healthcode.domain.state import State, recheck_at
+from healthcode.domain.tokens import (
+    AttestationClaims,
+    DeviceKeyError,
+    new_attestation,
+    parse_device_key,
+    sign_attestation,
+)
+from healthcode.services.codes.health_codes import pass_end, showable
+from healthcode.services.shared.env import Env
+from healthcode.store.uow import UnitOfWork
+
+# Per session: the page needs one an hour, and one at once after a colour change.
+ATTEST_LIMIT = "10/minute"
+PSEUDONYM_BYTES = 16
+_NONCE = 4
+_REF_BYTES = 12
+
+
+@dataclass(frozen=True)
+class Attested:
+    attestation: bytes
+    claims: AttestationClaims
+    state: State
+    served_at: datetime
+
+
+def attest(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    resident_id: uuid.UUID | None,
+    policy_id: str,
+    device_key: bytes,
+    session_id: uuid.UUID | None = None,
+) -> Attested:
+    """Sign the resident's current colour for the phone holding ``device_key``."""
+    try:
+        parse_device_key(device_key)
+    except DeviceKeyError:
+        raise InvalidInput(
+            FieldError("device_key", "invalid", N_("Not a compressed P-256 public key"))
+        ) from None
+    shown = showable(
+        uow, env, resident_id=resident_id, policy_id=policy_id, budget=(ATTEST_LIMIT, "attest"),
+        session_id=session_id,
+    )  # fmt: skip
+    state, resident, now, policy = shown.state, shown.resident, shown.now, shown.policy
+    until = pass_end(state, now)
+    claims = new_attestation(
+        now=now,
+        colour=state.colour,
+        policy=policy.id,
+        policy_version=policy.version,
+        device_key=device_key,
+        pseudonym=pseudonym(env, resident.ref),
+        id_number=env.protector.decrypt(resident.id_cipher, context="id_number").decode(),
+        masked_name=resident.name_masked,
+        masked_id=resident.id_masked,
+        pass_valid_until=until,
+        recheck_at=recheck_at(state),
+        max_lifetime=timedelta(seconds=env.settings.attestation_max_seconds),
+    )
+    signer = env.keys.signer(uow, env.protector, now)
+    return Attested(sign_attestation(claims, signer), claims, state, now)
+
+
+def current_colour(
+    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str
+) -> Colour:
+    """The stored colour, one indexed row read: what a phone's colour watch asks for
+    every few seconds (a change by time alone ends the attestation anyway)."""
+    env.policies.find(policy_id)
+    code = None if resident_id is None else uow.codes.of_resident(resident_id, policy_id)
+    return Colour.NONE if code is None else Colour(code.colour)
+
+
+def pseudonym(env: Env, ref: str) -> bytes:
+    """``ref`` under a fresh nonce, as one AES block only this server can open."""
+    raw = _ref_bytes(ref)
+    block = secrets.token_bytes(_NONCE) + raw
+    encryptor = _cipher(env).encryptor()
+    return encryptor.update(block) + encryptor.finalize()
+
+
+def resolve_pseudonym(uow: UnitOfWork, env: Env, value: bytes) -> uuid.UUID | None:
+    """The resident behind a pseudonym, or None (not ours, or no longer a resident)."""
+    if len(value) != PSEUDONYM_BYTES:
+        return None
+    decryptor = _cipher(env).decryptor()
+    block = decryptor.update(value) + decryptor.finalize()
+    resident = uow.residents.by_ref(base64.urlsafe_b64encode(block[_NONCE:]).decode())
+    return None if resident is None else resident.id
+
+
+def _ref_bytes(ref: str) -> bytes:
+    raw = base64.urlsafe_b64decode(ref + "=" * (-len(ref) % 4))
+    if len(raw) != _REF_BYTES:
+        raise ValueError("a resident reference is 12 random bytes")
+    return raw
+
+
+def _cipher(env: Env) -> Cipher[modes.ECB]:
+    # ECB over exactly one block with a random part: a pseudorandom permutation of a
+    # value that never repeats, which is all a pseudonym needs (no mode state to leak)
+    return Cipher(
+        algorithms.AES(derive(env.settings.secret, "healthcode/pseudonym/v1")), modes.ECB()
+    )
