@@ -45,6 +45,10 @@ def fill_declaration(page: Page, policy: str = "binzhou-code", **values: str) ->
         page.fill(f"#{name}", value)
     if "temperature" not in values:
         page.click(".chip:has-text('36.5')")
+    community = page.locator("select#organisation_id")
+    if "organisation_id" not in values and community.count() and community.is_visible():
+        # several communities registered on the shared server: the resident picks one
+        community.select_option(index=1)
     page.check("#pledge-box")
 
 

@@ -82,7 +82,7 @@ def submit_declaration(
     reviewer = (
         reviewer_of(
             uow,
-            data.organisation_id or employer_by_code(uow, data.employer_code, id_hash=id_hash),
+            employer_by_code(uow, data.employer_code, id_hash=id_hash) or data.organisation_id,
             region_code=data.region,
             id_hash=id_hash,
         )

@@ -133,7 +133,7 @@ class TestPreventionContact:
         ours = organisation(uow, env, name="黄河五路社区")
         ours.contact_phone_cipher = env.protector.encrypt(b"13900009999", context="phone")
         ours.contact_phone_masked = "139****9999"
-        declare(uow, env, account, "shandong-pass", temperature=37.6)
+        declare(uow, env, account, "shandong-pass", temperature=37.6, organisation_id=str(ours.id))
         assert account.resident_id is not None
         before = {n.id for n in uow.session.query(t.Notification)}
         sent = notify_prevention_contact(uow, env, ours.id, account.resident_id, "体温 37.6℃")
@@ -149,7 +149,7 @@ class TestPreventionContact:
         self, uow: UnitOfWork, env: Env, account: t.Account
     ) -> None:
         ours = organisation(uow, env)
-        declare(uow, env, account, "shandong-pass")
+        declare(uow, env, account, "shandong-pass", organisation_id=str(ours.id))
         assert account.resident_id is not None
         assert notify_prevention_contact(uow, env, ours.id, account.resident_id, "x") is None
         assert outbox(uow, "not_eligible") == []

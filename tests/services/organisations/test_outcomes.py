@@ -60,9 +60,8 @@ class TestYellow:
             uow, env, home, "请补充租房合同", [InfoNeeded.TEMPERATURE, InfoNeeded.OTHER]
         )
         resident = resident_of(uow, application)
-        [told] = messages(uow, resident, "information_needed")
-        assert told["requested"] == ["temperature", "other"]
-        assert told["note"] == "请补充租房合同"
+        [told] = messages(uow, resident, "more_information")
+        assert told["items"] == ["A temperature reading", "请补充租房合同"]  # ids, then the note
         shown = decision_of(
             uow, env, resident_id=resident.id, policy=env.policies.find("shandong-pass")
         )
@@ -109,10 +108,8 @@ class TestRed:
         sign_pass(uow, env, home.issuer, application_id=application, colour=Colour.RED)
         resident = resident_of(uow, application)
 
-        [told] = messages(uow, resident, "not_eligible")
-        words = told["next_step"]
-        assert isinstance(words, dict)
-        assert "社区" in words["zh"]  # the policy's words: report to your community
+        [told] = messages(uow, resident, "pass_signed")
+        assert told["colour"] == "red"
         notices = uow.prevention_notices.of_organisation(home.organisation.id)
         assert [(n.resident_id, n.sent_at) for n in notices] == [(resident.id, None)]
         audited = uow.session.scalars(
@@ -124,7 +121,8 @@ class TestRed:
         )
         assert shown is not None
         assert shown.colour is Colour.RED
-        assert shown.next_step == words
+        assert shown.next_step is not None
+        assert "社区" in shown.next_step["zh"]  # the policy's words: report to your community
 
     def test_green_tells_no_contact(self, uow: UnitOfWork, env: Env) -> None:
         home = community(uow, env)

@@ -142,7 +142,7 @@ def test_apply_then_approved_by_the_organisations_admin(
     admin_context.close()
 
     page.goto("/staff/authorisations/mine")
-    expect(page.locator("main")).to_contain_text("有效")
+    expect(page.locator("main")).to_contain_text("在用")
     shot(page, f"staff-mine-{size}")
 
 
