@@ -41,12 +41,15 @@ def fill_declaration(page: Page, policy: str = "binzhou-code", **values: str) ->
         fields |= {"residence_since": "2019-12-01", "destination": "370102"}
         page.check("#purpose-work")
     fields |= values
+    chosen = fields.pop("organisation_id", None)
     for name, value in fields.items():
         page.fill(f"#{name}", value)
     if "temperature" not in values:
         page.click(".chip:has-text('36.5')")
     community = page.locator("select#organisation_id")
-    if "organisation_id" not in values and community.count() and community.is_visible():
+    if chosen is not None:
+        community.select_option(chosen)
+    elif community.count() and community.is_visible():
         # several communities registered on the shared server: the resident picks one
         community.select_option(index=1)
     page.check("#pledge-box")

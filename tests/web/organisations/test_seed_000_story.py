@@ -111,7 +111,10 @@ def test_a_community_an_issuer_a_video_call_and_a_green_pass(
     resident = new_context(media_browser, server).new_page()
     phone = new_phone()
     sign_in(resident, server, phone)
-    declare_and_confirm(resident, "shandong-pass", name="赵六", region=COUNTY)
+    community = registered.json()["id"]
+    declare_and_confirm(
+        resident, "shandong-pass", name="赵六", region=COUNTY, organisation_id=community
+    )
     expect(resident.locator("main")).to_contain_text("待签发")
 
     # 4. the issuer sees their community's queue, and only it
