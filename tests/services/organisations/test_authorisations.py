@@ -190,7 +190,7 @@ class TestWithdrawn:
     ) -> None:
         org = organisation(uow, env)
         account = new_account(uow, env, "13800001111")
-        state = declare(uow, env, account, "shandong-pass")
+        state = declare(uow, env, account, "shandong-pass", organisation_id=str(org.id))
         assert state.application_id is not None
         application = uuid.UUID(state.application_id)
         issuer = authorised_issuer(uow, env, org.id)
@@ -208,7 +208,7 @@ class TestWithdrawn:
     def test_a_suspended_organisations_issuers_cannot_sign(self, uow: UnitOfWork, env: Env) -> None:
         org = organisation(uow, env)
         account = new_account(uow, env, "13800001111")
-        state = declare(uow, env, account, "shandong-pass")
+        state = declare(uow, env, account, "shandong-pass", organisation_id=str(org.id))
         assert state.application_id is not None
         issuer = authorised_issuer(uow, env, org.id)
         registry.set_suspended(
@@ -226,7 +226,7 @@ class TestWithdrawn:
     def test_a_signature_stays_explained_after_revocation(self, uow: UnitOfWork, env: Env) -> None:
         org = organisation(uow, env)
         account = new_account(uow, env, "13800001111")
-        state = declare(uow, env, account, "shandong-pass")
+        state = declare(uow, env, account, "shandong-pass", organisation_id=str(org.id))
         assert state.application_id is not None
         application = uuid.UUID(state.application_id)
         issuer = authorised_issuer(uow, env, org.id)
@@ -263,7 +263,7 @@ class TestRevocationRace:
         with units() as uow:
             org = organisation(uow, env)
             account = new_account(uow, env, "13800001111")
-            state = declare(uow, env, account, "shandong-pass")
+            state = declare(uow, env, account, "shandong-pass", organisation_id=str(org.id))
             assert state.application_id is not None
             issuer = authorised_issuer(uow, env, org.id)
             [grant] = uow.authorisations.of_account(issuer.account_id)
