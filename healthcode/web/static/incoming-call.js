@@ -1,12 +1,17 @@
 /* "The issuer is calling you": while the start page or a code page is open, ask the
    server every few seconds whether a video call is ringing for me, and show it with
-   a link to answer (the call page) until it stops ringing (an offer lasts 2 minutes). */
+   a link to answer (the call page) until it stops ringing (an offer lasts 2 minutes).
+   The pages include this only while an application awaits an issuer. */
 
 const box = document.getElementById("incoming-call");
 const EVERY_MS = 4000;
 let shown = "";
 
 async function poll() {
+  if (document.hidden) {  /* a phone in a pocket asks nothing; asked again when shown */
+    document.addEventListener("visibilitychange", poll, { once: true });
+    return;
+  }
   let call = null;
   try {
     const answer = await fetch(box.dataset.poll, {

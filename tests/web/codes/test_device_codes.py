@@ -127,6 +127,23 @@ class TestThePhoneMakesItsCode:
         assert _offline_verify(server, later).ok
         expect(page.locator(".qr-box")).to_be_visible()
 
+    def test_an_open_code_page_asks_the_server_nothing_while_its_attestation_lasts(
+        self, context: BrowserContext, server: LiveServer
+    ) -> None:
+        """The load a province's peak puts on the server: a code page left open makes
+        no request in half an hour (no call polling: nothing awaits an issuer)."""
+        page = context.new_page()
+        page.clock.install()
+        _device_code(page, server)
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url))
+        for _ in range(30):
+            server.clock.advance(timedelta(minutes=1))
+            page.clock.run_for(60_000)
+        page.wait_for_timeout(100)
+        assert [url for url in asked if "/static/" not in url] == []
+        expect(page.locator("#incoming-call")).to_have_count(0)
+
     def test_offline_the_card_shows_a_live_code_until_the_attestation_ends(
         self, context: BrowserContext, server: LiveServer
     ) -> None:

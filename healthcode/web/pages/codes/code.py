@@ -88,6 +88,7 @@ def code_page(
         evidence_kinds=EVIDENCE,
         decision=_decision(uow, env, principal.resident_id, policy),
         info_needed=INFO_NEEDED,
+        may_ring=shown.state.awaiting_signature is not None,
     )
 
 

@@ -32,6 +32,7 @@ def home(request: Request, resident: MaybeResidentDep, uow: UowDep, env: EnvDep)
     if resident is None:
         return RedirectResponse("/login", status_code=303)
     cards = []
+    may_ring = False  # an issuer calls only about an application awaiting signature
     for policy in env.policies.values():
         view = None
         if resident.resident_id is not None:
@@ -39,6 +40,7 @@ def home(request: Request, resident: MaybeResidentDep, uow: UowDep, env: EnvDep)
                 uow, env, resident_id=resident.resident_id, policy_id=policy.id
             )
             view = code_view(policy, state) if state.colour is not Colour.NONE else None
+            may_ring = may_ring or state.awaiting_signature is not None
         cards.append(Card(policy, policy.model is Model.PASS, view))
     unread = centre.count_unread(uow, resident)
     return render(
@@ -47,5 +49,6 @@ def home(request: Request, resident: MaybeResidentDep, uow: UowDep, env: EnvDep)
         headers={"Cache-Control": "no-store"},
         cards=cards,
         unread=unread,
+        may_ring=may_ring,
         icons={colour.value: icon for colour, icon in ICONS.items()},
     )
