@@ -21,7 +21,7 @@ the trust list, and every byte counts towards the QR version):
 2   policy id        3  policy version        4  pass valid until (optional)
 5   device public key: a compressed P-256 point (33 bytes)
 6   pseudonym: opaque bytes, fresh per attestation, resolvable only by the issuer
-7   salt (16 random bytes)    8  SHA-256(salt || full ID number, upper case),
+7   salt (12 random bytes)    8  SHA-256(salt || full ID number, upper case),
     its first 16 bytes (128 bits: an exact match, and a guess costs a hash each)
 9   masked name               10 masked ID number
 ==  ===========================================================================
@@ -77,7 +77,7 @@ from healthcode.domain.tokens.refusal import Refusal
 DEVICE_PREFIX = "CNHC2:"
 DEVICE_CLAIMS_KEY = -65538
 DEVICE_KEY_BYTES = 33
-SALT_BYTES = 16
+SALT_BYTES = 12
 ID_HASH_BYTES = 16
 DEVICE_SIGNATURE_BYTES = 64
 MAX_ATTESTATION = timedelta(hours=1)
@@ -134,7 +134,7 @@ class AttestationClaims:
         if type(device) is not bytes or len(device) != DEVICE_KEY_BYTES or device[0] not in (2, 3):
             raise ValueError("a device key is a compressed P-256 point of 33 bytes")
         if len(self.id_salt) != SALT_BYTES or len(self.id_hash) != ID_HASH_BYTES:
-            raise ValueError("the ID salt and its hash are 16 bytes each")
+            raise ValueError("the ID salt is 12 bytes and its hash 16")
         if not (self.policy and self.policy_version and self.pseudonym):
             raise ValueError("policy, policy_version and pseudonym must be set")
 

@@ -4,8 +4,9 @@ The phone sends a fresh public key; we sign its colour for as long as the colour
 cannot change by itself (``recheck_at``), the pass lasts and the configured maximum
 (an hour). The phone then shows presentations by itself, offline, every few seconds
 (``docs/device-codes.md``). The pseudonym in an attestation is the resident's
-reference encrypted with a key only this server derives, under 4 fresh random
-bytes: one AES block, so a scanner sees 16 bytes that differ every time.
+reference encrypted with a key only this server derives under 8 fresh random bytes
+(a nonce that in practice never repeats for one resident), so a scanner sees 20
+bytes that differ every time.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ from healthcode.store.uow import UnitOfWork
 
 # Per session: the page needs one an hour, and one at once after a colour change.
 ATTEST_LIMIT = "10/minute"
-PSEUDONYM_BYTES = 16
-_NONCE = 4
+_NONCE = 8
 _REF_BYTES = 12
+PSEUDONYM_BYTES = _NONCE + _REF_BYTES
 
 
 @dataclass(frozen=True)
@@ -100,20 +101,18 @@ def current_colour(
 
 
 def pseudonym(env: Env, ref: str) -> bytes:
-    """``ref`` under a fresh nonce, as one AES block only this server can open."""
-    raw = _ref_bytes(ref)
-    block = secrets.token_bytes(_NONCE) + raw
-    encryptor = _cipher(env).encryptor()
-    return encryptor.update(block) + encryptor.finalize()
+    """``ref`` under a fresh nonce, which only this server can open."""
+    nonce = secrets.token_bytes(_NONCE)
+    return nonce + _xor(_ref_bytes(ref), _pad(env, nonce))
 
 
 def resolve_pseudonym(uow: UnitOfWork, env: Env, value: bytes) -> uuid.UUID | None:
     """The resident behind a pseudonym, or None (not ours, or no longer a resident)."""
     if len(value) != PSEUDONYM_BYTES:
         return None
-    decryptor = _cipher(env).decryptor()
-    block = decryptor.update(value) + decryptor.finalize()
-    resident = uow.residents.by_ref(base64.urlsafe_b64encode(block[_NONCE:]).decode())
+    nonce, sealed = value[:_NONCE], value[_NONCE:]
+    ref = _xor(sealed, _pad(env, nonce))
+    resident = uow.residents.by_ref(base64.urlsafe_b64encode(ref).decode())
     return None if resident is None else resident.id
 
 
@@ -124,9 +123,14 @@ def _ref_bytes(ref: str) -> bytes:
     return raw
 
 
-def _cipher(env: Env) -> Cipher[modes.ECB]:
-    # ECB over exactly one block with a random part: a pseudorandom permutation of a
-    # value that never repeats, which is all a pseudonym needs (no mode state to leak)
-    return Cipher(
-        algorithms.AES(derive(env.settings.secret, "healthcode/pseudonym/v1")), modes.ECB()
-    )
+def _pad(env: Env, nonce: bytes) -> bytes:
+    """AES of the nonce under our key: a pseudorandom pad, new with every nonce (the
+    counter mode's first block, written out). Tampering needs no guard: the pseudonym
+    sits inside a signed attestation."""
+    key = derive(env.settings.secret, "healthcode/pseudonym/v2")
+    encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    return (encryptor.update(nonce + bytes(16 - _NONCE)) + encryptor.finalize())[:_REF_BYTES]
+
+
+def _xor(data: bytes, pad: bytes) -> bytes:
+    return bytes(a ^ b for a, b in zip(data, pad, strict=True))
