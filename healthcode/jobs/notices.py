@@ -8,15 +8,13 @@ handing over and recording sends the message again, with the same id.
 
 from __future__ import annotations
 
-import socket
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
 import structlog
 
+from healthcode.jobs.lease import if_leader
 from healthcode.services.notices import outbox
 from healthcode.services.notices.reminders import remind_lapsing, remind_report_due
 from healthcode.services.shared.env import Env
@@ -24,7 +22,6 @@ from healthcode.services.shared.outbound import DeliveryFailed
 from healthcode.store.uow import UnitOfWorkFactory
 
 log = structlog.get_logger()
-HOLDER = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
 BATCH = 100
 T = TypeVar("T")
 
@@ -70,33 +67,13 @@ def drain(units: UnitOfWorkFactory, env: Env, *, limit: int = BATCH) -> DrainRes
             return DrainResult(sent, failed)
 
 
-def _if_leader(
-    job: str,
-    run: Callable[[UnitOfWorkFactory, Env], T],
-    units: UnitOfWorkFactory,
-    env: Env,
-    lease: timedelta,
-) -> T | None:
-    now, holder = env.clock.now(), f"{HOLDER}:{uuid.uuid4().hex[:8]}"  # this run's own
-    with units() as uow:
-        leader = uow.leases.take(job, holder, now, now + lease)
-    if not leader:
-        log.info(f"job.{job}.skipped", reason="lease_held")
-        return None
-    try:
-        return run(units, env)
-    finally:
-        with units() as uow:
-            uow.leases.release(job, holder)
-
-
 def remind_if_leader(
     units: UnitOfWorkFactory, env: Env, *, lease: timedelta = timedelta(minutes=10)
 ) -> RemindResult | None:
-    return _if_leader("reminders", remind, units, env, lease)
+    return if_leader(units, env, "reminders", lambda: remind(units, env), lease=lease)
 
 
 def drain_if_leader(
     units: UnitOfWorkFactory, env: Env, *, lease: timedelta = timedelta(minutes=5)
 ) -> DrainResult | None:
-    return _if_leader("outbox", drain, units, env, lease)
+    return if_leader(units, env, "outbox", lambda: drain(units, env), lease=lease)

@@ -9,15 +9,12 @@ re-evaluated code's ``recheck_at`` moves past that instant.
 
 from __future__ import annotations
 
-import socket
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 import structlog
 
+from healthcode.jobs.lease import if_leader
 from healthcode.services.codes.recolour import Cause, recolour
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -26,8 +23,6 @@ from healthcode.store.uow import UnitOfWorkFactory
 log = structlog.get_logger()
 JOB = "rollover"
 BATCH = 200
-HOLDER = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,25 +81,3 @@ def rollover_if_leader(
     """Run the rollover only in the one process that holds the lease (a worker's
     scheduler or the CLI alike), and give the lease up when done."""
     return if_leader(units, env, JOB, lambda: rollover(units, env), lease=lease)
-
-
-def if_leader(
-    units: UnitOfWorkFactory,
-    env: Env,
-    job: str,
-    work: Callable[[], T],
-    *,
-    lease: timedelta = timedelta(minutes=10),
-) -> T | None:
-    """``work()`` if this process takes the job's lease (else None), which is then given up."""
-    now = env.clock.now()
-    with units() as uow:
-        leader = uow.leases.take(job, HOLDER, now, now + lease)
-    if not leader:
-        log.info(f"job.{job}.skipped", reason="lease_held")
-        return None
-    try:
-        return work()
-    finally:
-        with units() as uow:
-            uow.leases.release(job, HOLDER)

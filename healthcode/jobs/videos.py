@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import structlog
 
-from healthcode.jobs.rollover import if_leader
+from healthcode.jobs.lease import if_leader
 from healthcode.services.residents import videos
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory

@@ -1,0 +1,46 @@
+"""Run a job only where its lease is taken: of several workers' schedulers (and a
+``healthcode jobs …`` command) one runs each job at a time.
+
+The holder is this *run*, not this process: two runs in one process (the scheduler's
+thread and a test, or two scheduler ticks that overlap) do not both pass, and one
+run's release never frees the lease another run still holds.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+import structlog
+
+from healthcode.services.shared.env import Env
+from healthcode.store.uow import UnitOfWorkFactory
+
+log = structlog.get_logger()
+PROCESS = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+T = TypeVar("T")
+
+
+def if_leader(
+    units: UnitOfWorkFactory,
+    env: Env,
+    job: str,
+    work: Callable[[], T],
+    *,
+    lease: timedelta = timedelta(minutes=10),
+) -> T | None:
+    """``work()`` if this run takes the job's lease (else None), which is then given up."""
+    now, holder = env.clock.now(), f"{PROCESS}:{uuid.uuid4().hex[:8]}"
+    with units() as uow:
+        leader = uow.leases.take(job, holder, now, now + lease)
+    if not leader:
+        log.info(f"job.{job}.skipped", reason="lease_held")
+        return None
+    try:
+        return work()
+    finally:
+        with units() as uow:
+            uow.leases.release(job, holder)
