@@ -1,0 +1,169 @@
+"""Venue self check-in (场所码): a resident opens a venue's printed code and registers
+entry; their current colour is recorded as a scan with lane ``self_check_in`` and no
+operator, for places without a guard (issue 12 item 7).
+
+Rules:
+* the venue is found by its public code; a closed venue takes no check-ins;
+* the resident checks in with one of their codes (a policy): the colour recorded is
+  that code's current colour, computed as the code page would show it;
+* green may enter; any other colour (yellow, red, pending, none) is told not to enter,
+  with the policy's next step — the scan is recorded all the same, for tracing;
+* the same resident, venue and code within ``REPEAT_WINDOW`` (5 minutes) with the same
+  colour is one record: the first one is answered again. A client id derived from the
+  resident and the 5-minute slot makes two racing requests one row (unique per venue).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import Conflict, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Policy
+from healthcode.domain.state import State
+from healthcode.services.codes import health_codes as codes
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+LANE = "self_check_in"
+REPEAT_WINDOW = timedelta(minutes=5)
+
+
+class VenueClosed(Conflict):
+    code = "venue_closed"
+
+
+@dataclass(frozen=True)
+class PublicVenue:
+    """What a resident sees of a venue: no organisation, no operators, no scans."""
+
+    code: str
+    name: str
+    address: str
+    kind: str
+    open: bool
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    scan_id: uuid.UUID
+    venue: PublicVenue
+    policy: Policy
+    state: State  # the colour recorded and the policy's next step
+    at: datetime  # when the entry was recorded (the first, for a repeat)
+    repeated: bool  # an earlier check-in within the window answered again
+
+    @property
+    def may_enter(self) -> bool:
+        return self.state.colour is Colour.GREEN
+
+
+def _unknown() -> NotFound:
+    return NotFound(N_("No such venue: check the code you scanned"))
+
+
+def _public(row: t.Venue) -> PublicVenue:
+    return PublicVenue(
+        code=row.code,
+        name=row.name,
+        address=row.address,
+        kind=row.kind,
+        open=row.status == "active",
+    )
+
+
+def find_venue(uow: UnitOfWork, *, code: str) -> PublicVenue:
+    """The venue a printed code names, for anyone who scanned it."""
+    row = uow.venues.by_code(code)
+    if row is None:
+        raise _unknown()
+    return _public(row)
+
+
+def _slot(resident_id: uuid.UUID, at: datetime) -> str:
+    """The client id of a check-in in the 5-minute slot of ``at``."""
+    window = int(REPEAT_WINDOW.total_seconds())
+    return f"checkin-{resident_id.hex}-{int(at.timestamp()) // window}"
+
+
+def check_in(
+    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, code: str, policy_id: str
+) -> CheckIn:
+    """Record the resident's entry at the venue with their current colour."""
+    row = uow.venues.by_code(code)
+    if row is None:
+        raise _unknown()
+    venue = _public(row)
+    if not venue.open:
+        raise VenueClosed(N_("This venue is closed and takes no check-ins"))
+    policy = env.policies.find(policy_id)
+    state = codes.read_code_state(uow, env, resident_id=resident_id, policy_id=policy.id)
+    assert resident_id is not None  # read_code_state refuses a resident with none
+    now = env.clock.now()
+    client_id = _slot(resident_id, now)
+    earlier_id = _slot(resident_id, now - REPEAT_WINDOW)
+    for candidate in dict.fromkeys((client_id, earlier_id)):
+        earlier = _same(uow, row.id, candidate, policy, state, now)
+        if earlier is not None:
+            return CheckIn(earlier.id, venue, policy, state, earlier.scanned_at, repeated=True)
+    if not uow.scans.record_once(_scan(row.id, resident_id, client_id, policy, state, now)):
+        # the slot is taken: by a racing request of the same check-in (answered with
+        # its row), or by another code or colour (a row of its own)
+        earlier = _same(uow, row.id, client_id, policy, state, now)
+        if earlier is not None:
+            return CheckIn(earlier.id, venue, policy, state, earlier.scanned_at, repeated=True)
+        client_id = f"checkin-{uuid.uuid4().hex}"
+        if not uow.scans.record_once(_scan(row.id, resident_id, client_id, policy, state, now)):
+            raise Conflict(N_("Please try again"))  # pragma: no cover - a fresh uuid
+    recorded = uow.scans.by_client_id(row.id, client_id)
+    assert recorded is not None
+    return CheckIn(recorded.id, venue, policy, state, now, repeated=False)
+
+
+def _same(
+    uow: UnitOfWork,
+    venue_id: uuid.UUID,
+    client_id: str,
+    policy: Policy,
+    state: State,
+    now: datetime,
+) -> t.Scan | None:
+    """The check-in recorded under ``client_id`` if it is this one again."""
+    earlier = uow.scans.by_client_id(venue_id, client_id)
+    if (
+        earlier is not None
+        and earlier.policy_id == policy.id
+        and earlier.colour == state.colour.value
+        and timedelta(0) <= now - earlier.scanned_at <= REPEAT_WINDOW
+    ):
+        return earlier
+    return None
+
+
+def _scan(
+    venue_id: uuid.UUID,
+    resident_id: uuid.UUID,
+    client_id: str,
+    policy: Policy,
+    state: State,
+    now: datetime,
+) -> t.Scan:
+    return t.Scan(
+        id=uuid.uuid4(),
+        venue_id=venue_id,
+        operator_id=None,
+        lane=LANE,
+        client_id=client_id,
+        scanned_at=now,
+        recorded_at=now,
+        verdict=None,
+        colour=state.colour.value,
+        policy_id=policy.id,
+        token_fingerprint=None,
+        resident_id=resident_id,
+        flags=[],
+    )
