@@ -46,6 +46,8 @@ from tests.api.helpers import PASSWORD, CapturingSender, declare, resident_heade
 from tests.api.pages import HTML
 from tests.factories.inputs import declaration_data
 from tests.factories.organisations import organisation
+from tests.factories.roster import region_admin
+from tests.factories.scanning import venue
 
 WRONG_REGION = "370102"  # Jinan: not where community A is (371602)
 
@@ -70,6 +72,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "decision": lambda _w: "suspend",
     "override_id": lambda w: w.ids["override"],
     "call_id": lambda w: w.ids["call"],
+    "venue_id": lambda w: w.ids["venue"],
 }
 # Request bodies for writes whose input model gives no examples, by "METHOD path".
 # "@resident" stands for A's applicant.
@@ -200,6 +203,7 @@ def world(
     ids["resident"] = str(declaration.resident_id)
     employer = organisation(uow, env, kind=OrganisationKind.EMPLOYER, parent_id=community)
     ids["employer"] = str(employer.id)
+    ids["venue"] = str(venue(uow, env, region_admin(uow, env, "371602"), community).id)
     found = uow.organisations.by_id(community)
     assert found is not None
     other = organisation(uow, env, name="别的社区居民委员会").id

@@ -11,6 +11,7 @@ from healthcode.api.v1 import (
     residents,
     scanning,
     staff,
+    venues,
 )
 
 router = APIRouter()
@@ -22,6 +23,7 @@ router.include_router(staff.router)
 router.include_router(registry.router)
 router.include_router(authorisations.router)
 router.include_router(notices.router)
+router.include_router(venues.router)
 
 
 @router.get("/health", tags=["ops"], summary="Liveness probe (also the benchmark baseline)")
