@@ -17,9 +17,9 @@ from fastapi.responses import Response
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import DomainError
 from healthcode.http.deps import EnvDep, UowDep
+from healthcode.http.errors import in_words
 from healthcode.http.security import ResidentDep
 from healthcode.http.views import code_view
-from healthcode.http.errors import in_words
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.scanning import check_ins
 from healthcode.web.deps import known_policy
