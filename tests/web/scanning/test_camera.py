@@ -59,3 +59,25 @@ def test_without_a_camera_the_page_says_so_and_the_code_can_be_typed(
     page.get_by_label("或输入场所码或链接").fill(f"{server.url}/v/TESTVENUE2")
     page.get_by_role("button", name="前往").click()
     page.wait_for_url("**/v/TESTVENUE2")
+
+
+DEDUPE = """async () => {
+  const { startCamera } = await import("/static/scanner/camera.js");
+  const video = document.createElement("video");
+  document.body.append(video);
+  const texts = [];
+  const camera = await startCamera(video, (text) => texts.push(text), { repeatMs: 3000 });
+  await new Promise((done) => setTimeout(done, 2500));
+  const read = texts.slice();
+  camera.stop();
+  return { read, ended: camera.stream.getTracks().every((t) => t.readyState === "ended") };
+}"""
+
+
+def test_a_code_held_in_front_of_the_camera_is_one_text_and_stop_ends_the_stream(
+    camera_browser: CameraBrowser, server: LiveServer
+) -> None:
+    page = new_context(camera_browser("HC1:HELD-STILL"), server).new_page()
+    page.goto("/scan")
+    # about 12 frames are read in 2.5 s; the same text within 3 s is handed on once
+    assert page.evaluate(DEDUPE) == {"read": ["HC1:HELD-STILL"], "ended": True}
