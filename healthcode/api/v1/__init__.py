@@ -10,6 +10,7 @@ from healthcode.api.v1 import (
     registry,
     residents,
     scanning,
+    scans,
     staff,
     venues,
 )
@@ -24,6 +25,7 @@ router.include_router(registry.router)
 router.include_router(authorisations.router)
 router.include_router(notices.router)
 router.include_router(venues.router)
+router.include_router(scans.router)
 
 
 @router.get("/health", tags=["ops"], summary="Liveness probe (also the benchmark baseline)")

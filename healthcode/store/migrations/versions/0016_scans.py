@@ -67,6 +67,8 @@ def upgrade() -> None:
         sa.Column("verdict", sa.String(length=32), nullable=True),
         sa.Column("colour", sa.String(length=8), nullable=True),
         sa.Column("policy_id", sa.String(length=32), nullable=True),
+        sa.Column("masked_name", sa.String(length=64), nullable=True),
+        sa.Column("valid_until", healthcode.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("token_fingerprint", sa.LargeBinary(length=32), nullable=True),
         sa.Column("resident_id", sa.Uuid(), nullable=True),
         sa.Column("temperature", sa.Double(), nullable=True),
