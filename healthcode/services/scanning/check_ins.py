@@ -5,7 +5,10 @@ operator, for places without a guard (issue 12 item 7).
 Rules:
 * the venue is found by its public code; a closed venue takes no check-ins;
 * the resident checks in with one of their codes (a policy): the colour recorded is
-  that code's current colour, computed as the code page would show it;
+  that code's current colour, computed as the code page would show it, recorded by
+  ``scans.record_scan`` (lane ``self_check_in``, no operator, no token) with the
+  checkpoint's decision (a gate-mode venue refuses yellow and red outright) and the
+  anti-fraud flags (the same resident at a distant venue within minutes);
 * green may enter; any other colour (yellow, red, pending, none) is told not to enter,
   with the policy's next step — the scan is recorded all the same, for tracing;
 * the same resident, venue and code within ``REPEAT_WINDOW`` (5 minutes) with the same
@@ -19,17 +22,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from healthcode.domain.checkpoint import decide_colour
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import State
 from healthcode.services.codes import health_codes as codes
+from healthcode.services.scanning.scans import Lane, Reading, ScanResult, record_scan
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
-LANE = "self_check_in"
 REPEAT_WINDOW = timedelta(minutes=5)
 
 
@@ -93,7 +97,8 @@ def _slot(resident_id: uuid.UUID, at: datetime) -> str:
 def check_in(
     uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, code: str, policy_id: str
 ) -> CheckIn:
-    """Record the resident's entry at the venue with their current colour."""
+    """Record the resident's entry at the venue with their current colour, through the
+    scans' own ``record_scan`` (so the anti-fraud flags see self check-ins too)."""
     row = uow.venues.by_code(code)
     if row is None:
         raise _unknown()
@@ -105,23 +110,41 @@ def check_in(
     assert resident_id is not None  # read_code_state refuses a resident with none
     now = env.clock.now()
     client_id = _slot(resident_id, now)
-    earlier_id = _slot(resident_id, now - REPEAT_WINDOW)
-    for candidate in dict.fromkeys((client_id, earlier_id)):
+    for candidate in dict.fromkeys((client_id, _slot(resident_id, now - REPEAT_WINDOW))):
         earlier = _same(uow, row.id, candidate, policy, state, now)
         if earlier is not None:
             return CheckIn(earlier.id, venue, policy, state, earlier.scanned_at, repeated=True)
-    if not uow.scans.record_once(_scan(row.id, resident_id, client_id, policy, state, now)):
+    reading = Reading(
+        outcome=decide_colour(state.colour, policy, gate_mode=row.gate_mode),
+        colour=state.colour if state.colour is not Colour.NONE else None,
+        policy=policy,
+        valid_until=state.valid_until,
+        resident_id=resident_id,
+    )
+    recorded = _record(uow, env, row, reading, client_id, now)
+    if recorded.duplicate:
         # the slot is taken: by a racing request of the same check-in (answered with
-        # its row), or by another code or colour (a row of its own)
+        # its row), or by another code or colour (then a row of its own)
         earlier = _same(uow, row.id, client_id, policy, state, now)
         if earlier is not None:
             return CheckIn(earlier.id, venue, policy, state, earlier.scanned_at, repeated=True)
-        client_id = f"checkin-{uuid.uuid4().hex}"
-        if not uow.scans.record_once(_scan(row.id, resident_id, client_id, policy, state, now)):
-            raise Conflict(N_("Please try again"))  # pragma: no cover - a fresh uuid
-    recorded = uow.scans.by_client_id(row.id, client_id)
-    assert recorded is not None
+        recorded = _record(uow, env, row, reading, f"checkin-{uuid.uuid4().hex}", now)
     return CheckIn(recorded.id, venue, policy, state, now, repeated=False)
+
+
+def _record(
+    uow: UnitOfWork, env: Env, venue: t.Venue, reading: Reading, client_id: str, now: datetime
+) -> ScanResult:
+    return record_scan(
+        uow,
+        env,
+        venue=venue,
+        operator_id=None,
+        lane=Lane.SELF_CHECK_IN,
+        reading=reading,
+        client_id=client_id,
+        scanned_at=now,
+    )
 
 
 def _same(
@@ -137,33 +160,8 @@ def _same(
     if (
         earlier is not None
         and earlier.policy_id == policy.id
-        and earlier.colour == state.colour.value
+        and earlier.colour == (state.colour.value if state.colour is not Colour.NONE else None)
         and timedelta(0) <= now - earlier.scanned_at <= REPEAT_WINDOW
     ):
         return earlier
     return None
-
-
-def _scan(
-    venue_id: uuid.UUID,
-    resident_id: uuid.UUID,
-    client_id: str,
-    policy: Policy,
-    state: State,
-    now: datetime,
-) -> t.Scan:
-    return t.Scan(
-        id=uuid.uuid4(),
-        venue_id=venue_id,
-        operator_id=None,
-        lane=LANE,
-        client_id=client_id,
-        scanned_at=now,
-        recorded_at=now,
-        verdict=None,
-        colour=state.colour.value,
-        policy_id=policy.id,
-        token_fingerprint=None,
-        resident_id=resident_id,
-        flags=[],
-    )
