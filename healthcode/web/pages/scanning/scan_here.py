@@ -42,5 +42,5 @@ def scan_page(request: Request, text: Annotated[SafeText, Query(max_length=2000)
             return RedirectResponse(f"/v/{code}", status_code=303)
         problem = translate("This QR code is not a venue code of this site.")
     return render(
-        request, "scanning/scan.html", problem=problem, headers={"Cache-Control": "no-store"}
+        request, "scanning/scan_here.html", problem=problem, headers={"Cache-Control": "no-store"}
     )
