@@ -18,6 +18,8 @@ from healthcode.web.pages.organisations import review, roster, signalling
 from healthcode.web.pages.organisations import staff as organisations
 from healthcode.web.pages.residents import calls as resident_calls
 from healthcode.web.pages.residents import daily_report, declare, home, video
+from healthcode.web.pages.scanning import scan as scanning_scan
+from healthcode.web.pages.scanning import venues as scanning_venues
 from healthcode.web.pages.shared import installable, misc
 from healthcode.web.pages.support import help as support_help
 from healthcode.web.static_files import PREFIX, static_app
@@ -31,7 +33,8 @@ def install(app: FastAPI, *, secret: bytes) -> None:
     pages = (login, home, declare, code, daily_report, video, notices_centre)
     shared = (support_help, misc, installable)
     staff_pages = (staff, roster, organisations, review, org_overrides, org_counter)
-    for module in (*pages, *shared, *staff_pages):
+    scanning = (scanning_venues, scanning_scan)
+    for module in (*pages, *shared, *staff_pages, *scanning):
         app.include_router(module.router)
     for module in (staff_calls, resident_calls, signalling):  # video calls (视频通话)
         app.include_router(module.router)
