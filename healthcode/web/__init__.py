@@ -19,7 +19,9 @@ from healthcode.web.pages.organisations import staff as organisations
 from healthcode.web.pages.residents import calls as resident_calls
 from healthcode.web.pages.residents import daily_report, declare, home, video
 from healthcode.web.pages.scanning import check_in, venue_code
+from healthcode.web.pages.scanning import scan as scanning_scan
 from healthcode.web.pages.scanning import scan_here as resident_scan
+from healthcode.web.pages.scanning import venues as scanning_venues
 from healthcode.web.pages.shared import installable, misc
 from healthcode.web.pages.support import help as support_help
 from healthcode.web.static_files import PREFIX, static_app
@@ -42,8 +44,9 @@ def install(app: FastAPI, *, secret: bytes) -> None:
         check_in,
     )
     shared = (support_help, misc, installable)
-    staff_pages = (staff, roster, organisations, review, org_overrides, org_counter, venue_code)
-    for module in (*pages, *shared, *staff_pages):
+    staff_pages = (staff, roster, organisations, review, org_overrides, org_counter)
+    scanning = (scanning_venues, scanning_scan, venue_code)
+    for module in (*pages, *shared, *staff_pages, *scanning):
         app.include_router(module.router)
     for module in (staff_calls, resident_calls, signalling):  # video calls (视频通话)
         app.include_router(module.router)
