@@ -164,3 +164,38 @@ def test_a_resident_without_a_code_is_refused(
     with pytest.raises(NoCode):
         check_ins.check_in(uow, env, resident_id=None, code=market.code, policy_id=POLICY)
     assert scans_at(uow, market) == []
+
+
+def test_a_gate_mode_venue_refuses_a_red_check_in_outright(
+    uow: UnitOfWork, env: Env, account: t.Account
+) -> None:
+    firm = organisation(uow, env, name="渤海示范机械有限公司门岗所在社区")
+    gate = venue(
+        uow, env, employer_admin(uow, env, firm.id), firm.id, name="厂区东门", gate_mode=True
+    )
+    declare(uow, env, account, exposures=[{"kind": "close_contact"}])
+    done = check_ins.check_in(
+        uow, env, resident_id=account.resident_id, code=gate.code, policy_id=POLICY
+    )
+    assert not done.may_enter
+    [scan] = scans_at(uow, gate)
+    assert (scan.colour, scan.verdict) == ("red", "gate_mode")
+
+
+def test_check_ins_at_two_distant_venues_within_minutes_are_flagged(
+    uow: UnitOfWork, env: Env, clock: FixedClock, account: t.Account
+) -> None:
+    community = organisation(uow, env, name="黄河五路社区居民委员会")
+    admin = employer_admin(uow, env, community.id)
+    binzhou = venue(uow, env, admin, community.id, latitude=37.38, longitude=117.97)
+    jinan = venue(uow, env, admin, community.id, latitude=36.65, longitude=117.12)
+    declare(uow, env, account)
+    check_ins.check_in(
+        uow, env, resident_id=account.resident_id, code=binzhou.code, policy_id=POLICY
+    )
+    clock.advance(timedelta(minutes=3))
+    check_ins.check_in(uow, env, resident_id=account.resident_id, code=jinan.code, policy_id=POLICY)
+    [first] = scans_at(uow, binzhou)
+    [second] = scans_at(uow, jinan)
+    assert first.flags == []
+    assert [f["code"] for f in second.flags] == ["distant_venues"]
