@@ -58,5 +58,9 @@ vendor:
 	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
 	  node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE $(VENDOR)/swagger-ui/
 	sed -i '/^\/\/# sourceMappingURL=/d' $(VENDOR)/swagger-ui/swagger-ui-bundle.js
+	mkdir -p $(VENDOR)/barcode-detector $(VENDOR)/zxing-wasm  # camera scanning (static/scanner/camera.js)
+	cp node_modules/barcode-detector/dist/es/ponyfill.js node_modules/barcode-detector/dist/es/zxing-exported.js \
+	  node_modules/barcode-detector/LICENSE $(VENDOR)/barcode-detector/
+	cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm node_modules/zxing-wasm/LICENSE $(VENDOR)/zxing-wasm/
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/web/vendor/  # tests only
 	sed -i 's|/\*# sourceMappingURL=[^*]*\*/||' $(VENDOR)/swagger-ui/swagger-ui.css

@@ -71,3 +71,21 @@ def qr_svg(text: str, *, dark: str = BLACK, light: str = LIGHT) -> str:
         lineclass=None,
     )
     return out.getvalue().decode("utf-8").strip()
+
+
+def link_svg(url: str) -> str:
+    """An inline SVG of a link's QR code (byte mode, level Q): a venue's printed code
+    (场所码), which any phone camera opens as a web page."""
+    out = io.BytesIO()
+    segno.make_qr(url, error=ERROR_LEVEL, boost_error=False).save(
+        out,
+        kind="svg",
+        border=QUIET_ZONE,
+        dark=BLACK,
+        light=LIGHT,
+        xmldecl=False,
+        omitsize=True,
+        svgclass="qr",
+        lineclass=None,
+    )
+    return out.getvalue().decode("utf-8").strip()

@@ -18,6 +18,10 @@ from healthcode.web.pages.organisations import review, roster, signalling
 from healthcode.web.pages.organisations import staff as organisations
 from healthcode.web.pages.residents import calls as resident_calls
 from healthcode.web.pages.residents import daily_report, declare, home, video
+from healthcode.web.pages.scanning import check_in, venue_code
+from healthcode.web.pages.scanning import scan as scanning_scan
+from healthcode.web.pages.scanning import scan_here as resident_scan
+from healthcode.web.pages.scanning import venues as scanning_venues
 from healthcode.web.pages.shared import installable, misc
 from healthcode.web.pages.support import help as support_help
 from healthcode.web.static_files import PREFIX, static_app
@@ -28,10 +32,21 @@ __all__ = ["error_page", "install"]
 def install(app: FastAPI, *, secret: bytes) -> None:
     """Mount the pages and static files; add CSRF checks for every page request,
     with tokens keyed by a key derived from the master ``secret``."""
-    pages = (login, home, declare, code, daily_report, video, notices_centre)
+    pages = (
+        login,
+        home,
+        declare,
+        code,
+        daily_report,
+        video,
+        notices_centre,
+        resident_scan,
+        check_in,
+    )
     shared = (support_help, misc, installable)
     staff_pages = (staff, roster, organisations, review, org_overrides, org_counter)
-    for module in (*pages, *shared, *staff_pages):
+    scanning = (scanning_venues, scanning_scan, venue_code)
+    for module in (*pages, *shared, *staff_pages, *scanning):
         app.include_router(module.router)
     for module in (staff_calls, resident_calls, signalling):  # video calls (视频通话)
         app.include_router(module.router)

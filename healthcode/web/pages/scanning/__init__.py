@@ -1,0 +1,1 @@
+"""Scanning pages: venues, their operators, the scan and result screen."""

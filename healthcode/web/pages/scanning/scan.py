@@ -1,0 +1,167 @@
+"""The scan and result screen (``/staff/venues/{id}/scan``): works without JavaScript.
+
+A keyboard-wedge scanner (or pasted text) fills the code field and submits; an ID
+card's number goes in its own field. The answer is the result screen: the colour in
+words and shape, the masked name, validity, the action, one tap to release (with an
+optional temperature) and one to say "not the holder". Each POST redirects to the
+result (``/staff/venues/{id}/scans/{scan_id}``), so a reload repeats nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from healthcode.domain.checkpoint import Decision
+from healthcode.domain.errors import DomainError, InvalidInput
+from healthcode.domain.i18n import N_
+from healthcode.http.deps import EnvDep, UowDep, client_address
+from healthcode.http.errors import in_words
+from healthcode.http.scan_views import ScanView, scan_view
+from healthcode.http.security import require
+from healthcode.i18n import translate
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.scanning import lookups, scans, venues
+from healthcode.services.scanning.venues import VenueSummary
+from healthcode.web.deps import FormDep
+from healthcode.web.forms import FormState, read_form
+from healthcode.web.labels import ICONS
+from healthcode.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Scanner = Annotated[Principal, Depends(require(Permission.SCAN))]
+Releaser = Annotated[Principal, Depends(require(Permission.RELEASE))]
+NO_STORE = {"Cache-Control": "no-store"}
+HEADLINES = {
+    Decision.RELEASE: N_("Pass after the temperature check"),
+    Decision.STOP: N_("Stop"),
+    Decision.REFUSED: N_("Do not pass"),
+}
+
+
+def _screen(
+    request: Request,
+    venue: VenueSummary,
+    form: FormState,
+    result: ScanView | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "scanning/scan.html",
+        status=status,
+        headers=NO_STORE,
+        venue=venue,
+        form=form,
+        result=result,
+        headline=translate(HEADLINES[Decision(result.decision)]) if result else "",
+        icon=ICONS[result.colour] if result and result.colour else "✕",
+    )
+
+
+@router.get("/staff/venues/{venue_id}/scan")
+def scan_page(request: Request, venue_id: uuid.UUID, who: Scanner, uow: UowDep) -> Response:
+    return _screen(request, venues.operated_venue(uow, who, venue_id), FormState())
+
+
+@router.post("/staff/venues/{venue_id}/scan")
+def scan(
+    request: Request,
+    venue_id: uuid.UUID,
+    who: Scanner,
+    uow: UowDep,
+    env: EnvDep,
+    data: FormDep,
+) -> Response:
+    venue = venues.operated_venue(uow, who, venue_id)  # out of scope: not found
+    form = read_form(data)
+    token, number = form.value("token").strip(), form.value("id_number").strip()
+    try:
+        if number:
+            result = lookups.check_id_card(
+                uow, env, who, venue_id=venue.id, id_number=number, token=token or None,
+                client=client_address(request),
+            )  # fmt: skip
+        elif token:
+            result = scans.scan_code(
+                uow, env, who, venue_id=venue.id, token=token, client=client_address(request)
+            )
+        else:
+            raise InvalidInput.single(
+                "token", "required", N_("Scan a code, or enter the ID card's number")
+            )
+    except DomainError as error:
+        uow.refused(error)
+        if isinstance(error, InvalidInput):
+            for e in error.errors:
+                form.add_error(e.field, translate(e.message, e.params))
+        else:
+            form.general.append(in_words(error))
+        return _screen(request, venue, form, status=error.status)
+    return RedirectResponse(f"/staff/venues/{venue.id}/scans/{result.id}", status_code=303)
+
+
+@router.get("/staff/venues/{venue_id}/scans/{scan_id}")
+def result_page(
+    request: Request,
+    venue_id: uuid.UUID,
+    scan_id: uuid.UUID,
+    who: Scanner,
+    uow: UowDep,
+    env: EnvDep,
+) -> Response:
+    venue = venues.operated_venue(uow, who, venue_id)
+    result = scans.show_scan(uow, env, who, scan_id=scan_id)
+    if result.venue_id != venue.id:
+        return RedirectResponse(f"/staff/venues/{result.venue_id}/scans/{scan_id}", 303)
+    return _screen(request, venue, FormState(), scan_view(result))
+
+
+@router.post("/staff/scans/{scan_id}/release")
+def release(
+    request: Request,
+    scan_id: uuid.UUID,
+    who: Releaser,
+    uow: UowDep,
+    env: EnvDep,
+    data: FormDep,
+) -> Response:
+    found = scans.show_scan(uow, env, who, scan_id=scan_id)  # out of scope: not found
+    form = read_form(data)
+    try:
+        scans.release(
+            uow, env, who, scan_id=scan_id, temperature=_temperature(form.value("temperature")),
+            client=client_address(request),
+        )  # fmt: skip
+    except DomainError as error:
+        uow.refused(error)
+        form.add_error("temperature", in_words(error))
+        venue = venues.operated_venue(uow, who, found.venue_id)
+        return _screen(request, venue, form, scan_view(found), status=error.status)
+    return RedirectResponse(f"/staff/venues/{found.venue_id}/scans/{scan_id}", status_code=303)
+
+
+@router.post("/staff/scans/{scan_id}/not-the-holder")
+def not_the_holder(
+    request: Request, scan_id: uuid.UUID, who: Scanner, uow: UowDep, env: EnvDep
+) -> Response:
+    case = scans.report_not_the_holder(
+        uow, env, who, scan_id=scan_id, client=client_address(request)
+    )
+    found = scans.show_scan(uow, env, who, scan_id=case.scan_id)
+    return RedirectResponse(f"/staff/venues/{found.venue_id}/scans/{scan_id}", status_code=303)
+
+
+def _temperature(raw: str) -> float | None:
+    text = raw.strip().replace("，", ".").replace(",", ".").rstrip("℃°C ")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput.single(
+            "temperature", "number", N_("Enter the temperature as a number, e.g. 36.5")
+        ) from None

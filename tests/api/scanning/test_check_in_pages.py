@@ -1,0 +1,119 @@
+"""The check-in pages' refusals, as a browser without JavaScript meets them: every one
+a page that says what went wrong, never a 500 (both databases)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.services.scanning.venues import VenueSummary
+from healthcode.store.uow import UnitOfWork
+from tests.api.helpers import CapturingSender
+from tests.api.pages import HTML, page_token, sign_in_on_pages
+from tests.factories.roster import employer_admin, region_admin
+from tests.factories.scanning import venue
+
+
+@pytest.fixture
+def market(app: FastAPI, sessions: sessionmaker[Session], community: uuid.UUID) -> VenueSummary:
+    uow = UnitOfWork(sessions())
+    made = venue(uow, app.state.env, employer_admin(uow, app.state.env, community), community)
+    uow.commit()
+    uow.close()
+    return made
+
+
+def test_a_resident_without_a_code_is_told_to_apply_first(
+    client: TestClient, sms: CapturingSender, market: VenueSummary
+) -> None:
+    sign_in_on_pages(client, sms)
+    page = client.get(f"/v/{market.code}", headers=HTML)
+    assert page.status_code == 200
+    assert market.name in page.text
+    assert "您还没有健康码，无法登记进入" in page.text
+    token = page_token(client, f"/v/{market.code}")
+    posted = client.post(
+        f"/v/{market.code}", data={"policy": "binzhou-code", "csrf_token": token}, headers=HTML
+    )
+    assert posted.status_code == 409
+    assert 'id="check-in-problem"' in posted.text
+
+
+def test_an_unknown_venue_or_code_type_is_not_found_and_a_closed_venue_refuses(
+    client: TestClient,
+    sms: CapturingSender,
+    sessions: sessionmaker[Session],
+    market: VenueSummary,
+) -> None:
+    sign_in_on_pages(client, sms)
+    assert client.get("/v/no-such-venue", headers=HTML).status_code == 404
+    token = page_token(client, f"/v/{market.code}")
+    unknown = client.post(
+        f"/v/{market.code}", data={"policy": "no-such", "csrf_token": token}, headers=HTML
+    )
+    assert unknown.status_code == 404
+    uow = UnitOfWork(sessions())
+    row = uow.venues.by_code(market.code)
+    assert row is not None
+    row.status = "closed"
+    uow.commit()
+    uow.close()
+    closed = client.post(
+        f"/v/{market.code}", data={"policy": "binzhou-code", "csrf_token": token}, headers=HTML
+    )
+    assert closed.status_code == 409
+    assert "该场所已关闭，不接受登记" in closed.text
+
+
+def test_signed_out_the_venue_page_asks_to_sign_in_and_comes_back(
+    client: TestClient, market: VenueSummary
+) -> None:
+    page = client.get(f"/v/{market.code}", headers=HTML, follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/login?next=")
+    assert market.code in page.headers["location"]
+
+
+def test_the_scan_page_without_javascript_opens_a_typed_venue_code_or_link(
+    client: TestClient, market: VenueSummary
+) -> None:
+    for typed in (market.code, f"http://testserver/v/{market.code}"):
+        opened = client.get("/scan", params={"text": typed}, follow_redirects=False)
+        assert (opened.status_code, opened.headers["location"]) == (303, f"/v/{market.code}")
+    for other in (f"https://elsewhere.example/v/{market.code}", "HC1:6BF…", "短"):
+        page = client.get("/scan", params={"text": other}, headers=HTML)
+        assert page.status_code == 200
+        assert "这个二维码不是本站的场所码" in page.text
+
+
+def test_the_printable_code_is_the_venues_link_and_only_its_staff_see_it(
+    app: FastAPI, client: TestClient, sessions: sessionmaker[Session], market: VenueSummary
+) -> None:
+    uow = UnitOfWork(sessions())
+    admin_name = f"admin.{uuid.uuid4().hex[:8]}"
+    region_admin(uow, app.state.env, "371602", username=admin_name)
+    outsider = f"admin.{uuid.uuid4().hex[:8]}"
+    region_admin(uow, app.state.env, "370102", username=outsider)
+    uow.commit()
+    uow.close()
+
+    def sign_in_staff(username: str) -> None:
+        token = page_token(client, "/staff/login")
+        client.post(
+            "/staff/login",
+            data={"username": username, "password": "correct horse battery", "csrf_token": token},
+            headers=HTML,
+        )
+
+    sign_in_staff(outsider)
+    assert client.get(f"/staff/venues/{market.id}/code", headers=HTML).status_code == 404
+    client.cookies.clear()
+    sign_in_staff(admin_name)
+    page = client.get(f"/staff/venues/{market.id}/code", headers=HTML)
+    assert page.status_code == 200
+    assert f"http://testserver/v/{market.code}" in page.text  # the QR's link, read in Chromium
+    assert page.text.count("<svg") == 1
