@@ -430,8 +430,9 @@ function view(claims) {  /* what a screen and a record need: no raw bytes */
 /* ---- the verifiers ------------------------------------------------------------------ */
 
 function options(opts) {
-  const o = Object.assign({ purposes: SCANNABLE, leewaySeconds: DEFAULT_LEEWAY_SECONDS,
-    windowSeconds: DEFAULT_WINDOW_SECONDS, revoked: null }, opts);
+  const o = { purposes: SCANNABLE, leewaySeconds: DEFAULT_LEEWAY_SECONDS,
+    windowSeconds: DEFAULT_WINDOW_SECONDS, revoked: null };
+  for (const [name, value] of Object.entries(opts)) { if (value !== undefined) { o[name] = value; } }
   if (!(o.trust instanceof Map)) { throw new TypeError("trust must be a Map from trustFromJwks"); }
   if (!Number.isFinite(o.now)) { throw new TypeError("now must be epoch seconds"); }
   if (typeof o.purposes === "string") { throw new TypeError("purposes must be an array, not one string"); }

@@ -1,0 +1,1 @@
+"""Pages of the scanning context: the offline scanner."""

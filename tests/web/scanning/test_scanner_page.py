@@ -1,0 +1,217 @@
+"""The offline scanner page in Chromium: a checkpoint with its network cut checks a
+green screen code, a paper pass and a phone's live code, refuses a screenshot and a
+revoked pass, keeps the scan records, and uploads them once the network is back."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.tokens import (
+    Purpose,
+    compressed_point,
+    issue_token,
+    new_attestation,
+    new_claims,
+    present,
+    sign_attestation,
+)
+from healthcode.services.accounts.login import create_staff
+from healthcode.services.accounts.permissions import Role
+from healthcode.store import tables as t
+from tests.web.conftest import new_context
+from tests.web.live import START, LiveServer
+from tests.web.staff_flows import PASSWORD, staff_sign_in
+from tests.web.test_a11y import check_page
+
+VENUE = uuid.UUID("5a1e0000-0000-4000-8000-000000000001")
+SCANNER = f"/staff/scanner?venue={VENUE}"
+WARN = re.compile(r"\bwarn\b")
+
+
+@pytest.fixture
+def checkpoint(server: LiveServer) -> str:
+    username = f"gate.{os.getpid()}.{uuid.uuid4().hex[:6]}"
+    with server.app.state.uow_factory() as uow:
+        create_staff(
+            uow, server.app.state.env, username=username, password=PASSWORD,
+            display_name="卡口 王强", roles=[(Role.CHECKPOINT, f"venue:{VENUE}")],
+        )  # fmt: skip
+        uow.commit()
+    return username
+
+
+@pytest.fixture
+def scanner_context(browser: Browser, server: LiveServer) -> Iterator[BrowserContext]:
+    made = new_context(browser, server)
+    yield made
+    made.close()
+
+
+class Codes:
+    """Codes signed by the server's own key at the server's time."""
+
+    def __init__(self, server: LiveServer) -> None:
+        env = server.app.state.env
+        self.now = env.clock.now()
+        with server.app.state.uow_factory() as uow:
+            self.key = env.keys.signer(uow, env.protector, self.now)
+            self._uow_factory = server.app.state.uow_factory
+
+    def token(self, purpose: Purpose, *, ago: timedelta = timedelta(0), **kw: Any) -> str:
+        claims = new_claims(
+            purpose, now=self.now - ago, issuer="CN-37", colour=kw.pop("colour", Colour.GREEN),
+            policy="binzhou-code", policy_version="2026.3", resident_ref="r8Hq3ZkT2mNwXc4P",
+            masked_name="张*", masked_id="3701**********1234",
+            pass_valid_until=self.now + timedelta(days=5), **kw,
+        )  # fmt: skip
+        return issue_token(claims, self.key)
+
+    def revoked_paper(self) -> str:
+        token_id = os.urandom(16)
+        with self._uow_factory() as uow:
+            uow.add(t.Revocation(token_id=token_id, revoked_at=self.now, reason="test"))
+            uow.commit()
+        return self.token(Purpose.PAPER, token_id=token_id)
+
+    def device(self) -> str:
+        phone = ec.generate_private_key(ec.SECP256R1())
+        claims = new_attestation(
+            now=self.now, colour=Colour.GREEN, policy="shandong-pass",
+            policy_version="2020-02-14", device_key=compressed_point(phone.public_key()),
+            pseudonym=os.urandom(16), id_number="37010219800101123X", masked_name="欧阳*锋",
+            masked_id="3701**********123X", pass_valid_until=self.now + timedelta(days=5),
+            recheck_at=None,
+        )  # fmt: skip
+        return present(sign_attestation(claims, self.key), int(self.now.timestamp()), phone)
+
+
+class FakeBatch:
+    """POST …/scans per the batch contract, remembering every client_id once."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, dict[str, Any]] = {}
+        self.calls = 0
+
+    def __call__(self, route: Route) -> None:
+        self.calls += 1
+        scans = json.loads(route.request.post_data or "{}")["scans"]
+        fresh = [s["client_id"] for s in scans if s["client_id"] not in self.stored]
+        seen = [s["client_id"] for s in scans if s["client_id"] in self.stored]
+        self.stored.update({s["client_id"]: s for s in scans})
+        answer = {"accepted": fresh, "duplicates": seen, "refused": []}
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
+
+
+def _open_scanner(context: BrowserContext, server: LiveServer, user: str) -> Page:
+    page = context.new_page()
+    page.clock.set_fixed_time(server.clock.now())  # the scanner's clock is the server's
+    staff_sign_in(page, user)
+    page.goto(SCANNER)
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
+    page.goto(SCANNER)  # through the worker: it keeps the page and the scanner's modules
+    expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
+    page.wait_for_function(
+        """async () => (await (await caches.open("hc-scanner-shell-v1")).keys()).length > 30
+             && (await (await caches.open("hc-scanner-page-v1")).keys()).length === 1""",
+        timeout=30_000,  # some forty modules, on a busy machine
+    )
+    return page
+
+
+def _scan(page: Page, text: str) -> None:
+    page.fill("#scan-text", text)
+    page.press("#scan-text", "Enter")
+    expect(page.locator("#scan-text")).to_have_value("")
+
+
+def test_offline_checkpoint_checks_codes_and_uploads_once_back_online(
+    scanner_context: BrowserContext, server: LiveServer, checkpoint: str
+) -> None:
+    server.clock.set(START + timedelta(minutes=30))  # the key has signed for half an hour
+    codes = Codes(server)
+    batch = FakeBatch()
+    scanner_context.route("**/staff/scanner/scans?**", batch)
+    page = _open_scanner(scanner_context, server, checkpoint)
+    revoked = codes.revoked_paper()
+    page.reload()  # the revocation list now holds the pass
+    expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
+
+    scanner_context.set_offline(True)
+    page.reload()  # the page, its modules and its lists all come from the device
+    expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
+    result = page.locator("#scan-result")
+
+    _scan(page, codes.token(Purpose.DISPLAY))
+    expect(result).to_have_attribute("data-verdict", "valid")
+    expect(page.locator("#scan-word")).to_have_text("绿码")
+    expect(page.locator("#scan-who")).to_contain_text("张*")
+    expect(page.locator("#scan-valid")).to_contain_text("2020-02-23 09:31")
+
+    _scan(page, codes.token(Purpose.PAPER))
+    expect(result).to_have_attribute("data-verdict", "valid")
+
+    _scan(page, codes.device())
+    expect(result).to_have_attribute("data-verdict", "valid")
+    expect(page.locator("#scan-who")).to_contain_text("欧阳*锋")
+
+    _scan(page, codes.token(Purpose.DISPLAY, ago=timedelta(minutes=10)))  # a screenshot
+    expect(result).to_have_attribute("data-reason", "expired")
+    expect(page.locator("#scan-word")).to_have_text("无效码")
+    expect(page.locator("#scan-reason")).to_contain_text("过期")
+
+    _scan(page, revoked)
+    expect(result).to_have_attribute("data-reason", "revoked")
+
+    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "5")
+    assert batch.calls == 0
+
+    scanner_context.set_offline(False)
+    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
+    assert batch.calls == 1
+    assert len(batch.stored) == 5
+    assert {s["token"] for s in batch.stored.values()} >= {revoked}
+
+    # The answer was lost: the same records go up again and are not stored twice.
+    page.evaluate(
+        """async (scans) => {
+          const lists = await import("/static/scanner/lists.js");
+          const db = await lists.openDb();
+          for (const s of scans) {
+            await lists.dbDo(db, "queue", "readwrite", (st) => st.put(Object.assign(
+              {venue_id: document.querySelector("[data-scanner]").dataset.venue}, s)));
+          }
+          db.close();
+          const scanner = await import(document.querySelector("script[type=module]").src);
+          return scanner.uploadQueue();
+        }""",
+        list(batch.stored.values()),
+    )
+    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
+    assert batch.calls == 2
+    assert len(batch.stored) == 5
+
+
+def test_the_lists_age_shows_and_warns_when_stale(
+    scanner_context: BrowserContext, server: LiveServer, checkpoint: str
+) -> None:
+    page = _open_scanner(scanner_context, server, checkpoint)
+    check_page(page)
+    lists = page.locator("#scanner-lists")
+    expect(lists).to_contain_text("2020-02-23 09:00")
+    expect(lists).not_to_have_class(WARN)
+    scanner_context.set_offline(True)
+    page.clock.set_fixed_time(START + timedelta(days=4))
+    page.reload()
+    expect(lists).to_have_class(WARN)
+    expect(lists).to_contain_text("已超过 3 天未更新")
