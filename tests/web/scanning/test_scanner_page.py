@@ -215,3 +215,20 @@ def test_the_lists_age_shows_and_warns_when_stale(
     page.reload()
     expect(lists).to_have_class(WARN)
     expect(lists).to_contain_text("已超过 3 天未更新")
+
+
+def test_only_checkpoint_staff_open_the_scanner(page: Page, server: LiveServer) -> None:
+    page.goto(SCANNER)
+    expect(page).to_have_url(re.compile(r"/staff/login\?next="))
+    username = f"data.{os.getpid()}.{uuid.uuid4().hex[:6]}"
+    with server.app.state.uow_factory() as uow:
+        create_staff(
+            uow, server.app.state.env, username=username, password=PASSWORD,
+            display_name="数据 刘洋", roles=[(Role.DATA_OPERATOR, "")],
+        )  # fmt: skip
+        uow.commit()
+    staff_sign_in(page, username)
+    answer = page.goto(SCANNER)
+    assert answer is not None
+    assert answer.status == 403
+    expect(page.locator("[data-scanner]")).to_have_count(0)
