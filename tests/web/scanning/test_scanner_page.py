@@ -169,6 +169,7 @@ def test_offline_checkpoint_checks_codes_and_uploads_once_back_online(
     expect(result).to_have_attribute("data-reason", "expired")
     expect(page.locator("#scan-word")).to_have_text("无效码")
     expect(page.locator("#scan-reason")).to_contain_text("过期")
+    check_page(page)  # the result screen too: contrast, labels
 
     _scan(page, revoked)
     expect(result).to_have_attribute("data-reason", "revoked")
