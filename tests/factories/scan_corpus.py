@@ -149,6 +149,8 @@ def build() -> Corpus:
         Item("valid paper pass", paper, None),
         Item("valid device presentation", present(attestation, AT - 3, device), None),
         Item("valid, with a keyboard wedge's line end", display + "\r\n", None),
+        Item("valid, with a reader's group separator", display + "\x1d", None),
+        Item("a byte-order mark is not whitespace", "\ufeff" + display, "bad_prefix"),
         Item(
             "expired display token (a screenshot)",
             issue_token(_claims(Purpose.DISPLAY, now=NOW - timedelta(minutes=10)), key),

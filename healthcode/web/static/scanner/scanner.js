@@ -3,7 +3,7 @@
    IndexedDB; the result screen; and a queue of scan records uploaded when online.
 
    The camera (another module) calls scanText(text) with what it decoded. */
-import { fingerprint, verifyAny } from "./verify.js";
+import { fingerprint, trim, verifyAny } from "./verify.js";
 import { dbDo, loadLists, openDb } from "./lists.js";
 
 const root = document.querySelector("[data-scanner]");
@@ -163,7 +163,7 @@ export async function scanText(text) {
   render(result, now);
   await enqueue({
     client_id: uuid(),
-    token: String(text).trim(),
+    token: trim(String(text)),
     fingerprint: fingerprint(text),
     verdict: result.ok ? "valid" : "refused",
     reason: result.reason,
@@ -187,7 +187,7 @@ if (root) {
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     const text = input.value;
-    if (!text.trim()) { return; }
+    if (!trim(text)) { return; }
     input.value = "";
     scanText(text).then(function () { input.focus(); });
   });

@@ -35,6 +35,13 @@ const B45 = new Int8Array(128).fill(-1);
 for (let i = 0; i < CHARSET.length; i += 1) { B45[CHARSET.charCodeAt(i)] = i; }
 const SIG_STRUCTURE_HEAD = new Uint8Array([0x84, 0x6a, ...new TextEncoder().encode("Signature1")]);
 const CBOR_OPTIONS = { strict: true, useMaps: true };
+/* Python's str.strip() whitespace (str.isspace): String.prototype.trim differs (it
+   keeps \x1c-\x1f and \x85, which a reader may send, and strips \ufeff). */
+const SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const AROUND = new RegExp("^[" + SPACE + "]+|[" + SPACE + "]+$", "g");
+
+/** A code's text without the whitespace around it, exactly as codec.trim (Python). */
+export function trim(text) { return text.replace(AROUND, ""); }
 
 /** Refusal codes, as healthcode/domain/tokens/refusal.py (stable strings). */
 export const Refusal = Object.freeze({
@@ -234,7 +241,7 @@ function decodeBody(text, prefix) {
 
 /** The COSE bytes inside a CNHC1: text (trimmed), or a FormatError (codec.decode_text). */
 function decodeText(text) {
-  if (typeof text !== "string" || !(text = text.trim()).startsWith(TOKEN_PREFIX)) {
+  if (typeof text !== "string" || !(text = trim(text)).startsWith(TOKEN_PREFIX)) {
     throw new FormatError(Refusal.BAD_PREFIX, "text does not start with " + TOKEN_PREFIX);
   }
   const { compressed, body } = decodeBody(text, TOKEN_PREFIX);
@@ -296,7 +303,7 @@ function toBeSigned(sign1) {
 /** The parts of a CNHC2: text: [bstr attestation, uint32 time, bstr(64) signature],
     read by hand with minimal heads only (attestation.decode_presentation). */
 function decodePresentation(text) {
-  text = text.trim();
+  text = trim(text);
   if (!text.startsWith(DEVICE_PREFIX)) {
     throw new FormatError(Refusal.BAD_PREFIX, "text does not start with " + DEVICE_PREFIX);
   }
@@ -527,7 +534,7 @@ export function verifyPresentation(text, opts) {
     opts: {trust: Map, now: epoch seconds, purposes?, revoked?: Set of hex token
     ids, leewaySeconds?, windowSeconds?}. Only misuse throws. */
 export function verifyAny(text, opts) {
-  if (typeof text === "string" && text.trim().startsWith(DEVICE_PREFIX)) {
+  if (typeof text === "string" && trim(text).startsWith(DEVICE_PREFIX)) {
     const { revoked, ...rest } = opts;  /* presentations carry no token id */
     return verifyPresentation(text, Object.assign({ purposes: SCANNABLE }, rest));
   }
@@ -537,7 +544,7 @@ export function verifyAny(text, opts) {
 /** The scan record's token fingerprint: SHA-256 of the trimmed text, hex. Codes are
     identified by token id server-side; this only lets a queue spot a repeat. */
 export function fingerprint(text) {
-  return hex(sha256(new TextEncoder().encode(String(text).trim())));
+  return hex(sha256(new TextEncoder().encode(trim(String(text)))));
 }
 
 /** Raw Ed25519 verification with @noble, for the benchmark's baseline. */
