@@ -120,6 +120,21 @@ class Form:
 
 
 @dataclass(frozen=True)
+class CheckpointWords:
+    """What a checkpoint operator is told to do with a holder of each colour (issue 12
+    item 2: from the policy file, not the code), and with a fever at release."""
+
+    actions: Mapping[Colour, LocalText]
+    fever: LocalText
+
+    def action(self, colour: Colour) -> LocalText | None:
+        return self.actions.get(colour)
+
+
+CHECKPOINT_COLOURS = (Colour.GREEN, Colour.YELLOW, Colour.RED)
+
+
+@dataclass(frozen=True)
 class Policy:
     id: str
     version: str
@@ -133,6 +148,8 @@ class Policy:
     rules: tuple[Rule, ...]
     # the colours in the seed's own words (绿色健康通行卡（通行）); absent: 绿码…
     labels: Mapping[Colour, LocalText] = field(default_factory=dict)
+    # absent: the scanner's generic words (a policy file written before scanning)
+    checkpoint: CheckpointWords | None = None
     ops: logic.Operations = field(compare=False, repr=False, default_factory=dict)
 
     @property
@@ -179,6 +196,7 @@ def parse_policy(data: Mapping[str, Any]) -> Policy:
         green_next_step=p.local(data.get("green_next_step"), "green_next_step"),
         rules=rules,
         labels=_labels(data.get("labels") or {}, p),
+        checkpoint=_checkpoint(data["checkpoint"], p) if "checkpoint" in data else None,
         ops=logic.operations(params),
     )
     if p.problems:
@@ -216,16 +234,29 @@ class _Problems:
         return {"zh": value["zh"], "en": value["en"]}
 
 
-def _labels(raw: Any, p: _Problems) -> dict[Colour, LocalText]:
+def _labels(raw: Any, p: _Problems, path: str = "labels") -> dict[Colour, LocalText]:
     if not isinstance(raw, Mapping):
-        p.add("labels: must be a mapping of colour to {zh, en}")
+        p.add(f"{path}: must be a mapping of colour to {{zh, en}}")
         return {}
     labels = {}
     for key, text in raw.items():
-        colour = p.enum(Colour, key, "labels")
+        colour = p.enum(Colour, key, path)
         if colour is not None:
-            labels[colour] = p.local(text, f"labels.{key}")
+            labels[colour] = p.local(text, f"{path}.{key}")
     return labels
+
+
+def _checkpoint(raw: Any, p: _Problems) -> CheckpointWords | None:
+    """``checkpoint: {actions: {green: {zh, en}, yellow: …, red: …}, fever: {zh, en}}``:
+    green, yellow and red are required (pending is optional)."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("actions"), Mapping):
+        p.add("checkpoint: must be a mapping with 'actions' (colour to {zh, en}) and 'fever'")
+        return None
+    actions = _labels(raw["actions"], p, "checkpoint.actions")
+    for colour in CHECKPOINT_COLOURS:
+        if colour not in raw["actions"]:
+            p.add(f"checkpoint.actions: needs the action for {colour.value}")
+    return CheckpointWords(actions=actions, fever=p.local(raw.get("fever"), "checkpoint.fever"))
 
 
 def _rule(raw: Any, params: Mapping[str, Any], index: int, p: _Problems) -> Rule | None:

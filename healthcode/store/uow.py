@@ -33,6 +33,7 @@ from healthcode.store.repositories.residents import (
     Residents,
     TemperatureVideos,
 )
+from healthcode.store.repositories.scanning import FraudCases, Scans, Venues
 from healthcode.store.repositories.shared import AuditLog, JobRuns, KeyChecks, Leases
 
 
@@ -61,6 +62,9 @@ class UnitOfWork:
         self.signing_keys = SigningKeys(session)
         self.key_checks = KeyChecks(session)
         self.revocations = Revocations(session)
+        self.venues = Venues(session)
+        self.scans = Scans(session)
+        self.fraud_cases = FraudCases(session)
         self.notifications = Notifications(session)
         self.outbox = Outbox(session)
         self.audit = AuditLog(session)

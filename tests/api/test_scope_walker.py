@@ -41,11 +41,14 @@ from healthcode.services.organisations.calls import start_call
 from healthcode.services.organisations.overrides import propose_override
 from healthcode.services.organisations.registry import OrganisationKind
 from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.api.helpers import PASSWORD, CapturingSender, declare, resident_headers, staff_login
 from tests.api.pages import HTML
 from tests.factories.inputs import declaration_data
 from tests.factories.organisations import organisation
+from tests.factories.roster import region_admin
+from tests.factories.scanning import venue
 
 WRONG_REGION = "370102"  # Jinan: not where community A is (371602)
 
@@ -70,6 +73,8 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "decision": lambda _w: "suspend",
     "override_id": lambda w: w.ids["override"],
     "call_id": lambda w: w.ids["call"],
+    "venue_id": lambda w: w.ids["venue"],
+    "scan_id": lambda w: w.ids["scan"],
 }
 # Request bodies for writes whose input model gives no examples, by "METHOD path".
 # "@resident" stands for A's applicant.
@@ -200,6 +205,8 @@ def world(
     ids["resident"] = str(declaration.resident_id)
     employer = organisation(uow, env, kind=OrganisationKind.EMPLOYER, parent_id=community)
     ids["employer"] = str(employer.id)
+    ids["venue"] = str(venue(uow, env, region_admin(uow, env, "371602"), community).id)
+    ids["scan"] = str(_scan(uow, env, uuid.UUID(ids["venue"]), declaration.resident_id))
     found = uow.organisations.by_id(community)
     assert found is not None
     other = organisation(uow, env, name="别的社区居民委员会").id
@@ -214,6 +221,24 @@ def world(
     uow.commit()
     uow.close()
     return World(ids, (*ids.values(), found.name, found.credit_code, "张三", "李娜"))
+
+
+def _scan(uow: UnitOfWork, env: Env, venue_id: uuid.UUID, resident_id: uuid.UUID) -> uuid.UUID:
+    """A scan of A's resident at A's venue, as an operator recorded it."""
+    row = t.Scan(
+        venue_id=venue_id,
+        lane="camera",
+        scanned_at=env.clock.now(),
+        recorded_at=env.clock.now(),
+        colour="green",
+        policy_id="binzhou-code",
+        masked_name="张*",
+        resident_id=resident_id,
+        flags=[],
+    )
+    uow.add(row)
+    uow.flush()
+    return row.id
 
 
 def _filled(body: dict[str, Any] | None, world: World) -> dict[str, Any] | None:

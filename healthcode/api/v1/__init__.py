@@ -10,7 +10,9 @@ from healthcode.api.v1 import (
     registry,
     residents,
     scanning,
+    scans,
     staff,
+    venues,
 )
 
 router = APIRouter()
@@ -22,6 +24,8 @@ router.include_router(staff.router)
 router.include_router(registry.router)
 router.include_router(authorisations.router)
 router.include_router(notices.router)
+router.include_router(venues.router)
+router.include_router(scans.router)
 
 
 @router.get("/health", tags=["ops"], summary="Liveness probe (also the benchmark baseline)")

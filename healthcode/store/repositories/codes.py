@@ -124,6 +124,11 @@ class Revocations(_Repo):
     def is_revoked(self, token_id: bytes) -> bool:
         return self.session.get(t.Revocation, token_id) is not None
 
+    def revoked_by(self, token_id: bytes, at: datetime) -> bool:
+        """Revoked at or before ``at`` (an offline scan is judged by the list of its day)."""
+        row = self.session.get(t.Revocation, token_id)
+        return row is not None and row.revoked_at <= at
+
     def since(self, at: datetime | None) -> Sequence[t.Revocation]:
         query = select(t.Revocation).order_by(t.Revocation.revoked_at)
         if at is not None:

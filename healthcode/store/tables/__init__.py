@@ -31,6 +31,7 @@ from healthcode.store.tables.residents import (
     Resident,
     TemperatureVideo,
 )
+from healthcode.store.tables.scanning import FraudCase, Scan, Venue, VenueOperator
 from healthcode.store.tables.shared import AuditEvent, IdempotencyKey, JobRun, KeyCheck, Lease
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "DataRecord",
     "Declaration",
     "Employee",
+    "FraudCase",
     "IdempotencyKey",
     "JobRun",
     "KeyCheck",
@@ -60,8 +62,11 @@ __all__ = [
     "PreventionNotice",
     "Resident",
     "Revocation",
+    "Scan",
     "Signature",
     "SigningKey",
     "TemperatureVideo",
+    "Venue",
+    "VenueOperator",
     "VideoCall",
 ]

@@ -1,0 +1,216 @@
+"""Scan and release at a venue (operators: ``scan``/``release``), the ID-card lane, the
+offline upload, "not the holder", and the holder's details (``resident.details``).
+
+Every route is scoped by the venue: one the caller neither operates nor administers
+is "not found", and so is any scan made there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from healthcode.domain.errors import InvalidInput
+from healthcode.domain.i18n import N_
+from healthcode.http.deps import ClientDep, EnvDep, UowDep
+from healthcode.http.scan_views import ScanView, scan_view
+from healthcode.http.security import require
+from healthcode.http.views import LocalTime
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.scanning import details, lookups, scans, uploads
+from healthcode.services.shared.bounds import InputModel, Moment
+
+router = APIRouter(tags=["scanning"])
+Scanner = Annotated[Principal, Depends(require(Permission.SCAN))]
+Releaser = Annotated[Principal, Depends(require(Permission.RELEASE))]
+DetailsReader = Annotated[Principal, Depends(require(Permission.RESIDENT_DETAILS))]
+ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+class ScanInput(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str | None = Field(
+        None, max_length=2000, description="the text read from the QR code", examples=["CNHC1:…"]
+    )
+    id_number: str | None = Field(
+        None,
+        max_length=40,
+        description="ID-card lane: the number typed or read from the card; with a token, "
+        "the code must be this person's; alone, the person is looked up",
+        examples=["370102198805170011"],
+    )
+    client_id: ClientId | None = Field(
+        None, description="the scanner's own id for this scan: a retry records it once"
+    )
+    scanned_at: Moment | None = Field(None, description="when it was read; now if omitted")
+
+
+class ReleaseInput(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    temperature: float | None = Field(None, ge=30, le=45, examples=[36.5], description="℃")
+
+
+class OfflineItem(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    client_id: ClientId
+    token: str = Field(max_length=2000)
+    scanned_at: Moment
+    temperature: float | None = Field(None, ge=30, le=45)
+
+
+class BatchInput(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    scans: list[OfflineItem] = Field(max_length=500, examples=[[]])
+
+
+class RefusedItem(BaseModel):
+    client_id: str
+    reason: str
+
+
+class BatchOut(BaseModel):
+    accepted: list[str]
+    duplicates: list[str]
+    refused: list[RefusedItem]
+
+
+class FraudCaseOut(BaseModel):
+    case_id: uuid.UUID
+    scan_id: uuid.UUID
+    status: str = Field(examples=["open"])
+    opened_at: LocalTime
+    new: bool = Field(description="false: the scan had a case already (a second tap)")
+
+
+class DetailsOut(BaseModel):
+    scan_id: uuid.UUID
+    name: str
+    id_number: str
+    sex: str
+    birth_date: date
+    phone: str | None
+    region: str
+    address: str
+
+
+@router.post("/venues/{venue_id}/scans", summary="Scan a code (or an ID card) at a venue")
+def scan(
+    venue_id: uuid.UUID,
+    data: ScanInput,
+    who: Scanner,
+    uow: UowDep,
+    env: EnvDep,
+    client: ClientDep,
+) -> ScanView:
+    if data.id_number:
+        result = lookups.check_id_card(
+            uow,
+            env,
+            who,
+            venue_id=venue_id,
+            id_number=data.id_number,
+            token=data.token or None,
+            client_id=data.client_id,
+            scanned_at=data.scanned_at,
+            client=client,
+        )
+    elif data.token:
+        result = scans.scan_code(
+            uow,
+            env,
+            who,
+            venue_id=venue_id,
+            token=data.token,
+            client_id=data.client_id,
+            scanned_at=data.scanned_at,
+            client=client,
+        )
+    else:
+        raise InvalidInput.single(
+            "token", "required", N_("Scan a code, or enter the ID card's number")
+        )
+    return scan_view(result)
+
+
+@router.post("/venues/{venue_id}/scans/batch", summary="Upload scans an offline scanner recorded")
+def upload(
+    venue_id: uuid.UUID,
+    data: BatchInput,
+    who: Scanner,
+    uow: UowDep,
+    env: EnvDep,
+    client: ClientDep,
+) -> BatchOut:
+    result = uploads.upload_scans(
+        uow,
+        env,
+        who,
+        venue_id=venue_id,
+        scans=[
+            uploads.OfflineScan(i.client_id, i.token, i.scanned_at, i.temperature)
+            for i in data.scans
+        ],
+        client=client,
+    )
+    return BatchOut(
+        accepted=list(result.accepted),
+        duplicates=list(result.duplicates),
+        refused=[RefusedItem(client_id=r.client_id, reason=r.reason) for r in result.refused],
+    )
+
+
+@router.get("/scans/{scan_id}", summary="One scan, as the operator's screen shows it")
+def show(scan_id: uuid.UUID, who: Scanner, uow: UowDep, env: EnvDep) -> ScanView:
+    return scan_view(scans.show_scan(uow, env, who, scan_id=scan_id))
+
+
+@router.post("/scans/{scan_id}/release", summary="Release the holder (one tap)")
+def release(
+    scan_id: uuid.UUID,
+    data: ReleaseInput,
+    who: Releaser,
+    uow: UowDep,
+    env: EnvDep,
+    client: ClientDep,
+) -> ScanView:
+    return scan_view(
+        scans.release(uow, env, who, scan_id=scan_id, temperature=data.temperature, client=client)
+    )
+
+
+@router.post(
+    "/scans/{scan_id}/not-the-holder",
+    status_code=201,
+    summary="The person is not the code's holder: refuse and open a fraud case",
+)
+def not_the_holder(
+    scan_id: uuid.UUID, who: Scanner, uow: UowDep, env: EnvDep, client: ClientDep
+) -> FraudCaseOut:
+    case = scans.report_not_the_holder(uow, env, who, scan_id=scan_id, client=client)
+    return FraudCaseOut(
+        case_id=case.id, scan_id=case.scan_id, status=case.status, opened_at=case.at, new=case.new
+    )
+
+
+@router.get(
+    "/scans/{scan_id}/details",
+    summary="The holder's details beyond the minimum (audit-logged)",
+)
+def holder_details(
+    scan_id: uuid.UUID, who: DetailsReader, uow: UowDep, env: EnvDep, client: ClientDep
+) -> DetailsOut:
+    found = details.show_holder_details(uow, env, who, scan_id=scan_id, client=client)
+    return DetailsOut(
+        scan_id=found.scan_id,
+        name=found.name,
+        id_number=found.id_number,
+        sex=found.sex,
+        birth_date=found.birth_date,
+        phone=found.phone,
+        region=found.region_code,
+        address=found.address,
+    )

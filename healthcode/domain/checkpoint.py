@@ -1,0 +1,207 @@
+"""What a checkpoint does with a scanned code: release, stop, or refuse; a fever at
+release; and the anti-fraud flags a scan raises. Pure: the verification, the policy
+and the nearby scans are arguments.
+
+* A valid green code: release after the temperature check (temperature optional).
+* A valid yellow, red or pending code: stop, with the policy's next step. At a venue in
+  gate mode (an employer's gate) it is refused outright (verdict ``gate_mode``).
+* A code that fails verification: refused with the verifier's reason.
+* Release with a temperature at or above the policy's fever line is refused (``fever``).
+
+Flags (shown to the operator, kept on the scan record; they never decide alone):
+
+* ``same_token_elsewhere``: the same display token (by fingerprint) was scanned at
+  another venue within the window: an on-screen code lives a minute, so two venues
+  mean a screenshot passed on.
+* ``distant_venues``: the same resident's code was scanned at another venue within the
+  window and the two venues are further apart than the configured distance; when
+  either venue has no coordinates, "further apart" means in different counties
+  (GB/T 2260 codes differ).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.i18n import N_
+from healthcode.domain.policy import LocalText, Policy
+from healthcode.domain.tokens import Purpose, Verification
+
+DEFAULT_FEVER_C = 37.3
+
+
+class Decision(StrEnum):
+    RELEASE = "release"  # valid and green: release after the temperature check
+    STOP = "stop"  # valid but not green: stop, and the next step
+    REFUSED = "refused"  # not a valid code, or refused outright (gate mode, fever)
+
+
+class Verdict(StrEnum):
+    """Refusals of our own, beside the verifier's (``domain/tokens/refusal.py``)."""
+
+    GATE_MODE = "gate_mode"  # yellow or red at a gate that refuses them outright
+    UNKNOWN_PERSON = "unknown_person"  # ID-card lane: no resident with this number
+    NO_CODE = "no_code"  # ID-card lane: the resident holds no code
+    FEVER = "fever"  # release refused: temperature at or above the fever line
+    NOT_THE_HOLDER = "not_the_holder"  # the operator found the person is not the holder
+
+
+VERDICT_MESSAGES: Mapping[str, str] = {
+    Verdict.GATE_MODE: N_("Entry refused: this gate admits green codes only."),
+    Verdict.UNKNOWN_PERSON: N_("No resident with this ID number holds a code."),
+    Verdict.NO_CODE: N_("This person has no health code yet."),
+    Verdict.FEVER: N_("Fever: do not release."),
+    Verdict.NOT_THE_HOLDER: N_("Not the holder of this code: a fraud case is open."),
+}
+
+GENERIC_ACTIONS: Mapping[Decision, str] = {
+    Decision.RELEASE: N_("Release after the temperature check."),
+    Decision.STOP: N_("Stop. The holder follows the next step of their code."),
+    Decision.REFUSED: N_("Do not release. Ask for a valid code or check the ID card."),
+}
+
+
+class Flag(StrEnum):
+    SAME_TOKEN_ELSEWHERE = "same_token_elsewhere"
+    DISTANT_VENUES = "distant_venues"
+
+
+FLAG_MESSAGES: Mapping[str, str] = {
+    Flag.SAME_TOKEN_ELSEWHERE: N_(
+        "This on-screen code was also scanned at {venue} at {time}: it may be a screenshot."
+    ),
+    Flag.DISTANT_VENUES: N_(
+        "This person's code was scanned at {venue} at {time}, too far away to be here now."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision
+    verdict: str | None  # a refusal reason code, or None
+    action: LocalText | None  # the policy's words for the operator (None: generic)
+
+    @property
+    def releasable(self) -> bool:
+        return self.decision is Decision.RELEASE
+
+
+def decide(result: Verification, policy: Policy | None, *, gate_mode: bool) -> Outcome:
+    """What the operator does with the code just verified."""
+    if not result.ok or result.claims is None:
+        reason = result.reason.value if result.reason else None
+        return Outcome(Decision.REFUSED, reason, None)
+    colour = result.claims.colour
+    action = policy.checkpoint.action(colour) if policy and policy.checkpoint else None
+    if colour is Colour.GREEN:
+        return Outcome(Decision.RELEASE, None, action)
+    if gate_mode:
+        return Outcome(Decision.REFUSED, Verdict.GATE_MODE.value, action)
+    return Outcome(Decision.STOP, None, action)
+
+
+def decide_colour(colour: Colour, policy: Policy | None, *, gate_mode: bool) -> Outcome:
+    """The same, for the ID-card lane without a code: the person's current colour."""
+    if colour is Colour.NONE:
+        return Outcome(Decision.REFUSED, Verdict.NO_CODE.value, None)
+    action = policy.checkpoint.action(colour) if policy and policy.checkpoint else None
+    if colour is Colour.GREEN:
+        return Outcome(Decision.RELEASE, None, action)
+    if gate_mode:
+        return Outcome(Decision.REFUSED, Verdict.GATE_MODE.value, action)
+    return Outcome(Decision.STOP, None, action)
+
+
+def fever_line(policy: Policy | None) -> float:
+    """The policy's fever threshold (``params.fever_threshold_c``), else 37.3 ℃."""
+    value = policy.params.get("fever_threshold_c") if policy else None
+    return float(value) if isinstance(value, int | float) else DEFAULT_FEVER_C
+
+
+def is_fever(temperature: float | None, policy: Policy | None) -> bool:
+    return temperature is not None and temperature >= fever_line(policy)
+
+
+# --- flags ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    venue_id: uuid.UUID
+    name: str
+    region_code: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """An earlier (or later) scan at another venue, of the same token or resident."""
+
+    place: Place
+    at: datetime
+    same_token: bool
+    same_resident: bool
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    window: timedelta  # how close in time two scans must be
+    distance_km: float  # how far apart two venues must be
+
+
+def distance_km(a: Place, b: Place) -> float | None:
+    """Great-circle distance (haversine, mean Earth radius), or None without coordinates."""
+    if a.latitude is None or a.longitude is None or b.latitude is None or b.longitude is None:
+        return None
+    p1, p2 = math.radians(a.latitude), math.radians(b.latitude)
+    dp, dl = p2 - p1, math.radians(b.longitude - a.longitude)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def far_apart(a: Place, b: Place, rule: FlagRule) -> tuple[bool, float | None]:
+    km = distance_km(a, b)
+    if km is None:
+        return a.region_code != b.region_code, None
+    return km > rule.distance_km, km
+
+
+def fraud_flags(
+    here: Place,
+    at: datetime,
+    purpose: Purpose | None,
+    sightings: Iterable[Sighting],
+    rule: FlagRule,
+) -> list[dict[str, object]]:
+    """The flags for a scan at ``here`` at ``at``: at most one of each kind, the closest
+    in time first."""
+    flags: dict[Flag, dict[str, object]] = {}
+    for seen in sorted(sightings, key=lambda s: abs((s.at - at).total_seconds())):
+        if seen.place.venue_id == here.venue_id or abs(seen.at - at) > rule.window:
+            continue
+        if seen.same_token and purpose is Purpose.DISPLAY:
+            flags.setdefault(Flag.SAME_TOKEN_ELSEWHERE, _flag(Flag.SAME_TOKEN_ELSEWHERE, seen))
+        far, km = far_apart(here, seen.place, rule)
+        if (seen.same_resident or seen.same_token) and far:
+            flags.setdefault(Flag.DISTANT_VENUES, _flag(Flag.DISTANT_VENUES, seen, km))
+    return list(flags.values())
+
+
+def _flag(flag: Flag, seen: Sighting, km: float | None = None) -> dict[str, object]:
+    found: dict[str, object] = {
+        "code": flag.value,
+        "venue_id": str(seen.place.venue_id),
+        "venue": seen.place.name,
+        "at": seen.at.isoformat(),
+    }
+    if km is not None:
+        found["km"] = round(km, 1)
+    return found

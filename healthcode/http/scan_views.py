@@ -1,0 +1,98 @@
+"""A scan as the operator's screen reads it, localised: shared by the JSON API and the
+result page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from healthcode.domain.checkpoint import FLAG_MESSAGES, GENERIC_ACTIONS, VERDICT_MESSAGES
+from healthcode.domain.clock import local
+from healthcode.domain.colour import Colour
+from healthcode.http.views import LocalTime
+from healthcode.i18n import pick, translate
+from healthcode.services.scanning.scans import ScanResult
+
+
+class FlagView(BaseModel):
+    code: str = Field(examples=["same_token_elsewhere"])
+    text: str
+    venue: str | None = None
+    at: LocalTime | None = None
+    km: float | None = None
+
+
+class ScanView(BaseModel):
+    scan_id: uuid.UUID
+    venue_id: uuid.UUID
+    lane: str = Field(examples=["camera"])
+    decision: str = Field(
+        examples=["release"],
+        description="release (valid green: after the temperature check), stop, or refused",
+    )
+    valid: bool = Field(description="the code is genuine, current and the holder's")
+    reason: str | None = Field(examples=[None, "expired", "gate_mode", "wrong_person"])
+    message: str
+    colour: Colour | None
+    colour_label: str | None
+    masked_name: str | None
+    valid_until: LocalTime | None = Field(description="the pass's end, when the code shows one")
+    action: str = Field(description="what the operator does now, from the policy file")
+    flags: list[FlagView]
+    temperature: float | None
+    released_at: LocalTime | None
+    releasable: bool
+    duplicate: bool = Field(description="this client_id was recorded before: the earlier scan")
+    scanned_at: LocalTime
+    recorded_at: LocalTime
+
+
+def scan_view(result: ScanResult) -> ScanView:
+    return ScanView(
+        scan_id=result.id,
+        venue_id=result.venue_id,
+        lane=result.lane.value,
+        decision=result.decision.value,
+        valid=result.verdict is None and result.colour is not None,
+        reason=result.verdict,
+        message=translate(result.message),
+        colour=result.colour,
+        colour_label=translate(result.colour.label) if result.colour else None,
+        masked_name=result.masked_name,
+        valid_until=result.valid_until,
+        action=pick(result.action) or translate(GENERIC_ACTIONS[result.decision]),
+        flags=[_flag(f) for f in result.flags],
+        temperature=result.temperature,
+        released_at=result.released_at,
+        releasable=result.releasable,
+        duplicate=result.duplicate,
+        scanned_at=result.scanned_at,
+        recorded_at=result.recorded_at,
+    )
+
+
+def _flag(flag: object) -> FlagView:
+    data = flag if isinstance(flag, dict) else {}
+    code = str(data.get("code", ""))
+    at = _instant(data.get("at"))
+    venue = str(data["venue"]) if "venue" in data else None
+    message = FLAG_MESSAGES.get(code) or VERDICT_MESSAGES.get(code) or code
+    params = {"venue": venue or "", "time": local(at).strftime("%H:%M") if at else ""}
+    text = translate(message, params)
+    km = data.get("km")
+    return FlagView(
+        code=code,
+        text=text,
+        venue=venue,
+        at=at,
+        km=float(km) if isinstance(km, int | float) else None,
+    )
+
+
+def _instant(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None

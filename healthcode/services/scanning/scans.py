@@ -1,0 +1,435 @@
+"""Scan and release at a venue: verify a code, record it, tell the operator what to do.
+
+One scan is one verification and one record (``scans``): the colour or the refusal
+reason, the masked name and the pass's end as the code showed them, the token's
+fingerprint (never its text) and, when the code names one of our residents, who. The
+answer carries what the operator does next (``domain/checkpoint.py``: release after
+the temperature check, stop with the policy's next step, or refused) and any
+anti-fraud flags. A release is one more tap on the same record, with the temperature.
+
+The ID-card lane (no smartphone) is ``lookups.py``; offline uploads ``uploads.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from healthcode.domain.checkpoint import (
+    VERDICT_MESSAGES,
+    Decision,
+    FlagRule,
+    Outcome,
+    Place,
+    Sighting,
+    Verdict,
+    decide,
+    fraud_flags,
+    is_fever,
+)
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import Conflict, InvalidInput, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.policy import LocalText, Policy
+from healthcode.domain.tokens import AttestationClaims, CodeClaims, Purpose, Refusal, Verification
+from healthcode.domain.tokens.refusal import VALID_MESSAGE
+from healthcode.services.accounts.permissions import Principal
+from healthcode.services.codes import device_codes
+from healthcode.services.codes.health_codes import verify_code
+from healthcode.services.scanning.venues import venue_row
+from healthcode.services.shared import audit
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+MIN_TEMPERATURE, MAX_TEMPERATURE = 34.0, 43.0  # what a forehead thermometer reads
+CLOCK_SKEW = timedelta(minutes=5)  # a scanner's clock may run this far ahead
+
+
+class Lane(StrEnum):
+    CAMERA = "camera"  # a code read by the scanner (camera or keyboard-wedge reader)
+    ID_CARD = "id_card"  # an ID number typed or read from the card (no smartphone)
+    SELF_CHECK_IN = "self_check_in"  # a resident scanned the venue's code
+    OFFLINE_UPLOAD = "offline_upload"  # recorded by an offline scanner, uploaded later
+
+
+class NotReleasable(Conflict):
+    code = "not_releasable"
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What the operator's screen shows for one scan (a frozen result, not the row)."""
+
+    id: uuid.UUID
+    venue_id: uuid.UUID
+    lane: Lane
+    scanned_at: datetime
+    recorded_at: datetime
+    decision: Decision
+    verdict: str | None  # a refusal reason code
+    message: str  # English message id: "Valid code." or why it was refused
+    colour: Colour | None
+    policy_id: str | None
+    masked_name: str | None
+    valid_until: datetime | None  # the pass's end, if the code shows a pass
+    action: LocalText | None  # the policy's words for the operator; None: generic
+    flags: tuple[Mapping[str, object], ...]
+    temperature: float | None
+    released_at: datetime | None
+    has_resident: bool
+    duplicate: bool = False  # a client id seen before: this is the earlier record
+
+    @property
+    def releasable(self) -> bool:
+        return self.decision is Decision.RELEASE and self.released_at is None
+
+
+def fingerprint(text: str) -> bytes:
+    """The token's identity on the record: SHA-256 of its text (never the text)."""
+    return hashlib.sha256(text.strip().encode()).digest()
+
+
+# --- one scan -----------------------------------------------------------------------
+
+
+def scan_code(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    venue_id: uuid.UUID,
+    token: str,
+    client_id: str | None = None,
+    scanned_at: datetime | None = None,
+    client: str = "",
+) -> ScanResult:
+    """An operator scans a code at its venue: verified now, recorded, answered."""
+    venue = venue_row(uow, who, venue_id)
+    now = env.clock.now()
+    at = check_scanned_at(env, scanned_at, now)
+    if client_id and (seen := uow.scans.by_client_id(venue.id, client_id)) is not None:
+        return replace(result_of(env, seen), duplicate=True)
+    verification = verify_code(uow, env, text=token)
+    return record_scan(
+        uow,
+        env,
+        venue=venue,
+        operator_id=who.account_id,
+        lane=Lane.CAMERA,
+        reading=read_code(uow, env, venue, verification, token),
+        client_id=client_id,
+        scanned_at=at,
+    )
+
+
+def check_scanned_at(env: Env, scanned_at: datetime | None, now: datetime) -> datetime:
+    if scanned_at is None:
+        return now
+    if scanned_at > now + CLOCK_SKEW:
+        raise InvalidInput.single(
+            "scanned_at", "future", N_("The scan time is in the future: check the scanner's clock")
+        )
+    if scanned_at < now - timedelta(days=env.settings.scan_upload_days):
+        raise InvalidInput.single(
+            "scanned_at",
+            "too_old",
+            N_("Scans older than {days} days are not accepted"),
+            days=env.settings.scan_upload_days,
+        )
+    return scanned_at
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What was read at the gate, from a code or from the ID-card lane's look-up."""
+
+    outcome: Outcome
+    colour: Colour | None = None
+    policy: Policy | None = None
+    masked_name: str | None = None
+    valid_until: datetime | None = None
+    purpose: Purpose | None = None
+    fingerprint: bytes | None = None
+    resident_id: uuid.UUID | None = None
+
+
+def read_code(
+    uow: UnitOfWork,
+    env: Env,
+    venue: t.Venue,
+    verification: Verification,
+    token: str,
+    *,
+    resident_id: uuid.UUID | None = None,
+) -> Reading:
+    """A verified code as the gate reads it: the decision, and whose it is."""
+    claims = verification.claims
+    policy = _policy(env, claims.policy if claims else None)
+    if resident_id is None and claims is not None:
+        resident_id = resident_of(uow, env, claims)
+    return Reading(
+        outcome=decide(verification, policy, gate_mode=venue.gate_mode),
+        colour=claims.colour if claims else None,
+        policy=policy,
+        masked_name=claims.masked_name if claims else None,
+        valid_until=claims.pass_valid_until if claims else None,
+        purpose=claims.purpose if claims else None,
+        fingerprint=fingerprint(token),
+        resident_id=resident_id,
+    )
+
+
+def record_scan(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    venue: t.Venue,
+    operator_id: uuid.UUID | None,
+    lane: Lane,
+    reading: Reading,
+    client_id: str | None,
+    scanned_at: datetime,
+    released: bool = False,
+    temperature: float | None = None,
+) -> ScanResult:
+    """Record one scan (for every lane) with its decision and flags. With
+    ``client_id``, nothing is recorded if the venue has it already: the answer is the
+    earlier record (``duplicate``). ``released``: the scanner let a valid green code
+    through at ``scanned_at`` (an offline upload), unless ``temperature`` is a fever."""
+    outcome = reading.outcome
+    row = t.Scan(
+        id=uuid.uuid4(),
+        venue_id=venue.id,
+        operator_id=operator_id,
+        lane=lane.value,
+        client_id=client_id,
+        scanned_at=scanned_at,
+        recorded_at=env.clock.now(),
+        verdict=outcome.verdict,
+        colour=reading.colour.value if reading.colour else None,
+        policy_id=reading.policy.id if reading.policy else None,
+        masked_name=reading.masked_name,
+        valid_until=reading.valid_until,
+        token_fingerprint=reading.fingerprint,
+        resident_id=reading.resident_id,
+        temperature=temperature,
+        flags=flags_for(uow, env, venue, scanned_at, reading),
+    )
+    if released and outcome.releasable:
+        if is_fever(temperature, reading.policy):
+            row.verdict = Verdict.FEVER.value
+        else:
+            row.released_at, row.released_by = scanned_at, operator_id
+    if client_id is None:
+        uow.add(row)
+        uow.flush()
+    elif not uow.scans.record_once(row):
+        seen = uow.scans.by_client_id(venue.id, client_id)
+        assert seen is not None
+        return replace(result_of(env, seen), duplicate=True)
+    return result_of(env, row)
+
+
+def resident_of(
+    uow: UnitOfWork, env: Env, claims: CodeClaims | AttestationClaims
+) -> uuid.UUID | None:
+    """Our resident behind a genuine code: a token's reference, a phone's pseudonym."""
+    if isinstance(claims, AttestationClaims):
+        return device_codes.resolve_pseudonym(uow, env, claims.pseudonym)
+    found = uow.residents.by_ref(claims.resident_ref)
+    return found.id if found is not None else None
+
+
+def flags_for(
+    uow: UnitOfWork, env: Env, venue: t.Venue, at: datetime, reading: Reading
+) -> list[object]:
+    """Scans of the same display token or the same resident at other venues, near in
+    time, as ``domain/checkpoint.py`` flags them."""
+    purpose, mark, resident_id = reading.purpose, reading.fingerprint, reading.resident_id
+    rule = FlagRule(
+        window=timedelta(minutes=env.settings.scan_flag_minutes),
+        distance_km=env.settings.scan_flag_km,
+    )
+    near = uow.scans.near_in_time(
+        fingerprint=mark if purpose is Purpose.DISPLAY else None,
+        resident_id=resident_id,
+        since=at - rule.window,
+        until=at + rule.window,
+        not_venue=venue.id,
+    )
+    sightings = [
+        Sighting(
+            place=place_of(other),
+            at=scan.scanned_at,
+            same_token=mark is not None and scan.token_fingerprint == mark,
+            same_resident=resident_id is not None and scan.resident_id == resident_id,
+        )
+        for scan, other in near
+    ]
+    return list(fraud_flags(place_of(venue), at, purpose, sightings, rule))
+
+
+def place_of(venue: t.Venue) -> Place:
+    return Place(venue.id, venue.name, venue.region_code, venue.latitude, venue.longitude)
+
+
+# --- reading a scan back, release, not the holder ------------------------------------
+
+
+def show_scan(uow: UnitOfWork, env: Env, who: Principal, *, scan_id: uuid.UUID) -> ScanResult:
+    return result_of(env, _scan(uow, who, scan_id))
+
+
+def release(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    scan_id: uuid.UUID,
+    temperature: float | None = None,
+    client: str = "",
+) -> ScanResult:
+    """One tap: let the holder of a valid green code through, with the temperature if
+    taken. A fever (at or above the policy's line) is recorded and not released; a
+    second tap changes nothing."""
+    row = _scan(uow, who, scan_id, lock=True)
+    if row.released_at is not None:
+        return result_of(env, row)
+    if temperature is not None and not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:
+        raise InvalidInput.single(
+            "temperature",
+            "range",
+            N_("A body temperature lies between {low} and {high} ℃"),
+            low=MIN_TEMPERATURE,
+            high=MAX_TEMPERATURE,
+        )
+    outcome = outcome_of(env, row)
+    if not outcome.releasable:
+        raise NotReleasable(N_("Only a valid green code is released"))
+    row.temperature = temperature
+    if is_fever(temperature, _policy(env, row.policy_id)):
+        row.verdict = Verdict.FEVER.value
+    else:
+        row.released_at, row.released_by = env.clock.now(), who.account_id
+    uow.flush()
+    return result_of(env, row)
+
+
+@dataclass(frozen=True)
+class FraudCaseOpened:
+    id: uuid.UUID
+    scan_id: uuid.UUID
+    status: str
+    at: datetime
+    new: bool
+
+
+def report_not_the_holder(
+    uow: UnitOfWork, env: Env, who: Principal, *, scan_id: uuid.UUID, client: str = ""
+) -> FraudCaseOpened:
+    """The person is not the code's holder: the scan is refused and a fraud case is
+    opened (once per scan), in the audit log."""
+    row = _scan(uow, who, scan_id, lock=True)
+    case = t.FraudCase(
+        id=uuid.uuid4(),
+        scan_id=row.id,
+        resident_id=row.resident_id,
+        reported_by=who.account_id,
+        at=env.clock.now(),
+        status="open",
+    )
+    new = uow.fraud_cases.open_once(case)
+    if new:
+        if row.released_at is None:
+            row.verdict = Verdict.NOT_THE_HOLDER.value
+        row.flags = [*row.flags, {"code": Verdict.NOT_THE_HOLDER.value}]
+        audit.record(
+            uow,
+            env,
+            actor_id=who.account_id,
+            action="scan.not_the_holder",
+            resident_id=row.resident_id,
+            detail={"scan_id": str(row.id), "venue_id": str(row.venue_id), "case": str(case.id)},
+            client=client,
+        )
+        uow.flush()
+    else:
+        found = uow.fraud_cases.of_scan(row.id)
+        assert found is not None
+        case = found
+    return FraudCaseOpened(case.id, row.id, case.status, case.at, new)
+
+
+def _scan(uow: UnitOfWork, who: Principal, scan_id: uuid.UUID, *, lock: bool = False) -> t.Scan:
+    row = uow.scans.by_id(scan_id, lock=lock)
+    if row is None:
+        raise NotFound(N_("No such scan"))
+    try:
+        venue_row(uow, who, row.venue_id)
+    except NotFound:
+        raise NotFound(N_("No such scan")) from None
+    return row
+
+
+def scan_in_reach(uow: UnitOfWork, who: Principal, scan_id: uuid.UUID) -> t.Scan:
+    """The scan, when the caller operates or administers its venue (else not found)."""
+    return _scan(uow, who, scan_id)
+
+
+def _policy(env: Env, policy_id: str | None) -> Policy | None:
+    return env.policies.get(policy_id) if policy_id else None
+
+
+def outcome_of(env: Env, row: t.Scan) -> Outcome:
+    """The decision a recorded scan stands for: its verdict, else its colour."""
+    policy = _policy(env, row.policy_id)
+    colour = Colour(row.colour) if row.colour else None
+    action = (
+        policy.checkpoint.action(colour)
+        if policy and policy.checkpoint and colour is not None
+        else None
+    )
+    if row.verdict is not None or colour is None:
+        return Outcome(Decision.REFUSED, row.verdict, action)
+    if colour is Colour.GREEN:
+        return Outcome(Decision.RELEASE, None, action)
+    return Outcome(Decision.STOP, None, action)
+
+
+def result_of(env: Env, row: t.Scan) -> ScanResult:
+    outcome = outcome_of(env, row)
+    return ScanResult(
+        id=row.id,
+        venue_id=row.venue_id,
+        lane=Lane(row.lane),
+        scanned_at=row.scanned_at,
+        recorded_at=row.recorded_at,
+        decision=outcome.decision,
+        verdict=outcome.verdict,
+        message=message_of(outcome.verdict),
+        colour=Colour(row.colour) if row.colour else None,
+        policy_id=row.policy_id,
+        masked_name=row.masked_name,
+        valid_until=row.valid_until,
+        action=outcome.action,
+        flags=tuple(f for f in row.flags if isinstance(f, Mapping)),
+        temperature=row.temperature,
+        released_at=row.released_at,
+        has_resident=row.resident_id is not None,
+    )
+
+
+def message_of(verdict: str | None) -> str:
+    if verdict is None:
+        return VALID_MESSAGE
+    if verdict in VERDICT_MESSAGES:
+        return VERDICT_MESSAGES[verdict]
+    try:
+        return Refusal(verdict).message
+    except ValueError:
+        return N_("The code was refused.")

@@ -1,0 +1,140 @@
+"""Offline scans uploaded once the network is back.
+
+An offline scanner verified each code itself and queued a record with its own
+``client_id``. The server verifies each again *at its* ``scanned_at`` (the key's
+window, the token's expiry and the revocations known at that instant: the lists the
+scanner had), and records it in the ``offline_upload`` lane. ``client_id`` is unique
+per venue, so a batch sent twice (the reply was lost) records nothing new: its items
+come back as duplicates. A valid green code counts as released at ``scanned_at``,
+unless its temperature is a fever (then the record says ``fever``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from healthcode.domain.tokens import verify_any
+from healthcode.services.accounts.permissions import Principal
+from healthcode.services.codes.health_codes import SCANNABLE
+from healthcode.services.scanning.scans import (
+    CLOCK_SKEW,
+    MAX_TEMPERATURE,
+    MIN_TEMPERATURE,
+    Lane,
+    read_code,
+    record_scan,
+)
+from healthcode.services.scanning.venues import venue_row
+from healthcode.services.shared import audit
+from healthcode.services.shared.env import Env
+from healthcode.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class OfflineScan:
+    client_id: str
+    token: str
+    scanned_at: datetime
+    temperature: float | None = None
+
+
+@dataclass(frozen=True)
+class Refused:
+    client_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    accepted: tuple[str, ...]  # recorded now, the code valid at its scan time
+    duplicates: tuple[str, ...]  # recorded before (or twice in this batch)
+    refused: tuple[Refused, ...]  # recorded with its refusal, or not recordable at all
+
+
+def upload_scans(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    venue_id: uuid.UUID,
+    scans: Sequence[OfflineScan],
+    client: str = "",
+) -> UploadResult:
+    venue = venue_row(uow, who, venue_id)
+    now = env.clock.now()
+    oldest = now - timedelta(days=env.settings.scan_upload_days)
+    trust = env.keys.get(uow, env.protector, now).trust
+    accepted: list[str] = []
+    duplicates: list[str] = []
+    refused: list[Refused] = []
+    for item in scans:
+        problem = _unrecordable(item, now, oldest)
+        if problem is not None:
+            refused.append(Refused(item.client_id, problem))
+            continue
+        if uow.scans.by_client_id(venue.id, item.client_id) is not None:
+            duplicates.append(item.client_id)
+            continue
+        verification = verify_any(
+            item.token,
+            trust=trust,
+            now=item.scanned_at,
+            purposes=SCANNABLE,
+            is_revoked=_revoked_at(uow, item.scanned_at),
+            window_seconds=env.settings.presentation_window_seconds,
+        )
+        result = record_scan(
+            uow,
+            env,
+            venue=venue,
+            operator_id=who.account_id,
+            lane=Lane.OFFLINE_UPLOAD,
+            reading=read_code(uow, env, venue, verification, item.token),
+            client_id=item.client_id,
+            scanned_at=item.scanned_at,
+            released=True,
+            temperature=item.temperature,
+        )
+        if result.duplicate:
+            duplicates.append(item.client_id)
+        elif result.verdict is not None:
+            refused.append(Refused(item.client_id, result.verdict))
+        else:
+            accepted.append(item.client_id)
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action="scan.upload",
+        detail={
+            "venue_id": str(venue.id),
+            "accepted": len(accepted),
+            "duplicates": len(duplicates),
+            "refused": len(refused),
+        },
+        client=client,
+    )
+    return UploadResult(tuple(accepted), tuple(duplicates), tuple(refused))
+
+
+def _revoked_at(uow: UnitOfWork, at: datetime) -> Callable[[bytes], bool]:
+    """Revoked by ``at``: the list the scanner could have had then."""
+
+    def revoked(token_id: bytes) -> bool:
+        return uow.revocations.revoked_by(token_id, at)
+
+    return revoked
+
+
+def _unrecordable(item: OfflineScan, now: datetime, oldest: datetime) -> str | None:
+    """Why an item cannot be recorded at all (it is not, and says why)."""
+    if item.scanned_at > now + CLOCK_SKEW:
+        return "scanned_in_future"
+    if item.scanned_at < oldest:
+        return "too_old"
+    if item.temperature is not None and not MIN_TEMPERATURE <= item.temperature <= MAX_TEMPERATURE:
+        return "temperature_out_of_range"
+    return None

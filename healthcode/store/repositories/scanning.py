@@ -1,0 +1,159 @@
+"""Venues, their operators, scans and fraud cases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from healthcode.domain.scope import Scope
+from healthcode.store import tables as t
+from healthcode.store.repositories.base import _Repo, insert_once
+
+
+def venue_in_scope(scope: Scope) -> ColumnElement[bool]:
+    """A venue is within a scope: its organisation's, or its region's."""
+    if scope.everywhere:
+        return true()
+    held: list[ColumnElement[bool]] = [
+        t.Venue.region_code.startswith(p) for p in sorted(scope.regions)
+    ]
+    if scope.organisations:
+        held.append(t.Venue.organisation_id.in_(scope.organisations))
+    return or_(*held) if held else false()
+
+
+class Venues(_Repo):
+    def by_id(self, venue_id: uuid.UUID) -> t.Venue | None:
+        return self.session.get(t.Venue, venue_id)
+
+    def by_code(self, code: str) -> t.Venue | None:
+        return self.session.scalars(select(t.Venue).where(t.Venue.code == code)).first()
+
+    def within(self, scope: Scope, *, limit: int = 500, offset: int = 0) -> Sequence[t.Venue]:
+        query = (
+            select(t.Venue)
+            .where(venue_in_scope(scope))
+            .order_by(t.Venue.name, t.Venue.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return self.session.scalars(query).all()
+
+    def operated_by(self, account_id: uuid.UUID) -> Sequence[t.Venue]:
+        query = (
+            select(t.Venue)
+            .join(t.VenueOperator, t.VenueOperator.venue_id == t.Venue.id)
+            .where(t.VenueOperator.account_id == account_id)
+            .order_by(t.Venue.name, t.Venue.id)
+        )
+        return self.session.scalars(query).all()
+
+    def operates(self, account_id: uuid.UUID, venue_id: uuid.UUID) -> bool:
+        query = select(t.VenueOperator.id).where(
+            t.VenueOperator.account_id == account_id, t.VenueOperator.venue_id == venue_id
+        )
+        return self.session.scalars(query).first() is not None
+
+    def add_operator(self, row: t.VenueOperator) -> bool:
+        """Assign; False if the account operates the venue already."""
+        return insert_once(self.session, row)
+
+    def remove_operator(self, venue_id: uuid.UUID, account_id: uuid.UUID) -> bool:
+        query = select(t.VenueOperator).where(
+            t.VenueOperator.account_id == account_id, t.VenueOperator.venue_id == venue_id
+        )
+        row = self.session.scalars(query).first()
+        if row is None:
+            return False
+        self.session.delete(row)
+        self.session.flush()
+        return True
+
+    def operators(self, venue_id: uuid.UUID) -> Sequence[tuple[t.VenueOperator, t.Account]]:
+        query = (
+            select(t.VenueOperator, t.Account)
+            .join(t.Account, t.Account.id == t.VenueOperator.account_id)
+            .where(t.VenueOperator.venue_id == venue_id)
+            .order_by(t.Account.username)
+        )
+        return [(o, a) for o, a in self.session.execute(query)]
+
+    def operates_in_organisation(self, account_id: uuid.UUID, organisation_id: uuid.UUID) -> bool:
+        """The account still operates some venue of the organisation."""
+        query = (
+            select(t.VenueOperator.id)
+            .join(t.Venue, t.Venue.id == t.VenueOperator.venue_id)
+            .where(
+                t.VenueOperator.account_id == account_id,
+                t.Venue.organisation_id == organisation_id,
+            )
+        )
+        return self.session.scalars(query.limit(1)).first() is not None
+
+
+class Scans(_Repo):
+    def by_id(self, scan_id: uuid.UUID, *, lock: bool = False) -> t.Scan | None:
+        return self.session.get(t.Scan, scan_id, with_for_update=lock, populate_existing=lock)
+
+    def by_client_id(self, venue_id: uuid.UUID, client_id: str) -> t.Scan | None:
+        query = select(t.Scan).where(t.Scan.venue_id == venue_id, t.Scan.client_id == client_id)
+        return self.session.scalars(query).first()
+
+    def record_once(self, row: t.Scan) -> bool:
+        """Insert the scan; False if its venue has a scan with its ``client_id`` already
+        (an offline upload sent twice, or two uploads racing)."""
+        return insert_once(self.session, row)
+
+    def of_venue(self, venue_id: uuid.UUID, *, limit: int = 50) -> Sequence[t.Scan]:
+        query = (
+            select(t.Scan)
+            .where(t.Scan.venue_id == venue_id)
+            .order_by(t.Scan.scanned_at.desc(), t.Scan.id)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def near_in_time(
+        self,
+        *,
+        fingerprint: bytes | None,
+        resident_id: uuid.UUID | None,
+        since: datetime,
+        until: datetime,
+        not_venue: uuid.UUID,
+    ) -> Sequence[tuple[t.Scan, t.Venue]]:
+        """Scans at other venues between ``since`` and ``until`` of the same token or of
+        the same resident (what the duplicate and distance flags look at)."""
+        same: list[ColumnElement[bool]] = []
+        if fingerprint is not None:
+            same.append(t.Scan.token_fingerprint == fingerprint)
+        if resident_id is not None:
+            same.append(t.Scan.resident_id == resident_id)
+        if not same:
+            return []
+        query = (
+            select(t.Scan, t.Venue)
+            .join(t.Venue, t.Venue.id == t.Scan.venue_id)
+            .where(
+                or_(*same),
+                t.Scan.venue_id != not_venue,
+                t.Scan.scanned_at >= since,
+                t.Scan.scanned_at <= until,
+            )
+            .order_by(t.Scan.scanned_at.desc())
+            .limit(20)
+        )
+        return [(s, v) for s, v in self.session.execute(query)]
+
+
+class FraudCases(_Repo):
+    def of_scan(self, scan_id: uuid.UUID) -> t.FraudCase | None:
+        query = select(t.FraudCase).where(t.FraudCase.scan_id == scan_id)
+        return self.session.scalars(query).first()
+
+    def open_once(self, row: t.FraudCase) -> bool:
+        """Open the case; False if the scan has one already (a second tap)."""
+        return insert_once(self.session, row)

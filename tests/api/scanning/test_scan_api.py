@@ -1,0 +1,316 @@
+"""Scan and release over HTTP: a QR image read by a real decoder, every refusal
+reason in the answer, offline uploads, the ID-card lane and its limit, details."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.domain.clock import FixedClock
+from healthcode.domain.colour import Colour
+from healthcode.domain.tokens import KeyRing, Purpose, issue_token, new_claims
+from healthcode.domain.tokens.attestation import compressed_point, present
+from healthcode.domain.tokens.codec import decode_text, encode_text
+from healthcode.services.codes.device_codes import attest
+from healthcode.store import tables as t
+from tests.api.helpers import error
+from tests.api.scanning.conftest import API, ID_LOOKUPS, Site, in_session, new_guard, new_venue
+from tests.factories.qr import decode
+from tests.factories.scanning import twin_id
+
+
+def qr_text(client: TestClient, site: Site) -> str:
+    image = client.get(f"{API}/codes/binzhou-code/qr.png", headers=site.resident)
+    assert image.status_code == 200, image.text
+    return str(decode(image.content).text)
+
+
+def test_a_code_read_from_its_qr_image_is_scanned_and_released_with_the_temperature(
+    client: TestClient, site: Site
+) -> None:
+    answer = client.post(site.scans(), json={"token": qr_text(client, site)}, headers=site.guard)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["decision"], body["colour"], body["valid"], body["releasable"]) == (
+        "release",
+        "green",
+        True,
+        True,
+    )
+    assert body["masked_name"] == "张*"
+    assert body["colour_label"] == "绿码"
+    assert "测温" in body["action"]
+    released = client.post(
+        f"{API}/scans/{body['scan_id']}/release", json={"temperature": 36.5}, headers=site.guard
+    )
+    assert released.status_code == 200, released.text
+    again = client.get(f"{API}/scans/{body['scan_id']}", headers=site.guard).json()
+    assert (again["temperature"], again["released_at"] is not None, again["releasable"]) == (
+        36.5,
+        True,
+        False,
+    )
+
+
+def test_a_fever_is_not_released(client: TestClient, site: Site) -> None:
+    scan = client.post(site.scans(), json={"token": qr_text(client, site)}, headers=site.guard)
+    answer = client.post(
+        f"{API}/scans/{scan.json()['scan_id']}/release",
+        json={"temperature": 37.8},
+        headers=site.guard,
+    ).json()
+    assert (answer["reason"], answer["released_at"], answer["decision"]) == (
+        "fever",
+        None,
+        "refused",
+    )
+
+
+def test_a_scan_without_token_or_id_number_names_the_field(client: TestClient, site: Site) -> None:
+    answer = client.post(site.scans(), json={}, headers=site.guard)
+    assert answer.status_code == 422
+    assert error(answer)["fields"][0]["field"] == "token"
+
+
+# --- every refusal reason reaches the answer --------------------------------------
+
+
+def _tampered(text: str) -> str:
+    raw = bytearray(decode_text(text))
+    raw[-5] ^= 0x01  # inside the signature
+    return encode_text(bytes(raw))
+
+
+def _paper(
+    app: FastAPI,
+    sessions: sessionmaker[Session],
+    *,
+    start: timedelta,
+    days: float,
+    revoke: bool = False,
+    foreign: bool = False,
+) -> str:
+    for uow, env in in_session(app, sessions):
+        resident = uow.session.query(t.Resident).first()
+        assert resident is not None
+        now = env.clock.now() + start
+        policy = env.policies["shandong-pass"]
+        claims = new_claims(
+            Purpose.PAPER, now=now, issuer=env.settings.issuer, colour=Colour.GREEN,
+            policy=policy.id, policy_version=policy.version, resident_ref=resident.ref,
+            masked_name=resident.name_masked, masked_id=resident.id_masked,
+            pass_valid_until=now + timedelta(days=days),
+        )  # fmt: skip
+        signer = (
+            KeyRing.new(now).signer(now) if foreign else env.keys.signer(uow, env.protector, now)
+        )
+        if revoke:
+            uow.add(t.Revocation(token_id=claims.token_id, revoked_at=now, reason="lost"))
+        token = issue_token(claims, signer)
+    return token
+
+
+def _device(
+    app: FastAPI, sessions: sessionmaker[Session], *, ago: int, stranger: bool = False
+) -> str:
+    device = ec.generate_private_key(ec.SECP256R1())
+    for uow, env in in_session(app, sessions):
+        resident = uow.session.query(t.Resident).first()
+        assert resident is not None
+        made = attest(
+            uow, env, resident_id=resident.id, policy_id="binzhou-code",
+            device_key=compressed_point(device.public_key()),
+        )  # fmt: skip
+        signer = ec.generate_private_key(ec.SECP256R1()) if stranger else device
+        at = int(env.clock.now().timestamp()) - ago
+        token = present(made.attestation, at, signer)
+    return token
+
+
+REASONS = [
+    "bad_prefix",
+    "bad_encoding",
+    "unknown_key",
+    "bad_signature",
+    "not_yet_valid",
+    "pass_lapsed",
+    "expired",
+    "revoked",
+    "presentation_stale",
+    "device_signature_bad",
+    "wrong_person",
+    "unknown_person",
+    "gate_mode",
+]
+
+
+@pytest.mark.parametrize("reason", REASONS)
+def test_every_refusal_reason_reaches_the_answer(
+    app: FastAPI,
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    site: Site,
+    community: uuid.UUID,
+    reason: str,
+) -> None:
+    body: dict[str, object]
+    scans = site.scans()
+    guard = site.guard
+    if reason == "bad_prefix":
+        body = {"token": "HC1:not ours"}
+    elif reason == "bad_encoding":
+        body = {"token": "CNHC1:%%%%"}
+    elif reason == "unknown_key":
+        body = {"token": _paper(app, sessions, start=timedelta(0), days=5, foreign=True)}
+    elif reason == "bad_signature":
+        body = {"token": _tampered(qr_text(client, site))}
+    elif reason == "not_yet_valid":
+        body = {"token": _paper(app, sessions, start=timedelta(hours=1), days=5)}
+    elif reason == "pass_lapsed":
+        body = {"token": _paper(app, sessions, start=timedelta(0), days=1 / 24)}
+        clock.advance(timedelta(hours=2))  # the pass ended an hour ago
+    elif reason == "expired":
+        token = qr_text(client, site)
+        clock.advance(timedelta(minutes=2))
+        body = {"token": token}
+    elif reason == "revoked":
+        body = {"token": _paper(app, sessions, start=timedelta(0), days=5, revoke=True)}
+    elif reason == "presentation_stale":
+        body = {"token": _device(app, sessions, ago=300)}
+    elif reason == "device_signature_bad":
+        body = {"token": _device(app, sessions, ago=0, stranger=True)}
+    elif reason == "wrong_person":
+        body = {"token": qr_text(client, site), "id_number": twin_id(site.resident_id_number)}
+    elif reason == "unknown_person":
+        body = {"id_number": twin_id(site.resident_id_number)}
+    else:  # gate_mode: a yellow code at an employer's gate
+        gate = new_venue(client, site.admin, community, kind="employer_gate", gate_mode=True)
+        guard = new_guard(client, site.admin, gate, "gate.guard2")
+        scans = f"{API}/venues/{gate}/scans"
+        reported = client.post(
+            f"{API}/codes/binzhou-code/reports", json={"temperature": 38.4}, headers=site.resident
+        )
+        assert reported.status_code in (200, 201), reported.text
+        body = {"token": qr_text(client, site)}
+    answer = client.post(scans, json=body, headers=guard)
+    assert answer.status_code == 200, answer.text
+    shown = answer.json()
+    assert (shown["reason"], shown["decision"], shown["valid"]) == (reason, "refused", False)
+    assert shown["message"]
+    assert not shown["message"].isascii()  # in Chinese, in words
+    assert shown["action"]
+
+
+# --- flags, not the holder, scope ---------------------------------------------------
+
+
+def test_the_same_token_at_two_venues_is_flagged_and_not_the_holder_opens_a_case(
+    client: TestClient, site: Site, community: uuid.UUID
+) -> None:
+    token = qr_text(client, site)
+    assert (
+        client.post(site.scans(), json={"token": token}, headers=site.guard).json()["flags"] == []
+    )
+    west = new_venue(
+        client, site.admin, community, name="西门卡口", latitude=37.3840, longitude=117.9710
+    )
+    guard2 = new_guard(client, site.admin, west, "gate.guard3")
+    second = client.post(f"{API}/venues/{west}/scans", json={"token": token}, headers=guard2).json()
+    assert [f["code"] for f in second["flags"]] == ["same_token_elsewhere"]
+    assert "东门卡口" in second["flags"][0]["text"]
+    case = client.post(f"{API}/scans/{second['scan_id']}/not-the-holder", headers=guard2)
+    assert case.status_code == 201, case.text
+    assert (case.json()["status"], case.json()["new"]) == ("open", True)
+    # the guard of the first venue finds neither the second venue's scans nor its venue
+    assert client.get(f"{API}/scans/{second['scan_id']}", headers=site.guard).status_code == 404
+    assert (
+        client.post(
+            f"{API}/venues/{west}/scans", json={"token": token}, headers=site.guard
+        ).status_code
+        == 404
+    )
+
+
+def test_details_beyond_the_minimum_only_for_those_allowed_and_logged(
+    app: FastAPI, client: TestClient, sessions: sessionmaker[Session], site: Site
+) -> None:
+    scan = client.post(
+        site.scans(), json={"token": qr_text(client, site)}, headers=site.guard
+    ).json()
+    url = f"{API}/scans/{scan['scan_id']}/details"
+    assert client.get(url, headers=site.guard).status_code == 403
+    shown = client.get(url, headers=site.admin)
+    assert shown.status_code == 200, shown.text
+    assert (shown.json()["name"], shown.json()["id_number"]) == ("张三", site.resident_id_number)
+    for uow, _env in in_session(app, sessions):
+        actions = [e.action for e in uow.session.query(t.AuditEvent).all()]
+        assert "resident.details.scan" in actions
+
+
+# --- the ID-card lane ---------------------------------------------------------------
+
+
+def test_the_id_card_lane_passes_the_holder_looks_up_without_a_code_and_limits_per_operator(
+    client: TestClient, site: Site
+) -> None:
+    number = site.resident_id_number
+    with_code = client.post(
+        site.scans(), json={"token": qr_text(client, site), "id_number": number}, headers=site.guard
+    ).json()
+    assert (with_code["decision"], with_code["lane"]) == ("release", "id_card")
+    alone = client.post(site.scans(), json={"id_number": number}, headers=site.guard).json()
+    assert (alone["decision"], alone["colour"], alone["masked_name"]) == ("release", "green", "张*")
+    for _ in range(ID_LOOKUPS - 2):
+        assert (
+            client.post(site.scans(), json={"id_number": number}, headers=site.guard).status_code
+            == 200
+        )
+    limited = client.post(site.scans(), json={"id_number": number}, headers=site.guard)
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+    # camera scans are not counted against the ID look-up limit
+    camera = client.post(site.scans(), json={"token": qr_text(client, site)}, headers=site.guard)
+    assert camera.status_code == 200
+
+
+# --- offline upload -------------------------------------------------------------------
+
+
+def test_an_offline_batch_uploaded_twice_is_recorded_once(
+    client: TestClient, clock: FixedClock, site: Site
+) -> None:
+    token = qr_text(client, site)
+    at = clock.now()
+    clock.advance(timedelta(hours=2))
+    batch = {
+        "scans": [
+            {
+                "client_id": "dev7:1",
+                "token": token,
+                "scanned_at": at.isoformat(),
+                "temperature": 36.6,
+            },
+            {
+                "client_id": "dev7:2",
+                "token": token,
+                "scanned_at": (at + timedelta(minutes=3)).isoformat(),
+            },
+        ]
+    }
+    url = f"{site.scans()}/batch"
+    first = client.post(url, json=batch, headers=site.guard)
+    assert first.status_code == 200, first.text
+    assert first.json() == {
+        "accepted": ["dev7:1"],
+        "duplicates": [],
+        "refused": [{"client_id": "dev7:2", "reason": "expired"}],
+    }
+    second = client.post(url, json=batch, headers=site.guard).json()
+    assert second == {"accepted": [], "duplicates": ["dev7:1", "dev7:2"], "refused": []}

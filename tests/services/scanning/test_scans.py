@@ -1,0 +1,263 @@
+"""Scan and release: what the operator is told, what is recorded, and who may do it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from healthcode.domain.checkpoint import Decision
+from healthcode.domain.clock import FixedClock
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.services.accounts.permissions import Principal
+from healthcode.services.scanning import scans
+from healthcode.services.scanning.scans import NotReleasable, ScanResult
+from healthcode.services.scanning.venues import VenueSummary
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+from tests.factories.organisations import organisation
+from tests.factories.roster import employer_admin
+from tests.factories.scanning import display_token, operator, venue
+from tests.services.conftest import declare
+
+
+def scan(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    gate: VenueSummary,
+    token: str,
+    *,
+    client_id: str | None = None,
+) -> ScanResult:
+    return scans.scan_code(uow, env, who, venue_id=gate.id, token=token, client_id=client_id)
+
+
+def later(env: Env, delta: timedelta) -> None:
+    assert isinstance(env.clock, FixedClock)
+    env.clock.advance(delta)
+
+
+class TestScan:
+    def test_a_green_code_is_released_after_the_temperature_check_and_both_are_recorded(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        result = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
+        assert result.decision is Decision.RELEASE
+        assert result.colour is Colour.GREEN
+        assert result.masked_name == "张*"
+        assert result.action is not None
+        assert "测温" in result.action["zh"]
+        released = scans.release(uow, env, guard, scan_id=result.id, temperature=36.6)
+        assert released.released_at == env.clock.now()
+        row = uow.scans.by_id(result.id)
+        assert row is not None
+        assert (row.temperature, row.released_by, row.resident_id) == (
+            36.6,
+            guard.account_id,
+            green.resident_id,
+        )
+        assert row.token_fingerprint is not None
+        assert row.lane == "camera"
+
+    def test_a_fever_is_not_released(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        result = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
+        refused = scans.release(uow, env, guard, scan_id=result.id, temperature=37.3)
+        assert refused.released_at is None
+        assert refused.verdict == "fever"
+        assert refused.decision is Decision.REFUSED
+
+    def test_a_temperature_no_body_has_is_refused_by_name(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        result = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
+        with pytest.raises(InvalidInput) as caught:
+            scans.release(uow, env, guard, scan_id=result.id, temperature=25.0)
+        assert caught.value.errors[0].field == "temperature"
+
+    def test_a_yellow_code_is_stopped_with_the_policys_next_step_and_not_released(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        guard: Principal,
+        gate: VenueSummary,
+        account: t.Account,
+        signing_key: None,
+    ) -> None:
+        declare(uow, env, account, temperature=38.2)
+        result = scan(uow, env, guard, gate, display_token(uow, env, account.resident_id))
+        assert (result.decision, result.colour, result.verdict) == (
+            Decision.STOP,
+            Colour.YELLOW,
+            None,
+        )
+        assert result.action is not None
+        assert "隔离观察14天" in result.action["zh"]
+        with pytest.raises(NotReleasable):
+            scans.release(uow, env, guard, scan_id=result.id)
+
+    def test_gate_mode_refuses_yellow_outright(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        admin: Principal,
+        community: t.Organisation,
+        account: t.Account,
+        signing_key: None,
+    ) -> None:
+        firm_gate = venue(uow, env, admin, community.id, gate_mode=True)
+        guard = operator(uow, env, admin, firm_gate.id)
+        declare(uow, env, account, temperature=38.2)
+        result = scan(uow, env, guard, firm_gate, display_token(uow, env, account.resident_id))
+        assert (result.decision, result.verdict) == (Decision.REFUSED, "gate_mode")
+
+    def test_a_screenshot_a_minute_later_is_refused_as_expired(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        token = display_token(uow, env, green.resident_id)
+        later(env, timedelta(minutes=3))
+        result = scan(uow, env, guard, gate, token)
+        assert (result.decision, result.verdict, result.colour) == (
+            Decision.REFUSED,
+            "expired",
+            Colour.GREEN,
+        )
+        assert uow.scans.by_id(result.id) is not None  # the refusal is recorded too
+
+    def test_a_retried_client_id_is_recorded_once(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        token = display_token(uow, env, green.resident_id)
+        first = scan(uow, env, guard, gate, token, client_id="phone-1:0001")
+        again = scan(uow, env, guard, gate, token, client_id="phone-1:0001")
+        assert (again.id, again.duplicate, first.duplicate) == (first.id, True, False)
+
+
+class TestFlags:
+    def test_the_same_display_token_at_a_second_venue_is_flagged(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        admin: Principal,
+        community: t.Organisation,
+        guard: Principal,
+        gate: VenueSummary,
+        green: t.Account,
+    ) -> None:
+        other = venue(uow, env, admin, community.id, name="西门卡口")
+        token = display_token(uow, env, green.resident_id)
+        assert scan(uow, env, guard, gate, token).flags == ()
+        later(env, timedelta(seconds=20))
+        flagged = scan(uow, env, operator(uow, env, admin, other.id), other, token)
+        assert [f["code"] for f in flagged.flags] == ["same_token_elsewhere"]
+        assert flagged.flags[0]["venue"] == "东门卡口"
+
+    def test_one_residents_codes_at_distant_venues_within_minutes_are_flagged(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        guard: Principal,
+        gate: VenueSummary,
+        green: t.Account,
+    ) -> None:
+        jinan, admin = organisation_in(uow, env, "370102")
+        far = venue(uow, env, admin, jinan.id, latitude=36.6512, longitude=117.1201)
+        scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
+        later(env, timedelta(minutes=4))
+        token = display_token(uow, env, green.resident_id)
+        flagged = scan(uow, env, operator(uow, env, admin, far.id), far, token)
+        assert [f["code"] for f in flagged.flags] == ["distant_venues"]
+        assert 90 < float(flagged.flags[0]["km"]) < 130  # type: ignore[arg-type]
+
+    def test_without_coordinates_different_counties_are_distant_and_the_same_county_is_not(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        admin: Principal,
+        community: t.Organisation,
+        green: t.Account,
+    ) -> None:
+        here = venue(uow, env, admin, community.id)
+        same_county = venue(uow, env, admin, community.id)
+        jinan, jinan_admin = organisation_in(uow, env, "370102")
+        there = venue(uow, env, jinan_admin, jinan.id)
+        scan(
+            uow,
+            env,
+            operator(uow, env, admin, here.id),
+            here,
+            display_token(uow, env, green.resident_id),
+        )
+        later(env, timedelta(minutes=2))
+        near = scan(
+            uow,
+            env,
+            operator(uow, env, admin, same_county.id),
+            same_county,
+            display_token(uow, env, green.resident_id),
+        )
+        assert near.flags == ()
+        later(env, timedelta(minutes=2))
+        far = scan(
+            uow,
+            env,
+            operator(uow, env, jinan_admin, there.id),
+            there,
+            display_token(uow, env, green.resident_id),
+        )
+        assert [f["code"] for f in far.flags] == ["distant_venues"]
+        later(env, timedelta(minutes=30))
+        hours_later = scan(
+            uow,
+            env,
+            operator(uow, env, admin, here.id),
+            here,
+            display_token(uow, env, green.resident_id),
+        )
+        assert hours_later.flags == ()  # hours apart: a trip, not a borrowed code
+
+
+class TestNotTheHolder:
+    def test_one_tap_opens_one_fraud_case_and_refuses_the_scan(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        result = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
+        case = scans.report_not_the_holder(uow, env, guard, scan_id=result.id)
+        again = scans.report_not_the_holder(uow, env, guard, scan_id=result.id)
+        assert (case.status, case.new, again.new, again.id) == ("open", True, False, case.id)
+        shown = scans.show_scan(uow, env, guard, scan_id=result.id)
+        assert (shown.verdict, shown.releasable) == ("not_the_holder", False)
+        events = uow.audit.of_resident(green.resident_id)  # type: ignore[arg-type]
+        assert "scan.not_the_holder" in [e.action for e in events]
+
+
+class TestScope:
+    def test_an_operator_of_another_venue_finds_neither_the_venue_nor_its_scans(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        admin: Principal,
+        community: t.Organisation,
+        guard: Principal,
+        gate: VenueSummary,
+        green: t.Account,
+    ) -> None:
+        other = venue(uow, env, admin, community.id)
+        stranger = operator(uow, env, admin, other.id)
+        token = display_token(uow, env, green.resident_id)
+        with pytest.raises(NotFound):
+            scan(uow, env, stranger, gate, token)
+        result = scan(uow, env, guard, gate, token)
+        with pytest.raises(NotFound):
+            scans.release(uow, env, stranger, scan_id=result.id)
+        with pytest.raises(NotFound):
+            scans.report_not_the_holder(uow, env, stranger, scan_id=result.id)
+
+
+def organisation_in(uow: UnitOfWork, env: Env, region: str) -> tuple[t.Organisation, Principal]:
+    found = organisation(uow, env, region=region, name="历下区某社区居民委员会")
+    return found, employer_admin(uow, env, found.id)

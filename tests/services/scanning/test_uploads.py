@@ -1,0 +1,83 @@
+"""Offline scans uploaded later: verified at their own time, recorded once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from healthcode.domain.clock import FixedClock
+from healthcode.services.accounts.permissions import Principal
+from healthcode.services.scanning import uploads
+from healthcode.services.scanning.uploads import OfflineScan, Refused
+from healthcode.services.scanning.venues import VenueSummary
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+from tests.factories.scanning import display_token, paper_token
+
+
+def count(uow: UnitOfWork, gate: VenueSummary) -> int:
+    return len(uow.scans.of_venue(gate.id, limit=1000))
+
+
+def test_a_batch_uploaded_twice_is_recorded_once_each_code_judged_at_its_scan_time(
+    uow: UnitOfWork,
+    env: Env,
+    clock: FixedClock,
+    guard: Principal,
+    gate: VenueSummary,
+    green: t.Account,
+) -> None:
+    scanned_at = clock.now()
+    live = display_token(uow, env, green.resident_id)
+    paper = paper_token(uow, env, green.resident_id)
+    clock.advance(timedelta(hours=3))  # the network is back: the display token is old now
+    batch = [
+        OfflineScan("s-1", live, scanned_at, 36.4),
+        OfflineScan("s-2", paper, scanned_at + timedelta(minutes=1)),
+        OfflineScan("s-3", live, scanned_at + timedelta(minutes=5)),  # a screenshot
+        OfflineScan("s-4", "not a code", scanned_at),
+        OfflineScan("s-5", live, clock.now() + timedelta(hours=1)),  # a wrong clock
+        OfflineScan("s-1", live, scanned_at),  # the queue sent one twice
+    ]
+    first = uploads.upload_scans(uow, env, guard, venue_id=gate.id, scans=batch)
+    assert first.accepted == ("s-1", "s-2")
+    assert first.duplicates == ("s-1",)
+    assert first.refused == (
+        Refused("s-3", "expired"),
+        Refused("s-4", "bad_prefix"),
+        Refused("s-5", "scanned_in_future"),
+    )
+    assert count(uow, gate) == 4
+    second = uploads.upload_scans(uow, env, guard, venue_id=gate.id, scans=batch)
+    assert second.accepted == ()
+    assert set(second.duplicates) == {"s-1", "s-2", "s-3", "s-4"}
+    assert count(uow, gate) == 4
+    row = uow.scans.by_client_id(gate.id, "s-1")
+    assert row is not None
+    assert (row.lane, row.scanned_at, row.released_at, row.temperature) == (
+        "offline_upload",
+        scanned_at,
+        scanned_at,
+        36.4,
+    )
+
+
+def test_a_paper_pass_revoked_after_the_scan_was_valid_when_scanned(
+    uow: UnitOfWork,
+    env: Env,
+    clock: FixedClock,
+    guard: Principal,
+    gate: VenueSummary,
+    green: t.Account,
+) -> None:
+    token_id = bytes(range(16))
+    paper = paper_token(uow, env, green.resident_id, token_id=token_id)
+    scanned_at = clock.now()
+    clock.advance(timedelta(hours=1))
+    uow.add(t.Revocation(token_id=token_id, revoked_at=clock.now(), reason="lost"))
+    uow.flush()
+    before = OfflineScan("p-1", paper, scanned_at)
+    after = OfflineScan("p-2", paper, clock.now() + timedelta(minutes=1))
+    result = uploads.upload_scans(uow, env, guard, venue_id=gate.id, scans=[before, after])
+    assert result.accepted == ("p-1",)
+    assert result.refused == (Refused("p-2", "revoked"),)
