@@ -9,12 +9,13 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.tokens import (
@@ -29,26 +30,42 @@ from healthcode.domain.tokens import (
 from healthcode.services.accounts.login import create_staff
 from healthcode.services.accounts.permissions import Role
 from healthcode.store import tables as t
+from tests.factories.organisations import organisation
+from tests.factories.roster import employer_admin
+from tests.factories.scanning import operator, venue
 from tests.web.conftest import new_context
 from tests.web.live import START, LiveServer
 from tests.web.staff_flows import PASSWORD, staff_sign_in
 from tests.web.test_a11y import check_page
 
-VENUE = uuid.UUID("5a1e0000-0000-4000-8000-000000000001")
-SCANNER = f"/staff/scanner?venue={VENUE}"
+SCANNER = "/staff/scanner"
 WARN = re.compile(r"\bwarn\b")
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    username: str
+    venue_id: uuid.UUID
+
+    @property
+    def url(self) -> str:
+        return f"/staff/scanner?venue={self.venue_id}"
+
+
 @pytest.fixture
-def checkpoint(server: LiveServer) -> str:
-    username = f"gate.{os.getpid()}.{uuid.uuid4().hex[:6]}"
+def checkpoint(server: LiveServer) -> Checkpoint:
+    """A checkpoint registered by a community, with a guard operating it."""
+    env = server.app.state.env
     with server.app.state.uow_factory() as uow:
-        create_staff(
-            uow, server.app.state.env, username=username, password=PASSWORD,
-            display_name="卡口 王强", roles=[(Role.CHECKPOINT, f"venue:{VENUE}")],
-        )  # fmt: skip
+        community = organisation(uow, env)
+        admin = employer_admin(uow, env, community.id)
+        gate = venue(uow, env, admin, community.id, name="滨州西收费站卡口")
+        guard = operator(uow, env, admin, gate.id)
         uow.commit()
-    return username
+        account = uow.accounts.by_id(guard.account_id)
+        assert account is not None
+        assert account.username is not None
+        return Checkpoint(account.username, gate.id)
 
 
 @pytest.fixture
@@ -96,30 +113,15 @@ class Codes:
         return present(sign_attestation(claims, self.key), int(self.now.timestamp()), phone)
 
 
-class FakeBatch:
-    """POST …/scans per the batch contract, remembering every client_id once."""
-
-    def __init__(self) -> None:
-        self.stored: dict[str, dict[str, Any]] = {}
-        self.calls = 0
-
-    def __call__(self, route: Route) -> None:
-        self.calls += 1
-        scans = json.loads(route.request.post_data or "{}")["scans"]
-        fresh = [s["client_id"] for s in scans if s["client_id"] not in self.stored]
-        seen = [s["client_id"] for s in scans if s["client_id"] in self.stored]
-        self.stored.update({s["client_id"]: s for s in scans})
-        answer = {"accepted": fresh, "duplicates": seen, "refused": []}
-        route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
-
-
-def _open_scanner(context: BrowserContext, server: LiveServer, user: str) -> Page:
+def _open_scanner(context: BrowserContext, server: LiveServer, at: Checkpoint) -> Page:
     page = context.new_page()
     page.clock.set_fixed_time(server.clock.now())  # the scanner's clock is the server's
-    staff_sign_in(page, user)
-    page.goto(SCANNER)
-    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
-    page.goto(SCANNER)  # through the worker: it keeps the page and the scanner's modules
+    staff_sign_in(page, at.username)
+    page.goto(at.url)
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller", timeout=30_000
+    )
+    page.goto(at.url)  # through the worker: it keeps the page and the scanner's modules
     expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
     page.wait_for_function(
         """async () => (await (await caches.open("hc-scanner-shell-v1")).keys()).length > 30
@@ -136,13 +138,19 @@ def _scan(page: Page, text: str) -> None:
 
 
 def test_offline_checkpoint_checks_codes_and_uploads_once_back_online(
-    scanner_context: BrowserContext, server: LiveServer, checkpoint: str
+    scanner_context: BrowserContext, server: LiveServer, checkpoint: Checkpoint
 ) -> None:
     server.clock.set(START + timedelta(minutes=30))  # the key has signed for half an hour
     codes = Codes(server)
-    batch = FakeBatch()
-    scanner_context.route("**/staff/scanner/scans?**", batch)
+    uploads: list[dict[str, Any]] = []
+    scanner_context.on(
+        "request",
+        lambda r: (
+            uploads.append(json.loads(r.post_data or "{}")) if "/scanner/scans" in r.url else None
+        ),
+    )
     page = _open_scanner(scanner_context, server, checkpoint)
+    expect(page.locator(".scanner-venue")).to_have_text("滨州西收费站卡口")
     revoked = codes.revoked_paper()
     page.reload()  # the revocation list now holds the pass
     expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
@@ -175,36 +183,53 @@ def test_offline_checkpoint_checks_codes_and_uploads_once_back_online(
     expect(result).to_have_attribute("data-reason", "revoked")
 
     expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "5")
-    assert batch.calls == 0
+    queue = page.evaluate(QUEUE)
+    assert uploads == []
 
     scanner_context.set_offline(False)
     expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
-    assert batch.calls == 1
-    assert len(batch.stored) == 5
-    assert {s["token"] for s in batch.stored.values()} >= {revoked}
+    assert len(uploads) == 1
+    recorded = _recorded(server, checkpoint)
+    assert sorted(recorded) == sorted(r["client_id"] for r in queue)
+    # The server verified each again at its scan time and agrees with the page.
+    assert {r["client_id"]: r["reason"] for r in queue} == recorded
 
-    # The answer was lost: the same records go up again and are not stored twice.
-    page.evaluate(
-        """async (scans) => {
-          const lists = await import("/static/scanner/lists.js");
-          const db = await lists.openDb();
-          for (const s of scans) {
-            await lists.dbDo(db, "queue", "readwrite", (st) => st.put(Object.assign(
-              {venue_id: document.querySelector("[data-scanner]").dataset.venue}, s)));
-          }
-          db.close();
-          const scanner = await import(document.querySelector("script[type=module]").src);
-          return scanner.uploadQueue();
-        }""",
-        list(batch.stored.values()),
-    )
+    # The answer was lost: the same records go up again and nothing is stored twice.
+    outcome = page.evaluate(REQUEUE_AND_UPLOAD, queue)
+    assert sorted(outcome["duplicates"]) == sorted(recorded)
+    assert outcome["accepted"] == []
     expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
-    assert batch.calls == 2
-    assert len(batch.stored) == 5
+    assert len(uploads) == 2
+    assert _recorded(server, checkpoint) == recorded
+
+
+QUEUE = """async () => {
+  const lists = await import("/static/scanner/lists.js");
+  const db = await lists.openDb();
+  const all = await lists.dbDo(db, "queue", "readonly", (s) => s.getAll());
+  db.close();
+  return all;
+}"""
+
+REQUEUE_AND_UPLOAD = """async (records) => {
+  const lists = await import("/static/scanner/lists.js");
+  const db = await lists.openDb();
+  for (const r of records) { await lists.dbDo(db, "queue", "readwrite", (s) => s.put(r)); }
+  db.close();
+  const scanner = await import(document.querySelector("script[type=module]").src);
+  return scanner.uploadQueue();
+}"""
+
+
+def _recorded(server: LiveServer, at: Checkpoint) -> dict[str, str | None]:
+    """The venue's scan records: client_id → the server's verdict (None: valid)."""
+    with server.app.state.uow_factory() as uow:
+        rows = uow.scans.of_venue(at.venue_id, limit=50)
+        return {row.client_id or "": row.verdict for row in rows}
 
 
 def test_the_lists_age_shows_and_warns_when_stale(
-    scanner_context: BrowserContext, server: LiveServer, checkpoint: str
+    scanner_context: BrowserContext, server: LiveServer, checkpoint: Checkpoint
 ) -> None:
     page = _open_scanner(scanner_context, server, checkpoint)
     check_page(page)
