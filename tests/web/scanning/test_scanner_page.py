@@ -258,3 +258,23 @@ def test_only_checkpoint_staff_open_the_scanner(page: Page, server: LiveServer) 
     assert answer is not None
     assert answer.status == 403
     expect(page.locator("[data-scanner]")).to_have_count(0)
+
+
+def test_another_venue_is_not_found_to_the_guard(
+    page: Page, server: LiveServer, checkpoint: Checkpoint
+) -> None:
+    staff_sign_in(page, checkpoint.username)
+    other = uuid.uuid4()
+    answer = page.goto(f"/staff/scanner?venue={other}")
+    assert answer is not None
+    assert answer.status == 404
+    page.goto(SCANNER)  # the only venue the guard operates is chosen by itself
+    expect(page.locator("[data-scanner]")).to_have_attribute("data-venue", str(checkpoint.venue_id))
+    status = page.evaluate(
+        """async (venue) => (await fetch("/staff/scanner/scans?venue=" + venue, {
+          method: "POST", headers: {"Content-Type": "application/json",
+            "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content},
+          body: JSON.stringify({scans: []})})).status""",
+        str(other),
+    )
+    assert status == 404
