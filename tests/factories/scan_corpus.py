@@ -32,6 +32,7 @@ from healthcode.domain.tokens import (
     sign_attestation,
 )
 from healthcode.domain.tokens.base45 import b45encode
+from healthcode.domain.tokens.claims import claims_to_cbor
 from healthcode.domain.tokens.codec import decode_text, encode_text, parse_sign1
 from healthcode.domain.tokens.trustlist import to_jwks
 from healthcode.domain.tokens.verify import verify_any
@@ -206,6 +207,13 @@ def build() -> Corpus:
         Item(
             "malformed claims (signed, not our layout)",
             encode_text(_sign1_signed(key, cbor2.dumps({1: "CN-37", 4: AT + 60}))),
+            "malformed_claims",
+        ),
+        Item(
+            "a time sent as a CBOR float",
+            encode_text(
+                _sign1_signed(key, cbor2.dumps({**claims_to_cbor(paper_claims), 6: float(AT)}))
+            ),
             "malformed_claims",
         ),
         Item(

@@ -12,7 +12,7 @@
    never an exception: the result names the reason. tests/web/scanning proves that
    this file and the Python verifier agree on one corpus. */
 import { inflateSync } from "../vendor/fflate/browser.js";
-import { decode as cborDecode } from "../vendor/cborg/cborg.js";
+import { decode as decodeCbor, Token, Tokenizer, Type } from "../vendor/cborg/cborg.js";
 import { ed25519 } from "../vendor/noble/curves/ed25519.js";
 import { p256 } from "../vendor/noble/curves/nist.js";
 import { sha256 } from "../vendor/noble/hashes/sha2.js";
@@ -34,7 +34,19 @@ const CHARSET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 const B45 = new Int8Array(128).fill(-1);
 for (let i = 0; i < CHARSET.length; i += 1) { B45[CHARSET.charCodeAt(i)] = i; }
 const SIG_STRUCTURE_HEAD = new Uint8Array([0x84, 0x6a, ...new TextEncoder().encode("Signature1")]);
+/* A CBOR float stays a float (cbor2 keeps 1.0 apart from 1, so a time sent as a float
+   is refused in Python); cborg alone would hand JavaScript's number 1 for both. */
+class CborFloat { constructor(value) { this.value = value; } }
+class FloatKeepingTokenizer extends Tokenizer {
+  next() {
+    const token = super.next();
+    return token.type === Type.float ? new Token(Type.float, new CborFloat(token.value), token.encodedLength) : token;
+  }
+}
 const CBOR_OPTIONS = { strict: true, useMaps: true };
+function cborDecode(data) {
+  return decodeCbor(data, Object.assign({ tokenizer: new FloatKeepingTokenizer(data, CBOR_OPTIONS) }, CBOR_OPTIONS));
+}
 /* Python's str.strip() whitespace (str.isspace): String.prototype.trim differs (it
    keeps \x1c-\x1f and \x85, which a reader may send, and strips \ufeff). */
 const SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
@@ -374,7 +386,7 @@ function need(map, key) {
 
 /** A token's claims (claims.claims_from_cbor) and its not-before second. */
 function tokenClaims(payload) {
-  const map = asMap(cborDecode(payload, CBOR_OPTIONS));
+  const map = asMap(cborDecode(payload));
   const own = asMap(need(map, CLAIMS_KEY));
   const issued = claimTime(need(map, IAT));
   const notBefore = map.has(NBF) ? Math.max(issued, claimTime(map.get(NBF))) : issued;
@@ -400,7 +412,7 @@ function tokenClaims(payload) {
 
 /** An attestation's claims (attestation.attestation_from_cbor). */
 function attestationClaims(payload) {
-  const map = asMap(cborDecode(payload, CBOR_OPTIONS));
+  const map = asMap(cborDecode(payload));
   const own = asMap(need(map, DEVICE_CLAIMS_KEY));
   const until = own.get(4);
   const claims = {
