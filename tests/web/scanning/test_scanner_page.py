@@ -118,10 +118,13 @@ def _open_scanner(context: BrowserContext, server: LiveServer, at: Checkpoint) -
     page.clock.set_fixed_time(server.clock.now())  # the scanner's clock is the server's
     staff_sign_in(page, at.username)
     page.goto(at.url)
-    page.wait_for_function(
-        "() => navigator.serviceWorker && navigator.serviceWorker.controller", timeout=30_000
+    page.wait_for_function(  # the worker is active (the page may not be claimed yet)
+        """async () => { const r = await navigator.serviceWorker.getRegistration();
+                         return !!(r && r.active && r.active.state === "activated"); }""",
+        timeout=30_000,
     )
     page.goto(at.url)  # through the worker: it keeps the page and the scanner's modules
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
     expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
     page.wait_for_function(
         """async () => (await (await caches.open("hc-scanner-shell-v1")).keys()).length > 30

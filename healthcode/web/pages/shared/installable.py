@@ -30,7 +30,7 @@ router = APIRouter(include_in_schema=False)
 ICONS = ((192, "icon-192.png"), (512, "icon-512.png"))
 DEVICE_CODES = ("vendor/pako/pako_deflate.min.js", "vendor/qrcode-generator/qrcode.js")
 SHELL = ("app.css", "app.js", "icon.svg", *(name for _size, name in ICONS), *DEVICE_CODES)
-SCANNER_ASSETS = ("scanner/scanner.css", "scanner/scanner.js")
+SCANNER_ASSETS = ("scanner/scanner.css",)  # scanner.js is loaded by its plain URL
 _IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;]*?\bfrom\s*["'](\.[^"']+)["']""", re.M)
 WORKER_HEADERS = {
     "Cache-Control": "no-cache",  # always revalidated: a new release reaches phones at once

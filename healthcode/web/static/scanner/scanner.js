@@ -2,7 +2,9 @@
    scanner or pasted text, verified here with verify.js against the lists kept in
    IndexedDB; the result screen; and a queue of scan records uploaded when online.
 
-   The camera (another module) calls scanText(text) with what it decoded. */
+   The camera (another module) calls scanText(text) with what it decoded:
+   import { scanText } from "./scanner.js" (the page loads this file by that plain
+   URL, so both share one instance). */
 import { fingerprint, trim, verifyAny } from "./verify.js";
 import { dbDo, loadLists, openDb } from "./lists.js";
 
