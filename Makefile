@@ -54,7 +54,9 @@ VENDOR := healthcode/web/static/vendor
 .PHONY: vendor
 vendor:
 	npm ci --ignore-scripts --no-audit --no-fund
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/swagger-ui
+	# Rebuild every vendored library; VENDORED.md (hand-written) is kept.
+	find $(VENDOR) -mindepth 1 -maxdepth 1 ! -name VENDORED.md -exec rm -rf {} +
+	mkdir -p $(VENDOR)/swagger-ui $(VENDOR)/pako $(VENDOR)/qrcode-generator
 	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
 	  node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE $(VENDOR)/swagger-ui/
 	sed -i '/^\/\/# sourceMappingURL=/d' $(VENDOR)/swagger-ui/swagger-ui-bundle.js
@@ -64,3 +66,21 @@ vendor:
 	cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm node_modules/zxing-wasm/LICENSE $(VENDOR)/zxing-wasm/
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/web/vendor/  # tests only
 	sed -i 's|/\*# sourceMappingURL=[^*]*\*/||' $(VENDOR)/swagger-ui/swagger-ui.css
+	cp node_modules/pako/dist/pako_deflate.min.js node_modules/pako/LICENSE $(VENDOR)/pako/
+	cp node_modules/qrcode-generator/qrcode.js $(VENDOR)/qrcode-generator/
+	# The offline scanner's verifier: ES modules loaded as they are (no bundler).
+	mkdir -p $(VENDOR)/fflate $(VENDOR)/cborg/lib $(VENDOR)/noble/curves/abstract $(VENDOR)/noble/hashes
+	cp node_modules/fflate/esm/browser.js node_modules/fflate/LICENSE $(VENDOR)/fflate/
+	cp node_modules/cborg/cborg.js node_modules/cborg/LICENSE $(VENDOR)/cborg/
+	cp node_modules/cborg/lib/*.js $(VENDOR)/cborg/lib/
+	rm $(VENDOR)/cborg/lib/bin.js $(VENDOR)/cborg/lib/diagnostic*.js  # command-line only
+	# noble: only the modules ed25519.js, nist.js (P-256) and sha2.js import.
+	cd node_modules/@noble/curves && cp ed25519.js nist.js utils.js LICENSE ../../../$(VENDOR)/noble/curves/ && \
+	  cd abstract && cp curve.js der.js edwards.js fft.js frost.js hash-to-curve.js modular.js montgomery.js \
+	  oprf.js weierstrass.js ../../../../$(VENDOR)/noble/curves/abstract/
+	cd node_modules/@noble/hashes && cp _md.js _u64.js hmac.js sha2.js utils.js LICENSE ../../../$(VENDOR)/noble/hashes/
+	# Browsers resolve no bare specifiers (and the CSP forbids an inline import map).
+	sed -i "s|from '@noble/hashes/|from '../hashes/|" $(VENDOR)/noble/curves/*.js
+	sed -i "s|from '@noble/hashes/|from '../../hashes/|" $(VENDOR)/noble/curves/abstract/*.js
+	sed -i '/^\/\/# sourceMappingURL=/d' $(VENDOR)/noble/curves/*.js $(VENDOR)/noble/curves/abstract/*.js \
+	  $(VENDOR)/noble/hashes/*.js $(VENDOR)/fflate/browser.js

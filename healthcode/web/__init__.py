@@ -22,6 +22,7 @@ from healthcode.web.pages.scanning import check_in, venue_code
 from healthcode.web.pages.scanning import scan as scanning_scan
 from healthcode.web.pages.scanning import scan_here as resident_scan
 from healthcode.web.pages.scanning import venues as scanning_venues
+from healthcode.web.pages.scanning import scanner
 from healthcode.web.pages.shared import installable, misc
 from healthcode.web.pages.support import help as support_help
 from healthcode.web.static_files import PREFIX, static_app
@@ -45,7 +46,7 @@ def install(app: FastAPI, *, secret: bytes) -> None:
     )
     shared = (support_help, misc, installable)
     staff_pages = (staff, roster, organisations, review, org_overrides, org_counter)
-    scanning = (scanning_venues, scanning_scan, venue_code)
+    scanning = (scanning_venues, scanning_scan, venue_code, scanner)
     for module in (*pages, *shared, *staff_pages, *scanning):
         app.include_router(module.router)
     for module in (staff_calls, resident_calls, signalling):  # video calls (视频通话)

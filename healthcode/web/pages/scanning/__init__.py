@@ -1,1 +1,2 @@
-"""Scanning pages: venues, their operators, the scan and result screen."""
+"""Scanning pages: venues, their operators, the scan and result screen, the offline
+scanner."""

@@ -1,0 +1,138 @@
+"""The offline scanner page (离线扫码): a checkpoint's guard reads codes with a
+keyboard-wedge scanner, by pasting, or with the camera, and the page verifies them
+itself (static/scanner/verify.js) against the trust and revocation lists it keeps in
+IndexedDB; scan records wait in a queue until the network is back.
+
+The page only hands the script what it needs: the venue, the words of the result
+screen in the reader's language, how old the lists may get before it warns, the
+presentation window, and the pinned list-signing keys (docs/scanner.md). The queue
+goes up through ``POST /staff/scanner/scans`` (cookie and CSRF token: the JSON API
+takes writes with a bearer token only), the page twin of
+``POST /api/v1/venues/{venue_id}/scans/batch`` over the same service.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import ConfigDict, Field
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.tokens.refusal import VALID_MESSAGE, Refusal
+from healthcode.http.deps import ClientDep, EnvDep, UowDep
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.scanning import uploads, venues
+from healthcode.services.shared.bounds import InputModel, Moment
+from healthcode.web.labels import ICONS
+from healthcode.web.pages.organisations.access import staff_with
+from healthcode.web.templating import _, render
+
+router = APIRouter(include_in_schema=False)
+Scanner = Annotated[Principal, Depends(staff_with(Permission.SCAN))]
+NO_STORE = {"Cache-Control": "no-store"}
+DEFAULT_WARN_DAYS = 3  # HEALTHCODE_SCANNER_LIST_WARN_DAYS (docs/keys.md), when configured
+REFUSED_ICON = "✕"
+
+
+class QueuedScan(InputModel):
+    """One record of the page's queue, as the batch API takes it."""
+
+    model_config = ConfigDict(extra="forbid")
+    client_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    token: str = Field(max_length=2000)
+    scanned_at: Moment
+    temperature: float | None = Field(None, ge=30, le=45)
+
+
+class QueuedBatch(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    scans: list[QueuedScan] = Field(max_length=500)
+
+
+def pinned_list_keys(uow: UowDep, env: EnvDep) -> dict[str, Any] | None:
+    """The list-signing keys the page pins (a JWK Set), or None: the page then reads
+    the plain lists. The seam for the signed lists (docs/keys.md): it answers the
+    published list keys once the list-signing keys are in this branch."""
+    return None
+
+
+def _words() -> dict[str, Any]:
+    colours = (Colour.GREEN, Colour.YELLOW, Colour.RED, Colour.PENDING)
+    return {
+        "colours": {c.value: _(c.label) for c in colours},
+        "icons": {**{c.value: ICONS[c] for c in colours}, "refused": REFUSED_ICON},
+        "reasons": {r.value: _(r.message) for r in Refusal},
+        "valid": _(VALID_MESSAGE),
+        "refused": _("Code refused"),
+        "may_pass": _("Let through after the temperature check"),
+        "stop": _("Stop: do not let through"),
+        "valid_until": _("Valid until {time}", time="{time}"),
+        "scanned_at": _("Scanned at {time}", time="{time}"),
+        "lists_age": _("Lists issued {time}", time="{time}"),
+        "lists_stale": _(
+            "Older than {days} days: connect to the internet to update them.", days="{days}"
+        ),
+        "no_lists": _("No trust list yet: connect to the internet once to fetch it."),
+        "queued": _("{count} scans waiting to upload", count="{count}"),
+        "queue_empty": _("Every scan is uploaded."),
+    }
+
+
+@router.get("/staff/scanner")
+def scanner_page(
+    request: Request,
+    who: Scanner,
+    uow: UowDep,
+    env: EnvDep,
+    venue: uuid.UUID | None = None,
+) -> Response:
+    """The scanner at ``venue`` (one the caller operates, else not found); without
+    one, the only venue the caller operates, or a choice of them."""
+    here = venues.operated_venue(uow, who, venue) if venue else None
+    choices = [] if here else venues.list_venues(uow, who)
+    if here is None and len(choices) == 1:
+        here = choices[0]
+    keys = pinned_list_keys(uow, env)
+    return render(
+        request,
+        "scanning/scanner.html",
+        headers=NO_STORE,
+        venue=here,
+        choices=choices,
+        upload=f"/staff/scanner/scans?venue={here.id}" if here else "",
+        words=json.dumps(_words(), ensure_ascii=False),
+        list_keys=json.dumps(keys) if keys else "",
+        warn_days=getattr(env.settings, "scanner_list_warn_days", DEFAULT_WARN_DAYS),
+        window_seconds=env.settings.presentation_window_seconds,
+    )
+
+
+@router.post("/staff/scanner/scans")
+def upload_queue(
+    data: QueuedBatch, who: Scanner, uow: UowDep, env: EnvDep, client: ClientDep, venue: uuid.UUID
+) -> JSONResponse:
+    """The page's queue: recorded once per ``client_id`` (a batch sent again after a
+    lost answer comes back as duplicates); the page drops every id the answer names."""
+    result = uploads.upload_scans(
+        uow,
+        env,
+        who,
+        venue_id=venue,
+        scans=[
+            uploads.OfflineScan(s.client_id, s.token, s.scanned_at, s.temperature)
+            for s in data.scans
+        ],
+        client=client,
+    )
+    return JSONResponse(
+        {
+            "accepted": list(result.accepted),
+            "duplicates": list(result.duplicates),
+            "refused": [{"client_id": r.client_id, "reason": r.reason} for r in result.refused],
+        },
+        headers=NO_STORE,
+    )

@@ -1,0 +1,199 @@
+/* The offline scanner page (/staff/scanner): a text field for a keyboard-wedge
+   scanner or pasted text, verified here with verify.js against the lists kept in
+   IndexedDB; the result screen; and a queue of scan records uploaded when online.
+
+   The camera (another module) calls scanText(text) with what it decoded:
+   import { scanText } from "./scanner.js" (the page loads this file by that plain
+   URL, so both share one instance). */
+import { fingerprint, trim, verifyAny } from "./verify.js";
+import { dbDo, loadLists, openDb } from "./lists.js";
+
+const root = document.querySelector("[data-scanner]");
+const data = root ? root.dataset : {};
+const words = root ? JSON.parse(data.words) : {};
+const venue = data.venue || null;
+let lists = null, uploading = null;
+
+function say(template, values) {
+  return template.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? values[name] : all; });
+}
+
+const shanghai = new Intl.DateTimeFormat("zh-CN", {
+  timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+  hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+});
+
+function when(seconds) {
+  const p = {};
+  for (const part of shanghai.formatToParts(new Date(seconds * 1000))) { p[part.type] = part.value; }
+  return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute;
+}
+
+function uuid() {
+  if (crypto.randomUUID) { return crypto.randomUUID(); }
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+}
+
+function el(id) { return document.getElementById(id); }
+
+/* ---- lists -------------------------------------------------------------------------- */
+
+function showLists() {
+  const box = el("scanner-lists");
+  if (!box || !lists) { return; }
+  box.classList.toggle("warn", lists.stale);
+  if (lists.age === null) {
+    box.textContent = words.no_lists;
+  } else {
+    const issued = Date.now() / 1000 - lists.age;
+    box.textContent = say(words.lists_age, { time: when(issued) })
+      + (lists.stale ? " " + say(words.lists_stale, { days: data.warnDays }) : "");
+  }
+}
+
+/** Refresh the lists (from the server when online, else from IndexedDB). */
+export async function refreshLists() {
+  lists = await loadLists({
+    pinned: data.listKeys ? JSON.parse(data.listKeys) : null,
+    online: navigator.onLine,
+    warnDays: Number(data.warnDays),
+  });
+  showLists();
+  return lists;
+}
+
+/* ---- the result screen ------------------------------------------------------------- */
+
+function render(result, scannedAt) {
+  const box = el("scan-result"), claims = result.claims;
+  const refused = !result.ok;
+  const colour = refused ? "refused" : claims.colour;
+  box.hidden = false;
+  box.className = "card scan-result c-" + (refused ? "red" : colour);
+  box.dataset.verdict = refused ? "refused" : "valid";
+  box.dataset.reason = result.reason || "";
+  el("scan-icon").textContent = words.icons[colour];
+  el("scan-word").textContent = refused ? words.refused : words.colours[colour];
+  el("scan-action").textContent = refused ? words.stop : (colour === "green" ? words.may_pass : words.stop);
+  el("scan-who").textContent = claims ? claims.masked_name + "  " + claims.masked_id : "";
+  let until = null;
+  if (claims) {
+    until = claims.purpose === "device" ? claims.pass_valid_until || claims.expires_at : claims.expires_at;
+  }
+  el("scan-valid").textContent = claims && until !== null ? say(words.valid_until, { time: when(until) }) : "";
+  el("scan-reason").textContent = refused ? words.reasons[result.reason] || result.reason : words.valid;
+  el("scan-time").textContent = say(words.scanned_at, { time: when(scannedAt) });
+  box.focus();
+}
+
+/* ---- the queue ----------------------------------------------------------------------- */
+
+async function queued() {
+  const db = await openDb();
+  try { return await dbDo(db, "queue", "readonly", (s) => s.getAll()); } finally { db.close(); }
+}
+
+async function showQueue() {
+  const box = el("scanner-queue");
+  if (!box) { return; }
+  const waiting = (await queued()).length;
+  box.textContent = waiting ? say(words.queued, { count: waiting }) : words.queue_empty;
+  box.dataset.waiting = String(waiting);
+}
+
+async function enqueue(record) {
+  const db = await openDb();
+  try { await dbDo(db, "queue", "readwrite", (s) => s.put(record)); } finally { db.close(); }
+}
+
+async function upload() {
+  const records = (await queued()).filter((r) => venue && r.venue_id === venue);
+  if (!records.length || !data.upload) { return { sent: 0 }; }
+  const body = { scans: records.map(function (r) {
+    const scan = { client_id: r.client_id, token: r.token, scanned_at: r.scanned_at };
+    if (r.temperature !== undefined && r.temperature !== null) { scan.temperature = r.temperature; }
+    return scan;
+  }) };
+  const csrf = document.querySelector("meta[name=csrf-token]");
+  const answer = await fetch(data.upload, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json",
+      "X-CSRF-Token": csrf ? csrf.content : "" },
+    body: JSON.stringify(body),
+  });
+  if (!answer.ok) { throw new Error("upload: HTTP " + answer.status); }
+  const result = await answer.json();
+  const done = new Set([...(result.accepted || []), ...(result.duplicates || []),
+    ...(result.refused || []).map((r) => r.client_id)]);
+  const db = await openDb();
+  try {
+    await dbDo(db, "queue", "readwrite", function (s) {
+      let last = null;
+      for (const r of records) { if (done.has(r.client_id)) { last = s.delete(r.client_id); } }
+      return last;
+    });
+  } finally { db.close(); }
+  return { sent: records.length, accepted: result.accepted || [], duplicates: result.duplicates || [],
+    refused: result.refused || [] };
+}
+
+/** Upload the queued records of this venue once (concurrent calls share one upload);
+    what the server acknowledged leaves the queue, the rest waits for the next try. */
+export function uploadQueue() {
+  if (!uploading) {
+    uploading = upload().catch(function (error) { return { sent: 0, error: error.message }; })
+      .then(async function (outcome) { uploading = null; await showQueue(); return outcome; });
+  }
+  return uploading;
+}
+
+/* ---- scanning ------------------------------------------------------------------------- */
+
+/** Verify a scanned text, show the result, queue the scan record (and upload it when
+    online). Returns the verification ({ok, reason, claims, kid}). */
+export async function scanText(text) {
+  if (!lists) { await ready; }
+  const now = Date.now() / 1000;
+  const result = verifyAny(String(text), {
+    trust: lists.trust, revoked: lists.revoked, now,
+    windowSeconds: Number(data.windowSeconds) || undefined,
+  });
+  render(result, now);
+  await enqueue({
+    client_id: uuid(),
+    token: trim(String(text)),
+    fingerprint: fingerprint(text),
+    verdict: result.ok ? "valid" : "refused",
+    reason: result.reason,
+    colour: result.claims ? result.claims.colour : null,
+    scanned_at: new Date(now * 1000).toISOString(),
+    venue_id: venue,
+  });
+  await showQueue();
+  if (navigator.onLine) { uploadQueue(); }
+  return result;
+}
+
+export const ready = root ? refreshLists().then(showQueue).then(function () {
+  root.dataset.ready = "true";
+  if (navigator.onLine) { uploadQueue(); }
+  return lists;
+}) : Promise.resolve(null);
+
+if (root) {
+  const form = el("scan-form"), input = el("scan-text");
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const text = input.value;
+    if (!trim(text)) { return; }
+    input.value = "";
+    scanText(text).then(function () { input.focus(); });
+  });
+  window.addEventListener("online", function () { refreshLists().then(uploadQueue); });
+  window.addEventListener("offline", showLists);
+  el("scan-again").addEventListener("click", function () { el("scan-result").hidden = true; input.focus(); });
+}

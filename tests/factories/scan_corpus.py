@@ -1,0 +1,301 @@
+"""One corpus of scanned codes for both verifiers (Python and the browser's verify.js).
+
+Every item is a text a scanner may read, the purposes the scanner accepts, and the
+verdict expected at ``NOW``: valid codes of the three kinds and one code for each
+way a code is refused. The trust list travels as the JWK Set a scanner downloads
+(``to_jwks``) and the revocations as ``GET /api/v1/revocations`` lists them.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import cbor2
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.tokens import (
+    KeyRing,
+    Purpose,
+    SigningKey,
+    TrustStore,
+    VerifyingKey,
+    compressed_point,
+    issue_token,
+    new_attestation,
+    new_claims,
+    present,
+    sign_attestation,
+)
+from healthcode.domain.tokens.base45 import b45encode
+from healthcode.domain.tokens.claims import claims_to_cbor
+from healthcode.domain.tokens.codec import decode_text, encode_text, parse_sign1
+from healthcode.domain.tokens.trustlist import to_jwks
+from healthcode.domain.tokens.verify import verify_any
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+AT = int(NOW.timestamp())
+ALL = (Purpose.DISPLAY, Purpose.PAPER, Purpose.DEVICE)
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    text: str
+    expected: str | None  # the refusal's value, None for a valid code
+    purposes: tuple[Purpose, ...] = ALL
+
+
+@dataclass(frozen=True)
+class Corpus:
+    items: tuple[Item, ...]
+    trust: TrustStore
+    jwks: dict[str, Any]
+    revoked: frozenset[bytes]
+    revocations: list[dict[str, str]]
+
+    def python_verdict(self, item: Item) -> str | None:
+        result = verify_any(
+            item.text,
+            trust=self.trust,
+            now=NOW,
+            purposes=item.purposes,
+            is_revoked=self.revoked.__contains__,
+        )
+        return None if result.reason is None else result.reason.value
+
+    def for_js(self) -> dict[str, Any]:
+        """What the browser test hands to verify.js."""
+        return {
+            "now": AT,
+            "jwks": self.jwks,
+            "revocations": self.revocations,
+            "items": [
+                {"name": i.name, "text": i.text, "purposes": [p.value for p in i.purposes]}
+                for i in self.items
+            ],
+        }
+
+
+def _claims(purpose: Purpose, *, now: datetime = NOW, **changes: Any) -> Any:
+    base = new_claims(
+        purpose,
+        now=now,
+        issuer="CN-37",
+        colour=Colour.GREEN,
+        policy="binzhou-code",
+        policy_version="2026.3",
+        resident_ref="r8Hq3ZkT2mNwXc4P",
+        masked_name="张*",
+        masked_id="3701**********1234",
+        pass_valid_until=changes.pop("pass_valid_until", now + timedelta(days=5)),
+    )
+    return replace(base, **changes)
+
+
+def _attestation(key: SigningKey, device: ec.EllipticCurvePrivateKey, **changes: Any) -> bytes:
+    claims = new_attestation(
+        now=changes.pop("now", NOW),
+        colour=Colour.GREEN,
+        policy="shandong-pass",
+        policy_version="2020-02-14",
+        device_key=compressed_point(device.public_key()),
+        pseudonym=os.urandom(16),
+        id_number="37010219800101123X",
+        masked_name="欧阳*锋",
+        masked_id="3701**********123X",
+        pass_valid_until=changes.pop("pass_valid_until", NOW + timedelta(days=5)),
+        recheck_at=NOW + timedelta(hours=8),
+    )
+    return sign_attestation(replace(claims, **changes), key)
+
+
+def _sign1(protected: bytes, payload: bytes, signature: bytes) -> bytes:
+    return cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature]))
+
+
+def build() -> Corpus:
+    ring = KeyRing.new(NOW - timedelta(days=1))
+    key = ring.signer(NOW)
+    stranger = KeyRing.new(NOW - timedelta(days=1)).signer(NOW)
+    withdrawn = KeyRing.new(NOW - timedelta(days=2)).signer(NOW)
+    withdrawn_view = VerifyingKey(
+        withdrawn.kid,
+        withdrawn.public_key,
+        valid_from=NOW - timedelta(days=2),
+        retired_at=NOW - timedelta(hours=1),
+    )
+    keys = (*ring.trusted(NOW), withdrawn_view)
+    device = ec.generate_private_key(ec.SECP256R1())
+    other_device = ec.generate_private_key(ec.SECP256R1())
+
+    display = issue_token(_claims(Purpose.DISPLAY), key)
+    paper_claims = _claims(Purpose.PAPER)
+    paper = issue_token(paper_claims, key)
+    revoked_claims = _claims(Purpose.PAPER)
+    attestation = _attestation(key, device)
+
+    cose = decode_text(display)
+    sign1 = parse_sign1(cose)
+    flipped = bytes((sign1.signature[0] ^ 1,)) + sign1.signature[1:]
+    red = parse_sign1(decode_text(issue_token(_claims(Purpose.DISPLAY, colour=Colour.RED), key)))
+    body = b45encode(zlib.compress(cose, 9))
+
+    items = [
+        Item("valid display token", display, None),
+        Item("valid paper pass", paper, None),
+        Item("valid device presentation", present(attestation, AT - 3, device), None),
+        Item("valid, with a keyboard wedge's line end", display + "\r\n", None),
+        Item("valid, with a reader's group separator", display + "\x1d", None),
+        Item("a byte-order mark is not whitespace", "\ufeff" + display, "bad_prefix"),
+        Item(
+            "expired display token (a screenshot)",
+            issue_token(_claims(Purpose.DISPLAY, now=NOW - timedelta(minutes=10)), key),
+            "expired",
+        ),
+        Item(
+            "tampered signature",
+            encode_text(_sign1(sign1.protected, sign1.payload, flipped)),
+            "bad_signature",
+        ),
+        Item(
+            "tampered payload (red claims under a green signature)",
+            encode_text(_sign1(sign1.protected, red.payload, sign1.signature)),
+            "bad_signature",
+        ),
+        Item("unknown key", issue_token(_claims(Purpose.DISPLAY), stranger), "unknown_key"),
+        Item("retired key", issue_token(_claims(Purpose.PAPER), withdrawn), "key_retired"),
+        Item(
+            "signed before the key's window",
+            issue_token(_claims(Purpose.PAPER, now=NOW - timedelta(days=3)), key),
+            "key_retired",
+        ),
+        Item("revoked paper pass", issue_token(revoked_claims, key), "revoked"),
+        Item(
+            "wrong purpose (paper at a display-only scanner)",
+            paper,
+            "wrong_purpose",
+            (Purpose.DISPLAY,),
+        ),
+        Item(
+            "device code at a scanner without device codes",
+            present(attestation, AT, device),
+            "wrong_purpose",
+            (Purpose.DISPLAY, Purpose.PAPER),
+        ),
+        Item(
+            "not yet valid",
+            issue_token(_claims(Purpose.DISPLAY, now=NOW + timedelta(minutes=5)), key),
+            "not_yet_valid",
+        ),
+        Item(
+            "pass lapsed",
+            issue_token(
+                _claims(
+                    Purpose.PAPER,
+                    now=NOW - timedelta(hours=3),
+                    pass_valid_until=NOW - timedelta(hours=1),
+                ),
+                key,
+            ),
+            "pass_lapsed",
+        ),
+        Item(
+            "malformed claims (signed, not our layout)",
+            encode_text(_sign1_signed(key, cbor2.dumps({1: "CN-37", 4: AT + 60}))),
+            "malformed_claims",
+        ),
+        Item(
+            "a time sent as a CBOR float",
+            encode_text(
+                _sign1_signed(key, cbor2.dumps({**claims_to_cbor(paper_claims), 6: float(AT)}))
+            ),
+            "malformed_claims",
+        ),
+        Item(
+            "attestation expired",
+            present(
+                _attestation(
+                    key, device, now=NOW - timedelta(hours=2), expires_at=NOW - timedelta(hours=1)
+                ),
+                AT,
+                device,
+            ),
+            "attestation_expired",
+        ),
+        Item(
+            "device signature by another key",
+            present(attestation, AT, other_device),
+            "device_signature_bad",
+        ),
+        Item("stale presentation", present(attestation, AT - 120, device), "presentation_stale"),
+        Item(
+            "presentation from the future",
+            present(attestation, AT + 120, device),
+            "presentation_from_future",
+        ),
+        Item("bad prefix", "HC1:" + body, "bad_prefix"),
+        Item("not a code at all", "https://example.org/", "bad_prefix"),
+        Item("bad base45 (lower case)", "CNHC1:" + body.lower(), "bad_encoding"),
+        Item("bad base45 (length)", "CNHC1:" + body + "0" * ((1 - len(body)) % 3), "bad_encoding"),
+        Item("bad zlib (raw COSE)", "CNHC1:" + b45encode(cose), "bad_encoding"),
+        Item(
+            "bad zlib (truncated)", "CNHC1:" + b45encode(zlib.compress(cose)[:-6]), "bad_encoding"
+        ),
+        Item(
+            "bad zlib (trailing bytes)",
+            "CNHC1:" + b45encode(zlib.compress(cose) + b"\0"),
+            "bad_encoding",
+        ),
+        Item("deflate padding bits set", "CNHC1:" + b45encode(_padded(cose)), "bad_encoding"),
+        Item("bad device zlib", "CNHC2:" + b45encode(b"\x78\x9c\x00\x01"), "bad_encoding"),
+        Item(
+            "not a COSE_Sign1",
+            "CNHC1:" + b45encode(zlib.compress(cbor2.dumps([1, 2]))),
+            "bad_encoding",
+        ),
+    ]
+    return Corpus(
+        items=tuple(items),
+        trust=TrustStore(keys),
+        jwks=to_jwks(keys),
+        revoked=frozenset({revoked_claims.token_id}),
+        revocations=[{"token_id": revoked_claims.token_id.hex(), "revoked_at": NOW.isoformat()}],
+    )
+
+
+def _sign1_signed(key: SigningKey, payload: bytes) -> bytes:
+    """A COSE_Sign1 with a genuine signature over any payload."""
+    from cwt import COSE
+
+    from healthcode.domain.tokens.codec import protected_header
+
+    cose = COSE.new().encode_and_sign(
+        payload, key.cose_key, protected=protected_header(key.kid), unprotected={}
+    )
+    assert isinstance(cose, bytes)
+    return cose
+
+
+def _padded(cose: bytes) -> bytes:
+    """A zlib stream of ``cose`` with a padding bit set that inflate ignores, so only
+    the padding check (codec._padding_is_zero) refuses it: after the final block if
+    its last byte has a free bit, else in a stored block's header."""
+    compressed = bytearray(zlib.compress(cose, 9))
+    last = len(compressed) - 5
+    for bit in range(7, 0, -1):
+        altered = bytearray(compressed)
+        altered[last] |= 1 << bit
+        try:
+            if altered != compressed and zlib.decompress(bytes(altered)) == cose:
+                return bytes(altered)
+        except zlib.error:
+            continue
+    stored = bytearray(zlib.compress(cose, 0))
+    stored[2] |= 1 << 3  # BFINAL, BTYPE 00, then five bits inflate skips
+    assert zlib.decompress(bytes(stored)) == cose
+    return bytes(stored)

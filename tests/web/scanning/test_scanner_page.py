@@ -1,0 +1,283 @@
+"""The offline scanner page in Chromium: a checkpoint with its network cut checks a
+green screen code, a paper pass and a phone's live code, refuses a screenshot and a
+revoked pass, keeps the scan records, and uploads them once the network is back."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.tokens import (
+    Purpose,
+    compressed_point,
+    issue_token,
+    new_attestation,
+    new_claims,
+    present,
+    sign_attestation,
+)
+from healthcode.services.accounts.login import create_staff
+from healthcode.services.accounts.permissions import Role
+from healthcode.store import tables as t
+from tests.factories.organisations import organisation
+from tests.factories.roster import employer_admin
+from tests.factories.scanning import operator, venue
+from tests.web.conftest import new_context
+from tests.web.live import START, LiveServer
+from tests.web.staff_flows import PASSWORD, staff_sign_in
+from tests.web.test_a11y import check_page
+
+SCANNER = "/staff/scanner"
+WARN = re.compile(r"\bwarn\b")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    username: str
+    venue_id: uuid.UUID
+
+    @property
+    def url(self) -> str:
+        return f"/staff/scanner?venue={self.venue_id}"
+
+
+@pytest.fixture
+def checkpoint(server: LiveServer) -> Checkpoint:
+    """A checkpoint registered by a community, with a guard operating it."""
+    env = server.app.state.env
+    with server.app.state.uow_factory() as uow:
+        community = organisation(uow, env)
+        admin = employer_admin(uow, env, community.id)
+        gate = venue(uow, env, admin, community.id, name="滨州西收费站卡口")
+        guard = operator(uow, env, admin, gate.id)
+        uow.commit()
+        account = uow.accounts.by_id(guard.account_id)
+        assert account is not None
+        assert account.username is not None
+        return Checkpoint(account.username, gate.id)
+
+
+@pytest.fixture
+def scanner_context(browser: Browser, server: LiveServer) -> Iterator[BrowserContext]:
+    made = new_context(browser, server)
+    yield made
+    made.close()
+
+
+class Codes:
+    """Codes signed by the server's own key at the server's time."""
+
+    def __init__(self, server: LiveServer) -> None:
+        env = server.app.state.env
+        self.now = env.clock.now()
+        with server.app.state.uow_factory() as uow:
+            self.key = env.keys.signer(uow, env.protector, self.now)
+            self._uow_factory = server.app.state.uow_factory
+
+    def token(self, purpose: Purpose, *, ago: timedelta = timedelta(0), **kw: Any) -> str:
+        claims = new_claims(
+            purpose, now=self.now - ago, issuer="CN-37", colour=kw.pop("colour", Colour.GREEN),
+            policy="binzhou-code", policy_version="2026.3", resident_ref="r8Hq3ZkT2mNwXc4P",
+            masked_name="张*", masked_id="3701**********1234",
+            pass_valid_until=self.now + timedelta(days=5), **kw,
+        )  # fmt: skip
+        return issue_token(claims, self.key)
+
+    def revoked_paper(self) -> str:
+        token_id = os.urandom(16)
+        with self._uow_factory() as uow:
+            uow.add(t.Revocation(token_id=token_id, revoked_at=self.now, reason="test"))
+            uow.commit()
+        return self.token(Purpose.PAPER, token_id=token_id)
+
+    def device(self) -> str:
+        phone = ec.generate_private_key(ec.SECP256R1())
+        claims = new_attestation(
+            now=self.now, colour=Colour.GREEN, policy="shandong-pass",
+            policy_version="2020-02-14", device_key=compressed_point(phone.public_key()),
+            pseudonym=os.urandom(16), id_number="37010219800101123X", masked_name="欧阳*锋",
+            masked_id="3701**********123X", pass_valid_until=self.now + timedelta(days=5),
+            recheck_at=None,
+        )  # fmt: skip
+        return present(sign_attestation(claims, self.key), int(self.now.timestamp()), phone)
+
+
+def _open_scanner(context: BrowserContext, server: LiveServer, at: Checkpoint) -> Page:
+    page = context.new_page()
+    page.clock.set_fixed_time(server.clock.now())  # the scanner's clock is the server's
+    staff_sign_in(page, at.username)
+    page.goto(at.url)
+    page.wait_for_function(  # the worker is active (the page may not be claimed yet)
+        """async () => { const r = await navigator.serviceWorker.getRegistration();
+                         return !!(r && r.active && r.active.state === "activated"); }""",
+        timeout=30_000,
+    )
+    page.goto(at.url)  # through the worker: it keeps the page and the scanner's modules
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
+    expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
+    page.wait_for_function(
+        """async () => (await (await caches.open("hc-scanner-shell-v1")).keys()).length > 30
+             && (await (await caches.open("hc-scanner-page-v1")).keys()).length === 1""",
+        timeout=30_000,  # some forty modules, on a busy machine
+    )
+    return page
+
+
+def _scan(page: Page, text: str) -> None:
+    page.fill("#scan-text", text)
+    page.press("#scan-text", "Enter")
+    expect(page.locator("#scan-text")).to_have_value("")
+
+
+def test_offline_checkpoint_checks_codes_and_uploads_once_back_online(
+    scanner_context: BrowserContext, server: LiveServer, checkpoint: Checkpoint
+) -> None:
+    server.clock.set(START + timedelta(minutes=30))  # the key has signed for half an hour
+    codes = Codes(server)
+    uploads: list[dict[str, Any]] = []
+    scanner_context.on(
+        "request",
+        lambda r: (
+            uploads.append(json.loads(r.post_data or "{}")) if "/scanner/scans" in r.url else None
+        ),
+    )
+    page = _open_scanner(scanner_context, server, checkpoint)
+    expect(page.locator(".scanner-venue")).to_have_text("滨州西收费站卡口")
+    revoked = codes.revoked_paper()
+    page.reload()  # the revocation list now holds the pass
+    expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
+
+    scanner_context.set_offline(True)
+    page.reload()  # the page, its modules and its lists all come from the device
+    expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
+    result = page.locator("#scan-result")
+
+    _scan(page, codes.token(Purpose.DISPLAY))
+    expect(result).to_have_attribute("data-verdict", "valid")
+    expect(page.locator("#scan-word")).to_have_text("绿码")
+    expect(page.locator("#scan-who")).to_contain_text("张*")
+    expect(page.locator("#scan-valid")).to_contain_text("2020-02-23 09:31")
+
+    _scan(page, codes.token(Purpose.PAPER))
+    expect(result).to_have_attribute("data-verdict", "valid")
+
+    _scan(page, codes.device())
+    expect(result).to_have_attribute("data-verdict", "valid")
+    expect(page.locator("#scan-who")).to_contain_text("欧阳*锋")
+
+    _scan(page, codes.token(Purpose.DISPLAY, ago=timedelta(minutes=10)))  # a screenshot
+    expect(result).to_have_attribute("data-reason", "expired")
+    expect(page.locator("#scan-word")).to_have_text("无效码")
+    expect(page.locator("#scan-reason")).to_contain_text("过期")
+    check_page(page)  # the result screen too: contrast, labels
+
+    _scan(page, revoked)
+    expect(result).to_have_attribute("data-reason", "revoked")
+
+    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "5")
+    queue = page.evaluate(QUEUE)
+    assert uploads == []
+
+    scanner_context.set_offline(False)
+    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
+    assert len(uploads) == 1
+    recorded = _recorded(server, checkpoint)
+    assert sorted(recorded) == sorted(r["client_id"] for r in queue)
+    # The server verified each again at its scan time and agrees with the page.
+    assert {r["client_id"]: r["reason"] for r in queue} == recorded
+
+    # The answer was lost: the same records go up again and nothing is stored twice.
+    outcome = page.evaluate(REQUEUE_AND_UPLOAD, queue)
+    assert sorted(outcome["duplicates"]) == sorted(recorded)
+    assert outcome["accepted"] == []
+    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
+    assert len(uploads) == 2
+    assert _recorded(server, checkpoint) == recorded
+
+
+QUEUE = """async () => {
+  const lists = await import("/static/scanner/lists.js");
+  const db = await lists.openDb();
+  const all = await lists.dbDo(db, "queue", "readonly", (s) => s.getAll());
+  db.close();
+  return all;
+}"""
+
+REQUEUE_AND_UPLOAD = """async (records) => {
+  const lists = await import("/static/scanner/lists.js");
+  const db = await lists.openDb();
+  for (const r of records) { await lists.dbDo(db, "queue", "readwrite", (s) => s.put(r)); }
+  db.close();
+  const scanner = await import(document.querySelector("script[type=module]").src);
+  return scanner.uploadQueue();
+}"""
+
+
+def _recorded(server: LiveServer, at: Checkpoint) -> dict[str, str | None]:
+    """The venue's scan records: client_id → the server's verdict (None: valid)."""
+    with server.app.state.uow_factory() as uow:
+        rows = uow.scans.of_venue(at.venue_id, limit=50)
+        return {row.client_id or "": row.verdict for row in rows}
+
+
+def test_the_lists_age_shows_and_warns_when_stale(
+    scanner_context: BrowserContext, server: LiveServer, checkpoint: Checkpoint
+) -> None:
+    page = _open_scanner(scanner_context, server, checkpoint)
+    check_page(page)
+    lists = page.locator("#scanner-lists")
+    expect(lists).to_contain_text("2020-02-23 09:00")
+    expect(lists).not_to_have_class(WARN)
+    scanner_context.set_offline(True)
+    page.clock.set_fixed_time(START + timedelta(days=4))
+    page.reload()
+    expect(lists).to_have_class(WARN)
+    expect(lists).to_contain_text("已超过 3 天未更新")
+
+
+def test_only_checkpoint_staff_open_the_scanner(page: Page, server: LiveServer) -> None:
+    page.goto(SCANNER)
+    expect(page).to_have_url(re.compile(r"/staff/login\?next="))
+    username = f"data.{os.getpid()}.{uuid.uuid4().hex[:6]}"
+    with server.app.state.uow_factory() as uow:
+        create_staff(
+            uow, server.app.state.env, username=username, password=PASSWORD,
+            display_name="数据 刘洋", roles=[(Role.DATA_OPERATOR, "")],
+        )  # fmt: skip
+        uow.commit()
+    staff_sign_in(page, username)
+    answer = page.goto(SCANNER)
+    assert answer is not None
+    assert answer.status == 403
+    expect(page.locator("[data-scanner]")).to_have_count(0)
+
+
+def test_another_venue_is_not_found_to_the_guard(
+    page: Page, server: LiveServer, checkpoint: Checkpoint
+) -> None:
+    staff_sign_in(page, checkpoint.username)
+    other = uuid.uuid4()
+    answer = page.goto(f"/staff/scanner?venue={other}")
+    assert answer is not None
+    assert answer.status == 404
+    page.goto(SCANNER)  # the only venue the guard operates is chosen by itself
+    expect(page.locator("[data-scanner]")).to_have_attribute("data-venue", str(checkpoint.venue_id))
+    status = page.evaluate(
+        """async (venue) => (await fetch("/staff/scanner/scans?venue=" + venue, {
+          method: "POST", headers: {"Content-Type": "application/json",
+            "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content},
+          body: JSON.stringify({scans: []})})).status""",
+        str(other),
+    )
+    assert status == 404
