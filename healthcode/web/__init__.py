@@ -18,11 +18,10 @@ from healthcode.web.pages.organisations import review, roster, signalling
 from healthcode.web.pages.organisations import staff as organisations
 from healthcode.web.pages.residents import calls as resident_calls
 from healthcode.web.pages.residents import daily_report, declare, home, video
-from healthcode.web.pages.scanning import check_in, venue_code
+from healthcode.web.pages.scanning import check_in, scanner, venue_code
 from healthcode.web.pages.scanning import scan as scanning_scan
 from healthcode.web.pages.scanning import scan_here as resident_scan
 from healthcode.web.pages.scanning import venues as scanning_venues
-from healthcode.web.pages.scanning import scanner
 from healthcode.web.pages.shared import installable, misc
 from healthcode.web.pages.support import help as support_help
 from healthcode.web.static_files import PREFIX, static_app
