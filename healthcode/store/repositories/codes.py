@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from healthcode.store import tables as t
 from healthcode.store.repositories.base import _Repo
@@ -129,3 +129,44 @@ class Revocations(_Repo):
         if at is not None:
             query = query.where(t.Revocation.revoked_at > at)
         return self.session.scalars(query).all()
+
+
+class ListSigningKeys(_Repo):
+    def all(self) -> Sequence[t.ListSigningKey]:
+        query = select(t.ListSigningKey).order_by(t.ListSigningKey.created_at)
+        return self.session.scalars(query).all()
+
+    def by_kid(self, kid: bytes) -> t.ListSigningKey | None:
+        return self.session.get(t.ListSigningKey, kid)
+
+
+class SignedLists(_Repo):
+    """The versions and items of the signed trust and revocation lists."""
+
+    def head(self, name: str, *, lock: bool = False) -> t.ListHead | None:
+        query = select(t.ListHead).where(t.ListHead.name == name)
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return self.session.scalars(query).first()
+
+    def entries(self, name: str, *, since: int = 0) -> Sequence[t.ListEntry]:
+        """Items changed after version ``since`` (0: all, removed ones included)."""
+        e = t.ListEntry
+        query = select(e).where(e.name == name, e.version > since).order_by(e.version, e.item)
+        return self.session.scalars(query).all()
+
+    def entry(self, name: str, item: str) -> t.ListEntry | None:
+        return self.session.get(t.ListEntry, (name, item))
+
+    def count(self, name: str) -> int:
+        query = select(func.count()).select_from(t.ListEntry).where(t.ListEntry.name == name)
+        return int(self.session.scalar(query) or 0)
+
+
+class FederatedRegions(_Repo):
+    def all(self) -> Sequence[t.FederatedRegion]:
+        query = select(t.FederatedRegion).order_by(t.FederatedRegion.code)
+        return self.session.scalars(query).all()
+
+    def by_code(self, code: str) -> t.FederatedRegion | None:
+        return self.session.get(t.FederatedRegion, code)
