@@ -94,6 +94,9 @@ def keys_export(
             "revocations: the signed revocation list; list-keys: the list keys to pin",
         ),
     ] = "jwks",
+    since: Annotated[
+        int, typer.Option(min=0, help="signed lists: a delta from this version (0: full)")
+    ] = 0,
 ) -> None:
     """Print the trust list (a JWK Set) for offline scanners, or a signed list."""
     from healthcode.domain.tokens.trustlist import to_jwks
@@ -106,9 +109,10 @@ def keys_export(
     now = env.clock.now()
     with units() as uow:
         if form == "signed":
-            typer.echo(lists.signed_trust_list(uow, env.protector, env.settings, now=now).text)
+            signed = lists.signed_trust_list(uow, env.protector, env.settings, now=now, since=since)
+            typer.echo(signed.text)
         elif form == "revocations":
-            typer.echo(lists.signed_revocations(uow, env.protector, now=now).text)
+            typer.echo(lists.signed_revocations(uow, env.protector, now=now, since=since).text)
         elif form == "list-keys":
             pinned = to_jwks(lists.list_keys(uow, env.protector, now=now))
             typer.echo(json.dumps(pinned, indent=2))

@@ -7,9 +7,10 @@ downloaded and the pinned list-signing keys (docs/keys.md, docs/federation.md).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -17,21 +18,28 @@ from healthcode.cli.shared import aware
 from healthcode.domain.colour import Colour
 from healthcode.domain.tokens import AttestationClaims, CodeClaims
 from healthcode.domain.tokens.foreign import ForeignVerification
+from healthcode.domain.tokens.keys import VerifyingKey
 from healthcode.domain.tokens.layers import LayeredResult, verify_layers
 from healthcode.domain.tokens.lists import (
     DEFAULT_WARN_DAYS,
     ListError,
+    ListRefusal,
     RevocationList,
     TrustList,
     is_stale,
     load_revocations,
     load_trust_list,
+    revocations_from_state,
+    revocations_state,
+    trust_from_state,
+    trust_state,
     trusted_list_keys,
 )
 from healthcode.domain.tokens.refusal import VALID_MESSAGE
 from healthcode.domain.tokens.trustlist import TrustListError, from_jwks
 
 LIST_REFUSED = 3
+T = TypeVar("T")
 
 TokenArg = Annotated[
     str | None, typer.Argument(help="the code's text as a QR reader prints it", show_default=False)
@@ -59,6 +67,15 @@ ListKeysOpt = Annotated[
         help="the pinned list-signing keys, a JWK Set (GET /api/v1/list-keys); needed with --trust",
     ),
 ]
+CacheOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache",
+        help="a directory where the lists last accepted are kept: a list older than the "
+        "one held is refused, a delta (?since=N) applies to it, and with no --trust the "
+        "held lists are used",
+    ),
+]
 AtOpt = Annotated[
     datetime | None,
     typer.Option("--at", help="verify as of this time (Asia/Shanghai unless a zone is given)"),
@@ -71,6 +88,7 @@ def verify(
     trust: TrustOpt = None,
     revocations: RevocationsOpt = None,
     list_keys: ListKeysOpt = None,
+    cache: CacheOpt = None,
     at: AtOpt = None,
 ) -> None:
     """Verify a code (its text, or --image) and print every layer's result as JSON:
@@ -78,7 +96,8 @@ def verify(
     window, revocation, and for a phone's live code the device.
 
     With --trust (and --list-keys) it works offline from the signed lists alone, and
-    also verifies other regions' codes; without it, against this server's database.
+    also verifies other regions' codes; with --cache it keeps the lists it accepted and
+    refuses older ones; without either, it checks against this server's database.
 
     Exit codes: 0 valid and the holder may pass (green); 1 valid but the holder may not
     pass (yellow, red, pending, or a colour not read); 2 refused (the reason and the
@@ -86,12 +105,12 @@ def verify(
     """
     text = _text(token, image)
     now = aware(at) if at is not None else datetime.now(UTC)
-    if trust is None:
+    if trust is None and cache is None:
         if revocations is not None or list_keys is not None:
             raise typer.BadParameter("--revocations and --list-keys go with --trust")
         result, lists = _with_database(text, at), None
     else:
-        trust_list, revoked, lists = _load_lists(trust, revocations, list_keys, now)
+        trust_list, revoked, lists = _load_lists(trust, revocations, list_keys, cache, now)
         is_revoked = revoked.is_revoked if revoked is not None else None
         result = verify_layers(text, now=now, trust_list=trust_list, is_revoked=is_revoked)
     shown = _shown(result)
@@ -137,28 +156,63 @@ def _with_database(text: str, at: datetime | None) -> LayeredResult:
 
 
 def _load_lists(
-    trust: Path, revocations: Path | None, list_keys: Path | None, now: datetime
+    trust: Path | None,
+    revocations: Path | None,
+    list_keys: Path | None,
+    cache: Path | None,
+    now: datetime,
 ) -> tuple[TrustList, RevocationList | None, dict[str, dict[str, Any]]]:
-    if list_keys is None:
+    if (trust or revocations) and list_keys is None:
         raise typer.BadParameter("--trust needs the pinned list keys: --list-keys FILE")
+    pinned = _pinned(list_keys) if list_keys is not None else []
     try:
-        pinned = from_jwks(json.loads(_read(list_keys)))
-    except (ValueError, TrustListError) as error:
-        raise typer.BadParameter(f"--list-keys: not a JWK Set of list keys: {error}") from None
-    warn_days = _warn_days()
-    try:
-        trust_list = load_trust_list(_read(trust), pinned=pinned)
-        revoked = None
+        held = _cached(cache, "trust.json", trust_from_state)
+        held_revoked = _cached(cache, "revocations.json", revocations_from_state)
+        trust_list = load_trust_list(_read(trust), pinned=pinned, held=held) if trust else held
+        if trust_list is None:
+            raise typer.BadParameter(f"--cache: {cache} holds no trust list yet; give --trust")
+        revoked = held_revoked
         if revocations is not None:
             keys = trusted_list_keys(pinned, trust_list)
-            revoked = load_revocations(_read(revocations), list_keys=keys)
+            revoked = load_revocations(_read(revocations), list_keys=keys, held=held_revoked)
     except ListError as error:
         typer.echo(json.dumps({"list_refused": error.refusal.value, "detail": str(error)}))
         raise typer.Exit(LIST_REFUSED) from None
+    if cache is not None:
+        _keep(cache, "trust.json", trust_state(trust_list))
+        if revoked is not None:
+            _keep(cache, "revocations.json", revocations_state(revoked))
+    warn_days = _warn_days()
     lists = {"trust": _list_state(trust_list, now, warn_days)}
     if revoked is not None:
         lists["revocations"] = _list_state(revoked, now, warn_days)
     return trust_list, revoked, lists
+
+
+def _pinned(path: Path) -> list[VerifyingKey]:
+    try:
+        return from_jwks(json.loads(_read(path)))
+    except (ValueError, TrustListError) as error:
+        raise typer.BadParameter(f"--list-keys: not a JWK Set of list keys: {error}") from None
+
+
+def _cached(cache: Path | None, name: str, load: Callable[[Any], T]) -> T | None:
+    if cache is None or not (cache / name).exists():
+        return None
+    try:
+        return load(json.loads((cache / name).read_text(encoding="utf-8")))
+    except ValueError as error:
+        if isinstance(error, ListError):
+            raise
+        raise ListError(ListRefusal.MALFORMED, f"cached {name}: {error}") from None
+
+
+def _keep(cache: Path, name: str, state: dict[str, Any]) -> None:
+    """Write the accepted list's state whole (a temporary file, then a rename)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    temporary = cache / f".{name}.tmp"
+    temporary.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    temporary.replace(cache / name)
 
 
 def _warn_days() -> int:

@@ -3,6 +3,7 @@ layer reported for a valid, a tampered, an expired, a revoked and a foreign code
 
 from __future__ import annotations
 
+import base64
 import json
 import zlib
 from datetime import datetime, timedelta
@@ -213,3 +214,51 @@ def test_with_the_database_the_layers_are_shown_too(database: str) -> None:
         ).token
     shown = verify(token, code=0)
     assert all(layers(shown).values())
+
+
+class TestCache:
+    """A scanner's cache: older lists refused, deltas applied, held lists used offline."""
+
+    def test_an_older_list_than_the_held_one_is_refused(
+        self, database: str, tmp_path: Path
+    ) -> None:
+        pinned = str(_export("list-keys", tmp_path / "list-keys.json"))
+        first = _export("signed", tmp_path / "v1.jws")
+        hubei = ff.p256_issuer("420000", "CNHB1:", datetime.now(TZ) - timedelta(days=1))
+        entry = tmp_path / "hubei.json"
+        entry.write_text(json.dumps({"region": ff.HUBEI, "keys": [hubei.entry]}))
+        assert runner.invoke(app, ["keys", "federate", str(entry)]).exit_code == 0
+        second = _export("signed", tmp_path / "v2.jws")
+        cache = str(tmp_path / "cache")
+        code = hubei.sign(ff.foreign_claims(datetime.now(TZ)))
+        base = ["verify", code, "--list-keys", pinned, "--cache", cache]
+        assert runner.invoke(app, [*base, "--trust", str(second)]).exit_code == 0
+        rolled_back = runner.invoke(app, [*base, "--trust", str(first)])
+        assert rolled_back.exit_code == 3
+        assert json.loads(rolled_back.output)["list_refused"] == "list_rollback"
+        offline = runner.invoke(app, ["verify", code, "--cache", cache])  # the held list
+        assert offline.exit_code == 0, offline.output
+
+    def test_a_delta_applies_to_the_held_list(self, database: str, tmp_path: Path) -> None:
+        pinned = str(_export("list-keys", tmp_path / "list-keys.json"))
+        full = _export("signed", tmp_path / "full.jws")
+        body = full.read_text().split(".")[1]
+        version = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))["version"]
+        hubei = ff.rsa_pss_issuer("420000", "CNHB1:", datetime.now(TZ) - timedelta(days=1))
+        entry = tmp_path / "hubei.json"
+        entry.write_text(json.dumps({"region": ff.HUBEI, "keys": [hubei.entry]}))
+        assert runner.invoke(app, ["keys", "federate", str(entry)]).exit_code == 0
+        delta = tmp_path / "delta.jws"
+        exported = runner.invoke(
+            app, ["keys", "export", "--form", "signed", "--since", str(version)]
+        )
+        delta.write_text(exported.output)
+        cache = str(tmp_path / "cache")
+        code = hubei.sign(ff.foreign_claims(datetime.now(TZ)))
+        base = ["verify", code, "--list-keys", pinned, "--cache", cache]
+        without = runner.invoke(app, [*base, "--trust", str(delta)])
+        assert json.loads(without.output)["list_refused"] == "delta_mismatch"  # nothing held
+        assert runner.invoke(app, [*base, "--trust", str(full)]).exit_code == 2  # unknown key
+        applied = runner.invoke(app, [*base, "--trust", str(delta)])
+        assert applied.exit_code == 0, applied.output
+        assert json.loads(applied.output)["region"]["code"] == "420000"

@@ -30,6 +30,7 @@ from healthcode.domain.tokens.federation import (
     b64url,
     key_from_json,
     region_from_json,
+    region_to_json,
 )
 from healthcode.domain.tokens.keys import SigningKey, VerifyingKey
 from healthcode.domain.tokens.trustlist import TrustListError, from_jwks, to_jwks
@@ -209,6 +210,51 @@ def is_stale(issued_at: int, now: datetime, *, warn_days: int = DEFAULT_WARN_DAY
     """Whether a list issued at ``issued_at`` (epoch seconds) is too old at ``now``:
     the scanner keeps verifying with it, but warns."""
     return aware(now) - _at(issued_at) > timedelta(days=warn_days)
+
+
+def trust_state(held: TrustList) -> dict[str, Any]:
+    """A held trust list as JSON, for a scanner's cache (``trust_from_state``)."""
+    return {
+        "version": held.version,
+        "issued_at": held.issued_at,
+        "list_keys": to_jwks(held.list_keys)["keys"],
+        "regions": [region_to_json(r) for r in held.regions],
+        "keys": [dict(k.document) for k in held.keys.values()],
+    }
+
+
+def trust_from_state(state: Mapping[str, Any]) -> TrustList:
+    """A cached trust list back; ``ListError`` (malformed) if the cache is damaged."""
+    try:
+        keys = [key_from_json(k, "keys") for k in state["keys"]]
+        return TrustList(
+            version=_int(state, "version"),
+            issued_at=_int(state, "issued_at"),
+            list_keys=tuple(from_jwks({"keys": state["list_keys"]})),
+            regions=tuple(region_from_json(r) for r in state["regions"]),
+            keys={k.kid: k for k in keys},
+        )
+    except (KeyError, TypeError, TrustListError, FederationError) as error:
+        raise ListError(ListRefusal.MALFORMED, f"cached trust list: {error}") from None
+
+
+def revocations_state(held: RevocationList) -> dict[str, Any]:
+    return {
+        "version": held.version,
+        "issued_at": held.issued_at,
+        "revoked": {cti.hex(): at for cti, at in held.revoked.items()},
+    }
+
+
+def revocations_from_state(state: Mapping[str, Any]) -> RevocationList:
+    revoked = state.get("revoked")
+    if not isinstance(revoked, dict):
+        raise ListError(ListRefusal.MALFORMED, "cached revocation list: no revoked map")
+    return RevocationList(
+        _int(state, "version"),
+        _int(state, "issued_at"),
+        {_cti(cti): at for cti, at in revoked.items() if type(at) is int},
+    )
 
 
 def trust_payload(
