@@ -320,8 +320,7 @@ def _canonical(items: Mapping[str, Any]) -> str:
 def _locked_head(uow: UnitOfWork, name: str, now: datetime) -> t.ListHead:
     head = uow.signed_lists.head(name, lock=True)
     if head is None:
-        uow.add(t.ListHead(name=name, version=0, changed_at=now))
-        uow.flush()
+        uow.signed_lists.ensure_head(name, now)
         head = uow.signed_lists.head(name, lock=True)
     assert head is not None
     return head

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from healthcode.store import tables as t
 from healthcode.store.repositories.base import _Repo
@@ -149,11 +151,20 @@ class SignedLists(_Repo):
             query = query.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(query).first()
 
+    def ensure_head(self, name: str, now: datetime) -> None:
+        """Create the list's head at version 0 unless it exists; two servers doing it
+        at once both succeed (the second waits, then inserts nothing)."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        row = {"name": name, "version": 0, "changed_at": now}
+        self.session.execute(insert(t.ListHead).values(**row).on_conflict_do_nothing())
+
     def entries(self, name: str, *, since: int = 0) -> Sequence[t.ListEntry]:
-        """Items changed after version ``since`` (0: all, removed ones included)."""
+        """Items changed after version ``since`` (0: all, removed ones included), as
+        committed now (read again after waiting for the head's lock)."""
         e = t.ListEntry
         query = select(e).where(e.name == name, e.version > since).order_by(e.version, e.item)
-        return self.session.scalars(query).all()
+        return self.session.scalars(query.execution_options(populate_existing=True)).all()
 
     def entry(self, name: str, item: str) -> t.ListEntry | None:
         return self.session.get(t.ListEntry, (name, item))
