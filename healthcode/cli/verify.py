@@ -21,7 +21,6 @@ from healthcode.domain.tokens.foreign import ForeignVerification
 from healthcode.domain.tokens.keys import VerifyingKey
 from healthcode.domain.tokens.layers import LayeredResult, verify_layers
 from healthcode.domain.tokens.lists import (
-    DEFAULT_WARN_DAYS,
     ListError,
     ListRefusal,
     RevocationList,
@@ -216,11 +215,10 @@ def _keep(cache: Path, name: str, state: dict[str, Any]) -> None:
 
 
 def _warn_days() -> int:
-    """``HEALTHCODE_SCANNER_LIST_WARN_DAYS``, read without the database settings."""
-    import os
+    """``HEALTHCODE_SCANNER_LIST_WARN_DAYS``: settings only, no database is opened."""
+    from healthcode.config import Settings
 
-    raw = os.environ.get("HEALTHCODE_SCANNER_LIST_WARN_DAYS", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_WARN_DAYS
+    return Settings().scanner_list_warn_days
 
 
 def _list_state(held: TrustList | RevocationList, now: datetime, days: int) -> dict[str, Any]:
