@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import cbor2
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from healthcode.domain.colour import Colour
-from healthcode.domain.tokens import KeyRing, Purpose, issue_token
+from healthcode.domain.tokens import KeyRing, Purpose, issue_token, present
 from healthcode.domain.tokens.base45 import b45decode, b45encode
 from healthcode.domain.tokens.codec import encode_text
 from healthcode.domain.tokens.federation import FederationError, key_from_json, region_from_json
@@ -26,6 +27,7 @@ from healthcode.domain.tokens.refusal import Refusal
 from healthcode.domain.tokens.trustlist import to_jwks
 from tests.domain.tokens import foreign_factory as ff
 from tests.domain.tokens.factory import NOW, claims
+from tests.domain.tokens.test_attestation import AT, attestation
 from tests.domain.tokens.test_lists import OURS, T0
 
 START = NOW - timedelta(days=30)
@@ -206,3 +208,27 @@ class TestOurCodesLayerByLayer:
         held, _, _ = world
         result = verify_layers(text, now=NOW, trust_list=held)
         assert _layers(result)[layer] is False
+
+
+class TestDeviceCodesLayerByLayer:
+    """A phone's live code (``CNHC2:``) has a device layer after the others."""
+
+    def test_a_live_presentation_passes_the_device_layer(self, world: World) -> None:
+        held, code_ring, _ = world
+        device = ec.generate_private_key(ec.SECP256R1())
+        text = present(attestation(code_ring, device), AT, device)
+        result = verify_layers(text, now=NOW, trust_list=held)
+        assert result.reason is None
+        assert list(_layers(result))[-1] == "device"
+        assert all(_layers(result).values())
+
+    def test_a_screenshot_fails_only_the_device_layer(self, world: World) -> None:
+        held, code_ring, _ = world
+        device = ec.generate_private_key(ec.SECP256R1())
+        text = present(attestation(code_ring, device), AT - 120, device)
+        result = verify_layers(text, now=NOW, trust_list=held)
+        assert result.reason is Refusal.PRESENTATION_STALE
+        layers = _layers(result)
+        assert layers["device"] is False
+        assert layers["signature"] is True
+        assert layers["validity"] is True
