@@ -2,12 +2,13 @@
 
 Each list is a set of items in ``list_entries`` with the version that last changed
 it (a removed item stays as a tombstone), so a delta since N is the items whose
-version is above N. The trust list's items are derived from the key rings and the
-federated regions: ``publish_trust_list`` compares them with the stored items and
-records the difference as one new version (nothing when nothing changed); it runs
-after every key change and before the list is served, so no path that changes a key
-can leave the list behind. Revocations are recorded as they are made
-(``revoke_token``). Every document is signed afresh when served (``issued_at`` now).
+version is above N; version 1 is the empty list. The trust list's items are derived
+from the key rings and the federated regions: ``publish_trust_list`` compares them
+with the stored items and records the difference as one new version (nothing when
+nothing changed); it runs after every key change and before the list is served, so
+no path that changes a key can leave the list behind. Revocations are recorded as
+they are made (``revoke_token``). Every document is signed afresh when served
+(``issued_at`` now).
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ def publish_trust_list(
     desired = _trust_items(uow, protector, settings, now)
     if not _differs(uow, ListKind.TRUST, desired):
         head = uow.signed_lists.head(ListKind.TRUST)
-        return 0 if head is None else head.version
+        return 1 if head is None else head.version  # 1: the empty list
     head = _locked_head(uow, ListKind.TRUST, now)
     current = _current(uow, ListKind.TRUST)  # again, under the lock
     changed = {k: v for k, v in desired.items() if current.get(k) != v}
@@ -179,22 +180,24 @@ def signed_trust_list(
     delta = 0 < since <= version
     rows = uow.signed_lists.entries(ListKind.TRUST)
     live = {r.item: r.entry for r in rows if r.entry is not None}
-    changed = [r for r in rows if r.version > since] if delta else []
-    keys = [e for i, e in live.items() if i.startswith("key:")]
+    if delta:  # the keys changed after ``since``: replaced or added, and removed
+        changed = [r for r in rows if r.version > since and r.item.startswith("key:")]
+        keys = [r.entry for r in changed if r.entry is not None]
+        removed = [_kid_of_item(r.item) for r in changed if r.entry is None]
+    else:
+        keys, removed = [e for i, e in live.items() if i.startswith("key:")], []
     payload = trust_payload(
-        version=max(version, 1),
+        version=version,
         issued_at=int(now.timestamp()),
         list_keys=(),
         regions=[e for i, e in live.items() if i.startswith("region:")],
-        keys=[r.entry for r in changed if r.item.startswith("key:") and r.entry] if delta else keys,
+        keys=keys,
         since=since if delta else None,
-        removed=[
-            _kid_of_item(r.item) for r in changed if r.entry is None and r.item.startswith("key:")
-        ],
+        removed=removed,
     )
-    payload["list_keys"] = [e for i, e in live.items() if i.startswith("list:")]
+    payload["list_keys"] = [e for i, e in live.items() if i.startswith("list:")]  # as stored
     text = sign_list(ListKind.TRUST, payload, _list_signer(uow, protector, now))
-    return SignedList(text, payload["version"], not delta)
+    return SignedList(text, version, not delta)
 
 
 def _kid_of_item(item: str) -> str:
@@ -246,7 +249,7 @@ def revoke_token(
     list's new version. Revoking one already revoked changes nothing."""
     if uow.revocations.is_revoked(token_id):
         head = uow.signed_lists.head(ListKind.REVOCATIONS)
-        return 0 if head is None else head.version
+        return 1 if head is None else head.version
     uow.add(t.Revocation(token_id=token_id, revoked_at=now, reason=reason, resident_id=resident_id))
     head = _locked_head(uow, ListKind.REVOCATIONS, now)
     head.version += 1
@@ -258,7 +261,7 @@ def revoke_token(
 
 def _sync_revocations(uow: UnitOfWork, now: datetime) -> None:
     """Revocations written without ``revoke_token`` join the list as one version."""
-    if uow.signed_lists.count(ListKind.REVOCATIONS) >= len(uow.revocations.since(None)):
+    if uow.signed_lists.count(ListKind.REVOCATIONS) >= uow.revocations.count():
         return
     head = _locked_head(uow, ListKind.REVOCATIONS, now)
     listed = {r.item for r in uow.signed_lists.entries(ListKind.REVOCATIONS)}
@@ -277,7 +280,7 @@ def signed_revocations(
 ) -> SignedList:
     _sync_revocations(uow, now)
     head = uow.signed_lists.head(ListKind.REVOCATIONS)
-    version = max(1, 0 if head is None else head.version)
+    version = 1 if head is None else head.version  # 1: the empty list
     delta = 0 < since <= version
     rows = uow.signed_lists.entries(ListKind.REVOCATIONS, since=since if delta else 0)
     payload = revocations_payload(

@@ -126,6 +126,9 @@ class Revocations(_Repo):
     def is_revoked(self, token_id: bytes) -> bool:
         return self.session.get(t.Revocation, token_id) is not None
 
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(t.Revocation)) or 0)
+
     def since(self, at: datetime | None) -> Sequence[t.Revocation]:
         query = select(t.Revocation).order_by(t.Revocation.revoked_at)
         if at is not None:
@@ -152,11 +155,11 @@ class SignedLists(_Repo):
         return self.session.scalars(query).first()
 
     def ensure_head(self, name: str, now: datetime) -> None:
-        """Create the list's head at version 0 unless it exists; two servers doing it
-        at once both succeed (the second waits, then inserts nothing)."""
+        """Create the list's head unless it exists, at version 1: the empty list; two
+        servers doing it at once both succeed (the second waits, inserts nothing)."""
         dialect = self.session.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        row = {"name": name, "version": 0, "changed_at": now}
+        row = {"name": name, "version": 1, "changed_at": now}
         self.session.execute(insert(t.ListHead).values(**row).on_conflict_do_nothing())
 
     def entries(self, name: str, *, since: int = 0) -> Sequence[t.ListEntry]:

@@ -27,6 +27,7 @@ from healthcode.domain.tokens.lists import (
 from healthcode.domain.tokens.trustlist import from_jwks
 from healthcode.services.shared.keys import retire_key, rotate_keys
 from healthcode.services.shared.lists import revoke_token, rotate_list_key
+from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
 API = "/api/v1"
@@ -207,3 +208,20 @@ class TestSignedRevocations:
         run(lambda uow: revoke_token(uow, token_id=token, reason="test", now=clock.now()))
         rows = client.get(f"{API}/revocations").json()
         assert token.hex() in {r["token_id"] for r in rows}
+
+    def test_a_revocation_written_directly_joins_the_signed_list(
+        self, client: TestClient, run: Run, clock: FixedClock
+    ) -> None:
+        keys = trusted_list_keys(_pinned(client), None)
+        held = load_revocations(_revocations(client), list_keys=keys)
+        token = secrets.token_bytes(16)
+        run(
+            lambda uow: uow.add(
+                t.Revocation(token_id=token, revoked_at=clock.now(), reason="x", resident_id=None)
+            )
+        )
+        after = load_revocations(
+            _revocations(client, since=held.version), list_keys=keys, held=held
+        )
+        assert after.is_revoked(token)
+        assert after.version == held.version + 1
