@@ -215,3 +215,18 @@ class TestStaleness:
         self, age: timedelta, days: int, stale: bool
     ) -> None:
         assert is_stale(T0, NOW + age, warn_days=days) is stale
+
+
+@pytest.mark.filterwarnings("ignore:EdDSA is deprecated")  # see docs/keys.md
+def test_a_standard_jose_library_verifies_a_signed_list(list_ring: KeyRing) -> None:
+    """joserfc reads the JWS with the published list key: no format of our own."""
+    from joserfc import jws
+    from joserfc.jwk import OKPKey
+
+    payload = revocations_payload(version=3, issued_at=T0, revoked=[{"cti": "ab" * 16, "at": T0}])
+    text = sign_list(ListKind.REVOCATIONS, payload, list_ring.signer(NOW))
+    [jwk] = to_jwks(list_ring.published(NOW))["keys"]
+    key = OKPKey.import_key({k: jwk[k] for k in ("kty", "crv", "x", "kid")})
+    verified = jws.deserialize_compact(text, key, algorithms=["EdDSA"])
+    assert verified.headers()["typ"] == "hc-revocations+jws"
+    assert json.loads(verified.payload)["revoked"][0]["cti"] == "ab" * 16
