@@ -262,3 +262,23 @@ class TestCache:
         applied = runner.invoke(app, [*base, "--trust", str(delta)])
         assert applied.exit_code == 0, applied.output
         assert json.loads(applied.output)["region"]["code"] == "420000"
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"region": {**ff.HUBEI, "code": "4200"}}, "region.code"),
+        ({"region": {**ff.HUBEI, "code": "370000"}}, "our own region"),
+        ({"keys": []}, "keys: must be a non-empty list"),
+        ({"keys": [{"region": "440000", "x5c": ["AA=="]}]}, "x5c"),
+    ],
+)
+def test_a_bad_region_entry_is_refused_with_where(
+    database: str, tmp_path: Path, change: dict[str, Any], says: str
+) -> None:
+    hubei = ff.p256_issuer("420000", "CNHB1:", datetime.now(TZ))
+    entry = tmp_path / "region.json"
+    entry.write_text(json.dumps({"region": ff.HUBEI, "keys": [hubei.entry], **change}))
+    result = runner.invoke(app, ["keys", "federate", str(entry)])
+    assert result.exit_code == 2
+    assert says in result.output
