@@ -28,6 +28,7 @@ from healthcode.services.organisations.roster_files import MAX_BYTES as ROSTER_B
 from healthcode.services.shared.env import OtpSender, make_env
 from healthcode.services.shared.keycheck import check_secret_key
 from healthcode.services.shared.keys import ensure_signing_key
+from healthcode.services.shared.lists import ensure_list_key
 from healthcode.store.db import SessionFactory, make_engine, session_factory
 from healthcode.store.uow import UnitOfWorkFactory
 
@@ -82,6 +83,7 @@ def create_app(
         with current() as uow:
             check_secret_key(uow, env.protector, now=env.clock.now())  # before any use
             ensure_signing_key(uow, env.protector, now=env.clock.now())
+            ensure_list_key(uow, env.protector, now=env.clock.now())
         scheduler = start_scheduler(current, env) if settings.scheduler else None
         yield
         if scheduler is not None:

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # `keys rotate` lists the new key in the trust list this long before it signs,
     # so offline scanners that refresh daily hold it before its first code
     key_publish_ahead_hours: float = Field(48, ge=0, le=24 * 30)
+    # our region in the signed trust list (GB/T 2260 code) and the days after which a
+    # scanner warns that its cached signed lists are stale (docs/keys.md)
+    region_code: str = Field("370000", pattern=r"^[1-9]\d{5}$")
+    region_name: str = "山东省"
+    scanner_list_warn_days: int = Field(3, ge=1, le=60)
     otp_seconds: int = Field(300, ge=60, le=900)
     otp_attempts: int = Field(5, ge=1, le=10)
     otp_per_client_hour: int = Field(30, ge=1)  # codes one address may ask for, any numbers

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,18 +24,31 @@ def keys_rotate(
             "[default: HEALTHCODE_KEY_PUBLISH_AHEAD_HOURS, 48]; 0 signs with it at once",
         ),
     ] = None,
+    list_key: Annotated[
+        bool,
+        typer.Option(
+            "--list",
+            help="rotate the list-signing key (signs the trust and revocation lists) instead",
+        ),
+    ] = False,
 ) -> None:
     """Add a new signing key, announced ahead (48 hours by default) so offline scanners
-    hold it before the first code it signs; older keys keep verifying until retired."""
+    hold it before the first code it signs; older keys keep verifying until retired.
+    With --list, the same for the list-signing key (announced in the trust list)."""
     from healthcode.services.shared.keys import rotate_keys
+    from healthcode.services.shared.lists import publish_trust_list, rotate_list_key
 
     units, env = context()
     hours = env.settings.key_publish_ahead_hours if ahead_hours is None else ahead_hours
+    now, ahead = env.clock.now(), timedelta(hours=hours)
     with units() as uow:
-        key = rotate_keys(
-            uow, env.protector, env.keys, now=env.clock.now(), publish_ahead=timedelta(hours=hours)
-        )
-    typer.echo(f"new key {_kid_text(key.kid)} signs from {key.valid_from.isoformat()}")
+        if list_key:
+            key = rotate_list_key(uow, env.protector, env.settings, now=now, ahead=ahead)
+        else:
+            key = rotate_keys(uow, env.protector, env.keys, now=now, publish_ahead=ahead)
+            publish_trust_list(uow, env.protector, env.settings, now=now)
+    kind = "list key" if list_key else "key"
+    typer.echo(f"new {kind} {_kid_text(key.kid)} signs from {key.valid_from.isoformat()}")
 
 
 @keys_app.command("retire")
@@ -71,56 +85,67 @@ def _kid_text(kid: bytes) -> str:
 
 
 @keys_app.command("export")
-def keys_export() -> None:
-    """Print the trust list (a JWK Set) for offline scanners."""
+def keys_export(
+    form: Annotated[
+        str,
+        typer.Option(
+            "--form",
+            help="jwks: the plain trust list; signed: the signed trust list (a JWS); "
+            "revocations: the signed revocation list; list-keys: the list keys to pin",
+        ),
+    ] = "jwks",
+    since: Annotated[
+        int, typer.Option(min=0, help="signed lists: a delta from this version (0: full)")
+    ] = 0,
+) -> None:
+    """Print the trust list (a JWK Set) for offline scanners, or a signed list."""
+    from healthcode.domain.tokens.trustlist import to_jwks
+    from healthcode.services.shared import lists
     from healthcode.services.shared.keys import trust_list
 
+    if form not in ("jwks", "signed", "revocations", "list-keys"):
+        raise typer.BadParameter("--form: jwks, signed, revocations or list-keys")
     units, env = context()
+    now = env.clock.now()
     with units() as uow:
-        jwks = trust_list(uow, env.protector, env.keys, env.clock.now())
-    typer.echo(json.dumps(jwks, indent=2))
+        if form == "signed":
+            signed = lists.signed_trust_list(uow, env.protector, env.settings, now=now, since=since)
+            typer.echo(signed.text)
+        elif form == "revocations":
+            typer.echo(lists.signed_revocations(uow, env.protector, now=now, since=since).text)
+        elif form == "list-keys":
+            pinned = to_jwks(lists.list_keys(uow, env.protector, now=now))
+            typer.echo(json.dumps(pinned, indent=2))
+        else:
+            jwks = trust_list(uow, env.protector, env.keys, now)
+            typer.echo(json.dumps(jwks, indent=2))
 
 
-def verify(token: str) -> None:
-    """Verify a code's text as a QR reader prints it (surrounding whitespace is ignored)
-    and print the result as JSON.
+@keys_app.command("federate")
+def keys_federate(
+    file: Annotated[Path, typer.Argument(help="the region's entry: {region, keys} (JSON)")],
+) -> None:
+    """Accept another region's codes: import its entry (GB/T 2260 code, token prefixes,
+    colour rule) and keys (Ed25519 JWKs or X.509 certificates) into the signed trust
+    list (docs/federation.md). Importing the same region again replaces it."""
+    from healthcode.domain.tokens.federation import FederationError
+    from healthcode.services.shared.lists import federate_region
 
-    Exit codes: 0 valid and the holder may pass (green); 1 valid but the holder may not
-    pass (yellow, red or pending); 2 refused (the reason is printed).
-    """
-    from healthcode.services.codes.health_codes import verify_code
-
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise typer.BadParameter(f"cannot read {file}: {error}") from None
+    if not isinstance(document, dict):
+        raise typer.BadParameter(f"{file}: must be a JSON object {{region, keys}}")
     units, env = context()
-    with units() as uow:
-        result = verify_code(uow, env, text=token)
-    claims = result.claims
-    typer.echo(
-        json.dumps(
-            {
-                "valid": result.ok,
-                "may_pass": result.may_pass,
-                "reason": result.reason.value if result.reason else None,
-                "message": result.message,
-                "claims": None
-                if claims is None
-                else {
-                    "colour": claims.colour.value,
-                    "policy": claims.policy,
-                    "masked_name": claims.masked_name,
-                    "masked_id": claims.masked_id,
-                    "purpose": claims.purpose.value,
-                    "issued_at": claims.issued_at.isoformat(),
-                    "expires_at": claims.expires_at.isoformat(),
-                    "pass_valid_until": claims.pass_valid_until.isoformat()
-                    if claims.pass_valid_until
-                    else None,
-                },
-            },
-            ensure_ascii=False,
-            indent=2,
-        )
-    )
-    raise typer.Exit(0 if result.may_pass else 1 if result.ok else 2)
+    try:
+        with units() as uow:
+            version = federate_region(
+                uow, env.protector, env.settings, document=document, now=env.clock.now()
+            )
+    except FederationError as error:
+        raise typer.BadParameter(f"{file}: {error}") from None
+    typer.echo(f"region {document['region']['code']} federated; trust list version {version}")
 
 
 @jobs_app.command("rollover")

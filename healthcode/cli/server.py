@@ -38,6 +38,7 @@ def serve(
 def db_upgrade() -> None:
     """Create or migrate the schema, and the first signing key."""
     from healthcode.services.shared.keys import ensure_signing_key
+    from healthcode.services.shared.lists import ensure_list_key
 
     settings = Settings()
     engine = make_engine(settings.database_url)
@@ -45,6 +46,7 @@ def db_upgrade() -> None:
     units, env = context()  # the first upgrade writes the key check value
     with units() as uow:
         created = ensure_signing_key(uow, env.protector, now=env.clock.now())
+        ensure_list_key(uow, env.protector, now=env.clock.now())
     typer.echo(
         f"database at {engine.url.render_as_string(hide_password=True)} is up to date"
         + ("; created the first signing key" if created else "")

@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthcode.store.facts import FactsRepository
 from healthcode.store.idempotency import IdempotencyKeys
 from healthcode.store.repositories.accounts import Accounts, LoginFailures, OtpChallenges, Sessions
-from healthcode.store.repositories.codes import Codes, Revocations, Signatures, SigningKeys
+from healthcode.store.repositories.codes import (
+    Codes,
+    FederatedRegions,
+    ListSigningKeys,
+    Revocations,
+    Signatures,
+    SignedLists,
+    SigningKeys,
+)
 from healthcode.store.repositories.notices import Notifications, Outbox
 from healthcode.store.repositories.organisations import (
     Applications,
@@ -65,6 +73,9 @@ class UnitOfWork:
         self.venues = Venues(session)
         self.scans = Scans(session)
         self.fraud_cases = FraudCases(session)
+        self.list_keys = ListSigningKeys(session)
+        self.signed_lists = SignedLists(session)
+        self.federated_regions = FederatedRegions(session)
         self.notifications = Notifications(session)
         self.outbox = Outbox(session)
         self.audit = AuditLog(session)

@@ -6,7 +6,8 @@ stays in the compact alphanumeric mode. The 1 is the layout version: a change
 old scanners must not misread gets a new prefix.
 
 Decoding is strict: a COSE_Sign1 must be exactly the encoding we produce (tag 18,
-protected header ``{1: -8, 4: kid}``, empty unprotected header, 64-byte signature),
+protected header ``{1: -8, 4: kid}`` — or ``{1: -19, 4: kid}``, RFC 9864's fully
+specified Ed25519 — empty unprotected header, 64-byte signature),
 so no two COSE encodings carry the same signed message in different framings.
 
 The signature covers the COSE bytes, not the text: the same COSE_Sign1 deflated at
@@ -28,11 +29,15 @@ from healthcode.domain.tokens.refusal import Refusal
 
 PREFIX = "CNHC1:"
 ALG_EDDSA = -8
+ALG_ED25519 = -19  # RFC 9864: the same signature, named by its curve
 SIGNATURE_BYTES = 64
 MAX_TEXT_CHARS = 4296  # the most a QR code holds in alphanumeric mode (40-L)
 MAX_COSE_BYTES = 4096  # decompression stops here: a small code cannot be a zip bomb
 _SIGN1_HEAD = b"\xd2\x84"  # tag 18, array of 4
-_PROTECTED_HEAD = b"\xa2\x01\x27\x04"  # map of 2: alg (1) EdDSA (-8), kid (4) …
+_PROTECTED_HEADS = (
+    b"\xa2\x01\x27\x04",  # map of 2: alg (1) EdDSA (-8), kid (4) …
+    b"\xa2\x01\x32\x04",  # … or alg (1) Ed25519 (-19, RFC 9864)
+)
 _SIG_HEAD = b"\x58\x40"  # byte string of 64
 _SIG_STRUCTURE_HEAD = b"\x84\x6aSignature1"  # ["Signature1", ...
 
@@ -143,8 +148,10 @@ def parse_sign1(data: bytes) -> Sign1:
     if data[:2] != _SIGN1_HEAD:
         raise TokenFormatError(Refusal.BAD_ENCODING, "not a tagged COSE_Sign1")
     protected, at = _read_bstr(data, 2)
-    if protected[:4] != _PROTECTED_HEAD:
-        raise TokenFormatError(Refusal.BAD_ENCODING, "protected header is not {1: -8, 4: kid}")
+    if protected[:4] not in _PROTECTED_HEADS:
+        raise TokenFormatError(
+            Refusal.BAD_ENCODING, "protected header is not {1: -8 or -19, 4: kid}"
+        )
     kid, end = _read_bstr(protected, 4)
     if end != len(protected) or data[at : at + 1] != b"\xa0":
         raise TokenFormatError(Refusal.BAD_ENCODING, "unexpected COSE headers")

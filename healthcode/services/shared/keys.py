@@ -30,6 +30,7 @@ from healthcode.domain.tokens import (
     to_jwks,
     window_open,
 )
+from healthcode.domain.tokens.layers import LayeredResult, verify_layers
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
@@ -160,6 +161,15 @@ def retire_key(
     save_ring(uow, protector, ring)
     uow.after_commit(cache.invalidate)
     return ring
+
+
+def layered_verification(
+    uow: UnitOfWork, protector: Protector, cache: KeyCache, *, text: str, now: datetime
+) -> LayeredResult:
+    """A code checked layer by layer against this server's keys and revocations (the
+    CLI shows where a bad code fails; the verdict is ``verify_code``'s)."""
+    trust = cache.get(uow, protector, now).trust
+    return verify_layers(text, now=now, trust=trust, is_revoked=uow.revocations.is_revoked)
 
 
 def trust_list(

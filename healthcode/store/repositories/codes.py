@@ -6,7 +6,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from healthcode.store import tables as t
 from healthcode.store.repositories.base import _Repo
@@ -128,9 +130,61 @@ class Revocations(_Repo):
         """Revoked at or before ``at`` (an offline scan is judged by the list of its day)."""
         row = self.session.get(t.Revocation, token_id)
         return row is not None and row.revoked_at <= at
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(t.Revocation)) or 0)
 
     def since(self, at: datetime | None) -> Sequence[t.Revocation]:
         query = select(t.Revocation).order_by(t.Revocation.revoked_at)
         if at is not None:
             query = query.where(t.Revocation.revoked_at > at)
         return self.session.scalars(query).all()
+
+
+class ListSigningKeys(_Repo):
+    def all(self) -> Sequence[t.ListSigningKey]:
+        query = select(t.ListSigningKey).order_by(t.ListSigningKey.created_at)
+        return self.session.scalars(query).all()
+
+    def by_kid(self, kid: bytes) -> t.ListSigningKey | None:
+        return self.session.get(t.ListSigningKey, kid)
+
+
+class SignedLists(_Repo):
+    """The versions and items of the signed trust and revocation lists."""
+
+    def head(self, name: str, *, lock: bool = False) -> t.ListHead | None:
+        query = select(t.ListHead).where(t.ListHead.name == name)
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return self.session.scalars(query).first()
+
+    def ensure_head(self, name: str, now: datetime) -> None:
+        """Create the list's head unless it exists, at version 1: the empty list; two
+        servers doing it at once both succeed (the second waits, inserts nothing)."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        row = {"name": name, "version": 1, "changed_at": now}
+        self.session.execute(insert(t.ListHead).values(**row).on_conflict_do_nothing())
+
+    def entries(self, name: str, *, since: int = 0) -> Sequence[t.ListEntry]:
+        """Items changed after version ``since`` (0: all, removed ones included), as
+        committed now (read again after waiting for the head's lock)."""
+        e = t.ListEntry
+        query = select(e).where(e.name == name, e.version > since).order_by(e.version, e.item)
+        return self.session.scalars(query.execution_options(populate_existing=True)).all()
+
+    def entry(self, name: str, item: str) -> t.ListEntry | None:
+        return self.session.get(t.ListEntry, (name, item))
+
+    def count(self, name: str) -> int:
+        query = select(func.count()).select_from(t.ListEntry).where(t.ListEntry.name == name)
+        return int(self.session.scalar(query) or 0)
+
+
+class FederatedRegions(_Repo):
+    def all(self) -> Sequence[t.FederatedRegion]:
+        query = select(t.FederatedRegion).order_by(t.FederatedRegion.code)
+        return self.session.scalars(query).all()
+
+    def by_code(self, code: str) -> t.FederatedRegion | None:
+        return self.session.get(t.FederatedRegion, code)

@@ -14,7 +14,17 @@ from healthcode.store.tables.accounts import (
     OtpChallenge,
 )
 from healthcode.store.tables.base import Base
-from healthcode.store.tables.codes import Code, ColourChange, Revocation, Signature, SigningKey
+from healthcode.store.tables.codes import (
+    Code,
+    ColourChange,
+    FederatedRegion,
+    ListEntry,
+    ListHead,
+    ListSigningKey,
+    Revocation,
+    Signature,
+    SigningKey,
+)
 from healthcode.store.tables.notices import Notification, OutboxMessage
 from healthcode.store.tables.organisations import (
     Authorisation,
@@ -50,10 +60,14 @@ __all__ = [
     "Declaration",
     "Employee",
     "FraudCase",
+    "FederatedRegion",
     "IdempotencyKey",
     "JobRun",
     "KeyCheck",
     "Lease",
+    "ListEntry",
+    "ListHead",
+    "ListSigningKey",
     "LoginFailure",
     "Notification",
     "Organisation",

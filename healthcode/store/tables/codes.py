@@ -92,3 +92,48 @@ class Revocation(Base):
     revoked_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(64))
     resident_id: Mapped[uuid.UUID | None]
+
+
+class ListSigningKey(Base):
+    """A key that signs the trust and revocation lists, never a code (docs/keys.md)."""
+
+    __tablename__ = "list_signing_keys"
+    kid: Mapped[bytes] = mapped_column(LargeBinary(8), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    private_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime | None]
+    retired_at: Mapped[datetime | None]
+
+
+class ListHead(Base):
+    """A signed list's current version; its row is locked while a change is recorded."""
+
+    __tablename__ = "list_heads"
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    version: Mapped[int]
+    changed_at: Mapped[datetime]
+
+
+class ListEntry(Base):
+    """One item of a signed list (a key by kid, a revocation by token id) and the
+    version that last changed it; ``entry`` None: removed at that version. A delta
+    since N is the entries whose version is above N."""
+
+    __tablename__ = "list_entries"
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    item: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[int]
+    entry: Mapped[dict[str, Any] | None]
+    __table_args__ = (Index("ix_list_entries_name_version", "name", "version"),)
+
+
+class FederatedRegion(Base):
+    """Another region whose codes our scanners accept: its entry and keys as imported."""
+
+    __tablename__ = "federated_regions"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    region: Mapped[dict[str, Any]]
+    keys: Mapped[list[Any]]
+    imported_at: Mapped[datetime]
