@@ -26,6 +26,7 @@ const MAX_TEXT_CHARS = 4296;
 const MAX_COSE_BYTES = 4096;
 const MAX_EPOCH = 253402300799;
 const KID_BYTES = 8;
+const SALT_BYTES = 12, ID_HASH_BYTES = 16;  /* as domain/tokens/attestation.py */
 const CLAIMS_KEY = -65537, DEVICE_CLAIMS_KEY = -65538;
 const ISS = 1, EXP = 4, NBF = 5, IAT = 6, CTI = 7;
 const PURPOSES = { d: "display", p: "paper" };
@@ -432,7 +433,7 @@ function attestationClaims(payload) {
   };
   const device = claims.device_key;
   if (device.length !== 33 || (device[0] !== 2 && device[0] !== 3)) { throw new ClaimsError("bad device key"); }
-  if (claims.id_salt.length !== 16 || claims.id_hash.length !== 16) { throw new ClaimsError("bad ID hash"); }
+  if (claims.id_salt.length !== SALT_BYTES || claims.id_hash.length !== ID_HASH_BYTES) { throw new ClaimsError("bad ID hash"); }
   if (claims.pseudonym.length === 0) { throw new ClaimsError("empty pseudonym"); }
   if (claims.expires_at <= claims.issued_at) { throw new ClaimsError("expires_at must be after issued_at"); }
   return claims;
