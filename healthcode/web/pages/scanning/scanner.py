@@ -23,9 +23,11 @@ from pydantic import ConfigDict, Field
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.tokens.refusal import VALID_MESSAGE, Refusal
+from healthcode.domain.tokens.trustlist import to_jwks
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.scanning import uploads, venues
+from healthcode.services.shared import lists
 from healthcode.services.shared.bounds import InputModel, Moment
 from healthcode.web.labels import ICONS
 from healthcode.web.pages.organisations.access import staff_with
@@ -34,7 +36,6 @@ from healthcode.web.templating import _, render
 router = APIRouter(include_in_schema=False)
 Scanner = Annotated[Principal, Depends(staff_with(Permission.SCAN))]
 NO_STORE = {"Cache-Control": "no-store"}
-DEFAULT_WARN_DAYS = 3  # HEALTHCODE_SCANNER_LIST_WARN_DAYS (docs/keys.md), when configured
 REFUSED_ICON = "✕"
 
 
@@ -54,10 +55,11 @@ class QueuedBatch(InputModel):
 
 
 def pinned_list_keys(uow: UowDep, env: EnvDep) -> dict[str, Any] | None:
-    """The list-signing keys the page pins (a JWK Set), or None: the page then reads
-    the plain lists. The seam for the signed lists (docs/keys.md): it answers the
-    published list keys once the list-signing keys are in this branch."""
-    return None
+    """The list-signing keys the page pins (a JWK Set), or None when there are none
+    yet: the page then reads the plain lists. Pinned when the page is loaded (signed
+    in, online), so a list the scanner later fetches must be signed by one of them."""
+    keys = lists.list_keys(uow, env.protector, now=env.clock.now())
+    return to_jwks(keys) if keys else None
 
 
 def _words() -> dict[str, Any]:
@@ -106,7 +108,7 @@ def scanner_page(
         upload=f"/staff/scanner/scans?venue={here.id}" if here else "",
         words=json.dumps(_words(), ensure_ascii=False),
         list_keys=json.dumps(keys) if keys else "",
-        warn_days=getattr(env.settings, "scanner_list_warn_days", DEFAULT_WARN_DAYS),
+        warn_days=env.settings.scanner_list_warn_days,
         window_seconds=env.settings.presentation_window_seconds,
     )
 
