@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthcode.store.facts import FactsRepository
 from healthcode.store.idempotency import IdempotencyKeys
 from healthcode.store.repositories.accounts import Accounts, LoginFailures, OtpChallenges, Sessions
-from healthcode.store.repositories.codes import Codes, Revocations, Signatures, SigningKeys
+from healthcode.store.repositories.codes import (
+    Codes,
+    PaperPasses,
+    Revocations,
+    Signatures,
+    SigningKeys,
+)
 from healthcode.store.repositories.notices import Notifications, Outbox
 from healthcode.store.repositories.organisations import (
     Applications,
@@ -61,6 +67,7 @@ class UnitOfWork:
         self.signing_keys = SigningKeys(session)
         self.key_checks = KeyChecks(session)
         self.revocations = Revocations(session)
+        self.paper_passes = PaperPasses(session)
         self.notifications = Notifications(session)
         self.outbox = Outbox(session)
         self.audit = AuditLog(session)

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -41,6 +43,7 @@ from healthcode.services.organisations.calls import start_call
 from healthcode.services.organisations.overrides import propose_override
 from healthcode.services.organisations.registry import OrganisationKind
 from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.api.helpers import PASSWORD, CapturingSender, declare, resident_headers, staff_login
 from tests.api.pages import HTML
@@ -70,6 +73,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "decision": lambda _w: "suspend",
     "override_id": lambda w: w.ids["override"],
     "call_id": lambda w: w.ids["call"],
+    "paper_pass_id": lambda w: w.ids["paper_pass"],
 }
 # Request bodies for writes whose input model gives no examples, by "METHOD path".
 # "@resident" stands for A's applicant.
@@ -197,6 +201,7 @@ def world(
     )
     call = start_call(uow, env, who, application_id=declaration.id)
     ids |= {"override": str(proposal.id), "call": str(call.id)}
+    ids["paper_pass"] = str(_paper_pass(uow, env, declaration, issuer))
     ids["resident"] = str(declaration.resident_id)
     employer = organisation(uow, env, kind=OrganisationKind.EMPLOYER, parent_id=community)
     ids["employer"] = str(employer.id)
@@ -220,6 +225,28 @@ def _filled(body: dict[str, Any] | None, world: World) -> dict[str, Any] | None:
     if body is None:
         return None
     return {k: world.ids["resident"] if v == "@resident" else v for k, v in body.items()}
+
+
+def _paper_pass(
+    uow: UnitOfWork, env: Env, application: t.Declaration, issuer: uuid.UUID
+) -> uuid.UUID:
+    """A paper pass of A's application (as if printed; the walker needs only its id)."""
+    assert application.resident_id is not None
+    row = t.PaperPass(
+        id=uuid.uuid4(),
+        token_id=secrets.token_bytes(16),
+        application_id=application.id,
+        resident_id=application.resident_id,
+        policy_id="shandong-pass",
+        colour="green",
+        valid_until=env.clock.now() + timedelta(days=5),
+        issued_by=issuer,
+        issued_at=env.clock.now(),
+        organisation_id=application.organisation_id,
+    )
+    uow.add(row)
+    uow.flush()
+    return row.id
 
 
 def _staff(uow: UnitOfWork, env: Env, username: str, roles: list[tuple[Role, str]]) -> uuid.UUID:

@@ -7,6 +7,7 @@ from healthcode.api.v1 import (
     authorisations,
     notices,
     organisations,
+    paper_passes,
     registry,
     residents,
     scanning,
@@ -18,6 +19,7 @@ router.include_router(accounts.router)
 router.include_router(residents.router)
 router.include_router(scanning.router)
 router.include_router(organisations.router)
+router.include_router(paper_passes.router)
 router.include_router(staff.router)
 router.include_router(registry.router)
 router.include_router(authorisations.router)

@@ -14,7 +14,14 @@ from healthcode.store.tables.accounts import (
     OtpChallenge,
 )
 from healthcode.store.tables.base import Base
-from healthcode.store.tables.codes import Code, ColourChange, Revocation, Signature, SigningKey
+from healthcode.store.tables.codes import (
+    Code,
+    ColourChange,
+    PaperPass,
+    Revocation,
+    Signature,
+    SigningKey,
+)
 from healthcode.store.tables.notices import Notification, OutboxMessage
 from healthcode.store.tables.organisations import (
     Authorisation,
@@ -28,6 +35,7 @@ from healthcode.store.tables.records import CreditRecord, DataRecord
 from healthcode.store.tables.residents import (
     DailyReport,
     Declaration,
+    Dependant,
     Resident,
     TemperatureVideo,
 )
@@ -47,6 +55,7 @@ __all__ = [
     "DailyReport",
     "DataRecord",
     "Declaration",
+    "Dependant",
     "Employee",
     "IdempotencyKey",
     "JobRun",
@@ -57,6 +66,7 @@ __all__ = [
     "Organisation",
     "OtpChallenge",
     "OutboxMessage",
+    "PaperPass",
     "PreventionNotice",
     "Resident",
     "Revocation",
