@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     # so offline scanners that refresh daily hold it before its first code
     key_publish_ahead_hours: float = Field(48, ge=0, le=24 * 30)
     otp_seconds: int = Field(300, ge=60, le=900)
+    max_dependants: int = Field(5, ge=0, le=20)  # whose codes one account may hold (代领)
     otp_attempts: int = Field(5, ge=1, le=10)
     otp_per_client_hour: int = Field(30, ge=1)  # codes one address may ask for, any numbers
     sms_per_hour: int = Field(1000, ge=1)  # the global budget of codes texted per hour

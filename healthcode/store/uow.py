@@ -36,6 +36,7 @@ from healthcode.store.repositories.records import CreditRecords, DataRecords
 from healthcode.store.repositories.residents import (
     DailyReports,
     Declarations,
+    Dependants,
     Residents,
     TemperatureVideos,
 )
@@ -51,6 +52,7 @@ class UnitOfWork:
         self.otp = OtpChallenges(session)
         self.login_failures = LoginFailures(session)
         self.declarations = Declarations(session)
+        self.dependants = Dependants(session)
         self.applications = Applications(session)
         self.organisations = Organisations(session)
         self.authorisations = Authorisations(session)
