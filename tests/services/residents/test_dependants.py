@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ def for_dependant(
     account: t.Account,
     number: str,
     relationship: Relationship = Relationship.CHILD,
-    **fields: object,
+    **fields: Any,
 ) -> uuid.UUID:
     """Declare and confirm for a dependant; the dependant's resident id."""
     data = declaration(id_number=number, name="张小明", **fields)
