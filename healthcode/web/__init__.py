@@ -17,7 +17,7 @@ from healthcode.web.pages.organisations import overrides as org_overrides
 from healthcode.web.pages.organisations import paper, review, roster, signalling
 from healthcode.web.pages.organisations import staff as organisations
 from healthcode.web.pages.residents import calls as resident_calls
-from healthcode.web.pages.residents import daily_report, declare, home, video
+from healthcode.web.pages.residents import daily_report, declare, family, home, video
 from healthcode.web.pages.shared import installable, misc
 from healthcode.web.pages.support import help as support_help
 from healthcode.web.static_files import PREFIX, static_app
@@ -28,7 +28,7 @@ __all__ = ["error_page", "install"]
 def install(app: FastAPI, *, secret: bytes) -> None:
     """Mount the pages and static files; add CSRF checks for every page request,
     with tokens keyed by a key derived from the master ``secret``."""
-    pages = (login, home, declare, code, daily_report, video, notices_centre)
+    pages = (login, home, declare, code, family, daily_report, video, notices_centre)
     shared = (support_help, misc, installable)
     staff_pages = (staff, roster, organisations, review, paper, org_overrides, org_counter)
     for module in (*pages, *shared, *staff_pages):
