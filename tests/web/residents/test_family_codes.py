@@ -73,3 +73,20 @@ def test_a_child_held_by_another_parent_is_refused_in_words(page: Page, server: 
     _apply_for(page, number)
     expect(page.locator(".summary")).to_contain_text("其他家庭成员已代领此人的码")
     check_page(page)
+
+
+def test_a_parents_daily_report_for_the_child(page: Page, server: LiveServer) -> None:
+    """The child's code takes reports made by the parent, on the child's own code."""
+    sign_in(page, server, new_phone())
+    _apply_for(page, id_number(date(2014, 3, 3)))
+    page.wait_for_url("**/declarations/*")
+    page.click("form.actions button.primary")
+    page.wait_for_url("**/family/*/codes/binzhou-code?welcome=1")
+    page.get_by_role("link", name="每日健康上报").click()
+    page.wait_for_url("**/family/*/codes/binzhou-code/report")
+    expect(page.locator(".whose")).to_contain_text("李**")
+    check_page(page)
+    page.click(".chip:has-text('36.5')")
+    page.click("button[value=submit]")
+    page.wait_for_url("**/family/*/codes/binzhou-code?reported=1")
+    expect(page.locator(".banner.ok")).to_contain_text("已为其完成今日健康上报")

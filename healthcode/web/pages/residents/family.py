@@ -8,6 +8,7 @@ short-lived token, refreshed like one's own (``/live``).
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,10 +17,15 @@ from healthcode.http.deps import EnvDep, UowDep
 from healthcode.http.security import ResidentDep
 from healthcode.http.views import code_view
 from healthcode.services.codes import health_codes as codes
-from healthcode.services.residents.dependants import RELATIONSHIPS, dependant_of
-from healthcode.web.deps import known_policy
+from healthcode.services.residents.dependants import (
+    RELATIONSHIPS,
+    DependantSummary,
+    dependant_of,
+)
+from healthcode.web.deps import FormDep, known_policy
 from healthcode.web.labels import ICONS
 from healthcode.web.pages.codes.code import live_qr
+from healthcode.web.pages.residents import daily_report
 from healthcode.web.templating import render
 from healthcode.web.views import last_valid_day
 
@@ -36,6 +42,7 @@ def family_code(
     uow: UowDep,
     env: EnvDep,
     welcome: bool = False,
+    reported: bool = False,
 ) -> Response:
     policy = known_policy(env, policy_id)
     member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
@@ -60,6 +67,7 @@ def family_code(
         last_day=last_valid_day(shown.state.valid_until),
         now=env.clock.now(),
         welcome=welcome,
+        reported=reported,
     )
 
 
@@ -87,3 +95,43 @@ def family_live(
         label=code_view(policy, shown.state).colour_label,
         now=env.clock.now(),
     )
+
+
+@router.get("/family/{resident_id}/codes/{policy_id}/report")
+def family_report_form(
+    request: Request,
+    resident_id: uuid.UUID,
+    policy_id: str,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+) -> Response:
+    """The family member's daily report, made by the account holder for them."""
+    member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
+    return daily_report.show_report_form(
+        request, uow, env, member.resident_id, policy_id, **_whose(member, policy_id)
+    )
+
+
+@router.post("/family/{resident_id}/codes/{policy_id}/report")
+def family_report(
+    request: Request,
+    resident_id: uuid.UUID,
+    policy_id: str,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    data: FormDep,
+) -> Response:
+    member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
+    return daily_report.take_report(
+        request, uow, env, data, member.resident_id, policy_id, **_whose(member, policy_id)
+    )
+
+
+def _whose(member: DependantSummary, policy_id: str) -> dict[str, Any]:
+    return {
+        "code_url": f"/family/{member.resident_id}/codes/{policy_id}",
+        "member": member,
+        "relationship": RELATIONSHIPS[member.relationship],
+    }
