@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from healthcode.api.v1 import (
     accounts,
     authorisations,
+    dependants,
     notices,
     organisations,
     paper_passes,
@@ -17,6 +18,7 @@ from healthcode.api.v1 import (
 router = APIRouter()
 router.include_router(accounts.router)
 router.include_router(residents.router)
+router.include_router(dependants.router)
 router.include_router(scanning.router)
 router.include_router(organisations.router)
 router.include_router(paper_passes.router)
