@@ -108,7 +108,7 @@ def render_paper_pass(content: PaperContent, *, font: Path | None = None) -> byt
         pdf.cell(width - 34, 6.5, value, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("cjk", size=9)
-    pdf.multi_cell(width, 5, _instruction(content))
+    pdf.multi_cell(width, 5, _instruction(content), align="L")
     return bytes(pdf.output())
 
 
