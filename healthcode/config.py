@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     region_name: str = "山东省"
     scanner_list_warn_days: int = Field(3, ge=1, le=60)
     otp_seconds: int = Field(300, ge=60, le=900)
+    max_dependants: int = Field(5, ge=0, le=20)  # whose codes one account may hold (代领)
     otp_attempts: int = Field(5, ge=1, le=10)
     otp_per_client_hour: int = Field(30, ge=1)  # codes one address may ask for, any numbers
     sms_per_hour: int = Field(1000, ge=1)  # the global budget of codes texted per hour

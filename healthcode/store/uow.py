@@ -19,6 +19,7 @@ from healthcode.store.repositories.codes import (
     Codes,
     FederatedRegions,
     ListSigningKeys,
+    PaperPasses,
     Revocations,
     Signatures,
     SignedLists,
@@ -38,6 +39,7 @@ from healthcode.store.repositories.records import CreditRecords, DataRecords
 from healthcode.store.repositories.residents import (
     DailyReports,
     Declarations,
+    Dependants,
     Residents,
     TemperatureVideos,
 )
@@ -54,6 +56,7 @@ class UnitOfWork:
         self.otp = OtpChallenges(session)
         self.login_failures = LoginFailures(session)
         self.declarations = Declarations(session)
+        self.dependants = Dependants(session)
         self.applications = Applications(session)
         self.organisations = Organisations(session)
         self.authorisations = Authorisations(session)
@@ -76,6 +79,7 @@ class UnitOfWork:
         self.list_keys = ListSigningKeys(session)
         self.signed_lists = SignedLists(session)
         self.federated_regions = FederatedRegions(session)
+        self.paper_passes = PaperPasses(session)
         self.notifications = Notifications(session)
         self.outbox = Outbox(session)
         self.audit = AuditLog(session)

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -75,6 +77,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "call_id": lambda w: w.ids["call"],
     "venue_id": lambda w: w.ids["venue"],
     "scan_id": lambda w: w.ids["scan"],
+    "paper_pass_id": lambda w: w.ids["paper_pass"],
 }
 # Request bodies for writes whose input model gives no examples, by "METHOD path".
 # "@resident" stands for A's applicant.
@@ -202,6 +205,7 @@ def world(
     )
     call = start_call(uow, env, who, application_id=declaration.id)
     ids |= {"override": str(proposal.id), "call": str(call.id)}
+    ids["paper_pass"] = str(_paper_pass(uow, env, declaration, issuer))
     ids["resident"] = str(declaration.resident_id)
     employer = organisation(uow, env, kind=OrganisationKind.EMPLOYER, parent_id=community)
     ids["employer"] = str(employer.id)
@@ -245,6 +249,28 @@ def _filled(body: dict[str, Any] | None, world: World) -> dict[str, Any] | None:
     if body is None:
         return None
     return {k: world.ids["resident"] if v == "@resident" else v for k, v in body.items()}
+
+
+def _paper_pass(
+    uow: UnitOfWork, env: Env, application: t.Declaration, issuer: uuid.UUID
+) -> uuid.UUID:
+    """A paper pass of A's application (as if printed; the walker needs only its id)."""
+    assert application.resident_id is not None
+    row = t.PaperPass(
+        id=uuid.uuid4(),
+        token_id=secrets.token_bytes(16),
+        application_id=application.id,
+        resident_id=application.resident_id,
+        policy_id="shandong-pass",
+        colour="green",
+        valid_until=env.clock.now() + timedelta(days=5),
+        issued_by=issuer,
+        issued_at=env.clock.now(),
+        organisation_id=application.organisation_id,
+    )
+    uow.add(row)
+    uow.flush()
+    return row.id
 
 
 def _staff(uow: UnitOfWork, env: Env, username: str, roles: list[tuple[Role, str]]) -> uuid.UUID:

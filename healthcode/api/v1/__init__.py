@@ -5,8 +5,10 @@ from fastapi import APIRouter
 from healthcode.api.v1 import (
     accounts,
     authorisations,
+    dependants,
     notices,
     organisations,
+    paper_passes,
     registry,
     residents,
     scanning,
@@ -18,8 +20,10 @@ from healthcode.api.v1 import (
 router = APIRouter()
 router.include_router(accounts.router)
 router.include_router(residents.router)
+router.include_router(dependants.router)
 router.include_router(scanning.router)
 router.include_router(organisations.router)
+router.include_router(paper_passes.router)
 router.include_router(staff.router)
 router.include_router(registry.router)
 router.include_router(authorisations.router)

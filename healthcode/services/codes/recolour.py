@@ -15,9 +15,10 @@ from typing import Any
 from healthcode.domain import overrides
 from healthcode.domain.colour import Colour
 from healthcode.domain.engine import evaluate
-from healthcode.domain.policy import Policy
+from healthcode.domain.policy import Model, Policy
 from healthcode.domain.state import State, recheck_at
 from healthcode.domain.timeline import time_changes
+from healthcode.services.codes import paper_passes
 from healthcode.services.notices import events
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -71,6 +72,10 @@ def recolour(
             _keep(uow, env, code, policy, missed, Cause.TIME, None)
     _keep(uow, env, code, policy, state, cause, actor_id, note)
     uow.flush()
+    if policy.model is Model.PASS:  # only passes are printed on paper
+        paper_passes.withdraw_outdated(
+            uow, env, resident_id=resident_id, policy_id=policy.id, state=state
+        )
     return state
 
 

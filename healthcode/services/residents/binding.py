@@ -27,6 +27,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.identity import mask_name
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts import otp_limits
+from healthcode.services.residents import dependants
 from healthcode.services.residents.validation import ValidDeclaration
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -163,10 +164,19 @@ def bind_identity(uow: UnitOfWork, env: Env, row: t.Declaration, *, client: str)
     fields = _unseal(env, row.identity_cipher)
     id_hash = env.protector.keyed_hash(fields["id_number"], kind="id_number")
     account = _account(uow, row)
+    if row.relationship is not None:  # made for a dependant: linked, not bound
+        resident = uow.residents.by_id_hash(id_hash, lock=True) or _new_resident(uow, env, fields)
+        dependants.link_dependant(
+            uow, env, account=account, resident=resident, relationship=row.relationship,
+            client=client,
+        )  # fmt: skip
+        return _bound(uow, row, resident, fields)
     refuse_another_number(uow, account, id_hash)
     resident = uow.residents.by_id_hash(id_hash, lock=True) or _new_resident(uow, env, fields)
-    holder = uow.accounts.by_resident(resident.id)
-    if holder is not None and holder.id != account.id:
+    holder, link = _holder_of(uow, resident.id)
+    if link is not None and holder is not None and holder.id == account.id:
+        dependants.end_link(uow, env, link, to_account=account.id)  # one's own after all
+    elif holder is not None and holder.id != account.id:
         _limit(env, TAKEN_LIMITS, account.id, client)
         raise IdNumberTaken(
             N_(
@@ -177,12 +187,31 @@ def bind_identity(uow: UnitOfWork, env: Env, row: t.Declaration, *, client: str)
             phone=holder.phone_masked or "",
         )
     account.resident_id = resident.id
+    return _bound(uow, row, resident, fields)
+
+
+def _bound(
+    uow: UnitOfWork, row: t.Declaration, resident: t.Resident, fields: dict[str, str]
+) -> uuid.UUID:
+    """The declaration now names its resident, whose details it brings up to date."""
     resident.name, resident.name_masked = fields["name"], mask_name(fields["name"])
     resident.region_code, resident.address = fields["region"], fields["address"]
     resident.nationality = fields["nationality"]
     row.resident_id, row.identity_cipher = resident.id, None
     uow.flush()
     return resident.id
+
+
+def _holder_of(
+    uow: UnitOfWork, resident_id: uuid.UUID
+) -> tuple[t.Account | None, t.Dependant | None]:
+    """Who holds a person's number: the account it is bound to, or else the guardian
+    holding it as a dependant's (with the link)."""
+    holder = uow.accounts.by_resident(resident_id)
+    if holder is not None:
+        return holder, None
+    link = uow.dependants.by_resident(resident_id, lock=True)
+    return (uow.accounts.by_id(link.account_id), link) if link is not None else (None, None)
 
 
 def _account(uow: UnitOfWork, row: t.Declaration) -> t.Account:
@@ -246,9 +275,12 @@ def claim_id_number(
     if not hmac.compare_digest(challenge.code_hash, given):
         accounts.count_wrong(env, challenge, now, counted=True)
     challenge.consumed_at = now
-    resident_id = holder.resident_id
-    holder.resident_id = None
-    uow.flush()  # one account per resident: free it before binding it again
+    resident_id, link = _held(uow, env, row)
+    if link is not None:  # a guardian held it: the dependant's own account takes it over
+        dependants.end_link(uow, env, link, to_account=_claimant(row))
+    else:
+        holder.resident_id = None
+        uow.flush()  # one account per resident: free it before binding it again
     _account(uow, row).resident_id = resident_id
     uow.flush()
     audit.record(
@@ -274,10 +306,21 @@ def _holder(uow: UnitOfWork, env: Env, row: t.Declaration) -> tuple[t.Account, s
     fields = _unseal(env, row.identity_cipher)
     id_hash = env.protector.keyed_hash(fields["id_number"], kind="id_number")
     resident = uow.residents.by_id_hash(id_hash, lock=True)
-    holder = uow.accounts.by_resident(resident.id) if resident is not None else None
+    holder = _holder_of(uow, resident.id)[0] if resident is not None else None
     if holder is None or holder.id == row.account_id or holder.phone_cipher is None:
         raise NothingToClaim(N_("No other account holds this ID number; confirm it directly"))
     return holder, env.protector.decrypt(holder.phone_cipher, context="phone").decode()
+
+
+def _held(uow: UnitOfWork, env: Env, row: t.Declaration) -> tuple[uuid.UUID, t.Dependant | None]:
+    """The resident a claim moves, and the guardian's link to it if a guardian holds it."""
+    assert row.identity_cipher is not None
+    fields = _unseal(env, row.identity_cipher)
+    resident = uow.residents.by_id_hash(
+        env.protector.keyed_hash(fields["id_number"], kind="id_number")
+    )
+    assert resident is not None  # _holder found it
+    return resident.id, _holder_of(uow, resident.id)[1]
 
 
 def _claim_hash(env: Env, number: str, row: t.Declaration) -> bytes:

@@ -22,7 +22,7 @@ from healthcode.domain.state import State
 from healthcode.services.codes.recolour import Cause, current_state, recolour
 from healthcode.services.organisations.registry import reviewer_of
 from healthcode.services.organisations.roster import employer_by_code
-from healthcode.services.residents import binding, videos
+from healthcode.services.residents import binding, dependants, videos
 from healthcode.services.residents.binding import (
     ClaimCodeSent,
     DeclaredIdentity,
@@ -31,6 +31,7 @@ from healthcode.services.residents.binding import (
     refuse_another_number,
     seal,
 )
+from healthcode.services.residents.dependants import Relationship
 from healthcode.services.residents.inputs import DeclarationInput
 from healthcode.services.residents.results import DeclarationDetail
 from healthcode.services.residents.validation import dump_health, validate_declaration
@@ -63,12 +64,19 @@ class PassStillValid(Conflict):
 
 
 def submit_declaration(
-    uow: UnitOfWork, env: Env, *, account_id: uuid.UUID, data: DeclarationInput
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    account_id: uuid.UUID,
+    data: DeclarationInput,
+    relationship: Relationship | None = None,
 ) -> Submission:
     """Validate and keep a pledged declaration, awaiting the second confirmation.
 
     Nothing is bound yet (``binding``); submitting again replaces the account's
     unconfirmed declarations of the same code, which is how a typo is corrected.
+    With ``relationship`` it is made for a dependant (``dependants``), whose number
+    must be one the account may hold; the pledge is the applicant's, for them.
     """
     policy = env.policies.find(data.policy)
     now = env.clock.now()
@@ -78,7 +86,10 @@ def submit_declaration(
     if account is None:
         raise NotFound(N_("No such account"))
     id_hash = env.protector.keyed_hash(valid.id_number.value, kind="id_number")
-    refuse_another_number(uow, account, id_hash)
+    if relationship is None:
+        refuse_another_number(uow, account, id_hash)
+    else:
+        dependants.check_dependant(uow, env, account=account, id_hash=id_hash)
     reviewer = (
         reviewer_of(
             uow,
@@ -89,8 +100,11 @@ def submit_declaration(
         if policy.model is Model.PASS
         else None
     )
-    videos.discard_with_unconfirmed(uow, env, account_id=account.id, policy_id=policy.id)
-    uow.declarations.discard_unconfirmed(account.id, policy.id)
+    if relationship is None:  # (a dependant's unconfirmed declaration has no video yet)
+        videos.discard_with_unconfirmed(uow, env, account_id=account.id, policy_id=policy.id)
+    uow.declarations.discard_unconfirmed(
+        account.id, policy.id, for_dependant=relationship is not None
+    )
     row = t.Declaration(
         account_id=account.id,
         identity_cipher=seal(env, valid),
@@ -99,6 +113,7 @@ def submit_declaration(
         submitted_at=now,
         **declared_columns(data),
         organisation_id=reviewer,
+        relationship=relationship.value if relationship is not None else None,
     )
     uow.add(row)
     uow.flush()

@@ -29,6 +29,7 @@ class DeclarationDetail:
     destination_detail: str
     purpose: str | None
     employer: str
+    relationship: str | None = None  # made for a dependant (代领): how they are related
 
     @classmethod
     def of(cls, row: t.Declaration) -> DeclarationDetail:
@@ -47,4 +48,5 @@ class DeclarationDetail:
             destination_detail=row.destination_detail,
             purpose=row.purpose,
             employer=row.employer,
+            relationship=row.relationship,
         )

@@ -130,6 +130,7 @@ class Revocations(_Repo):
         """Revoked at or before ``at`` (an offline scan is judged by the list of its day)."""
         row = self.session.get(t.Revocation, token_id)
         return row is not None and row.revoked_at <= at
+
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(t.Revocation)) or 0)
 
@@ -188,3 +189,36 @@ class FederatedRegions(_Repo):
 
     def by_code(self, code: str) -> t.FederatedRegion | None:
         return self.session.get(t.FederatedRegion, code)
+
+
+class PaperPasses(_Repo):
+    def by_id(self, paper_pass_id: uuid.UUID, *, lock: bool = False) -> t.PaperPass | None:
+        query = select(t.PaperPass).where(t.PaperPass.id == paper_pass_id)
+        if lock:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def of_application(self, application_id: uuid.UUID) -> Sequence[t.PaperPass]:
+        query = (
+            select(t.PaperPass)
+            .where(t.PaperPass.application_id == application_id)
+            .order_by(t.PaperPass.issued_at.desc())
+        )
+        return self.session.scalars(query).all()
+
+    def standing(
+        self, resident_id: uuid.UUID, policy_id: str, now: datetime
+    ) -> Sequence[t.PaperPass]:
+        """Paper passes of a resident's code that still count: not revoked, not ended;
+        locked, so an issuer's revocation and an automatic one do not both record."""
+        query = (
+            select(t.PaperPass)
+            .where(
+                t.PaperPass.resident_id == resident_id,
+                t.PaperPass.policy_id == policy_id,
+                t.PaperPass.revoked_at.is_(None),
+                t.PaperPass.valid_until > now,
+            )
+            .with_for_update()
+        )
+        return self.session.scalars(query).all()

@@ -60,13 +60,22 @@ class Declarations(_Repo):
         )
         return row if row is not None and row.account_id == account_id else None
 
-    def discard_unconfirmed(self, account_id: uuid.UUID, policy_id: str) -> None:
-        """Submitting again replaces what was not confirmed (a typo corrected)."""
+    def discard_unconfirmed(
+        self, account_id: uuid.UUID, policy_id: str, *, for_dependant: bool = False
+    ) -> None:
+        """Submitting again replaces what was not confirmed (a typo corrected): one's
+        own, or (``for_dependant``) the one made for a dependant."""
+        made_for = (
+            t.Declaration.relationship.is_not(None)
+            if for_dependant
+            else t.Declaration.relationship.is_(None)
+        )
         self.session.execute(
             delete(t.Declaration).where(
                 t.Declaration.account_id == account_id,
                 t.Declaration.policy_id == policy_id,
                 t.Declaration.confirmed_at.is_(None),
+                made_for,
             )
         )
 
@@ -182,3 +191,30 @@ class TemperatureVideos(_Repo):
             return set()
         query = select(t.TemperatureVideo.blob_key).where(t.TemperatureVideo.blob_key.in_(keys))
         return set(self.session.scalars(query))
+
+
+class Dependants(_Repo):
+    """Who holds whose codes (代领 / 亲友码): one guardian account per dependant."""
+
+    def of_account(self, account_id: uuid.UUID) -> Sequence[tuple[t.Dependant, t.Resident]]:
+        query = (
+            select(t.Dependant, t.Resident)
+            .join(t.Resident, t.Resident.id == t.Dependant.resident_id)
+            .where(t.Dependant.account_id == account_id)
+            .order_by(t.Dependant.added_at)
+        )
+        return [(d, r) for d, r in self.session.execute(query).all()]
+
+    def by_resident(self, resident_id: uuid.UUID, *, lock: bool = False) -> t.Dependant | None:
+        query = select(t.Dependant).where(t.Dependant.resident_id == resident_id)
+        if lock:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def count_of(self, account_id: uuid.UUID) -> int:
+        query = select(func.count()).select_from(t.Dependant)
+        return self.session.scalar(query.where(t.Dependant.account_id == account_id)) or 0
+
+    def remove(self, link: t.Dependant) -> None:
+        self.session.delete(link)
+        self.session.flush()

@@ -21,6 +21,7 @@ from healthcode.store.tables.codes import (
     ListEntry,
     ListHead,
     ListSigningKey,
+    PaperPass,
     Revocation,
     Signature,
     SigningKey,
@@ -38,6 +39,7 @@ from healthcode.store.tables.records import CreditRecord, DataRecord
 from healthcode.store.tables.residents import (
     DailyReport,
     Declaration,
+    Dependant,
     Resident,
     TemperatureVideo,
 )
@@ -58,6 +60,7 @@ __all__ = [
     "DailyReport",
     "DataRecord",
     "Declaration",
+    "Dependant",
     "Employee",
     "FederatedRegion",
     "FraudCase",
@@ -73,6 +76,7 @@ __all__ = [
     "Organisation",
     "OtpChallenge",
     "OutboxMessage",
+    "PaperPass",
     "PreventionNotice",
     "Resident",
     "Revocation",

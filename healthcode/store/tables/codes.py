@@ -137,3 +137,28 @@ class FederatedRegion(Base):
     region: Mapped[dict[str, Any]]
     keys: Mapped[list[Any]]
     imported_at: Mapped[datetime]
+
+
+class PaperPass(Base):
+    """A printed paper pass (seed 000 §四.二 纸质通行卡): the long-lived paper token an
+    issuer printed for a signed application. The token itself is not kept, only its id
+    (revoked by it), the colour it states and until when it counts."""
+
+    __tablename__ = "paper_passes"
+    id: Mapped[uuid.UUID] = _id()
+    token_id: Mapped[bytes] = mapped_column(LargeBinary(16), unique=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("declarations.id", ondelete="CASCADE"), index=True
+    )
+    resident_id: Mapped[uuid.UUID] = _resident_fk(index=False)
+    policy_id: Mapped[str] = mapped_column(String(32))
+    colour: Mapped[str] = mapped_column(String(8))
+    valid_until: Mapped[datetime]
+    issued_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    issued_at: Mapped[datetime]
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    # The issuer's words, or why it was withdrawn automatically (see docs/paper-passes.md).
+    revoke_reason: Mapped[str | None] = mapped_column(String(200))
+    __table_args__ = (Index("ix_paper_passes_resident_policy", "resident_id", "policy_id"),)

@@ -74,7 +74,28 @@ class Declaration(Base):
     # having checked the ID card, and when the pledge was signed on paper.
     entered_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
     paper_pledge_at: Mapped[datetime | None]
+    # Made by the account's holder for a dependant (代领): how the dependant is related
+    # to them; the second confirmation then links the dependant instead of binding the
+    # number to the account (services/residents/dependants.py).
+    relationship: Mapped[str | None] = mapped_column(String(16))
     __table_args__ = (Index("ix_declarations_resident_policy", "resident_id", "policy_id"),)
+
+
+class Dependant(Base):
+    """A person whose codes an account holds (代领 / 亲友码): a child, an elderly parent.
+    One guardian per dependant (``resident_id`` is unique); the dependant's own account
+    may take the number over later, which ends the link."""
+
+    __tablename__ = "dependants"
+    id: Mapped[uuid.UUID] = _id()
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    resident_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), unique=True
+    )
+    relationship: Mapped[str] = mapped_column(String(16))
+    added_at: Mapped[datetime]
 
 
 class TemperatureVideo(Base):

@@ -22,7 +22,8 @@ from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
 from healthcode.http.views import colour_label
 from healthcode.i18n import translate
-from healthcode.services.organisations import applications, signing, videos
+from healthcode.services.accounts.permissions import Permission
+from healthcode.services.organisations import applications, paper_passes, signing, videos
 from healthcode.services.organisations.applications import QueueFilter
 from healthcode.services.residents.inputs import Purpose
 from healthcode.web.deps import FormDep
@@ -82,7 +83,7 @@ def queue(request: Request, who: Reader, uow: UowDep, env: EnvDep) -> Response:
     )
 
 
-def _application_page(
+def application_page(
     request: Request,
     who: Any,
     uow: UowDep,
@@ -90,11 +91,14 @@ def _application_page(
     application_id: uuid.UUID,
     form: FormState,
     *,
+    paper_form: FormState | None = None,
+    revoking: uuid.UUID | None = None,
     status: int = 200,
 ) -> Response:
     detail = applications.open_application(
         uow, env, who, application_id=application_id, client=client_address(request)
     )
+    printed = paper_passes.list_paper_passes(uow, env, who, application_id=application_id)
     return render(
         request,
         "organisations/application.html",
@@ -114,6 +118,10 @@ def _application_page(
         info_needed=INFO_NEEDED,
         label=colour_label,
         waiting=item_waiting(detail.item.submitted_at, env.clock.now()),
+        paper_passes=printed,
+        paper_form=paper_form or FormState(),
+        revoking=revoking,
+        can_print=who.can(Permission.PASS_SIGN),
     )
 
 
@@ -125,7 +133,7 @@ def item_waiting(since: Any, now: Any) -> int:
 def application(
     request: Request, application_id: uuid.UUID, who: Reader, uow: UowDep, env: EnvDep
 ) -> Response:
-    return _application_page(request, who, uow, env, application_id, FormState())
+    return application_page(request, who, uow, env, application_id, FormState())
 
 
 @router.post("/staff/applications/{application_id}/sign")
@@ -152,8 +160,8 @@ def sign(
         )
     except DomainError as error:
         uow.refused(error)
-        _show(form, error)
-        return _application_page(request, who, uow, env, application_id, form, status=error.status)
+        show_error(form, error)
+        return application_page(request, who, uow, env, application_id, form, status=error.status)
     return RedirectResponse(f"/staff/queue?signed={state.colour.value}", status_code=303)
 
 
@@ -163,7 +171,7 @@ def _colour(value: str) -> Colour:
     return Colour(value)
 
 
-def _show(form: FormState, error: DomainError) -> None:
+def show_error(form: FormState, error: DomainError) -> None:
     if isinstance(error, InvalidInput):
         for e in error.errors:
             form.add_error(e.field, translate(e.message, e.params))

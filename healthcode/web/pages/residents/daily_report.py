@@ -6,8 +6,12 @@ trips since the declaration are folded away below, for the day they matter.
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from healthcode.domain.errors import DomainError
 from healthcode.domain.policy import Model, Policy
@@ -37,6 +41,8 @@ def _page(
     form: FormState,
     *,
     status: int = 200,
+    code_url: str = "",
+    **whose: Any,
 ) -> Response:
     view: CodeView = code_view(policy, state)
     return render(
@@ -44,6 +50,8 @@ def _page(
         "residents/report.html",
         status=status,
         headers={"Cache-Control": "no-store"},
+        code_url=code_url or f"/codes/{policy.id}",
+        **({"member": None} | whose),
         policy=policy,
         code=view,
         form=form,
@@ -57,18 +65,32 @@ def _page(
 def report_form(
     request: Request, policy_id: str, principal: ResidentDep, uow: UowDep, env: EnvDep
 ) -> Response:
+    return show_report_form(request, uow, env, principal.resident_id, policy_id)
+
+
+def show_report_form(
+    request: Request,
+    uow: UowDep,
+    env: EnvDep,
+    resident_id: uuid.UUID | None,
+    policy_id: str,
+    *,
+    code_url: str = "",
+    **whose: Any,
+) -> Response:
+    """The form for ``resident_id`` (one's own, or a family member's: ``whose`` names
+    them and ``code_url`` is their code page)."""
     policy = known_policy(env, policy_id)
+    code_url = code_url or f"/codes/{policy.id}"
     try:
-        state = codes.read_code_state(
-            uow, env, resident_id=principal.resident_id, policy_id=policy.id
-        )
+        state = codes.read_code_state(uow, env, resident_id=resident_id, policy_id=policy.id)
     except codes.NoCode:
         return RedirectResponse(f"/declare/{policy.id}", status_code=303)
     if not state.colour.signed:  # a pass awaiting signature: its page says what is next
-        return RedirectResponse(f"/codes/{policy.id}", status_code=303)
+        return RedirectResponse(code_url, status_code=303)
     kept = stash.restore(request)  # typed before a language switch or a sign-in
     form = read_form(kept.form, list_fields=LISTS) if kept else FormState(trip_rows=1)
-    return _page(request, env, policy, state, form)
+    return _page(request, env, policy, state, form, code_url=code_url, **whose)
 
 
 @router.post("/codes/{policy_id}/report")
@@ -80,26 +102,41 @@ def submit_report(
     env: EnvDep,
     data: FormDep,
 ) -> Response:
+    return take_report(request, uow, env, data, principal.resident_id, policy_id)
+
+
+def take_report(
+    request: Request,
+    uow: UowDep,
+    env: EnvDep,
+    data: FormData,
+    resident_id: uuid.UUID | None,
+    policy_id: str,
+    *,
+    code_url: str = "",
+    **whose: Any,
+) -> Response:
     policy = known_policy(env, policy_id)
+    code_url = code_url or f"/codes/{policy.id}"
     form = read_form(data, list_fields=LISTS)
     payload, layout = health_payload(form, policy.form.exposures)
     try:
         reports.submit_daily_report(
             uow,
             env,
-            resident_id=principal.resident_id,
+            resident_id=resident_id,
             policy_id=policy.id,
             data=parse(DailyReportInput, payload),
         )
     except reports.DeclareFirst:
         return RedirectResponse(f"/declare/{policy.id}", status_code=303)
     except reports.NotSignedYet:
-        return RedirectResponse(f"/codes/{policy.id}", status_code=303)
+        return RedirectResponse(code_url, status_code=303)
     except DomainError as error:
         uow.refused(error)
         reject(form, layout, error)
-        state = codes.read_code_state(
-            uow, env, resident_id=principal.resident_id, policy_id=policy.id
+        state = codes.read_code_state(uow, env, resident_id=resident_id, policy_id=policy.id)
+        return _page(
+            request, env, policy, state, form, status=error.status, code_url=code_url, **whose
         )
-        return _page(request, env, policy, state, form, status=error.status)
-    return RedirectResponse(f"/codes/{policy.id}?reported=1", status_code=303)
+    return RedirectResponse(f"{code_url}?reported=1", status_code=303)

@@ -29,6 +29,7 @@ from healthcode.services.organisations.registry import OrganisationSummary
 from healthcode.services.residents import declarations
 from healthcode.services.residents.binding import ClaimCodeSent, IdNumberTaken
 from healthcode.services.residents.declarations import CONFIRM_WITHIN, Submission
+from healthcode.services.residents.dependants import RELATIONSHIPS, relationship_of
 from healthcode.services.residents.inputs import DeclarationInput
 from healthcode.services.shared.env import Env
 from healthcode.web import stash
@@ -84,10 +85,13 @@ def _form_page(
     uow: UowDep,
     status: int = 200,
     employers: tuple[roster.Employer, ...] = (),
+    for_dependant: bool = False,
 ) -> Response:
     return render(
         request,
         "residents/declare.html",
+        for_dependant=for_dependant,
+        relationships=list(RELATIONSHIPS.items()) if for_dependant else [],
         status=status,
         headers={"Cache-Control": "no-store"},
         policy=policy,
@@ -132,8 +136,19 @@ def declaration_form(
         )
         form = form_from_declaration(own.declaration, own.identity)
     return _form_page(
-        request, env, policy, form, uow=uow, employers=_employers(uow, env, principal, policy)
+        request,
+        env,
+        policy,
+        form,
+        uow=uow,
+        employers=_employers(uow, env, principal, policy),
+        for_dependant=_for_dependant(request),
     )
+
+
+def _for_dependant(request: Request) -> bool:
+    """``?for=dependant``: the form is filled in for a family member (代领)."""
+    return request.query_params.get("for") == "dependant"
 
 
 def _employers(
@@ -162,17 +177,24 @@ def submit(
             request, env, policy, form, uow=uow, employers=_employers(uow, env, principal, policy)
         )
     payload, layout = declaration_payload(form, policy.id, policy.form.exposures)
+    for_dependant = _for_dependant(request)
     try:
+        relationship = relationship_of(form.value("relationship")) if for_dependant else None
         row = declarations.submit_declaration(
-            uow, env, account_id=principal.account_id, data=parse(DeclarationInput, payload)
+            uow,
+            env,
+            account_id=principal.account_id,
+            data=parse(DeclarationInput, payload),
+            relationship=relationship,
         ).declaration
     except DomainError as error:
         uow.refused(error)
         reject(form, layout, error)
         offers = _employers(uow, env, principal, policy)
         return _form_page(
-            request, env, policy, form, uow=uow, status=error.status, employers=offers
-        )
+            request, env, policy, form, uow=uow, status=error.status, employers=offers,
+            for_dependant=for_dependant,
+        )  # fmt: skip
     return RedirectResponse(f"/declarations/{row.id}", status_code=303)
 
 
@@ -202,6 +224,7 @@ def _confirm_page(
         error=in_words(error) if error else "",
         taken=isinstance(error, IdNumberTaken) or claim_sent is not None,
         claim_sent=claim_sent,
+        relationships=RELATIONSHIPS,
     )
 
 
@@ -218,8 +241,16 @@ def confirmation(
     """二次确认: what was declared, shown back (masked) before the code is made."""
     own = _own(uow, env, principal, declaration_id)
     if own.declaration.confirmed_at is not None:
-        return RedirectResponse(f"/codes/{own.declaration.policy_id}", status_code=303)
+        return RedirectResponse(_code_address(own), status_code=303)
     return _confirm_page(request, env, own)
+
+
+def _code_address(own: Submission, query: str = "") -> str:
+    """The code a confirmed declaration made: one's own, or the family member's."""
+    row = own.declaration
+    if row.relationship is not None and row.resident_id is not None:
+        return f"/family/{row.resident_id}/codes/{row.policy_id}{query}"
+    return f"/codes/{row.policy_id}{query}"
 
 
 @router.post("/declarations/{declaration_id}/confirm")
@@ -243,7 +274,9 @@ def confirm(
     except DomainError as error:
         uow.refused(error)
         return _confirm_page(request, env, own, error=error)
-    return RedirectResponse(f"/codes/{policy_id}?welcome=1", status_code=303)
+    return RedirectResponse(
+        _code_address(_own(uow, env, principal, declaration_id), "?welcome=1"), status_code=303
+    )
 
 
 @router.post("/declarations/{declaration_id}/claim-code")

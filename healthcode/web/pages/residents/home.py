@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -13,6 +14,11 @@ from healthcode.http.deps import EnvDep, UowDep
 from healthcode.http.views import CodeView, code_view
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.notices import centre
+from healthcode.services.residents.dependants import (
+    RELATIONSHIPS,
+    DependantSummary,
+    list_dependants,
+)
 from healthcode.web.deps import MaybeResidentDep
 from healthcode.web.labels import ICONS
 from healthcode.web.templating import render
@@ -25,6 +31,29 @@ class Card:
     policy: Policy
     is_pass: bool
     code: CodeView | None  # None: not applied for yet
+
+
+@dataclass(frozen=True)
+class Member:
+    """A family member whose codes the account holds (代领), with their own codes."""
+
+    summary: DependantSummary
+    relationship: str
+    codes: list[tuple[Policy, CodeView]]
+
+
+def _family(uow: UowDep, env: EnvDep, account_id: uuid.UUID) -> list[Member]:
+    members = []
+    for found in list_dependants(uow, account_id=account_id):
+        shown = []
+        for policy in env.policies.values():
+            state = codes.read_code_state(
+                uow, env, resident_id=found.resident_id, policy_id=policy.id
+            )
+            if state.colour is not Colour.NONE:
+                shown.append((policy, code_view(policy, state)))
+        members.append(Member(found, RELATIONSHIPS[found.relationship], shown))
+    return members
 
 
 @router.get("/")
@@ -50,5 +79,8 @@ def home(request: Request, resident: MaybeResidentDep, uow: UowDep, env: EnvDep)
         cards=cards,
         unread=unread,
         may_ring=may_ring,
+        family=_family(uow, env, resident.account_id),
+        policies=list(env.policies.values()),
+        max_family=env.settings.max_dependants,
         icons={colour.value: icon for colour, icon in ICONS.items()},
     )

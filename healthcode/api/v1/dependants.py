@@ -1,0 +1,125 @@
+"""Family members' codes (代领 / 亲友码) over the API: declare for a dependant (then
+confirm with ``/declarations/{id}/confirm`` as for oneself), list them, read a
+dependant's code and its short-lived token. Another account's dependant: 404."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+from pydantic import BaseModel, Field
+
+from healthcode.http.deps import EnvDep, UowDep
+from healthcode.http.security import ResidentDep
+from healthcode.http.views import CodeView, DeclarationView, TokenView, code_view
+from healthcode.services.codes import health_codes as codes
+from healthcode.services.residents import declarations
+from healthcode.services.residents.declarations import CONFIRM_WITHIN
+from healthcode.services.residents.dependants import (
+    DependantSummary,
+    Relationship,
+    dependant_of,
+    list_dependants,
+)
+from healthcode.services.residents.inputs import DeclarationInput
+
+router = APIRouter(tags=["resident"])
+PolicyId = Annotated[str, Path(max_length=32, examples=["binzhou-code", "shandong-pass"])]
+
+
+class DependantView(BaseModel):
+    resident_id: uuid.UUID = Field(description="the dependant's record: use it in the code paths")
+    name_masked: str
+    id_masked: str
+    relationship: Relationship
+
+
+def _view(found: DependantSummary) -> DependantView:
+    return DependantView(
+        resident_id=found.resident_id,
+        name_masked=found.name_masked,
+        id_masked=found.id_masked,
+        relationship=found.relationship,
+    )
+
+
+@router.post(
+    "/dependants/declarations",
+    status_code=status.HTTP_201_CREATED,
+    summary="Declare for a family member (their own ID number); confirm next",
+    responses={
+        409: {
+            "description": "dependant_has_account, dependant_held_by_another, too_many_dependants"
+        }
+    },
+)
+def declare_for_dependant(
+    data: DeclarationInput,
+    relationship: Annotated[Relationship, Query(description="how they are related to you")],
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+) -> DeclarationView:
+    submitted = declarations.submit_declaration(
+        uow, env, account_id=principal.account_id, data=data, relationship=relationship
+    )
+    row, who = submitted.declaration, submitted.identity
+    return DeclarationView(
+        id=row.id,
+        policy=row.policy_id,
+        submitted_at=row.submitted_at,
+        confirmed_at=row.confirmed_at,
+        confirm_before=row.submitted_at + CONFIRM_WITHIN,
+        name_masked=who.name_masked,
+        id_masked=who.id_masked,
+        birth_date=who.birth_date,
+        sex=who.sex,
+        temperature=row.temperature,
+        symptoms=list(row.symptoms),
+        exposures=list(row.exposures),
+        trips=list(row.trips),
+        destination=row.destination,
+        purpose=row.purpose,
+    )
+
+
+@router.get("/dependants", summary="The family members whose codes you hold")
+def get_dependants(principal: ResidentDep, uow: UowDep) -> list[DependantView]:
+    return [_view(d) for d in list_dependants(uow, account_id=principal.account_id)]
+
+
+@router.get("/dependants/{resident_id}/codes/{policy_id}", summary="A family member's code")
+def get_dependant_code(
+    resident_id: uuid.UUID, policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> CodeView:
+    member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
+    state = codes.read_code_state(uow, env, resident_id=member.resident_id, policy_id=policy_id)
+    return code_view(env.policies.find(policy_id), state)
+
+
+@router.get(
+    "/dependants/{resident_id}/codes/{policy_id}/token",
+    summary="A fresh short-lived token of a family member's code",
+)
+def get_dependant_token(
+    resident_id: uuid.UUID,
+    policy_id: PolicyId,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    response: Response,
+) -> TokenView:
+    member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
+    shown = codes.display_code(
+        uow, env, resident_id=member.resident_id, policy_id=policy_id,
+        session_id=principal.session_id,
+    )  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
+    return TokenView(
+        token=shown.token,
+        colour=shown.claims.colour,
+        issued_at=shown.claims.issued_at,
+        expires_at=shown.claims.expires_at,
+        refresh_in=shown.refresh_in,
+    )

@@ -1,0 +1,137 @@
+"""Family members' codes (代领 / 亲友码): the code of a dependant the account holds.
+
+The page names whose code it is at the top, in words, so a parent showing a child's
+code at a gate never shows their own by mistake; the QR is the dependant's own
+short-lived token, refreshed like one's own (``/live``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from healthcode.http.deps import EnvDep, UowDep
+from healthcode.http.security import ResidentDep
+from healthcode.http.views import code_view
+from healthcode.services.codes import health_codes as codes
+from healthcode.services.residents.dependants import (
+    RELATIONSHIPS,
+    DependantSummary,
+    dependant_of,
+)
+from healthcode.web.deps import FormDep, known_policy
+from healthcode.web.labels import ICONS
+from healthcode.web.pages.codes.code import live_qr
+from healthcode.web.pages.residents import daily_report
+from healthcode.web.templating import render
+from healthcode.web.views import last_valid_day
+
+router = APIRouter(include_in_schema=False)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@router.get("/family/{resident_id}/codes/{policy_id}")
+def family_code(
+    request: Request,
+    resident_id: uuid.UUID,
+    policy_id: str,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    welcome: bool = False,
+    reported: bool = False,
+) -> Response:
+    policy = known_policy(env, policy_id)
+    member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
+    try:
+        shown = codes.display_code(
+            uow, env, resident_id=member.resident_id, policy_id=policy.id,
+            session_id=principal.session_id,
+        )  # fmt: skip
+    except codes.NoCode:
+        return RedirectResponse(f"/declare/{policy.id}?for=dependant", status_code=303)
+    return render(
+        request,
+        "residents/family_code.html",
+        headers=NO_STORE,
+        policy=policy,
+        member=member,
+        relationship=RELATIONSHIPS[member.relationship],
+        code=code_view(policy, shown.state),
+        claims=shown.claims,
+        qr=live_qr(shown),
+        icon=ICONS[shown.state.colour],
+        last_day=last_valid_day(shown.state.valid_until),
+        now=env.clock.now(),
+        welcome=welcome,
+        reported=reported,
+    )
+
+
+@router.get("/family/{resident_id}/codes/{policy_id}/live")
+def family_live(
+    request: Request,
+    resident_id: uuid.UUID,
+    policy_id: str,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+) -> Response:
+    """A fresh QR of the family member's code for the page's script to swap in."""
+    policy = known_policy(env, policy_id)
+    member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
+    shown = codes.display_code(
+        uow, env, resident_id=member.resident_id, policy_id=policy.id,
+        session_id=principal.session_id,
+    )  # fmt: skip
+    return render(
+        request,
+        "codes/_qr.html",
+        headers=NO_STORE,
+        qr=live_qr(shown),
+        label=code_view(policy, shown.state).colour_label,
+        now=env.clock.now(),
+    )
+
+
+@router.get("/family/{resident_id}/codes/{policy_id}/report")
+def family_report_form(
+    request: Request,
+    resident_id: uuid.UUID,
+    policy_id: str,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+) -> Response:
+    """The family member's daily report, made by the account holder for them."""
+    member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
+    return daily_report.show_report_form(
+        request, uow, env, member.resident_id, policy_id, **_whose(member, policy_id)
+    )
+
+
+@router.post("/family/{resident_id}/codes/{policy_id}/report")
+def family_report(
+    request: Request,
+    resident_id: uuid.UUID,
+    policy_id: str,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    data: FormDep,
+) -> Response:
+    member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
+    return daily_report.take_report(
+        request, uow, env, data, member.resident_id, policy_id, **_whose(member, policy_id)
+    )
+
+
+def _whose(member: DependantSummary, policy_id: str) -> dict[str, Any]:
+    return {
+        "code_url": f"/family/{member.resident_id}/codes/{policy_id}",
+        "member": member,
+        "relationship": RELATIONSHIPS[member.relationship],
+    }

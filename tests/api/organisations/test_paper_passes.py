@@ -1,0 +1,78 @@
+"""Paper passes over HTTP: a person without a phone is signed at the counter, the
+issuer prints the pass, the printed QR verifies at POST /verify; revoked, it is refused
+and listed in the revocation list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from healthcode.services.accounts.permissions import Role
+from tests.api.helpers import CapturingSender, declare, error, resident_headers, staff_headers
+from tests.factories.inputs import declaration_data, id_number
+from tests.factories.paper import read_paper_qr
+
+API = "/api/v1"
+
+
+def counter_signed(client: TestClient, staff: dict[str, str]) -> str:
+    data = declaration_data("shandong-pass", id_number=id_number()) | {
+        "id_card_checked": True,
+        "colour": "green",
+    }
+    signed = client.post(f"{API}/counter-applications", json=data, headers=staff)
+    assert signed.status_code == 200, signed.text
+    application: str = signed.json()["application_id"]
+    return application
+
+
+def test_print_verify_revoke(client: TestClient, add_staff: Any) -> None:
+    add_staff("issuer01", Role.ISSUER)
+    staff = staff_headers(client, "issuer01")
+    application = counter_signed(client, staff)
+    printed = client.post(f"{API}/applications/{application}/paper-passes", headers=staff)
+    assert printed.status_code == 200, printed.text
+    assert printed.headers["content-type"] == "application/pdf"
+    token = read_paper_qr(printed.content)
+    verdict = client.post(f"{API}/verify", json={"token": token}).json()
+    assert (verdict["valid"], verdict["may_pass"]) == (True, True)
+
+    [listed] = client.get(f"{API}/applications/{application}/paper-passes", headers=staff).json()
+    assert listed["revoked_at"] is None
+    assert listed["id"] == printed.headers["x-paper-pass-id"]
+    url = f"{API}/paper-passes/{listed['id']}/revocation"
+    blank = client.post(url, json={"reason": "  "}, headers=staff)
+    assert (blank.status_code, error(blank)["fields"][0]["field"]) == (422, "reason")
+    revoked = client.post(url, json={"reason": "卡片丢失"}, headers=staff)
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["revoke_reason"] == "卡片丢失"
+    again = client.post(url, json={"reason": "卡片丢失"}, headers=staff)
+    assert (again.status_code, error(again)["code"]) == (409, "paper_pass_revoked")
+
+    verdict = client.post(f"{API}/verify", json={"token": token}).json()
+    assert (verdict["valid"], verdict["reason"]) == (False, "revoked")
+    listed_ids = [r["token_id"] for r in client.get(f"{API}/revocations").json()]
+    assert len(listed_ids) == 1
+    assert listed_ids[0].upper().startswith(listed["number"])
+
+
+def test_not_before_the_pass_is_signed(
+    client: TestClient, add_staff: Any, sms: CapturingSender
+) -> None:
+    me = resident_headers(client, sms, "13800001111")
+    declare(client, me, declaration_data("shandong-pass", id_number=id_number()))
+    add_staff("issuer01", Role.ISSUER)
+    staff = staff_headers(client, "issuer01")
+    [item] = client.get(f"{API}/applications", headers=staff).json()["items"]
+    refused = client.post(f"{API}/applications/{item['id']}/paper-passes", headers=staff)
+    assert (refused.status_code, error(refused)["code"]) == (409, "pass_not_signed")
+
+
+def test_a_checkpoint_operator_may_not_print(client: TestClient, add_staff: Any) -> None:
+    add_staff("issuer01", Role.ISSUER)
+    add_staff("checker01", Role.CHECKPOINT)
+    application = counter_signed(client, staff_headers(client, "issuer01"))
+    guard = staff_headers(client, "checker01")
+    refused = client.post(f"{API}/applications/{application}/paper-passes", headers=guard)
+    assert refused.status_code == 403

@@ -1,0 +1,167 @@
+"""Codes for dependants (代领 / 亲友码): an applicant declares for a child or a parent,
+who gets a record and a colour of their own; the limits each have their own reason."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import pytest
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.services.codes.health_codes import display_code, read_code_state
+from healthcode.services.residents.declarations import (
+    claim_id_number,
+    confirm_declaration,
+    request_id_claim_code,
+    submit_declaration,
+)
+from healthcode.services.residents.dependants import (
+    DependantHasAccount,
+    HeldByAnotherGuardian,
+    Relationship,
+    TooManyDependants,
+    dependant_of,
+    list_dependants,
+)
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+from tests.factories.inputs import declaration, id_number
+from tests.services.conftest import declare, new_account
+
+CHILD_BORN = date(2015, 6, 1)
+
+
+def for_dependant(
+    uow: UnitOfWork,
+    env: Env,
+    account: t.Account,
+    number: str,
+    relationship: Relationship = Relationship.CHILD,
+    **fields: Any,
+) -> uuid.UUID:
+    """Declare and confirm for a dependant; the dependant's resident id."""
+    data = declaration(id_number=number, name="张小明", **fields)
+    row = submit_declaration(
+        uow, env, account_id=account.id, data=data, relationship=relationship
+    ).declaration
+    state = confirm_declaration(uow, env, account_id=account.id, declaration_id=row.id)
+    assert state.colour is not Colour.NONE
+    bound = uow.declarations.by_id(row.id)
+    assert bound is not None
+    assert bound.resident_id is not None
+    return bound.resident_id
+
+
+class TestAddingADependant:
+    @pytest.mark.usefixtures("signing_key")
+    def test_the_child_gets_a_record_and_a_colour_of_their_own(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        declare(uow, env, account)  # the parent: green
+        mine = account.resident_id
+        child = for_dependant(
+            uow, env, account, id_number(CHILD_BORN), temperature=38.2
+        )  # a fever: yellow under binzhou-code
+        assert account.resident_id == mine  # the account's own number stays its own
+        assert child != mine
+        own = read_code_state(uow, env, resident_id=mine, policy_id="binzhou-code")
+        theirs = read_code_state(uow, env, resident_id=child, policy_id="binzhou-code")
+        assert (own.colour, theirs.colour) == (Colour.GREEN, Colour.YELLOW)
+        [listed] = list_dependants(uow, account_id=account.id)
+        assert listed.relationship is Relationship.CHILD
+        assert listed.name_masked == "张**"
+        code = display_code(uow, env, resident_id=child, policy_id="binzhou-code")
+        assert code.claims.masked_name == "张**"
+        actions = [e.action for e in uow.session.query(t.AuditEvent).all()]
+        assert "dependant.added" in actions
+
+    def test_an_elderly_parent_without_the_applicant_declaring(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        parent = for_dependant(uow, env, account, id_number(date(1940, 1, 1)), Relationship.PARENT)
+        assert account.resident_id is None  # an account may hold only dependants' codes
+        assert dependant_of(uow, account_id=account.id, resident_id=parent).relationship == (
+            Relationship.PARENT
+        )
+
+    def test_another_account_cannot_reach_the_dependant(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        child = for_dependant(uow, env, account, id_number(CHILD_BORN))
+        stranger = new_account(uow, env, "13700004444")
+        with pytest.raises(NotFound):
+            dependant_of(uow, account_id=stranger.id, resident_id=child)
+
+
+class TestRefusals:
+    def submit(self, uow: UnitOfWork, env: Env, account: t.Account, number: str) -> uuid.UUID:
+        data = declaration(id_number=number)
+        return submit_declaration(
+            uow, env, account_id=account.id, data=data, relationship=Relationship.CHILD
+        ).declaration.id
+
+    def test_ones_own_number(self, uow: UnitOfWork, env: Env, account: t.Account) -> None:
+        number = id_number()
+        declare(uow, env, account, id_number=number)
+        with pytest.raises(InvalidInput) as caught:
+            self.submit(uow, env, account, number)
+        assert caught.value.errors[0].code == "own_number"
+
+    def test_a_number_bound_to_an_account(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        adult = new_account(uow, env, "13700004444")
+        number = id_number()
+        declare(uow, env, adult, id_number=number)
+        with pytest.raises(DependantHasAccount):
+            self.submit(uow, env, account, number)
+
+    def test_a_number_another_guardian_holds(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        number = id_number(CHILD_BORN)
+        for_dependant(uow, env, account, number)
+        other_parent = new_account(uow, env, "13700004444")
+        with pytest.raises(HeldByAnotherGuardian):
+            self.submit(uow, env, other_parent, number)
+        # The same guardian declares again for the same child: allowed.
+        assert for_dependant(uow, env, account, number)
+
+    def test_at_most_the_configured_number(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        env.settings.max_dependants = 2
+        for _ in range(2):
+            for_dependant(uow, env, account, id_number(CHILD_BORN))
+        with pytest.raises(TooManyDependants) as caught:
+            self.submit(uow, env, account, id_number(CHILD_BORN))
+        assert caught.value.params == {"max": 2}
+
+
+def test_the_dependant_takes_the_number_over_with_a_code_to_the_guardian(
+    uow: UnitOfWork, env: Env, account: t.Account
+) -> None:
+    """Grown up, with a phone of their own: the code goes to the guardian's phone, and
+    the move ends the guardian's link; the record (and its history) stays the same."""
+    sent: dict[str, str] = {}
+    env.otp_sender = type("Sms", (), {"send": lambda _s, phone, code: sent.update({phone: code})})()
+    number = id_number(date(2008, 1, 1))
+    child = for_dependant(uow, env, account, number)
+    own = new_account(uow, env, "13700004444")
+    row = submit_declaration(
+        uow, env, account_id=own.id, data=declaration(id_number=number)
+    ).declaration
+    request_id_claim_code(uow, env, account_id=own.id, declaration_id=row.id, client="c")
+    uow.commit()
+    claim_id_number(
+        uow, env, account_id=own.id, declaration_id=row.id, code=sent["13800001111"], client="c"
+    )
+    confirm_declaration(uow, env, account_id=own.id, declaration_id=row.id)
+    assert own.resident_id == child
+    assert list_dependants(uow, account_id=account.id) == []
+    actions = [e.action for e in uow.session.query(t.AuditEvent).all()]
+    assert "dependant.taken_over" in actions

@@ -1,0 +1,40 @@
+"""The issuer prints a paper pass for a person without a phone, in Chromium: the
+downloaded PDF's QR verifies; revoked from the application screen (a reason is
+required), it is refused as revoked."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.factories.paper import read_paper_qr
+from tests.web.flows import verify
+from tests.web.live import LiveServer
+from tests.web.organisations.staff import desk, fill_counter, staff_sign_in
+from tests.web.test_a11y import check_page
+
+
+def test_print_at_the_counter_then_revoke(page: Page, server: LiveServer) -> None:
+    here = desk(server)
+    staff_sign_in(page, server, here.issuers[0], then="/staff/counter")
+    fill_counter(page)
+    page.click("form button.primary")
+    expect(page.locator("h1")).to_have_text("已签发的通行卡")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="打印纸质通行卡（PDF）").click()
+    pdf = download.value.path().read_bytes()
+    token = read_paper_qr(pdf)
+    assert verify(server, token)["valid"] is True
+
+    page.get_by_role("link", name="本申请的纸质通行卡").click()
+    listed = page.locator(".paper-passes li")
+    expect(listed).to_have_count(1)
+    expect(listed).to_contain_text("绿码")
+    check_page(page)
+    listed.get_by_role("button", name="撤销").click()
+    expect(page.locator(".paper-passes .error")).to_contain_text("请填写撤销原因")
+    check_page(page)
+    page.locator(".paper-passes input[name=reason]").fill("群众报告卡片遗失")
+    page.locator(".paper-passes").get_by_role("button", name="撤销").click()
+    expect(page.locator(".paper-passes li")).to_contain_text("群众报告卡片遗失")
+    result = verify(server, token)
+    assert (result["valid"], result["reason"]) == (False, "revoked")
