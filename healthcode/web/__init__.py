@@ -11,10 +11,10 @@ from healthcode.web.errorpages import error_page
 from healthcode.web.pages.accounts import login, staff
 from healthcode.web.pages.codes import code
 from healthcode.web.pages.notices import centre as notices_centre
+from healthcode.web.pages.organisations import board, review, roster, signalling
 from healthcode.web.pages.organisations import calls as staff_calls
 from healthcode.web.pages.organisations import counter as org_counter
 from healthcode.web.pages.organisations import overrides as org_overrides
-from healthcode.web.pages.organisations import review, roster, signalling
 from healthcode.web.pages.organisations import staff as organisations
 from healthcode.web.pages.residents import calls as resident_calls
 from healthcode.web.pages.residents import daily_report, declare, home, video
@@ -30,7 +30,7 @@ def install(app: FastAPI, *, secret: bytes) -> None:
     with tokens keyed by a key derived from the master ``secret``."""
     pages = (login, home, declare, code, daily_report, video, notices_centre)
     shared = (support_help, misc, installable)
-    staff_pages = (staff, roster, organisations, review, org_overrides, org_counter)
+    staff_pages = (staff, roster, board, organisations, review, org_overrides, org_counter)
     for module in (*pages, *shared, *staff_pages):
         app.include_router(module.router)
     for module in (staff_calls, resident_calls, signalling):  # video calls (视频通话)

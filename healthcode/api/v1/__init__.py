@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from healthcode.api.v1 import (
     accounts,
     authorisations,
+    employers,
     notices,
     organisations,
     registry,
@@ -19,6 +20,7 @@ router.include_router(residents.router)
 router.include_router(scanning.router)
 router.include_router(organisations.router)
 router.include_router(staff.router)
+router.include_router(employers.router)
 router.include_router(registry.router)
 router.include_router(authorisations.router)
 router.include_router(notices.router)

@@ -18,6 +18,8 @@ from healthcode.store.tables.codes import Code, ColourChange, Revocation, Signat
 from healthcode.store.tables.notices import Notification, OutboxMessage
 from healthcode.store.tables.organisations import (
     Authorisation,
+    Checkin,
+    CheckinWindows,
     ColourOverride,
     Employee,
     Organisation,
@@ -40,6 +42,8 @@ __all__ = [
     "AuthSession",
     "Authorisation",
     "Base",
+    "Checkin",
+    "CheckinWindows",
     "Code",
     "ColourChange",
     "ColourOverride",
