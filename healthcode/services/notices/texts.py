@@ -151,7 +151,7 @@ def _checkin_flagged(a: _About) -> Text:
     return Text(
         translate(N_("{organisation}: {name}'s check-in is flagged"), words),
         reading,
-        f"/staff/employers/{p.get('organisation', '')}/board?status=flagged",
+        f"/staff/employers/{p.get('organisation', '')}/board?only=flagged",
     )
 
 
