@@ -5,11 +5,14 @@ with its end date, and another employer's administrator finds nothing."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.checkins import Action, Status
 from healthcode.domain.clock import TZ, FixedClock
@@ -23,7 +26,7 @@ from healthcode.services.organisations.registry import OrganisationKind
 from healthcode.services.organisations.roster import enrol
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories.inputs import id_number
 from tests.factories.organisations import organisation
 from tests.factories.roster import employer, employer_admin, region_admin
@@ -370,3 +373,45 @@ class TestScope:
                 )
             ).all()
             assert [e.detail["organisation_id"] for e in logged] == [str(company.id)]
+
+
+@pytest.fixture
+def racing(committed: sessionmaker[Session]) -> Iterator[sessionmaker[Session]]:
+    """Committing sessions; the check-ins go first (they name the staff who typed them)."""
+    yield committed
+    with committed.begin() as session:
+        session.execute(delete(t.Checkin))
+        session.execute(delete(t.Notification))
+
+
+def test_two_check_ins_for_one_window_at_once_leave_one_current(
+    racing: sessionmaker[Session], env: Env
+) -> None:
+    """The employee's row is locked: the second waits, then corrects the first."""
+    units = UnitOfWorkFactory(racing)
+    with units() as uow:
+        company = employer(uow, env)
+        admin = employer_admin(uow, env, company.id)
+        worker, _ = staff_member(uow, env, company, "王强")
+        company_id = company.id
+    start = threading.Barrier(2)
+    results: list[object] = []
+
+    def one(temperature: float) -> None:
+        start.wait()
+        with units() as uow:
+            entry = [checkins.Entry(worker, temperature, False)]
+            results.extend(
+                checkins.enter_checkins(uow, env, admin, organisation_id=company_id, entries=entry)
+            )
+
+    racers = [threading.Thread(target=one, args=(t,)) for t in (36.5, 36.7)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(timeout=30)
+    assert len(results) == 2
+    with units() as uow:
+        history = uow.checkins.history(worker, date(2020, 2, 23))
+        assert len(history) == 2
+        assert sum(1 for h in history if h.superseded_at is None) == 1
