@@ -11,8 +11,10 @@ from datetime import datetime
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.policy import Policy
-from healthcode.services.codes.recolour import current_state
+from healthcode.domain.state import State
+from healthcode.services.codes.recolour import cached_state
 from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
 
@@ -25,29 +27,32 @@ class Standing:
 
 
 NO_CODE = Standing(Colour.NONE, None, None, None)
+QUARANTINED = (Colour.YELLOW, Colour.RED)
 
 
 def standings_of(
     uow: UnitOfWork, env: Env, *, resident_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, Standing]:
     """Each resident's standing under the policies in force: the most severe colour of
-    their codes. A cached state is used while it is good (``current_state``)."""
-    return {rid: _standing(uow, env, rid) for rid in set(resident_ids)}
-
-
-def _standing(uow: UnitOfWork, env: Env, resident_id: uuid.UUID) -> Standing:
-    best = NO_CODE
-    for code in uow.codes.all_of_resident(resident_id):
+    their codes, each code's cached state used while it is good (``cached_state``).
+    The codes come in one query; the history is read only for a yellow or red code."""
+    best: dict[uuid.UUID, tuple[State, Policy, t.Code]] = {}
+    for code in uow.codes.of_residents(sorted(set(resident_ids))):
         policy = env.policies.get(code.policy_id)
         if policy is None:
             continue
-        state = current_state(uow, env, resident_id=resident_id, policy=policy)
-        if state.colour.severity <= best.colour.severity:
-            continue
-        change = state.next_change
-        green_at = change.at if change is not None and change.colour is Colour.GREEN else None
-        best = Standing(state.colour, policy, _since(uow, code.id, state.colour), green_at)
-    return best
+        state = cached_state(uow, env, code=code, policy=policy)
+        held = best.get(code.resident_id)
+        if held is None or state.colour.severity > held[0].colour.severity:
+            best[code.resident_id] = (state, policy, code)
+    return {rid: _standing(uow, *found) for rid, found in best.items()}
+
+
+def _standing(uow: UnitOfWork, state: State, policy: Policy, code: t.Code) -> Standing:
+    change = state.next_change
+    green_at = change.at if change is not None and change.colour is Colour.GREEN else None
+    since = _since(uow, code.id, state.colour) if state.colour in QUARANTINED else None
+    return Standing(state.colour, policy, since, green_at)
 
 
 def _since(uow: UnitOfWork, code_id: uuid.UUID, colour: Colour) -> datetime | None:
