@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.clock import TZ, FixedClock
 from healthcode.domain.scope import org_scope
+from healthcode.http.security import SESSION_COOKIE
 from healthcode.services.accounts import login
 from healthcode.services.accounts.permissions import Role
 from healthcode.services.organisations.authorisations import grant
@@ -29,6 +30,7 @@ from tests.api.helpers import (
     resident_headers,
     staff_headers,
 )
+from tests.api.pages import HTML
 from tests.factories.inputs import declaration_data
 from tests.factories.roster import employer, staff_csv, staff_id
 
@@ -218,3 +220,25 @@ def test_a_resident_cannot_read_a_board(
 ) -> None:
     me = resident_headers(client, sms, "13800004444")
     assert client.get(f"/api/v1/employers/{company}/board", headers=me).status_code in (403, 404)
+
+
+def test_a_large_roster_is_entered_page_by_page_under_the_forms_field_limit(
+    client: TestClient, company: uuid.UUID, hr: dict[str, str]
+) -> None:
+    """401 more people: the entrance list shows 400 a page (800 fields at most, under
+    the form parser's 1,000), the next page the rest; the board's counts cover all."""
+    rows = [("王强", staff_id(500 + i), "", "") for i in range(401)]
+    imported = client.post(
+        f"/api/v1/employers/{company}/roster/imports",
+        files={"file": ("more.csv", staff_csv(rows), "text/csv")},
+        headers=hr,
+    )
+    assert imported.json()["added"] == 401
+    client.cookies.set(SESSION_COOKIE, hr["Authorization"].removeprefix("Bearer "))
+    first = client.get(f"/staff/employers/{company}/checkins", headers=HTML)
+    rest = client.get(f"/staff/employers/{company}/checkins?offset=400", headers=HTML)
+    assert (first.text.count('name="t-'), rest.text.count('name="t-')) == (400, 4)
+    assert "?offset=400" in first.text
+    page = client.get(f"/staff/employers/{company}/board", headers=HTML)
+    assert page.text.count("<tr data-employee") == 300
+    assert board(client, company, hr)["counts"]["total"] == 404

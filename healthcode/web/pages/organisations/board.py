@@ -28,6 +28,8 @@ from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Manager = Annotated[Principal, Depends(require(Permission.STAFF_MANAGE))]
+BOARD_PAGE = 300  # rows a board page shows; the counts and the CSV cover everyone
+ENTRY_PAGE = 400  # rows of the entrance list: two fields each stay under the form's 1,000
 
 STATUS_WORDS = {
     Status.DONE: N_("Done"),
@@ -63,6 +65,7 @@ def _board_page(
     form: FormState | None = None,
     status: int = 200,
     saved: bool = False,
+    offset: int = 0,
 ) -> Response:
     shown = boards.show_board(
         uow, env, who, organisation_id=organisation_id, only=only, client=client_address(request)
@@ -73,6 +76,9 @@ def _board_page(
         status=status,
         headers={"Cache-Control": "no-store"},
         board=shown,
+        rows=shown.rows[offset : offset + BOARD_PAGE],
+        offset=offset,
+        page_size=BOARD_PAGE,
         form=form or FormState(),
         saved=saved,
         status_words=STATUS_WORDS,
@@ -92,8 +98,18 @@ def board_page(
     env: EnvDep,
     only: str = "all",
     saved: int = 0,
+    offset: int = 0,
 ) -> Response:
-    return _board_page(request, uow, env, who, organisation_id, only=_only(only), saved=bool(saved))
+    return _board_page(
+        request,
+        uow,
+        env,
+        who,
+        organisation_id,
+        only=_only(only),
+        saved=bool(saved),
+        offset=max(0, min(offset, 10**6)),
+    )
 
 
 @router.get("/staff/employers/{organisation_id}/board.csv")
@@ -211,6 +227,7 @@ def _entry_page(
     form: FormState | None = None,
     status: int = 200,
     saved: int | None = None,
+    offset: int = 0,
 ) -> Response:
     shown = boards.show_board(
         uow, env, who, organisation_id=organisation_id, client=client_address(request)
@@ -222,6 +239,9 @@ def _entry_page(
         status=status,
         headers={"Cache-Control": "no-store"},
         board=shown,
+        rows=shown.rows[offset : offset + ENTRY_PAGE],
+        offset=offset,
+        page_size=ENTRY_PAGE,
         window=window,
         form=form or FormState(),
         saved=saved,
@@ -240,8 +260,10 @@ def entry_page(
     uow: UowDep,
     env: EnvDep,
     saved: int | None = None,
+    offset: int = 0,
 ) -> Response:
-    return _entry_page(request, uow, env, who, organisation_id, saved=saved)
+    offset = max(0, min(offset, 10**6))
+    return _entry_page(request, uow, env, who, organisation_id, saved=saved, offset=offset)
 
 
 @router.post("/staff/employers/{organisation_id}/checkins")
@@ -254,6 +276,7 @@ def enter(
     data: FormDep,
 ) -> Response:
     form = FormState(values={k: str(v) for k, v in data.items() if k.startswith("t-")})
+    offset = _offset(str(data.get("offset", "0")))
     entries, fields, problems = _entries(data)
     try:
         if problems:
@@ -270,10 +293,17 @@ def enter(
         for key in data:
             if key.startswith("s-"):
                 form.values[key] = "yes"
-        return _entry_page(request, uow, env, who, organisation_id, form=form, status=error.status)
+        return _entry_page(
+            request, uow, env, who, organisation_id, form=form, status=error.status, offset=offset
+        )
     return RedirectResponse(
-        f"/staff/employers/{organisation_id}/checkins?saved={len(done)}", status_code=303
+        f"/staff/employers/{organisation_id}/checkins?saved={len(done)}&offset={offset}",
+        status_code=303,
     )
+
+
+def _offset(raw: str) -> int:
+    return max(0, min(int(raw), 10**6)) if raw.isascii() and raw.isdigit() else 0
 
 
 def _entries(data: FormDep) -> tuple[list[checkins.Entry], list[str], list[FieldError]]:
