@@ -199,21 +199,24 @@ def enter_checkins(
 def check_in(
     uow: UnitOfWork, env: Env, who: Principal, *, temperature: float, symptoms: bool
 ) -> tuple[Recorded, ...]:
-    """A resident reports their own reading, for every employer whose roster holds them."""
+    """A resident reports their own reading, for every employer whose roster holds them
+    and whose window is open now; with none open, it is refused naming the windows."""
     temperature = check_temperature(temperature)
     rosters = _rosters(uow, who)
     if not rosters:
         raise NotFound(N_("You are not on any employer's staff list"))
     now = env.clock.now()
-    done = []
-    for employee, employer in rosters:
-        window = current_window(windows_of(uow, employer.id), now)
-        done.append(
-            _record(
-                uow, env, employer, employee, window, temperature, symptoms, SELF, who.account_id
-            )
-        )
-    return tuple(done)
+    open_now = [
+        (employee, employer, window)
+        for employee, employer in rosters
+        if (window := windows_of(uow, employer.id).open_at(now)) is not None
+    ]
+    if not open_now:
+        current_window(windows_of(uow, rosters[0][1].id), now)  # raises: says when
+    return tuple(
+        _record(uow, env, employer, employee, window, temperature, symptoms, SELF, who.account_id)
+        for employee, employer, window in open_now
+    )
 
 
 def today_checkin(uow: UnitOfWork, env: Env, who: Principal) -> TodayCheckin | None:

@@ -283,6 +283,32 @@ class TestSelfCheckIn:
         assert today.done.temperature == 37.6
         assert [n.payload["name"] for n in flagged_notices(uow, admin.account_id)] == ["郑浩"]
 
+    def test_on_two_rosters_it_counts_where_a_window_is_open(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
+    ) -> None:
+        number = id_number()
+        second = employer(uow, env, name="滨州第二纺织厂")
+        second_admin = employer_admin(uow, env, second.id)
+        checkins.set_windows(
+            uow,
+            env,
+            second_admin,
+            organisation_id=second.id,
+            morning=("06:00", "08:00"),
+            evening=("17:00", "21:00"),
+        )
+        for found in (company, second):
+            enrol(uow, env, organisation_id=found.id, name="郑浩", id_number=number)
+        account = new_account(uow, env, "13800008888")
+        declare(uow, env, account, "binzhou-code", name="郑浩", id_number=number)
+        done = checkins.check_in(uow, env, resident(uow, account), temperature=36.5, symptoms=False)
+        mine = uow.session.scalars(
+            select(t.Employee.id).where(
+                t.Employee.organisation_id == company.id, t.Employee.name == "郑浩"
+            )
+        ).one()
+        assert [d.employee_id for d in done] == [mine]  # 09:00: the second's morning is over
+
     def test_a_resident_on_no_roster_has_no_check_in(self, uow: UnitOfWork, env: Env) -> None:
         account = new_account(uow, env, "13800003333")
         declare(uow, env, account)
