@@ -242,3 +242,19 @@ def test_a_large_roster_is_entered_page_by_page_under_the_forms_field_limit(
     page = client.get(f"/staff/employers/{company}/board", headers=HTML)
     assert page.text.count("<tr data-employee") == 300
     assert board(client, company, hr)["counts"]["total"] == 404
+
+
+def test_a_resident_checking_in_between_windows_is_told_when(
+    client: TestClient, sms: CapturingSender, clock: FixedClock, company: uuid.UUID
+) -> None:
+    me = resident_headers(client, sms, "13800005555")
+    declare(client, me, declaration_data(name="王强", id_number=WANG))
+    clock.set(datetime(2020, 2, 23, 12, 0, tzinfo=TZ))
+    refused = client.post(
+        "/api/v1/me/checkins", json={"temperature": 36.5, "symptoms": False}, headers=me
+    )
+    assert refused.status_code == 422
+    (field,) = error(refused)["fields"]
+    assert (field["field"], field["code"]) == ("window", "closed")
+    assert "06:00–10:00" in field["message"]
+    assert client.get("/api/v1/me/checkins/today", headers=me).json()["window"] is None
