@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthcode.store.facts import FactsRepository
 from healthcode.store.idempotency import IdempotencyKeys
 from healthcode.store.repositories.accounts import Accounts, LoginFailures, OtpChallenges, Sessions
+from healthcode.store.repositories.checkins import Checkins
 from healthcode.store.repositories.codes import (
     Codes,
     FederatedRegions,
@@ -61,6 +62,7 @@ class UnitOfWork:
         self.organisations = Organisations(session)
         self.authorisations = Authorisations(session)
         self.employees = Employees(session)
+        self.checkins = Checkins(session)
         self.overrides = Overrides(session)
         self.prevention_notices = PreventionNotices(session)
         self.video_calls = VideoCalls(session)

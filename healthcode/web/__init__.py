@@ -11,10 +11,10 @@ from healthcode.web.errorpages import error_page
 from healthcode.web.pages.accounts import login, staff
 from healthcode.web.pages.codes import code
 from healthcode.web.pages.notices import centre as notices_centre
+from healthcode.web.pages.organisations import board, paper, review, roster, signalling
 from healthcode.web.pages.organisations import calls as staff_calls
 from healthcode.web.pages.organisations import counter as org_counter
 from healthcode.web.pages.organisations import overrides as org_overrides
-from healthcode.web.pages.organisations import paper, review, roster, signalling
 from healthcode.web.pages.organisations import staff as organisations
 from healthcode.web.pages.residents import calls as resident_calls
 from healthcode.web.pages.residents import daily_report, declare, family, home, video
@@ -45,7 +45,7 @@ def install(app: FastAPI, *, secret: bytes) -> None:
         check_in,
     )
     shared = (support_help, misc, installable)
-    staff_pages = (staff, roster, organisations, review, paper, org_overrides, org_counter)
+    staff_pages = (staff, roster, board, organisations, review, paper, org_overrides, org_counter)
     scanning = (scanning_venues, scanning_scan, venue_code, scanner)
     for module in (*pages, *shared, *staff_pages, *scanning):
         app.include_router(module.router)

@@ -84,6 +84,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
 BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/counter-applications": {},
     "POST /api/v1/employers/{organisation_id}/roster/imports": {},
+    "POST /api/v1/employers/{organisation_id}/checkins": {"entries": []},
     "POST /api/v1/overrides/{override_id}/decision": {"approve": True, "note": "核实无误"},
     "POST /api/v1/overrides": {
         "resident_id": "@resident",

@@ -6,6 +6,7 @@ from healthcode.api.v1 import (
     accounts,
     authorisations,
     dependants,
+    employers,
     notices,
     organisations,
     paper_passes,
@@ -25,6 +26,7 @@ router.include_router(scanning.router)
 router.include_router(organisations.router)
 router.include_router(paper_passes.router)
 router.include_router(staff.router)
+router.include_router(employers.router)
 router.include_router(registry.router)
 router.include_router(authorisations.router)
 router.include_router(notices.router)

@@ -184,9 +184,15 @@ def current_state(uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID, policy: 
     code = uow.codes.of_resident(resident_id, policy.id)
     if code is None:
         return evaluate(policy, uow.facts.for_resident(resident_id, policy.id), env.clock.now())
+    return cached_state(uow, env, code=code, policy=policy)
+
+
+def cached_state(uow: UnitOfWork, env: Env, *, code: t.Code, policy: Policy) -> State:
+    """A loaded code's state: its cache while still good, else a fresh evaluation
+    (for callers that load many codes at once)."""
     fresh = code.policy_version == policy.version and (
         code.recheck_at is None or env.clock.now() < code.recheck_at
     )
     if fresh:
         return state_from_json(code.state)
-    return recolour(uow, env, resident_id=resident_id, policy=policy, cause=Cause.TIME)
+    return recolour(uow, env, resident_id=code.resident_id, policy=policy, cause=Cause.TIME)

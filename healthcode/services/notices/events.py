@@ -12,6 +12,8 @@ commits. Residents' notifications belong to the resident; staff's to the account
   (``notify_more_information``, for the review queue's yellow outcome)
 * not eligible → the organisation's prevention contact by phone
   (``notify_prevention_contact``, for the red outcome)
+* a staff check-in flagged (fever or symptoms) → the employer's administrators
+  (``checkin_flagged``)
 * pass about to lapse, report due → the resident (``reminders``, run by a job)
 """
 
@@ -35,6 +37,7 @@ from healthcode.store.uow import UnitOfWork
 
 log = structlog.get_logger()
 ISSUER = "issuer"  # the authorisations' role that reviews applications
+ORG_ADMIN = "org_admin"  # the authorisations' role that administers an organisation
 MAX_ITEMS, MAX_ITEM_CHARS = 20, 200
 
 
@@ -189,3 +192,36 @@ def notify_prevention_contact(
             "reason": reason.strip()[:200],
         },
     )
+
+
+def checkin_flagged(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    organisation_id: uuid.UUID,
+    organisation_name: str,
+    checkin_id: uuid.UUID,
+    name: str,
+    window: str,
+    temperature: float,
+    symptoms: bool,
+) -> None:
+    """A staff check-in showed a fever or symptoms: tell each of the employer's active
+    administrators, once per check-in."""
+    params = {
+        "organisation": str(organisation_id),
+        "organisation_name": organisation_name,
+        "name": name,
+        "window": window,
+        "temperature": temperature,
+        "symptoms": symptoms,
+    }
+    for account_id in uow.authorisations.holders(organisation_id, ORG_ADMIN):
+        notify(
+            uow,
+            env,
+            kind=Kind.CHECKIN_FLAGGED,
+            params=params,
+            account_id=account_id,
+            dedup_key=f"checkin:{checkin_id}:{account_id}",
+        )

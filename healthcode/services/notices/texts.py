@@ -31,6 +31,7 @@ class Kind(StrEnum):
     PASS_LAPSING = "pass_lapsing"
     REPORT_DUE = "report_due"
     NOT_ELIGIBLE = "not_eligible"  # to an organisation's prevention contact, outbound only
+    CHECKIN_FLAGGED = "checkin_flagged"  # to an employer's administrators
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,19 @@ def _not_eligible(a: _About) -> Text:
     )
 
 
+def _checkin_flagged(a: _About) -> Text:
+    p = a.params
+    reading = translate(N_("{temperature} ℃"), {"temperature": p.get("temperature", "")})
+    if p.get("symptoms"):
+        reading = translate(N_("{reading}, with symptoms"), {"reading": reading})
+    words = {"organisation": p.get("organisation_name", ""), "name": p.get("name", "")}
+    return Text(
+        translate(N_("{organisation}: {name}'s check-in is flagged"), words),
+        reading,
+        f"/staff/employers/{p.get('organisation', '')}/board?only=flagged",
+    )
+
+
 _TEXTS: dict[str, Callable[[_About], Text]] = {
     Kind.COLOUR_CHANGED: _colour_changed,
     Kind.APPLICATIONS_WAITING: _waiting,
@@ -149,6 +163,7 @@ _TEXTS: dict[str, Callable[[_About], Text]] = {
     Kind.PASS_LAPSING: _lapsing,
     Kind.REPORT_DUE: _report_due,
     Kind.NOT_ELIGIBLE: _not_eligible,
+    Kind.CHECKIN_FLAGGED: _checkin_flagged,
 }
 
 

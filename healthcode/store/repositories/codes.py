@@ -25,6 +25,15 @@ class Codes(_Repo):
             query = query.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(query).first()
 
+    def of_residents(self, resident_ids: Sequence[uuid.UUID]) -> Sequence[t.Code]:
+        """The codes of many residents (a staff board), in batches of 500."""
+        found: list[t.Code] = []
+        ids = list(resident_ids)
+        for start in range(0, len(ids), 500):
+            query = select(t.Code).where(t.Code.resident_id.in_(ids[start : start + 500]))
+            found.extend(self.session.scalars(query))
+        return found
+
     def all_of_resident(self, resident_id: uuid.UUID) -> Sequence[t.Code]:
         return self.session.scalars(select(t.Code).where(t.Code.resident_id == resident_id)).all()
 

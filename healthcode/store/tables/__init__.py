@@ -29,6 +29,8 @@ from healthcode.store.tables.codes import (
 from healthcode.store.tables.notices import Notification, OutboxMessage
 from healthcode.store.tables.organisations import (
     Authorisation,
+    Checkin,
+    CheckinWindows,
     ColourOverride,
     Employee,
     Organisation,
@@ -53,6 +55,8 @@ __all__ = [
     "AuthSession",
     "Authorisation",
     "Base",
+    "Checkin",
+    "CheckinWindows",
     "Code",
     "ColourChange",
     "ColourOverride",

@@ -10,7 +10,7 @@ authorisation it was made under, so it stays explainable after a revocation.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -163,5 +163,62 @@ class VideoCall(Base):
             unique=True,
             sqlite_where=text(LIVE_CALL),
             postgresql_where=text(LIVE_CALL),
+        ),
+    )
+
+
+CURRENT_CHECKIN = "superseded_at IS NULL"
+
+
+class CheckinWindows(Base):
+    """An employer's own check-in windows ("HH:MM", Asia/Shanghai); without a row the
+    defaults hold (``domain/checkins.py:DEFAULT_WINDOWS``)."""
+
+    __tablename__ = "checkin_windows"
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    morning_from: Mapped[str] = mapped_column(String(5))
+    morning_until: Mapped[str] = mapped_column(String(5))
+    evening_from: Mapped[str] = mapped_column(String(5))
+    evening_until: Mapped[str] = mapped_column(String(5))
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    updated_at: Mapped[datetime]
+
+
+class Checkin(Base):
+    """One employee's temperature and symptoms for one window of one day (seed 003
+    §三: 每日早晚两次人体测温、健康打卡), reported by the employee or entered by the
+    employer's staff. A second one for the same window corrects the first: the first
+    is kept with ``superseded_at`` set, and only one per window is current (the
+    partial unique index)."""
+
+    __tablename__ = "checkins"
+    id: Mapped[uuid.UUID] = _id()
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    employee_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("employees.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[date]  # Asia/Shanghai
+    window: Mapped[str] = mapped_column(String(8))  # morning | evening
+    temperature: Mapped[float]  # ℃, one decimal
+    symptoms: Mapped[bool]
+    flagged: Mapped[bool]
+    source: Mapped[str] = mapped_column(String(8))  # self | staff
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[datetime]
+    superseded_at: Mapped[datetime | None]
+    __table_args__ = (
+        Index("ix_checkins_org_day", "organisation_id", "day"),
+        Index(
+            "uq_checkins_current",
+            "employee_id",
+            "day",
+            "window",
+            unique=True,
+            sqlite_where=text(CURRENT_CHECKIN),
+            postgresql_where=text(CURRENT_CHECKIN),
         ),
     )

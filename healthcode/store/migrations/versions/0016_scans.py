@@ -2,7 +2,7 @@
 per venue, so an offline upload is recorded once), fraud cases opened at the gate.
 
 Revision ID: 0016_scans
-Revises: 0014_paper
+Revises: 0015_checkins
 Create Date: 2026-11-28 13:05:11.519668
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import healthcode.store.types
 
 revision: str = "0016_scans"
-down_revision: str | None = "0014_paper"
+down_revision: str | None = "0015_checkins"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,18 +8,27 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from healthcode.domain.checkins import Window
 from healthcode.domain.colour import Colour
+from healthcode.domain.errors import DomainError, InvalidInput
+from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model, Policy
 from healthcode.http.deps import EnvDep, UowDep
+from healthcode.http.errors import in_words
+from healthcode.http.security import ResidentDep
 from healthcode.http.views import CodeView, code_view
+from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.notices import centre
+from healthcode.services.organisations import checkins
 from healthcode.services.residents.dependants import (
     RELATIONSHIPS,
     DependantSummary,
     list_dependants,
 )
-from healthcode.web.deps import MaybeResidentDep
+from healthcode.services.shared.env import Env
+from healthcode.web.deps import FormDep, MaybeResidentDep
+from healthcode.web.forms import FormState
 from healthcode.web.labels import ICONS
 from healthcode.web.templating import render
 
@@ -56,10 +65,59 @@ def _family(uow: UowDep, env: EnvDep, account_id: uuid.UUID) -> list[Member]:
     return members
 
 
+WINDOW_WORDS = {Window.MORNING: N_("Morning"), Window.EVENING: N_("Evening")}
+
+
 @router.get("/")
-def home(request: Request, resident: MaybeResidentDep, uow: UowDep, env: EnvDep) -> Response:
+def home(
+    request: Request, resident: MaybeResidentDep, uow: UowDep, env: EnvDep, checked: int = 0
+) -> Response:
     if resident is None:
         return RedirectResponse("/login", status_code=303)
+    return _home(request, resident, uow, env, checked=bool(checked))
+
+
+@router.post("/checkin")
+def check_in(
+    request: Request, resident: ResidentDep, uow: UowDep, env: EnvDep, data: FormDep
+) -> Response:
+    """Today's check-in for the employers whose staff list holds the resident."""
+    raw = str(data.get("temperature", "")).strip().replace(",", ".").replace("℃", "")
+    symptoms = str(data.get("symptoms", ""))
+    form = FormState(values={"temperature": raw, "symptoms": symptoms})
+    try:
+        if symptoms not in ("yes", "no"):
+            raise InvalidInput.single(
+                "symptoms", "required", N_("Say whether you have any symptoms")
+            )
+        try:
+            value = float(raw)
+        except ValueError:
+            raise InvalidInput.single(
+                "temperature", "number", N_("Type a number, e.g. 36.5")
+            ) from None
+        checkins.check_in(uow, env, resident, temperature=value, symptoms=symptoms == "yes")
+    except DomainError as error:
+        uow.refused(error)
+        if isinstance(error, InvalidInput):
+            for e in error.errors:
+                form.add_error(e.field, in_words(InvalidInput(e)))
+        else:
+            form.general.append(in_words(error))
+        return _home(request, resident, uow, env, form=form, status=error.status)
+    return RedirectResponse("/?checked=1#checkin", status_code=303)
+
+
+def _home(
+    request: Request,
+    resident: Principal,
+    uow: UowDep,
+    env: Env,
+    *,
+    form: FormState | None = None,
+    status: int = 200,
+    checked: bool = False,
+) -> Response:
     cards = []
     may_ring = False  # an issuer calls only about an application awaiting signature
     for policy in env.policies.values():
@@ -76,8 +134,15 @@ def home(request: Request, resident: MaybeResidentDep, uow: UowDep, env: EnvDep)
         request,
         "residents/home.html",
         headers={"Cache-Control": "no-store"},
+        status=status,
         cards=cards,
         unread=unread,
+        today=checkins.today_checkin(uow, env, resident),
+        checkin_form=form or FormState(),
+        checked=checked,
+        window_words=WINDOW_WORDS,
+        morning=Window.MORNING,
+        evening=Window.EVENING,
         may_ring=may_ring,
         family=_family(uow, env, resident.account_id),
         policies=list(env.policies.values()),

@@ -1,0 +1,219 @@
+"""Employers' twice-daily staff check-ins and the staff board (seed 003 §二–三), for an
+employer's own HR system: the board, readings entered by the employer's staff, the
+check-in windows, and a resident's own check-in. Staff routes are scoped
+(``staff.manage``); anything outside the caller's scope is not found."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from healthcode.domain.checkins import Status, Window, Windows
+from healthcode.http.deps import EnvDep, UowDep, client_address
+from healthcode.http.security import ResidentDep, require
+from healthcode.http.views import LocalTime
+from healthcode.i18n import translate
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.organisations import board as boards
+from healthcode.services.organisations import checkins
+from healthcode.services.shared.bounds import InputModel
+
+router = APIRouter(tags=["employers"])
+Manager = Annotated[Principal, Depends(require(Permission.STAFF_MANAGE))]
+HHMM = r"^\d{2}:\d{2}$"
+
+
+class SlotView(BaseModel):
+    status: Status = Field(description="done | flagged | missing (window closed) | open | later")
+    temperature: float | None
+    symptoms: bool | None
+
+
+class BoardRowView(BaseModel):
+    employee_id: uuid.UUID
+    name: str
+    department: str
+    colour: str = Field(examples=["green", "yellow", "red", "none"])
+    morning: SlotView
+    evening: SlotView
+    action: str = Field(examples=["work", "home_quarantine", "central_quarantine", "no_code"])
+    action_until: date | None = Field(description="the last day of the quarantine")
+    action_words: str = Field(description="the action in the caller's language")
+
+
+class WindowsView(BaseModel):
+    morning_from: str = Field(pattern=HHMM, examples=["06:00"])
+    morning_until: str = Field(pattern=HHMM, examples=["10:00"])
+    evening_from: str = Field(pattern=HHMM, examples=["17:00"])
+    evening_until: str = Field(pattern=HHMM, examples=["21:00"])
+
+    @classmethod
+    def of(cls, w: Windows) -> WindowsView:
+        return cls(
+            morning_from=f"{w.morning_from:%H:%M}",
+            morning_until=f"{w.morning_until:%H:%M}",
+            evening_from=f"{w.evening_from:%H:%M}",
+            evening_until=f"{w.evening_until:%H:%M}",
+        )
+
+
+class BoardView(BaseModel):
+    organisation_id: uuid.UUID
+    organisation_name: str
+    day: date = Field(description="today in Asia/Shanghai")
+    at: LocalTime
+    windows: WindowsView
+    counts: dict[str, int]
+    rows: list[BoardRowView]
+
+
+class WindowsInput(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    morning_from: str = Field(max_length=5, examples=["06:30"])
+    morning_until: str = Field(max_length=5, examples=["09:30"])
+    evening_from: str = Field(max_length=5, examples=["17:00"])
+    evening_until: str = Field(max_length=5, examples=["20:30"])
+
+
+class EntryInput(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    employee_id: uuid.UUID
+    temperature: float = Field(description="℃, 34–43", examples=[36.5])
+    symptoms: bool = False
+
+
+class EntriesInput(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    entries: list[EntryInput] = Field(max_length=checkins.MAX_ENTRIES)
+
+
+class CheckinInput(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    temperature: float = Field(description="℃, 34–43", examples=[36.5])
+    symptoms: bool
+
+
+class RecordedView(BaseModel):
+    employee_id: uuid.UUID
+    name: str
+    day: date
+    window: Window
+    temperature: float
+    symptoms: bool
+    flagged: bool
+    corrected: bool = Field(description="it replaced an earlier check-in of the same window")
+    at: LocalTime
+
+    @classmethod
+    def of(cls, r: checkins.Recorded) -> RecordedView:
+        return cls(**vars(r))
+
+
+class TodayView(BaseModel):
+    employers: list[str]
+    window: Window | None = Field(description="the window open now; null between windows")
+    windows: WindowsView
+    done: RecordedView | None
+
+
+def _row(row: boards.BoardRow) -> BoardRowView:
+    until = row.requirement.until
+    return BoardRowView(
+        employee_id=row.employee_id,
+        name=row.name,
+        department=row.department,
+        colour=row.colour.value,
+        morning=SlotView(**vars(row.morning)),
+        evening=SlotView(**vars(row.evening)),
+        action=row.requirement.action.value,
+        action_until=until,
+        action_words=translate(row.requirement.words, {"date": until.isoformat() if until else ""}),
+    )
+
+
+@router.get(
+    "/employers/{organisation_id}/board",
+    summary="The staff board: each person's colour, today's check-ins and required action",
+)
+def get_board(
+    organisation_id: uuid.UUID,
+    who: Manager,
+    uow: UowDep,
+    env: EnvDep,
+    request: Request,
+    only: boards.Only = boards.Only.ALL,
+) -> BoardView:
+    found = boards.show_board(
+        uow, env, who, organisation_id=organisation_id, only=only, client=client_address(request)
+    )
+    return BoardView(
+        organisation_id=found.organisation_id,
+        organisation_name=found.organisation_name,
+        day=found.day,
+        at=found.at,
+        windows=WindowsView.of(found.windows),
+        counts=found.counts,
+        rows=[_row(r) for r in found.rows],
+    )
+
+
+@router.post(
+    "/employers/{organisation_id}/checkins",
+    status_code=201,
+    summary="Enter staff check-ins for the window open now (a second one corrects the first)",
+)
+def enter_checkins(
+    organisation_id: uuid.UUID, data: EntriesInput, who: Manager, uow: UowDep, env: EnvDep
+) -> list[RecordedView]:
+    entries = [checkins.Entry(e.employee_id, e.temperature, e.symptoms) for e in data.entries]
+    done = checkins.enter_checkins(uow, env, who, organisation_id=organisation_id, entries=entries)
+    return [RecordedView.of(r) for r in done]
+
+
+@router.put(
+    "/employers/{organisation_id}/checkin-windows",
+    summary="Set the employer's morning and evening check-in windows (HH:MM, Beijing time)",
+)
+def put_windows(
+    organisation_id: uuid.UUID, data: WindowsInput, who: Manager, uow: UowDep, env: EnvDep
+) -> WindowsView:
+    windows = checkins.set_windows(
+        uow,
+        env,
+        who,
+        organisation_id=organisation_id,
+        morning=(data.morning_from, data.morning_until),
+        evening=(data.evening_from, data.evening_until),
+    )
+    return WindowsView.of(windows)
+
+
+@router.get("/me/checkins/today", summary="My check-in for the window open now, if I am staff")
+def get_today(principal: ResidentDep, uow: UowDep, env: EnvDep) -> TodayView | None:
+    today = checkins.today_checkin(uow, env, principal)
+    if today is None:
+        return None
+    return TodayView(
+        employers=list(today.employers),
+        window=today.window,
+        windows=WindowsView.of(today.windows),
+        done=RecordedView.of(today.done) if today.done else None,
+    )
+
+
+@router.post(
+    "/me/checkins",
+    status_code=201,
+    summary="Check in: my temperature and symptoms, for every employer whose staff I am",
+)
+def post_checkin(
+    data: CheckinInput, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> list[RecordedView]:
+    done = checkins.check_in(
+        uow, env, principal, temperature=data.temperature, symptoms=data.symptoms
+    )
+    return [RecordedView.of(r) for r in done]

@@ -1,0 +1,301 @@
+"""Employers' twice-daily staff check-ins (seed 003 §三: 每日早晚两次人体测温、健康打卡).
+
+A check-in is a temperature and whether the person has symptoms, for the window open
+now (morning or evening, the employer's own windows or the defaults). The employee
+reports it on their phone (for every employer whose roster holds their ID number) or
+the employer's staff enters it for them at the entrance. One check-in counts per
+employee and window: a second one corrects the first, which is kept as history. A
+fever (at or above the policy's ``fever_threshold_c``, else 37.3 ℃) or a symptom flags
+the person and tells the employer's administrators.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from healthcode.domain.checkins import (
+    DEFAULT_FEVER_C,
+    DEFAULT_WINDOWS,
+    Window,
+    Windows,
+    check_temperature,
+    current_window,
+    is_flagged,
+    parse_windows,
+)
+from healthcode.domain.clock import day_of
+from healthcode.domain.errors import FieldError, InvalidInput, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.notices import events
+from healthcode.services.organisations.roster import EMPLOYER
+from healthcode.services.shared import audit
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+SELF, STAFF = "self", "staff"
+MAX_ENTRIES = 1000  # one entrance's list in one go
+EMPLOYER_POLICY = "binzhou-code"  # seed 003's code, whose fever line employers apply
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One person's reading as the staff enters it."""
+
+    employee_id: uuid.UUID
+    temperature: float
+    symptoms: bool
+
+
+@dataclass(frozen=True)
+class Recorded:
+    employee_id: uuid.UUID
+    name: str
+    day: date
+    window: Window
+    temperature: float
+    symptoms: bool
+    flagged: bool
+    corrected: bool  # it replaced an earlier check-in of the same window
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TodayCheckin:
+    """What a resident's start page shows: their employers and the window open now."""
+
+    employers: tuple[str, ...]
+    window: Window | None
+    windows: Windows
+    done: Recorded | None  # this window's current check-in, if any
+
+
+def viewable_employer(
+    uow: UnitOfWork, who: Principal, organisation_id: uuid.UUID
+) -> t.Organisation:
+    """The employer whose staff ``who`` may see: its own administrators, those of the
+    community or village it sits in, and administrators of a region covering it.
+    Anything else is not found."""
+    found = uow.organisations.by_id(organisation_id)
+    scope = who.scope(Permission.STAFF_MANAGE)
+    if found is None or found.kind != EMPLOYER:
+        raise NotFound(N_("No such employer"))
+    governing = found.parent_id is not None and found.parent_id in scope.organisations
+    if not (governing or scope.covers(organisation_id=found.id, region_code=found.region_code)):
+        raise NotFound(N_("No such employer"))
+    return found
+
+
+def windows_of(uow: UnitOfWork, organisation_id: uuid.UUID) -> Windows:
+    row = uow.checkins.windows(organisation_id)
+    if row is None:
+        return DEFAULT_WINDOWS
+    return parse_windows(row.morning_from, row.morning_until, row.evening_from, row.evening_until)
+
+
+def fever_line(env: Env) -> float:
+    """The fever line the employer's code policy names, else the seeds' 37.3 ℃."""
+    policy = env.policies.get(EMPLOYER_POLICY)
+    value = policy.params.get("fever_threshold_c") if policy is not None else None
+    return float(value) if isinstance(value, int | float) else DEFAULT_FEVER_C
+
+
+def set_windows(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    organisation_id: uuid.UUID,
+    morning: tuple[str, str],
+    evening: tuple[str, str],
+) -> Windows:
+    """An employer's administrator sets its check-in windows."""
+    employer = viewable_employer(uow, who, organisation_id)
+    windows = parse_windows(*morning, *evening)
+    row = uow.checkins.windows(employer.id)
+    if row is None:
+        row = t.CheckinWindows(organisation_id=employer.id)
+        uow.add(row)
+    row.morning_from = f"{windows.morning_from:%H:%M}"
+    row.morning_until = f"{windows.morning_until:%H:%M}"
+    row.evening_from = f"{windows.evening_from:%H:%M}"
+    row.evening_until = f"{windows.evening_until:%H:%M}"
+    row.updated_by, row.updated_at = who.account_id, env.clock.now()
+    uow.flush()
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action="employer.checkin_windows.set",
+        detail={
+            "organisation_id": str(employer.id),
+            "morning": list(morning),
+            "evening": list(evening),
+        },
+    )
+    return windows
+
+
+def enter_checkins(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    organisation_id: uuid.UUID,
+    entries: Sequence[Entry],
+) -> tuple[Recorded, ...]:
+    """The employer's staff enters readings for the window open now. Every entry is
+    checked first (each refusal names its row); none is written unless all are good."""
+    employer = viewable_employer(uow, who, organisation_id)
+    now = env.clock.now()
+    window = current_window(windows_of(uow, employer.id), now)
+    if not entries:
+        raise InvalidInput.single(
+            "entries", "empty", N_("Type at least one temperature before saving")
+        )
+    if len(entries) > MAX_ENTRIES:
+        raise InvalidInput.single(
+            "entries", "count", N_("At most {count} readings at a time"), count=MAX_ENTRIES
+        )
+    staff = {e.id: e for e, _resident in uow.checkins.staff(employer.id)}
+    errors: list[FieldError] = []
+    for index, entry in enumerate(entries):
+        field = f"entries.{index}.temperature"
+        if entry.employee_id not in staff:
+            errors.append(
+                FieldError(
+                    f"entries.{index}.employee_id",
+                    "unknown",
+                    N_("Not on this employer's staff list"),
+                )
+            )
+            continue
+        try:
+            check_temperature(entry.temperature, field=field)
+        except InvalidInput as error:
+            errors.extend(error.errors)
+    if errors:
+        raise InvalidInput(*errors)
+    return tuple(
+        _record(
+            uow,
+            env,
+            employer,
+            staff[e.employee_id],
+            window,
+            e.temperature,
+            e.symptoms,
+            STAFF,
+            who.account_id,
+        )
+        for e in entries
+    )
+
+
+def check_in(
+    uow: UnitOfWork, env: Env, who: Principal, *, temperature: float, symptoms: bool
+) -> tuple[Recorded, ...]:
+    """A resident reports their own reading, for every employer whose roster holds them
+    and whose window is open now; with none open, it is refused naming the windows."""
+    temperature = check_temperature(temperature)
+    rosters = _rosters(uow, who)
+    if not rosters:
+        raise NotFound(N_("You are not on any employer's staff list"))
+    now = env.clock.now()
+    open_now = [
+        (employee, employer, window)
+        for employee, employer in rosters
+        if (window := windows_of(uow, employer.id).open_at(now)) is not None
+    ]
+    if not open_now:
+        current_window(windows_of(uow, rosters[0][1].id), now)  # raises: says when
+    return tuple(
+        _record(uow, env, employer, employee, window, temperature, symptoms, SELF, who.account_id)
+        for employee, employer, window in open_now
+    )
+
+
+def today_checkin(uow: UnitOfWork, env: Env, who: Principal) -> TodayCheckin | None:
+    """The start page's "today's check-in" for a resident on a roster; None otherwise.
+    With several employers, the first one's windows are shown."""
+    rosters = _rosters(uow, who)
+    if not rosters:
+        return None
+    employee, employer = rosters[0]
+    windows, now = windows_of(uow, employer.id), env.clock.now()
+    window = windows.open_at(now)
+    row = uow.checkins.current(employee.id, day_of(now), window.value) if window else None
+    done = _recorded(row, employee, corrected=False) if row is not None else None
+    return TodayCheckin(tuple(o.name for _e, o in rosters), window, windows, done)
+
+
+def _rosters(uow: UnitOfWork, who: Principal) -> Sequence[tuple[t.Employee, t.Organisation]]:
+    resident = uow.residents.by_id(who.resident_id) if who.resident_id else None
+    return uow.checkins.rosters_of(resident.id_hash) if resident is not None else ()
+
+
+def _record(
+    uow: UnitOfWork,
+    env: Env,
+    employer: t.Organisation,
+    employee: t.Employee,
+    window: Window,
+    temperature: float,
+    symptoms: bool,
+    source: str,
+    actor_id: uuid.UUID,
+) -> Recorded:
+    now = env.clock.now()
+    day = day_of(now)
+    uow.checkins.lock_employee(employee.id)
+    earlier = uow.checkins.current(employee.id, day, window.value)
+    if earlier is not None:
+        earlier.superseded_at = now
+        uow.flush()
+    reading = check_temperature(temperature)
+    row = t.Checkin(
+        id=uuid.uuid4(),
+        organisation_id=employer.id,
+        employee_id=employee.id,
+        day=day,
+        window=window.value,
+        temperature=reading,
+        symptoms=symptoms,
+        flagged=is_flagged(reading, symptoms, fever_line(env)),
+        source=source,
+        recorded_by=actor_id,
+        at=now,
+    )
+    uow.add(row)
+    uow.flush()
+    if row.flagged and not (earlier is not None and earlier.flagged):
+        events.checkin_flagged(
+            uow,
+            env,
+            organisation_id=employer.id,
+            organisation_name=employer.name,
+            checkin_id=row.id,
+            name=employee.name,
+            window=window.value,
+            temperature=reading,
+            symptoms=symptoms,
+        )
+    return _recorded(row, employee, corrected=earlier is not None)
+
+
+def _recorded(row: t.Checkin, employee: t.Employee, *, corrected: bool) -> Recorded:
+    return Recorded(
+        employee.id,
+        employee.name,
+        row.day,
+        Window(row.window),
+        row.temperature,
+        row.symptoms,
+        row.flagged,
+        corrected,
+        row.at,
+    )

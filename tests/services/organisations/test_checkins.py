@@ -1,0 +1,443 @@
+"""Employers' twice-daily check-ins and the staff board (seed 003 §二–三): a missed
+window shows as missing once it closes, a fever or a symptom flags the person and
+tells the employer's administrators, a red employee is told centralised quarantine
+with its end date, and another employer's administrator finds nothing."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.domain.checkins import Action, Status
+from healthcode.domain.clock import TZ, FixedClock
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.services.accounts.permissions import Principal
+from healthcode.services.accounts.sessions import principal_of
+from healthcode.services.organisations import board as boards
+from healthcode.services.organisations import checkins
+from healthcode.services.organisations.registry import OrganisationKind
+from healthcode.services.organisations.roster import enrol
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from tests.factories.inputs import id_number
+from tests.factories.organisations import organisation
+from tests.factories.roster import employer, employer_admin, region_admin
+from tests.services.conftest import declare, new_account
+
+
+@pytest.fixture
+def community(uow: UnitOfWork, env: Env) -> t.Organisation:
+    return organisation(uow, env, name="黄河五路社区居民委员会")
+
+
+@pytest.fixture
+def company(uow: UnitOfWork, env: Env, community: t.Organisation) -> t.Organisation:
+    return organisation(
+        uow,
+        env,
+        kind=OrganisationKind.EMPLOYER,
+        name="渤海示范机械有限公司",
+        parent_id=community.id,
+    )
+
+
+@pytest.fixture
+def admin(uow: UnitOfWork, env: Env, company: t.Organisation) -> Principal:
+    return employer_admin(uow, env, company.id)
+
+
+def staff_member(
+    uow: UnitOfWork,
+    env: Env,
+    company: t.Organisation,
+    name: str,
+    *,
+    phone: str = "",
+    **fields: object,
+) -> tuple[uuid.UUID, t.Account | None]:
+    """A person on the roster; with ``phone``, also a resident who has declared."""
+    number = id_number()
+    enrol(uow, env, organisation_id=company.id, name=name, id_number=number)
+    account = None
+    if phone:
+        account = new_account(uow, env, phone)
+        declare(uow, env, account, "binzhou-code", name=name, id_number=number, **fields)
+    row = uow.session.scalars(
+        select(t.Employee).where(t.Employee.organisation_id == company.id, t.Employee.name == name)
+    ).one()
+    return row.id, account
+
+
+def resident(uow: UnitOfWork, account: t.Account) -> Principal:
+    return principal_of(uow, account_id=account.id)
+
+
+def at(clock: FixedClock, hour: int, minute: int = 0) -> None:
+    clock.set(datetime(2020, 2, 23, hour, minute, tzinfo=TZ))
+
+
+def row_of(board: boards.Board, employee_id: uuid.UUID) -> boards.BoardRow:
+    return next(r for r in board.rows if r.employee_id == employee_id)
+
+
+def flagged_notices(uow: UnitOfWork, account_id: uuid.UUID) -> list[t.Notification]:
+    query = select(t.Notification).where(
+        t.Notification.account_id == account_id, t.Notification.kind == "checkin_flagged"
+    )
+    return list(uow.session.scalars(query))
+
+
+class TestMissedWindow:
+    def test_a_missed_evening_check_in_is_missing_only_after_the_window(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        clock: FixedClock,
+        company: t.Organisation,
+        admin: Principal,
+    ) -> None:
+        wang, _ = staff_member(uow, env, company, "王强")
+        at(clock, 8)
+        checkins.enter_checkins(
+            uow, env, admin, organisation_id=company.id, entries=[checkins.Entry(wang, 36.4, False)]
+        )
+        at(clock, 16)
+        row = row_of(boards.show_board(uow, env, admin, organisation_id=company.id), wang)
+        assert (row.morning.status, row.evening.status) == (Status.DONE, Status.LATER)
+        at(clock, 20, 59)
+        row = row_of(boards.show_board(uow, env, admin, organisation_id=company.id), wang)
+        assert row.evening.status is Status.OPEN
+        assert not row.missing
+        at(clock, 21, 0)
+        board = boards.show_board(uow, env, admin, organisation_id=company.id)
+        assert row_of(board, wang).evening.status is Status.MISSING
+        assert board.counts["missing"] == 1
+        only = boards.show_board(
+            uow, env, admin, organisation_id=company.id, only=boards.Only.MISSING
+        )
+        assert [r.employee_id for r in only.rows] == [wang]
+
+    def test_the_employers_own_windows_decide(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        clock: FixedClock,
+        company: t.Organisation,
+        admin: Principal,
+    ) -> None:
+        li, _ = staff_member(uow, env, company, "李娜")
+        checkins.set_windows(
+            uow,
+            env,
+            admin,
+            organisation_id=company.id,
+            morning=("07:00", "08:30"),
+            evening=("18:00", "19:30"),
+        )
+        at(clock, 9)  # after the employer's morning window, inside the default one
+        row = row_of(boards.show_board(uow, env, admin, organisation_id=company.id), li)
+        assert row.morning.status is Status.MISSING
+        with pytest.raises(InvalidInput) as refused:
+            checkins.enter_checkins(
+                uow,
+                env,
+                admin,
+                organisation_id=company.id,
+                entries=[checkins.Entry(li, 36.5, False)],
+            )
+        assert refused.value.errors[0].code == "closed"
+        assert refused.value.errors[0].params == {
+            "morning": "07:00–08:30",
+            "evening": "18:00–19:30",
+        }
+
+    def test_windows_that_overlap_or_run_backwards_are_refused_field_by_field(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
+    ) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            checkins.set_windows(
+                uow,
+                env,
+                admin,
+                organisation_id=company.id,
+                morning=("09:00", "08:00"),
+                evening=("7pm", "21:00"),
+            )
+        assert {(e.field, e.code) for e in refused.value.errors} == {("evening_from", "time")}
+        with pytest.raises(InvalidInput) as refused:
+            checkins.set_windows(
+                uow,
+                env,
+                admin,
+                organisation_id=company.id,
+                morning=("09:00", "08:00"),
+                evening=("07:00", "21:00"),
+            )
+        assert {(e.field, e.code) for e in refused.value.errors} == {
+            ("morning_until", "order"),
+            ("evening_from", "overlap"),
+        }
+
+
+class TestFlagged:
+    def test_a_fever_flags_and_tells_the_employers_administrators_once(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
+    ) -> None:
+        zhao, _ = staff_member(uow, env, company, "赵敏")
+        qian, _ = staff_member(uow, env, company, "钱伟")
+        done = checkins.enter_checkins(
+            uow,
+            env,
+            admin,
+            organisation_id=company.id,
+            entries=[checkins.Entry(zhao, 37.3, False), checkins.Entry(qian, 37.2, False)],
+        )
+        assert [(r.name, r.flagged) for r in done] == [("赵敏", True), ("钱伟", False)]
+        notices = flagged_notices(uow, admin.account_id)
+        assert [n.payload["name"] for n in notices] == ["赵敏"]
+        assert notices[0].payload["temperature"] == 37.3
+        board = boards.show_board(
+            uow, env, admin, organisation_id=company.id, only=boards.Only.FLAGGED
+        )
+        assert [r.name for r in board.rows] == ["赵敏"]
+        assert board.counts["flagged"] == 1
+
+    def test_symptoms_flag_without_a_fever(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
+    ) -> None:
+        sun, _ = staff_member(uow, env, company, "孙强")
+        (done,) = checkins.enter_checkins(
+            uow, env, admin, organisation_id=company.id, entries=[checkins.Entry(sun, 36.6, True)]
+        )
+        assert done.flagged
+        assert len(flagged_notices(uow, admin.account_id)) == 1
+
+    def test_a_second_check_in_corrects_the_first_and_keeps_it(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        clock: FixedClock,
+        company: t.Organisation,
+        admin: Principal,
+    ) -> None:
+        zhou, _ = staff_member(uow, env, company, "周婷")
+        entry = [checkins.Entry(zhou, 38.1, False)]
+        checkins.enter_checkins(uow, env, admin, organisation_id=company.id, entries=entry)
+        clock.advance(timedelta(minutes=5))
+        (again,) = checkins.enter_checkins(
+            uow, env, admin, organisation_id=company.id, entries=[checkins.Entry(zhou, 36.5, False)]
+        )
+        assert again.corrected
+        assert not again.flagged
+        history = uow.checkins.history(zhou, date(2020, 2, 23))
+        assert [(h.temperature, h.superseded_at is not None) for h in history] == [
+            (38.1, True),
+            (36.5, False),
+        ]
+        row = row_of(boards.show_board(uow, env, admin, organisation_id=company.id), zhou)
+        assert (row.morning.status, row.morning.temperature) == (Status.DONE, 36.5)
+
+    def test_every_bad_row_is_named_and_nothing_is_written(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
+    ) -> None:
+        wu, _ = staff_member(uow, env, company, "吴刚")
+        entries = [
+            checkins.Entry(wu, 36.5, False),
+            checkins.Entry(wu, 365.0, False),
+            checkins.Entry(uuid.uuid4(), 36.5, False),
+        ]
+        with pytest.raises(InvalidInput) as refused:
+            checkins.enter_checkins(uow, env, admin, organisation_id=company.id, entries=entries)
+        assert [(e.field, e.code) for e in refused.value.errors] == [
+            ("entries.1.temperature", "range"),
+            ("entries.2.employee_id", "unknown"),
+        ]
+        assert uow.checkins.history(wu, date(2020, 2, 23)) == []
+
+
+class TestSelfCheckIn:
+    def test_a_resident_on_the_roster_checks_in_from_the_phone(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
+    ) -> None:
+        zheng, account = staff_member(uow, env, company, "郑浩", phone="13800002222")
+        assert account is not None
+        me = resident(uow, account)
+        today = checkins.today_checkin(uow, env, me)
+        assert today is not None
+        assert today.employers == ("渤海示范机械有限公司",)
+        assert today.done is None
+        (done,) = checkins.check_in(uow, env, me, temperature=37.6, symptoms=False)
+        assert done.flagged
+        assert done.employee_id == zheng
+        today = checkins.today_checkin(uow, env, me)
+        assert today is not None
+        assert today.done is not None
+        assert today.done.temperature == 37.6
+        assert [n.payload["name"] for n in flagged_notices(uow, admin.account_id)] == ["郑浩"]
+
+    def test_on_two_rosters_it_counts_where_a_window_is_open(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
+    ) -> None:
+        number = id_number()
+        second = employer(uow, env, name="滨州第二纺织厂")
+        second_admin = employer_admin(uow, env, second.id)
+        checkins.set_windows(
+            uow,
+            env,
+            second_admin,
+            organisation_id=second.id,
+            morning=("06:00", "08:00"),
+            evening=("17:00", "21:00"),
+        )
+        for found in (company, second):
+            enrol(uow, env, organisation_id=found.id, name="郑浩", id_number=number)
+        account = new_account(uow, env, "13800008888")
+        declare(uow, env, account, "binzhou-code", name="郑浩", id_number=number)
+        done = checkins.check_in(uow, env, resident(uow, account), temperature=36.5, symptoms=False)
+        mine = uow.session.scalars(
+            select(t.Employee.id).where(
+                t.Employee.organisation_id == company.id, t.Employee.name == "郑浩"
+            )
+        ).one()
+        assert [d.employee_id for d in done] == [mine]  # 09:00: the second's morning is over
+
+    def test_a_resident_on_no_roster_has_no_check_in(self, uow: UnitOfWork, env: Env) -> None:
+        account = new_account(uow, env, "13800003333")
+        declare(uow, env, account)
+        me = resident(uow, account)
+        assert checkins.today_checkin(uow, env, me) is None
+        with pytest.raises(NotFound):
+            checkins.check_in(uow, env, me, temperature=36.5, symptoms=False)
+
+    def test_between_windows_it_is_refused_with_the_windows(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock, company: t.Organisation
+    ) -> None:
+        _, account = staff_member(uow, env, company, "冯雪", phone="13800004444")
+        assert account is not None
+        at(clock, 13)
+        with pytest.raises(InvalidInput) as refused:
+            checkins.check_in(uow, env, resident(uow, account), temperature=36.5, symptoms=False)
+        assert refused.value.errors[0].params == {
+            "morning": "06:00–10:00",
+            "evening": "17:00–21:00",
+        }
+
+
+class TestRequiredAction:
+    def test_green_may_work_red_is_centralised_quarantine_until_a_date(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
+    ) -> None:
+        green, _ = staff_member(uow, env, company, "陈静", phone="13800005555")
+        red, _ = staff_member(
+            uow, env, company, "韩磊", phone="13800006666", exposures=[{"kind": "close_contact"}]
+        )
+        yellow, _ = staff_member(
+            uow, env, company, "何芳", phone="13800007777", symptoms=["respiratory"]
+        )
+        nobody, _ = staff_member(uow, env, company, "罗斌")
+        board = boards.show_board(uow, env, admin, organisation_id=company.id)
+        assert row_of(board, green).colour is Colour.GREEN
+        assert row_of(board, green).requirement.action is Action.WORK
+        r = row_of(board, red)
+        assert (r.colour, r.requirement.action) == (Colour.RED, Action.CENTRAL_QUARANTINE)
+        # 14 calendar days from the day it turned red (23 Feb, in 2020 a leap year)
+        assert r.requirement.until == date(2020, 3, 7)
+        y = row_of(board, yellow)
+        assert (y.colour, y.requirement.action) == (Colour.YELLOW, Action.HOME_QUARANTINE)
+        assert y.requirement.until == date(2020, 3, 7)
+        assert row_of(board, nobody).requirement.action is Action.NO_CODE
+        assert (board.counts["green"], board.counts["red"], board.counts["yellow"]) == (1, 1, 1)
+        assert board.counts["not_green"] == 3
+        not_green = boards.show_board(
+            uow, env, admin, organisation_id=company.id, only=boards.Only.NOT_GREEN
+        )
+        assert {r.name for r in not_green.rows} == {"韩磊", "何芳", "罗斌"}
+
+
+class TestScope:
+    def test_another_employers_administrator_finds_nothing(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation
+    ) -> None:
+        other = employer(uow, env, name="另一家公司")
+        stranger = employer_admin(uow, env, other.id)
+        for call in (
+            lambda: boards.show_board(uow, env, stranger, organisation_id=company.id),
+            lambda: checkins.enter_checkins(
+                uow, env, stranger, organisation_id=company.id, entries=[]
+            ),
+            lambda: checkins.set_windows(
+                uow,
+                env,
+                stranger,
+                organisation_id=company.id,
+                morning=("06:00", "09:00"),
+                evening=("17:00", "20:00"),
+            ),
+        ):
+            with pytest.raises(NotFound):
+                call()
+
+    def test_the_governing_community_and_region_see_the_board_and_it_is_audited(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, community: t.Organisation
+    ) -> None:
+        staff_member(uow, env, company, "王强")
+        for who in (employer_admin(uow, env, community.id), region_admin(uow, env, "371600")):
+            board = boards.show_board(uow, env, who, organisation_id=company.id)
+            assert [r.name for r in board.rows] == ["王强"]
+            logged = uow.session.scalars(
+                select(t.AuditEvent).where(
+                    t.AuditEvent.actor_id == who.account_id,
+                    t.AuditEvent.action == "employer.board.view",
+                )
+            ).all()
+            assert [e.detail["organisation_id"] for e in logged] == [str(company.id)]
+
+
+@pytest.fixture
+def racing(committed: sessionmaker[Session]) -> Iterator[sessionmaker[Session]]:
+    """Committing sessions; the check-ins go first (they name the staff who typed them)."""
+    yield committed
+    with committed.begin() as session:
+        session.execute(delete(t.Checkin))
+        session.execute(delete(t.Notification))
+
+
+def test_two_check_ins_for_one_window_at_once_leave_one_current(
+    racing: sessionmaker[Session], env: Env
+) -> None:
+    """The employee's row is locked: the second waits, then corrects the first."""
+    units = UnitOfWorkFactory(racing)
+    with units() as uow:
+        company = employer(uow, env)
+        admin = employer_admin(uow, env, company.id)
+        worker, _ = staff_member(uow, env, company, "王强")
+        company_id = company.id
+    start = threading.Barrier(2)
+    results: list[object] = []
+
+    def one(temperature: float) -> None:
+        start.wait()
+        with units() as uow:
+            entry = [checkins.Entry(worker, temperature, False)]
+            results.extend(
+                checkins.enter_checkins(uow, env, admin, organisation_id=company_id, entries=entry)
+            )
+
+    racers = [threading.Thread(target=one, args=(t,)) for t in (36.5, 36.7)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(timeout=30)
+    assert len(results) == 2
+    with units() as uow:
+        history = uow.checkins.history(worker, date(2020, 2, 23))
+        assert len(history) == 2
+        assert sum(1 for h in history if h.superseded_at is None) == 1
