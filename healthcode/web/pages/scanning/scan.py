@@ -24,7 +24,7 @@ from healthcode.http.scan_views import ScanView, scan_view
 from healthcode.http.security import require
 from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Permission, Principal
-from healthcode.services.scanning import lookups, scans, venues
+from healthcode.services.scanning import lookups, releases, scans, venues
 from healthcode.services.scanning.venues import VenueSummary
 from healthcode.web.deps import FormDep
 from healthcode.web.forms import FormState, read_form
@@ -132,7 +132,7 @@ def release(
     found = scans.show_scan(uow, env, who, scan_id=scan_id)  # out of scope: not found
     form = read_form(data)
     try:
-        scans.release(
+        releases.release(
             uow, env, who, scan_id=scan_id, temperature=_temperature(form.value("temperature")),
             client=client_address(request),
         )  # fmt: skip
@@ -148,7 +148,7 @@ def release(
 def not_the_holder(
     request: Request, scan_id: uuid.UUID, who: Scanner, uow: UowDep, env: EnvDep
 ) -> Response:
-    case = scans.report_not_the_holder(
+    case = releases.report_not_the_holder(
         uow, env, who, scan_id=scan_id, client=client_address(request)
     )
     found = scans.show_scan(uow, env, who, scan_id=case.scan_id)
