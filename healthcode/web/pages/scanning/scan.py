@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from healthcode.domain.checkpoint import Decision
+from healthcode.domain.colour import Colour
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.http.deps import EnvDep, UowDep, client_address
@@ -58,7 +59,8 @@ def _screen(
         form=form,
         result=result,
         headline=translate(HEADLINES[Decision(result.decision)]) if result else "",
-        icon=ICONS[result.colour] if result and result.colour else "✕",
+        tint=_tint(result),
+        icon=ICONS[Colour(_tint(result))] if result else "",
     )
 
 
@@ -153,6 +155,14 @@ def not_the_holder(
     )
     found = scans.show_scan(uow, env, who, scan_id=case.scan_id)
     return RedirectResponse(f"/staff/venues/{found.venue_id}/scans/{scan_id}", status_code=303)
+
+
+def _tint(result: ScanView | None) -> str:
+    """The result box's colour and shape: a refusal is a red octagon (stop) whatever
+    the code's colour, which the words still name."""
+    if result is None or result.decision == Decision.REFUSED or result.colour is None:
+        return Colour.RED.value
+    return result.colour.value
 
 
 def _temperature(raw: str) -> float | None:
