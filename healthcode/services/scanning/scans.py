@@ -299,16 +299,18 @@ def policy_of(env: Env, policy_id: str | None) -> Policy | None:
 
 
 def outcome_of(env: Env, row: t.Scan) -> Outcome:
-    """The decision a recorded scan stands for: its verdict, else its colour."""
+    """The decision a recorded scan stands for: its verdict, else its colour. The
+    policy's words go with a colour (also a gate's refusal of it) and with a fever;
+    a code refused as such gets the generic words (it says nothing reliable)."""
     policy = policy_of(env, row.policy_id)
+    words = policy.checkpoint if policy else None
     colour = Colour(row.colour) if row.colour else None
-    action = (
-        policy.checkpoint.action(colour)
-        if policy and policy.checkpoint and colour is not None
-        else None
-    )
+    action = words.action(colour) if words and colour is not None else None
+    if row.verdict == Verdict.FEVER:
+        return Outcome(Decision.REFUSED, row.verdict, words.fever if words else None)
     if row.verdict is not None or colour is None:
-        return Outcome(Decision.REFUSED, row.verdict, action)
+        kept = action if row.verdict == Verdict.GATE_MODE else None
+        return Outcome(Decision.REFUSED, row.verdict, kept)
     if colour is Colour.GREEN:
         return Outcome(Decision.RELEASE, None, action)
     return Outcome(Decision.STOP, None, action)

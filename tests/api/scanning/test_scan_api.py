@@ -70,6 +70,7 @@ def test_a_fever_is_not_released(client: TestClient, site: Site) -> None:
         None,
         "refused",
     )
+    assert "发热门诊" in answer["action"]  # the policy's words for a fever
 
 
 def test_a_scan_without_token_or_id_number_names_the_field(client: TestClient, site: Site) -> None:
@@ -205,7 +206,10 @@ def test_every_refusal_reason_reaches_the_answer(
     assert (shown["reason"], shown["decision"], shown["valid"]) == (reason, "refused", False)
     assert shown["message"]
     assert not shown["message"].isascii()  # in Chinese, in words
-    assert shown["action"]
+    if reason == "gate_mode":  # a genuine yellow code: the policy's next step still shows
+        assert "隔离观察14天" in shown["action"]
+    else:  # a code refused as such says nothing reliable: the generic words
+        assert shown["action"] == "不予放行。请对方出示有效的码，或核验身份证。"
 
 
 # --- flags, not the holder, scope ---------------------------------------------------
