@@ -318,3 +318,23 @@ def test_an_offline_batch_uploaded_twice_is_recorded_once(
     }
     second = client.post(url, json=batch, headers=site.guard).json()
     assert second == {"accepted": [], "duplicates": ["dev7:1", "dev7:2"], "refused": []}
+
+
+def test_a_guard_lists_only_its_venue_and_another_guard_finds_none_of_it(
+    client: TestClient, site: Site, community: uuid.UUID
+) -> None:
+    other = new_venue(client, site.admin, community, name="西门卡口")
+    stranger = new_guard(client, site.admin, other, "gate.guard4")
+    listed = client.get(f"{API}/venues", headers=site.guard)
+    assert [v["id"] for v in listed.json()] == [site.venue_id]
+    assert client.get(f"{API}/venues/{site.venue_id}", headers=stranger).status_code == 404
+    assert (
+        client.get(f"{API}/venues/{site.venue_id}/operators", headers=site.guard).status_code == 403
+    )
+    names = [
+        o["username"]
+        for o in client.get(f"{API}/venues/{site.venue_id}/operators", headers=site.admin).json()
+    ]
+    assert names == ["gate.guard1"]
+    resident = client.get(f"{API}/venues", headers=site.resident)
+    assert resident.status_code == 403
