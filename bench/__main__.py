@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import bench_device, bench_http, bench_scanner, bench_tokens
+from bench import bench_device, bench_http, bench_scanner, bench_scans, bench_tokens
 from bench.core import Benchmark, Result, Settings, one_core
 
 BENCHMARKS: list[Benchmark] = [
@@ -23,6 +23,7 @@ BENCHMARKS: list[Benchmark] = [
     bench_device.BENCHMARK,
     bench_scanner.BENCHMARK,
     bench_http.BENCHMARK,
+    bench_scans.BENCHMARK,
 ]
 
 RESULTS = Path(__file__).resolve().parent.parent / "var" / "bench" / "results.json"

@@ -58,7 +58,18 @@ class Declare:
     residents: tuple[tuple[str, bytes], ...]  # (session token, JSON body)
 
 
-Job = Health | CodeFetch | Declare
+@dataclass(frozen=True)
+class PostJson:
+    """POST the bodies in rotation with one session, each answered ``status``."""
+
+    port: int
+    path: str
+    token: str
+    bodies: tuple[bytes, ...]
+    status: int = 200
+
+
+Job = Health | CodeFetch | Declare | PostJson
 
 
 class LoadError(RuntimeError):
@@ -92,6 +103,13 @@ class _Client:
             while True:
                 self.expect(200, *self.request(job.port, "GET", HEALTH))
                 yield
+        elif isinstance(job, PostJson):
+            while True:
+                for body in job.bodies:
+                    self.expect(
+                        job.status, *self.request(job.port, "POST", job.path, job.token, body)
+                    )
+                    yield
         elif isinstance(job, CodeFetch):
             path = f"/api/v1/codes/{job.policy}/token"
             while True:

@@ -21,7 +21,7 @@ from healthcode.http.scan_views import ScanView, scan_view
 from healthcode.http.security import require
 from healthcode.http.views import LocalTime
 from healthcode.services.accounts.permissions import Permission, Principal
-from healthcode.services.scanning import details, lookups, scans, uploads
+from healthcode.services.scanning import details, lookups, releases, scans, uploads
 from healthcode.services.shared.bounds import InputModel, Moment
 
 router = APIRouter(tags=["scanning"])
@@ -178,7 +178,9 @@ def release(
     client: ClientDep,
 ) -> ScanView:
     return scan_view(
-        scans.release(uow, env, who, scan_id=scan_id, temperature=data.temperature, client=client)
+        releases.release(
+            uow, env, who, scan_id=scan_id, temperature=data.temperature, client=client
+        )
     )
 
 
@@ -190,7 +192,7 @@ def release(
 def not_the_holder(
     scan_id: uuid.UUID, who: Scanner, uow: UowDep, env: EnvDep, client: ClientDep
 ) -> FraudCaseOut:
-    case = scans.report_not_the_holder(uow, env, who, scan_id=scan_id, client=client)
+    case = releases.report_not_the_holder(uow, env, who, scan_id=scan_id, client=client)
     return FraudCaseOut(
         case_id=case.id, scan_id=case.scan_id, status=case.status, opened_at=case.at, new=case.new
     )

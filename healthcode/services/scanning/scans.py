@@ -32,7 +32,7 @@ from healthcode.domain.checkpoint import (
     is_fever,
 )
 from healthcode.domain.colour import Colour
-from healthcode.domain.errors import Conflict, InvalidInput, NotFound
+from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import LocalText, Policy
 from healthcode.domain.tokens import AttestationClaims, CodeClaims, Purpose, Refusal, Verification
@@ -41,7 +41,6 @@ from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes import device_codes
 from healthcode.services.codes.health_codes import verify_code
 from healthcode.services.scanning.venues import venue_row
-from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -55,10 +54,6 @@ class Lane(StrEnum):
     ID_CARD = "id_card"  # an ID number typed or read from the card (no smartphone)
     SELF_CHECK_IN = "self_check_in"  # a resident scanned the venue's code
     OFFLINE_UPLOAD = "offline_upload"  # recorded by an offline scanner, uploaded later
-
-
-class NotReleasable(Conflict):
-    code = "not_releasable"
 
 
 @dataclass(frozen=True)
@@ -169,7 +164,7 @@ def read_code(
 ) -> Reading:
     """A verified code as the gate reads it: the decision, and whose it is."""
     claims = verification.claims
-    policy = _policy(env, claims.policy if claims else None)
+    policy = policy_of(env, claims.policy if claims else None)
     if resident_id is None and claims is not None:
         resident_id = resident_of(uow, env, claims)
     return Reading(
@@ -278,94 +273,17 @@ def place_of(venue: t.Venue) -> Place:
     return Place(venue.id, venue.name, venue.region_code, venue.latitude, venue.longitude)
 
 
-# --- reading a scan back, release, not the holder ------------------------------------
+# --- reading a scan back (release and "not the holder": releases.py) ---------------
 
 
 def show_scan(uow: UnitOfWork, env: Env, who: Principal, *, scan_id: uuid.UUID) -> ScanResult:
-    return result_of(env, _scan(uow, who, scan_id))
+    return result_of(env, scan_in_reach(uow, who, scan_id))
 
 
-def release(
-    uow: UnitOfWork,
-    env: Env,
-    who: Principal,
-    *,
-    scan_id: uuid.UUID,
-    temperature: float | None = None,
-    client: str = "",
-) -> ScanResult:
-    """One tap: let the holder of a valid green code through, with the temperature if
-    taken. A fever (at or above the policy's line) is recorded and not released; a
-    second tap changes nothing."""
-    row = _scan(uow, who, scan_id, lock=True)
-    if row.released_at is not None:
-        return result_of(env, row)
-    if temperature is not None and not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:
-        raise InvalidInput.single(
-            "temperature",
-            "range",
-            N_("A body temperature lies between {low} and {high} ℃"),
-            low=MIN_TEMPERATURE,
-            high=MAX_TEMPERATURE,
-        )
-    outcome = outcome_of(env, row)
-    if not outcome.releasable:
-        raise NotReleasable(N_("Only a valid green code is released"))
-    row.temperature = temperature
-    if is_fever(temperature, _policy(env, row.policy_id)):
-        row.verdict = Verdict.FEVER.value
-    else:
-        row.released_at, row.released_by = env.clock.now(), who.account_id
-    uow.flush()
-    return result_of(env, row)
-
-
-@dataclass(frozen=True)
-class FraudCaseOpened:
-    id: uuid.UUID
-    scan_id: uuid.UUID
-    status: str
-    at: datetime
-    new: bool
-
-
-def report_not_the_holder(
-    uow: UnitOfWork, env: Env, who: Principal, *, scan_id: uuid.UUID, client: str = ""
-) -> FraudCaseOpened:
-    """The person is not the code's holder: the scan is refused and a fraud case is
-    opened (once per scan), in the audit log."""
-    row = _scan(uow, who, scan_id, lock=True)
-    case = t.FraudCase(
-        id=uuid.uuid4(),
-        scan_id=row.id,
-        resident_id=row.resident_id,
-        reported_by=who.account_id,
-        at=env.clock.now(),
-        status="open",
-    )
-    new = uow.fraud_cases.open_once(case)
-    if new:
-        if row.released_at is None:
-            row.verdict = Verdict.NOT_THE_HOLDER.value
-        row.flags = [*row.flags, {"code": Verdict.NOT_THE_HOLDER.value}]
-        audit.record(
-            uow,
-            env,
-            actor_id=who.account_id,
-            action="scan.not_the_holder",
-            resident_id=row.resident_id,
-            detail={"scan_id": str(row.id), "venue_id": str(row.venue_id), "case": str(case.id)},
-            client=client,
-        )
-        uow.flush()
-    else:
-        found = uow.fraud_cases.of_scan(row.id)
-        assert found is not None
-        case = found
-    return FraudCaseOpened(case.id, row.id, case.status, case.at, new)
-
-
-def _scan(uow: UnitOfWork, who: Principal, scan_id: uuid.UUID, *, lock: bool = False) -> t.Scan:
+def scan_in_reach(
+    uow: UnitOfWork, who: Principal, scan_id: uuid.UUID, *, lock: bool = False
+) -> t.Scan:
+    """The scan, when the caller operates or administers its venue (else not found)."""
     row = uow.scans.by_id(scan_id, lock=lock)
     if row is None:
         raise NotFound(N_("No such scan"))
@@ -376,26 +294,23 @@ def _scan(uow: UnitOfWork, who: Principal, scan_id: uuid.UUID, *, lock: bool = F
     return row
 
 
-def scan_in_reach(uow: UnitOfWork, who: Principal, scan_id: uuid.UUID) -> t.Scan:
-    """The scan, when the caller operates or administers its venue (else not found)."""
-    return _scan(uow, who, scan_id)
-
-
-def _policy(env: Env, policy_id: str | None) -> Policy | None:
+def policy_of(env: Env, policy_id: str | None) -> Policy | None:
     return env.policies.get(policy_id) if policy_id else None
 
 
 def outcome_of(env: Env, row: t.Scan) -> Outcome:
-    """The decision a recorded scan stands for: its verdict, else its colour."""
-    policy = _policy(env, row.policy_id)
+    """The decision a recorded scan stands for: its verdict, else its colour. The
+    policy's words go with a colour (also a gate's refusal of it) and with a fever;
+    a code refused as such gets the generic words (it says nothing reliable)."""
+    policy = policy_of(env, row.policy_id)
+    words = policy.checkpoint if policy else None
     colour = Colour(row.colour) if row.colour else None
-    action = (
-        policy.checkpoint.action(colour)
-        if policy and policy.checkpoint and colour is not None
-        else None
-    )
+    action = words.action(colour) if words and colour is not None else None
+    if row.verdict == Verdict.FEVER:
+        return Outcome(Decision.REFUSED, row.verdict, words.fever if words else None)
     if row.verdict is not None or colour is None:
-        return Outcome(Decision.REFUSED, row.verdict, action)
+        kept = action if row.verdict == Verdict.GATE_MODE else None
+        return Outcome(Decision.REFUSED, row.verdict, kept)
     if colour is Colour.GREEN:
         return Outcome(Decision.RELEASE, None, action)
     return Outcome(Decision.STOP, None, action)

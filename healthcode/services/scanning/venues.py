@@ -204,18 +204,23 @@ def administers(uow: UnitOfWork, who: Principal, venue: t.Venue) -> bool:
 
 
 def _venue(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> t.Venue:
+    operated = uow.venues.operated(who.account_id, venue_id) if who.can(Permission.SCAN) else None
+    if operated is not None and _holds_checkpoint(who, operated):
+        return operated
     venue = uow.venues.by_id(venue_id)
-    if venue is None or not (_operates(uow, who, venue) or administers(uow, who, venue)):
+    if venue is None or not administers(uow, who, venue):
         raise _unknown()
     return venue
 
 
 def _operates(uow: UnitOfWork, who: Principal, venue: t.Venue) -> bool:
     """Assigned to the venue and still holding the checkpoint role for its organisation."""
+    return _holds_checkpoint(who, venue) and uow.venues.operates(who.account_id, venue.id)
+
+
+def _holds_checkpoint(who: Principal, venue: t.Venue) -> bool:
     held = who.scope(Permission.SCAN)
-    return held.covers(
-        organisation_id=venue.organisation_id, region_code=venue.region_code
-    ) and uow.venues.operates(who.account_id, venue.id)
+    return held.covers(organisation_id=venue.organisation_id, region_code=venue.region_code)
 
 
 def _admin(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> t.Venue:

@@ -51,6 +51,15 @@ class Venues(_Repo):
         )
         return self.session.scalars(query).all()
 
+    def operated(self, account_id: uuid.UUID, venue_id: uuid.UUID) -> t.Venue | None:
+        """The venue, if the account is assigned to it: one round trip (every scan asks)."""
+        query = (
+            select(t.Venue)
+            .join(t.VenueOperator, t.VenueOperator.venue_id == t.Venue.id)
+            .where(t.Venue.id == venue_id, t.VenueOperator.account_id == account_id)
+        )
+        return self.session.scalars(query).first()
+
     def operates(self, account_id: uuid.UUID, venue_id: uuid.UUID) -> bool:
         query = select(t.VenueOperator.id).where(
             t.VenueOperator.account_id == account_id, t.VenueOperator.venue_id == venue_id

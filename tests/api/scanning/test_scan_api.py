@@ -70,6 +70,7 @@ def test_a_fever_is_not_released(client: TestClient, site: Site) -> None:
         None,
         "refused",
     )
+    assert "发热门诊" in answer["action"]  # the policy's words for a fever
 
 
 def test_a_scan_without_token_or_id_number_names_the_field(client: TestClient, site: Site) -> None:
@@ -205,7 +206,10 @@ def test_every_refusal_reason_reaches_the_answer(
     assert (shown["reason"], shown["decision"], shown["valid"]) == (reason, "refused", False)
     assert shown["message"]
     assert not shown["message"].isascii()  # in Chinese, in words
-    assert shown["action"]
+    if reason == "gate_mode":  # a genuine yellow code: the policy's next step still shows
+        assert "隔离观察14天" in shown["action"]
+    else:  # a code refused as such says nothing reliable: the generic words
+        assert shown["action"] == "不予放行。请对方出示有效的码，或核验身份证。"
 
 
 # --- flags, not the holder, scope ---------------------------------------------------
@@ -314,3 +318,23 @@ def test_an_offline_batch_uploaded_twice_is_recorded_once(
     }
     second = client.post(url, json=batch, headers=site.guard).json()
     assert second == {"accepted": [], "duplicates": ["dev7:1", "dev7:2"], "refused": []}
+
+
+def test_a_guard_lists_only_its_venue_and_another_guard_finds_none_of_it(
+    client: TestClient, site: Site, community: uuid.UUID
+) -> None:
+    other = new_venue(client, site.admin, community, name="西门卡口")
+    stranger = new_guard(client, site.admin, other, "gate.guard4")
+    listed = client.get(f"{API}/venues", headers=site.guard)
+    assert [v["id"] for v in listed.json()] == [site.venue_id]
+    assert client.get(f"{API}/venues/{site.venue_id}", headers=stranger).status_code == 404
+    assert (
+        client.get(f"{API}/venues/{site.venue_id}/operators", headers=site.guard).status_code == 403
+    )
+    names = [
+        o["username"]
+        for o in client.get(f"{API}/venues/{site.venue_id}/operators", headers=site.admin).json()
+    ]
+    assert names == ["gate.guard1"]
+    resident = client.get(f"{API}/venues", headers=site.resident)
+    assert resident.status_code == 403

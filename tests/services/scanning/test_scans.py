@@ -11,8 +11,9 @@ from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.services.accounts.permissions import Principal
-from healthcode.services.scanning import scans
-from healthcode.services.scanning.scans import NotReleasable, ScanResult
+from healthcode.services.scanning import releases, scans
+from healthcode.services.scanning.releases import NotReleasable
+from healthcode.services.scanning.scans import ScanResult
 from healthcode.services.scanning.venues import VenueSummary
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -50,7 +51,7 @@ class TestScan:
         assert result.masked_name == "张*"
         assert result.action is not None
         assert "测温" in result.action["zh"]
-        released = scans.release(uow, env, guard, scan_id=result.id, temperature=36.6)
+        released = releases.release(uow, env, guard, scan_id=result.id, temperature=36.6)
         assert released.released_at == env.clock.now()
         row = uow.scans.by_id(result.id)
         assert row is not None
@@ -66,7 +67,7 @@ class TestScan:
         self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
     ) -> None:
         result = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
-        refused = scans.release(uow, env, guard, scan_id=result.id, temperature=37.3)
+        refused = releases.release(uow, env, guard, scan_id=result.id, temperature=37.3)
         assert refused.released_at is None
         assert refused.verdict == "fever"
         assert refused.decision is Decision.REFUSED
@@ -76,7 +77,7 @@ class TestScan:
     ) -> None:
         result = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
         with pytest.raises(InvalidInput) as caught:
-            scans.release(uow, env, guard, scan_id=result.id, temperature=25.0)
+            releases.release(uow, env, guard, scan_id=result.id, temperature=25.0)
         assert caught.value.errors[0].field == "temperature"
 
     def test_a_yellow_code_is_stopped_with_the_policys_next_step_and_not_released(
@@ -98,7 +99,7 @@ class TestScan:
         assert result.action is not None
         assert "隔离观察14天" in result.action["zh"]
         with pytest.raises(NotReleasable):
-            scans.release(uow, env, guard, scan_id=result.id)
+            releases.release(uow, env, guard, scan_id=result.id)
 
     def test_gate_mode_refuses_yellow_outright(
         self,
@@ -226,8 +227,8 @@ class TestNotTheHolder:
         self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
     ) -> None:
         result = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
-        case = scans.report_not_the_holder(uow, env, guard, scan_id=result.id)
-        again = scans.report_not_the_holder(uow, env, guard, scan_id=result.id)
+        case = releases.report_not_the_holder(uow, env, guard, scan_id=result.id)
+        again = releases.report_not_the_holder(uow, env, guard, scan_id=result.id)
         assert (case.status, case.new, again.new, again.id) == ("open", True, False, case.id)
         shown = scans.show_scan(uow, env, guard, scan_id=result.id)
         assert (shown.verdict, shown.releasable) == ("not_the_holder", False)
@@ -253,9 +254,9 @@ class TestScope:
             scan(uow, env, stranger, gate, token)
         result = scan(uow, env, guard, gate, token)
         with pytest.raises(NotFound):
-            scans.release(uow, env, stranger, scan_id=result.id)
+            releases.release(uow, env, stranger, scan_id=result.id)
         with pytest.raises(NotFound):
-            scans.report_not_the_holder(uow, env, stranger, scan_id=result.id)
+            releases.report_not_the_holder(uow, env, stranger, scan_id=result.id)
 
 
 def organisation_in(uow: UnitOfWork, env: Env, region: str) -> tuple[t.Organisation, Principal]:

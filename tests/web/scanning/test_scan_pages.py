@@ -116,6 +116,11 @@ def test_a_guard_scans_a_code_releases_with_a_temperature_and_checks_an_id_card(
     expect(gate.locator("#result h1")).to_have_text("✓ 测温后放行")
     expect(gate.locator("#result .holder")).to_have_text("张*")
     check_page(gate)
+    gate.click("form.not-holder button")  # the card is not the person's: one tap
+    expect(gate.locator("#result h1")).to_have_text("✕ 不予通行")
+    expect(gate.locator("#result .flags")).to_contain_text("非本人持码：已立案核查。")
+    expect(gate.locator("form.release")).to_have_count(0)
+    check_page(gate)
     gate.fill("#id_number", number[:-1] + ("0" if number[-1] != "0" else "1"))
     gate.click(".scan-form button.primary")
     expect(gate.locator("#id_number-error")).to_be_visible()

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from healthcode.domain.checkpoint import Decision
+from healthcode.domain.colour import Colour
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.http.deps import EnvDep, UowDep, client_address
@@ -24,7 +25,7 @@ from healthcode.http.scan_views import ScanView, scan_view
 from healthcode.http.security import require
 from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Permission, Principal
-from healthcode.services.scanning import lookups, scans, venues
+from healthcode.services.scanning import lookups, releases, scans, venues
 from healthcode.services.scanning.venues import VenueSummary
 from healthcode.web.deps import FormDep
 from healthcode.web.forms import FormState, read_form
@@ -58,7 +59,8 @@ def _screen(
         form=form,
         result=result,
         headline=translate(HEADLINES[Decision(result.decision)]) if result else "",
-        icon=ICONS[result.colour] if result and result.colour else "✕",
+        tint=_tint(result),
+        icon=ICONS[Colour(_tint(result))] if result else "",
     )
 
 
@@ -132,7 +134,7 @@ def release(
     found = scans.show_scan(uow, env, who, scan_id=scan_id)  # out of scope: not found
     form = read_form(data)
     try:
-        scans.release(
+        releases.release(
             uow, env, who, scan_id=scan_id, temperature=_temperature(form.value("temperature")),
             client=client_address(request),
         )  # fmt: skip
@@ -148,11 +150,19 @@ def release(
 def not_the_holder(
     request: Request, scan_id: uuid.UUID, who: Scanner, uow: UowDep, env: EnvDep
 ) -> Response:
-    case = scans.report_not_the_holder(
+    case = releases.report_not_the_holder(
         uow, env, who, scan_id=scan_id, client=client_address(request)
     )
     found = scans.show_scan(uow, env, who, scan_id=case.scan_id)
     return RedirectResponse(f"/staff/venues/{found.venue_id}/scans/{scan_id}", status_code=303)
+
+
+def _tint(result: ScanView | None) -> str:
+    """The result box's colour and shape: a refusal is a red octagon (stop) whatever
+    the code's colour, which the words still name."""
+    if result is None or result.decision == Decision.REFUSED or result.colour is None:
+        return Colour.RED.value
+    return result.colour.value
 
 
 def _temperature(raw: str) -> float | None:

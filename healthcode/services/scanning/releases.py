@@ -1,0 +1,115 @@
+"""Release and "not the holder": the taps on a scan's result.
+
+A release lets the holder of a valid green code through, with the temperature if one
+was taken; a fever (at or above the policy's ``fever_threshold_c``) is recorded and
+not released. "Not the holder" refuses the scan and opens a fraud case (once per
+scan; the case workflow comes with the department-data issue), in the audit log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from healthcode.domain.checkpoint import Verdict, is_fever
+from healthcode.domain.errors import Conflict, InvalidInput
+from healthcode.domain.i18n import N_
+from healthcode.services.accounts.permissions import Principal
+from healthcode.services.scanning.scans import (
+    MAX_TEMPERATURE,
+    MIN_TEMPERATURE,
+    ScanResult,
+    outcome_of,
+    policy_of,
+    result_of,
+    scan_in_reach,
+)
+from healthcode.services.shared import audit
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+
+class NotReleasable(Conflict):
+    code = "not_releasable"
+
+
+def release(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    scan_id: uuid.UUID,
+    temperature: float | None = None,
+    client: str = "",
+) -> ScanResult:
+    """One tap: let the holder of a valid green code through, with the temperature if
+    taken. A fever (at or above the policy's line) is recorded and not released; a
+    second tap changes nothing."""
+    row = scan_in_reach(uow, who, scan_id, lock=True)
+    if row.released_at is not None:
+        return result_of(env, row)
+    if temperature is not None and not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:
+        raise InvalidInput.single(
+            "temperature",
+            "range",
+            N_("A body temperature lies between {low} and {high} ℃"),
+            low=MIN_TEMPERATURE,
+            high=MAX_TEMPERATURE,
+        )
+    outcome = outcome_of(env, row)
+    if not outcome.releasable:
+        raise NotReleasable(N_("Only a valid green code is released"))
+    row.temperature = temperature
+    if is_fever(temperature, policy_of(env, row.policy_id)):
+        row.verdict = Verdict.FEVER.value
+    else:
+        row.released_at, row.released_by = env.clock.now(), who.account_id
+    uow.flush()
+    return result_of(env, row)
+
+
+@dataclass(frozen=True)
+class FraudCaseOpened:
+    id: uuid.UUID
+    scan_id: uuid.UUID
+    status: str
+    at: datetime
+    new: bool
+
+
+def report_not_the_holder(
+    uow: UnitOfWork, env: Env, who: Principal, *, scan_id: uuid.UUID, client: str = ""
+) -> FraudCaseOpened:
+    """The person is not the code's holder: the scan is refused and a fraud case is
+    opened (once per scan), in the audit log."""
+    row = scan_in_reach(uow, who, scan_id, lock=True)
+    case = t.FraudCase(
+        id=uuid.uuid4(),
+        scan_id=row.id,
+        resident_id=row.resident_id,
+        reported_by=who.account_id,
+        at=env.clock.now(),
+        status="open",
+    )
+    new = uow.fraud_cases.open_once(case)
+    if new:
+        if row.released_at is None:
+            row.verdict = Verdict.NOT_THE_HOLDER.value
+        row.flags = [*row.flags, {"code": Verdict.NOT_THE_HOLDER.value}]
+        audit.record(
+            uow,
+            env,
+            actor_id=who.account_id,
+            action="scan.not_the_holder",
+            resident_id=row.resident_id,
+            detail={"scan_id": str(row.id), "venue_id": str(row.venue_id), "case": str(case.id)},
+            client=client,
+        )
+        uow.flush()
+    else:
+        found = uow.fraud_cases.of_scan(row.id)
+        assert found is not None
+        case = found
+    return FraudCaseOpened(case.id, row.id, case.status, case.at, new)

@@ -1,0 +1,137 @@
+"""What a checkpoint does with a code, table-driven over the policy data: the decision,
+the policy's words, gate mode, the fever line, and the anti-fraud flags."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from healthcode.domain.checkpoint import (
+    Decision,
+    FlagRule,
+    Place,
+    Sighting,
+    decide,
+    decide_colour,
+    distance_km,
+    fraud_flags,
+    is_fever,
+)
+from healthcode.domain.colour import Colour
+from healthcode.domain.policy import PolicyError, parse_policy
+from healthcode.domain.tokens import Purpose, Refusal, Verification
+from healthcode.policies import builtin_policy
+from tests.domain.test_policy_file import raw
+from tests.domain.tokens.factory import claims
+
+BINZHOU = builtin_policy("binzhou-code")
+PASS = builtin_policy("shandong-pass")
+NOW = datetime(2020, 2, 23, 1, 0, tzinfo=UTC)
+RULE = FlagRule(window=timedelta(minutes=10), distance_km=30)
+
+
+def code(colour: Colour, reason: Refusal | None = None) -> Verification:
+    return Verification(reason, claims(Purpose.DISPLAY, colour=colour), b"k")
+
+
+@pytest.mark.parametrize(
+    ("colour", "gate_mode", "decision", "verdict", "words"),
+    [
+        (Colour.GREEN, False, Decision.RELEASE, None, "测温正常后放行"),
+        (Colour.GREEN, True, Decision.RELEASE, None, "测温正常后放行"),
+        (Colour.YELLOW, False, Decision.STOP, None, "居家或在单位隔离观察14天"),
+        (Colour.RED, False, Decision.STOP, None, "集中隔离"),
+        (Colour.YELLOW, True, Decision.REFUSED, "gate_mode", "居家或在单位隔离观察14天"),
+        (Colour.RED, True, Decision.REFUSED, "gate_mode", "集中隔离"),
+        (Colour.PENDING, False, Decision.STOP, None, "尚未生成"),
+    ],
+)
+def test_the_decision_and_the_policys_words(
+    colour: Colour, gate_mode: bool, decision: Decision, verdict: str | None, words: str
+) -> None:
+    outcome = decide(code(colour), BINZHOU, gate_mode=gate_mode)
+    assert (outcome.decision, outcome.verdict) == (decision, verdict)
+    assert outcome.action is not None
+    assert words in outcome.action["zh"]
+    assert decide_colour(colour, BINZHOU, gate_mode=gate_mode) == outcome
+
+
+def test_the_pass_policy_tells_the_operator_to_report_a_red_pass_to_the_community() -> None:
+    action = decide(code(Colour.RED), PASS, gate_mode=False).action
+    assert action is not None
+    assert "报告所在社区" in action["zh"]
+
+
+@pytest.mark.parametrize("reason", [Refusal.EXPIRED, Refusal.REVOKED, Refusal.WRONG_PERSON])
+def test_a_refused_code_is_refused_with_its_reason_whatever_its_colour(reason: Refusal) -> None:
+    outcome = decide(code(Colour.GREEN, reason), BINZHOU, gate_mode=False)
+    assert (outcome.decision, outcome.verdict, outcome.action) == (
+        Decision.REFUSED,
+        reason.value,
+        None,
+    )
+
+
+def test_nobody_with_no_code_is_refused_as_such() -> None:
+    outcome = decide_colour(Colour.NONE, BINZHOU, gate_mode=False)
+    assert (outcome.decision, outcome.verdict) == (Decision.REFUSED, "no_code")
+
+
+@pytest.mark.parametrize(
+    ("temperature", "fever"), [(None, False), (36.5, False), (37.2, False), (37.3, True)]
+)
+def test_the_fever_line_is_the_policys(temperature: float | None, fever: bool) -> None:
+    assert is_fever(temperature, BINZHOU) is fever
+
+
+def test_a_policy_without_all_three_actions_is_refused_by_name() -> None:
+    data = copy.deepcopy(raw())
+    del data["checkpoint"]["actions"]["red"]
+    data["checkpoint"]["fever"] = {"zh": "发热"}
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(data)
+    assert caught.value.problems == [
+        "checkpoint.actions: needs the action for red",
+        "checkpoint.fever: needs non-empty 'zh' and 'en' texts",
+    ]
+
+
+# --- flags --------------------------------------------------------------------------
+
+HERE = Place(uuid.uuid4(), "东门卡口", "371602", 37.3835, 117.9708)
+NEXT_DOOR = Place(uuid.uuid4(), "西门卡口", "371602", 37.3840, 117.9710)
+JINAN = Place(uuid.uuid4(), "历下卡口", "370102", 36.6512, 117.1201)
+NO_COORDS_SAME_COUNTY = Place(uuid.uuid4(), "菜市场", "371602")
+NO_COORDS_OTHER_COUNTY = Place(uuid.uuid4(), "药店", "371621")
+
+
+def seen(place: Place, minutes: float, *, token: bool = False, resident: bool = True) -> Sighting:
+    return Sighting(place, NOW - timedelta(minutes=minutes), token, resident)
+
+
+@pytest.mark.parametrize(
+    ("sighting", "purpose", "expected"),
+    [
+        (seen(NEXT_DOOR, 1, token=True), Purpose.DISPLAY, ["same_token_elsewhere"]),
+        (seen(NEXT_DOOR, 1, token=True), Purpose.PAPER, []),  # a paper pass travels
+        (seen(NEXT_DOOR, 1), Purpose.DISPLAY, []),  # the same person next door
+        (seen(JINAN, 5), Purpose.DISPLAY, ["distant_venues"]),
+        (seen(JINAN, 5, token=True), Purpose.DISPLAY, ["same_token_elsewhere", "distant_venues"]),
+        (seen(JINAN, 11), Purpose.DISPLAY, []),  # outside the window
+        (seen(NO_COORDS_SAME_COUNTY, 2), Purpose.DISPLAY, []),
+        (seen(NO_COORDS_OTHER_COUNTY, 2), Purpose.DISPLAY, ["distant_venues"]),
+        (seen(HERE, 1, token=True), Purpose.DISPLAY, []),  # the same venue scans again
+    ],
+)
+def test_flags(sighting: Sighting, purpose: Purpose, expected: list[str]) -> None:
+    assert [f["code"] for f in fraud_flags(HERE, NOW, purpose, [sighting], RULE)] == expected
+
+
+def test_distances_are_great_circle_kilometres() -> None:
+    km = distance_km(HERE, JINAN)
+    assert km is not None
+    assert 100 < km < 120
+    assert distance_km(HERE, NO_COORDS_SAME_COUNTY) is None
