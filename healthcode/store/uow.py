@@ -26,7 +26,12 @@ from healthcode.store.repositories.organisations import (
     PreventionNotices,
     VideoCalls,
 )
-from healthcode.store.repositories.records import CreditRecords, DataRecords
+from healthcode.store.repositories.records import (
+    CreditRecords,
+    DataRecords,
+    HighRiskRegions,
+    ImportBatches,
+)
 from healthcode.store.repositories.residents import (
     DailyReports,
     Declarations,
@@ -58,6 +63,8 @@ class UnitOfWork:
         self.signatures = Signatures(session)
         self.data_records = DataRecords(session)
         self.credit_records = CreditRecords(session)
+        self.high_risk_regions = HighRiskRegions(session)
+        self.import_batches = ImportBatches(session)
         self.signing_keys = SigningKeys(session)
         self.key_checks = KeyChecks(session)
         self.revocations = Revocations(session)
@@ -74,6 +81,7 @@ class UnitOfWork:
             self.data_records,
             self.credit_records,
             self.overrides,
+            self.high_risk_regions,
         )
         self._after_commit: list[Callable[[], None]] = []
 
