@@ -29,6 +29,7 @@ from healthcode.store.repositories.organisations import (
 from healthcode.store.repositories.records import (
     CreditRecords,
     DataRecords,
+    DepartmentClients,
     HighRiskRegions,
     ImportBatches,
 )
@@ -65,6 +66,7 @@ class UnitOfWork:
         self.credit_records = CreditRecords(session)
         self.high_risk_regions = HighRiskRegions(session)
         self.import_batches = ImportBatches(session)
+        self.department_clients = DepartmentClients(session)
         self.signing_keys = SigningKeys(session)
         self.key_checks = KeyChecks(session)
         self.revocations = Revocations(session)
