@@ -58,11 +58,16 @@ class RefusedRow:
     params: dict[str, object]
 
 
-def _scope(principal: Principal) -> Scope:
-    return principal.scope(Permission.RECORDS_IMPORT)
+def _scope(principal: Principal | None) -> Scope:
+    """None is the command line, run by the deployment's operators: everywhere."""
+    return (
+        Scope(everywhere=True) if principal is None else principal.scope(Permission.RECORDS_IMPORT)
+    )
 
 
-def list_batches(uow: UnitOfWork, principal: Principal, *, limit: int = 50) -> list[BatchSummary]:
+def list_batches(
+    uow: UnitOfWork, principal: Principal | None, *, limit: int = 50
+) -> list[BatchSummary]:
     scope = _scope(principal)
     regions = None if scope.everywhere else sorted(scope.regions)
     return [_summary(b) for b in uow.import_batches.recent(regions, limit)]
@@ -85,7 +90,7 @@ def show_batch(
 
 
 def roll_back_batch(
-    uow: UnitOfWork, env: Env, principal: Principal, *, batch_id: uuid.UUID
+    uow: UnitOfWork, env: Env, principal: Principal | None, *, batch_id: uuid.UUID
 ) -> BatchSummary:
     """Withdraw what the batch added; the caller commits, then ``recolour_batch``."""
     batch = _in_scope(uow, principal, batch_id, lock=True)
@@ -96,11 +101,12 @@ def roll_back_batch(
     uow.data_records.withdraw_batch(batch.id, at=now, reason=reason)
     uow.high_risk_regions.withdraw_batch(batch.id, at=now, reason=reason)
     batch.status, batch.rolled_back_at = ROLLED_BACK, now
-    batch.rolled_back_by = principal.account_id
+    actor = principal.account_id if principal is not None else None
+    batch.rolled_back_by = actor
     audit.record(
         uow,
         env,
-        actor_id=principal.account_id,
+        actor_id=actor,
         action="records.rollback",
         detail={
             "batch": str(batch.id),
@@ -114,7 +120,7 @@ def roll_back_batch(
 
 
 def _in_scope(
-    uow: UnitOfWork, principal: Principal, batch_id: uuid.UUID, *, lock: bool = False
+    uow: UnitOfWork, principal: Principal | None, batch_id: uuid.UUID, *, lock: bool = False
 ) -> t.ImportBatch:
     batch = uow.import_batches.by_id(batch_id, lock=lock)
     scope = _scope(principal)

@@ -40,6 +40,7 @@ from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
 CHUNK = 1000
+MAX_BYTES = 2 * 1024**3  # an upload's limit (the CLI reads files of any size)
 MAX_REFUSALS_KEPT = 10_000  # beyond this, refused rows are counted, not listed
 
 

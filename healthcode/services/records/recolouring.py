@@ -20,7 +20,7 @@ import structlog
 from healthcode.domain.facts import HighRiskPeriod
 from healthcode.services.codes.recolour import Cause, recolour_resident
 from healthcode.services.shared.env import Env
-from healthcode.store.uow import UnitOfWorkFactory
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger()
 BATCH = 200
@@ -109,3 +109,20 @@ def _in(period: HighRiskPeriod, trip: dict[str, Any]) -> bool:
 def _pages(items: Iterator[uuid.UUID], size: int) -> Iterator[list[uuid.UUID]]:
     while page := list(islice(items, size)):
         yield page
+
+
+def recolour_after_commit(
+    uow: UnitOfWork,
+    units: UnitOfWorkFactory,
+    env: Env,
+    *,
+    batch_id: uuid.UUID,
+    actor_id: uuid.UUID | None = None,
+) -> None:
+    """Once `uow` has committed the import (or its rollback), recolour its residents:
+    they must never see a colour from records that did not commit."""
+
+    def hook() -> None:
+        recolour_batch(units, env, batch_id=batch_id, actor_id=actor_id)
+
+    uow.after_commit(hook)
