@@ -195,7 +195,6 @@ class _Run:
         self.today = day_of(self.now)
         self.first_refusals: list[Refusal] = []
         self.kept_refusals = 0
-        self.seen_in_file: set[str] = set()  # source ids; see _fresh
 
     def take(self, chunk: Sequence[Row]) -> None:
         valid: list[RecordRow] = []
@@ -216,9 +215,9 @@ class _Run:
         self._report(refusals)
 
     def _fresh(self, valid: list[RecordRow]) -> list[RecordRow]:
-        """Rows not sent before: not in the database, not earlier in this file. The
-        in-file set holds only ids of this chunk's neighbours: the database answers
-        for earlier chunks (their rows are inserted, in this same transaction)."""
+        """Rows not sent before: not in the database, not earlier in this chunk (the
+        database answers for earlier chunks: their rows are inserted, in this same
+        transaction), so nothing grows with the file."""
         repo = (
             self.uow.high_risk_regions
             if self.kind is ImportKind.HIGH_RISK_REGION
