@@ -68,7 +68,7 @@ def peak_while_importing(uow: UnitOfWork, env: Env, size: int) -> int:
             sender=Sender(),
             department=Department.HEALTH,
             kind=ImportKind.CLOSE_CONTACT,
-            stream=stream,  # type: ignore[arg-type]
+            stream=stream,
             file_name="generated.csv",
         )
         _, peak = tracemalloc.get_traced_memory()
