@@ -16,6 +16,7 @@ from healthcode.web.pages.organisations import counter as org_counter
 from healthcode.web.pages.organisations import overrides as org_overrides
 from healthcode.web.pages.organisations import review, roster, signalling
 from healthcode.web.pages.organisations import staff as organisations
+from healthcode.web.pages.records import imports as record_imports
 from healthcode.web.pages.residents import calls as resident_calls
 from healthcode.web.pages.residents import daily_report, declare, home, video
 from healthcode.web.pages.shared import installable, misc
@@ -30,7 +31,7 @@ def install(app: FastAPI, *, secret: bytes) -> None:
     with tokens keyed by a key derived from the master ``secret``."""
     pages = (login, home, declare, code, daily_report, video, notices_centre)
     shared = (support_help, misc, installable)
-    staff_pages = (staff, roster, organisations, review, org_overrides, org_counter)
+    staff_pages = (staff, roster, organisations, review, org_overrides, org_counter, record_imports)
     for module in (*pages, *shared, *staff_pages):
         app.include_router(module.router)
     for module in (staff_calls, resident_calls, signalling):  # video calls (视频通话)
