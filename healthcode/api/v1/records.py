@@ -50,6 +50,7 @@ class ImportReportView(BaseModel):
     rows: int
     added: int
     unchanged: int = Field(description="sent before (same department and source id)")
+    amended: int = Field(description="sent before with other dates (a release): changed")
     refused: int
     unmatched: int = Field(description="no resident registered with the ID number")
     refusals: list[RefusedRowView] = Field(description="the first 100, in line order")
@@ -63,6 +64,7 @@ class ImportReportView(BaseModel):
             rows=r.rows_read,
             added=r.added,
             unchanged=r.unchanged,
+            amended=r.amended,
             refused=r.refused,
             unmatched=r.unmatched,
             refusals=[

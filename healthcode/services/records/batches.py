@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
@@ -99,6 +99,8 @@ def roll_back_batch(
     now = env.clock.now()
     reason = f"rollback of import {batch.id}"
     uow.data_records.withdraw_batch(batch.id, at=now, reason=reason)
+    for record in uow.data_records.amended_by_batch(batch.id):
+        _restore(record)
     uow.high_risk_regions.withdraw_batch(batch.id, at=now, reason=reason)
     batch.status, batch.rolled_back_at = ROLLED_BACK, now
     actor = principal.account_id if principal is not None else None
@@ -117,6 +119,17 @@ def roll_back_batch(
     )
     uow.flush()
     return _summary(batch)
+
+
+def _restore(record: t.DataRecord) -> None:
+    """Undo the batch's amendment: the dates and setting it changed come back."""
+    before = record.amended_from or {}
+    for key in ("start", "end"):
+        value = before.get(key)
+        setattr(record, key, date.fromisoformat(value) if value else None)
+    record.setting, record.region = before.get("setting"), before.get("region")
+    record.detail = before.get("detail") or ""
+    record.amended_from = record.amended_by = None
 
 
 def _in_scope(

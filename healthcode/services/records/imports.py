@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from itertools import islice
 from typing import IO, Any
 
@@ -93,6 +94,7 @@ class ImportReport:
     refused: int
     unmatched: int
     refusals: tuple[Refusal, ...]  # the first ones, in line order
+    amended: int = 0  # sent before with other dates: changed (a release, a discharge)
 
 
 Progress = Callable[[int], None]  # bytes read so far
@@ -147,6 +149,7 @@ def import_records(
         batch.rows_refused,
         batch.rows_unmatched,
         tuple(run.first_refusals),
+        batch.rows_amended,
     )
 
 
@@ -226,22 +229,51 @@ class _Run:
     def _fresh(self, valid: list[RecordRow]) -> list[RecordRow]:
         """Rows not sent before: not in the database, not earlier in this chunk (the
         database answers for earlier chunks: their rows are inserted, in this same
-        transaction), so nothing grows with the file."""
-        repo = (
-            self.uow.high_risk_regions
-            if self.kind is ImportKind.HIGH_RISK_REGION
-            else self.uow.data_records
-        )
-        known = repo.existing(self.department.value, (r.source_id for r in valid))
+        transaction), so nothing grows with the file. A resident record sent before
+        with other dates (a release, a discharge) is amended (``_amend``)."""
+        ids = [r.source_id for r in valid]
+        if self.kind is ImportKind.HIGH_RISK_REGION:
+            known: dict[str, t.DataRecord | None] = dict.fromkeys(
+                self.uow.high_risk_regions.existing(self.department.value, ids)
+            )
+        else:
+            known = dict(self.uow.data_records.sent_before(self.department.value, ids))
         fresh: list[RecordRow] = []
         in_chunk: set[str] = set()
         for row in valid:
-            if row.source_id in known or row.source_id in in_chunk:
+            if row.source_id in in_chunk:
                 self.batch.rows_unchanged += 1
+            elif row.source_id in known:
+                before = known[row.source_id]
+                if before is not None and self._amend(before, row):
+                    self.batch.rows_amended += 1
+                else:
+                    self.batch.rows_unchanged += 1
             else:
                 in_chunk.add(row.source_id)
                 fresh.append(row)
         return fresh
+
+    def _amend(self, record: t.DataRecord, row: RecordRow) -> bool:
+        """Change a record's dates, setting, region or note, keeping what it was so a
+        rollback of this batch restores it. The same person only: the ID must match."""
+        new = {
+            "start": row.start,
+            "end": row.end,
+            "setting": row.setting.value if row.setting else None,
+            "region": row.region,
+            "detail": row.detail,
+        }
+        old = {k: getattr(record, k) for k in new}
+        id_hash = self.env.protector.keyed_hash(row.id_number or "", kind="id_number")
+        same_person = self.uow.data_records.residents_by_id_hash([id_hash]).get(id_hash)
+        if new == old or same_person != record.resident_id or record.withdrawn_at is not None:
+            return False
+        record.amended_from = {k: _plain(v) for k, v in old.items()}
+        record.amended_by = self.batch.id
+        for key, value in new.items():
+            setattr(record, key, value)
+        return True
 
     def _keep_records(self, rows: list[RecordRow]) -> list[Refusal]:
         protector = self.env.protector
@@ -314,6 +346,10 @@ class _Run:
         self.kept_refusals += len(kept)
         if len(self.first_refusals) < 100:
             self.first_refusals.extend(kept[: 100 - len(self.first_refusals)])
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _check(kind: ImportKind, row: Row, today: Any) -> RecordRow | list[Refusal]:

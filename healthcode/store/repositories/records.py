@@ -45,6 +45,20 @@ class DataRecords(_Repo):
         )
         return {s for s in self.session.scalars(query) if s is not None}
 
+    def sent_before(self, department: str, source_ids: Iterable[str]) -> dict[str, t.DataRecord]:
+        """The department's records with these source ids (one query per chunk)."""
+        ids = list(set(source_ids))
+        if not ids:
+            return {}
+        query = select(t.DataRecord).where(
+            t.DataRecord.department == department, t.DataRecord.source_id.in_(ids)
+        )
+        return {r.source_id: r for r in self.session.scalars(query) if r.source_id is not None}
+
+    def amended_by_batch(self, batch_id: uuid.UUID) -> Sequence[t.DataRecord]:
+        query = select(t.DataRecord).where(t.DataRecord.amended_by == batch_id)
+        return self.session.scalars(query).all()
+
     def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """One multi-row INSERT per chunk: no ORM objects, no per-row round trip."""
         if rows:
@@ -56,7 +70,7 @@ class DataRecords(_Repo):
         """The residents a batch touched, a page at a time in id order (keyset)."""
         query = (
             select(t.DataRecord.resident_id)
-            .where(t.DataRecord.batch_id == batch_id)
+            .where(or_(t.DataRecord.batch_id == batch_id, t.DataRecord.amended_by == batch_id))
             .group_by(t.DataRecord.resident_id)
             .order_by(t.DataRecord.resident_id)
             .limit(limit)

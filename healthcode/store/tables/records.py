@@ -42,6 +42,12 @@ class DataRecord(Base):
     detail: Mapped[str] = mapped_column(String(200), default="", server_default="")
     withdrawn_at: Mapped[datetime | None]
     withdrawn_reason: Mapped[str | None] = mapped_column(String(500))
+    # The last import that changed it (a release date sent later) and what it changed
+    # from, so rolling that import back restores it.
+    amended_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="RESTRICT"), index=True
+    )
+    amended_from: Mapped[dict[str, Any] | None]
 
 
 class HighRiskRegion(Base):
@@ -84,6 +90,7 @@ class ImportBatch(Base):
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     rows_added: Mapped[int] = mapped_column(Integer, default=0)
     rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)  # already imported
+    rows_amended: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rows_refused: Mapped[int] = mapped_column(Integer, default=0)
     rows_unmatched: Mapped[int] = mapped_column(Integer, default=0)  # no such resident
     residents_touched: Mapped[int] = mapped_column(Integer, default=0)

@@ -61,3 +61,27 @@ def test_a_batch_outside_the_operators_region_is_not_found(uow: UnitOfWork, env:
         b.id for b in list_batches(uow, operator(uow, env, "region:371600"))
     }
     assert report.batch_id in {b.id for b in list_batches(uow, operator(uow, env))}
+
+
+def test_a_release_sent_later_amends_the_record_and_its_rollback_restores_it(
+    uow: UnitOfWork, env: Env
+) -> None:
+    listed, number = green_resident(uow, env)
+    header = ("source_id", "id_number", "start", "end")
+    run_import(uow, env, csv_bytes([header, ("CC-1", number, "2020-02-09", "")]))
+    later(env)
+    release = run_import(
+        uow, env, csv_bytes([header, ("CC-1", number, "2020-02-09", "2020-02-23")])
+    )
+    assert (release.added, release.amended, release.unchanged) == (0, 1, 0)
+    assert listed.resident_id is not None
+    [record] = uow.data_records.of_resident(listed.resident_id)
+    assert record.end is not None
+    assert colour_of(uow, listed) is Colour.RED  # released today: the 14-day streak starts
+    code = uow.codes.of_resident(listed.resident_id, "binzhou-code")
+    assert code is not None
+    assert code.state["reasons"][0]["streak"] is not None
+    roll_back_batch(uow, env, operator(uow, env), batch_id=release.batch_id)
+    uow.flush()
+    assert record.end is None
+    assert record.withdrawn_at is None  # the first import's record stands

@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("rows_read", sa.Integer(), nullable=False),
         sa.Column("rows_added", sa.Integer(), nullable=False),
         sa.Column("rows_unchanged", sa.Integer(), nullable=False),
+        sa.Column("rows_amended", sa.Integer(), server_default="0", nullable=False),
         sa.Column("rows_refused", sa.Integer(), nullable=False),
         sa.Column("rows_unmatched", sa.Integer(), nullable=False),
         sa.Column("residents_touched", sa.Integer(), nullable=False),
@@ -163,6 +164,24 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(sa.Column("withdrawn_reason", sa.String(length=500), nullable=True))
+        batch_op.add_column(sa.Column("amended_by", sa.Uuid(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "amended_from",
+                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+                nullable=True,
+            )
+        )
+        batch_op.create_index(
+            batch_op.f("ix_data_records_amended_by"), ["amended_by"], unique=False
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_data_records_amended_by_import_batches"),
+            "import_batches",
+            ["amended_by"],
+            ["id"],
+            ondelete="RESTRICT",
+        )
         batch_op.create_index(batch_op.f("ix_data_records_batch_id"), ["batch_id"], unique=False)
         batch_op.create_index("ix_data_records_kind_region", ["kind", "region"], unique=False)
         batch_op.create_unique_constraint(
@@ -184,6 +203,12 @@ def downgrade() -> None:
         )
         batch_op.drop_constraint(batch_op.f("uq_data_records_department"), type_="unique")
         batch_op.drop_index("ix_data_records_kind_region")
+        batch_op.drop_constraint(
+            batch_op.f("fk_data_records_amended_by_import_batches"), type_="foreignkey"
+        )
+        batch_op.drop_index(batch_op.f("ix_data_records_amended_by"))
+        batch_op.drop_column("amended_from")
+        batch_op.drop_column("amended_by")
         batch_op.drop_index(batch_op.f("ix_data_records_batch_id"))
         batch_op.drop_column("withdrawn_reason")
         batch_op.drop_column("withdrawn_at")
