@@ -15,10 +15,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import bench_device, bench_http, bench_tokens
+from bench import bench_device, bench_http, bench_imports, bench_tokens
 from bench.core import Benchmark, Result, Settings, one_core
 
-BENCHMARKS: list[Benchmark] = [bench_tokens.BENCHMARK, bench_device.BENCHMARK, bench_http.BENCHMARK]
+BENCHMARKS: list[Benchmark] = [
+    bench_tokens.BENCHMARK,
+    bench_device.BENCHMARK,
+    bench_http.BENCHMARK,
+    bench_imports.BENCHMARK,
+]
 
 RESULTS = Path(__file__).resolve().parent.parent / "var" / "bench" / "results.json"
 
