@@ -36,7 +36,13 @@ from healthcode.store.repositories.organisations import (
     PreventionNotices,
     VideoCalls,
 )
-from healthcode.store.repositories.records import CreditRecords, DataRecords
+from healthcode.store.repositories.records import (
+    CreditRecords,
+    DataRecords,
+    DepartmentClients,
+    HighRiskRegions,
+    ImportBatches,
+)
 from healthcode.store.repositories.residents import (
     DailyReports,
     Declarations,
@@ -72,6 +78,9 @@ class UnitOfWork:
         self.signatures = Signatures(session)
         self.data_records = DataRecords(session)
         self.credit_records = CreditRecords(session)
+        self.high_risk_regions = HighRiskRegions(session)
+        self.import_batches = ImportBatches(session)
+        self.department_clients = DepartmentClients(session)
         self.signing_keys = SigningKeys(session)
         self.key_checks = KeyChecks(session)
         self.revocations = Revocations(session)
@@ -95,6 +104,7 @@ class UnitOfWork:
             self.data_records,
             self.credit_records,
             self.overrides,
+            self.high_risk_regions,
         )
         self._after_commit: list[Callable[[], None]] = []
 

@@ -16,6 +16,7 @@ from healthcode.web.pages.organisations import calls as staff_calls
 from healthcode.web.pages.organisations import counter as org_counter
 from healthcode.web.pages.organisations import overrides as org_overrides
 from healthcode.web.pages.organisations import staff as organisations
+from healthcode.web.pages.records import imports as record_imports
 from healthcode.web.pages.residents import calls as resident_calls
 from healthcode.web.pages.residents import daily_report, declare, family, home, video
 from healthcode.web.pages.scanning import check_in, scanner, venue_code
@@ -45,7 +46,17 @@ def install(app: FastAPI, *, secret: bytes) -> None:
         check_in,
     )
     shared = (support_help, misc, installable)
-    staff_pages = (staff, roster, board, organisations, review, paper, org_overrides, org_counter)
+    staff_pages = (
+        staff,
+        roster,
+        board,
+        organisations,
+        review,
+        paper,
+        org_overrides,
+        org_counter,
+        record_imports,
+    )
     scanning = (scanning_venues, scanning_scan, venue_code, scanner)
     for module in (*pages, *shared, *staff_pages, *scanning):
         app.include_router(module.router)

@@ -16,6 +16,7 @@ given a realistic id here (in A's scope) before the suite passes.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import secrets
@@ -34,6 +35,7 @@ from pydantic_core import PydanticUndefined
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.colour import Colour
+from healthcode.domain.records import Department, ImportKind
 from healthcode.http.security import SESSION_COOKIE, permissions_of
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts.permissions import STAFF_ROLES, Permission, Role
@@ -42,6 +44,7 @@ from healthcode.services.organisations.authorisations import grant
 from healthcode.services.organisations.calls import start_call
 from healthcode.services.organisations.overrides import propose_override
 from healthcode.services.organisations.registry import OrganisationKind
+from healthcode.services.records.imports import Sender, import_records
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -78,6 +81,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "venue_id": lambda w: w.ids["venue"],
     "scan_id": lambda w: w.ids["scan"],
     "paper_pass_id": lambda w: w.ids["paper_pass"],
+    "batch_id": lambda w: w.ids["batch"],
 }
 # Request bodies for writes whose input model gives no examples, by "METHOD path".
 # "@resident" stands for A's applicant.
@@ -104,6 +108,8 @@ ABSENT_IN_A = {
     "GET /api/v1/applications/{application_id}/video": "the applicant sent no video",
     "GET /api/v1/employers/{organisation_id}/roster": "only the employer's own or the region's",
     "GET /staff/employers/{organisation_id}/roster": "only the employer's own or the region's",
+    "GET /api/v1/records/imports/{batch_id}": "imports are kept by region; A's staff hold org:",
+    "GET /staff/records/imports/{batch_id}": "imports are kept by region; A's staff hold org:",
 }
 
 
@@ -207,6 +213,7 @@ def world(
     call = start_call(uow, env, who, application_id=declaration.id)
     ids |= {"override": str(proposal.id), "call": str(call.id)}
     ids["paper_pass"] = str(_paper_pass(uow, env, declaration, issuer))
+    ids["batch"] = str(_import_batch(uow, env))
     ids["resident"] = str(declaration.resident_id)
     employer = organisation(uow, env, kind=OrganisationKind.EMPLOYER, parent_id=community)
     ids["employer"] = str(employer.id)
@@ -244,6 +251,20 @@ def _scan(uow: UnitOfWork, env: Env, venue_id: uuid.UUID, resident_id: uuid.UUID
     uow.add(row)
     uow.flush()
     return row.id
+
+
+def _import_batch(uow: UnitOfWork, env: Env) -> uuid.UUID:
+    """A committed import of community A's region (371602)."""
+    batch = import_records(
+        uow,
+        env,
+        sender=Sender(region="371602"),
+        department=Department.HEALTH,
+        kind=ImportKind.CLOSE_CONTACT,
+        stream=io.BytesIO(b"source_id,id_number,start\r\n"),
+        file_name="walker.csv",
+    )
+    return batch.batch_id
 
 
 def _filled(body: dict[str, Any] | None, world: World) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from healthcode.api.v1 import (
     notices,
     organisations,
     paper_passes,
+    records,
     registry,
     residents,
     scanning,
@@ -32,6 +33,7 @@ router.include_router(authorisations.router)
 router.include_router(notices.router)
 router.include_router(venues.router)
 router.include_router(scans.router)
+router.include_router(records.router)
 
 
 @router.get("/health", tags=["ops"], summary="Liveness probe (also the benchmark baseline)")

@@ -37,7 +37,14 @@ from healthcode.store.tables.organisations import (
     PreventionNotice,
     VideoCall,
 )
-from healthcode.store.tables.records import CreditRecord, DataRecord
+from healthcode.store.tables.records import (
+    CreditRecord,
+    DataRecord,
+    DepartmentClient,
+    HighRiskRegion,
+    ImportBatch,
+    ImportRefusal,
+)
 from healthcode.store.tables.residents import (
     DailyReport,
     Declaration,
@@ -64,11 +71,15 @@ __all__ = [
     "DailyReport",
     "DataRecord",
     "Declaration",
+    "DepartmentClient",
     "Dependant",
     "Employee",
     "FederatedRegion",
     "FraudCase",
+    "HighRiskRegion",
     "IdempotencyKey",
+    "ImportBatch",
+    "ImportRefusal",
     "JobRun",
     "KeyCheck",
     "Lease",
