@@ -5,12 +5,12 @@ and each module adds its commands to them. The top-level commands are registered
 here, in the order `healthcode --help` shows them.
 """
 
-from healthcode.cli import accounts, codes, demo, notices, server
+from healthcode.cli import accounts, codes, demo, notices, server, sharing
 from healthcode.cli.shared import app
 from healthcode.config import Settings
 from healthcode.logs import configure_logging
 
-__all__ = ["accounts", "app", "main", "notices"]
+__all__ = ["accounts", "app", "main", "notices", "sharing"]
 
 app.command()(server.serve)
 app.command()(codes.verify)

@@ -102,6 +102,20 @@ def require(*permissions: Permission) -> Callable[[Principal], Awaitable[Princip
     return check
 
 
+def require_any(*permissions: Permission) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that lets the call through if the caller holds one of the
+    permissions (an appeal is decided under one of two: ``services/appeals``)."""
+    held = frozenset(permissions)
+
+    async def check(principal: PrincipalDep) -> Principal:
+        if not any(principal.can(p) for p in held):
+            raise Forbidden(N_("You do not have permission to do this"))
+        return principal
+
+    check.permissions = held  # type: ignore[attr-defined]  # the scope walker finds it
+    return check
+
+
 def permissions_of(call: object) -> frozenset[Permission] | None:
     """What a ``require(...)`` dependency demands (None for any other callable): the
     test that walks every staff route with a principal of the wrong scope finds them."""

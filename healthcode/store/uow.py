@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthcode.store.facts import FactsRepository
 from healthcode.store.idempotency import IdempotencyKeys
 from healthcode.store.repositories.accounts import Accounts, LoginFailures, OtpChallenges, Sessions
+from healthcode.store.repositories.appeals import Appeals
 from healthcode.store.repositories.codes import Codes, Revocations, Signatures, SigningKeys
 from healthcode.store.repositories.notices import Notifications, Outbox
 from healthcode.store.repositories.organisations import (
@@ -34,6 +35,7 @@ from healthcode.store.repositories.residents import (
     TemperatureVideos,
 )
 from healthcode.store.repositories.shared import AuditLog, JobRuns, KeyChecks, Leases
+from healthcode.store.repositories.sharing import ColourLookups, ColourStatistics
 
 
 class UnitOfWork:
@@ -58,6 +60,9 @@ class UnitOfWork:
         self.signatures = Signatures(session)
         self.data_records = DataRecords(session)
         self.credit_records = CreditRecords(session)
+        self.appeals = Appeals(session)
+        self.colour_statistics = ColourStatistics(session)
+        self.colour_lookups = ColourLookups(session)
         self.signing_keys = SigningKeys(session)
         self.key_checks = KeyChecks(session)
         self.revocations = Revocations(session)

@@ -9,6 +9,8 @@ from healthcode.crypto import derive
 from healthcode.web.csrf import CsrfMiddleware
 from healthcode.web.errorpages import error_page
 from healthcode.web.pages.accounts import login, staff
+from healthcode.web.pages.appeals import officer as appeal_officer
+from healthcode.web.pages.appeals import resident as appeals
 from healthcode.web.pages.codes import code
 from healthcode.web.pages.notices import centre as notices_centre
 from healthcode.web.pages.organisations import calls as staff_calls
@@ -28,9 +30,17 @@ __all__ = ["error_page", "install"]
 def install(app: FastAPI, *, secret: bytes) -> None:
     """Mount the pages and static files; add CSRF checks for every page request,
     with tokens keyed by a key derived from the master ``secret``."""
-    pages = (login, home, declare, code, daily_report, video, notices_centre)
+    pages = (login, home, declare, code, daily_report, video, notices_centre, appeals)
     shared = (support_help, misc, installable)
-    staff_pages = (staff, roster, organisations, review, org_overrides, org_counter)
+    staff_pages = (
+        staff,
+        roster,
+        organisations,
+        review,
+        org_overrides,
+        org_counter,
+        appeal_officer,
+    )
     for module in (*pages, *shared, *staff_pages):
         app.include_router(module.router)
     for module in (staff_calls, resident_calls, signalling):  # video calls (视频通话)

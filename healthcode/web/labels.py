@@ -77,6 +77,7 @@ CAUSES: Mapping[str, str] = MappingProxyType(
         Cause.TIME: N_("The passing of time"),
         Cause.POLICY: N_("A rule change"),
         Cause.OVERRIDE: N_("A manual change approved by two officers"),
+        Cause.APPEAL: N_("Your appeal was upheld"),
     }
 )
 
@@ -136,4 +137,43 @@ STAFF_FILE_COLUMNS: Mapping[str, str] = MappingProxyType(
         "department": N_("Department"),
         "file": N_("The file"),
     }
+)
+
+
+# What an appeal disputes: a department record's kind (by its stored name), its
+# source department, and the steps of the appeal's timeline.
+RECORD_KINDS: Mapping[str, str] = MappingProxyType(
+    {
+        "confirmed": N_("Confirmed case"),
+        "suspected": N_("Suspected case"),
+        "positive": N_("Positive or asymptomatic case"),
+        "close_contact": N_("Close contact"),
+        "quarantine": N_("Quarantine"),
+        "travel": N_("Travel record"),
+        "fever_clinic": N_("Fever-clinic visit"),
+        "fever_medicine": N_("Fever-medicine purchase"),
+        "override": N_("Manual colour approved by two officers"),
+    }
+)
+DEPARTMENTS: Mapping[str, str] = MappingProxyType(
+    {
+        "health": N_("Health commission"),
+        "police": N_("Public security"),
+        "transport": N_("Transport"),
+        "carrier": N_("Mobile carriers"),
+        "medical_insurance": N_("Medical insurance"),
+        "market_regulation": N_("Market regulation"),
+    }
+)
+APPEAL_STEPS: Mapping[str, str] = MappingProxyType(
+    {
+        "submitted": N_("Appeal submitted"),
+        "assigned": N_("Sent to the deciding department"),
+        "upheld": N_("Appeal upheld: the record was withdrawn"),
+        "rejected": N_("Appeal rejected"),
+        "restored": N_("Code recoloured"),
+    }
+)
+APPEAL_STATUSES: Mapping[str, str] = MappingProxyType(
+    {"open": N_("Waiting for a decision"), "upheld": N_("Upheld"), "rejected": N_("Rejected")}
 )

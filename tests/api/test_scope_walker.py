@@ -36,9 +36,10 @@ from healthcode.http.security import SESSION_COOKIE, permissions_of
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts.permissions import STAFF_ROLES, Permission, Role
 from healthcode.services.accounts.sessions import principal_of
+from healthcode.services.appeals.appeals import submit_appeal
 from healthcode.services.organisations.authorisations import grant
 from healthcode.services.organisations.calls import start_call
-from healthcode.services.organisations.overrides import propose_override
+from healthcode.services.organisations.overrides import decide_override, propose_override
 from healthcode.services.organisations.registry import OrganisationKind
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
@@ -70,6 +71,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "decision": lambda _w: "suspend",
     "override_id": lambda w: w.ids["override"],
     "call_id": lambda w: w.ids["call"],
+    "appeal_id": lambda w: w.ids["appeal"],
 }
 # Request bodies for writes whose input model gives no examples, by "METHOD path".
 # "@resident" stands for A's applicant.
@@ -77,6 +79,10 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/counter-applications": {},
     "POST /api/v1/employers/{organisation_id}/roster/imports": {},
     "POST /api/v1/overrides/{override_id}/decision": {"approve": True, "note": "核实无误"},
+    "POST /api/v1/staff/appeals/{appeal_id}/decision": {
+        "uphold": True,
+        "note": "核查无误撤销该记录",
+    },
     "POST /api/v1/overrides": {
         "resident_id": "@resident",
         "policy": "shandong-pass",
@@ -95,6 +101,7 @@ ABSENT_IN_A = {
     "GET /api/v1/applications/{application_id}/video": "the applicant sent no video",
     "GET /api/v1/employers/{organisation_id}/roster": "only the employer's own or the region's",
     "GET /staff/employers/{organisation_id}/roster": "only the employer's own or the region's",
+    "GET /staff/appeals/{appeal_id}/evidence": "the resident sent no evidence",
 }
 
 
@@ -197,6 +204,7 @@ def world(
     )
     call = start_call(uow, env, who, application_id=declaration.id)
     ids |= {"override": str(proposal.id), "call": str(call.id)}
+    ids["appeal"] = str(_appeal(uow, env, community, declaration.resident_id))
     ids["resident"] = str(declaration.resident_id)
     employer = organisation(uow, env, kind=OrganisationKind.EMPLOYER, parent_id=community)
     ids["employer"] = str(employer.id)
@@ -214,6 +222,33 @@ def world(
     uow.commit()
     uow.close()
     return World(ids, (*ids.values(), found.name, found.credit_code, "张三", "李娜"))
+
+
+def _appeal(uow: UnitOfWork, env: Env, community: uuid.UUID, resident_id: uuid.UUID) -> uuid.UUID:
+    """An appeal of a manual colour approved in community A (decided in A's scope)."""
+    proposer = _staff(uow, env, "walker.a.proposer", [(Role.ISSUER, f"org:{community}")])
+    approver = _staff(uow, env, "walker.a.approver", [(Role.ISSUER, f"org:{community}")])
+    painted = propose_override(
+        uow,
+        env,
+        principal_of(uow, account_id=proposer),
+        resident_id=resident_id,
+        policy_id="shandong-pass",
+        colour=Colour.YELLOW,
+        reason="体温视频无法看清读数，暂赋黄码",
+    )
+    decide_override(
+        uow, env, principal_of(uow, account_id=approver), override_id=painted.id, approve=True
+    )
+    made = submit_appeal(
+        uow,
+        env,
+        resident_id=resident_id,
+        policy_id="shandong-pass",
+        override_id=painted.id,
+        reason="我的体温正常，视频里体温计读数清楚，请复核",
+    )
+    return made.id
 
 
 def _filled(body: dict[str, Any] | None, world: World) -> dict[str, Any] | None:

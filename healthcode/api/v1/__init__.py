@@ -4,12 +4,14 @@ from fastapi import APIRouter
 
 from healthcode.api.v1 import (
     accounts,
+    appeals,
     authorisations,
     notices,
     organisations,
     registry,
     residents,
     scanning,
+    sharing,
     staff,
 )
 
@@ -22,6 +24,8 @@ router.include_router(staff.router)
 router.include_router(registry.router)
 router.include_router(authorisations.router)
 router.include_router(notices.router)
+router.include_router(appeals.router)
+router.include_router(sharing.router)
 
 
 @router.get("/health", tags=["ops"], summary="Liveness probe (also the benchmark baseline)")

@@ -31,6 +31,7 @@ class Kind(StrEnum):
     PASS_LAPSING = "pass_lapsing"
     REPORT_DUE = "report_due"
     NOT_ELIGIBLE = "not_eligible"  # to an organisation's prevention contact, outbound only
+    APPEAL_STEP = "appeal_step"  # the resident's appeal moved on (services/appeals)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,22 @@ def _report_due(a: _About) -> Text:
     )
 
 
+_APPEAL_STEPS = {
+    "submitted": N_("Your appeal was received"),
+    "assigned": N_("Your appeal was sent to the department that decides it"),
+    "upheld": N_("Your appeal was upheld: the record was withdrawn"),
+    "rejected": N_("Your appeal was rejected"),
+    "restored": N_("{title}: after your appeal your code is {colour}"),
+}
+
+
+def _appeal_step(a: _About) -> Text:
+    step = str(a.params.get("step", ""))
+    words = {"title": a.title, "colour": a.colour("colour")}
+    headline = translate(_APPEAL_STEPS[step], words) if step in _APPEAL_STEPS else step
+    return Text(headline, "", f"/appeals/{a.params.get('appeal', '')}")
+
+
 def _not_eligible(a: _About) -> Text:
     who = {
         "organisation": a.params.get("organisation_name", ""),
@@ -149,6 +166,7 @@ _TEXTS: dict[str, Callable[[_About], Text]] = {
     Kind.PASS_LAPSING: _lapsing,
     Kind.REPORT_DUE: _report_due,
     Kind.NOT_ELIGIBLE: _not_eligible,
+    Kind.APPEAL_STEP: _appeal_step,
 }
 
 

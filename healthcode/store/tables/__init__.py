@@ -13,6 +13,7 @@ from healthcode.store.tables.accounts import (
     LoginFailure,
     OtpChallenge,
 )
+from healthcode.store.tables.appeals import Appeal, AppealStep
 from healthcode.store.tables.base import Base
 from healthcode.store.tables.codes import Code, ColourChange, Revocation, Signature, SigningKey
 from healthcode.store.tables.notices import Notification, OutboxMessage
@@ -32,10 +33,13 @@ from healthcode.store.tables.residents import (
     TemperatureVideo,
 )
 from healthcode.store.tables.shared import AuditEvent, IdempotencyKey, JobRun, KeyCheck, Lease
+from healthcode.store.tables.sharing import LookupGrant
 
 __all__ = [
     "Account",
     "AccountRole",
+    "Appeal",
+    "AppealStep",
     "AuditEvent",
     "AuthSession",
     "Authorisation",
@@ -53,6 +57,7 @@ __all__ = [
     "KeyCheck",
     "Lease",
     "LoginFailure",
+    "LookupGrant",
     "Notification",
     "Organisation",
     "OtpChallenge",
