@@ -134,7 +134,8 @@ def yellow_then_green(s: Story) -> None:
 
 
 def released_contact(s: Story) -> None:
-    """Red from the close-contact list, released, green after 14 normal days."""
+    """Red from the close-contact list (sent late, during the observation), released,
+    green after 14 normal days from the release (the release starts the streak)."""
     j = s.rng.randint(16, 18)
     k = s.rng.randint(j + 1, 20)
     s.declare(BINZHOU, s.at(k))
@@ -143,8 +144,8 @@ def released_contact(s: Story) -> None:
         s.at(j, 0.5, 6),
         RecordKind.CLOSE_CONTACT,
         CDC_CONTACTS,
-        start=_date(s, j + 1),
-        end=_date(s, j - 12),
+        start=_date(s, 28),
+        end=_date(s, 14),
     )
     s.reports(j, 0)
 

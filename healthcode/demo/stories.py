@@ -223,6 +223,7 @@ class Story:
                 region=dates.get("region"),
                 source=source,
                 received_at=at,
+                department="carrier" if kind is RecordKind.TRAVEL else "health",
             )
         )
         self.uow.flush()

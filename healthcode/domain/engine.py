@@ -265,8 +265,14 @@ class _Run:
 
     def _lapse(self, lapse: Lapse, item: _Item) -> _Window:
         if isinstance(lapse, NormalDays):
+            trigger = item.trigger
+            if lapse.field is not None:
+                starts = item.dates.get(lapse.field)
+                if starts is None:
+                    return _Window(False, None, True)
+                trigger = max(trigger, starts - ONE_DAY)  # the start day is the first day
             streak = normal_streak(
-                self.day_status, trigger=item.trigger, needed=lapse.days, today=self.today
+                self.day_status, trigger=trigger, needed=lapse.days, today=self.today
             )
             return _Window(
                 streak.complete, start_of(streak.completes_on), True, (streak.run, lapse.days)
@@ -364,8 +370,10 @@ def _items(facts: Facts, source: Source) -> Iterator[_Item]:
         for obs in facts.observations:
             for trip in obs.trips:
                 dates = {"start": trip.start, "end": trip.end, "observed_on": obs.day}
+                doc = _trip_doc(trip.region, obs.day, trip.start, trip.end)
+                doc["high_risk"] = facts.high_risk(trip.region, trip.start or trip.end, trip.end)
                 yield _Item(
-                    _trip_doc(trip.region, obs.day, trip.start, trip.end),
+                    doc,
                     _evidence_of(obs),
                     dates,
                     obs.day,
@@ -381,11 +389,15 @@ def _items(facts: Facts, source: Source) -> Iterator[_Item]:
         for rec in facts.records:
             received = day_of(rec.received_at)
             dates = {"start": rec.start, "end": rec.end, "received_on": received}
+            last = rec.end or received
             doc = {
                 "kind": rec.kind.value,
                 "source": rec.source,
                 "region": rec.region,
                 "province": rec.region[:2] if rec.region else None,
+                "setting": rec.setting.value if rec.setting else None,
+                "high_risk": facts.high_risk(rec.region, rec.start or last, last),
+                "days_before": (received - (rec.end or rec.start or received)).days,
                 **_iso(dates),
             }
             yield _Item(doc, Evidence(EvidenceKind.RECORD, rec.id, received), dates, received)

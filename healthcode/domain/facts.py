@@ -38,14 +38,23 @@ class ExposureKind(StrEnum):
 
 
 class RecordKind(StrEnum):
-    """Kinds of department records matched in the data check (大数据核验)."""
+    """Kinds of department records about one resident, matched in the data check
+    (大数据核验). What `start` and `end` mean depends on the kind."""
 
-    CONFIRMED = "confirmed"
-    SUSPECTED = "suspected"
-    POSITIVE = "positive"
-    CLOSE_CONTACT = "close_contact"
-    QUARANTINE = "quarantine"  # under centralised or home isolation
-    TRAVEL = "travel"  # carrier/transport data: was in `region` up to `end`
+    CONFIRMED = "confirmed"  # 确诊病例: start diagnosis, end discharge
+    SUSPECTED = "suspected"  # 疑似病例: start listed, end ruled out
+    POSITIVE = "positive"  # 阳性感染者 (asymptomatic): start tested, end cured
+    CLOSE_CONTACT = "close_contact"  # 密切接触者: start observation, end release
+    QUARANTINE = "quarantine"  # 隔离: home, company or centralised (`setting`), start–end
+    TRAVEL = "travel"  # 行程 (transport, carrier roaming): in `region` from start to end
+    FEVER_CLINIC = "fever_clinic"  # 发热门诊就诊: start = the visit
+    FEVER_MEDICINE = "fever_medicine"  # 购买退烧药品: start = the purchase
+
+
+class QuarantineSetting(StrEnum):
+    HOME = "home"  # 居家隔离
+    COMPANY = "company"  # 单位隔离
+    CENTRALISED = "centralised"  # 集中隔离
 
 
 class ObservationKind(StrEnum):
@@ -89,7 +98,8 @@ class Observation:
 
 @dataclass(frozen=True)
 class DataRecord:
-    """A record imported from a department; counts from `received_at` on."""
+    """A record imported from a department; counts from `received_at` on, until it
+    is withdrawn (an upheld appeal, a rolled-back import)."""
 
     id: str
     kind: RecordKind
@@ -97,7 +107,28 @@ class DataRecord:
     start: date | None = None
     end: date | None = None  # discharge, cure, release or departure; None = still open
     region: str | None = None
-    source: str = ""
+    source: str = ""  # the department (domain/records.py `Department`)
+    setting: QuarantineSetting | None = None
+    withdrawn_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HighRiskPeriod:
+    """A region declared high-risk from `start` to `end` (None = still): a record
+    about a region, not a resident. A stay there in that time counts."""
+
+    id: str
+    region: str  # 2-, 4- or 6-digit GB/T 2260 prefix
+    start: date
+    received_at: datetime
+    end: date | None = None
+    withdrawn_at: datetime | None = None
+
+    def overlaps(self, first: date, last: date) -> bool:
+        return first <= (self.end or last) and last >= self.start
+
+    def covers(self, region: str | None) -> bool:
+        return bool(region) and str(region).startswith(self.region)
 
 
 @dataclass(frozen=True)
@@ -140,6 +171,7 @@ class Facts:
     credit_records: tuple[CreditRecord, ...] = ()
     signatures: tuple[Signature, ...] = ()
     overrides: tuple[Override, ...] = ()
+    high_risk_periods: tuple[HighRiskPeriod, ...] = ()
 
     def known_at(self, now: datetime) -> Facts:
         """Only what the system knew at `now`, oldest first."""
@@ -147,7 +179,7 @@ class Facts:
             observations=_sorted(o for o in self.observations if o.at <= now),
             records=tuple(
                 sorted(
-                    (r for r in self.records if r.received_at <= now),
+                    (r for r in self.records if _counts(r.received_at, r.withdrawn_at, now)),
                     key=lambda r: r.received_at,
                 )
             ),
@@ -156,11 +188,23 @@ class Facts:
             ),
             signatures=tuple(sorted((s for s in self.signatures if s.at <= now), key=_at)),
             overrides=tuple(sorted((o for o in self.overrides if o.at <= now), key=_at)),
+            high_risk_periods=tuple(
+                p for p in self.high_risk_periods if _counts(p.received_at, p.withdrawn_at, now)
+            ),
         )
+
+    def high_risk(self, region: str | None, first: date, last: date) -> bool:
+        """Whether a stay in `region` from `first` to `last` touched a high-risk period."""
+        return any(p.covers(region) and p.overlaps(first, last) for p in self.high_risk_periods)
 
     @property
     def declarations(self) -> tuple[Observation, ...]:
         return tuple(o for o in self.observations if o.kind is ObservationKind.DECLARATION)
+
+
+def _counts(received_at: datetime, withdrawn_at: datetime | None, now: datetime) -> bool:
+    """Known by `now` and not yet withdrawn: a withdrawn record counted until then."""
+    return received_at <= now and (withdrawn_at is None or withdrawn_at > now)
 
 
 def _at(item: Observation | Signature | Override) -> datetime:

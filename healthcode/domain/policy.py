@@ -59,9 +59,12 @@ LocalText = Mapping[str, str]  # language ("zh", "en") -> text
 @dataclass(frozen=True)
 class NormalDays:
     """Lapses once `days` consecutive calendar days after the trigger day all have
-    normal reports; a missed or abnormal day restarts the count (seed 003)."""
+    normal reports; a missed or abnormal day restarts the count (seed 003). With
+    `field`, the count starts on that date instead (a release from observation starts
+    the streak) and never while it is null."""
 
     days: int
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,15 +285,17 @@ def _lapse(
         p.add(f"{path}: {item!r} is not a lapse (normal_days, days+after, at, superseded)")
         return None
     days = _days(item, params, path, p)
-    if "normal_days" in item:
-        return NormalDays(days) if days is not None else None
     date_field = str(item.get("after") or item.get("at") or "")
+    if "normal_days" in item and "after" not in item:
+        return NormalDays(days) if days is not None else None
     if source is not None and date_field not in DATE_FIELDS[source]:
         p.add(
             f"{path}: {date_field!r} is not a date field of {source} "
             f"({sorted(DATE_FIELDS[source])})"
         )
         return None
+    if "normal_days" in item:
+        return NormalDays(days, date_field) if days is not None else None
     if "at" in item:
         return OnDate(date_field)
     if "after" in item and days is not None:

@@ -14,9 +14,11 @@ from healthcode.domain.facts import (
     Exposure,
     ExposureKind,
     Facts,
+    HighRiskPeriod,
     Observation,
     ObservationKind,
     Override,
+    QuarantineSetting,
     RecordKind,
     Signature,
     Symptom,
@@ -25,7 +27,7 @@ from healthcode.domain.facts import (
 from healthcode.store import tables as t
 from healthcode.store.repositories.codes import Signatures
 from healthcode.store.repositories.organisations import Overrides
-from healthcode.store.repositories.records import CreditRecords, DataRecords
+from healthcode.store.repositories.records import CreditRecords, DataRecords, HighRiskRegions
 from healthcode.store.repositories.residents import DailyReports, Declarations
 
 
@@ -41,6 +43,7 @@ class FactsRepository:
         data_records: DataRecords,
         credit_records: CreditRecords,
         overrides: Overrides,
+        high_risk_regions: HighRiskRegions,
     ) -> None:
         self.declarations = declarations
         self.daily_reports = daily_reports
@@ -48,6 +51,7 @@ class FactsRepository:
         self.data_records = data_records
         self.credit_records = credit_records
         self.overrides = overrides
+        self.high_risk_regions = high_risk_regions
 
     def for_resident(self, resident_id: uuid.UUID, policy_id: str) -> Facts:
         """Everything the engine needs: this policy's declarations, every daily
@@ -58,6 +62,7 @@ class FactsRepository:
         records = self.data_records.of_resident(resident_id)
         credits = self.credit_records.of_resident(resident_id)
         approved = self.overrides.approved(resident_id, policy_id)
+        regions = self.high_risk_regions.ever_listed()
         return Facts(
             observations=(
                 *(_declaration(d) for d in declarations),
@@ -78,6 +83,7 @@ class FactsRepository:
                 for o in approved
                 if o.decided_at is not None
             ),
+            high_risk_periods=tuple(_high_risk(r) for r in regions),
         )
 
 
@@ -116,7 +122,15 @@ def _record(row: t.DataRecord) -> DataRecord:
         row.start,
         row.end,
         row.region,
-        row.source,
+        row.department,
+        QuarantineSetting(row.setting) if row.setting else None,
+        row.withdrawn_at,
+    )
+
+
+def _high_risk(row: t.HighRiskRegion) -> HighRiskPeriod:
+    return HighRiskPeriod(
+        str(row.id), row.region, row.start, row.received_at, row.end, row.withdrawn_at
     )
 
 

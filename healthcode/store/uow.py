@@ -27,7 +27,12 @@ from healthcode.store.repositories.organisations import (
     PreventionNotices,
     VideoCalls,
 )
-from healthcode.store.repositories.records import CreditRecords, DataRecords
+from healthcode.store.repositories.records import (
+    CreditRecords,
+    DataRecords,
+    HighRiskRegions,
+    ImportBatches,
+)
 from healthcode.store.repositories.residents import (
     DailyReports,
     Declarations,
@@ -60,6 +65,8 @@ class UnitOfWork:
         self.signatures = Signatures(session)
         self.data_records = DataRecords(session)
         self.credit_records = CreditRecords(session)
+        self.high_risk_regions = HighRiskRegions(session)
+        self.import_batches = ImportBatches(session)
         self.appeals = Appeals(session)
         self.colour_statistics = ColourStatistics(session)
         self.colour_lookups = ColourLookups(session)
@@ -79,6 +86,7 @@ class UnitOfWork:
             self.data_records,
             self.credit_records,
             self.overrides,
+            self.high_risk_regions,
         )
         self._after_commit: list[Callable[[], None]] = []
 

@@ -19,6 +19,7 @@ from tests.factories.facts import (
     declaration,
     exposure,
     facts,
+    high_risk,
     record,
     report,
     trip,
@@ -107,15 +108,32 @@ RECORDS = [
         "confirmed, in hospital",
         {"kind": "confirmed", "start": day(-3)},
         Colour.RED,
-        ("BZ-RED-RECORD-CASE",),
+        ("BZ-RED-RECORD-CONFIRMED",),
+    ),
+    (
+        "suspected, not ruled out",
+        {"kind": "suspected", "start": day(1)},
+        Colour.RED,
+        ("BZ-RED-RECORD-SUSPECTED",),
+    ),
+    (
+        "positive (asymptomatic), not cured",
+        {"kind": "positive", "start": day(1)},
+        Colour.RED,
+        ("BZ-RED-RECORD-POSITIVE",),
     ),
     (
         "close contact under observation",
-        {"kind": "close_contact", "end": day(5)},
+        {"kind": "close_contact", "start": day(1), "end": day(5)},
         Colour.RED,
         ("BZ-RED-RECORD-CONTACT",),
     ),
-    ("quarantine", {"kind": "quarantine", "end": day(5)}, Colour.RED, ("BZ-RED-RECORD-CONTACT",)),
+    (
+        "centralised quarantine",
+        {"kind": "quarantine", "setting": "centralised", "end": day(5)},
+        Colour.RED,
+        ("BZ-RED-RECORD-QUARANTINE",),
+    ),
     (
         "carrier data: Wuhan",
         {"kind": "travel", "region": WUHAN, "end": day(-3)},
@@ -134,6 +152,24 @@ RECORDS = [
         Colour.GREEN,
         (),
     ),
+    (
+        "fever-clinic visit yesterday",
+        {"kind": "fever_clinic", "start": day(1)},
+        Colour.YELLOW,
+        ("BZ-YELLOW-RECORD-FEVER-CLINIC",),
+    ),
+    (
+        "fever-clinic visit 15 days before it was reported",
+        {"kind": "fever_clinic", "start": day(-13)},
+        Colour.GREEN,
+        (),
+    ),
+    (
+        "fever medicine bought",
+        {"kind": "fever_medicine", "start": day(2)},
+        Colour.YELLOW,
+        ("BZ-YELLOW-RECORD-FEVER-MEDICINE",),
+    ),
 ]
 
 
@@ -149,15 +185,63 @@ def test_green_turns_red_or_yellow_the_moment_a_record_arrives(
     assert evaluate(POLICY, f, received - timedelta(seconds=1)).colour is Colour.GREEN
     state = evaluate(POLICY, f, received)
     assert (state.colour, state.rule_ids) == (colour, rule_ids)
+    if rule_ids:
+        assert state.reasons[0].evidence[0].id == f.records[0].id  # the record is named
 
 
-def test_record_ends_only_after_release_and_fourteen_normal_days() -> None:
+def test_release_from_observation_starts_the_fourteen_day_streak() -> None:
     received = at(0, 15)
-    contact = record("close_contact", received, end=day(20))
-    f = facts(declaration(at(0)), *daily_reports(1, 25), records=[contact])
-    assert evaluate(POLICY, f, at(14, 12)).colour is Colour.RED  # streak done, still observed
-    assert evaluate(POLICY, f, at(19, 23)).colour is Colour.RED
-    assert evaluate(POLICY, f, at(20, 0)).colour is Colour.GREEN  # released on day 20
+    contact = record("close_contact", received, start=day(0), end=day(20))
+    f = facts(declaration(at(0)), *daily_reports(1, 40), records=[contact])
+    assert evaluate(POLICY, f, at(14, 12)).colour is Colour.RED  # 14 normal days, still observed
+    assert evaluate(POLICY, f, at(20, 12)).colour is Colour.RED  # released: the streak starts
+    state = evaluate(POLICY, f, at(32, 12))
+    assert state.colour is Colour.RED
+    assert state.reasons[0].streak == (13, 14)  # day 20 (the release) to day 32
+    assert evaluate(POLICY, f, at(33, 12)).colour is Colour.GREEN  # day 33's report: 14
+
+
+def test_an_open_observation_stays_red_however_many_normal_days() -> None:
+    contact = record("close_contact", at(0, 15), start=day(0))
+    f = facts(declaration(at(0)), *daily_reports(1, 40), records=[contact])
+    assert evaluate(POLICY, f, at(40, 12)).colour is Colour.RED
+
+
+def test_a_withdrawn_record_counted_until_it_was_withdrawn() -> None:
+    contact = record("close_contact", at(2, 15), start=day(2), withdrawn=at(3, 10))
+    f = facts(declaration(at(0)), *daily_reports(1, 4), records=[contact])
+    assert evaluate(POLICY, f, at(3, 9)).colour is Colour.RED
+    assert evaluate(POLICY, f, at(3, 10)).colour is Colour.GREEN
+
+
+class TestHighRiskRegions:
+    """A region listed high-risk for some dates: a stay there in that time is red."""
+
+    def test_a_carrier_record_in_the_listed_dates_turns_red(self) -> None:
+        stay = record("travel", at(2, 8), region=JINAN, start=day(-2), end=day(-1))
+        listed = high_risk("3701", day(-5), day(-2), received=at(2, 15))
+        f = facts(declaration(at(0)), records=[stay], high_risk_periods=[listed])
+        assert evaluate(POLICY, f, at(2, 14)).colour is Colour.GREEN
+        state = evaluate(POLICY, f, at(2, 15))
+        assert (state.colour, state.rule_ids) == (Colour.RED, ("BZ-RED-RECORD-HIGH-RISK-REGION",))
+
+    def test_a_stay_before_the_listing_does_not_count(self) -> None:
+        stay = record("travel", at(2, 8), region=JINAN, start=day(-9), end=day(-6))
+        listed = high_risk("3701", day(-5), received=at(2, 15))
+        f = facts(declaration(at(0)), records=[stay], high_risk_periods=[listed])
+        assert evaluate(POLICY, f, at(2, 16)).colour is Colour.GREEN
+
+    def test_a_declared_trip_through_a_listed_region_turns_red(self) -> None:
+        listed = high_risk(BINZHOU, day(-3), received=at(0, 8))
+        f = facts(declaration(at(0), trips=[trip(BINZHOU, day(-1))]), high_risk_periods=[listed])
+        state = evaluate(POLICY, f, at(0, 12))
+        assert (state.colour, state.rule_ids) == (Colour.RED, ("BZ-RED-HIGH-RISK-REGION",))
+
+    def test_a_withdrawn_listing_no_longer_counts(self) -> None:
+        listed = high_risk(BINZHOU, day(-3), received=at(0, 8), withdrawn=at(1, 8))
+        f = facts(declaration(at(0), trips=[trip(BINZHOU, day(-1))]), high_risk_periods=[listed])
+        assert evaluate(POLICY, f, at(0, 12)).colour is Colour.RED
+        assert evaluate(POLICY, f, at(1, 8)).colour is Colour.GREEN
 
 
 def test_daily_report_with_fever_turns_green_code_yellow_at_once() -> None:
@@ -260,7 +344,11 @@ def test_green_explains_what_to_do() -> None:
     assert state.next_change is None
 
 
-COVERED = {rid for *_, ids in DECLARED + RECORDS for rid in ids} | {"BZ-RED-FRAUD"}
+COVERED = {rid for *_, ids in DECLARED + RECORDS for rid in ids} | {
+    "BZ-RED-FRAUD",
+    "BZ-RED-RECORD-HIGH-RISK-REGION",
+    "BZ-RED-HIGH-RISK-REGION",
+}
 
 
 def test_every_rule_of_the_policy_has_a_case() -> None:

@@ -20,6 +20,7 @@ from tests.factories.facts import (
     declaration,
     exposure,
     facts,
+    high_risk,
     record,
     report,
     signature,
@@ -155,8 +156,18 @@ def test_pending_code_carries_the_suggested_colour(
 
 
 DATA_CHECK = [
-    ("case record", {"kind": "confirmed", "start": day(-3)}, ("SD-DATA-CASE",)),
+    ("case record", {"kind": "confirmed", "start": day(-3)}, ("SD-DATA-CONFIRMED",)),
+    (
+        "positive record",
+        {"kind": "positive", "start": day(1)},
+        ("SD-DATA-SUSPECTED-POSITIVE",),
+    ),
     ("contact record", {"kind": "close_contact", "end": day(9)}, ("SD-DATA-CONTACT",)),
+    (
+        "home quarantine record",
+        {"kind": "quarantine", "setting": "home", "end": day(9)},
+        ("SD-DATA-QUARANTINE",),
+    ),
     (
         "travel record",
         {"kind": "travel", "region": "310101", "end": day(-1)},
@@ -179,6 +190,48 @@ def test_new_data_turns_a_green_pass_red_during_its_validity(
     state = evaluate(POLICY, f, at(2, 11))
     assert state.colour is Colour.RED
     assert state.rule_ids == (*rule_ids, "SD-SIGNED")
+
+
+DATA_NEEDS_CHECKING = [
+    ("fever-clinic visit", {"kind": "fever_clinic", "start": day(1)}, ("SD-DATA-FEVER-CLINIC",)),
+    (
+        "fever medicine bought",
+        {"kind": "fever_medicine", "start": day(2)},
+        ("SD-DATA-FEVER-MEDICINE",),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("fields", "rule_ids"),
+    [c[1:] for c in DATA_NEEDS_CHECKING],
+    ids=[c[0] for c in DATA_NEEDS_CHECKING],
+)
+def test_a_sign_of_fever_in_the_data_turns_the_pass_yellow_until_checked(
+    fields: dict[str, object], rule_ids: tuple[str, ...]
+) -> None:
+    app = apply()
+    kind = str(fields.pop("kind"))
+    rec = record(kind, at(2, 11), **fields)  # type: ignore[arg-type]
+    f = facts(app, *daily_reports(1, 3), records=[rec], signatures=[signature(app, at(0, 15))])
+    state = evaluate(POLICY, f, at(2, 11))
+    assert (state.colour, state.rule_ids) == (Colour.YELLOW, (*rule_ids, "SD-SIGNED"))
+
+
+def test_a_stay_in_a_region_while_it_was_high_risk_turns_the_pass_red() -> None:
+    app = apply()
+    stay = record("travel", at(1, 11), region="370102", start=day(-3), end=day(-1))
+    listed = high_risk("3701", day(-2), received=at(2, 11))
+    f = facts(
+        app,
+        *daily_reports(1, 3),
+        records=[stay],
+        signatures=[signature(app, at(0, 15))],
+        high_risk_periods=[listed],
+    )
+    assert evaluate(POLICY, f, at(2, 10)).colour is Colour.GREEN
+    state = evaluate(POLICY, f, at(2, 11))
+    assert state.rule_ids == ("SD-DATA-HIGH-RISK-REGION", "SD-SIGNED")
 
 
 def test_information_arrives_later() -> None:
@@ -315,7 +368,8 @@ def test_a_signed_day_boundary_is_a_shanghai_day() -> None:
     assert evaluate(POLICY, f, at(0, 23, 45)).valid_until == start_of(day(0) + timedelta(days=6))
 
 
-COVERED = {rid for *_, ids in ELIGIBILITY + DATA_CHECK for rid in ids} | {
+COVERED = {rid for *_, ids in ELIGIBILITY + DATA_CHECK + DATA_NEEDS_CHECKING for rid in ids} | {
+    "SD-DATA-HIGH-RISK-REGION",
     "SD-PENDING",
     "SD-SIGNED",
     "SD-EXPIRED",

@@ -14,8 +14,10 @@ from healthcode.domain.facts import (
     Exposure,
     ExposureKind,
     Facts,
+    HighRiskPeriod,
     Observation,
     ObservationKind,
+    QuarantineSetting,
     RecordKind,
     Signature,
     Symptom,
@@ -89,8 +91,31 @@ def record(
     start: date | None = None,
     end: date | None = None,
     region: str | None = None,
+    setting: str | None = None,
+    withdrawn: datetime | None = None,
 ) -> DataRecord:
-    return DataRecord(f"rec{next(_ids)}", RecordKind(kind), received, start, end, region, "test")
+    return DataRecord(
+        f"rec{next(_ids)}",
+        RecordKind(kind),
+        received,
+        start,
+        end,
+        region,
+        "health",
+        QuarantineSetting(setting) if setting else None,
+        withdrawn,
+    )
+
+
+def high_risk(
+    region: str,
+    start: date,
+    end: date | None = None,
+    *,
+    received: datetime,
+    withdrawn: datetime | None = None,
+) -> HighRiskPeriod:
+    return HighRiskPeriod(f"hr{next(_ids)}", region, start, received, end, withdrawn)
 
 
 def credit(when: datetime, revoked: datetime | None = None) -> CreditRecord:
@@ -106,5 +131,12 @@ def facts(
     records: Iterable[DataRecord] = (),
     credit_records: Iterable[CreditRecord] = (),
     signatures: Iterable[Signature] = (),
+    high_risk_periods: Iterable[HighRiskPeriod] = (),
 ) -> Facts:
-    return Facts(tuple(observations), tuple(records), tuple(credit_records), tuple(signatures))
+    return Facts(
+        tuple(observations),
+        tuple(records),
+        tuple(credit_records),
+        tuple(signatures),
+        high_risk_periods=tuple(high_risk_periods),
+    )

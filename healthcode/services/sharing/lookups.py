@@ -10,12 +10,12 @@ name, no reasons, no records.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
 
+from healthcode.crypto import token_hash
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import DomainError, InvalidInput, NotFound
@@ -56,7 +56,8 @@ class LookupResult:
 
 
 def key_hash(key: str) -> bytes:
-    return hashlib.sha256(key.encode()).digest()
+    """As the department clients' keys are stored (``services/records/clients.py``)."""
+    return token_hash(key)
 
 
 def authenticate_client(uow: UnitOfWork, *, key: str) -> t.DepartmentClient:

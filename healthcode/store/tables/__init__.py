@@ -25,7 +25,14 @@ from healthcode.store.tables.organisations import (
     PreventionNotice,
     VideoCall,
 )
-from healthcode.store.tables.records import CreditRecord, DataRecord
+from healthcode.store.tables.records import (
+    CreditRecord,
+    DataRecord,
+    DepartmentClient,
+    HighRiskRegion,
+    ImportBatch,
+    ImportRefusal,
+)
 from healthcode.store.tables.residents import (
     DailyReport,
     Declaration,
@@ -51,8 +58,12 @@ __all__ = [
     "DailyReport",
     "DataRecord",
     "Declaration",
+    "DepartmentClient",
     "Employee",
+    "HighRiskRegion",
     "IdempotencyKey",
+    "ImportBatch",
+    "ImportRefusal",
     "JobRun",
     "KeyCheck",
     "Lease",

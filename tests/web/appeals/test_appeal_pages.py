@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts.permissions import Role
@@ -21,6 +21,7 @@ from tests.web.organisations.staff import staff_sign_in
 from tests.web.test_a11y import check_page
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+EVIDENCE: FilePayload = {"name": "行程卡.png", "mimeType": "image/png", "buffer": PNG}
 NOTE = "经核查该居民当日不在通报场所，撤销密接记录"
 
 
@@ -66,18 +67,14 @@ def test_a_wrongly_listed_resident_appeals_and_is_green_again(
     page.click("button.primary")  # nothing chosen: the browser asks first
     page.check("input[name=subject]")
     page.fill("#reason", "错了")
-    page.set_input_files(
-        "#evidence", files=[{"name": "行程卡.png", "mimeType": "image/png", "buffer": PNG}]
-    )
+    page.set_input_files("#evidence", files=[EVIDENCE])
     page.evaluate("document.querySelector('#reason').removeAttribute('minlength')")
     page.click("button.primary")
     expect(page.locator("#reason-error")).to_be_visible()  # the server's own refusal
     check_page(page)
     page.check("input[name=subject]")
     page.fill("#reason", REASON)
-    page.set_input_files(
-        "#evidence", files=[{"name": "行程卡.png", "mimeType": "image/png", "buffer": PNG}]
-    )
+    page.set_input_files("#evidence", files=[EVIDENCE])
     page.click("button.primary")
     page.wait_for_url("**/appeals/*?sent=1")
     expect(page.locator(".timeline li")).to_have_count(2)

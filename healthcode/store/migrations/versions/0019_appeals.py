@@ -3,7 +3,7 @@ appeal and its timeline steps. One open appeal per record (``open_key`` unique).
 sharing out: the department clients granted colour look-ups (``lookup_grants``).
 
 Revision ID: 0019_appeals
-Revises: 0011_notices
+Revises: 0018_records
 Create Date: 2026-11-28 13:14:36.306736
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import healthcode.store.types
 
 revision: str = "0019_appeals"
-down_revision: str | None = "0011_notices"
+down_revision: str | None = "0018_records"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
