@@ -95,6 +95,10 @@ def test_a_wrongly_listed_resident_appeals_and_is_green_again(
     staff.wait_for_url("**/staff/appeals/*")
     expect(staff.locator("main")).to_contain_text(REASON)
     check_page(staff)
+    link = staff.locator("a[href$='/evidence']").get_attribute("href")
+    sent = staff.request.get(f"{server.url}{link}")
+    assert (sent.status, sent.body()) == (200, PNG)
+    assert sent.headers["content-disposition"] == "attachment"
     staff.fill("#note", NOTE)
     staff.click("button[value=uphold]")
     staff.wait_for_url("**/staff/appeals?done=upheld")
