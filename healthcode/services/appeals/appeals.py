@@ -29,7 +29,7 @@ from healthcode.services.appeals.results import (
     disputable_record,
     evidence_file,
 )
-from healthcode.services.appeals.steps import add_step
+from healthcode.services.appeals.steps import add_step, tell_deciders
 from healthcode.services.codes.recolour import current_state
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -94,6 +94,7 @@ def submit_appeal(
     uow.flush()
     add_step(uow, env, row, "submitted", notify=False)
     add_step(uow, env, row, "assigned", note=row.department or "")
+    tell_deciders(uow, env, row)
     audit.record(
         uow,
         env,

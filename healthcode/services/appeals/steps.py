@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from healthcode.domain.colour import Colour
+from healthcode.domain.scope import Scope
+from healthcode.services.accounts.permissions import Role
 from healthcode.services.notices import events
 from healthcode.services.notices.texts import Kind
 from healthcode.services.shared.env import Env
@@ -45,3 +47,36 @@ def add_step(
             resident_id=appeal.resident_id,
             at=at,
         )
+
+
+def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
+    """Notify the officers who may decide a new appeal: the department's data
+    operators whose scope covers the resident's region, or the issuers of the override's
+    organisation who took no part in it. How many were told."""
+    if appeal.record_id is not None:
+        officers = {
+            account
+            for account, scope in uow.appeals.department_officers(
+                appeal.department, Role.DATA_OPERATOR.value
+            )
+            if Scope.of([scope]).covers_department(appeal.department, appeal.region_code)
+        }
+    else:
+        override = uow.overrides.by_id(appeal.override_id) if appeal.override_id else None
+        took_part = {override.proposed_by, override.decided_by} if override else set()
+        holders = (
+            uow.authorisations.holders(appeal.organisation_id, Role.ISSUER.value)
+            if appeal.organisation_id is not None
+            else []
+        )
+        officers = set(holders) - took_part
+    for account in sorted(officers):
+        events.notify(
+            uow,
+            env,
+            kind=Kind.APPEAL_WAITING,
+            params={"policy": appeal.policy_id, "appeal": str(appeal.id)},
+            account_id=account,
+            dedup_key=f"appeal:{appeal.id}:{account}",
+        )
+    return len(officers)

@@ -32,6 +32,7 @@ class Kind(StrEnum):
     REPORT_DUE = "report_due"
     NOT_ELIGIBLE = "not_eligible"  # to an organisation's prevention contact, outbound only
     APPEAL_STEP = "appeal_step"  # the resident's appeal moved on (services/appeals)
+    APPEAL_WAITING = "appeal_waiting"  # to the officers who may decide a new appeal
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,14 @@ def _appeal_step(a: _About) -> Text:
     return Text(headline, "", f"/appeals/{a.params.get('appeal', '')}")
 
 
+def _appeal_waiting(a: _About) -> Text:
+    return Text(
+        translate(N_("A resident's appeal is waiting for your decision")),
+        "",
+        f"/staff/appeals/{a.params.get('appeal', '')}",
+    )
+
+
 def _not_eligible(a: _About) -> Text:
     who = {
         "organisation": a.params.get("organisation_name", ""),
@@ -167,6 +176,7 @@ _TEXTS: dict[str, Callable[[_About], Text]] = {
     Kind.REPORT_DUE: _report_due,
     Kind.NOT_ELIGIBLE: _not_eligible,
     Kind.APPEAL_STEP: _appeal_step,
+    Kind.APPEAL_WAITING: _appeal_waiting,
 }
 
 

@@ -84,3 +84,20 @@ class Appeals(_Repo):
             return set()
         query = select(t.Appeal.evidence_key).where(t.Appeal.evidence_key.in_(keys))
         return {key for key in self.session.scalars(query) if key is not None}
+
+    def department_officers(self, department: str, role: str) -> Sequence[tuple[uuid.UUID, str]]:
+        """(account, scope) of the active staff holding ``role`` in one of the
+        department's scopes (``dept:<department>`` or ``dept:<department>/<region>``)."""
+        query = (
+            select(t.AccountRole.account_id, t.AccountRole.scope)
+            .join(t.Account, t.Account.id == t.AccountRole.account_id)
+            .where(
+                t.AccountRole.role == role,
+                or_(
+                    t.AccountRole.scope == f"dept:{department}",
+                    t.AccountRole.scope.startswith(f"dept:{department}/"),
+                ),
+                t.Account.disabled_at.is_(None),
+            )
+        )
+        return [(account, scope) for account, scope in self.session.execute(query)]

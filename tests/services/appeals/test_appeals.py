@@ -163,6 +163,25 @@ class TestScope:
         county = health_officer(uow, env, "dept:health/371602")
         assert [a.id for a in list_waiting_appeals(uow, env, county)] == [appeal_id]
 
+    def test_the_officers_who_may_decide_are_told(self, uow: UnitOfWork, env: Env) -> None:
+        person = listed(uow, env)
+        county = health_officer(uow, env, "dept:health/371602")
+        province = health_officer(uow, env, "dept:health")
+        elsewhere = health_officer(uow, env, "dept:health/370102")
+        police = officer(uow, env, "police", (Role.DATA_OPERATOR, "dept:police"))
+        appeal_id = appeal(uow, env, person.resident_id, person.record_id)
+
+        told = uow.session.scalars(
+            select(t.Notification.account_id).where(t.Notification.kind == "appeal_waiting")
+        ).all()
+        assert set(told) == {county.account_id, province.account_id}
+        assert elsewhere.account_id not in told
+        assert police.account_id not in told
+        [row] = uow.session.scalars(
+            select(t.Notification).where(t.Notification.account_id == county.account_id)
+        ).all()
+        assert row.payload["appeal"] == str(appeal_id)
+
     def test_a_resident_cannot_appeal_or_read_anothers(self, uow: UnitOfWork, env: Env) -> None:
         person = listed(uow, env)
         other = listed(uow, env, phone="13800003333")
