@@ -25,6 +25,7 @@ from healthcode.http.middleware import EdgeMiddleware
 from healthcode.jobs.scheduler import start_scheduler
 from healthcode.logs import configure_logging
 from healthcode.services.organisations.roster_files import MAX_BYTES as ROSTER_BYTES
+from healthcode.services.records.imports import MAX_BYTES as RECORDS_MAX_BYTES
 from healthcode.services.shared.env import OtpSender, make_env
 from healthcode.services.shared.keycheck import check_secret_key
 from healthcode.services.shared.keys import ensure_signing_key
@@ -37,6 +38,8 @@ _UUID = "[0-9a-fA-F-]{36}"
 UPLOADS = (
     (f"/api/v1/employers/{_UUID}/roster/imports", 2 * ROSTER_BYTES),
     (f"/staff/employers/{_UUID}/roster", 2 * ROSTER_BYTES),
+    ("/api/v1/records/imports", RECORDS_MAX_BYTES),
+    ("/staff/records/imports", RECORDS_MAX_BYTES),
 )
 VIDEO_UPLOADS = (f"/api/v1/declarations/{_UUID}/video", f"/declarations/{_UUID}/video")
 APPEAL_UPLOADS = ("/api/v1/appeals", "/codes/[a-z0-9-]{1,32}/appeal")  # optional evidence

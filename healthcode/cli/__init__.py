@@ -5,16 +5,17 @@ and each module adds its commands to them. The top-level commands are registered
 here, in the order `healthcode --help` shows them.
 """
 
-from healthcode.cli import accounts, codes, demo, notices, server, sharing
+from healthcode.cli import accounts, codes, demo, notices, records, server, sharing
 from healthcode.cli.shared import app
 from healthcode.config import Settings
 from healthcode.logs import configure_logging
 
-__all__ = ["accounts", "app", "main", "notices", "sharing"]
+__all__ = ["accounts", "app", "main", "notices", "records", "sharing"]
 
 app.command()(server.serve)
 app.command()(codes.verify)
 app.command()(demo.demo)
+app.add_typer(records.data_app, name="data")
 
 
 def main() -> None:

@@ -19,12 +19,10 @@ db_app = typer.Typer(no_args_is_help=True, help="The database.")
 keys_app = typer.Typer(no_args_is_help=True, help="Code-signing keys and the trust list.")
 jobs_app = typer.Typer(no_args_is_help=True, help="Scheduled jobs, run by hand.")
 staff_app = typer.Typer(no_args_is_help=True, help="Staff accounts.")
-data_app = typer.Typer(no_args_is_help=True, help="Department data: imports and sharing out.")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(staff_app, name="staff")
-app.add_typer(data_app, name="data")
 
 
 def context(clock: Clock | None = None) -> tuple[UnitOfWorkFactory, Env]:

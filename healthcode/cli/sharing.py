@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from healthcode.cli.shared import context, data_app, fail
+from healthcode.cli.records import data_app
+from healthcode.cli.shared import context, fail
 from healthcode.domain.errors import DomainError
 
 lookups_app = typer.Typer(

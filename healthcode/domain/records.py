@@ -8,10 +8,17 @@ region is a record about a region, not about a resident (``HIGH_RISK_REGION``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from healthcode.domain.facts import RecordKind
+from healthcode.domain.errors import FieldError, InvalidInput
+from healthcode.domain.facts import QuarantineSetting, RecordKind
+from healthcode.domain.i18n import N_
+from healthcode.domain.identity.id_number import parse_id_number
+from healthcode.domain.identity.regions import parse_region_code
 
 
 class Department(StrEnum):
@@ -63,3 +70,213 @@ SENDS: Mapping[Department, frozenset[ImportKind]] = {
 
 def may_send(department: Department, kind: ImportKind) -> bool:
     return kind in SENDS[department]
+
+
+# -- one row of an import file -------------------------------------------------------
+
+# Column names as departments write them: English keys or the Chinese headers.
+ALIASES: Mapping[str, str] = {
+    "身份证号": "id_number",
+    "身份证号码": "id_number",
+    "公民身份号码": "id_number",
+    "证件号码": "id_number",
+    "姓名": "name",
+    "记录编号": "source_id",
+    "编号": "source_id",
+    "开始日期": "start",
+    "结束日期": "end",
+    "地区代码": "region",
+    "行政区划代码": "region",
+    "隔离方式": "setting",
+    "备注": "detail",
+    "地点": "detail",
+}
+
+_SETTINGS: Mapping[str, QuarantineSetting] = {
+    **{s.value: s for s in QuarantineSetting},
+    "居家": QuarantineSetting.HOME,
+    "居家隔离": QuarantineSetting.HOME,
+    "单位": QuarantineSetting.COMPANY,
+    "单位隔离": QuarantineSetting.COMPANY,
+    "集中": QuarantineSetting.CENTRALISED,
+    "集中隔离": QuarantineSetting.CENTRALISED,
+}
+
+# The columns each kind needs (besides source_id); others are optional.
+_RESIDENT = ("id_number",)
+REQUIRED: Mapping[ImportKind, tuple[str, ...]] = {
+    ImportKind.CONFIRMED: (*_RESIDENT, "start"),
+    ImportKind.SUSPECTED: (*_RESIDENT, "start"),
+    ImportKind.POSITIVE: (*_RESIDENT, "start"),
+    ImportKind.CLOSE_CONTACT: (*_RESIDENT, "start"),
+    ImportKind.QUARANTINE: (*_RESIDENT, "setting", "start"),
+    ImportKind.TRAVEL: (*_RESIDENT, "region", "end"),
+    ImportKind.FEVER_CLINIC: (*_RESIDENT, "start"),
+    ImportKind.FEVER_MEDICINE: (*_RESIDENT, "start"),
+    ImportKind.HIGH_RISK_REGION: ("region", "start"),
+}
+MAX_SOURCE_ID, MAX_DETAIL = 64, 200
+MAX_FUTURE_DAYS = 366  # a planned release may lie ahead; nothing further
+
+
+def column_name(header: str) -> str:
+    name = header.strip().lstrip("\ufeff").strip()
+    return ALIASES.get(name, name.lower())
+
+
+def missing_columns(kind: ImportKind, columns: Iterable[str]) -> list[str]:
+    have = set(columns)
+    return [c for c in ("source_id", *REQUIRED[kind]) if c not in have]
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """One valid row: a record about a resident (``id_number``) or a high-risk region."""
+
+    line: int
+    source_id: str
+    start: date | None = None
+    end: date | None = None
+    id_number: str | None = None
+    region: str | None = None
+    setting: QuarantineSetting | None = None
+    detail: str = ""
+
+
+def parse_row(
+    kind: ImportKind, raw: Mapping[str, object], *, line: int, today: date
+) -> RecordRow | list[FieldError]:
+    """Check one row; every problem of the row at once (field, code, words)."""
+    problems: list[FieldError] = []
+    values: dict[str, Any] = {}
+    for name, parse in (
+        ("source_id", _source_id),
+        ("start", _date),
+        ("end", _date),
+        ("setting", _setting),
+        ("detail", _detail),
+    ):
+        _take(values, problems, name, raw.get(name), parse, required=name in REQUIRED[kind])
+    if "id_number" in REQUIRED[kind]:
+        text = _text(raw.get("id_number"))
+        _take(values, problems, "id_number", text, lambda v: _id(v, today), required=True)
+    if "region" in REQUIRED[kind] or _text(raw.get("region")):
+        _take(values, problems, "region", raw.get("region"), _region, required=True)
+    if not values.get("source_id") and not any(p.field == "source_id" for p in problems):
+        problems.append(_required("source_id"))
+    problems += _dates_in_order(values.get("start"), values.get("end"), today)
+    if problems:
+        return problems
+    return RecordRow(line=line, **values)
+
+
+def _take(
+    values: dict[str, Any],
+    problems: list[FieldError],
+    name: str,
+    raw: object,
+    parse: Any,
+    *,
+    required: bool,
+) -> None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            problems.append(_required(name))
+        return
+    try:
+        values[name] = parse(raw)
+    except InvalidInput as error:
+        problems.extend(replace(e, field=name) for e in error.errors)
+
+
+def _required(name: str) -> FieldError:
+    return FieldError(name, "required", N_("This column is empty; it is required"))
+
+
+def _text(raw: object) -> str:
+    return "" if raw is None else str(raw).strip()
+
+
+def _source_id(raw: object) -> str:
+    value = _text(raw)
+    if len(value) > MAX_SOURCE_ID or not value.isprintable():
+        raise InvalidInput.single(
+            "source_id",
+            "source_id",
+            N_("A record number has at most {max} printable characters"),
+            max=MAX_SOURCE_ID,
+        )
+    return value
+
+
+def _detail(raw: object) -> str:
+    value = _text(raw)
+    if len(value) > MAX_DETAIL or not value.isprintable():
+        raise InvalidInput.single(
+            "detail",
+            "detail",
+            N_("A note has at most {max} printable characters"),
+            max=MAX_DETAIL,
+        )
+    return value
+
+
+def _id(raw: str, today: date) -> str:
+    return parse_id_number(raw, today=today).value
+
+
+def _region(raw: object) -> str:
+    """A region as the prefix it covers: 420000 (Hubei) → "42", 420100 → "4201"."""
+    code = parse_region_code(_text(raw)).code
+    return code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
+
+
+def _setting(raw: object) -> QuarantineSetting:
+    found = _SETTINGS.get(_text(raw).lower())
+    if found is None:
+        raise InvalidInput.single(
+            "setting",
+            "setting",
+            N_("Quarantine is home, company or centralised (居家, 单位, 集中), not {value}"),
+            value=_text(raw)[:20],
+        )
+    return found
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日")
+
+
+def _date(raw: object) -> date:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = _text(raw)
+    for fmt in _DATE_FORMATS:
+        try:
+            value = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if 1900 <= value.year <= 2099:
+            return value
+    raise InvalidInput.single(
+        "date",
+        "date",
+        N_("{value} is not a date (write it as YYYY-MM-DD)"),
+        value=text[:20],
+    )
+
+
+def _dates_in_order(start: date | None, end: date | None, today: date) -> list[FieldError]:
+    problems = []
+    if start is not None and start > today:
+        problems.append(FieldError("start", "future", N_("The start date lies in the future"), {}))
+    if end is not None and start is not None and end < start:
+        problems.append(
+            FieldError("end", "before_start", N_("The end date lies before the start date"), {})
+        )
+    if end is not None and (end - today).days > MAX_FUTURE_DAYS:
+        problems.append(
+            FieldError("end", "far_future", N_("The end date lies more than a year ahead"), {})
+        )
+    return problems

@@ -43,7 +43,15 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     await run_in_threadpool(scope.__exit__, None, None, None)
 
 
+async def get_units(request: Request) -> UnitOfWorkFactory:
+    """Transactions of one's own, for work after the request's commit (recolouring a
+    committed import, a batch of residents per transaction)."""
+    factory: UnitOfWorkFactory = request.app.state.uow_factory
+    return factory
+
+
 EnvDep = Annotated[Env, Depends(get_env)]
+UnitsDep = Annotated[UnitOfWorkFactory, Depends(get_units)]
 UowDep = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
 
 

@@ -30,6 +30,7 @@ from healthcode.store.repositories.organisations import (
 from healthcode.store.repositories.records import (
     CreditRecords,
     DataRecords,
+    DepartmentClients,
     HighRiskRegions,
     ImportBatches,
 )
@@ -67,6 +68,7 @@ class UnitOfWork:
         self.credit_records = CreditRecords(session)
         self.high_risk_regions = HighRiskRegions(session)
         self.import_batches = ImportBatches(session)
+        self.department_clients = DepartmentClients(session)
         self.appeals = Appeals(session)
         self.colour_statistics = ColourStatistics(session)
         self.colour_lookups = ColourLookups(session)

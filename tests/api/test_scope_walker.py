@@ -16,6 +16,7 @@ given a realistic id here (in A's scope) before the suite passes.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
@@ -32,6 +33,7 @@ from pydantic_core import PydanticUndefined
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.colour import Colour
+from healthcode.domain.records import Department, ImportKind
 from healthcode.http.security import SESSION_COOKIE, permissions_of
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts.permissions import STAFF_ROLES, Permission, Role
@@ -41,6 +43,7 @@ from healthcode.services.organisations.authorisations import grant
 from healthcode.services.organisations.calls import start_call
 from healthcode.services.organisations.overrides import decide_override, propose_override
 from healthcode.services.organisations.registry import OrganisationKind
+from healthcode.services.records.imports import Sender, import_records
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
 from tests.api.helpers import PASSWORD, CapturingSender, declare, resident_headers, staff_login
@@ -71,6 +74,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "decision": lambda _w: "suspend",
     "override_id": lambda w: w.ids["override"],
     "call_id": lambda w: w.ids["call"],
+    "batch_id": lambda w: w.ids["batch"],
     "appeal_id": lambda w: w.ids["appeal"],
 }
 # Request bodies for writes whose input model gives no examples, by "METHOD path".
@@ -101,6 +105,8 @@ ABSENT_IN_A = {
     "GET /api/v1/applications/{application_id}/video": "the applicant sent no video",
     "GET /api/v1/employers/{organisation_id}/roster": "only the employer's own or the region's",
     "GET /staff/employers/{organisation_id}/roster": "only the employer's own or the region's",
+    "GET /api/v1/records/imports/{batch_id}": "imports are kept by region; A's staff hold org:",
+    "GET /staff/records/imports/{batch_id}": "imports are kept by region; A's staff hold org:",
     "GET /staff/appeals/{appeal_id}/evidence": "the resident sent no evidence",
 }
 
@@ -204,6 +210,7 @@ def world(
     )
     call = start_call(uow, env, who, application_id=declaration.id)
     ids |= {"override": str(proposal.id), "call": str(call.id)}
+    ids["batch"] = str(_import_batch(uow, env))
     ids["appeal"] = str(_appeal(uow, env, community, declaration.resident_id))
     ids["resident"] = str(declaration.resident_id)
     employer = organisation(uow, env, kind=OrganisationKind.EMPLOYER, parent_id=community)
@@ -249,6 +256,20 @@ def _appeal(uow: UnitOfWork, env: Env, community: uuid.UUID, resident_id: uuid.U
         reason="我的体温正常，视频里体温计读数清楚，请复核",
     )
     return made.id
+
+
+def _import_batch(uow: UnitOfWork, env: Env) -> uuid.UUID:
+    """A committed import of community A's region (371602)."""
+    batch = import_records(
+        uow,
+        env,
+        sender=Sender(region="371602"),
+        department=Department.HEALTH,
+        kind=ImportKind.CLOSE_CONTACT,
+        stream=io.BytesIO(b"source_id,id_number,start\r\n"),
+        file_name="walker.csv",
+    )
+    return batch.batch_id
 
 
 def _filled(body: dict[str, Any] | None, world: World) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ from healthcode.api.v1 import (
     authorisations,
     notices,
     organisations,
+    records,
     registry,
     residents,
     scanning,
@@ -24,6 +25,7 @@ router.include_router(staff.router)
 router.include_router(registry.router)
 router.include_router(authorisations.router)
 router.include_router(notices.router)
+router.include_router(records.router)
 router.include_router(appeals.router)
 router.include_router(sharing.router)
 

@@ -1,14 +1,15 @@
 """Data sharing out over JSON: other departments look up one ID number's colour.
 
-Authenticated by the department client's own key (``Authorization: Bearer <key>``),
-not by a staff session; every look-up names its purpose and is audit-logged.
+Authenticated by the department client's own key (``X-Api-Key``, as for its record
+imports), not by a staff session; every look-up names its purpose and is audit-logged.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request, Security
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
 from healthcode.domain.colour import Colour
@@ -18,6 +19,7 @@ from healthcode.services.shared.bounds import InputModel
 from healthcode.services.sharing import lookups
 
 router = APIRouter(tags=["data sharing"])
+API_KEY = APIKeyHeader(name="X-Api-Key", auto_error=False, description="a department client's key")
 
 
 class LookupInput(InputModel):
@@ -40,7 +42,7 @@ class LookupOut(BaseModel):
 @router.post(
     "/sharing/colour-lookups",
     summary="Look up the colour of one ID number (department clients; logged)",
-    description="`Authorization: Bearer <department client key>`; the client needs a "
+    description="`X-Api-Key: <department client key>`; the client needs a "
     "look-up grant (`healthcode data lookups grant`). 401 unknown_client, 404 no_code, "
     "429 rate_limited (HEALTHCODE_LOOKUP_LIMIT per client, 60/minute by default).",
 )
@@ -49,13 +51,12 @@ def look_up_colour(
     data: LookupInput,
     uow: UowDep,
     env: EnvDep,
-    authorization: Annotated[str, Header()] = "",
+    key: Annotated[str | None, Security(API_KEY)] = None,
 ) -> LookupOut:
-    scheme, _, key = authorization.partition(" ")
     found = lookups.look_up_colour(
         uow,
         env,
-        key=key.strip() if scheme.lower() == "bearer" else "",
+        key=key or "",
         id_number=data.id_number,
         purpose=data.purpose,
         address=client_address(request),

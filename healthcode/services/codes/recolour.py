@@ -75,6 +75,35 @@ def recolour(
     return state
 
 
+def recolour_resident(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    resident_id: uuid.UUID,
+    cause: Cause,
+    actor_id: uuid.UUID | None = None,
+    note: str = "",
+) -> int:
+    """Recolour every code the resident holds (new facts about the person, such as a
+    department record, hold for all their codes); the number of codes that changed."""
+    changed = 0
+    for code in uow.codes.all_of_resident(resident_id):
+        if code.policy_id not in env.policies:
+            continue
+        before = code.history_seq
+        recolour(
+            uow,
+            env,
+            resident_id=resident_id,
+            policy=env.policies.find(code.policy_id),
+            cause=cause,
+            actor_id=actor_id,
+            note=note,
+        )
+        changed += code.history_seq != before
+    return changed
+
+
 def _keep(
     uow: UnitOfWork,
     env: Env,

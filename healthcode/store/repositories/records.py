@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, or_, select, update
 
 from healthcode.store import tables as t
 from healthcode.store.repositories.base import _Repo
@@ -16,6 +18,69 @@ class DataRecords(_Repo):
         query = select(t.DataRecord).where(t.DataRecord.resident_id == resident_id)
         return self.session.scalars(query).all()
 
+    def by_id(self, record_id: uuid.UUID) -> t.DataRecord | None:
+        return self.session.get(t.DataRecord, record_id)
+
+    def residents_by_id_hash(self, hashes: Iterable[bytes]) -> dict[bytes, uuid.UUID]:
+        """The residents with these ID hashes, in one query (a chunk of an import)."""
+        wanted = list(set(hashes))
+        if not wanted:
+            return {}
+        query = select(t.Resident.id_hash, t.Resident.id).where(t.Resident.id_hash.in_(wanted))
+        return {row[0]: row[1] for row in self.session.execute(query).all()}
+
+    def existing(self, department: str, source_ids: Iterable[str]) -> set[str]:
+        """Which of these source ids the department has sent before (any batch)."""
+        ids = list(set(source_ids))
+        if not ids:
+            return set()
+        query = select(t.DataRecord.source_id).where(
+            t.DataRecord.department == department, t.DataRecord.source_id.in_(ids)
+        )
+        return {s for s in self.session.scalars(query) if s is not None}
+
+    def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One multi-row INSERT per chunk: no ORM objects, no per-row round trip."""
+        if rows:
+            self.session.execute(insert(t.DataRecord), list(rows))
+
+    def residents_of_batch(
+        self, batch_id: uuid.UUID, after: uuid.UUID | None, limit: int
+    ) -> list[uuid.UUID]:
+        """The residents a batch touched, a page at a time in id order (keyset)."""
+        query = (
+            select(t.DataRecord.resident_id)
+            .where(t.DataRecord.batch_id == batch_id)
+            .group_by(t.DataRecord.resident_id)
+            .order_by(t.DataRecord.resident_id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(t.DataRecord.resident_id > after)
+        return list(self.session.scalars(query))
+
+    def withdraw_batch(self, batch_id: uuid.UUID, *, at: datetime, reason: str) -> int:
+        result = self.session.execute(
+            update(t.DataRecord)
+            .where(t.DataRecord.batch_id == batch_id, t.DataRecord.withdrawn_at.is_(None))
+            .values(withdrawn_at=at, withdrawn_reason=reason)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def residents_who_stayed(self, region: str, start: date, end: date | None) -> set[uuid.UUID]:
+        """Residents with a travel record in `region` (a prefix) overlapping the dates."""
+        last = func.coalesce(t.DataRecord.end, t.DataRecord.start)
+        first = func.coalesce(t.DataRecord.start, t.DataRecord.end)
+        conditions = [
+            t.DataRecord.kind == "travel",
+            t.DataRecord.region.startswith(region, autoescape=True),
+            last >= start,
+        ]
+        if end is not None:
+            conditions.append(first <= end)
+        query = select(t.DataRecord.resident_id).where(*conditions).distinct()
+        return set(self.session.scalars(query))
+
 
 class HighRiskRegions(_Repo):
     def ever_listed(self) -> Sequence[t.HighRiskRegion]:
@@ -23,10 +88,84 @@ class HighRiskRegions(_Repo):
         a handful of rows, region-level, read with each resident's facts."""
         return self.session.scalars(select(t.HighRiskRegion)).all()
 
+    def existing(self, department: str, source_ids: Iterable[str]) -> set[str]:
+        ids = list(set(source_ids))
+        if not ids:
+            return set()
+        query = select(t.HighRiskRegion.source_id).where(
+            t.HighRiskRegion.department == department, t.HighRiskRegion.source_id.in_(ids)
+        )
+        return set(self.session.scalars(query))
+
+    def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self.session.execute(insert(t.HighRiskRegion), list(rows))
+
+    def of_batch(self, batch_id: uuid.UUID) -> Sequence[t.HighRiskRegion]:
+        query = select(t.HighRiskRegion).where(t.HighRiskRegion.batch_id == batch_id)
+        return self.session.scalars(query).all()
+
+    def withdraw_batch(self, batch_id: uuid.UUID, *, at: datetime, reason: str) -> int:
+        result = self.session.execute(
+            update(t.HighRiskRegion)
+            .where(t.HighRiskRegion.batch_id == batch_id, t.HighRiskRegion.withdrawn_at.is_(None))
+            .values(withdrawn_at=at, withdrawn_reason=reason)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def residents_with_declared_trips(self, since: datetime) -> Iterable[tuple[uuid.UUID, Any]]:
+        """(resident, trips) of declarations confirmed since `since` that name a trip."""
+        query = select(t.Declaration.resident_id, t.Declaration.trips).where(
+            t.Declaration.confirmed_at >= since, t.Declaration.resident_id.is_not(None)
+        )
+        for resident_id, trips in self.session.execute(query).yield_per(1000):
+            if trips and resident_id is not None:
+                yield resident_id, trips
+
 
 class ImportBatches(_Repo):
-    def by_id(self, batch_id: uuid.UUID) -> t.ImportBatch | None:
-        return self.session.get(t.ImportBatch, batch_id)
+    def by_id(self, batch_id: uuid.UUID, *, lock: bool = False) -> t.ImportBatch | None:
+        if not lock:
+            return self.session.get(t.ImportBatch, batch_id)
+        query = select(t.ImportBatch).where(t.ImportBatch.id == batch_id).with_for_update()
+        return self.session.scalars(query.execution_options(populate_existing=True)).first()
+
+    def add_refusals(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self.session.execute(insert(t.ImportRefusal), list(rows))
+
+    def refusals(self, batch_id: uuid.UUID, limit: int) -> Sequence[t.ImportRefusal]:
+        query = (
+            select(t.ImportRefusal)
+            .where(t.ImportRefusal.batch_id == batch_id)
+            .order_by(t.ImportRefusal.line, t.ImportRefusal.id)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def recent(self, regions: Sequence[str] | None, limit: int) -> Sequence[t.ImportBatch]:
+        """Newest first; `regions` (prefixes) limits them to a staff member's scope,
+        None = everywhere."""
+        query = select(t.ImportBatch).order_by(t.ImportBatch.started_at.desc()).limit(limit)
+        if regions is not None:
+            if not regions:
+                return ()
+            query = query.where(
+                or_(*(t.ImportBatch.region.startswith(r, autoescape=True) for r in regions))
+            )
+        return self.session.scalars(query).all()
+
+
+class DepartmentClients(_Repo):
+    def by_key_hash(self, key_hash: bytes) -> t.DepartmentClient | None:
+        query = select(t.DepartmentClient).where(
+            t.DepartmentClient.key_hash == key_hash, t.DepartmentClient.revoked_at.is_(None)
+        )
+        return self.session.scalars(query).first()
+
+    def by_name(self, name: str) -> t.DepartmentClient | None:
+        query = select(t.DepartmentClient).where(t.DepartmentClient.name == name)
+        return self.session.scalars(query).first()
 
 
 class CreditRecords(_Repo):

@@ -161,12 +161,16 @@ def test_the_look_up_refuses_an_unknown_client_and_logs_each_look_up(
     grant_client(app, sessions)
     body = {"id_number": number, "purpose": "卡口通行核验"}
 
-    unknown = client.post("/api/v1/sharing/colour-lookups", json=body, headers=bearer("guess"))
+    unknown = client.post(
+        "/api/v1/sharing/colour-lookups", json=body, headers={"X-Api-Key": "guess"}
+    )
     assert (unknown.status_code, error(unknown)["code"]) == (401, "unknown_client")
     none = client.post("/api/v1/sharing/colour-lookups", json=body)
     assert none.status_code == 401
+    as_bearer = client.post("/api/v1/sharing/colour-lookups", json=body, headers=bearer(KEY))
+    assert as_bearer.status_code == 401  # the key goes in X-Api-Key, as for imports
 
-    found = client.post("/api/v1/sharing/colour-lookups", json=body, headers=bearer(KEY))
+    found = client.post("/api/v1/sharing/colour-lookups", json=body, headers={"X-Api-Key": KEY})
     assert found.status_code == 200, found.text
     assert [(c["policy"], c["colour"]) for c in found.json()["codes"]] == [(POLICY, "red")]
     assert number not in found.text

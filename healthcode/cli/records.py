@@ -1,0 +1,133 @@
+"""Department records by hand: `healthcode data import | rollback | batches | clients add`."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from healthcode.cli.shared import context, fail
+from healthcode.domain.errors import DomainError
+from healthcode.domain.records import Department, ImportKind
+
+data_app = typer.Typer(no_args_is_help=True, help="Department records: imports and clients.")
+clients_app = typer.Typer(no_args_is_help=True, help="Department systems sending records.")
+data_app.add_typer(clients_app, name="clients")
+
+
+@data_app.command("import")
+def data_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    source: Annotated[Department, typer.Option(help="the department that sent the file")],
+    kind: Annotated[ImportKind, typer.Option(help="what the file holds")],
+    encoding: Annotated[
+        str | None, typer.Option(help="CSV text encoding (default: detected)")
+    ] = None,
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="csv, xlsx or jsonl (default: by name)")
+    ] = None,
+) -> None:
+    """Import a file as one batch (all of it or none), then recolour the residents it names."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from healthcode.services.records.imports import Sender, import_records
+    from healthcode.services.records.recolouring import recolour_batch
+
+    units, env = context(None)
+    size = file.stat().st_size
+    with (
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        ) as bar,
+        file.open("rb") as stream,
+    ):
+        task = bar.add_task(file.name, total=size)
+        try:
+            with units() as uow:
+                report = import_records(
+                    uow,
+                    env,
+                    sender=Sender(),
+                    department=source,
+                    kind=kind,
+                    stream=stream,
+                    file_name=file.name,
+                    file_format=file_format,
+                    encoding=encoding,
+                    progress=lambda done: bar.update(task, completed=done),
+                )
+        except DomainError as error:
+            raise fail(error) from None
+    typer.echo(
+        f"batch {report.batch_id}: {report.rows_read} rows, {report.added} added, "
+        f"{report.unchanged} unchanged, {report.refused} refused, {report.unmatched} unmatched"
+    )
+    for r in report.refusals:
+        typer.echo(f"  line {r.line}: {r.field}: {r.code}: {r.message.format(**r.params)}")
+    recoloured = recolour_batch(units, env, batch_id=report.batch_id)
+    typer.echo(f"recoloured {recoloured.residents} residents, {recoloured.changed} codes changed")
+
+
+@data_app.command("rollback")
+def data_rollback(batch: Annotated[uuid.UUID, typer.Argument(help="the batch id")]) -> None:
+    """Withdraw every record of a batch, then recompute the colours it caused."""
+    from healthcode.services.records.batches import roll_back_batch
+    from healthcode.services.records.recolouring import recolour_batch
+
+    units, env = context(None)
+    try:
+        with units() as uow:
+            summary = roll_back_batch(uow, env, None, batch_id=batch)
+    except DomainError as error:
+        raise fail(error) from None
+    recoloured = recolour_batch(units, env, batch_id=batch)
+    typer.echo(
+        f"batch {summary.id} rolled back: {summary.added} records withdrawn, "
+        f"{recoloured.residents} residents recoloured"
+    )
+
+
+@data_app.command("batches")
+def data_batches(limit: int = 20) -> None:
+    """The latest imports."""
+    from healthcode.services.records.batches import list_batches
+
+    units, _env = context(None)
+    with units() as uow:
+        for b in list_batches(uow, None, limit=limit):
+            typer.echo(
+                f"{b.id}  {b.started_at:%Y-%m-%d %H:%M}  {b.department}/{b.kind}  {b.status}  "
+                f"{b.added} added, {b.refused} refused  {b.file_name}"
+            )
+
+
+@clients_app.command("add")
+def clients_add(
+    name: Annotated[str, typer.Argument(help="the client's name, e.g. binzhou-cdc")],
+    source: Annotated[Department, typer.Option(help="its department")],
+    kind: Annotated[
+        list[ImportKind] | None, typer.Option(help="a kind it may send (repeat; default: all)")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="region code its imports are listed under")
+    ] = None,
+) -> None:
+    """Make a department client and print its key (shown once, stored hashed)."""
+    from healthcode.services.records.clients import add_client
+
+    units, env = context(None)
+    try:
+        with units() as uow:
+            made = add_client(
+                uow, env, name=name, department=source, kinds=tuple(kind or ()), region=region
+            )
+    except DomainError as error:
+        raise fail(error) from None
+    typer.echo(f"client {made.name} ({made.department.value}): {', '.join(made.kinds)}")
+    typer.echo(f"key (shown once): {made.key}")

@@ -1,0 +1,1 @@
+"""Department records: imports (files and department systems), rollbacks, recolouring."""

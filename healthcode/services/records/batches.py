@@ -1,0 +1,147 @@
+"""Import batches: the list a data operator sees, one batch's report, and rollback.
+
+A data operator acts within their regions (``Principal.scope``): a batch sent by
+someone outside them is "not found" (404), never "forbidden". A rollback withdraws
+every record the batch added (they stay, marked, for the history); the colours
+they caused are recomputed after the commit (``recolour_batch``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from healthcode.domain.errors import Conflict, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.scope import Scope
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.shared import audit
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+ROLLED_BACK = "rolled_back"
+
+
+class BatchNotFound(NotFound):
+    code = "batch_not_found"
+
+
+class AlreadyRolledBack(Conflict):
+    code = "already_rolled_back"
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    id: uuid.UUID
+    department: str
+    kind: str
+    file_name: str
+    started_at: datetime
+    status: str
+    rows_read: int
+    added: int
+    unchanged: int
+    refused: int
+    unmatched: int
+    residents_touched: int
+    rolled_back_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RefusedRow:
+    line: int
+    field: str
+    code: str
+    message: str  # an English message id; the edge translates it
+    params: dict[str, object]
+
+
+def _scope(principal: Principal | None) -> Scope:
+    """None is the command line, run by the deployment's operators: everywhere."""
+    return (
+        Scope(everywhere=True) if principal is None else principal.scope(Permission.RECORDS_IMPORT)
+    )
+
+
+def list_batches(
+    uow: UnitOfWork, principal: Principal | None, *, limit: int = 50
+) -> list[BatchSummary]:
+    scope = _scope(principal)
+    regions = None if scope.everywhere else sorted(scope.regions)
+    return [_summary(b) for b in uow.import_batches.recent(regions, limit)]
+
+
+def show_batch(
+    uow: UnitOfWork, principal: Principal, *, batch_id: uuid.UUID, limit: int = 200
+) -> tuple[BatchSummary, list[RefusedRow]]:
+    batch = _in_scope(uow, principal, batch_id)
+    return _summary(batch), [
+        RefusedRow(
+            r.line,
+            r.field,
+            r.code,
+            str(r.params.get("message", "")),
+            {k: v for k, v in r.params.items() if k != "message"},
+        )
+        for r in uow.import_batches.refusals(batch.id, limit)
+    ]
+
+
+def roll_back_batch(
+    uow: UnitOfWork, env: Env, principal: Principal | None, *, batch_id: uuid.UUID
+) -> BatchSummary:
+    """Withdraw what the batch added; the caller commits, then ``recolour_batch``."""
+    batch = _in_scope(uow, principal, batch_id, lock=True)
+    if batch.status == ROLLED_BACK:
+        raise AlreadyRolledBack(N_("This import has already been rolled back"))
+    now = env.clock.now()
+    reason = f"rollback of import {batch.id}"
+    uow.data_records.withdraw_batch(batch.id, at=now, reason=reason)
+    uow.high_risk_regions.withdraw_batch(batch.id, at=now, reason=reason)
+    batch.status, batch.rolled_back_at = ROLLED_BACK, now
+    actor = principal.account_id if principal is not None else None
+    batch.rolled_back_by = actor
+    audit.record(
+        uow,
+        env,
+        actor_id=actor,
+        action="records.rollback",
+        detail={
+            "batch": str(batch.id),
+            "department": batch.department,
+            "kind": batch.kind,
+            "rows": batch.rows_added,
+        },
+    )
+    uow.flush()
+    return _summary(batch)
+
+
+def _in_scope(
+    uow: UnitOfWork, principal: Principal | None, batch_id: uuid.UUID, *, lock: bool = False
+) -> t.ImportBatch:
+    batch = uow.import_batches.by_id(batch_id, lock=lock)
+    scope = _scope(principal)
+    if batch is None or not (scope.everywhere or scope.covers_region(batch.region or "")):
+        raise BatchNotFound(N_("No such import"))
+    return batch
+
+
+def _summary(b: t.ImportBatch) -> BatchSummary:
+    return BatchSummary(
+        b.id,
+        b.department,
+        b.kind,
+        b.file_name,
+        b.started_at,
+        b.status,
+        b.rows_read,
+        b.rows_added,
+        b.rows_unchanged,
+        b.rows_refused,
+        b.rows_unmatched,
+        b.residents_touched,
+        b.rolled_back_at,
+    )

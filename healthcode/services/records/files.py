@@ -1,0 +1,170 @@
+"""Read an import file row by row, whatever its format, with memory flat in its size.
+
+CSV is read through an incremental decoder (UTF-8, UTF-8 with BOM or GB18030, which
+includes GBK: detected from the first 64 KiB unless given); JSON Lines line by line;
+XLSX through python-calamine, row by row from its first sheet. Each row comes with
+its line number in the file (CSV: the physical line where the row ends; XLSX: the
+sheet row; JSON Lines: the line), so a refusal names the line a person can find.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import json
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from healthcode.domain.errors import DomainError
+from healthcode.domain.i18n import N_
+from healthcode.domain.records import column_name
+
+SNIFF = 64 * 1024
+FORMATS = ("csv", "xlsx", "jsonl")
+
+
+class UnreadableFile(DomainError):
+    status = 422
+    code = "unreadable_file"
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    values: dict[str, Any]
+
+
+def format_of(file_name: str, given: str | None = None) -> str:
+    if given:
+        fmt = given.lower()
+    else:
+        ext = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+        fmt = {"ndjson": "jsonl", "json": "jsonl", "txt": "csv", "xls": "xlsx"}.get(ext, ext)
+    if fmt not in FORMATS:
+        raise UnreadableFile(
+            N_("Unknown file type {value}: send CSV, XLSX or JSON Lines"), value=fmt[:10]
+        )
+    return fmt
+
+
+def detect_encoding(head: bytes) -> str:
+    """UTF-8 with BOM, UTF-8, else GB18030 (a superset of GBK and GB2312)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def read_rows(
+    stream: IO[bytes], fmt: str, encoding: str | None = None
+) -> Generator[Row, None, None]:
+    """The rows as {column: value}, column names normalised (``column_name``); the
+    first row yielded is a header-only Row(line=0) carrying the columns found."""
+    if fmt == "csv":
+        yield from _csv(stream, encoding)
+    elif fmt == "jsonl":
+        yield from _jsonl(stream, encoding or "utf-8-sig")
+    else:
+        yield from _xlsx(stream)
+
+
+def _text(stream: IO[bytes], encoding: str | None) -> io.TextIOWrapper:
+    if encoding is None:
+        head = stream.read(SNIFF)
+        stream.seek(0)
+        encoding = detect_encoding(head)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UnreadableFile(N_("Unknown encoding {value}"), value=encoding[:20]) from None
+    return io.TextIOWrapper(stream, encoding=encoding, newline="")
+
+
+def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
+    text = _text(stream, encoding)
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise UnreadableFile(N_("The file is empty"))
+        columns = [column_name(h) for h in header]
+        yield Row(0, dict.fromkeys(columns))
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            yield Row(reader.line_num, dict(zip(columns, cells, strict=False)))
+    except UnicodeDecodeError:
+        raise UnreadableFile(
+            N_("The file is not valid {value} text after line {line}: give its encoding"),
+            value=text.encoding,
+            line=reader.line_num,
+        ) from None
+    except csv.Error as error:
+        raise UnreadableFile(
+            N_("The CSV is malformed at line {line}: {value}"),
+            line=reader.line_num,
+            value=str(error)[:80],
+        ) from None
+    finally:
+        _release(text)
+
+
+def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
+    text = _text(stream, encoding)
+    try:
+        yield Row(0, {})
+        for number, line in enumerate(text, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                value = None
+            if not isinstance(value, dict):
+                yield Row(number, {"__error__": "json"})
+                continue
+            yield Row(number, {column_name(str(k)): v for k, v in value.items()})
+    except UnicodeDecodeError:
+        raise UnreadableFile(
+            N_("The file is not valid {value} text: give its encoding"), value=encoding
+        ) from None
+    finally:
+        _release(text)
+
+
+def _release(text: io.TextIOWrapper) -> None:
+    """Give the byte stream back to its owner, open (the caller closes it)."""
+    with contextlib.suppress(ValueError):  # already closed by its owner
+        text.detach()
+
+
+def _xlsx(stream: IO[bytes]) -> Iterator[Row]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(stream)
+        sheet = book.get_sheet_by_index(0)
+        rows = sheet.iter_rows()
+        header = next(rows, None)
+    except Exception:
+        raise UnreadableFile(N_("The file is not a readable XLSX workbook")) from None
+    if header is None:
+        raise UnreadableFile(N_("The file is empty"))
+    columns = [column_name(str(h)) for h in header]
+    yield Row(0, dict.fromkeys(columns))
+    for number, cells in enumerate(rows, start=2):
+        values = {c: _cell(v) for c, v in zip(columns, cells, strict=False)}
+        if any(v not in (None, "") for v in values.values()):
+            yield Row(number, values)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # an ID or record number typed as a number
+    return value

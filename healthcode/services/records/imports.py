@@ -1,0 +1,342 @@
+"""Import a department's file: every row checked, the good ones kept, all in one go.
+
+Decisions (docs/records.md):
+* One transaction per batch: the caller's unit of work commits the batch, its
+  records and its refused rows together, so an import cut off half-way (a broken
+  upload, a killed process) leaves none of it. Good rows are kept and refused rows
+  reported; a file that cannot be read at all (unknown type, missing columns,
+  undecodable text) is refused whole.
+* A row whose department and source id were sent before changes nothing (counted
+  as unchanged): re-importing a file is harmless.
+* A row naming a resident who has not registered is reported (``no_resident``) and
+  not kept: send it again once they have registered (the source id makes it safe).
+* Rows are read, checked and inserted a chunk at a time (multi-row INSERT), so
+  memory stays flat however large the file; the residents touched are found again
+  from the batch after the commit, not held in memory.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import IO, Any
+
+from healthcode.domain.clock import day_of
+from healthcode.domain.errors import DomainError, FieldError, Forbidden
+from healthcode.domain.i18n import N_
+from healthcode.domain.records import (
+    Department,
+    ImportKind,
+    RecordRow,
+    may_send,
+    missing_columns,
+    parse_row,
+)
+from healthcode.services.records.files import Row, UnreadableFile, format_of, read_rows
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+CHUNK = 1000
+MAX_BYTES = 2 * 1024**3  # an upload's limit (the CLI reads files of any size)
+MAX_REFUSALS_KEPT = 10_000  # beyond this, refused rows are counted, not listed
+
+
+class KindNotAllowed(Forbidden):
+    code = "kind_not_allowed"
+
+
+class MissingColumns(DomainError):
+    status = 422
+    code = "missing_columns"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sends the file: a staff account (CLI, pages) or a department client (API)."""
+
+    account_id: uuid.UUID | None = None
+    client_id: uuid.UUID | None = None
+    region: str | None = None  # the scope the batch is listed under
+    kinds: frozenset[ImportKind] | None = None  # a client's allowed kinds; None = any
+
+
+@dataclass(frozen=True)
+class Refusal:
+    line: int
+    field: str
+    code: str
+    message: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    batch_id: uuid.UUID
+    department: Department
+    kind: ImportKind
+    file_name: str
+    rows_read: int
+    added: int
+    unchanged: int
+    refused: int
+    unmatched: int
+    refusals: tuple[Refusal, ...]  # the first ones, in line order
+
+
+Progress = Callable[[int], None]  # bytes read so far
+
+
+def import_records(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    sender: Sender,
+    department: Department,
+    kind: ImportKind,
+    stream: IO[bytes],
+    file_name: str,
+    file_format: str | None = None,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check and keep a file's rows as one batch; the caller commits, then calls
+    ``recolour_batch`` (after the commit: residents see only committed records)."""
+    _check_sender(sender, department, kind)
+    fmt = format_of(file_name, file_format)
+    now = env.clock.now()
+    batch = t.ImportBatch(
+        id=uuid.uuid4(),
+        department=department.value,
+        kind=kind.value,
+        file_name=file_name[:255],
+        region=sender.region,
+        account_id=sender.account_id,
+        client_id=sender.client_id,
+        started_at=now,
+        status="committed",
+    )
+    uow.add(batch)
+    uow.flush()
+    rows = read_rows(stream, fmt, encoding)
+    try:
+        run = _take_all(uow, env, batch, department, kind, fmt, rows, stream, progress)
+    finally:
+        rows.close()
+    batch.finished_at = env.clock.now()
+    uow.flush()
+    return ImportReport(
+        batch.id,
+        department,
+        kind,
+        batch.file_name,
+        batch.rows_read,
+        batch.rows_added,
+        batch.rows_unchanged,
+        batch.rows_refused,
+        batch.rows_unmatched,
+        tuple(run.first_refusals),
+    )
+
+
+def _take_all(
+    uow: UnitOfWork,
+    env: Env,
+    batch: t.ImportBatch,
+    department: Department,
+    kind: ImportKind,
+    fmt: str,
+    rows: Iterator[Row],
+    stream: IO[bytes],
+    progress: Progress | None,
+) -> _Run:
+    header = next(rows, None)
+    missing = missing_columns(kind, header.values if header else ())
+    if missing and fmt != "jsonl":  # JSON Lines name their fields on every line
+        raise MissingColumns(
+            N_("The file lacks the column(s) {columns}"), columns=", ".join(missing)
+        )
+    run = _Run(uow, env, batch, department, kind)
+    for chunk in _chunks(rows, CHUNK):
+        run.take(chunk)
+        if progress is not None:
+            progress(stream.tell())
+    return run
+
+
+def _check_sender(sender: Sender, department: Department, kind: ImportKind) -> None:
+    if not may_send(department, kind) or (sender.kinds is not None and kind not in sender.kinds):
+        raise KindNotAllowed(
+            N_("{department} may not send {kind} records"),
+            department=department.value,
+            kind=kind.value,
+        )
+
+
+def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+class _Run:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        batch: t.ImportBatch,
+        department: Department,
+        kind: ImportKind,
+    ) -> None:
+        self.uow, self.env, self.batch = uow, env, batch
+        self.department, self.kind = department, kind
+        self.now = env.clock.now()
+        self.today = day_of(self.now)
+        self.first_refusals: list[Refusal] = []
+        self.kept_refusals = 0
+
+    def take(self, chunk: Sequence[Row]) -> None:
+        valid: list[RecordRow] = []
+        refusals: list[Refusal] = []
+        for row in chunk:
+            result = _check(self.kind, row, self.today)
+            if isinstance(result, RecordRow):
+                valid.append(result)
+            else:
+                refusals.extend(result)
+        self.batch.rows_read += len(chunk)
+        self.batch.rows_refused += len({r.line for r in refusals})
+        fresh = self._fresh(valid)
+        if self.kind is ImportKind.HIGH_RISK_REGION:
+            self._keep_regions(fresh)
+        else:
+            refusals.extend(self._keep_records(fresh))
+        self._report(refusals)
+
+    def _fresh(self, valid: list[RecordRow]) -> list[RecordRow]:
+        """Rows not sent before: not in the database, not earlier in this chunk (the
+        database answers for earlier chunks: their rows are inserted, in this same
+        transaction), so nothing grows with the file."""
+        repo = (
+            self.uow.high_risk_regions
+            if self.kind is ImportKind.HIGH_RISK_REGION
+            else self.uow.data_records
+        )
+        known = repo.existing(self.department.value, (r.source_id for r in valid))
+        fresh: list[RecordRow] = []
+        in_chunk: set[str] = set()
+        for row in valid:
+            if row.source_id in known or row.source_id in in_chunk:
+                self.batch.rows_unchanged += 1
+            else:
+                in_chunk.add(row.source_id)
+                fresh.append(row)
+        return fresh
+
+    def _keep_records(self, rows: list[RecordRow]) -> list[Refusal]:
+        protector = self.env.protector
+        hashes = {r.line: protector.keyed_hash(r.id_number or "", kind="id_number") for r in rows}
+        residents = self.uow.data_records.residents_by_id_hash(hashes.values())
+        record_kind = self.kind.record_kind
+        assert record_kind is not None
+        inserts, unmatched = [], []
+        for row in rows:
+            resident_id = residents.get(hashes[row.line])
+            if resident_id is None:
+                unmatched.append(_unmatched(row.line))
+                continue
+            inserts.append(
+                {
+                    "id": uuid.uuid4(),
+                    "resident_id": resident_id,
+                    "kind": record_kind.value,
+                    "start": row.start,
+                    "end": row.end,
+                    "region": row.region,
+                    "source": self.batch.file_name[:64],
+                    "received_at": self.now,
+                    "department": self.department.value,
+                    "source_id": row.source_id,
+                    "batch_id": self.batch.id,
+                    "setting": row.setting.value if row.setting else None,
+                    "detail": row.detail,
+                }
+            )
+        self.uow.data_records.insert_many(inserts)
+        self.batch.rows_added += len(inserts)
+        self.batch.rows_unmatched += len(unmatched)
+        return unmatched
+
+    def _keep_regions(self, rows: list[RecordRow]) -> None:
+        self.uow.high_risk_regions.insert_many(
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "region": row.region,
+                    "start": row.start,
+                    "end": row.end,
+                    "department": self.department.value,
+                    "source_id": row.source_id,
+                    "source": self.batch.file_name[:64],
+                    "batch_id": self.batch.id,
+                    "received_at": self.now,
+                }
+                for row in rows
+            ]
+        )
+        self.batch.rows_added += len(rows)
+
+    def _report(self, refusals: list[Refusal]) -> None:
+        room = MAX_REFUSALS_KEPT - self.kept_refusals
+        kept = sorted(refusals, key=lambda r: r.line)[: max(room, 0)]
+        self.uow.import_batches.add_refusals(
+            [
+                {
+                    "batch_id": self.batch.id,
+                    "line": r.line,
+                    "field": r.field,
+                    "code": r.code,
+                    "params": {**r.params, "message": r.message},
+                }
+                for r in kept
+            ]
+        )
+        self.kept_refusals += len(kept)
+        if len(self.first_refusals) < 100:
+            self.first_refusals.extend(kept[: 100 - len(self.first_refusals)])
+
+
+def _check(kind: ImportKind, row: Row, today: Any) -> RecordRow | list[Refusal]:
+    if "__error__" in row.values:
+        return [Refusal(row.line, "line", "json", N_("This line is not a JSON object"), {})]
+    result = parse_row(kind, row.values, line=row.line, today=today)
+    if isinstance(result, RecordRow):
+        return result
+    return [_refusal(row.line, e) for e in result]
+
+
+def _refusal(line: int, error: FieldError) -> Refusal:
+    params = {k: v if isinstance(v, int | str) else str(v) for k, v in error.params.items()}
+    return Refusal(line, error.field, error.code, error.message, params)
+
+
+def _unmatched(line: int) -> Refusal:
+    return Refusal(
+        line,
+        "id_number",
+        "no_resident",
+        N_("No resident has registered with this ID number; send the row again once they have"),
+        {},
+    )
+
+
+__all__ = [
+    "ImportReport",
+    "KindNotAllowed",
+    "MissingColumns",
+    "Refusal",
+    "Sender",
+    "UnreadableFile",
+    "import_records",
+]

@@ -1,0 +1,128 @@
+"""After an import (or its rollback) commits: recolour exactly the residents it
+touched, in batches of ``BATCH`` residents per transaction (never one transaction
+for the whole population, never one per resident), on SQLite and PostgreSQL alike.
+
+The record is named in each change: the history's note carries the batch's
+department and file, and the state's reasons carry the record ids as evidence.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import islice
+from typing import Any
+
+import structlog
+
+from healthcode.domain.facts import HighRiskPeriod
+from healthcode.services.codes.recolour import Cause, recolour_resident
+from healthcode.services.shared.env import Env
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+
+log = structlog.get_logger()
+BATCH = 200
+TRIP_WINDOW = timedelta(days=28)  # declarations old enough to hold a trip that counts
+
+
+@dataclass(frozen=True)
+class Recoloured:
+    residents: int
+    changed: int  # codes whose colour changed
+
+
+def recolour_batch(
+    units: UnitOfWorkFactory, env: Env, *, batch_id: uuid.UUID, actor_id: uuid.UUID | None = None
+) -> Recoloured:
+    """Recolour the residents a committed batch touched (records it added, or
+    withdrew on rollback; stays in a high-risk region it listed)."""
+    with units() as uow:
+        batch = uow.import_batches.by_id(batch_id)
+        if batch is None:
+            return Recoloured(0, 0)
+        note = f"{batch.department}: {batch.file_name}"[:500]
+        regions = [
+            HighRiskPeriod(str(r.id), r.region, r.start, r.received_at, r.end)
+            for r in uow.high_risk_regions.of_batch(batch_id)
+        ]
+    if regions:
+        residents: Iterable[uuid.UUID] = _staying(units, env, regions)
+    else:
+        residents = _of_batch(units, batch_id)
+    total = changed = 0
+    for page in _pages(iter(residents), BATCH):
+        with units() as uow:
+            for resident_id in page:
+                changed += recolour_resident(
+                    uow,
+                    env,
+                    resident_id=resident_id,
+                    cause=Cause.DATA,
+                    actor_id=actor_id,
+                    note=note,
+                )
+        total += len(page)
+    with units() as uow:
+        batch = uow.import_batches.by_id(batch_id)
+        if batch is not None:
+            batch.residents_touched = total
+    log.info("records.recoloured", batch=str(batch_id), residents=total, changed=changed)
+    return Recoloured(total, changed)
+
+
+def _of_batch(units: UnitOfWorkFactory, batch_id: uuid.UUID) -> Iterator[uuid.UUID]:
+    after: uuid.UUID | None = None
+    while True:
+        with units() as uow:
+            page = uow.data_records.residents_of_batch(batch_id, after, BATCH)
+        yield from page
+        if len(page) < BATCH:
+            return
+        after = page[-1]
+
+
+def _staying(units: UnitOfWorkFactory, env: Env, regions: list[HighRiskPeriod]) -> list[uuid.UUID]:
+    """Residents whose travel records or recently declared trips fall in a listed
+    region and period (region-level: a handful of periods, a query each)."""
+    found: set[uuid.UUID] = set()
+    with units() as uow:
+        for p in regions:
+            found |= uow.data_records.residents_who_stayed(p.region, p.start, p.end)
+        since = env.clock.now() - TRIP_WINDOW
+        for resident_id, trips in uow.high_risk_regions.residents_with_declared_trips(since):
+            if any(_in(p, trip) for trip in trips for p in regions):
+                found.add(resident_id)
+    return sorted(found)
+
+
+def _in(period: HighRiskPeriod, trip: dict[str, Any]) -> bool:
+    try:
+        end = date.fromisoformat(trip["end"])
+        start = date.fromisoformat(trip["start"]) if trip.get("start") else end
+    except (KeyError, TypeError, ValueError):
+        return False
+    return period.covers(str(trip.get("region", ""))) and period.overlaps(start, end)
+
+
+def _pages(items: Iterator[uuid.UUID], size: int) -> Iterator[list[uuid.UUID]]:
+    while page := list(islice(items, size)):
+        yield page
+
+
+def recolour_after_commit(
+    uow: UnitOfWork,
+    units: UnitOfWorkFactory,
+    env: Env,
+    *,
+    batch_id: uuid.UUID,
+    actor_id: uuid.UUID | None = None,
+) -> None:
+    """Once `uow` has committed the import (or its rollback), recolour its residents:
+    they must never see a colour from records that did not commit."""
+
+    def hook() -> None:
+        recolour_batch(units, env, batch_id=batch_id, actor_id=actor_id)
+
+    uow.after_commit(hook)

@@ -1,0 +1,110 @@
+"""Issue 13's first "done when": a close-contact file from the health commission,
+sent as a department sends it (the API, with its own key), turns exactly those
+residents red, with the record named as the reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.domain.records import Department, ImportKind
+from healthcode.services.records.clients import add_client
+from healthcode.store.uow import UnitOfWork
+from tests.api.helpers import CapturingSender, declare, resident_headers
+from tests.factories.inputs import declaration_data, id_number
+
+
+def department_key(
+    app: FastAPI, sessions: sessionmaker[Session], department: Department, *kinds: ImportKind
+) -> str:
+    uow = UnitOfWork(sessions())
+    made = add_client(
+        uow, app.state.env, name=f"{department.value}-system", department=department, kinds=kinds
+    )
+    uow.commit()
+    uow.close()
+    return made.key
+
+
+def resident(client: TestClient, sms: CapturingSender, phone: str) -> tuple[dict[str, str], str]:
+    headers = resident_headers(client, sms, phone)
+    number = id_number()
+    assert declare(client, headers, declaration_data(id_number=number))["colour"] == "green"
+    return headers, number
+
+
+def send(client: TestClient, key: str, data: bytes, kind: str = "close_contact") -> Any:
+    return client.post(
+        f"/api/v1/records/imports?kind={kind}",
+        files={"file": ("密接名单.csv", data, "text/csv")},
+        headers={"X-Api-Key": key},
+    )
+
+
+def test_a_close_contact_file_turns_exactly_those_residents_red(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    key = department_key(app, sessions, Department.HEALTH, ImportKind.CLOSE_CONTACT)
+    listed, number = resident(client, sms, "13900001111")
+    other, _ = resident(client, sms, "13900002222")
+    data = f"记录编号,身份证号,姓名,开始日期\r\nBZCDC-0001,{number},张三,2020-02-22\r\n".encode(
+        "gbk"
+    )
+
+    response = send(client, key, data)
+
+    assert response.status_code == 200, response.text
+    assert {k: response.json()[k] for k in ("added", "refused", "unmatched")} == {
+        "added": 1,
+        "refused": 0,
+        "unmatched": 0,
+    }
+    code = client.get("/api/v1/codes/binzhou-code", headers=listed).json()
+    assert code["colour"] == "red"
+    reason = code["reasons"][0]
+    assert reason["rule_id"] == "BZ-RED-RECORD-CONTACT"
+    assert "密切接触者" in reason["text"]
+    assert reason["evidence"][0]["kind"] == "record"
+    history = client.get("/api/v1/codes/binzhou-code/history", headers=listed).json()
+    assert history[0]["to_colour"] == "red"
+    assert history[0]["cause"] == "data"
+    assert "密接名单.csv" in history[0]["note"]
+    assert client.get("/api/v1/codes/binzhou-code", headers=other).json()["colour"] == "green"
+
+
+def test_a_refused_row_is_reported_in_the_callers_words(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    key = department_key(app, sessions, Department.HEALTH)
+    data = b"source_id,id_number,start\r\nX-1,370000000000000000,2020-02-22\r\n"
+    body = send(client, key, data).json()
+    assert body["refused"] == 1
+    refusal = body["refusals"][0]
+    assert (refusal["line"], refusal["field"]) == (2, "id_number")
+    assert refusal["message"]  # translated, not empty
+
+
+@pytest.mark.parametrize(
+    ("key_of", "status"),
+    [("none", 401), ("wrong", 401), ("carrier", 403)],
+)
+def test_only_a_department_client_may_send_and_only_its_kinds(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], key_of: str, status: int
+) -> None:
+    keys = {
+        "none": "",
+        "wrong": "hcd_not-a-key",
+        "carrier": department_key(app, sessions, Department.CARRIER),
+    }
+    data = b"source_id,id_number,start\r\n"
+    headers = {"X-Api-Key": keys[key_of]} if keys[key_of] else {}
+    response = client.post(
+        "/api/v1/records/imports?kind=close_contact",
+        files={"file": ("a.csv", data, "text/csv")},
+        headers=headers,
+    )
+    assert response.status_code == status, response.text

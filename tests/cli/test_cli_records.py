@@ -1,0 +1,156 @@
+"""`healthcode data …` on a real SQLite file: an import, its rollback, department
+clients, and an import killed half-way leaving nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from healthcode.cli import app
+from healthcode.domain.clock import TZ, SystemClock
+from healthcode.domain.colour import Colour
+from healthcode.store import tables as t
+from tests.cli.test_cli import units_and_env
+from tests.factories.inputs import id_number
+from tests.services.conftest import declare, new_account
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'records.db'}"
+    monkeypatch.setenv("HEALTHCODE_DATABASE_URL", url)
+    monkeypatch.setenv("HEALTHCODE_SECRET_KEY", "cli-test-secret")
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    return url
+
+
+def green_resident(url: str) -> tuple[uuid.UUID, str]:
+    units, env = units_and_env(url, SystemClock())  # type: ignore[arg-type]
+    number = id_number()
+    with units() as uow:
+        account = new_account(uow, env, "13912345678")
+        assert declare(uow, env, account, id_number=number).colour is Colour.GREEN
+        assert account.resident_id is not None
+        return account.resident_id, number
+
+
+def colour(url: str, resident_id: uuid.UUID) -> str:
+    units, _ = units_and_env(url, SystemClock())  # type: ignore[arg-type]
+    with units() as uow:
+        code = uow.codes.of_resident(resident_id, "binzhou-code")
+        assert code is not None
+        return code.colour
+
+
+def count(url: str, table: type[t.Base]) -> int:
+    units, _ = units_and_env(url, SystemClock())  # type: ignore[arg-type]
+    with units() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def contacts(path: Path, number: str, extra_rows: int = 0) -> Path:
+    today = datetime.now(TZ).date().isoformat()
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("source_id,id_number,start\r\n")
+        out.write(f"CC-1,{number},{today}\r\n")
+        for i in range(extra_rows):  # valid rows naming nobody registered
+            out.write(f"CC-X{i},{id_number()},{today}\r\n")
+    return path
+
+
+def test_import_then_rollback(database: str, tmp_path: Path) -> None:
+    resident, number = green_resident(database)
+    imported = runner.invoke(
+        app,
+        [
+            "data",
+            "import",
+            str(contacts(tmp_path / "cc.csv", number)),
+            "--source",
+            "health",
+            "--kind",
+            "close_contact",
+        ],
+    )
+    assert imported.exit_code == 0, imported.output
+    assert "1 added" in imported.output
+    assert colour(database, resident) == "red"
+    batch = imported.output.split()[1].rstrip(":")
+    rolled = runner.invoke(app, ["data", "rollback", batch])
+    assert rolled.exit_code == 0, rolled.output
+    assert colour(database, resident) == "green"
+    again = runner.invoke(app, ["data", "rollback", batch])
+    assert again.exit_code == 1
+    assert "already been rolled back" in again.output
+
+
+def test_a_department_client_gets_a_key_once(database: str) -> None:
+    made = runner.invoke(
+        app,
+        ["data", "clients", "add", "binzhou-cdc", "--source", "health", "--kind", "close_contact"],
+    )
+    assert made.exit_code == 0, made.output
+    assert "key (shown once): hcd_" in made.output
+    wrong = runner.invoke(
+        app,
+        ["data", "clients", "add", "binzhou-carrier", "--source", "carrier", "--kind", "confirmed"],
+    )
+    assert wrong.exit_code == 1
+    assert "does not hold confirmed" in wrong.output
+
+
+@pytest.fixture
+def child_env(database: str) -> dict[str, str]:
+    return {**os.environ, "HEALTHCODE_DATABASE_URL": database}
+
+
+def test_an_import_killed_half_way_leaves_nothing(
+    database: str, tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    resident, number = green_resident(database)
+    big = contacts(tmp_path / "big.csv", number, extra_rows=200_000)
+    db_file = Path(database.removeprefix("sqlite:///"))
+    wal = db_file.with_name(db_file.name + "-wal")
+    started = wal.stat().st_size if wal.exists() else 0
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "healthcode",
+            "data",
+            "import",
+            str(big),
+            "--source",
+            "health",
+            "--kind",
+            "close_contact",
+        ],
+        env=child_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and child.poll() is None:
+        if wal.exists() and wal.stat().st_size > started + 256 * 1024:
+            break  # it is writing the batch: kill it now
+        time.sleep(0.05)
+    assert child.poll() is None, "the import finished before it could be killed"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert count(database, t.ImportBatch) == 0
+    assert count(database, t.DataRecord) == 0
+    assert count(database, t.ImportRefusal) == 0
+    assert colour(database, resident) == "green"

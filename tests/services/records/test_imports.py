@@ -1,0 +1,238 @@
+"""Importing a department's file (issue 13 items 1, 2, 4): each row checked, the good
+ones kept once, exactly the residents named recoloured with the record as reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.records import Department, ImportKind
+from healthcode.services.records.files import UnreadableFile
+from healthcode.services.records.imports import KindNotAllowed, MissingColumns
+from healthcode.services.shared.env import Env
+from healthcode.store.uow import UnitOfWork
+from tests.services.records.helpers import (
+    colour_of,
+    csv_bytes,
+    green_resident,
+    history_of,
+    later,
+    run_import,
+)
+
+HEADER = ("source_id", "id_number", "name", "start", "end")
+
+
+class TestCloseContactFile:
+    def test_turns_exactly_those_residents_red_with_the_record_as_reason(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        listed, number = green_resident(uow, env)
+        other, _ = green_resident(uow, env)
+        later(env)
+        report = run_import(
+            uow, env, csv_bytes([HEADER, ("CC-1", number, "张三", "2020-02-22", "")])
+        )
+        assert (report.added, report.refused, report.unmatched) == (1, 0, 0)
+        assert colour_of(uow, listed) is Colour.RED
+        assert colour_of(uow, other) is Colour.GREEN
+        change = history_of(uow, listed)[-1]
+        assert (change.to_colour, change.rule_ids, change.cause) == (
+            "red",
+            ["BZ-RED-RECORD-CONTACT"],
+            "data",
+        )
+        assert "contacts.csv" in change.note
+        assert listed.resident_id is not None
+        code = uow.codes.of_resident(listed.resident_id, "binzhou-code")
+        assert code is not None
+        record = uow.data_records.of_resident(listed.resident_id)[0]
+        evidence = code.state["reasons"][0]["evidence"]
+        assert str(record.id) in str(evidence)  # the record itself is named
+
+    def test_reimporting_the_same_file_changes_nothing(self, uow: UnitOfWork, env: Env) -> None:
+        listed, number = green_resident(uow, env)
+        data = csv_bytes([HEADER, ("CC-1", number, "张三", "2020-02-22", "")])
+        run_import(uow, env, data)
+        changes = len(history_of(uow, listed))
+        later(env)
+        again = run_import(uow, env, data)
+        assert (again.added, again.unchanged) == (0, 1)
+        assert len(history_of(uow, listed)) == changes
+        assert listed.resident_id is not None
+        assert len(uow.data_records.of_resident(listed.resident_id)) == 1
+
+    def test_a_row_twice_in_the_file_is_kept_once(self, uow: UnitOfWork, env: Env) -> None:
+        _, number = green_resident(uow, env)
+        row = ("CC-1", number, "张三", "2020-02-22", "")
+        report = run_import(uow, env, csv_bytes([HEADER, row, row]))
+        assert (report.rows_read, report.added, report.unchanged) == (2, 1, 1)
+
+    def test_a_resident_not_registered_is_reported(self, uow: UnitOfWork, env: Env) -> None:
+        from tests.factories.inputs import id_number
+
+        report = run_import(
+            uow, env, csv_bytes([HEADER, ("CC-9", id_number(), "李四", "2020-02-22", "")])
+        )
+        assert (report.added, report.unmatched) == (0, 1)
+        assert [(r.line, r.field, r.code) for r in report.refusals] == [
+            (2, "id_number", "no_resident")
+        ]
+
+
+class TestEncodings:
+    ROWS = (("记录编号", "身份证号", "姓名", "开始日期"),)
+
+    @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8"])
+    def test_chinese_headers_in_any_encoding(
+        self, uow: UnitOfWork, env: Env, encoding: str
+    ) -> None:
+        listed, number = green_resident(uow, env)
+        data = csv_bytes([*self.ROWS, ("密接-001", number, "张三", "2020/02/22")], encoding)
+        report = run_import(uow, env, data)
+        assert report.added == 1, report.refusals
+        assert colour_of(uow, listed) is Colour.RED
+
+    def test_gbk_given_as_utf8_is_refused_whole(self, uow: UnitOfWork, env: Env) -> None:
+        _, number = green_resident(uow, env)
+        data = csv_bytes([*self.ROWS, ("密接-001", number, "张三", "2020-02-22")], "gbk")
+        with pytest.raises(UnreadableFile):
+            run_import(uow, env, data, encoding="utf-8")
+
+
+class TestRefusedRows:
+    def test_every_bad_row_is_listed_with_line_field_and_reason(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        listed, number = green_resident(uow, env)
+        bad_check = number[:-1] + ("0" if number[-1] != "0" else "1")
+        rows = [
+            HEADER,
+            ("CC-1", number, "张三", "2020-02-22", ""),
+            ("CC-2", bad_check, "李四", "2020-02-22", ""),
+            ("CC-3", number, "王五", "22/02/2020", ""),
+            ("CC-4", number, "赵六", "2020-02-22", "2020-02-01"),
+            ("", number, "孙七", "2020-02-22", ""),
+            ("CC-6", number, "周八", "2020-03-30", ""),
+        ]
+        report = run_import(uow, env, csv_bytes(rows))
+        assert (report.added, report.refused) == (1, 5)
+        assert [(r.line, r.field, r.code) for r in report.refusals] == [
+            (3, "id_number", "check_char"),
+            (4, "start", "date"),
+            (5, "end", "before_start"),
+            (6, "source_id", "required"),
+            (7, "start", "future"),
+        ]
+        assert colour_of(uow, listed) is Colour.RED  # the good row still counts
+
+    def test_a_file_missing_a_column_is_refused_whole(self, uow: UnitOfWork, env: Env) -> None:
+        with pytest.raises(MissingColumns) as refused:
+            run_import(uow, env, csv_bytes([("source_id", "name"), ("CC-1", "张三")]))
+        assert "id_number" in str(refused.value)
+        assert "start" in str(refused.value)
+
+    def test_a_department_sends_only_what_it_holds(self, uow: UnitOfWork, env: Env) -> None:
+        with pytest.raises(KindNotAllowed):
+            run_import(uow, env, b"", department=Department.CARRIER)
+
+
+class TestEachKind:
+    @pytest.mark.parametrize(
+        ("kind", "department", "header", "cells", "colour", "rule"),
+        [
+            ("confirmed", "health", ("start",), ("2020-02-21",), "red", "BZ-RED-RECORD-CONFIRMED"),
+            ("suspected", "health", ("start",), ("2020-02-21",), "red", "BZ-RED-RECORD-SUSPECTED"),
+            ("positive", "health", ("start",), ("2020-02-21",), "red", "BZ-RED-RECORD-POSITIVE"),
+            (
+                "quarantine",
+                "police",
+                ("setting", "start"),
+                ("集中隔离", "2020-02-21"),
+                "red",
+                "BZ-RED-RECORD-QUARANTINE",
+            ),
+            (
+                "travel",
+                "carrier",
+                ("region", "end"),
+                ("110101", "2020-02-20"),
+                "yellow",
+                "BZ-YELLOW-RECORD-OUT-OF-PROVINCE",
+            ),
+            (
+                "fever_clinic",
+                "medical_insurance",
+                ("start",),
+                ("2020-02-22",),
+                "yellow",
+                "BZ-YELLOW-RECORD-FEVER-CLINIC",
+            ),
+            (
+                "fever_medicine",
+                "market_regulation",
+                ("start",),
+                ("2020-02-22",),
+                "yellow",
+                "BZ-YELLOW-RECORD-FEVER-MEDICINE",
+            ),
+        ],
+    )
+    def test_the_right_colour_for_the_right_reason(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        kind: str,
+        department: str,
+        header: tuple[str, ...],
+        cells: tuple[str, ...],
+        colour: str,
+        rule: str,
+    ) -> None:
+        listed, number = green_resident(uow, env)
+        data = csv_bytes([("source_id", "id_number", *header), ("R-1", number, *cells)])
+        report = run_import(
+            uow, env, data, kind=ImportKind(kind), department=Department(department)
+        )
+        assert report.added == 1, report.refusals
+        change = history_of(uow, listed)[-1]
+        assert (change.to_colour, change.rule_ids) == (colour, [rule])
+
+    def test_a_high_risk_region_turns_those_who_stayed_there_red(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        stayed, number = green_resident(uow, env)
+        away, other = green_resident(uow, env)
+        travel = [("source_id", "id_number", "region", "start", "end")]
+        travel += [("T-1", number, "370102", "2020-02-18", "2020-02-19")]
+        travel += [("T-2", other, "371602", "2020-02-18", "2020-02-19")]
+        run_import(
+            uow, env, csv_bytes(travel), kind=ImportKind.TRAVEL, department=Department.CARRIER
+        )
+        assert colour_of(uow, stayed) is Colour.GREEN
+        later(env)
+        regions = csv_bytes(
+            [("source_id", "region", "start", "end"), ("HR-1", "370100", "2020-02-17", "")]
+        )
+        report = run_import(uow, env, regions, kind=ImportKind.HIGH_RISK_REGION)
+        assert report.added == 1
+        assert colour_of(uow, stayed) is Colour.RED
+        assert history_of(uow, stayed)[-1].rule_ids == ["BZ-RED-RECORD-HIGH-RISK-REGION"]
+        assert colour_of(uow, away) is Colour.GREEN
+
+
+class TestJsonLines:
+    def test_one_object_a_line_and_a_broken_line_is_refused(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        listed, number = green_resident(uow, env)
+        line = f'{{"source_id": "CC-1", "id_number": "{number}", "start": "2020-02-22"}}'
+        data = f"{line}\nnot json\n".encode()
+        report = run_import(uow, env, data, file_name="contacts.jsonl")
+        assert (report.added, report.refused) == (1, 1)
+        assert [(r.line, r.code) for r in report.refusals] == [(2, "json")]
+        assert colour_of(uow, listed) is Colour.RED
+
+    def test_an_unknown_file_type_is_refused(self, uow: UnitOfWork, env: Env) -> None:
+        with pytest.raises(UnreadableFile):
+            run_import(uow, env, b"x", file_name="contacts.pdf")
