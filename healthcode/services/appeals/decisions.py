@@ -33,7 +33,7 @@ from healthcode.services.appeals.results import (
     evidence_file,
 )
 from healthcode.services.appeals.steps import add_step
-from healthcode.services.codes.recolour import Cause, recolour
+from healthcode.services.codes.recolour import Cause, recolour_resident
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -172,23 +172,17 @@ def _withdraw(uow: UnitOfWork, env: Env, row: t.Appeal, note: str) -> None:
 
 def _restore(uow: UnitOfWork, env: Env, who: Principal, row: t.Appeal) -> None:
     """Recolour every code of the resident; the appeal's own code's colour is a step."""
-    after: Colour | None = None
-    for policy in env.policies.values():
-        if uow.codes.of_resident(row.resident_id, policy.id) is None:
-            continue
-        state = recolour(
-            uow,
-            env,
-            resident_id=row.resident_id,
-            policy=policy,
-            cause=Cause.APPEAL,
-            actor_id=who.account_id,
-            note=row.decision_note,
-        )
-        if policy.id == row.policy_id:
-            after = state.colour
-    if after is not None:
-        add_step(uow, env, row, "restored", colour=after)
+    recolour_resident(
+        uow,
+        env,
+        resident_id=row.resident_id,
+        cause=Cause.APPEAL,
+        actor_id=who.account_id,
+        note=row.decision_note,
+    )
+    code = uow.codes.of_resident(row.resident_id, row.policy_id)
+    if code is not None:
+        add_step(uow, env, row, "restored", colour=Colour(code.colour))
 
 
 def _note(note: str) -> str:
