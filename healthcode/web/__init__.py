@@ -18,6 +18,7 @@ from healthcode.web.pages.organisations import counter as org_counter
 from healthcode.web.pages.organisations import overrides as org_overrides
 from healthcode.web.pages.organisations import review, roster, signalling
 from healthcode.web.pages.organisations import staff as organisations
+from healthcode.web.pages.records import imports as record_imports
 from healthcode.web.pages.residents import calls as resident_calls
 from healthcode.web.pages.residents import daily_report, declare, home, video
 from healthcode.web.pages.shared import installable, misc
@@ -39,6 +40,7 @@ def install(app: FastAPI, *, secret: bytes) -> None:
         review,
         org_overrides,
         org_counter,
+        record_imports,
         appeal_officer,
     )
     for module in (*pages, *shared, *staff_pages):

@@ -140,8 +140,9 @@ STAFF_FILE_COLUMNS: Mapping[str, str] = MappingProxyType(
 )
 
 
-# What an appeal disputes: a department record's kind (by its stored name), its
-# source department, and the steps of the appeal's timeline.
+# What an appeal disputes: a department record's kind (by its stored name; the source
+# departments' names are the records pages' ``words.DEPARTMENTS``), and the steps of
+# the appeal's timeline.
 RECORD_KINDS: Mapping[str, str] = MappingProxyType(
     {
         "confirmed": N_("Confirmed case"),
@@ -153,16 +154,6 @@ RECORD_KINDS: Mapping[str, str] = MappingProxyType(
         "fever_clinic": N_("Fever-clinic visit"),
         "fever_medicine": N_("Fever-medicine purchase"),
         "override": N_("Manual colour approved by two officers"),
-    }
-)
-DEPARTMENTS: Mapping[str, str] = MappingProxyType(
-    {
-        "health": N_("Health commission"),
-        "police": N_("Public security"),
-        "transport": N_("Transport"),
-        "carrier": N_("Mobile carriers"),
-        "medical_insurance": N_("Medical insurance"),
-        "market_regulation": N_("Market regulation"),
     }
 )
 APPEAL_STEPS: Mapping[str, str] = MappingProxyType(

@@ -36,6 +36,9 @@ class FindingView(BaseModel):
     colour: Colour
     text: str = Field(description="the finding in words")
     sources: list[Source] = Field(description="declaration, department_data or credit")
+    departments: list[str] = Field(
+        [], description="the departments whose records it rests on", examples=[["health"]]
+    )
 
 
 class ApplicationView(BaseModel):
@@ -154,7 +157,11 @@ def _view(item: QueueItem) -> ApplicationView:
         resident_id=item.resident_id,
         findings=[
             FindingView(
-                rule_id=f.rule_id, colour=f.colour, text=pick(f.text), sources=list(f.sources)
+                rule_id=f.rule_id,
+                colour=f.colour,
+                text=pick(f.text),
+                sources=list(f.sources),
+                departments=list(f.departments),
             )
             for f in item.findings
         ],

@@ -27,6 +27,7 @@ from healthcode.domain.scope import QueueQuery
 from healthcode.domain.state import EvidenceKind, State
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.codes.recolour import current_state
+from healthcode.services.records.lookup import departments_of
 from healthcode.services.residents.results import DeclarationDetail
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -51,6 +52,7 @@ class Finding:
     colour: Colour
     text: LocalText
     sources: tuple[Source, ...]
+    departments: tuple[str, ...] = ()  # the departments whose records it rests on
 
 
 @dataclass(frozen=True)
@@ -258,10 +260,15 @@ def _item(
         purpose=declaration.purpose,
         state=state,
         resident_id=resident.id,
-        findings=findings_of(policy, state),
+        findings=findings_of(policy, state, _departments(uow, state)),
         temperature_today=_temperature_today(uow, env, resident.id, declaration.id),
         counter=declaration.entered_by is not None,
     )
+
+
+def _departments(uow: UnitOfWork, state: State) -> dict[str, str]:
+    ids = [e.id for r in state.reasons for e in r.evidence if e.kind is EvidenceKind.RECORD]
+    return departments_of(uow, ids) if ids else {}
 
 
 def _temperature_today(
@@ -287,9 +294,14 @@ _SOURCES = {
 }
 
 
-def findings_of(policy: Policy, state: State) -> tuple[Finding, ...]:
-    """What the data check found: the rules that fired (the pass life cycle aside)."""
+def findings_of(
+    policy: Policy, state: State, departments: Mapping[str, str] | None = None
+) -> tuple[Finding, ...]:
+    """What the data check found: the rules that fired (the pass life cycle aside),
+    each with its sources and, for department data, the departments (record id →
+    department in `departments`)."""
     life = {r.id for r in policy.rules if r.mechanism is not None}
+    known = departments or {}
     return tuple(
         Finding(
             rule_id=r.rule_id,
@@ -297,6 +309,13 @@ def findings_of(policy: Policy, state: State) -> tuple[Finding, ...]:
             text=r.text,
             sources=tuple(
                 dict.fromkeys(_SOURCES[e.kind] for e in r.evidence if e.kind in _SOURCES)
+            ),
+            departments=tuple(
+                dict.fromkeys(
+                    known[e.id]
+                    for e in r.evidence
+                    if e.kind is EvidenceKind.RECORD and e.id in known
+                )
             ),
         )
         for r in state.reasons

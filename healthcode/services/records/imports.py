@@ -34,6 +34,7 @@ from healthcode.domain.records import (
     missing_columns,
     parse_row,
 )
+from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records.files import Row, UnreadableFile, format_of, read_rows
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -61,6 +62,14 @@ class Sender:
     client_id: uuid.UUID | None = None
     region: str | None = None  # the scope the batch is listed under
     kinds: frozenset[ImportKind] | None = None  # a client's allowed kinds; None = any
+
+
+def staff_sender(principal: Principal) -> Sender:
+    """A data operator's import, listed under the first region of their scope (the
+    command centre's, scoped everywhere, under none: seen by the command centre)."""
+    scope = principal.scope(Permission.RECORDS_IMPORT)
+    first = min(scope.regions) if scope.regions and not scope.everywhere else None
+    return Sender(account_id=principal.account_id, region=first.ljust(6, "0") if first else None)
 
 
 @dataclass(frozen=True)

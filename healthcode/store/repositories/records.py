@@ -21,6 +21,12 @@ class DataRecords(_Repo):
     def by_id(self, record_id: uuid.UUID) -> t.DataRecord | None:
         return self.session.get(t.DataRecord, record_id)
 
+    def departments(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if not ids:
+            return {}
+        query = select(t.DataRecord.id, t.DataRecord.department).where(t.DataRecord.id.in_(ids))
+        return {row[0]: row[1] for row in self.session.execute(query).all()}
+
     def residents_by_id_hash(self, hashes: Iterable[bytes]) -> dict[bytes, uuid.UUID]:
         """The residents with these ID hashes, in one query (a chunk of an import)."""
         wanted = list(set(hashes))

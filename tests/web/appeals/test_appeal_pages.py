@@ -62,7 +62,7 @@ def test_a_wrongly_listed_resident_appeals_and_is_green_again(
     page.click("a[href='/codes/binzhou-code/appeal']")
     page.wait_for_url("**/codes/binzhou-code/appeal")
     expect(page.locator("fieldset")).to_contain_text("密切接触者")
-    expect(page.locator("fieldset")).to_contain_text("卫生健康委员会")
+    expect(page.locator("fieldset")).to_contain_text("卫生健康部门")
     check_page(page)
     page.click("button.primary")  # nothing chosen: the browser asks first
     page.check("input[name=subject]")

@@ -24,7 +24,8 @@ from healthcode.services.appeals.results import EvidenceFile
 from healthcode.services.shared.env import Env
 from healthcode.web.deps import FormDep, known_policy
 from healthcode.web.forms import FormState
-from healthcode.web.labels import APPEAL_STATUSES, APPEAL_STEPS, DEPARTMENTS, ICONS, RECORD_KINDS
+from healthcode.web.labels import APPEAL_STATUSES, APPEAL_STEPS, ICONS, RECORD_KINDS
+from healthcode.web.pages.records.words import DEPARTMENTS
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)

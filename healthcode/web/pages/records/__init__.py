@@ -1,0 +1,1 @@
+"""Department records pages (the staff site): imports, their reports, rollback."""

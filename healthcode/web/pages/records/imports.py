@@ -1,0 +1,105 @@
+"""Imports for data operators: upload a department's file and read its report, the
+list of batches, one batch's refused rows, and rollback. The same services as the
+API; within the operator's regions, anything else is not found."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from healthcode.domain.errors import DomainError
+from healthcode.domain.records import Department, ImportKind
+from healthcode.http.deps import EnvDep, UnitsDep, UowDep
+from healthcode.http.errors import in_words
+from healthcode.http.security import require
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.records import batches
+from healthcode.services.records.imports import ImportReport, import_records, staff_sender
+from healthcode.services.records.recolouring import recolour_after_commit
+from healthcode.web.pages.records.words import DEPARTMENTS, KINDS, STATUSES
+from healthcode.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Operator = Annotated[Principal, Depends(require(Permission.RECORDS_IMPORT))]
+LIST = "/staff/records/imports"
+
+
+def _page(
+    request: Request,
+    uow: UowDep,
+    who: Principal,
+    *,
+    status: int = 200,
+    report: ImportReport | None = None,
+    problem: str = "",
+) -> Response:
+    return render(
+        request,
+        "records/imports.html",
+        status=status,
+        report=report,
+        problem=problem,
+        batches=batches.list_batches(uow, who),
+        departments=DEPARTMENTS,
+        kinds=KINDS,
+        statuses=STATUSES,
+    )
+
+
+@router.get(LIST)
+def imports_page(request: Request, who: Operator, uow: UowDep) -> Response:
+    return _page(request, uow, who)
+
+
+@router.post(LIST)
+def upload(
+    request: Request,
+    who: Operator,
+    uow: UowDep,
+    env: EnvDep,
+    units: UnitsDep,
+    file: Annotated[UploadFile, File()],
+    department: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        report = import_records(
+            uow,
+            env,
+            sender=staff_sender(who),
+            department=Department(department) if department in DEPARTMENTS else Department.HEALTH,
+            kind=ImportKind(kind) if kind in KINDS else ImportKind.CLOSE_CONTACT,
+            stream=file.file,
+            file_name=file.filename or "upload.csv",
+        )
+    except DomainError as error:
+        uow.refused(error)
+        return _page(request, uow, who, status=error.status, problem=in_words(error))
+    recolour_after_commit(uow, units, env, batch_id=report.batch_id, actor_id=who.account_id)
+    return _page(request, uow, who, report=report)
+
+
+@router.get(LIST + "/{batch_id}")
+def batch_page(request: Request, batch_id: uuid.UUID, who: Operator, uow: UowDep) -> Response:
+    summary, refused = batches.show_batch(uow, who, batch_id=batch_id)
+    return render(
+        request,
+        "records/batch.html",
+        batch=summary,
+        refused=refused,
+        departments=DEPARTMENTS,
+        kinds=KINDS,
+        statuses=STATUSES,
+    )
+
+
+@router.post(LIST + "/{batch_id}/rollback")
+def roll_back(
+    batch_id: uuid.UUID, who: Operator, uow: UowDep, env: EnvDep, units: UnitsDep
+) -> Response:
+    batches.roll_back_batch(uow, env, who, batch_id=batch_id)
+    recolour_after_commit(uow, units, env, batch_id=batch_id, actor_id=who.account_id)
+    return RedirectResponse(f"{LIST}/{batch_id}", status_code=303)
