@@ -43,6 +43,7 @@ UPLOADS = (
     ("/staff/records/imports", RECORDS_MAX_BYTES),
 )
 VIDEO_UPLOADS = (f"/api/v1/declarations/{_UUID}/video", f"/declarations/{_UUID}/video")
+APPEAL_UPLOADS = ("/api/v1/appeals", "/codes/[a-z0-9-]{1,32}/appeal")  # optional evidence
 
 API_DESCRIPTION = """
 Residents declare, pledge and confirm; the platform answers with a red, yellow or
@@ -110,7 +111,12 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=500)
     # room for a video somewhat over the limit, so that it is refused with a field error
     videos = 4 * settings.video_max_bytes + 1024 * 1024
-    uploads = (*UPLOADS, *((path, videos) for path in VIDEO_UPLOADS))
+    evidence = 2 * settings.appeal_evidence_max_bytes + 1024 * 1024
+    uploads = (
+        *UPLOADS,
+        *((path, videos) for path in VIDEO_UPLOADS),
+        *((path, evidence) for path in APPEAL_UPLOADS),
+    )
     app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes, uploads=uploads)
     app.add_middleware(SecureCookiesMiddleware)
     return app

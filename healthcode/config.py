@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     notify_report_hour: int = Field(20, ge=0, le=23)  # "report due" from this local hour
     outbox_seconds: int = Field(30, ge=5, le=3600)  # how often the outbox is drained
     outbox_attempts: int = Field(8, ge=1, le=50)  # a message is given up after these
+    # appeals (docs/appeals.md): the optional evidence, an image or a PDF
+    appeal_evidence_max_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    # data sharing out (docs/data-sharing.md)
+    stats_min_count: int = Field(10, ge=1, le=1000)  # smaller counts are suppressed
+    stats_dir: str = str(VAR / "stats")  # where the daily statistics files are written
+    lookup_limit: str = "60/minute"  # colour look-ups per department client
 
     @cached_property
     def secret(self) -> bytes:

@@ -3,7 +3,10 @@
 A role is held within a scope string (``account_roles.scope``): "" is the whole
 deployment, ``org:<uuid>`` one organisation (granted by an active authorisation),
 ``region:<GB/T 2260 code>`` a region with everything inside it (370000 the province,
-371600 a prefecture, 371602 a county). Everything a staff member reads or changes is
+371600 a prefecture, 371602 a county), ``dept:<department>`` one source department's
+records (``dept:health``), ``dept:<department>/<region code>`` its records of residents
+in that region (``dept:health/371602``); region scopes name no department, so they
+never reach a department's records. Everything a staff member reads or changes is
 filtered by the ``Scope`` of the permission used; out of scope reads as not found.
 """
 
@@ -16,6 +19,7 @@ from datetime import datetime
 
 ORG = "org:"
 REGION = "region:"
+DEPT = "dept:"
 
 
 def org_scope(organisation_id: uuid.UUID) -> str:
@@ -24,6 +28,10 @@ def org_scope(organisation_id: uuid.UUID) -> str:
 
 def region_scope(code: str) -> str:
     return f"{REGION}{code}"
+
+
+def dept_scope(department: str, region: str = "") -> str:
+    return f"{DEPT}{department}/{region}" if region else f"{DEPT}{department}"
 
 
 def region_prefix(code: str) -> str:
@@ -38,11 +46,14 @@ class Scope:
     everywhere: bool = False
     organisations: frozenset[uuid.UUID] = frozenset()
     regions: frozenset[str] = frozenset()  # prefixes (see region_prefix)
+    # (department, region prefix); "" for the department's records everywhere
+    departments: frozenset[tuple[str, str]] = frozenset()
 
     @classmethod
     def of(cls, scopes: Iterable[str]) -> Scope:
         """Parse scope strings; an unreadable one grants nothing (never everything)."""
         everywhere, organisations, regions = False, set(), set()
+        departments: set[tuple[str, str]] = set()
         for scope in scopes:
             if scope == "":
                 everywhere = True
@@ -53,13 +64,24 @@ class Scope:
                     continue
             elif scope.startswith(REGION):
                 code = scope[len(REGION) :]
-                if len(code) == 6 and code.isascii() and code.isdigit():
+                if _region_code(code):
                     regions.add(region_prefix(code))
-        return cls(everywhere, frozenset(organisations), frozenset(regions))
+            elif scope.startswith(DEPT):
+                department, _, code = scope[len(DEPT) :].partition("/")
+                if _department(department) and (code == "" or _region_code(code)):
+                    departments.add((department, region_prefix(code) if code else ""))
+        return cls(everywhere, frozenset(organisations), frozenset(regions), frozenset(departments))
 
     @property
     def empty(self) -> bool:
-        return not (self.everywhere or self.organisations or self.regions)
+        return not (self.everywhere or self.organisations or self.regions or self.departments)
+
+    def covers_department(self, department: str, region_code: str) -> bool:
+        """A department's record of a resident in ``region_code`` is within scope."""
+        return self.everywhere or any(
+            held == department and region_code.startswith(prefix)
+            for held, prefix in self.departments
+        )
 
     def covers_region(self, region_code: str) -> bool:
         return self.everywhere or any(region_code.startswith(p) for p in self.regions)
@@ -69,6 +91,14 @@ class Scope:
         if organisation_id is not None and organisation_id in self.organisations:
             return True
         return self.covers_region(region_code)
+
+
+def _region_code(code: str) -> bool:
+    return len(code) == 6 and code.isascii() and code.isdigit()
+
+
+def _department(name: str) -> bool:
+    return 0 < len(name) <= 32 and name.isascii() and name.replace("_", "").isalnum()
 
 
 @dataclass(frozen=True)

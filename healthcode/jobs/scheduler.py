@@ -1,7 +1,8 @@
 """The in-process scheduler of the embedded default (APScheduler).
 
 Every worker starts one, but each job (the rollover every five minutes; the
-temperature videos' retention and orphan sweep hourly; the reminders; the outbox drain)
+temperature videos' retention and orphan sweep hourly; the reminders; the outbox drain;
+the colour statistics for other departments daily at 01:10)
 holds a database lease, so only one worker runs it at a time; the jobs are idempotent,
 so an overlap is harmless too.
 """
@@ -14,6 +15,7 @@ from healthcode.domain.clock import TZ
 from healthcode.jobs import videos
 from healthcode.jobs.notices import drain_if_leader, remind_if_leader
 from healthcode.jobs.rollover import rollover_if_leader
+from healthcode.jobs.sharing import export_stats_if_leader
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
 
@@ -57,6 +59,16 @@ def start_scheduler(units: UnitOfWorkFactory, env: Env) -> BackgroundScheduler:
         seconds=env.settings.outbox_seconds,
         args=(units, env),
         id="outbox",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        export_stats_if_leader,
+        "cron",
+        hour=1,
+        minute=10,
+        args=(units, env),
+        id="export_stats",
         max_instances=1,
         coalesce=True,
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthcode.store.facts import FactsRepository
 from healthcode.store.idempotency import IdempotencyKeys
 from healthcode.store.repositories.accounts import Accounts, LoginFailures, OtpChallenges, Sessions
+from healthcode.store.repositories.appeals import Appeals
 from healthcode.store.repositories.checkins import Checkins
 from healthcode.store.repositories.codes import (
     Codes,
@@ -52,6 +53,7 @@ from healthcode.store.repositories.residents import (
 )
 from healthcode.store.repositories.scanning import FraudCases, Scans, Venues
 from healthcode.store.repositories.shared import AuditLog, JobRuns, KeyChecks, Leases
+from healthcode.store.repositories.sharing import ColourLookups, ColourStatistics
 
 
 class UnitOfWork:
@@ -81,6 +83,9 @@ class UnitOfWork:
         self.high_risk_regions = HighRiskRegions(session)
         self.import_batches = ImportBatches(session)
         self.department_clients = DepartmentClients(session)
+        self.appeals = Appeals(session)
+        self.colour_statistics = ColourStatistics(session)
+        self.colour_lookups = ColourLookups(session)
         self.signing_keys = SigningKeys(session)
         self.key_checks = KeyChecks(session)
         self.revocations = Revocations(session)

@@ -9,6 +9,8 @@ from healthcode.crypto import derive
 from healthcode.web.csrf import CsrfMiddleware
 from healthcode.web.errorpages import error_page
 from healthcode.web.pages.accounts import login, staff
+from healthcode.web.pages.appeals import officer as appeal_officer
+from healthcode.web.pages.appeals import resident as appeals
 from healthcode.web.pages.codes import code
 from healthcode.web.pages.notices import centre as notices_centre
 from healthcode.web.pages.organisations import board, paper, review, roster, signalling
@@ -44,6 +46,7 @@ def install(app: FastAPI, *, secret: bytes) -> None:
         notices_centre,
         resident_scan,
         check_in,
+        appeals,
     )
     shared = (support_help, misc, installable)
     staff_pages = (
@@ -56,6 +59,7 @@ def install(app: FastAPI, *, secret: bytes) -> None:
         org_overrides,
         org_counter,
         record_imports,
+        appeal_officer,
     )
     scanning = (scanning_venues, scanning_scan, venue_code, scanner)
     for module in (*pages, *shared, *staff_pages, *scanning):

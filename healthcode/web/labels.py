@@ -77,6 +77,7 @@ CAUSES: Mapping[str, str] = MappingProxyType(
         Cause.TIME: N_("The passing of time"),
         Cause.POLICY: N_("A rule change"),
         Cause.OVERRIDE: N_("A manual change approved by two officers"),
+        Cause.APPEAL: N_("Your appeal was upheld"),
     }
 )
 
@@ -136,4 +137,34 @@ STAFF_FILE_COLUMNS: Mapping[str, str] = MappingProxyType(
         "department": N_("Department"),
         "file": N_("The file"),
     }
+)
+
+
+# What an appeal disputes: a department record's kind (by its stored name; the source
+# departments' names are the records pages' ``words.DEPARTMENTS``), and the steps of
+# the appeal's timeline.
+RECORD_KINDS: Mapping[str, str] = MappingProxyType(
+    {
+        "confirmed": N_("Confirmed case"),
+        "suspected": N_("Suspected case"),
+        "positive": N_("Positive or asymptomatic case"),
+        "close_contact": N_("Close contact"),
+        "quarantine": N_("Quarantine"),
+        "travel": N_("Travel record"),
+        "fever_clinic": N_("Fever-clinic visit"),
+        "fever_medicine": N_("Fever-medicine purchase"),
+        "override": N_("Manual colour approved by two officers"),
+    }
+)
+APPEAL_STEPS: Mapping[str, str] = MappingProxyType(
+    {
+        "submitted": N_("Appeal submitted"),
+        "assigned": N_("Sent to the deciding department"),
+        "upheld": N_("Appeal upheld: the record was withdrawn"),
+        "rejected": N_("Appeal rejected"),
+        "restored": N_("Code recoloured"),
+    }
+)
+APPEAL_STATUSES: Mapping[str, str] = MappingProxyType(
+    {"open": N_("Waiting for a decision"), "upheld": N_("Upheld"), "rejected": N_("Rejected")}
 )

@@ -40,9 +40,10 @@ from healthcode.http.security import SESSION_COOKIE, permissions_of
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts.permissions import STAFF_ROLES, Permission, Role
 from healthcode.services.accounts.sessions import principal_of
+from healthcode.services.appeals.appeals import submit_appeal
 from healthcode.services.organisations.authorisations import grant
 from healthcode.services.organisations.calls import start_call
-from healthcode.services.organisations.overrides import propose_override
+from healthcode.services.organisations.overrides import decide_override, propose_override
 from healthcode.services.organisations.registry import OrganisationKind
 from healthcode.services.records.imports import Sender, import_records
 from healthcode.services.shared.env import Env
@@ -82,6 +83,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "scan_id": lambda w: w.ids["scan"],
     "paper_pass_id": lambda w: w.ids["paper_pass"],
     "batch_id": lambda w: w.ids["batch"],
+    "appeal_id": lambda w: w.ids["appeal"],
 }
 # Request bodies for writes whose input model gives no examples, by "METHOD path".
 # "@resident" stands for A's applicant.
@@ -90,6 +92,10 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/employers/{organisation_id}/roster/imports": {},
     "POST /api/v1/employers/{organisation_id}/checkins": {"entries": []},
     "POST /api/v1/overrides/{override_id}/decision": {"approve": True, "note": "核实无误"},
+    "POST /api/v1/staff/appeals/{appeal_id}/decision": {
+        "uphold": True,
+        "note": "核查无误撤销该记录",
+    },
     "POST /api/v1/overrides": {
         "resident_id": "@resident",
         "policy": "shandong-pass",
@@ -110,6 +116,7 @@ ABSENT_IN_A = {
     "GET /staff/employers/{organisation_id}/roster": "only the employer's own or the region's",
     "GET /api/v1/records/imports/{batch_id}": "imports are kept by region; A's staff hold org:",
     "GET /staff/records/imports/{batch_id}": "imports are kept by region; A's staff hold org:",
+    "GET /staff/appeals/{appeal_id}/evidence": "the resident sent no evidence",
 }
 
 
@@ -214,6 +221,7 @@ def world(
     ids |= {"override": str(proposal.id), "call": str(call.id)}
     ids["paper_pass"] = str(_paper_pass(uow, env, declaration, issuer))
     ids["batch"] = str(_import_batch(uow, env))
+    ids["appeal"] = str(_appeal(uow, env, community, declaration.resident_id))
     ids["resident"] = str(declaration.resident_id)
     employer = organisation(uow, env, kind=OrganisationKind.EMPLOYER, parent_id=community)
     ids["employer"] = str(employer.id)
@@ -251,6 +259,33 @@ def _scan(uow: UnitOfWork, env: Env, venue_id: uuid.UUID, resident_id: uuid.UUID
     uow.add(row)
     uow.flush()
     return row.id
+
+
+def _appeal(uow: UnitOfWork, env: Env, community: uuid.UUID, resident_id: uuid.UUID) -> uuid.UUID:
+    """An appeal of a manual colour approved in community A (decided in A's scope)."""
+    proposer = _staff(uow, env, "walker.a.proposer", [(Role.ISSUER, f"org:{community}")])
+    approver = _staff(uow, env, "walker.a.approver", [(Role.ISSUER, f"org:{community}")])
+    painted = propose_override(
+        uow,
+        env,
+        principal_of(uow, account_id=proposer),
+        resident_id=resident_id,
+        policy_id="shandong-pass",
+        colour=Colour.YELLOW,
+        reason="体温视频无法看清读数，暂赋黄码",
+    )
+    decide_override(
+        uow, env, principal_of(uow, account_id=approver), override_id=painted.id, approve=True
+    )
+    made = submit_appeal(
+        uow,
+        env,
+        resident_id=resident_id,
+        policy_id="shandong-pass",
+        override_id=painted.id,
+        reason="我的体温正常，视频里体温计读数清楚，请复核",
+    )
+    return made.id
 
 
 def _import_batch(uow: UnitOfWork, env: Env) -> uuid.UUID:

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from healthcode.api.v1 import (
     accounts,
+    appeals,
     authorisations,
     dependants,
     employers,
@@ -15,6 +16,7 @@ from healthcode.api.v1 import (
     residents,
     scanning,
     scans,
+    sharing,
     staff,
     venues,
 )
@@ -34,6 +36,8 @@ router.include_router(notices.router)
 router.include_router(venues.router)
 router.include_router(scans.router)
 router.include_router(records.router)
+router.include_router(appeals.router)
+router.include_router(sharing.router)
 
 
 @router.get("/health", tags=["ops"], summary="Liveness probe (also the benchmark baseline)")

@@ -52,6 +52,9 @@ class Permission(StrEnum):
     POLICY_MANAGE = "policy.manage"
     RESIDENT_DETAILS = "resident.details"  # unmasked personal data, always audit-logged
     COLOUR_OVERRIDE = "colour.override"  # propose or approve a manual colour (two officers)
+    APPEALS_DECIDE = (
+        "appeals.decide"  # uphold or reject residents' appeals of a department's records
+    )
 
 
 P = Permission
@@ -70,7 +73,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
             }
         ),
         Role.CHECKPOINT: frozenset({P.SCAN, P.RELEASE}),
-        Role.DATA_OPERATOR: frozenset({P.RECORDS_IMPORT}),
+        Role.DATA_OPERATOR: frozenset({P.RECORDS_IMPORT, P.APPEALS_DECIDE}),
         Role.ADMIN: frozenset(
             {
                 P.AUDIT_READ,

@@ -35,6 +35,7 @@ class Cause(StrEnum):
     TIME = "time"
     POLICY = "policy"
     OVERRIDE = "override"  # a manual colour approved by two officers
+    APPEAL = "appeal"  # an upheld appeal withdrew a record or a manual colour
 
 
 def recolour(

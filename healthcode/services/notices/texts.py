@@ -32,6 +32,8 @@ class Kind(StrEnum):
     REPORT_DUE = "report_due"
     NOT_ELIGIBLE = "not_eligible"  # to an organisation's prevention contact, outbound only
     CHECKIN_FLAGGED = "checkin_flagged"  # to an employer's administrators
+    APPEAL_STEP = "appeal_step"  # the resident's appeal moved on (services/appeals)
+    APPEAL_WAITING = "appeal_waiting"  # to the officers who may decide a new appeal
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,30 @@ def _report_due(a: _About) -> Text:
     )
 
 
+_APPEAL_STEPS = {
+    "submitted": N_("Your appeal was received"),
+    "assigned": N_("Your appeal was sent to the department that decides it"),
+    "upheld": N_("Your appeal was upheld: the record was withdrawn"),
+    "rejected": N_("Your appeal was rejected"),
+    "restored": N_("{title}: after your appeal your code is {colour}"),
+}
+
+
+def _appeal_step(a: _About) -> Text:
+    step = str(a.params.get("step", ""))
+    words = {"title": a.title, "colour": a.colour("colour")}
+    headline = translate(_APPEAL_STEPS[step], words) if step in _APPEAL_STEPS else step
+    return Text(headline, "", f"/appeals/{a.params.get('appeal', '')}")
+
+
+def _appeal_waiting(a: _About) -> Text:
+    return Text(
+        translate(N_("A resident's appeal is waiting for your decision")),
+        "",
+        f"/staff/appeals/{a.params.get('appeal', '')}",
+    )
+
+
 def _not_eligible(a: _About) -> Text:
     who = {
         "organisation": a.params.get("organisation_name", ""),
@@ -164,6 +190,8 @@ _TEXTS: dict[str, Callable[[_About], Text]] = {
     Kind.REPORT_DUE: _report_due,
     Kind.NOT_ELIGIBLE: _not_eligible,
     Kind.CHECKIN_FLAGGED: _checkin_flagged,
+    Kind.APPEAL_STEP: _appeal_step,
+    Kind.APPEAL_WAITING: _appeal_waiting,
 }
 
 

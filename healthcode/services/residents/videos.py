@@ -263,7 +263,7 @@ def sweep_orphans(uow: UnitOfWork, env: Env) -> int:
     swept = 0
     for start in range(0, len(old), BATCH):
         names = old[start : start + BATCH]
-        referenced = uow.videos.referenced(names)
+        referenced = uow.videos.referenced(names) | uow.appeals.evidence_referenced(names)
         for name in names:
             if name not in referenced:
                 env.blobs.delete_listed(name)

@@ -13,6 +13,7 @@ from healthcode.store.tables.accounts import (
     LoginFailure,
     OtpChallenge,
 )
+from healthcode.store.tables.appeals import Appeal, AppealStep
 from healthcode.store.tables.base import Base
 from healthcode.store.tables.codes import (
     Code,
@@ -54,10 +55,13 @@ from healthcode.store.tables.residents import (
 )
 from healthcode.store.tables.scanning import FraudCase, Scan, Venue, VenueOperator
 from healthcode.store.tables.shared import AuditEvent, IdempotencyKey, JobRun, KeyCheck, Lease
+from healthcode.store.tables.sharing import LookupGrant
 
 __all__ = [
     "Account",
     "AccountRole",
+    "Appeal",
+    "AppealStep",
     "AuditEvent",
     "AuthSession",
     "Authorisation",
@@ -87,6 +91,7 @@ __all__ = [
     "ListHead",
     "ListSigningKey",
     "LoginFailure",
+    "LookupGrant",
     "Notification",
     "Organisation",
     "OtpChallenge",

@@ -1,0 +1,185 @@
+"""Appeals (申诉) over JSON: the resident disputes a record or a manual colour; the
+deciding department (or organisation) upholds or rejects it. The same services as the
+pages (``web/pages/appeals``); out of scope is 404."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from healthcode.domain.colour import Colour
+from healthcode.http.deps import EnvDep, UowDep, client_address
+from healthcode.http.security import ResidentDep, require_any
+from healthcode.http.views import LocalTime
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.appeals import appeals, decisions
+from healthcode.services.appeals.results import AppealView, Disputable
+from healthcode.services.shared.bounds import InputModel
+
+router = APIRouter(tags=["appeals"])
+Decider = Annotated[
+    Principal, Depends(require_any(Permission.APPEALS_DECIDE, Permission.COLOUR_OVERRIDE))
+]
+
+
+class DisputableOut(BaseModel):
+    subject: str = Field(description="record or override")
+    id: uuid.UUID
+    kind: str = Field(description="the record's kind (close_contact…), or override")
+    source: str = Field(description="the record's source department, or the organisation")
+    start: date | None
+    end: date | None
+    behind_colour: bool = Field(description="one of the reasons for the colour now")
+    open_appeal: uuid.UUID | None
+
+
+class StepOut(BaseModel):
+    at: LocalTime
+    step: str = Field(description="submitted, assigned, upheld, rejected or restored")
+    colour: Colour | None = Field(description="restored: the code's colour after the appeal")
+    note: str
+
+
+class AppealOut(BaseModel):
+    id: uuid.UUID
+    policy: str
+    subject: str
+    kind: str
+    source: str
+    start: date | None
+    end: date | None
+    reason: str
+    evidence: bool
+    status: str = Field(description="open, upheld or rejected")
+    colour_before: Colour
+    submitted_at: LocalTime
+    decision_note: str
+    steps: list[StepOut]
+
+
+class AppealDecisionInput(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    uphold: bool = Field(examples=[True])
+    note: str = Field(max_length=1000, examples=["核查确认该居民当日不在同一场所，撤销密接记录"])
+
+
+def _disputable(d: Disputable) -> DisputableOut:
+    return DisputableOut(**{f: getattr(d, f) for f in DisputableOut.model_fields})
+
+
+def _appeal(a: AppealView) -> AppealOut:
+    return AppealOut(
+        id=a.id,
+        policy=a.policy_id,
+        subject=a.subject,
+        kind=a.kind,
+        source=a.source,
+        start=a.start,
+        end=a.end,
+        reason=a.reason,
+        evidence=a.evidence_type is not None,
+        status=a.status,
+        colour_before=a.colour_before,
+        submitted_at=a.submitted_at,
+        decision_note=a.decision_note,
+        steps=[StepOut(at=s.at, step=s.step, colour=s.colour, note=s.note) for s in a.steps],
+    )
+
+
+@router.get("/codes/{policy_id}/disputable", summary="What I may appeal on this code")
+def list_disputable(
+    policy_id: str, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> list[DisputableOut]:
+    assert principal.resident_id is not None
+    found = appeals.list_disputable(
+        uow, env, resident_id=principal.resident_id, policy_id=policy_id
+    )
+    return [_disputable(d) for d in found]
+
+
+@router.post(
+    "/appeals",
+    status_code=status.HTTP_201_CREATED,
+    summary="Appeal a department record or a manual colour (multipart; evidence optional)",
+    description="Name one of `record_id` or `override_id` (from `/codes/{policy}/disputable`); "
+    "the reason in at least 10 characters; `evidence` one JPEG, PNG, WebP or PDF "
+    "(HEALTHCODE_APPEAL_EVIDENCE_MAX_BYTES, 5 MB by default). 409 already_appealed.",
+)
+def submit_appeal(
+    request: Request,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    policy: Annotated[str, Form(max_length=32)],
+    reason: Annotated[str, Form(max_length=1000)],
+    record_id: Annotated[uuid.UUID | None, Form()] = None,
+    override_id: Annotated[uuid.UUID | None, Form()] = None,
+    evidence: Annotated[UploadFile | None, File()] = None,
+) -> AppealOut:
+    assert principal.resident_id is not None
+    made = appeals.submit_appeal(
+        uow,
+        env,
+        resident_id=principal.resident_id,
+        policy_id=policy,
+        record_id=record_id,
+        override_id=override_id,
+        reason=reason,
+        upload=evidence.file if evidence is not None and evidence.filename else None,
+        client=client_address(request),
+    )
+    return _appeal(made)
+
+
+@router.get("/appeals", summary="My appeals, newest first")
+def list_appeals(principal: ResidentDep, uow: UowDep, env: EnvDep) -> list[AppealOut]:
+    assert principal.resident_id is not None
+    return [_appeal(a) for a in appeals.list_appeals(uow, env, resident_id=principal.resident_id)]
+
+
+@router.get("/appeals/{appeal_id}", summary="One of my appeals with its timeline")
+def show_appeal(
+    appeal_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> AppealOut:
+    assert principal.resident_id is not None
+    found = appeals.show_appeal(uow, env, resident_id=principal.resident_id, appeal_id=appeal_id)
+    return _appeal(found)
+
+
+@router.get("/staff/appeals", summary="Open appeals I may decide, oldest first")
+def waiting_appeals(who: Decider, uow: UowDep, env: EnvDep) -> list[AppealOut]:
+    return [_appeal(a) for a in decisions.list_waiting_appeals(uow, env, who)]
+
+
+@router.get("/staff/appeals/{appeal_id}", summary="An appeal I may decide")
+def appeal_for_officer(appeal_id: uuid.UUID, who: Decider, uow: UowDep, env: EnvDep) -> AppealOut:
+    return _appeal(decisions.show_appeal_to_officer(uow, env, who, appeal_id=appeal_id))
+
+
+@router.post(
+    "/staff/appeals/{appeal_id}/decision",
+    summary="Uphold (withdraw the record, recolour) or reject an appeal",
+    responses={409: {"description": "appeal_decided"}, 403: {"description": "own_override"}},
+)
+def decide_appeal(
+    request: Request,
+    appeal_id: uuid.UUID,
+    data: AppealDecisionInput,
+    who: Decider,
+    uow: UowDep,
+    env: EnvDep,
+) -> AppealOut:
+    decided = decisions.decide_appeal(
+        uow,
+        env,
+        who,
+        appeal_id=appeal_id,
+        uphold=data.uphold,
+        note=data.note,
+        client=client_address(request),
+    )
+    return _appeal(decided)

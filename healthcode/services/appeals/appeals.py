@@ -1,0 +1,199 @@
+"""The resident's side of an appeal: what they may dispute, submitting, the timeline.
+
+A resident disputes one department record of theirs (its kind and source department
+are named; nothing of the department's data beyond the record itself) or the manual
+colour on one of their codes, with a reason and optionally an image or PDF. The
+appeal goes at once to whoever may decide it (``decisions.py``): the record's source
+department, within the resident's region; for a manual colour, the organisation (else
+region) the override was decided in. One open appeal per record or override.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import BinaryIO
+
+from healthcode.domain.errors import Conflict, InvalidInput, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.domain.state import EvidenceKind
+from healthcode.services.appeals import evidence
+from healthcode.services.appeals.results import (
+    OPEN,
+    OVERRIDE,
+    RECORD,
+    AppealView,
+    Disputable,
+    EvidenceFile,
+    appeal_view,
+    disputable_record,
+    evidence_file,
+)
+from healthcode.services.appeals.steps import add_step, tell_deciders
+from healthcode.services.codes.recolour import current_state
+from healthcode.services.shared import audit
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+MIN_REASON, MAX_REASON = 10, 1000
+
+
+class AlreadyAppealed(Conflict):
+    code = "already_appealed"
+
+
+def list_disputable(
+    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID, policy_id: str
+) -> Sequence[Disputable]:
+    """The resident's records in force, those behind the code's colour first, and the
+    manual colour on the code if one paints it."""
+    policy = env.policies.find(policy_id)
+    state = current_state(uow, env, resident_id=resident_id, policy=policy)
+    behind = {e.id for r in state.reasons for e in r.evidence if e.kind is EvidenceKind.RECORD}
+    found = [
+        disputable_record(row, str(row.id) in behind, _open(uow, RECORD, row.id))
+        for row in uow.data_records.of_resident(resident_id)
+        if row.withdrawn_at is None
+    ]
+    found.sort(key=lambda d: (not d.behind_colour, d.start or d.end or state.evaluated_at.date()))
+    for reason in state.reasons:
+        for fact in reason.evidence:
+            if fact.kind is EvidenceKind.OVERRIDE:
+                found.insert(0, _override(uow, uuid.UUID(fact.id)))
+    return found
+
+
+def submit_appeal(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    resident_id: uuid.UUID,
+    policy_id: str,
+    record_id: uuid.UUID | None = None,
+    override_id: uuid.UUID | None = None,
+    reason: str,
+    upload: BinaryIO | None = None,
+    client: str = "",
+) -> AppealView:
+    """Dispute one record (or manual colour) of one's own; it goes to its decider."""
+    policy = env.policies.find(policy_id)
+    reason = _reason(reason)
+    uow.residents.lock(resident_id)  # one appeal at a time per resident; the colour read fresh
+    resident = uow.residents.by_id(resident_id)
+    row = _subject(uow, resident, policy.id, record_id, override_id)
+    if uow.appeals.open_for(row.open_key or "") is not None:
+        raise AlreadyAppealed(N_("You have already appealed this; wait for the decision"))
+    kept = evidence.store_evidence(env, upload)
+    row.reason, row.policy_id = reason, policy.id
+    row.colour_before = current_state(uow, env, resident_id=resident_id, policy=policy).colour.value
+    row.submitted_at = env.clock.now()
+    if kept is not None:
+        row.evidence_key, row.evidence_type, row.evidence_size = kept
+    uow.add(row)
+    uow.flush()
+    add_step(uow, env, row, "submitted", notify=False)
+    add_step(uow, env, row, "assigned", note=row.department or "")
+    tell_deciders(uow, env, row)
+    audit.record(
+        uow,
+        env,
+        actor_id=None,
+        action="appeal.submitted",
+        resident_id=resident_id,
+        detail={
+            "appeal": str(row.id),
+            "record": str(record_id or ""),
+            "override": str(override_id or ""),
+            "evidence": row.evidence_type or "",
+        },
+        client=client,
+    )
+    return appeal_view(uow, env, row)
+
+
+def list_appeals(uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID) -> Sequence[AppealView]:
+    return [appeal_view(uow, env, row) for row in uow.appeals.of_resident(resident_id)]
+
+
+def show_appeal(
+    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID, appeal_id: uuid.UUID
+) -> AppealView:
+    """One's own appeal with its timeline; another's is not found."""
+    row = uow.appeals.by_id(appeal_id)
+    if row is None or row.resident_id != resident_id:
+        raise NotFound(N_("No such appeal"))
+    return appeal_view(uow, env, row)
+
+
+def own_evidence(uow: UnitOfWork, *, resident_id: uuid.UUID, appeal_id: uuid.UUID) -> EvidenceFile:
+    row = uow.appeals.by_id(appeal_id)
+    found = evidence_file(row) if row is not None and row.resident_id == resident_id else None
+    if found is None:
+        raise NotFound(N_("No such file"))
+    return found
+
+
+def _subject(
+    uow: UnitOfWork,
+    resident: t.Resident | None,
+    policy_id: str,
+    record_id: uuid.UUID | None,
+    override_id: uuid.UUID | None,
+) -> t.Appeal:
+    """A new appeal naming what it disputes and who decides it; others' are not found."""
+    if resident is None or (record_id is None) == (override_id is None):
+        raise InvalidInput.single(
+            "record_id", "required", N_("Choose the record or the manual colour you dispute")
+        )
+    appeal = t.Appeal(
+        id=uuid.uuid4(), resident_id=resident.id, status=OPEN, region_code=resident.region_code
+    )
+    if record_id is not None:
+        record = uow.appeals.record(record_id)
+        if record is None or record.resident_id != resident.id or record.withdrawn_at is not None:
+            raise NotFound(N_("No such record"))
+        appeal.record_id, appeal.department = record.id, record.department
+        appeal.open_key = f"{RECORD}:{record.id}"
+        return appeal
+    assert override_id is not None
+    override = uow.overrides.by_id(override_id)
+    if (
+        override is None
+        or override.resident_id != resident.id
+        or override.policy_id != policy_id
+        or override.status != "approved"
+    ):
+        raise NotFound(N_("No such manual colour"))
+    appeal.override_id, appeal.department = override.id, ""
+    appeal.organisation_id, appeal.region_code = override.organisation_id, override.region_code
+    appeal.open_key = f"{OVERRIDE}:{override.id}"
+    return appeal
+
+
+def _override(uow: UnitOfWork, override_id: uuid.UUID) -> Disputable:
+    row = uow.overrides.by_id(override_id)
+    assert row is not None
+    organisation = uow.organisations.by_id(row.organisation_id) if row.organisation_id else None
+    source = organisation.name if organisation is not None else row.region_code
+    return Disputable(
+        OVERRIDE, row.id, OVERRIDE, source, None, None, True, _open(uow, OVERRIDE, row.id)
+    )
+
+
+def _open(uow: UnitOfWork, subject: str, subject_id: uuid.UUID) -> uuid.UUID | None:
+    found = uow.appeals.open_for(f"{subject}:{subject_id}")
+    return found.id if found is not None else None
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) < MIN_REASON:
+        raise InvalidInput.single(
+            "reason", "too_short", N_("Give the reason in at least {n} characters"), n=MIN_REASON
+        )
+    if len(reason) > MAX_REASON:
+        raise InvalidInput.single(
+            "reason", "too_long", N_("Keep the reason under {n} characters"), n=MAX_REASON
+        )
+    return reason

@@ -1,0 +1,198 @@
+"""The officer's side of an appeal: the queue, and upholding or rejecting.
+
+A record's appeal is decided by a DATA_OPERATOR of the record's source department
+(``appeals.decide`` within ``dept:<department>`` or ``dept:<department>/<region>``,
+``domain/scope.py``); a manual colour's appeal by an officer holding
+``colour.override`` in the override's organisation (else region), but never one of
+the two officers who decided that override. Out of scope reads as not found.
+
+Upheld, the record is withdrawn (``withdrawn_at``, ``withdrawn_reason``; it no longer
+counts) or the override set aside, and every code of the resident is recoloured with
+the appeal as the cause, so the colour the rules then give is restored and the
+change stands in the resident's history. Rejected, nothing else changes. Both lock
+the resident first, as every write that recolours does, then the appeal: of two
+decisions at once, the second finds it decided.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from healthcode.domain.i18n import N_
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.appeals.results import (
+    OPEN,
+    REJECTED,
+    UPHELD,
+    AppealView,
+    EvidenceFile,
+    appeal_view,
+    evidence_file,
+)
+from healthcode.services.appeals.steps import add_step
+from healthcode.services.codes.recolour import Cause, recolour_resident
+from healthcode.services.shared import audit
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+MIN_NOTE = 10
+
+
+class AppealDecided(Conflict):
+    code = "appeal_decided"
+
+
+class OwnOverride(Forbidden):
+    code = "own_override"
+
+
+def list_waiting_appeals(
+    uow: UnitOfWork, env: Env, who: Principal, *, limit: int = 50
+) -> Sequence[AppealView]:
+    """Open appeals the caller may decide, oldest first."""
+    rows = uow.appeals.waiting(
+        who.scope(Permission.APPEALS_DECIDE), who.scope(Permission.COLOUR_OVERRIDE), limit=limit
+    )
+    return [appeal_view(uow, env, row) for row in rows]
+
+
+def show_appeal_to_officer(
+    uow: UnitOfWork, env: Env, who: Principal, *, appeal_id: uuid.UUID
+) -> AppealView:
+    row = uow.appeals.by_id(appeal_id)
+    if row is None or not may_decide(who, row):
+        raise NotFound(N_("No such appeal"))
+    return appeal_view(uow, env, row)
+
+
+def evidence_for_officer(
+    uow: UnitOfWork, env: Env, who: Principal, *, appeal_id: uuid.UUID, client: str = ""
+) -> EvidenceFile:
+    """The evidence of an appeal the caller may decide; each view audit-logged."""
+    row = uow.appeals.by_id(appeal_id)
+    found = evidence_file(row) if row is not None and may_decide(who, row) else None
+    if found is None or row is None:
+        raise NotFound(N_("No such file"))
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action="appeal.evidence_viewed",
+        resident_id=row.resident_id,
+        detail={"appeal": str(row.id)},
+        client=client,
+    )
+    return found
+
+
+def decide_appeal(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    appeal_id: uuid.UUID,
+    uphold: bool,
+    note: str,
+    client: str = "",
+) -> AppealView:
+    """Uphold (withdraw the record, recolour) or reject, with the reason in words."""
+    found = uow.appeals.by_id(appeal_id)
+    if found is None or not may_decide(who, found):
+        raise NotFound(N_("No such appeal"))
+    uow.residents.lock(found.resident_id)  # the resident first, as every recolour
+    row = uow.appeals.by_id(appeal_id, lock=True)
+    assert row is not None
+    if row.status != OPEN:
+        raise AppealDecided(N_("This appeal has already been decided"))
+    note = _note(note)
+    _not_own_override(uow, who, row)
+    now = env.clock.now()
+    row.status = UPHELD if uphold else REJECTED
+    row.open_key, row.decided_by, row.decided_at, row.decision_note = (
+        None,
+        who.account_id,
+        now,
+        note,
+    )
+    uow.flush()
+    add_step(uow, env, row, row.status, note=note)
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action=f"appeal.{row.status}",
+        resident_id=row.resident_id,
+        detail={"appeal": str(row.id), "department": row.department, "note": note},
+        client=client,
+    )
+    if uphold:
+        _withdraw(uow, env, row, note)
+        _restore(uow, env, who, row)
+    return appeal_view(uow, env, row)
+
+
+def may_decide(who: Principal, row: t.Appeal) -> bool:
+    if row.record_id is not None:
+        scope = who.scope(Permission.APPEALS_DECIDE)
+        return scope.covers_department(row.department, row.region_code)
+    scope = who.scope(Permission.COLOUR_OVERRIDE)
+    return scope.covers(organisation_id=row.organisation_id, region_code=row.region_code)
+
+
+def _not_own_override(uow: UnitOfWork, who: Principal, row: t.Appeal) -> None:
+    """Neither officer who painted the colour reviews the appeal against it."""
+    if row.override_id is None:
+        return
+    override = uow.overrides.by_id(row.override_id)
+    assert override is not None
+    if who.account_id in (override.proposed_by, override.decided_by):
+        raise OwnOverride(
+            N_("You took part in this manual colour: another officer must decide the appeal")
+        )
+
+
+def _withdraw(uow: UnitOfWork, env: Env, row: t.Appeal, note: str) -> None:
+    reason = f"appeal {row.id}: {note}"[:500]
+    if row.record_id is not None:
+        record = uow.appeals.record(row.record_id, lock=True)
+        assert record is not None
+        if record.withdrawn_at is None:
+            record.withdrawn_at, record.withdrawn_reason = env.clock.now(), reason
+    elif row.override_id is not None:
+        override = uow.overrides.by_id(row.override_id, lock=True)
+        assert override is not None
+        override.status = "withdrawn"  # no longer approved: the engine no longer sees it
+        override.decision_note = reason
+    uow.flush()
+
+
+def _restore(uow: UnitOfWork, env: Env, who: Principal, row: t.Appeal) -> None:
+    """Recolour every code of the resident; the appeal's own code's colour is a step."""
+    recolour_resident(
+        uow,
+        env,
+        resident_id=row.resident_id,
+        cause=Cause.APPEAL,
+        actor_id=who.account_id,
+        note=row.decision_note,
+    )
+    code = uow.codes.of_resident(row.resident_id, row.policy_id)
+    if code is not None:
+        add_step(uow, env, row, "restored", colour=Colour(code.colour))
+
+
+def _note(note: str) -> str:
+    note = note.strip()
+    if len(note) < MIN_NOTE:
+        raise InvalidInput.single(
+            "note", "too_short", N_("Give the reason in at least {n} characters"), n=MIN_NOTE
+        )
+    if len(note) > 1000:
+        raise InvalidInput.single(
+            "note", "too_long", N_("Keep the reason under {n} characters"), n=1000
+        )
+    return note

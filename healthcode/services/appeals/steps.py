@@ -1,0 +1,82 @@
+"""An appeal's timeline: each step is a row the resident reads, and a notification."""
+
+from __future__ import annotations
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.scope import Scope
+from healthcode.services.accounts.permissions import Role
+from healthcode.services.notices import events
+from healthcode.services.notices.texts import Kind
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+
+
+def add_step(
+    uow: UnitOfWork,
+    env: Env,
+    appeal: t.Appeal,
+    step: str,
+    *,
+    colour: Colour | None = None,
+    note: str = "",
+    notify: bool = True,
+) -> None:
+    at = env.clock.now()
+    uow.add(
+        t.AppealStep(
+            appeal_id=appeal.id,
+            seq=len(uow.appeals.steps(appeal.id)) + 1,  # the appeal is new or locked
+            at=at,
+            step=step,
+            colour=colour.value if colour is not None else None,
+            note=note[:1000],
+        )
+    )
+    if notify:
+        events.notify(
+            uow,
+            env,
+            kind=Kind.APPEAL_STEP,
+            params={
+                "policy": appeal.policy_id,
+                "appeal": str(appeal.id),
+                "step": step,
+                "colour": colour.value if colour is not None else "",
+            },
+            resident_id=appeal.resident_id,
+            at=at,
+        )
+
+
+def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
+    """Notify the officers who may decide a new appeal: the department's data
+    operators whose scope covers the resident's region, or the issuers of the override's
+    organisation who took no part in it. How many were told."""
+    if appeal.record_id is not None:
+        officers = {
+            account
+            for account, scope in uow.appeals.department_officers(
+                appeal.department, Role.DATA_OPERATOR.value
+            )
+            if Scope.of([scope]).covers_department(appeal.department, appeal.region_code)
+        }
+    else:
+        override = uow.overrides.by_id(appeal.override_id) if appeal.override_id else None
+        took_part = {override.proposed_by, override.decided_by} if override else set()
+        holders = (
+            uow.authorisations.holders(appeal.organisation_id, Role.ISSUER.value)
+            if appeal.organisation_id is not None
+            else []
+        )
+        officers = set(holders) - took_part
+    for account in sorted(officers):
+        events.notify(
+            uow,
+            env,
+            kind=Kind.APPEAL_WAITING,
+            params={"policy": appeal.policy_id, "appeal": str(appeal.id)},
+            account_id=account,
+            dedup_key=f"appeal:{appeal.id}:{account}",
+        )
+    return len(officers)

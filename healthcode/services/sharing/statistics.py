@@ -1,0 +1,86 @@
+"""Daily colour statistics by county: counts only, small counts suppressed.
+
+For a day D (Asia/Shanghai), every code's colour at the end of D (its last recorded
+change before midnight) is counted per county (the resident's region code), code
+type and colour. No personal data leaves: no names, no ID numbers, no per-resident
+rows. A count from 1 to ``stats_min_count - 1`` is suppressed (written empty, marked
+``suppressed``), and no per-county total is published, so a suppressed cell cannot be
+recovered by subtraction.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from healthcode.domain.clock import start_of
+from healthcode.domain.colour import Colour
+from healthcode.files import private_dir
+from healthcode.services.shared.env import Env
+from healthcode.store.uow import UnitOfWork
+
+COLUMNS = ("day", "county", "code_type", "colour", "count", "suppressed")
+
+
+@dataclass(frozen=True)
+class Cell:
+    county: str
+    code_type: str
+    colour: Colour
+    count: int | None  # None: suppressed (fewer than the threshold, but some)
+
+    @property
+    def suppressed(self) -> bool:
+        return self.count is None
+
+
+@dataclass(frozen=True)
+class DayStatistics:
+    day: date
+    threshold: int
+    cells: tuple[Cell, ...]
+
+
+def colour_statistics(uow: UnitOfWork, env: Env, *, day: date) -> DayStatistics:
+    """Each county's codes by colour at the end of ``day``, small counts suppressed."""
+    threshold = env.settings.stats_min_count
+    cells = tuple(
+        Cell(county, code_type, Colour(colour), count if count >= threshold else None)
+        for county, code_type, colour, count in uow.colour_statistics.counts_at(
+            start_of(day + timedelta(days=1))
+        )
+        if colour != Colour.NONE.value and count > 0
+    )
+    return DayStatistics(day, threshold, cells)
+
+
+def export_statistics(
+    uow: UnitOfWork, env: Env, *, day: date, directory: Path | None = None
+) -> Path:
+    """Write the day's statistics as CSV (``colour-stats-<day>.csv``); a file already
+    there is replaced whole (written aside, then renamed), so a reader never sees half."""
+    stats = colour_statistics(uow, env, day=day)
+    folder = directory or Path(env.settings.stats_dir)
+    private_dir(folder)
+    target = folder / f"colour-stats-{day.isoformat()}.csv"
+    partial = target.with_suffix(".csv.part")
+    with partial.open("w", newline="", encoding="utf-8") as out:
+        _write(out, stats.day, stats.cells)
+    os.replace(partial, target)
+    return target
+
+
+def _write(out: TextIO, day: date, cells: Sequence[Cell]) -> None:
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for cell in cells:
+        count = "" if cell.count is None else str(cell.count)
+        writer.writerow(
+            (day.isoformat(), cell.county, cell.code_type, cell.colour.value, count,
+             "1" if cell.suppressed else "0")
+        )  # fmt: skip

@@ -1,0 +1,103 @@
+"""Appeals and their timelines."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+
+from healthcode.domain.scope import Scope
+from healthcode.store import tables as t
+from healthcode.store.repositories.base import _Repo
+
+
+def _departments(scope: Scope) -> ColumnElement[bool]:
+    """A record's appeal is within a department scope: its department (and region)."""
+    if scope.everywhere:
+        return t.Appeal.record_id.is_not(None)
+    held: list[ColumnElement[bool]] = [
+        and_(t.Appeal.department == department, t.Appeal.region_code.startswith(prefix))
+        for department, prefix in sorted(scope.departments)
+    ]
+    return and_(t.Appeal.record_id.is_not(None), or_(*held) if held else false())
+
+
+def _overrides(scope: Scope) -> ColumnElement[bool]:
+    """An override's appeal is within scope: the override's organisation, else region."""
+    held: list[ColumnElement[bool]] = [
+        t.Appeal.region_code.startswith(p) for p in sorted(scope.regions)
+    ]
+    if scope.organisations:
+        held.append(t.Appeal.organisation_id.in_(scope.organisations))
+    within = true() if scope.everywhere else (or_(*held) if held else false())
+    return and_(t.Appeal.override_id.is_not(None), within)
+
+
+class Appeals(_Repo):
+    def by_id(self, appeal_id: uuid.UUID, *, lock: bool = False) -> t.Appeal | None:
+        return self.session.get(t.Appeal, appeal_id, with_for_update=lock, populate_existing=lock)
+
+    def of_resident(self, resident_id: uuid.UUID) -> Sequence[t.Appeal]:
+        """A resident's appeals, newest first."""
+        query = (
+            select(t.Appeal)
+            .where(t.Appeal.resident_id == resident_id)
+            .order_by(t.Appeal.submitted_at.desc(), t.Appeal.id)
+        )
+        return self.session.scalars(query).all()
+
+    def open_for(self, open_key: str) -> t.Appeal | None:
+        return self.session.scalars(select(t.Appeal).where(t.Appeal.open_key == open_key)).first()
+
+    def waiting(self, departments: Scope, overrides: Scope, *, limit: int) -> Sequence[t.Appeal]:
+        """Open appeals a decider may reach, oldest first: a department's records within
+        ``departments``, manual colours within ``overrides``."""
+        query = (
+            select(t.Appeal)
+            .where(
+                t.Appeal.status == "open",
+                or_(_departments(departments), _overrides(overrides)),
+            )
+            .order_by(t.Appeal.submitted_at, t.Appeal.id)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def steps(self, appeal_id: uuid.UUID) -> Sequence[t.AppealStep]:
+        query = (
+            select(t.AppealStep)
+            .where(t.AppealStep.appeal_id == appeal_id)
+            .order_by(t.AppealStep.seq)
+        )
+        return self.session.scalars(query).all()
+
+    def record(self, record_id: uuid.UUID, *, lock: bool = False) -> t.DataRecord | None:
+        """The department record an appeal disputes."""
+        return self.session.get(
+            t.DataRecord, record_id, with_for_update=lock, populate_existing=lock
+        )
+
+    def evidence_referenced(self, keys: Sequence[str]) -> set[str]:
+        """Which of these blob keys an appeal keeps as evidence (the orphan sweeper asks)."""
+        if not keys:
+            return set()
+        query = select(t.Appeal.evidence_key).where(t.Appeal.evidence_key.in_(keys))
+        return {key for key in self.session.scalars(query) if key is not None}
+
+    def department_officers(self, department: str, role: str) -> Sequence[tuple[uuid.UUID, str]]:
+        """(account, scope) of the active staff holding ``role`` in one of the
+        department's scopes (``dept:<department>`` or ``dept:<department>/<region>``)."""
+        query = (
+            select(t.AccountRole.account_id, t.AccountRole.scope)
+            .join(t.Account, t.Account.id == t.AccountRole.account_id)
+            .where(
+                t.AccountRole.role == role,
+                or_(
+                    t.AccountRole.scope == f"dept:{department}",
+                    t.AccountRole.scope.startswith(f"dept:{department}/"),
+                ),
+                t.Account.disabled_at.is_(None),
+            )
+        )
+        return [(account, scope) for account, scope in self.session.execute(query)]

@@ -1,0 +1,126 @@
+"""The officer's side of appeals: the queue and the decision page (``/staff/appeals``).
+
+Open to staff holding ``appeals.decide`` (a department's data operators) or
+``colour.override`` (appeals of a manual colour); which appeals each sees is the
+services' question, and one out of scope is not found.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from healthcode.domain.errors import DomainError
+from healthcode.domain.i18n import N_
+from healthcode.http.deps import EnvDep, UowDep, client_address
+from healthcode.http.errors import in_words
+from healthcode.http.security import require_any
+from healthcode.i18n import translate
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.appeals import decisions
+from healthcode.web.deps import FormDep
+from healthcode.web.forms import FormState
+from healthcode.web.pages.appeals.resident import LABELS, send_evidence
+from healthcode.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+NO_STORE = {"Cache-Control": "no-store"}
+DONE = {
+    "upheld": N_("Upheld: the record is withdrawn and the resident's code recoloured."),
+    "rejected": N_("Rejected: the record stands; the resident has been told why."),
+}
+
+
+Decider = Annotated[
+    Principal, Depends(require_any(Permission.APPEALS_DECIDE, Permission.COLOUR_OVERRIDE))
+]
+
+
+@router.get("/staff/appeals")
+def queue(request: Request, who: Decider, uow: UowDep, env: EnvDep) -> Response:
+    done = request.query_params.get("done", "")
+    return render(
+        request,
+        "appeals/queue.html",
+        headers=NO_STORE,
+        items=decisions.list_waiting_appeals(uow, env, who),
+        done=translate(DONE[done]) if done in DONE else "",
+        **LABELS,
+    )
+
+
+@router.get("/staff/appeals/{appeal_id}")
+def appeal_page(
+    request: Request, appeal_id: uuid.UUID, who: Decider, uow: UowDep, env: EnvDep
+) -> Response:
+    return _page(request, who, uow, env, appeal_id, FormState())
+
+
+def _page(
+    request: Request,
+    who: Principal,
+    uow: UowDep,
+    env: EnvDep,
+    appeal_id: uuid.UUID,
+    form: FormState,
+    status: int = 200,
+) -> Response:
+    appeal = decisions.show_appeal_to_officer(uow, env, who, appeal_id=appeal_id)
+    return render(
+        request,
+        "appeals/decide.html",
+        status=status,
+        headers=NO_STORE,
+        appeal=appeal,
+        policy=env.policies.get(appeal.policy_id),
+        form=form,
+        minimum=decisions.MIN_NOTE,
+        evidence_link=f"/staff/appeals/{appeal.id}/evidence",
+        **LABELS,
+    )
+
+
+@router.post("/staff/appeals/{appeal_id}/decision")
+def decide(
+    request: Request,
+    appeal_id: uuid.UUID,
+    who: Decider,
+    uow: UowDep,
+    env: EnvDep,
+    data: FormDep,
+) -> Response:
+    note = str(data.get("note", "")).strip()  # free text: kept as typed
+    form = FormState(values={"note": note})
+    try:
+        decided = decisions.decide_appeal(
+            uow,
+            env,
+            who,
+            appeal_id=appeal_id,
+            uphold=data.get("decision") == "uphold",
+            note=note,
+            client=client_address(request),
+        )
+    except DomainError as error:
+        uow.refused(error)
+        if error.status == 404:
+            raise
+        for field in getattr(error, "errors", ()):
+            form.add_error(field.field, translate(field.message, field.params))
+        if not form.errors:
+            form.general.append(in_words(error))
+        return _page(request, who, uow, env, appeal_id, form, error.status)
+    return RedirectResponse(f"/staff/appeals?done={decided.status}", status_code=303)
+
+
+@router.get("/staff/appeals/{appeal_id}/evidence")
+def evidence(
+    request: Request, appeal_id: uuid.UUID, who: Decider, uow: UowDep, env: EnvDep
+) -> Response:
+    found = decisions.evidence_for_officer(
+        uow, env, who, appeal_id=appeal_id, client=client_address(request)
+    )
+    return send_evidence(env, found)

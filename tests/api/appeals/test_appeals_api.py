@@ -1,0 +1,182 @@
+"""Appeals and the colour look-up over HTTP: the whole path a department's systems
+and a resident's app take, on both databases."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.services.accounts.permissions import Role
+from healthcode.services.shared.env import Env
+from healthcode.services.sharing.lookups import key_hash
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+from tests.api.helpers import (
+    CapturingSender,
+    bearer,
+    declare,
+    error,
+    resident_headers,
+    staff_headers,
+)
+from tests.factories.appeals import PASSWORD, REASON, close_contact
+from tests.factories.inputs import declaration_data, id_number
+
+POLICY = "binzhou-code"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+KEY = "police-key-0123456789abcdef"
+
+
+def in_tx(app: FastAPI, sessions: sessionmaker[Session], work: Any) -> Any:
+    uow = UnitOfWork(sessions())
+    try:
+        done = work(uow, app.state.env)
+        uow.commit()
+        return done
+    finally:
+        uow.close()
+
+
+def red_resident(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> tuple[dict[str, str], str]:
+    """A green resident the health commission lists as a close contact: headers, number."""
+    headers = resident_headers(client, sms)
+    number = id_number()
+    declare(client, headers, declaration_data(POLICY, id_number=number))
+
+    def listed(uow: UnitOfWork, env: Env) -> None:
+        found = uow.residents.by_id_hash(env.protector.keyed_hash(number, kind="id_number"))
+        assert found is not None
+        close_contact(uow, env, found.id)
+
+    in_tx(app, sessions, listed)
+    return headers, number
+
+
+def officer(app: FastAPI, sessions: sessionmaker[Session], username: str, scope: str) -> None:
+    from healthcode.services.accounts import login as accounts
+
+    in_tx(
+        app,
+        sessions,
+        lambda uow, env: accounts.create_staff(
+            uow,
+            env,
+            username=username,
+            password=PASSWORD,
+            display_name="数据专员",
+            roles=[(Role.DATA_OPERATOR, scope)],
+        ),
+    )
+
+
+def test_appeal_upheld_over_the_api(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    headers, _ = red_resident(client, app, sessions, sms)
+    [item] = client.get(f"/api/v1/codes/{POLICY}/disputable", headers=headers).json()
+    assert (item["kind"], item["source"], item["behind_colour"]) == (
+        "close_contact",
+        "health",
+        True,
+    )
+
+    sent = client.post(
+        "/api/v1/appeals",
+        data={"policy": POLICY, "record_id": item["id"], "reason": REASON},
+        files={"evidence": ("行程卡.png", PNG, "image/png")},
+        headers=headers,
+    )
+    assert sent.status_code == 201, sent.text
+    appeal = sent.json()
+    assert (appeal["status"], appeal["evidence"]) == ("open", True)
+
+    officer(app, sessions, "health.officer", "dept:health")
+    officer(app, sessions, "police.officer", "dept:police")
+    police = staff_headers(client, "police.officer")
+    assert client.get("/api/v1/staff/appeals", headers=police).json() == []
+    refused = client.post(
+        f"/api/v1/staff/appeals/{appeal['id']}/decision",
+        json={"uphold": True, "note": "经核查撤销密接记录，恢复原码"},
+        headers=police,
+    )
+    assert refused.status_code == 404
+
+    health = staff_headers(client, "health.officer")
+    decided = client.post(
+        f"/api/v1/staff/appeals/{appeal['id']}/decision",
+        json={"uphold": True, "note": "经核查撤销密接记录，恢复原码"},
+        headers=health,
+    )
+    assert decided.status_code == 200, decided.text
+    assert [s["step"] for s in decided.json()["steps"]][-2:] == ["upheld", "restored"]
+    code = client.get(f"/api/v1/codes/{POLICY}", headers=headers).json()
+    assert code["colour"] == "green"
+    mine = client.get(f"/api/v1/appeals/{appeal['id']}", headers=headers).json()
+    assert mine["steps"][-1]["colour"] == "green"
+
+
+def test_the_evidence_must_be_an_image_or_pdf(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    headers, _ = red_resident(client, app, sessions, sms)
+    [item] = client.get(f"/api/v1/codes/{POLICY}/disputable", headers=headers).json()
+    sent = client.post(
+        "/api/v1/appeals",
+        data={"policy": POLICY, "record_id": item["id"], "reason": REASON},
+        files={"evidence": ("a.png", b"<svg onload=alert(1)>", "image/png")},
+        headers=headers,
+    )
+    assert sent.status_code == 422
+    assert [(f["field"], f["code"]) for f in error(sent)["fields"]] == [("evidence", "wrong_type")]
+
+
+def grant_client(app: FastAPI, sessions: sessionmaker[Session]) -> None:
+    def made(uow: UnitOfWork, env: Env) -> None:
+        row = t.DepartmentClient(
+            id=uuid.uuid4(),
+            name="市公安局卡口系统",
+            department="police",
+            kinds=["travel"],
+            key_hash=key_hash(KEY),
+            key_prefix=KEY[:8],
+            created_at=env.clock.now(),
+        )
+        uow.add(row)
+        uow.add(t.LookupGrant(client_id=row.id, granted_at=env.clock.now(), granted_by="admin"))
+
+    in_tx(app, sessions, made)
+
+
+def test_the_look_up_refuses_an_unknown_client_and_logs_each_look_up(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    _, number = red_resident(client, app, sessions, sms)
+    grant_client(app, sessions)
+    body = {"id_number": number, "purpose": "卡口通行核验"}
+
+    unknown = client.post(
+        "/api/v1/sharing/colour-lookups", json=body, headers={"X-Api-Key": "guess"}
+    )
+    assert (unknown.status_code, error(unknown)["code"]) == (401, "unknown_client")
+    none = client.post("/api/v1/sharing/colour-lookups", json=body)
+    assert none.status_code == 401
+    as_bearer = client.post("/api/v1/sharing/colour-lookups", json=body, headers=bearer(KEY))
+    assert as_bearer.status_code == 401  # the key goes in X-Api-Key, as for imports
+
+    found = client.post("/api/v1/sharing/colour-lookups", json=body, headers={"X-Api-Key": KEY})
+    assert found.status_code == 200, found.text
+    assert [(c["policy"], c["colour"]) for c in found.json()["codes"]] == [(POLICY, "red")]
+    assert number not in found.text
+
+    def logged(uow: UnitOfWork, _env: Env) -> list[tuple[str, str]]:
+        query = select(t.AuditEvent).where(t.AuditEvent.action == "lookup.colour")
+        return [(e.client, e.detail["purpose"]) for e in uow.session.scalars(query)]
+
+    assert in_tx(app, sessions, logged) == [("市公安局卡口系统", "卡口通行核验")]

@@ -1,0 +1,69 @@
+"""Daily colour statistics by county: counts only, small counts suppressed."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+from healthcode.domain.colour import Colour
+from healthcode.services.shared.env import Env
+from healthcode.services.sharing.statistics import colour_statistics, export_statistics
+from healthcode.store.uow import UnitOfWork
+from tests.factories.appeals import close_contact, resident
+
+DAY = date(2020, 2, 23)  # the test clock's day
+COUNTY = "371602"
+
+
+def population(uow: UnitOfWork, env: Env, greens: int) -> list[uuid.UUID]:
+    return [resident(uow, env, phone=f"1380000{n:04d}")[1] for n in range(greens)]
+
+
+def cells(uow: UnitOfWork, env: Env, day: date) -> dict[tuple[str, Colour], int | None]:
+    found = colour_statistics(uow, env, day=day).cells
+    return {(c.county, c.colour): c.count for c in found if c.code_type == "binzhou-code"}
+
+
+def test_counts_per_county_with_small_counts_suppressed(uow: UnitOfWork, env: Env) -> None:
+    env.settings = env.settings.model_copy(update={"stats_min_count": 3})
+    people = population(uow, env, 4)
+    close_contact(uow, env, people[0])  # one red: fewer than 3, suppressed
+
+    assert cells(uow, env, DAY) == {(COUNTY, Colour.GREEN): 3, (COUNTY, Colour.RED): None}
+    assert cells(uow, env, DAY - timedelta(days=1)) == {}  # nobody had a code yet
+
+
+def test_a_day_counts_the_colour_at_its_end(uow: UnitOfWork, env: Env) -> None:
+    env.settings = env.settings.model_copy(update={"stats_min_count": 1})
+    people = population(uow, env, 2)
+    env.clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
+    close_contact(uow, env, people[0])
+
+    assert cells(uow, env, DAY) == {(COUNTY, Colour.GREEN): 2}
+    assert cells(uow, env, DAY + timedelta(days=1)) == {
+        (COUNTY, Colour.GREEN): 1,
+        (COUNTY, Colour.RED): 1,
+    }
+
+
+def test_the_export_holds_counts_and_no_personal_data(
+    uow: UnitOfWork, env: Env, tmp_path: Path
+) -> None:
+    env.settings = env.settings.model_copy(update={"stats_min_count": 3})
+    people = population(uow, env, 4)
+    close_contact(uow, env, people[0])
+
+    path = export_statistics(uow, env, day=DAY, directory=tmp_path)
+
+    assert path.name == "colour-stats-2020-02-23.csv"
+    text = path.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    assert [(r["county"], r["colour"], r["count"], r["suppressed"]) for r in rows] == [
+        (COUNTY, "green", "3", "0"),
+        (COUNTY, "red", "", "1"),
+    ]
+    assert "张三" not in text
+    assert not any(len(w) == 18 for w in text.replace(",", " ").split())
+    assert not list(tmp_path.glob("*.part"))

@@ -1,0 +1,116 @@
+"""The appeal in Chromium: a resident wrongly listed as a close contact appeals from the
+code page with a photo; the health commission's officer upholds it; the resident
+sees the timeline and is green again. Both sides' pages are axe-clean."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from playwright.sync_api import Browser, FilePayload, Page, expect
+
+from healthcode.services.accounts import login as accounts
+from healthcode.services.accounts.permissions import Role
+from healthcode.services.shared.env import Env
+from healthcode.store.uow import UnitOfWorkFactory
+from tests.factories.appeals import PASSWORD, REASON, close_contact
+from tests.web.conftest import new_context, new_phone
+from tests.web.flows import declare_and_confirm, sign_in
+from tests.web.live import LiveServer
+from tests.web.organisations.staff import staff_sign_in
+from tests.web.test_a11y import check_page
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+EVIDENCE: FilePayload = {"name": "行程卡.png", "mimeType": "image/png", "buffer": PNG}
+NOTE = "经核查该居民当日不在通报场所，撤销密接记录"
+
+
+def list_as_close_contact(server: LiveServer, phone: str) -> None:
+    env: Env = server.app.state.env
+    units: UnitOfWorkFactory = server.app.state.uow_factory
+    with units() as uow:
+        account = uow.accounts.by_phone_hash(env.protector.keyed_hash(phone, kind="phone"))
+        assert account is not None
+        assert account.resident_id is not None
+        close_contact(uow, env, account.resident_id)
+
+
+def officer(server: LiveServer, scope: str) -> str:
+    env: Env = server.app.state.env
+    units: UnitOfWorkFactory = server.app.state.uow_factory
+    username = f"appeals.{os.getpid()}.{uuid.uuid4().hex[:6]}"
+    with units() as uow:
+        accounts.create_staff(
+            uow,
+            env,
+            username=username,
+            password=PASSWORD,
+            display_name="卫健委 王芳",
+            roles=[(Role.DATA_OPERATOR, scope)],
+        )
+    return username
+
+
+def test_a_wrongly_listed_resident_appeals_and_is_green_again(
+    page: Page, server: LiveServer, browser: Browser
+) -> None:
+    phone = new_phone()
+    sign_in(page, server, phone)
+    declare_and_confirm(page)
+    list_as_close_contact(server, phone)
+    page.goto("/codes/binzhou-code")
+    page.click("a[href='/codes/binzhou-code/appeal']")
+    page.wait_for_url("**/codes/binzhou-code/appeal")
+    expect(page.locator("fieldset")).to_contain_text("密切接触者")
+    expect(page.locator("fieldset")).to_contain_text("卫生健康部门")
+    check_page(page)
+    page.click("button.primary")  # nothing chosen: the browser asks first
+    page.check("input[name=subject]")
+    page.fill("#reason", "错了")
+    page.set_input_files("#evidence", files=[EVIDENCE])
+    page.evaluate("document.querySelector('#reason').removeAttribute('minlength')")
+    page.click("button.primary")
+    expect(page.locator("#reason-error")).to_be_visible()  # the server's own refusal
+    check_page(page)
+    page.check("input[name=subject]")
+    page.fill("#reason", REASON)
+    page.set_input_files("#evidence", files=[EVIDENCE])
+    page.click("button.primary")
+    page.wait_for_url("**/appeals/*?sent=1")
+    expect(page.locator(".timeline li")).to_have_count(2)
+    check_page(page)
+    appeal_url = page.url.split("?")[0]
+
+    staff = new_context(browser, server).new_page()
+    other = officer(server, "dept:police")
+    staff_sign_in(staff, server, other, then="/staff/appeals")
+    expect(staff.locator(".queue li")).to_have_count(0)
+    staff.goto(appeal_url.replace(server.url, server.url + "/staff"))
+    expect(staff.locator("h1")).not_to_have_text("申诉")  # another department: not found
+    staff.context.clear_cookies()
+
+    staff_sign_in(staff, server, officer(server, "dept:health"), then="/staff/appeals")
+    check_page(staff)
+    staff.click(".queue li a")
+    staff.wait_for_url("**/staff/appeals/*")
+    expect(staff.locator("main")).to_contain_text(REASON)
+    check_page(staff)
+    link = staff.locator("a[href$='/evidence']").get_attribute("href")
+    sent = staff.request.get(f"{server.url}{link}")
+    assert (sent.status, sent.body()) == (200, PNG)
+    assert sent.headers["content-disposition"] == "attachment"
+    staff.fill("#note", NOTE)
+    staff.click("button[value=uphold]")
+    staff.wait_for_url("**/staff/appeals?done=upheld")
+    expect(staff.locator(".banner.ok")).to_be_visible()
+    check_page(staff)
+
+    page.goto(appeal_url)
+    expect(page.locator(".timeline li")).to_have_count(4)
+    expect(page.locator(".timeline")).to_contain_text(NOTE)
+    expect(page.locator(".timeline li").last).to_contain_text("绿码")
+    page.goto("/codes/binzhou-code")
+    expect(page.locator("main")).to_contain_text("绿码")
+    page.goto("/codes/binzhou-code/history")
+    expect(page.locator(".timeline li").first).to_contain_text(NOTE)  # newest first
+    check_page(page)
