@@ -35,15 +35,28 @@ APPLY_FIELDS = ("credit_code", "organisation_name", "unit", "name", "position", 
 
 # What a staff member may do, by the permission it needs (None: anyone signed in).
 # Other parts of the staff site add their entries here; the page shows one list.
-STAFF_LINKS: tuple[tuple[Permission | None, str, str], ...] = (
-    (None, "/staff/authorisations/apply", N_("Apply to be an issuer")),
-    (None, "/staff/authorisations/mine", N_("My authorisations")),
-    (Permission.ISSUERS_APPROVE, "/staff/authorisations", N_("Issuer applications")),
-    (Permission.ORGANISATIONS_MANAGE, "/staff/organisations", N_("Organisations")),
-    (Permission.APPLICATION_READ, "/staff/queue", N_("Applications waiting")),
-    (Permission.PASS_SIGN, "/staff/counter", N_("Counter application")),
-    (Permission.COLOUR_OVERRIDE, "/staff/overrides", N_("Colour overrides")),
-    (Permission.STAFF_MANAGE, "/staff/manage", N_("Staff and rosters")),
+# Each link shows for a holder of any of its permissions (none: everyone signed in).
+STAFF_LINKS: tuple[tuple[frozenset[Permission], str, str], ...] = (
+    (frozenset(), "/staff/authorisations/apply", N_("Apply to be an issuer")),
+    (frozenset(), "/staff/authorisations/mine", N_("My authorisations")),
+    (frozenset({Permission.ISSUERS_APPROVE}), "/staff/authorisations", N_("Issuer applications")),
+    (frozenset({Permission.ORGANISATIONS_MANAGE}), "/staff/organisations", N_("Organisations")),
+    (frozenset({Permission.APPLICATION_READ}), "/staff/queue", N_("Applications waiting")),
+    (frozenset({Permission.PASS_SIGN}), "/staff/counter", N_("Counter application")),
+    (frozenset({Permission.COLOUR_OVERRIDE}), "/staff/overrides", N_("Colour overrides")),
+    (frozenset({Permission.STAFF_MANAGE}), "/staff/manage", N_("Staff and rosters")),
+    (
+        frozenset({Permission.ORGANISATIONS_MANAGE, Permission.SCAN}),
+        "/staff/venues",
+        N_("Venues and checkpoints"),
+    ),
+    (frozenset({Permission.SCAN}), "/staff/scanner", N_("Offline scanner")),
+    (frozenset({Permission.RECORDS_IMPORT}), "/staff/records/imports", N_("Department data")),
+    (
+        frozenset({Permission.APPEALS_DECIDE, Permission.COLOUR_OVERRIDE}),
+        "/staff/appeals",
+        N_("Appeals"),
+    ),
 )
 
 
@@ -82,7 +95,11 @@ WORDS: dict[str, Any] = {
 
 @router.get("/staff")
 def staff_home(request: Request, who: PrincipalDep) -> Response:
-    links = [(href, label) for need, href, label in STAFF_LINKS if need is None or who.can(need)]
+    links = [
+        (href, label)
+        for need, href, label in STAFF_LINKS
+        if not need or any(who.can(p) for p in need)
+    ]
     return render(request, "organisations/staff.html", headers=NO_STORE, **WORDS, links=links)
 
 
