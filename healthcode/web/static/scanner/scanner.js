@@ -186,7 +186,7 @@ export async function scanText(text) {
     colour: result.claims ? result.claims.colour : null,
     scanned_at: new Date(now * 1000).toISOString(),
     venue_id: venue,
-    lane: "scanner",
+    lane: "camera",  /* as services/scanning Lane: a code read (camera or wedge reader) */
   };
   await enqueue(record);
   last = { result, record, scannedAt: now };
