@@ -103,6 +103,9 @@ def test_issue_12_done_when(
     page.reload()  # the page, its modules and its lists all come from the device
     expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
     result, word = page.locator("#scan-result"), page.locator("#scan-word")
+    page.fill("#id-number", "370102198001011234")
+    page.press("#id-number", "Enter")  # a card before any code: the page asks for the code
+    expect(page.locator("#id-error")).to_have_text("请先扫码，再核对身份证。")
 
     # (a) the resident's code, read off their screen, then (c) their ID card.
     code = read_qr(phone)
@@ -113,7 +116,11 @@ def test_issue_12_done_when(
     expect(word).to_have_text("绿码")
     expect(page.locator("#scan-action")).to_have_text("测温正常后放行")
     expect(page.locator("#scan-who")).to_contain_text(mask_id_number(holder))
+    expect(page.locator("#id-error")).to_be_hidden()
     check_page(page)
+    page.fill("#id-number", "  ")
+    page.press("#id-number", "Enter")
+    expect(page.locator("#id-error")).to_have_text("请输入身份证号码，或用读卡器读取身份证。")
     page.fill("#id-number", holder.lower())  # as typed; a reader gives upper case
     page.press("#id-number", "Enter")
     expect(page.locator("#scan-card")).to_have_text("已核对身份证：完整号码与此码一致。")
@@ -123,6 +130,7 @@ def test_issue_12_done_when(
     again = read_qr(phone)  # the next person shows the same phone with another card
     page.clock.set_fixed_time(presented_at(again) + timedelta(seconds=2))
     scan(page, again)
+    expect(result).to_have_attribute("data-lane", "")  # the new scan's screen
     expect(result).to_have_attribute("data-verdict", "valid")
     expect(page.locator("#scan-card")).to_have_text("")
     page.fill("#id-number", lookalike(holder))

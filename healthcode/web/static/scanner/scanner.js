@@ -188,10 +188,12 @@ export async function scanText(text) {
     venue_id: venue,
     lane: "camera",  /* as services/scanning Lane: a code read (camera or wedge reader) */
   };
-  await enqueue(record);
-  last = { result, record, scannedAt: now };
+  /* the card is checked against what the screen shows, from the moment it shows it */
+  const saved = enqueue(record);
+  last = { result, record, scannedAt: now, saved };
   idField.value = "";
   el("id-error").hidden = true;
+  await saved;
   await showQueue();
   if (navigator.onLine) { uploadQueue(); }
   return result;
@@ -210,6 +212,7 @@ export async function checkIdCard(idNumber) {
   const result = checkPerson(last.result, trim(String(idNumber)));
   result.idChecked = true;
   render(result, last.scannedAt);
+  await last.saved;  /* its record is in the queue (unless uploaded since) */
   const record = Object.assign({}, last.record, {
     lane: "id_card", verdict: result.ok ? "valid" : "refused", reason: result.reason,
   });
