@@ -24,6 +24,7 @@ from healthcode.domain.tokens import (
     SigningKey,
     TrustStore,
     VerifyingKey,
+    check_person,
     compressed_point,
     issue_token,
     new_attestation,
@@ -37,6 +38,9 @@ from healthcode.domain.tokens.codec import decode_text, encode_text, parse_sign1
 from healthcode.domain.tokens.trustlist import to_jwks
 from healthcode.domain.tokens.verify import verify_any
 
+HOLDER_ID = "37010219800101123X"  # the device attestations' subject
+LOOKALIKE_ID = "37010219900202123X"  # the same first and last four, another person
+TOKEN_ID = "370102198001011234"  # matches the tokens' masked 3701**********1234
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 AT = int(NOW.timestamp())
 ALL = (Purpose.DISPLAY, Purpose.PAPER, Purpose.DEVICE)
@@ -48,6 +52,7 @@ class Item:
     text: str
     expected: str | None  # the refusal's value, None for a valid code
     purposes: tuple[Purpose, ...] = ALL
+    id_number: str | None = None  # the ID card shown with the code (check_person)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class Corpus:
             purposes=item.purposes,
             is_revoked=self.revoked.__contains__,
         )
+        if item.id_number is not None:
+            result = check_person(result, item.id_number)
         return None if result.reason is None else result.reason.value
 
     def for_js(self) -> dict[str, Any]:
@@ -75,7 +82,12 @@ class Corpus:
             "jwks": self.jwks,
             "revocations": self.revocations,
             "items": [
-                {"name": i.name, "text": i.text, "purposes": [p.value for p in i.purposes]}
+                {
+                    "name": i.name,
+                    "text": i.text,
+                    "purposes": [p.value for p in i.purposes],
+                    "id_number": i.id_number,
+                }
                 for i in self.items
             ],
         }
@@ -105,7 +117,7 @@ def _attestation(key: SigningKey, device: ec.EllipticCurvePrivateKey, **changes:
         policy_version="2020-02-14",
         device_key=compressed_point(device.public_key()),
         pseudonym=os.urandom(16),
-        id_number="37010219800101123X",
+        id_number=HOLDER_ID,
         masked_name="欧阳*锋",
         masked_id="3701**********123X",
         pass_valid_until=changes.pop("pass_valid_until", NOW + timedelta(days=5)),
@@ -259,6 +271,7 @@ def build() -> Corpus:
             "bad_encoding",
         ),
     ]
+    items += _id_cards(display, present(attestation, AT - 3, device), items[6].text)
     return Corpus(
         items=tuple(items),
         trust=TrustStore(keys),
@@ -266,6 +279,28 @@ def build() -> Corpus:
         revoked=frozenset({revoked_claims.token_id}),
         revocations=[{"token_id": revoked_claims.token_id.hex(), "revoked_at": NOW.isoformat()}],
     )
+
+
+def _id_cards(token: str, device_code: str, expired: str) -> list[Item]:
+    """The ID-card lane: a number typed (or a card reader's text) with the code."""
+    wrong = "wrong_person"
+    return [
+        Item("ID card: the device code's holder", device_code, None, id_number=HOLDER_ID),
+        Item("ID card: lower-case x, spaces around", device_code, None,
+             id_number=" " + HOLDER_ID.lower() + "\r\n"),
+        Item("ID card: same first and last four, another person (device code: exact)",
+             device_code, wrong, id_number=LOOKALIKE_ID),
+        Item("ID card: another length (device code)", device_code, wrong,
+             id_number=HOLDER_ID[:-1]),
+        Item("ID card: a token compares only the first and last four", token, None,
+             id_number=TOKEN_ID.replace("19800101", "19900202")),
+        Item("ID card: a token and other last four", token, wrong,
+             id_number=TOKEN_ID[:-1] + "5"),
+        Item("ID card: a token and a number with a space (no strip, as Python)", token, wrong,
+             id_number=TOKEN_ID + " "),
+        Item("ID card: a refused code stays refused as it was", expired, "expired",
+             id_number=LOOKALIKE_ID),
+    ]  # fmt: skip
 
 
 def _sign1_signed(key: SigningKey, payload: bytes) -> bytes:

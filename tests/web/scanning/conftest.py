@@ -1,5 +1,7 @@
 """Scanning pages: ``camera_browser(text)`` gives a Chromium whose camera shows the QR
-code of ``text`` (tests/web/scanning/camera.py); each is closed after the test."""
+code of ``text`` (tests/web/scanning/camera.py); each is closed after the test.
+``checkpoint`` is a venue with its guard, ``scanner_context`` a browser context for
+the offline scanner (tests/web/scanning/offline.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Playwright
+from playwright.sync_api import Browser, BrowserContext, Playwright
 
 from tests.conftest import missing_service
-from tests.web.conftest import CHROMIUM
+from tests.web.conftest import CHROMIUM, new_context
+from tests.web.live import LiveServer
 from tests.web.scanning import camera
+from tests.web.scanning.offline import Checkpoint, new_checkpoint
 
 CameraBrowser = Callable[[str], Browser]
 
@@ -36,3 +40,15 @@ def camera_browser(
     yield showing
     for browser in launched:
         browser.close()
+
+
+@pytest.fixture
+def checkpoint(server: LiveServer) -> Checkpoint:
+    return new_checkpoint(server)
+
+
+@pytest.fixture
+def scanner_context(browser: Browser, server: LiveServer) -> Iterator[BrowserContext]:
+    made = new_context(browser, server)
+    yield made
+    made.close()

@@ -8,14 +8,11 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.tokens import (
@@ -30,49 +27,20 @@ from healthcode.domain.tokens import (
 from healthcode.services.accounts.login import create_staff
 from healthcode.services.accounts.permissions import Role
 from healthcode.store import tables as t
-from tests.factories.organisations import organisation
-from tests.factories.roster import employer_admin
-from tests.factories.scanning import operator, venue
-from tests.web.conftest import new_context
 from tests.web.live import START, LiveServer
+from tests.web.scanning.offline import (
+    QUEUE,
+    REQUEUE_AND_UPLOAD,
+    Checkpoint,
+    open_scanner,
+    recorded,
+    scan,
+)
 from tests.web.staff_flows import PASSWORD, staff_sign_in
 from tests.web.test_a11y import check_page
 
 SCANNER = "/staff/scanner"
 WARN = re.compile(r"\bwarn\b")
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    username: str
-    venue_id: uuid.UUID
-
-    @property
-    def url(self) -> str:
-        return f"/staff/scanner?venue={self.venue_id}"
-
-
-@pytest.fixture
-def checkpoint(server: LiveServer) -> Checkpoint:
-    """A checkpoint registered by a community, with a guard operating it."""
-    env = server.app.state.env
-    with server.app.state.uow_factory() as uow:
-        community = organisation(uow, env)
-        admin = employer_admin(uow, env, community.id)
-        gate = venue(uow, env, admin, community.id, name="滨州西收费站卡口")
-        guard = operator(uow, env, admin, gate.id)
-        uow.commit()
-        account = uow.accounts.by_id(guard.account_id)
-        assert account is not None
-        assert account.username is not None
-        return Checkpoint(account.username, gate.id)
-
-
-@pytest.fixture
-def scanner_context(browser: Browser, server: LiveServer) -> Iterator[BrowserContext]:
-    made = new_context(browser, server)
-    yield made
-    made.close()
 
 
 class Codes:
@@ -113,33 +81,6 @@ class Codes:
         return present(sign_attestation(claims, self.key), int(self.now.timestamp()), phone)
 
 
-def _open_scanner(context: BrowserContext, server: LiveServer, at: Checkpoint) -> Page:
-    page = context.new_page()
-    page.clock.set_fixed_time(server.clock.now())  # the scanner's clock is the server's
-    staff_sign_in(page, at.username)
-    page.goto(at.url)
-    page.wait_for_function(  # the worker is active (the page may not be claimed yet)
-        """async () => { const r = await navigator.serviceWorker.getRegistration();
-                         return !!(r && r.active && r.active.state === "activated"); }""",
-        timeout=30_000,
-    )
-    page.goto(at.url)  # through the worker: it keeps the page and the scanner's modules
-    page.wait_for_function("() => !!navigator.serviceWorker.controller")
-    expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
-    page.wait_for_function(
-        """async () => (await (await caches.open("hc-scanner-shell-v1")).keys()).length > 30
-             && (await (await caches.open("hc-scanner-page-v1")).keys()).length === 1""",
-        timeout=30_000,  # some forty modules, on a busy machine
-    )
-    return page
-
-
-def _scan(page: Page, text: str) -> None:
-    page.fill("#scan-text", text)
-    page.press("#scan-text", "Enter")
-    expect(page.locator("#scan-text")).to_have_value("")
-
-
 def test_offline_checkpoint_checks_codes_and_uploads_once_back_online(
     scanner_context: BrowserContext, server: LiveServer, checkpoint: Checkpoint
 ) -> None:
@@ -152,7 +93,7 @@ def test_offline_checkpoint_checks_codes_and_uploads_once_back_online(
             uploads.append(json.loads(r.post_data or "{}")) if "/scanner/scans" in r.url else None
         ),
     )
-    page = _open_scanner(scanner_context, server, checkpoint)
+    page = open_scanner(scanner_context, server, checkpoint)
     expect(page.locator(".scanner-venue")).to_have_text("滨州西收费站卡口")
     revoked = codes.revoked_paper()
     page.reload()  # the revocation list now holds the pass
@@ -163,26 +104,26 @@ def test_offline_checkpoint_checks_codes_and_uploads_once_back_online(
     expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
     result = page.locator("#scan-result")
 
-    _scan(page, codes.token(Purpose.DISPLAY))
+    scan(page, codes.token(Purpose.DISPLAY))
     expect(result).to_have_attribute("data-verdict", "valid")
     expect(page.locator("#scan-word")).to_have_text("绿码")
     expect(page.locator("#scan-who")).to_contain_text("张*")
     expect(page.locator("#scan-valid")).to_contain_text("2020-02-23 09:31")
 
-    _scan(page, codes.token(Purpose.PAPER))
+    scan(page, codes.token(Purpose.PAPER))
     expect(result).to_have_attribute("data-verdict", "valid")
 
-    _scan(page, codes.device())
+    scan(page, codes.device())
     expect(result).to_have_attribute("data-verdict", "valid")
     expect(page.locator("#scan-who")).to_contain_text("欧阳*锋")
 
-    _scan(page, codes.token(Purpose.DISPLAY, ago=timedelta(minutes=10)))  # a screenshot
+    scan(page, codes.token(Purpose.DISPLAY, ago=timedelta(minutes=10)))  # a screenshot
     expect(result).to_have_attribute("data-reason", "expired")
     expect(page.locator("#scan-word")).to_have_text("无效码")
     expect(page.locator("#scan-reason")).to_contain_text("过期")
     check_page(page)  # the result screen too: contrast, labels
 
-    _scan(page, revoked)
+    scan(page, revoked)
     expect(result).to_have_attribute("data-reason", "revoked")
 
     expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "5")
@@ -192,49 +133,24 @@ def test_offline_checkpoint_checks_codes_and_uploads_once_back_online(
     scanner_context.set_offline(False)
     expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
     assert len(uploads) == 1
-    recorded = _recorded(server, checkpoint)
-    assert sorted(recorded) == sorted(r["client_id"] for r in queue)
+    stored = recorded(server, checkpoint)
+    assert sorted(stored) == sorted(r["client_id"] for r in queue)
     # The server verified each again at its scan time and agrees with the page.
-    assert {r["client_id"]: r["reason"] for r in queue} == recorded
+    assert {r["client_id"]: r["reason"] for r in queue} == stored
 
     # The answer was lost: the same records go up again and nothing is stored twice.
     outcome = page.evaluate(REQUEUE_AND_UPLOAD, queue)
-    assert sorted(outcome["duplicates"]) == sorted(recorded)
+    assert sorted(outcome["duplicates"]) == sorted(stored)
     assert outcome["accepted"] == []
     expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
     assert len(uploads) == 2
-    assert _recorded(server, checkpoint) == recorded
-
-
-QUEUE = """async () => {
-  const lists = await import("/static/scanner/lists.js");
-  const db = await lists.openDb();
-  const all = await lists.dbDo(db, "queue", "readonly", (s) => s.getAll());
-  db.close();
-  return all;
-}"""
-
-REQUEUE_AND_UPLOAD = """async (records) => {
-  const lists = await import("/static/scanner/lists.js");
-  const db = await lists.openDb();
-  for (const r of records) { await lists.dbDo(db, "queue", "readwrite", (s) => s.put(r)); }
-  db.close();
-  const scanner = await import(document.querySelector("script[type=module]").src);
-  return scanner.uploadQueue();
-}"""
-
-
-def _recorded(server: LiveServer, at: Checkpoint) -> dict[str, str | None]:
-    """The venue's scan records: client_id → the server's verdict (None: valid)."""
-    with server.app.state.uow_factory() as uow:
-        rows = uow.scans.of_venue(at.venue_id, limit=50)
-        return {row.client_id or "": row.verdict for row in rows}
+    assert recorded(server, checkpoint) == stored
 
 
 def test_the_lists_age_shows_and_warns_when_stale(
     scanner_context: BrowserContext, server: LiveServer, checkpoint: Checkpoint
 ) -> None:
-    page = _open_scanner(scanner_context, server, checkpoint)
+    page = open_scanner(scanner_context, server, checkpoint)
     check_page(page)
     lists = page.locator("#scanner-lists")
     expect(lists).to_contain_text("2020-02-23 09:00")

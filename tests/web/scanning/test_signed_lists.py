@@ -175,8 +175,11 @@ def test_the_scanner_loads_signed_lists_and_verifies_with_them(
           const held = await lists.loadLists({pinned, online: true, now: corpus.now});
           const again = await lists.loadLists({pinned, online: true, now: corpus.now});
           return {errors: held.errors.concat(again.errors), age: held.age, versions: again.versions,
-                  reasons: corpus.items.map((i) => v.verifyAny(i.text, {trust: held.trust,
-                    revoked: held.revoked, now: corpus.now, purposes: i.purposes}).reason)};
+                  reasons: corpus.items.map(function (i) {
+                    const r = v.verifyAny(i.text, {trust: held.trust, revoked: held.revoked,
+                      now: corpus.now, purposes: i.purposes});
+                    return (i.id_number === null ? r : v.checkPerson(r, i.id_number)).reason;
+                  })};
         }""",
         [{"keys": [key.jwk]}, corpus.for_js()],
     )

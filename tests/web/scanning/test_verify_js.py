@@ -15,7 +15,8 @@ RUN_CORPUS = """async (corpus) => {
   const trust = v.trustFromJwks(corpus.jwks);
   const revoked = v.revokedFromList(corpus.revocations);
   return corpus.items.map((item) => {
-    const r = v.verifyAny(item.text, {trust, revoked, now: corpus.now, purposes: item.purposes});
+    let r = v.verifyAny(item.text, {trust, revoked, now: corpus.now, purposes: item.purposes});
+    if (item.id_number !== null) { r = v.checkPerson(r, item.id_number); }
     return {name: item.name, reason: r.reason, ok: r.ok, claims: r.claims};
   });
 }"""

@@ -81,6 +81,14 @@ def _words() -> dict[str, Any]:
         "no_lists": _("No trust list yet: connect to the internet once to fetch it."),
         "queued": _("{count} scans waiting to upload", count="{count}"),
         "queue_empty": _("Every scan is uploaded."),
+        "id_exact": _("ID card checked: the whole number matches the code."),
+        "id_partial": _(
+            "ID card checked: the first and last four characters match the code "
+            "(a printed or on-screen code shows no more). Compare the photo."
+        ),
+        "id_mismatch": _("ID card checked: it is not this code's holder."),
+        "id_no_scan": _("Scan the code first, then check the ID card."),
+        "id_empty": _("Type the ID card number, or read the card with the reader."),
     }
 
 

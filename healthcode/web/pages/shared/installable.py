@@ -6,10 +6,10 @@ under its own path. Its list of shell files carries the content-hashed URLs, so 
 release changes the worker's bytes and the browser installs the new one.
 
 The offline scanner's files are a list of their own, kept only on a device that
-opened the scanner: its page's assets, and every ES module ``scanner/scanner.js``
-imports, found by following the ``import … from "./…"`` lines. Modules import each
-other by plain URL, so those are listed plain, and the worker carries a hash of their
-contents to change with them.
+opened the scanner: its page's assets, every ES module ``scanner/scanner.js`` and
+``scanner/scanner-camera.js`` import, found by following the ``import … from "./…"``
+lines, and the camera's wasm. Modules import each other by plain URL, so those are
+listed plain, and the worker carries a hash of their contents to change with them.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ router = APIRouter(include_in_schema=False)
 ICONS = ((192, "icon-192.png"), (512, "icon-512.png"))
 DEVICE_CODES = ("vendor/pako/pako_deflate.min.js", "vendor/qrcode-generator/qrcode.js")
 SHELL = ("app.css", "app.js", "icon.svg", *(name for _size, name in ICONS), *DEVICE_CODES)
-SCANNER_ASSETS = ("scanner/scanner.css",)  # scanner.js is loaded by its plain URL
+SCANNER_ASSETS = ("scanner/scanner.css",)
+SCANNER_ENTRIES = ("scanner/scanner.js", "scanner/scanner-camera.js")  # by their plain URLs
+SCANNER_PLAIN = ("vendor/zxing-wasm/zxing_reader.wasm",)  # camera.js asks for it plainly
 _IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;]*?\bfrom\s*["'](\.[^"']+)["']""", re.M)
 WORKER_HEADERS = {
     "Cache-Control": "no-cache",  # always revalidated: a new release reaches phones at once
@@ -58,7 +60,8 @@ def module_graph(entry: str) -> tuple[str, ...]:
 def worker_script() -> str:
     """sw.js with the shell's current URLs filled in."""
     shell = json.dumps([static_url(name) for name in SHELL])
-    modules = module_graph("scanner/scanner.js")
+    modules = tuple(sorted({m for entry in SCANNER_ENTRIES for m in module_graph(entry)}))
+    modules += SCANNER_PLAIN
     scanner = json.dumps(
         [static_url(n) for n in SCANNER_ASSETS] + [f"/static/{m}" for m in modules]
     )

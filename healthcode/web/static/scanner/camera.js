@@ -157,13 +157,21 @@ export function mountCamera(root, onText, options = {}) {
     video.hidden = true;
     if (stopButton) stopButton.hidden = true;
     button.hidden = false;
+    if (root.dataset.state === "reading") {
+      status.hidden = true;
+      root.dataset.state = "stopped";
+    }
   };
 
   button.addEventListener("click", async () => {
     button.disabled = true;
     say("opening");
     try {
-      camera = await startCamera(video, (text) => onText(text, "camera"), {
+      const read = (text) => {
+        if (options.once) stop(); // the view closes with the code it read
+        onText(text, "camera");
+      };
+      camera = await startCamera(video, read, {
         ...options,
         formats: options.formats || ["qr_code"],
       });

@@ -5,7 +5,7 @@
    The camera (another module) calls scanText(text) with what it decoded:
    import { scanText } from "./scanner.js" (the page loads this file by that plain
    URL, so both share one instance). */
-import { fingerprint, trim, verifyAny } from "./verify.js";
+import { checkPerson, fingerprint, trim, verifyAny } from "./verify.js";
 import { dbDo, loadLists, openDb } from "./lists.js";
 
 const root = document.querySelector("[data-scanner]");
@@ -13,6 +13,7 @@ const data = root ? root.dataset : {};
 const words = root ? JSON.parse(data.words) : {};
 const venue = data.venue || null;
 let lists = null, uploading = null;
+let last = null;  /* the code just scanned: {result, record} (the ID-card lane's subject) */
 
 function say(template, values) {
   return template.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? values[name] : all; });
@@ -38,6 +39,7 @@ function uuid() {
 }
 
 function el(id) { return document.getElementById(id); }
+const idField = root ? el("id-number") : null;
 
 /* ---- lists -------------------------------------------------------------------------- */
 
@@ -86,7 +88,19 @@ function render(result, scannedAt) {
   el("scan-valid").textContent = claims && until !== null ? say(words.valid_until, { time: when(until) }) : "";
   el("scan-reason").textContent = refused ? words.reasons[result.reason] || result.reason : words.valid;
   el("scan-time").textContent = say(words.scanned_at, { time: when(scannedAt) });
+  const card = el("scan-card");
+  card.textContent = idNote(result);
+  box.dataset.lane = result.idChecked ? "id_card" : "";
   box.focus();
+}
+
+/* What the ID-card check said: nothing before one; a device code was compared exactly,
+   a token only by the first and last four characters its masked number shows. */
+function idNote(result) {
+  if (!result.idChecked) { return ""; }
+  if (result.reason === "wrong_person") { return words.id_mismatch; }
+  if (!result.ok) { return ""; }
+  return result.claims.purpose === "device" ? words.id_exact : words.id_partial;
 }
 
 /* ---- the queue ----------------------------------------------------------------------- */
@@ -163,7 +177,7 @@ export async function scanText(text) {
     windowSeconds: Number(data.windowSeconds) || undefined,
   });
   render(result, now);
-  await enqueue({
+  const record = {
     client_id: uuid(),
     token: trim(String(text)),
     fingerprint: fingerprint(text),
@@ -172,9 +186,44 @@ export async function scanText(text) {
     colour: result.claims ? result.claims.colour : null,
     scanned_at: new Date(now * 1000).toISOString(),
     venue_id: venue,
-  });
+    lane: "camera",  /* as services/scanning Lane: a code read (camera or wedge reader) */
+  };
+  /* the card is checked against what the screen shows, from the moment it shows it */
+  const saved = enqueue(record);
+  last = { result, record, scannedAt: now, saved };
+  idField.value = "";
+  el("id-error").hidden = true;
+  await saved;
   await showQueue();
   if (navigator.onLine) { uploadQueue(); }
+  return result;
+}
+
+/** The ID-card lane: compare an ID number (typed, or a card reader's line) with the
+    code just scanned, as Python's check_person does, and show the verdict. The scan's
+    record, if still queued, notes the lane and the page's verdict; the upload sends
+    what the batch API takes (client_id, token, scanned_at), so the server verifies the
+    code again without the card. Returns the verification, or null without a scan. */
+export async function checkIdCard(idNumber) {
+  const error = el("id-error");
+  if (!last) { error.textContent = words.id_no_scan; error.hidden = false; return null; }
+  if (!trim(String(idNumber))) { error.textContent = words.id_empty; error.hidden = false; return null; }
+  error.hidden = true;
+  const result = checkPerson(last.result, trim(String(idNumber)));
+  result.idChecked = true;
+  render(result, last.scannedAt);
+  await last.saved;  /* its record is in the queue (unless uploaded since) */
+  const record = Object.assign({}, last.record, {
+    lane: "id_card", verdict: result.ok ? "valid" : "refused", reason: result.reason,
+  });
+  const db = await openDb();
+  try {
+    await dbDo(db, "queue", "readwrite", function (s) {
+      const found = s.get(record.client_id);
+      found.onsuccess = function () { if (found.result) { s.put(record); } };
+      return found;
+    });
+  } finally { db.close(); }
   return result;
 }
 
@@ -195,5 +244,9 @@ if (root) {
   });
   window.addEventListener("online", function () { refreshLists().then(uploadQueue); });
   window.addEventListener("offline", showLists);
+  el("id-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    checkIdCard(idField.value).then(function (checked) { if (!checked) { idField.focus(); } });
+  });
   el("scan-again").addEventListener("click", function () { el("scan-result").hidden = true; input.focus(); });
 }

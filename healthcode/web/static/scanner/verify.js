@@ -73,6 +73,7 @@ export const Refusal = Object.freeze({
   PRESENTATION_STALE: "presentation_stale",
   PRESENTATION_FROM_FUTURE: "presentation_from_future",
   REVOKED: "revoked",
+  WRONG_PERSON: "wrong_person",
 });
 
 class FormatError extends Error {
@@ -552,6 +553,47 @@ export function verifyAny(text, opts) {
     return verifyPresentation(text, Object.assign({ purposes: SCANNABLE }, rest));
   }
   return verifyToken(text, opts);
+}
+
+/* ---- the ID card shown with a code (domain/tokens/subject.py) ------------------------ */
+
+function idHash(saltHex, idNumber) {  /* attestation.id_hash: SHA-256(salt ‖ ID), 16 bytes */
+  const salt = fromHex(saltHex), number = new TextEncoder().encode(trim(idNumber).toUpperCase());
+  const message = new Uint8Array(salt.length + number.length);
+  message.set(salt, 0);
+  message.set(number, salt.length);
+  return sha256(message).subarray(0, ID_HASH_BYTES);
+}
+
+function fromHex(text) {
+  const out = new Uint8Array(text.length / 2);
+  for (let i = 0; i < out.length; i += 1) { out[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16); }
+  return out;
+}
+
+/** Whether `idNumber` (typed, or a card reader's text) is the code's subject, as
+    same_person in Python: a device attestation compares the whole number with its
+    salted hash (exactly); a CNHC1: token only the visible characters of its masked
+    number (first and last four), each position as Python compares it. */
+export function samePerson(claims, idNumber) {
+  if (typeof idNumber !== "string") { throw new TypeError("idNumber must be a string"); }
+  if (claims.purpose === "device") {
+    return equal(idHash(claims.id_salt, idNumber), fromHex(claims.id_hash));
+  }
+  const masked = Array.from(claims.masked_id), card = Array.from(idNumber);
+  if (masked.length !== card.length) { return false; }
+  const upper = Array.from(idNumber.toUpperCase());
+  if (upper.length !== masked.length) { return false; }  /* Python: zip(strict) raises */
+  return masked.every(function (m, i) { return m === "*" || m === upper[i]; });
+}
+
+/** check_person: a valid result stays valid only if the card is the code's subject;
+    anything else (refused, no claims) is returned as it is. A new object. */
+export function checkPerson(verification, idNumber) {
+  if (!verification.ok || verification.claims === null || samePerson(verification.claims, idNumber)) {
+    return Object.assign({}, verification);
+  }
+  return Object.assign({}, verification, { ok: false, reason: Refusal.WRONG_PERSON });
 }
 
 /** The scan record's token fingerprint: SHA-256 of the trimmed text, hex. Codes are
