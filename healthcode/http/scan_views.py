@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from healthcode.domain.checkpoint import FLAG_MESSAGES, GENERIC_ACTIONS, VERDICT_MESSAGES
 from healthcode.domain.clock import local
@@ -14,6 +15,30 @@ from healthcode.domain.colour import Colour
 from healthcode.http.views import LocalTime
 from healthcode.i18n import pick, translate
 from healthcode.services.scanning.scans import ScanResult
+from healthcode.services.scanning.uploads import OfflineScan
+from healthcode.services.shared.bounds import InputModel, Moment
+
+ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+class OfflineItem(InputModel):
+    """One record of an offline scanner's queue (the batch API and the scanner page)."""
+
+    model_config = ConfigDict(extra="forbid")
+    client_id: ClientId
+    token: str = Field(max_length=2000)
+    scanned_at: Moment
+    temperature: float | None = Field(None, ge=30, le=45)
+    wrong_person: bool = Field(
+        False,
+        description="the scanner's ID-card check found the card another person's "
+        "(recorded as refused `wrong_person`; it never makes a code valid)",
+    )
+
+    def to_scan(self) -> OfflineScan:
+        return OfflineScan(
+            self.client_id, self.token, self.scanned_at, self.temperature, self.wrong_person
+        )
 
 
 class FlagView(BaseModel):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
-from healthcode.http.scan_views import ScanView, scan_view
+from healthcode.http.scan_views import ClientId, OfflineItem, ScanView, scan_view
 from healthcode.http.security import require
 from healthcode.http.views import LocalTime
 from healthcode.services.accounts.permissions import Permission, Principal
@@ -28,7 +28,6 @@ router = APIRouter(tags=["scanning"])
 Scanner = Annotated[Principal, Depends(require(Permission.SCAN))]
 Releaser = Annotated[Principal, Depends(require(Permission.RELEASE))]
 DetailsReader = Annotated[Principal, Depends(require(Permission.RESIDENT_DETAILS))]
-ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
 class ScanInput(InputModel):
@@ -52,14 +51,6 @@ class ScanInput(InputModel):
 class ReleaseInput(InputModel):
     model_config = ConfigDict(extra="forbid")
     temperature: float | None = Field(None, ge=30, le=45, examples=[36.5], description="℃")
-
-
-class OfflineItem(InputModel):
-    model_config = ConfigDict(extra="forbid")
-    client_id: ClientId
-    token: str = Field(max_length=2000)
-    scanned_at: Moment
-    temperature: float | None = Field(None, ge=30, le=45)
 
 
 class BatchInput(InputModel):
@@ -150,10 +141,7 @@ def upload(
         env,
         who,
         venue_id=venue_id,
-        scans=[
-            uploads.OfflineScan(i.client_id, i.token, i.scanned_at, i.temperature)
-            for i in data.scans
-        ],
+        scans=[i.to_scan() for i in data.scans],
         client=client,
     )
     return BatchOut(

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from healthcode.domain.tokens import verify_any
+from healthcode.domain.tokens import Refusal, verify_any
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes.health_codes import SCANNABLE
 from healthcode.services.scanning.scans import (
@@ -39,6 +39,10 @@ class OfflineScan:
     token: str
     scanned_at: datetime
     temperature: float | None = None
+    # The scanner's ID-card lane found the card shown to be another person's. Taken on
+    # the operator's word (the number itself never leaves the device): it can only turn
+    # a valid code into a refusal, never the other way.
+    wrong_person: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ def upload_scans(
             is_revoked=_revoked_at(uow, item.scanned_at),
             window_seconds=env.settings.presentation_window_seconds,
         )
+        if item.wrong_person and verification.ok:
+            verification = replace(verification, reason=Refusal.WRONG_PERSON)
         result = record_scan(
             uow,
             env,

@@ -81,3 +81,28 @@ def test_a_paper_pass_revoked_after_the_scan_was_valid_when_scanned(
     result = uploads.upload_scans(uow, env, guard, venue_id=gate.id, scans=[before, after])
     assert result.accepted == ("p-1",)
     assert result.refused == (Refused("p-2", "revoked"),)
+
+
+def test_a_card_the_scanner_found_another_persons_is_recorded_refused_and_never_valid(
+    uow: UnitOfWork,
+    env: Env,
+    clock: FixedClock,
+    guard: Principal,
+    gate: VenueSummary,
+    green: t.Account,
+) -> None:
+    paper = paper_token(uow, env, green.resident_id)
+    result = uploads.upload_scans(
+        uow,
+        env,
+        guard,
+        venue_id=gate.id,
+        scans=[
+            OfflineScan("c-1", paper, clock.now(), wrong_person=True),
+            OfflineScan("c-2", "not a code", clock.now(), wrong_person=True),
+        ],
+    )
+    assert result.refused == (Refused("c-1", "wrong_person"), Refused("c-2", "bad_prefix"))
+    row = uow.scans.by_client_id(gate.id, "c-1")
+    assert row is not None
+    assert (row.verdict, row.released_at) == ("wrong_person", None)

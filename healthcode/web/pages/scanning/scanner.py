@@ -25,10 +25,11 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.tokens.refusal import VALID_MESSAGE, Refusal
 from healthcode.domain.tokens.trustlist import to_jwks
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
+from healthcode.http.scan_views import OfflineItem
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.scanning import uploads, venues
 from healthcode.services.shared import lists
-from healthcode.services.shared.bounds import InputModel, Moment
+from healthcode.services.shared.bounds import InputModel
 from healthcode.web.labels import ICONS
 from healthcode.web.pages.organisations.access import staff_with
 from healthcode.web.templating import _, render
@@ -39,19 +40,9 @@ NO_STORE = {"Cache-Control": "no-store"}
 REFUSED_ICON = "✕"
 
 
-class QueuedScan(InputModel):
-    """One record of the page's queue, as the batch API takes it."""
-
-    model_config = ConfigDict(extra="forbid")
-    client_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
-    token: str = Field(max_length=2000)
-    scanned_at: Moment
-    temperature: float | None = Field(None, ge=30, le=45)
-
-
 class QueuedBatch(InputModel):
     model_config = ConfigDict(extra="forbid")
-    scans: list[QueuedScan] = Field(max_length=500)
+    scans: list[OfflineItem] = Field(max_length=500)
 
 
 def pinned_list_keys(uow: UowDep, env: EnvDep) -> dict[str, Any] | None:
@@ -132,10 +123,7 @@ def upload_queue(
         env,
         who,
         venue_id=venue,
-        scans=[
-            uploads.OfflineScan(s.client_id, s.token, s.scanned_at, s.temperature)
-            for s in data.scans
-        ],
+        scans=[s.to_scan() for s in data.scans],
         client=client,
     )
     return JSONResponse(

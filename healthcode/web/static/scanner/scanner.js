@@ -129,6 +129,7 @@ async function upload() {
   const body = { scans: records.map(function (r) {
     const scan = { client_id: r.client_id, token: r.token, scanned_at: r.scanned_at };
     if (r.temperature !== undefined && r.temperature !== null) { scan.temperature = r.temperature; }
+    if (r.lane === "id_card" && r.reason === "wrong_person") { scan.wrong_person = true; }
     return scan;
   }) };
   const csrf = document.querySelector("meta[name=csrf-token]");
@@ -201,9 +202,9 @@ export async function scanText(text) {
 
 /** The ID-card lane: compare an ID number (typed, or a card reader's line) with the
     code just scanned, as Python's check_person does, and show the verdict. The scan's
-    record, if still queued, notes the lane and the page's verdict; the upload sends
-    what the batch API takes (client_id, token, scanned_at), so the server verifies the
-    code again without the card. Returns the verification, or null without a scan. */
+    record, if still queued, notes the lane and the page's verdict; the upload says
+    when the card was another person's (never the number), so the server records the
+    refusal too. Returns the verification, or null without a scan. */
 export async function checkIdCard(idNumber) {
   const error = el("id-error");
   if (!last) { error.textContent = words.id_no_scan; error.hidden = false; return null; }
