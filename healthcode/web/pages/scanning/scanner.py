@@ -81,6 +81,8 @@ def _words() -> dict[str, Any]:
         "no_lists": _("No trust list yet: connect to the internet once to fetch it."),
         "queued": _("{count} scans waiting to upload", count="{count}"),
         "queue_empty": _("Every scan is uploaded."),
+        "region": _("A code of {region}", region="{region}"),
+        "no_colour": _("This region's code shows no colour we can read"),
     }
 
 
