@@ -23,6 +23,7 @@ from healthcode.domain.tokens import (
     Purpose,
     SigningKey,
     TrustStore,
+    Verification,
     VerifyingKey,
     check_person,
     compressed_point,
@@ -32,11 +33,19 @@ from healthcode.domain.tokens import (
     present,
     sign_attestation,
 )
-from healthcode.domain.tokens.base45 import b45encode
+from healthcode.domain.tokens.base45 import b45decode, b45encode
 from healthcode.domain.tokens.claims import claims_to_cbor
 from healthcode.domain.tokens.codec import decode_text, encode_text, parse_sign1
+from healthcode.domain.tokens.layers import verify_layers
+from healthcode.domain.tokens.lists import (
+    ListKind,
+    TrustList,
+    load_trust_list,
+    sign_list,
+    trust_payload,
+)
 from healthcode.domain.tokens.trustlist import to_jwks
-from healthcode.domain.tokens.verify import verify_any
+from tests.domain.tokens import foreign_factory as ff
 
 HOLDER_ID = "37010219800101123X"  # the device attestations' subject
 LOOKALIKE_ID = "37010219900202123X"  # the same first and last four, another person
@@ -62,18 +71,23 @@ class Corpus:
     jwks: dict[str, Any]
     revoked: frozenset[bytes]
     revocations: list[dict[str, str]]
+    signed_trust: str  # the signed trust list (JWS) with our region and two others
+    list_keys: dict[str, Any]  # the JWK Set of its list-signing keys (pinned)
+    held: TrustList
 
     def python_verdict(self, item: Item) -> str | None:
-        result = verify_any(
+        result = verify_layers(
             item.text,
-            trust=self.trust,
             now=NOW,
+            trust_list=self.held,
             purposes=item.purposes,
             is_revoked=self.revoked.__contains__,
         )
+        reason = result.reason
         if item.id_number is not None:
-            result = check_person(result, item.id_number)
-        return None if result.reason is None else result.reason.value
+            assert isinstance(result.outcome, Verification)  # ID-card items are our codes
+            reason = check_person(result.outcome, item.id_number).reason
+        return None if reason is None else reason.value
 
     def for_js(self) -> dict[str, Any]:
         """What the browser test hands to verify.js."""
@@ -81,6 +95,8 @@ class Corpus:
             "now": AT,
             "jwks": self.jwks,
             "revocations": self.revocations,
+            "signed_trust": self.signed_trust,
+            "list_keys": self.list_keys,
             "items": [
                 {
                     "name": i.name,
@@ -272,8 +288,22 @@ def build() -> Corpus:
         ),
     ]
     items += _id_cards(display, present(attestation, AT - 3, device), items[6].text)
+    items += _foreign_items(display, key)
+    list_ring = KeyRing.new(NOW - timedelta(days=1))
+    ours = [{**jwk, "region": "370000"} for jwk in to_jwks(keys)["keys"]]
+    payload = trust_payload(
+        version=1,
+        issued_at=AT,
+        list_keys=list_ring.published(NOW),
+        regions=[OURS, ff.HUBEI, ff.GUANGDONG],
+        keys=[*ours, HUBEI_ISSUER.entry, GUANGDONG_ISSUER.entry],
+    )
+    signed = sign_list(ListKind.TRUST, payload, list_ring.signer(NOW))
     return Corpus(
         items=tuple(items),
+        signed_trust=signed,
+        list_keys=to_jwks(list_ring.published(NOW)),
+        held=load_trust_list(signed, pinned=list_ring.published(NOW)),
         trust=TrustStore(keys),
         jwks=to_jwks(keys),
         revoked=frozenset({revoked_claims.token_id}),
@@ -301,6 +331,46 @@ def _id_cards(token: str, device_code: str, expired: str) -> list[Item]:
         Item("ID card: a refused code stays refused as it was", expired, "expired",
              id_number=LOOKALIKE_ID),
     ]  # fmt: skip
+
+
+OURS = {"code": "370000", "name": "山东省", "prefixes": ["CNHC1:", "CNHC2:"], "colour": None}
+# Hubei signs with a P-256 certificate, Guangdong with RSA-PSS; both valid from 30 days ago
+HUBEI_ISSUER = ff.p256_issuer("420000", "CNHB1:", NOW - timedelta(days=30))
+GUANGDONG_ISSUER = ff.rsa_pss_issuer("440000", "CNGD1:", NOW - timedelta(days=30))
+
+
+def _foreign_items(display: str, key: SigningKey) -> list[Item]:
+    """Other regions' codes (docs/federation.md) and ours signed with alg -19."""
+    hubei = HUBEI_ISSUER.sign(ff.foreign_claims(NOW - timedelta(minutes=5), colour=1))
+    body = b45decode(hubei[len("CNHB1:") :])
+    cose = bytearray(zlib.decompress(body))
+    cose[-1] ^= 1  # the signature's last byte
+    sign1 = parse_sign1(decode_text(display))
+    protected = b"\xa2\x01\x32\x04" + sign1.protected[4:]  # {1: -19, 4: kid}
+    tbs = cbor2.dumps(["Signature1", protected, b"", sign1.payload])
+    ours_19 = _sign1(protected, sign1.payload, key.private_key.sign(tbs))
+    return [
+        Item("valid Hubei code (ES256, P-256 certificate)", hubei, None),
+        Item(
+            "valid Guangdong code (PS256, RSA-PSS certificate)",
+            GUANGDONG_ISSUER.sign(ff.foreign_claims(NOW - timedelta(minutes=5))),
+            None,
+        ),
+        Item(
+            "tampered Hubei code", "CNHB1:" + b45encode(zlib.compress(bytes(cose))), "bad_signature"
+        ),
+        Item(
+            "Hubei code signed before its certificate's validity",
+            HUBEI_ISSUER.sign(ff.foreign_claims(NOW - timedelta(days=31), minutes=60 * 24 * 40)),
+            "key_retired",
+        ),
+        Item(
+            "a region the trust list does not know",
+            "CNZJ1:" + hubei[len("CNHB1:") :],
+            "bad_prefix",
+        ),
+        Item("our code with alg -19 (RFC 9864)", encode_text(ours_19), None),
+    ]
 
 
 def _sign1_signed(key: SigningKey, payload: bytes) -> bytes:

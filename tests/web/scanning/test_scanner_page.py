@@ -26,7 +26,9 @@ from healthcode.domain.tokens import (
 )
 from healthcode.services.accounts.login import create_staff
 from healthcode.services.accounts.permissions import Role
+from healthcode.services.shared.lists import ensure_list_key, federate_region
 from healthcode.store import tables as t
+from tests.domain.tokens import foreign_factory as ff
 from tests.web.live import START, LiveServer
 from tests.web.scanning.offline import (
     QUEUE,
@@ -145,6 +147,42 @@ def test_offline_checkpoint_checks_codes_and_uploads_once_back_online(
     expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
     assert len(uploads) == 2
     assert recorded(server, checkpoint) == stored
+
+
+def test_another_regions_code_shows_its_region_and_colour(
+    scanner_context: BrowserContext, server: LiveServer, checkpoint: Checkpoint
+) -> None:
+    """Hubei's codes (P-256 certificate, colour at -260/1/c) checked offline with the
+    signed trust list: the result names the region and shows the colour it sent."""
+    env, now = server.app.state.env, server.clock.now()
+    hubei = ff.p256_issuer("420000", "CNHB1:", now - timedelta(days=1))
+    with server.app.state.uow_factory() as uow:
+        ensure_list_key(uow, env.protector, now=now)  # the page then reads signed lists
+        document = {"region": ff.HUBEI, "keys": [hubei.entry]}
+        federate_region(uow, env.protector, env.settings, document=document, now=now)
+        uow.commit()
+    page = open_scanner(scanner_context, server, checkpoint)
+    scanner_context.set_offline(True)
+    result, region = page.locator("#scan-result"), page.locator("#scan-region")
+
+    scan(page, hubei.sign(ff.foreign_claims(now - timedelta(minutes=5), colour=1)))
+    expect(result).to_have_attribute("data-verdict", "valid")
+    expect(result).to_have_attribute("data-region", "420000")
+    expect(region).to_have_text("湖北省的健康码")
+    expect(page.locator("#scan-word")).to_have_text("黄码")
+    expect(page.locator("#scan-action")).to_contain_text("不得放行")
+    check_page(page)
+
+    scan(page, hubei.sign(ff.foreign_claims(now - timedelta(hours=2))))  # expired
+    expect(result).to_have_attribute("data-reason", "expired")
+    expect(region).to_have_text("湖北省的健康码")
+    expect(page.locator("#scan-word")).to_have_text("无效码")
+
+    scan(page, Codes(server).token(Purpose.DISPLAY))  # ours, with the same lists
+    expect(result).to_have_attribute("data-verdict", "valid")
+    expect(result).to_have_attribute("data-region", "")
+    expect(region).to_be_hidden()
+    expect(page.locator("#scan-word")).to_have_text("绿码")
 
 
 def test_the_lists_age_shows_and_warns_when_stale(

@@ -14,6 +14,7 @@ from playwright.sync_api import BrowserContext, Page, Route
 
 from healthcode.domain.tokens import KeyRing, kid_of
 from healthcode.domain.tokens.trustlist import to_jwks
+from tests.domain.tokens import foreign_factory as ff
 from tests.factories import scan_corpus
 from tests.factories.scan_corpus import AT, NOW
 
@@ -54,7 +55,7 @@ CHECK = """async ([text, kind, pinned, held, now]) => {
   try {
     const payload = lists.verifySignedList(text, kind, lists.listKeysFrom(pinned), held, now);
     const apply = kind === "trust" ? lists.applyTrust : lists.applyRevocations;
-    const next = apply(held, payload);
+    const next = await apply(held, payload);
     return {ok: true, version: next.version, keys: (next.keys || []).map((k) => k.kid),
             revoked: next.revoked || null};
   } catch (e) { return {ok: false, code: e.code || e.message}; }
@@ -66,6 +67,11 @@ def check(page: Page, text: str, kind: str, key: ListKey, held: Any = None) -> d
     return result
 
 
+def _ours(keys: Any) -> list[dict[str, Any]]:
+    """Our code keys as trust-list KEYs: JWKs with their region (docs/keys.md)."""
+    return [{**jwk, "region": "370000"} for jwk in to_jwks(keys)["keys"]]
+
+
 def trust_payload(version: int, keys: list[dict[str, Any]], key: ListKey, **extra: Any) -> Any:
     return {"list": "trust", "version": version, "issued_at": AT - 60, "list_keys": [key.jwk],
             "regions": [], "keys": keys, **extra}  # fmt: skip
@@ -73,12 +79,12 @@ def trust_payload(version: int, keys: list[dict[str, Any]], key: ListKey, **extr
 
 def test_a_signed_trust_list_applies_and_its_delta_too(page: Page) -> None:
     key, ring = ListKey(), KeyRing.new(NOW - timedelta(days=1))
-    jwks = to_jwks(ring.trusted(NOW))["keys"]
+    jwks = _ours(ring.trusted(NOW))
     full = check(page, key.sign(trust_payload(7, jwks, key), LIST_TYPES["trust"]), "trust", key)
     assert full == {"ok": True, "version": 7, "keys": [k["kid"] for k in jwks], "revoked": None}
 
     held = {"version": 7, "issued_at": AT - 60, "keys": jwks, "list_keys": [key.jwk]}
-    added = to_jwks(KeyRing.new(NOW).trusted(NOW))["keys"]
+    added = _ours(KeyRing.new(NOW).trusted(NOW))
     delta = trust_payload(8, added, key, since=7, removed=[jwks[0]["kid"]])
     after = check(page, key.sign(delta, LIST_TYPES["trust"]), "trust", key, held)
     assert (after["ok"], after["version"]) == (True, 8)
@@ -120,7 +126,7 @@ def test_a_revocation_delta_adds_and_removes(page: Page) -> None:
 )
 def test_every_refusal(page: Page, case: str, code: str) -> None:
     key, other = ListKey(), ListKey()
-    jwks = to_jwks(KeyRing.new(NOW - timedelta(days=1)).trusted(NOW))["keys"]
+    jwks = _ours(KeyRing.new(NOW - timedelta(days=1)).trusted(NOW))
     payload, typ = trust_payload(1, jwks, key), LIST_TYPES["trust"]
     signer, pinned, header = key, key, {}
     if case == "not a JWS":
@@ -155,7 +161,10 @@ def test_the_scanner_loads_signed_lists_and_verifies_with_them(
 ) -> None:
     corpus = scan_corpus.build()
     key = ListKey()
-    trust = key.sign(trust_payload(2, corpus.jwks["keys"], key), LIST_TYPES["trust"])
+    ours = [{**jwk, "region": "370000"} for jwk in corpus.jwks["keys"]]
+    foreign = [scan_corpus.HUBEI_ISSUER.entry, scan_corpus.GUANGDONG_ISSUER.entry]
+    regions = [scan_corpus.OURS, ff.HUBEI, ff.GUANGDONG]
+    trust = key.sign(trust_payload(2, [*ours, *foreign], key, regions=regions), LIST_TYPES["trust"])
     revoked = [{"cti": r["token_id"], "at": AT} for r in corpus.revocations]
     revocations = {"list": "revocations", "version": 5, "issued_at": AT - 120, "revoked": revoked}
     served = {"trust-list": trust, "revocations": key.sign(revocations, LIST_TYPES["revocations"])}
@@ -171,15 +180,18 @@ def test_the_scanner_loads_signed_lists_and_verifies_with_them(
     verdicts = page.evaluate(
         """async ([pinned, corpus]) => {
           const lists = await import("/static/scanner/lists.js");
+          const f = await import("/static/scanner/foreign.js");
           const v = await import("/static/scanner/verify.js");
           const held = await lists.loadLists({pinned, online: true, now: corpus.now});
           const again = await lists.loadLists({pinned, online: true, now: corpus.now});
+          const reasons = [];
+          for (const i of corpus.items) {
+            const r = await f.verifyScan(i.text, {federation: again.federation,
+              trust: again.trust, revoked: again.revoked, now: corpus.now, purposes: i.purposes});
+            reasons.push((i.id_number === null ? r : v.checkPerson(r, i.id_number)).reason);
+          }
           return {errors: held.errors.concat(again.errors), age: held.age, versions: again.versions,
-                  reasons: corpus.items.map(function (i) {
-                    const r = v.verifyAny(i.text, {trust: held.trust, revoked: held.revoked,
-                      now: corpus.now, purposes: i.purposes});
-                    return (i.id_number === null ? r : v.checkPerson(r, i.id_number)).reason;
-                  })};
+                  reasons};
         }""",
         [{"keys": [key.jwk]}, corpus.for_js()],
     )

@@ -80,6 +80,8 @@ def _words() -> dict[str, Any]:
         "id_mismatch": _("ID card checked: it is not this code's holder."),
         "id_no_scan": _("Scan the code first, then check the ID card."),
         "id_empty": _("Type the ID card number, or read the card with the reader."),
+        "region": _("A code of {region}", region="{region}"),
+        "no_colour": _("This region's code shows no colour we can read"),
     }
 
 

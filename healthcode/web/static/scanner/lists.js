@@ -8,7 +8,8 @@
    version than it holds, and applies deltas; without pinned keys it reads the plain
    JWK Set and revocation array, trusting the TLS connection. */
 import { ed25519 } from "../vendor/noble/curves/ed25519.js";
-import { hex, revokedFromList, trustFromJwks } from "./verify.js";
+import { DEVICE_PREFIX, TOKEN_PREFIX, hex, revokedFromList, trustFromJwks } from "./verify.js";
+import { federationFromList } from "./foreign.js";
 
 const DB = "hc-scanner";
 const DAY = 86400;
@@ -102,8 +103,9 @@ function arrayOf(value, where) {
   return value;
 }
 
-/** The held trust list after applying a verified document (full or delta). */
-export function applyTrust(held, payload) {
+/** The held trust list after applying a verified document (full or delta); async
+    as an RSA key of another region is read by WebCrypto. */
+export async function applyTrust(held, payload) {
   const keys = new Map();
   if ("since" in payload) { for (const jwk of held.keys) { keys.set(jwk.kid, jwk); } }
   for (const jwk of arrayOf(payload.keys, "keys")) {
@@ -112,9 +114,11 @@ export function applyTrust(held, payload) {
   }
   for (const kid of "since" in payload ? arrayOf(payload.removed || [], "removed") : []) { keys.delete(kid); }
   const next = { version: payload.version, issued_at: payload.issued_at,
-    list_keys: arrayOf(payload.list_keys, "list_keys"), keys: Array.from(keys.values()) };
-  try {  /* both must read before the list replaces the held one */
-    codeKeys(next); listKeysFrom({ keys: next.list_keys });
+    list_keys: arrayOf(payload.list_keys, "list_keys"),
+    regions: "regions" in payload ? arrayOf(payload.regions, "regions") : [],
+    keys: Array.from(keys.values()) };
+  try {  /* all must read before the list replaces the held one */
+    codeKeys(next); listKeysFrom({ keys: next.list_keys }); await federationFromList(next);
   } catch (error) {
     throw new ListError("malformed_list", error.message);
   }
@@ -134,10 +138,15 @@ export function applyRevocations(held, payload) {
   return { version: payload.version, issued_at: payload.issued_at, revoked: Array.from(revoked) };
 }
 
-/** The code-signing keys this verifier reads from a held trust list: the Ed25519
-    JWKs (X.509 entries of other regions are not read by the browser verifier). */
+/** Our codes' signing keys in a held trust list: the Ed25519 JWKs of the regions
+    whose prefixes are ours (all Ed25519 JWKs of a plain list, which has no regions).
+    Other regions' keys are read by federationFromList (foreign.js). */
 function codeKeys(held) {
-  return trustFromJwks({ keys: held.keys.filter((k) => k.kty === "OKP") });
+  const regions = held.regions || [];
+  const ours = new Set(regions.filter((r) => r && Array.isArray(r.prefixes)
+    && (r.prefixes.includes(TOKEN_PREFIX) || r.prefixes.includes(DEVICE_PREFIX))).map((r) => r.code));
+  const own = (k) => k.kty === "OKP" && (!regions.length || ours.has(k.region));
+  return trustFromJwks({ keys: held.keys.filter(own) });
 }
 
 /* ---- IndexedDB ------------------------------------------------------------------ */
@@ -181,7 +190,7 @@ async function refreshSigned(db, held, pinned, now) {
     try {
       const text = await fetchText(path + "?format=signed" + (current ? "&since=" + current.version : ""));
       const payload = verifySignedList(text, kind, keys, current, now);
-      const next = kind === "trust" ? applyTrust(current, payload) : applyRevocations(current, payload);
+      const next = kind === "trust" ? await applyTrust(current, payload) : applyRevocations(current, payload);
       next.name = kind; next.signed = true; next.fetched_at = now;
       await dbDo(db, "lists", "readwrite", (s) => s.put(next));
       held[kind] = next;
@@ -212,7 +221,8 @@ async function refreshPlain(db, held, now) {
 
 /** The lists to verify with: refreshed from the server when `online`, else (or if
     that fails) those kept in IndexedDB. `pinned`: a JWK Set of list-signing keys, or
-    null for the plain lists. Returns {trust: Map, revoked: Set, age: seconds since
+    null for the plain lists. Returns {trust: Map, federation (foreign.js; null for a
+    plain list or one without regions), revoked: Set, age: seconds since
     the older list was issued (null if none held), stale: bool, errors: [...]}. */
 export async function loadLists({ pinned = null, online = navigator.onLine, now = Date.now() / 1000, warnDays = 3 } = {}) {
   const db = await openDb();
@@ -229,8 +239,10 @@ export async function loadLists({ pinned = null, online = navigator.onLine, now 
   db.close();
   const issued = [held.trust, held.revocations].map((l) => (l ? l.issued_at : null));
   const age = issued.includes(null) ? null : now - Math.min(...issued);
+  const regions = held.trust && held.trust.regions && held.trust.regions.length;
   return {
     trust: held.trust ? codeKeys(held.trust) : new Map(),
+    federation: regions ? await federationFromList(held.trust) : null,
     revoked: new Set(held.revocations ? held.revocations.revoked : []),
     age,
     stale: age === null || age > warnDays * DAY,

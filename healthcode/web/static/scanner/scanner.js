@@ -5,7 +5,8 @@
    The camera (another module) calls scanText(text) with what it decoded:
    import { scanText } from "./scanner.js" (the page loads this file by that plain
    URL, so both share one instance). */
-import { checkPerson, fingerprint, trim, verifyAny } from "./verify.js";
+import { checkPerson, fingerprint, trim } from "./verify.js";
+import { verifyScan } from "./foreign.js";
 import { dbDo, loadLists, openDb } from "./lists.js";
 
 const root = document.querySelector("[data-scanner]");
@@ -71,18 +72,25 @@ export async function refreshLists() {
 
 function render(result, scannedAt) {
   const box = el("scan-result"), claims = result.claims;
-  const refused = !result.ok;
-  const colour = refused ? "refused" : claims.colour;
+  const refused = !result.ok, foreign = Boolean(result.foreign);
+  /* another region's code: its colour is where its region entry says, if anywhere */
+  const colour = refused ? "refused" : (foreign ? result.colour || "pending" : claims.colour);
   box.hidden = false;
   box.className = "card scan-result c-" + (refused ? "red" : colour);
   box.dataset.verdict = refused ? "refused" : "valid";
   box.dataset.reason = result.reason || "";
+  box.dataset.region = foreign ? result.region.code : "";
   el("scan-icon").textContent = words.icons[colour];
-  el("scan-word").textContent = refused ? words.refused : words.colours[colour];
+  el("scan-word").textContent = refused ? words.refused
+    : (foreign && !result.colour ? words.no_colour : words.colours[colour]);
   el("scan-action").textContent = refused ? words.stop : (colour === "green" ? words.may_pass : words.stop);
-  el("scan-who").textContent = claims ? claims.masked_name + "  " + claims.masked_id : "";
+  el("scan-region").hidden = !foreign;
+  el("scan-region").textContent = foreign ? say(words.region, { region: result.region.name }) : "";
+  el("scan-who").textContent = claims && !foreign ? claims.masked_name + "  " + claims.masked_id : "";
   let until = null;
-  if (claims) {
+  if (claims && foreign) {
+    until = Number.isInteger(claims["4"]) ? claims["4"] : null;  /* exp (4), as sent */
+  } else if (claims) {
     until = claims.purpose === "device" ? claims.pass_valid_until || claims.expires_at : claims.expires_at;
   }
   el("scan-valid").textContent = claims && until !== null ? say(words.valid_until, { time: when(until) }) : "";
@@ -169,12 +177,13 @@ export function uploadQueue() {
 /* ---- scanning ------------------------------------------------------------------------- */
 
 /** Verify a scanned text, show the result, queue the scan record (and upload it when
-    online). Returns the verification ({ok, reason, claims, kid}). */
+    online). Returns the verification ({ok, reason, claims, kid}; for another region's
+    code also {foreign, region, colour}: foreign.js verifyForeign). */
 export async function scanText(text) {
   if (!lists) { await ready; }
   const now = Date.now() / 1000;
-  const result = verifyAny(String(text), {
-    trust: lists.trust, revoked: lists.revoked, now,
+  const result = await verifyScan(String(text), {
+    federation: lists.federation, trust: lists.trust, revoked: lists.revoked, now,
     windowSeconds: Number(data.windowSeconds) || undefined,
   });
   render(result, now);
@@ -184,7 +193,7 @@ export async function scanText(text) {
     fingerprint: fingerprint(text),
     verdict: result.ok ? "valid" : "refused",
     reason: result.reason,
-    colour: result.claims ? result.claims.colour : null,
+    colour: result.foreign ? result.colour : (result.claims ? result.claims.colour : null),
     scanned_at: new Date(now * 1000).toISOString(),
     venue_id: venue,
     lane: "camera",  /* as services/scanning Lane: a code read (camera or wedge reader) */

@@ -45,8 +45,9 @@ class FloatKeepingTokenizer extends Tokenizer {
   }
 }
 const CBOR_OPTIONS = { strict: true, useMaps: true };
-function cborDecode(data) {
-  return decodeCbor(data, Object.assign({ tokenizer: new FloatKeepingTokenizer(data, CBOR_OPTIONS) }, CBOR_OPTIONS));
+function cborDecode(data, extra) {
+  const options = Object.assign({}, CBOR_OPTIONS, extra);
+  return decodeCbor(data, Object.assign({ tokenizer: new FloatKeepingTokenizer(data, options) }, options));
 }
 /* Python's str.strip() whitespace (str.isspace): String.prototype.trim differs (it
    keeps \x1c-\x1f and \x85, which a reader may send, and strips \ufeff). */
@@ -210,7 +211,7 @@ function adler32(data) {
 
 /** A zlib stream (RFC 1950) inflated as Python's zlib.decompressobj reads it: header,
     one deflate stream, its Adler-32, nothing after it, at most MAX_COSE_BYTES out. */
-function unzlib(data) {
+function unzlib(data, max = MAX_COSE_BYTES) {
   if (data.length < 6) { throw new FormatError(Refusal.BAD_ENCODING, "zlib stream truncated"); }
   const cmf = data[0], flg = data[1];
   if ((cmf & 15) !== 8 || cmf >> 4 > 7 || ((cmf << 8) | flg) % 31 !== 0 || flg & 0x20) {
@@ -226,7 +227,7 @@ function unzlib(data) {
   const check = ((data[end] << 24) | (data[end + 1] << 16) | (data[end + 2] << 8) | data[end + 3]) >>> 0;
   /* A wrong checksum is also what trailing bytes look like (they stand where it is). */
   if (check !== adler32(out)) { throw new FormatError(Refusal.BAD_ENCODING, "zlib: bad checksum or trailing data"); }
-  if (out.length > MAX_COSE_BYTES) { throw new FormatError(Refusal.BAD_ENCODING, "zlib stream too long"); }
+  if (out.length > max) { throw new FormatError(Refusal.BAD_ENCODING, "zlib stream too long"); }
   return out;
 }
 
@@ -285,13 +286,13 @@ function readBstr(data, at) {
 }
 
 /** A COSE_Sign1 encoded exactly as we encode it (codec.parse_sign1):
-    d2 84 | bstr(a2 01 27 04 bstr(kid)) | a0 | bstr(payload) | 58 40 signature. */
+    d2 84 | bstr(a2 01 27|32 04 bstr(kid)) (alg -8 or, RFC 9864, -19) | a0 | bstr(payload) | 58 40 signature. */
 function parseSign1(data) {
   if (data[0] !== 0xd2 || data[1] !== 0x84) { throw new FormatError(Refusal.BAD_ENCODING, "not a tagged COSE_Sign1"); }
   let [protectedHeader, at] = readBstr(data, 2);
   if (protectedHeader.length < 4 || protectedHeader[0] !== 0xa2 || protectedHeader[1] !== 0x01
-      || protectedHeader[2] !== 0x27 || protectedHeader[3] !== 0x04) {
-    throw new FormatError(Refusal.BAD_ENCODING, "protected header is not {1: -8, 4: kid}");
+      || (protectedHeader[2] !== 0x27 && protectedHeader[2] !== 0x32) || protectedHeader[3] !== 0x04) {
+    throw new FormatError(Refusal.BAD_ENCODING, "protected header is not {1: -8 or -19, 4: kid}");
   }
   const [kid, end] = readBstr(protectedHeader, 4);
   if (end !== protectedHeader.length || data[at] !== 0xa0) {
@@ -601,6 +602,9 @@ export function checkPerson(verification, idNumber) {
 export function fingerprint(text) {
   return hex(sha256(new TextEncoder().encode(trim(String(text)))));
 }
+
+/* for foreign.js (other regions' codes) */
+export { FormatError, cborDecode, CborFloat, fromB64url, epochTime, unzlib };
 
 /** Raw Ed25519 verification with @noble, for the benchmark's baseline. */
 export function rawEd25519(signature, message, publicKey) {
