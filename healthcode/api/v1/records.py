@@ -276,6 +276,10 @@ class MakeContacts(BaseModel):
     )
     since: date | None = None
     window_minutes: int = Field(default=tracing.DEFAULT_WINDOW, ge=1, le=tracing.MAX_WINDOW)
+    kind: ImportKind = Field(
+        default=ImportKind.CLOSE_CONTACT,
+        description="close_contact (red) or exposure (yellow, a possible exposure)",
+    )
 
 
 @router.get("/records/tracing", summary="Confirmed cases within your regions")
@@ -331,6 +335,7 @@ def make_contact_records(
         contacts=body.contacts,
         since=body.since,
         window_minutes=body.window_minutes,
+        kind=body.kind,
     )
     recolour_after_commit(uow, units, env, batch_id=report.batch_id, actor_id=who.account_id)
     return ImportReportView.of(report)

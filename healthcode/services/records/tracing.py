@@ -45,6 +45,7 @@ LOOK_BACK = timedelta(days=14)
 DEFAULT_WINDOW = 30  # minutes either side of each of the case's scans
 MAX_WINDOW = 240
 MAX_CONTACTS = 5000
+KINDS = (ImportKind.CLOSE_CONTACT, ImportKind.EXPOSURE)  # red, or yellow
 
 
 class CaseNotFound(NotFound):
@@ -186,11 +187,17 @@ def create_contact_records(
     contacts: Iterable[uuid.UUID] | None = None,
     since: date | None = None,
     window_minutes: int = DEFAULT_WINDOW,
+    kind: ImportKind = ImportKind.CLOSE_CONTACT,
 ) -> ImportReport:
-    """Turn the trace (or the officer's selection from it) into close-contact records,
-    one import batch from the health department; the caller commits, then calls
+    """Turn the trace (or the officer's selection from it) into close-contact records
+    (red) or, the officer's milder choice, possible-exposure records (yellow): one
+    import batch from the health department; the caller commits, then calls
     ``recolour_batch`` like after any import. Only residents the trace lists count:
     an id not among them is ignored, never recorded."""
+    if kind not in KINDS:
+        raise InvalidInput.single(
+            "kind", "kind", N_("Tracing makes close-contact or possible-exposure records")
+        )
     trace = trace_case(
         uow, env, principal, resident_id=resident_id, since=since, window_minutes=window_minutes
     )
@@ -206,7 +213,7 @@ def create_contact_records(
         first = contact.overlaps[0]
         lines.append(
             {
-                "source_id": _source_id(resident_id, contact.resident_id, first.venue_id),
+                "source_id": _source_id(kind, resident_id, contact.resident_id, first.venue_id),
                 "id_number": env.protector.decrypt(
                     resident.id_cipher, context="id_number"
                 ).decode(),
@@ -220,16 +227,17 @@ def create_contact_records(
         env,
         sender=staff_sender(principal),
         department=Department.HEALTH,
-        kind=ImportKind.CLOSE_CONTACT,
+        kind=kind,
         stream=io.BytesIO(data.encode()),
         file_name=f"tracing {trace.case.masked_name} {trace.case.record_id}.jsonl",
         file_format="jsonl",
     )
 
 
-def _source_id(case: uuid.UUID, contact: uuid.UUID, venue: uuid.UUID) -> str:
-    """The same case, contact and venue give the same id: doing it twice is harmless."""
-    digest = hashlib.sha256(f"{case}:{contact}:{venue}".encode()).hexdigest()
+def _source_id(kind: ImportKind, case: uuid.UUID, contact: uuid.UUID, venue: uuid.UUID) -> str:
+    """The same case, contact and venue give the same id: doing it twice is harmless.
+    The kind is part of it: a close contact after a possible exposure is a new record."""
+    digest = hashlib.sha256(f"{kind.value}:{case}:{contact}:{venue}".encode()).hexdigest()
     return f"TRACE-{digest[:40]}"
 
 

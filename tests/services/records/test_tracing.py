@@ -25,6 +25,7 @@ from healthcode.services.scanning.venues import VenueSummary
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
+from tests.factories.inputs import id_number
 from tests.factories.organisations import organisation
 from tests.factories.roster import employer_admin
 from tests.factories.scanning import venue
@@ -63,6 +64,7 @@ class World:
     def __init__(self, uow: UnitOfWork, env: Env, market: VenueSummary) -> None:
         self.before, _ = green_resident(uow, env)
         self.case, case_number = green_resident(uow, env)
+        self.numbers = [(self.case, case_number)]
         self.after, _ = green_resident(uow, env)
         self.outside, _ = green_resident(uow, env)
         enter(uow, env, self.before, market)  # 20 minutes before the case
@@ -192,4 +194,31 @@ def test_out_of_region_not_a_case_and_bad_window_are_refused(
     ]
     assert confirmed_cases(uow, officer(uow, env, "region:110000")) == []
     with pytest.raises(CaseNotFound):
-        find_case(uow, env, officer(uow, env), id_number="110101199003077777")
+        find_case(uow, env, officer(uow, env), id_number=id_number())  # nobody's
+    with pytest.raises(InvalidInput):
+        find_case(uow, env, officer(uow, env), id_number="110101199003077777")  # typo
+    [number] = [n for a, n in world.numbers if a is world.case]
+    assert find_case(uow, env, officer(uow, env), id_number=number).resident_id == (
+        world.case.resident_id
+    )
+
+
+def test_possible_exposure_turns_them_yellow_with_its_reason(
+    uow: UnitOfWork, env: Env, world: World
+) -> None:
+    assert world.case.resident_id is not None
+    report = create_contact_records(
+        uow, env, officer(uow, env), resident_id=world.case.resident_id, kind=ImportKind.EXPOSURE
+    )
+    recolour_batch(SameUnit(uow), env, batch_id=report.batch_id)  # type: ignore[arg-type]
+    assert [colour_of(uow, a) for a in (world.before, world.after, world.outside)] == [
+        Colour.YELLOW,
+        Colour.YELLOW,
+        Colour.GREEN,
+    ]
+    change = history_of(uow, world.after)[-1]
+    assert (change.to_colour, change.rule_ids) == ("yellow", ["BZ-YELLOW-RECORD-EXPOSURE"])
+    with pytest.raises(InvalidInput):
+        create_contact_records(
+            uow, env, officer(uow, env), resident_id=world.case.resident_id, kind=ImportKind.TRAVEL
+        )

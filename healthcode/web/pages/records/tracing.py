@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.domain.records import ImportKind
 from healthcode.http.deps import EnvDep, UnitsDep, UowDep
 from healthcode.http.errors import in_words
 from healthcode.http.security import require
@@ -105,6 +106,7 @@ def make_records(
     contact: Annotated[list[uuid.UUID] | None, Form()] = None,
     since: Annotated[str, Form()] = "",
     window: Annotated[int, Form()] = tracing.DEFAULT_WINDOW,
+    kind: Annotated[str, Form()] = ImportKind.CLOSE_CONTACT.value,
 ) -> Response:
     try:
         report = tracing.create_contact_records(
@@ -115,6 +117,7 @@ def make_records(
             contacts=contact or [],
             since=_since(since),
             window_minutes=window,
+            kind=ImportKind(kind) if kind in tracing.KINDS else ImportKind.CLOSE_CONTACT,
         )
     except (InvalidInput, tracing.NothingSelected) as error:
         uow.refused(error)
