@@ -49,6 +49,9 @@ class RecordKind(StrEnum):
     TRAVEL = "travel"  # 行程 (transport, carrier roaming): in `region` from start to end
     FEVER_CLINIC = "fever_clinic"  # 发热门诊就诊: start = the visit
     FEVER_MEDICINE = "fever_medicine"  # 购买退烧药品: start = the purchase
+    # 可能暴露: scanned at a venue within the window of a confirmed case's scan (tracing
+    # from scans, the officer's milder choice than a close contact): start = that day
+    EXPOSURE = "exposure"
 
 
 class QuarantineSetting(StrEnum):

@@ -41,6 +41,7 @@ class ImportKind(StrEnum):
     TRAVEL = RecordKind.TRAVEL.value
     FEVER_CLINIC = RecordKind.FEVER_CLINIC.value
     FEVER_MEDICINE = RecordKind.FEVER_MEDICINE.value
+    EXPOSURE = RecordKind.EXPOSURE.value
     HIGH_RISK_REGION = "high_risk_region"
 
     @property
@@ -58,6 +59,7 @@ SENDS: Mapping[Department, frozenset[ImportKind]] = {
         ImportKind.CLOSE_CONTACT,
         ImportKind.QUARANTINE,
         ImportKind.FEVER_CLINIC,
+        ImportKind.EXPOSURE,
         ImportKind.HIGH_RISK_REGION,
     },
     Department.POLICE: frozenset({ImportKind.QUARANTINE, ImportKind.TRAVEL}),
@@ -113,6 +115,7 @@ REQUIRED: Mapping[ImportKind, tuple[str, ...]] = {
     ImportKind.TRAVEL: (*_RESIDENT, "region", "end"),
     ImportKind.FEVER_CLINIC: (*_RESIDENT, "start"),
     ImportKind.FEVER_MEDICINE: (*_RESIDENT, "start"),
+    ImportKind.EXPOSURE: (*_RESIDENT, "start"),
     ImportKind.HIGH_RISK_REGION: ("region", "start"),
 }
 MAX_SOURCE_ID, MAX_DETAIL = 64, 200

@@ -19,6 +19,7 @@ from healthcode.web.pages.organisations import counter as org_counter
 from healthcode.web.pages.organisations import overrides as org_overrides
 from healthcode.web.pages.organisations import staff as organisations
 from healthcode.web.pages.records import imports as record_imports
+from healthcode.web.pages.records import tracing as record_tracing
 from healthcode.web.pages.residents import calls as resident_calls
 from healthcode.web.pages.residents import daily_report, declare, family, home, video
 from healthcode.web.pages.scanning import check_in, scanner, venue_code
@@ -59,6 +60,7 @@ def install(app: FastAPI, *, secret: bytes) -> None:
         org_overrides,
         org_counter,
         record_imports,
+        record_tracing,
         appeal_officer,
     )
     scanning = (scanning_venues, scanning_scan, venue_code, scanner)

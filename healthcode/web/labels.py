@@ -153,6 +153,7 @@ RECORD_KINDS: Mapping[str, str] = MappingProxyType(
         "travel": N_("Travel record"),
         "fever_clinic": N_("Fever-clinic visit"),
         "fever_medicine": N_("Fever-medicine purchase"),
+        "exposure": N_("Possible exposure (same venue and time as a case)"),
         "override": N_("Manual colour approved by two officers"),
     }
 )

@@ -84,6 +84,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "paper_pass_id": lambda w: w.ids["paper_pass"],
     "batch_id": lambda w: w.ids["batch"],
     "appeal_id": lambda w: w.ids["appeal"],
+    "resident_id": lambda w: w.ids["resident"],  # tracing: a case is a resident
 }
 # Request bodies for writes whose input model gives no examples, by "METHOD path".
 # "@resident" stands for A's applicant.
@@ -117,6 +118,10 @@ ABSENT_IN_A = {
     "GET /api/v1/records/imports/{batch_id}": "imports are kept by region; A's staff hold org:",
     "GET /staff/records/imports/{batch_id}": "imports are kept by region; A's staff hold org:",
     "GET /staff/appeals/{appeal_id}/evidence": "the resident sent no evidence",
+    "GET /api/v1/records/tracing/{resident_id}": "tracing is by region; A's staff hold org:",
+    "POST /api/v1/records/tracing/{resident_id}/records": "tracing is by region; A holds org:",
+    "GET /staff/records/tracing/{resident_id}": "tracing is by region; A's staff hold org:",
+    "POST /staff/records/tracing/{resident_id}": "tracing is by region; A's staff hold org:",
 }
 
 

@@ -170,6 +170,12 @@ RECORDS = [
         Colour.YELLOW,
         ("BZ-YELLOW-RECORD-FEVER-MEDICINE",),
     ),
+    (
+        "possible exposure found by tracing from scans",
+        {"kind": "exposure", "start": day(2)},
+        Colour.YELLOW,
+        ("BZ-YELLOW-RECORD-EXPOSURE",),
+    ),
 ]
 
 

@@ -199,6 +199,11 @@ DATA_NEEDS_CHECKING = [
         {"kind": "fever_medicine", "start": day(2)},
         ("SD-DATA-FEVER-MEDICINE",),
     ),
+    (
+        "possible exposure found by tracing from scans",
+        {"kind": "exposure", "start": day(2)},
+        ("SD-DATA-EXPOSURE",),
+    ),
 ]
 
 

@@ -8,6 +8,7 @@ the caller learns of a red code only once it is shown."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Security, UploadFile
@@ -22,7 +23,7 @@ from healthcode.http.security import require
 from healthcode.http.views import LocalTime
 from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Permission, Principal
-from healthcode.services.records import batches, clients
+from healthcode.services.records import batches, clients, tracing
 from healthcode.services.records.imports import ImportReport, import_records
 from healthcode.services.records.recolouring import recolour_after_commit
 
@@ -177,3 +178,164 @@ def roll_back_import(
     summary = batches.roll_back_batch(uow, env, who, batch_id=batch_id)
     recolour_after_commit(uow, units, env, batch_id=batch_id, actor_id=who.account_id)
     return BatchView.of(summary)
+
+
+# -- tracing from scans (docs/tracing.md) ---------------------------------------------
+
+
+class CaseView(BaseModel):
+    resident: uuid.UUID
+    masked_name: str
+    masked_id: str
+    record: uuid.UUID = Field(description="the confirmed record")
+    start: date | None = Field(description="the diagnosis date")
+
+    @classmethod
+    def of(cls, c: tracing.CaseSummary) -> CaseView:
+        return cls(
+            resident=c.resident_id,
+            masked_name=c.masked_name,
+            masked_id=c.masked_id,
+            record=c.record_id,
+            start=c.start,
+        )
+
+
+class FindCase(BaseModel):
+    id_number: str = Field(max_length=18, examples=["371602199003070011"])
+
+
+class VisitView(BaseModel):
+    venue: uuid.UUID
+    venue_name: str
+    at: LocalTime
+    window_start: LocalTime
+    window_end: LocalTime
+
+
+class OverlapView(BaseModel):
+    venue: uuid.UUID
+    venue_name: str
+    case_at: LocalTime
+    contact_at: LocalTime
+
+
+class ContactView(BaseModel):
+    resident: uuid.UUID
+    masked_name: str
+    masked_id: str
+    overlaps: list[OverlapView]
+
+
+class TraceView(BaseModel):
+    case: CaseView
+    since: date
+    window_minutes: int
+    visits: list[VisitView]
+    contacts: list[ContactView]
+
+    @classmethod
+    def of(cls, tr: tracing.Trace) -> TraceView:
+        return cls(
+            case=CaseView.of(tr.case),
+            since=tr.since,
+            window_minutes=tr.window_minutes,
+            visits=[
+                VisitView(
+                    venue=v.venue_id,
+                    venue_name=v.venue_name,
+                    at=v.at,
+                    window_start=v.window_start,
+                    window_end=v.window_end,
+                )
+                for v in tr.visits
+            ],
+            contacts=[
+                ContactView(
+                    resident=c.resident_id,
+                    masked_name=c.masked_name,
+                    masked_id=c.masked_id,
+                    overlaps=[
+                        OverlapView(
+                            venue=o.venue_id,
+                            venue_name=o.venue_name,
+                            case_at=o.case_at,
+                            contact_at=o.contact_at,
+                        )
+                        for o in c.overlaps
+                    ],
+                )
+                for c in tr.contacts
+            ],
+        )
+
+
+class MakeContacts(BaseModel):
+    contacts: list[uuid.UUID] | None = Field(
+        default=None, max_length=5000, description="the residents chosen; none: all listed"
+    )
+    since: date | None = None
+    window_minutes: int = Field(default=tracing.DEFAULT_WINDOW, ge=1, le=tracing.MAX_WINDOW)
+    kind: ImportKind = Field(
+        default=ImportKind.CLOSE_CONTACT,
+        description="close_contact (red) or exposure (yellow, a possible exposure)",
+    )
+
+
+@router.get("/records/tracing", summary="Confirmed cases within your regions")
+def list_cases(
+    who: Operator, uow: UowDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[CaseView]:
+    return [CaseView.of(c) for c in tracing.confirmed_cases(uow, who, limit=limit)]
+
+
+@router.post("/records/tracing/find", summary="A confirmed case by ID number")
+def find_case(body: FindCase, who: Operator, uow: UowDep, env: EnvDep) -> CaseView:
+    return CaseView.of(tracing.find_case(uow, env, who, id_number=body.id_number))
+
+
+@router.get(
+    "/records/tracing/{resident_id}",
+    summary="A case's venues and windows, and everyone scanned there within the window "
+    "(masked; the view is audit-logged)",
+)
+def trace_case(
+    resident_id: uuid.UUID,
+    who: Operator,
+    uow: UowDep,
+    env: EnvDep,
+    since: date | None = None,
+    window: Annotated[int, Query(ge=1, le=tracing.MAX_WINDOW)] = tracing.DEFAULT_WINDOW,
+) -> TraceView:
+    return TraceView.of(
+        tracing.trace_case(
+            uow, env, who, resident_id=resident_id, since=since, window_minutes=window
+        )
+    )
+
+
+@router.post(
+    "/records/tracing/{resident_id}/records",
+    summary="Turn the trace (or a selection from it) into close-contact records: one "
+    "health-department import, recoloured at once, reversible by its rollback",
+)
+def make_contact_records(
+    resident_id: uuid.UUID,
+    body: MakeContacts,
+    who: Operator,
+    uow: UowDep,
+    env: EnvDep,
+    units: UnitsDep,
+) -> ImportReportView:
+    report = tracing.create_contact_records(
+        uow,
+        env,
+        who,
+        resident_id=resident_id,
+        contacts=body.contacts,
+        since=body.since,
+        window_minutes=body.window_minutes,
+        kind=body.kind,
+    )
+    recolour_after_commit(uow, units, env, batch_id=report.batch_id, actor_id=who.account_id)
+    return ImportReportView.of(report)

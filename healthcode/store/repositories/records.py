@@ -101,6 +101,23 @@ class DataRecords(_Repo):
         query = select(t.DataRecord.resident_id).where(*conditions).distinct()
         return set(self.session.scalars(query))
 
+    def confirmed_cases(
+        self, regions: Sequence[str] | None, limit: int
+    ) -> Sequence[tuple[t.DataRecord, t.Resident]]:
+        """Confirmed records in force (not withdrawn), newest first, of residents in
+        the regions (prefixes; None: everywhere)."""
+        query = (
+            select(t.DataRecord, t.Resident)
+            .join(t.Resident, t.Resident.id == t.DataRecord.resident_id)
+            .where(t.DataRecord.kind == "confirmed", t.DataRecord.withdrawn_at.is_(None))
+        )
+        if regions is not None:
+            if not regions:
+                return []
+            query = query.where(or_(*(t.Resident.region_code.startswith(r) for r in regions)))
+        query = query.order_by(t.DataRecord.start.desc(), t.DataRecord.id).limit(limit)
+        return [(d, r) for d, r in self.session.execute(query)]
+
 
 class HighRiskRegions(_Repo):
     def ever_listed(self) -> Sequence[t.HighRiskRegion]:

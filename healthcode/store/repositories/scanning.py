@@ -157,6 +157,39 @@ class Scans(_Repo):
         )
         return [(s, v) for s, v in self.session.execute(query)]
 
+    def of_resident_between(
+        self, resident_id: uuid.UUID, since: datetime, until: datetime
+    ) -> Sequence[tuple[t.Scan, t.Venue]]:
+        """A resident's readable scans and check-ins (tracing): oldest first."""
+        query = (
+            select(t.Scan, t.Venue)
+            .join(t.Venue, t.Venue.id == t.Scan.venue_id)
+            .where(
+                t.Scan.resident_id == resident_id,
+                t.Scan.scanned_at >= since,
+                t.Scan.scanned_at <= until,
+            )
+            .order_by(t.Scan.scanned_at, t.Scan.id)
+        )
+        return [(s, v) for s, v in self.session.execute(query)]
+
+    def others_at(
+        self, venue_id: uuid.UUID, since: datetime, until: datetime, *, not_resident: uuid.UUID
+    ) -> Sequence[tuple[t.Scan, t.Resident]]:
+        """Residents scanned at a venue between two instants, but one (tracing)."""
+        query = (
+            select(t.Scan, t.Resident)
+            .join(t.Resident, t.Resident.id == t.Scan.resident_id)
+            .where(
+                t.Scan.venue_id == venue_id,
+                t.Scan.resident_id != not_resident,
+                t.Scan.scanned_at >= since,
+                t.Scan.scanned_at <= until,
+            )
+            .order_by(t.Scan.scanned_at, t.Scan.id)
+        )
+        return [(s, r) for s, r in self.session.execute(query)]
+
 
 class FraudCases(_Repo):
     def of_scan(self, scan_id: uuid.UUID) -> t.FraudCase | None:

@@ -28,6 +28,7 @@ KINDS: Mapping[str, str] = MappingProxyType(
         ImportKind.TRAVEL: N_("Travel records"),
         ImportKind.FEVER_CLINIC: N_("Fever-clinic visits"),
         ImportKind.FEVER_MEDICINE: N_("Fever-medicine purchases"),
+        ImportKind.EXPOSURE: N_("Possible exposures"),
         ImportKind.HIGH_RISK_REGION: N_("High-risk regions"),
     }
 )

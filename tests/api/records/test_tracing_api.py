@@ -1,0 +1,99 @@
+"""Tracing over the API: the case found by ID number, the trace lists exactly the two
+residents scanned within the window (masked), the action makes one health batch that
+turns them red, and the batch is listed among the imports; out of region: 404."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.domain.records import ImportKind
+from healthcode.services.accounts import login as accounts
+from healthcode.services.accounts.permissions import Role
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+from tests.api.helpers import PASSWORD, staff_headers
+from tests.factories.organisations import organisation
+from tests.factories.roster import employer_admin
+from tests.factories.scanning import venue
+from tests.services.records.helpers import colour_of, csv_bytes, green_resident, run_import
+
+
+def in_tx(sessions: sessionmaker[Session], env: Env, work: Any) -> Any:
+    uow = UnitOfWork(sessions())
+    try:
+        done = work(uow)
+        uow.commit()
+        return done
+    finally:
+        uow.close()
+
+
+def world(uow: UnitOfWork, env: Env) -> dict[str, Any]:
+    people = {name: green_resident(uow, env) for name in ("case", "near", "also", "far")}
+    community = organisation(uow, env, name="黄河五路社区居民委员会")
+    market = venue(uow, env, employer_admin(uow, env, community.id), community.id, name="银座超市")
+    base = env.clock.now() - timedelta(hours=3)
+    for name, minutes in (("case", 0), ("near", 10), ("also", -25), ("far", 90)):
+        at = base + timedelta(minutes=minutes)
+        uow.add(
+            t.Scan(
+                venue_id=market.id, lane="camera", scanned_at=at, recorded_at=at, colour="green",
+                policy_id="binzhou-code", resident_id=people[name][0].resident_id, flags=[],
+            )
+        )  # fmt: skip
+    today = env.clock.now().date().isoformat()
+    header = ("source_id", "id_number", "start")
+    run_import(uow, env, csv_bytes([header, ("API-CASE", people["case"][1], today)]),
+               kind=ImportKind.CONFIRMED, file_name="cases.csv")  # fmt: skip
+    for username, scope in (("tracer.in", "region:371600"), ("tracer.out", "region:110000")):
+        accounts.create_staff(
+            uow, env, username=username, password=PASSWORD, display_name="流调员",
+            roles=[(Role.DATA_OPERATOR, scope)],
+        )  # fmt: skip
+    return {name: (a.id, a.resident_id, n) for name, (a, n) in people.items()}
+
+
+def test_trace_and_make_records_over_the_api(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    env: Env = app.state.env
+    people = in_tx(sessions, env, lambda uow: world(uow, env))
+    inside, outside = staff_headers(client, "tracer.in"), staff_headers(client, "tracer.out")
+    case = str(people["case"][1])
+    found = client.post(
+        "/api/v1/records/tracing/find", json={"id_number": people["case"][2]}, headers=inside
+    )
+    assert found.status_code == 200, found.text
+    assert found.json()["resident"] == case
+    bad = client.post("/api/v1/records/tracing/find", json={"id_number": "12345"}, headers=inside)
+    assert bad.status_code == 422
+    assert [
+        c["resident"] for c in client.get("/api/v1/records/tracing", headers=inside).json()
+    ] == [case]
+    trace = client.get(f"/api/v1/records/tracing/{case}", headers=inside).json()
+    assert [v["venue_name"] for v in trace["visits"]] == ["银座超市"]
+    assert {c["resident"] for c in trace["contacts"]} == {
+        str(people["near"][1]),
+        str(people["also"][1]),
+    }
+    assert all("*" in c["masked_id"] for c in trace["contacts"])
+    assert client.get(f"/api/v1/records/tracing/{case}", headers=outside).status_code == 404
+    made = client.post(f"/api/v1/records/tracing/{case}/records", json={}, headers=outside)
+    assert made.status_code == 404
+    made = client.post(f"/api/v1/records/tracing/{case}/records", json={}, headers=inside)
+    assert made.status_code == 200, made.text
+    assert (made.json()["added"], made.json()["department"]) == (2, "health")
+    listed = client.get("/api/v1/records/imports", headers=inside).json()
+    assert made.json()["batch"] in {b["id"] for b in listed}
+
+    def colours(uow: UnitOfWork) -> list[str]:
+        accounts = [uow.session.get(t.Account, people[n][0]) for n in ("near", "also", "far")]
+        return [colour_of(uow, a).value for a in accounts if a is not None]
+
+    assert in_tx(sessions, env, colours) == ["red", "red", "green"]
