@@ -10,7 +10,7 @@ from tests.web.flows import declare_and_confirm, sign_in, sign_pass
 from tests.web.live import LiveServer
 
 REPORT = "a[href='/codes/shandong-pass/report']"
-APPEAL = "a[href='/help#appeal']"
+APPEAL = "a[href='/codes/shandong-pass/appeal']"
 POST_REPORT = """async () => {
   const token = document.querySelector("meta[name=csrf-token]").content;
   const body = new URLSearchParams({csrf_token: token, temperature: "36.5"});
