@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -92,32 +92,44 @@ def _confirmed(ring: KeyRing, uow: UnitOfWork, now: datetime) -> SigningKey | No
     return key if window is not None and window_open(now, *window) else None
 
 
-def load_ring(uow: UnitOfWork, protector: Protector) -> KeyRing:
+KeyRow = t.SigningKey | t.ListSigningKey  # code-signing and list-signing keys: same columns
+
+
+def read_ring(rows: Iterable[KeyRow], protector: Protector, *, context: str) -> KeyRing:
+    """A key ring from its rows, the seeds decrypted under ``context``."""
     return KeyRing(
         tuple(
             RingKey(
                 SigningKey.from_seed(
-                    protector.decrypt(row.private_cipher, context=SEED_CONTEXT), row.created_at
+                    protector.decrypt(row.private_cipher, context=context), row.created_at
                 ),
                 valid_from=row.valid_from,
                 valid_until=row.valid_until,
                 retired_at=row.retired_at,
             )
-            for row in uow.signing_keys.all()
+            for row in rows
         )
     )
 
 
-def save_ring(uow: UnitOfWork, protector: Protector, ring: KeyRing) -> None:
+def write_ring(
+    uow: UnitOfWork,
+    protector: Protector,
+    ring: KeyRing,
+    *,
+    find: Callable[[bytes], KeyRow | None],
+    table: type[t.SigningKey] | type[t.ListSigningKey],
+    context: str,
+) -> None:
     """Insert new keys and record the changed windows of old ones."""
     for key in ring.keys:
-        row = uow.signing_keys.by_kid(key.kid)
+        row = find(key.kid)
         if row is None:
             uow.add(
-                t.SigningKey(
+                table(
                     kid=key.kid,
                     public_key=key.signing.public_key,
-                    private_cipher=protector.encrypt(key.signing.seed, context=SEED_CONTEXT),
+                    private_cipher=protector.encrypt(key.signing.seed, context=context),
                     created_at=key.signing.created_at,
                     valid_from=key.valid_from,
                     valid_until=key.valid_until,
@@ -127,6 +139,16 @@ def save_ring(uow: UnitOfWork, protector: Protector, ring: KeyRing) -> None:
         else:
             row.valid_until, row.retired_at = key.valid_until, key.retired_at
     uow.flush()
+
+
+def load_ring(uow: UnitOfWork, protector: Protector) -> KeyRing:
+    return read_ring(uow.signing_keys.all(), protector, context=SEED_CONTEXT)
+
+
+def save_ring(uow: UnitOfWork, protector: Protector, ring: KeyRing) -> None:
+    write_ring(
+        uow, protector, ring, find=uow.signing_keys.by_kid, table=t.SigningKey, context=SEED_CONTEXT
+    )
 
 
 def ensure_signing_key(uow: UnitOfWork, protector: Protector, *, now: datetime) -> bool:

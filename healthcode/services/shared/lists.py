@@ -36,7 +36,7 @@ from healthcode.domain.tokens.lists import (
     trust_payload,
 )
 from healthcode.domain.tokens.trustlist import to_jwks
-from healthcode.services.shared.keys import load_ring
+from healthcode.services.shared.keys import load_ring, read_ring, write_ring
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
@@ -57,40 +57,18 @@ class SignedList:
 
 
 def load_list_ring(uow: UnitOfWork, protector: Protector) -> KeyRing:
-    return KeyRing(
-        tuple(
-            RingKey(
-                SigningKey.from_seed(
-                    protector.decrypt(row.private_cipher, context=LIST_SEED_CONTEXT),
-                    row.created_at,
-                ),
-                valid_from=row.valid_from,
-                valid_until=row.valid_until,
-                retired_at=row.retired_at,
-            )
-            for row in uow.list_keys.all()
-        )
-    )
+    return read_ring(uow.list_keys.all(), protector, context=LIST_SEED_CONTEXT)
 
 
 def _save_list_ring(uow: UnitOfWork, protector: Protector, ring: KeyRing) -> None:
-    for key in ring.keys:
-        row = uow.list_keys.by_kid(key.kid)
-        if row is None:
-            uow.add(
-                t.ListSigningKey(
-                    kid=key.kid,
-                    public_key=key.signing.public_key,
-                    private_cipher=protector.encrypt(key.signing.seed, context=LIST_SEED_CONTEXT),
-                    created_at=key.signing.created_at,
-                    valid_from=key.valid_from,
-                    valid_until=key.valid_until,
-                    retired_at=key.retired_at,
-                )
-            )
-        else:
-            row.valid_until, row.retired_at = key.valid_until, key.retired_at
-    uow.flush()
+    write_ring(
+        uow,
+        protector,
+        ring,
+        find=uow.list_keys.by_kid,
+        table=t.ListSigningKey,
+        context=LIST_SEED_CONTEXT,
+    )
 
 
 def ensure_list_key(uow: UnitOfWork, protector: Protector, *, now: datetime) -> bool:
