@@ -16,6 +16,7 @@ from healthcode.domain.state import Change, Reason, State
 from healthcode.domain.tokens import AttestationClaims, CodeClaims, Verification
 from healthcode.i18n import pick, translate
 from healthcode.services.codes.results import ColourChange
+from healthcode.services.residents.declarations import CONFIRM_WITHIN, Submission
 
 # Every instant leaves the API in Asia/Shanghai time, as residents read it.
 LocalTime = Annotated[datetime, PlainSerializer(lambda at: local(at).isoformat(), return_type=str)]
@@ -263,6 +264,27 @@ class DeclarationView(BaseModel):
     trips: list[dict[str, str | None]]
     destination: str | None
     purpose: str | None
+
+
+def declaration_view(submitted: Submission) -> DeclarationView:
+    row, who = submitted.declaration, submitted.identity
+    return DeclarationView(
+        id=row.id,
+        policy=row.policy_id,
+        submitted_at=row.submitted_at,
+        confirmed_at=row.confirmed_at,
+        confirm_before=row.submitted_at + CONFIRM_WITHIN,
+        name_masked=who.name_masked,
+        id_masked=who.id_masked,
+        birth_date=who.birth_date,
+        sex=who.sex,
+        temperature=row.temperature,
+        symptoms=list(row.symptoms),
+        exposures=list(row.exposures),
+        trips=list(row.trips),
+        destination=row.destination,
+        purpose=row.purpose,
+    )
 
 
 class ClaimCodeView(BaseModel):

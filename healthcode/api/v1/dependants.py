@@ -12,10 +12,9 @@ from pydantic import BaseModel, Field
 
 from healthcode.http.deps import EnvDep, UowDep
 from healthcode.http.security import ResidentDep
-from healthcode.http.views import CodeView, DeclarationView, TokenView, code_view
+from healthcode.http.views import CodeView, DeclarationView, TokenView, code_view, declaration_view
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.residents import declarations
-from healthcode.services.residents.declarations import CONFIRM_WITHIN
 from healthcode.services.residents.dependants import (
     DependantSummary,
     Relationship,
@@ -64,24 +63,7 @@ def declare_for_dependant(
     submitted = declarations.submit_declaration(
         uow, env, account_id=principal.account_id, data=data, relationship=relationship
     )
-    row, who = submitted.declaration, submitted.identity
-    return DeclarationView(
-        id=row.id,
-        policy=row.policy_id,
-        submitted_at=row.submitted_at,
-        confirmed_at=row.confirmed_at,
-        confirm_before=row.submitted_at + CONFIRM_WITHIN,
-        name_masked=who.name_masked,
-        id_masked=who.id_masked,
-        birth_date=who.birth_date,
-        sex=who.sex,
-        temperature=row.temperature,
-        symptoms=list(row.symptoms),
-        exposures=list(row.exposures),
-        trips=list(row.trips),
-        destination=row.destination,
-        purpose=row.purpose,
-    )
+    return declaration_view(submitted)
 
 
 @router.get("/dependants", summary="The family members whose codes you hold")

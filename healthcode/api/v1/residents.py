@@ -38,13 +38,13 @@ from healthcode.http.views import (
     TokenView,
     code_view,
     colour_change_view,
+    declaration_view,
 )
 from healthcode.i18n import translate
 from healthcode.services.codes import device_codes
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.residents import daily_reports as reports
 from healthcode.services.residents import declarations, videos
-from healthcode.services.residents.declarations import CONFIRM_WITHIN
 from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
 
 router = APIRouter(tags=["resident"])
@@ -63,24 +63,7 @@ def submit_declaration(
     submitted = declarations.submit_declaration(
         uow, env, account_id=principal.account_id, data=data
     )
-    row, who = submitted.declaration, submitted.identity
-    return DeclarationView(
-        id=row.id,
-        policy=row.policy_id,
-        submitted_at=row.submitted_at,
-        confirmed_at=row.confirmed_at,
-        confirm_before=row.submitted_at + CONFIRM_WITHIN,
-        name_masked=who.name_masked,
-        id_masked=who.id_masked,
-        birth_date=who.birth_date,
-        sex=who.sex,
-        temperature=row.temperature,
-        symptoms=list(row.symptoms),
-        exposures=list(row.exposures),
-        trips=list(row.trips),
-        destination=row.destination,
-        purpose=row.purpose,
-    )
+    return declaration_view(submitted)
 
 
 @router.post(
