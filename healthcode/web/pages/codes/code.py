@@ -114,6 +114,13 @@ def live_fragment(
         policy_id=policy.id,
         session_id=principal.session_id,
     )
+    return qr_fragment(request, env, policy, shown)
+
+
+def qr_fragment(
+    request: Request, env: EnvDep, policy: Policy, shown: codes.DisplayCode
+) -> Response:
+    """The live QR's fragment (``codes/_qr.html``), for a page's script to swap in."""
     return render(
         request,
         "codes/_qr.html",

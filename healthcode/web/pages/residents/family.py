@@ -24,7 +24,7 @@ from healthcode.services.residents.dependants import (
 )
 from healthcode.web.deps import FormDep, known_policy
 from healthcode.web.labels import ICONS
-from healthcode.web.pages.codes.code import live_qr
+from healthcode.web.pages.codes.code import live_qr, qr_fragment
 from healthcode.web.pages.residents import daily_report
 from healthcode.web.templating import render
 from healthcode.web.views import last_valid_day
@@ -87,14 +87,7 @@ def family_live(
         uow, env, resident_id=member.resident_id, policy_id=policy.id,
         session_id=principal.session_id,
     )  # fmt: skip
-    return render(
-        request,
-        "codes/_qr.html",
-        headers=NO_STORE,
-        qr=live_qr(shown),
-        label=code_view(policy, shown.state).colour_label,
-        now=env.clock.now(),
-    )
+    return qr_fragment(request, env, policy, shown)
 
 
 @router.get("/family/{resident_id}/codes/{policy_id}/report")
