@@ -17,7 +17,7 @@ import typer
 from healthcode.cli.shared import aware
 from healthcode.domain.colour import Colour
 from healthcode.domain.tokens import AttestationClaims, CodeClaims
-from healthcode.domain.tokens.foreign import ForeignVerification
+from healthcode.domain.tokens.foreign import ForeignVerification, plain_claims
 from healthcode.domain.tokens.keys import VerifyingKey
 from healthcode.domain.tokens.layers import LayeredResult, verify_layers
 from healthcode.domain.tokens.lists import (
@@ -254,7 +254,7 @@ def _shown(result: LayeredResult) -> dict[str, Any]:
     if isinstance(outcome, ForeignVerification):
         shown["may_pass"] = reason is None and outcome.colour is Colour.GREEN
         shown["colour"] = outcome.colour.value if outcome.colour else None
-        shown["claims"] = _plain(outcome.claims)
+        shown["claims"] = plain_claims(outcome.claims)
     else:
         shown["may_pass"] = outcome.may_pass
         shown["claims"] = _our_claims(outcome.claims)
@@ -276,21 +276,3 @@ def _our_claims(claims: CodeClaims | AttestationClaims | None) -> dict[str, Any]
         if claims.pass_valid_until
         else None,
     }
-
-
-def _plain(value: Any) -> Any:
-    """A foreign claims map as JSON: map keys as text, byte strings as h'hex' (CBOR's
-    diagnostic notation), tags as {"tag", "value"}."""
-    import cbor2
-
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, bytes):
-        return f"h'{value.hex()}'"
-    if isinstance(value, cbor2.CBORTag):
-        return {"tag": value.tag, "value": _plain(value.value)}
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)

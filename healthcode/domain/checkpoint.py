@@ -31,9 +31,11 @@ from enum import StrEnum
 from healthcode.domain.colour import Colour
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import LocalText, Policy
-from healthcode.domain.tokens import Purpose, Verification
+from healthcode.domain.tokens import Verification
+from healthcode.domain.tokens.foreign import ForeignVerification
 
 DEFAULT_FEVER_C = 37.3
+FOREIGN_SCREEN_SECONDS = 600  # the longest display token (settings.display_token_seconds)
 
 
 class Decision(StrEnum):
@@ -98,17 +100,26 @@ def decide(result: Verification, policy: Policy | None, *, gate_mode: bool) -> O
     if not result.ok or result.claims is None:
         reason = result.reason.value if result.reason else None
         return Outcome(Decision.REFUSED, reason, None)
-    colour = result.claims.colour
-    action = policy.checkpoint.action(colour) if policy and policy.checkpoint else None
-    if colour is Colour.GREEN:
-        return Outcome(Decision.RELEASE, None, action)
-    if gate_mode:
-        return Outcome(Decision.REFUSED, Verdict.GATE_MODE.value, action)
-    return Outcome(Decision.STOP, None, action)
+    return decide_colour(result.claims.colour, policy, gate_mode=gate_mode)
+
+
+def decide_foreign(result: ForeignVerification, *, gate_mode: bool) -> Outcome:
+    """The same for another region's code: no policy of ours speaks for it (generic
+    words), and a genuine code whose colour its region entry does not let us read is
+    stopped (the guard decides by that region's rules), or refused at a gate."""
+    if not result.ok:
+        reason = result.reason.value if result.reason else None
+        return Outcome(Decision.REFUSED, reason, None)
+    if result.colour is None:
+        if gate_mode:
+            return Outcome(Decision.REFUSED, Verdict.GATE_MODE.value, None)
+        return Outcome(Decision.STOP, None, None)
+    return decide_colour(result.colour, None, gate_mode=gate_mode)
 
 
 def decide_colour(colour: Colour, policy: Policy | None, *, gate_mode: bool) -> Outcome:
-    """The same, for the ID-card lane without a code: the person's current colour."""
+    """The decision for a colour (the ID-card lane without a code: the person's
+    current colour)."""
     if colour is Colour.NONE:
         return Outcome(Decision.REFUSED, Verdict.NO_CODE.value, None)
     action = policy.checkpoint.action(colour) if policy and policy.checkpoint else None
@@ -130,6 +141,13 @@ def is_fever(temperature: float | None, policy: Policy | None) -> bool:
 
 
 # --- flags ------------------------------------------------------------------------
+
+
+def on_screen_code(lifetime_seconds: int | None) -> bool:
+    """Another region's code counts as an on-screen code (for ``same_token_elsewhere``)
+    when it lives no longer than our longest display token; a longer-lived one (a
+    pass) may well be shown at two venues, and only distance flags it."""
+    return lifetime_seconds is not None and 0 < lifetime_seconds <= FOREIGN_SCREEN_SECONDS
 
 
 @dataclass(frozen=True)
@@ -177,17 +195,19 @@ def far_apart(a: Place, b: Place, rule: FlagRule) -> tuple[bool, float | None]:
 def fraud_flags(
     here: Place,
     at: datetime,
-    purpose: Purpose | None,
+    on_screen: bool,
     sightings: Iterable[Sighting],
     rule: FlagRule,
 ) -> list[dict[str, object]]:
     """The flags for a scan at ``here`` at ``at``: at most one of each kind, the closest
-    in time first."""
+    in time first. ``on_screen``: the code is a short-lived on-screen one (our display
+    token, or another region's code that lives no longer: ``on_screen_code``), which a
+    second venue should not see."""
     flags: dict[Flag, dict[str, object]] = {}
     for seen in sorted(sightings, key=lambda s: abs((s.at - at).total_seconds())):
         if seen.place.venue_id == here.venue_id or abs(seen.at - at) > rule.window:
             continue
-        if seen.same_token and purpose is Purpose.DISPLAY:
+        if seen.same_token and on_screen:
             flags.setdefault(Flag.SAME_TOKEN_ELSEWHERE, _flag(Flag.SAME_TOKEN_ELSEWHERE, seen))
         far, km = far_apart(here, seen.place, rule)
         if (seen.same_resident or seen.same_token) and far:

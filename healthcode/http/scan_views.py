@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from healthcode.domain.checkpoint import FLAG_MESSAGES, GENERIC_ACTIONS, VERDICT_MESSAGES
 from healthcode.domain.clock import local
 from healthcode.domain.colour import Colour
+from healthcode.domain.i18n import N_
 from healthcode.http.views import LocalTime
 from healthcode.i18n import pick, translate
-from healthcode.services.scanning.scans import ScanResult
+from healthcode.services.scanning.scans import ForeignCode, ScanResult
 from healthcode.services.scanning.uploads import OfflineScan
 from healthcode.services.shared.bounds import InputModel, Moment
 
+NO_COLOUR = N_("Stop. This region's code shows no colour we can read: follow that region's rules.")
 ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
@@ -49,6 +51,18 @@ class FlagView(BaseModel):
     km: float | None = None
 
 
+class ForeignView(BaseModel):
+    """Another region's code: its region, and its claims exactly as that region sent
+    them (map keys as text, byte strings as h'hex'), translated by nobody."""
+
+    code: str = Field(examples=["420000"], description="GB/T 2260 region code")
+    name: str = Field(examples=["湖北省"])
+    label: str = Field(examples=["湖北省的健康码"])
+    claims: dict[str, Any] | None = Field(
+        description="as sent; null when the code's signature did not verify"
+    )
+
+
 class ScanView(BaseModel):
     scan_id: uuid.UUID
     venue_id: uuid.UUID
@@ -72,22 +86,24 @@ class ScanView(BaseModel):
     duplicate: bool = Field(description="this client_id was recorded before: the earlier scan")
     scanned_at: LocalTime
     recorded_at: LocalTime
+    region: ForeignView | None = Field(None, description="another region's code: its region")
 
 
 def scan_view(result: ScanResult) -> ScanView:
+    foreign = result.foreign
     return ScanView(
         scan_id=result.id,
         venue_id=result.venue_id,
         lane=result.lane.value,
         decision=result.decision.value,
-        valid=result.verdict is None and result.colour is not None,
+        valid=result.verdict is None and (result.colour is not None or foreign is not None),
         reason=result.verdict,
         message=translate(result.message),
         colour=result.colour,
         colour_label=translate(result.colour.label) if result.colour else None,
         masked_name=result.masked_name,
         valid_until=result.valid_until,
-        action=pick(result.action) or translate(GENERIC_ACTIONS[result.decision]),
+        action=pick(result.action) or translate(_generic_action(result)),
         flags=[_flag(f) for f in result.flags],
         temperature=result.temperature,
         released_at=result.released_at,
@@ -95,6 +111,22 @@ def scan_view(result: ScanResult) -> ScanView:
         duplicate=result.duplicate,
         scanned_at=result.scanned_at,
         recorded_at=result.recorded_at,
+        region=None if foreign is None else _foreign(foreign),
+    )
+
+
+def _generic_action(result: ScanResult) -> str:
+    if result.foreign is not None and result.colour is None and result.verdict is None:
+        return NO_COLOUR  # genuine, but its colour is not where we can read it
+    return GENERIC_ACTIONS[result.decision]
+
+
+def _foreign(foreign: ForeignCode) -> ForeignView:
+    return ForeignView(
+        code=foreign.region_code,
+        name=foreign.region_name,
+        label=translate(N_("A code of {region}"), {"region": foreign.region_name}),
+        claims=None if foreign.claims is None else dict(foreign.claims),
     )
 
 

@@ -127,7 +127,8 @@ def seen(place: Place, minutes: float, *, token: bool = False, resident: bool = 
     ],
 )
 def test_flags(sighting: Sighting, purpose: Purpose, expected: list[str]) -> None:
-    assert [f["code"] for f in fraud_flags(HERE, NOW, purpose, [sighting], RULE)] == expected
+    on_screen = purpose is Purpose.DISPLAY
+    assert [f["code"] for f in fraud_flags(HERE, NOW, on_screen, [sighting], RULE)] == expected
 
 
 def test_distances_are_great_circle_kilometres() -> None:

@@ -52,6 +52,31 @@ class ForeignVerification:
     def ok(self) -> bool:
         return self.reason is None
 
+    @property
+    def lifetime_seconds(self) -> int | None:
+        """``exp`` − ``iat`` as the claims give them (None if either is missing)."""
+        claims = self.claims if isinstance(self.claims, dict) else {}
+        issued_at, expires_at = claims.get(IAT), claims.get(EXP)
+        if type(issued_at) is not int or type(expires_at) is not int:
+            return None
+        return expires_at - issued_at
+
+
+def plain_claims(value: Any) -> Any:
+    """A foreign claims map as JSON: map keys as text, byte strings as h'hex' (CBOR's
+    diagnostic notation), tags as {"tag", "value"}; nothing else is translated."""
+    if isinstance(value, dict):
+        return {str(k): plain_claims(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_claims(v) for v in value]
+    if isinstance(value, bytes):
+        return f"h'{value.hex()}'"
+    if isinstance(value, cbor2.CBORTag):
+        return {"tag": value.tag, "value": plain_claims(value.value)}
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
 
 class _Refused(Exception):
     def __init__(self, layer: str, reason: Refusal, detail: str) -> None:

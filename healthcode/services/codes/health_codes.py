@@ -9,7 +9,7 @@ has a budget of token and QR requests, so one resident's burst cannot slow other
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,8 +28,10 @@ from healthcode.domain.tokens import (
     new_claims,
     verify_any,
 )
+from healthcode.domain.tokens.foreign import ForeignVerification, verify_foreign
 from healthcode.services.codes.recolour import current_state
 from healthcode.services.codes.results import ColourChange
+from healthcode.services.shared import lists
 from healthcode.services.shared.env import Env
 from healthcode.services.shared.ratelimit import TooManyRequests
 from healthcode.store import tables as t
@@ -169,16 +171,43 @@ def verify_code(
     (both signatures, and made within the configured window); given the ID card shown
     with it, also that the code is that person's."""
     now = env.clock.now()
-    trust = env.keys.get(uow, env.protector, now).trust
-    result = verify_any(
-        text,
-        trust=trust,
-        now=now,
-        purposes=SCANNABLE,
-        is_revoked=uow.revocations.is_revoked,
-        window_seconds=env.settings.presentation_window_seconds,
-    )
+    result = _verify_ours(uow, env, text, now, uow.revocations.is_revoked)
     if id_number is None:
         return result
     card = parse_id_number(id_number, today=day_of(now), field="id_number")
     return check_person(result, card.value)
+
+
+def verify_scanned(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    text: str,
+    at: datetime | None = None,
+    is_revoked: Callable[[bytes], bool] | None = None,
+) -> Verification | ForeignVerification:
+    """A code read at a gate, ours or a federated region's (by its prefix), verified
+    as of ``at`` (now if not given; an offline scan's time) with the revocations
+    ``is_revoked`` knows (the current list if not given). Another region's code is
+    checked with its own entry and keys (docs/federation.md); our revocation list
+    holds our token ids only, so it is not asked about theirs."""
+    now = env.clock.now() if at is None else at
+    found = lists.federated_region_for(uow, text)
+    if found is not None:
+        region, keys = found
+        return verify_foreign(text, region=region, keys=keys, at=int(now.timestamp()))
+    return _verify_ours(uow, env, text, now, is_revoked or uow.revocations.is_revoked)
+
+
+def _verify_ours(
+    uow: UnitOfWork, env: Env, text: str, at: datetime, is_revoked: Callable[[bytes], bool]
+) -> Verification:
+    trust = env.keys.get(uow, env.protector, env.clock.now()).trust
+    return verify_any(
+        text,
+        trust=trust,
+        now=at,
+        purposes=SCANNABLE,
+        is_revoked=is_revoked,
+        window_seconds=env.settings.presentation_window_seconds,
+    )

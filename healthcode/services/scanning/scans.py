@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from healthcode.domain.checkpoint import (
     VERDICT_MESSAGES,
@@ -28,18 +29,21 @@ from healthcode.domain.checkpoint import (
     Sighting,
     Verdict,
     decide,
+    decide_foreign,
     fraud_flags,
     is_fever,
+    on_screen_code,
 )
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import LocalText, Policy
 from healthcode.domain.tokens import AttestationClaims, CodeClaims, Purpose, Refusal, Verification
+from healthcode.domain.tokens.foreign import ForeignVerification, plain_claims
 from healthcode.domain.tokens.refusal import VALID_MESSAGE
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes import device_codes
-from healthcode.services.codes.health_codes import verify_code
+from healthcode.services.codes.health_codes import verify_scanned
 from healthcode.services.scanning.venues import venue_row
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -54,6 +58,16 @@ class Lane(StrEnum):
     ID_CARD = "id_card"  # an ID number typed or read from the card (no smartphone)
     SELF_CHECK_IN = "self_check_in"  # a resident scanned the venue's code
     OFFLINE_UPLOAD = "offline_upload"  # recorded by an offline scanner, uploaded later
+
+
+@dataclass(frozen=True)
+class ForeignCode:
+    """Another region's code as scanned: the region, and the claims as it sent them
+    (text keys, byte strings as h'hex'; None when the signature did not verify)."""
+
+    region_code: str
+    region_name: str
+    claims: Mapping[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,7 @@ class ScanResult:
     released_at: datetime | None
     has_resident: bool
     duplicate: bool = False  # a client id seen before: this is the earlier record
+    foreign: ForeignCode | None = None  # another region's code
 
     @property
     def releasable(self) -> bool:
@@ -109,7 +124,7 @@ def scan_code(
     at = check_scanned_at(env, scanned_at, now)
     if client_id and (seen := uow.scans.by_client_id(venue.id, client_id)) is not None:
         return replace(result_of(env, seen), duplicate=True)
-    verification = verify_code(uow, env, text=token)
+    verification = verify_scanned(uow, env, text=token)
     return record_scan(
         uow,
         env,
@@ -151,18 +166,27 @@ class Reading:
     purpose: Purpose | None = None
     fingerprint: bytes | None = None
     resident_id: uuid.UUID | None = None
+    foreign: ForeignCode | None = None
+    foreign_on_screen: bool = False  # another region's code as short-lived as ours
+
+    @property
+    def on_screen(self) -> bool:
+        """A short-lived on-screen code, which a second venue should not see."""
+        return self.purpose is Purpose.DISPLAY or self.foreign_on_screen
 
 
 def read_code(
     uow: UnitOfWork,
     env: Env,
     venue: t.Venue,
-    verification: Verification,
+    verification: Verification | ForeignVerification,
     token: str,
     *,
     resident_id: uuid.UUID | None = None,
 ) -> Reading:
     """A verified code as the gate reads it: the decision, and whose it is."""
+    if isinstance(verification, ForeignVerification):
+        return read_foreign(venue, verification, token)
     claims = verification.claims
     policy = policy_of(env, claims.policy if claims else None)
     if resident_id is None and claims is not None:
@@ -176,6 +200,21 @@ def read_code(
         purpose=claims.purpose if claims else None,
         fingerprint=fingerprint(token),
         resident_id=resident_id,
+    )
+
+
+def read_foreign(venue: t.Venue, verification: ForeignVerification, token: str) -> Reading:
+    """Another region's code: its colour as its region entry reads it, no policy or
+    resident of ours, and its claims kept as sent (docs/federation.md)."""
+    region, claims = verification.region, verification.claims
+    return Reading(
+        outcome=decide_foreign(verification, gate_mode=venue.gate_mode),
+        colour=verification.colour,
+        fingerprint=fingerprint(token),
+        foreign=ForeignCode(
+            region.code, region.name, None if claims is None else plain_claims(claims)
+        ),
+        foreign_on_screen=on_screen_code(verification.lifetime_seconds),
     )
 
 
@@ -215,6 +254,11 @@ def record_scan(
         temperature=temperature,
         flags=flags_for(uow, env, venue, scanned_at, reading),
     )
+    if reading.foreign is not None:
+        row.region_code, row.region_name = reading.foreign.region_code, reading.foreign.region_name
+        row.foreign_claims = (
+            None if reading.foreign.claims is None else dict(reading.foreign.claims)
+        )
     if released and outcome.releasable:
         if is_fever(temperature, reading.policy):
             row.verdict = Verdict.FEVER.value
@@ -244,14 +288,16 @@ def flags_for(
     uow: UnitOfWork, env: Env, venue: t.Venue, at: datetime, reading: Reading
 ) -> list[object]:
     """Scans of the same display token or the same resident at other venues, near in
-    time, as ``domain/checkpoint.py`` flags them."""
-    purpose, mark, resident_id = reading.purpose, reading.fingerprint, reading.resident_id
+    time, as ``domain/checkpoint.py`` flags them. Another region's code names no
+    resident of ours: its token (any lifetime) stands for its holder."""
+    mark, resident_id = reading.fingerprint, reading.resident_id
+    by_token = reading.on_screen or reading.foreign is not None
     rule = FlagRule(
         window=timedelta(minutes=env.settings.scan_flag_minutes),
         distance_km=env.settings.scan_flag_km,
     )
     near = uow.scans.near_in_time(
-        fingerprint=mark if purpose is Purpose.DISPLAY else None,
+        fingerprint=mark if by_token else None,
         resident_id=resident_id,
         since=at - rule.window,
         until=at + rule.window,
@@ -266,7 +312,7 @@ def flags_for(
         )
         for scan, other in near
     ]
-    return list(fraud_flags(place_of(venue), at, purpose, sightings, rule))
+    return list(fraud_flags(place_of(venue), at, reading.on_screen, sightings, rule))
 
 
 def place_of(venue: t.Venue) -> Place:
@@ -308,6 +354,8 @@ def outcome_of(env: Env, row: t.Scan) -> Outcome:
     action = words.action(colour) if words and colour is not None else None
     if row.verdict == Verdict.FEVER:
         return Outcome(Decision.REFUSED, row.verdict, words.fever if words else None)
+    if row.verdict is None and colour is None and row.region_code is not None:
+        return Outcome(Decision.STOP, None, None)  # genuine, its colour not read: stop
     if row.verdict is not None or colour is None:
         kept = action if row.verdict == Verdict.GATE_MODE else None
         return Outcome(Decision.REFUSED, row.verdict, kept)
@@ -336,6 +384,9 @@ def result_of(env: Env, row: t.Scan) -> ScanResult:
         temperature=row.temperature,
         released_at=row.released_at,
         has_resident=row.resident_id is not None,
+        foreign=None
+        if row.region_code is None
+        else ForeignCode(row.region_code, row.region_name or "", row.foreign_claims),
     )
 
 

@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from healthcode.domain.tokens import Refusal, verify_any
+from healthcode.domain.tokens import Refusal
 from healthcode.services.accounts.permissions import Principal
-from healthcode.services.codes.health_codes import SCANNABLE
+from healthcode.services.codes.health_codes import verify_scanned
 from healthcode.services.scanning.scans import (
     CLOCK_SKEW,
     MAX_TEMPERATURE,
@@ -70,7 +70,6 @@ def upload_scans(
     venue = venue_row(uow, who, venue_id)
     now = env.clock.now()
     oldest = now - timedelta(days=env.settings.scan_upload_days)
-    trust = env.keys.get(uow, env.protector, now).trust
     accepted: list[str] = []
     duplicates: list[str] = []
     refused: list[Refused] = []
@@ -82,14 +81,10 @@ def upload_scans(
         if uow.scans.by_client_id(venue.id, item.client_id) is not None:
             duplicates.append(item.client_id)
             continue
-        verification = verify_any(
-            item.token,
-            trust=trust,
-            now=item.scanned_at,
-            purposes=SCANNABLE,
+        verification = verify_scanned(
+            uow, env, text=item.token, at=item.scanned_at,
             is_revoked=_revoked_at(uow, item.scanned_at),
-            window_seconds=env.settings.presentation_window_seconds,
-        )
+        )  # fmt: skip
         if item.wrong_person and verification.ok:
             verification = replace(verification, reason=Refusal.WRONG_PERSON)
         result = record_scan(

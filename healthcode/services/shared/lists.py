@@ -25,6 +25,8 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.tokens import KeyRing, NoSigningKey, RingKey, SigningKey, VerifyingKey
 from healthcode.domain.tokens.federation import (
     FederationError,
+    Region,
+    RegionKey,
     b64url,
     key_from_json,
     region_from_json,
@@ -215,6 +217,27 @@ def federate_region(
     row.region, row.keys, row.imported_at = dict(document["region"]), list(keys), now
     uow.flush()
     return publish_trust_list(uow, protector, settings, now=now)
+
+
+def federated_region_for(
+    uow: UnitOfWork, text: str
+) -> tuple[Region, dict[bytes, RegionKey]] | None:
+    """The federated region whose prefix ``text`` carries (the longest), with its keys
+    by kid, as imported (checked then: ``federate_region``); None for ours or none."""
+    text = text.strip()
+    if text.startswith(OUR_PREFIXES):
+        return None
+    found = [
+        (len(prefix), row)
+        for row in uow.federated_regions.all()
+        for prefix in row.region.get("prefixes", ())
+        if isinstance(prefix, str) and text.startswith(prefix)
+    ]
+    if not found:
+        return None
+    row = max(found, key=lambda pair: pair[0])[1]
+    keys = (key_from_json(key) for key in row.keys)
+    return region_from_json(row.region), {key.kid: key for key in keys}
 
 
 # --- the revocation list ---------------------------------------------------------------

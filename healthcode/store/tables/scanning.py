@@ -83,6 +83,11 @@ class Scan(Base):
     released_at: Mapped[datetime | None]
     released_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
     flags: Mapped[list[Any]] = mapped_column(default=list)  # anti-fraud flags, by code
+    # another region's code (docs/federation.md): its region, and its claims as that
+    # region sent them (text keys, byte strings as h'hex'); None for ours
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    region_name: Mapped[str | None] = mapped_column(String(100))
+    foreign_claims: Mapped[dict[str, Any] | None]
     __table_args__ = (
         UniqueConstraint("venue_id", "client_id", name="uq_scans_venue_client_id"),
         Index("ix_scans_venue_scanned_at", "venue_id", "scanned_at"),

@@ -9,6 +9,7 @@ result (``/staff/venues/{id}/scans/{scan_id}``), so a reload repeats nothing.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Annotated
 
@@ -61,7 +62,15 @@ def _screen(
         headline=translate(HEADLINES[Decision(result.decision)]) if result else "",
         tint=_tint(result),
         icon=ICONS[Colour(_tint(result))] if result else "",
+        foreign_claims=_claims_text(result),
     )
+
+
+def _claims_text(result: ScanView | None) -> str:
+    """Another region's claims as it sent them, for a ``<pre>`` (JSON, text kept)."""
+    if result is None or result.region is None or result.region.claims is None:
+        return ""
+    return json.dumps(result.region.claims, ensure_ascii=False, indent=2)
 
 
 @router.get("/staff/venues/{venue_id}/scan")

@@ -1,0 +1,269 @@
+"""Other regions' codes at a venue, over HTTP (issue 12 items 4-5, docs/federation.md):
+scanned online and uploaded from an offline scanner, verified with the region's own
+entry, recorded with its region and colour, shown with the claims as it sent them;
+each refusal with its own reason; the same token at two venues flagged."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.domain.clock import FixedClock
+from healthcode.services.shared.lists import ensure_list_key, federate_region
+from healthcode.store import tables as t
+from tests.api.scanning.conftest import API, Site, in_session, new_guard, new_venue
+from tests.api.scanning.test_scan_api import qr_text
+from tests.domain.tokens import foreign_factory as ff
+from tests.domain.tokens.foreign_factory import ForeignIssuer
+
+NOT_READ = "禁止通行。此地区的码未标明可识别的颜色，请按该地区的规定办理。"
+
+
+@dataclasses.dataclass
+class Regions:
+    hubei: ForeignIssuer  # P-256 certificate, colour at -260/1/c
+    guangdong: ForeignIssuer  # RSA-PSS certificate, no colour rule
+    zhejiang: ForeignIssuer  # Ed25519 key, alg -19, no colour rule
+    now: datetime
+
+
+@pytest.fixture
+def regions(app: FastAPI, sessions: sessionmaker[Session], clock: FixedClock) -> Regions:
+    now = clock.now()
+    made = Regions(
+        ff.p256_issuer("420000", "CNHB1:", now - timedelta(days=1)),
+        ff.rsa_pss_issuer("440000", "CNGD1:", now - timedelta(days=1)),
+        ff.ed25519_issuer("330000", "CNZJ1:", now - timedelta(days=1)),
+        now,
+    )
+    entries = [(ff.HUBEI, made.hubei), (ff.GUANGDONG, made.guangdong), (ff.ZHEJIANG, made.zhejiang)]
+    for uow, env in in_session(app, sessions):
+        ensure_list_key(uow, env.protector, now=now)
+        for region, issuer in entries:
+            document = {"region": region, "keys": [issuer.entry]}
+            federate_region(uow, env.protector, env.settings, document=document, now=now)
+    return made
+
+
+def scan(client: TestClient, site: Site, token: str) -> dict[str, Any]:
+    answer = client.post(site.scans(), json={"token": token}, headers=site.guard)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def recorded(app: FastAPI, sessions: sessionmaker[Session], scan_id: str) -> t.Scan:
+    found: list[t.Scan] = []
+    for uow, _env in in_session(app, sessions):
+        row = uow.scans.by_id(uuid.UUID(scan_id))
+        assert row is not None
+        uow.session.expunge(row)
+        found.append(row)
+    return found[0]
+
+
+def test_a_hubei_code_is_read_with_its_colour_and_its_claims_as_sent(
+    app: FastAPI, client: TestClient, sessions: sessionmaker[Session], site: Site, regions: Regions
+) -> None:
+    claims = ff.foreign_claims(regions.now - timedelta(minutes=5), colour=1)
+    shown = scan(client, site, regions.hubei.sign(claims))
+    assert (shown["decision"], shown["valid"], shown["reason"]) == ("stop", True, None)
+    assert (shown["colour"], shown["colour_label"]) == ("yellow", "黄码")
+    assert shown["masked_name"] is None  # we translate nothing: the name is in its claims
+    region = shown["region"]
+    assert (region["code"], region["name"], region["label"]) == (
+        "420000",
+        "湖北省",
+        "湖北省的健康码",
+    )
+    assert region["claims"]["-260"] == {"1": {"c": 1, "n": "李*", "t": "健康码"}}
+    assert region["claims"]["7"] == "h'" + "01" * 16 + "'"
+    assert region["claims"]["1"] == "CN-42"
+    # read back: the record keeps the region, its colour and its claims
+    again = client.get(f"{API}/scans/{shown['scan_id']}", headers=site.guard).json()
+    assert again["region"] == region
+    assert (again["decision"], again["colour"]) == ("stop", "yellow")
+    row = recorded(app, sessions, shown["scan_id"])
+    assert (row.region_code, row.region_name, row.colour, row.verdict) == (
+        "420000",
+        "湖北省",
+        "yellow",
+        None,
+    )
+    assert (row.resident_id, row.policy_id) == (None, None)
+
+
+def test_a_green_foreign_code_is_released_and_a_gate_refuses_a_yellow_one(
+    client: TestClient, site: Site, community: uuid.UUID, regions: Regions
+) -> None:
+    green = scan(client, site, regions.hubei.sign(ff.foreign_claims(regions.now, colour=0)))
+    assert (green["decision"], green["colour"], green["releasable"]) == ("release", "green", True)
+    assert "测温" in green["action"]
+    released = client.post(
+        f"{API}/scans/{green['scan_id']}/release", json={"temperature": 36.4}, headers=site.guard
+    )
+    assert released.status_code == 200, released.text
+    assert released.json()["released_at"] is not None
+    fever = scan(client, site, regions.hubei.sign(ff.foreign_claims(regions.now, colour=0)))
+    hot = client.post(
+        f"{API}/scans/{fever['scan_id']}/release", json={"temperature": 38.0}, headers=site.guard
+    ).json()
+    assert (hot["reason"], hot["released_at"]) == ("fever", None)  # 37.3 ℃: no policy of ours
+
+    gate = new_venue(client, site.admin, community, kind="employer_gate", gate_mode=True)
+    guard = new_guard(client, site.admin, gate, "gate.guard.f1")
+    yellow = regions.hubei.sign(ff.foreign_claims(regions.now, colour=1))
+    refused = client.post(f"{API}/venues/{gate}/scans", json={"token": yellow}, headers=guard)
+    body = refused.json()
+    assert (body["decision"], body["reason"], body["colour"]) == ("refused", "gate_mode", "yellow")
+    assert body["region"]["code"] == "420000"
+
+
+@pytest.mark.parametrize("region", ["guangdong", "zhejiang"])
+def test_a_code_whose_colour_its_region_does_not_tell_is_stopped_not_passed(
+    client: TestClient, site: Site, regions: Regions, region: str
+) -> None:
+    issuer: ForeignIssuer = getattr(regions, region)
+    shown = scan(client, site, issuer.sign(ff.foreign_claims(regions.now)))
+    assert (shown["decision"], shown["valid"], shown["colour"], shown["releasable"]) == (
+        "stop",
+        True,
+        None,
+        False,
+    )
+    assert shown["action"] == NOT_READ
+    assert shown["region"]["claims"]["-260"]["1"]["n"] == "李*"
+    released = client.post(f"{API}/scans/{shown['scan_id']}/release", json={}, headers=site.guard)
+    assert released.status_code == 409
+
+
+def _refused_token(regions: Regions, reason: str) -> str:
+    hubei, now = regions.hubei, regions.now
+    if reason == "key_retired":  # signed before its certificate's validity window
+        return hubei.sign(ff.foreign_claims(now - timedelta(days=2), minutes=3 * 24 * 60))
+    if reason == "unknown_key":
+        stranger = ff.p256_issuer("420000", "CNHB1:", now - timedelta(days=1))
+        return stranger.sign(ff.foreign_claims(now))
+    if reason == "bad_signature":  # another key, claiming Hubei's kid
+        forger = ff.p256_issuer("420000", "CNHB1:", now - timedelta(days=1))
+        return dataclasses.replace(forger, kid=hubei.kid).sign(ff.foreign_claims(now))
+    if reason == "not_yet_valid":
+        return hubei.sign({**ff.foreign_claims(now), 5: int(now.timestamp()) + 3600})
+    assert reason == "expired"
+    return hubei.sign(ff.foreign_claims(now - timedelta(hours=2)))
+
+
+@pytest.mark.parametrize(
+    "reason", ["key_retired", "unknown_key", "bad_signature", "not_yet_valid", "expired"]
+)
+def test_each_refusal_of_a_foreign_code_has_its_own_reason(
+    app: FastAPI,
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    site: Site,
+    regions: Regions,
+    reason: str,
+) -> None:
+    shown = scan(client, site, _refused_token(regions, reason))
+    assert (shown["reason"], shown["decision"], shown["valid"]) == (reason, "refused", False)
+    assert not shown["message"].isascii()
+    assert shown["region"]["label"] == "湖北省的健康码"
+    genuine = reason in ("key_retired", "not_yet_valid", "expired")  # signature verified
+    assert (shown["region"]["claims"] is not None) is genuine
+    row = recorded(app, sessions, shown["scan_id"])
+    assert (row.region_code, row.verdict) == ("420000", reason)
+
+
+def test_ours_still_pass_and_an_unknown_regions_code_is_not_a_health_code(
+    client: TestClient, site: Site, regions: Regions
+) -> None:
+    ours = scan(client, site, qr_text(client, site))
+    assert (ours["decision"], ours["colour"], ours["region"]) == ("release", "green", None)
+    assert ours["masked_name"] == "张*"
+    unknown = dataclasses.replace(regions.hubei, prefix="CNXJ1:")  # Xinjiang: not federated
+    other = scan(client, site, unknown.sign(ff.foreign_claims(regions.now)))
+    assert (other["reason"], other["region"]) == ("bad_prefix", None)
+
+
+def test_the_same_foreign_token_at_two_venues_is_flagged(
+    client: TestClient, site: Site, community: uuid.UUID, regions: Regions
+) -> None:
+    near = new_venue(
+        client, site.admin, community, name="西门卡口", latitude=37.384, longitude=117.971
+    )
+    far = new_venue(
+        client, site.admin, community, name="济南东站", latitude=36.67, longitude=117.12
+    )
+    near_guard = new_guard(client, site.admin, near, "gate.guard.f2")
+    far_guard = new_guard(client, site.admin, far, "gate.guard.f3")
+
+    def at(venue: str, guard: dict[str, str], token: str) -> list[str]:
+        answer = client.post(f"{API}/venues/{venue}/scans", json={"token": token}, headers=guard)
+        assert answer.status_code == 200, answer.text
+        return [f["code"] for f in answer.json()["flags"]]
+
+    on_screen = regions.hubei.sign(ff.foreign_claims(regions.now, minutes=5))
+    assert scan(client, site, on_screen)["flags"] == []
+    assert at(near, near_guard, on_screen) == ["same_token_elsewhere"]
+    assert at(far, far_guard, on_screen) == ["same_token_elsewhere", "distant_venues"]
+    # a code that lives an hour may be shown at two venues nearby; not 100 km apart
+    long_lived = regions.hubei.sign(ff.foreign_claims(regions.now, minutes=60))
+    assert scan(client, site, long_lived)["flags"] == []
+    assert at(near, near_guard, long_lived) == []
+    assert at(far, far_guard, long_lived) == ["distant_venues"]
+
+
+def test_not_the_holder_of_a_foreign_code_opens_a_case(
+    client: TestClient, site: Site, regions: Regions
+) -> None:
+    shown = scan(client, site, regions.hubei.sign(ff.foreign_claims(regions.now)))
+    case = client.post(f"{API}/scans/{shown['scan_id']}/not-the-holder", headers=site.guard)
+    assert case.status_code == 201, case.text
+    again = client.get(f"{API}/scans/{shown['scan_id']}", headers=site.guard).json()
+    assert (again["reason"], again["decision"]) == ("not_the_holder", "refused")
+    assert again["region"]["code"] == "420000"
+
+
+def test_an_offline_batch_of_foreign_codes_is_verified_at_each_scan_time_and_kept_once(
+    app: FastAPI,
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    site: Site,
+    regions: Regions,
+) -> None:
+    at = regions.now
+    green = regions.hubei.sign(ff.foreign_claims(at - timedelta(minutes=1), minutes=10))
+    stale = regions.hubei.sign(ff.foreign_claims(at - timedelta(hours=2)))
+    blank = regions.zhejiang.sign(ff.foreign_claims(at))
+    clock.advance(timedelta(hours=3))  # back online: every code has expired since
+    items = [("hb:1", green), ("hb:2", stale), ("zj:1", blank)]
+    batch = {
+        "scans": [
+            {"client_id": c, "token": token, "scanned_at": at.isoformat(), "temperature": 36.5}
+            for c, token in items
+        ]
+    }
+    url = f"{site.scans()}/batch"
+    first = client.post(url, json=batch, headers=site.guard)
+    assert first.status_code == 200, first.text
+    assert first.json() == {
+        "accepted": ["hb:1", "zj:1"],
+        "duplicates": [],
+        "refused": [{"client_id": "hb:2", "reason": "expired"}],
+    }
+    second = client.post(url, json=batch, headers=site.guard).json()
+    assert second == {"accepted": [], "duplicates": ["hb:1", "hb:2", "zj:1"], "refused": []}
+    for uow, _env in in_session(app, sessions):
+        rows = {r.client_id: r for r in uow.scans.of_venue(uuid.UUID(site.venue_id), limit=10)}
+        assert rows["hb:1"].released_at is not None  # a valid green code, released then
+        assert rows["hb:1"].region_code == "420000"
+        assert (rows["zj:1"].region_code, rows["zj:1"].released_at) == ("330000", None)
+        assert rows["hb:2"].foreign_claims is not None
