@@ -16,15 +16,20 @@ from healthcode.domain.checkpoint import (
     Sighting,
     decide,
     decide_colour,
+    decide_foreign,
     distance_km,
     fraud_flags,
     is_fever,
+    on_screen_code,
 )
 from healthcode.domain.colour import Colour
 from healthcode.domain.policy import PolicyError, parse_policy
 from healthcode.domain.tokens import Purpose, Refusal, Verification
+from healthcode.domain.tokens.federation import region_from_json
+from healthcode.domain.tokens.foreign import ForeignVerification, plain_claims
 from healthcode.policies import builtin_policy
 from tests.domain.test_policy_file import raw
+from tests.domain.tokens import foreign_factory as ff
 from tests.domain.tokens.factory import claims
 
 BINZHOU = builtin_policy("binzhou-code")
@@ -136,3 +141,52 @@ def test_distances_are_great_circle_kilometres() -> None:
     assert km is not None
     assert 100 < km < 120
     assert distance_km(HERE, NO_COORDS_SAME_COUNTY) is None
+
+
+# --- another region's code (docs/federation.md) -------------------------------------
+
+HUBEI = region_from_json(ff.HUBEI)
+
+
+@pytest.mark.parametrize(
+    ("colour", "reason", "gate_mode", "decision", "verdict"),
+    [
+        (Colour.GREEN, None, False, Decision.RELEASE, None),
+        (Colour.GREEN, None, True, Decision.RELEASE, None),
+        (Colour.YELLOW, None, False, Decision.STOP, None),
+        (Colour.RED, None, True, Decision.REFUSED, "gate_mode"),
+        (None, None, False, Decision.STOP, None),  # genuine, its colour not read
+        (None, None, True, Decision.REFUSED, "gate_mode"),
+        (Colour.GREEN, Refusal.EXPIRED, False, Decision.REFUSED, "expired"),
+        (None, Refusal.UNKNOWN_KEY, False, Decision.REFUSED, "unknown_key"),
+    ],
+)
+def test_a_foreign_code_is_decided_by_the_colour_its_region_gives_with_generic_words(
+    colour: Colour | None,
+    reason: Refusal | None,
+    gate_mode: bool,
+    decision: Decision,
+    verdict: str | None,
+) -> None:
+    result = ForeignVerification(HUBEI, reason, colour=colour)
+    outcome = decide_foreign(result, gate_mode=gate_mode)
+    assert (outcome.decision, outcome.verdict, outcome.action) == (decision, verdict, None)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "on_screen"), [(1, True), (10, True), (11, False), (60 * 24, False)]
+)
+def test_a_foreign_code_as_short_lived_as_our_display_token_counts_as_on_screen(
+    minutes: int, on_screen: bool
+) -> None:
+    sent = ff.foreign_claims(NOW, minutes=minutes)
+    result = ForeignVerification(HUBEI, None, claims=sent, colour=Colour.GREEN)
+    assert on_screen_code(result.lifetime_seconds) is on_screen
+    assert on_screen_code(ForeignVerification(HUBEI, None, claims={}).lifetime_seconds) is False
+
+
+def test_foreign_claims_are_kept_as_sent_with_text_keys_and_hex_bytes() -> None:
+    sent = {**ff.foreign_claims(NOW), -70000: [b"\xab", 1.5, None]}
+    plain = plain_claims(sent)
+    assert plain["-260"] == {"1": {"c": 0, "n": "李*", "t": "健康码"}}
+    assert (plain["7"], plain["-70000"]) == ("h'" + "01" * 16 + "'", ["h'ab'", 1.5, None])

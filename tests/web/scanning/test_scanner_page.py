@@ -153,7 +153,8 @@ def test_another_regions_code_shows_its_region_and_colour(
     scanner_context: BrowserContext, server: LiveServer, checkpoint: Checkpoint
 ) -> None:
     """Hubei's codes (P-256 certificate, colour at -260/1/c) checked offline with the
-    signed trust list: the result names the region and shows the colour it sent."""
+    signed trust list: the result names the region and shows the colour it sent; back
+    online, the server's re-verification of the queue agrees."""
     env, now = server.app.state.env, server.clock.now()
     hubei = ff.p256_issuer("420000", "CNHB1:", now - timedelta(days=1))
     with server.app.state.uow_factory() as uow:
@@ -183,6 +184,18 @@ def test_another_regions_code_shows_its_region_and_colour(
     expect(result).to_have_attribute("data-region", "")
     expect(region).to_be_hidden()
     expect(page.locator("#scan-word")).to_have_text("绿码")
+
+    # Back online, the server verifies the queued Hubei codes with Hubei's entry too
+    # (not "bad_prefix") and agrees with the page.
+    queue = page.evaluate(QUEUE)
+    scanner_context.set_offline(False)
+    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
+    assert recorded(server, checkpoint) == {r["client_id"]: r["reason"] for r in queue}
+    assert sorted(v or "valid" for v in recorded(server, checkpoint).values()) == [
+        "expired",
+        "valid",
+        "valid",
+    ]
 
 
 def test_the_lists_age_shows_and_warns_when_stale(
