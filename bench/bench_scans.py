@@ -8,6 +8,11 @@ the scan recorded. The baseline is the bare ``GET /api/v1/health`` of the same a
 timed by the same clients in the same interleaved rounds (as ``bench_http``). Target:
 at least 0.25.
 
+``scans.foreign.<db>``: the same endpoint scanning another region's code (a federated
+Hubei entry, ECDSA P-256 certificate: the region found by prefix among the imported
+ones, its key parsed, the signature and validity checked, the claims kept as sent),
+against the same baseline and target.
+
 ``scans.offline``: what an offline scanner does per code in Python: ``verify_any`` on
 a display token (the prefix dispatch, then every layer), against raw Ed25519 over the
 same Sig_structure and signature. Target: at least 0.8.
@@ -44,10 +49,11 @@ from healthcode.services.organisations.registry import (
     register,
 )
 from healthcode.services.scanning import venues
-from healthcode.services.shared.env import make_env
+from healthcode.services.shared.env import Env, make_env
+from healthcode.services.shared.lists import ensure_list_key, federate_region
 from healthcode.store import tables as t
 from healthcode.store.db import make_engine, session_factory
-from healthcode.store.uow import UnitOfWorkFactory
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 
 CLIENTS = 4
 RESIDENTS = 200  # whose on-screen codes are scanned in rotation
@@ -77,13 +83,15 @@ def _online(settings: Settings) -> list[Result]:
         for backend, url in databases:
             hs.progress(f"{backend}: preparing {RESIDENTS} residents, a venue and its guard")
             hs.prepare(url, declared=RESIDENTS, fresh=0)
-            guard, path, bodies = _gate(url)
+            guard, path, bodies, foreign = _gate(url)
             server = stack.enter_context(hs.serve(backend, url, directory))
             if backend == "sqlite":
                 bare = [Health(server.port)] * CLIENTS
                 bursts["health"] = load.add("health", bare, PER_BURST["health"])
             jobs = [PostJson(server.port, path, guard, share) for share in split(bodies, CLIENTS)]
             bursts[backend] = load.add(f"scan.{backend}", jobs, PER_BURST["scan"])
+            jobs = [PostJson(server.port, path, guard, share) for share in split(foreign, CLIENTS)]
+            bursts[f"foreign.{backend}"] = load.add(f"foreign.{backend}", jobs, PER_BURST["scan"])
         hs.progress(f"timing {', '.join(bursts)}: {settings.rounds} rounds")
         measured = rates(bursts, settings)
     per_second = {
@@ -93,20 +101,21 @@ def _online(settings: Settings) -> list[Result]:
     health = per_second.pop("health")
     return [Result("scans.health", health, "req/s")] + [
         Result(
-            f"scans.online.{backend}",
+            f"scans.{name}" if name.startswith("foreign.") else f"scans.online.{name}",
             value,
             "scans/s",
             baseline=health,
             target=ONLINE_TARGET,
         )
-        for backend, value in per_second.items()
+        for name, value in per_second.items()
     ]
 
 
-def _gate(url: str) -> tuple[str, str, tuple[bytes, ...]]:
+def _gate(url: str) -> tuple[str, str, tuple[bytes, ...], tuple[bytes, ...]]:
     """A community's checkpoint and its guard, signed in; the residents' on-screen codes
     (made to live ten minutes, the longest a deployment may set, so none expires
-    during the run). (guard's session token, scan path, request bodies)"""
+    during the run) and as many Hubei codes (living an hour). (guard's session token,
+    scan path, request bodies, foreign request bodies)"""
     settings = hs.bench_settings(url).model_copy(update={"display_token_seconds": 600})
     env = make_env(settings, SystemClock())
     engine = make_engine(url)
@@ -131,6 +140,7 @@ def _gate(url: str) -> tuple[str, str, tuple[bytes, ...]]:
                 uow, env, who, venue_id=gate.id, username="bench.guard",
                 password="bench-guard-password-1", display_name="门岗",
             )  # fmt: skip
+            foreign = _federated_codes(uow, env, RESIDENTS)
             residents = list(uow.session.scalars(select(t.Resident.id).limit(RESIDENTS)))
             tokens = [
                 display_code(uow, env, resident_id=r, policy_id=hs.POLICY).token for r in residents
@@ -143,7 +153,26 @@ def _gate(url: str) -> tuple[str, str, tuple[bytes, ...]]:
     finally:
         engine.dispose()
     bodies = tuple(json.dumps({"token": token}).encode() for token in tokens)
-    return guard, f"/api/v1/venues/{gate.id}/scans", bodies
+    others = tuple(json.dumps({"token": token}).encode() for token in foreign)
+    return guard, f"/api/v1/venues/{gate.id}/scans", bodies, others
+
+
+def _federated_codes(uow: UnitOfWork, env: Env, count: int) -> list[str]:
+    """Hubei federated (a P-256 document-signer certificate) and ``count`` of its
+    codes, each another holder's, signed now and living an hour."""
+    from tests.domain.tokens import foreign_factory as ff
+
+    now = env.clock.now()
+    hubei = ff.p256_issuer("420000", "CNHB1:", now - timedelta(days=1))
+    ensure_list_key(uow, env.protector, now=now)
+    document = {"region": ff.HUBEI, "keys": [hubei.entry]}
+    federate_region(uow, env.protector, env.settings, document=document, now=now)
+    codes = []
+    for number in range(count):
+        claims = ff.foreign_claims(now, colour=0)
+        claims[7] = number.to_bytes(16, "big")  # its own token id
+        codes.append(hubei.sign(claims))
+    return codes
 
 
 # --- offline --------------------------------------------------------------------------
@@ -181,6 +210,7 @@ def _offline(settings: Settings) -> list[Result]:
 
 BENCHMARK = Benchmark(
     "scans",
-    "online scans (verify + record) on SQLite and PostgreSQL vs GET /health; offline verify_any",
+    "online scans (verify + record; ours and another region's) on SQLite and PostgreSQL vs "
+    "GET /health; offline verify_any",
     run,
 )
