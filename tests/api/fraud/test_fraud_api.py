@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -16,8 +15,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.fraud import Cause
-from healthcode.services.accounts import login as accounts
-from healthcode.services.accounts.permissions import Role
 from healthcode.services.fraud.cases import add_evidence, case_for
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -27,12 +24,14 @@ from tests.api.helpers import (
     CapturingSender,
     declare,
     error,
+    in_tx,
     resident_headers,
     staff_headers,
 )
 from tests.api.live_db import pg_engine, serve, sign_in
 from tests.conftest import PG_URL
 from tests.factories.inputs import declaration_data, id_number
+from tests.factories.roster import region_admin
 from tests.web.live import LiveServer
 
 API = "/api/v1/staff/fraud-cases"
@@ -40,14 +39,7 @@ REASON = "两处卡口相隔110公里，间隔4分钟，核实为他人冒用"
 
 
 def officer(uow: UnitOfWork, env: Env, username: str, region: str = "371602") -> None:
-    accounts.create_staff(
-        uow,
-        env,
-        username=username,
-        password=PASSWORD,
-        display_name="公安 刘伟",
-        roles=[(Role.ADMIN, f"region:{region}")],
-    )
+    region_admin(uow, env, region, username=username)
 
 
 def open_case(uow: UnitOfWork, env: Env, number: str) -> uuid.UUID:
@@ -60,16 +52,6 @@ def open_case(uow: UnitOfWork, env: Env, number: str) -> uuid.UUID:
         uow, env, case, "declaration", uow.declarations.confirmed(found.id, "binzhou-code")[0].id
     )
     return case.id
-
-
-def in_tx(app: FastAPI, sessions: sessionmaker[Session], work: Any) -> Any:
-    uow = UnitOfWork(sessions())
-    try:
-        done = work(uow, app.state.env)
-        uow.commit()
-        return done
-    finally:
-        uow.close()
 
 
 def test_two_officers_confirm_and_the_code_turns_red(

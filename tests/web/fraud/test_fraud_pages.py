@@ -12,18 +12,16 @@ from datetime import timedelta
 
 from playwright.sync_api import Browser, Page, expect
 
-from healthcode.services.accounts import login as accounts
-from healthcode.services.accounts.permissions import Role
 from healthcode.services.scanning import scans
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.organisations import organisation
-from tests.factories.roster import employer_admin
+from tests.factories.roster import employer_admin, region_admin
 from tests.factories.scanning import display_token, operator, venue
 from tests.web.conftest import new_context, new_phone
-from tests.web.flows import declare_and_confirm, sign_in
+from tests.web.flows import declare_and_confirm, resident_of, sign_in
 from tests.web.live import LiveServer
-from tests.web.organisations.staff import PASSWORD, staff_sign_in
+from tests.web.organisations.staff import staff_sign_in
 from tests.web.test_a11y import check_page
 
 REASON = "两处卡口相隔110公里，间隔4分钟，核实为他人冒用"
@@ -33,10 +31,8 @@ def scanned_far_apart(server: LiveServer, phone: str) -> None:
     """The resident's code at a Binzhou gate, then at a Jinan gate 4 minutes later."""
     env: Env = server.app.state.env
     units: UnitOfWorkFactory = server.app.state.uow_factory
+    resident = resident_of(server, phone)
     with units() as uow:
-        account = uow.accounts.by_phone_hash(env.protector.keyed_hash(phone, kind="phone"))
-        assert account is not None
-        resident = account.resident_id
         places = []
         for region, name, (lat, lon) in (
             ("371602", "黄河五路东门卡口", (37.3835, 117.9708)),
@@ -54,18 +50,10 @@ def scanned_far_apart(server: LiveServer, phone: str) -> None:
 
 
 def officer(server: LiveServer, region: str) -> str:
-    env: Env = server.app.state.env
-    units: UnitOfWorkFactory = server.app.state.uow_factory
+    """A new administrator of ``region`` (who reviews fraud cases there)."""
     username = f"fraud.{os.getpid()}.{uuid.uuid4().hex[:6]}"
-    with units() as uow:
-        accounts.create_staff(
-            uow,
-            env,
-            username=username,
-            password=PASSWORD,
-            display_name="公安 刘伟",
-            roles=[(Role.ADMIN, f"region:{region}")],
-        )
+    with server.app.state.uow_factory() as uow:
+        region_admin(uow, server.app.state.env, region, username=username)
     return username
 
 
