@@ -30,6 +30,7 @@ import structlog
 
 from healthcode.domain.errors import FieldError, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Model
 from healthcode.services.notices import outbox
 from healthcode.services.notices.outbox import Recipient, recipient_of
 from healthcode.services.notices.texts import Kind
@@ -94,6 +95,9 @@ def _tell_issuers(
     """A department record recoloured a pass an issuer signed: tell the active issuers
     of the organisation it was signed in (issue 13 item 4), once per change each."""
     policy_id = str(params.get("policy", ""))
+    policy = env.policies.get(policy_id)
+    if policy is None or policy.model is not Model.PASS:
+        return  # only passes are signed: no query for an automatic code
     application = uow.signatures.latest_signed(resident_id, policy_id)
     if application is None or application.organisation_id is None:
         return
