@@ -27,6 +27,7 @@ from healthcode.store.repositories.codes import (
     SignedLists,
     SigningKeys,
 )
+from healthcode.store.repositories.fraud import FraudCases
 from healthcode.store.repositories.notices import Notifications, Outbox
 from healthcode.store.repositories.organisations import (
     Applications,
@@ -51,7 +52,7 @@ from healthcode.store.repositories.residents import (
     Residents,
     TemperatureVideos,
 )
-from healthcode.store.repositories.scanning import FraudCases, Scans, Venues
+from healthcode.store.repositories.scanning import Scans, Venues
 from healthcode.store.repositories.shared import AuditLog, JobRuns, KeyChecks, Leases
 from healthcode.store.repositories.sharing import ColourLookups, ColourStatistics
 

@@ -12,6 +12,7 @@ from healthcode.web.pages.accounts import login, staff
 from healthcode.web.pages.appeals import officer as appeal_officer
 from healthcode.web.pages.appeals import resident as appeals
 from healthcode.web.pages.codes import code
+from healthcode.web.pages.fraud import cases as fraud_cases
 from healthcode.web.pages.notices import centre as notices_centre
 from healthcode.web.pages.organisations import board, paper, review, roster, signalling
 from healthcode.web.pages.organisations import calls as staff_calls
@@ -62,6 +63,7 @@ def install(app: FastAPI, *, secret: bytes) -> None:
         record_imports,
         record_tracing,
         appeal_officer,
+        fraud_cases,
     )
     scanning = (scanning_venues, scanning_scan, venue_code, scanner)
     for module in (*pages, *shared, *staff_pages, *scanning):

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcode.store.uow import UnitOfWork
 
 PHONE = "13812341234"
 PASSWORD = "correct horse battery"
@@ -97,3 +101,14 @@ def report(
     return client.post(
         f"/api/v1/codes/{policy}/reports", json={"temperature": temperature}, headers=headers
     )
+
+
+def in_tx(app: FastAPI, sessions: sessionmaker[Session], work: Any) -> Any:
+    """``work(uow, env)`` in a unit of work of the test's transaction, committed."""
+    uow = UnitOfWork(sessions())
+    try:
+        done = work(uow, app.state.env)
+        uow.commit()
+        return done
+    finally:
+        uow.close()

@@ -35,12 +35,14 @@ from pydantic_core import PydanticUndefined
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.colour import Colour
+from healthcode.domain.fraud import Cause
 from healthcode.domain.records import Department, ImportKind
 from healthcode.http.security import SESSION_COOKIE, permissions_of
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts.permissions import STAFF_ROLES, Permission, Role
 from healthcode.services.accounts.sessions import principal_of
 from healthcode.services.appeals.appeals import submit_appeal
+from healthcode.services.fraud.cases import case_for
 from healthcode.services.organisations.authorisations import grant
 from healthcode.services.organisations.calls import start_call
 from healthcode.services.organisations.overrides import decide_override, propose_override
@@ -85,6 +87,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "batch_id": lambda w: w.ids["batch"],
     "appeal_id": lambda w: w.ids["appeal"],
     "resident_id": lambda w: w.ids["resident"],  # tracing: a case is a resident
+    "case_id": lambda w: w.ids["fraud_case"],
 }
 # Request bodies for writes whose input model gives no examples, by "METHOD path".
 # "@resident" stands for A's applicant.
@@ -97,6 +100,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "uphold": True,
         "note": "核查无误撤销该记录",
     },
+    "POST /api/v1/staff/fraud-cases/{case_id}/decision": {"approve": True},
     "POST /api/v1/overrides": {
         "resident_id": "@resident",
         "policy": "shandong-pass",
@@ -232,6 +236,7 @@ def world(
     ids["employer"] = str(employer.id)
     ids["venue"] = str(venue(uow, env, region_admin(uow, env, "371602"), community).id)
     ids["scan"] = str(_scan(uow, env, uuid.UUID(ids["venue"]), declaration.resident_id))
+    ids["fraud_case"] = str(case_for(uow, env, declaration.resident_id, Cause.DISTANT_VENUES).id)
     found = uow.organisations.by_id(community)
     assert found is not None
     other = organisation(uow, env, name="别的社区居民委员会").id

@@ -19,6 +19,17 @@ from tests.factories.qr import decode
 from tests.web.live import LiveServer
 
 
+def resident_of(server: LiveServer, phone: str) -> uuid.UUID:
+    """The resident an account signed in with ``phone`` declared as."""
+    env: Env = server.app.state.env
+    units: UnitOfWorkFactory = server.app.state.uow_factory
+    with units() as uow:
+        account = uow.accounts.by_phone_hash(env.protector.keyed_hash(phone, kind="phone"))
+        assert account is not None
+        assert account.resident_id is not None
+        return account.resident_id
+
+
 def ask_for_code(page: Page, phone: str) -> None:
     """The first step of signing in: the phone number, and a code texted to it."""
     page.goto("/login")

@@ -8,6 +8,7 @@ from healthcode.api.v1 import (
     authorisations,
     dependants,
     employers,
+    fraud,
     notices,
     organisations,
     paper_passes,
@@ -37,6 +38,7 @@ router.include_router(venues.router)
 router.include_router(scans.router)
 router.include_router(records.router)
 router.include_router(appeals.router)
+router.include_router(fraud.router)
 router.include_router(sharing.router)
 
 

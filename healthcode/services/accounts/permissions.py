@@ -55,13 +55,16 @@ class Permission(StrEnum):
     APPEALS_DECIDE = (
         "appeals.decide"  # uphold or reject residents' appeals of a department's records
     )
+    FRAUD_REVIEW = "fraud.review"  # propose or approve a fraud case's decision (two officers)
 
 
 P = Permission
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {
         Role.RESIDENT: frozenset({P.CODE_OWN, P.DECLARATION_OWN, P.REPORT_OWN}),
-        Role.ISSUER: frozenset({P.APPLICATION_READ, P.PASS_SIGN, P.COLOUR_OVERRIDE}),
+        Role.ISSUER: frozenset(
+            {P.APPLICATION_READ, P.PASS_SIGN, P.COLOUR_OVERRIDE, P.FRAUD_REVIEW}
+        ),
         Role.EMPLOYER_ADMIN: frozenset({P.APPLICATION_READ, P.PASS_SIGN}),
         Role.ORG_ADMIN: frozenset(
             {
@@ -70,6 +73,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.ORGANISATIONS_MANAGE,
                 P.STAFF_MANAGE,
                 P.COLOUR_OVERRIDE,
+                P.FRAUD_REVIEW,
             }
         ),
         Role.CHECKPOINT: frozenset({P.SCAN, P.RELEASE}),
@@ -84,6 +88,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.ISSUERS_APPROVE,
                 P.ORGANISATIONS_MANAGE,
                 P.COLOUR_OVERRIDE,
+                P.FRAUD_REVIEW,
             }
         ),
         Role.AUDITOR: frozenset({P.AUDIT_READ}),

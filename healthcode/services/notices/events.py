@@ -4,7 +4,9 @@ Every notification is written in the caller's transaction with its outbox messag
 (``outbox.enqueue``), so it exists, and is sent, only if the change it tells of
 commits. Residents' notifications belong to the resident; staff's to the account.
 
-* colour changed → the resident (``recolour`` calls ``colour_changed``)
+* colour changed → the resident (``recolour`` calls ``colour_changed``); when a
+  department record changed it, also the issuers of the organisation that signed
+  the resident's pass (``resident_recoloured``)
 * application waiting → the active issuers of the application's organisation, at
   most one "N applications waiting" per issuer per interval (``application_waiting``)
 * signed → the resident (``pass_signed``)
@@ -28,6 +30,7 @@ import structlog
 
 from healthcode.domain.errors import FieldError, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Model
 from healthcode.services.notices import outbox
 from healthcode.services.notices.outbox import Recipient, recipient_of
 from healthcode.services.notices.texts import Kind
@@ -37,6 +40,7 @@ from healthcode.store.uow import UnitOfWork
 
 log = structlog.get_logger()
 ISSUER = "issuer"  # the authorisations' role that reviews applications
+DATA_CAUSE = "data"  # recolour's cause for a department record (codes/recolour.py Cause.DATA)
 ORG_ADMIN = "org_admin"  # the authorisations' role that administers an organisation
 MAX_ITEMS, MAX_ITEM_CHARS = 20, 200
 
@@ -81,6 +85,42 @@ def colour_changed(
     uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID, at: datetime, params: Mapping[str, Any]
 ) -> None:
     notify(uow, env, kind=Kind.COLOUR_CHANGED, params=params, resident_id=resident_id, at=at)
+    if params.get("cause") == DATA_CAUSE:
+        _tell_issuers(uow, env, resident_id=resident_id, at=at, params=params)
+
+
+def _tell_issuers(
+    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID, at: datetime, params: Mapping[str, Any]
+) -> None:
+    """A department record recoloured a pass an issuer signed: tell the active issuers
+    of the organisation it was signed in (issue 13 item 4), once per change each."""
+    policy_id = str(params.get("policy", ""))
+    policy = env.policies.get(policy_id)
+    if policy is None or policy.model is not Model.PASS:
+        return  # only passes are signed: no query for an automatic code
+    application = uow.signatures.latest_signed(resident_id, policy_id)
+    if application is None or application.organisation_id is None:
+        return
+    organisation = uow.organisations.by_id(application.organisation_id)
+    resident = uow.residents.by_id(resident_id)
+    if organisation is None or resident is None:
+        return
+    told = {
+        **params,
+        "resident": resident.name_masked,
+        "application": str(application.id),
+        "organisation_name": organisation.name,
+    }
+    for account_id in uow.authorisations.holders(organisation.id, ISSUER):
+        notify(
+            uow,
+            env,
+            kind=Kind.RESIDENT_RECOLOURED,
+            params=told,
+            account_id=account_id,
+            dedup_key=f"recoloured:{resident_id}:{policy_id}:{at.isoformat()}:{account_id}",
+            at=at,
+        )
 
 
 def application_waiting(uow: UnitOfWork, env: Env, *, application_id: uuid.UUID) -> None:

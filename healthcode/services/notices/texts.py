@@ -34,6 +34,8 @@ class Kind(StrEnum):
     CHECKIN_FLAGGED = "checkin_flagged"  # to an employer's administrators
     APPEAL_STEP = "appeal_step"  # the resident's appeal moved on (services/appeals)
     APPEAL_WAITING = "appeal_waiting"  # to the officers who may decide a new appeal
+    FRAUD_CONFIRMED = "fraud_confirmed"  # a credit entry against the resident (services/fraud)
+    RESIDENT_RECOLOURED = "resident_recoloured"  # to the issuers of a pass data recoloured
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,37 @@ def _appeal_waiting(a: _About) -> Text:
     )
 
 
+_CREDIT_KINDS = {
+    "false_declaration": N_("a false declaration"),
+    "screenshot": N_("use of a screenshot of a code"),
+    "another_persons_code": N_("use of another person's code"),
+}
+
+
+def _fraud_confirmed(a: _About) -> Text:
+    kind = str(a.params.get("kind", ""))
+    what = translate(_CREDIT_KINDS[kind]) if kind in _CREDIT_KINDS else kind
+    return Text(
+        translate(N_("A fraud finding was entered in your credit record")),
+        translate(N_("Confirmed by two officers: {what}. Your code is red."), {"what": what}),
+        "/",
+    )
+
+
+def _resident_recoloured(a: _About) -> Text:
+    words = {
+        "title": a.title,
+        "name": a.params.get("resident", ""),
+        "before": a.colour("from"),
+        "after": a.colour("to"),
+    }
+    return Text(
+        translate(N_("{title}: department data changed {name}'s {before} to {after}"), words),
+        str(a.params.get("organisation_name", "")),
+        f"/staff/applications/{a.params.get('application', '')}",
+    )
+
+
 def _not_eligible(a: _About) -> Text:
     who = {
         "organisation": a.params.get("organisation_name", ""),
@@ -192,6 +225,8 @@ _TEXTS: dict[str, Callable[[_About], Text]] = {
     Kind.CHECKIN_FLAGGED: _checkin_flagged,
     Kind.APPEAL_STEP: _appeal_step,
     Kind.APPEAL_WAITING: _appeal_waiting,
+    Kind.FRAUD_CONFIRMED: _fraud_confirmed,
+    Kind.RESIDENT_RECOLOURED: _resident_recoloured,
 }
 
 

@@ -3,7 +3,9 @@ touched, in batches of ``BATCH`` residents per transaction (never one transactio
 for the whole population, never one per resident), on SQLite and PostgreSQL alike.
 
 The record is named in each change: the history's note carries the batch's
-department and file, and the state's reasons carry the record ids as evidence.
+department and file, and the state's reasons carry the record ids as evidence. A
+travel import also checks each resident's declarations against it (a declared "no
+travel" against the record opens a fraud case: ``services/fraud/contradictions.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Any
 import structlog
 
 from healthcode.domain.facts import HighRiskPeriod
+from healthcode.domain.records import ImportKind
 from healthcode.services.codes.recolour import Cause, recolour_resident
+from healthcode.services.fraud import contradictions
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -43,6 +47,7 @@ def recolour_batch(
         if batch is None:
             return Recoloured(0, 0)
         note = f"{batch.department}: {batch.file_name}"[:500]
+        travel = batch.kind == ImportKind.TRAVEL  # may contradict declarations
         regions = [
             HighRiskPeriod(str(r.id), r.region, r.start, r.received_at, r.end)
             for r in uow.high_risk_regions.of_batch(batch_id)
@@ -63,6 +68,8 @@ def recolour_batch(
                     actor_id=actor_id,
                     note=note,
                 )
+                if travel:
+                    contradictions.check_resident(uow, env, resident_id=resident_id)
         total += len(page)
     with units() as uow:
         batch = uow.import_batches.by_id(batch_id)

@@ -20,6 +20,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.state import State
 from healthcode.services.codes.recolour import Cause, current_state, recolour
+from healthcode.services.fraud import contradictions
 from healthcode.services.organisations.registry import reviewer_of
 from healthcode.services.organisations.roster import employer_by_code
 from healthcode.services.residents import binding, dependants, videos
@@ -160,6 +161,7 @@ def confirm_declaration(
     row.confirmed_at = env.clock.now()  # taken after the lock: history follows commit order
     uow.flush()
     state = recolour(uow, env, resident_id=resident_id, policy=policy, cause=Cause.DECLARATION)
+    contradictions.check_resident(uow, env, resident_id=resident_id)  # vs travel records
     # The data check: today the rules over the declaration, just run by recolour (the
     # department-data issue adds records). Only a checked application reaches issuers.
     row.checked_at = env.clock.now()

@@ -3,7 +3,7 @@
 A release lets the holder of a valid green code through, with the temperature if one
 was taken; a fever (at or above the policy's ``fever_threshold_c``) is recorded and
 not released. "Not the holder" refuses the scan and opens a fraud case (once per
-scan; the case workflow comes with the department-data issue), in the audit log.
+scan; the case and its workflow: ``services/fraud``), in the audit log.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from healthcode.domain.checkpoint import Verdict, is_fever
 from healthcode.domain.errors import Conflict, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.services.accounts.permissions import Principal
+from healthcode.services.fraud import cases
 from healthcode.services.scanning.scans import (
     MAX_TEMPERATURE,
     MIN_TEMPERATURE,
@@ -27,7 +28,6 @@ from healthcode.services.scanning.scans import (
 )
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
-from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
 
@@ -85,15 +85,9 @@ def report_not_the_holder(
     """The person is not the code's holder: the scan is refused and a fraud case is
     opened (once per scan), in the audit log."""
     row = scan_in_reach(uow, who, scan_id, lock=True)
-    case = t.FraudCase(
-        id=uuid.uuid4(),
-        scan_id=row.id,
-        resident_id=row.resident_id,
-        reported_by=who.account_id,
-        at=env.clock.now(),
-        status="open",
+    case, new = cases.open_from_gate_report(
+        uow, env, scan=row, reported_by=who.account_id, client=client
     )
-    new = uow.fraud_cases.open_once(case)
     if new:
         if row.released_at is None:
             row.verdict = Verdict.NOT_THE_HOLDER.value
@@ -108,8 +102,4 @@ def report_not_the_holder(
             client=client,
         )
         uow.flush()
-    else:
-        found = uow.fraud_cases.of_scan(row.id)
-        assert found is not None
-        case = found
     return FraudCaseOpened(case.id, row.id, case.status, case.at, new)

@@ -5,7 +5,8 @@ reason, the masked name and the pass's end as the code showed them, the token's
 fingerprint (never its text) and, when the code names one of our residents, who. The
 answer carries what the operator does next (``domain/checkpoint.py``: release after
 the temperature check, stop with the policy's next step, or refused) and any
-anti-fraud flags. A release is one more tap on the same record, with the temperature.
+anti-fraud flags (a flagged scan opens, or adds to, the resident's fraud case:
+``services/fraud``). A release is one more tap on the same record, with the temperature.
 
 The ID-card lane (no smartphone) is ``lookups.py``; offline uploads ``uploads.py``.
 """
@@ -44,6 +45,7 @@ from healthcode.domain.tokens.refusal import VALID_MESSAGE
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes import device_codes
 from healthcode.services.codes.health_codes import verify_scanned
+from healthcode.services.fraud import cases
 from healthcode.services.scanning.venues import venue_row
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -271,6 +273,8 @@ def record_scan(
         seen = uow.scans.by_client_id(venue.id, client_id)
         assert seen is not None
         return replace(result_of(env, seen), duplicate=True)
+    if row.flags:  # a flagged scan is evidence of the resident's fraud case
+        cases.open_from_flags(uow, env, scan=row)
     return result_of(env, row)
 
 

@@ -114,6 +114,17 @@ class Signatures(_Repo):
         )
         return self.session.scalars(query).all()
 
+    def latest_signed(self, resident_id: uuid.UUID, policy_id: str) -> t.Declaration | None:
+        """The resident's latest application of this code type an issuer signed."""
+        query = (
+            select(t.Declaration)
+            .join(t.Signature, t.Signature.declaration_id == t.Declaration.id)
+            .where(t.Declaration.resident_id == resident_id, t.Declaration.policy_id == policy_id)
+            .order_by(t.Signature.signed_at.desc())
+            .limit(1)
+        )
+        return self.session.scalars(query).first()
+
 
 class SigningKeys(_Repo):
     def all(self) -> Sequence[t.SigningKey]:

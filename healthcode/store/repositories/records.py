@@ -209,3 +209,7 @@ class CreditRecords(_Repo):
     def of_resident(self, resident_id: uuid.UUID) -> Sequence[t.CreditRecord]:
         query = select(t.CreditRecord).where(t.CreditRecord.resident_id == resident_id)
         return self.session.scalars(query).all()
+
+    def of_case(self, case_id: uuid.UUID) -> t.CreditRecord | None:
+        query = select(t.CreditRecord).where(t.CreditRecord.case_id == case_id)
+        return self.session.scalars(query).first()

@@ -1,4 +1,4 @@
-"""Venues, their operators, scans and fraud cases."""
+"""Venues, their operators and scans."""
 
 from __future__ import annotations
 
@@ -189,13 +189,3 @@ class Scans(_Repo):
             .order_by(t.Scan.scanned_at, t.Scan.id)
         )
         return [(s, r) for s, r in self.session.execute(query)]
-
-
-class FraudCases(_Repo):
-    def of_scan(self, scan_id: uuid.UUID) -> t.FraudCase | None:
-        query = select(t.FraudCase).where(t.FraudCase.scan_id == scan_id)
-        return self.session.scalars(query).first()
-
-    def open_once(self, row: t.FraudCase) -> bool:
-        """Open the case; False if the scan has one already (a second tap)."""
-        return insert_once(self.session, row)

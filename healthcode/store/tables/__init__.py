@@ -27,6 +27,7 @@ from healthcode.store.tables.codes import (
     Signature,
     SigningKey,
 )
+from healthcode.store.tables.fraud import FraudCase, FraudEvidence
 from healthcode.store.tables.notices import Notification, OutboxMessage
 from healthcode.store.tables.organisations import (
     Authorisation,
@@ -53,7 +54,7 @@ from healthcode.store.tables.residents import (
     Resident,
     TemperatureVideo,
 )
-from healthcode.store.tables.scanning import FraudCase, Scan, Venue, VenueOperator
+from healthcode.store.tables.scanning import Scan, Venue, VenueOperator
 from healthcode.store.tables.shared import AuditEvent, IdempotencyKey, JobRun, KeyCheck, Lease
 from healthcode.store.tables.sharing import LookupGrant
 
@@ -80,6 +81,7 @@ __all__ = [
     "Employee",
     "FederatedRegion",
     "FraudCase",
+    "FraudEvidence",
     "HighRiskRegion",
     "IdempotencyKey",
     "ImportBatch",

@@ -135,6 +135,11 @@ class DepartmentClient(Base):
 
 
 class CreditRecord(Base):
+    """A credit entry (诚信记录): a confirmed fraud finding, the fact the colour engine
+    reads (``BZ-RED-FRAUD``, ``SD-FRAUD``). ``reason`` is its kind
+    (``false_declaration``, ``screenshot``, ``another_persons_code``); ``case_id`` the
+    fraud case that confirmed it and ``recorded_by`` the officer who approved it."""
+
     __tablename__ = "credit_records"
     id: Mapped[uuid.UUID] = _id()
     resident_id: Mapped[uuid.UUID] = _resident_fk()
@@ -142,3 +147,9 @@ class CreditRecord(Base):
     reason: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(500), default="")
     revoked_at: Mapped[datetime | None]
+    case_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("fraud_cases.id", ondelete="SET NULL"), unique=True
+    )
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )

@@ -1,5 +1,5 @@
 """Scanning: venues (checkpoints, gates, shops…), their operators, every scan and
-release, and the fraud cases a "not the holder" tap opens.
+release. (The fraud cases a "not the holder" tap opens are ``tables/fraud.py``.)
 
 A scan row is the tracing record (issue 12 item 2): where, who scanned, when it was
 read and when the server learnt of it, what the code said (colour, or the refusal
@@ -94,18 +94,3 @@ class Scan(Base):
         Index("ix_scans_resident_scanned_at", "resident_id", "scanned_at"),
         Index("ix_scans_fingerprint_scanned_at", "token_fingerprint", "scanned_at"),
     )
-
-
-class FraudCase(Base):
-    """Opened by an operator's "not the holder" tap; the workflow comes with issue 13."""
-
-    __tablename__ = "fraud_cases"
-    id: Mapped[uuid.UUID] = _id()
-    scan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"))
-    resident_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("residents.id", ondelete="SET NULL"), index=True
-    )
-    reported_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
-    at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open (issue 13: more)
-    __table_args__ = (UniqueConstraint("scan_id", name="uq_fraud_cases_scan_id"),)

@@ -4,7 +4,6 @@ and a resident's app take, on both databases."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -21,6 +20,7 @@ from tests.api.helpers import (
     bearer,
     declare,
     error,
+    in_tx,
     resident_headers,
     staff_headers,
 )
@@ -30,16 +30,6 @@ from tests.factories.inputs import declaration_data, id_number
 POLICY = "binzhou-code"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 KEY = "police-key-0123456789abcdef"
-
-
-def in_tx(app: FastAPI, sessions: sessionmaker[Session], work: Any) -> Any:
-    uow = UnitOfWork(sessions())
-    try:
-        done = work(uow, app.state.env)
-        uow.commit()
-        return done
-    finally:
-        uow.close()
 
 
 def red_resident(

@@ -15,7 +15,7 @@ from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.appeals import PASSWORD, REASON, close_contact
 from tests.web.conftest import new_context, new_phone
-from tests.web.flows import declare_and_confirm, sign_in
+from tests.web.flows import declare_and_confirm, resident_of, sign_in
 from tests.web.live import LiveServer
 from tests.web.organisations.staff import staff_sign_in
 from tests.web.test_a11y import check_page
@@ -28,11 +28,9 @@ NOTE = "经核查该居民当日不在通报场所，撤销密接记录"
 def list_as_close_contact(server: LiveServer, phone: str) -> None:
     env: Env = server.app.state.env
     units: UnitOfWorkFactory = server.app.state.uow_factory
+    resident = resident_of(server, phone)
     with units() as uow:
-        account = uow.accounts.by_phone_hash(env.protector.keyed_hash(phone, kind="phone"))
-        assert account is not None
-        assert account.resident_id is not None
-        close_contact(uow, env, account.resident_id)
+        close_contact(uow, env, resident)
 
 
 def officer(server: LiveServer, scope: str) -> str:

@@ -57,6 +57,7 @@ STAFF_LINKS: tuple[tuple[frozenset[Permission], str, str], ...] = (
         "/staff/appeals",
         N_("Appeals"),
     ),
+    (frozenset({Permission.FRAUD_REVIEW}), "/staff/fraud", N_("Fraud cases")),
 )
 
 

@@ -1,0 +1,1 @@
+"""The fraud case pages (staff)."""
