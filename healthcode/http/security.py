@@ -65,6 +65,14 @@ async def session_token(
 TokenDep = Annotated[str | None, Depends(session_token)]
 
 
+def signed_in(token: str | None) -> str:
+    """The session token, for the hot path that checks it itself (services/codes/
+    code_page.py): none sent is refused as any other way in refuses it."""
+    if not token:
+        raise NotAuthenticated(N_("Please sign in"))
+    return token
+
+
 def current_principal(token: TokenDep, uow: UowDep, env: EnvDep) -> Principal:
     principal = sessions.authenticate(uow, env, token=token) if token else None
     if principal is None:

@@ -26,7 +26,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.qr import QR_DARK, qr_png, qr_svg
 from healthcode.http import ranges, uploads
 from healthcode.http.deps import ClientDep, EnvDep, UnitsDep, UowDep
-from healthcode.http.security import ResidentDep, TokenDep
+from healthcode.http.security import ResidentDep, TokenDep, signed_in
 from healthcode.http.views import (
     AttestationView,
     ClaimCodeView,
@@ -41,7 +41,6 @@ from healthcode.http.views import (
     declaration_view,
 )
 from healthcode.i18n import translate
-from healthcode.services.accounts.sessions import NotAuthenticated
 from healthcode.services.codes import code_page, device_codes
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.residents import daily_reports as reports
@@ -129,7 +128,7 @@ def claim_id_number(
 async def get_code(policy_id: PolicyId, token: TokenDep, units: UnitsDep, env: EnvDep) -> CodeView:
     """The hot path (issue 14): one query, one hop to the thread pool."""
     state = await run_in_threadpool(
-        code_page.code_state, units, env, token=_signed_in(token), policy_id=policy_id
+        code_page.code_state, units, env, token=signed_in(token), policy_id=policy_id
     )
     return code_view(env.policies.find(policy_id), state)
 
@@ -139,7 +138,7 @@ async def get_token(
     policy_id: PolicyId, token: TokenDep, units: UnitsDep, env: EnvDep, response: Response
 ) -> TokenView:
     _, shown = await run_in_threadpool(
-        code_page.display, units, env, token=_signed_in(token), policy_id=policy_id
+        code_page.display, units, env, token=signed_in(token), policy_id=policy_id
     )
     response.headers.update(NO_STORE)
     return TokenView(
@@ -169,7 +168,7 @@ async def get_attestation(
         code_page.attest,
         units,
         env,
-        token=_signed_in(token),
+        token=signed_in(token),
         policy_id=policy_id,
         device_key=_base64url(device_key, "device_key"),
     )
@@ -187,12 +186,6 @@ async def get_attestation(
         server_ms=int(env.clock.now().timestamp() * 1000),
         present_every=env.settings.presentation_seconds,
     )
-
-
-def _signed_in(token: str | None) -> str:
-    if not token:
-        raise NotAuthenticated(N_("Please sign in"))
-    return token
 
 
 def _base64url(text: str, field: str) -> bytes:
@@ -265,7 +258,7 @@ async def get_qr(
     env: EnvDep,
 ) -> Response:
     def draw() -> Response:
-        _, shown = code_page.display(units, env, token=_signed_in(token), policy_id=policy_id)
+        _, shown = code_page.display(units, env, token=signed_in(token), policy_id=policy_id)
         dark = QR_DARK[shown.claims.colour]
         if fmt == "png":
             return Response(

@@ -136,47 +136,46 @@ def shared_redis() -> Iterator[str]:
         client.delete(key)
 
 
-class TestTwoWorkers:
-    """Two app instances on one database and one Redis, as two workers would be."""
+Workers = tuple[list[FastAPI], TestClient, TestClient]
 
+
+@pytest.fixture
+def workers(
+    settings: Settings,
+    clock: FixedClock,
+    sessions: sessionmaker[Session],
+    sms: CapturingSender,
+    shared_redis: str,
+) -> Iterator[Workers]:
+    """Two app instances on one database and one Redis, as two workers would be."""
+    apps = [create_app(settings, clock=clock, sessions=sessions, otp_sender=sms) for _ in "ab"]
+    for app in apps:
+        app.state.env.cache = RedisCache(REDIS_URL, shared_redis)
+    with TestClient(apps[0]) as one, TestClient(apps[1]) as other:
+        yield apps, one, other
+
+
+class TestTwoWorkers:
     def test_a_fever_reported_to_one_worker_is_shown_by_the_other(
-        self,
-        settings: Settings,
-        clock: FixedClock,
-        sessions: sessionmaker[Session],
-        sms: CapturingSender,
-        shared_redis: str,
+        self, workers: Workers, sms: CapturingSender
     ) -> None:
-        apps = [create_app(settings, clock=clock, sessions=sessions, otp_sender=sms) for _ in "ab"]
-        for app in apps:
-            app.state.env.cache = RedisCache(REDIS_URL, shared_redis)
-        with TestClient(apps[0]) as one, TestClient(apps[1]) as other:
-            me = resident_headers(one, sms)
-            declare(one, me, declaration_data(CODE))
-            for client in (one, other):  # both fill (and read) the shared entry
-                assert (
-                    client.get(f"{API}/codes/{CODE}/token", headers=me).json()["colour"] == "green"
-                )
-            assert _cached(apps[0], one, me, CODE)
-            assert report(other, me, CODE, temperature=38.5).status_code == 200
-            assert not _cached(apps[0], one, me, CODE)
-            assert one.get(f"{API}/codes/{CODE}/token", headers=me).json()["colour"] == "yellow"
-            assert one.get(f"{API}/codes/{CODE}", headers=me).json()["colour"] == "yellow"
+        apps, one, other = workers
+        me = resident_headers(one, sms)
+        declare(one, me, declaration_data(CODE))
+        for client in (one, other):  # both fill (and read) the shared entry
+            assert _fetch(client, me)["colour"] == "green"
+        assert _cached(apps[0], one, me, CODE)
+        assert report(other, me, CODE, temperature=38.5).status_code == 200
+        assert not _cached(apps[0], one, me, CODE)
+        assert one.get(f"{API}/codes/{CODE}/token", headers=me).json()["colour"] == "yellow"
+        assert one.get(f"{API}/codes/{CODE}", headers=me).json()["colour"] == "yellow"
 
     def test_a_logout_at_one_worker_is_refused_by_the_other(
-        self,
-        settings: Settings,
-        clock: FixedClock,
-        sessions: sessionmaker[Session],
-        sms: CapturingSender,
-        shared_redis: str,
+        self, workers: Workers, sms: CapturingSender
     ) -> None:
-        apps = [create_app(settings, clock=clock, sessions=sessions, otp_sender=sms) for _ in "ab"]
-        for app in apps:
-            app.state.env.cache = RedisCache(REDIS_URL, shared_redis)
-        with TestClient(apps[0]) as one, TestClient(apps[1]) as other:
-            me = resident_headers(one, sms)
-            declare(one, me, declaration_data(CODE))
-            assert other.get(f"{API}/codes/{CODE}/token", headers=me).status_code == 200
-            assert one.post(f"{API}/auth/logout", headers=me).status_code in (200, 204)
-            assert other.get(f"{API}/codes/{CODE}/token", headers=me).status_code == 401
+        _, one, other = workers
+        me = resident_headers(one, sms)
+        declare(one, me, declaration_data(CODE))
+        assert _fetch(other, me)["colour"] == "green"
+        assert one.post(f"{API}/auth/logout", headers=me).status_code in (200, 204)
+        assert other.get(f"{API}/codes/{CODE}/token", headers=me).status_code == 401

@@ -107,28 +107,30 @@ class TestInvalidation:
 class TestRecolourForgets:
     """recolour() forgets the resident once its unit of work commits, never before."""
 
-    def test_a_committed_recolour_forgets_the_resident(
-        self, uow: UnitOfWork, env: Env, account: t.Account
-    ) -> None:
+    @staticmethod
+    def _cached_then_fever(uow: UnitOfWork, env: Env, account: t.Account) -> uuid.UUID:
+        """A committed green code in the cache, then a fever reported (not committed)."""
         declare(uow, env, account)
         uow.commit()
         assert account.resident_id is not None
         _fill(env, account.resident_id)
         report(uow, env, account, temperature=38.2)  # fever: yellow
-        cached = colour_cache.get(env, account.resident_id, "binzhou-code")
+        return account.resident_id
+
+    def test_a_committed_recolour_forgets_the_resident(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        resident = self._cached_then_fever(uow, env, account)
+        cached = colour_cache.get(env, resident, "binzhou-code")
         assert isinstance(cached, CachedColour), "forgotten before the commit"
         uow.commit()
-        assert isinstance(colour_cache.get(env, account.resident_id, "binzhou-code"), Ticket)
+        assert isinstance(colour_cache.get(env, resident, "binzhou-code"), Ticket)
 
     def test_a_rolled_back_recolour_forgets_nothing(
         self, uow: UnitOfWork, env: Env, account: t.Account
     ) -> None:
-        declare(uow, env, account)
-        uow.commit()
-        assert account.resident_id is not None
-        _fill(env, account.resident_id)
-        report(uow, env, account, temperature=38.2)
+        resident = self._cached_then_fever(uow, env, account)
         uow.rollback()
         uow.commit()
-        cached = colour_cache.get(env, account.resident_id, "binzhou-code")
+        cached = colour_cache.get(env, resident, "binzhou-code")
         assert isinstance(cached, CachedColour)
