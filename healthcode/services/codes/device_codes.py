@@ -12,6 +12,7 @@ bytes that differ every time.
 from __future__ import annotations
 
 import base64
+import functools
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -144,9 +145,15 @@ def _pad(env: Env, nonce: bytes) -> bytes:
     """AES of the nonce under our key: a pseudorandom pad, new with every nonce (the
     counter mode's first block, written out). Tampering needs no guard: the pseudonym
     sits inside a signed attestation."""
-    key = derive(env.settings.secret, "healthcode/pseudonym/v2")
+    key = _pseudonym_key(env.settings.secret)
     encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
     return (encryptor.update(nonce + bytes(16 - _NONCE)) + encryptor.finalize())[:_REF_BYTES]
+
+
+@functools.lru_cache(maxsize=4)
+def _pseudonym_key(secret: bytes) -> bytes:
+    """Derived once per secret, not per attestation (an HKDF per request showed)."""
+    return derive(secret, "healthcode/pseudonym/v2")
 
 
 def _xor(data: bytes, pad: bytes) -> bytes:
