@@ -20,9 +20,10 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.qr import QR_DARK, qr_svg
 from healthcode.domain.signing import INFO_NEEDED
-from healthcode.http.deps import EnvDep, UowDep
-from healthcode.http.security import ResidentDep
+from healthcode.http.deps import EnvDep, UnitsDep, UowDep
+from healthcode.http.security import ResidentDep, TokenDep, signed_in
 from healthcode.http.views import code_view, colour_change_view
+from healthcode.services.codes import code_page as code_page_service
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.organisations import outcomes
 from healthcode.web.deps import known_policy
@@ -53,20 +54,17 @@ def live_qr(shown: codes.DisplayCode) -> LiveQr:
 def code_page(
     request: Request,
     policy_id: str,
-    principal: ResidentDep,
-    uow: UowDep,
+    token: TokenDep,
+    units: UnitsDep,
     env: EnvDep,
     welcome: bool = False,
     reported: bool = False,
 ) -> Response:
+    """The hot path (issue 14): one read for a health code; a pass adds its decision."""
     policy = known_policy(env, policy_id)
     try:
-        shown = codes.display_code(
-            uow,
-            env,
-            resident_id=principal.resident_id,
-            policy_id=policy.id,
-            session_id=principal.session_id,
+        principal, shown = code_page_service.display(
+            units, env, token=signed_in(token), policy_id=policy.id
         )
     except codes.NoCode:
         return RedirectResponse(f"/declare/{policy.id}", status_code=303)
@@ -86,34 +84,29 @@ def code_page(
         reported=reported,
         places=PLACES,
         evidence_kinds=EVIDENCE,
-        decision=_decision(uow, env, principal.resident_id, policy),
+        decision=_decision(units, env, principal.resident_id, policy),
         info_needed=INFO_NEEDED,
         may_ring=shown.state.awaiting_signature is not None,
     )
 
 
 def _decision(
-    uow: UowDep, env: EnvDep, resident_id: uuid.UUID | None, policy: Policy
+    units: UnitsDep, env: EnvDep, resident_id: uuid.UUID | None, policy: Policy
 ) -> outcomes.Decision | None:
     """A yellow pass: what to supply; a red one: whom to report to (the issuer's words)."""
     if resident_id is None or policy.model is not Model.PASS:
         return None
-    return outcomes.decision_of(uow, env, resident_id=resident_id, policy=policy)
+    with units() as uow:
+        return outcomes.decision_of(uow, env, resident_id=resident_id, policy=policy)
 
 
 @router.get("/codes/{policy_id}/live")
 def live_fragment(
-    request: Request, policy_id: str, principal: ResidentDep, uow: UowDep, env: EnvDep
+    request: Request, policy_id: str, token: TokenDep, units: UnitsDep, env: EnvDep
 ) -> Response:
     """A fresh QR for the page's script to swap in."""
     policy = known_policy(env, policy_id)
-    shown = codes.display_code(
-        uow,
-        env,
-        resident_id=principal.resident_id,
-        policy_id=policy.id,
-        session_id=principal.session_id,
-    )
+    _, shown = code_page_service.display(units, env, token=signed_in(token), policy_id=policy.id)
     return qr_fragment(request, env, policy, shown)
 
 
