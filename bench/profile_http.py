@@ -33,6 +33,7 @@ from unittest import mock
 
 import anyio.to_thread
 from fastapi import FastAPI
+from sqlalchemy import Engine, event
 from starlette.types import Message
 
 from bench.http_server import POLICY, Residents, bench_settings, postgresql_url, prepare, sqlite_url
@@ -239,12 +240,48 @@ def database(postgresql: bool, directory: Path) -> Iterator[str]:
         yield url
 
 
+@contextlib.contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """Every statement the engine sends (with BEGIN and COMMIT), first line of each."""
+    sent: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        sent.append(" ".join(statement.split())[:160])
+
+    def begin(_conn: Any) -> None:
+        sent.append("BEGIN")
+
+    def commit(_conn: Any) -> None:
+        sent.append("COMMIT")
+
+    hooks = (("before_cursor_execute", before), ("begin", begin), ("commit", commit))
+    for name, hook in hooks:
+        event.listen(engine, name, hook)
+    try:
+        yield sent
+    finally:
+        for name, hook in hooks:
+            event.remove(engine, name, hook)
+
+
+async def trace(app: FastAPI, engine: Engine, work: Work, title: str) -> None:
+    """Print the statements of one unit of ``work``, after a warm-up unit."""
+    async with app.router.lifespan_context(app):
+        await work(app, 1)
+        with thread_hops(inline=True), statements(engine) as sent:
+            await work(app, 1)
+    print(f"\n=== statements of one {title}: {len(sent)} ===")
+    for line in sent:
+        print(f"  {line}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_http", description=__doc__)
     parser.add_argument("--fetches", type=int, default=500)
     parser.add_argument("--declarations", type=int, default=200)
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--postgresql", action="store_true")
+    parser.add_argument("--sql", action="store_true", help="only list one unit's statements")
     args = parser.parse_args(argv)
     fresh = 3 * args.declarations + max(10, args.declarations // 10)
     with tempfile.TemporaryDirectory() as tmp, database(args.postgresql, Path(tmp)) as url:
@@ -252,6 +289,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine = make_engine(url)
         app = create_app(bench_settings(url), sessions=session_factory(engine))
         try:
+            if args.sql:
+                asyncio.run(trace(app, engine, paths.fetch, "code fetch"))
+                asyncio.run(trace(app, engine, paths.declare, "declaration"))
+                return 0
             fetches = asyncio.run(measure(app, paths.fetch, args.fetches))
             declarations = asyncio.run(measure(app, paths.declare, args.declarations))
         finally:
