@@ -36,6 +36,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, event
 from starlette.types import Message
 
+from bench import bench_scans
 from bench.http_server import POLICY, Residents, bench_settings, postgresql_url, prepare, sqlite_url
 from healthcode.app import create_app
 from healthcode.store.db import make_engine, session_factory
@@ -111,11 +112,19 @@ def expect(wanted: int, answer: tuple[int, bytes]) -> bytes:
 
 @dataclass
 class Paths:
-    """The two measured paths over one set of residents; declarations use each fresh
-    resident once, in order, across every run."""
+    """The measured paths over one set of residents; declarations use each fresh
+    resident once, in order, across every run; scans (``bench_scans``' gate) read
+    the declared residents' on-screen codes in rotation."""
 
     residents: Residents
     declared_so_far: int = 0
+    gate: tuple[str, str, tuple[bytes, ...]] | None = None  # guard, path, bodies
+
+    async def scan(self, app: FastAPI, count: int) -> None:
+        assert self.gate is not None
+        guard, path, bodies = self.gate
+        for i in range(count):
+            expect(200, await call(app, "POST", path, guard, bodies[i % len(bodies)]))
 
     async def fetch(self, app: FastAPI, count: int) -> None:
         path, tokens = f"/api/v1/codes/{POLICY}/token", self.residents.declared
@@ -246,7 +255,7 @@ def statements(engine: Engine) -> Iterator[list[str]]:
     sent: list[str] = []
 
     def before(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        sent.append(" ".join(statement.split())[:160])
+        sent.append(" ".join(statement.split()))
 
     def begin(_conn: Any) -> None:
         sent.append("BEGIN")
@@ -279,6 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_http", description=__doc__)
     parser.add_argument("--fetches", type=int, default=500)
     parser.add_argument("--declarations", type=int, default=200)
+    parser.add_argument("--scans", type=int, default=500)
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--postgresql", action="store_true")
     parser.add_argument("--sql", action="store_true", help="only list one unit's statements")
@@ -286,19 +296,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     fresh = 3 * args.declarations + max(10, args.declarations // 10)
     with tempfile.TemporaryDirectory() as tmp, database(args.postgresql, Path(tmp)) as url:
         paths = Paths(prepare(url, declared=200, fresh=fresh))
+        paths.gate = bench_scans.gate(url)
         engine = make_engine(url)
         app = create_app(bench_settings(url), sessions=session_factory(engine))
         try:
             if args.sql:
                 asyncio.run(trace(app, engine, paths.fetch, "code fetch"))
                 asyncio.run(trace(app, engine, paths.declare, "declaration"))
+                asyncio.run(trace(app, engine, paths.scan, "scan"))
                 return 0
             fetches = asyncio.run(measure(app, paths.fetch, args.fetches))
             declarations = asyncio.run(measure(app, paths.declare, args.declarations))
+            scans = asyncio.run(measure(app, paths.scan, args.scans))
         finally:
             engine.dispose()
     report("code fetch (unit: one GET /codes/{policy}/token)", fetches, args.top)
     report("declaration (unit: POST /declarations + POST confirm)", declarations, args.top)
+    report("online scan (unit: one POST /venues/{id}/scans)", scans, args.top)
     return 0
 
 
