@@ -224,9 +224,12 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(name: str, database_url: str, log_dir: Path) -> Iterator[Server]:
+def serve(
+    name: str, database_url: str, log_dir: Path, extra: dict[str, str] | None = None
+) -> Iterator[Server]:
     """uvicorn with one worker (uvloop, httptools) on a free port, pinned away from
-    this process's core when there is another one; stopped on exit."""
+    this process's core when there is another one; stopped on exit. ``extra``: more
+    HEALTHCODE_* settings (e.g. the colour cache off)."""
     port, log = free_port(), log_dir / f"server-{name}.log"
     command = [sys.executable, "-m", "uvicorn", "healthcode.app:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
@@ -234,7 +237,11 @@ def serve(name: str, database_url: str, log_dir: Path) -> Iterator[Server]:
     command += ["--log-level", "warning", "--timeout-keep-alive", "600"]
     with log.open("wb") as output:
         process = subprocess.Popen(
-            command, env=server_environment(database_url), cwd=REPO, stdout=output, stderr=output
+            command,
+            env=server_environment(database_url) | (extra or {}),
+            cwd=REPO,
+            stdout=output,
+            stderr=output,
         )
     server = Server(name, port, process, log)
     try:

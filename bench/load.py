@@ -41,11 +41,13 @@ class Health:
 
 @dataclass(frozen=True)
 class CodeFetch:
-    """GET a fresh code token, the residents' sessions taken in rotation."""
+    """GET a fresh code token (or ``what`` else under the code: ``attestation?...``),
+    the residents' sessions taken in rotation."""
 
     port: int
     policy: str
     tokens: tuple[str, ...]
+    what: str = "token"
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class _Client:
                     )
                     yield
         elif isinstance(job, CodeFetch):
-            path = f"/api/v1/codes/{job.policy}/token"
+            path = f"/api/v1/codes/{job.policy}/{job.what}"
             while True:
                 for token in job.tokens:
                     self.expect(200, *self.request(job.port, "GET", path, token))

@@ -35,7 +35,8 @@ class Settings(BaseSettings):
 
     database_url: str = f"sqlite:///{VAR / 'healthcode.db'}"
     secret_key: str = ""  # empty: generated once into var/secret.key
-    redis_url: str = ""  # empty: in-process rate limits (one worker only)
+    redis_url: str = ""  # empty: in-process rate limits and caches (one worker only)
+    colour_cache: bool = True  # the code page's colour cache (off: every read asks the db)
     issuer: str = "CN-37 healthcode"
     display_token_seconds: int = Field(60, ge=15, le=600)
     # device-bound codes (docs/device-codes.md): an attestation lives at most this long,

@@ -10,6 +10,8 @@ reads its snapshot while a writer writes, and never waits for one.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,9 @@ def make_engine(url: str, *, sqlite_busy_ms: int = SQLITE_BUSY_MS, **kwargs: Any
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _READ_TWINS[engine] = (url, kwargs)
+    return engine
 
 
 def _sqlite_engine(url: str, *, busy_ms: int = SQLITE_BUSY_MS, **kwargs: Any) -> Engine:
@@ -81,13 +85,36 @@ def _sqlite_engine(url: str, *, busy_ms: int = SQLITE_BUSY_MS, **kwargs: Any) ->
     return engine
 
 
+# PostgreSQL engines made here, with how they were made: their reads get a twin.
+_READ_TWINS: weakref.WeakKeyDictionary[Engine, tuple[str, dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+_TWINS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_TWIN_LOCK = threading.Lock()
+
+
 def statement_at_a_time(engine: Engine) -> Engine:
-    """The engine (same pool) for reads that are one statement each: no BEGIN, no
-    COMMIT, so one round trip. SQLite's driver must stay in its own autocommit mode
-    (``_on_connect``), so there it is an option the ``begin`` hook reads."""
+    """An engine for reads that are one statement each: no BEGIN, no COMMIT, so one
+    round trip. SQLite's driver must stay in its own autocommit mode (``_on_connect``),
+    so there it is an option the ``begin`` hook reads, on the same pool. PostgreSQL
+    gets a pool of its own in autocommit without ``pool_pre_ping`` (a ping is a round
+    trip per request): a connection found dropped fails that read, which is retried
+    once on a fresh one (``UnitOfWorkFactory.read``)."""
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{STATEMENT_AT_A_TIME: True})
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    made = _READ_TWINS.get(engine)
+    if made is None:
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    with _TWIN_LOCK:
+        twin = _TWINS.get(engine)
+        if twin is None:
+            url, kwargs = made
+            options = {"pool_pre_ping": False, "pool_recycle": 1800, "pool_size": 5}
+            twin = _TWINS[engine] = create_engine(
+                url, **kwargs | options | {"isolation_level": "AUTOCOMMIT"}
+            )
+            event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
+    return twin
 
 
 SessionFactory = sessionmaker[Session]

@@ -21,6 +21,7 @@ from healthcode.store.idempotency import IdempotencyKeys
 from healthcode.store.repositories.accounts import Accounts, LoginFailures, OtpChallenges, Sessions
 from healthcode.store.repositories.appeals import Appeals
 from healthcode.store.repositories.checkins import Checkins
+from healthcode.store.repositories.code_pages import CodePage as CodePage  # for services
 from healthcode.store.repositories.code_pages import CodePages
 from healthcode.store.repositories.codes import (
     Codes,

@@ -25,8 +25,8 @@ from healthcode.domain.errors import FieldError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.qr import QR_DARK, qr_png, qr_svg
 from healthcode.http import ranges, uploads
-from healthcode.http.deps import ClientDep, EnvDep, UowDep
-from healthcode.http.security import ResidentDep
+from healthcode.http.deps import ClientDep, EnvDep, UnitsDep, UowDep
+from healthcode.http.security import ResidentDep, TokenDep
 from healthcode.http.views import (
     AttestationView,
     ClaimCodeView,
@@ -41,7 +41,8 @@ from healthcode.http.views import (
     declaration_view,
 )
 from healthcode.i18n import translate
-from healthcode.services.codes import device_codes
+from healthcode.services.accounts.sessions import NotAuthenticated
+from healthcode.services.codes import code_page, device_codes
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.residents import daily_reports as reports
 from healthcode.services.residents import declarations, videos
@@ -125,21 +126,20 @@ def claim_id_number(
 
 
 @router.get("/codes/{policy_id}", summary="My code: colour, reasons, next step and date")
-def get_code(policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep) -> CodeView:
-    state = codes.read_code_state(uow, env, resident_id=principal.resident_id, policy_id=policy_id)
+async def get_code(policy_id: PolicyId, token: TokenDep, units: UnitsDep, env: EnvDep) -> CodeView:
+    """The hot path (issue 14): one query, one hop to the thread pool."""
+    state = await run_in_threadpool(
+        code_page.code_state, units, env, token=_signed_in(token), policy_id=policy_id
+    )
     return code_view(env.policies.find(policy_id), state)
 
 
 @router.get("/codes/{policy_id}/token", summary="A fresh short-lived token for the QR code")
-def get_token(
-    policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep, response: Response
+async def get_token(
+    policy_id: PolicyId, token: TokenDep, units: UnitsDep, env: EnvDep, response: Response
 ) -> TokenView:
-    shown = codes.display_code(
-        uow,
-        env,
-        resident_id=principal.resident_id,
-        policy_id=policy_id,
-        session_id=principal.session_id,
+    _, shown = await run_in_threadpool(
+        code_page.display, units, env, token=_signed_in(token), policy_id=policy_id
     )
     response.headers.update(NO_STORE)
     return TokenView(
@@ -155,23 +155,23 @@ def get_token(
     "/codes/{policy_id}/attestation",
     summary="A colour attestation for the phone's key: the phone makes the QR codes itself",
 )
-def get_attestation(
+async def get_attestation(
     policy_id: PolicyId,
     device_key: Annotated[str, Query(max_length=64, description="compressed P-256, base64url")],
-    principal: ResidentDep,
-    uow: UowDep,
+    token: TokenDep,
+    units: UnitsDep,
     env: EnvDep,
     response: Response,
 ) -> AttestationView:
     """A GET, so the code page's script can ask with its sign-in cookie; it changes
     nothing, and another site cannot read the answer."""
-    attested = device_codes.attest(
-        uow,
+    attested = await run_in_threadpool(
+        code_page.attest,
+        units,
         env,
-        resident_id=principal.resident_id,
+        token=_signed_in(token),
         policy_id=policy_id,
         device_key=_base64url(device_key, "device_key"),
-        session_id=principal.session_id,
     )
     claims = attested.claims
     response.headers.update(NO_STORE)
@@ -187,6 +187,12 @@ def get_attestation(
         server_ms=int(env.clock.now().timestamp() * 1000),
         present_every=env.settings.presentation_seconds,
     )
+
+
+def _signed_in(token: str | None) -> str:
+    if not token:
+        raise NotAuthenticated(N_("Please sign in"))
+    return token
 
 
 def _base64url(text: str, field: str) -> bytes:
@@ -251,24 +257,25 @@ async def watch_colour(
     summary="The QR code image of a fresh token",
     responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
 )
-def get_qr(
+async def get_qr(
     policy_id: PolicyId,
     fmt: Annotated[str, Path(pattern="^(png|svg)$")],
-    principal: ResidentDep,
-    uow: UowDep,
+    token: TokenDep,
+    units: UnitsDep,
     env: EnvDep,
 ) -> Response:
-    shown = codes.display_code(
-        uow,
-        env,
-        resident_id=principal.resident_id,
-        policy_id=policy_id,
-        session_id=principal.session_id,
-    )
-    dark = QR_DARK[shown.claims.colour]
-    if fmt == "png":
-        return Response(qr_png(shown.token, dark=dark), media_type="image/png", headers=NO_STORE)
-    return Response(qr_svg(shown.token, dark=dark), media_type="image/svg+xml", headers=NO_STORE)
+    def draw() -> Response:
+        _, shown = code_page.display(units, env, token=_signed_in(token), policy_id=policy_id)
+        dark = QR_DARK[shown.claims.colour]
+        if fmt == "png":
+            return Response(
+                qr_png(shown.token, dark=dark), media_type="image/png", headers=NO_STORE
+            )
+        return Response(
+            qr_svg(shown.token, dark=dark), media_type="image/svg+xml", headers=NO_STORE
+        )
+
+    return await run_in_threadpool(draw)
 
 
 @router.post("/codes/{policy_id}/reports", summary="Daily health report (每日健康上报)")

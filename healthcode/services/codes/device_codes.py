@@ -23,15 +23,17 @@ from healthcode.crypto import derive
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import FieldError, InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Policy
 from healthcode.domain.state import State, recheck_at
 from healthcode.domain.tokens import (
     AttestationClaims,
     DeviceKeyError,
+    SigningKey,
     new_attestation,
     parse_device_key,
     sign_attestation,
 )
-from healthcode.services.codes.health_codes import pass_end, showable
+from healthcode.services.codes.health_codes import Face, pass_end, showable
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
 
@@ -60,18 +62,34 @@ def attest(
     session_id: uuid.UUID | None = None,
 ) -> Attested:
     """Sign the resident's current colour for the phone holding ``device_key``."""
+    check_device_key(device_key)
+    shown = showable(
+        uow, env, resident_id=resident_id, policy_id=policy_id, budget=(ATTEST_LIMIT, "attest"),
+        session_id=session_id,
+    )  # fmt: skip
+    signer = env.keys.signer(uow, env.protector, shown.now)
+    return attested(env, shown.state, shown.resident, shown.now, shown.policy, signer, device_key)
+
+
+def check_device_key(device_key: bytes) -> None:
     try:
         parse_device_key(device_key)
     except DeviceKeyError:
         raise InvalidInput(
             FieldError("device_key", "invalid", N_("Not a compressed P-256 public key"))
         ) from None
-    shown = showable(
-        uow, env, resident_id=resident_id, policy_id=policy_id, budget=(ATTEST_LIMIT, "attest"),
-        session_id=session_id,
-    )  # fmt: skip
-    state, resident, now, policy = shown.state, shown.resident, shown.now, shown.policy
-    until = pass_end(state, now)
+
+
+def attested(
+    env: Env,
+    state: State,
+    resident: Face,
+    now: datetime,
+    policy: Policy,
+    signer: SigningKey,
+    device_key: bytes,
+) -> Attested:
+    """``state`` signed for the phone holding ``device_key`` (checked already)."""
     claims = new_attestation(
         now=now,
         colour=state.colour,
@@ -82,11 +100,10 @@ def attest(
         id_number=env.protector.decrypt(resident.id_cipher, context="id_number").decode(),
         masked_name=resident.name_masked,
         masked_id=resident.id_masked,
-        pass_valid_until=until,
+        pass_valid_until=pass_end(state, now),
         recheck_at=recheck_at(state),
         max_lifetime=timedelta(seconds=env.settings.attestation_max_seconds),
     )
-    signer = env.keys.signer(uow, env.protector, now)
     return Attested(sign_attestation(claims, signer), claims, state, now)
 
 

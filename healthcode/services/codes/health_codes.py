@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
@@ -23,6 +24,7 @@ from healthcode.domain.state import State
 from healthcode.domain.tokens import (
     CodeClaims,
     Purpose,
+    SigningKey,
     Verification,
     check_person,
     new_claims,
@@ -92,7 +94,29 @@ def display_code(
         uow, env, resident_id=resident_id, policy_id=policy_id, budget=(DISPLAY_LIMIT, "display"),
         session_id=session_id,
     )  # fmt: skip
-    state, resident, now, policy = shown.state, shown.resident, shown.now, shown.policy
+    signer = env.keys.signer(uow, env.protector, shown.now)
+    return displayed(env, shown.state, shown.resident, shown.now, shown.policy, signer)
+
+
+class Face(Protocol):
+    """What a code shows of its resident (a row, or the code page's read of it)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def ref(self) -> str: ...
+    @property
+    def name_masked(self) -> str: ...
+    @property
+    def id_masked(self) -> str: ...
+    @property
+    def id_cipher(self) -> bytes: ...
+
+
+def displayed(
+    env: Env, state: State, resident: Face, now: datetime, policy: Policy, signer: SigningKey
+) -> DisplayCode:
+    """The on-screen token of ``state``: the last one while it still says the same."""
     claims = new_claims(
         Purpose.DISPLAY,
         now=now,
@@ -106,7 +130,6 @@ def display_code(
         pass_valid_until=pass_end(state, now),
         lifetime=timedelta(seconds=env.settings.display_token_seconds),
     )
-    signer = env.keys.signer(uow, env.protector, now)
     signed = env.display_tokens.token((resident.id, policy.id), claims, signer, now)
     return DisplayCode(signed.text, signed.claims, state, now)
 
@@ -131,18 +154,23 @@ def showable(
     """The resident's colour to sign for display, after ``session_id``'s request budget
     (``budget``: the limit and its name); ``NoCode`` before a declaration."""
     if session_id is not None:
-        limit, name = budget
-        retry = env.limiter.hit(limit, name, str(session_id))
-        if retry is not None:
-            raise TooManyRequests(
-                N_("Too many requests; try again in {retry_after} s"), retry_after=retry
-            )
+        spend(env, budget, session_id)
     state = read_code_state(uow, env, resident_id=resident_id, policy_id=policy_id)
     if state.colour is Colour.NONE or resident_id is None:
         raise NoCode(N_("You have no code yet; please declare first"))
     resident = uow.residents.by_id(resident_id)
     assert resident is not None
     return Showable(state, resident, env.clock.now(), env.policies.find(policy_id))
+
+
+def spend(env: Env, budget: tuple[str, str], session_id: uuid.UUID) -> None:
+    """Count one request against the session's budget (``budget``: limit, name)."""
+    limit, name = budget
+    retry = env.limiter.hit(limit, name, str(session_id))
+    if retry is not None:
+        raise TooManyRequests(
+            N_("Too many requests; try again in {retry_after} s"), retry_after=retry
+        )
 
 
 def pass_end(state: State, now: datetime) -> datetime | None:

@@ -62,5 +62,5 @@ def make_env(settings: Settings, clock: Clock, otp_sender: OtpSender | None = No
         blobs=make_blob_store(settings),
         otp_sender=sender,
         channel=make_channel(settings, sms=sender),
-        cache=make_cache(settings.redis_url),
+        cache=make_cache(settings.redis_url, enabled=settings.colour_cache),
     )

@@ -78,6 +78,18 @@ class KeyCache:
             raise NoSigningKey(N_("No signing key is available at {at}."), at=now.isoformat())
         return key
 
+    def cached_signer(self, now: datetime) -> SigningKey | None:
+        """The ring's signer at ``now`` as this process last loaded it, without the
+        database; None when that copy is old (``signer`` reloads it). Before signing,
+        the caller confirms the key's window as committed now, as ``signer`` does."""
+        loaded = self._loaded
+        if loaded is None or self._ticker() - loaded.loaded_at >= self._ttl:
+            return None
+        try:
+            return loaded.ring.signer(now)
+        except NoSigningKey:
+            return None
+
     def invalidate(self) -> None:
         self._loaded = None
 

@@ -147,9 +147,30 @@ class RedisCache:
         self._redis.incr(self._generation_key(space))
 
 
+class NoCache:
+    """Every read a miss, nothing kept (``HEALTHCODE_COLOUR_CACHE=false``: the bench's
+    uncached rows, or to rule the cache out)."""
+
+    def get(self, space: str, key: str, field: str, decode: Decode) -> Any | Missing:
+        return Missing(Ticket(0, 0))
+
+    def put(
+        self, space: str, key: str, field: str, value: Any, ticket: Ticket, encode: Encode
+    ) -> None:
+        return None
+
+    def forget(self, space: str, keys: Iterable[str]) -> None:
+        return None
+
+    def forget_all(self, space: str) -> None:
+        return None
+
+
 def _head(ticket: Ticket) -> bytes:
     return f"{ticket.generation}.{ticket.version}".encode()
 
 
-def make_cache(redis_url: str) -> VersionedCache:
+def make_cache(redis_url: str, *, enabled: bool = True) -> VersionedCache:
+    if not enabled:
+        return NoCache()
     return RedisCache(redis_url) if redis_url else LocalCache()
