@@ -83,7 +83,7 @@ def _online(settings: Settings) -> list[Result]:
         for backend, url in databases:
             hs.progress(f"{backend}: preparing {RESIDENTS} residents, a venue and its guard")
             hs.prepare(url, declared=RESIDENTS, fresh=0)
-            guard, path, bodies, foreign = _gate(url)
+            guard, path, bodies, foreign = gate(url)
             server = stack.enter_context(hs.serve(backend, url, directory))
             if backend == "sqlite":
                 bare = [Health(server.port)] * CLIENTS
@@ -111,7 +111,7 @@ def _online(settings: Settings) -> list[Result]:
     ]
 
 
-def _gate(url: str) -> tuple[str, str, tuple[bytes, ...], tuple[bytes, ...]]:
+def gate(url: str) -> tuple[str, str, tuple[bytes, ...], tuple[bytes, ...]]:
     """A community's checkpoint and its guard, signed in; the residents' on-screen codes
     (made to live ten minutes, the longest a deployment may set, so none expires
     during the run) and as many Hubei codes (living an hour). (guard's session token,

@@ -33,8 +33,10 @@ from unittest import mock
 
 import anyio.to_thread
 from fastapi import FastAPI
+from sqlalchemy import Engine, event
 from starlette.types import Message
 
+from bench import bench_scans
 from bench.http_server import POLICY, Residents, bench_settings, postgresql_url, prepare, sqlite_url
 from healthcode.app import create_app
 from healthcode.store.db import make_engine, session_factory
@@ -59,6 +61,7 @@ PACKAGES = (
     ("/enum.py", "enum"),
 )
 Work = Callable[[FastAPI, int], Awaitable[None]]
+CLOCK = [time.perf_counter]  # --cpu: time.process_time, which a busy machine does not inflate
 
 
 # --- driving the app ------------------------------------------------------------------
@@ -69,7 +72,8 @@ async def call(
 ) -> tuple[int, bytes]:
     """One request through the ASGI interface, as uvicorn would make it."""
     headers = [(b"host", b"bench"), (b"content-length", str(len(body)).encode())]
-    headers.append((b"authorization", f"Bearer {token}".encode()))
+    if token:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
     if body:
         headers.append((b"content-type", b"application/json"))
     scope = {
@@ -110,11 +114,23 @@ def expect(wanted: int, answer: tuple[int, bytes]) -> bytes:
 
 @dataclass
 class Paths:
-    """The two measured paths over one set of residents; declarations use each fresh
-    resident once, in order, across every run."""
+    """The measured paths over one set of residents; declarations use each fresh
+    resident once, in order, across every run; scans (``bench_scans``' gate) read
+    the declared residents' on-screen codes in rotation."""
 
     residents: Residents
     declared_so_far: int = 0
+    gate: tuple[str, str, tuple[bytes, ...]] | None = None  # guard, path, bodies
+
+    async def health(self, app: FastAPI, count: int) -> None:
+        for _ in range(count):
+            expect(200, await call(app, "GET", "/api/v1/health", ""))
+
+    async def scan(self, app: FastAPI, count: int) -> None:
+        assert self.gate is not None
+        guard, path, bodies = self.gate
+        for i in range(count):
+            expect(200, await call(app, "POST", path, guard, bodies[i % len(bodies)]))
 
     async def fetch(self, app: FastAPI, count: int) -> None:
         path, tokens = f"/api/v1/codes/{POLICY}/token", self.residents.declared
@@ -153,9 +169,9 @@ def thread_hops(*, inline: bool) -> Iterator[list[int]]:
 async def timed(app: FastAPI, work: Work, count: int, *, inline: bool) -> tuple[float, float]:
     """Seconds per unit of ``work`` and thread hops per unit."""
     with thread_hops(inline=inline) as hops:
-        start = time.perf_counter()
+        start = CLOCK[0]()
         await work(app, count)
-        elapsed = time.perf_counter() - start
+        elapsed = CLOCK[0]() - start
     return elapsed / count, hops[0] / count
 
 
@@ -202,10 +218,13 @@ class Measured:
     count: int
 
 
-def report(title: str, m: Measured, top: int) -> None:
+def report(title: str, m: Measured, top: int, health: Measured | None = None) -> None:
     total: float = m.stats.total_tt  # type: ignore[attr-defined]
     print(f"\n=== {title} ===")
     print(f"as served: {1000 * m.per_unit:.2f} ms per unit, {m.hops:.0f} thread-pool hops;")
+    if health is not None:
+        ratio = health.per_unit / m.per_unit
+        print(f"in-process ratio to GET /health ({1000 * health.per_unit:.3f} ms): {ratio:.3f}")
     cost = 1000 * (m.per_unit - m.inline)
     print(f"every hop inline: {1000 * m.inline:.2f} ms, so the hops cost {cost:.2f} ms")
     print(f"(profiled inline: {1000 * total / m.count:.2f} ms per unit with cProfile's overhead)")
@@ -239,25 +258,75 @@ def database(postgresql: bool, directory: Path) -> Iterator[str]:
         yield url
 
 
+@contextlib.contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """Every statement the engine sends (with BEGIN and COMMIT), first line of each."""
+    sent: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    def begin(_conn: Any) -> None:
+        sent.append("BEGIN")
+
+    def commit(_conn: Any) -> None:
+        sent.append("COMMIT")
+
+    hooks = (("before_cursor_execute", before), ("begin", begin), ("commit", commit))
+    for name, hook in hooks:
+        event.listen(engine, name, hook)
+    try:
+        yield sent
+    finally:
+        for name, hook in hooks:
+            event.remove(engine, name, hook)
+
+
+async def trace(app: FastAPI, engine: Engine, work: Work, title: str) -> None:
+    """Print the statements of one unit of ``work``, after a warm-up unit."""
+    async with app.router.lifespan_context(app):
+        await work(app, 1)
+        with thread_hops(inline=True), statements(engine) as sent:
+            await work(app, 1)
+    print(f"\n=== statements of one {title}: {len(sent)} ===")
+    for line in sent:
+        print(f"  {line}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_http", description=__doc__)
     parser.add_argument("--fetches", type=int, default=500)
     parser.add_argument("--declarations", type=int, default=200)
+    parser.add_argument("--scans", type=int, default=500)
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--postgresql", action="store_true")
+    parser.add_argument("--sql", action="store_true", help="only list one unit's statements")
+    parser.add_argument("--cpu", action="store_true", help="time in process CPU seconds")
     args = parser.parse_args(argv)
+    if args.cpu:
+        CLOCK[0] = time.process_time
     fresh = 3 * args.declarations + max(10, args.declarations // 10)
     with tempfile.TemporaryDirectory() as tmp, database(args.postgresql, Path(tmp)) as url:
         paths = Paths(prepare(url, declared=200, fresh=fresh))
+        guard, path, bodies, _foreign = bench_scans.gate(url)
+        paths.gate = guard, path, bodies
         engine = make_engine(url)
         app = create_app(bench_settings(url), sessions=session_factory(engine))
         try:
+            if args.sql:
+                asyncio.run(trace(app, engine, paths.fetch, "code fetch"))
+                asyncio.run(trace(app, engine, paths.declare, "declaration"))
+                asyncio.run(trace(app, engine, paths.scan, "scan"))
+                return 0
+            health = asyncio.run(measure(app, paths.health, 2000))
             fetches = asyncio.run(measure(app, paths.fetch, args.fetches))
             declarations = asyncio.run(measure(app, paths.declare, args.declarations))
+            scans = asyncio.run(measure(app, paths.scan, args.scans))
         finally:
             engine.dispose()
-    report("code fetch (unit: one GET /codes/{policy}/token)", fetches, args.top)
-    report("declaration (unit: POST /declarations + POST confirm)", declarations, args.top)
+    report("code fetch (unit: one GET /codes/{policy}/token)", fetches, args.top, health)
+    report("declaration (unit: POST /declarations + POST confirm)", declarations, args.top, health)
+    report("online scan (unit: one POST /venues/{id}/scans)", scans, args.top, health)
     return 0
 
 

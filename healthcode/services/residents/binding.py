@@ -83,8 +83,7 @@ def resident_at_counter(uow: UnitOfWork, env: Env, valid: ValidDeclaration) -> t
     """The person an officer has entered at the counter, their ID card seen: found by
     the number (their details brought up to date) or added, with no account."""
     fields = _fields(valid)
-    id_hash = env.protector.keyed_hash(fields["id_number"], kind="id_number")
-    resident = uow.residents.by_id_hash(id_hash, lock=True) or _new_resident(uow, env, fields)
+    resident, _ = _person(uow, env, fields)
     resident.name, resident.name_masked = fields["name"], mask_name(fields["name"])
     resident.region_code, resident.address = fields["region"], fields["address"]
     resident.nationality = fields["nationality"]
@@ -165,15 +164,17 @@ def bind_identity(uow: UnitOfWork, env: Env, row: t.Declaration, *, client: str)
     id_hash = env.protector.keyed_hash(fields["id_number"], kind="id_number")
     account = _account(uow, row)
     if row.relationship is not None:  # made for a dependant: linked, not bound
-        resident = uow.residents.by_id_hash(id_hash, lock=True) or _new_resident(uow, env, fields)
+        resident, _ = _person(uow, env, fields)
         dependants.link_dependant(
             uow, env, account=account, resident=resident, relationship=row.relationship,
             client=client,
         )  # fmt: skip
         return _bound(uow, row, resident, fields)
     refuse_another_number(uow, account, id_hash)
-    resident = uow.residents.by_id_hash(id_hash, lock=True) or _new_resident(uow, env, fields)
-    holder, link = _holder_of(uow, resident.id)
+    resident, inserted = _person(uow, env, fields)
+    # A person inserted just now, or already bound to this account, has no other holder.
+    mine = inserted or account.resident_id == resident.id
+    holder, link = (None, None) if mine else _holder_of(uow, resident.id)
     if link is not None and holder is not None and holder.id == account.id:
         dependants.end_link(uow, env, link, to_account=account.id)  # one's own after all
     elif holder is not None and holder.id != account.id:
@@ -198,7 +199,6 @@ def _bound(
     resident.region_code, resident.address = fields["region"], fields["address"]
     resident.nationality = fields["nationality"]
     row.resident_id, row.identity_cipher = resident.id, None
-    uow.flush()
     return resident.id
 
 
@@ -221,20 +221,35 @@ def _account(uow: UnitOfWork, row: t.Declaration) -> t.Account:
     return account
 
 
-def _new_resident(uow: UnitOfWork, env: Env, fields: dict[str, str]) -> t.Resident:
-    resident = t.Resident(
-        ref=secrets.token_urlsafe(12),
-        name=fields["name"],
-        name_masked=mask_name(fields["name"]),
-        id_hash=env.protector.keyed_hash(fields["id_number"], kind="id_number"),
-        id_cipher=env.protector.encrypt(fields["id_number"].encode(), context="id_number"),
-        id_masked=fields["id_masked"],
-        sex=fields["sex"],
-        birth_date=date.fromisoformat(fields["birth_date"]),
-        region_code=fields["region"],
-        created_at=env.clock.now(),
+def _new_resident(
+    uow: UnitOfWork, env: Env, fields: dict[str, str], id_hash: bytes
+) -> tuple[t.Resident, bool]:
+    """The person as declared, inserted with every detail (or the row a concurrent
+    confirmation has just inserted); (row, inserted here)."""
+    return uow.residents.insert_or_existing(
+        {
+            "ref": secrets.token_urlsafe(12),
+            "name": fields["name"],
+            "name_masked": mask_name(fields["name"]),
+            "id_hash": id_hash,
+            "id_cipher": env.protector.encrypt(fields["id_number"].encode(), context="id_number"),
+            "id_masked": fields["id_masked"],
+            "sex": fields["sex"],
+            "birth_date": date.fromisoformat(fields["birth_date"]),
+            "nationality": fields["nationality"],
+            "region_code": fields["region"],
+            "address": fields["address"],
+            "created_at": env.clock.now(),
+        }
     )
-    return uow.residents.insert_or_existing(resident)
+
+
+def _person(uow: UnitOfWork, env: Env, fields: dict[str, str]) -> tuple[t.Resident, bool]:
+    """The declared person's row, locked: found by the ID hash, else inserted;
+    (row, inserted by this transaction: nobody holds it yet)."""
+    id_hash = env.protector.keyed_hash(fields["id_number"], kind="id_number")
+    found = uow.residents.by_id_hash(id_hash, lock=True)
+    return (found, False) if found is not None else _new_resident(uow, env, fields, id_hash)
 
 
 # --- this number is mine: prove it with a code texted to the phone on record -------

@@ -101,11 +101,12 @@ def submit_declaration(
         if policy.model is Model.PASS
         else None
     )
-    if relationship is None:  # (a dependant's unconfirmed declaration has no video yet)
-        videos.discard_with_unconfirmed(uow, env, account_id=account.id, policy_id=policy.id)
-    uow.declarations.discard_unconfirmed(
+    waiting = uow.declarations.unconfirmed(
         account.id, policy.id, for_dependant=relationship is not None
     )
+    if waiting:  # replaced, with their videos
+        videos.discard(uow, env, [video for _, video in waiting if video is not None])
+        uow.declarations.remove([declaration_id for declaration_id, _ in waiting])
     row = t.Declaration(
         account_id=account.id,
         identity_cipher=seal(env, valid),
@@ -158,13 +159,13 @@ def confirm_declaration(
     resident_id = bind_identity(uow, env, row, client=client)
     uow.residents.lock(resident_id)  # serialise with an issuer signing the previous application
     refuse_while_green(uow, env, resident_id, policy)
-    row.confirmed_at = env.clock.now()  # taken after the lock: history follows commit order
-    uow.flush()
+    # Taken after the lock: history follows commit order. The data check is the rules
+    # over the declaration and the department's records, which recolour runs next in
+    # this transaction (all or nothing), so it is stamped with it: one UPDATE of the
+    # row. Only a checked application reaches issuers.
+    row.confirmed_at = row.checked_at = env.clock.now()
     state = recolour(uow, env, resident_id=resident_id, policy=policy, cause=Cause.DECLARATION)
     contradictions.check_resident(uow, env, resident_id=resident_id)  # vs travel records
-    # The data check: today the rules over the declaration, just run by recolour (the
-    # department-data issue adds records). Only a checked application reaches issuers.
-    row.checked_at = env.clock.now()
     return state
 
 

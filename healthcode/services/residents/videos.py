@@ -207,11 +207,9 @@ def blob_of(env: Env, video: t.TemperatureVideo) -> VideoBlob:
     return VideoBlob(_summary(video), video.blob_key, env.blobs)
 
 
-def discard_with_unconfirmed(
-    uow: UnitOfWork, env: Env, *, account_id: uuid.UUID, policy_id: str
-) -> None:
+def discard(uow: UnitOfWork, env: Env, videos: Sequence[t.TemperatureVideo]) -> None:
     """A declaration submitted again replaces the unconfirmed one: its video goes too."""
-    for video in uow.videos.of_unconfirmed(account_id, policy_id):
+    for video in videos:
         _remove(uow, env, video)
 
 

@@ -133,7 +133,7 @@ def scan_code(
         venue=venue,
         operator_id=who.account_id,
         lane=Lane.CAMERA,
-        reading=read_code(uow, env, venue, verification, token),
+        reading=read_code(uow, env, venue, verification, token, resolve=False),
         client_id=client_id,
         scanned_at=at,
     )
@@ -170,6 +170,9 @@ class Reading:
     resident_id: uuid.UUID | None = None
     foreign: ForeignCode | None = None
     foreign_on_screen: bool = False  # another region's code as short-lived as ours
+    # A genuine token's resident reference, not looked up yet: the flags' query
+    # (``flags_for``) resolves it in the same round trip.
+    resident_ref: str | None = None
 
     @property
     def on_screen(self) -> bool:
@@ -185,14 +188,20 @@ def read_code(
     token: str,
     *,
     resident_id: uuid.UUID | None = None,
+    resolve: bool = True,
 ) -> Reading:
-    """A verified code as the gate reads it: the decision, and whose it is."""
+    """A verified code as the gate reads it: the decision, and whose it is (without
+    ``resolve``, a token's reference is left for ``record_scan`` to resolve)."""
     if isinstance(verification, ForeignVerification):
         return read_foreign(venue, verification, token)
     claims = verification.claims
     policy = policy_of(env, claims.policy if claims else None)
+    ref = None
     if resident_id is None and claims is not None:
-        resident_id = resident_of(uow, env, claims)
+        if resolve or isinstance(claims, AttestationClaims):
+            resident_id = resident_of(uow, env, claims)
+        else:
+            ref = claims.resident_ref
     return Reading(
         outcome=decide(verification, policy, gate_mode=venue.gate_mode),
         colour=claims.colour if claims else None,
@@ -202,6 +211,7 @@ def read_code(
         purpose=claims.purpose if claims else None,
         fingerprint=fingerprint(token),
         resident_id=resident_id,
+        resident_ref=ref,
     )
 
 
@@ -238,6 +248,7 @@ def record_scan(
     earlier record (``duplicate``). ``released``: the scanner let a valid green code
     through at ``scanned_at`` (an offline upload), unless ``temperature`` is a fever."""
     outcome = reading.outcome
+    flags, resident_id = flags_for(uow, env, venue, scanned_at, reading)
     row = t.Scan(
         id=uuid.uuid4(),
         venue_id=venue.id,
@@ -252,9 +263,9 @@ def record_scan(
         masked_name=reading.masked_name,
         valid_until=reading.valid_until,
         token_fingerprint=reading.fingerprint,
-        resident_id=reading.resident_id,
+        resident_id=resident_id,
         temperature=temperature,
-        flags=flags_for(uow, env, venue, scanned_at, reading),
+        flags=flags,
     )
     if reading.foreign is not None:
         row.region_code, row.region_name = reading.foreign.region_code, reading.foreign.region_name
@@ -284,29 +295,34 @@ def resident_of(
     """Our resident behind a genuine code: a token's reference, a phone's pseudonym."""
     if isinstance(claims, AttestationClaims):
         return device_codes.resolve_pseudonym(uow, env, claims.pseudonym)
-    found = uow.residents.by_ref(claims.resident_ref)
-    return found.id if found is not None else None
+    return uow.residents.id_by_ref(claims.resident_ref)
 
 
 def flags_for(
     uow: UnitOfWork, env: Env, venue: t.Venue, at: datetime, reading: Reading
-) -> list[object]:
+) -> tuple[list[object], uuid.UUID | None]:
     """Scans of the same display token or the same resident at other venues, near in
-    time, as ``domain/checkpoint.py`` flags them. Another region's code names no
-    resident of ours: its token (any lifetime) stands for its holder."""
+    time, as ``domain/checkpoint.py`` flags them; and whose code it is (a reference
+    left by ``read_code`` is resolved by the same query). Another region's code names
+    no resident of ours: its token (any lifetime) stands for its holder."""
     mark, resident_id = reading.fingerprint, reading.resident_id
     by_token = reading.on_screen or reading.foreign is not None
     rule = FlagRule(
         window=timedelta(minutes=env.settings.scan_flag_minutes),
         distance_km=env.settings.scan_flag_km,
     )
-    near = uow.scans.near_in_time(
-        fingerprint=mark if by_token else None,
-        resident_id=resident_id,
-        since=at - rule.window,
-        until=at + rule.window,
-        not_venue=venue.id,
-    )
+    fingerprint = mark if by_token else None
+    since, until = at - rule.window, at + rule.window
+    if reading.resident_ref is not None:
+        resident_id, near = uow.scans.near_in_time_by_ref(
+            fingerprint=fingerprint, resident_ref=reading.resident_ref,
+            since=since, until=until, not_venue=venue.id,
+        )  # fmt: skip
+    else:
+        near = uow.scans.near_in_time(
+            fingerprint=fingerprint, resident_id=resident_id,
+            since=since, until=until, not_venue=venue.id,
+        )  # fmt: skip
     sightings = [
         Sighting(
             place=place_of(other),
@@ -316,7 +332,7 @@ def flags_for(
         )
         for scan, other in near
     ]
-    return list(fraud_flags(place_of(venue), at, reading.on_screen, sightings, rule))
+    return list(fraud_flags(place_of(venue), at, reading.on_screen, sightings, rule)), resident_id
 
 
 def place_of(venue: t.Venue) -> Place:

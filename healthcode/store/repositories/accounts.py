@@ -12,12 +12,22 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from healthcode.store import tables as t
-from healthcode.store.repositories.base import _Repo
+from healthcode.store.repositories.base import _Repo, held
 
 
 class Accounts(_Repo):
     def by_id(self, account_id: uuid.UUID, *, lock: bool = False) -> t.Account | None:
-        return self.session.get(t.Account, account_id, with_for_update=lock, populate_existing=lock)
+        """With ``lock``: locked and read afresh, unless this transaction has locked and
+        read it already (``held``): then that row is the current one."""
+        mine = held(self.session)
+        if lock and isinstance(row := mine.get((t.Account, account_id)), t.Account):
+            return row
+        found = self.session.get(
+            t.Account, account_id, with_for_update=lock, populate_existing=lock
+        )
+        if lock and found is not None:
+            mine[t.Account, account_id] = found
+        return found
 
     def by_phone_hash(self, phone_hash: bytes) -> t.Account | None:
         query = select(t.Account).where(t.Account.phone_hash == phone_hash)
@@ -28,6 +38,11 @@ class Accounts(_Repo):
         return self.session.scalars(query).first()
 
     def by_resident(self, resident_id: uuid.UUID) -> t.Account | None:
+        """The account the resident is bound to. An account this transaction has locked
+        and bound to the resident is the one (``resident_id`` is unique): no query."""
+        for row in held(self.session).values():
+            if isinstance(row, t.Account) and row.resident_id == resident_id:
+                return row
         query = select(t.Account).where(t.Account.resident_id == resident_id)
         return self.session.scalars(query).first()
 

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+_HELD = "healthcode_held"  # Session.info key: (transaction, the rows it has locked)
+
 
 class _Repo:
     def __init__(self, session: Session) -> None:
@@ -28,3 +30,23 @@ def insert_once(session: Session, row: Any) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def held(session: Session) -> dict[tuple[type, Any], Any]:
+    """The rows the session's current transaction has locked or inserted, by
+    ``(table, id)``: a lock taken once holds until the commit or rollback, so a
+    repository need not take it again, nor re-read a row it loaded under it. The row
+    (None for a lock taken without loading it) is kept here too: the session's
+    identity map holds rows only weakly."""
+    transaction = session.get_transaction()
+    found = session.info.get(_HELD)
+    if found is None or found[0] is not transaction:
+        found = session.info[_HELD] = (transaction, {})
+    rows: dict[tuple[type, Any], Any] = found[1]
+    return rows
+
+
+def on_sqlite(session: Session) -> bool:
+    """SQLite has no ``FOR UPDATE``: a writing transaction holds the database's one
+    write lock from its ``BEGIN IMMEDIATE`` (``store/db.py``)."""
+    return session.get_bind().dialect.name == "sqlite"

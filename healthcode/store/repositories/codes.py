@@ -11,19 +11,28 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from healthcode.store import tables as t
-from healthcode.store.repositories.base import _Repo
+from healthcode.store.repositories.base import _Repo, held
 
 
 class Codes(_Repo):
     def of_resident(
         self, resident_id: uuid.UUID, policy_id: str, *, lock: bool = False
     ) -> t.Code | None:
+        """With ``lock``: locked, and a copy loaded earlier in this transaction (the
+        rollover's) refreshed; once locked, the row in hand is the current one
+        (``held``: a daily report's recolour does not read it again)."""
+        key = (t.Code, (resident_id, policy_id))
+        if lock and isinstance(code := held(self.session).get(key), t.Code):
+            return code
         query = select(t.Code).where(
             t.Code.resident_id == resident_id, t.Code.policy_id == policy_id
         )
-        if lock:  # and refresh a copy loaded earlier in this transaction (the rollover's)
+        if lock:
             query = query.with_for_update().execution_options(populate_existing=True)
-        return self.session.scalars(query).first()
+        found = self.session.scalars(query).first()
+        if lock and found is not None:
+            held(self.session)[key] = found
+        return found
 
     def of_residents(self, resident_ids: Sequence[uuid.UUID]) -> Sequence[t.Code]:
         """The codes of many residents (a staff board), in batches of 500."""
@@ -144,7 +153,9 @@ class SigningKeys(_Repo):
 
 class Revocations(_Repo):
     def is_revoked(self, token_id: bytes) -> bool:
-        return self.session.get(t.Revocation, token_id) is not None
+        """One indexed look-up of the key, no row loaded (every online scan asks)."""
+        query = select(t.Revocation.token_id).where(t.Revocation.token_id == token_id)
+        return self.session.scalar(query) is not None
 
     def revoked_by(self, token_id: bytes, at: datetime) -> bool:
         """Revoked at or before ``at`` (an offline scan is judged by the list of its day)."""

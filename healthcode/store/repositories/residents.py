@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from healthcode.store import tables as t
-from healthcode.store.repositories.base import _Repo
+from healthcode.store.repositories.base import _Repo, held, on_sqlite
 
 
 class Residents(_Repo):
+    """Residents. A resident is locked once per transaction (``held``): every later
+    ``lock`` of it is free, and on SQLite it is never a statement (``on_sqlite``)."""
+
     def by_id(self, resident_id: uuid.UUID) -> t.Resident | None:
         return self.session.get(t.Resident, resident_id)
 
@@ -21,31 +26,48 @@ class Residents(_Repo):
         query = select(t.Resident).where(t.Resident.id_hash == id_hash)
         if lock:  # and read it afresh: another transaction may have just changed it
             query = query.with_for_update().execution_options(populate_existing=True)
-        return self.session.scalars(query).first()
+        found = self.session.scalars(query).first()
+        if lock and found is not None:
+            held(self.session)[t.Resident, found.id] = found
+        return found
 
-    def insert_or_existing(self, resident: t.Resident) -> t.Resident:
-        """Insert a new person, or get the row another transaction has just inserted
-        for the same ID hash: the unique key, not a prior read, decides."""
-        try:
-            with self.session.begin_nested():
-                self.session.add(resident)
-                self.session.flush()
-        except IntegrityError:
-            found = self.by_id_hash(resident.id_hash, lock=True)
-            if found is None:
-                raise
-            return found
-        return resident
+    def insert_or_existing(self, values: Mapping[str, Any]) -> tuple[t.Resident, bool]:
+        """Insert a new person, or get (locked) the row another transaction has just
+        inserted for the same ID hash: the unique key, not a prior read, decides; one
+        statement, ``INSERT … ON CONFLICT DO NOTHING RETURNING``. (row, inserted)"""
+        insert = sqlite_insert if on_sqlite(self.session) else pg_insert
+        query = (
+            insert(t.Resident)
+            .values(id=uuid.uuid4(), **values)
+            .on_conflict_do_nothing(index_elements=[t.Resident.id_hash])
+            .returning(t.Resident)
+        )
+        created = self.session.scalars(query).first()
+        if created is not None:
+            held(self.session)[t.Resident, created.id] = created  # inserted here
+            return created, True
+        found = self.by_id_hash(values["id_hash"], lock=True)
+        assert found is not None  # the conflict was on this ID hash
+        return found, False
 
     def lock(self, resident_id: uuid.UUID) -> None:
         """Serialise writes that recolour this resident's codes: taken first, so every
         fact read afterwards (on PostgreSQL, statement by statement) is the committed one."""
-        self.session.execute(
-            select(t.Resident.id).where(t.Resident.id == resident_id).with_for_update()
-        )
+        key = (t.Resident, resident_id)
+        if key in held(self.session):
+            return
+        if not on_sqlite(self.session):
+            self.session.execute(
+                select(t.Resident.id).where(t.Resident.id == resident_id).with_for_update()
+            )
+        held(self.session).setdefault(key, None)
 
     def by_ref(self, ref: str) -> t.Resident | None:
         return self.session.scalars(select(t.Resident).where(t.Resident.ref == ref)).first()
+
+    def id_by_ref(self, ref: str) -> uuid.UUID | None:
+        """Whose code this is, and nothing more (a scan at a gate asks)."""
+        return self.session.scalar(select(t.Resident.id).where(t.Resident.ref == ref))
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(t.Resident)) or 0
@@ -55,29 +77,51 @@ class Declarations(_Repo):
     def of_account(
         self, account_id: uuid.UUID, declaration_id: uuid.UUID, *, lock: bool = False
     ) -> t.Declaration | None:
-        row = self.session.get(
-            t.Declaration, declaration_id, with_for_update=lock, populate_existing=lock
+        """One of the account's declarations. With ``lock``, the account's row is
+        locked with it, in the same statement (accounts first, as ``submit`` takes
+        them), and the account is then in the session for ``Accounts.by_id``."""
+        if not lock:
+            row = self.session.get(t.Declaration, declaration_id)
+            return row if row is not None and row.account_id == account_id else None
+        query = (
+            select(t.Account, t.Declaration)
+            .join(t.Declaration, t.Declaration.account_id == t.Account.id)
+            .where(t.Account.id == account_id, t.Declaration.id == declaration_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
-        return row if row is not None and row.account_id == account_id else None
+        found = self.session.execute(query).first()
+        if found is None:
+            return None
+        held(self.session)[t.Account, account_id] = found[0]
+        return found[1]
 
-    def discard_unconfirmed(
+    def unconfirmed(
         self, account_id: uuid.UUID, policy_id: str, *, for_dependant: bool = False
-    ) -> None:
-        """Submitting again replaces what was not confirmed (a typo corrected): one's
-        own, or (``for_dependant``) the one made for a dependant."""
+    ) -> Sequence[tuple[uuid.UUID, t.TemperatureVideo | None]]:
+        """The account's unconfirmed declarations of a code, each with its video if it
+        has one: its own, or (``for_dependant``) those made for a dependant. (Read
+        after the account's lock, in a statement of its own: on PostgreSQL a join
+        that waited for the lock would see the declarations as they were before.)"""
         made_for = (
             t.Declaration.relationship.is_not(None)
             if for_dependant
             else t.Declaration.relationship.is_(None)
         )
-        self.session.execute(
-            delete(t.Declaration).where(
+        query = (
+            select(t.Declaration.id, t.TemperatureVideo)
+            .outerjoin(t.TemperatureVideo, t.TemperatureVideo.declaration_id == t.Declaration.id)
+            .where(
                 t.Declaration.account_id == account_id,
                 t.Declaration.policy_id == policy_id,
                 t.Declaration.confirmed_at.is_(None),
                 made_for,
             )
         )
+        return [(row[0], row[1]) for row in self.session.execute(query)]
+
+    def remove(self, ids: Sequence[uuid.UUID]) -> None:
+        self.session.execute(delete(t.Declaration).where(t.Declaration.id.in_(ids)))
 
     def of_resident(
         self, resident_id: uuid.UUID, declaration_id: uuid.UUID, *, lock: bool = False
@@ -155,19 +199,6 @@ class TemperatureVideos(_Repo):
         if lock:
             query = query.with_for_update()
         return self.session.scalars(query).first()
-
-    def of_unconfirmed(self, account_id: uuid.UUID, policy_id: str) -> Sequence[t.TemperatureVideo]:
-        """The videos of the declarations ``discard_unconfirmed`` would remove."""
-        query = (
-            select(t.TemperatureVideo)
-            .join(t.Declaration, t.Declaration.id == t.TemperatureVideo.declaration_id)
-            .where(
-                t.Declaration.account_id == account_id,
-                t.Declaration.policy_id == policy_id,
-                t.Declaration.confirmed_at.is_(None),
-            )
-        )
-        return self.session.scalars(query).all()
 
     def remove(self, video: t.TemperatureVideo) -> None:
         """Delete now (flushed), so a new video of the same application may follow."""

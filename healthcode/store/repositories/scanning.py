@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, literal, or_, select, true
 
 from healthcode.domain.scope import Scope
 from healthcode.store import tables as t
@@ -156,6 +156,39 @@ class Scans(_Repo):
             .limit(20)
         )
         return [(s, v) for s, v in self.session.execute(query)]
+
+    def near_in_time_by_ref(
+        self,
+        *,
+        fingerprint: bytes | None,
+        resident_ref: str,
+        since: datetime,
+        until: datetime,
+        not_venue: uuid.UUID,
+    ) -> tuple[uuid.UUID | None, Sequence[tuple[t.Scan, t.Venue]]]:
+        """``near_in_time`` for a code whose resident is known by its reference only,
+        and that resident's id, in one round trip (a scan at a gate asks both)."""
+        same: list[ColumnElement[bool]] = [t.Scan.resident_id == t.Resident.id]
+        if fingerprint is not None:
+            same.append(t.Scan.token_fingerprint == fingerprint)
+        near = and_(
+            or_(*same),
+            t.Scan.venue_id != not_venue,
+            t.Scan.scanned_at >= since,
+            t.Scan.scanned_at <= until,
+        )
+        query = (
+            select(t.Resident.id, t.Scan, t.Venue)
+            .select_from(select(literal(1).label("one")).subquery())  # one row at least
+            .outerjoin(t.Resident, t.Resident.ref == resident_ref)
+            .outerjoin(t.Scan, near)
+            .outerjoin(t.Venue, t.Venue.id == t.Scan.venue_id)
+            .order_by(t.Scan.scanned_at.desc())
+            .limit(20)
+        )
+        rows = self.session.execute(query).all()
+        resident_id = rows[0][0] if rows else None
+        return resident_id, [(s, v) for _, s, v in rows if s is not None and v is not None]
 
     def of_resident_between(
         self, resident_id: uuid.UUID, since: datetime, until: datetime
