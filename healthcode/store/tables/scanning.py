@@ -7,6 +7,11 @@ reason as ``verdict``), which token (its fingerprint, never the text) and, when 
 code names one, which resident. A scanner that was offline sends its own
 ``client_id`` for each scan; it is unique per venue, so an upload repeated after a
 lost reply records nothing twice.
+
+On PostgreSQL scans are partitioned by month of ``scanned_at`` (migration
+0021_partitions, ``store/partitions.py``): the primary key there is
+(``id``, ``scanned_at``) and the unique key holds ``scanned_at`` too, as a partitioned
+table requires; ``Scans.record_once`` keeps ``client_id`` unique per venue.
 """
 
 from __future__ import annotations
@@ -84,7 +89,7 @@ class Scan(Base):
     released_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
     flags: Mapped[list[Any]] = mapped_column(default=list)  # anti-fraud flags, by code
     __table_args__ = (
-        UniqueConstraint("venue_id", "client_id", name="uq_scans_venue_client_id"),
+        UniqueConstraint("venue_id", "client_id", "scanned_at", name="uq_scans_venue_client_id"),
         Index("ix_scans_venue_scanned_at", "venue_id", "scanned_at"),
         Index("ix_scans_resident_scanned_at", "resident_id", "scanned_at"),
         Index("ix_scans_fingerprint_scanned_at", "token_fingerprint", "scanned_at"),
@@ -92,11 +97,13 @@ class Scan(Base):
 
 
 class FraudCase(Base):
-    """Opened by an operator's "not the holder" tap; the workflow comes with issue 13."""
+    """Opened by an operator's "not the holder" tap; the workflow comes with issue 13.
+    ``scan_id`` has no foreign key: a partitioned table's rows cannot be referenced by
+    ``id`` alone, and the case outlives its scan's partition (retention)."""
 
     __tablename__ = "fraud_cases"
     id: Mapped[uuid.UUID] = _id()
-    scan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"))
+    scan_id: Mapped[uuid.UUID]
     resident_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("residents.id", ondelete="SET NULL"), index=True
     )
