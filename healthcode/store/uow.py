@@ -147,13 +147,25 @@ class UnitOfWork:
 
 class UnitOfWorkFactory:
     """Opens units of work; ``with factory() as uow:`` commits on success, and also
-    on a refusal that keeps its changes (``DomainError.keeps_changes``)."""
+    on a refusal that keeps its changes (``DomainError.keeps_changes``).
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    ``reads``: sessions on a read replica (``store/db.read_session_factory``) for the
+    reporting reads that tolerate lag, opened with ``factory.reading()``; without
+    one those read the primary."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], reads: sessionmaker[Session] | None = None
+    ) -> None:
         self.sessions = sessions
+        self.reads = reads
 
     def __call__(self) -> _Scope:
         return _Scope(UnitOfWork(self.sessions()))
+
+    def reading(self) -> _Scope:
+        """A unit of work on the replica, read-only (a write in it raises); the
+        primary's, without a replica."""
+        return _Scope(UnitOfWork((self.reads or self.sessions)()))
 
 
 class _Scope:
