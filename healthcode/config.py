@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     # made this many months ahead; a month's rows are dropped once it ended more than
     # this many days ago (longer than any offline upload or 14-day rule looks back)
     partition_months_ahead: int = Field(3, ge=1, le=24)
-    retention_days: int = Field(366, ge=62, le=3660)
+    retention_days: int = Field(92, ge=62, le=3660)
 
     @cached_property
     def secret(self) -> bytes:
