@@ -8,6 +8,10 @@ without a foreign key (a scan's partition may be dropped by retention; the case
 stays). The existing rows are copied into the partitions (a month's partition for
 every month they cover, three months ahead, and a default partition).
 
+Every row of a resident's is keyed by the resident, the distribution key of a
+sharded database (docs/deployment.md): colour changes, signatures and appeal steps
+get ``resident_id``, filled from their code, application and appeal.
+
 Revision ID: 0021_partitions
 Revises: 0019_appeals
 Create Date: 2026-11-28 16:00:00
@@ -18,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import Connection
 
@@ -55,7 +60,32 @@ INDEXES = {
 }
 
 
+# a resident's rows that lacked resident_id, and where it comes from
+KEYED = (
+    ("colour_changes", "codes", "code_id"),
+    ("signatures", "declarations", "declaration_id"),
+    ("appeal_steps", "appeals", "appeal_id"),
+)
+
+
 def upgrade() -> None:
+    for table, parent, column in KEYED:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("resident_id", sa.Uuid(), nullable=True))
+        op.execute(
+            f"UPDATE {table} SET resident_id = "
+            f"(SELECT resident_id FROM {parent} WHERE {parent}.id = {table}.{column})"
+        )
+        op.execute(f"DELETE FROM {table} WHERE resident_id IS NULL")  # no resident: orphans
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column("resident_id", existing_type=sa.Uuid(), nullable=False)
+            batch.create_foreign_key(
+                f"fk_{table}_resident_id_residents",
+                "residents",
+                ["resident_id"],
+                ["id"],
+                ondelete="CASCADE",
+            )
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         with op.batch_alter_table("fraud_cases") as batch:
@@ -87,12 +117,18 @@ def downgrade() -> None:
         _forget_dropped_scans()
         with op.batch_alter_table("fraud_cases") as batch:
             batch.create_foreign_key(FRAUD_FK, "scans", ["scan_id"], ["id"], ondelete="CASCADE")
-        return
-    for spec in partitions.TABLES:
-        _rebuild(bind, spec, partitioned=False)
-        _copy_and_drop(bind, spec.table)
-    _forget_dropped_scans()
-    op.create_foreign_key(FRAUD_FK, "fraud_cases", "scans", ["scan_id"], ["id"], ondelete="CASCADE")
+    else:
+        for spec in partitions.TABLES:
+            _rebuild(bind, spec, partitioned=False)
+            _copy_and_drop(bind, spec.table)
+        _forget_dropped_scans()
+        op.create_foreign_key(
+            FRAUD_FK, "fraud_cases", "scans", ["scan_id"], ["id"], ondelete="CASCADE"
+        )
+    for table, _parent, _column in KEYED:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_constraint(f"fk_{table}_resident_id_residents", type_="foreignkey")
+            batch.drop_column("resident_id")
 
 
 def _rebuild(bind: Connection, spec: partitions.Partitioned, *, partitioned: bool) -> None:
