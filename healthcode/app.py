@@ -30,7 +30,7 @@ from healthcode.services.shared.env import OtpSender, make_env
 from healthcode.services.shared.keycheck import check_secret_key
 from healthcode.services.shared.keys import ensure_signing_key
 from healthcode.services.shared.lists import ensure_list_key
-from healthcode.store.db import SessionFactory, make_engine, session_factory
+from healthcode.store.db import SessionFactory, make_engine, read_sessions, session_factory
 from healthcode.store.uow import UnitOfWorkFactory
 
 # Paths that take a file, and how large a body each allows (beyond the file's own
@@ -76,10 +76,11 @@ def create_app(
     settings = settings or Settings()
     configure_logging(json=settings.log_json)
     if sessions is None:
-        sessions = session_factory(make_engine(settings.database_url))
+        sessions = session_factory(make_engine(settings.database_url, pgbouncer=settings.pgbouncer))
     env = make_env(settings, clock or SystemClock(), otp_sender)
 
-    units = UnitOfWorkFactory(sessions)
+    reads = read_sessions(settings.read_database_url, pgbouncer=settings.pgbouncer)
+    units = UnitOfWorkFactory(sessions, reads)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HEALTHCODE_", env_file=".env", extra="ignore")
 
     database_url: str = f"sqlite:///{VAR / 'healthcode.db'}"
+    # a read replica for reporting reads that tolerate lag (docs/deployment.md); empty:
+    # the primary serves them too
+    read_database_url: str = ""
+    # behind pgbouncer in transaction mode: no server-side prepared statements
+    # (psycopg's prepare_threshold=None), and pgbouncer's pool instead of a large own one
+    pgbouncer: bool = False
     secret_key: str = ""  # empty: generated once into var/secret.key
     redis_url: str = ""  # empty: in-process rate limits and caches (one worker only)
     colour_cache: bool = True  # the code page's colour cache (off: every read asks the db)
@@ -114,6 +120,11 @@ class Settings(BaseSettings):
     stats_min_count: int = Field(10, ge=1, le=1000)  # smaller counts are suppressed
     stats_dir: str = str(VAR / "stats")  # where the daily statistics files are written
     lookup_limit: str = "60/minute"  # colour look-ups per department client
+    # scans and daily reports (docs/deployment.md): monthly partitions on PostgreSQL are
+    # made this many months ahead; a month's rows are dropped once it ended more than
+    # this many days ago (longer than any offline upload or 14-day rule looks back)
+    partition_months_ahead: int = Field(3, ge=1, le=24)
+    retention_days: int = Field(92, ge=62, le=3660)
 
     @cached_property
     def secret(self) -> bytes:

@@ -5,12 +5,22 @@ and each module adds its commands to them. The top-level commands are registered
 here, in the order `healthcode --help` shows them.
 """
 
-from healthcode.cli import accounts, codes, demo, notices, records, server, sharing, verify
+from healthcode.cli import (
+    accounts,
+    codes,
+    demo,
+    notices,
+    partitions,
+    records,
+    server,
+    sharing,
+    verify,
+)
 from healthcode.cli.shared import app
 from healthcode.config import Settings
 from healthcode.logs import configure_logging
 
-__all__ = ["accounts", "app", "codes", "main", "notices", "records", "sharing"]
+__all__ = ["accounts", "app", "codes", "main", "notices", "partitions", "records", "sharing"]
 
 app.command()(server.serve)
 app.command()(verify.verify)

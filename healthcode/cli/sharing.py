@@ -38,7 +38,7 @@ def export_stats(
         path = run(units, env, day=day.date() if day else None)
     else:
         when: date = day.date() if day else run_day(env.clock.now())
-        with units() as uow:
+        with units.reading() as uow:
             path = export_statistics(uow, env, day=when, directory=directory)
     typer.echo(f"written {path}")
 

@@ -2,7 +2,8 @@
 
 Every worker starts one, but each job (the rollover every five minutes; the
 temperature videos' retention and orphan sweep hourly; the reminders; the outbox drain;
-the colour statistics for other departments daily at 01:10)
+the colour statistics for other departments daily at 01:10; the monthly partitions of
+scans and daily reports made ahead daily at 00:40 and dropped past retention at 03:20)
 holds a database lease, so only one worker runs it at a time; the jobs are idempotent,
 so an overlap is harmless too.
 """
@@ -14,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from healthcode.domain.clock import TZ
 from healthcode.jobs import videos
 from healthcode.jobs.notices import drain_if_leader, remind_if_leader
+from healthcode.jobs.partitions import make_partitions_if_leader, retire_if_leader
 from healthcode.jobs.rollover import rollover_if_leader
 from healthcode.jobs.sharing import export_stats_if_leader
 from healthcode.services.shared.env import Env
@@ -72,5 +74,19 @@ def start_scheduler(units: UnitOfWorkFactory, env: Env) -> BackgroundScheduler:
         max_instances=1,
         coalesce=True,
     )
+    for job, hour, minute in (
+        (make_partitions_if_leader, 0, 40),
+        (retire_if_leader, 3, 20),
+    ):
+        scheduler.add_job(
+            job,
+            "cron",
+            hour=hour,
+            minute=minute,
+            args=(units, env),
+            id=job.__name__.removesuffix("_if_leader"),
+            max_instances=1,
+            coalesce=True,
+        )
     scheduler.start()
     return scheduler

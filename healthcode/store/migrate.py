@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine
+
+from healthcode.store.partitions import is_partition
+from healthcode.store.tables import Base
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -34,6 +40,18 @@ def revision(engine: Engine, message: str) -> None:
     """Autogenerate a new migration from the tables (developers only)."""
     with _migrating(engine) as config:
         command.revision(config, message=message, autogenerate=True)
+
+
+def include_name(name: str | None, kind: str, _parents: Any) -> bool:
+    """Compare the tables with the models, the monthly partitions aside (they are the
+    partitioned tables' storage, made by the partitions job)."""
+    return not (kind == "table" and name is not None and is_partition(name))
+
+
+def schema_diff(connection: Connection) -> list[Any]:
+    """What the database's tables lack or have beyond the models (none: in step)."""
+    opts = {"include_name": include_name}
+    return list(compare_metadata(MigrationContext.configure(connection, opts=opts), Base.metadata))
 
 
 @contextmanager

@@ -180,16 +180,23 @@ Result = TypeVar("Result")
 
 class UnitOfWorkFactory:
     """Opens units of work; ``with factory() as uow:`` commits on success, and also
-    on a refusal that keeps its changes (``DomainError.keeps_changes``)."""
+    on a refusal that keeps its changes (``DomainError.keeps_changes``).
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    ``reads``: sessions on a read replica (``store/db.read_session_factory``) for the
+    reporting reads that tolerate lag, opened with ``factory.reading()``; without
+    one those read the primary."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], reads: sessionmaker[Session] | None = None
+    ) -> None:
         self.sessions = sessions
         bind = sessions.kw.get("bind")
         # A test binds its sessions to one connection inside its own transaction:
         # reads then go through that connection, and see what the test wrote.
-        self._reads: Engine | Connection | None = (
+        self._read_bind: Engine | Connection | None = (
             statement_at_a_time(bind) if isinstance(bind, Engine) else bind
         )
+        self.reads = reads
 
     def __call__(self) -> _Scope:
         return _Scope(UnitOfWork(self.sessions()))
@@ -208,14 +215,19 @@ class UnitOfWorkFactory:
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[Connection]:
-        if isinstance(self._reads, Connection):
-            yield self._reads
-        elif self._reads is not None:
-            with self._reads.connect() as connection:
+        if isinstance(self._read_bind, Connection):
+            yield self._read_bind
+        elif self._read_bind is not None:
+            with self._read_bind.connect() as connection:
                 yield connection
         else:
             with self.sessions() as session:  # bound otherwise: through a session
                 yield session.connection()
+
+    def reading(self) -> _Scope:
+        """A unit of work on the replica, read-only (a write in it raises); the
+        primary's, without a replica."""
+        return _Scope(UnitOfWork((self.reads or self.sessions)()))
 
 
 class _Scope:

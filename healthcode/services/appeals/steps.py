@@ -26,6 +26,7 @@ def add_step(
     uow.add(
         t.AppealStep(
             appeal_id=appeal.id,
+            resident_id=appeal.resident_id,
             seq=len(uow.appeals.steps(appeal.id)) + 1,  # the appeal is new or locked
             at=at,
             step=step,

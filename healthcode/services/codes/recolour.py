@@ -184,6 +184,7 @@ def _record_change(
     uow.add(
         t.ColourChange(
             code_id=code.id,
+            resident_id=code.resident_id,
             seq=code.history_seq,
             at=state.evaluated_at,
             from_colour=previous,

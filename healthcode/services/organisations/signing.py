@@ -89,6 +89,7 @@ def sign_pass(
     uow.add(
         t.Signature(
             declaration_id=application.id,
+            resident_id=resident.id,
             issuer_id=who.account_id,
             colour=colour.value,
             note=note.strip(),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, true
 
 from healthcode.domain.scope import Scope
 from healthcode.store import tables as t
@@ -113,7 +114,19 @@ class Scans(_Repo):
 
     def record_once(self, row: t.Scan) -> bool:
         """Insert the scan; False if its venue has a scan with its ``client_id`` already
-        (an offline upload sent twice, or two uploads racing)."""
+        (an offline upload sent twice, or two uploads racing).
+
+        The unique key holds ``scanned_at`` too (on PostgreSQL the table is
+        partitioned by it), so the venue's ``client_id`` is looked for first; two
+        racing requests with one ``client_id`` and two times are serialised by a lock
+        on the pair until the first commits (SQLite serialises its writers itself)."""
+        assert row.client_id is not None
+        if self.session.get_bind().dialect.name == "postgresql":
+            pair = f"{row.venue_id}:{row.client_id}".encode()
+            key = int.from_bytes(hashlib.blake2b(pair, digest_size=8).digest(), signed=True)
+            self.session.execute(select(func.pg_advisory_xact_lock(key)))
+        if self.by_client_id(row.venue_id, row.client_id) is not None:
+            return False
         return insert_once(self.session, row)
 
     def of_venue(self, venue_id: uuid.UUID, *, limit: int = 50) -> Sequence[t.Scan]:

@@ -53,6 +53,7 @@ class AppealStep(Base):
     appeal_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("appeals.id", ondelete="CASCADE"), index=True
     )
+    resident_id: Mapped[uuid.UUID] = _resident_fk(index=False)  # the appeal's: the shard key
     seq: Mapped[int]  # 1, 2, … per appeal: the order the resident reads them in
     at: Mapped[datetime]
     step: Mapped[str] = mapped_column(

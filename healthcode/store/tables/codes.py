@@ -42,6 +42,7 @@ class ColourChange(Base):
     __tablename__ = "colour_changes"
     id: Mapped[uuid.UUID] = _id()
     code_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
+    resident_id: Mapped[uuid.UUID] = _resident_fk(index=False)  # the code's: the shard key
     seq: Mapped[int]  # 1, 2, … per code in commit order; unique, so no change is recorded twice
     at: Mapped[datetime]
     from_colour: Mapped[str | None] = mapped_column(String(8))
@@ -65,6 +66,7 @@ class Signature(Base):
     declaration_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("declarations.id", ondelete="CASCADE"), index=True
     )
+    resident_id: Mapped[uuid.UUID] = _resident_fk(index=False)  # the applicant: the shard key
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
     colour: Mapped[str] = mapped_column(String(8))
     note: Mapped[str] = mapped_column(String(500), default="")

@@ -32,7 +32,7 @@ class FraudCase(Base):
     __tablename__ = "fraud_cases"
     id: Mapped[uuid.UUID] = _id()
     # the gate report's scan (one case per scan); None for flags and contradictions
-    scan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"))
+    scan_id: Mapped[uuid.UUID | None]  # no foreign key: scans is partitioned (retention)
     resident_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("residents.id", ondelete="SET NULL"), index=True
     )

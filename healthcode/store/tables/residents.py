@@ -115,6 +115,8 @@ class TemperatureVideo(Base):
 
 
 class DailyReport(Base):
+    """On PostgreSQL partitioned by month of ``day`` (primary key (``id``, ``day``))."""
+
     __tablename__ = "daily_reports"
     id: Mapped[uuid.UUID] = _id()
     resident_id: Mapped[uuid.UUID] = _resident_fk(index=False)

@@ -7,6 +7,11 @@ reason as ``verdict``), which token (its fingerprint, never the text) and, when 
 code names one, which resident. A scanner that was offline sends its own
 ``client_id`` for each scan; it is unique per venue, so an upload repeated after a
 lost reply records nothing twice.
+
+On PostgreSQL scans are partitioned by month of ``scanned_at`` (migration
+0021_partitions, ``store/partitions.py``): the primary key there is
+(``id``, ``scanned_at``) and the unique key holds ``scanned_at`` too, as a partitioned
+table requires; ``Scans.record_once`` keeps ``client_id`` unique per venue.
 """
 
 from __future__ import annotations
@@ -89,7 +94,7 @@ class Scan(Base):
     region_name: Mapped[str | None] = mapped_column(String(100))
     foreign_claims: Mapped[dict[str, Any] | None]
     __table_args__ = (
-        UniqueConstraint("venue_id", "client_id", name="uq_scans_venue_client_id"),
+        UniqueConstraint("venue_id", "client_id", "scanned_at", name="uq_scans_venue_client_id"),
         Index("ix_scans_venue_scanned_at", "venue_id", "scanned_at"),
         Index("ix_scans_resident_scanned_at", "resident_id", "scanned_at"),
         Index("ix_scans_fingerprint_scanned_at", "token_fingerprint", "scanned_at"),

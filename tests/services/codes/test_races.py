@@ -172,6 +172,7 @@ def test_a_change_cannot_be_recorded_twice(
         session.add(
             t.ColourChange(
                 code_id=change.code_id,
+                resident_id=change.resident_id,
                 seq=change.seq,
                 at=change.at,
                 from_colour=change.from_colour,
