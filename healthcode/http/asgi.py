@@ -6,7 +6,10 @@ import hashlib
 from http.cookies import SimpleCookie
 
 from starlette.requests import Request
-from starlette.types import Message, Receive, Scope
+from starlette.types import Message, Receive, Scope, Send
+
+from healthcode.domain.errors import DomainError
+from healthcode.http.errors import PageRenderer, domain_error_response, in_words, page_or_json
 
 _COOKIE = "hc_session"  # security.SESSION_COOKIE (which imports the middlewares, via deps)
 
@@ -45,3 +48,10 @@ def session_hash(scope: Scope) -> bytes | None:
             return None
         token = jar[_COOKIE].value if _COOKIE in jar else ""
     return hashlib.sha256(token.encode()).digest() if token else None
+
+
+async def refuse(scope: Scope, send: Send, error: DomainError, page: PageRenderer | None) -> None:
+    """Answer ``error`` from a middleware, before the app: JSON, or a page for a browser."""
+    json = domain_error_response(error)
+    answer = page_or_json(Request(scope), page, json, error.code, in_words(error))
+    await answer(scope, no_body, send)

@@ -20,12 +20,11 @@ from collections import Counter
 from collections.abc import Mapping
 
 import structlog
-from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from healthcode.domain.i18n import N_
-from healthcode.http.asgi import no_body, session_hash
-from healthcode.http.errors import PageRenderer, domain_error_response, in_words, page_or_json
+from healthcode.http.asgi import refuse, session_hash
+from healthcode.http.errors import PageRenderer
 from healthcode.services.shared.ratelimit import Budgets, TooManyRequests
 
 log = structlog.get_logger()
@@ -125,8 +124,4 @@ class FairShareMiddleware:
         error = TooManyRequests(
             N_("Too many requests; try again in {retry_after} s"), retry_after=wait
         )
-        request = Request(scope)
-        answer = page_or_json(
-            request, self.page, domain_error_response(error), error.code, in_words(error)
-        )
-        await answer(scope, no_body, send)
+        await refuse(scope, send, error, self.page)

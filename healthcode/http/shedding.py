@@ -20,13 +20,12 @@ from contextlib import suppress
 from typing import ClassVar
 
 import structlog
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
-from healthcode.http.asgi import no_body
-from healthcode.http.errors import PageRenderer, domain_error_response, in_words, page_or_json
+from healthcode.http.asgi import refuse
+from healthcode.http.errors import PageRenderer
 
 log = structlog.get_logger()
 EXEMPT = frozenset({"/api/v1/health"})
@@ -133,9 +132,4 @@ class SheddingMiddleware:
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         log.info("request.refused.busy", path=scope["path"])
-        error = ServiceBusy(self.retry_after)
-        request = Request(scope)
-        answer = page_or_json(
-            request, self.page, domain_error_response(error), error.code, in_words(error)
-        )
-        await answer(scope, no_body, send)
+        await refuse(scope, send, ServiceBusy(self.retry_after), self.page)
