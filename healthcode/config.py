@@ -138,7 +138,7 @@ class Settings(BaseSettings):
     # per worker: requests computed at once; beyond, a request waits up to queue_wait
     # seconds for a place among at most max_queue others, else 503 with Retry-After
     load_shedding: bool = True
-    max_in_flight: int = Field(32, ge=1, le=10_000)
+    max_in_flight: int = Field(16, ge=1, le=10_000)
     max_queue: int = Field(64, ge=0, le=100_000)
     queue_wait_seconds: float = Field(0.5, ge=0, le=30)
     shed_retry_after: int = Field(2, ge=1, le=300)
