@@ -38,18 +38,11 @@ REDIS_URL = "redis://127.0.0.1:6379"
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return Settings(
-        database_url="sqlite://",
-        secret_key="test-secret-key-not-for-production",
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-        scheduler=False,
-        # per day: a sliding window counter weighs the last window's count down, so a
-        # test straddling a window's end could see more allowed than the limit says
-        session_limits={"write": "4/day", "code": "60/day"},
-        address_limits={"code": "5/day"},
-    )
+def settings(settings: Settings) -> Settings:
+    # per day: a sliding window counter weighs the last window's count down, so a
+    # test straddling a window's end could see more allowed than the limit says
+    limits = {"session_limits": {"write": "4/day", "code": "60/day"}}
+    return settings.model_copy(update=limits | {"address_limits": {"code": "5/day"}})
 
 
 @pytest.mark.parametrize(
