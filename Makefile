@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PYTEST_ARGS ?= -n auto
 PORT ?= 8000
 
-.PHONY: run test lint bench venv clean messages
+.PHONY: run test lint bench surge venv clean messages
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test: $(DEV_STAMP) lint
 
 bench: $(DEV_STAMP)
 	$(PY) -m bench
+
+# The surge test (docs/surge.md): ~3 minutes against `healthcode serve --workers 2`;
+# not part of `make test` or `make bench`. SURGE_ARGS="--db sqlite" for SQLite.
+surge: $(DEV_STAMP)
+	$(PY) -m bench.surge $(SURGE_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -111,11 +111,11 @@ def _online(settings: Settings) -> list[Result]:
     ]
 
 
-def gate(url: str) -> tuple[str, str, tuple[bytes, ...], tuple[bytes, ...]]:
-    """A community's checkpoint and its guard, signed in; the residents' on-screen codes
-    (made to live ten minutes, the longest a deployment may set, so none expires
-    during the run) and as many Hubei codes (living an hour). (guard's session token,
-    scan path, request bodies, foreign request bodies)"""
+def gate(url: str, guards: int = 1) -> tuple[str, str, tuple[bytes, ...], tuple[bytes, ...]]:
+    """A community's checkpoint and its ``guards``, signed in; the residents' on-screen
+    codes (made to live ten minutes, the longest a deployment may set, so none expires
+    during the run) and as many Hubei codes (living an hour). (the guards' session
+    tokens, space-separated; scan path; request bodies; foreign request bodies)"""
     settings = hs.bench_settings(url).model_copy(update={"display_token_seconds": 600})
     env = make_env(settings, SystemClock())
     engine = make_engine(url)
@@ -136,20 +136,24 @@ def gate(url: str) -> tuple[str, str, tuple[bytes, ...], tuple[bytes, ...]]:
                 uow, env, who, organisation_id=community.id, kind=venues.VenueKind.CHECKPOINT,
                 name="黄河五路卡口",
             )  # fmt: skip
-            venues.create_operator(
-                uow, env, who, venue_id=gate.id, username="bench.guard",
-                password="bench-guard-password-1", display_name="门岗",
-            )  # fmt: skip
+            for n in range(guards):
+                venues.create_operator(
+                    uow, env, who, venue_id=gate.id, username=f"bench.guard{n or ''}",
+                    password="bench-guard-password-1", display_name="门岗",
+                )  # fmt: skip
             foreign = _federated_codes(uow, env, RESIDENTS)
             residents = list(uow.session.scalars(select(t.Resident.id).limit(RESIDENTS)))
             tokens = [
                 display_code(uow, env, resident_id=r, policy_id=hs.POLICY).token for r in residents
             ]
         with quiet_logs(), units() as uow:
-            guard = login.staff_login(
-                uow, env, username="bench.guard", password="bench-guard-password-1",
-                client="bench", user_agent="bench",
-            ).token  # fmt: skip
+            guard = " ".join(
+                login.staff_login(
+                    uow, env, username=f"bench.guard{n or ''}", password="bench-guard-password-1",
+                    client="bench", user_agent="bench",
+                ).token
+                for n in range(guards)
+            )  # fmt: skip
     finally:
         engine.dispose()
     bodies = tuple(json.dumps({"token": token}).encode() for token in tokens)

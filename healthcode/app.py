@@ -20,8 +20,10 @@ from healthcode.config import Settings
 from healthcode.domain.clock import Clock, SystemClock
 from healthcode.http import errors
 from healthcode.http.cookies import SecureCookiesMiddleware
+from healthcode.http.fairshare import FairShareMiddleware
 from healthcode.http.idempotency import IdempotencyMiddleware
 from healthcode.http.middleware import EdgeMiddleware
+from healthcode.http.shedding import SheddingMiddleware
 from healthcode.jobs.scheduler import start_scheduler
 from healthcode.logs import configure_logging
 from healthcode.services.organisations.roster_files import MAX_BYTES as ROSTER_BYTES
@@ -30,6 +32,7 @@ from healthcode.services.shared.env import OtpSender, make_env
 from healthcode.services.shared.keycheck import check_secret_key
 from healthcode.services.shared.keys import ensure_signing_key
 from healthcode.services.shared.lists import ensure_list_key
+from healthcode.services.shared.ratelimit import Budgets
 from healthcode.store.db import SessionFactory, make_engine, read_sessions, session_factory
 from healthcode.store.uow import UnitOfWorkFactory
 
@@ -118,6 +121,29 @@ def create_app(
         *((path, videos) for path in VIDEO_UPLOADS),
         *((path, evidence) for path in APPEAL_UPLOADS),
     )
+    _protect(app, settings)
     app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes, uploads=uploads)
     app.add_middleware(SecureCookiesMiddleware)
     return app
+
+
+def _protect(app: FastAPI, settings: Settings) -> None:
+    """Load shedding inside fair share (docs/surge.md): a client's excess is refused
+    before it can wait for a place; both answer before any other work."""
+    if settings.load_shedding:
+        app.add_middleware(
+            SheddingMiddleware,
+            max_in_flight=settings.max_in_flight,
+            max_queue=settings.max_queue,
+            wait_seconds=settings.queue_wait_seconds,
+            retry_after=settings.shed_retry_after,
+            page=web.error_page,
+        )
+    app.add_middleware(
+        FairShareMiddleware,
+        budgets=Budgets(settings.redis_url, enabled=settings.rate_limits),
+        session_limits=settings.session_limits,
+        address_limits=settings.address_limits,
+        in_flight=settings.session_in_flight,
+        page=web.error_page,
+    )

@@ -125,6 +125,35 @@ class Settings(BaseSettings):
     # this many days ago (longer than any offline upload or 14-day rule looks back)
     partition_months_ahead: int = Field(3, ge=1, le=24)
     retention_days: int = Field(92, ge=62, le=3660)
+    # fair share and load shedding (docs/surge.md). Costly requests, by kind, count
+    # against a budget per session and one per client address (limits' syntax; with
+    # HEALTHCODE_REDIS_URL shared by every worker); a session has at most
+    # session_in_flight costly requests running in one worker at a time.
+    session_limits: dict[str, str] = {
+        "code": "60/minute",  # code page, token, QR image, attestation
+        "write": "60/minute",  # declarations, daily reports, check-ins, any other write
+        "scan": "120/minute",
+        "lookup": "60/minute",  # tracing, department look-ups, scan details, exports
+        "import": "10/minute",
+        "pdf": "20/minute",  # printed paper passes
+    }
+    # one address may be a carrier's NAT or a venue's router: far above one session's
+    address_limits: dict[str, str] = {
+        "code": "1200/minute",
+        "write": "600/minute",
+        "scan": "1200/minute",
+        "lookup": "300/minute",
+        "import": "30/minute",
+        "pdf": "60/minute",
+    }
+    session_in_flight: int = Field(4, ge=1, le=64)
+    # per worker: requests computed at once; beyond, a request waits up to queue_wait
+    # seconds for a place among at most max_queue others, else 503 with Retry-After
+    load_shedding: bool = True
+    max_in_flight: int = Field(16, ge=1, le=10_000)
+    max_queue: int = Field(64, ge=0, le=100_000)
+    queue_wait_seconds: float = Field(0.5, ge=0, le=30)
+    shed_retry_after: int = Field(2, ge=1, le=300)
 
     @cached_property
     def secret(self) -> bytes:

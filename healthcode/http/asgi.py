@@ -1,8 +1,17 @@
-"""ASGI plumbing the edge middlewares share: a request body read once, handed on again."""
+"""ASGI plumbing the edge middlewares share: a body read once and handed on, the session."""
 
 from __future__ import annotations
 
-from starlette.types import Message, Receive
+import hashlib
+from http.cookies import SimpleCookie
+
+from starlette.requests import Request
+from starlette.types import Message, Receive, Scope, Send
+
+from healthcode.domain.errors import DomainError
+from healthcode.http.errors import PageRenderer, domain_error_response, in_words, page_or_json
+
+_COOKIE = "hc_session"  # security.SESSION_COOKIE (which imports the middlewares, via deps)
 
 
 def replay(body: bytes) -> Receive:
@@ -23,3 +32,26 @@ def replay(body: bytes) -> Receive:
 async def no_body() -> Message:
     """A ``receive`` for an answer given without reading the request."""
     return {"type": "http.disconnect"}
+
+
+def session_hash(scope: Scope) -> bytes | None:
+    """The caller's session (a hash of its bearer token or session cookie), read from
+    the headers alone: no database, so the edge can key a retry or a budget on it."""
+    request = Request(scope)
+    auth = request.headers.get("authorization", "")
+    token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    if not token:
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(request.headers.get("cookie", ""))
+        except Exception:  # a malformed cookie header counts as no session
+            return None
+        token = jar[_COOKIE].value if _COOKIE in jar else ""
+    return hashlib.sha256(token.encode()).digest() if token else None
+
+
+async def refuse(scope: Scope, send: Send, error: DomainError, page: PageRenderer | None) -> None:
+    """Answer ``error`` from a middleware, before the app: JSON, or a page for a browser."""
+    json = domain_error_response(error)
+    answer = page_or_json(Request(scope), page, json, error.code, in_words(error))
+    await answer(scope, no_body, send)

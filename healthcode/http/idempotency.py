@@ -24,7 +24,6 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
 import structlog
@@ -35,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from healthcode.domain.errors import Conflict, DomainError, InvalidInput
 from healthcode.domain.i18n import N_
-from healthcode.http.asgi import no_body, replay
+from healthcode.http.asgi import no_body, replay, session_hash
 from healthcode.http.errors import (
     PageRenderer,
     database_failure,
@@ -55,7 +54,6 @@ WRITES = frozenset({"POST", "PUT", "PATCH"})
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, as Stripe and the IETF draft
 _KEPT_HEADERS = frozenset({"content-type", "location", "cache-control", "retry-after"})
 _FORM = "application/x-www-form-urlencoded"
-_COOKIE = "hc_session"  # security.SESSION_COOKIE (which imports this, via api.deps)
 log = structlog.get_logger()
 
 
@@ -117,7 +115,7 @@ class IdempotencyMiddleware:
         request = Request(scope, receive)
         key = request.headers.get(HEADER)
         keyless = key is None and not request.headers.get("content-type", "").startswith(_FORM)
-        principal = _principal(scope)
+        principal = session_hash(scope)
         if principal is None or keyless:
             await self.app(scope, receive, send)
             return
@@ -216,21 +214,6 @@ def _store(units: UnitOfWorkFactory, claim: Claim, reply: Reply) -> None:
 def _units(scope: Scope) -> UnitOfWorkFactory:
     units: UnitOfWorkFactory = scope["app"].state.uow_factory
     return units
-
-
-def _principal(scope: Scope) -> bytes | None:
-    """The caller's session (a hash of its token): a retry comes from the same one."""
-    request = Request(scope)
-    auth = request.headers.get("authorization", "")
-    token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-    if not token:
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(request.headers.get("cookie", ""))
-        except Exception:  # a malformed cookie header counts as no session
-            return None
-        token = jar[_COOKIE].value if _COOKIE in jar else ""
-    return hashlib.sha256(token.encode()).digest() if token else None
 
 
 def _form_key(body: bytes) -> str | None:

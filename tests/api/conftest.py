@@ -20,7 +20,7 @@ from healthcode.services.organisations.authorisations import grant
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
 from tests.api.helpers import PASSWORD, CapturingSender
-from tests.api.live_db import pg_schema, served  # noqa: F401 - fixtures
+from tests.api.live_db import live_engine, pg_schema, served  # noqa: F401 - fixtures
 from tests.factories.organisations import organisation
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -38,6 +40,17 @@ def pg_engine(url: str, schema: str) -> Engine:
     return make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def live_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    """A migrated database of the test's own on each kind, for a live server."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'live.db'}")
+        upgrade(engine)
+        return engine
+    schema: str = request.getfixturevalue("pg_schema")
+    return pg_engine(PG_URL, schema)
+
+
 @pytest.fixture
 def served() -> Iterator[list[LiveServer]]:
     running: list[LiveServer] = []
@@ -46,8 +59,10 @@ def served() -> Iterator[list[LiveServer]]:
         server.stop()
 
 
-def serve(engine: Engine, running: list[LiveServer]) -> tuple[LiveServer, httpx.Client]:
-    server = live.start_on(engine)
+def serve(
+    engine: Engine, running: list[LiveServer], **settings: Any
+) -> tuple[LiveServer, httpx.Client]:
+    server = live.start_on(engine, **settings)
     running.append(server)
     return server, httpx.Client(base_url=server.url, timeout=30)
 

@@ -25,7 +25,7 @@ from tests.api.helpers import (
     resident_headers,
     staff_headers,
 )
-from tests.api.live_db import pg_engine, serve, sign_in
+from tests.api.live_db import serve, sign_in
 from tests.factories.inputs import declaration_data
 from tests.web.live import LiveServer
 
@@ -161,21 +161,6 @@ class TestKeys:
         response = client.post(REPORT, json={"temperature": 36.6}, headers=keyed(me, key))
         assert response.status_code == 422
         assert error(response)["fields"][0]["field"] == "idempotency-key"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def live_engine(request: pytest.FixtureRequest, tmp_path: Any) -> Engine:
-    if request.param == "sqlite":
-        from healthcode.store.db import make_engine
-        from healthcode.store.migrate import upgrade
-
-        engine = make_engine(f"sqlite:///{tmp_path / 'live.db'}")
-        upgrade(engine)
-        return engine
-    schema: str = request.getfixturevalue("pg_schema")
-    from tests.conftest import PG_URL
-
-    return pg_engine(PG_URL, schema)
 
 
 def test_concurrent_retries_make_one_report(live_engine: Engine, served: list[LiveServer]) -> None:

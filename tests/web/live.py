@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -70,13 +71,13 @@ def start(directory: Path, *, at: datetime = START) -> LiveServer:
     return start_on(engine, at=at)
 
 
-def start_on(engine: Engine, *, at: datetime = START) -> LiveServer:
-    """The app on a migrated database of the caller's, served by uvicorn."""
+def start_on(engine: Engine, *, at: datetime = START, **settings: Any) -> LiveServer:
+    """The app on a migrated database of the caller's, served by uvicorn; ``settings``
+    override the tests' own."""
     clock, sms = FixedClock(at), CapturingSender()
     url = engine.url.render_as_string(hide_password=False)
-    app = create_app(
-        test_settings(url), clock=clock, sessions=session_factory(engine), otp_sender=sms
-    )
+    own = test_settings(url).model_copy(update=settings)
+    app = create_app(own, clock=clock, sessions=session_factory(engine), otp_sender=sms)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="on"
     )

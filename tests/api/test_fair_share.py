@@ -1,0 +1,178 @@
+"""Fair share: one client's burst is refused at once, and the others stay served.
+
+Through the app on both databases; the 16-parallel-QR case on a live server, where
+the admitted requests are held inside the app so that what is measured is who was
+admitted and who was answered while they were held, not how long anything took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from fastapi import Request
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from healthcode.config import Settings
+from healthcode.http.fairshare import kind_of
+from healthcode.http.security import session_token
+from healthcode.services.shared.ratelimit import Budgets
+from tests.api.helpers import CapturingSender, declare, error, resident_headers
+from tests.api.live_db import serve, sign_in
+from tests.conftest import missing_service
+from tests.factories.inputs import declaration_data
+from tests.web.live import LiveServer
+
+API = "/api/v1"
+QR = f"{API}/codes/binzhou-code/qr.png"
+TOKEN = f"{API}/codes/binzhou-code/token"
+REPORT = f"{API}/codes/binzhou-code/reports"
+REDIS_URL = "redis://127.0.0.1:6379"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # per day: a sliding window counter weighs the last window's count down, so a
+    # test straddling a window's end could see more allowed than the limit says
+    limits = {"session_limits": {"write": "4/day", "code": "60/day"}}
+    return settings.model_copy(update=limits | {"address_limits": {"code": "5/day"}})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kind"),
+    [
+        ("GET", "/api/v1/codes/binzhou-code/qr.png", "code"),
+        ("GET", "/api/v1/codes/binzhou-code/attestation", "code"),
+        ("GET", f"/family/{uuid.uuid4()}/codes/binzhou-code/live", "code"),
+        ("GET", "/codes/shandong-pass", "code"),
+        ("POST", "/api/v1/declarations", "write"),
+        ("POST", "/codes/binzhou-code/report", "write"),
+        ("POST", f"/api/v1/venues/{uuid.uuid4()}/scans/batch", "scan"),
+        ("POST", "/api/v1/verify", "scan"),
+        ("POST", "/api/v1/records/imports", "import"),
+        ("POST", f"/staff/applications/{uuid.uuid4()}/paper", "pdf"),
+        ("POST", "/api/v1/sharing/colour-lookups", "lookup"),
+        ("GET", f"/staff/employers/{uuid.uuid4()}/board.csv", "lookup"),
+        ("GET", "/api/v1/health", None),
+        ("GET", "/api/v1/codes/binzhou-code/watch", None),  # one held request an hour
+        ("GET", "/static/app.css", None),
+        ("GET", "/api/v1/trust-list", None),
+    ],
+)
+def test_costly_kinds(method: str, path: str, kind: str | None) -> None:
+    assert kind_of(method, path) == kind
+
+
+class TestBudgets:
+    def test_a_session_over_its_write_budget_is_refused_and_another_served(
+        self, client: TestClient, sms: CapturingSender
+    ) -> None:
+        greedy = resident_headers(client, sms)
+        calm = resident_headers(client, sms, "13900002222")
+        declare(client, greedy, declaration_data())  # two writes of greedy's four
+        declare(client, calm, declaration_data())
+        for _ in range(2):
+            assert client.post(REPORT, json={"temperature": 36.6}, headers=greedy).is_success
+        refused = client.post(REPORT, json={"temperature": 36.6}, headers=greedy)
+        assert (refused.status_code, error(refused)["code"]) == (429, "rate_limited")
+        assert 1 <= int(refused.headers["retry-after"]) <= 24 * 3600
+        assert error(refused)["message"].startswith("请求过于频繁")
+        assert client.post(REPORT, json={"temperature": 36.6}, headers=calm).is_success
+
+    def test_one_address_shares_a_budget_across_its_sessions(
+        self, client: TestClient, sms: CapturingSender
+    ) -> None:
+        first = resident_headers(client, sms)
+        second = resident_headers(client, sms, "13900002222")
+        declare(client, first, declaration_data())
+        declare(client, second, declaration_data())
+        answers = [client.get(TOKEN, headers=h).status_code for h in (first, second) * 3]
+        assert answers == [200] * 5 + [429]  # five from this address, any session
+
+    def test_a_page_is_refused_with_a_page(self, client: TestClient, sms: CapturingSender) -> None:
+        me = resident_headers(client, sms)
+        declare(client, me, declaration_data())
+        for _ in range(5):
+            client.get(TOKEN, headers=me)
+        page = client.get("/codes/binzhou-code", headers=me | {"Accept": "text/html"})
+        assert page.status_code == 429
+        assert page.headers["content-type"].startswith("text/html")
+        assert "retry-after" in page.headers
+
+
+def test_budgets_are_shared_by_workers_through_redis() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as failure:
+        missing_service("Redis", f"{REDIS_URL}: {type(failure).__name__}")
+    prefix = f"hc-test-{uuid.uuid4().hex}"
+    workers = [Budgets(REDIS_URL, prefix=prefix), Budgets(REDIS_URL, prefix=prefix)]
+
+    async def hits() -> list[int | None]:
+        mine = [await workers[i % 2].hit("3/day", "code", "session-1") for i in range(4)]
+        return [*mine, await workers[1].hit("3/day", "code", "session-2")]
+
+    answers = asyncio.run(hits())
+    assert answers[:3] == [None, None, None]  # two workers, one budget of three
+    assert answers[3] is not None
+    assert 1 <= answers[3] <= 24 * 3600
+    assert answers[4] is None  # another session's own
+
+
+def test_sixteen_parallel_qr_requests_do_not_hold_up_another_resident(
+    live_engine: Engine, served: list[LiveServer]
+) -> None:
+    server, client = serve(live_engine, served, rate_limits=True, session_in_flight=4)
+    greedy, calm = sign_in(client, server), sign_in(client, server, "13900002222")
+    declare(client, greedy, declaration_data())  # type: ignore[arg-type]
+    declare(client, calm, declaration_data())  # type: ignore[arg-type]
+    gate, held = threading.Event(), threading.Semaphore(0)
+
+    async def held_token(request: Request) -> str:
+        """Before the database: an admitted QR request of the burst waits here until
+        the test has seen the others answered (its transaction would lock SQLite)."""
+        if request.url.path == QR:
+            held.release()
+            await asyncio.to_thread(gate.wait, 60)
+        return request.headers["authorization"].removeprefix("Bearer ")
+
+    server.app.dependency_overrides[session_token] = held_token
+    answers: list[httpx.Response] = []
+
+    def fetch() -> None:
+        with httpx.Client(base_url=server.url, timeout=60) as own:
+            answers.append(own.get(QR, headers=greedy))
+
+    burst = [threading.Thread(target=fetch) for _ in range(16)]
+    for thread in burst:
+        thread.start()
+    try:
+        for _ in range(4):
+            assert held.acquire(timeout=30), "four of the burst are admitted"
+        until(lambda: len(answers) == 12)
+        # the excess was answered while the admitted four were still being worked on
+        assert {(r.status_code, error(r)["code"]) for r in answers} == {(429, "rate_limited")}
+        assert all(r.headers["retry-after"] == "1" for r in answers)
+        assert client.get(TOKEN, headers=calm).status_code == 200  # the other resident
+        assert client.get(f"{API}/codes/binzhou-code", headers=calm).status_code == 200
+        assert not held.acquire(timeout=0.2)  # and no fifth of the burst got in meanwhile
+    finally:
+        gate.set()
+        for thread in burst:
+            thread.join(timeout=60)
+    assert sorted(r.status_code for r in answers) == [200] * 4 + [429] * 12
+
+
+def until(condition: Any, seconds: float = 30) -> None:
+    """Wait for ``condition`` (a bound on a hang, not a measurement)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
