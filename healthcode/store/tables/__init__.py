@@ -45,6 +45,7 @@ from healthcode.store.tables.records import (
     HighRiskRegion,
     ImportBatch,
     ImportRefusal,
+    KnownRecord,
 )
 from healthcode.store.tables.residents import (
     DailyReport,
@@ -86,6 +87,7 @@ __all__ = [
     "ImportRefusal",
     "JobRun",
     "KeyCheck",
+    "KnownRecord",
     "Lease",
     "ListEntry",
     "ListHead",
