@@ -43,6 +43,7 @@ from healthcode.domain.clock import day_of, start_of
 from healthcode.domain.i18n import N_
 from healthcode.domain.identity.id_number import mask_id_number
 from healthcode.domain.identity.names import mask_name
+from healthcode.services.codes import colour_cache
 from healthcode.services.residents.declarations import PLEDGE_VERSION
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -117,6 +118,9 @@ def generate_population(
         if progress is not None:
             progress(summary.residents)
     gen.finish(summary)
+    # The codes were written without recolour (which forgets each one it changes):
+    # a cache kept from an earlier database with the same seed's ids must go.
+    uow.after_commit(lambda: colour_cache.forget_all(env))
     return summary
 
 
