@@ -62,8 +62,8 @@ def _generate(residents: int, seed: int, *, if_empty: bool) -> None:
     """A large population written with COPY (healthcode/demo/population.py)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from healthcode.demo.load import DemoNotEmpty
-    from healthcode.demo.population import generate_population, refuse_if_not_empty
+    from healthcode.demo.load import DemoNotEmpty, refuse_if_not_empty
+    from healthcode.demo.population import generate_population
 
     units, env = context()
     started = time.perf_counter()

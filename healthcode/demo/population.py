@@ -28,7 +28,6 @@ from itertools import accumulate
 from operator import mul
 from typing import Any
 
-from healthcode.demo.load import DemoNotEmpty
 from healthcode.demo.people import BINZHOU_COUNTIES, JINAN_COUNTIES, County, uscc
 from healthcode.demo.profiles import (
     DECLARED_HOUR,
@@ -40,7 +39,6 @@ from healthcode.demo.profiles import (
     template_of,
 )
 from healthcode.domain.clock import day_of, start_of
-from healthcode.domain.i18n import N_
 from healthcode.domain.identity.id_number import mask_id_number
 from healthcode.domain.identity.names import mask_name
 from healthcode.services.codes import colour_cache
@@ -89,15 +87,6 @@ def _person(n: int) -> tuple[str, County, date]:
     body = f"{county.id_code}{birth:%Y%m%d}{order:03d}"
     total = sum(map(mul, body.encode(), _WEIGHTS)) - _ASCII_ZERO
     return body + "10X98765432"[total % 11], county, birth
-
-
-def refuse_if_not_empty(uow: UnitOfWork) -> None:
-    """The generator writes into an empty database only (as the story demo does)."""
-    if count := uow.residents.count():
-        raise DemoNotEmpty(
-            N_("The database already has {count} residents; the demo needs an empty one"),
-            count=count,
-        )
 
 
 def generate_population(

@@ -6,12 +6,15 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
-from healthcode.demo.load import DemoNotEmpty
-from healthcode.demo.population import generate_population, id_number_of, refuse_if_not_empty
+from healthcode.cli import app
+from healthcode.demo.load import DemoNotEmpty, refuse_if_not_empty
+from healthcode.demo.population import generate_population, id_number_of
 from healthcode.domain.identity.id_number import parse_id_number
 from healthcode.services.codes.recolour import Cause, recolour
 from healthcode.services.shared.env import Env
@@ -77,3 +80,16 @@ def test_only_into_an_empty_database(uow: UnitOfWork, env: Env) -> None:
     generate_population(uow, env, residents=5)
     with pytest.raises(DemoNotEmpty):
         refuse_if_not_empty(uow)
+
+
+def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEALTHCODE_DATABASE_URL", f"sqlite:///{tmp_path / 'bulk.db'}")
+    monkeypatch.setenv("HEALTHCODE_SECRET_KEY", "cli-test-secret")
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    made = runner.invoke(app, ["demo", "--residents", "120", "--bulk"])
+    assert made.exit_code == 0, made.output
+    assert "Generated 120 residents" in made.output
+    assert "colour_changes" in made.output
+    again = runner.invoke(app, ["demo", "--residents", "120", "--bulk", "--if-empty"])
+    assert "skipped" in again.output
