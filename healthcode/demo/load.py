@@ -92,6 +92,15 @@ class DemoSummary:
     staff: tuple[StaffLogin, ...]
 
 
+def refuse_if_not_empty(uow: UnitOfWork) -> None:
+    """A demo (stories or generated) goes into an empty database only."""
+    if count := uow.residents.count():
+        raise DemoNotEmpty(
+            N_("The database already has {count} residents; the demo needs an empty one"),
+            count=count,
+        )
+
+
 def load_demo(
     units: Units,
     env_factory: EnvFactory,
@@ -107,11 +116,7 @@ def load_demo(
     lies in the future of a live server), else at 18:00 on `today`.
     """
     with units() as uow:
-        if count := uow.residents.count():
-            raise DemoNotEmpty(
-                N_("The database already has {count} residents; the demo needs an empty one"),
-                count=count,
-            )
+        refuse_if_not_empty(uow)
     rng = random.Random(seed)
     scenes = _casting(residents, rng)
     end = _end(today)

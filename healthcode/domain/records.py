@@ -255,6 +255,14 @@ def _date(raw: object) -> date:
     if isinstance(raw, date):
         return raw
     text = _text(raw)
+    if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit():
+        try:  # YYYY-MM-DD, the common case, without strptime's cost
+            value = date.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            if 1900 <= value.year <= 2099:
+                return value
     for fmt in _DATE_FORMATS:
         try:
             value = datetime.strptime(text, fmt).date()

@@ -26,6 +26,8 @@ def _is_invisible(char: str) -> bool:
 
 def compact(raw: str, *, drop: str = DASHES, upper: bool = True) -> str:
     """Fold, remove whitespace, invisible characters and separators, upper-case."""
+    if raw.isascii() and raw.isalnum():  # the common case, unchanged by all of the below
+        return raw.upper() if upper else raw
     kept = "".join(c for c in fold(raw) if not _is_invisible(c) and c not in drop)
     return kept.upper() if upper else kept
 

@@ -107,7 +107,8 @@ def _check_shape(value: str, field: str) -> None:
             N_("An ID number has 18 characters; you entered {length}"),
             length=len(value),
         )
-    bad = first_bad_char(value[:-1], _DIGITS)
+    body = value[:-1]
+    bad = None if body.isascii() and body.isdigit() else first_bad_char(body, _DIGITS)
     if bad is None and value[-1] not in _DIGITS + "X":
         bad = (LENGTH, value[-1])
     if bad is not None:

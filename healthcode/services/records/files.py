@@ -2,9 +2,9 @@
 
 CSV is read through an incremental decoder (UTF-8, UTF-8 with BOM or GB18030, which
 includes GBK: detected from the first 64 KiB unless given); JSON Lines line by line;
-XLSX through python-calamine, row by row from its first sheet. Each row comes with
-its line number in the file (CSV: the physical line where the row ends; XLSX: the
-sheet row; JSON Lines: the line), so a refusal names the line a person can find.
+XLSX as a stream of its first sheet's XML (``xlsx``). Each row comes with its line
+number in the file (CSV: the physical line where the row ends; XLSX: the sheet row;
+JSON Lines: the line), so a refusal names the line a person can find.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import IO, Any
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
 from healthcode.domain.records import column_name
+from healthcode.services.records.xlsx import BadWorkbook, sheet_rows
 
 SNIFF = 64 * 1024
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -145,23 +146,21 @@ def _release(text: io.TextIOWrapper) -> None:
 
 
 def _xlsx(stream: IO[bytes]) -> Iterator[Row]:
-    from python_calamine import CalamineWorkbook
-
+    rows = sheet_rows(stream)
     try:
-        book = CalamineWorkbook.from_filelike(stream)
-        sheet = book.get_sheet_by_index(0)
-        rows = sheet.iter_rows()
-        header = next(rows, None)
-    except Exception:
+        first = next(rows, None)
+        if first is None:
+            raise UnreadableFile(N_("The file is empty"))
+        columns = [column_name(str(h)) for h in first[1]]
+        yield Row(0, dict.fromkeys(columns))
+        for number, cells in rows:
+            values = {c: _cell(v) for c, v in zip(columns, cells, strict=False)}
+            if any(v not in (None, "") for v in values.values()):
+                yield Row(number, values)
+    except BadWorkbook:
         raise UnreadableFile(N_("The file is not a readable XLSX workbook")) from None
-    if header is None:
-        raise UnreadableFile(N_("The file is empty"))
-    columns = [column_name(str(h)) for h in header]
-    yield Row(0, dict.fromkeys(columns))
-    for number, cells in enumerate(rows, start=2):
-        values = {c: _cell(v) for c, v in zip(columns, cells, strict=False)}
-        if any(v not in (None, "") for v in values.values()):
-            yield Row(number, values)
+    finally:
+        rows.close()
 
 
 def _cell(value: Any) -> Any:

@@ -41,7 +41,11 @@ from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
-CHUNK = 1000
+CHUNK = 5000
+_RECORD_COLUMNS = (
+    "id", "resident_id", "kind", "start", "end", "region", "source", "received_at",
+    "department", "source_id", "batch_id", "setting", "detail",
+)  # fmt: skip
 MAX_BYTES = 2 * 1024**3  # an upload's limit (the CLI reads files of any size)
 MAX_REFUSALS_KEPT = 10_000  # beyond this, refused rows are counted, not listed
 
@@ -219,42 +223,68 @@ class _Run:
                 refusals.extend(result)
         self.batch.rows_read += len(chunk)
         self.batch.rows_refused += len({r.line for r in refusals})
-        fresh = self._fresh(valid)
         if self.kind is ImportKind.HIGH_RISK_REGION:
-            self._keep_regions(fresh)
+            self._keep_regions(self._fresh_regions(valid))
         else:
-            refusals.extend(self._keep_records(fresh))
+            refusals.extend(self._keep_records(valid))
         self._report(refusals)
 
-    def _fresh(self, valid: list[RecordRow]) -> list[RecordRow]:
-        """Rows not sent before: not in the database, not earlier in this chunk (the
-        database answers for earlier chunks: their rows are inserted, in this same
-        transaction), so nothing grows with the file. A resident record sent before
-        with other dates (a release, a discharge) is amended (``_amend``)."""
-        ids = [r.source_id for r in valid]
-        if self.kind is ImportKind.HIGH_RISK_REGION:
-            known: dict[str, t.DataRecord | None] = dict.fromkeys(
-                self.uow.high_risk_regions.existing(self.department.value, ids)
-            )
-        else:
-            known = dict(self.uow.data_records.sent_before(self.department.value, ids))
+    def _fresh_regions(self, valid: list[RecordRow]) -> list[RecordRow]:
+        """Regions not sent before: not in the database, not earlier in this chunk
+        (earlier chunks are in the database: inserted in this same transaction)."""
+        known = self.uow.high_risk_regions.existing(
+            self.department.value, [r.source_id for r in valid]
+        )
         fresh: list[RecordRow] = []
-        in_chunk: set[str] = set()
         for row in valid:
-            if row.source_id in in_chunk:
+            if row.source_id in known:
                 self.batch.rows_unchanged += 1
-            elif row.source_id in known:
-                before = known[row.source_id]
-                if before is not None and self._amend(before, row):
-                    self.batch.rows_amended += 1
-                else:
-                    self.batch.rows_unchanged += 1
             else:
-                in_chunk.add(row.source_id)
+                known.add(row.source_id)
                 fresh.append(row)
         return fresh
 
-    def _amend(self, record: t.DataRecord, row: RecordRow) -> bool:
+    def _keep_records(self, valid: list[RecordRow]) -> list[Refusal]:
+        """Three queries a chunk, whatever its size: the residents named, the rows
+        sent before (unchanged, or amended: a release, a discharge), and one COPY of
+        the new records (multi-row INSERT on SQLite). The first row of a source id
+        in the chunk counts; later ones are unchanged."""
+        protector, department = self.env.protector, self.department.value
+        hashes = [protector.keyed_hash(r.id_number or "", kind="id_number") for r in valid]
+        residents = self.uow.data_records.residents_by_id_hash(hashes)
+        known = self.uow.data_records.sent_before(department, [r.source_id for r in valid])
+        kind, source = self.kind.record_kind, self.batch.file_name[:64]
+        assert kind is not None
+        new: list[tuple[Any, ...]] = []
+        unmatched: list[Refusal] = []
+        seen: set[str] = set()
+        for row, id_hash in zip(valid, hashes, strict=True):
+            if row.source_id in seen:
+                self.batch.rows_unchanged += 1
+                continue
+            seen.add(row.source_id)
+            resident_id = residents.get(id_hash)
+            before = known.get(row.source_id)
+            if before is not None:
+                if self._amend(before, row, resident_id):
+                    self.batch.rows_amended += 1
+                else:
+                    self.batch.rows_unchanged += 1
+            elif resident_id is None:
+                unmatched.append(_unmatched(row.line))
+            else:
+                new.append(
+                    (uuid.uuid4(), resident_id, kind.value, row.start, row.end, row.region,
+                     source, self.now, department, row.source_id, self.batch.id,
+                     row.setting.value if row.setting else None, row.detail)
+                )  # fmt: skip
+        added = self.uow.data_records.add_new(_RECORD_COLUMNS, new)
+        self.batch.rows_added += added
+        self.batch.rows_unchanged += len(new) - added  # sent at the same time by another import
+        self.batch.rows_unmatched += len(unmatched)
+        return unmatched
+
+    def _amend(self, before: t.KnownRecord, row: RecordRow, resident_id: uuid.UUID | None) -> bool:
         """Change a record's dates, setting, region or note, keeping what it was so a
         rollback of this batch restores it. The same person only: the ID must match."""
         new = {
@@ -264,50 +294,16 @@ class _Run:
             "region": row.region,
             "detail": row.detail,
         }
-        old = {k: getattr(record, k) for k in new}
-        id_hash = self.env.protector.keyed_hash(row.id_number or "", kind="id_number")
-        same_person = self.uow.data_records.residents_by_id_hash([id_hash]).get(id_hash)
-        if new == old or same_person != record.resident_id or record.withdrawn_at is not None:
+        old = {k: getattr(before, k) for k in new}
+        if new == old or resident_id != before.resident_id or before.withdrawn_at is not None:
             return False
+        record = self.uow.data_records.by_id(before.id)
+        assert record is not None
         record.amended_from = {k: _plain(v) for k, v in old.items()}
         record.amended_by = self.batch.id
         for key, value in new.items():
             setattr(record, key, value)
         return True
-
-    def _keep_records(self, rows: list[RecordRow]) -> list[Refusal]:
-        protector = self.env.protector
-        hashes = {r.line: protector.keyed_hash(r.id_number or "", kind="id_number") for r in rows}
-        residents = self.uow.data_records.residents_by_id_hash(hashes.values())
-        record_kind = self.kind.record_kind
-        assert record_kind is not None
-        inserts, unmatched = [], []
-        for row in rows:
-            resident_id = residents.get(hashes[row.line])
-            if resident_id is None:
-                unmatched.append(_unmatched(row.line))
-                continue
-            inserts.append(
-                {
-                    "id": uuid.uuid4(),
-                    "resident_id": resident_id,
-                    "kind": record_kind.value,
-                    "start": row.start,
-                    "end": row.end,
-                    "region": row.region,
-                    "source": self.batch.file_name[:64],
-                    "received_at": self.now,
-                    "department": self.department.value,
-                    "source_id": row.source_id,
-                    "batch_id": self.batch.id,
-                    "setting": row.setting.value if row.setting else None,
-                    "detail": row.detail,
-                }
-            )
-        self.uow.data_records.insert_many(inserts)
-        self.batch.rows_added += len(inserts)
-        self.batch.rows_unmatched += len(unmatched)
-        return unmatched
 
     def _keep_regions(self, rows: list[RecordRow]) -> None:
         self.uow.high_risk_regions.insert_many(

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 
 from healthcode.store import tables as t
+from healthcode.store.bulk import among, write_rows
 from healthcode.store.repositories.base import _Repo
 
 
@@ -32,7 +33,9 @@ class DataRecords(_Repo):
         wanted = list(set(hashes))
         if not wanted:
             return {}
-        query = select(t.Resident.id_hash, t.Resident.id).where(t.Resident.id_hash.in_(wanted))
+        query = select(t.Resident.id_hash, t.Resident.id).where(
+            among(self.session, t.Resident.id_hash, wanted)
+        )
         return {row[0]: row[1] for row in self.session.execute(query).all()}
 
     def existing(self, department: str, source_ids: Iterable[str]) -> set[str]:
@@ -45,24 +48,28 @@ class DataRecords(_Repo):
         )
         return {s for s in self.session.scalars(query) if s is not None}
 
-    def sent_before(self, department: str, source_ids: Iterable[str]) -> dict[str, t.DataRecord]:
-        """The department's records with these source ids (one query per chunk)."""
+    def sent_before(self, department: str, source_ids: Iterable[str]) -> dict[str, t.KnownRecord]:
+        """The department's records with these source ids (one query per chunk), as
+        plain rows: what an import compares, no ORM object per row."""
         ids = list(set(source_ids))
         if not ids:
             return {}
-        query = select(t.DataRecord).where(
-            t.DataRecord.department == department, t.DataRecord.source_id.in_(ids)
-        )
-        return {r.source_id: r for r in self.session.scalars(query) if r.source_id is not None}
+        r = t.DataRecord
+        query = select(
+            r.source_id, r.id, r.resident_id, r.start, r.end, r.setting, r.region, r.detail,
+            r.withdrawn_at,
+        ).where(r.department == department, among(self.session, r.source_id, ids))  # fmt: skip
+        return {row[0]: t.KnownRecord(*row[1:]) for row in self.session.execute(query) if row[0]}
 
     def amended_by_batch(self, batch_id: uuid.UUID) -> Sequence[t.DataRecord]:
         query = select(t.DataRecord).where(t.DataRecord.amended_by == batch_id)
         return self.session.scalars(query).all()
 
-    def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """One multi-row INSERT per chunk: no ORM objects, no per-row round trip."""
-        if rows:
-            self.session.execute(insert(t.DataRecord), list(rows))
+    def add_new(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """COPY (PostgreSQL) or multi-row INSERT (SQLite) of new records, skipping any
+        whose department and source id a concurrent import has just written: how
+        many were written."""
+        return write_rows(self.session, t.DataRecord.__table__, columns, rows, skip_conflicts=True)
 
     def residents_of_batch(
         self, batch_id: uuid.UUID, after: uuid.UUID | None, limit: int

@@ -1,0 +1,114 @@
+"""Many rows at once: ``COPY … FROM STDIN`` on PostgreSQL, multi-row INSERT on SQLite.
+
+The population generator and department imports write hundreds of thousands of
+rows; an ORM object or a statement per row would cost a thousand times the rows'
+own price. Both stores take the same rows (tuples in ``columns`` order) inside the
+caller's transaction, so a failure leaves nothing behind and the caller commits.
+
+JSON columns accept the value already written as JSON text (a ``str``): PostgreSQL
+takes it as is, SQLite gets it parsed back for SQLAlchemy's JSON type.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from itertools import islice
+from typing import Any
+
+from psycopg import sql
+from sqlalchemy import ARRAY, JSON, FromClause, Table, any_, bindparam, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+SQLITE_CHUNK = 2000
+
+
+def is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def among(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN values`` for a long list: one array parameter on PostgreSQL
+    (``= ANY``: no statement with thousands of placeholders to build and parse)."""
+    if is_postgresql(session):
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def write_rows(
+    session: Session,
+    table: Table | FromClause,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    skip_conflicts: bool = False,
+) -> int:
+    """Write ``rows`` into ``table`` in the session's transaction; how many were
+    written. ``skip_conflicts``: a row that breaks a unique key (one a concurrent
+    transaction has just written) is skipped, not an error; on PostgreSQL the rows
+    then go through a temporary staging table and one ``INSERT … SELECT … ON
+    CONFLICT DO NOTHING``."""
+    assert isinstance(table, Table)
+    if not is_postgresql(session):
+        return _insert(session, table, columns, rows, skip_conflicts)
+    if not skip_conflicts:
+        return _copy(session, sql.Identifier(table.name), columns, rows)
+    staging = sql.Identifier(f"staging_{table.name}")
+    session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS staging_{table.name} "
+            f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+    )
+    _copy(session, staging, columns, rows)
+    names = ", ".join(f'"{c}"' for c in columns)
+    written = session.execute(
+        text(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM staging_{table.name} "
+            "ON CONFLICT DO NOTHING"
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    session.execute(text(f"TRUNCATE staging_{table.name}"))
+    return int(written)
+
+
+def _copy(
+    session: Session, table: sql.Identifier, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    driver = session.connection().connection.driver_connection
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        table, sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    count = 0
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def _insert(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    skip_conflicts: bool,
+) -> int:
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    statement = sqlite_insert(table)
+    if skip_conflicts:
+        statement = statement.on_conflict_do_nothing()
+    iterator, count = iter(rows), 0
+    while chunk := list(islice(iterator, SQLITE_CHUNK)):
+        values = [dict(zip(columns, row, strict=True)) for row in chunk]
+        for value in values:
+            for name in json_columns:
+                if isinstance(value[name], str):
+                    value[name] = json.loads(value[name])
+        session.flush()  # the session's own pending changes are not ours to count
+        driver = session.connection().connection.driver_connection
+        before = driver.total_changes  # type: ignore[union-attr]
+        session.execute(statement, values)
+        count += driver.total_changes - before  # type: ignore[union-attr]
+    return count

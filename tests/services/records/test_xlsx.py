@@ -1,0 +1,112 @@
+"""XLSX files as departments save them: dates typed as dates, numbers as numbers,
+strings shared; read as a stream, memory flat as the file grows (the sheet's rows
+dropped once read, the shared strings beyond a bound kept on disk)."""
+
+from __future__ import annotations
+
+import io
+import tracemalloc
+from datetime import date
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from healthcode.domain.colour import Colour
+from healthcode.domain.records import Department, ImportKind
+from healthcode.services.records import xlsx
+from healthcode.services.records.files import UnreadableFile
+from healthcode.services.records.imports import Sender, import_records
+from healthcode.services.shared.env import Env
+from healthcode.store.uow import UnitOfWork
+from tests.factories.identity import make_id_number
+from tests.services.records.helpers import colour_of, green_resident, run_import
+
+HEADER = ("记录编号", "身份证号码", "开始日期", "结束日期")
+
+
+def workbook(path: Path, rows: int, *, first: list[object] | None = None) -> Path:
+    """A sheet with a Chinese header, dates as dates, one ID number per row."""
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("密接")
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, HEADER)
+    for row in range(1, rows + 1):
+        values = (
+            first
+            if (row == 1 and first)
+            else [
+                f"X-{row}",
+                make_id_number(birth=date(1980, 1, 1), region="371602", seq=row % 999 + 1),
+                date(2020, 2, 22),
+            ]
+        )
+        for col, value in enumerate(values):
+            if isinstance(value, date):
+                sheet.write_datetime(row, col, value, dates)
+            else:
+                sheet.write(row, col, value)
+    book.close()
+    return path
+
+
+def test_a_close_contact_sheet_turns_the_resident_red(
+    uow: UnitOfWork, env: Env, tmp_path: Path
+) -> None:
+    account, number = green_resident(uow, env)
+    path = workbook(tmp_path / "密接.xlsx", 3, first=["CC-1", number, date(2020, 2, 22)])
+    report = run_import(uow, env, path.read_bytes(), file_name="密接.xlsx")
+    assert (report.rows_read, report.added, report.unmatched) == (3, 1, 2)
+    assert [r.line for r in report.refusals] == [3, 4]  # the sheet's own row numbers
+    assert colour_of(uow, account) is Colour.RED
+
+
+def test_numbers_typed_as_numbers_and_bad_dates_are_reported(
+    uow: UnitOfWork, env: Env, tmp_path: Path
+) -> None:
+    _, number = green_resident(uow, env)
+    path = workbook(tmp_path / "a.xlsx", 2, first=[20200222, number, "2020-02-30"])
+    report = run_import(uow, env, path.read_bytes(), file_name="a.xlsx")
+    assert report.refusals[0].line == 2
+    assert report.refusals[0].field == "start"
+
+
+def test_not_a_workbook_is_refused_whole(uow: UnitOfWork, env: Env) -> None:
+    with pytest.raises(UnreadableFile):
+        run_import(uow, env, b"PK\x03\x04 not really", file_name="x.xlsx")
+
+
+def peak_while_importing(uow: UnitOfWork, env: Env, path: Path) -> tuple[int, int]:
+    with path.open("rb") as stream:
+        tracemalloc.start()
+        try:
+            report = import_records(
+                uow, env, sender=Sender(), department=Department.HEALTH,
+                kind=ImportKind.CLOSE_CONTACT, stream=stream, file_name=path.name,
+            )  # fmt: skip
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    uow.rollback()
+    return peak, report.rows_read
+
+
+def test_memory_stays_flat_as_the_sheet_grows(
+    uow: UnitOfWork, env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx, "STRINGS_IN_MEMORY", 500)  # the rest of the strings on disk
+    small, read_small = peak_while_importing(uow, env, workbook(tmp_path / "s.xlsx", 3000))
+    large, read_large = peak_while_importing(uow, env, workbook(tmp_path / "l.xlsx", 12000))
+    assert (read_small, read_large) == (3000, 12000)
+    assert large < small * 2, (small, large)  # four times the rows, not four times the memory
+
+
+def test_shared_strings_beyond_the_bound_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx, "STRINGS_IN_MEMORY", 10)
+    path = workbook(tmp_path / "w.xlsx", 50)
+    rows = list(xlsx.sheet_rows(io.BytesIO(path.read_bytes())))
+    assert rows[0] == (1, list(HEADER))
+    assert rows[50][1][0] == "X-50"
+    assert rows[50][1][2] == date(2020, 2, 22)
