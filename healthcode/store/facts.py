@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from healthcode.domain.facts import (
     Trip,
 )
 from healthcode.store import tables as t
+from healthcode.store.batches import CodeBatches
 from healthcode.store.repositories.codes import Signatures
 from healthcode.store.repositories.organisations import Overrides
 from healthcode.store.repositories.records import CreditRecords, DataRecords, HighRiskRegions
@@ -57,34 +58,77 @@ class FactsRepository:
         """Everything the engine needs: this policy's declarations, every daily
         report (health facts hold for all codes), department and credit records."""
         declarations = self.declarations.confirmed(resident_id, policy_id)
-        reports = self.daily_reports.of_resident(resident_id)
-        signatures = self.signatures.for_declarations([d.id for d in declarations])
-        records = self.data_records.of_resident(resident_id)
-        credits = self.credit_records.of_resident(resident_id)
-        approved = self.overrides.approved(resident_id, policy_id)
-        regions = self.high_risk_regions.ever_listed()
-        return Facts(
-            observations=(
-                *(_declaration(d) for d in declarations),
-                *(_report(r) for r in reports),
-            ),
-            records=tuple(_record(r) for r in records),
-            credit_records=tuple(
-                CreditRecord(str(c.id), c.at, c.reason, c.revoked_at) for c in credits
-            ),
-            signatures=tuple(
-                Signature(
-                    str(s.declaration_id), s.signed_at, Colour(s.colour), str(s.issuer_id), s.note
-                )
-                for s in signatures
-            ),
-            overrides=tuple(
-                Override(str(o.id), o.decided_at, Colour(o.colour), o.reason, o.ends_at)
-                for o in approved
-                if o.decided_at is not None
-            ),
-            high_risk_periods=tuple(_high_risk(r) for r in regions),
+        return _facts(
+            declarations,
+            self.daily_reports.of_resident(resident_id),
+            self.signatures.for_declarations([d.id for d in declarations]),
+            self.data_records.of_resident(resident_id),
+            self.credit_records.of_resident(resident_id),
+            self.overrides.approved(resident_id, policy_id),
+            self.high_risk_regions.ever_listed(),
         )
+
+    def for_residents(
+        self, batches: CodeBatches, resident_ids: Sequence[uuid.UUID], policy_id: str
+    ) -> dict[uuid.UUID, Facts]:
+        """``for_resident`` of many residents, a query per kind of fact for them all."""
+        declarations = batches.declarations(resident_ids, policy_id)
+        signatures = batches.signatures([d.id for rows in declarations.values() for d in rows])
+        reports = batches.daily_reports(resident_ids)
+        records = batches.data_records(resident_ids)
+        credits = batches.credit_records(resident_ids)
+        approved = batches.overrides(resident_ids, policy_id)
+        regions = self.high_risk_regions.ever_listed()
+        found: dict[uuid.UUID, Facts] = {}
+        for rid in resident_ids:
+            mine = declarations.get(rid, [])
+            found[rid] = _facts(
+                mine,
+                reports.get(rid, []),
+                [s for d in mine for s in signatures.get(d.id, [])],
+                records.get(rid, []),
+                credits.get(rid, []),
+                approved.get(rid, []),
+                regions,
+            )
+        return found
+
+
+def _facts(
+    declarations: Sequence[t.Declaration],
+    reports: Sequence[t.DailyReport],
+    signatures: Sequence[t.Signature],
+    records: Sequence[t.DataRecord],
+    credits: Sequence[t.CreditRecord],
+    approved: Sequence[t.ColourOverride],
+    regions: Sequence[t.HighRiskRegion],
+) -> Facts:
+    return Facts(
+        observations=(
+            *(_declaration(d) for d in declarations),
+            *(_report(r) for r in reports),
+        ),
+        records=tuple(_record(r) for r in records),
+        credit_records=tuple(
+            CreditRecord(str(c.id), c.at, c.reason, c.revoked_at) for c in credits
+        ),
+        signatures=tuple(
+            Signature(
+                str(s.declaration_id), s.signed_at, Colour(s.colour), str(s.issuer_id), s.note
+            )
+            for s in sorted(signatures, key=_signed)
+        ),
+        overrides=tuple(
+            Override(str(o.id), o.decided_at, Colour(o.colour), o.reason, o.ends_at)
+            for o in approved
+            if o.decided_at is not None
+        ),
+        high_risk_periods=tuple(_high_risk(r) for r in regions),
+    )
+
+
+def _signed(row: t.Signature) -> tuple[datetime, uuid.UUID]:
+    return row.signed_at, row.id
 
 
 def _declaration(row: t.Declaration) -> Observation:

@@ -12,6 +12,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from healthcode.store.batches import CodeBatches
 from healthcode.store.facts import FactsRepository
 from healthcode.store.idempotency import IdempotencyKeys
 from healthcode.store.repositories.accounts import Accounts, LoginFailures, OtpChallenges, Sessions
@@ -102,6 +103,7 @@ class UnitOfWork:
         self.leases = Leases(session)
         self.job_runs = JobRuns(session)
         self.idempotency = IdempotencyKeys(session)
+        self.code_batches = CodeBatches(session)
         self.facts = FactsRepository(
             self.declarations,
             self.daily_reports,

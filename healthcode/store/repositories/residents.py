@@ -113,7 +113,7 @@ class Declarations(_Repo):
                 t.Declaration.policy_id == policy_id,
                 t.Declaration.confirmed_at.is_not(None),
             )
-            .order_by(t.Declaration.confirmed_at)
+            .order_by(t.Declaration.confirmed_at, t.Declaration.id)
         )
         return self.session.scalars(query).all()
 
@@ -123,7 +123,7 @@ class DailyReports(_Repo):
         query = (
             select(t.DailyReport)
             .where(t.DailyReport.resident_id == resident_id)
-            .order_by(t.DailyReport.reported_at)
+            .order_by(t.DailyReport.reported_at, t.DailyReport.id)
         )
         return self.session.scalars(query).all()
 
