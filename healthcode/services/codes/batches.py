@@ -24,6 +24,7 @@ from typing import Any
 
 import structlog
 
+from healthcode.domain.engine import Memo
 from healthcode.domain.policy import Model, Policy
 from healthcode.services.codes import paper_passes
 from healthcode.services.codes.recolour import Cached, Cause, Logged, Plan, plan
@@ -103,6 +104,7 @@ def _recolour(
         policy = env.policies.find(policy_id)
         ids = [row.resident_id for row in group]
         facts = uow.facts.for_residents(uow.code_batches, ids, policy_id)
+        memo: Memo = {}  # the page's conditions on equal documents, evaluated once
         for row in group:
             cached = Cached(
                 row.colour,
@@ -112,7 +114,8 @@ def _recolour(
                 row.awaiting_id,
                 row.history_seq,
             )
-            written.add(policy, row, plan(policy, facts[row.resident_id], cached, now, cause))
+            outcome = plan(policy, facts[row.resident_id], cached, now, cause, memo=memo)
+            written.add(policy, row, outcome)
     written.flush(uow, env, now)
     return Recoloured(len(written.codes), written.changed, tuple(written.residents))
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from healthcode.domain import overrides
 from healthcode.domain.colour import Colour
-from healthcode.domain.engine import evaluate
+from healthcode.domain.engine import Memo, evaluate
 from healthcode.domain.facts import Facts
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.state import State, recheck_at
@@ -174,14 +174,25 @@ class Plan:
     announce: tuple[uuid.UUID, ...]
 
 
-def plan(policy: Policy, facts: Facts, cached: Cached, now: datetime, cause: Cause) -> Plan:
+def plan(
+    policy: Policy,
+    facts: Facts,
+    cached: Cached,
+    now: datetime,
+    cause: Cause,
+    *,
+    memo: Memo | None = None,
+) -> Plan:
     """Evaluate at `now`, replaying first the changes time alone made since the code's
-    `recheck_at` (when the code was evaluated under this policy version)."""
-    state = evaluate(policy, facts, now)
+    `recheck_at` (when the code was evaluated under this policy version). A batch
+    passes one ``memo`` for its page (``engine.Memo``)."""
+    state = evaluate(policy, facts, now, memo=memo)
     steps: list[tuple[State, Cause | None]] = []
     if cached.policy_version == policy.version:
         was = Colour(cached.colour)
-        missed = time_changes(policy, facts, colour=was, recheck=cached.recheck_at, now=now)
+        missed = time_changes(
+            policy, facts, colour=was, recheck=cached.recheck_at, now=now, memo=memo
+        )
         steps = [(m, None) for m in missed]
     steps.append((state, cause))
     colour, seq, awaiting = cached.colour, cached.history_seq, cached.awaiting_id
