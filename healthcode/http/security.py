@@ -11,37 +11,33 @@ Routes declare what they need:
     def scan(principal: PrincipalDep, ...) -> ...
 
 Refusals are domain errors, so the one error handler renders them in the caller's
-language like any other.
+language like any other (``NotAuthenticated`` lives with the sessions:
+``services/accounts/sessions.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from healthcode.domain.errors import DomainError, Forbidden
+from healthcode.domain.errors import Forbidden
 from healthcode.domain.i18n import N_
 from healthcode.http.deps import EnvDep, UowDep
 from healthcode.services.accounts import sessions
-from healthcode.services.accounts.permissions import AccountKind, Permission, Principal, Role
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.accounts.sessions import (
+    NotAuthenticated,
+    residents_only,
+)
 
 SESSION_COOKIE = "hc_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 _bearer = HTTPBearer(auto_error=False, description="A session token from /auth/login")
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="The web session")
-
-
-class NotAuthenticated(DomainError):
-    status = 401
-    code = "not_authenticated"
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        return {"WWW-Authenticate": "Bearer"}
 
 
 class BearerRequired(NotAuthenticated):
@@ -81,9 +77,7 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 async def current_resident(principal: PrincipalDep) -> Principal:
     """A resident's own account: staff accounts cannot act as residents."""
-    if principal.kind is not AccountKind.RESIDENT or not principal.has_role(Role.RESIDENT):
-        raise Forbidden(N_("This is for residents' own accounts"))
-    return principal
+    return residents_only(principal)
 
 
 ResidentDep = Annotated[Principal, Depends(current_resident)]

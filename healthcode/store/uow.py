@@ -7,17 +7,22 @@ command) commits or rolls back. Work that must not run for a rolled-back change
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Hashable, Iterator
 from types import TracebackType
+from typing import TypeVar
 
+from sqlalchemy import Connection, Engine, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.store.batches import CodeBatches
+from healthcode.store.db import statement_at_a_time
 from healthcode.store.facts import FactsRepository
 from healthcode.store.idempotency import IdempotencyKeys
 from healthcode.store.repositories.accounts import Accounts, LoginFailures, OtpChallenges, Sessions
 from healthcode.store.repositories.appeals import Appeals
 from healthcode.store.repositories.checkins import Checkins
+from healthcode.store.repositories.code_pages import CodePages
 from healthcode.store.repositories.codes import (
     Codes,
     FederatedRegions,
@@ -114,6 +119,7 @@ class UnitOfWork:
             self.high_risk_regions,
         )
         self._after_commit: list[Callable[[], None]] = []
+        self._collected: dict[str, set[Hashable]] = {}
 
     def add(self, row: object) -> None:
         self.session.add(row)
@@ -124,14 +130,28 @@ class UnitOfWork:
     def after_commit(self, hook: Callable[[], None]) -> None:
         self._after_commit.append(hook)
 
+    def after_commit_for(
+        self, name: str, item: Hashable, hook: Callable[[set[Hashable]], None]
+    ) -> None:
+        """Collect ``item`` under ``name``; after the commit, call ``hook`` once with
+        all of them (a batch of a thousand recolours forgets its cache entries in one
+        call, not a thousand). The first hook given for a name is the one called."""
+        items = self._collected.get(name)
+        if items is None:
+            items = self._collected[name] = set()
+            self.after_commit(lambda: hook(items))
+        items.add(item)
+
     def commit(self) -> None:
         self.session.commit()
         hooks, self._after_commit = self._after_commit, []
+        self._collected = {}
         for hook in hooks:
             hook()
 
     def rollback(self) -> None:
         self._after_commit.clear()
+        self._collected = {}
         self.session.rollback()
 
     def refused(self, error: BaseException, *, commit: bool = False) -> None:
@@ -147,15 +167,55 @@ class UnitOfWork:
         self.session.close()
 
 
+class ReadUnit:
+    """A read of one statement, outside any transaction: no BEGIN, no COMMIT, no write
+    lock — one round trip (the code page, ``store/repositories/code_pages.py``)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.code_pages = CodePages(connection)
+
+
+Result = TypeVar("Result")
+
+
 class UnitOfWorkFactory:
     """Opens units of work; ``with factory() as uow:`` commits on success, and also
     on a refusal that keeps its changes (``DomainError.keeps_changes``)."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
+        bind = sessions.kw.get("bind")
+        # A test binds its sessions to one connection inside its own transaction:
+        # reads then go through that connection, and see what the test wrote.
+        self._reads: Engine | Connection | None = (
+            statement_at_a_time(bind) if isinstance(bind, Engine) else bind
+        )
 
     def __call__(self) -> _Scope:
         return _Scope(UnitOfWork(self.sessions()))
+
+    def read(self, work: Callable[[ReadUnit], Result]) -> Result:
+        """``work`` on a read unit; once more on a fresh connection if the pooled one
+        had been dropped (a database restart): a read is safe to repeat."""
+        try:
+            with self._connection() as connection:
+                return work(ReadUnit(connection))
+        except exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        with self._connection() as connection:
+            return work(ReadUnit(connection))
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        if isinstance(self._reads, Connection):
+            yield self._reads
+        elif self._reads is not None:
+            with self._reads.connect() as connection:
+                yield connection
+        else:
+            with self.sessions() as session:  # bound otherwise: through a session
+                yield session.connection()
 
 
 class _Scope:

@@ -10,7 +10,8 @@ table written. Equality with the one-by-one result is a property test
 
 Rare follow-ups keep the one-by-one code: an application entering an issuer's queue
 (``events.application_waiting``) and the paper passes of a resident who holds one
-(``paper_passes.withdraw_outdated``), each asked only where it can apply.
+(``paper_passes.withdraw_outdated``), each asked only where it can apply. The colour
+cache forgets each page's residents once the page commits (``colour_cache.forget``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import structlog
 
 from healthcode.domain.engine import Memo
 from healthcode.domain.policy import Model, Policy
-from healthcode.services.codes import paper_passes
+from healthcode.services.codes import colour_cache, paper_passes
 from healthcode.services.codes.recolour import Cached, Cause, Logged, Plan, plan
 from healthcode.services.notices import events
 from healthcode.services.shared.env import Env
@@ -63,7 +64,9 @@ def recolour_codes(
     """Recolour the codes of these (resident, policy) pairs in `uow`'s transaction."""
     if not keys:
         return Recoloured(0, 0)
-    uow.code_batches.lock(sorted({resident_id for resident_id, _ in keys}))
+    ids = sorted({resident_id for resident_id, _ in keys})
+    uow.code_batches.lock(ids)
+    _forget_after_commit(uow, env, ids)
     rows = uow.code_batches.codes(keys)
     return _recolour(uow, env, rows, cause, actor_id, note)
 
@@ -82,8 +85,15 @@ def recolour_residents(
         return Recoloured(0, 0)
     ids = sorted(set(resident_ids))
     uow.code_batches.lock(ids)
+    _forget_after_commit(uow, env, ids)
     rows = uow.code_batches.codes_of_residents(ids)
     return _recolour(uow, env, rows, cause, actor_id, note)
+
+
+def _forget_after_commit(uow: UnitOfWork, env: Env, resident_ids: list[uuid.UUID]) -> None:
+    """The colour cache forgets the page's residents once the page commits: this path
+    bypasses ``recolour``'s own hook."""
+    uow.after_commit(lambda: colour_cache.forget(env, resident_ids))
 
 
 def _recolour(
@@ -220,5 +230,6 @@ def apply_policy(
         return recolour_codes(uow, env, keys=keys, cause=Cause.POLICY)
 
     done = in_pages(units, next_page, work)
+    colour_cache.forget_all(env)  # a reader may have cached a colour of the old version
     log.info("codes.policy_applied", policy=policy.ref, checked=done.checked, changed=done.changed)
     return done

@@ -21,7 +21,7 @@ from healthcode.domain.facts import Facts
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.state import State, recheck_at
 from healthcode.domain.timeline import time_changes
-from healthcode.services.codes import paper_passes
+from healthcode.services.codes import colour_cache, paper_passes
 from healthcode.services.notices import events
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -54,6 +54,7 @@ def recolour(
     """Lock, then read and evaluate: a change made by a concurrent writer is seen,
     never overwritten with a colour computed from facts read before it committed."""
     uow.residents.lock(resident_id)
+    colour_cache.forget_after_commit(uow, env, resident_id)
     code = uow.codes.of_resident(resident_id, policy.id, lock=True)
     facts = uow.facts.for_resident(resident_id, policy.id)
     now = env.clock.now()

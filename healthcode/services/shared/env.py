@@ -20,6 +20,7 @@ from healthcode.services.shared.keys import KeyCache
 from healthcode.services.shared.outbound import Channel, LogChannel, make_channel
 from healthcode.services.shared.policies import Policies
 from healthcode.services.shared.ratelimit import RateLimiter
+from healthcode.services.shared.versioned_cache import LocalCache, VersionedCache, make_cache
 
 log = structlog.get_logger()
 
@@ -47,6 +48,7 @@ class Env:
     display_tokens: DisplayTokens = field(default_factory=DisplayTokens)
     otp_sender: OtpSender = field(default_factory=LogSender)
     channel: Channel = field(default_factory=LogChannel)
+    cache: VersionedCache = field(default_factory=LocalCache)  # e.g. the colour cache
 
 
 def make_env(settings: Settings, clock: Clock, otp_sender: OtpSender | None = None) -> Env:
@@ -60,4 +62,5 @@ def make_env(settings: Settings, clock: Clock, otp_sender: OtpSender | None = No
         blobs=make_blob_store(settings),
         otp_sender=sender,
         channel=make_channel(settings, sms=sender),
+        cache=make_cache(settings.redis_url),
     )

@@ -15,9 +15,10 @@ from fastapi import Depends
 from healthcode.domain.errors import Forbidden
 from healthcode.domain.i18n import N_
 from healthcode.http.deps import EnvDep, UowDep
-from healthcode.http.security import NotAuthenticated, TokenDep
+from healthcode.http.security import TokenDep
 from healthcode.services.accounts import sessions
 from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.accounts.sessions import NotAuthenticated
 
 
 def staff_with(permission: Permission) -> Callable[..., Principal]:

@@ -20,9 +20,10 @@ from healthcode.domain.errors import Forbidden
 from healthcode.domain.i18n import N_
 from healthcode.domain.qr import link_svg
 from healthcode.http.deps import EnvDep, UowDep
-from healthcode.http.security import NotAuthenticated, TokenDep
+from healthcode.http.security import TokenDep
 from healthcode.services.accounts import sessions
 from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.accounts.sessions import NotAuthenticated
 from healthcode.services.scanning import venues
 from healthcode.web.templating import render
 

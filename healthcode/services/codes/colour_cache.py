@@ -1,0 +1,117 @@
+"""The colour cache: each code's state with its ``recheck_at``, kept in Redis when
+``HEALTHCODE_REDIS_URL`` is set (shared by every worker), else in this process.
+
+The database's ``codes`` row stays the truth; this is a copy that spares the code
+page the row and its JSON. It is never wrong after a commit, because every write
+that can change a colour calls ``forget`` once it has committed — recolouring does
+it itself, through ``uow.after_commit``, and batches that write colours in bulk
+(set-based recolouring, imports) call ``forget`` or ``forget_all`` after their
+commit. A reader that raced such a write stores its copy under the versions it saw
+before reading, and that copy is never served (``services/shared/versioned_cache``).
+
+An entry is only good until its ``recheck_at`` and for the policy version it was
+evaluated under; past either, the reader recolours in a write transaction as the
+database path does. If Redis fails, the code page reads the database instead.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import redis
+import structlog
+
+from healthcode.domain.state import State, recheck_at
+from healthcode.services.shared.env import Env
+from healthcode.services.shared.versioned_cache import Missing, Ticket
+from healthcode.store.state_json import state_from_json, state_to_json
+from healthcode.store.uow import UnitOfWork
+
+SPACE = "colour"
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class CachedColour:
+    state: State
+    policy_version: str
+    recheck_at: datetime | None
+
+    def good(self, *, policy_version: str, now: datetime) -> bool:
+        """Still the engine's answer: same policy version and no change due yet."""
+        return self.policy_version == policy_version and (
+            self.recheck_at is None or now < self.recheck_at
+        )
+
+
+def entry(state: State, policy_version: str) -> CachedColour:
+    return CachedColour(state, policy_version, recheck_at(state))
+
+
+def get(env: Env, resident_id: uuid.UUID, policy_id: str) -> CachedColour | Ticket | None:
+    """The cached colour, or the ``Ticket`` to ``put`` what the caller reads next
+    (None: the cache is unavailable, read the database and do not store)."""
+    try:
+        found = env.cache.get(SPACE, str(resident_id), policy_id, _decode)
+    except redis.RedisError as error:
+        log.warning("colour_cache.unavailable", error=type(error).__name__)
+        return None
+    return found.ticket if isinstance(found, Missing) else found
+
+
+def put(
+    env: Env, resident_id: uuid.UUID, policy_id: str, value: CachedColour, ticket: Ticket
+) -> None:
+    try:
+        env.cache.put(SPACE, str(resident_id), policy_id, value, ticket, _encode)
+    except redis.RedisError as error:
+        log.warning("colour_cache.unavailable", error=type(error).__name__)
+
+
+def forget_after_commit(uow: UnitOfWork, env: Env, resident_id: uuid.UUID) -> None:
+    """Forget ``resident_id``'s colours once ``uow`` commits (nothing on a rollback);
+    one call for all the residents a unit of work recoloured."""
+
+    def hook(resident_ids: set[Hashable]) -> None:
+        forget(env, resident_ids)  # type: ignore[arg-type]
+
+    uow.after_commit_for(SPACE, resident_id, hook)
+
+
+def forget(env: Env, resident_ids: Iterable[uuid.UUID]) -> None:
+    """After a commit that changed (or may have changed) these residents' colours.
+    A failure is logged, not raised: the commit stands; entries then last until
+    their ``recheck_at`` or the next successful forget."""
+    keys = [str(r) for r in resident_ids]
+    if not keys:
+        return
+    try:
+        env.cache.forget(SPACE, keys)
+    except redis.RedisError as error:
+        log.error("colour_cache.forget_failed", error=type(error).__name__, residents=len(keys))
+
+
+def forget_all(env: Env) -> None:
+    """After a commit that may have changed anyone's colour (a policy change, a
+    rollover, a bulk import): one generation bump, every entry old at once."""
+    try:
+        env.cache.forget_all(SPACE)
+    except redis.RedisError as error:
+        log.error("colour_cache.forget_failed", error=type(error).__name__, residents="all")
+
+
+def _encode(value: CachedColour) -> bytes:
+    data: dict[str, Any] = {"s": state_to_json(value.state), "v": value.policy_version}
+    data["r"] = value.recheck_at.isoformat() if value.recheck_at else None
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def _decode(raw: bytes) -> CachedColour:
+    data = json.loads(raw)
+    recheck = datetime.fromisoformat(data["r"]) if data["r"] else None
+    return CachedColour(state_from_json(data["s"]), data["v"], recheck)
