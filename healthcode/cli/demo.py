@@ -13,6 +13,8 @@ from healthcode.domain.colour import Colour
 from healthcode.logs import quiet_logs
 from healthcode.services.shared.env import make_env
 
+STORY_LIMIT = 5000  # beyond this, living every story through the services takes too long
+
 if TYPE_CHECKING:
     from healthcode.demo.load import DemoSummary
 
@@ -23,10 +25,21 @@ def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="do nothing if the database has residents")
     ] = False,
+    bulk: Annotated[
+        bool | None,
+        typer.Option(
+            "--bulk/--stories",
+            help="generate the residents with COPY (default above "
+            f"{STORY_LIMIT}) or live their stories through the services",
+        ),
+    ] = None,
 ) -> None:
     """Load a demo region (Binzhou and Jinan) with residents in every colour."""
     from healthcode.demo.load import DemoNotEmpty, load_demo
 
+    if bulk or (bulk is None and residents > STORY_LIMIT):
+        _generate(residents, seed, if_empty=if_empty)
+        return
     settings = Settings()
     units, _ = context()
     started = time.perf_counter()
@@ -43,6 +56,43 @@ def demo(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--residents") from None
     _print_demo(summary, time.perf_counter() - started)
+
+
+def _generate(residents: int, seed: int, *, if_empty: bool) -> None:
+    """A large population written with COPY (healthcode/demo/population.py)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from healthcode.demo.load import DemoNotEmpty
+    from healthcode.demo.population import generate_population, refuse_if_not_empty
+
+    units, env = context()
+    started = time.perf_counter()
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    try:
+        with Progress(*columns, transient=True) as bar, units() as uow:
+            refuse_if_not_empty(uow)
+            task = bar.add_task("residents", total=residents)
+            summary = generate_population(
+                uow,
+                env,
+                residents=residents,
+                seed=seed,
+                progress=lambda done: bar.update(task, completed=done),
+            )
+    except DemoNotEmpty as error:
+        if if_empty:
+            typer.echo(f"demo skipped: the database already has {error.params['count']} residents")
+            return
+        raise fail(error) from None
+    seconds = time.perf_counter() - started
+    typer.echo(
+        f"Generated {summary.residents} residents in {seconds:.1f} s "
+        f"({summary.residents / seconds:,.0f}/s), {sum(summary.rows.values()):,} rows:"
+    )
+    for table, count in summary.rows.items():
+        typer.echo(f"  {table:<15} {count:>12,}")
+    shown = " · ".join(f"{c} {n:,}" for c, n in sorted(summary.colours.items(), key=_severity))
+    typer.echo(f"  binzhou-code    {shown}")
 
 
 def _print_demo(summary: DemoSummary, seconds: float) -> None:
