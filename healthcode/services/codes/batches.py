@@ -28,7 +28,7 @@ import structlog
 from healthcode.domain.engine import Memo
 from healthcode.domain.policy import Model, Policy
 from healthcode.services.codes import colour_cache, paper_passes
-from healthcode.services.codes.recolour import Cached, Cause, Logged, Plan, plan
+from healthcode.services.codes.recolour import Cached, Cause, Plan, history_values, plan
 from healthcode.services.notices import events
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -148,26 +148,11 @@ class _Writes:
         self.residents.append(row.resident_id)
         self.changed += bool(outcome.changes)
         for change in outcome.changes:
-            self.history.append(self._history(row.id, change))
+            self.history.append(history_values(row.id, change, self.actor_id, self.note))
             self.notices.append((row.resident_id, change.at, change.params(policy.id)))
         self.announce.extend(outcome.announce)
         if policy.model is Model.PASS:  # only passes are printed on paper
             self.papers[(row.resident_id, policy.id)] = outcome
-
-    def _history(self, code_id: uuid.UUID, change: Logged) -> dict[str, Any]:
-        return {
-            "id": uuid.uuid4(),
-            "code_id": code_id,
-            "seq": change.seq,
-            "at": change.at,
-            "from_colour": change.from_colour,
-            "to_colour": change.to_colour,
-            "rule_ids": change.rule_ids,
-            "policy_version": change.policy_version,
-            "cause": change.cause.value,
-            "actor_id": None if change.missed else self.actor_id,
-            "note": "" if change.missed else self.note,
-        }
 
     def flush(self, uow: UnitOfWork, env: Env, now: datetime) -> None:
         batches = uow.code_batches

@@ -242,18 +242,26 @@ def _fields(policy: Policy, state: State, seq: int) -> dict[str, Any]:
 def history_row(
     code_id: uuid.UUID, change: Logged, actor_id: uuid.UUID | None, note: str
 ) -> t.ColourChange:
-    return t.ColourChange(
-        code_id=code_id,
-        seq=change.seq,
-        at=change.at,
-        from_colour=change.from_colour,
-        to_colour=change.to_colour,
-        rule_ids=change.rule_ids,
-        policy_version=change.policy_version,
-        cause=change.cause.value,
-        actor_id=None if change.missed else actor_id,
-        note="" if change.missed else note,
-    )
+    return t.ColourChange(**history_values(code_id, change, actor_id, note))
+
+
+def history_values(
+    code_id: uuid.UUID, change: Logged, actor_id: uuid.UUID | None, note: str
+) -> dict[str, Any]:
+    """A history row's columns (a batch inserts many at once)."""
+    return {
+        "id": uuid.uuid4(),
+        "code_id": code_id,
+        "seq": change.seq,
+        "at": change.at,
+        "from_colour": change.from_colour,
+        "to_colour": change.to_colour,
+        "rule_ids": change.rule_ids,
+        "policy_version": change.policy_version,
+        "cause": change.cause.value,
+        "actor_id": None if change.missed else actor_id,
+        "note": "" if change.missed else note,
+    }
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:

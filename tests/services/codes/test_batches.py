@@ -37,6 +37,11 @@ HOUR = timedelta(hours=1)
 EXAMPLES = 20  # of up to 5 residents each, per database and path
 # No shrinking: each example is a database round, and the failing one is printed whole.
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
+PROPERTY = settings(
+    max_examples=EXAMPLES,
+    phases=PHASES,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 POLICIES = ("binzhou-code", "shandong-pass")
 VERSIONS = {"binzhou-code": "2020-02-23.1", "shandong-pass": "2020-02-22.1"}
 REGIONS = ("420100", "370100", "110000", "371602")
@@ -128,11 +133,7 @@ def issuer(uow: UnitOfWork, env: Env) -> uuid.UUID:
 
 
 class TestSameResultAsOneByOne:
-    @settings(
-        max_examples=EXAMPLES,
-        phases=PHASES,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
+    @PROPERTY
     @given(population=people, after=later)
     def test_rollover_path(
         self,
@@ -151,11 +152,7 @@ class TestSameResultAsOneByOne:
             assert many == one
             event(f"time changes: {sum(h[7] == 'time' for h in one['history']) > 0}")
 
-    @settings(
-        max_examples=EXAMPLES,
-        phases=PHASES,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
+    @PROPERTY
     @given(population=people, after=later)
     def test_import_path(
         self,
