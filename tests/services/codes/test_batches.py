@@ -24,10 +24,14 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from healthcode.domain.clock import FixedClock, day_of
+from healthcode.domain.colour import Colour
+from healthcode.domain.state import State
 from healthcode.jobs.rollover import rollover
+from healthcode.services.codes import colour_cache
 from healthcode.services.codes.batches import apply_policy, recolour_codes, recolour_residents
 from healthcode.services.codes.recolour import Cause, recolour, recolour_resident
 from healthcode.services.shared.env import Env
+from healthcode.services.shared.versioned_cache import LocalCache, Ticket
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.units import SameUnit
@@ -227,6 +231,28 @@ class TestPolicyChange:
         assert (latest.cause, latest.policy_version) == ("policy", VERSIONS["binzhou-code"])
         again = apply_policy(SameUnit(uow), env, policy_id="binzhou-code")  # type: ignore[arg-type]
         assert again.checked == 0
+
+
+class TestColourCache:
+    def test_a_page_forgets_its_residents_once_it_commits(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
+    ) -> None:
+        person = Person(
+            [{"at": -1, "temperature": 36.5, "symptoms": [], "exposures": [], "trips": [],
+              "policy": "binzhou-code", "signed": None, "colour": "green"}],
+            [], [], None, True,
+        )  # fmt: skip
+        [(resident, policy)] = _populate(uow, env, clock, issuer, [person], clock.now())
+        env.cache = LocalCache()
+        ticket = colour_cache.get(env, resident, policy)
+        assert isinstance(ticket, Ticket)
+        state = State(policy=policy, colour=Colour.GREEN, evaluated_at=clock.now())
+        colour_cache.put(env, resident, policy, colour_cache.entry(state, "1"), ticket)
+        recolour_codes(uow, env, keys=[(resident, policy)], cause=Cause.TIME)
+        before = colour_cache.get(env, resident, policy)
+        assert isinstance(before, colour_cache.CachedColour)  # kept until the commit
+        uow.commit()
+        assert isinstance(colour_cache.get(env, resident, policy), Ticket)
 
 
 # -- the population --------------------------------------------------------------------
