@@ -15,7 +15,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import bench_device, bench_http, bench_imports, bench_scanner, bench_scans, bench_tokens
+from bench import (
+    bench_batches,
+    bench_device,
+    bench_http,
+    bench_imports,
+    bench_scanner,
+    bench_scans,
+    bench_tokens,
+)
 from bench.core import Benchmark, Result, Settings, one_core
 
 BENCHMARKS: list[Benchmark] = [
@@ -25,6 +33,7 @@ BENCHMARKS: list[Benchmark] = [
     bench_http.BENCHMARK,
     bench_scans.BENCHMARK,
     bench_imports.BENCHMARK,
+    bench_batches.BENCHMARK,
 ]
 
 RESULTS = Path(__file__).resolve().parent.parent / "var" / "bench" / "results.json"

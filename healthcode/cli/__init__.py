@@ -26,6 +26,7 @@ app.command()(server.serve)
 app.command()(verify.verify)
 app.command()(demo.demo)
 app.add_typer(records.data_app, name="data")
+app.add_typer(codes.codes_app, name="codes")
 
 
 def main() -> None:

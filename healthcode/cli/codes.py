@@ -168,6 +168,40 @@ def jobs_rollover(
     )
 
 
+codes_app = typer.Typer(no_args_is_help=True, help="Residents' codes as a whole.")
+
+
+@codes_app.command("recolour")
+def codes_recolour(
+    policy: Annotated[str, typer.Option(help="the policy (code type) whose codes to recolour")],
+    everyone: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="every code of the policy, not only those of another policy version"
+        ),
+    ] = False,
+) -> None:
+    """Apply a policy change: recolour every code of the policy evaluated under another
+    version than the one in force, set-wise, each change recorded as a rule change.
+    Safe to repeat; one run at a time (a lease per policy)."""
+    from healthcode.jobs.lease import if_leader
+    from healthcode.services.codes.batches import Recoloured, apply_policy
+
+    units, env = context()
+    if policy not in env.policies:
+        raise typer.BadParameter(f"no policy {policy!r}; known: {', '.join(env.policies)}")
+
+    def work() -> Recoloured:
+        return apply_policy(units, env, policy_id=policy, everyone=everyone)
+
+    result = if_leader(units, env, f"recolour:{policy}", work)
+    if result is None:
+        typer.echo("recolour skipped: another process holds the lease; try again later")
+        raise typer.Exit(1)
+    ref = env.policies[policy].ref
+    typer.echo(f"{ref}: {result.checked} codes recoloured, {result.changed} changed colour")
+
+
 @jobs_app.command("videos")
 def jobs_videos() -> None:
     """Delete temperature videos past their retention and blobs no row refers to; safe

@@ -8,6 +8,7 @@ All instants in the system are timezone-aware.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -46,6 +47,7 @@ def aware(at: datetime) -> datetime:
     return at
 
 
+@lru_cache(maxsize=1 << 16)  # the engine asks for the day of the same instants often
 def day_of(at: datetime) -> date:
     """The Asia/Shanghai calendar day an instant falls on."""
     return aware(at).astimezone(TZ).date()

@@ -36,23 +36,31 @@ from healthcode.domain.projection import Component, next_change
 from healthcode.domain.state import Change, Evidence, EvidenceKind, Reason, State
 from healthcode.domain.streak import ONE_DAY, normal_streak
 
+# A rule's condition on one item's document, remembered: (policy ref, rule id, the
+# document's repr) → holds. Conditions are pure, so equal documents give equal answers;
+# a batch passes one memo for the residents of a page, whose documents often repeat
+# (the same normal report on the same day), and skips most JsonLogic evaluations.
+Memo = dict[tuple[str, str, str], bool]
 
-def evaluate(policy: Policy, facts: Facts, now: datetime) -> State:
+
+def evaluate(policy: Policy, facts: Facts, now: datetime, *, memo: Memo | None = None) -> State:
     """The resident's state under `policy` at `now`, from what was known at `now`;
     an approved manual override, while it holds, paints the colour (``overrides``)."""
     known = facts.known_at(now)
-    state = _rules(policy, known, now)
+    state = _rules(policy, known, now, memo)
     override = overrides.latest(known.overrides, now)
     if override is None:
         return state
-    at_approval = _rules(policy, replace(known.known_at(override.at), overrides=()), override.at)
+    at_approval = _rules(
+        policy, replace(known.known_at(override.at), overrides=()), override.at, memo
+    )
     if not overrides.same_view(at_approval, state):
         return state  # something the rules weigh has changed since the officers decided
     return overrides.apply(state, override)
 
 
-def _rules(policy: Policy, facts: Facts, now: datetime) -> State:
-    run = _Run(policy, facts, now)
+def _rules(policy: Policy, facts: Facts, now: datetime, memo: Memo | None) -> State:
+    run = _Run(policy, facts, now, {} if memo is None else memo)
     if policy.model is Model.HEALTH_CODE:
         return run.health_code()
     return run.pass_()
@@ -78,15 +86,19 @@ class _Window:
 
 
 class _Run:
-    def __init__(self, policy: Policy, facts: Facts, now: datetime) -> None:
+    def __init__(self, policy: Policy, facts: Facts, now: datetime, memo: Memo) -> None:
         self.policy, self.facts, self.now = policy, facts, now
         self.today = day_of(now)
+        items: dict[Source, list[tuple[_Item, str]]] = {}
+        for rule in policy.rules:
+            if rule.source is not None and rule.source not in items:
+                items[rule.source] = [(i, repr(i.doc)) for i in _items(facts, rule.source)]
         self.matches = [
             (rule, item)
             for rule in policy.rules
             if rule.source is not None
-            for item in _items(facts, rule.source)
-            if logic.holds(rule.when, item.doc, policy.ops)
+            for item, key in items[rule.source]
+            if _holds(policy, rule, item, key, memo)
         ]
         abnormal = {
             item.observation.id
@@ -314,6 +326,13 @@ class _Run:
             needs_reports=needs_reports,
             detail=detail,
         )
+
+
+def _holds(policy: Policy, rule: Rule, item: _Item, key: str, memo: Memo) -> bool:
+    remembered = memo.get((policy.ref, rule.id, key))
+    if remembered is None:
+        remembered = memo[(policy.ref, rule.id, key)] = logic.holds(rule.when, item.doc, policy.ops)
+    return remembered
 
 
 def _reason(rule: Rule, found: list[tuple[_Item, _Window]]) -> Reason:

@@ -11,14 +11,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from healthcode.domain.colour import Colour
-from healthcode.domain.engine import evaluate
+from healthcode.domain.engine import Memo, evaluate
 from healthcode.domain.facts import Facts
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import State, recheck_at
 
 
 def time_changes(
-    policy: Policy, facts: Facts, *, colour: Colour, recheck: datetime | None, now: datetime
+    policy: Policy,
+    facts: Facts,
+    *,
+    colour: Colour,
+    recheck: datetime | None,
+    now: datetime,
+    memo: Memo | None = None,
 ) -> list[State]:
     """Each state whose colour differs from the one before, at the instant it took
     effect, from a cached state (`colour`, due again at `recheck`) up to before `now`.
@@ -29,7 +35,7 @@ def time_changes(
     changes: list[State] = []
     at = recheck
     while at is not None and at < now:
-        state = evaluate(policy, facts, at)
+        state = evaluate(policy, facts, at, memo=memo)
         if state.colour is not colour:
             changes.append(state)
             colour = state.colour

@@ -2,27 +2,30 @@
 
 Each code stores ``recheck_at``, the first instant its colour could change with
 no new facts (an expiry, a lapse, the midnight after a day that needed a report).
-The rollover re-evaluates the codes whose instant has come, in small transactions,
-and records the run. Running it again for the same instant changes nothing: every
+The rollover re-evaluates the codes whose instant has come, a page of 1,000 per
+transaction read and written set-wise (``services/codes/batches.py``), and records
+the run. Running it again for the same instant changes nothing: every
 re-evaluated code's ``recheck_at`` moves past that instant.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
 
 from healthcode.jobs.lease import if_leader
-from healthcode.services.codes.recolour import Cause, recolour
+from healthcode.services.codes.batches import PAGE, Recoloured, in_pages, recolour_codes
+from healthcode.services.codes.recolour import Cause
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWorkFactory
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger()
 JOB = "rollover"
-BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -38,28 +41,17 @@ def rollover(units: UnitOfWorkFactory, env: Env, *, at: datetime | None = None) 
     at = at or started
     if at > started:
         raise ValueError("the rollover cannot run ahead of the clock; give the env a clock at `at`")
-    checked = changed = 0
-    while True:
-        with units() as uow:
-            due = uow.codes.due_for_recheck(at, BATCH)
-            for code in due:
-                if code.policy_id not in env.policies:
-                    code.recheck_at = None
-                    continue
-                uow.residents.lock(code.resident_id)  # then re-read: another run may have been here
-                uow.codes.of_resident(code.resident_id, code.policy_id, lock=True)
-                before = code.history_seq
-                recolour(
-                    uow,
-                    env,
-                    resident_id=code.resident_id,
-                    policy=env.policies.find(code.policy_id),
-                    cause=Cause.TIME,
-                )
-                changed += code.history_seq != before
-            checked += len(due)
-        if len(due) < BATCH:
-            break
+    with units() as uow:  # codes of a policy no longer offered: nothing to recheck
+        forgotten = uow.code_batches.forget_policy(at, list(env.policies))
+
+    def next_page(uow: UnitOfWork) -> list[tuple[uuid.UUID, str]]:
+        return uow.code_batches.due(at, PAGE)
+
+    def work(uow: UnitOfWork, page: Sequence[tuple[uuid.UUID, str]]) -> Recoloured:
+        return recolour_codes(uow, env, keys=page, cause=Cause.TIME)
+
+    result = in_pages(units, next_page, work)
+    checked, changed = result.checked + forgotten, result.changed
     with units() as uow:
         uow.add(
             t.JobRun(

@@ -15,6 +15,7 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from healthcode.store.batches import CodeBatches
 from healthcode.store.db import statement_at_a_time
 from healthcode.store.facts import FactsRepository
 from healthcode.store.idempotency import IdempotencyKeys
@@ -109,6 +110,7 @@ class UnitOfWork:
         self.leases = Leases(session)
         self.job_runs = JobRuns(session)
         self.idempotency = IdempotencyKeys(session)
+        self.code_batches = CodeBatches(session)
         self.facts = FactsRepository(
             self.declarations,
             self.daily_reports,

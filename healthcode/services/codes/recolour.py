@@ -9,12 +9,15 @@ rules that caused it.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from healthcode.domain import overrides
 from healthcode.domain.colour import Colour
-from healthcode.domain.engine import evaluate
+from healthcode.domain.engine import Memo, evaluate
+from healthcode.domain.facts import Facts
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.state import State, recheck_at
 from healthcode.domain.timeline import time_changes
@@ -55,8 +58,8 @@ def recolour(
     code = uow.codes.of_resident(resident_id, policy.id, lock=True)
     facts = uow.facts.for_resident(resident_id, policy.id)
     now = env.clock.now()
-    state = evaluate(policy, facts, now)
     if code is None:
+        state = evaluate(policy, facts, now)
         if state.colour is Colour.NONE:
             return state
         code = t.Code(
@@ -67,18 +70,22 @@ def recolour(
             history_seq=0,
         )
         uow.add(code)
-    elif code.policy_version == policy.version:
-        for missed in time_changes(
-            policy, facts, colour=Colour(code.colour), recheck=code.recheck_at, now=now
-        ):
-            _keep(uow, env, code, policy, missed, Cause.TIME, None)
-    _keep(uow, env, code, policy, state, cause, actor_id, note)
+    outcome = plan(policy, facts, cached_of(code), now, cause)
+    for name, value in outcome.fields.items():
+        setattr(code, name, value)
+    for change in outcome.changes:
+        uow.add(history_row(code.id, code.resident_id, change, actor_id, note))
+        events.colour_changed(
+            uow, env, resident_id=resident_id, at=change.at, params=change.params(policy.id)
+        )
+    for application_id in outcome.announce:
+        events.application_waiting(uow, env, application_id=application_id)
     uow.flush()
     if policy.model is Model.PASS:  # only passes are printed on paper
         paper_passes.withdraw_outdated(
-            uow, env, resident_id=resident_id, policy_id=policy.id, state=state
+            uow, env, resident_id=resident_id, policy_id=policy.id, state=outcome.state
         )
-    return state
+    return outcome.state
 
 
 def recolour_resident(
@@ -110,42 +117,161 @@ def recolour_resident(
     return changed
 
 
-def _keep(
-    uow: UnitOfWork,
-    env: Env,
-    code: t.Code,
+@dataclass(frozen=True)
+class Cached:
+    """What a code holds before it is recoloured (a row's columns, not the row)."""
+
+    colour: str
+    state: dict[str, Any] | None
+    policy_version: str | None
+    recheck_at: datetime | None
+    awaiting_id: uuid.UUID | None
+    history_seq: int
+
+
+def cached_of(code: t.Code) -> Cached:
+    return Cached(
+        code.colour,
+        code.state,
+        code.policy_version,
+        code.recheck_at,
+        code.awaiting_id,
+        code.history_seq,
+    )
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One change of colour for the history (and the resident's notification)."""
+
+    seq: int
+    at: datetime
+    from_colour: str
+    to_colour: str
+    rule_ids: list[str]
+    policy_version: str
+    cause: Cause
+    missed: bool = False  # replayed from before now: no actor, no note
+
+    def params(self, policy_id: str) -> dict[str, Any]:
+        return {
+            "policy": policy_id,
+            "from": self.from_colour,
+            "to": self.to_colour,
+            "rule_ids": self.rule_ids,
+            "cause": self.cause.value,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A recolour decided: the code's new columns, the changes to record, and the
+    applications that entered an issuer's queue. One-by-one and batched paths both
+    write exactly this, so they cannot disagree on what to write."""
+
+    state: State
+    fields: dict[str, Any]
+    changes: tuple[Logged, ...]
+    announce: tuple[uuid.UUID, ...]
+
+
+def plan(
     policy: Policy,
-    state: State,
+    facts: Facts,
+    cached: Cached,
+    now: datetime,
     cause: Cause,
-    actor_id: uuid.UUID | None,
-    note: str = "",
-) -> None:
-    """Cache `state` on the code and record a change of colour, at the state's instant."""
-    previous, previous_awaiting = code.colour, code.awaiting_id
-    previous_rules = _top_rules(code.state) if code.state else []
-    code.policy_version = policy.version
-    code.colour = state.colour.value
-    code.state = state_to_json(state)
-    code.evaluated_at = state.evaluated_at
-    code.recheck_at = recheck_at(state)
-    code.valid_until = state.valid_until
-    code.application_id = _uuid(state.application_id)
-    code.awaiting_id = _uuid(state.awaiting_signature)
-    code.suggested = state.suggested.value if state.suggested else None
-    if previous != state.colour.value:
-        _record_change(
-            uow,
-            env,
-            code,
-            previous,
-            _causes(previous, previous_rules, state),
-            state,
-            cause,
-            actor_id,
-            note,
+    *,
+    memo: Memo | None = None,
+) -> Plan:
+    """Evaluate at `now`, replaying first the changes time alone made since the code's
+    `recheck_at` (when the code was evaluated under this policy version). A batch
+    passes one ``memo`` for its page (``engine.Memo``)."""
+    state = evaluate(policy, facts, now, memo=memo)
+    steps: list[tuple[State, Cause | None]] = []
+    if cached.policy_version == policy.version:
+        was = Colour(cached.colour)
+        missed = time_changes(
+            policy, facts, colour=was, recheck=cached.recheck_at, now=now, memo=memo
         )
-    if code.awaiting_id is not None and code.awaiting_id != previous_awaiting:
-        events.application_waiting(uow, env, application_id=code.awaiting_id)
+        steps = [(m, None) for m in missed]
+    steps.append((state, cause))
+    colour, seq, awaiting = cached.colour, cached.history_seq, cached.awaiting_id
+    rules = _top_rules(cached.state) if cached.state else []
+    changes: list[Logged] = []
+    announce: list[uuid.UUID] = []
+    for step, why in steps:
+        if colour != step.colour.value:
+            seq += 1
+            changes.append(
+                Logged(
+                    seq,
+                    step.evaluated_at,
+                    colour,
+                    step.colour.value,
+                    _causes(colour, rules, step),
+                    policy.version,
+                    why or Cause.TIME,
+                    why is None,
+                )
+            )
+        waiting = _uuid(step.awaiting_signature)
+        if waiting is not None and waiting != awaiting:
+            announce.append(waiting)
+        colour, awaiting = step.colour.value, waiting
+        rules = [r.rule_id for r in step.reasons if r.colour is step.colour]
+    return Plan(state, _fields(policy, state, seq), tuple(changes), tuple(announce))
+
+
+def _fields(policy: Policy, state: State, seq: int) -> dict[str, Any]:
+    """The code's columns that cache `state`."""
+    return {
+        "policy_version": policy.version,
+        "colour": state.colour.value,
+        "state": state_to_json(state),
+        "evaluated_at": state.evaluated_at,
+        "recheck_at": recheck_at(state),
+        "valid_until": state.valid_until,
+        "application_id": _uuid(state.application_id),
+        "awaiting_id": _uuid(state.awaiting_signature),
+        "suggested": state.suggested.value if state.suggested else None,
+        "history_seq": seq,
+    }
+
+
+def history_row(
+    code_id: uuid.UUID,
+    resident_id: uuid.UUID,
+    change: Logged,
+    actor_id: uuid.UUID | None,
+    note: str,
+) -> t.ColourChange:
+    return t.ColourChange(**history_values(code_id, resident_id, change, actor_id, note))
+
+
+def history_values(
+    code_id: uuid.UUID,
+    resident_id: uuid.UUID,
+    change: Logged,
+    actor_id: uuid.UUID | None,
+    note: str,
+) -> dict[str, Any]:
+    """A history row's columns (a batch inserts many at once); the resident's id is
+    the distribution key (docs/deployment.md)."""
+    return {
+        "id": uuid.uuid4(),
+        "code_id": code_id,
+        "resident_id": resident_id,
+        "seq": change.seq,
+        "at": change.at,
+        "from_colour": change.from_colour,
+        "to_colour": change.to_colour,
+        "rule_ids": change.rule_ids,
+        "policy_version": change.policy_version,
+        "cause": change.cause.value,
+        "actor_id": None if change.missed else actor_id,
+        "note": "" if change.missed else note,
+    }
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -167,48 +293,6 @@ def _causes(previous: str, previous_rules: list[str], state: State) -> list[str]
         return [r.rule_id for r in state.reasons if r.colour is state.colour]
     active = set(state.rule_ids)
     return [rule for rule in previous_rules if rule not in active]
-
-
-def _record_change(
-    uow: UnitOfWork,
-    env: Env,
-    code: t.Code,
-    previous: str,
-    rule_ids: list[str],
-    state: State,
-    cause: Cause,
-    actor_id: uuid.UUID | None,
-    note: str,
-) -> None:
-    code.history_seq += 1
-    uow.add(
-        t.ColourChange(
-            code_id=code.id,
-            resident_id=code.resident_id,
-            seq=code.history_seq,
-            at=state.evaluated_at,
-            from_colour=previous,
-            to_colour=state.colour.value,
-            rule_ids=rule_ids,
-            policy_version=code.policy_version,
-            cause=cause.value,
-            actor_id=actor_id,
-            note=note,
-        )
-    )
-    events.colour_changed(
-        uow,
-        env,
-        resident_id=code.resident_id,
-        at=state.evaluated_at,
-        params={
-            "policy": code.policy_id,
-            "from": previous,
-            "to": state.colour.value,
-            "rule_ids": rule_ids,
-            "cause": cause.value,
-        },
-    )
 
 
 def current_state(uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID, policy: Policy) -> State:

@@ -22,7 +22,7 @@ commits. Residents' notifications belong to the resident; staff's to the account
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -121,6 +121,35 @@ def _tell_issuers(
             dedup_key=f"recoloured:{resident_id}:{policy_id}:{at.isoformat()}:{account_id}",
             at=at,
         )
+
+
+def colour_changes(
+    uow: UnitOfWork, env: Env, changes: Sequence[tuple[uuid.UUID, datetime, Mapping[str, Any]]]
+) -> None:
+    """``colour_changed`` for many (resident, at, params) at once: one read of the
+    recipients, one insert of the notifications, one of their outbox messages."""
+    if not changes:
+        return
+    accounts = uow.code_batches.recipients(resident_id for resident_id, _, _ in changes)
+    notices: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
+    kind = Kind.COLOUR_CHANGED.value
+    for resident_id, at, params in changes:
+        notice_id = uuid.uuid4()
+        notice = {
+            "id": notice_id,
+            "resident_id": resident_id,
+            "account_id": None,
+            "at": at,
+            "kind": kind,
+            "payload": dict(params),
+            "dedup_key": None,
+        }
+        notices.append(notice)
+        to = recipient_of(accounts.get(resident_id))
+        messages.append(outbox.message_values(env, kind, to, notification_id=notice_id))
+    uow.code_batches.insert(t.Notification, notices)
+    uow.code_batches.insert(t.OutboxMessage, messages)
 
 
 def application_waiting(uow: UnitOfWork, env: Env, *, application_id: uuid.UUID) -> None:

@@ -53,22 +53,34 @@ def enqueue(
     organisation_id: uuid.UUID | None = None,
     params: Mapping[str, Any] | None = None,
 ) -> t.OutboxMessage:
-    now = env.clock.now()
-    row = t.OutboxMessage(
-        id=uuid.uuid4(),
-        kind=kind,
-        notification_id=notification_id,
-        organisation_id=organisation_id,
-        phone_cipher=to.phone_cipher,
-        phone_masked=to.phone_masked,
-        language=to.language,
-        params=dict(params or {}),
-        created_at=now,
-        due_at=now,
-        attempts=0,
-    )
+    row = t.OutboxMessage(**message_values(env, kind, to, notification_id, organisation_id, params))
     uow.add(row)
     return row
+
+
+def message_values(
+    env: Env,
+    kind: str,
+    to: Recipient,
+    notification_id: uuid.UUID | None = None,
+    organisation_id: uuid.UUID | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An outbox row's columns (``enqueue`` adds one; a batch inserts many at once)."""
+    now = env.clock.now()
+    return {
+        "id": uuid.uuid4(),
+        "kind": kind,
+        "notification_id": notification_id,
+        "organisation_id": organisation_id,
+        "phone_cipher": to.phone_cipher,
+        "phone_masked": to.phone_masked,
+        "language": to.language,
+        "params": dict(params or {}),
+        "created_at": now,
+        "due_at": now,
+        "attempts": 0,
+    }
 
 
 def due(uow: UnitOfWork, env: Env, *, limit: int) -> list[OutboundMessage]:

@@ -1,6 +1,7 @@
 """After an import (or its rollback) commits: recolour exactly the residents it
-touched, in batches of ``BATCH`` residents per transaction (never one transaction
-for the whole population, never one per resident), on SQLite and PostgreSQL alike.
+touched, a page of ``BATCH`` residents per transaction (never one transaction for
+the whole population, never one per resident), each page read and written set-wise
+(``services/codes/batches.py``), on SQLite and PostgreSQL alike.
 
 The record is named in each change: the history's note carries the batch's
 department and file, and the state's reasons carry the record ids as evidence. A
@@ -21,13 +22,14 @@ import structlog
 
 from healthcode.domain.facts import HighRiskPeriod
 from healthcode.domain.records import ImportKind
-from healthcode.services.codes.recolour import Cause, recolour_resident
+from healthcode.services.codes.batches import PAGE, recolour_residents
+from healthcode.services.codes.recolour import Cause
 from healthcode.services.fraud import contradictions
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger()
-BATCH = 200
+BATCH = PAGE
 TRIP_WINDOW = timedelta(days=28)  # declarations old enough to hold a trip that counts
 
 
@@ -59,17 +61,12 @@ def recolour_batch(
     total = changed = 0
     for page in _pages(iter(residents), BATCH):
         with units() as uow:
-            for resident_id in page:
-                changed += recolour_resident(
-                    uow,
-                    env,
-                    resident_id=resident_id,
-                    cause=Cause.DATA,
-                    actor_id=actor_id,
-                    note=note,
-                )
-                if travel:
-                    contradictions.check_resident(uow, env, resident_id=resident_id)
+            done = recolour_residents(
+                uow, env, resident_ids=page, cause=Cause.DATA, actor_id=actor_id, note=note
+            )
+            for resident_id in page if travel else ():
+                contradictions.check_resident(uow, env, resident_id=resident_id)
+        changed += done.changed
         total += len(page)
     with units() as uow:
         batch = uow.import_batches.by_id(batch_id)

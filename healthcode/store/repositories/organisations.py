@@ -348,7 +348,7 @@ class Overrides(_Repo):
                 t.ColourOverride.policy_id == policy_id,
                 t.ColourOverride.status == "approved",
             )
-            .order_by(t.ColourOverride.decided_at)
+            .order_by(t.ColourOverride.decided_at, t.ColourOverride.id)
         )
         return self.session.scalars(query).all()
 

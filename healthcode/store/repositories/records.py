@@ -16,7 +16,11 @@ from healthcode.store.repositories.base import _Repo
 
 class DataRecords(_Repo):
     def of_resident(self, resident_id: uuid.UUID) -> Sequence[t.DataRecord]:
-        query = select(t.DataRecord).where(t.DataRecord.resident_id == resident_id)
+        query = (
+            select(t.DataRecord)
+            .where(t.DataRecord.resident_id == resident_id)
+            .order_by(t.DataRecord.received_at, t.DataRecord.id)  # as the batches read them
+        )
         return self.session.scalars(query).all()
 
     def by_id(self, record_id: uuid.UUID) -> t.DataRecord | None:
@@ -214,7 +218,11 @@ class DepartmentClients(_Repo):
 
 class CreditRecords(_Repo):
     def of_resident(self, resident_id: uuid.UUID) -> Sequence[t.CreditRecord]:
-        query = select(t.CreditRecord).where(t.CreditRecord.resident_id == resident_id)
+        query = (
+            select(t.CreditRecord)
+            .where(t.CreditRecord.resident_id == resident_id)
+            .order_by(t.CreditRecord.at, t.CreditRecord.id)  # as the batches read them
+        )
         return self.session.scalars(query).all()
 
     def of_case(self, case_id: uuid.UUID) -> t.CreditRecord | None:

@@ -157,7 +157,7 @@ class Declarations(_Repo):
                 t.Declaration.policy_id == policy_id,
                 t.Declaration.confirmed_at.is_not(None),
             )
-            .order_by(t.Declaration.confirmed_at)
+            .order_by(t.Declaration.confirmed_at, t.Declaration.id)
         )
         return self.session.scalars(query).all()
 
@@ -167,7 +167,7 @@ class DailyReports(_Repo):
         query = (
             select(t.DailyReport)
             .where(t.DailyReport.resident_id == resident_id)
-            .order_by(t.DailyReport.reported_at)
+            .order_by(t.DailyReport.reported_at, t.DailyReport.id)
         )
         return self.session.scalars(query).all()
 

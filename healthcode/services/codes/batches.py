@@ -1,0 +1,222 @@
+"""Recolour many codes at once: the rollover, a policy change, an import's residents.
+
+The one-by-one path (``recolour.recolour``) takes a lock, reads a resident's facts in
+seven queries, evaluates, and writes the code, its history and a notification with
+an ORM flush each. Here a page of codes takes one lock statement, one query per kind
+of fact for the whole page, the same pure engine per resident (``recolour.plan``:
+the very function the one-by-one path writes from), and one multi-row statement per
+table written. Equality with the one-by-one result is a property test
+(tests/services/codes/test_batches.py); docs/batches.md has the design and figures.
+
+Rare follow-ups keep the one-by-one code: an application entering an issuer's queue
+(``events.application_waiting``) and the paper passes of a resident who holds one
+(``paper_passes.withdraw_outdated``), each asked only where it can apply. The colour
+cache forgets each page's residents once the page commits (``colour_cache.forget``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from healthcode.domain.engine import Memo
+from healthcode.domain.policy import Model, Policy
+from healthcode.services.codes import colour_cache, paper_passes
+from healthcode.services.codes.recolour import Cached, Cause, Plan, history_values, plan
+from healthcode.services.notices import events
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+
+log = structlog.get_logger()
+PAGE = 1000  # codes per transaction: a few statements each, short locks
+
+
+@dataclass(frozen=True)
+class Recoloured:
+    checked: int  # codes evaluated
+    changed: int  # codes whose colour changed (a change recorded in their history)
+    residents: tuple[uuid.UUID, ...] = ()  # whose codes were written
+
+    def __add__(self, other: Recoloured) -> Recoloured:
+        return Recoloured(
+            self.checked + other.checked,
+            self.changed + other.changed,
+            self.residents + other.residents,
+        )
+
+
+def recolour_codes(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    keys: Sequence[tuple[uuid.UUID, str]],
+    cause: Cause,
+    actor_id: uuid.UUID | None = None,
+    note: str = "",
+) -> Recoloured:
+    """Recolour the codes of these (resident, policy) pairs in `uow`'s transaction."""
+    if not keys:
+        return Recoloured(0, 0)
+    ids = sorted({resident_id for resident_id, _ in keys})
+    uow.code_batches.lock(ids)
+    _forget_after_commit(uow, env, ids)
+    rows = uow.code_batches.codes(keys)
+    return _recolour(uow, env, rows, cause, actor_id, note)
+
+
+def recolour_residents(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    resident_ids: Sequence[uuid.UUID],
+    cause: Cause,
+    actor_id: uuid.UUID | None = None,
+    note: str = "",
+) -> Recoloured:
+    """Every code these residents hold (``recolour_resident`` for many)."""
+    if not resident_ids:
+        return Recoloured(0, 0)
+    ids = sorted(set(resident_ids))
+    uow.code_batches.lock(ids)
+    _forget_after_commit(uow, env, ids)
+    rows = uow.code_batches.codes_of_residents(ids)
+    return _recolour(uow, env, rows, cause, actor_id, note)
+
+
+def _forget_after_commit(uow: UnitOfWork, env: Env, resident_ids: list[uuid.UUID]) -> None:
+    """The colour cache forgets the page's residents once the page commits: this path
+    bypasses ``recolour``'s own hook."""
+    uow.after_commit(lambda: colour_cache.forget(env, resident_ids))
+
+
+def _recolour(
+    uow: UnitOfWork,
+    env: Env,
+    rows: Sequence[Any],
+    cause: Cause,
+    actor_id: uuid.UUID | None,
+    note: str,
+) -> Recoloured:
+    now = env.clock.now()
+    by_policy: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        if row.policy_id in env.policies:
+            by_policy[row.policy_id].append(row)
+    written = _Writes(actor_id, note)
+    for policy_id, group in by_policy.items():
+        policy = env.policies.find(policy_id)
+        ids = [row.resident_id for row in group]
+        facts = uow.facts.for_residents(uow.code_batches, ids, policy_id)
+        memo: Memo = {}  # the page's conditions on equal documents, evaluated once
+        for row in group:
+            cached = Cached(
+                row.colour,
+                row.state,
+                row.policy_version,
+                row.recheck_at,
+                row.awaiting_id,
+                row.history_seq,
+            )
+            outcome = plan(policy, facts[row.resident_id], cached, now, cause, memo=memo)
+            written.add(policy, row, outcome)
+    written.flush(uow, env, now)
+    return Recoloured(len(written.codes), written.changed, tuple(written.residents))
+
+
+class _Writes:
+    """What a page writes, gathered, then written a statement per table."""
+
+    def __init__(self, actor_id: uuid.UUID | None, note: str) -> None:
+        self.actor_id, self.note = actor_id, note
+        self.codes: list[dict[str, Any]] = []
+        self.history: list[dict[str, Any]] = []
+        self.notices: list[tuple[uuid.UUID, datetime, dict[str, Any]]] = []
+        self.announce: list[uuid.UUID] = []
+        self.papers: dict[tuple[uuid.UUID, str], Plan] = {}
+        self.residents: list[uuid.UUID] = []
+        self.changed = 0
+
+    def add(self, policy: Policy, row: Any, outcome: Plan) -> None:
+        self.codes.append({"id": row.id, **outcome.fields})
+        self.residents.append(row.resident_id)
+        self.changed += bool(outcome.changes)
+        for change in outcome.changes:
+            self.history.append(
+                history_values(row.id, row.resident_id, change, self.actor_id, self.note)
+            )
+            self.notices.append((row.resident_id, change.at, change.params(policy.id)))
+        self.announce.extend(outcome.announce)
+        if policy.model is Model.PASS:  # only passes are printed on paper
+            self.papers[(row.resident_id, policy.id)] = outcome
+
+    def flush(self, uow: UnitOfWork, env: Env, now: datetime) -> None:
+        batches = uow.code_batches
+        batches.update_codes(self.codes)
+        batches.insert(t.ColourChange, self.history)
+        events.colour_changes(uow, env, self.notices)
+        for application_id in self.announce:
+            events.application_waiting(uow, env, application_id=application_id)
+        self._papers(uow, env, now)
+
+    def _papers(self, uow: UnitOfWork, env: Env, now: datetime) -> None:
+        by_policy: dict[str, list[uuid.UUID]] = defaultdict(list)
+        for resident_id, policy_id in self.papers:
+            by_policy[policy_id].append(resident_id)
+        for policy_id, ids in by_policy.items():
+            for resident_id in sorted(uow.code_batches.with_paper(ids, policy_id, now)):
+                state = self.papers[(resident_id, policy_id)].state
+                paper_passes.withdraw_outdated(
+                    uow, env, resident_id=resident_id, policy_id=policy_id, state=state
+                )
+
+
+def in_pages(
+    units: UnitOfWorkFactory,
+    next_page: Callable[[UnitOfWork], Sequence[Any]],
+    work: Callable[[UnitOfWork, Sequence[Any]], Recoloured],
+    *,
+    size: int = PAGE,
+) -> Recoloured:
+    """``work`` on each page ``next_page`` finds, a transaction per page, until a
+    page comes back short."""
+    total = Recoloured(0, 0)
+    while True:
+        with units() as uow:
+            page = next_page(uow)
+            done = work(uow, page) if page else Recoloured(0, 0)
+        total = total + Recoloured(done.checked, done.changed)
+        if len(page) < size:
+            return total
+
+
+def apply_policy(
+    units: UnitOfWorkFactory, env: Env, *, policy_id: str, everyone: bool = False
+) -> Recoloured:
+    """A policy change: recolour every code of the policy that was evaluated under
+    another version than the one in force (``everyone``: every code of the policy),
+    in pages, each change recorded with cause ``policy``."""
+    policy = env.policies.find(policy_id)
+    version = None if everyone else policy.version
+    after: list[uuid.UUID | None] = [None]
+
+    def next_page(uow: UnitOfWork) -> list[uuid.UUID]:
+        page = uow.code_batches.of_policy(policy.id, version, after[0], PAGE)
+        if page:
+            after[0] = page[-1]
+        return page
+
+    def work(uow: UnitOfWork, page: Sequence[Any]) -> Recoloured:
+        keys = [(resident_id, policy.id) for resident_id in page]
+        return recolour_codes(uow, env, keys=keys, cause=Cause.POLICY)
+
+    done = in_pages(units, next_page, work)
+    colour_cache.forget_all(env)  # a reader may have cached a colour of the old version
+    log.info("codes.policy_applied", policy=policy.ref, checked=done.checked, changed=done.changed)
+    return done

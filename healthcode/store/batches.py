@@ -1,0 +1,234 @@
+"""Reads and writes for recolouring many codes at once (``services/codes/batches.py``).
+
+A page of 1,000 codes costs a fixed handful of statements, whatever its size: one
+lock, one read per kind of fact (each ordered as the one-resident reads order it, so
+the engine sees the same facts in the same order), and one multi-row statement per
+table written. Facts come back as table rows grouped by resident; codes as plain
+column rows (the batch never loads a code object it would have to flush).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from healthcode.store import tables as t
+
+Rows = dict[uuid.UUID, list[Any]]
+# The code columns a recolour reads and writes.
+CODE_COLUMNS = (
+    t.Code.id,
+    t.Code.resident_id,
+    t.Code.policy_id,
+    t.Code.policy_version,
+    t.Code.colour,
+    t.Code.state,
+    t.Code.recheck_at,
+    t.Code.awaiting_id,
+    t.Code.history_seq,
+)
+_WRITTEN = (
+    "policy_version",
+    "colour",
+    "state",
+    "evaluated_at",
+    "recheck_at",
+    "valid_until",
+    "application_id",
+    "awaiting_id",
+    "suggested",
+    "history_seq",
+)
+
+
+class CodeBatches:
+    """Many codes and their residents' facts per statement."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- choosing the codes --------------------------------------------------------
+
+    def due(self, at: datetime, limit: int) -> list[tuple[uuid.UUID, str]]:
+        """(resident, policy) of codes due for a recheck at `at`, oldest due first."""
+        c = t.Code
+        query = (
+            select(c.resident_id, c.policy_id)
+            .where(c.recheck_at.is_not(None), c.recheck_at <= at)
+            .order_by(c.recheck_at, c.id)
+            .limit(limit)
+        )
+        return [(r[0], r[1]) for r in self.session.execute(query)]
+
+    def of_policy(
+        self, policy_id: str, version: str | None, after: uuid.UUID | None, limit: int
+    ) -> list[uuid.UUID]:
+        """Residents holding a code of the policy (evaluated under another version than
+        `version`, unless None), by resident id after `after`."""
+        c = t.Code
+        query = select(c.resident_id).where(c.policy_id == policy_id)
+        if version is not None:
+            query = query.where(c.policy_version != version)
+        if after is not None:
+            query = query.where(c.resident_id > after)
+        return list(self.session.scalars(query.order_by(c.resident_id).limit(limit)))
+
+    def forget_policy(self, at: datetime, policy_ids: Sequence[str]) -> int:
+        """Due codes of policies no longer offered: nothing to recheck (the rollover's
+        rule), one statement; how many."""
+        c = t.Code
+        statement = (
+            update(c)
+            .where(c.recheck_at.is_not(None), c.recheck_at <= at, c.policy_id.not_in(policy_ids))
+            .values(recheck_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(self.session.execute(statement), "rowcount", 0) or 0)
+
+    # -- locking and reading -------------------------------------------------------
+
+    def lock(self, resident_ids: Sequence[uuid.UUID]) -> None:
+        """The residents' locks, in id order (two batches never wait on each other in
+        a cycle), as the one-resident path takes them before reading."""
+        query = (
+            select(t.Resident.id)
+            .where(t.Resident.id.in_(resident_ids))
+            .order_by(t.Resident.id)
+            .with_for_update()
+        )
+        self.session.execute(query).all()
+
+    def codes(self, keys: Sequence[tuple[uuid.UUID, str]]) -> list[Row[Any]]:
+        """The codes of these (resident, policy) pairs, read after `lock`."""
+        residents = sorted({r for r, _ in keys})
+        policies = sorted({p for _, p in keys})
+        query = select(*CODE_COLUMNS).where(
+            t.Code.resident_id.in_(residents), t.Code.policy_id.in_(policies)
+        )
+        wanted = set(keys)
+        rows = self.session.execute(query.order_by(t.Code.resident_id, t.Code.policy_id))
+        return [r for r in rows if (r.resident_id, r.policy_id) in wanted]
+
+    def codes_of_residents(self, resident_ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
+        query = select(*CODE_COLUMNS).where(t.Code.resident_id.in_(resident_ids))
+        return list(self.session.execute(query.order_by(t.Code.resident_id, t.Code.policy_id)))
+
+    def declarations(self, resident_ids: Sequence[uuid.UUID], policy_id: str) -> Rows:
+        d = t.Declaration
+        query = (
+            select(d)
+            .where(
+                d.resident_id.in_(resident_ids),
+                d.policy_id == policy_id,
+                d.confirmed_at.is_not(None),
+            )
+            .order_by(d.confirmed_at, d.id)
+        )
+        return _by(self.session.execute(query).scalars(), "resident_id")
+
+    def daily_reports(self, resident_ids: Sequence[uuid.UUID]) -> Rows:
+        r = t.DailyReport
+        query = select(r).where(r.resident_id.in_(resident_ids)).order_by(r.reported_at, r.id)
+        return _by(self.session.execute(query).scalars(), "resident_id")
+
+    def signatures(self, declaration_ids: Sequence[uuid.UUID]) -> Rows:
+        s = t.Signature
+        found: Rows = defaultdict(list)
+        ids = list(declaration_ids)
+        for start in range(0, len(ids), 1000):
+            query = (
+                select(s)
+                .where(s.declaration_id.in_(ids[start : start + 1000]))
+                .order_by(s.signed_at, s.id)
+            )
+            for row in self.session.execute(query).scalars():
+                found[row.declaration_id].append(row)
+        return found
+
+    def data_records(self, resident_ids: Sequence[uuid.UUID]) -> Rows:
+        r = t.DataRecord
+        query = select(r).where(r.resident_id.in_(resident_ids)).order_by(r.received_at, r.id)
+        return _by(self.session.execute(query).scalars(), "resident_id")
+
+    def credit_records(self, resident_ids: Sequence[uuid.UUID]) -> Rows:
+        c = t.CreditRecord
+        query = select(c).where(c.resident_id.in_(resident_ids)).order_by(c.at, c.id)
+        return _by(self.session.execute(query).scalars(), "resident_id")
+
+    def overrides(self, resident_ids: Sequence[uuid.UUID], policy_id: str) -> Rows:
+        o = t.ColourOverride
+        query = (
+            select(o)
+            .where(
+                o.resident_id.in_(resident_ids), o.policy_id == policy_id, o.status == "approved"
+            )
+            .order_by(o.decided_at, o.id)
+        )
+        return _by(self.session.execute(query).scalars(), "resident_id")
+
+    def with_paper(
+        self, resident_ids: Sequence[uuid.UUID], policy_id: str, now: datetime
+    ) -> set[uuid.UUID]:
+        """Residents with a standing paper pass of the policy (they take the one-by-one
+        path's check, which revokes what the new colour no longer backs)."""
+        p = t.PaperPass
+        query = select(p.resident_id).where(
+            p.resident_id.in_(resident_ids),
+            p.policy_id == policy_id,
+            p.revoked_at.is_(None),
+            p.valid_until > now,
+        )
+        return set(self.session.scalars(query))
+
+    def recipients(self, resident_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, t.Account]:
+        ids = sorted(set(resident_ids))
+        if not ids:
+            return {}
+        query = select(t.Account).where(t.Account.resident_id.in_(ids))
+        found: dict[uuid.UUID, t.Account] = {}
+        for account in self.session.scalars(query):
+            assert account.resident_id is not None
+            found.setdefault(account.resident_id, account)
+        return found
+
+    # -- writing -------------------------------------------------------------------
+
+    def update_codes(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Each code's new columns (``id`` plus the recoloured columns), one
+        executemany statement."""
+        if not rows:
+            return
+        statement = (
+            update(t.Code.__table__)  # type: ignore[arg-type]
+            .where(t.Code.__table__.c.id == bindparam("code_id"))
+            .values({name: bindparam(name) for name in _WRITTEN})
+        )
+        self.session.execute(statement, [_code_params(r) for r in rows])
+        for row in rows:  # a code object this session holds is stale now: read it again
+            held = self.session.identity_map.get(self.session.identity_key(t.Code, row["id"]))
+            if held is not None:
+                self.session.expire(held)
+
+    def insert(self, table: type[t.Base], rows: Sequence[Mapping[str, Any]]) -> None:
+        """Many rows of one table (history, notifications, outbox) in one statement."""
+        if rows:
+            self.session.execute(insert(table), list(rows))
+
+
+def _code_params(row: Mapping[str, Any]) -> dict[str, Any]:
+    params = {name: row[name] for name in _WRITTEN}
+    params["code_id"] = row["id"]
+    return params
+
+
+def _by(rows: Iterable[Any], key: str) -> Rows:
+    found: Rows = defaultdict(list)
+    for row in rows:
+        found[getattr(row, key)].append(row)
+    return found

@@ -1,0 +1,451 @@
+"""Set-wise recolouring equals the one-by-one result, on random populations.
+
+Each example writes residents with random facts (declarations under both policies,
+daily reports, department records, credit records, issuers' signatures, a
+high-risk region), colours them one by one, lets time pass (and new facts arrive),
+then recolours every code twice from the same database state, each in a savepoint
+rolled back after: one by one (``recolour``/``recolour_resident``) and set-wise
+(``batches.recolour_codes``/``recolour_residents``). Colour, reasons, recheck_at,
+the whole cached state, the history and the notifications must be the same.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from healthcode.domain.clock import FixedClock, day_of
+from healthcode.domain.colour import Colour
+from healthcode.domain.state import State
+from healthcode.jobs.rollover import rollover
+from healthcode.services.codes import colour_cache
+from healthcode.services.codes.batches import apply_policy, recolour_codes, recolour_residents
+from healthcode.services.codes.recolour import Cause, recolour, recolour_resident
+from healthcode.services.shared.env import Env
+from healthcode.services.shared.versioned_cache import LocalCache, Ticket
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+from tests.factories.units import SameUnit
+from tests.services.conftest import new_account
+
+HOUR = timedelta(hours=1)
+EXAMPLES = 20  # of up to 5 residents each, per database and path
+# No shrinking: each example is a database round, and the failing one is printed whole.
+PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
+PROPERTY = settings(
+    max_examples=EXAMPLES,
+    phases=PHASES,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+POLICIES = ("binzhou-code", "shandong-pass")
+VERSIONS = {"binzhou-code": "2020-02-23.1", "shandong-pass": "2020-02-22.1"}
+REGIONS = ("420100", "370100", "110000", "371602")
+SYMPTOMS = ("fever", "dry_cough", "fatigue", "shortness_of_breath", "respiratory")
+EXPOSURES = ("confirmed", "close_contact", "febrile_contact", "high_risk_contact")
+RECORDS = (
+    "confirmed",
+    "suspected",
+    "positive",
+    "close_contact",
+    "quarantine",
+    "travel",
+    "fever_clinic",
+    "fever_medicine",
+    "exposure",
+)
+
+hours = st.integers(min_value=-20 * 24, max_value=6 * 24)  # around the first colouring
+days = st.integers(min_value=-25, max_value=10)
+temperature = st.sampled_from([None, 36.4, 36.9, 37.3, 38.2])
+
+
+@dataclass(frozen=True)
+class Person:
+    declarations: list[dict[str, Any]]
+    reports: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+    credit: int | None
+    account: bool
+
+
+observations = st.fixed_dictionaries(
+    {
+        "at": hours,
+        "temperature": temperature,
+        "symptoms": st.lists(st.sampled_from(SYMPTOMS), max_size=2, unique=True),
+        "exposures": st.lists(
+            st.fixed_dictionaries(
+                {"kind": st.sampled_from(EXPOSURES), "start": days, "end": st.none() | days}
+            ),
+            max_size=1,
+        ),
+        "trips": st.lists(
+            st.fixed_dictionaries({"region": st.sampled_from(REGIONS), "end": days}), max_size=1
+        ),
+    }
+)
+declarations = st.builds(
+    lambda obs, policy, signed, colour: {
+        **obs,
+        "policy": policy,
+        "signed": signed,
+        "colour": colour,
+    },
+    observations,
+    st.sampled_from(POLICIES),
+    st.none() | st.integers(min_value=0, max_value=72),
+    st.sampled_from(["green", "yellow", "red"]),
+)
+records = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(RECORDS),
+        "received": hours,
+        "start": st.none() | days,
+        "end": st.none() | days,
+        "region": st.none() | st.sampled_from(REGIONS),
+        "setting": st.none() | st.sampled_from(["home", "company", "centralised"]),
+        "withdrawn": st.none() | st.integers(min_value=1, max_value=10 * 24),
+    }
+)
+people = st.lists(
+    st.builds(
+        Person,
+        st.lists(declarations, min_size=1, max_size=3),
+        st.lists(observations, max_size=12),
+        st.lists(records, max_size=3),
+        st.none() | hours,
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=5,
+)
+later = st.integers(min_value=0, max_value=20 * 24)  # hours from the first colouring
+
+
+@pytest.fixture
+def issuer(uow: UnitOfWork, env: Env) -> uuid.UUID:
+    return new_account(uow, env, "13900009999").id
+
+
+class TestSameResultAsOneByOne:
+    @PROPERTY
+    @given(population=people, after=later)
+    def test_rollover_path(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        clock: FixedClock,
+        issuer: uuid.UUID,
+        population: list[Person],
+        after: int,
+    ) -> None:
+        with _example(uow, clock) as start:
+            keys = _populate(uow, env, clock, issuer, population, start)
+            clock.set(start + after * HOUR)
+            one = _outcome(uow, lambda: _one_by_one(uow, env, keys, Cause.TIME, None, ""))
+            many = _outcome(uow, lambda: recolour_codes(uow, env, keys=keys, cause=Cause.TIME))
+            assert many == one
+            event(f"time changes: {sum(h[7] == 'time' for h in one['history']) > 0}")
+
+    @PROPERTY
+    @given(population=people, after=later)
+    def test_import_path(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        clock: FixedClock,
+        issuer: uuid.UUID,
+        population: list[Person],
+        after: int,
+    ) -> None:
+        """An import's residents: every code they hold, with the actor and the note."""
+        with _example(uow, clock) as start:
+            keys = _populate(uow, env, clock, issuer, population, start)
+            clock.set(start + after * HOUR)
+            residents = sorted({r for r, _ in keys})
+            actor, note = issuer, "health: contacts.csv"
+            one = _outcome(
+                uow,
+                lambda: [
+                    recolour_resident(
+                        uow, env, resident_id=r, cause=Cause.DATA, actor_id=actor, note=note
+                    )
+                    for r in residents
+                ],
+            )
+            many = _outcome(
+                uow,
+                lambda: recolour_residents(
+                    uow, env, resident_ids=residents, cause=Cause.DATA, actor_id=actor, note=note
+                ),
+            )
+            assert many == one
+
+
+class TestRollover:
+    def test_twice_for_the_same_instant_changes_nothing_the_second_time(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
+    ) -> None:
+        person = Person(
+            [{"at": -1, "temperature": 36.5, "symptoms": [], "exposures": [], "trips": [],
+              "policy": "shandong-pass", "signed": 1, "colour": "green"}],
+            [], [], None, True,
+        )  # fmt: skip
+        start = clock.now()
+        _populate(uow, env, clock, issuer, [person], start)
+        clock.set(start + 3 * 24 * HOUR)  # two days without a report
+        first = rollover(SameUnit(uow), env)  # type: ignore[arg-type]
+        second = rollover(SameUnit(uow), env)  # type: ignore[arg-type]
+        assert (first.checked, first.changed) == (1, 1)
+        assert (second.checked, second.changed) == (0, 0)
+
+
+class TestPolicyChange:
+    def test_codes_of_an_older_version_are_recoloured_with_cause_policy(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
+    ) -> None:
+        person = Person(
+            [{"at": -1, "temperature": 38.2, "symptoms": [], "exposures": [], "trips": [],
+              "policy": "binzhou-code", "signed": None, "colour": "green"}],
+            [], [], None, True,
+        )  # fmt: skip
+        start = clock.now()
+        _populate(uow, env, clock, issuer, [person], start)
+        code = uow.session.scalars(select(t.Code)).one()
+        code.policy_version, code.colour = "2020-01-01.1", "green"
+        code.state = {"colour": "green", "reasons": []}
+        uow.flush()
+        done = apply_policy(SameUnit(uow), env, policy_id="binzhou-code")  # type: ignore[arg-type]
+        uow.session.refresh(code)
+        assert (done.checked, done.changed, code.colour) == (1, 1, "yellow")
+        latest = uow.codes.history(code.id)[0]
+        assert (latest.cause, latest.policy_version) == ("policy", VERSIONS["binzhou-code"])
+        again = apply_policy(SameUnit(uow), env, policy_id="binzhou-code")  # type: ignore[arg-type]
+        assert again.checked == 0
+
+
+class TestColourCache:
+    def test_a_page_forgets_its_residents_once_it_commits(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
+    ) -> None:
+        person = Person(
+            [{"at": -1, "temperature": 36.5, "symptoms": [], "exposures": [], "trips": [],
+              "policy": "binzhou-code", "signed": None, "colour": "green"}],
+            [], [], None, True,
+        )  # fmt: skip
+        [(resident, policy)] = _populate(uow, env, clock, issuer, [person], clock.now())
+        env.cache = LocalCache()
+        ticket = colour_cache.get(env, resident, policy)
+        assert isinstance(ticket, Ticket)
+        state = State(policy=policy, colour=Colour.GREEN, evaluated_at=clock.now())
+        colour_cache.put(env, resident, policy, colour_cache.entry(state, "1"), ticket)
+        recolour_codes(uow, env, keys=[(resident, policy)], cause=Cause.TIME)
+        before = colour_cache.get(env, resident, policy)
+        assert isinstance(before, colour_cache.CachedColour)  # kept until the commit
+        uow.commit()
+        assert isinstance(colour_cache.get(env, resident, policy), Ticket)
+
+
+# -- the population --------------------------------------------------------------------
+
+
+@contextmanager
+def _example(uow: UnitOfWork, clock: FixedClock) -> Iterator[datetime]:
+    """Each example in a savepoint rolled back after it, at the fixture's instant."""
+    start = clock.now()
+    savepoint = uow.session.begin_nested()
+    try:
+        yield start
+    finally:
+        savepoint.rollback()
+        uow.session.expunge_all()
+        clock.set(start)
+
+
+def _populate(
+    uow: UnitOfWork,
+    env: Env,
+    clock: FixedClock,
+    issuer: uuid.UUID,
+    population: list[Person],
+    start: datetime,
+) -> list[tuple[uuid.UUID, str]]:
+    """Write the population's facts, then colour each code one by one at `start`: the
+    (resident, policy) of the codes that exist then."""
+    today = day_of(start)
+    uow.add(
+        t.HighRiskRegion(
+            id=uuid.uuid4(), region="4201", start=today - timedelta(days=30), end=None,
+            department="health", source_id=f"hr-{uuid.uuid4()}", received_at=start - 40 * 24 * HOUR,
+        )
+    )  # fmt: skip
+    keys: set[tuple[uuid.UUID, str]] = set()
+    for n, person in enumerate(population):
+        resident = _resident(uow, env, n)
+        if person.account:
+            account = new_account(uow, env, f"1370000{n:04d}")
+            account.resident_id = resident.id
+        for d in person.declarations:
+            row = _declaration(uow, resident.id, d, start, today)
+            keys.add((resident.id, d["policy"]))
+            if d["policy"] == "shandong-pass" and d["signed"] is not None:
+                signed = start + (d["at"] + d["signed"]) * HOUR
+                uow.add(
+                    t.Signature(
+                        id=uuid.uuid4(), declaration_id=row.id, issuer_id=issuer,
+                        colour=d["colour"], note="", signed_at=signed,
+                    )
+                )  # fmt: skip
+        for r in person.reports:
+            at = start + r["at"] * HOUR
+            uow.add(
+                t.DailyReport(
+                    id=uuid.uuid4(), resident_id=resident.id, policy_id="binzhou-code",
+                    reported_at=at, day=day_of(at), **_health(r, today),
+                )
+            )  # fmt: skip
+        for rec in person.records:
+            received = start + rec["received"] * HOUR
+            withdrawn = rec["withdrawn"]
+            uow.add(
+                t.DataRecord(
+                    id=uuid.uuid4(), resident_id=resident.id, kind=rec["kind"],
+                    start=_day(today, rec["start"]), end=_day(today, rec["end"]),
+                    region=rec["region"], source="test", received_at=received,
+                    department="health", source_id=f"s-{uuid.uuid4()}", setting=rec["setting"],
+                    withdrawn_at=received + withdrawn * HOUR if withdrawn else None,
+                )
+            )  # fmt: skip
+        if person.credit is not None:
+            uow.add(
+                t.CreditRecord(
+                    id=uuid.uuid4(), resident_id=resident.id, at=start + person.credit * HOUR,
+                    reason="false_declaration", detail="",
+                )
+            )  # fmt: skip
+    uow.flush()
+    for resident_id, policy_id in sorted(keys):
+        recolour(
+            uow, env, resident_id=resident_id, policy=env.policies.find(policy_id),
+            cause=Cause.DECLARATION,
+        )  # fmt: skip
+    uow.flush()
+    held = {(c.resident_id, c.policy_id) for c in uow.session.scalars(select(t.Code))}
+    return sorted(keys & held)  # a batch recolours codes that exist (a future fact makes none)
+
+
+def _resident(uow: UnitOfWork, env: Env, n: int) -> t.Resident:
+    number = f"{uuid.uuid4().int % 10**17:017d}"
+    resident = t.Resident(
+        id=uuid.uuid4(), ref=f"r{uuid.uuid4().hex[:12]}", name="张三", name_masked="*三",
+        id_type="resident_id", id_hash=env.protector.keyed_hash(number, kind="id_number"),
+        id_cipher=b"x", id_masked="371***", sex="M", birth_date=date(1980, 1, 1),
+        nationality="CHN", region_code="371602", address="", created_at=env.clock.now(),
+    )  # fmt: skip
+    uow.add(resident)
+    uow.flush()  # the ORM orders inserts by relationship, and these rows declare none
+    return resident
+
+
+def _declaration(
+    uow: UnitOfWork, resident_id: uuid.UUID, d: dict[str, Any], start: datetime, today: date
+) -> t.Declaration:
+    at = start + d["at"] * HOUR
+    row = t.Declaration(
+        id=uuid.uuid4(), resident_id=resident_id, policy_id=d["policy"],
+        policy_version=VERSIONS[d["policy"]], submitted_at=at, confirmed_at=at,
+        residence_since=today - timedelta(days=60), destination="371602",
+        destination_detail="", purpose="work", employer="", pledge="v1", checked_at=at,
+        **_health(d, today),
+    )  # fmt: skip
+    uow.add(row)
+    uow.flush()
+    return row
+
+
+def _health(obs: dict[str, Any], today: date) -> dict[str, Any]:
+    return {
+        "temperature": obs["temperature"],
+        "symptoms": list(obs["symptoms"]),
+        "exposures": [
+            {"kind": e["kind"], "start": _iso(today, e["start"]), "end": _iso(today, e["end"])}
+            for e in obs["exposures"]
+        ],
+        "trips": [{"region": x["region"], "end": _iso(today, x["end"])} for x in obs["trips"]],
+    }
+
+
+def _day(today: date, offset: int | None) -> date | None:
+    return None if offset is None else today + timedelta(days=offset)
+
+
+def _iso(today: date, offset: int | None) -> str | None:
+    found = _day(today, offset)
+    return found.isoformat() if found else None
+
+
+# -- running a path and reading what it wrote -----------------------------------------
+
+
+def _one_by_one(
+    uow: UnitOfWork,
+    env: Env,
+    keys: list[tuple[uuid.UUID, str]],
+    cause: Cause,
+    actor_id: uuid.UUID | None,
+    note: str,
+) -> None:
+    for resident_id, policy_id in keys:
+        recolour(
+            uow, env, resident_id=resident_id, policy=env.policies.find(policy_id), cause=cause,
+            actor_id=actor_id, note=note,
+        )  # fmt: skip
+
+
+def _outcome(uow: UnitOfWork, run: Any) -> dict[str, Any]:
+    """What `run` writes, read back; then undone."""
+    savepoint = uow.session.begin_nested()
+    try:
+        run()
+        uow.flush()
+        uow.session.expire_all()
+        return _snapshot(uow)
+    finally:
+        savepoint.rollback()
+        uow.session.expire_all()
+
+
+def _snapshot(uow: UnitOfWork) -> dict[str, Any]:
+    s = uow.session
+    codes = {
+        (c.resident_id, c.policy_id): (
+            c.colour, c.state, c.recheck_at, c.evaluated_at, c.valid_until, c.policy_version,
+            c.application_id, c.awaiting_id, c.suggested, c.history_seq,
+        )
+        for c in s.scalars(select(t.Code))
+    }  # fmt: skip
+    history = sorted(
+        (
+            str(c.code_id), c.seq, c.at, c.from_colour, c.to_colour, tuple(c.rule_ids),
+            c.policy_version, c.cause, c.actor_id, c.note,
+        )
+        for c in s.scalars(select(t.ColourChange))
+    )  # fmt: skip
+    notices = sorted(
+        (str(n.resident_id), n.at, n.kind, repr(sorted(n.payload.items())))
+        for n in s.scalars(select(t.Notification))
+    )
+    outbox = sorted(
+        (m.kind, m.phone_masked or "", m.language, str(m.notification_id is not None))
+        for m in s.scalars(select(t.OutboxMessage))
+    )
+    return {"codes": codes, "history": history, "notifications": notices, "outbox": outbox}
