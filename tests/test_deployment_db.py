@@ -114,7 +114,15 @@ def test_the_app_and_the_settings_wire_the_replica(tmp_path: Path) -> None:
 
 def test_behind_pgbouncer_no_statement_is_prepared(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[dict[str, Any]] = []
-    monkeypatch.setattr(db, "create_engine", lambda _url, **kwargs: seen.append(kwargs))
+
+    class Made:  # an engine stand-in: make_engine keeps a weak reference to what it made
+        pass
+
+    def create_engine(_url: str, **kwargs: Any) -> Made:
+        seen.append(kwargs)
+        return Made()
+
+    monkeypatch.setattr(db, "create_engine", create_engine)
     db.make_engine("postgresql://u@db:6432/hc", pgbouncer=True, connect_args={"connect_timeout": 3})
     db.make_engine("postgresql://u@db:5432/hc")
     assert seen[0]["connect_args"] == {"connect_timeout": 3, "prepare_threshold": None}

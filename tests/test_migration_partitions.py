@@ -36,7 +36,7 @@ def bare(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 def populate(engine: Engine) -> dict[str, set[uuid.UUID]]:
     """A venue with a scan in January and one in March (one with a fraud case), and a
-    report on each of those days: the rows as 0019 keeps them."""
+    report on each of those days: the rows as 0020_fraud keeps them."""
     resident, org, venue, guard = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     with Session(engine, expire_on_commit=False) as session, session.begin():
         session.add(t.Account(id=guard, kind="staff", username="guard", created_at=JAN))
@@ -105,7 +105,7 @@ def layout(engine: Engine, table: str) -> tuple[str | None, list[str]]:
 
 
 def test_the_rows_are_kept_both_ways(bare: Engine) -> None:
-    upgrade(bare, "0019_appeals")
+    upgrade(bare, "0020_fraud")
     before = populate(bare)
 
     upgrade(bare)
@@ -132,7 +132,7 @@ def test_the_rows_are_kept_both_ways(bare: Engine) -> None:
             ).all()
         assert primary_key == ["id", "scanned_at"]
 
-    downgrade(bare, "0019_appeals")
+    downgrade(bare, "0020_fraud")
     for table, ids in before.items():
         assert rows(bare, table) == ids
     if bare.dialect.name == "postgresql":

@@ -246,7 +246,7 @@ class _Generator:
              template.recheck_at, len(plan.changes))
         )  # fmt: skip
         for change in plan.changes:
-            rows["colour_changes"].append((new_id(), code_id, *change))
+            rows["colour_changes"].append((new_id(), code_id, rid, *change))
         self._scans(rid, masked, county.code, template, rows["scans"])
 
     def _scans(
@@ -281,7 +281,7 @@ class _Plan:
     trips: str
     reports: tuple[tuple[datetime, date], ...]
     records: tuple[tuple[Any, ...], ...]  # data_records columns after resident_id
-    changes: tuple[tuple[Any, ...], ...]  # colour_changes columns after code_id
+    changes: tuple[tuple[Any, ...], ...]  # colour_changes columns after resident_id
 
     @classmethod
     def of(
@@ -356,8 +356,8 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
                      "received_at", "department", "source_id", "batch_id", "setting", "detail"),
     "codes": ("id", "resident_id", "policy_id", "policy_version", "colour", "state",
               "evaluated_at", "recheck_at", "history_seq"),
-    "colour_changes": ("id", "code_id", "seq", "at", "from_colour", "to_colour", "rule_ids",
-                       "policy_version", "cause", "note"),
+    "colour_changes": ("id", "code_id", "resident_id", "seq", "at", "from_colour", "to_colour",
+                       "rule_ids", "policy_version", "cause", "note"),
     "scans": ("id", "venue_id", "lane", "scanned_at", "recorded_at", "colour", "policy_id",
               "masked_name", "resident_id", "flags"),
 }  # fmt: skip

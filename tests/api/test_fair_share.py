@@ -35,6 +35,7 @@ QR = f"{API}/codes/binzhou-code/qr.png"
 TOKEN = f"{API}/codes/binzhou-code/token"
 REPORT = f"{API}/codes/binzhou-code/reports"
 REDIS_URL = "redis://127.0.0.1:6379"
+SOME_ID = "3f2b8c1e-5d4a-4b6f-9a7e-0c1d2e3f4a5b"  # fixed: xdist workers collect the same ids
 
 
 @pytest.fixture
@@ -50,16 +51,16 @@ def settings(settings: Settings) -> Settings:
     [
         ("GET", "/api/v1/codes/binzhou-code/qr.png", "code"),
         ("GET", "/api/v1/codes/binzhou-code/attestation", "code"),
-        ("GET", f"/family/{uuid.uuid4()}/codes/binzhou-code/live", "code"),
+        ("GET", f"/family/{SOME_ID}/codes/binzhou-code/live", "code"),
         ("GET", "/codes/shandong-pass", "code"),
         ("POST", "/api/v1/declarations", "write"),
         ("POST", "/codes/binzhou-code/report", "write"),
-        ("POST", f"/api/v1/venues/{uuid.uuid4()}/scans/batch", "scan"),
+        ("POST", f"/api/v1/venues/{SOME_ID}/scans/batch", "scan"),
         ("POST", "/api/v1/verify", "scan"),
         ("POST", "/api/v1/records/imports", "import"),
-        ("POST", f"/staff/applications/{uuid.uuid4()}/paper", "pdf"),
+        ("POST", f"/staff/applications/{SOME_ID}/paper", "pdf"),
         ("POST", "/api/v1/sharing/colour-lookups", "lookup"),
-        ("GET", f"/staff/employers/{uuid.uuid4()}/board.csv", "lookup"),
+        ("GET", f"/staff/employers/{SOME_ID}/board.csv", "lookup"),
         ("GET", "/api/v1/health", None),
         ("GET", "/api/v1/codes/binzhou-code/watch", None),  # one held request an hour
         ("GET", "/static/app.css", None),

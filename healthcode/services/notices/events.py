@@ -150,6 +150,9 @@ def colour_changes(
         messages.append(outbox.message_values(env, kind, to, notification_id=notice_id))
     uow.code_batches.insert(t.Notification, notices)
     uow.code_batches.insert(t.OutboxMessage, messages)
+    for resident_id, at, params in changes:
+        if params.get("cause") == DATA_CAUSE:  # a pass's issuers, as colour_changed does
+            _tell_issuers(uow, env, resident_id=resident_id, at=at, params=params)
 
 
 def application_waiting(uow: UnitOfWork, env: Env, *, application_id: uuid.UUID) -> None:

@@ -301,8 +301,8 @@ def _populate(
                 signed = start + (d["at"] + d["signed"]) * HOUR
                 uow.add(
                     t.Signature(
-                        id=uuid.uuid4(), declaration_id=row.id, issuer_id=issuer,
-                        colour=d["colour"], note="", signed_at=signed,
+                        id=uuid.uuid4(), declaration_id=row.id, resident_id=resident.id,
+                        issuer_id=issuer, colour=d["colour"], note="", signed_at=signed,
                     )
                 )  # fmt: skip
         for r in person.reports:

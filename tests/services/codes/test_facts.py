@@ -38,8 +38,8 @@ def _facts_of_every_kind(uow: UnitOfWork, env: Env, resident_id: uuid.UUID) -> d
     staff = new_account(uow, env, "13900000001")
     rows: dict[str, Any] = {
         "signature": t.Signature(
-            id=uuid.uuid4(), declaration_id=declaration.id, issuer_id=staff.id,
-            colour="green", note="核签", signed_at=now,
+            id=uuid.uuid4(), declaration_id=declaration.id, resident_id=resident_id,
+            issuer_id=staff.id, colour="green", note="核签", signed_at=now,
         ),
         "record": t.DataRecord(
             id=uuid.uuid4(), resident_id=resident_id, kind="quarantine",

@@ -141,11 +141,12 @@ class TestRevoke:
             revoke_paper_pass(uow, env, issuer, paper_pass_id=uuid.uuid4(), reason="丢失")
 
     def test_a_new_signed_application_revokes_the_old_paper(
-        self, uow: UnitOfWork, env: Env, account: t.Account
+        self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
     ) -> None:
-        # A yellow pass (more information needed) may be applied for again.
+        # A yellow pass (more information needed) may be applied for again, later.
         app_id, issuer = _signed(uow, env, account, Colour.YELLOW)
         printed = issue_paper_pass(uow, env, issuer, application_id=app_id)
+        clock.advance(timedelta(minutes=5))
         again = declare(uow, env, account, "shandong-pass", id_number=NUMBER)
         assert again.under_review
         assert again.application_id == str(app_id)
