@@ -43,6 +43,12 @@ def fuzz_database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield engine
 
 
+@pytest.fixture(autouse=True)
+def community() -> None:
+    """Not the API tests' community on the shared databases: the fuzzing has its own
+    database (one run per database, not four)."""
+
+
 @pytest.fixture(scope="module", autouse=True, params=["sqlite", "postgresql"])
 def resident(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
