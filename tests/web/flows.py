@@ -10,6 +10,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from healthcode.domain.colour import Colour
+from healthcode.http.security import SESSION_COOKIE
+from healthcode.services.accounts import login, sessions
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
@@ -37,11 +39,27 @@ def ask_for_code(page: Page, phone: str) -> None:
     page.click("form[action='/login/code'] button.primary")
 
 
-def sign_in(page: Page, server: LiveServer, phone: str) -> None:
+def sign_in_by_sms(page: Page, server: LiveServer, phone: str) -> None:
+    """Sign in as a resident does: the number, the texted code, "My codes"."""
     ask_for_code(page, phone)
     page.fill("#code", server.sms.sent[phone])
     page.click("form[action='/login'] button.primary")
     page.wait_for_url(f"{server.url}/")
+
+
+def sign_in(page: Page, server: LiveServer, phone: str) -> None:
+    """Signed in as ``sign_in_by_sms`` leaves the phone, on "My codes", without its
+    three pages: the session is opened on the server and its cookie handed to the
+    browser. The sign-in pages have tests of their own (tests/web/accounts); the
+    rest spend the shared CPU on what they test."""
+    env: Env = server.app.state.env
+    with server.app.state.uow_factory() as uow:
+        account = login.ensure_resident_account(uow, env, phone=phone)
+        issued = sessions.open_session(uow, env, account, client="127.0.0.1", user_agent="")
+    page.context.add_cookies(
+        [{"name": SESSION_COOKIE, "value": issued.token, "url": server.url, "httpOnly": True}]
+    )
+    page.goto("/")
 
 
 def fill_declaration(page: Page, policy: str = "binzhou-code", **values: str) -> None:

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.factories.inputs import id_number
 from tests.web.conftest import new_context, new_phone
-from tests.web.flows import ask_for_code, sign_in
+from tests.web.flows import ask_for_code, sign_in_by_sms
 from tests.web.live import LiveServer
 
 ENGLISH = "header .lang-switch a[hreflang=en]"
@@ -41,7 +41,7 @@ class TestLanguageSwitch:
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
     def test_a_half_filled_form_comes_back_in_english(self, page: Page, server: LiveServer) -> None:
-        sign_in(page, server, new_phone())
+        sign_in_by_sms(page, server, new_phone())
         number = _half_filled_declaration(page)
         page.click(ENGLISH)
         expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -72,7 +72,7 @@ class TestKeptAcrossSignIn:
         self, page: Page, server: LiveServer
     ) -> None:
         phone = new_phone()
-        sign_in(page, server, phone)
+        sign_in_by_sms(page, server, phone)
         number = _half_filled_declaration(page)
         server.clock.advance(timedelta(days=server.app.state.env.settings.session_days, hours=1))
         page.check("#pledge-box")
@@ -93,12 +93,12 @@ class TestKeptAcrossSignIn:
     ) -> None:
         phone = new_phone()
         page = context.new_page()
-        sign_in(page, server, phone)
+        sign_in_by_sms(page, server, phone)
         number = _half_filled_declaration(page)
         other = context.new_page()  # signed out and in again in another tab
         other.goto("/")
         other.click("form[action='/logout'] button")
-        sign_in(other, server, new_phone())
+        sign_in_by_sms(other, server, new_phone())
         page.click("button[value=submit]")
         page.wait_for_url(f"{server.url}/declare/binzhou-code")
         expect(page.locator("#form-note")).to_contain_text("表单已过期")
