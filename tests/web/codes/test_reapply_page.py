@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from playwright.sync_api import Page, expect
 
 from healthcode.domain.colour import Colour
@@ -18,6 +20,7 @@ def test_the_red_pass_stays_with_the_new_application_under_review(
     sign_in(page, server, phone)
     declare_and_confirm(page, "shandong-pass", id_number=number, temperature="37.6")
     sign_pass(server, phone, Colour.RED)
+    server.clock.advance(timedelta(hours=1))  # a re-application comes after the first
 
     declare_and_confirm(page, "shandong-pass", id_number=number, temperature="36.5")
 

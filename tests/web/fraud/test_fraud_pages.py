@@ -105,7 +105,7 @@ def test_two_officers_confirm_a_duplicate_code_case_and_the_code_turns_red(
     stranger.goto(case_url)
     expect(stranger.locator("h1")).not_to_have_text("失信案件")
 
-    b = new_context(browser, server, extra_http_headers={"Accept-Language": "en"}).new_page()
+    b = new_context(browser, server, locale="en-US").new_page()
     staff_sign_in(b, server, officer(server, "371602"), then="/staff/fraud")
     expect(b.locator("h1")).to_have_text("Fraud cases")  # English for an English browser
     b.goto(case_url)
