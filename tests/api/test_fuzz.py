@@ -71,7 +71,7 @@ def resident(
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_a_server_error(case: Any) -> None:
     who = "issuer" if case.path.startswith("/api/v1/applications") else "headers"
     response = case.call(headers=CURRENT[who], app=CURRENT["app"])
