@@ -1,10 +1,9 @@
 """Browser tests: one live server and one headless Chromium for the whole session.
 
 Chromium is Debian's (its headless shell, else /usr/bin/chromium), never a Playwright
-download; without it the tests are skipped, or fail in CI
-(HEALTHCODE_TEST_REQUIRE_ALL=1). Each test gets
-a fresh browser context (cookies, storage) at a phone's size, and the server's
-clock is put back to the start before each test.
+download; without it the tests are skipped, or fail in CI (HEALTHCODE_TEST_REQUIRE_ALL=1).
+Each test gets a fresh browser context (cookies, storage) at a phone's size, and the
+server's clock is put back to the start before each test.
 """
 
 from __future__ import annotations

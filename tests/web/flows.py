@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 import httpx
+from playwright.sync_api import BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
 
 from healthcode.domain.colour import Colour
 from healthcode.http.security import SESSION_COOKIE
@@ -56,10 +56,15 @@ def sign_in(page: Page, server: LiveServer, phone: str) -> None:
     with server.app.state.uow_factory() as uow:
         account = login.ensure_resident_account(uow, env, phone=phone)
         issued = sessions.open_session(uow, env, account, client="127.0.0.1", user_agent="")
-    page.context.add_cookies(
-        [{"name": SESSION_COOKIE, "value": issued.token, "url": server.url, "httpOnly": True}]
-    )
+    carry_session(page.context, server, issued.token)
     page.goto("/")
+
+
+def carry_session(context: BrowserContext, server: LiveServer, token: str) -> None:
+    """The browser holds the session ``token`` as its sign-in cookie."""
+    context.add_cookies(
+        [{"name": SESSION_COOKIE, "value": token, "url": server.url, "httpOnly": True}]
+    )
 
 
 def fill_declaration(page: Page, policy: str = "binzhou-code", **values: str) -> None:

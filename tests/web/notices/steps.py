@@ -9,7 +9,6 @@ import uuid
 import httpx
 from playwright.sync_api import BrowserContext
 
-from healthcode.http.security import SESSION_COOKIE
 from healthcode.services.accounts.login import create_staff
 from healthcode.services.accounts.permissions import Role
 from healthcode.services.notices.events import notify_more_information
@@ -20,6 +19,7 @@ from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.inputs import declaration
 from tests.factories.organisations import organisation
+from tests.web.flows import carry_session
 from tests.web.live import LiveServer
 
 PASSWORD = "correct horse battery"
@@ -74,9 +74,7 @@ def sign_in_staff(context: BrowserContext, server: LiveServer, username: str) ->
         timeout=10,
     )
     answer.raise_for_status()
-    context.add_cookies(
-        [{"name": SESSION_COOKIE, "value": answer.json()["token"], "url": server.url}]
-    )
+    carry_session(context, server, answer.json()["token"])
 
 
 def tell_more_needed(server: LiveServer, phone: str, items: list[str]) -> None:

@@ -15,7 +15,7 @@ from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.organisations import authorised_issuer, issuer_for, organisation
 from tests.web.conftest import new_context, new_phone
-from tests.web.flows import declare_and_confirm, sign_in
+from tests.web.flows import carry_session, declare_and_confirm, sign_in
 from tests.web.live import LiveServer
 
 # Chromium's own camera and microphone (a test pattern and a beep), allowed without asking
@@ -77,7 +77,5 @@ def signed_in_as(
     """A browser context carrying the staff member's session cookie (the staff sign-in
     page is another part of the issue; the session is the same kind)."""
     context = new_context(browser, server, **options)
-    context.add_cookies(
-        [{"name": "hc_session", "value": session_token(server, who), "url": server.url}]
-    )
+    carry_session(context, server, session_token(server, who))
     return context

@@ -18,14 +18,13 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from healthcode.http.security import SESSION_COOKIE
 from healthcode.services.accounts.permissions import Role
 from healthcode.services.organisations.registry import OrganisationKind, OrganisationStatus
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.organisations import authorised_issuer, organisation
 from tests.web.conftest import new_context, new_phone
-from tests.web.flows import sign_in
+from tests.web.flows import carry_session, sign_in
 from tests.web.live import LiveServer
 from tests.web.test_a11y import check_page
 
@@ -74,8 +73,7 @@ def place(server: LiveServer) -> Place:
 
 def as_staff(browser: Browser, server: LiveServer, token: str) -> BrowserContext:
     context = new_context(browser, server)
-    host = server.url.split("//")[1].split(":")[0]
-    context.add_cookies([{"name": SESSION_COOKIE, "value": token, "domain": host, "path": "/"}])
+    carry_session(context, server, token)
     return context
 
 
