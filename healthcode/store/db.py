@@ -6,10 +6,17 @@ SQLite transactions: a writing unit of work takes the write lock up front
 bound the request is answered 503 with ``Retry-After`` (``store/outage.py``). A
 read (``READ_ONLY`` or ``AUTOCOMMIT``) takes no write lock at all: in WAL mode it
 reads its snapshot while a writer writes, and never waits for one.
+
+Writers of one process queue for their turn on a lock of the engine's before they
+ask SQLite (``_turns``): SQLite's own wait sleeps 1, 2, 5, 10… ms between tries,
+so under load a writer slept well past the moment the lock was free, and the core
+idled while requests queued. The queue wakes the next writer at once; SQLite's wait
+still bounds writers of other processes.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import weakref
 from pathlib import Path
@@ -61,7 +68,11 @@ def _sqlite_engine(url: str, *, busy_ms: int = SQLITE_BUSY_MS, **kwargs: Any) ->
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         private_file(Path(database))
-    connect_args = {"check_same_thread": False, "timeout": busy_ms / 1000}
+    connect_args = {
+        "check_same_thread": False,
+        "timeout": busy_ms / 1000,
+        "factory": _turns(busy_ms),
+    }
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -88,9 +99,54 @@ def _sqlite_engine(url: str, *, busy_ms: int = SQLITE_BUSY_MS, **kwargs: Any) ->
             return
         # One writer at a time: take the write lock up front instead of failing with
         # "database is locked" when a read transaction later tries to write.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        raw = connection.connection.dbapi_connection
+        raw.wait_turn()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            raw.end_turn()
+            raise
 
     return engine
+
+
+def _turns(busy_ms: int) -> type[sqlite3.Connection]:
+    """Connections that take turns at writing (see the module docstring): a writer
+    waits up to ``busy_ms`` for its turn, then asks SQLite anyway, whose own bound
+    answers "database is locked" if the lock is still held. The turn ends with the
+    transaction: commit, rollback or close, whichever thread calls it."""
+    turn = threading.Lock()
+
+    class TakingTurns(sqlite3.Connection):
+        holding = False
+
+        def wait_turn(self) -> None:
+            self.holding = turn.acquire(timeout=busy_ms / 1000)
+
+        def end_turn(self) -> None:
+            if self.holding:
+                self.holding = False
+                turn.release()
+
+        def commit(self) -> None:
+            try:
+                super().commit()
+            finally:
+                self.end_turn()
+
+        def rollback(self) -> None:
+            try:
+                super().rollback()
+            finally:
+                self.end_turn()
+
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                self.end_turn()
+
+    return TakingTurns
 
 
 # PostgreSQL engines made here, with how they were made: their reads get a twin.
