@@ -32,6 +32,8 @@ from healthcode.services.accounts.sessions import (
     NotAuthenticated,
     residents_only,
 )
+from healthcode.services.shared.env import Env
+from healthcode.store.uow import UnitOfWork
 
 SESSION_COOKIE = "hc_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -73,11 +75,16 @@ def signed_in(token: str | None) -> str:
     return token
 
 
-def current_principal(token: TokenDep, uow: UowDep, env: EnvDep) -> Principal:
+def principal_of_token(uow: UnitOfWork, env: Env, token: str | None) -> Principal:
+    """The signed-in caller, or ``NotAuthenticated``."""
     principal = sessions.authenticate(uow, env, token=token) if token else None
     if principal is None:
         raise NotAuthenticated(N_("Please sign in"))
     return principal
+
+
+def current_principal(token: TokenDep, uow: UowDep, env: EnvDep) -> Principal:
+    return principal_of_token(uow, env, token)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -91,14 +98,22 @@ async def current_resident(principal: PrincipalDep) -> Principal:
 ResidentDep = Annotated[Principal, Depends(current_resident)]
 
 
+def check_permissions(
+    principal: Principal, needed: frozenset[Permission], *, every: bool
+) -> Principal:
+    """``principal`` if it holds ``every`` permission (else any one of them)."""
+    holds = all if every else any
+    if not holds(principal.can(p) for p in needed):
+        raise Forbidden(N_("You do not have permission to do this"))
+    return principal
+
+
 def require(*permissions: Permission) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets the call through only if the caller holds every permission."""
     needed = frozenset(permissions)
 
     async def check(principal: PrincipalDep) -> Principal:
-        if not all(principal.can(p) for p in needed):
-            raise Forbidden(N_("You do not have permission to do this"))
-        return principal
+        return check_permissions(principal, needed, every=True)
 
     check.permissions = needed  # type: ignore[attr-defined]  # the scope walker finds it
     return check
@@ -110,9 +125,7 @@ def require_any(*permissions: Permission) -> Callable[[Principal], Awaitable[Pri
     needed = frozenset(permissions)
 
     async def check(principal: PrincipalDep) -> Principal:
-        if not any(principal.can(p) for p in needed):
-            raise Forbidden(N_("You do not have permission to do this"))
-        return principal
+        return check_permissions(principal, needed, every=False)
 
     check.permissions = needed  # type: ignore[attr-defined]  # the scope walker finds it
     return check

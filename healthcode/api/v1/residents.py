@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -24,8 +24,10 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.errors import FieldError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.qr import QR_DARK, qr_png, qr_svg
+from healthcode.domain.state import State
 from healthcode.http import ranges, uploads
 from healthcode.http.deps import ClientDep, EnvDep, UnitsDep, UowDep
+from healthcode.http.hop import Hop, Unit, resident_hop
 from healthcode.http.security import ResidentDep, TokenDep, signed_in
 from healthcode.http.views import (
     AttestationView,
@@ -41,6 +43,7 @@ from healthcode.http.views import (
     declaration_view,
 )
 from healthcode.i18n import translate
+from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes import code_page, device_codes
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.residents import daily_reports as reports
@@ -50,6 +53,7 @@ from healthcode.services.residents.inputs import DailyReportInput, DeclarationIn
 router = APIRouter(tags=["resident"])
 PolicyId = Annotated[str, Path(max_length=32, examples=["binzhou-code", "shandong-pass"])]
 NO_STORE = {"Cache-Control": "no-store"}
+ResidentHop = Annotated[Hop, Depends(resident_hop)]
 
 
 @router.post(
@@ -57,13 +61,13 @@ NO_STORE = {"Cache-Control": "no-store"}
     status_code=status.HTTP_201_CREATED,
     summary="Declare with the pledge; confirm next",
 )
-def submit_declaration(
-    data: DeclarationInput, principal: ResidentDep, uow: UowDep, env: EnvDep
-) -> DeclarationView:
-    submitted = declarations.submit_declaration(
-        uow, env, account_id=principal.account_id, data=data
-    )
-    return declaration_view(submitted)
+async def submit_declaration(data: DeclarationInput, writer: ResidentHop) -> DeclarationView:
+    def work(uow: Unit, principal: Principal) -> declarations.Submission:
+        return declarations.submit_declaration(
+            uow, writer.env, account_id=principal.account_id, data=data
+        )
+
+    return declaration_view(await writer.run(work))
 
 
 @router.post(
@@ -77,13 +81,20 @@ def submit_declaration(
         429: {"description": "id_check_limited"},
     },
 )
-def confirm_declaration(
-    declaration_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep, client: ClientDep
+async def confirm_declaration(
+    declaration_id: uuid.UUID, writer: ResidentHop, client: ClientDep
 ) -> CodeView:
-    state = declarations.confirm_declaration(
-        uow, env, account_id=principal.account_id, declaration_id=declaration_id, client=client
-    )
-    return code_view(env.policies.find(state.policy_id), state)
+    def work(uow: Unit, principal: Principal) -> State:
+        return declarations.confirm_declaration(
+            uow,
+            writer.env,
+            account_id=principal.account_id,
+            declaration_id=declaration_id,
+            client=client,
+        )
+
+    state = await writer.run(work)
+    return code_view(writer.env.policies.find(state.policy_id), state)
 
 
 @router.post(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
+from healthcode.http.hop import Hop, Unit, hop
 from healthcode.http.scan_views import ClientId, OfflineItem, ScanView, scan_view
 from healthcode.http.security import require
 from healthcode.http.views import LocalTime
@@ -26,6 +27,7 @@ from healthcode.services.shared.bounds import InputModel, Moment
 
 router = APIRouter(tags=["scanning"])
 Scanner = Annotated[Principal, Depends(require(Permission.SCAN))]
+ScanHop = Annotated[Hop, Depends(hop(Permission.SCAN))]
 Releaser = Annotated[Principal, Depends(require(Permission.RELEASE))]
 DetailsReader = Annotated[Principal, Depends(require(Permission.RESIDENT_DETAILS))]
 
@@ -89,42 +91,37 @@ class DetailsOut(BaseModel):
 
 
 @router.post("/venues/{venue_id}/scans", summary="Scan a code (or an ID card) at a venue")
-def scan(
-    venue_id: uuid.UUID,
-    data: ScanInput,
-    who: Scanner,
-    uow: UowDep,
-    env: EnvDep,
-    client: ClientDep,
-) -> ScanView:
-    if data.id_number:
-        result = lookups.check_id_card(
+async def scan(venue_id: uuid.UUID, data: ScanInput, gate: ScanHop, client: ClientDep) -> ScanView:
+    # the gate's hot path: the whole request in one thread-pool hop (http/hop.py)
+    def work(uow: Unit, who: Principal) -> scans.ScanResult:
+        if not (data.id_number or data.token):
+            raise InvalidInput.single(
+                "token", "required", N_("Scan a code, or enter the ID card's number")
+            )
+        if data.id_number:
+            return lookups.check_id_card(
+                uow,
+                gate.env,
+                who,
+                venue_id=venue_id,
+                id_number=data.id_number,
+                token=data.token or None,
+                client_id=data.client_id,
+                scanned_at=data.scanned_at,
+                client=client,
+            )
+        return scans.scan_code(
             uow,
-            env,
+            gate.env,
             who,
             venue_id=venue_id,
-            id_number=data.id_number,
-            token=data.token or None,
+            token=data.token or "",
             client_id=data.client_id,
             scanned_at=data.scanned_at,
             client=client,
         )
-    elif data.token:
-        result = scans.scan_code(
-            uow,
-            env,
-            who,
-            venue_id=venue_id,
-            token=data.token,
-            client_id=data.client_id,
-            scanned_at=data.scanned_at,
-            client=client,
-        )
-    else:
-        raise InvalidInput.single(
-            "token", "required", N_("Scan a code, or enter the ID card's number")
-        )
-    return scan_view(result)
+
+    return scan_view(await gate.run(work))
 
 
 @router.post("/venues/{venue_id}/scans/batch", summary="Upload scans an offline scanner recorded")
