@@ -78,23 +78,11 @@ def authenticate(uow: UnitOfWork, env: Env, *, token: str) -> Principal | None:
     """The principal behind a session token; None if unknown, expired, revoked or disabled."""
     if not token or len(token) > MAX_TOKEN:
         return None
-    found = uow.sessions.with_account(token_hash(token))
+    found = uow.sessions.signed_in(token_hash(token))
     if found is None:
         return None
-    session, account, roles = found
-    return admitted(
-        SignedIn(
-            session_id=session.id,
-            expires_at=session.expires_at,
-            revoked_at=session.revoked_at,
-            account_id=account.id,
-            kind=account.kind,
-            disabled_at=account.disabled_at,
-            resident_id=account.resident_id,
-            roles=tuple((r.role, r.scope) for r in roles),
-        ),
-        now=env.clock.now(),
-    )
+    columns, roles = found
+    return admitted(SignedIn(*columns, roles=roles), now=env.clock.now())
 
 
 @dataclass(frozen=True)

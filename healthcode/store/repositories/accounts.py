@@ -6,8 +6,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -84,22 +85,36 @@ class Accounts(_Repo):
         return [(a, roles[a.id]) for a in accounts]
 
 
+def _signed_in() -> Select[Any]:
+    s, a, r = t.AuthSession, t.Account, t.AccountRole
+    return (
+        select(s.id, s.expires_at, s.revoked_at, a.id, a.kind, a.disabled_at, a.resident_id)
+        .add_columns(r.role, r.scope)
+        .join(a, a.id == s.account_id)
+        .outerjoin(r, r.account_id == a.id)
+        .where(s.token_hash == bindparam("token_hash"))
+    )
+
+
+_SIGNED_IN = _signed_in()
+# a session's id, expiry and revocation; its account's id, kind, disabling and resident
+SessionColumns = tuple[
+    uuid.UUID, datetime, datetime | None, uuid.UUID, str, datetime | None, uuid.UUID | None
+]
+
+
 class Sessions(_Repo):
-    def with_account(
+    def signed_in(
         self, token_hash: bytes
-    ) -> tuple[t.AuthSession, t.Account, list[t.AccountRole]] | None:
-        """A session with its account and roles in one round trip: every request asks."""
-        query = (
-            select(t.AuthSession, t.Account, t.AccountRole)
-            .join(t.Account, t.Account.id == t.AuthSession.account_id)
-            .outerjoin(t.AccountRole, t.AccountRole.account_id == t.Account.id)
-            .where(t.AuthSession.token_hash == token_hash)
-        )
-        rows = self.session.execute(query).all()
+    ) -> tuple[SessionColumns, tuple[tuple[str, str], ...]] | None:
+        """A session with its account and roles in one round trip, as columns (no
+        entities to load: every request asks)."""
+        found = self.session.execute(_SIGNED_IN, {"token_hash": token_hash})  # autoflushes
+        rows = found.all()
         if not rows:
             return None
-        session, account = rows[0][0], rows[0][1]
-        return session, account, [role for _, _, role in rows if role is not None]
+        columns: SessionColumns = tuple(rows[0][:7])
+        return columns, tuple((row[7], row[8]) for row in rows if row[7] is not None)
 
     def by_token_hash(self, token_hash: bytes) -> t.AuthSession | None:
         query = select(t.AuthSession).where(t.AuthSession.token_hash == token_hash)
