@@ -7,7 +7,18 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 
 from healthcode.domain.scope import Scope
 from healthcode.store import tables as t
@@ -24,6 +35,37 @@ def venue_in_scope(scope: Scope) -> ColumnElement[bool]:
     if scope.organisations:
         held.append(t.Venue.organisation_id.in_(scope.organisations))
     return or_(*held) if held else false()
+
+
+def _near_by_ref(*, by_token: bool) -> Select[uuid.UUID, t.Scan, t.Venue]:
+    """Built once per shape, as every gate's scan runs it (``near_in_time_by_ref``)."""
+    same: list[ColumnElement[bool]] = [t.Scan.resident_id == t.Resident.id]
+    if by_token:
+        same.append(t.Scan.token_fingerprint == bindparam("fingerprint"))
+    near = and_(
+        or_(*same),
+        t.Scan.venue_id != bindparam("not_venue"),
+        t.Scan.scanned_at >= bindparam("since"),
+        t.Scan.scanned_at <= bindparam("until"),
+    )
+    return (
+        select(t.Resident.id, t.Scan, t.Venue)
+        .select_from(select(literal(1).label("one")).subquery())  # one row at least
+        .outerjoin(t.Resident, t.Resident.ref == bindparam("ref"))
+        .outerjoin(t.Scan, near)
+        .outerjoin(t.Venue, t.Venue.id == t.Scan.venue_id)
+        .order_by(t.Scan.scanned_at.desc())
+        .limit(20)
+    )
+
+
+_NEAR_BY_REF = {by_token: _near_by_ref(by_token=by_token) for by_token in (False, True)}
+# the venue, if the account is assigned to it (every scan asks)
+_OPERATED = (
+    select(t.Venue)
+    .join(t.VenueOperator, t.VenueOperator.venue_id == t.Venue.id)
+    .where(t.Venue.id == bindparam("venue_id"), t.VenueOperator.account_id == bindparam("account"))
+)
 
 
 class Venues(_Repo):
@@ -54,12 +96,8 @@ class Venues(_Repo):
 
     def operated(self, account_id: uuid.UUID, venue_id: uuid.UUID) -> t.Venue | None:
         """The venue, if the account is assigned to it: one round trip (every scan asks)."""
-        query = (
-            select(t.Venue)
-            .join(t.VenueOperator, t.VenueOperator.venue_id == t.Venue.id)
-            .where(t.Venue.id == venue_id, t.VenueOperator.account_id == account_id)
-        )
-        return self.session.scalars(query).first()
+        params = {"venue_id": venue_id, "account": account_id}
+        return self.session.scalars(_OPERATED, params).first()
 
     def operates(self, account_id: uuid.UUID, venue_id: uuid.UUID) -> bool:
         query = select(t.VenueOperator.id).where(
@@ -181,25 +219,10 @@ class Scans(_Repo):
     ) -> tuple[uuid.UUID | None, Sequence[tuple[t.Scan, t.Venue]]]:
         """``near_in_time`` for a code whose resident is known by its reference only,
         and that resident's id, in one round trip (a scan at a gate asks both)."""
-        same: list[ColumnElement[bool]] = [t.Scan.resident_id == t.Resident.id]
+        params = {"ref": resident_ref, "not_venue": not_venue, "since": since, "until": until}
         if fingerprint is not None:
-            same.append(t.Scan.token_fingerprint == fingerprint)
-        near = and_(
-            or_(*same),
-            t.Scan.venue_id != not_venue,
-            t.Scan.scanned_at >= since,
-            t.Scan.scanned_at <= until,
-        )
-        query = (
-            select(t.Resident.id, t.Scan, t.Venue)
-            .select_from(select(literal(1).label("one")).subquery())  # one row at least
-            .outerjoin(t.Resident, t.Resident.ref == resident_ref)
-            .outerjoin(t.Scan, near)
-            .outerjoin(t.Venue, t.Venue.id == t.Scan.venue_id)
-            .order_by(t.Scan.scanned_at.desc())
-            .limit(20)
-        )
-        rows = self.session.execute(query).all()
+            params["fingerprint"] = fingerprint
+        rows = self.session.execute(_NEAR_BY_REF[fingerprint is not None], params).all()
         resident_id = rows[0][0] if rows else None
         return resident_id, [(s, v) for _, s, v in rows if s is not None and v is not None]
 
