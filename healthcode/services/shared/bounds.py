@@ -12,7 +12,7 @@ to query parameters. The error types ``control_character`` and
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
@@ -23,18 +23,20 @@ from pydantic_core import PydanticCustomError
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2099, 12, 31)
 MAX_OFFSET = 1_000_000  # paging deeper than this is not a use of the queue
-_LAYOUT = frozenset("\t\n\r")  # the only control characters text may carry
-_FORBIDDEN = frozenset({"Cc", "Cs"})  # controls (NUL, ESC, DEL, C1) and lone surrogates
+# Unicode's controls (category Cc: NUL, ESC, DEL, C1) but the layout ones (tab, line
+# feed, carriage return), and lone surrogates (Cs); one regex search, as every field of
+# every request is checked (a code's 300-odd characters took ~0.1 ms one by one).
+_FORBIDDEN_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def check_text(value: str) -> str:
-    for position, char in enumerate(value, start=1):
-        if char not in _LAYOUT and unicodedata.category(char) in _FORBIDDEN:
-            raise PydanticCustomError(
-                "control_character",
-                "Control character U+{codepoint} at position {position}",
-                {"codepoint": f"{ord(char):04X}", "position": position},
-            )
+    found = _FORBIDDEN_CHARACTER.search(value)
+    if found is not None:
+        raise PydanticCustomError(
+            "control_character",
+            "Control character U+{codepoint} at position {position}",
+            {"codepoint": f"{ord(found.group()):04X}", "position": found.start() + 1},
+        )
     return value
 
 
