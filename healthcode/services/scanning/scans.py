@@ -278,8 +278,7 @@ def record_scan(
         else:
             row.released_at, row.released_by = scanned_at, operator_id
     if client_id is None:
-        uow.add(row)
-        uow.flush()
+        uow.scans.record(row)
     elif not uow.scans.record_once(row):
         seen = uow.scans.by_client_id(venue.id, client_id)
         assert seen is not None
