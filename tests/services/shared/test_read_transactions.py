@@ -7,6 +7,7 @@ rolled-back test connection), so they use engines of their own on it.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -99,3 +100,41 @@ class TestBusyWriters:
         refused = _in_thread(write)
         assert isinstance(refused, exc.OperationalError), refused
         assert outage_reason(refused) == "busy"  # answered 503 with Retry-After
+
+
+class TestWritersTakeTurns:
+    """SQLite writers of one process queue on the engine's turn (``store/db.py``): the
+    next one starts as soon as the turn ends, whichever way the transaction ended;
+    SQLite's own wait would sleep in steps, and a turn never handed back would hold
+    every later writer for the whole bound."""
+
+    @pytest.mark.parametrize("end", ["commit", "rollback"])
+    def test_the_next_writer_starts_when_the_transaction_ends(
+        self, sqlite_engine: Engine, end: str
+    ) -> None:
+        patient = make_engine(sqlite_engine.url.render_as_string(hide_password=False))  # 5 s bound
+        units = UnitOfWorkFactory(session_factory(patient))
+        try:
+            first = patient.connect()
+            transaction = first.begin()
+            first.execute(text("UPDATE sessions SET client = client WHERE 1 = 0"))
+            ended: list[float] = []
+
+            def write() -> object:
+                with units() as uow:
+                    uow.session.execute(text("UPDATE sessions SET client = client WHERE 1 = 0"))
+                return time.monotonic() - ended[0]
+
+            def finish() -> None:
+                ended.append(time.monotonic())
+                getattr(transaction, end)()
+
+            holder = threading.Timer(0.2, finish)
+            holder.start()
+            waited = _in_thread(write)
+            holder.join()
+            first.close()
+            assert isinstance(waited, float), waited
+            assert waited < 2.0  # not the 5 s bound: the turn was handed on
+        finally:
+            patient.dispose()
