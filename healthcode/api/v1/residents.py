@@ -283,13 +283,15 @@ async def get_qr(
 
 
 @router.post("/codes/{policy_id}/reports", summary="Daily health report (每日健康上报)")
-def submit_report(
-    policy_id: PolicyId, data: DailyReportInput, principal: ResidentDep, uow: UowDep, env: EnvDep
+async def submit_report(
+    policy_id: PolicyId, data: DailyReportInput, writer: ResidentHop
 ) -> CodeView:
-    state = reports.submit_daily_report(
-        uow, env, resident_id=principal.resident_id, policy_id=policy_id, data=data
-    )
-    return code_view(env.policies.find(policy_id), state)
+    def work(uow: Unit, principal: Principal) -> State:
+        return reports.submit_daily_report(
+            uow, writer.env, resident_id=principal.resident_id, policy_id=policy_id, data=data
+        )
+
+    return code_view(writer.env.policies.find(policy_id), await writer.run(work))
 
 
 @router.get("/codes/{policy_id}/history", summary="Every colour change and its reasons")
