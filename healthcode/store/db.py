@@ -121,7 +121,8 @@ def _turns(busy_ms: int) -> type[sqlite3.Connection]:
         holding = False
 
         def wait_turn(self) -> None:
-            self.holding = turn.acquire(timeout=busy_ms / 1000)
+            if turn.acquire(timeout=busy_ms / 1000):  # else: SQLite's own bound decides
+                self.holding = True
 
         def end_turn(self) -> None:
             if self.holding:
