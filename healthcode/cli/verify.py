@@ -19,7 +19,7 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.tokens import AttestationClaims, CodeClaims
 from healthcode.domain.tokens.foreign import ForeignVerification, plain_claims
 from healthcode.domain.tokens.keys import VerifyingKey
-from healthcode.domain.tokens.layers import LayeredResult, verify_layers
+from healthcode.domain.tokens.layers import LayeredResult, foreign_layers, verify_layers
 from healthcode.domain.tokens.lists import (
     ListError,
     ListRefusal,
@@ -146,11 +146,18 @@ def _with_database(text: str, at: datetime | None) -> LayeredResult:
     from healthcode.domain.clock import FixedClock
     from healthcode.services.codes.health_codes import verify_code
     from healthcode.services.shared.keys import layered_verification
+    from healthcode.services.shared.lists import federated_region_for
 
     units, env = context(FixedClock(aware(at)) if at else None)
+    now = env.clock.now()
     with units() as uow:
         verdict = verify_code(uow, env, text=text)
-        layers = layered_verification(uow, env.protector, env.keys, text=text, now=env.clock.now())
+        federated = federated_region_for(uow, text)
+        if federated is not None:  # another region's code, with its entry as federated here
+            region, keys = federated
+            layers = foreign_layers(text, region=region, keys=keys, at=int(now.timestamp()))
+            return LayeredResult(layers.layers, verdict, region)
+        layers = layered_verification(uow, env.protector, env.keys, text=text, now=now)
     return LayeredResult(layers.layers, verdict, None)
 
 

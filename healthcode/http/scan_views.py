@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,9 +13,9 @@ from healthcode.domain.checkpoint import FLAG_MESSAGES, GENERIC_ACTIONS, VERDICT
 from healthcode.domain.clock import local
 from healthcode.domain.colour import Colour
 from healthcode.domain.i18n import N_
-from healthcode.http.views import LocalTime
+from healthcode.http.views import ForeignView, LocalTime, foreign_view
 from healthcode.i18n import pick, translate
-from healthcode.services.scanning.scans import ForeignCode, ScanResult
+from healthcode.services.scanning.scans import ScanResult
 from healthcode.services.scanning.uploads import OfflineScan
 from healthcode.services.shared.bounds import InputModel, Moment
 
@@ -49,18 +49,6 @@ class FlagView(BaseModel):
     venue: str | None = None
     at: LocalTime | None = None
     km: float | None = None
-
-
-class ForeignView(BaseModel):
-    """Another region's code: its region, and its claims exactly as that region sent
-    them (map keys as text, byte strings as h'hex'), translated by nobody."""
-
-    code: str = Field(examples=["420000"], description="GB/T 2260 region code")
-    name: str = Field(examples=["湖北省"])
-    label: str = Field(examples=["湖北省的健康码"])
-    claims: dict[str, Any] | None = Field(
-        description="as sent; null when the code's signature did not verify"
-    )
 
 
 class ScanView(BaseModel):
@@ -111,7 +99,9 @@ def scan_view(result: ScanResult) -> ScanView:
         duplicate=result.duplicate,
         scanned_at=result.scanned_at,
         recorded_at=result.recorded_at,
-        region=None if foreign is None else _foreign(foreign),
+        region=None
+        if foreign is None
+        else foreign_view(foreign.region_code, foreign.region_name, foreign.claims),
     )
 
 
@@ -119,15 +109,6 @@ def _generic_action(result: ScanResult) -> str:
     if result.foreign is not None and result.colour is None and result.verdict is None:
         return NO_COLOUR  # genuine, but its colour is not where we can read it
     return GENERIC_ACTIONS[result.decision]
-
-
-def _foreign(foreign: ForeignCode) -> ForeignView:
-    return ForeignView(
-        code=foreign.region_code,
-        name=foreign.region_name,
-        label=translate(N_("A code of {region}"), {"region": foreign.region_name}),
-        claims=None if foreign.claims is None else dict(foreign.claims),
-    )
 
 
 def _flag(flag: object) -> FlagView:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
 
@@ -14,6 +15,8 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import Change, Reason, State
 from healthcode.domain.tokens import AttestationClaims, CodeClaims, Verification
+from healthcode.domain.tokens.foreign import ForeignVerification, plain_claims
+from healthcode.domain.tokens.refusal import VALID_MESSAGE
 from healthcode.i18n import pick, translate
 from healthcode.services.codes.results import ColourChange
 from healthcode.services.residents.declarations import CONFIRM_WITHIN, Submission
@@ -211,6 +214,27 @@ class ClaimsView(BaseModel):
     pass_valid_until: LocalTime | None
 
 
+class ForeignView(BaseModel):
+    """Another region's code: its region, and its claims exactly as that region sent
+    them (map keys as text, byte strings as h'hex'), translated by nobody."""
+
+    code: str = Field(examples=["420000"], description="GB/T 2260 region code")
+    name: str = Field(examples=["湖北省"])
+    label: str = Field(examples=["湖北省的健康码"])
+    claims: dict[str, Any] | None = Field(
+        description="as sent; null when the code's signature did not verify"
+    )
+
+
+def foreign_view(code: str, name: str, claims: Mapping[str, Any] | None) -> ForeignView:
+    return ForeignView(
+        code=code,
+        name=name,
+        label=translate(N_("A code of {region}"), {"region": name}),
+        claims=None if claims is None else dict(claims),
+    )
+
+
 class VerificationView(BaseModel):
     valid: bool = Field(description="genuine, current, not revoked, and the holder's")
     may_pass: bool = Field(
@@ -218,17 +242,35 @@ class VerificationView(BaseModel):
     )
     reason: str | None = Field(examples=[None, "expired", "bad_signature"])
     message: str
-    claims: ClaimsView | None
+    colour: Colour | None = Field(
+        description="as read: our code's claims, or another region's as its entry reads it"
+    )
+    claims: ClaimsView | None = Field(description="our code's, once its signature verified")
+    region: ForeignView | None = Field(None, description="another region's code: its region")
 
 
-def verification_view(result: Verification) -> VerificationView:
-    claims = result.claims
+def verification_view(result: Verification | ForeignVerification) -> VerificationView:
+    reason = result.reason.value if result.reason else None
+    message = translate(result.reason.message if result.reason else VALID_MESSAGE)
+    if isinstance(result, ForeignVerification):
+        claims = None if result.claims is None else plain_claims(result.claims)
+        return VerificationView(
+            valid=result.ok,
+            may_pass=result.ok and result.colour is Colour.GREEN,
+            reason=reason,
+            message=message,
+            colour=result.colour,
+            claims=None,
+            region=foreign_view(result.region.code, result.region.name, claims),
+        )
+    ours = result.claims
     return VerificationView(
         valid=result.ok,
         may_pass=result.may_pass,
-        reason=result.reason.value if result.reason else None,
-        message=translate(result.message),
-        claims=_claims_view(claims) if claims else None,
+        reason=reason,
+        message=message,
+        colour=ours.colour if ours else None,
+        claims=_claims_view(ours) if ours else None,
     )
 
 

@@ -216,6 +216,22 @@ def test_with_the_database_the_layers_are_shown_too(database: str) -> None:
     assert all(layers(shown).values())
 
 
+def test_with_the_database_a_federated_regions_code_is_checked_with_its_entry(
+    database: str, tmp_path: Path
+) -> None:
+    now = datetime.now(TZ)
+    hubei = ff.p256_issuer("420000", "CNHB1:", now - timedelta(days=1))
+    entry = tmp_path / "hubei.json"
+    entry.write_text(json.dumps({"region": ff.HUBEI, "keys": [hubei.entry]}), encoding="utf-8")
+    assert runner.invoke(app, ["keys", "federate", str(entry)]).exit_code == 0
+    shown = verify(hubei.sign(ff.foreign_claims(now, colour=0)), code=0)
+    assert (shown["region"], shown["colour"]) == ({"code": "420000", "name": "湖北省"}, "green")
+    assert shown["claims"]["-260"]["1"]["n"] == "李*"  # as Hubei sent it
+    assert all(layers(shown).values())
+    expired = verify(hubei.sign(ff.foreign_claims(now - timedelta(hours=2))), code=2)
+    assert (expired["reason"], expired["failed_layer"]) == ("expired", "validity")
+
+
 class TestCache:
     """A scanner's cache: older lists refused, deltas applied, held lists used offline."""
 

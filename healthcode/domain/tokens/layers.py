@@ -100,21 +100,29 @@ def verify_layers(
     region = trust_list.region_for(text) if trust_list is not None else None
     ours = text.strip().startswith((PREFIX, DEVICE_PREFIX))
     if region is not None and trust_list is not None and not ours:
-        found: list[Layer] = []
-        outcome = verify_foreign(
-            text,
-            region=region,
-            keys=trust_list.keys_of(region.code),
-            at=at,
-            on_layer=lambda name, ok, detail: found.append(Layer(name, ok, detail)),
-        )
-        return LayeredResult(_complete(found, LAYERS), outcome, region)
+        return foreign_layers(text, region=region, keys=trust_list.keys_of(region.code), at=at)
     if trust is None:
         trust = our_keys(trust_list, region) if trust_list and region else TrustStore()
     verification = verify_any(text, trust=trust, now=now, purposes=purposes, is_revoked=is_revoked)
     device = isinstance(text, str) and text.strip().startswith(DEVICE_PREFIX)
     layers = _our_layers(text, verification, trust, at, device, is_revoked is not None)
     return LayeredResult(layers, verification, region)
+
+
+def foreign_layers(
+    text: str, *, region: Region, keys: Mapping[bytes, RegionKey], at: int
+) -> LayeredResult:
+    """Another region's code checked with its entry at epoch second ``at``, layer by
+    layer (from a signed trust list, or the database's federated regions)."""
+    found: list[Layer] = []
+    outcome = verify_foreign(
+        text,
+        region=region,
+        keys=keys,
+        at=at,
+        on_layer=lambda name, ok, detail: found.append(Layer(name, ok, detail)),
+    )
+    return LayeredResult(_complete(found, LAYERS), outcome, region)
 
 
 def _our_layers(

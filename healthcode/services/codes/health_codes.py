@@ -16,7 +16,7 @@ from typing import Protocol
 
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
-from healthcode.domain.errors import Conflict
+from healthcode.domain.errors import Conflict, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.identity import parse_id_number
 from healthcode.domain.policy import Policy
@@ -193,16 +193,23 @@ def list_colour_changes(
 
 def verify_code(
     uow: UnitOfWork, env: Env, *, text: str, id_number: str | None = None
-) -> Verification:
+) -> Verification | ForeignVerification:
     """Online verification: the same checks an offline scanner makes, against the
     current trust and revocation lists, of a signed token or a phone's presentation
-    (both signatures, and made within the configured window); given the ID card shown
-    with it, also that the code is that person's."""
-    now = env.clock.now()
-    result = _verify_ours(uow, env, text, now, uow.revocations.is_revoked)
+    (both signatures, and made within the configured window), or of a federated
+    region's code with that region's entry; given the ID card shown with it, also
+    that the code is that person's (ours only: another region's code carries no
+    salted ID of ours to compare)."""
+    result = verify_scanned(uow, env, text=text)
     if id_number is None:
         return result
-    card = parse_id_number(id_number, today=day_of(now), field="id_number")
+    card = parse_id_number(id_number, today=day_of(env.clock.now()), field="id_number")
+    if isinstance(result, ForeignVerification):
+        raise InvalidInput.single(
+            "id_number",
+            "foreign_code",
+            N_("Another region's code holds no ID number of ours: check the ID card by its rules"),
+        )
     return check_person(result, card.value)
 
 

@@ -192,6 +192,52 @@ def test_ours_still_pass_and_an_unknown_regions_code_is_not_a_health_code(
     assert (other["reason"], other["region"]) == ("bad_prefix", None)
 
 
+def test_the_online_verifier_reads_a_foreign_code_with_its_regions_entry(
+    client: TestClient, site: Site, regions: Regions
+) -> None:
+    """``POST /verify``, as a scanner app without a venue uses it: another region's code
+    is verified with that region's entry, as at a gate; an ID card cannot be matched."""
+
+    def verify(token: str, **extra: str) -> Any:
+        return client.post(f"{API}/verify", json={"token": token, **extra})
+
+    green = verify(regions.hubei.sign(ff.foreign_claims(regions.now, colour=0)))
+    assert green.status_code == 200, green.text
+    body = green.json()
+    assert (body["valid"], body["may_pass"], body["reason"], body["colour"]) == (
+        True,
+        True,
+        None,
+        "green",
+    )
+    assert body["claims"] is None  # none of ours: the region's claims, as sent
+    assert (body["region"]["code"], body["region"]["label"]) == ("420000", "湖北省的健康码")
+    assert body["region"]["claims"]["-260"]["1"]["n"] == "李*"
+
+    yellow = verify(regions.hubei.sign(ff.foreign_claims(regions.now, colour=1))).json()
+    assert (yellow["valid"], yellow["may_pass"], yellow["colour"]) == (True, False, "yellow")
+    untold = verify(regions.zhejiang.sign(ff.foreign_claims(regions.now))).json()
+    assert (untold["valid"], untold["may_pass"], untold["colour"]) == (True, False, None)
+
+    expired = verify(_refused_token(regions, "expired")).json()
+    assert (expired["valid"], expired["may_pass"], expired["reason"]) == (False, False, "expired")
+    assert not expired["message"].isascii()
+    forged = verify(_refused_token(regions, "bad_signature")).json()
+    assert (forged["reason"], forged["region"]["claims"]) == ("bad_signature", None)
+
+    ours = verify(qr_text(client, site)).json()
+    assert (ours["valid"], ours["colour"], ours["region"]) == (True, "green", None)
+    assert ours["claims"]["masked_name"] == "张*"
+
+    card = verify(
+        regions.hubei.sign(ff.foreign_claims(regions.now, colour=0)),
+        id_number="370102198001011237",
+    )
+    assert card.status_code == 422, card.text
+    assert card.json()["error"]["fields"][0]["field"] == "id_number"
+    assert card.json()["error"]["fields"][0]["code"] == "foreign_code"
+
+
 def test_the_same_foreign_token_at_two_venues_is_flagged(
     client: TestClient, site: Site, community: uuid.UUID, regions: Regions
 ) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.tokens import KeyRing, NoSigningKey, Refusal, Verification
 from healthcode.domain.tokens.codec import decode_text, parse_sign1
+from healthcode.domain.tokens.foreign import ForeignVerification
 from healthcode.services.codes.health_codes import display_code, verify_code
 from healthcode.services.shared.env import Env, make_env
 from healthcode.services.shared.keys import (
@@ -84,7 +85,7 @@ def fresh(env: Env) -> Env:
     return make_env(env.settings, env.clock)
 
 
-def reason(result: Verification) -> str | None:
+def reason(result: Verification | ForeignVerification) -> str | None:
     return None if result.reason is None else result.reason.value
 
 
