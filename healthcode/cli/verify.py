@@ -151,12 +151,11 @@ def _with_database(text: str, at: datetime | None) -> LayeredResult:
     units, env = context(FixedClock(aware(at)) if at else None)
     now = env.clock.now()
     with units() as uow:
-        verdict = verify_code(uow, env, text=text)
         federated = federated_region_for(uow, text)
-        if federated is not None:  # another region's code, with its entry as federated here
+        if federated is not None:  # another region's code: its layers give verify_code's verdict
             region, keys = federated
-            layers = foreign_layers(text, region=region, keys=keys, at=int(now.timestamp()))
-            return LayeredResult(layers.layers, verdict, region)
+            return foreign_layers(text, region=region, keys=keys, at=int(now.timestamp()))
+        verdict = verify_code(uow, env, text=text)
         layers = layered_verification(uow, env.protector, env.keys, text=text, now=now)
     return LayeredResult(layers.layers, verdict, None)
 
