@@ -16,7 +16,6 @@ from healthcode.domain.policy import Policy
 from healthcode.domain.state import Change, Reason, State
 from healthcode.domain.tokens import AttestationClaims, CodeClaims, Verification
 from healthcode.domain.tokens.foreign import ForeignVerification, plain_claims
-from healthcode.domain.tokens.refusal import VALID_MESSAGE
 from healthcode.i18n import pick, translate
 from healthcode.services.codes.results import ColourChange
 from healthcode.services.residents.declarations import CONFIRM_WITHIN, Submission
@@ -250,27 +249,20 @@ class VerificationView(BaseModel):
 
 
 def verification_view(result: Verification | ForeignVerification) -> VerificationView:
-    reason = result.reason.value if result.reason else None
-    message = translate(result.reason.message if result.reason else VALID_MESSAGE)
+    colour, claims, region = None, None, None
     if isinstance(result, ForeignVerification):
-        claims = None if result.claims is None else plain_claims(result.claims)
-        return VerificationView(
-            valid=result.ok,
-            may_pass=result.ok and result.colour is Colour.GREEN,
-            reason=reason,
-            message=message,
-            colour=result.colour,
-            claims=None,
-            region=foreign_view(result.region.code, result.region.name, claims),
-        )
-    ours = result.claims
+        sent = None if result.claims is None else plain_claims(result.claims)
+        colour, region = result.colour, foreign_view(result.region.code, result.region.name, sent)
+    elif result.claims is not None:
+        colour, claims = result.claims.colour, _claims_view(result.claims)
     return VerificationView(
         valid=result.ok,
         may_pass=result.may_pass,
-        reason=reason,
-        message=message,
-        colour=ours.colour if ours else None,
-        claims=_claims_view(ours) if ours else None,
+        reason=result.reason.value if result.reason else None,
+        message=translate(result.message),
+        colour=colour,
+        claims=claims,
+        region=region,
     )
 
 

@@ -28,7 +28,7 @@ from healthcode.domain.tokens.federation import (
     Region,
     RegionKey,
 )
-from healthcode.domain.tokens.refusal import Refusal
+from healthcode.domain.tokens.refusal import VALID_MESSAGE, Refusal
 
 MAX_FOREIGN_COSE_BYTES = 8192
 PSS_SALT_BYTES = 32
@@ -51,6 +51,16 @@ class ForeignVerification:
     @property
     def ok(self) -> bool:
         return self.reason is None
+
+    @property
+    def may_pass(self) -> bool:
+        """Valid and green as its region's entry reads it (no colour read: not)."""
+        return self.reason is None and self.colour is Colour.GREEN
+
+    @property
+    def message(self) -> str:
+        """English message id for the checkpoint screen, as ``Verification.message``."""
+        return VALID_MESSAGE if self.reason is None else self.reason.message
 
     @property
     def lifetime_seconds(self) -> int | None:
