@@ -10,7 +10,8 @@ idempotency claim, check the session and the permissions, run ``work``, commit (
 roll back, as ``get_uow`` does).
 
 A route declares it as it would ``require``, ``Depends(hop(Permission.SCAN))``, and
-the scope walker finds its permissions the same way (``permissions_of``).
+the scope walker finds its permissions the same way (``permissions_of``); a
+resident's own write declares ``Depends(resident_hop)``, as it would ``ResidentDep``.
 """
 
 from __future__ import annotations
