@@ -26,6 +26,7 @@ from healthcode.services.shared.keys import load_ring
 from healthcode.services.shared.lists import revoke_token
 from tests.cli.test_cli import database, units_and_env
 from tests.domain.tokens import foreign_factory as ff
+from tests.domain.tokens.foreign_factory import ForeignIssuer
 from tests.services.conftest import declare, new_account
 
 __all__ = ["database"]
@@ -70,16 +71,22 @@ def layers(shown: dict[str, Any]) -> dict[str, bool | None]:
     return {layer["layer"]: layer["ok"] for layer in shown["layers"]}
 
 
-@pytest.fixture
-def world(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """A green display code, a revoked paper code, a federated P-256 region's code."""
-    now = datetime.now(TZ)
-    units, env = units_and_env(database, FixedClock(now))
+def federate_hubei(tmp_path: Path, now: datetime) -> ForeignIssuer:
+    """Hubei (a P-256 document-signer certificate) federated through the CLI."""
     hubei = ff.p256_issuer("420000", "CNHB1:", now - timedelta(days=1))
     entry = tmp_path / "hubei.json"
     entry.write_text(json.dumps({"region": ff.HUBEI, "keys": [hubei.entry]}), encoding="utf-8")
     federated = runner.invoke(app, ["keys", "federate", str(entry)])
     assert federated.exit_code == 0, federated.output
+    return hubei
+
+
+@pytest.fixture
+def world(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A green display code, a revoked paper code, a federated P-256 region's code."""
+    now = datetime.now(TZ)
+    units, env = units_and_env(database, FixedClock(now))
+    hubei = federate_hubei(tmp_path, now)
     with units() as uow:
         account = new_account(uow, env, "13800001111")
         declare(uow, env, account, "binzhou-code")
@@ -220,10 +227,7 @@ def test_with_the_database_a_federated_regions_code_is_checked_with_its_entry(
     database: str, tmp_path: Path
 ) -> None:
     now = datetime.now(TZ)
-    hubei = ff.p256_issuer("420000", "CNHB1:", now - timedelta(days=1))
-    entry = tmp_path / "hubei.json"
-    entry.write_text(json.dumps({"region": ff.HUBEI, "keys": [hubei.entry]}), encoding="utf-8")
-    assert runner.invoke(app, ["keys", "federate", str(entry)]).exit_code == 0
+    hubei = federate_hubei(tmp_path, now)
     shown = verify(hubei.sign(ff.foreign_claims(now, colour=0)), code=0)
     assert (shown["region"], shown["colour"]) == ({"code": "420000", "name": "湖北省"}, "green")
     assert shown["claims"]["-260"]["1"]["n"] == "李*"  # as Hubei sent it
@@ -240,10 +244,7 @@ class TestCache:
     ) -> None:
         pinned = str(_export("list-keys", tmp_path / "list-keys.json"))
         first = _export("signed", tmp_path / "v1.jws")
-        hubei = ff.p256_issuer("420000", "CNHB1:", datetime.now(TZ) - timedelta(days=1))
-        entry = tmp_path / "hubei.json"
-        entry.write_text(json.dumps({"region": ff.HUBEI, "keys": [hubei.entry]}))
-        assert runner.invoke(app, ["keys", "federate", str(entry)]).exit_code == 0
+        hubei = federate_hubei(tmp_path, datetime.now(TZ))
         second = _export("signed", tmp_path / "v2.jws")
         cache = str(tmp_path / "cache")
         code = hubei.sign(ff.foreign_claims(datetime.now(TZ)))
