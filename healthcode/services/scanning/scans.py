@@ -46,7 +46,7 @@ from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes import device_codes
 from healthcode.services.codes.health_codes import verify_scanned
 from healthcode.services.fraud import cases
-from healthcode.services.scanning.venues import venue_row
+from healthcode.services.scanning.venues import venue_row, venue_row_revoked
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -120,13 +120,17 @@ def scan_code(
     scanned_at: datetime | None = None,
     client: str = "",
 ) -> ScanResult:
-    """An operator scans a code at its venue: verified now, recorded, answered."""
-    venue = venue_row(uow, who, venue_id)
-    now = env.clock.now()
-    at = check_scanned_at(env, scanned_at, now)
+    """An operator scans a code at its venue: verified now, recorded, answered. The
+    revocation list is asked with the venue (one round trip fewer): the code is
+    verified first, and the list's answer is its last check (``_refusal``)."""
+    asked = _AskedRevocation()
+    verification = verify_scanned(uow, env, text=token, is_revoked=asked)
+    venue, revoked = venue_row_revoked(uow, who, venue_id, asked.token_id)
+    if revoked and isinstance(verification, Verification):
+        verification = replace(verification, reason=Refusal.REVOKED)
+    at = check_scanned_at(env, scanned_at, env.clock.now())
     if client_id and (seen := uow.scans.by_client_id(venue.id, client_id)) is not None:
         return replace(result_of(env, seen), duplicate=True)
-    verification = verify_scanned(uow, env, text=token)
     return record_scan(
         uow,
         env,
@@ -137,6 +141,17 @@ def scan_code(
         client_id=client_id,
         scanned_at=at,
     )
+
+
+class _AskedRevocation:
+    """An ``is_revoked`` that answers "not yet" and keeps the token id it was asked
+    about, for the caller to ask the list in a query it makes anyway."""
+
+    token_id: bytes | None = None
+
+    def __call__(self, token_id: bytes) -> bool:
+        self.token_id = token_id
+        return False
 
 
 def check_scanned_at(env: Env, scanned_at: datetime | None, now: datetime) -> datetime:
@@ -324,12 +339,14 @@ def flags_for(
         )  # fmt: skip
     sightings = [
         Sighting(
-            place=place_of(other),
+            place=Place(
+                scan.venue_id, scan.venue_name, scan.region_code, scan.latitude, scan.longitude
+            ),
             at=scan.scanned_at,
             same_token=mark is not None and scan.token_fingerprint == mark,
             same_resident=resident_id is not None and scan.resident_id == resident_id,
         )
-        for scan, other in near
+        for scan in near
     ]
     return list(fraud_flags(place_of(venue), at, reading.on_screen, sightings, rule)), resident_id
 

@@ -203,14 +203,24 @@ def administers(uow: UnitOfWork, who: Principal, venue: t.Venue) -> bool:
     return organisation is not None and registry.sees(scope, organisation)
 
 
+def venue_row_revoked(
+    uow: UnitOfWork, who: Principal, venue_id: uuid.UUID, token_id: bytes | None
+) -> tuple[t.Venue, bool]:
+    """``venue_row``, and whether ``token_id`` is revoked: one round trip for the
+    venue's operator (a gate's scan asks both), two for an administrator."""
+    if who.can(Permission.SCAN):
+        found = uow.venues.operated_revoked(who.account_id, venue_id, token_id)
+        if found is not None and _holds_checkpoint(who, found[0]):
+            return found
+    venue = _admin(uow, who, venue_id)
+    return venue, token_id is not None and uow.revocations.is_revoked(token_id)
+
+
 def _venue(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> t.Venue:
     operated = uow.venues.operated(who.account_id, venue_id) if who.can(Permission.SCAN) else None
     if operated is not None and _holds_checkpoint(who, operated):
         return operated
-    venue = uow.venues.by_id(venue_id)
-    if venue is None or not administers(uow, who, venue):
-        raise _unknown()
-    return venue
+    return _admin(uow, who, venue_id)
 
 
 def _operates(uow: UnitOfWork, who: Principal, venue: t.Venue) -> bool:

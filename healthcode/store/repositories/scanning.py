@@ -6,6 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -39,24 +40,49 @@ def venue_in_scope(scope: Scope) -> ColumnElement[bool]:
     return or_(*held) if held else false()
 
 
-def _near_by_ref(*, by_token: bool) -> Select[uuid.UUID, t.Scan, t.Venue]:
-    """Built once per shape, as every gate's scan runs it (``near_in_time_by_ref``)."""
-    same: list[ColumnElement[bool]] = [t.Scan.resident_id == t.Resident.id]
-    if by_token:
-        same.append(t.Scan.token_fingerprint == bindparam("fingerprint"))
-    near = and_(
-        or_(*same),
-        t.Scan.venue_id != bindparam("not_venue"),
-        t.Scan.scanned_at >= bindparam("since"),
-        t.Scan.scanned_at <= bindparam("until"),
+class Nearby(NamedTuple):
+    """A scan at another venue as the flags read it: a few columns, no entities
+    (every gate's scan asks, and most find none)."""
+
+    scanned_at: datetime
+    token_fingerprint: bytes | None
+    resident_id: uuid.UUID | None
+    venue_id: uuid.UUID
+    venue_name: str
+    region_code: str
+    latitude: float | None
+    longitude: float | None
+
+
+_SCANS, _VENUES = t.Scan.__table__, t.Venue.__table__
+_NEARBY_COLUMNS = (
+    _SCANS.c.scanned_at, _SCANS.c.token_fingerprint, _SCANS.c.resident_id, _VENUES.c.id,
+    _VENUES.c.name, _VENUES.c.region_code, _VENUES.c.latitude, _VENUES.c.longitude,
+)  # fmt: skip
+
+
+def _near(same: ColumnElement[bool]) -> ColumnElement[bool]:
+    return and_(
+        same,
+        _SCANS.c.venue_id != bindparam("not_venue"),
+        _SCANS.c.scanned_at >= bindparam("since"),
+        _SCANS.c.scanned_at <= bindparam("until"),
     )
+
+
+def _near_by_ref(*, by_token: bool) -> Select[Any]:
+    """Built once per shape, as every gate's scan runs it (``near_in_time_by_ref``)."""
+    residents = t.Resident.__table__
+    same: list[ColumnElement[bool]] = [_SCANS.c.resident_id == residents.c.id]
+    if by_token:
+        same.append(_SCANS.c.token_fingerprint == bindparam("fingerprint"))
     return (
-        select(t.Resident.id, t.Scan, t.Venue)
+        select(residents.c.id, *_NEARBY_COLUMNS)
         .select_from(select(literal(1).label("one")).subquery())  # one row at least
-        .outerjoin(t.Resident, t.Resident.ref == bindparam("ref"))
-        .outerjoin(t.Scan, near)
-        .outerjoin(t.Venue, t.Venue.id == t.Scan.venue_id)
-        .order_by(t.Scan.scanned_at.desc())
+        .outerjoin(residents, residents.c.ref == bindparam("ref"))
+        .outerjoin(_SCANS, _near(or_(*same)))
+        .outerjoin(_VENUES, _VENUES.c.id == _SCANS.c.venue_id)
+        .order_by(_SCANS.c.scanned_at.desc())
         .limit(20)
     )
 
@@ -67,6 +93,10 @@ _OPERATED = (
     select(t.Venue)
     .join(t.VenueOperator, t.VenueOperator.venue_id == t.Venue.id)
     .where(t.Venue.id == bindparam("venue_id"), t.VenueOperator.account_id == bindparam("account"))
+)
+# the same, with whether a token id is on the revocation list (a gate's scan asks both)
+_OPERATED_REVOKED = _OPERATED.add_columns(
+    select(t.Revocation.token_id).where(t.Revocation.token_id == bindparam("token_id")).exists()
 )
 
 
@@ -106,6 +136,14 @@ class Venues(_Repo):
         """The venue, if the account is assigned to it: one round trip (every scan asks)."""
         params = {"venue_id": venue_id, "account": account_id}
         return self.session.scalars(_OPERATED, params).first()
+
+    def operated_revoked(
+        self, account_id: uuid.UUID, venue_id: uuid.UUID, token_id: bytes | None
+    ) -> tuple[t.Venue, bool] | None:
+        """``operated``, and whether ``token_id`` is revoked, in one round trip."""
+        params = {"venue_id": venue_id, "account": account_id, "token_id": token_id}
+        row = self.session.execute(_OPERATED_REVOKED, params).first()
+        return None if row is None else (row[0], bool(row[1]))
 
     def operates(self, account_id: uuid.UUID, venue_id: uuid.UUID) -> bool:
         query = select(t.VenueOperator.id).where(
@@ -200,29 +238,25 @@ class Scans(_Repo):
         since: datetime,
         until: datetime,
         not_venue: uuid.UUID,
-    ) -> Sequence[tuple[t.Scan, t.Venue]]:
+    ) -> list[Nearby]:
         """Scans at other venues between ``since`` and ``until`` of the same token or of
         the same resident (what the duplicate and distance flags look at)."""
         same: list[ColumnElement[bool]] = []
         if fingerprint is not None:
-            same.append(t.Scan.token_fingerprint == fingerprint)
+            same.append(_SCANS.c.token_fingerprint == fingerprint)
         if resident_id is not None:
-            same.append(t.Scan.resident_id == resident_id)
+            same.append(_SCANS.c.resident_id == resident_id)
         if not same:
             return []
         query = (
-            select(t.Scan, t.Venue)
-            .join(t.Venue, t.Venue.id == t.Scan.venue_id)
-            .where(
-                or_(*same),
-                t.Scan.venue_id != not_venue,
-                t.Scan.scanned_at >= since,
-                t.Scan.scanned_at <= until,
-            )
-            .order_by(t.Scan.scanned_at.desc())
+            select(*_NEARBY_COLUMNS)
+            .join_from(_SCANS, _VENUES, _VENUES.c.id == _SCANS.c.venue_id)
+            .where(_near(or_(*same)))
+            .order_by(_SCANS.c.scanned_at.desc())
             .limit(20)
         )
-        return [(s, v) for s, v in self.session.execute(query)]
+        params = {"not_venue": not_venue, "since": since, "until": until}
+        return [Nearby(*row) for row in self._columns(query, params)]
 
     def near_in_time_by_ref(
         self,
@@ -232,15 +266,20 @@ class Scans(_Repo):
         since: datetime,
         until: datetime,
         not_venue: uuid.UUID,
-    ) -> tuple[uuid.UUID | None, Sequence[tuple[t.Scan, t.Venue]]]:
+    ) -> tuple[uuid.UUID | None, list[Nearby]]:
         """``near_in_time`` for a code whose resident is known by its reference only,
         and that resident's id, in one round trip (a scan at a gate asks both)."""
         params = {"ref": resident_ref, "not_venue": not_venue, "since": since, "until": until}
         if fingerprint is not None:
             params["fingerprint"] = fingerprint
-        rows = self.session.execute(_NEAR_BY_REF[fingerprint is not None], params).all()
+        rows = self._columns(_NEAR_BY_REF[fingerprint is not None], params)
         resident_id = rows[0][0] if rows else None
-        return resident_id, [(s, v) for _, s, v in rows if s is not None and v is not None]
+        return resident_id, [Nearby(*row[1:]) for row in rows if row[1] is not None]
+
+    def _columns(self, query: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+        """Rows through the connection, after a flush as a query would make."""
+        self.session.flush()
+        return self.session.connection().execute(query, params).all()
 
     def of_resident_between(
         self, resident_id: uuid.UUID, since: datetime, until: datetime

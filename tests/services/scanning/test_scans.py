@@ -10,7 +10,9 @@ from healthcode.domain.checkpoint import Decision
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.tokens import CodeClaims
 from healthcode.services.accounts.permissions import Principal
+from healthcode.services.codes.health_codes import verify_scanned
 from healthcode.services.scanning import releases, scans
 from healthcode.services.scanning.releases import NotReleasable
 from healthcode.services.scanning.scans import ScanResult
@@ -128,6 +130,29 @@ class TestScan:
             Colour.GREEN,
         )
         assert uow.scans.by_id(result.id) is not None  # the refusal is recorded too
+
+    def test_a_revoked_code_is_refused_for_its_operator_and_the_venues_administrator(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        admin: Principal,
+        guard: Principal,
+        gate: VenueSummary,
+        green: t.Account,
+    ) -> None:
+        token = display_token(uow, env, green.resident_id)
+        claims = verify_scanned(uow, env, text=token).claims
+        assert isinstance(claims, CodeClaims)
+        revoked_at = env.clock.now()
+        uow.add(t.Revocation(token_id=claims.token_id, revoked_at=revoked_at, reason="lost"))
+        uow.session.flush()
+        for who in (guard, admin):  # the venue's query asks the list; the fallback too
+            result = scan(uow, env, who, gate, token)
+            assert (result.decision, result.verdict, result.colour) == (
+                Decision.REFUSED,
+                "revoked",
+                Colour.GREEN,
+            )
 
     def test_a_retried_client_id_is_recorded_once(
         self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
