@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, Select, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from healthcode.store import tables as t
+from healthcode.store.bulk import among
 
 Rows = dict[uuid.UUID, list[Any]]
 # The code columns a recolour reads and writes.
@@ -98,7 +99,7 @@ class CodeBatches:
         a cycle), as the one-resident path takes them before reading."""
         query = (
             select(t.Resident.id)
-            .where(t.Resident.id.in_(resident_ids))
+            .where(among(self.session, t.Resident.id, resident_ids))
             .order_by(t.Resident.id)
             .with_for_update()
         )
@@ -109,33 +110,38 @@ class CodeBatches:
         residents = sorted({r for r, _ in keys})
         policies = sorted({p for _, p in keys})
         query = select(*CODE_COLUMNS).where(
-            t.Code.resident_id.in_(residents), t.Code.policy_id.in_(policies)
+            among(self.session, t.Code.resident_id, residents),
+            among(self.session, t.Code.policy_id, policies),
         )
         wanted = set(keys)
         rows = self.session.execute(query.order_by(t.Code.resident_id, t.Code.policy_id))
         return [r for r in rows if (r.resident_id, r.policy_id) in wanted]
 
     def codes_of_residents(self, resident_ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
-        query = select(*CODE_COLUMNS).where(t.Code.resident_id.in_(resident_ids))
+        query = select(*CODE_COLUMNS).where(among(self.session, t.Code.resident_id, resident_ids))
         return list(self.session.execute(query.order_by(t.Code.resident_id, t.Code.policy_id)))
 
     def declarations(self, resident_ids: Sequence[uuid.UUID], policy_id: str) -> Rows:
         d = t.Declaration
         query = (
-            select(d)
+            _rows(d)
             .where(
-                d.resident_id.in_(resident_ids),
+                among(self.session, d.resident_id, resident_ids),
                 d.policy_id == policy_id,
                 d.confirmed_at.is_not(None),
             )
             .order_by(d.confirmed_at, d.id)
         )
-        return _by(self.session.execute(query).scalars(), "resident_id")
+        return _by(self.session.execute(query), "resident_id")
 
     def daily_reports(self, resident_ids: Sequence[uuid.UUID]) -> Rows:
         r = t.DailyReport
-        query = select(r).where(r.resident_id.in_(resident_ids)).order_by(r.reported_at, r.id)
-        return _by(self.session.execute(query).scalars(), "resident_id")
+        query = (
+            _rows(r)
+            .where(among(self.session, r.resident_id, resident_ids))
+            .order_by(r.reported_at, r.id)
+        )
+        return _by(self.session.execute(query), "resident_id")
 
     def signatures(self, declaration_ids: Sequence[uuid.UUID]) -> Rows:
         s = t.Signature
@@ -143,34 +149,42 @@ class CodeBatches:
         ids = list(declaration_ids)
         for start in range(0, len(ids), 1000):
             query = (
-                select(s)
-                .where(s.declaration_id.in_(ids[start : start + 1000]))
+                _rows(s)
+                .where(among(self.session, s.declaration_id, ids[start : start + 1000]))
                 .order_by(s.signed_at, s.id)
             )
-            for row in self.session.execute(query).scalars():
+            for row in self.session.execute(query):
                 found[row.declaration_id].append(row)
         return found
 
     def data_records(self, resident_ids: Sequence[uuid.UUID]) -> Rows:
         r = t.DataRecord
-        query = select(r).where(r.resident_id.in_(resident_ids)).order_by(r.received_at, r.id)
-        return _by(self.session.execute(query).scalars(), "resident_id")
+        query = (
+            _rows(r)
+            .where(among(self.session, r.resident_id, resident_ids))
+            .order_by(r.received_at, r.id)
+        )
+        return _by(self.session.execute(query), "resident_id")
 
     def credit_records(self, resident_ids: Sequence[uuid.UUID]) -> Rows:
         c = t.CreditRecord
-        query = select(c).where(c.resident_id.in_(resident_ids)).order_by(c.at, c.id)
-        return _by(self.session.execute(query).scalars(), "resident_id")
+        query = (
+            _rows(c).where(among(self.session, c.resident_id, resident_ids)).order_by(c.at, c.id)
+        )
+        return _by(self.session.execute(query), "resident_id")
 
     def overrides(self, resident_ids: Sequence[uuid.UUID], policy_id: str) -> Rows:
         o = t.ColourOverride
         query = (
-            select(o)
+            _rows(o)
             .where(
-                o.resident_id.in_(resident_ids), o.policy_id == policy_id, o.status == "approved"
+                among(self.session, o.resident_id, resident_ids),
+                o.policy_id == policy_id,
+                o.status == "approved",
             )
             .order_by(o.decided_at, o.id)
         )
-        return _by(self.session.execute(query).scalars(), "resident_id")
+        return _by(self.session.execute(query), "resident_id")
 
     def with_paper(
         self, resident_ids: Sequence[uuid.UUID], policy_id: str, now: datetime
@@ -179,7 +193,7 @@ class CodeBatches:
         path's check, which revokes what the new colour no longer backs)."""
         p = t.PaperPass
         query = select(p.resident_id).where(
-            p.resident_id.in_(resident_ids),
+            among(self.session, p.resident_id, resident_ids),
             p.policy_id == policy_id,
             p.revoked_at.is_(None),
             p.valid_until > now,
@@ -225,6 +239,13 @@ def _code_params(row: Mapping[str, Any]) -> dict[str, Any]:
     params = {name: row[name] for name in _WRITTEN}
     params["code_id"] = row["id"]
     return params
+
+
+def _rows(entity: type[t.Base]) -> Select[Any]:
+    """An entity's columns as plain rows, named as its attributes: facts are read,
+    never written back, so a page need not build and track a thousand objects."""
+    columns = inspect(entity).columns
+    return select(*(column.label(name) for name, column in columns.items()))
 
 
 def _by(rows: Iterable[Any], key: str) -> Rows:
