@@ -236,8 +236,20 @@ def federated_region_for(
     if not found:
         return None
     row = max(found, key=lambda pair: pair[0])[1]
-    keys = (key_from_json(key) for key in row.keys)
-    return region_from_json(row.region), {key.kid: key for key in keys}
+    stored = repr((row.region, row.keys))
+    parsed = _PARSED_REGIONS.get(stored)
+    if parsed is None:
+        if len(_PARSED_REGIONS) >= 64:  # a few regions; re-imports leave old texts behind
+            _PARSED_REGIONS.clear()
+        keys = (key_from_json(key) for key in row.keys)
+        parsed = _PARSED_REGIONS[stored] = region_from_json(row.region), {k.kid: k for k in keys}
+    return parsed
+
+
+# A federated region's entry and keys as parsed, by their stored text: parsing its
+# X.509 certificates cost most of a foreign code's scan. Keyed by the text itself, so
+# a re-import (a new key, a retired one) is read as soon as it is stored.
+_PARSED_REGIONS: dict[str, tuple[Region, dict[bytes, RegionKey]]] = {}
 
 
 # --- the revocation list ---------------------------------------------------------------

@@ -100,6 +100,20 @@ def test_a_hubei_code_is_read_with_its_colour_and_its_claims_as_sent(
     assert (row.resident_id, row.policy_id) == (None, None)
 
 
+def test_a_running_server_reads_a_regions_new_keys_as_soon_as_they_are_imported(
+    app: FastAPI, client: TestClient, sessions: sessionmaker[Session], site: Site, regions: Regions
+) -> None:
+    claims = ff.foreign_claims(regions.now - timedelta(minutes=5), colour=0)
+    old = regions.hubei.sign(claims)
+    assert scan(client, site, old)["decision"] == "release"  # its keys parsed and kept
+    rotated = ff.p256_issuer("420000", "CNHB1:", regions.now - timedelta(days=1))
+    for uow, env in in_session(app, sessions):
+        document = {"region": ff.HUBEI, "keys": [rotated.entry]}
+        federate_region(uow, env.protector, env.settings, document=document, now=regions.now)
+    assert scan(client, site, old)["reason"] == "unknown_key"
+    assert scan(client, site, rotated.sign(claims))["decision"] == "release"
+
+
 def test_a_green_foreign_code_is_released_and_a_gate_refuses_a_yellow_one(
     client: TestClient, site: Site, community: uuid.UUID, regions: Regions
 ) -> None:
