@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, insert, inspect, select, text, update
+from sqlalchemy import Row, Select, Text, bindparam, cast, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from healthcode.store import tables as t
@@ -24,13 +24,13 @@ from healthcode.store.bulk import among, is_postgresql
 
 Rows = dict[uuid.UUID, list[Any]]
 # The code columns a recolour reads and writes.
-CODE_COLUMNS = (
+CODE_COLUMNS: tuple[Any, ...] = (
     t.Code.id,
     t.Code.resident_id,
     t.Code.policy_id,
     t.Code.policy_version,
     t.Code.colour,
-    t.Code.state,
+    cast(t.Code.state, Text).label("state"),  # parsed only if the colour changes
     t.Code.recheck_at,
     t.Code.awaiting_id,
     t.Code.history_seq,

@@ -8,6 +8,7 @@ rules that caused it.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -122,7 +123,9 @@ class Cached:
     """What a code holds before it is recoloured (a row's columns, not the row)."""
 
     colour: str
-    state: dict[str, Any] | None
+    # the cached state; a batch passes it as its stored JSON text, parsed only when
+    # the colour changes (its rules are then the change's causes)
+    state: dict[str, Any] | str | None
     policy_version: str | None
     recheck_at: datetime | None
     awaiting_id: uuid.UUID | None
@@ -197,11 +200,13 @@ def plan(
         steps = [(m, None) for m in missed]
     steps.append((state, cause))
     colour, seq, awaiting = cached.colour, cached.history_seq, cached.awaiting_id
-    rules = _top_rules(cached.state) if cached.state else []
+    rules: list[str] | None = None  # the cached state's, read at the first change
     changes: list[Logged] = []
     announce: list[uuid.UUID] = []
     for step, why in steps:
         if colour != step.colour.value:
+            if rules is None:
+                rules = _top_rules(cached.state)
             seq += 1
             changes.append(
                 Logged(
@@ -278,9 +283,12 @@ def _uuid(value: str | None) -> uuid.UUID | None:
     return uuid.UUID(value) if value else None
 
 
-def _top_rules(cached: dict[str, Any]) -> list[str]:
+def _top_rules(cached: dict[str, Any] | str | None) -> list[str]:
     """The rules behind a cached state's colour."""
-    return [r["rule_id"] for r in cached["reasons"] if r["colour"] == cached["colour"]]
+    if not cached:
+        return []
+    state = json.loads(cached) if isinstance(cached, str) else cached
+    return [r["rule_id"] for r in state["reasons"] if r["colour"] == state["colour"]]
 
 
 def _causes(previous: str, previous_rules: list[str], state: State) -> list[str]:
