@@ -9,18 +9,17 @@ column rows (the batch never loads a code object it would have to flush).
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, Text, bindparam, cast, insert, inspect, select, text, update
+from sqlalchemy import Row, Select, Text, bindparam, cast, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from healthcode.store import tables as t
-from healthcode.store.bulk import among, is_postgresql
+from healthcode.store.bulk import among
 
 Rows = dict[uuid.UUID, list[Any]]
 # The code columns a recolour reads and writes.
@@ -46,30 +45,6 @@ _WRITTEN = (
     "awaiting_id",
     "suggested",
     "history_seq",
-)
-
-
-# PostgreSQL: a page's codes in one UPDATE joined to one array per column, instead of
-# a thousand single-row UPDATEs (one statement for the server to plan and run)
-_ARRAY_TYPES = {
-    "id": "uuid[]",
-    "policy_version": "text[]",
-    "colour": "text[]",
-    "state": "jsonb[]",
-    "evaluated_at": "timestamptz[]",
-    "recheck_at": "timestamptz[]",
-    "valid_until": "timestamptz[]",
-    "application_id": "uuid[]",
-    "awaiting_id": "uuid[]",
-    "suggested": "text[]",
-    "history_seq": "integer[]",
-}
-_UPDATE_FROM_ARRAYS = text(
-    "UPDATE codes SET "
-    + ", ".join(f"{name} = v.{name}" for name in _WRITTEN)
-    + " FROM unnest("
-    + ", ".join(f"CAST(:{name} AS {kind})" for name, kind in _ARRAY_TYPES.items())
-    + f") AS v({', '.join(_ARRAY_TYPES)}) WHERE codes.id = v.id"
 )
 
 
@@ -243,17 +218,12 @@ class CodeBatches:
         executemany statement."""
         if not rows:
             return
-        if is_postgresql(self.session):
-            columns = {name: [r[name] for r in rows] for name in ("id", *_WRITTEN)}
-            columns["state"] = [json.dumps(state) for state in columns["state"]]
-            self.session.execute(_UPDATE_FROM_ARRAYS, columns)
-        else:
-            statement = (
-                update(t.Code.__table__)  # type: ignore[arg-type]
-                .where(t.Code.__table__.c.id == bindparam("code_id"))
-                .values({name: bindparam(name) for name in _WRITTEN})
-            )
-            self.session.execute(statement, [_code_params(r) for r in rows])
+        statement = (
+            update(t.Code.__table__)  # type: ignore[arg-type]
+            .where(t.Code.__table__.c.id == bindparam("code_id"))
+            .values({name: bindparam(name) for name in _WRITTEN})
+        )
+        self.session.execute(statement, [_code_params(r) for r in rows])
         for row in rows:  # a code object this session holds is stale now: read it again
             held = self.session.identity_map.get(self.session.identity_key(t.Code, row["id"]))
             if held is not None:
