@@ -217,10 +217,7 @@ def venue_row_revoked(
 
 
 def _venue(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> t.Venue:
-    operated = uow.venues.operated(who.account_id, venue_id) if who.can(Permission.SCAN) else None
-    if operated is not None and _holds_checkpoint(who, operated):
-        return operated
-    return _admin(uow, who, venue_id)
+    return venue_row_revoked(uow, who, venue_id, None)[0]
 
 
 def _operates(uow: UnitOfWork, who: Principal, venue: t.Venue) -> bool:

@@ -88,15 +88,17 @@ def _near_by_ref(*, by_token: bool) -> Select[Any]:
 
 
 _NEAR_BY_REF = {by_token: _near_by_ref(by_token=by_token) for by_token in (False, True)}
-# the venue, if the account is assigned to it (every scan asks)
-_OPERATED = (
-    select(t.Venue)
+# the venue, if the account is assigned to it, with whether a token id is on the
+# revocation list (every scan asks both)
+_OPERATED_REVOKED = (
+    select(
+        t.Venue,
+        select(t.Revocation.token_id)
+        .where(t.Revocation.token_id == bindparam("token_id"))
+        .exists(),
+    )
     .join(t.VenueOperator, t.VenueOperator.venue_id == t.Venue.id)
     .where(t.Venue.id == bindparam("venue_id"), t.VenueOperator.account_id == bindparam("account"))
-)
-# the same, with whether a token id is on the revocation list (a gate's scan asks both)
-_OPERATED_REVOKED = _OPERATED.add_columns(
-    select(t.Revocation.token_id).where(t.Revocation.token_id == bindparam("token_id")).exists()
 )
 
 
@@ -132,15 +134,11 @@ class Venues(_Repo):
         )
         return self.session.scalars(query).all()
 
-    def operated(self, account_id: uuid.UUID, venue_id: uuid.UUID) -> t.Venue | None:
-        """The venue, if the account is assigned to it: one round trip (every scan asks)."""
-        params = {"venue_id": venue_id, "account": account_id}
-        return self.session.scalars(_OPERATED, params).first()
-
     def operated_revoked(
         self, account_id: uuid.UUID, venue_id: uuid.UUID, token_id: bytes | None
     ) -> tuple[t.Venue, bool] | None:
-        """``operated``, and whether ``token_id`` is revoked, in one round trip."""
+        """The venue, if the account is assigned to it, and whether ``token_id`` (None:
+        none) is revoked, in one round trip (every scan asks)."""
         params = {"venue_id": venue_id, "account": account_id, "token_id": token_id}
         row = self.session.execute(_OPERATED_REVOKED, params).first()
         return None if row is None else (row[0], bool(row[1]))
