@@ -59,7 +59,9 @@ from healthcode.store.repositories.residents import (
     Residents,
     TemperatureVideos,
 )
+from healthcode.store.repositories.scanning import NearProbe as NearProbe  # for services
 from healthcode.store.repositories.scanning import Scans, Venues
+from healthcode.store.repositories.scanning import Sighted as Sighted  # for services
 from healthcode.store.repositories.shared import AuditLog, JobRuns, KeyChecks, Leases
 from healthcode.store.repositories.sharing import ColourLookups, ColourStatistics
 

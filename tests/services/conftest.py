@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import event
 
 from healthcode.config import Settings
 from healthcode.domain.clock import FixedClock
@@ -74,3 +77,19 @@ def signed_pass(uow: UnitOfWork, env: Env, account: t.Account) -> State:
     state = declare(uow, env, account, "shandong-pass")
     assert state.application_id
     return sign_as_issuer(uow, env, uuid.UUID(state.application_id), Colour.GREEN)
+
+
+@contextmanager
+def statements(uow: UnitOfWork) -> Iterator[list[str]]:
+    """The statements a block sends on the unit's connection (its round trips)."""
+    sent: list[str] = []
+    connection = uow.session.connection()
+
+    def before(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    event.listen(connection, "before_cursor_execute", before)
+    try:
+        yield sent
+    finally:
+        event.remove(connection, "before_cursor_execute", before)

@@ -49,7 +49,7 @@ from healthcode.services.fraud import cases
 from healthcode.services.scanning.venues import venue_row, venue_row_revoked
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork
+from healthcode.store.uow import NearProbe, Sighted, UnitOfWork
 
 MIN_TEMPERATURE, MAX_TEMPERATURE = 34.0, 43.0  # what a forehead thermometer reads
 CLOCK_SKEW = timedelta(minutes=5)  # a scanner's clock may run this far ahead
@@ -121,14 +121,17 @@ def scan_code(
     client: str = "",
 ) -> ScanResult:
     """An operator scans a code at its venue: verified now, recorded, answered. The
-    revocation list is asked with the venue (one round trip fewer): the code is
-    verified first, and the list's answer is its last check (``_refusal``)."""
+    revocation list and the flags' scans at other venues are asked with the venue (two
+    round trips fewer): the code is verified first, and the list's answer is its last
+    check (``_refusal``)."""
     asked = _AskedRevocation()
     verification = verify_scanned(uow, env, text=token, is_revoked=asked)
-    venue, revoked = venue_row_revoked(uow, who, venue_id, asked.token_id)
+    now = env.clock.now()
+    probe = _probe_of(env, verification, token, scanned_at or now)
+    venue, revoked, sighted = venue_row_revoked(uow, who, venue_id, asked.token_id, probe)
     if revoked and isinstance(verification, Verification):
         verification = replace(verification, reason=Refusal.REVOKED)
-    at = check_scanned_at(env, scanned_at, env.clock.now())
+    at = check_scanned_at(env, scanned_at, now)
     if client_id and (seen := uow.scans.by_client_id(venue.id, client_id)) is not None:
         return replace(result_of(env, seen), duplicate=True)
     return record_scan(
@@ -140,6 +143,32 @@ def scan_code(
         reading=read_code(uow, env, venue, verification, token, resolve=False),
         client_id=client_id,
         scanned_at=at,
+        sighted=sighted,
+    )
+
+
+def _probe_of(
+    env: Env, verification: Verification | ForeignVerification, token: str, at: datetime
+) -> NearProbe | None:
+    """What ``flags_for`` will look for, when a code of ours names its resident by
+    reference, so that the venue's query asks it. A probe that turns out not to be
+    the one the flags need (``flags_for`` compares) costs a query, never a flag."""
+    claims = verification.claims if isinstance(verification, Verification) else None
+    if not isinstance(claims, CodeClaims):
+        return None
+    on_screen = claims.purpose is Purpose.DISPLAY
+    return _probe(env, at, claims.resident_ref, fingerprint(token) if on_screen else None)
+
+
+def _probe(env: Env, at: datetime, resident_ref: str, mark: bytes | None) -> NearProbe:
+    window = _flag_rule(env).window
+    return NearProbe(resident_ref, mark, at - window, at + window)
+
+
+def _flag_rule(env: Env) -> FlagRule:
+    return FlagRule(
+        window=timedelta(minutes=env.settings.scan_flag_minutes),
+        distance_km=env.settings.scan_flag_km,
     )
 
 
@@ -257,13 +286,15 @@ def record_scan(
     scanned_at: datetime,
     released: bool = False,
     temperature: float | None = None,
+    sighted: Sighted | None = None,
 ) -> ScanResult:
     """Record one scan (for every lane) with its decision and flags. With
     ``client_id``, nothing is recorded if the venue has it already: the answer is the
     earlier record (``duplicate``). ``released``: the scanner let a valid green code
-    through at ``scanned_at`` (an offline upload), unless ``temperature`` is a fever."""
+    through at ``scanned_at`` (an offline upload), unless ``temperature`` is a fever.
+    ``sighted``: what a probe asked already found (``flags_for``)."""
     outcome = reading.outcome
-    flags, resident_id = flags_for(uow, env, venue, scanned_at, reading)
+    flags, resident_id = flags_for(uow, env, venue, scanned_at, reading, sighted)
     row = t.Scan(
         id=uuid.uuid4(),
         venue_id=venue.id,
@@ -313,25 +344,28 @@ def resident_of(
 
 
 def flags_for(
-    uow: UnitOfWork, env: Env, venue: t.Venue, at: datetime, reading: Reading
+    uow: UnitOfWork,
+    env: Env,
+    venue: t.Venue,
+    at: datetime,
+    reading: Reading,
+    sighted: Sighted | None = None,
 ) -> tuple[list[object], uuid.UUID | None]:
     """Scans of the same display token or the same resident at other venues, near in
     time, as ``domain/checkpoint.py`` flags them; and whose code it is (a reference
-    left by ``read_code`` is resolved by the same query). Another region's code names
-    no resident of ours: its token (any lifetime) stands for its holder."""
+    left by ``read_code`` is resolved by the same query, or was by the probe that
+    found ``sighted``). Another region's code names no resident of ours: its token
+    (any lifetime) stands for its holder."""
     mark, resident_id = reading.fingerprint, reading.resident_id
     by_token = reading.on_screen or reading.foreign is not None
-    rule = FlagRule(
-        window=timedelta(minutes=env.settings.scan_flag_minutes),
-        distance_km=env.settings.scan_flag_km,
-    )
+    rule = _flag_rule(env)
     fingerprint = mark if by_token else None
     since, until = at - rule.window, at + rule.window
     if reading.resident_ref is not None:
-        resident_id, near = uow.scans.near_in_time_by_ref(
-            fingerprint=fingerprint, resident_ref=reading.resident_ref,
-            since=since, until=until, not_venue=venue.id,
-        )  # fmt: skip
+        probe = _probe(env, at, reading.resident_ref, fingerprint)
+        if sighted is None or sighted.probe != probe:
+            sighted = uow.scans.near_in_time_by_ref(probe, not_venue=venue.id)
+        resident_id, near = sighted.resident_id, sighted.near
     else:
         near = uow.scans.near_in_time(
             fingerprint=fingerprint, resident_id=resident_id,

@@ -27,7 +27,7 @@ from healthcode.services.organisations import registry, staff_accounts
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork
+from healthcode.store.uow import NearProbe, Sighted, UnitOfWork
 
 
 class VenueKind(StrEnum):
@@ -204,16 +204,21 @@ def administers(uow: UnitOfWork, who: Principal, venue: t.Venue) -> bool:
 
 
 def venue_row_revoked(
-    uow: UnitOfWork, who: Principal, venue_id: uuid.UUID, token_id: bytes | None
-) -> tuple[t.Venue, bool]:
-    """``venue_row``, and whether ``token_id`` is revoked: one round trip for the
-    venue's operator (a gate's scan asks both), two for an administrator."""
+    uow: UnitOfWork,
+    who: Principal,
+    venue_id: uuid.UUID,
+    token_id: bytes | None,
+    probe: NearProbe | None = None,
+) -> tuple[t.Venue, bool, Sighted | None]:
+    """``venue_row``, whether ``token_id`` is revoked, and what ``probe`` finds at
+    other venues: one round trip for the venue's operator (a gate's scan asks all
+    three); for an administrator, the probe is left to ``flags_for`` (None)."""
     if who.can(Permission.SCAN):
-        found = uow.venues.operated_revoked(who.account_id, venue_id, token_id)
+        found = uow.venues.operated_revoked(who.account_id, venue_id, token_id, probe)
         if found is not None and _holds_checkpoint(who, found[0]):
             return found
     venue = _admin(uow, who, venue_id)
-    return venue, token_id is not None and uow.revocations.is_revoked(token_id)
+    return venue, token_id is not None and uow.revocations.is_revoked(token_id), None
 
 
 def _venue(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> t.Venue:

@@ -54,11 +54,35 @@ class Nearby(NamedTuple):
     longitude: float | None
 
 
+class NearProbe(NamedTuple):
+    """What a gate's scan looks for at other venues: scans of the code's resident (by
+    reference), or of its token if it is an on-screen one, within a window."""
+
+    resident_ref: str
+    fingerprint: bytes | None
+    since: datetime
+    until: datetime
+
+
+class Sighted(NamedTuple):
+    """A probe's answer: the resident the reference names, and the scans found."""
+
+    probe: NearProbe
+    resident_id: uuid.UUID | None
+    near: list[Nearby]
+
+
 _SCANS, _VENUES = t.Scan.__table__, t.Venue.__table__
-_NEARBY_COLUMNS = (
-    _SCANS.c.scanned_at, _SCANS.c.token_fingerprint, _SCANS.c.resident_id, _VENUES.c.id,
-    _VENUES.c.name, _VENUES.c.region_code, _VENUES.c.latitude, _VENUES.c.longitude,
-)  # fmt: skip
+
+
+def _nearby_columns(venues: Any) -> tuple[ColumnElement[Any], ...]:
+    return (
+        _SCANS.c.scanned_at, _SCANS.c.token_fingerprint, _SCANS.c.resident_id, venues.c.id,
+        venues.c.name, venues.c.region_code, venues.c.latitude, venues.c.longitude,
+    )  # fmt: skip
+
+
+_NEARBY_COLUMNS = _nearby_columns(_VENUES)
 
 
 def _near(same: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -70,26 +94,45 @@ def _near(same: ColumnElement[bool]) -> ColumnElement[bool]:
     )
 
 
-def _near_by_ref(*, by_token: bool) -> Select[Any]:
-    """Built once per shape, as every gate's scan runs it (``near_in_time_by_ref``)."""
-    residents = t.Resident.__table__
+def _with_near(query: Select[*tuple[Any, ...]], *, by_token: bool) -> Select[Any]:
+    """``query`` (one row at most) with the resident a reference names and the scans
+    a ``NearProbe`` looks for, one row each (one row of nulls if none): built once per
+    shape, as every gate's scan runs it."""
+    residents, venues = t.Resident.__table__, _VENUES.alias("near_venues")
     same: list[ColumnElement[bool]] = [_SCANS.c.resident_id == residents.c.id]
     if by_token:
         same.append(_SCANS.c.token_fingerprint == bindparam("fingerprint"))
     return (
-        select(residents.c.id, *_NEARBY_COLUMNS)
-        .select_from(select(literal(1).label("one")).subquery())  # one row at least
+        query.add_columns(residents.c.id, *_nearby_columns(venues))
         .outerjoin(residents, residents.c.ref == bindparam("ref"))
         .outerjoin(_SCANS, _near(or_(*same)))
-        .outerjoin(_VENUES, _VENUES.c.id == _SCANS.c.venue_id)
+        .outerjoin(venues, venues.c.id == _SCANS.c.venue_id)
         .order_by(_SCANS.c.scanned_at.desc())
         .limit(20)
     )
 
 
-_NEAR_BY_REF = {by_token: _near_by_ref(by_token=by_token) for by_token in (False, True)}
+def _sighted(probe: NearProbe, rows: Sequence[Any]) -> Sighted:
+    """The probe's answer from rows ending in ``_with_near``'s columns."""
+    resident_id = rows[0][-9] if rows else None
+    return Sighted(probe, resident_id, [Nearby(*row[-8:]) for row in rows if row[-8] is not None])
+
+
+def _probed(probe: NearProbe, not_venue: uuid.UUID) -> dict[str, Any]:
+    params = {"ref": probe.resident_ref, "not_venue": not_venue}
+    params.update(since=probe.since, until=probe.until)
+    if probe.fingerprint is not None:
+        params["fingerprint"] = probe.fingerprint
+    return params
+
+
+_ONE_ROW = select(literal(1).label("one")).subquery()  # for one row at least
+_NEAR_BY_REF = {
+    by_token: _with_near(select().select_from(_ONE_ROW), by_token=by_token)
+    for by_token in (False, True)
+}
 # the venue, if the account is assigned to it, with whether a token id is on the
-# revocation list (every scan asks both)
+# revocation list (every scan asks both), and with what a probe looks for
 _OPERATED_REVOKED = (
     select(
         t.Venue,
@@ -100,6 +143,9 @@ _OPERATED_REVOKED = (
     .join(t.VenueOperator, t.VenueOperator.venue_id == t.Venue.id)
     .where(t.Venue.id == bindparam("venue_id"), t.VenueOperator.account_id == bindparam("account"))
 )
+_OPERATED_NEAR = {
+    by_token: _with_near(_OPERATED_REVOKED, by_token=by_token) for by_token in (False, True)
+}
 
 
 _INSERT_SCAN = insert(t.Scan)
@@ -135,13 +181,23 @@ class Venues(_Repo):
         return self.session.scalars(query).all()
 
     def operated_revoked(
-        self, account_id: uuid.UUID, venue_id: uuid.UUID, token_id: bytes | None
-    ) -> tuple[t.Venue, bool] | None:
-        """The venue, if the account is assigned to it, and whether ``token_id`` (None:
-        none) is revoked, in one round trip (every scan asks)."""
+        self,
+        account_id: uuid.UUID,
+        venue_id: uuid.UUID,
+        token_id: bytes | None,
+        probe: NearProbe | None = None,
+    ) -> tuple[t.Venue, bool, Sighted | None] | None:
+        """The venue, if the account is assigned to it; whether ``token_id`` (None:
+        none) is revoked; and what ``probe`` looks for at other venues: in one round
+        trip (every scan asks all three)."""
         params = {"venue_id": venue_id, "account": account_id, "token_id": token_id}
-        row = self.session.execute(_OPERATED_REVOKED, params).first()
-        return None if row is None else (row[0], bool(row[1]))
+        if probe is None:
+            row = self.session.execute(_OPERATED_REVOKED, params).first()
+            return None if row is None else (row[0], bool(row[1]), None)
+        params.update(_probed(probe, venue_id))
+        query = _OPERATED_NEAR[probe.fingerprint is not None]
+        rows = self.session.execute(query, params).all()
+        return None if not rows else (rows[0][0], bool(rows[0][1]), _sighted(probe, rows))
 
     def operates(self, account_id: uuid.UUID, venue_id: uuid.UUID) -> bool:
         query = select(t.VenueOperator.id).where(
@@ -256,23 +312,11 @@ class Scans(_Repo):
         params = {"not_venue": not_venue, "since": since, "until": until}
         return [Nearby(*row) for row in self._columns(query, params)]
 
-    def near_in_time_by_ref(
-        self,
-        *,
-        fingerprint: bytes | None,
-        resident_ref: str,
-        since: datetime,
-        until: datetime,
-        not_venue: uuid.UUID,
-    ) -> tuple[uuid.UUID | None, list[Nearby]]:
+    def near_in_time_by_ref(self, probe: NearProbe, *, not_venue: uuid.UUID) -> Sighted:
         """``near_in_time`` for a code whose resident is known by its reference only,
         and that resident's id, in one round trip (a scan at a gate asks both)."""
-        params = {"ref": resident_ref, "not_venue": not_venue, "since": since, "until": until}
-        if fingerprint is not None:
-            params["fingerprint"] = fingerprint
-        rows = self._columns(_NEAR_BY_REF[fingerprint is not None], params)
-        resident_id = rows[0][0] if rows else None
-        return resident_id, [Nearby(*row[1:]) for row in rows if row[1] is not None]
+        rows = self._columns(_NEAR_BY_REF[probe.fingerprint is not None], _probed(probe, not_venue))
+        return _sighted(probe, rows)
 
     def _columns(self, query: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
         """Rows through the connection, after a flush as a query would make."""

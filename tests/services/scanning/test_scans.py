@@ -23,7 +23,7 @@ from healthcode.store.uow import UnitOfWork
 from tests.factories.organisations import organisation
 from tests.factories.roster import employer_admin
 from tests.factories.scanning import display_token, operator, venue
-from tests.services.conftest import declare
+from tests.services.conftest import declare, statements
 
 
 def scan(
@@ -153,6 +153,20 @@ class TestScan:
                 "revoked",
                 Colour.GREEN,
             )
+
+    def test_an_operators_scan_is_one_query_and_one_insert(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        """The gate's hot path: the venue, the revocation list, whose code it is and
+        the scans the flags look at are asked together."""
+        token = display_token(uow, env, green.resident_id)
+        scan(uow, env, guard, gate, token)  # the keys are read, as a running server has them
+        with statements(uow) as sent:
+            result = scan(uow, env, guard, gate, token)
+        assert [statement.split()[0] for statement in sent] == ["SELECT", "INSERT"]
+        row = uow.scans.by_id(result.id)
+        assert row is not None
+        assert row.resident_id == green.resident_id
 
     def test_a_retried_client_id_is_recorded_once(
         self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account

@@ -6,32 +6,15 @@ the whole database, sends no lock statement at all."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
+from tests.services.conftest import statements
 
 AT = datetime(2020, 2, 23, tzinfo=UTC)
-
-
-@contextmanager
-def statements(uow: UnitOfWork) -> Iterator[list[str]]:
-    sent: list[str] = []
-    connection = uow.session.connection()
-
-    def before(*args: object) -> None:
-        sent.append(str(args[2]))
-
-    event.listen(connection, "before_cursor_execute", before)
-    try:
-        yield sent
-    finally:
-        event.remove(connection, "before_cursor_execute", before)
 
 
 def person(uow: UnitOfWork) -> t.Resident:
