@@ -302,14 +302,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--postgresql", action="store_true")
     parser.add_argument("--sql", action="store_true", help="only list one unit's statements")
     parser.add_argument("--cpu", action="store_true", help="time in process CPU seconds")
+    parser.add_argument("--foreign", action="store_true", help="scan another region's codes")
     args = parser.parse_args(argv)
     if args.cpu:
         CLOCK[0] = time.process_time
     fresh = 3 * args.declarations + max(10, args.declarations // 10)
     with tempfile.TemporaryDirectory() as tmp, database(args.postgresql, Path(tmp)) as url:
         paths = Paths(prepare(url, declared=200, fresh=fresh))
-        guard, path, bodies, _foreign = bench_scans.gate(url)
-        paths.gate = guard, path, bodies
+        guard, path, ours, foreign = bench_scans.gate(url)
+        paths.gate = guard, path, foreign if args.foreign else ours
         engine = make_engine(url)
         app = create_app(bench_settings(url), sessions=session_factory(engine))
         try:
@@ -326,7 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             engine.dispose()
     report("code fetch (unit: one GET /codes/{policy}/token)", fetches, args.top, health)
     report("declaration (unit: POST /declarations + POST confirm)", declarations, args.top, health)
-    report("online scan (unit: one POST /venues/{id}/scans)", scans, args.top, health)
+    whose = "another region's code" if args.foreign else "our code"
+    report(f"online scan of {whose} (unit: one POST /venues/{{id}}/scans)", scans, args.top, health)
     return 0
 
 

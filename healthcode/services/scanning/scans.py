@@ -150,17 +150,20 @@ def scan_code(
 def _probe_of(
     env: Env, verification: Verification | ForeignVerification, token: str, at: datetime
 ) -> NearProbe | None:
-    """What ``flags_for`` will look for, when a code of ours names its resident by
-    reference, so that the venue's query asks it. A probe that turns out not to be
-    the one the flags need (``flags_for`` compares) costs a query, never a flag."""
-    claims = verification.claims if isinstance(verification, Verification) else None
+    """What ``flags_for`` will look for (``read_code`` leaves a code of ours by its
+    resident's reference; another region's code is its token), so that the venue's
+    query asks it. A probe that turns out not to be the one the flags need
+    (``flags_for`` compares) costs a query, never a flag."""
+    if isinstance(verification, ForeignVerification):
+        return _probe(env, at, None, fingerprint(token))
+    claims = verification.claims
     if not isinstance(claims, CodeClaims):
         return None
     on_screen = claims.purpose is Purpose.DISPLAY
     return _probe(env, at, claims.resident_ref, fingerprint(token) if on_screen else None)
 
 
-def _probe(env: Env, at: datetime, resident_ref: str, mark: bytes | None) -> NearProbe:
+def _probe(env: Env, at: datetime, resident_ref: str | None, mark: bytes | None) -> NearProbe:
     window = _flag_rule(env).window
     return NearProbe(resident_ref, mark, at - window, at + window)
 
@@ -360,8 +363,7 @@ def flags_for(
     by_token = reading.on_screen or reading.foreign is not None
     rule = _flag_rule(env)
     fingerprint = mark if by_token else None
-    since, until = at - rule.window, at + rule.window
-    if reading.resident_ref is not None:
+    if resident_id is None and (reading.resident_ref or fingerprint) is not None:
         probe = _probe(env, at, reading.resident_ref, fingerprint)
         if sighted is None or sighted.probe != probe:
             sighted = uow.scans.near_in_time_by_ref(probe, not_venue=venue.id)
@@ -369,7 +371,7 @@ def flags_for(
     else:
         near = uow.scans.near_in_time(
             fingerprint=fingerprint, resident_id=resident_id,
-            since=since, until=until, not_venue=venue.id,
+            since=at - rule.window, until=at + rule.window, not_venue=venue.id,
         )  # fmt: skip
     sightings = [
         Sighting(

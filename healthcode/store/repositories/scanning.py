@@ -56,9 +56,10 @@ class Nearby(NamedTuple):
 
 class NearProbe(NamedTuple):
     """What a gate's scan looks for at other venues: scans of the code's resident (by
-    reference), or of its token if it is an on-screen one, within a window."""
+    reference; None: none of ours), or of its token if it is an on-screen one or
+    another region's, within a window."""
 
-    resident_ref: str
+    resident_ref: str | None
     fingerprint: bytes | None
     since: datetime
     until: datetime
@@ -119,7 +120,7 @@ def _sighted(probe: NearProbe, rows: Sequence[Any]) -> Sighted:
 
 
 def _probed(probe: NearProbe, not_venue: uuid.UUID) -> dict[str, Any]:
-    params = {"ref": probe.resident_ref, "not_venue": not_venue}
+    params: dict[str, Any] = {"ref": probe.resident_ref, "not_venue": not_venue}
     params.update(since=probe.since, until=probe.until)
     if probe.fingerprint is not None:
         params["fingerprint"] = probe.fingerprint
@@ -313,8 +314,8 @@ class Scans(_Repo):
         return [Nearby(*row) for row in self._columns(query, params)]
 
     def near_in_time_by_ref(self, probe: NearProbe, *, not_venue: uuid.UUID) -> Sighted:
-        """``near_in_time`` for a code whose resident is known by its reference only,
-        and that resident's id, in one round trip (a scan at a gate asks both)."""
+        """``near_in_time`` for a code whose resident is known by its reference only
+        (or not ours), and that resident's id, in one round trip (a gate asks both)."""
         rows = self._columns(_NEAR_BY_REF[probe.fingerprint is not None], _probed(probe, not_venue))
         return _sighted(probe, rows)
 
