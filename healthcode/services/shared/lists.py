@@ -14,6 +14,7 @@ they are made (``revoke_token``). Every document is signed afresh when served
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -215,6 +216,7 @@ def federate_region(
         row = uow.federated_regions.by_code(region.code)
     assert row is not None
     row.region, row.keys, row.imported_at = dict(document["region"]), list(keys), now
+    row.revision = uuid.uuid4()  # what every gate's cache reads anew
     uow.flush()
     return publish_trust_list(uow, protector, settings, now=now)
 
@@ -228,28 +230,36 @@ def federated_region_for(
     if text.startswith(OUR_PREFIXES):
         return None
     found = [
-        (len(prefix), row)
-        for row in uow.federated_regions.all()
-        for prefix in row.region.get("prefixes", ())
-        if isinstance(prefix, str) and text.startswith(prefix)
+        (len(prefix), parsed)
+        for parsed in _federated(uow)
+        for prefix in parsed[0].prefixes
+        if text.startswith(prefix)
     ]
-    if not found:
-        return None
-    row = max(found, key=lambda pair: pair[0])[1]
-    stored = repr((row.region, row.keys))
-    parsed = _PARSED_REGIONS.get(stored)
-    if parsed is None:
-        if len(_PARSED_REGIONS) >= 64:  # a few regions; re-imports leave old texts behind
-            _PARSED_REGIONS.clear()
-        keys = (key_from_json(key) for key in row.keys)
-        parsed = _PARSED_REGIONS[stored] = region_from_json(row.region), {k.kid: k for k in keys}
+    return max(found, key=lambda pair: pair[0])[1] if found else None
+
+
+def _federated(uow: UnitOfWork) -> list[tuple[Region, dict[bytes, RegionKey]]]:
+    """Every federated region as parsed; their revisions are read each time, so a
+    re-import (a new key, a retired one) is seen at once, and only it is parsed."""
+    revisions = uow.federated_regions.revisions()
+    if all(revision in _PARSED_REGIONS for revision in revisions):
+        return [_PARSED_REGIONS[revision] for revision in revisions]
+    if len(_PARSED_REGIONS) >= 64:  # a few regions; re-imports leave old revisions behind
+        _PARSED_REGIONS.clear()
+    parsed = []
+    for row in uow.federated_regions.all():  # as stored now, if an import came in between
+        stamp = (row.code, row.revision)
+        if stamp not in _PARSED_REGIONS:
+            keys = (key_from_json(key) for key in row.keys)
+            _PARSED_REGIONS[stamp] = region_from_json(row.region), {k.kid: k for k in keys}
+        parsed.append(_PARSED_REGIONS[stamp])
     return parsed
 
 
-# A federated region's entry and keys as parsed, by their stored text: parsing its
-# X.509 certificates cost most of a foreign code's scan. Keyed by the text itself, so
-# a re-import (a new key, a retired one) is read as soon as it is stored.
-_PARSED_REGIONS: dict[str, tuple[Region, dict[bytes, RegionKey]]] = {}
+# A federated region's entry and keys as parsed, by its code and revision: parsing its
+# X.509 certificates cost most of a foreign code's scan, and reading and comparing its
+# stored JSON most of the rest.
+_PARSED_REGIONS: dict[tuple[str, uuid.UUID], tuple[Region, dict[bytes, RegionKey]]] = {}
 
 
 # --- the revocation list ---------------------------------------------------------------

@@ -224,6 +224,17 @@ class FederatedRegions(_Repo):
     def by_code(self, code: str) -> t.FederatedRegion | None:
         return self.session.get(t.FederatedRegion, code)
 
+    def revisions(self) -> list[tuple[str, uuid.UUID]]:
+        """Every region's code and revision, as columns (every foreign scan asks)."""
+        self.session.flush()  # as a query would: an import earlier in this unit is seen
+        rows = self.session.connection().execute(_REVISIONS)
+        return [(code, revision) for code, revision in rows]
+
+
+_REVISIONS = select(t.FederatedRegion.code, t.FederatedRegion.revision).order_by(
+    t.FederatedRegion.code
+)
+
 
 class PaperPasses(_Repo):
     def by_id(self, paper_pass_id: uuid.UUID, *, lock: bool = False) -> t.PaperPass | None:

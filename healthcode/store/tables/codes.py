@@ -132,13 +132,15 @@ class ListEntry(Base):
 
 
 class FederatedRegion(Base):
-    """Another region whose codes our scanners accept: its entry and keys as imported."""
+    """Another region whose codes our scanners accept: its entry and keys as imported,
+    and a revision drawn anew by each import (what a gate's cache of them is keyed by)."""
 
     __tablename__ = "federated_regions"
     code: Mapped[str] = mapped_column(String(6), primary_key=True)
     region: Mapped[dict[str, Any]]
     keys: Mapped[list[Any]]
     imported_at: Mapped[datetime]
+    revision: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4)
 
 
 class PaperPass(Base):
