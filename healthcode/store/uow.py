@@ -8,9 +8,10 @@ command) commits or rolls back. Work that must not run for a rolled-back change
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Hashable, Iterator
 from types import TracebackType
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, exc
 from sqlalchemy.orm import Session, sessionmaker
@@ -65,55 +66,78 @@ from healthcode.store.repositories.scanning import Sighted as Sighted  # for ser
 from healthcode.store.repositories.shared import AuditLog, JobRuns, KeyChecks, Leases
 from healthcode.store.repositories.sharing import ColourLookups, ColourStatistics
 
+Repo = TypeVar("Repo")
+
+
+class _Repository(Generic[Repo]):
+    """A repository made on first use in its unit of work, then kept: a unit is opened
+    per request, and a request uses a few of the forty."""
+
+    def __init__(self, make: Callable[[Session], Repo]) -> None:
+        self.make = make
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, unit: UnitOfWork, owner: type | None = None) -> Repo:
+        made = unit.__dict__[self.name] = self.make(unit.session)
+        return made
+
 
 class UnitOfWork:
+    residents = _Repository(Residents)
+    accounts = _Repository(Accounts)
+    sessions = _Repository(Sessions)
+    otp = _Repository(OtpChallenges)
+    login_failures = _Repository(LoginFailures)
+    declarations = _Repository(Declarations)
+    dependants = _Repository(Dependants)
+    applications = _Repository(Applications)
+    organisations = _Repository(Organisations)
+    authorisations = _Repository(Authorisations)
+    employees = _Repository(Employees)
+    checkins = _Repository(Checkins)
+    overrides = _Repository(Overrides)
+    prevention_notices = _Repository(PreventionNotices)
+    video_calls = _Repository(VideoCalls)
+    daily_reports = _Repository(DailyReports)
+    videos = _Repository(TemperatureVideos)
+    codes = _Repository(Codes)
+    signatures = _Repository(Signatures)
+    data_records = _Repository(DataRecords)
+    credit_records = _Repository(CreditRecords)
+    high_risk_regions = _Repository(HighRiskRegions)
+    import_batches = _Repository(ImportBatches)
+    department_clients = _Repository(DepartmentClients)
+    appeals = _Repository(Appeals)
+    colour_statistics = _Repository(ColourStatistics)
+    colour_lookups = _Repository(ColourLookups)
+    signing_keys = _Repository(SigningKeys)
+    key_checks = _Repository(KeyChecks)
+    revocations = _Repository(Revocations)
+    venues = _Repository(Venues)
+    scans = _Repository(Scans)
+    fraud_cases = _Repository(FraudCases)
+    list_keys = _Repository(ListSigningKeys)
+    signed_lists = _Repository(SignedLists)
+    federated_regions = _Repository(FederatedRegions)
+    paper_passes = _Repository(PaperPasses)
+    notifications = _Repository(Notifications)
+    outbox = _Repository(Outbox)
+    audit = _Repository(AuditLog)
+    leases = _Repository(Leases)
+    job_runs = _Repository(JobRuns)
+    idempotency = _Repository(IdempotencyKeys)
+    code_batches = _Repository(CodeBatches)
+
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.residents = Residents(session)
-        self.accounts = Accounts(session)
-        self.sessions = Sessions(session)
-        self.otp = OtpChallenges(session)
-        self.login_failures = LoginFailures(session)
-        self.declarations = Declarations(session)
-        self.dependants = Dependants(session)
-        self.applications = Applications(session)
-        self.organisations = Organisations(session)
-        self.authorisations = Authorisations(session)
-        self.employees = Employees(session)
-        self.checkins = Checkins(session)
-        self.overrides = Overrides(session)
-        self.prevention_notices = PreventionNotices(session)
-        self.video_calls = VideoCalls(session)
-        self.daily_reports = DailyReports(session)
-        self.videos = TemperatureVideos(session)
-        self.codes = Codes(session)
-        self.signatures = Signatures(session)
-        self.data_records = DataRecords(session)
-        self.credit_records = CreditRecords(session)
-        self.high_risk_regions = HighRiskRegions(session)
-        self.import_batches = ImportBatches(session)
-        self.department_clients = DepartmentClients(session)
-        self.appeals = Appeals(session)
-        self.colour_statistics = ColourStatistics(session)
-        self.colour_lookups = ColourLookups(session)
-        self.signing_keys = SigningKeys(session)
-        self.key_checks = KeyChecks(session)
-        self.revocations = Revocations(session)
-        self.venues = Venues(session)
-        self.scans = Scans(session)
-        self.fraud_cases = FraudCases(session)
-        self.list_keys = ListSigningKeys(session)
-        self.signed_lists = SignedLists(session)
-        self.federated_regions = FederatedRegions(session)
-        self.paper_passes = PaperPasses(session)
-        self.notifications = Notifications(session)
-        self.outbox = Outbox(session)
-        self.audit = AuditLog(session)
-        self.leases = Leases(session)
-        self.job_runs = JobRuns(session)
-        self.idempotency = IdempotencyKeys(session)
-        self.code_batches = CodeBatches(session)
-        self.facts = FactsRepository(
+        self._after_commit: list[Callable[[], None]] = []
+        self._collected: dict[str, set[Hashable]] = {}
+
+    @functools.cached_property
+    def facts(self) -> FactsRepository:
+        return FactsRepository(
             self.declarations,
             self.daily_reports,
             self.signatures,
@@ -122,8 +146,6 @@ class UnitOfWork:
             self.overrides,
             self.high_risk_regions,
         )
-        self._after_commit: list[Callable[[], None]] = []
-        self._collected: dict[str, set[Hashable]] = {}
 
     def add(self, row: object) -> None:
         self.session.add(row)
