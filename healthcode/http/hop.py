@@ -24,6 +24,7 @@ from typing import TypeVar
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from healthcode.http.deps import client_address
 from healthcode.http.idempotency import Claim, claim_of
 from healthcode.http.security import TokenDep, check_permissions, principal_of_token
 from healthcode.services.accounts.permissions import Permission, Principal
@@ -44,6 +45,7 @@ class Hop:
     token: str | None
     claim: Claim | None
     admit: Callable[[Principal], Principal]  # the caller, or Forbidden
+    client: str  # the caller's address (``client_address``), one dependency fewer
 
     async def run(self, work: Callable[[UnitOfWork, Principal], Result]) -> Result:
         return await run_in_threadpool(self._run, work)
@@ -70,7 +72,9 @@ def _opener(
 ) -> Callable[[Request, str | None], Awaitable[Hop]]:
     async def open_hop(request: Request, token: TokenDep) -> Hop:
         state = request.app.state
-        return Hop(state.uow_factory, state.env, token, claim_of(request), admit)
+        return Hop(
+            state.uow_factory, state.env, token, claim_of(request), admit, client_address(request)
+        )
 
     return open_hop
 

@@ -81,16 +81,14 @@ async def submit_declaration(data: DeclarationInput, writer: ResidentHop) -> Dec
         429: {"description": "id_check_limited"},
     },
 )
-async def confirm_declaration(
-    declaration_id: uuid.UUID, writer: ResidentHop, client: ClientDep
-) -> CodeView:
+async def confirm_declaration(declaration_id: uuid.UUID, writer: ResidentHop) -> CodeView:
     def work(uow: Unit, principal: Principal) -> State:
         return declarations.confirm_declaration(
             uow,
             writer.env,
             account_id=principal.account_id,
             declaration_id=declaration_id,
-            client=client,
+            client=writer.client,
         )
 
     state = await writer.run(work)

@@ -91,7 +91,7 @@ class DetailsOut(BaseModel):
 
 
 @router.post("/venues/{venue_id}/scans", summary="Scan a code (or an ID card) at a venue")
-async def scan(venue_id: uuid.UUID, data: ScanInput, gate: ScanHop, client: ClientDep) -> ScanView:
+async def scan(venue_id: uuid.UUID, data: ScanInput, gate: ScanHop) -> ScanView:
     # the gate's hot path: the whole request in one thread-pool hop (http/hop.py)
     def work(uow: Unit, who: Principal) -> scans.ScanResult:
         if not (data.id_number or data.token):
@@ -108,7 +108,7 @@ async def scan(venue_id: uuid.UUID, data: ScanInput, gate: ScanHop, client: Clie
                 token=data.token or None,
                 client_id=data.client_id,
                 scanned_at=data.scanned_at,
-                client=client,
+                client=gate.client,
             )
         return scans.scan_code(
             uow,
@@ -118,7 +118,7 @@ async def scan(venue_id: uuid.UUID, data: ScanInput, gate: ScanHop, client: Clie
             token=data.token or "",
             client_id=data.client_id,
             scanned_at=data.scanned_at,
-            client=client,
+            client=gate.client,
         )
 
     return scan_view(await gate.run(work))
