@@ -39,7 +39,7 @@ def units(postgresql_engine: Engine) -> Iterator[UnitOfWorkFactory]:
     factory = sessionmaker(postgresql_engine, expire_on_commit=False)
     yield UnitOfWorkFactory(factory)
     with factory.begin() as session:
-        for table in (t.AuditEvent, t.Resident, t.Account, t.Lease, t.JobRun):
+        for table in (t.AuditEvent, t.Resident, t.Account, t.Organisation, t.Lease, t.JobRun):
             session.execute(delete(table))
 
 
