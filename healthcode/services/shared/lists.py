@@ -241,25 +241,29 @@ def federated_region_for(
 def _federated(uow: UnitOfWork) -> list[tuple[Region, dict[bytes, RegionKey]]]:
     """Every federated region as parsed; their revisions are read each time, so a
     re-import (a new key, a retired one) is seen at once, and only it is parsed."""
+    global _PARSED_REGIONS
+    parsed = _PARSED_REGIONS  # this request's snapshot: another may replace the cache
     revisions = uow.federated_regions.revisions()
-    if all(revision in _PARSED_REGIONS for revision in revisions):
-        return [_PARSED_REGIONS[revision] for revision in revisions]
-    if len(_PARSED_REGIONS) >= 64:  # a few regions; re-imports leave old revisions behind
-        _PARSED_REGIONS.clear()
-    parsed = []
+    if all(revision in parsed for revision in revisions):
+        return [parsed[revision] for revision in revisions]
+    fresh: _Parsed = {}
     for row in uow.federated_regions.all():  # as stored now, if an import came in between
         stamp = (row.code, row.revision)
-        if stamp not in _PARSED_REGIONS:
+        found = parsed.get(stamp)
+        if found is None:
             keys = (key_from_json(key) for key in row.keys)
-            _PARSED_REGIONS[stamp] = region_from_json(row.region), {k.kid: k for k in keys}
-        parsed.append(_PARSED_REGIONS[stamp])
-    return parsed
+            found = region_from_json(row.region), {k.kid: k for k in keys}
+        fresh[stamp] = found
+    _PARSED_REGIONS = fresh  # the regions as stored now, nothing retired kept
+    return list(fresh.values())
 
 
 # A federated region's entry and keys as parsed, by its code and revision: parsing its
 # X.509 certificates cost most of a foreign code's scan, and reading and comparing its
-# stored JSON most of the rest.
-_PARSED_REGIONS: dict[tuple[str, uuid.UUID], tuple[Region, dict[bytes, RegionKey]]] = {}
+# stored JSON most of the rest. Replaced whole, never changed in place: a scan in
+# another thread keeps reading the one it took.
+_Parsed = dict[tuple[str, uuid.UUID], tuple[Region, dict[bytes, RegionKey]]]
+_PARSED_REGIONS: _Parsed = {}
 
 
 # --- the revocation list ---------------------------------------------------------------
