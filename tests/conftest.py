@@ -9,6 +9,7 @@ is a failure instead.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -86,6 +87,14 @@ def own_database(kind: str, folder: Path, name: str) -> Iterator[Engine]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def bare(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of its own, not migrated yet (the migrations' tests)."""
+    name = f"hc_migrate_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with own_database(request.param, tmp_path, name) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="session")

@@ -3,33 +3,21 @@ its resident and gains the account that declared it; a downgrade goes back."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, insert, select
 
 from healthcode.store import tables as t
 from healthcode.store.migrate import downgrade, upgrade
-from tests.conftest import own_database
 
 NOW = datetime(2020, 2, 23, 1, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of its own, not migrated yet."""
-    with own_database(request.param, tmp_path, f"hc_migrate_{os.getpid()}") as engine:
-        yield engine
-
-
-def test_existing_declarations_gain_their_account(fresh: Engine) -> None:
-    upgrade(fresh, "0001")
+def test_existing_declarations_gain_their_account(bare: Engine) -> None:
+    upgrade(bare, "0001")
     resident, account, declaration = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    with fresh.begin() as conn:
+    with bare.begin() as conn:
         conn.execute(
             insert(t.Resident).values(
                 id=resident,
@@ -84,13 +72,13 @@ def test_existing_declarations_gain_their_account(fresh: Engine) -> None:
                 signed_at=NOW,
             )
         )
-    upgrade(fresh)
-    with fresh.connect() as conn:
+    upgrade(bare)
+    with bare.connect() as conn:
         query = select(t.Declaration.account_id, t.Declaration.resident_id).where(
             t.Declaration.id == declaration
         )
         assert tuple(conn.execute(query).one()) == (account, resident)
         # a rebuild of declarations on SQLite must not cascade to its signatures
         assert conn.execute(select(t.Signature.declaration_id)).scalars().all() == [declaration]
-    downgrade(fresh, "0001")
-    upgrade(fresh)
+    downgrade(bare, "0001")
+    upgrade(bare)

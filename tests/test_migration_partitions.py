@@ -5,13 +5,9 @@ and the downgrade gives the plain tables back with the rows (both databases)."""
 from __future__ import annotations
 
 import itertools
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -20,18 +16,9 @@ from healthcode.domain.clock import TZ
 from healthcode.store import partitions
 from healthcode.store import tables as t
 from healthcode.store.migrate import downgrade, schema_diff, upgrade
-from tests.conftest import own_database
 
 RELKIND = text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:t)")
 JAN, MAR = datetime(2020, 1, 20, 9, tzinfo=TZ), datetime(2020, 3, 2, 9, tzinfo=TZ)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def bare(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    with own_database(
-        request.param, tmp_path, f"hc_migrate_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    ) as engine:
-        yield engine
 
 
 def populate(engine: Engine) -> dict[str, set[uuid.UUID]]:

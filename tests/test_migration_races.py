@@ -3,20 +3,15 @@ in the order they happened, and the tables match the models (both databases)."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from healthcode.domain.clock import TZ
 from healthcode.store import tables as t
 from healthcode.store.migrate import downgrade, schema_diff, upgrade
-from tests.conftest import own_database
 
 T0 = datetime(2020, 2, 23, 9, tzinfo=TZ)
 CODES = sa.table(
@@ -37,15 +32,6 @@ CHANGES = sa.table(
     sa.column("rule_ids", sa.JSON),
     sa.column("cause"),
 )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def bare(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of its own, to migrate step by step."""
-    with own_database(
-        request.param, tmp_path, f"hc_migrate_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    ) as engine:
-        yield engine
 
 
 def test_history_is_numbered_and_the_queue_keeps_its_pending_codes(bare: Engine) -> None:
