@@ -155,17 +155,17 @@ def _probe_of(
     query asks it. A probe that turns out not to be the one the flags need
     (``flags_for`` compares) costs a query, never a flag."""
     if isinstance(verification, ForeignVerification):
-        return _probe(env, at, None, fingerprint(token))
+        return _probe(_flag_rule(env), at, None, fingerprint(token))
     claims = verification.claims
     if not isinstance(claims, CodeClaims):
         return None
     on_screen = claims.purpose is Purpose.DISPLAY
-    return _probe(env, at, claims.resident_ref, fingerprint(token) if on_screen else None)
+    mark = fingerprint(token) if on_screen else None
+    return _probe(_flag_rule(env), at, claims.resident_ref, mark)
 
 
-def _probe(env: Env, at: datetime, resident_ref: str | None, mark: bytes | None) -> NearProbe:
-    window = _flag_rule(env).window
-    return NearProbe(resident_ref, mark, at - window, at + window)
+def _probe(rule: FlagRule, at: datetime, resident_ref: str | None, mark: bytes | None) -> NearProbe:
+    return NearProbe(resident_ref, mark, at - rule.window, at + rule.window)
 
 
 def _flag_rule(env: Env) -> FlagRule:
@@ -364,7 +364,7 @@ def flags_for(
     rule = _flag_rule(env)
     fingerprint = mark if by_token else None
     if resident_id is None and (reading.resident_ref or fingerprint) is not None:
-        probe = _probe(env, at, reading.resident_ref, fingerprint)
+        probe = _probe(rule, at, reading.resident_ref, fingerprint)
         if sighted is None or sighted.probe != probe:
             sighted = uow.scans.near_in_time_by_ref(probe, not_venue=venue.id)
         resident_id, near = sighted.resident_id, sighted.near

@@ -114,14 +114,19 @@ def _with_near(query: Select[*tuple[Any, ...]], *, by_token: bool) -> Select[Any
 
 
 def _sighted(probe: NearProbe, rows: Sequence[Any]) -> Sighted:
-    """The probe's answer from rows ending in ``_with_near``'s columns."""
-    resident_id = rows[0][-9] if rows else None
-    return Sighted(probe, resident_id, [Nearby(*row[-8:]) for row in rows if row[-8] is not None])
+    """The probe's answer from rows ending in ``_with_near``'s columns: the resident's
+    id, then a near scan's (all null when none was found)."""
+    width = len(_NEARBY_COLUMNS)
+    resident_id = rows[0][-width - 1] if rows else None
+    near = [Nearby(*row[-width:]) for row in rows if row[-width] is not None]
+    return Sighted(probe, resident_id, near)
 
 
 def _probed(probe: NearProbe, not_venue: uuid.UUID) -> dict[str, Any]:
-    params: dict[str, Any] = {"ref": probe.resident_ref, "not_venue": not_venue}
-    params.update(since=probe.since, until=probe.until)
+    params: dict[str, Any] = {
+        "ref": probe.resident_ref, "not_venue": not_venue,
+        "since": probe.since, "until": probe.until,
+    }  # fmt: skip
     if probe.fingerprint is not None:
         params["fingerprint"] = probe.fingerprint
     return params
