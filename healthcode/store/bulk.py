@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any
 
 from psycopg import sql
-from sqlalchemy import ARRAY, JSON, FromClause, Table, any_, bindparam, text
+from sqlalchemy import ARRAY, JSON, FromClause, Table, bindparam, func, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -29,10 +29,17 @@ def is_postgresql(session: Session) -> bool:
 
 
 def among(session: Session, column: Any, values: Sequence[Any]) -> Any:
-    """``column IN values`` for a long list: one array parameter on PostgreSQL
-    (``= ANY``: no statement with thousands of placeholders to build and parse)."""
+    """``column IN values`` for a long list: one array parameter on PostgreSQL (no
+    statement with thousands of placeholders to build and parse), joined as a set.
+
+    Not ``= ANY(array)``: once psycopg prepares the statement, PostgreSQL may switch
+    to a generic plan, where an array parameter is a filter compared element by
+    element with every row the other conditions leave. With statistics that predate
+    a department's first imports, that took 1.1 s for a 2,000-row chunk against
+    7,000 records (2 ms as a join), and it grows with their product."""
     if is_postgresql(session):
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        array = bindparam(None, list(values), type_=ARRAY(column.type))
+        return column.in_(select(func.unnest(array)).scalar_subquery())
     return column.in_(values)
 
 
