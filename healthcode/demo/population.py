@@ -45,7 +45,7 @@ from healthcode.services.codes import colour_cache
 from healthcode.services.residents.declarations import PLEDGE_VERSION
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.bulk import write_rows
+from healthcode.store.bulk import keys_set_aside, write_rows
 from healthcode.store.uow import UnitOfWork
 
 POLICY = "binzhou-code"
@@ -102,10 +102,11 @@ def generate_population(
     now = env.clock.now()
     gen = _Generator(uow, env, random.Random(seed), now, scans_per_resident)
     summary = PopulationSummary()
-    for first in range(0, residents, CHUNK):
-        gen.chunk(range(first, min(first + CHUNK, residents)), summary)
-        if progress is not None:
-            progress(summary.residents)
+    with keys_set_aside(uow.session, list(_COLUMNS)):  # made again, checked, at the end
+        for first in range(0, residents, CHUNK):
+            gen.chunk(range(first, min(first + CHUNK, residents)), summary)
+            if progress is not None:
+                progress(summary.residents)
     gen.finish(summary)
     # The codes were written without recolour (which forgets each one it changes):
     # a cache kept from an earlier database with the same seed's ids must go.
