@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = 65536
     rate_limits: bool = True
     scheduler: bool = True
+    # Processes the rollover and a policy change share their codes among, by resident
+    # id range (jobs/processes.py); the engine uses one core per process.
+    batch_workers: int = Field(1, ge=1, le=64)
     # Video calls: STUN/TURN servers handed to the browsers, as JSON, e.g.
     # '[{"urls": "stun:stun.example.org"}, {"urls": "turn:turn.example.org",
     #   "username": "u", "credential": "p"}]'; none: host candidates only (same network)

@@ -148,9 +148,15 @@ def keys_federate(
     typer.echo(f"region {document['region']['code']} federated; trust list version {version}")
 
 
+WORKERS = typer.Option(
+    min=1, max=64, help="processes sharing the codes (default HEALTHCODE_BATCH_WORKERS, 1)"
+)
+
+
 @jobs_app.command("rollover")
 def jobs_rollover(
     at: Annotated[datetime | None, typer.Option(help="run as of this time (Asia/Shanghai)")] = None,
+    workers: Annotated[int | None, WORKERS] = None,
 ) -> None:
     """Re-evaluate codes whose colour time may have changed; safe to repeat. Takes the
     same lease as the servers' scheduler, so two rollovers never run at once."""
@@ -158,7 +164,7 @@ def jobs_rollover(
 
     clock = FixedClock(aware(at)) if at else None
     units, env = context(clock)
-    result = rollover_if_leader(units, env)
+    result = rollover_if_leader(units, env, workers=workers or env.settings.batch_workers)
     if result is None:
         typer.echo("rollover skipped: another process holds the lease; try again later")
         raise typer.Exit(1)
@@ -180,19 +186,27 @@ def codes_recolour(
             "--all", help="every code of the policy, not only those of another policy version"
         ),
     ] = False,
+    workers: Annotated[int | None, WORKERS] = None,
 ) -> None:
     """Apply a policy change: recolour every code of the policy evaluated under another
     version than the one in force, set-wise, each change recorded as a rule change.
     Safe to repeat; one run at a time (a lease per policy)."""
     from healthcode.jobs.lease import if_leader
-    from healthcode.services.codes.batches import Recoloured, apply_policy
+    from healthcode.jobs.policy_change import policy_change
+    from healthcode.services.codes.batches import Recoloured
 
     units, env = context()
     if policy not in env.policies:
         raise typer.BadParameter(f"no policy {policy!r}; known: {', '.join(env.policies)}")
 
     def work() -> Recoloured:
-        return apply_policy(units, env, policy_id=policy, everyone=everyone)
+        return policy_change(
+            units,
+            env,
+            policy_id=policy,
+            everyone=everyone,
+            workers=workers or env.settings.batch_workers,
+        )
 
     result = if_leader(units, env, f"recolour:{policy}", work)
     if result is None:

@@ -9,9 +9,9 @@ import typer
 from healthcode.config import Settings
 from healthcode.domain.clock import TZ, Clock, SystemClock
 from healthcode.domain.errors import DomainError, InvalidInput
+from healthcode.jobs.processes import units_of
 from healthcode.services.accounts.permissions import Role
 from healthcode.services.shared.env import Env, make_env
-from healthcode.store.db import make_engine, read_sessions, session_factory
 from healthcode.store.uow import UnitOfWorkFactory
 
 app = typer.Typer(no_args_is_help=True, help="Health code platform (健康码 / 电子健康通行卡).")
@@ -28,10 +28,7 @@ app.add_typer(staff_app, name="staff")
 def context(clock: Clock | None = None) -> tuple[UnitOfWorkFactory, Env]:
     """The database and the environment, once the secret key is known to match."""
     settings = Settings()
-    units = UnitOfWorkFactory(
-        session_factory(make_engine(settings.database_url, pgbouncer=settings.pgbouncer)),
-        read_sessions(settings.read_database_url, pgbouncer=settings.pgbouncer),
-    )
+    units = units_of(settings)
     env = make_env(settings, clock or SystemClock())
     _check_key(units, env)
     return units, env

@@ -14,15 +14,19 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import structlog
 
+from healthcode.config import Settings
+from healthcode.domain.clock import Clock
 from healthcode.jobs.lease import if_leader
+from healthcode.jobs.processes import in_ranges, units_of
 from healthcode.services.codes.batches import PAGE, Recoloured, in_pages, recolour_codes
 from healthcode.services.codes.recolour import Cause
-from healthcode.services.shared.env import Env
+from healthcode.services.shared.env import Env, make_env
 from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from healthcode.store.uow import IdRange, UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger()
 JOB = "rollover"
@@ -35,22 +39,23 @@ class RolloverResult:
     changed: int
 
 
-def rollover(units: UnitOfWorkFactory, env: Env, *, at: datetime | None = None) -> RolloverResult:
-    """Re-evaluate all codes due at `at` (default: now); env.clock must read `at`."""
+def rollover(
+    units: UnitOfWorkFactory, env: Env, *, at: datetime | None = None, workers: int = 1
+) -> RolloverResult:
+    """Re-evaluate all codes due at `at` (default: now); env.clock must read `at`.
+    ``workers``: processes sharing the codes by resident id range (``jobs/processes.py``)."""
     started = env.clock.now()
     at = at or started
     if at > started:
         raise ValueError("the rollover cannot run ahead of the clock; give the env a clock at `at`")
     with units() as uow:  # codes of a policy no longer offered: nothing to recheck
         forgotten = uow.code_batches.forget_policy(at, list(env.policies))
-
-    def next_page(uow: UnitOfWork) -> list[tuple[uuid.UUID, str]]:
-        return uow.code_batches.due(at, PAGE)
-
-    def work(uow: UnitOfWork, page: Sequence[tuple[uuid.UUID, str]]) -> Recoloured:
-        return recolour_codes(uow, env, keys=page, cause=Cause.TIME)
-
-    result = in_pages(units, next_page, work)
+    done = in_ranges(
+        partial(_due_codes, units, env, at),
+        partial(_due_codes_elsewhere, env.settings, env.clock, at),
+        workers,
+    )
+    result = sum(done, Recoloured(0, 0))
     checked, changed = result.checked + forgotten, result.changed
     with units() as uow:
         uow.add(
@@ -67,9 +72,30 @@ def rollover(units: UnitOfWorkFactory, env: Env, *, at: datetime | None = None) 
     return RolloverResult(at, checked, changed)
 
 
+def _due_codes(units: UnitOfWorkFactory, env: Env, at: datetime, within: IdRange) -> Recoloured:
+    def next_page(uow: UnitOfWork) -> list[tuple[uuid.UUID, str]]:
+        return uow.code_batches.due(at, PAGE, within)
+
+    def work(uow: UnitOfWork, page: Sequence[tuple[uuid.UUID, str]]) -> Recoloured:
+        return recolour_codes(uow, env, keys=page, cause=Cause.TIME)
+
+    return in_pages(units, next_page, work)
+
+
+def _due_codes_elsewhere(
+    settings: Settings, clock: Clock, at: datetime, within: IdRange
+) -> Recoloured:
+    """``_due_codes`` in a worker process, on its own connections."""
+    return _due_codes(units_of(settings), make_env(settings, clock), at, within)
+
+
 def rollover_if_leader(
-    units: UnitOfWorkFactory, env: Env, *, lease: timedelta = timedelta(minutes=10)
+    units: UnitOfWorkFactory,
+    env: Env,
+    *,
+    lease: timedelta = timedelta(minutes=10),
+    workers: int = 1,
 ) -> RolloverResult | None:
     """Run the rollover only in the one process that holds the lease (a worker's
     scheduler or the CLI alike), and give the lease up when done."""
-    return if_leader(units, env, JOB, lambda: rollover(units, env), lease=lease)
+    return if_leader(units, env, JOB, lambda: rollover(units, env, workers=workers), lease=lease)

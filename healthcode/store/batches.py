@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +49,36 @@ _WRITTEN = (
 )
 
 
+@dataclass(frozen=True)
+class IdRange:
+    """The residents whose ids fall from ``low`` (included) to ``high`` (excluded);
+    None is open. A batch job split across processes gives each one range: a
+    resident's codes are in exactly one, so no two processes wait on the same locks."""
+
+    low: uuid.UUID | None = None
+    high: uuid.UUID | None = None
+
+    def where(self, column: Any) -> list[Any]:
+        bounds = []
+        if self.low is not None:
+            bounds.append(column >= self.low)
+        if self.high is not None:
+            bounds.append(column < self.high)
+        return bounds
+
+
+EVERYONE = IdRange()
+
+
+def id_ranges(parts: int) -> list[IdRange]:
+    """The resident ids in ``parts`` ranges of equal width (random ids: about equal
+    counts), in order, together covering every id once."""
+    if parts < 1:
+        raise ValueError("parts must be at least 1")
+    cuts = [uuid.UUID(int=(1 << 128) * i // parts) for i in range(1, parts)]
+    return [IdRange(low, high) for low, high in zip([None, *cuts], [*cuts, None], strict=True)]
+
+
 class CodeBatches:
     """Many codes and their residents' facts per statement."""
 
@@ -56,24 +87,31 @@ class CodeBatches:
 
     # -- choosing the codes --------------------------------------------------------
 
-    def due(self, at: datetime, limit: int) -> list[tuple[uuid.UUID, str]]:
+    def due(
+        self, at: datetime, limit: int, within: IdRange = EVERYONE
+    ) -> list[tuple[uuid.UUID, str]]:
         """(resident, policy) of codes due for a recheck at `at`, oldest due first."""
         c = t.Code
         query = (
             select(c.resident_id, c.policy_id)
-            .where(c.recheck_at.is_not(None), c.recheck_at <= at)
+            .where(c.recheck_at.is_not(None), c.recheck_at <= at, *within.where(c.resident_id))
             .order_by(c.recheck_at, c.id)
             .limit(limit)
         )
         return [(r[0], r[1]) for r in self.session.execute(query)]
 
     def of_policy(
-        self, policy_id: str, version: str | None, after: uuid.UUID | None, limit: int
+        self,
+        policy_id: str,
+        version: str | None,
+        after: uuid.UUID | None,
+        limit: int,
+        within: IdRange = EVERYONE,
     ) -> list[uuid.UUID]:
         """Residents holding a code of the policy (evaluated under another version than
         `version`, unless None), by resident id after `after`."""
         c = t.Code
-        query = select(c.resident_id).where(c.policy_id == policy_id)
+        query = select(c.resident_id).where(c.policy_id == policy_id, *within.where(c.resident_id))
         if version is not None:
             query = query.where(c.policy_version != version)
         if after is not None:

@@ -16,7 +16,9 @@ from typing import Generic, TypeVar
 from sqlalchemy import Connection, Engine, exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from healthcode.store.batches import EVERYONE as EVERYONE  # for services and jobs
 from healthcode.store.batches import CodeBatches
+from healthcode.store.batches import IdRange as IdRange  # for services and jobs
 from healthcode.store.db import statement_at_a_time
 from healthcode.store.facts import FactsRepository
 from healthcode.store.idempotency import IdempotencyKeys

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, update
 
 from healthcode.cli import app
@@ -13,14 +14,15 @@ from tests.services.conftest import declare, new_account
 __all__ = ["database"]  # the fixture, shared with test_cli
 
 
-def test_codes_of_an_older_policy_version_are_recoloured(database: str) -> None:
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]])
+def test_codes_of_an_older_policy_version_are_recoloured(database: str, workers: list[str]) -> None:
     units, env = units_and_env(database, FixedClock(START))
     with units() as uow:
         declare(uow, env, new_account(uow, env, "13800001111"), "binzhou-code", temperature=38.4)
     with units() as uow:  # evaluated under a version before the one in force
         uow.session.execute(update(t.Code).values(policy_version="2020-01-01.1", colour="green"))
 
-    ran = runner.invoke(app, ["codes", "recolour", "--policy", "binzhou-code"])
+    ran = runner.invoke(app, ["codes", "recolour", "--policy", "binzhou-code", *workers])
 
     assert ran.exit_code == 0, ran.output
     assert "1 codes recoloured, 1 changed colour" in ran.output

@@ -32,7 +32,7 @@ from healthcode.services.codes.recolour import Cached, Cause, Plan, history_valu
 from healthcode.services.notices import events
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from healthcode.store.uow import EVERYONE, IdRange, UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger()
 PAGE = 1000  # codes per transaction: a few statements each, short locks
@@ -197,17 +197,23 @@ def in_pages(
 
 
 def apply_policy(
-    units: UnitOfWorkFactory, env: Env, *, policy_id: str, everyone: bool = False
+    units: UnitOfWorkFactory,
+    env: Env,
+    *,
+    policy_id: str,
+    everyone: bool = False,
+    within: IdRange = EVERYONE,
 ) -> Recoloured:
     """A policy change: recolour every code of the policy that was evaluated under
     another version than the one in force (``everyone``: every code of the policy),
-    in pages, each change recorded with cause ``policy``."""
+    in pages, each change recorded with cause ``policy``. ``within``: only the
+    residents of that range (one process's share, ``jobs/processes.py``)."""
     policy = env.policies.find(policy_id)
     version = None if everyone else policy.version
     after: list[uuid.UUID | None] = [None]
 
     def next_page(uow: UnitOfWork) -> list[uuid.UUID]:
-        page = uow.code_batches.of_policy(policy.id, version, after[0], PAGE)
+        page = uow.code_batches.of_policy(policy.id, version, after[0], PAGE, within)
         if page:
             after[0] = page[-1]
         return page
