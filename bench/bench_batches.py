@@ -8,6 +8,10 @@ evaluated_at`` of the same codes. Target: at least 0.5 (at most 2 × the UPDATE)
 new policy version (every code evaluated under the old one) against the same plain
 ``UPDATE``. Target: at least 0.5.
 
+``….workers_2``: the same two jobs shared by two processes (``jobs/processes.py``),
+unpinned (this machine's two cores, which PostgreSQL shares), on a fresh copy of the
+same population, each against its own plain ``UPDATE``.
+
 The population is the generator's (``healthcode.demo.population``: profiles with
 their declarations, daily reports, department records, codes and histories, written
 with COPY) in a database of its own (``HEALTHCODE_BENCH_PG_URL``, default the test
@@ -22,18 +26,20 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from bench.bench_imports import _drop, _fresh_database
+from bench.bench_imports import SERVER, _drop, _fresh_database
 from bench.core import Benchmark, Result, Settings
 from healthcode.config import Settings as AppSettings
 from healthcode.demo.population import generate_population
 from healthcode.domain.clock import TZ, FixedClock
+from healthcode.jobs.policy_change import policy_change
 from healthcode.jobs.rollover import rollover
-from healthcode.services.codes.batches import apply_policy
 from healthcode.services.shared.env import Env, make_env
 from healthcode.store.db import session_factory
 from healthcode.store.migrate import upgrade
@@ -67,19 +73,34 @@ def _vacuum(engine: Any) -> None:
 
 
 def run(settings: Settings) -> list[Result]:
-    url = _fresh_database()
-    engine = create_engine(url)
+    source = _fresh_database()
+    engine = create_engine(source)
     try:
         upgrade(engine)
-        units = UnitOfWorkFactory(session_factory(engine))
-        _population(units, _env(url, NOW), RESIDENTS)
+        _population(UnitOfWorkFactory(session_factory(engine)), _env(source, NOW), RESIDENTS)
         _vacuum(engine)
+        engine.dispose()
+        results = []
+        for workers in (1, 2):
+            with _copy_of(source) as url, _all_cores() if workers > 1 else nullcontext():
+                results += _timed(url, workers)
+        return results
+    finally:
+        engine.dispose()
+        _drop(source)
 
+
+def _timed(url: str, workers: int) -> list[Result]:
+    """The rollover and a policy change with ``workers`` processes, each after its
+    baseline, on a fresh copy of the population."""
+    engine = create_engine(url)
+    units = UnitOfWorkFactory(session_factory(engine))
+    try:
         # the rollover: the codes due at five past midnight (a streak's or a report's day)
         due, rollover_baseline = _baseline(engine, "recheck_at <= :at", {"at": AT})
         _vacuum(engine)
         started = time.perf_counter()
-        done = rollover(units, _env(url, AT), at=AT)
+        done = rollover(units, _env(url, AT), at=AT, workers=workers)
         rolled = time.perf_counter() - started
         assert done.checked == due, (done, due)
 
@@ -90,18 +111,48 @@ def run(settings: Settings) -> list[Result]:
         everyone, policy_baseline = _baseline(engine, "policy_id = :p", {"p": POLICY})
         _vacuum(engine)
         started = time.perf_counter()
-        applied = apply_policy(units, _env(url, AT), policy_id=POLICY)
+        applied = policy_change(units, _env(url, AT), policy_id=POLICY, workers=workers)
         changed = time.perf_counter() - started
         assert applied.checked == everyone, (applied, everyone)
     finally:
         engine.dispose()
-        _drop(url)
+    suffix = "" if workers == 1 else f".workers_{workers}"
     return [
-        Result("batches.rollover", due / rolled, "codes/s", baseline=due / rollover_baseline,
-               target=TARGET),
-        Result("batches.policy_change", everyone / changed, "codes/s",
+        Result(f"batches.rollover{suffix}", due / rolled, "codes/s",
+               baseline=due / rollover_baseline, target=TARGET),
+        Result(f"batches.policy_change{suffix}", everyone / changed, "codes/s",
                baseline=everyone / policy_baseline, target=TARGET),
     ]  # fmt: skip
+
+
+@contextmanager
+def _copy_of(source: str) -> Iterator[str]:
+    """A database made from ``source`` as a template (a file copy: no regeneration)."""
+    name = f"{source.rsplit('/', 1)[-1]}_copy"
+    admin = create_engine(SERVER + "postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        c.execute(text(f"CREATE DATABASE {name} TEMPLATE {source.rsplit('/', 1)[-1]}"))
+    admin.dispose()
+    try:
+        yield SERVER + name
+    finally:
+        _drop(SERVER + name)
+
+
+@contextmanager
+def _all_cores() -> Iterator[None]:
+    """Unpinned while worker processes start, so that they may use every core (they
+    inherit this process's affinity); pinned again after."""
+    if not hasattr(os, "sched_setaffinity"):
+        yield
+        return
+    pinned = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, range(os.cpu_count() or 1))
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, pinned)
 
 
 def _env(url: str, at: datetime) -> Env:
@@ -112,6 +163,6 @@ def _env(url: str, at: datetime) -> Env:
 BENCHMARK = Benchmark(
     "batches",
     f"set-wise recolouring on PostgreSQL ({RESIDENTS} residents): the rollover and a policy "
-    "change, codes/s vs a plain UPDATE of the same codes",
+    "change (one process, then two), codes/s vs a plain UPDATE of the same codes",
     run,
 )
