@@ -5,8 +5,9 @@ The engine that decides each code is pure Python, so one process uses one core
 whatever the machine has. Pages are independent and a resident's codes fall in one
 range only, so the processes never wait on each other's locks; each opens its own
 connections and writes its own transactions, exactly as one process would. On this
-2-core machine two processes rolled 3,639 due codes over 1.6–2.2 × as fast as one;
-on a server the gain grows with its cores until the database's write rate binds.
+2-core machine two processes recoloured 1.6–1.75 × the codes per second of one
+(docs/batches.md); on a server the gain grows with its cores until the database's
+write rate binds.
 
 This process takes the first range itself; the others go to fresh interpreters
 (``spawn``: nothing of this process's connections or threads is copied), which
@@ -21,9 +22,9 @@ from multiprocessing import get_context
 from typing import TypeVar
 
 from healthcode.config import Settings
-from healthcode.store.batches import id_ranges
+from healthcode.store.batches import IdRange, id_ranges
 from healthcode.store.db import make_engine, read_sessions, session_factory
-from healthcode.store.uow import IdRange, UnitOfWorkFactory
+from healthcode.store.uow import UnitOfWorkFactory
 
 Result = TypeVar("Result")
 
