@@ -3,12 +3,15 @@
 
 The holder is this *run*, not this process: two runs in one process (the scheduler's
 thread and a test, or two scheduler ticks that overlap) do not both pass, and one
-run's release never frees the lease another run still holds.
+run's release never frees the lease another run still holds. A run renews its lease
+while it lasts, so a run longer than the lease (a province's rollover) is not
+started again by another node meanwhile.
 """
 
 from __future__ import annotations
 
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -39,8 +42,34 @@ def if_leader(
     if not leader:
         log.info(f"job.{job}.skipped", reason="lease_held")
         return None
+    stop = threading.Event()
+    keeper = threading.Thread(
+        target=_keep, args=(units, env, job, holder, lease, stop), name=f"lease:{job}", daemon=True
+    )
+    keeper.start()
     try:
         return work()
     finally:
+        stop.set()
+        keeper.join()
         with units() as uow:
             uow.leases.release(job, holder)
+
+
+def _keep(
+    units: UnitOfWorkFactory,
+    env: Env,
+    job: str,
+    holder: str,
+    lease: timedelta,
+    stop: threading.Event,
+) -> None:
+    """Renew the lease every third of its length until ``stop``; a lease found taken
+    by another holder (this process stalled past its expiry) is logged, not fought."""
+    while not stop.wait(lease.total_seconds() / 3):
+        now = env.clock.now()
+        with units() as uow:
+            renewed = uow.leases.take(job, holder, now, now + lease)
+        if not renewed:
+            log.warning(f"job.{job}.lease_lost", holder=holder)
+            return

@@ -3,10 +3,15 @@ command, or two overlapping ticks): the lease is held by the run, not the proces
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from healthcode.domain.clock import FixedClock
 from healthcode.jobs.lease import if_leader
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -38,3 +43,33 @@ def test_the_lease_is_given_up_after_the_run_and_the_next_run_takes_it(
     with units() as uow:
         assert uow.session.scalars(select(t.Lease)).all() == []
     assert if_leader(units, env, "job", lambda: 2) == 2
+
+
+@pytest.fixture
+def committing(postgresql_engine: Engine) -> Iterator[UnitOfWorkFactory]:
+    """Units on their own connections (the lease's keeper runs in a thread of its own)."""
+    factory = sessionmaker(postgresql_engine, expire_on_commit=False)
+    yield UnitOfWorkFactory(factory)
+    with factory.begin() as session:
+        session.execute(delete(t.Lease))
+
+
+def test_a_run_longer_than_its_lease_keeps_it(committing: UnitOfWorkFactory, env: Env) -> None:
+    """Renewed while the run lasts: another node does not start the job again when a
+    run outlives the lease it took."""
+    lease, clock = timedelta(seconds=0.3), env.clock
+    assert isinstance(clock, FixedClock)
+
+    def renewed_since(moment: datetime) -> bool:
+        with committing() as uow:
+            held = uow.session.scalars(select(t.Lease.expires_at).filter_by(name="long")).one()
+        return held > moment
+
+    def long_run() -> str | None:
+        clock.advance(timedelta(seconds=1))  # well past the lease as it was taken
+        deadline = time.monotonic() + 10
+        while not renewed_since(clock.now()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return if_leader(committing, env, "long", lambda: "ran twice", lease=lease)
+
+    assert if_leader(committing, env, "long", long_run, lease=lease) is None
