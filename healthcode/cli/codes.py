@@ -208,7 +208,7 @@ def codes_recolour(
             workers=workers or env.settings.batch_workers,
         )
 
-    result = if_leader(units, env, f"recolour:{policy}", work)
+    result = if_leader(units, f"recolour:{policy}", work)
     if result is None:
         typer.echo("recolour skipped: another process holds the lease; try again later")
         raise typer.Exit(1)

@@ -5,7 +5,9 @@ The holder is this *run*, not this process: two runs in one process (the schedul
 thread and a test, or two scheduler ticks that overlap) do not both pass, and one
 run's release never frees the lease another run still holds. A run renews its lease
 while it lasts, so a run longer than the lease (a province's rollover) is not
-started again by another node meanwhile.
+started again by another node meanwhile. Leases are between nodes, so they keep the
+wall clock, also for a run "as of" another instant (``healthcode jobs rollover --at``,
+whose lease taken at that instant was already expired for every other node).
 """
 
 from __future__ import annotations
@@ -19,24 +21,24 @@ from typing import TypeVar
 
 import structlog
 
-from healthcode.services.shared.env import Env
+from healthcode.domain.clock import SystemClock
 from healthcode.store.uow import UnitOfWorkFactory
 
 log = structlog.get_logger()
 PROCESS = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+_WALL = SystemClock()
 T = TypeVar("T")
 
 
 def if_leader(
     units: UnitOfWorkFactory,
-    env: Env,
     job: str,
     work: Callable[[], T],
     *,
     lease: timedelta = timedelta(minutes=10),
 ) -> T | None:
     """``work()`` if this run takes the job's lease (else None), which is then given up."""
-    now, holder = env.clock.now(), f"{PROCESS}:{uuid.uuid4().hex[:8]}"
+    now, holder = _WALL.now(), f"{PROCESS}:{uuid.uuid4().hex[:8]}"
     with units() as uow:
         leader = uow.leases.take(job, holder, now, now + lease)
     if not leader:
@@ -44,7 +46,7 @@ def if_leader(
         return None
     stop = threading.Event()
     keeper = threading.Thread(
-        target=_keep, args=(units, env, job, holder, lease, stop), name=f"lease:{job}", daemon=True
+        target=_keep, args=(units, job, holder, lease, stop), name=f"lease:{job}", daemon=True
     )
     keeper.start()
     try:
@@ -58,7 +60,6 @@ def if_leader(
 
 def _keep(
     units: UnitOfWorkFactory,
-    env: Env,
     job: str,
     holder: str,
     lease: timedelta,
@@ -67,7 +68,7 @@ def _keep(
     """Renew the lease every third of its length until ``stop``; a lease found taken
     by another holder (this process stalled past its expiry) is logged, not fought."""
     while not stop.wait(lease.total_seconds() / 3):
-        now = env.clock.now()
+        now = _WALL.now()
         with units() as uow:
             renewed = uow.leases.take(job, holder, now, now + lease)
         if not renewed:

@@ -70,10 +70,10 @@ def drain(units: UnitOfWorkFactory, env: Env, *, limit: int = BATCH) -> DrainRes
 def remind_if_leader(
     units: UnitOfWorkFactory, env: Env, *, lease: timedelta = timedelta(minutes=10)
 ) -> RemindResult | None:
-    return if_leader(units, env, "reminders", lambda: remind(units, env), lease=lease)
+    return if_leader(units, "reminders", lambda: remind(units, env), lease=lease)
 
 
 def drain_if_leader(
     units: UnitOfWorkFactory, env: Env, *, lease: timedelta = timedelta(minutes=5)
 ) -> DrainResult | None:
-    return if_leader(units, env, "outbox", lambda: drain(units, env), lease=lease)
+    return if_leader(units, "outbox", lambda: drain(units, env), lease=lease)

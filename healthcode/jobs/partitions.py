@@ -45,8 +45,8 @@ def retire(units: UnitOfWorkFactory, env: Env) -> partitions.Retired:
 
 
 def make_partitions_if_leader(units: UnitOfWorkFactory, env: Env) -> list[str] | None:
-    return if_leader(units, env, "partitions", lambda: make_partitions(units, env))
+    return if_leader(units, "partitions", lambda: make_partitions(units, env))
 
 
 def retire_if_leader(units: UnitOfWorkFactory, env: Env) -> partitions.Retired | None:
-    return if_leader(units, env, "retention", lambda: retire(units, env), lease=timedelta(hours=1))
+    return if_leader(units, "retention", lambda: retire(units, env), lease=timedelta(hours=1))

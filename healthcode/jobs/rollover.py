@@ -98,4 +98,4 @@ def rollover_if_leader(
 ) -> RolloverResult | None:
     """Run the rollover only in the one process that holds the lease (a worker's
     scheduler or the CLI alike), and give the lease up when done."""
-    return if_leader(units, env, JOB, lambda: rollover(units, env, workers=workers), lease=lease)
+    return if_leader(units, JOB, lambda: rollover(units, env, workers=workers), lease=lease)

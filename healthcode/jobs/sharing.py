@@ -33,7 +33,6 @@ def export_stats_if_leader(
 ) -> Path | None:
     return if_leader(
         units,
-        env,
         "export_stats",
         lambda: export_stats(units, env, day=day),
         lease=timedelta(minutes=30),

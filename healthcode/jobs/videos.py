@@ -52,4 +52,4 @@ def run(units: UnitOfWorkFactory, env: Env) -> VideosResult:
 def run_if_leader(
     units: UnitOfWorkFactory, env: Env, *, lease: timedelta = timedelta(minutes=10)
 ) -> VideosResult | None:
-    return if_leader(units, env, JOB, lambda: run(units, env), lease=lease)
+    return if_leader(units, JOB, lambda: run(units, env), lease=lease)

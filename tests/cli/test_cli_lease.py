@@ -4,7 +4,7 @@ scheduler, so it never runs beside another rollover (issue 7, item 21)."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
@@ -30,8 +30,10 @@ def test_the_cli_rollover_waits_for_the_lease(database: str) -> None:
         app_id = uuid.UUID(state.application_id)
         sign_as_issuer(uow, env, app_id, Colour.GREEN)
     at = (START + timedelta(days=2)).replace(hour=0, minute=5)
-    with units() as uow:  # a server's scheduler is running the rollover right now
-        uow.add(t.Lease(name=JOB, holder="server-1:abcd", expires_at=at + timedelta(minutes=9)))
+    with units() as uow:  # a server's scheduler is running the rollover right now (leases
+        # keep the wall clock, whatever instant the command replays)
+        expires = datetime.now(UTC) + timedelta(minutes=9)
+        uow.add(t.Lease(name=JOB, holder="server-1:abcd", expires_at=expires))
 
     held = runner.invoke(app, ["jobs", "rollover", "--at", at.isoformat()[:16]])
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from healthcode.domain.clock import FixedClock
 from healthcode.jobs.lease import if_leader
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -29,20 +28,20 @@ def test_a_second_run_in_the_same_process_is_skipped_while_the_first_holds_the_l
     inner: list[str | None] = []
 
     def first() -> str:
-        inner.append(if_leader(units, env, "job", lambda: "second ran"))
+        inner.append(if_leader(units, "job", lambda: "second ran"))
         return "first ran"
 
-    assert if_leader(units, env, "job", first) == "first ran"
+    assert if_leader(units, "job", first) == "first ran"
     assert inner == [None]
 
 
 def test_the_lease_is_given_up_after_the_run_and_the_next_run_takes_it(
     units: UnitOfWorkFactory, env: Env
 ) -> None:
-    assert if_leader(units, env, "job", lambda: 1) == 1
+    assert if_leader(units, "job", lambda: 1) == 1
     with units() as uow:
         assert uow.session.scalars(select(t.Lease)).all() == []
-    assert if_leader(units, env, "job", lambda: 2) == 2
+    assert if_leader(units, "job", lambda: 2) == 2
 
 
 @pytest.fixture
@@ -54,22 +53,35 @@ def committing(postgresql_engine: Engine) -> Iterator[UnitOfWorkFactory]:
         session.execute(delete(t.Lease))
 
 
-def test_a_run_longer_than_its_lease_keeps_it(committing: UnitOfWorkFactory, env: Env) -> None:
+def test_a_run_longer_than_its_lease_keeps_it(committing: UnitOfWorkFactory) -> None:
     """Renewed while the run lasts: another node does not start the job again when a
     run outlives the lease it took."""
-    lease, clock = timedelta(seconds=0.3), env.clock
-    assert isinstance(clock, FixedClock)
+    lease = timedelta(seconds=1.5)
 
-    def renewed_since(moment: datetime) -> bool:
+    def expires() -> datetime:
         with committing() as uow:
-            held = uow.session.scalars(select(t.Lease.expires_at).filter_by(name="long")).one()
-        return held > moment
+            return uow.session.scalars(select(t.Lease.expires_at).filter_by(name="long")).one()
 
     def long_run() -> str | None:
-        clock.advance(timedelta(seconds=1))  # well past the lease as it was taken
+        taken = expires()
         deadline = time.monotonic() + 10
-        while not renewed_since(clock.now()) and time.monotonic() < deadline:
+        while expires() <= taken and time.monotonic() < deadline:  # renewed once at least
             time.sleep(0.05)
-        return if_leader(committing, env, "long", lambda: "ran twice", lease=lease)
+        while datetime.now(UTC) <= taken + timedelta(seconds=0.2):  # past the lease as taken
+            time.sleep(0.05)
+        return if_leader(committing, "long", lambda: "ran twice", lease=lease)
 
-    assert if_leader(committing, env, "long", long_run, lease=lease) is None
+    assert if_leader(committing, "long", long_run, lease=lease) is None
+
+
+def test_the_lease_runs_on_the_wall_clock(committing: UnitOfWorkFactory) -> None:
+    """Not on the job's clock: a rollover replayed ``--at`` a past instant still holds
+    its lease against the other nodes."""
+
+    def replay() -> datetime:
+        with committing() as uow:
+            return uow.session.scalars(select(t.Lease.expires_at).filter_by(name="replay")).one()
+
+    held = if_leader(committing, "replay", replay)
+    assert held is not None
+    assert held > datetime.now(UTC)
