@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from bench.bench_imports import SERVER, _drop, _fresh_database
+from bench.bench_imports import _drop, _fresh_database
 from bench.core import Benchmark, Result, Settings
 from healthcode.config import Settings as AppSettings
 from healthcode.demo.population import generate_population
@@ -128,16 +128,12 @@ def _timed(url: str, workers: int) -> list[Result]:
 @contextmanager
 def _copy_of(source: str) -> Iterator[str]:
     """A database made from ``source`` as a template (a file copy: no regeneration)."""
-    name = f"{source.rsplit('/', 1)[-1]}_copy"
-    admin = create_engine(SERVER + "postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        c.execute(text(f"CREATE DATABASE {name} TEMPLATE {source.rsplit('/', 1)[-1]}"))
-    admin.dispose()
+    name = source.rsplit("/", 1)[-1]
+    url = _fresh_database(f"{name}_copy", template=name)
     try:
-        yield SERVER + name
+        yield url
     finally:
-        _drop(SERVER + name)
+        _drop(url)
 
 
 @contextmanager

@@ -53,12 +53,13 @@ NOW = datetime(2020, 3, 1, 2, 0, tzinfo=UTC)
 TARGET = 0.5
 
 
-def _fresh_database() -> str:
-    name = f"bench_imports_{os.getpid()}"
+def _fresh_database(name: str | None = None, template: str | None = None) -> str:
+    """A new database (made again if it was there); ``template``: a copy of that one."""
+    name = name or f"bench_imports_{os.getpid()}"
     admin = create_engine(SERVER + "postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        c.execute(text(f"CREATE DATABASE {name}"))
+        c.execute(text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
     admin.dispose()
     return SERVER + name
 

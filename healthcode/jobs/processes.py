@@ -22,6 +22,8 @@ from multiprocessing import get_context
 from typing import TypeVar
 
 from healthcode.config import Settings
+from healthcode.domain.clock import Clock
+from healthcode.services.shared.env import Env, make_env
 from healthcode.store.batches import IdRange, id_ranges
 from healthcode.store.db import make_engine, read_sessions, session_factory
 from healthcode.store.uow import UnitOfWorkFactory
@@ -38,17 +40,31 @@ def units_of(settings: Settings) -> UnitOfWorkFactory:
 
 
 def in_ranges(
-    here: Callable[[IdRange], Result],
-    elsewhere: Callable[[IdRange], Result],
+    job: Callable[[UnitOfWorkFactory, Env, IdRange], Result],
+    units: UnitOfWorkFactory,
+    env: Env,
     workers: int,
 ) -> list[Result]:
-    """``here`` on the first of ``workers`` id ranges in this process, ``elsewhere``
-    (picklable: a module-level function and its arguments) on each of the others in
-    a process of its own; the results in range order. A failure in any is raised."""
+    """``job`` on each of ``workers`` id ranges, the results in range order: the first
+    here, on ``units`` and ``env``; each other in a process of its own, on units and an
+    environment made there from ``env``'s settings and clock (so ``job`` must be
+    picklable: a module-level function, or a ``partial`` of one). A failure in any
+    is raised."""
     ranges = id_ranges(workers)
     if workers == 1:
-        return [here(ranges[0])]
+        return [job(units, env, ranges[0])]
     with ProcessPoolExecutor(workers - 1, mp_context=get_context("spawn")) as pool:
-        others = [pool.submit(elsewhere, within) for within in ranges[1:]]
-        first = here(ranges[0])
+        others = [
+            pool.submit(_in_worker, job, env.settings, env.clock, within) for within in ranges[1:]
+        ]
+        first = job(units, env, ranges[0])
         return [first, *(other.result() for other in others)]
+
+
+def _in_worker(
+    job: Callable[[UnitOfWorkFactory, Env, IdRange], Result],
+    settings: Settings,
+    clock: Clock,
+    within: IdRange,
+) -> Result:
+    return job(units_of(settings), make_env(settings, clock), within)

@@ -18,13 +18,11 @@ from functools import partial
 
 import structlog
 
-from healthcode.config import Settings
-from healthcode.domain.clock import Clock
 from healthcode.jobs.lease import if_leader
-from healthcode.jobs.processes import in_ranges, units_of
+from healthcode.jobs.processes import in_ranges
 from healthcode.services.codes.batches import PAGE, Recoloured, in_pages, recolour_codes
 from healthcode.services.codes.recolour import Cause
-from healthcode.services.shared.env import Env, make_env
+from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import IdRange, UnitOfWork, UnitOfWorkFactory
 
@@ -50,11 +48,7 @@ def rollover(
         raise ValueError("the rollover cannot run ahead of the clock; give the env a clock at `at`")
     with units() as uow:  # codes of a policy no longer offered: nothing to recheck
         forgotten = uow.code_batches.forget_policy(at, list(env.policies))
-    done = in_ranges(
-        partial(_due_codes, units, env, at),
-        partial(_due_codes_elsewhere, env.settings, env.clock, at),
-        workers,
-    )
+    done = in_ranges(partial(_due_codes, at), units, env, workers)
     result = sum(done, Recoloured(0, 0))
     checked, changed = result.checked + forgotten, result.changed
     with units() as uow:
@@ -72,7 +66,7 @@ def rollover(
     return RolloverResult(at, checked, changed)
 
 
-def _due_codes(units: UnitOfWorkFactory, env: Env, at: datetime, within: IdRange) -> Recoloured:
+def _due_codes(at: datetime, units: UnitOfWorkFactory, env: Env, within: IdRange) -> Recoloured:
     def next_page(uow: UnitOfWork) -> list[tuple[uuid.UUID, str]]:
         return uow.code_batches.due(at, PAGE, within)
 
@@ -80,13 +74,6 @@ def _due_codes(units: UnitOfWorkFactory, env: Env, at: datetime, within: IdRange
         return recolour_codes(uow, env, keys=page, cause=Cause.TIME)
 
     return in_pages(units, next_page, work)
-
-
-def _due_codes_elsewhere(
-    settings: Settings, clock: Clock, at: datetime, within: IdRange
-) -> Recoloured:
-    """``_due_codes`` in a worker process, on its own connections."""
-    return _due_codes(units_of(settings), make_env(settings, clock), at, within)
 
 
 def rollover_if_leader(
