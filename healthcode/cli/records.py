@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,8 @@ import typer
 from healthcode.cli.shared import context, fail
 from healthcode.domain.errors import DomainError
 from healthcode.domain.records import Department, ImportKind
+from healthcode.services.shared.env import Env
+from healthcode.store.uow import UnitOfWorkFactory
 
 data_app = typer.Typer(no_args_is_help=True, help="Department records: imports and clients.")
 clients_app = typer.Typer(no_args_is_help=True, help="Department systems sending records.")
@@ -33,7 +36,6 @@ def data_import(
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     from healthcode.services.records.imports import Sender, import_records
-    from healthcode.services.records.recolouring import recolour_batch
 
     units, env = context(None)
     size = file.stat().st_size
@@ -70,15 +72,13 @@ def data_import(
     )
     for r in report.refusals:
         typer.echo(f"  line {r.line}: {r.field}: {r.code}: {r.message.format(**r.params)}")
-    recoloured = recolour_batch(units, env, batch_id=report.batch_id)
-    typer.echo(f"recoloured {recoloured.residents} residents, {recoloured.changed} codes changed")
+    _recolour(units, env, report.batch_id)
 
 
 @data_app.command("rollback")
 def data_rollback(batch: Annotated[uuid.UUID, typer.Argument(help="the batch id")]) -> None:
     """Withdraw every record of a batch, then recompute the colours it caused."""
     from healthcode.services.records.batches import roll_back_batch
-    from healthcode.services.records.recolouring import recolour_batch
 
     units, env = context(None)
     try:
@@ -86,11 +86,39 @@ def data_rollback(batch: Annotated[uuid.UUID, typer.Argument(help="the batch id"
             summary = roll_back_batch(uow, env, None, batch_id=batch)
     except DomainError as error:
         raise fail(error) from None
-    recoloured = recolour_batch(units, env, batch_id=batch)
-    typer.echo(
-        f"batch {summary.id} rolled back: {summary.added} records withdrawn, "
-        f"{recoloured.residents} residents recoloured"
-    )
+    typer.echo(f"batch {summary.id} rolled back: {summary.added} records withdrawn")
+    _recolour(units, env, batch)
+
+
+@data_app.command("recolour")
+def data_recolour() -> None:
+    """Finish the recolouring of every import or rollback that committed but whose
+    residents were not all recoloured (a process killed, a database lost); the
+    servers' scheduler does the same every minute. Safe to repeat."""
+    from healthcode.jobs.recolouring import recolour_pending
+
+    units, env = context(None)
+    pending = recolour_pending(units, env, grace=timedelta(0))
+    typer.echo(f"{len(pending.done)} batches recoloured")
+    for batch_id in pending.done:
+        typer.echo(f"  {batch_id}")
+    if pending.held:
+        typer.echo(
+            f"{len(pending.held)} batches held by another run (a killed process's hold "
+            "expires within two minutes; run this again then):"
+        )
+        for batch_id in pending.held:
+            typer.echo(f"  {batch_id}")
+
+
+def _recolour(units: UnitOfWorkFactory, env: Env, batch_id: uuid.UUID) -> None:
+    from healthcode.jobs.recolouring import recolour_led
+
+    recoloured = recolour_led(units, env, batch_id=batch_id)
+    if recoloured is None:
+        typer.echo("another process is recolouring this batch's residents")
+        return
+    typer.echo(f"recoloured {recoloured.residents} residents, {recoloured.changed} codes changed")
 
 
 @data_app.command("batches")

@@ -1,6 +1,7 @@
 """The in-process scheduler of the embedded default (APScheduler).
 
 Every worker starts one, but each job (the rollover every five minutes; the
+recolouring an import or a rollback still owes, every minute, a lease per batch; the
 temperature videos' retention and orphan sweep hourly; the reminders; the outbox drain;
 the colour statistics for other departments daily at 01:10; the monthly partitions of
 scans and daily reports made ahead daily at 00:40 and dropped past retention at 03:20)
@@ -16,6 +17,7 @@ from healthcode.domain.clock import TZ
 from healthcode.jobs import videos
 from healthcode.jobs.notices import drain_if_leader, remind_if_leader
 from healthcode.jobs.partitions import make_partitions_if_leader, retire_if_leader
+from healthcode.jobs.recolouring import recolour_pending
 from healthcode.jobs.rollover import rollover_if_leader
 from healthcode.jobs.sharing import export_stats_if_leader
 from healthcode.services.shared.env import Env
@@ -34,6 +36,15 @@ def start_scheduler(units: UnitOfWorkFactory, env: Env) -> BackgroundScheduler:
         args=(units, env),
         kwargs={"workers": env.settings.batch_workers},
         id="rollover",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        recolour_pending,
+        "interval",
+        minutes=1,
+        args=(units, env),
+        id="recolour_pending",
         max_instances=1,
         coalesce=True,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,13 +14,15 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from healthcode.cli import app
+from healthcode.demo.population import generate_population, id_number_of
 from healthcode.domain.clock import TZ, SystemClock
 from healthcode.domain.colour import Colour
 from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
 from tests.cli.test_cli import units_and_env
 from tests.factories.inputs import id_number
 from tests.services.conftest import declare, new_account
@@ -154,3 +157,71 @@ def test_an_import_killed_half_way_leaves_nothing(
     assert count(database, t.DataRecord) == 0
     assert count(database, t.ImportRefusal) == 0
     assert colour(database, resident) == "green"
+
+
+def test_a_recolouring_killed_half_way_is_finished_by_data_recolour(
+    database: str, tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    """The batch committed, then the process died while recolouring: the records
+    stand, the recolouring stays owed, and `healthcode data recolour` finishes it
+    once the dead process's lease has expired."""
+    units, env = units_and_env(database, SystemClock())  # type: ignore[arg-type]
+    named = 4000
+    with units() as uow:
+        generate_population(uow, env, residents=named, scans_per_resident=0.0)
+    generated = count(database, t.ImportBatch)  # the population's own department records
+    today = datetime.now(TZ).date().isoformat()
+    listed = tmp_path / "contacts.csv"
+    listed.write_text(
+        "source_id,id_number,start\r\n"
+        + "".join(f"CC-{n},{id_number_of(n)},{today}\r\n" for n in range(named)),
+        encoding="utf-8",
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "healthcode", "data", "import", str(listed),
+         "--source", "health", "--kind", "close_contact"],
+        env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    watch = sqlite3.connect(database.removeprefix("sqlite:///"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and child.poll() is None:
+        batches, leases = watch.execute(
+            "SELECT (SELECT count(*) FROM import_batches), (SELECT count(*) FROM leases)"
+        ).fetchone()
+        if batches > generated and leases:
+            break  # committed, and its recolouring under way (under the batch's lease)
+        time.sleep(0.005)
+    watch.close()
+    assert child.poll() is None, "the import finished before it could be killed"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    with units() as uow:
+        batch = uow.session.scalars(select(t.ImportBatch).filter_by(file_name=listed.name)).one()
+        assert batch.rows_added == named
+        assert batch.recolour_due_at is not None, "the recolouring finished before the kill"
+        assert not_red(uow), "every code was red before the kill"
+
+    held = runner.invoke(app, ["data", "recolour"])
+    assert held.exit_code == 0, held.output
+    assert "0 batches recoloured" in held.output
+    assert "1 batches held by another run" in held.output
+    with units() as uow:  # two minutes later: the dead process's lease has expired
+        uow.session.execute(update(t.Lease).values(expires_at=SystemClock().now()))
+
+    done = runner.invoke(app, ["data", "recolour"])
+    assert done.exit_code == 0, done.output
+    assert "1 batches recoloured" in done.output
+    with units() as uow:
+        assert not_red(uow) == 0
+        owed = select(t.ImportBatch.recolour_due_at).filter_by(id=batch.id)
+        assert uow.session.scalar(owed) is None
+
+
+def not_red(uow: UnitOfWork) -> int:
+    """Codes of the policy the close contacts are red under that are not red."""
+    query = (
+        select(func.count())
+        .select_from(t.Code)
+        .where(t.Code.policy_id == "binzhou-code", t.Code.colour != "red")
+    )
+    return int(uow.session.scalar(query) or 0)

@@ -22,10 +22,10 @@ from healthcode.http.deps import EnvDep, UnitsDep, UowDep
 from healthcode.http.security import require
 from healthcode.http.views import LocalTime
 from healthcode.i18n import translate
+from healthcode.jobs.recolouring import recolour_after_commit
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records import batches, clients, tracing
 from healthcode.services.records.imports import ImportReport, import_records
-from healthcode.services.records.recolouring import recolour_after_commit
 
 router = APIRouter(tags=["records"])
 Operator = Annotated[Principal, Depends(require(Permission.RECORDS_IMPORT))]
@@ -91,6 +91,10 @@ class BatchView(BaseModel):
     unmatched: int
     residents_touched: int
     rolled_back_at: LocalTime | None
+    recolour_pending: bool = Field(
+        description="the residents it touched are still being recoloured (minutes at most, "
+        "also after a failure: a job finishes it)"
+    )
 
     @classmethod
     def of(cls, b: batches.BatchSummary) -> BatchView:
@@ -108,6 +112,7 @@ class BatchView(BaseModel):
             unmatched=b.unmatched,
             residents_touched=b.residents_touched,
             rolled_back_at=b.rolled_back_at,
+            recolour_pending=b.recolour_pending,
         )
 
 
@@ -176,7 +181,7 @@ def roll_back_import(
     batch_id: uuid.UUID, who: Operator, uow: UowDep, env: EnvDep, units: UnitsDep
 ) -> BatchView:
     summary = batches.roll_back_batch(uow, env, who, batch_id=batch_id)
-    recolour_after_commit(uow, units, env, batch_id=batch_id, actor_id=who.account_id)
+    recolour_after_commit(uow, units, env, batch_id=batch_id)
     return BatchView.of(summary)
 
 
@@ -337,5 +342,5 @@ def make_contact_records(
         window_minutes=body.window_minutes,
         kind=body.kind,
     )
-    recolour_after_commit(uow, units, env, batch_id=report.batch_id, actor_id=who.account_id)
+    recolour_after_commit(uow, units, env, batch_id=report.batch_id)
     return ImportReportView.of(report)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
@@ -47,6 +47,7 @@ class BatchSummary:
     unmatched: int
     residents_touched: int
     rolled_back_at: datetime | None
+    recolour_pending: bool  # committed, residents not all recoloured yet (jobs/recolouring.py)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,10 @@ def roll_back_batch(
         _restore(record)
     uow.high_risk_regions.withdraw_batch(batch.id, at=now, reason=reason)
     batch.status, batch.rolled_back_at = ROLLED_BACK, now
+    # owed again, whether or not the import's was done; an instant of its own, so that
+    # the import's recolouring, if it is still running, does not count for this one
+    owed = batch.recolour_due_at
+    batch.recolour_due_at = now if owed is None or owed < now else owed + timedelta(microseconds=1)
     actor = principal.account_id if principal is not None else None
     batch.rolled_back_by = actor
     audit.record(
@@ -157,4 +162,5 @@ def _summary(b: t.ImportBatch) -> BatchSummary:
         b.rows_unmatched,
         b.residents_touched,
         b.rolled_back_at,
+        b.recolour_due_at is not None,
     )

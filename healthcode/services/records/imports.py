@@ -140,7 +140,7 @@ def import_records(
         run = _take_all(uow, env, batch, department, kind, fmt, rows, stream, progress)
     finally:
         rows.close()
-    batch.finished_at = env.clock.now()
+    batch.finished_at = batch.recolour_due_at = env.clock.now()  # owed from the commit on
     uow.flush()
     return ImportReport(
         batch.id,

@@ -7,6 +7,10 @@ The record is named in each change: the history's note carries the batch's
 department and file, and the state's reasons carry the record ids as evidence. A
 travel import also checks each resident's declarations against it (a declared "no
 travel" against the record opens a fraud case: ``services/fraud/contradictions.py``).
+
+The recolouring is owed from the commit on (``ImportBatch.recolour_due_at``, set in
+the batch's own transaction) and cleared here when it is done, so a process killed
+or a database lost in between leaves it owed for ``jobs/recolouring.py`` to finish.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from healthcode.domain.records import ImportKind
 from healthcode.services.codes.batches import PAGE, recolour_residents
 from healthcode.services.codes.recolour import Cause
 from healthcode.services.fraud import contradictions
+from healthcode.services.records.batches import ROLLED_BACK
 from healthcode.services.shared.env import Env
-from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWorkFactory
 
 log = structlog.get_logger()
 BATCH = PAGE
@@ -39,16 +45,17 @@ class Recoloured:
     changed: int  # codes whose colour changed
 
 
-def recolour_batch(
-    units: UnitOfWorkFactory, env: Env, *, batch_id: uuid.UUID, actor_id: uuid.UUID | None = None
-) -> Recoloured:
+def recolour_batch(units: UnitOfWorkFactory, env: Env, *, batch_id: uuid.UUID) -> Recoloured:
     """Recolour the residents a committed batch touched (records it added, or
-    withdrew on rollback; stays in a high-risk region it listed)."""
+    withdrew on rollback; stays in a high-risk region it listed), each change by the
+    account that imported the batch or rolled it back. Safe to repeat."""
     with units() as uow:
         batch = uow.import_batches.by_id(batch_id)
         if batch is None:
             return Recoloured(0, 0)
+        due = batch.recolour_due_at
         note = f"{batch.department}: {batch.file_name}"[:500]
+        actor = _actor(batch)
         travel = batch.kind == ImportKind.TRAVEL  # may contradict declarations
         regions = [
             HighRiskPeriod(str(r.id), r.region, r.start, r.received_at, r.end)
@@ -62,18 +69,22 @@ def recolour_batch(
     for page in _pages(iter(residents), BATCH):
         with units() as uow:
             done = recolour_residents(
-                uow, env, resident_ids=page, cause=Cause.DATA, actor_id=actor_id, note=note
+                uow, env, resident_ids=page, cause=Cause.DATA, actor_id=actor, note=note
             )
             for resident_id in page if travel else ():
                 contradictions.check_resident(uow, env, resident_id=resident_id)
         changed += done.changed
         total += len(page)
     with units() as uow:
-        batch = uow.import_batches.by_id(batch_id)
-        if batch is not None:
-            batch.residents_touched = total
+        uow.import_batches.recoloured(batch_id, due, total)
     log.info("records.recoloured", batch=str(batch_id), residents=total, changed=changed)
     return Recoloured(total, changed)
+
+
+def _actor(batch: t.ImportBatch) -> uuid.UUID | None:
+    """Who the changes are recorded as made by: the rollback's author once rolled
+    back, else the import's (none for a department system or the command line)."""
+    return batch.rolled_back_by if batch.status == ROLLED_BACK else batch.account_id
 
 
 def _of_batch(units: UnitOfWorkFactory, batch_id: uuid.UUID) -> Iterator[uuid.UUID]:
@@ -113,20 +124,3 @@ def _in(period: HighRiskPeriod, trip: dict[str, Any]) -> bool:
 def _pages(items: Iterator[uuid.UUID], size: int) -> Iterator[list[uuid.UUID]]:
     while page := list(islice(items, size)):
         yield page
-
-
-def recolour_after_commit(
-    uow: UnitOfWork,
-    units: UnitOfWorkFactory,
-    env: Env,
-    *,
-    batch_id: uuid.UUID,
-    actor_id: uuid.UUID | None = None,
-) -> None:
-    """Once `uow` has committed the import (or its rollback), recolour its residents:
-    they must never see a colour from records that did not commit."""
-
-    def hook() -> None:
-        recolour_batch(units, env, batch_id=batch_id, actor_id=actor_id)
-
-    uow.after_commit(hook)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import case, func, insert, or_, select, update
 
 from healthcode.store import tables as t
 from healthcode.store.bulk import among, write_rows
@@ -181,6 +181,29 @@ class ImportBatches(_Repo):
     def add_refusals(self, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
             self.session.execute(insert(t.ImportRefusal), list(rows))
+
+    def recolour_due(self, before: datetime) -> list[uuid.UUID]:
+        """Batches whose residents still await recolouring since before ``before``,
+        oldest first."""
+        b = t.ImportBatch
+        query = select(b.id).where(b.recolour_due_at <= before).order_by(b.recolour_due_at, b.id)
+        return list(self.session.scalars(query))
+
+    def recoloured(self, batch_id: uuid.UUID, due_at: datetime | None, residents: int) -> None:
+        """Record a finished recolouring of the batch as it was due at ``due_at``. A
+        rollback committed meanwhile set a later instant, which stays: its recolouring
+        is still owed (on PostgreSQL the update waits for the rollback's row lock and
+        then reads the row it left)."""
+        b = t.ImportBatch
+        done = b.recolour_due_at == due_at if due_at is not None else b.recolour_due_at.is_(None)
+        self.session.execute(
+            update(b)
+            .where(b.id == batch_id)
+            .values(
+                residents_touched=residents,
+                recolour_due_at=case((done, None), else_=b.recolour_due_at),
+            )
+        )
 
     def refusals(self, batch_id: uuid.UUID, limit: int) -> Sequence[t.ImportRefusal]:
         query = (

@@ -107,6 +107,9 @@ class ImportBatch(Base):
     rows_refused: Mapped[int] = mapped_column(Integer, default=0)
     rows_unmatched: Mapped[int] = mapped_column(Integer, default=0)  # no such resident
     residents_touched: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when the batch or its rollback commits, cleared once its residents are
+    # recoloured: a crash in between leaves it set for the resuming job to find.
+    recolour_due_at: Mapped[datetime | None] = mapped_column(index=True)
     rolled_back_at: Mapped[datetime | None]
     rolled_back_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL")

@@ -4,14 +4,18 @@ residents red, with the record named as the reason."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.records import Department, ImportKind
+from healthcode.jobs import recolouring
 from healthcode.services.records.clients import add_client
 from healthcode.store.uow import UnitOfWork
 from tests.api.helpers import CapturingSender, declare, resident_headers
@@ -108,3 +112,32 @@ def test_only_a_department_client_may_send_and_only_its_kinds(
         headers=headers,
     )
     assert response.status_code == status, response.text
+
+
+def test_a_database_lost_after_the_commit_leaves_the_recolouring_owed(
+    client: TestClient,
+    app: FastAPI,
+    sessions: sessionmaker[Session],
+    sms: CapturingSender,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The file is in: the department is told so (not a 500 it would send again), and
+    the recolouring the lost database cut off is finished by the job."""
+    key = department_key(app, sessions, Department.HEALTH, ImportKind.CLOSE_CONTACT)
+    listed, number = resident(client, sms, "13900003333")
+    data = f"source_id,id_number,start\r\nBZCDC-0009,{number},2020-02-22\r\n".encode()
+
+    def lost(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(recolouring, "recolour_batch", lost)
+        response = send(client, key, data)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["added"] == 1
+    assert client.get("/api/v1/codes/binzhou-code", headers=listed).json()["colour"] == "green"
+    units, env = app.state.uow_factory, app.state.env
+    pending = recolouring.recolour_pending(units, env, grace=timedelta(0))
+    assert pending.done == (uuid.UUID(response.json()["batch"]),)
+    assert client.get("/api/v1/codes/binzhou-code", headers=listed).json()["colour"] == "red"

@@ -45,7 +45,9 @@ def run_import(
     department: Department = Department.HEALTH,
     file_name: str = "contacts.csv",
     encoding: str | None = None,
+    recolour: bool = True,
 ) -> ImportReport:
+    """Without ``recolour``: committed, and the process gone before it recoloured."""
     report = import_records(
         uow,
         env,
@@ -56,7 +58,9 @@ def run_import(
         file_name=file_name,
         encoding=encoding,
     )
-    recolour_batch(SameUnit(uow), env, batch_id=report.batch_id)  # type: ignore[arg-type]
+    uow.flush()
+    if recolour:
+        recolour_batch(SameUnit(uow), env, batch_id=report.batch_id)  # type: ignore[arg-type]
     return report
 
 

@@ -79,6 +79,7 @@ def test_upload_report_and_rollback(page: Page, server: LiveServer, tmp_path: Pa
 
     report.locator("a").click()
     expect(page.locator("#status")).to_be_visible()
+    expect(page.locator("#recoloured")).to_have_text("1")  # done, not "under way"
     check_page(page)
     page.click("form[action$='/rollback'] button")
     expect(page.locator("form[action$='/rollback']")).to_have_count(0)

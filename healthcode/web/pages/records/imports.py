@@ -15,10 +15,10 @@ from healthcode.domain.records import Department, ImportKind
 from healthcode.http.deps import EnvDep, UnitsDep, UowDep
 from healthcode.http.errors import in_words
 from healthcode.http.security import require
+from healthcode.jobs.recolouring import recolour_after_commit
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records import batches
 from healthcode.services.records.imports import ImportReport, import_records, staff_sender
-from healthcode.services.records.recolouring import recolour_after_commit
 from healthcode.web.pages.records.words import DEPARTMENTS, KINDS, STATUSES
 from healthcode.web.templating import render
 
@@ -78,7 +78,7 @@ def upload(
     except DomainError as error:
         uow.refused(error)
         return _page(request, uow, who, status=error.status, problem=in_words(error))
-    recolour_after_commit(uow, units, env, batch_id=report.batch_id, actor_id=who.account_id)
+    recolour_after_commit(uow, units, env, batch_id=report.batch_id)
     return _page(request, uow, who, report=report)
 
 
@@ -101,5 +101,5 @@ def roll_back(
     batch_id: uuid.UUID, who: Operator, uow: UowDep, env: EnvDep, units: UnitsDep
 ) -> Response:
     batches.roll_back_batch(uow, env, who, batch_id=batch_id)
-    recolour_after_commit(uow, units, env, batch_id=batch_id, actor_id=who.account_id)
+    recolour_after_commit(uow, units, env, batch_id=batch_id)
     return RedirectResponse(f"{LIST}/{batch_id}", status_code=303)

@@ -18,9 +18,9 @@ from healthcode.domain.records import ImportKind
 from healthcode.http.deps import EnvDep, UnitsDep, UowDep
 from healthcode.http.errors import in_words
 from healthcode.http.security import require
+from healthcode.jobs.recolouring import recolour_after_commit
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records import tracing
-from healthcode.services.records.recolouring import recolour_after_commit
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -125,5 +125,5 @@ def make_records(
         return render(
             request, "records/trace.html", status=422, trace=trace, problem=in_words(error)
         )
-    recolour_after_commit(uow, units, env, batch_id=report.batch_id, actor_id=who.account_id)
+    recolour_after_commit(uow, units, env, batch_id=report.batch_id)
     return RedirectResponse(f"/staff/records/imports/{report.batch_id}", status_code=303)
