@@ -26,6 +26,7 @@ from healthcode.http.middleware import EdgeMiddleware
 from healthcode.http.shedding import SheddingMiddleware
 from healthcode.jobs.scheduler import start_scheduler
 from healthcode.logs import configure_logging
+from healthcode.services.codes import colour_cache
 from healthcode.services.organisations.roster_files import MAX_BYTES as ROSTER_BYTES
 from healthcode.services.records.imports import MAX_BYTES as RECORDS_MAX_BYTES
 from healthcode.services.shared.env import OtpSender, make_env
@@ -92,6 +93,8 @@ def create_app(
             check_secret_key(uow, env.protector, now=env.clock.now())  # before any use
             ensure_signing_key(uow, env.protector, now=env.clock.now())
             ensure_list_key(uow, env.protector, now=env.clock.now())
+        # this process may replace one killed between a commit and its cache forget
+        colour_cache.forget_all(env)
         scheduler = start_scheduler(current, env) if settings.scheduler else None
         yield
         if scheduler is not None:

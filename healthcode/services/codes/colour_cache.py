@@ -12,12 +12,23 @@ before reading, and that copy is never served (``services/shared/versioned_cache
 An entry is only good until its ``recheck_at`` and for the policy version it was
 evaluated under; past either, the reader recolours in a write transaction as the
 database path does. If Redis fails, the code page reads the database instead.
+
+A forget that fails (Redis unreachable just then) is owed: until this process has
+made every entry old (``forget_all``, tried again on each read), it serves nothing
+from the cache. A process killed between a commit and its forget cannot owe
+anything, so each server process makes every entry old when it starts (its
+supervisor restarts a killed one: ``app.py``), and no entry outlives
+``versioned_cache.TTL_SECONDS`` (a node lost for good). Batch recolourings need
+neither: their entries were due (``recheck_at``) or of another policy version, and an
+import's recolouring owed after a crash forgets its residents again when it is
+finished (``jobs/recolouring.py``).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+import weakref
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,12 +39,13 @@ import structlog
 
 from healthcode.domain.state import State, recheck_at
 from healthcode.services.shared.env import Env
-from healthcode.services.shared.versioned_cache import Missing, Ticket
+from healthcode.services.shared.versioned_cache import Missing, Ticket, VersionedCache
 from healthcode.store.state_json import state_from_json, state_to_json
 from healthcode.store.uow import UnitOfWork
 
 SPACE = "colour"
 log = structlog.get_logger()
+_OWING: weakref.WeakSet[VersionedCache] = weakref.WeakSet()  # caches with a forget owed
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,9 @@ def entry(state: State, policy_version: str) -> CachedColour:
 
 def get(env: Env, resident_id: uuid.UUID, policy_id: str) -> CachedColour | Ticket | None:
     """The cached colour, or the ``Ticket`` to ``put`` what the caller reads next
-    (None: the cache is unavailable, read the database and do not store)."""
+    (None: the cache is unavailable, or owes a forget: read the database, do not store)."""
+    if env.cache in _OWING and not _settle(env):
+        return None
     try:
         found = env.cache.get(SPACE, str(resident_id), policy_id, _decode)
     except redis.RedisError as error:
@@ -85,24 +99,41 @@ def forget_after_commit(uow: UnitOfWork, env: Env, resident_id: uuid.UUID) -> No
 
 def forget(env: Env, resident_ids: Iterable[uuid.UUID]) -> None:
     """After a commit that changed (or may have changed) these residents' colours.
-    A failure is logged, not raised: the commit stands; entries then last until
-    their ``recheck_at`` or the next successful forget."""
+    A failure is logged, not raised (the commit stands), and owed (module docstring)."""
     keys = [str(r) for r in resident_ids]
     if not keys:
         return
     try:
         env.cache.forget(SPACE, keys)
     except redis.RedisError as error:
-        log.error("colour_cache.forget_failed", error=type(error).__name__, residents=len(keys))
+        _owe(env, error, residents=len(keys))
 
 
 def forget_all(env: Env) -> None:
     """After a commit that may have changed anyone's colour (a policy change, a
-    rollover, a bulk import): one generation bump, every entry old at once."""
+    rollover, a bulk import), or when a server process starts: one generation bump,
+    every entry old at once."""
     try:
         env.cache.forget_all(SPACE)
     except redis.RedisError as error:
-        log.error("colour_cache.forget_failed", error=type(error).__name__, residents="all")
+        _owe(env, error, residents="all")
+
+
+def _owe(env: Env, error: redis.RedisError, *, residents: object) -> None:
+    log.error("colour_cache.forget_failed", error=type(error).__name__, residents=residents)
+    _OWING.add(env.cache)
+
+
+def _settle(env: Env) -> bool:
+    """Pay an owed forget with a ``forget_all``; whether the cache may be read again."""
+    try:
+        env.cache.forget_all(SPACE)
+    except redis.RedisError as error:
+        log.warning("colour_cache.unavailable", error=type(error).__name__)
+        return False
+    _OWING.discard(env.cache)
+    log.info("colour_cache.forget_settled")
+    return True
 
 
 def _encode(value: CachedColour) -> bytes:

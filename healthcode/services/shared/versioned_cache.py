@@ -24,7 +24,9 @@ from typing import Any, NamedTuple, Protocol
 import redis
 
 MAX_ENTRIES = 100_000  # per process, least recently used evicted first
-TTL_SECONDS = 24 * 3600  # Redis entries: a bound on memory, not on correctness
+# Redis entries: a bound on memory, and on how long an entry can outlive a forget
+# that never came (its process lost for good between a commit and the forget)
+TTL_SECONDS = 15 * 60
 
 
 class Ticket(NamedTuple):

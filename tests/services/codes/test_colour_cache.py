@@ -134,3 +134,36 @@ class TestRecolourForgets:
         uow.commit()
         cached = colour_cache.get(env, resident, "binzhou-code")
         assert isinstance(cached, CachedColour)
+
+
+class _Unreachable:
+    """A worker's cache whose Redis is unreachable while ``down``."""
+
+    def __init__(self, cache: object) -> None:
+        self.cache, self.down = cache, False
+
+    def __getattr__(self, name: str) -> object:
+        if self.down:
+            raise redis.ConnectionError("Connection refused")
+        return getattr(self.cache, name)
+
+
+class TestForgetOwed:
+    def test_a_failed_forget_serves_nothing_until_every_entry_is_old(
+        self, env: Env, caches: tuple[object, object]
+    ) -> None:
+        """A fever reported while Redis was unreachable for this worker: it must not
+        show the cached green afterwards, nor may any worker once Redis is back."""
+        resident, bystander = uuid.uuid4(), uuid.uuid4()
+        worker = _Unreachable(caches[0])
+        _fill(_on(env, worker), resident)
+        _fill(env, bystander)
+
+        worker.down = True
+        colour_cache.forget(env, [resident])  # logged, not raised: the commit stands
+        assert colour_cache.get(env, resident, "binzhou-code") is None  # read the database
+        worker.down = False
+
+        assert isinstance(colour_cache.get(env, resident, "binzhou-code"), Ticket)
+        assert isinstance(colour_cache.get(_on(env, caches[1]), resident, "binzhou-code"), Ticket)
+        assert isinstance(colour_cache.get(env, bystander, "binzhou-code"), Ticket)
