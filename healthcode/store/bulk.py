@@ -19,7 +19,18 @@ from typing import Any
 
 from psycopg import sql
 from psycopg.errors import UniqueViolation
-from sqlalchemy import ARRAY, JSON, FromClause, Table, bindparam, func, select, text
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    FromClause,
+    LargeBinary,
+    Table,
+    bindparam,
+    cast,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -39,10 +50,22 @@ def among(session: Session, column: Any, values: Sequence[Any]) -> Any:
     element with every row the other conditions leave. With statistics that predate
     a department's first imports, that took 1.1 s for a 2,000-row chunk against
     7,000 records (2 ms as a join), and it grows with their product."""
-    if is_postgresql(session):
-        array = bindparam(None, list(values), type_=ARRAY(column.type))
-        return column.in_(select(func.unnest(array)).scalar_subquery())
-    return column.in_(values)
+    if not is_postgresql(session):
+        return column.in_(values)
+    if isinstance(column.type, LargeBinary) and len({len(v) for v in values}) == 1:
+        return column.in_(_cut(values))
+    array = bindparam(None, list(values), type_=ARRAY(column.type))
+    return column.in_(select(func.unnest(array)).scalar_subquery())
+
+
+def _cut(values: Sequence[bytes]) -> Any:
+    """Byte strings of one width (ID hashes) as one ``bytea`` cut up by the server: in
+    an array each is escaped as text on the way (a 2,000-hash lookup spent 9 of its
+    15 ms there)."""
+    width = len(values[0])
+    blob = cast(bindparam(None, b"".join(values), type_=LargeBinary), LargeBinary)
+    i = func.generate_series(0, bindparam(None, len(values) - 1)).column_valued("i")
+    return select(func.substr(blob, i * width + 1, width)).scalar_subquery()
 
 
 def write_rows(

@@ -142,3 +142,15 @@ def test_two_imports_of_the_same_rows_at_once_write_each_record_once(
             select(func.count()).select_from(t.DataRecord).where(t.DataRecord.batch_id == batch)
         )
     assert count == 500
+
+
+def test_id_hashes_are_looked_up_as_one_value_cut_by_the_server(uow: UnitOfWork, env: Env) -> None:
+    """A chunk's 32-byte hashes travel as one bytea on PostgreSQL (an array escapes each
+    as text); a list of mixed widths goes as an array. Either way, exactly the known."""
+    accounts = [green_resident(uow, env)[0] for _ in range(3)]
+    residents = [uow.residents.by_id(a.resident_id) for a in accounts if a.resident_id]
+    hashes = {r.id_hash: r.id for r in residents if r is not None}
+    unknown = b"\x00" * 32
+    assert uow.data_records.residents_by_id_hash([*hashes, unknown]) == hashes
+    first = next(iter(hashes))
+    assert uow.data_records.residents_by_id_hash([first, b"short"]) == {first: hashes[first]}
