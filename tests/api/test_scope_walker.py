@@ -121,6 +121,8 @@ ABSENT_IN_A = {
     "GET /staff/employers/{organisation_id}/roster": "only the employer's own or the region's",
     "GET /api/v1/records/imports/{batch_id}": "imports are kept by region; A's staff hold org:",
     "GET /staff/records/imports/{batch_id}": "imports are kept by region; A's staff hold org:",
+    "GET /api/v1/records/imports/{batch_id}/refused.csv": "as the import it belongs to",
+    "GET /staff/records/imports/{batch_id}/refused.csv": "as the import it belongs to",
     "GET /staff/appeals/{appeal_id}/evidence": "the resident sent no evidence",
     "GET /api/v1/records/tracing/{resident_id}": "tracing is by region; A's staff hold org:",
     "POST /api/v1/records/tracing/{resident_id}/records": "tracing is by region; A holds org:",

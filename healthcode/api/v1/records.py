@@ -12,12 +12,14 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Security, UploadFile
+from fastapi.responses import Response
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
 from healthcode.domain.records import ImportKind
+from healthcode.http.batch_files import refused_rows_csv
 from healthcode.http.deps import EnvDep, UnitsDep, UowDep
 from healthcode.http.security import require
 from healthcode.http.views import LocalTime
@@ -171,6 +173,16 @@ def show_import(batch_id: uuid.UUID, who: Operator, uow: UowDep) -> BatchDetailV
             for r in refused
         ],
     )
+
+
+@router.get(
+    "/records/imports/{batch_id}/refused.csv",
+    summary="Every refused row of an import, as a spreadsheet file in your language",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def refused_file(batch_id: uuid.UUID, who: Operator, uow: UowDep) -> Response:
+    return refused_rows_csv(*batches.every_refused(uow, who, batch_id=batch_id))
 
 
 @router.post(

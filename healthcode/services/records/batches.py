@@ -16,12 +16,14 @@ from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.scope import Scope
 from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.records.imports import MAX_REFUSALS_KEPT
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
 ROLLED_BACK = "rolled_back"
+SHOWN = 200  # refused rows a batch's page and report show; the file has every one kept
 
 
 class BatchNotFound(NotFound):
@@ -75,7 +77,7 @@ def list_batches(
 
 
 def show_batch(
-    uow: UnitOfWork, principal: Principal, *, batch_id: uuid.UUID, limit: int = 200
+    uow: UnitOfWork, principal: Principal, *, batch_id: uuid.UUID, limit: int = SHOWN
 ) -> tuple[BatchSummary, list[RefusedRow]]:
     batch = _in_scope(uow, principal, batch_id)
     return _summary(batch), [
@@ -88,6 +90,13 @@ def show_batch(
         )
         for r in uow.import_batches.refusals(batch.id, limit)
     ]
+
+
+def every_refused(
+    uow: UnitOfWork, principal: Principal, *, batch_id: uuid.UUID
+) -> tuple[BatchSummary, list[RefusedRow]]:
+    """``show_batch`` with every refused row kept, for the file a department fixes."""
+    return show_batch(uow, principal, batch_id=batch_id, limit=MAX_REFUSALS_KEPT)
 
 
 def roll_back_batch(

@@ -16,9 +16,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.records import Department, ImportKind
 from healthcode.jobs import recolouring
+from healthcode.services.accounts.login import create_staff
+from healthcode.services.accounts.permissions import Role
 from healthcode.services.records.clients import add_client
 from healthcode.store.uow import UnitOfWork
-from tests.api.helpers import CapturingSender, declare, resident_headers
+from tests.api.helpers import (
+    PASSWORD,
+    CapturingSender,
+    declare,
+    in_tx,
+    resident_headers,
+    staff_headers,
+)
 from tests.factories.inputs import declaration_data, id_number
 
 
@@ -141,3 +150,27 @@ def test_a_database_lost_after_the_commit_leaves_the_recolouring_owed(
     pending = recolouring.recolour_pending(units, env, grace=timedelta(0))
     assert pending.done == (uuid.UUID(response.json()["batch"]),)
     assert client.get("/api/v1/codes/binzhou-code", headers=listed).json()["colour"] == "red"
+
+
+def test_an_operator_reads_every_refused_row_as_a_file(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    key = department_key(app, sessions, Department.HEALTH)
+    rows = "".join(f"X-{i},1234{i},2020-02-22\r\n" for i in range(3))
+    sent = send(client, key, f"source_id,id_number,start\r\n{rows}".encode()).json()
+    assert sent["refused"] == 3
+    in_tx(app, sessions, lambda uow, env: create_staff(
+        uow, env, username="data.cc", password=PASSWORD, display_name="数据专员",
+        roles=[(Role.DATA_OPERATOR, "")],
+    ))  # fmt: skip
+
+    got = client.get(
+        f"/api/v1/records/imports/{sent['batch']}/refused.csv",
+        headers=staff_headers(client, "data.cc"),
+    )
+
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "text/csv; charset=utf-8"
+    lines = got.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "行号,列,原因"
+    assert [line.split(",")[:2] for line in lines[1:]] == [[str(n), "id_number"] for n in (2, 3, 4)]

@@ -4,6 +4,8 @@ batch outside the operator's region is not found."""
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import os
 import uuid
@@ -104,3 +106,31 @@ def test_a_batch_outside_the_operators_region_is_not_found(
     response = page.goto(href)
     assert response is not None
     assert response.status == 404
+
+
+def test_every_refused_row_in_a_file_to_fix(page: Page, server: LiveServer, tmp_path: Path) -> None:
+    """Two hundred refused rows are shown; the file a department fixes holds all 205,
+    in line order, each with its reason in the operator's language."""
+    staff_sign_in(page, operator(server))
+    today = server.clock.now().date().isoformat()
+    path = tmp_path / "cc.csv"
+    bad = "".join(f"BAD-{i},37010219800101{i:04d},{today}\r\n" for i in range(205))
+    path.write_text(f"source_id,id_number,start\r\n{bad}", encoding="utf-8")
+    page.goto("/staff/records/imports")
+    page.select_option("#department", "health")
+    page.select_option("#kind", "close_contact")
+    page.set_input_files("#file", str(path))
+    page.click("form[enctype] button.primary")
+    page.locator("#report a").click()
+    expect(page.locator("table.report tbody tr")).to_have_count(200)
+    expect(page.get_by_text("仅显示前200条")).to_be_visible()
+    check_page(page)
+
+    with page.expect_download() as download:
+        page.click("#refused-file")
+    text = download.value.path().read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["行号", "列", "原因"]
+    assert [int(r[0]) for r in rows[1:]] == list(range(2, 207))
+    assert {r[1] for r in rows[1:]} == {"id_number"}
+    assert not [r for r in rows[1:] if r[2].isascii()]  # the reason in words, in Chinese

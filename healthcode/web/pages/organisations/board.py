@@ -4,8 +4,6 @@ by the service."""
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from typing import Annotated
 
@@ -15,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from healthcode.domain.checkins import Status, Window
 from healthcode.domain.errors import DomainError, FieldError, InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.http.csv_files import cell, csv_response
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
 from healthcode.http.security import require
@@ -129,46 +128,32 @@ def board_csv(
         only=_only(only),
         client=client_address(request),
     )
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    header = [
+        translate(N_("Name")),
+        translate(N_("Department")),
+        translate(N_("Colour")),
+        translate(N_("Morning")),
+        translate(N_("Evening")),
+        translate(N_("Required action")),
+        translate(N_("Until")),
+    ]
+    rows = [
         [
-            translate(N_("Name")),
-            translate(N_("Department")),
-            translate(N_("Colour")),
-            translate(N_("Morning")),
-            translate(N_("Evening")),
-            translate(N_("Required action")),
-            translate(N_("Until")),
+            cell(row.name),
+            cell(row.department),
+            translate(row.colour.label),
+            _slot_words(row.morning),
+            _slot_words(row.evening),
+            translate(row.requirement.words, {"date": _until(row)}),
+            _until(row),
         ]
-    )
-    for row in shown.rows:
-        until = row.requirement.until.isoformat() if row.requirement.until else ""
-        writer.writerow(
-            [
-                _cell(row.name),
-                _cell(row.department),
-                translate(row.colour.label),
-                _slot_words(row.morning),
-                _slot_words(row.evening),
-                translate(row.requirement.words, {"date": until}),
-                until,
-            ]
-        )
-    name = f"board-{shown.day.isoformat()}.csv"
-    return Response(
-        "\ufeff" + out.getvalue(),  # a BOM: spreadsheet programs then read UTF-8
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+        for row in shown.rows
+    ]
+    return csv_response(f"board-{shown.day.isoformat()}.csv", header, rows)
 
 
-def _cell(text: str) -> str:
-    """A cell a spreadsheet never runs as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _until(row: boards.BoardRow) -> str:
+    return row.requirement.until.isoformat() if row.requirement.until else ""
 
 
 def _slot_words(slot: boards.Slot) -> str:

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from healthcode.domain.errors import DomainError
 from healthcode.domain.records import Department, ImportKind
+from healthcode.http.batch_files import refused_rows_csv
 from healthcode.http.deps import EnvDep, UnitsDep, UowDep
 from healthcode.http.errors import in_words
 from healthcode.http.security import require
@@ -90,10 +91,16 @@ def batch_page(request: Request, batch_id: uuid.UUID, who: Operator, uow: UowDep
         "records/batch.html",
         batch=summary,
         refused=refused,
+        more=len(refused) >= batches.SHOWN,
         departments=DEPARTMENTS,
         kinds=KINDS,
         statuses=STATUSES,
     )
+
+
+@router.get(LIST + "/{batch_id}/refused.csv")
+def refused_file(batch_id: uuid.UUID, who: Operator, uow: UowDep) -> Response:
+    return refused_rows_csv(*batches.every_refused(uow, who, batch_id=batch_id))
 
 
 @router.post(LIST + "/{batch_id}/rollback")

@@ -1,0 +1,18 @@
+"""An import's refused rows as a file, in the reader's language: what a department
+fixes and sends again. Shared by the JSON API and the batch page."""
+
+from __future__ import annotations
+
+from fastapi.responses import Response
+
+from healthcode.domain.i18n import N_
+from healthcode.http.csv_files import cell, csv_response
+from healthcode.i18n import translate
+from healthcode.services.records.batches import BatchSummary, RefusedRow
+
+
+def refused_rows_csv(batch: BatchSummary, refused: list[RefusedRow]) -> Response:
+    """Every refused row kept (``imports.MAX_REFUSALS_KEPT``), in line order."""
+    header = [translate(N_("Line")), translate(N_("Column")), translate(N_("Why"))]
+    rows = [[str(r.line), r.field, cell(translate(r.message, r.params))] for r in refused]
+    return csv_response(f"refused-{batch.id}.csv", header, rows)
