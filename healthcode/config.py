@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     # Processes the rollover and a policy change share their codes among, by resident
     # id range (jobs/processes.py); the engine uses one core per process.
     batch_workers: int = Field(1, ge=1, le=64)
+    # An import or a rollback that changed more records than this is recoloured after
+    # the response, not before it (a department's request does not wait a minute for a
+    # large file; a crash meanwhile leaves it owed: jobs/recolouring.py).
+    recolour_inline_records: int = Field(2000, ge=0)
     # Video calls: STUN/TURN servers handed to the browsers, as JSON, e.g.
     # '[{"urls": "stun:stun.example.org"}, {"urls": "turn:turn.example.org",
     #   "username": "u", "credential": "p"}]'; none: host candidates only (same network)

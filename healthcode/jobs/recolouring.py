@@ -1,7 +1,8 @@
 """Recolouring owed after an import or a rollback, run once per batch at a time.
 
 The request (or command) that commits a batch recolours its residents right after
-the commit (``recolour_after_commit``). Should that run not finish (the process
+the commit (``recolour_after_commit``; for a large batch in a thread, after the
+response). Should that run not finish (the process
 killed, the database lost on the way), the batch stays owed
 (``ImportBatch.recolour_due_at``) and ``recolour_pending`` finishes it: the
 scheduler every minute, or ``healthcode data recolour``. Every run holds the batch's
@@ -11,6 +12,7 @@ job never recolour one batch together; a lease left by a killed process expires.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +28,7 @@ from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 log = structlog.get_logger()
 GRACE = timedelta(minutes=1)  # a batch's own run starts at once; the job waits this long
 LEASE = timedelta(minutes=2)
+THREAD = "recolour-batch:"  # + the batch id: a recolouring after the response
 
 
 def recolour_led(units: UnitOfWorkFactory, env: Env, *, batch_id: uuid.UUID) -> Recoloured | None:
@@ -56,17 +59,28 @@ def recolour_pending(units: UnitOfWorkFactory, env: Env, *, grace: timedelta = G
 
 
 def recolour_after_commit(
-    uow: UnitOfWork, units: UnitOfWorkFactory, env: Env, *, batch_id: uuid.UUID
-) -> None:
-    """Once `uow` has committed the import (or its rollback), recolour its residents:
-    they must never see a colour from records that did not commit. The request that
-    committed answers for what it committed: if the database fails meanwhile, the
-    recolouring stays owed for ``recolour_pending``."""
+    uow: UnitOfWork, units: UnitOfWorkFactory, env: Env, *, batch_id: uuid.UUID, records: int
+) -> bool:
+    """Once `uow` has committed the import (or its rollback) of ``records`` changed
+    records, recolour its residents: they must never see a colour from records that
+    did not commit. Whether that runs after the response (more records than
+    ``recolour_inline_records``: a thread of this process, so the department need not
+    wait); either way a run that fails or dies leaves it owed for ``recolour_pending``."""
+    later = records > env.settings.recolour_inline_records
 
     def hook() -> None:
-        try:
-            recolour_led(units, env, batch_id=batch_id)
-        except DATABASE_ERRORS as error:
-            log.warning("records.recolour_deferred", batch=str(batch_id), error=repr(error))
+        if later:
+            name = f"{THREAD}{batch_id}"
+            threading.Thread(target=_run, args=(units, env, batch_id), name=name).start()
+        else:
+            _run(units, env, batch_id)
 
     uow.after_commit(hook)
+    return later
+
+
+def _run(units: UnitOfWorkFactory, env: Env, batch_id: uuid.UUID) -> None:
+    try:
+        recolour_led(units, env, batch_id=batch_id)
+    except DATABASE_ERRORS as error:
+        log.error("records.recolour_deferred", batch=str(batch_id), error=repr(error))

@@ -8,6 +8,7 @@ the caller learns of a red code only once it is shown."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date
 from typing import Annotated
 
@@ -57,9 +58,14 @@ class ImportReportView(BaseModel):
     refused: int
     unmatched: int = Field(description="no resident registered with the ID number")
     refusals: list[RefusedRowView] = Field(description="the first 100, in line order")
+    recolour_pending: bool = Field(
+        False,
+        description="a large file: the residents it names are recoloured after this answer "
+        "(the batch's recolour_pending turns false when done)",
+    )
 
     @classmethod
-    def of(cls, r: ImportReport) -> ImportReportView:
+    def of(cls, r: ImportReport, *, recolour_pending: bool) -> ImportReportView:
         return cls(
             batch=r.batch_id,
             department=r.department.value,
@@ -76,6 +82,7 @@ class ImportReportView(BaseModel):
                 )
                 for x in r.refusals
             ],
+            recolour_pending=recolour_pending,
         )
 
 
@@ -150,8 +157,8 @@ def import_from_department(
         file_name=file.filename or f"{kind.value}.csv",
         encoding=encoding,
     )
-    recolour_after_commit(uow, units, env, batch_id=report.batch_id)
-    return ImportReportView.of(report)
+    later = recolour_after_commit(uow, units, env, batch_id=report.batch_id, records=report.changed)
+    return ImportReportView.of(report, recolour_pending=later)
 
 
 @router.get("/records/imports", summary="Recent imports within your regions")
@@ -193,8 +200,8 @@ def roll_back_import(
     batch_id: uuid.UUID, who: Operator, uow: UowDep, env: EnvDep, units: UnitsDep
 ) -> BatchView:
     summary = batches.roll_back_batch(uow, env, who, batch_id=batch_id)
-    recolour_after_commit(uow, units, env, batch_id=batch_id)
-    return BatchView.of(summary)
+    later = recolour_after_commit(uow, units, env, batch_id=batch_id, records=summary.added)
+    return BatchView.of(replace(summary, recolour_pending=later))
 
 
 # -- tracing from scans (docs/tracing.md) ---------------------------------------------
@@ -354,5 +361,5 @@ def make_contact_records(
         window_minutes=body.window_minutes,
         kind=body.kind,
     )
-    recolour_after_commit(uow, units, env, batch_id=report.batch_id)
-    return ImportReportView.of(report)
+    later = recolour_after_commit(uow, units, env, batch_id=report.batch_id, records=report.changed)
+    return ImportReportView.of(report, recolour_pending=later)

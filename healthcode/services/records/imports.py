@@ -100,6 +100,11 @@ class ImportReport:
     refusals: tuple[Refusal, ...]  # the first ones, in line order
     amended: int = 0  # sent before with other dates: changed (a release, a discharge)
 
+    @property
+    def changed(self) -> int:
+        """Records the batch wrote: the residents to recolour are theirs."""
+        return self.added + self.amended
+
 
 Progress = Callable[[int], None]  # bytes read so far
 

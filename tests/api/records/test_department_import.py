@@ -4,6 +4,7 @@ residents red, with the record named as the reason."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -14,8 +15,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from healthcode.app import create_app
+from healthcode.config import Settings
+from healthcode.domain.clock import FixedClock
 from healthcode.domain.records import Department, ImportKind
 from healthcode.jobs import recolouring
+from healthcode.jobs.recolouring import THREAD
 from healthcode.services.accounts.login import create_staff
 from healthcode.services.accounts.permissions import Role
 from healthcode.services.records.clients import add_client
@@ -174,3 +179,28 @@ def test_an_operator_reads_every_refused_row_as_a_file(
     lines = got.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "行号,列,原因"
     assert [line.split(",")[:2] for line in lines[1:]] == [[str(n), "id_number"] for n in (2, 3, 4)]
+
+
+def test_a_large_file_is_answered_at_once_and_recoloured_after(
+    settings: Settings, clock: FixedClock, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    """More records than ``recolour_inline_records``: the department's answer does not
+    wait for the recolouring, which a thread of the server finishes."""
+    app = create_app(
+        settings.model_copy(update={"recolour_inline_records": 0}),
+        clock=clock,
+        sessions=sessions,
+        otp_sender=sms,
+    )
+    with TestClient(app) as client:
+        key = department_key(app, sessions, Department.HEALTH, ImportKind.CLOSE_CONTACT)
+        listed, number = resident(client, sms, "13900004444")
+        data = f"source_id,id_number,start\r\nBIG-1,{number},2020-02-22\r\n".encode()
+
+        answer = send(client, key, data).json()
+
+        assert answer["recolour_pending"] is True
+        [running] = [t for t in threading.enumerate() if t.name == f"{THREAD}{answer['batch']}"]
+        running.join(timeout=30)
+        code = client.get("/api/v1/codes/binzhou-code", headers=listed).json()
+        assert code["colour"] == "red"

@@ -35,6 +35,7 @@ def _page(
     *,
     status: int = 200,
     report: ImportReport | None = None,
+    later: bool = False,
     problem: str = "",
 ) -> Response:
     return render(
@@ -42,6 +43,7 @@ def _page(
         "records/imports.html",
         status=status,
         report=report,
+        later=later,
         problem=problem,
         batches=batches.list_batches(uow, who),
         departments=DEPARTMENTS,
@@ -79,8 +81,8 @@ def upload(
     except DomainError as error:
         uow.refused(error)
         return _page(request, uow, who, status=error.status, problem=in_words(error))
-    recolour_after_commit(uow, units, env, batch_id=report.batch_id)
-    return _page(request, uow, who, report=report)
+    later = recolour_after_commit(uow, units, env, batch_id=report.batch_id, records=report.changed)
+    return _page(request, uow, who, report=report, later=later)
 
 
 @router.get(LIST + "/{batch_id}")
@@ -107,6 +109,6 @@ def refused_file(batch_id: uuid.UUID, who: Operator, uow: UowDep) -> Response:
 def roll_back(
     batch_id: uuid.UUID, who: Operator, uow: UowDep, env: EnvDep, units: UnitsDep
 ) -> Response:
-    batches.roll_back_batch(uow, env, who, batch_id=batch_id)
-    recolour_after_commit(uow, units, env, batch_id=batch_id)
+    summary = batches.roll_back_batch(uow, env, who, batch_id=batch_id)
+    recolour_after_commit(uow, units, env, batch_id=batch_id, records=summary.added)
     return RedirectResponse(f"{LIST}/{batch_id}", status_code=303)

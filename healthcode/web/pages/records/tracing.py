@@ -125,5 +125,5 @@ def make_records(
         return render(
             request, "records/trace.html", status=422, trace=trace, problem=in_words(error)
         )
-    recolour_after_commit(uow, units, env, batch_id=report.batch_id)
+    recolour_after_commit(uow, units, env, batch_id=report.batch_id, records=report.changed)
     return RedirectResponse(f"/staff/records/imports/{report.batch_id}", status_code=303)
