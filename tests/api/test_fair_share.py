@@ -61,6 +61,9 @@ def settings(settings: Settings) -> Settings:
         ("POST", f"/staff/applications/{SOME_ID}/paper", "pdf"),
         ("POST", "/api/v1/sharing/colour-lookups", "lookup"),
         ("GET", f"/staff/employers/{SOME_ID}/board.csv", "lookup"),
+        ("GET", f"/api/v1/records/imports/{SOME_ID}/refused.csv", "lookup"),
+        ("GET", f"/staff/records/imports/{SOME_ID}/refused.csv", "lookup"),
+        ("GET", f"/staff/records/imports/{SOME_ID}", None),
         ("GET", "/api/v1/health", None),
         ("GET", "/api/v1/codes/binzhou-code/watch", None),  # one held request an hour
         ("GET", "/static/app.css", None),
