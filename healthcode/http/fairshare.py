@@ -49,7 +49,7 @@ COSTLY: tuple[tuple[str, frozenset[str], str], ...] = (
     ("lookup", frozenset({"GET"}), rf"/api/v1/records/tracing/{_ID}|/api/v1/scans/{_ID}/details"),
     ("lookup", frozenset({"GET"}), rf"/staff/records/tracing(/{_ID})?"),
     ("lookup", frozenset({"GET"}), rf"/staff/employers/{_ID}/board\.csv"),
-    ("lookup", frozenset({"GET"}), rf"(/api/v1|/staff)/records/imports/{_ID}/refused\.csv"),
+    ("lookup", frozenset({"GET"}), rf"(/api/v1|/staff)/records/(imports|sent)/{_ID}/refused\.csv"),
 )
 _BY_METHOD = {
     method: [(kind, re.compile(path)) for kind, methods, path in COSTLY if method in methods]

@@ -63,6 +63,7 @@ def settings(settings: Settings) -> Settings:
         ("GET", f"/staff/employers/{SOME_ID}/board.csv", "lookup"),
         ("GET", f"/api/v1/records/imports/{SOME_ID}/refused.csv", "lookup"),
         ("GET", f"/staff/records/imports/{SOME_ID}/refused.csv", "lookup"),
+        ("GET", f"/api/v1/records/sent/{SOME_ID}/refused.csv", "lookup"),
         ("GET", f"/staff/records/imports/{SOME_ID}", None),
         ("GET", "/api/v1/health", None),
         ("GET", "/api/v1/codes/binzhou-code/watch", None),  # one held request an hour

@@ -28,7 +28,8 @@ from healthcode.i18n import translate
 from healthcode.jobs.recolouring import recolour_after_commit
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records import batches, clients, tracing
-from healthcode.services.records.imports import ImportReport, import_records
+from healthcode.services.records.clients import Client
+from healthcode.services.records.imports import MAX_REFUSALS_KEPT, ImportReport, import_records
 
 router = APIRouter(tags=["records"])
 Operator = Annotated[Principal, Depends(require(Permission.RECORDS_IMPORT))]
@@ -38,6 +39,16 @@ API_KEY = APIKeyHeader(name="X-Api-Key", auto_error=False, description="a depart
 class UnknownClient(DomainError):
     status = 401
     code = "unknown_client"
+
+
+def department_client(key: Annotated[str | None, Security(API_KEY)], uow: UowDep) -> Client:
+    client = clients.client_by_key(uow, key=key) if key else None
+    if client is None:
+        raise UnknownClient(N_("Send a valid department client key as X-Api-Key"))
+    return client
+
+
+DepartmentClient = Annotated[Client, Depends(department_client)]
 
 
 class RefusedRowView(BaseModel):
@@ -133,20 +144,18 @@ class BatchDetailView(BatchView):
     "/records/imports",
     summary="A department system sends a file of records (CSV in UTF-8 or GBK, XLSX or "
     "JSON Lines) with its client key; good rows are kept, every refused row reported, "
-    "and the residents named are recoloured at once",
+    "and the residents named are recoloured before the answer (a large file: after it, "
+    "recolour_pending; GET /records/sent/{batch} says when done)",
 )
 def import_from_department(
     kind: Annotated[ImportKind, Query(description="what the file holds")],
     file: Annotated[UploadFile, File(description="the file; memory stays flat in its size")],
-    key: Annotated[str | None, Security(API_KEY)],
+    client: DepartmentClient,
     uow: UowDep,
     env: EnvDep,
     units: UnitsDep,
     encoding: Annotated[str | None, Query(max_length=20, examples=["gbk"])] = None,
 ) -> ImportReportView:
-    client = clients.client_by_key(uow, key=key) if key else None
-    if client is None:
-        raise UnknownClient(N_("Send a valid department client key as X-Api-Key"))
     report = import_records(
         uow,
         env,
@@ -170,7 +179,30 @@ def list_imports(
 
 @router.get("/records/imports/{batch_id}", summary="One import and its refused rows")
 def show_import(batch_id: uuid.UUID, who: Operator, uow: UowDep) -> BatchDetailView:
-    summary, refused = batches.show_batch(uow, who, batch_id=batch_id)
+    return _detail(*batches.show_batch(uow, who, batch_id=batch_id))
+
+
+@router.get(
+    "/records/sent/{batch_id}",
+    summary="A department system's own import, with its key: whether the residents it "
+    "names are recoloured yet (recolour_pending), and its first refused rows",
+)
+def show_sent(batch_id: uuid.UUID, client: DepartmentClient, uow: UowDep) -> BatchDetailView:
+    return _detail(*batches.sent_by(uow, client.id, batch_id=batch_id))
+
+
+@router.get(
+    "/records/sent/{batch_id}/refused.csv",
+    summary="Every refused row of a department system's own import, with its key",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def refused_sent(batch_id: uuid.UUID, client: DepartmentClient, uow: UowDep) -> Response:
+    limit = MAX_REFUSALS_KEPT
+    return refused_rows_csv(*batches.sent_by(uow, client.id, batch_id=batch_id, limit=limit))
+
+
+def _detail(summary: batches.BatchSummary, refused: list[batches.RefusedRow]) -> BatchDetailView:
     return BatchDetailView(
         **BatchView.of(summary).model_dump(),
         refusals=[

@@ -80,16 +80,7 @@ def show_batch(
     uow: UnitOfWork, principal: Principal, *, batch_id: uuid.UUID, limit: int = SHOWN
 ) -> tuple[BatchSummary, list[RefusedRow]]:
     batch = _in_scope(uow, principal, batch_id)
-    return _summary(batch), [
-        RefusedRow(
-            r.line,
-            r.field,
-            r.code,
-            str(r.params.get("message", "")),
-            {k: v for k, v in r.params.items() if k != "message"},
-        )
-        for r in uow.import_batches.refusals(batch.id, limit)
-    ]
+    return _summary(batch), _refused(uow, batch.id, limit)
 
 
 def every_refused(
@@ -97,6 +88,30 @@ def every_refused(
 ) -> tuple[BatchSummary, list[RefusedRow]]:
     """``show_batch`` with every refused row kept, for the file a department fixes."""
     return show_batch(uow, principal, batch_id=batch_id, limit=MAX_REFUSALS_KEPT)
+
+
+def sent_by(
+    uow: UnitOfWork, client_id: uuid.UUID, *, batch_id: uuid.UUID, limit: int = SHOWN
+) -> tuple[BatchSummary, list[RefusedRow]]:
+    """A batch as the department system that sent it reads it: whether its residents
+    are recoloured yet, and its refused rows. Another's batch is not found."""
+    batch = uow.import_batches.by_id(batch_id)
+    if batch is None or batch.client_id != client_id:
+        raise BatchNotFound(N_("No such import"))
+    return _summary(batch), _refused(uow, batch.id, limit)
+
+
+def _refused(uow: UnitOfWork, batch_id: uuid.UUID, limit: int) -> list[RefusedRow]:
+    return [
+        RefusedRow(
+            r.line,
+            r.field,
+            r.code,
+            str(r.params.get("message", "")),
+            {k: v for k, v in r.params.items() if k != "message"},
+        )
+        for r in uow.import_batches.refusals(batch_id, limit)
+    ]
 
 
 def roll_back_batch(

@@ -204,3 +204,26 @@ def test_a_large_file_is_answered_at_once_and_recoloured_after(
         running.join(timeout=30)
         code = client.get("/api/v1/codes/binzhou-code", headers=listed).json()
         assert code["colour"] == "red"
+
+
+def test_a_department_system_reads_its_own_batches_with_its_key(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    """It learns when the colours are in and what to fix; another system's key, or
+    none, learns nothing of it."""
+    key = department_key(app, sessions, Department.HEALTH, ImportKind.CLOSE_CONTACT)
+    other = department_key(app, sessions, Department.CARRIER)
+    _, number = resident(client, sms, "13900005555")
+    data = f"source_id,id_number,start\r\nS-1,{number},2020-02-22\r\nS-2,12345,2020-02-22\r\n"
+    batch = send(client, key, data.encode()).json()["batch"]
+
+    mine = client.get(f"/api/v1/records/sent/{batch}", headers={"X-Api-Key": key})
+
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    assert (body["added"], body["refused"], body["recolour_pending"]) == (1, 1, False)
+    assert [r["line"] for r in body["refusals"]] == [3]
+    refused = client.get(f"/api/v1/records/sent/{batch}/refused.csv", headers={"X-Api-Key": key})
+    assert refused.content.decode("utf-8-sig").splitlines()[1].startswith("3,id_number,")
+    for headers, status in (({"X-Api-Key": other}, 404), ({}, 401)):
+        assert client.get(f"/api/v1/records/sent/{batch}", headers=headers).status_code == status
