@@ -4,13 +4,16 @@ and ``recolour_pending`` finishes it (docs/records.md, "Recolouring")."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.clock import SystemClock
 from healthcode.domain.colour import Colour
@@ -146,3 +149,48 @@ def test_a_batch_another_run_holds_is_left_to_it(uow: UnitOfWork, env: Env) -> N
     uow.leases.release(name, "another-node:run")  # done, or its lease expired
     assert pending(uow, env, grace=timedelta(0)) == [batch_id]
     assert colour_of(uow, listed) is Colour.RED
+
+
+@pytest.mark.parametrize("rollback_commits", [True, False])
+def test_on_postgresql_the_finish_waits_for_a_racing_rollback(
+    postgresql_engine: Engine, rollback_commits: bool
+) -> None:
+    """Two transactions: a rollback has set a later instant and holds the batch's row;
+    the import's recolouring finishes meanwhile. Its update waits, then keeps the
+    rollback's instant if that committed, or clears the import's if it did not."""
+    factory = sessionmaker(postgresql_engine, expire_on_commit=False)
+    batch_id, imported = uuid.uuid4(), datetime.now(UTC)
+    rolled_back = imported + timedelta(seconds=1)
+    with factory.begin() as session:
+        session.add(
+            t.ImportBatch(
+                id=batch_id, department="health", kind="close_contact", started_at=imported,
+                recolour_due_at=imported,
+            )
+        )  # fmt: skip
+    try:
+        with factory() as rollback:
+            rollback.execute(
+                update(t.ImportBatch)
+                .where(t.ImportBatch.id == batch_id)
+                .values(recolour_due_at=rolled_back)
+            )  # holds the row, not committed yet
+            finish = threading.Thread(target=_finish, args=(factory, batch_id, imported))
+            finish.start()
+            finish.join(timeout=1)
+            assert finish.is_alive(), "the finish did not wait for the rollback's row"
+            rollback.commit() if rollback_commits else rollback.rollback()
+            finish.join(timeout=30)
+        with factory() as session:
+            batch = session.get(t.ImportBatch, batch_id)
+            assert batch is not None
+            assert batch.residents_touched == 7
+            assert batch.recolour_due_at == (rolled_back if rollback_commits else None)
+    finally:
+        with factory.begin() as session:
+            session.execute(delete(t.ImportBatch).where(t.ImportBatch.id == batch_id))
+
+
+def _finish(factory: sessionmaker[Session], batch_id: uuid.UUID, due: datetime) -> None:
+    with factory.begin() as session:
+        UnitOfWork(session).import_batches.recoloured(batch_id, due, 7)
