@@ -123,15 +123,17 @@ def _recolour(units: UnitOfWorkFactory, env: Env, batch_id: uuid.UUID) -> None:
 
 @data_app.command("batches")
 def data_batches(limit: int = 20) -> None:
-    """The latest imports."""
+    """The latest imports; those whose residents are not all recoloured yet say so
+    (`healthcode data recolour` finishes them)."""
     from healthcode.services.records.batches import list_batches
 
     units, _env = context(None)
     with units() as uow:
         for b in list_batches(uow, None, limit=limit):
+            owed = "  RECOLOURING OWED" if b.recolour_pending else ""
             typer.echo(
                 f"{b.id}  {b.started_at:%Y-%m-%d %H:%M}  {b.department}/{b.kind}  {b.status}  "
-                f"{b.added} added, {b.refused} refused  {b.file_name}"
+                f"{b.added} added, {b.refused} refused  {b.file_name}{owed}"
             )
 
 

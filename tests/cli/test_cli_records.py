@@ -201,6 +201,9 @@ def test_a_recolouring_killed_half_way_is_finished_by_data_recolour(
         assert batch.recolour_due_at is not None, "the recolouring finished before the kill"
         assert not_red(uow), "every code was red before the kill"
 
+    listed_owed = runner.invoke(app, ["data", "batches"])
+    assert f"{batch.id}" in listed_owed.output
+    assert "RECOLOURING OWED" in listed_owed.output
     held = runner.invoke(app, ["data", "recolour"])
     assert held.exit_code == 0, held.output
     assert "0 batches recoloured" in held.output
@@ -215,6 +218,7 @@ def test_a_recolouring_killed_half_way_is_finished_by_data_recolour(
         assert not_red(uow) == 0
         owed = select(t.ImportBatch.recolour_due_at).filter_by(id=batch.id)
         assert uow.session.scalar(owed) is None
+    assert "RECOLOURING OWED" not in runner.invoke(app, ["data", "batches"]).output
 
 
 def not_red(uow: UnitOfWork) -> int:
