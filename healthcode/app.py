@@ -144,7 +144,11 @@ def _protect(app: FastAPI, settings: Settings) -> None:
         )
     app.add_middleware(
         FairShareMiddleware,
-        budgets=Budgets(settings.redis_url, enabled=settings.rate_limits),
+        budgets=Budgets(
+            settings.redis_url,
+            enabled=settings.rate_limits,
+            timeout=settings.redis_timeout_seconds,
+        ),
         session_limits=settings.session_limits,
         address_limits=settings.address_limits,
         in_flight=settings.session_in_flight,

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     pgbouncer: bool = False
     secret_key: str = ""  # empty: generated once into var/secret.key
     redis_url: str = ""  # empty: in-process rate limits and caches (one worker only)
+    # A Redis that does not answer within this long is taken as down: the colour cache
+    # reads the database, rate limits count in this process, and no request waits on it.
+    redis_timeout_seconds: float = Field(0.5, gt=0, le=10)
     colour_cache: bool = True  # the code page's colour cache (off: every read asks the db)
     issuer: str = "CN-37 healthcode"
     display_token_seconds: int = Field(60, ge=15, le=600)

@@ -58,9 +58,17 @@ def make_env(settings: Settings, clock: Clock, otp_sender: OtpSender | None = No
         clock=clock,
         protector=Protector(settings.secret),
         policies=Policies.builtin(settings.policies),
-        limiter=RateLimiter(settings.redis_url or "memory://", enabled=settings.rate_limits),
+        limiter=RateLimiter(
+            settings.redis_url or "memory://",
+            enabled=settings.rate_limits,
+            timeout=settings.redis_timeout_seconds,
+        ),
         blobs=make_blob_store(settings),
         otp_sender=sender,
         channel=make_channel(settings, sms=sender),
-        cache=make_cache(settings.redis_url, enabled=settings.colour_cache),
+        cache=make_cache(
+            settings.redis_url,
+            enabled=settings.colour_cache,
+            timeout=settings.redis_timeout_seconds,
+        ),
     )

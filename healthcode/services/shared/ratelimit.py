@@ -3,19 +3,28 @@ workers share the load (an in-memory store counts per process).
 
 ``RateLimiter`` counts from the services (in the thread pool); ``Budgets`` counts
 from the edge's fair-share middleware on the event loop, with the asyncio client, and
-a sliding window counter (two counters per key: one round trip to Redis per limit)."""
+a sliding window counter (two counters per key: one round trip to Redis per limit).
+
+Redis down, or not answering within ``timeout`` seconds, never fails a request nor
+holds it: both count in this process meanwhile (a limit then holds per worker, not
+across them), log ``ratelimit.unavailable``, and ask Redis again five seconds later
+(``breaker.py``). Until stop 24 every costly request
+failed with a 500 while Redis was unreachable, and waited without bound on a hung one."""
 
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
+import structlog
 from limits import RateLimitItem, parse, parse_many
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from healthcode.domain.errors import DomainError
+from healthcode.services.shared.breaker import Breaker
 
 
 class TooManyRequests(DomainError):
@@ -27,10 +36,25 @@ class TooManyRequests(DomainError):
         self.retry_after = retry_after
 
 
+log = structlog.get_logger()
+
+
+def _options(storage_url: str, timeout: float) -> dict[str, Any]:
+    """A Redis store's options: errors as ``StorageError``, and a bound on each wait."""
+    if "redis" not in storage_url.split("://", 1)[0]:
+        return {}
+    return {"wrap_exceptions": True, "socket_timeout": timeout, "socket_connect_timeout": timeout}
+
+
 class RateLimiter:
-    def __init__(self, storage_url: str = "memory://", *, enabled: bool = True) -> None:
+    def __init__(
+        self, storage_url: str = "memory://", *, enabled: bool = True, timeout: float = 0.5
+    ) -> None:
         self.enabled = enabled
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
+        shared = storage_from_string(storage_url, **_options(storage_url, timeout))
+        self._limiter = MovingWindowRateLimiter(shared)
+        self._local = MovingWindowRateLimiter(storage_from_string("memory://"))
+        self._breaker = Breaker()
         self._items: dict[str, RateLimitItem] = {}
 
     def hit(self, limit: str, *keys: str) -> int | None:
@@ -38,28 +62,59 @@ class RateLimiter:
         if not self.enabled:
             return None
         item = self._items.get(limit) or self._items.setdefault(limit, parse(limit))
-        if self._limiter.hit(item, *keys):
+        if not self._breaker.open:
+            try:
+                return self._hit(self._limiter, item, keys)
+            except StorageError as error:
+                self._down(error)
+        return self._hit(self._local, item, keys)
+
+    @staticmethod
+    def _hit(
+        limiter: MovingWindowRateLimiter, item: RateLimitItem, keys: tuple[str, ...]
+    ) -> int | None:
+        if limiter.hit(item, *keys):
             return None
-        reset = self._limiter.get_window_stats(item, *keys).reset_time
+        reset = limiter.get_window_stats(item, *keys).reset_time
         return max(1, int(reset - time.time()))
 
     def clear(self, limit: str, *keys: str) -> None:
         item = self._items.get(limit) or parse(limit)
-        self._limiter.clear(item, *keys)
+        self._local.clear(item, *keys)
+        try:
+            self._limiter.clear(item, *keys)
+        except StorageError as error:
+            self._down(error)
+
+    def _down(self, error: StorageError) -> None:
+        log.warning("ratelimit.unavailable", error=repr(error.storage_error))
+        self._breaker.trip()
 
 
 class Budgets:
     """Request budgets for the edge: ``limits`` such as ``"60/minute;10/second"``,
     each counted per key (a session's or an address's). Across workers with Redis."""
 
-    def __init__(self, storage_url: str = "", *, enabled: bool = True, prefix: str = "hc") -> None:
+    def __init__(
+        self,
+        storage_url: str = "",
+        *,
+        enabled: bool = True,
+        prefix: str = "hc",
+        timeout: float = 0.5,
+    ) -> None:
         self.enabled = enabled
+        self._local = SlidingWindowCounterRateLimiter(storage_from_string("async+memory://"))
+        self._breaker = Breaker()
         if storage_url:
             url = "async+" + storage_url.removeprefix("async+")
-            storage = storage_from_string(url, implementation="redispy", key_prefix=prefix)
+            options = _options(storage_url, timeout)
+            storage = storage_from_string(
+                url, implementation="redispy", key_prefix=prefix, **options
+            )
+            self._limiter = SlidingWindowCounterRateLimiter(storage)
         else:
-            storage = storage_from_string("async+memory://")
-        self._limiter = SlidingWindowCounterRateLimiter(storage)
+            self._limiter = self._local
         self._items: dict[str, tuple[RateLimitItem, ...]] = {}
 
     def items(self, limits: str) -> tuple[RateLimitItem, ...]:
@@ -73,8 +128,19 @@ class Budgets:
         seconds until the most constraining one would."""
         if not self.enabled:
             return None
+        if not self._breaker.open:
+            try:
+                return await self._hit(self._limiter, limits, keys)
+            except StorageError as error:
+                log.warning("ratelimit.unavailable", error=repr(error.storage_error))
+                self._breaker.trip()
+        return await self._hit(self._local, limits, keys)
+
+    async def _hit(
+        self, limiter: SlidingWindowCounterRateLimiter, limits: str, keys: tuple[str, ...]
+    ) -> int | None:
         for item in self.items(limits):
-            if not await self._limiter.hit(item, *keys):
-                stats = await self._limiter.get_window_stats(item, *keys)
+            if not await limiter.hit(item, *keys):
+                stats = await limiter.get_window_stats(item, *keys)
                 return max(1, int(stats.reset_time - time.time() + 0.999))
         return None

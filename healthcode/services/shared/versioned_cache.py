@@ -23,6 +23,8 @@ from typing import Any, NamedTuple, Protocol
 
 import redis
 
+from healthcode.services.shared.breaker import Breaker
+
 MAX_ENTRIES = 100_000  # per process, least recently used evicted first
 # Redis entries: a bound on memory, and on how long an entry can outlive a forget
 # that never came (its process lost for good between a commit and the forget)
@@ -105,9 +107,23 @@ class RedisCache:
     and each field's entry, prefixed by the ticket it was read under; per space one
     generation counter. A read is one pipelined round trip."""
 
-    def __init__(self, url: str, prefix: str = "hc:cache") -> None:
-        self._redis = redis.Redis.from_url(url)
+    def __init__(self, url: str, prefix: str = "hc:cache", *, timeout: float = 0.5) -> None:
+        # a Redis that does not answer in time is down: the caller reads the database,
+        # and the next callers for five seconds do not wait on it again (``Breaker``)
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
         self._prefix = prefix
+        self._breaker = Breaker()
+
+    def _run(self, pipe: redis.client.Pipeline) -> list[Any]:
+        if self._breaker.open:
+            raise redis.ConnectionError("Redis failed a moment ago; not asked again yet")
+        try:
+            return pipe.execute()
+        except redis.RedisError:
+            self._breaker.trip()
+            raise
 
     def _generation_key(self, space: str) -> str:
         return f"{self._prefix}:{space}:generation"
@@ -119,7 +135,7 @@ class RedisCache:
         pipe = self._redis.pipeline(transaction=False)
         pipe.get(self._generation_key(space))
         pipe.hmget(self._key(space, key), ["v", field])
-        generation, (version, entry) = pipe.execute()
+        generation, (version, entry) = self._run(pipe)
         ticket = Ticket(int(generation or 0), int(version or 0))
         if entry is not None:
             head, _, body = bytes(entry).partition(b"|")
@@ -135,7 +151,7 @@ class RedisCache:
         pipe = self._redis.pipeline(transaction=False)
         pipe.hset(name, field, _head(ticket) + b"|" + encode(value))
         pipe.expire(name, TTL_SECONDS)
-        pipe.execute()
+        self._run(pipe)
 
     def forget(self, space: str, keys: Iterable[str]) -> None:
         pipe = self._redis.pipeline(transaction=False)
@@ -143,10 +159,12 @@ class RedisCache:
             name = self._key(space, key)
             pipe.hincrby(name, "v", 1)
             pipe.expire(name, TTL_SECONDS)
-        pipe.execute()
+        self._run(pipe)
 
     def forget_all(self, space: str) -> None:
-        self._redis.incr(self._generation_key(space))
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.incr(self._generation_key(space))
+        self._run(pipe)
 
 
 class NoCache:
@@ -172,7 +190,7 @@ def _head(ticket: Ticket) -> bytes:
     return f"{ticket.generation}.{ticket.version}".encode()
 
 
-def make_cache(redis_url: str, *, enabled: bool = True) -> VersionedCache:
+def make_cache(redis_url: str, *, enabled: bool = True, timeout: float = 0.5) -> VersionedCache:
     if not enabled:
         return NoCache()
-    return RedisCache(redis_url) if redis_url else LocalCache()
+    return RedisCache(redis_url, timeout=timeout) if redis_url else LocalCache()

@@ -1,0 +1,88 @@
+"""Redis down or hung never fails a request nor holds it: rate limits count in this
+process meanwhile, the colour cache reads the database, and after one failure the
+next requests do not wait on Redis again for a while (services/shared/breaker.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import pytest
+
+from healthcode.services.codes import colour_cache
+from healthcode.services.shared.env import Env
+from healthcode.services.shared.ratelimit import Budgets, RateLimiter
+from healthcode.services.shared.versioned_cache import RedisCache
+
+REFUSED = "redis://127.0.0.1:1/0"  # nothing listens: refused at once
+TIMEOUT = 0.3
+T = TypeVar("T")
+
+
+@pytest.fixture
+def hung() -> Iterator[str]:
+    """A Redis that accepts connections and never answers (stuck on a slow disk)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    server.close()
+    for connection in held:
+        connection.close()
+
+
+def timed(work: Callable[[], T]) -> tuple[T, float]:
+    started = time.perf_counter()
+    done = work()
+    return done, time.perf_counter() - started
+
+
+@pytest.mark.parametrize("where", ["refused", "hung"])
+def test_a_limit_is_counted_in_this_process_while_redis_is_away(where: str, hung: str) -> None:
+    limiter = RateLimiter(REFUSED if where == "refused" else hung, timeout=TIMEOUT)
+    first, seconds = timed(lambda: [limiter.hit("2/minute", "otp", "139") for _ in range(2)])
+    assert first == [None, None]
+    assert seconds < 3 * TIMEOUT  # one wait at most, then the breaker
+    third, seconds = timed(lambda: limiter.hit("2/minute", "otp", "139"))
+    assert third is not None  # the limit still holds: seconds to wait
+    assert third > 0
+    assert seconds < TIMEOUT
+
+
+@pytest.mark.parametrize("where", ["refused", "hung"])
+def test_the_edges_budgets_count_in_this_process_while_redis_is_away(where: str, hung: str) -> None:
+    budgets = Budgets(REFUSED if where == "refused" else hung, timeout=TIMEOUT)
+
+    async def hits() -> list[int | None]:
+        return [await budgets.hit("2/minute", "code", "session") for _ in range(3)]
+
+    answers, seconds = timed(lambda: asyncio.run(hits()))
+    assert answers[:2] == [None, None]
+    assert isinstance(answers[2], int)
+    assert seconds < 3 * TIMEOUT
+
+
+def test_the_colour_cache_reads_the_database_when_redis_hangs(env: Env, hung: str) -> None:
+    env.cache = RedisCache(hung, timeout=TIMEOUT)
+    resident = uuid.uuid4()
+    found, seconds = timed(lambda: colour_cache.get(env, resident, "binzhou-code"))
+    assert found is None  # the caller reads the database
+    assert seconds < 3 * TIMEOUT
+    again, seconds = timed(lambda: colour_cache.get(env, resident, "binzhou-code"))
+    assert again is None
+    assert seconds < TIMEOUT / 3  # not asked again yet
