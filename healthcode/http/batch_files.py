@@ -12,7 +12,7 @@ from healthcode.services.records.batches import BatchSummary, RefusedRow
 
 
 def refused_rows_csv(batch: BatchSummary, refused: list[RefusedRow]) -> Response:
-    """Every refused row kept (``imports.MAX_REFUSALS_KEPT``), in line order."""
+    """The refused rows given (``batches.EVERY`` for the file), in line order."""
     header = [translate(N_("Line")), translate(N_("Column")), translate(N_("Why"))]
     rows = [[str(r.line), r.field, cell(translate(r.message, r.params))] for r in refused]
     return csv_response(f"refused-{batch.id}.csv", header, rows)

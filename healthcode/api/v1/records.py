@@ -29,7 +29,7 @@ from healthcode.jobs.recolouring import recolour_after_commit
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records import batches, clients, tracing
 from healthcode.services.records.clients import Client
-from healthcode.services.records.imports import MAX_REFUSALS_KEPT, ImportReport, import_records
+from healthcode.services.records.imports import ImportReport, import_records
 
 router = APIRouter(tags=["records"])
 Operator = Annotated[Principal, Depends(require(Permission.RECORDS_IMPORT))]
@@ -198,8 +198,9 @@ def show_sent(batch_id: uuid.UUID, client: DepartmentClient, uow: UowDep) -> Bat
     responses={200: {"content": {"text/csv": {}}}},
 )
 def refused_sent(batch_id: uuid.UUID, client: DepartmentClient, uow: UowDep) -> Response:
-    limit = MAX_REFUSALS_KEPT
-    return refused_rows_csv(*batches.sent_by(uow, client.id, batch_id=batch_id, limit=limit))
+    return refused_rows_csv(
+        *batches.sent_by(uow, client.id, batch_id=batch_id, limit=batches.EVERY)
+    )
 
 
 def _detail(summary: batches.BatchSummary, refused: list[batches.RefusedRow]) -> BatchDetailView:
@@ -221,7 +222,7 @@ def _detail(summary: batches.BatchSummary, refused: list[batches.RefusedRow]) ->
     responses={200: {"content": {"text/csv": {}}}},
 )
 def refused_file(batch_id: uuid.UUID, who: Operator, uow: UowDep) -> Response:
-    return refused_rows_csv(*batches.every_refused(uow, who, batch_id=batch_id))
+    return refused_rows_csv(*batches.show_batch(uow, who, batch_id=batch_id, limit=batches.EVERY))
 
 
 @router.post(

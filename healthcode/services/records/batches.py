@@ -23,7 +23,8 @@ from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
 ROLLED_BACK = "rolled_back"
-SHOWN = 200  # refused rows a batch's page and report show; the file has every one kept
+SHOWN = 200  # refused rows a batch's page and report show
+EVERY = MAX_REFUSALS_KEPT  # refused rows its file holds: every one kept
 
 
 class BatchNotFound(NotFound):
@@ -81,13 +82,6 @@ def show_batch(
 ) -> tuple[BatchSummary, list[RefusedRow]]:
     batch = _in_scope(uow, principal, batch_id)
     return _summary(batch), _refused(uow, batch.id, limit)
-
-
-def every_refused(
-    uow: UnitOfWork, principal: Principal, *, batch_id: uuid.UUID
-) -> tuple[BatchSummary, list[RefusedRow]]:
-    """``show_batch`` with every refused row kept, for the file a department fixes."""
-    return show_batch(uow, principal, batch_id=batch_id, limit=MAX_REFUSALS_KEPT)
 
 
 def sent_by(

@@ -46,6 +46,12 @@ def _options(storage_url: str, timeout: float) -> dict[str, Any]:
     return {"wrap_exceptions": True, "socket_timeout": timeout, "socket_connect_timeout": timeout}
 
 
+def _unavailable(breaker: Breaker, error: StorageError) -> None:
+    """Redis failed: count in this process for the breaker's pause."""
+    log.warning("ratelimit.unavailable", error=repr(error.storage_error))
+    breaker.trip()
+
+
 class RateLimiter:
     def __init__(
         self, storage_url: str = "memory://", *, enabled: bool = True, timeout: float = 0.5
@@ -66,7 +72,7 @@ class RateLimiter:
             try:
                 return self._hit(self._limiter, item, keys)
             except StorageError as error:
-                self._down(error)
+                _unavailable(self._breaker, error)
         return self._hit(self._local, item, keys)
 
     @staticmethod
@@ -84,11 +90,7 @@ class RateLimiter:
         try:
             self._limiter.clear(item, *keys)
         except StorageError as error:
-            self._down(error)
-
-    def _down(self, error: StorageError) -> None:
-        log.warning("ratelimit.unavailable", error=repr(error.storage_error))
-        self._breaker.trip()
+            _unavailable(self._breaker, error)
 
 
 class Budgets:
@@ -132,8 +134,7 @@ class Budgets:
             try:
                 return await self._hit(self._limiter, limits, keys)
             except StorageError as error:
-                log.warning("ratelimit.unavailable", error=repr(error.storage_error))
-                self._breaker.trip()
+                _unavailable(self._breaker, error)
         return await self._hit(self._local, limits, keys)
 
     async def _hit(

@@ -102,7 +102,7 @@ def batch_page(request: Request, batch_id: uuid.UUID, who: Operator, uow: UowDep
 
 @router.get(LIST + "/{batch_id}/refused.csv")
 def refused_file(batch_id: uuid.UUID, who: Operator, uow: UowDep) -> Response:
-    return refused_rows_csv(*batches.every_refused(uow, who, batch_id=batch_id))
+    return refused_rows_csv(*batches.show_batch(uow, who, batch_id=batch_id, limit=batches.EVERY))
 
 
 @router.post(LIST + "/{batch_id}/rollback")
