@@ -28,6 +28,7 @@ from tests.api.helpers import CapturingSender, declare, error, resident_headers
 from tests.api.live_db import serve, sign_in
 from tests.conftest import missing_service
 from tests.factories.inputs import declaration_data
+from tests.factories.loops import run_alone
 from tests.web.live import LiveServer
 
 API = "/api/v1"
@@ -124,7 +125,7 @@ def test_budgets_are_shared_by_workers_through_redis() -> None:
         mine = [await workers[i % 2].hit("3/day", "code", "session-1") for i in range(4)]
         return [*mine, await workers[1].hit("3/day", "code", "session-2")]
 
-    answers = asyncio.run(hits())
+    answers = run_alone(hits())
     assert answers[:3] == [None, None, None]  # two workers, one budget of three
     assert answers[3] is not None
     assert 1 <= answers[3] <= 24 * 3600
