@@ -84,6 +84,9 @@ MAX_ATTESTATION = timedelta(hours=1)
 DEFAULT_WINDOW_SECONDS = 30
 _COLOUR, _POLICY, _VERSION, _UNTIL, _DEVICE, _PSEUDONYM, _SALT, _ID_HASH, _NAME, _ID = range(1, 11)
 _COSE = COSE.new()
+# Built once: immutable, and constructing them cost ~3 µs of every presentation's check.
+_P256 = ec.SECP256R1()
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 _T = TypeVar("_T")
 
 
@@ -96,7 +99,7 @@ def parse_device_key(raw: bytes) -> ec.EllipticCurvePublicKey:
     if type(raw) is not bytes or len(raw) != DEVICE_KEY_BYTES or raw[0] not in (2, 3):
         raise DeviceKeyError("a device key is a compressed P-256 point of 33 bytes")
     try:
-        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+        return ec.EllipticCurvePublicKey.from_encoded_point(_P256, raw)
     except ValueError:
         raise DeviceKeyError("the device key is not a point on P-256") from None
 
@@ -252,7 +255,7 @@ def encode_presentation(attestation: bytes, at: int, signature: bytes) -> str:
 
 def present(attestation: bytes, at: int, device: ec.EllipticCurvePrivateKey) -> str:
     """A presentation signed by ``device`` at epoch second ``at`` (tests, tools)."""
-    der = device.sign(presentation_message(attestation, at), ec.ECDSA(hashes.SHA256()))
+    der = device.sign(presentation_message(attestation, at), _ECDSA_SHA256)
     r, s = decode_dss_signature(der)
     return encode_presentation(attestation, at, r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
@@ -310,7 +313,7 @@ def device_signature_ok(presentation: Presentation, device_key: bytes) -> bool:
         parse_device_key(device_key).verify(
             der,
             presentation_message(presentation.attestation, presentation.at),
-            ec.ECDSA(hashes.SHA256()),
+            _ECDSA_SHA256,
         )
     except (InvalidSignature, DeviceKeyError):
         return False
