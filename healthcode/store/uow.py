@@ -62,6 +62,7 @@ from healthcode.store.repositories.residents import (
     Residents,
     TemperatureVideos,
 )
+from healthcode.store.repositories.scanning import GateRow as GateRow  # for services
 from healthcode.store.repositories.scanning import NearProbe as NearProbe  # for services
 from healthcode.store.repositories.scanning import Scans, Venues
 from healthcode.store.repositories.scanning import Sighted as Sighted  # for services

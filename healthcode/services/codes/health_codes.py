@@ -220,14 +220,16 @@ def verify_scanned(
     text: str,
     at: datetime | None = None,
     is_revoked: Callable[[bytes], bool] | None = None,
+    regions: lists.Federation | None = None,
 ) -> Verification | ForeignVerification:
     """A code read at a gate, ours or a federated region's (by its prefix), verified
     as of ``at`` (now if not given; an offline scan's time) with the revocations
     ``is_revoked`` knows (the current list if not given). Another region's code is
-    checked with its own entry and keys (docs/federation.md); our revocation list
-    holds our token ids only, so it is not asked about theirs."""
+    checked with its own entry and keys (docs/federation.md), among ``regions`` if
+    given (the stored ones if not); our revocation list holds our token ids only, so
+    it is not asked about theirs."""
     now = env.clock.now() if at is None else at
-    found = lists.federated_region_for(uow, text)
+    found = lists.federated_region_for(uow, text, regions)
     if found is not None:
         region, keys = found
         return verify_foreign(text, region=region, keys=keys, at=int(now.timestamp()))

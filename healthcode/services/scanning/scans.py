@@ -47,6 +47,7 @@ from healthcode.services.codes import device_codes
 from healthcode.services.codes.health_codes import verify_scanned
 from healthcode.services.fraud import cases
 from healthcode.services.scanning.venues import venue_row, venue_row_revoked
+from healthcode.services.shared import lists
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import NearProbe, Sighted, UnitOfWork
@@ -121,14 +122,22 @@ def scan_code(
     client: str = "",
 ) -> ScanResult:
     """An operator scans a code at its venue: verified now, recorded, answered. The
-    revocation list and the flags' scans at other venues are asked with the venue (two
-    round trips fewer): the code is verified first, and the list's answer is its last
-    check (``_refusal``)."""
+    revocation list, the flags' scans at other venues and, for another region's code,
+    the federated regions' revisions are asked with the venue (up to three round trips
+    fewer): the code is verified first, with the regions as last parsed; the list's
+    answer is its last check (``_refusal``), and a code verified with regions that
+    have changed since is verified again with the stored ones."""
     asked = _AskedRevocation()
-    verification = verify_scanned(uow, env, text=token, is_revoked=asked)
+    regions = lists.cached_federation()
+    verification = verify_scanned(uow, env, text=token, is_revoked=asked, regions=regions)
     now = env.clock.now()
     probe = _probe_of(env, verification, token, scanned_at or now)
-    venue, revoked, sighted = venue_row_revoked(uow, who, venue_id, asked.token_id, probe)
+    foreign = not lists.is_ours(token)
+    venue, revoked, sighted, revisions = venue_row_revoked(
+        uow, who, venue_id, asked.token_id, probe, federation=foreign
+    )
+    if foreign and lists.federation_changed(uow, regions, revisions):
+        verification, revoked = verify_scanned(uow, env, text=token), False
     if revoked and isinstance(verification, Verification):
         verification = replace(verification, reason=Refusal.REVOKED)
     at = check_scanned_at(env, scanned_at, now)

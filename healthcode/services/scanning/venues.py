@@ -27,7 +27,7 @@ from healthcode.services.organisations import registry, staff_accounts
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.uow import NearProbe, Sighted, UnitOfWork
+from healthcode.store.uow import GateRow, NearProbe, UnitOfWork
 
 
 class VenueKind(StrEnum):
@@ -209,20 +209,26 @@ def venue_row_revoked(
     venue_id: uuid.UUID,
     token_id: bytes | None,
     probe: NearProbe | None = None,
-) -> tuple[t.Venue, bool, Sighted | None]:
-    """``venue_row``, whether ``token_id`` is revoked, and what ``probe`` finds at
-    other venues: one round trip for the venue's operator (a gate's scan asks all
-    three); for an administrator, the probe is left to ``flags_for`` (None)."""
+    *,
+    federation: bool = False,
+) -> GateRow:
+    """``venue_row``, whether ``token_id`` is revoked, what ``probe`` finds at other
+    venues and (``federation``) the federated regions' revisions: one round trip for
+    the venue's operator (a gate's scan asks them all); for an administrator, the
+    probe is left to ``flags_for`` (None) and the revisions to the caller (None)."""
     if who.can(Permission.SCAN):
-        found = uow.venues.operated_revoked(who.account_id, venue_id, token_id, probe)
-        if found is not None and _holds_checkpoint(who, found[0]):
+        found = uow.venues.operated_revoked(
+            who.account_id, venue_id, token_id, probe, federation=federation
+        )
+        if found is not None and _holds_checkpoint(who, found.venue):
             return found
     venue = _admin(uow, who, venue_id)
-    return venue, token_id is not None and uow.revocations.is_revoked(token_id), None
+    revoked = token_id is not None and uow.revocations.is_revoked(token_id)
+    return GateRow(venue, revoked, None, None)
 
 
 def _venue(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> t.Venue:
-    return venue_row_revoked(uow, who, venue_id, None)[0]
+    return venue_row_revoked(uow, who, venue_id, None).venue
 
 
 def _operates(uow: UnitOfWork, who: Principal, venue: t.Venue) -> bool:

@@ -222,31 +222,52 @@ def federate_region(
 
 
 def federated_region_for(
-    uow: UnitOfWork, text: str
+    uow: UnitOfWork, text: str, regions: Federation | None = None
 ) -> tuple[Region, dict[bytes, RegionKey]] | None:
     """The federated region whose prefix ``text`` carries (the longest), with its keys
-    by kid, as imported (checked then: ``federate_region``); None for ours or none."""
+    by kid, as imported (checked then: ``federate_region``); None for ours or none.
+    Among ``regions`` if given (``cached_federation``), else the regions as stored."""
     text = text.strip()
-    if text.startswith(OUR_PREFIXES):
+    if is_ours(text):
         return None
+    parsed = _federated(uow) if regions is None else regions
     found = [
-        (len(prefix), parsed)
-        for parsed in _federated(uow)
-        for prefix in parsed[0].prefixes
+        (len(prefix), entry)
+        for entry in parsed.values()
+        for prefix in entry[0].prefixes
         if text.startswith(prefix)
     ]
     return max(found, key=lambda pair: pair[0])[1] if found else None
 
 
-def _federated(uow: UnitOfWork) -> list[tuple[Region, dict[bytes, RegionKey]]]:
+def is_ours(text: str) -> bool:
+    return text.strip().startswith(OUR_PREFIXES)
+
+
+def cached_federation() -> Federation:
+    """The federated regions as last parsed, without a query: a gate's scan verifies
+    with them and learns in its venue's query whether they are still current
+    (``federation_changed``)."""
+    return _PARSED_REGIONS
+
+
+def federation_changed(
+    uow: UnitOfWork, regions: Federation, revisions: frozenset[uuid.UUID] | None
+) -> bool:
+    """Whether ``regions`` differ from the stored ones, whose ``revisions`` a query
+    brought (None: ask now)."""
+    stored = uow.federated_regions.revisions() if revisions is None else revisions
+    return stored != {revision for _, revision in regions}
+
+
+def _federated(uow: UnitOfWork) -> Federation:
     """Every federated region as parsed; their revisions are read each time, so a
     re-import (a new key, a retired one) is seen at once, and only it is parsed."""
     global _PARSED_REGIONS
     parsed = _PARSED_REGIONS  # this request's snapshot: another may replace the cache
-    revisions = uow.federated_regions.revisions()
-    if all(revision in parsed for revision in revisions):
-        return [parsed[revision] for revision in revisions]
-    fresh: _Parsed = {}
+    if not federation_changed(uow, parsed, None):
+        return parsed
+    fresh: Federation = {}
     for row in uow.federated_regions.all():  # as stored now, if an import came in between
         stamp = (row.code, row.revision)
         found = parsed.get(stamp)
@@ -255,15 +276,15 @@ def _federated(uow: UnitOfWork) -> list[tuple[Region, dict[bytes, RegionKey]]]:
             found = region_from_json(row.region), {k.kid: k for k in keys}
         fresh[stamp] = found
     _PARSED_REGIONS = fresh  # the regions as stored now, nothing retired kept
-    return list(fresh.values())
+    return fresh
 
 
 # A federated region's entry and keys as parsed, by its code and revision: parsing its
 # X.509 certificates cost most of a foreign code's scan, and reading and comparing its
 # stored JSON most of the rest. Replaced whole, never changed in place: a scan in
 # another thread keeps reading the one it took.
-_Parsed = dict[tuple[str, uuid.UUID], tuple[Region, dict[bytes, RegionKey]]]
-_PARSED_REGIONS: _Parsed = {}
+Federation = dict[tuple[str, uuid.UUID], tuple[Region, dict[bytes, RegionKey]]]
+_PARSED_REGIONS: Federation = {}
 
 
 # --- the revocation list ---------------------------------------------------------------

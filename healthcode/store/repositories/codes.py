@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from healthcode.store import tables as t
+from healthcode.store.federation import REVISIONS_TEXT, revision_set
 from healthcode.store.repositories.base import _Repo, held
 
 
@@ -224,16 +225,11 @@ class FederatedRegions(_Repo):
     def by_code(self, code: str) -> t.FederatedRegion | None:
         return self.session.get(t.FederatedRegion, code)
 
-    def revisions(self) -> list[tuple[str, uuid.UUID]]:
-        """Every region's code and revision, as columns (every foreign scan asks)."""
+    def revisions(self) -> frozenset[uuid.UUID]:
+        """Every region's revision: drawn anew by each import, so the set changes with
+        any region imported, re-imported or removed."""
         self.session.flush()  # as a query would: an import earlier in this unit is seen
-        rows = self.session.connection().execute(_REVISIONS)
-        return [(code, revision) for code, revision in rows]
-
-
-_REVISIONS = select(t.FederatedRegion.code, t.FederatedRegion.revision).order_by(
-    t.FederatedRegion.code
-)
+        return revision_set(self.session.connection().execute(select(REVISIONS_TEXT)).scalar())
 
 
 class PaperPasses(_Repo):

@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from healthcode.domain.scope import Scope
 from healthcode.store import tables as t
+from healthcode.store.federation import REVISIONS_TEXT, revision_set
 from healthcode.store.repositories.base import _Repo, insert_once
 
 
@@ -71,6 +72,15 @@ class Sighted(NamedTuple):
     probe: NearProbe
     resident_id: uuid.UUID | None
     near: list[Nearby]
+
+
+class GateRow(NamedTuple):
+    """What a gate's scan asks of its venue in one round trip (``operated_revoked``)."""
+
+    venue: t.Venue
+    revoked: bool
+    sighted: Sighted | None
+    federation: frozenset[uuid.UUID] | None  # the regions' revisions; None: not asked
 
 
 _SCANS, _VENUES = t.Scan.__table__, t.Venue.__table__
@@ -149,8 +159,15 @@ _OPERATED_REVOKED = (
     .join(t.VenueOperator, t.VenueOperator.venue_id == t.Venue.id)
     .where(t.Venue.id == bindparam("venue_id"), t.VenueOperator.account_id == bindparam("account"))
 )
+# ... and, for another region's code, the federated regions' revisions (``REVISIONS_TEXT``)
+_OPERATED = {
+    federation: _OPERATED_REVOKED.add_columns(REVISIONS_TEXT) if federation else _OPERATED_REVOKED
+    for federation in (False, True)
+}
 _OPERATED_NEAR = {
-    by_token: _with_near(_OPERATED_REVOKED, by_token=by_token) for by_token in (False, True)
+    (by_token, federation): _with_near(_OPERATED[federation], by_token=by_token)
+    for by_token in (False, True)
+    for federation in (False, True)
 }
 
 
@@ -192,18 +209,27 @@ class Venues(_Repo):
         venue_id: uuid.UUID,
         token_id: bytes | None,
         probe: NearProbe | None = None,
-    ) -> tuple[t.Venue, bool, Sighted | None] | None:
+        *,
+        federation: bool = False,
+    ) -> GateRow | None:
         """The venue, if the account is assigned to it; whether ``token_id`` (None:
-        none) is revoked; and what ``probe`` looks for at other venues: in one round
-        trip (every scan asks all three)."""
+        none) is revoked; what ``probe`` looks for at other venues; and with
+        ``federation`` the federated regions' revisions: in one round trip (every
+        scan asks the first three, another region's code all four)."""
         params = {"venue_id": venue_id, "account": account_id, "token_id": token_id}
         if probe is None:
-            row = self.session.execute(_OPERATED_REVOKED, params).first()
-            return None if row is None else (row[0], bool(row[1]), None)
-        params.update(_probed(probe, venue_id))
-        query = _OPERATED_NEAR[probe.fingerprint is not None]
-        rows = self.session.execute(query, params).all()
-        return None if not rows else (rows[0][0], bool(rows[0][1]), _sighted(probe, rows))
+            rows = self.session.execute(_OPERATED[federation], params).all()
+            sighted = None
+        else:
+            params.update(_probed(probe, venue_id))
+            query = _OPERATED_NEAR[probe.fingerprint is not None, federation]
+            rows = self.session.execute(query, params).all()
+            sighted = _sighted(probe, rows)
+        if not rows:
+            return None
+        first = rows[0]
+        revisions = revision_set(first[2]) if federation else None
+        return GateRow(first[0], bool(first[1]), sighted, revisions)
 
     def operates(self, account_id: uuid.UUID, venue_id: uuid.UUID) -> bool:
         query = select(t.VenueOperator.id).where(

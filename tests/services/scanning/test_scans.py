@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -18,8 +20,11 @@ from healthcode.services.scanning.releases import NotReleasable
 from healthcode.services.scanning.scans import ScanResult
 from healthcode.services.scanning.venues import VenueSummary
 from healthcode.services.shared.env import Env
+from healthcode.services.shared.lists import ensure_list_key, federate_region
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
+from tests.domain.tokens import foreign_factory as ff
+from tests.domain.tokens.foreign_factory import ForeignIssuer
 from tests.factories.organisations import organisation
 from tests.factories.roster import employer_admin
 from tests.factories.scanning import display_token, operator, venue
@@ -301,3 +306,44 @@ class TestScope:
 def organisation_in(uow: UnitOfWork, env: Env, region: str) -> tuple[t.Organisation, Principal]:
     found = organisation(uow, env, region=region, name="历下区某社区居民委员会")
     return found, employer_admin(uow, env, found.id)
+
+
+class TestAnotherRegionsCode:
+    """Another region's code checks the regions it was verified with in the venue's
+    query; a region imported or re-imported since is used at its first scan."""
+
+    @staticmethod
+    def federate(uow: UnitOfWork, env: Env, region: Mapping[str, Any]) -> ForeignIssuer:
+        now = env.clock.now()
+        issuer = ff.p256_issuer(region["code"], region["prefixes"][0], now - timedelta(days=1))
+        ensure_list_key(uow, env.protector, now=now)
+        document = {"region": region, "keys": [issuer.entry]}
+        federate_region(uow, env.protector, env.settings, document=document, now=now)
+        return issuer
+
+    @pytest.fixture
+    def hubei(self, uow: UnitOfWork, env: Env, signing_key: None) -> ForeignIssuer:
+        return self.federate(uow, env, ff.HUBEI)
+
+    def test_a_scan_of_it_is_one_query_and_one_insert(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, hubei: ForeignIssuer
+    ) -> None:
+        token = hubei.sign(ff.foreign_claims(env.clock.now() - timedelta(minutes=5), colour=0))
+        assert scan(uow, env, guard, gate, token).decision is Decision.RELEASE  # parsed, kept
+        with statements(uow) as sent:
+            result = scan(uow, env, guard, gate, token)
+        assert [statement.split()[0] for statement in sent] == ["SELECT", "INSERT"]
+        assert (result.decision, result.colour) == (Decision.RELEASE, Colour.GREEN)
+
+    def test_a_region_imported_or_re_imported_after_the_last_scan_is_used_at_once(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, hubei: ForeignIssuer
+    ) -> None:
+        claims = ff.foreign_claims(env.clock.now() - timedelta(minutes=5), colour=0)
+        assert scan(uow, env, guard, gate, hubei.sign(claims)).decision is Decision.RELEASE
+        zhejiang = self.federate(uow, env, ff.ZHEJIANG)  # a region the cache has not seen
+        first = scan(uow, env, guard, gate, zhejiang.sign(claims))
+        assert first.foreign is not None  # read as its region's, valid (its colour untold)
+        assert (first.foreign.region_code, first.verdict) == ("330000", None)
+        rotated = self.federate(uow, env, ff.HUBEI)  # the old key retired with it
+        assert scan(uow, env, guard, gate, hubei.sign(claims)).verdict == "unknown_key"
+        assert scan(uow, env, guard, gate, rotated.sign(claims)).decision is Decision.RELEASE
