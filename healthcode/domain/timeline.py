@@ -8,8 +8,10 @@ midnight after a missed report), so the instants between are replayed here.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
+from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.engine import Memo, evaluate
 from healthcode.domain.facts import Facts
@@ -32,7 +34,21 @@ def time_changes(
     Every step is evaluated with only the facts known at its instant, so a fact
     arriving at `now` is never credited to an earlier instant.
     """
+    return replay(policy, facts, colour=colour, recheck=recheck, now=now, memo=memo)[0]
+
+
+def replay(
+    policy: Policy,
+    facts: Facts,
+    *,
+    colour: Colour,
+    recheck: datetime | None,
+    now: datetime,
+    memo: Memo | None = None,
+) -> tuple[list[State], State | None]:
+    """``time_changes``, and the last state evaluated on the way (None: none was)."""
     changes: list[State] = []
+    state: State | None = None
     at = recheck
     while at is not None and at < now:
         state = evaluate(policy, facts, at, memo=memo)
@@ -40,4 +56,22 @@ def time_changes(
             changes.append(state)
             colour = state.colour
         at = recheck_at(state)
-    return changes
+    return changes, state
+
+
+def carried(state: State, facts: Facts, now: datetime) -> State | None:
+    """What evaluating at ``now`` gives, without evaluating: ``state`` as of ``now``,
+    when nothing can have changed it since its instant. Its colour holds until its
+    recheck (``recheck_at``: the first instant it could change with no new facts) but
+    the evidence behind it is counted in days (the last 14), so this is when ``now``
+    comes before that recheck on the same day and nothing was learnt or withdrawn in
+    between; None otherwise. The rollover evaluated each code twice (at its recheck,
+    replaying, then at now, minutes later) before this."""
+    if day_of(state.evaluated_at) != day_of(now):
+        return None
+    due = recheck_at(state)
+    if due is not None and due <= now:
+        return None
+    if facts.known_at(state.evaluated_at) != facts.known_at(now):
+        return None
+    return replace(state, evaluated_at=now)

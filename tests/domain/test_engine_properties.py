@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.engine import evaluate
 from healthcode.domain.facts import ExposureKind, Facts, Observation, Symptom
+from healthcode.domain.state import recheck_at
+from healthcode.domain.timeline import carried
 from healthcode.policies import builtin_policy
 from tests.factories.facts import at, day, declaration, exposure, facts, report, trip
 
@@ -117,3 +119,35 @@ def test_the_announced_change_happens_when_reports_stay_normal(decl: Observation
     just_before = change.at - timedelta(seconds=1)
     assert evaluate(BINZHOU, f, just_before).colour is state.colour
     assert evaluate(BINZHOU, f, change.at + timedelta(hours=8, minutes=1)).colour is change.colour
+
+
+@settings(max_examples=200, deadline=None)
+@given(declarations(), report_days(), st.integers(0, 25), st.integers(0, 23), st.integers(1, 2160))
+def test_a_state_carried_to_a_later_instant_is_what_evaluating_there_gives(
+    decl: Observation, reports: list[Observation], n: int, hour: int, minutes: int
+) -> None:
+    """``timeline.carried``, the batches' short cut: wherever it answers, its answer
+    is the engine's; it answers only before the state's recheck."""
+    f = facts(decl, *reports)
+    for policy in (BINZHOU, SHANDONG):
+        state = evaluate(policy, f, at(n, hour))
+        later = state.evaluated_at + timedelta(minutes=minutes)
+        found = carried(state, f, later)
+        due = recheck_at(state)
+        event(f"carried: {found is not None}")
+        if found is not None:
+            assert found == evaluate(policy, f, later)
+            assert due is None or later < due
+
+
+def test_the_rollover_carries_a_code_due_at_midnight_to_five_past() -> None:
+    """The common case: evaluated at its recheck (midnight), nothing new by 00:05."""
+    decl = declaration(at(0, 9), temperature=36.5, residence_since=day(-30))
+    f = facts(decl, *[report(at(n, 8)) for n in range(1, 4)])
+    midnight = at(4, 0)
+    state = evaluate(BINZHOU, f, midnight)
+    five_past = at(4, 0, 5)
+    assert carried(state, f, five_past) == evaluate(BINZHOU, f, five_past)
+    assert carried(state, f, five_past) is not None
+    reported = facts(decl, *[report(at(n, 8)) for n in range(1, 4)], report(at(4, 0, 3)))
+    assert carried(state, reported, five_past) is None  # learnt in between: evaluate

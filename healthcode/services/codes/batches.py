@@ -124,7 +124,9 @@ def _recolour(
                 row.awaiting_id,
                 row.history_seq,
             )
-            outcome = plan(policy, facts[row.resident_id], cached, now, cause, memo=memo)
+            outcome = plan(
+                policy, facts[row.resident_id], cached, now, cause, memo=memo, carry=True
+            )
             written.add(policy, row, outcome)
     written.flush(uow, env, now)
     return Recoloured(len(written.codes), written.changed, tuple(written.residents))

@@ -21,7 +21,7 @@ from healthcode.domain.engine import Memo, evaluate
 from healthcode.domain.facts import Facts
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.state import State, recheck_at
-from healthcode.domain.timeline import time_changes
+from healthcode.domain.timeline import carried, replay
 from healthcode.services.codes import colour_cache, paper_passes
 from healthcode.services.notices import events
 from healthcode.services.shared.env import Env
@@ -186,18 +186,25 @@ def plan(
     cause: Cause,
     *,
     memo: Memo | None = None,
+    carry: bool = False,
 ) -> Plan:
     """Evaluate at `now`, replaying first the changes time alone made since the code's
     `recheck_at` (when the code was evaluated under this policy version). A batch
-    passes one ``memo`` for its page (``engine.Memo``)."""
-    state = evaluate(policy, facts, now, memo=memo)
+    passes one ``memo`` for its page (``engine.Memo``) and ``carry``: the last state
+    replayed is carried to `now` where it must still hold (``timeline.carried``), not
+    evaluated again; the one-by-one path evaluates, and a property test
+    (tests/services/codes/test_batches.py) holds the two equal."""
     steps: list[tuple[State, Cause | None]] = []
+    last: State | None = None
     if cached.policy_version == policy.version:
         was = Colour(cached.colour)
-        missed = time_changes(
+        missed, last = replay(
             policy, facts, colour=was, recheck=cached.recheck_at, now=now, memo=memo
         )
         steps = [(m, None) for m in missed]
+    state = carried(last, facts, now) if carry and last is not None else None
+    if state is None:
+        state = evaluate(policy, facts, now, memo=memo)
     steps.append((state, cause))
     colour, seq, awaiting = cached.colour, cached.history_seq, cached.awaiting_id
     rules: list[str] | None = None  # the cached state's, read at the first change
