@@ -31,7 +31,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from bench.bench_imports import _drop, _fresh_database
 from bench.core import Benchmark, Result, Settings
@@ -41,7 +41,7 @@ from healthcode.domain.clock import TZ, FixedClock
 from healthcode.jobs.policy_change import policy_change
 from healthcode.jobs.rollover import rollover
 from healthcode.services.shared.env import Env, make_env
-from healthcode.store.db import session_factory
+from healthcode.store.db import make_engine, session_factory
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory
 
@@ -74,7 +74,7 @@ def _vacuum(engine: Any) -> None:
 
 def run(settings: Settings) -> list[Result]:
     source = _fresh_database()
-    engine = create_engine(source)
+    engine = make_engine(source)
     try:
         upgrade(engine)
         _population(UnitOfWorkFactory(session_factory(engine)), _env(source, NOW), RESIDENTS)
@@ -93,7 +93,7 @@ def run(settings: Settings) -> list[Result]:
 def _timed(url: str, workers: int) -> list[Result]:
     """The rollover and a policy change with ``workers`` processes, each after its
     baseline, on a fresh copy of the population."""
-    engine = create_engine(url)
+    engine = make_engine(url)
     units = UnitOfWorkFactory(session_factory(engine))
     try:
         # the rollover: the codes due at five past midnight (a streak's or a report's day)

@@ -42,7 +42,7 @@ from healthcode.services.records.imports import Sender, import_records
 from healthcode.services.records.recolouring import recolour_batch
 from healthcode.services.shared.env import make_env
 from healthcode.store import tables as t
-from healthcode.store.db import session_factory
+from healthcode.store.db import make_engine, session_factory
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory
 
@@ -113,7 +113,7 @@ def _copy_rows(units: UnitOfWorkFactory, batch_id: uuid.UUID) -> list[tuple[Any,
 
 def run(settings: Settings) -> list[Result]:
     url = _fresh_database()
-    engine = create_engine(url)
+    engine = make_engine(url)
     upgrade(engine)
     env = make_env(
         AppSettings(database_url=url, secret_key="bench-secret", scheduler=False), FixedClock(NOW)

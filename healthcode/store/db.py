@@ -22,6 +22,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,6 +53,7 @@ def make_engine(
     one is unknown on the next: prepare none (``prepare_threshold=None``)."""
     url = normalise_url(url)
     kwargs.setdefault("hide_parameters", True)
+    kwargs.setdefault("json_deserializer", _read_json)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, busy_ms=sqlite_busy_ms, **kwargs)
     if pgbouncer:
@@ -62,6 +64,13 @@ def make_engine(
     engine = create_engine(url, **kwargs)
     _READ_TWINS[engine] = (url, kwargs)
     return engine
+
+
+def _read_json(value: Any) -> Any:
+    """JSON columns (facts, states) read by orjson: the values json.loads gives, parsed
+    in a fraction of the time (a batch reads tens of thousands a page). SQLite hands a
+    bare JSON number over as a number already (numeric affinity): kept as it is."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _sqlite_engine(url: str, *, busy_ms: int = SQLITE_BUSY_MS, **kwargs: Any) -> Engine:
