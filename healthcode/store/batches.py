@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, Text, bindparam, cast, insert, inspect, select, update
+from sqlalchemy import Row, Select, Text, bindparam, cast, inspect, select, update
 from sqlalchemy.orm import Session
 
 from healthcode.store import tables as t
-from healthcode.store.bulk import among
+from healthcode.store.bulk import among, write_dicts
 
 Rows = dict[uuid.UUID, list[Any]]
 # The code columns a recolour reads and writes.
@@ -268,9 +268,10 @@ class CodeBatches:
                 self.session.expire(held)
 
     def insert(self, table: type[t.Base], rows: Sequence[Mapping[str, Any]]) -> None:
-        """Many rows of one table (history, notifications, outbox) in one statement."""
+        """Many rows of one table (history, notifications, outbox) in one COPY."""
         if rows:
-            self.session.execute(insert(table), list(rows))
+            self.session.flush()  # the rows may point at objects the session holds
+            write_dicts(self.session, table.__table__, rows)  # type: ignore[arg-type]
 
 
 def _code_params(row: Mapping[str, Any]) -> dict[str, Any]:

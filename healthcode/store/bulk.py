@@ -12,7 +12,7 @@ takes it as is, SQLite gets it parsed back for SQLAlchemy's JSON type.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from typing import Any
@@ -94,6 +94,30 @@ def write_rows(
             return _copy(session, sql.Identifier(table.name), columns, rows)
     except UniqueViolation:
         return _through_staging(session, table, columns, rows)
+
+
+def write_dicts(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
+    """``write_rows`` for rows given as {column: value}, as ``insert(table)`` would
+    take them: a missing column gets its scalar default (or null), a JSON value goes
+    as its text (JSON ``null`` for None, as SQLAlchemy writes it). COPY on PostgreSQL
+    instead of a multi-row ``INSERT`` whose every value SQLAlchemy binds one by one
+    (a batch's history, notifications and outbox messages)."""
+    columns = list(table.columns)
+    json_columns = {c.name for c in columns if isinstance(c.type, JSON)}
+    fill: dict[str, Any] = {}
+    for column in columns:
+        default = column.default
+        scalar = default is not None and default.is_scalar
+        if default is not None and not scalar and any(column.name not in r for r in rows):
+            raise ValueError(f"{table.name}.{column.name}: a computed default, not given")
+        fill[column.name] = getattr(default, "arg", None) if scalar else None
+
+    def value(row: Mapping[str, Any], name: str) -> Any:
+        found = row.get(name, fill[name])
+        return json.dumps(found) if name in json_columns else found
+
+    names = [c.name for c in columns]
+    return write_rows(session, table, names, ([value(row, n) for n in names] for row in rows))
 
 
 def _through_staging(
