@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cached_property
 
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
@@ -94,7 +95,7 @@ class Observation:
     trips: tuple[Trip, ...] = ()
     residence_since: date | None = None  # lived in the home province since (seed 000 scope)
 
-    @property
+    @cached_property  # asked for each rule and document of each evaluation
     def day(self) -> date:
         return day_of(self.at)
 
