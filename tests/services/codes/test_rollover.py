@@ -42,3 +42,24 @@ class TestRollover:
         second = rollover(SameUnit(uow), env)  # type: ignore[arg-type]
         assert first.changed == 1  # yesterday's report is missing: yellow
         assert (second.checked, second.changed) == (0, 0)
+
+    def test_at_the_instant_a_pass_lapses_and_a_second_before(
+        self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
+    ) -> None:
+        """The batch carries a replayed state to now only before that state's recheck:
+        the lapse instant itself is evaluated, one second earlier is still green."""
+        signed_pass(uow, env, account)
+        code = uow.session.scalars(select(t.Code)).one()
+        assert code.valid_until is not None
+        while clock.now() + DAY < code.valid_until:
+            clock.advance(DAY)
+            report(uow, env, account, "shandong-pass")
+        clock.set(code.valid_until - timedelta(seconds=1))
+        rollover(SameUnit(uow), env)  # type: ignore[arg-type]
+        assert uow.session.scalars(select(t.Code)).one().colour == "green"
+        clock.set(code.valid_until)
+        result = rollover(SameUnit(uow), env)  # type: ignore[arg-type]
+        code = uow.session.scalars(select(t.Code)).one()
+        assert (result.changed, code.colour) == (1, "yellow")
+        latest = uow.codes.history(code.id)[0]
+        assert (latest.at, latest.rule_ids) == (code.valid_until, ["SD-EXPIRED"])
