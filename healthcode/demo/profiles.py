@@ -32,7 +32,7 @@ from healthcode.domain.facts import (
 )
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import State, recheck_at
-from healthcode.domain.timeline import time_changes
+from healthcode.domain.timeline import replay
 from healthcode.store.state_json import state_to_json
 
 DECLARED_HOUR, REPORT_HOUR, RECEIVED_HOUR = 9, 8, 15
@@ -124,7 +124,7 @@ def template_of(policy: Policy, profile: str, life: Life, now: datetime, today: 
     changes: list[Change] = []
     colour, recheck, rules = Colour.NONE, None, list[str]()
     for at, cause in [*events, (now, "time")]:
-        missed = time_changes(policy, facts, colour=colour, recheck=recheck, now=at)
+        missed, _ = replay(policy, facts, colour=colour, recheck=recheck, now=at)
         for state, why in [*((m, "time") for m in missed), (evaluate(policy, facts, at), cause)]:
             if state.colour is not colour:
                 changes.append(_change(colour, rules, state, why))

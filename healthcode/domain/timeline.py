@@ -19,24 +19,6 @@ from healthcode.domain.policy import Policy
 from healthcode.domain.state import State, recheck_at
 
 
-def time_changes(
-    policy: Policy,
-    facts: Facts,
-    *,
-    colour: Colour,
-    recheck: datetime | None,
-    now: datetime,
-    memo: Memo | None = None,
-) -> list[State]:
-    """Each state whose colour differs from the one before, at the instant it took
-    effect, from a cached state (`colour`, due again at `recheck`) up to before `now`.
-
-    Every step is evaluated with only the facts known at its instant, so a fact
-    arriving at `now` is never credited to an earlier instant.
-    """
-    return replay(policy, facts, colour=colour, recheck=recheck, now=now, memo=memo)[0]
-
-
 def replay(
     policy: Policy,
     facts: Facts,
@@ -46,7 +28,13 @@ def replay(
     now: datetime,
     memo: Memo | None = None,
 ) -> tuple[list[State], State | None]:
-    """``time_changes``, and the last state evaluated on the way (None: none was)."""
+    """Each state whose colour differs from the one before, at the instant it took
+    effect, from a cached state (`colour`, due again at `recheck`) up to before `now`;
+    and the last state evaluated on the way (None: none was).
+
+    Every step is evaluated with only the facts known at its instant, so a fact
+    arriving at `now` is never credited to an earlier instant.
+    """
     changes: list[State] = []
     state: State | None = None
     at = recheck

@@ -10,7 +10,7 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.engine import evaluate
 from healthcode.domain.facts import Facts, Observation
 from healthcode.domain.state import recheck_at
-from healthcode.domain.timeline import time_changes
+from healthcode.domain.timeline import replay
 from healthcode.policies import builtin_policy
 from tests.factories.facts import at, daily_reports, day, declaration, facts, report, signature
 
@@ -26,7 +26,7 @@ def _signed_pass(*reports: Observation) -> Facts:
 def test_a_missed_report_and_the_lapse_are_each_at_midnight() -> None:
     f = _signed_pass(*daily_reports(1, 2))  # nothing from day 3 on
     cached = evaluate(PASS, f, at(1, 9))
-    found = time_changes(
+    found, _ = replay(
         PASS,
         f,
         colour=cached.colour,
@@ -39,7 +39,7 @@ def test_a_missed_report_and_the_lapse_are_each_at_midnight() -> None:
 def test_a_report_that_restored_green_splits_the_history() -> None:
     f = _signed_pass(*daily_reports(1, 2), report(at(4, 10)))
     cached = evaluate(PASS, f, at(2, 9))
-    found = time_changes(
+    found, _ = replay(
         PASS,
         f,
         colour=cached.colour,
@@ -55,7 +55,7 @@ def test_a_waiting_application_becomes_pending_when_the_red_pass_lapses() -> Non
     again = declaration(at(1, 10), residence_since=date(2019, 12, 1))
     f = facts(app, again, *daily_reports(1, 5), signatures=[signature(app, at(0, 15), Colour.RED)])
     cached = evaluate(PASS, f, at(1, 11))
-    found = time_changes(PASS, f, colour=cached.colour, recheck=recheck_at(cached), now=at(6, 0, 5))
+    found, _ = replay(PASS, f, colour=cached.colour, recheck=recheck_at(cached), now=at(6, 0, 5))
     assert [(s.evaluated_at, s.colour) for s in found] == [(start_of(day(6)), Colour.PENDING)]
 
 
@@ -63,6 +63,4 @@ def test_nothing_is_replayed_at_or_after_now() -> None:
     f = _signed_pass(*daily_reports(1, 2))
     cached = evaluate(PASS, f, at(1, 9))
     midnight = start_of(day(4))
-    assert (
-        time_changes(PASS, f, colour=cached.colour, recheck=recheck_at(cached), now=midnight) == []
-    )
+    assert replay(PASS, f, colour=cached.colour, recheck=recheck_at(cached), now=midnight)[0] == []
