@@ -28,7 +28,7 @@ from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 log = structlog.get_logger()
 GRACE = timedelta(minutes=1)  # a batch's own run starts at once; the job waits this long
 LEASE = timedelta(minutes=2)
-THREAD = "recolour-batch:"  # + the batch id: a recolouring after the response
+THREAD = "recolour-batch:"  # + the batch id: its run's lease, and its thread after the response
 
 
 def recolour_led(units: UnitOfWorkFactory, env: Env, *, batch_id: uuid.UUID) -> Recoloured | None:
@@ -37,7 +37,7 @@ def recolour_led(units: UnitOfWorkFactory, env: Env, *, batch_id: uuid.UUID) -> 
     def work() -> Recoloured:
         return recolour_batch(units, env, batch_id=batch_id)
 
-    return if_leader(units, f"recolour-batch:{batch_id}", work, lease=LEASE)
+    return if_leader(units, f"{THREAD}{batch_id}", work, lease=LEASE)
 
 
 @dataclass(frozen=True)
