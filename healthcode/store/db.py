@@ -16,6 +16,7 @@ still bounds writers of other processes.
 
 from __future__ import annotations
 
+import select
 import sqlite3
 import threading
 import weakref
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,11 +59,29 @@ def make_engine(
         return _sqlite_engine(url, busy_ms=sqlite_busy_ms, **kwargs)
     if pgbouncer:
         kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     engine = create_engine(url, **kwargs)
     _READ_TWINS[engine] = (url, kwargs)
+    return _closed_ones_replaced(engine)
+
+
+def _closed_ones_replaced(engine: Engine) -> Engine:
+    """Check each pooled connection as it is handed out, without ``pool_pre_ping``'s
+    ``SELECT 1`` (a round trip per checkout, so per request): a connection the server
+    has closed since (a restart, a terminated backend) has its goodbye or the end of
+    the stream waiting on its idle socket, which ``poll(2)`` with no timeout sees.
+    Such a connection is replaced before use (``DisconnectionError``: the pool
+    connects afresh). An idle connection is sent nothing else here (nothing LISTENs),
+    so a false alarm would cost a reconnect, never an error."""
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+        if poller.poll(0):
+            raise exc.DisconnectionError("the server closed this pooled connection")
+
     return engine
 
 
@@ -171,9 +190,9 @@ def statement_at_a_time(engine: Engine) -> Engine:
     """An engine for reads that are one statement each: no BEGIN, no COMMIT, so one
     round trip. SQLite's driver must stay in its own autocommit mode (``_on_connect``),
     so there it is an option the ``begin`` hook reads, on the same pool. PostgreSQL
-    gets a pool of its own in autocommit without ``pool_pre_ping`` (a ping is a round
-    trip per request): a connection found dropped fails that read, which is retried
-    once on a fresh one (``UnitOfWorkFactory.read``)."""
+    gets a pool of its own in autocommit, checked as the main pool is
+    (``_closed_ones_replaced``): a connection dropped during the read fails it, and
+    the read is retried once on a fresh one (``UnitOfWorkFactory.read``)."""
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{STATEMENT_AT_A_TIME: True})
     made = _READ_TWINS.get(engine)
@@ -183,10 +202,8 @@ def statement_at_a_time(engine: Engine) -> Engine:
         twin = _TWINS.get(engine)
         if twin is None:
             url, kwargs = made
-            options = {"pool_pre_ping": False, "pool_recycle": 1800, "pool_size": 5}
-            twin = _TWINS[engine] = create_engine(
-                url, **kwargs | options | {"isolation_level": "AUTOCOMMIT"}
-            )
+            options = {"pool_recycle": 1800, "pool_size": 5, "isolation_level": "AUTOCOMMIT"}
+            twin = _TWINS[engine] = _closed_ones_replaced(create_engine(url, **kwargs | options))
             event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
     return twin
 

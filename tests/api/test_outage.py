@@ -161,6 +161,33 @@ class TestPostgresOutage:
         assert_one_quiet_line(capfd.readouterr().err, 1)
         admin.dispose()
 
+    def test_connections_ended_while_idle_are_replaced_unnoticed(
+        self, pg_schema: str, served: list[LiveServer], capfd: pytest.CaptureFixture[str]
+    ) -> None:
+        """Between two requests the server ends every pooled connection (a restart, an
+        administrator): the next request is served on fresh ones, no error shown."""
+        engine = pg_engine(PG_URL, pg_schema)
+        backends: list[int] = []
+
+        @event.listens_for(engine, "connect")
+        def _remember(dbapi_connection: Any, _record: Any) -> None:
+            backends.append(dbapi_connection.info.backend_pid)
+
+        server, client = serve(engine, served)
+        me = sign_in(client, server)
+        first = client.post("/api/v1/declarations", json=declaration_data(), headers=me)
+        assert first.status_code == 201, first.text
+        admin = make_engine(PG_URL, pool_size=1)
+        with admin.begin() as other:
+            for pid in backends:  # waits until each has ended
+                other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+        admin.dispose()
+        capfd.readouterr()
+        again = client.post("/api/v1/declarations", json=declaration_data(), headers=me)
+        assert again.status_code == 201, again.text
+        assert len(backends) > 1  # connected afresh
+        assert_one_quiet_line(capfd.readouterr().err, 0)
+
 
 class TestSqliteDiskFull:
     def test_a_full_database_then_room_again(
