@@ -43,10 +43,11 @@ from healthcode.domain.tokens import AttestationClaims, CodeClaims, Purpose, Ref
 from healthcode.domain.tokens.foreign import ForeignVerification, plain_claims
 from healthcode.domain.tokens.refusal import VALID_MESSAGE
 from healthcode.services.accounts.permissions import Principal
+from healthcode.services.accounts.sessions import Caller
 from healthcode.services.codes import device_codes
 from healthcode.services.codes.health_codes import verify_scanned
 from healthcode.services.fraud import cases
-from healthcode.services.scanning.venues import venue_row, venue_row_revoked
+from healthcode.services.scanning.venues import signed_in_gate, venue_row, venue_row_revoked
 from healthcode.services.shared import lists
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -113,7 +114,7 @@ def fingerprint(text: str) -> bytes:
 def scan_code(
     uow: UnitOfWork,
     env: Env,
-    who: Principal,
+    who: Principal | Caller,
     *,
     venue_id: uuid.UUID,
     token: str,
@@ -122,20 +123,26 @@ def scan_code(
     client: str = "",
 ) -> ScanResult:
     """An operator scans a code at its venue: verified now, recorded, answered. The
-    revocation list, the flags' scans at other venues and, for another region's code,
-    the federated regions' revisions are asked with the venue (up to three round trips
-    fewer): the code is verified first, with the regions as last parsed; the list's
-    answer is its last check (``_refusal``), and a code verified with regions that
-    have changed since is verified again with the stored ones."""
+    revocation list, the flags' scans at other venues, for another region's code the
+    federated regions' revisions, and for a ``Caller`` its session are asked with the
+    venue (up to four round trips fewer): the code is verified first, with the regions
+    as last parsed; the list's answer is its last check (``_refusal``), and a code
+    verified with regions that have changed since is verified again with the stored
+    ones. Nothing of a resident's is shown and nothing written before the caller is
+    checked (verifying reads only the key ring and the federated regions, if at all)."""
     asked = _AskedRevocation()
     regions = lists.cached_federation()
     verification = verify_scanned(uow, env, text=token, is_revoked=asked, regions=regions)
     now = env.clock.now()
     probe = _probe_of(env, verification, token, scanned_at or now)
     foreign = not lists.is_ours(token)
-    venue, revoked, sighted, revisions = venue_row_revoked(
-        uow, who, venue_id, asked.token_id, probe, federation=foreign
-    )
+    if isinstance(who, Caller):
+        who, gate = signed_in_gate(
+            uow, who, venue_id, asked.token_id, probe, federation=foreign, now=now
+        )
+    else:
+        gate = venue_row_revoked(uow, who, venue_id, asked.token_id, probe, federation=foreign)
+    venue, revoked, sighted, revisions = gate
     if foreign and lists.federation_changed(uow, regions, revisions):
         verification, revoked = verify_scanned(uow, env, text=token), False
     if revoked and isinstance(verification, Verification):

@@ -23,6 +23,7 @@ from healthcode.domain.identity.regions import parse_region_code
 from healthcode.domain.scope import Scope, org_scope
 from healthcode.services.accounts import login
 from healthcode.services.accounts.permissions import Permission, Principal, Role
+from healthcode.services.accounts.sessions import Caller, SignedIn
 from healthcode.services.organisations import registry, staff_accounts
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -225,6 +226,28 @@ def venue_row_revoked(
     venue = _admin(uow, who, venue_id)
     revoked = token_id is not None and uow.revocations.is_revoked(token_id)
     return GateRow(venue, revoked, None, None)
+
+
+def signed_in_gate(
+    uow: UnitOfWork,
+    caller: Caller,
+    venue_id: uuid.UUID,
+    token_id: bytes | None,
+    probe: NearProbe | None,
+    *,
+    federation: bool,
+    now: datetime,
+) -> tuple[Principal, GateRow]:
+    """``venue_row_revoked`` for a caller whose session is checked in the same round
+    trip (``Caller``): the session first, then the venue as the operator's."""
+    found = uow.venues.signed_in_at(
+        caller.token_hash, venue_id, token_id, probe, federation=federation
+    )
+    signed_in = None if found is None else SignedIn(*found.session, roles=found.roles)
+    who = caller.checked(signed_in, now=now)
+    if found is not None and found.gate is not None and _holds_checkpoint(who, found.gate.venue):
+        return who, found.gate
+    return who, venue_row_revoked(uow, who, venue_id, token_id, probe, federation=federation)
 
 
 def _venue(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> t.Venue:

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from healthcode.store import tables as t
 from healthcode.store.repositories.base import _Repo, held
+from healthcode.store.signed_in import SESSION_COLUMNS, SessionColumns
 
 
 class Accounts(_Repo):
@@ -88,7 +89,7 @@ class Accounts(_Repo):
 def _signed_in() -> Select[Any]:
     s, a, r = t.AuthSession, t.Account, t.AccountRole
     return (
-        select(s.id, s.expires_at, s.revoked_at, a.id, a.kind, a.disabled_at, a.resident_id)
+        select(*SESSION_COLUMNS)
         .add_columns(r.role, r.scope)
         .join(a, a.id == s.account_id)
         .outerjoin(r, r.account_id == a.id)
@@ -97,10 +98,6 @@ def _signed_in() -> Select[Any]:
 
 
 _SIGNED_IN = _signed_in()
-# a session's id, expiry and revocation; its account's id, kind, disabling and resident
-SessionColumns = tuple[
-    uuid.UUID, datetime, datetime | None, uuid.UUID, str, datetime | None, uuid.UUID | None
-]
 
 
 class Sessions(_Repo):

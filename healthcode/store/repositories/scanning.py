@@ -27,6 +27,7 @@ from healthcode.domain.scope import Scope
 from healthcode.store import tables as t
 from healthcode.store.federation import REVISIONS_TEXT, revision_set
 from healthcode.store.repositories.base import _Repo, insert_once
+from healthcode.store.signed_in import ROLES_TEXT, SESSION_COLUMNS, SessionColumns, roles_from_text
 
 
 def venue_in_scope(scope: Scope) -> ColumnElement[bool]:
@@ -81,6 +82,24 @@ class GateRow(NamedTuple):
     revoked: bool
     sighted: Sighted | None
     federation: frozenset[uuid.UUID] | None  # the regions' revisions; None: not asked
+
+
+class SignedInGate(NamedTuple):
+    """A session, its roles and, if its account operates the venue, the venue's
+    ``GateRow`` (``signed_in_at``)."""
+
+    session: SessionColumns
+    roles: tuple[tuple[str, str], ...]
+    gate: GateRow | None
+
+
+def _gate_row(rows: Sequence[Any], at: int, probe: NearProbe | None, federation: bool) -> GateRow:
+    """The ``GateRow`` of rows whose columns from ``at`` on are the venue, whether the
+    token is revoked and (``federation``) the revisions, then what ``probe`` found."""
+    first = rows[0]
+    sighted = None if probe is None else _sighted(probe, rows)
+    revisions = revision_set(first[at + 2]) if federation else None
+    return GateRow(first[at], bool(first[at + 1]), sighted, revisions)
 
 
 _SCANS, _VENUES = t.Scan.__table__, t.Venue.__table__
@@ -149,26 +168,46 @@ _NEAR_BY_REF = {
 }
 # the venue, if the account is assigned to it, with whether a token id is on the
 # revocation list (every scan asks both), and with what a probe looks for
+_REVOKED = select(t.Revocation.token_id).where(t.Revocation.token_id == bindparam("token_id"))
 _OPERATED_REVOKED = (
-    select(
-        t.Venue,
-        select(t.Revocation.token_id)
-        .where(t.Revocation.token_id == bindparam("token_id"))
-        .exists(),
-    )
+    select(t.Venue, _REVOKED.exists())
     .join(t.VenueOperator, t.VenueOperator.venue_id == t.Venue.id)
     .where(t.Venue.id == bindparam("venue_id"), t.VenueOperator.account_id == bindparam("account"))
 )
-# ... and, for another region's code, the federated regions' revisions (``REVISIONS_TEXT``)
-_OPERATED = {
-    federation: _OPERATED_REVOKED.add_columns(REVISIONS_TEXT) if federation else _OPERATED_REVOKED
-    for federation in (False, True)
-}
-_OPERATED_NEAR = {
-    (by_token, federation): _with_near(_OPERATED[federation], by_token=by_token)
-    for by_token in (False, True)
-    for federation in (False, True)
-}
+# the same, read with the caller's session and roles (``SESSION_COLUMNS``, ``ROLES_TEXT``):
+# the session whatever the venue, the venue only if the session's account operates it
+_SIGNED_IN_AT = (
+    select(*SESSION_COLUMNS, ROLES_TEXT, t.Venue, _REVOKED.exists())
+    .select_from(t.AuthSession)
+    .join(t.Account, t.Account.id == t.AuthSession.account_id)
+    .outerjoin(
+        t.VenueOperator,
+        and_(
+            t.VenueOperator.account_id == t.Account.id,
+            t.VenueOperator.venue_id == bindparam("venue_id"),
+        ),
+    )
+    .outerjoin(t.Venue, t.Venue.id == t.VenueOperator.venue_id)
+    .where(t.AuthSession.token_hash == bindparam("token_hash"))
+)
+
+
+def _shapes(base: Select[*tuple[Any, ...]]) -> dict[tuple[bool | None, bool], Select[Any]]:
+    """``base`` as every scan asks it: with, for another region's code, the federated
+    regions' revisions (``REVISIONS_TEXT``); with what a probe looks for (by the
+    resident's reference, or by the token too: True) or without a probe (None)."""
+    asked = {
+        federation: base.add_columns(REVISIONS_TEXT) if federation else base
+        for federation in (False, True)
+    }
+    shapes: dict[tuple[bool | None, bool], Select[Any]] = {(None, f): q for f, q in asked.items()}
+    for by_token in (False, True):
+        for federation, query in asked.items():
+            shapes[by_token, federation] = _with_near(query, by_token=by_token)
+    return shapes
+
+
+_OPERATED, _AT_GATE = _shapes(_OPERATED_REVOKED), _shapes(_SIGNED_IN_AT)
 
 
 _INSERT_SCAN = insert(t.Scan)
@@ -217,19 +256,41 @@ class Venues(_Repo):
         ``federation`` the federated regions' revisions: in one round trip (every
         scan asks the first three, another region's code all four)."""
         params = {"venue_id": venue_id, "account": account_id, "token_id": token_id}
-        if probe is None:
-            rows = self.session.execute(_OPERATED[federation], params).all()
-            sighted = None
-        else:
-            params.update(_probed(probe, venue_id))
-            query = _OPERATED_NEAR[probe.fingerprint is not None, federation]
-            rows = self.session.execute(query, params).all()
-            sighted = _sighted(probe, rows)
+        rows = self._gate_rows(_OPERATED, params, probe, federation)
+        return _gate_row(rows, 0, probe, federation) if rows else None
+
+    def signed_in_at(
+        self,
+        token_hash: bytes,
+        venue_id: uuid.UUID,
+        token_id: bytes | None,
+        probe: NearProbe | None = None,
+        *,
+        federation: bool = False,
+    ) -> SignedInGate | None:
+        """``operated_revoked`` for the account of a session, read with the session and
+        its roles in the same round trip (a gate's scan checks its caller there); None
+        if no session has ``token_hash``."""
+        params = {"token_hash": token_hash, "venue_id": venue_id, "token_id": token_id}
+        rows = self._gate_rows(_AT_GATE, params, probe, federation)
         if not rows:
             return None
-        first = rows[0]
-        revisions = revision_set(first[2]) if federation else None
-        return GateRow(first[0], bool(first[1]), sighted, revisions)
+        first, at = rows[0], len(SESSION_COLUMNS)
+        gate = None if first[at + 1] is None else _gate_row(rows, at + 1, probe, federation)
+        return SignedInGate(tuple(first[:at]), roles_from_text(first[at]), gate)
+
+    def _gate_rows(
+        self,
+        shapes: dict[tuple[bool | None, bool], Select[Any]],
+        params: dict[str, Any],
+        probe: NearProbe | None,
+        federation: bool,
+    ) -> Sequence[Any]:
+        if probe is None:
+            return self.session.execute(shapes[None, federation], params).all()
+        params.update(_probed(probe, params["venue_id"]))
+        query = shapes[probe.fingerprint is not None, federation]
+        return self.session.execute(query, params).all()
 
     def operates(self, account_id: uuid.UUID, venue_id: uuid.UUID) -> bool:
         query = select(t.VenueOperator.id).where(

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from healthcode.domain.checkpoint import Decision
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
-from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.errors import Forbidden, InvalidInput, NotFound
+from healthcode.domain.i18n import N_
 from healthcode.domain.tokens import CodeClaims
-from healthcode.services.accounts.permissions import Principal
+from healthcode.services.accounts import sessions
+from healthcode.services.accounts.permissions import Permission, Principal, Role
+from healthcode.services.accounts.sessions import Caller
 from healthcode.services.codes.health_codes import verify_scanned
 from healthcode.services.scanning import releases, scans
 from healthcode.services.scanning.releases import NotReleasable
 from healthcode.services.scanning.scans import ScanResult
-from healthcode.services.scanning.venues import VenueSummary
+from healthcode.services.scanning.venues import VenueSummary, signed_in_gate
 from healthcode.services.shared.env import Env
 from healthcode.services.shared.lists import ensure_list_key, federate_region
 from healthcode.store import tables as t
@@ -180,6 +185,99 @@ class TestScan:
         first = scan(uow, env, guard, gate, token, client_id="phone-1:0001")
         again = scan(uow, env, guard, gate, token, client_id="phone-1:0001")
         assert (again.id, again.duplicate, first.duplicate) == (first.id, True, False)
+
+
+def _scanner(principal: Principal) -> Principal:
+    """What the scan route demands of its caller (``hop(Permission.SCAN)``)."""
+    if not principal.can(Permission.SCAN):
+        raise Forbidden(N_("You do not have permission to do this"))
+    return principal
+
+
+def caller_of(uow: UnitOfWork, env: Env, account_id: uuid.UUID | None) -> Caller:
+    """A new session of the account, as a request hands it to the scan: unchecked."""
+    account = uow.accounts.by_id(account_id) if account_id else None
+    assert account is not None
+    issued = sessions.open_session(uow, env, account, client="127.0.0.1", user_agent="test")
+    return Caller(issued.token, _scanner)
+
+
+class TestSignedInAtTheGate:
+    """The route hands the scan its caller unchecked (``Caller``): the session is read
+    and checked in the venue's query, and refused there as anywhere else."""
+
+    def test_the_session_is_read_with_the_venue_and_the_scan_is_the_operators(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        token = display_token(uow, env, green.resident_id)
+        caller = caller_of(uow, env, guard.account_id)
+        scan(uow, env, guard, gate, token)  # the keys are read, as a running server has them
+        with statements(uow) as sent:
+            result = scans.scan_code(uow, env, caller, venue_id=gate.id, token=token)
+        assert [statement.split()[0] for statement in sent] == ["SELECT", "INSERT"]
+        assert (result.decision, result.colour) == (Decision.RELEASE, Colour.GREEN)
+        row = uow.scans.by_id(result.id)
+        assert row is not None
+        assert (row.operator_id, row.resident_id) == (guard.account_id, green.resident_id)
+
+    def test_a_session_that_no_longer_admits_is_refused_and_nothing_is_recorded(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        token = display_token(uow, env, green.resident_id)
+        logged_out = caller_of(uow, env, guard.account_id)
+        assert logged_out.token is not None
+        sessions.logout(uow, env, token=logged_out.token)
+        expired = caller_of(uow, env, guard.account_id)
+        refused = [Caller(None, _scanner), Caller("x" * 300, _scanner), Caller("nope", _scanner)]
+        for caller in [*refused, logged_out]:
+            with pytest.raises(sessions.NotAuthenticated):
+                scans.scan_code(uow, env, caller, venue_id=gate.id, token=token)
+        later(env, timedelta(hours=env.settings.staff_session_hours, seconds=1))
+        with pytest.raises(sessions.NotAuthenticated):
+            scans.scan_code(uow, env, expired, venue_id=gate.id, token=token)
+        disabled = caller_of(uow, env, guard.account_id)
+        account = uow.accounts.by_id(guard.account_id)
+        assert account is not None
+        account.disabled_at = env.clock.now()
+        with pytest.raises(sessions.NotAuthenticated):
+            scans.scan_code(uow, env, disabled, venue_id=gate.id, token=token)
+        assert uow.session.scalar(select(func.count()).select_from(t.Scan)) == 0
+
+    def test_a_resident_is_forbidden_and_another_venues_operator_finds_nothing(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        admin: Principal,
+        community: t.Organisation,
+        gate: VenueSummary,
+        green: t.Account,
+    ) -> None:
+        token = display_token(uow, env, green.resident_id)
+        with pytest.raises(Forbidden):
+            scans.scan_code(uow, env, caller_of(uow, env, green.id), venue_id=gate.id, token=token)
+        stranger = operator(uow, env, admin, venue(uow, env, admin, community.id).id)
+        caller = caller_of(uow, env, stranger.account_id)
+        with pytest.raises(NotFound):
+            scans.scan_code(uow, env, caller, venue_id=gate.id, token=token)
+        assert uow.session.scalar(select(func.count()).select_from(t.Scan)) == 0
+
+    @pytest.mark.parametrize("scope", ["3:abc", "0:", "a\nb", "区:域", "region:371602\n"])
+    def test_the_roles_read_with_the_venue_are_the_sessions_whatever_their_scopes(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, scope: str
+    ) -> None:
+        """Read as one text beside the venue's rows (``ROLES_TEXT``): no scope can
+        read as another, or as two (an empty one would be the whole deployment)."""
+        uow.accounts.hold(guard.account_id, Role.AUDITOR.value, scope)
+        caller = caller_of(uow, env, guard.account_id)
+        who, _ = signed_in_gate(
+            uow, caller, gate.id, None, None, federation=False, now=env.clock.now()
+        )
+        assert caller.token is not None
+        expected = sessions.authenticate(uow, env, token=caller.token)
+        assert expected is not None
+        assert who.roles == expected.roles
+        assert (Role.AUDITOR, scope) in who.roles
+        assert (Role.AUDITOR, "") not in who.roles
 
 
 class TestFlags:
