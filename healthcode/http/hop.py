@@ -30,7 +30,7 @@ from healthcode.http.security import TokenDep, check_permissions
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.accounts.sessions import Caller, residents_only
 from healthcode.services.shared.env import Env
-from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from healthcode.store.uow import NeedsTransaction, UnitOfWork, UnitOfWorkFactory
 
 Result = TypeVar("Result")
 Unit = UnitOfWork  # what a hop's work is given (the API's modules do not import the store)
@@ -56,8 +56,21 @@ class Hop:
     async def run_unchecked(self, work: Callable[[UnitOfWork, Caller], Result]) -> Result:
         """``run``, leaving the session's check to ``work`` (``Caller``): a hot path
         that reads the session in a query of its own (a gate's scan). ``work`` checks
-        it before it reads or writes anything else."""
-        return await run_in_threadpool(self._run, work)
+        it before it reads or writes anything else. On PostgreSQL, without an
+        idempotency key, ``work`` first runs in a unit of one write
+        (``UnitOfWorkFactory.one_write``); if it needs more, it runs again in a
+        transaction, nothing having been written."""
+        return await run_in_threadpool(self._run_one_write, work)
+
+    def _run_one_write(self, work: Callable[[UnitOfWork, Caller], Result]) -> Result:
+        scope = self.units.one_write() if self.claim is None else None
+        if scope is not None:
+            try:
+                with scope as uow:
+                    return work(uow, Caller(self.token, self.admit))
+            except NeedsTransaction:
+                pass
+        return self._run(work)
 
     def _run(self, work: Callable[[UnitOfWork, Caller], Result]) -> Result:
         with self.units() as uow:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Iterator
 from types import TracebackType
 from typing import Generic, TypeVar
 
-from sqlalchemy import Connection, Engine, exc
+from sqlalchemy import Connection, Engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.store.batches import EVERYONE as EVERYONE  # for services and jobs
@@ -87,6 +87,17 @@ class _Repository(Generic[Repo]):
         return made
 
 
+class NeedsTransaction(Exception):
+    """A unit of one write (``UnitOfWorkFactory.one_write``) was asked for more: a
+    write it was not told of, or a lock. Nothing has been written: the caller runs
+    the work again in a unit of work of its own."""
+
+
+# What a unit of one write refuses before it has written: a write, or a lock that
+# would end with its own statement (each statement commits by itself there).
+_LOCKS = ("FOR UPDATE", "FOR SHARE", "FOR NO KEY UPDATE", "FOR KEY SHARE", "PG_ADVISORY")
+
+
 class UnitOfWork:
     residents = _Repository(Residents)
     accounts = _Repository(Accounts)
@@ -133,10 +144,36 @@ class UnitOfWork:
     idempotency = _Repository(IdempotencyKeys)
     code_batches = _Repository(CodeBatches)
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, one_write: bool = False) -> None:
         self.session = session
         self._after_commit: list[Callable[[], None]] = []
         self._collected: dict[str, set[Hashable]] = {}
+        self.one_write = one_write
+        self._writes: int | None = None  # a unit of one write: writes it may still make
+        if one_write:
+            self._writes = 0
+            event.listen(session.connection(), "before_cursor_execute", self._guard)
+
+    def transaction_needed(self) -> None:
+        """Before work that must be atomic or locks: a unit of one write cannot."""
+        if self.one_write:
+            raise NeedsTransaction
+
+    def write_once(self) -> None:
+        """The next write is the one a unit of one write makes (elsewhere: nothing)."""
+        if self._writes == 0:
+            self._writes = 1
+
+    def _guard(self, _conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+        head = statement.lstrip()[:6].upper()
+        if head == "SELECT" and not any(lock in statement.upper() for lock in _LOCKS):
+            return
+        if self._writes == 1:
+            self._writes = -1  # written: nothing more
+            return
+        if self._writes == -1:
+            raise RuntimeError("a unit of one write was asked for a second")
+        raise NeedsTransaction
 
     @functools.cached_property
     def facts(self) -> FactsRepository:
@@ -229,6 +266,21 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> _Scope:
         return _Scope(UnitOfWork(self.sessions()))
+
+    def one_write(self) -> _Scope | None:
+        """A unit of work outside any transaction, each statement committing by itself,
+        for work that reads and then writes one row (a gate's scan): no ``BEGIN``, no
+        ``COMMIT``, two round trips fewer. It makes the write it is told of
+        (``UnitOfWork.write_once``); any other write, or a lock, raises
+        ``NeedsTransaction`` before anything is written, and so does
+        ``transaction_needed``. Under READ COMMITTED a read and a write in one
+        transaction see and do what they do in two. None on SQLite, whose writers take
+        their turns in ``BEGIN IMMEDIATE`` (``store/db.py``), and when bound to a
+        connection (a test's)."""
+        bind = self._read_bind
+        if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+            return None
+        return _Scope(UnitOfWork(self.sessions(bind=bind), one_write=True))
 
     def read(self, work: Callable[[ReadUnit], Result]) -> Result:
         """``work`` on a read unit; once more on a fresh connection if the pooled one

@@ -107,6 +107,7 @@ async def scan(venue_id: uuid.UUID, data: ScanInput, gate: ScanHop) -> ScanView:
                 scanned_at=data.scanned_at,
                 client=gate.client,
             )
+        uow.transaction_needed()  # the ID-card lane writes its look-up's audit too
         who = caller.authenticate(uow, gate.env)
         if not data.id_number:
             raise InvalidInput.single(

@@ -130,6 +130,8 @@ def scan_code(
     verified with regions that have changed since is verified again with the stored
     ones. Nothing of a resident's is shown and nothing written before the caller is
     checked (verifying reads only the key ring and the federated regions, if at all)."""
+    if client_id is not None:
+        uow.transaction_needed()  # a retried client id is looked for under a lock
     asked = _AskedRevocation()
     regions = lists.cached_federation()
     verification = verify_scanned(uow, env, text=token, is_revoked=asked, regions=regions)
@@ -343,6 +345,8 @@ def record_scan(
         else:
             row.released_at, row.released_by = scanned_at, operator_id
     if client_id is None:
+        if not row.flags:
+            uow.write_once()  # the scan is all it writes: one statement will do
         uow.scans.record(row)
     elif not uow.scans.record_once(row):
         seen = uow.scans.by_client_id(venue.id, client_id)
