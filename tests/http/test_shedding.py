@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from starlette.types import Receive, Scope, Send
@@ -60,7 +61,10 @@ def run(scenario: Callable[[Gates, list[str]], Awaitable[None]]) -> None:
             for gate in gates.values():
                 gate.set()
 
-    asyncio.run(main())
+    # On a thread of its own: Playwright's sync API leaves a loop running in the
+    # test thread when a Chromium test ran before on this worker.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, main()).result()
 
 
 async def settle() -> None:
