@@ -148,15 +148,15 @@ class UnitOfWork:
         self.session = session
         self._after_commit: list[Callable[[], None]] = []
         self._collected: dict[str, set[Hashable]] = {}
-        self.one_write = one_write
-        self._writes: int | None = None  # a unit of one write: writes it may still make
+        # a unit of one write: 0 before it is told of its write, 1 told, -1 written
+        self._writes: int | None = None
         if one_write:
             self._writes = 0
             event.listen(session.connection(), "before_cursor_execute", self._guard)
 
     def transaction_needed(self) -> None:
         """Before work that must be atomic or locks: a unit of one write cannot."""
-        if self.one_write:
+        if self._writes is not None:
             raise NeedsTransaction
 
     def write_once(self) -> None:

@@ -76,13 +76,18 @@ def open_session(
 
 def authenticate(uow: UnitOfWork, env: Env, *, token: str) -> Principal | None:
     """The principal behind a session token; None if unknown, expired, revoked or disabled."""
+    found = _signed_in(uow, token)
+    return None if found is None else admitted(found, now=env.clock.now())
+
+
+def _signed_in(uow: UnitOfWork, token: str) -> SignedIn | None:
     if not token or len(token) > MAX_TOKEN:
         return None
     found = uow.sessions.signed_in(token_hash(token))
     if found is None:
         return None
     columns, roles = found
-    return admitted(SignedIn(*columns, roles=roles), now=env.clock.now())
+    return SignedIn(*columns, roles=roles)
 
 
 @dataclass(frozen=True)
@@ -140,10 +145,7 @@ class Caller:
 
     def authenticate(self, uow: UnitOfWork, env: Env) -> Principal:
         """The principal by the session's own query (every other path)."""
-        principal = authenticate(uow, env, token=self.token) if self.token else None
-        if principal is None:
-            raise NotAuthenticated(N_("Please sign in"))
-        return self.admit(principal)
+        return self.checked(_signed_in(uow, self.token or ""), now=env.clock.now())
 
 
 def residents_only(principal: Principal) -> Principal:

@@ -223,6 +223,13 @@ def venue_row_revoked(
         )
         if found is not None and _holds_checkpoint(who, found.venue):
             return found
+    return _administered(uow, who, venue_id, token_id)
+
+
+def _administered(
+    uow: UnitOfWork, who: Principal, venue_id: uuid.UUID, token_id: bytes | None
+) -> GateRow:
+    """The venue as its administrator's, the revocation looked up on its own."""
     venue = _admin(uow, who, venue_id)
     revoked = token_id is not None and uow.revocations.is_revoked(token_id)
     return GateRow(venue, revoked, None, None)
@@ -239,7 +246,8 @@ def signed_in_gate(
     now: datetime,
 ) -> tuple[Principal, GateRow]:
     """``venue_row_revoked`` for a caller whose session is checked in the same round
-    trip (``Caller``): the session first, then the venue as the operator's."""
+    trip (``Caller``): the session first, then the venue as the operator's, else as
+    its administrator's (the operator's query is not asked twice)."""
     found = uow.venues.signed_in_at(
         caller.token_hash, venue_id, token_id, probe, federation=federation
     )
@@ -247,7 +255,7 @@ def signed_in_gate(
     who = caller.checked(signed_in, now=now)
     if found is not None and found.gate is not None and _holds_checkpoint(who, found.gate.venue):
         return who, found.gate
-    return who, venue_row_revoked(uow, who, venue_id, token_id, probe, federation=federation)
+    return who, _administered(uow, who, venue_id, token_id)  # the query found no gate of theirs
 
 
 def _venue(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> t.Venue:
