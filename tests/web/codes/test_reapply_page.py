@@ -20,11 +20,15 @@ def test_the_red_pass_stays_with_the_new_application_under_review(
     sign_in(page, server, phone)
     declare_and_confirm(page, "shandong-pass", id_number=number, temperature="37.6")
     sign_pass(server, phone, Colour.RED)
+    # the open page turns red by itself (its watch reloads it); re-applying before that
+    # reload lands would race it
+    red = page.locator(".code-card .colour strong")
+    expect(red).to_have_text("红色健康通行卡（禁行）", timeout=15_000)
     server.clock.advance(timedelta(hours=1))  # a re-application comes after the first
 
     declare_and_confirm(page, "shandong-pass", id_number=number, temperature="36.5")
 
-    expect(page.locator(".code-card .colour strong")).to_have_text("红色健康通行卡（禁行）")
+    expect(red).to_have_text("红色健康通行卡（禁行）")
     banner = page.get_by_role("status").filter(has_text="新的申请正在审核")
     expect(banner).to_contain_text("签发之前，下方的通行证保持不变")
     expect(page.locator(".guide")).to_have_count(0)  # not "your code is ready"
