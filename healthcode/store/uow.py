@@ -63,6 +63,7 @@ from healthcode.store.repositories.residents import (
     TemperatureVideos,
 )
 from healthcode.store.repositories.scanning import GateRow as GateRow  # for services
+from healthcode.store.repositories.scanning import GateVenue as GateVenue  # for services
 from healthcode.store.repositories.scanning import NearProbe as NearProbe  # for services
 from healthcode.store.repositories.scanning import Scans, Venues
 from healthcode.store.repositories.scanning import Sighted as Sighted  # for services

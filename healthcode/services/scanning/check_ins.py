@@ -32,7 +32,7 @@ from healthcode.services.codes import health_codes as codes
 from healthcode.services.scanning.scans import Lane, Reading, ScanResult, record_scan
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork
+from healthcode.store.uow import GateVenue, UnitOfWork
 
 REPEAT_WINDOW = timedelta(minutes=5)
 
@@ -121,19 +121,20 @@ def check_in(
         valid_until=state.valid_until,
         resident_id=resident_id,
     )
-    recorded = _record(uow, env, row, reading, client_id, now)
+    gate = GateVenue.of(row)
+    recorded = _record(uow, env, gate, reading, client_id, now)
     if recorded.duplicate:
         # the slot is taken: by a racing request of the same check-in (answered with
         # its row), or by another code or colour (then a row of its own)
         earlier = _same(uow, row.id, client_id, policy, state, now)
         if earlier is not None:
             return CheckIn(earlier.id, venue, policy, state, earlier.scanned_at, repeated=True)
-        recorded = _record(uow, env, row, reading, f"checkin-{uuid.uuid4().hex}", now)
+        recorded = _record(uow, env, gate, reading, f"checkin-{uuid.uuid4().hex}", now)
     return CheckIn(recorded.id, venue, policy, state, now, repeated=False)
 
 
 def _record(
-    uow: UnitOfWork, env: Env, venue: t.Venue, reading: Reading, client_id: str, now: datetime
+    uow: UnitOfWork, env: Env, venue: GateVenue, reading: Reading, client_id: str, now: datetime
 ) -> ScanResult:
     return record_scan(
         uow,

@@ -44,8 +44,7 @@ from healthcode.services.scanning.venues import venue_row
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.services.shared.ratelimit import TooManyRequests
-from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork
+from healthcode.store.uow import GateVenue, UnitOfWork
 
 
 def check_id_card(
@@ -108,7 +107,7 @@ def _count(env: Env, who: Principal) -> None:
 
 
 def _with_code(
-    uow: UnitOfWork, env: Env, venue: t.Venue, token: str, number: str, id_hash: bytes
+    uow: UnitOfWork, env: Env, venue: GateVenue, token: str, number: str, id_hash: bytes
 ) -> Reading:
     verification = verify_code(uow, env, text=token, id_number=number)
     reading = read_code(uow, env, venue, verification, token)
@@ -122,7 +121,7 @@ def _with_code(
 
 
 def _without_code(
-    uow: UnitOfWork, env: Env, venue: t.Venue, id_hash: bytes, now: datetime
+    uow: UnitOfWork, env: Env, venue: GateVenue, id_hash: bytes, now: datetime
 ) -> Reading:
     resident = uow.residents.by_id_hash(id_hash)
     if resident is None:

@@ -51,7 +51,7 @@ from healthcode.services.scanning.venues import signed_in_gate, venue_row, venue
 from healthcode.services.shared import lists
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.uow import NearProbe, Sighted, UnitOfWork
+from healthcode.store.uow import GateVenue, NearProbe, Sighted, UnitOfWork
 
 MIN_TEMPERATURE, MAX_TEMPERATURE = 34.0, 43.0  # what a forehead thermometer reads
 CLOCK_SKEW = timedelta(minutes=5)  # a scanner's clock may run this far ahead
@@ -248,7 +248,7 @@ class Reading:
 def read_code(
     uow: UnitOfWork,
     env: Env,
-    venue: t.Venue,
+    venue: GateVenue,
     verification: Verification | ForeignVerification,
     token: str,
     *,
@@ -280,7 +280,7 @@ def read_code(
     )
 
 
-def read_foreign(venue: t.Venue, verification: ForeignVerification, token: str) -> Reading:
+def read_foreign(venue: GateVenue, verification: ForeignVerification, token: str) -> Reading:
     """Another region's code: its colour as its region entry reads it, no policy or
     resident of ours, and its claims kept as sent (docs/federation.md)."""
     region, claims = verification.region, verification.claims
@@ -299,7 +299,7 @@ def record_scan(
     uow: UnitOfWork,
     env: Env,
     *,
-    venue: t.Venue,
+    venue: GateVenue,
     operator_id: uuid.UUID | None,
     lane: Lane,
     reading: Reading,
@@ -369,7 +369,7 @@ def resident_of(
 def flags_for(
     uow: UnitOfWork,
     env: Env,
-    venue: t.Venue,
+    venue: GateVenue,
     at: datetime,
     reading: Reading,
     sighted: Sighted | None = None,
@@ -407,7 +407,7 @@ def flags_for(
     return list(fraud_flags(place_of(venue), at, reading.on_screen, sightings, rule)), resident_id
 
 
-def place_of(venue: t.Venue) -> Place:
+def place_of(venue: GateVenue) -> Place:
     return Place(venue.id, venue.name, venue.region_code, venue.latitude, venue.longitude)
 
 

@@ -28,7 +28,7 @@ from healthcode.services.organisations import registry, staff_accounts
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.uow import GateRow, NearProbe, UnitOfWork
+from healthcode.store.uow import GateRow, GateVenue, NearProbe, UnitOfWork
 
 
 class VenueKind(StrEnum):
@@ -189,9 +189,9 @@ def operated_venue(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> Venu
     return VenueSummary.of(_venue(uow, who, venue_id))
 
 
-def venue_row(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> t.Venue:
-    """The same, as the row (for the scanning context's own services)."""
-    return _venue(uow, who, venue_id)
+def venue_row(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> GateVenue:
+    """The same, as a scan reads it (for the scanning context's own services)."""
+    return venue_row_revoked(uow, who, venue_id, None).venue
 
 
 def administers(uow: UnitOfWork, who: Principal, venue: t.Venue) -> bool:
@@ -232,7 +232,7 @@ def _administered(
     """The venue as its administrator's, the revocation looked up on its own."""
     venue = _admin(uow, who, venue_id)
     revoked = token_id is not None and uow.revocations.is_revoked(token_id)
-    return GateRow(venue, revoked, None, None)
+    return GateRow(GateVenue.of(venue), revoked, None, None)
 
 
 def signed_in_gate(
@@ -259,7 +259,10 @@ def signed_in_gate(
 
 
 def _venue(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> t.Venue:
-    return venue_row_revoked(uow, who, venue_id, None).venue
+    """The whole venue, for its pages (an administrator's is in the session already)."""
+    venue = uow.venues.by_id(venue_row(uow, who, venue_id).id)
+    assert venue is not None  # just read
+    return venue
 
 
 def _operates(uow: UnitOfWork, who: Principal, venue: t.Venue) -> bool:
@@ -267,7 +270,7 @@ def _operates(uow: UnitOfWork, who: Principal, venue: t.Venue) -> bool:
     return _holds_checkpoint(who, venue) and uow.venues.operates(who.account_id, venue.id)
 
 
-def _holds_checkpoint(who: Principal, venue: t.Venue) -> bool:
+def _holds_checkpoint(who: Principal, venue: t.Venue | GateVenue) -> bool:
     held = who.scope(Permission.SCAN)
     return held.covers(organisation_id=venue.organisation_id, region_code=venue.region_code)
 

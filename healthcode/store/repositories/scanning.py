@@ -75,10 +75,30 @@ class Sighted(NamedTuple):
     near: list[Nearby]
 
 
+class GateVenue(NamedTuple):
+    """What a scan reads of its venue: a few columns, not the entity (every gate's scan
+    reads it; an ORM load cost more than the rest of the query's handling)."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    name: str
+    region_code: str
+    latitude: float | None
+    longitude: float | None
+    gate_mode: bool
+
+    @classmethod
+    def of(cls, venue: t.Venue) -> GateVenue:
+        return cls(*(getattr(venue, name) for name in cls._fields))
+
+
+_GATE_VENUE = tuple(getattr(t.Venue, name) for name in GateVenue._fields)
+
+
 class GateRow(NamedTuple):
     """What a gate's scan asks of its venue in one round trip (``operated_revoked``)."""
 
-    venue: t.Venue
+    venue: GateVenue
     revoked: bool
     sighted: Sighted | None
     federation: frozenset[uuid.UUID] | None  # the regions' revisions; None: not asked
@@ -96,10 +116,10 @@ class SignedInGate(NamedTuple):
 def _gate_row(rows: Sequence[Any], at: int, probe: NearProbe | None, federation: bool) -> GateRow:
     """The ``GateRow`` of rows whose columns from ``at`` on are the venue, whether the
     token is revoked and (``federation``) the revisions, then what ``probe`` found."""
-    first = rows[0]
+    first, past = rows[0], at + len(_GATE_VENUE)
     sighted = None if probe is None else _sighted(probe, rows)
-    revisions = revision_set(first[at + 2]) if federation else None
-    return GateRow(first[at], bool(first[at + 1]), sighted, revisions)
+    revisions = revision_set(first[past + 1]) if federation else None
+    return GateRow(GateVenue(*first[at:past]), bool(first[past]), sighted, revisions)
 
 
 _SCANS, _VENUES = t.Scan.__table__, t.Venue.__table__
@@ -170,14 +190,14 @@ _NEAR_BY_REF = {
 # revocation list (every scan asks both), and with what a probe looks for
 _REVOKED = select(t.Revocation.token_id).where(t.Revocation.token_id == bindparam("token_id"))
 _OPERATED_REVOKED = (
-    select(t.Venue, _REVOKED.exists())
+    select(*_GATE_VENUE, _REVOKED.exists())
     .join(t.VenueOperator, t.VenueOperator.venue_id == t.Venue.id)
     .where(t.Venue.id == bindparam("venue_id"), t.VenueOperator.account_id == bindparam("account"))
 )
 # the same, read with the caller's session and roles (``SESSION_COLUMNS``, ``ROLES_TEXT``):
 # the session whatever the venue, the venue only if the session's account operates it
 _SIGNED_IN_AT = (
-    select(*SESSION_COLUMNS, ROLES_TEXT, t.Venue, _REVOKED.exists())
+    select(*SESSION_COLUMNS, ROLES_TEXT, *_GATE_VENUE, _REVOKED.exists())
     .select_from(t.AuthSession)
     .join(t.Account, t.Account.id == t.AuthSession.account_id)
     .outerjoin(
@@ -287,10 +307,12 @@ class Venues(_Repo):
         federation: bool,
     ) -> Sequence[Any]:
         if probe is None:
-            return self.session.execute(shapes[None, federation], params).all()
-        params.update(_probed(probe, params["venue_id"]))
-        query = shapes[probe.fingerprint is not None, federation]
-        return self.session.execute(query, params).all()
+            query = shapes[None, federation]
+        else:
+            params.update(_probed(probe, params["venue_id"]))
+            query = shapes[probe.fingerprint is not None, federation]
+        self.session.flush()  # what the ORM's execute would do first (cheap when clean)
+        return self.session.connection().execute(query, params).all()  # columns: no ORM
 
     def operates(self, account_id: uuid.UUID, venue_id: uuid.UUID) -> bool:
         query = select(t.VenueOperator.id).where(

@@ -43,6 +43,22 @@ class TestApiWritesTakeBearerOnly:
         assert error(forged)["code"] == "bearer_required"
         assert client.post(confirm, headers=bearer(token)).status_code == 200
 
+    def test_the_bearer_scheme_is_read_in_any_case_and_documented_on_every_signed_in_route(
+        self, client: TestClient, sms: CapturingSender
+    ) -> None:
+        token = resident_token(client, sms)
+        for scheme in ("Bearer", "bearer", "BEARER"):
+            answer = client.get("/api/v1/me", headers={"authorization": f"{scheme} {token}"})
+            assert answer.status_code == 200, scheme
+        assert (
+            client.get("/api/v1/me", headers={"authorization": f"Basic {token}"}).status_code == 401
+        )
+        spec = client.get("/api/v1/openapi.json").json()
+        assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+        scan = spec["paths"]["/api/v1/venues/{venue_id}/scans"]["post"]
+        assert scan["security"] == [{"HTTPBearer": []}]  # Swagger UI's "Authorize" sends it
+        assert "security" not in spec["paths"]["/api/v1/health"]["get"]
+
 
 class TestPageTokens:
     def test_the_token_changes_at_sign_in_and_the_old_one_stops_working(
