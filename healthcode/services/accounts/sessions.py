@@ -120,6 +120,17 @@ def admitted(found: SignedIn, *, now: datetime) -> Principal | None:
     )
 
 
+def admitted_as(
+    found: SignedIn | None, admit: Callable[[Principal], Principal], *, now: datetime
+) -> Principal:
+    """``admitted``, then what the route demands (``admit``); no session or one that no
+    longer admits: ``NotAuthenticated``."""
+    principal = None if found is None else admitted(found, now=now)
+    if principal is None:
+        raise NotAuthenticated(N_("Please sign in"))
+    return admit(principal)
+
+
 @dataclass(frozen=True)
 class Caller:
     """A request's session token, not checked yet, with what its route demands of
@@ -138,10 +149,7 @@ class Caller:
         return token_hash(self.token)
 
     def checked(self, found: SignedIn | None, *, now: datetime) -> Principal:
-        principal = None if found is None else admitted(found, now=now)
-        if principal is None:
-            raise NotAuthenticated(N_("Please sign in"))
-        return self.admit(principal)
+        return admitted_as(found, self.admit, now=now)
 
     def authenticate(self, uow: UnitOfWork, env: Env) -> Principal:
         """The principal by the session's own query (every other path)."""

@@ -148,22 +148,17 @@ def _see(
 def _principal(page: CodePage | None, now: datetime) -> Principal:
     found = None
     if page is not None:
-        found = sessions.admitted(
-            sessions.SignedIn(
-                session_id=page.session_id,
-                expires_at=page.expires_at,
-                revoked_at=page.revoked_at,
-                account_id=page.account_id,
-                kind=page.kind,
-                disabled_at=page.disabled_at,
-                resident_id=page.resident.id if page.resident else None,
-                roles=page.roles,
-            ),
-            now=now,
+        found = sessions.SignedIn(
+            session_id=page.session_id,
+            expires_at=page.expires_at,
+            revoked_at=page.revoked_at,
+            account_id=page.account_id,
+            kind=page.kind,
+            disabled_at=page.disabled_at,
+            resident_id=page.resident.id if page.resident else None,
+            roles=page.roles,
         )
-    if found is None:
-        raise sessions.NotAuthenticated(N_("Please sign in"))
-    return sessions.residents_only(found)
+    return sessions.admitted_as(found, sessions.residents_only, now=now)
 
 
 def _state(
