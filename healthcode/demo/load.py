@@ -35,7 +35,7 @@ from healthcode.domain.errors import Conflict
 from healthcode.domain.i18n import N_
 from healthcode.domain.scope import org_scope
 from healthcode.services.accounts.login import create_staff
-from healthcode.services.accounts.permissions import Role
+from healthcode.services.accounts.permissions import Principal, Role
 from healthcode.services.accounts.sessions import principal_of
 from healthcode.services.organisations.authorisations import grant
 from healthcode.services.organisations.registry import (
@@ -44,6 +44,7 @@ from healthcode.services.organisations.registry import (
     approve_employer,
     register,
 )
+from healthcode.services.scanning.venues import VenueKind, assign_operator, register_venue
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
 
@@ -179,7 +180,6 @@ def _pass_counties(rng: random.Random) -> tuple[County, ...]:
     return BINZHOU_COUNTIES if rng.random() < 0.6 else JINAN_COUNTIES
 
 
-VENUE = "venue:bz-west-toll"
 _STAFF: tuple[tuple[str, str, str, Role, str], ...] = (
     ("admin", "demo-admin-2020", "指挥部管理员", Role.ADMIN, ""),
     ("issuer.huanghe", "demo-issuer-2020", "黄河五路社区签发人", Role.ISSUER, "community"),
@@ -190,7 +190,7 @@ _STAFF: tuple[tuple[str, str, str, Role, str], ...] = (
     ("orgadmin.bohaiqi", "demo-orgadmin-2020", "渤海七路社区管理员", Role.ORG_ADMIN, "community2"),
     ("issuer.quancheng", "demo-issuer-2020", "泉城路社区签发人", Role.ISSUER, "jinan"),
     ("orgadmin.quancheng", "demo-orgadmin-2020", "泉城路社区管理员", Role.ORG_ADMIN, "jinan"),
-    ("checkpoint.west", "demo-checkpoint-2020", "滨州西收费站卡口", Role.CHECKPOINT, VENUE),
+    ("checkpoint.west", "demo-checkpoint-2020", "滨州西收费站卡口", Role.CHECKPOINT, "community"),
     ("data.cdc", "demo-data-2020", "市疾控中心数据员", Role.DATA_OPERATOR, ""),
     ("auditor", "demo-auditor-2020", "审计员", Role.AUDITOR, ""),
 )
@@ -258,7 +258,7 @@ def _staff(
         scope = org_scope(organisation) if organisation else place
         roles = ((role, scope),)
         ids[username], created = _ensure_staff(uow, env, username, password, shown, roles)
-        if created and organisation:
+        if created and organisation and role is not Role.CHECKPOINT:  # guards: _venues
             grant(
                 uow,
                 env,
@@ -270,9 +270,11 @@ def _staff(
             )
         logins.append(StaffLogin(username, password if created else None, shown, roles))
     employer = uow.organisations.by_id(organisations["employer"])
+    approver = principal_of(uow, account_id=ids["orgadmin.huanghe"])
     if employer is not None and employer.status == OrganisationStatus.PENDING:
-        approver = principal_of(uow, account_id=ids["orgadmin.huanghe"])
         approve_employer(uow, env, approver, organisation_id=employer.id)
+    if not uow.venues.operated_by(ids["checkpoint.west"]):
+        _venues(uow, env, approver, organisations["community"], ids["checkpoint.west"])
     cast = Cast(
         community_issuer=ids["issuer.huanghe"],
         employer_issuer=ids["issuer.bohai"],
@@ -283,6 +285,27 @@ def _staff(
         admin=ids["admin"],
     )
     return tuple(logins), cast
+
+
+# The community's venues: a checkpoint its guard scans at, and a market whose printed
+# code (场所码) residents scan to check in. (name, kind, address, latitude, longitude)
+_VENUES = (
+    ("滨州西收费站卡口", VenueKind.CHECKPOINT, "G25 长深高速滨州西收费站", 37.3835, 117.9261),
+    ("黄河五路农贸市场", VenueKind.MARKET, "滨州市滨城区黄河五路 210 号", 37.3781, 117.9903),
+)
+
+
+def _venues(
+    uow: UnitOfWork, env: Env, admin: Principal, community: uuid.UUID, guard: uuid.UUID
+) -> None:
+    """Registered by the community's administrator, the checkpoint operated by its guard."""
+    for name, kind, address, latitude, longitude in _VENUES:
+        venue = register_venue(
+            uow, env, admin, organisation_id=community, kind=kind, name=name,
+            address=address, latitude=latitude, longitude=longitude,
+        )  # fmt: skip
+        if kind is VenueKind.CHECKPOINT:
+            assign_operator(uow, env, admin, venue_id=venue.id, account_id=guard)
 
 
 def _ensure_staff(

@@ -15,12 +15,16 @@ from typer.testing import CliRunner
 from healthcode.cli import app
 from healthcode.demo.load import DemoNotEmpty, DemoSummary, load_demo
 from healthcode.demo.stories import Story
+from healthcode.domain.checkpoint import Decision
 from healthcode.domain.clock import Clock
+from healthcode.services.accounts.sessions import principal_of
+from healthcode.services.scanning import check_ins, scans, venues
 from healthcode.services.shared.env import Env, make_env
 from healthcode.store import tables as t
 from healthcode.store.db import make_engine, session_factory
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from tests.factories.scanning import display_token
 from tests.factories.units import SameUnit
 
 TODAY = date(2020, 2, 23)
@@ -100,6 +104,25 @@ class TestLoadDemo:
         roles = {role.value for login in loaded.staff for role, _ in login.roles}
         assert roles == {"admin", "issuer", "org_admin", "checkpoint", "data_operator", "auditor"}
         assert all(login.password for login in loaded.staff)
+
+    def test_the_guard_scans_at_the_checkpoint_and_the_market_takes_check_ins(
+        self, uow: UnitOfWork, env: Env, loaded: DemoSummary, signing_key: None
+    ) -> None:
+        account = uow.accounts.by_username("checkpoint.west")
+        assert account is not None
+        guard = principal_of(uow, account_id=account.id)
+        (checkpoint,) = venues.list_venues(uow, guard)
+        assert (checkpoint.name, checkpoint.kind) == ("滨州西收费站卡口", "checkpoint")
+        green = uow.session.scalars(
+            select(t.Code.resident_id).where(
+                t.Code.policy_id == "binzhou-code", t.Code.colour == "green"
+            )
+        ).first()
+        token = display_token(uow, env, green)
+        scanned = scans.scan_code(uow, env, guard, venue_id=checkpoint.id, token=token)
+        assert scanned.decision is Decision.RELEASE
+        market = uow.session.scalars(select(t.Venue).where(t.Venue.kind == "market")).one()
+        assert check_ins.find_venue(uow, code=market.code).open
 
     def test_a_second_load_is_refused(self, uow: UnitOfWork, env: Env, loaded: DemoSummary) -> None:
         with pytest.raises(DemoNotEmpty):
