@@ -97,6 +97,16 @@ class NeedsTransaction(Exception):
 # What a unit of one write refuses before it has written: a write, or a lock that
 # would end with its own statement (each statement commits by itself there).
 _LOCKS = ("FOR UPDATE", "FOR SHARE", "FOR NO KEY UPDATE", "FOR KEY SHARE", "PG_ADVISORY")
+_ONE_WRITE = "healthcode_one_write"  # the execution option naming a connection's unit
+
+
+def _guard_one_write(conn: Connection, cursor: object, statement: str, *args: object) -> None:
+    """Listening on the engine of the units of one write (once, not per unit: a
+    listener added to each unit's connection cost a scan 3 % of its Python): the unit
+    its connection was opened for, if any, checks the statement."""
+    unit = conn.get_execution_options().get(_ONE_WRITE)
+    if unit is not None:
+        unit._guard(conn, cursor, statement)
 
 
 class UnitOfWork:
@@ -153,7 +163,7 @@ class UnitOfWork:
         self._writes: int | None = None
         if one_write:
             self._writes = 0
-            event.listen(session.connection(), "before_cursor_execute", self._guard)
+            session.connection(execution_options={_ONE_WRITE: self})  # _guard_one_write
 
     def transaction_needed(self) -> None:
         """Before work that must be atomic or locks: a unit of one write cannot."""
@@ -165,7 +175,7 @@ class UnitOfWork:
         if self._writes == 0:
             self._writes = 1
 
-    def _guard(self, _conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+    def _guard(self, _conn: Connection, _cursor: object, statement: str) -> None:
         head = statement.lstrip()[:6].upper()
         if head == "SELECT" and not any(lock in statement.upper() for lock in _LOCKS):
             return
@@ -263,6 +273,10 @@ class UnitOfWorkFactory:
         self._read_bind: Engine | Connection | None = (
             statement_at_a_time(bind) if isinstance(bind, Engine) else bind
         )
+        twin = self._read_bind
+        one_write = isinstance(twin, Engine) and twin.dialect.name == "postgresql"
+        if one_write and not event.contains(twin, "before_cursor_execute", _guard_one_write):
+            event.listen(twin, "before_cursor_execute", _guard_one_write, insert=True)
         self.reads = reads
 
     def __call__(self) -> _Scope:

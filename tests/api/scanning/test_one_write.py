@@ -95,16 +95,17 @@ def gate(engine: Engine) -> Gate:
 
 @pytest.fixture
 def sent(engine: Engine) -> Iterator[list[tuple[str, bool]]]:
-    """Every statement sent, with whether its connection was outside a transaction
-    (psycopg's autocommit) — the read pool's engine as well as the test's."""
+    """Every statement the database ran, with whether its connection was outside a
+    transaction (psycopg's autocommit) — the read pool's engine as well as the test's.
+    After it ran: a statement refused before it was sent is not listed."""
     seen: list[tuple[str, bool]] = []
 
-    def before(conn: Any, _cursor: object, statement: str, *_args: object) -> None:
+    def ran(conn: Any, _cursor: object, statement: str, *_args: object) -> None:
         seen.append((statement.split()[0], bool(conn.connection.dbapi_connection.autocommit)))
 
-    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", ran)
     yield seen
-    event.remove(Engine, "before_cursor_execute", before)
+    event.remove(Engine, "after_cursor_execute", ran)
 
 
 def _scan(gate: Gate, session_token: str, venue_id: uuid.UUID, **options: Any) -> Any:
