@@ -60,8 +60,8 @@ class SessionToken(SecurityBase):
 
     async def __call__(self, request: Request) -> str | None:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and credentials.strip():
-            return credentials.strip()
+        if scheme.lower() == "bearer" and (bearer := credentials.strip()):
+            return bearer
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie and request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
             raise BearerRequired(

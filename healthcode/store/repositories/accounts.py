@@ -106,9 +106,7 @@ class Sessions(_Repo):
     ) -> tuple[SessionColumns, tuple[tuple[str, str], ...]] | None:
         """A session with its account and roles in one round trip, as columns through
         the connection (no entities to load, no ORM layer: every request asks)."""
-        self.session.flush()  # as a query would: a logout earlier in this unit is seen
-        params = {"token_hash": token_hash}
-        rows = self.session.connection().execute(_SIGNED_IN, params).all()
+        rows = self.columns(_SIGNED_IN, {"token_hash": token_hash}).all()  # sees a logout
         if not rows:
             return None
         columns: SessionColumns = tuple(rows[0][:7])

@@ -5,8 +5,10 @@ facts is in ``facts.py`` beside this module."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import CursorResult, Executable
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,15 @@ class _Repo:
 
     def add(self, row: Any) -> None:
         self.session.add(row)
+
+    def columns(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> CursorResult[*tuple[Any, ...]]:
+        """``statement`` on the session's connection, as plain columns: no entities
+        loaded, no ORM layer (the queries every request asks). The session is flushed
+        first, as the ORM's execute would: a change earlier in the unit is seen."""
+        self.session.flush()
+        return self.session.connection().execute(statement, params)
 
 
 def insert_once(session: Session, row: Any) -> bool:

@@ -228,8 +228,7 @@ class FederatedRegions(_Repo):
     def revisions(self) -> frozenset[uuid.UUID]:
         """Every region's revision: drawn anew by each import, so the set changes with
         any region imported, re-imported or removed."""
-        self.session.flush()  # as a query would: an import earlier in this unit is seen
-        return revision_set(self.session.connection().execute(select(REVISIONS_TEXT)).scalar())
+        return revision_set(self.columns(select(REVISIONS_TEXT)).scalar())
 
 
 class PaperPasses(_Repo):

@@ -311,8 +311,7 @@ class Venues(_Repo):
         else:
             params.update(_probed(probe, params["venue_id"]))
             query = shapes[probe.fingerprint is not None, federation]
-        self.session.flush()  # what the ORM's execute would do first (cheap when clean)
-        return self.session.connection().execute(query, params).all()  # columns: no ORM
+        return self.columns(query, params).all()
 
     def operates(self, account_id: uuid.UUID, venue_id: uuid.UUID) -> bool:
         query = select(t.VenueOperator.id).where(
