@@ -273,8 +273,7 @@ def _staff(
     approver = principal_of(uow, account_id=ids["orgadmin.huanghe"])
     if employer is not None and employer.status == OrganisationStatus.PENDING:
         approve_employer(uow, env, approver, organisation_id=employer.id)
-    if not uow.venues.operated_by(ids["checkpoint.west"]):
-        _venues(uow, env, approver, organisations["community"], ids["checkpoint.west"])
+    _venues(uow, env, approver, organisations["community"], ids["checkpoint.west"])
     cast = Cast(
         community_issuer=ids["issuer.huanghe"],
         employer_issuer=ids["issuer.bohai"],
