@@ -40,7 +40,7 @@ class DataRecords(_Repo):
         query = select(t.Resident.id_hash, t.Resident.id).where(
             among(self.session, t.Resident.id_hash, wanted)
         )
-        return {row[0]: row[1] for row in self.session.execute(query).all()}
+        return {id_hash: id_ for id_hash, id_ in self.columns(query)}
 
     def existing(self, department: str, source_ids: Iterable[str]) -> set[str]:
         """Which of these source ids the department has sent before (any batch)."""
@@ -63,7 +63,7 @@ class DataRecords(_Repo):
             r.source_id, r.id, r.resident_id, r.start, r.end, r.setting, r.region, r.detail,
             r.withdrawn_at,
         ).where(r.department == department, among(self.session, r.source_id, ids))  # fmt: skip
-        return {row[0]: t.KnownRecord(*row[1:]) for row in self.session.execute(query) if row[0]}
+        return {row[0]: t.KnownRecord(*row[1:]) for row in self.columns(query) if row[0]}
 
     def amended_by_batch(self, batch_id: uuid.UUID) -> Sequence[t.DataRecord]:
         query = select(t.DataRecord).where(t.DataRecord.amended_by == batch_id)
