@@ -81,9 +81,12 @@ def _text(stream: IO[bytes], encoding: str | None) -> io.TextIOWrapper:
         stream.seek(0)
         encoding = detect_encoding(head)
     try:
-        codecs.lookup(encoding)
+        info = codecs.lookup(encoding)
     except LookupError:
-        raise UnreadableFile(N_("Unknown encoding {value}"), value=encoding[:20]) from None
+        info = None
+    # base64, rot13, hex… are codecs but not text encodings; "undefined" refuses all
+    if info is None or not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
+        raise UnreadableFile(N_("Unknown encoding {value}"), value=encoding[:20])
     return io.TextIOWrapper(stream, encoding=encoding, newline="")
 
 
@@ -100,7 +103,7 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
             if not any(c.strip() for c in cells):
                 continue
             yield Row(reader.line_num, dict(zip(columns, cells, strict=False)))
-    except UnicodeDecodeError:
+    except UnicodeError:
         raise UnreadableFile(
             N_("The file is not valid {value} text after line {line}: give its encoding"),
             value=text.encoding,
@@ -131,7 +134,7 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
                 yield Row(number, {"__error__": "json"})
                 continue
             yield Row(number, {column_name(str(k)): v for k, v in value.items()})
-    except UnicodeDecodeError:
+    except UnicodeError:
         raise UnreadableFile(
             N_("The file is not valid {value} text: give its encoding"), value=encoding
         ) from None

@@ -99,6 +99,19 @@ class TestEncodings:
         with pytest.raises(UnreadableFile):
             run_import(uow, env, data, encoding="utf-8")
 
+    @pytest.mark.parametrize("encoding", ["bogus", "base64", "rot13", "hex", "undefined"])
+    @pytest.mark.parametrize("name", ["contacts.csv", "contacts.jsonl"])
+    def test_an_encoding_that_is_not_one_for_text_is_refused_whole(
+        self, uow: UnitOfWork, env: Env, encoding: str, name: str
+    ) -> None:
+        """base64 and rot13 are codecs but not for text; "undefined" refuses everything:
+        each is the file's reason, not a crash."""
+        _, number = green_resident(uow, env)
+        data = csv_bytes([*self.ROWS, ("密接-001", number, "张三", "2020-02-22")])
+        with pytest.raises(UnreadableFile) as refused:
+            run_import(uow, env, data, encoding=encoding, file_name=name)
+        assert refused.value.params == {"value": encoding}
+
 
 class TestRefusedRows:
     def test_every_bad_row_is_listed_with_line_field_and_reason(
