@@ -251,9 +251,9 @@ class _Run:
 
     def _keep_records(self, valid: list[RecordRow]) -> list[Refusal]:
         """Three queries a chunk, whatever its size: the residents named, the rows
-        sent before (unchanged, or amended: a release, a discharge), and one COPY of
-        the new records (multi-row INSERT on SQLite). The first row of a source id
-        in the chunk counts; later ones are unchanged."""
+        sent before (unchanged, or amended: a release, a discharge; a fourth query
+        locks those), and one COPY of the new records (multi-row INSERT on SQLite).
+        The first row of a source id in the chunk counts; later ones are unchanged."""
         protector, department = self.env.protector, self.department.value
         hashes = [protector.keyed_hash(r.id_number or "", kind="id_number") for r in valid]
         residents = self.uow.data_records.residents_by_id_hash(hashes)
@@ -263,15 +263,18 @@ class _Run:
         new: list[tuple[Any, ...]] = []
         unmatched: list[Refusal] = []
         seen: set[str] = set()
+        again = self.uow.data_records.locked(
+            known[r.source_id] for r in valid if r.source_id in known
+        )
         for row, id_hash in zip(valid, hashes, strict=True):
             if row.source_id in seen:
                 self.batch.rows_unchanged += 1
                 continue
             seen.add(row.source_id)
             resident_id = residents.get(id_hash)
-            before = known.get(row.source_id)
-            if before is not None:
-                if self._amend(before, row, resident_id):
+            if row.source_id in known:
+                record = again.get(known[row.source_id])  # None: erased meanwhile
+                if record is not None and self._amend(record, row, resident_id):
                     self.batch.rows_amended += 1
                 else:
                     self.batch.rows_unchanged += 1
@@ -289,9 +292,12 @@ class _Run:
         self.batch.rows_unmatched += len(unmatched)
         return unmatched
 
-    def _amend(self, before: t.KnownRecord, row: RecordRow, resident_id: uuid.UUID | None) -> bool:
+    def _amend(self, record: t.DataRecord, row: RecordRow, resident_id: uuid.UUID | None) -> bool:
         """Change a record's dates, setting, region or note, keeping what it was so a
-        rollback of this batch restores it. The same person only: the ID must match."""
+        rollback of this batch restores it. The same person only: the ID must match.
+        ``record`` is locked and read afresh (``DataRecords.locked``): of two imports
+        sending the same correction at once, the second finds it made (unchanged), and
+        what a rollback restores is what was committed before this batch."""
         new = {
             "start": row.start,
             "end": row.end,
@@ -299,11 +305,9 @@ class _Run:
             "region": row.region,
             "detail": row.detail,
         }
-        old = {k: getattr(before, k) for k in new}
-        if new == old or resident_id != before.resident_id or before.withdrawn_at is not None:
+        old = {k: getattr(record, k) for k in new}
+        if new == old or resident_id != record.resident_id or record.withdrawn_at is not None:
             return False
-        record = self.uow.data_records.by_id(before.id)
-        assert record is not None
         record.amended_from = {k: _plain(v) for k, v in old.items()}
         record.amended_by = self.batch.id
         for key, value in new.items():

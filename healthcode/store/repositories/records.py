@@ -40,7 +40,7 @@ class DataRecords(_Repo):
         query = select(t.Resident.id_hash, t.Resident.id).where(
             among(self.session, t.Resident.id_hash, wanted)
         )
-        return {id_hash: id_ for id_hash, id_ in self.columns(query)}
+        return dict(self.columns(query).all())
 
     def existing(self, department: str, source_ids: Iterable[str]) -> set[str]:
         """Which of these source ids the department has sent before (any batch)."""
@@ -52,18 +52,34 @@ class DataRecords(_Repo):
         )
         return {s for s in self.session.scalars(query) if s is not None}
 
-    def sent_before(self, department: str, source_ids: Iterable[str]) -> dict[str, t.KnownRecord]:
-        """The department's records with these source ids (one query per chunk), as
-        plain rows: what an import compares, no ORM object per row."""
+    def sent_before(self, department: str, source_ids: Iterable[str]) -> dict[str, uuid.UUID]:
+        """The department's records with these source ids, by source id (one query per
+        chunk, plain columns: most rows of a file are new)."""
         ids = list(set(source_ids))
         if not ids:
             return {}
         r = t.DataRecord
-        query = select(
-            r.source_id, r.id, r.resident_id, r.start, r.end, r.setting, r.region, r.detail,
-            r.withdrawn_at,
-        ).where(r.department == department, among(self.session, r.source_id, ids))  # fmt: skip
-        return {row[0]: t.KnownRecord(*row[1:]) for row in self.columns(query) if row[0]}
+        query = select(r.source_id, r.id).where(
+            r.department == department, among(self.session, r.source_id, ids)
+        )
+        return {source_id: id_ for source_id, id_ in self.columns(query) if source_id}
+
+    def locked(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, t.DataRecord]:
+        """These records, locked in id order and read afresh: an import amends them
+        from what is committed now, not from a look-up that a concurrent import or
+        rollback may have overtaken (two imports never wait on each other in a cycle
+        within a chunk)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        query = (
+            select(t.DataRecord)
+            .where(among(self.session, t.DataRecord.id, wanted))
+            .order_by(t.DataRecord.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return {record.id: record for record in self.session.scalars(query)}
 
     def amended_by_batch(self, batch_id: uuid.UUID) -> Sequence[t.DataRecord]:
         query = select(t.DataRecord).where(t.DataRecord.amended_by == batch_id)

@@ -46,7 +46,6 @@ from healthcode.store.tables.records import (
     HighRiskRegion,
     ImportBatch,
     ImportRefusal,
-    KnownRecord,
 )
 from healthcode.store.tables.residents import (
     DailyReport,
@@ -89,7 +88,6 @@ __all__ = [
     "ImportRefusal",
     "JobRun",
     "KeyCheck",
-    "KnownRecord",
     "Lease",
     "ListEntry",
     "ListHead",

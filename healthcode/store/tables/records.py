@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -48,19 +48,6 @@ class DataRecord(Base):
         ForeignKey("import_batches.id", ondelete="RESTRICT"), index=True
     )
     amended_from: Mapped[dict[str, Any] | None]
-
-
-class KnownRecord(NamedTuple):
-    """A record's columns as an import compares them (no ORM object per row)."""
-
-    id: uuid.UUID
-    resident_id: uuid.UUID
-    start: date | None
-    end: date | None
-    setting: str | None
-    region: str | None
-    detail: str
-    withdrawn_at: datetime | None
 
 
 class HighRiskRegion(Base):
