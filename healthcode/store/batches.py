@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from healthcode.store import tables as t
 from healthcode.store.bulk import among, write_dicts
+from healthcode.store.repositories.residents import recolour_lock
 
 Rows = dict[uuid.UUID, list[Any]]
 # The code columns a recolour reads and writes.
@@ -134,12 +135,12 @@ class CodeBatches:
 
     def lock(self, resident_ids: Sequence[uuid.UUID]) -> None:
         """The residents' locks, in id order (two batches never wait on each other in
-        a cycle), as the one-resident path takes them before reading."""
-        query = (
+        a cycle), as the one-resident path takes them before reading
+        (``repositories/residents.py:recolour_lock``)."""
+        query = recolour_lock(
             select(t.Resident.id)
             .where(among(self.session, t.Resident.id, resident_ids))
             .order_by(t.Resident.id)
-            .with_for_update()
         )
         self.session.execute(query).all()
 

@@ -5,14 +5,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from healthcode.store import tables as t
 from healthcode.store.repositories.base import _Repo, held, on_sqlite
+
+Query = TypeVar("Query", bound=Select[Any])
+
+
+def recolour_lock(query: Query) -> Query:
+    """The lock that serialises a resident's recolouring: ``FOR NO KEY UPDATE``, which
+    two recolourings still wait on each other for, but which does not conflict with
+    the ``KEY SHARE`` lock a new row referencing the resident takes (a department
+    import's records, held until it commits). ``FOR UPDATE`` did: an import's second
+    chunk and another import's recolouring (its residents locked in id order) could
+    wait on each other in a cycle, and PostgreSQL aborted one with a deadlock."""
+    return query.with_for_update(key_share=True)
 
 
 class Residents(_Repo):
@@ -25,7 +37,7 @@ class Residents(_Repo):
     def by_id_hash(self, id_hash: bytes, *, lock: bool = False) -> t.Resident | None:
         query = select(t.Resident).where(t.Resident.id_hash == id_hash)
         if lock:  # and read it afresh: another transaction may have just changed it
-            query = query.with_for_update().execution_options(populate_existing=True)
+            query = recolour_lock(query).execution_options(populate_existing=True)
         found = self.session.scalars(query).first()
         if lock and found is not None:
             held(self.session)[t.Resident, found.id] = found
@@ -52,13 +64,14 @@ class Residents(_Repo):
 
     def lock(self, resident_id: uuid.UUID) -> None:
         """Serialise writes that recolour this resident's codes: taken first, so every
-        fact read afterwards (on PostgreSQL, statement by statement) is the committed one."""
+        fact read afterwards (on PostgreSQL, statement by statement) is the committed one.
+        ``recolour_lock`` says which lock."""
         key = (t.Resident, resident_id)
         if key in held(self.session):
             return
         if not on_sqlite(self.session):
             self.session.execute(
-                select(t.Resident.id).where(t.Resident.id == resident_id).with_for_update()
+                recolour_lock(select(t.Resident.id).where(t.Resident.id == resident_id))
             )
         held(self.session).setdefault(key, None)
 

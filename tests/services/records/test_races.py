@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import sessionmaker
 
+from healthcode.services.codes.batches import recolour_residents
+from healthcode.services.codes.recolour import Cause, recolour_resident
 from healthcode.services.records.imports import ImportReport
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -62,3 +65,44 @@ def test_the_same_release_sent_twice_at_once_is_one_amendment(
         assert record.amended_by == first.batch_id
         assert record.amended_from is not None
         assert record.amended_from["end"] is None
+
+
+def _one_by_one(units: UnitOfWorkFactory, env: Env, resident_id: uuid.UUID) -> None:
+    with units() as uow:
+        recolour_resident(uow, env, resident_id=resident_id, cause=Cause.DAILY_REPORT)
+
+
+def _in_a_batch(units: UnitOfWorkFactory, env: Env, resident_id: uuid.UUID) -> None:
+    with units() as uow:
+        recolour_residents(uow, env, resident_ids=[resident_id], cause=Cause.DATA)
+
+
+@pytest.mark.parametrize("recolour", [_one_by_one, _in_a_batch])
+def test_an_open_import_does_not_hold_up_recolouring_its_residents(
+    units: UnitOfWorkFactory,
+    env: Env,
+    recolour: Callable[[UnitOfWorkFactory, Env, uuid.UUID], None],
+) -> None:
+    """An import's new records hold a KEY SHARE lock on their residents until it
+    commits. Recolouring those residents meanwhile (a daily report, another import's
+    batch) must not wait for it: with FOR UPDATE an import's next chunk and another
+    import's recolouring could each wait for the other, and PostgreSQL aborted one
+    with a deadlock (found racing two imports from outside)."""
+    with units() as uow:
+        account, number = green_resident(uow, env)
+    resident_id = account.resident_id
+    assert resident_id is not None
+    done = threading.Event()
+
+    def recolour_now() -> None:
+        recolour(units, env, resident_id)
+        done.set()
+
+    with units() as uow:
+        run_import(
+            uow, env, csv_bytes([HEADER, ("CC-9", number, "2020-02-20", "")]), recolour=False
+        )
+        racing = threading.Thread(target=recolour_now)
+        racing.start()
+        assert done.wait(timeout=10), "the recolouring waited for the open import"
+    racing.join(timeout=30)
