@@ -112,9 +112,22 @@ def data_recolour() -> None:
 
 
 def _recolour(units: UnitOfWorkFactory, env: Env, batch_id: uuid.UUID) -> None:
+    """After the batch committed: a failure here loses nothing (the batch stays owed),
+    so say so and how it gets finished, rather than a traceback."""
     from healthcode.jobs.recolouring import recolour_led
+    from healthcode.store.outage import DATABASE_ERRORS, outage_reason
 
-    recoloured = recolour_led(units, env, batch_id=batch_id)
+    try:
+        recoloured = recolour_led(units, env, batch_id=batch_id)
+    except DATABASE_ERRORS as error:
+        reason = outage_reason(error) or type(error).__name__
+        typer.echo(
+            f"error: batch {batch_id} is committed, but recolouring its residents failed "
+            f"({reason}); the servers' scheduler finishes it within minutes, or run "
+            "`healthcode data recolour`",
+            err=True,
+        )
+        raise typer.Exit(2) from None
     if recoloured is None:
         typer.echo("another process is recolouring this batch's residents")
         return

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 import psycopg
 from sqlalchemy import exc
 
-# What the edge hands to ``outage_reason``: every error a query or the pool raises.
-DATABASE_ERRORS: tuple[type[Exception], ...] = (exc.DBAPIError, exc.TimeoutError)
+# What the edge hands to ``outage_reason``: every error a query or the pool raises,
+# and psycopg's own from a COPY (``store/bulk.py`` drives the driver's cursor).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (exc.DBAPIError, exc.TimeoutError, psycopg.Error)
 # SQLSTATEs (PostgreSQL appendix A) that mean "the server cannot serve now".
 _PG_STATES: Mapping[str, str] = {
     "57P01": "shutting_down",  # admin_shutdown: also a terminated backend
@@ -23,6 +24,10 @@ _PG_STATES: Mapping[str, str] = {
     "53100": "disk_full",
     "53200": "out_of_memory",
     "53300": "too_many_connections",
+    # a transaction aborted to break a cycle of locks, or by a conflicting one: the
+    # same request sent again succeeds
+    "40P01": "deadlock",
+    "40001": "serialization_failure",
 }
 # A connection that failed before a session existed has no SQLSTATE, only words.
 _PG_WORDS: tuple[tuple[str, str], ...] = (
@@ -46,6 +51,8 @@ def outage_reason(error: BaseException) -> str | None:
     """Why the database cannot serve now, or None when ``error`` is not an outage."""
     if isinstance(error, exc.TimeoutError):
         return "pool_exhausted"
+    if isinstance(error, psycopg.Error):
+        return _postgres_reason(error, invalidated=False)
     if not isinstance(error, exc.DBAPIError):
         return None
     orig = error.orig

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError
 
 from healthcode.store.db import make_engine
 from healthcode.store.migrate import upgrade
-from healthcode.store.outage import outage_reason
+from healthcode.store.outage import DATABASE_ERRORS, outage_reason
 from tests.api.live_db import pg_engine, serve, sign_in
 from tests.conftest import PG_URL
 from tests.factories.inputs import declaration_data
@@ -237,6 +238,27 @@ class TestWhichErrorsAreAnOutage:
             limited.dispose()
             with postgresql_engine.begin() as conn:
                 conn.execute(text(f"DROP ROLE {role}"))
+
+    @pytest.mark.parametrize(
+        ("state", "reason"), [("40P01", "deadlock"), ("40001", "serialization_failure")]
+    )
+    def test_a_transaction_aborted_to_break_a_conflict_is_tried_again(
+        self, postgresql_engine: Engine, state: str, reason: str
+    ) -> None:
+        """A deadlock's victim, through SQLAlchemy or straight from the driver (an
+        import's COPY): answered 503 with Retry-After, not a crash."""
+        statement = f"DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '{state}'; END $$"
+        with postgresql_engine.connect() as conn:
+            with pytest.raises(DBAPIError) as wrapped:
+                conn.execute(text(statement))
+            conn.rollback()
+            raw = conn.connection.driver_connection
+            with pytest.raises(psycopg.Error) as driver, raw.cursor() as cursor:  # type: ignore[union-attr]
+                cursor.execute(statement)
+            conn.rollback()
+        assert outage_reason(wrapped.value) == reason
+        assert outage_reason(driver.value) == reason
+        assert isinstance(driver.value, DATABASE_ERRORS)
 
     def test_a_bug_is_not_an_outage(self, sqlite_engine: Engine) -> None:
         with pytest.raises(DBAPIError) as failed, sqlite_engine.connect() as conn:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from healthcode.cli import app
@@ -98,6 +99,36 @@ def test_import_then_rollback(database: str, tmp_path: Path) -> None:
     again = runner.invoke(app, ["data", "rollback", batch])
     assert again.exit_code == 1
     assert "already been rolled back" in again.output
+
+
+def test_a_recolouring_that_fails_leaves_the_import_committed_and_says_so(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import has committed when its recolouring starts: a database error there
+    (here SQLite still locked by another writer; a deadlock on PostgreSQL) is a clear
+    message and exit code 2, and ``data recolour`` finishes the batch."""
+    import healthcode.jobs.recolouring as jobs
+
+    resident, number = green_resident(database)
+
+    def locked(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("UPDATE codes", {}, sqlite3.OperationalError("database is locked"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(jobs, "recolour_batch", locked)
+        imported = runner.invoke(
+            app,
+            ["data", "import", str(contacts(tmp_path / "cc.csv", number)),
+             "--source", "health", "--kind", "close_contact"],
+        )  # fmt: skip
+    assert imported.exit_code == 2, imported.output
+    assert "is committed, but recolouring its residents failed" in imported.output
+    assert "healthcode data recolour" in imported.output
+    assert count(database, t.DataRecord) == 1
+    assert colour(database, resident) == "green"
+    finished = runner.invoke(app, ["data", "recolour"])
+    assert finished.exit_code == 0, finished.output
+    assert colour(database, resident) == "red"
 
 
 def test_a_department_client_gets_a_key_once(database: str) -> None:
