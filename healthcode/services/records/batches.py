@@ -16,7 +16,7 @@ from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.scope import Scope
 from healthcode.services.accounts.permissions import Permission, Principal
-from healthcode.services.records.imports import MAX_REFUSALS_KEPT
+from healthcode.services.records.imports import MAX_REFUSALS_KEPT, ROLLBACK_REASON
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -116,7 +116,7 @@ def roll_back_batch(
     if batch.status == ROLLED_BACK:
         raise AlreadyRolledBack(N_("This import has already been rolled back"))
     now = env.clock.now()
-    reason = f"rollback of import {batch.id}"
+    reason = f"{ROLLBACK_REASON}{batch.id}"
     uow.data_records.withdraw_batch(batch.id, at=now, reason=reason)
     for record in uow.data_records.amended_by_batch(batch.id):
         _restore(record)
@@ -145,14 +145,21 @@ def roll_back_batch(
 
 
 def _restore(record: t.DataRecord) -> None:
-    """Undo the batch's amendment: the dates and setting it changed come back."""
+    """Undo the batch's amendment: the dates and setting it changed come back, and a
+    record it put in force again after an earlier rollback is withdrawn again."""
     before = record.amended_from or {}
     for key in ("start", "end"):
         value = before.get(key)
         setattr(record, key, date.fromisoformat(value) if value else None)
     record.setting, record.region = before.get("setting"), before.get("region")
     record.detail = before.get("detail") or ""
-    record.amended_from = record.amended_by = None
+    if "withdrawn_at" in before:
+        record.withdrawn_at = datetime.fromisoformat(before["withdrawn_at"])
+        record.withdrawn_reason = before["withdrawn_reason"]
+        record.received_at = datetime.fromisoformat(before["received_at"])
+    # amended_by stays: the rollback's recolouring finds the resident by it
+    # (``residents_of_batch``); with nothing left to restore, amended_from goes
+    record.amended_from = None
 
 
 def _in_scope(

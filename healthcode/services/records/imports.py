@@ -98,7 +98,7 @@ class ImportReport:
     refused: int
     unmatched: int
     refusals: tuple[Refusal, ...]  # the first ones, in line order
-    amended: int = 0  # sent before with other dates: changed (a release, a discharge)
+    amended: int = 0  # sent before and changed: a release, a discharge, in force again
 
     @property
     def changed(self) -> int:
@@ -251,9 +251,10 @@ class _Run:
 
     def _keep_records(self, valid: list[RecordRow]) -> list[Refusal]:
         """Three queries a chunk, whatever its size: the residents named, the rows
-        sent before (unchanged, or amended: a release, a discharge; a fourth query
+        sent before (unchanged, amended or refused: ``_sent_again``; a fourth query
         locks those), and one COPY of the new records (multi-row INSERT on SQLite).
-        The first row of a source id in the chunk counts; later ones are unchanged."""
+        A source id repeated in the chunk counts once for the same ID number and is
+        refused for another one. The rows refused here are returned."""
         protector, department = self.env.protector, self.department.value
         hashes = [protector.keyed_hash(r.id_number or "", kind="id_number") for r in valid]
         residents = self.uow.data_records.residents_by_id_hash(hashes)
@@ -261,20 +262,27 @@ class _Run:
         kind, source = self.kind.record_kind, self.batch.file_name[:64]
         assert kind is not None
         new: list[tuple[Any, ...]] = []
+        refused: list[Refusal] = []  # another record's number, or withdrawn on appeal
         unmatched: list[Refusal] = []
-        seen: set[str] = set()
+        seen: dict[str, tuple[bytes, int]] = {}  # source id → its first row's ID hash, line
         again = self.uow.data_records.locked(
             known[r.source_id] for r in valid if r.source_id in known
         )
         for row, id_hash in zip(valid, hashes, strict=True):
-            if row.source_id in seen:
-                self.batch.rows_unchanged += 1
+            first = seen.setdefault(row.source_id, (id_hash, row.line))
+            if first[1] != row.line:
+                if first[0] == id_hash:
+                    self.batch.rows_unchanged += 1  # the same row twice
+                else:
+                    refused.append(_repeated(row, first[1]))
                 continue
-            seen.add(row.source_id)
             resident_id = residents.get(id_hash)
             if row.source_id in known:
                 record = again.get(known[row.source_id])  # None: erased meanwhile
-                if record is not None and self._amend(record, row, resident_id):
+                outcome = False if record is None else self._sent_again(record, row, resident_id)
+                if isinstance(outcome, Refusal):
+                    refused.append(outcome)
+                elif outcome:
                     self.batch.rows_amended += 1
                 else:
                     self.batch.rows_unchanged += 1
@@ -289,24 +297,46 @@ class _Run:
         added = self.uow.data_records.add_new(_RECORD_COLUMNS, new)
         self.batch.rows_added += added
         self.batch.rows_unchanged += len(new) - added  # sent at the same time by another import
+        self.batch.rows_refused += len(refused)
         self.batch.rows_unmatched += len(unmatched)
-        return unmatched
+        return refused + unmatched
 
-    def _amend(self, record: t.DataRecord, row: RecordRow, resident_id: uuid.UUID | None) -> bool:
+    def _sent_again(
+        self, record: t.DataRecord, row: RecordRow, resident_id: uuid.UUID | None
+    ) -> Refusal | bool:
+        """A row whose source id the department sent before: the same record about the
+        same person is amended if anything changed (True), else unchanged (False);
+        another person's or another kind's record, or one an upheld appeal withdrew,
+        is refused: the department gave two records one number, or sends again what
+        was found wrong."""
+        kind = self.kind.record_kind
+        assert kind is not None
+        if record.kind != kind.value:
+            return _refused(row, "source_id_other_kind", _OTHER_KIND, kind=record.kind)
+        if record.resident_id != resident_id:
+            return _refused(row, "source_id_taken", _TAKEN)
+        if record.withdrawn_at is not None and not rolled_back(record):
+            return _refused(row, "record_withdrawn", _WITHDRAWN)
+        return self._amend(record, row)
+
+    def _amend(self, record: t.DataRecord, row: RecordRow) -> bool:
         """Change a record's dates, setting, region or note, keeping what it was so a
-        rollback of this batch restores it. The same person only: the ID must match.
+        rollback of this batch restores it. A record its batch's rollback withdrew is
+        in force again, as received now (its history before stays as it was).
         ``record`` is locked and read afresh (``DataRecords.locked``): of two imports
         sending the same correction at once, the second finds it made (unchanged), and
         what a rollback restores is what was committed before this batch."""
-        new = {
+        new: dict[str, Any] = {
             "start": row.start,
             "end": row.end,
             "setting": row.setting.value if row.setting else None,
             "region": row.region,
             "detail": row.detail,
         }
+        if record.withdrawn_at is not None:
+            new |= {"withdrawn_at": None, "withdrawn_reason": None, "received_at": self.now}
         old = {k: getattr(record, k) for k in new}
-        if new == old or resident_id != record.resident_id or record.withdrawn_at is not None:
+        if new == old:
             return False
         record.amended_from = {k: _plain(v) for k, v in old.items()}
         record.amended_by = self.batch.id
@@ -369,6 +399,40 @@ def _check(kind: ImportKind, row: Row, today: Any) -> RecordRow | list[Refusal]:
 def _refusal(line: int, error: FieldError) -> Refusal:
     params = {k: v if isinstance(v, int | str) else str(v) for k, v in error.params.items()}
     return Refusal(line, error.field, error.code, error.message, params)
+
+
+ROLLBACK_REASON = "rollback of import "  # + the batch id: a record's withdrawn_reason
+
+
+def rolled_back(record: t.DataRecord) -> bool:
+    """Withdrawn by its batch's rollback (sent again, it is in force again), not by an
+    upheld appeal."""
+    return (record.withdrawn_reason or "").startswith(ROLLBACK_REASON)
+
+
+_TAKEN = N_(
+    "Record number {value} belongs to a record about another person: give this record a "
+    "number of its own"
+)
+_OTHER_KIND = N_(
+    "Record number {value} was sent before for a {kind} record: give this record a number "
+    "of its own"
+)
+_WITHDRAWN = N_(
+    "Record {value} was withdrawn when the resident's appeal was upheld; it is not taken again"
+)
+
+
+def _repeated(row: RecordRow, first: int) -> Refusal:
+    message = N_(
+        "Record number {value} is on line {first} of this file for another ID number: give "
+        "each record a number of its own"
+    )
+    return _refused(row, "source_id_repeated", message, first=first)
+
+
+def _refused(row: RecordRow, code: str, message: str, **params: Any) -> Refusal:
+    return Refusal(row.line, "source_id", code, message, {"value": row.source_id, **params})
 
 
 def _unmatched(line: int) -> Refusal:

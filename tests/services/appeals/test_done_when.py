@@ -38,5 +38,7 @@ def test_an_imported_close_contact_appeals_and_is_green_again(uow: UnitOfWork, e
     assert [(c.to_colour, c.cause) for c in history][:2] == [("green", "appeal"), ("red", "data")]
     assert history[0].note == NOTE
     again = run_import(uow, env, csv_bytes([HEADER, ("CC-7", number, "张三", "2020-02-22", "")]))
-    assert (again.added, again.unchanged) == (0, 1)  # re-sending the file does not undo it
+    # re-sending the file does not undo it, and the department is told why
+    assert (again.added, again.unchanged, again.refused) == (0, 0, 1)
+    assert [(r.field, r.code) for r in again.refusals] == [("source_id", "record_withdrawn")]
     assert colour(uow, env, resident) is Colour.GREEN

@@ -80,6 +80,66 @@ class TestCloseContactFile:
         ]
 
 
+class TestRecordNumbers:
+    """A department's record number (source id) names one record about one person; a
+    row that breaks that is refused with its line, not counted unchanged (found by
+    probing the import from outside: such rows vanished without a word)."""
+
+    def test_a_number_used_twice_in_a_file_for_two_people_is_refused(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        first, number = green_resident(uow, env)
+        second, other = green_resident(uow, env)
+        rows = [
+            HEADER,
+            ("CC-1", number, "张三", "2020-02-22", ""),
+            ("CC-1", other, "李四", "2020-02-22", ""),
+        ]
+        report = run_import(uow, env, csv_bytes(rows))
+        assert (report.added, report.unchanged, report.refused) == (1, 0, 1)
+        [refusal] = report.refusals
+        assert (refusal.line, refusal.field, refusal.code) == (3, "source_id", "source_id_repeated")
+        assert refusal.params == {"value": "CC-1", "first": 2}
+        assert (colour_of(uow, first), colour_of(uow, second)) == (Colour.RED, Colour.GREEN)
+
+    def test_a_number_sent_before_for_another_person_is_refused(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        _, number = green_resident(uow, env)
+        second, other = green_resident(uow, env)
+        run_import(uow, env, csv_bytes([HEADER, ("CC-1", number, "张三", "2020-02-22", "")]))
+        later(env)
+        again = run_import(uow, env, csv_bytes([HEADER, ("CC-1", other, "李四", "2020-02-23", "")]))
+        assert (again.added, again.amended, again.unchanged, again.refused) == (0, 0, 0, 1)
+        assert [r.code for r in again.refusals] == ["source_id_taken"]
+        assert colour_of(uow, second) is Colour.GREEN
+
+    def test_a_number_sent_before_for_another_kind_is_refused_and_changes_nothing(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        listed, number = green_resident(uow, env)
+        run_import(uow, env, csv_bytes([HEADER, ("D-1", number, "张三", "2020-02-22", "")]))
+        later(env)
+        confirmed = run_import(
+            uow,
+            env,
+            csv_bytes([HEADER, ("D-1", number, "张三", "2020-02-20", "")]),
+            kind=ImportKind.CONFIRMED,
+        )
+        assert (confirmed.amended, confirmed.refused) == (0, 1)
+        [refusal] = confirmed.refusals
+        assert (refusal.code, refusal.params) == (
+            "source_id_other_kind",
+            {"value": "D-1", "kind": "close_contact"},
+        )
+        assert listed.resident_id is not None
+        [record] = uow.data_records.of_resident(listed.resident_id)
+        assert (record.kind, record.start.isoformat() if record.start else None) == (
+            "close_contact",
+            "2020-02-22",
+        )
+
+
 class TestEncodings:
     ROWS = (("记录编号", "身份证号", "姓名", "开始日期"),)
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import pytest
 
 from healthcode.domain.colour import Colour
+from healthcode.domain.records import ImportKind
 from healthcode.services.accounts.permissions import Principal, Role
 from healthcode.services.records.batches import (
     AlreadyRolledBack,
@@ -85,3 +89,55 @@ def test_a_release_sent_later_amends_the_record_and_its_rollback_restores_it(
     uow.flush()
     assert record.end is None
     assert record.withdrawn_at is None  # the first import's record stands
+
+
+def test_a_rolled_back_record_sent_again_is_in_force_again(uow: UnitOfWork, env: Env) -> None:
+    """The point of a rollback is to send the corrected file: its records count again
+    (reported amended, not "unchanged" and ignored), and rolling that back withdraws
+    them again."""
+
+    def roll_back(batch_id: uuid.UUID) -> None:
+        roll_back_batch(uow, env, operator(uow, env), batch_id=batch_id)
+        recolour_batch(SameUnit(uow), env, batch_id=batch_id)  # type: ignore[arg-type]
+
+    listed, number = green_resident(uow, env)
+    data = csv_bytes([HEADER, ("CC-1", number, "2020-02-22")])
+    first = run_import(uow, env, data)
+    later(env)
+    roll_back(first.batch_id)
+    assert colour_of(uow, listed) is Colour.GREEN
+    later(env)
+    again = run_import(uow, env, data)
+    assert (again.added, again.amended, again.unchanged) == (0, 1, 0)
+    assert colour_of(uow, listed) is Colour.RED
+    later(env)
+    roll_back(again.batch_id)
+    assert colour_of(uow, listed) is Colour.GREEN
+    assert [c.to_colour for c in history_of(uow, listed)][-4:] == ["red", "green", "red", "green"]
+    assert listed.resident_id is not None
+    [record] = uow.data_records.of_resident(listed.resident_id)
+    assert record.withdrawn_reason == f"rollback of import {first.batch_id}"
+
+
+def test_rolling_back_a_correction_recolours_by_the_record_it_restores(
+    uow: UnitOfWork, env: Env
+) -> None:
+    """A fever-clinic visit (yellow within 14 days) corrected to a month earlier
+    (green); rolling the correction back restores the visit's date, and the resident
+    is yellow again. The rollback's recolouring found nobody before: it looks for
+    the batch's residents by ``amended_by``, which the restore had cleared."""
+    listed, number = green_resident(uow, env)
+    today = env.clock.now().date()
+    visit = (today - timedelta(days=2)).isoformat()
+    earlier = (today - timedelta(days=30)).isoformat()
+    clinic = ImportKind.FEVER_CLINIC
+    run_import(uow, env, csv_bytes([HEADER, ("FC-1", number, visit)]), kind=clinic)
+    assert colour_of(uow, listed) is Colour.YELLOW
+    later(env)
+    fixed = run_import(uow, env, csv_bytes([HEADER, ("FC-1", number, earlier)]), kind=clinic)
+    assert fixed.amended == 1
+    assert colour_of(uow, listed) is Colour.GREEN
+    later(env)
+    roll_back_batch(uow, env, operator(uow, env), batch_id=fixed.batch_id)
+    recolour_batch(SameUnit(uow), env, batch_id=fixed.batch_id)  # type: ignore[arg-type]
+    assert colour_of(uow, listed) is Colour.YELLOW
