@@ -95,8 +95,10 @@ def create_app(
             ensure_list_key(uow, env.protector, now=env.clock.now())
         # this process may replace one killed between a commit and its cache forget
         colour_cache.forget_all(env)
+        stop_following = colour_cache.following(current, env)  # the command line's writes
         scheduler = start_scheduler(current, env) if settings.scheduler else None
         yield
+        stop_following()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
 

@@ -11,6 +11,7 @@ from healthcode.domain.clock import TZ, Clock, SystemClock
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.jobs.processes import units_of
 from healthcode.services.accounts.permissions import Role
+from healthcode.services.codes import colour_cache
 from healthcode.services.shared.env import Env, make_env
 from healthcode.store.uow import UnitOfWorkFactory
 
@@ -31,6 +32,7 @@ def context(clock: Clock | None = None) -> tuple[UnitOfWorkFactory, Env]:
     units = units_of(settings)
     env = make_env(settings, clock or SystemClock())
     _check_key(units, env)
+    env.announce = colour_cache.tell_servers(units)  # the servers' caches are elsewhere
     return units, env
 
 

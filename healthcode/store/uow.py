@@ -67,7 +67,14 @@ from healthcode.store.repositories.scanning import GateVenue as GateVenue  # for
 from healthcode.store.repositories.scanning import NearProbe as NearProbe  # for services
 from healthcode.store.repositories.scanning import Scans, Venues
 from healthcode.store.repositories.scanning import Sighted as Sighted  # for services
-from healthcode.store.repositories.shared import AuditLog, JobRuns, KeyChecks, Leases
+from healthcode.store.repositories.shared import (
+    AuditLog,
+    CacheGenerations,
+    JobRuns,
+    KeyChecks,
+    Leases,
+    current_generation,
+)
 from healthcode.store.repositories.sharing import ColourLookups, ColourStatistics
 
 Repo = TypeVar("Repo")
@@ -139,6 +146,7 @@ class UnitOfWork:
     colour_lookups = _Repository(ColourLookups)
     signing_keys = _Repository(SigningKeys)
     key_checks = _Repository(KeyChecks)
+    cache_generations = _Repository(CacheGenerations)
     revocations = _Repository(Revocations)
     venues = _Repository(Venues)
     scans = _Repository(Scans)
@@ -250,6 +258,10 @@ class ReadUnit:
 
     def __init__(self, connection: Connection) -> None:
         self.code_pages = CodePages(connection)
+        self.connection = connection
+
+    def cache_generation(self, space: str) -> int:
+        return current_generation(self.connection, space)
 
 
 Result = TypeVar("Result")
@@ -278,6 +290,12 @@ class UnitOfWorkFactory:
         if one_write and not event.contains(twin, "before_cursor_execute", _guard_one_write):
             event.listen(twin, "before_cursor_execute", _guard_one_write, insert=True)
         self.reads = reads
+
+    @property
+    def own_connections(self) -> bool:
+        """Each unit opens a connection of its own: False when bound to one connection
+        (a test's), which no second thread may use at the same time."""
+        return not isinstance(self._read_bind, Connection)
 
     def __call__(self) -> _Scope:
         return _Scope(UnitOfWork(self.sessions()))

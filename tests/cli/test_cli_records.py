@@ -131,6 +131,37 @@ def test_a_recolouring_that_fails_leaves_the_import_committed_and_says_so(
     assert colour(database, resident) == "red"
 
 
+def test_a_running_servers_cached_colour_follows_a_command_line_import(
+    database: str, tmp_path: Path
+) -> None:
+    """The server (one worker, no Redis: its cache in its memory) served a colour it
+    had cached before the import for as long as it ran; now within a second or two."""
+    from fastapi.testclient import TestClient
+
+    from healthcode.app import create_app
+    from healthcode.config import Settings
+    from healthcode.services.codes import colour_cache
+    from healthcode.services.shared.versioned_cache import Ticket
+    from tests.services.codes.test_colour_cache_elsewhere import cached_green
+
+    resident, number = green_resident(database)
+    server = create_app(Settings(scheduler=False))
+    with TestClient(server):
+        env = server.state.env
+        cached_green(env, resident)
+        imported = runner.invoke(
+            app,
+            ["data", "import", str(contacts(tmp_path / "cc.csv", number)),
+             "--source", "health", "--kind", "close_contact"],
+        )  # fmt: skip
+        assert imported.exit_code == 0, imported.output
+        deadline = time.monotonic() + 5
+        while not isinstance(colour_cache.get(env, resident, "binzhou-code"), Ticket):
+            assert time.monotonic() < deadline, "the server still serves its old copy"
+            time.sleep(0.1)
+    assert colour(database, resident) == "red"
+
+
 def test_a_department_client_gets_a_key_once(database: str) -> None:
     made = runner.invoke(
         app,

@@ -9,6 +9,10 @@ it itself, through ``uow.after_commit``, and batches that write colours in bulk
 commit. A reader that raced such a write stores its copy under the versions it saw
 before reading, and that copy is never served (``services/shared/versioned_cache``).
 
+The command line writes colours too (an import, a rollback) but its forgets reach only
+its own memory, so it moves a generation in the database on (``tell_servers``) and
+each server process follows it once a second (``following``).
+
 An entry is only good until its ``recheck_at`` and for the policy version it was
 evaluated under; past either, the reader recolours in a write transaction as the
 database path does. If Redis fails, the code page reads the database instead.
@@ -27,9 +31,10 @@ finished (``jobs/recolouring.py``).
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 import weakref
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,10 +45,12 @@ import structlog
 from healthcode.domain.state import State, recheck_at
 from healthcode.services.shared.env import Env
 from healthcode.services.shared.versioned_cache import Missing, Ticket, VersionedCache
+from healthcode.store.outage import DATABASE_ERRORS
 from healthcode.store.state_json import state_from_json, state_to_json
-from healthcode.store.uow import UnitOfWork
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 
 SPACE = "colour"
+FOLLOW_SECONDS = 1.0  # how long a command-line write may wait to reach a server's cache
 log = structlog.get_logger()
 _OWING: weakref.WeakSet[VersionedCache] = weakref.WeakSet()  # caches with a forget owed
 
@@ -107,6 +114,7 @@ def forget(env: Env, resident_ids: Iterable[uuid.UUID]) -> None:
         env.cache.forget(SPACE, keys)
     except redis.RedisError as error:
         _owe(env, error, residents=len(keys))
+    _announce(env)
 
 
 def forget_all(env: Env) -> None:
@@ -117,6 +125,60 @@ def forget_all(env: Env) -> None:
         env.cache.forget_all(SPACE)
     except redis.RedisError as error:
         _owe(env, error, residents="all")
+    _announce(env)
+
+
+def tell_servers(units: UnitOfWorkFactory) -> Callable[[], None]:
+    """``Env.announce`` for the command line: its forgets reach its own memory only
+    (and Redis, if it was given the URL), so it moves the generation in the database
+    on, which every server process follows (``follow``)."""
+
+    def announce() -> None:
+        with units() as uow:
+            uow.cache_generations.move_on(SPACE)
+
+    return announce
+
+
+def _announce(env: Env) -> None:
+    if env.announce is None:
+        return
+    try:
+        env.announce()
+    except DATABASE_ERRORS as error:  # the colours are committed; the servers' copies age
+        log.error("colour_cache.announce_failed", error=type(error).__name__)
+
+
+def follow(units: UnitOfWorkFactory, env: Env, seen: int | None) -> int:
+    """The generation now; every cached colour of this process forgotten if it moved
+    since ``seen`` (another process wrote colours: a command-line import)."""
+    now = units.read(lambda unit: unit.cache_generation(SPACE))
+    if seen is not None and now != seen:
+        log.info("colour_cache.written_elsewhere", generation=now)
+        forget_all(env)
+    return now
+
+
+def following(
+    units: UnitOfWorkFactory, env: Env, *, every: float = FOLLOW_SECONDS
+) -> Callable[[], None]:
+    """Follow the generation on a thread of this server process, every ``every``
+    seconds, until the returned function is called (nothing to follow for units bound
+    to one connection: a test's, with no other process writing)."""
+    stop = threading.Event()
+    if not units.own_connections:
+        return stop.set
+    seen = [follow(units, env, None)]
+
+    def run() -> None:
+        while not stop.wait(every):
+            try:
+                seen[0] = follow(units, env, seen[0])
+            except DATABASE_ERRORS as error:  # an outage: look again next time
+                log.warning("colour_cache.follow_failed", error=type(error).__name__)
+
+    threading.Thread(target=run, name="colour-cache-follower", daemon=True).start()
+    return stop.set
 
 
 def _owe(env: Env, error: redis.RedisError, *, residents: object) -> None:

@@ -5,6 +5,7 @@ the policies in force, loaded once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -49,6 +50,9 @@ class Env:
     otp_sender: OtpSender = field(default_factory=LogSender)
     channel: Channel = field(default_factory=LogChannel)
     cache: VersionedCache = field(default_factory=LocalCache)  # e.g. the colour cache
+    # A process whose cache no server reads (the command line) tells them it wrote
+    # colours (``colour_cache.tell_servers``); None in the servers themselves.
+    announce: Callable[[], None] | None = None
 
 
 def make_env(settings: Settings, clock: Clock, otp_sender: OtpSender | None = None) -> Env:

@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from healthcode.store import tables as t
-from healthcode.store.repositories.base import _Repo
+from healthcode.store.repositories.base import _Repo, insert_once
 
 
 class KeyChecks(_Repo):
@@ -30,6 +30,25 @@ class KeyChecks(_Repo):
                 raise
             return found
         return check
+
+
+def current_generation(connection: Connection, space: str) -> int:
+    """A cache space's generation, read in one statement (a server looks every second,
+    outside any transaction: on SQLite a unit of work would take the write lock)."""
+    row = t.CacheGeneration
+    found = connection.execute(select(row.generation).where(row.space == space)).scalar()
+    return int(found or 0)
+
+
+class CacheGenerations(_Repo):
+    def move_on(self, space: str) -> None:
+        """One more, also when another process moves it on at the same moment."""
+        row = t.CacheGeneration
+        moved = self.session.execute(
+            update(row).where(row.space == space).values(generation=row.generation + 1)
+        )
+        if moved.rowcount == 0 and not insert_once(self.session, row(space=space, generation=1)):  # type: ignore[attr-defined]
+            self.move_on(space)
 
 
 class AuditLog(_Repo):

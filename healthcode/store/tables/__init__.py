@@ -55,7 +55,14 @@ from healthcode.store.tables.residents import (
     TemperatureVideo,
 )
 from healthcode.store.tables.scanning import Scan, Venue, VenueOperator
-from healthcode.store.tables.shared import AuditEvent, IdempotencyKey, JobRun, KeyCheck, Lease
+from healthcode.store.tables.shared import (
+    AuditEvent,
+    CacheGeneration,
+    IdempotencyKey,
+    JobRun,
+    KeyCheck,
+    Lease,
+)
 from healthcode.store.tables.sharing import LookupGrant
 
 __all__ = [
@@ -67,6 +74,7 @@ __all__ = [
     "AuthSession",
     "Authorisation",
     "Base",
+    "CacheGeneration",
     "Checkin",
     "CheckinWindows",
     "Code",

@@ -24,6 +24,16 @@ class KeyCheck(Base):
     created_at: Mapped[datetime]
 
 
+class CacheGeneration(Base):
+    """Moved on by a process that writes colours outside the servers (the command
+    line), whose own cache no server reads: each server process looks every second and
+    forgets its cached colours when it moved (``services/codes/colour_cache.py``)."""
+
+    __tablename__ = "cache_generations"
+    space: Mapped[str] = mapped_column(String(32), primary_key=True)
+    generation: Mapped[int]
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_log"
     id: Mapped[uuid.UUID] = _id()
