@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from http.cookies import SimpleCookie
 
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
@@ -36,17 +35,16 @@ async def no_body() -> Message:
 
 def session_hash(scope: Scope) -> bytes | None:
     """The caller's session (a hash of its bearer token or session cookie), read from
-    the headers alone: no database, so the edge can key a retry or a budget on it."""
+    the headers alone: no database, so the edge can key a retry or a budget on it.
+    With Starlette's lenient cookie parser, as authentication reads it: the standard
+    library's gave up on a header such as ``a="b; hc_session=…``, which then counted
+    as no session here while authentication still found the session, and one
+    resident's requests escaped the session's in-flight cap and budget."""
     request = Request(scope)
     auth = request.headers.get("authorization", "")
     token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-    if not token:
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(request.headers.get("cookie", ""))
-        except Exception:  # a malformed cookie header counts as no session
-            return None
-        token = jar[_COOKIE].value if _COOKIE in jar else ""
+    if not token:  # the cookie as authentication reads it (``security.SessionToken``)
+        token = request.cookies.get(_COOKIE, "")
     return hashlib.sha256(token.encode()).digest() if token else None
 
 

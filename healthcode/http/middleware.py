@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from healthcode.domain.errors import DomainError
@@ -46,15 +46,7 @@ def header(scope: Scope, name: bytes) -> str | None:
 
 def request_language(scope: Scope) -> str:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
-    cookie_header = header(scope, b"cookie")
-    cookie = None
-    if cookie_header:
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(cookie_header)
-        except Exception:  # a malformed cookie header must not break the request
-            jar = SimpleCookie()
-        cookie = jar["lang"].value if "lang" in jar else None
+    cookie = cookie_parser(header(scope, b"cookie") or "").get("lang")  # as Starlette reads it
     return negotiate(query, cookie, header(scope, b"accept-language"))
 
 
