@@ -179,6 +179,10 @@ def install(app: FastAPI, *, page: PageRenderer | None = None) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        if isinstance(error.__cause__, DomainError):
+            # FastAPI's body parsing turns any error into a 400 "bad_request": the
+            # edge's refusal of a chunked body past the limit (413) was one
+            return await _domain(request, error.__cause__)
         code, message = _HTTP.get(error.status_code, ("http_error", N_("The request failed")))
         json = JSONResponse(
             error_body(code, translate(message)),

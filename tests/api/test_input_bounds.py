@@ -158,3 +158,25 @@ def test_nationality_must_be_an_iso_3166_code(client: TestClient, me: dict[str, 
     assert ("nationality", "unknown_country") in fields(response)
     fine = declaration_data() | {"nationality": "KOR"}
     assert client.post(f"{API}/declarations", json=fine, headers=me).status_code == 201
+
+
+class TestBodySize:
+    def test_a_chunked_body_past_the_limit_is_too_large_not_a_bad_request(
+        self, client: TestClient, me: dict[str, str]
+    ) -> None:
+        """Without a Content-Length the edge counts the chunks as they come; the
+        request was answered 400 "bad_request" (FastAPI's body parsing turned the
+        edge's refusal into one), found by probing a served app from outside."""
+        body = json.dumps({"temperature": 36.6, "note": "x" * 70_000}).encode()
+
+        def chunks() -> Any:
+            for start in range(0, len(body), 8192):
+                yield body[start : start + 8192]
+
+        headers = {**me, "Content-Type": "application/json"}
+        response = client.post(
+            f"{API}/codes/binzhou-code/reports", content=chunks(), headers=headers
+        )
+        assert "content-length" not in {k.lower() for k in response.request.headers}
+        assert (response.status_code, error(response)["code"]) == (413, "body_too_large")
+        assert error(response)["message"] == "提交的内容过大"
