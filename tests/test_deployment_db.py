@@ -72,13 +72,15 @@ def test_reporting_reads_come_from_the_replica_and_writes_never_go_there(
     settings = Settings(
         secret_key="replica-test", scheduler=False, stats_min_count=1, stats_dir=str(tmp_path)
     )
-    env = make_env(settings, FixedClock(NOW))
+    clock = FixedClock(NOW)
+    env = make_env(settings, clock)
     on_replica = UnitOfWorkFactory(db.session_factory(replica))
     with on_replica() as uow:  # the replica holds a green code the primary lacks
         declare(uow, env, new_account(uow, env, "13800001111"))
     replica_rows, primary_rows = counts(replica), counts(primary)
     units = UnitOfWorkFactory(db.session_factory(primary), db.read_session_factory(replica))
 
+    clock.advance(timedelta(days=1))  # the day's figures once it has ended
     path = export_stats_if_leader(units, env, day=date(2020, 2, 24))  # lease on the primary
     assert path is not None
     with path.open(encoding="utf-8") as file:

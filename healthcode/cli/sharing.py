@@ -34,12 +34,15 @@ def export_stats(
     from healthcode.services.sharing.statistics import export_statistics
 
     units, env = context()
-    if directory is None:
-        path = run(units, env, day=day.date() if day else None)
-    else:
-        when: date = day.date() if day else run_day(env.clock.now())
-        with units.reading() as uow:
-            path = export_statistics(uow, env, day=when, directory=directory)
+    try:
+        if directory is None:
+            path = run(units, env, day=day.date() if day else None)
+        else:
+            when: date = day.date() if day else run_day(env.clock.now())
+            with units.reading() as uow:
+                path = export_statistics(uow, env, day=when, directory=directory)
+    except DomainError as error:
+        raise fail(error) from None
     typer.echo(f"written {path}")
 
 

@@ -20,6 +20,8 @@ from typing import TextIO
 
 from healthcode.domain.clock import start_of
 from healthcode.domain.colour import Colour
+from healthcode.domain.errors import InvalidInput
+from healthcode.domain.i18n import N_
 from healthcode.files import private_dir
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
@@ -47,13 +49,20 @@ class DayStatistics:
 
 
 def colour_statistics(uow: UnitOfWork, env: Env, *, day: date) -> DayStatistics:
-    """Each county's codes by colour at the end of ``day``, small counts suppressed."""
+    """Each county's codes by colour at the end of ``day``, small counts suppressed;
+    a day that has not ended has no such figures yet (they would change by midnight)."""
+    end = start_of(day + timedelta(days=1))
+    if end > env.clock.now():
+        raise InvalidInput.single(
+            "day",
+            "day_not_over",
+            N_("The figures of {day} are its colours at midnight: ask again once it has ended"),
+            day=day.isoformat(),
+        )
     threshold = env.settings.stats_min_count
     cells = tuple(
         Cell(county, code_type, Colour(colour), count if count >= threshold else None)
-        for county, code_type, colour, count in uow.colour_statistics.counts_at(
-            start_of(day + timedelta(days=1))
-        )
+        for county, code_type, colour, count in uow.colour_statistics.counts_at(end)
         if colour != Colour.NONE.value and count > 0
     )
     return DayStatistics(day, threshold, cells)

@@ -7,7 +7,10 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from healthcode.domain.colour import Colour
+from healthcode.domain.errors import InvalidInput
 from healthcode.services.shared.env import Env
 from healthcode.services.sharing.statistics import colour_statistics, export_statistics
 from healthcode.store.uow import UnitOfWork
@@ -26,10 +29,27 @@ def cells(uow: UnitOfWork, env: Env, day: date) -> dict[tuple[str, Colour], int 
     return {(c.county, c.colour): c.count for c in found if c.code_type == "binzhou-code"}
 
 
+def next_day(env: Env) -> None:
+    env.clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
+
+
+def test_a_day_not_yet_ended_has_no_figures(uow: UnitOfWork, env: Env) -> None:
+    """They are each code's colour at the day's midnight: asked before it, they would
+    change by then (found asking for tomorrow's from the command line)."""
+    population(uow, env, 1)
+    for day in (DAY, DAY + timedelta(days=30)):
+        with pytest.raises(InvalidInput) as refused:
+            colour_statistics(uow, env, day=day)
+        assert [(e.field, e.code) for e in refused.value.errors] == [("day", "day_not_over")]
+    next_day(env)
+    assert cells(uow, env, DAY) == {(COUNTY, Colour.GREEN): 1}
+
+
 def test_counts_per_county_with_small_counts_suppressed(uow: UnitOfWork, env: Env) -> None:
     env.settings = env.settings.model_copy(update={"stats_min_count": 3})
     people = population(uow, env, 4)
     close_contact(uow, env, people[0])  # one red: fewer than 3, suppressed
+    next_day(env)
 
     assert cells(uow, env, DAY) == {(COUNTY, Colour.GREEN): 3, (COUNTY, Colour.RED): None}
     assert cells(uow, env, DAY - timedelta(days=1)) == {}  # nobody had a code yet
@@ -38,8 +58,9 @@ def test_counts_per_county_with_small_counts_suppressed(uow: UnitOfWork, env: En
 def test_a_day_counts_the_colour_at_its_end(uow: UnitOfWork, env: Env) -> None:
     env.settings = env.settings.model_copy(update={"stats_min_count": 1})
     people = population(uow, env, 2)
-    env.clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
+    next_day(env)
     close_contact(uow, env, people[0])
+    next_day(env)
 
     assert cells(uow, env, DAY) == {(COUNTY, Colour.GREEN): 2}
     assert cells(uow, env, DAY + timedelta(days=1)) == {
@@ -54,6 +75,7 @@ def test_the_export_holds_counts_and_no_personal_data(
     env.settings = env.settings.model_copy(update={"stats_min_count": 3})
     people = population(uow, env, 4)
     close_contact(uow, env, people[0])
+    next_day(env)
 
     path = export_statistics(uow, env, day=DAY, directory=tmp_path)
 
