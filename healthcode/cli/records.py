@@ -174,3 +174,17 @@ def clients_add(
         raise fail(error) from None
     typer.echo(f"client {made.name} ({made.department.value}): {', '.join(made.kinds)}")
     typer.echo(f"key (shown once): {made.key}")
+
+
+@clients_app.command("revoke")
+def clients_revoke(name: Annotated[str, typer.Argument(help="the client's name")]) -> None:
+    """Refuse a client's key from now on (a leaked key, a retired system)."""
+    from healthcode.services.records.clients import revoke_client
+
+    units, env = context(None)
+    try:
+        with units() as uow:
+            revoked = revoke_client(uow, env, name=name)
+    except DomainError as error:
+        raise fail(error) from None
+    typer.echo(f"client {name}: key revoked" if revoked else f"client {name} was revoked already")

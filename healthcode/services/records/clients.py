@@ -11,8 +11,9 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from healthcode.domain.errors import Conflict, InvalidInput
+from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
+from healthcode.domain.identity.regions import parse_region_code
 from healthcode.domain.records import SENDS, Department, ImportKind
 from healthcode.services.records.imports import Sender
 from healthcode.services.shared import audit
@@ -70,6 +71,8 @@ def add_client(
             department=department.value,
             kinds=", ".join(wrong),
         )
+    if region is not None:  # its batches are listed to the operators of this region
+        region = parse_region_code(region).code
     if uow.department_clients.by_name(name) is not None:
         raise ClientExists(N_("A client named {name} exists already"), name=name)
     key = PREFIX + secrets.token_urlsafe(32)
@@ -111,3 +114,22 @@ def client_by_key(uow: UnitOfWork, *, key: str) -> Client | None:
             kinds=frozenset(ImportKind(k) for k in row.kinds),
         ),
     )
+
+
+def revoke_client(
+    uow: UnitOfWork, env: Env, *, name: str, actor_id: uuid.UUID | None = None
+) -> bool:
+    """Stop a client's key from being taken (a leaked key, a system retired): its
+    requests are refused from the commit on; its batches stay. False if it was
+    revoked already."""
+    row = uow.department_clients.by_name(name)
+    if row is None:
+        raise NotFound(N_("No client is named {name}"), name=name)
+    if row.revoked_at is not None:
+        return False
+    row.revoked_at = env.clock.now()
+    audit.record(
+        uow, env, actor_id=actor_id, action="records.client_revoked", detail={"client": name}
+    )
+    uow.flush()
+    return True

@@ -227,3 +227,39 @@ def test_a_department_system_reads_its_own_batches_with_its_key(
     assert refused.content.decode("utf-8-sig").splitlines()[1].startswith("3,id_number,")
     for headers, status in (({"X-Api-Key": other}, 404), ({}, 401)):
         assert client.get(f"/api/v1/records/sent/{batch}", headers=headers).status_code == status
+
+
+def test_a_revoked_key_is_refused_from_then_on(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    """A leaked key could not be disabled: nothing set revoked_at (found by probing)."""
+    from healthcode.services.records.clients import revoke_client
+
+    key = department_key(app, sessions, Department.HEALTH, ImportKind.CLOSE_CONTACT)
+    _, number = resident(client, sms, "13900001111")
+    data = f"source_id,id_number,start\r\nREV-1,{number},2020-02-22\r\n".encode()
+    assert send(client, key, data).status_code == 200
+    uow = UnitOfWork(sessions())
+    assert revoke_client(uow, app.state.env, name="health-system")
+    assert not revoke_client(uow, app.state.env, name="health-system")  # already
+    uow.commit()
+    uow.close()
+    refused = send(client, key, data)
+    assert refused.status_code == 401, refused.text
+
+
+def test_a_client_region_must_be_a_region_code(
+    app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    """'zz;drop' was taken, and its batches were then listed to no regional operator."""
+    from healthcode.domain.errors import InvalidInput
+
+    uow = UnitOfWork(sessions())
+    with pytest.raises(InvalidInput) as refused:
+        add_client(uow, app.state.env, name="odd", department=Department.HEALTH, region="zz;drop")
+    assert [(e.field, e.code) for e in refused.value.errors] == [("region", "format")]
+    made = add_client(
+        uow, app.state.env, name="binzhou", department=Department.HEALTH, region=" 371602 "
+    )
+    assert uow.department_clients.by_name(made.name).region == "371602"  # type: ignore[union-attr]
+    uow.close()
