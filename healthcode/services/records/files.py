@@ -24,6 +24,11 @@ from healthcode.domain.records import column_name
 from healthcode.services.records.xlsx import BadWorkbook, sheet_rows
 
 SNIFF = 64 * 1024
+# The characters one CSV cell may hold: a longer cell (a 200 KB note) is its row's
+# problem, refused with the row; the csv module's own limit (128 Ki) refused the
+# whole file, with its English words in the message. Past this, the file is refused.
+MAX_CELL = 1024 * 1024
+csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL))
 FORMATS = ("csv", "xlsx", "jsonl")
 
 
@@ -110,6 +115,12 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
             line=reader.line_num,
         ) from None
     except csv.Error as error:
+        if "field limit" in str(error):
+            raise UnreadableFile(
+                N_("Line {line} holds a cell of more than {max} characters"),
+                line=reader.line_num,
+                max=MAX_CELL,
+            ) from None
         raise UnreadableFile(
             N_("The CSV is malformed at line {line}: {value}"),
             line=reader.line_num,

@@ -199,6 +199,27 @@ class TestRefusedRows:
         ]
         assert colour_of(uow, listed) is Colour.RED  # the good row still counts
 
+    def test_a_huge_cell_is_its_rows_problem_not_the_files(self, uow: UnitOfWork, env: Env) -> None:
+        """A 200,000-character note refused the whole file with the csv module's
+        English words ("field larger than field limit"); the row is refused now, and
+        only a cell past a mebibyte refuses the file, in the user's words."""
+        listed, number = green_resident(uow, env)
+        header = (*HEADER, "detail")
+        rows = [
+            header,
+            ("CC-1", number, "张三", "2020-02-22", "", "x" * 200_000),
+            ("CC-2", number, "张三", "2020-02-22", "", "ok"),
+        ]
+        report = run_import(uow, env, csv_bytes(rows))
+        assert (report.added, report.refused) == (1, 1)
+        assert [(r.line, r.field) for r in report.refusals] == [(2, "detail")]
+        assert colour_of(uow, listed) is Colour.RED
+        huge = [header, ("CC-3", number, "张三", "2020-02-22", "", "x" * (1024 * 1024 + 1))]
+        with pytest.raises(UnreadableFile) as refused:
+            run_import(uow, env, csv_bytes(huge))
+        assert refused.value.code == "unreadable_file"
+        assert refused.value.params == {"line": 2, "max": 1024 * 1024}
+
     def test_a_file_missing_a_column_is_refused_whole(self, uow: UnitOfWork, env: Env) -> None:
         with pytest.raises(MissingColumns) as refused:
             run_import(uow, env, csv_bytes([("source_id", "name"), ("CC-1", "张三")]))
