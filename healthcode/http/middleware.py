@@ -105,10 +105,13 @@ class EdgeMiddleware:
         if is_api_write and (length is None or int(length) > 0):
             kind = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
             if kind != "application/json" and not (upload and kind == "multipart/form-data"):
+                # a path that takes a file says so: "send JSON" sent clients the wrong way
                 return (
                     415,
                     "unsupported_media_type",
-                    N_("Send the request body as JSON (Content-Type: application/json)"),
+                    N_("Send the request as a form with its file (multipart/form-data)")
+                    if upload
+                    else N_("Send the request body as JSON (Content-Type: application/json)"),
                 )
         return None
 

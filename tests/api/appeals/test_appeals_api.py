@@ -127,6 +127,22 @@ def test_the_evidence_must_be_an_image_or_pdf(
     assert [(f["field"], f["code"]) for f in error(sent)["fields"]] == [("evidence", "wrong_type")]
 
 
+def test_a_plain_form_is_told_to_send_the_form_with_its_file(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    """An appeal sent as a plain form was told to send JSON, which the endpoint does
+    not take either (found by probing the API from outside)."""
+    headers, _ = red_resident(client, app, sessions, sms)
+    [item] = client.get(f"/api/v1/codes/{POLICY}/disputable", headers=headers).json()
+    sent = client.post(
+        "/api/v1/appeals",
+        data={"policy": POLICY, "record_id": item["id"], "reason": REASON},
+        headers=headers,
+    )
+    assert (sent.status_code, error(sent)["code"]) == (415, "unsupported_media_type")
+    assert "multipart/form-data" in error(sent)["message"]
+
+
 def grant_client(app: FastAPI, sessions: sessionmaker[Session]) -> None:
     def made(uow: UnitOfWork, env: Env) -> None:
         row = t.DepartmentClient(
