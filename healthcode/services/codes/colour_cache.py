@@ -151,7 +151,11 @@ def _announce(env: Env) -> None:
 
 def follow(units: UnitOfWorkFactory, env: Env, seen: int | None) -> int:
     """The generation now; every cached colour of this process forgotten if it moved
-    since ``seen`` (another process wrote colours: a command-line import)."""
+    since ``seen`` (another process wrote colours: a command-line import). A forget
+    this process owes is paid first: the other workers served the old copy until this
+    one next read a code page, which a worker running jobs may never do."""
+    if env.cache in _OWING:
+        _settle(env)
     now = units.read(lambda unit: unit.cache_generation(SPACE))
     if seen is not None and now != seen:
         log.info("colour_cache.written_elsewhere", generation=now)

@@ -167,3 +167,28 @@ class TestForgetOwed:
         assert isinstance(colour_cache.get(env, resident, "binzhou-code"), Ticket)
         assert isinstance(colour_cache.get(_on(env, caches[1]), resident, "binzhou-code"), Ticket)
         assert isinstance(colour_cache.get(env, bystander, "binzhou-code"), Ticket)
+
+    def test_an_owed_forget_is_paid_within_a_second_without_a_read(
+        self, env: Env, uow: UnitOfWork, caches: tuple[object, object]
+    ) -> None:
+        """The owing worker paid at its next code-page read: the other workers served
+        the old copy until then (a worker running jobs might never read one). Its
+        follower, once a second, pays it now."""
+        from sqlalchemy.orm import sessionmaker
+
+        from healthcode.store.uow import UnitOfWorkFactory
+
+        units = UnitOfWorkFactory(sessionmaker(bind=uow.session.connection()))
+        resident = uuid.uuid4()
+        worker = _Unreachable(caches[0])
+        owing = _on(env, worker)
+        _fill(owing, resident)
+        seen = colour_cache.follow(units, owing, None)
+        worker.down = True
+        colour_cache.forget(owing, [resident])
+        worker.down = False
+        other = Env(**{**vars(env), "cache": caches[1]})
+        if caches[0] is not caches[1]:  # on Redis the other worker still had the copy
+            assert isinstance(colour_cache.get(other, resident, "binzhou-code"), CachedColour)
+        colour_cache.follow(units, owing, seen)  # the follower's round, no read
+        assert isinstance(colour_cache.get(other, resident, "binzhou-code"), Ticket)
