@@ -71,7 +71,7 @@ def data_import(
         f"{report.unchanged} unchanged, {report.refused} refused, {report.unmatched} unmatched"
     )
     for r in report.refusals:
-        typer.echo(f"  line {r.line}: {r.field}: {r.code}: {r.message.format(**r.params)}")
+        typer.echo(f"  line {r.line}: {r.field}: {r.message.format(**r.params)} [{r.code}]")
     _recolour(units, env, report.batch_id)
 
 

@@ -109,6 +109,10 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
                 continue
             yield Row(reader.line_num, dict(zip(columns, cells, strict=False)))
     except UnicodeError:
+        if reader.line_num == 0:  # the header itself ("after line 0" read oddly)
+            raise UnreadableFile(
+                N_("The file is not valid {value} text: give its encoding"), value=text.encoding
+            ) from None
         raise UnreadableFile(
             N_("The file is not valid {value} text after line {line}: give its encoding"),
             value=text.encoding,

@@ -156,8 +156,14 @@ class TestEncodings:
     def test_gbk_given_as_utf8_is_refused_whole(self, uow: UnitOfWork, env: Env) -> None:
         _, number = green_resident(uow, env)
         data = csv_bytes([*self.ROWS, ("密接-001", number, "张三", "2020-02-22")], "gbk")
-        with pytest.raises(UnreadableFile):
+        with pytest.raises(UnreadableFile) as refused:
             run_import(uow, env, data, encoding="utf-8")
+        assert refused.value.params == {"value": "utf-8"}  # the header: not "after line 0"
+        ascii_rows = [("source_id", "id_number", "start")] + [("CC", "x", "y")] * 2000
+        tail = csv_bytes(ascii_rows) + "密接,x,y\r\n".encode("gbk")
+        with pytest.raises(UnreadableFile) as later_line:
+            run_import(uow, env, tail, encoding="utf-8")
+        assert later_line.value.params["line"] > 1  # past the header, where it broke
 
     @pytest.mark.parametrize("encoding", ["bogus", "base64", "rot13", "hex", "undefined"])
     @pytest.mark.parametrize("name", ["contacts.csv", "contacts.jsonl"])
