@@ -37,6 +37,7 @@ from healthcode.domain.scope import Scope
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records.imports import ImportReport, import_records, staff_sender
 from healthcode.services.shared import audit
+from healthcode.services.shared.bounds import EARLIEST, LATEST
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -145,6 +146,14 @@ def trace_case(
     start = since or ((case.start or day_of(now)) - LOOK_BACK)
     if start > day_of(now):
         raise InvalidInput.single("since", "future", N_("The start date lies in the future"))
+    if start < EARLIEST:  # midnight of 0001-01-01 in Shanghai is before year 1 in UTC
+        raise InvalidInput.single(
+            "since",
+            "date_out_of_range",
+            N_("Enter a date between {earliest} and {latest}"),
+            earliest=EARLIEST.isoformat(),
+            latest=LATEST.isoformat(),
+        )
     window = timedelta(minutes=window_minutes)
     visits: list[Visit] = []
     found: dict[uuid.UUID, tuple[t.Resident, list[Overlap]]] = {}

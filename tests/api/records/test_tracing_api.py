@@ -84,6 +84,19 @@ def test_trace_and_make_records_over_the_api(
     }
     assert all("*" in c["masked_id"] for c in trace["contacts"])
     assert client.get(f"/api/v1/records/tracing/{case}", headers=outside).status_code == 404
+    for path, send in (  # the year 1 in Shanghai is before the year 1 in UTC: was a 500
+        (f"/api/v1/records/tracing/{case}?since=0001-01-01", client.get),
+        (f"/api/v1/records/tracing/{case}/records", client.post),
+    ):
+        early = send(
+            path,
+            headers=inside,
+            **({"json": {"since": "0001-01-01"}} if send == client.post else {}),
+        )
+        assert early.status_code == 422, early.text
+        assert [(f["field"], f["code"]) for f in early.json()["error"]["fields"]] == [
+            ("since", "date_out_of_range")
+        ]
     made = client.post(f"/api/v1/records/tracing/{case}/records", json={}, headers=outside)
     assert made.status_code == 404
     made = client.post(f"/api/v1/records/tracing/{case}/records", json={}, headers=inside)
