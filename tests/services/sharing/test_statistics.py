@@ -36,6 +36,7 @@ def next_day(env: Env) -> None:
 def test_a_day_not_yet_ended_has_no_figures(uow: UnitOfWork, env: Env) -> None:
     """They are each code's colour at the day's midnight: asked before it, they would
     change by then (found asking for tomorrow's from the command line)."""
+    env.settings = env.settings.model_copy(update={"stats_min_count": 1})
     population(uow, env, 1)
     for day in (DAY, DAY + timedelta(days=30)):
         with pytest.raises(InvalidInput) as refused:
