@@ -16,8 +16,9 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from healthcode.domain.checkpoint import Flag
-from healthcode.domain.errors import Conflict, Forbidden, InvalidInput
+from healthcode.domain.errors import Conflict, Forbidden
 from healthcode.domain.i18n import N_
+from healthcode.domain.reasons import written_reason
 
 MIN_REASON = 10
 MAX_REASON = 500
@@ -116,16 +117,7 @@ def causes_of_flags(flags: Iterable[object]) -> list[Cause]:
 
 
 def check_reason(reason: str, field: str = "reason") -> str:
-    reason = reason.strip()
-    if len(reason) < MIN_REASON:
-        raise InvalidInput.single(
-            field, "too_short", N_("Give the reason in at least {n} characters"), n=MIN_REASON
-        )
-    if len(reason) > MAX_REASON:
-        raise InvalidInput.single(
-            field, "too_long", N_("Keep the reason under {n} characters"), n=MAX_REASON
-        )
-    return reason
+    return written_reason(reason, field=field, least=MIN_REASON, most=MAX_REASON)
 
 
 def check_propose(status: Status, outcome: Outcome, *, has_resident: bool) -> None:

@@ -14,8 +14,10 @@ import uuid
 from collections.abc import Sequence
 from typing import BinaryIO
 
+from healthcode.domain.colour import Colour
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
+from healthcode.domain.reasons import written_reason
 from healthcode.domain.state import EvidenceKind
 from healthcode.services.appeals import evidence
 from healthcode.services.appeals.results import (
@@ -50,6 +52,8 @@ def list_disputable(
     manual colour on the code if one paints it."""
     policy = env.policies.find(policy_id)
     state = current_state(uow, env, resident_id=resident_id, policy=policy)
+    if state.colour is Colour.NONE:
+        return []  # no such code: nothing on it to dispute
     behind = {e.id for r in state.reasons for e in r.evidence if e.kind is EvidenceKind.RECORD}
     found = [
         disputable_record(row, str(row.id) in behind, _open(uow, RECORD, row.id))
@@ -84,9 +88,15 @@ def submit_appeal(
     row = _subject(uow, resident, policy.id, record_id, override_id)
     if uow.appeals.open_for(row.open_key or "") is not None:
         raise AlreadyAppealed(N_("You have already appealed this; wait for the decision"))
+    colour = current_state(uow, env, resident_id=resident_id, policy=policy).colour
+    if colour is Colour.NONE:  # its outcome would show on no code of theirs
+        raise InvalidInput.single(
+            "policy",
+            "no_code",
+            N_("You hold no such code: appeal under the code whose colour you dispute"),
+        )
     kept = evidence.store_evidence(env, upload)
-    row.reason, row.policy_id = reason, policy.id
-    row.colour_before = current_state(uow, env, resident_id=resident_id, policy=policy).colour.value
+    row.reason, row.policy_id, row.colour_before = reason, policy.id, colour.value
     row.submitted_at = env.clock.now()
     if kept is not None:
         row.evidence_key, row.evidence_type, row.evidence_size = kept
@@ -187,13 +197,4 @@ def _open(uow: UnitOfWork, subject: str, subject_id: uuid.UUID) -> uuid.UUID | N
 
 
 def _reason(reason: str) -> str:
-    reason = reason.strip()
-    if len(reason) < MIN_REASON:
-        raise InvalidInput.single(
-            "reason", "too_short", N_("Give the reason in at least {n} characters"), n=MIN_REASON
-        )
-    if len(reason) > MAX_REASON:
-        raise InvalidInput.single(
-            "reason", "too_long", N_("Keep the reason under {n} characters"), n=MAX_REASON
-        )
-    return reason
+    return written_reason(reason, field="reason", least=MIN_REASON, most=MAX_REASON)

@@ -20,8 +20,9 @@ import uuid
 from collections.abc import Sequence
 
 from healthcode.domain.colour import Colour
-from healthcode.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from healthcode.domain.errors import Conflict, Forbidden, NotFound
 from healthcode.domain.i18n import N_
+from healthcode.domain.reasons import written_reason
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.appeals.results import (
     OPEN,
@@ -186,13 +187,4 @@ def _restore(uow: UnitOfWork, env: Env, who: Principal, row: t.Appeal) -> None:
 
 
 def _note(note: str) -> str:
-    note = note.strip()
-    if len(note) < MIN_NOTE:
-        raise InvalidInput.single(
-            "note", "too_short", N_("Give the reason in at least {n} characters"), n=MIN_NOTE
-        )
-    if len(note) > 1000:
-        raise InvalidInput.single(
-            "note", "too_long", N_("Keep the reason under {n} characters"), n=1000
-        )
-    return note
+    return written_reason(note, field="note", least=MIN_NOTE, most=1000)

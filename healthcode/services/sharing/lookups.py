@@ -21,6 +21,7 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.errors import DomainError, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.identity import parse_id_number
+from healthcode.domain.reasons import visible_length
 from healthcode.services.codes.recolour import current_state
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -113,7 +114,7 @@ def look_up_colour(
 
 def _purpose(purpose: str) -> str:
     purpose = purpose.strip()
-    if not MIN_PURPOSE <= len(purpose) <= MAX_PURPOSE:
+    if not visible_length(purpose) >= MIN_PURPOSE or len(purpose) > MAX_PURPOSE:
         raise InvalidInput.single(
             "purpose",
             "length",

@@ -222,6 +222,31 @@ class TestSubmitting:
             "too_short",
         )
 
+    def test_a_reason_of_invisible_characters_is_no_reason(self, uow: UnitOfWork, env: Env) -> None:
+        """Twelve zero-width spaces passed the ten-character minimum (found by probing;
+        a fraud officer's reason and a look-up's purpose were the same)."""
+        person = listed(uow, env)
+        for reason in ("\u200b" * 12, "\u200b \u2060\ufeff" * 4 + "错了"):
+            with pytest.raises(InvalidInput) as refused:
+                submit_appeal(
+                    uow, env, resident_id=person.resident_id, policy_id=POLICY,
+                    record_id=person.record_id, reason=reason,
+                )  # fmt: skip
+            assert [(e.field, e.code) for e in refused.value.errors] == [("reason", "too_short")]
+
+    def test_an_appeal_needs_a_code_of_that_kind(self, uow: UnitOfWork, env: Env) -> None:
+        """A resident with only a Binzhou code could appeal under the Shandong pass: the
+        appeal named a colour of none and its timeline never showed one restored."""
+        person = listed(uow, env)
+        other = "shandong-pass"
+        assert list_disputable(uow, env, resident_id=person.resident_id, policy_id=other) == []
+        with pytest.raises(InvalidInput) as refused:
+            submit_appeal(
+                uow, env, resident_id=person.resident_id, policy_id=other,
+                record_id=person.record_id, reason=REASON,
+            )  # fmt: skip
+        assert [(e.field, e.code) for e in refused.value.errors] == [("policy", "no_code")]
+
     def test_an_image_is_kept_as_evidence(self, uow: UnitOfWork, env: Env, tmp_path: Path) -> None:
         env.blobs = FilesystemBlobs(tmp_path / "blobs")
         person = listed(uow, env)
