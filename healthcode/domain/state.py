@@ -24,6 +24,9 @@ class EvidenceKind(StrEnum):
     OVERRIDE = "override"
 
 
+_DISPUTABLE = frozenset({EvidenceKind.RECORD, EvidenceKind.OVERRIDE})
+
+
 @dataclass(frozen=True)
 class Evidence:
     """A fact behind a reason, by reference: the resident or an officer can look it up."""
@@ -77,6 +80,15 @@ class State:
     @property
     def rule_ids(self) -> tuple[str, ...]:
         return tuple(r.rule_id for r in self.reasons)
+
+    @property
+    def appealable(self) -> bool:
+        """A department's record or a manual colour is behind the colour: what an
+        appeal disputes (``services/appeals``). A fraud finding alone (a credit record)
+        is not: it has no appeal path yet, and the page offered one that listed nothing."""
+        return self.colour.signed and any(
+            e.kind in _DISPUTABLE for r in self.reasons for e in r.evidence
+        )
 
     @property
     def awaiting_signature(self) -> str | None:

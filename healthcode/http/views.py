@@ -78,7 +78,9 @@ class CodeView(BaseModel):
     takes_reports: bool = Field(
         description="daily reports are accepted: the code has a colour (not while pending)"
     )
-    appealable: bool = Field(description="the colour may be appealed (there is one)")
+    appealable: bool = Field(
+        description="a record or a manual colour is behind the colour: it may be appealed"
+    )
     evaluated_at: LocalTime
 
 
@@ -140,7 +142,7 @@ def code_view(policy: Policy, state: State) -> CodeView:
         if state.under_review
         else None,
         takes_reports=state.colour.signed,
-        appealable=state.colour.signed,
+        appealable=state.appealable,
         evaluated_at=state.evaluated_at,
     )
 

@@ -70,6 +70,7 @@ def test_appeal_upheld_over_the_api(
     client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
 ) -> None:
     headers, _ = red_resident(client, app, sessions, sms)
+    assert client.get(f"/api/v1/codes/{POLICY}", headers=headers).json()["appealable"] is True
     [item] = client.get(f"/api/v1/codes/{POLICY}/disputable", headers=headers).json()
     assert (item["kind"], item["source"], item["behind_colour"]) == (
         "close_contact",

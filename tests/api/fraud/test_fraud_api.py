@@ -111,6 +111,10 @@ def test_two_officers_confirm_and_the_code_turns_red(
     code = client.get("/api/v1/codes/binzhou-code", headers=me).json()
     assert code["colour"] == "red"
     assert code["reasons"][0]["rule_id"] == "BZ-RED-FRAUD"
+    # a fraud finding has no appeal path (docs/fraud.md): the page offered one that
+    # listed nothing to dispute (found by probing)
+    assert code["appealable"] is False
+    assert client.get("/api/v1/codes/binzhou-code/disputable", headers=me).json() == []
 
 
 def test_two_officers_approving_at_once_one_wins(pg_schema: str, served: list[LiveServer]) -> None:
