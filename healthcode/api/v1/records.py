@@ -290,10 +290,14 @@ class TraceView(BaseModel):
     window_minutes: int
     visits: list[VisitView]
     contacts: list[ContactView]
+    complete: bool = Field(
+        description="false: the search stopped after 5,000 people; narrow the window or the start"
+    )
 
     @classmethod
     def of(cls, tr: tracing.Trace) -> TraceView:
         return cls(
+            complete=tr.complete,
             case=CaseView.of(tr.case),
             since=tr.since,
             window_minutes=tr.window_minutes,

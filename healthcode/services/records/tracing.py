@@ -101,6 +101,7 @@ class Trace:
     window_minutes: int
     visits: tuple[Visit, ...]
     contacts: tuple[Contact, ...]
+    complete: bool = True  # False: the search stopped past MAX_CONTACTS people
 
 
 def _scope(principal: Principal) -> Scope:
@@ -184,7 +185,8 @@ def trace_case(
             "contacts": len(contacts),
         },
     )
-    return Trace(case, start, window_minutes, tuple(visits), contacts)
+    complete = len(found) <= MAX_CONTACTS
+    return Trace(case, start, window_minutes, tuple(visits), contacts, complete)
 
 
 def create_contact_records(

@@ -113,8 +113,23 @@ def test_the_trace_lists_exactly_the_two_within_the_window(
         uow, env, officer(uow, env), resident_id=world.case.resident_id, window_minutes=90
     )
     assert world.outside.resident_id in {c.resident_id for c in wider.contacts}
+    assert trace.complete
+    assert wider.complete
     uow.flush()
     assert uow.session.query(t.AuditEvent).filter_by(action="records.trace").count() == 2
+
+
+def test_a_trace_cut_short_says_so(
+    uow: UnitOfWork, env: Env, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past MAX_CONTACTS people the search stops; the officer was not told the list
+    was incomplete (found reading the code during a probe)."""
+    import healthcode.services.records.tracing as tracing
+
+    monkeypatch.setattr(tracing, "MAX_CONTACTS", 1)
+    assert world.case.resident_id is not None
+    trace = trace_case(uow, env, officer(uow, env), resident_id=world.case.resident_id)
+    assert not trace.complete
 
 
 def test_the_action_turns_exactly_those_two_red_and_the_rollback_restores_them(
