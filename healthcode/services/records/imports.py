@@ -251,10 +251,13 @@ class _Run:
 
     def _keep_records(self, valid: list[RecordRow]) -> list[Refusal]:
         """Three queries a chunk, whatever its size: the residents named, the rows
-        sent before (unchanged, amended or refused: ``_sent_again``; a fourth query
-        locks those), and one COPY of the new records (multi-row INSERT on SQLite).
-        A source id repeated in the chunk counts once for the same ID number and is
-        refused for another one. The rows refused here are returned."""
+        sent before (unchanged, amended or refused: ``_wanted``), and one COPY of the
+        new records (multi-row INSERT on SQLite). Only the rows that would change a
+        record take a fourth: those records locked and read afresh, and compared again
+        (``DataRecords.locked``): of two imports sending one correction at once, the
+        second finds it made. A re-sent file locks nothing. A source id repeated in
+        the chunk counts once for the same ID number and is refused for another one.
+        The rows refused here are returned."""
         protector, department = self.env.protector, self.department.value
         hashes = [protector.keyed_hash(r.id_number or "", kind="id_number") for r in valid]
         residents = self.uow.data_records.residents_by_id_hash(hashes)
@@ -264,10 +267,8 @@ class _Run:
         new: list[tuple[Any, ...]] = []
         refused: list[Refusal] = []  # another record's number, or withdrawn on appeal
         unmatched: list[Refusal] = []
+        changing: list[tuple[RecordRow, uuid.UUID | None, uuid.UUID]] = []
         seen: dict[str, tuple[bytes, int]] = {}  # source id → its first row's ID hash, line
-        again = self.uow.data_records.locked(
-            known[r.source_id] for r in valid if r.source_id in known
-        )
         for row, id_hash in zip(valid, hashes, strict=True):
             first = seen.setdefault(row.source_id, (id_hash, row.line))
             if first[1] != row.line:
@@ -277,15 +278,15 @@ class _Run:
                     refused.append(_repeated(row, first[1]))
                 continue
             resident_id = residents.get(id_hash)
-            if row.source_id in known:
-                record = again.get(known[row.source_id])  # None: erased meanwhile
-                outcome = False if record is None else self._sent_again(record, row, resident_id)
-                if isinstance(outcome, Refusal):
-                    refused.append(outcome)
-                elif outcome:
-                    self.batch.rows_amended += 1
-                else:
+            before = known.get(row.source_id)
+            if before is not None:
+                wanted = self._wanted(before, row, resident_id)
+                if isinstance(wanted, Refusal):
+                    refused.append(wanted)
+                elif _same(before, wanted):
                     self.batch.rows_unchanged += 1
+                else:
+                    changing.append((row, resident_id, before.id))
             elif resident_id is None:
                 unmatched.append(_unmatched(row.line))
             else:
@@ -294,6 +295,7 @@ class _Run:
                      source, self.now, department, row.source_id, self.batch.id,
                      row.setting.value if row.setting else None, row.detail)
                 )  # fmt: skip
+        refused += self._amend_all(changing)
         added = self.uow.data_records.add_new(_RECORD_COLUMNS, new)
         self.batch.rows_added += added
         self.batch.rows_unchanged += len(new) - added  # sent at the same time by another import
@@ -301,14 +303,36 @@ class _Run:
         self.batch.rows_unmatched += len(unmatched)
         return refused + unmatched
 
-    def _sent_again(
-        self, record: t.DataRecord, row: RecordRow, resident_id: uuid.UUID | None
-    ) -> Refusal | bool:
-        """A row whose source id the department sent before: the same record about the
-        same person is amended if anything changed (True), else unchanged (False);
-        another person's or another kind's record, or one an upheld appeal withdrew,
-        is refused: the department gave two records one number, or sends again what
-        was found wrong."""
+    def _amend_all(
+        self, changing: list[tuple[RecordRow, uuid.UUID | None, uuid.UUID]]
+    ) -> list[Refusal]:
+        """Amend the records these rows change, each locked and compared again."""
+        refused: list[Refusal] = []
+        records = self.uow.data_records.locked(record_id for _, _, record_id in changing)
+        for row, resident_id, record_id in changing:
+            record = records.get(record_id)  # None: erased meanwhile
+            wanted = None if record is None else self._wanted(record, row, resident_id)
+            if isinstance(wanted, Refusal):
+                refused.append(wanted)
+            elif record is not None and wanted is not None and not _same(record, wanted):
+                record.amended_from = {k: _plain(getattr(record, k)) for k in wanted}
+                record.amended_by = self.batch.id
+                for key, value in wanted.items():
+                    setattr(record, key, value)
+                self.batch.rows_amended += 1
+            else:
+                self.batch.rows_unchanged += 1
+        return refused
+
+    def _wanted(
+        self, record: t.DataRecord | t.KnownRecord, row: RecordRow, resident_id: uuid.UUID | None
+    ) -> Refusal | dict[str, Any]:
+        """What a row whose source id the department sent before makes of that record:
+        its dates, setting, region and note (it is amended if they differ, else
+        unchanged), and a record its batch's rollback withdrew is in force again, as
+        received now (its history before stays as it was). Another person's or another
+        kind's record, or one an upheld appeal withdrew, is refused: the department
+        gave two records one number, or sends again what was found wrong."""
         kind = self.kind.record_kind
         assert kind is not None
         if record.kind != kind.value:
@@ -317,16 +341,7 @@ class _Run:
             return _refused(row, "source_id_taken", _TAKEN)
         if record.withdrawn_at is not None and not rolled_back(record):
             return _refused(row, "record_withdrawn", _WITHDRAWN)
-        return self._amend(record, row)
-
-    def _amend(self, record: t.DataRecord, row: RecordRow) -> bool:
-        """Change a record's dates, setting, region or note, keeping what it was so a
-        rollback of this batch restores it. A record its batch's rollback withdrew is
-        in force again, as received now (its history before stays as it was).
-        ``record`` is locked and read afresh (``DataRecords.locked``): of two imports
-        sending the same correction at once, the second finds it made (unchanged), and
-        what a rollback restores is what was committed before this batch."""
-        new: dict[str, Any] = {
+        wanted: dict[str, Any] = {
             "start": row.start,
             "end": row.end,
             "setting": row.setting.value if row.setting else None,
@@ -334,15 +349,8 @@ class _Run:
             "detail": row.detail,
         }
         if record.withdrawn_at is not None:
-            new |= {"withdrawn_at": None, "withdrawn_reason": None, "received_at": self.now}
-        old = {k: getattr(record, k) for k in new}
-        if new == old:
-            return False
-        record.amended_from = {k: _plain(v) for k, v in old.items()}
-        record.amended_by = self.batch.id
-        for key, value in new.items():
-            setattr(record, key, value)
-        return True
+            wanted |= {"withdrawn_at": None, "withdrawn_reason": None, "received_at": self.now}
+        return wanted
 
     def _keep_regions(self, rows: list[RecordRow]) -> None:
         self.uow.high_risk_regions.insert_many(
@@ -404,7 +412,11 @@ def _refusal(line: int, error: FieldError) -> Refusal:
 ROLLBACK_REASON = "rollback of import "  # + the batch id: a record's withdrawn_reason
 
 
-def rolled_back(record: t.DataRecord) -> bool:
+def _same(record: t.DataRecord | t.KnownRecord, wanted: dict[str, Any]) -> bool:
+    return all(getattr(record, key) == value for key, value in wanted.items())
+
+
+def rolled_back(record: t.DataRecord | t.KnownRecord) -> bool:
     """Withdrawn by its batch's rollback (sent again, it is in force again), not by an
     upheld appeal."""
     return (record.withdrawn_reason or "").startswith(ROLLBACK_REASON)

@@ -52,17 +52,18 @@ class DataRecords(_Repo):
         )
         return {s for s in self.session.scalars(query) if s is not None}
 
-    def sent_before(self, department: str, source_ids: Iterable[str]) -> dict[str, uuid.UUID]:
-        """The department's records with these source ids, by source id (one query per
-        chunk, plain columns: most rows of a file are new)."""
+    def sent_before(self, department: str, source_ids: Iterable[str]) -> dict[str, t.KnownRecord]:
+        """The department's records with these source ids (one query per chunk), as
+        plain rows: what an import compares, no ORM object per row."""
         ids = list(set(source_ids))
         if not ids:
             return {}
         r = t.DataRecord
-        query = select(r.source_id, r.id).where(
-            r.department == department, among(self.session, r.source_id, ids)
-        )
-        return {source_id: id_ for source_id, id_ in self.columns(query) if source_id}
+        query = select(
+            r.source_id, r.id, r.resident_id, r.kind, r.start, r.end, r.setting, r.region,
+            r.detail, r.received_at, r.withdrawn_at, r.withdrawn_reason,
+        ).where(r.department == department, among(self.session, r.source_id, ids))  # fmt: skip
+        return {row[0]: t.KnownRecord(*row[1:]) for row in self.columns(query) if row[0]}
 
     def locked(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, t.DataRecord]:
         """These records, locked in id order and read afresh: an import amends them

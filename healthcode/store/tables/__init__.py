@@ -46,6 +46,7 @@ from healthcode.store.tables.records import (
     HighRiskRegion,
     ImportBatch,
     ImportRefusal,
+    KnownRecord,
 )
 from healthcode.store.tables.residents import (
     DailyReport,
@@ -96,6 +97,7 @@ __all__ = [
     "ImportRefusal",
     "JobRun",
     "KeyCheck",
+    "KnownRecord",
     "Lease",
     "ListEntry",
     "ListHead",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -48,6 +48,23 @@ class DataRecord(Base):
         ForeignKey("import_batches.id", ondelete="RESTRICT"), index=True
     )
     amended_from: Mapped[dict[str, Any] | None]
+
+
+class KnownRecord(NamedTuple):
+    """A record sent before, as an import compares it (no ORM object per row; only the
+    rows that would change one load and lock it)."""
+
+    id: uuid.UUID
+    resident_id: uuid.UUID
+    kind: str
+    start: date | None
+    end: date | None
+    setting: str | None
+    region: str | None
+    detail: str
+    received_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_reason: str | None
 
 
 class HighRiskRegion(Base):
