@@ -68,6 +68,7 @@ def data_import(
             raise fail(error) from None
     typer.echo(
         f"batch {report.batch_id}: {report.rows_read} rows, {report.added} added, "
+        f"{report.amended} amended, "
         f"{report.unchanged} unchanged, {report.refused} refused, {report.unmatched} unmatched"
     )
     for r in report.refusals:
@@ -146,7 +147,7 @@ def data_batches(limit: int = 20) -> None:
             owed = "  RECOLOURING OWED" if b.recolour_pending else ""
             typer.echo(
                 f"{b.id}  {b.started_at:%Y-%m-%d %H:%M}  {b.department}/{b.kind}  {b.status}  "
-                f"{b.added} added, {b.refused} refused  {b.file_name}{owed}"
+                f"{b.added} added, {b.amended} amended, {b.refused} refused  {b.file_name}{owed}"
             )
 
 

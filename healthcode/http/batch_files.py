@@ -15,4 +15,7 @@ def refused_rows_csv(batch: BatchSummary, refused: list[RefusedRow]) -> Response
     """The refused rows given (``batches.EVERY`` for the file), in line order."""
     header = [translate(N_("Line")), translate(N_("Column")), translate(N_("Why"))]
     rows = [[str(r.line), r.field, cell(translate(r.message, r.params))] for r in refused]
+    if batch.unlisted:  # say so in the file itself: it is what a department fixes and re-sends
+        note = N_("{unlisted} more refused rows, after these, were counted but not kept")
+        rows.append(["…", "", translate(note, {"unlisted": batch.unlisted})])
     return csv_response(f"refused-{batch.id}.csv", header, rows)

@@ -90,7 +90,7 @@ def test_import_then_rollback(database: str, tmp_path: Path) -> None:
         ],
     )
     assert imported.exit_code == 0, imported.output
-    assert "1 added" in imported.output
+    assert "1 added, 0 amended" in imported.output
     assert colour(database, resident) == "red"
     batch = imported.output.split()[1].rstrip(":")
     rolled = runner.invoke(app, ["data", "rollback", batch])

@@ -107,6 +107,7 @@ class BatchView(BaseModel):
     rows: int
     added: int
     unchanged: int
+    amended: int = Field(description="sent before and changed (a release): amended")
     refused: int
     unmatched: int
     residents_touched: int
@@ -128,6 +129,7 @@ class BatchView(BaseModel):
             rows=b.rows_read,
             added=b.added,
             unchanged=b.unchanged,
+            amended=b.amended,
             refused=b.refused,
             unmatched=b.unmatched,
             residents_touched=b.residents_touched,

@@ -37,6 +37,8 @@ class AlreadyRolledBack(Conflict):
 
 @dataclass(frozen=True)
 class BatchSummary:
+    """An import batch as its page, the API and ``data batches`` show it."""
+
     id: uuid.UUID
     department: str
     kind: str
@@ -48,9 +50,15 @@ class BatchSummary:
     unchanged: int
     refused: int
     unmatched: int
+    amended: int  # sent before and changed: a release, a discharge, in force again
     residents_touched: int
     rolled_back_at: datetime | None
     recolour_pending: bool  # committed, residents not all recoloured yet (jobs/recolouring.py)
+
+    @property
+    def unlisted(self) -> int:
+        """Refused rows counted but not kept: past ``EVERY``, the file lists no more."""
+        return max(0, self.refused + self.unmatched - EVERY)
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,7 @@ def _summary(b: t.ImportBatch) -> BatchSummary:
         b.rows_unchanged,
         b.rows_refused,
         b.rows_unmatched,
+        b.rows_amended,
         b.residents_touched,
         b.rolled_back_at,
         b.recolour_due_at is not None,

@@ -15,6 +15,7 @@ from healthcode.services.records.batches import (
     BatchNotFound,
     list_batches,
     roll_back_batch,
+    show_batch,
 )
 from healthcode.services.records.recolouring import recolour_batch
 from healthcode.services.shared.env import Env
@@ -109,6 +110,8 @@ def test_a_rolled_back_record_sent_again_is_in_force_again(uow: UnitOfWork, env:
     later(env)
     again = run_import(uow, env, data)
     assert (again.added, again.amended, again.unchanged) == (0, 1, 0)
+    # the batch as its page, the API and `data batches` list it counts it too (it did not)
+    assert show_batch(uow, operator(uow, env), batch_id=again.batch_id)[0].amended == 1
     assert colour_of(uow, listed) is Colour.RED
     later(env)
     roll_back(again.batch_id)

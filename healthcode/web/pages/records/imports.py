@@ -94,6 +94,7 @@ def batch_page(request: Request, batch_id: uuid.UUID, who: Operator, uow: UowDep
         batch=summary,
         refused=refused,
         more=len(refused) >= batches.SHOWN,
+        every=batches.EVERY,
         departments=DEPARTMENTS,
         kinds=KINDS,
         statuses=STATUSES,
