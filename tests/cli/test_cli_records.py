@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from healthcode.cli import app
 from healthcode.demo.population import generate_population, id_number_of
@@ -75,20 +75,17 @@ def contacts(path: Path, number: str, extra_rows: int = 0) -> Path:
     return path
 
 
+def import_contacts(folder: Path, number: str) -> Result:
+    """``healthcode data import`` of a close-contact file naming ``number``."""
+    path = str(contacts(folder / "cc.csv", number))
+    return runner.invoke(
+        app, ["data", "import", path, "--source", "health", "--kind", "close_contact"]
+    )
+
+
 def test_import_then_rollback(database: str, tmp_path: Path) -> None:
     resident, number = green_resident(database)
-    imported = runner.invoke(
-        app,
-        [
-            "data",
-            "import",
-            str(contacts(tmp_path / "cc.csv", number)),
-            "--source",
-            "health",
-            "--kind",
-            "close_contact",
-        ],
-    )
+    imported = import_contacts(tmp_path, number)
     assert imported.exit_code == 0, imported.output
     assert "1 added, 0 amended" in imported.output
     assert colour(database, resident) == "red"
@@ -116,11 +113,7 @@ def test_a_recolouring_that_fails_leaves_the_import_committed_and_says_so(
 
     with monkeypatch.context() as patched:
         patched.setattr(jobs, "recolour_batch", locked)
-        imported = runner.invoke(
-            app,
-            ["data", "import", str(contacts(tmp_path / "cc.csv", number)),
-             "--source", "health", "--kind", "close_contact"],
-        )  # fmt: skip
+        imported = import_contacts(tmp_path, number)
     assert imported.exit_code == 2, imported.output
     assert "is committed, but recolouring its residents failed" in imported.output
     assert "healthcode data recolour" in imported.output
@@ -149,11 +142,7 @@ def test_a_running_servers_cached_colour_follows_a_command_line_import(
     with TestClient(server):
         env = server.state.env
         cached_green(env, resident)
-        imported = runner.invoke(
-            app,
-            ["data", "import", str(contacts(tmp_path / "cc.csv", number)),
-             "--source", "health", "--kind", "close_contact"],
-        )  # fmt: skip
+        imported = import_contacts(tmp_path, number)
         assert imported.exit_code == 0, imported.output
         deadline = time.monotonic() + 5
         while not isinstance(colour_cache.get(env, resident, "binzhou-code"), Ticket):

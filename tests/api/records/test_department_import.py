@@ -157,22 +157,27 @@ def test_a_database_lost_after_the_commit_leaves_the_recolouring_owed(
     assert client.get("/api/v1/codes/binzhou-code", headers=listed).json()["colour"] == "red"
 
 
-def test_an_operator_reads_every_refused_row_as_a_file(
-    client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
-) -> None:
+def refused_rows(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], count: int
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A health file of ``count`` rows, each refused (a bad ID number); the import's
+    answer and a data operator's headers."""
     key = department_key(app, sessions, Department.HEALTH)
-    rows = "".join(f"X-{i},1234{i},2020-02-22\r\n" for i in range(3))
+    rows = "".join(f"X-{i},1234{i},2020-02-22\r\n" for i in range(count))
     sent = send(client, key, f"source_id,id_number,start\r\n{rows}".encode()).json()
-    assert sent["refused"] == 3
+    assert sent["refused"] == count
     in_tx(app, sessions, lambda uow, env: create_staff(
         uow, env, username="data.cc", password=PASSWORD, display_name="数据专员",
         roles=[(Role.DATA_OPERATOR, "")],
     ))  # fmt: skip
+    return sent, staff_headers(client, "data.cc")
 
-    got = client.get(
-        f"/api/v1/records/imports/{sent['batch']}/refused.csv",
-        headers=staff_headers(client, "data.cc"),
-    )
+
+def test_an_operator_reads_every_refused_row_as_a_file(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    sent, staff = refused_rows(client, app, sessions, 3)
+    got = client.get(f"/api/v1/records/imports/{sent['batch']}/refused.csv", headers=staff)
 
     assert got.status_code == 200, got.text
     assert got.headers["content-type"] == "text/csv; charset=utf-8"
@@ -195,15 +200,7 @@ def test_refused_rows_past_those_kept_are_named_in_the_file(
 
     monkeypatch.setattr(imports, "MAX_REFUSALS_KEPT", 2)
     monkeypatch.setattr(batches, "EVERY", 2)
-    key = department_key(app, sessions, Department.HEALTH)
-    rows = "".join(f"X-{i},1234{i},2020-02-22\r\n" for i in range(5))
-    sent = send(client, key, f"source_id,id_number,start\r\n{rows}".encode()).json()
-    assert sent["refused"] == 5
-    in_tx(app, sessions, lambda uow, env: create_staff(
-        uow, env, username="data.cc", password=PASSWORD, display_name="数据专员",
-        roles=[(Role.DATA_OPERATOR, "")],
-    ))  # fmt: skip
-    staff = staff_headers(client, "data.cc")
+    sent, staff = refused_rows(client, app, sessions, 5)
     got = client.get(f"/api/v1/records/imports/{sent['batch']}/refused.csv", headers=staff)
     lines = got.content.decode("utf-8-sig").splitlines()
     assert [line.split(",")[0] for line in lines[1:]] == ["2", "3", "…"]

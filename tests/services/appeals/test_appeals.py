@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -58,6 +59,18 @@ def notified_steps(uow: UnitOfWork, resident_id: uuid.UUID) -> list[str]:
         .order_by(t.Notification.at)
     ).all()
     return [row.payload["step"] for row in rows]
+
+
+def refused_fields(
+    uow: UnitOfWork, env: Env, person: Any, policy_id: str, reason: str
+) -> list[tuple[str, str]]:
+    """The (field, code) pairs an appeal of ``person``'s record is refused with."""
+    with pytest.raises(InvalidInput) as refused:
+        submit_appeal(
+            uow, env, resident_id=person.resident_id, policy_id=policy_id,
+            record_id=person.record_id, reason=reason,
+        )  # fmt: skip
+    return [(e.field, e.code) for e in refused.value.errors]
 
 
 class TestUpheld:
@@ -227,12 +240,7 @@ class TestSubmitting:
         a fraud officer's reason and a look-up's purpose were the same)."""
         person = listed(uow, env)
         for reason in ("\u200b" * 12, "\u200b \u2060\ufeff" * 4 + "错了"):
-            with pytest.raises(InvalidInput) as refused:
-                submit_appeal(
-                    uow, env, resident_id=person.resident_id, policy_id=POLICY,
-                    record_id=person.record_id, reason=reason,
-                )  # fmt: skip
-            assert [(e.field, e.code) for e in refused.value.errors] == [("reason", "too_short")]
+            assert refused_fields(uow, env, person, POLICY, reason) == [("reason", "too_short")]
 
     def test_an_appeal_needs_a_code_of_that_kind(self, uow: UnitOfWork, env: Env) -> None:
         """A resident with only a Binzhou code could appeal under the Shandong pass: the
@@ -240,12 +248,7 @@ class TestSubmitting:
         person = listed(uow, env)
         other = "shandong-pass"
         assert list_disputable(uow, env, resident_id=person.resident_id, policy_id=other) == []
-        with pytest.raises(InvalidInput) as refused:
-            submit_appeal(
-                uow, env, resident_id=person.resident_id, policy_id=other,
-                record_id=person.record_id, reason=REASON,
-            )  # fmt: skip
-        assert [(e.field, e.code) for e in refused.value.errors] == [("policy", "no_code")]
+        assert refused_fields(uow, env, person, other, REASON) == [("policy", "no_code")]
 
     def test_an_image_is_kept_as_evidence(self, uow: UnitOfWork, env: Env, tmp_path: Path) -> None:
         env.blobs = FilesystemBlobs(tmp_path / "blobs")
