@@ -10,7 +10,7 @@ from starlette.types import Message, Receive, Scope, Send
 from healthcode.domain.errors import DomainError
 from healthcode.http.errors import PageRenderer, domain_error_response, in_words, page_or_json
 
-_COOKIE = "hc_session"  # security.SESSION_COOKIE (which imports the middlewares, via deps)
+SESSION_COOKIE = "hc_session"  # the web pages' session (``security`` names it to them)
 
 
 def replay(body: bytes) -> Receive:
@@ -33,18 +33,23 @@ async def no_body() -> Message:
     return {"type": "http.disconnect"}
 
 
+def sent_token(request: Request) -> tuple[str, bool]:
+    """The session token a request carries ("" for none), and whether it came in the
+    cookie: the bearer token if one was sent, else the session cookie. The edge's
+    budgets and authentication (``security.SessionToken``) both read it here: when
+    they parsed the headers apart, a cookie header one parser gave up on
+    (``a="b; hc_session=…``) was no session at the edge and a session behind it, and
+    one resident's requests escaped the session's in-flight cap and budget."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and (bearer := credentials.strip()):
+        return bearer, False
+    return request.cookies.get(SESSION_COOKIE, ""), True
+
+
 def session_hash(scope: Scope) -> bytes | None:
     """The caller's session (a hash of its bearer token or session cookie), read from
-    the headers alone: no database, so the edge can key a retry or a budget on it.
-    With Starlette's lenient cookie parser, as authentication reads it: the standard
-    library's gave up on a header such as ``a="b; hc_session=…``, which then counted
-    as no session here while authentication still found the session, and one
-    resident's requests escaped the session's in-flight cap and budget."""
-    request = Request(scope)
-    auth = request.headers.get("authorization", "")
-    token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-    if not token:  # the cookie as authentication reads it (``security.SessionToken``)
-        token = request.cookies.get(_COOKIE, "")
+    the headers alone: no database, so the edge can key a retry or a budget on it."""
+    token, _ = sent_token(Request(scope))
     return hashlib.sha256(token.encode()).digest() if token else None
 
 

@@ -26,6 +26,8 @@ from fastapi.security.base import SecurityBase
 
 from healthcode.domain.errors import Forbidden
 from healthcode.domain.i18n import N_
+from healthcode.http.asgi import SESSION_COOKIE as SESSION_COOKIE  # for the edges
+from healthcode.http.asgi import sent_token
 from healthcode.http.deps import EnvDep, UowDep
 from healthcode.services.accounts import sessions
 from healthcode.services.accounts.permissions import Permission, Principal
@@ -36,7 +38,6 @@ from healthcode.services.accounts.sessions import (
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
 
-SESSION_COOKIE = "hc_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
@@ -59,18 +60,20 @@ class SessionToken(SecurityBase):
         self.scheme_name = "HTTPBearer"
 
     async def __call__(self, request: Request) -> str | None:
-        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and (bearer := credentials.strip()):
-            return bearer
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if cookie and request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
+        token, cookie = sent_token(request)
+        if (
+            token
+            and cookie
+            and request.method not in SAFE_METHODS
+            and request.url.path.startswith("/api/")
+        ):
             raise BearerRequired(
                 N_(
                     "Send the session token as 'Authorization: Bearer'; "
                     "the sign-in cookie is for the web pages"
                 )
             )
-        return cookie or None
+        return token or None
 
 
 session_token = SessionToken()

@@ -114,7 +114,7 @@ def look_up_colour(
 
 def _purpose(purpose: str) -> str:
     purpose = purpose.strip()
-    if not visible_length(purpose) >= MIN_PURPOSE or len(purpose) > MAX_PURPOSE:
+    if visible_length(purpose) < MIN_PURPOSE or len(purpose) > MAX_PURPOSE:
         raise InvalidInput.single(
             "purpose",
             "length",
