@@ -8,10 +8,11 @@ region is a record about a region, not about a resident (``HIGH_RISK_REGION``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache, partial
 from typing import Any
 
 from healthcode.domain.errors import FieldError, InvalidInput
@@ -152,44 +153,49 @@ def parse_row(
     """Check one row; every problem of the row at once (field, code, words)."""
     problems: list[FieldError] = []
     values: dict[str, Any] = {}
-    for name, parse in (
-        ("source_id", _source_id),
-        ("start", _date),
-        ("end", _date),
-        ("setting", _setting),
-        ("detail", _detail),
-    ):
-        _take(values, problems, name, raw.get(name), parse, required=name in REQUIRED[kind])
-    if "id_number" in REQUIRED[kind]:
-        text = _text(raw.get("id_number"))
-        _take(values, problems, "id_number", text, lambda v: _id(v, today), required=True)
-    if "region" in REQUIRED[kind] or _text(raw.get("region")):
-        _take(values, problems, "region", raw.get("region"), _region, required=True)
+    for name, parse, required in _plan(kind, today):
+        cell = raw.get(name)
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            if required:
+                problems.append(_required(name))
+            continue
+        try:
+            values[name] = parse(cell)
+        except InvalidInput as error:
+            problems.extend(replace(e, field=name) for e in error.errors)
     if not values.get("source_id") and not any(p.field == "source_id" for p in problems):
         problems.append(_required("source_id"))
-    problems += _dates_in_order(values.get("start"), values.get("end"), today)
+    if "start" in values or "end" in values:
+        problems += _dates_in_order(values.get("start"), values.get("end"), today)
     if problems:
         return problems
     return RecordRow(line=line, **values)
 
 
-def _take(
-    values: dict[str, Any],
-    problems: list[FieldError],
-    name: str,
-    raw: object,
-    parse: Any,
-    *,
-    required: bool,
-) -> None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        if required:
-            problems.append(_required(name))
-        return
-    try:
-        values[name] = parse(raw)
-    except InvalidInput as error:
-        problems.extend(replace(e, field=name) for e in error.errors)
+_Parse = Callable[[object], Any]  # a cell → its value, or InvalidInput
+
+
+@lru_cache(maxsize=64)
+def _plan(kind: ImportKind, today: date) -> tuple[tuple[str, _Parse, bool], ...]:
+    """The columns a kind's row is checked for, in the order its problems are listed,
+    each with its parser and whether it is required: made once per kind and day, not
+    for each of a file's rows. An ID number is read only where the kind needs one; a
+    region where it needs one or the cell is filled."""
+    parsers: dict[str, _Parse] = {
+        "source_id": _source_id,
+        "start": _date,
+        "end": _date,
+        "setting": _setting,
+        "detail": _detail,
+        "id_number": partial(_id, today=today),
+        "region": _region,
+    }
+    required = REQUIRED[kind]
+    return tuple(
+        (name, parse, name in required)
+        for name, parse in parsers.items()
+        if name != "id_number" or name in required
+    )
 
 
 def _required(name: str) -> FieldError:
@@ -224,8 +230,8 @@ def _detail(raw: object) -> str:
     return value
 
 
-def _id(raw: str, today: date) -> str:
-    return parse_id_number(raw, today=today).value
+def _id(raw: object, today: date) -> str:
+    return parse_id_number(_text(raw), today=today).value
 
 
 def _region(raw: object) -> str:
@@ -291,3 +297,12 @@ def _dates_in_order(start: date | None, end: date | None, today: date) -> list[F
             FieldError("end", "far_future", N_("The end date lies more than a year ahead"), {})
         )
     return problems
+
+
+_FIELDS = (
+    ("source_id", _source_id),
+    ("start", _date),
+    ("end", _date),
+    ("setting", _setting),
+    ("detail", _detail),
+)

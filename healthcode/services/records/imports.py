@@ -42,7 +42,7 @@ from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
 CHUNK = 5000
-_RECORD_COLUMNS = (
+RECORD_COLUMNS = (
     "id", "resident_id", "kind", "start", "end", "region", "source", "received_at",
     "department", "source_id", "batch_id", "setting", "detail",
 )  # fmt: skip
@@ -296,7 +296,7 @@ class _Run:
                      row.setting.value if row.setting else None, row.detail)
                 )  # fmt: skip
         refused += self._amend_all(changing)
-        added = self.uow.data_records.add_new(_RECORD_COLUMNS, new)
+        added = self.uow.data_records.add_new(RECORD_COLUMNS, new)
         self.batch.rows_added += added
         self.batch.rows_unchanged += len(new) - added  # sent at the same time by another import
         self.batch.rows_refused += len(refused)

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.records import ImportKind
-from healthcode.services.records.imports import _RECORD_COLUMNS
+from healthcode.services.records.imports import RECORD_COLUMNS
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.bulk import among
@@ -36,7 +36,7 @@ def test_a_record_written_meanwhile_is_skipped_not_an_error(uow: UnitOfWork, env
         env.clock.now(), "health", "CC-1", first.batch_id, None, "",
     )  # fmt: skip
     fresh = (uuid.uuid4(), *row[1:9], "CC-2", *row[10:])
-    assert uow.data_records.add_new(_RECORD_COLUMNS, [row, fresh]) == 1
+    assert uow.data_records.add_new(RECORD_COLUMNS, [row, fresh]) == 1
 
 
 def test_many_rows_across_chunks_counted_once(uow: UnitOfWork, env: Env) -> None:
@@ -120,7 +120,7 @@ def test_two_imports_of_the_same_rows_at_once_write_each_record_once(
 
     def first() -> None:
         with units() as uow:
-            written["first"] = uow.data_records.add_new(_RECORD_COLUMNS, rows())
+            written["first"] = uow.data_records.add_new(RECORD_COLUMNS, rows())
             first_wrote.set()
             second_started.wait(timeout=30)
             time.sleep(0.2)  # the second is waiting on the first's keys by now, or will find them
@@ -129,7 +129,7 @@ def test_two_imports_of_the_same_rows_at_once_write_each_record_once(
         first_wrote.wait(timeout=30)
         with units() as uow:
             second_started.set()
-            written["second"] = uow.data_records.add_new(_RECORD_COLUMNS, rows())
+            written["second"] = uow.data_records.add_new(RECORD_COLUMNS, rows())
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for thread in threads:
