@@ -11,12 +11,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.scope import Scope
 from healthcode.services.accounts.permissions import Permission, Principal
-from healthcode.services.records.imports import MAX_REFUSALS_KEPT, ROLLBACK_REASON
+from healthcode.services.records.imports import (
+    MAX_REFUSALS_KEPT,
+    ROLLBACK_REASON,
+    as_json_value,
+)
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -128,7 +133,12 @@ def roll_back_batch(
     uow.data_records.withdraw_batch(batch.id, at=now, reason=reason)
     for record in uow.data_records.amended_by_batch(batch.id):
         _restore(record)
+        record.amended_from = None  # amended_by stays: the recolouring finds the resident
     uow.high_risk_regions.withdraw_batch(batch.id, at=now, reason=reason)
+    for listing in uow.high_risk_regions.amended_by_batch(batch.id):
+        # the period undone stays beside the one restored: those who stayed in
+        # either are recoloured (``recolouring.recolour_batch``)
+        listing.amended_from = _restore(listing)
     batch.status, batch.rolled_back_at = ROLLED_BACK, now
     # owed again, whether or not the import's was done; an instant of its own, so that
     # the import's recolouring, if it is still running, does not count for this one
@@ -152,22 +162,27 @@ def roll_back_batch(
     return _summary(batch)
 
 
-def _restore(record: t.DataRecord) -> None:
-    """Undo the batch's amendment: the dates and setting it changed come back, and a
-    record it put in force again after an earlier rollback is withdrawn again."""
-    before = record.amended_from or {}
-    for key in ("start", "end"):
-        value = before.get(key)
-        setattr(record, key, date.fromisoformat(value) if value else None)
-    record.setting, record.region = before.get("setting"), before.get("region")
-    record.detail = before.get("detail") or ""
-    if "withdrawn_at" in before:
-        record.withdrawn_at = datetime.fromisoformat(before["withdrawn_at"])
-        record.withdrawn_reason = before["withdrawn_reason"]
-        record.received_at = datetime.fromisoformat(before["received_at"])
-    # amended_by stays: the rollback's recolouring finds the resident by it
-    # (``residents_of_batch``); with nothing left to restore, amended_from goes
-    record.amended_from = None
+def _restore(row: t.DataRecord | t.HighRiskRegion) -> dict[str, Any]:
+    """Undo the batch's amendment of a record or listing: the dates, setting, region
+    and note it changed come back, and one it put in force again after an earlier
+    rollback is withdrawn again. Returns what it undid, as ``amended_from`` keeps
+    values."""
+    before = row.amended_from or {}
+    undone = {key: as_json_value(getattr(row, key)) for key in before}
+    for key, value in before.items():
+        setattr(row, key, _typed(key, value))
+    return undone
+
+
+def _typed(key: str, value: Any) -> Any:
+    """A value of ``amended_from`` (JSON) as its column holds it."""
+    if value is None:
+        return "" if key == "detail" else None
+    if key in ("start", "end"):
+        return date.fromisoformat(value)
+    if key in ("withdrawn_at", "received_at"):
+        return datetime.fromisoformat(value)
+    return value
 
 
 def _in_scope(

@@ -229,25 +229,10 @@ class _Run:
         self.batch.rows_read += len(chunk)
         self.batch.rows_refused += len({r.line for r in refusals})
         if self.kind is ImportKind.HIGH_RISK_REGION:
-            self._keep_regions(self._fresh_regions(valid))
+            refusals.extend(self._keep_regions(valid))
         else:
             refusals.extend(self._keep_records(valid))
         self._report(refusals)
-
-    def _fresh_regions(self, valid: list[RecordRow]) -> list[RecordRow]:
-        """Regions not sent before: not in the database, not earlier in this chunk
-        (earlier chunks are in the database: inserted in this same transaction)."""
-        known = self.uow.high_risk_regions.existing(
-            self.department.value, [r.source_id for r in valid]
-        )
-        fresh: list[RecordRow] = []
-        for row in valid:
-            if row.source_id in known:
-                self.batch.rows_unchanged += 1
-            else:
-                known.add(row.source_id)
-                fresh.append(row)
-        return fresh
 
     def _keep_records(self, valid: list[RecordRow]) -> list[Refusal]:
         """Three queries a chunk, whatever its size: the residents named, the rows
@@ -315,11 +300,7 @@ class _Run:
             if isinstance(wanted, Refusal):
                 refused.append(wanted)
             elif record is not None and wanted is not None and not _same(record, wanted):
-                record.amended_from = {k: _plain(getattr(record, k)) for k in wanted}
-                record.amended_by = self.batch.id
-                for key, value in wanted.items():
-                    setattr(record, key, value)
-                self.batch.rows_amended += 1
+                self._amend(record, wanted)
             else:
                 self.batch.rows_unchanged += 1
         return refused
@@ -339,37 +320,81 @@ class _Run:
             return _refused(row, "source_id_other_kind", _OTHER_KIND, kind=record.kind)
         if record.resident_id != resident_id:
             return _refused(row, "source_id_taken", _TAKEN)
-        if record.withdrawn_at is not None and not rolled_back(record):
+        setting = row.setting.value if row.setting else None
+        values = {"start": row.start, "end": row.end, "setting": setting, "region": row.region}
+        return self._in_force(record, row, values | {"detail": row.detail})
+
+    def _in_force(
+        self,
+        record: t.DataRecord | t.KnownRecord | t.HighRiskRegion,
+        row: RecordRow,
+        values: dict[str, Any],
+    ) -> Refusal | dict[str, Any]:
+        """``values``, and a record or listing its batch's rollback withdrew in force
+        again, as received now; one an upheld appeal withdrew is refused."""
+        if record.withdrawn_at is None:
+            return values
+        if not rolled_back(record):
             return _refused(row, "record_withdrawn", _WITHDRAWN)
-        wanted: dict[str, Any] = {
+        return values | {"withdrawn_at": None, "withdrawn_reason": None, "received_at": self.now}
+
+    def _amend(self, record: t.DataRecord | t.HighRiskRegion, wanted: dict[str, Any]) -> None:
+        """Change a record or listing as a row sent again says, keeping what it was
+        (``amended_from``) for this batch's rollback."""
+        record.amended_from = {k: as_json_value(getattr(record, k)) for k in wanted}
+        record.amended_by = self.batch.id
+        for key, value in wanted.items():
+            setattr(record, key, value)
+        self.batch.rows_amended += 1
+
+    def _keep_regions(self, valid: list[RecordRow]) -> list[Refusal]:
+        """High-risk listings: a new one inserted; one sent before amended when its
+        region or dates differ (the day it was lifted, sent later), unchanged when
+        not, and in force again after its batch's rollback, as records are. The
+        listings sent before are locked: a file lists a handful. The rows refused
+        are returned."""
+        known = self.uow.high_risk_regions.sent_before(
+            self.department.value, [r.source_id for r in valid]
+        )
+        fresh: list[dict[str, Any]] = []
+        refused: list[Refusal] = []
+        seen: dict[str, RecordRow] = {}  # source id → its first row in the chunk
+        for row in valid:
+            first = seen.setdefault(row.source_id, row)
+            values = {"region": row.region, "start": row.start, "end": row.end}
+            before = known.get(row.source_id)
+            if first is not row:
+                same = (first.region, first.start, first.end) == (row.region, row.start, row.end)
+                if same:
+                    self.batch.rows_unchanged += 1
+                else:
+                    refused.append(_repeated(row, first.line, _REPEATED_LISTING))
+            elif before is None:
+                fresh.append(self._listing(row))
+            elif isinstance(wanted := self._in_force(before, row, values), Refusal):
+                refused.append(wanted)
+            elif _same(before, wanted):
+                self.batch.rows_unchanged += 1
+            else:
+                self._amend(before, wanted)
+        added = self.uow.high_risk_regions.add_new(fresh)
+        self.batch.rows_added += added
+        self.batch.rows_unchanged += len(fresh) - added  # sent at the same time by another
+        self.batch.rows_refused += len(refused)
+        return refused
+
+    def _listing(self, row: RecordRow) -> dict[str, Any]:
+        return {
+            "id": uuid.uuid4(),
+            "region": row.region,
             "start": row.start,
             "end": row.end,
-            "setting": row.setting.value if row.setting else None,
-            "region": row.region,
-            "detail": row.detail,
+            "department": self.department.value,
+            "source_id": row.source_id,
+            "source": self.batch.file_name[:64],
+            "batch_id": self.batch.id,
+            "received_at": self.now,
         }
-        if record.withdrawn_at is not None:
-            wanted |= {"withdrawn_at": None, "withdrawn_reason": None, "received_at": self.now}
-        return wanted
-
-    def _keep_regions(self, rows: list[RecordRow]) -> None:
-        self.uow.high_risk_regions.insert_many(
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "region": row.region,
-                    "start": row.start,
-                    "end": row.end,
-                    "department": self.department.value,
-                    "source_id": row.source_id,
-                    "source": self.batch.file_name[:64],
-                    "batch_id": self.batch.id,
-                    "received_at": self.now,
-                }
-                for row in rows
-            ]
-        )
-        self.batch.rows_added += len(rows)
 
     def _report(self, refusals: list[Refusal]) -> None:
         room = MAX_REFUSALS_KEPT - self.kept_refusals
@@ -391,7 +416,8 @@ class _Run:
             self.first_refusals.extend(kept[: 100 - len(self.first_refusals)])
 
 
-def _plain(value: object) -> object:
+def as_json_value(value: object) -> object:
+    """A column's value as ``amended_from`` keeps it (dates as ISO text)."""
     return value.isoformat() if isinstance(value, date) else value
 
 
@@ -412,11 +438,11 @@ def _refusal(line: int, error: FieldError) -> Refusal:
 ROLLBACK_REASON = "rollback of import "  # + the batch id: a record's withdrawn_reason
 
 
-def _same(record: t.DataRecord | t.KnownRecord, wanted: dict[str, Any]) -> bool:
+def _same(record: t.DataRecord | t.KnownRecord | t.HighRiskRegion, wanted: dict[str, Any]) -> bool:
     return all(getattr(record, key) == value for key, value in wanted.items())
 
 
-def rolled_back(record: t.DataRecord | t.KnownRecord) -> bool:
+def rolled_back(record: t.DataRecord | t.KnownRecord | t.HighRiskRegion) -> bool:
     """Withdrawn by its batch's rollback (sent again, it is in force again), not by an
     upheld appeal."""
     return (record.withdrawn_reason or "").startswith(ROLLBACK_REASON)
@@ -435,11 +461,17 @@ _WITHDRAWN = N_(
 )
 
 
-def _repeated(row: RecordRow, first: int) -> Refusal:
-    message = N_(
-        "Record number {value} is on line {first} of this file for another ID number: give "
-        "each record a number of its own"
-    )
+_REPEATED_RECORD = N_(
+    "Record number {value} is on line {first} of this file for another ID number: give "
+    "each record a number of its own"
+)
+_REPEATED_LISTING = N_(
+    "Listing number {value} is on line {first} of this file with another region or other "
+    "dates: give each listing a number of its own"
+)
+
+
+def _repeated(row: RecordRow, first: int, message: str = _REPEATED_RECORD) -> Refusal:
     return _refused(row, "source_id_repeated", message, first=first)
 
 

@@ -57,10 +57,7 @@ def recolour_batch(units: UnitOfWorkFactory, env: Env, *, batch_id: uuid.UUID) -
         note = f"{batch.department}: {batch.file_name}"[:500]
         actor = _actor(batch)
         travel = batch.kind == ImportKind.TRAVEL  # may contradict declarations
-        regions = [
-            HighRiskPeriod(str(r.id), r.region, r.start, r.received_at, r.end)
-            for r in uow.high_risk_regions.of_batch(batch_id)
-        ]
+        regions = [p for r in uow.high_risk_regions.of_batch(batch_id) for p in _periods(r)]
     if regions:
         residents: Iterable[uuid.UUID] = _staying(units, env, regions)
     else:
@@ -96,6 +93,26 @@ def _of_batch(units: UnitOfWorkFactory, batch_id: uuid.UUID) -> Iterator[uuid.UU
         if len(page) < BATCH:
             return
         after = page[-1]
+
+
+def _periods(listing: t.HighRiskRegion) -> list[HighRiskPeriod]:
+    """The listing's period now and, if the batch amended it (or its rollback undid
+    an amendment), the period before: a stay in either may change colour."""
+    now = HighRiskPeriod(
+        str(listing.id), listing.region, listing.start, listing.received_at, listing.end
+    )
+    other = listing.amended_from  # region, start and end, as ISO text
+    if not other:
+        return [now]
+    end = other["end"]
+    before = HighRiskPeriod(
+        now.id,
+        other["region"],
+        date.fromisoformat(other["start"]),
+        now.received_at,
+        date.fromisoformat(end) if end else None,
+    )
+    return [now, before]
 
 
 def _staying(units: UnitOfWorkFactory, env: Env, regions: list[HighRiskPeriod]) -> list[uuid.UUID]:

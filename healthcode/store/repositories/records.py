@@ -153,21 +153,43 @@ class HighRiskRegions(_Repo):
         a handful of rows, region-level, read with each resident's facts."""
         return self.session.scalars(select(t.HighRiskRegion)).all()
 
-    def existing(self, department: str, source_ids: Iterable[str]) -> set[str]:
+    def sent_before(
+        self, department: str, source_ids: Iterable[str]
+    ) -> dict[str, t.HighRiskRegion]:
+        """The department's listings with these source ids, locked in id order and
+        read afresh: an import amends them from what is committed now (a file lists
+        a handful of regions, so it locks them all)."""
         ids = list(set(source_ids))
         if not ids:
-            return set()
-        query = select(t.HighRiskRegion.source_id).where(
-            t.HighRiskRegion.department == department, t.HighRiskRegion.source_id.in_(ids)
+            return {}
+        query = (
+            select(t.HighRiskRegion)
+            .where(t.HighRiskRegion.department == department, t.HighRiskRegion.source_id.in_(ids))
+            .order_by(t.HighRiskRegion.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
-        return set(self.session.scalars(query))
+        return {region.source_id: region for region in self.session.scalars(query)}
 
-    def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
-            self.session.execute(insert(t.HighRiskRegion), list(rows))
+    def add_new(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """New listings, skipping any a concurrent import has just written: how many
+        were written (as ``DataRecords.add_new``)."""
+        if not rows:
+            return 0
+        columns = list(rows[0])
+        values = ([row[c] for c in columns] for row in rows)
+        return write_rows(
+            self.session, t.HighRiskRegion.__table__, columns, values, skip_conflicts=True
+        )
 
     def of_batch(self, batch_id: uuid.UUID) -> Sequence[t.HighRiskRegion]:
-        query = select(t.HighRiskRegion).where(t.HighRiskRegion.batch_id == batch_id)
+        """The listings the batch added or amended."""
+        r = t.HighRiskRegion
+        query = select(r).where(or_(r.batch_id == batch_id, r.amended_by == batch_id))
+        return self.session.scalars(query).all()
+
+    def amended_by_batch(self, batch_id: uuid.UUID) -> Sequence[t.HighRiskRegion]:
+        query = select(t.HighRiskRegion).where(t.HighRiskRegion.amended_by == batch_id)
         return self.session.scalars(query).all()
 
     def withdraw_batch(self, batch_id: uuid.UUID, *, at: datetime, reason: str) -> int:

@@ -83,6 +83,13 @@ class HighRiskRegion(Base):
     received_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
     withdrawn_reason: Mapped[str | None] = mapped_column(String(500))
+    # As on DataRecord: the last import that changed it (the day a listing was lifted,
+    # sent later) and what it changed; after that import's rollback, what the
+    # rollback undid (its recolouring needs both periods).
+    amended_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="RESTRICT"), index=True
+    )
+    amended_from: Mapped[dict[str, Any] | None]
 
 
 class ImportBatch(Base):

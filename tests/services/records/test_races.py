@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import Engine, delete, event, select
 from sqlalchemy.orm import sessionmaker
 
+from healthcode.domain.records import ImportKind
 from healthcode.services.codes.batches import recolour_residents
 from healthcode.services.codes.recolour import Cause, recolour_resident
 from healthcode.services.records.imports import ImportReport
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWorkFactory
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.services.records.helpers import csv_bytes, green_resident, run_import
 
 HEADER = ("source_id", "id_number", "start", "end")
@@ -30,7 +31,8 @@ def units(postgresql_engine: Engine) -> Iterator[UnitOfWorkFactory]:
     factory = sessionmaker(postgresql_engine, expire_on_commit=False)
     yield UnitOfWorkFactory(factory)
     with factory.begin() as session:
-        for table in (t.DataRecord, t.ImportRefusal, t.ImportBatch, t.AuditEvent, t.Resident):
+        tables = (t.DataRecord, t.HighRiskRegion, t.ImportRefusal, t.ImportBatch, t.AuditEvent)
+        for table in (*tables, t.Resident):
             session.execute(delete(table))
         session.execute(delete(t.Account))
 
@@ -65,6 +67,43 @@ def test_the_same_release_sent_twice_at_once_is_one_amendment(
         assert record.amended_by == first.batch_id
         assert record.amended_from is not None
         assert record.amended_from["end"] is None
+
+
+@pytest.mark.parametrize("end", ["", "2020-02-18"], ids=["new listing", "lifted listing"])
+def test_the_same_listing_sent_twice_at_once_is_written_once(
+    units: UnitOfWorkFactory, env: Env, end: str
+) -> None:
+    """A high-risk listing new to both imports, or the day it was lifted: the second
+    import waits for the first, then counts it unchanged (no error, no second row,
+    the first batch the one a rollback undoes)."""
+    header = ("source_id", "region", "start", "end")
+    if end:
+        with units() as uow:
+            rows = [header, ("HR-1", "370100", "2020-02-17", "")]
+            run_import(uow, env, csv_bytes(rows), kind=ImportKind.HIGH_RISK_REGION)
+    listing = csv_bytes([header, ("HR-1", "370100", "2020-02-17", end)])
+    second: dict[str, ImportReport] = {}
+
+    def send(uow: UnitOfWork) -> ImportReport:
+        return run_import(uow, env, listing, kind=ImportKind.HIGH_RISK_REGION, recolour=False)
+
+    def send_again() -> None:
+        with units() as uow:
+            second["report"] = send(uow)
+
+    with units() as uow:
+        first = send(uow)
+        racing = threading.Thread(target=send_again)
+        racing.start()
+        time.sleep(0.5)
+        assert racing.is_alive(), "the second import did not wait for the first's listing"
+    racing.join(timeout=30)
+    again = second["report"]
+    assert (first.added + first.amended, first.unchanged) == (1, 0)
+    assert (again.added, again.amended, again.unchanged, again.refused) == (0, 0, 1, 0)
+    with units() as uow:
+        row = uow.session.scalars(select(t.HighRiskRegion)).one()
+        assert row.batch_id == first.batch_id or row.amended_by == first.batch_id
 
 
 def _one_by_one(units: UnitOfWorkFactory, env: Env, resident_id: uuid.UUID) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from healthcode.domain.colour import Colour
-from healthcode.domain.records import ImportKind
+from healthcode.domain.records import Department, ImportKind
 from healthcode.services.accounts.permissions import Principal, Role
 from healthcode.services.records.batches import (
     AlreadyRolledBack,
@@ -17,8 +17,10 @@ from healthcode.services.records.batches import (
     roll_back_batch,
     show_batch,
 )
+from healthcode.services.records.imports import ImportReport
 from healthcode.services.records.recolouring import recolour_batch
 from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.units import SameUnit
 from tests.services.conftest import new_account
@@ -144,3 +146,72 @@ def test_rolling_back_a_correction_recolours_by_the_record_it_restores(
     roll_back_batch(uow, env, operator(uow, env), batch_id=fixed.batch_id)
     recolour_batch(SameUnit(uow), env, batch_id=fixed.batch_id)  # type: ignore[arg-type]
     assert colour_of(uow, listed) is Colour.YELLOW
+
+
+class TestHighRiskListings:
+    """A listing is amended, rolled back and sent again as a record is: the day a
+    region's listing was lifted, sent later, used to count "unchanged" and was lost."""
+
+    LISTING = ("source_id", "region", "start", "end")
+
+    def stayed(self, uow: UnitOfWork, env: Env) -> t.Account:
+        """A resident a carrier saw in Jinan's Lixia district on 18–19 February."""
+        account, number = green_resident(uow, env)
+        travel = [("source_id", "id_number", "region", "start", "end")]
+        travel += [("T-1", number, "370102", "2020-02-18", "2020-02-19")]
+        run_import(
+            uow, env, csv_bytes(travel), kind=ImportKind.TRAVEL, department=Department.CARRIER
+        )
+        return account
+
+    def listed(self, uow: UnitOfWork, env: Env, end: str) -> ImportReport:
+        later(env)
+        listing = csv_bytes([self.LISTING, ("HR-1", "370100", "2020-02-17", end)])
+        return run_import(uow, env, listing, kind=ImportKind.HIGH_RISK_REGION)
+
+    def roll_back(self, uow: UnitOfWork, env: Env, batch_id: uuid.UUID) -> None:
+        later(env)
+        roll_back_batch(uow, env, operator(uow, env), batch_id=batch_id)
+        recolour_batch(SameUnit(uow), env, batch_id=batch_id)  # type: ignore[arg-type]
+
+    def test_a_listing_lifted_later_amends_it_and_its_rollback_restores_it(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        account = self.stayed(uow, env)
+        assert self.listed(uow, env, "").added == 1
+        assert colour_of(uow, account) is Colour.RED
+        lifted = self.listed(uow, env, "2020-02-17")  # high-risk for one day, before the stay
+        assert (lifted.added, lifted.amended, lifted.unchanged) == (0, 1, 0)
+        assert colour_of(uow, account) is Colour.GREEN
+        assert self.listed(uow, env, "2020-02-17").unchanged == 1
+        self.roll_back(uow, env, lifted.batch_id)
+        [listing] = uow.high_risk_regions.ever_listed()
+        assert (listing.end, listing.withdrawn_at) == (None, None)
+        assert colour_of(uow, account) is Colour.RED
+        assert [c.to_colour for c in history_of(uow, account)][-3:] == ["red", "green", "red"]
+
+    def test_a_rolled_back_listing_sent_again_is_in_force_again(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        account = self.stayed(uow, env)
+        first = self.listed(uow, env, "")
+        self.roll_back(uow, env, first.batch_id)
+        assert colour_of(uow, account) is Colour.GREEN
+        again = self.listed(uow, env, "")
+        assert (again.added, again.amended, again.unchanged) == (0, 1, 0)
+        assert colour_of(uow, account) is Colour.RED
+        self.roll_back(uow, env, again.batch_id)
+        assert colour_of(uow, account) is Colour.GREEN
+        [listing] = uow.high_risk_regions.ever_listed()
+        assert listing.withdrawn_reason == f"rollback of import {first.batch_id}"
+
+    def test_a_listing_number_repeated_with_other_dates_is_refused(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        rows = [self.LISTING, ("HR-1", "370100", "2020-02-17", "")]
+        rows += [("HR-1", "370100", "2020-02-17", ""), ("HR-1", "420100", "2020-02-17", "")]
+        report = run_import(uow, env, csv_bytes(rows), kind=ImportKind.HIGH_RISK_REGION)
+        assert (report.added, report.unchanged, report.refused) == (1, 1, 1)
+        assert [(r.line, r.code, r.params["first"]) for r in report.refusals] == [
+            (4, "source_id_repeated", 2)
+        ]
