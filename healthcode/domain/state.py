@@ -24,7 +24,7 @@ class EvidenceKind(StrEnum):
     OVERRIDE = "override"
 
 
-_DISPUTABLE = frozenset({EvidenceKind.RECORD, EvidenceKind.OVERRIDE})
+_DISPUTABLE = frozenset({EvidenceKind.RECORD, EvidenceKind.OVERRIDE, EvidenceKind.CREDIT_RECORD})
 
 
 @dataclass(frozen=True)
@@ -83,9 +83,9 @@ class State:
 
     @property
     def appealable(self) -> bool:
-        """A department's record or a manual colour is behind the colour: what an
-        appeal disputes (``services/appeals``). A fraud finding alone (a credit record)
-        is not: it has no appeal path yet, and the page offered one that listed nothing."""
+        """A department's record, a manual colour or a fraud finding (a credit record)
+        is behind the colour: what an appeal disputes (``services/appeals``). Not a
+        signature or the resident's own answers: nothing there for anyone to withdraw."""
         return self.colour.signed and any(
             e.kind in _DISPUTABLE for r in self.reasons for e in r.evidence
         )

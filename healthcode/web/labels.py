@@ -155,6 +155,10 @@ RECORD_KINDS: Mapping[str, str] = MappingProxyType(
         "fever_medicine": N_("Fever-medicine purchase"),
         "exposure": N_("Possible exposure (same venue and time as a case)"),
         "override": N_("Manual colour approved by two officers"),
+        # a credit record (a fraud finding), by its kind
+        "false_declaration": N_("Fraud finding: false declaration"),
+        "screenshot": N_("Fraud finding: screenshot of a code"),
+        "another_persons_code": N_("Fraud finding: another person's code"),
     }
 )
 APPEAL_STEPS: Mapping[str, str] = MappingProxyType(

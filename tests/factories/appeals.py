@@ -74,6 +74,31 @@ def close_contact(
     return row.id
 
 
+def fraud_finding(uow: UnitOfWork, env: Env, resident_id: uuid.UUID) -> uuid.UUID:
+    """A confirmed "another person's code" case in the resident's region, its credit
+    record, and the recolouring it causes: the credit record's id."""
+    now = env.clock.now()
+    resident = uow.residents.by_id(resident_id)
+    assert resident is not None
+    case = t.FraudCase(
+        id=uuid.uuid4(), resident_id=resident_id, at=now, status="confirmed",
+        source="duplicate_token", cause="distant_venues", region_code=resident.region_code,
+        proposed_outcome="confirm", decided_at=now,
+    )  # fmt: skip
+    credit = t.CreditRecord(
+        id=uuid.uuid4(), resident_id=resident_id, at=now, reason="another_persons_code",
+        case_id=case.id,
+    )  # fmt: skip
+    uow.add(case)
+    uow.flush()
+    uow.add(credit)
+    uow.flush()
+    recolour(
+        uow, env, resident_id=resident_id, policy=env.policies.find(POLICY), cause=Cause.CREDIT
+    )
+    return credit.id
+
+
 def listed(uow: UnitOfWork, env: Env, phone: str = "13800002222") -> Listed:
     account_id, resident_id = resident(uow, env, phone)
     record_id = close_contact(uow, env, resident_id)

@@ -27,7 +27,7 @@ Decider = Annotated[
 
 
 class DisputableOut(BaseModel):
-    subject: str = Field(description="record or override")
+    subject: str = Field(description="record, override or credit (a fraud finding)")
     id: uuid.UUID
     kind: str = Field(description="the record's kind (close_contact…), or override")
     source: str = Field(description="the record's source department, or the organisation")
@@ -104,8 +104,10 @@ def list_disputable(
 @router.post(
     "/appeals",
     status_code=status.HTTP_201_CREATED,
-    summary="Appeal a department record or a manual colour (multipart; evidence optional)",
-    description="Name one of `record_id` or `override_id` (from `/codes/{policy}/disputable`); "
+    summary="Appeal a department record, a manual colour or a fraud finding (multipart; "
+    "evidence optional)",
+    description="Name one of `record_id`, `override_id` or `credit_record_id` (from "
+    "`/codes/{policy}/disputable`); "
     "the reason in at least 10 characters; `evidence` one JPEG, PNG, WebP or PDF "
     "(HEALTHCODE_APPEAL_EVIDENCE_MAX_BYTES, 5 MB by default). 409 already_appealed.",
 )
@@ -118,6 +120,7 @@ def submit_appeal(
     reason: Annotated[str, Form(max_length=1000)],
     record_id: Annotated[uuid.UUID | None, Form()] = None,
     override_id: Annotated[uuid.UUID | None, Form()] = None,
+    credit_record_id: Annotated[uuid.UUID | None, Form()] = None,
     evidence: Annotated[UploadFile | None, File()] = None,
 ) -> AppealOut:
     assert principal.resident_id is not None
@@ -128,6 +131,7 @@ def submit_appeal(
         policy_id=policy,
         record_id=record_id,
         override_id=override_id,
+        credit_record_id=credit_record_id,
         reason=reason,
         upload=evidence.file if evidence is not None and evidence.filename else None,
         client=client_address(request),
@@ -163,7 +167,7 @@ def appeal_for_officer(appeal_id: uuid.UUID, who: Decider, uow: UowDep, env: Env
 @router.post(
     "/staff/appeals/{appeal_id}/decision",
     summary="Uphold (withdraw the record, recolour) or reject an appeal",
-    responses={409: {"description": "appeal_decided"}, 403: {"description": "own_override"}},
+    responses={409: {"description": "appeal_decided"}, 403: {"description": "own_decision"}},
 )
 def decide_appeal(
     request: Request,

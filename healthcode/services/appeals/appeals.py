@@ -1,11 +1,12 @@
 """The resident's side of an appeal: what they may dispute, submitting, the timeline.
 
 A resident disputes one department record of theirs (its kind and source department
-are named; nothing of the department's data beyond the record itself) or the manual
-colour on one of their codes, with a reason and optionally an image or PDF. The
-appeal goes at once to whoever may decide it (``decisions.py``): the record's source
-department, within the resident's region; for a manual colour, the organisation (else
-region) the override was decided in. One open appeal per record or override.
+are named; nothing of the department's data beyond the record itself), the manual
+colour on one of their codes, or a fraud finding behind it (a credit record), with a
+reason and optionally an image or PDF. The appeal goes at once to whoever may decide
+it (``decisions.py``): the record's source department, within the resident's region;
+for a manual colour or a fraud finding, the organisation (else region) the override
+was decided in or the fraud case was opened for. One open appeal per thing disputed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from healthcode.domain.reasons import written_reason
 from healthcode.domain.state import EvidenceKind
 from healthcode.services.appeals import evidence
 from healthcode.services.appeals.results import (
+    CREDIT,
     OPEN,
     OVERRIDE,
     RECORD,
@@ -28,6 +30,8 @@ from healthcode.services.appeals.results import (
     Disputable,
     EvidenceFile,
     appeal_view,
+    decider_name,
+    disputable_credit,
     disputable_record,
     evidence_file,
 )
@@ -65,6 +69,8 @@ def list_disputable(
         for fact in reason.evidence:
             if fact.kind is EvidenceKind.OVERRIDE:
                 found.insert(0, _override(uow, uuid.UUID(fact.id)))
+            elif fact.kind is EvidenceKind.CREDIT_RECORD:
+                found.insert(0, _credit(uow, uuid.UUID(fact.id)))
     return found
 
 
@@ -76,16 +82,18 @@ def submit_appeal(
     policy_id: str,
     record_id: uuid.UUID | None = None,
     override_id: uuid.UUID | None = None,
+    credit_record_id: uuid.UUID | None = None,
     reason: str,
     upload: BinaryIO | None = None,
     client: str = "",
 ) -> AppealView:
-    """Dispute one record (or manual colour) of one's own; it goes to its decider."""
+    """Dispute one record, manual colour or fraud finding of one's own; it goes to its
+    decider."""
     policy = env.policies.find(policy_id)
     reason = _reason(reason)
     uow.residents.lock(resident_id)  # one appeal at a time per resident; the colour read fresh
     resident = uow.residents.by_id(resident_id)
-    row = _subject(uow, resident, policy.id, record_id, override_id)
+    row = _subject(uow, resident, policy.id, record_id, override_id, credit_record_id)
     if uow.appeals.open_for(row.open_key or "") is not None:
         raise AlreadyAppealed(N_("You have already appealed this; wait for the decision"))
     colour = current_state(uow, env, resident_id=resident_id, policy=policy).colour
@@ -115,6 +123,7 @@ def submit_appeal(
             "appeal": str(row.id),
             "record": str(record_id or ""),
             "override": str(override_id or ""),
+            "credit_record": str(credit_record_id or ""),
             "evidence": row.evidence_type or "",
         },
         client=client,
@@ -150,11 +159,15 @@ def _subject(
     policy_id: str,
     record_id: uuid.UUID | None,
     override_id: uuid.UUID | None,
+    credit_record_id: uuid.UUID | None,
 ) -> t.Appeal:
     """A new appeal naming what it disputes and who decides it; others' are not found."""
-    if resident is None or (record_id is None) == (override_id is None):
+    named = [i for i in (record_id, override_id, credit_record_id) if i is not None]
+    if resident is None or len(named) != 1:
         raise InvalidInput.single(
-            "record_id", "required", N_("Choose the record or the manual colour you dispute")
+            "record_id",
+            "required",
+            N_("Choose what you dispute: a record, a manual colour or a fraud finding"),
         )
     appeal = t.Appeal(
         id=uuid.uuid4(), resident_id=resident.id, status=OPEN, region_code=resident.region_code
@@ -166,6 +179,8 @@ def _subject(
         appeal.record_id, appeal.department = record.id, record.department
         appeal.open_key = f"{RECORD}:{record.id}"
         return appeal
+    if credit_record_id is not None:
+        return _against_finding(uow, appeal, credit_record_id)
     assert override_id is not None
     override = uow.overrides.by_id(override_id)
     if (
@@ -181,14 +196,33 @@ def _subject(
     return appeal
 
 
+def _against_finding(uow: UnitOfWork, appeal: t.Appeal, credit_record_id: uuid.UUID) -> t.Appeal:
+    """A fraud finding in force is decided where its case was: the organisation (else
+    region) the case was opened for, by officers who review fraud."""
+    credit = uow.appeals.credit_record(credit_record_id)
+    case = uow.fraud_cases.by_id(credit.case_id) if credit and credit.case_id else None
+    if credit is None or credit.resident_id != appeal.resident_id or credit.revoked_at:
+        raise NotFound(N_("No such record"))
+    appeal.credit_record_id, appeal.department = credit.id, ""
+    if case is not None:
+        appeal.organisation_id, appeal.region_code = case.organisation_id, case.region_code
+    appeal.open_key = f"{CREDIT}:{credit.id}"
+    return appeal
+
+
 def _override(uow: UnitOfWork, override_id: uuid.UUID) -> Disputable:
     row = uow.overrides.by_id(override_id)
     assert row is not None
-    organisation = uow.organisations.by_id(row.organisation_id) if row.organisation_id else None
-    source = organisation.name if organisation is not None else row.region_code
+    source = decider_name(uow, row.organisation_id, row.region_code)
     return Disputable(
         OVERRIDE, row.id, OVERRIDE, source, None, None, True, _open(uow, OVERRIDE, row.id)
     )
+
+
+def _credit(uow: UnitOfWork, credit_id: uuid.UUID) -> Disputable:
+    row = uow.appeals.credit_record(credit_id)
+    assert row is not None
+    return disputable_credit(uow, row, _open(uow, CREDIT, row.id))
 
 
 def _open(uow: UnitOfWork, subject: str, subject_id: uuid.UUID) -> uuid.UUID | None:

@@ -3,11 +3,14 @@
 A record's appeal is decided by a DATA_OPERATOR of the record's source department
 (``appeals.decide`` within ``dept:<department>`` or ``dept:<department>/<region>``,
 ``domain/scope.py``); a manual colour's appeal by an officer holding
-``colour.override`` in the override's organisation (else region), but never one of
-the two officers who decided that override. Out of scope reads as not found.
+``colour.override`` in the override's organisation (else region), and a fraud
+finding's (a credit record) by one holding ``fraud.review`` where its case was
+decided, but never one of the two officers who decided that override or that case.
+Out of scope reads as not found.
 
 Upheld, the record is withdrawn (``withdrawn_at``, ``withdrawn_reason``; it no longer
-counts) or the override set aside, and every code of the resident is recoloured with
+counts), the override set aside or the credit record revoked (``revoked_at``), and
+every code of the resident is recoloured with
 the appeal as the cause, so the colour the rules then give is restored and the
 change stands in the resident's history. Rejected, nothing else changes. Both lock
 the resident first, as every write that recolours does, then the appeal: of two
@@ -33,7 +36,7 @@ from healthcode.services.appeals.results import (
     appeal_view,
     evidence_file,
 )
-from healthcode.services.appeals.steps import add_step
+from healthcode.services.appeals.steps import add_step, took_part
 from healthcode.services.codes.recolour import Cause, recolour_resident
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -47,8 +50,8 @@ class AppealDecided(Conflict):
     code = "appeal_decided"
 
 
-class OwnOverride(Forbidden):
-    code = "own_override"
+class OwnDecision(Forbidden):
+    code = "own_decision"
 
 
 def list_waiting_appeals(
@@ -56,7 +59,10 @@ def list_waiting_appeals(
 ) -> Sequence[AppealView]:
     """Open appeals the caller may decide, oldest first."""
     rows = uow.appeals.waiting(
-        who.scope(Permission.APPEALS_DECIDE), who.scope(Permission.COLOUR_OVERRIDE), limit=limit
+        who.scope(Permission.APPEALS_DECIDE),
+        who.scope(Permission.COLOUR_OVERRIDE),
+        who.scope(Permission.FRAUD_REVIEW),
+        limit=limit,
     )
     return [appeal_view(uow, env, row) for row in rows]
 
@@ -110,7 +116,7 @@ def decide_appeal(
     if row.status != OPEN:
         raise AppealDecided(N_("This appeal has already been decided"))
     note = _note(note)
-    _not_own_override(uow, who, row)
+    _took_no_part(uow, who, row)
     now = env.clock.now()
     row.status = UPHELD if uphold else REJECTED
     row.open_key, row.decided_by, row.decided_at, row.decision_note = (
@@ -140,19 +146,15 @@ def may_decide(who: Principal, row: t.Appeal) -> bool:
     if row.record_id is not None:
         scope = who.scope(Permission.APPEALS_DECIDE)
         return scope.covers_department(row.department, row.region_code)
-    scope = who.scope(Permission.COLOUR_OVERRIDE)
+    permission = Permission.FRAUD_REVIEW if row.credit_record_id else Permission.COLOUR_OVERRIDE
+    scope = who.scope(permission)
     return scope.covers(organisation_id=row.organisation_id, region_code=row.region_code)
 
 
-def _not_own_override(uow: UnitOfWork, who: Principal, row: t.Appeal) -> None:
-    """Neither officer who painted the colour reviews the appeal against it."""
-    if row.override_id is None:
-        return
-    override = uow.overrides.by_id(row.override_id)
-    assert override is not None
-    if who.account_id in (override.proposed_by, override.decided_by):
-        raise OwnOverride(
-            N_("You took part in this manual colour: another officer must decide the appeal")
+def _took_no_part(uow: UnitOfWork, who: Principal, row: t.Appeal) -> None:
+    if who.account_id in took_part(uow, row):
+        raise OwnDecision(
+            N_("You took part in this decision: another officer must decide the appeal")
         )
 
 
@@ -168,6 +170,11 @@ def _withdraw(uow: UnitOfWork, env: Env, row: t.Appeal, note: str) -> None:
         assert override is not None
         override.status = "withdrawn"  # no longer approved: the engine no longer sees it
         override.decision_note = reason
+    elif row.credit_record_id is not None:
+        credit = uow.appeals.credit_record(row.credit_record_id, lock=True)
+        assert credit is not None
+        if credit.revoked_at is None:  # the engine no longer counts it from now
+            credit.revoked_at = env.clock.now()
     uow.flush()
 
 

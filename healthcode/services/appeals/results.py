@@ -6,12 +6,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
-RECORD, OVERRIDE = "record", "override"
+RECORD, OVERRIDE, CREDIT = "record", "override", "credit"
 OPEN, UPHELD, REJECTED = "open", "upheld", "rejected"
 
 
@@ -19,10 +20,10 @@ OPEN, UPHELD, REJECTED = "open", "upheld", "rejected"
 class Disputable:
     """Something behind a resident's colour that they may appeal."""
 
-    subject: str  # record | override
+    subject: str  # record | override | credit
     id: uuid.UUID
-    kind: str  # the record's kind (close_contact…), or "override"
-    source: str  # the record's department, or the override's organisation name
+    kind: str  # the record's kind (close_contact…), "override", or the finding's kind
+    source: str  # the record's department, or the organisation (else region) that decided
     start: date | None
     end: date | None
     behind_colour: bool  # one of the reasons for the code's colour now
@@ -63,14 +64,40 @@ def disputable_record(row: t.DataRecord, behind: bool, open_appeal: uuid.UUID | 
     )
 
 
+def disputable_credit(
+    uow: UnitOfWork, row: t.CreditRecord, open_appeal: uuid.UUID | None
+) -> Disputable:
+    """A confirmed fraud finding: its kind (false declaration…), who confirmed it and
+    the day."""
+    case = uow.fraud_cases.by_id(row.case_id) if row.case_id else None
+    source = decider_name(uow, case.organisation_id, case.region_code) if case else ""
+    return Disputable(CREDIT, row.id, row.reason, source, day_of(row.at), None, True, open_appeal)
+
+
+def decider_name(uow: UnitOfWork, organisation_id: uuid.UUID | None, region_code: str) -> str:
+    """The organisation that decided (an override, a fraud case), else its region."""
+    organisation = uow.organisations.by_id(organisation_id) if organisation_id else None
+    return organisation.name if organisation is not None else region_code
+
+
+def subject_of(row: t.Appeal) -> str:
+    if row.record_id is not None:
+        return RECORD
+    return CREDIT if row.credit_record_id is not None else OVERRIDE
+
+
 def source_of(uow: UnitOfWork, row: t.Appeal) -> tuple[str, str, date | None, date | None]:
     """The disputed thing, as the resident may see it: kind, source, dates."""
     if row.record_id is not None:
         record = uow.appeals.record(row.record_id)
         assert record is not None
         return record.kind, record.department, record.start, record.end
-    organisation = uow.organisations.by_id(row.organisation_id) if row.organisation_id else None
-    return OVERRIDE, organisation.name if organisation is not None else row.region_code, None, None
+    source = decider_name(uow, row.organisation_id, row.region_code)
+    if row.credit_record_id is not None:
+        credit = uow.appeals.credit_record(row.credit_record_id)
+        assert credit is not None
+        return credit.reason, source, day_of(credit.at), None
+    return OVERRIDE, source, None, None
 
 
 def appeal_view(uow: UnitOfWork, env: Env, row: t.Appeal) -> AppealView:
@@ -84,7 +111,7 @@ def appeal_view(uow: UnitOfWork, env: Env, row: t.Appeal) -> AppealView:
     return AppealView(
         id=row.id,
         policy_id=row.policy_id,
-        subject=RECORD if row.record_id is not None else OVERRIDE,
+        subject=subject_of(row),
         kind=kind,
         source=source,
         start=start,

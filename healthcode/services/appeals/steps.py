@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from healthcode.domain.colour import Colour
 from healthcode.domain.scope import Scope
 from healthcode.services.accounts.permissions import Role
@@ -52,8 +54,9 @@ def add_step(
 
 def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
     """Notify the officers who may decide a new appeal: the department's data
-    operators whose scope covers the resident's region, or the issuers of the override's
-    organisation who took no part in it. How many were told."""
+    operators whose scope covers the resident's region, or the issuers of the
+    organisation of the override or fraud case who took no part in it. How many were
+    told."""
     if appeal.record_id is not None:
         officers = {
             account
@@ -63,14 +66,12 @@ def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
             if Scope.of([scope]).covers_department(appeal.department, appeal.region_code)
         }
     else:
-        override = uow.overrides.by_id(appeal.override_id) if appeal.override_id else None
-        took_part = {override.proposed_by, override.decided_by} if override else set()
         holders = (
             uow.authorisations.holders(appeal.organisation_id, Role.ISSUER.value)
             if appeal.organisation_id is not None
             else []
         )
-        officers = set(holders) - took_part
+        officers = set(holders) - took_part(uow, appeal)
     for account in sorted(officers):
         events.notify(
             uow,
@@ -81,3 +82,17 @@ def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
             dedup_key=f"appeal:{appeal.id}:{account}",
         )
     return len(officers)
+
+
+def took_part(uow: UnitOfWork, row: t.Appeal) -> set[uuid.UUID]:
+    """The two officers behind the disputed manual colour or fraud finding (proposed,
+    approved): neither reviews the appeal against it."""
+    if row.override_id is not None:
+        override = uow.overrides.by_id(row.override_id)
+        assert override is not None
+        return {a for a in (override.proposed_by, override.decided_by) if a is not None}
+    credit = uow.appeals.credit_record(row.credit_record_id) if row.credit_record_id else None
+    case = uow.fraud_cases.by_id(credit.case_id) if credit and credit.case_id else None
+    if case is None:
+        return set()
+    return {a for a in (case.proposed_by, case.decided_by) if a is not None}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
@@ -23,15 +24,16 @@ def _departments(scope: Scope) -> ColumnElement[bool]:
     return and_(t.Appeal.record_id.is_not(None), or_(*held) if held else false())
 
 
-def _overrides(scope: Scope) -> ColumnElement[bool]:
-    """An override's appeal is within scope: the override's organisation, else region."""
+def _organisational(scope: Scope, subject: Any) -> ColumnElement[bool]:
+    """An appeal against an override or a credit record (``subject``: its column) is
+    within scope: the organisation it was decided in, else the region."""
     held: list[ColumnElement[bool]] = [
         t.Appeal.region_code.startswith(p) for p in sorted(scope.regions)
     ]
     if scope.organisations:
         held.append(t.Appeal.organisation_id.in_(scope.organisations))
     within = true() if scope.everywhere else (or_(*held) if held else false())
-    return and_(t.Appeal.override_id.is_not(None), within)
+    return and_(subject.is_not(None), within)
 
 
 class Appeals(_Repo):
@@ -50,14 +52,21 @@ class Appeals(_Repo):
     def open_for(self, open_key: str) -> t.Appeal | None:
         return self.session.scalars(select(t.Appeal).where(t.Appeal.open_key == open_key)).first()
 
-    def waiting(self, departments: Scope, overrides: Scope, *, limit: int) -> Sequence[t.Appeal]:
+    def waiting(
+        self, departments: Scope, overrides: Scope, findings: Scope, *, limit: int
+    ) -> Sequence[t.Appeal]:
         """Open appeals a decider may reach, oldest first: a department's records within
-        ``departments``, manual colours within ``overrides``."""
+        ``departments``, manual colours within ``overrides``, credit records (fraud
+        findings) within ``findings``."""
         query = (
             select(t.Appeal)
             .where(
                 t.Appeal.status == "open",
-                or_(_departments(departments), _overrides(overrides)),
+                or_(
+                    _departments(departments),
+                    _organisational(overrides, t.Appeal.override_id),
+                    _organisational(findings, t.Appeal.credit_record_id),
+                ),
             )
             .order_by(t.Appeal.submitted_at, t.Appeal.id)
             .limit(limit)
@@ -76,6 +85,12 @@ class Appeals(_Repo):
         """The department record an appeal disputes."""
         return self.session.get(
             t.DataRecord, record_id, with_for_update=lock, populate_existing=lock
+        )
+
+    def credit_record(self, credit_id: uuid.UUID, *, lock: bool = False) -> t.CreditRecord | None:
+        """The credit record (a confirmed fraud finding) an appeal disputes."""
+        return self.session.get(
+            t.CreditRecord, credit_id, with_for_update=lock, populate_existing=lock
         )
 
     def evidence_referenced(self, keys: Sequence[str]) -> set[str]:

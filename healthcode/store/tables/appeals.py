@@ -1,9 +1,11 @@
-"""Appeals (申诉): a resident disputes a department record or a manual colour.
+"""Appeals (申诉): a resident disputes a department record, a manual colour or a
+credit record (a confirmed fraud finding).
 
 One row per appeal, and its timeline (``appeal_steps``: submitted, assigned, decided,
 colour restored) as rows the resident reads. ``open_key`` is the disputed thing
-(``record:<id>`` or ``override:<id>``) while the appeal is open and NULL once decided:
-a unique column, so one record has at most one open appeal on either database.
+(``record:<id>``, ``override:<id>`` or ``credit:<id>``) while the appeal is open and
+NULL once decided: a unique column, so one record has at most one open appeal on
+either database.
 """
 
 from __future__ import annotations
@@ -28,8 +30,11 @@ class Appeal(Base):
     override_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("colour_overrides.id", ondelete="CASCADE"), index=True
     )
-    # Who decides: a department (the record's source), or the override's organisation
-    # (else its region).
+    credit_record_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("credit_records.id", ondelete="CASCADE"), index=True
+    )
+    # Who decides: a department (the record's source), or the organisation (else the
+    # region) the override was decided in or the fraud case was opened for.
     department: Mapped[str] = mapped_column(String(64), default="", index=True)
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
     region_code: Mapped[str] = mapped_column(String(6), index=True)

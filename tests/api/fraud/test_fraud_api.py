@@ -111,10 +111,29 @@ def test_two_officers_confirm_and_the_code_turns_red(
     code = client.get("/api/v1/codes/binzhou-code", headers=me).json()
     assert code["colour"] == "red"
     assert code["reasons"][0]["rule_id"] == "BZ-RED-FRAUD"
-    # a fraud finding has no appeal path (docs/fraud.md): the page offered one that
-    # listed nothing to dispute (found by probing)
-    assert code["appealable"] is False
-    assert client.get("/api/v1/codes/binzhou-code/disputable", headers=me).json() == []
+    # the finding is what the resident may appeal, as the rule's next step tells them
+    assert code["appealable"] is True
+    [finding] = client.get("/api/v1/codes/binzhou-code/disputable", headers=me).json()
+    assert (finding["subject"], finding["kind"]) == ("credit", "another_persons_code")
+    sent = client.post(
+        "/api/v1/appeals",
+        headers=me,
+        data={"policy": "binzhou-code", "credit_record_id": finding["id"], "reason": "不是本人"},
+        files={"evidence": ("", b"")},  # multipart, no file chosen
+    )
+    assert (sent.status_code, error(sent)["fields"][0]["field"]) == (422, "reason")
+    sent = client.post(
+        "/api/v1/appeals",
+        headers=me,
+        data={
+            "policy": "binzhou-code",
+            "credit_record_id": finding["id"],
+            "reason": "两次扫码时我都在家，卡口时钟有误，请调取录像核实",
+        },
+        files={"evidence": ("", b"")},
+    )
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["subject"] == "credit"
 
 
 def test_two_officers_approving_at_once_one_wins(pg_schema: str, served: list[LiveServer]) -> None:

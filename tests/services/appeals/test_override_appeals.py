@@ -12,7 +12,7 @@ from healthcode.domain.errors import NotFound
 from healthcode.services.appeals.appeals import list_disputable, submit_appeal
 from healthcode.services.appeals.decisions import (
     AppealDecided,
-    OwnOverride,
+    OwnDecision,
     decide_appeal,
     list_waiting_appeals,
 )
@@ -62,7 +62,7 @@ def test_a_manual_colour_is_appealed_to_its_organisation(uow: UnitOfWork, env: E
     appeal = submit_appeal(
         uow, env, resident_id=resident, policy_id=POLICY, override_id=override, reason=REASON
     )
-    with pytest.raises(OwnOverride):  # the proposer does not review their own colour
+    with pytest.raises(OwnDecision):  # the proposer does not review their own colour
         decide_appeal(uow, env, home.issuer, appeal_id=appeal.id, uphold=True, note=NOTE)
     elsewhere = community(uow, env, region="370102")
     with pytest.raises(NotFound):

@@ -13,7 +13,7 @@ from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts.permissions import Role
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
-from tests.factories.appeals import PASSWORD, REASON, close_contact
+from tests.factories.appeals import PASSWORD, REASON, close_contact, fraud_finding
 from tests.web.conftest import new_context, new_phone
 from tests.web.flows import declare_and_confirm, resident_of, sign_in
 from tests.web.live import LiveServer
@@ -33,7 +33,7 @@ def list_as_close_contact(server: LiveServer, phone: str) -> None:
         close_contact(uow, env, resident)
 
 
-def officer(server: LiveServer, scope: str) -> str:
+def officer(server: LiveServer, scope: str, role: Role = Role.DATA_OPERATOR) -> str:
     env: Env = server.app.state.env
     units: UnitOfWorkFactory = server.app.state.uow_factory
     username = f"appeals.{os.getpid()}.{uuid.uuid4().hex[:6]}"
@@ -44,7 +44,7 @@ def officer(server: LiveServer, scope: str) -> str:
             username=username,
             password=PASSWORD,
             display_name="卫健委 王芳",
-            roles=[(Role.DATA_OPERATOR, scope)],
+            roles=[(role, scope)],
         )
     return username
 
@@ -112,3 +112,50 @@ def test_a_wrongly_listed_resident_appeals_and_is_green_again(
     page.goto("/codes/binzhou-code/history")
     expect(page.locator(".timeline li").first).to_contain_text(NOTE)  # newest first
     check_page(page)
+
+
+def test_a_fraud_finding_is_appealed_and_upheld_by_an_officer_who_reviews_fraud(
+    page: Page, server: LiveServer, browser: Browser
+) -> None:
+    """The fraud rule's next step sends the resident to "我的申诉": the finding is
+    listed there by its kind, and an officer who reviews fraud in the region (not a
+    department's) upholds it; the code is green again."""
+    phone = new_phone()
+    sign_in(page, server, phone)
+    declare_and_confirm(page)
+    env: Env = server.app.state.env
+    units: UnitOfWorkFactory = server.app.state.uow_factory
+    with units() as uow:
+        fraud_finding(uow, env, resident_of(server, phone))
+    page.goto("/codes/binzhou-code")
+    expect(page.locator("main")).to_contain_text("红码")
+    page.click("a[href='/codes/binzhou-code/appeal']")
+    page.wait_for_url("**/codes/binzhou-code/appeal")
+    expect(page.locator("fieldset")).to_contain_text("失信认定：冒用他人健康码")
+    check_page(page)
+    page.check("input[name=subject]")
+    page.fill("#reason", REASON)
+    page.click("button.primary")
+    page.wait_for_url("**/appeals/*?sent=1")
+    expect(page.locator("main")).to_contain_text("失信认定：冒用他人健康码")
+    appeal_url = page.url.split("?")[0]
+
+    staff = new_context(browser, server).new_page()
+    staff_sign_in(staff, server, officer(server, "dept:health"), then="/staff/appeals")
+    expect(staff.locator(".queue li")).to_have_count(0)  # a department's officer: not theirs
+    staff.context.clear_cookies()
+    staff_sign_in(
+        staff, server, officer(server, "region:371602", Role.ADMIN), then="/staff/appeals"
+    )
+    staff.click(".queue li a")
+    staff.wait_for_url("**/staff/appeals/*")
+    expect(staff.locator("main")).to_contain_text("失信认定：冒用他人健康码")
+    check_page(staff)
+    staff.fill("#note", "复核卡口录像，两次扫码均为本人，设备时钟有误，撤销认定")
+    staff.click("button[value=uphold]")
+    staff.wait_for_url("**/staff/appeals?done=upheld")
+
+    page.goto(appeal_url)
+    expect(page.locator(".timeline li").last).to_contain_text("绿码")
+    page.goto("/codes/binzhou-code")
+    expect(page.locator("main")).to_contain_text("绿码")

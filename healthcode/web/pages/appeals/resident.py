@@ -98,6 +98,7 @@ def submit(
             policy_id=known_policy(env, policy_id).id,
             record_id=subject_id if kind == "record" else None,
             override_id=subject_id if kind == "override" else None,
+            credit_record_id=subject_id if kind == "credit" else None,
             reason=reason,
             upload=file.file if file is not None else None,
             client=client_address(request),
