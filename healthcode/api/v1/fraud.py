@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +25,13 @@ router = APIRouter(tags=["fraud"])
 Reviewer = Annotated[Principal, Depends(require(Permission.FRAUD_REVIEW))]
 
 
+class FlagOut(BaseModel):
+    code: str = Field(description="same_token_elsewhere, distant_venues, …")
+    venue: str = Field(description="where else the code was read (a sighting elsewhere)")
+    at: LocalTime | None
+    km: float | None = Field(description="how far apart the two venues are")
+
+
 class EvidenceOut(BaseModel):
     kind: str = Field(description="scan, record or declaration")
     id: uuid.UUID
@@ -32,7 +39,7 @@ class EvidenceOut(BaseModel):
     venue: str
     colour: str | None
     verdict: str | None
-    flags: list[dict[str, Any]]
+    flags: list[FlagOut]
     record_kind: str
     department: str
     region: str | None
@@ -96,7 +103,7 @@ def case_out(c: CaseView) -> CaseOut:
                 venue=e.venue,
                 colour=e.colour,
                 verdict=e.verdict,
-                flags=[dict(f) for f in e.flags],
+                flags=[FlagOut(code=f.code, venue=f.venue, at=f.at, km=f.km) for f in e.flags],
                 record_kind=e.record_kind,
                 department=e.department,
                 region=e.region,

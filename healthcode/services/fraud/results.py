@@ -21,6 +21,29 @@ from healthcode.store.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
+class ScanFlag:
+    """A flag a scan raised: what it says (``domain/checkpoint.py`` Flag) and, for a
+    sighting elsewhere, where, when and how far."""
+
+    code: str
+    venue: str = ""
+    at: datetime | None = None
+    km: float | None = None
+
+
+def scan_flag(raw: Mapping[str, Any]) -> ScanFlag:
+    """A flag as the scan stored it (JSON): times as ISO text, any key may lack."""
+    at = raw.get("at")
+    km = raw.get("km")
+    return ScanFlag(
+        code=str(raw.get("code", "")),
+        venue=str(raw.get("venue", "")),
+        at=datetime.fromisoformat(at) if isinstance(at, str) else None,
+        km=float(km) if isinstance(km, int | float) else None,
+    )
+
+
+@dataclass(frozen=True)
 class EvidenceItem:
     kind: str  # scan | record | declaration
     ref_id: uuid.UUID
@@ -28,7 +51,7 @@ class EvidenceItem:
     venue: str = ""  # scan
     colour: str | None = None  # scan: what the code showed
     verdict: str | None = None  # scan: a refusal reason
-    flags: tuple[Mapping[str, Any], ...] = ()  # scan: the flags it raised
+    flags: tuple[ScanFlag, ...] = ()  # scan: the flags it raised
     record_kind: str = ""  # record
     department: str = ""  # record
     region: str | None = None  # record
@@ -107,7 +130,7 @@ def _item(uow: UnitOfWork, item: t.FraudEvidence) -> EvidenceItem | None:
             venue=venue.name if venue else "",
             colour=scan.colour,
             verdict=scan.verdict,
-            flags=tuple(f for f in scan.flags if isinstance(f, Mapping)),
+            flags=tuple(scan_flag(f) for f in scan.flags if isinstance(f, Mapping)),
         )
     if item.kind == "record":
         record = uow.data_records.by_id(item.ref_id)

@@ -11,9 +11,12 @@ import uuid
 from datetime import timedelta
 
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
-from healthcode.services.scanning import scans
+from healthcode.domain.clock import TZ
+from healthcode.services.scanning import releases, scans
 from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.organisations import organisation
 from tests.factories.roster import employer_admin, region_admin
@@ -120,3 +123,49 @@ def test_two_officers_confirm_a_duplicate_code_case_and_the_code_turns_red(
     expect(page.locator("main")).to_contain_text("红码")
     page.goto("/notifications")
     expect(page.locator("main")).to_contain_text("诚信记录")
+
+
+def test_a_gate_report_and_a_screenshot_flag_read_in_words_and_local_time(
+    page: Page, server: LiveServer, browser: Browser
+) -> None:
+    """A "not the holder" report and one on-screen code read at two gates: the case
+    pages showed a 500 (those flags have no venue, or no distance), and otherwise raw
+    codes and UTC times."""
+    phone = new_phone()
+    sign_in(page, server, phone)
+    declare_and_confirm(page)
+    env: Env = server.app.state.env
+    units: UnitOfWorkFactory = server.app.state.uow_factory
+    resident = resident_of(server, phone)
+    with units() as uow:
+        org = organisation(uow, env, region="371602")
+        boss = employer_admin(uow, env, org.id)
+        gates = [venue(uow, env, boss, org.id, name=n) for n in ("西门卡口", "东门卡口")]
+        guards = [operator(uow, env, boss, g.id) for g in gates]
+        token = display_token(uow, env, resident)
+    for gate, guard in zip(gates, guards, strict=True):
+        with units() as uow:
+            scanned = scans.scan_code(uow, env, guard, venue_id=gate.id, token=token)
+        server.clock.advance(timedelta(minutes=2))
+    with units() as uow:
+        releases.report_not_the_holder(uow, env, guards[1], scan_id=scanned.id)
+    at = (server.clock.now() - timedelta(minutes=4)).astimezone(TZ).strftime("%H:%M")
+
+    with units() as uow:
+        query = select(t.FraudCase.id, t.FraudCase.cause).where(t.FraudCase.resident_id == resident)
+        cases = dict(uow.session.execute(query).all())
+    assert sorted(cases.values()) == ["not_the_holder", "same_token_elsewhere"]
+
+    a = new_context(browser, server).new_page()
+    staff_sign_in(a, server, officer(server, "371602"), then="/staff/fraud")
+    for case, cause in cases.items():
+        a.goto(f"/staff/fraud/{case}")
+        expect(a.locator("h1")).to_have_text("失信案件")
+        evidence = a.locator(".evidence")
+        expect(evidence).to_contain_text("扫码记录")
+        expect(evidence).to_contain_text("健康码显示：绿码")
+        expect(evidence).not_to_contain_text("green")
+        expect(evidence).not_to_contain_text("not_the_holder")
+        if cause == "same_token_elsewhere":
+            expect(evidence).to_contain_text(f"{at} 也在西门卡口被扫码")
+        check_page(a)

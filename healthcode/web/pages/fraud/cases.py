@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from healthcode.domain.colour import Colour
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.fraud import MIN_REASON, Cause, Outcome, Source, Status
 from healthcode.domain.i18n import N_
@@ -22,6 +23,7 @@ from healthcode.http.security import require
 from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.fraud import decisions
+from healthcode.services.scanning.scans import message_of
 from healthcode.web.deps import FormDep
 from healthcode.web.forms import FormState, read_form
 from healthcode.web.labels import RECORD_KINDS
@@ -35,7 +37,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 HOME = "/staff/fraud"
 
 STATUSES: Mapping[str, str] = {
-    Status.OPEN: N_("Open"),
+    Status.OPEN: N_("Awaiting a proposal"),
     Status.PROPOSED: N_("Proposed, waiting for a second officer"),
     Status.CONFIRMED: N_("Confirmed"),
     Status.DISMISSED: N_("Dismissed"),
@@ -72,6 +74,8 @@ WORDS: dict[str, Any] = {
     "record_kinds": RECORD_KINDS,
     "departments": DEPARTMENTS,
     "region_name": region_name,
+    "colour_name": lambda value: Colour(value).label,  # what a scanned code showed
+    "verdict_text": message_of,  # a scan's refusal, in words
 }
 
 
