@@ -164,7 +164,10 @@ def _withdraw(uow: UnitOfWork, env: Env, row: t.Appeal, note: str) -> None:
         record = uow.appeals.record(row.record_id, lock=True)
         assert record is not None
         if record.withdrawn_at is None:
-            record.withdrawn_at, record.withdrawn_reason = env.clock.now(), reason
+            record.withdrawn_at = env.clock.now()
+        # withdrawn for good, also one its batch's rollback withdrew first: sent again,
+        # a rolled-back record is in force again, a record found wrong on appeal is not
+        record.withdrawn_reason = reason
     elif row.override_id is not None:
         override = uow.overrides.by_id(row.override_id, lock=True)
         assert override is not None

@@ -14,6 +14,16 @@ from healthcode.store.bulk import among, write_rows
 from healthcode.store.repositories.base import _Repo
 
 
+def _amended_by(table: type[t.DataRecord] | type[t.HighRiskRegion], batch_id: uuid.UUID) -> Any:
+    return (
+        select(table)
+        .where(table.amended_by == batch_id)
+        .order_by(table.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 class DataRecords(_Repo):
     def of_resident(self, resident_id: uuid.UUID) -> Sequence[t.DataRecord]:
         query = (
@@ -83,8 +93,10 @@ class DataRecords(_Repo):
         return {record.id: record for record in self.session.scalars(query)}
 
     def amended_by_batch(self, batch_id: uuid.UUID) -> Sequence[t.DataRecord]:
-        query = select(t.DataRecord).where(t.DataRecord.amended_by == batch_id)
-        return self.session.scalars(query).all()
+        """The records the batch amended and no later import amended again, locked in
+        id order and read afresh: a rollback restores them from what is committed now
+        (an import amending one meanwhile is waited for, and then it is its own)."""
+        return self.session.scalars(_amended_by(t.DataRecord, batch_id)).all()
 
     def add_new(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         """COPY (PostgreSQL) or multi-row INSERT (SQLite) of new records, skipping any
@@ -189,8 +201,8 @@ class HighRiskRegions(_Repo):
         return self.session.scalars(query).all()
 
     def amended_by_batch(self, batch_id: uuid.UUID) -> Sequence[t.HighRiskRegion]:
-        query = select(t.HighRiskRegion).where(t.HighRiskRegion.amended_by == batch_id)
-        return self.session.scalars(query).all()
+        """As ``DataRecords.amended_by_batch``, for listings."""
+        return self.session.scalars(_amended_by(t.HighRiskRegion, batch_id)).all()
 
     def withdraw_batch(self, batch_id: uuid.UUID, *, at: datetime, reason: str) -> int:
         result = self.session.execute(

@@ -8,18 +8,22 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 
 import pytest
 from sqlalchemy import Engine, delete, event, select
 from sqlalchemy.orm import sessionmaker
 
 from healthcode.domain.records import ImportKind
+from healthcode.services.accounts.permissions import Principal, Role
 from healthcode.services.codes.batches import recolour_residents
 from healthcode.services.codes.recolour import Cause, recolour_resident
+from healthcode.services.records.batches import roll_back_batch
 from healthcode.services.records.imports import ImportReport
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from tests.services.conftest import new_account
 from tests.services.records.helpers import csv_bytes, green_resident, run_import
 
 HEADER = ("source_id", "id_number", "start", "end")
@@ -67,6 +71,43 @@ def test_the_same_release_sent_twice_at_once_is_one_amendment(
         assert record.amended_by == first.batch_id
         assert record.amended_from is not None
         assert record.amended_from["end"] is None
+
+
+def test_a_rollback_waits_for_a_later_correction_and_leaves_it(
+    units: UnitOfWorkFactory, env: Env
+) -> None:
+    """B2 corrects a record, B3 corrects it again; B2 is rolled back while B3 is still
+    open. The rollback used to read the record before B3 committed and then write
+    B1's values over B3's (the resident stayed red, B3 said "amended 1"). Now it
+    waits for B3's lock, finds the record is B3's, and leaves it."""
+    with units() as uow:
+        _, number = green_resident(uow, env)
+        run_import(uow, env, csv_bytes([HEADER, ("CC-1", number, "2020-02-20", "")]))
+    with units() as uow:
+        rows = [HEADER, ("CC-1", number, "2020-02-20", "2020-02-21")]
+        b2 = run_import(uow, env, csv_bytes(rows), recolour=False)
+    with units() as uow:
+        staff = new_account(uow, env, "13700009999")
+    officer = Principal(staff.id, "staff", None, frozenset({(Role.DATA_OPERATOR, "")}))  # type: ignore[arg-type]
+
+    def roll_back_b2() -> None:
+        with units() as uow:
+            roll_back_batch(uow, env, officer, batch_id=b2.batch_id)
+
+    with units() as uow:
+        rows = [HEADER, ("CC-1", number, "2020-02-20", "2020-02-22")]
+        b3 = run_import(uow, env, csv_bytes(rows), recolour=False)
+        racing = threading.Thread(target=roll_back_b2)
+        racing.start()
+        time.sleep(0.5)
+        assert racing.is_alive(), "the rollback did not wait for the later correction"
+    racing.join(timeout=30)
+    assert b3.amended == 1
+    with units() as uow:
+        record = uow.session.scalars(select(t.DataRecord)).one()
+        assert (record.end, record.amended_by) == (date(2020, 2, 22), b3.batch_id)
+        assert record.amended_from is not None
+        assert record.amended_from["end"] == "2020-02-21"
 
 
 @pytest.mark.parametrize("end", ["", "2020-02-18"], ids=["new listing", "lifted listing"])

@@ -10,6 +10,8 @@ import pytest
 from healthcode.domain.colour import Colour
 from healthcode.domain.records import Department, ImportKind
 from healthcode.services.accounts.permissions import Principal, Role
+from healthcode.services.appeals.appeals import submit_appeal
+from healthcode.services.appeals.decisions import decide_appeal
 from healthcode.services.records.batches import (
     AlreadyRolledBack,
     BatchNotFound,
@@ -22,6 +24,7 @@ from healthcode.services.records.recolouring import recolour_batch
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
+from tests.factories.appeals import REASON, health_officer
 from tests.factories.units import SameUnit
 from tests.services.conftest import new_account
 from tests.services.records.helpers import (
@@ -215,3 +218,33 @@ class TestHighRiskListings:
         assert [(r.line, r.code, r.params["first"]) for r in report.refusals] == [
             (4, "source_id_repeated", 2)
         ]
+
+
+def test_a_record_found_wrong_on_appeal_after_its_rollback_is_not_taken_again(
+    uow: UnitOfWork, env: Env
+) -> None:
+    """The batch is rolled back (the record withdrawn, in force again if re-sent), then
+    the resident's appeal against the record is upheld: it is withdrawn for good, and
+    the department's re-sent file is refused for it (it used to come back into force
+    and turn the resident red again)."""
+    listed, number = green_resident(uow, env)
+    data = csv_bytes([HEADER, ("CC-1", number, "2020-02-22")])
+    first = run_import(uow, env, data)
+    assert listed.resident_id is not None
+    [record] = uow.data_records.of_resident(listed.resident_id)
+    appeal = submit_appeal(
+        uow, env, resident_id=listed.resident_id, policy_id="binzhou-code",
+        record_id=record.id, reason=REASON,
+    )  # fmt: skip
+    later(env)
+    roll_back_batch(uow, env, operator(uow, env), batch_id=first.batch_id)
+    recolour_batch(SameUnit(uow), env, batch_id=first.batch_id)  # type: ignore[arg-type]
+    decide_appeal(
+        uow, env, health_officer(uow, env), appeal_id=appeal.id, uphold=True,
+        note="核实该居民当日不在通报场所，撤销密接记录",
+    )  # fmt: skip
+    later(env)
+    again = run_import(uow, env, data)
+    assert (again.amended, again.refused) == (0, 1)
+    assert [r.code for r in again.refusals] == ["record_withdrawn"]
+    assert colour_of(uow, listed) is Colour.GREEN
