@@ -44,6 +44,10 @@ class AlreadyDecided(Conflict):
     code = "already_decided"
 
 
+class AlreadyProposed(Conflict):
+    code = "already_proposed"
+
+
 class OverrideEnded(Conflict):
     code = "override_ended"
 
@@ -100,9 +104,12 @@ def propose_override(
         decision_note="",
         organisation_id=organisation_id,
         region_code=region,
+        open_key=f"{resident.id}:{policy.id}",
     )
-    uow.add(row)
-    uow.flush()
+    if not uow.overrides.propose_once(row):  # a double click, or another officer first
+        raise AlreadyProposed(
+            N_("A change of this code is already proposed: decide that one first")
+        )
     _audit(uow, env, who, "override.proposed", row, client)
     return _view(uow, env, who, row)
 
@@ -133,7 +140,7 @@ def decide_override(
     if approve and row.ends_at is not None and row.ends_at <= now:
         raise OverrideEnded(N_("The proposed change has already ended; propose it again"))
     row.status = "approved" if approve else "rejected"
-    row.decided_by, row.decided_at = who.account_id, now
+    row.decided_by, row.decided_at, row.open_key = who.account_id, now, None
     row.decision_note = note.strip()[:500]
     uow.flush()
     _audit(uow, env, who, f"override.{row.status}", row, client)

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 
 from healthcode.domain.scope import QueueQuery, Scope
 from healthcode.store import tables as t
-from healthcode.store.repositories.base import _Repo
+from healthcode.store.repositories.base import _Repo, insert_once
 
 _S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
 
@@ -339,6 +339,11 @@ class Overrides(_Repo):
         return self.session.get(
             t.ColourOverride, override_id, with_for_update=lock, populate_existing=lock
         )
+
+    def propose_once(self, row: t.ColourOverride) -> bool:
+        """Add the proposal; False if one is open for its code already (``open_key``),
+        also when a concurrent transaction has just added it."""
+        return insert_once(self.session, row)
 
     def approved(self, resident_id: uuid.UUID, policy_id: str) -> Sequence[t.ColourOverride]:
         query = (

@@ -110,6 +110,8 @@ class ColourOverride(Base):
     # Where it is decided: the organisation the resident's application went to, if any.
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
     region_code: Mapped[str] = mapped_column(String(6), index=True)
+    # "<resident>:<policy>" while proposed, NULL once decided: one open proposal per code
+    open_key: Mapped[str | None] = mapped_column(String(80), unique=True)
 
 
 class PreventionNotice(Base):

@@ -15,6 +15,7 @@ from healthcode.services.codes.health_codes import list_colour_changes
 from healthcode.services.codes.recolour import current_state
 from healthcode.services.organisations.overrides import (
     AlreadyDecided,
+    AlreadyProposed,
     OwnProposal,
     decide_override,
     list_proposals,
@@ -150,3 +151,35 @@ def test_two_approvals_at_once_one_wins(committed: sessionmaker[Session], env: E
             .where(t.ColourChange.cause == "override")
         )
         assert changes == 1
+
+
+def test_a_second_proposal_for_the_same_code_waits_for_the_first_decision(
+    uow: UnitOfWork, env: Env
+) -> None:
+    """A double click made two proposals; both approved, an upheld appeal against one
+    left the code painted by the other."""
+    home = community(uow, env)
+    resident = fevered(uow, env, home)
+    proposal = propose(uow, env, home.issuer, resident)
+    other = authorised_issuer(uow, env, home.organisation.id)
+    with pytest.raises(AlreadyProposed):
+        propose(uow, env, other, resident)
+    decide_override(uow, env, other, override_id=proposal, approve=False, note="读数不清，需重拍")
+    assert propose(uow, env, other, resident) != proposal  # decided: a new one may follow
+
+
+def test_two_proposals_at_once_one_is_made(committed: sessionmaker[Session], env: Env) -> None:
+    units = UnitOfWorkFactory(committed)
+    with units() as uow:
+        home = community(uow, env)
+        resident = fevered(uow, env, home)
+    outcome = race(
+        units,
+        lambda uow: propose(uow, env, home.issuer, resident),
+        lambda uow: propose(uow, env, home.issuer, resident),
+        AlreadyProposed,
+    )
+    assert [type(o) for o in outcome] == [AlreadyProposed]
+    with committed() as session:
+        count = select(func.count()).select_from(t.ColourOverride)
+        assert session.scalar(count.where(t.ColourOverride.resident_id == resident)) == 1
