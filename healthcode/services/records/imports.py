@@ -54,6 +54,10 @@ class KindNotAllowed(Forbidden):
     code = "kind_not_allowed"
 
 
+class ClientRevoked(Forbidden):
+    code = "client_revoked"
+
+
 class MissingColumns(DomainError):
     status = 422
     code = "missing_columns"
@@ -145,6 +149,10 @@ def import_records(
         run = _take_all(uow, env, batch, department, kind, fmt, rows, stream, progress)
     finally:
         rows.close()
+    if sender.client_id is not None and not uow.department_clients.still_active(sender.client_id):
+        raise ClientRevoked(  # a leaked key revoked while its upload ran: nothing is kept
+            N_("This client's key was revoked while the file was being sent; nothing was kept")
+        )
     batch.finished_at = batch.recolour_due_at = env.clock.now()  # owed from the commit on
     uow.flush()
     return ImportReport(

@@ -279,6 +279,17 @@ class ImportBatches(_Repo):
 
 
 class DepartmentClients(_Repo):
+    def still_active(self, client_id: uuid.UUID) -> bool:
+        """Whether the client is not revoked, read under a share lock: a revocation
+        committed before is seen, one that comes after waits for this transaction."""
+        query = (
+            select(t.DepartmentClient.revoked_at)
+            .where(t.DepartmentClient.id == client_id)
+            .with_for_update(read=True)
+        )
+        found = self.session.execute(query).first()
+        return found is not None and found[0] is None
+
     def by_key_hash(self, key_hash: bytes) -> t.DepartmentClient | None:
         query = select(t.DepartmentClient).where(
             t.DepartmentClient.key_hash == key_hash, t.DepartmentClient.revoked_at.is_(None)

@@ -45,7 +45,8 @@ class ColourStatistics(_Repo):
 
 class ColourLookups(_Repo):
     def client_by_key_hash(self, key_hash: bytes) -> t.DepartmentClient | None:
-        """An active department client holding an active look-up grant, by its key."""
+        """An active department client holding an active look-up grant, by its key,
+        both rows locked for share until the look-up commits."""
         query = (
             select(t.DepartmentClient)
             .join(t.LookupGrant, t.LookupGrant.client_id == t.DepartmentClient.id)
@@ -54,6 +55,9 @@ class ColourLookups(_Repo):
                 t.DepartmentClient.revoked_at.is_(None),
                 t.LookupGrant.revoked_at.is_(None),
             )
+            # shared: a revocation waits for the look-ups already under way, so none
+            # answers after the revocation is committed
+            .with_for_update(read=True)
         )
         return self.session.scalars(query).first()
 

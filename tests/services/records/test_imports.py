@@ -3,12 +3,20 @@ ones kept once, exactly the residents named recoloured with the record as reason
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.records import Department, ImportKind
+from healthcode.services.records.clients import add_client, client_by_key, revoke_client
 from healthcode.services.records.files import UnreadableFile
-from healthcode.services.records.imports import KindNotAllowed, MissingColumns
+from healthcode.services.records.imports import (
+    ClientRevoked,
+    KindNotAllowed,
+    MissingColumns,
+    import_records,
+)
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
 from tests.services.records.helpers import (
@@ -338,3 +346,22 @@ class TestJsonLines:
     def test_an_unknown_file_type_is_refused(self, uow: UnitOfWork, env: Env) -> None:
         with pytest.raises(UnreadableFile):
             run_import(uow, env, b"x", file_name="contacts.pdf")
+
+
+def test_a_key_revoked_while_its_upload_runs_keeps_nothing(uow: UnitOfWork, env: Env) -> None:
+    """The key was read when the upload began; revoked before the upload ends (a leaked
+    key), its rows were committed anyway. The client is read again, under a share
+    lock, before the batch is kept."""
+    listed, number = green_resident(uow, env)
+    made = add_client(uow, env, name="health-system", department=Department.HEALTH)
+    found = client_by_key(uow, key=made.key)
+    assert found is not None
+    assert revoke_client(uow, env, name="health-system")
+    with pytest.raises(ClientRevoked):
+        import_records(
+            uow, env, sender=found.sender, department=Department.HEALTH,
+            kind=ImportKind.CLOSE_CONTACT, file_name="contacts.csv",
+            stream=io.BytesIO(csv_bytes([("source_id", "id_number", "start"),
+                                         ("CC-1", number, "2020-02-22")])),
+        )  # fmt: skip
+    assert colour_of(uow, listed) is Colour.GREEN

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import sessionmaker
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput
@@ -14,11 +17,13 @@ from healthcode.services.shared.ratelimit import TooManyRequests
 from healthcode.services.sharing.lookups import (
     NoCodeFound,
     UnknownClient,
+    authenticate_client,
     key_hash,
     look_up_colour,
+    revoke_lookups,
 )
 from healthcode.store import tables as t
-from healthcode.store.uow import UnitOfWork
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories.appeals import close_contact, resident
 from tests.factories.inputs import id_number
 
@@ -112,3 +117,35 @@ def test_look_ups_are_rate_limited_per_client(uow: UnitOfWork, env: Env) -> None
         look_up_colour(uow, env, key=KEY, id_number=number, purpose=PURPOSE)
     with pytest.raises(TooManyRequests):
         look_up_colour(uow, env, key=KEY, id_number=number, purpose=PURPOSE)
+
+
+def test_a_revocation_waits_for_the_look_ups_under_way(postgresql_engine: Engine, env: Env) -> None:
+    """A look-up that was waiting (behind a resident's recolouring, say) answered after
+    its grant's revocation had committed. The grant is now held for share while a
+    look-up runs: the revocation waits, and no look-up answers after it."""
+    units = UnitOfWorkFactory(sessionmaker(postgresql_engine, expire_on_commit=False))
+    key = f"race-{uuid.uuid4().hex}"
+    with units() as uow:
+        name = client(uow, env, key=key).name
+    try:
+
+        def revoke() -> None:
+            with units() as uow:
+                revoke_lookups(uow, env, client_name=name, by="admin")
+
+        with units() as uow:
+            authenticate_client(uow, key=key)  # a look-up under way
+            revoking = threading.Thread(target=revoke)
+            revoking.start()
+            time.sleep(0.5)
+            assert revoking.is_alive(), "the revocation did not wait for the look-up"
+        revoking.join(timeout=30)
+        with units() as uow, pytest.raises(UnknownClient):
+            authenticate_client(uow, key=key)
+    finally:
+        with units() as uow:
+            row = uow.colour_lookups.client_by_name(name)
+            assert row is not None
+            uow.session.execute(delete(t.AuditEvent).where(t.AuditEvent.action == "lookup.revoked"))
+            uow.session.execute(delete(t.LookupGrant).where(t.LookupGrant.client_id == row.id))
+            uow.session.delete(row)
