@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 
 from healthcode.domain.errors import DomainError, FieldError, InvalidInput
 from healthcode.domain.facts import ExposureKind
+from healthcode.domain.i18n import N_
 from healthcode.http.errors import in_words, validation_fields
 from healthcode.i18n import translate
 from healthcode.services.residents.binding import DeclaredIdentity
@@ -89,6 +90,17 @@ def temperature(state: FormState) -> str | None:
     """The typed temperature wins over a quick-pick chip; empty means not measured."""
     typed = state.value("temperature").replace(",", ".")
     return typed or state.value("temperature_pick") or None
+
+
+def decision(value: object, yes: str) -> bool:
+    """A two-button decision's answer: True for ``yes``, False for "reject". Anything
+    else (no button, a stale or tampered form) is refused: it used to count as a
+    rejection, deciding what the officer never chose."""
+    if value == yes:
+        return True
+    if value == "reject":
+        return False
+    raise InvalidInput.single("decision", "required", N_("Press one of the two buttons to decide"))
 
 
 def read_form(form: FormData, *, list_fields: Iterable[str] = ()) -> FormState:

@@ -93,6 +93,11 @@ class TestOverrides:
 
         second = new_context(browser, server).new_page()
         staff_sign_in(second, server, here.issuers[1], then="/staff/overrides")
+        # a stale or tampered form's answer is neither: refused, not taken as a rejection
+        second.evaluate("document.querySelector('button[value=approve]').value = 'maybe'")
+        second.click("button[value=maybe]")
+        expect(second.locator("p.error[role=alert]")).to_contain_text("按钮")
+        expect(second.locator("button[value=approve]")).to_have_count(1)  # still proposed
         second.click("button[value=approve]")
         second.wait_for_url("**/staff/overrides?done=approved")
 

@@ -22,7 +22,7 @@ from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.appeals import decisions
 from healthcode.web.deps import FormDep
-from healthcode.web.forms import FormState
+from healthcode.web.forms import FormState, decision
 from healthcode.web.pages.appeals.resident import LABELS, send_evidence
 from healthcode.web.templating import render
 
@@ -100,7 +100,7 @@ def decide(
             env,
             who,
             appeal_id=appeal_id,
-            uphold=data.get("decision") == "uphold",
+            uphold=decision(data.get("decision"), "uphold"),
             note=note,
             client=client_address(request),
         )

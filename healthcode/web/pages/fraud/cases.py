@@ -25,7 +25,7 @@ from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.fraud import decisions
 from healthcode.services.scanning.scans import message_of
 from healthcode.web.deps import FormDep
-from healthcode.web.forms import FormState, read_form
+from healthcode.web.forms import FormState, decision, read_form
 from healthcode.web.labels import RECORD_KINDS
 from healthcode.web.pages.records.words import DEPARTMENTS
 from healthcode.web.templating import render
@@ -176,7 +176,7 @@ def decide(
             env,
             who,
             case_id=case_id,
-            approve=form.value("decision") == "approve",
+            approve=decision(form.value("decision"), "approve"),
             note=str(data.get("note", "")),
             client=client_address(request),
         )

@@ -20,7 +20,7 @@ from healthcode.http.views import colour_label
 from healthcode.i18n import translate
 from healthcode.services.organisations import overrides
 from healthcode.web.deps import FormDep
-from healthcode.web.forms import FormState, read_form
+from healthcode.web.forms import FormState, decision, read_form
 from healthcode.web.labels import ICONS
 from healthcode.web.pages.organisations.access import Officer
 from healthcode.web.templating import render
@@ -72,7 +72,7 @@ def decide(
             env,
             who,
             override_id=override_id,
-            approve=form.value("decision") == "approve",
+            approve=decision(form.value("decision"), "approve"),
             note=form.value("note"),
             client=client_address(request),
         )
