@@ -14,6 +14,8 @@ from importlib import resources
 
 from babel.messages.pofile import read_po
 
+from healthcode.domain.i18n import Words
+
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
 _current: ContextVar[str] = ContextVar("language", default=DEFAULT)
@@ -60,8 +62,12 @@ def gettext(message: str) -> str:
 
 
 def translate(message: str, params: Mapping[str, object] | None = None) -> str:
+    """The message in the request's language; a parameter marked ``Words`` (a name
+    the domain gives as a message id) is translated too."""
     text = gettext(message)
-    return text.format(**params) if params else text
+    if not params:
+        return text
+    return text.format(**{k: gettext(v) if isinstance(v, Words) else v for k, v in params.items()})
 
 
 def pick(texts: Mapping[str, str] | None) -> str:

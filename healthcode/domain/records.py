@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from functools import lru_cache, partial
+from types import MappingProxyType
 from typing import Any
 
 from healthcode.domain.errors import FieldError, InvalidInput
@@ -77,6 +78,32 @@ def may_send(department: Department, kind: ImportKind) -> bool:
 
 # -- one row of an import file -------------------------------------------------------
 
+# What a department and a kind of record are called (message ids).
+DEPARTMENT_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        Department.HEALTH: N_("Health commission"),
+        Department.POLICE: N_("Public security"),
+        Department.TRANSPORT: N_("Transport"),
+        Department.CARRIER: N_("Mobile carriers"),
+        Department.MEDICAL_INSURANCE: N_("Medical insurance"),
+        Department.MARKET_REGULATION: N_("Market regulation"),
+    }
+)
+KIND_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        ImportKind.CONFIRMED: N_("Confirmed cases"),
+        ImportKind.SUSPECTED: N_("Suspected cases"),
+        ImportKind.POSITIVE: N_("Positive (asymptomatic) cases"),
+        ImportKind.CLOSE_CONTACT: N_("Close contacts"),
+        ImportKind.QUARANTINE: N_("Quarantine"),
+        ImportKind.TRAVEL: N_("Travel records"),
+        ImportKind.FEVER_CLINIC: N_("Fever-clinic visits"),
+        ImportKind.FEVER_MEDICINE: N_("Fever-medicine purchases"),
+        ImportKind.EXPOSURE: N_("Possible exposures"),
+        ImportKind.HIGH_RISK_REGION: N_("High-risk regions"),
+    }
+)
+
 # Column names as departments write them: English keys or the Chinese headers.
 ALIASES: Mapping[str, str] = {
     "身份证号": "id_number",
@@ -121,6 +148,16 @@ REQUIRED: Mapping[ImportKind, tuple[str, ...]] = {
 }
 MAX_SOURCE_ID, MAX_DETAIL = 64, 200
 MAX_FUTURE_DAYS = 366  # a planned release may lie ahead; nothing further
+
+
+def column_label(key: str) -> str:
+    """A column as a department's file may name it, its Chinese header and its key
+    ("身份证号 (id_number)"): either is taken, so a message names both. A refusal of
+    the whole line (not JSON) names no column."""
+    if key == "line":
+        return ""
+    header = next((h for h, k in ALIASES.items() if k == key), None)
+    return f"{header} ({key})" if header else key
 
 
 def column_name(header: str) -> str:

@@ -26,11 +26,14 @@ from typing import IO, Any
 
 from healthcode.domain.clock import day_of
 from healthcode.domain.errors import DomainError, FieldError, Forbidden
-from healthcode.domain.i18n import N_
+from healthcode.domain.i18n import N_, Words
 from healthcode.domain.records import (
+    DEPARTMENT_NAMES,
+    KIND_NAMES,
     Department,
     ImportKind,
     RecordRow,
+    column_label,
     may_send,
     missing_columns,
     parse_row,
@@ -185,7 +188,8 @@ def _take_all(
     missing = missing_columns(kind, header.values if header else ())
     if missing and fmt != "jsonl":  # JSON Lines name their fields on every line
         raise MissingColumns(
-            N_("The file lacks the column(s) {columns}"), columns=", ".join(missing)
+            N_("The file lacks the column(s) {columns}"),
+            columns=", ".join(column_label(c) for c in missing),
         )
     run = _Run(uow, env, batch, department, kind)
     for chunk in _chunks(rows, CHUNK):
@@ -196,12 +200,11 @@ def _take_all(
 
 
 def _check_sender(sender: Sender, department: Department, kind: ImportKind) -> None:
-    if not may_send(department, kind) or (sender.kinds is not None and kind not in sender.kinds):
-        raise KindNotAllowed(
-            N_("{department} may not send {kind} records"),
-            department=department.value,
-            kind=kind.value,
-        )
+    names = {"department": Words(DEPARTMENT_NAMES[department]), "kind": Words(KIND_NAMES[kind])}
+    if not may_send(department, kind):
+        raise KindNotAllowed(N_("{department} does not send {kind}"), **names)
+    if sender.kinds is not None and kind not in sender.kinds:
+        raise KindNotAllowed(N_("This client's key is not allowed to send {kind}"), **names)
 
 
 def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
@@ -461,8 +464,8 @@ _TAKEN = N_(
     "number of its own"
 )
 _OTHER_KIND = N_(
-    "Record number {value} was sent before for a {kind} record: give this record a number "
-    "of its own"
+    "Record number {value} was sent before for a record of another kind: give this record "
+    "a number of its own"
 )
 _WITHDRAWN = N_(
     "Record {value} was withdrawn when the resident's appeal was upheld; it is not taken again"

@@ -9,12 +9,15 @@ import pytest
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.records import Department, ImportKind
+from healthcode.http.errors import in_words
+from healthcode.i18n import set_language
 from healthcode.services.records.clients import add_client, client_by_key, revoke_client
 from healthcode.services.records.files import UnreadableFile
 from healthcode.services.records.imports import (
     ClientRevoked,
     KindNotAllowed,
     MissingColumns,
+    Sender,
     import_records,
 )
 from healthcode.services.shared.env import Env
@@ -237,14 +240,29 @@ class TestRefusedRows:
         assert refused.value.params == {"line": 2, "max": 1024 * 1024}
 
     def test_a_file_missing_a_column_is_refused_whole(self, uow: UnitOfWork, env: Env) -> None:
+        """Named as a department may write them: the Chinese header and the key (a
+        Chinese file was told it lacked "id_number, start")."""
         with pytest.raises(MissingColumns) as refused:
-            run_import(uow, env, csv_bytes([("source_id", "name"), ("CC-1", "张三")]))
-        assert "id_number" in str(refused.value)
-        assert "start" in str(refused.value)
+            run_import(uow, env, csv_bytes([("记录编号", "姓名"), ("CC-1", "张三")]))
+        assert refused.value.params == {"columns": "身份证号 (id_number), 开始日期 (start)"}
 
     def test_a_department_sends_only_what_it_holds(self, uow: UnitOfWork, env: Env) -> None:
-        with pytest.raises(KindNotAllowed):
+        """In words, in the reader's language (it said "carrier 部门不能报送
+        close_contact 类记录"); a client's own limit is named as such (it blamed the
+        department, which may send the kind)."""
+        with pytest.raises(KindNotAllowed) as refused:
             run_import(uow, env, b"", department=Department.CARRIER)
+        set_language("zh")
+        assert in_words(refused.value) == "通信运营商不报送“密切接触者”"
+        limited = Sender(client_id=None, kinds=frozenset({ImportKind.CLOSE_CONTACT}))
+        with pytest.raises(KindNotAllowed) as refused:
+            import_records(
+                uow, env, sender=limited, department=Department.HEALTH,
+                kind=ImportKind.CONFIRMED, stream=io.BytesIO(b""), file_name="c.csv",
+            )  # fmt: skip
+        set_language("en")
+        assert in_words(refused.value) == "This client's key is not allowed to send Confirmed cases"
+        set_language("zh")
 
 
 class TestEachKind:

@@ -68,11 +68,20 @@ def test_upload_report_and_rollback(page: Page, server: LiveServer, tmp_path: Pa
     path = tmp_path / "密接名单.csv"
     rows = f"记录编号,身份证号,开始日期\r\nWEB-1,{number},{today}\r\nWEB-2,12345,{today}\r\n"
     path.write_bytes(rows.encode("gbk"))
+    # a stale or tampered kind is refused, not replaced by the first kind offered
+    page.evaluate("document.querySelector('#kind option').value = 'bogus'")
+    page.select_option("#kind", "bogus")
+    page.set_input_files("#file", str(path))
+    page.click("form[enctype] button.primary")
+    expect(page.locator("main")).to_contain_text("请选择报送部门和记录类别")
+    assert colour(server, resident) == "green"
     page.select_option("#department", "health")
     page.select_option("#kind", "close_contact")
     page.set_input_files("#file", str(path))
     page.click("form[enctype] button.primary")
     report = page.locator("#report")
+    expect(report.locator("thead")).to_contain_text("列")
+    expect(report.locator("tbody tr").first).to_contain_text("身份证号 (id_number)")
     expect(report.get_by_role("status")).to_contain_text("1")
     expect(report.locator("tbody tr")).to_have_count(1)
     expect(report.locator("tbody tr").first).to_contain_text("3")
@@ -132,5 +141,5 @@ def test_every_refused_row_in_a_file_to_fix(page: Page, server: LiveServer, tmp_
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["行号", "列", "原因"]
     assert [int(r[0]) for r in rows[1:]] == list(range(2, 207))
-    assert {r[1] for r in rows[1:]} == {"id_number"}
+    assert {r[1] for r in rows[1:]} == {"身份证号 (id_number)"}
     assert not [r for r in rows[1:] if r[2].isascii()]  # the reason in words, in Chinese

@@ -5,13 +5,15 @@ API; within the operator's regions, anything else is not found."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from healthcode.domain.errors import DomainError
-from healthcode.domain.records import Department, ImportKind
+from healthcode.domain.errors import DomainError, InvalidInput
+from healthcode.domain.i18n import N_
+from healthcode.domain.records import Department, ImportKind, column_label
 from healthcode.http.batch_files import refused_rows_csv
 from healthcode.http.deps import EnvDep, UnitsDep, UowDep
 from healthcode.http.errors import in_words
@@ -23,6 +25,12 @@ from healthcode.services.records.imports import ImportReport, import_records, st
 from healthcode.web.pages.records.words import DEPARTMENTS, KINDS, STATUSES
 from healthcode.web.templating import render
 
+_WORDS: dict[str, Any] = {  # what the import pages name in words
+    "departments": DEPARTMENTS,
+    "kinds": KINDS,
+    "statuses": STATUSES,
+    "column_label": column_label,
+}
 router = APIRouter(include_in_schema=False)
 Operator = Annotated[Principal, Depends(require(Permission.RECORDS_IMPORT))]
 LIST = "/staff/records/imports"
@@ -46,9 +54,7 @@ def _page(
         later=later,
         problem=problem,
         batches=batches.list_batches(uow, who),
-        departments=DEPARTMENTS,
-        kinds=KINDS,
-        statuses=STATUSES,
+        **_WORDS,
     )
 
 
@@ -73,8 +79,8 @@ def upload(
             uow,
             env,
             sender=staff_sender(who),
-            department=Department(department) if department in DEPARTMENTS else Department.HEALTH,
-            kind=ImportKind(kind) if kind in KINDS else ImportKind.CLOSE_CONTACT,
+            department=Department(_chosen(department, DEPARTMENTS, "department")),
+            kind=ImportKind(_chosen(kind, KINDS, "kind")),
             stream=file.file,
             file_name=file.filename or "upload.csv",
         )
@@ -83,6 +89,14 @@ def upload(
         return _page(request, uow, who, status=error.status, problem=in_words(error))
     later = recolour_after_commit(uow, units, env, batch_id=report.batch_id, records=report.changed)
     return _page(request, uow, who, report=report, later=later)
+
+
+def _chosen(value: str, offered: Mapping[str, str], name: str) -> str:
+    """One of the form's options; anything else (a stale or tampered form) is refused,
+    not replaced by the first option as it was."""
+    if value not in offered:
+        raise InvalidInput.single(name, "required", N_("Choose the department and the kind"))
+    return value
 
 
 @router.get(LIST + "/{batch_id}")
@@ -95,9 +109,7 @@ def batch_page(request: Request, batch_id: uuid.UUID, who: Operator, uow: UowDep
         refused=refused,
         more=len(refused) >= batches.SHOWN,
         every=batches.EVERY,
-        departments=DEPARTMENTS,
-        kinds=KINDS,
-        statuses=STATUSES,
+        **_WORDS,
     )
 
 
