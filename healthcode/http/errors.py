@@ -1,7 +1,8 @@
 """One error shape for every refusal, in the request's language.
 
     {"error": {"code": "invalid_input", "message": "...",
-               "fields": [{"field": "id_number", "code": "check_char", "message": "..."}]}}
+               "fields": [{"field": "id_number", "code": "check_char", "message": "...",
+                           "params": {"expected": "X", "actual": "1"}}]}}
 
 Domain errors carry their status and stable code; malformed payloads (pydantic)
 are mapped to the same field-by-field shape with messages a resident understands.
@@ -51,8 +52,10 @@ _PYDANTIC: Mapping[str, str] = {
     "list_type": N_("Not a list"),
     "dict_type": N_("Not an object"),
     "model_attributes_type": N_("Not an object"),
-    "enum": N_("Must be one of: {expected}"),
-    "literal_error": N_("Must be one of: {expected}"),
+    # the values allowed stay in the error's params for an API client; a person reads
+    # words, not a list of codes joined by an English "or"
+    "enum": N_("Choose one of the options offered"),
+    "literal_error": N_("Choose one of the options offered"),
     "uuid_parsing": N_("Not a valid identifier"),
     "greater_than_equal": N_("Must be at least {ge}"),
     "less_than_equal": N_("Must be at most {le}"),
@@ -83,11 +86,23 @@ def error_body(code: str, message: str, fields: Sequence[FieldError] = ()) -> di
             "code": code,
             "message": message,
             "fields": [
-                {"field": f.field, "code": f.code, "message": translate(f.message, f.params)}
+                {
+                    "field": f.field,
+                    "code": f.code,
+                    "message": translate(f.message, f.params),
+                    "params": _plain(f.params),
+                }
                 for f in fields
             ],
         }
     }
+
+
+def _plain(params: Mapping[str, object]) -> dict[str, object]:
+    """A field's parameters for a program: what the message was filled with (the
+    values allowed, a length's limit), as JSON."""
+    return {k: v if isinstance(v, str | int | float | bool) or v is None else str(v)
+            for k, v in params.items()}  # fmt: skip
 
 
 def domain_error_response(error: DomainError) -> JSONResponse:

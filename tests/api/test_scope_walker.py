@@ -219,6 +219,8 @@ def world(
     declaration = uow.declarations.by_id(uuid.UUID(application))
     assert declaration is not None
     assert declaration.resident_id is not None
+    # the appealed colour is decided first: one proposal per code is open at a time
+    ids["appeal"] = str(_appeal(uow, env, community, declaration.resident_id))
     proposal = propose_override(
         uow,
         env,
@@ -232,7 +234,6 @@ def world(
     ids |= {"override": str(proposal.id), "call": str(call.id)}
     ids["paper_pass"] = str(_paper_pass(uow, env, declaration, issuer))
     ids["batch"] = str(_import_batch(uow, env))
-    ids["appeal"] = str(_appeal(uow, env, community, declaration.resident_id))
     ids["resident"] = str(declaration.resident_id)
     employer = organisation(uow, env, kind=OrganisationKind.EMPLOYER, parent_id=community)
     ids["employer"] = str(employer.id)

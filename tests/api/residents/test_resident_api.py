@@ -262,3 +262,15 @@ class TestIdCardLane:
         token = client.get(f"{API}/codes/binzhou-code/token", headers=me).json()["token"]
         response = client.post(f"{API}/verify", json={"token": token, "id_number": "123"})
         assert (response.status_code, error(response)["fields"][0]["field"]) == (422, "id_number")
+
+
+def test_a_value_not_offered_is_named_in_words_and_the_allowed_ones_go_to_the_client(
+    client: TestClient, me: dict[str, str]
+) -> None:
+    """It said "只能是以下之一：'fever', 'dry_cough' … or 'other'": codes, an English
+    "or", inside a Chinese sentence (found by probing the pages in Chinese)."""
+    data = declaration_data() | {"symptoms": ["sneezing"]}
+    response = client.post(f"{API}/declarations", json=data, headers=me)
+    [field] = error(response)["fields"]
+    assert field["message"] == "请从给出的选项中选择"
+    assert "fever" in field["params"]["expected"]
