@@ -294,25 +294,32 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日"
 
 def _date(raw: object) -> date:
     if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    text = _text(raw)
+        value = raw.date()
+    else:
+        value = raw if isinstance(raw, date) else _parsed(_text(raw))
+    if not 1900 <= value.year <= 2099:  # a typo (1899, 2202), or a spreadsheet's epoch
+        raise InvalidInput.single(
+            "date",
+            "date_out_of_range",
+            N_("Enter a date between {earliest} and {latest}"),
+            earliest="1900-01-01",
+            latest="2099-12-31",
+            value=value.isoformat(),
+        )
+    return value
+
+
+def _parsed(text: str) -> date:
     if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit():
         try:  # YYYY-MM-DD, the common case, without strptime's cost
-            value = date.fromisoformat(text)
+            return date.fromisoformat(text)
         except ValueError:
             pass
-        else:
-            if 1900 <= value.year <= 2099:
-                return value
     for fmt in _DATE_FORMATS:
         try:
-            value = datetime.strptime(text, fmt).date()
+            return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-        if 1900 <= value.year <= 2099:
-            return value
     raise InvalidInput.single(
         "date",
         "date",

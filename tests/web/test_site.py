@@ -114,6 +114,18 @@ class TestCsrf:
             by_header = client.post("/logout", headers={"x-csrf-token": token})
             assert by_header.status_code == 303
 
+    def test_a_staff_pages_error_leads_back_to_the_staff_pages(self, server: LiveServer) -> None:
+        """It offered "back to my codes", the resident's sign-in, to an officer."""
+        with httpx.Client(base_url=server.url) as client:
+            token = _csrf(client)
+            html = {"accept": "text/html"}
+            refused = client.post("/staff/login", data={"csrf_token": "x" * 43}, headers=html)
+            assert refused.status_code == 403
+            assert 'href="/staff"' in refused.text
+            assert 'href="/"' not in refused.text.split("<main", 1)[1]
+            resident = client.post("/login/code", data={"csrf_token": token[::-1]}, headers=html)
+            assert 'href="/"' in resident.text.split("<main", 1)[1]
+
     def test_a_post_from_a_browser_without_the_cookie_is_refused(self, server: LiveServer) -> None:
         with httpx.Client(base_url=server.url) as client:
             token = _csrf(client)

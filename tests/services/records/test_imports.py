@@ -206,15 +206,17 @@ class TestRefusedRows:
             ("CC-4", number, "赵六", "2020-02-22", "2020-02-01"),
             ("", number, "孙七", "2020-02-22", ""),
             ("CC-6", number, "周八", "2020-03-30", ""),
+            ("CC-7", number, "吴九", "1899-12-31", ""),  # a date: out of range, not "not a date"
         ]
         report = run_import(uow, env, csv_bytes(rows))
-        assert (report.added, report.refused) == (1, 5)
+        assert (report.added, report.refused) == (1, 6)
         assert [(r.line, r.field, r.code) for r in report.refusals] == [
             (3, "id_number", "check_char"),
             (4, "start", "date"),
             (5, "end", "before_start"),
             (6, "source_id", "required"),
             (7, "start", "future"),
+            (8, "start", "date_out_of_range"),
         ]
         assert colour_of(uow, listed) is Colour.RED  # the good row still counts
 

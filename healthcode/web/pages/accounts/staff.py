@@ -20,6 +20,7 @@ from healthcode.http.errors import in_words
 from healthcode.http.security import SESSION_COOKIE, require
 from healthcode.i18n import translate
 from healthcode.services.accounts import login as accounts
+from healthcode.services.accounts.passwords import PASSWORD_MIN
 from healthcode.services.accounts.permissions import Permission, Principal, Role
 from healthcode.services.organisations import roster, staff_accounts
 from healthcode.services.shared.bounds import SafeText
@@ -213,7 +214,14 @@ def _naming(uow: UowDep, who: Principal) -> dict[str, Any]:
 def _form(
     request: Request, uow: UowDep, who: Principal, form: FormState, *, status: int = 200
 ) -> Response:
-    return render(request, "accounts/staff_new.html", status=status, form=form, **_naming(uow, who))
+    return render(
+        request,
+        "accounts/staff_new.html",
+        status=status,
+        form=form,
+        password_min=PASSWORD_MIN,
+        **_naming(uow, who),
+    )
 
 
 def _account(
