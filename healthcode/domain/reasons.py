@@ -4,7 +4,8 @@ four-eyes rule and the audit trail rest on, so it must be readable text.
 Its length counts only the characters one can see: zero-width and other format
 characters (Unicode Cf), controls and spaces do not count, so twelve U+200B are not
 "a reason of 12 characters" (found by probing: such a reason confirmed a fraud case
-whose credit record then read as empty).
+whose credit record then read as empty). Control characters other than line breaks
+and tabs are refused.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ def written_reason(text: str, *, field: str, least: int, most: int) -> str:
     """``text`` stripped; refused when fewer than ``least`` of its characters can be
     seen (``too_short``) or it is longer than ``most`` in all (``too_long``)."""
     text = text.strip()
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in text):
+        raise InvalidInput.single(  # a NUL, a bell: nothing a person types, and PostgreSQL
+            field,  # stores no NUL in text at all
+            "control_character",
+            N_("The reason holds a control character: write it as plain text"),
+        )
     if visible_length(text) < least:
         raise InvalidInput.single(
             field, "too_short", N_("Give the reason in at least {n} characters"), n=least

@@ -43,9 +43,15 @@ INFO_NEEDED: Mapping[InfoNeeded, str] = MappingProxyType(
 )
 
 
+MAX_NOTE = 500  # the signature's note, which the resident reads
+
+
 def check_requested(colour: Colour, requested: Sequence[InfoNeeded], note: str) -> None:
     """A yellow pass says exactly what is needed; "other" is said in the note; only
-    yellow asks for anything."""
+    yellow asks for anything. The note fits its column (a longer one from the page
+    was a database error on PostgreSQL)."""
+    if len(note.strip()) > MAX_NOTE:
+        raise InvalidInput.single("note", "too_long", N_("At most {max} characters"), max=MAX_NOTE)
     if colour is not Colour.YELLOW:
         if requested:
             raise InvalidInput.single(

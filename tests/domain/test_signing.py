@@ -6,7 +6,13 @@ import pytest
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput
-from healthcode.domain.signing import MilderThanRules, check_against_rules, check_signable
+from healthcode.domain.signing import (
+    MAX_NOTE,
+    MilderThanRules,
+    check_against_rules,
+    check_requested,
+    check_signable,
+)
 from healthcode.domain.state import Reason
 
 G, Y, R = Colour.GREEN, Colour.YELLOW, Colour.RED
@@ -65,3 +71,11 @@ def test_only_red_yellow_or_green_is_signed(colour: Colour, signable: bool) -> N
     else:
         with pytest.raises(InvalidInput):
             check_signable(colour)
+
+
+def test_a_note_longer_than_its_column_is_refused_in_words() -> None:
+    """The page took 501 characters (the API stopped at 500); PostgreSQL refused them."""
+    check_requested(G, (), "x" * MAX_NOTE)
+    with pytest.raises(InvalidInput) as refused:
+        check_requested(G, (), "x" * (MAX_NOTE + 1))
+    assert [(e.field, e.code) for e in refused.value.errors] == [("note", "too_long")]

@@ -242,6 +242,21 @@ class TestSubmitting:
         for reason in ("\u200b" * 12, "\u200b \u2060\ufeff" * 4 + "错了"):
             assert refused_fields(uow, env, person, POLICY, reason) == [("reason", "too_short")]
 
+    @pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b[31m"])
+    def test_a_control_character_is_refused_not_stored(
+        self, uow: UnitOfWork, env: Env, control: str
+    ) -> None:
+        """A BEL, a terminal escape, a NUL (which PostgreSQL cannot store in text) went
+        into the reason the officer reads. Line breaks stay."""
+        person = listed(uow, env)
+        reason = f"我当日在家办公{control}从未到过通报场所"
+        assert refused_fields(uow, env, person, POLICY, reason) == [("reason", "control_character")]
+        made = submit_appeal(
+            uow, env, resident_id=person.resident_id, policy_id=POLICY,
+            record_id=person.record_id, reason="我当日在家办公\n从未到过通报场所",
+        )  # fmt: skip
+        assert made.reason == "我当日在家办公\n从未到过通报场所"
+
     def test_an_appeal_needs_a_code_of_that_kind(self, uow: UnitOfWork, env: Env) -> None:
         """A resident with only a Binzhou code could appeal under the Shandong pass: the
         appeal named a colour of none and its timeline never showed one restored."""
