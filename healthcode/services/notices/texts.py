@@ -93,7 +93,12 @@ def _colour_changed(a: _About) -> Text:
 def _waiting(a: _About) -> Text:
     count = int(a.params.get("count", 1))
     return Text(
-        translate(N_("{count} applications waiting for your review"), {"count": count}),
+        translate(
+            N_("{count} application waiting for your review")
+            if count == 1
+            else N_("{count} applications waiting for your review"),
+            {"count": count},
+        ),
         str(a.params.get("organisation_name", "")),
         QUEUE_PAGE,
     )

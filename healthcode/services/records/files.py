@@ -110,12 +110,13 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
             yield Row(reader.line_num, dict(zip(columns, cells, strict=False)))
     except UnicodeError:
         if reader.line_num == 0:  # the header itself ("after line 0" read oddly)
-            raise UnreadableFile(
-                N_("The file is not valid {value} text: give its encoding"), value=text.encoding
-            ) from None
+            raise UnreadableFile(_NOT_TEXT, value=_named(text.encoding)) from None
         raise UnreadableFile(
-            N_("The file is not valid {value} text after line {line}: give its encoding"),
-            value=text.encoding,
+            N_(
+                "The file is not valid {value} text after line {line}: save it as UTF-8 or "
+                "GBK and send it again"
+            ),
+            value=_named(text.encoding),
             line=reader.line_num,
         ) from None
     except csv.Error as error:
@@ -150,9 +151,7 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
                 continue
             yield Row(number, {column_name(str(k)): v for k, v in value.items()})
     except UnicodeError:
-        raise UnreadableFile(
-            N_("The file is not valid {value} text: give its encoding"), value=encoding
-        ) from None
+        raise UnreadableFile(_NOT_TEXT, value=_named(encoding)) from None
     finally:
         _release(text)
 
@@ -185,3 +184,13 @@ def _cell(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # an ID or record number typed as a number
     return value
+
+
+_NOT_TEXT = N_("The file is not valid {value} text: save it as UTF-8 or GBK and send it again")
+
+
+def _named(encoding: str) -> str:
+    """An encoding as a department knows it: GBK files are read as GB18030, its
+    superset, which no one calls their file."""
+    name = codecs.lookup(encoding).name
+    return {"gb18030": "GBK", "utf-8": "UTF-8", "utf-8-sig": "UTF-8"}.get(name, encoding)

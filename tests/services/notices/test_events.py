@@ -10,8 +10,10 @@ import pytest
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.i18n import set_language
 from healthcode.services.notices.events import notify_more_information, notify_prevention_contact
 from healthcode.services.notices.outbox import due
+from healthcode.services.notices.texts import describe
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -161,3 +163,16 @@ class TestPreventionContact:
         assert account.resident_id is not None
         with pytest.raises(NotFound):
             notify_prevention_contact(uow, env, uuid.uuid4(), account.resident_id, "x")
+
+
+@pytest.mark.parametrize(
+    ("count", "english"),
+    [(1, "1 application waiting for your review"), (3, "3 applications waiting for your review")],
+)
+def test_a_queue_notice_counts_in_good_english_and_chinese(count: int, english: str) -> None:
+    """It read "1 applications waiting" (found by probing the pages in English)."""
+    params = {"count": count, "organisation_name": "黄河社区"}
+    set_language("en")
+    assert describe("applications_waiting", params, {}).title == english
+    set_language("zh")
+    assert describe("applications_waiting", params, {}).title == f"有 {count} 份申请等待您审核"

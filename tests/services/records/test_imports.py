@@ -169,7 +169,11 @@ class TestEncodings:
         data = csv_bytes([*self.ROWS, ("密接-001", number, "张三", "2020-02-22")], "gbk")
         with pytest.raises(UnreadableFile) as refused:
             run_import(uow, env, data, encoding="utf-8")
-        assert refused.value.params == {"value": "utf-8"}  # the header: not "after line 0"
+        assert refused.value.params == {"value": "UTF-8"}  # the header: not "after line 0"
+        latin = "source_id,id_number,start\r\nCC-1,x,caf\xe9\r\n".encode("latin-1") * 3
+        with pytest.raises(UnreadableFile) as guessed:
+            run_import(uow, env, latin)  # detected as GBK (read as GB18030): named GBK
+        assert guessed.value.params["value"] == "GBK"
         ascii_rows = [("source_id", "id_number", "start")] + [("CC", "x", "y")] * 2000
         tail = csv_bytes(ascii_rows) + "密接,x,y\r\n".encode("gbk")
         with pytest.raises(UnreadableFile) as later_line:
