@@ -17,10 +17,10 @@ from healthcode.domain.clock import TZ, day_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import FieldError, InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
 
 DEFAULT_FEVER_C = 37.3  # seed 000: 发热（37.3℃以上）; a policy's fever_threshold_c wins
 QUARANTINE_DAYS = 14  # seed 003 §二.三: 隔离14天; a policy's quarantine_days wins
-LOWEST_C, HIGHEST_C = 34.0, 43.0  # a reading outside is a typing error, not a person
 
 
 class Window(StrEnum):

@@ -20,6 +20,7 @@ from healthcode.domain.identity import (
     resolve_region,
 )
 from healthcode.domain.policy import Policy
+from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
 from healthcode.services.residents.inputs import (
     DeclarationInput,
     ExposureInput,
@@ -30,7 +31,6 @@ from healthcode.services.residents.inputs import (
 T = TypeVar("T")
 H = TypeVar("H", bound=HealthInput)
 
-BODY_MIN_C, BODY_MAX_C = 34.0, 42.5
 HISTORY = timedelta(days=365)
 CONTACTS = frozenset({ExposureKind.FEBRILE_CONTACT, ExposureKind.HIGH_RISK_CONTACT})
 
@@ -137,7 +137,7 @@ def _temperature(c: Collector, value: float) -> None:
             value=value,
         )
         return
-    if BODY_MIN_C <= value <= BODY_MAX_C:
+    if LOWEST_C <= value <= HIGHEST_C:
         return
     if 93.0 <= value <= 108.5:
         c.add(
@@ -155,8 +155,8 @@ def _temperature(c: Collector, value: float) -> None:
                 "{low} and {high} ℃"
             ),
             value=value,
-            low=BODY_MIN_C,
-            high=BODY_MAX_C,
+            low=LOWEST_C,
+            high=HIGHEST_C,
         )
 
 

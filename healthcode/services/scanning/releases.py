@@ -15,11 +15,10 @@ from datetime import datetime
 from healthcode.domain.checkpoint import Verdict, is_fever
 from healthcode.domain.errors import Conflict, InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.fraud import cases
 from healthcode.services.scanning.scans import (
-    MAX_TEMPERATURE,
-    MIN_TEMPERATURE,
     ScanResult,
     outcome_of,
     policy_of,
@@ -50,13 +49,13 @@ def release(
     row = scan_in_reach(uow, who, scan_id, lock=True)
     if row.released_at is not None:
         return result_of(env, row)
-    if temperature is not None and not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:
+    if temperature is not None and not LOWEST_C <= temperature <= HIGHEST_C:
         raise InvalidInput.single(
             "temperature",
             "range",
             N_("A body temperature lies between {low} and {high} ℃"),
-            low=MIN_TEMPERATURE,
-            high=MAX_TEMPERATURE,
+            low=LOWEST_C,
+            high=HIGHEST_C,
         )
     outcome = outcome_of(env, row)
     if not outcome.releasable:

@@ -53,7 +53,6 @@ from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import GateVenue, NearProbe, Sighted, UnitOfWork
 
-MIN_TEMPERATURE, MAX_TEMPERATURE = 34.0, 43.0  # what a forehead thermometer reads
 CLOCK_SKEW = timedelta(minutes=5)  # a scanner's clock may run this far ahead
 
 

@@ -16,13 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
 from healthcode.domain.tokens import Refusal
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes.health_codes import verify_scanned
 from healthcode.services.scanning.scans import (
     CLOCK_SKEW,
-    MAX_TEMPERATURE,
-    MIN_TEMPERATURE,
     Lane,
     read_code,
     record_scan,
@@ -136,6 +135,6 @@ def _unrecordable(item: OfflineScan, now: datetime, oldest: datetime) -> str | N
         return "scanned_in_future"
     if item.scanned_at < oldest:
         return "too_old"
-    if item.temperature is not None and not MIN_TEMPERATURE <= item.temperature <= MAX_TEMPERATURE:
+    if item.temperature is not None and not LOWEST_C <= item.temperature <= HIGHEST_C:
         return "temperature_out_of_range"
     return None

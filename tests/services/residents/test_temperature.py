@@ -9,9 +9,11 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from healthcode.domain.checkins import check_temperature as gate_reading
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput
 from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
+from healthcode.services.residents.validation import check_temperature
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -70,3 +72,17 @@ def test_a_boolean_is_not_a_temperature(model: type[Any], value: bool) -> None:
         model.model_validate({"temperature": value})
     found = {(e["loc"], e["type"]) for e in refused.value.errors()}
     assert (("temperature",), "float_type") in found
+
+
+@pytest.mark.parametrize(("value", "taken"), [(42.8, True), (43.0, True), (43.1, False)])
+def test_a_report_and_a_gate_take_the_same_temperatures(value: float, taken: bool) -> None:
+    """A daily report refused 42.8 ℃ that a gate took (34.0–42.5 against 34.0–43.0)."""
+    answers = []
+    for check in (check_temperature, gate_reading):
+        try:
+            check(value)
+        except InvalidInput:
+            answers.append(False)
+        else:
+            answers.append(True)
+    assert answers == [taken, taken]
