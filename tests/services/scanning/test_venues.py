@@ -86,6 +86,26 @@ class TestRegister:
             ("latitude", "pair"),
         }
 
+    def test_a_venue_lies_in_its_organisations_province(
+        self, uow: UnitOfWork, env: Env, admin: Principal, community: t.Organisation
+    ) -> None:
+        """A Binzhou community registered a gate in Wuhan: its scans answered to no one
+        who oversees the community. Elsewhere in Shandong (a branch in Jinan) is taken."""
+        with pytest.raises(InvalidInput) as caught:
+            venues.register_venue(
+                uow, env, admin, organisation_id=community.id, kind=VenueKind.MARKET,
+                name="武昌门岗", region_code="420106",
+            )  # fmt: skip
+        [error] = caught.value.errors
+        assert (error.field, error.code, error.params) == (
+            "region", "other_province", {"province": "山东省"}
+        )  # fmt: skip
+        jinan = venues.register_venue(
+            uow, env, admin, organisation_id=community.id, kind=VenueKind.MARKET,
+            name="济南分厂门岗", region_code="370102",
+        )  # fmt: skip
+        assert jinan.region_code == "370102"
+
 
 class TestOperators:
     def test_an_assigned_operator_holds_the_checkpoint_role_and_reaches_only_its_venue(
