@@ -50,7 +50,7 @@ def parse_name(raw: str, *, field: str = "name") -> str:
     """Normalise a typed name and check it is 1-40 letters of a real name."""
     name = normalise_name(raw)
     if not name:
-        raise InvalidInput.single(field, "required", N_("Please enter your name"))
+        raise InvalidInput.single(field, "required", N_("Please enter the name as on the ID card"))
     if len(name) > MAX_LENGTH:
         raise InvalidInput.single(
             field,

@@ -57,6 +57,10 @@ def too_large() -> InvalidInput:
     )
 
 
+# PDF, PNG, JPEG, GIF, a Word or Excel 97 file: not a list of rows
+_NOT_A_TABLE = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\xd0\xcf\x11\xe0")
+
+
 def read_rows(content: bytes, *, filename: str = "") -> Iterator[SheetRow]:
     """The file's data rows, mapped to our columns; refuses the whole file first if it
     is too large, unreadable or lacks a required column, and mid-way past ``MAX_ROWS``."""
@@ -65,6 +69,9 @@ def read_rows(content: bytes, *, filename: str = "") -> Iterator[SheetRow]:
     if not content.strip():
         raise refuse_file("empty", N_("The file is empty"))
     is_xlsx = content.startswith(_XLSX_MAGIC) or filename.lower().endswith(".xlsx")
+    if not is_xlsx and (content.startswith(_NOT_A_TABLE) or b"\x00" in content[:1024]):
+        # a PDF or a photo of the list was read as text and "lacked the name column"
+        raise refuse_file("wrong_type", N_("Send the staff list as a CSV or XLSX file"))
     rows = _xlsx_rows(content) if is_xlsx else _csv_rows(content)
     header = next(rows, None)
     if header is None:

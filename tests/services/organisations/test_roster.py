@@ -167,6 +167,15 @@ class TestImportStaff:
             run(uow, env, admin, company, content)
         assert refused.value.errors[0].field == "file"
 
+    @pytest.mark.parametrize("content", [b"%PDF-1.7\n%\xe2\xe3", b"\x89PNG\r\n\x1a\n\x00\x00"])
+    def test_a_pdf_or_a_photo_is_the_wrong_kind_of_file(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation, content: bytes
+    ) -> None:
+        """A PDF was told it lacked the name column (found by probing)."""
+        with pytest.raises(InvalidInput) as refused:
+            run(uow, env, admin, company, content)
+        assert [(e.field, e.code) for e in refused.value.errors] == [("file", "wrong_type")]
+
 
 class TestScope:
     def test_another_employers_admin_is_told_it_does_not_exist(
