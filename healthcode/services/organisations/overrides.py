@@ -6,7 +6,9 @@ holding ``colour.override`` within scope — approves or rejects. The approved
 override is a fact: ``recolour`` paints it through the engine (``domain/overrides.py``
 says how long it holds), records it in the history with its reason, and the audit
 log keeps both hands. The resident's scope is the organisation their latest
-application went to, else their region, as for applications.
+application went to, else their region, as for applications. An approval ends the
+code's earlier manual colours (their ``ends_at``): one upheld on appeal later leaves
+the rules' colour, not an older manual one, and the history before stays as it was.
 
 Both decisions lock the resident first, as every write that recolours does, then the
 proposal row: of two approvals at once, the second finds it already decided.
@@ -142,6 +144,10 @@ def decide_override(
     row.status = "approved" if approve else "rejected"
     row.decided_by, row.decided_at, row.open_key = who.account_id, now, None
     row.decision_note = note.strip()[:500]
+    if approve:  # it replaces the code's earlier manual colours: they end now
+        for earlier in uow.overrides.approved(row.resident_id, row.policy_id):
+            if earlier.id != row.id and (earlier.ends_at is None or earlier.ends_at > now):
+                earlier.ends_at = now
     uow.flush()
     _audit(uow, env, who, f"override.{row.status}", row, client)
     if approve:

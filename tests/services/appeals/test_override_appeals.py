@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import NotFound
 from healthcode.services.appeals.appeals import list_disputable, submit_appeal
@@ -107,3 +109,27 @@ def test_two_decisions_at_once_one_wins(committed: sessionmaker[Session], env: E
             "upheld",
             "restored",
         )
+
+
+def test_an_appeal_against_a_later_manual_colour_leaves_the_rules_colour(
+    uow: UnitOfWork, env: Env
+) -> None:
+    """Red, then green approved later: the upheld appeal against the green one brought
+    the red one back (it was still approved and still the latest once green went)."""
+    home = community(uow, env)
+    resident, _ = painted(uow, env, home)
+    second = authorised_issuer(uow, env, home.organisation.id)
+    assert isinstance(env.clock, FixedClock)
+    env.clock.advance(timedelta(hours=2))
+    later = propose_override(
+        uow, env, home.issuer, resident_id=resident, policy_id=POLICY, colour=Colour.GREEN,
+        reason="复核视频体温36.6℃，改为绿码",
+    )  # fmt: skip
+    decide_override(uow, env, second, override_id=later.id, approve=True)
+    assert colour(uow, env, resident) is Colour.GREEN
+    appeal = submit_appeal(
+        uow, env, resident_id=resident, policy_id=POLICY, override_id=later.id, reason=REASON
+    )
+    third = authorised_issuer(uow, env, home.organisation.id)
+    decide_appeal(uow, env, third, appeal_id=appeal.id, uphold=True, note=NOTE)
+    assert colour(uow, env, resident) is Colour.PENDING  # the rules', not the red one

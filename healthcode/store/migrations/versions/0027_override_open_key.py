@@ -10,6 +10,7 @@ Create Date: 2026-11-30 01:00:00.000000
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -24,7 +25,28 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("colour_overrides", schema=None) as batch_op:
         batch_op.add_column(sa.Column("open_key", sa.String(length=80), nullable=True))
+    _key_open_proposals()
+    with op.batch_alter_table("colour_overrides", schema=None) as batch_op:
         batch_op.create_unique_constraint(batch_op.f("uq_colour_overrides_open_key"), ["open_key"])
+
+
+def _key_open_proposals() -> None:
+    """Proposals open before this revision hold their code's key too (else a second
+    one is taken beside them); where a code has two already, the latest holds it and
+    the earlier stay open, to be decided as they are."""
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.text(
+            "SELECT id, resident_id, policy_id FROM colour_overrides "
+            "WHERE status = 'proposed' ORDER BY proposed_at DESC, id"
+        )
+    ).all()
+    keyed: dict[str, object] = {}
+    for row_id, resident_id, policy_id in rows:
+        keyed.setdefault(f"{uuid.UUID(str(resident_id))}:{policy_id}", row_id)
+    table = sa.table("colour_overrides", sa.column("id"), sa.column("open_key", sa.String()))
+    for key, row_id in keyed.items():
+        connection.execute(table.update().where(table.c.id == row_id).values(open_key=key))
 
 
 def downgrade() -> None:
