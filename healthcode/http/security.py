@@ -17,6 +17,7 @@ language like any other (``NotAuthenticated`` lives with the sessions:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -24,7 +25,7 @@ from fastapi import Depends, Request, Security
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 
-from healthcode.domain.errors import Forbidden
+from healthcode.domain.errors import Conflict, Forbidden
 from healthcode.domain.i18n import N_
 from healthcode.http.asgi import SESSION_COOKIE as SESSION_COOKIE  # for the edges
 from healthcode.http.asgi import sent_token
@@ -112,6 +113,21 @@ async def current_resident(principal: PrincipalDep) -> Principal:
 
 
 ResidentDep = Annotated[Principal, Depends(current_resident)]
+
+
+class NotDeclared(Conflict):
+    code = "declare_first"
+
+
+async def declared_resident(principal: ResidentDep) -> uuid.UUID:
+    """The resident a signed-in account stands for: an account that has not declared
+    yet stands for none (its appeal pages were a 500)."""
+    if principal.resident_id is None:
+        raise NotDeclared(N_("You have no code yet; please declare first"))
+    return principal.resident_id
+
+
+DeclaredDep = Annotated[uuid.UUID, Depends(declared_resident)]
 
 
 def check_permissions(

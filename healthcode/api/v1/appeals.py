@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from healthcode.domain.colour import Colour
 from healthcode.http.deps import EnvDep, UowDep, client_address
-from healthcode.http.security import ResidentDep, require_any
+from healthcode.http.security import DeclaredDep, require_any
 from healthcode.http.views import LocalTime
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.appeals import appeals, decisions
@@ -92,12 +92,9 @@ def _appeal(a: AppealView) -> AppealOut:
 
 @router.get("/codes/{policy_id}/disputable", summary="What I may appeal on this code")
 def list_disputable(
-    policy_id: str, principal: ResidentDep, uow: UowDep, env: EnvDep
+    policy_id: str, resident_id: DeclaredDep, uow: UowDep, env: EnvDep
 ) -> list[DisputableOut]:
-    assert principal.resident_id is not None
-    found = appeals.list_disputable(
-        uow, env, resident_id=principal.resident_id, policy_id=policy_id
-    )
+    found = appeals.list_disputable(uow, env, resident_id=resident_id, policy_id=policy_id)
     return [_disputable(d) for d in found]
 
 
@@ -113,7 +110,7 @@ def list_disputable(
 )
 def submit_appeal(
     request: Request,
-    principal: ResidentDep,
+    resident_id: DeclaredDep,
     uow: UowDep,
     env: EnvDep,
     policy: Annotated[str, Form(max_length=32)],
@@ -123,11 +120,10 @@ def submit_appeal(
     credit_record_id: Annotated[uuid.UUID | None, Form()] = None,
     evidence: Annotated[UploadFile | None, File()] = None,
 ) -> AppealOut:
-    assert principal.resident_id is not None
     made = appeals.submit_appeal(
         uow,
         env,
-        resident_id=principal.resident_id,
+        resident_id=resident_id,
         policy_id=policy,
         record_id=record_id,
         override_id=override_id,
@@ -140,17 +136,15 @@ def submit_appeal(
 
 
 @router.get("/appeals", summary="My appeals, newest first")
-def list_appeals(principal: ResidentDep, uow: UowDep, env: EnvDep) -> list[AppealOut]:
-    assert principal.resident_id is not None
-    return [_appeal(a) for a in appeals.list_appeals(uow, env, resident_id=principal.resident_id)]
+def list_appeals(resident_id: DeclaredDep, uow: UowDep, env: EnvDep) -> list[AppealOut]:
+    return [_appeal(a) for a in appeals.list_appeals(uow, env, resident_id=resident_id)]
 
 
 @router.get("/appeals/{appeal_id}", summary="One of my appeals with its timeline")
 def show_appeal(
-    appeal_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
+    appeal_id: uuid.UUID, resident_id: DeclaredDep, uow: UowDep, env: EnvDep
 ) -> AppealOut:
-    assert principal.resident_id is not None
-    found = appeals.show_appeal(uow, env, resident_id=principal.resident_id, appeal_id=appeal_id)
+    found = appeals.show_appeal(uow, env, resident_id=resident_id, appeal_id=appeal_id)
     return _appeal(found)
 
 

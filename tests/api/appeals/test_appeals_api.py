@@ -128,6 +128,34 @@ def test_the_evidence_must_be_an_image_or_pdf(
     assert [(f["field"], f["code"]) for f in error(sent)["fields"]] == [("evidence", "wrong_type")]
 
 
+def test_an_account_that_has_not_declared_is_told_to_declare_first(
+    client: TestClient, sms: CapturingSender
+) -> None:
+    """Its appeal pages and endpoints were a 500 (an assertion), not an answer."""
+    headers = resident_headers(client, sms)
+    for answer in (
+        client.get("/api/v1/appeals", headers=headers),
+        client.get("/api/v1/codes/binzhou-code/disputable", headers=headers),
+        client.post(
+            "/api/v1/appeals",
+            headers=headers,
+            data={
+                "policy": "binzhou-code",
+                "credit_record_id": str(uuid.uuid4()),
+                "reason": REASON,
+            },
+            files={"evidence": ("", b"")},
+        ),
+        client.get("/codes/binzhou-code/appeal", headers={**headers, "accept": "text/html"}),
+    ):
+        assert (answer.status_code, answer.headers["content-type"][:9]) in {
+            (409, "applicati"),
+            (409, "text/html"),
+        }, answer.text
+        if answer.headers["content-type"].startswith("application/json"):
+            assert error(answer)["code"] == "declare_first"
+
+
 def test_a_plain_form_is_told_to_send_the_form_with_its_file(
     client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
 ) -> None:

@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
-from healthcode.http.security import ResidentDep
+from healthcode.http.security import DeclaredDep
 from healthcode.i18n import translate
 from healthcode.services.appeals import appeals
 from healthcode.services.appeals.results import EvidenceFile
@@ -41,22 +41,21 @@ LABELS: dict[str, Any] = {
 
 @router.get("/codes/{policy_id}/appeal")
 def appeal_form(
-    request: Request, policy_id: str, principal: ResidentDep, uow: UowDep, env: EnvDep
+    request: Request, policy_id: str, resident_id: DeclaredDep, uow: UowDep, env: EnvDep
 ) -> Response:
-    return _form(request, uow, env, principal.resident_id, policy_id, FormState())
+    return _form(request, uow, env, resident_id, policy_id, FormState())
 
 
 def _form(
     request: Request,
     uow: UowDep,
     env: EnvDep,
-    resident_id: uuid.UUID | None,
+    resident_id: uuid.UUID,
     policy_id: str,
     form: FormState,
     status: int = 200,
 ) -> Response:
     policy = known_policy(env, policy_id)
-    assert resident_id is not None
     items = appeals.list_disputable(uow, env, resident_id=resident_id, policy_id=policy.id)
     return render(
         request,
@@ -77,7 +76,7 @@ def _form(
 def submit(
     request: Request,
     policy_id: str,
-    principal: ResidentDep,
+    resident_id: DeclaredDep,
     uow: UowDep,
     env: EnvDep,
     data: FormDep,
@@ -87,14 +86,13 @@ def submit(
     form = FormState(values={"subject": subject, "reason": reason})
     upload = data.get("evidence")
     file = upload if isinstance(upload, UploadFile) and upload.filename else None
-    assert principal.resident_id is not None
     try:
         kind, _, raw_id = subject.partition(":")
         subject_id = _uuid(raw_id)
         made = appeals.submit_appeal(
             uow,
             env,
-            resident_id=principal.resident_id,
+            resident_id=resident_id,
             policy_id=known_policy(env, policy_id).id,
             record_id=subject_id if kind == "record" else None,
             override_id=subject_id if kind == "override" else None,
@@ -111,7 +109,7 @@ def submit(
                 form.add_error(name, translate(field.message, field.params))
         else:
             form.general.append(in_words(error))
-        return _form(request, uow, env, principal.resident_id, policy_id, form, error.status)
+        return _form(request, uow, env, resident_id, policy_id, form, error.status)
     return RedirectResponse(f"/appeals/{made.id}?sent=1", status_code=303)
 
 
@@ -123,13 +121,12 @@ def _uuid(value: str) -> uuid.UUID | None:
 
 
 @router.get("/appeals")
-def my_appeals(request: Request, principal: ResidentDep, uow: UowDep, env: EnvDep) -> Response:
-    assert principal.resident_id is not None
+def my_appeals(request: Request, resident_id: DeclaredDep, uow: UowDep, env: EnvDep) -> Response:
     return render(
         request,
         "appeals/mine.html",
         headers=NO_STORE,
-        items=appeals.list_appeals(uow, env, resident_id=principal.resident_id),
+        items=appeals.list_appeals(uow, env, resident_id=resident_id),
         policies=env.policies,
         **LABELS,
     )
@@ -139,13 +136,12 @@ def my_appeals(request: Request, principal: ResidentDep, uow: UowDep, env: EnvDe
 def appeal_page(
     request: Request,
     appeal_id: uuid.UUID,
-    principal: ResidentDep,
+    resident_id: DeclaredDep,
     uow: UowDep,
     env: EnvDep,
     sent: bool = False,
 ) -> Response:
-    assert principal.resident_id is not None
-    appeal = appeals.show_appeal(uow, env, resident_id=principal.resident_id, appeal_id=appeal_id)
+    appeal = appeals.show_appeal(uow, env, resident_id=resident_id, appeal_id=appeal_id)
     return render(
         request,
         "appeals/appeal.html",
@@ -159,9 +155,8 @@ def appeal_page(
 
 
 @router.get("/appeals/{appeal_id}/evidence")
-def evidence(appeal_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep) -> Response:
-    assert principal.resident_id is not None
-    found = appeals.own_evidence(uow, resident_id=principal.resident_id, appeal_id=appeal_id)
+def evidence(appeal_id: uuid.UUID, resident_id: DeclaredDep, uow: UowDep, env: EnvDep) -> Response:
+    found = appeals.own_evidence(uow, resident_id=resident_id, appeal_id=appeal_id)
     return send_evidence(env, found)
 
 
