@@ -164,8 +164,8 @@ RECORD_KINDS: Mapping[str, str] = MappingProxyType(
 APPEAL_STEPS: Mapping[str, str] = MappingProxyType(
     {
         "submitted": N_("Appeal submitted"),
-        "assigned": N_("Sent to the deciding department"),
-        "upheld": N_("Appeal upheld: the record was withdrawn"),
+        "assigned": N_("Sent to the office that decides it"),
+        "upheld": N_("Appeal upheld"),
         "rejected": N_("Appeal rejected"),
         "restored": N_("Code recoloured"),
     }

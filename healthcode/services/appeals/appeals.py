@@ -111,7 +111,8 @@ def submit_appeal(
     uow.add(row)
     uow.flush()
     add_step(uow, env, row, "submitted", notify=False)
-    add_step(uow, env, row, "assigned", note=row.department or "")
+    decider = row.department or decider_name(uow, row.organisation_id, row.region_code)
+    add_step(uow, env, row, "assigned", note=decider)
     tell_deciders(uow, env, row)
     audit.record(
         uow,

@@ -63,8 +63,8 @@ def list_waiting_appeals(
         who.scope(Permission.COLOUR_OVERRIDE),
         who.scope(Permission.FRAUD_REVIEW),
         limit=limit,
-    )
-    return [appeal_view(uow, env, row) for row in rows]
+    )  # not those against a decision of the caller's own: another officer decides them
+    return [appeal_view(uow, env, row) for row in rows if who.account_id not in took_part(uow, row)]
 
 
 def show_appeal_to_officer(

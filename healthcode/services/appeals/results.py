@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
+from healthcode.domain.identity.regions import lookup_region
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -75,9 +76,13 @@ def disputable_credit(
 
 
 def decider_name(uow: UnitOfWork, organisation_id: uuid.UUID | None, region_code: str) -> str:
-    """The organisation that decided (an override, a fraud case), else its region."""
+    """The organisation that decided (an override, a fraud case), else its region by
+    name (a Binzhou finding showed "371602")."""
     organisation = uow.organisations.by_id(organisation_id) if organisation_id else None
-    return organisation.name if organisation is not None else region_code
+    if organisation is not None:
+        return organisation.name
+    region = lookup_region(region_code) if region_code else None
+    return region.name if region is not None else region_code
 
 
 def subject_of(row: t.Appeal) -> str:

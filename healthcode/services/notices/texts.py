@@ -139,8 +139,8 @@ def _report_due(a: _About) -> Text:
 
 _APPEAL_STEPS = {
     "submitted": N_("Your appeal was received"),
-    "assigned": N_("Your appeal was sent to the department that decides it"),
-    "upheld": N_("Your appeal was upheld: the record was withdrawn"),
+    "assigned": N_("Your appeal was sent to the office that decides it"),
+    "upheld": N_("Your appeal was upheld"),
     "rejected": N_("Your appeal was rejected"),
     "restored": N_("{title}: after your appeal your code is {colour}"),
 }

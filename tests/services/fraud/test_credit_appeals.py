@@ -64,7 +64,9 @@ def test_an_upheld_appeal_revokes_the_finding_and_the_code_is_green_again(
             uow, env, resident_id=resident, policy_id=POLICY, credit_record_id=credit.id,
             reason=REASON,
         )  # fmt: skip
+    assert item.source == "滨城区"  # the region that confirmed it, by name (not "371602")
     for took_part in (a, b):  # neither officer who confirmed it reviews the appeal
+        assert list_waiting_appeals(uow, env, took_part) == []  # nor finds it queued
         with pytest.raises(OwnDecision):
             decide_appeal(uow, env, took_part, appeal_id=appeal.id, uphold=True, note=NOTE)
     elsewhere = region_admin(uow, env, "370102")
