@@ -55,8 +55,8 @@ def add_step(
 def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
     """Notify the officers who may decide a new appeal: the department's data
     operators whose scope covers the resident's region, or the issuers of the
-    organisation of the override or fraud case who took no part in it. How many were
-    told."""
+    organisation of the override or fraud case (else the administrators of its region)
+    who took no part in it. How many were told."""
     if appeal.record_id is not None:
         officers = {
             account
@@ -65,13 +65,15 @@ def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
             )
             if Scope.of([scope]).covers_department(appeal.department, appeal.region_code)
         }
-    else:
-        holders = (
-            uow.authorisations.holders(appeal.organisation_id, Role.ISSUER.value)
-            if appeal.organisation_id is not None
-            else []
-        )
+    elif appeal.organisation_id is not None:
+        holders = uow.authorisations.holders(appeal.organisation_id, Role.ISSUER.value)
         officers = set(holders) - took_part(uow, appeal)
+    else:  # decided in a region (a Binzhou finding, a resident with no application)
+        officers = {
+            account
+            for account, scope in uow.appeals.region_officers(Role.ADMIN.value)
+            if Scope.of([scope]).covers(organisation_id=None, region_code=appeal.region_code)
+        } - took_part(uow, appeal)
     for account in sorted(officers):
         events.notify(
             uow,

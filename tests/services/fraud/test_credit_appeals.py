@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import NotFound
@@ -55,10 +56,13 @@ def test_an_upheld_appeal_revokes_the_finding_and_the_code_is_green_again(
     assert (item.subject, item.id, item.kind, item.behind_colour) == (
         "credit", credit.id, "another_persons_code", True
     )  # fmt: skip
+    third = region_admin(uow, env, "371602")
     appeal = submit_appeal(
         uow, env, resident_id=resident, policy_id=POLICY, credit_record_id=credit.id, reason=REASON
     )
     assert (appeal.subject, appeal.colour_before) == ("credit", Colour.RED)
+    told = select(t.Notification.account_id).where(t.Notification.kind == "appeal_waiting")
+    assert set(uow.session.scalars(told)) == {third.account_id}  # not a, b: they took part
     with pytest.raises(AlreadyAppealed):
         submit_appeal(
             uow, env, resident_id=resident, policy_id=POLICY, credit_record_id=credit.id,
@@ -74,7 +78,6 @@ def test_an_upheld_appeal_revokes_the_finding_and_the_code_is_green_again(
     with pytest.raises(NotFound):
         decide_appeal(uow, env, elsewhere, appeal_id=appeal.id, uphold=True, note=NOTE)
 
-    third = region_admin(uow, env, "371602")
     assert [w.id for w in list_waiting_appeals(uow, env, third)] == [appeal.id]
     decided = decide_appeal(uow, env, third, appeal_id=appeal.id, uphold=True, note=NOTE)
 
