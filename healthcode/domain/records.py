@@ -341,12 +341,3 @@ def _dates_in_order(start: date | None, end: date | None, today: date) -> list[F
             FieldError("end", "far_future", N_("The end date lies more than a year ahead"), {})
         )
     return problems
-
-
-_FIELDS = (
-    ("source_id", _source_id),
-    ("start", _date),
-    ("end", _date),
-    ("setting", _setting),
-    ("detail", _detail),
-)
