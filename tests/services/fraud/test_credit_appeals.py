@@ -45,12 +45,20 @@ def confirmed(
     return a, b, credit
 
 
-def test_an_upheld_appeal_revokes_the_finding_and_the_code_is_green_again(
+@pytest.fixture
+def finding(
     uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+) -> tuple[uuid.UUID, Principal, Principal, t.CreditRecord]:
+    """The green resident, and a finding confirmed against them: (resident, proposer,
+    approver, credit record)."""
+    assert green.resident_id is not None
+    return (green.resident_id, *confirmed(uow, env, guard, gate, green.resident_id))
+
+
+def test_an_upheld_appeal_revokes_the_finding_and_the_code_is_green_again(
+    uow: UnitOfWork, env: Env, finding: tuple[uuid.UUID, Principal, Principal, t.CreditRecord]
 ) -> None:
-    resident = green.resident_id
-    assert resident is not None
-    a, b, credit = confirmed(uow, env, guard, gate, resident)
+    resident, a, b, credit = finding
     assert colour(uow, env, resident) is Colour.RED
     [item] = list_disputable(uow, env, resident_id=resident, policy_id=POLICY)
     assert (item.subject, item.id, item.kind, item.behind_colour) == (
@@ -91,11 +99,9 @@ def test_an_upheld_appeal_revokes_the_finding_and_the_code_is_green_again(
 
 
 def test_a_rejected_appeal_leaves_the_finding_and_another_residents_is_not_found(
-    uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    uow: UnitOfWork, env: Env, finding: tuple[uuid.UUID, Principal, Principal, t.CreditRecord]
 ) -> None:
-    resident = green.resident_id
-    assert resident is not None
-    _, _, credit = confirmed(uow, env, guard, gate, resident)
+    resident, _, _, credit = finding
     stranger, _ = green_resident(uow, env)
     assert stranger.resident_id is not None
     with pytest.raises(NotFound):

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import Engine, delete, event, select
@@ -27,6 +28,8 @@ from tests.services.conftest import new_account
 from tests.services.records.helpers import csv_bytes, green_resident, run_import
 
 HEADER = ("source_id", "id_number", "start", "end")
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 @pytest.fixture
@@ -41,6 +44,30 @@ def units(postgresql_engine: Engine) -> Iterator[UnitOfWorkFactory]:
         session.execute(delete(t.Account))
 
 
+def second_waits(
+    units: UnitOfWorkFactory,
+    first: Callable[[UnitOfWork], T],
+    second: Callable[[UnitOfWork], U],
+    waits_for: str,
+) -> tuple[T, U]:
+    """``first`` runs in a unit that stays open while ``second`` starts in another
+    thread, which must wait for it; then ``first`` commits. Both results."""
+    got: list[U] = []
+
+    def other() -> None:
+        with units() as uow:
+            got.append(second(uow))
+
+    with units() as uow:
+        done = first(uow)
+        racing = threading.Thread(target=other)
+        racing.start()
+        time.sleep(0.5)
+        assert racing.is_alive(), f"the second did not wait for {waits_for}"
+    racing.join(timeout=30)
+    return done, got[0]
+
+
 def test_the_same_release_sent_twice_at_once_is_one_amendment(
     units: UnitOfWorkFactory, env: Env
 ) -> None:
@@ -50,20 +77,11 @@ def test_the_same_release_sent_twice_at_once_is_one_amendment(
         _, number = green_resident(uow, env)
         run_import(uow, env, csv_bytes([HEADER, ("CC-1", number, "2020-02-20", "")]))
     release = csv_bytes([HEADER, ("CC-1", number, "2020-02-20", "2020-02-27")])
-    second: dict[str, ImportReport] = {}
 
-    def send_again() -> None:
-        with units() as uow:
-            second["report"] = run_import(uow, env, release, recolour=False)
+    def send(uow: UnitOfWork) -> ImportReport:
+        return run_import(uow, env, release, recolour=False)
 
-    with units() as uow:
-        first = run_import(uow, env, release, recolour=False)
-        racing = threading.Thread(target=send_again)
-        racing.start()
-        time.sleep(0.5)
-        assert racing.is_alive(), "the second import did not wait for the first's record"
-    racing.join(timeout=30)
-    again = second["report"]
+    first, again = second_waits(units, send, send, "the first's record")
     assert (first.amended, first.unchanged) == (1, 0)
     assert (again.amended, again.unchanged) == (0, 1)
     with units() as uow:
@@ -90,18 +108,13 @@ def test_a_rollback_waits_for_a_later_correction_and_leaves_it(
         staff = new_account(uow, env, "13700009999")
     officer = Principal(staff.id, "staff", None, frozenset({(Role.DATA_OPERATOR, "")}))  # type: ignore[arg-type]
 
-    def roll_back_b2() -> None:
-        with units() as uow:
-            roll_back_batch(uow, env, officer, batch_id=b2.batch_id)
-
-    with units() as uow:
-        rows = [HEADER, ("CC-1", number, "2020-02-20", "2020-02-22")]
-        b3 = run_import(uow, env, csv_bytes(rows), recolour=False)
-        racing = threading.Thread(target=roll_back_b2)
-        racing.start()
-        time.sleep(0.5)
-        assert racing.is_alive(), "the rollback did not wait for the later correction"
-    racing.join(timeout=30)
+    rows = [HEADER, ("CC-1", number, "2020-02-20", "2020-02-22")]
+    b3, _ = second_waits(
+        units,
+        lambda uow: run_import(uow, env, csv_bytes(rows), recolour=False),
+        lambda uow: roll_back_batch(uow, env, officer, batch_id=b2.batch_id),
+        "the later correction",
+    )
     assert b3.amended == 1
     with units() as uow:
         record = uow.session.scalars(select(t.DataRecord)).one()
@@ -123,23 +136,11 @@ def test_the_same_listing_sent_twice_at_once_is_written_once(
             rows = [header, ("HR-1", "370100", "2020-02-17", "")]
             run_import(uow, env, csv_bytes(rows), kind=ImportKind.HIGH_RISK_REGION)
     listing = csv_bytes([header, ("HR-1", "370100", "2020-02-17", end)])
-    second: dict[str, ImportReport] = {}
 
     def send(uow: UnitOfWork) -> ImportReport:
         return run_import(uow, env, listing, kind=ImportKind.HIGH_RISK_REGION, recolour=False)
 
-    def send_again() -> None:
-        with units() as uow:
-            second["report"] = send(uow)
-
-    with units() as uow:
-        first = send(uow)
-        racing = threading.Thread(target=send_again)
-        racing.start()
-        time.sleep(0.5)
-        assert racing.is_alive(), "the second import did not wait for the first's listing"
-    racing.join(timeout=30)
-    again = second["report"]
+    first, again = second_waits(units, send, send, "the first's listing")
     assert (first.added + first.amended, first.unchanged) == (1, 0)
     assert (again.added, again.amended, again.unchanged, again.refused) == (0, 0, 1, 0)
     with units() as uow:
