@@ -18,6 +18,8 @@ Rules:
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +37,7 @@ from healthcode.store import tables as t
 from healthcode.store.uow import GateVenue, UnitOfWork
 
 REPEAT_WINDOW = timedelta(minutes=5)
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a venue's printed code (token_urlsafe)
 
 
 class VenueClosed(Conflict):
@@ -82,16 +85,26 @@ def _public(row: t.Venue) -> PublicVenue:
 
 def find_venue(uow: UnitOfWork, *, code: str) -> PublicVenue:
     """The venue a printed code names, for anyone who scanned it."""
-    row = uow.venues.by_code(code)
+    return _public(_venue_row(uow, code))
+
+
+def _venue_row(uow: UnitOfWork, code: str) -> t.Venue:
+    """The venue of a printed code; anything not shaped like one (a NUL in the link
+    was a database error) is not found, as an unknown code is."""
+    row = uow.venues.by_code(code) if _CODE.fullmatch(code) else None
     if row is None:
         raise _unknown()
-    return _public(row)
+    return row
 
 
-def _slot(resident_id: uuid.UUID, at: datetime) -> str:
-    """The client id of a check-in in the 5-minute slot of ``at``."""
+def _slot(resident_id: uuid.UUID, policy: Policy, colour: Colour, at: datetime) -> str:
+    """The client id of a check-in with this code and colour in the 5-minute slot of
+    ``at``: one per code and colour, so a repeat is found whatever came between (a
+    check-in with another code took the resident's only slot id, and every later one
+    got an id of its own and was never a repeat)."""
     window = int(REPEAT_WINDOW.total_seconds())
-    return f"checkin-{resident_id.hex}-{int(at.timestamp()) // window}"
+    who = hashlib.sha256(f"{resident_id}:{policy.id}:{colour.value}".encode()).hexdigest()
+    return f"checkin-{who[:32]}-{int(at.timestamp()) // window}"  # within the column's 64
 
 
 def check_in(
@@ -99,24 +112,25 @@ def check_in(
 ) -> CheckIn:
     """Record the resident's entry at the venue with their current colour, through the
     scans' own ``record_scan`` (so the anti-fraud flags see self check-ins too)."""
-    row = uow.venues.by_code(code)
-    if row is None:
-        raise _unknown()
+    row = _venue_row(uow, code)
     venue = _public(row)
     if not venue.open:
         raise VenueClosed(N_("This venue is closed and takes no check-ins"))
     policy = env.policies.find(policy_id)
     state = codes.read_code_state(uow, env, resident_id=resident_id, policy_id=policy.id)
     assert resident_id is not None  # read_code_state refuses a resident with none
+    if state.colour is Colour.NONE:  # a code they do not hold (a stale or hand-made form)
+        raise codes.NoCode(N_("You have no code of this kind"))
     now = env.clock.now()
-    client_id = _slot(resident_id, now)
-    for candidate in dict.fromkeys((client_id, _slot(resident_id, now - REPEAT_WINDOW))):
+    client_id = _slot(resident_id, policy, state.colour, now)
+    earlier_slot = _slot(resident_id, policy, state.colour, now - REPEAT_WINDOW)
+    for candidate in dict.fromkeys((client_id, earlier_slot)):
         earlier = _same(uow, row.id, candidate, policy, state, now)
         if earlier is not None:
             return CheckIn(earlier.id, venue, policy, state, earlier.scanned_at, repeated=True)
     reading = Reading(
         outcome=decide_colour(state.colour, policy, gate_mode=row.gate_mode),
-        colour=state.colour if state.colour is not Colour.NONE else None,
+        colour=state.colour,
         policy=policy,
         valid_until=state.valid_until,
         resident_id=resident_id,
@@ -161,7 +175,7 @@ def _same(
     if (
         earlier is not None
         and earlier.policy_id == policy.id
-        and earlier.colour == (state.colour.value if state.colour is not Colour.NONE else None)
+        and earlier.colour == state.colour.value
         and timedelta(0) <= now - earlier.scanned_at <= REPEAT_WINDOW
     ):
         return earlier

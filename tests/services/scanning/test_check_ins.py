@@ -107,6 +107,36 @@ def test_a_repeat_within_five_minutes_is_one_record_and_later_a_new_one(
     assert [s.id for s in scans_at(uow, market)] == [first.scan_id, later.scan_id]
 
 
+def test_a_code_not_held_is_refused_and_repeats_are_still_found_after_it(
+    uow: UnitOfWork, env: Env, account: t.Account, market: VenueSummary
+) -> None:
+    """A check-in with a code the resident does not hold was recorded (colour none) and
+    took their slot: every later check-in got an id of its own and none was a repeat
+    (four rows in a second, found by probing)."""
+    declare(uow, env, account)
+    with pytest.raises(NoCode):
+        check_ins.check_in(
+            uow, env, resident_id=account.resident_id, code=market.code, policy_id="shandong-pass"
+        )
+    done = [
+        check_ins.check_in(
+            uow, env, resident_id=account.resident_id, code=market.code, policy_id=POLICY
+        )
+        for _ in range(3)
+    ]
+    assert [d.repeated for d in done] == [False, True, True]
+    assert len(scans_at(uow, market)) == 1
+
+
+def test_a_link_not_shaped_like_a_venue_code_is_not_found(
+    uow: UnitOfWork, env: Env, account: t.Account, market: VenueSummary
+) -> None:
+    """A NUL in the link was a database error on PostgreSQL (500)."""
+    for code in (market.code + "\x00", "../../etc", "x" * 65):
+        with pytest.raises(NotFound):
+            check_ins.find_venue(uow, code=code)
+
+
 def test_two_residents_at_the_same_moment_are_two_records(
     uow: UnitOfWork, env: Env, account: t.Account, market: VenueSummary
 ) -> None:
