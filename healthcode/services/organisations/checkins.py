@@ -180,20 +180,17 @@ def enter_checkins(
             errors.extend(error.errors)
     if errors:
         raise InvalidInput(*errors)
-    return tuple(
-        _record(
-            uow,
-            env,
-            employer,
-            staff[e.employee_id],
-            window,
-            e.temperature,
-            e.symptoms,
-            STAFF,
-            who.account_id,
-        )
-        for e in entries
-    )
+    # recorded in employee-id order (stable: a person listed twice keeps the later
+    # reading), so two lists saved at once lock their rows in one order and never
+    # deadlock; answered in the list's order
+    done: dict[int, Recorded] = {}
+    for index in sorted(range(len(entries)), key=lambda i: str(entries[i].employee_id)):
+        e = entries[index]
+        done[index] = _record(
+            uow, env, employer, staff[e.employee_id], window, e.temperature, e.symptoms,
+            STAFF, who.account_id,
+        )  # fmt: skip
+    return tuple(done[i] for i in range(len(entries)))
 
 
 def check_in(
