@@ -24,7 +24,7 @@ def written_reason(text: str, *, field: str, least: int, most: int) -> str:
     """``text`` stripped; refused when fewer than ``least`` of its characters can be
     seen (``too_short``) or it is longer than ``most`` in all (``too_long``)."""
     text = text.strip()
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in text):
+    if any(_control(c) for c in text):
         raise InvalidInput.single(  # a NUL, a bell: nothing a person types, and PostgreSQL
             field,  # stores no NUL in text at all
             "control_character",
@@ -39,3 +39,15 @@ def written_reason(text: str, *, field: str, least: int, most: int) -> str:
             field, "too_long", N_("Keep the reason under {n} characters"), n=most
         )
     return text
+
+
+def _control(char: str) -> bool:
+    """A control character other than a line break or tab, or a bidirectional override
+    or isolate (U+202A-202E, U+2066-2069: a reason shown otherwise than it is written)."""
+    if char in "\n\r\t":
+        return False
+    return (
+        unicodedata.category(char) == "Cc"
+        or "\u202a" <= char <= "\u202e"
+        or "\u2066" <= char <= "\u2069"
+    )

@@ -29,7 +29,7 @@ def me(client: TestClient, sms: CapturingSender) -> dict[str, str]:
 
 
 class TestControlCharacters:
-    @pytest.mark.parametrize("char", ["\x00", "\x1b", "\x7f", "\x85"])
+    @pytest.mark.parametrize("char", ["\x00", "\x1b", "\x7f", "\x85", "\u202e", "\u2066"])
     def test_staff_login_refuses_them(self, client: TestClient, char: str) -> None:
         body = {"username": f"admin{char}", "password": f"pass{char}word"}
         found = fields(client.post(f"{API}/auth/staff/login", json=body))

@@ -24,9 +24,13 @@ EARLIEST = date(1900, 1, 1)
 LATEST = date(2099, 12, 31)
 MAX_OFFSET = 1_000_000  # paging deeper than this is not a use of the queue
 # Unicode's controls (category Cc: NUL, ESC, DEL, C1) but the layout ones (tab, line
-# feed, carriage return), and lone surrogates (Cs); one regex search, as every field of
-# every request is checked (a code's 300-odd characters took ~0.1 ms one by one).
-_FORBIDDEN_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# feed, carriage return), lone surrogates (Cs), and the bidirectional embeddings,
+# overrides and isolates (U+202A-202E, U+2066-2069), which make a reason read on screen
+# otherwise than it is written; one regex search, as every field of every request is
+# checked (a code's 300-odd characters took ~0.1 ms one by one).
+_FORBIDDEN_CHARACTER = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def check_text(value: str) -> str:

@@ -242,7 +242,7 @@ class TestSubmitting:
         for reason in ("\u200b" * 12, "\u200b \u2060\ufeff" * 4 + "错了"):
             assert refused_fields(uow, env, person, POLICY, reason) == [("reason", "too_short")]
 
-    @pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b[31m"])
+    @pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b[31m", "\u202e"])
     def test_a_control_character_is_refused_not_stored(
         self, uow: UnitOfWork, env: Env, control: str
     ) -> None:
