@@ -159,6 +159,7 @@ class Action(StrEnum):
     HOME_QUARANTINE = "home_quarantine"  # yellow: 14 days at home or in company quarantine
     CENTRAL_QUARANTINE = "central_quarantine"  # red: a centralised quarantine site
     NO_CODE = "no_code"  # no code yet (or not linked to a resident): not before a green code
+    UNDER_REVIEW = "under_review"  # a pass awaiting its issuer: not before a green code
 
 
 ACTION_WORDS = {
@@ -166,6 +167,7 @@ ACTION_WORDS = {
     Action.HOME_QUARANTINE: N_("14-day home or company quarantine until {date}"),
     Action.CENTRAL_QUARANTINE: N_("Centralised quarantine until {date}"),
     Action.NO_CODE: N_("No health code yet: not at work until the code is green"),
+    Action.UNDER_REVIEW: N_("Code under review: not at work until the code is green"),
 }
 
 
@@ -192,6 +194,8 @@ def required_action(
     change): the later of the two is shown."""
     if colour is Colour.GREEN:
         return Requirement(Action.WORK, None)
+    if colour is Colour.PENDING:  # a code they hold, not none (shown as 待审核 beside it)
+        return Requirement(Action.UNDER_REVIEW, None)
     if colour not in (Colour.YELLOW, Colour.RED):
         return Requirement(Action.NO_CODE, None)
     ends = [day_of(since) + timedelta(days=days - 1)] if since is not None else []

@@ -106,7 +106,7 @@ def test_windows_are_checked(
     [
         (Colour.GREEN, None, None, Action.WORK, None),
         (Colour.NONE, None, None, Action.NO_CODE, None),
-        (Colour.PENDING, None, None, Action.NO_CODE, None),
+        (Colour.PENDING, None, None, Action.UNDER_REVIEW, None),  # it read "no code yet"
         # 14 calendar days from the day the code turned red: 23 Feb … 7 Mar (2020 is a leap year)
         (Colour.RED, at(15), None, Action.CENTRAL_QUARANTINE, date(2020, 3, 7)),
         (Colour.YELLOW, at(15), None, Action.HOME_QUARANTINE, date(2020, 3, 7)),

@@ -40,7 +40,9 @@ class BoardRowView(BaseModel):
     colour: str = Field(examples=["green", "yellow", "red", "none"])
     morning: SlotView
     evening: SlotView
-    action: str = Field(examples=["work", "home_quarantine", "central_quarantine", "no_code"])
+    action: str = Field(
+        examples=["work", "home_quarantine", "central_quarantine", "under_review", "no_code"]
+    )
     action_until: date | None = Field(description="the last day of the quarantine")
     action_words: str = Field(description="the action in the caller's language")
 

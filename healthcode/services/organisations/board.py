@@ -162,8 +162,9 @@ def _counts(rows: list[BoardRow]) -> dict[str, int]:
         "green": colours[Colour.GREEN.value],
         "yellow": colours[Colour.YELLOW.value],
         "red": colours[Colour.RED.value],
+        "pending": colours[Colour.PENDING.value],
         "no_code": len(rows)
-        - sum(colours[c.value] for c in (Colour.GREEN, Colour.YELLOW, Colour.RED)),
+        - sum(colours[c.value] for c in (Colour.GREEN, Colour.YELLOW, Colour.RED, Colour.PENDING)),
         "not_green": sum(1 for row in rows if row.colour is not Colour.GREEN),
         "missing": sum(1 for row in rows if row.missing),
         "flagged": sum(1 for row in rows if row.flagged),

@@ -380,11 +380,28 @@ class TestRequiredAction:
         assert y.requirement.until == date(2020, 3, 7)
         assert row_of(board, nobody).requirement.action is Action.NO_CODE
         assert (board.counts["green"], board.counts["red"], board.counts["yellow"]) == (1, 1, 1)
+        assert (board.counts["pending"], board.counts["no_code"]) == (0, 1)
         assert board.counts["not_green"] == 3
         not_green = boards.show_board(
             uow, env, admin, organisation_id=company.id, only=boards.Only.NOT_GREEN
         )
         assert {r.name for r in not_green.rows} == {"韩磊", "何芳", "罗斌"}
+
+    def test_a_pass_under_review_is_not_counted_as_no_code(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
+    ) -> None:
+        """A pending pass read "no health code yet" and counted under 无码 (found by
+        probing the demo's board, where 8 of its staff wait for their issuer)."""
+        waiting, _ = staff_member(uow, env, company, "孙丽")
+        account = new_account(uow, env, "13800008888")
+        row = uow.session.get(t.Employee, waiting)
+        assert row is not None
+        number = env.protector.decrypt(row.id_cipher, context="id_number").decode()
+        declare(uow, env, account, "shandong-pass", name="孙丽", id_number=number)
+        board = boards.show_board(uow, env, admin, organisation_id=company.id)
+        found = row_of(board, waiting)
+        assert (found.colour, found.requirement.action) == (Colour.PENDING, Action.UNDER_REVIEW)
+        assert (board.counts["pending"], board.counts["no_code"]) == (1, 0)
 
 
 class TestScope:
