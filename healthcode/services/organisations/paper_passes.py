@@ -2,8 +2,9 @@
 
 For a resident without a phone, an issuer of the application's organisation prints
 the signed pass on paper: a long-lived paper token (until the pass ends) in a PDF.
-Each print is recorded (who, when, which token id); the issuer may revoke one, with
-a reason, and the code's own changes revoke it automatically
+Each print is recorded (who, when, which token id); a new print revokes the cards
+printed before for the same code (one card in a person's hand); the issuer may
+revoke one, with a reason, and the code's own changes revoke it automatically
 (``services/codes/paper_passes.py``). Out of the issuer's scope: not found.
 """
 
@@ -84,6 +85,13 @@ def issue_paper_pass(
         raise NotSigned(
             N_("Only a signed pass that has not ended can be printed; this application's has not")
         )
+    for earlier in uow.paper_passes.standing(resident.id, policy.id, now):
+        # one card in a person's hand: a reprint (a lost card, a double click) revokes
+        # the cards printed before, which stayed valid beside it
+        paper.revoke(
+            uow, env, earlier, code=paper.SUPERSEDED, reason="reprinted",
+            actor_id=who.account_id, client=client,
+        )  # fmt: skip
     signed = paper.sign_paper_token(uow, env, resident=resident, policy_id=policy.id, state=state)
     organisation = (
         uow.organisations.by_id(application.organisation_id)

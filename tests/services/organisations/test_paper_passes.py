@@ -91,6 +91,20 @@ class TestIssue:
         actions = [e.action for e in uow.session.query(t.AuditEvent).all()]
         assert "paper_pass.issued" in actions
 
+    def test_a_reprint_revokes_the_card_printed_before(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        """Four prints at once left four valid cards (found by probing): a lost card
+        stayed valid beside its replacement. One card is in a person's hand."""
+        app_id, issuer = _signed(uow, env, account)
+        first = issue_paper_pass(uow, env, issuer, application_id=app_id)
+        second = issue_paper_pass(uow, env, issuer, application_id=app_id)
+        now = env.clock.now()
+        printed = list_paper_passes(uow, env, issuer, application_id=app_id)
+        assert [p.paper_pass_id for p in printed if p.standing(now)] == [second.paper_pass_id]
+        assert not verify_code(uow, env, text=first.token).ok
+        assert verify_code(uow, env, text=second.token).ok
+
     def test_not_before_signing(self, uow: UnitOfWork, env: Env, account: t.Account) -> None:
         state = declare(uow, env, account, "shandong-pass", temperature=36.5)
         assert state.application_id
