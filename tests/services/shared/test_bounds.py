@@ -1,5 +1,6 @@
-"""Text bounds: exactly Unicode's controls (but tab, line feed and carriage return)
-and lone surrogates are refused, named by code point and position."""
+"""Text bounds: exactly Unicode's controls (but tab, line feed and carriage return),
+lone surrogates and the bidirectional overrides are refused, named by code point and
+position."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from pydantic_core import PydanticCustomError
 
 from healthcode.services.shared.bounds import check_text
 
+BIDI = {*range(0x202A, 0x202F), *range(0x2066, 0x206A)}  # embeddings, overrides, isolates
 
-def test_refuses_exactly_controls_and_surrogates_but_layout() -> None:
+
+def test_refuses_exactly_controls_surrogates_and_bidi_overrides_but_layout() -> None:
     refused = set()
     for point in range(sys.maxunicode + 1):
         try:
@@ -24,8 +27,8 @@ def test_refuses_exactly_controls_and_surrogates_but_layout() -> None:
         for point in range(sys.maxunicode + 1)
         if unicodedata.category(chr(point)) in ("Cc", "Cs") and chr(point) not in "\t\n\r"
     }
-    assert refused == expected
-    assert len(refused) == 65 - 3 + 2048
+    assert refused == expected | BIDI
+    assert len(refused) == 65 - 3 + 2048 + 9
 
 
 def test_names_the_first_offending_character_and_its_position() -> None:
