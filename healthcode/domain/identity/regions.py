@@ -132,6 +132,12 @@ def lookup_region(code: str) -> Region | None:
     return _table().get(code)
 
 
+def name_of(code: str) -> str:
+    """The division's own name (滨城区, 山东省), else the code itself (one not known)."""
+    found = lookup_region(code) if code else None
+    return found.name if found is not None else code
+
+
 def province_of(code: str) -> str:
     """The two-digit province code of a region code."""
     return code[:2]

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
-from healthcode.domain.identity.regions import lookup_region
+from healthcode.domain.identity.regions import name_of
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -79,10 +79,7 @@ def decider_name(uow: UnitOfWork, organisation_id: uuid.UUID | None, region_code
     """The organisation that decided (an override, a fraud case), else its region by
     name (a Binzhou finding showed "371602")."""
     organisation = uow.organisations.by_id(organisation_id) if organisation_id else None
-    if organisation is not None:
-        return organisation.name
-    region = lookup_region(region_code) if region_code else None
-    return region.name if region is not None else region_code
+    return organisation.name if organisation is not None else name_of(region_code)
 
 
 def subject_of(row: t.Appeal) -> str:

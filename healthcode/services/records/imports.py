@@ -372,11 +372,10 @@ class _Run:
         seen: dict[str, RecordRow] = {}  # source id → its first row in the chunk
         for row in valid:
             first = seen.setdefault(row.source_id, row)
-            values = {"region": row.region, "start": row.start, "end": row.end}
+            values = _listed(row)
             before = known.get(row.source_id)
             if first is not row:
-                same = (first.region, first.start, first.end) == (row.region, row.start, row.end)
-                if same:
+                if _listed(first) == values:
                     self.batch.rows_unchanged += 1
                 else:
                     refused.append(_repeated(row, first.line, _REPEATED_LISTING))
@@ -425,6 +424,11 @@ class _Run:
         self.kept_refusals += len(kept)
         if len(self.first_refusals) < 100:
             self.first_refusals.extend(kept[: 100 - len(self.first_refusals)])
+
+
+def _listed(row: RecordRow) -> dict[str, Any]:
+    """What a listing's row says of it: the region and its dates."""
+    return {"region": row.region, "start": row.start, "end": row.end}
 
 
 def as_json_value(value: object) -> object:

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from healthcode.domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
-from healthcode.domain.identity.regions import lookup_region, parse_region_code
+from healthcode.domain.identity.regions import name_of, parse_region_code
 from healthcode.domain.scope import Scope, org_scope
 from healthcode.services.accounts import login
 from healthcode.services.accounts.permissions import Permission, Principal, Role
@@ -142,7 +142,7 @@ def register_venue(
                 "region",
                 "other_province",
                 N_("A venue lies in its organisation's province ({province})"),
-                {"province": _province_name(organisation.region_code)},
+                {"province": name_of(organisation.region_code[:2] + "0000")},
             )
         )
     errors += _coordinates(latitude, longitude)
@@ -405,8 +405,3 @@ def _audit(
         detail={"venue_id": str(venue.id), "organisation_id": str(venue.organisation_id), **more},
         client=client,
     )
-
-
-def _province_name(region_code: str) -> str:
-    found = lookup_region(region_code[:2] + "0000")
-    return found.name if found is not None else region_code[:2]
