@@ -22,7 +22,7 @@ from healthcode.services.organisations import applications, counter, overrides, 
 from healthcode.services.organisations.applications import QueueItem, Source
 from healthcode.services.organisations.counter import CounterInput
 from healthcode.services.organisations.overrides import OverrideProposal
-from healthcode.services.residents.inputs import Purpose
+from healthcode.services.residents.inputs import DailyReportInput, Purpose
 from healthcode.services.shared.bounds import MAX_OFFSET, InputModel, Moment
 
 router = APIRouter(tags=["issuer"])
@@ -317,6 +317,24 @@ def counter_application(
         id_masked=signed.id_masked,
         code=code_view(signed.policy, signed.state),
     )
+
+
+@router.post(
+    "/applications/{application_id}/daily-reports",
+    summary="Enter the applicant's daily report, given at the counter or by phone (现场上报)",
+)
+def report_at_counter(
+    application_id: uuid.UUID,
+    data: DailyReportInput,
+    who: Signer,
+    uow: UowDep,
+    env: EnvDep,
+    request: Request,
+) -> CodeView:
+    state = counter.report_at_counter(
+        uow, env, who, application_id=application_id, data=data, client=client_address(request)
+    )
+    return code_view(env.policies.find(state.policy_id), state)
 
 
 @router.get("/overrides", summary="Manual colour changes waiting for a second officer")

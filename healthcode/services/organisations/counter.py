@@ -5,6 +5,11 @@ the person's ID card, and records that the pledge was signed on paper (who, when
 the application is checked by the rules and signed at once, and the signed pass is
 shown for printing (the PDF comes with the scanning issue). The person's record has
 no account; an account they open later binds to it by the ID number as usual.
+
+The pass stays green only by a daily report (seed 000 §四.一), which such a person
+cannot send: they give it at the counter or by telephone, and the officer enters it
+(现场上报, ``report_at_counter``). Without it the pass turned yellow on the second day
+and the printed card was revoked as ``paper_colour_worse``.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.signing import InfoNeeded
 from healthcode.domain.state import State
-from healthcode.services.accounts.permissions import Principal, Role
+from healthcode.services.accounts.permissions import Permission, Principal, Role
 from healthcode.services.codes.recolour import Cause, recolour
+from healthcode.services.organisations.applications import reviewable
 from healthcode.services.organisations.signing import sign_pass
 from healthcode.services.residents.binding import resident_at_counter
+from healthcode.services.residents.daily_reports import submit_daily_report
 from healthcode.services.residents.declarations import declared_columns, refuse_while_green
-from healthcode.services.residents.inputs import DeclarationInput
+from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
 from healthcode.services.residents.validation import validate_declaration
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -121,6 +128,49 @@ def enter_counter_application(
         client=client,
     )
     return CounterPass(row.id, policy, resident.name_masked, resident.id_masked, state)
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Whose daily report an officer enters: the pass of one application."""
+
+    application_id: uuid.UUID
+    resident_id: uuid.UUID
+    policy: Policy
+    name_masked: str
+    id_masked: str
+
+
+def reporter(uow: UnitOfWork, env: Env, who: Principal, *, application_id: uuid.UUID) -> Reporter:
+    """The applicant, if the officer may sign for the application's organisation (else 404)."""
+    _, resident, policy = reviewable(uow, env, who, application_id, permission=Permission.PASS_SIGN)
+    return Reporter(application_id, resident.id, policy, resident.name_masked, resident.id_masked)
+
+
+def report_at_counter(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    application_id: uuid.UUID,
+    data: DailyReportInput,
+    client: str = "",
+) -> State:
+    """The daily report, entered by the officer; the same rules as one sent from the app."""
+    person = reporter(uow, env, who, application_id=application_id)
+    state = submit_daily_report(
+        uow, env, resident_id=person.resident_id, policy_id=person.policy.id, data=data
+    )
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action="daily_report.counter",
+        resident_id=person.resident_id,
+        detail={"application": str(application_id)},
+        client=client,
+    )
+    return state
 
 
 def _counter(uow: UnitOfWork, who: Principal, chosen: uuid.UUID | None) -> uuid.UUID:

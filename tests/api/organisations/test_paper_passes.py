@@ -4,10 +4,12 @@ and listed in the revocation list."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from healthcode.domain.clock import FixedClock
 from healthcode.services.accounts.permissions import Role
 from tests.api.helpers import CapturingSender, declare, error, resident_headers, staff_headers
 from tests.factories.inputs import declaration_data, id_number
@@ -76,3 +78,29 @@ def test_a_checkpoint_operator_may_not_print(client: TestClient, add_staff: Any)
     guard = staff_headers(client, "checker01")
     refused = client.post(f"{API}/applications/{application}/paper-passes", headers=guard)
     assert refused.status_code == 403
+
+
+def test_the_card_stays_valid_with_reports_given_at_the_counter(
+    client: TestClient, add_staff: Any, clock: FixedClock
+) -> None:
+    add_staff("issuer01", Role.ISSUER)
+    add_staff("checker01", Role.CHECKPOINT)
+    staff = staff_headers(client, "issuer01")
+    application = counter_signed(client, staff)
+    printed = client.post(f"{API}/applications/{application}/paper-passes", headers=staff)
+    token = read_paper_qr(printed.content)
+    url = f"{API}/applications/{application}/daily-reports"
+    for _ in range(2):
+        clock.advance(timedelta(days=1))
+        staff = staff_headers(client, "issuer01")  # a new day, a new staff session
+        reported = client.post(url, json={"temperature": 36.5}, headers=staff)
+        assert (reported.status_code, reported.json()["colour"]) == (200, "green"), reported.text
+    verdict = client.post(f"{API}/verify", json={"token": token}).json()
+    assert (verdict["valid"], verdict["may_pass"]) == (True, True)
+
+    again = client.post(url, json={"temperature": 36.5}, headers=staff)
+    assert (again.status_code, error(again)["code"]) == (409, "already_reported_today")
+    blank = client.post(url, json={}, headers=staff | {"Accept-Language": "zh"})
+    assert (blank.status_code, error(blank)["fields"][0]["field"]) == (422, "temperature")
+    guard = client.post(url, json={"temperature": 36.5}, headers=staff_headers(client, "checker01"))
+    assert guard.status_code == 403

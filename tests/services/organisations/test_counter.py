@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.signing import MilderThanRules
-from healthcode.services.organisations.counter import CounterInput, enter_counter_application
+from healthcode.domain.tokens import Refusal
+from healthcode.services.codes.health_codes import verify_code
+from healthcode.services.codes.recolour import current_state
+from healthcode.services.organisations.counter import (
+    CounterInput,
+    enter_counter_application,
+    report_at_counter,
+)
+from healthcode.services.organisations.paper_passes import issue_paper_pass
+from healthcode.services.residents.daily_reports import AlreadyReported
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
-from tests.factories.inputs import declaration_data, id_number
+from tests.factories.inputs import daily_report, declaration_data, id_number
 from tests.services.organisations.review import community
 
 
@@ -71,3 +82,79 @@ class TestCounter:
         data = counter_input(organisation_id=str(elsewhere.organisation.id))
         with pytest.raises(NotFound):
             enter_counter_application(uow, env, home.issuer, data=data)
+
+
+@pytest.mark.usefixtures("signing_key")
+class TestReportAtCounter:
+    """A person without a phone keeps their pass green by reporting at the counter or by
+    phone (seed 000 §四.一); before, the printed card was revoked on the second day."""
+
+    def test_keeps_the_pass_and_its_paper_card_green(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock
+    ) -> None:
+        home = community(uow, env)
+        signed = enter_counter_application(uow, env, home.issuer, data=counter_input())
+        printed = issue_paper_pass(uow, env, home.issuer, application_id=signed.application_id)
+        for _ in range(2):
+            clock.advance(timedelta(days=1))
+            state = report_at_counter(
+                uow, env, home.issuer, application_id=signed.application_id, data=daily_report()
+            )
+            assert state.colour is Colour.GREEN
+        row = uow.declarations.by_id(signed.application_id)
+        assert row is not None
+        assert row.resident_id is not None
+        assert (
+            current_state(uow, env, resident_id=row.resident_id, policy=signed.policy).colour
+            is Colour.GREEN
+        )
+        assert verify_code(uow, env, text=printed.token).reason is None
+        entered = uow.session.scalars(
+            select(t.AuditEvent).where(t.AuditEvent.action == "daily_report.counter")
+        ).all()
+        assert [(e.actor_id, e.resident_id) for e in entered] == [
+            (home.issuer.account_id, row.resident_id)
+        ] * 2
+        # A day without a report turns it yellow, and the card is withdrawn, as before.
+        clock.advance(timedelta(days=2))
+        assert (
+            current_state(uow, env, resident_id=row.resident_id, policy=signed.policy).colour
+            is Colour.YELLOW
+        )
+        assert verify_code(uow, env, text=printed.token).reason is Refusal.REVOKED
+
+    def test_the_rules_of_a_report_from_the_app(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock
+    ) -> None:
+        home = community(uow, env)
+        signed = enter_counter_application(uow, env, home.issuer, data=counter_input())
+        clock.advance(timedelta(hours=1))
+        with pytest.raises(InvalidInput) as refused:
+            report_at_counter(
+                uow,
+                env,
+                home.issuer,
+                application_id=signed.application_id,
+                data=daily_report(temperature=None),
+            )
+        assert [e.field for e in refused.value.errors] == ["temperature"]
+        report_at_counter(
+            uow, env, home.issuer, application_id=signed.application_id, data=daily_report()
+        )
+        with pytest.raises(AlreadyReported):
+            report_at_counter(
+                uow, env, home.issuer, application_id=signed.application_id, data=daily_report()
+            )
+
+    def test_only_by_an_issuer_of_the_organisation(self, uow: UnitOfWork, env: Env) -> None:
+        home = community(uow, env)
+        elsewhere = community(uow, env, region="370102")
+        signed = enter_counter_application(uow, env, home.issuer, data=counter_input())
+        with pytest.raises(NotFound):
+            report_at_counter(
+                uow,
+                env,
+                elsewhere.issuer,
+                application_id=signed.application_id,
+                data=daily_report(),
+            )

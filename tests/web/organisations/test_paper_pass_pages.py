@@ -38,3 +38,26 @@ def test_print_at_the_counter_then_revoke(page: Page, server: LiveServer) -> Non
     expect(page.locator(".paper-passes li")).to_contain_text("群众报告卡片遗失")
     result = verify(server, token)
     assert (result["valid"], result["reason"]) == (False, "revoked")
+
+
+def test_the_daily_report_entered_at_the_counter(page: Page, server: LiveServer) -> None:
+    """The card holder has no app: the issuer enters what they report in person or by phone."""
+    here = desk(server)
+    staff_sign_in(page, server, here.issuers[0], then="/staff/counter")
+    fill_counter(page)
+    page.click("form button.primary")
+    page.get_by_role("link", name="本申请的纸质通行卡").click()
+    expect(page.locator(".facts")).to_contain_text("今日尚未健康上报")
+    page.get_by_role("link", name="录入今日健康上报（现场或电话）").click()
+    expect(page.locator(".banner.whose")).to_contain_text("李*")
+    check_page(page)
+    page.get_by_role("button", name="提交今日上报").click()
+    expect(page.locator(".error").first).to_contain_text("体温")  # nothing ticked yet
+    page.click(".chip:has-text('36.5')")
+    page.get_by_role("button", name="提交今日上报").click()
+    expect(page.locator(".banner.ok")).to_have_text("今日健康上报已录入。")
+    expect(page.locator(".facts")).to_contain_text("36.5 ℃")
+    page.get_by_role("link", name="录入今日健康上报（现场或电话）").click()
+    page.click(".chip:has-text('36.5')")
+    page.get_by_role("button", name="提交今日上报").click()
+    expect(page.locator("[role=alert]").first).to_contain_text("您今天已上报")

@@ -1,9 +1,11 @@
 """The counter application (现场办理): an issuer enters the declaration of a person
 without a phone, ID card seen, pledge signed on paper, and signs it at once; the
-signed pass is shown for printing (the PDF comes with the scanning issue)."""
+signed pass is shown for printing. Their daily reports are entered the same way
+(现场上报), on the resident's own report form."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,11 +21,13 @@ from healthcode.http.views import code_view
 from healthcode.i18n import translate
 from healthcode.services.organisations import counter
 from healthcode.services.organisations.counter import CounterInput
+from healthcode.services.residents.inputs import DailyReportInput
 from healthcode.web.deps import FormDep
 from healthcode.web.forms import FormState, Layout, declaration_payload, parse, read_form
 from healthcode.web.labels import ICONS, PURPOSES
 from healthcode.web.pages.organisations.access import Signer
 from healthcode.web.pages.organisations.words import DECISIONS
+from healthcode.web.pages.residents import daily_report
 from healthcode.web.pages.residents.declare import LISTS, health_fields
 from healthcode.web.templating import render
 
@@ -83,6 +87,53 @@ def enter(request: Request, who: Signer, uow: UowDep, env: EnvDep, data: FormDep
         code=code_view(signed.policy, signed.state),
         icons=ICONS,
     )
+
+
+@router.get("/staff/applications/{application_id}/report")
+def report_form(
+    request: Request, application_id: uuid.UUID, who: Signer, uow: UowDep, env: EnvDep
+) -> Response:
+    person = counter.reporter(uow, env, who, application_id=application_id)
+    return daily_report.show_report_form(
+        request, uow, env, person.resident_id, person.policy.id, **_reporting(person)
+    )
+
+
+@router.post("/staff/applications/{application_id}/report")
+def report(
+    request: Request,
+    application_id: uuid.UUID,
+    who: Signer,
+    uow: UowDep,
+    env: EnvDep,
+    data: FormDep,
+) -> Response:
+    person = counter.reporter(uow, env, who, application_id=application_id)
+
+    def submit(report: DailyReportInput) -> object:
+        return counter.report_at_counter(
+            uow,
+            env,
+            who,
+            application_id=application_id,
+            data=report,
+            client=client_address(request),
+        )
+
+    return daily_report.take_report(
+        request,
+        uow,
+        env,
+        data,
+        person.resident_id,
+        person.policy.id,
+        submit=submit,
+        **_reporting(person),
+    )
+
+
+def _reporting(person: counter.Reporter) -> dict[str, Any]:
+    return {"code_url": f"/staff/applications/{person.application_id}", "counter": person}
 
 
 def _own_fields(form: FormState) -> dict[str, Any]:

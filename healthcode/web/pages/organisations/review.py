@@ -122,6 +122,7 @@ def application_page(
         paper_form=paper_form or FormState(),
         revoking=revoking,
         can_print=who.can(Permission.PASS_SIGN),
+        reported=request.query_params.get("reported") == "1",
     )
 
 

@@ -7,6 +7,7 @@ trips since the declaration are folded away below, for the day they matter.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -51,7 +52,7 @@ def _page(
         status=status,
         headers={"Cache-Control": "no-store"},
         code_url=code_url or f"/codes/{policy.id}",
-        **({"member": None} | whose),
+        **({"member": None, "counter": None} | whose),
         policy=policy,
         code=view,
         form=form,
@@ -114,20 +115,23 @@ def take_report(
     policy_id: str,
     *,
     code_url: str = "",
+    submit: Callable[[DailyReportInput], object] | None = None,
     **whose: Any,
 ) -> Response:
+    """Take the report for ``resident_id``; ``submit`` sends it another way than the
+    resident's own (an officer's, scoped and audited)."""
     policy = known_policy(env, policy_id)
     code_url = code_url or f"/codes/{policy.id}"
     form = read_form(data, list_fields=LISTS)
     payload, layout = health_payload(form, policy.form.exposures)
     try:
-        reports.submit_daily_report(
-            uow,
-            env,
-            resident_id=resident_id,
-            policy_id=policy.id,
-            data=parse(DailyReportInput, payload),
-        )
+        report = parse(DailyReportInput, payload)
+        if submit is None:
+            reports.submit_daily_report(
+                uow, env, resident_id=resident_id, policy_id=policy.id, data=report
+            )
+        else:
+            submit(report)
     except reports.DeclareFirst:
         return RedirectResponse(f"/declare/{policy.id}", status_code=303)
     except reports.NotSignedYet:
