@@ -105,6 +105,11 @@ def _fields(valid: ValidDeclaration) -> dict[str, str]:
     }
 
 
+def declares(env: Env, sealed: bytes | None, valid: ValidDeclaration) -> bool:
+    """Whether a waiting declaration's sealed identity is the person ``valid`` names."""
+    return sealed is not None and _unseal(env, sealed)["id_number"] == valid.id_number.value
+
+
 def _unseal(env: Env, blob: bytes) -> dict[str, str]:
     fields: dict[str, str] = json.loads(env.protector.decrypt(blob, context=SEAL_CONTEXT))
     return fields

@@ -28,6 +28,7 @@ from healthcode.services.residents.binding import (
     ClaimCodeSent,
     DeclaredIdentity,
     bind_identity,
+    declares,
     identity_of,
     refuse_another_number,
     seal,
@@ -75,7 +76,8 @@ def submit_declaration(
     """Validate and keep a pledged declaration, awaiting the second confirmation.
 
     Nothing is bound yet (``binding``); submitting again replaces the account's
-    unconfirmed declarations of the same code, which is how a typo is corrected.
+    unconfirmed declarations of the same code (for a dependant: the same person's),
+    which is how a typo is corrected.
     With ``relationship`` it is made for a dependant (``dependants``), whose number
     must be one the account may hold; the pledge is the applicant's, for them.
     """
@@ -104,9 +106,11 @@ def submit_declaration(
     waiting = uow.declarations.unconfirmed(
         account.id, policy.id, for_dependant=relationship is not None
     )
+    if relationship is not None:  # one waiting per family member: a second child's
+        waiting = [w for w in waiting if declares(env, w[2], valid)]  # keeps the first's
     if waiting:  # replaced, with their videos
-        videos.discard(uow, env, [video for _, video in waiting if video is not None])
-        uow.declarations.remove([declaration_id for declaration_id, _ in waiting])
+        videos.discard(uow, env, [video for _, video, _ in waiting if video is not None])
+        uow.declarations.remove([declaration_id for declaration_id, _, _ in waiting])
     row = t.Declaration(
         account_id=account.id,
         identity_cipher=seal(env, valid),

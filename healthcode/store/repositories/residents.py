@@ -111,9 +111,10 @@ class Declarations(_Repo):
 
     def unconfirmed(
         self, account_id: uuid.UUID, policy_id: str, *, for_dependant: bool = False
-    ) -> Sequence[tuple[uuid.UUID, t.TemperatureVideo | None]]:
+    ) -> Sequence[tuple[uuid.UUID, t.TemperatureVideo | None, bytes | None]]:
         """The account's unconfirmed declarations of a code, each with its video if it
-        has one: its own, or (``for_dependant``) those made for a dependant. (Read
+        has one and its sealed identity: its own, or (``for_dependant``) those made for
+        a dependant. (Read
         after the account's lock, in a statement of its own: on PostgreSQL a join
         that waited for the lock would see the declarations as they were before.)"""
         made_for = (
@@ -122,7 +123,7 @@ class Declarations(_Repo):
             else t.Declaration.relationship.is_(None)
         )
         query = (
-            select(t.Declaration.id, t.TemperatureVideo)
+            select(t.Declaration.id, t.TemperatureVideo, t.Declaration.identity_cipher)
             .outerjoin(t.TemperatureVideo, t.TemperatureVideo.declaration_id == t.Declaration.id)
             .where(
                 t.Declaration.account_id == account_id,
@@ -131,7 +132,7 @@ class Declarations(_Repo):
                 made_for,
             )
         )
-        return [(row[0], row[1]) for row in self.session.execute(query)]
+        return [(row[0], row[1], row[2]) for row in self.session.execute(query)]
 
     def remove(self, ids: Sequence[uuid.UUID]) -> None:
         self.session.execute(delete(t.Declaration).where(t.Declaration.id.in_(ids)))

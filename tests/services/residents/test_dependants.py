@@ -96,6 +96,31 @@ class TestAddingADependant:
         with pytest.raises(NotFound):
             dependant_of(uow, account_id=stranger.id, resident_id=child)
 
+    def test_two_children_declared_before_either_is_confirmed(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        """Each keeps their own waiting declaration; a second one for the same child
+        replaces theirs (a typo corrected). Before, the second child's replaced the
+        first's, whose confirmation was then "no such declaration"."""
+
+        def submit(number: str, name: str) -> uuid.UUID:
+            data = declaration(id_number=number, name=name)
+            return submit_declaration(
+                uow, env, account_id=account.id, data=data, relationship=Relationship.CHILD
+            ).declaration.id
+
+        first, second = id_number(CHILD_BORN), id_number(date(2017, 3, 1))
+        typo = submit(first, "张小明")
+        elder = submit(first, "张晓明")  # corrected
+        younger = submit(second, "张小红")
+        assert uow.declarations.by_id(typo) is None
+        for row in (elder, younger):
+            state = confirm_declaration(uow, env, account_id=account.id, declaration_id=row)
+            assert state.colour is Colour.GREEN
+        names = sorted(d.name_masked for d in list_dependants(uow, account_id=account.id))
+        assert names == ["张**", "张**"]
+        assert len({d.resident_id for d in list_dependants(uow, account_id=account.id)}) == 2
+
 
 class TestRefusals:
     def submit(self, uow: UnitOfWork, env: Env, account: t.Account, number: str) -> uuid.UUID:
