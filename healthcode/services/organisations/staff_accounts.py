@@ -199,7 +199,14 @@ def change_roles(
         },
         client=client,
     )
-    return show_staff_account(uow, who, account_id=account.id)
+    # Not ``show_staff_account``: taking away the last role in who's scope (an issuer's
+    # signing role) leaves an account who no longer manages, and that is no error.
+    return _view(account, _roles(uow.accounts.roles_of(account.id)))
+
+
+def manages(uow: UnitOfWork, who: Principal, account: StaffAccount) -> bool:
+    """Whether ``who`` still manages the account (a role of it in their scope)."""
+    return _visible(uow, who, account.roles)
 
 
 def deactivate_staff_account(

@@ -136,6 +136,20 @@ class TestListAndRoles:
                 uow, env, org_admin, account_id=made.id, add=[(Role.ADMIN, "")]
             )
 
+    def test_an_issuers_only_role_taken_away_by_its_org_admin(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        """Was 404 "no such staff account", rolled back: the issuer went on signing."""
+        grant = (Role.ISSUER, org_scope(community.id))
+        made = make(uow, env, org_admin, "issuer.only", grant)
+        left = staff_accounts.change_roles(uow, env, org_admin, account_id=made.id, remove=[grant])
+        assert left.roles == ()
+        assert not staff_accounts.manages(uow, org_admin, left)
+        assert uow.accounts.roles_of(made.id) == []
+        assert uow.authorisations.active(made.id, community.id, Role.ISSUER.value) is None
+        with pytest.raises(NotFound):  # nothing of it left in the org admin's scope
+            staff_accounts.show_staff_account(uow, org_admin, account_id=made.id)
+
 
 class TestDeactivate:
     def test_deactivated_staff_cannot_sign_in_and_their_history_remains(

@@ -133,6 +133,22 @@ class TestStaffAccountPages:
         staff_sign_in(page, username, "a long enough password 2020")
         expect(page.locator("#error-summary")).to_contain_text("停用")
 
+    def test_an_issuers_only_role_taken_away(self, page: Page, company: Employer) -> None:
+        """Was a 404 page, and the issuer kept the role."""
+        staff_sign_in(page, company.admin)
+        page.goto("/staff/accounts/new")
+        username = f"issuer.web.{uuid.uuid4().hex[:8]}"
+        page.fill("#display_name", "生产部 李强")
+        page.fill("#username", username)
+        page.fill("#password", "a long enough password 2020")
+        page.select_option("#role", "issuer")
+        page.click("form[action='/staff/accounts/new'] button.primary")
+        page.wait_for_url("**/staff/accounts/*?created=1")
+        page.locator("form[action$='/roles'] button", has_text="收回").click()
+        expect(page.locator("[role=status]")).to_contain_text("已收回该角色")
+        expect(page.locator("ul.people")).not_to_contain_text(username)
+        check_sizes(page)
+
     def test_an_org_admin_cannot_give_the_administrator_role(
         self, page: Page, company: Employer
     ) -> None:

@@ -83,9 +83,11 @@ def manage(request: Request, who: Manager, uow: UowDep) -> Response:
 
 
 @router.get("/staff/accounts")
-def list_accounts(request: Request, who: Manager, uow: UowDep) -> Response:
+def list_accounts(request: Request, who: Manager, uow: UowDep, left: bool = False) -> Response:
     listed = staff_accounts.list_staff_accounts(uow, who)
-    return render(request, "accounts/staff_list.html", accounts=listed, **_naming(uow, who))
+    return render(
+        request, "accounts/staff_list.html", accounts=listed, left=left, **_naming(uow, who)
+    )
 
 
 @router.get("/staff/accounts/new")
@@ -147,7 +149,7 @@ def change_roles(
     grant = _grant(role, scope)
     change = {"remove": grant} if action == "remove" else {"add": grant}
     try:
-        staff_accounts.change_roles(
+        changed = staff_accounts.change_roles(
             uow, env, who, account_id=account_id, client=client_address(request), **change
         )
     except DomainError as error:
@@ -156,6 +158,8 @@ def change_roles(
         _show(form, error)
         shown = staff_accounts.show_staff_account(uow, who, account_id=account_id)
         return _account(request, uow, who, shown, form, status=error.status)
+    if not staff_accounts.manages(uow, who, changed):  # its last role here taken away
+        return RedirectResponse("/staff/accounts?left=1", status_code=303)
     return RedirectResponse(f"/staff/accounts/{account_id}", status_code=303)
 
 
