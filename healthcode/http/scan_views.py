@@ -13,6 +13,7 @@ from healthcode.domain.checkpoint import FLAG_MESSAGES, GENERIC_ACTIONS, VERDICT
 from healthcode.domain.clock import local
 from healthcode.domain.colour import Colour
 from healthcode.domain.i18n import N_
+from healthcode.domain.tokens.codec import MAX_TEXT_CHARS
 from healthcode.http.views import ForeignView, LocalTime, foreign_view
 from healthcode.i18n import pick, translate
 from healthcode.services.scanning.scans import ScanResult
@@ -28,7 +29,7 @@ class OfflineItem(InputModel):
 
     model_config = ConfigDict(extra="forbid")
     client_id: ClientId
-    token: str = Field(max_length=2000)
+    token: str = Field(max_length=MAX_TEXT_CHARS)
     scanned_at: Moment
     temperature: float | None = Field(None, ge=30, le=45)
     wrong_person: bool = Field(

@@ -286,7 +286,7 @@ class TestCache:
     [
         ({"region": {**ff.HUBEI, "code": "4200"}}, "region.code"),
         ({"region": {**ff.HUBEI, "code": "370000"}}, "our own region"),
-        ({"keys": []}, "keys: must be a non-empty list"),
+        ({"keys": []}, "keys: must be a list of 1 to 200 keys"),
         ({"keys": [{"region": "440000", "x5c": ["AA=="]}]}, "x5c"),
     ],
 )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.domain.tokens.codec import MAX_TEXT_CHARS
 from healthcode.domain.tokens.trustlist import to_jwks
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.views import LocalTime, VerificationView, verification_view
@@ -25,7 +26,7 @@ VERIFY_LIMIT = "120/minute"
 
 class VerifyInput(InputModel):
     model_config = ConfigDict(extra="forbid")
-    token: str = Field(max_length=2000, description="the text read from the QR code")
+    token: str = Field(max_length=MAX_TEXT_CHARS, description="the text read from the QR code")
     id_number: str | None = Field(
         None,
         max_length=40,

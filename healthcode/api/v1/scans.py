@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.domain.tokens.codec import MAX_TEXT_CHARS
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.http.hop import Hop, Unit, hop
 from healthcode.http.scan_views import ClientId, OfflineItem, ScanView, scan_view
@@ -36,7 +37,10 @@ DetailsReader = Annotated[Principal, Depends(require(Permission.RESIDENT_DETAILS
 class ScanInput(InputModel):
     model_config = ConfigDict(extra="forbid")
     token: str | None = Field(
-        None, max_length=2000, description="the text read from the QR code", examples=["CNHC1:…"]
+        None,
+        max_length=MAX_TEXT_CHARS,
+        description="the text read from the QR code",
+        examples=["CNHC1:…"],
     )
     id_number: str | None = Field(
         None,

@@ -28,6 +28,8 @@ _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 _REGION_CODE = re.compile(r"[1-9]\d{5}")  # GB/T 2260: six digits
 _PREFIX = re.compile(r"[A-Z0-9]{2,8}:")  # QR alphanumeric, ends with a colon
 _MAX_KID_BYTES = 32
+MAX_PREFIXES = 8
+MAX_REGION_KEYS = 200  # a province's document signers, with room for rotations
 
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
@@ -94,8 +96,8 @@ def region_from_json(entry: object, where: str = "region") -> Region:
         raise FederationError(f"{where}.code: must be a six-digit GB/T 2260 region code")
     if not isinstance(name, str) or not 0 < len(name) <= 100:
         raise FederationError(f"{where}.name: must be a text of 1 to 100 characters")
-    if not isinstance(prefixes, list) or not prefixes:
-        raise FederationError(f"{where}.prefixes: must be a non-empty list")
+    if not isinstance(prefixes, list) or not 0 < len(prefixes) <= MAX_PREFIXES:
+        raise FederationError(f"{where}.prefixes: must be a list of 1 to {MAX_PREFIXES}")
     for index, prefix in enumerate(prefixes):
         if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
             raise FederationError(f"{where}.prefixes[{index}]: must be like CNHB1:")

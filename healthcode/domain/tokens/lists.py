@@ -53,6 +53,7 @@ class ListRefusal(StrEnum):
     """Why a fetched list was not taken; the stable codes of docs/keys.md."""
 
     UNSIGNED = "unsigned"
+    TOO_LARGE = "list_too_large"
     BAD_HEADER = "bad_list_header"
     UNKNOWN_KEY = "unknown_list_key"
     KEY_RETIRED = "list_key_retired"
@@ -81,8 +82,10 @@ def open_list(
     text: str, *, kind: ListKind, list_keys: Mapping[bytes, VerifyingKey]
 ) -> dict[str, Any]:
     """The payload of a signed list, once its header, key and signature are checked."""
-    if not isinstance(text, str) or len(text) > MAX_LIST_CHARS:
+    if not isinstance(text, str):
         raise ListError(ListRefusal.UNSIGNED, "not a compact JWS")
+    if len(text) > MAX_LIST_CHARS:
+        raise ListError(ListRefusal.TOO_LARGE, f"over {MAX_LIST_CHARS:,} characters")
     parts = text.strip().split(".")
     if len(parts) != 3 or not all(parts):
         raise ListError(ListRefusal.UNSIGNED, "not a compact JWS (three base64url parts)")

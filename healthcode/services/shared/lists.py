@@ -25,6 +25,7 @@ from healthcode.crypto import Protector
 from healthcode.domain.i18n import N_
 from healthcode.domain.tokens import KeyRing, NoSigningKey, RingKey, SigningKey, VerifyingKey
 from healthcode.domain.tokens.federation import (
+    MAX_REGION_KEYS,
     FederationError,
     Region,
     RegionKey,
@@ -33,6 +34,7 @@ from healthcode.domain.tokens.federation import (
     region_from_json,
 )
 from healthcode.domain.tokens.lists import (
+    MAX_LIST_CHARS,
     ListKind,
     revocations_payload,
     sign_list,
@@ -204,11 +206,13 @@ def federate_region(
     if region.code == settings.region_code:
         raise FederationError("region.code: that is our own region")
     keys = document.get("keys")
-    if not isinstance(keys, list) or not keys:
-        raise FederationError("keys: must be a non-empty list")
-    for index, key in enumerate(keys):
-        if key_from_json(key, f"keys[{index}]").region != region.code:
+    if not isinstance(keys, list) or not 0 < len(keys) <= MAX_REGION_KEYS:
+        raise FederationError(f"keys: must be a list of 1 to {MAX_REGION_KEYS} keys")
+    parsed = [key_from_json(key, f"keys[{index}]") for index, key in enumerate(keys)]
+    for index, key in enumerate(parsed):
+        if key.region != region.code:
             raise FederationError(f"keys[{index}].region: must be {region.code}")
+    _refuse_clashes(uow, protector, region, parsed, now)
     row = uow.federated_regions.by_code(region.code)
     if row is None:
         uow.add(t.FederatedRegion(code=region.code, region={}, keys=[], imported_at=now))
@@ -218,7 +222,42 @@ def federate_region(
     row.region, row.keys, row.imported_at = dict(document["region"]), list(keys), now
     row.revision = uuid.uuid4()  # what every gate's cache reads anew
     uow.flush()
-    return publish_trust_list(uow, protector, settings, now=now)
+    version = publish_trust_list(uow, protector, settings, now=now)
+    size = len(signed_trust_list(uow, protector, settings, now=now).text)
+    if size > MAX_LIST_CHARS:  # scanners would refuse it, and take no update after
+        raise FederationError(
+            f"keys: the signed trust list would be {size:,} characters, over the "
+            f"{MAX_LIST_CHARS:,} a scanner takes; remove retired keys first"
+        )
+    return version
+
+
+def _refuse_clashes(
+    uow: UnitOfWork, protector: Protector, region: Region, keys: list[RegionKey], now: datetime
+) -> None:
+    """A prefix or key id that is ours or another region's is refused: a scanner picks a
+    code's keys by its prefix and holds keys by kid, so a region claiming ``CNHC1:`` or
+    our key's kid would have its codes taken as ours, or ours refused."""
+    others = [r for r in uow.federated_regions.all() if r.code != region.code]
+    held_prefixes = dict.fromkeys(OUR_PREFIXES, "our region") | {
+        p: f"region {r.code}" for r in others for p in r.region.get("prefixes", ())
+    }
+    if len(set(region.prefixes)) != len(region.prefixes):
+        raise FederationError("region.prefixes: a prefix is given twice")
+    for index, prefix in enumerate(region.prefixes):
+        if prefix in held_prefixes:
+            raise FederationError(
+                f"region.prefixes[{index}]: {prefix} is the prefix of {held_prefixes[prefix]}"
+            )
+    held_kids = {k.kid: "our region" for k in load_ring(uow, protector).published(now)} | {
+        key_from_json(k).kid: f"region {r.code}" for r in others for k in r.keys
+    }
+    seen: set[bytes] = set()
+    for index, key in enumerate(keys):
+        owner = held_kids.get(key.kid) or ("this file" if key.kid in seen else None)
+        if owner is not None:
+            raise FederationError(f"keys[{index}].kid: {b64url(key.kid)} is a key of {owner}")
+        seen.add(key.kid)
 
 
 def federated_region_for(

@@ -6,6 +6,7 @@ each refusal with its own reason; the same token at two venues flagged."""
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -98,6 +99,20 @@ def test_a_hubei_code_is_read_with_its_colour_and_its_claims_as_sent(
         None,
     )
     assert (row.resident_id, row.policy_id) == (None, None)
+
+
+def test_a_long_code_an_offline_scanner_reads_is_read_online_too(
+    client: TestClient, site: Site, regions: Regions
+) -> None:
+    """A 2,400-character code (a region with a larger claim set) was a 422 online
+    ("at most 2000 characters") while the offline verifiers took it."""
+    claims = ff.foreign_claims(regions.now - timedelta(minutes=5), colour=0)
+    claims[-260][1]["x"] = secrets.token_bytes(1_400)  # random: it does not compress
+    token = regions.hubei.sign(claims)
+    assert 2_000 < len(token) <= 4_296
+    assert scan(client, site, token)["decision"] == "release"
+    verdict = client.post(f"{API}/verify", json={"token": token}).json()
+    assert (verdict["valid"], verdict["region"]["code"]) == (True, "420000")
 
 
 def test_a_running_server_reads_a_regions_new_keys_as_soon_as_they_are_imported(
