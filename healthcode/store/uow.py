@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthcode.store.batches import EVERYONE as EVERYONE  # for services and jobs
 from healthcode.store.batches import CodeBatches
 from healthcode.store.batches import IdRange as IdRange  # for services and jobs
-from healthcode.store.db import statement_at_a_time
+from healthcode.store.db import READ_ONLY, statement_at_a_time
 from healthcode.store.facts import FactsRepository
 from healthcode.store.idempotency import IdempotencyKeys
 from healthcode.store.repositories.accounts import Accounts, LoginFailures, OtpChallenges, Sessions
@@ -337,6 +337,15 @@ class UnitOfWorkFactory:
         else:
             with self.sessions() as session:  # bound otherwise: through a session
                 yield session.connection()
+
+    def snapshot(self) -> _Scope:
+        """A unit of work that only reads the primary and takes no write lock: on SQLite
+        a deferred transaction, which never waits for a writer of another process (a
+        long import, the rollover), where a unit of ``factory()`` would queue for it."""
+        bind = self.sessions.kw.get("bind")
+        if isinstance(bind, Engine):
+            bind = bind.execution_options(**{READ_ONLY: True})
+        return _Scope(UnitOfWork(self.sessions(bind=bind)))
 
     def reading(self) -> _Scope:
         """A unit of work on the replica, read-only (a write in it raises); the

@@ -12,6 +12,7 @@ import os
 import socket
 import sqlite3
 import threading
+import time
 import uuid
 from contextlib import closing, suppress
 from pathlib import Path
@@ -23,6 +24,7 @@ import pytest
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError
 
+from healthcode.services.shared import keys
 from healthcode.store.db import make_engine
 from healthcode.store.migrate import upgrade
 from healthcode.store.outage import DATABASE_ERRORS, outage_reason
@@ -222,6 +224,37 @@ class TestSqliteDiskFull:
         assert again.status_code == 201, again.text
         assert local_port(again) == local_port(full)
         assert_one_quiet_line(capfd.readouterr().err, 1)
+
+
+class TestSqliteWriterElsewhere:
+    def test_code_pages_are_served_while_another_process_holds_the_write_lock(
+        self, tmp_path: Path, served: list[LiveServer]
+    ) -> None:
+        """An import or the rollover in another process holds SQLite's write lock. Once
+        this process's key ring copy was old, every token waited for the lock to reload
+        it, and answered 503 after 5 s (found from outside, stop 30)."""
+        path = tmp_path / "hc.db"
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        server, client = serve(engine, served)
+        me = sign_in(client, server)
+        data = declaration_data()
+        submitted = client.post("/api/v1/declarations", json=data, headers=me)
+        confirmed = client.post(
+            f"/api/v1/declarations/{submitted.json()['id']}/confirm", headers=me
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        url = f"/api/v1/codes/{data['policy']}/token"
+        assert client.get(url, headers=me).status_code == 200
+        with closing(sqlite3.connect(path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+            time.sleep(keys.CACHE_SECONDS + 0.2)  # this process's copy of the keys is old
+            started = time.monotonic()
+            shown = client.get(url, headers=me)
+            took = time.monotonic() - started
+            other.execute("ROLLBACK")
+        assert shown.status_code == 200, shown.text
+        assert took < 1.0
 
 
 class TestWhichErrorsAreAnOutage:

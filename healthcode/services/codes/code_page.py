@@ -35,7 +35,7 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import State
-from healthcode.domain.tokens import SigningKey, window_open
+from healthcode.domain.tokens import NoSigningKey, SigningKey, window_open
 from healthcode.services.accounts import sessions
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes import colour_cache, device_codes, health_codes
@@ -124,6 +124,8 @@ def _see(
     cached = None if hint is None else colour_cache.get(env, hint, policy.id)
     hit = isinstance(cached, CachedColour) and cached.good(policy_version=policy.version, now=now)
     signer = env.keys.cached_signer(now) if signing else None
+    if signing and signer is None:  # this process's copy is old: reload it, reading only
+        signer = _reloaded_signer(units, env, now)
     kid = signer.kid if signer is not None else b""
     wanted = None if hit else policy.id
 
@@ -143,6 +145,17 @@ def _see(
         env.keys.invalidate()  # retired or rotated by another process: reload, choose again
         signer = None
     return Seen(principal, policy, now, resident, state, signer)
+
+
+def _reloaded_signer(units: UnitOfWorkFactory, env: Env, now: datetime) -> SigningKey | None:
+    """The key ring reloaded in a read-only unit. Through the write path (``_slowly``)
+    every code page of the process waited behind another process's write lock on
+    SQLite (an import, the rollover) until it could reload: 503s after 5 s."""
+    try:
+        with units.snapshot() as uow:
+            return env.keys.signer(uow, env.protector, now)
+    except NoSigningKey:
+        return None  # the write path says so in words
 
 
 def _principal(page: CodePage | None, now: datetime) -> Principal:
