@@ -12,6 +12,11 @@ the session, method and path, and bound to a hash of the body.
 * The same key with another body is refused (422 ``idempotency_key_reused``); a
   retry while the first is still running waits up to a few seconds for its reply,
   then gets 409 ``idempotency_in_progress``.
+* A claim is seen only once its write has committed, and its reply is stored just
+  after. A process killed in between (or a database gone away then) leaves a claim
+  without a reply: a retry after ``REPLY_LOST_AFTER`` gets 409
+  ``idempotency_reply_lost``, saying the request was carried out and not to send it
+  again. It was told "in progress, retry in a second" for 24 hours.
 * Keys expire after 24 hours.
 """
 
@@ -50,6 +55,7 @@ HEADER = "idempotency-key"
 FIELD = "idempotency_key"
 TTL = timedelta(hours=24)
 WAIT_SECONDS = 3.0  # how long a retry waits for the first request's reply before a 409
+REPLY_LOST_AFTER = timedelta(seconds=60)  # a committed claim still without its reply
 WRITES = frozenset({"POST", "PUT", "PATCH"})
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, as Stripe and the IETF draft
 _KEPT_HEADERS = frozenset({"content-type", "location", "cache-control", "retry-after"})
@@ -60,6 +66,10 @@ log = structlog.get_logger()
 class IdempotencyInProgress(Conflict):
     code = "idempotency_in_progress"
     retry_after = 1
+
+
+class IdempotencyReplyLost(Conflict):
+    code = "idempotency_reply_lost"
 
 
 class IdempotencyKeyReused(DomainError):
@@ -196,6 +206,13 @@ def _lookup(units: UnitOfWorkFactory, claim: Claim) -> Claim | Reply:
     if row.body_hash != claim.body_hash:
         raise IdempotencyKeyReused(
             N_("This Idempotency-Key was already used for a different request")
+        )
+    if row.status is None and row.created_at < claim.now - REPLY_LOST_AFTER:
+        raise IdempotencyReplyLost(
+            N_(
+                "This request was already carried out, but its answer was lost. Do not "
+                "send it again: reload the page to see the result"
+            )
         )
     if row.status is None:
         raise in_progress()

@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.clock import FixedClock
+from healthcode.http import idempotency
 from healthcode.services.accounts.permissions import Role
 from healthcode.store import tables as t
 from tests.api.helpers import (
@@ -145,6 +146,30 @@ class TestKeys:
         assert late.status_code == 200
         assert "idempotent-replayed" not in late.headers
         assert count(sessions, t.DailyReport) == 3
+
+    def test_a_write_whose_reply_was_lost_is_not_told_to_retry_forever(
+        self,
+        client: TestClient,
+        me: dict[str, str],
+        clock: FixedClock,
+        sessions: sessionmaker[Session],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """A worker killed between the write's commit and storing its reply left every
+        retry 409 "in progress, retry in 1 s" for 24 hours (found from outside)."""
+        monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0.2)
+        body = {"temperature": 36.6}
+        assert client.post(REPORT, json=body, headers=keyed(me, "k")).is_success
+        with sessions.begin() as session:  # as the killed worker left it: no reply kept
+            session.execute(update(t.IdempotencyKey).values(status=None, body=None))
+        soon = client.post(REPORT, json=body, headers=keyed(me, "k"))
+        assert (soon.status_code, error(soon)["code"]) == (409, "idempotency_in_progress")
+        clock.advance(idempotency.REPLY_LOST_AFTER + timedelta(seconds=1))
+        late = client.post(REPORT, json=body, headers=keyed(me, "k"))
+        assert (late.status_code, error(late)["code"]) == (409, "idempotency_reply_lost")
+        assert "retry-after" not in late.headers
+        assert "不要重复提交" in error(late)["message"]
+        assert count(sessions, t.DailyReport) == 1
 
     def test_a_body_past_the_limit_without_a_length_is_refused(
         self, client: TestClient, me: dict[str, str]
