@@ -67,7 +67,16 @@ def translate(message: str, params: Mapping[str, object] | None = None) -> str:
     text = gettext(message)
     if not params:
         return text
-    return text.format(**{k: gettext(v) if isinstance(v, Words) else v for k, v in params.items()})
+    return text.format(**{k: _word(v) for k, v in params.items()})
+
+
+def _word(value: object) -> object:
+    """A ``Words`` parameter translated, a policy's {zh, en} texts picked."""
+    if isinstance(value, Words):
+        return gettext(value)
+    if isinstance(value, Mapping):
+        return pick(value)
+    return value
 
 
 def pick(texts: Mapping[str, str] | None) -> str:

@@ -13,7 +13,8 @@ from types import MappingProxyType
 
 from healthcode.domain.colour import SIGNED_COLOURS, Colour
 from healthcode.domain.errors import Conflict, InvalidInput
-from healthcode.domain.i18n import N_
+from healthcode.domain.i18n import N_, Words
+from healthcode.domain.policy import LocalText
 from healthcode.domain.state import Reason
 
 
@@ -80,12 +81,23 @@ def check_against_rules(
     """Refuse a colour milder than the rules suggest; a stricter one needs a note."""
     suggested = suggested or Colour.GREEN
     if colour.severity < suggested.severity:
+        why = [r for r in reasons if r.colour is suggested]
         raise MilderThanRules(
             N_("The rules make this application {suggested}: {reasons}"),
-            suggested=suggested.value,
-            reasons=", ".join(r.rule_id for r in reasons if r.colour is suggested),
+            suggested=Words(suggested.label),
+            reasons=_in_words(why),
         )
     if colour.severity > suggested.severity and not note.strip():
         raise InvalidInput.single(
             "note", "required", N_("Say why the colour is stricter than the rules suggest")
         )
+
+
+def _in_words(reasons: Sequence[Reason]) -> LocalText:
+    """The reasons' own texts in each language the policy gives (``translate`` picks)."""
+    languages = sorted({lang for r in reasons for lang in r.text})
+    glue = {"zh": "；"}
+    return {
+        lang: glue.get(lang, "; ").join(r.text.get(lang) or r.rule_id for r in reasons)
+        for lang in languages
+    }

@@ -58,7 +58,8 @@ def test_signing_against_the_rules(
 def test_a_milder_refusal_names_the_rules_of_the_suggested_colour() -> None:
     with pytest.raises(MilderThanRules) as caught:
         check_against_rules(G, suggested=Y, reasons=REASONS, note="")
-    assert caught.value.params == {"suggested": "yellow", "reasons": "fever, contact"}
+    # in words, as the policy words them (translated with the message), not "yellow"
+    assert caught.value.params == {"suggested": "Yellow code", "reasons": {"en": "fever; contact"}}
 
 
 @pytest.mark.parametrize(

@@ -91,6 +91,7 @@ def enter_counter_application(
         )
     resident = resident_at_counter(uow, env, valid)
     uow.residents.lock(resident.id)
+    now = env.clock.now()  # after the lock: later than a signature made while waiting
     refuse_while_green(uow, env, resident.id, policy)
     row = t.Declaration(
         id=uuid.uuid4(),

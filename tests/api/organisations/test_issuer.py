@@ -84,6 +84,8 @@ class TestSignature:
         [item] = client.get(API, headers=staff).json()["items"]
         refused = sign(client, staff, item, colour="green")
         assert (refused.status_code, error(refused)["code"]) == (409, "milder_than_rules")
+        said = error(refused)["message"]  # was "根据规则，此申请应为 red：SD-SYMPTOMS"
+        assert said.startswith("根据规则，此申请应为红码：近14天内有发热")
 
     def test_stricter_needs_a_note(
         self, client: TestClient, sms: CapturingSender, add_staff: Any

@@ -5,7 +5,10 @@ required), it is refused as revoked."""
 from __future__ import annotations
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.paper import read_paper_qr
 from tests.web.flows import verify
 from tests.web.live import LiveServer
@@ -61,3 +64,26 @@ def test_the_daily_report_entered_at_the_counter(page: Page, server: LiveServer)
     page.click(".chip:has-text('36.5')")
     page.get_by_role("button", name="提交今日上报").click()
     expect(page.locator("[role=alert]").first).to_contain_text("您今天已上报")
+
+
+def test_a_counter_form_sent_twice_signs_one_application(page: Page, server: LiveServer) -> None:
+    """A double click (or a resend after a slow answer) entered and signed two
+    applications for one person, and the first screen's print button then failed."""
+    here = desk(server)
+    staff_sign_in(page, server, here.issuers[0], then="/staff/counter")
+    fill_counter(page)
+    sent = page.evaluate(
+        "() => new URLSearchParams(new FormData(document.querySelector("
+        "\"form[action='/staff/counter']\"))).toString()"
+    )
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    answers = [page.request.post("/staff/counter", data=sent, headers=form) for _ in range(2)]
+    assert [a.status for a in answers] == [200, 200]
+    assert "已签发的通行卡" in answers[1].text()
+    assert answers[1].headers.get("idempotent-replayed") == "true"
+    units: UnitOfWorkFactory = server.app.state.uow_factory
+    with units() as uow:
+        entered = uow.session.scalars(
+            select(t.Declaration).where(t.Declaration.organisation_id == here.organisation_id)
+        ).all()
+    assert len(entered) == 1
