@@ -162,6 +162,8 @@ def application_waiting(uow: UnitOfWork, env: Env, *, application_id: uuid.UUID)
     application = uow.declarations.by_id(application_id)
     if application is None or application.organisation_id is None:
         return
+    if application.entered_by is not None:  # at a counter: signed there, it never waits
+        return
     organisation = uow.organisations.by_id(application.organisation_id)
     if organisation is None:
         return

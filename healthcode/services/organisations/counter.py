@@ -41,6 +41,11 @@ from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
+_STILL_GREEN = N_(
+    "This person's pass is green and valid until {until}: print their paper pass again "
+    "from the application instead of a new application"
+)
+
 
 class CounterInput(DeclarationInput):
     """The declaration as the officer enters it; ``pledge`` is the paper pledge, signed."""
@@ -92,7 +97,7 @@ def enter_counter_application(
     resident = resident_at_counter(uow, env, valid)
     uow.residents.lock(resident.id)
     now = env.clock.now()  # after the lock: later than a signature made while waiting
-    refuse_while_green(uow, env, resident.id, policy)
+    refuse_while_green(uow, env, resident.id, policy, _STILL_GREEN)
     row = t.Declaration(
         id=uuid.uuid4(),
         resident_id=resident.id,

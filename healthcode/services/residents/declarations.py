@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from healthcode.domain.clock import day_of
+from healthcode.domain.clock import day_of, local
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import Conflict, NotFound
 from healthcode.domain.i18n import N_
@@ -209,16 +209,21 @@ def _pending(
     return row
 
 
-def refuse_while_green(uow: UnitOfWork, env: Env, resident_id: uuid.UUID, policy: Policy) -> None:
-    """A new application would replace a valid green pass with a pending one."""
+def refuse_while_green(
+    uow: UnitOfWork,
+    env: Env,
+    resident_id: uuid.UUID,
+    policy: Policy,
+    message: str = N_("Your pass is green and valid until {until}; apply again after it expires"),
+) -> None:
+    """A new application would replace a valid green pass with a pending one.
+    ``message``: the refusal as its reader is addressed (an officer at a counter)."""
     if policy.model is not Model.PASS:
         return
     state = current_state(uow, env, resident_id=resident_id, policy=policy)
     if state.colour is Colour.GREEN and state.valid_until is not None:
-        raise PassStillValid(
-            N_("Your pass is green and valid until {until}; apply again after it expires"),
-            until=state.valid_until.isoformat(),
-        )
+        until = local(state.valid_until).strftime("%Y-%m-%d %H:%M")
+        raise PassStillValid(message, until=until)
 
 
 def _own(

@@ -22,6 +22,7 @@ from healthcode.services.organisations.counter import (
 )
 from healthcode.services.organisations.paper_passes import issue_paper_pass
 from healthcode.services.residents.daily_reports import AlreadyReported
+from healthcode.services.residents.declarations import PassStillValid
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -53,6 +54,8 @@ class TestCounter:
         assert uow.session.scalar(select(t.Signature.authorisation_id)) is not None
         actions = uow.session.scalars(select(t.AuditEvent.action)).all()
         assert {"application.counter", "pass.signed"} <= set(actions)
+        told = uow.session.scalars(select(t.Notification.kind)).all()
+        assert "applications_waiting" not in told  # the queue it never entered
 
     @pytest.mark.parametrize(
         ("fields", "field"),
@@ -75,6 +78,18 @@ class TestCounter:
         home = community(uow, env)
         with pytest.raises(MilderThanRules):
             enter_counter_application(uow, env, home.issuer, data=counter_input(temperature=38.0))
+
+    def test_a_person_whose_pass_is_still_green_is_named_to_the_officer(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        home = community(uow, env)
+        data = counter_input()
+        enter_counter_application(uow, env, home.issuer, data=data)
+        with pytest.raises(PassStillValid) as refused:
+            enter_counter_application(uow, env, home.issuer, data=data)
+        # was "您的通行卡为绿色，有效期至 2026-12-06T00:00:00+08:00" to the officer
+        assert refused.value.message.startswith("This person's pass is green")
+        assert refused.value.params["until"] == "2020-02-29 00:00"  # Asia/Shanghai, in words
 
     def test_only_for_an_organisation_one_signs_for(self, uow: UnitOfWork, env: Env) -> None:
         home = community(uow, env)
