@@ -154,5 +154,6 @@ def _protect(app: FastAPI, settings: Settings) -> None:
         session_limits=settings.session_limits,
         address_limits=settings.address_limits,
         in_flight=settings.session_in_flight,
+        watches=settings.session_watches,
         page=web.error_page,
     )

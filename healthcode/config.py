@@ -146,6 +146,7 @@ class Settings(BaseSettings):
         "lookup": "60/minute",  # tracing, department look-ups, scan details, exports
         "import": "10/minute",
         "pdf": "20/minute",  # printed paper passes
+        "watch": "20/minute",  # the phone's colour watch: one held request an hour
     }
     # one address may be a carrier's NAT or a venue's router: far above one session's
     address_limits: dict[str, str] = {
@@ -155,8 +156,10 @@ class Settings(BaseSettings):
         "lookup": "300/minute",
         "import": "30/minute",
         "pdf": "60/minute",
+        "watch": "1200/minute",
     }
     session_in_flight: int = Field(4, ge=1, le=64)
+    session_watches: int = Field(2, ge=1, le=64)  # colour watches held open at once
     # per worker: requests computed at once; beyond, a request waits up to queue_wait
     # seconds for a place among at most max_queue others, else 503 with Retry-After
     load_shedding: bool = True

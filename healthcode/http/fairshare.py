@@ -5,7 +5,9 @@ look-ups, imports, PDFs; any write not listed is a ``write``). Before it runs:
 
 * its session may have at most ``session_in_flight`` costly requests running in
   this worker — a phone firing 16 QR requests at once has the excess refused at
-  once instead of queued ahead of everybody else;
+  once instead of queued ahead of everybody else; colour watches, held open for up
+  to an hour, are counted apart (``session_watches``), so an open one takes no place
+  from the code page;
 * it counts against its session's budget for that kind and its address's
   (``session_limits``, ``address_limits``; shared by the workers through Redis).
 
@@ -34,6 +36,7 @@ _ID = "[^/]+"
 # (kind, methods, path): the first match decides; a write matching none is a "write".
 COSTLY: tuple[tuple[str, frozenset[str], str], ...] = (
     ("code", frozenset({"GET"}), rf"/api/v1/codes/{_ID}(/token|/attestation|/qr\.[a-z]+)?"),
+    ("watch", frozenset({"GET"}), rf"/api/v1/codes/{_ID}/watch"),
     ("code", frozenset({"GET"}), rf"/api/v1/dependants/{_ID}/codes/{_ID}(/token)?"),
     ("code", frozenset({"GET"}), rf"(/family/{_ID})?/codes/{_ID}(/live)?"),
     ("scan", WRITES, rf"/api/v1/venues/{_ID}/scans(/batch)?|/api/v1/verify"),
@@ -46,9 +49,10 @@ COSTLY: tuple[tuple[str, frozenset[str], str], ...] = (
     ("import", WRITES, rf"/api/v1/employers/{_ID}/roster/imports|/staff/employers/{_ID}/roster"),
     ("pdf", WRITES, rf"/api/v1/applications/{_ID}/paper-passes|/staff/applications/{_ID}/paper"),
     ("lookup", WRITES, r"/api/v1/records/tracing/find|/api/v1/sharing/colour-lookups"),
+    ("lookup", WRITES, rf"/staff/records/tracing(/{_ID})?"),
     ("lookup", frozenset({"GET"}), rf"/api/v1/records/tracing/{_ID}|/api/v1/scans/{_ID}/details"),
     ("lookup", frozenset({"GET"}), rf"/staff/records/tracing(/{_ID})?"),
-    ("lookup", frozenset({"GET"}), rf"/staff/employers/{_ID}/board\.csv"),
+    ("lookup", frozenset({"GET"}), rf"(/api/v1|/staff)/employers/{_ID}/board(\.csv)?"),
     ("lookup", frozenset({"GET"}), rf"(/api/v1|/staff)/records/(imports|sent)/{_ID}/refused\.csv"),
 )
 _BY_METHOD = {
@@ -74,6 +78,7 @@ class FairShareMiddleware:
         session_limits: Mapping[str, str],
         address_limits: Mapping[str, str],
         in_flight: int,
+        watches: int = 2,
         page: PageRenderer,
     ) -> None:
         self.app = app
@@ -81,8 +86,10 @@ class FairShareMiddleware:
         self.session_limits = session_limits
         self.address_limits = address_limits
         self.in_flight = in_flight
+        self.watches = watches
         self.page = page
         self.running: Counter[bytes] = Counter()  # this worker's costly requests by session
+        self.watching: Counter[bytes] = Counter()  # and its colour watches
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = kind_of(scope["method"], scope["path"]) if scope["type"] == "http" else None
@@ -90,7 +97,10 @@ class FairShareMiddleware:
             await self.app(scope, receive, send)
             return
         session = session_hash(scope)
-        if session is not None and self.running[session] >= self.in_flight:
+        running, most = (
+            (self.watching, self.watches) if kind == "watch" else (self.running, self.in_flight)
+        )
+        if session is not None and running[session] >= most:
             await self._refuse(scope, send, kind, "in_flight", 1)
             return
         wait = await self._budget(scope, kind, session)
@@ -100,13 +110,13 @@ class FairShareMiddleware:
         if session is None:
             await self.app(scope, receive, send)
             return
-        self.running[session] += 1
+        running[session] += 1
         try:
             await self.app(scope, receive, send)
         finally:
-            self.running[session] -= 1
-            if not self.running[session]:
-                del self.running[session]
+            running[session] -= 1
+            if not running[session]:
+                del running[session]
 
     async def _budget(self, scope: Scope, kind: str, session: bytes | None) -> int | None:
         """None within both budgets, else the seconds until the exhausted one allows."""

@@ -8,6 +8,7 @@ admitted and who was answered while they were held, not how long anything took.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import uuid
@@ -67,7 +68,11 @@ def settings(settings: Settings) -> Settings:
         ("GET", f"/api/v1/records/sent/{SOME_ID}/refused.csv", "lookup"),
         ("GET", f"/staff/records/imports/{SOME_ID}", None),
         ("GET", "/api/v1/health", None),
-        ("GET", "/api/v1/codes/binzhou-code/watch", None),  # one held request an hour
+        ("GET", "/api/v1/codes/binzhou-code/watch", "watch"),  # one held request an hour
+        ("GET", f"/api/v1/employers/{SOME_ID}/board", "lookup"),
+        ("GET", f"/staff/employers/{SOME_ID}/board", "lookup"),
+        ("POST", "/staff/records/tracing", "lookup"),
+        ("POST", f"/staff/records/tracing/{SOME_ID}", "lookup"),
         ("GET", "/static/app.css", None),
         ("GET", "/api/v1/trust-list", None),
     ],
@@ -174,6 +179,29 @@ def test_sixteen_parallel_qr_requests_do_not_hold_up_another_resident(
         for thread in burst:
             thread.join(timeout=60)
     assert sorted(r.status_code for r in answers) == [200] * 4 + [429] * 12
+
+
+def test_colour_watches_are_capped_apart_from_the_code_page(
+    live_engine: Engine, served: list[LiveServer]
+) -> None:
+    """One session opened 1,500 colour watches, each a database read every 5 s (found
+    from outside). At most two are held open per session; they take no place of the
+    code page's."""
+    server, client = serve(live_engine, served, rate_limits=True, session_in_flight=1)
+    me = sign_in(client, server)
+    declare(client, me, declaration_data())  # type: ignore[arg-type]
+    watch = f"{API}/codes/binzhou-code/watch"
+    query: dict[str, str | int] = {"colour": "green", "hold": 60}
+    with contextlib.ExitStack() as held:
+        lines = []  # kept: an iterator dropped closes its connection
+        for _ in range(2):
+            opened = held.enter_context(client.stream("GET", watch, params=query, headers=me))
+            assert opened.status_code == 200
+            lines.append(opened.iter_lines())
+            next(lines[-1])  # its first line: the stream is being served
+        third = client.get(watch, params=query, headers=me)
+        assert (third.status_code, error(third)["code"]) == (429, "rate_limited")
+        assert client.get(TOKEN, headers=me).status_code == 200
 
 
 def until(condition: Any, seconds: float = 30) -> None:

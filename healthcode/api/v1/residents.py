@@ -226,8 +226,8 @@ async def watch_colour(
     every = env.settings.colour_watch_seconds
     deadline = time.monotonic() + min(hold, env.settings.attestation_max_seconds)
 
-    def read() -> Colour:
-        with factory() as uow:
+    def read() -> Colour:  # read-only: on SQLite a write unit took the lock every tick
+        with factory.snapshot() as uow:
             return device_codes.current_colour(
                 uow, env, resident_id=resident_id, policy_id=policy_id
             )
