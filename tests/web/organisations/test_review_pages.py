@@ -4,8 +4,10 @@ phone and desktop size."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from healthcode.web.pages.organisations import review
 from tests.web.conftest import new_context
 from tests.web.flows import sign_in
 from tests.web.live import LiveServer
@@ -55,6 +57,24 @@ class TestQueueAndSigning:
         sign_in(resident, server, phone)
         resident.goto("/codes/shandong-pass")
         expect(resident.locator("#needed")).to_contain_text("体温")
+
+    def test_a_long_queue_is_paged_with_its_filters(
+        self, page: Page, server: LiveServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Only the oldest 50 of 360 were shown, with no way on (found from outside)."""
+        monkeypatch.setattr(review, "QUEUE_PAGE", 2)
+        here = desk(server, temperatures=(36.5, 36.6, 36.7))
+        staff_sign_in(page, server, here.issuers[0], then="/staff/queue?suggested=green")
+        items = page.locator(".queue-item")
+        expect(items).to_have_count(2)
+        expect(page.locator("[role=status]").first).to_contain_text("显示第 1 至 2 件，共 3 件")
+        first = {items.nth(i).get_attribute("href") for i in range(2)}
+        page.get_by_role("link", name="下一页申请").click()
+        expect(items).to_have_count(1)
+        assert "suggested=green" in page.url
+        shown = first | {items.first.get_attribute("href")}
+        assert shown == {f"/staff/applications/{a}" for a in here.applications}
+        expect(page.get_by_role("link", name="下一页申请")).to_have_count(0)
 
     def test_an_issuer_of_another_community_sees_nothing(
         self, page: Page, server: LiveServer

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -26,6 +27,7 @@ from healthcode.services.accounts.permissions import Permission
 from healthcode.services.organisations import applications, paper_passes, signing, videos
 from healthcode.services.organisations.applications import QueueFilter
 from healthcode.services.residents.inputs import Purpose
+from healthcode.services.shared.bounds import MAX_OFFSET
 from healthcode.web.deps import FormDep
 from healthcode.web.forms import FormState, read_form
 from healthcode.web.labels import ICONS, PURPOSES, SYMPTOMS
@@ -58,10 +60,17 @@ def _filters(request: Request) -> tuple[QueueFilter, FormState]:
     )
 
 
+QUEUE_PAGE = 50
+
+
 @router.get("/staff/queue")
 def queue(request: Request, who: Reader, uow: UowDep, env: EnvDep) -> Response:
     filters, form = _filters(request)
-    total, items = applications.list_pending_applications(uow, env, who, filters=filters)
+    given = request.query_params.get("offset", "")
+    offset = min(int(given), MAX_OFFSET) if given.isdigit() else 0
+    total, items = applications.list_pending_applications(
+        uow, env, who, filters=filters, limit=QUEUE_PAGE, offset=offset
+    )
     summary = applications.summarise_queue(uow, env, who)
     done = request.query_params.get("signed", "")
     return render(
@@ -70,6 +79,8 @@ def queue(request: Request, who: Reader, uow: UowDep, env: EnvDep) -> Response:
         headers=NO_STORE,
         total=total,
         items=items,
+        offset=offset,
+        more=urlencode({**form.values, "offset": offset + QUEUE_PAGE}),
         summary=summary,
         form=form,
         filtered=filters != QueueFilter(),
