@@ -315,11 +315,12 @@ class _Run:
         detail: str = "",
     ) -> Reason:
         rule = self.policy.mechanism(mechanism)
+        colour = colour or rule.colour
         return Reason(
             rule_id=rule.id,
-            colour=colour or rule.colour,
+            colour=colour,
             text=rule.reason,
-            next_step=rule.next_step,
+            next_step=rule.next_step_by_colour.get(colour, rule.next_step),
             basis=rule.basis,
             evidence=(evidence,) if evidence else (),
             lapses_at=lapses_at,

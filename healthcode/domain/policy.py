@@ -110,6 +110,9 @@ class Rule:
     when: Any = True
     lapses: tuple[Lapse, ...] = ()  # all must have lapsed; empty = never by time
     mechanism: Mechanism | None = None
+    # a mechanism whose colour someone else gives (an issuer's signature): the next
+    # step for a colour other than the rule's own ("apply again with what was asked")
+    next_step_by_colour: Mapping[Colour, LocalText] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -290,6 +293,9 @@ def _rule(raw: Any, params: Mapping[str, Any], index: int, p: _Problems) -> Rule
         when=when,
         lapses=lapses,
         mechanism=mechanism,
+        next_step_by_colour=_labels(raw["next_step_by_colour"], p, f"{path}.next_step_by_colour")
+        if "next_step_by_colour" in raw
+        else {},
     )
 
 
