@@ -22,6 +22,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from redis.exceptions import MaxConnectionsError
 
 from healthcode.domain.errors import DomainError
 from healthcode.services.shared.breaker import Breaker
@@ -47,7 +48,14 @@ def _options(storage_url: str, timeout: float) -> dict[str, Any]:
 
 
 def _unavailable(breaker: Breaker, error: StorageError) -> None:
-    """Redis failed: count in this process for the breaker's pause."""
+    """Redis failed: count in this process for the breaker's pause. Not when only this
+    worker's own pool of connections to it was used up (a surge's burst): Redis is
+    there, and five seconds of counting per worker would give every client as many
+    times its budget as there are workers, just when budgets matter most. That one
+    request is counted here; the next asks Redis again."""
+    if isinstance(error.storage_error, MaxConnectionsError):
+        log.info("ratelimit.pool_exhausted")
+        return
     log.warning("ratelimit.unavailable", error=repr(error.storage_error))
     breaker.trip()
 

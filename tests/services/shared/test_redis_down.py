@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import pytest
+from limits.errors import StorageError
+from redis.exceptions import MaxConnectionsError
 
 from healthcode.services.codes import colour_cache
 from healthcode.services.shared.env import Env
@@ -86,3 +88,29 @@ def test_the_colour_cache_reads_the_database_when_redis_hangs(env: Env, hung: st
     again, seconds = timed(lambda: colour_cache.get(env, resident, "binzhou-code"))
     assert again is None
     assert seconds < TIMEOUT / 3  # not asked again yet
+
+
+def test_a_worker_out_of_pooled_connections_asks_redis_again_next_time() -> None:
+    """Under a surge's burst this worker's own pool ran out while Redis answered; the
+    budgets then counted per worker for five seconds (twice the budget with two)."""
+    budgets = Budgets()  # in memory: the stub below stands for Redis
+    shared = budgets._local
+    asked: list[str] = []
+
+    class Exhausted:
+        async def hit(self, *_args: object) -> bool:
+            asked.append("hit")
+            if len(asked) == 1:
+                raise StorageError(MaxConnectionsError("Too many connections"))
+            return await shared.hit(*_args)  # type: ignore[arg-type]
+
+        async def get_window_stats(self, *args: object) -> object:
+            return await shared.get_window_stats(*args)  # type: ignore[arg-type]
+
+    budgets._limiter = Exhausted()  # type: ignore[assignment]
+
+    async def hits() -> list[int | None]:
+        return [await budgets.hit("5/minute", "code", "session") for _ in range(3)]
+
+    assert run_alone(hits()) == [None, None, None]  # the first counted here, once
+    assert asked == ["hit", "hit", "hit"]  # and Redis asked again at once, not after 5 s
