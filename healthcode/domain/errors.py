@@ -59,7 +59,7 @@ class InvalidInput(DomainError):
         if not errors:
             raise ValueError("InvalidInput needs at least one FieldError")
         self.errors: tuple[FieldError, ...] = errors
-        super().__init__(N_("{count} field(s) rejected"), count=len(errors))
+        super().__init__(N_("Fields to correct: {count}"), count=len(errors))
         self.args = ("; ".join(f"{e.field}: {e.render()}" for e in errors),)
 
     @classmethod

@@ -130,7 +130,9 @@ def validation_fields(errors: Sequence[Any]) -> list[FieldError]:
             message.format(**ctx)
         except (KeyError, IndexError):
             message, ctx = _FALLBACK, {}
-        fields.append(FieldError(field_path(e["loc"]), e["type"], message, ctx))
+        # invalid JSON is located at a character offset, not at a field ("[1]")
+        where = "body" if e["type"] == "json_invalid" else field_path(e["loc"])
+        fields.append(FieldError(where, e["type"], message, ctx))
     return fields
 
 
