@@ -19,6 +19,8 @@ from healthcode.domain.errors import FieldError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
 
+ONE_DAY = timedelta(days=1)
+
 DEFAULT_FEVER_C = 37.3  # seed 000: 发热（37.3℃以上）; a policy's fever_threshold_c wins
 QUARANTINE_DAYS = 14  # seed 003 §二.三: 隔离14天; a policy's quarantine_days wins
 
@@ -36,6 +38,14 @@ class Status(StrEnum):
     LATER = "later"  # the window has not opened yet
 
 
+END_OF_DAY = time.max  # "24:00": an evening window may run to midnight
+
+
+def hhmm(at: time) -> str:
+    """A window's time as the forms and the API give it ("24:00" for midnight's end)."""
+    return "24:00" if at == END_OF_DAY else f"{at:%H:%M}"
+
+
 @dataclass(frozen=True)
 class Windows:
     """When the morning and evening check-ins are taken (Asia/Shanghai wall clock)."""
@@ -51,6 +61,8 @@ class Windows:
             if window is Window.MORNING
             else (self.evening_from, self.evening_until)
         )
+        if end == END_OF_DAY:  # up to midnight, 23:59:30 included
+            return datetime.combine(day, start, TZ), datetime.combine(day, time(), TZ) + ONE_DAY
         return datetime.combine(day, start, TZ), datetime.combine(day, end, TZ)
 
     def open_at(self, at: datetime) -> Window | None:
@@ -62,8 +74,12 @@ class Windows:
         return None
 
     def label(self, window: Window) -> str:
-        start, end = self.bounds(window, date(2020, 1, 1))
-        return f"{start:%H:%M}–{end:%H:%M}"
+        start, end = (
+            (self.morning_from, self.morning_until)
+            if window is Window.MORNING
+            else (self.evening_from, self.evening_until)
+        )
+        return f"{hhmm(start)}–{hhmm(end)}"
 
 
 DEFAULT_WINDOWS = Windows()
@@ -83,7 +99,14 @@ def parse_windows(
         ("evening_until", evening_until),
     ):
         try:
-            parsed[field] = time.fromisoformat(raw.strip()) if len(raw.strip()) == 5 else None
+            given = raw.strip()
+            parsed[field] = (
+                END_OF_DAY
+                if given == "24:00"
+                else time.fromisoformat(given)
+                if len(given) == 5
+                else None
+            )
         except ValueError:
             parsed[field] = None
         if parsed[field] is None:

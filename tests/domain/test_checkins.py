@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -13,6 +13,7 @@ from healthcode.domain.checkins import (
     Window,
     check_temperature,
     current_window,
+    hhmm,
     is_flagged,
     parse_windows,
     required_action,
@@ -88,6 +89,7 @@ def test_between_windows_no_check_in_is_taken() -> None:
         (("09:00", "06:30", "17:30", "20:00"), {("morning_until", "order")}),
         (("06:30", "18:00", "17:30", "20:00"), {("evening_from", "overlap")}),
         (("06:30", "09:00", "20:00", "20:00"), {("evening_until", "order")}),
+        (("24:00", "09:00", "17:30", "20:00"), {("morning_until", "order")}),
     ],
 )
 def test_windows_are_checked(
@@ -99,6 +101,17 @@ def test_windows_are_checked(
     with pytest.raises(InvalidInput) as refused:
         parse_windows(*times)
     assert {(e.field, e.code) for e in refused.value.errors} == problems
+
+
+def test_an_evening_window_may_run_to_midnight() -> None:
+    """ "24:00" was refused, and a window ending 23:59 refused a check-in at 23:59:30."""
+    windows = parse_windows("06:00", "10:00", "20:00", "24:00")
+    day = date(2020, 2, 25)
+    late = datetime.combine(day, time(23, 59, 30), TZ)
+    assert windows.open_at(late) is Window.EVENING
+    assert windows.open_at(late + timedelta(seconds=30)) is None  # the next day, at night
+    assert windows.label(Window.EVENING) == "20:00–24:00"
+    assert hhmm(windows.evening_until) == "24:00"  # stored and shown as given
 
 
 @pytest.mark.parametrize(

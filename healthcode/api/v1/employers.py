@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from healthcode.domain.checkins import Status, Window, Windows
+from healthcode.domain.checkins import Status, Window, Windows, hhmm
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.security import ResidentDep, require
 from healthcode.http.views import LocalTime
@@ -24,7 +24,7 @@ from healthcode.services.shared.bounds import InputModel
 
 router = APIRouter(tags=["employers"])
 Manager = Annotated[Principal, Depends(require(Permission.STAFF_MANAGE))]
-HHMM = r"^\d{2}:\d{2}$"
+HHMM = r"^\d{2}:\d{2}$"  # 24:00: a window up to midnight
 
 
 class SlotView(BaseModel):
@@ -56,10 +56,10 @@ class WindowsView(BaseModel):
     @classmethod
     def of(cls, w: Windows) -> WindowsView:
         return cls(
-            morning_from=f"{w.morning_from:%H:%M}",
-            morning_until=f"{w.morning_until:%H:%M}",
-            evening_from=f"{w.evening_from:%H:%M}",
-            evening_until=f"{w.evening_until:%H:%M}",
+            morning_from=hhmm(w.morning_from),
+            morning_until=hhmm(w.morning_until),
+            evening_from=hhmm(w.evening_from),
+            evening_until=hhmm(w.evening_until),
         )
 
 

@@ -23,6 +23,7 @@ from healthcode.domain.checkins import (
     Windows,
     check_temperature,
     current_window,
+    hhmm,
     is_flagged,
     parse_windows,
 )
@@ -120,10 +121,10 @@ def set_windows(
     if row is None:
         row = t.CheckinWindows(organisation_id=employer.id)
         uow.add(row)
-    row.morning_from = f"{windows.morning_from:%H:%M}"
-    row.morning_until = f"{windows.morning_until:%H:%M}"
-    row.evening_from = f"{windows.evening_from:%H:%M}"
-    row.evening_until = f"{windows.evening_until:%H:%M}"
+    row.morning_from = hhmm(windows.morning_from)
+    row.morning_until = hhmm(windows.morning_until)
+    row.evening_from = hhmm(windows.evening_from)
+    row.evening_until = hhmm(windows.evening_until)
     row.updated_by, row.updated_at = who.account_id, env.clock.now()
     uow.flush()
     audit.record(

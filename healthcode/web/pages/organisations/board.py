@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from healthcode.domain.checkins import Status, Window
+from healthcode.domain.checkins import Status, Window, hhmm
 from healthcode.domain.errors import DomainError, FieldError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.http.csv_files import cell, csv_response
@@ -78,6 +78,7 @@ def _board_page(
         rows=shown.rows[offset : offset + BOARD_PAGE],
         offset=offset,
         page_size=BOARD_PAGE,
+        hhmm=hhmm,
         form=form or FormState(),
         saved=saved,
         status_words=STATUS_WORDS,
