@@ -237,6 +237,9 @@ class _Problems:
         ):
             self.add(f"{path}: needs non-empty 'zh' and 'en' texts")
             return {"zh": "", "en": ""}
+        if set(value) != {"zh", "en"}:  # in YAML's {zh: …, en: …} a comma ends a text
+            stray = ", ".join(sorted(map(str, set(value) - {"zh", "en"})))
+            self.add(f"{path}: only 'zh' and 'en' (quote a text holding a comma): {stray}")
         return {"zh": value["zh"], "en": value["en"]}
 
 

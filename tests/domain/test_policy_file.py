@@ -60,6 +60,12 @@ BAD_EDITS = [
     ("green as a rule colour", "rules.0.colour", "green", "can only raise the colour"),
     ("a missing English reason", "rules.0.reason", {"zh": "确诊"}, "needs non-empty 'zh' and 'en'"),
     (
+        "an English reason cut at its comma by YAML",
+        "rules.0.reason",
+        {"zh": "确诊", "en": "You had a fever", "a cough or fatigue.": None},
+        "only 'zh' and 'en' (quote a text holding a comma): a cough or fatigue.",
+    ),
+    (
         "a lapse on a field the source lacks",
         "rules.0.lapses",
         {"days": 14, "after": "released"},
