@@ -24,6 +24,7 @@ from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.i18n import N_
+from healthcode.domain.identity.id_number import parse_id_number
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.signing import InfoNeeded
 from healthcode.domain.state import State
@@ -42,8 +43,8 @@ from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
 _STILL_GREEN = N_(
-    "This person's pass is green and valid until {until}: print their paper pass again "
-    "from the application instead of a new application"
+    "This person's pass is green and valid until {until}: find it above by their ID "
+    "number to print the card again, instead of a new application"
 )
 
 
@@ -147,10 +148,53 @@ class Reporter:
     id_masked: str
 
 
-def reporter(uow: UnitOfWork, env: Env, who: Principal, *, application_id: uuid.UUID) -> Reporter:
-    """The applicant, if the officer may sign for the application's organisation (else 404)."""
+def reporter(
+    uow: UnitOfWork, env: Env, who: Principal, *, application_id: uuid.UUID, lock: bool = False
+) -> Reporter:
+    """The applicant, if the officer may sign for the application's organisation and
+    it is the one the person's pass stands on now (else 404): an old application must
+    not let its issuer report for a person whose pass another organisation signed
+    since. ``lock``: the person locked first, so the pass cannot move meanwhile."""
     _, resident, policy = reviewable(uow, env, who, application_id, permission=Permission.PASS_SIGN)
+    if lock:
+        uow.residents.lock(resident.id)
+    code = uow.codes.of_resident(resident.id, policy.id, lock=lock)
+    if code is None or code.application_id != application_id:
+        raise NotFound(N_("This is not the person's current application; open their current one"))
     return Reporter(application_id, resident.id, policy, resident.name_masked, resident.id_masked)
+
+
+def find_current(uow: UnitOfWork, env: Env, who: Principal, *, id_number: str) -> uuid.UUID:
+    """The application a person's pass stands on, by their ID number: a card holder
+    back on a later day to report or for a new card (no queue lists a signed pass).
+    Only within the officer's organisations (else not found); audit-logged."""
+    card = parse_id_number(id_number, today=day_of(env.clock.now()), field="id_number")
+    resident = uow.residents.by_id_hash(env.protector.keyed_hash(card.value, kind="id_number"))
+    codes = [] if resident is None else uow.codes.all_of_resident(resident.id)
+    current = next(
+        (
+            c.application_id
+            for c in codes
+            if c.application_id is not None and c.policy_id in env.policies
+            if env.policies.find(c.policy_id).model is Model.PASS
+        ),
+        None,
+    )
+    if resident is None or current is None:
+        raise NotFound(N_("No pass of this person within your organisations"))
+    try:
+        reviewable(uow, env, who, current, permission=Permission.PASS_SIGN)
+    except NotFound:
+        raise NotFound(N_("No pass of this person within your organisations")) from None
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action="application.found",
+        resident_id=resident.id,
+        detail={"application": str(current)},
+    )
+    return current
 
 
 def report_at_counter(
@@ -163,7 +207,7 @@ def report_at_counter(
     client: str = "",
 ) -> State:
     """The daily report, entered by the officer; the same rules as one sent from the app."""
-    person = reporter(uow, env, who, application_id=application_id)
+    person = reporter(uow, env, who, application_id=application_id, lock=True)
     state = submit_daily_report(
         uow, env, resident_id=person.resident_id, policy_id=person.policy.id, data=data
     )

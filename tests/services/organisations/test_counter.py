@@ -18,6 +18,7 @@ from healthcode.services.codes.recolour import current_state
 from healthcode.services.organisations.counter import (
     CounterInput,
     enter_counter_application,
+    find_current,
     report_at_counter,
 )
 from healthcode.services.organisations.paper_passes import issue_paper_pass
@@ -89,6 +90,10 @@ class TestCounter:
             enter_counter_application(uow, env, home.issuer, data=data)
         # was "您的通行卡为绿色，有效期至 2026-12-06T00:00:00+08:00" to the officer
         assert refused.value.message.startswith("This person's pass is green")
+        found = find_current(uow, env, home.issuer, id_number=data.id_number)
+        row = uow.declarations.by_id(found)
+        assert row is not None
+        assert row.entered_by == home.issuer.account_id
         assert refused.value.params["until"] == "2020-02-29 00:00"  # Asia/Shanghai, in words
 
     def test_only_for_an_organisation_one_signs_for(self, uow: UnitOfWork, env: Env) -> None:
@@ -160,6 +165,41 @@ class TestReportAtCounter:
             report_at_counter(
                 uow, env, home.issuer, application_id=signed.application_id, data=daily_report()
             )
+
+    def test_only_on_the_application_the_pass_stands_on(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock
+    ) -> None:
+        """An old application let its issuer report for a person whose pass another
+        organisation had signed since (a fever report turned that pass red)."""
+        home, jinan = community(uow, env), community(uow, env, region="370102")
+        number = id_number()
+        first = enter_counter_application(
+            uow,
+            env,
+            home.issuer,
+            data=counter_input(
+                id_number=number, colour="yellow", note="体温计读数不清", requested=["temperature"]
+            ),
+        )
+        clock.advance(timedelta(hours=2))  # the person travels and applies in Jinan
+        now = enter_counter_application(
+            uow, env, jinan.issuer, data=counter_input(id_number=number, region="370102")
+        )
+        with pytest.raises(NotFound):
+            report_at_counter(
+                uow,
+                env,
+                home.issuer,
+                application_id=first.application_id,
+                data=daily_report(temperature=38.6),
+            )
+        with pytest.raises(NotFound):  # nor is it found there by the ID number
+            find_current(uow, env, home.issuer, id_number=number)
+        assert find_current(uow, env, jinan.issuer, id_number=number) == now.application_id
+        state = report_at_counter(
+            uow, env, jinan.issuer, application_id=now.application_id, data=daily_report()
+        )
+        assert state.colour is Colour.GREEN
 
     def test_only_by_an_issuer_of_the_organisation(self, uow: UnitOfWork, env: Env) -> None:
         home = community(uow, env)

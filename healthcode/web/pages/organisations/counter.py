@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from healthcode.domain.colour import SIGNED_COLOURS
 from healthcode.domain.errors import DomainError, InvalidInput
@@ -87,6 +87,24 @@ def enter(request: Request, who: Signer, uow: UowDep, env: EnvDep, data: FormDep
         code=code_view(signed.policy, signed.state),
         icons=ICONS,
     )
+
+
+@router.post("/staff/counter/find")
+def find(request: Request, who: Signer, uow: UowDep, env: EnvDep, data: FormDep) -> Response:
+    """A card holder back on a later day: to their pass's application, by ID number."""
+    form = read_form(data)
+    try:
+        found = counter.find_current(uow, env, who, id_number=form.value("find_id_number"))
+    except DomainError as error:
+        uow.refused(error)
+        message = (
+            translate(error.errors[0].message, error.errors[0].params)
+            if isinstance(error, InvalidInput)
+            else in_words(error)
+        )
+        form.add_error("find_id_number", message)
+        return _page(request, who, uow, env, form, status=error.status)
+    return RedirectResponse(f"/staff/applications/{found}", status_code=303)
 
 
 @router.get("/staff/applications/{application_id}/report")
