@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 from healthcode.domain.errors import DomainError, FieldError, InvalidInput
 from healthcode.domain.facts import ExposureKind
 from healthcode.domain.i18n import N_
+from healthcode.domain.tokens.codec import MAX_TEXT_CHARS
 from healthcode.http.errors import in_words, validation_fields
 from healthcode.i18n import translate
 from healthcode.services.residents.binding import DeclaredIdentity
@@ -111,7 +112,9 @@ def read_form(form: FormData, *, list_fields: Iterable[str] = ()) -> FormState:
         if key in list_fields:
             state.ticked.setdefault(key, []).append(value)
         else:
-            state.values[key] = clean(value)[:400]
+            # bounded, never below a field's own limit: at 400 a counter note (500), an
+            # appeal decision (1000) or another region's code (4,296) was cut silently
+            state.values[key] = clean(value)[:MAX_TEXT_CHARS]
     rows = state.value("trip_rows")
     state.trip_rows = min(int(rows), MAX_TRIP_ROWS) if rows.isdigit() and int(rows) > 0 else 1
     return state

@@ -5,6 +5,7 @@ temperature; an expired one is refused with that reason, its region still named.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import timedelta
 
@@ -20,7 +21,8 @@ from tests.web.test_a11y import check_page
 
 def read(gate: Page, checkpoint: Checkpoint, text: str) -> None:
     gate.goto(f"/staff/venues/{checkpoint.venue_id}/scan")
-    gate.fill("#token", text)  # a keyboard-wedge reader types the code's text
+    gate.focus("#token")
+    gate.keyboard.insert_text(text)  # a keyboard-wedge reader types the code's text
     gate.press("#token", "Enter")
     gate.wait_for_url("**/scans/*")
 
@@ -64,6 +66,11 @@ def test_a_hubei_code_shows_its_region_colour_and_claims_and_a_green_one_is_rele
             "green",
             True,
         )
+
+    long = ff.foreign_claims(now, colour=0)
+    long[-260][1]["x"] = secrets.token_bytes(1_400)  # 2,400 characters: cut at 2,000, then 400
+    read(page, checkpoint, hubei.sign(long))
+    expect(result.locator("h1")).to_have_text("✓ 测温后放行")
 
     read(page, checkpoint, hubei.sign(ff.foreign_claims(now - timedelta(hours=2))))
     expect(result.locator("h1")).to_have_text("✕ 不予通行")
