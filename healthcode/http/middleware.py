@@ -99,7 +99,8 @@ class EdgeMiddleware:
     def _refusal(self, scope: Scope) -> tuple[int, str, str] | None:
         length = header(scope, b"content-length")
         upload = self._upload_limit(scope)
-        if length is not None and (not length.isdigit() or int(length) > (upload or self.max_body)):
+        plain = length is not None and length.isascii() and length.isdigit() and len(length) < 19
+        if length is not None and (not plain or int(length) > (upload or self.max_body)):
             return 413, "body_too_large", N_("The request is too large")
         is_api_write = scope["path"].startswith("/api/") and scope["method"] in WRITE_METHODS
         if is_api_write and (length is None or int(length) > 0):

@@ -115,9 +115,16 @@ def read_form(form: FormData, *, list_fields: Iterable[str] = ()) -> FormState:
             # bounded, never below a field's own limit: at 400 a counter note (500), an
             # appeal decision (1000) or another region's code (4,296) was cut silently
             state.values[key] = clean(value)[:MAX_TEXT_CHARS]
-    rows = state.value("trip_rows")
-    state.trip_rows = min(int(rows), MAX_TRIP_ROWS) if rows.isdigit() and int(rows) > 0 else 1
+    rows = whole_number(state.value("trip_rows"))
+    state.trip_rows = min(rows, MAX_TRIP_ROWS) if rows else 1
     return state
+
+
+def whole_number(raw: str) -> int | None:
+    """A plain decimal number as sent in a field or a query, else None: "²" is a digit to
+    ``str.isdigit`` but not to ``int`` (a 500), nor are 5,000 digits (past its limit)."""
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
 
 
 def health_payload(

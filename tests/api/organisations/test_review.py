@@ -95,3 +95,14 @@ def test_an_override_needs_a_second_officer(
     assert (approved.json()["status"], approved.json()["current"]) == ("approved", "green")
     again = client.post(decision, json={"approve": True}, headers=second)
     assert (again.status_code, error(again)["code"]) == (409, "already_decided")
+
+
+def test_numbers_in_a_query_that_int_cannot_read_are_ignored(
+    client: TestClient, add_staff: Any
+) -> None:
+    """ "²" is a digit to str.isdigit, not to int(): the queue page was a 500."""
+    add_staff("issuer01", Role.ISSUER)
+    staff = staff_headers(client, "issuer01") | {"accept": "text/html"}
+    for query in ("offset=²", "offset=" + "9" * 5_000, "waiting=²", "region=²²"):
+        page = client.get(f"/staff/queue?{query}", headers=staff)
+        assert page.status_code == 200, query

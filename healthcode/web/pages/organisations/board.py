@@ -22,7 +22,7 @@ from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.organisations import board as boards
 from healthcode.services.organisations import checkins
 from healthcode.web.deps import FormDep
-from healthcode.web.forms import FormState
+from healthcode.web.forms import FormState, whole_number
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -289,7 +289,7 @@ def enter(
 
 
 def _offset(raw: str) -> int:
-    return max(0, min(int(raw), 10**6)) if raw.isascii() and raw.isdigit() else 0
+    return min(whole_number(raw) or 0, 10**6)
 
 
 def _entries(data: FormDep) -> tuple[list[checkins.Entry], list[str], list[FieldError]]:

@@ -29,7 +29,7 @@ from healthcode.services.organisations.applications import QueueFilter
 from healthcode.services.residents.inputs import Purpose
 from healthcode.services.shared.bounds import MAX_OFFSET
 from healthcode.web.deps import FormDep
-from healthcode.web.forms import FormState, read_form
+from healthcode.web.forms import FormState, read_form, whole_number
 from healthcode.web.labels import ICONS, PURPOSES, SYMPTOMS
 from healthcode.web.pages.organisations.access import Reader, Signer
 from healthcode.web.pages.organisations.words import DECISIONS, SIGNED, SOURCES
@@ -47,14 +47,14 @@ def _filters(request: Request) -> tuple[QueueFilter, FormState]:
         values={k: q.get(k, "") for k in ("suggested", "region", "purpose", "waiting")}
     )
     suggested = q.get("suggested", "")
-    waiting = q.get("waiting", "")
+    waiting = whole_number(q.get("waiting", ""))
     region = q.get("region", "").strip()
     return (
         QueueFilter(
             suggested=Colour(suggested) if suggested in {c.value for c in SIGNED_COLOURS} else None,
-            region=region if region.isdigit() and 2 <= len(region) <= 6 else None,
+            region=region if whole_number(region) is not None and 2 <= len(region) <= 6 else None,
             purpose=q.get("purpose") if q.get("purpose") in {p.value for p in Purpose} else None,
-            waiting_hours=int(waiting) if waiting.isdigit() and int(waiting) in WAITING else None,
+            waiting_hours=waiting if waiting in WAITING else None,
         ),
         form,
     )
@@ -66,8 +66,7 @@ QUEUE_PAGE = 50
 @router.get("/staff/queue")
 def queue(request: Request, who: Reader, uow: UowDep, env: EnvDep) -> Response:
     filters, form = _filters(request)
-    given = request.query_params.get("offset", "")
-    offset = min(int(given), MAX_OFFSET) if given.isdigit() else 0
+    offset = min(whole_number(request.query_params.get("offset", "")) or 0, MAX_OFFSET)
     total, items = applications.list_pending_applications(
         uow, env, who, filters=filters, limit=QUEUE_PAGE, offset=offset
     )
