@@ -91,8 +91,6 @@ def submit_declaration(
     id_hash = env.protector.keyed_hash(valid.id_number.value, kind="id_number")
     if relationship is None:
         refuse_another_number(uow, account, id_hash)
-    else:
-        dependants.check_dependant(uow, env, account=account, id_hash=id_hash)
     reviewer = (
         reviewer_of(
             uow,
@@ -107,7 +105,9 @@ def submit_declaration(
         account.id, policy.id, for_dependant=relationship is not None
     )
     if relationship is not None:  # one waiting per family member: a second child's
-        waiting = [w for w in waiting if declares(env, w[2], valid)]  # keeps the first's
+        others = [w for w in waiting if not declares(env, w[2], valid)]  # keeps the first's
+        waiting = [w for w in waiting if w not in others]
+        dependants.check_dependant(uow, env, account=account, id_hash=id_hash, waiting=len(others))
     if waiting:  # replaced, with their videos
         videos.discard(uow, env, [video for _, video, _ in waiting if video is not None])
         uow.declarations.remove([declaration_id for declaration_id, _, _ in waiting])

@@ -83,9 +83,12 @@ def relationship_of(value: str | None) -> Relationship:
         ) from None
 
 
-def check_dependant(uow: UnitOfWork, env: Env, *, account: t.Account, id_hash: bytes) -> None:
+def check_dependant(
+    uow: UnitOfWork, env: Env, *, account: t.Account, id_hash: bytes, waiting: int = 0
+) -> None:
     """May ``account`` hold the codes of the person with this ID hash? (at submit, and
-    again at the confirmation, under the account's lock)."""
+    again at the confirmation, under the account's lock). ``waiting``: declarations for
+    other new family members that wait for their confirmation, counted in the limit."""
     own = uow.residents.by_id(account.resident_id) if account.resident_id else None
     if own is not None and own.id_hash == id_hash:
         raise InvalidInput.single(
@@ -106,7 +109,7 @@ def check_dependant(uow: UnitOfWork, env: Env, *, account: t.Account, id_hash: b
         )
     if link is not None:
         raise HeldByAnotherGuardian(N_("Another family member already holds this person's code"))
-    if uow.dependants.count_of(account.id) >= env.settings.max_dependants:
+    if uow.dependants.count_of(account.id) + waiting >= env.settings.max_dependants:
         raise TooManyDependants(
             N_("An account may hold the codes of at most {max} family members"),
             max=env.settings.max_dependants,

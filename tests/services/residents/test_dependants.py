@@ -166,6 +166,18 @@ class TestRefusals:
             self.submit(uow, env, account, id_number(CHILD_BORN))
         assert caught.value.params == {"max": 2}
 
+    def test_waiting_declarations_count_in_the_limit(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        """Sixty declarations for sixty people could wait unconfirmed (found from outside)."""
+        env.settings.max_dependants = 2
+        first, second = id_number(CHILD_BORN), id_number(date(2017, 3, 1))
+        self.submit(uow, env, account, first)
+        self.submit(uow, env, account, second)
+        with pytest.raises(TooManyDependants):
+            self.submit(uow, env, account, id_number(date(2018, 5, 1)))
+        self.submit(uow, env, account, first)  # correcting a waiting one is no new member
+
 
 def test_the_dependant_takes_the_number_over_with_a_code_to_the_guardian(
     uow: UnitOfWork, env: Env, account: t.Account
