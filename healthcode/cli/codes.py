@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from healthcode.cli.shared import aware, context, jobs_app, keys_app
-from healthcode.domain.clock import FixedClock
+from healthcode.domain.clock import FixedClock, SystemClock
 
 
 @keys_app.command("rotate")
@@ -162,7 +162,7 @@ def jobs_rollover(
     same lease as the servers' scheduler, so two rollovers never run at once."""
     from healthcode.jobs.rollover import rollover_if_leader
 
-    clock = FixedClock(aware(at)) if at else None
+    clock = FixedClock(_catching_up(aware(at))) if at else None
     units, env = context(clock)
     result = rollover_if_leader(units, env, workers=workers or env.settings.batch_workers)
     if result is None:
@@ -172,6 +172,19 @@ def jobs_rollover(
         f"rollover at {result.at.isoformat()}: {result.checked} checked, "
         f"{result.changed} changed colour"
     )
+
+
+def _catching_up(at: datetime) -> datetime:
+    """``--at`` replays a rollover missed in the past (after an outage). A future time
+    recoloured valid passes as lapsed now, with nothing to recheck them after."""
+    if at > SystemClock().now():
+        raise typer.BadParameter("must not be later than now", param_hint="--at")
+    if at.year < EARLIEST_YEAR:
+        raise typer.BadParameter(f"must be in {EARLIEST_YEAR} or later", param_hint="--at")
+    return at
+
+
+EARLIEST_YEAR = 2020  # the seeds' year: no code existed before
 
 
 codes_app = typer.Typer(no_args_is_help=True, help="Residents' codes as a whole.")

@@ -171,6 +171,19 @@ def test_rollover_at_a_date_and_again(database: str) -> None:
     assert "0 checked, 0 changed colour" in again.output
 
 
+@pytest.mark.parametrize(
+    ("at", "said"),
+    [("2099-01-01T12:00", "must not be later than now"), ("0001-01-01T00:00", "2020 or later")],
+)
+def test_rollover_neither_ahead_of_the_clock_nor_before_any_code(
+    database: str, at: str, said: str
+) -> None:
+    """A future --at recoloured valid passes as lapsed, for good; year 1 was a traceback."""
+    refused = runner.invoke(app, ["jobs", "rollover", "--at", at])
+    assert refused.exit_code == 2, refused.output
+    assert said in refused.output
+
+
 @pytest.mark.parametrize("password", ["            ", "password123", "short"])
 def test_staff_add_refuses_a_weak_password(database: str, password: str) -> None:
     result = runner.invoke(
