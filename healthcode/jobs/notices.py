@@ -55,7 +55,11 @@ def drain(units: UnitOfWorkFactory, env: Env, *, limit: int = BATCH) -> DrainRes
         for message in messages:
             try:
                 env.channel.deliver(message)
-            except DeliveryFailed as error:
+            except Exception as error:  # any gateway error is this message's, to retry:
+                # an unexpected one stopped the drain, and the same oldest message came
+                # first again on every run, so nothing after it was ever sent
+                if not isinstance(error, DeliveryFailed):
+                    error = DeliveryFailed(f"{type(error).__name__}: {error}")
                 with units() as uow:
                     outbox.failed(uow, env, message_id=message.id, error=error)
                 failed += 1

@@ -86,7 +86,19 @@ def message_values(
 def due(uow: UnitOfWork, env: Env, *, limit: int) -> list[OutboundMessage]:
     """The messages to send now, with their text in the recipient's language (a
     notification's current parameters: a batch says how many are waiting by now)."""
-    return [_message(uow, env, row) for row in uow.outbox.due(env.clock.now(), limit)]
+    messages = []
+    for row in uow.outbox.due(env.clock.now(), limit):
+        try:
+            messages.append(_message(uow, env, row))
+        except Exception as error:  # unreadable (a text, a phone): it would stay first
+            _give_up(row, env, f"unprepared: {type(error).__name__}")  # and hold the rest
+    return messages
+
+
+def _give_up(row: t.OutboxMessage, env: Env, reason: str) -> None:
+    row.attempts += 1
+    row.last_error, row.failed_at = reason[:200], env.clock.now()
+    log.error("notice.outbox.unprepared", id=str(row.id), reason=row.last_error)
 
 
 def _message(uow: UnitOfWork, env: Env, row: t.OutboxMessage) -> OutboundMessage:

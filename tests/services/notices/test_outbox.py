@@ -27,10 +27,11 @@ from tests.services.notices.helpers import outbox
 class Recorder:
     name: str = "test"
     delivered: list[OutboundMessage] = field(default_factory=list)
-    fail: DeliveryFailed | None = None
+    fail: Exception | None = None
+    fail_for: str | None = None  # only this phone's messages fail
 
     def deliver(self, message: OutboundMessage) -> None:
-        if self.fail is not None:
+        if self.fail is not None and self.fail_for in (None, message.phone):
             raise self.fail
         self.delivered.append(message)
 
@@ -130,6 +131,36 @@ class TestFailures:
             rows = outbox(uow)
             assert all(r.failed_at and r.sent_at is None for r in rows)
             assert sorted(r.attempts for r in rows) == [1, env.settings.outbox_attempts]
+
+    def test_a_gateway_error_of_any_kind_holds_up_only_its_own_message(
+        self, units: UnitOfWorkFactory, env: Env, channel: Recorder, clock: FixedClock
+    ) -> None:
+        """A ConnectionError from the SMS gateway stopped every drain at the same oldest
+        message: nothing after it was ever sent, and it was never retried nor given up."""
+        a_change(units, env, "13800001111")
+        clock.advance(timedelta(seconds=1))
+        a_change(units, env, "13800002222")
+        channel.fail, channel.fail_for = ConnectionError("gateway reset"), "13800001111"
+        assert drain(units, env) == DrainResult(1, 1)
+        assert [m.phone for m in channel.delivered] == ["13800002222"]
+        with units() as uow:
+            failed = next(r for r in outbox(uow) if r.sent_at is None)
+            assert (failed.attempts, failed.last_error) == (1, "ConnectionError: gateway reset")
+
+    def test_a_message_that_cannot_be_read_is_given_up_and_the_rest_sent(
+        self, units: UnitOfWorkFactory, env: Env, channel: Recorder, clock: FixedClock
+    ) -> None:
+        a_change(units, env, "13800001111")
+        clock.advance(timedelta(seconds=1))
+        a_change(units, env, "13800002222")
+        with units() as uow:  # the first one's phone sealed under another key, say
+            first = min(outbox(uow), key=lambda r: r.created_at)
+            first.phone_cipher = b"not a cipher"
+        assert drain(units, env) == DrainResult(1, 0)
+        with units() as uow:
+            given_up = next(r for r in outbox(uow) if r.sent_at is None)
+            assert given_up.failed_at is not None
+            assert given_up.last_error.startswith("unprepared: ")
 
     def test_sms_without_a_phone_is_given_up(self) -> None:
         message = OutboundMessage(uuid.uuid4(), "applications_waiting", None, "x", {}, None)  # type: ignore[arg-type]
