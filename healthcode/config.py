@@ -122,6 +122,7 @@ class Settings(BaseSettings):
     notify_waiting_minutes: int = Field(15, ge=1, le=24 * 60)  # one "N waiting" per issuer
     notify_lapse_hours: int = Field(24, ge=1, le=96)  # "your pass ends soon", this early
     notify_report_hour: int = Field(20, ge=0, le=23)  # "report due" from this local hour
+    notify_lapse_hour: int = Field(9, ge=0, le=23)  # "ends soon" from this local hour
     outbox_seconds: int = Field(30, ge=5, le=3600)  # how often the outbox is drained
     outbox_attempts: int = Field(8, ge=1, le=50)  # a message is given up after these
     # appeals (docs/appeals.md): the optional evidence, an image or a PDF

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from healthcode.domain.clock import day_of, local
+from healthcode.domain.clock import day_of, local, start_of
 from healthcode.domain.policy import Model
 from healthcode.services.notices.events import notify
 from healthcode.services.notices.texts import Kind
@@ -38,8 +38,13 @@ def _each(
 
 
 def remind_lapsing(uow: UnitOfWork, env: Env) -> int:
-    """Tell residents whose green pass ends within ``notify_lapse_hours``."""
+    """Tell residents whose green pass ends within ``notify_lapse_hours``, from
+    ``notify_lapse_hour`` (Asia/Shanghai): every pass ends at midnight, so with the
+    window alone every reminder went out at 00:00. From then on a new application
+    is taken (``declarations.refuse_while_green``), as the reminder asks."""
     now = env.clock.now()
+    if local(now).hour < env.settings.notify_lapse_hour:
+        return 0
     end = now + timedelta(hours=env.settings.notify_lapse_hours)
     policies = _pass_policies(env)
 
@@ -64,12 +69,20 @@ def remind_lapsing(uow: UnitOfWork, env: Env) -> int:
 
 def remind_report_due(uow: UnitOfWork, env: Env) -> int:
     """From ``notify_report_hour`` (Asia/Shanghai), tell residents holding a valid
-    green pass who have not sent today's daily report: once a day."""
+    green pass whose report is due today and not in: once a day. Due as the engine
+    has it (``_signed_pass``): not on the signing day, and an application that day
+    counts. Until stop 30 it went to those signed that day, and to those who had
+    applied or reported under another code, saying the pass would turn yellow."""
     now = env.clock.now()
     if local(now).hour < env.settings.notify_report_hour:
         return 0
     today = day_of(now)
-    policies = _pass_policies(env)
+    signed_before = {  # a pass signed today ends at the start of today + validity + 1
+        p.id: start_of(today + timedelta(days=int(p.params["pass_validity_days"]) + 1))
+        for p in env.policies.values()
+        if p.model is Model.PASS
+    }
+    day = (today, start_of(today), start_of(today + timedelta(days=1)))
 
     def send(code: t.Code) -> bool:
         return bool(
@@ -84,5 +97,6 @@ def remind_report_due(uow: UnitOfWork, env: Env) -> int:
         )
 
     return _each(
-        lambda after: uow.codes.without_report(policies, now, today, limit=BATCH, after=after), send
+        lambda after: uow.codes.without_report(signed_before, now, day, limit=BATCH, after=after),
+        send,
     )

@@ -7,6 +7,7 @@ notification reads right in either.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -243,5 +244,14 @@ def describe(kind: str, params: Mapping[str, Any], policies: Mapping[str, Policy
 
 
 def message_text(text: Text) -> str:
-    """One line for an SMS: the title, then the body."""
-    return f"{text.title} {text.body}".strip()
+    """One line for an SMS: the title, ended as a sentence, then the body ("…尚未提交
+    请…" read as one run-on sentence)."""
+    title = text.title.strip()
+    if title and title[-1] not in "。！？：.!?:":
+        title += "。" if _wide(title[-1]) else "."
+    glue = "" if title and _wide(title[-1]) else " "
+    return f"{title}{glue}{text.body}".strip()
+
+
+def _wide(character: str) -> bool:
+    return unicodedata.east_asian_width(character) in ("W", "F")

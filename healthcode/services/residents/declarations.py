@@ -214,16 +214,26 @@ def refuse_while_green(
     env: Env,
     resident_id: uuid.UUID,
     policy: Policy,
-    message: str = N_("Your pass is green and valid until {until}; apply again after it expires"),
+    message: str = N_(
+        "Your pass is green and valid until {until}; you may apply again from {again}"
+    ),
 ) -> None:
-    """A new application would replace a valid green pass with a pending one.
+    """A new application would replace a valid green pass with a pending one; within
+    ``notify_lapse_hours`` of its end it is taken (the reminder asks for it then, and
+    the new pass takes over at the lapse); until stop 30 it was refused to the end.
     ``message``: the refusal as its reader is addressed (an officer at a counter)."""
     if policy.model is not Model.PASS:
         return
     state = current_state(uow, env, resident_id=resident_id, policy=policy)
-    if state.colour is Colour.GREEN and state.valid_until is not None:
+    ending = timedelta(hours=env.settings.notify_lapse_hours)  # told to apply again then
+    if (
+        state.colour is Colour.GREEN
+        and state.valid_until is not None
+        and state.valid_until - env.clock.now() > ending
+    ):
         until = local(state.valid_until).strftime("%Y-%m-%d %H:%M")
-        raise PassStillValid(message, until=until)
+        again = local(state.valid_until - ending).strftime("%Y-%m-%d %H:%M")
+        raise PassStillValid(message, until=until, again=again)
 
 
 def _own(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -80,25 +80,39 @@ class Codes(_Repo):
 
     def without_report(
         self,
-        policy_ids: Sequence[str],
+        signed_before: Mapping[str, datetime],
         now: datetime,
-        day: date,
+        day: tuple[date, datetime, datetime],
         *,
         limit: int,
         after: uuid.UUID | None = None,
     ) -> Sequence[t.Code]:
-        """Valid green codes of these policies whose resident has not reported on ``day``."""
+        """Valid green codes whose report is due on ``day`` (the date, its start and its
+        end) and not in, as the engine counts it: a daily report under any code, or an
+        application of this one, that day; and not on the signing day (a code of
+        policy P counts when its ``valid_until`` is before ``signed_before[P]``)."""
+        date_, start, end = day
         reported = exists().where(
-            t.DailyReport.resident_id == t.Code.resident_id,
-            t.DailyReport.policy_id == t.Code.policy_id,
-            t.DailyReport.day == day,
+            t.DailyReport.resident_id == t.Code.resident_id, t.DailyReport.day == date_
+        )
+        applied = exists().where(
+            t.Declaration.resident_id == t.Code.resident_id,
+            t.Declaration.policy_id == t.Code.policy_id,
+            t.Declaration.confirmed_at >= start,
+            t.Declaration.confirmed_at < end,
         )
         query = select(t.Code).where(
-            t.Code.policy_id.in_(policy_ids),
+            or_(
+                *(
+                    and_(t.Code.policy_id == policy, t.Code.valid_until < bound)
+                    for policy, bound in signed_before.items()
+                )
+            ),
             t.Code.colour == "green",
             t.Code.valid_until.is_not(None),
             t.Code.valid_until > now,
             ~reported,
+            ~applied,
         )
         if after is not None:
             query = query.where(t.Code.id > after)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from healthcode.domain.clock import FixedClock
+from healthcode.domain.clock import TZ, FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.services.codes.recolour import current_state
@@ -25,7 +25,7 @@ from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.inputs import declaration, id_number
 from tests.factories.organisations import sign_as_issuer
-from tests.services.conftest import declare, new_account
+from tests.services.conftest import declare, new_account, report
 
 
 def codes_of(uow: UnitOfWork) -> list[t.Code]:
@@ -190,8 +190,34 @@ class TestPassApplication:
         signed = sign_as_issuer(uow, env, uuid.UUID(state.application_id), Colour.GREEN)
         assert signed.colour is Colour.GREEN
         clock.advance(timedelta(hours=1))
-        with pytest.raises(PassStillValid):
+        with pytest.raises(PassStillValid) as refused:
             declare(uow, env, account, "shandong-pass", id_number=number)
+        assert refused.value.params == {"until": "2020-02-29 00:00", "again": "2020-02-28 00:00"}
+
+    def test_a_new_application_in_the_passs_last_day_waits_for_the_lapse(
+        self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
+    ) -> None:
+        """The "ends soon" reminder asks the resident to apply again, and applying was
+        refused until the pass had ended (found from outside)."""
+        number = id_number()
+        state = declare(uow, env, account, "shandong-pass", id_number=number)
+        assert state.application_id is not None
+        sign_as_issuer(uow, env, uuid.UUID(state.application_id), Colour.GREEN)
+        for day in range(24, 29):  # reported daily
+            clock.set(datetime(2020, 2, day, 9, 0, tzinfo=TZ))
+            report(uow, env, account, "shandong-pass")
+        clock.set(datetime(2020, 2, 28, 9, 30, tzinfo=TZ))  # its last day
+        again = declare(uow, env, account, "shandong-pass", id_number=number)
+        assert again.colour is Colour.GREEN  # the signed pass holds while the new one waits
+        assert again.under_review is not None
+        clock.set(datetime(2020, 2, 29, 0, 0, 1, tzinfo=TZ))  # the old pass's lapse
+        assert account.resident_id is not None
+        after = current_state(
+            uow, env, resident_id=account.resident_id, policy=env.policies.find("shandong-pass")
+        )
+        assert (after.colour, after.application_id) == (Colour.PENDING, again.under_review)
+        signed = sign_as_issuer(uow, env, uuid.UUID(again.under_review), Colour.GREEN)
+        assert signed.colour is Colour.GREEN  # first thing in the issuer's queue
 
 
 def test_the_cached_state_is_used_until_it_can_change(
