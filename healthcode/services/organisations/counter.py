@@ -98,7 +98,7 @@ def enter_counter_application(
     resident = resident_at_counter(uow, env, valid)
     uow.residents.lock(resident.id)
     now = env.clock.now()  # after the lock: later than a signature made while waiting
-    refuse_while_green(uow, env, resident.id, policy, _STILL_GREEN)
+    refuse_while_green(uow, env, resident.id, policy, _STILL_GREEN, to_the_end=True)
     row = t.Declaration(
         id=uuid.uuid4(),
         resident_id=resident.id,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from healthcode.domain.clock import FixedClock
+from healthcode.domain.clock import TZ, FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.signing import MilderThanRules
@@ -81,15 +81,23 @@ class TestCounter:
             enter_counter_application(uow, env, home.issuer, data=counter_input(temperature=38.0))
 
     def test_a_person_whose_pass_is_still_green_is_named_to_the_officer(
-        self, uow: UnitOfWork, env: Env
+        self, uow: UnitOfWork, env: Env, clock: FixedClock
     ) -> None:
         home = community(uow, env)
         data = counter_input()
-        enter_counter_application(uow, env, home.issuer, data=data)
+        signed = enter_counter_application(uow, env, home.issuer, data=data)
         with pytest.raises(PassStillValid) as refused:
             enter_counter_application(uow, env, home.issuer, data=data)
         # was "您的通行卡为绿色，有效期至 2026-12-06T00:00:00+08:00" to the officer
         assert refused.value.message.startswith("This person's pass is green")
+        for day in range(24, 29):  # reported at the counter every day
+            clock.set(datetime(2020, 2, day, 9, 0, tzinfo=TZ))
+            report_at_counter(
+                uow, env, home.issuer, application_id=signed.application_id, data=daily_report()
+            )
+        clock.set(datetime(2020, 2, 28, 20, 0, tzinfo=TZ))  # the last day: the counter signs
+        with pytest.raises(PassStillValid):  # at once, which no new application can be yet
+            enter_counter_application(uow, env, home.issuer, data=data)
         found = find_current(uow, env, home.issuer, id_number=data.id_number)
         row = uow.declarations.by_id(found)
         assert row is not None
