@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from healthcode.cli.shared import aware, context, jobs_app, keys_app
-from healthcode.domain.clock import FixedClock, SystemClock
+from healthcode.domain.clock import FixedClock, SystemClock, local
 
 
 @keys_app.command("rotate")
@@ -179,7 +179,7 @@ def _catching_up(at: datetime) -> datetime:
     recoloured valid passes as lapsed now, with nothing to recheck them after."""
     if at > SystemClock().now():
         raise typer.BadParameter("must not be later than now", param_hint="--at")
-    if at.year < EARLIEST_YEAR:
+    if local(at).year < EARLIEST_YEAR:
         raise typer.BadParameter(f"must be in {EARLIEST_YEAR} or later", param_hint="--at")
     return at
 

@@ -44,7 +44,7 @@ from healthcode.store.uow import UnitOfWork
 
 _STILL_GREEN = N_(
     "This person's pass is green and valid until {until}: find it above by their ID "
-    "number to print the card again, instead of a new application"
+    "number to print the card again; a new application is taken from {again}"
 )
 
 
@@ -98,7 +98,7 @@ def enter_counter_application(
     resident = resident_at_counter(uow, env, valid)
     uow.residents.lock(resident.id)
     now = env.clock.now()  # after the lock: later than a signature made while waiting
-    refuse_while_green(uow, env, resident.id, policy, _STILL_GREEN, to_the_end=True)
+    refuse_while_green(uow, env, resident.id, policy, _STILL_GREEN)
     row = t.Declaration(
         id=uuid.uuid4(),
         resident_id=resident.id,

@@ -217,20 +217,16 @@ def refuse_while_green(
     message: str = N_(
         "Your pass is green and valid until {until}; you may apply again from {again}"
     ),
-    *,
-    to_the_end: bool = False,
 ) -> None:
     """A new application would replace a valid green pass with a pending one; within
-    ``notify_lapse_hours`` of its end it is taken (the reminder asks for it then, and
-    the new pass takes over at the lapse); until stop 30 it was refused to the end.
-    ``message``: the refusal as its reader is addressed (an officer at a counter);
-    ``to_the_end``: refused while the pass lasts (a counter signs at once, and a new
-    application cannot be signed before the old pass has lapsed)."""
+    ``notify_lapse_hours`` of its end it is taken, as the reminder asks then (until
+    stop 30 it was refused to the end): the old pass stands while it waits, and once
+    signed the new one replaces it, so the pass runs on without a black-and-white gap.
+    ``message``: the refusal as its reader is addressed (an officer at a counter)."""
     if policy.model is not Model.PASS:
         return
     state = current_state(uow, env, resident_id=resident_id, policy=policy)
-    # told to apply again then
-    ending = timedelta(0 if to_the_end else env.settings.notify_lapse_hours)
+    ending = timedelta(hours=env.settings.notify_lapse_hours)  # told to apply again then
     if (
         state.colour is Colour.GREEN
         and state.valid_until is not None

@@ -65,11 +65,13 @@ class Codes(_Repo):
         limit: int,
         after: uuid.UUID | None = None,
     ) -> Sequence[t.Code]:
-        """Green codes of these policies whose validity ends in [start, end), by id (pages
-        of ``limit`` after the id ``after``)."""
+        """Green codes of these policies whose validity ends in [start, end) and with no
+        new application waiting (it has been made), by id (pages of ``limit`` after the
+        id ``after``)."""
         query = select(t.Code).where(
             t.Code.policy_id.in_(policy_ids),
             t.Code.colour == "green",
+            t.Code.awaiting_id.is_(None),
             t.Code.valid_until.is_not(None),
             t.Code.valid_until >= start,
             t.Code.valid_until < end,

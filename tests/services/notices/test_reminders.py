@@ -45,6 +45,20 @@ class TestPassLapsing:
         assert note.resident_id == account.resident_id
         assert note.payload["until"] == code.valid_until.isoformat()
 
+    def test_not_told_to_apply_again_once_applied(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock, account: t.Account
+    ) -> None:
+        number = id_number()
+        applied = declare(uow, env, account, "shandong-pass", id_number=number)
+        assert applied.application_id is not None
+        sign_as_issuer(uow, env, uuid.UUID(applied.application_id), Colour.GREEN)
+        for day in range(24, 29):
+            at(clock, datetime(2020, 2, day, 8, 0, tzinfo=TZ))
+            report(uow, env, account, "shandong-pass")
+        declare(uow, env, account, "shandong-pass", id_number=number)  # on the 28th, 08:00
+        at(clock, datetime(2020, 2, 28, 9, 5, tzinfo=TZ))
+        assert remind_lapsing(uow, env) == 0
+
     def test_a_resident_without_a_pass_is_not_told(
         self, uow: UnitOfWork, env: Env, clock: FixedClock, account: t.Account
     ) -> None:

@@ -95,13 +95,14 @@ class TestCounter:
             report_at_counter(
                 uow, env, home.issuer, application_id=signed.application_id, data=daily_report()
             )
-        clock.set(datetime(2020, 2, 28, 20, 0, tzinfo=TZ))  # the last day: the counter signs
-        with pytest.raises(PassStillValid):  # at once, which no new application can be yet
-            enter_counter_application(uow, env, home.issuer, data=data)
         found = find_current(uow, env, home.issuer, id_number=data.id_number)
-        row = uow.declarations.by_id(found)
-        assert row is not None
-        assert row.entered_by == home.issuer.account_id
+        assert found == signed.application_id
+        clock.set(datetime(2020, 2, 28, 20, 0, tzinfo=TZ))  # the last day: a new pass,
+        renewed = enter_counter_application(uow, env, home.issuer, data=data)  # at once
+        assert renewed.state.valid_until == datetime(2020, 3, 5, tzinfo=TZ)
+        assert find_current(uow, env, home.issuer, id_number=data.id_number) == (
+            renewed.application_id
+        )
         assert refused.value.params["until"] == "2020-02-29 00:00"  # Asia/Shanghai, in words
 
     def test_only_for_an_organisation_one_signs_for(self, uow: UnitOfWork, env: Env) -> None:

@@ -194,6 +194,29 @@ class TestPassApplication:
             declare(uow, env, account, "shandong-pass", id_number=number)
         assert refused.value.params == {"until": "2020-02-29 00:00", "again": "2020-02-28 00:00"}
 
+    def test_a_new_application_signed_in_the_passs_last_day_runs_on_without_a_gap(
+        self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
+    ) -> None:
+        number = id_number()
+        state = declare(uow, env, account, "shandong-pass", id_number=number)
+        assert state.application_id is not None
+        sign_as_issuer(uow, env, uuid.UUID(state.application_id), Colour.GREEN)
+        for day in range(24, 28):  # reported daily
+            clock.set(datetime(2020, 2, day, 9, 0, tzinfo=TZ))
+            report(uow, env, account, "shandong-pass")
+        clock.set(datetime(2020, 2, 27, 23, 59, tzinfo=TZ))  # a day and a minute to go
+        with pytest.raises(PassStillValid):
+            declare(uow, env, account, "shandong-pass", id_number=number)
+        clock.set(datetime(2020, 2, 28, 0, 1, tzinfo=TZ))
+        again = declare(uow, env, account, "shandong-pass", id_number=number)
+        assert again.under_review is not None
+        clock.set(datetime(2020, 2, 28, 15, 0, tzinfo=TZ))
+        signed = sign_as_issuer(uow, env, uuid.UUID(again.under_review), Colour.GREEN)
+        assert (signed.colour, signed.valid_until) == (
+            Colour.GREEN,
+            datetime(2020, 3, 5, tzinfo=TZ),
+        )
+
     def test_a_new_application_in_the_passs_last_day_waits_for_the_lapse(
         self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
     ) -> None:
