@@ -30,5 +30,5 @@ def test_the_red_pass_stays_with_the_new_application_under_review(
 
     expect(red).to_have_text("红色健康通行卡（禁行）")
     banner = page.get_by_role("status").filter(has_text="新的申请正在审核")
-    expect(banner).to_contain_text("签发之前，下方的通行证保持不变")
+    expect(banner).to_contain_text("签发之前，下方的通行证保持不变，最迟至 2020-02-")  # its end
     expect(page.locator(".guide")).to_have_count(0)  # not "your code is ready"
