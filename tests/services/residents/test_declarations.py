@@ -197,13 +197,7 @@ class TestPassApplication:
     def test_a_new_application_signed_in_the_passs_last_day_runs_on_without_a_gap(
         self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
     ) -> None:
-        number = id_number()
-        state = declare(uow, env, account, "shandong-pass", id_number=number)
-        assert state.application_id is not None
-        sign_as_issuer(uow, env, uuid.UUID(state.application_id), Colour.GREEN)
-        for day in range(24, 28):  # reported daily
-            clock.set(datetime(2020, 2, day, 9, 0, tzinfo=TZ))
-            report(uow, env, account, "shandong-pass")
+        number = reported_pass(uow, env, account, clock, last_report=27)
         clock.set(datetime(2020, 2, 27, 23, 59, tzinfo=TZ))  # a day and a minute to go
         with pytest.raises(PassStillValid):
             declare(uow, env, account, "shandong-pass", id_number=number)
@@ -222,13 +216,7 @@ class TestPassApplication:
     ) -> None:
         """The "ends soon" reminder asks the resident to apply again, and applying was
         refused until the pass had ended (found from outside)."""
-        number = id_number()
-        state = declare(uow, env, account, "shandong-pass", id_number=number)
-        assert state.application_id is not None
-        sign_as_issuer(uow, env, uuid.UUID(state.application_id), Colour.GREEN)
-        for day in range(24, 29):  # reported daily
-            clock.set(datetime(2020, 2, day, 9, 0, tzinfo=TZ))
-            report(uow, env, account, "shandong-pass")
+        number = reported_pass(uow, env, account, clock, last_report=28)
         clock.set(datetime(2020, 2, 28, 9, 30, tzinfo=TZ))  # its last day
         again = declare(uow, env, account, "shandong-pass", id_number=number)
         assert again.colour is Colour.GREEN  # the signed pass holds while the new one waits
@@ -241,6 +229,21 @@ class TestPassApplication:
         assert (after.colour, after.application_id) == (Colour.PENDING, again.under_review)
         signed = sign_as_issuer(uow, env, uuid.UUID(again.under_review), Colour.GREEN)
         assert signed.colour is Colour.GREEN  # first thing in the issuer's queue
+
+
+def reported_pass(
+    uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock, *, last_report: int
+) -> str:
+    """A green pass signed on 23 February 2020, reported every day from the 24th to
+    ``last_report``; the holder's ID number."""
+    number = id_number()
+    state = declare(uow, env, account, "shandong-pass", id_number=number)
+    assert state.application_id is not None
+    sign_as_issuer(uow, env, uuid.UUID(state.application_id), Colour.GREEN)
+    for day in range(24, last_report + 1):
+        clock.set(datetime(2020, 2, day, 9, 0, tzinfo=TZ))
+        report(uow, env, account, "shandong-pass")
+    return number
 
 
 def test_the_cached_state_is_used_until_it_can_change(
