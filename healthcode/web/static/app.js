@@ -406,8 +406,28 @@
     navigator.serviceWorker.register("/sw.js").catch(function () { /* online use is unaffected */ });
   }
 
+  /* The summary names each field it links to: "此项为必填" alone does not say which. */
+  function nameFields(box) {
+    var colon = (document.documentElement.lang || "").indexOf("zh") === 0 ? "：" : ": ";
+    box.querySelectorAll("a[href^='#']").forEach(function (link) {
+      var field = document.getElementById(link.getAttribute("href").slice(1));
+      if (!field) { return; }
+      var label = document.querySelector("label[for='" + field.id + "']");
+      var named = field.getAttribute("aria-labelledby");
+      var legend = field.closest("fieldset") && field.closest("fieldset").querySelector("legend");
+      var source = label || (named && document.getElementById(named.split(" ")[0])) || legend;
+      var name = source && source.firstChild ? source.firstChild.textContent.trim() : "";
+      if (name && link.textContent.indexOf(name) !== 0) {
+        link.textContent = name + colon + link.textContent;
+      }
+    });
+  }
+
   var summary = document.getElementById("error-summary");
-  if (summary) { summary.focus(); }  /* a rejected form: read out what to fix first */
+  if (summary) {  /* a rejected form: read out what to fix first */
+    nameFields(summary);
+    summary.focus();
+  }
   document.querySelectorAll("[data-clock]").forEach(startClock);
   document.querySelectorAll("[data-live]").forEach(function (box) {
     /* the QR libraries load after this file (deferred): start once they are there */

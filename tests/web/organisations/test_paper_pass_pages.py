@@ -95,3 +95,15 @@ def test_a_counter_form_sent_twice_signs_one_application(page: Page, server: Liv
             select(t.Declaration).where(t.Declaration.organisation_id == here.organisation_id)
         ).all()
     assert len(entered) == 1
+
+
+def test_the_error_summary_names_each_field(page: Page, server: LiveServer) -> None:
+    """"此项为必填" in the summary did not say which field; each item now names it."""
+    here = desk(server)
+    staff_sign_in(page, server, here.issuers[0], then="/staff/counter")
+    page.click("form[action='/staff/counter'] button.primary")
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_visible()
+    expect(summary.locator("a[href='#name']")).to_have_text("姓名：此项为必填")
+    expect(summary.locator("a[href='#id_number']")).to_contain_text("身份证号：")
+    check_page(page)
