@@ -98,7 +98,7 @@ def test_a_counter_form_sent_twice_signs_one_application(page: Page, server: Liv
 
 
 def test_the_error_summary_names_each_field(page: Page, server: LiveServer) -> None:
-    """"此项为必填" in the summary did not say which field; each item now names it."""
+    """ "此项为必填" in the summary did not say which field; each item now names it."""
     here = desk(server)
     staff_sign_in(page, server, here.issuers[0], then="/staff/counter")
     page.click("form[action='/staff/counter'] button.primary")
