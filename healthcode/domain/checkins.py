@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from healthcode.domain.clock import TZ, day_of
+from healthcode.domain.clock import TZ, day_of, start_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import FieldError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
-
-ONE_DAY = timedelta(days=1)
 
 DEFAULT_FEVER_C = 37.3  # seed 000: 发热（37.3℃以上）; a policy's fever_threshold_c wins
 QUARANTINE_DAYS = 14  # seed 003 §二.三: 隔离14天; a policy's quarantine_days wins
@@ -62,7 +60,7 @@ class Windows:
             else (self.evening_from, self.evening_until)
         )
         if end == END_OF_DAY:  # up to midnight, 23:59:30 included
-            return datetime.combine(day, start, TZ), datetime.combine(day, time(), TZ) + ONE_DAY
+            return datetime.combine(day, start, TZ), start_of(day + timedelta(days=1))
         return datetime.combine(day, start, TZ), datetime.combine(day, end, TZ)
 
     def open_at(self, at: datetime) -> Window | None:

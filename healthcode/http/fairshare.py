@@ -78,7 +78,7 @@ class FairShareMiddleware:
         session_limits: Mapping[str, str],
         address_limits: Mapping[str, str],
         in_flight: int,
-        watches: int = 2,
+        watches: int,
         page: PageRenderer,
     ) -> None:
         self.app = app

@@ -105,9 +105,10 @@ def submit_declaration(
         account.id, policy.id, for_dependant=relationship is not None
     )
     if relationship is not None:  # one waiting per family member: a second child's
-        others = [w for w in waiting if not declares(env, w[2], valid)]  # keeps the first's
-        waiting = [w for w in waiting if w not in others]
-        dependants.check_dependant(uow, env, account=account, id_hash=id_hash, waiting=len(others))
+        same = [w for w in waiting if declares(env, w[2], valid)]  # keeps the first's
+        others = len(waiting) - len(same)
+        dependants.check_dependant(uow, env, account=account, id_hash=id_hash, waiting=others)
+        waiting = same
     if waiting:  # replaced, with their videos
         videos.discard(uow, env, [video for _, video, _ in waiting if video is not None])
         uow.declarations.remove([declaration_id for declaration_id, _, _ in waiting])

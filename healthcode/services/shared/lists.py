@@ -222,14 +222,13 @@ def federate_region(
     row.region, row.keys, row.imported_at = dict(document["region"]), list(keys), now
     row.revision = uuid.uuid4()  # what every gate's cache reads anew
     uow.flush()
-    version = publish_trust_list(uow, protector, settings, now=now)
-    size = len(signed_trust_list(uow, protector, settings, now=now).text)
-    if size > MAX_LIST_CHARS:  # scanners would refuse it, and take no update after
+    signed = signed_trust_list(uow, protector, settings, now=now)  # publishes, then signs
+    if len(signed.text) > MAX_LIST_CHARS:  # scanners would refuse it, and every one after
         raise FederationError(
-            f"keys: the signed trust list would be {size:,} characters, over the "
-            f"{MAX_LIST_CHARS:,} a scanner takes; remove retired keys first"
+            f"keys: the signed trust list would be {len(signed.text):,} characters, over "
+            f"the {MAX_LIST_CHARS:,} a scanner takes; remove retired keys first"
         )
-    return version
+    return signed.version
 
 
 def _refuse_clashes(
