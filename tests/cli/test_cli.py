@@ -143,7 +143,9 @@ class TestVerifyExitCodes:
     def test_refused(self, database: str, text: str) -> None:
         if text == "forged":
             token = self.token(database, Colour.GREEN)
-            text = token[:-2] + "00"
+            # its last byte changed (a token already ending in "00" was left as it was,
+            # and verified: about one run in 2,000)
+            text = token[:-2] + ("11" if token.endswith("00") else "00")
         result = runner.invoke(app, ["verify", text])
         assert result.exit_code == 2, result.output
         shown = json.loads(result.output)
