@@ -51,7 +51,7 @@ from healthcode.store.db import make_engine
 USERS = 10  # steady; the surge has ten times as many
 PER_USER = 0.5  # requests a second each: a phone's page, refreshes, reports, scans
 PHASE_SECONDS = 30.0
-RESIDENTS = 150  # each is one steady user's session (two users' in the surge)
+SESSIONS_PER_USER = 2  # residents taking turns on one user's phone (bench/surge_users.py)
 GUARDS = 8
 # the bench's few guards stand for every checkpoint's: a larger scan budget each
 SCAN_BUDGET = {"scan": "600/minute"}
@@ -75,8 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("recovery", args.seconds, args.users),
     ]
     with tempfile.TemporaryDirectory() as tmp, _database(args.db, Path(tmp)) as url:
-        console.print(f"surge: {args.db}, preparing {RESIDENTS} residents and {GUARDS} guards")
-        plan = _plan(url, phases, Path(tmp) / "answers.jsonl")
+        residents = _residents(phases)
+        console.print(f"surge: {args.db}, preparing {residents} residents and {GUARDS} guards")
+        plan = _plan(url, phases, residents, Path(tmp) / "answers.jsonl")
         plan_file = Path(tmp) / "plan.json"
         plan_file.write_text(json.dumps(plan))
         with _server(url, Path(tmp)) as port:
@@ -116,12 +117,19 @@ def _database(kind: str, directory: Path) -> Iterator[str]:
         yield url
 
 
-def _plan(url: str, phases: list[tuple[str, float, int]], out: Path) -> dict[str, Any]:
-    residents = hs.prepare(url, declared=RESIDENTS, fresh=0)
+def _residents(phases: list[tuple[str, float, int]]) -> int:
+    """Sessions enough that no two users share one: locust numbers its users on, so
+    every user the phases start (the steady ones, then the surge's) has its own."""
+    return SESSIONS_PER_USER * (phases[0][2] + max(users for _, _, users in phases))
+
+
+def _plan(url: str, phases: list[tuple[str, float, int]], count: int, out: Path) -> dict[str, Any]:
+    residents = hs.prepare(url, declared=count, fresh=0)
     guards, scan_path, scans, _foreign = bench_scans.gate(url, guards=GUARDS)
     return {
         "policy": hs.POLICY,
         "per_user": PER_USER,
+        "sessions_per_user": SESSIONS_PER_USER,
         "phases": phases,
         "residents": [
             (token, hs.declaration_body(serial)) for serial, token in enumerate(residents.declared)

@@ -1,12 +1,14 @@
 """The surge test's traffic, as a locustfile (run by ``bench/surge.py``, never imported
 by the bench itself: importing locust patches the standard library for gevent).
 
-Every user is one signed-in resident on a phone of its own (its own address, sent
-as X-Forwarded-For to a server that trusts 127.0.0.1 as its load balancer), at a
-constant rate: the code page, token refreshes, the QR image, daily reports, a new
-declaration now and then, and a checkpoint's scan of a resident's code. A refused
-request (429, 503) is retried no sooner than its Retry-After, as the pages do. The
-load shape is the plan's phases: steady, ten times the users, steady again.
+Every user is a phone of its own (its own address, sent as X-Forwarded-For to a
+server that trusts 127.0.0.1 as its load balancer) on which signed-in residents take
+turns (one resident alone at this rate would ask for a code about 20 times a minute,
+the display budget a session rightly has), at a constant rate: the code page, token
+refreshes, the QR image, daily reports, a new declaration now and then, and a
+checkpoint's scan of a resident's code. A refused request (429, 503) is retried no
+sooner than its Retry-After, as the pages do. The load shape is the plan's phases:
+steady, ten times the users, steady again.
 
 Every answer is written to the plan's ``out`` file, one JSON line each:
 ``[seconds since start, kind, status, milliseconds, error code or declaration id]``.
@@ -49,7 +51,8 @@ class Resident(FastHttpUser):
     def on_start(self) -> None:
         n = next(_users)
         residents = PLAN["residents"]
-        self.token, self.body = residents[n % len(residents)]
+        each = PLAN["sessions_per_user"]
+        self.sessions = itertools.cycle(residents[each * n : each * (n + 1)] or residents)
         guards = PLAN["guards"]
         self.guard = guards[n % len(guards)]
         self.address = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
@@ -75,34 +78,39 @@ class Resident(FastHttpUser):
     def _bearer(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
 
+    def _token(self) -> str:
+        """The next resident's turn."""
+        return str(next(self.sessions)[0])
+
     @task(5)
     def code_page(self) -> None:
-        headers = {"Cookie": f"hc_session={self.token}", "Accept": "text/html"}
+        headers = {"Cookie": f"hc_session={self._token()}", "Accept": "text/html"}
         self._call("code_page", "GET", f"/codes/{POLICY}", headers=headers)
 
     @task(5)
     def token_refresh(self) -> None:
         path = f"/api/v1/codes/{POLICY}/token"
-        self._call("token", "GET", path, headers=self._bearer(self.token))
+        self._call("token", "GET", path, headers=self._bearer(self._token()))
 
     @task(2)
     def qr_image(self) -> None:
         path = f"/api/v1/codes/{POLICY}/qr.png"
-        self._call("qr", "GET", path, headers=self._bearer(self.token))
+        self._call("qr", "GET", path, headers=self._bearer(self._token()))
 
     @task(2)
     def daily_report(self) -> None:
         path = f"/api/v1/codes/{POLICY}/reports"
         body = {"temperature": 36.5}
-        done = self._call("report", "POST", path, headers=self._bearer(self.token), json=body)
+        done = self._call("report", "POST", path, headers=self._bearer(self._token()), json=body)
         if done is not None:
             record("report_ack", 200, time.time())
 
     @task(1)
     def declaration(self) -> None:
-        headers = self._bearer(self.token)
+        token, body = next(self.sessions)
+        headers = self._bearer(token)
         submitted = self._call("declare", "POST", "/api/v1/declarations", headers=headers,
-                               json=self.body)  # fmt: skip
+                               json=body)  # fmt: skip
         if submitted is None:
             return
         declaration_id = submitted.json()["id"]
