@@ -49,6 +49,7 @@ from healthcode.store.repositories.organisations import (
     VideoCalls,
 )
 from healthcode.store.repositories.records import (
+    Amendments,
     CreditRecords,
     DataRecords,
     DepartmentClients,
@@ -140,6 +141,7 @@ class UnitOfWork:
     credit_records = _Repository(CreditRecords)
     high_risk_regions = _Repository(HighRiskRegions)
     import_batches = _Repository(ImportBatches)
+    amendments = _Repository(Amendments)
     department_clients = _Repository(DepartmentClients)
     appeals = _Repository(Appeals)
     colour_statistics = _Repository(ColourStatistics)

@@ -9,6 +9,7 @@ they caused are recomputed after the commit (``recolour_batch``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,7 +21,6 @@ from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records.imports import (
     MAX_REFUSALS_KEPT,
     ROLLBACK_REASON,
-    as_json_value,
 )
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -131,14 +131,10 @@ def roll_back_batch(
     now = env.clock.now()
     reason = f"{ROLLBACK_REASON}{batch.id}"
     uow.data_records.withdraw_batch(batch.id, at=now, reason=reason)
-    for record in uow.data_records.amended_by_batch(batch.id):
-        _restore(record)
-        record.amended_from = None  # amended_by stays: the recolouring finds the resident
+    _undo_all(uow, batch.id, uow.data_records.amended_by_batch(batch.id), t.Amendment.record_id)
     uow.high_risk_regions.withdraw_batch(batch.id, at=now, reason=reason)
-    for listing in uow.high_risk_regions.amended_by_batch(batch.id):
-        # the period undone stays beside the one restored: those who stayed in
-        # either are recoloured (``recolouring.recolour_batch``)
-        listing.amended_from = _restore(listing)
+    listings = uow.high_risk_regions.amended_by_batch(batch.id)
+    _undo_all(uow, batch.id, listings, t.Amendment.listing_id)
     batch.status, batch.rolled_back_at = ROLLED_BACK, now
     # owed again, whether or not the import's was done; an instant of its own, so that
     # the import's recolouring, if it is still running, does not count for this one
@@ -162,20 +158,36 @@ def roll_back_batch(
     return _summary(batch)
 
 
-def _restore(row: t.DataRecord | t.HighRiskRegion) -> dict[str, Any]:
-    """Undo the batch's amendment of a record or listing: the dates, setting, region
-    and note it changed come back, and one it put in force again after an earlier
-    rollback is withdrawn again. Returns what it undid, as ``amended_from`` keeps
-    values."""
-    before = row.amended_from or {}
-    undone = {key: as_json_value(getattr(row, key)) for key in before}
-    for key, value in before.items():
-        setattr(row, key, _typed(key, value))
-    return undone
+def _undo_all(
+    uow: UnitOfWork,
+    batch_id: uuid.UUID,
+    rows: Sequence[t.DataRecord] | Sequence[t.HighRiskRegion],
+    key: Any,
+) -> None:
+    chains = uow.amendments.chains(key, [row.id for row in rows])
+    for row in rows:
+        _undo(row, chains[row.id], batch_id)
+
+
+def _undo(row: t.DataRecord | t.HighRiskRegion, chain: t.Chain, batch_id: uuid.UUID) -> None:
+    """Undo the batch's amendment of a record or listing. While a later import's
+    amendment stands, its values stay; else the values before the batch's come back,
+    and then those before each earlier amendment whose import was rolled back while a
+    later one stood. So two imports rolled back, in either order, leave what was
+    there before both; the dates, setting, region and note come back, and a record
+    put in force again after an earlier rollback is withdrawn again."""
+    last = max(i for i, (amendment, _) in enumerate(chain) if amendment.batch_id == batch_id)
+    if any(status != ROLLED_BACK for _, status in chain[last + 1 :]):
+        return
+    for amendment, status in reversed(chain[: last + 1]):
+        if amendment.batch_id != batch_id and status != ROLLED_BACK:
+            return
+        for key, value in amendment.before.items():
+            setattr(row, key, _typed(key, value))
 
 
 def _typed(key: str, value: Any) -> Any:
-    """A value of ``amended_from`` (JSON) as its column holds it."""
+    """A value an ``Amendment`` keeps (JSON) as its column holds it."""
     if value is None:
         return "" if key == "detail" else None
     if key in ("start", "end"):

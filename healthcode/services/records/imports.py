@@ -351,11 +351,12 @@ class _Run:
 
     def _amend(self, record: t.DataRecord | t.HighRiskRegion, wanted: dict[str, Any]) -> None:
         """Change a record or listing as a row sent again says, keeping what it was
-        (``amended_from``) for this batch's rollback."""
-        record.amended_from = {k: as_json_value(getattr(record, k)) for k in wanted}
-        record.amended_by = self.batch.id
+        and became (``Amendment``) for this batch's rollback."""
+        before = {key: as_json_value(getattr(record, key)) for key in wanted}
+        after = {key: as_json_value(value) for key, value in wanted.items()}
         for key, value in wanted.items():
             setattr(record, key, value)
+        self.uow.amendments.record(self.batch.id, record, before, after)
         self.batch.rows_amended += 1
 
     def _keep_regions(self, valid: list[RecordRow]) -> list[Refusal]:
@@ -432,7 +433,7 @@ def _listed(row: RecordRow) -> dict[str, Any]:
 
 
 def as_json_value(value: object) -> object:
-    """A column's value as ``amended_from`` keeps it (dates as ISO text)."""
+    """A column's value as an ``Amendment`` keeps it (dates as ISO text)."""
     return value.isoformat() if isinstance(value, date) else value
 
 

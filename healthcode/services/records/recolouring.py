@@ -57,7 +57,9 @@ def recolour_batch(units: UnitOfWorkFactory, env: Env, *, batch_id: uuid.UUID) -
         note = f"{batch.department}: {batch.file_name}"[:500]
         actor = _actor(batch)
         travel = batch.kind == ImportKind.TRAVEL  # may contradict declarations
-        regions = [p for r in uow.high_risk_regions.of_batch(batch_id) for p in _periods(r)]
+        listings = uow.high_risk_regions.of_batch(batch_id)
+        chains = uow.amendments.chains(t.Amendment.listing_id, [r.id for r in listings])
+        regions = [p for r in listings for p in _periods(r, chains[r.id], batch_id)]
     if regions:
         residents: Iterable[uuid.UUID] = _staying(units, env, regions)
     else:
@@ -95,24 +97,29 @@ def _of_batch(units: UnitOfWorkFactory, batch_id: uuid.UUID) -> Iterator[uuid.UU
         after = page[-1]
 
 
-def _periods(listing: t.HighRiskRegion) -> list[HighRiskPeriod]:
-    """The listing's period now and, if the batch amended it (or its rollback undid
-    an amendment), the period before: a stay in either may change colour."""
+def _periods(
+    listing: t.HighRiskRegion, chain: t.Chain, batch_id: uuid.UUID
+) -> list[HighRiskPeriod]:
+    """The listing's period now and, where the batch amended it (or its rollback
+    undid an amendment), the periods before and after that amendment: a stay in any
+    of them may change colour."""
     now = HighRiskPeriod(
         str(listing.id), listing.region, listing.start, listing.received_at, listing.end
     )
-    other = listing.amended_from  # region, start and end, as ISO text
-    if not other:
-        return [now]
-    end = other["end"]
-    before = HighRiskPeriod(
-        now.id,
-        other["region"],
-        date.fromisoformat(other["start"]),
-        now.received_at,
-        date.fromisoformat(end) if end else None,
+    periods = [now]
+    for amendment, _ in chain:
+        if amendment.batch_id == batch_id:
+            periods += [_period(now, amendment.before), _period(now, amendment.after)]
+    return periods
+
+
+def _period(now: HighRiskPeriod, values: dict[str, Any]) -> HighRiskPeriod:
+    """The listing's period as an amendment kept it (region and dates, ISO text)."""
+    end = values["end"]
+    start = date.fromisoformat(values["start"])
+    return HighRiskPeriod(
+        now.id, values["region"], start, now.received_at, date.fromisoformat(end) if end else None
     )
-    return [now, before]
 
 
 def _staying(units: UnitOfWorkFactory, env: Env, regions: list[HighRiskPeriod]) -> list[uuid.UUID]:

@@ -14,10 +14,18 @@ from healthcode.store.bulk import among, write_rows
 from healthcode.store.repositories.base import _Repo
 
 
-def _amended_by(table: type[t.DataRecord] | type[t.HighRiskRegion], batch_id: uuid.UUID) -> Any:
+def _amended_by(key: Any, batch_id: uuid.UUID) -> Any:
+    """The ids of the records (``Amendment.record_id``) or listings (``listing_id``)
+    the batch amended."""
+    return select(key).where(t.Amendment.batch_id == batch_id).scalar_subquery()
+
+
+def _locked_amended_by(
+    table: type[t.DataRecord] | type[t.HighRiskRegion], key: Any, batch_id: uuid.UUID
+) -> Any:
     return (
         select(table)
-        .where(table.amended_by == batch_id)
+        .where(table.id.in_(_amended_by(key, batch_id)))
         .order_by(table.id)
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -93,10 +101,11 @@ class DataRecords(_Repo):
         return {record.id: record for record in self.session.scalars(query)}
 
     def amended_by_batch(self, batch_id: uuid.UUID) -> Sequence[t.DataRecord]:
-        """The records the batch amended and no later import amended again, locked in
-        id order and read afresh: a rollback restores them from what is committed now
-        (an import amending one meanwhile is waited for, and then it is its own)."""
-        return self.session.scalars(_amended_by(t.DataRecord, batch_id)).all()
+        """The records the batch amended, locked in id order and read afresh: a
+        rollback restores them from what is committed now (an import amending one
+        meanwhile is waited for, and its amendment is then in the chain)."""
+        query = _locked_amended_by(t.DataRecord, t.Amendment.record_id, batch_id)
+        return self.session.scalars(query).all()
 
     def add_new(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         """COPY (PostgreSQL) or multi-row INSERT (SQLite) of new records, skipping any
@@ -110,7 +119,12 @@ class DataRecords(_Repo):
         """The residents a batch touched, a page at a time in id order (keyset)."""
         query = (
             select(t.DataRecord.resident_id)
-            .where(or_(t.DataRecord.batch_id == batch_id, t.DataRecord.amended_by == batch_id))
+            .where(
+                or_(
+                    t.DataRecord.batch_id == batch_id,
+                    t.DataRecord.id.in_(_amended_by(t.Amendment.record_id, batch_id)),
+                )
+            )
             .group_by(t.DataRecord.resident_id)
             .order_by(t.DataRecord.resident_id)
             .limit(limit)
@@ -197,12 +211,14 @@ class HighRiskRegions(_Repo):
     def of_batch(self, batch_id: uuid.UUID) -> Sequence[t.HighRiskRegion]:
         """The listings the batch added or amended."""
         r = t.HighRiskRegion
-        query = select(r).where(or_(r.batch_id == batch_id, r.amended_by == batch_id))
+        amended = _amended_by(t.Amendment.listing_id, batch_id)
+        query = select(r).where(or_(r.batch_id == batch_id, r.id.in_(amended)))
         return self.session.scalars(query).all()
 
     def amended_by_batch(self, batch_id: uuid.UUID) -> Sequence[t.HighRiskRegion]:
         """As ``DataRecords.amended_by_batch``, for listings."""
-        return self.session.scalars(_amended_by(t.HighRiskRegion, batch_id)).all()
+        query = _locked_amended_by(t.HighRiskRegion, t.Amendment.listing_id, batch_id)
+        return self.session.scalars(query).all()
 
     def withdraw_batch(self, batch_id: uuid.UUID, *, at: datetime, reason: str) -> int:
         result = self.session.execute(
@@ -220,6 +236,37 @@ class HighRiskRegions(_Repo):
         for resident_id, trips in self.session.execute(query).yield_per(1000):
             if trips and resident_id is not None:
                 yield resident_id, trips
+
+
+class Amendments(_Repo):
+    def record(
+        self,
+        batch_id: uuid.UUID,
+        row: t.DataRecord | t.HighRiskRegion,
+        before: dict[str, Any],
+        after: dict[str, Any],
+    ) -> None:
+        key = "record_id" if isinstance(row, t.DataRecord) else "listing_id"
+        self.session.add(
+            t.Amendment(batch_id=batch_id, before=before, after=after, **{key: row.id})
+        )
+
+    def chains(self, key: Any, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, t.Chain]:
+        """The amendments of these records (``key``: ``Amendment.record_id``) or
+        listings (``listing_id``), each with its import's status, oldest first."""
+        found: dict[uuid.UUID, t.Chain] = {row_id: [] for row_id in ids}
+        if not ids:
+            return found
+        query = (
+            select(t.Amendment, t.ImportBatch.status)
+            .join(t.ImportBatch, t.ImportBatch.id == t.Amendment.batch_id)
+            .where(among(self.session, key, list(ids)))
+            .order_by(t.Amendment.id)
+        )
+        self.session.flush()
+        for amendment, status in self.session.execute(query):
+            found[getattr(amendment, key.key)].append((amendment, status))
+        return found
 
 
 class ImportBatches(_Repo):

@@ -40,6 +40,8 @@ from healthcode.store.tables.organisations import (
     VideoCall,
 )
 from healthcode.store.tables.records import (
+    Amendment,
+    Chain,
     CreditRecord,
     DataRecord,
     DepartmentClient,
@@ -69,6 +71,7 @@ from healthcode.store.tables.sharing import LookupGrant
 __all__ = [
     "Account",
     "AccountRole",
+    "Amendment",
     "Appeal",
     "AppealStep",
     "AuditEvent",
@@ -76,6 +79,7 @@ __all__ = [
     "Authorisation",
     "Base",
     "CacheGeneration",
+    "Chain",
     "Checkin",
     "CheckinWindows",
     "Code",

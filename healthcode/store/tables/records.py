@@ -42,12 +42,6 @@ class DataRecord(Base):
     detail: Mapped[str] = mapped_column(String(200), default="", server_default="")
     withdrawn_at: Mapped[datetime | None]
     withdrawn_reason: Mapped[str | None] = mapped_column(String(500))
-    # The last import that changed it (a release date sent later) and what it changed
-    # from, so rolling that import back restores it.
-    amended_by: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("import_batches.id", ondelete="RESTRICT"), index=True
-    )
-    amended_from: Mapped[dict[str, Any] | None]
 
 
 class KnownRecord(NamedTuple):
@@ -83,13 +77,30 @@ class HighRiskRegion(Base):
     received_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
     withdrawn_reason: Mapped[str | None] = mapped_column(String(500))
-    # As on DataRecord: the last import that changed it (the day a listing was lifted,
-    # sent later) and what it changed; after that import's rollback, what the
-    # rollback undid (its recolouring needs both periods).
-    amended_by: Mapped[uuid.UUID | None] = mapped_column(
+
+
+class Amendment(Base):
+    """One import's change to a record or listing sent before (a release date sent
+    later, the day a listing was lifted): its values before and after. Every
+    amendment is kept, in order (``id``), so imports rolled back in any order leave
+    what the imports still in force said (``services/records/batches.py``)."""
+
+    __tablename__ = "amendments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("import_batches.id", ondelete="RESTRICT"), index=True
     )
-    amended_from: Mapped[dict[str, Any] | None]
+    record_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("data_records.id", ondelete="CASCADE"), index=True
+    )
+    listing_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("high_risk_regions.id", ondelete="CASCADE"), index=True
+    )
+    before: Mapped[dict[str, Any]]  # the columns it changed, as JSON values
+    after: Mapped[dict[str, Any]]
+
+
+Chain = list[tuple[Amendment, str]]  # a row's amendments, oldest first, with their batches' status
 
 
 class ImportBatch(Base):

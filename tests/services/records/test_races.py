@@ -85,10 +85,9 @@ def test_the_same_release_sent_twice_at_once_is_one_amendment(
     assert (first.amended, first.unchanged) == (1, 0)
     assert (again.amended, again.unchanged) == (0, 1)
     with units() as uow:
-        record = uow.session.scalars(select(t.DataRecord)).one()
-        assert record.amended_by == first.batch_id
-        assert record.amended_from is not None
-        assert record.amended_from["end"] is None
+        [amendment] = uow.session.scalars(select(t.Amendment)).all()
+        assert amendment.batch_id == first.batch_id
+        assert (amendment.before["end"], amendment.after["end"]) == (None, "2020-02-27")
 
 
 def test_a_rollback_waits_for_a_later_correction_and_leaves_it(
@@ -118,9 +117,12 @@ def test_a_rollback_waits_for_a_later_correction_and_leaves_it(
     assert b3.amended == 1
     with units() as uow:
         record = uow.session.scalars(select(t.DataRecord)).one()
-        assert (record.end, record.amended_by) == (date(2020, 2, 22), b3.batch_id)
-        assert record.amended_from is not None
-        assert record.amended_from["end"] == "2020-02-21"
+        assert record.end == date(2020, 2, 22)
+        chain = uow.session.scalars(select(t.Amendment).order_by(t.Amendment.id)).all()
+        assert [(a.batch_id, a.before["end"]) for a in chain] == [
+            (b2.batch_id, None),
+            (b3.batch_id, "2020-02-21"),
+        ]
 
 
 @pytest.mark.parametrize("end", ["", "2020-02-18"], ids=["new listing", "lifted listing"])
@@ -145,7 +147,9 @@ def test_the_same_listing_sent_twice_at_once_is_written_once(
     assert (again.added, again.amended, again.unchanged, again.refused) == (0, 0, 1, 0)
     with units() as uow:
         row = uow.session.scalars(select(t.HighRiskRegion)).one()
-        assert row.batch_id == first.batch_id or row.amended_by == first.batch_id
+        amended = list(uow.session.scalars(select(t.Amendment.batch_id)))
+        assert amended == ([first.batch_id] if end else [])
+        assert row.batch_id == first.batch_id or amended
 
 
 def _one_by_one(units: UnitOfWorkFactory, env: Env, resident_id: uuid.UUID) -> None:

@@ -97,6 +97,40 @@ def test_a_release_sent_later_amends_the_record_and_its_rollback_restores_it(
     assert record.withdrawn_at is None  # the first import's record stands
 
 
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)], ids=["in the order sent", "latest first"])
+def test_two_corrections_rolled_back_leave_the_record_as_before_both(
+    uow: UnitOfWork, env: Env, order: tuple[int, int]
+) -> None:
+    """A fever-clinic visit (yellow within 14 days) corrected to a month earlier, then
+    to a day before that (green); both corrections found wrong and rolled back. The
+    record kept only its last amendment, so in either order the first correction's
+    date stayed, and the resident was shown green."""
+    listed, number = green_resident(uow, env)
+    today = env.clock.now().date()
+    clinic = ImportKind.FEVER_CLINIC
+    visit = (today - timedelta(days=2)).isoformat()
+    run_import(uow, env, csv_bytes([HEADER, ("FC-1", number, visit)]), kind=clinic)
+    assert colour_of(uow, listed) is Colour.YELLOW
+    fixes = []
+    for days in (30, 31):
+        later(env)
+        earlier = (today - timedelta(days=days)).isoformat()
+        fixes.append(
+            run_import(uow, env, csv_bytes([HEADER, ("FC-1", number, earlier)]), kind=clinic)
+        )
+    assert [fix.amended for fix in fixes] == [1, 1]
+    assert colour_of(uow, listed) is Colour.GREEN
+    for index in order:
+        later(env)
+        roll_back_batch(uow, env, operator(uow, env), batch_id=fixes[index].batch_id)
+        recolour_batch(SameUnit(uow), env, batch_id=fixes[index].batch_id)  # type: ignore[arg-type]
+    assert listed.resident_id is not None
+    [record] = uow.data_records.of_resident(listed.resident_id)
+    assert record.start is not None
+    assert record.start.isoformat() == visit
+    assert colour_of(uow, listed) is Colour.YELLOW
+
+
 def test_a_rolled_back_record_sent_again_is_in_force_again(uow: UnitOfWork, env: Env) -> None:
     """The point of a rollback is to send the corrected file: its records count again
     (reported amended, not "unchanged" and ignored), and rolling that back withdraws
@@ -192,6 +226,26 @@ class TestHighRiskListings:
         assert (listing.end, listing.withdrawn_at) == (None, None)
         assert colour_of(uow, account) is Colour.RED
         assert [c.to_colour for c in history_of(uow, account)][-3:] == ["red", "green", "red"]
+
+    @pytest.mark.parametrize("order", [(0, 1), (1, 0)], ids=["in the order sent", "latest first"])
+    def test_two_amendments_rolled_back_leave_the_listing_as_before_both(
+        self, uow: UnitOfWork, env: Env, order: tuple[int, int]
+    ) -> None:
+        account = self.stayed(uow, env)
+        self.listed(uow, env, "")
+        assert colour_of(uow, account) is Colour.RED
+        later(env)
+        lifted = self.listed(uow, env, "2020-02-17")
+        moved = csv_bytes([self.LISTING, ("HR-1", "420100", "2020-02-17", "")])
+        later(env)
+        elsewhere = run_import(uow, env, moved, kind=ImportKind.HIGH_RISK_REGION)
+        assert (lifted.amended, elsewhere.amended) == (1, 1)
+        assert colour_of(uow, account) is Colour.GREEN
+        for index in order:
+            self.roll_back(uow, env, (lifted, elsewhere)[index].batch_id)
+        [listing] = uow.high_risk_regions.ever_listed()
+        assert (listing.region, listing.end) == ("3701", None)
+        assert colour_of(uow, account) is Colour.RED
 
     def test_a_rolled_back_listing_sent_again_is_in_force_again(
         self, uow: UnitOfWork, env: Env
