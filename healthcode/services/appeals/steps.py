@@ -65,15 +65,9 @@ def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
             )
             if Scope.of([scope]).covers_department(appeal.department, appeal.region_code)
         }
-    elif appeal.organisation_id is not None:
-        holders = uow.authorisations.holders(appeal.organisation_id, Role.ISSUER.value)
-        officers = set(holders) - took_part(uow, appeal)
-    else:  # decided in a region (a Binzhou finding, a resident with no application)
-        officers = {
-            account
-            for account, scope in uow.appeals.region_officers(Role.ADMIN.value)
-            if Scope.of([scope]).covers(organisation_id=None, region_code=appeal.region_code)
-        } - took_part(uow, appeal)
+    else:
+        officers = officers_of(uow, appeal.organisation_id, appeal.region_code)
+        officers -= took_part(uow, appeal)
     for account in sorted(officers):
         events.notify(
             uow,
@@ -84,6 +78,23 @@ def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
             dedup_key=f"appeal:{appeal.id}:{account}",
         )
     return len(officers)
+
+
+def officers_of(
+    uow: UnitOfWork, organisation_id: uuid.UUID | None, region_code: str
+) -> set[uuid.UUID]:
+    """The officers who review what happened in an organisation (its issuers) or, with
+    none (a Binzhou finding, a resident with no application, an organisation without
+    issuers), in a region: the administrators whose region covers it."""
+    if organisation_id is not None:
+        issuers = set(uow.authorisations.holders(organisation_id, Role.ISSUER.value))
+        if issuers:
+            return issuers
+    return {
+        account
+        for account, scope in uow.appeals.region_officers(Role.ADMIN.value)
+        if Scope.of([scope]).covers(organisation_id=None, region_code=region_code)
+    }
 
 
 def took_part(uow: UnitOfWork, row: t.Appeal) -> set[uuid.UUID]:

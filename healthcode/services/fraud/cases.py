@@ -19,6 +19,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from healthcode.domain.fraud import SOURCE_OF, Cause, Status, causes_of_flags, open_key
+from healthcode.services.appeals.steps import officers_of
+from healthcode.services.notices import events
+from healthcode.services.notices.texts import Kind
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -133,6 +136,8 @@ def _scope_of(
 def _opened(
     uow: UnitOfWork, env: Env, row: t.FraudCase, actor_id: uuid.UUID | None, client: str
 ) -> None:
+    """Audit-logged, and the officers who may review the case are told at once (the
+    queue waited for someone to look)."""
     audit.record(
         uow,
         env,
@@ -142,3 +147,12 @@ def _opened(
         detail={"case": str(row.id), "source": row.source, "cause": row.cause},
         client=client,
     )
+    for account in sorted(officers_of(uow, row.organisation_id, row.region_code) - {actor_id}):
+        events.notify(
+            uow,
+            env,
+            kind=Kind.FRAUD_WAITING,
+            params={"case": str(row.id)},
+            account_id=account,
+            dedup_key=f"fraud:{row.id}:{account}",
+        )

@@ -35,6 +35,7 @@ class Kind(StrEnum):
     CHECKIN_FLAGGED = "checkin_flagged"  # to an employer's administrators
     APPEAL_STEP = "appeal_step"  # the resident's appeal moved on (services/appeals)
     APPEAL_WAITING = "appeal_waiting"  # to the officers who may decide a new appeal
+    FRAUD_WAITING = "fraud_waiting"  # to the officers who may review a new fraud case
     FRAUD_CONFIRMED = "fraud_confirmed"  # a credit entry against the resident (services/fraud)
     RESIDENT_RECOLOURED = "resident_recoloured"  # to the issuers of a pass data recoloured
 
@@ -162,6 +163,14 @@ def _appeal_waiting(a: _About) -> Text:
     )
 
 
+def _fraud_waiting(a: _About) -> Text:
+    return Text(
+        translate(N_("A possible fraud case is waiting for review")),
+        "",
+        f"/staff/fraud/{a.params.get('case', '')}",
+    )
+
+
 _CREDIT_KINDS = {
     "false_declaration": N_("a false declaration"),
     "screenshot": N_("use of a screenshot of a code"),
@@ -231,6 +240,7 @@ _TEXTS: dict[str, Callable[[_About], Text]] = {
     Kind.CHECKIN_FLAGGED: _checkin_flagged,
     Kind.APPEAL_STEP: _appeal_step,
     Kind.APPEAL_WAITING: _appeal_waiting,
+    Kind.FRAUD_WAITING: _fraud_waiting,
     Kind.FRAUD_CONFIRMED: _fraud_confirmed,
     Kind.RESIDENT_RECOLOURED: _resident_recoloured,
 }

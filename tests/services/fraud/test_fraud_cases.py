@@ -89,6 +89,22 @@ class TestSources:
         assert [(e.kind, e.venue) for e in shown.evidence] == [("scan", "东门卡口")]
         assert actions(uow) == ["fraud.opened", "fraud.viewed"]
 
+    def test_the_officers_who_may_review_a_new_case_are_told_once(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        a, b = officers(uow, env)
+        region_admin(uow, env, "370102")  # another region's: not told
+        token = display_token(uow, env, green.resident_id)
+        scan = scans.scan_code(uow, env, guard, venue_id=gate.id, token=token)
+        opened = releases.report_not_the_holder(uow, env, guard, scan_id=scan.id)
+        releases.report_not_the_holder(uow, env, guard, scan_id=scan.id)  # the same case
+        query = select(t.Notification.account_id, t.Notification.payload).where(
+            t.Notification.kind == "fraud_waiting"
+        )
+        told = uow.session.execute(query).all()
+        assert sorted(account for account, _ in told) == sorted([a.account_id, b.account_id])
+        assert {payload["case"] for _, payload in told} == {str(opened.id)}
+
     def test_flags_open_one_case_per_resident_and_cause_and_later_scans_add_evidence(
         self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
     ) -> None:
