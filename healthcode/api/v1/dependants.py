@@ -1,19 +1,24 @@
 """Family members' codes (代领 / 亲友码) over the API: declare for a dependant (then
 confirm with ``/declarations/{id}/confirm`` as for oneself), list them, read a
-dependant's code and its short-lived token. Another account's dependant: 404."""
+dependant's code and its short-lived token, send their daily report. Another
+account's dependant: 404."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
+from healthcode.domain.state import State
 from healthcode.http.deps import EnvDep, UowDep
+from healthcode.http.hop import Hop, Unit, resident_hop
 from healthcode.http.security import ResidentDep
 from healthcode.http.views import CodeView, DeclarationView, TokenView, code_view, declaration_view
+from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes import health_codes as codes
+from healthcode.services.residents import daily_reports as reports
 from healthcode.services.residents import declarations
 from healthcode.services.residents.dependants import (
     DependantSummary,
@@ -21,7 +26,7 @@ from healthcode.services.residents.dependants import (
     dependant_of,
     list_dependants,
 )
-from healthcode.services.residents.inputs import DeclarationInput
+from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
 
 router = APIRouter(tags=["resident"])
 PolicyId = Annotated[str, Path(max_length=32, examples=["binzhou-code", "shandong-pass"])]
@@ -105,3 +110,25 @@ def get_dependant_token(
         expires_at=shown.claims.expires_at,
         refresh_in=shown.refresh_in,
     )
+
+
+@router.post(
+    "/dependants/{resident_id}/codes/{policy_id}/reports",
+    summary="A family member's daily health report (每日健康上报), made by you for them",
+)
+async def submit_dependant_report(
+    resident_id: uuid.UUID,
+    policy_id: PolicyId,
+    data: DailyReportInput,
+    writer: Annotated[Hop, Depends(resident_hop)],
+) -> CodeView:
+    """As one's own report (``/codes/{policy_id}/reports``): a signed pass is kept
+    green by it, and a family member without a phone has no other way to send one."""
+
+    def work(uow: Unit, principal: Principal) -> State:
+        member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
+        return reports.submit_daily_report(
+            uow, writer.env, resident_id=member.resident_id, policy_id=policy_id, data=data
+        )
+
+    return code_view(writer.env.policies.find(policy_id), await writer.run(work))

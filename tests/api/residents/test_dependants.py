@@ -64,3 +64,21 @@ def test_refusals_name_their_reason(client: TestClient, sms: CapturingSender) ->
     assert (bound.status_code, error(bound)["code"]) == (409, "dependant_has_account")
     odd = for_child(client, me, id_number(date(2016, 5, 5)), relationship="neighbour")
     assert odd.status_code == 422
+
+
+def test_a_parent_sends_a_childs_daily_report(client: TestClient, sms: CapturingSender) -> None:
+    me = resident_headers(client, sms, "13800001111")
+    declare(client, me, declaration_data(id_number=id_number()))
+    submitted = for_child(client, me, id_number(date(2016, 5, 5)))
+    client.post(f"{API}/declarations/{submitted.json()['id']}/confirm", headers=me)
+    [child] = client.get(f"{API}/dependants", headers=me).json()
+    reports = f"{API}/dependants/{child['resident_id']}/codes/binzhou-code/reports"
+    stranger = resident_headers(client, sms, "13700004444")
+    refused = client.post(reports, json={"temperature": 38.6}, headers=stranger)
+    assert (refused.status_code, error(refused)["code"]) == (404, "not_found")
+    fever = client.post(reports, json={"temperature": 38.6}, headers=me)
+    assert fever.status_code == 200, fever.text
+    assert fever.json()["colour"] != "green"  # the child's code, from the report
+    assert client.get(f"{API}/codes/binzhou-code", headers=me).json()["colour"] == "green"
+    bad = client.post(reports, json={"temperature": "hot"}, headers=me)
+    assert (bad.status_code, error(bad)["fields"][0]["field"]) == (422, "temperature")
