@@ -19,7 +19,7 @@ from typing import Any
 from healthcode.domain import logic, overrides
 from healthcode.domain.clock import day_of, start_of
 from healthcode.domain.colour import Colour, worst
-from healthcode.domain.facts import Facts, Observation, Signature
+from healthcode.domain.facts import Facts, Observation, Override, Signature
 from healthcode.domain.policy import (
     OBSERVED,
     DaysAfter,
@@ -33,7 +33,7 @@ from healthcode.domain.policy import (
     Superseded,
 )
 from healthcode.domain.projection import Component, next_change
-from healthcode.domain.state import Change, Evidence, EvidenceKind, Reason, State
+from healthcode.domain.state import Change, Evidence, EvidenceKind, Reason, State, recheck_at
 from healthcode.domain.streak import ONE_DAY, normal_streak
 
 # A rule's condition on one item's document, remembered: (policy ref, rule id, the
@@ -49,14 +49,36 @@ def evaluate(policy: Policy, facts: Facts, now: datetime, *, memo: Memo | None =
     known = facts.known_at(now)
     state = _rules(policy, known, now, memo)
     override = overrides.latest(known.overrides, now)
-    if override is None:
+    if override is None or not _held(policy, facts, override, now, state, memo):
         return state
-    at_approval = _rules(
-        policy, replace(known.known_at(override.at), overrides=()), override.at, memo
-    )
-    if not overrides.same_view(at_approval, state):
-        return state  # something the rules weigh has changed since the officers decided
     return overrides.apply(state, override)
+
+
+def _held(
+    policy: Policy, facts: Facts, override: Override, now: datetime, state: State, memo: Memo | None
+) -> bool:
+    """The rules' view (colour and rule ids) has been what it was at the approval at
+    every moment since (each fact learnt or withdrawn, each change time alone made)
+    and is now: the officers decided over what was known then. The first change ends
+    the override for good; a finding withdrawn or lapsed later does not bring it back.
+    The view at a past moment is taken from all the facts as known then, a record
+    withdrawn since included (it was taken from what is in force now, so a withdrawn
+    finding looked as if it had never changed anything)."""
+    rules_only = replace(facts, overrides=())
+    approved = _rules(policy, rules_only.known_at(override.at), override.at, memo)
+    learnt = iter(rules_only.moments(override.at, now))
+    seen, at, next_learnt = approved, override.at, next(learnt, None)
+    while True:
+        due = recheck_at(seen)
+        moments = [m for m in (next_learnt, due) if m is not None and at < m < now]
+        if not moments:
+            return overrides.same_view(approved, state)
+        at = min(moments)
+        if at == next_learnt:
+            next_learnt = next(learnt, None)
+        seen = _rules(policy, rules_only.known_at(at), at, memo)
+        if not overrides.same_view(approved, seen):
+            return False
 
 
 def _rules(policy: Policy, facts: Facts, now: datetime, memo: Memo | None) -> State:

@@ -197,6 +197,21 @@ class Facts:
             ),
         )
 
+    def moments(self, after: datetime, until: datetime) -> list[datetime]:
+        """The instants in (after, until) at which something was learnt or withdrawn,
+        in order: where what the rules know changes."""
+        found = [o.at for o in self.observations]
+        found += [r.received_at for r in self.records] + [
+            r.withdrawn_at for r in self.records if r.withdrawn_at
+        ]
+        found += [c.at for c in self.credit_records] + [
+            c.revoked_at for c in self.credit_records if c.revoked_at
+        ]
+        found += [s.at for s in self.signatures]
+        found += [p.received_at for p in self.high_risk_periods]
+        found += [p.withdrawn_at for p in self.high_risk_periods if p.withdrawn_at]
+        return sorted({m for m in found if after < m < until})
+
     def high_risk(self, region: str | None, first: date, last: date) -> bool:
         """Whether a stay in `region` from `first` to `last` touched a high-risk period."""
         return any(p.covers(region) and p.overlaps(first, last) for p in self.high_risk_periods)

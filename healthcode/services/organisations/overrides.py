@@ -93,6 +93,14 @@ def propose_override(
         days = int(policy.params["pass_validity_days"])
         ends_at = start_of(day_of(now) + timedelta(days=days + 1))
     resident, organisation_id, region = _resident(uow, who, resident_id)
+    if current_state(uow, env, resident_id=resident.id, policy=policy).colour is Colour.NONE:
+        # a pass needs the person's own declaration and pledge (seed 000 §一): an
+        # override changes a code they hold, it never gives them one
+        raise InvalidInput.single(
+            "policy",
+            "no_code",
+            N_("This person holds no such code: a manual colour changes a code they hold"),
+        )
     row = t.ColourOverride(
         id=uuid.uuid4(),
         resident_id=resident.id,

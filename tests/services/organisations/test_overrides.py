@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.records import Department, ImportKind
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes.health_codes import list_colour_changes
 from healthcode.services.codes.recolour import current_state
@@ -21,12 +22,18 @@ from healthcode.services.organisations.overrides import (
     list_proposals,
     propose_override,
 )
+from healthcode.services.records.batches import roll_back_batch
+from healthcode.services.records.recolouring import recolour_batch
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories.organisations import authorised_issuer
+from tests.factories.roster import region_admin
+from tests.factories.units import SameUnit
 from tests.services.organisations.conftest import race
 from tests.services.organisations.review import Community, apply, community
+from tests.services.records.helpers import colour_of, csv_bytes, green_resident, later, run_import
+from tests.services.records.test_rollback import operator as records_operator
 
 REASON = "视频核实体温36.5℃，自述发热系测量有误"
 POLICY = "shandong-pass"
@@ -111,6 +118,21 @@ class TestTwoOfficers:
             decide_override(uow, env, elsewhere.issuer, override_id=proposal, approve=True)
         assert list_proposals(uow, env, elsewhere.issuer) == []
 
+    def test_a_code_the_person_does_not_hold_is_not_given_by_an_override(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        """Two officers made a green code of a kind the person never declared for, and
+        no finding of the rules ever ended it (seed 000 §一: a pass starts from the
+        person's own declaration and pledge)."""
+        home = community(uow, env)
+        resident = fevered(uow, env, home)  # applied for a pass, holds no health code
+        with pytest.raises(InvalidInput) as refused:
+            propose_override(
+                uow, env, home.issuer, resident_id=resident, policy_id="binzhou-code",
+                colour=Colour.GREEN, reason=REASON,
+            )  # fmt: skip
+        assert [(e.field, e.code) for e in refused.value.errors] == [("policy", "no_code")]
+
     @pytest.mark.parametrize("reason", ["", "太短了", " " * 30])
     def test_a_reason_is_required(self, uow: UnitOfWork, env: Env, reason: str) -> None:
         home = community(uow, env)
@@ -183,3 +205,55 @@ def test_two_proposals_at_once_one_is_made(committed: sessionmaker[Session], env
     with committed() as session:
         count = select(func.count()).select_from(t.ColourOverride)
         assert session.scalar(count.where(t.ColourOverride.resident_id == resident)) == 1
+
+
+class TestTheRulesTakeBack:
+    """An override paints until the rules' view first changes, and then never again."""
+
+    CONTACT = ("source_id", "id_number", "start")
+
+    def overridden(
+        self, uow: UnitOfWork, env: Env, colour: Colour
+    ) -> tuple[t.Account, str, uuid.UUID]:
+        """A resident red from a close-contact record, painted ``colour`` by two
+        officers: the account, its ID number and the record's batch."""
+        account, number = green_resident(uow, env)
+        contact = run_import(uow, env, csv_bytes([self.CONTACT, ("CC-1", number, "2020-02-22")]))
+        assert colour_of(uow, account) is Colour.RED
+        a, b = region_admin(uow, env, "371602"), region_admin(uow, env, "371602")
+        assert account.resident_id is not None
+        proposal = propose_override(
+            uow, env, a, resident_id=account.resident_id, policy_id="binzhou-code",
+            colour=colour, reason=REASON,
+        )  # fmt: skip
+        decide_override(uow, env, b, override_id=proposal.id, approve=True)
+        assert colour_of(uow, account) is colour
+        return account, number, contact.batch_id
+
+    def test_the_record_it_was_decided_over_withdrawn_ends_it(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        """The record behind the red was rolled back: the rules say green, and the
+        yellow the officers chose over that record no longer holds (it stayed yellow
+        for good: the view at the approval was taken without the withdrawn record)."""
+        account, _number, batch_id = self.overridden(uow, env, Colour.YELLOW)
+        later(env)
+        roll_back_batch(uow, env, records_operator(uow, env), batch_id=batch_id)
+        recolour_batch(SameUnit(uow), env, batch_id=batch_id)  # type: ignore[arg-type]
+        assert colour_of(uow, account) is Colour.GREEN
+
+    def test_once_ended_it_does_not_come_back(self, uow: UnitOfWork, env: Env) -> None:
+        """A trip out of the province ended a green override; the trip's record then
+        rolled back made the rules' view what it was at the approval. The override
+        came back, though the officers' decision had ended."""
+        account, number, _batch = self.overridden(uow, env, Colour.GREEN)
+        later(env)
+        trip = [("source_id", "id_number", "region", "start", "end")]
+        trip += [("T-1", number, "420100", "2020-02-18", "2020-02-19")]
+        data = csv_bytes(trip)
+        travel = run_import(uow, env, data, kind=ImportKind.TRAVEL, department=Department.CARRIER)
+        assert colour_of(uow, account) is Colour.RED
+        later(env)
+        roll_back_batch(uow, env, records_operator(uow, env), batch_id=travel.batch_id)
+        recolour_batch(SameUnit(uow), env, batch_id=travel.batch_id)  # type: ignore[arg-type]
+        assert colour_of(uow, account) is Colour.RED
