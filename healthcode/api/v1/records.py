@@ -235,7 +235,7 @@ def roll_back_import(
     batch_id: uuid.UUID, who: Operator, uow: UowDep, env: EnvDep, units: UnitsDep
 ) -> BatchView:
     summary = batches.roll_back_batch(uow, env, who, batch_id=batch_id)
-    later = recolour_after_commit(uow, units, env, batch_id=batch_id, records=summary.added)
+    later = recolour_after_commit(uow, units, env, batch_id=batch_id, records=summary.changed)
     return BatchView.of(replace(summary, recolour_pending=later))
 
 

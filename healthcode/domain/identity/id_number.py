@@ -13,6 +13,7 @@ is "the province exists", and the birth date must lie between 1900-01-01 and tod
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -65,6 +66,9 @@ class IdNumber:
     __str__ = __repr__
 
 
+_AS_NUMBER = re.compile(r"\d(\.\d+)?E\+?\d+")  # a spreadsheet's 3.71602199303038E+17
+
+
 def parse_id_number(raw: str, *, today: date, field: str = "id_number") -> IdNumber:
     """Normalise what a person typed and check it as an 18-character ID number.
 
@@ -91,6 +95,15 @@ def parse_id_number(raw: str, *, today: date, field: str = "id_number") -> IdNum
 def _check_shape(value: str, field: str) -> None:
     if not value:
         raise InvalidInput.single(field, "required", N_("Please enter your ID number"))
+    if _AS_NUMBER.fullmatch(value):
+        raise InvalidInput.single(
+            field,
+            "stored_as_number",
+            N_(
+                "This ID number was stored as a number, which loses its last digits: "
+                "format the column as text and send the file again"
+            ),
+        )
     if len(value) == 15 and first_bad_char(value, _DIGITS) is None:
         raise InvalidInput.single(
             field,

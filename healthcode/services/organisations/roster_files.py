@@ -21,6 +21,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.services.shared.cells import cell_text
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -113,7 +114,7 @@ def _columns(header: Sequence[str]) -> dict[str, int]:
 def decode(content: bytes) -> str:
     """UTF-8 (with or without a BOM), else GB18030 (a superset of GBK and GB2312)."""
     if content.startswith(codecs.BOM_UTF8):
-        return content[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict")
+        content = content[len(codecs.BOM_UTF8) :]  # then UTF-8, or a mislabelled GBK
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:
@@ -146,6 +147,4 @@ def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
 
 def _text(value: Any) -> str:
     """A cell as text: a number typed into a spreadsheet (a phone) without its '.0'."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value)
+    return "" if value is None else str(cell_text(value))

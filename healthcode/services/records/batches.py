@@ -21,6 +21,7 @@ from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records.imports import (
     MAX_REFUSALS_KEPT,
     ROLLBACK_REASON,
+    rolled_back,
 )
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -59,6 +60,12 @@ class BatchSummary:
     residents_touched: int
     rolled_back_at: datetime | None
     recolour_pending: bool  # committed, residents not all recoloured yet (jobs/recolouring.py)
+
+    @property
+    def changed(self) -> int:
+        """Records the batch wrote, and its rollback undoes: the residents to recolour
+        are theirs (an import of corrections only added none)."""
+        return self.added + self.amended
 
     @property
     def unlisted(self) -> int:
@@ -182,8 +189,13 @@ def _undo(row: t.DataRecord | t.HighRiskRegion, chain: t.Chain, batch_id: uuid.U
     for amendment, status in reversed(chain[: last + 1]):
         if amendment.batch_id != batch_id and status != ROLLED_BACK:
             return
+        found_wrong = row.withdrawn_at is not None and not rolled_back(row)
         for key, value in amendment.before.items():
-            setattr(row, key, _typed(key, value))
+            if not (found_wrong and key in _WITHDRAWAL):  # an appeal's withdrawal stands
+                setattr(row, key, _typed(key, value))
+
+
+_WITHDRAWAL = ("withdrawn_at", "withdrawn_reason", "received_at")
 
 
 def _typed(key: str, value: Any) -> Any:

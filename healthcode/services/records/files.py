@@ -22,6 +22,7 @@ from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
 from healthcode.domain.records import column_name
 from healthcode.services.records.xlsx import BadWorkbook, sheet_rows
+from healthcode.services.shared.cells import cell_text
 
 SNIFF = 64 * 1024
 # The characters one CSV cell may hold: a longer cell (a 200 KB note) is its row's
@@ -171,19 +172,13 @@ def _xlsx(stream: IO[bytes]) -> Iterator[Row]:
         columns = [column_name(str(h)) for h in first[1]]
         yield Row(0, dict.fromkeys(columns))
         for number, cells in rows:
-            values = {c: _cell(v) for c, v in zip(columns, cells, strict=False)}
+            values = {c: cell_text(v) for c, v in zip(columns, cells, strict=False)}
             if any(v not in (None, "") for v in values.values()):
                 yield Row(number, values)
     except BadWorkbook:
         raise UnreadableFile(N_("The file is not a readable XLSX workbook")) from None
     finally:
         rows.close()
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # an ID or record number typed as a number
-    return value
 
 
 _NOT_TEXT = N_("The file is not valid {value} text: save it as UTF-8 or GBK and send it again")

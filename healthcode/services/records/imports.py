@@ -447,8 +447,14 @@ def _check(kind: ImportKind, row: Row, today: Any) -> RecordRow | list[Refusal]:
 
 
 def _refusal(line: int, error: FieldError) -> Refusal:
-    params = {k: v if isinstance(v, int | str) else str(v) for k, v in error.params.items()}
+    params = {k: v if isinstance(v, int) else _storable(str(v)) for k, v in error.params.items()}
     return Refusal(line, error.field, error.code, error.message, params)
+
+
+def _storable(text: str) -> str:
+    """A cell's text as a refusal may quote it: a lone surrogate (possible in JSON
+    Lines) cannot be stored or shown, and became a 500 on writing the refusal."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 ROLLBACK_REASON = "rollback of import "  # + the batch id: a record's withdrawn_reason

@@ -200,6 +200,9 @@ def _value(cell: Element, strings: _SharedStrings, dates: frozenset[int], epoch:
         return raw
     number = float(raw)
     if int(cell.get("s", "0")) in dates:
-        moment = epoch + timedelta(days=number)
+        try:
+            moment = epoch + timedelta(days=number)
+        except (OverflowError, ValueError):  # 20261105 typed into a date cell, NaN
+            return number  # the row's date check refuses it, naming the line
         return moment.date() if number.is_integer() else moment
     return number

@@ -123,6 +123,13 @@ class TestImportStaff:
         names = {m.name for m in show_roster(uow, admin, organisation_id=company.id).staff}
         assert names == {"李敏", "王建国"}
 
+    def test_a_byte_order_mark_before_gbk_text(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
+    ) -> None:
+        """A tool that writes a UTF-8 mark before GBK text: read as GBK (it was a 500)."""
+        content = b"\xef\xbb\xbf" + staff_csv(staff_rows(2), encoding="gbk")
+        assert run(uow, env, admin, company, content).added == 2
+
     def test_xlsx_with_english_headers_and_numeric_phones(
         self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
     ) -> None:

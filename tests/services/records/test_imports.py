@@ -367,6 +367,15 @@ class TestJsonLines:
         assert [(r.line, r.code) for r in report.refusals] == [(2, "json")]
         assert colour_of(uow, listed) is Colour.RED
 
+    def test_a_lone_surrogate_is_a_row_refusal(self, uow: UnitOfWork, env: Env) -> None:
+        """JSON may escape half a character (\\ud800); quoted in the refusal it could not
+        be stored, and the whole import was a 500."""
+        _, number = green_resident(uow, env)
+        line = f'{{"source_id": "FC-1", "id_number": "{number}", "start": "\\ud800"}}'
+        report = run_import(uow, env, f"{line}\n".encode(), file_name="clinic.jsonl")
+        assert [(r.line, r.field) for r in report.refusals] == [(1, "start")]
+        uow.flush()  # the refusal is written
+
     def test_an_unknown_file_type_is_refused(self, uow: UnitOfWork, env: Env) -> None:
         with pytest.raises(UnreadableFile):
             run_import(uow, env, b"x", file_name="contacts.pdf")

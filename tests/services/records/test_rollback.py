@@ -302,3 +302,36 @@ def test_a_record_found_wrong_on_appeal_after_its_rollback_is_not_taken_again(
     assert (again.amended, again.refused) == (0, 1)
     assert [r.code for r in again.refusals] == ["record_withdrawn"]
     assert colour_of(uow, listed) is Colour.GREEN
+
+
+def test_rolling_back_a_resend_leaves_an_appeals_withdrawal(uow: UnitOfWork, env: Env) -> None:
+    """Sent, rolled back, sent again (in force again), then found wrong on appeal. The
+    rollback of the second file used to put back the first rollback's withdrawal, so
+    the department's next re-send was taken and the resident turned red again."""
+    listed, number = green_resident(uow, env)
+    data = csv_bytes([HEADER, ("CC-1", number, "2020-02-22")])
+    first = run_import(uow, env, data)
+    later(env)
+    roll_back_batch(uow, env, operator(uow, env), batch_id=first.batch_id)
+    later(env)
+    again = run_import(uow, env, data)
+    assert again.amended == 1
+    assert listed.resident_id is not None
+    [record] = uow.data_records.of_resident(listed.resident_id)
+    appeal = submit_appeal(
+        uow, env, resident_id=listed.resident_id, policy_id="binzhou-code",
+        record_id=record.id, reason=REASON,
+    )  # fmt: skip
+    decide_appeal(
+        uow, env, health_officer(uow, env), appeal_id=appeal.id, uphold=True,
+        note="核实该居民当日不在通报场所，撤销密接记录",
+    )  # fmt: skip
+    found_wrong = record.withdrawn_reason
+    later(env)
+    roll_back_batch(uow, env, operator(uow, env), batch_id=again.batch_id)
+    recolour_batch(SameUnit(uow), env, batch_id=again.batch_id)  # type: ignore[arg-type]
+    assert record.withdrawn_reason == found_wrong
+    later(env)
+    third = run_import(uow, env, data)
+    assert [r.code for r in third.refusals] == ["record_withdrawn"]
+    assert colour_of(uow, listed) is Colour.GREEN

@@ -110,3 +110,23 @@ def test_shared_strings_beyond_the_bound_read_back(
     assert rows[0] == (1, list(HEADER))
     assert rows[50][1][0] == "X-50"
     assert rows[50][1][2] == date(2020, 2, 22)
+
+
+def test_a_huge_number_in_a_date_cell_and_an_id_stored_as_a_number_are_row_refusals(
+    uow: UnitOfWork, env: Env, tmp_path: Path
+) -> None:
+    """A date cell holding 1e12 was a 500 (no such date); an ID number typed as a
+    number has lost its last digits, and could be taken as another person's."""
+    _, number = green_resident(uow, env)
+    book = xlsxwriter.Workbook(str(tmp_path / "b.xlsx"))
+    sheet, dates = book.add_worksheet(), book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_row(1, 0, ["CC-1", number])
+    sheet.write_number(1, 2, 1e12, dates)
+    sheet.write_row(2, 0, ["CC-2", float(number[:17] + "0"), "2020-02-22"])
+    book.close()
+    report = run_import(uow, env, (tmp_path / "b.xlsx").read_bytes(), file_name="b.xlsx")
+    assert [(r.line, r.field, r.code) for r in report.refusals] == [
+        (2, "start", "date"),
+        (3, "id_number", "stored_as_number"),
+    ]

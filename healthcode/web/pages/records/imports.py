@@ -123,5 +123,5 @@ def roll_back(
     batch_id: uuid.UUID, who: Operator, uow: UowDep, env: EnvDep, units: UnitsDep
 ) -> Response:
     summary = batches.roll_back_batch(uow, env, who, batch_id=batch_id)
-    recolour_after_commit(uow, units, env, batch_id=batch_id, records=summary.added)
+    recolour_after_commit(uow, units, env, batch_id=batch_id, records=summary.changed)
     return RedirectResponse(f"{LIST}/{batch_id}", status_code=303)
