@@ -17,6 +17,7 @@ from healthcode.domain.clock import TZ, day_of, start_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import FieldError, InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Model
 from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
 
 DEFAULT_FEVER_C = 37.3  # seed 000: 发热（37.3℃以上）; a policy's fever_threshold_c wins
@@ -181,6 +182,10 @@ class Action(StrEnum):
     CENTRAL_QUARANTINE = "central_quarantine"  # red: a centralised quarantine site
     NO_CODE = "no_code"  # no code yet (or not linked to a resident): not before a green code
     UNDER_REVIEW = "under_review"  # a pass awaiting its issuer: not before a green code
+    # Shandong's pass (seed 000): yellow 待行 "需要信息进一步完善核实后通行…或者健康通行卡已过期、
+    # 需重新申报", red 禁行 "不满足出行条件，应向所在社区（村）或单位报告": no quarantine of days
+    PASS_TO_COMPLETE = "pass_to_complete"
+    PASS_NOT_MET = "pass_not_met"
 
 
 ACTION_WORDS = {
@@ -189,6 +194,12 @@ ACTION_WORDS = {
     Action.CENTRAL_QUARANTINE: N_("Centralised quarantine until {date}"),
     Action.NO_CODE: N_("No health code yet: not at work until the code is green"),
     Action.UNDER_REVIEW: N_("Code under review: not at work until the code is green"),
+    Action.PASS_TO_COMPLETE: N_(
+        "Pass to be completed or renewed: not at work until it is green again"
+    ),
+    Action.PASS_NOT_MET: N_(
+        "Pass conditions not met: not at work; the person reports to their community"
+    ),
 }
 
 
@@ -208,17 +219,24 @@ def required_action(
     since: datetime | None,
     green_at: datetime | None,
     days: int = QUARANTINE_DAYS,
+    model: Model = Model.HEALTH_CODE,
 ) -> Requirement:
-    """What the colour requires. A quarantine runs ``days`` calendar days from the day
-    the code took its colour (``since``, from the code's history), and lasts at least
-    until the day the code is projected to turn green (``green_at``, the code's next
-    change): the later of the two is shown."""
+    """What the colour requires. Under the health code (seed 003 §二) a quarantine runs
+    ``days`` calendar days from the day the code took its colour (``since``, from the
+    code's history), and lasts at least until the day the code is projected to turn
+    green (``green_at``, the code's next change): the later of the two is shown. A
+    pass's yellow and red ask no quarantine of days (seed 000): a yellow pass is
+    completed or applied for again, a red one is reported to the community."""
     if colour is Colour.GREEN:
         return Requirement(Action.WORK, None)
     if colour is Colour.PENDING:  # a code they hold, not none (shown as 待审核 beside it)
         return Requirement(Action.UNDER_REVIEW, None)
     if colour not in (Colour.YELLOW, Colour.RED):
         return Requirement(Action.NO_CODE, None)
+    if model is Model.PASS:
+        return Requirement(
+            Action.PASS_NOT_MET if colour is Colour.RED else Action.PASS_TO_COMPLETE, None
+        )
     ends = [day_of(since) + timedelta(days=days - 1)] if since is not None else []
     if green_at is not None:
         ends.append(day_of(green_at - timedelta(microseconds=1)))

@@ -22,6 +22,7 @@ from healthcode.domain.checkins import (
 from healthcode.domain.clock import TZ
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput
+from healthcode.domain.policy import Model
 
 DAY = date(2020, 2, 23)
 
@@ -150,3 +151,20 @@ def test_the_action_a_colour_requires(
 ) -> None:
     found = required_action(colour, since=since, green_at=green_at)
     assert (found.action, found.until) == (action, until)
+
+
+@pytest.mark.parametrize(
+    ("colour", "action"),
+    [
+        (Colour.YELLOW, Action.PASS_TO_COMPLETE),
+        (Colour.RED, Action.PASS_NOT_MET),
+        (Colour.GREEN, Action.WORK),
+        (Colour.PENDING, Action.UNDER_REVIEW),
+    ],
+)
+def test_a_pass_asks_no_quarantine_of_days(colour: Colour, action: Action) -> None:
+    """A pass yellow for a missed daily report was shown as 14 days of quarantine, a
+    rule of the Binzhou health code (seed 003 §二); seed 000's yellow is 待行 (complete
+    or apply again), its red 禁行 (report to the community)."""
+    found = required_action(colour, since=at(15), green_at=None, model=Model.PASS)
+    assert (found.action, found.until) == (action, None)

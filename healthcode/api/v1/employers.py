@@ -41,7 +41,15 @@ class BoardRowView(BaseModel):
     morning: SlotView
     evening: SlotView
     action: str = Field(
-        examples=["work", "home_quarantine", "central_quarantine", "under_review", "no_code"]
+        examples=[
+            "work",
+            "home_quarantine",
+            "central_quarantine",
+            "under_review",
+            "no_code",
+            "pass_to_complete",
+            "pass_not_met",
+        ]
     )
     action_until: date | None = Field(description="the last day of the quarantine")
     action_words: str = Field(description="the action in the caller's language")

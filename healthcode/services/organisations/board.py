@@ -30,6 +30,7 @@ from healthcode.domain.checkins import (
 )
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
+from healthcode.domain.policy import Model
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes.standing import NO_CODE, Standing, standings_of
 from healthcode.services.organisations.checkins import viewable_employer, windows_of
@@ -137,11 +138,12 @@ def _row(
                 found.symptoms if found is not None else None,
             )
         )
-    days = QUARANTINE_DAYS
+    days, model = QUARANTINE_DAYS, Model.HEALTH_CODE
     if standing.policy is not None:
         days = int(standing.policy.params.get("quarantine_days", QUARANTINE_DAYS))
+        model = standing.policy.model
     requirement = required_action(
-        standing.colour, since=standing.since, green_at=standing.green_at, days=days
+        standing.colour, since=standing.since, green_at=standing.green_at, days=days, model=model
     )
     morning, evening = slots
     return BoardRow(
