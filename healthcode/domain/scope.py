@@ -34,6 +34,18 @@ def dept_scope(department: str, region: str = "") -> str:
     return f"{DEPT}{department}/{region}" if region else f"{DEPT}{department}"
 
 
+def canonical(scope: str) -> str:
+    """One spelling per scope: an organisation's id as ``uuid.UUID`` writes it. A role
+    given as ``org:C9D8…`` (or braced, or without hyphens) was stored beside the one
+    taken away as ``org:c9d8…``, and stayed."""
+    if scope.startswith(ORG):
+        try:
+            return org_scope(uuid.UUID(scope[len(ORG) :]))
+        except ValueError:
+            return scope  # refused where it is checked
+    return scope
+
+
 def region_prefix(code: str) -> str:
     """The prefix every code inside a region shares: 370000 → 37, 371600 → 3716."""
     if code.endswith("0000"):

@@ -33,6 +33,7 @@ from healthcode.domain.errors import (
 )
 from healthcode.domain.i18n import N_
 from healthcode.domain.identity import mask_mobile, parse_mobile
+from healthcode.domain.scope import canonical
 from healthcode.services.accounts import otp_limits, passwords
 from healthcode.services.accounts.otp_limits import OTP_COOLDOWN, seconds
 from healthcode.services.accounts.passwords import LoginRateLimited
@@ -290,7 +291,7 @@ def create_staff(
     )
     uow.add(account)
     uow.flush()
-    for role, scope in dict.fromkeys(roles):
+    for role, scope in dict.fromkeys((r, canonical(s)) for r, s in roles):
         uow.add(t.AccountRole(account_id=account.id, role=Role(role).value, scope=scope))
     uow.flush()
     log.info("auth.account.created", account=str(account.id), kind="staff")

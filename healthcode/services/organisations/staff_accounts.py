@@ -24,7 +24,7 @@ from types import MappingProxyType
 
 from healthcode.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
-from healthcode.domain.scope import ORG, REGION, Scope, org_scope, region_prefix
+from healthcode.domain.scope import ORG, REGION, Scope, canonical, org_scope, region_prefix
 from healthcode.services.accounts import login, sessions
 from healthcode.services.accounts.permissions import (
     ROLE_PERMISSIONS,
@@ -150,6 +150,7 @@ def create_staff_account(
     client: str = "",
 ) -> StaffAccount:
     """A new staff account holding only roles ``who`` may give."""
+    roles = _canonical(roles)
     _check_grants(uow, who, roles)
     made = login.create_staff(
         uow, env, username=username, password=password, display_name=display_name, roles=roles
@@ -178,6 +179,7 @@ def change_roles(
     client: str = "",
 ) -> StaffAccount:
     """Give and take roles; each one given or taken must be one ``who`` may give."""
+    add, remove = _canonical(add), _canonical(remove)
     account, _roles_now = _managed(uow, who, account_id, lock=True)
     _check_grants(uow, who, [*add, *remove])
     for role, scope in remove:
@@ -253,6 +255,10 @@ def _managed(
     if account is None or account.kind != "staff" or not _visible(uow, who, roles):
         raise NotFound(N_("No such staff account"))
     return account, roles
+
+
+def _canonical(roles: Sequence[tuple[Role, str]]) -> list[tuple[Role, str]]:
+    return [(role, canonical(scope)) for role, scope in roles]
 
 
 def _roles(rows: Sequence[t.AccountRole]) -> tuple[tuple[Role, str], ...]:

@@ -54,6 +54,20 @@ class TestCreate:
         assert uow.authorisations.active(made.id, community.id, Role.ISSUER.value) is not None
         assert made.id in {a.id for a in staff_accounts.list_staff_accounts(uow, org_admin)}
 
+    def test_a_role_given_in_capitals_is_the_one_taken_away(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        """Given as org:C9D8… it was stored beside the canonical spelling; taking the
+        role away as org:c9d8… left the capitals, and the issuer went on signing."""
+        shouted = f"org:{str(community.id).upper()}"
+        made = make(uow, env, org_admin, "issuer.caps", (Role.ISSUER, shouted))
+        assert made.roles == ((Role.ISSUER, org_scope(community.id)),)
+        after = staff_accounts.change_roles(
+            uow, env, org_admin, account_id=made.id,
+            remove=[(Role.ISSUER, org_scope(community.id))],
+        )  # fmt: skip
+        assert after.roles == ()
+
     @pytest.mark.parametrize(
         ("role", "scope"),
         [
