@@ -191,7 +191,7 @@ _STAFF: tuple[tuple[str, str, str, Role, str], ...] = (
     ("issuer.quancheng", "demo-issuer-2020", "泉城路社区签发人", Role.ISSUER, "jinan"),
     ("orgadmin.quancheng", "demo-orgadmin-2020", "泉城路社区管理员", Role.ORG_ADMIN, "jinan"),
     ("checkpoint.west", "demo-checkpoint-2020", "滨州西收费站卡口", Role.CHECKPOINT, "community"),
-    ("data.cdc", "demo-data-2020", "市疾控中心数据员", Role.DATA_OPERATOR, ""),
+    ("data.cdc", "demo-data-2020", "市疾控中心数据员", Role.DATA_OPERATOR, "dept:health"),
     ("auditor", "demo-auditor-2020", "审计员", Role.AUDITOR, ""),
 )
 

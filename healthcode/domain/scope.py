@@ -95,6 +95,14 @@ class Scope:
             for held, prefix in self.departments
         )
 
+    @property
+    def departments_only(self) -> Scope:
+        """The departments' part of the scope: an appeal against a department's record
+        is decided by that department (docs/appeals.md), which a deployment-wide
+        scope ("") does not name. A data clerk holding "" decided every department's
+        appeals, though never told of one."""
+        return Scope(departments=self.departments)
+
     def covers_region(self, region_code: str) -> bool:
         return self.everywhere or any(region_code.startswith(p) for p in self.regions)
 

@@ -59,7 +59,7 @@ def list_waiting_appeals(
 ) -> Sequence[AppealView]:
     """Open appeals the caller may decide, oldest first."""
     rows = uow.appeals.waiting(
-        who.scope(Permission.APPEALS_DECIDE),
+        who.scope(Permission.APPEALS_DECIDE).departments_only,
         who.scope(Permission.COLOUR_OVERRIDE),
         who.scope(Permission.FRAUD_REVIEW),
         limit=limit,
@@ -144,7 +144,7 @@ def decide_appeal(
 
 def may_decide(who: Principal, row: t.Appeal) -> bool:
     if row.record_id is not None:
-        scope = who.scope(Permission.APPEALS_DECIDE)
+        scope = who.scope(Permission.APPEALS_DECIDE).departments_only
         return scope.covers_department(row.department, row.region_code)
     permission = Permission.FRAUD_REVIEW if row.credit_record_id else Permission.COLOUR_OVERRIDE
     scope = who.scope(permission)

@@ -152,7 +152,13 @@ class TestRejected:
 class TestScope:
     @pytest.mark.parametrize(
         "scope",
-        ["dept:police", "dept:health/370102", "region:371602", "org:" + str(uuid.UUID(int=1))],
+        [
+            "dept:police",
+            "dept:health/370102",
+            "region:371602",
+            "org:" + str(uuid.UUID(int=1)),
+            "",  # a deployment-wide data clerk: it decided every department's appeals
+        ],
     )
     def test_another_departments_officer_finds_nothing(
         self, uow: UnitOfWork, env: Env, scope: str
