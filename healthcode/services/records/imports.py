@@ -264,33 +264,41 @@ class _Run:
         refused: list[Refusal] = []  # another record's number, or withdrawn on appeal
         unmatched: list[Refusal] = []
         changing: list[tuple[RecordRow, uuid.UUID | None, uuid.UUID]] = []
-        seen: dict[str, tuple[bytes, int]] = {}  # source id → its first row's ID hash, line
+        seen: dict[str, _First] = {}  # source id → its first row in the chunk
         for row, id_hash in zip(valid, hashes, strict=True):
-            first = seen.setdefault(row.source_id, (id_hash, row.line))
-            if first[1] != row.line:
-                if first[0] == id_hash:
+            first = seen.get(row.source_id)
+            if first is not None:
+                again = first.again(row, id_hash)
+                if again is None:
                     self.batch.rows_unchanged += 1  # the same row twice
                 else:
-                    refused.append(_repeated(row, first[1]))
+                    refused.append(again)
                 continue
             resident_id = residents.get(id_hash)
             before = known.get(row.source_id)
+            taken = True
             if before is not None:
                 wanted = self._wanted(before, row, resident_id)
                 if isinstance(wanted, Refusal):
                     refused.append(wanted)
+                    taken = False
                 elif _same(before, wanted):
                     self.batch.rows_unchanged += 1
+                elif before.batch_id == self.batch.id:  # an earlier chunk of this file
+                    refused.append(_refused(row, "source_id_repeated", _REPEATED_EARLIER))
+                    taken = False
                 else:
                     changing.append((row, resident_id, before.id))
             elif resident_id is None:
                 unmatched.append(_unmatched(row.line))
+                taken = False
             else:
                 new.append(
                     (uuid.uuid4(), resident_id, kind.value, row.start, row.end, row.region,
                      source, self.now, department, row.source_id, self.batch.id,
                      row.setting.value if row.setting else None, row.detail)
                 )  # fmt: skip
+            seen[row.source_id] = _First(row, id_hash, taken)
         refused += self._amend_all(changing)
         added = self.uow.data_records.add_new(RECORD_COLUMNS, new)
         self.batch.rows_added += added
@@ -487,10 +495,45 @@ _REPEATED_RECORD = N_(
     "Record number {value} is on line {first} of this file for another ID number: give "
     "each record a number of its own"
 )
+_REPEATED_VALUES = N_(
+    "Record number {value} is on line {first} of this file with other dates, setting, region "
+    "or note: send one row per record, with its latest values"
+)
+_REPEATED_EARLIER = N_(
+    "Record number {value} is earlier in this file with other dates, setting, region or "
+    "note: send one row per record, with its latest values"
+)
+_REPEATS_REFUSED = N_("Record number {value} repeats line {first}, which was not taken")
 _REPEATED_LISTING = N_(
     "Listing number {value} is on line {first} of this file with another region or other "
     "dates: give each listing a number of its own"
 )
+
+
+@dataclass(frozen=True)
+class _First:
+    """A record number's first row in a chunk, and whether it was taken."""
+
+    row: RecordRow
+    id_hash: bytes
+    taken: bool
+
+    def again(self, row: RecordRow, id_hash: bytes) -> Refusal | None:
+        """A later row with the same number: None for the same row sent twice (it
+        changes nothing), else its refusal. Another ID number, other values (a release
+        sent below the open record was dropped without a word), or a repeat of a row
+        that was refused or matched nobody (it was counted unchanged)."""
+        if id_hash != self.id_hash:
+            return _repeated(row, self.row.line)
+        if _record_values(row) != _record_values(self.row):
+            return _repeated(row, self.row.line, _REPEATED_VALUES)
+        if not self.taken:
+            return _repeated(row, self.row.line, _REPEATS_REFUSED)
+        return None
+
+
+def _record_values(row: RecordRow) -> tuple[Any, ...]:
+    return (row.start, row.end, row.setting, row.region, row.detail)
 
 
 def _repeated(row: RecordRow, first: int, message: str = _REPEATED_RECORD) -> Refusal:

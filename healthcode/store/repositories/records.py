@@ -79,7 +79,7 @@ class DataRecords(_Repo):
         r = t.DataRecord
         query = select(
             r.source_id, r.id, r.resident_id, r.kind, r.start, r.end, r.setting, r.region,
-            r.detail, r.received_at, r.withdrawn_at, r.withdrawn_reason,
+            r.detail, r.received_at, r.withdrawn_at, r.withdrawn_reason, r.batch_id,
         ).where(r.department == department, among(self.session, r.source_id, ids))  # fmt: skip
         return {row[0]: t.KnownRecord(*row[1:]) for row in self.columns(query) if row[0]}
 

@@ -59,6 +59,7 @@ class KnownRecord(NamedTuple):
     received_at: datetime
     withdrawn_at: datetime | None
     withdrawn_reason: str | None
+    batch_id: uuid.UUID | None  # the import that wrote it
 
 
 class HighRiskRegion(Base):

@@ -4,6 +4,7 @@ ones kept once, exactly the residents named recoloured with the record as reason
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 
@@ -11,6 +12,7 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.records import Department, ImportKind
 from healthcode.http.errors import in_words
 from healthcode.i18n import set_language
+from healthcode.services.records import imports
 from healthcode.services.records.clients import add_client, client_by_key, revoke_client
 from healthcode.services.records.files import UnreadableFile
 from healthcode.services.records.imports import (
@@ -22,6 +24,7 @@ from healthcode.services.records.imports import (
 )
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
+from tests.factories.identity import make_id_number
 from tests.services.records.helpers import (
     colour_of,
     csv_bytes,
@@ -398,3 +401,43 @@ def test_a_key_revoked_while_its_upload_runs_keeps_nothing(uow: UnitOfWork, env:
                                          ("CC-1", number, "2020-02-22")])),
         )  # fmt: skip
     assert colour_of(uow, listed) is Colour.GREEN
+
+
+class TestOneRecordNumberTwiceInAFile:
+    """A record number twice in one file: the same row changes nothing; other values
+    are refused (a release sent below the open record was dropped without a word, or
+    kept when the rows fell in different chunks)."""
+
+    HEADER = ("source_id", "id_number", "start", "end")
+
+    def test_a_release_below_the_open_record_is_refused_naming_the_first_line(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        _, number = green_resident(uow, env)
+        rows = [self.HEADER, ("CC-5", number, "2020-02-10", ""), ("CC-5", number, "2020-02-10", "")]
+        rows += [("CC-5", number, "2020-02-10", "2020-02-12")]
+        report = run_import(uow, env, csv_bytes(rows))
+        assert (report.added, report.unchanged, report.refused) == (1, 1, 1)
+        assert [(r.line, r.code, r.params["first"]) for r in report.refusals] == [
+            (4, "source_id_repeated", 2)
+        ]
+
+    def test_a_repeat_of_a_row_that_matched_nobody_is_not_counted_unchanged(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        nobody = make_id_number(birth=date(1990, 1, 1), region="371602", seq=998)
+        rows = [self.HEADER, ("CC-6", nobody, "2020-02-10", ""), ("CC-6", nobody, "2020-02-10", "")]
+        report = run_import(uow, env, csv_bytes(rows))
+        assert (report.unchanged, report.unmatched, report.refused) == (0, 1, 1)
+
+    def test_rows_in_different_chunks_are_refused_too(
+        self, uow: UnitOfWork, env: Env, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(imports, "CHUNK", 2)
+        _, number = green_resident(uow, env)
+        _, other = green_resident(uow, env)
+        rows = [self.HEADER, ("CC-7", number, "2020-02-10", ""), ("CC-8", other, "2020-02-10", "")]
+        rows += [("CC-7", number, "2020-02-10", "2020-02-12")]
+        report = run_import(uow, env, csv_bytes(rows))
+        assert (report.added, report.amended, report.refused) == (2, 0, 1)
+        assert [(r.line, r.code) for r in report.refusals] == [(4, "source_id_repeated")]
