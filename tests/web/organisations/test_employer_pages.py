@@ -131,6 +131,21 @@ class TestEntrance:
         page.goto("/notifications")
         expect(page.locator("main")).to_contain_text("王强 的健康打卡异常")
 
+    def test_symptoms_ticked_without_a_temperature_are_named_beside_the_row(
+        self, page: Page, company: Employer
+    ) -> None:
+        """The row was skipped as empty: "saved 1", and the person with symptoms went
+        unrecorded."""
+        staff_sign_in(page, company.admin)
+        page.goto(f"/staff/employers/{company.id}/checkins")
+        page.locator("tr", has_text="韩磊").get_by_role("checkbox").check()
+        page.get_by_label("王强 的体温").fill("36.5")
+        page.get_by_label("王强 的体温").press("Enter")
+        expect(page.locator("#error-summary")).to_be_visible()
+        expect(page.locator("tr", has_text="韩磊").locator(".error")).to_contain_text("体温")
+        expect(page.locator("tr", has_text="韩磊").get_by_role("checkbox")).to_be_checked()
+        expect(page.get_by_label("王强 的体温")).to_have_value("36.5")
+
     def test_between_windows_the_page_says_when(
         self, page: Page, company: Employer, server: LiveServer
     ) -> None:

@@ -293,7 +293,9 @@ def _offset(raw: str) -> int:
 
 
 def _entries(data: FormDep) -> tuple[list[checkins.Entry], list[str], list[FieldError]]:
-    """The rows with a temperature typed: ``t-<employee id>``, ``s-<employee id>``."""
+    """The rows with a temperature typed: ``t-<employee id>``, ``s-<employee id>``. A
+    row with symptoms ticked and no temperature is refused beside it (it was skipped
+    as empty, and the person with symptoms went unrecorded)."""
     entries, fields, problems = [], [], []
     for key, raw in data.multi_items():
         text = str(raw).strip().replace(",", ".").replace("℃", "")
@@ -310,6 +312,13 @@ def _entries(data: FormDep) -> tuple[list[checkins.Entry], list[str], list[Field
             continue
         entries.append(checkins.Entry(employee_id, value, bool(data.get(f"s-{employee_id}"))))
         fields.append(key)
+    for key in data:  # symptoms ticked, no temperature: not an empty row to skip
+        if key.startswith("s-") and not str(data.get(f"t-{key[2:]}", "")).strip():
+            problems.append(
+                FieldError(
+                    f"t-{key[2:]}", "required", N_("Symptoms are ticked: type the temperature too")
+                )
+            )
     return entries, fields, problems
 
 
