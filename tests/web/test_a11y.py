@@ -8,6 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, expect
 
+from healthcode.domain.clock import TZ
 from healthcode.web.static_files import STATIC
 from tests.web.axe import violations
 from tests.web.conftest import new_phone
@@ -93,6 +94,9 @@ class TestAccessibility:
         page.select_option("#destination-county", label="滨城区")
         page.locator("#residence_since").dispatch_event("change")
         expect(page.locator("#residence_since-warning")).not_to_be_empty()
+        today = server.clock.now().astimezone(TZ).date().isoformat()
+        for date_field in ("#residence_since", "#trip-0-start"):  # it was max="&#34;…&#34;"
+            expect(page.locator(date_field)).to_have_attribute("max", today)
         for width in (390, 195):
             page.set_viewport_size({"width": width, "height": 844})
             check_page(page)

@@ -96,7 +96,7 @@ def validate_declaration(data: DeclarationInput, policy: Policy, today: date) ->
 def _required(c: Collector, data: DeclarationInput, policy: Policy) -> None:
     for name in sorted(policy.form.requires):
         if getattr(data, name) in (None, ""):
-            c.add(name, "required", N_("This is required for {title}"), title=policy.title["en"])
+            c.add(name, "required", N_("This is required for {title}"), title=policy.title)
 
 
 def check_health(c: Collector, data: H, policy: Policy, today: date) -> H:

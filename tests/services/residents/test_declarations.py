@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from healthcode.domain.clock import TZ, FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.i18n import set_language, translate
 from healthcode.services.codes.recolour import current_state
 from healthcode.services.residents.binding import IdNumberTaken
 from healthcode.services.residents.declarations import (
@@ -103,6 +104,10 @@ class TestDeclare:
             "residence_since",
             "destination",
             "purpose",
+        }
+        set_language("zh")  # the pass's own name in the reader's language, not in English
+        assert {translate(e.message, e.params) for e in caught.value.errors} == {
+            "申请山东省电子健康通行卡需要填写此项"
         }
 
     def test_symptoms_the_policy_does_not_ask_are_refused(
