@@ -99,6 +99,19 @@ def _csrf(client: httpx.Client) -> str:
     return match.group(1)
 
 
+def test_an_empty_phone_is_asked_for_beside_the_field(server: LiveServer) -> None:
+    """The button tapped with the field empty gave a bare error page ("此项为必填",
+    invalid_input 422) without the form."""
+    with httpx.Client(base_url=server.url) as client:
+        token = _csrf(client)
+        page = client.post(
+            "/login/code", data={"csrf_token": token}, headers={"accept": "text/html"}
+        )
+        assert page.status_code == 422
+        assert 'id="phone-error"' in page.text
+        assert 'name="phone"' in page.text
+
+
 class TestCsrf:
     def test_a_post_without_the_token_gets_a_403_page(self, server: LiveServer) -> None:
         with httpx.Client(base_url=server.url) as client:

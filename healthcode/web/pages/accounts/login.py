@@ -75,7 +75,12 @@ def code_step(request: Request, resident: MaybeResidentDep) -> Response:
 
 @router.post("/login/code")
 def send_code(
-    request: Request, uow: UowDep, env: EnvDep, client: ClientDep, phone: Phone, next: Next = "/"
+    request: Request,
+    uow: UowDep,
+    env: EnvDep,
+    client: ClientDep,
+    phone: Phone = "",  # left empty: asked for beside the field, not an error page
+    next: Next = "/",
 ) -> Response:
     form = FormState(values={"phone": phone.strip(), "next": local_path(next)})
     try:
@@ -95,8 +100,8 @@ def sign_in(
     env: EnvDep,
     client: ClientDep,
     agent: AgentDep,
-    phone: Phone,
-    code: Code,
+    phone: Phone = "",
+    code: Code = "",
     next: Next = "/",
 ) -> Response:
     form = FormState(values={"phone": phone.strip(), "next": local_path(next)})
