@@ -82,6 +82,17 @@ class State:
         return tuple(r.rule_id for r in self.reasons)
 
     @property
+    def lapsed(self) -> bool:
+        """A pass past its validity: applying again is what helps; a daily report no
+        longer keeps it (seed 000: 健康通行卡已过期、需重新申报)."""
+        return self.valid_until is not None and self.valid_until <= self.evaluated_at
+
+    @property
+    def takes_reports(self) -> bool:
+        """Daily reports count: a signed colour (not while pending) that has not lapsed."""
+        return self.colour.signed and not self.lapsed
+
+    @property
     def appealable(self) -> bool:
         """A department's record, a manual colour or a fraud finding (a credit record)
         is behind the colour: what an appeal disputes (``services/appeals``). Not a

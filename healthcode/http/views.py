@@ -76,8 +76,10 @@ class CodeView(BaseModel):
         "until it is signed or the pass lapses"
     )
     takes_reports: bool = Field(
-        description="daily reports are accepted: the code has a colour (not while pending)"
+        description="daily reports count: the code has a colour (not while pending) and, a "
+        "pass, has not lapsed"
     )
+    lapsed: bool = Field(description="a pass past its validity: apply again")
     appealable: bool = Field(
         description="a record or a manual colour is behind the colour: it may be appealed"
     )
@@ -141,7 +143,8 @@ def code_view(policy: Policy, state: State) -> CodeView:
         )
         if state.under_review
         else None,
-        takes_reports=state.colour.signed,
+        takes_reports=state.takes_reports,
+        lapsed=state.lapsed,
         appealable=state.appealable,
         evaluated_at=state.evaluated_at,
     )

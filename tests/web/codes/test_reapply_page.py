@@ -32,3 +32,22 @@ def test_the_red_pass_stays_with_the_new_application_under_review(
     banner = page.get_by_role("status").filter(has_text="新的申请正在审核")
     expect(banner).to_contain_text("签发之前，下方的通行证保持不变，最迟至 2020-02-")  # its end
     expect(page.locator(".guide")).to_have_count(0)  # not "your code is ready"
+
+
+def test_a_lapsed_pass_offers_applying_again_not_a_daily_report(
+    page: Page, server: LiveServer
+) -> None:
+    """A pass past its 5 days took a daily report ("上报成功") and stayed yellow: the
+    home page's big button was the report, applying again a small link below."""
+    phone = new_phone()
+    sign_in(page, server, phone)
+    declare_and_confirm(page, "shandong-pass", id_number=id_number(), temperature="36.5")
+    sign_pass(server, phone, Colour.GREEN)
+    server.clock.advance(timedelta(days=6))
+    page.goto("/")
+    card = page.locator(".card", has_text="通行卡")
+    expect(card.locator("a.button.primary")).to_have_text("重新申请")
+    expect(card.get_by_role("link", name="每日健康上报")).to_have_count(0)
+    page.goto("/codes/shandong-pass/report")
+    page.wait_for_url("**/codes/shandong-pass")
+    expect(page.get_by_role("link", name="重新申请")).to_be_visible()

@@ -87,7 +87,7 @@ def show_report_form(
         state = codes.read_code_state(uow, env, resident_id=resident_id, policy_id=policy.id)
     except codes.NoCode:
         return RedirectResponse(f"/declare/{policy.id}", status_code=303)
-    if not state.colour.signed:  # a pass awaiting signature: its page says what is next
+    if not state.takes_reports:  # pending, or a lapsed pass: its page says what is next
         return RedirectResponse(code_url, status_code=303)
     kept = stash.restore(request)  # typed before a language switch or a sign-in
     form = read_form(kept.form, list_fields=LISTS) if kept else FormState(trip_rows=1)
