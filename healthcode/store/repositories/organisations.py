@@ -239,13 +239,16 @@ class Authorisations(_Repo):
         return [(s, a, o) for s, a, o in self.session.execute(query)]
 
     def holders(self, organisation_id: uuid.UUID, role: str) -> list[uuid.UUID]:
-        """The accounts holding an active grant of ``role`` for the organisation."""
+        """The active accounts holding an active grant of ``role`` for the organisation
+        (a deactivated administrator was still told of flagged check-ins)."""
         query = (
             select(t.Authorisation.account_id)
+            .join(t.Account, t.Account.id == t.Authorisation.account_id)
             .where(
                 t.Authorisation.organisation_id == organisation_id,
                 t.Authorisation.role == role,
                 t.Authorisation.status == "active",
+                t.Account.disabled_at.is_(None),
             )
             .distinct()
             .order_by(t.Authorisation.account_id)

@@ -210,6 +210,20 @@ class TestFlagged:
         assert [r.name for r in board.rows] == ["赵敏"]
         assert board.counts["flagged"] == 1
 
+    def test_a_deactivated_administrator_is_not_told(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
+    ) -> None:
+        left = employer_admin(uow, env, company.id)
+        account = uow.accounts.by_id(left.account_id)
+        assert account is not None
+        account.disabled_at = env.clock.now()
+        sun, _ = staff_member(uow, env, company, "孙强")
+        checkins.enter_checkins(
+            uow, env, admin, organisation_id=company.id, entries=[checkins.Entry(sun, 38.2, False)]
+        )
+        assert len(flagged_notices(uow, admin.account_id)) == 1
+        assert flagged_notices(uow, left.account_id) == []
+
     def test_symptoms_flag_without_a_fever(
         self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
     ) -> None:
