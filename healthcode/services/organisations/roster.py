@@ -85,6 +85,9 @@ class _Person:
     id_masked: str
     phone: str | None
     department: str
+    # the optional columns the file has: one it leaves out keeps what is stored (a
+    # re-import without them wiped every phone and department)
+    given: frozenset[str] = frozenset(("phone", "department"))
 
 
 def managed_employer(uow: UnitOfWork, who: Principal, organisation_id: uuid.UUID) -> t.Organisation:
@@ -263,7 +266,8 @@ def _person(row: SheetRow, today: date) -> _Person:
         raise InvalidInput.single(
             "department", "length", N_("At most {count} characters"), count=MAX_DEPARTMENT
         )
-    return _Person(row.line, name, idn.value, idn.masked, phone, department)
+    given = frozenset(column for column in ("phone", "department") if column in cells)
+    return _Person(row.line, name, idn.value, idn.masked, phone, department, given)
 
 
 def _refusal(line: int, error: FieldError) -> RefusedRow:
@@ -291,11 +295,12 @@ def _new(
 
 def _update(env: Env, row: t.Employee, p: _Person, batch: uuid.UUID, now: datetime) -> bool:
     """Bring a known row up to the file's; False when nothing differs."""
-    phone_hash = _phone_hash(env, p.phone)
+    phone_hash = _phone_hash(env, p.phone) if "phone" in p.given else row.phone_hash
+    department = p.department if "department" in p.given else row.department
     same = (row.name, row.phone_hash, row.department, row.removed_at) == (
         p.name,
         phone_hash,
-        p.department,
+        department,
         None,
     )
     if not same:
@@ -305,10 +310,14 @@ def _update(env: Env, row: t.Employee, p: _Person, batch: uuid.UUID, now: dateti
 
 def _fill(env: Env, row: t.Employee, p: _Person, batch: uuid.UUID, now: datetime) -> None:
     row.name = p.name
-    row.phone_hash = _phone_hash(env, p.phone)
-    row.phone_cipher = env.protector.encrypt(p.phone.encode(), context="phone") if p.phone else None
-    row.phone_masked = mask_mobile(p.phone) if p.phone else None
-    row.department = p.department
+    if "phone" in p.given:
+        row.phone_hash = _phone_hash(env, p.phone)
+        row.phone_cipher = (
+            env.protector.encrypt(p.phone.encode(), context="phone") if p.phone else None
+        )
+        row.phone_masked = mask_mobile(p.phone) if p.phone else None
+    if "department" in p.given or row.department is None:
+        row.department = p.department
     row.import_batch = batch
     row.updated_at = now
     row.removed_at = None

@@ -114,6 +114,22 @@ class TestImportStaff:
             m.department for m in show_roster(uow, admin, organisation_id=company.id).staff
         }
 
+    def test_a_file_without_phones_or_departments_keeps_them(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
+    ) -> None:
+        """A re-import with names and ID numbers only wiped every stored phone and
+        department (a column left out is not a change to empty)."""
+        rows = staff_rows(2)
+        run(uow, env, admin, company, staff_csv(rows))
+        names_only = staff_csv([r[:2] for r in rows], header=("姓名", "身份证号"))
+        report = run(uow, env, admin, company, names_only)
+        assert (report.added, report.updated, report.unchanged) == (0, 0, 2)
+        staff = show_roster(uow, admin, organisation_id=company.id).staff
+        assert {(m.phone_masked, m.department) for m in staff} == {
+            ("138****0001", "生产部"),
+            ("138****0002", "生产部"),
+        }
+
     @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8"])
     def test_csv_in_chinese_encodings(
         self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation, encoding: str
