@@ -19,7 +19,7 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.reasons import written_reason
-from healthcode.domain.state import EvidenceKind
+from healthcode.domain.state import EvidenceKind, State
 from healthcode.services.appeals import evidence
 from healthcode.services.appeals.results import (
     CREDIT,
@@ -74,6 +74,15 @@ def list_disputable(
     return found
 
 
+def _paints(state: State, override_id: uuid.UUID) -> bool:
+    """The override is what colours the code now (its reason leads the state's)."""
+    return any(
+        fact.kind is EvidenceKind.OVERRIDE and fact.id == str(override_id)
+        for reason in state.reasons
+        for fact in reason.evidence
+    )
+
+
 def submit_appeal(
     uow: UnitOfWork,
     env: Env,
@@ -96,7 +105,11 @@ def submit_appeal(
     row = _subject(uow, resident, policy.id, record_id, override_id, credit_record_id)
     if uow.appeals.open_for(row.open_key or "") is not None:
         raise AlreadyAppealed(N_("You have already appealed this; wait for the decision"))
-    colour = current_state(uow, env, resident_id=resident_id, policy=policy).colour
+    state = current_state(uow, env, resident_id=resident_id, policy=policy)
+    colour = state.colour
+    if row.override_id is not None and not _paints(state, row.override_id):
+        # ended (its end, or the rules' first change): nothing of it left to undo
+        raise NotFound(N_("No such manual colour"))
     if colour is Colour.NONE:  # its outcome would show on no code of theirs
         raise InvalidInput.single(
             "policy",

@@ -55,6 +55,20 @@ def colour(uow: UnitOfWork, env: Env, resident: uuid.UUID) -> Colour:
     return current_state(uow, env, resident_id=resident, policy=policy).colour
 
 
+def test_a_manual_colour_that_has_ended_is_not_appealed(uow: UnitOfWork, env: Env) -> None:
+    """Past its end it colours nothing: the appeal went to the deciders' queue all the
+    same, and the code had nothing of it to undo."""
+    home = community(uow, env)
+    resident, override = painted(uow, env, home)
+    assert isinstance(env.clock, FixedClock)
+    env.clock.advance(timedelta(days=7))  # a pass's override ends with its validity
+    assert colour(uow, env, resident) is not Colour.RED
+    with pytest.raises(NotFound):
+        submit_appeal(
+            uow, env, resident_id=resident, policy_id=POLICY, override_id=override, reason=REASON
+        )
+
+
 def test_a_manual_colour_is_appealed_to_its_organisation(uow: UnitOfWork, env: Env) -> None:
     home = community(uow, env)
     resident, override = painted(uow, env, home)
