@@ -27,6 +27,7 @@ from healthcode.http.shedding import SheddingMiddleware
 from healthcode.jobs.scheduler import start_scheduler
 from healthcode.logs import configure_logging
 from healthcode.services.codes import colour_cache
+from healthcode.services.organisations.checkins import MAX_ENTRIES
 from healthcode.services.organisations.roster_files import MAX_BYTES as ROSTER_BYTES
 from healthcode.services.records.imports import MAX_BYTES as RECORDS_MAX_BYTES
 from healthcode.services.shared.env import OtpSender, make_env
@@ -45,6 +46,9 @@ UPLOADS = (
     (f"/staff/employers/{_UUID}/roster", 2 * ROSTER_BYTES),
     ("/api/v1/records/imports", RECORDS_MAX_BYTES),
     ("/staff/records/imports", RECORDS_MAX_BYTES),
+    # an entrance's list of up to MAX_ENTRIES readings (~80 bytes each as JSON): the
+    # small limit refused anything over ~880 of the 1,000 the API promises
+    (f"/api/v1/employers/{_UUID}/checkins", 200 * MAX_ENTRIES),
 )
 VIDEO_UPLOADS = (f"/api/v1/declarations/{_UUID}/video", f"/declarations/{_UUID}/video")
 APPEAL_UPLOADS = ("/api/v1/appeals", "/codes/[a-z0-9-]{1,32}/appeal")  # optional evidence

@@ -143,6 +143,19 @@ def test_staff_enter_readings_for_the_list_and_each_bad_row_is_named(
     assert person(found, "罗斌")["morning"]["status"] == "open"
 
 
+def test_a_list_of_a_thousand_readings_is_taken(
+    client: TestClient, company: uuid.UUID, hr: dict[str, str]
+) -> None:
+    """The API takes up to 1,000 entries; the request's size limit refused (413)
+    anything over about 880."""
+    ids = {r["name"]: r["employee_id"] for r in board(client, company, hr)["rows"]}
+    entry = {"employee_id": ids["王强"], "temperature": 36.5, "symptoms": False}
+    saved = client.post(
+        f"/api/v1/employers/{company}/checkins", json={"entries": [entry] * 1000}, headers=hr
+    )
+    assert saved.status_code == 201, saved.text[:300]
+
+
 def test_a_missed_evening_is_missing_after_its_window_and_filtered(
     client: TestClient, clock: FixedClock, company: uuid.UUID
 ) -> None:
