@@ -219,12 +219,18 @@ def check_in(
 
 def today_checkin(uow: UnitOfWork, env: Env, who: Principal) -> TodayCheckin | None:
     """The start page's "today's check-in" for a resident on a roster; None otherwise.
-    With several employers, the first one's windows are shown."""
+    With several employers, one whose window is open now (else the first): the page
+    said "not a check-in time" while one employer's window was open, and its check-in
+    would have counted (``check_in`` records it for every employer open now)."""
     rosters = _rosters(uow, who)
     if not rosters:
         return None
-    employee, employer = rosters[0]
-    windows, now = windows_of(uow, employer.id), env.clock.now()
+    now = env.clock.now()
+    employee, employer = next(
+        ((e, o) for e, o in rosters if windows_of(uow, o.id).open_at(now) is not None),
+        rosters[0],
+    )
+    windows = windows_of(uow, employer.id)
     window = windows.open_at(now)
     row = uow.checkins.current(employee.id, day_of(now), window.value) if window else None
     done = _recorded(row, employee, corrected=False) if row is not None else None

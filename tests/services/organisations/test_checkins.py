@@ -348,6 +348,26 @@ class TestSelfCheckIn:
         ).one()
         assert [d.employee_id for d in done] == [mine]  # 09:00: the second's morning is over
 
+    def test_on_two_rosters_the_start_page_offers_the_window_open_now(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation
+    ) -> None:
+        """The first employer by name (东营…) has closed its morning at 08:00; the page
+        said "not a check-in time" though the other's window was open and a check-in
+        would have counted there."""
+        number = id_number()
+        first = employer(uow, env, name="东营第二纺织厂")
+        checkins.set_windows(
+            uow, env, employer_admin(uow, env, first.id), organisation_id=first.id,
+            morning=("06:00", "08:00"), evening=("17:00", "21:00"),
+        )  # fmt: skip
+        for found in (first, company):
+            enrol(uow, env, organisation_id=found.id, name="郑浩", id_number=number)
+        account = new_account(uow, env, "13800007777")
+        declare(uow, env, account, "binzhou-code", name="郑浩", id_number=number)
+        today = checkins.today_checkin(uow, env, resident(uow, account))
+        assert today is not None
+        assert today.window is not None  # 09:00: the company's morning
+
     def test_a_resident_on_no_roster_has_no_check_in(self, uow: UnitOfWork, env: Env) -> None:
         account = new_account(uow, env, "13800003333")
         declare(uow, env, account)
