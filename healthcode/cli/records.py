@@ -71,6 +71,8 @@ def data_import(
         f"{report.amended} amended, "
         f"{report.unchanged} unchanged, {report.refused} refused, {report.unmatched} unmatched"
     )
+    if report.unread_columns:
+        typer.echo(f"  columns not read: {', '.join(report.unread_columns)}")
     for r in report.refusals:
         typer.echo(f"  line {r.line}: {r.field}: {r.message.format(**r.params)} [{r.code}]")
     _recolour(units, env, report.batch_id)

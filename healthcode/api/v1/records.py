@@ -69,6 +69,9 @@ class ImportReportView(BaseModel):
     refused: int
     unmatched: int = Field(description="no resident registered with the ID number")
     refusals: list[RefusedRowView] = Field(description="the first 100, in line order")
+    unread_columns: list[str] = Field(
+        [], description="columns the file names that no import reads: their cells are left out"
+    )
     recolour_pending: bool = Field(
         False,
         description="a large file: the residents it names are recoloured after this answer "
@@ -93,6 +96,7 @@ class ImportReportView(BaseModel):
                 )
                 for x in r.refusals
             ],
+            unread_columns=list(r.unread_columns),
             recolour_pending=recolour_pending,
         )
 

@@ -37,6 +37,7 @@ from healthcode.domain.records import (
     may_send,
     missing_columns,
     parse_row,
+    unread_columns,
 )
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records.files import Row, UnreadableFile, format_of, read_rows
@@ -106,6 +107,7 @@ class ImportReport:
     unmatched: int
     refusals: tuple[Refusal, ...]  # the first ones, in line order
     amended: int = 0  # sent before and changed: a release, a discharge, in force again
+    unread_columns: tuple[str, ...] = ()  # named by the file, read by no import
 
     @property
     def changed(self) -> int:
@@ -170,6 +172,7 @@ def import_records(
         batch.rows_unmatched,
         tuple(run.first_refusals),
         batch.rows_amended,
+        run.unread,
     )
 
 
@@ -192,6 +195,7 @@ def _take_all(
             columns=", ".join(column_label(c) for c in missing),
         )
     run = _Run(uow, env, batch, department, kind)
+    run.unread = tuple(unread_columns(header.values if header else ()))
     for chunk in _chunks(rows, CHUNK):
         run.take(chunk)
         if progress is not None:
@@ -227,6 +231,7 @@ class _Run:
         self.today = day_of(self.now)
         self.first_refusals: list[Refusal] = []
         self.kept_refusals = 0
+        self.unread: tuple[str, ...] = ()
 
     def take(self, chunk: Sequence[Row]) -> None:
         valid: list[RecordRow] = []

@@ -7,6 +7,7 @@ import io
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.records import Department, ImportKind
@@ -23,6 +24,7 @@ from healthcode.services.records.imports import (
     import_records,
 )
 from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.identity import make_id_number
 from tests.services.records.helpers import (
@@ -254,6 +256,21 @@ class TestRefusedRows:
         with pytest.raises(MissingColumns) as refused:
             run_import(uow, env, csv_bytes([("记录编号", "姓名"), ("CC-1", "张三")]))
         assert refused.value.params == {"columns": "身份证号 (id_number), 开始日期 (start)"}
+
+    def test_columns_no_import_reads_are_named_and_a_release_date_is_read(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        """A release date under 解除隔离日期 was dropped without a word (the person stayed
+        red); it is read now, and a column still unknown is named in the report."""
+        _, number = green_resident(uow, env)
+        header = ("记录编号", "身份证号", "开始日期", "解除隔离日期", "联系电话")
+        report = run_import(
+            uow, env, csv_bytes([header, ("CC-1", number, "2020-02-05", "2020-02-19", "138")])
+        )
+        assert report.added == 1
+        assert report.unread_columns == ("联系电话",)
+        record = uow.session.scalars(select(t.DataRecord)).one()
+        assert record.end is not None
 
     def test_a_department_sends_only_what_it_holds(self, uow: UnitOfWork, env: Env) -> None:
         """In words, in the reader's language (it said "carrier 部门不能报送
