@@ -200,9 +200,13 @@ def reject(state: FormState, layout: Layout, error: DomainError) -> None:
         state.general.append(in_words(error))
 
 
-def form_from_declaration(row: DeclarationDetail, who: DeclaredIdentity) -> FormState:
+def form_from_declaration(
+    row: DeclarationDetail, who: DeclaredIdentity, *, health: bool = True
+) -> FormState:
     """ "Back to edit" from the confirmation screen: everything but the ID number,
-    which is kept only encrypted and must be typed again."""
+    which is kept only encrypted and must be typed again. Without ``health``, a new
+    declaration started from an earlier one: who and where (and a pass's destination
+    and purpose), the health answers asked afresh."""
     state = FormState()
     values = {
         "name": who.name,
@@ -216,7 +220,11 @@ def form_from_declaration(row: DeclarationDetail, who: DeclaredIdentity) -> Form
         "purpose": row.purpose or "",
         "employer": row.employer,
     }
+    if not health:
+        del values["temperature"]
     state.values = {k: str(v) for k, v in values.items() if v}
+    if not health:
+        return state
     state.ticked["symptoms"] = list(row.symptoms)
     for exposure in row.exposures:
         kind = str(exposure["kind"])

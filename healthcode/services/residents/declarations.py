@@ -149,6 +149,15 @@ def show_declaration(
     return Submission(DeclarationDetail.of(row), identity_of(uow, env, row))
 
 
+def start_from(uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None) -> Submission | None:
+    """What a new declaration of one's own may start from: the latest confirmed one
+    (a pass is applied for again every 5 days, seed 000; its form started blank)."""
+    row = uow.declarations.latest_confirmed(resident_id) if resident_id else None
+    return (
+        None if row is None else Submission(DeclarationDetail.of(row), identity_of(uow, env, row))
+    )
+
+
 def confirm_declaration(
     uow: UnitOfWork,
     env: Env,

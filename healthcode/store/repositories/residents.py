@@ -163,6 +163,18 @@ class Declarations(_Repo):
         )
         return self.session.scalar(query)
 
+    def latest_confirmed(self, resident_id: uuid.UUID) -> t.Declaration | None:
+        """The resident's latest confirmed declaration, under any policy."""
+        query = (
+            select(t.Declaration)
+            .where(
+                t.Declaration.resident_id == resident_id, t.Declaration.confirmed_at.is_not(None)
+            )
+            .order_by(t.Declaration.confirmed_at.desc(), t.Declaration.id.desc())
+            .limit(1)
+        )
+        return self.session.scalar(query)
+
     def confirmed(self, resident_id: uuid.UUID, policy_id: str) -> Sequence[t.Declaration]:
         query = (
             select(t.Declaration)

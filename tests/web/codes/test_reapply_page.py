@@ -51,3 +51,19 @@ def test_a_lapsed_pass_offers_applying_again_not_a_daily_report(
     page.goto("/codes/shandong-pass/report")
     page.wait_for_url("**/codes/shandong-pass")
     expect(page.get_by_role("link", name="重新申请")).to_be_visible()
+
+
+def test_applying_again_starts_from_who_and_where_not_the_health_answers(
+    page: Page, server: LiveServer
+) -> None:
+    """A pass is applied for every 5 days; its form started blank each time."""
+    phone = new_phone()
+    sign_in(page, server, phone)
+    declare_and_confirm(page, "binzhou-code", id_number=id_number(), temperature="37.0")
+    page.goto("/declare/shandong-pass")
+    expect(page.locator("#name")).not_to_have_value("")
+    expect(page.locator("#region")).not_to_have_value("")
+    expect(page.locator("#id_number")).to_have_value("")  # kept only encrypted: typed again
+    expect(page.locator("#temperature")).to_have_value("")  # asked afresh
+    page.goto("/declare/binzhou-code?for=dependant")  # a family member's: blank
+    expect(page.locator("#name")).to_have_value("")

@@ -135,6 +135,10 @@ def declaration_form(
             uow, env, account_id=principal.account_id, declaration_id=edit
         )
         form = form_from_declaration(own.declaration, own.identity)
+    elif not _for_dependant(request):
+        earlier = declarations.start_from(uow, env, resident_id=principal.resident_id)
+        if earlier is not None:
+            form = form_from_declaration(earlier.declaration, earlier.identity, health=False)
     return _form_page(
         request,
         env,
