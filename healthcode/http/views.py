@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
 
-from healthcode.domain.clock import local
+from healthcode.domain.clock import day_of, local
 from healthcode.domain.colour import Colour
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Policy
@@ -108,7 +108,7 @@ def colour_label(policy: Policy, colour: Colour) -> str:
 
 def change_text(policy: Policy, change: Change) -> str:
     label = colour_label(policy, change.colour)
-    day = change.at.date().isoformat()
+    day = day_of(change.at).isoformat()  # in Asia/Shanghai, whatever zone the instant has
     if change.needs_reports:
         return translate(
             N_("{label} on {day} if daily reports stay normal"), {"label": label, "day": day}
