@@ -129,13 +129,13 @@ def list_staff_accounts(uow: UnitOfWork, who: Principal) -> list[StaffAccount]:
     for account, rows in uow.accounts.staff():
         roles = _roles(rows)
         if _visible(uow, who, roles):
-            found.append(_view(account, roles))
+            found.append(_view(uow, who, account, roles))
     return sorted(found, key=lambda a: (not a.active, a.username))
 
 
 def show_staff_account(uow: UnitOfWork, who: Principal, *, account_id: uuid.UUID) -> StaffAccount:
     account, roles = _managed(uow, who, account_id)
-    return _view(account, roles)
+    return _view(uow, who, account, roles)
 
 
 def create_staff_account(
@@ -203,7 +203,7 @@ def change_roles(
     )
     # Not ``show_staff_account``: taking away the last role in who's scope (an issuer's
     # signing role) leaves an account who no longer manages, and that is no error.
-    return _view(account, _roles(uow.accounts.roles_of(account.id)))
+    return _view(uow, who, account, _roles(uow.accounts.roles_of(account.id)))
 
 
 def manages(uow: UnitOfWork, who: Principal, account: StaffAccount) -> bool:
@@ -225,7 +225,13 @@ def deactivate_staff_account(
     account, roles = _managed(uow, who, account_id, lock=True)
     if account.id == who.account_id:
         raise CannotDeactivateSelf(N_("You cannot deactivate your own account"))
-    _check_grants(uow, who, roles)
+    if not all(may_grant(uow, who, role, scope) for role, scope in roles):
+        raise GrantRefused(
+            N_(
+                "This account also holds roles outside your organisations: its other "
+                "administrators, or a deployment administrator, can deactivate it"
+            )
+        )
     reason = " ".join(reason.split())
     if not 0 < len(reason) <= 200:
         raise InvalidInput(FieldError("reason", "length", N_("Say why, in 1 to 200 characters")))
@@ -241,7 +247,7 @@ def deactivate_staff_account(
             client=client,
         )
     uow.flush()
-    return _view(account, roles)
+    return _view(uow, who, account, roles)
 
 
 # --- helpers ----------------------------------------------------------------------
@@ -266,12 +272,18 @@ def _roles(rows: Sequence[t.AccountRole]) -> tuple[tuple[Role, str], ...]:
     return tuple(sorted((Role(r.role), r.scope) for r in rows if r.role in known))
 
 
-def _view(account: t.Account, roles: Sequence[tuple[Role, str]]) -> StaffAccount:
+def _view(
+    uow: UnitOfWork, who: Principal, account: t.Account, roles: Sequence[tuple[Role, str]]
+) -> StaffAccount:
+    """The account with the roles it holds within ``who``'s scope: an employer's
+    administrator was shown (and offered to take away) a role it held for another
+    organisation."""
+    held = who.scope(Permission.STAFF_MANAGE)
     return StaffAccount(
         account.id,
         account.username or "",
         account.display_name,
-        tuple(roles),
+        tuple(r for r in roles if held.everywhere or _within(uow, held, r[1])),
         account.created_at,
         account.disabled_at,
     )

@@ -204,10 +204,14 @@ class TestDeactivate:
             uow, env, binzhou, "boss", (Role.ADMIN, "region:371602"),
             (Role.ORG_ADMIN, org_scope(community.id)),
         )  # fmt: skip
-        with pytest.raises(GrantRefused):
+        with pytest.raises(GrantRefused) as refused:
             staff_accounts.deactivate_staff_account(
                 uow, env, org_admin, account_id=boss.id, reason="越权"
             )
+        assert "outside your organisations" in refused.value.message  # not "cannot give"
+        # the organisation's administrator sees the role held in its organisation only
+        seen = staff_accounts.show_staff_account(uow, org_admin, account_id=boss.id)
+        assert seen.roles == ((Role.ORG_ADMIN, org_scope(community.id)),)
         with pytest.raises(InvalidInput):
             staff_accounts.deactivate_staff_account(
                 uow, env, binzhou, account_id=boss.id, reason=" "
