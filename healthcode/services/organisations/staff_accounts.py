@@ -178,9 +178,14 @@ def change_roles(
     remove: Sequence[tuple[Role, str]] = (),
     client: str = "",
 ) -> StaffAccount:
-    """Give and take roles; each one given or taken must be one ``who`` may give."""
+    """Give and take roles; each one given or taken must be one ``who`` may give. Not
+    one's own roles to take (as one's own account is not to deactivate). An account
+    left with no role is deactivated: it could still sign in, and only a deployment
+    administrator could still see it."""
     add, remove = _canonical(add), _canonical(remove)
     account, _roles_now = _managed(uow, who, account_id, lock=True)
+    if remove and account.id == who.account_id:
+        raise CannotDeactivateSelf(N_("You cannot take away your own roles"))
     _check_grants(uow, who, [*add, *remove])
     for role, scope in remove:
         uow.accounts.drop(account.id, role.value, scope)
@@ -189,6 +194,8 @@ def change_roles(
         uow.accounts.hold(account.id, role.value, scope)
         _authorise(uow, env, who, account.id, account.display_name, role, scope)
     uow.flush()
+    if not uow.accounts.roles_of(account.id) and account.disabled_at is None:
+        _disable(uow, env, who, account, "last role taken away", client)
     audit.record(
         uow,
         env,
@@ -236,21 +243,27 @@ def deactivate_staff_account(
     if not 0 < len(reason) <= 200:
         raise InvalidInput(FieldError("reason", "length", N_("Say why, in 1 to 200 characters")))
     if account.disabled_at is None:
-        account.disabled_at = env.clock.now()
-        sessions.logout_everywhere(uow, env, account_id=account.id)
-        audit.record(
-            uow,
-            env,
-            actor_id=who.account_id,
-            action="staff.account.deactivate",
-            detail={"account_id": str(account.id), "reason": reason},
-            client=client,
-        )
+        _disable(uow, env, who, account, reason, client)
     uow.flush()
     return _view(uow, who, account, roles)
 
 
 # --- helpers ----------------------------------------------------------------------
+
+
+def _disable(
+    uow: UnitOfWork, env: Env, who: Principal, account: t.Account, reason: str, client: str
+) -> None:
+    account.disabled_at = env.clock.now()
+    sessions.logout_everywhere(uow, env, account_id=account.id)
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action="staff.account.deactivate",
+        detail={"account_id": str(account.id), "reason": reason},
+        client=client,
+    )
 
 
 def _managed(

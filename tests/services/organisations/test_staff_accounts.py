@@ -150,14 +150,28 @@ class TestListAndRoles:
                 uow, env, org_admin, account_id=made.id, add=[(Role.ADMIN, "")]
             )
 
+    def test_ones_own_roles_are_not_taken_away(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        with pytest.raises(CannotDeactivateSelf):
+            staff_accounts.change_roles(
+                uow, env, org_admin, account_id=org_admin.account_id,
+                remove=[(Role.ORG_ADMIN, org_scope(community.id))],
+            )  # fmt: skip
+
     def test_an_issuers_only_role_taken_away_by_its_org_admin(
         self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
     ) -> None:
         """Was 404 "no such staff account", rolled back: the issuer went on signing."""
         grant = (Role.ISSUER, org_scope(community.id))
         made = make(uow, env, org_admin, "issuer.only", grant)
+        issued = login.staff_login(
+            uow, env, username="issuer.only", password=PASSWORD, client="t", user_agent=""
+        )
         left = staff_accounts.change_roles(uow, env, org_admin, account_id=made.id, remove=[grant])
         assert left.roles == ()
+        assert not left.active  # no role left: it could still sign in, and no one saw it
+        assert sessions.authenticate(uow, env, token=issued.token) is None
         assert not staff_accounts.manages(uow, org_admin, left)
         assert uow.accounts.roles_of(made.id) == []
         assert uow.authorisations.active(made.id, community.id, Role.ISSUER.value) is None
