@@ -35,6 +35,9 @@ TEXT_FIELDS = (
     "employer_code",
 )  # fmt: skip
 OPTIONAL_DATES = frozenset({"residence_since"})
+# left empty, sent as "" for the service to name beside the others (as None, the input
+# model refused them first, and the pledge and a pass's fields came a round later)
+CHECKED_TEXT = frozenset({"name", "id_number", "region"})
 MAX_TRIP_ROWS = 20
 _PATH = re.compile(r"^(?P<group>\w+)\[(?P<index>\d+)\](?:\.(?P<part>\w+))?$")
 
@@ -166,7 +169,7 @@ def declaration_payload(
     for name in TEXT_FIELDS:
         value = state.value(name)
         if value or name not in OPTIONAL_DATES:
-            payload[name] = value or None
+            payload[name] = value or ("" if name in CHECKED_TEXT else None)
     payload = {k: v for k, v in payload.items() if v is not None}
     payload.update(policy=policy_id, pledge=state.value("pledge") == "yes")
     payload.setdefault("nationality", "CHN")
