@@ -82,6 +82,20 @@ class TestAccessibility:
                 assert page.evaluate(SIDEWAYS) == [], f"{path} at {width} px"
         assert problems == []
 
+    def test_the_links_under_a_code_are_a_thumbs_target(
+        self, page: Page, server: LiveServer
+    ) -> None:
+        """为什么是这个颜色, 变色记录… were 19 px tall lines of text at 360 px."""
+        page.set_viewport_size({"width": 360, "height": 640})
+        sign_in(page, server, new_phone())
+        declare_and_confirm(page)
+        for path in ("/", "/codes/binzhou-code"):
+            page.goto(path)
+            heights = page.locator(".row-links a").evaluate_all(
+                "links => links.map(a => a.getBoundingClientRect().height)"
+            )
+            assert heights and min(heights) >= 44, (path, heights)
+
     def test_the_place_picker_and_form_warnings_are_labelled_and_reflow(
         self, page: Page, server: LiveServer
     ) -> None:
