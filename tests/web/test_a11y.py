@@ -94,7 +94,8 @@ class TestAccessibility:
             heights = page.locator(".row-links a").evaluate_all(
                 "links => links.map(a => a.getBoundingClientRect().height)"
             )
-            assert heights and min(heights) >= 44, (path, heights)
+            assert heights, path
+            assert min(heights) >= 44, (path, heights)
 
     def test_the_place_picker_and_form_warnings_are_labelled_and_reflow(
         self, page: Page, server: LiveServer
