@@ -103,6 +103,16 @@ def managed_employer(uow: UnitOfWork, who: Principal, organisation_id: uuid.UUID
     return found
 
 
+def manages_roster(uow: UnitOfWork, who: Principal, organisation_id: uuid.UUID) -> bool:
+    """Whether ``who`` administers the employer's roster (its parent community's
+    administrators see the board, not the roster: its link led them to a 404)."""
+    try:
+        managed_employer(uow, who, organisation_id)
+    except NotFound:
+        return False
+    return True
+
+
 def employer_by_code(uow: UnitOfWork, credit_code: str, *, id_hash: bytes) -> uuid.UUID | None:
     """The active employer an applicant names by its credit code, whose roster must hold
     the applicant's ID number (none named: None)."""

@@ -23,7 +23,7 @@ from healthcode.services.accounts.sessions import principal_of
 from healthcode.services.organisations import board as boards
 from healthcode.services.organisations import checkins
 from healthcode.services.organisations.registry import OrganisationKind
-from healthcode.services.organisations.roster import enrol
+from healthcode.services.organisations.roster import enrol, manages_roster
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
@@ -517,3 +517,14 @@ def test_two_check_ins_for_one_window_at_once_leave_one_current(
         history = uow.checkins.history(worker, date(2020, 2, 23))
         assert len(history) == 2
         assert sum(1 for h in history if h.superseded_at is None) == 1
+
+
+def test_the_board_offers_the_staff_list_only_to_who_keeps_it(
+    uow: UnitOfWork, env: Env, community: t.Organisation, company: t.Organisation, admin: Principal
+) -> None:
+    """The parent community's administrators see the board; its "staff list" link led
+    them to a 404."""
+    assert manages_roster(uow, admin, company.id)
+    overseer = employer_admin(uow, env, community.id)
+    assert boards.show_board(uow, env, overseer, organisation_id=company.id) is not None
+    assert not manages_roster(uow, overseer, company.id)

@@ -20,7 +20,7 @@ from healthcode.http.security import require
 from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.organisations import board as boards
-from healthcode.services.organisations import checkins
+from healthcode.services.organisations import checkins, roster
 from healthcode.web.deps import FormDep
 from healthcode.web.forms import FormState, whole_number
 from healthcode.web.templating import render
@@ -86,6 +86,7 @@ def _board_page(
         filter_words=FILTER_WORDS,
         morning=Window.MORNING,
         evening=Window.EVENING,
+        manages_roster=roster.manages_roster(uow, who, organisation_id),
     )
 
 
