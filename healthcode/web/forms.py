@@ -177,11 +177,20 @@ def declaration_payload(
 
 
 def parse(model: type[M], payload: dict[str, Any]) -> M:
-    """Typed input, or ``InvalidInput`` with the API's field-by-field messages."""
+    """Typed input, or ``InvalidInput`` with the API's field-by-field messages. The
+    text fields kept empty for the service to name are named here too when the input
+    model stops first (a choice left unchosen), so that they come in the same round."""
     try:
         return model.model_validate(payload)
     except ValidationError as error:
-        raise InvalidInput(*validation_fields(error.errors())) from None
+        found = validation_fields(error.errors())
+        named = {f.field for f in found}
+        found += [
+            FieldError(name, "missing", N_("This field is required"), {})
+            for name in sorted(CHECKED_TEXT)
+            if payload.get(name) == "" and name not in named
+        ]
+        raise InvalidInput(*found) from None
 
 
 def show_errors(state: FormState, layout: Layout, errors: Sequence[FieldError]) -> None:

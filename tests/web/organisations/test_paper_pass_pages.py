@@ -104,6 +104,6 @@ def test_the_error_summary_names_each_field(page: Page, server: LiveServer) -> N
     page.click("form[action='/staff/counter'] button.primary")
     summary = page.locator("#error-summary")
     expect(summary).to_be_visible()
-    expect(summary.locator("a[href='#name']")).to_contain_text("姓名：")
+    expect(summary.locator("a[href='#name']")).to_have_text("姓名：此项为必填")
     expect(summary.locator("a[href='#id_number']")).to_contain_text("身份证号：")
     check_page(page)
