@@ -417,6 +417,7 @@
       var legend = field.closest("fieldset") && field.closest("fieldset").querySelector("legend");
       var source = label || (named && document.getElementById(named.split(" ")[0])) || legend;
       var name = source && source.firstChild ? source.firstChild.textContent.trim() : "";
+      name = name.replace(/[？?：:]$/, "");  /* "哪里有误？" + "：" read twice */
       if (name && link.textContent.indexOf(name) !== 0) {
         link.textContent = name + colon + link.textContent;
       }

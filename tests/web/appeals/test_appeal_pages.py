@@ -69,6 +69,8 @@ def test_a_wrongly_listed_resident_appeals_and_is_green_again(
     page.evaluate("document.querySelector('#reason').removeAttribute('minlength')")
     page.click("button.primary")
     expect(page.locator("#reason-error")).to_be_visible()  # the server's own refusal
+    summary = page.locator("#error-summary a[href='#reason']")
+    expect(summary).to_contain_text("哪里有误：")  # the label's own "？" not read twice
     check_page(page)
     page.check("input[name=subject]")
     page.fill("#reason", REASON)
