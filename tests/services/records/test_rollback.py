@@ -284,19 +284,11 @@ def test_a_record_found_wrong_on_appeal_after_its_rollback_is_not_taken_again(
     listed, number = green_resident(uow, env)
     data = csv_bytes([HEADER, ("CC-1", number, "2020-02-22")])
     first = run_import(uow, env, data)
-    assert listed.resident_id is not None
-    [record] = uow.data_records.of_resident(listed.resident_id)
-    appeal = submit_appeal(
-        uow, env, resident_id=listed.resident_id, policy_id="binzhou-code",
-        record_id=record.id, reason=REASON,
-    )  # fmt: skip
+    appeal = _appealed(uow, env, listed)
     later(env)
     roll_back_batch(uow, env, operator(uow, env), batch_id=first.batch_id)
     recolour_batch(SameUnit(uow), env, batch_id=first.batch_id)  # type: ignore[arg-type]
-    decide_appeal(
-        uow, env, health_officer(uow, env), appeal_id=appeal.id, uphold=True,
-        note="核实该居民当日不在通报场所，撤销密接记录",
-    )  # fmt: skip
+    _upheld(uow, env, appeal)
     later(env)
     again = run_import(uow, env, data)
     assert (again.amended, again.refused) == (0, 1)
@@ -316,16 +308,9 @@ def test_rolling_back_a_resend_leaves_an_appeals_withdrawal(uow: UnitOfWork, env
     later(env)
     again = run_import(uow, env, data)
     assert again.amended == 1
+    _upheld(uow, env, _appealed(uow, env, listed))
     assert listed.resident_id is not None
     [record] = uow.data_records.of_resident(listed.resident_id)
-    appeal = submit_appeal(
-        uow, env, resident_id=listed.resident_id, policy_id="binzhou-code",
-        record_id=record.id, reason=REASON,
-    )  # fmt: skip
-    decide_appeal(
-        uow, env, health_officer(uow, env), appeal_id=appeal.id, uphold=True,
-        note="核实该居民当日不在通报场所，撤销密接记录",
-    )  # fmt: skip
     found_wrong = record.withdrawn_reason
     later(env)
     roll_back_batch(uow, env, operator(uow, env), batch_id=again.batch_id)
@@ -335,3 +320,20 @@ def test_rolling_back_a_resend_leaves_an_appeals_withdrawal(uow: UnitOfWork, env
     third = run_import(uow, env, data)
     assert [r.code for r in third.refusals] == ["record_withdrawn"]
     assert colour_of(uow, listed) is Colour.GREEN
+
+
+def _appealed(uow: UnitOfWork, env: Env, listed: t.Account) -> uuid.UUID:
+    """The resident's appeal against their one record."""
+    assert listed.resident_id is not None
+    [record] = uow.data_records.of_resident(listed.resident_id)
+    return submit_appeal(
+        uow, env, resident_id=listed.resident_id, policy_id="binzhou-code",
+        record_id=record.id, reason=REASON,
+    ).id  # fmt: skip
+
+
+def _upheld(uow: UnitOfWork, env: Env, appeal_id: uuid.UUID) -> None:
+    decide_appeal(
+        uow, env, health_officer(uow, env), appeal_id=appeal_id, uphold=True,
+        note="核实该居民当日不在通报场所，撤销密接记录",
+    )  # fmt: skip
