@@ -40,6 +40,12 @@ class Status(StrEnum):
 END_OF_DAY = time.max  # "24:00": an evening window may run to midnight
 
 
+def _ends_before(field: str, end: time) -> FieldError:
+    if end == time(0, 0):  # midnight typed as the day's start
+        return FieldError(field, "order", N_("For midnight, write 24:00"))
+    return FieldError(field, "order", N_("The window must end after it starts"))
+
+
 def hhmm(at: time) -> str:
     """A window's time as the forms and the API give it ("24:00" for midnight's end)."""
     return "24:00" if at == END_OF_DAY else f"{at:%H:%M}"
@@ -114,13 +120,9 @@ def parse_windows(
         raise InvalidInput(*errors)
     w = Windows(**parsed)  # type: ignore[arg-type]
     if w.morning_from >= w.morning_until:
-        errors.append(
-            FieldError("morning_until", "order", N_("The window must end after it starts"))
-        )
+        errors.append(_ends_before("morning_until", w.morning_until))
     if w.evening_from >= w.evening_until:
-        errors.append(
-            FieldError("evening_until", "order", N_("The window must end after it starts"))
-        )
+        errors.append(_ends_before("evening_until", w.evening_until))
     if w.morning_until > w.evening_from:
         errors.append(
             FieldError(

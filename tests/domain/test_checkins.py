@@ -113,6 +113,9 @@ def test_an_evening_window_may_run_to_midnight() -> None:
     assert windows.open_at(late + timedelta(seconds=30)) is None  # the next day, at night
     assert windows.label(Window.EVENING) == "20:00–24:00"
     assert hhmm(windows.evening_until) == "24:00"  # stored and shown as given
+    with pytest.raises(InvalidInput) as refused:  # it said only "must end after it starts"
+        parse_windows("06:00", "10:00", "20:00", "00:00")
+    assert [e.message for e in refused.value.errors] == ["For midnight, write 24:00"]
 
 
 @pytest.mark.parametrize(
