@@ -225,15 +225,13 @@ def form_from_declaration(
         "nationality": who.nationality,
         "region": who.region_code,
         "address": who.address,
-        "temperature": "" if row.temperature is None else f"{row.temperature:.1f}",
+        "temperature": "" if row.temperature is None or not health else f"{row.temperature:.1f}",
         "residence_since": row.residence_since.isoformat() if row.residence_since else "",
         "destination": row.destination or "",
         "destination_detail": row.destination_detail,
         "purpose": row.purpose or "",
         "employer": row.employer,
     }
-    if not health:
-        del values["temperature"]
     state.values = {k: str(v) for k, v in values.items() if v}
     if not health:
         return state

@@ -204,13 +204,14 @@ def check_in(
     if not rosters:
         raise NotFound(N_("You are not on any employer's staff list"))
     now = env.clock.now()
+    held = _with_windows(uow, rosters)
     open_now = [
         (employee, employer, window)
-        for employee, employer in rosters
-        if (window := windows_of(uow, employer.id).open_at(now)) is not None
+        for employee, employer, windows in held
+        if (window := windows.open_at(now)) is not None
     ]
     if not open_now:
-        current_window(windows_of(uow, rosters[0][1].id), now)  # raises: says when
+        current_window(held[0][2], now)  # raises: says when
     return tuple(
         _record(uow, env, employer, employee, window, temperature, symptoms, SELF, who.account_id)
         for employee, employer, window in open_now
@@ -226,15 +227,19 @@ def today_checkin(uow: UnitOfWork, env: Env, who: Principal) -> TodayCheckin | N
     if not rosters:
         return None
     now = env.clock.now()
-    employee, employer = next(
-        ((e, o) for e, o in rosters if windows_of(uow, o.id).open_at(now) is not None),
-        rosters[0],
-    )
-    windows = windows_of(uow, employer.id)
+    held = _with_windows(uow, rosters)
+    employee, _employer, windows = next((h for h in held if h[2].open_at(now) is not None), held[0])
     window = windows.open_at(now)
     row = uow.checkins.current(employee.id, day_of(now), window.value) if window else None
     done = _recorded(row, employee, corrected=False) if row is not None else None
     return TodayCheckin(tuple(o.name for _e, o in rosters), window, windows, done)
+
+
+def _with_windows(
+    uow: UnitOfWork, rosters: Sequence[tuple[t.Employee, t.Organisation]]
+) -> list[tuple[t.Employee, t.Organisation, Windows]]:
+    """Each roster row with its employer's windows, read once."""
+    return [(employee, employer, windows_of(uow, employer.id)) for employee, employer in rosters]
 
 
 def _rosters(uow: UnitOfWork, who: Principal) -> Sequence[tuple[t.Employee, t.Organisation]]:

@@ -124,7 +124,7 @@ def submit_declaration(
     )
     uow.add(row)
     uow.flush()
-    return Submission(DeclarationDetail.of(row), identity_of(uow, env, row))
+    return _submission(uow, env, row)
 
 
 def declared_columns(data: DeclarationInput) -> dict[str, Any]:
@@ -146,16 +146,14 @@ def show_declaration(
 ) -> Submission:
     """One of the account's own declarations, to show back; another's is not found."""
     row = _own(uow, account_id, declaration_id, lock=False)
-    return Submission(DeclarationDetail.of(row), identity_of(uow, env, row))
+    return _submission(uow, env, row)
 
 
 def start_from(uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None) -> Submission | None:
     """What a new declaration of one's own may start from: the latest confirmed one
     (a pass is applied for again every 5 days, seed 000; its form started blank)."""
     row = uow.declarations.latest_confirmed(resident_id) if resident_id else None
-    return (
-        None if row is None else Submission(DeclarationDetail.of(row), identity_of(uow, env, row))
-    )
+    return None if row is None else _submission(uow, env, row)
 
 
 def confirm_declaration(
@@ -245,6 +243,10 @@ def refuse_while_green(
         until = local(state.valid_until).strftime("%Y-%m-%d %H:%M")
         again = local(state.valid_until - ending).strftime("%Y-%m-%d %H:%M")
         raise PassStillValid(message, until=until, again=again)
+
+
+def _submission(uow: UnitOfWork, env: Env, row: t.Declaration) -> Submission:
+    return Submission(DeclarationDetail.of(row), identity_of(uow, env, row))
 
 
 def _own(
