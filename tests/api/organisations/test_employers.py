@@ -257,6 +257,28 @@ def test_a_large_roster_is_entered_page_by_page_under_the_forms_field_limit(
     assert board(client, company, hr)["counts"]["total"] == 404
 
 
+def test_the_board_api_answers_a_page_at_a_time_with_everyone_counted(
+    client: TestClient, company: uuid.UUID, hr: dict[str, str]
+) -> None:
+    """An HR system reading a large roster's board walks it by offset; no one is left
+    out or shown twice, and the counts and the filter's total cover everyone."""
+    rows = [("王强", staff_id(500 + i), "", "") for i in range(5)]
+    imported = client.post(
+        f"/api/v1/employers/{company}/roster/imports",
+        files={"file": ("more.csv", staff_csv(rows), "text/csv")},
+        headers=hr,
+    )
+    assert imported.json()["added"] == 5
+    pages = [board(client, company, hr, limit="3", offset=str(o)) for o in (0, 3, 6)]
+    assert [len(p["rows"]) for p in pages] == [3, 3, 2]
+    assert {p["matched"] for p in pages} == {8}
+    assert {p["counts"]["total"] for p in pages} == {8}
+    ids = [r["employee_id"] for p in pages for r in p["rows"]]
+    assert len(set(ids)) == 8
+    too_many = client.get(f"/api/v1/employers/{company}/board?limit=1001", headers=hr)
+    assert too_many.status_code == 422
+
+
 def test_a_resident_checking_in_between_windows_is_told_when(
     client: TestClient, sms: CapturingSender, clock: FixedClock, company: uuid.UUID
 ) -> None:
