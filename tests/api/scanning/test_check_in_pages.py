@@ -4,16 +4,20 @@ a page that says what went wrong, never a 500 (both databases)."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from healthcode.http.security import SESSION_COOKIE
 from healthcode.services.scanning.venues import VenueSummary
 from healthcode.store.uow import UnitOfWork
-from tests.api.helpers import CapturingSender
+from tests.api.helpers import PHONE, CapturingSender, declare, resident_headers
 from tests.api.pages import HTML, page_token, sign_in_on_pages
+from tests.api.residents.test_dependants import for_child
+from tests.factories.inputs import declaration_data, id_number
 from tests.factories.roster import employer_admin, region_admin
 from tests.factories.scanning import venue
 
@@ -117,3 +121,38 @@ def test_the_printable_code_is_the_venues_link_and_only_its_staff_see_it(
     assert page.status_code == 200
     assert f"http://testserver/v/{market.code}" in page.text  # the QR's link, read in Chromium
     assert page.text.count("<svg") == 1
+
+
+def test_a_parent_checks_in_a_child_with_the_childs_own_code(
+    client: TestClient,
+    sms: CapturingSender,
+    sessions: sessionmaker[Session],
+    market: VenueSummary,
+) -> None:
+    """A child without a phone enters with a parent: the venue page offers the child's
+    code beside the parent's, and the entry is recorded as the child's (tracing finds
+    them); another account's family member, or a made-up one, is not found."""
+    me = resident_headers(client, sms, PHONE)
+    declare(client, me, declaration_data(id_number=id_number()))
+    child = for_child(client, me, id_number(date(2016, 5, 5)))
+    client.post(f"/api/v1/declarations/{child.json()['id']}/confirm", headers=me)
+    [member] = client.get("/api/v1/dependants", headers=me).json()
+    client.cookies.set(SESSION_COOKIE, me["Authorization"].removeprefix("Bearer "))
+    page = client.get(f"/v/{market.code}", headers=HTML)
+    assert "为王**用" in page.text
+    assert f'name="member" value="{member["resident_id"]}"' in page.text
+    token = page_token(client, f"/v/{market.code}")
+    form = {"policy": "binzhou-code", "csrf_token": token, "member": member["resident_id"]}
+    done = client.post(f"/v/{market.code}", data=form, headers=HTML)
+    assert done.status_code == 200, done.text[:300]
+    assert "王**的" in done.text
+    uow = UnitOfWork(sessions())
+    row = uow.venues.by_code(market.code)
+    assert row is not None
+    [scan] = uow.scans.of_venue(row.id)
+    assert str(scan.resident_id) == member["resident_id"]
+    uow.close()
+    for someone in (str(uuid.uuid4()), "not-an-id"):
+        refused = client.post(f"/v/{market.code}", data=form | {"member": someone}, headers=HTML)
+        assert refused.status_code == 404
+        assert "没有这位家庭成员" in refused.text
