@@ -1,0 +1,84 @@
+"""The gate's pace on a small phone (360 × 740): a keyboard-wedge reader types each
+person's code and Enter, one after another. After every result (release, stop, a
+refused code, a release with a temperature) the reader's next line goes into the
+"next person" field without a tap, and the verdict stays on the screen."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web.conftest import new_context
+from tests.web.live import LiveServer
+from tests.web.scanning.offline import Checkpoint
+from tests.web.scanning.test_operator_camera import residents_code
+from tests.web.staff_flows import staff_sign_in
+from tests.web.test_a11y import check_page
+
+
+def wedge(gate: Page, text: str) -> None:
+    """The reader types the line wherever the focus is, then Enter; a new result."""
+    before = gate.url
+    gate.keyboard.insert_text(text)
+    gate.keyboard.press("Enter")
+    gate.wait_for_url(lambda url: url != before and "/scans/" in url)
+
+
+def verdict_in_view(gate: Page) -> None:
+    expect(gate.locator("#result h1")).to_be_in_viewport()
+    assert gate.evaluate("window.scrollY") == 0
+
+
+def test_the_readers_next_line_needs_no_tap_after_any_result(
+    browser: Browser, server: LiveServer, checkpoint: Checkpoint
+) -> None:
+    code = residents_code(browser, server)
+    context = new_context(browser, server)
+    gate = context.new_page()
+    gate.set_viewport_size({"width": 360, "height": 740})
+    staff_sign_in(gate, checkpoint.username)
+    gate.goto(f"/staff/venues/{checkpoint.venue_id}/scan")
+    expect(gate.locator("#token")).to_be_focused()
+
+    wedge(gate, code)
+    expect(gate.locator("#result h1")).to_have_text("✓ 测温后放行")
+    verdict_in_view(gate)
+    expect(gate.locator("#token")).to_be_focused()
+    check_page(gate)
+
+    gate.fill("#temperature", "36.6")  # the guard's one tap: the temperature and release
+    gate.click("form.release button")
+    expect(gate.locator("#result .released")).to_contain_text("36.6 ℃")
+    verdict_in_view(gate)
+    expect(gate.locator("#token")).to_be_focused()
+
+    wedge(gate, "NOT-A-HEALTH-CODE")  # the next person: no tap between
+    expect(gate.locator("#result h1")).to_have_text("✕ 不予通行")
+    expect(gate.locator("#result .message")).to_have_text("这不是健康码。")
+    verdict_in_view(gate)
+    expect(gate.locator("#token")).to_be_focused()
+
+    wedge(gate, code)  # and the next
+    expect(gate.locator("#result h1")).to_have_text("✓ 测温后放行")
+    context.close()
+
+
+def test_a_mistyped_temperature_keeps_the_focus_for_the_correction(
+    browser: Browser, server: LiveServer, checkpoint: Checkpoint
+) -> None:
+    code = residents_code(browser, server)
+    context = new_context(browser, server)
+    gate = context.new_page()
+    gate.set_viewport_size({"width": 360, "height": 740})
+    staff_sign_in(gate, checkpoint.username)
+    gate.goto(f"/staff/venues/{checkpoint.venue_id}/scan")
+    wedge(gate, code)
+    gate.fill("#temperature", "3b.5")
+    gate.click("form.release button")
+    expect(gate.locator("#temperature-error")).to_be_visible()
+    expect(gate.locator("#temperature")).to_be_focused()
+    gate.keyboard.press("Control+A")
+    gate.keyboard.type("36.5")
+    gate.keyboard.press("Enter")
+    expect(gate.locator("#result .released")).to_contain_text("36.5 ℃")
+    expect(gate.locator("#token")).to_be_focused()
+    context.close()
