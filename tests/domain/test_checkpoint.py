@@ -64,10 +64,19 @@ def test_the_decision_and_the_policys_words(
     assert decide_colour(colour, BINZHOU, gate_mode=gate_mode) == outcome
 
 
-def test_the_pass_policy_tells_the_operator_to_report_a_red_pass_to_the_community() -> None:
-    action = decide(code(Colour.RED), PASS, gate_mode=False).action
+@pytest.mark.parametrize(
+    ("colour", "words"),
+    [  # seed 000 §二.3: red 禁行, yellow 待行; neither sends the holder into quarantine
+        (Colour.RED, "不满足出行条件，请其向所在社区（村）或单位报告，必要时通报当地疫情防控部门"),
+        (Colour.YELLOW, "信息进一步完善核实后通行（如测量体温）；通行卡已过期的，请其重新申报"),
+    ],
+)
+def test_the_pass_policy_tells_the_operator_what_seed_000_says(colour: Colour, words: str) -> None:
+    action = decide(code(colour), PASS, gate_mode=False).action
     assert action is not None
-    assert "报告所在社区" in action["zh"]
+    assert words in action["zh"]
+    assert "隔离" not in action["zh"]
+    assert "quarantine" not in action["en"]
 
 
 @pytest.mark.parametrize("reason", [Refusal.EXPIRED, Refusal.REVOKED, Refusal.WRONG_PERSON])
