@@ -58,11 +58,11 @@ class Settings(BaseSettings):
     # scanning (docs/scanning.md): two scans of one token or one resident at two venues
     # within this many minutes are flagged (venues further apart than scan_flag_km, or
     # in different counties when a venue has no coordinates); an operator may look this
-    # many people up by ID number a minute; an offline scan older than this many days
-    # is refused at upload
+    # many people up by ID number a minute (a busy gate takes 30 a minute, a bus more at
+    # once); an offline scan older than this many days is refused at upload
     scan_flag_minutes: int = Field(10, ge=1, le=24 * 60)
     scan_flag_km: float = Field(30, gt=0, le=5000)
-    id_lookups_per_minute: int = Field(30, ge=1, le=1000)
+    id_lookups_per_minute: int = Field(60, ge=1, le=1000)
     scan_upload_days: int = Field(7, ge=1, le=60)
     # `keys rotate` lists the new key in the trust list this long before it signs,
     # so offline scanners that refresh daily hold it before its first code

@@ -133,3 +133,23 @@ class TestWithoutACode:
         with pytest.raises(TooManyRequests) as caught:
             check(uow, env, guard, gate, NUMBER)
         assert caught.value.retry_after is not None
+
+
+class TestABusyGate:
+    """A gate takes a person every 2 seconds, 30 a minute, and a bus brings more at
+    once: the ID-card lane keeps up; only look-ups count, not numbers mistyped."""
+
+    def test_a_busload_of_forty_cards_within_a_minute_is_not_refused(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, holder: t.Account
+    ) -> None:
+        for _ in range(40):
+            assert check(uow, env, guard, gate, NUMBER).decision == Decision.RELEASE
+
+    def test_a_mistyped_number_is_not_a_look_up(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, holder: t.Account
+    ) -> None:
+        typo = NUMBER[:-1] + ("0" if NUMBER[-1] != "0" else "1")  # the check character fails
+        for _ in range(env.settings.id_lookups_per_minute):
+            with pytest.raises(InvalidInput):
+                check(uow, env, guard, gate, typo)
+        assert check(uow, env, guard, gate, NUMBER).decision == Decision.RELEASE
