@@ -34,6 +34,13 @@ class NotReleasable(Conflict):
     code = "not_releasable"
 
 
+class FeverRecorded(NotReleasable):
+    """A second reading on a scan refused for a fever: a new scan takes it, so the
+    refused reading stays on record for tracing."""
+
+    code = "fever_recorded"
+
+
 def release(
     uow: UnitOfWork,
     env: Env,
@@ -56,6 +63,14 @@ def release(
             N_("A body temperature lies between {low} and {high} ℃"),
             low=LOWEST_C,
             high=HIGHEST_C,
+        )
+    if row.verdict == Verdict.FEVER.value:
+        raise FeverRecorded(
+            N_(
+                "This scan recorded a temperature of {temperature} ℃ and was refused; to "
+                "measure again, scan their code again (the first reading is kept)"
+            ),
+            temperature=row.temperature,
         )
     outcome = outcome_of(env, row)
     if not outcome.releasable:

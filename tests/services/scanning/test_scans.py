@@ -84,6 +84,23 @@ class TestScan:
         assert refused.verdict == "fever"
         assert refused.decision is Decision.REFUSED
 
+    def test_a_second_reading_after_a_fever_is_sent_to_a_new_scan_by_name(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        """A guard who measures again after a fever (a forehead reading in the sun) is
+        told the first reading stands on this scan and to scan the code again, not
+        that only a valid green code is released: the code is green."""
+        result = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
+        releases.release(uow, env, guard, scan_id=result.id, temperature=37.6)
+        with pytest.raises(releases.NotReleasable) as caught:
+            releases.release(uow, env, guard, scan_id=result.id, temperature=36.5)
+        assert caught.value.code == "fever_recorded"
+        assert caught.value.params["temperature"] == 37.6
+        assert "scan their code again" in caught.value.message
+        again = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
+        released = releases.release(uow, env, guard, scan_id=again.id, temperature=36.5)
+        assert released.released_at is not None
+
     def test_a_temperature_no_body_has_is_refused_by_name(
         self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
     ) -> None:
