@@ -1,7 +1,8 @@
 """Read an import file row by row, whatever its format, with memory flat in its size.
 
 CSV is read through an incremental decoder (UTF-8, UTF-8 with BOM or GB18030, which
-includes GBK: detected from the first 64 KiB unless given); JSON Lines line by line;
+includes GBK: detected from the 64 KiB after the first byte that is not ASCII, unless
+given); JSON Lines line by line;
 XLSX as a stream of its first sheet's XML (``xlsx``). Each row comes with its line
 number in the file (CSV: the physical line where the row ends; XLSX: the sheet row;
 JSON Lines: the line), so a refusal names the line a person can find.
@@ -14,6 +15,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -25,6 +27,12 @@ from healthcode.services.records.xlsx import BadWorkbook, sheet_rows
 from healthcode.services.shared.cells import cell_text
 
 SNIFF = 64 * 1024
+_SCAN = 1024 * 1024  # how much of an ASCII start is read at once, looking past it
+_NOT_ASCII = re.compile(rb"[\x80-\xff]")
+# A byte the encoding could not read, kept as a lone surrogate (``surrogateescape``)
+# so that the row holding it is named, not the line the decoder had read ahead to.
+_ESCAPED = re.compile("[\udc80-\udcff]")
+_LINE_BREAK = re.compile("\r\n|\r|\n")
 # The characters one CSV cell may hold: a longer cell (a 200 KB note) is its row's
 # problem, refused with the row; the csv module's own limit (128 Ki) refused the
 # whole file, with its English words in the message. Past this, the file is refused.
@@ -58,14 +66,55 @@ def format_of(file_name: str, given: str | None = None) -> str:
 
 
 def detect_encoding(head: bytes) -> str:
-    """UTF-8 with BOM, UTF-8, else GB18030 (a superset of GBK and GB2312)."""
+    """UTF-8 with BOM, UTF-8, else GB18030 (a superset of GBK and GB2312). Text whose
+    every non-ASCII character is Latin, Greek or Cyrillic in UTF-8 and Chinese in
+    GBK is GBK: many GBK pairs are valid UTF-8 (一位 reads as "һλ"), and a
+    department's file is Chinese."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
         return "gb18030"
-    return "utf-8"
+    return "gb18030" if gbk_in_disguise(text) else "utf-8"
+
+
+def gbk_in_disguise(text: str) -> bool:
+    """UTF-8 text whose bytes are GBK's Chinese: none of its characters needs three
+    bytes in UTF-8 (Chinese does), and read as GBK every one is Chinese."""
+    if text.isascii() or max(text) >= "\u0800":
+        return False
+    try:
+        gbk = text.encode("utf-8").decode("gb18030")
+    except UnicodeDecodeError:  # cut off at the window's end: judged without its last
+        gbk = text.encode("utf-8").decode("gb18030", "ignore")
+    return all(_chinese(c) for c in gbk if not c.isascii())
+
+
+def _chinese(char: str) -> bool:
+    """A Chinese character, or Chinese or full-width punctuation."""
+    return any(low <= char <= high for low, high in _CHINESE)
+
+
+_CHINESE = (("\u4e00", "\u9fff"), ("\u3400", "\u4dbf"), ("\u3000", "\u303f"), ("\uff00", "\uffef"))
+
+
+def first_text(stream: IO[bytes]) -> bytes:
+    """Up to ``SNIFF`` bytes from the first byte that is not ASCII (ASCII reads the same
+    in UTF-8 and GBK, so it tells nothing: a file whose Chinese came after 64 KiB of
+    ASCII was taken for UTF-8, and its GBK kept garbled); the stream rewound. Only
+    the start that is ASCII is read twice, a chunk at a time."""
+    try:
+        chunk = stream.read(SNIFF)
+        while chunk:
+            found = _NOT_ASCII.search(chunk)
+            if found is not None:
+                window = chunk[found.start() :]
+                return window + stream.read(max(SNIFF - len(window), 0))
+            chunk = stream.read(_SCAN)
+        return b""
+    finally:
+        stream.seek(0)
 
 
 def read_rows(
@@ -83,9 +132,7 @@ def read_rows(
 
 def _text(stream: IO[bytes], encoding: str | None) -> io.TextIOWrapper:
     if encoding is None:
-        head = stream.read(SNIFF)
-        stream.seek(0)
-        encoding = detect_encoding(head)
+        encoding = detect_encoding(first_text(stream))
     try:
         info = codecs.lookup(encoding)
     except LookupError:
@@ -93,7 +140,9 @@ def _text(stream: IO[bytes], encoding: str | None) -> io.TextIOWrapper:
     # base64, rot13, hex… are codecs but not text encodings; "undefined" refuses all
     if info is None or not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
         raise UnreadableFile(N_("Unknown encoding {value}"), value=encoding[:20])
-    return io.TextIOWrapper(stream, encoding=encoding, newline="")
+    # Undecodable bytes become lone surrogates, found in the row that holds them
+    # (``_escaped_line``): a decoding error names where the decoder had read ahead to.
+    return io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
 
 
 def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
@@ -103,16 +152,21 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
         header = next(reader, None)
         if header is None:
             raise UnreadableFile(N_("The file is empty"))
+        if _escaped_line(header, 1) is not None:
+            raise UnicodeError  # the header itself
         columns = [column_name(h) for h in header]
         yield Row(0, dict.fromkeys(columns))
+        start = reader.line_num + 1  # the line a row starts on
         for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
-            yield Row(reader.line_num, dict(zip(columns, cells, strict=False)))
+            if (line := _unread_line(cells, start, text.encoding)) is not None:
+                raise _not_text_at(line, text.encoding)
+            if any(c.strip() for c in cells):
+                yield Row(reader.line_num, dict(zip(columns, cells, strict=False)))
+            start = reader.line_num + 1
     except UnicodeError:
-        if reader.line_num == 0:  # the header itself ("after line 0" read oddly)
+        if reader.line_num <= 1:  # the header itself ("after line 0" read oddly)
             raise UnreadableFile(_NOT_TEXT, value=_named(text.encoding)) from None
-        raise UnreadableFile(
+        raise UnreadableFile(  # a byte an error handler could not keep (UTF-16…)
             N_(
                 "The file is not valid {value} text after line {line}: save it as UTF-8 or "
                 "GBK and send it again"
@@ -143,6 +197,8 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
         for number, line in enumerate(text, start=1):
             if not line.strip():
                 continue
+            if _ESCAPED.search(line):
+                raise _not_text_at(number, text.encoding)
             try:
                 value = json.loads(line)
             except json.JSONDecodeError:
@@ -155,6 +211,46 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
         raise UnreadableFile(_NOT_TEXT, value=_named(encoding)) from None
     finally:
         _release(text)
+
+
+def _escaped_line(cells: list[str], start: int) -> int | None:
+    """The line of a row (starting on ``start``) that holds a byte its encoding could
+    not read, if one does."""
+    text = ",".join(cells)
+    if text.isascii():
+        return None
+    found = _ESCAPED.search(text)
+    if found is None:
+        return None
+    return start + len(_LINE_BREAK.findall(text, 0, found.start()))
+
+
+def _unread_line(cells: list[str], start: int, encoding: str) -> int | None:
+    """``_escaped_line``, or for UTF-8 the row's first line when the row is GBK that
+    happens to be valid UTF-8 (``gbk_in_disguise``): it would be kept garbled."""
+    line = _escaped_line(cells, start)
+    if line is None and codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        text = ",".join(cells)
+        if not text.isascii() and gbk_in_disguise(text):
+            return start
+    return line
+
+
+def _not_text_at(line: int, encoding: str) -> UnreadableFile:
+    """The text stops being the file's encoding at ``line``: the lines before are read
+    (the guess is made from the first 64 KiB of non-ASCII text), so the file mixes two
+    encodings, or is the other one; nothing is kept, and the other one is named."""
+    named = _named(encoding)
+    return UnreadableFile(
+        N_(
+            "Line {line} is not valid {value} text, though the lines before it are: save the "
+            "whole file as UTF-8, or if it is {other}, send it again naming the encoding "
+            "{other}"
+        ),
+        line=line,
+        value=named,
+        other="GBK" if named != "GBK" else "UTF-8",
+    )
 
 
 def _release(text: io.TextIOWrapper) -> None:

@@ -187,6 +187,41 @@ class TestEncodings:
         assert isinstance(line, int)
         assert line > 1  # past the header, where it broke
 
+    def test_gbk_after_64_kib_of_ascii_is_read_as_gbk(self, uow: UnitOfWork, env: Env) -> None:
+        """The encoding was guessed from the first 64 KiB: ASCII reads the same in
+        UTF-8 and GBK, so a file whose Chinese comes later was taken for UTF-8, and a
+        note such as 一位 (GBK bytes that are valid UTF-8) was kept as "һλ". The guess
+        is made from the text after the first byte that is not ASCII now."""
+        listed, number = green_resident(uow, env)
+        ascii_rows = [("CC-X", "x", "2020-02-22", "ok")] * 4000  # refused: no ID number
+        rows = [("source_id", "id_number", "start", "detail"), *ascii_rows]
+        data = csv_bytes(rows) + csv_bytes([("CC-1", number, "2020-02-22", "一位")], "gbk")
+        assert data.index("一位".encode("gbk")) > 64 * 1024
+        report = run_import(uow, env, data)
+        assert report.added == 1
+        assert listed.resident_id is not None
+        [record] = uow.data_records.of_resident(listed.resident_id)
+        assert (record.source_id, record.detail) == ("CC-1", "一位")
+
+    def test_utf8_then_gbk_is_refused_naming_the_line(self, uow: UnitOfWork, env: Env) -> None:
+        """A file whose first Chinese is UTF-8 and whose later text is not: nothing is
+        kept, and the refusal names the line itself (it named one 600 lines before,
+        where the reader had got to when the decoder, reading ahead, failed) and the
+        encoding to give."""
+        _, number = green_resident(uow, env)
+        rows = [("source_id", "id_number", "start", "detail"), ("CC-0", "x", "2020-02-22", "张三")]
+        rows += [("CC-X", "x", "2020-02-22", "ok")] * 8000
+        data = csv_bytes(rows) + csv_bytes([("CC-9", number, "2020-02-22", "发热")], "gbk")
+        with pytest.raises(UnreadableFile) as refused:
+            run_import(uow, env, data)
+        assert refused.value.params == {"value": "UTF-8", "line": 8003, "other": "GBK"}
+        assert "8003" in str(refused.value)
+        assert uow.session.scalar(select(t.DataRecord.id)) is None
+        disguised = csv_bytes(rows) + csv_bytes([("CC-9", number, "2020-02-22", "一位")], "gbk")
+        with pytest.raises(UnreadableFile) as garbled:  # valid UTF-8, but "һλ"
+            run_import(uow, env, disguised)
+        assert garbled.value.params["line"] == 8003
+
     @pytest.mark.parametrize("encoding", ["bogus", "base64", "rot13", "hex", "undefined"])
     @pytest.mark.parametrize("name", ["contacts.csv", "contacts.jsonl"])
     def test_an_encoding_that_is_not_one_for_text_is_refused_whole(
