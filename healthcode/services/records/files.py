@@ -46,6 +46,10 @@ class UnreadableFile(DomainError):
     code = "unreadable_file"
 
 
+class UnclosedQuote(UnreadableFile):
+    code = "unclosed_quote"
+
+
 @dataclass(frozen=True)
 class Row:
     line: int
@@ -148,6 +152,7 @@ def _text(stream: IO[bytes], encoding: str | None) -> io.TextIOWrapper:
 def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
     text = _text(stream, encoding)
     reader = csv.reader(text)
+    start = 1
     try:
         header = next(reader, None)
         if header is None:
@@ -157,9 +162,9 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
         columns = [column_name(h) for h in header]
         yield Row(0, dict.fromkeys(columns))
         start = reader.line_num + 1  # the line a row starts on
+        delimiters = max(len(header) - 1, 1)  # on a line of a whole row
         for cells in reader:
-            if (line := _unread_line(cells, start, text.encoding)) is not None:
-                raise _not_text_at(line, text.encoding)
+            _check_read(cells, start, reader.line_num, text.encoding, delimiters)
             if any(c.strip() for c in cells):
                 yield Row(reader.line_num, dict(zip(columns, cells, strict=False)))
             start = reader.line_num + 1
@@ -175,6 +180,8 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
             line=reader.line_num,
         ) from None
     except csv.Error as error:
+        if "field limit" in str(error) and reader.line_num > start:  # a cell over lines
+            raise _unclosed(start, reader.line_num) from None
         if "field limit" in str(error):
             raise UnreadableFile(
                 N_("Line {line} holds a cell of more than {max} characters"),
@@ -211,6 +218,41 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
         raise UnreadableFile(_NOT_TEXT, value=_named(encoding)) from None
     finally:
         _release(text)
+
+
+def _check_read(cells: list[str], start: int, end: int, encoding: str, delimiters: int) -> None:
+    """Refuse the file at a row (on lines ``start`` to ``end``) that was not read as
+    written: a byte of another encoding, or a quote left open."""
+    if (line := _unread_line(cells, start, encoding)) is not None:
+        raise _not_text_at(line, encoding)
+    if end > start and (line := _swallowed(cells, start, delimiters)) is not None:
+        raise _unclosed(line, end)
+
+
+def _swallowed(cells: list[str], start: int, delimiters: int) -> int | None:
+    """The line a quoted cell opens on when, running over lines, it holds a line with
+    a whole row's delimiters: a quote left open read the rows after it into its cell
+    (they vanished, refused as one over-long note). A note over two lines, typed
+    with Alt+Enter in a spreadsheet, is a cell."""
+    before = 0  # the line breaks in the row before this cell
+    for cell in cells:
+        lines = _LINE_BREAK.split(cell)
+        if any(line.count(",") >= delimiters for line in lines[1:]):
+            return start + before
+        before += len(lines) - 1
+    return None
+
+
+def _unclosed(line: int, end: int) -> UnclosedQuote:
+    return UnclosedQuote(
+        N_(
+            'A quote (") opens a cell on line {line} and is not closed where the cell ends, '
+            "so the lines after it, up to line {end}, were read into that cell: close or "
+            "remove the quote and send the file again"
+        ),
+        line=line,
+        end=end,
+    )
 
 
 def _escaped_line(cells: list[str], start: int) -> int | None:

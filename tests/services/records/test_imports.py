@@ -285,6 +285,39 @@ class TestRefusedRows:
         assert refused.value.code == "unreadable_file"
         assert refused.value.params == {"line": 2, "max": 1024 * 1024}
 
+    @pytest.mark.parametrize("closed", [False, True], ids=["never-closed", "closed-later"])
+    def test_an_unclosed_quote_is_named_where_it_opened(
+        self, uow: UnitOfWork, env: Env, closed: bool
+    ) -> None:
+        """A note opening with a quote it never closes read every row after it into
+        that note (refused as one over-long note: those rows vanished without a word).
+        The file is refused whole, naming the line the quote opened on."""
+        _, number = green_resident(uow, env)
+        header = (*HEADER, "detail")
+        good = [(f"CC-{i}", number, "张三", "2020-02-22", "", "ok") for i in range(3, 12)]
+        rows = [header, ("CC-1", number, "张三", "2020-02-22", "", "ok")]
+        rows += [("CC-2", number, "张三", "2020-02-22", "", '"发热'), *good]
+        if closed:  # a stray quote further down ends the cell, and the rows read on
+            rows += [("CC-12", number, "张三", "2020-02-22", "", '咳嗽"'), *good]
+        with pytest.raises(UnreadableFile) as refused:
+            run_import(uow, env, csv_bytes(rows))
+        assert refused.value.code == "unclosed_quote"
+        assert refused.value.params["line"] == 3
+        assert uow.session.scalar(select(t.DataRecord.id)) is None
+
+    def test_a_note_over_two_lines_is_not_an_unclosed_quote(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        """A quoted cell over two lines (Alt+Enter in a spreadsheet) is a cell: the row
+        is checked as any other, and the rows after it are read."""
+        listed, number = green_resident(uow, env)
+        header = (*HEADER, "address")
+        rows = [header, ("CC-1", number, "张三", "2020-02-22", "", '"滨州市, 黄河五路\n3 号楼"')]
+        rows += [("CC-2", number, "张三", "2020-02-22", "", "")]
+        report = run_import(uow, env, csv_bytes(rows))
+        assert (report.added, report.refused) == (2, 0)
+        assert colour_of(uow, listed) is Colour.RED
+
     def test_a_file_missing_a_column_is_refused_whole(self, uow: UnitOfWork, env: Env) -> None:
         """Named as a department may write them: the Chinese header and the key (a
         Chinese file was told it lacked "id_number, start")."""
