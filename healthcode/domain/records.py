@@ -180,6 +180,19 @@ def unread_columns(columns: Iterable[str]) -> list[str]:
     return [c for c in columns if c and c not in READ]
 
 
+def repeated_columns(headers: Iterable[str]) -> tuple[str, list[str]] | None:
+    """The first column an import reads that a header row names more than once (结束日期
+    and 解除隔离日期; id_number twice), with its headers as written: only one of them
+    could be read, and the later one was, without a word. A column no import reads,
+    or a blank header, may repeat."""
+    named: dict[str, list[str]] = {}
+    for header in headers:
+        key = column_name(header)
+        if key in READ:
+            named.setdefault(key, []).append(header.strip().lstrip("\ufeff").strip())
+    return next(((key, found) for key, found in named.items() if len(found) > 1), None)
+
+
 def missing_columns(kind: ImportKind, columns: Iterable[str]) -> list[str]:
     have = set(columns)
     return [c for c in ("source_id", *REQUIRED[kind]) if c not in have]

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
-from healthcode.domain.records import column_name
+from healthcode.domain.records import column_label, column_name, repeated_columns
 from healthcode.services.records.xlsx import BadWorkbook, sheet_rows
 from healthcode.services.shared.cells import cell_text
 
@@ -48,6 +48,10 @@ class UnreadableFile(DomainError):
 
 class UnclosedQuote(UnreadableFile):
     code = "unclosed_quote"
+
+
+class RepeatedColumns(UnreadableFile):
+    code = "repeated_columns"
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,7 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
             raise UnreadableFile(N_("The file is empty"))
         if _escaped_line(header, 1) is not None:
             raise UnicodeError  # the header itself
-        columns = [column_name(h) for h in header]
+        columns = _columns(header)
         yield Row(0, dict.fromkeys(columns))
         start = reader.line_num + 1  # the line a row starts on
         delimiters = max(len(header) - 1, 1)  # on a line of a whole row
@@ -218,6 +222,22 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
         raise UnreadableFile(_NOT_TEXT, value=_named(encoding)) from None
     finally:
         _release(text)
+
+
+def _columns(header: list[str]) -> list[str]:
+    """The header's columns, refusing the file when it names one of them twice."""
+    repeated = repeated_columns(header)
+    if repeated is not None:
+        key, headers = repeated
+        raise RepeatedColumns(
+            N_(
+                "The first row names the column {column} more than once ({headers}): keep "
+                "one of them and send the file again"
+            ),
+            column=column_label(key),
+            headers=", ".join(headers),
+        )
+    return [column_name(h) for h in header]
 
 
 def _check_read(cells: list[str], start: int, end: int, encoding: str, delimiters: int) -> None:
@@ -307,7 +327,7 @@ def _xlsx(stream: IO[bytes]) -> Iterator[Row]:
         first = next(rows, None)
         if first is None:
             raise UnreadableFile(N_("The file is empty"))
-        columns = [column_name(str(h)) for h in first[1]]
+        columns = _columns([str(h) for h in first[1]])
         yield Row(0, dict.fromkeys(columns))
         for number, cells in rows:
             values = {c: cell_text(v) for c, v in zip(columns, cells, strict=False)}

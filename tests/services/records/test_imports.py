@@ -4,7 +4,9 @@ ones kept once, exactly the residents named recoloured with the record as reason
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +17,7 @@ from healthcode.http.errors import in_words
 from healthcode.i18n import set_language
 from healthcode.services.records import imports
 from healthcode.services.records.clients import add_client, client_by_key, revoke_client
-from healthcode.services.records.files import UnreadableFile
+from healthcode.services.records.files import RepeatedColumns, UnreadableFile
 from healthcode.services.records.imports import (
     ClientRevoked,
     KindNotAllowed,
@@ -37,6 +39,21 @@ from tests.services.records.helpers import (
 )
 
 HEADER = ("source_id", "id_number", "name", "start", "end")
+
+
+def table_bytes(rows: Sequence[Sequence[str]], file_name: str, folder: Path) -> bytes:
+    """The rows as a CSV file or an XLSX workbook, by the file name's extension."""
+    if file_name.endswith(".csv"):
+        return csv_bytes(rows)
+    import xlsxwriter
+
+    path = folder / file_name
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    for number, row in enumerate(rows):
+        sheet.write_row(number, 0, row)
+    book.close()
+    return path.read_bytes()
 
 
 class TestCloseContactFile:
@@ -339,6 +356,37 @@ class TestRefusedRows:
         assert report.unread_columns == ("联系电话",)
         record = uow.session.scalars(select(t.DataRecord)).one()
         assert record.end is not None
+
+    @pytest.mark.parametrize("file_name", ["contacts.csv", "contacts.xlsx"])
+    def test_a_column_named_twice_refuses_the_file(
+        self, uow: UnitOfWork, env: Env, file_name: str, tmp_path: Path
+    ) -> None:
+        """Two headers for one column (结束日期 and 解除隔离日期, or one header twice):
+        the later one was read without a word. The file is refused naming them, in
+        the reader's language; a column no import reads, or a blank header, may repeat."""
+        listed, number = green_resident(uow, env)
+        header = ("记录编号", "身份证号", "开始日期", "结束日期", "解除隔离日期")
+        rows = [header, ("CC-1", number, "2020-02-05", "2020-02-19", "")]
+        with pytest.raises(RepeatedColumns) as refused:
+            run_import(uow, env, table_bytes(rows, file_name, tmp_path), file_name=file_name)
+        assert refused.value.code == "repeated_columns"
+        assert refused.value.params == {
+            "column": "结束日期 (end)",
+            "headers": "结束日期, 解除隔离日期",
+        }
+        set_language("zh")
+        assert "结束日期, 解除隔离日期" in in_words(refused.value)
+        same = [("source_id", "id_number", "start", "ID_Number"), ("CC-1", number, "2020-02-05")]
+        with pytest.raises(RepeatedColumns) as twice:
+            run_import(uow, env, table_bytes(same, file_name, tmp_path), file_name=file_name)
+        assert twice.value.params["headers"] == "id_number, ID_Number"
+        spare = ("source_id", "id_number", "start", "备用", "备用", "", "")
+        report = run_import(
+            uow, env, table_bytes([spare, ("CC-1", number, "2020-02-05", "a", "b", "", "")],
+            file_name, tmp_path), file_name=file_name,
+        )  # fmt: skip
+        assert report.added == 1
+        assert colour_of(uow, listed) is Colour.RED
 
     def test_a_department_sends_only_what_it_holds(self, uow: UnitOfWork, env: Env) -> None:
         """In words, in the reader's language (it said "carrier 部门不能报送
