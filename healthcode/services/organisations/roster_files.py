@@ -35,7 +35,12 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "department": ("部门", "所在部门", "department", "dept"),
 }
 # Named in both words a header may use, whatever the reader's language.
-COLUMN_WORDS = {"name": "姓名 (name)", "id_number": "身份证号 (ID number)"}
+COLUMN_WORDS = {
+    "name": "姓名 (name)",
+    "id_number": "身份证号 (ID number)",
+    "phone": "手机号 (phone)",
+    "department": "部门 (department)",
+}
 _XLSX_MAGIC = b"PK\x03\x04"
 _NOT_WORD = re.compile(r"[\s_\-./()（）:：*]+")
 
@@ -95,12 +100,25 @@ def _cell(cells: Sequence[str], index: int) -> str:
 
 
 def _columns(header: Sequence[str]) -> dict[str, int]:
+    """Each column's place; a column named twice (手机号 and 电话) refuses the file:
+    the first was read without a word, whichever the employer meant."""
     found: dict[str, int] = {}
     for index, title in enumerate(header):
         word = _NOT_WORD.sub("", unicodedata.normalize("NFKC", title)).casefold()
         for column, words in HEADERS.items():
-            if word in words and column not in found:
-                found[column] = index
+            if word not in words:
+                continue
+            if column in found:
+                raise refuse_file(
+                    "repeated_column",
+                    N_(
+                        "The first row names the column {column} more than once ({headers}): "
+                        "keep one of them and send the file again"
+                    ),
+                    column=COLUMN_WORDS[column],
+                    headers=f"{header[found[column]].strip()}, {title.strip()}",
+                )
+            found[column] = index
     missing = [c for c in REQUIRED if c not in found]
     if missing:
         raise refuse_file(

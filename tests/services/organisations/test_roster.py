@@ -170,6 +170,22 @@ class TestImportStaff:
         assert "身份证号" in error.render()
         assert employees(uow, company) == 0
 
+    @pytest.mark.parametrize("kind", ["csv", "xlsx"])
+    def test_a_column_named_twice_refuses_the_whole_file_naming_it(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation, kind: str
+    ) -> None:
+        """A mobile and an office phone (手机号, 电话): the first was read without a
+        word, whichever the employer meant. The file is refused naming both headers."""
+        header = ("姓名", "身份证号", "手机号", "部门", "电话")
+        rows = [(*row, "0543-1234567") for row in staff_rows(2)]
+        make = staff_csv if kind == "csv" else staff_xlsx
+        with pytest.raises(InvalidInput) as refused:
+            run(uow, env, admin, company, make(rows, header=header), f"staff.{kind}")
+        (error,) = refused.value.errors
+        assert (error.field, error.code) == ("file", "repeated_column")
+        assert error.params == {"column": "手机号 (phone)", "headers": "手机号, 电话"}
+        assert employees(uow, company) == 0
+
     def test_too_large_and_too_many_rows_are_refused(
         self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
     ) -> None:
