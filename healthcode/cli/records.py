@@ -5,15 +5,21 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from healthcode.cli.shared import context, fail
+from healthcode.cli.refusals import RefusalFile
+from healthcode.cli.shared import LanguageOption, context, fail, speak
 from healthcode.domain.errors import DomainError
-from healthcode.domain.records import Department, ImportKind
+from healthcode.domain.i18n import N_
+from healthcode.domain.records import Department, ImportKind, column_label
+from healthcode.i18n import translate
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from healthcode.services.records.imports import ImportReport
 
 data_app = typer.Typer(no_args_is_help=True, help="Department records: imports and clients.")
 clients_app = typer.Typer(no_args_is_help=True, help="Department systems sending records.")
@@ -31,13 +37,41 @@ def data_import(
     file_format: Annotated[
         str | None, typer.Option("--format", help="csv, xlsx or jsonl (default: by name)")
     ] = None,
+    report_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            dir_okay=False,
+            help="write every refused row here (CSV; JSON Lines if named .jsonl), "
+            "not only the first 100 printed",
+        ),
+    ] = None,
+    lang: LanguageOption = None,
 ) -> None:
     """Import a file as one batch (all of it or none), then recolour the residents it names."""
+    speak(lang)
+    units, env = context(None)
+    with RefusalFile.at(report_file) as refusals:
+        report = _import(units, env, file, source, kind, encoding, file_format, refusals)
+    _print(report, report_file)
+    _recolour(units, env, report.batch_id)
+
+
+def _import(
+    units: UnitOfWorkFactory,
+    env: Env,
+    file: Path,
+    source: Department,
+    kind: ImportKind,
+    encoding: str | None,
+    file_format: str | None,
+    refusals: RefusalFile | None,
+) -> ImportReport:
+    """The import under a progress bar; a refused file is told in the user's words."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     from healthcode.services.records.imports import Sender, import_records
 
-    units, env = context(None)
     size = file.stat().st_size
     with (
         Progress(
@@ -63,33 +97,64 @@ def data_import(
                     file_format=file_format,
                     encoding=encoding,
                     progress=lambda done: bar.update(task, completed=done),
+                    on_refused=refusals.write if refusals else None,
                 )
         except DomainError as error:
-            raise fail(error) from None
-    typer.echo(
-        f"batch {report.batch_id}: {report.rows_read} rows, {report.added} added, "
-        f"{report.amended} amended, "
-        f"{report.unchanged} unchanged, {report.refused} refused, {report.unmatched} unmatched"
+            raise fail(error, in_words=True) from None
+    return report
+
+
+def _print(report: ImportReport, report_file: Path | None) -> None:
+    """The counts, the first refusals, and how many were left out, in the user's words."""
+    summary = N_(
+        "batch {batch}: {rows} rows, {added} added, {amended} amended, {unchanged} "
+        "unchanged, {refused} refused, {unmatched} unmatched"
     )
+    counts = {
+        "batch": report.batch_id,
+        "rows": report.rows_read,
+        "added": report.added,
+        "amended": report.amended,
+        "unchanged": report.unchanged,
+        "refused": report.refused,
+        "unmatched": report.unmatched,
+    }
+    typer.echo(translate(summary, counts))
     if report.unread_columns:
-        typer.echo(f"  columns not read: {', '.join(report.unread_columns)}")
+        columns = ", ".join(report.unread_columns)
+        typer.echo("  " + translate(N_("columns not read: {columns}"), {"columns": columns}))
     for r in report.refusals:
-        typer.echo(f"  line {r.line}: {r.field}: {r.message.format(**r.params)} [{r.code}]")
-    _recolour(units, env, report.batch_id)
+        line = N_("line {line}: {column}: {why} [{code}]")
+        why = translate(r.message, r.params)
+        words = {"line": r.line, "column": column_label(r.field), "why": why, "code": r.code}
+        typer.echo("  " + translate(line, words))
+    left = report.refusals_total - len(report.refusals)
+    if left > 0 and report_file is None:
+        more = N_("{left} more refusals not shown: --report FILE writes every one")
+        typer.echo("  " + translate(more, {"left": left}))
+    elif left > 0:
+        more = N_("{left} more refusals not shown; all {total} are in {file}")
+        words = {"left": left, "total": report.refusals_total, "file": report_file}
+        typer.echo("  " + translate(more, words))
 
 
 @data_app.command("rollback")
-def data_rollback(batch: Annotated[uuid.UUID, typer.Argument(help="the batch id")]) -> None:
+def data_rollback(
+    batch: Annotated[uuid.UUID, typer.Argument(help="the batch id")],
+    lang: LanguageOption = None,
+) -> None:
     """Withdraw every record of a batch, then recompute the colours it caused."""
     from healthcode.services.records.batches import roll_back_batch
 
+    speak(lang)
     units, env = context(None)
     try:
         with units() as uow:
             summary = roll_back_batch(uow, env, None, batch_id=batch)
     except DomainError as error:
-        raise fail(error) from None
-    typer.echo(f"batch {summary.id} rolled back: {summary.added} records withdrawn")
+        raise fail(error, in_words=True) from None
+    rolled = N_("batch {batch} rolled back: {records} records withdrawn")
+    typer.echo(translate(rolled, {"batch": summary.id, "records": summary.added}))
     _recolour(units, env, batch)
 
 
@@ -124,17 +189,19 @@ def _recolour(units: UnitOfWorkFactory, env: Env, batch_id: uuid.UUID) -> None:
         recoloured = recolour_led(units, env, batch_id=batch_id)
     except DATABASE_ERRORS as error:
         reason = outage_reason(error) or type(error).__name__
-        typer.echo(
-            f"error: batch {batch_id} is committed, but recolouring its residents failed "
-            f"({reason}); the servers' scheduler finishes it within minutes, or run "
-            "`healthcode data recolour`",
-            err=True,
+        failed = N_(
+            "batch {batch} is committed, but recolouring its residents failed ({reason}); "
+            "the servers' scheduler finishes it within minutes, or run "
+            "`healthcode data recolour`"
         )
+        words = {"batch": batch_id, "reason": reason}
+        typer.echo("error: " + translate(failed, words), err=True)
         raise typer.Exit(2) from None
     if recoloured is None:
-        typer.echo("another process is recolouring this batch's residents")
+        typer.echo(translate(N_("another process is recolouring this batch's residents")))
         return
-    typer.echo(f"recoloured {recoloured.residents} residents, {recoloured.changed} codes changed")
+    done = N_("recoloured {residents} residents, {changed} codes changed")
+    typer.echo(translate(done, {"residents": recoloured.residents, "changed": recoloured.changed}))
 
 
 @data_app.command("batches")

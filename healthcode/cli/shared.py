@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
 
 import typer
 
 from healthcode.config import Settings
 from healthcode.domain.clock import TZ, Clock, SystemClock
 from healthcode.domain.errors import DomainError, InvalidInput
+from healthcode.i18n import set_language, translate
 from healthcode.jobs.processes import units_of
 from healthcode.services.accounts.permissions import Role
 from healthcode.services.codes import colour_cache
@@ -47,13 +51,48 @@ def _check_key(units: UnitOfWorkFactory, env: Env) -> None:
         raise fail(error) from None
 
 
-def fail(error: DomainError) -> typer.Exit:
-    """Print a refusal (every rejected field, if there are several) and exit 1."""
-    lines = (
-        [f"{e.field}: {e.render()}" for e in error.errors]
-        if isinstance(error, InvalidInput)
-        else [str(error)]
-    )
+class Language(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+LanguageOption = Annotated[
+    Language | None,
+    typer.Option(
+        "--lang",
+        envvar="HEALTHCODE_LANG",
+        help="zh or en (default: HEALTHCODE_LANG, else the locale's LC_ALL/LANG, else zh)",
+    ),
+]
+
+
+def speak(lang: Language | None) -> None:
+    """Say what follows in ``lang``, else the locale's language if it is English or
+    Chinese (LC_ALL, LC_MESSAGES, LANG, as gettext reads them), else Chinese: the
+    pages' default."""
+    if lang is None:
+        for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+            if value := os.environ.get(name, ""):
+                lang = next((g for g in Language if value.lower().startswith(g.value)), None)
+                break
+    set_language((lang or Language.zh).value)
+
+
+def fail(error: DomainError, *, in_words: bool = False) -> typer.Exit:
+    """Print a refusal (every rejected field, if there are several) and exit 1;
+    ``in_words``: in the language ``speak`` chose."""
+    if in_words:
+        lines = (
+            [f"{e.field}: {translate(e.message, e.params)}" for e in error.errors]
+            if isinstance(error, InvalidInput)
+            else [translate(error.message, error.params)]
+        )
+    else:
+        lines = (
+            [f"{e.field}: {e.render()}" for e in error.errors]
+            if isinstance(error, InvalidInput)
+            else [str(error)]
+        )
     for line in lines:
         typer.echo(f"error: {line}", err=True)
     return typer.Exit(1)

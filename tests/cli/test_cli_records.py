@@ -3,6 +3,7 @@ clients, and an import killed half-way leaving nothing behind."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -36,6 +37,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'records.db'}"
     monkeypatch.setenv("HEALTHCODE_DATABASE_URL", url)
     monkeypatch.setenv("HEALTHCODE_SECRET_KEY", "cli-test-secret")
+    monkeypatch.setenv("HEALTHCODE_LANG", "en")  # the words these tests read
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     return url
@@ -96,6 +98,58 @@ def test_import_then_rollback(database: str, tmp_path: Path) -> None:
     again = runner.invoke(app, ["data", "rollback", batch])
     assert again.exit_code == 1
     assert "already been rolled back" in again.output
+
+
+def test_import_speaks_the_users_language_and_reports_every_refusal(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It printed English only and the first 100 refused rows, with no word of the
+    rest: it speaks Chinese unless told otherwise (--lang, HEALTHCODE_LANG, the
+    locale), says how many it left out, and --report writes every one."""
+    _, number = green_resident(database)
+    path = contacts(tmp_path / "cc.csv", number, extra_rows=150)  # 150 nobody registered
+    monkeypatch.delenv("HEALTHCODE_LANG")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    report = tmp_path / "refused.csv"
+    command = ["data", "import", str(path), "--source", "health", "--kind", "close_contact"]
+    chinese = runner.invoke(app, [*command, "--report", str(report)])
+    assert chinese.exit_code == 0, chinese.output
+    assert "新增 1" in chinese.output
+    assert "第 3 行：身份证号 (id_number)：" in chinese.output
+    assert "另有 50 条拒绝原因未列出，全部 150 条已写入" in chinese.output
+    lines = report.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "行号,列,原因代码,原因"
+    assert len(lines) == 151
+    assert lines[-1].startswith("152,身份证号 (id_number),no_resident,")
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    english = runner.invoke(app, command)
+    assert "1 unchanged" in english.output
+    assert "line 3: 身份证号 (id_number): No resident" in english.output
+    assert "50 more refusals not shown: --report FILE writes every one" in english.output
+    told = runner.invoke(app, [*command, "--lang", "zh", "--report", str(tmp_path / "r.jsonl")])
+    assert "未变 1" in told.output
+    first = json.loads((tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert first["line"] == 3
+    assert (first["column"], first["code"]) == ("id_number", "no_resident")
+    assert first["message"].startswith("尚无居民")
+
+
+def test_a_file_refused_whole_is_told_in_the_users_language(database: str, tmp_path: Path) -> None:
+    """The refusal itself, too (a repeated column here), and no report is left."""
+    path = tmp_path / "cc.csv"
+    path.write_text("source_id,id_number,start,身份证号\r\n", encoding="utf-8")
+    report = tmp_path / "refused.csv"
+    refused = runner.invoke(
+        app,
+        ["data", "import", str(path), "--source", "health", "--kind", "close_contact",
+         "--lang", "zh", "--report", str(report)],
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert "第一行多次列出了 身份证号 (id_number) 这一列（id_number, 身份证号）" in refused.output
+    assert not report.exists()
+    assert not list(tmp_path.glob("refused.csv*"))
 
 
 def test_a_recolouring_that_fails_leaves_the_import_committed_and_says_so(

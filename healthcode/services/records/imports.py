@@ -108,6 +108,7 @@ class ImportReport:
     refusals: tuple[Refusal, ...]  # the first ones, in line order
     amended: int = 0  # sent before and changed: a release, a discharge, in force again
     unread_columns: tuple[str, ...] = ()  # named by the file, read by no import
+    refusals_total: int = 0  # every refusal, listed or not (a row may have several)
 
     @property
     def changed(self) -> int:
@@ -116,6 +117,7 @@ class ImportReport:
 
 
 Progress = Callable[[int], None]  # bytes read so far
+Refused = Callable[[Refusal], None]  # told of every refusal, in line order, as found
 
 
 def import_records(
@@ -130,9 +132,12 @@ def import_records(
     file_format: str | None = None,
     encoding: str | None = None,
     progress: Progress | None = None,
+    on_refused: Refused | None = None,
 ) -> ImportReport:
     """Check and keep a file's rows as one batch; the caller commits, then calls
-    ``recolour_batch`` (after the commit: residents see only committed records)."""
+    ``recolour_batch`` (after the commit: residents see only committed records).
+    ``on_refused`` hears of every refusal, past the first 10,000 kept too (the
+    command line's report); if the import then fails, none of them stand."""
     _check_sender(sender, department, kind)
     fmt = format_of(file_name, file_format)
     now = env.clock.now()
@@ -151,7 +156,8 @@ def import_records(
     uow.flush()
     rows = read_rows(stream, fmt, encoding)
     try:
-        run = _take_all(uow, env, batch, department, kind, fmt, rows, stream, progress)
+        run = _Run(uow, env, batch, department, kind, on_refused)
+        _take_all(run, fmt, rows, stream, progress)
     finally:
         rows.close()
     if sender.client_id is not None and not uow.department_clients.still_active(sender.client_id):
@@ -173,34 +179,25 @@ def import_records(
         tuple(run.first_refusals),
         batch.rows_amended,
         run.unread,
+        run.refusals_total,
     )
 
 
 def _take_all(
-    uow: UnitOfWork,
-    env: Env,
-    batch: t.ImportBatch,
-    department: Department,
-    kind: ImportKind,
-    fmt: str,
-    rows: Iterator[Row],
-    stream: IO[bytes],
-    progress: Progress | None,
-) -> _Run:
+    run: _Run, fmt: str, rows: Iterator[Row], stream: IO[bytes], progress: Progress | None
+) -> None:
     header = next(rows, None)
-    missing = missing_columns(kind, header.values if header else ())
+    missing = missing_columns(run.kind, header.values if header else ())
     if missing and fmt != "jsonl":  # JSON Lines name their fields on every line
         raise MissingColumns(
             N_("The file lacks the column(s) {columns}"),
             columns=", ".join(column_label(c) for c in missing),
         )
-    run = _Run(uow, env, batch, department, kind)
     run.unread = tuple(unread_columns(header.values if header else ()))
     for chunk in _chunks(rows, CHUNK):
         run.take(chunk)
         if progress is not None:
             progress(stream.tell())
-    return run
 
 
 def _check_sender(sender: Sender, department: Department, kind: ImportKind) -> None:
@@ -224,9 +221,12 @@ class _Run:
         batch: t.ImportBatch,
         department: Department,
         kind: ImportKind,
+        on_refused: Refused | None = None,
     ) -> None:
         self.uow, self.env, self.batch = uow, env, batch
         self.department, self.kind = department, kind
+        self.on_refused = on_refused
+        self.refusals_total = 0
         self.now = env.clock.now()
         self.today = day_of(self.now)
         self.first_refusals: list[Refusal] = []
@@ -422,7 +422,12 @@ class _Run:
 
     def _report(self, refusals: list[Refusal]) -> None:
         room = MAX_REFUSALS_KEPT - self.kept_refusals
-        kept = sorted(refusals, key=lambda r: r.line)[: max(room, 0)]
+        in_order = sorted(refusals, key=lambda r: r.line)
+        self.refusals_total += len(in_order)
+        if self.on_refused is not None:
+            for refusal in in_order:
+                self.on_refused(refusal)
+        kept = in_order[: max(room, 0)]
         self.uow.import_batches.add_refusals(
             [
                 {

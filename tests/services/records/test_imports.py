@@ -335,6 +335,23 @@ class TestRefusedRows:
         assert (report.added, report.refused) == (2, 0)
         assert colour_of(uow, listed) is Colour.RED
 
+    def test_every_refusal_is_told_past_those_kept(
+        self, uow: UnitOfWork, env: Env, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The command line's --report hears of each refusal as it is found, in line
+        order across chunks, past the ones a batch keeps; the report counts them all."""
+        monkeypatch.setattr(imports, "MAX_REFUSALS_KEPT", 3)
+        monkeypatch.setattr(imports, "CHUNK", 4)
+        rows = [HEADER, *[(f"CC-{i}", "x", "张三", "2020-02-22", "") for i in range(10)]]
+        told: list[int] = []
+        report = import_records(
+            uow, env, sender=Sender(), department=Department.HEALTH,
+            kind=ImportKind.CLOSE_CONTACT, stream=io.BytesIO(csv_bytes(rows)),
+            file_name="c.csv", on_refused=lambda refusal: told.append(refusal.line),
+        )  # fmt: skip
+        assert told == list(range(2, 12))
+        assert (report.refused, report.refusals_total, len(report.refusals)) == (10, 10, 3)
+
     def test_a_file_missing_a_column_is_refused_whole(self, uow: UnitOfWork, env: Env) -> None:
         """Named as a department may write them: the Chinese header and the key (a
         Chinese file was told it lacked "id_number, start")."""
