@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import IO, Any
 
 from healthcode.domain.errors import DomainError
@@ -32,6 +33,8 @@ _NOT_ASCII = re.compile(rb"[\x80-\xff]")
 # A byte the encoding could not read, kept as a lone surrogate (``surrogateescape``)
 # so that the row holding it is named, not the line the decoder had read ahead to.
 _ESCAPED = re.compile("[\udc80-\udcff]")
+# What either needs: an escaped byte, or a character under U+0800 (GBK read as UTF-8)
+_SUSPECT = re.compile("[\u0080-\u07ff\udc80-\udcff]")
 _LINE_BREAK = re.compile("\r\n|\r|\n")
 # The characters one CSV cell may hold: a longer cell (a 200 KB note) is its row's
 # problem, refused with the row; the csv module's own limit (128 Ki) refused the
@@ -149,7 +152,7 @@ def _text(stream: IO[bytes], encoding: str | None) -> io.TextIOWrapper:
     if info is None or not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
         raise UnreadableFile(N_("Unknown encoding {value}"), value=encoding[:20])
     # Undecodable bytes become lone surrogates, found in the row that holds them
-    # (``_escaped_line``): a decoding error names where the decoder had read ahead to.
+    # (``_unread_line``): a decoding error names where the decoder had read ahead to.
     return io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
 
 
@@ -161,7 +164,7 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
         header = next(reader, None)
         if header is None:
             raise UnreadableFile(N_("The file is empty"))
-        if _escaped_line(header, 1) is not None:
+        if _unread_line(header, 1, utf8=False) is not None:
             raise UnicodeError  # the header itself
         columns = _columns(header)
         yield Row(0, dict.fromkeys(columns))
@@ -243,7 +246,7 @@ def _columns(header: list[str]) -> list[str]:
 def _check_read(cells: list[str], start: int, end: int, encoding: str, delimiters: int) -> None:
     """Refuse the file at a row (on lines ``start`` to ``end``) that was not read as
     written: a byte of another encoding, or a quote left open."""
-    if (line := _unread_line(cells, start, encoding)) is not None:
+    if (line := _unread_line(cells, start, _is_utf8(encoding))) is not None:
         raise _not_text_at(line, encoding)
     if end > start and (line := _swallowed(cells, start, delimiters)) is not None:
         raise _unclosed(line, end)
@@ -275,27 +278,23 @@ def _unclosed(line: int, end: int) -> UnclosedQuote:
     )
 
 
-def _escaped_line(cells: list[str], start: int) -> int | None:
+@cache
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+def _unread_line(cells: list[str], start: int, utf8: bool) -> int | None:
     """The line of a row (starting on ``start``) that holds a byte its encoding could
-    not read, if one does."""
+    not read; in UTF-8, the row's first line when the row is GBK that happens to be
+    valid UTF-8 (``gbk_in_disguise``): it would be kept garbled. A row of ASCII and
+    Chinese is passed by one search."""
     text = ",".join(cells)
-    if text.isascii():
+    if text.isascii() or _SUSPECT.search(text) is None:
         return None
     found = _ESCAPED.search(text)
-    if found is None:
-        return None
-    return start + len(_LINE_BREAK.findall(text, 0, found.start()))
-
-
-def _unread_line(cells: list[str], start: int, encoding: str) -> int | None:
-    """``_escaped_line``, or for UTF-8 the row's first line when the row is GBK that
-    happens to be valid UTF-8 (``gbk_in_disguise``): it would be kept garbled."""
-    line = _escaped_line(cells, start)
-    if line is None and codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
-        text = ",".join(cells)
-        if not text.isascii() and gbk_in_disguise(text):
-            return start
-    return line
+    if found is not None:
+        return start + len(_LINE_BREAK.findall(text, 0, found.start()))
+    return start if utf8 and gbk_in_disguise(text) else None
 
 
 def _not_text_at(line: int, encoding: str) -> UnreadableFile:
