@@ -148,13 +148,17 @@ def enter_checkins(
     *,
     organisation_id: uuid.UUID,
     entries: Sequence[Entry],
+    unread: Sequence[FieldError] = (),
 ) -> tuple[Recorded, ...]:
     """The employer's staff enters readings for the window open now. Every entry is
-    checked first (each refusal names its row); none is written unless all are good."""
+    checked first (each refusal names its row); none is written unless all are good.
+    ``unread`` are the rows the edge could not read (a temperature that is not a
+    number): they are refused with the entries' own errors, so the guard sees every
+    row's error in one round, not one kind at a time."""
     employer = viewable_employer(uow, who, organisation_id)
     now = env.clock.now()
     window = current_window(windows_of(uow, employer.id), now)
-    if not entries:
+    if not entries and not unread:
         raise InvalidInput.single(
             "entries", "empty", N_("Type at least one temperature before saving")
         )
@@ -163,7 +167,7 @@ def enter_checkins(
             "entries", "count", N_("At most {count} readings at a time"), count=MAX_ENTRIES
         )
     staff = {e.id: e for e, _resident in uow.checkins.staff(employer.id)}
-    errors: list[FieldError] = []
+    errors: list[FieldError] = list(unread)
     for index, entry in enumerate(entries):
         field = f"entries.{index}.temperature"
         if entry.employee_id not in staff:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthcode.domain.checkins import Action, Status
 from healthcode.domain.clock import TZ, FixedClock
 from healthcode.domain.colour import Colour
-from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.errors import FieldError, InvalidInput, NotFound
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.accounts.sessions import principal_of
 from healthcode.services.organisations import board as boards
@@ -274,6 +274,29 @@ class TestFlagged:
             ("entries.1.temperature", "range"),
             ("entries.2.employee_id", "unknown"),
         ]
+        assert uow.checkins.history(wu, date(2020, 2, 23)) == []
+
+    def test_rows_the_edge_could_not_read_are_named_with_the_others(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
+    ) -> None:
+        """A page refused a row it could not read alone; the guard learned of the next
+        row's error only after fixing it."""
+        wu, _ = staff_member(uow, env, company, "吴刚")
+        unread = [FieldError("t-x", "number", "Type a number, e.g. 36.5")]
+        with pytest.raises(InvalidInput) as refused:
+            checkins.enter_checkins(
+                uow, env, admin, organisation_id=company.id,
+                entries=[checkins.Entry(wu, 365.0, False)], unread=unread,
+            )  # fmt: skip
+        assert [(e.field, e.code) for e in refused.value.errors] == [
+            ("t-x", "number"),
+            ("entries.0.temperature", "range"),
+        ]
+        with pytest.raises(InvalidInput) as only_unread:
+            checkins.enter_checkins(
+                uow, env, admin, organisation_id=company.id, entries=[], unread=unread
+            )
+        assert [e.code for e in only_unread.value.errors] == ["number"]
         assert uow.checkins.history(wu, date(2020, 2, 23)) == []
 
     def test_a_list_locks_its_people_in_one_order_whatever_its_own(

@@ -146,6 +146,24 @@ class TestEntrance:
         expect(page.locator("tr", has_text="韩磊").get_by_role("checkbox")).to_be_checked()
         expect(page.get_by_label("王强 的体温")).to_have_value("36.5")
 
+    def test_every_rows_error_is_named_in_one_round(self, page: Page, company: Employer) -> None:
+        """A row the page could not read (not a number) was refused alone; the guard
+        fixed it and only then learned that another row was out of range."""
+        staff_sign_in(page, company.admin)
+        page.goto(f"/staff/employers/{company.id}/checkins")
+        page.get_by_label("韩磊 的体温").fill("365")
+        page.get_by_label("王强 的体温").fill("abc")
+        page.get_by_label("王强 的体温").press("Enter")
+        expect(page.locator("#error-summary")).to_be_visible()
+        expect(page.locator("tr", has_text="韩磊").locator(".error")).to_contain_text("34")
+        expect(page.locator("tr", has_text="王强").locator(".error")).to_contain_text("36.5")
+        listed = page.locator("#error-summary li")
+        expect(listed).to_have_count(2)
+        expect(listed.first).to_contain_text("34")  # in the page's order: 韩磊 first
+        expect(page.get_by_label("韩磊 的体温")).to_have_value("365")
+        page.goto(f"/staff/employers/{company.id}/board?only=flagged")
+        expect(page.locator("table.stack tbody tr")).to_have_count(0)
+
     def test_between_windows_the_page_says_when(
         self, page: Page, company: Employer, server: LiveServer
     ) -> None:

@@ -266,17 +266,14 @@ def enter(
     offset = _offset(str(data.get("offset", "0")))
     entries, fields, problems = _entries(data)
     try:
-        if problems:
-            checkins.viewable_employer(uow, who, organisation_id)  # out of scope: not found
-            raise InvalidInput(*problems)
         done = checkins.enter_checkins(
-            uow, env, who, organisation_id=organisation_id, entries=entries
+            uow, env, who, organisation_id=organisation_id, entries=entries, unread=problems
         )
     except DomainError as error:
         uow.refused(error)
         if error.status == 404:
             raise
-        _row_errors(form, error, fields)
+        _row_errors(form, error, fields, [k for k in data if k.startswith("t-")])
         for key in data:
             if key.startswith("s-"):
                 form.values[key] = "yes"
@@ -323,17 +320,22 @@ def _entries(data: FormDep) -> tuple[list[checkins.Entry], list[str], list[Field
     return entries, fields, problems
 
 
-def _row_errors(form: FormState, error: DomainError, fields: list[str]) -> None:
-    """Put each refusal beside its row: ``entries.<n>.…`` is the n-th row typed."""
+def _row_errors(form: FormState, error: DomainError, fields: list[str], order: list[str]) -> None:
+    """Put each refusal beside its row: ``entries.<n>.…`` is the n-th row typed; the
+    summary lists them in the page's order (``order``: the fields as posted)."""
     if not isinstance(error, InvalidInput):
         form.general.append(in_words(error))
         return
+    beside: list[tuple[str, str]] = []
     for e in error.errors:
         name = e.field
         if name.startswith("entries.") and name.count(".") == 2:
             index = int(name.split(".")[1])
             name = fields[index] if index < len(fields) else name
         if name.startswith("t-"):
-            form.add_error(name, translate(e.message, e.params))
+            beside.append((name, translate(e.message, e.params)))
         else:
             form.general.append(translate(e.message, e.params))
+    place = {name: i for i, name in enumerate(order)}
+    for name, message in sorted(beside, key=lambda b: place.get(b[0], len(place))):
+        form.add_error(name, message)
