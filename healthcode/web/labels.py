@@ -12,7 +12,7 @@ from types import MappingProxyType
 from healthcode.domain.colour import Colour
 from healthcode.domain.facts import ExposureKind, Symptom
 from healthcode.domain.i18n import N_
-from healthcode.services.accounts.permissions import Role
+from healthcode.services.accounts.permissions import ROLE_NAMES, Role
 from healthcode.services.codes.recolour import Cause
 from healthcode.services.residents.inputs import Purpose
 
@@ -115,18 +115,7 @@ EVIDENCE: Mapping[str, str] = MappingProxyType(
     }
 )
 
-ROLES: Mapping[Role, str] = MappingProxyType(
-    {
-        Role.RESIDENT: N_("Resident"),
-        Role.ISSUER: N_("Issuer (signs passes)"),
-        Role.ORG_ADMIN: N_("Organisation administrator"),
-        Role.EMPLOYER_ADMIN: N_("Employer's issuer"),
-        Role.CHECKPOINT: N_("Checkpoint (scans codes)"),
-        Role.DATA_OPERATOR: N_("Data operator"),
-        Role.ADMIN: N_("Administrator"),
-        Role.AUDITOR: N_("Auditor"),
-    }
-)
+ROLES: Mapping[Role, str] = ROLE_NAMES  # beside the roles: a refusal names them too
 
 # The columns of an employer's staff file, as a refused row names them.
 STAFF_FILE_COLUMNS: Mapping[str, str] = MappingProxyType(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
+from healthcode.domain.i18n import N_
 from healthcode.domain.scope import Scope
 
 
@@ -33,6 +34,22 @@ class Role(StrEnum):
     DATA_OPERATOR = "data_operator"
     ADMIN = "admin"
     AUDITOR = "auditor"
+
+
+# A role as people read it (message ids): the pages' lists and a refusal's words
+# (``web/labels.py`` hands the same mapping to the pages).
+ROLE_NAMES: Mapping[Role, str] = MappingProxyType(
+    {
+        Role.RESIDENT: N_("Resident"),
+        Role.ISSUER: N_("Issuer (signs passes)"),
+        Role.ORG_ADMIN: N_("Organisation administrator"),
+        Role.EMPLOYER_ADMIN: N_("Employer's issuer"),
+        Role.CHECKPOINT: N_("Checkpoint (scans codes)"),
+        Role.DATA_OPERATOR: N_("Data operator"),
+        Role.ADMIN: N_("Administrator"),
+        Role.AUDITOR: N_("Auditor"),
+    }
+)
 
 
 class Permission(StrEnum):

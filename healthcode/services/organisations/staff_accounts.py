@@ -23,10 +23,11 @@ from datetime import datetime
 from types import MappingProxyType
 
 from healthcode.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from healthcode.domain.i18n import N_
+from healthcode.domain.i18n import N_, Words
 from healthcode.domain.scope import ORG, REGION, Scope, canonical, org_scope, region_prefix
 from healthcode.services.accounts import login, sessions
 from healthcode.services.accounts.permissions import (
+    ROLE_NAMES,
     ROLE_PERMISSIONS,
     STAFF_ROLES,
     Permission,
@@ -117,7 +118,10 @@ def _check_grants(uow: UnitOfWork, who: Principal, roles: Sequence[tuple[Role, s
         if scope.startswith(ORG) and role in AUTHORISED_ROLES and _organisation(uow, scope) is None:
             raise InvalidInput.single("roles", "unknown_organisation", N_("No such organisation"))
         if role not in STAFF_ROLES or not may_grant(uow, who, role, scope):
-            raise GrantRefused(N_("You cannot give the role {role} in this scope"), role=role.value)
+            raise GrantRefused(
+                N_("You cannot give the role {role} in this scope"),
+                role=Words(ROLE_NAMES[role]),
+            )
 
 
 # --- use cases --------------------------------------------------------------------

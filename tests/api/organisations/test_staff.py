@@ -176,6 +176,11 @@ class TestStaffAccounts:
         refused = client.post("/api/v1/staff-accounts", json=admin, headers=hr)
         assert refused.status_code == 403
         assert error(refused)["code"] == "grant_refused"
+        assert error(refused)["message"] == "您不能在此范围内授予“管理员”角色"  # not "admin"
+        english = client.post(
+            "/api/v1/staff-accounts", json=admin, headers=hr | {"accept-language": "en"}
+        )
+        assert error(english)["message"] == "You cannot give the role Administrator in this scope"
         listed = client.get("/api/v1/staff-accounts", headers=hr).json()
         assert {a["username"] for a in listed} == {"hr.bohai", "issuer.bohai", "issuer.b2"}
 

@@ -158,6 +158,19 @@ class TestStaffAccountPages:
         assert "管理员" not in offered
         assert "签发人员（签发通行卡）" in offered
 
+    def test_a_refused_grant_names_the_role_in_words(self, page: Page, company: Employer) -> None:
+        """The refusal named the role by its code ("admin"), not as the page lists it."""
+        staff_sign_in(page, company.admin)
+        page.goto("/staff/accounts/new")
+        page.fill("#display_name", "王芳")
+        page.fill("#username", f"admin.web.{uuid.uuid4().hex[:8]}")
+        page.fill("#password", "a long enough password 2020")
+        page.eval_on_selector("#role", "s => s.add(new Option('admin', 'admin', true, true))")
+        page.click("form[action='/staff/accounts/new'] button.primary")
+        summary = page.locator("#error-summary")
+        expect(summary).to_contain_text("“管理员”")
+        expect(summary).not_to_contain_text("admin")
+
 
 class TestApplyAsStaff:
     def test_the_pass_form_offers_the_employer_and_sends_it_there(
