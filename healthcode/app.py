@@ -22,7 +22,7 @@ from healthcode.http import errors
 from healthcode.http.cookies import SecureCookiesMiddleware
 from healthcode.http.fairshare import FairShareMiddleware
 from healthcode.http.idempotency import IdempotencyMiddleware
-from healthcode.http.middleware import EdgeMiddleware
+from healthcode.http.middleware import EdgeMiddleware, Upload
 from healthcode.http.shedding import SheddingMiddleware
 from healthcode.jobs.scheduler import start_scheduler
 from healthcode.logs import configure_logging
@@ -42,13 +42,13 @@ from healthcode.store.uow import UnitOfWorkFactory
 # limit, so that a file a little too large is told why by the service).
 _UUID = "[0-9a-fA-F-]{36}"
 UPLOADS = (
-    (f"/api/v1/employers/{_UUID}/roster/imports", 2 * ROSTER_BYTES),
-    (f"/staff/employers/{_UUID}/roster", 2 * ROSTER_BYTES),
-    ("/api/v1/records/imports", RECORDS_MAX_BYTES),
-    ("/staff/records/imports", RECORDS_MAX_BYTES),
+    Upload(f"/api/v1/employers/{_UUID}/roster/imports", 2 * ROSTER_BYTES, ROSTER_BYTES),
+    Upload(f"/staff/employers/{_UUID}/roster", 2 * ROSTER_BYTES, ROSTER_BYTES),
+    Upload("/api/v1/records/imports", RECORDS_MAX_BYTES, RECORDS_MAX_BYTES),
+    Upload("/staff/records/imports", RECORDS_MAX_BYTES, RECORDS_MAX_BYTES),
     # an entrance's list of up to MAX_ENTRIES readings (~80 bytes each as JSON): the
     # small limit refused anything over ~880 of the 1,000 the API promises
-    (f"/api/v1/employers/{_UUID}/checkins", 200 * MAX_ENTRIES),
+    Upload(f"/api/v1/employers/{_UUID}/checkins", 200 * MAX_ENTRIES),
 )
 VIDEO_UPLOADS = (f"/api/v1/declarations/{_UUID}/video", f"/declarations/{_UUID}/video")
 APPEAL_UPLOADS = ("/api/v1/appeals", "/codes/[a-z0-9-]{1,32}/appeal")  # optional evidence
@@ -127,11 +127,13 @@ def create_app(
     evidence = 2 * settings.appeal_evidence_max_bytes + 1024 * 1024
     uploads = (
         *UPLOADS,
-        *((path, videos) for path in VIDEO_UPLOADS),
-        *((path, evidence) for path in APPEAL_UPLOADS),
+        *(Upload(path, videos, settings.video_max_bytes) for path in VIDEO_UPLOADS),
+        *(Upload(path, evidence, settings.appeal_evidence_max_bytes) for path in APPEAL_UPLOADS),
     )
     _protect(app, settings)
-    app.add_middleware(EdgeMiddleware, max_body=settings.max_body_bytes, uploads=uploads)
+    app.add_middleware(
+        EdgeMiddleware, max_body=settings.max_body_bytes, uploads=uploads, page=web.error_page
+    )
     app.add_middleware(SecureCookiesMiddleware)
     return app
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,7 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
-from healthcode.http.errors import error_body
+from healthcode.http.asgi import refuse
+from healthcode.http.errors import PageRenderer, error_body
 from healthcode.i18n import negotiate, set_language, translate
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
@@ -65,43 +67,86 @@ async def send_error(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A path that takes a file, the body it allows, and the file's own limit that a
+    refusal names (None: not a file, the body's limit is named)."""
+
+    path: str
+    limit: int
+    file_limit: int | None = None
+
+
 class EdgeMiddleware:
     """Sets the request language, enforces body limits and JSON for API writes,
     and adds the security headers to every response. ``uploads`` names the paths that
-    take a file (multipart, also on the API) and the larger limit each allows."""
+    take a file (multipart, also on the API) and the larger limit each allows. A body
+    past its limit is refused saying the limit: a page for a browser (``page``), JSON
+    for the API."""
 
     def __init__(
-        self, app: ASGIApp, *, max_body: int, uploads: Sequence[tuple[str, int]] = ()
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int,
+        uploads: Sequence[Upload] = (),
+        page: PageRenderer | None = None,
     ) -> None:
         self.app = app
         self.max_body = max_body
-        self.uploads = tuple((re.compile(path), limit) for path, limit in uploads)
+        self.uploads = tuple((re.compile(u.path), u) for u in uploads)
+        self.page = page
+
+    def _upload(self, scope: Scope) -> Upload | None:
+        for path, upload in self.uploads:
+            if scope["method"] in WRITE_METHODS and path.fullmatch(scope["path"]):
+                return upload
+        return None
 
     def _upload_limit(self, scope: Scope) -> int | None:
-        for path, limit in self.uploads:
-            if scope["method"] in WRITE_METHODS and path.fullmatch(scope["path"]):
-                return limit
-        return None
+        upload = self._upload(scope)
+        return upload.limit if upload is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         set_language(request_language(scope))
+        if self._too_large(scope):
+            await refuse(
+                scope, self._with_headers(send, scope), self._body_too_large(scope), self.page
+            )
+            return
         refusal = self._refusal(scope)
         if refusal is not None:
             await send_error(send, *refusal)
             return
-        upload = self._upload_limit(scope)
-        limited = self._limited(receive, send, upload or self.max_body)
+        limited = self._limited(receive, scope)
         await self.app(scope, limited, self._with_headers(send, scope))
 
-    def _refusal(self, scope: Scope) -> tuple[int, str, str] | None:
+    def _too_large(self, scope: Scope) -> bool:
         length = header(scope, b"content-length")
+        if length is None:
+            return False
+        plain = length.isascii() and length.isdigit() and len(length) < 19
+        return not plain or int(length) > (self._upload_limit(scope) or self.max_body)
+
+    def _body_too_large(self, scope: Scope) -> BodyTooLarge:
+        """The refusal of a body past this path's limit, naming the limit: a file's own
+        limit where the path takes one, else the body's."""
+        upload = self._upload(scope)
+        if upload is not None and upload.file_limit is not None:
+            return BodyTooLarge(
+                N_("The file is too large: at most {size}"), size=size_in_words(upload.file_limit)
+            )
+        limit = upload.limit if upload is not None else self.max_body
+        return BodyTooLarge(
+            N_("Too much was sent at once: at most {size}"), size=size_in_words(limit)
+        )
+
+    def _refusal(self, scope: Scope) -> tuple[int, str, str] | None:
         upload = self._upload_limit(scope)
-        plain = length is not None and length.isascii() and length.isdigit() and len(length) < 19
-        if length is not None and (not plain or int(length) > (upload or self.max_body)):
-            return 413, "body_too_large", N_("The request is too large")
+        length = header(scope, b"content-length")
         is_api_write = scope["path"].startswith("/api/") and scope["method"] in WRITE_METHODS
         if is_api_write and (length is None or int(length) > 0):
             kind = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
@@ -116,8 +161,8 @@ class EdgeMiddleware:
                 )
         return None
 
-    def _limited(self, receive: Receive, send: Send, limit: int) -> Receive:
-        seen = 0
+    def _limited(self, receive: Receive, scope: Scope) -> Receive:
+        limit, seen = self._upload_limit(scope) or self.max_body, 0
 
         async def wrapped() -> Message:
             nonlocal seen
@@ -125,7 +170,7 @@ class EdgeMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise BodyTooLarge(N_("The request is too large"))
+                    raise self._body_too_large(scope)
             return message
 
         return wrapped
@@ -143,10 +188,19 @@ class EdgeMiddleware:
 
 
 class BodyTooLarge(DomainError):
-    """A chunked body grew past the limit after the headers said nothing of its size."""
+    """A body past its path's limit: its Content-Length said so, or a chunked body grew
+    past it after the headers said nothing of its size."""
 
     status = 413
     code = "body_too_large"
+
+
+def size_in_words(size: int) -> str:
+    """A limit as people read it, in binary units: 64 KB, 5 MB, 2 GB, 1.5 MB."""
+    for unit, step in (("GB", 1024**3), ("MB", 1024**2)):
+        if size >= step:
+            return f"{size / step:.3g} {unit}" if size % step else f"{size // step} {unit}"
+    return f"{size // 1024} KB" if size >= 1024 else f"{size} B"
 
 
 def _security(scope: Scope) -> Iterable[tuple[bytes, bytes]]:

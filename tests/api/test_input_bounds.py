@@ -5,12 +5,14 @@ in both languages, never a 500 — on SQLite and PostgreSQL (which refuses NUL).
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from healthcode.services.accounts.permissions import Role
+from healthcode.services.organisations.roster_files import MAX_BYTES as ROSTER_BYTES
 from tests.api.helpers import CapturingSender, error, resident_headers, staff_headers
 from tests.api.pages import HTML, page_token, sign_in_on_pages
 from tests.factories.inputs import declaration_data
@@ -179,4 +181,44 @@ class TestBodySize:
         )
         assert "content-length" not in {k.lower() for k in response.request.headers}
         assert (response.status_code, error(response)["code"]) == (413, "body_too_large")
-        assert error(response)["message"] == "提交的内容过大"
+        assert error(response)["message"] == "一次提交的内容过多：不能超过 64 KB"
+
+
+class TestTooLargeForAPage:
+    """A form posted past the body limit was answered with the API's raw JSON; a
+    person reads a page in their language that says the limit."""
+
+    def test_a_roster_file_past_the_limit_says_the_files_limit(self, client: TestClient) -> None:
+        huge = b"a" * (2 * ROSTER_BYTES + 10)
+        response = client.post(
+            f"/staff/employers/{uuid.uuid4()}/roster",
+            files={"file": ("staff.csv", huge, "text/csv")},
+            headers=HTML,
+        )
+        assert response.status_code == 413
+        assert response.headers["content-type"].startswith("text/html")
+        assert "文件过大：不能超过 5 MB" in response.text
+        assert '"error"' not in response.text
+
+    def test_any_form_past_the_limit_is_a_page_saying_the_limit(self, client: TestClient) -> None:
+        body = {"phone": "1" * 70_000, "csrf_token": "x"}
+        response = client.post("/login/code?lang=en", data=body, headers=HTML)
+        assert response.status_code == 413
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Too much was sent at once: at most 64 KB" in response.text
+
+    def test_a_chunked_form_past_the_limit_is_a_page_too(self, client: TestClient) -> None:
+        def chunks() -> Any:
+            for _ in range(10):
+                yield b"phone=" + b"1" * 8192
+
+        headers = HTML | {"Content-Type": "application/x-www-form-urlencoded"}
+        response = client.post("/login/code", content=chunks(), headers=headers)
+        assert response.status_code == 413
+        assert response.headers["content-type"].startswith("text/html")
+        assert "不能超过 64 KB" in response.text
+
+    def test_the_api_answers_json_saying_the_limit(self, client: TestClient) -> None:
+        response = client.post(f"{API}/auth/otp", json={"phone": "1" * 70_000})
+        assert (response.status_code, error(response)["code"]) == (413, "body_too_large")
+        assert "64 KB" in error(response)["message"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from healthcode.services.organisations.roster_files import MAX_BYTES
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.roster import staff_csv, staff_id, staff_rows, staff_xlsx, wrong_check_char
 from tests.web.conftest import new_phone
@@ -74,6 +75,18 @@ class TestRosterPage:
         import_file(page, company, missing)
         expect(page.locator("#error-summary")).to_contain_text("身份证号")
         check_sizes(page)
+
+    def test_a_file_past_the_upload_limit_is_a_page_saying_the_limit(
+        self, page: Page, company: Employer, tmp_path: Path
+    ) -> None:
+        """The browser showed the API's raw JSON."""
+        staff_sign_in(page, company.admin)
+        huge = tmp_path / "staff.csv"
+        huge.write_bytes(b"a" * (2 * MAX_BYTES + 10))
+        import_file(page, company, huge)
+        expect(page.locator("h1")).to_have_text("提交的内容过多")
+        expect(page.locator("main")).to_contain_text("文件过大：不能超过 5 MB")
+        check_page(page)
 
     def test_another_employers_roster_is_not_found(
         self, page: Page, company: Employer, server: LiveServer
