@@ -74,9 +74,10 @@ def staff_csv(
     *,
     header: Sequence[str] = HEADER_ZH,
     encoding: str = "utf-8",
+    delimiter: str = ",",
 ) -> bytes:
     text = io.StringIO(newline="")
-    writer = csv.writer(text)
+    writer = csv.writer(text, delimiter=delimiter)
     writer.writerow(header)
     writer.writerows(rows)
     return text.getvalue().encode(encoding)

@@ -1,4 +1,5 @@
-"""Reading an employer's staff file: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX.
+"""Reading an employer's staff file: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030; separated
+by commas, semicolons or tabs, whichever the header line reads with) or XLSX.
 
 The file is bounded (``MAX_BYTES``, ``MAX_ROWS``) and read row by row; what comes out
 is each data row's cells by column (name, id_number, phone, department) with its line
@@ -41,6 +42,7 @@ COLUMN_WORDS = {
     "phone": "手机号 (phone)",
     "department": "部门 (department)",
 }
+DELIMITERS = (",", ";", "\t")  # a comma first
 _XLSX_MAGIC = b"PK\x03\x04"
 _NOT_WORD = re.compile(r"[\s_\-./()（）:：*]+")
 
@@ -99,26 +101,37 @@ def _cell(cells: Sequence[str], index: int) -> str:
     return cells[index].strip() if index < len(cells) else ""
 
 
+def _known(header: Sequence[str]) -> dict[str, int]:
+    """Our columns the header names, by position (a repeated one's first)."""
+    found: dict[str, int] = {}
+    for index, title in enumerate(header):
+        column = _column_of(title)
+        if column is not None and column not in found:
+            found[column] = index
+    return found
+
+
+def _column_of(title: str) -> str | None:
+    word = _NOT_WORD.sub("", unicodedata.normalize("NFKC", title)).casefold()
+    return next((column for column, words in HEADERS.items() if word in words), None)
+
+
 def _columns(header: Sequence[str]) -> dict[str, int]:
     """Each column's place; a column named twice (手机号 and 电话) refuses the file:
     the first was read without a word, whichever the employer meant."""
-    found: dict[str, int] = {}
+    found = _known(header)
     for index, title in enumerate(header):
-        word = _NOT_WORD.sub("", unicodedata.normalize("NFKC", title)).casefold()
-        for column, words in HEADERS.items():
-            if word not in words:
-                continue
-            if column in found:
-                raise refuse_file(
-                    "repeated_column",
-                    N_(
-                        "The first row names the column {column} more than once ({headers}): "
-                        "keep one of them and send the file again"
-                    ),
-                    column=COLUMN_WORDS[column],
-                    headers=f"{header[found[column]].strip()}, {title.strip()}",
-                )
-            found[column] = index
+        column = _column_of(title)
+        if column is not None and found[column] != index:
+            raise refuse_file(
+                "repeated_column",
+                N_(
+                    "The first row names the column {column} more than once ({headers}): "
+                    "keep one of them and send the file again"
+                ),
+                column=COLUMN_WORDS[column],
+                headers=f"{header[found[column]].strip()}, {title.strip()}",
+            )
     missing = [c for c in REQUIRED if c not in found]
     if missing:
         raise refuse_file(
@@ -145,10 +158,26 @@ def decode(content: bytes) -> str:
         ) from None
 
 
+def delimiter_of(text: str) -> str:
+    """The separator whose reading of the header line names the most of our columns,
+    a comma on a tie: Excel saves a "CSV" with semicolons where a comma is the decimal
+    mark, and a sheet copied out as text is tab-separated; both were told they lacked
+    the name column."""
+    first = text.splitlines()[0] if text else ""
+    return max(DELIMITERS, key=lambda d: len(_known(_cells(first, d))))  # the first of equals
+
+
+def _cells(line: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return []
+
+
 def _csv_rows(content: bytes) -> Iterator[list[str]]:
     text = decode(content)
     try:
-        yield from csv.reader(io.StringIO(text, newline=""))
+        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text))
     except csv.Error:
         raise refuse_file("format", N_("The file is not a readable CSV file")) from None
 

@@ -139,6 +139,44 @@ class TestImportStaff:
         names = {m.name for m in show_roster(uow, admin, organisation_id=company.id).staff}
         assert names == {"李敏", "王建国"}
 
+    @pytest.mark.parametrize(("delimiter", "encoding"), [(";", "utf-8"), ("\t", "gbk")])
+    def test_a_file_separated_by_semicolons_or_tabs(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        admin: Principal,
+        company: t.Organisation,
+        delimiter: str,
+        encoding: str,
+    ) -> None:
+        """Excel saves ';' where a comma is the decimal mark, a sheet copied out is
+        tab-separated: both were told they lacked the name column."""
+        rows = [(n, i, p, "生产部,一车间") for n, i, p, _d in staff_rows(2)]
+        content = staff_csv(rows, delimiter=delimiter, encoding=encoding)
+        report = run(uow, env, admin, company, content)
+        assert (report.added, report.refused) == (2, ())
+        staff = show_roster(uow, admin, organisation_id=company.id).staff
+        assert {(m.name, m.department) for m in staff} == {
+            ("李敏", "生产部,一车间"),
+            ("王建国", "生产部,一车间"),
+        }
+
+    def test_commas_stay_the_separator_when_cells_hold_semicolons(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
+    ) -> None:
+        rows = [(n, i, p, "一车间;二车间") for n, i, p, _d in staff_rows(2)]
+        assert run(uow, env, admin, company, staff_csv(rows)).added == 2
+        staff = show_roster(uow, admin, organisation_id=company.id).staff
+        assert {m.department for m in staff} == {"一车间;二车间"}
+
+    def test_a_semicolon_file_missing_a_column_names_that_column(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
+    ) -> None:
+        content = staff_csv([("李敏", "13812340001")], header=("姓名", "手机号"), delimiter=";")
+        with pytest.raises(InvalidInput) as refused:
+            run(uow, env, admin, company, content)
+        assert "身份证号" in refused.value.errors[0].render()
+
     def test_a_byte_order_mark_before_gbk_text(
         self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
     ) -> None:
