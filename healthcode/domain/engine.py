@@ -267,7 +267,7 @@ class _Run:
         day = max(self.today, sign_day + ONE_DAY)
         while day < day_of(valid_until) and day in self.day_status:
             day += ONE_DAY
-        return Component(Colour.YELLOW, start_of(day + ONE_DAY), None, False)
+        return Component(Colour.YELLOW, start_of(day + ONE_DAY), None, False, True)
 
     def _report_missing_today(self, hits: tuple[Reason, ...]) -> bool:
         return any(r.needs_reports for r in hits) and self.today not in self.day_status

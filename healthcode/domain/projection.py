@@ -4,8 +4,10 @@ Each active reason (and, for a pass, its validity) is a component with a colour 
 a time window; stepping through the instants where windows open or close finds the
 first one at which the overall colour differs. Nothing new means no new report
 either, so a pass's next missed report is a change like any other (the engine adds
-it as a component); only a lapse that needs normal reports, such as seed 003's
-streak, assumes they keep coming, and the result says so.
+it as a component); the result says when the change happens only if that report is
+missed, so that a resident reads it as a condition, not a certainty. Only a lapse that
+needs normal reports, such as seed 003's streak, assumes they keep coming, and the
+result says so too.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Component:
     start: datetime | None  # None = already in force
     until: datetime | None  # None = open-ended
     needs_reports: bool
+    if_report_missed: bool = False  # starts only if the day before has no report
 
 
 def next_change(components: Sequence[Component], now: datetime, current: Colour) -> Change | None:
@@ -32,12 +35,14 @@ def next_change(components: Sequence[Component], now: datetime, current: Colour)
         | {c.start for c in components if c.start is not None and c.start >= now}
     )
     for at in instants:
-        colour = worst(*(c.colour for c in components if _in_force(c, at)))
+        in_force = [c for c in components if _in_force(c, at)]
+        colour = worst(*(c.colour for c in in_force))
         if colour is not current:
             needs = any(
                 c.needs_reports for c in components if c.until is not None and c.until <= at
             )
-            return Change(at, colour, needs)
+            certain = worst(*(c.colour for c in in_force if not c.if_report_missed))
+            return Change(at, colour, needs, if_report_missed=certain is current)
     return None
 
 

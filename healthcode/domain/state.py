@@ -57,6 +57,9 @@ class Change:
     at: datetime
     colour: Colour
     needs_reports: bool  # "if daily reports stay normal"
+    # it happens only if the day before ``at`` has no daily report: a pass's next
+    # missed report, which a report that day prevents
+    if_report_missed: bool = False
 
 
 @dataclass(frozen=True)

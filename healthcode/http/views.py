@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
@@ -48,6 +48,9 @@ class ChangeView(BaseModel):
     at: LocalTime
     colour: Colour
     needs_reports: bool
+    if_report_missed: bool = Field(
+        description="it happens only if the daily report of the day before is missed"
+    )
     text: str = Field(examples=["2020-03-08 转为绿码（如每日上报保持正常）"])
 
 
@@ -113,6 +116,12 @@ def change_text(policy: Policy, change: Change) -> str:
         return translate(
             N_("{label} on {day} if daily reports stay normal"), {"label": label, "day": day}
         )
+    if change.if_report_missed:
+        report_day = (day_of(change.at) - timedelta(days=1)).isoformat()
+        return translate(
+            N_("{label} from {day} if the daily report for {report_day} is missed"),
+            {"label": label, "day": day, "report_day": report_day},
+        )
     return translate(N_("{label} from {day}"), {"label": label, "day": day})
 
 
@@ -130,6 +139,7 @@ def code_view(policy: Policy, state: State) -> CodeView:
             at=change.at,
             colour=change.colour,
             needs_reports=change.needs_reports,
+            if_report_missed=change.if_report_missed,
             text=change_text(policy, change),
         )
         if change

@@ -29,6 +29,7 @@ def state_to_json(state: State) -> dict[str, Any]:
             "at": change.at.isoformat(),
             "colour": change.colour.value,
             "needs_reports": change.needs_reports,
+            "if_report_missed": change.if_report_missed,
         }
         if change
         else None,
@@ -66,7 +67,10 @@ def state_from_json(data: dict[str, Any]) -> State:
         reasons=tuple(_reason_from(r) for r in data["reasons"]),
         next_step=data["next_step"],
         next_change=Change(
-            datetime.fromisoformat(change["at"]), Colour(change["colour"]), change["needs_reports"]
+            datetime.fromisoformat(change["at"]),
+            Colour(change["colour"]),
+            change["needs_reports"],
+            change.get("if_report_missed", False),  # a state cached before it was kept
         )
         if change
         else None,

@@ -323,20 +323,33 @@ class TestDailyReport:
         assert (state.colour, state.rule_ids) == (Colour.RED, ("SD-SYMPTOMS", "SD-SIGNED"))
 
 
-# (case, signed colour, days reported, evaluated (day, hour), next change (day, colour))
+# (case, signed colour, days reported, evaluated (day, hour), next change (day, colour,
+# only if the day before it has no report))
 FORECAST = [
-    ("due today: yellow at midnight", Colour.GREEN, (1,), (2, 22), (3, Colour.YELLOW)),
-    ("signing day: tomorrow's report is the first", Colour.GREEN, (), (0, 16), (2, Colour.YELLOW)),
-    ("reported today: tomorrow's is next", Colour.GREEN, (1, 2), (2, 10), (4, Colour.YELLOW)),
-    ("all reported: the lapse", Colour.GREEN, (1, 2, 3, 4, 5), (5, 10), (6, Colour.YELLOW)),
+    ("due today: yellow at midnight", Colour.GREEN, (1,), (2, 22), (3, Colour.YELLOW, True)),
+    (
+        "signing day: tomorrow's report is the first",
+        Colour.GREEN,
+        (),
+        (0, 16),
+        (2, Colour.YELLOW, True),
+    ),
+    (
+        "reported today: tomorrow's is next",
+        Colour.GREEN,
+        (1, 2),
+        (2, 10),
+        (4, Colour.YELLOW, True),
+    ),
+    ("all reported: the lapse", Colour.GREEN, (1, 2, 3, 4, 5), (5, 10), (6, Colour.YELLOW, False)),
     (
         "last day due: midnight is the lapse",
         Colour.GREEN,
         (1, 2, 3, 4),
         (5, 10),
-        (6, Colour.YELLOW),
+        (6, Colour.YELLOW, False),
     ),
-    ("red is not made milder by a miss", Colour.RED, (1,), (2, 10), (6, Colour.YELLOW)),
+    ("red is not made milder by a miss", Colour.RED, (1,), (2, 10), (6, Colour.YELLOW, False)),
     ("yellow stays yellow", Colour.YELLOW, (1,), (2, 10), None),
     ("already yellow for a miss", Colour.GREEN, (1,), (3, 10), None),
 ]
@@ -351,8 +364,10 @@ def test_the_forecast_names_the_earliest_change_if_nothing_new_is_learnt(
     signed: Colour,
     reported: tuple[int, ...],
     evaluated: tuple[int, int],
-    change: tuple[int, Colour] | None,
+    change: tuple[int, Colour, bool] | None,
 ) -> None:
+    """A change that a report would prevent says so: the pass turned "yellow from
+    02-26" for certain, though a report today keeps it green."""
     app = apply()
     reports = [report(at(n, 8)) for n in reported]
     state = evaluate(
@@ -362,8 +377,9 @@ def test_the_forecast_names_the_earliest_change_if_nothing_new_is_learnt(
         assert state.next_change is None
         return
     assert state.next_change is not None
-    when, colour = change
+    when, colour, if_missed = change
     assert (state.next_change.at, state.next_change.colour) == (start_of(day(when)), colour)
+    assert state.next_change.if_report_missed is if_missed
     assert not state.next_change.needs_reports  # it happens unless a report comes in
     recheck = recheck_at(state)
     assert recheck is not None

@@ -25,8 +25,28 @@ def test_a_report_due_today_is_forecast_for_midnight(
     code = client.get(f"{API}/codes/{PASS}", headers=me).json()
     assert (code["colour"], code["report_due"]) == ("green", "2020-02-25")
     assert code["next_change"]["at"] == "2020-02-26T00:00:00+08:00"
-    assert code["next_change"]["text"] == "2020-02-26 起为黄色健康通行卡（待行）"
+    # only if the report is missed: it read "2020-02-26 起为黄色…", as if certain
+    assert code["next_change"]["if_report_missed"] is True
+    assert code["next_change"]["text"] == (
+        "如 2020-02-25 未完成每日健康上报，2020-02-26 起为黄色健康通行卡（待行）"
+    )
+    english = client.get(f"{API}/codes/{PASS}?lang=en", headers=me).json()
+    assert english["next_change"]["text"].endswith(
+        "from 2020-02-26 if the daily report for 2020-02-25 is missed"
+    )
     assert report(client, me, PASS).status_code == 200
     reported = client.get(f"{API}/codes/{PASS}", headers=me).json()
-    tomorrow = "2020-02-27 起为黄色健康通行卡（待行）"  # tomorrow's is next
-    assert reported["next_change"]["text"] == tomorrow
+    tomorrow = "如 2020-02-26 未完成每日健康上报，2020-02-27 起为黄色健康通行卡（待行）"
+    assert reported["next_change"]["text"] == tomorrow  # tomorrow's is next
+
+
+def test_the_lapse_is_certain(
+    client: TestClient, sms: CapturingSender, add_staff: Any, clock: FixedClock
+) -> None:
+    me = green_pass(client, sms, add_staff)  # signed 2020-02-23, valid until 02-29
+    for day in range(24, 29):
+        clock.set(datetime(2020, 2, day, 8, tzinfo=TZ))
+        assert report(client, me, PASS).status_code == 200
+    code = client.get(f"{API}/codes/{PASS}", headers=me).json()
+    assert code["next_change"]["if_report_missed"] is False
+    assert code["next_change"]["text"] == "2020-02-29 起为黄色健康通行卡（待行）"
