@@ -80,6 +80,13 @@ _HTTP: Mapping[int, tuple[str, str]] = {
 }
 
 
+def generic_message(status: int) -> str | None:
+    """The words an HTTP refusal of this status carries when nothing more is known
+    ("Not found"): a page puts plainer ones in their place."""
+    found = _HTTP.get(status)
+    return found[1] if found else None
+
+
 def error_body(code: str, message: str, fields: Sequence[FieldError] = ()) -> dict[str, Any]:
     return {
         "error": {

@@ -3,7 +3,8 @@
 A page that needs a session sends the resident to sign in and back; a form posted
 with no session left, or with a stale form token from our own site, is kept
 (stash.py) and comes back filled in, with a line saying nothing was sent. Every other
-refusal is a page that says what happened in words and offers a way on.
+refusal is a page that says what happened in words and offers a way on; its status
+stays in small print (for the hotline), its machine code only in the log.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from healthcode.domain.i18n import N_
+from healthcode.http.errors import generic_message
+from healthcode.i18n import translate
 from healthcode.web import stash
 from healthcode.web.templating import render
 
@@ -30,6 +33,14 @@ TITLES: Mapping[int, str] = {
     429: N_("Too many attempts"),
     500: N_("The service is busy"),
     503: N_("The service is briefly unavailable"),
+}
+
+
+# Plain words for a refusal that knows nothing more than its status (a page that does
+# not exist), in place of the HTTP's own ("Not found").
+PLAIN: Mapping[int, str] = {
+    404: N_("The link may be out of date, or the address mistyped."),
+    405: N_("This page cannot be used this way. Go back and use its own links and buttons."),
 }
 
 
@@ -79,10 +90,13 @@ def error_page(
     if kept is not None:
         return kept
     title = TITLES.get(status, TITLES[400] if status < 500 else TITLES[500])
+    generic = generic_message(status)
+    if status in PLAIN and generic is not None and message == translate(generic):
+        message = translate(PLAIN[status])
     extra = {k: v for k, v in (headers or {}).items() if k.lower() == "retry-after"}
     extra["Cache-Control"] = "no-store"
     return render(
-        request, "shared/error.html", status=status, headers=extra, title=title, code=code,
+        request, "shared/error.html", status=status, headers=extra, title=title,
         message=message, status_code=status,
     )  # fmt: skip
 

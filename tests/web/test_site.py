@@ -13,6 +13,7 @@ from healthcode.web.static_files import static_url
 from tests.web.conftest import new_context, new_phone
 from tests.web.flows import sign_in
 from tests.web.live import LiveServer
+from tests.web.test_a11y import check_page
 
 FIRST_PAGE_BUDGET = 100 * 1024
 # Chrome DevTools' "Slow 3G": 400 kbit/s down, 400 ms round trip.
@@ -110,6 +111,23 @@ def test_an_empty_phone_is_asked_for_beside_the_field(server: LiveServer) -> Non
         assert page.status_code == 422
         assert 'id="phone-error"' in page.text
         assert 'name="phone"' in page.text
+
+
+class TestErrorPages:
+    def test_a_missing_page_says_so_in_words_not_codes(self, page: Page) -> None:
+        """It showed 错误代码：not_found（404） to residents."""
+        answer = page.goto("/no-such-page")
+        assert answer is not None
+        assert answer.status == 404
+        main = page.locator("main")
+        expect(page.locator("h1")).to_have_text("页面不存在")
+        expect(main).to_contain_text("链接可能已过期")
+        expect(main).not_to_contain_text("not_found")
+        expect(main.locator("small")).to_have_text("HTTP 404")  # kept, discreetly
+        check_page(page)
+        page.goto("/no-such-page?lang=en")
+        expect(main).to_contain_text("The link may be out of date")
+        expect(main).not_to_contain_text("not_found")
 
 
 class TestCsrf:
