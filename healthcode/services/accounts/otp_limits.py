@@ -2,10 +2,14 @@
 
 Every count is per phone number *and* requester (client address): five requests
 for someone's number from one address stop that address, not the owner asking from
-their own. A wrong code counts against a challenge only when it comes from the
-address that asked for it; guesses from elsewhere are limited on their own. Above
-all of it, a global budget caps the SMS sent per hour (one address once sent codes
-to a hundred numbers), because texts cost money and can harass.
+their own. Only codes sent are counted: a refused request (a number still cooling
+down, over its own limits, the global budget spent, a mistyped number) uses up
+nothing, so a shared address is not run out by taps that sent no text; the address's
+count is taken last, atomically, so no burst from one address gets past it. A wrong
+code counts against a challenge only when it comes from the address that asked for
+it; guesses from elsewhere are limited on their own. Above all of it, a global
+budget caps the SMS sent per hour (one address once sent codes to a hundred
+numbers), because texts cost money and can harass.
 """
 
 from __future__ import annotations
@@ -59,8 +63,10 @@ FOREIGN_GUESSES = (("otp-guess", "5/hour"), ("otp-guess-phone", "20/hour"))
 def check_request(
     uow: UnitOfWork, env: Env, *, phone_hash: bytes, client: str, now: datetime
 ) -> None:
-    """Refuse a code request over the address's, the number's or the global limit."""
-    hit(env, f"{env.settings.otp_per_client_hour}/hour", ("otp-client", client), OtpClientLimit)
+    """Refuse a code request over the address's, the number's or the global limit;
+    a request let through is counted against its address (the code will be sent)."""
+    per_client, keys = f"{env.settings.otp_per_client_hour}/hour", ("otp-client", client)
+    check(env, per_client, keys, OtpClientLimit)  # at its limit: refused before the database
     latest = uow.otp.latest(phone_hash, client=client)  # locked: concurrent requests queue
     if latest is not None:
         _per_phone_and_client(uow, latest, now)
@@ -70,6 +76,7 @@ def check_request(
             N_("Too many codes are being sent right now; try again in a few minutes"),
             retry_after=300,
         )
+    hit(env, per_client, keys, OtpClientLimit)  # last and atomic: a burst stops here
 
 
 def _per_phone_and_client(uow: UnitOfWork, latest: t.OtpChallenge, now: datetime) -> None:
@@ -95,6 +102,14 @@ def foreign_attempt(env: Env, *, phone_hash: bytes, client: str) -> None:
 
 def hit(env: Env, limit: str, keys: tuple[str, str], error: type[TooManyRequests]) -> None:
     retry = env.limiter.hit(limit, *keys)
+    if retry is not None:
+        message = N_("Too many attempts; try again in {minutes} minutes")
+        raise error(message, retry_after=retry, **durations(retry))
+
+
+def check(env: Env, limit: str, keys: tuple[str, str], error: type[TooManyRequests]) -> None:
+    """Refuse if ``keys`` are at their limit, without counting this request."""
+    retry = env.limiter.test(limit, *keys)
     if retry is not None:
         message = N_("Too many attempts; try again in {minutes} minutes")
         raise error(message, retry_after=retry, **durations(retry))

@@ -83,11 +83,28 @@ class RateLimiter:
                 _unavailable(self._breaker, error)
         return self._hit(self._local, item, keys)
 
+    def test(self, limit: str, *keys: str) -> int | None:
+        """Whether a hit would be allowed now, without counting one: None if so, else
+        the seconds until one is."""
+        if not self.enabled:
+            return None
+        item = self._items.get(limit) or self._items.setdefault(limit, parse(limit))
+        if not self._breaker.open:
+            try:
+                return self._hit(self._limiter, item, keys, count=False)
+            except StorageError as error:
+                _unavailable(self._breaker, error)
+        return self._hit(self._local, item, keys, count=False)
+
     @staticmethod
     def _hit(
-        limiter: MovingWindowRateLimiter, item: RateLimitItem, keys: tuple[str, ...]
+        limiter: MovingWindowRateLimiter,
+        item: RateLimitItem,
+        keys: tuple[str, ...],
+        *,
+        count: bool = True,
     ) -> int | None:
-        if limiter.hit(item, *keys):
+        if (limiter.hit if count else limiter.test)(item, *keys):
             return None
         reset = limiter.get_window_stats(item, *keys).reset_time
         return max(1, int(reset - time.time()))

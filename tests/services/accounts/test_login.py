@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.clock import FixedClock
@@ -126,6 +126,48 @@ class TestRequestLoginCode:
         assert caught.value.retry_after is not None
         assert caught.value.retry_after > 3500
         a.request_login_code(uow, env, phone=OTHER, client="10.1.1.2")
+
+    def test_refused_requests_do_not_use_up_the_addresss_codes(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock
+    ) -> None:
+        """A resident tapping "send" again during the cooldown, a mistyped number or a
+        number over its own limit used the address's budget: a shared address (a
+        family's router) ran out though far fewer codes had gone out."""
+        env.settings.otp_per_client_hour = 3
+        a.request_login_code(uow, env, phone=PHONE, client="10.1.1.1")
+        for _ in range(10):
+            with pytest.raises(otp_limits.OtpCooldown):
+                a.request_login_code(uow, env, phone=PHONE, client="10.1.1.1")
+            with pytest.raises(InvalidInput):
+                a.request_login_code(uow, env, phone="12345", client="10.1.1.1")
+        env.settings.sms_per_hour = 1
+        with pytest.raises(otp_limits.SmsBudgetExhausted):
+            a.request_login_code(uow, env, phone=OTHER, client="10.1.1.1")
+        env.settings.sms_per_hour = 1000
+        a.request_login_code(uow, env, phone=OTHER, client="10.1.1.1")
+        a.request_login_code(uow, env, phone="13700000001", client="10.1.1.1")
+        with pytest.raises(otp_limits.OtpClientLimit):  # three codes sent: the limit holds
+            a.request_login_code(uow, env, phone="13700000002", client="10.1.1.1")
+        clock.advance(timedelta(minutes=5))
+        with pytest.raises(otp_limits.OtpClientLimit):  # and refusing does not reset it
+            a.request_login_code(uow, env, phone="13700000003", client="10.1.1.1")
+        rows = uow.session.scalars(
+            select(t.OtpChallenge).where(t.OtpChallenge.client == "10.1.1.1")
+        )
+        assert len(rows.all()) == 3
+
+    def test_an_address_at_its_limit_is_refused_before_the_database(
+        self, uow: UnitOfWork, env: Env, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        env.settings.otp_per_client_hour = 1
+        a.request_login_code(uow, env, phone=PHONE, client="10.1.1.9")
+
+        def unreachable(*_args: object, **_kwargs: object) -> None:
+            raise AssertionError("the database was asked")
+
+        monkeypatch.setattr(uow.otp, "latest", unreachable)
+        with pytest.raises(otp_limits.OtpClientLimit):
+            a.request_login_code(uow, env, phone=OTHER, client="10.1.1.9")
 
 
 class TestVerifyLoginCode:
@@ -280,3 +322,33 @@ class TestConcurrentVerify:
         with real_sessions() as session:
             query = select(t.AuthSession).where(t.AuthSession.account_id == winner.account.id)
             assert len(session.scalars(query).all()) == 2  # the first login's and the winner's
+
+
+def test_a_burst_from_one_address_sends_no_more_than_its_limit(
+    real_sessions: sessionmaker[Session], env: Env, sender: Sender
+) -> None:
+    """The address's count is taken last, now that refusals do not count: eight
+    requests at once for eight numbers, with room for three, send three codes."""
+    env.settings.otp_per_client_hour = 3
+    units = UnitOfWorkFactory(real_sessions)
+    start = threading.Barrier(8)
+    outcomes: list[object] = []
+
+    def ask(n: int) -> None:
+        start.wait()
+        try:
+            with units() as uow:
+                outcomes.append(a.request_login_code(uow, env, phone=f"1370000{n:04d}", client="b"))
+        except otp_limits.OtpClientLimit as refused:
+            outcomes.append(refused)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    with real_sessions.begin() as session:  # committed, and not the fixture's own number
+        session.execute(delete(t.OtpChallenge).where(t.OtpChallenge.client == "b"))
+    assert sum(isinstance(o, a.LoginCodeSent) for o in outcomes) == 3
+    assert sum(isinstance(o, otp_limits.OtpClientLimit) for o in outcomes) == 5
+    assert len(sender.sent) == 3
