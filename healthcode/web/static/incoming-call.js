@@ -1,17 +1,26 @@
 /* "The issuer is calling you": while the start page or a code page is open, ask the
-   server every few seconds whether a video call is ringing for me, and show it with
-   a link to answer (the call page) until it stops ringing (an offer lasts 2 minutes).
-   The pages include this only while an application awaits an issuer. */
+   server whether a video call is ringing for me, and show it with a link to answer
+   (the call page) until it stops ringing (an offer lasts 2 minutes). The pages include
+   this only while an application awaits an issuer.
+
+   First every 4 s, then ever more slowly up to every 30 s while nothing rings (a page
+   left open on a phone asked every 4 s for days): a call is still seen well within its
+   2 minutes. While one rings, every 4 s, to take it down when it stops. Hidden (a
+   phone in a pocket), nothing is asked; shown again, it asks at once and quickly. */
 
 const box = document.getElementById("incoming-call");
-const EVERY_MS = 4000;
+const FIRST_MS = 4000;
+const LONGEST_MS = 30000;
+const GROWTH = 1.5;
 let shown = "";
+let delay = FIRST_MS;
+let timer = 0;
+let asking = false;
 
 async function poll() {
-  if (document.hidden) {  /* a phone in a pocket asks nothing; asked again when shown */
-    document.addEventListener("visibilitychange", poll, { once: true });
-    return;
-  }
+  clearTimeout(timer);
+  if (asking || document.hidden) return;  /* hidden: asked again when shown */
+  asking = true;
   let call = null;
   try {
     const answer = await fetch(box.dataset.poll, {
@@ -19,13 +28,29 @@ async function poll() {
       credentials: "same-origin",
       cache: "no-store",
     });
-    if (answer.status === 401 || answer.status === 403) return;  /* not a resident: stop */
+    if (answer.status === 401 || answer.status === 403) {
+      document.removeEventListener("visibilitychange", onVisibility);
+      return;  /* not a resident: stop */
+    }
     if (answer.ok) call = (await answer.json()).call;
   } catch (offline) {
-    /* offline: keep what is shown, ask again later */
+    /* offline: keep what is shown, ask again later (more slowly, like an empty answer) */
+  } finally {
+    asking = false;
   }
   render(call);
-  setTimeout(poll, EVERY_MS);
+  if (call) delay = FIRST_MS;
+  if (!document.hidden) timer = setTimeout(poll, delay);
+  if (!call) delay = Math.min(LONGEST_MS, delay * GROWTH);
+}
+
+function onVisibility() {
+  if (document.hidden) {
+    clearTimeout(timer);
+    return;
+  }
+  delay = FIRST_MS;
+  poll();
 }
 
 function render(call) {
@@ -46,5 +71,6 @@ function render(call) {
 }
 
 if (box) {
+  document.addEventListener("visibilitychange", onVisibility);
   poll();
 }

@@ -4,6 +4,7 @@ on camera and hangs up; only the call's life and the reading are kept."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from playwright.sync_api import Browser, Page, expect
@@ -214,3 +215,54 @@ class TestPages:
         expect(phone.locator("#call-status")).to_contain_text("无法使用摄像头")
         issuer_context.close()
         resident_context.close()
+
+
+RECORD_POLLS = """() => {
+  window.polls = [];
+  const fetched = window.fetch;
+  window.fetch = (url, options) => {
+    if (String(url).includes("/calls/incoming")) window.polls.push(Date.now());
+    return fetched(url, options);
+  };
+}"""
+HIDE = """hidden => {
+  Object.defineProperty(document, "hidden", { value: hidden, configurable: true });
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def run_for(page: Page, seconds: int) -> None:
+    """Page time forward a second at a time, each poll's answer let in between."""
+    for _ in range(seconds):
+        page.clock.run_for(1000)
+        page.wait_for_timeout(15)
+
+
+class TestPolling:
+    def test_the_page_asks_ever_more_slowly_and_not_at_all_when_hidden(
+        self, page: Page, server: LiveServer
+    ) -> None:
+        """A start page left open asked /calls/incoming every 4 s for as long as the
+        pass waited: 900 requests an hour per phone, for a call that rings 2 minutes."""
+        apply_for_pass(page, server)
+        page.clock.install()
+        page.add_init_script(script=f"({RECORD_POLLS})()")
+        page.route(
+            "**/calls/incoming",
+            lambda route: route.fulfill(json={"call": None}),
+        )
+        page.goto("/")
+        run_for(page, 300)
+        polls: list[float] = page.evaluate("window.polls")
+        gaps = [(b - a) / 1000 for a, b in itertools.pairwise(polls)]
+        assert 3 <= gaps[0] <= 6, gaps  # at first, quickly
+        assert all(b >= a - 1 for a, b in itertools.pairwise(gaps)), gaps
+        assert 25 <= max(gaps) <= 32, gaps  # then every 30 s at most
+        assert len(polls) <= 16, len(polls)  # it was 75 in these 5 minutes
+        page.evaluate(HIDE, True)
+        before = len(page.evaluate("window.polls"))
+        run_for(page, 120)
+        assert len(page.evaluate("window.polls")) == before  # a phone in a pocket
+        page.evaluate(HIDE, False)
+        run_for(page, 5)
+        assert len(page.evaluate("window.polls")) == before + 2  # at once, then after 4 s

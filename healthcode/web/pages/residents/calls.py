@@ -1,8 +1,9 @@
 """The applicant's side of a video call (视频通话): an issuer is calling, answer or
 decline, then see each other until one hangs up.
 
-The start page and the code pages ask ``/calls/incoming`` every few seconds
-(static/incoming-call.js) and show "the issuer is calling" with a link here.
+The start page and the code pages ask ``/calls/incoming`` (every 4 s, slowing to
+30 s while nothing rings; static/incoming-call.js) and show "the issuer is calling"
+with a link here.
 """
 
 from __future__ import annotations
