@@ -9,6 +9,7 @@ from healthcode.domain.scope import Scope
 from healthcode.services.accounts.permissions import Role
 from healthcode.services.notices import events
 from healthcode.services.notices.texts import Kind
+from healthcode.services.organisations.officers import officers_of
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -78,23 +79,6 @@ def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
             dedup_key=f"appeal:{appeal.id}:{account}",
         )
     return len(officers)
-
-
-def officers_of(
-    uow: UnitOfWork, organisation_id: uuid.UUID | None, region_code: str
-) -> set[uuid.UUID]:
-    """The officers who review what happened in an organisation (its issuers) or, with
-    none (a Binzhou finding, a resident with no application, an organisation without
-    issuers), in a region: the administrators whose region covers it."""
-    if organisation_id is not None:
-        issuers = set(uow.authorisations.holders(organisation_id, Role.ISSUER.value))
-        if issuers:
-            return issuers
-    return {
-        account
-        for account, scope in uow.appeals.region_officers(Role.ADMIN.value)
-        if Scope.of([scope]).covers(organisation_id=None, region_code=region_code)
-    }
 
 
 def took_part(uow: UnitOfWork, row: t.Appeal) -> set[uuid.UUID]:

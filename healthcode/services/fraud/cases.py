@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from healthcode.domain.fraud import SOURCE_OF, Cause, Status, causes_of_flags, open_key
-from healthcode.services.appeals.steps import officers_of
 from healthcode.services.notices import events
 from healthcode.services.notices.texts import Kind
+from healthcode.services.organisations.officers import officers_of
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t

@@ -85,6 +85,20 @@ class Accounts(_Repo):
                 roles[row.account_id].append(row)
         return [(a, roles[a.id]) for a in accounts]
 
+    def region_holders(self, role: str) -> list[tuple[uuid.UUID, str]]:
+        """(account, scope) of the active staff holding ``role`` in a region scope
+        (``region:<code>``); the caller keeps those covering the region it asks about."""
+        query = (
+            select(t.AccountRole.account_id, t.AccountRole.scope)
+            .join(t.Account, t.Account.id == t.AccountRole.account_id)
+            .where(
+                t.AccountRole.role == role,
+                t.AccountRole.scope.startswith("region:"),
+                t.Account.disabled_at.is_(None),
+            )
+        )
+        return [(account, scope) for account, scope in self.session.execute(query)]
+
 
 def _signed_in() -> Select[Any]:
     s, a, r = t.AuthSession, t.Account, t.AccountRole

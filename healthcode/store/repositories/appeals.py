@@ -100,20 +100,6 @@ class Appeals(_Repo):
         query = select(t.Appeal.evidence_key).where(t.Appeal.evidence_key.in_(keys))
         return {key for key in self.session.scalars(query) if key is not None}
 
-    def region_officers(self, role: str) -> Sequence[tuple[uuid.UUID, str]]:
-        """(account, scope) of the active staff holding ``role`` in a region scope
-        (``region:<prefix>``); the caller keeps those covering the appeal's region."""
-        query = (
-            select(t.AccountRole.account_id, t.AccountRole.scope)
-            .join(t.Account, t.Account.id == t.AccountRole.account_id)
-            .where(
-                t.AccountRole.role == role,
-                t.AccountRole.scope.startswith("region:"),
-                t.Account.disabled_at.is_(None),
-            )
-        )
-        return [(account, scope) for account, scope in self.session.execute(query)]
-
     def department_officers(self, department: str, role: str) -> Sequence[tuple[uuid.UUID, str]]:
         """(account, scope) of the active staff holding ``role`` in one of the
         department's scopes (``dept:<department>`` or ``dept:<department>/<region>``)."""
