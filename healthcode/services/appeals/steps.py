@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import uuid
 
+import structlog
+
 from healthcode.domain.colour import Colour
 from healthcode.domain.scope import Scope
 from healthcode.services.accounts.permissions import Role
 from healthcode.services.notices import events
 from healthcode.services.notices.texts import Kind
-from healthcode.services.organisations.officers import officers_of
+from healthcode.services.organisations.officers import administrators_of, officers_of
+from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
+
+log = structlog.get_logger()
 
 
 def add_step(
@@ -56,8 +61,10 @@ def add_step(
 def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
     """Notify the officers who may decide a new appeal: the department's data
     operators whose scope covers the resident's region, or the issuers of the
-    organisation of the override or fraud case (else the administrators of its region)
-    who took no part in it. How many were told."""
+    organisation of the override or fraud case who took no part in it (else the
+    administrators of its region, else the deployment's). With nobody to decide it,
+    the appeal is accepted all the same and those who can appoint someone are told
+    (``_unassigned``). How many deciders were told."""
     if appeal.record_id is not None:
         officers = {
             account
@@ -67,8 +74,8 @@ def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
             if Scope.of([scope]).covers_department(appeal.department, appeal.region_code)
         }
     else:
-        officers = officers_of(uow, appeal.organisation_id, appeal.region_code)
-        officers -= took_part(uow, appeal)
+        excluding = took_part(uow, appeal)
+        officers = officers_of(uow, appeal.organisation_id, appeal.region_code, excluding=excluding)
     for account in sorted(officers):
         events.notify(
             uow,
@@ -78,7 +85,49 @@ def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
             account_id=account,
             dedup_key=f"appeal:{appeal.id}:{account}",
         )
+    if not officers:
+        _unassigned(uow, env, appeal)
     return len(officers)
+
+
+def _unassigned(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> None:
+    """Nobody may decide the appeal: no data operator of the department covers the
+    resident's region, or every officer who could took part in what is disputed. It
+    waits in the queue of whoever is given that scope; the deployment's administrators
+    (only they give a department's scope), else the region's, are told to appoint
+    someone, and the audit log keeps it."""
+    regional, deployment = administrators_of(uow, appeal.region_code)
+    told = deployment or regional
+    for account in sorted(told):
+        events.notify(
+            uow,
+            env,
+            kind=Kind.APPEAL_UNASSIGNED,
+            params={
+                "policy": appeal.policy_id,
+                "appeal": str(appeal.id),
+                "department": appeal.department,
+                "region": appeal.region_code,
+            },
+            account_id=account,
+            dedup_key=f"appeal-unassigned:{appeal.id}:{account}",
+        )
+    log.warning(
+        "appeal.unassigned", appeal=str(appeal.id), department=appeal.department, told=len(told)
+    )
+    audit.record(
+        uow,
+        env,
+        actor_id=None,
+        action="appeal.unassigned",
+        resident_id=appeal.resident_id,
+        detail={
+            "appeal": str(appeal.id),
+            "department": appeal.department,
+            "region": appeal.region_code,
+            "told": len(told),
+        },
+    )
 
 
 def took_part(uow: UnitOfWork, row: t.Appeal) -> set[uuid.UUID]:

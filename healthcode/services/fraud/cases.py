@@ -147,7 +147,8 @@ def _opened(
         detail={"case": str(row.id), "source": row.source, "cause": row.cause},
         client=client,
     )
-    for account in sorted(officers_of(uow, row.organisation_id, row.region_code) - {actor_id}):
+    officers = officers_of(uow, row.organisation_id, row.region_code, excluding={actor_id})
+    for account in sorted(officers):
         events.notify(
             uow,
             env,

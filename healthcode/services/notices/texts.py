@@ -18,10 +18,13 @@ from healthcode.domain.clock import local
 from healthcode.domain.colour import Colour
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Policy
+from healthcode.domain.records import DEPARTMENT_NAMES
 from healthcode.i18n import pick, translate
 
 # The issuers' review queue (its page belongs to the organisations' pages).
 QUEUE_PAGE = "/staff/queue"
+# Where administrators give staff their roles and scopes.
+STAFF_ACCOUNTS_PAGE = "/staff/accounts"
 
 
 class Kind(StrEnum):
@@ -35,6 +38,7 @@ class Kind(StrEnum):
     CHECKIN_FLAGGED = "checkin_flagged"  # to an employer's administrators
     APPEAL_STEP = "appeal_step"  # the resident's appeal moved on (services/appeals)
     APPEAL_WAITING = "appeal_waiting"  # to the officers who may decide a new appeal
+    APPEAL_UNASSIGNED = "appeal_unassigned"  # to administrators: nobody may decide one
     FRAUD_WAITING = "fraud_waiting"  # to the officers who may review a new fraud case
     FRAUD_CONFIRMED = "fraud_confirmed"  # a credit entry against the resident (services/fraud)
     RESIDENT_RECOLOURED = "resident_recoloured"  # to the issuers of a pass data recoloured
@@ -163,6 +167,27 @@ def _appeal_waiting(a: _About) -> Text:
     )
 
 
+def _appeal_unassigned(a: _About) -> Text:
+    department = str(a.params.get("department", ""))
+    words = {"region": a.params.get("region", "")}
+    if department:
+        words["department"] = translate(DEPARTMENT_NAMES.get(department, department))
+        body = N_(
+            "No data operator of {department} may decide appeals of residents in "
+            "{region}: give one that department's scope for the region"
+        )
+    else:
+        body = N_(
+            "Every officer who may decide it in {region} took part in the decision "
+            "appealed: give another officer the right to decide it"
+        )
+    return Text(
+        translate(N_("A resident's appeal has nobody to decide it")),
+        translate(body, words),
+        STAFF_ACCOUNTS_PAGE,
+    )
+
+
 def _fraud_waiting(a: _About) -> Text:
     return Text(
         translate(N_("A possible fraud case is waiting for review")),
@@ -240,6 +265,7 @@ _TEXTS: dict[str, Callable[[_About], Text]] = {
     Kind.CHECKIN_FLAGGED: _checkin_flagged,
     Kind.APPEAL_STEP: _appeal_step,
     Kind.APPEAL_WAITING: _appeal_waiting,
+    Kind.APPEAL_UNASSIGNED: _appeal_unassigned,
     Kind.FRAUD_WAITING: _fraud_waiting,
     Kind.FRAUD_CONFIRMED: _fraud_confirmed,
     Kind.RESIDENT_RECOLOURED: _resident_recoloured,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -87,13 +87,14 @@ class Accounts(_Repo):
 
     def region_holders(self, role: str) -> list[tuple[uuid.UUID, str]]:
         """(account, scope) of the active staff holding ``role`` in a region scope
-        (``region:<code>``); the caller keeps those covering the region it asks about."""
+        (``region:<code>``) or the whole deployment's (""); the caller keeps those
+        covering the region it asks about."""
         query = (
             select(t.AccountRole.account_id, t.AccountRole.scope)
             .join(t.Account, t.Account.id == t.AccountRole.account_id)
             .where(
                 t.AccountRole.role == role,
-                t.AccountRole.scope.startswith("region:"),
+                or_(t.AccountRole.scope.startswith("region:"), t.AccountRole.scope == ""),
                 t.Account.disabled_at.is_(None),
             )
         )
