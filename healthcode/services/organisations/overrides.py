@@ -2,7 +2,7 @@
 
 Officer A proposes (resident, code type, colour, a reason of at least
 ``MIN_REASON`` characters, optionally an end); officer B — a different account
-holding ``colour.override`` within scope — approves or rejects. The approved
+holding ``colour.override`` within scope — approves or rejects (saying why). The approved
 override is a fact: ``recolour`` paints it through the engine (``domain/overrides.py``
 says how long it holds), records it in the history with its reason, and the audit
 log keeps both hands. The resident's scope is the organisation their latest
@@ -26,6 +26,7 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model, Policy
+from healthcode.domain.reasons import written_reason
 from healthcode.domain.signing import check_signable
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.codes.recolour import Cause, current_state, recolour
@@ -134,7 +135,8 @@ def decide_override(
     note: str = "",
     client: str = "",
 ) -> OverrideProposal:
-    """Officer B approves (the colour is painted at once) or rejects the proposal."""
+    """Officer B approves (the colour is painted at once) or rejects the proposal with
+    a note of at least ``MIN_REASON`` characters."""
     found = uow.overrides.by_id(override_id)
     if found is None:
         raise NotFound(N_("No such proposal"))
@@ -146,6 +148,9 @@ def decide_override(
         raise OwnProposal(N_("A second officer must decide this: you proposed it yourself"))
     if row.status != "proposed":
         raise AlreadyDecided(N_("This proposal has already been decided"))
+    # a rejection says why, as a fraud case's rejected proposal does: the proposer
+    # reads it, and the audit log keeps both hands' reasons
+    note = written_reason(note, field="note", least=MIN_REASON, most=500) if not approve else note
     now = env.clock.now()
     if approve and row.ends_at is not None and row.ends_at <= now:
         raise OverrideEnded(N_("The proposed change has already ended; propose it again"))

@@ -101,11 +101,27 @@ class TestTwoOfficers:
         resident = fevered(uow, env, home)
         second = authorised_issuer(uow, env, home.organisation.id)
         proposal = propose(uow, env, home.issuer, resident)
-        decide_override(uow, env, second, override_id=proposal, approve=False, note="证据不足")
+        decide_override(
+            uow, env, second, override_id=proposal, approve=False, note="证据不足，体温读数不清楚"
+        )
         policy = env.policies.find(POLICY)
         assert current_state(uow, env, resident_id=resident, policy=policy).colour is Colour.PENDING
         with pytest.raises(AlreadyDecided):
             decide_override(uow, env, second, override_id=proposal, approve=True)
+
+    @pytest.mark.parametrize("note", ["", "证据不足", "\u200b" * 12])
+    def test_a_rejection_says_why(self, uow: UnitOfWork, env: Env, note: str) -> None:
+        """As a fraud case's rejected proposal does: the proposer reads why."""
+        home = community(uow, env)
+        resident = fevered(uow, env, home)
+        second = authorised_issuer(uow, env, home.organisation.id)
+        proposal = propose(uow, env, home.issuer, resident)
+        with pytest.raises(InvalidInput) as refused:
+            decide_override(uow, env, second, override_id=proposal, approve=False, note=note)
+        assert [(e.field, e.code) for e in refused.value.errors] == [("note", "too_short")]
+        row = uow.overrides.by_id(proposal)
+        assert row is not None
+        assert row.status == "proposed"
 
     def test_out_of_scope_is_not_found(self, uow: UnitOfWork, env: Env) -> None:
         home = community(uow, env)
@@ -186,7 +202,8 @@ def test_a_second_proposal_for_the_same_code_waits_for_the_first_decision(
     other = authorised_issuer(uow, env, home.organisation.id)
     with pytest.raises(AlreadyProposed):
         propose(uow, env, other, resident)
-    decide_override(uow, env, other, override_id=proposal, approve=False, note="读数不清，需重拍")
+    note = "读数不清，需重拍后再提交"
+    decide_override(uow, env, other, override_id=proposal, approve=False, note=note)
     assert propose(uow, env, other, resident) != proposal  # decided: a new one may follow
 
 

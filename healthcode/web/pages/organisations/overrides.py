@@ -40,7 +40,13 @@ def proposals(request: Request, who: Officer, uow: UowDep, env: EnvDep) -> Respo
 
 
 def _list(
-    request: Request, who: Officer, uow: UowDep, env: EnvDep, form: FormState, status: int = 200
+    request: Request,
+    who: Officer,
+    uow: UowDep,
+    env: EnvDep,
+    form: FormState,
+    status: int = 200,
+    refused: uuid.UUID | None = None,
 ) -> Response:
     done = request.query_params.get("done", "")
     return render(
@@ -50,6 +56,7 @@ def _list(
         headers=NO_STORE,
         items=overrides.list_proposals(uow, env, who),
         form=form,
+        refused=refused,  # the proposal whose decision was refused: its fields' errors
         done=translate(DONE[done]) if done in DONE else "",
         icons=ICONS,
         label=colour_label,
@@ -78,8 +85,16 @@ def decide(
         )
     except DomainError as error:
         uow.refused(error)
-        form.general.append(in_words(error))
-        return _list(request, who, uow, env, form, status=error.status)
+        notes = (
+            [e for e in error.errors if e.field == "note"]
+            if isinstance(error, InvalidInput)
+            else []
+        )
+        for e in notes:  # beside the note of that proposal; anything else above the list
+            form.add_error(e.field, translate(e.message, e.params))
+        if not notes:
+            form.general.append(in_words(error))
+        return _list(request, who, uow, env, form, status=error.status, refused=override_id)
     return RedirectResponse(f"/staff/overrides?done={decided.status}", status_code=303)
 
 
