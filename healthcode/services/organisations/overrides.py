@@ -22,12 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from healthcode.domain.clock import day_of, start_of
-from healthcode.domain.colour import Colour
+from healthcode.domain.colour import SIGNED_COLOURS, Colour
 from healthcode.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.reasons import written_reason
-from healthcode.domain.signing import check_signable
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.codes.recolour import Cause, current_state, recolour
 from healthcode.services.shared import audit
@@ -85,7 +84,10 @@ def propose_override(
 ) -> OverrideProposal:
     """Officer A: a colour for one resident's code, with a reason; nothing changes yet."""
     policy = env.policies.find(policy_id)
-    check_signable(colour)
+    if colour not in SIGNED_COLOURS:  # any code, a pass or a Binzhou code: not "signed"
+        raise InvalidInput.single(
+            "colour", "not_a_manual_colour", N_("A manual colour is green, yellow or red")
+        )
     reason = _reason(reason)
     now = env.clock.now()
     if ends_at is not None and ends_at <= now:

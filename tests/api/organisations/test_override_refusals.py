@@ -73,3 +73,22 @@ def test_the_page_names_the_note_beside_it(
     assert "请填写理由，至少 10 个字" in refused.text
     assert 'aria-describedby="note-1-error"' in refused.text
     assert "（选填）" not in refused.text
+
+
+def test_a_health_code_is_not_told_about_passes(
+    client: TestClient, sms: CapturingSender, add_staff: Any
+) -> None:
+    """A Binzhou code is coloured, never signed: "pending" or "none" asked of it is
+    refused as a manual colour, not as a pass's signature."""
+    apply(client, sms, "13800001111", temperature=38.1)
+    first, _second = issuers(client, add_staff)
+    [item] = client.get(f"{API}/applications", headers=first).json()["items"]
+    for policy in ("binzhou-code", "shandong-pass"):
+        for colour in ("pending", "none"):
+            body = {"resident_id": item["resident_id"], "policy": policy, "colour": colour}
+            refused = client.post(f"{API}/overrides", json=body | {"reason": REASON}, headers=first)
+            assert refused.status_code == 422, refused.text
+            [field] = error(refused)["fields"]
+            assert (field["field"], field["code"]) == ("colour", "not_a_manual_colour")
+            assert field["message"] == "人工改色只能改为绿色、黄色或红色"
+            assert "通行卡" not in refused.text
