@@ -30,6 +30,7 @@ log = structlog.get_logger()
 # (request, status, error code, message in the request's language, headers) -> response.
 PageRenderer = Callable[[Request, int, str, str, Mapping[str, str]], Response]
 
+_NOT_A_TIME = N_("Not a valid time; write it as 2020-02-23T18:00:00+08:00")
 _PYDANTIC: Mapping[str, str] = {
     "missing": N_("This field is required"),
     "extra_forbidden": N_("Unknown field"),
@@ -63,6 +64,11 @@ _PYDANTIC: Mapping[str, str] = {
         "Remove the invisible control character (U+{codepoint}) at position {position}"
     ),
     "date_out_of_range": N_("Enter a date between {earliest} and {latest}"),
+    # times are instants with their offset (``Moment``): one without it, or unreadable
+    "timezone_aware": N_("Give the time with its time zone, e.g. 2020-02-23T18:00:00+08:00"),
+    "datetime_parsing": _NOT_A_TIME,
+    "datetime_from_date_parsing": _NOT_A_TIME,
+    "datetime_type": _NOT_A_TIME,
 }
 _FALLBACK = N_("Not a valid value")
 UNAVAILABLE = N_("The service is briefly unavailable. Please try again in a moment")

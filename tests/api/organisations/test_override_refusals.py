@@ -92,3 +92,39 @@ def test_a_health_code_is_not_told_about_passes(
             assert (field["field"], field["code"]) == ("colour", "not_a_manual_colour")
             assert field["message"] == "人工改色只能改为绿色、黄色或红色"
             assert "通行卡" not in refused.text
+
+
+def test_an_end_without_its_time_zone_is_named(
+    client: TestClient, sms: CapturingSender, add_staff: Any
+) -> None:
+    """Times in the API carry their offset (``Moment``, as a scan's ``scanned_at``);
+    one without it was refused as "not a valid value"."""
+    apply(client, sms, "13800001111", temperature=38.1)
+    first, _second = issuers(client, add_staff)
+    [item] = client.get(f"{API}/applications", headers=first).json()["items"]
+    body = {"resident_id": item["resident_id"], "policy": "shandong-pass", "colour": "green"}
+    example = "2020-02-23T18:00:00+08:00"
+    for when, code, words in (
+        ("2020-02-25T18:00:00", "timezone_aware", f"请写明时区，例如 {example}"),
+        ("2020-02-25 下午", "datetime_from_date_parsing", f"不是有效的时间，请写成 {example}"),
+    ):
+        refused = client.post(
+            f"{API}/overrides", json=body | {"reason": REASON, "ends_at": when}, headers=first
+        )
+        assert refused.status_code == 422, refused.text
+        [field] = error(refused)["fields"]
+        assert (field["field"], field["code"], field["message"]) == ("ends_at", code, words)
+    english = client.post(
+        f"{API}/overrides",
+        json=body | {"reason": REASON, "ends_at": "2020-02-25T18:00:00"},
+        headers=first | {"accept-language": "en"},
+    )
+    assert error(english)["fields"][0]["message"] == (
+        "Give the time with its time zone, e.g. 2020-02-23T18:00:00+08:00"
+    )
+    made = client.post(
+        f"{API}/overrides",
+        json=body | {"reason": REASON, "ends_at": "2020-02-25T18:00:00+08:00"},
+        headers=first,
+    )
+    assert made.status_code == 200, made.text
