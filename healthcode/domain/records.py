@@ -76,6 +76,24 @@ def may_send(department: Department, kind: ImportKind) -> bool:
     return kind in SENDS[department]
 
 
+# -- what a resident's colour history says of an import ------------------------------
+
+
+def data_note(department: str, kind: str) -> str:
+    """The note a colour change caused by an import keeps: the department and the
+    kind of record, never the file's name (the department's own, often naming the
+    member of staff who compiled it), which only staff read, on the import's page."""
+    return f"{department}: {kind}"
+
+
+def read_data_note(note: str) -> tuple[str, str]:
+    """(department, kind) of a data change's note; a note written before stop 31 as
+    ``<department>: <file name>`` gives the department alone."""
+    department, _, kind = note.partition(": ")
+    known = department in set(Department)
+    return (department if known else ""), (kind if known and kind in set(ImportKind) else "")
+
+
 # -- one row of an import file -------------------------------------------------------
 
 # What a department and a kind of record are called (message ids).

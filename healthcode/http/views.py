@@ -192,6 +192,8 @@ class ColourChangeView(BaseModel):
     ended: bool = Field(description="the reasons stopped applying (the colour got better)")
     cause: str
     note: str = Field("", description="a manual change's reason, as the two officers gave it")
+    department: str = Field("", description="department data's change: the department")
+    record_kind: str = Field("", description="department data's change: the kind of record")
 
 
 def colour_change_view(change: ColourChange, policy: Policy) -> ColourChangeView:
@@ -207,6 +209,8 @@ def colour_change_view(change: ColourChange, policy: Policy) -> ColourChangeView
         ended=_severity(change.to_colour) < _severity(change.from_colour),
         cause=change.cause,
         note=change.note,
+        department=change.department,
+        record_kind=change.record_kind,
     )
 
 

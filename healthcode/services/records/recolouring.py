@@ -25,7 +25,7 @@ from typing import Any
 import structlog
 
 from healthcode.domain.facts import HighRiskPeriod
-from healthcode.domain.records import ImportKind
+from healthcode.domain.records import ImportKind, data_note
 from healthcode.services.codes.batches import PAGE, recolour_residents
 from healthcode.services.codes.recolour import Cause
 from healthcode.services.fraud import contradictions
@@ -54,7 +54,7 @@ def recolour_batch(units: UnitOfWorkFactory, env: Env, *, batch_id: uuid.UUID) -
         if batch is None:
             return Recoloured(0, 0)
         due = batch.recolour_due_at
-        note = f"{batch.department}: {batch.file_name}"[:500]
+        note = data_note(batch.department, batch.kind)  # the file's name stays with staff
         actor = _actor(batch)
         travel = batch.kind == ImportKind.TRAVEL  # may contradict declarations
         listings = uow.high_risk_regions.of_batch(batch_id)

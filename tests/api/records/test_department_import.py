@@ -33,6 +33,7 @@ from tests.api.helpers import (
     resident_headers,
     staff_headers,
 )
+from tests.api.pages import HTML, sign_in_on_pages
 from tests.factories.inputs import declaration_data, id_number
 
 
@@ -64,7 +65,11 @@ def send(client: TestClient, key: str, data: bytes, kind: str = "close_contact")
 
 
 def test_a_close_contact_file_turns_exactly_those_residents_red(
-    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+    client: TestClient,
+    app: FastAPI,
+    sessions: sessionmaker[Session],
+    sms: CapturingSender,
+    clock: FixedClock,
 ) -> None:
     key = department_key(app, sessions, Department.HEALTH, ImportKind.CLOSE_CONTACT)
     listed, number = resident(client, sms, "13900001111")
@@ -90,8 +95,19 @@ def test_a_close_contact_file_turns_exactly_those_residents_red(
     history = client.get("/api/v1/codes/binzhou-code/history", headers=listed).json()
     assert history[0]["to_colour"] == "red"
     assert history[0]["cause"] == "data"
-    assert "密接名单.csv" in history[0]["note"]
+    # the department and the kind of record, never the department's file name (an
+    # internal detail, often a member of staff's name)
+    assert (history[0]["department"], history[0]["record_kind"]) == ("health", "close_contact")
+    assert history[0]["note"] == ""
+    assert "密接名单" not in str(history)
     assert client.get("/api/v1/codes/binzhou-code", headers=other).json()["colour"] == "green"
+    clock.advance(timedelta(minutes=2))  # another code for the pages' sign-in
+    sign_in_on_pages(client, sms, "13900001111")
+    page = client.get("/codes/binzhou-code/history", headers=HTML)
+    assert page.status_code == 200
+    assert "卫生健康部门 · 密切接触者" in page.text
+    assert "密接名单" not in page.text
+    assert "两名工作人员" not in page.text  # it was shown as a manual change's reason
 
 
 def test_a_refused_row_is_reported_in_the_callers_words(

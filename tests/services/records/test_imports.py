@@ -75,7 +75,7 @@ class TestCloseContactFile:
             ["BZ-RED-RECORD-CONTACT"],
             "data",
         )
-        assert "contacts.csv" in change.note
+        assert change.note == "health: close_contact"  # not the file's name: staff's
         assert listed.resident_id is not None
         code = uow.codes.of_resident(listed.resident_id, "binzhou-code")
         assert code is not None

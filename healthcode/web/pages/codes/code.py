@@ -19,6 +19,7 @@ from markupsafe import Markup
 from healthcode.domain.colour import Colour
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.qr import QR_DARK, qr_svg
+from healthcode.domain.records import DEPARTMENT_NAMES, KIND_NAMES
 from healthcode.domain.signing import INFO_NEEDED
 from healthcode.http.deps import EnvDep, UnitsDep, UowDep
 from healthcode.http.security import ResidentDep, TokenDep, signed_in
@@ -139,5 +140,7 @@ def history_page(
         policy=policy,
         changes=[colour_change_view(c, policy) for c in changes],
         causes=CAUSES,
+        departments=DEPARTMENT_NAMES,
+        kinds=KIND_NAMES,
         icons=ICONS,
     )
