@@ -41,6 +41,10 @@ class FeverRecorded(NotReleasable):
     code = "fever_recorded"
 
 
+class NoHolder(Conflict):
+    code = "no_holder"
+
+
 def release(
     uow: UnitOfWork,
     env: Env,
@@ -97,8 +101,14 @@ def report_not_the_holder(
     uow: UnitOfWork, env: Env, who: Principal, *, scan_id: uuid.UUID, client: str = ""
 ) -> FraudCaseOpened:
     """The person is not the code's holder: the scan is refused and a fraud case is
-    opened (once per scan), in the audit log."""
+    opened (once per scan), in the audit log. A code that names nobody (not read,
+    forged) has no holder to report."""
     row = scan_in_reach(uow, who, scan_id, lock=True)
+    if row.resident_id is None and row.region_code is None:
+        # not read (or forged, or an ID card of nobody we know): it names no holder,
+        # and a case against nobody could only be dismissed. Another region's code
+        # names its holder there: reported, as docs/fraud.md says.
+        raise NoHolder(N_("This code names nobody, so there is no holder to report: refuse entry"))
     case, new = cases.open_from_gate_report(
         uow, env, scan=row, reported_by=who.account_id, client=client
     )

@@ -89,6 +89,28 @@ class TestSources:
         assert [(e.kind, e.venue) for e in shown.evidence] == [("scan", "东门卡口")]
         assert actions(uow) == ["fraud.opened", "fraud.viewed"]
 
+    @pytest.mark.parametrize("token", ["not a code at all", "HC1:6BFOXN*TS0BI$ZD.P9UOL97O4"])
+    def test_an_unreadable_code_has_no_holder_to_report(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        guard: Principal,
+        gate: VenueSummary,
+        green: t.Account,  # a resident, and the keys codes are signed with
+        token: str,
+    ) -> None:
+        """A code that could not be read names nobody: "not the holder" of nobody
+        opened a case against no resident that could only be dismissed."""
+        officers(uow, env)
+        scan = scans.scan_code(uow, env, guard, venue_id=gate.id, token=token)
+        assert not scan.has_resident
+        with pytest.raises(releases.NoHolder) as refused:
+            releases.report_not_the_holder(uow, env, guard, scan_id=scan.id)
+        assert (refused.value.status, refused.value.code) == (409, "no_holder")
+        assert uow.session.scalars(select(t.FraudCase)).all() == []
+        told = select(t.Notification).where(t.Notification.kind == "fraud_waiting")
+        assert uow.session.scalars(told).all() == []
+
     def test_the_officers_who_may_review_a_new_case_are_told_once(
         self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
     ) -> None:
