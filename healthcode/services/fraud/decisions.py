@@ -172,9 +172,21 @@ def _confirmed(uow: UnitOfWork, env: Env, who: Principal, row: t.FraudCase) -> N
         uow,
         env,
         kind=Kind.FRAUD_CONFIRMED,
-        params={"case": str(row.id), "kind": kind.value},
+        params={"case": str(row.id), "kind": kind.value, "policy": _code_of(uow, env, row)},
         resident_id=row.resident_id,
     )
+
+
+def _code_of(uow: UnitOfWork, env: Env, row: t.FraudCase) -> str:
+    """The code the resident reads the finding on (among its reasons, beside "appeal"):
+    the one scanned at the gate when they hold it, else the first they hold."""
+    assert row.resident_id is not None
+    held = [c.policy_id for c in uow.codes.all_of_resident(row.resident_id)]
+    held = [p for p in held if p in env.policies]
+    scan = uow.scans.by_id(row.scan_id) if row.scan_id is not None else None
+    if scan is not None and scan.policy_id in held:
+        return str(scan.policy_id)
+    return held[0] if held else ""
 
 
 def _in_scope(uow: UnitOfWork, who: Principal, case_id: uuid.UUID) -> t.FraudCase:

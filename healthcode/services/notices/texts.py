@@ -23,6 +23,8 @@ from healthcode.i18n import pick, translate
 
 # The issuers' review queue (its page belongs to the organisations' pages).
 QUEUE_PAGE = "/staff/queue"
+# The resident's appeals (a finding on no code they hold is still theirs to dispute).
+APPEALS_PAGE = "/appeals"
 # Where administrators give staff their roles and scopes.
 STAFF_ACCOUNTS_PAGE = "/staff/accounts"
 
@@ -209,7 +211,7 @@ def _fraud_confirmed(a: _About) -> Text:
     return Text(
         translate(N_("A fraud finding was entered in your credit record")),
         translate(N_("Confirmed by two officers: {what}. Your code is red."), {"what": what}),
-        "/",
+        f"{a.code_page}#why" if a.policy is not None else APPEALS_PAGE,
     )
 
 

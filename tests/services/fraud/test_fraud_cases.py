@@ -18,6 +18,7 @@ from healthcode.domain.records import Department, ImportKind
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes.recolour import current_state
 from healthcode.services.fraud import decisions
+from healthcode.services.notices.texts import describe
 from healthcode.services.scanning import releases, scans
 from healthcode.services.scanning.venues import VenueSummary
 from healthcode.services.shared.env import Env
@@ -236,6 +237,14 @@ class TestTwoOfficers:
         kinds = [n.kind for n in uow.notifications.of_resident(green.resident_id)]
         assert "fraud_confirmed" in kinds
         assert "colour_changed" in kinds
+        [told] = [
+            n for n in uow.notifications.of_resident(green.resident_id)
+            if n.kind == "fraud_confirmed"
+        ]  # fmt: skip
+        # where the finding stands among the code's reasons, beside "appeal" (it led to /)
+        assert describe(told.kind, told.payload, env.policies).link == f"/codes/{POLICY}#why"
+        older = {"case": str(case), "kind": "another_persons_code"}  # stored with no code
+        assert describe(told.kind, older, env.policies).link == "/appeals"
         assert actions(uow)[-2:] == ["fraud.proposed", "fraud.confirmed"]
         with pytest.raises(CaseDecided):
             decisions.decide_case(uow, env, b, case_id=case, approve=True)
