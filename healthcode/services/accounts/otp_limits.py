@@ -108,7 +108,8 @@ def hit(env: Env, limit: str, keys: tuple[str, str], error: type[TooManyRequests
 
 
 def check(env: Env, limit: str, keys: tuple[str, str], error: type[TooManyRequests]) -> None:
-    """Refuse if ``keys`` are at their limit, without counting this request."""
+    """Refuse when ``limit`` is used up, counting nothing: the caller ``hit``s once what
+    the limit counts has happened (a code sent, a failed sign-in)."""
     retry = env.limiter.test(limit, *keys)
     if retry is not None:
         message = N_("Too many attempts; try again in {minutes} minutes")

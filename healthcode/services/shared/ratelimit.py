@@ -84,8 +84,9 @@ class RateLimiter:
         return self._hit(self._local, item, keys)
 
     def test(self, limit: str, *keys: str) -> int | None:
-        """Whether a hit would be allowed now, without counting one: None if so, else
-        the seconds until one is."""
+        """Whether one more hit would be allowed, counting nothing: None if so, else the
+        seconds until it is (a limit that counts only failures asks first, then
+        ``hit``s on a failure)."""
         if not self.enabled:
             return None
         item = self._items.get(limit) or self._items.setdefault(limit, parse(limit))

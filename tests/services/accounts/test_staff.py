@@ -97,6 +97,25 @@ class TestStaffLogin:
             )
         self.login(uow, env, "issuer01", PASSWORD)  # from the user's own address
 
+    def test_an_address_is_limited_by_its_failed_sign_ins_only(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        """An office behind one address signs in all morning: the address's limit
+        (``STAFF_CLIENT_LIMIT``) counted every sign-in, so its 31st colleague was
+        refused though nobody had typed a wrong password."""
+        staff(uow, env)
+        for _ in range(40):
+            self.login(uow, env, "issuer01", PASSWORD)
+        for n in range(30):  # a guesser spreads wrong passwords over many names
+            with pytest.raises(a.BadCredentials):
+                self.login(uow, env, f"nobody{n:02d}", "wrong password")
+        with pytest.raises(passwords.LoginRateLimited) as caught:
+            self.login(uow, env, "issuer01", PASSWORD)  # the address is now limited
+        assert caught.value.code == "login_rate_limited"
+        a.staff_login(
+            uow, env, username="issuer01", password=PASSWORD, client="10.0.0.10", user_agent=""
+        )  # another address is not
+
     def test_the_delay_is_the_maximum_at_most(self) -> None:
         assert passwords.delay_after(0) == passwords.delay_after(2) == timedelta(0)
         assert passwords.delay_after(100) == passwords.MAX_DELAY

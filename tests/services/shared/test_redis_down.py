@@ -66,6 +66,26 @@ def test_a_limit_is_counted_in_this_process_while_redis_is_away(where: str, hung
     assert seconds < TIMEOUT
 
 
+def test_a_limit_is_asked_without_counting() -> None:
+    """``test`` answers as ``hit`` would, counting nothing (a limit of failures)."""
+    limiter = RateLimiter()
+    assert [limiter.test("2/minute", "staff", "10.0.0.9") for _ in range(5)] == [None] * 5
+    limiter.hit("2/minute", "staff", "10.0.0.9")
+    limiter.hit("2/minute", "staff", "10.0.0.9")
+    refused = limiter.test("2/minute", "staff", "10.0.0.9")
+    assert refused is not None
+    assert refused > 0
+    assert limiter.test("2/minute", "staff", "10.0.0.10") is None
+
+
+@pytest.mark.parametrize("where", ["refused", "hung"])
+def test_a_limit_is_asked_in_this_process_while_redis_is_away(where: str, hung: str) -> None:
+    limiter = RateLimiter(REFUSED if where == "refused" else hung, timeout=TIMEOUT)
+    assert limiter.test("1/minute", "staff", "10.0.0.9") is None
+    limiter.hit("1/minute", "staff", "10.0.0.9")
+    assert limiter.test("1/minute", "staff", "10.0.0.9") is not None
+
+
 @pytest.mark.parametrize("where", ["refused", "hung"])
 def test_the_edges_budgets_count_in_this_process_while_redis_is_away(where: str, hung: str) -> None:
     budgets = Budgets(REFUSED if where == "refused" else hung, timeout=TIMEOUT)
