@@ -4,7 +4,8 @@ the whole population, never one per resident), each page read and written set-wi
 (``services/codes/batches.py``), on SQLite and PostgreSQL alike.
 
 The record is named in each change: the history's note carries the batch's
-department and file, and the state's reasons carry the record ids as evidence. A
+department and kind of record (never its file's name, which stays with staff), and
+the state's reasons carry the record ids as evidence. A
 travel import also checks each resident's declarations against it (a declared "no
 travel" against the record opens a fraud case: ``services/fraud/contradictions.py``).
 
