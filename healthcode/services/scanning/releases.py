@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from healthcode.domain.checkpoint import Verdict, is_fever
+from healthcode.domain.clock import local
 from healthcode.domain.errors import Conflict, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
@@ -41,6 +42,13 @@ class FeverRecorded(NotReleasable):
     code = "fever_recorded"
 
 
+class AlreadyReleased(NotReleasable):
+    """A temperature sent after the release: a second tap changes nothing, and says so
+    when it brings a reading."""
+
+    code = "already_released"
+
+
 class NoHolder(Conflict):
     code = "no_holder"
 
@@ -56,9 +64,18 @@ def release(
 ) -> ScanResult:
     """One tap: let the holder of a valid green code through, with the temperature if
     taken. A fever (at or above the policy's line) is recorded and not released; a
-    second tap changes nothing."""
+    second tap changes nothing (one bringing another reading is refused by name)."""
     row = scan_in_reach(uow, who, scan_id, lock=True)
     if row.released_at is not None:
+        if temperature is not None and temperature != row.temperature:
+            raise AlreadyReleased(  # kept silently, a fever taken late was lost
+                N_(
+                    "This person was released at {time} and the reading is not recorded: "
+                    "a temperature is taken before the release. Scan their code again to "
+                    "record it"
+                ),
+                time=local(row.released_at).strftime("%H:%M"),
+            )
         return result_of(env, row)
     if temperature is not None and not LOWEST_C <= temperature <= HIGHEST_C:
         raise InvalidInput.single(

@@ -84,6 +84,22 @@ class TestScan:
         assert refused.verdict == "fever"
         assert refused.decision is Decision.REFUSED
 
+    def test_a_reading_after_the_release_is_refused_by_name_not_dropped(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        """A fever typed after the tap that released the person was answered 200 and
+        lost; the same tap again (or with the same reading) still changes nothing."""
+        result = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
+        released = releases.release(uow, env, guard, scan_id=result.id)
+        assert releases.release(uow, env, guard, scan_id=result.id) == released
+        with pytest.raises(releases.NotReleasable) as caught:
+            releases.release(uow, env, guard, scan_id=result.id, temperature=38.1)
+        assert caught.value.code == "already_released"
+        assert "Scan their code again" in caught.value.message
+        again = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
+        fever = releases.release(uow, env, guard, scan_id=again.id, temperature=38.1)
+        assert (fever.verdict, fever.released_at) == ("fever", None)
+
     def test_a_second_reading_after_a_fever_is_sent_to_a_new_scan_by_name(
         self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
     ) -> None:
