@@ -28,6 +28,7 @@ _BUILTIN_DATES = frozenset({*range(14, 23), 45, 46, 47})
 _DATE_CODE = re.compile(r"[dmyhs]", re.IGNORECASE)
 _QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
 _COLUMN = re.compile(r"[A-Z]+")
+COLUMNS = 16_384  # a sheet's columns, A to XFD: a cell said to lie further is refused
 
 
 class BadWorkbook(Exception):
@@ -173,15 +174,18 @@ def _cells(
         if ref:
             column = _column_index(ref)
             cells.extend([None] * (column - len(cells)))
+        if len(cells) >= COLUMNS:  # padding to a far column would fill memory
+            raise BadWorkbook(f"a cell beyond column {COLUMNS}")
         cells.append(_value(cell, strings, dates, epoch))
     return cells
 
 
 def _column_index(ref: str) -> int:
+    """A cell's column from its reference (B7 → 1); past the last column, COLUMNS."""
     letters = _COLUMN.match(ref)
     index = 0
     for char in letters.group() if letters else "A":
-        index = index * 26 + ord(char) - 64
+        index = min(index * 26 + ord(char) - 64, COLUMNS + 1)
     return index - 1
 
 

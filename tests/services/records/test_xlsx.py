@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import tracemalloc
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -130,3 +131,26 @@ def test_a_huge_number_in_a_date_cell_and_an_id_stored_as_a_number_are_row_refus
         (2, "start", "date"),
         (3, "id_number", "stored_as_number"),
     ]
+
+
+def moved_cell(path: Path, old: str, new: str) -> bytes:
+    """The workbook with one cell's reference rewritten (no spreadsheet writes these)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as book, zipfile.ZipFile(out, "w") as copy:
+        for item in book.infolist():
+            data = book.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(f'r="{old}"'.encode(), f'r="{new}"'.encode())
+            copy.writestr(item, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("ref", ["XFE2", "ZZZZZZZZZZZZZZZ2"])
+def test_a_cell_beyond_the_last_column_refuses_the_file(
+    uow: UnitOfWork, env: Env, tmp_path: Path, ref: str
+) -> None:
+    """A sheet has 16,384 columns (A to XFD). A cell said to be further right was
+    padded to its column: 12 million empty cells for ZZZZZ2, billions (a 500) for more."""
+    path = workbook(tmp_path / "far.xlsx", 1)
+    with pytest.raises(UnreadableFile):
+        run_import(uow, env, moved_cell(path, "B2", ref), file_name="far.xlsx")
