@@ -18,11 +18,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from python_calamine import CalamineError, CalamineWorkbook
-
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.services.shared.cells import cell_text
+from healthcode.services.shared.xlsx import BadWorkbook, sheet_rows
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -84,9 +83,9 @@ def read_rows(content: bytes, *, filename: str = "") -> Iterator[SheetRow]:
     header = next(rows, None)
     if header is None:
         raise refuse_file("empty", N_("The file is empty"))
-    positions = _columns(header)
-    for line, cells in enumerate(rows, start=2):
-        if line - 1 > MAX_ROWS:
+    positions = _columns(header[1])
+    for line, cells in rows:
+        if line - header[0] > MAX_ROWS:  # a sheet's row number counts its empty rows
             raise refuse_file(
                 "too_many_rows",
                 N_("The file has more than {rows} rows; split it into smaller files"),
@@ -174,21 +173,22 @@ def _cells(line: str, delimiter: str) -> list[str]:
         return []
 
 
-def _csv_rows(content: bytes) -> Iterator[list[str]]:
+def _csv_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
     text = decode(content)
     try:
-        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text))
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text))
+        yield from enumerate(rows, start=1)
     except csv.Error:
         raise refuse_file("format", N_("The file is not a readable CSV file")) from None
 
 
-def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
+def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
+    """The first sheet's rows with their numbers, read as a stream: calamine made the
+    sheet one dense range, and a workbook naming cell XFD1048576 asked for 512 GB."""
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
-        sheet = workbook.get_sheet_by_index(0)
-        for row in sheet.iter_rows():
-            yield [_text(value) for value in row]
-    except (CalamineError, ValueError, IndexError, OSError):
+        for number, row in sheet_rows(io.BytesIO(content)):
+            yield number, [_text(value) for value in row]
+    except BadWorkbook:
         raise refuse_file("format", N_("The file is not a readable XLSX workbook")) from None
 
 

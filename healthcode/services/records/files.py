@@ -24,8 +24,8 @@ from typing import IO, Any
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
 from healthcode.domain.records import column_label, column_name, repeated_columns
-from healthcode.services.records.xlsx import BadWorkbook, sheet_rows
 from healthcode.services.shared.cells import cell_text
+from healthcode.services.shared.xlsx import BadWorkbook, sheet_rows
 
 SNIFF = 64 * 1024
 _SCAN = 1024 * 1024  # how much of an ASCII start is read at once, looking past it

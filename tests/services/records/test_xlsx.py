@@ -15,9 +15,9 @@ import xlsxwriter
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.records import Department, ImportKind
-from healthcode.services.records import xlsx
 from healthcode.services.records.files import UnreadableFile
 from healthcode.services.records.imports import Sender, import_records
+from healthcode.services.shared import xlsx
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
 from tests.factories.identity import make_id_number
