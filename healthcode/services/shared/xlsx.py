@@ -16,6 +16,7 @@ import re
 import sqlite3
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Generator, Iterator
 from datetime import datetime, timedelta
 from typing import IO, Any
@@ -31,6 +32,11 @@ _COLUMN = re.compile(r"[A-Z]+")
 COLUMNS = 16_384  # a sheet's columns, A to XFD: a cell said to lie further is refused
 
 
+# What zipfile raises for a damaged zip, an entry it cannot inflate (deflate64, AES)
+# and a password-protected one (RuntimeError), and a truncated stream (EOFError).
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError)
+
+
 class BadWorkbook(Exception):
     """Not a workbook this reader understands."""
 
@@ -43,7 +49,7 @@ def sheet_rows(stream: IO[bytes]) -> Generator[tuple[int, list[Any]], None, None
         dates = _date_styles(book)
         with _SharedStrings(book) as strings, book.open(path) as sheet:
             yield from _rows(sheet, strings, dates, epoch)
-    except (zipfile.BadZipFile, KeyError, ParseError, ValueError, IndexError) as error:
+    except (*_UNREADABLE, KeyError, ParseError, ValueError, IndexError) as error:
         raise BadWorkbook(str(error)) from None
 
 

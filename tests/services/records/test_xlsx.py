@@ -5,8 +5,10 @@ dropped once read, the shared strings beyond a bound kept on disk)."""
 from __future__ import annotations
 
 import io
+import struct
 import tracemalloc
 import zipfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -154,3 +156,45 @@ def test_a_cell_beyond_the_last_column_refuses_the_file(
     path = workbook(tmp_path / "far.xlsx", 1)
     with pytest.raises(UnreadableFile):
         run_import(uow, env, moved_cell(path, "B2", ref), file_name="far.xlsx")
+
+
+def _flagged(data: bytes, *, method: int | None = None, encrypted: bool = False) -> bytes:
+    """The workbook with every entry's compression method or encryption flag changed,
+    in the local headers and the central directory alike."""
+    out = bytearray(data)
+    for signature, flags, compression in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+        at = out.find(signature)
+        while at >= 0:
+            if method is not None:
+                struct.pack_into("<H", out, at + compression, method)
+            if encrypted:
+                struct.pack_into("<H", out, at + flags, out[at + flags] | 1)
+            at = out.find(signature, at + 4)
+    return bytes(out)
+
+
+def _garbled(data: bytes) -> bytes:
+    """The sheet's compressed bytes overwritten: the zip reads, its inflation fails."""
+    out = bytearray(data)
+    at = out.find(b"xl/worksheets/sheet1.xml") + len("xl/worksheets/sheet1.xml")
+    out[at : at + 64] = bytes(b ^ 0x55 for b in out[at : at + 64])
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda d: _flagged(d, method=9),  # deflate64, which zipfile cannot inflate
+        lambda d: _flagged(d, method=99),  # AES (WinZip)
+        lambda d: _flagged(d, encrypted=True),  # a password-protected zip
+        _garbled,
+    ],
+    ids=["deflate64", "aes", "password", "garbled"],
+)
+def test_an_encrypted_or_damaged_workbook_is_unreadable(
+    uow: UnitOfWork, env: Env, tmp_path: Path, spoil: Callable[[bytes], bytes]
+) -> None:
+    """Each was a 500: zipfile's NotImplementedError, RuntimeError and zlib.error."""
+    data = spoil(workbook(tmp_path / "w.xlsx", 1).read_bytes())
+    with pytest.raises(UnreadableFile):
+        run_import(uow, env, data, file_name="w.xlsx")
