@@ -215,7 +215,7 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
                 raise _not_text_at(number, text.encoding)
             try:
                 value = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # not JSON; a number past 4,300 digits; too deep
                 value = None
             if not isinstance(value, dict):
                 yield Row(number, {"__error__": "json"})

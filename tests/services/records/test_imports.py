@@ -529,6 +529,20 @@ class TestJsonLines:
         assert [(r.line, r.field) for r in report.refusals] == [(1, "start")]
         uow.flush()  # the refusal is written
 
+    @pytest.mark.parametrize(
+        "line",
+        ['{"a":' * 5000 + "1" + "}" * 5000, '{"source_id": 1' + "0" * 5000 + "}"],
+        ids=["nested", "long_number"],
+    )
+    def test_json_too_deep_or_a_number_too_long_is_a_row_refusal(
+        self, uow: UnitOfWork, env: Env, line: str
+    ) -> None:
+        """Both were a 500: json's RecursionError, and int()'s 4,300-digit limit."""
+        _, number = green_resident(uow, env)
+        good = f'{{"source_id": "CC-1", "id_number": "{number}", "start": "2020-02-22"}}'
+        report = run_import(uow, env, f"{good}\n{line}\n".encode(), file_name="contacts.jsonl")
+        assert (report.added, [(r.line, r.code) for r in report.refusals]) == (1, [(2, "json")])
+
     def test_an_unknown_file_type_is_refused(self, uow: UnitOfWork, env: Env) -> None:
         with pytest.raises(UnreadableFile):
             run_import(uow, env, b"x", file_name="contacts.pdf")
