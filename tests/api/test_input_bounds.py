@@ -154,6 +154,21 @@ class TestIntegers:
         assert response.json()["items"] == []
 
 
+class TestNumbers:
+    @pytest.mark.parametrize("number", ["1e999", "-1e999", "NaN", "Infinity"])
+    def test_a_temperature_that_is_no_number(
+        self, client: TestClient, me: dict[str, str], number: str
+    ) -> None:
+        """Python's JSON reads 1e999 as infinity and takes NaN; the refusal quoting the
+        value could not be written as JSON, and the answer was a 500."""
+        raw = json.dumps(declaration_data()).replace(
+            '"temperature": 36.5', f'"temperature": {number}'
+        )
+        headers = me | {"content-type": "application/json"}
+        response = client.post(f"{API}/declarations", content=raw, headers=headers)
+        assert ("temperature", "finite_number") in fields(response)
+
+
 def test_nationality_must_be_an_iso_3166_code(client: TestClient, me: dict[str, str]) -> None:
     data = declaration_data() | {"nationality": "ΑΒΓ"}
     response = client.post(f"{API}/declarations", json=data, headers=me)

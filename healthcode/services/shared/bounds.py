@@ -4,10 +4,10 @@ characters, dates and instants inside a sane window, integers that fit a databas
 Malformed input must be a 422 naming the field, never a 500 from deep inside:
 PostgreSQL refuses NUL in text, a lone surrogate cannot be encoded, date arithmetic
 overflows near the years 1 and 9999, and an offset past 2**63 does not fit a BIGINT.
-``InputModel`` applies the checks to every field of every input model (the JSON API
-and the web forms share the models); the ``Annotated`` types apply the same checks
-to query parameters. The error types ``control_character`` and
-``date_out_of_range`` get their words in ``http/errors.py``.
+``InputModel`` applies the checks to every field of every input model and refuses
+infinite and NaN numbers (the JSON API and the web forms share the models); the
+``Annotated`` types apply the same checks to query parameters. The error types
+``control_character`` and ``date_out_of_range`` get their words in ``http/errors.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
 # Birth dates, residence, trips, exposures and revocation times all fall well inside.
@@ -86,7 +86,11 @@ def check_any(value: Any) -> Any:
 
 
 class InputModel(BaseModel):
-    """The base of every input model: all its fields pass ``check_any``."""
+    """The base of every input model: all its fields pass ``check_any``, and a number is
+    finite (JSON's 1e999 reads as infinity, and NaN is taken: a refusal quoting either
+    could not be written as JSON)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     @field_validator("*", mode="after")
     @classmethod
