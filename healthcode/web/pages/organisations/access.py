@@ -32,6 +32,7 @@ def staff_with(permission: Permission) -> Callable[..., Principal]:
             raise Forbidden(N_("You do not have permission to do this"))
         return principal
 
+    check.permissions = frozenset({permission})  # type: ignore[attr-defined]  # the scope walker
     return check
 
 

@@ -41,6 +41,7 @@ def staff_with_any(*permissions: Permission) -> Callable[..., Principal]:
             raise Forbidden(N_("You do not have permission to do this"))
         return principal
 
+    check.permissions = frozenset(permissions)  # type: ignore[attr-defined]  # the scope walker
     return check
 
 
