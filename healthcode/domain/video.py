@@ -95,6 +95,10 @@ def _vint(stream: BinaryIO, *, keep_marker: bool) -> tuple[int, int]:
 
 
 def _uint(data: bytes) -> int:
+    """An EBML unsigned integer: at most 8 bytes (a longer one, say a 400-byte cluster
+    timestamp, made a length too large for a float: an OverflowError)."""
+    if len(data) > 8:
+        raise ValueError("EBML integer wider than 8 bytes")
     return int.from_bytes(data, "big") if data else 0
 
 

@@ -72,3 +72,13 @@ def test_any_bytes_give_a_length_or_none(kind: VideoKind, noise: bytes, valid: b
 def test_a_crafted_duration_is_no_length(declared: float) -> None:
     data = make.webm(5).replace(struct.pack(">d", 5000.0), struct.pack(">d", declared))
     assert duration_seconds(VideoKind.WEBM, io.BytesIO(data)) is None
+
+
+@pytest.mark.parametrize("width", [9, 400])
+def test_a_cluster_timestamp_wider_than_eight_bytes_is_no_length(width: int) -> None:
+    """EBML integers are at most 8 bytes. A recording's cluster timestamp of 400 bytes
+    was read as a number too large for a float: an OverflowError, a 500 on upload."""
+    header = make._ebml(0x1A45DFA3, make._ebml(0x4282, b"webm"))
+    cluster = make._ebml(0x1F43B675, make._ebml(0xE7, b"\xff" * width))
+    data = header + make._ebml(0x18538067, cluster)
+    assert duration_seconds(VideoKind.WEBM, io.BytesIO(data)) is None
