@@ -155,10 +155,16 @@ def _rows(
     sheet: IO[bytes], strings: _SharedStrings, dates: frozenset[int], epoch: datetime
 ) -> Iterator[tuple[int, list[Any]]]:
     data: Element | None = None
-    number = 0
+    number = cells_begun = 0
     for event, item in iterparse(sheet, events=("start", "end")):
         if event == "start":
-            if item.tag == f"{_MAIN}sheetData":
+            if item.tag == f"{_MAIN}c":
+                cells_begun += 1
+                if cells_begun > COLUMNS:  # before the whole row is held in memory
+                    raise BadWorkbook(f"more than {COLUMNS} cells in a row")
+            elif item.tag == f"{_MAIN}row":
+                cells_begun = 0
+            elif item.tag == f"{_MAIN}sheetData":
                 data = item
             continue
         if item.tag != f"{_MAIN}row":

@@ -198,3 +198,26 @@ def test_an_encrypted_or_damaged_workbook_is_unreadable(
     data = spoil(workbook(tmp_path / "w.xlsx", 1).read_bytes())
     with pytest.raises(UnreadableFile):
         run_import(uow, env, data, file_name="w.xlsx")
+
+
+def test_a_row_of_countless_cells_is_refused_as_it_is_read(tmp_path: Path) -> None:
+    """A row is parsed whole before its cells are read: 300,000 empty cells (1 MB of
+    XML, a few KB zipped) were all held in memory before the row was refused."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(workbook(tmp_path / "wide.xlsx", 1)) as book,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy,
+    ):
+        for item in book.infolist():
+            part = book.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                part = part.replace(b"</row>", b"<c/>" * 300_000 + b"</row>", 1)
+            copy.writestr(item.filename, part)
+    tracemalloc.start()
+    try:
+        with pytest.raises(xlsx.BadWorkbook):
+            list(xlsx.sheet_rows(io.BytesIO(out.getvalue())))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 1024 * 1024, peak
