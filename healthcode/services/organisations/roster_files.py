@@ -186,7 +186,9 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
     """The first sheet's rows with their numbers, read as a stream: calamine made the
     sheet one dense range, and a workbook naming cell XFD1048576 asked for 512 GB."""
     try:
-        for number, row in sheet_rows(io.BytesIO(content)):
+        # past twice the rows a roster may have, its header is long behind: the row
+        # read there is refused by its number (``MAX_ROWS``), empty or not
+        for number, row in sheet_rows(io.BytesIO(content), last_row=2 * MAX_ROWS):
             yield number, [_text(value) for value in row]
     except BadWorkbook:
         raise refuse_file("format", N_("The file is not a readable XLSX workbook")) from None

@@ -5,7 +5,8 @@ whole sheet in memory; a department's export can hold millions of rows. An XLSX
 file is a zip of XML parts, so the first sheet is parsed as a stream (each row
 dropped once read) and the shared-string table, which grows with the file (every
 distinct ID number is one), is kept in memory up to ``STRINGS_IN_MEMORY`` entries
-and beyond that in a temporary SQLite file. Cells come out as calamine gave them:
+and beyond that in a temporary SQLite file. Cells come out as python-calamine (used
+before) gave them:
 text, numbers as floats, booleans, and dates (by the cell's number format) as
 ``date`` or ``datetime``.
 """
@@ -41,14 +42,19 @@ class BadWorkbook(Exception):
     """Not a workbook this reader understands."""
 
 
-def sheet_rows(stream: IO[bytes]) -> Generator[tuple[int, list[Any]], None, None]:
-    """(row number, cells) of the first sheet, in order; empty rows skipped."""
+def sheet_rows(
+    stream: IO[bytes], last_row: int | None = None
+) -> Generator[tuple[int, list[Any]], None, None]:
+    """(row number, cells) of the first sheet, in order; empty rows skipped. Past
+    ``last_row`` the sheet ends, its first row beyond yielded even if empty, so that a
+    caller bounding its rows refuses it: a sheet of a billion empty rows, a few MB
+    zipped, was otherwise read to its end."""
     try:
         book = zipfile.ZipFile(stream)
         path, epoch = _first_sheet(book)
         dates = _date_styles(book)
         with _SharedStrings(book) as strings, book.open(path) as sheet:
-            yield from _rows(sheet, strings, dates, epoch)
+            yield from _rows(sheet, strings, dates, epoch, last_row)
     except (*_UNREADABLE, KeyError, ParseError, ValueError, IndexError) as error:
         raise BadWorkbook(str(error)) from None
 
@@ -152,7 +158,11 @@ class _SharedStrings:
 
 
 def _rows(
-    sheet: IO[bytes], strings: _SharedStrings, dates: frozenset[int], epoch: datetime
+    sheet: IO[bytes],
+    strings: _SharedStrings,
+    dates: frozenset[int],
+    epoch: datetime,
+    last_row: int | None,
 ) -> Iterator[tuple[int, list[Any]]]:
     data: Element | None = None
     number = cells_begun = 0
@@ -173,6 +183,9 @@ def _rows(
         cells = _cells(item, strings, dates, epoch)
         if data is not None:
             data.clear()  # the rows read so far: memory stays flat
+        if last_row is not None and number > last_row:
+            yield number, cells
+            return
         if any(c not in (None, "") for c in cells):
             yield number, cells
 

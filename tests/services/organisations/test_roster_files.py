@@ -6,10 +6,14 @@ from __future__ import annotations
 import resource
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+import pytest
 import xlsxwriter
 
+from healthcode.domain.errors import InvalidInput
+from healthcode.services.organisations.roster_files import MAX_ROWS, read_rows
 from tests.factories.roster import HEADER_ZH
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -51,3 +55,26 @@ def test_a_workbook_naming_its_far_corner_is_refused_in_flat_memory(tmp_path: Pa
     )
     assert done.returncode == 0, done.stderr[-800:]
     assert done.stdout.strip() == "too_many_rows"
+
+
+def test_a_sheet_of_countless_empty_rows_is_refused_once_past_a_rosters_rows(
+    tmp_path: Path,
+) -> None:
+    """Empty row elements zip to almost nothing: a few MB held a billion, read to the
+    end at a CPU-minute an upload because only rows with cells were counted. The
+    first row past twice a roster's limit ends the reading and refuses the file."""
+    made = tmp_path / "made.xlsx"
+    book = xlsxwriter.Workbook(str(made))
+    book.add_worksheet().write_row(0, 0, HEADER_ZH)
+    book.close()
+    path = tmp_path / "empty-rows.xlsx"
+    with zipfile.ZipFile(made) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                empty = "".join(f'<row r="{n}"/>' for n in range(2, 2 * MAX_ROWS + 10))
+                data = data.replace(b"</sheetData>", empty.encode() + b"</sheetData>")
+            out.writestr(item, data)
+    with pytest.raises(InvalidInput) as refused:
+        list(read_rows(path.read_bytes(), filename="empty-rows.xlsx"))
+    assert refused.value.errors[0].code == "too_many_rows"
