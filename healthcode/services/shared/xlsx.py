@@ -6,9 +6,8 @@ file is a zip of XML parts, so the first sheet is parsed as a stream (each row
 dropped once read) and the shared-string table, which grows with the file (every
 distinct ID number is one), is kept in memory up to ``STRINGS_IN_MEMORY`` entries
 and beyond that in a temporary SQLite file. Cells come out as python-calamine (used
-before) gave them:
-text, numbers as floats, booleans, and dates (by the cell's number format) as
-``date`` or ``datetime``.
+before) gave them: text, numbers as floats, booleans, and dates (by the cell's number
+format) as ``date`` or ``datetime``.
 """
 
 from __future__ import annotations
