@@ -17,6 +17,12 @@ Flags (shown to the operator, kept on the scan record; they never decide alone):
   window and the two venues are further apart than the configured distance; when
   either venue has no coordinates, "further apart" means in different counties
   (GB/T 2260 codes differ).
+* ``same_token_here``: the same on-screen code was scanned at this venue a moment ago
+  (within the window, earlier): the code shown and passed, then handed back down the
+  queue (the phone, or a screenshot). ``same_person_here``: another code of the same
+  resident was (a paper pass, a refreshed code). At most one of the two, the token's
+  first. A hint for the guard, who decides (a re-scan after a fever re-measure is one
+  too): neither opens a fraud case.
 """
 
 from __future__ import annotations
@@ -72,6 +78,8 @@ GENERIC_ACTIONS: Mapping[Decision, str] = {
 class Flag(StrEnum):
     SAME_TOKEN_ELSEWHERE = "same_token_elsewhere"
     DISTANT_VENUES = "distant_venues"
+    SAME_TOKEN_HERE = "same_token_here"
+    SAME_PERSON_HERE = "same_person_here"
 
 
 FLAG_MESSAGES: Mapping[str, str] = {
@@ -80,6 +88,12 @@ FLAG_MESSAGES: Mapping[str, str] = {
     ),
     Flag.DISTANT_VENUES: N_(
         "This person's code was scanned at {venue} at {time}, too far away to be here now."
+    ),
+    Flag.SAME_TOKEN_HERE: N_(
+        "This code was already scanned here at {time}: check that this is the holder."
+    ),
+    Flag.SAME_PERSON_HERE: N_(
+        "This person's code was already scanned here at {time}: check that this is the holder."
     ),
 }
 
@@ -161,7 +175,7 @@ class Place:
 
 @dataclass(frozen=True)
 class Sighting:
-    """An earlier (or later) scan at another venue, of the same token or resident."""
+    """An earlier (or later) scan of the same token or resident, here or elsewhere."""
 
     place: Place
     at: datetime
@@ -198,21 +212,39 @@ def fraud_flags(
     on_screen: bool,
     sightings: Iterable[Sighting],
     rule: FlagRule,
+    *,
+    here_too: bool = True,
 ) -> list[dict[str, object]]:
     """The flags for a scan at ``here`` at ``at``: at most one of each kind, the closest
     in time first. ``on_screen``: the code is a short-lived on-screen one (our display
     token, or another region's code that lives no longer: ``on_screen_code``), which a
-    second venue should not see."""
+    second venue should not see. ``here_too``: earlier scans at ``here`` are flagged
+    as well (a guard's scan; not a resident's own check-in)."""
     flags: dict[Flag, dict[str, object]] = {}
     for seen in sorted(sightings, key=lambda s: abs((s.at - at).total_seconds())):
-        if seen.place.venue_id == here.venue_id or abs(seen.at - at) > rule.window:
+        if abs(seen.at - at) > rule.window:
+            continue
+        if seen.place.venue_id == here.venue_id:
+            if here_too and seen.at <= at:
+                _seen_here(flags, seen, on_screen)
             continue
         if seen.same_token and on_screen:
             flags.setdefault(Flag.SAME_TOKEN_ELSEWHERE, _flag(Flag.SAME_TOKEN_ELSEWHERE, seen))
         far, km = far_apart(here, seen.place, rule)
         if (seen.same_resident or seen.same_token) and far:
             flags.setdefault(Flag.DISTANT_VENUES, _flag(Flag.DISTANT_VENUES, seen, km))
+    if Flag.SAME_TOKEN_HERE in flags:
+        flags.pop(Flag.SAME_PERSON_HERE, None)
     return list(flags.values())
+
+
+def _seen_here(flags: dict[Flag, dict[str, object]], seen: Sighting, on_screen: bool) -> None:
+    """An earlier scan at this venue: the same on-screen code, else the same person's
+    (another region's long-lived code stands for its holder)."""
+    if seen.same_token and on_screen:
+        flags.setdefault(Flag.SAME_TOKEN_HERE, _flag(Flag.SAME_TOKEN_HERE, seen))
+    elif seen.same_resident or seen.same_token:
+        flags.setdefault(Flag.SAME_PERSON_HERE, _flag(Flag.SAME_PERSON_HERE, seen))
 
 
 def _flag(flag: Flag, seen: Sighting, km: float | None = None) -> dict[str, object]:

@@ -137,12 +137,26 @@ def seen(place: Place, minutes: float, *, token: bool = False, resident: bool = 
         (seen(JINAN, 11), Purpose.DISPLAY, []),  # outside the window
         (seen(NO_COORDS_SAME_COUNTY, 2), Purpose.DISPLAY, []),
         (seen(NO_COORDS_OTHER_COUNTY, 2), Purpose.DISPLAY, ["distant_venues"]),
-        (seen(HERE, 1, token=True), Purpose.DISPLAY, []),  # the same venue scans again
+        # the same venue a moment ago: the code (or the person) handed back in the queue
+        (seen(HERE, 1, token=True), Purpose.DISPLAY, ["same_token_here"]),
+        (seen(HERE, 1), Purpose.DISPLAY, ["same_person_here"]),  # another code of theirs
+        (seen(HERE, 1, token=True), Purpose.PAPER, ["same_person_here"]),
+        (seen(HERE, 11, token=True), Purpose.DISPLAY, []),  # outside the window
+        (seen(HERE, -1, token=True), Purpose.DISPLAY, []),  # uploaded later, scanned after
     ],
 )
 def test_flags(sighting: Sighting, purpose: Purpose, expected: list[str]) -> None:
     on_screen = purpose is Purpose.DISPLAY
     assert [f["code"] for f in fraud_flags(HERE, NOW, on_screen, [sighting], RULE)] == expected
+
+
+def test_one_flag_for_this_venue_the_same_tokens_first_and_none_at_a_check_in() -> None:
+    sightings = [seen(HERE, 1), seen(HERE, 3, token=True), seen(JINAN, 5)]
+    flags = fraud_flags(HERE, NOW, True, sightings, RULE)
+    assert [f["code"] for f in flags] == ["same_token_here", "distant_venues"]
+    assert flags[0]["at"] == (NOW - timedelta(minutes=3)).isoformat()
+    own = fraud_flags(HERE, NOW, True, sightings, RULE, here_too=False)
+    assert [f["code"] for f in own] == ["distant_venues"]
 
 
 def test_distances_are_great_circle_kilometres() -> None:

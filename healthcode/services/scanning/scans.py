@@ -37,6 +37,7 @@ from healthcode.domain.checkpoint import (
 )
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.fraud import causes_of_flags
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import LocalText, Policy
 from healthcode.domain.tokens import AttestationClaims, CodeClaims, Purpose, Refusal, Verification
@@ -314,7 +315,8 @@ def record_scan(
     through at ``scanned_at`` (an offline upload), unless ``temperature`` is a fever.
     ``sighted``: what a probe asked already found (``flags_for``)."""
     outcome = reading.outcome
-    flags, resident_id = flags_for(uow, env, venue, scanned_at, reading, sighted)
+    here_too = lane is not Lane.SELF_CHECK_IN  # a resident's own check-in: not a guard's
+    flags, resident_id = flags_for(uow, env, venue, scanned_at, reading, sighted, here_too=here_too)
     row = t.Scan(
         id=uuid.uuid4(),
         venue_id=venue.id,
@@ -344,14 +346,14 @@ def record_scan(
         else:
             row.released_at, row.released_by = scanned_at, operator_id
     if client_id is None:
-        if not row.flags:
+        if not causes_of_flags(row.flags):
             uow.write_once()  # the scan is all it writes: one statement will do
         uow.scans.record(row)
     elif not uow.scans.record_once(row):
         seen = uow.scans.by_client_id(venue.id, client_id)
         assert seen is not None
         return replace(result_of(env, seen), duplicate=True)
-    if row.flags:  # a flagged scan is evidence of the resident's fraud case
+    if causes_of_flags(row.flags):  # evidence of the resident's fraud case (not a hint)
         cases.open_from_flags(uow, env, scan=row)
     return result_of(env, row)
 
@@ -372,9 +374,12 @@ def flags_for(
     at: datetime,
     reading: Reading,
     sighted: Sighted | None = None,
+    *,
+    here_too: bool = True,
 ) -> tuple[list[object], uuid.UUID | None]:
-    """Scans of the same display token or the same resident at other venues, near in
-    time, as ``domain/checkpoint.py`` flags them; and whose code it is (a reference
+    """Scans of the same display token or the same resident near in time, at other
+    venues and (``here_too``: a guard's scan) earlier at this one, as
+    ``domain/checkpoint.py`` flags them; and whose code it is (a reference
     left by ``read_code`` is resolved by the same query, or was by the probe that
     found ``sighted``). Another region's code names no resident of ours: its token
     (any lifetime) stands for its holder."""
@@ -385,12 +390,12 @@ def flags_for(
     if resident_id is None and (reading.resident_ref or fingerprint) is not None:
         probe = _probe(rule, at, reading.resident_ref, fingerprint)
         if sighted is None or sighted.probe != probe:
-            sighted = uow.scans.near_in_time_by_ref(probe, not_venue=venue.id)
+            sighted = uow.scans.near_in_time_by_ref(probe)
         resident_id, near = sighted.resident_id, sighted.near
     else:
         near = uow.scans.near_in_time(
             fingerprint=fingerprint, resident_id=resident_id,
-            since=at - rule.window, until=at + rule.window, not_venue=venue.id,
+            since=at - rule.window, until=at + rule.window,
         )  # fmt: skip
     sightings = [
         Sighting(
@@ -403,7 +408,8 @@ def flags_for(
         )
         for scan in near
     ]
-    return list(fraud_flags(place_of(venue), at, reading.on_screen, sightings, rule)), resident_id
+    flags = fraud_flags(place_of(venue), at, reading.on_screen, sightings, rule, here_too=here_too)
+    return list(flags), resident_id
 
 
 def place_of(venue: GateVenue) -> Place:

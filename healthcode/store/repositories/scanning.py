@@ -43,8 +43,8 @@ def venue_in_scope(scope: Scope) -> ColumnElement[bool]:
 
 
 class Nearby(NamedTuple):
-    """A scan at another venue as the flags read it: a few columns, no entities
-    (every gate's scan asks, and most find none)."""
+    """A scan near in time, at this venue or another, as the flags read it: a few
+    columns, no entities (every gate's scan asks, and most find none)."""
 
     scanned_at: datetime
     token_fingerprint: bytes | None
@@ -57,7 +57,7 @@ class Nearby(NamedTuple):
 
 
 class NearProbe(NamedTuple):
-    """What a gate's scan looks for at other venues: scans of the code's resident (by
+    """What a gate's scan looks for at every venue (its own too): scans of the code's resident (by
     reference; None: none of ours), or of its token if it is an on-screen one or
     another region's, within a window."""
 
@@ -136,9 +136,10 @@ _NEARBY_COLUMNS = _nearby_columns(_VENUES)
 
 
 def _near(same: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Scans of the same token or resident in the window, at any venue: the scan's own
+    venue is asked too (``same_token_here``), in the same query."""
     return and_(
         same,
-        _SCANS.c.venue_id != bindparam("not_venue"),
         _SCANS.c.scanned_at >= bindparam("since"),
         _SCANS.c.scanned_at <= bindparam("until"),
     )
@@ -171,10 +172,9 @@ def _sighted(probe: NearProbe, rows: Sequence[Any]) -> Sighted:
     return Sighted(probe, resident_id, near)
 
 
-def _probed(probe: NearProbe, not_venue: uuid.UUID) -> dict[str, Any]:
+def _probed(probe: NearProbe) -> dict[str, Any]:
     params: dict[str, Any] = {
-        "ref": probe.resident_ref, "not_venue": not_venue,
-        "since": probe.since, "until": probe.until,
+        "ref": probe.resident_ref, "since": probe.since, "until": probe.until,
     }  # fmt: skip
     if probe.fingerprint is not None:
         params["fingerprint"] = probe.fingerprint
@@ -272,7 +272,7 @@ class Venues(_Repo):
         federation: bool = False,
     ) -> GateRow | None:
         """The venue, if the account is assigned to it; whether ``token_id`` (None:
-        none) is revoked; what ``probe`` looks for at other venues; and with
+        none) is revoked; what ``probe`` looks for; and with
         ``federation`` the federated regions' revisions: in one round trip (every
         scan asks the first three, another region's code all four)."""
         params = {"venue_id": venue_id, "account": account_id, "token_id": token_id}
@@ -309,7 +309,7 @@ class Venues(_Repo):
         if probe is None:
             query = shapes[None, federation]
         else:
-            params.update(_probed(probe, params["venue_id"]))
+            params.update(_probed(probe))
             query = shapes[probe.fingerprint is not None, federation]
         return self.columns(query, params).all()
 
@@ -405,10 +405,9 @@ class Scans(_Repo):
         resident_id: uuid.UUID | None,
         since: datetime,
         until: datetime,
-        not_venue: uuid.UUID,
     ) -> list[Nearby]:
-        """Scans at other venues between ``since`` and ``until`` of the same token or of
-        the same resident (what the duplicate and distance flags look at)."""
+        """Scans at any venue between ``since`` and ``until`` of the same token or of
+        the same resident (what the duplicate, distance and same-venue flags look at)."""
         same: list[ColumnElement[bool]] = []
         if fingerprint is not None:
             same.append(_SCANS.c.token_fingerprint == fingerprint)
@@ -423,13 +422,13 @@ class Scans(_Repo):
             .order_by(_SCANS.c.scanned_at.desc())
             .limit(20)
         )
-        params = {"not_venue": not_venue, "since": since, "until": until}
+        params = {"since": since, "until": until}
         return [Nearby(*row) for row in self._columns(query, params)]
 
-    def near_in_time_by_ref(self, probe: NearProbe, *, not_venue: uuid.UUID) -> Sighted:
+    def near_in_time_by_ref(self, probe: NearProbe) -> Sighted:
         """``near_in_time`` for a code whose resident is known by its reference only
         (or not ours), and that resident's id, in one round trip (a gate asks both)."""
-        rows = self._columns(_NEAR_BY_REF[probe.fingerprint is not None], _probed(probe, not_venue))
+        rows = self._columns(_NEAR_BY_REF[probe.fingerprint is not None], _probed(probe))
         return _sighted(probe, rows)
 
     def _columns(self, query: Select[Any], params: dict[str, Any]) -> Sequence[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -395,6 +395,43 @@ class TestFlags:
             display_token(uow, env, green.resident_id),
         )
         assert hours_later.flags == ()  # hours apart: a trip, not a borrowed code
+
+    def test_the_same_code_or_person_again_at_this_venue_is_flagged_with_the_earlier_time(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        """Person A shows the code and passes, then hands the phone (or a screenshot)
+        back to B in the queue: the guard is told when it was scanned here, and still
+        decides (both remain releasable; no fraud case is opened by a hint)."""
+        token = display_token(uow, env, green.resident_id)
+        first = scan(uow, env, guard, gate, token)
+        assert first.flags == ()
+        later(env, timedelta(seconds=20))
+        again = scan(uow, env, guard, gate, token)
+        assert [f["code"] for f in again.flags] == ["same_token_here"]
+        assert datetime.fromisoformat(str(again.flags[0]["at"])) == first.scanned_at
+        assert (first.releasable, again.releasable) == (True, True)
+        later(env, timedelta(minutes=2))  # a fresh code of the same person
+        fresh = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
+        assert [f["code"] for f in fresh.flags] == ["same_person_here"]
+        assert datetime.fromisoformat(str(fresh.flags[0]["at"])) == again.scanned_at
+        row = uow.scans.by_id(fresh.id)
+        assert row is not None
+        assert [f["code"] for f in row.flags] == ["same_person_here"]
+        assert uow.session.scalar(select(func.count()).select_from(t.FraudCase)) == 0
+        later(env, timedelta(minutes=11))  # outside the window: a new visit
+        assert scan(uow, env, guard, gate, display_token(uow, env, green.resident_id)).flags == ()
+
+    def test_a_retried_scan_is_not_flagged_and_a_flagged_scan_is_still_one_insert(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        token = display_token(uow, env, green.resident_id)
+        first = scan(uow, env, guard, gate, token, client_id="phone-1:0001")
+        again = scan(uow, env, guard, gate, token, client_id="phone-1:0001")
+        assert (again.id, again.duplicate, again.flags) == (first.id, True, ())
+        with statements(uow) as sent:
+            flagged = scan(uow, env, guard, gate, token)
+        assert [statement.split()[0] for statement in sent] == ["SELECT", "INSERT"]
+        assert [f["code"] for f in flagged.flags] == ["same_token_here"]
 
 
 class TestNotTheHolder:

@@ -5,6 +5,8 @@ refused code, a release with a temperature) the reader's next line goes into the
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Browser, Page, expect
 
 from tests.web.conftest import new_context
@@ -57,8 +59,13 @@ def test_the_readers_next_line_needs_no_tap_after_any_result(
     verdict_in_view(gate)
     expect(gate.locator("#token")).to_be_focused()
 
-    wedge(gate, code)  # and the next
+    wedge(gate, code)  # and the next: the same code again, handed back down the queue
     expect(gate.locator("#result h1")).to_have_text("✓ 测温后放行")
+    flag = gate.locator("#result .flags li")
+    expect(flag).to_have_text(re.compile(r"^此码 \d\d:\d\d 已在本点扫过：请核对是否本人。$"))
+    expect(flag).to_be_in_viewport()
+    expect(gate.locator("form.release button")).to_be_visible()  # the guard decides
+    check_page(gate)
     context.close()
 
 
