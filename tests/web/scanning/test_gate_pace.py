@@ -6,6 +6,7 @@ refused code, a release with a temperature) the reader's next line goes into the
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from playwright.sync_api import Browser, Page, expect
 
@@ -88,4 +89,32 @@ def test_a_mistyped_temperature_keeps_the_focus_for_the_correction(
     gate.keyboard.press("Enter")
     expect(gate.locator("#result .released")).to_contain_text("36.5 ℃")
     expect(gate.locator("#token")).to_be_focused()
+    context.close()
+
+
+def test_a_refused_screenshot_reads_as_one_not_as_its_colour(
+    browser: Browser, server: LiveServer, checkpoint: Checkpoint
+) -> None:
+    """A guard with two seconds reads the badge under "不予通行": an expired green code
+    says it is an expired code (likely a screenshot), its colour in small print."""
+    code = residents_code(browser, server)
+    server.clock.advance(timedelta(minutes=3))  # the screenshot, three minutes on
+    context = new_context(browser, server)
+    gate = context.new_page()
+    gate.set_viewport_size({"width": 360, "height": 740})
+    staff_sign_in(gate, checkpoint.username)
+    gate.goto(f"/staff/venues/{checkpoint.venue_id}/scan")
+    wedge(gate, code)
+    result = gate.locator("#result")
+    expect(result.locator("h1")).to_have_text("✕ 不予通行")
+    expect(result.locator(".colour-words")).to_have_text("码已过期（疑似截图）")
+    expect(result.locator(".colour-claimed")).to_have_text("码上显示：绿码")
+    assert result.locator(".colour-claimed").evaluate(
+        "e => parseFloat(getComputedStyle(e).fontSize)"
+    ) < result.locator(".colour-words").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    check_page(gate)
+    gate.click("header .lang-switch a[hreflang=en]")
+    expect(result.locator(".colour-words")).to_have_text("Expired code (likely a screenshot)")
+    expect(result.locator(".colour-claimed")).to_have_text("The code shows: Green code")
+    check_page(gate)
     context.close()

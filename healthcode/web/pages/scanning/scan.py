@@ -16,10 +16,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from healthcode.domain.checkpoint import Decision
+from healthcode.domain.checkpoint import Decision, Verdict
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.domain.tokens import Refusal
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
 from healthcode.http.scan_views import ScanView, scan_view
@@ -42,6 +43,20 @@ HEADLINES = {
     Decision.STOP: N_("Stop"),
     Decision.REFUSED: N_("Do not pass"),
 }
+# A refused code's colour is what the code claims, not the holder's standing: under
+# "do not pass" the badge says what the code is, and its colour goes to small print
+# (a large "green code" on the red card was misread). A gate's refusal of a yellow or
+# red code and a fever keep the colour: it is genuine, and the reason.
+BADGES: dict[str, str] = {
+    Refusal.EXPIRED: N_("Expired code (likely a screenshot)"),
+    Refusal.PRESENTATION_STALE: N_("Not a live code (likely a screenshot)"),
+    Refusal.PASS_LAPSED: N_("The pass has ended"),
+    Refusal.REVOKED: N_("Revoked code"),
+    Refusal.WRONG_PERSON: N_("Someone else's code"),
+    Verdict.NOT_THE_HOLDER: N_("Someone else's code"),
+}
+INVALID_BADGE = N_("Invalid code")
+COLOUR_STANDS = {None, Verdict.GATE_MODE, Verdict.FEVER}
 
 
 def _screen(
@@ -62,8 +77,16 @@ def _screen(
         headline=translate(HEADLINES[Decision(result.decision)]) if result else "",
         tint=_tint(result),
         icon=ICONS[Colour(_tint(result))] if result else "",
+        badge=_badge(result),
         foreign_claims=_claims_text(result),
     )
+
+
+def _badge(result: ScanView | None) -> str:
+    """The words under a refusal in place of the code's colour ("" : its colour)."""
+    if result is None or result.colour is None or result.reason in COLOUR_STANDS:
+        return ""
+    return translate(BADGES.get(result.reason or "", INVALID_BADGE))
 
 
 def _claims_text(result: ScanView | None) -> str:
