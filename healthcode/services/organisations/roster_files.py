@@ -21,7 +21,7 @@ from typing import Any
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.services.shared.cells import cell_text
-from healthcode.services.shared.xlsx import BadWorkbook, sheet_rows
+from healthcode.services.shared.xlsx import BadWorkbook, LongCell, sheet_rows
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -190,6 +190,13 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
         # read there is refused by its number (``MAX_ROWS``), empty or not
         for number, row in sheet_rows(io.BytesIO(content), last_row=2 * MAX_ROWS):
             yield number, [_text(value) for value in row]
+    except LongCell as long:
+        raise refuse_file(
+            "cell_too_long",
+            N_("Line {line} holds a cell of more than {max} characters"),
+            line=long.row,
+            max=long.max,
+        ) from None
     except BadWorkbook:
         raise refuse_file("format", N_("The file is not a readable XLSX workbook")) from None
 

@@ -25,7 +25,7 @@ from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
 from healthcode.domain.records import column_label, column_name, repeated_columns
 from healthcode.services.shared.cells import cell_text
-from healthcode.services.shared.xlsx import BadWorkbook, sheet_rows
+from healthcode.services.shared.xlsx import BadWorkbook, LongCell, sheet_rows
 
 SNIFF = 64 * 1024
 _SCAN = 1024 * 1024  # how much of an ASCII start is read at once, looking past it
@@ -191,7 +191,7 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
             raise _unclosed(start, reader.line_num) from None
         if "field limit" in str(error):
             raise UnreadableFile(
-                N_("Line {line} holds a cell of more than {max} characters"),
+                _LONG_CELL,
                 line=reader.line_num,
                 max=MAX_CELL,
             ) from None
@@ -332,12 +332,15 @@ def _xlsx(stream: IO[bytes]) -> Iterator[Row]:
             values = {c: cell_text(v) for c, v in zip(columns, cells, strict=False)}
             if any(v not in (None, "") for v in values.values()):
                 yield Row(number, values)
+    except LongCell as long:
+        raise UnreadableFile(_LONG_CELL, line=long.row, max=long.max) from None
     except BadWorkbook:
         raise UnreadableFile(N_("The file is not a readable XLSX workbook")) from None
     finally:
         rows.close()
 
 
+_LONG_CELL = N_("Line {line} holds a cell of more than {max} characters")
 _NOT_TEXT = N_("The file is not valid {value} text: save it as UTF-8 or GBK and send it again")
 
 

@@ -17,13 +17,21 @@ import sqlite3
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import datetime, timedelta
 from typing import IO, Any
-from xml.etree.ElementTree import Element, ParseError, iterparse, parse
+from xml.etree.ElementTree import Element, ParseError, parse
+from xml.parsers import expat
+from xml.parsers.expat import ExpatError
 
 STRINGS_IN_MEMORY = 100_000
+CHARS_IN_MEMORY = 8 * 1024 * 1024  # the characters of the strings kept in memory
+MAX_CELL = 1024 * 1024  # characters in a cell, as in a CSV one: past them, refused
+_BATCH_CHARS = 1024 * 1024  # the strings gathered for the disk before they are written
+_CHUNK = 64 * 1024  # a part is parsed this many bytes at a time
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS = _MAIN[1:]  # as expat names an element: uri}local
+_ROW, _C, _V, _T, _SI = (f"{_NS}{name}" for name in ("row", "c", "v", "t", "si"))
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _BUILTIN_DATES = frozenset({*range(14, 23), 45, 46, 47})
 _DATE_CODE = re.compile(r"[dmyhs]", re.IGNORECASE)
@@ -41,6 +49,15 @@ class BadWorkbook(Exception):
     """Not a workbook this reader understands."""
 
 
+class LongCell(BadWorkbook):
+    """A cell holding more than ``MAX_CELL`` characters: text zips a thousandfold, so
+    a small file could hold a cell of gigabytes."""
+
+    def __init__(self, row: int) -> None:
+        super().__init__(f"row {row} holds a cell of more than {MAX_CELL} characters")
+        self.row, self.max = row, MAX_CELL
+
+
 def sheet_rows(
     stream: IO[bytes], last_row: int | None = None
 ) -> Generator[tuple[int, list[Any]], None, None]:
@@ -54,7 +71,7 @@ def sheet_rows(
         dates = _date_styles(book)
         with _SharedStrings(book) as strings, book.open(path) as sheet:
             yield from _rows(sheet, strings, dates, epoch, last_row)
-    except (*_UNREADABLE, KeyError, ParseError, ValueError, IndexError) as error:
+    except (*_UNREADABLE, KeyError, ParseError, ExpatError, ValueError, IndexError) as error:
         raise BadWorkbook(str(error)) from None
 
 
@@ -98,11 +115,13 @@ def _date_styles(book: zipfile.ZipFile) -> frozenset[int]:
 
 
 class _SharedStrings:
-    """The shared-string table: the first ``STRINGS_IN_MEMORY`` in a list, the rest
-    in a temporary SQLite file (deleted on close)."""
+    """The shared-string table: the first ``STRINGS_IN_MEMORY`` (holding up to
+    ``CHARS_IN_MEMORY`` characters) in a list, the rest in a temporary SQLite file
+    (deleted on close). A string past ``MAX_CELL`` characters is kept as None: a cell
+    naming it refuses the file with its row."""
 
     def __init__(self, book: zipfile.ZipFile) -> None:
-        self.book, self.head = book, list[str]()
+        self.book, self.head = book, list[str | None]()
         self.spill: sqlite3.Connection | None = None
         self.folder: tempfile.TemporaryDirectory[str] | None = None
 
@@ -113,23 +132,58 @@ class _SharedStrings:
         return self
 
     def _load(self, part: IO[bytes]) -> None:
-        batch: list[tuple[int, str]] = []
-        count = 0
-        for _event, item in iterparse(part):
-            if item.tag != f"{_MAIN}si":
-                continue
-            value = "".join(t.text or "" for t in item.iter(f"{_MAIN}t"))
-            item.clear()
-            if count < STRINGS_IN_MEMORY:
-                self.head.append(value)
+        batch: list[tuple[int, str | None]] = []
+        parts: list[str] = []
+        collect: list[str] | None = None
+        count = size = in_memory = batched = 0
+        in_string = too_long = full = False
+
+        def start(name: str, _attrs: dict[str, str]) -> None:
+            nonlocal collect, in_string, size, too_long
+            if name == _SI:
+                in_string, too_long, size, collect = True, False, 0, None
+                parts.clear()
+            elif in_string and name == _T and not too_long:
+                collect = parts
             else:
-                batch.append((count, value))
-                if len(batch) >= 10_000:
-                    self._spill(batch)
+                collect = None  # a t's text is what comes before its first child
+
+        def text(data: str) -> None:
+            nonlocal size, too_long, collect
+            if collect is not None:
+                size += len(data)
+                if size > MAX_CELL:
+                    too_long, collect = True, None
+                    parts.clear()
+                else:
+                    collect.append(data)
+
+        def end(name: str) -> None:
+            nonlocal collect, in_string, count, in_memory, batched, full
+            collect = None
+            if name != _SI or not in_string:
+                return
+            in_string = False
+            value = None if too_long else "".join(parts)
+            length = len(value) if value is not None else 0
             count += 1
+            if not full and count <= STRINGS_IN_MEMORY and in_memory + length <= CHARS_IN_MEMORY:
+                self.head.append(value)
+                in_memory += length
+                return
+            full = True
+            batch.append((count - 1, value))
+            batched += length
+            if len(batch) >= 10_000 or batched >= _BATCH_CHARS:
+                self._spill(batch)
+                batched = 0
+
+        parser = _parser(start, end, text)
+        for _ in _feed(parser, part):
+            pass
         self._spill(batch)
 
-    def _spill(self, batch: list[tuple[int, str]]) -> None:
+    def _spill(self, batch: list[tuple[int, str | None]]) -> None:
         if not batch:
             return
         if self.spill is None:
@@ -139,7 +193,8 @@ class _SharedStrings:
         self.spill.executemany("INSERT INTO s VALUES (?, ?)", batch)
         batch.clear()
 
-    def __getitem__(self, index: int) -> str:
+    def __getitem__(self, index: int) -> str | None:
+        """The string; None for one past ``MAX_CELL`` characters."""
         if index < len(self.head):
             return self.head[index]
         found = None
@@ -147,13 +202,53 @@ class _SharedStrings:
             found = self.spill.execute("SELECT v FROM s WHERE i = ?", (index,)).fetchone()
         if found is None:
             raise IndexError(index)
-        return str(found[0])
+        return None if found[0] is None else str(found[0])
 
     def __exit__(self, *exc: object) -> None:
         if self.spill is not None:
             self.spill.close()
         if self.folder is not None:
             self.folder.cleanup()
+
+
+def _parser(
+    start: Callable[[str, dict[str, str]], None],
+    end: Callable[[str], None],
+    text: Callable[[str], None],
+) -> expat.XMLParserType:
+    """An expat parser calling back with names as ``uri}local``: nothing is built, so
+    memory holds only what the callbacks keep (ElementTree held each element until its
+    parent was cleared, and an element's text whole before anyone could look at it)."""
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.buffer_text = True  # a text in as few calls as fit the buffer
+    parser.buffer_size = _CHUNK
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    parser.StartDoctypeDeclHandler = _no_doctype
+    return parser
+
+
+def _no_doctype(*_args: object) -> None:
+    raise BadWorkbook("a DOCTYPE")  # no workbook has one; entities could expand
+
+
+def _feed(parser: expat.XMLParserType, part: IO[bytes]) -> Iterator[None]:
+    """Feed ``part`` to ``parser`` a chunk at a time, yielding after each. Expat holds
+    a tag, a comment or an attribute whole until it ends (text it hands on as it
+    goes): one left unfinished past ``MAX_CELL`` bytes refuses the part."""
+    fed = 0
+    while chunk := part.read(_CHUNK):
+        parser.Parse(chunk, False)
+        fed += len(chunk)
+        if fed - parser.CurrentByteIndex > MAX_CELL:
+            raise BadWorkbook(f"a tag of more than {MAX_CELL} bytes")
+        yield
+    parser.Parse(b"", True)
+
+
+class _Ended(Exception):
+    """The sheet's rows end at the caller's bound."""
 
 
 def _rows(
@@ -163,45 +258,81 @@ def _rows(
     epoch: datetime,
     last_row: int | None,
 ) -> Iterator[tuple[int, list[Any]]]:
-    data: Element | None = None
-    number = cells_begun = 0
-    for event, item in iterparse(sheet, events=("start", "end")):
-        if event == "start":
-            if item.tag == f"{_MAIN}c":
-                cells_begun += 1
-                if cells_begun > COLUMNS:  # before the whole row is held in memory
-                    raise BadWorkbook(f"more than {COLUMNS} cells in a row")
-            elif item.tag == f"{_MAIN}row":
-                cells_begun = 0
-            elif item.tag == f"{_MAIN}sheetData":
-                data = item
-            continue
-        if item.tag != f"{_MAIN}row":
-            continue
-        number = int(item.get("r") or number + 1)
-        cells = _cells(item, strings, dates, epoch)
-        if data is not None:
-            data.clear()  # the rows read so far: memory stays flat
-        if last_row is not None and number > last_row:
-            yield number, cells
-            return
-        if any(c not in (None, "") for c in cells):
-            yield number, cells
+    done: list[tuple[int, list[Any]]] = []
+    row: list[Any] | None = None  # the open row's cells
+    number = 0  # the open (or last) row's number
+    kind = style = ""
+    raw: list[str] | None = None  # the open cell's <v>
+    inline: list[str] = []  # its inline string's <t>s
+    collect: list[str] | None = None
+    in_cell = False
+    depth = size = 0  # below the open cell; its text's characters
 
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal row, number, kind, style, raw, collect, in_cell, depth, size
+        if in_cell:
+            depth += 1
+            collect = None  # an element's text is what comes before its first child
+            if name == _V and depth == 1 and raw is None and kind != "inlineStr":
+                collect = raw = []
+            elif name == _T and kind == "inlineStr":
+                collect = inline
+        elif name == _C:
+            if row is None:
+                return  # a cell outside a row: nothing to keep
+            if len(row) >= COLUMNS:  # before a countless row is held in memory
+                raise BadWorkbook(f"more than {COLUMNS} cells in a row")
+            ref = attrs.get("r")
+            if ref:
+                row.extend([None] * (_column_index(ref) - len(row)))
+            if len(row) >= COLUMNS:  # padding to a far column would fill memory
+                raise BadWorkbook(f"a cell beyond column {COLUMNS}")
+            kind, style, raw, in_cell, depth, size = (
+                attrs.get("t", "n"),
+                attrs.get("s", "0"),
+                None,
+                True,
+                0,
+                0,
+            )
+            inline.clear()
+        elif name == _ROW:
+            number = int(attrs.get("r") or number + 1)
+            row = []
 
-def _cells(
-    row: Element, strings: _SharedStrings, dates: frozenset[int], epoch: datetime
-) -> list[Any]:
-    cells: list[Any] = []
-    for cell in row.iter(f"{_MAIN}c"):
-        ref = cell.get("r")
-        if ref:
-            column = _column_index(ref)
-            cells.extend([None] * (column - len(cells)))
-        if len(cells) >= COLUMNS:  # padding to a far column would fill memory
-            raise BadWorkbook(f"a cell beyond column {COLUMNS}")
-        cells.append(_value(cell, strings, dates, epoch))
-    return cells
+    def text(data: str) -> None:
+        nonlocal size
+        if collect is not None:
+            size += len(data)
+            if size > MAX_CELL:
+                raise LongCell(number)
+            collect.append(data)
+
+    def end(name: str) -> None:
+        nonlocal row, collect, in_cell, depth
+        collect = None
+        if in_cell:
+            if depth:
+                depth -= 1
+                return
+            in_cell = False
+            if row is not None:
+                row.append(_value(kind, style, raw, inline, number, strings, dates, epoch))
+        elif name == _ROW and row is not None:
+            cells, row = row, None
+            if last_row is not None and number > last_row:
+                done.append((number, cells))
+                raise _Ended
+            if any(c not in (None, "") for c in cells):
+                done.append((number, cells))
+
+    parser = _parser(start, end, text)
+    try:
+        for _ in _feed(parser, sheet):
+            yield from done
+            done.clear()
+    except _Ended:
+        yield from done
 
 
 def _column_index(ref: str) -> int:
@@ -213,21 +344,32 @@ def _column_index(ref: str) -> int:
     return index - 1
 
 
-def _value(cell: Element, strings: _SharedStrings, dates: frozenset[int], epoch: datetime) -> Any:
-    kind = cell.get("t", "n")
+def _value(
+    kind: str,
+    style: str,
+    raw: list[str] | None,
+    inline: list[str],
+    row: int,
+    strings: _SharedStrings,
+    dates: frozenset[int],
+    epoch: datetime,
+) -> Any:
     if kind == "inlineStr":
-        return "".join(t.text or "" for t in cell.iter(f"{_MAIN}t"))
-    raw = cell.findtext(f"{_MAIN}v")
+        return "".join(inline)
     if raw is None:
         return None
+    value = "".join(raw)
     if kind == "s":
-        return strings[int(raw)]
+        found = strings[int(value)]
+        if found is None:  # a shared string past MAX_CELL characters
+            raise LongCell(row)
+        return found
     if kind == "b":
-        return raw == "1"
+        return value == "1"
     if kind in ("str", "e", "d"):
-        return raw
-    number = float(raw)
-    if int(cell.get("s", "0")) in dates:
+        return value
+    number = float(value)
+    if int(style) in dates:
         try:
             moment = epoch + timedelta(days=number)
         except (OverflowError, ValueError):  # 20261105 typed into a date cell, NaN

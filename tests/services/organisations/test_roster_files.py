@@ -78,3 +78,26 @@ def test_a_sheet_of_countless_empty_rows_is_refused_once_past_a_rosters_rows(
     with pytest.raises(InvalidInput) as refused:
         list(read_rows(path.read_bytes(), filename="empty-rows.xlsx"))
     assert refused.value.errors[0].code == "too_many_rows"
+
+
+def test_a_cell_past_a_mebibyte_of_text_refuses_the_roster_naming_its_line(
+    tmp_path: Path,
+) -> None:
+    """A roster's 5 MB zip can hold a cell of gigabytes of text; it was held whole in
+    memory. The reading stops past a mebibyte, naming the row."""
+    made = tmp_path / "made.xlsx"
+    book = xlsxwriter.Workbook(str(made))
+    book.add_worksheet().write_row(0, 0, HEADER_ZH)
+    book.close()
+    path = tmp_path / "long.xlsx"
+    with zipfile.ZipFile(made) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                cell = b'<row r="3"><c r="A3" t="inlineStr"><is><t>' + b"x" * 2**21
+                data = data.replace(b"</sheetData>", cell + b"</t></is></c></row></sheetData>")
+            out.writestr(item, data)
+    with pytest.raises(InvalidInput) as refused:
+        list(read_rows(path.read_bytes(), filename="long.xlsx"))
+    assert refused.value.errors[0].code == "cell_too_long"
+    assert refused.value.errors[0].params["line"] == 3

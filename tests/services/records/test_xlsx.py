@@ -5,10 +5,13 @@ dropped once read, the shared strings beyond a bound kept on disk)."""
 from __future__ import annotations
 
 import io
+import resource
 import struct
+import subprocess
+import sys
 import tracemalloc
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +20,7 @@ import xlsxwriter
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.records import Department, ImportKind
-from healthcode.services.records.files import UnreadableFile
+from healthcode.services.records.files import MAX_CELL, UnreadableFile
 from healthcode.services.records.imports import Sender, import_records
 from healthcode.services.shared import xlsx
 from healthcode.services.shared.env import Env
@@ -25,6 +28,7 @@ from healthcode.store.uow import UnitOfWork
 from tests.factories.identity import make_id_number
 from tests.services.records.helpers import colour_of, green_resident, run_import
 
+ROOT = Path(__file__).resolve().parents[3]
 HEADER = ("记录编号", "身份证号码", "开始日期", "结束日期")
 
 
@@ -221,3 +225,136 @@ def test_a_row_of_countless_cells_is_refused_as_it_is_read(tmp_path: Path) -> No
     finally:
         tracemalloc.stop()
     assert peak < 10 * 1024 * 1024, peak
+
+
+# Hostile workbooks: a few MB zipped, gigabytes or millions of elements once inflated.
+MEMORY = 256 * 1024**2  # the reading process's address space
+READ = """
+import sys
+from healthcode.services.records.files import UnreadableFile, read_rows
+try:
+    rows = sum(1 for _ in read_rows(open(sys.argv[1], "rb"), "xlsx"))
+except UnreadableFile as refused:
+    print(refused.message.format(**refused.params))
+else:
+    print(rows)
+"""
+SHEET_START = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>\xe5\xa4\x87\xe6\xb3\xa8</t></is>'
+    b"</c></row>"
+)
+SHEET_END = b"</sheetData></worksheet>"
+STRINGS_START = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+)
+
+
+def _repeated(piece: bytes, times: int) -> Iterator[bytes]:
+    block = piece * max(1, (1 << 20) // len(piece))
+    whole, rest = divmod(times * len(piece), len(block))
+    for _ in range(whole):
+        yield block
+    yield block[:rest]
+
+
+def hostile(path: Path, sheet: Iterable[bytes], strings: Iterable[bytes] | None = None) -> Path:
+    """A workbook (xlsxwriter's, one sheet) whose sheet and shared-string parts are
+    written from the given pieces, streamed into the zip."""
+    made = workbook(path.with_suffix(".base.xlsx"), 0)
+    with (
+        zipfile.ZipFile(made) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out,
+    ):
+        for item in source.infolist():
+            if item.filename in ("xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"):
+                continue
+            out.writestr(item, source.read(item))
+        parts = {"xl/worksheets/sheet1.xml": sheet, "xl/sharedStrings.xml": strings}
+        for name, pieces in parts.items():
+            if pieces is None:
+                continue
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with out.open(info, "w", force_zip64=True) as part:
+                for piece in pieces:
+                    part.write(piece)
+    return path
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def read_limited(path: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", READ, str(path)],
+        cwd=ROOT,
+        preexec_fn=_limited,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-800:]
+    return done.stdout.strip()
+
+
+TEXT = 400 * 1024**2  # characters in one cell, past the process's memory
+
+
+@pytest.mark.parametrize(
+    ("sheet", "strings"),
+    [
+        (
+            [b'<row r="2"><c r="A2" t="inlineStr"><is><t>', *_repeated(b"x", TEXT), b"</t></is>"],
+            None,
+        ),
+        ([b'<row r="2"><c r="A2"><v>', *_repeated(b"1", TEXT), b"</v>"], None),
+        (
+            [b'<row r="2"><c r="A2" t="s"><v>0</v></c></row>'],
+            [STRINGS_START, b"<si><t>", *_repeated(b"x", TEXT), b"</t></si></sst>"],
+        ),
+    ],
+    ids=["inline", "value", "shared"],
+)
+def test_a_cell_of_gigantic_text_refuses_the_file_in_flat_memory(
+    tmp_path: Path, sheet: list[bytes], strings: list[bytes] | None
+) -> None:
+    """Text compresses a thousandfold: a cell of 400 MB zips to a few hundred KB, and
+    was held whole in memory (and joined: twice over) before any check. A cell past
+    a CSV cell's bound refuses the file, naming its row, as a CSV cell does."""
+    tail = [] if strings is not None else [b"</c></row>"]
+    path = hostile(tmp_path / "long.xlsx", [SHEET_START, *sheet, *tail, SHEET_END], strings)
+    assert path.stat().st_size < 5 * 1024**2
+    assert read_limited(path) == f"Line 2 holds a cell of more than {MAX_CELL} characters"
+
+
+def test_countless_other_elements_in_the_sheet_keep_memory_flat(tmp_path: Path) -> None:
+    """Elements that are not rows nor cells (inside sheetData, a row or elsewhere) were
+    kept by the parser until their parent ended: five million empty ones (20 MB of
+    XML, a few KB zipped) held a gigabyte."""
+    sheet = [
+        SHEET_START,
+        *_repeated(b"<x/>", 5_000_000),
+        b'<row r="2"><c r="A2" t="inlineStr"><is><t>CC-1</t></is></c>',
+        *_repeated(b"<y/>", 5_000_000),
+        b"</row>",
+        SHEET_END,
+    ]
+    path = hostile(tmp_path / "many.xlsx", sheet)
+    assert read_limited(path) == "2"  # the header, then the one row
+
+
+def test_shared_strings_past_their_characters_in_memory_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The strings kept in memory are bounded by their characters too: a hundred
+    thousand strings of a mebibyte each were all held."""
+    monkeypatch.setattr(xlsx, "CHARS_IN_MEMORY", 100)
+    path = workbook(tmp_path / "w.xlsx", 50)
+    rows = list(xlsx.sheet_rows(io.BytesIO(path.read_bytes())))
+    assert rows[0] == (1, list(HEADER))
+    assert [row[1][0] for row in rows[1:]] == [f"X-{n}" for n in range(1, 51)]
