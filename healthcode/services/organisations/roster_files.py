@@ -21,7 +21,7 @@ from typing import Any
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.services.shared.cells import cell_text
-from healthcode.services.shared.xlsx import BadWorkbook, LongCell, sheet_rows
+from healthcode.services.shared.xlsx import BadWorkbook, LongCell, TooMuchText, sheet_rows
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -196,6 +196,16 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
             N_("Line {line} holds a cell of more than {max} characters"),
             line=long.row,
             max=long.max,
+        ) from None
+    except TooMuchText as much:
+        raise refuse_file(
+            "too_much_text",
+            N_(
+                "The workbook holds more than {strings} different texts or {millions} million "
+                "characters of text: split it into smaller files"
+            ),
+            strings=much.strings,
+            millions=much.characters // 1_000_000,
         ) from None
     except BadWorkbook:
         raise refuse_file("format", N_("The file is not a readable XLSX workbook")) from None

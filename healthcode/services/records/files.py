@@ -25,7 +25,7 @@ from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
 from healthcode.domain.records import column_label, column_name, repeated_columns
 from healthcode.services.shared.cells import cell_text
-from healthcode.services.shared.xlsx import BadWorkbook, LongCell, sheet_rows
+from healthcode.services.shared.xlsx import BadWorkbook, LongCell, TooMuchText, sheet_rows
 
 SNIFF = 64 * 1024
 _SCAN = 1024 * 1024  # how much of an ASCII start is read at once, looking past it
@@ -334,6 +334,10 @@ def _xlsx(stream: IO[bytes]) -> Iterator[Row]:
                 yield Row(number, values)
     except LongCell as long:
         raise UnreadableFile(_LONG_CELL, line=long.row, max=long.max) from None
+    except TooMuchText as much:
+        raise UnreadableFile(
+            TOO_MUCH_TEXT, strings=much.strings, millions=much.characters // 1_000_000
+        ) from None
     except BadWorkbook:
         raise UnreadableFile(N_("The file is not a readable XLSX workbook")) from None
     finally:
@@ -341,6 +345,11 @@ def _xlsx(stream: IO[bytes]) -> Iterator[Row]:
 
 
 _LONG_CELL = N_("Line {line} holds a cell of more than {max} characters")
+# An XLSX workbook's shared strings past their bounds (``xlsx.MAX_STRINGS``, ``MAX_TEXT``)
+TOO_MUCH_TEXT = N_(
+    "The workbook holds more than {strings} different texts or {millions} million "
+    "characters of text: split it into smaller files"
+)
 _NOT_TEXT = N_("The file is not valid {value} text: save it as UTF-8 or GBK and send it again")
 
 

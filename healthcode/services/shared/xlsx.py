@@ -27,6 +27,10 @@ from xml.parsers.expat import ExpatError
 STRINGS_IN_MEMORY = 100_000
 CHARS_IN_MEMORY = 8 * 1024 * 1024  # the characters of the strings kept in memory
 MAX_CELL = 1024 * 1024  # characters in a cell, as in a CSV one: past them, refused
+# The shared strings a workbook may hold (a million rows of ten distinct texts) and
+# their characters, kept on disk past the ones in memory
+MAX_STRINGS = 10_000_000
+MAX_TEXT = 250_000_000
 _BATCH_CHARS = 1024 * 1024  # the strings gathered for the disk before they are written
 _CHUNK = 64 * 1024  # a part is parsed this many bytes at a time
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -56,6 +60,14 @@ class LongCell(BadWorkbook):
     def __init__(self, row: int) -> None:
         super().__init__(f"row {row} holds a cell of more than {MAX_CELL} characters")
         self.row, self.max = row, MAX_CELL
+
+
+class TooMuchText(BadWorkbook):
+    """Shared strings past ``MAX_STRINGS`` or ``MAX_TEXT`` characters."""
+
+    def __init__(self, strings: int, characters: int) -> None:
+        super().__init__(f"more than {strings} shared strings or {characters} characters")
+        self.strings, self.characters = strings, characters
 
 
 def sheet_rows(
@@ -118,7 +130,8 @@ class _SharedStrings:
     """The shared-string table: the first ``STRINGS_IN_MEMORY`` (holding up to
     ``CHARS_IN_MEMORY`` characters) in a list, the rest in a temporary SQLite file
     (deleted on close). A string past ``MAX_CELL`` characters is kept as None: a cell
-    naming it refuses the file with its row."""
+    naming it refuses the file with its row. Past ``MAX_STRINGS`` strings or
+    ``MAX_TEXT`` characters in all the file is refused: the file on disk had no end."""
 
     def __init__(self, book: zipfile.ZipFile) -> None:
         self.book, self.head = book, list[str | None]()
@@ -135,7 +148,7 @@ class _SharedStrings:
         batch: list[tuple[int, str | None]] = []
         parts: list[str] = []
         collect: list[str] | None = None
-        count = size = in_memory = batched = 0
+        count = size = total = in_memory = batched = 0
         in_string = too_long = full = False
 
         def start(name: str, _attrs: dict[str, str]) -> None:
@@ -159,14 +172,16 @@ class _SharedStrings:
                     collect.append(data)
 
         def end(name: str) -> None:
-            nonlocal collect, in_string, count, in_memory, batched, full
+            nonlocal collect, in_string, count, total, in_memory, batched, full
             collect = None
             if name != _SI or not in_string:
                 return
             in_string = False
             value = None if too_long else "".join(parts)
             length = len(value) if value is not None else 0
-            count += 1
+            count, total = count + 1, total + length
+            if count > MAX_STRINGS or total > MAX_TEXT:
+                raise TooMuchText(MAX_STRINGS, MAX_TEXT)
             if not full and count <= STRINGS_IN_MEMORY and in_memory + length <= CHARS_IN_MEMORY:
                 self.head.append(value)
                 in_memory += length

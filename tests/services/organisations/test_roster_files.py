@@ -14,6 +14,7 @@ import xlsxwriter
 
 from healthcode.domain.errors import InvalidInput
 from healthcode.services.organisations.roster_files import MAX_ROWS, read_rows
+from healthcode.services.shared import xlsx
 from tests.factories.roster import HEADER_ZH
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -101,3 +102,21 @@ def test_a_cell_past_a_mebibyte_of_text_refuses_the_roster_naming_its_line(
         list(read_rows(path.read_bytes(), filename="long.xlsx"))
     assert refused.value.errors[0].code == "cell_too_long"
     assert refused.value.errors[0].params["line"] == 3
+
+
+def test_a_roster_past_the_shared_strings_bound_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The strings past the ones in memory went to a file on disk without end."""
+    path = tmp_path / "many.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, HEADER_ZH)
+    for row in range(1, 30):
+        sheet.write_row(row, 0, [f"员工{row}", f"X{row}"])
+    book.close()
+    monkeypatch.setattr(xlsx, "MAX_STRINGS", 20)
+    with pytest.raises(InvalidInput) as refused:
+        list(read_rows(path.read_bytes(), filename="many.xlsx"))
+    assert refused.value.errors[0].code == "too_much_text"
+    assert refused.value.errors[0].params["strings"] == 20

@@ -348,6 +348,29 @@ def test_countless_other_elements_in_the_sheet_keep_memory_flat(tmp_path: Path) 
     assert read_limited(path) == "2"  # the header, then the one row
 
 
+def test_a_shared_string_table_past_its_bounds_refuses_the_file(
+    uow: UnitOfWork, env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The strings beyond the ones kept in memory went to a temporary file on disk,
+    without end: millions of distinct strings, or strings of a mebibyte each (a
+    thousand to a MB zipped), filled the server's disk."""
+    path = workbook(tmp_path / "w.xlsx", 50)  # the header's 4 strings, 2 a row
+    monkeypatch.setattr(xlsx, "STRINGS_IN_MEMORY", 10)
+    monkeypatch.setattr(xlsx, "MAX_STRINGS", 90)
+    with pytest.raises(UnreadableFile) as refused:
+        run_import(uow, env, path.read_bytes(), file_name="w.xlsx")
+    assert refused.value.message.format(**refused.value.params) == (
+        "The workbook holds more than 90 different texts or 250 million characters of "
+        "text: split it into smaller files"
+    )
+    monkeypatch.setattr(xlsx, "MAX_STRINGS", 110)
+    monkeypatch.setattr(xlsx, "MAX_TEXT", 500)  # its strings hold some 1,100 characters
+    with pytest.raises(UnreadableFile):
+        run_import(uow, env, path.read_bytes(), file_name="w.xlsx")
+    monkeypatch.setattr(xlsx, "MAX_TEXT", 2000)
+    assert run_import(uow, env, path.read_bytes(), file_name="w.xlsx").rows_read == 50
+
+
 def test_shared_strings_past_their_characters_in_memory_read_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
