@@ -32,6 +32,7 @@ MAX_CELL = 1024 * 1024  # characters in a cell, as in a CSV one: past them, refu
 MAX_STRINGS = 10_000_000
 MAX_TEXT = 250_000_000
 _BATCH_CHARS = 1024 * 1024  # the strings gathered for the disk before they are written
+SMALL_PART = 16 * 1024 * 1024  # Excel's styles for its 64,000 cell formats: ~6 MB
 _CHUNK = 64 * 1024  # a part is parsed this many bytes at a time
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS = _MAIN[1:]  # as expat names an element: uri}local
@@ -104,6 +105,11 @@ def _first_sheet(book: zipfile.ZipFile) -> tuple[str, datetime]:
 
 
 def _parse(book: zipfile.ZipFile, name: str) -> Element:
+    """A small part (the workbook, its relationships, its styles) parsed whole: one
+    past ``SMALL_PART`` bytes inflated is unreadable (zipfile reads no further than
+    the size an entry declares), or a few hundred KB of zipped text held gigabytes."""
+    if book.getinfo(name).file_size > SMALL_PART:
+        raise BadWorkbook(f"{name} is larger than {SMALL_PART} bytes")
     with book.open(name) as part:
         return parse(part).getroot()
 

@@ -260,19 +260,30 @@ def _repeated(piece: bytes, times: int) -> Iterator[bytes]:
     yield block[:rest]
 
 
-def hostile(path: Path, sheet: Iterable[bytes], strings: Iterable[bytes] | None = None) -> Path:
-    """A workbook (xlsxwriter's, one sheet) whose sheet and shared-string parts are
-    written from the given pieces, streamed into the zip."""
+def hostile(
+    path: Path,
+    sheet: Iterable[bytes],
+    strings: Iterable[bytes] | None = None,
+    styles: Iterable[bytes] | None = None,
+) -> Path:
+    """A workbook (xlsxwriter's, one sheet) whose sheet, shared-string and (if given)
+    styles parts are written from the given pieces, streamed into the zip."""
     made = workbook(path.with_suffix(".base.xlsx"), 0)
     with (
         zipfile.ZipFile(made) as source,
         zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out,
     ):
         for item in source.infolist():
-            if item.filename in ("xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"):
+            if item.filename in ("xl/worksheets/sheet1.xml", "xl/sharedStrings.xml") or (
+                styles is not None and item.filename == "xl/styles.xml"
+            ):
                 continue
             out.writestr(item, source.read(item))
-        parts = {"xl/worksheets/sheet1.xml": sheet, "xl/sharedStrings.xml": strings}
+        parts = {
+            "xl/worksheets/sheet1.xml": sheet,
+            "xl/sharedStrings.xml": strings,
+            "xl/styles.xml": styles,
+        }
         for name, pieces in parts.items():
             if pieces is None:
                 continue
@@ -381,3 +392,15 @@ def test_shared_strings_past_their_characters_in_memory_read_back(
     rows = list(xlsx.sheet_rows(io.BytesIO(path.read_bytes())))
     assert rows[0] == (1, list(HEADER))
     assert [row[1][0] for row in rows[1:]] == [f"X-{n}" for n in range(1, 51)]
+
+
+def test_a_gigantic_styles_part_is_unreadable_in_flat_memory(tmp_path: Path) -> None:
+    """The workbook, its relationships and its styles are parsed whole (they are small):
+    400 MB of text in the styles, a few hundred KB zipped, was held in memory."""
+    styles = [
+        b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts>',
+        *_repeated(b"x", TEXT),
+        b"</numFmts></styleSheet>",
+    ]
+    path = hostile(tmp_path / "styles.xlsx", [SHEET_START, SHEET_END], styles=styles)
+    assert read_limited(path) == "The file is not a readable XLSX workbook"
