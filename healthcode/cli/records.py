@@ -159,22 +159,24 @@ def data_rollback(
 
 
 @data_app.command("recolour")
-def data_recolour() -> None:
+def data_recolour(lang: LanguageOption = None) -> None:
     """Finish the recolouring of every import or rollback that committed but whose
     residents were not all recoloured (a process killed, a database lost); the
     servers' scheduler does the same every minute. Safe to repeat."""
     from healthcode.jobs.recolouring import recolour_pending
 
+    speak(lang)
     units, env = context(None)
     pending = recolour_pending(units, env, grace=timedelta(0))
-    typer.echo(f"{len(pending.done)} batches recoloured")
+    typer.echo(translate(N_("{count} batches recoloured"), {"count": len(pending.done)}))
     for batch_id in pending.done:
         typer.echo(f"  {batch_id}")
     if pending.held:
-        typer.echo(
-            f"{len(pending.held)} batches held by another run (a killed process's hold "
-            "expires within two minutes; run this again then):"
+        held = N_(
+            "{count} batches held by another run (a killed process's hold expires within "
+            "two minutes; run this again then):"
         )
+        typer.echo(translate(held, {"count": len(pending.held)}))
         for batch_id in pending.held:
             typer.echo(f"  {batch_id}")
 
@@ -205,18 +207,21 @@ def _recolour(units: UnitOfWorkFactory, env: Env, batch_id: uuid.UUID) -> None:
 
 
 @data_app.command("batches")
-def data_batches(limit: int = 20) -> None:
+def data_batches(limit: int = 20, lang: LanguageOption = None) -> None:
     """The latest imports; those whose residents are not all recoloured yet say so
     (`healthcode data recolour` finishes them)."""
     from healthcode.services.records.batches import list_batches
 
+    speak(lang)
     units, _env = context(None)
+    line = N_("{added} added, {amended} amended, {refused} refused")
     with units() as uow:
         for b in list_batches(uow, None, limit=limit):
-            owed = "  RECOLOURING OWED" if b.recolour_pending else ""
+            owed = "  " + translate(N_("RECOLOURING OWED")) if b.recolour_pending else ""
+            counts = translate(line, {"added": b.added, "amended": b.amended, "refused": b.refused})
             typer.echo(
                 f"{b.id}  {b.started_at:%Y-%m-%d %H:%M}  {b.department}/{b.kind}  {b.status}  "
-                f"{b.added} added, {b.amended} amended, {b.refused} refused  {b.file_name}{owed}"
+                f"{counts}  {b.file_name}{owed}"
             )
 
 

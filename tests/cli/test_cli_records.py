@@ -134,6 +134,11 @@ def test_import_speaks_the_users_language_and_reports_every_refusal(
     assert first["line"] == 3
     assert (first["column"], first["code"]) == ("id_number", "no_resident")
     assert first["message"].startswith("尚无居民")
+    listed = runner.invoke(app, ["data", "batches", "--lang", "zh"]).output
+    assert "新增 1，修改 0，拒收 0" in listed
+    assert "0 batches recoloured" in runner.invoke(app, ["data", "recolour"]).output  # LANG
+    recoloured = runner.invoke(app, ["data", "recolour", "--lang", "zh"]).output
+    assert "已重新计算 0 个批次的颜色" in recoloured
 
 
 def test_a_file_refused_whole_is_told_in_the_users_language(database: str, tmp_path: Path) -> None:
