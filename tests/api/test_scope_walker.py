@@ -47,6 +47,7 @@ from healthcode.services.organisations.authorisations import grant
 from healthcode.services.organisations.calls import start_call
 from healthcode.services.organisations.overrides import decide_override, propose_override
 from healthcode.services.organisations.registry import OrganisationKind
+from healthcode.services.organisations.roster import enrol
 from healthcode.services.records.imports import Sender, import_records
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -55,7 +56,7 @@ from tests.api.helpers import PASSWORD, CapturingSender, declare, resident_heade
 from tests.api.pages import HTML
 from tests.factories.inputs import declaration_data
 from tests.factories.organisations import organisation
-from tests.factories.roster import region_admin
+from tests.factories.roster import region_admin, staff_id
 from tests.factories.scanning import venue
 
 WRONG_REGION = "370102"  # Jinan: not where community A is (371602)
@@ -77,6 +78,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "organisation_id": lambda w: w.ids["organisation"],
     "authorisation_id": lambda w: w.ids["authorisation"],
     "employer_id": lambda w: w.ids["employer"],
+    "employee_id": lambda w: w.ids["employee"],  # on the employer's roster
     "account_id": lambda w: w.ids["issuer_account"],
     "decision": lambda _w: "suspend",
     "override_id": lambda w: w.ids["override"],
@@ -238,6 +240,7 @@ def world(
     ids["resident"] = str(declaration.resident_id)
     employer = organisation(uow, env, kind=OrganisationKind.EMPLOYER, parent_id=community)
     ids["employer"] = str(employer.id)
+    ids["employee"] = str(_employee(uow, env, employer.id))
     ids["venue"] = str(venue(uow, env, region_admin(uow, env, "371602"), community).id)
     ids["scan"] = str(_scan(uow, env, uuid.UUID(ids["venue"]), declaration.resident_id))
     ids["fraud_case"] = str(case_for(uow, env, declaration.resident_id, Cause.DISTANT_VENUES).id)
@@ -300,6 +303,13 @@ def _appeal(uow: UnitOfWork, env: Env, community: uuid.UUID, resident_id: uuid.U
         reason="我的体温正常，视频里体温计读数清楚，请复核",
     )
     return made.id
+
+
+def _employee(uow: UnitOfWork, env: Env, employer_id: uuid.UUID) -> uuid.UUID:
+    """A person on the roster of A's employer."""
+    enrol(uow, env, organisation_id=employer_id, name="王强", id_number=staff_id())
+    (row,) = uow.employees.of(employer_id, limit=1)[1]
+    return row.id
 
 
 def _import_batch(uow: UnitOfWork, env: Env) -> uuid.UUID:
@@ -409,6 +419,7 @@ def test_every_staff_route_is_found(routes: list[StaffRoute]) -> None:
         "POST /api/v1/applications/{application_id}/signature",
         "POST /api/v1/authorisations/{authorisation_id}/{decision}",
         "GET /api/v1/organisations",
+        "DELETE /api/v1/employers/{organisation_id}/roster/{employee_id}",
         # pages whose permission is checked by their own dependency (staff_with):
         # until stop 31 the walker did not see them
         "GET /staff/applications/{application_id}",

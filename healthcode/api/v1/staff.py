@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from healthcode.http.deps import EnvDep, UowDep, client_address
@@ -163,6 +163,31 @@ def import_roster(
         filename=file.filename or "",
     )
     return ImportReportView.of(report)
+
+
+@router.delete(
+    "/employers/{organisation_id}/roster/{employee_id}",
+    status_code=204,
+    summary="Take one person off the roster: off the board and check-ins, their past "
+    "check-ins kept; not found if not (or no longer) on it; a later import brings them back",
+)
+def remove_from_roster(
+    organisation_id: uuid.UUID,
+    employee_id: uuid.UUID,
+    who: Manager,
+    uow: UowDep,
+    env: EnvDep,
+    request: Request,
+) -> Response:
+    roster.remove_staff(
+        uow,
+        env,
+        who,
+        organisation_id=organisation_id,
+        employee_id=employee_id,
+        client=client_address(request),
+    )
+    return Response(status_code=204)
 
 
 @router.get("/staff-accounts", summary="The staff accounts within your scope")

@@ -264,7 +264,9 @@ def _record(
 ) -> Recorded:
     now = env.clock.now()
     day = day_of(now)
-    uow.checkins.lock_employee(employee.id)
+    locked = uow.checkins.lock_employee(employee.id)
+    if locked is None or locked.removed_at is not None:  # taken off while this waited
+        raise NotFound(N_("Not on this employer's staff list"))
     earlier = uow.checkins.current(employee.id, day, window.value)
     if earlier is not None:
         earlier.superseded_at = now

@@ -4,10 +4,11 @@ and consulted when a resident applies for a pass as an employer's staff (seed 00
 An import keeps the good rows and reports every refused one (its line, field and
 reason): an employer fixes a few lines and imports the same file again, which changes
 nobody already on the roster (the import is idempotent). People absent from the file
-stay on the roster: a file may be one department's. A duplicated ID number in the
-file is refused on its second row. Only the employer's own administrators (``org:<id>``)
-and administrators of a region covering it reach a roster; anyone else is told it
-does not exist.
+stay on the roster: a file may be one department's; one person at a time is taken
+off (``remove_staff``), and a later file holding them brings them back, counted as
+added. A duplicated ID number in the file is refused on its second row. Only the
+employer's own administrators (``org:<id>``) and administrators of a region covering
+it reach a roster; anyone else is told it does not exist.
 """
 
 from __future__ import annotations
@@ -180,6 +181,9 @@ def import_staff(
         if row is None:
             uow.add(_new(env, employer.id, id_hash, person, batch, now))
             added += 1
+        elif row.removed_at is not None:  # taken off earlier: back on the roster
+            _fill(env, row, person, batch, now)
+            added += 1
         elif _update(env, row, person, batch, now):
             updated += 1
     uow.flush()
@@ -232,11 +236,43 @@ def show_roster(
 ) -> Roster:
     employer = managed_employer(uow, who, organisation_id)
     total, rows = uow.employees.of(employer.id, limit=limit, offset=offset)
-    staff = tuple(
-        StaffMember(r.id, r.name, r.id_masked, r.phone_masked, r.department, r.updated_at)
-        for r in rows
-    )
+    staff = tuple(_member(r) for r in rows)
     return Roster(employer.id, employer.name, total, staff)
+
+
+def remove_staff(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    organisation_id: uuid.UUID,
+    employee_id: uuid.UUID,
+    client: str = "",
+) -> StaffMember:
+    """Take one person off the roster (they left): they drop off the board, the
+    entrance list, the counts and the CSV, and can no longer check in or apply as the
+    employer's staff. The row stays, marked ``removed_at``, so their past check-ins
+    keep their name for tracing and audit; a later import holding their ID number
+    brings them back. Someone not (or no longer) on the roster is not found."""
+    employer = managed_employer(uow, who, organisation_id)
+    row = uow.employees.member(employer.id, employee_id, lock=True)  # a check-in waits
+    if row is None:
+        raise NotFound(N_("This person is not on the staff list"))
+    row.removed_at = env.clock.now()
+    uow.flush()
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action="staff.roster.remove",
+        detail={"organisation_id": str(employer.id), "employee_id": str(row.id)},
+        client=client,
+    )
+    return _member(row)
+
+
+def _member(r: t.Employee) -> StaffMember:
+    return StaffMember(r.id, r.name, r.id_masked, r.phone_masked, r.department, r.updated_at)
 
 
 def _check_rows(rows: Iterable[SheetRow], today: date) -> tuple[list[_Person], list[RefusedRow]]:

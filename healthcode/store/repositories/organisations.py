@@ -294,6 +294,20 @@ class Employees(_Repo):
         )
         return total, self.session.scalars(query).all()
 
+    def member(
+        self, organisation_id: uuid.UUID, employee_id: uuid.UUID, *, lock: bool = False
+    ) -> t.Employee | None:
+        """One present person of the roster (a removed one is None); ``lock`` holds the
+        row, as a check-in of the person does, so a removal and a check-in take turns."""
+        query = select(t.Employee).where(
+            t.Employee.id == employee_id,
+            t.Employee.organisation_id == organisation_id,
+            t.Employee.removed_at.is_(None),
+        )
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return self.session.scalars(query).first()
+
     def on_roster(self, organisation_id: uuid.UUID, id_hash: bytes) -> t.Employee | None:
         query = select(t.Employee).where(
             t.Employee.organisation_id == organisation_id,

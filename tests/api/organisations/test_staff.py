@@ -136,6 +136,45 @@ class TestImport:
         assert client.get(f"/api/v1/employers/{community}/roster", headers=hr).status_code == 404
 
 
+class TestRemove:
+    def test_off_the_roster_and_board_then_not_found_and_back_by_import(
+        self, client: TestClient, company: uuid.UUID, hr: dict[str, str]
+    ) -> None:
+        content = staff_csv(staff_rows(2))
+        upload(client, company, hr, content)
+        staff = client.get(f"/api/v1/employers/{company}/roster", headers=hr).json()["staff"]
+        gone = staff[0]["id"]
+        member = f"/api/v1/employers/{company}/roster/{gone}"
+        removed = client.delete(member, headers=hr)
+        assert removed.status_code == 204, removed.text
+        assert removed.content == b""
+        roster = client.get(f"/api/v1/employers/{company}/roster", headers=hr).json()
+        assert (roster["total"], [m["id"] for m in roster["staff"]]) == (1, [staff[1]["id"]])
+        board = client.get(f"/api/v1/employers/{company}/board", headers=hr).json()
+        assert gone not in {r["employee_id"] for r in board["rows"]}
+        assert board["counts"]["total"] == 1
+        again = client.delete(member, headers=hr)
+        assert again.status_code == 404  # as a venue's operator removed twice
+        unknown = client.delete(f"/api/v1/employers/{company}/roster/{uuid.uuid4()}", headers=hr)
+        assert unknown.status_code == 404
+        assert upload(client, company, hr, content).json()["added"] == 1
+        back = client.get(f"/api/v1/employers/{company}/roster", headers=hr).json()
+        assert gone in {m["id"] for m in back["staff"]}
+
+    def test_out_of_scope_is_404_and_without_the_permission_403(
+        self, client: TestClient, company: uuid.UUID, hr: dict[str, str], add_staff: Any
+    ) -> None:
+        upload(client, company, hr, staff_csv(staff_rows(1)))
+        staff = client.get(f"/api/v1/employers/{company}/roster", headers=hr).json()["staff"]
+        member = f"/api/v1/employers/{company}/roster/{staff[0]['id']}"
+        issuer = staff_headers(client, "issuer.bohai")
+        assert client.delete(member, headers=issuer).status_code == 403
+        add_staff("other.admin", Role.ORG_ADMIN)  # administers the community, not the employer
+        other = staff_headers(client, "other.admin")
+        assert client.delete(member, headers=other).status_code == 404
+        assert client.get(f"/api/v1/employers/{company}/roster", headers=hr).json()["total"] == 1
+
+
 class TestApplyAsStaff:
     def test_routed_to_the_employer_and_refused_off_the_roster(
         self, client: TestClient, sms: CapturingSender, company: uuid.UUID, hr: dict[str, str],

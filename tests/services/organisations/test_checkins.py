@@ -314,9 +314,9 @@ class TestFlagged:
         locked: list[uuid.UUID] = []
         lock = uow.checkins.lock_employee
 
-        def noting(employee_id: uuid.UUID) -> None:
+        def noting(employee_id: uuid.UUID) -> t.Employee | None:
             locked.append(employee_id)
-            lock(employee_id)
+            return lock(employee_id)
 
         monkeypatch.setattr(uow.checkins, "lock_employee", noting)
         entries = [checkins.Entry(p, 36.5, False) for p in reversed(people)]
