@@ -122,6 +122,7 @@ ABSENT_IN_A = {
     "GET /api/v1/applications/{application_id}/video": "the applicant sent no video",
     "GET /api/v1/employers/{organisation_id}/roster": "only the employer's own or the region's",
     "GET /staff/employers/{organisation_id}/roster": "only the employer's own or the region's",
+    "GET /staff/employers/{organisation_id}/roster/{employee_id}/remove": "as its roster",
     "GET /api/v1/records/imports/{batch_id}": "imports are kept by region; A's staff hold org:",
     "GET /staff/records/imports/{batch_id}": "imports are kept by region; A's staff hold org:",
     "GET /api/v1/records/imports/{batch_id}/refused.csv": "as the import it belongs to",

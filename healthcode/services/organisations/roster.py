@@ -240,6 +240,17 @@ def show_roster(
     return Roster(employer.id, employer.name, total, staff)
 
 
+def show_member(
+    uow: UnitOfWork, who: Principal, *, organisation_id: uuid.UUID, employee_id: uuid.UUID
+) -> StaffMember:
+    """One person on the roster (for the page that asks before removing them)."""
+    employer = managed_employer(uow, who, organisation_id)
+    row = uow.employees.member(employer.id, employee_id)
+    if row is None:
+        raise NotFound(N_("This person is not on the staff list"))
+    return _member(row)
+
+
 def remove_staff(
     uow: UnitOfWork,
     env: Env,

@@ -103,6 +103,39 @@ class TestBoard:
             expect(page.locator("body")).not_to_contain_text("韩磊")
 
 
+class TestRemoval:
+    def test_one_who_left_is_taken_off_after_a_confirmation(
+        self, page: Page, company: Employer
+    ) -> None:
+        """Someone who left stayed on the board for ever, counted missing twice a day,
+        the colour of their code still shown to the employer."""
+        staff_sign_in(page, company.admin)
+        page.goto(f"/staff/employers/{company.id}/roster")
+        page.get_by_role("link", name="将 韩磊 移出名单").click()
+        expect(page.locator("h1")).to_have_text("将 韩磊 移出名单？")
+        check_sizes(page)
+        page.get_by_role("link", name="取消，返回员工名单").click()  # nothing happened
+        expect(page.locator(".people li")).to_have_count(2)
+        page.get_by_role("link", name="将 韩磊 移出名单").click()
+        confirm = page.url
+        page.get_by_role("button", name="将 韩磊 移出名单").click()
+        expect(page.get_by_role("status")).to_contain_text("已将 韩磊")
+        expect(page.locator(".people li")).to_have_count(1)
+        expect(page.locator(".people")).not_to_contain_text("韩磊")
+        check_sizes(page)
+        page.goto(f"/staff/employers/{company.id}/board")
+        expect(page.locator("table.stack tbody tr")).to_have_count(1)
+        expect(page.locator("main")).not_to_contain_text("韩磊")
+        counts = page.locator(".counts li")
+        expect(counts.nth(0)).to_have_text("1 名单人数")
+        expect(counts.nth(3)).to_have_text("0 红码")  # 韩磊's colour is no longer shown
+        page.goto(f"/staff/employers/{company.id}/checkins")
+        expect(page.locator("main")).not_to_contain_text("韩磊")
+        answer = page.goto(confirm)  # taken off already: nobody to confirm
+        assert answer is not None
+        assert answer.status == 404
+
+
 class TestEntrance:
     def test_readings_typed_from_the_keyboard_flag_a_fever(
         self, page: Page, company: Employer

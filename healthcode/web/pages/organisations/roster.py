@@ -1,4 +1,5 @@
-"""An employer's staff roster: the list and the import form with its per-row report.
+"""An employer's staff roster: the list and the import form with its per-row report,
+and taking one person off the list (a page that asks first, then a form: no script).
 
 The file goes to the same service as the API's import; the report lists every refused
 row with its line, the field and why, in the page's language. Out of scope: not found.
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 
 from healthcode.domain.errors import DomainError
-from healthcode.http.deps import EnvDep, UowDep
+from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
 from healthcode.http.security import require
 from healthcode.services.accounts.permissions import Permission, Principal
@@ -37,6 +38,7 @@ def _page(
     status: int = 200,
     report: roster.ImportReport | None = None,
     problem: str = "",
+    removed: roster.StaffMember | None = None,
 ) -> Response:
     shown = roster.show_roster(uow, who, organisation_id=organisation_id, limit=PAGE, offset=offset)
     return render(
@@ -46,6 +48,7 @@ def _page(
         roster=shown,
         report=report,
         problem=problem,
+        removed=removed,
         offset=offset,
         page_size=PAGE,
         max_megabytes=MAX_BYTES // (1024 * 1024),
@@ -87,3 +90,41 @@ def import_file(
             request, uow, who, organisation_id, status=error.status, problem=in_words(error)
         )
     return _page(request, uow, who, organisation_id, report=report)
+
+
+@router.get("/staff/employers/{organisation_id}/roster/{employee_id}/remove")
+def confirm_removal(
+    request: Request,
+    organisation_id: uuid.UUID,
+    employee_id: uuid.UUID,
+    who: Manager,
+    uow: UowDep,
+) -> Response:
+    """Asks before taking the person off the list, naming them and what follows."""
+    member = roster.show_member(uow, who, organisation_id=organisation_id, employee_id=employee_id)
+    return render(
+        request,
+        "organisations/roster_remove.html",
+        organisation_id=organisation_id,
+        member=member,
+    )
+
+
+@router.post("/staff/employers/{organisation_id}/roster/{employee_id}/remove")
+def remove(
+    request: Request,
+    organisation_id: uuid.UUID,
+    employee_id: uuid.UUID,
+    who: Manager,
+    uow: UowDep,
+    env: EnvDep,
+) -> Response:
+    removed = roster.remove_staff(
+        uow,
+        env,
+        who,
+        organisation_id=organisation_id,
+        employee_id=employee_id,
+        client=client_address(request),
+    )
+    return _page(request, uow, who, organisation_id, removed=removed)
