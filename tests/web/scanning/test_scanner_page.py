@@ -60,7 +60,7 @@ class Codes:
             purpose, now=self.now - ago, issuer="CN-37", colour=kw.pop("colour", Colour.GREEN),
             policy="binzhou-code", policy_version="2026.3", resident_ref="r8Hq3ZkT2mNwXc4P",
             masked_name="张*", masked_id="3701**********1234",
-            pass_valid_until=self.now + timedelta(days=5), **kw,
+            pass_valid_until=kw.pop("pass_valid_until", self.now + timedelta(days=5)), **kw,
         )  # fmt: skip
         return issue_token(claims, self.key)
 
@@ -110,14 +110,27 @@ def test_offline_checkpoint_checks_codes_and_uploads_once_back_online(
     expect(result).to_have_attribute("data-verdict", "valid")
     expect(page.locator("#scan-word")).to_have_text("绿码")
     expect(page.locator("#scan-who")).to_contain_text("张*")
-    expect(page.locator("#scan-valid")).to_contain_text("2020-02-23 09:31")
+    # the pass's end, not the on-screen code's (09:31, a minute away); its freshness
+    # is a check, not a validity
+    valid, fresh = page.locator("#scan-valid"), page.locator("#scan-fresh")
+    expect(valid).to_have_text("通行卡有效至 2020-02-28 09:30")
+    expect(fresh).to_contain_text("实时码")
+
+    scan(page, codes.token(Purpose.DISPLAY, pass_valid_until=None))  # a code, no pass
+    expect(result).to_have_attribute("data-verdict", "valid")
+    expect(valid).to_be_hidden()
+    expect(fresh).to_be_visible()
 
     scan(page, codes.token(Purpose.PAPER))
     expect(result).to_have_attribute("data-verdict", "valid")
+    expect(valid).to_have_text("通行卡有效至 2020-02-28 09:30")
+    expect(fresh).to_be_hidden()
 
     scan(page, codes.device())
     expect(result).to_have_attribute("data-verdict", "valid")
     expect(page.locator("#scan-who")).to_contain_text("欧阳*锋")
+    expect(valid).to_have_text("通行卡有效至 2020-02-28 09:30")
+    expect(fresh).to_contain_text("实时码")
 
     scan(page, codes.token(Purpose.DISPLAY, ago=timedelta(minutes=10)))  # a screenshot
     expect(result).to_have_attribute("data-reason", "expired")
@@ -128,7 +141,7 @@ def test_offline_checkpoint_checks_codes_and_uploads_once_back_online(
     scan(page, revoked)
     expect(result).to_have_attribute("data-reason", "revoked")
 
-    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "5")
+    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "6")
     queue = page.evaluate(QUEUE)
     assert uploads == []
 

@@ -63,7 +63,10 @@ def _words() -> dict[str, Any]:
         "refused": _("Code refused"),
         "may_pass": _("Let through after the temperature check"),
         "stop": _("Stop: do not let through"),
-        "valid_until": _("Valid until {time}", time="{time}"),
+        "pass_until": _("Pass valid until {at}", at="{time}"),
+        "live": _(
+            "Live code checked: made within the last minute (an older screenshot is refused)."
+        ),
         "scanned_at": _("Scanned at {time}", time="{time}"),
         "lists_age": _("Lists issued {time}", time="{time}"),
         "lists_stale": _(

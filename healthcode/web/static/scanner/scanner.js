@@ -87,13 +87,17 @@ function render(result, scannedAt) {
   el("scan-region").hidden = !foreign;
   el("scan-region").textContent = foreign ? say(words.region, { region: result.region.name }) : "";
   el("scan-who").textContent = claims && !foreign ? claims.masked_name + "  " + claims.masked_id : "";
-  let until = null;
-  if (claims && foreign) {
-    until = Number.isInteger(claims["4"]) ? claims["4"] : null;  /* exp (4), as sent */
-  } else if (claims) {
-    until = claims.purpose === "device" ? claims.pass_valid_until || claims.expires_at : claims.expires_at;
-  }
-  el("scan-valid").textContent = claims && until !== null ? say(words.valid_until, { time: when(until) }) : "";
+  /* The pass's end (claim u), as the online screen shows it; never the on-screen
+     code's own expiry (a minute away: a guard read it as the pass's end). A code
+     with no pass (a health code) or another region's shows no end. */
+  const ours = claims && !foreign ? claims : null;
+  const passEnd = ours ? ours.pass_valid_until : null;
+  el("scan-valid").textContent = passEnd ? say(words.pass_until, { time: when(passEnd) }) : "";
+  el("scan-valid").hidden = !passEnd;
+  /* a live code's freshness is a check (why a screenshot is refused), not a validity */
+  const live = Boolean(ours) && !refused && ours.purpose !== "paper";
+  el("scan-fresh").textContent = live ? words.live : "";
+  el("scan-fresh").hidden = !live;
   el("scan-reason").textContent = refused ? words.reasons[result.reason] || result.reason : words.valid;
   el("scan-time").textContent = say(words.scanned_at, { time: when(scannedAt) });
   const card = el("scan-card");
