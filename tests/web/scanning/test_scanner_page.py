@@ -58,7 +58,8 @@ class Codes:
     def token(self, purpose: Purpose, *, ago: timedelta = timedelta(0), **kw: Any) -> str:
         claims = new_claims(
             purpose, now=self.now - ago, issuer="CN-37", colour=kw.pop("colour", Colour.GREEN),
-            policy="binzhou-code", policy_version="2026.3", resident_ref="r8Hq3ZkT2mNwXc4P",
+            policy=kw.pop("policy", "binzhou-code"), policy_version="2026.3",
+            resident_ref="r8Hq3ZkT2mNwXc4P",
             masked_name="张*", masked_id="3701**********1234",
             pass_valid_until=kw.pop("pass_valid_until", self.now + timedelta(days=5)), **kw,
         )  # fmt: skip
@@ -209,6 +210,35 @@ def test_another_regions_code_shows_its_region_and_colour(
         "valid",
         "valid",
     ]
+
+
+def test_offline_the_result_says_the_policys_checkpoint_words_in_the_pages_language(
+    scanner_context: BrowserContext, server: LiveServer, checkpoint: Checkpoint
+) -> None:
+    """The words of each policy's ``checkpoint.actions`` for the code's colour, as the
+    online result screen says them, kept with the page for the network cut."""
+    codes = Codes(server)
+    page = open_scanner(scanner_context, server, checkpoint)
+    scanner_context.set_offline(True)
+    page.reload()
+    expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
+    action = page.locator("#scan-action")
+
+    scan(page, codes.token(Purpose.DISPLAY))
+    expect(action).to_have_text("测温正常后放行。")
+    scan(page, codes.token(Purpose.DISPLAY, colour=Colour.YELLOW))
+    expect(action).to_have_text(re.compile(r"^禁止通行。请其居家或在单位隔离观察14天"))
+    yellow_pass = codes.token(Purpose.DISPLAY, colour=Colour.YELLOW, policy="shandong-pass")
+    scan(page, yellow_pass)
+    expect(action).to_have_text(re.compile(r"^暂不放行。待信息进一步完善核实后通行"))
+    scan(page, codes.token(Purpose.DISPLAY, colour=Colour.RED, policy="no-such-policy"))
+    expect(action).to_have_text("拦停：不得放行")  # no words of its own: the generic ones
+
+    scanner_context.set_offline(False)
+    page.goto(checkpoint.url + "&lang=en")
+    expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
+    scan(page, codes.token(Purpose.DISPLAY, colour=Colour.RED, policy="shandong-pass"))
+    expect(action).to_have_text(re.compile(r"^Stop\. The holder does not meet the conditions"))
 
 
 def test_the_lists_age_shows_and_warns_when_stale(

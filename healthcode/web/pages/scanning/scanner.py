@@ -26,10 +26,12 @@ from healthcode.domain.tokens.refusal import VALID_MESSAGE, Refusal
 from healthcode.domain.tokens.trustlist import to_jwks
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.http.scan_views import OfflineItem
+from healthcode.i18n import pick
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.scanning import uploads, venues
 from healthcode.services.shared import lists
 from healthcode.services.shared.bounds import InputModel
+from healthcode.services.shared.env import Env
 from healthcode.web.labels import ICONS
 from healthcode.web.pages.organisations.access import staff_with
 from healthcode.web.templating import _, render
@@ -88,6 +90,22 @@ def _words() -> dict[str, Any]:
     }
 
 
+def _policies(env: Env) -> dict[str, Any]:
+    """Each policy's checkpoint words (``checkpoint.actions`` per colour, and its fever
+    words) in the reader's language, as the online result screen shows them: kept with
+    the page, so a guard offline reads the policy's words, not generic ones. A policy
+    without them is absent (the page then says the generic words)."""
+    shipped: dict[str, Any] = {}
+    for policy in env.policies.values():
+        words = policy.checkpoint
+        if words is not None:
+            shipped[policy.id] = {
+                "actions": {colour.value: pick(text) for colour, text in words.actions.items()},
+                "fever": pick(words.fever),
+            }
+    return shipped
+
+
 @router.get("/staff/scanner")
 def scanner_page(
     request: Request,
@@ -111,6 +129,7 @@ def scanner_page(
         choices=choices,
         upload=f"/staff/scanner/scans?venue={here.id}" if here else "",
         words=json.dumps(_words(), ensure_ascii=False),
+        policies=json.dumps(_policies(env), ensure_ascii=False),
         list_keys=json.dumps(keys) if keys else "",
         warn_days=env.settings.scanner_list_warn_days,
         window_seconds=env.settings.presentation_window_seconds,

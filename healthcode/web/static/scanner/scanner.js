@@ -12,6 +12,8 @@ import { dbDo, loadLists, openDb } from "./lists.js";
 const root = document.querySelector("[data-scanner]");
 const data = root ? root.dataset : {};
 const words = root ? JSON.parse(data.words) : {};
+/* each policy's checkpoint words, in the page's language: {id: {actions: {colour}, fever}} */
+const policies = root && data.policies ? JSON.parse(data.policies) : {};
 const venue = data.venue || null;
 let lists = null, uploading = null;
 let last = null;  /* the code just scanned: {result, record} (the ID-card lane's subject) */
@@ -83,7 +85,7 @@ function render(result, scannedAt) {
   el("scan-icon").textContent = words.icons[colour];
   el("scan-word").textContent = refused ? words.refused
     : (foreign && !result.colour ? words.no_colour : words.colours[colour]);
-  el("scan-action").textContent = refused ? words.stop : (colour === "green" ? words.may_pass : words.stop);
+  el("scan-action").textContent = action(result, colour);
   el("scan-region").hidden = !foreign;
   el("scan-region").textContent = foreign ? say(words.region, { region: result.region.name }) : "";
   el("scan-who").textContent = claims && !foreign ? claims.masked_name + "  " + claims.masked_id : "";
@@ -104,6 +106,16 @@ function render(result, scannedAt) {
   card.textContent = idNote(result);
   box.dataset.lane = result.idChecked ? "id_card" : "";
   box.focus();
+}
+
+/* What the guard does: the policy's checkpoint words for the code's colour (as the
+   online result screen), else the generic ones; a refused code: stop. */
+function action(result, colour) {
+  if (!result.ok) { return words.stop; }
+  const own = !result.foreign && result.claims ? policies[result.claims.policy] : null;
+  const text = own ? own.actions[colour] : null;
+  if (text) { return text; }
+  return colour === "green" ? words.may_pass : words.stop;
 }
 
 /* What the ID-card check said: nothing before one; a device code was compared exactly,
