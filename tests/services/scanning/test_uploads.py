@@ -106,3 +106,45 @@ def test_a_card_the_scanner_found_another_persons_is_recorded_refused_and_never_
     row = uow.scans.by_client_id(gate.id, "c-1")
     assert row is not None
     assert (row.verdict, row.released_at) == ("wrong_person", None)
+
+
+def test_a_reading_taken_offline_is_recorded_and_a_fever_is_not_released(
+    uow: UnitOfWork,
+    env: Env,
+    clock: FixedClock,
+    guard: Principal,
+    gate: VenueSummary,
+    green: t.Account,
+) -> None:
+    """The offline scanner's temperature: a normal reading releases the valid green
+    code with it; at or above the policy's fever line (37.3 ℃) it is recorded as
+    ``fever`` and not released; a reading no body has is not recorded at all."""
+    paper = paper_token(uow, env, green.resident_id)
+    at = clock.now()
+    result = uploads.upload_scans(
+        uow,
+        env,
+        guard,
+        venue_id=gate.id,
+        scans=[
+            OfflineScan("t-1", paper, at, 36.6),
+            OfflineScan("t-2", paper, at + timedelta(minutes=1), 37.3),
+            OfflineScan("t-3", paper, at + timedelta(minutes=2), 37.2),
+            OfflineScan("t-4", paper, at + timedelta(minutes=3), 51.0),
+            OfflineScan("t-5", paper, at + timedelta(minutes=4), 33.9),
+        ],
+    )
+    assert result.accepted == ("t-1", "t-3")
+    assert result.refused == (
+        Refused("t-2", "fever"),
+        Refused("t-4", "temperature_out_of_range"),
+        Refused("t-5", "temperature_out_of_range"),
+    )
+    rows = {c: uow.scans.by_client_id(gate.id, c) for c in ("t-1", "t-2", "t-3", "t-4")}
+    assert rows["t-4"] is None
+    summary = {c: (r.verdict, r.released_at, r.temperature) for c, r in rows.items() if r}
+    assert summary == {
+        "t-1": (None, at, 36.6),
+        "t-2": ("fever", None, 37.3),
+        "t-3": (None, at + timedelta(minutes=2), 37.2),
+    }

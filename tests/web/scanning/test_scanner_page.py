@@ -200,7 +200,9 @@ def test_another_regions_code_shows_its_region_and_colour(
     expect(page.locator("#scan-word")).to_have_text("绿码")
 
     # Back online, the server verifies the queued Hubei codes with Hubei's entry too
-    # (not "bad_prefix") and agrees with the page.
+    # (not "bad_prefix") and agrees with the page. The green code on screen waits for
+    # its temperature until the guard moves on.
+    page.click("#scan-again")
     queue = page.evaluate(QUEUE)
     scanner_context.set_offline(False)
     expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
@@ -239,6 +241,95 @@ def test_offline_the_result_says_the_policys_checkpoint_words_in_the_pages_langu
     expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
     scan(page, codes.token(Purpose.DISPLAY, colour=Colour.RED, policy="shandong-pass"))
     expect(action).to_have_text(re.compile(r"^Stop\. The holder does not meet the conditions"))
+
+
+def released(server: LiveServer, at: Checkpoint) -> dict[str, tuple[bool, float | None]]:
+    """The venue's scan records: client_id → (released, temperature)."""
+    with server.app.state.uow_factory() as uow:
+        rows = uow.scans.of_venue(at.venue_id, limit=50)
+        return {row.client_id or "": (row.released_at is not None, row.temperature) for row in rows}
+
+
+def test_offline_a_temperature_is_taken_and_a_fever_is_not_released(
+    scanner_context: BrowserContext, server: LiveServer, checkpoint: Checkpoint
+) -> None:
+    """As on the online result screen: a valid green code takes an optional reading; at
+    or above the policy's fever line it is a fever, recorded and not released."""
+    codes = Codes(server)
+    page = open_scanner(scanner_context, server, checkpoint)
+    scanner_context.set_offline(True)
+    page.reload()
+    expect(page.locator("[data-scanner][data-ready=true]")).to_be_attached()
+    result, form, error = (
+        page.locator("#scan-result"),
+        page.locator("#temp-form"),
+        page.locator("#temp-error"),
+    )
+    temperature, taken = page.locator("#temperature"), page.locator("#scan-temp")
+
+    def reading(text: str) -> None:
+        temperature.fill(text)
+        temperature.press("Enter")
+
+    scan(page, codes.token(Purpose.DISPLAY))
+    expect(form).to_be_visible()
+    reading("abc")
+    expect(error).to_have_text("请填写体温数字，如 36.5")
+    reading("50")
+    expect(error).to_have_text("体温应在 34.0 至 43.0 ℃ 之间")
+    reading("37.5℃")
+    expect(result).to_have_attribute("data-reason", "fever")
+    expect(result).to_have_attribute("data-verdict", "refused")
+    expect(page.locator("#scan-word")).to_have_text("绿码")  # a fever keeps the colour
+    expect(page.locator("#scan-action")).to_have_text(
+        re.compile(r"^体温异常（37.3℃及以上），禁止通行。")
+    )
+    expect(taken).to_have_text("已记录体温 37.5 ℃")
+    expect(form).to_be_hidden()
+    check_page(page)
+
+    scan(page, codes.token(Purpose.PAPER))
+    expect(taken).to_be_hidden()
+    reading("36,6")
+    expect(result).to_have_attribute("data-verdict", "valid")
+    expect(taken).to_have_text("已记录体温 36.6 ℃")
+    scan(page, codes.token(Purpose.PAPER))  # no reading: released as scanned
+    scan(page, codes.token(Purpose.DISPLAY, colour=Colour.YELLOW))
+    expect(form).to_be_hidden()  # not releasable: no reading to take
+    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "4")
+    queue = page.evaluate(QUEUE)
+    assert [(r["temperature"], r["reason"]) for r in queue if "temperature" in r] in (
+        [(37.5, "fever"), (36.6, None)],
+        [(36.6, None), (37.5, "fever")],
+    )
+
+    scanner_context.set_offline(False)
+    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
+    assert recorded(server, checkpoint) == {r["client_id"]: r["reason"] for r in queue}
+    assert sorted(released(server, checkpoint).values(), key=str) == sorted(
+        [(False, 37.5), (True, 36.6), (True, None), (False, None)], key=str
+    )
+
+    # Online, the green code on screen is not sent before its reading: a fever taken a
+    # moment later is not lost to a release already recorded.
+    scan(page, codes.token(Purpose.PAPER))
+    expect(form).to_be_visible()
+    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "1")
+    reading("38.1")
+    expect(result).to_have_attribute("data-reason", "fever")
+    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
+    assert sorted(released(server, checkpoint).values(), key=str).count((False, 38.1)) == 1
+
+    # A reading that is not a number is a malformed batch (the page never sends one).
+    status = page.evaluate(
+        """async (url) => (await fetch(url, {
+          method: "POST", headers: {"Content-Type": "application/json",
+            "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content},
+          body: JSON.stringify({scans: [{client_id: crypto.randomUUID(), token: "x",
+            scanned_at: new Date().toISOString(), temperature: "hot"}]})})).status""",
+        page.locator("[data-scanner]").get_attribute("data-upload"),
+    )
+    assert status == 422
 
 
 def test_the_lists_age_shows_and_warns_when_stale(

@@ -21,7 +21,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ConfigDict, Field
 
+from healthcode.domain.checkpoint import VERDICT_MESSAGES, Verdict, fever_line
 from healthcode.domain.colour import Colour
+from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
 from healthcode.domain.tokens.refusal import VALID_MESSAGE, Refusal
 from healthcode.domain.tokens.trustlist import to_jwks
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
@@ -60,7 +62,10 @@ def _words() -> dict[str, Any]:
     return {
         "colours": {c.value: _(c.label) for c in colours},
         "icons": {**{c.value: ICONS[c] for c in colours}, "refused": REFUSED_ICON},
-        "reasons": {r.value: _(r.message) for r in Refusal},
+        "reasons": {
+            **{r.value: _(r.message) for r in Refusal},
+            Verdict.FEVER.value: _(VERDICT_MESSAGES[Verdict.FEVER]),
+        },
         "valid": _(VALID_MESSAGE),
         "refused": _("Code refused"),
         "may_pass": _("Let through after the temperature check"),
@@ -85,6 +90,11 @@ def _words() -> dict[str, Any]:
         "id_mismatch": _("ID card checked: it is not this code's holder."),
         "id_no_scan": _("Scan the code first, then check the ID card."),
         "id_empty": _("Type the ID card number, or read the card with the reader."),
+        "temp_number": _("Enter the temperature as a number, e.g. 36.5"),
+        "temp_range": _(
+            "A body temperature lies between {low} and {high} ℃", low=LOWEST_C, high=HIGHEST_C
+        ),
+        "temp_recorded": _("Temperature {value} ℃ recorded", value="{value}"),
         "region": _("A code of {region}", region="{region}"),
         "no_colour": _("This region's code shows no colour we can read"),
     }
@@ -92,17 +102,18 @@ def _words() -> dict[str, Any]:
 
 def _policies(env: Env) -> dict[str, Any]:
     """Each policy's checkpoint words (``checkpoint.actions`` per colour, and its fever
-    words) in the reader's language, as the online result screen shows them: kept with
-    the page, so a guard offline reads the policy's words, not generic ones. A policy
-    without them is absent (the page then says the generic words)."""
+    words) in the reader's language, as the online result screen shows them, and its
+    fever line (``domain/checkpoint.fever_line``): kept with the page, so a guard
+    offline reads the policy's words and records a fever as the server would. A
+    policy without words has none (the page then says the generic words)."""
     shipped: dict[str, Any] = {}
     for policy in env.policies.values():
         words = policy.checkpoint
-        if words is not None:
-            shipped[policy.id] = {
-                "actions": {colour.value: pick(text) for colour, text in words.actions.items()},
-                "fever": pick(words.fever),
-            }
+        shipped[policy.id] = {
+            "actions": {c.value: pick(text) for c, text in words.actions.items()} if words else {},
+            "fever": pick(words.fever) if words else "",
+            "fever_line": fever_line(policy),
+        }
     return shipped
 
 
@@ -133,6 +144,9 @@ def scanner_page(
         list_keys=json.dumps(keys) if keys else "",
         warn_days=env.settings.scanner_list_warn_days,
         window_seconds=env.settings.presentation_window_seconds,
+        fever_line=fever_line(None),
+        lowest_c=LOWEST_C,
+        highest_c=HIGHEST_C,
     )
 
 

@@ -16,7 +16,11 @@ const words = root ? JSON.parse(data.words) : {};
 const policies = root && data.policies ? JSON.parse(data.policies) : {};
 const venue = data.venue || null;
 let lists = null, uploading = null;
-let last = null;  /* the code just scanned: {result, record} (the ID-card lane's subject) */
+let last = null;  /* the code just scanned: {result, record, shown} (the ID-card lane's subject) */
+/* The client_id of a valid green code on screen, not uploaded yet: the guard may still
+   record its temperature (a fever is not released). Let go at the next scan, the
+   "next scan" button or a reading; a page closed keeps it queued for the next load. */
+let held = null;
 
 function say(template, values) {
   return template.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? values[name] : all; });
@@ -75,15 +79,16 @@ export async function refreshLists() {
 function render(result, scannedAt) {
   const box = el("scan-result"), claims = result.claims;
   const refused = !result.ok, foreign = Boolean(result.foreign);
-  /* another region's code: its colour is where its region entry says, if anywhere */
-  const colour = refused ? "refused" : (foreign ? result.colour || "pending" : claims.colour);
+  /* another region's code: its colour is where its region entry says, if anywhere;
+     a fever keeps the colour (the code is genuine), as on the online screen */
+  const colour = refused && !result.fever ? "refused" : codeColour(result);
   box.hidden = false;
   box.className = "card scan-result c-" + (refused ? "red" : colour);
   box.dataset.verdict = refused ? "refused" : "valid";
   box.dataset.reason = result.reason || "";
   box.dataset.region = foreign ? result.region.code : "";
-  el("scan-icon").textContent = words.icons[colour];
-  el("scan-word").textContent = refused ? words.refused
+  el("scan-icon").textContent = words.icons[refused ? "refused" : colour];
+  el("scan-word").textContent = refused && !result.fever ? words.refused
     : (foreign && !result.colour ? words.no_colour : words.colours[colour]);
   el("scan-action").textContent = action(result, colour);
   el("scan-region").hidden = !foreign;
@@ -111,11 +116,75 @@ function render(result, scannedAt) {
 /* What the guard does: the policy's checkpoint words for the code's colour (as the
    online result screen), else the generic ones; a refused code: stop. */
 function action(result, colour) {
+  const own = policyOf(result);
+  if (result.fever) { return (own && own.fever) || words.stop; }
   if (!result.ok) { return words.stop; }
-  const own = !result.foreign && result.claims ? policies[result.claims.policy] : null;
   const text = own ? own.actions[colour] : null;
   if (text) { return text; }
   return colour === "green" ? words.may_pass : words.stop;
+}
+
+function policyOf(result) {
+  return !result.foreign && result.claims ? policies[result.claims.policy] || null : null;
+}
+
+function codeColour(result) {
+  if (result.foreign) { return result.colour || "pending"; }
+  return result.claims ? result.claims.colour : null;
+}
+
+/* ---- the temperature (a valid green code, as on the online result screen) ----------- */
+
+/* The form while the code on screen is a valid green one without a reading; the
+   reading once taken. */
+function showTemperature() {
+  const form = el("temp-form"), line = el("scan-temp");
+  const shown = last ? last.shown : null, reading = last ? last.record.temperature : undefined;
+  const taken = reading !== undefined && reading !== null;
+  form.hidden = !(shown && shown.ok && codeColour(shown) === "green" && !taken);
+  el("temperature").value = "";
+  el("temp-error").hidden = true;
+  line.hidden = !taken;
+  line.textContent = taken ? say(words.temp_recorded, { value: String(reading) }) : "";
+}
+
+/* A reading as the online screen reads it (36.5, 36,5, 36.5℃), or null if not one. */
+function reading(raw) {
+  const text = String(raw).trim().replace(/，/g, ".").replace(/,/g, ".").replace(/[℃°C ]+$/, "");
+  return /^\d{1,3}(\.\d+)?$/.test(text) ? Number(text) : null;
+}
+
+/** Record a temperature for the valid green code on screen: at or above its policy's
+    fever line it is a fever (refused, not released; the server records it so too),
+    else it stays releasable. The queued record carries it; it then goes up. Returns
+    the result shown, or null when the reading was not taken. */
+export async function recordTemperature(raw) {
+  const error = el("temp-error");
+  if (!last || el("temp-form").hidden) { return null; }
+  const value = reading(raw);
+  const low = Number(data.lowestC), high = Number(data.highestC);
+  if (value === null || value < low || value > high) {
+    error.textContent = value === null ? words.temp_number : words.temp_range;
+    error.hidden = false;
+    return null;
+  }
+  const own = policyOf(last.shown);
+  const fever = value >= (own ? own.fever_line : Number(data.feverLine));
+  const changes = fever ? { temperature: value, verdict: "refused", reason: "fever" } : { temperature: value };
+  await updateQueued(Object.assign({}, last.record, changes));
+  if (fever) {
+    last.shown = Object.assign({}, last.shown, { ok: false, reason: "fever", fever: true });
+    render(last.shown, last.scannedAt);
+  }
+  showTemperature();
+  letGo();
+  return last.shown;
+}
+
+/* the record on screen is final: it may go up */
+function letGo() {
+  held = null;
+  if (navigator.onLine) { uploadQueue(); }
 }
 
 /* What the ID-card check said: nothing before one; a device code was compared exactly,
@@ -148,7 +217,7 @@ async function enqueue(record) {
 }
 
 async function upload() {
-  const records = (await queued()).filter((r) => venue && r.venue_id === venue);
+  const records = (await queued()).filter((r) => venue && r.venue_id === venue && r.client_id !== held);
   if (!records.length || !data.upload) { return { sent: 0 }; }
   const body = { scans: records.map(function (r) {
     const scan = { client_id: r.client_id, token: r.token, scanned_at: r.scanned_at };
@@ -215,8 +284,10 @@ export async function scanText(text) {
     lane: "camera",  /* as services/scanning Lane: a code read (camera or wedge reader) */
   };
   /* the card is checked against what the screen shows, from the moment it shows it */
+  held = result.ok && codeColour(result) === "green" ? record.client_id : null;
   const saved = enqueue(record);
-  last = { result, record, scannedAt: now, saved };
+  last = { result, record, scannedAt: now, saved, shown: result };
+  showTemperature();
   idField.value = "";
   el("id-error").hidden = true;
   await saved;
@@ -235,13 +306,24 @@ export async function checkIdCard(idNumber) {
   if (!last) { error.textContent = words.id_no_scan; error.hidden = false; return null; }
   if (!trim(String(idNumber))) { error.textContent = words.id_empty; error.hidden = false; return null; }
   error.hidden = true;
-  const result = checkPerson(last.result, trim(String(idNumber)));
+  /* a fever stays refused: the card does not change the reading */
+  const fever = Boolean(last.shown.fever);
+  const result = fever ? Object.assign({}, last.shown) : checkPerson(last.result, trim(String(idNumber)));
   result.idChecked = true;
+  last.shown = result;
   render(result, last.scannedAt);
+  showTemperature();
   await last.saved;  /* its record is in the queue (unless uploaded since) */
-  const record = Object.assign({}, last.record, {
+  await updateQueued(Object.assign({}, last.record, fever ? { lane: "id_card" } : {
     lane: "id_card", verdict: result.ok ? "valid" : "refused", reason: result.reason,
-  });
+  }));
+  if (!result.ok && held === last.record.client_id) { letGo(); }  /* nothing to release */
+  return result;
+}
+
+/* The record on screen as it stands now, in the queue if it is still there. */
+async function updateQueued(record) {
+  last.record = record;
   const db = await openDb();
   try {
     await dbDo(db, "queue", "readwrite", function (s) {
@@ -250,7 +332,6 @@ export async function checkIdCard(idNumber) {
       return found;
     });
   } finally { db.close(); }
-  return result;
 }
 
 export const ready = root ? refreshLists().then(showQueue).then(function () {
@@ -274,5 +355,15 @@ if (root) {
     event.preventDefault();
     checkIdCard(idField.value).then(function (checked) { if (!checked) { idField.focus(); } });
   });
-  el("scan-again").addEventListener("click", function () { el("scan-result").hidden = true; input.focus(); });
+  el("temp-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    recordTemperature(el("temperature").value).then(function (shown) {
+      if (!shown) { el("temperature").focus(); }
+    });
+  });
+  el("scan-again").addEventListener("click", function () {
+    el("scan-result").hidden = true;
+    letGo();
+    input.focus();
+  });
 }
