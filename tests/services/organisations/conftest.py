@@ -29,6 +29,15 @@ def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
         session.execute(delete(t.Organisation))
 
 
+@pytest.fixture
+def racing(committed: sessionmaker[Session]) -> Iterator[sessionmaker[Session]]:
+    """Committing sessions; the check-ins go first (they name the staff who typed them)."""
+    yield committed
+    with committed.begin() as session:
+        session.execute(delete(t.Checkin))
+        session.execute(delete(t.Notification))
+
+
 def race(
     units: UnitOfWorkFactory,
     first: Callable[[UnitOfWork], object],

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.checkins import Action, Status
@@ -498,15 +497,6 @@ class TestScope:
                 )
             ).all()
             assert [e.detail["organisation_id"] for e in logged] == [str(company.id)]
-
-
-@pytest.fixture
-def racing(committed: sessionmaker[Session]) -> Iterator[sessionmaker[Session]]:
-    """Committing sessions; the check-ins go first (they name the staff who typed them)."""
-    yield committed
-    with committed.begin() as session:
-        session.execute(delete(t.Checkin))
-        session.execute(delete(t.Notification))
 
 
 def test_two_check_ins_for_one_window_at_once_leave_one_current(

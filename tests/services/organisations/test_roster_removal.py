@@ -6,11 +6,10 @@ roster's own administrators may do it (audit-logged)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.clock import FixedClock
@@ -152,14 +151,6 @@ class TestScope:
             remove(uow, env, employer_admin(uow, env, other.id), other, wang)
         assert removals(uow) == []
         assert remove(uow, env, region_admin(uow, env, "371600"), company, wang).id == wang
-
-
-@pytest.fixture
-def racing(committed: sessionmaker[Session]) -> Iterator[sessionmaker[Session]]:
-    yield committed
-    with committed.begin() as session:
-        session.execute(delete(t.Checkin))
-        session.execute(delete(t.Notification))
 
 
 def test_a_check_in_waiting_on_a_removal_is_refused(
