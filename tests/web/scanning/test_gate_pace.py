@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.web.conftest import new_context
 from tests.web.live import LiveServer
@@ -26,6 +26,18 @@ def wedge(gate: Page, text: str) -> None:
     gate.wait_for_url(lambda url: url != before and "/scans/" in url)
 
 
+def gate_page(
+    browser: Browser, server: LiveServer, checkpoint: Checkpoint
+) -> tuple[BrowserContext, Page]:
+    """The guard's scan page on a 360 × 740 phone, signed in."""
+    context = new_context(browser, server)
+    gate = context.new_page()
+    gate.set_viewport_size({"width": 360, "height": 740})
+    staff_sign_in(gate, checkpoint.username)
+    gate.goto(f"/staff/venues/{checkpoint.venue_id}/scan")
+    return context, gate
+
+
 def verdict_in_view(gate: Page) -> None:
     expect(gate.locator("#result h1")).to_be_in_viewport()
     assert gate.evaluate("window.scrollY") == 0
@@ -35,11 +47,7 @@ def test_the_readers_next_line_needs_no_tap_after_any_result(
     browser: Browser, server: LiveServer, checkpoint: Checkpoint
 ) -> None:
     code = residents_code(browser, server)
-    context = new_context(browser, server)
-    gate = context.new_page()
-    gate.set_viewport_size({"width": 360, "height": 740})
-    staff_sign_in(gate, checkpoint.username)
-    gate.goto(f"/staff/venues/{checkpoint.venue_id}/scan")
+    context, gate = gate_page(browser, server, checkpoint)
     expect(gate.locator("#token")).to_be_focused()
 
     wedge(gate, code)
@@ -74,11 +82,7 @@ def test_a_mistyped_temperature_keeps_the_focus_for_the_correction(
     browser: Browser, server: LiveServer, checkpoint: Checkpoint
 ) -> None:
     code = residents_code(browser, server)
-    context = new_context(browser, server)
-    gate = context.new_page()
-    gate.set_viewport_size({"width": 360, "height": 740})
-    staff_sign_in(gate, checkpoint.username)
-    gate.goto(f"/staff/venues/{checkpoint.venue_id}/scan")
+    context, gate = gate_page(browser, server, checkpoint)
     wedge(gate, code)
     gate.fill("#temperature", "3b.5")
     gate.click("form.release button")
@@ -99,11 +103,7 @@ def test_a_refused_screenshot_reads_as_one_not_as_its_colour(
     says it is an expired code (likely a screenshot), its colour in small print."""
     code = residents_code(browser, server)
     server.clock.advance(timedelta(minutes=3))  # the screenshot, three minutes on
-    context = new_context(browser, server)
-    gate = context.new_page()
-    gate.set_viewport_size({"width": 360, "height": 740})
-    staff_sign_in(gate, checkpoint.username)
-    gate.goto(f"/staff/venues/{checkpoint.venue_id}/scan")
+    context, gate = gate_page(browser, server, checkpoint)
     wedge(gate, code)
     result = gate.locator("#result")
     expect(result.locator("h1")).to_have_text("✕ 不予通行")
