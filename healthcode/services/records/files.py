@@ -214,17 +214,47 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
             if _ESCAPED.search(line):
                 raise _not_text_at(number, text.encoding)
             try:
-                value = json.loads(line)
+                value = json.loads(line, object_pairs_hook=_object)
+            except _RepeatedKey as repeated:  # json kept the last one without a word
+                yield _repeated_key(number, repeated.keys)
+                continue
             except (ValueError, RecursionError):  # not JSON; a number past 4,300 digits; too deep
                 value = None
             if not isinstance(value, dict):
                 yield Row(number, {"__error__": "json"})
                 continue
-            yield Row(number, {column_name(str(k)): v for k, v in value.items()})
+            keys = [str(k) for k in value]
+            if repeated_columns(keys) is not None:  # 身份证号 and id_number on one line
+                yield _repeated_key(number, keys)
+                continue
+            yield Row(number, {column_name(k): v for k, v in value.items()})
     except UnicodeError:
         raise UnreadableFile(_NOT_TEXT, value=_named(encoding)) from None
     finally:
         _release(text)
+
+
+class _RepeatedKey(ValueError):
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(keys)
+        self.keys = keys
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key written twice (``json`` keeps the last)."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        raise _RepeatedKey([key for key, _ in pairs])
+    return found
+
+
+def _repeated_key(number: int, keys: list[str]) -> Row:
+    """A line naming one column twice, as ``imports._check`` refuses it: which value
+    was meant cannot be told."""
+    repeated = repeated_columns(keys)
+    column = repeated[0] if repeated else next(k for k in keys if keys.count(k) > 1)
+    names = ", ".join(repeated[1]) if repeated else column
+    return Row(number, {"__error__": "repeated_key", "__column__": column, "__keys__": names})
 
 
 def _columns(header: list[str]) -> list[str]:

@@ -543,6 +543,27 @@ class TestJsonLines:
         report = run_import(uow, env, f"{good}\n{line}\n".encode(), file_name="contacts.jsonl")
         assert (report.added, [(r.line, r.code) for r in report.refusals]) == (1, [(2, "json")])
 
+    @pytest.mark.parametrize(
+        "twice",
+        [
+            '"end": "2020-03-01", "end": "2020-03-09"',
+            '"end": "2020-03-01", "结束日期": "2020-03-09"',
+        ],
+        ids=["same_key", "same_column"],
+    )
+    def test_a_json_line_naming_a_column_twice_is_a_row_refusal(
+        self, uow: UnitOfWork, env: Env, twice: str
+    ) -> None:
+        """json kept the last of two keys, and the column map the last of two names of
+        one column, without a word: which release date was meant cannot be told."""
+        _, number = green_resident(uow, env)
+        good = f'{{"source_id": "CC-1", "id_number": "{number}", "start": "2020-02-22"}}'
+        line = f'{{"source_id": "CC-2", "id_number": "{number}", "start": "2020-02-22", {twice}}}'
+        report = run_import(uow, env, f"{good}\n{line}\n".encode(), file_name="contacts.jsonl")
+        assert report.added == 1
+        [refusal] = report.refusals
+        assert (refusal.line, refusal.field, refusal.code) == (2, "end", "repeated_column")
+
     def test_an_unknown_file_type_is_refused(self, uow: UnitOfWork, env: Env) -> None:
         with pytest.raises(UnreadableFile):
             run_import(uow, env, b"x", file_name="contacts.pdf")
