@@ -25,6 +25,11 @@ def csv_response(name: str, header: Sequence[str], rows: Iterable[Sequence[str]]
     )
 
 
+# The formula signs, and their full-width forms a Chinese keyboard types (Excel in an
+# East Asian locale may take ＝ for =).
+_FORMULA = frozenset("=+-@\t\r＝＋－＠")
+
+
 def cell(text: str) -> str:
     """A cell a spreadsheet never runs as a formula (text a person or a file typed)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in _FORMULA else text
