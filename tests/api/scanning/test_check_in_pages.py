@@ -156,3 +156,28 @@ def test_a_parent_checks_in_a_child_with_the_childs_own_code(
         refused = client.post(f"/v/{market.code}", data=form | {"member": someone}, headers=HTML)
         assert refused.status_code == 404
         assert "没有这位家庭成员" in refused.text
+
+
+def test_a_childs_code_not_green_says_the_child_may_not_enter_and_opens_the_childs_code(
+    client: TestClient, sms: CapturingSender, market: VenueSummary
+) -> None:
+    """The parent's own code is green, the child's is not: the refusal speaks of the
+    child's code and its link opens the child's code, not the parent's green one."""
+    me = resident_headers(client, sms, PHONE)
+    declare(client, me, declaration_data(id_number=id_number()))
+    data = declaration_data(id_number=id_number(date(2016, 5, 5)), name="王小宝", temperature=38.6)
+    child = client.post(
+        "/api/v1/dependants/declarations", params={"relationship": "child"}, json=data, headers=me
+    )
+    client.post(f"/api/v1/declarations/{child.json()['id']}/confirm", headers=me)
+    [member] = client.get("/api/v1/dependants", headers=me).json()
+    client.cookies.set(SESSION_COOKIE, me["Authorization"].removeprefix("Bearer "))
+    token = page_token(client, f"/v/{market.code}")
+    form = {"policy": "binzhou-code", "csrf_token": token, "member": member["resident_id"]}
+    done = client.post(f"/v/{market.code}", data=form, headers=HTML)
+    assert done.status_code == 200, done.text[:300]
+    assert "请勿进入" in done.text
+    assert f'href="/family/{member["resident_id"]}/codes/binzhou-code"' in done.text
+    assert 'href="/codes/binzhou-code"' not in done.text
+    assert "您的健康码" not in done.text
+    assert "王**的健康码不是绿码" in done.text

@@ -92,11 +92,13 @@ def check_in(
 ) -> Response:
     chosen = known_policy(env, policy)
     member_name = ""
+    member_id: uuid.UUID | None = None
     try:
         resident_id = principal.resident_id
         if member:
             found = dependant_of(uow, account_id=principal.account_id, resident_id=_id(member))
             resident_id, member_name = found.resident_id, found.name_masked
+            member_id = found.resident_id
         done = check_ins.check_in(uow, env, resident_id=resident_id, code=code, policy_id=chosen.id)
     except DomainError as error:
         uow.refused(error)
@@ -118,6 +120,7 @@ def check_in(
         code=code_view(done.policy, done.state),
         icon=ICONS[done.state.colour],
         member_name=member_name,
+        member_id=member_id,
     )
 
 
