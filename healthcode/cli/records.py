@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from healthcode.cli.refusals import RefusalFile
-from healthcode.cli.shared import LanguageOption, context, fail, speak
+from healthcode.cli.shared import LanguageOption, context, fail, said_error, speak
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
 from healthcode.domain.records import Department, ImportKind, column_label
@@ -197,7 +197,7 @@ def _recolour(units: UnitOfWorkFactory, env: Env, batch_id: uuid.UUID) -> None:
             "`healthcode data recolour`"
         )
         words = {"batch": batch_id, "reason": reason}
-        typer.echo("error: " + translate(failed, words), err=True)
+        typer.echo(said_error(translate(failed, words)), err=True)
         raise typer.Exit(2) from None
     if recoloured is None:
         typer.echo(translate(N_("another process is recolouring this batch's residents")))

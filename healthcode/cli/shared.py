@@ -12,6 +12,7 @@ import typer
 from healthcode.config import Settings
 from healthcode.domain.clock import TZ, Clock, SystemClock
 from healthcode.domain.errors import DomainError, InvalidInput
+from healthcode.domain.i18n import N_
 from healthcode.i18n import set_language, translate
 from healthcode.jobs.processes import units_of
 from healthcode.services.accounts.permissions import Role
@@ -94,8 +95,13 @@ def fail(error: DomainError, *, in_words: bool = False) -> typer.Exit:
             else [str(error)]
         )
     for line in lines:
-        typer.echo(f"error: {line}", err=True)
+        typer.echo(said_error(line) if in_words else f"error: {line}", err=True)
     return typer.Exit(1)
+
+
+def said_error(line: str) -> str:
+    """A refusal's line with its prefix in the language ``speak`` chose (错误：…)."""
+    return translate(N_("error: {message}"), {"message": line})
 
 
 def aware(at: datetime) -> datetime:

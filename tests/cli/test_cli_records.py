@@ -153,8 +153,16 @@ def test_a_file_refused_whole_is_told_in_the_users_language(database: str, tmp_p
     )  # fmt: skip
     assert refused.exit_code == 1
     assert "第一行多次列出了 身份证号 (id_number) 这一列（id_number, 身份证号）" in refused.output
+    assert refused.output.startswith("错误：")
+    assert "error" not in refused.output
     assert not report.exists()
     assert not list(tmp_path.glob("refused.csv*"))
+    told = runner.invoke(
+        app,
+        ["data", "import", str(path), "--source", "health", "--kind", "close_contact",
+         "--lang", "en"],
+    )  # fmt: skip
+    assert told.output.startswith("error: "), told.output
 
 
 def test_a_recolouring_that_fails_leaves_the_import_committed_and_says_so(
