@@ -282,6 +282,18 @@ def remove_staff(
     return _member(row)
 
 
+def taken_off(
+    uow: UnitOfWork, who: Principal, *, organisation_id: uuid.UUID, employee_id: uuid.UUID
+) -> StaffMember:
+    """One person already taken off the roster (the removal form sent twice: a double
+    tap, a reload); anyone else, or out of scope, is not found."""
+    employer = managed_employer(uow, who, organisation_id)
+    row = uow.employees.taken_off(employer.id, employee_id)
+    if row is None:
+        raise NotFound(N_("This person is not on the staff list"))
+    return _member(row)
+
+
 def _member(r: t.Employee) -> StaffMember:
     return StaffMember(r.id, r.name, r.id_masked, r.phone_masked, r.department, r.updated_at)
 

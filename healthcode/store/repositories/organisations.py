@@ -308,6 +308,15 @@ class Employees(_Repo):
             query = query.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(query).first()
 
+    def taken_off(self, organisation_id: uuid.UUID, employee_id: uuid.UUID) -> t.Employee | None:
+        """One person of the roster who was taken off it (a present one is None)."""
+        query = select(t.Employee).where(
+            t.Employee.id == employee_id,
+            t.Employee.organisation_id == organisation_id,
+            t.Employee.removed_at.is_not(None),
+        )
+        return self.session.scalars(query).first()
+
     def on_roster(self, organisation_id: uuid.UUID, id_hash: bytes) -> t.Employee | None:
         query = select(t.Employee).where(
             t.Employee.organisation_id == organisation_id,

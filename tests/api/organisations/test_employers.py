@@ -30,7 +30,7 @@ from tests.api.helpers import (
     resident_headers,
     staff_headers,
 )
-from tests.api.pages import HTML
+from tests.api.pages import HTML, page_token
 from tests.factories.inputs import declaration_data
 from tests.factories.roster import employer, staff_csv, staff_id
 
@@ -293,3 +293,26 @@ def test_a_resident_checking_in_between_windows_is_told_when(
     assert (field["field"], field["code"]) == ("window", "closed")
     assert "06:00–10:00" in field["message"]
     assert client.get("/api/v1/me/checkins/today", headers=me).json()["window"] is None
+
+
+def test_the_removal_form_sent_twice_says_the_person_is_off_the_list(
+    client: TestClient, company: uuid.UUID, hr: dict[str, str]
+) -> None:
+    """A double tap (or a reload) of 移出名单's confirmation: the second answer is the
+    roster saying they were taken off, not a missing page after a removal that held;
+    someone never on this roster is still not found."""
+    wang = person(board(client, company, hr), "王强")["employee_id"]
+    client.cookies.set(SESSION_COOKIE, hr["Authorization"].removeprefix("Bearer "))
+    path = f"/staff/employers/{company}/roster/{wang}/remove"
+    token = page_token(client, path)
+    answers = [client.post(path, data={"csrf_token": token}, headers=HTML) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert all("已将 王强" in a.text for a in answers)
+    assert board(client, company, hr)["counts"]["total"] == 2
+    assert client.get(path, headers=HTML).status_code == 404  # the confirmation: gone
+    other = client.post(
+        f"/staff/employers/{company}/roster/{uuid.uuid4()}/remove",
+        data={"csrf_token": token},
+        headers=HTML,
+    )
+    assert other.status_code == 404

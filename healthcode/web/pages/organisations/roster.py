@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 
-from healthcode.domain.errors import DomainError
+from healthcode.domain.errors import DomainError, NotFound
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
 from healthcode.http.security import require
@@ -119,12 +119,17 @@ def remove(
     uow: UowDep,
     env: EnvDep,
 ) -> Response:
-    removed = roster.remove_staff(
-        uow,
-        env,
-        who,
-        organisation_id=organisation_id,
-        employee_id=employee_id,
-        client=client_address(request),
-    )
+    try:
+        removed = roster.remove_staff(
+            uow,
+            env,
+            who,
+            organisation_id=organisation_id,
+            employee_id=employee_id,
+            client=client_address(request),
+        )
+    except NotFound:  # sent twice: the first took them off; else not found again
+        removed = roster.taken_off(
+            uow, who, organisation_id=organisation_id, employee_id=employee_id
+        )
     return _page(request, uow, who, organisation_id, removed=removed)
