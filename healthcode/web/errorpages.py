@@ -97,7 +97,7 @@ def error_page(
     extra["Cache-Control"] = "no-store"
     return render(
         request, "shared/error.html", status=status, headers=extra, title=title,
-        message=message, status_code=status,
+        message=message, status_code=status, code=code,
     )  # fmt: skip
 
 

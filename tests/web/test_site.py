@@ -124,6 +124,8 @@ class TestErrorPages:
         expect(main).to_contain_text("链接可能已过期")
         expect(main).not_to_contain_text("not_found")
         expect(main.locator("small")).to_have_text("HTTP 404")  # kept, discreetly
+        # a tool tells one refusal from another by it (the surge test, support)
+        expect(main.locator("[role=alert]")).to_have_attribute("data-error-code", "not_found")
         check_page(page)
         page.goto("/no-such-page?lang=en")
         expect(main).to_contain_text("The link may be out of date")
