@@ -103,49 +103,45 @@ class EdgeMiddleware:
                 return upload
         return None
 
-    def _upload_limit(self, scope: Scope) -> int | None:
-        upload = self._upload(scope)
-        return upload.limit if upload is not None else None
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         set_language(request_language(scope))
-        if self._too_large(scope):
-            await refuse(
-                scope, self._with_headers(send, scope), self._body_too_large(scope), self.page
-            )
+        upload = self._upload(scope)  # once a request: every check below reads it
+        if self._too_large(scope, upload):
+            too_large = self._body_too_large(upload)
+            await refuse(scope, self._with_headers(send, scope), too_large, self.page)
             return
-        refusal = self._refusal(scope)
+        refusal = self._refusal(scope, upload)
         if refusal is not None:
             await send_error(send, *refusal)
             return
-        limited = self._limited(receive, scope)
+        limited = self._limited(receive, upload)
         await self.app(scope, limited, self._with_headers(send, scope))
 
-    def _too_large(self, scope: Scope) -> bool:
+    def _limit(self, upload: Upload | None) -> int:
+        return upload.limit if upload is not None else self.max_body
+
+    def _too_large(self, scope: Scope, upload: Upload | None) -> bool:
         length = header(scope, b"content-length")
         if length is None:
             return False
         plain = length.isascii() and length.isdigit() and len(length) < 19
-        return not plain or int(length) > (self._upload_limit(scope) or self.max_body)
+        return not plain or int(length) > self._limit(upload)
 
-    def _body_too_large(self, scope: Scope) -> BodyTooLarge:
+    def _body_too_large(self, upload: Upload | None) -> BodyTooLarge:
         """The refusal of a body past this path's limit, naming the limit: a file's own
         limit where the path takes one, else the body's."""
-        upload = self._upload(scope)
         if upload is not None and upload.file_limit is not None:
             return BodyTooLarge(
                 N_("The file is too large: at most {size}"), size=size_in_words(upload.file_limit)
             )
-        limit = upload.limit if upload is not None else self.max_body
         return BodyTooLarge(
-            N_("Too much was sent at once: at most {size}"), size=size_in_words(limit)
+            N_("Too much was sent at once: at most {size}"), size=size_in_words(self._limit(upload))
         )
 
-    def _refusal(self, scope: Scope) -> tuple[int, str, str] | None:
-        upload = self._upload_limit(scope)
+    def _refusal(self, scope: Scope, upload: Upload | None) -> tuple[int, str, str] | None:
         length = header(scope, b"content-length")
         is_api_write = scope["path"].startswith("/api/") and scope["method"] in WRITE_METHODS
         if is_api_write and (length is None or int(length) > 0):
@@ -161,8 +157,8 @@ class EdgeMiddleware:
                 )
         return None
 
-    def _limited(self, receive: Receive, scope: Scope) -> Receive:
-        limit, seen = self._upload_limit(scope) or self.max_body, 0
+    def _limited(self, receive: Receive, upload: Upload | None) -> Receive:
+        limit, seen = self._limit(upload), 0
 
         async def wrapped() -> Message:
             nonlocal seen
@@ -170,7 +166,7 @@ class EdgeMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise self._body_too_large(scope)
+                    raise self._body_too_large(upload)
             return message
 
         return wrapped
