@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import IO, Any
 
-from healthcode.domain.errors import DomainError
+from healthcode.domain.errors import DomainError, FieldError
 from healthcode.domain.i18n import N_
 from healthcode.domain.records import column_label, column_name, repeated_columns
 from healthcode.services.shared.cells import cell_text
@@ -61,6 +61,7 @@ class RepeatedColumns(UnreadableFile):
 class Row:
     line: int
     values: dict[str, Any]
+    problem: FieldError | None = None  # a line that could not be read as a row (JSON Lines)
 
 
 def format_of(file_name: str, given: str | None = None) -> str:
@@ -221,7 +222,7 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
             except (ValueError, RecursionError):  # not JSON; a number past 4,300 digits; too deep
                 value = None
             if not isinstance(value, dict):
-                yield Row(number, {"__error__": "json"})
+                yield Row(number, {}, _NOT_AN_OBJECT)
                 continue
             keys = [str(k) for k in value]
             if repeated_columns(keys) is not None:  # 身份证号 and id_number on one line
@@ -232,6 +233,9 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
         raise UnreadableFile(_NOT_TEXT, value=_named(encoding)) from None
     finally:
         _release(text)
+
+
+_NOT_AN_OBJECT = FieldError("line", "json", N_("This line is not a JSON object"))
 
 
 class _RepeatedKey(ValueError):
@@ -249,12 +253,14 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _repeated_key(number: int, keys: list[str]) -> Row:
-    """A line naming one column twice, as ``imports._check`` refuses it: which value
-    was meant cannot be told."""
+    """A line naming one column twice, refused as a row: which value was meant cannot
+    be told."""
     repeated = repeated_columns(keys)
     column = repeated[0] if repeated else next(k for k in keys if keys.count(k) > 1)
     names = ", ".join(repeated[1]) if repeated else column
-    return Row(number, {"__error__": "repeated_key", "__column__": column, "__keys__": names})
+    message = N_("This line names the column {column} more than once ({keys}): keep one")
+    params = {"column": column_label(column), "keys": names}
+    return Row(number, {}, FieldError(column, "repeated_column", message, params))
 
 
 def _columns(header: list[str]) -> list[str]:

@@ -456,13 +456,8 @@ def as_json_value(value: object) -> object:
 
 
 def _check(kind: ImportKind, row: Row, today: Any) -> RecordRow | list[Refusal]:
-    if row.values.get("__error__") == "repeated_key":
-        column, keys = str(row.values["__column__"]), str(row.values["__keys__"])
-        message = N_("This line names the column {column} more than once ({keys}): keep one")
-        params = {"column": column_label(column), "keys": _storable(keys)}
-        return [Refusal(row.line, column, "repeated_column", message, params)]
-    if "__error__" in row.values:
-        return [Refusal(row.line, "line", "json", N_("This line is not a JSON object"), {})]
+    if row.problem is not None:  # a line that is not a row (JSON Lines)
+        return [_refusal(row.line, row.problem)]
     result = parse_row(kind, row.values, line=row.line, today=today)
     if isinstance(result, RecordRow):
         return result
