@@ -3,9 +3,6 @@ memory follows the rows it holds, not the corner cell it names."""
 
 from __future__ import annotations
 
-import resource
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -15,9 +12,9 @@ import xlsxwriter
 from healthcode.domain.errors import InvalidInput
 from healthcode.services.organisations.roster_files import MAX_ROWS, read_rows
 from healthcode.services.shared import xlsx
+from tests.factories.limited import run_limited
 from tests.factories.roster import HEADER_ZH
 
-ROOT = Path(__file__).resolve().parents[3]
 READ = """
 import sys
 from healthcode.domain.errors import InvalidInput
@@ -32,10 +29,6 @@ else:
 MEMORY = 1024**3  # the reading process's address space
 
 
-def _limited() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-
-
 def test_a_workbook_naming_its_far_corner_is_refused_in_flat_memory(tmp_path: Path) -> None:
     """A 6 KB workbook, a header and one cell at XFD1048576: it was read as a dense
     sheet of 17 billion cells, whose allocation aborted the server's process."""
@@ -45,17 +38,7 @@ def test_a_workbook_naming_its_far_corner_is_refused_in_flat_memory(tmp_path: Pa
     sheet.write_row(0, 0, HEADER_ZH)
     sheet.write_string(1_048_575, 16_383, "x")
     book.close()
-    done = subprocess.run(
-        [sys.executable, "-c", READ, str(path)],
-        cwd=ROOT,
-        preexec_fn=_limited,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-800:]
-    assert done.stdout.strip() == "too_many_rows"
+    assert run_limited(READ, path, memory=MEMORY, timeout=120) == "too_many_rows"
 
 
 def test_a_sheet_of_countless_empty_rows_is_refused_once_past_a_rosters_rows(

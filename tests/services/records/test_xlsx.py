@@ -5,10 +5,7 @@ dropped once read, the shared strings beyond a bound kept on disk)."""
 from __future__ import annotations
 
 import io
-import resource
 import struct
-import subprocess
-import sys
 import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -26,9 +23,9 @@ from healthcode.services.shared import xlsx
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
 from tests.factories.identity import make_id_number
+from tests.factories.limited import run_limited
 from tests.services.records.helpers import colour_of, green_resident, run_import
 
-ROOT = Path(__file__).resolve().parents[3]
 HEADER = ("记录编号", "身份证号码", "开始日期", "结束日期")
 
 
@@ -295,22 +292,8 @@ def hostile(
     return path
 
 
-def _limited() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-
-
 def read_limited(path: Path) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", READ, str(path)],
-        cwd=ROOT,
-        preexec_fn=_limited,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-800:]
-    return done.stdout.strip()
+    return run_limited(READ, path, memory=MEMORY, timeout=300)
 
 
 TEXT = 400 * 1024**2  # characters in one cell, past the process's memory
