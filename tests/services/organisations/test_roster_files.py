@@ -41,24 +41,30 @@ def test_a_workbook_naming_its_far_corner_is_refused_in_flat_memory(tmp_path: Pa
     assert run_limited(READ, path, memory=MEMORY, timeout=120) == "too_many_rows"
 
 
+def header_and(path: Path, rows: bytes) -> Path:
+    """A roster workbook of the header row, then ``rows`` as the sheet's XML says them
+    (what no spreadsheet program writes, but a file can hold)."""
+    made = path.with_name("made.xlsx")
+    book = xlsxwriter.Workbook(str(made))
+    book.add_worksheet().write_row(0, 0, HEADER_ZH)
+    book.close()
+    with zipfile.ZipFile(made) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", rows + b"</sheetData>")
+            out.writestr(item, data)
+    return path
+
+
 def test_a_sheet_of_countless_empty_rows_is_refused_once_past_a_rosters_rows(
     tmp_path: Path,
 ) -> None:
     """Empty row elements zip to almost nothing: a few MB held a billion, read to the
     end at a CPU-minute an upload because only rows with cells were counted. The
     first row past twice a roster's limit ends the reading and refuses the file."""
-    made = tmp_path / "made.xlsx"
-    book = xlsxwriter.Workbook(str(made))
-    book.add_worksheet().write_row(0, 0, HEADER_ZH)
-    book.close()
-    path = tmp_path / "empty-rows.xlsx"
-    with zipfile.ZipFile(made) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                empty = "".join(f'<row r="{n}"/>' for n in range(2, 2 * MAX_ROWS + 10))
-                data = data.replace(b"</sheetData>", empty.encode() + b"</sheetData>")
-            out.writestr(item, data)
+    empty = "".join(f'<row r="{n}"/>' for n in range(2, 2 * MAX_ROWS + 10))
+    path = header_and(tmp_path / "empty-rows.xlsx", empty.encode())
     with pytest.raises(InvalidInput) as refused:
         list(read_rows(path.read_bytes(), filename="empty-rows.xlsx"))
     assert refused.value.errors[0].code == "too_many_rows"
@@ -69,18 +75,8 @@ def test_a_cell_past_a_mebibyte_of_text_refuses_the_roster_naming_its_line(
 ) -> None:
     """A roster's 5 MB zip can hold a cell of gigabytes of text; it was held whole in
     memory. The reading stops past a mebibyte, naming the row."""
-    made = tmp_path / "made.xlsx"
-    book = xlsxwriter.Workbook(str(made))
-    book.add_worksheet().write_row(0, 0, HEADER_ZH)
-    book.close()
-    path = tmp_path / "long.xlsx"
-    with zipfile.ZipFile(made) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                cell = b'<row r="3"><c r="A3" t="inlineStr"><is><t>' + b"x" * 2**21
-                data = data.replace(b"</sheetData>", cell + b"</t></is></c></row></sheetData>")
-            out.writestr(item, data)
+    cell = b'<row r="3"><c r="A3" t="inlineStr"><is><t>' + b"x" * 2**21 + b"</t></is></c></row>"
+    path = header_and(tmp_path / "long.xlsx", cell)
     with pytest.raises(InvalidInput) as refused:
         list(read_rows(path.read_bytes(), filename="long.xlsx"))
     assert refused.value.errors[0].code == "cell_too_long"
