@@ -47,6 +47,14 @@ class TestAReadingTheScanNoLongerTakes:
     scan was refused for a fever or released: the screen says why it was not taken,
     in the result the guard reads (the release form and its field are gone)."""
 
+    def _first_reading(self, client: TestClient, site: Site, temperature: float) -> str:
+        """A code scanned and its reading sent (released, or refused for a fever)."""
+        scan = client.post(site.scans(), json={"token": qr_text(client, site)}, headers=site.guard)
+        scan_id: str = scan.json()["scan_id"]
+        release = f"{API}/scans/{scan_id}/release"
+        client.post(release, json={"temperature": temperature}, headers=site.guard)
+        return scan_id
+
     def _release(self, client: TestClient, site: Site, scan_id: str, reading: str) -> str:
         client.cookies.set(SESSION_COOKIE, site.guard["Authorization"].removeprefix("Bearer "))
         token = page_token(client, f"/staff/venues/{site.venue_id}/scan")
@@ -61,11 +69,7 @@ class TestAReadingTheScanNoLongerTakes:
     def test_after_a_fever_the_guard_is_told_to_scan_again(
         self, client: TestClient, site: Site
     ) -> None:
-        scan = client.post(site.scans(), json={"token": qr_text(client, site)}, headers=site.guard)
-        scan_id = scan.json()["scan_id"]
-        client.post(
-            f"{API}/scans/{scan_id}/release", json={"temperature": 38.4}, headers=site.guard
-        )
+        scan_id = self._first_reading(client, site, 38.4)
         result = self._release(client, site, scan_id, "36.5")
         assert "38.4" in result
         assert 'role="alert"' in result
@@ -74,11 +78,7 @@ class TestAReadingTheScanNoLongerTakes:
     def test_after_the_release_the_reading_is_said_not_taken(
         self, client: TestClient, site: Site
     ) -> None:
-        scan = client.post(site.scans(), json={"token": qr_text(client, site)}, headers=site.guard)
-        scan_id = scan.json()["scan_id"]
-        client.post(
-            f"{API}/scans/{scan_id}/release", json={"temperature": 36.5}, headers=site.guard
-        )
+        scan_id = self._first_reading(client, site, 36.5)
         result = self._release(client, site, scan_id, "36.8")
         assert "已于 09:00 放行" in result
         assert 'class="error"' in result
