@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -244,11 +244,9 @@ def show_member(
     uow: UnitOfWork, who: Principal, *, organisation_id: uuid.UUID, employee_id: uuid.UUID
 ) -> StaffMember:
     """One person on the roster (for the page that asks before removing them)."""
-    employer = managed_employer(uow, who, organisation_id)
-    row = uow.employees.member(employer.id, employee_id)
-    if row is None:
-        raise NotFound(N_("This person is not on the staff list"))
-    return _member(row)
+    return _member(
+        _on_roster(uow, who, organisation_id, lambda e: uow.employees.member(e, employee_id))
+    )
 
 
 def remove_staff(
@@ -265,10 +263,9 @@ def remove_staff(
     employer's staff. The row stays, marked ``removed_at``, so their past check-ins
     keep their name for tracing and audit; a later import holding their ID number
     brings them back. Someone not (or no longer) on the roster is not found."""
-    employer = managed_employer(uow, who, organisation_id)
-    row = uow.employees.member(employer.id, employee_id, lock=True)  # a check-in waits
-    if row is None:
-        raise NotFound(N_("This person is not on the staff list"))
+    row = _on_roster(  # locked: a check-in waits
+        uow, who, organisation_id, lambda e: uow.employees.member(e, employee_id, lock=True)
+    )
     row.removed_at = env.clock.now()
     uow.flush()
     audit.record(
@@ -276,7 +273,7 @@ def remove_staff(
         env,
         actor_id=who.account_id,
         action="staff.roster.remove",
-        detail={"organisation_id": str(employer.id), "employee_id": str(row.id)},
+        detail={"organisation_id": str(row.organisation_id), "employee_id": str(row.id)},
         client=client,
     )
     return _member(row)
@@ -287,11 +284,22 @@ def taken_off(
 ) -> StaffMember:
     """One person already taken off the roster (the removal form sent twice: a double
     tap, a reload); anyone else, or out of scope, is not found."""
-    employer = managed_employer(uow, who, organisation_id)
-    row = uow.employees.taken_off(employer.id, employee_id)
+    return _member(
+        _on_roster(uow, who, organisation_id, lambda e: uow.employees.taken_off(e, employee_id))
+    )
+
+
+def _on_roster(
+    uow: UnitOfWork,
+    who: Principal,
+    organisation_id: uuid.UUID,
+    find: Callable[[uuid.UUID], t.Employee | None],
+) -> t.Employee:
+    """The roster row ``find`` gives for the employer ``who`` manages; else not found."""
+    row = find(managed_employer(uow, who, organisation_id).id)
     if row is None:
         raise NotFound(N_("This person is not on the staff list"))
-    return _member(row)
+    return row
 
 
 def _member(r: t.Employee) -> StaffMember:
