@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -28,6 +29,16 @@ from healthcode.services.residents.binding import DeclaredIdentity
 from healthcode.services.residents.results import DeclarationDetail
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def form_id(value: str) -> uuid.UUID | None:
+    """An id a form posted (a hidden field, a choice); None for anything else, which
+    each page refuses in its own words."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
 
 TEXT_FIELDS = (
     "name", "id_number", "nationality", "region", "address", "residence_since",

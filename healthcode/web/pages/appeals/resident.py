@@ -23,7 +23,7 @@ from healthcode.services.appeals import appeals
 from healthcode.services.appeals.results import EvidenceFile
 from healthcode.services.shared.env import Env
 from healthcode.web.deps import FormDep, known_policy
-from healthcode.web.forms import FormState
+from healthcode.web.forms import FormState, form_id
 from healthcode.web.labels import APPEAL_STATUSES, APPEAL_STEPS, ICONS, RECORD_KINDS
 from healthcode.web.pages.records.words import DEPARTMENTS
 from healthcode.web.templating import render
@@ -88,7 +88,7 @@ def submit(
     file = upload if isinstance(upload, UploadFile) and upload.filename else None
     try:
         kind, _, raw_id = subject.partition(":")
-        subject_id = _uuid(raw_id)
+        subject_id = form_id(raw_id)
         made = appeals.submit_appeal(
             uow,
             env,
@@ -111,13 +111,6 @@ def submit(
             form.general.append(in_words(error))
         return _form(request, uow, env, resident_id, policy_id, form, error.status)
     return RedirectResponse(f"/appeals/{made.id}?sent=1", status_code=303)
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 @router.get("/appeals")

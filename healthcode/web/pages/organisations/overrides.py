@@ -20,7 +20,7 @@ from healthcode.http.views import colour_label
 from healthcode.i18n import translate
 from healthcode.services.organisations import overrides
 from healthcode.web.deps import FormDep
-from healthcode.web.forms import FormState, decision, read_form
+from healthcode.web.forms import FormState, decision, form_id, read_form
 from healthcode.web.labels import ICONS
 from healthcode.web.pages.organisations.access import Officer
 from healthcode.web.templating import render
@@ -131,7 +131,7 @@ def propose(request: Request, who: Officer, uow: UowDep, env: EnvDep, data: Form
             uow,
             env,
             who,
-            resident_id=_uuid(form.value("resident")),
+            resident_id=_resident(form.value("resident")),
             policy_id=form.value("policy"),
             colour=Colour(colour),
             reason=form.value("reason"),
@@ -148,8 +148,8 @@ def propose(request: Request, who: Officer, uow: UowDep, env: EnvDep, data: Form
     return RedirectResponse("/staff/overrides?done=proposed", status_code=303)
 
 
-def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidInput.single("resident", "invalid", N_("No such resident")) from None
+def _resident(value: str) -> uuid.UUID:
+    found = form_id(value)
+    if found is None:
+        raise InvalidInput.single("resident", "invalid", N_("No such resident"))
+    return found

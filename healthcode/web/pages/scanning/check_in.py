@@ -29,6 +29,7 @@ from healthcode.services.codes import health_codes as codes
 from healthcode.services.residents.dependants import dependant_of, list_dependants
 from healthcode.services.scanning import check_ins
 from healthcode.web.deps import known_policy
+from healthcode.web.forms import form_id
 from healthcode.web.labels import ICONS
 from healthcode.web.templating import render
 
@@ -126,7 +127,7 @@ def check_in(
 
 def _id(text: str) -> uuid.UUID:
     """A family member's id from the form; anything else is no such member."""
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise NotFound(N_("No such family member")) from None
+    found = form_id(text)
+    if found is None:
+        raise NotFound(N_("No such family member"))
+    return found

@@ -23,7 +23,7 @@ from healthcode.services.organisations import registry
 from healthcode.services.scanning import venues
 from healthcode.services.scanning.venues import VenueKind
 from healthcode.web.deps import FormDep
-from healthcode.web.forms import FormState, read_form
+from healthcode.web.forms import FormState, form_id, read_form
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +74,7 @@ def register(request: Request, who: Manager, uow: UowDep, env: EnvDep, data: For
             uow,
             env,
             who,
-            organisation_id=_uuid(form.value("organisation_id"), "organisation_id"),
+            organisation_id=_runner(form.value("organisation_id")),
             kind=_kind(form.value("kind")),
             name=form.value("name"),
             address=form.value("address"),
@@ -156,13 +156,13 @@ def _show(form: FormState, error: DomainError) -> None:
         form.general.append(in_words(error))
 
 
-def _uuid(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
+def _runner(value: str) -> uuid.UUID:
+    found = form_id(value)
+    if found is None:
         raise InvalidInput.single(
-            field, "required", N_("Choose the organisation that runs the venue")
-        ) from None
+            "organisation_id", "required", N_("Choose the organisation that runs the venue")
+        )
+    return found
 
 
 def _kind(value: str) -> VenueKind:
