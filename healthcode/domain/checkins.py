@@ -35,6 +35,10 @@ class Status(StrEnum):
     MISSING = "missing"  # the window has closed without a check-in
     OPEN = "open"  # the window is open and nothing is in yet
     LATER = "later"  # the window has not opened yet
+    # nothing is in and none is expected: the colour (or a flagged reading) keeps the
+    # person from work, and the check-ins are of those at work (seed 003: 上岗人员每日早晚
+    # 两次人体测温), so a quarantined person is not counted as missing one
+    NOT_AT_WORK = "not_at_work"
 
 
 END_OF_DAY = time.max  # "24:00": an evening window may run to midnight
@@ -167,11 +171,20 @@ def is_flagged(temperature: float, symptoms: bool, fever_c: float) -> bool:
 
 
 def status_of(
-    windows: Windows, window: Window, day: date, now: datetime, flagged: bool | None
+    windows: Windows,
+    window: Window,
+    day: date,
+    now: datetime,
+    flagged: bool | None,
+    *,
+    at_work: bool = True,
 ) -> Status:
-    """A window's status for one person: ``flagged`` is None when nothing is in."""
+    """A window's status for one person: ``flagged`` is None when nothing is in;
+    ``at_work``: whether the person's required action lets them work today."""
     if flagged is not None:
         return Status.FLAGGED if flagged else Status.DONE
+    if not at_work:
+        return Status.NOT_AT_WORK
     start, end = windows.bounds(window, day)
     if now >= end:
         return Status.MISSING
@@ -180,6 +193,9 @@ def status_of(
 
 class Action(StrEnum):
     WORK = "work"  # green: may work
+    # green, but a check-in of today has a fever or symptoms: "may work" beside 38.5 ℃
+    # contradicted the reading on the same row
+    SEE_A_DOCTOR = "see_a_doctor"
     HOME_QUARANTINE = "home_quarantine"  # yellow: 14 days at home or in company quarantine
     CENTRAL_QUARANTINE = "central_quarantine"  # red: a centralised quarantine site
     NO_CODE = "no_code"  # no code yet (or not linked to a resident): not before a green code
@@ -192,6 +208,9 @@ class Action(StrEnum):
 
 ACTION_WORDS = {
     Action.WORK: N_("May work"),
+    Action.SEE_A_DOCTOR: N_(
+        "Fever or symptoms at today's check-in: not at work today; to a fever clinic"
+    ),
     Action.HOME_QUARANTINE: N_("14-day home or company quarantine until {date}"),
     Action.CENTRAL_QUARANTINE: N_("Centralised quarantine until {date}"),
     Action.NO_CODE: N_("No health code yet: not at work until the code is green"),
@@ -222,15 +241,19 @@ def required_action(
     green_at: datetime | None,
     days: int = QUARANTINE_DAYS,
     model: Model = Model.HEALTH_CODE,
+    flagged: bool = False,
 ) -> Requirement:
     """What the colour requires. Under the health code (seed 003 §二) a quarantine runs
     ``days`` calendar days from the day the code took its colour (``since``, from the
     code's history), and lasts at least until the day the code is projected to turn
     green (``green_at``, the code's next change): the later of the two is shown. A
     pass's yellow and red ask no quarantine of days (seed 000): a yellow pass is
-    completed or applied for again, a red one is reported to the community."""
+    completed or applied for again, a red one is reported to the community. A green
+    code with a ``flagged`` check-in today (a fever or symptoms) is kept from work for
+    the day: the seeds are silent, and a manager reading "may work" beside a fever
+    would send them in."""
     if colour is Colour.GREEN:
-        return Requirement(Action.WORK, None)
+        return Requirement(Action.SEE_A_DOCTOR if flagged else Action.WORK, None)
     if colour is Colour.PENDING:  # a code they hold, not none (shown as 待审核 beside it)
         return Requirement(Action.UNDER_REVIEW, None)
     if colour not in (Colour.YELLOW, Colour.RED):

@@ -3,8 +3,10 @@ colour of their code, today's morning and evening check-ins and what the colour
 requires of the employer.
 
 The colour comes from the person's code (``services/codes/standing.py``), never a
-copy. The required action: green may work; yellow 14 days of home or company
-quarantine; red centralised quarantine. A quarantine runs from the day the code took
+copy. The required action: green may work (not today if a check-in of today is
+flagged); yellow 14 days of home or company quarantine; red centralised quarantine.
+Only those who may work are expected to check in: another's empty window is "not at
+work", not missing. A quarantine runs from the day the code took
 its colour (the code's history) for the policy's ``quarantine_days`` (else 14,
 seed 003 §二.三), and at least until the day the code is projected to turn green
 (``domain/checkins.py:required_action``). Only the minimum is shown: name, department,
@@ -21,6 +23,7 @@ from enum import StrEnum
 
 from healthcode.domain.checkins import (
     QUARANTINE_DAYS,
+    Action,
     Requirement,
     Status,
     Window,
@@ -127,24 +130,28 @@ def _row(
     day: date,
     now: datetime,
 ) -> BoardRow:
-    slots = []
-    for window in Window:
-        found = checkins.get((employee.id, window.value))
-        flagged = found.flagged if found is not None else None
-        slots.append(
-            Slot(
-                status_of(windows, window, day, now, flagged),
-                found.temperature if found is not None else None,
-                found.symptoms if found is not None else None,
-            )
-        )
+    found = {w: checkins.get((employee.id, w.value)) for w in Window}
     days, model = QUARANTINE_DAYS, Model.HEALTH_CODE
     if standing.policy is not None:
         days = int(standing.policy.params.get("quarantine_days", QUARANTINE_DAYS))
         model = standing.policy.model
     requirement = required_action(
-        standing.colour, since=standing.since, green_at=standing.green_at, days=days, model=model
+        standing.colour,
+        since=standing.since,
+        green_at=standing.green_at,
+        days=days,
+        model=model,
+        flagged=any(c is not None and c.flagged for c in found.values()),
     )
+    at_work = requirement.action is Action.WORK
+    slots = [
+        Slot(
+            status_of(windows, w, day, now, c.flagged if c is not None else None, at_work=at_work),
+            c.temperature if c is not None else None,
+            c.symptoms if c is not None else None,
+        )
+        for w, c in found.items()
+    ]
     morning, evening = slots
     return BoardRow(
         employee.id,

@@ -34,7 +34,7 @@ from tests.api.pages import HTML, page_token
 from tests.factories.inputs import declaration_data
 from tests.factories.roster import employer, staff_csv, staff_id
 
-WANG, HAN = staff_id(31), staff_id(32)
+WANG, HAN, LUO = staff_id(31), staff_id(32), staff_id(33)
 
 
 def _company(app: FastAPI, sessions: sessionmaker[Session], username: str, name: str) -> uuid.UUID:
@@ -58,7 +58,7 @@ def company(app: FastAPI, sessions: sessionmaker[Session], client: TestClient) -
     rows = [
         ("王强", WANG, "", "生产部"),
         ("韩磊", HAN, "", "仓储部"),
-        ("罗斌", staff_id(33), "", ""),
+        ("罗斌", LUO, "", ""),
     ]
     imported = client.post(
         f"/api/v1/employers/{found}/roster/imports",
@@ -140,7 +140,8 @@ def test_staff_enter_readings_for_the_list_and_each_bad_row_is_named(
     assert {(r["name"], r["flagged"]) for r in saved.json()} == {("王强", False), ("韩磊", False)}
     found = board(client, company, hr)
     assert person(found, "韩磊")["morning"]["status"] == "done"
-    assert person(found, "罗斌")["morning"]["status"] == "open"
+    # no code yet: not at work, so not expected to check in (seed 003: 上岗人员)
+    assert person(found, "罗斌")["morning"]["status"] == "not_at_work"
 
 
 def test_a_list_of_a_thousand_readings_is_taken(
@@ -157,17 +158,25 @@ def test_a_list_of_a_thousand_readings_is_taken(
 
 
 def test_a_missed_evening_is_missing_after_its_window_and_filtered(
-    client: TestClient, clock: FixedClock, company: uuid.UUID
+    client: TestClient, sms: CapturingSender, clock: FixedClock, company: uuid.UUID
 ) -> None:
+    """Only those who may work are missing a check-in: 韩磊 has no code yet."""
     clock.set(datetime(2020, 2, 23, 20, 0, tzinfo=TZ))
+    for phone, name, number in (("13800002222", "王强", WANG), ("13800004444", "罗斌", LUO)):
+        declare(
+            client,
+            resident_headers(client, sms, phone),
+            declaration_data(name=name, id_number=number),
+        )
     hr = staff_headers(client, "hr.bohai")  # a staff session lasts less than 11 hours
     assert person(board(client, company, hr), "王强")["evening"]["status"] == "open"
     clock.set(datetime(2020, 2, 23, 21, 0, tzinfo=TZ))
     hr = staff_headers(client, "hr.bohai")
     found = board(client, company, hr, only="missing")
-    assert {r["name"] for r in found["rows"]} == {"王强", "韩磊", "罗斌"}
+    assert {r["name"] for r in found["rows"]} == {"王强", "罗斌"}
     assert all(r["evening"]["status"] == "missing" for r in found["rows"])
-    assert found["counts"]["missing"] == 3
+    assert found["counts"]["missing"] == 2
+    assert person(board(client, company, hr), "韩磊")["evening"]["status"] == "not_at_work"
 
 
 def test_a_red_employee_is_told_centralised_quarantine_until_a_date(

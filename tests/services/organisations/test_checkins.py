@@ -103,7 +103,7 @@ class TestMissedWindow:
         company: t.Organisation,
         admin: Principal,
     ) -> None:
-        wang, _ = staff_member(uow, env, company, "王强")
+        wang, _ = staff_member(uow, env, company, "王强", phone="13800001111")
         at(clock, 8)
         checkins.enter_checkins(
             uow, env, admin, organisation_id=company.id, entries=[checkins.Entry(wang, 36.4, False)]
@@ -132,7 +132,7 @@ class TestMissedWindow:
         company: t.Organisation,
         admin: Principal,
     ) -> None:
-        li, _ = staff_member(uow, env, company, "李娜")
+        li, _ = staff_member(uow, env, company, "李娜", phone="13800002222")
         checkins.set_windows(
             uow,
             env,
@@ -442,6 +442,64 @@ class TestRequiredAction:
             uow, env, admin, organisation_id=company.id, only=boards.Only.NOT_GREEN
         )
         assert {r.name for r in not_green.rows} == {"韩磊", "何芳", "罗斌"}
+
+    def test_only_those_who_may_work_are_missing_a_check_in(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        clock: FixedClock,
+        company: t.Organisation,
+        admin: Principal,
+    ) -> None:
+        """Seed 003 asks check-ins of those at work (上岗人员每日早晚两次人体测温): a
+        red employee in centralised quarantine and one with no code yet were counted
+        "missing" twice a day, burying the green one who did not check in."""
+        at(clock, 8)
+        green, _ = staff_member(uow, env, company, "陈静", phone="13800005555")
+        red, _ = staff_member(
+            uow, env, company, "韩磊", phone="13800006666", exposures=[{"kind": "close_contact"}]
+        )
+        nobody, _ = staff_member(uow, env, company, "罗斌")
+        at(clock, 22)
+        board = boards.show_board(uow, env, admin, organisation_id=company.id)
+        assert row_of(board, green).evening.status is Status.MISSING
+        for away in (red, nobody):
+            slots = row_of(board, away).morning.status, row_of(board, away).evening.status
+            assert slots == (Status.NOT_AT_WORK, Status.NOT_AT_WORK)
+        assert board.counts["missing"] == 1
+        only = boards.show_board(
+            uow, env, admin, organisation_id=company.id, only=boards.Only.MISSING
+        )
+        assert [r.employee_id for r in only.rows] == [green]
+
+    def test_a_green_employee_with_a_fever_today_is_not_told_may_work(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        clock: FixedClock,
+        company: t.Organisation,
+        admin: Principal,
+    ) -> None:
+        """A green code read "may work" beside a 38.2 ℃ morning reading."""
+        at(clock, 8)
+        fever, _ = staff_member(uow, env, company, "赵敏", phone="13800005555")
+        well, _ = staff_member(uow, env, company, "钱伟", phone="13800006666")
+        checkins.enter_checkins(
+            uow,
+            env,
+            admin,
+            organisation_id=company.id,
+            entries=[checkins.Entry(fever, 38.2, False), checkins.Entry(well, 36.5, False)],
+        )
+        at(clock, 22)
+        board = boards.show_board(uow, env, admin, organisation_id=company.id)
+        row = row_of(board, fever)
+        assert (row.colour, row.requirement.action) == (Colour.GREEN, Action.SEE_A_DOCTOR)
+        assert "fever clinic" in row.requirement.words
+        # sent home in the morning, they are not missing the evening's check-in
+        assert (row.morning.status, row.evening.status) == (Status.FLAGGED, Status.NOT_AT_WORK)
+        assert row_of(board, well).requirement.action is Action.WORK
+        assert (board.counts["missing"], board.counts["flagged"]) == (1, 1)
 
     def test_a_pass_under_review_is_not_counted_as_no_code(
         self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal

@@ -55,7 +55,7 @@ class TestRemoveStaff:
         admin: Principal,
     ) -> None:
         wang, _ = staff_member(uow, env, company, "王强")
-        han, _ = staff_member(uow, env, company, "韩磊")
+        han, _ = staff_member(uow, env, company, "韩磊", phone="13800006666")
         at(clock, 8)
         entry = [checkins.Entry(wang, 36.4, False)]
         checkins.enter_checkins(uow, env, admin, organisation_id=company.id, entries=entry)

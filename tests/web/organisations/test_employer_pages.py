@@ -37,7 +37,8 @@ def check_sizes(page: Page) -> None:
 
 @pytest.fixture
 def company(server: LiveServer) -> Employer:
-    """An employer whose roster holds 王强 and 韩磊; 韩磊 is a close contact (red)."""
+    """An employer whose roster holds 王强 (no code yet), 韩磊, a close contact (red),
+    and 陈静 (green)."""
     found = add_employer(server)
     env: Env = server.app.state.env
     units: UnitOfWorkFactory = server.app.state.uow_factory
@@ -48,6 +49,10 @@ def company(server: LiveServer) -> Employer:
         account = new_account(uow, env, new_phone())
         exposure = [{"kind": "close_contact"}]
         declare(uow, env, account, "binzhou-code", name="韩磊", id_number=han, exposures=exposure)
+        chen = staff_id()
+        enrol(uow, env, organisation_id=found.id, name="陈静", id_number=chen)
+        account = new_account(uow, env, new_phone())
+        declare(uow, env, account, "binzhou-code", name="陈静", id_number=chen)
     return found
 
 
@@ -62,8 +67,11 @@ class TestBoard:
         expect(han).to_contain_text("集中隔离至 2020-03-07")
         wang = page.locator("table.stack tbody tr", has_text="王强")
         expect(wang).to_contain_text("尚无健康码")
-        expect(wang).to_contain_text("待打卡")  # the morning window is open at 09:00
+        expect(wang).to_contain_text("不在岗")  # not at work: no check-in expected
+        expect(wang).not_to_contain_text("待打卡")
         expect(wang).not_to_contain_text("身份证")
+        chen = page.locator("table.stack tbody tr", has_text="陈静")
+        expect(chen).to_contain_text("待打卡")  # the morning window is open at 09:00
         check_sizes(page)
         page.click("nav a:has-text('非绿码')")
         expect(page.locator("table.stack tbody tr")).to_have_count(2)
@@ -83,12 +91,15 @@ class TestBoard:
         staff_sign_in(page, company.admin)
         page.goto(f"/staff/employers/{company.id}/board?only=missing")
         rows = page.locator("table.stack tbody tr")
-        expect(rows).to_have_count(2)  # the morning was missed by both
+        # the green one missed the morning; the red and the one with no code are not
+        # at work, so not expected to check in (seed 003: 上岗人员每日早晚两次人体测温)
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("陈静")
         expect(rows.first.locator("td.status-open")).to_have_count(1)  # the evening: due
         server.clock.set(datetime(2020, 2, 23, 21, 1, tzinfo=TZ))
         page.reload()
         expect(rows.first.locator("td.status-missing")).to_have_count(2)
-        expect(page.locator(".counts")).to_contain_text("2 未打卡")
+        expect(page.locator(".counts")).to_contain_text("1 未打卡")
         check_sizes(page)
 
     def test_another_employers_administrator_gets_not_found(
@@ -115,19 +126,19 @@ class TestRemoval:
         expect(page.locator("h1")).to_have_text("将 韩磊 移出名单？")
         check_sizes(page)
         page.get_by_role("link", name="取消，返回员工名单").click()  # nothing happened
-        expect(page.locator(".people li")).to_have_count(2)
+        expect(page.locator(".people li")).to_have_count(3)
         page.get_by_role("link", name="将 韩磊 移出名单").click()
         confirm = page.url
         page.get_by_role("button", name="将 韩磊 移出名单").click()
         expect(page.get_by_role("status")).to_contain_text("已将 韩磊")
-        expect(page.locator(".people li")).to_have_count(1)
+        expect(page.locator(".people li")).to_have_count(2)
         expect(page.locator(".people")).not_to_contain_text("韩磊")
         check_sizes(page)
         page.goto(f"/staff/employers/{company.id}/board")
-        expect(page.locator("table.stack tbody tr")).to_have_count(1)
+        expect(page.locator("table.stack tbody tr")).to_have_count(2)
         expect(page.locator("main")).not_to_contain_text("韩磊")
         counts = page.locator(".counts li")
-        expect(counts.nth(0)).to_have_text("1 名单人数")
+        expect(counts.nth(0)).to_have_text("2 名单人数")
         expect(counts.nth(3)).to_have_text("0 红码")  # 韩磊's colour is no longer shown
         page.goto(f"/staff/employers/{company.id}/checkins")
         expect(page.locator("main")).not_to_contain_text("韩磊")

@@ -36,6 +36,7 @@ STATUS_WORDS = {
     Status.MISSING: N_("Missing"),
     Status.OPEN: N_("Due now"),
     Status.LATER: N_("Not yet due"),
+    Status.NOT_AT_WORK: N_("Not at work"),
 }
 WINDOW_WORDS = {Window.MORNING: N_("Morning"), Window.EVENING: N_("Evening")}
 FILTER_WORDS = {
