@@ -95,7 +95,7 @@ class UsernameTaken(Conflict):
 
 
 CODE_DIGITS = 6
-# Per client address the failed sign-ins count, checked before the password (an office
+# Per client address the failed sign-ins count, taken before the password (an office
 # behind one address signs in all day: until stop 31 its 31st sign-in in a quarter of
 # an hour was refused); per username the delay grows only for the address that typed
 # the wrong passwords (``passwords``). The edge's fair share per address stays.
@@ -245,11 +245,34 @@ def _code_hash(env: Env, number: str, code: str) -> bytes:
 def staff_login(
     uow: UnitOfWork, env: Env, *, username: str, password: str, client: str, user_agent: str
 ) -> IssuedSession:
-    """Password sign-in. An unknown name costs the same hash and gets the same error
-    as a wrong password, so neither timing nor wording reveals which names exist."""
-    name, now, who = _normal_username(username), env.clock.now(), client[:64]
+    """Password sign-in, counted against the address's limit of failed sign-ins.
+
+    The attempt is counted before the password is looked at, atomically (as a code
+    request's address count is), and given back unless it failed: when the count was
+    read first and a failure added after the hash, a burst of guesses all read the
+    same count and all were checked. Sign-ins in flight at once thus count until
+    they end; an office's colleagues each take a fraction of a second."""
     failures = ("staff-client", client)
-    otp_limits.check(env, STAFF_CLIENT_LIMIT, failures, LoginRateLimited)
+    otp_limits.hit(env, STAFF_CLIENT_LIMIT, failures, LoginRateLimited)
+    failed = False
+    try:
+        return _password_login(
+            uow, env, username=username, password=password, client=client, user_agent=user_agent
+        )
+    except BadCredentials:
+        failed = True
+        raise
+    finally:
+        if not failed:  # right, or refused before the password: nothing is counted
+            env.limiter.release(STAFF_CLIENT_LIMIT, *failures)
+
+
+def _password_login(
+    uow: UnitOfWork, env: Env, *, username: str, password: str, client: str, user_agent: str
+) -> IssuedSession:
+    """An unknown name costs the same hash and gets the same error as a wrong
+    password, so neither timing nor wording reveals which names exist."""
+    name, now, who = _normal_username(username), env.clock.now(), client[:64]
     passwords.check_delay(uow, username=name[:128], client=who, now=now)
     hasher = _hasher(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
     account = uow.accounts.by_username(name) if name else None
@@ -257,7 +280,6 @@ def staff_login(
     against = stored or _decoy(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
     if not _verify(hasher, against, password) or account is None or stored is None:
         passwords.record_failure(uow, username=name[:128], client=who, now=now)
-        env.limiter.hit(STAFF_CLIENT_LIMIT, *failures)  # counted; refused from the next
         raise BadCredentials(N_("Wrong username or password"))
     passwords.clear_failures(uow, username=name[:128], client=who)
     if account.disabled_at is not None:

@@ -69,10 +69,9 @@ def delay_after(failures: int) -> timedelta:
 
 
 def check_delay(uow: UnitOfWork, *, username: str, client: str, now: datetime) -> None:
-    """Checked before the password, so a blocked guesser learns nothing from a right guess."""
-    row = uow.login_failures.get(username, client)
-    if row is None:
-        return
+    """Checked before the password, so a blocked guesser learns nothing from a right
+    guess; the count stays locked until the sign-in ends, so guesses at once take turns."""
+    row = uow.login_failures.locked(username, client, now)
     wait = row.last_at + delay_after(row.failures) - now
     if wait > timedelta(0):
         seconds = max(1, math.ceil(wait.total_seconds()))

@@ -14,14 +14,15 @@ failed with a 500 while Redis was unreachable, and waited without bound on a hun
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import structlog
 from limits import RateLimitItem, parse, parse_many
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, RedisStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from redis import Redis
 from redis.exceptions import MaxConnectionsError
 
 from healthcode.domain.errors import DomainError
@@ -85,8 +86,9 @@ class RateLimiter:
 
     def test(self, limit: str, *keys: str) -> int | None:
         """Whether one more hit would be allowed, counting nothing: None if so, else the
-        seconds until it is (a limit that counts only failures asks first, then
-        ``hit``s on a failure)."""
+        seconds until it is. Only a cheap refusal before costlier work: requests at
+        once all pass it, so what keeps a burst to the limit is the atomic ``hit``
+        (taken last, or taken first and ``release``d)."""
         if not self.enabled:
             return None
         item = self._items.get(limit) or self._items.setdefault(limit, parse(limit))
@@ -110,6 +112,22 @@ class RateLimiter:
         reset = limiter.get_window_stats(item, *keys).reset_time
         return max(1, int(reset - time.time()))
 
+    def release(self, limit: str, *keys: str) -> None:
+        """Take back one ``hit``: a limit of failures is hit *before* the attempt, so a
+        burst stops at the limit (each hit is atomic), and given back when the attempt
+        did not fail. The newest hit goes, whoever's it was: the window may then end a
+        request's length sooner; the count is what matters."""
+        if not self.enabled:
+            return
+        key = (self._items.get(limit) or parse(limit)).key_for(*keys)
+        if self._breaker.open:
+            _take_back(self._local.storage, key)
+            return
+        try:
+            _take_back(self._limiter.storage, key)
+        except StorageError as error:  # it stays counted there: one too many, never too few
+            _unavailable(self._breaker, error)
+
     def clear(self, limit: str, *keys: str) -> None:
         item = self._items.get(limit) or parse(limit)
         self._local.clear(item, *keys)
@@ -117,6 +135,24 @@ class RateLimiter:
             self._limiter.clear(item, *keys)
         except StorageError as error:
             _unavailable(self._breaker, error)
+
+
+def _take_back(storage: Storage, key: str) -> None:
+    """Remove the newest entry of a moving window. ``limits`` has no call for it, so
+    this reads its two stores' layout (pinned by ``tests/services/shared``'s tests):
+    in memory a list per key, newest first, under the key's lock; in Redis a list,
+    newest at the head, where one LPOP is atomic."""
+    if isinstance(storage, MemoryStorage):
+        with storage.locks[key]:
+            if events := storage.events.get(key):
+                del events[0]
+    elif isinstance(storage, RedisStorage):
+        try:
+            cast(Redis, storage.get_connection()).lpop(storage.prefixed_key(key))
+        except storage.base_exceptions as error:
+            raise StorageError(error) from error
+    else:  # a store the settings never name: fail loudly in the tests, not in silence
+        raise TypeError(f"cannot take a hit back from {type(storage).__name__}")
 
 
 class Budgets:

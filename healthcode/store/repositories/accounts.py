@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -165,21 +165,35 @@ class OtpChallenges(_Repo):
 class LoginFailures(_Repo):
     """Consecutive wrong passwords per username and address, counted atomically."""
 
-    def get(self, username: str, client: str) -> t.LoginFailure | None:
-        return self.session.get(t.LoginFailure, (username, client), populate_existing=True)
+    def locked(self, username: str, client: str, at: datetime) -> t.LoginFailure:
+        """The count, made (at none) if missing, and locked until the transaction ends:
+        sign-ins at one name from one address take turns from here, each reading the
+        count the one before it left. Read without the lock, eight wrong passwords at
+        once all read "none yet" and were all checked. (SQLite's transactions take
+        turns as a whole: ``BEGIN IMMEDIATE``.)"""
+        insert = self._insert()
+        row = {"username": username, "client": client, "failures": 0, "last_at": at}
+        self.session.execute(insert(t.LoginFailure).values(**row).on_conflict_do_nothing())
+        found = self.session.get(
+            t.LoginFailure, (username, client), populate_existing=True, with_for_update=True
+        )
+        assert found is not None  # made above, and only a finished sign-in deletes it
+        return found
 
     def count(self, username: str, client: str, at: datetime) -> None:
         """One more failure: an upsert, so two at once from one address both count."""
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         row = {"username": username, "client": client, "failures": 1, "last_at": at}
-        statement = insert(t.LoginFailure).values(**row)
+        statement = self._insert()(t.LoginFailure).values(**row)
         self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["username", "client"],
                 set_={"failures": t.LoginFailure.failures + 1, "last_at": at},
             )
         )
+
+    def _insert(self) -> Callable[..., Any]:
+        dialect = self.session.get_bind().dialect.name
+        return pg_insert if dialect == "postgresql" else sqlite_insert
 
     def clear(self, username: str, client: str) -> None:
         self.session.execute(
