@@ -5,11 +5,13 @@ for someone's number from one address stop that address, not the owner asking fr
 their own. Only codes sent are counted: a refused request (a number still cooling
 down, over its own limits, the global budget spent, a mistyped number) uses up
 nothing, so a shared address is not run out by taps that sent no text; the address's
-count is taken last, atomically, so no burst from one address gets past it. A wrong
-code counts against a challenge only when it comes from the address that asked for
-it; guesses from elsewhere are limited on their own. Above all of it, a global
-budget caps the SMS sent per hour (one address once sent codes to a hundred
-numbers), because texts cost money and can harass.
+count is taken last, atomically, so no burst from one address gets past it, and the
+requests for one number from one address take turns, so a burst of them gets one
+code past the cooldown, not one each. A wrong code counts against a challenge only
+when it comes from the address that asked for it; guesses from elsewhere are
+limited on their own. Above all of it, a global budget caps the SMS sent per hour
+(one address once sent codes to a hundred numbers), because texts cost money and
+can harass.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ def check_request(
     a request let through is counted against its address (the code will be sent)."""
     per_client, keys = f"{env.settings.otp_per_client_hour}/hour", ("otp-client", client)
     check(env, per_client, keys, OtpClientLimit)  # at its limit: refused before the database
-    latest = uow.otp.latest(phone_hash, client=client)  # locked: concurrent requests queue
+    uow.otp.take_turn(phone_hash, client)  # requests at once for this number queue here
+    latest = uow.otp.latest(phone_hash, client=client)
     if latest is not None:
         _per_phone_and_client(uow, latest, now)
     budget = env.settings.sms_per_hour

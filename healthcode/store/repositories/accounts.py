@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -140,6 +141,19 @@ class Sessions(_Repo):
 
 
 class OtpChallenges(_Repo):
+    def take_turn(self, phone_hash: bytes, client: str) -> None:
+        """Requests for one number from one address wait here for each other until
+        the one before commits, so each reads the codes before it (the cooldown, the
+        hourly count). Locking the newest code was not enough on PostgreSQL: with no
+        code yet there is nothing to lock, and a request that waited on the lock
+        still read the code it waited on, not the one just sent. (SQLite's
+        transactions take turns as a whole: ``BEGIN IMMEDIATE``.)"""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        pair = hashlib.blake2b(phone_hash + client.encode(), digest_size=8, person=b"otp-ask")
+        key = int.from_bytes(pair.digest(), signed=True)
+        self.session.execute(select(func.pg_advisory_xact_lock(key)))
+
     def latest(self, phone_hash: bytes, *, client: str | None = None) -> t.OtpChallenge | None:
         """The newest challenge of a number (requested from ``client``, if given), locked."""
         query = select(t.OtpChallenge).where(t.OtpChallenge.phone_hash == phone_hash)

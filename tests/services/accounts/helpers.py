@@ -18,9 +18,11 @@ PASSWORD = "correct horse battery"
 class Sender:
     def __init__(self) -> None:
         self.sent: dict[str, str] = {}
+        self.texts: list[str] = []  # every number texted, once per text
 
     def send(self, phone: str, code: str) -> None:
         self.sent[phone] = code
+        self.texts.append(phone)
 
 
 OWNER, STRANGER = "10.0.0.1", "6.6.6.6"  # client addresses

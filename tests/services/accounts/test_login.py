@@ -15,6 +15,7 @@ from healthcode.domain.clock import FixedClock
 from healthcode.domain.errors import InvalidInput
 from healthcode.services.accounts import login as a
 from healthcode.services.accounts import otp_limits
+from healthcode.services.accounts.otp_limits import OTP_COOLDOWN
 from healthcode.services.accounts.permissions import (
     AccountKind,
     Role,
@@ -352,3 +353,41 @@ def test_a_burst_from_one_address_sends_no_more_than_its_limit(
     assert sum(isinstance(o, a.LoginCodeSent) for o in outcomes) == 3
     assert sum(isinstance(o, otp_limits.OtpClientLimit) for o in outcomes) == 5
     assert len(sender.sent) == 3
+
+
+@pytest.mark.parametrize("earlier", [False, True])
+def test_a_burst_for_one_number_from_one_address_sends_one_code(
+    real_sessions: sessionmaker[Session],
+    env: Env,
+    sender: Sender,
+    clock: FixedClock,
+    earlier: bool,
+) -> None:
+    """The minute's cooldown per number and address: eight requests at once each
+    read "no code yet" (nothing to lock on PostgreSQL), or waited for the lock on the
+    code from before the burst and read that one, and every one texted the number."""
+    units = UnitOfWorkFactory(real_sessions)
+    if earlier:
+        with units() as uow:
+            a.request_login_code(uow, env, phone=PHONE, client="b")
+        clock.advance(OTP_COOLDOWN)
+        sender.texts.clear()
+    start = threading.Barrier(8)
+    outcomes: list[object] = []
+
+    def ask() -> None:
+        start.wait()
+        try:
+            with units() as uow:
+                outcomes.append(a.request_login_code(uow, env, phone=PHONE, client="b"))
+        except otp_limits.OtpCooldown as refused:
+            outcomes.append(refused)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sum(isinstance(o, a.LoginCodeSent) for o in outcomes) == 1
+    assert sum(isinstance(o, otp_limits.OtpCooldown) for o in outcomes) == 7
+    assert sender.texts == [PHONE]
