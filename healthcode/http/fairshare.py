@@ -100,23 +100,24 @@ class FairShareMiddleware:
         running, most = (
             (self.watching, self.watches) if kind == "watch" else (self.running, self.in_flight)
         )
-        if session is not None and running[session] >= most:
-            await self._refuse(scope, send, kind, "in_flight", 1)
-            return
-        wait = await self._budget(scope, kind, session)
-        if wait is not None:
-            await self._refuse(scope, send, kind, "budget", wait)
-            return
-        if session is None:
-            await self.app(scope, receive, send)
-            return
-        running[session] += 1
+        if session is not None:
+            if running[session] >= most:
+                await self._refuse(scope, send, kind, "in_flight", 1)
+                return
+            # Taken before the budget is asked: asking Redis waits on the network, and
+            # the rest of a burst ran meanwhile, each finding the places still free.
+            running[session] += 1
         try:
+            wait = await self._budget(scope, kind, session)
+            if wait is not None:
+                await self._refuse(scope, send, kind, "budget", wait)
+                return
             await self.app(scope, receive, send)
         finally:
-            running[session] -= 1
-            if not running[session]:
-                del running[session]
+            if session is not None:
+                running[session] -= 1
+                if not running[session]:
+                    del running[session]
 
     async def _budget(self, scope: Scope, kind: str, session: bytes | None) -> int | None:
         """None within both budgets, else the seconds until the exhausted one allows."""

@@ -18,11 +18,14 @@ import httpx
 import pytest
 import redis
 from fastapi import Request
+from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from starlette.types import Message, Receive, Scope, Send
 
 from healthcode.config import Settings
-from healthcode.http.fairshare import kind_of
+from healthcode.http.asgi import no_body
+from healthcode.http.fairshare import FairShareMiddleware, kind_of
 from healthcode.http.security import session_token
 from healthcode.services.shared.ratelimit import Budgets
 from tests.api.helpers import CapturingSender, declare, error, resident_headers
@@ -210,3 +213,58 @@ def until(condition: Any, seconds: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.01)
+
+
+def test_a_burst_whose_budget_is_asked_of_redis_gets_no_more_than_its_places() -> None:
+    """A session's places in flight were checked, then its budget asked of Redis (the
+    request waits on the network there, and the rest of the burst runs), and only
+    then taken: with several workers on Redis, all sixteen passed the check."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as failure:
+        missing_service("Redis", f"{REDIS_URL}: {type(failure).__name__}")
+    budgets = Budgets(REDIS_URL, prefix=f"hc-test-{uuid.uuid4().hex}")
+
+    async def burst() -> tuple[int, list[int]]:
+        gate, inside, statuses = asyncio.Event(), [0], list[int]()
+
+        async def held(scope: Scope, receive: Receive, send: Send) -> None:
+            inside[0] += 1
+            await gate.wait()
+            await PlainTextResponse("ok")(scope, receive, send)
+
+        middleware = FairShareMiddleware(
+            held,
+            budgets=budgets,
+            session_limits={"code": "100/day"},
+            address_limits={"code": "100/day"},
+            in_flight=4,
+            watches=2,
+            page=lambda *_: PlainTextResponse("page"),
+        )
+        scope = {
+            "type": "http", "method": "GET", "path": QR, "raw_path": QR.encode(),
+            "query_string": b"", "headers": [(b"authorization", b"Bearer one-phone")],
+            "client": (f"10.8.{uuid.uuid4().int % 250}.1", 1234), "root_path": "",
+        }  # fmt: skip
+
+        async def one() -> None:
+            async def send(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    statuses.append(message["status"])
+
+            await middleware(dict(scope), no_body, send)
+
+        tasks = [asyncio.create_task(one()) for _ in range(16)]
+        for _ in range(3000):  # the excess is answered while the admitted are held
+            if len(statuses) == 16 - inside[0] or all(t.done() for t in tasks):
+                break
+            await asyncio.sleep(0.01)
+        admitted = inside[0]
+        gate.set()
+        await asyncio.gather(*tasks)
+        return admitted, statuses
+
+    admitted, statuses = run_alone(burst())
+    assert admitted == 4
+    assert sorted(statuses) == [200] * 4 + [429] * 12
