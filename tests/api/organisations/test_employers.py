@@ -307,17 +307,27 @@ def test_a_resident_checking_in_between_windows_is_told_when(
 def test_the_removal_form_sent_twice_says_the_person_is_off_the_list(
     client: TestClient, company: uuid.UUID, hr: dict[str, str]
 ) -> None:
-    """A double tap (or a reload) of 移出名单's confirmation: the second answer is the
-    roster saying they were taken off, not a missing page after a removal that held;
-    someone never on this roster is still not found."""
+    """A double tap of 移出名单's confirmation: the second answer is the roster
+    saying they were taken off, not a missing page after a removal that held; someone
+    never on this roster is still not found. Each answer is a redirect to the roster
+    (it answered with the page itself: reloading it posted the form again)."""
     wang = person(board(client, company, hr), "王强")["employee_id"]
     client.cookies.set(SESSION_COOKIE, hr["Authorization"].removeprefix("Bearer "))
     path = f"/staff/employers/{company}/roster/{wang}/remove"
     token = page_token(client, path)
-    answers = [client.post(path, data={"csrf_token": token}, headers=HTML) for _ in range(2)]
-    assert [a.status_code for a in answers] == [200, 200]
-    assert all("已将 王强" in a.text for a in answers)
+    answers = [
+        client.post(path, data={"csrf_token": token}, headers=HTML, follow_redirects=False)
+        for _ in range(2)
+    ]
+    roster_page = f"/staff/employers/{company}/roster?removed={wang}"
+    assert [(a.status_code, a.headers["location"]) for a in answers] == [(303, roster_page)] * 2
+    shown = client.get(roster_page, headers=HTML)
+    assert shown.status_code == 200
+    assert "已将 王强" in shown.text
     assert board(client, company, hr)["counts"]["total"] == 2
+    for odd in (uuid.uuid4(), "not-an-id"):  # a link kept or typed: the roster, no notice
+        plain = client.get(f"/staff/employers/{company}/roster?removed={odd}", headers=HTML)
+        assert (plain.status_code, "已将" in plain.text) == (200, False)
     assert client.get(path, headers=HTML).status_code == 404  # the confirmation: gone
     other = client.post(
         f"/staff/employers/{company}/roster/{uuid.uuid4()}/remove",

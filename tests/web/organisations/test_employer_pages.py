@@ -131,6 +131,9 @@ class TestRemoval:
         confirm = page.url
         page.get_by_role("button", name="将 韩磊 移出名单").click()
         expect(page.get_by_role("status")).to_contain_text("已将 韩磊")
+        assert page.url.split("?")[0].endswith(f"/staff/employers/{company.id}/roster")
+        page.reload()  # a GET after the redirect: nothing is posted again
+        expect(page.get_by_role("status")).to_contain_text("已将 韩磊")
         expect(page.locator(".people li")).to_have_count(2)
         expect(page.locator(".people")).not_to_contain_text("韩磊")
         check_sizes(page)

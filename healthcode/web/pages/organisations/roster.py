@@ -1,5 +1,6 @@
 """An employer's staff roster: the list and the import form with its per-row report,
-and taking one person off the list (a page that asks first, then a form: no script).
+and taking one person off the list (a page that asks first, then a form: no script;
+it redirects back to the list, which names who was taken off).
 
 The file goes to the same service as the API's import; the report lists every refused
 row with its line, the field and why, in the page's language. Out of scope: not found.
@@ -11,7 +12,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from healthcode.domain.errors import DomainError, NotFound
 from healthcode.http.deps import EnvDep, UowDep, client_address
@@ -59,9 +60,30 @@ def _page(
 
 @router.get("/staff/employers/{organisation_id}/roster")
 def roster_page(
-    request: Request, organisation_id: uuid.UUID, who: Manager, uow: UowDep, offset: int = 0
+    request: Request,
+    organisation_id: uuid.UUID,
+    who: Manager,
+    uow: UowDep,
+    offset: int = 0,
+    removed: str = "",
 ) -> Response:
-    return _page(request, uow, who, organisation_id, offset=max(0, min(offset, 10**6)))
+    """``removed``: the person the removal form just took off, named in a notice."""
+    gone = _taken_off(uow, who, organisation_id, removed)
+    return _page(
+        request, uow, who, organisation_id, offset=max(0, min(offset, 10**6)), removed=gone
+    )
+
+
+def _taken_off(
+    uow: UowDep, who: Principal, organisation_id: uuid.UUID, removed: str
+) -> roster.StaffMember | None:
+    """The person named by ``?removed=``, if they are off this roster; no notice for
+    anything else (a kept link to someone imported again, a mistyped address)."""
+    try:
+        employee_id = uuid.UUID(removed)
+        return roster.taken_off(uow, who, organisation_id=organisation_id, employee_id=employee_id)
+    except (ValueError, NotFound):
+        return None
 
 
 @router.post("/staff/employers/{organisation_id}/roster")
@@ -132,4 +154,7 @@ def remove(
         removed = roster.taken_off(
             uow, who, organisation_id=organisation_id, employee_id=employee_id
         )
-    return _page(request, uow, who, organisation_id, removed=removed)
+    # Post/redirect/get: the roster names them, and reloading it posts nothing again.
+    return RedirectResponse(
+        f"/staff/employers/{organisation_id}/roster?removed={removed.id}", status_code=303
+    )
