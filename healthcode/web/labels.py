@@ -154,6 +154,7 @@ APPEAL_STEPS: Mapping[str, str] = MappingProxyType(
     {
         "submitted": N_("Appeal submitted"),
         "assigned": N_("Sent to the office that decides it"),
+        "unassigned": N_("Waiting for an officer to be appointed"),
         "upheld": N_("Appeal upheld"),
         "rejected": N_("Appeal rejected"),
         "restored": N_("Code recoloured"),

@@ -39,7 +39,11 @@ class DisputableOut(BaseModel):
 
 class StepOut(BaseModel):
     at: LocalTime
-    step: str = Field(description="submitted, assigned, upheld, rejected or restored")
+    step: str = Field(
+        description="submitted; assigned (sent to whoever decides it) or unassigned (nobody "
+        "may decide it yet: it waits for an officer to be appointed); upheld or rejected; "
+        "restored"
+    )
     colour: Colour | None = Field(description="restored: the code's colour after the appeal")
     note: str
 

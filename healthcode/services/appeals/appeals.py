@@ -22,10 +22,12 @@ from healthcode.domain.reasons import written_reason
 from healthcode.domain.state import EvidenceKind, State
 from healthcode.services.appeals import evidence
 from healthcode.services.appeals.results import (
+    ASSIGNED,
     CREDIT,
     OPEN,
     OVERRIDE,
     RECORD,
+    UNASSIGNED,
     AppealView,
     Disputable,
     EvidenceFile,
@@ -125,8 +127,10 @@ def submit_appeal(
     uow.flush()
     add_step(uow, env, row, "submitted", notify=False)
     decider = row.department or decider_name(uow, row.organisation_id, row.region_code)
-    add_step(uow, env, row, "assigned", note=decider)
-    tell_deciders(uow, env, row)
+    # with nobody who may decide it, it waits for someone to be appointed: the
+    # resident is told that, not that it went to an office where no one will see it
+    told = tell_deciders(uow, env, row)
+    add_step(uow, env, row, ASSIGNED if told else UNASSIGNED, note=decider)
     audit.record(
         uow,
         env,

@@ -15,6 +15,9 @@ from healthcode.store.uow import UnitOfWork
 
 RECORD, OVERRIDE, CREDIT = "record", "override", "credit"
 OPEN, UPHELD, REJECTED = "open", "upheld", "rejected"
+# The step after "submitted": sent to whoever may decide it, or waiting for someone to
+# be given that right (nobody may decide it yet; the administrators are told).
+ASSIGNED, UNASSIGNED = "assigned", "unassigned"
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Disputable:
 @dataclass(frozen=True)
 class Step:
     at: datetime
-    step: str  # submitted | assigned | upheld | rejected | restored
+    step: str  # submitted | assigned | unassigned | upheld | rejected | restored
     colour: Colour | None
     note: str
 

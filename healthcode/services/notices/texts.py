@@ -148,6 +148,7 @@ def _report_due(a: _About) -> Text:
 _APPEAL_STEPS = {
     "submitted": N_("Your appeal was received"),
     "assigned": N_("Your appeal was sent to the office that decides it"),
+    "unassigned": N_("Your appeal is waiting for an officer to be appointed to decide it"),
     "upheld": N_("Your appeal was upheld"),
     "rejected": N_("Your appeal was rejected"),
     "restored": N_("{title}: after your appeal your code is {colour}"),

@@ -85,8 +85,8 @@ class TestUpheld:
             "health",
             True,
         )
+        decider = health_officer(uow, env)  # there to decide it: the appeal is sent to them
         appeal_id = appeal(uow, env, person.resident_id, person.record_id)
-        decider = health_officer(uow, env)
         assert [a.id for a in list_waiting_appeals(uow, env, decider)] == [appeal_id]
 
         decided = decide_appeal(uow, env, decider, appeal_id=appeal_id, uphold=True, note=UPHOLD)
@@ -123,8 +123,8 @@ class TestRejected:
         self, uow: UnitOfWork, env: Env
     ) -> None:
         person = listed(uow, env)
-        appeal_id = appeal(uow, env, person.resident_id, person.record_id)
         decider = health_officer(uow, env)
+        appeal_id = appeal(uow, env, person.resident_id, person.record_id)
 
         decided = decide_appeal(uow, env, decider, appeal_id=appeal_id, uphold=False, note=REJECT)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from healthcode.domain.colour import Colour
 from healthcode.services.accounts.permissions import Role
-from healthcode.services.appeals.appeals import submit_appeal
+from healthcode.services.appeals.appeals import show_appeal, submit_appeal
 from healthcode.services.appeals.decisions import list_waiting_appeals
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -32,6 +32,18 @@ def appeal_record(uow: UnitOfWork, env: Env) -> uuid.UUID:
         record_id=person.record_id, reason=REASON,
     )  # fmt: skip
     return made.id
+
+
+def person_of(uow: UnitOfWork, appeal_id: uuid.UUID) -> uuid.UUID:
+    row = uow.appeals.by_id(appeal_id)
+    assert row is not None
+    return row.resident_id
+
+
+def stepped(uow: UnitOfWork) -> list[str]:
+    """The steps the resident was notified of, in order."""
+    query = select(t.Notification).where(t.Notification.kind == "appeal_step")
+    return [n.payload["step"] for n in uow.session.scalars(query.order_by(t.Notification.at))]
 
 
 class TestADepartmentWithNoOfficer:
@@ -58,6 +70,13 @@ class TestADepartmentWithNoOfficer:
             select(t.AuditEvent.action).where(t.AuditEvent.action == "appeal.unassigned")
         ).all()
         assert actions == ["appeal.unassigned"]
+        # the resident is not told it went to anyone: it waits for someone to be appointed
+        mine = show_appeal(uow, env, resident_id=person_of(uow, appeal_id), appeal_id=appeal_id)
+        assert [(s.step, s.note) for s in mine.steps] == [
+            ("submitted", ""),
+            ("unassigned", "health"),
+        ]
+        assert stepped(uow) == ["unassigned"]
         # an officer given the scope later finds it waiting
         assert [a.id for a in list_waiting_appeals(uow, env, health_officer(uow, env))] == [
             appeal_id
@@ -77,9 +96,12 @@ class TestADepartmentWithNoOfficer:
     ) -> None:
         officer(uow, env, "root.admin", (Role.ADMIN, ""))
         decider = health_officer(uow, env, "dept:health/371602")
-        appeal_record(uow, env)
+        appeal_id = appeal_record(uow, env)
         assert told(uow, "appeal_waiting") == {decider.account_id}
         assert told(uow, "appeal_unassigned") == set()
+        mine = show_appeal(uow, env, resident_id=person_of(uow, appeal_id), appeal_id=appeal_id)
+        assert [s.step for s in mine.steps] == ["submitted", "assigned"]
+        assert stepped(uow) == ["assigned"]
 
 
 class TestAManualColourWhoseOfficersTookPart:
@@ -100,10 +122,11 @@ class TestAManualColourWhoseOfficersTookPart:
         home = community(uow, env)
         resident, override = painted(uow, env, home)
         root = officer(uow, env, "root.admin", (Role.ADMIN, ""))
-        submit_appeal(
+        made = submit_appeal(
             uow, env, resident_id=resident, policy_id="shandong-pass",
             override_id=override, reason=REASON,
         )  # fmt: skip
+        assert [s.step for s in made.steps] == ["submitted", "assigned"]
         assert told(uow, "appeal_waiting") == {root.account_id}
         assert told(uow, "appeal_unassigned") == set()
 

@@ -1,0 +1,77 @@
+"""An appeal nobody may decide yet, as the resident reads it: waiting for an officer to
+be appointed, in their language; it said it had been sent to the office that decides
+it, where nobody would see it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.api.appeals.test_appeals_api import POLICY, officer, red_resident
+from tests.api.helpers import CapturingSender
+from tests.factories.appeals import REASON
+
+WAITING = {
+    "zh": ("等待指派处理人员", "卫生健康部门暂无可以处理此申诉的工作人员", "已转交负责审核的单位"),
+    "en": (
+        "Waiting for an officer to be appointed",
+        "Health commission: nobody there may decide this appeal yet",
+        "Sent to the office that decides it",
+    ),
+}
+
+
+def appealed(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> tuple[dict[str, str], str]:
+    headers, _ = red_resident(client, app, sessions, sms)
+    [item] = client.get(f"/api/v1/codes/{POLICY}/disputable", headers=headers).json()
+    sent = client.post(
+        "/api/v1/appeals",
+        data={"policy": POLICY, "record_id": item["id"], "reason": REASON},
+        files={"evidence": ("", b"")},
+        headers=headers,
+    )
+    assert sent.status_code == 201, sent.text
+    return headers, sent.json()["id"]
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_resident_reads_that_it_waits_for_someone_to_be_appointed(
+    client: TestClient,
+    app: FastAPI,
+    sessions: sessionmaker[Session],
+    sms: CapturingSender,
+    language: str,
+) -> None:
+    headers, appeal = appealed(client, app, sessions, sms)
+    step, words, untrue = WAITING[language]
+    page = client.get(
+        f"/appeals/{appeal}", headers=headers | {"accept": "text/html", "accept-language": language}
+    )
+    assert page.status_code == 200, page.text[:300]
+    shown = text_of(page.text)
+    assert step in shown
+    assert words in shown
+    assert untrue not in shown
+    steps = client.get(f"/api/v1/appeals/{appeal}", headers=headers).json()["steps"]
+    assert [s["step"] for s in steps] == ["submitted", "unassigned"]
+
+
+def test_with_an_officer_who_may_decide_it_it_is_sent_to_the_office(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    officer(app, sessions, "health.officer", "dept:health")
+    headers, appeal = appealed(client, app, sessions, sms)
+    page = client.get(f"/appeals/{appeal}", headers=headers | {"accept": "text/html"})
+    shown = text_of(page.text)
+    assert "已转交负责审核的单位" in shown
+    assert "等待指派处理人员" not in shown
