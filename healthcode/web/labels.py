@@ -158,6 +158,7 @@ APPEAL_STEPS: Mapping[str, str] = MappingProxyType(
         "upheld": N_("Appeal upheld"),
         "rejected": N_("Appeal rejected"),
         "restored": N_("Code recoloured"),
+        "withdrawn": N_("The department withdrew the record"),
     }
 )
 APPEAL_STATUSES: Mapping[str, str] = MappingProxyType(

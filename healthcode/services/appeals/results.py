@@ -15,6 +15,8 @@ from healthcode.store.uow import UnitOfWork
 
 RECORD, OVERRIDE, CREDIT = "record", "override", "credit"
 OPEN, UPHELD, REJECTED = "open", "upheld", "rejected"
+# A step while open: the department withdrew the record (its import rolled back)
+WITHDRAWN = "withdrawn"
 # The step after "submitted": sent to whoever may decide it, or waiting for someone to
 # be given that right (nobody may decide it yet; the administrators are told).
 ASSIGNED, UNASSIGNED = "assigned", "unassigned"
@@ -37,7 +39,7 @@ class Disputable:
 @dataclass(frozen=True)
 class Step:
     at: datetime
-    step: str  # submitted | assigned | unassigned | upheld | rejected | restored
+    step: str  # submitted | assigned | unassigned | upheld | rejected | restored | withdrawn
     colour: Colour | None
     note: str
 

@@ -152,6 +152,7 @@ _APPEAL_STEPS = {
     "upheld": N_("Your appeal was upheld"),
     "rejected": N_("Your appeal was rejected"),
     "restored": N_("{title}: after your appeal your code is {colour}"),
+    "withdrawn": N_("The department withdrew the record you appealed: it no longer counts"),
 }
 
 

@@ -27,6 +27,7 @@ import structlog
 
 from healthcode.domain.facts import HighRiskPeriod
 from healthcode.domain.records import ImportKind, data_note
+from healthcode.services.appeals import withdrawals
 from healthcode.services.codes.batches import PAGE, recolour_residents
 from healthcode.services.codes.recolour import Cause
 from healthcode.services.fraud import contradictions
@@ -73,6 +74,8 @@ def recolour_batch(units: UnitOfWorkFactory, env: Env, *, batch_id: uuid.UUID) -
             )
             for resident_id in page if travel else ():
                 contradictions.check_resident(uow, env, resident_id=resident_id)
+            # an appeal against a record its rollback withdrew: the resident is told
+            withdrawals.tell_withdrawn(uow, env, resident_ids=page)
         changed += done.changed
         total += len(page)
     with units() as uow:

@@ -73,6 +73,25 @@ class Appeals(_Repo):
         )
         return self.session.scalars(query).all()
 
+    def open_on_withdrawn_records(self, resident_ids: Sequence[uuid.UUID]) -> Sequence[t.Appeal]:
+        """Open appeals of these residents against a record withdrawn since (its
+        import rolled back), locked: taken after the residents' locks, as a decision."""
+        if not resident_ids:
+            return []
+        query = (
+            select(t.Appeal)
+            .join(t.DataRecord, t.DataRecord.id == t.Appeal.record_id)
+            .where(
+                t.Appeal.resident_id.in_(sorted(set(resident_ids))),
+                t.Appeal.status == "open",
+                t.DataRecord.withdrawn_at.is_not(None),
+            )
+            .order_by(t.Appeal.id)
+            .with_for_update(of=t.Appeal)
+            .execution_options(populate_existing=True)
+        )
+        return self.session.scalars(query).all()
+
     def steps(self, appeal_id: uuid.UUID) -> Sequence[t.AppealStep]:
         query = (
             select(t.AppealStep)
