@@ -158,6 +158,7 @@ APPEAL_STEPS: Mapping[str, str] = MappingProxyType(
         "upheld": N_("Appeal upheld"),
         "rejected": N_("Appeal rejected"),
         "restored": N_("Code recoloured"),
+        "unchanged": N_("Code unchanged"),
         "withdrawn": N_("The department withdrew the record"),
     }
 )

@@ -42,11 +42,12 @@ class StepOut(BaseModel):
     step: str = Field(
         description="submitted; assigned (sent to whoever decides it) or unassigned (nobody "
         "may decide it yet: it waits for an officer to be appointed); upheld or rejected; "
-        "restored; withdrawn (while open: the department withdrew the record, its import "
-        "rolled back; it no longer counts, the appeal is still decided)"
+        "restored (recoloured) or unchanged (other reasons keep the colour); withdrawn "
+        "(while open: the department withdrew the record, its import rolled back; it no "
+        "longer counts, the appeal is still decided)"
     )
     colour: Colour | None = Field(
-        description="restored, withdrawn: the code's colour after the appeal, the withdrawal"
+        description="restored, unchanged, withdrawn: the code's colour after that step"
     )
     note: str
 

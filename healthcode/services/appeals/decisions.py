@@ -182,7 +182,11 @@ def _withdraw(uow: UnitOfWork, env: Env, row: t.Appeal, note: str) -> None:
 
 
 def _restore(uow: UnitOfWork, env: Env, who: Principal, row: t.Appeal) -> None:
-    """Recolour every code of the resident; the appeal's own code's colour is a step."""
+    """Recolour every code of the resident; the appeal's own code's colour is a step:
+    ``restored``, or ``unchanged`` when something else keeps that colour (a fraud
+    finding confirmed meanwhile, another record): "recoloured" would not be true."""
+    before = uow.codes.of_resident(row.resident_id, row.policy_id)
+    was = before.colour if before is not None else None
     recolour_resident(
         uow,
         env,
@@ -193,7 +197,8 @@ def _restore(uow: UnitOfWork, env: Env, who: Principal, row: t.Appeal) -> None:
     )
     code = uow.codes.of_resident(row.resident_id, row.policy_id)
     if code is not None:
-        add_step(uow, env, row, "restored", colour=Colour(code.colour))
+        step = "unchanged" if code.colour == was else "restored"
+        add_step(uow, env, row, step, colour=Colour(code.colour))
 
 
 def _note(note: str) -> str:

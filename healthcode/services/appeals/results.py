@@ -39,7 +39,7 @@ class Disputable:
 @dataclass(frozen=True)
 class Step:
     at: datetime
-    step: str  # submitted | assigned | unassigned | upheld | rejected | restored | withdrawn
+    step: str  # submitted | (un)assigned | withdrawn | upheld | rejected | restored | unchanged
     colour: Colour | None
     note: str
 

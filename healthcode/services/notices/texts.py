@@ -152,6 +152,7 @@ _APPEAL_STEPS = {
     "upheld": N_("Your appeal was upheld"),
     "rejected": N_("Your appeal was rejected"),
     "restored": N_("{title}: after your appeal your code is {colour}"),
+    "unchanged": N_("{title}: your code stays {colour}: other reasons keep it so"),
     "withdrawn": N_("The department withdrew the record you appealed: it no longer counts"),
 }
 

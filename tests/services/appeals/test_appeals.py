@@ -35,6 +35,7 @@ from tests.factories.appeals import (
     POLICY,
     REASON,
     colour,
+    fraud_finding,
     health_officer,
     listed,
     officer,
@@ -324,3 +325,28 @@ class TestSubmitting:
                 upload=io.BytesIO(big),
             )
         assert refused.value.errors[0].code == "too_large"
+
+
+class TestUpheldButStillRed:
+    def test_a_fraud_finding_confirmed_meanwhile_keeps_it_red_and_says_so(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        """The record's appeal is upheld after a fraud finding turned the code red for
+        another reason: the timeline said "code recoloured" and the notification
+        "after your appeal your code is red", as if the appeal had made it red."""
+        person = listed(uow, env)
+        decider = health_officer(uow, env)
+        appeal_id = appeal(uow, env, person.resident_id, person.record_id)
+        fraud_finding(uow, env, person.resident_id)
+
+        decided = decide_appeal(uow, env, decider, appeal_id=appeal_id, uphold=True, note=UPHOLD)
+
+        assert colour(uow, env, person.resident_id) is Colour.RED
+        assert [(s.step, s.colour) for s in decided.steps][-2:] == [
+            ("upheld", None),
+            ("unchanged", Colour.RED),
+        ]
+        assert notified_steps(uow, person.resident_id)[-1] == "unchanged"
+        # the finding is what is left to appeal
+        [left] = list_disputable(uow, env, resident_id=person.resident_id, policy_id=POLICY)
+        assert left.subject == "credit"

@@ -59,7 +59,8 @@ def test_the_resident_is_told_and_the_appeal_is_still_decided(uow: UnitOfWork, e
     # still the department's to decide: upheld, a re-sent file does not bring it back
     assert [a.id for a in list_waiting_appeals(uow, env, officer)] == [appeal.id]
     decided = decide_appeal(uow, env, officer, appeal_id=appeal.id, uphold=True, note=UPHOLD)
-    assert [s.step for s in decided.steps][-3:] == ["withdrawn", "upheld", "restored"]
+    # already green without it: the decision leaves the code as it is, and says so
+    assert [s.step for s in decided.steps][-3:] == ["withdrawn", "upheld", "unchanged"]
     resent = run_import(uow, env, csv_bytes([HEADER, row]))
     assert [r.code for r in resent.refusals] == ["record_withdrawn"]
     assert colour(uow, env, resident) is Colour.GREEN
