@@ -48,6 +48,8 @@ MIN_REASON, MAX_REASON = 10, 1000
 
 
 class AlreadyAppealed(Conflict):
+    """``appeal_id``: the open appeal, where a form sent twice (a double tap) lands."""
+
     code = "already_appealed"
 
 
@@ -105,8 +107,11 @@ def submit_appeal(
     uow.residents.lock(resident_id)  # one appeal at a time per resident; the colour read fresh
     resident = uow.residents.by_id(resident_id)
     row = _subject(uow, resident, policy.id, record_id, override_id, credit_record_id)
-    if uow.appeals.open_for(row.open_key or "") is not None:
-        raise AlreadyAppealed(N_("You have already appealed this; wait for the decision"))
+    if (open_appeal := uow.appeals.open_for(row.open_key or "")) is not None:
+        raise AlreadyAppealed(
+            N_("You have already appealed this; wait for the decision"),
+            appeal_id=str(open_appeal.id),
+        )
     state = current_state(uow, env, resident_id=resident_id, policy=policy)
     colour = state.colour
     if row.override_id is not None and not _paints(state, row.override_id):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.api.appeals.test_appeals_api import POLICY, officer, red_resident
 from tests.api.helpers import CapturingSender
+from tests.api.pages import page_token
 from tests.factories.appeals import REASON
 
 WAITING = {
@@ -75,3 +76,29 @@ def test_with_an_officer_who_may_decide_it_it_is_sent_to_the_office(
     shown = text_of(page.text)
     assert "已转交负责审核的单位" in shown
     assert "等待指派处理人员" not in shown
+
+
+def test_the_form_sent_twice_lands_on_the_appeal_that_went_in(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    """A double tap on the form (or the form sent again later) answered 409 with the
+    form, as if the appeal had failed; it lands on the one appeal that went in."""
+    headers, _ = red_resident(client, app, sessions, sms)
+    [item] = client.get(f"/api/v1/codes/{POLICY}/disputable", headers=headers).json()
+    form = {"subject": f"record:{item['id']}", "reason": REASON, "csrf_token": page_token(client)}
+    landed = []
+    for _ in range(2):
+        sent = client.post(
+            f"/codes/{POLICY}/appeal",
+            data=form,
+            files={"evidence": ("", b"")},
+            headers=headers | {"accept": "text/html"},
+            follow_redirects=False,
+        )
+        assert sent.status_code == 303, sent.text[sent.text.find("<main") :][:1500]
+        landed.append(sent.headers["location"])
+    appeal = landed[0].split("?")[0]
+    assert landed == [f"{appeal}?sent=1", f"{appeal}?again=1"]
+    page = client.get(landed[1], headers=headers | {"accept": "text/html"})
+    assert "您已对此提出申诉，这是您的申诉" in text_of(page.text)
+    assert len(client.get("/api/v1/appeals", headers=headers).json()) == 1

@@ -101,6 +101,9 @@ def submit(
             upload=file.file if file is not None else None,
             client=client_address(request),
         )
+    except appeals.AlreadyAppealed as error:  # sent twice: the one that went in
+        uow.refused(error)
+        return RedirectResponse(f"/appeals/{error.params['appeal_id']}?again=1", status_code=303)
     except DomainError as error:
         uow.refused(error)
         if isinstance(error, InvalidInput):
@@ -133,7 +136,10 @@ def appeal_page(
     uow: UowDep,
     env: EnvDep,
     sent: bool = False,
+    again: bool = False,
 ) -> Response:
+    """``sent``: just sent; ``again``: the form was sent again (a double tap), and this
+    is the appeal the first one made."""
     appeal = appeals.show_appeal(uow, env, resident_id=resident_id, appeal_id=appeal_id)
     return render(
         request,
@@ -142,6 +148,7 @@ def appeal_page(
         appeal=appeal,
         policy=env.policies.get(appeal.policy_id),
         sent=sent,
+        again=again,
         evidence_link=f"/appeals/{appeal.id}/evidence",
         **LABELS,
     )
