@@ -54,6 +54,12 @@ COSTLY: tuple[tuple[str, frozenset[str], str], ...] = (
     ("lookup", frozenset({"GET"}), rf"/staff/records/tracing(/{_ID})?"),
     ("lookup", frozenset({"GET"}), rf"(/api/v1|/staff)/employers/{_ID}/board(\.csv)?"),
     ("lookup", frozenset({"GET"}), rf"(/api/v1|/staff)/records/(imports|sent)/{_ID}/refused\.csv"),
+    # a resident's record opened by an officer (each view audit-logged) and the issuer's
+    # queue (counted over the whole scope): one session used to open 200 a second
+    ("lookup", frozenset({"GET"}), rf"(/api/v1|/staff)/applications/{_ID}|/api/v1/applications"),
+    ("lookup", frozenset({"GET"}), r"/staff/queue"),
+    ("lookup", frozenset({"GET"}), rf"/api/v1/staff/(appeals|fraud-cases)/{_ID}"),
+    ("lookup", frozenset({"GET"}), rf"/staff/appeals/{_ID}(/evidence)?|/staff/fraud/{_ID}"),
 )
 _BY_METHOD = {
     method: [(kind, re.compile(path)) for kind, methods, path in COSTLY if method in methods]

@@ -27,8 +27,15 @@ from healthcode.config import Settings
 from healthcode.http.asgi import no_body
 from healthcode.http.fairshare import FairShareMiddleware, kind_of
 from healthcode.http.security import session_token
+from healthcode.services.accounts.permissions import Role
 from healthcode.services.shared.ratelimit import Budgets
-from tests.api.helpers import CapturingSender, declare, error, resident_headers
+from tests.api.helpers import (
+    CapturingSender,
+    declare,
+    error,
+    resident_headers,
+    staff_headers,
+)
 from tests.api.live_db import serve, sign_in
 from tests.conftest import missing_service
 from tests.factories.inputs import declaration_data
@@ -47,7 +54,7 @@ SOME_ID = "3f2b8c1e-5d4a-4b6f-9a7e-0c1d2e3f4a5b"  # fixed: xdist workers collect
 def settings(settings: Settings) -> Settings:
     # per day: a sliding window counter weighs the last window's count down, so a
     # test straddling a window's end could see more allowed than the limit says
-    limits = {"session_limits": {"write": "4/day", "code": "60/day"}}
+    limits = {"session_limits": {"write": "4/day", "code": "60/day", "lookup": "3/day"}}
     return settings.model_copy(update=limits | {"address_limits": {"code": "5/day"}})
 
 
@@ -76,6 +83,16 @@ def settings(settings: Settings) -> Settings:
         ("GET", f"/staff/employers/{SOME_ID}/board", "lookup"),
         ("POST", "/staff/records/tracing", "lookup"),
         ("POST", f"/staff/records/tracing/{SOME_ID}", "lookup"),
+        ("GET", f"/api/v1/applications/{SOME_ID}", "lookup"),  # each view audit-logged
+        ("GET", f"/staff/applications/{SOME_ID}", "lookup"),
+        ("GET", "/api/v1/applications", "lookup"),  # the whole scoped queue counted
+        ("GET", "/staff/queue", "lookup"),
+        ("GET", f"/api/v1/staff/fraud-cases/{SOME_ID}", "lookup"),
+        ("GET", f"/staff/fraud/{SOME_ID}", "lookup"),
+        ("GET", f"/api/v1/staff/appeals/{SOME_ID}", "lookup"),
+        ("GET", f"/staff/appeals/{SOME_ID}", "lookup"),
+        ("GET", f"/staff/appeals/{SOME_ID}/evidence", "lookup"),
+        ("GET", f"/staff/applications/{SOME_ID}/call", None),  # the call page, not a record
         ("GET", "/static/app.css", None),
         ("GET", "/api/v1/trust-list", None),
     ],
@@ -109,6 +126,25 @@ class TestBudgets:
         declare(client, second, declaration_data())
         answers = [client.get(TOKEN, headers=h).status_code for h in (first, second) * 3]
         assert answers == [200] * 5 + [429]  # five from this address, any session
+
+    def test_an_issuer_opening_applications_in_a_loop_is_refused_and_another_served(
+        self, client: TestClient, sms: CapturingSender, add_staff: Any
+    ) -> None:
+        """Found from outside: one issuer's session opened an application's details
+        (each view audit-logged) 200 times in under two seconds, unlimited, as a
+        scraper would; scan details and tracing were limited, these were not."""
+        declare(client, resident_headers(client, sms), declaration_data("shandong-pass"))
+        add_staff("issuer01", Role.ISSUER)
+        add_staff("issuer02", Role.ISSUER)
+        greedy, calm = staff_headers(client, "issuer01"), staff_headers(client, "issuer02")
+        [item] = client.get(f"{API}/applications", headers=greedy).json()["items"]
+        opened = f"{API}/applications/{item['id']}"
+        answers = [client.get(opened, headers=greedy).status_code for _ in range(3)]
+        assert answers == [200, 200, 429]  # the queue was the first of three
+        refused = client.get(opened, headers=greedy)
+        assert (refused.status_code, error(refused)["code"]) == (429, "rate_limited")
+        assert "retry-after" in refused.headers
+        assert client.get(opened, headers=calm).status_code == 200
 
     def test_a_page_is_refused_with_a_page(self, client: TestClient, sms: CapturingSender) -> None:
         me = resident_headers(client, sms)
