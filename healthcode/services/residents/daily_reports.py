@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from healthcode.domain.clock import day_of
+from healthcode.domain.clock import day_of, local
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import Conflict
 from healthcode.domain.i18n import N_
@@ -36,6 +36,13 @@ class AlreadyReported(Conflict):
     code = "already_reported_today"
 
 
+class PassLapsed(Conflict):
+    """The pass ended: a report no longer keeps it, applying again does (seed 000:
+    健康通行卡已过期、需重新申报)."""
+
+    code = "pass_lapsed"
+
+
 def submit_daily_report(
     uow: UnitOfWork,
     env: Env,
@@ -56,6 +63,12 @@ def submit_daily_report(
         )
     if not Colour(code.colour).signed:
         raise NotSignedYet(N_("Your pass is not signed yet; daily reports start once it is signed"))
+    if code.valid_until is not None and code.valid_until <= now:  # State.lapsed, at its instant
+        until = local(code.valid_until).strftime("%Y-%m-%d %H:%M")
+        raise PassLapsed(
+            N_("The pass ended at {until}; a daily report no longer keeps it: apply again"),
+            until=until,
+        )
     c = Collector()
     if data.temperature is None:
         c.add("temperature", "required", N_("Please enter today's temperature"))

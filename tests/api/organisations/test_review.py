@@ -3,10 +3,12 @@ two-officer overrides."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from healthcode.domain.clock import FixedClock
 from healthcode.services.accounts.permissions import Role
 from tests.api.helpers import CapturingSender, declare, error, resident_headers, staff_headers
 from tests.factories.inputs import declaration_data, id_number
@@ -70,6 +72,33 @@ def test_a_counter_application_is_signed_at_once(client: TestClient, add_staff: 
         f"{API}/counter-applications", json=data | {"id_card_checked": False}, headers=staff
     )
     assert unchecked.status_code == 422
+
+
+def test_a_counter_report_at_the_instant_the_pass_ends_is_refused_in_words(
+    client: TestClient, add_staff: Any, clock: FixedClock
+) -> None:
+    """Found from outside: at the pass's last instant the officer's report was taken
+    (200, audit-logged) though it kept nothing; a second later the refusal read
+    "already reported today"."""
+    staff, _ = issuers(client, add_staff)
+    data = declaration_data("shandong-pass", id_number=id_number()) | {
+        "id_card_checked": True,
+        "colour": "green",
+    }
+    signed = client.post(f"{API}/counter-applications", json=data, headers=staff).json()
+    url = f"{API}/applications/{signed['application_id']}/daily-reports"
+    ends = datetime.fromisoformat(signed["code"]["valid_until"])
+    clock.set(ends - timedelta(seconds=1))
+    staff = staff_headers(client, "issuer01")  # a staff session lasts hours, not days
+    kept = client.post(url, json={"temperature": 36.5}, headers=staff)
+    assert (kept.status_code, kept.json().get("colour")) == (200, "green"), kept.text
+    for moment in (ends, ends + timedelta(seconds=1)):
+        clock.set(moment)
+        refused = client.post(url, json={"temperature": 36.5}, headers=staff)
+        assert (refused.status_code, error(refused)["code"]) == (409, "pass_lapsed")
+        assert error(refused)["message"] == (
+            f"通行卡已于 {ends:%Y-%m-%d %H:%M} 过期，每日健康上报不能再延续它，请重新申请"
+        )
 
 
 def test_an_override_needs_a_second_officer(

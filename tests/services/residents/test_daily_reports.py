@@ -6,13 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from healthcode.domain.clock import FixedClock
+from healthcode.domain.clock import FixedClock, day_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput
 from healthcode.services.residents.daily_reports import (
     AlreadyReported,
     DeclareFirst,
     NotSignedYet,
+    PassLapsed,
 )
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -62,6 +63,27 @@ class TestDailyReport:
         assert declare(uow, env, account, "shandong-pass").colour is Colour.PENDING
         with pytest.raises(NotSignedYet):
             report(uow, env, account, "shandong-pass")
+
+    def test_a_pass_takes_reports_until_the_instant_it_lapses_and_none_after(
+        self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
+    ) -> None:
+        """Found from outside: an officer's counter report at the instant the pass
+        ended was answered 200 and recorded, though it keeps nothing (the pass stays
+        yellow, expired) and the resident's page no longer offers the form."""
+        signed = signed_pass(uow, env, account)
+        assert signed.valid_until is not None
+        for days_left in (4, 3, 2, 1):  # every day reported: green to the end
+            clock.set(signed.valid_until - days_left * DAY - timedelta(hours=1))
+            assert report(uow, env, account, "shandong-pass").colour is Colour.GREEN
+        clock.set(signed.valid_until - timedelta(seconds=1))  # its last second
+        assert report(uow, env, account, "shandong-pass").colour is Colour.GREEN
+        clock.set(signed.valid_until)
+        with pytest.raises(PassLapsed) as caught:
+            report(uow, env, account, "shandong-pass")
+        assert caught.value.params == {"until": "2020-02-29 00:00"}
+        assert account.resident_id is not None
+        today = day_of(clock.now())
+        assert uow.daily_reports.count_on(account.resident_id, "shandong-pass", today) == 0
 
     def test_a_report_needs_a_temperature(
         self, uow: UnitOfWork, env: Env, account: t.Account
