@@ -53,6 +53,17 @@ def session_hash(scope: Scope) -> bytes | None:
     return hashlib.sha256(token.encode()).digest() if token else None
 
 
+def caller_hash(scope: Scope) -> bytes | None:
+    """Whom a budget is kept for: the session, else a department system's key
+    (``X-Api-Key``; hashed apart from sessions). Without the key a system was only its
+    address, so one system's burst spent the budget of every other behind its gateway."""
+    session = session_hash(scope)
+    if session is not None:
+        return session
+    key = Request(scope).headers.get("x-api-key", "")
+    return hashlib.sha256(b"client-key:" + key.encode()).digest() if key else None
+
+
 async def refuse(scope: Scope, send: Send, error: DomainError, page: PageRenderer | None) -> None:
     """Answer ``error`` from a middleware, before the app: JSON, or a page for a browser."""
     json = domain_error_response(error)

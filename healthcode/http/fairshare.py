@@ -3,11 +3,11 @@
 Every costly request has a kind (``COSTLY``: code pages and images, writes, scans,
 look-ups, imports, PDFs; any write not listed is a ``write``). Before it runs:
 
-* its session may have at most ``session_in_flight`` costly requests running in
-  this worker — a phone firing 16 QR requests at once has the excess refused at
-  once instead of queued ahead of everybody else; colour watches, held open for up
-  to an hour, are counted apart (``session_watches``), so an open one takes no place
-  from the code page;
+* its session (or a department system's key) may have at most ``session_in_flight``
+  costly requests running in this worker — a phone firing 16 QR requests at once has
+  the excess refused at once instead of queued ahead of everybody else; colour
+  watches, held open for up to an hour, are counted apart (``session_watches``), so
+  an open one takes no place from the code page;
 * it counts against its session's budget for that kind and its address's
   (``session_limits``, ``address_limits``; shared by the workers through Redis).
 
@@ -25,7 +25,7 @@ import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from healthcode.domain.i18n import N_
-from healthcode.http.asgi import refuse, session_hash
+from healthcode.http.asgi import caller_hash, refuse
 from healthcode.http.errors import PageRenderer
 from healthcode.services.shared.ratelimit import Budgets, TooManyRequests
 
@@ -102,7 +102,7 @@ class FairShareMiddleware:
         if kind is None or not self.budgets.enabled:
             await self.app(scope, receive, send)
             return
-        session = session_hash(scope)
+        session = caller_hash(scope)  # a session, or a department system's key
         running, most = (
             (self.watching, self.watches) if kind == "watch" else (self.running, self.in_flight)
         )

@@ -17,13 +17,15 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Message, Receive, Scope, Send
 
 from healthcode.config import Settings
+from healthcode.domain.records import Department
 from healthcode.http.asgi import no_body
 from healthcode.http.fairshare import FairShareMiddleware, kind_of
 from healthcode.http.security import session_token
@@ -37,6 +39,7 @@ from tests.api.helpers import (
     staff_headers,
 )
 from tests.api.live_db import serve, sign_in
+from tests.api.records.test_department_import import department_key, send
 from tests.conftest import missing_service
 from tests.factories.inputs import declaration_data
 from tests.factories.loops import run_alone
@@ -54,7 +57,8 @@ SOME_ID = "3f2b8c1e-5d4a-4b6f-9a7e-0c1d2e3f4a5b"  # fixed: xdist workers collect
 def settings(settings: Settings) -> Settings:
     # per day: a sliding window counter weighs the last window's count down, so a
     # test straddling a window's end could see more allowed than the limit says
-    limits = {"session_limits": {"write": "4/day", "code": "60/day", "lookup": "3/day"}}
+    session = {"write": "4/day", "code": "60/day", "lookup": "3/day", "import": "2/day"}
+    limits = {"session_limits": session}
     return settings.model_copy(update=limits | {"address_limits": {"code": "5/day"}})
 
 
@@ -145,6 +149,20 @@ class TestBudgets:
         assert (refused.status_code, error(refused)["code"]) == (429, "rate_limited")
         assert "retry-after" in refused.headers
         assert client.get(opened, headers=calm).status_code == 200
+
+    def test_a_department_system_has_its_own_budget_apart_from_another_at_its_address(
+        self, client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
+    ) -> None:
+        """Found from outside: a department system's key was no session at the edge, so
+        only its address was counted (and nothing capped it in flight): one system's
+        burst of 40 imports spent the address's budget and another department's
+        system behind the same gateway was refused for the rest of the minute."""
+        greedy = department_key(app, sessions, Department.HEALTH)
+        calm = department_key(app, sessions, Department.POLICE)
+        empty = "身份证号,开始日期\n".encode()  # refused (columns): still costs the budget
+        answers = [send(client, greedy, empty).status_code for _ in range(3)]
+        assert answers == [422, 422, 429]
+        assert send(client, calm, empty, kind="travel").status_code == 422  # served, not 429
 
     def test_a_page_is_refused_with_a_page(self, client: TestClient, sms: CapturingSender) -> None:
         me = resident_headers(client, sms)
