@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Query, Security, UploadFile
 from fastapi.responses import Response
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
@@ -30,6 +30,7 @@ from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records import batches, clients, tracing
 from healthcode.services.records.clients import Client
 from healthcode.services.records.imports import ImportReport, import_records
+from healthcode.services.shared.bounds import InputModel
 
 router = APIRouter(tags=["records"])
 Operator = Annotated[Principal, Depends(require(Permission.RECORDS_IMPORT))]
@@ -264,7 +265,8 @@ class CaseView(BaseModel):
         )
 
 
-class FindCase(BaseModel):
+class FindCase(InputModel):
+    model_config = ConfigDict(extra="forbid")
     id_number: str = Field(max_length=18, examples=["371602199003070011"])
 
 
@@ -337,7 +339,11 @@ class TraceView(BaseModel):
         )
 
 
-class MakeContacts(BaseModel):
+class MakeContacts(InputModel):
+    """A field it does not know is refused, not dropped: the trace takes its window as
+    ``?window=``, and that name sent here used to make records over the default."""
+
+    model_config = ConfigDict(extra="forbid")
     contacts: list[uuid.UUID] | None = Field(
         default=None, max_length=5000, description="the residents chosen; none: all listed"
     )

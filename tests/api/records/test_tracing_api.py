@@ -106,3 +106,32 @@ def test_trace_and_make_records_over_the_api(
         return [colour_of(uow, a).value for a in accounts if a is not None]
 
     assert in_tx(sessions, env, colours) == ["red", "red", "green"]
+
+
+def test_a_misnamed_or_unknown_field_of_the_records_action_is_refused_not_dropped(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    """Found from outside: the trace takes its window as ``?window=``, and the same
+    name sent to the action was dropped without a word: records were made over the
+    default 30 minutes, leaving green a contact the officer had chosen 120 for."""
+    env: Env = app.state.env
+    people = in_tx(sessions, env, lambda uow: world(uow, env))
+    inside = staff_headers(client, "tracer.in")
+    case = str(people["case"][1])
+    wide = client.get(f"/api/v1/records/tracing/{case}?window=120", headers=inside).json()
+    assert str(people["far"][1]) in {c["resident"] for c in wide["contacts"]}
+    for body in ({"window": 120}, {"contacts": None, "kinds": "exposure"}):
+        made = client.post(f"/api/v1/records/tracing/{case}/records", json=body, headers=inside)
+        assert made.status_code == 422, made.text
+        [field] = made.json()["error"]["fields"]
+        assert (field["code"], field["message"]) == ("extra_forbidden", "未知字段")
+    found = client.post(
+        "/api/v1/records/tracing/find",
+        json={"id_number": people["case"][2], "region": "371602"},
+        headers=inside,
+    )
+    assert found.status_code == 422
+    made = client.post(
+        f"/api/v1/records/tracing/{case}/records", json={"window_minutes": 120}, headers=inside
+    )
+    assert made.json()["added"] == 3
