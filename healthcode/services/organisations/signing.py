@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from healthcode.domain.clock import local
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import Conflict, Forbidden
 from healthcode.domain.i18n import N_
@@ -84,7 +85,7 @@ def sign_pass(
         )
     state = current_state(uow, env, resident_id=resident.id, policy=policy)
     if state.awaiting_signature != str(application.id):
-        raise NotPending(N_("This application is not waiting for a signature"))
+        raise _not_pending(uow, application.id, state)
     check_against_rules(colour, suggested=state.suggested, reasons=state.reasons, note=note)
     uow.add(
         t.Signature(
@@ -140,3 +141,21 @@ def sign_pass(
         note=note.strip(),
     )
     return signed
+
+
+def _not_pending(uow: UnitOfWork, application_id: uuid.UUID, state: State) -> NotPending:
+    """Why it cannot be signed, in the words the issuer acts on: signed already (by a
+    colleague a moment ago), or the resident applied again since (the newer one waits
+    in the queue). "Not waiting for a signature" alone left them guessing."""
+    signed = uow.signatures.for_declarations([application_id])
+    if signed:
+        return NotPending(
+            N_("This application was signed already, at {time}"),
+            time=local(signed[0].signed_at).strftime("%m-%d %H:%M"),
+        )
+    if state.awaiting_signature is not None:
+        return NotPending(
+            N_("The resident has applied again since: sign the newer application instead"),
+            newer=state.awaiting_signature,
+        )
+    return NotPending(N_("This application is not waiting for a signature"))

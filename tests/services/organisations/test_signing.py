@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.signing import MilderThanRules
@@ -16,6 +17,7 @@ from healthcode.services.organisations.signing import NotPending, sign_pass
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from tests.factories.inputs import id_number
 from tests.factories.organisations import authorised_issuer, issuer_for, sign_as_issuer
 from tests.services.conftest import declare, new_account
 from tests.services.organisations.conftest import race
@@ -46,8 +48,26 @@ class TestSigning:
             uow, env, app_id, Colour.YELLOW, "视频通话中未能测量体温", issuer=issuer
         )
         assert signed.colour is Colour.YELLOW
-        with pytest.raises(NotPending):
+        with pytest.raises(NotPending) as again:
             sign_as_issuer(uow, env, app_id, Colour.GREEN, issuer=issuer)
+        assert again.value.message == "This application was signed already, at {time}"
+
+    def test_an_application_the_resident_replaced_names_the_newer_one(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock, account: t.Account
+    ) -> None:
+        """The issuer was told only "not waiting for a signature", not that a newer
+        application from the same resident waits in the queue."""
+        number = id_number()
+        first = declare(uow, env, account, "shandong-pass", id_number=number)
+        assert first.application_id
+        issuer = issuer_for(uow, env, uuid.UUID(first.application_id))
+        clock.advance(timedelta(minutes=5))
+        second = declare(uow, env, account, "shandong-pass", id_number=number, temperature=36.6)
+        assert second.application_id not in (None, first.application_id)
+        with pytest.raises(NotPending) as refused:
+            sign_as_issuer(uow, env, uuid.UUID(first.application_id), Colour.GREEN, issuer=issuer)
+        assert "applied again" in refused.value.message
+        assert refused.value.params["newer"] == second.application_id
 
 
 def test_two_issuers_cannot_both_sign(committed: sessionmaker[Session], env: Env) -> None:
