@@ -23,6 +23,7 @@ from healthcode.http.cookies import SecureCookiesMiddleware
 from healthcode.http.fairshare import FairShareMiddleware
 from healthcode.http.idempotency import IdempotencyMiddleware
 from healthcode.http.middleware import EdgeMiddleware, Upload
+from healthcode.http.scan_views import MAX_BATCH_BYTES
 from healthcode.http.shedding import SheddingMiddleware
 from healthcode.jobs.scheduler import start_scheduler
 from healthcode.logs import configure_logging
@@ -49,6 +50,11 @@ UPLOADS = (
     # an entrance's list of up to MAX_ENTRIES readings (~80 bytes each as JSON): the
     # small limit refused anything over ~880 of the 1,000 the API promises
     Upload(f"/api/v1/employers/{_UUID}/checkins", 200 * MAX_ENTRIES),
+    # an offline scanner's batch of up to MAX_BATCH scans, a code's text each (a few
+    # hundred characters, at most a QR code's 4,296): the 64 KiB limit refused any
+    # queue over ~150 scans with a 413, and the scanner's queue waited behind it
+    Upload(f"/api/v1/venues/{_UUID}/scans/batch", MAX_BATCH_BYTES),
+    Upload("/staff/scanner/scans", MAX_BATCH_BYTES),
 )
 VIDEO_UPLOADS = (f"/api/v1/declarations/{_UUID}/video", f"/declarations/{_UUID}/video")
 APPEAL_UPLOADS = ("/api/v1/appeals", "/codes/[a-z0-9-]{1,32}/appeal")  # optional evidence

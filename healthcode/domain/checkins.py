@@ -18,7 +18,7 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.errors import FieldError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model
-from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
+from healthcode.domain.temperature import check_range
 
 DEFAULT_FEVER_C = 37.3  # seed 000: 发热（37.3℃以上）; a policy's fever_threshold_c wins
 QUARANTINE_DAYS = 14  # seed 003 §二.三: 隔离14天; a policy's quarantine_days wins
@@ -154,15 +154,7 @@ def current_window(windows: Windows, at: datetime, *, field: str = "window") -> 
 
 def check_temperature(value: float, *, field: str = "temperature") -> float:
     """A body temperature in ℃, one decimal; outside 34–43 ℃ it is a typing error."""
-    if value != value or not LOWEST_C <= value <= HIGHEST_C:  # NaN too
-        raise InvalidInput.single(
-            field,
-            "range",
-            N_("A body temperature between {low} and {high} ℃"),
-            low=LOWEST_C,
-            high=HIGHEST_C,
-        )
-    return round(value, 1)
+    return round(check_range(value, field=field), 1)
 
 
 def is_flagged(temperature: float, symptoms: bool, fever_c: float) -> bool:

@@ -1,24 +1,37 @@
-"""A scan as the operator's screen reads it, localised: shared by the JSON API and the
-result page."""
+"""A scan as the operator's screen reads it, localised, and an offline scanner's batch
+as it goes up and comes back: shared by the JSON API and the pages.
+
+A batch is read item by item (``read_batch``): one malformed item (a token longer than a
+QR code holds, a reading that is not a number) is refused by itself, naming its field,
+and the rest of the batch is recorded; before, one such item made the whole batch a
+422, and the offline scanner's queue waited forever behind it.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
-from healthcode.domain.checkpoint import FLAG_MESSAGES, GENERIC_ACTIONS, VERDICT_MESSAGES
+from healthcode.domain.checkpoint import (
+    FLAG_MESSAGES,
+    GENERIC_ACTIONS,
+    VERDICT_MESSAGES,
+)
 from healthcode.domain.clock import local
 from healthcode.domain.colour import Colour
 from healthcode.domain.i18n import N_
 from healthcode.domain.tokens.codec import MAX_TEXT_CHARS
+from healthcode.http.errors import validation_fields
 from healthcode.http.views import ForeignView, LocalTime, foreign_view
 from healthcode.i18n import pick, translate
 from healthcode.services.scanning.scans import ScanResult
-from healthcode.services.scanning.uploads import OfflineScan
-from healthcode.services.shared.bounds import InputModel, Moment
+from healthcode.services.scanning.uploads import OfflineScan, Refused, UploadResult
+from healthcode.services.shared.bounds import TEMPERATURE_SCHEMA, InputModel, Moment
 
 NO_COLOUR = N_("Stop. This region's code shows no colour we can read: follow that region's rules.")
 ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
@@ -31,7 +44,8 @@ class OfflineItem(InputModel):
     client_id: ClientId
     token: str = Field(max_length=MAX_TEXT_CHARS)
     scanned_at: Moment
-    temperature: float | None = Field(None, ge=30, le=45)
+    # the range is the domain's (domain/temperature.py), refused item by item
+    temperature: float | None = Field(None, json_schema_extra=TEMPERATURE_SCHEMA)
     wrong_person: bool = Field(
         False,
         description="the scanner's ID-card check found the card another person's "
@@ -42,6 +56,97 @@ class OfflineItem(InputModel):
         return OfflineScan(
             self.client_id, self.token, self.scanned_at, self.temperature, self.wrong_person
         )
+
+
+MAX_BATCH = 500
+# A full batch's body: each item a code's text at most (MAX_TEXT_CHARS) and the rest
+MAX_BATCH_BYTES = MAX_BATCH * (MAX_TEXT_CHARS + 512)
+MALFORMED = "invalid_input"  # an item the model refused: nothing recorded
+# Each item is read by itself (``read_batch``); the schema still shows the item's shape.
+RawItem = Annotated[Any, WithJsonSchema(OfflineItem.model_json_schema())]
+
+
+class BatchInput(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    scans: list[RawItem] = Field(max_length=MAX_BATCH, examples=[[]])
+
+
+class RefusedItem(BaseModel):
+    client_id: str = Field(description="as sent (empty when the item had none to read)")
+    index: int = Field(description="the item's place in the batch as sent, from 0")
+    reason: str = Field(
+        examples=["expired", "temperature_out_of_range", "scanned_in_future", MALFORMED]
+    )
+    field: str = Field(examples=["token", "temperature", "scanned_at"])
+    message: str = Field(description="why, in the request's language")
+    recorded: bool = Field(
+        description="true: the scan is on record, refused; false: it was not recorded "
+        "(fix the field and send it again, or note it by hand)"
+    )
+
+
+class BatchOut(BaseModel):
+    accepted: list[str]
+    duplicates: list[str]
+    refused: list[RefusedItem]
+
+
+@dataclass(frozen=True)
+class ReadBatch:
+    """The items that could be read (for the service) and the refusals of the rest."""
+
+    scans: list[OfflineScan]
+    malformed: list[RefusedItem]
+    first_index: dict[str, int]  # client_id -> its first place in the batch
+
+
+def read_batch(items: Sequence[Any]) -> ReadBatch:
+    scans: list[OfflineScan] = []
+    malformed: list[RefusedItem] = []
+    first: dict[str, int] = {}
+    for index, raw in enumerate(items):
+        try:
+            item = OfflineItem.model_validate(raw)
+        except ValidationError as error:
+            malformed.append(_malformed(index, raw, error))
+            continue
+        first.setdefault(item.client_id, index)
+        scans.append(item.to_scan())
+    return ReadBatch(scans, malformed, first)
+
+
+def _malformed(index: int, raw: Any, error: ValidationError) -> RefusedItem:
+    """The first thing wrong with an item, by field, in words."""
+    found = validation_fields(error.errors())[0]
+    sent = raw.get("client_id") if isinstance(raw, dict) else None
+    return RefusedItem(
+        client_id=sent[:64] if isinstance(sent, str) else "",
+        index=index,
+        reason=MALFORMED,
+        field=found.field if found.field != "body" else "item",
+        message=translate(found.message, found.params),
+        recorded=False,
+    )
+
+
+def batch_out(read: ReadBatch, result: UploadResult) -> BatchOut:
+    refused = [_refused(read.first_index, r) for r in result.refused] + read.malformed
+    return BatchOut(
+        accepted=list(result.accepted),
+        duplicates=list(result.duplicates),
+        refused=sorted(refused, key=lambda r: r.index),
+    )
+
+
+def _refused(first_index: dict[str, int], r: Refused) -> RefusedItem:
+    return RefusedItem(
+        client_id=r.client_id,
+        index=first_index.get(r.client_id, -1),
+        reason=r.reason,
+        field=r.field,
+        message=translate(r.message, r.params),
+        recorded=r.recorded,
+    )
 
 
 class FlagView(BaseModel):

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from healthcode.domain.checkins import Status, Window, Windows, hhmm
+from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.security import ResidentDep, require
 from healthcode.http.views import LocalTime
@@ -20,8 +21,9 @@ from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.organisations import board as boards
 from healthcode.services.organisations import checkins
-from healthcode.services.shared.bounds import MAX_OFFSET, InputModel
+from healthcode.services.shared.bounds import MAX_OFFSET, TEMPERATURE_SCHEMA, InputModel
 
+TEMPERATURE_RANGE = f"℃, {LOWEST_C:g}–{HIGHEST_C:g} (domain/temperature.py)"
 router = APIRouter(tags=["employers"])
 Manager = Annotated[Principal, Depends(require(Permission.STAFF_MANAGE))]
 BOARD_LIMIT = 1000  # rows of the board in one answer (~340 bytes each)
@@ -94,7 +96,9 @@ class WindowsInput(InputModel):
 class EntryInput(InputModel):
     model_config = ConfigDict(extra="forbid")
     employee_id: uuid.UUID
-    temperature: float = Field(description="℃, 34–43", examples=[36.5])
+    temperature: float = Field(
+        description=TEMPERATURE_RANGE, examples=[36.5], json_schema_extra=TEMPERATURE_SCHEMA
+    )
     symptoms: bool = False
 
 
@@ -105,7 +109,9 @@ class EntriesInput(InputModel):
 
 class CheckinInput(InputModel):
     model_config = ConfigDict(extra="forbid")
-    temperature: float = Field(description="℃, 34–43", examples=[36.5])
+    temperature: float = Field(
+        description=TEMPERATURE_RANGE, examples=[36.5], json_schema_extra=TEMPERATURE_SCHEMA
+    )
     symptoms: bool
 
 

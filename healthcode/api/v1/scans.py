@@ -19,13 +19,21 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.tokens.codec import MAX_TEXT_CHARS
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.http.hop import Hop, Unit, hop
-from healthcode.http.scan_views import ClientId, OfflineItem, ScanView, scan_view
+from healthcode.http.scan_views import (
+    BatchInput,
+    BatchOut,
+    ClientId,
+    ScanView,
+    batch_out,
+    read_batch,
+    scan_view,
+)
 from healthcode.http.security import require
 from healthcode.http.views import LocalTime
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.accounts.sessions import Caller
 from healthcode.services.scanning import details, lookups, releases, scans, uploads
-from healthcode.services.shared.bounds import InputModel, Moment
+from healthcode.services.shared.bounds import TEMPERATURE_SCHEMA, InputModel, Moment
 
 router = APIRouter(tags=["scanning"])
 Scanner = Annotated[Principal, Depends(require(Permission.SCAN))]
@@ -57,23 +65,9 @@ class ScanInput(InputModel):
 
 class ReleaseInput(InputModel):
     model_config = ConfigDict(extra="forbid")
-    temperature: float | None = Field(None, ge=30, le=45, examples=[36.5], description="℃")
-
-
-class BatchInput(InputModel):
-    model_config = ConfigDict(extra="forbid")
-    scans: list[OfflineItem] = Field(max_length=500, examples=[[]])
-
-
-class RefusedItem(BaseModel):
-    client_id: str
-    reason: str
-
-
-class BatchOut(BaseModel):
-    accepted: list[str]
-    duplicates: list[str]
-    refused: list[RefusedItem]
+    temperature: float | None = Field(
+        None, examples=[36.5], description="℃", json_schema_extra=TEMPERATURE_SCHEMA
+    )  # the range is the domain's (domain/temperature.py): one rule, one refusal
 
 
 class FraudCaseOut(BaseModel):
@@ -141,19 +135,11 @@ def upload(
     env: EnvDep,
     client: ClientDep,
 ) -> BatchOut:
-    result = uploads.upload_scans(
-        uow,
-        env,
-        who,
-        venue_id=venue_id,
-        scans=[i.to_scan() for i in data.scans],
-        client=client,
-    )
-    return BatchOut(
-        accepted=list(result.accepted),
-        duplicates=list(result.duplicates),
-        refused=[RefusedItem(client_id=r.client_id, reason=r.reason) for r in result.refused],
-    )
+    """Each item is recorded or refused by itself: a refusal names the item (its
+    ``client_id`` and place), the field and why, and says whether the scan is on record."""
+    read = read_batch(data.scans)
+    result = uploads.upload_scans(uow, env, who, venue_id=venue_id, scans=read.scans, client=client)
+    return batch_out(read, result)
 
 
 @router.get("/scans/{scan_id}", summary="One scan, as the operator's screen shows it")

@@ -20,7 +20,7 @@ from healthcode.domain.identity import (
     resolve_region,
 )
 from healthcode.domain.policy import Policy
-from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
+from healthcode.domain.temperature import HIGHEST_C, LOWEST_C, in_range
 from healthcode.services.residents.inputs import (
     DeclarationInput,
     ExposureInput,
@@ -137,7 +137,7 @@ def _temperature(c: Collector, value: float) -> None:
             value=value,
         )
         return
-    if LOWEST_C <= value <= HIGHEST_C:
+    if in_range(value):
         return
     if 93.0 <= value <= 108.5:
         c.add(

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from healthcode.domain.checkpoint import Verdict, is_fever
 from healthcode.domain.clock import local
-from healthcode.domain.errors import Conflict, InvalidInput
+from healthcode.domain.errors import Conflict
 from healthcode.domain.i18n import N_
-from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
+from healthcode.domain.temperature import check_range
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.fraud import cases
 from healthcode.services.scanning.scans import (
@@ -77,14 +77,8 @@ def release(
                 time=local(row.released_at).strftime("%H:%M"),
             )
         return result_of(env, row)
-    if temperature is not None and not LOWEST_C <= temperature <= HIGHEST_C:
-        raise InvalidInput.single(
-            "temperature",
-            "range",
-            N_("A body temperature lies between {low} and {high} ℃"),
-            low=LOWEST_C,
-            high=HIGHEST_C,
-        )
+    if temperature is not None:
+        check_range(temperature)
     if row.verdict == Verdict.FEVER.value:
         raise FeverRecorded(
             N_(

@@ -36,7 +36,7 @@ from healthcode.domain.checkpoint import (
     on_screen_code,
 )
 from healthcode.domain.colour import Colour
-from healthcode.domain.errors import InvalidInput, NotFound
+from healthcode.domain.errors import FieldError, InvalidInput, NotFound
 from healthcode.domain.fraud import causes_of_flags
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import LocalText, Policy
@@ -207,18 +207,27 @@ class _AskedRevocation:
 def check_scanned_at(env: Env, scanned_at: datetime | None, now: datetime) -> datetime:
     if scanned_at is None:
         return now
+    problem = scanned_at_error(env, scanned_at, now)
+    if problem is not None:
+        raise InvalidInput(problem)
+    return scanned_at
+
+
+def scanned_at_error(env: Env, scanned_at: datetime, now: datetime) -> FieldError | None:
+    """Why a scan time given by a scanner is not taken (None: it is): one rule for a
+    scan sent at once and for an offline scanner's upload."""
     if scanned_at > now + CLOCK_SKEW:
-        raise InvalidInput.single(
+        return FieldError(
             "scanned_at", "future", N_("The scan time is in the future: check the scanner's clock")
         )
     if scanned_at < now - timedelta(days=env.settings.scan_upload_days):
-        raise InvalidInput.single(
+        return FieldError(
             "scanned_at",
             "too_old",
             N_("Scans older than {days} days are not accepted"),
-            days=env.settings.scan_upload_days,
+            {"days": env.settings.scan_upload_days},
         )
-    return scanned_at
+    return None
 
 
 @dataclass(frozen=True)

@@ -7,24 +7,34 @@ scanner had), and records it in the ``offline_upload`` lane. ``client_id`` is un
 per venue, so a batch sent twice (the reply was lost) records nothing new: its items
 come back as duplicates. A valid green code counts as released at ``scanned_at``,
 unless its temperature is a fever (then the record says ``fever``).
+
+Every refusal names its item, the field at fault and why, and says whether the scan
+is on record (refused as the verifier said) or not recorded at all (a time or a reading
+the server does not take: the same rules, ``scans.scanned_at_error`` and
+``domain/temperature.range_error``, as a scan sent at once). Nothing is dropped
+without a word: the scanner shows the guard which scans were not recorded.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
+from healthcode.domain.checkpoint import Verdict
+from healthcode.domain.errors import FieldError
+from healthcode.domain.temperature import range_error
 from healthcode.domain.tokens import Refusal
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes.health_codes import verify_scanned
 from healthcode.services.scanning.scans import (
-    CLOCK_SKEW,
     Lane,
+    message_of,
     read_code,
     record_scan,
+    scanned_at_error,
 )
 from healthcode.services.scanning.venues import venue_row
 from healthcode.services.shared import audit
@@ -44,10 +54,41 @@ class OfflineScan:
     wrong_person: bool = False
 
 
+# The stable reason of an item not recorded, by its field error's code (the names the
+# upload's answer has always had; the field and the words come from the shared rule).
+UNRECORDED_REASONS: Mapping[str, str] = {
+    "future": "scanned_in_future",
+    "too_old": "too_old",
+    "range": "temperature_out_of_range",
+}
+# The field a recorded refusal is about (else the code: ``token``).
+_REFUSAL_FIELDS: Mapping[str, str] = {
+    Verdict.FEVER: "temperature",
+    Refusal.WRONG_PERSON: "wrong_person",
+}
+
+
 @dataclass(frozen=True)
 class Refused:
+    """An item refused: ``reason`` a stable code, ``field`` the item's field at fault,
+    ``message`` (an English message id, with ``params``) why, in words; ``recorded``
+    whether the scan is on record with its refusal or was not recorded at all."""
+
     client_id: str
     reason: str
+    field: str = "token"
+    message: str = ""
+    params: Mapping[str, object] = dataclasses.field(default_factory=dict)
+    recorded: bool = True
+
+    @classmethod
+    def unrecorded(cls, client_id: str, problem: FieldError) -> Refused:
+        reason = UNRECORDED_REASONS.get(problem.code, problem.code)
+        return cls(client_id, reason, problem.field, problem.message, problem.params, False)
+
+    @classmethod
+    def on_record(cls, client_id: str, verdict: str) -> Refused:
+        return cls(client_id, verdict, _REFUSAL_FIELDS.get(verdict, "token"), message_of(verdict))
 
 
 @dataclass(frozen=True)
@@ -68,14 +109,13 @@ def upload_scans(
 ) -> UploadResult:
     venue = venue_row(uow, who, venue_id)
     now = env.clock.now()
-    oldest = now - timedelta(days=env.settings.scan_upload_days)
     accepted: list[str] = []
     duplicates: list[str] = []
     refused: list[Refused] = []
     for item in scans:
-        problem = _unrecordable(item, now, oldest)
+        problem = _unrecordable(env, item, now)
         if problem is not None:
-            refused.append(Refused(item.client_id, problem))
+            refused.append(Refused.unrecorded(item.client_id, problem))
             continue
         if uow.scans.by_client_id(venue.id, item.client_id) is not None:
             duplicates.append(item.client_id)
@@ -101,7 +141,7 @@ def upload_scans(
         if result.duplicate:
             duplicates.append(item.client_id)
         elif result.verdict is not None:
-            refused.append(Refused(item.client_id, result.verdict))
+            refused.append(Refused.on_record(item.client_id, result.verdict))
         else:
             accepted.append(item.client_id)
     audit.record(
@@ -129,12 +169,10 @@ def _revoked_at(uow: UnitOfWork, at: datetime) -> Callable[[bytes], bool]:
     return revoked
 
 
-def _unrecordable(item: OfflineScan, now: datetime, oldest: datetime) -> str | None:
-    """Why an item cannot be recorded at all (it is not, and says why)."""
-    if item.scanned_at > now + CLOCK_SKEW:
-        return "scanned_in_future"
-    if item.scanned_at < oldest:
-        return "too_old"
-    if item.temperature is not None and not LOWEST_C <= item.temperature <= HIGHEST_C:
-        return "temperature_out_of_range"
-    return None
+def _unrecordable(env: Env, item: OfflineScan, now: datetime) -> FieldError | None:
+    """Why an item cannot be recorded at all (it is not, and says why): the rules a
+    scan sent at once and a release are held to."""
+    problem = scanned_at_error(env, item.scanned_at, now)
+    if problem is None and item.temperature is not None:
+        problem = range_error(item.temperature)
+    return problem

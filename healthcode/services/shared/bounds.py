@@ -16,8 +16,17 @@ import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    JsonValue,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
+
+from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
 
 # Birth dates, residence, trips, exposures and revocation times all fall well inside.
 EARLIEST = date(1900, 1, 1)
@@ -100,3 +109,7 @@ class InputModel(BaseModel):
 
 SafeText = Annotated[str, AfterValidator(check_text)]
 Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]
+
+# A temperature field's JSON schema: the domain's range documented, not checked by the
+# model (``domain/temperature.py`` refuses it, with the same words everywhere).
+TEMPERATURE_SCHEMA: dict[str, JsonValue] = {"minimum": LOWEST_C, "maximum": HIGHEST_C}

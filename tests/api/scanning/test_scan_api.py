@@ -314,10 +314,76 @@ def test_an_offline_batch_uploaded_twice_is_recorded_once(
     assert first.json() == {
         "accepted": ["dev7:1"],
         "duplicates": [],
-        "refused": [{"client_id": "dev7:2", "reason": "expired"}],
+        "refused": [
+            {
+                "client_id": "dev7:2",
+                "index": 1,
+                "reason": "expired",
+                "field": "token",
+                "message": "此码已过期，请对方刷新后重新出示。",
+                "recorded": True,
+            }
+        ],
     }
     second = client.post(url, json=batch, headers=site.guard).json()
     assert second == {"accepted": [], "duplicates": ["dev7:1", "dev7:2"], "refused": []}
+
+
+def test_an_item_the_server_does_not_take_is_refused_by_itself_and_the_rest_is_recorded(
+    client: TestClient, clock: FixedClock, site: Site
+) -> None:
+    """A reading no body has (44 ℃ passed the old model but not the service; 46 ℃ made
+    the whole batch a 422), a scanner clock an hour ahead, a token longer than a QR
+    code holds and an item without its time: each is refused by itself, naming its
+    field, in the guard's language, and not recorded; the good scan is recorded."""
+    token, at = qr_text(client, site), clock.now()
+    items = [
+        {"client_id": "ok", "token": token, "scanned_at": at.isoformat(), "temperature": 36.5},
+        {"client_id": "hot", "token": token, "scanned_at": at.isoformat(), "temperature": 44.0},
+        {"client_id": "hotter", "token": token, "scanned_at": at.isoformat(), "temperature": 46},
+        {"client_id": "cold", "token": token, "scanned_at": at.isoformat(), "temperature": 29.5},
+        {"client_id": "ahead", "token": token, "scanned_at": (at + timedelta(hours=1)).isoformat()},
+        {"client_id": "long", "token": "CNHC1:" + "A" * 5000, "scanned_at": at.isoformat()},
+        {"client_id": "no-time", "token": token},
+    ]
+    answer = client.post(f"{site.scans()}/batch", json={"scans": items}, headers=site.guard)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["accepted"] == ["ok"]
+    refused = {r["client_id"]: r for r in body["refused"]}
+    said = {c: (r["index"], r["field"], r["reason"], r["recorded"]) for c, r in refused.items()}
+    assert said == {
+        "hot": (1, "temperature", "temperature_out_of_range", False),
+        "hotter": (2, "temperature", "temperature_out_of_range", False),
+        "cold": (3, "temperature", "temperature_out_of_range", False),
+        "ahead": (4, "scanned_at", "scanned_in_future", False),
+        "long": (5, "token", "invalid_input", False),
+        "no-time": (6, "scanned_at", "invalid_input", False),
+    }
+    range_words = "体温应在 34.0 至 43.0 ℃ 之间"
+    assert {refused[c]["message"] for c in ("hot", "hotter", "cold")} == {range_words}
+    assert refused["ahead"]["message"] == "扫码时间晚于当前时间：请检查扫码设备的时钟"
+    again = client.post(f"{site.scans()}/batch", json={"scans": items}, headers=site.guard)
+    assert again.json()["duplicates"] == ["ok"]  # only it was recorded
+    assert len(again.json()["refused"]) == 6
+
+
+def test_a_release_reading_out_of_range_is_refused_in_the_same_words_on_every_side(
+    client: TestClient, site: Site
+) -> None:
+    """Below and above the range, the release says the domain's one rule (it said
+    "at most 45" for 46 ℃ and the range only for 44 ℃)."""
+    scan = client.post(site.scans(), json={"token": qr_text(client, site)}, headers=site.guard)
+    url = f"{API}/scans/{scan.json()['scan_id']}/release"
+    for reading in (29.0, 44.0, 46.0):
+        answer = client.post(url, json={"temperature": reading}, headers=site.guard)
+        assert answer.status_code == 422, reading
+        field = error(answer)["fields"][0]
+        assert (field["field"], field["code"], field["message"]) == (
+            "temperature",
+            "range",
+            "体温应在 34.0 至 43.0 ℃ 之间",
+        ), reading
 
 
 def test_a_guard_lists_only_its_venue_and_another_guard_finds_none_of_it(

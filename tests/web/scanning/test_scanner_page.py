@@ -8,7 +8,7 @@ import json
 import os
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -320,16 +320,63 @@ def test_offline_a_temperature_is_taken_and_a_fever_is_not_released(
     expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
     assert sorted(released(server, checkpoint).values(), key=str).count((False, 38.1)) == 1
 
-    # A reading that is not a number is a malformed batch (the page never sends one).
-    status = page.evaluate(
+    # A reading that is not a number is refused by itself, by field, in words (the
+    # page never sends one; it made the whole batch a 422, and the queue waited for ever).
+    answer = page.evaluate(
         """async (url) => (await fetch(url, {
           method: "POST", headers: {"Content-Type": "application/json",
             "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content},
-          body: JSON.stringify({scans: [{client_id: crypto.randomUUID(), token: "x",
-            scanned_at: new Date().toISOString(), temperature: "hot"}]})})).status""",
+          body: JSON.stringify({scans: [{client_id: "hot-1", token: "x",
+            scanned_at: new Date().toISOString(), temperature: "hot"}]})})).json()""",
         page.locator("[data-scanner]").get_attribute("data-upload"),
     )
-    assert status == 422
+    refused = answer["refused"][0]
+    assert (refused["client_id"], refused["field"], refused["recorded"]) == (
+        "hot-1",
+        "temperature",
+        False,
+    )
+    assert refused["message"] == "请填写数字"
+
+
+def test_a_scan_the_server_does_not_record_is_shown_and_a_long_queue_goes_up_in_parts(
+    scanner_context: BrowserContext, server: LiveServer, checkpoint: Checkpoint
+) -> None:
+    """Back online after a long day: 501 scans wait (more than one request takes), and
+    two the server does not take (a reading of 44 ℃ queued by an older page, a scan
+    time an hour ahead). The queue empties in two requests; the two are shown to the
+    guard, with the time and why, until noted: never dropped without a word."""
+    codes = Codes(server)
+    page = open_scanner(scanner_context, server, checkpoint)
+    now = codes.now
+    paper = codes.token(Purpose.PAPER)
+
+    def record(client_id: str, at: datetime, **more: Any) -> dict[str, Any]:
+        return {"client_id": client_id, "token": paper, "scanned_at": at.isoformat(),
+                "venue_id": str(checkpoint.venue_id), "lane": "camera", **more}  # fmt: skip
+
+    queue = [record(f"day-{i}", now + timedelta(milliseconds=500 * i)) for i in range(499)]
+    queue += [
+        record("hot", now, temperature=44.0),
+        record("ahead", now + timedelta(hours=1)),
+    ]
+    outcome = page.evaluate(REQUEUE_AND_UPLOAD, queue)
+    assert (outcome.get("error"), outcome["sent"], len(outcome["accepted"])) == (None, 501, 499)
+    expect(page.locator("#scanner-queue")).to_have_attribute("data-waiting", "0")
+    box = page.locator("#scanner-unrecorded")
+    expect(box).to_be_visible()
+    expect(box).to_contain_text("以下扫码记录未被服务器接收，请手工登记")
+    items = box.locator("li")
+    expect(items).to_have_count(2)
+    expect(box.locator("li[data-reason=temperature_out_of_range]")).to_have_text(
+        re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d 扫码：体温应在 34.0 至 43.0 ℃ 之间$")
+    )
+    expect(box.locator("li[data-reason=scanned_in_future]")).to_contain_text("请检查扫码设备的时钟")
+    check_page(page)
+    page.reload()  # kept on the device until the guard notes them
+    expect(items).to_have_count(2)
+    page.click("#unrecorded-noted")
+    expect(box).to_be_hidden()
 
 
 def test_the_lists_age_shows_and_warns_when_stale(

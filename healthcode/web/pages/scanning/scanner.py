@@ -19,20 +19,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import ConfigDict, Field
 
 from healthcode.domain.checkpoint import VERDICT_MESSAGES, Verdict, fever_line
 from healthcode.domain.colour import Colour
-from healthcode.domain.temperature import HIGHEST_C, LOWEST_C
+from healthcode.domain.temperature import HIGHEST_C, LOWEST_C, RANGE_MESSAGE
 from healthcode.domain.tokens.refusal import VALID_MESSAGE, Refusal
 from healthcode.domain.tokens.trustlist import to_jwks
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
-from healthcode.http.scan_views import OfflineItem
+from healthcode.http.scan_views import MAX_BATCH, BatchInput, batch_out, read_batch
 from healthcode.i18n import pick
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.scanning import uploads, venues
 from healthcode.services.shared import lists
-from healthcode.services.shared.bounds import InputModel
 from healthcode.services.shared.env import Env
 from healthcode.web.labels import ICONS
 from healthcode.web.pages.organisations.access import staff_with
@@ -42,11 +40,6 @@ router = APIRouter(include_in_schema=False)
 Scanner = Annotated[Principal, Depends(staff_with(Permission.SCAN))]
 NO_STORE = {"Cache-Control": "no-store"}
 REFUSED_ICON = "✕"
-
-
-class QueuedBatch(InputModel):
-    model_config = ConfigDict(extra="forbid")
-    scans: list[OfflineItem] = Field(max_length=500)
 
 
 def pinned_list_keys(uow: UowDep, env: EnvDep) -> dict[str, Any] | None:
@@ -82,6 +75,10 @@ def _words() -> dict[str, Any]:
         "no_lists": _("No trust list yet: connect to the internet once to fetch it."),
         "queued": _("{count} scans waiting to upload", count="{count}"),
         "queue_empty": _("Every scan is uploaded."),
+        "not_recorded": _(
+            "The server did not record these scans: note them by hand.",
+        ),
+        "not_recorded_item": _("Scanned at {time}: {why}", time="{time}", why="{why}"),
         "id_exact": _("ID card checked: the whole number matches the code."),
         "id_partial": _(
             "ID card checked: the first and last four characters match the code "
@@ -91,9 +88,7 @@ def _words() -> dict[str, Any]:
         "id_no_scan": _("Scan the code first, then check the ID card."),
         "id_empty": _("Type the ID card number, or read the card with the reader."),
         "temp_number": _("Enter the temperature as a number, e.g. 36.5"),
-        "temp_range": _(
-            "A body temperature lies between {low} and {high} ℃", low=LOWEST_C, high=HIGHEST_C
-        ),
+        "temp_range": _(RANGE_MESSAGE, low=LOWEST_C, high=HIGHEST_C),
         "temp_recorded": _("Temperature {value} ℃ recorded", value="{value}"),
         "region": _("A code of {region}", region="{region}"),
         "no_colour": _("This region's code shows no colour we can read"),
@@ -147,28 +142,17 @@ def scanner_page(
         fever_line=fever_line(None),
         lowest_c=LOWEST_C,
         highest_c=HIGHEST_C,
+        max_batch=MAX_BATCH,
     )
 
 
 @router.post("/staff/scanner/scans")
 def upload_queue(
-    data: QueuedBatch, who: Scanner, uow: UowDep, env: EnvDep, client: ClientDep, venue: uuid.UUID
+    data: BatchInput, who: Scanner, uow: UowDep, env: EnvDep, client: ClientDep, venue: uuid.UUID
 ) -> JSONResponse:
     """The page's queue: recorded once per ``client_id`` (a batch sent again after a
-    lost answer comes back as duplicates); the page drops every id the answer names."""
-    result = uploads.upload_scans(
-        uow,
-        env,
-        who,
-        venue_id=venue,
-        scans=[s.to_scan() for s in data.scans],
-        client=client,
-    )
-    return JSONResponse(
-        {
-            "accepted": list(result.accepted),
-            "duplicates": list(result.duplicates),
-            "refused": [{"client_id": r.client_id, "reason": r.reason} for r in result.refused],
-        },
-        headers=NO_STORE,
-    )
+    lost answer comes back as duplicates); the page drops every id the answer names,
+    and shows the guard those not recorded, with why."""
+    read = read_batch(data.scans)
+    result = uploads.upload_scans(uow, env, who, venue_id=venue, scans=read.scans, client=client)
+    return JSONResponse(batch_out(read, result).model_dump(), headers=NO_STORE)

@@ -216,9 +216,57 @@ async function enqueue(record) {
   try { await dbDo(db, "queue", "readwrite", (s) => s.put(record)); } finally { db.close(); }
 }
 
+/* Scans the server did not record (a time or a reading it does not take), kept on
+   this device until the guard notes them: they leave the queue, never without a word. */
+const UNRECORDED = "hc-scanner-unrecorded";
+const MAX_UNRECORDED = 100;
+
+function unrecorded() {
+  try { return JSON.parse(localStorage.getItem(UNRECORDED) || "[]"); } catch (e) { return []; }
+}
+
+function showUnrecorded() {
+  const box = el("scanner-unrecorded");
+  if (!box) { return; }
+  const mine = unrecorded().filter((u) => u.venue_id === venue);
+  box.hidden = !mine.length;
+  el("scanner-unrecorded-title").textContent = words.not_recorded;
+  el("scanner-unrecorded-list").replaceChildren(...mine.map(function (u) {
+    const li = document.createElement("li");
+    li.dataset.clientId = u.client_id;
+    li.dataset.reason = u.reason;
+    li.textContent = say(words.not_recorded_item, { time: when(u.at), why: u.message });
+    return li;
+  }));
+}
+
+function noteUnrecorded(records, refused) {
+  const byId = new Map(records.map((r) => [r.client_id, r]));
+  const found = refused.filter((r) => !r.recorded && byId.has(r.client_id)).map(function (r) {
+    return { client_id: r.client_id, venue_id: venue, reason: r.reason, field: r.field,
+      message: r.message, at: Date.parse(byId.get(r.client_id).scanned_at) / 1000 };
+  });
+  if (!found.length) { return; }
+  localStorage.setItem(UNRECORDED, JSON.stringify(unrecorded().concat(found).slice(-MAX_UNRECORDED)));
+  showUnrecorded();
+}
+
+/* One request of at most data-max-batch records (the API's limit: a longer queue, a
+   long day offline, goes up in several). */
 async function upload() {
-  const records = (await queued()).filter((r) => venue && r.venue_id === venue && r.client_id !== held);
-  if (!records.length || !data.upload) { return { sent: 0 }; }
+  const waiting = (await queued()).filter((r) => venue && r.venue_id === venue && r.client_id !== held);
+  if (!waiting.length || !data.upload) { return { sent: 0 }; }
+  const outcome = { sent: 0, accepted: [], duplicates: [], refused: [] };
+  const size = Number(data.maxBatch) || 500;
+  for (let start = 0; start < waiting.length; start += size) {
+    const part = await uploadPart(waiting.slice(start, start + size));
+    outcome.sent += part.sent;
+    for (const key of ["accepted", "duplicates", "refused"]) { outcome[key].push(...part[key]); }
+  }
+  return outcome;
+}
+
+async function uploadPart(records) {
   const body = { scans: records.map(function (r) {
     const scan = { client_id: r.client_id, token: r.token, scanned_at: r.scanned_at };
     if (r.temperature !== undefined && r.temperature !== null) { scan.temperature = r.temperature; }
@@ -245,6 +293,7 @@ async function upload() {
       return last;
     });
   } finally { db.close(); }
+  noteUnrecorded(records, result.refused || []);
   return { sent: records.length, accepted: result.accepted || [], duplicates: result.duplicates || [],
     refused: result.refused || [] };
 }
@@ -334,7 +383,7 @@ async function updateQueued(record) {
   } finally { db.close(); }
 }
 
-export const ready = root ? refreshLists().then(showQueue).then(function () {
+export const ready = root ? refreshLists().then(showQueue).then(showUnrecorded).then(function () {
   root.dataset.ready = "true";
   if (navigator.onLine) { uploadQueue(); }
   return lists;
@@ -360,6 +409,10 @@ if (root) {
     recordTemperature(el("temperature").value).then(function (shown) {
       if (!shown) { el("temperature").focus(); }
     });
+  });
+  el("unrecorded-noted").addEventListener("click", function () {
+    localStorage.setItem(UNRECORDED, JSON.stringify(unrecorded().filter((u) => u.venue_id !== venue)));
+    showUnrecorded();
   });
   el("scan-again").addEventListener("click", function () {
     el("scan-result").hidden = true;
