@@ -2,7 +2,9 @@
 release; and the anti-fraud flags a scan raises. Pure: the verification, the policy
 and the nearby scans are arguments.
 
-* A valid green code: release after the temperature check (temperature optional).
+* A valid green code: release, in the policy's words (``checkpoint.release`` for the
+  headline, ``checkpoint.actions.green`` for what to do: seed 000 releases a green pass
+  directly, seed 003 after the health check); a temperature is optional for both.
 * A valid yellow, red or pending code: stop, with the policy's next step. At a venue in
   gate mode (an employer's gate) it is refused outright (verdict ``gate_mode``).
 * A code that fails verification: refused with the verifier's reason.
@@ -45,7 +47,7 @@ FOREIGN_SCREEN_SECONDS = 600  # the longest display token (settings.display_toke
 
 
 class Decision(StrEnum):
-    RELEASE = "release"  # valid and green: release after the temperature check
+    RELEASE = "release"  # valid and green: release (the policy says how)
     STOP = "stop"  # valid but not green: stop, and the next step
     REFUSED = "refused"  # not a valid code, or refused outright (gate mode, fever)
 
@@ -66,6 +68,13 @@ VERDICT_MESSAGES: Mapping[str, str] = {
     Verdict.NO_CODE: N_("This person has no health code yet."),
     Verdict.FEVER: N_("Fever: do not release."),
     Verdict.NOT_THE_HOLDER: N_("Not the holder of this code: a fraud case is open."),
+}
+
+# The result screen's headline when the code's policy has none (another region's code).
+GENERIC_HEADLINES: Mapping[Decision, str] = {
+    Decision.RELEASE: N_("Pass after the temperature check"),
+    Decision.STOP: N_("Stop"),
+    Decision.REFUSED: N_("Do not pass"),
 }
 
 GENERIC_ACTIONS: Mapping[Decision, str] = {
@@ -103,6 +112,7 @@ class Outcome:
     decision: Decision
     verdict: str | None  # a refusal reason code, or None
     action: LocalText | None  # the policy's words for the operator (None: generic)
+    headline: LocalText | None = None  # the policy's headline for it (None: generic)
 
     @property
     def releasable(self) -> bool:
@@ -138,10 +148,15 @@ def decide_colour(colour: Colour, policy: Policy | None, *, gate_mode: bool) -> 
         return Outcome(Decision.REFUSED, Verdict.NO_CODE.value, None)
     action = policy.checkpoint.action(colour) if policy and policy.checkpoint else None
     if colour is Colour.GREEN:
-        return Outcome(Decision.RELEASE, None, action)
+        return Outcome(Decision.RELEASE, None, action, release_headline(policy))
     if gate_mode:
         return Outcome(Decision.REFUSED, Verdict.GATE_MODE.value, action)
     return Outcome(Decision.STOP, None, action)
+
+
+def release_headline(policy: Policy | None) -> LocalText | None:
+    """The policy's headline for a valid green code (None: the generic one)."""
+    return policy.checkpoint.release if policy and policy.checkpoint else None
 
 
 def fever_line(policy: Policy | None) -> float:

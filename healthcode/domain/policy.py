@@ -132,6 +132,10 @@ class CheckpointWords:
 
     actions: Mapping[Colour, LocalText]
     fever: LocalText
+    # The result screen's headline for a valid green code: the seeds differ (seed 000:
+    # a green pass is released directly, 直接放行; seed 003: 健康检查后放行). None: the
+    # generic words (domain/checkpoint.py GENERIC_HEADLINES).
+    release: LocalText | None = None
 
     def action(self, colour: Colour) -> LocalText | None:
         return self.actions.get(colour)
@@ -256,8 +260,9 @@ def _labels(raw: Any, p: _Problems, path: str = "labels") -> dict[Colour, LocalT
 
 
 def _checkpoint(raw: Any, p: _Problems) -> CheckpointWords | None:
-    """``checkpoint: {actions: {green: {zh, en}, yellow: …, red: …}, fever: {zh, en}}``:
-    green, yellow and red are required (pending is optional)."""
+    """``checkpoint: {actions: {green: {zh, en}, yellow: …, red: …}, fever: {zh, en},
+    release: {zh, en}}``: green, yellow and red are required (pending and the release
+    headline are optional)."""
     if not isinstance(raw, Mapping) or not isinstance(raw.get("actions"), Mapping):
         p.add("checkpoint: must be a mapping with 'actions' (colour to {zh, en}) and 'fever'")
         return None
@@ -265,7 +270,9 @@ def _checkpoint(raw: Any, p: _Problems) -> CheckpointWords | None:
     for colour in CHECKPOINT_COLOURS:
         if colour not in raw["actions"]:
             p.add(f"checkpoint.actions: needs the action for {colour.value}")
-    return CheckpointWords(actions=actions, fever=p.local(raw.get("fever"), "checkpoint.fever"))
+    release = p.local(raw["release"], "checkpoint.release") if "release" in raw else None
+    fever = p.local(raw.get("fever"), "checkpoint.fever")
+    return CheckpointWords(actions=actions, fever=fever, release=release)
 
 
 def _rule(raw: Any, params: Mapping[str, Any], index: int, p: _Problems) -> Rule | None:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 from healthcode.domain.checkpoint import (
     FLAG_MESSAGES,
     GENERIC_ACTIONS,
+    GENERIC_HEADLINES,
     VERDICT_MESSAGES,
 )
 from healthcode.domain.clock import local
@@ -172,6 +173,10 @@ class ScanView(BaseModel):
     colour_label: str | None
     masked_name: str | None
     valid_until: LocalTime | None = Field(description="the pass's end, when the code shows one")
+    headline: str = Field(
+        description="the result screen's headline: for a valid green code the code's "
+        "policy's (`checkpoint.release`), else the decision's generic words"
+    )
     action: str = Field(description="what the operator does now, from the policy file")
     flags: list[FlagView]
     temperature: float | None
@@ -197,6 +202,7 @@ def scan_view(result: ScanResult) -> ScanView:
         colour_label=translate(result.colour.label) if result.colour else None,
         masked_name=result.masked_name,
         valid_until=result.valid_until,
+        headline=pick(result.headline) or translate(GENERIC_HEADLINES[result.decision]),
         action=pick(result.action) or translate(_generic_action(result)),
         flags=[_flag(f) for f in result.flags],
         temperature=result.temperature,

@@ -23,7 +23,7 @@ from healthcode.domain.checkpoint import (
     on_screen_code,
 )
 from healthcode.domain.colour import Colour
-from healthcode.domain.policy import PolicyError, parse_policy
+from healthcode.domain.policy import Policy, PolicyError, parse_policy
 from healthcode.domain.tokens import Purpose, Refusal, Verification
 from healthcode.domain.tokens.federation import region_from_json
 from healthcode.domain.tokens.foreign import ForeignVerification, plain_claims
@@ -45,8 +45,8 @@ def code(colour: Colour, reason: Refusal | None = None) -> Verification:
 @pytest.mark.parametrize(
     ("colour", "gate_mode", "decision", "verdict", "words"),
     [
-        (Colour.GREEN, False, Decision.RELEASE, None, "测温正常后放行"),
-        (Colour.GREEN, True, Decision.RELEASE, None, "测温正常后放行"),
+        (Colour.GREEN, False, Decision.RELEASE, None, "进行健康检查后，点击确认放行"),
+        (Colour.GREEN, True, Decision.RELEASE, None, "进行健康检查后，点击确认放行"),
         (Colour.YELLOW, False, Decision.STOP, None, "居家或在单位隔离观察14天"),
         (Colour.RED, False, Decision.STOP, None, "集中隔离"),
         (Colour.YELLOW, True, Decision.REFUSED, "gate_mode", "居家或在单位隔离观察14天"),
@@ -77,6 +77,25 @@ def test_the_pass_policy_tells_the_operator_what_seed_000_says(colour: Colour, w
     assert words in action["zh"]
     assert "隔离" not in action["zh"]
     assert "quarantine" not in action["en"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "headline", "action"),
+    [  # seed 000 §二.4: 对出示"绿色健康通行卡"的出行人直接放行; the details only as needed
+        (PASS, "放行", "直接放行。根据当地疫情防控需要，可查看其详细信息。"),
+        # seed 003 §二.(一)四: 若为绿码……在进行健康检查后，点击确认放行
+        (BINZHOU, "健康检查后放行", "进行健康检查后，点击确认放行。"),
+    ],
+)
+def test_a_green_code_is_released_in_its_policys_words(
+    policy: Policy, headline: str, action: str
+) -> None:
+    outcome = decide(code(Colour.GREEN), policy, gate_mode=False)
+    assert outcome.decision is Decision.RELEASE
+    assert outcome.headline is not None
+    assert outcome.action is not None
+    assert (outcome.headline["zh"], outcome.action["zh"]) == (headline, action)
+    assert "测温" not in outcome.headline["zh"] + outcome.action["zh"]  # a reading is optional
 
 
 @pytest.mark.parametrize("reason", [Refusal.EXPIRED, Refusal.REVOKED, Refusal.WRONG_PERSON])

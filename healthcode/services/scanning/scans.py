@@ -34,6 +34,7 @@ from healthcode.domain.checkpoint import (
     fraud_flags,
     is_fever,
     on_screen_code,
+    release_headline,
 )
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import FieldError, InvalidInput, NotFound
@@ -91,6 +92,7 @@ class ScanResult:
     masked_name: str | None
     valid_until: datetime | None  # the pass's end, if the code shows a pass
     action: LocalText | None  # the policy's words for the operator; None: generic
+    headline: LocalText | None  # the policy's headline for the decision; None: generic
     flags: tuple[Mapping[str, object], ...]
     temperature: float | None
     released_at: datetime | None
@@ -466,7 +468,7 @@ def outcome_of(env: Env, row: t.Scan) -> Outcome:
         kept = action if row.verdict == Verdict.GATE_MODE else None
         return Outcome(Decision.REFUSED, row.verdict, kept)
     if colour is Colour.GREEN:
-        return Outcome(Decision.RELEASE, None, action)
+        return Outcome(Decision.RELEASE, None, action, release_headline(policy))
     return Outcome(Decision.STOP, None, action)
 
 
@@ -486,6 +488,7 @@ def result_of(env: Env, row: t.Scan) -> ScanResult:
         masked_name=row.masked_name,
         valid_until=row.valid_until,
         action=outcome.action,
+        headline=outcome.headline,
         flags=tuple(f for f in row.flags if isinstance(f, Mapping)),
         temperature=row.temperature,
         released_at=row.released_at,

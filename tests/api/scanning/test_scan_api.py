@@ -45,7 +45,11 @@ def test_a_code_read_from_its_qr_image_is_scanned_and_released_with_the_temperat
     )
     assert body["masked_name"] == "张*"
     assert body["colour_label"] == "绿码"
-    assert "测温" in body["action"]
+    # a Binzhou code (seed 003): released after the health check, the reading optional
+    assert (body["headline"], body["action"]) == (
+        "健康检查后放行",
+        "进行健康检查后，点击确认放行。",
+    )
     released = client.post(
         f"{API}/scans/{body['scan_id']}/release", json={"temperature": 36.5}, headers=site.guard
     )
@@ -56,6 +60,23 @@ def test_a_code_read_from_its_qr_image_is_scanned_and_released_with_the_temperat
         True,
         False,
     )
+
+
+def test_a_green_shandong_pass_is_released_directly(
+    app: FastAPI, client: TestClient, sessions: sessionmaker[Session], site: Site
+) -> None:
+    """Seed 000: 管理人员对出示"绿色健康通行卡"的出行人直接放行 — no check named."""
+    paper = _paper(app, sessions, start=timedelta(0), days=5)
+    body = client.post(site.scans(), json={"token": paper}, headers=site.guard).json()
+    assert (body["decision"], body["headline"]) == ("release", "放行")
+    assert body["action"] == "直接放行。根据当地疫情防控需要，可查看其详细信息。"
+    english = client.get(f"{API}/scans/{body['scan_id']}?lang=en", headers=site.guard).json()
+    assert (english["headline"], english["action"]) == (
+        "Release",
+        "Release directly. Where local epidemic control needs it, view the holder's details.",
+    )
+    released = client.post(f"{API}/scans/{body['scan_id']}/release", json={}, headers=site.guard)
+    assert released.json()["released_at"] is not None  # no temperature needed
 
 
 def test_a_fever_is_not_released(client: TestClient, site: Site) -> None:

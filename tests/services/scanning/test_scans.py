@@ -54,7 +54,7 @@ def later(env: Env, delta: timedelta) -> None:
 
 
 class TestScan:
-    def test_a_green_code_is_released_after_the_temperature_check_and_both_are_recorded(
+    def test_a_green_code_is_released_after_the_health_check_and_both_are_recorded(
         self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
     ) -> None:
         result = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
@@ -62,7 +62,11 @@ class TestScan:
         assert result.colour is Colour.GREEN
         assert result.masked_name == "张*"
         assert result.action is not None
-        assert "测温" in result.action["zh"]
+        assert result.headline is not None
+        assert (result.headline["zh"], result.action["zh"]) == (  # binzhou-code, seed 003
+            "健康检查后放行",
+            "进行健康检查后，点击确认放行。",
+        )
         released = releases.release(uow, env, guard, scan_id=result.id, temperature=36.6)
         assert released.released_at == env.clock.now()
         row = uow.scans.by_id(result.id)

@@ -10,10 +10,12 @@ from datetime import timedelta
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from healthcode.domain.tokens import Purpose
 from tests.web.conftest import new_context
 from tests.web.live import LiveServer
 from tests.web.scanning.offline import Checkpoint
 from tests.web.scanning.test_operator_camera import residents_code
+from tests.web.scanning.test_scanner_page import Codes
 from tests.web.staff_flows import staff_sign_in
 from tests.web.test_a11y import check_page
 
@@ -51,7 +53,7 @@ def test_the_readers_next_line_needs_no_tap_after_any_result(
     expect(gate.locator("#token")).to_be_focused()
 
     wedge(gate, code)
-    expect(gate.locator("#result h1")).to_have_text("✓ 测温后放行")
+    expect(gate.locator("#result h1")).to_have_text("✓ 健康检查后放行")
     verdict_in_view(gate)
     expect(gate.locator("#token")).to_be_focused()
     check_page(gate)
@@ -69,7 +71,7 @@ def test_the_readers_next_line_needs_no_tap_after_any_result(
     expect(gate.locator("#token")).to_be_focused()
 
     wedge(gate, code)  # and the next: the same code again, handed back down the queue
-    expect(gate.locator("#result h1")).to_have_text("✓ 测温后放行")
+    expect(gate.locator("#result h1")).to_have_text("✓ 健康检查后放行")
     flag = gate.locator("#result .flags li")
     expect(flag).to_have_text(re.compile(r"^此码 \d\d:\d\d 已在本点扫过：请核对是否本人。$"))
     expect(flag).to_be_in_viewport()
@@ -117,4 +119,29 @@ def test_a_refused_screenshot_reads_as_one_not_as_its_colour(
     expect(result.locator(".colour-words")).to_have_text("Expired code (likely a screenshot)")
     expect(result.locator(".colour-claimed")).to_have_text("The code shows: Green code")
     check_page(gate)
+    context.close()
+
+
+def test_a_green_code_is_released_in_the_words_of_its_policy(
+    browser: Browser, server: LiveServer, checkpoint: Checkpoint
+) -> None:
+    """Seed 000: a green Shandong pass is released directly (放行; the details only as
+    local control needs). Seed 003: a green Binzhou code after the health check
+    (健康检查后放行). The reading stays optional for both: each is released without one."""
+    codes = Codes(server)
+    context, gate = gate_page(browser, server, checkpoint)
+    headline, action = gate.locator("#result h1"), gate.locator("#result .action")
+
+    wedge(gate, codes.token(Purpose.PAPER, policy="shandong-pass"))
+    expect(headline).to_have_text("✓ 放行")
+    expect(action).to_have_text("直接放行。根据当地疫情防控需要，可查看其详细信息。")
+    check_page(gate)
+    gate.click("form.release button")
+    expect(gate.locator("#result .released")).to_be_visible()
+
+    wedge(gate, codes.token(Purpose.PAPER))  # binzhou-code
+    expect(headline).to_have_text("✓ 健康检查后放行")
+    expect(action).to_have_text("进行健康检查后，点击确认放行。")
+    gate.click("form.release button")
+    expect(gate.locator("#result .released")).to_be_visible()
     context.close()

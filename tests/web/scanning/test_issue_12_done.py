@@ -114,7 +114,9 @@ def test_issue_12_done_when(
     scan(page, code)
     expect(result).to_have_attribute("data-verdict", "valid")
     expect(word).to_have_text("绿码")
-    expect(page.locator("#scan-action")).to_have_text("测温正常后放行。")  # the policy's words
+    expect(page.locator("#scan-action")).to_have_text(
+        "进行健康检查后，点击确认放行。"
+    )  # the policy's words
     expect(page.locator("#scan-who")).to_contain_text(mask_id_number(holder))
     expect(page.locator("#id-error")).to_be_hidden()
     check_page(page)

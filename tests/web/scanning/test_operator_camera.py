@@ -44,7 +44,7 @@ def test_the_gates_camera_reads_a_residents_code_and_the_result_screen_answers(
     check_page(gate)
     gate.get_by_role("button", name="打开摄像头").click()
     gate.wait_for_url("**/scans/*", timeout=15_000)
-    expect(gate.locator("#result h1")).to_have_text("✓ 测温后放行")
+    expect(gate.locator("#result h1")).to_have_text("✓ 健康检查后放行")
     expect(gate.locator("#result .colour-words")).to_have_text("绿码")
     check_page(gate)
     # the camera stopped with the code it read; the next person opens it again
@@ -76,7 +76,7 @@ def test_one_tap_on_the_result_screen_opens_the_camera_for_the_next_person(
     gate.get_by_role("button", name="打开摄像头").click()
     gate.wait_for_url("**/scans/*", timeout=15_000)
     first = gate.url
-    expect(gate.locator("#result h1")).to_have_text("✓ 测温后放行")
+    expect(gate.locator("#result h1")).to_have_text("✓ 健康检查后放行")
     camera = gate.locator("[data-camera]")
     expect(camera.locator("video")).to_be_hidden()  # not opened again by itself
     expect(camera).not_to_be_in_viewport()

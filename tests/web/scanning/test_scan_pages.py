@@ -92,10 +92,10 @@ def test_a_guard_scans_a_code_releases_with_a_temperature_and_checks_an_id_card(
     gate.press("#token", "Enter")
     gate.wait_for_url("**/scans/*")
     result = gate.locator("#result")
-    expect(result.locator("h1")).to_have_text("✓ 测温后放行")
+    expect(result.locator("h1")).to_have_text("✓ 健康检查后放行")
     expect(result.locator(".colour-words")).to_have_text("绿码")
     expect(result.locator(".holder")).to_have_text("张*")
-    expect(result.locator(".action")).to_contain_text("测温正常后放行")
+    expect(result.locator(".action")).to_contain_text("进行健康检查后，点击确认放行")
     check_page(gate)
     assert gate.locator(".verdict").evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 36
     gate.fill("#temperature", "36.5")
@@ -113,7 +113,7 @@ def test_a_guard_scans_a_code_releases_with_a_temperature_and_checks_an_id_card(
     gate.fill("#id_number", number)  # the next person has no phone: the ID card
     gate.click(".scan-form button.primary")
     gate.wait_for_url(lambda url: url.rsplit("/", 1)[1] != scan_id)
-    expect(gate.locator("#result h1")).to_have_text("✓ 测温后放行")
+    expect(gate.locator("#result h1")).to_have_text("✓ 健康检查后放行")
     expect(gate.locator("#result .holder")).to_have_text("张*")
     check_page(gate)
     gate.click("form.not-holder button")  # the card is not the person's: one tap

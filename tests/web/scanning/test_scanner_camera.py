@@ -46,7 +46,9 @@ def test_the_offline_scanners_camera_reads_a_residents_live_code(
     result = gate.locator("#scan-result")
     expect(result).to_have_attribute("data-verdict", "valid", timeout=15_000)
     expect(gate.locator("#scan-word")).to_have_text("绿码")
-    expect(gate.locator("#scan-action")).to_have_text("测温正常后放行。")  # the policy's words
+    expect(gate.locator("#scan-action")).to_have_text(
+        "进行健康检查后，点击确认放行。"
+    )  # the policy's words
     expect(gate.locator("#scanner-queue")).to_have_attribute("data-waiting", "1")
     # the camera closed with the code it read; the next person opens it again
     expect(gate.get_by_role("button", name="打开摄像头")).to_be_visible()

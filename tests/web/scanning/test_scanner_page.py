@@ -227,7 +227,9 @@ def test_offline_the_result_says_the_policys_checkpoint_words_in_the_pages_langu
     action = page.locator("#scan-action")
 
     scan(page, codes.token(Purpose.DISPLAY))
-    expect(action).to_have_text("测温正常后放行。")
+    expect(action).to_have_text("进行健康检查后，点击确认放行。")  # seed 003
+    scan(page, codes.token(Purpose.DISPLAY, policy="shandong-pass"))  # seed 000: directly
+    expect(action).to_have_text("直接放行。根据当地疫情防控需要，可查看其详细信息。")
     scan(page, codes.token(Purpose.DISPLAY, colour=Colour.YELLOW))
     expect(action).to_have_text(re.compile(r"^禁止通行。请其居家或在单位隔离观察14天"))
     yellow_pass = codes.token(Purpose.DISPLAY, colour=Colour.YELLOW, policy="shandong-pass")

@@ -38,11 +38,6 @@ router = APIRouter(include_in_schema=False)
 Scanner = Annotated[Principal, Depends(require(Permission.SCAN))]
 Releaser = Annotated[Principal, Depends(require(Permission.RELEASE))]
 NO_STORE = {"Cache-Control": "no-store"}
-HEADLINES = {
-    Decision.RELEASE: N_("Pass after the temperature check"),
-    Decision.STOP: N_("Stop"),
-    Decision.REFUSED: N_("Do not pass"),
-}
 # A refused code's colour is what the code claims, not the holder's standing: under
 # "do not pass" the badge says what the code is, and its colour goes to small print
 # (a large "green code" on the red card was misread). A gate's refusal of a yellow or
@@ -74,7 +69,7 @@ def _screen(
         venue=venue,
         form=form,
         result=result,
-        headline=translate(HEADLINES[Decision(result.decision)]) if result else "",
+        headline=result.headline if result else "",  # the policy's (scan_views.scan_view)
         tint=_tint(result),
         icon=ICONS[Colour(_tint(result))] if result else "",
         badge=_badge(result),
