@@ -19,7 +19,7 @@ from typing import Any
 from healthcode.domain.errors import FieldError, InvalidInput
 from healthcode.domain.facts import QuarantineSetting, RecordKind
 from healthcode.domain.i18n import N_
-from healthcode.domain.identity.id_number import parse_id_number
+from healthcode.domain.identity.id_number import id_number_key, parse_id_number
 from healthcode.domain.identity.regions import parse_region_code
 
 
@@ -253,6 +253,13 @@ def parse_row(
     if problems:
         return problems
     return RecordRow(line=line, **values)
+
+
+def row_keys(raw: Mapping[str, object]) -> tuple[str, str]:
+    """The record number and ID number a row names, unchecked, as ``parse_row`` keeps
+    them if the row is valid: an import looks both up while it checks the rows, and
+    uses what it found for the valid rows only."""
+    return _text(raw.get("source_id")), id_number_key(_text(raw.get("id_number")))
 
 
 _Parse = Callable[[object], Any]  # a cell → its value, or InvalidInput

@@ -92,6 +92,12 @@ def parse_id_number(raw: str, *, today: date, field: str = "id_number") -> IdNum
     return IdNumber(value=value, birth_date=birth, sex=sex, region_code=value[:6])
 
 
+def id_number_key(raw: str) -> str:
+    """The form ``parse_id_number`` keeps a valid ID number in (``IdNumber.value``),
+    unchecked: an import looks residents up by it while it checks the rows."""
+    return compact(raw)
+
+
 def _check_shape(value: str, field: str) -> None:
     if not value:
         raise InvalidInput.single(field, "required", N_("Please enter your ID number"))

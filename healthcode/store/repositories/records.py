@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy import Select, case, func, insert, or_, select, update
 
 from healthcode.store import tables as t
-from healthcode.store.bulk import among, write_rows
+from healthcode.store.bulk import among, sent_ahead, write_rows
 from healthcode.store.repositories.base import _Repo
 
 
@@ -55,10 +56,31 @@ class DataRecords(_Repo):
         wanted = list(set(hashes))
         if not wanted:
             return {}
-        query = select(t.Resident.id_hash, t.Resident.id).where(
-            among(self.session, t.Resident.id_hash, wanted)
+        return dict(self.columns(self._residents_query(wanted)).all())
+
+    def _residents_query(self, hashes: Sequence[bytes]) -> Select[bytes, uuid.UUID]:
+        return select(t.Resident.id_hash, t.Resident.id).where(
+            among(self.session, t.Resident.id_hash, hashes)
         )
-        return dict(self.columns(query).all())
+
+    @contextmanager
+    def matching(
+        self, department: str, source_ids: Iterable[str], hashes: Iterable[bytes]
+    ) -> Iterator[t.Matches]:
+        """``residents_by_id_hash`` and ``sent_before`` at once, sent to the server
+        before the ``with`` block and read after it (``sent_ahead``): an import checks
+        the chunk's rows meanwhile. The ``Matches`` are filled when the block ends;
+        the block must not use the session."""
+        statements = [
+            self._residents_query(list(set(hashes))),
+            self._sent_before_query(department, list(set(source_ids))),
+        ]
+        matches = t.Matches({}, {})
+        with sent_ahead(self.session, statements) as ahead:
+            yield matches
+        residents, known = ahead.rows
+        matches.residents.update(residents)
+        matches.known.update((row[0], t.KnownRecord(*row[1:])) for row in known if row[0])
 
     def existing(self, department: str, source_ids: Iterable[str]) -> set[str]:
         """Which of these source ids the department has sent before (any batch)."""
@@ -76,12 +98,15 @@ class DataRecords(_Repo):
         ids = list(set(source_ids))
         if not ids:
             return {}
+        query = self._sent_before_query(department, ids)
+        return {row[0]: t.KnownRecord(*row[1:]) for row in self.columns(query) if row[0]}
+
+    def _sent_before_query(self, department: str, ids: Sequence[str]) -> Select[*tuple[Any, ...]]:
         r = t.DataRecord
-        query = select(
+        return select(
             r.source_id, r.id, r.resident_id, r.kind, r.start, r.end, r.setting, r.region,
             r.detail, r.received_at, r.withdrawn_at, r.withdrawn_reason, r.batch_id,
         ).where(r.department == department, among(self.session, r.source_id, ids))  # fmt: skip
-        return {row[0]: t.KnownRecord(*row[1:]) for row in self.columns(query) if row[0]}
 
     def locked(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, t.DataRecord]:
         """These records, locked in id order and read afresh: an import amends them

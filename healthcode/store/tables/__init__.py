@@ -49,6 +49,7 @@ from healthcode.store.tables.records import (
     ImportBatch,
     ImportRefusal,
     KnownRecord,
+    Matches,
 )
 from healthcode.store.tables.residents import (
     DailyReport,
@@ -108,6 +109,7 @@ __all__ = [
     "ListSigningKey",
     "LoginFailure",
     "LookupGrant",
+    "Matches",
     "Notification",
     "Organisation",
     "OtpChallenge",

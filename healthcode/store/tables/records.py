@@ -8,6 +8,7 @@ the history but no longer counts."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -60,6 +61,15 @@ class KnownRecord(NamedTuple):
     withdrawn_at: datetime | None
     withdrawn_reason: str | None
     batch_id: uuid.UUID | None  # the import that wrote it
+
+
+@dataclass(frozen=True)
+class Matches:
+    """What an import's chunk finds (``DataRecords.matching``): the residents by ID
+    hash, and the department's records sent before by record number."""
+
+    residents: dict[bytes, uuid.UUID]
+    known: dict[str, KnownRecord]
 
 
 class HighRiskRegion(Base):

@@ -154,3 +154,24 @@ def test_id_hashes_are_looked_up_as_one_value_cut_by_the_server(uow: UnitOfWork,
     assert uow.data_records.residents_by_id_hash([*hashes, unknown]) == hashes
     first = next(iter(hashes))
     assert uow.data_records.residents_by_id_hash([first, b"short"]) == {first: hashes[first]}
+
+
+def test_a_chunks_look_ups_sent_ahead_find_what_they_find_one_by_one(
+    uow: UnitOfWork, env: Env
+) -> None:
+    """``matching`` sends both look-ups before its block and reads them after it (an
+    import checks its rows meanwhile): the same residents and records sent before as
+    the two queries one after the other, this unit's own writes seen, the times
+    aware UTC."""
+    account, number = green_resident(uow, env)
+    run_import(uow, env, csv_bytes([HEADER, ("CC-1", number, "2020-02-22")]))
+    resident = uow.residents.by_id(account.resident_id) if account.resident_id else None
+    assert resident is not None
+    hashes, ids = [resident.id_hash, b"\x00" * 32], ["CC-1", "CC-2"]
+    with uow.data_records.matching("health", ids, hashes) as found:
+        assert (found.residents, found.known) == ({}, {})  # read after the block
+    assert found.residents == uow.data_records.residents_by_id_hash(hashes)
+    assert found.residents == {resident.id_hash: resident.id}
+    assert found.known == uow.data_records.sent_before("health", ids)
+    assert list(found.known) == ["CC-1"]
+    assert found.known["CC-1"].received_at.tzinfo is UTC
