@@ -19,7 +19,7 @@ from typing import Any
 from healthcode.domain.errors import FieldError, InvalidInput
 from healthcode.domain.facts import QuarantineSetting, RecordKind
 from healthcode.domain.i18n import N_
-from healthcode.domain.identity.id_number import id_number_key, parse_id_number
+from healthcode.domain.identity.id_number import id_number_key, id_number_value
 from healthcode.domain.identity.regions import parse_region_code
 
 
@@ -321,7 +321,7 @@ def _detail(raw: object) -> str:
 
 
 def _id(raw: object, today: date) -> str:
-    return parse_id_number(_text(raw), today=today).value
+    return id_number_value(_text(raw), today=today)
 
 
 def _region(raw: object) -> str:

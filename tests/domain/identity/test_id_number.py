@@ -15,6 +15,7 @@ from healthcode.domain.identity import (
     mask_id_number,
     parse_id_number,
 )
+from healthcode.domain.identity.id_number import id_number_value
 from tests.factories.identity import (
     complete_id_number,
     id_check_char,
@@ -277,3 +278,62 @@ def test_factory_check_char_matches_the_standard_example() -> None:
     assert make_id_number(birth=date(1949, 12, 31), region="110105", seq=2) == STANDARD_EXAMPLE
     female = make_id_number(birth=date(1949, 12, 31), region="110105", seq=3, sex="F")
     assert female == STANDARD_EXAMPLE  # order code 3 made even for a woman: 002
+
+
+def _either(raw: str, today: date) -> tuple[str, str | None]:
+    """("ok", the number) or ("refused", the reason) from one of the two parsers."""
+    try:
+        return "ok", parse_id_number(raw, today=today).value
+    except InvalidInput as error:
+        return "refused", error.errors[0].code
+
+
+def _fast(raw: str, today: date) -> tuple[str, str | None]:
+    try:
+        return "ok", id_number_value(raw, today=today)
+    except InvalidInput as error:
+        return "refused", error.errors[0].code
+
+
+@st.composite
+def near_id_numbers(draw: st.DrawFn) -> tuple[str, date]:
+    """A valid number, maybe broken in one place (a character, the birth date made
+    impossible, future or too early, the province unknown, the check character
+    wrong), maybe written as people type it; and the day it is checked on (a birth
+    on that day, or the day before it)."""
+    birth = draw(st.dates(date(1899, 12, 1), date(2030, 1, 1)))
+    region = draw(st.sampled_from(["110105", "371602", "810000", "830000", "990000", "000000"]))
+    number = complete_id_number(f"{region}{birth:%Y%m%d}{draw(st.integers(0, 999)):03d}")
+    how = draw(st.sampled_from(["as is", "char", "date", "check", "typed", "text", "digit"]))
+    if how == "char":
+        at = draw(st.integers(0, 17))
+        number = number[:at] + draw(st.sampled_from("0123456789Xx.E+ ")) + number[at + 1 :]
+    elif how == "date":
+        number = (
+            number[:6] + draw(st.sampled_from(["19000229", "20230230", "20241301"])) + number[14:]
+        )
+        number = complete_id_number(number[:17])
+    elif how == "check":
+        number = number[:17] + draw(st.sampled_from("0123456789X"))
+    elif how == "typed":
+        number = (
+            to_fullwidth(number.lower()) if draw(st.booleans()) else f" {number[:6]} {number[6:]}"
+        )
+    elif how == "digit":  # another script's digit: int() reads it, the rules do not
+        number = number.replace(number[7], chr(0x0660 + int(number[7])), 1)
+    elif how == "text":
+        number = draw(st.text(alphabet="0123456789Xx -E+.", max_size=20))
+    today = draw(st.sampled_from([birth, birth - timedelta(days=1), TODAY]))
+    return number, today
+
+
+@given(near_id_numbers())
+def test_the_imports_quick_check_says_what_the_full_one_says(case: tuple[str, date]) -> None:
+    """``id_number_value`` (an import's check, without ``IdNumber``) accepts exactly
+    what ``parse_id_number`` accepts, keeps the same value, and refuses for the same
+    reason; what it accepts carries stdnum's check character."""
+    raw, today = case
+    fast = _fast(raw, today)
+    assert fast == _either(raw, today)
+    if fast[0] == "ok" and fast[1] is not None:
+        assert ric.calc_check_digit(fast[1]) == fast[1][-1]
