@@ -6,12 +6,15 @@ own price. Both stores take the same rows (tuples in ``columns`` order) inside t
 caller's transaction, so a failure leaves nothing behind and the caller commits.
 
 JSON columns accept the value already written as JSON text (a ``str``): PostgreSQL
-takes it as is, SQLite gets it parsed back for SQLAlchemy's JSON type.
+takes it as is, SQLite gets it parsed back for SQLAlchemy's JSON type. UUID columns
+likewise accept hex text (``new_ids``).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import islice
@@ -27,6 +30,7 @@ from sqlalchemy import (
     LargeBinary,
     Select,
     Table,
+    Uuid,
     bindparam,
     cast,
     func,
@@ -130,6 +134,18 @@ def _processed(rows: list[tuple[Any, ...]], processors: list[Any]) -> list[tuple
     ]
 
 
+def new_ids(count: int) -> list[str]:
+    """``count`` random version-4 UUIDs as hex text, for rows written by
+    ``write_rows``: one read of the OS's random source for them all, and no UUID
+    object to build and format again (2,000 ``uuid4()`` took an import 3.3 ms, this
+    0.4 ms)."""
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = bytes([b & 0x0F | 0x40 for b in raw[6::16]])  # version 4
+    raw[8::16] = bytes([b & 0x3F | 0x80 for b in raw[8::16]])  # RFC 4122 variant
+    text = raw.hex()
+    return [text[i : i + 32] for i in range(0, 32 * count, 32)]
+
+
 def write_rows(
     session: Session,
     table: Table | FromClause,
@@ -227,6 +243,7 @@ def _insert(
     skip_conflicts: bool,
 ) -> int:
     json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    uuid_columns = {c for c in columns if isinstance(table.c[c].type, Uuid)}
     statement = sqlite_insert(table)
     if skip_conflicts:
         statement = statement.on_conflict_do_nothing()
@@ -237,6 +254,9 @@ def _insert(
             for name in json_columns:
                 if isinstance(value[name], str):
                     value[name] = json.loads(value[name])
+            for name in uuid_columns:
+                if isinstance(value[name], str):
+                    value[name] = uuid.UUID(value[name])
         session.flush()  # the session's own pending changes are not ours to count
         driver = session.connection().connection.driver_connection
         before = driver.total_changes  # type: ignore[union-attr]

@@ -46,6 +46,7 @@ from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records.files import Row, UnreadableFile, format_of, read_rows
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
+from healthcode.store.bulk import new_ids
 from healthcode.store.uow import UnitOfWork
 
 CHUNK = 5000
@@ -326,7 +327,7 @@ class _Run:
             (record_id, resident_id, kind.value, row.start, row.end, row.region, source,
              self.now, department, row.source_id, self.batch.id,
              row.setting.value if row.setting else None, row.detail)
-            for record_id, (row, resident_id) in ((uuid.uuid4(), n) for n in new)
+            for record_id, (row, resident_id) in zip(new_ids(len(new)), new, strict=True)
         ])  # fmt: skip
         self.batch.rows_added += added
         self.batch.rows_unchanged += len(new) - added  # sent at the same time by another import

@@ -20,7 +20,7 @@ from healthcode.domain.records import ImportKind
 from healthcode.services.records.imports import RECORD_COLUMNS
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.bulk import among
+from healthcode.store.bulk import among, new_ids
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.services.records.helpers import csv_bytes, green_resident, run_import
 
@@ -175,3 +175,26 @@ def test_a_chunks_look_ups_sent_ahead_find_what_they_find_one_by_one(
     assert found.known == uow.data_records.sent_before("health", ids)
     assert list(found.known) == ["CC-1"]
     assert found.known["CC-1"].received_at.tzinfo is UTC
+
+
+def test_new_ids_are_random_version_4_uuids_written_as_text(uow: UnitOfWork, env: Env) -> None:
+    """An import's records get their ids as hex text (``new_ids``): valid version-4
+    UUIDs, all different, read back as the same UUIDs on either database."""
+    ids = new_ids(500)
+    parsed = [uuid.UUID(i) for i in ids]
+    assert {(u.version, u.variant) for u in parsed} == {(4, uuid.RFC_4122)}
+    assert len(set(ids)) == 500
+    assert new_ids(500) != ids
+    assert new_ids(0) == []
+    account, number = green_resident(uow, env)
+    batch = run_import(uow, env, csv_bytes([HEADER, ("CC-0", number, "2020-02-22")])).batch_id
+    rows = [
+        (record_id, account.resident_id, "close_contact", None, None, None, "x.csv",
+         env.clock.now(), "health", f"CC-{n + 1}", batch, None, "")
+        for n, record_id in enumerate(ids[:3])
+    ]  # fmt: skip
+    assert uow.data_records.add_new(RECORD_COLUMNS, rows) == 3
+    written = uow.session.scalars(
+        select(t.DataRecord.id).where(t.DataRecord.source_id.in_(["CC-1", "CC-2", "CC-3"]))
+    )
+    assert set(written) == set(parsed[:3])
