@@ -19,7 +19,7 @@ from typing import Any
 from healthcode.domain.errors import FieldError, InvalidInput
 from healthcode.domain.facts import QuarantineSetting, RecordKind
 from healthcode.domain.i18n import N_
-from healthcode.domain.identity.id_number import id_number_key, id_number_value
+from healthcode.domain.identity.id_number import LENGTH, id_number_key, id_number_value
 from healthcode.domain.identity.regions import parse_region_code
 
 
@@ -255,11 +255,19 @@ def parse_row(
     return RecordRow(line=line, **values)
 
 
-def row_keys(raw: Mapping[str, object]) -> tuple[str, str]:
+def row_keys(raw: Mapping[str, object]) -> tuple[str | None, str | None]:
     """The record number and ID number a row names, unchecked, as ``parse_row`` keeps
     them if the row is valid: an import looks both up while it checks the rows, and
-    uses what it found for the valid rows only."""
-    return _text(raw.get("source_id")), id_number_key(_text(raw.get("id_number")))
+    uses what it found for the valid rows only. None for one no valid row can have:
+    a record number too long or not printable (a NUL, which PostgreSQL text cannot
+    hold, failed the look-up), an ID number not of 18 ASCII characters (a lone
+    surrogate from JSON Lines cannot even be hashed)."""
+    source_id = _text(raw.get("source_id"))
+    number = id_number_key(_text(raw.get("id_number")))
+    return (
+        source_id if len(source_id) <= MAX_SOURCE_ID and source_id.isprintable() else None,
+        number if len(number) == LENGTH and number.isascii() else None,
+    )
 
 
 _Parse = Callable[[object], Any]  # a cell → its value, or InvalidInput

@@ -249,8 +249,8 @@ class _Run:
             # (``row_keys``).
             keys = [row_keys(row.values) for row in chunk if row.problem is None]
             protector = self.env.protector
-            hashes = {n: protector.keyed_hash(n, kind="id_number") for _, n in keys}
-            source_ids = (source_id for source_id, _ in keys)
+            hashes = {n: protector.keyed_hash(n, kind="id_number") for _, n in keys if n}
+            source_ids = (source_id for source_id, _ in keys if source_id is not None)
             department = self.department.value
             with self.uow.data_records.matching(department, source_ids, hashes.values()) as found:
                 valid, refusals = self._check_all(chunk)

@@ -530,6 +530,30 @@ class TestJsonLines:
         uow.flush()  # the refusal is written
 
     @pytest.mark.parametrize(
+        ("source_id", "id_number", "field"),
+        [
+            ("CC\\u0000-2", None, "source_id"),
+            ("CC\\ud800-2", None, "source_id"),
+            ("CC-2", "\\ud800", "id_number"),
+        ],
+        ids=["nul_number", "surrogate_number", "surrogate_id"],
+    )
+    def test_a_record_or_id_number_no_row_can_have_is_that_rows_refusal(
+        self, uow: UnitOfWork, env: Env, source_id: str, id_number: str | None, field: str
+    ) -> None:
+        """A chunk's look-ups are sent before its rows are checked: a record number
+        holding a NUL (which PostgreSQL text cannot hold) failed the whole import there,
+        and a lone surrogate could not be hashed. Such a row is refused like any other."""
+        _, number = green_resident(uow, env)
+        good = f'{{"source_id": "CC-1", "id_number": "{number}", "start": "2020-02-22"}}'
+        named = f'"source_id": "{source_id}", "id_number": "{id_number or number}"'
+        line = f'{{{named}, "start": "2020-02-22"}}'
+        report = run_import(uow, env, f"{good}\n{line}\n".encode(), file_name="contacts.jsonl")
+        assert report.added == 1
+        assert [(r.line, r.field) for r in report.refusals] == [(2, field)]
+        uow.flush()  # the refusal is written
+
+    @pytest.mark.parametrize(
         "line",
         ['{"a":' * 5000 + "1" + "}" * 5000, '{"source_id": 1' + "0" * 5000 + "}"],
         ids=["nested", "long_number"],
