@@ -494,8 +494,9 @@ def _refusal(line: int, error: FieldError) -> Refusal:
 
 def _storable(text: str) -> str:
     """A cell's text as a refusal may quote it: a lone surrogate (possible in JSON
-    Lines) cannot be stored or shown, and became a 500 on writing the refusal."""
-    return text.encode("utf-8", "replace").decode("utf-8")
+    Lines) cannot be stored or shown, and became a 500 on writing the refusal; nor
+    can a NUL in PostgreSQL's JSON (an ID number ending in \\u0000 did the same)."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
 
 
 ROLLBACK_REASON = "rollback of import "  # + the batch id: a record's withdrawn_reason

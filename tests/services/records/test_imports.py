@@ -553,6 +553,22 @@ class TestJsonLines:
         assert [(r.line, r.field) for r in report.refusals] == [(2, field)]
         uow.flush()  # the refusal is written
 
+    def test_a_nul_quoted_in_a_refusal_is_stored(self, uow: UnitOfWork, env: Env) -> None:
+        """The refusal of an ID number ending in a NUL quotes that character, which
+        PostgreSQL's JSON cannot hold: the import ended in an error."""
+        _, number = green_resident(uow, env)
+        line = (
+            f'{{"source_id": "CC-2", "id_number": "{number[:17]}\\u0000", "start": "2020-02-22"}}'
+        )
+        report = run_import(uow, env, f"{line}\n".encode(), file_name="contacts.jsonl")
+        [refusal] = report.refusals
+        assert (refusal.field, refusal.code, refusal.params["char"]) == (
+            "id_number",
+            "format",
+            "\ufffd",
+        )
+        uow.flush()  # the refusal is written
+
     @pytest.mark.parametrize(
         "line",
         ['{"a":' * 5000 + "1" + "}" * 5000, '{"source_id": 1' + "0" * 5000 + "}"],
