@@ -1,5 +1,5 @@
 """Employers' staff rosters (CSV/XLSX import with a per-row report) and staff accounts
-(create, give and take roles, deactivate), each within the caller's ``staff.manage``
+(create, give and take roles, deactivate, reactivate), each within the caller's ``staff.manage``
 scope; anything outside it is not found."""
 
 from __future__ import annotations
@@ -94,6 +94,11 @@ class RolesChange(InputModel):
 class Deactivation(InputModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(max_length=200, examples=["调离岗位"])
+
+
+class Reactivation(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(max_length=200, examples=["误停用"])
 
 
 class StaffAccountView(BaseModel):
@@ -217,7 +222,10 @@ def get_staff(account_id: uuid.UUID, who: Manager, uow: UowDep) -> StaffAccountV
     return StaffAccountView.of(staff_accounts.show_staff_account(uow, who, account_id=account_id))
 
 
-@router.post("/staff-accounts/{account_id}/roles", summary="Give and take roles")
+@router.post(
+    "/staff-accounts/{account_id}/roles",
+    summary="Give and take roles; giving one to a deactivated account is 409 (reactivate first)",
+)
 def change_roles(
     account_id: uuid.UUID,
     data: RolesChange,
@@ -251,6 +259,25 @@ def deactivate(
     request: Request,
 ) -> StaffAccountView:
     done = staff_accounts.deactivate_staff_account(
+        uow, env, who, account_id=account_id, reason=data.reason, client=client_address(request)
+    )
+    return StaffAccountView.of(done)
+
+
+@router.post(
+    "/staff-accounts/{account_id}/reactivation",
+    summary="Reactivate: the account gets back the roles it holds; sessions ended at "
+    "deactivation stay ended; 409 if it is active",
+)
+def reactivate(
+    account_id: uuid.UUID,
+    data: Reactivation,
+    who: Manager,
+    uow: UowDep,
+    env: EnvDep,
+    request: Request,
+) -> StaffAccountView:
+    done = staff_accounts.reactivate_staff_account(
         uow, env, who, account_id=account_id, reason=data.reason, client=client_address(request)
     )
     return StaffAccountView.of(done)

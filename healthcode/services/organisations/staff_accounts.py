@@ -24,18 +24,16 @@ from types import MappingProxyType
 
 from healthcode.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from healthcode.domain.i18n import N_, Words
-from healthcode.domain.scope import ORG, REGION, Scope, canonical, org_scope, region_prefix
+from healthcode.domain.scope import ORG, REGION, Scope, canonical, region_prefix
 from healthcode.services.accounts import login, sessions
 from healthcode.services.accounts.permissions import (
     ROLE_NAMES,
-    ROLE_PERMISSIONS,
     STAFF_ROLES,
     Permission,
     Principal,
     Role,
 )
 from healthcode.services.organisations.authorisations import AuthorisationStatus, grant
-from healthcode.services.organisations.roster import managed_employers
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -54,6 +52,16 @@ class GrantRefused(Forbidden):
 
 class CannotDeactivateSelf(Conflict):
     code = "cannot_deactivate_self"
+
+
+class AccountDeactivated(Conflict):
+    """A role given to a deactivated account would look granted and serve nobody."""
+
+    code = "account_deactivated"
+
+
+class AlreadyActive(Conflict):
+    code = "account_active"
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,10 @@ def change_roles(
     if remove and account.id == who.account_id:
         raise CannotDeactivateSelf(N_("You cannot take away your own roles"))
     _check_grants(uow, who, [*add, *remove])
+    if add and account.disabled_at is not None:
+        raise AccountDeactivated(
+            N_("This account is deactivated: reactivate it first, then give it roles")
+        )
     for role, scope in remove:
         uow.accounts.drop(account.id, role.value, scope)
         _withdraw(uow, env, who, account.id, role, scope)
@@ -236,23 +248,78 @@ def deactivate_staff_account(
     account, roles = _managed(uow, who, account_id, lock=True)
     if account.id == who.account_id:
         raise CannotDeactivateSelf(N_("You cannot deactivate your own account"))
-    if not all(may_grant(uow, who, role, scope) for role, scope in roles):
-        raise GrantRefused(
-            N_(
-                "This account also holds roles outside your organisations: its other "
-                "administrators, or a deployment administrator, can deactivate it"
-            )
-        )
-    reason = " ".join(reason.split())
-    if not 0 < len(reason) <= 200:
-        raise InvalidInput(FieldError("reason", "length", N_("Say why, in 1 to 200 characters")))
+    _check_holds_only_ours(
+        uow,
+        who,
+        roles,
+        N_(
+            "This account also holds roles outside your organisations: its other "
+            "administrators, or a deployment administrator, can deactivate it"
+        ),
+    )
+    reason = _reason(reason)
     if account.disabled_at is None:
         _disable(uow, env, who, account, reason, client)
     uow.flush()
     return _view(uow, who, account, roles)
 
 
+def reactivate_staff_account(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    account_id: uuid.UUID,
+    reason: str,
+    client: str = "",
+) -> StaffAccount:
+    """Undo a deactivation (one done by mistake had no way back): the same people may
+    do it as may deactivate. The account gets back the roles and authorisations it
+    still holds (deactivation takes none away); its sessions ended then stay ended,
+    so the person signs in again. An active account is a conflict, not a silent no-op:
+    two administrators acting at once learn that the other was first."""
+    account, roles = _managed(uow, who, account_id, lock=True)
+    _check_holds_only_ours(
+        uow,
+        who,
+        roles,
+        N_(
+            "This account also holds roles outside your organisations: its other "
+            "administrators, or a deployment administrator, can reactivate it"
+        ),
+    )
+    reason = _reason(reason)
+    if account.disabled_at is None:
+        raise AlreadyActive(N_("This account is active: there is nothing to reactivate"))
+    account.disabled_at = None
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action="staff.account.reactivate",
+        detail={"account_id": str(account.id), "reason": reason},
+        client=client,
+    )
+    uow.flush()
+    return _view(uow, who, account, roles)
+
+
 # --- helpers ----------------------------------------------------------------------
+
+
+def _check_holds_only_ours(
+    uow: UnitOfWork, who: Principal, roles: Sequence[tuple[Role, str]], refusal: str
+) -> None:
+    """Who may switch an account off or on: someone who could give every role it holds."""
+    if not all(may_grant(uow, who, role, scope) for role, scope in roles):
+        raise GrantRefused(refusal)
+
+
+def _reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not 0 < len(reason) <= 200:
+        raise InvalidInput(FieldError("reason", "length", N_("Say why, in 1 to 200 characters")))
+    return reason
 
 
 def _disable(
@@ -342,42 +409,3 @@ def _withdraw(
         row.status = AuthorisationStatus.REVOKED.value
         row.decided_by, row.decided_at = who.account_id, env.clock.now()
         row.reason = "role removed"
-
-
-# --- what the pages offer ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScopeChoice:
-    scope: str
-    kind: str  # everywhere | organisation | region | other
-    name: str  # the organisation's name or the region's code
-
-
-def grantable_roles(who: Principal) -> list[Role]:
-    """The roles ``who`` may give somewhere, in the order of ``Role``."""
-    given = {r for own, _s in who.roles for r in GRANTABLE.get(own, frozenset())}
-    return [role for role in Role if role in given]
-
-
-def scope_choices(uow: UnitOfWork, who: Principal) -> list[ScopeChoice]:
-    """``who``'s own staff.manage scopes, named, then the employers inside them."""
-    own = sorted({s for r, s in who.roles if Permission.STAFF_MANAGE in ROLE_PERMISSIONS[r]})
-    choices = [describe_scope(uow, s) for s in own]
-    choices += [
-        ScopeChoice(org_scope(e.id), "organisation", e.name)
-        for e in managed_employers(uow, who)
-        if org_scope(e.id) not in own
-    ]
-    return choices
-
-
-def describe_scope(uow: UnitOfWork, scope: str) -> ScopeChoice:
-    if scope == "":
-        return ScopeChoice(scope, "everywhere", "")
-    if scope.startswith(ORG):
-        found = _organisation(uow, scope)
-        return ScopeChoice(scope, "organisation", found.name if found else scope)
-    if scope.startswith(REGION):
-        return ScopeChoice(scope, "region", scope[len(REGION) :])
-    return ScopeChoice(scope, "other", scope)

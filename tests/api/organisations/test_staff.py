@@ -243,3 +243,52 @@ class TestStaffAccounts:
         shown = client.get(f"/api/v1/staff-accounts/{issuer['id']}", headers=hr).json()
         assert shown["disabled_at"] is not None
         assert shown["roles"] == issuer["roles"]
+
+    def test_a_deactivated_account_refuses_new_roles_until_reactivated(
+        self, client: TestClient, company: uuid.UUID, hr: dict[str, str]
+    ) -> None:
+        """Roles given to a deactivated account answered 200 and served nobody; and no
+        endpoint gave the account back."""
+        listed = client.get("/api/v1/staff-accounts", headers=hr).json()
+        issuer = next(a for a in listed if a["username"] == "issuer.bohai")
+        old = staff_login(client, "issuer.bohai").json()["token"]
+        url = f"/api/v1/staff-accounts/{issuer['id']}"
+        client.post(f"{url}/deactivation", json={"reason": "误停用"}, headers=hr)
+        more = {"add": [{"role": "org_admin", "scope": org_scope(company)}]}
+        refused = client.post(f"{url}/roles", json=more, headers=hr)
+        assert refused.status_code == 409, refused.text
+        assert error(refused)["code"] == "account_deactivated"
+        assert error(refused)["message"] == "该账号已停用：请先重新启用，再授予角色"
+        english = client.post(f"{url}/roles", json=more, headers=hr | {"accept-language": "en"})
+        assert "reactivate it first" in error(english)["message"]
+        back = client.post(f"{url}/reactivation", json={"reason": "停错了人"}, headers=hr)
+        assert back.status_code == 200, back.text
+        assert back.json()["active"] is True
+        assert back.json()["disabled_at"] is None
+        assert back.json()["roles"] == issuer["roles"]
+        assert client.get("/api/v1/me", headers=bearer(old)).status_code == 401  # stays ended
+        assert staff_login(client, "issuer.bohai").status_code == 200
+        twice = client.post(f"{url}/reactivation", json={"reason": "再次"}, headers=hr)
+        assert twice.status_code == 409
+        assert error(twice)["code"] == "account_active"
+        assert client.post(f"{url}/roles", json=more, headers=hr).status_code == 200
+
+    def test_reactivation_out_of_scope_is_404_and_without_the_permission_403(
+        self, client: TestClient, company: uuid.UUID, hr: dict[str, str], add_staff: Any,
+        app: FastAPI, sessions: sessionmaker[Session],
+    ) -> None:  # fmt: skip
+        listed = client.get("/api/v1/staff-accounts", headers=hr).json()
+        issuer = next(a for a in listed if a["username"] == "issuer.bohai")
+        url = f"/api/v1/staff-accounts/{issuer['id']}"
+        client.post(f"{url}/deactivation", json={"reason": "离职"}, headers=hr)
+        add_staff("other.admin", Role.ORG_ADMIN)  # administers the community, not the employer
+        other = staff_headers(client, "other.admin")
+        hidden = client.post(f"{url}/reactivation", json={"reason": "x"}, headers=other)
+        assert hidden.status_code == 404
+        _account(app, sessions, "issuer.plain", Role.ISSUER, company)
+        plain = staff_headers(client, "issuer.plain")
+        mine = client.post(f"{url}/reactivation", json={"reason": "x"}, headers=plain)
+        assert mine.status_code == 403
+        empty = client.post(f"{url}/reactivation", json={"reason": " "}, headers=hr)
+        assert empty.status_code == 422
+        assert error(empty)["code"] == "invalid_input"

@@ -14,6 +14,8 @@ from healthcode.services.accounts import login, sessions
 from healthcode.services.accounts.permissions import Principal, Role
 from healthcode.services.organisations import staff_accounts
 from healthcode.services.organisations.staff_accounts import (
+    AccountDeactivated,
+    AlreadyActive,
     CannotDeactivateSelf,
     GrantRefused,
     StaffAccount,
@@ -230,3 +232,85 @@ class TestDeactivate:
             staff_accounts.deactivate_staff_account(
                 uow, env, binzhou, account_id=boss.id, reason=" "
             )
+
+
+class TestReactivate:
+    """A deactivated account could not be given back: the API answered 200 to roles
+    given to it (granted, and nobody could use them) and no page or endpoint undid
+    the deactivation."""
+
+    def test_a_role_given_to_a_deactivated_account_is_refused(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        scope = org_scope(community.id)
+        made = make(uow, env, org_admin, "issuer.off", (Role.ISSUER, scope))
+        staff_accounts.deactivate_staff_account(
+            uow, env, org_admin, account_id=made.id, reason="调离岗位"
+        )
+        with pytest.raises(AccountDeactivated) as refused:
+            staff_accounts.change_roles(
+                uow, env, org_admin, account_id=made.id, add=[(Role.ORG_ADMIN, scope)]
+            )
+        assert refused.value.status == 409
+        assert "reactivate it first" in refused.value.message
+        assert staff_accounts.show_staff_account(uow, org_admin, account_id=made.id).roles == (
+            (Role.ISSUER, scope),
+        )
+
+    def test_reactivated_with_its_roles_and_its_old_sessions_stay_ended(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        scope = org_scope(community.id)
+        made = make(uow, env, org_admin, "issuer.back", (Role.ISSUER, scope))
+        issued = login.staff_login(
+            uow, env, username="issuer.back", password=PASSWORD, client="t", user_agent=""
+        )
+        staff_accounts.deactivate_staff_account(
+            uow, env, org_admin, account_id=made.id, reason="误停用"
+        )
+        back = staff_accounts.reactivate_staff_account(
+            uow, env, org_admin, account_id=made.id, reason="停错了人"
+        )
+        assert back.active
+        assert back.roles == ((Role.ISSUER, scope),)  # deactivation took none away
+        assert uow.authorisations.active(made.id, community.id, Role.ISSUER.value) is not None
+        assert sessions.authenticate(uow, env, token=issued.token) is None  # signs in again
+        again = login.staff_login(
+            uow, env, username="issuer.back", password=PASSWORD, client="t", user_agent=""
+        )
+        assert sessions.authenticate(uow, env, token=again.token) is not None
+        events = uow.session.scalars(
+            select(t.AuditEvent).where(t.AuditEvent.action == "staff.account.reactivate")
+        ).all()
+        assert [(e.actor_id, e.detail) for e in events] == [
+            (org_admin.account_id, {"account_id": str(made.id), "reason": "停错了人"})
+        ]
+        with pytest.raises(AlreadyActive) as twice:
+            staff_accounts.reactivate_staff_account(
+                uow, env, org_admin, account_id=made.id, reason="again"
+            )
+        assert twice.value.status == 409
+
+    def test_only_within_scope_and_with_a_reason(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        binzhou = region_admin(uow, env, "371600")
+        boss = make(
+            uow, env, binzhou, "boss.off", (Role.ADMIN, "region:371602"),
+            (Role.ORG_ADMIN, org_scope(community.id)),
+        )  # fmt: skip
+        staff_accounts.deactivate_staff_account(uow, env, binzhou, account_id=boss.id, reason="x")
+        with pytest.raises(GrantRefused):  # holds a role the org admin could not give
+            staff_accounts.reactivate_staff_account(
+                uow, env, org_admin, account_id=boss.id, reason="越权"
+            )
+        other = organisation(uow, env, region="370102", name="济南某社区")
+        jinan = region_admin(uow, env, "370100", username="admin.jinan")
+        with pytest.raises(NotFound):
+            staff_accounts.reactivate_staff_account(uow, env, jinan, account_id=boss.id, reason="x")
+        del other
+        with pytest.raises(InvalidInput):
+            staff_accounts.reactivate_staff_account(
+                uow, env, binzhou, account_id=boss.id, reason="  "
+            )
+        assert not staff_accounts.show_staff_account(uow, binzhou, account_id=boss.id).active

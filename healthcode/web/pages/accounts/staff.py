@@ -22,7 +22,7 @@ from healthcode.i18n import translate
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts.passwords import PASSWORD_MIN
 from healthcode.services.accounts.permissions import Permission, Principal, Role
-from healthcode.services.organisations import roster, staff_accounts
+from healthcode.services.organisations import roster, staff_accounts, staff_choices
 from healthcode.services.shared.bounds import SafeText
 from healthcode.web import csrf
 from healthcode.web.deps import local_path, user_agent
@@ -205,13 +205,13 @@ def _show(form: FormState, error: DomainError) -> None:
 
 def _naming(uow: UowDep, who: Principal) -> dict[str, Any]:
     """Words for roles and scopes, and what the forms offer."""
-    choices = staff_accounts.scope_choices(uow, who)
+    choices = staff_choices.scope_choices(uow, who)
     return {
         "role_names": ROLES,
-        "roles": staff_accounts.grantable_roles(who),
+        "roles": staff_choices.grantable_roles(who),
         "scopes": choices,
         "scope_names": {c.scope: c for c in choices},
-        "describe": lambda scope: staff_accounts.describe_scope(uow, scope),
+        "describe": lambda scope: staff_choices.describe_scope(uow, scope),
     }
 
 
