@@ -314,3 +314,26 @@ class TestReactivate:
                 uow, env, binzhou, account_id=boss.id, reason="  "
             )
         assert not staff_accounts.show_staff_account(uow, binzhou, account_id=boss.id).active
+
+    def test_an_account_left_with_no_role_is_the_deployment_admins_to_reactivate(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        """Its last role taken away by mistake: the org admin no longer sees it, a
+        deployment administrator does, reactivates it and gives the role back."""
+        grant = (Role.ISSUER, org_scope(community.id))
+        made = make(uow, env, org_admin, "issuer.bare", grant)
+        staff_accounts.change_roles(uow, env, org_admin, account_id=made.id, remove=[grant])
+        with pytest.raises(NotFound):
+            staff_accounts.reactivate_staff_account(
+                uow, env, org_admin, account_id=made.id, reason="x"
+            )
+        everywhere = region_admin(uow, env, "371600", username="admin.all")
+        everywhere = Principal(everywhere.account_id, "staff", None, frozenset({(Role.ADMIN, "")}))  # type: ignore[arg-type]
+        back = staff_accounts.reactivate_staff_account(
+            uow, env, everywhere, account_id=made.id, reason="收回错了"
+        )
+        assert back.active
+        assert back.roles == ()
+        again = staff_accounts.change_roles(uow, env, everywhere, account_id=made.id, add=[grant])
+        assert again.roles == (grant,)
+        assert staff_accounts.manages(uow, org_admin, again)

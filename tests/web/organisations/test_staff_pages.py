@@ -146,6 +146,39 @@ class TestStaffAccountPages:
         staff_sign_in(page, username, "a long enough password 2020")
         expect(page.locator("#error-summary")).to_contain_text("停用")
 
+    def test_deactivated_by_mistake_refuses_a_role_then_is_reactivated(
+        self, page: Page, company: Employer
+    ) -> None:
+        """A role given to a deactivated account (a page open from before) was granted
+        in silence and served nobody; and the page hid any way to undo a deactivation."""
+        staff_sign_in(page, company.admin)
+        username = _new_issuer(page, "生产部 赵刚")
+        account = page.url.split("?")[0]
+        other = page.context.new_page()  # a second tab deactivates it meanwhile
+        other.goto(account)
+        other.fill("#reason", "调离岗位")
+        other.click("form[action$='/deactivation'] button.primary")
+        expect(other.locator("dl.identity")).to_contain_text("停用")
+        other.close()
+        page.select_option("#role", "org_admin")
+        page.click("form[action$='/roles'] button[type=submit] >> text=授予")
+        expect(page.locator("#error-summary")).to_contain_text("该账号已停用：请先重新启用")
+        page.goto(account)
+        expect(page.locator("form[action$='/roles']")).to_have_count(0)
+        reactivate = page.locator("form[action$='/reactivation']")
+        reactivate.locator("button.primary").click()  # no reason: a field error
+        expect(page.locator("#reason-error")).to_be_visible()
+        check_sizes(page)
+        page.fill("#reason", "停错了人")
+        page.locator("form[action$='/reactivation'] button.primary").click()
+        page.wait_for_url(account)
+        expect(page.locator("dl.identity")).to_contain_text("在用")
+        expect(page.locator("ul.roles")).to_contain_text(company.name)  # its role kept
+        check_sizes(page)
+        page.context.clear_cookies()
+        staff_sign_in(page, username, "a long enough password 2020")
+        page.wait_for_url(lambda url: "/staff/login" not in url)  # signed in, not refused
+
     def test_an_issuers_only_role_taken_away(self, page: Page, company: Employer) -> None:
         """Was a 404 page, and the issuer kept the role."""
         staff_sign_in(page, company.admin)
@@ -224,3 +257,17 @@ class TestApplyAsStaff:
         page.click("button[value=submit]")
         expect(page.locator("#employer_code-error")).to_contain_text("不在")
         check_sizes(page)
+
+
+def _new_issuer(page: Page, name: str) -> str:
+    """An issuer of the signed-in administrator's organisation, made on the page; its
+    page is left open."""
+    page.goto("/staff/accounts/new")
+    username = f"issuer.web.{uuid.uuid4().hex[:8]}"
+    page.fill("#display_name", name)
+    page.fill("#username", username)
+    page.fill("#password", "a long enough password 2020")
+    page.select_option("#role", "issuer")
+    page.click("form[action='/staff/accounts/new'] button.primary")
+    page.wait_for_url("**/staff/accounts/*?created=1")
+    return username

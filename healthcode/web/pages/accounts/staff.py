@@ -1,5 +1,5 @@
 """Staff pages: password sign-in, the list of what an administrator manages, and staff
-accounts (list, create, roles, deactivate), each within the caller's own scope.
+accounts (list, create, roles, deactivate, reactivate), each within the caller's own scope.
 
 The session goes into the same ``hc_session`` cookie as a resident's; a page needing
 ``staff.manage`` sends anyone signed out to ``/staff/login`` and back.
@@ -8,6 +8,7 @@ The session goes into the same ``hc_session`` cookie as a resident's; a page nee
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -172,8 +173,38 @@ def deactivate(
     env: EnvDep,
     reason: Annotated[SafeText, Form(max_length=200)] = "",
 ) -> Response:
+    return _switch(
+        request, uow, who, account_id, reason, staff_accounts.deactivate_staff_account, env
+    )
+
+
+@router.post("/staff/accounts/{account_id}/reactivation")
+def reactivate(
+    request: Request,
+    account_id: uuid.UUID,
+    who: Manager,
+    uow: UowDep,
+    env: EnvDep,
+    reason: Annotated[SafeText, Form(max_length=200)] = "",
+) -> Response:
+    return _switch(
+        request, uow, who, account_id, reason, staff_accounts.reactivate_staff_account, env
+    )
+
+
+def _switch(
+    request: Request,
+    uow: UowDep,
+    who: Principal,
+    account_id: uuid.UUID,
+    reason: str,
+    use_case: Callable[..., staff_accounts.StaffAccount],
+    env: EnvDep,
+) -> Response:
+    """Deactivate or reactivate, then back to the account's page (POST/redirect/GET);
+    a refusal is the page again with the reason kept and the error said."""
     try:
-        staff_accounts.deactivate_staff_account(
+        use_case(
             uow, env, who, account_id=account_id, reason=reason, client=client_address(request)
         )
     except DomainError as error:
