@@ -2,7 +2,7 @@
 
 CSV is read through an incremental decoder (UTF-8, UTF-8 with BOM or GB18030, which
 includes GBK: detected from the 64 KiB after the first byte that is not ASCII, unless
-given); JSON Lines line by line;
+given, and each row checked against the other, ``encodings``); JSON Lines line by line;
 XLSX as a stream of its first sheet's XML (``xlsx``). Each row comes with its line
 number in the file (CSV: the physical line where the row ends; XLSX: the sheet row;
 JSON Lines: the line), so a refusal names the line a person can find.
@@ -18,23 +18,18 @@ import json
 import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from functools import cache
 from typing import IO, Any
 
 from healthcode.domain.errors import DomainError, FieldError
 from healthcode.domain.i18n import N_
 from healthcode.domain.records import column_label, column_name, repeated_columns
+from healthcode.services.records.encodings import Misread, detect_encoding, first_text, misread
 from healthcode.services.shared.cells import cell_text
 from healthcode.services.shared.xlsx import BadWorkbook, LongCell, TooMuchText, sheet_rows
 
-SNIFF = 64 * 1024
-_SCAN = 1024 * 1024  # how much of an ASCII start is read at once, looking past it
-_NOT_ASCII = re.compile(rb"[\x80-\xff]")
 # A byte the encoding could not read, kept as a lone surrogate (``surrogateescape``)
 # so that the row holding it is named, not the line the decoder had read ahead to.
 _ESCAPED = re.compile("[\udc80-\udcff]")
-# What either needs: an escaped byte, or a character under U+0800 (GBK read as UTF-8)
-_SUSPECT = re.compile("[\u0080-\u07ff\udc80-\udcff]")
 _LINE_BREAK = re.compile("\r\n|\r|\n")
 # The characters one CSV cell may hold: a longer cell (a 200 KB note) is its row's
 # problem, refused with the row; the csv module's own limit (128 Ki) refused the
@@ -51,6 +46,18 @@ class UnreadableFile(DomainError):
 
 class UnclosedQuote(UnreadableFile):
     code = "unclosed_quote"
+
+
+class MisreadText(UnreadableFile):
+    """A row whose bytes read likelier in the other encoding: kept, it was garbled."""
+
+    code = "misread_text"
+
+
+class AmbiguousEncoding(UnreadableFile):
+    """A row that reads as UTF-8 and as GBK alike, the file's encoding not given."""
+
+    code = "ambiguous_encoding"
 
 
 class RepeatedColumns(UnreadableFile):
@@ -77,58 +84,6 @@ def format_of(file_name: str, given: str | None = None) -> str:
     return fmt
 
 
-def detect_encoding(head: bytes) -> str:
-    """UTF-8 with BOM, UTF-8, else GB18030 (a superset of GBK and GB2312). Text whose
-    every non-ASCII character is Latin, Greek or Cyrillic in UTF-8 and Chinese in
-    GBK is GBK: many GBK pairs are valid UTF-8 (一位 reads as "һλ"), and a
-    department's file is Chinese."""
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "gb18030" if gbk_in_disguise(text) else "utf-8"
-
-
-def gbk_in_disguise(text: str) -> bool:
-    """UTF-8 text whose bytes are GBK's Chinese: none of its characters needs three
-    bytes in UTF-8 (Chinese does), and read as GBK every one is Chinese."""
-    if text.isascii() or max(text) >= "\u0800":
-        return False
-    try:
-        gbk = text.encode("utf-8").decode("gb18030")
-    except UnicodeDecodeError:  # cut off at the window's end: judged without its last
-        gbk = text.encode("utf-8").decode("gb18030", "ignore")
-    return all(_chinese(c) for c in gbk if not c.isascii())
-
-
-def _chinese(char: str) -> bool:
-    """A Chinese character, or Chinese or full-width punctuation."""
-    return any(low <= char <= high for low, high in _CHINESE)
-
-
-_CHINESE = (("\u4e00", "\u9fff"), ("\u3400", "\u4dbf"), ("\u3000", "\u303f"), ("\uff00", "\uffef"))
-
-
-def first_text(stream: IO[bytes]) -> bytes:
-    """Up to ``SNIFF`` bytes from the first byte that is not ASCII (ASCII reads the same
-    in UTF-8 and GBK, so it tells nothing: a file whose Chinese came after 64 KiB of
-    ASCII was taken for UTF-8, and its GBK kept garbled); the stream rewound. Only
-    the start that is ASCII is read twice, a chunk at a time."""
-    try:
-        chunk = stream.read(SNIFF)
-        while chunk:
-            found = _NOT_ASCII.search(chunk)
-            if found is not None:
-                window = chunk[found.start() :]
-                return window + stream.read(max(SNIFF - len(window), 0))
-            chunk = stream.read(_SCAN)
-        return b""
-    finally:
-        stream.seek(0)
-
-
 def read_rows(
     stream: IO[bytes], fmt: str, encoding: str | None = None
 ) -> Generator[Row, None, None]:
@@ -142,9 +97,13 @@ def read_rows(
         yield from _xlsx(stream)
 
 
-def _text(stream: IO[bytes], encoding: str | None) -> io.TextIOWrapper:
+def _text(stream: IO[bytes], encoding: str | None) -> tuple[io.TextIOWrapper, bool]:
+    """The stream as text, and whether its encoding is known (given, or its bytes
+    told): a guess between two readings as likely refuses the rows that read both ways."""
+    sure = True
     if encoding is None:
-        encoding = detect_encoding(first_text(stream))
+        guess = detect_encoding(first_text(stream))
+        encoding, sure = guess.encoding, guess.sure
     try:
         info = codecs.lookup(encoding)
     except LookupError:
@@ -154,25 +113,26 @@ def _text(stream: IO[bytes], encoding: str | None) -> io.TextIOWrapper:
         raise UnreadableFile(N_("Unknown encoding {value}"), value=encoding[:20])
     # Undecodable bytes become lone surrogates, found in the row that holds them
     # (``_unread_line``): a decoding error names where the decoder had read ahead to.
-    return io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
+    return text, sure
 
 
 def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
-    text = _text(stream, encoding)
+    text, sure = _text(stream, encoding)
     reader = csv.reader(text)
     start = 1
     try:
         header = next(reader, None)
         if header is None:
             raise UnreadableFile(N_("The file is empty"))
-        if _unread_line(header, 1, utf8=False) is not None:
+        if _unread_line(",".join(header), 1) is not None:
             raise UnicodeError  # the header itself
         columns = _columns(header)
         yield Row(0, dict.fromkeys(columns))
         start = reader.line_num + 1  # the line a row starts on
         delimiters = max(len(header) - 1, 1)  # on a line of a whole row
         for cells in reader:
-            _check_read(cells, start, reader.line_num, text.encoding, delimiters)
+            _check_read(cells, start, reader.line_num, text.encoding, delimiters, sure, columns)
             if any(c.strip() for c in cells):
                 yield Row(reader.line_num, dict(zip(columns, cells, strict=False)))
             start = reader.line_num + 1
@@ -206,7 +166,7 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
 
 
 def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
-    text = _text(stream, encoding)
+    text, _ = _text(stream, encoding)
     try:
         yield Row(0, {})
         for number, line in enumerate(text, start=1):
@@ -279,11 +239,25 @@ def _columns(header: list[str]) -> list[str]:
     return [column_name(h) for h in header]
 
 
-def _check_read(cells: list[str], start: int, end: int, encoding: str, delimiters: int) -> None:
+def _check_read(
+    cells: list[str],
+    start: int,
+    end: int,
+    encoding: str,
+    delimiters: int,
+    sure: bool,
+    columns: list[str],
+) -> None:
     """Refuse the file at a row (on lines ``start`` to ``end``) that was not read as
-    written: a byte of another encoding, or a quote left open."""
-    if (line := _unread_line(cells, start, _is_utf8(encoding))) is not None:
+    written: a byte of another encoding, a cell the other encoding reads likelier
+    (GBK's 濮红华 is valid UTF-8, "姺컪"), or a quote left open."""
+    text = ",".join(cells)
+    if text.isascii():
+        pass
+    elif (line := _unread_line(text, start)) is not None:
         raise _not_text_at(line, encoding)
+    elif (found := misread(text, cells, encoding, sure)) is not None:
+        raise _misread_at(start, found, encoding, columns)
     if end > start and (line := _swallowed(cells, start, delimiters)) is not None:
         raise _unclosed(line, end)
 
@@ -314,23 +288,44 @@ def _unclosed(line: int, end: int) -> UnclosedQuote:
     )
 
 
-@cache
-def _is_utf8(encoding: str) -> bool:
-    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
-
-
-def _unread_line(cells: list[str], start: int, utf8: bool) -> int | None:
-    """The line of a row (starting on ``start``) that holds a byte its encoding could
-    not read; in UTF-8, the row's first line when the row is GBK that happens to be
-    valid UTF-8 (``gbk_in_disguise``): it would be kept garbled. A row of ASCII and
-    Chinese is passed by one search."""
-    text = ",".join(cells)
-    if text.isascii() or _SUSPECT.search(text) is None:
-        return None
+def _unread_line(text: str, start: int) -> int | None:
+    """The line of a row (``text``, starting on ``start``) that holds a byte its
+    encoding could not read."""
     found = _ESCAPED.search(text)
-    if found is not None:
-        return start + len(_LINE_BREAK.findall(text, 0, found.start()))
-    return start if utf8 and gbk_in_disguise(text) else None
+    if found is None:
+        return None
+    return start + len(_LINE_BREAK.findall(text, 0, found.start()))
+
+
+def _misread_at(line: int, found: Misread, encoding: str, columns: list[str]) -> UnreadableFile:
+    """A row read as garbled text: nothing is kept, the cell quoted both ways."""
+    named = _named(encoding)
+    params = {
+        "line": line,
+        "column": column_label(columns[found.index]) if found.index < len(columns) else "",
+        "value": named,
+        "read": found.read,
+        "other": "GBK" if named != "GBK" else "UTF-8",
+        "other_read": found.other,
+    }
+    if found.ambiguous:
+        return AmbiguousEncoding(
+            N_(
+                "Line {line}, column {column}, reads as {value} text “{read}” and as "
+                "{other} text “{other_read}” alike: send the file again naming its "
+                "encoding"
+            ),
+            **params,
+        )
+    return UnreadableFile(
+        N_(
+            "Line {line}, column {column}, reads as {value} text “{read}”, but it is "
+            "likelier {other} text “{other_read}”: the file mixes two encodings, or "
+            "is {other}; save the whole file as UTF-8, or if it is {other}, send it again "
+            "naming the encoding {other}"
+        ),
+        **params,
+    )
 
 
 def _not_text_at(line: int, encoding: str) -> UnreadableFile:

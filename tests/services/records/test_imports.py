@@ -15,9 +15,9 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.records import Department, ImportKind
 from healthcode.http.errors import in_words
 from healthcode.i18n import set_language
-from healthcode.services.records import imports
+from healthcode.services.records import encodings, imports
 from healthcode.services.records.clients import add_client, client_by_key, revoke_client
-from healthcode.services.records.files import RepeatedColumns, UnreadableFile
+from healthcode.services.records.files import AmbiguousEncoding, RepeatedColumns, UnreadableFile
 from healthcode.services.records.imports import (
     ClientRevoked,
     KindNotAllowed,
@@ -39,6 +39,7 @@ from tests.services.records.helpers import (
 )
 
 HEADER = ("source_id", "id_number", "name", "start", "end")
+DETAIL_HEADER = ("source_id", "id_number", "start", "detail")
 
 
 def table_bytes(rows: Sequence[Sequence[str]], file_name: str, folder: Path) -> bytes:
@@ -238,6 +239,71 @@ class TestEncodings:
         with pytest.raises(UnreadableFile) as garbled:  # valid UTF-8, but "һλ"
             run_import(uow, env, disguised)
         assert garbled.value.params["line"] == 8003
+
+    @pytest.mark.parametrize(
+        ("detail", "encoding"),
+        [("濮红华", "gbk"), ("岑光华", "gbk"), ("José Müller", "utf-8"), ("Zoë Ñúñez", "utf-8")],
+    )
+    def test_a_name_is_kept_as_written_whichever_reading_is_valid(
+        self, uow: UnitOfWork, env: Env, detail: str, encoding: str
+    ) -> None:
+        """濮红华 in GBK is valid UTF-8 ("姺컪", a CJK and a Hangul character: their
+        UTF-8 needs three bytes each, so it passed as UTF-8 and was kept so); José
+        Müller in UTF-8 is valid GBK ("Jos茅 M眉ller") and was read as GBK. The
+        reading whose characters a department's file holds is kept."""
+        listed, number = green_resident(uow, env)
+        rows = [
+            ("source_id", "id_number", "start", "detail"),
+            ("CC-1", number, "2020-02-22", detail),
+        ]
+        report = run_import(uow, env, csv_bytes(rows, encoding))
+        assert report.added == 1, report.refusals
+        assert listed.resident_id is not None
+        [record] = uow.data_records.of_resident(listed.resident_id)
+        assert record.detail == detail
+
+    @pytest.mark.parametrize(
+        ("first", "later", "encodings"),
+        [("张三", "濮红华", ("utf-8", "gbk")), ("张三", "José Müller", ("gbk", "utf-8"))],
+    )
+    def test_a_row_in_the_other_encoding_is_refused_naming_its_line_and_readings(
+        self, uow: UnitOfWork, env: Env, first: str, later: str, encodings: tuple[str, str]
+    ) -> None:
+        """A file whose later row is the other encoding, its bytes valid in both: the
+        row was kept garbled (姺컪 in a UTF-8 file, Jos茅 M眉ller in a GBK one). Nothing
+        is kept; the refusal names the line and both readings."""
+        _, number = green_resident(uow, env)
+        rows = [("source_id", "id_number", "start", "detail"), ("CC-0", "x", "2020-02-22", first)]
+        rows += [("CC-X", "x", "2020-02-22", "ok")] * 3
+        data = csv_bytes(rows, encodings[0])
+        data += csv_bytes([("CC-9", number, "2020-02-22", later)], encodings[1])
+        with pytest.raises(UnreadableFile) as refused:
+            run_import(uow, env, data)
+        assert refused.value.params["line"] == 6
+        assert later in str(refused.value.params.values())
+        assert uow.session.scalar(select(t.DataRecord.id)) is None
+
+    def test_a_row_as_likely_both_ways_is_refused_unless_the_encoding_is_named(
+        self, uow: UnitOfWork, env: Env, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Where the bytes cannot tell (both readings score alike), the file is not
+        read on a guess: the sender names the encoding, and the row is read so."""
+        monkeypatch.setattr(encodings, "oddness", lambda text: 0)
+        listed, number = green_resident(uow, env)
+        rows = [
+            ("source_id", "id_number", "start", "detail"),
+            ("CC-1", number, "2020-02-22", "José"),
+        ]
+        with pytest.raises(AmbiguousEncoding) as refused:
+            run_import(uow, env, csv_bytes(rows))
+        assert refused.value.params == {
+            "line": 2, "column": "备注 (detail)", "value": "UTF-8", "read": "José",
+            "other": "GBK", "other_read": "Jos茅",
+        }  # fmt: skip
+        assert run_import(uow, env, csv_bytes(rows), encoding="utf-8").added == 1
+        assert listed.resident_id is not None
+        [record] = uow.data_records.of_resident(listed.resident_id)
+        assert record.detail == "José"
 
     @pytest.mark.parametrize("encoding", ["bogus", "base64", "rot13", "hex", "undefined"])
     @pytest.mark.parametrize("name", ["contacts.csv", "contacts.jsonl"])
