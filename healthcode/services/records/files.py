@@ -24,6 +24,7 @@ from healthcode.domain.errors import DomainError, FieldError
 from healthcode.domain.i18n import N_
 from healthcode.domain.records import column_label, column_name, repeated_columns
 from healthcode.services.records.encodings import Misread, detect_encoding, first_text, misread
+from healthcode.services.records.quotes import swallowed
 from healthcode.services.shared.cells import cell_text
 from healthcode.services.shared.xlsx import BadWorkbook, LongCell, TooMuchText, sheet_rows
 
@@ -131,10 +132,13 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
         yield Row(0, dict.fromkeys(columns))
         start = reader.line_num + 1  # the line a row starts on
         delimiters = max(len(header) - 1, 1)  # on a line of a whole row
+        file = _File(text.encoding, sure, columns, delimiters)
+        previous: list[str] | None = None  # the row before, to tell a row by
         for cells in reader:
-            _check_read(cells, start, reader.line_num, text.encoding, delimiters, sure, columns)
+            _check_read(cells, start, reader.line_num, file, previous)
             if any(c.strip() for c in cells):
                 yield Row(reader.line_num, dict(zip(columns, cells, strict=False)))
+                previous = cells
             start = reader.line_num + 1
     except UnicodeError:
         if reader.line_num <= 1:  # the header itself ("after line 0" read oddly)
@@ -239,41 +243,31 @@ def _columns(header: list[str]) -> list[str]:
     return [column_name(h) for h in header]
 
 
+@dataclass(frozen=True)
+class _File:
+    """What a CSV's rows are checked against."""
+
+    encoding: str
+    sure: bool  # the encoding given, or told by the bytes (not a guess between equals)
+    columns: list[str]
+    delimiters: int  # on a line of a whole row
+
+
 def _check_read(
-    cells: list[str],
-    start: int,
-    end: int,
-    encoding: str,
-    delimiters: int,
-    sure: bool,
-    columns: list[str],
+    cells: list[str], start: int, end: int, file: _File, previous: list[str] | None
 ) -> None:
     """Refuse the file at a row (on lines ``start`` to ``end``) that was not read as
     written: a byte of another encoding, a cell the other encoding reads likelier
-    (GBK's 濮红华 is valid UTF-8, "姺컪"), or a quote left open."""
+    (GBK's 濮红华 is valid UTF-8, "姺컪"), or a quote left open (``quotes``)."""
     text = ",".join(cells)
     if text.isascii():
         pass
     elif (line := _unread_line(text, start)) is not None:
-        raise _not_text_at(line, encoding)
-    elif (found := misread(text, cells, encoding, sure)) is not None:
-        raise _misread_at(start, found, encoding, columns)
-    if end > start and (line := _swallowed(cells, start, delimiters)) is not None:
+        raise _not_text_at(line, file.encoding)
+    elif (found := misread(text, cells, file.encoding, file.sure)) is not None:
+        raise _misread_at(start, found, file.encoding, file.columns)
+    if end > start and (line := swallowed(cells, start, file.delimiters, previous)) is not None:
         raise _unclosed(line, end)
-
-
-def _swallowed(cells: list[str], start: int, delimiters: int) -> int | None:
-    """The line a quoted cell opens on when, running over lines, it holds a line with
-    a whole row's delimiters: a quote left open read the rows after it into its cell
-    (they vanished, refused as one over-long note). A note over two lines, typed
-    with Alt+Enter in a spreadsheet, is a cell."""
-    before = 0  # the line breaks in the row before this cell
-    for cell in cells:
-        lines = _LINE_BREAK.split(cell)
-        if any(line.count(",") >= delimiters for line in lines[1:]):
-            return start + before
-        before += len(lines) - 1
-    return None
 
 
 def _unclosed(line: int, end: int) -> UnclosedQuote:

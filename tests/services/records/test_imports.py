@@ -401,6 +401,25 @@ class TestRefusedRows:
         assert (report.added, report.refused) == (2, 0)
         assert colour_of(uow, listed) is Colour.RED
 
+    def test_a_note_over_three_lines_full_of_commas_is_a_cell(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        """A quoted note over three lines, its lines as full of commas as a row: the
+        file was refused as a quote left open. A line is the rows after a quote left
+        open only if it reads as a row like the one it is in."""
+        listed, number = green_resident(uow, env)
+        header = (*HEADER, "address")
+        note = (
+            '"发热, 咳嗽, 乏力, 头痛, 腹泻, 咽痛\n'
+            "2月20日起居家观察, 每日测温两次, 体温37.5, 37.8, 38.1, 37.9\n"
+            '已联系社区医生, 待复查, 家属二人, 同住, 无外出, 已登记"'
+        )
+        rows = [header, ("CC-1", number, "张三", "2020-02-22", "", note)]
+        rows += [("CC-2", number, "张三", "2020-02-22", "", "")]
+        report = run_import(uow, env, csv_bytes(rows))
+        assert (report.added, report.refused) == (2, 0), report.refusals
+        assert colour_of(uow, listed) is Colour.RED
+
     def test_every_refusal_is_told_past_those_kept(
         self, uow: UnitOfWork, env: Env, monkeypatch: pytest.MonkeyPatch
     ) -> None:
