@@ -21,7 +21,7 @@ from typing import Any
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.services.shared.cells import cell_text
-from healthcode.services.shared.xlsx import BadWorkbook, LongCell, TooMuchText, sheet_rows
+from healthcode.services.shared.xlsx import BadWorkbook, LongCell, TooMuchText, ZipBomb, sheet_rows
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -207,6 +207,8 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
             strings=much.strings,
             millions=much.characters // 1_000_000,
         ) from None
+    except ZipBomb as bomb:
+        raise refuse_file("zip_bomb", bomb.words, **bomb.params) from None
     except BadWorkbook:
         raise refuse_file("format", N_("The file is not a readable XLSX workbook")) from None
 

@@ -26,7 +26,7 @@ from healthcode.domain.records import column_label, column_name, repeated_column
 from healthcode.services.records.encodings import Misread, detect_encoding, first_text, misread
 from healthcode.services.records.quotes import swallowed
 from healthcode.services.shared.cells import cell_text
-from healthcode.services.shared.xlsx import BadWorkbook, LongCell, TooMuchText, sheet_rows
+from healthcode.services.shared.xlsx import BadWorkbook, LongCell, TooMuchText, ZipBomb, sheet_rows
 
 # A byte the encoding could not read, kept as a lone surrogate (``surrogateescape``)
 # so that the row holding it is named, not the line the decoder had read ahead to.
@@ -59,6 +59,12 @@ class AmbiguousEncoding(UnreadableFile):
     """A row that reads as UTF-8 and as GBK alike, the file's encoding not given."""
 
     code = "ambiguous_encoding"
+
+
+class InflatedWorkbook(UnreadableFile):
+    """An XLSX file whose parts unzip past a spreadsheet's ratio or size (``xlsx``)."""
+
+    code = "zip_bomb"
 
 
 class RepeatedColumns(UnreadableFile):
@@ -363,6 +369,8 @@ def _xlsx(stream: IO[bytes]) -> Iterator[Row]:
         raise UnreadableFile(
             TOO_MUCH_TEXT, strings=much.strings, millions=much.characters // 1_000_000
         ) from None
+    except ZipBomb as bomb:
+        raise InflatedWorkbook(bomb.words, **bomb.params) from None
     except BadWorkbook:
         raise UnreadableFile(N_("The file is not a readable XLSX workbook")) from None
     finally:

@@ -24,6 +24,8 @@ from xml.etree.ElementTree import Element, ParseError, parse
 from xml.parsers import expat
 from xml.parsers.expat import ExpatError
 
+from healthcode.domain.i18n import N_
+
 STRINGS_IN_MEMORY = 100_000
 CHARS_IN_MEMORY = 8 * 1024 * 1024  # the characters of the strings kept in memory
 MAX_CELL = 1024 * 1024  # characters in a cell, as in a CSV one: past them, refused
@@ -33,6 +35,14 @@ MAX_STRINGS = 10_000_000
 MAX_TEXT = 250_000_000
 _BATCH_CHARS = 1024 * 1024  # the strings gathered for the disk before they are written
 SMALL_PART = 16 * 1024 * 1024  # Excel's styles for its 64,000 cell formats: ~6 MB
+# A zip bomb's parts inflate a thousandfold; a spreadsheet's some ten times (its
+# shared strings, twelve), a sheet of rows alike some fifty. Past ``MAX_RATIO``
+# (for a part past ``RATIO_GRACE`` inflated) the file is refused before a byte is
+# parsed, as it is past ``MAX_INFLATED`` in all: a full sheet of Excel's million
+# rows of twenty columns is under 1 GiB.
+MAX_RATIO = 200
+RATIO_GRACE = 1024 * 1024
+MAX_INFLATED = 2 * 1024**3
 _CHUNK = 64 * 1024  # a part is parsed this many bytes at a time
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS = _MAIN[1:]  # as expat names an element: uri}local
@@ -63,6 +73,28 @@ class LongCell(BadWorkbook):
         self.row, self.max = row, MAX_CELL
 
 
+class ZipBomb(BadWorkbook):
+    """Parts that inflate past ``MAX_RATIO`` times their size, or past ``MAX_INFLATED``
+    bytes in all: parsing them would cost minutes of CPU for a small file. Carries
+    its refusal's words (``words``, ``params``), the same for every reader."""
+
+    def __init__(self, part: str, ratio: int, total: int) -> None:
+        super().__init__(f"{part} inflates {ratio} times; {total} bytes inflated in all")
+        if total > MAX_INFLATED:
+            self.words = N_(
+                "The workbook unzips to more than {megabytes} MB, the most a workbook may "
+                "hold: split it into smaller files"
+            )
+            self.params: dict[str, object] = {"megabytes": MAX_INFLATED // 1024**2}
+        else:
+            self.words = N_(
+                "The workbook's part {part} unzips to {ratio} times its size, more than the "
+                "{max} times a spreadsheet's parts do: it is refused as a zip bomb; save it "
+                "again from a spreadsheet program, or send it as CSV"
+            )
+            self.params = {"part": part, "ratio": ratio, "max": MAX_RATIO}
+
+
 class TooMuchText(BadWorkbook):
     """Shared strings past ``MAX_STRINGS`` or ``MAX_TEXT`` characters."""
 
@@ -80,12 +112,34 @@ def sheet_rows(
     zipped, was otherwise read to its end."""
     try:
         book = zipfile.ZipFile(stream)
+        _check_inflation(book, _READ)
         path, epoch = _first_sheet(book)
+        _check_inflation(book, (*_READ, path))
         dates = _date_styles(book)
         with _SharedStrings(book) as strings, book.open(path) as sheet:
             yield from _rows(sheet, strings, dates, epoch, last_row)
     except (*_UNREADABLE, KeyError, ParseError, ExpatError, ValueError, IndexError) as error:
         raise BadWorkbook(str(error)) from None
+
+
+_READ = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/sharedStrings.xml")
+
+
+def _check_inflation(book: zipfile.ZipFile, names: tuple[str, ...]) -> None:
+    """Refuse a zip bomb from its directory, before parsing: the parts this reader
+    reads (``names``, those present) by the sizes they declare, which bound what is
+    inflated (zipfile reads no further, and a part longer than it says fails its
+    CRC check)."""
+    total = 0
+    for name in dict.fromkeys(names):
+        try:
+            info = book.getinfo(name)
+        except KeyError:
+            continue
+        total += info.file_size
+        ratio = info.file_size // max(info.compress_size, 1)
+        if (info.file_size > RATIO_GRACE and ratio > MAX_RATIO) or total > MAX_INFLATED:
+            raise ZipBomb(name, ratio, total)
 
 
 def _first_sheet(book: zipfile.ZipFile) -> tuple[str, datetime]:

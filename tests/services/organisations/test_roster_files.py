@@ -3,6 +3,7 @@ memory follows the rows it holds, not the corner cell it names."""
 
 from __future__ import annotations
 
+import time
 import zipfile
 from pathlib import Path
 
@@ -41,6 +42,31 @@ def test_a_workbook_naming_its_far_corner_is_refused_in_flat_memory(tmp_path: Pa
     assert run_limited(READ, path, memory=MEMORY, timeout=120) == "too_many_rows"
 
 
+def test_a_zip_bomb_roster_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    """100 MB of empty elements zip to 100 KB, well within a roster's 5 MB: parsed to
+    the end before (a CPU-minute an upload). Refused from the sizes its parts say."""
+    made = tmp_path / "made.xlsx"
+    book = xlsxwriter.Workbook(str(made))
+    book.add_worksheet().write_row(0, 0, HEADER_ZH)
+    book.close()
+    path = tmp_path / "bomb.xlsx"
+    with (
+        zipfile.ZipFile(made) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out,
+    ):
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b"<x/>" * 25_000_000 + b"</sheetData>")
+            out.writestr(item, data)
+    started = time.monotonic()
+    with pytest.raises(InvalidInput) as refused:
+        list(read_rows(path.read_bytes(), filename="bomb.xlsx"))
+    assert time.monotonic() - started < 5
+    assert refused.value.errors[0].code == "zip_bomb"
+    assert refused.value.errors[0].params["max"] == xlsx.MAX_RATIO
+
+
 def header_and(path: Path, rows: bytes) -> Path:
     """A roster workbook of the header row, then ``rows`` as the sheet's XML says them
     (what no spreadsheet program writes, but a file can hold)."""
@@ -71,10 +97,12 @@ def test_a_sheet_of_countless_empty_rows_is_refused_once_past_a_rosters_rows(
 
 
 def test_a_cell_past_a_mebibyte_of_text_refuses_the_roster_naming_its_line(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A roster's 5 MB zip can hold a cell of gigabytes of text; it was held whole in
-    memory. The reading stops past a mebibyte, naming the row."""
+    memory. The reading stops past a mebibyte, naming the row (behind the zip-bomb
+    check, which a cell of one letter repeated meets first)."""
+    monkeypatch.setattr(xlsx, "MAX_RATIO", 10**9)
     cell = b'<row r="3"><c r="A3" t="inlineStr"><is><t>' + b"x" * 2**21 + b"</t></is></c></row>"
     path = header_and(tmp_path / "long.xlsx", cell)
     with pytest.raises(InvalidInput) as refused:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import struct
+import time
 import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -201,9 +202,12 @@ def test_an_encrypted_or_damaged_workbook_is_unreadable(
         run_import(uow, env, data, file_name="w.xlsx")
 
 
-def test_a_row_of_countless_cells_is_refused_as_it_is_read(tmp_path: Path) -> None:
+def test_a_row_of_countless_cells_is_refused_as_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A row is parsed whole before its cells are read: 300,000 empty cells (1 MB of
     XML, a few KB zipped) were all held in memory before the row was refused."""
+    monkeypatch.setattr(xlsx, "MAX_RATIO", 10**9)  # the reader's own bound, behind it
     out = io.BytesIO()
     with (
         zipfile.ZipFile(workbook(tmp_path / "wide.xlsx", 1)) as book,
@@ -262,13 +266,15 @@ def hostile(
     sheet: Iterable[bytes],
     strings: Iterable[bytes] | None = None,
     styles: Iterable[bytes] | None = None,
+    *,
+    level: int = 1,
 ) -> Path:
     """A workbook (xlsxwriter's, one sheet) whose sheet, shared-string and (if given)
     styles parts are written from the given pieces, streamed into the zip."""
     made = workbook(path.with_suffix(".base.xlsx"), 0)
     with (
         zipfile.ZipFile(made) as source,
-        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as out,
     ):
         for item in source.infolist():
             if item.filename in ("xl/worksheets/sheet1.xml", "xl/sharedStrings.xml") or (
@@ -292,8 +298,48 @@ def hostile(
     return path
 
 
-def read_limited(path: Path) -> str:
-    return run_limited(READ, path, memory=MEMORY, timeout=300)
+# The reader's own bounds, behind the zip-bomb check: a part's ratio let through
+PAST_RATIO = "from healthcode.services.shared import xlsx\nxlsx.MAX_RATIO = 10**9\n"
+
+
+def read_limited(path: Path, *, ratio_checked: bool = False, timeout: int = 300) -> str:
+    script = READ if ratio_checked else PAST_RATIO + READ
+    return run_limited(script, path, memory=MEMORY, timeout=timeout)
+
+
+def test_a_zip_bomb_is_refused_before_a_byte_is_parsed(tmp_path: Path) -> None:
+    """400 MB of empty elements in the sheet zip to 400 KB: the sheet was parsed to
+    its end, a hundred million elements, minutes of CPU for one upload (and then read
+    as a sheet of one row). The sizes its parts declare refuse it at once, naming
+    the limit a spreadsheet's parts keep to."""
+    sheet = [SHEET_START, *_repeated(b"<x/>", 100_000_000), SHEET_END]
+    path = hostile(tmp_path / "bomb.xlsx", sheet, level=9)
+    assert path.stat().st_size < 1024**2
+    started = time.monotonic()
+    refused = read_limited(path, ratio_checked=True, timeout=60)
+    assert time.monotonic() - started < 20
+    assert refused.startswith("The workbook's part xl/worksheets/sheet1.xml unzips to 1")
+    assert refused.endswith(
+        "times its size, more than the 200 times a spreadsheet's parts do: it is refused "
+        "as a zip bomb; save it again from a spreadsheet program, or send it as CSV"
+    )
+
+
+def test_a_workbook_past_the_inflated_size_is_refused_naming_it(
+    uow: UnitOfWork, env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts of an ordinary ratio, many of them: past ``MAX_INFLATED`` in all."""
+    path = workbook(tmp_path / "w.xlsx", 12000)  # some 2 MB inflated
+    monkeypatch.setattr(xlsx, "MAX_INFLATED", 1024**2)
+    with pytest.raises(UnreadableFile) as refused:
+        run_import(uow, env, path.read_bytes(), file_name="w.xlsx")
+    assert refused.value.code == "zip_bomb"
+    assert refused.value.message.format(**refused.value.params) == (
+        "The workbook unzips to more than 1 MB, the most a workbook may hold: split it "
+        "into smaller files"
+    )
+    monkeypatch.setattr(xlsx, "MAX_INFLATED", 8 * 1024**2)
+    assert run_import(uow, env, path.read_bytes(), file_name="w.xlsx").rows_read == 12000
 
 
 TEXT = 400 * 1024**2  # characters in one cell, past the process's memory
