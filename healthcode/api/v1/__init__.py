@@ -1,6 +1,6 @@
 """Version 1 of the JSON API."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from healthcode.api.v1 import (
     accounts,
@@ -21,8 +21,11 @@ from healthcode.api.v1 import (
     staff,
     venues,
 )
+from healthcode.http.strict_query import refuse_unknown_query
 
-router = APIRouter()
+# every route refuses a query parameter it does not declare (a 422 naming it), as
+# FastAPI would drop it without a word; the routes included below inherit this
+router = APIRouter(dependencies=[Depends(refuse_unknown_query)])
 # FastAPI tries routes in order, at ~1.5 µs each: the busiest first (a gate's scan, a
 # resident's code page); no route of these two shadows a later one's paths.
 router.include_router(scans.router)

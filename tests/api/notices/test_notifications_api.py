@@ -64,6 +64,22 @@ class TestResident:
         assert client.get(API).status_code == 401
         assert client.post(f"{API}/read", json={}).status_code == 401
 
+    def test_paging_is_limit_and_offset_and_another_name_is_refused(
+        self, client: TestClient, sms: CapturingSender
+    ) -> None:
+        """``?page=2`` or ``?per_page=1`` answered the first page in full, as if read."""
+        me = resident_headers(client, sms)
+        declare(client, me, declaration_data(temperature=37.8))
+        paged = client.get(API, params={"limit": 1, "offset": 1}, headers=me)
+        assert paged.status_code == 200, paged.text
+        assert paged.json()["items"] == []
+        answer = client.get(API, params={"per_page": 1, "page": 2}, headers=me)
+        assert answer.status_code == 422
+        assert [(f["field"], f["code"]) for f in error(answer)["fields"]] == [
+            ("per_page", "extra_forbidden"),
+            ("page", "extra_forbidden"),
+        ]
+
     def test_bad_ids_are_a_field_error(self, client: TestClient, sms: CapturingSender) -> None:
         me = resident_headers(client, sms)
         answer = client.post(f"{API}/read", json={"ids": ["not-an-id"]}, headers=me)

@@ -335,3 +335,21 @@ def test_the_removal_form_sent_twice_says_the_person_is_off_the_list(
         headers=HTML,
     )
     assert other.status_code == 404
+
+
+def test_a_filter_the_board_does_not_have_is_refused_not_ignored(
+    client: TestClient, company: uuid.UUID, hr: dict[str, str]
+) -> None:
+    """``?status=missing`` and ``?day=`` were ignored: the whole of today's board came
+    back as if filtered. The board's filter is ``only``, and it has no day."""
+    url = f"/api/v1/employers/{company}/board"
+    answer = client.get(url, params={"status": "missing", "day": "2020-02-20"}, headers=hr)
+    assert answer.status_code == 422, answer.text
+    fields = answer.json()["error"]["fields"]
+    assert [(f["field"], f["code"]) for f in fields] == [
+        ("status", "extra_forbidden"),
+        ("day", "extra_forbidden"),
+    ]
+    assert {f["message"] for f in fields} == {"未知字段"}
+    found = board(client, company, hr, only="all", limit="1", offset="1")
+    assert (found["matched"], len(found["rows"])) == (3, 1)

@@ -135,3 +135,33 @@ def test_a_misnamed_or_unknown_field_of_the_records_action_is_refused_not_droppe
         f"/api/v1/records/tracing/{case}/records", json={"window_minutes": 120}, headers=inside
     )
     assert made.json()["added"] == 3
+
+
+def test_a_misnamed_query_parameter_of_the_trace_is_refused_not_dropped(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    """Found by a probe: ``?window_minutes=120`` (the body's name, not the trace's
+    ``window``) traced over the default 30 minutes without a word, and the officer
+    saw no contact at 90 minutes."""
+    env: Env = app.state.env
+    people = in_tx(sessions, env, lambda uow: world(uow, env))
+    inside = staff_headers(client, "tracer.in")
+    case = str(people["case"][1])
+    misnamed = client.get(f"/api/v1/records/tracing/{case}?window_minutes=120", headers=inside)
+    assert misnamed.status_code == 422, misnamed.text
+    [field] = misnamed.json()["error"]["fields"]
+    assert (field["field"], field["code"], field["message"]) == (
+        "window_minutes",
+        "extra_forbidden",
+        "未知字段",
+    )
+    english = client.get(f"/api/v1/records/tracing/{case}?windw=120&lang=en", headers=inside)
+    assert [(f["field"], f["message"]) for f in english.json()["error"]["fields"]] == [
+        ("windw", "Unknown field")
+    ]
+    wide = client.get(f"/api/v1/records/tracing/{case}?window=120&lang=en", headers=inside)
+    assert wide.status_code == 200, wide.text
+    assert str(people["far"][1]) in {c["resident"] for c in wide.json()["contacts"]}
+    listed = client.get("/api/v1/records/tracing?limit=5&offset=5", headers=inside)
+    assert listed.status_code == 422  # the list of cases has no pages past its limit
+    assert listed.json()["error"]["fields"][0]["field"] == "offset"
