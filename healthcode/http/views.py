@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from healthcode.domain.clock import day_of, local
 from healthcode.domain.colour import Colour
@@ -19,6 +19,7 @@ from healthcode.domain.tokens.foreign import ForeignVerification, plain_claims
 from healthcode.i18n import pick, translate
 from healthcode.services.codes.results import ColourChange
 from healthcode.services.residents.declarations import CONFIRM_WITHIN, Submission
+from healthcode.services.shared.bounds import InputModel
 
 # Every instant leaves the API in Asia/Shanghai time, as residents read it.
 LocalTime = Annotated[datetime, PlainSerializer(lambda at: local(at).isoformat(), return_type=str)]
@@ -347,5 +348,9 @@ class ClaimCodeView(BaseModel):
     expires_at: LocalTime
 
 
-class ClaimInput(BaseModel):
+class ClaimInput(InputModel):
+    """Held to the bounds of every input, and a field it does not know is refused,
+    not dropped."""
+
+    model_config = ConfigDict(extra="forbid")
     code: str = Field(max_length=16, description="the code texted to the phone on record")

@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from healthcode.domain.colour import Colour
 from healthcode.http.deps import EnvDep, UowDep, client_address
@@ -48,6 +48,10 @@ def _view(record: PaperPassRecord) -> PaperPassView:
 
 
 class RevocationInput(InputModel):
+    """A field it does not know is refused: a ``revoked_at`` sent to backdate the
+    revocation was dropped, and the pass revoked from now without a word."""
+
+    model_config = ConfigDict(extra="forbid")
     reason: str = Field(max_length=400, examples=["居民报告卡片丢失"])
 
 

@@ -46,6 +46,13 @@ def test_print_verify_revoke(client: TestClient, add_staff: Any) -> None:
     url = f"{API}/paper-passes/{listed['id']}/revocation"
     blank = client.post(url, json={"reason": "  "}, headers=staff)
     assert (blank.status_code, error(blank)["fields"][0]["field"]) == (422, "reason")
+    # a revocation does not take a time of its own: sent, it is refused, not dropped
+    backdated = {"reason": "卡片丢失", "revoked_at": "2020-02-20T08:00:00+08:00"}
+    refused = client.post(url, json=backdated, headers=staff)
+    assert refused.status_code == 422, refused.text
+    assert [(f["field"], f["code"]) for f in error(refused)["fields"]] == [
+        ("revoked_at", "extra_forbidden")
+    ]
     revoked = client.post(url, json={"reason": "卡片丢失"}, headers=staff)
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["revoke_reason"] == "卡片丢失"

@@ -47,6 +47,17 @@ def test_a_taken_number_is_moved_with_a_code_to_the_phone_on_record(
     assert sent.status_code == 202, sent.text
     assert sent.json()["phone_masked"] == "138****1111"
     code = sms.sent[OWNER]
+    # a field the claim does not take is refused, not dropped (the code is kept)
+    extra = client.post(
+        f"{API}/declarations/{row}/claim", json={"code": code, "phone": OWNER}, headers=me
+    )
+    assert extra.status_code == 422, extra.text
+    [field] = error(extra)["fields"]
+    assert (field["field"], field["code"], field["message"]) == (
+        "phone",
+        "extra_forbidden",
+        "未知字段",
+    )
     moved = client.post(f"{API}/declarations/{row}/claim", json={"code": code}, headers=me)
     assert moved.status_code == 204, moved.text
     confirmed = client.post(f"{API}/declarations/{row}/confirm", headers=me)
