@@ -20,6 +20,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     JsonValue,
     field_validator,
@@ -80,6 +81,25 @@ def check_moment(value: datetime) -> datetime:
     return value
 
 
+# What pydantic would read as seconds since 1970 in a string ("1582452000", "1582452000.5")
+_NUMBER = re.compile(r"\s*[+-]?\d+(\.\d*)?\s*")
+
+
+def check_time_text(value: Any) -> Any:
+    """A time sent is ISO 8601 text: pydantic would read a number, or a string of
+    digits, as seconds since 1970, so a scanner sending its clock's milliseconds was
+    told its scan was "too old" (or had it recorded at another time), never that it
+    sent no time. Other text is pydantic's to read and refuse (``timezone_aware``
+    when the offset is missing); a ``datetime`` passes (a caller in Python)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("datetime_type", "Input should be an ISO 8601 time")
+    if _NUMBER.fullmatch(value) is not None:
+        raise PydanticCustomError("datetime_parsing", "Input should be an ISO 8601 time")
+    return value
+
+
 def check_any(value: Any) -> Any:
     """The check for whatever a field holds; lists are checked item by item."""
     if isinstance(value, str):
@@ -108,7 +128,8 @@ class InputModel(BaseModel):
 
 
 SafeText = Annotated[str, AfterValidator(check_text)]
-Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]
+# an instant: ISO 8601 text with its offset, inside the window
+Moment = Annotated[AwareDatetime, BeforeValidator(check_time_text), AfterValidator(check_moment)]
 
 # A temperature field's JSON schema: the domain's range documented, not checked by the
 # model (``domain/temperature.py`` refuses it, with the same words everywhere).

@@ -425,3 +425,42 @@ def test_a_guard_lists_only_its_venue_and_another_guard_finds_none_of_it(
     assert names == ["gate.guard1"]
     resident = client.get(f"{API}/venues", headers=site.resident)
     assert resident.status_code == 403
+
+
+def test_a_scan_time_sent_as_a_number_is_not_a_time_not_too_old(
+    client: TestClient, clock: FixedClock, site: Site
+) -> None:
+    """JSON's number (or a string of digits) was read as seconds since 1970: the guard
+    was told the scan was too old, or it was recorded at another time than meant. A
+    time is an ISO 8601 text with its offset, and anything else says so."""
+    token, at = qr_text(client, site), clock.now()
+    not_a_time = "不是有效的时间，请写成 2020-02-23T18:00:00+08:00"
+    for sent, code in (
+        (int(at.timestamp()), "datetime_type"),  # now, as epoch seconds
+        (at.timestamp() * 1000, "datetime_type"),  # as JavaScript's milliseconds
+        (str(int(at.timestamp())), "datetime_parsing"),
+    ):
+        answer = client.post(
+            site.scans(), json={"token": token, "scanned_at": sent}, headers=site.guard
+        )
+        assert answer.status_code == 422, answer.text
+        [field] = error(answer)["fields"]
+        assert (field["field"], field["code"], field["message"]) == ("scanned_at", code, not_a_time)
+    naive = client.post(
+        site.scans(),
+        json={"token": token, "scanned_at": at.replace(tzinfo=None).isoformat()},
+        headers=site.guard,
+    )
+    assert error(naive)["fields"][0]["code"] == "timezone_aware"
+    item = {"client_id": "n1", "token": token, "scanned_at": int(at.timestamp())}
+    batch = client.post(f"{site.scans()}/batch", json={"scans": [item]}, headers=site.guard)
+    [refused] = batch.json()["refused"]
+    assert (refused["field"], refused["message"], refused["recorded"]) == (
+        "scanned_at",
+        not_a_time,
+        False,
+    )
+    taken = client.post(
+        site.scans(), json={"token": token, "scanned_at": at.isoformat()}, headers=site.guard
+    )
+    assert taken.status_code == 200, taken.text
