@@ -30,7 +30,7 @@ from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records import batches, clients, tracing
 from healthcode.services.records.clients import Client
 from healthcode.services.records.imports import ImportReport, import_records
-from healthcode.services.shared.bounds import InputModel
+from healthcode.services.shared.bounds import Day, InputModel
 
 router = APIRouter(tags=["records"])
 Operator = Annotated[Principal, Depends(require(Permission.RECORDS_IMPORT))]
@@ -347,7 +347,7 @@ class MakeContacts(InputModel):
     contacts: list[uuid.UUID] | None = Field(
         default=None, max_length=5000, description="the residents chosen; none: all listed"
     )
-    since: date | None = None
+    since: Day | None = None
     window_minutes: int = Field(default=tracing.DEFAULT_WINDOW, ge=1, le=tracing.MAX_WINDOW)
     kind: ImportKind = Field(
         default=ImportKind.CLOSE_CONTACT,
@@ -377,7 +377,7 @@ def trace_case(
     who: Operator,
     uow: UowDep,
     env: EnvDep,
-    since: date | None = None,
+    since: Day | None = None,
     window: Annotated[int, Query(ge=1, le=tracing.MAX_WINDOW)] = tracing.DEFAULT_WINDOW,
 ) -> TraceView:
     return TraceView.of(

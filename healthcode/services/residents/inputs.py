@@ -10,7 +10,6 @@ Field names follow GB/T 38962-2020's personal and health data items.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -18,7 +17,7 @@ from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from healthcode.domain.facts import ExposureKind, Symptom
-from healthcode.services.shared.bounds import InputModel
+from healthcode.services.shared.bounds import Day, InputModel
 
 
 class Purpose(StrEnum):
@@ -33,14 +32,14 @@ class _Input(InputModel):
 
 class TripInput(_Input):
     region: str = Field(max_length=40, description="region code (GB/T 2260) or place name")
-    start: date | None = None
-    end: date = Field(description="the day you left the region")
+    start: Day | None = None
+    end: Day = Field(description="the day you left the region")
 
 
 class ExposureInput(_Input):
     kind: ExposureKind
-    start: date | None = Field(None, description="diagnosis or isolation start")
-    end: date | None = Field(None, description="discharge, cure, release or last contact")
+    start: Day | None = Field(None, description="diagnosis or isolation start")
+    end: Day | None = Field(None, description="discharge, cure, release or last contact")
 
 
 def _not_a_boolean(value: object) -> object:
@@ -72,7 +71,7 @@ class DeclarationInput(HealthInput):
     nationality: str = Field("CHN", min_length=3, max_length=3)
     region: str = Field(max_length=40, description="where you live now (region code or place name)")
     address: str = Field("", max_length=200)
-    residence_since: date | None = Field(None, description="living in the province since")
+    residence_since: Day | None = Field(None, description="living in the province since")
     destination: str | None = Field(None, max_length=40, description="region code or place name")
     destination_detail: str = Field("", max_length=200)
     purpose: Purpose | None = None

@@ -100,6 +100,20 @@ def check_time_text(value: Any) -> Any:
     return value
 
 
+def check_day_text(value: Any) -> Any:
+    """A day sent is text (YYYY-MM-DD): pydantic would read a number, or a string of
+    digits, as seconds since 1970 (``0`` was 1970-01-01, "20200220" a day in August
+    1970), never telling the sender they sent no date. Other text is pydantic's to
+    read and refuse; a ``date`` passes (a caller in Python)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("date_type", "Input should be a valid date")
+    if _NUMBER.fullmatch(value) is not None:
+        raise PydanticCustomError("date_parsing", "Input should be a valid date")
+    return value
+
+
 def check_any(value: Any) -> Any:
     """The check for whatever a field holds; lists are checked item by item."""
     if isinstance(value, str):
@@ -130,6 +144,8 @@ class InputModel(BaseModel):
 SafeText = Annotated[str, AfterValidator(check_text)]
 # an instant: ISO 8601 text with its offset, inside the window
 Moment = Annotated[AwareDatetime, BeforeValidator(check_time_text), AfterValidator(check_moment)]
+# a calendar day: YYYY-MM-DD text
+Day = Annotated[date, BeforeValidator(check_day_text)]
 
 # A temperature field's JSON schema: the domain's range documented, not checked by the
 # model (``domain/temperature.py`` refuses it, with the same words everywhere).

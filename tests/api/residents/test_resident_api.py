@@ -143,6 +143,15 @@ BAD_INPUT = [
         "residence_since",
         "date_from_datetime_parsing",
     ),
+    # a number, or digits, was read as seconds since 1970: 1970-01-01, and August 1970
+    ("a date as a number", {"residence_since": 0}, 422, "residence_since", "date_type"),
+    (
+        "a date as digits",
+        {"trips": [{"region": "110101", "end": "20200220"}]},
+        422,
+        "trips[0].end",
+        "date_parsing",
+    ),
     ("unknown field", {"blood_type": "O"}, 422, "blood_type", "extra_forbidden"),
     ("unknown symptom", {"symptoms": ["sneezing"]}, 422, "symptoms[0]", "enum"),
     ("unknown policy", {"policy": "wuhan-code"}, 422, "policy", "unknown_policy"),
