@@ -148,6 +148,9 @@ class Settings(BaseSettings):
         "import": "10/minute",
         "pdf": "20/minute",  # printed paper passes
         "watch": "20/minute",  # the phone's colour watch: one held request an hour
+        # a temperature video: a player asks a few Range requests per playback, more
+        # when seeking; a few videos a minute pass, a loop of full fetches does not
+        "video": "120/minute",
     }
     # one address may be a carrier's NAT or a venue's router: far above one session's
     address_limits: dict[str, str] = {
@@ -158,6 +161,7 @@ class Settings(BaseSettings):
         "import": "30/minute",
         "pdf": "60/minute",
         "watch": "1200/minute",
+        "video": "600/minute",
     }
     session_in_flight: int = Field(4, ge=1, le=64)
     session_watches: int = Field(2, ge=1, le=64)  # colour watches held open at once

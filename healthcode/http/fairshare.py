@@ -1,7 +1,7 @@
 """Fair share: one client cannot slow the others (docs/surge.md).
 
 Every costly request has a kind (``COSTLY``: code pages and images, writes, scans,
-look-ups, imports, PDFs; any write not listed is a ``write``). Before it runs:
+look-ups, imports, PDFs, temperature videos; any write not listed is a ``write``). Before it runs:
 
 * its session (or a department system's key) may have at most ``session_in_flight``
   costly requests running in this worker — a phone firing 16 QR requests at once has
@@ -60,6 +60,10 @@ COSTLY: tuple[tuple[str, frozenset[str], str], ...] = (
     ("lookup", frozenset({"GET"}), r"/staff/queue"),
     ("lookup", frozenset({"GET"}), rf"/api/v1/staff/(appeals|fraud-cases)/{_ID}"),
     ("lookup", frozenset({"GET"}), rf"/staff/appeals/{_ID}(/evidence)?|/staff/fraud/{_ID}"),
+    # a temperature video streamed to its issuer (each read audit-logged, a blob read) or
+    # to its resident: a kind of its own, as one playback is many Range requests, which
+    # the look-ups' budget would refuse; one issuer session used to fetch it unlimited
+    ("video", frozenset({"GET"}), rf"/api/v1/(applications|declarations)/{_ID}/video"),
 )
 _BY_METHOD = {
     method: [(kind, re.compile(path)) for kind, methods, path in COSTLY if method in methods]

@@ -12,6 +12,7 @@ import contextlib
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,7 +41,9 @@ from tests.api.helpers import (
 )
 from tests.api.live_db import serve, sign_in
 from tests.api.records.test_department_import import department_key, send
+from tests.api.residents.test_temperature_video import apply, upload
 from tests.conftest import missing_service
+from tests.factories import videos
 from tests.factories.inputs import declaration_data
 from tests.factories.loops import run_alone
 from tests.web.live import LiveServer
@@ -97,6 +100,10 @@ def settings(settings: Settings) -> Settings:
         ("GET", f"/staff/appeals/{SOME_ID}", "lookup"),
         ("GET", f"/staff/appeals/{SOME_ID}/evidence", "lookup"),
         ("GET", f"/staff/applications/{SOME_ID}/call", None),  # the call page, not a record
+        ("GET", f"/api/v1/applications/{SOME_ID}/video", "video"),  # each read audit-logged
+        ("GET", f"/api/v1/declarations/{SOME_ID}/video", "video"),  # the resident's own
+        ("GET", f"/declarations/{SOME_ID}/video", None),  # the page, not the video
+        ("PUT", f"/api/v1/declarations/{SOME_ID}/video", "write"),
         ("GET", "/static/app.css", None),
         ("GET", "/api/v1/trust-list", None),
     ],
@@ -173,6 +180,68 @@ class TestBudgets:
         assert page.status_code == 429
         assert page.headers["content-type"].startswith("text/html")
         assert "retry-after" in page.headers
+
+
+# the shipped budget's count, per day here (see ``settings``)
+VIDEO_BUDGET = int(Settings.model_fields["session_limits"].default["video"].split("/")[0])
+
+
+class TestTemperatureVideo:
+    """Found from outside: one issuer's session fetched an application's temperature
+    video in a loop, unlimited, each fetch an audit row and a blob read; it had been
+    left out of the look-ups so that a player's Range requests were not refused."""
+
+    @pytest.fixture
+    def settings(self, settings: Settings, tmp_path: Path) -> Settings:
+        video = {"video": f"{VIDEO_BUDGET}/day"}
+        return settings.model_copy(
+            update={
+                "blob_dir": str(tmp_path / "blobs"),
+                "session_limits": settings.session_limits | video,
+            }
+        )
+
+    @pytest.fixture
+    def video(self, client: TestClient, sms: CapturingSender) -> tuple[str, bytes]:
+        me, app_id = apply(client, sms)  # two writes of the resident's four
+        data = videos.mp4(20, size=200_000)
+        assert upload(client, me, app_id, data).status_code == 200
+        return f"{API}/applications/{app_id}/video", data
+
+    def test_an_issuer_fetching_a_video_in_a_loop_is_refused_and_another_served(
+        self, client: TestClient, add_staff: Any, video: tuple[str, bytes]
+    ) -> None:
+        url, data = video
+        add_staff("issuer01", Role.ISSUER)
+        add_staff("issuer02", Role.ISSUER)
+        greedy, calm = staff_headers(client, "issuer01"), staff_headers(client, "issuer02")
+        answers = [client.get(url, headers=greedy).status_code for _ in range(VIDEO_BUDGET)]
+        assert answers == [200] * VIDEO_BUDGET
+        refused = client.get(url, headers=greedy)
+        assert (refused.status_code, error(refused)["code"]) == (429, "rate_limited")
+        assert 1 <= int(refused.headers["retry-after"]) <= 24 * 3600
+        served = client.get(url, headers=calm)
+        assert (served.status_code, served.content) == (200, data)
+
+    def test_a_few_playbacks_range_requests_pass(
+        self, client: TestClient, add_staff: Any, video: tuple[str, bytes]
+    ) -> None:
+        """A phone's player probes two bytes, asks from the start, reads the index at
+        the end, then reads on in pieces and seeks: 16 requests a playback."""
+        url, data = video
+        add_staff("issuer01", Role.ISSUER)
+        me = staff_headers(client, "issuer01")
+        size, piece = len(data), 20_000
+        playback = [(0, 1), (0, None), (size - 4000, None)]
+        playback += [(at, at + piece - 1) for at in range(0, size, piece)]
+        playback += [(size // 2, None), (size // 4, None), (0, piece - 1)]
+        for _ in range(5):  # five playbacks of the video, one after another
+            for first, last in playback:
+                wanted = f"bytes={first}-{'' if last is None else last}"
+                part = client.get(url, headers=me | {"Range": wanted})
+                assert part.status_code == 206, (wanted, part.text)
+                assert part.content == data[first : None if last is None else last + 1]
+        assert client.get(f"{API}/applications", headers=me).status_code == 200
 
 
 def test_budgets_are_shared_by_workers_through_redis() -> None:
