@@ -20,6 +20,7 @@ from typing import Any
 
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.services.records.encodings import detect_encoding, first_text
 from healthcode.services.shared.cells import cell_text
 from healthcode.services.shared.xlsx import BadWorkbook, LongCell, TooMuchText, ZipBomb, sheet_rows
 
@@ -142,19 +143,25 @@ def _columns(header: Sequence[str]) -> dict[str, int]:
 
 
 def decode(content: bytes) -> str:
-    """UTF-8 (with or without a BOM), else GB18030 (a superset of GBK and GB2312)."""
+    """UTF-8 (with or without a BOM) or GB18030 (a superset of GBK and GB2312), judged
+    as the departments' imports judge it (``encodings.detect_encoding``): GBK bytes can
+    be valid UTF-8 as well (an English header and names such as 濮红华, 岑光华), and a
+    roster taken for UTF-8 whenever it was valid stored such names garbled. A BOM
+    says UTF-8; where the guess does not read the whole file, the other is tried."""
     if content.startswith(codecs.BOM_UTF8):
         content = content[len(codecs.BOM_UTF8) :]  # then UTF-8, or a mislabelled GBK
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("gb18030")
-    except UnicodeDecodeError:
-        raise refuse_file(
-            "encoding", N_("The file is neither UTF-8 nor GBK text; save it as CSV or XLSX")
-        ) from None
+        guess = "utf-8"
+    else:
+        guess = detect_encoding(first_text(io.BytesIO(content))).encoding
+    other = "utf-8" if guess == "gb18030" else "gb18030"
+    for encoding in (guess, other):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise refuse_file(
+        "encoding", N_("The file is neither UTF-8 nor GBK text; save it as CSV or XLSX")
+    )
 
 
 def delimiter_of(text: str) -> str:

@@ -184,6 +184,31 @@ class TestImportStaff:
         content = b"\xef\xbb\xbf" + staff_csv(staff_rows(2), encoding="gbk")
         assert run(uow, env, admin, company, content).added == 2
 
+    def test_gbk_whose_bytes_are_also_utf8_is_read_as_gbk(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
+    ) -> None:
+        """An English header and names such as 濮红华 and 岑光华 in GBK make bytes that
+        are valid UTF-8 too ("姺컪"): taken for UTF-8, the names were stored garbled."""
+        rows = [("濮红华", staff_id(60), "13812340060", ""), ("岑光华", staff_id(61), "", "")]
+        content = staff_csv(rows, header=HEADER_EN, encoding="gbk")
+        content.decode("utf-8")  # the case: valid UTF-8 as well
+        assert run(uow, env, admin, company, content).added == 2
+        names = {m.name for m in show_roster(uow, admin, organisation_id=company.id).staff}
+        assert names == {"濮红华", "岑光华"}
+
+    def test_utf8_with_latin_names_stays_utf8(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
+    ) -> None:
+        """José in UTF-8 is also GB18030 ("Jos茅"): an ordinary UTF-8 file is read as it was."""
+        rows = [("José García", staff_id(62), "", ""), ("濮红华", staff_id(63), "", "研发部")]
+        content = staff_csv(rows, header=HEADER_EN)
+        assert run(uow, env, admin, company, content).added == 2
+        staff = show_roster(uow, admin, organisation_id=company.id).staff
+        assert {(m.name, m.department) for m in staff} == {
+            ("José García", ""),
+            ("濮红华", "研发部"),
+        }
+
     def test_xlsx_with_english_headers_and_numeric_phones(
         self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
     ) -> None:
