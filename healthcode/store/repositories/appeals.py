@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from healthcode.domain.scope import Scope
 from healthcode.store import tables as t
+from healthcode.store.bulk import among
 from healthcode.store.repositories.base import _Repo
 
 
@@ -75,14 +76,16 @@ class Appeals(_Repo):
 
     def open_on_withdrawn_records(self, resident_ids: Sequence[uuid.UUID]) -> Sequence[t.Appeal]:
         """Open appeals of these residents against a record withdrawn since (its
-        import rolled back), locked: taken after the residents' locks, as a decision."""
+        import rolled back), locked: taken after the residents' locks, as a decision.
+        Asked for every page of an import's recolouring: the page's ids as one array
+        (``among``), not a thousand placeholders."""
         if not resident_ids:
             return []
         query = (
             select(t.Appeal)
             .join(t.DataRecord, t.DataRecord.id == t.Appeal.record_id)
             .where(
-                t.Appeal.resident_id.in_(sorted(set(resident_ids))),
+                among(self.session, t.Appeal.resident_id, sorted(set(resident_ids))),
                 t.Appeal.status == "open",
                 t.DataRecord.withdrawn_at.is_not(None),
             )
