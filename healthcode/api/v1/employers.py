@@ -31,7 +31,10 @@ HHMM = r"^\d{2}:\d{2}$"  # 24:00: a window up to midnight
 
 
 class SlotView(BaseModel):
-    status: Status = Field(description="done | flagged | missing (window closed) | open | later")
+    status: Status = Field(
+        description="done | flagged | missing (window closed) | open | later | not_at_work "
+        "(nothing in, none expected: the required action keeps them from work)"
+    )
     temperature: float | None
     symptoms: bool | None
 
@@ -46,6 +49,7 @@ class BoardRowView(BaseModel):
     action: str = Field(
         examples=[
             "work",
+            "see_a_doctor",
             "home_quarantine",
             "central_quarantine",
             "under_review",
