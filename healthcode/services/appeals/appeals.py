@@ -33,6 +33,7 @@ from healthcode.services.appeals.results import (
     EvidenceFile,
     appeal_view,
     decider_name,
+    decider_of,
     disputable_credit,
     disputable_record,
     evidence_file,
@@ -131,7 +132,7 @@ def submit_appeal(
     uow.add(row)
     uow.flush()
     add_step(uow, env, row, "submitted", notify=False)
-    decider = row.department or decider_name(uow, row.organisation_id, row.region_code)
+    decider = decider_of(uow, row)
     # with nobody who may decide it, it waits for someone to be appointed: the
     # resident is told that, not that it went to an office where no one will see it
     told = tell_deciders(uow, env, row)

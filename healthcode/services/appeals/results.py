@@ -87,6 +87,12 @@ def decider_name(uow: UnitOfWork, organisation_id: uuid.UUID | None, region_code
     return organisation.name if organisation is not None else name_of(region_code)
 
 
+def decider_of(uow: UnitOfWork, row: t.Appeal) -> str:
+    """Who decides the appeal, as the ``assigned`` step names it: the department, else
+    the organisation (else region) the disputed decision was taken in."""
+    return row.department or decider_name(uow, row.organisation_id, row.region_code)
+
+
 def subject_of(row: t.Appeal) -> str:
     if row.record_id is not None:
         return RECORD

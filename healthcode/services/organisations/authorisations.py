@@ -21,6 +21,7 @@ from healthcode.domain.identity.regions import parse_region_code
 from healthcode.domain.identity.uscc import parse_uscc
 from healthcode.domain.scope import org_scope, region_prefix
 from healthcode.services.accounts.permissions import Permission, Principal, Role
+from healthcode.services.appeals.assignment import assign_waiting
 from healthcode.services.organisations.registry import collect as _collect
 from healthcode.services.organisations.registry import managed
 from healthcode.services.shared import audit
@@ -284,6 +285,8 @@ def decide(
         uow.accounts.drop(row.account_id, row.role, org_scope(row.organisation_id))
         uow.flush()
     _audit(uow, env, who, f"authorisation.{decision.value}", row, client, reason=row.reason)
+    if after is AuthorisationStatus.ACTIVE:  # an issuer now may decide what waited
+        assign_waiting(uow, env, account_id=row.account_id, actor_id=who.account_id, client=client)
     return AuthorisationSummary.of(row, organisation)
 
 

@@ -33,6 +33,7 @@ from healthcode.services.accounts.permissions import (
     Principal,
     Role,
 )
+from healthcode.services.appeals.assignment import assign_waiting
 from healthcode.services.organisations.authorisations import AuthorisationStatus, grant
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -177,6 +178,7 @@ def create_staff_account(
         detail={"account_id": str(made.id), "roles": [[r.value, s] for r, s in roles]},
         client=client,
     )
+    assign_waiting(uow, env, account_id=made.id, actor_id=who.account_id, client=client)
     return show_staff_account(uow, who, account_id=made.id)
 
 
@@ -224,6 +226,8 @@ def change_roles(
         },
         client=client,
     )
+    if add:  # what waited for someone holding a role given here goes to them now
+        assign_waiting(uow, env, account_id=account.id, actor_id=who.account_id, client=client)
     # Not ``show_staff_account``: taking away the last role in who's scope (an issuer's
     # signing role) leaves an account who no longer manages, and that is no error.
     return _view(uow, who, account, _roles(uow.accounts.roles_of(account.id)))
@@ -301,6 +305,7 @@ def reactivate_staff_account(
         client=client,
     )
     uow.flush()
+    assign_waiting(uow, env, account_id=account.id, actor_id=who.account_id, client=client)
     return _view(uow, who, account, roles)
 
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from healthcode.domain.scope import Scope
 from healthcode.store import tables as t
@@ -71,6 +71,32 @@ class Appeals(_Repo):
             )
             .order_by(t.Appeal.submitted_at, t.Appeal.id)
             .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def unassigned(
+        self, departments: Scope, overrides: Scope, findings: Scope
+    ) -> Sequence[t.Appeal]:
+        """Open appeals within these scopes (as ``waiting``) that nobody could decide
+        when they came: a step ``unassigned`` and none ``assigned`` since, oldest first.
+        Few by nature (each one told the administrators), so not paged."""
+
+        def step(name: str) -> ColumnElement[bool]:
+            return exists().where(t.AppealStep.appeal_id == t.Appeal.id, t.AppealStep.step == name)
+
+        query = (
+            select(t.Appeal)
+            .where(
+                t.Appeal.status == "open",
+                step("unassigned"),
+                ~step("assigned"),
+                or_(
+                    _departments(departments),
+                    _organisational(overrides, t.Appeal.override_id),
+                    _organisational(findings, t.Appeal.credit_record_id),
+                ),
+            )
+            .order_by(t.Appeal.submitted_at, t.Appeal.id)
         )
         return self.session.scalars(query).all()
 
