@@ -62,6 +62,10 @@ class AppealView:
     steps: tuple[Step, ...]
     name_masked: str  # for the officers; the resident knows their own name
     id_masked: str
+    # the disputed record no longer counts: withdrawn by the department's rollback
+    # while the appeal was open, or by the appeal upheld (an officer's confirmation of
+    # a rejection said "the record stands" of one the rollback had withdrawn)
+    record_withdrawn: bool = False
 
 
 def disputable_record(row: t.DataRecord, behind: bool, open_appeal: uuid.UUID | None) -> Disputable:
@@ -138,7 +142,13 @@ def appeal_view(uow: UnitOfWork, env: Env, row: t.Appeal) -> AppealView:
         steps=steps,
         name_masked=resident.name_masked,
         id_masked=resident.id_masked,
+        record_withdrawn=_withdrawn(uow, row),
     )
+
+
+def _withdrawn(uow: UnitOfWork, row: t.Appeal) -> bool:
+    record = uow.appeals.record(row.record_id) if row.record_id is not None else None
+    return record is not None and record.withdrawn_at is not None
 
 
 @dataclass(frozen=True)

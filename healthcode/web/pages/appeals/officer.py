@@ -31,7 +31,18 @@ NO_STORE = {"Cache-Control": "no-store"}
 DONE = {
     "upheld": N_("Upheld: the record is withdrawn and the resident's code recoloured."),
     "rejected": N_("Rejected: the record stands; the resident has been told why."),
+    # the department's rollback withdrew the record while the appeal was open: it does
+    # not stand, and "the record stands" told the officer the opposite of the truth
+    "rejected_withdrawn": N_(
+        "Rejected: the record was already withdrawn by the department's rollback; a "
+        "re-sent record will count again. The resident has been told why."
+    ),
 }
+
+
+def done_key(status: str, record_withdrawn: bool) -> str:
+    """Which confirmation the queue shows after a decision."""
+    return f"{status}_withdrawn" if status == "rejected" and record_withdrawn else status
 
 
 Decider = Annotated[
@@ -113,7 +124,8 @@ def decide(
         if not form.errors:
             form.general.append(in_words(error))
         return _page(request, who, uow, env, appeal_id, form, error.status)
-    return RedirectResponse(f"/staff/appeals?done={decided.status}", status_code=303)
+    done = done_key(decided.status, decided.record_withdrawn)
+    return RedirectResponse(f"/staff/appeals?done={done}", status_code=303)
 
 
 @router.get("/staff/appeals/{appeal_id}/evidence")
