@@ -97,8 +97,17 @@ def error_page(
     extra["Cache-Control"] = "no-store"
     return render(
         request, "shared/error.html", status=status, headers=extra, title=title,
-        message=message, status_code=status, code=code,
+        message=message, status_code=status, code=code, back=_form_page(request, status),
     )  # fmt: skip
+
+
+def _form_page(request: Request, status: int) -> str | None:
+    """The form a body past its limit was posted from (an appeal's evidence, a
+    roster file): the way back is to it, to send a smaller file, not to the home page."""
+    if status != 413 or request.method != "POST" or "app" not in request.scope:
+        return None
+    page = stash.page_for(request)
+    return page if page != "/" else None
 
 
 def _kept_items(request: Request) -> list[tuple[str, str]]:

@@ -215,6 +215,21 @@ class TestTooLargeForAPage:
         assert "文件过大：不能超过 5 MB" in response.text
         assert '"error"' not in response.text
 
+    def test_an_appeals_evidence_past_the_limit_links_back_to_the_appeal_form(
+        self, client: TestClient
+    ) -> None:
+        """The page linked to "/" (my codes): the resident had to find the form again."""
+        huge = b"%PDF" + b"a" * (2 * 5 * 1024 * 1024 + 1024 * 1024 + 10)
+        response = client.post(
+            "/codes/binzhou-code/appeal?lang=en",
+            data={"reason": "x", "csrf_token": "x"},
+            files={"evidence": ("proof.pdf", huge, "application/pdf")},
+            headers=HTML,
+        )
+        assert response.status_code == 413
+        assert "The file is too large: at most 5 MB" in response.text
+        assert '<a href="/codes/binzhou-code/appeal">Back to the form</a>' in response.text
+
     def test_any_form_past_the_limit_is_a_page_saying_the_limit(self, client: TestClient) -> None:
         body = {"phone": "1" * 70_000, "csrf_token": "x"}
         response = client.post("/login/code?lang=en", data=body, headers=HTML)
