@@ -17,8 +17,12 @@ text it is (``oddness``), and the likelier one wins:
 * A Chinese character glued to a Latin letter or a digit costs 10 more ("Jos茅").
 * Common symbols (° · ① ℃ “ ”) cost nothing, other symbols 10, anything else 30.
 
-Where both readings score the same the bytes cannot tell: the sender names the
-encoding (``Misread.ambiguous``).
+Where both readings score the same, one without any character of GB2312's second
+level (its less used 3,008) wins over one with some: GBK's reading of UTF-8 Chinese
+always starts with one (UTF-8's leading bytes E4-E9 are rows of that level), so a
+UTF-8 file of one short name (赵彬, GBK "璧靛浆") is not refused. Where both have
+some, or neither, the bytes cannot tell: the sender names the encoding
+(``Misread.ambiguous``).
 """
 
 from __future__ import annotations
@@ -97,7 +101,7 @@ def detect_encoding(head: bytes) -> Guess:
             valid = "utf-8" if read["utf-8"] is not None else "gb18030"
             votes[valid] += read[valid] is not None
             continue
-        scores = {name: oddness(text) for name, text in read.items() if text is not None}
+        scores = {name: likeness(text) for name, text in read.items() if text is not None}
         if scores["utf-8"] != scores["gb18030"]:
             votes[min(scores, key=scores.__getitem__)] += 1
     if votes["gb18030"] > votes["utf-8"] or (not_utf8 and votes["gb18030"] == votes["utf-8"]):
@@ -143,7 +147,7 @@ def misread(text: str, cells: list[str], encoding: str, sure: bool) -> Misread |
         theirs = data.decode(other)
     except UnicodeDecodeError:
         return None
-    ours, their_score = oddness(text), oddness(theirs)
+    ours, their_score = likeness(text), likeness(theirs)
     if their_score > ours or (their_score == ours and sure):
         return None
     for index, cell in enumerate(cells):
@@ -184,6 +188,36 @@ def _codecs(encoding: str) -> tuple[str, str]:
     """The encoding a row was read in and the other one it may be."""
     name = codecs.lookup(encoding).name
     return ("utf-8", "gb18030") if name in ("utf-8", "utf-8-sig") else (name, "utf-8")
+
+
+def likeness(text: str) -> tuple[int, int]:
+    """How unlike a department's text ``text`` is, compared in order: its
+    ``oddness``, then whether it holds a character of GB2312's second level (only
+    where the oddness is equal: a tie-break, never outweighing an odd character; a
+    count would read UTF-8's 缳粲, two such characters, as GBK's 缂崇膊, one)."""
+    second = _second()
+    return oddness(text), int(any(char in second for char in _HAN_BASIC.findall(text)))
+
+
+# a Chinese character of the basic block, where GB2312's are
+_HAN_BASIC = re.compile(r"[\u4e00-\u9fff]")
+
+
+@cache
+def _second() -> frozenset[str]:
+    """GB2312's second level (rows D8-F7): its less used characters."""
+    return _gb2312() - _gb2312_rows(0xB0, 0xD8)
+
+
+def _gb2312_rows(first: int, end: int) -> frozenset[str]:
+    found = set()
+    for lead in range(first, end):
+        for trail in range(0xA1, 0xFF):
+            try:
+                found.add(bytes((lead, trail)).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return frozenset(found)
 
 
 def oddness(text: str) -> int:
@@ -247,14 +281,7 @@ def _symbol_oddness(char: str) -> int:
 @cache
 def _gb2312() -> frozenset[str]:
     """The characters of GB2312: those of everyday Chinese text."""
-    found = set()
-    for lead in range(0xA1, 0xF8):
-        for trail in range(0xA1, 0xFF):
-            try:
-                found.add(bytes((lead, trail)).decode("gb2312"))
-            except UnicodeDecodeError:
-                continue
-    return frozenset(found)
+    return _gb2312_rows(0xA1, 0xF8)
 
 
 def _sample(cell: str) -> str:

@@ -262,6 +262,22 @@ class TestEncodings:
         [record] = uow.data_records.of_resident(listed.resident_id)
         assert record.detail == detail
 
+    @pytest.mark.parametrize("name", ["赵彬", "任平", "贾路", "许转"])
+    def test_a_utf8_file_of_one_short_name_is_read_as_utf8(
+        self, uow: UnitOfWork, env: Env, name: str
+    ) -> None:
+        """赵彬 in UTF-8 reads as GBK too (璧靛浆), both everyday Chinese: a department's
+        file of one contact was refused as 'reads both ways alike'. GBK's reading of
+        UTF-8 Chinese starts with a less used character (GB2312's second level), which
+        tells them apart."""
+        listed, number = green_resident(uow, env)
+        rows = [("source_id", "id_number", "start", "detail"), ("CC-1", number, "2020-02-22", name)]
+        report = run_import(uow, env, csv_bytes(rows, "utf-8"))
+        assert report.added == 1, report.refusals
+        assert listed.resident_id is not None
+        [record] = uow.data_records.of_resident(listed.resident_id)
+        assert record.detail == name
+
     @pytest.mark.parametrize(
         ("first", "later", "encodings"),
         [("张三", "濮红华", ("utf-8", "gbk")), ("张三", "José Müller", ("gbk", "utf-8"))],
