@@ -30,6 +30,8 @@ from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.appeals.results import (
     OPEN,
     REJECTED,
+    RESTORED,
+    UNCHANGED,
     UPHELD,
     AppealView,
     EvidenceFile,
@@ -197,7 +199,7 @@ def _restore(uow: UnitOfWork, env: Env, who: Principal, row: t.Appeal) -> None:
     )
     code = uow.codes.of_resident(row.resident_id, row.policy_id)
     if code is not None:
-        step = "unchanged" if code.colour == was else "restored"
+        step = UNCHANGED if code.colour == was else RESTORED
         add_step(uow, env, row, step, colour=Colour(code.colour))
 
 

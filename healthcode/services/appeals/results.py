@@ -20,6 +20,9 @@ WITHDRAWN = "withdrawn"
 # The step after "submitted": sent to whoever may decide it, or waiting for someone to
 # be given that right (nobody may decide it yet; the administrators are told).
 ASSIGNED, UNASSIGNED = "assigned", "unassigned"
+# The step after "upheld": the appeal's code recoloured, or keeping its colour (the
+# department's rollback recoloured it already, or other reasons hold that colour).
+RESTORED, UNCHANGED = "restored", "unchanged"
 
 
 @dataclass(frozen=True)

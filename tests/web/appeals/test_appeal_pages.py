@@ -155,7 +155,7 @@ def test_a_fraud_finding_is_appealed_and_upheld_by_an_officer_who_reviews_fraud(
     check_page(staff)
     staff.fill("#note", "复核卡口录像，两次扫码均为本人，设备时钟有误，撤销认定")
     staff.click("button[value=uphold]")
-    staff.wait_for_url("**/staff/appeals?done=upheld")
+    staff.wait_for_url("**/staff/appeals?done=upheld_credit")
 
     page.goto(appeal_url)
     expect(page.locator(".timeline li").last).to_contain_text("绿码")

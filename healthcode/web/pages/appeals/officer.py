@@ -21,6 +21,7 @@ from healthcode.http.security import require_any
 from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.appeals import decisions
+from healthcode.services.appeals.results import RECORD, REJECTED, UNCHANGED, AppealView
 from healthcode.web.deps import FormDep
 from healthcode.web.forms import FormState, decision
 from healthcode.web.pages.appeals.resident import LABELS, send_evidence
@@ -28,8 +29,28 @@ from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
+# What the officer is told after a decision: true of the appeal's subject (a record, a
+# manual colour, a fraud finding) and of its outcome. Upheld, the code may keep its
+# colour (step ``unchanged``: the department's rollback already recoloured it, or other
+# reasons hold it), and "recoloured" would not be true.
 DONE = {
     "upheld": N_("Upheld: the record is withdrawn and the resident's code recoloured."),
+    "upheld_unchanged": N_(
+        "Upheld: the record is withdrawn; the resident's code keeps its colour (already "
+        "recoloured, or other reasons hold it)."
+    ),
+    "upheld_override": N_(
+        "Upheld: the manual colour is set aside and the resident's code recoloured."
+    ),
+    "upheld_override_unchanged": N_(
+        "Upheld: the manual colour is set aside; the resident's code keeps its colour "
+        "(other reasons hold it)."
+    ),
+    "upheld_credit": N_("Upheld: the fraud finding is revoked and the resident's code recoloured."),
+    "upheld_credit_unchanged": N_(
+        "Upheld: the fraud finding is revoked; the resident's code keeps its colour "
+        "(other reasons hold it)."
+    ),
     "rejected": N_("Rejected: the record stands; the resident has been told why."),
     # the department's rollback withdrew the record while the appeal was open: it does
     # not stand, and "the record stands" told the officer the opposite of the truth
@@ -37,12 +58,20 @@ DONE = {
         "Rejected: the record was already withdrawn by the department's rollback; a "
         "re-sent record will count again. The resident has been told why."
     ),
+    "rejected_override": N_("Rejected: the manual colour stands; the resident has been told why."),
+    "rejected_credit": N_("Rejected: the fraud finding stands; the resident has been told why."),
 }
 
 
-def done_key(status: str, record_withdrawn: bool) -> str:
-    """Which confirmation the queue shows after a decision."""
-    return f"{status}_withdrawn" if status == "rejected" and record_withdrawn else status
+def done_key(decided: AppealView) -> str:
+    """Which confirmation the queue shows after a decision (a key of ``DONE``)."""
+    if decided.status == REJECTED:
+        if decided.subject == RECORD:
+            return "rejected_withdrawn" if decided.record_withdrawn else "rejected"
+        return f"rejected_{decided.subject}"
+    key = "upheld" if decided.subject == RECORD else f"upheld_{decided.subject}"
+    unchanged = any(step.step == UNCHANGED for step in decided.steps)
+    return f"{key}_unchanged" if unchanged else key
 
 
 Decider = Annotated[
@@ -124,7 +153,7 @@ def decide(
         if not form.errors:
             form.general.append(in_words(error))
         return _page(request, who, uow, env, appeal_id, form, error.status)
-    done = done_key(decided.status, decided.record_withdrawn)
+    done = done_key(decided)
     return RedirectResponse(f"/staff/appeals?done={done}", status_code=303)
 
 
