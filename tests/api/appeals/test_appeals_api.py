@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -126,6 +127,39 @@ def test_the_evidence_must_be_an_image_or_pdf(
     )
     assert sent.status_code == 422
     assert [(f["field"], f["code"]) for f in error(sent)["fields"]] == [("evidence", "wrong_type")]
+
+
+@pytest.mark.parametrize(("language", "said"), [("zh", "未知字段"), ("en", "Unknown field")])
+def test_an_unknown_form_field_is_refused_not_dropped(
+    client: TestClient,
+    app: FastAPI,
+    sessions: sessionmaker[Session],
+    sms: CapturingSender,
+    language: str,
+    said: str,
+) -> None:
+    """A misspelt or invented field was dropped without a word: the appeal was made as
+    if it had not been sent."""
+    headers, _ = red_resident(client, app, sessions, sms)
+    [item] = client.get(f"/api/v1/codes/{POLICY}/disputable", headers=headers).json()
+    sent = client.post(
+        "/api/v1/appeals",
+        data={
+            "policy": POLICY,
+            "record_id": item["id"],
+            "reason": REASON,
+            "evidence_note": "行程卡截图",
+            "credit_id": str(uuid.uuid4()),
+        },
+        files={"evidence": ("行程卡.png", PNG, "image/png")},
+        headers=headers | {"accept-language": language},
+    )
+    assert sent.status_code == 422, sent.text
+    assert [(f["field"], f["code"], f["message"]) for f in error(sent)["fields"]] == [
+        ("evidence_note", "extra_forbidden", said),
+        ("credit_id", "extra_forbidden", said),
+    ]
+    assert client.get("/api/v1/appeals", headers=headers).json() == []
 
 
 def test_an_account_that_has_not_declared_is_told_to_declare_first(
