@@ -67,6 +67,11 @@ class AppealOut(BaseModel):
     submitted_at: LocalTime
     decision_note: str
     steps: list[StepOut]
+    record_withdrawn: bool = Field(
+        description="the disputed record no longer counts: withdrawn by the department's "
+        "rollback while the appeal was open, or by the appeal upheld (always false for a "
+        "manual colour or a fraud finding)"
+    )
 
 
 class AppealDecisionInput(InputModel):
@@ -95,6 +100,7 @@ def _appeal(a: AppealView) -> AppealOut:
         submitted_at=a.submitted_at,
         decision_note=a.decision_note,
         steps=[StepOut(at=s.at, step=s.step, colour=s.colour, note=s.note) for s in a.steps],
+        record_withdrawn=a.record_withdrawn,
     )
 
 

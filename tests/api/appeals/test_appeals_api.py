@@ -162,6 +162,39 @@ def test_an_unknown_form_field_is_refused_not_dropped(
     assert client.get("/api/v1/appeals", headers=headers).json() == []
 
 
+def test_the_appeal_says_when_its_record_no_longer_counts(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    """The page said the department's rollback had withdrawn the record; the JSON
+    view (the resident's app, the officer's) had no word of it."""
+    headers, _ = red_resident(client, app, sessions, sms)
+    [item] = client.get(f"/api/v1/codes/{POLICY}/disputable", headers=headers).json()
+    sent = client.post(
+        "/api/v1/appeals",
+        data={"policy": POLICY, "record_id": item["id"], "reason": REASON},
+        files={"evidence": ("", b"")},
+        headers=headers,
+    )
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["record_withdrawn"] is False
+    officer(app, sessions, "health.officer", "dept:health")
+    staff = staff_headers(client, "health.officer")
+    shown = f"/api/v1/staff/appeals/{sent.json()['id']}"
+    assert client.get(shown, headers=staff).json()["record_withdrawn"] is False
+
+    def rolled_back(uow: UnitOfWork, env: Env) -> None:
+        record = uow.appeals.record(uuid.UUID(item["id"]))
+        assert record is not None
+        record.withdrawn_at, record.withdrawn_reason = env.clock.now(), "batch rolled back"
+
+    in_tx(app, sessions, rolled_back)
+    mine = client.get(f"/api/v1/appeals/{sent.json()['id']}", headers=headers).json()
+    assert (mine["status"], mine["record_withdrawn"]) == ("open", True)
+    assert client.get(shown, headers=staff).json()["record_withdrawn"] is True
+    [listed] = client.get("/api/v1/appeals", headers=headers).json()
+    assert listed["record_withdrawn"] is True
+
+
 def test_an_account_that_has_not_declared_is_told_to_declare_first(
     client: TestClient, sms: CapturingSender
 ) -> None:
