@@ -23,7 +23,7 @@ def staff_add(
     ] = False,
 ) -> None:
     """Create a staff account; the password is asked for (hidden, twice)."""
-    from healthcode.services.accounts.login import create_staff
+    from healthcode.services.organisations.staff_accounts import create_staff_at_console
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -32,7 +32,7 @@ def staff_add(
     units, env = context()
     try:
         with units() as uow:
-            account = create_staff(
+            account = create_staff_at_console(
                 uow,
                 env,
                 username=username,

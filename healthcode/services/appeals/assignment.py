@@ -5,10 +5,11 @@ are told to appoint someone (``steps._unassigned``). Giving an officer the role 
 scope that may decide it used to change nothing: the resident's timeline still read
 "waiting for an officer to be appointed" and the new officer was not told. Every
 grant path (``organisations/staff_accounts.py``: a new account, roles given, an
-account reactivated; ``organisations/authorisations.py``: an authorisation approved
-or reactivated) calls ``assign_waiting`` after the grant, in its transaction: each
-such appeal the account may now decide gets the step ``assigned`` (the resident is
-told, as at submission) and the officer is told (as ``tell_deciders`` tells), once.
+account reactivated, an account made at the console, ``healthcode staff add``;
+``organisations/authorisations.py``: an authorisation approved or reactivated)
+calls ``assign_waiting`` after the grant, in its transaction: each such appeal the
+account may now decide gets the step ``assigned`` (the resident is told, as at
+submission) and the officer is told (as ``tell_deciders`` tells), once.
 """
 
 from __future__ import annotations

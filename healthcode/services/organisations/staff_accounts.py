@@ -182,6 +182,39 @@ def create_staff_account(
     return show_staff_account(uow, who, account_id=made.id)
 
 
+def create_staff_at_console(
+    uow: UnitOfWork,
+    env: Env,
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    roles: Sequence[tuple[Role, str]],
+) -> sessions.AccountSummary:
+    """A staff account made at the server's console (``healthcode staff add``): whoever
+    runs it holds the deployment, so no grant is checked, but what follows a grant
+    is the same as for ``create_staff_account``: the audit entry (no actor: the
+    console), and every appeal waiting for an officer (step ``unassigned``) that the
+    account may decide goes to it; an officer made there was never told of them."""
+    roles = _canonical(roles)
+    made = login.create_staff(
+        uow, env, username=username, password=password, display_name=display_name, roles=roles
+    )
+    audit.record(
+        uow,
+        env,
+        actor_id=None,
+        action="staff.account.create",
+        detail={
+            "account_id": str(made.id),
+            "roles": [[r.value, s] for r, s in roles],
+            "via": "console",
+        },
+    )
+    assign_waiting(uow, env, account_id=made.id, actor_id=None)
+    return made
+
+
 def change_roles(
     uow: UnitOfWork,
     env: Env,

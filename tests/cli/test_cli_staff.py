@@ -1,0 +1,56 @@
+"""`healthcode staff add` on a real SQLite file: an officer made at the console gets
+the appeals that waited for someone with their role and scope (step ``unassigned``),
+as one made by an administrator over the API or the pages does; it got none, and the
+resident's timeline still read "waiting for an officer to be appointed"."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from healthcode.cli import app
+from healthcode.domain.clock import FixedClock
+from healthcode.store import tables as t
+from tests.cli.test_cli import START, database, units_and_env
+from tests.factories.appeals import PASSWORD
+from tests.services.appeals.test_no_decider import appeal_record, told
+
+__all__ = ["database"]  # the fixture
+runner = CliRunner()
+
+
+def add(username: str, *options: str) -> None:
+    made = runner.invoke(
+        app, ["staff", "add", username, *options, "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert made.exit_code == 0, made.output
+
+
+def test_an_officer_made_at_the_console_gets_the_appeal_waiting_for_them(database: str) -> None:
+    units, env = units_and_env(database, FixedClock(START))
+    with units() as uow:
+        appeal = appeal_record(uow, env)  # a health record, and no health officer yet
+
+    add("police.new", "--role", "data_operator", "--scope", "dept:police")  # not theirs
+    with units() as uow:
+        steps = [s.step for s in uow.appeals.steps(appeal)]
+        assert steps == ["submitted", "unassigned"]
+
+    add("health.new", "--role", "data_operator", "--scope", "dept:health")
+    with units() as uow:
+        officer = uow.accounts.by_username("health.new")
+        assert officer is not None
+        assert [s.step for s in uow.appeals.steps(appeal)] == [
+            "submitted",
+            "unassigned",
+            "assigned",
+        ]
+        assert told(uow, "appeal_waiting") == {officer.id}  # the new officer is told
+        entries = uow.session.scalars(
+            select(t.AuditEvent).where(t.AuditEvent.action == "appeal.assigned")
+        ).all()
+        assert [e.detail["officer"] for e in entries] == [str(officer.id)]
+        made = uow.session.scalars(
+            select(t.AuditEvent).where(t.AuditEvent.action == "staff.account.create")
+        ).all()
+        assert {e.detail["account_id"] for e in made} >= {str(officer.id)}
