@@ -34,6 +34,7 @@ _NOT_A_TIME = N_("Not a valid time; write it as 2020-02-23T18:00:00+08:00")
 _PYDANTIC: Mapping[str, str] = {
     "missing": N_("This field is required"),
     "extra_forbidden": N_("Unknown field"),
+    "query_repeated": N_("Given more than once: give it once"),
     "json_invalid": N_("The request body is not valid JSON"),
     "date_from_datetime_parsing": N_("Not a valid date; use YYYY-MM-DD"),
     "date_from_datetime_inexact": N_("Not a valid date; use YYYY-MM-DD"),

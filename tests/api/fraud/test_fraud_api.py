@@ -73,6 +73,9 @@ def test_two_officers_confirm_and_the_code_turns_red(
     listed = client.get(API, headers=a, params={"status": "open", "source": "duplicate_token"})
     assert [c["id"] for c in listed.json()] == [str(case)]
     assert client.get(API, headers=a, params={"source": "contradiction"}).json() == []
+    # a filter that takes a list may be given twice (only one that takes one value may not)
+    both = client.get(f"{API}?source=contradiction&source=duplicate_token", headers=a)
+    assert [c["id"] for c in both.json()] == [str(case)]
     shown = client.get(f"{API}/{case}", headers=a).json()
     assert (shown["cause"], shown["resident"][:1]) == ("distant_venues", "张")
     assert [e["kind"] for e in shown["evidence"]] == ["declaration"]

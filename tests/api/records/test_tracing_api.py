@@ -159,6 +159,10 @@ def test_a_misnamed_query_parameter_of_the_trace_is_refused_not_dropped(
     assert [(f["field"], f["message"]) for f in english.json()["error"]["fields"]] == [
         ("windw", "Unknown field")
     ]
+    twice = client.get(f"/api/v1/records/tracing/{case}?window=30&window=120", headers=inside)
+    assert [(f["field"], f["code"]) for f in twice.json()["error"]["fields"]] == [
+        ("window", "query_repeated")  # it traced the last, 120, without a word
+    ]
     wide = client.get(f"/api/v1/records/tracing/{case}?window=120&lang=en", headers=inside)
     assert wide.status_code == 200, wide.text
     assert str(people["far"][1]) in {c["resident"] for c in wide.json()["contacts"]}
