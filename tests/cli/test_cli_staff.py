@@ -13,6 +13,7 @@ from healthcode.domain.clock import FixedClock
 from healthcode.store import tables as t
 from tests.cli.test_cli import START, database, units_and_env
 from tests.factories.appeals import PASSWORD
+from tests.factories.organisations import organisation
 from tests.services.appeals.test_no_decider import appeal_record, told
 
 __all__ = ["database"]  # the fixture
@@ -54,3 +55,18 @@ def test_an_officer_made_at_the_console_gets_the_appeal_waiting_for_them(databas
             select(t.AuditEvent).where(t.AuditEvent.action == "staff.account.create")
         ).all()
         assert {e.detail["account_id"] for e in made} >= {str(officer.id)}
+
+
+def test_an_issuer_made_at_the_console_is_authorised_to_sign_for_the_organisation(
+    database: str,
+) -> None:
+    """It was given the role alone: with no active authorisation (签发人员授权, as an
+    administrator's appointment over the API makes), its every signature was refused."""
+    units, env = units_and_env(database, FixedClock(START))
+    with units() as uow:
+        community = organisation(uow, env, name="黄河五路社区居民委员会").id
+    add("issuer.new", "--role", "issuer", "--scope", f"org:{community}")
+    with units() as uow:
+        issuer = uow.accounts.by_username("issuer.new")
+        assert issuer is not None
+        assert uow.authorisations.active(issuer.id, community, "issuer") is not None

@@ -169,7 +169,7 @@ def create_staff_account(
         uow, env, username=username, password=password, display_name=display_name, roles=roles
     )
     for role, scope in roles:
-        _authorise(uow, env, who, made.id, made.display_name, role, scope)
+        _authorise(uow, env, who.account_id, made.id, made.display_name, role, scope)
     audit.record(
         uow,
         env,
@@ -194,12 +194,16 @@ def create_staff_at_console(
     """A staff account made at the server's console (``healthcode staff add``): whoever
     runs it holds the deployment, so no grant is checked, but what follows a grant
     is the same as for ``create_staff_account``: the audit entry (no actor: the
-    console), and every appeal waiting for an officer (step ``unassigned``) that the
-    account may decide goes to it; an officer made there was never told of them."""
+    console), an organisation's issuer or administrator authorised (made with the role
+    alone, such an issuer could sign nothing), and every appeal waiting for an officer
+    (step ``unassigned``) that the account may decide goes to it; an officer made
+    there was never told of them."""
     roles = _canonical(roles)
     made = login.create_staff(
         uow, env, username=username, password=password, display_name=display_name, roles=roles
     )
+    for role, scope in roles:
+        _authorise(uow, env, None, made.id, made.display_name, role, scope)
     audit.record(
         uow,
         env,
@@ -243,7 +247,7 @@ def change_roles(
         _withdraw(uow, env, who, account.id, role, scope)
     for role, scope in add:
         uow.accounts.hold(account.id, role.value, scope)
-        _authorise(uow, env, who, account.id, account.display_name, role, scope)
+        _authorise(uow, env, who.account_id, account.id, account.display_name, role, scope)
     uow.flush()
     if not uow.accounts.roles_of(account.id) and account.disabled_at is None:
         _disable(uow, env, who, account, "last role taken away", client)
@@ -414,13 +418,14 @@ def _view(
 def _authorise(
     uow: UnitOfWork,
     env: Env,
-    who: Principal,
+    decided_by: uuid.UUID | None,
     account_id: uuid.UUID,
     name: str,
     role: Role,
     scope: str,
 ) -> None:
-    """An organisation's issuer or administrator acts under an active authorisation."""
+    """An organisation's issuer or administrator acts under an active authorisation
+    (``decided_by`` None: made at the console)."""
     organisation = _organisation(uow, scope) if scope.startswith(ORG) else None
     if role not in AUTHORISED_ROLES or organisation is None:
         return
@@ -432,7 +437,7 @@ def _authorise(
             organisation_id=organisation.id,
             role=role,
             name=name,
-            decided_by=who.account_id,
+            decided_by=decided_by,
         )
 
 
