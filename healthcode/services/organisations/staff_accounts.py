@@ -165,20 +165,9 @@ def create_staff_account(
     """A new staff account holding only roles ``who`` may give."""
     roles = _canonical(roles)
     _check_grants(uow, who, roles)
-    made = login.create_staff(
-        uow, env, username=username, password=password, display_name=display_name, roles=roles
+    made = _create(
+        uow, env, username, password, display_name, roles, actor_id=who.account_id, client=client
     )
-    for role, scope in roles:
-        _authorise(uow, env, who.account_id, made.id, made.display_name, role, scope)
-    audit.record(
-        uow,
-        env,
-        actor_id=who.account_id,
-        action="staff.account.create",
-        detail={"account_id": str(made.id), "roles": [[r.value, s] for r, s in roles]},
-        client=client,
-    )
-    assign_waiting(uow, env, account_id=made.id, actor_id=who.account_id, client=client)
     return show_staff_account(uow, who, account_id=made.id)
 
 
@@ -193,29 +182,42 @@ def create_staff_at_console(
 ) -> sessions.AccountSummary:
     """A staff account made at the server's console (``healthcode staff add``): whoever
     runs it holds the deployment, so no grant is checked, but what follows a grant
-    is the same as for ``create_staff_account``: the audit entry (no actor: the
-    console), an organisation's issuer or administrator authorised (made with the role
-    alone, such an issuer could sign nothing), and every appeal waiting for an officer
-    (step ``unassigned``) that the account may decide goes to it; an officer made
-    there was never told of them."""
+    is the same as for ``create_staff_account`` (``_create``; the audit entry has no
+    actor: the console). Made with the role alone, an organisation's issuer could
+    sign nothing, and an officer was never told of the appeals waiting for one."""
     roles = _canonical(roles)
+    return _create(uow, env, username, password, display_name, roles, actor_id=None)
+
+
+def _create(
+    uow: UnitOfWork,
+    env: Env,
+    username: str,
+    password: str,
+    display_name: str,
+    roles: Sequence[tuple[Role, str]],
+    *,
+    actor_id: uuid.UUID | None,
+    client: str = "",
+) -> sessions.AccountSummary:
+    """The account, and what follows a grant: an organisation's issuer or administrator
+    authorised, the audit entry, and every appeal waiting for an officer (step
+    ``unassigned``) that the account may decide sent to it."""
     made = login.create_staff(
         uow, env, username=username, password=password, display_name=display_name, roles=roles
     )
     for role, scope in roles:
-        _authorise(uow, env, None, made.id, made.display_name, role, scope)
+        _authorise(uow, env, actor_id, made.id, made.display_name, role, scope)
+    detail: dict[str, object] = {
+        "account_id": str(made.id),
+        "roles": [[r.value, s] for r, s in roles],
+    }
+    if actor_id is None:
+        detail["via"] = "console"
     audit.record(
-        uow,
-        env,
-        actor_id=None,
-        action="staff.account.create",
-        detail={
-            "account_id": str(made.id),
-            "roles": [[r.value, s] for r, s in roles],
-            "via": "console",
-        },
+        uow, env, actor_id=actor_id, action="staff.account.create", detail=detail, client=client
     )
-    assign_waiting(uow, env, account_id=made.id, actor_id=None)
+    assign_waiting(uow, env, account_id=made.id, actor_id=actor_id, client=client)
     return made
 
 
