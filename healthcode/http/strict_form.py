@@ -15,20 +15,12 @@ form before the dependencies run, so it is not read twice.
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from fastapi.params import Form
 from fastapi.routing import APIRoute
 
+from healthcode.http.strict_query import declared, unknown
+
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
-
-
-def declared_form(dependant: Dependant) -> frozenset[str]:
-    """The names of the form fields (files included) a route with its dependencies reads."""
-    names = {field.alias for field in dependant.body_params if isinstance(field.field_info, Form)}
-    for sub in dependant.dependencies:
-        names |= declared_form(sub)
-    return frozenset(names)
 
 
 async def refuse_unknown_form(request: Request) -> None:
@@ -38,20 +30,11 @@ async def refuse_unknown_form(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    allowed = declared_form(route.dependant)
+    allowed = declared(route).form
     if not allowed:
         return  # a route that reads no form: its own body's checks answer
     form = await request.form()  # FastAPI's parse, cached on the request
-    unknown = [name for name in dict.fromkeys(form.keys()) if name not in allowed]
-    if unknown:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "extra_forbidden",
-                    "loc": ("body", name),
-                    "msg": "Extra inputs are not permitted",
-                    "input": None,  # a file's bytes or a resident's words: not echoed
-                }
-                for name in unknown
-            ]
-        )
+    # a file's bytes or a resident's words are not echoed: no input
+    errors = [unknown("body", n, None) for n in dict.fromkeys(form.keys()) if n not in allowed]
+    if errors:
+        raise RequestValidationError(errors)
