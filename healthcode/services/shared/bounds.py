@@ -13,6 +13,7 @@ infinite and NaN numbers (the JSON API and the web forms share the models); the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
@@ -85,33 +86,29 @@ def check_moment(value: datetime) -> datetime:
 _NUMBER = re.compile(r"\s*[+-]?\d+(\.\d*)?\s*")
 
 
-def check_time_text(value: Any) -> Any:
-    """A time sent is ISO 8601 text: pydantic would read a number, or a string of
-    digits, as seconds since 1970, so a scanner sending its clock's milliseconds was
-    told its scan was "too old" (or had it recorded at another time), never that it
-    sent no time. Other text is pydantic's to read and refuse (``timezone_aware``
-    when the offset is missing); a ``datetime`` passes (a caller in Python)."""
-    if isinstance(value, datetime):
+def _as_text(kind: type, code: str, words: str) -> Callable[[Any], Any]:
+    """A check that a time or a day sent is text, not a number: pydantic would read a
+    number, or a string of digits, as seconds since 1970, so a scanner sending its
+    clock's milliseconds was told its scan was "too old" (or had it recorded at
+    another time), ``residence_since: 0`` was kept as 1970-01-01 and "20200220" as a
+    day in August 1970, and nobody was told they sent no time. Other text is
+    pydantic's to read and refuse (``timezone_aware`` when a time's offset is
+    missing); a ``kind`` value passes (a caller in Python)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, kind):
+            return value
+        if not isinstance(value, str):
+            raise PydanticCustomError(f"{code}_type", words)
+        if _NUMBER.fullmatch(value) is not None:
+            raise PydanticCustomError(f"{code}_parsing", words)
         return value
-    if not isinstance(value, str):
-        raise PydanticCustomError("datetime_type", "Input should be an ISO 8601 time")
-    if _NUMBER.fullmatch(value) is not None:
-        raise PydanticCustomError("datetime_parsing", "Input should be an ISO 8601 time")
-    return value
+
+    return check
 
 
-def check_day_text(value: Any) -> Any:
-    """A day sent is text (YYYY-MM-DD): pydantic would read a number, or a string of
-    digits, as seconds since 1970 (``0`` was 1970-01-01, "20200220" a day in August
-    1970), never telling the sender they sent no date. Other text is pydantic's to
-    read and refuse; a ``date`` passes (a caller in Python)."""
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        raise PydanticCustomError("date_type", "Input should be a valid date")
-    if _NUMBER.fullmatch(value) is not None:
-        raise PydanticCustomError("date_parsing", "Input should be a valid date")
-    return value
+check_time_text = _as_text(datetime, "datetime", "Input should be an ISO 8601 time")
+check_day_text = _as_text(date, "date", "Input should be a valid date")
 
 
 def check_any(value: Any) -> Any:
