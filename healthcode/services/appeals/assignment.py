@@ -22,9 +22,7 @@ from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.accounts.sessions import principal_of
 from healthcode.services.appeals.decisions import may_decide
 from healthcode.services.appeals.results import ASSIGNED, OPEN, UNASSIGNED, decider_of
-from healthcode.services.appeals.steps import add_step, took_part
-from healthcode.services.notices import events
-from healthcode.services.notices.texts import Kind
+from healthcode.services.appeals.steps import add_step, tell_officer, took_part
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -83,14 +81,7 @@ def _assign(
     if row.status != OPEN or UNASSIGNED not in steps or ASSIGNED in steps:
         return False  # decided, or assigned by a grant that committed first
     add_step(uow, env, row, ASSIGNED, note=decider_of(uow, row))
-    events.notify(
-        uow,
-        env,
-        kind=Kind.APPEAL_WAITING,
-        params={"policy": row.policy_id, "appeal": str(row.id)},
-        account_id=who.account_id,
-        dedup_key=f"appeal:{row.id}:{who.account_id}",
-    )
+    tell_officer(uow, env, row, who.account_id)
     log.info("appeal.assigned", appeal=str(row.id), officer=str(who.account_id))
     audit.record(
         uow,

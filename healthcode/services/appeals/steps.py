@@ -77,17 +77,23 @@ def tell_deciders(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> int:
         excluding = took_part(uow, appeal)
         officers = officers_of(uow, appeal.organisation_id, appeal.region_code, excluding=excluding)
     for account in sorted(officers):
-        events.notify(
-            uow,
-            env,
-            kind=Kind.APPEAL_WAITING,
-            params={"policy": appeal.policy_id, "appeal": str(appeal.id)},
-            account_id=account,
-            dedup_key=f"appeal:{appeal.id}:{account}",
-        )
+        tell_officer(uow, env, appeal, account)
     if not officers:
         _unassigned(uow, env, appeal)
     return len(officers)
+
+
+def tell_officer(uow: UnitOfWork, env: Env, appeal: t.Appeal, account: uuid.UUID) -> None:
+    """An appeal waits for this officer's decision; told once (``dedup_key``), also when
+    the officer is appointed after the appeal came in (``assignment.py``)."""
+    events.notify(
+        uow,
+        env,
+        kind=Kind.APPEAL_WAITING,
+        params={"policy": appeal.policy_id, "appeal": str(appeal.id)},
+        account_id=account,
+        dedup_key=f"appeal:{appeal.id}:{account}",
+    )
 
 
 def _unassigned(uow: UnitOfWork, env: Env, appeal: t.Appeal) -> None:
