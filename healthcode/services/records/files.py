@@ -141,11 +141,14 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
         file = _File(text.encoding, sure, columns, delimiters)
         previous: list[str] | None = None  # the row before, to tell a row by
         for cells in reader:
-            _check_read(cells, start, reader.line_num, file, previous)
-            if any(c.strip() for c in cells):
-                yield Row(reader.line_num, dict(zip(columns, cells, strict=False)))
+            end = reader.line_num
+            joined = ",".join(cells)
+            if end > start or not joined.isascii():  # most rows: one line of ASCII, read as sent
+                _check_read(joined, cells, start, end, file, previous)
+            if "".join(cells).strip():  # not a blank row
+                yield Row(end, dict(zip(columns, cells, strict=False)))
                 previous = cells
-            start = reader.line_num + 1
+            start = end + 1
     except UnicodeError:
         if reader.line_num <= 1:  # the header itself ("after line 0" read oddly)
             raise UnreadableFile(_NOT_TEXT, value=_named(text.encoding)) from None
@@ -260,12 +263,12 @@ class _File:
 
 
 def _check_read(
-    cells: list[str], start: int, end: int, file: _File, previous: list[str] | None
+    text: str, cells: list[str], start: int, end: int, file: _File, previous: list[str] | None
 ) -> None:
     """Refuse the file at a row (on lines ``start`` to ``end``) that was not read as
     written: a byte of another encoding, a cell the other encoding reads likelier
-    (GBK's 濮红华 is valid UTF-8, "姺컪"), or a quote left open (``quotes``)."""
-    text = ",".join(cells)
+    (GBK's 濮红华 is valid UTF-8, "姺컪"), or a quote left open (``quotes``).
+    ``text``: the cells joined by commas."""
     if text.isascii():
         pass
     elif (line := _unread_line(text, start)) is not None:
