@@ -90,6 +90,36 @@ def test_the_same_release_sent_twice_at_once_is_one_amendment(
         assert (amendment.before["end"], amendment.after["end"]) == (None, "2020-02-27")
 
 
+def test_new_records_sent_twice_at_once_are_written_once_and_the_rest_kept(
+    units: UnitOfWorkFactory, env: Env
+) -> None:
+    """The second import's rows are written as they are checked; when the first's
+    commit makes the COPY break a unique key, every row of the second (those it had
+    written and those it had not reached) goes through the staging table: the
+    records the first wrote count unchanged, its own new one is added, and a bad row
+    checked after the break is still refused."""
+    with units() as uow:
+        numbers = [green_resident(uow, env)[1] for _ in range(4)]
+    rows = [(f"CC-{i}", n, "2020-02-20", "") for i, n in enumerate(numbers)]
+    bad = ("CC-9", numbers[0][:-1] + "0", "2020-02-20", "")  # a wrong check character
+
+    def first(uow: UnitOfWork) -> ImportReport:
+        return run_import(uow, env, csv_bytes([HEADER, *rows[:3]]), recolour=False)
+
+    def second(uow: UnitOfWork) -> ImportReport:
+        return run_import(uow, env, csv_bytes([HEADER, *rows, bad]), recolour=False)
+
+    done, again = second_waits(units, first, second, "the first's records")
+    assert (done.added, done.unchanged) == (3, 0)
+    assert (again.added, again.unchanged, again.refused) == (1, 3, 1)
+    assert [r.line for r in again.refusals] == [6]
+    with units() as uow:
+        kept = uow.session.execute(select(t.DataRecord.source_id, t.DataRecord.batch_id)).all()
+        assert sorted(kept) == sorted(
+            [(f"CC-{i}", done.batch_id) for i in range(3)] + [("CC-3", again.batch_id)]
+        )
+
+
 def test_a_rollback_waits_for_a_later_correction_and_leaves_it(
     units: UnitOfWorkFactory, env: Env
 ) -> None:
