@@ -52,6 +52,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
+def reachable_redis(url: str = "redis://127.0.0.1:6379/15") -> str:
+    """``url`` if a Redis answers there; else a skip (or, in CI, a failure)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.RedisError as error:
+        missing_service("Redis", f"{url}: {type(error).__name__}")
+    return url
+
+
 @pytest.fixture(scope="session")
 def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     path: Path = tmp_path_factory.mktemp("db") / "test.db"

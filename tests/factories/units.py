@@ -1,10 +1,13 @@
-"""A UnitOfWorkFactory stand-in that hands out the test's own unit of work, so code
-that opens its own transactions (jobs, the demo loader) runs inside the test's
-rolled-back transaction."""
+"""Units of work for tests: a UnitOfWorkFactory stand-in that hands out the test's
+own unit of work, so code that opens its own transactions (jobs, the demo loader)
+runs inside the test's rolled-back transaction; and callers raced in real ones."""
 
 from __future__ import annotations
 
-from healthcode.store.uow import UnitOfWork
+import threading
+from collections.abc import Callable
+
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 
 
 class SameUnit:
@@ -19,3 +22,24 @@ class SameUnit:
 
     def __exit__(self, *exc: object) -> None:
         self.uow.flush()
+
+
+def race(units: UnitOfWorkFactory, callers: list[Callable[[UnitOfWork], object]]) -> list[object]:
+    """Run each caller in its own thread and transaction, all starting together."""
+    start = threading.Barrier(len(callers))
+    outcomes: list[object] = [None] * len(callers)
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            with units() as uow:
+                outcomes[index] = callers[index](uow)
+        except Exception as error:
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(callers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes

@@ -11,7 +11,8 @@ code past the cooldown, not one each. A wrong code counts against a challenge on
 when it comes from the address that asked for it; guesses from elsewhere are
 limited on their own. Above all of it, a global budget caps the SMS sent per hour
 (one address once sent codes to a hundred numbers), because texts cost money and
-can harass.
+can harass; it is counted in the database, shared by every worker, by requests
+taking turns, so a burst at its edge sends the budget exactly.
 """
 
 from __future__ import annotations

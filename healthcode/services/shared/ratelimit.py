@@ -138,8 +138,10 @@ class RateLimiter:
 
 
 def _take_back(storage: Storage, key: str) -> None:
-    """Remove the newest entry of a moving window. ``limits`` has no call for it, so
-    this reads its two stores' layout (pinned by ``tests/services/shared``'s tests):
+    """Remove the newest entry of a moving window. ``limits`` has no call for it (as
+    of 5.8: a moving window's store offers only ``acquire_entry`` and
+    ``get_moving_window``, and a negative ``cost`` adds nothing), so this reads its
+    two stores' layout (pinned by ``tests/services/shared``'s tests):
     in memory a list per key, newest first, under the key's lock; in Redis a list,
     newest at the head, where one LPOP is atomic."""
     if isinstance(storage, MemoryStorage):

@@ -148,9 +148,18 @@ class OtpChallenges(_Repo):
         code yet there is nothing to lock, and a request that waited on the lock
         still read the code it waited on, not the one just sent. (SQLite's
         transactions take turns as a whole: ``BEGIN IMMEDIATE``.)"""
-        if self.session.get_bind().dialect.name != "postgresql":
+        self._wait_for(phone_hash + client.encode())
+
+    def _wait_for(self, name: bytes) -> None:
+        """Hold ``name``'s lock until the transaction ends (PostgreSQL; SQLite's
+        transactions take turns as a whole). Advisory locks are the whole database's:
+        the schema is part of the name, so two deployments (or two test workers) in
+        one database do not wait for each other's turns."""
+        dialect = self.session.get_bind().dialect
+        if dialect.name != "postgresql":
             return
-        pair = hashlib.blake2b(phone_hash + client.encode(), digest_size=8, person=b"otp-ask")
+        schema = (dialect.default_schema_name or "").encode()
+        pair = hashlib.blake2b(schema + b"\0" + name, digest_size=8, person=b"otp-ask")
         key = int.from_bytes(pair.digest(), signed=True)
         self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
@@ -171,7 +180,11 @@ class OtpChallenges(_Repo):
         return self.session.scalar(query) or 0
 
     def count_all_since(self, since: datetime) -> int:
-        """Codes sent to anyone since then: the global SMS budget."""
+        """Codes sent to anyone since then: the global SMS budget. Requests take turns
+        from here to their commit, so each counts the codes of those before it: read
+        at once, eight requests with room for three each read "room left" and all
+        eight were texted. (One lock for every number, held from the count to the commit.)"""
+        self._wait_for(b"the global SMS budget")
         query = select(func.count()).where(t.OtpChallenge.created_at >= since)
         return self.session.scalar(query) or 0
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -21,8 +24,11 @@ from healthcode.services.accounts.permissions import (
     Role,
 )
 from healthcode.services.shared.env import Env
+from healthcode.services.shared.ratelimit import RateLimiter
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from tests.conftest import reachable_redis
+from tests.factories.units import race
 from tests.services.accounts.helpers import (
     OTHER,
     PHONE,
@@ -325,34 +331,50 @@ class TestConcurrentVerify:
             assert len(session.scalars(query).all()) == 2  # the first login's and the winner's
 
 
+def asked_at_once(
+    real_sessions: sessionmaker[Session], env: Env, asks: list[tuple[str, str]]
+) -> list[object]:
+    """Each (number, address) asks for a code in its own transaction, all at once:
+    what each got (the code sent, or the refusal)."""
+
+    def ask(phone: str, client: str) -> Callable[[UnitOfWork], object]:
+        return lambda uow: a.request_login_code(uow, env, phone=phone, client=client)
+
+    return race(UnitOfWorkFactory(real_sessions), [ask(*pair) for pair in asks])
+
+
 def test_a_burst_from_one_address_sends_no_more_than_its_limit(
     real_sessions: sessionmaker[Session], env: Env, sender: Sender
 ) -> None:
     """The address's count is taken last, now that refusals do not count: eight
     requests at once for eight numbers, with room for three, send three codes."""
     env.settings.otp_per_client_hour = 3
-    units = UnitOfWorkFactory(real_sessions)
-    start = threading.Barrier(8)
-    outcomes: list[object] = []
-
-    def ask(n: int) -> None:
-        start.wait()
-        try:
-            with units() as uow:
-                outcomes.append(a.request_login_code(uow, env, phone=f"1370000{n:04d}", client="b"))
-        except otp_limits.OtpClientLimit as refused:
-            outcomes.append(refused)
-
-    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = asked_at_once(real_sessions, env, [(f"1370000{n:04d}", "b") for n in range(8)])
     with real_sessions.begin() as session:  # committed, and not the fixture's own number
         session.execute(delete(t.OtpChallenge).where(t.OtpChallenge.client == "b"))
     assert sum(isinstance(o, a.LoginCodeSent) for o in outcomes) == 3
     assert sum(isinstance(o, otp_limits.OtpClientLimit) for o in outcomes) == 5
     assert len(sender.sent) == 3
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+def test_a_burst_at_the_sms_budgets_edge_sends_exactly_the_budget(
+    real_sessions: sessionmaker[Session], env: Env, sender: Sender, store: str
+) -> None:
+    """The global budget was read, then the code counted by its insert: eight
+    requests at once for eight numbers from eight addresses, with room for three
+    texts left in the hour, each read "room left" and all eight were texted."""
+    if store == "redis":
+        env = dataclasses.replace(env, limiter=RateLimiter(reachable_redis()))
+    env.settings.sms_per_hour = 3
+    tag = f"budget-{uuid.uuid4().hex[:8]}-"
+    asks = [(f"1370000{n:04d}", f"{tag}{n}") for n in range(8)]
+    outcomes = asked_at_once(real_sessions, env, asks)
+    with real_sessions.begin() as session:
+        session.execute(delete(t.OtpChallenge).where(t.OtpChallenge.client.startswith(tag)))
+    assert sum(isinstance(o, a.LoginCodeSent) for o in outcomes) == 3
+    assert sum(isinstance(o, otp_limits.SmsBudgetExhausted) for o in outcomes) == 5
+    assert len(sender.texts) == 3
 
 
 @pytest.mark.parametrize("earlier", [False, True])
@@ -366,28 +388,12 @@ def test_a_burst_for_one_number_from_one_address_sends_one_code(
     """The minute's cooldown per number and address: eight requests at once each
     read "no code yet" (nothing to lock on PostgreSQL), or waited for the lock on the
     code from before the burst and read that one, and every one texted the number."""
-    units = UnitOfWorkFactory(real_sessions)
     if earlier:
-        with units() as uow:
+        with UnitOfWorkFactory(real_sessions)() as uow:
             a.request_login_code(uow, env, phone=PHONE, client="b")
         clock.advance(OTP_COOLDOWN)
         sender.texts.clear()
-    start = threading.Barrier(8)
-    outcomes: list[object] = []
-
-    def ask() -> None:
-        start.wait()
-        try:
-            with units() as uow:
-                outcomes.append(a.request_login_code(uow, env, phone=PHONE, client="b"))
-        except otp_limits.OtpCooldown as refused:
-            outcomes.append(refused)
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = asked_at_once(real_sessions, env, [(PHONE, "b")] * 8)
     assert sum(isinstance(o, a.LoginCodeSent) for o in outcomes) == 1
     assert sum(isinstance(o, otp_limits.OtpCooldown) for o in outcomes) == 7
     assert sender.texts == [PHONE]

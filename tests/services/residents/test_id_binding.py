@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
@@ -28,6 +27,7 @@ from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories.identity import make_id_number
 from tests.factories.inputs import declaration, id_number
+from tests.factories.units import race
 from tests.services.conftest import declare, new_account
 
 OWNER_PHONE, MINE = "13800001111", "13900002222"
@@ -212,27 +212,6 @@ def _clean(factory: sessionmaker[Session]) -> None:
         people = [r for r in session.scalars(select(t.Account.resident_id).where(ours)) if r]
         session.execute(delete(t.Account).where(ours))
         session.execute(delete(t.Resident).where(t.Resident.id.in_(people)))
-
-
-def race(units: UnitOfWorkFactory, callers: list[Callable[[UnitOfWork], object]]) -> list[object]:
-    """Run each caller in its own thread and transaction, all starting together."""
-    start = threading.Barrier(len(callers))
-    outcomes: list[object] = [None] * len(callers)
-
-    def run(index: int) -> None:
-        start.wait()
-        try:
-            with units() as uow:
-                outcomes[index] = callers[index](uow)
-        except Exception as error:
-            outcomes[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(callers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 class TestOnePersonOneRow:

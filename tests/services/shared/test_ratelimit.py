@@ -8,10 +8,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 
 from healthcode.services.shared.ratelimit import RateLimiter
-from tests.conftest import missing_service
+from tests.conftest import reachable_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -21,11 +20,7 @@ def limiter(request: pytest.FixtureRequest) -> Iterator[RateLimiter]:
     if request.param == "memory":
         yield RateLimiter()
         return
-    try:
-        redis.Redis.from_url(REDIS_URL).ping()
-    except redis.RedisError as error:
-        missing_service("Redis", f"{REDIS_URL}: {type(error).__name__}")
-    yield RateLimiter(REDIS_URL)
+    yield RateLimiter(reachable_redis(REDIS_URL))
 
 
 def test_a_hit_taken_back_is_room_again(limiter: RateLimiter) -> None:
