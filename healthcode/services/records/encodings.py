@@ -15,6 +15,12 @@ text it is (``oddness``), and the likelier one wins:
   so GBK's 谢谢 is not read as "лл"). Alone, or in a word mixing scripts ("һλ",
   "ë"), a letter costs 30.
 * A Chinese character glued to a Latin letter or a digit costs 10 more ("Jos茅").
+* Four Chinese characters or more in a row whose bytes are, in UTF-8, one word of
+  another script (all its letters of one script, in one case or capitalised) are
+  that word misread: each costs 30. UTF-8's lowercase Cyrillic from а to п is GBK's
+  everyday 懈胁邪…, so "иванов" read as GBK cost nothing; Greek and Latin letters
+  (αθήνα, żółć) likewise. Two or three letters stay Chinese: GBK's 谢谢 is "лл",
+  a name's doubled given name (魏伟伟, "κΰΰ") spells three.
 * Common symbols (° · ① ℃ “ ”) cost nothing, other symbols 10, anything else 30.
 
 Where both readings score the same, one without any character of GB2312's second
@@ -50,6 +56,7 @@ _COMMON = re.compile(
 # apart): read as UTF-8, nothing in it is odd, so no other reading is likelier
 _PLAIN = re.compile(r"[\x00-\x7f\u3000-\u303f\u4e00-\u9fff\uff01-\uff5e]*")
 _RARE_HAN, _GLUED, _ODD_SYMBOL, _ODD, _FOREIGN = 20, 10, 10, 30, 3
+_SPELLS_A_WORD = 4  # Chinese characters in a row spelling a word of another script
 SAMPLE = 30  # characters of a cell quoted in a refusal
 
 
@@ -229,7 +236,7 @@ def oddness(text: str) -> int:
 
 
 def _token_oddness(token: str) -> int:
-    score = 0
+    score = sum(_ODD * len(run) for run in _spelled_words(token))
     run: list[str] = []  # the letters of a word in a script other than Chinese
     for at, char in enumerate(token):
         if _HAN.match(char):
@@ -263,6 +270,60 @@ def _word_oddness(word: list[str]) -> int:
     if scripts == {"LATIN"}:
         return 0 if foreign < len(word) else _ODD * foreign
     return _FOREIGN * foreign if len(word) >= 2 else _ODD * foreign
+
+
+def _spelled_words(token: str) -> list[str]:
+    """The runs of Chinese characters in ``token`` that are, byte for byte, a word
+    of another script written in UTF-8 (``_letters``): that word read as GBK."""
+    letters = _letters()
+    found = []
+    for run in _spelling_runs().findall(token):
+        word = "".join(letters[char] for char in run)
+        if _one_word(word):
+            found.append(run)
+    return found
+
+
+def _one_word(word: str) -> bool:
+    """Letters of one script (marks over them: that script's, or the shared
+    combining ones), starting with a letter, in one case or capitalised."""
+    if unicodedata.category(word[0]) not in ("Lu", "Ll", "Lo"):
+        return False
+    scripts = set()
+    for char in word:
+        kind = unicodedata.category(char)
+        if kind[0] == "M" and "\u0300" <= char <= "\u036f":
+            continue  # a combining accent, of any Latin, Greek or Cyrillic letter
+        if kind not in ("Lu", "Ll", "Lo", "Mn"):
+            return False  # a modifier letter, a symbol
+        scripts.add(_script(char))
+    cased = any(c.isupper() or c.islower() for c in word)
+    return len(scripts) == 1 and (not cased or word.islower() or word.isupper() or word.istitle())
+
+
+@cache
+def _letters() -> dict[str, str]:
+    """The Chinese characters whose two GBK bytes are one letter (or mark) in UTF-8,
+    with that letter: GB2312's rows C2-DF hold the two-byte UTF-8 of Latin, Greek,
+    Cyrillic, Hebrew, Arabic and more."""
+    found = {}
+    for lead in range(0xC2, 0xE0):
+        for trail in range(0x80, 0xC0):
+            pair = bytes((lead, trail))
+            try:
+                han, letter = pair.decode("gb18030"), pair.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if _HAN.match(han) and unicodedata.category(letter)[0] in "LM":
+                found[han] = letter
+    return found
+
+
+@cache
+def _spelling_runs() -> re.Pattern[str]:
+    """``_SPELLS_A_WORD`` or more characters of ``_letters`` in a row."""
+    chars = "".join(sorted(_letters()))
+    return re.compile(f"[{re.escape(chars)}]{{{_SPELLS_A_WORD},}}")
 
 
 def _script(char: str) -> str:

@@ -242,15 +242,28 @@ class TestEncodings:
 
     @pytest.mark.parametrize(
         ("detail", "encoding"),
-        [("濮红华", "gbk"), ("岑光华", "gbk"), ("José Müller", "utf-8"), ("Zoë Ñúñez", "utf-8")],
+        [
+            ("濮红华", "gbk"),
+            ("岑光华", "gbk"),
+            ("José Müller", "utf-8"),
+            ("Zoë Ñúñez", "utf-8"),
+            ("иванов", "utf-8"),
+            ("αθήνα", "utf-8"),
+            ("żółć", "utf-8"),
+            ("谢谢", "gbk"),
+            ("魏伟伟", "gbk"),
+        ],
     )
     def test_a_name_is_kept_as_written_whichever_reading_is_valid(
         self, uow: UnitOfWork, env: Env, detail: str, encoding: str
     ) -> None:
         """濮红华 in GBK is valid UTF-8 ("姺컪", a CJK and a Hangul character: their
         UTF-8 needs three bytes each, so it passed as UTF-8 and was kept so); José
-        Müller in UTF-8 is valid GBK ("Jos茅 M眉ller") and was read as GBK. The
-        reading whose characters a department's file holds is kept."""
+        Müller in UTF-8 is valid GBK ("Jos茅 M眉ller") and was read as GBK, and so
+        was a word of lowercase Cyrillic (иванов, GBK "懈胁邪薪芯胁", everyday
+        characters). The reading whose characters a department's file holds is kept;
+        a short name whose bytes spell two or three letters (谢谢, UTF-8 "лл"; 魏伟伟,
+        "κΰΰ") stays Chinese."""
         listed, number = green_resident(uow, env)
         rows = [
             ("source_id", "id_number", "start", "detail"),

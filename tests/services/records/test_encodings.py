@@ -1,0 +1,27 @@
+"""Which of UTF-8 and GBK a line is in: a word of another script written in UTF-8,
+whose bytes GBK reads as everyday Chinese characters, is read as UTF-8."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from healthcode.services.records.encodings import detect_encoding
+
+CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+GREEK = "αβγδεζηθικλμνξοπρστυφχψωάέήίόύώ"
+
+
+def _words(letters: str) -> st.SearchStrategy[str]:
+    word = st.text(alphabet=letters, min_size=4, max_size=12)
+    return st.one_of(word, word.map(str.capitalize), word.map(str.upper))
+
+
+@given(word=st.one_of(_words(CYRILLIC), _words(GREEK)), column=st.sampled_from(["", "CC-1,"]))
+def test_a_word_of_four_letters_or_more_in_utf8_is_read_as_utf8(word: str, column: str) -> None:
+    """Lowercase Cyrillic from а to п is, byte for byte, GB2312's everyday 懈胁邪…:
+    "иванов" was read as GBK. A run of Chinese characters that spells a word of one
+    script, four letters or more, is that word misread."""
+    line = f"{column}{word}\n".encode()
+    assert detect_encoding(line).encoding == "utf-8"
+    assert line.decode("utf-8").removeprefix(column).strip() == word
