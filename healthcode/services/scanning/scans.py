@@ -138,7 +138,7 @@ def scan_code(
     regions = lists.cached_federation()
     verification = verify_scanned(uow, env, text=token, is_revoked=asked, regions=regions)
     now = env.clock.now()
-    probe = _probe_of(env, verification, token, scanned_at or now)
+    probe = _probe_of(env, verification, token, venue_id, scanned_at or now)
     foreign = not lists.is_ours(token)
     if isinstance(who, Caller):
         who, gate = signed_in_gate(
@@ -168,24 +168,30 @@ def scan_code(
 
 
 def _probe_of(
-    env: Env, verification: Verification | ForeignVerification, token: str, at: datetime
+    env: Env,
+    verification: Verification | ForeignVerification,
+    token: str,
+    venue_id: uuid.UUID,
+    at: datetime,
 ) -> NearProbe | None:
     """What ``flags_for`` will look for (``read_code`` leaves a code of ours by its
     resident's reference; another region's code is its token), so that the venue's
     query asks it. A probe that turns out not to be the one the flags need
     (``flags_for`` compares) costs a query, never a flag."""
     if isinstance(verification, ForeignVerification):
-        return _probe(_flag_rule(env), at, None, fingerprint(token))
+        return _probe(_flag_rule(env), venue_id, at, None, fingerprint(token))
     claims = verification.claims
     if not isinstance(claims, CodeClaims):
         return None
     on_screen = claims.purpose is Purpose.DISPLAY
     mark = fingerprint(token) if on_screen else None
-    return _probe(_flag_rule(env), at, claims.resident_ref, mark)
+    return _probe(_flag_rule(env), venue_id, at, claims.resident_ref, mark)
 
 
-def _probe(rule: FlagRule, at: datetime, resident_ref: str | None, mark: bytes | None) -> NearProbe:
-    return NearProbe(resident_ref, mark, at - rule.window, at + rule.window)
+def _probe(
+    rule: FlagRule, here: uuid.UUID, at: datetime, resident_ref: str | None, mark: bytes | None
+) -> NearProbe:
+    return NearProbe(resident_ref, mark, at - rule.window, at + rule.window, here, at)
 
 
 def _flag_rule(env: Env) -> FlagRule:
@@ -399,14 +405,14 @@ def flags_for(
     rule = _flag_rule(env)
     fingerprint = mark if by_token else None
     if resident_id is None and (reading.resident_ref or fingerprint) is not None:
-        probe = _probe(rule, at, reading.resident_ref, fingerprint)
+        probe = _probe(rule, venue.id, at, reading.resident_ref, fingerprint)
         if sighted is None or sighted.probe != probe:
             sighted = uow.scans.near_in_time_by_ref(probe)
         resident_id, near = sighted.resident_id, sighted.near
     else:
         near = uow.scans.near_in_time(
             fingerprint=fingerprint, resident_id=resident_id,
-            since=at - rule.window, until=at + rule.window,
+            since=at - rule.window, until=at + rule.window, here=venue.id, at=at,
         )  # fmt: skip
     sightings = [
         Sighting(

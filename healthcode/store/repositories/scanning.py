@@ -11,8 +11,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Subquery,
     and_,
     bindparam,
+    case,
     false,
     func,
     insert,
@@ -59,12 +61,14 @@ class Nearby(NamedTuple):
 class NearProbe(NamedTuple):
     """What a gate's scan looks for at every venue (its own too): scans of the code's resident (by
     reference; None: none of ours), or of its token if it is an on-screen one or
-    another region's, within a window."""
+    another region's, within a window around the scan (at ``at``, at venue ``here``)."""
 
     resident_ref: str | None
     fingerprint: bytes | None
     since: datetime
     until: datetime
+    here: uuid.UUID
+    at: datetime
 
 
 class Sighted(NamedTuple):
@@ -135,13 +139,45 @@ def _nearby_columns(venues: Any) -> tuple[ColumnElement[Any], ...]:
 _NEARBY_COLUMNS = _nearby_columns(_VENUES)
 
 
-def _near(same: ColumnElement[bool]) -> ColumnElement[bool]:
-    """Scans of the same token or resident in the window, at any venue: the scan's own
-    venue is asked too (``same_token_here``), in the same query."""
-    return and_(
-        same,
-        _SCANS.c.scanned_at >= bindparam("since"),
-        _SCANS.c.scanned_at <= bindparam("until"),
+_NEAR_MOST = 20  # venues' scans a flag may name, at most (the query's bound)
+
+
+def _near(same: list[ColumnElement[bool]], *, by_token: bool) -> Subquery:
+    """Scans of the same token or resident in the window, at any venue (the scan's own
+    too: ``same_token_here``): of each venue only its latest at or before the scan
+    (else its earliest after it), and by token one of the same token and one not; at
+    most ``_NEAR_MOST``, the scan's own venue first. A flag names one scan of a venue,
+    the closest in time: bounded by scans instead, 25 at this venue hid the one at a
+    distant venue before them. (Parameters: since, until, at, here, fingerprint.)"""
+    venues, scanned_at = _VENUES.alias("near_venues"), _SCANS.c.scanned_at
+    kinds: list[ColumnElement[Any]] = [_SCANS.c.venue_id]
+    if by_token:
+        kinds.append(_SCANS.c.token_fingerprint == bindparam("fingerprint"))
+    before = scanned_at <= bindparam("at")
+    nearest = func.row_number().over(
+        partition_by=kinds,
+        order_by=(before.desc(), case((before, scanned_at)).desc(), scanned_at),
+    )
+    ranked = (
+        select(
+            *_nearby_columns(venues),
+            nearest.label("nearest"),
+            (_SCANS.c.venue_id == bindparam("here")).label("here"),
+        )
+        .join_from(_SCANS, venues, venues.c.id == _SCANS.c.venue_id)
+        .where(
+            or_(*same),
+            _SCANS.c.scanned_at >= bindparam("since"),
+            _SCANS.c.scanned_at <= bindparam("until"),
+        )
+        .subquery("ranked")
+    )
+    return (
+        select(*list(ranked.c)[: len(_NEARBY_COLUMNS)])
+        .where(ranked.c.nearest == 1)
+        .order_by(ranked.c.here.desc(), ranked.c.scanned_at.desc())
+        .limit(_NEAR_MOST)
+        .subquery("near")
     )
 
 
@@ -149,17 +185,17 @@ def _with_near(query: Select[*tuple[Any, ...]], *, by_token: bool) -> Select[Any
     """``query`` (one row at most) with the resident a reference names and the scans
     a ``NearProbe`` looks for, one row each (one row of nulls if none): built once per
     shape, as every gate's scan runs it."""
-    residents, venues = t.Resident.__table__, _VENUES.alias("near_venues")
-    same: list[ColumnElement[bool]] = [_SCANS.c.resident_id == residents.c.id]
+    residents = t.Resident.__table__
+    resident = select(residents.c.id).where(residents.c.ref == bindparam("ref"))
+    same: list[ColumnElement[bool]] = [_SCANS.c.resident_id == resident.scalar_subquery()]
     if by_token:
         same.append(_SCANS.c.token_fingerprint == bindparam("fingerprint"))
+    near = _near(same, by_token=by_token)
     return (
-        query.add_columns(residents.c.id, *_nearby_columns(venues))
+        query.add_columns(residents.c.id, *near.c)
         .outerjoin(residents, residents.c.ref == bindparam("ref"))
-        .outerjoin(_SCANS, _near(or_(*same)))
-        .outerjoin(venues, venues.c.id == _SCANS.c.venue_id)
-        .order_by(_SCANS.c.scanned_at.desc())
-        .limit(20)
+        .outerjoin(near, true())
+        .order_by(near.c.scanned_at.desc())
     )
 
 
@@ -175,6 +211,7 @@ def _sighted(probe: NearProbe, rows: Sequence[Any]) -> Sighted:
 def _probed(probe: NearProbe) -> dict[str, Any]:
     params: dict[str, Any] = {
         "ref": probe.resident_ref, "since": probe.since, "until": probe.until,
+        "here": probe.here, "at": probe.at,
     }  # fmt: skip
     if probe.fingerprint is not None:
         params["fingerprint"] = probe.fingerprint
@@ -405,24 +442,24 @@ class Scans(_Repo):
         resident_id: uuid.UUID | None,
         since: datetime,
         until: datetime,
+        here: uuid.UUID,
+        at: datetime,
     ) -> list[Nearby]:
         """Scans at any venue between ``since`` and ``until`` of the same token or of
-        the same resident (what the duplicate, distance and same-venue flags look at)."""
+        the same resident, for a scan at ``at`` at venue ``here``: what the duplicate,
+        distance and same-venue flags look at (``_near``)."""
         same: list[ColumnElement[bool]] = []
+        params: dict[str, Any] = {"since": since, "until": until, "here": here, "at": at}
         if fingerprint is not None:
-            same.append(_SCANS.c.token_fingerprint == fingerprint)
+            same.append(_SCANS.c.token_fingerprint == bindparam("fingerprint"))
+            params["fingerprint"] = fingerprint
         if resident_id is not None:
-            same.append(_SCANS.c.resident_id == resident_id)
+            same.append(_SCANS.c.resident_id == bindparam("resident"))
+            params["resident"] = resident_id
         if not same:
             return []
-        query = (
-            select(*_NEARBY_COLUMNS)
-            .join_from(_SCANS, _VENUES, _VENUES.c.id == _SCANS.c.venue_id)
-            .where(_near(or_(*same)))
-            .order_by(_SCANS.c.scanned_at.desc())
-            .limit(20)
-        )
-        params = {"since": since, "until": until}
+        near = _near(same, by_token=fingerprint is not None)
+        query = select(*near.c).order_by(near.c.scanned_at.desc())
         return [Nearby(*row) for row in self._columns(query, params)]
 
     def near_in_time_by_ref(self, probe: NearProbe) -> Sighted:

@@ -20,7 +20,7 @@ from healthcode.services.accounts import sessions
 from healthcode.services.accounts.permissions import Permission, Principal, Role
 from healthcode.services.accounts.sessions import Caller
 from healthcode.services.codes.health_codes import verify_scanned
-from healthcode.services.scanning import releases, scans
+from healthcode.services.scanning import lookups, releases, scans
 from healthcode.services.scanning.releases import NotReleasable
 from healthcode.services.scanning.scans import ScanResult
 from healthcode.services.scanning.venues import VenueSummary, signed_in_gate
@@ -30,10 +30,12 @@ from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.domain.tokens import foreign_factory as ff
 from tests.domain.tokens.foreign_factory import ForeignIssuer
+from tests.factories.inputs import id_number
 from tests.factories.organisations import organisation
 from tests.factories.roster import employer_admin
 from tests.factories.scanning import display_token, operator, venue
 from tests.services.conftest import declare, statements
+from tests.services.scanning.conftest import JINAN
 
 
 def scan(
@@ -424,6 +426,40 @@ class TestFlags:
         assert uow.session.scalar(select(func.count()).select_from(t.FraudCase)) == 0
         later(env, timedelta(minutes=11))  # outside the window: a new visit
         assert scan(uow, env, guard, gate, display_token(uow, env, green.resident_id)).flags == ()
+
+    @pytest.mark.parametrize("by", ["operator", "administrator", "id_card"])
+    def test_a_scan_at_a_distant_venue_is_flagged_past_many_scans_here(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        gate: VenueSummary,
+        guard: Principal,
+        admin: Principal,
+        account: t.Account,
+        signing_key: None,
+        by: str,
+    ) -> None:
+        """The flags' query took the 20 latest scans of the resident at any venue: 25
+        here within the window hid the one at a distant venue before them, and the
+        gate was not told. This venue's scans no longer count against the 20."""
+        number = id_number()
+        declare(uow, env, account, id_number=number)
+        jinan, jinan_admin = organisation_in(uow, env, "370102")
+        far = venue(uow, env, jinan_admin, jinan.id, latitude=JINAN[0], longitude=JINAN[1])
+        there = operator(uow, env, jinan_admin, far.id)
+        scan(uow, env, there, far, display_token(uow, env, account.resident_id))
+        for _ in range(25):
+            later(env, timedelta(seconds=5))
+            scan(uow, env, guard, gate, display_token(uow, env, account.resident_id))
+        later(env, timedelta(seconds=5))
+        token = display_token(uow, env, account.resident_id)
+        if by == "id_card":  # the resident known by the number: asked on its own
+            card = lookups.check_id_card
+            flagged = card(uow, env, guard, venue_id=gate.id, id_number=number, token=token)
+        else:
+            flagged = scan(uow, env, guard if by == "operator" else admin, gate, token)
+        assert [f["code"] for f in flagged.flags] == ["same_token_here", "distant_venues"]
+        assert flagged.flags[1]["venue_id"] == str(far.id)
 
     def test_a_retried_scan_is_not_flagged_and_a_flagged_scan_is_still_one_insert(
         self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
