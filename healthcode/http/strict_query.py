@@ -8,11 +8,11 @@ a body already is (``http/errors.py`` gives the words); so is a parameter that t
 one value given twice (``query_repeated``: ``?format=jwks&format=signed`` answered
 the last without a word).
 
-One router-level dependency does it for every route of the API: it compares the
-request's parameters with those the matched route declares (its own and its
-dependencies'); only a request with a query string pays for the look (a few
-microseconds). ``lang`` is everyone's: the edge reads it
-for the language of the answer (``http/middleware.request_language``).
+``http/strict_input.py`` asks these checks and the form's (``strict_form.py``) for
+every route of the API, and answers them with the route's own in one 422; only a
+request with a query string pays for the look (a few microseconds). ``lang`` is
+everyone's: the edge reads it for the language of the answer
+(``http/middleware.request_language``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
-from fastapi.exceptions import RequestValidationError
 from fastapi.params import Form
 from fastapi.routing import APIRoute
 
@@ -77,14 +76,11 @@ def unknown(where: str, name: str, given: Any) -> dict[str, Any]:
     }
 
 
-async def refuse_unknown_query(request: Request) -> None:
-    """``async``: no hop to the thread pool for a check of a few names."""
+def query_errors(request: Request, route_reads: Declared) -> list[dict[str, Any]]:
+    """The parameters the route does not declare, in the order given, then those
+    given more than once."""
     if not request.query_params:
-        return
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return
-    route_reads = declared(route)
+        return []
     allowed = route_reads.query | EVERY_ROUTE
     params = request.query_params
     names = list(dict.fromkeys(name for name, _ in params.multi_items()))
@@ -99,5 +95,4 @@ async def refuse_unknown_query(request: Request) -> None:
         for name in names
         if name in allowed and name not in route_reads.lists and len(params.getlist(name)) > 1
     ]
-    if errors:
-        raise RequestValidationError(errors)
+    return errors

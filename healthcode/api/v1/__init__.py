@@ -21,12 +21,12 @@ from healthcode.api.v1 import (
     staff,
     venues,
 )
-from healthcode.http.strict_form import refuse_unknown_form
-from healthcode.http.strict_query import refuse_unknown_query
+from healthcode.http.strict_input import refuse_unknown_input
 
 # every route refuses a query parameter or a form field it does not declare (a 422
-# naming it), as FastAPI would drop it without a word; the routes below inherit this
-router = APIRouter(dependencies=[Depends(refuse_unknown_query), Depends(refuse_unknown_form)])
+# naming it, with the request's other errors), as FastAPI would drop it without a
+# word; the routes below inherit this
+router = APIRouter(dependencies=[Depends(refuse_unknown_input)])
 # FastAPI tries routes in order, at ~1.5 µs each: the busiest first (a gate's scan, a
 # resident's code page); no route of these two shadows a later one's paths.
 router.include_router(scans.router)
