@@ -35,6 +35,7 @@ _PYDANTIC: Mapping[str, str] = {
     "missing": N_("This field is required"),
     "extra_forbidden": N_("Unknown field"),
     "query_repeated": N_("Given more than once: give it once"),
+    "name_empty": N_("A parameter's name is empty: remove the parameter or write its name"),
     "json_invalid": N_("The request body is not valid JSON"),
     "date_from_datetime_parsing": N_("Not a valid date; use YYYY-MM-DD"),
     "date_from_datetime_inexact": N_("Not a valid date; use YYYY-MM-DD"),
@@ -128,11 +129,12 @@ def domain_error_response(error: DomainError) -> JSONResponse:
 
 
 def field_path(loc: Sequence[int | str]) -> str:
+    """``trips[0].end``; an error located at no field names its place (``query``)."""
     parts = [p for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     out = ""
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "body"
+    return out or (str(loc[0]) if loc else "body")
 
 
 def validation_fields(errors: Sequence[Any]) -> list[FieldError]:

@@ -7,8 +7,8 @@ a client that also sent a bad value learnt of it only on its next try. Here, whe
 there are any, the route's own checks are asked too, and one 422 carries them all,
 in this order (stable; the API's clients and the tests rely on it):
 
-1. the query parameters the route does not declare, in the order given, then those
-   given more than once;
+1. the query parameters the route does not declare, in the order given (one with
+   an empty name is located at ``query``), then those given more than once;
 2. the form fields it does not declare, in the order given;
 3. the route's own checks, in FastAPI's order: each dependency's (depth first),
    then the route's path, query, headers, cookies and body.

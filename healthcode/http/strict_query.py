@@ -6,7 +6,8 @@ the employers' board does not have (``?status=``) showed the whole board. Here
 each such parameter is a 422 ``extra_forbidden`` naming it, as an unknown field in
 a body already is (``http/errors.py`` gives the words); so is a parameter that takes
 one value given twice (``query_repeated``: ``?format=jwks&format=signed`` answered
-the last without a word).
+the last without a word), and one with no name at all (``name_empty``, located at
+``query``: ``?=x`` had been an unknown field named "body").
 
 ``http/strict_input.py`` asks these checks and the form's (``strict_form.py``) for
 every route of the API, and answers them with the route's own in one 422; only a
@@ -67,7 +68,15 @@ def _is_list(annotation: Any) -> bool:
 
 
 def unknown(where: str, name: str, given: Any) -> dict[str, Any]:
-    """An input the route does not declare (``http/errors.py``: "Unknown field")."""
+    """An input the route does not declare (``http/errors.py``: "Unknown field"); one
+    without a name is located at its place (``query``), not at a field."""
+    if not name:
+        return {
+            "type": "name_empty",
+            "loc": (where,),
+            "msg": "The parameter name is empty",
+            "input": given,
+        }
     return {
         "type": "extra_forbidden",
         "loc": (where, name),

@@ -3,6 +3,7 @@ one 422: a client fixing them learns all of them from one answer, not one per tr
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import CapturingSender, Response, error, resident_headers
@@ -67,3 +68,22 @@ def test_an_unknown_form_field_comes_with_the_forms_errors(
         ("evidence_note", "extra_forbidden", "未知字段"),
         ("reason", "missing", "此项为必填"),
     ]
+    nameless = client.post(
+        "/api/v1/appeals",
+        data={"policy": "binzhou-code", "reason": "行程卡显示我未去过该地区", "": "x"},
+        files={"evidence": ("行程卡.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")},
+        headers=headers,
+    )
+    assert [(f, c) for f, c, _ in fields(nameless)] == [("body", "name_empty")]
+
+
+@pytest.mark.parametrize("query", ["=x", "&=", "format=jwks&=x&=y"])
+def test_a_query_parameter_without_a_name_is_told_as_such(client: TestClient, query: str) -> None:
+    """``?=x`` was an unknown field named "body", which the request had none of."""
+    answer = client.get(f"/api/v1/trust-list?{query}")
+    assert answer.status_code == 422, answer.text
+    [(field, code, message)] = fields(answer)
+    assert (field, code) == ("query", "name_empty")
+    assert "名称为空" in message
+    english = client.get(f"/api/v1/trust-list?{query}&lang=en")
+    assert "name is empty" in fields(english)[0][2]
