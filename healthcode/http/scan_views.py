@@ -4,7 +4,9 @@ as it goes up and comes back: shared by the JSON API and the pages.
 A batch is read item by item (``read_batch``): one malformed item (a token longer than a
 QR code holds, a reading that is not a number) is refused by itself, naming its field,
 and the rest of the batch is recorded; before, one such item made the whole batch a
-422, and the offline scanner's queue waited forever behind it.
+422, and the offline scanner's queue waited forever behind it. An item's refusal is
+named as a scan sent at once names the same check: its field error's code
+(``string_too_long``, ``future``, ``range``) or the verifier's verdict (``expired``).
 """
 
 from __future__ import annotations
@@ -62,7 +64,6 @@ class OfflineItem(InputModel):
 MAX_BATCH = 500
 # A full batch's body: each item a code's text at most (MAX_TEXT_CHARS) and the rest
 MAX_BATCH_BYTES = MAX_BATCH * (MAX_TEXT_CHARS + 512)
-MALFORMED = "invalid_input"  # an item the model refused: nothing recorded
 # Each item is read by itself (``read_batch``); the schema still shows the item's shape.
 RawItem = Annotated[Any, WithJsonSchema(OfflineItem.model_json_schema())]
 
@@ -76,7 +77,9 @@ class RefusedItem(BaseModel):
     client_id: str = Field(description="as sent (empty when the item had none to read)")
     index: int = Field(description="the item's place in the batch as sent, from 0")
     reason: str = Field(
-        examples=["expired", "temperature_out_of_range", "scanned_in_future", MALFORMED]
+        description="the code a scan sent at once gets for the same check: the "
+        "verifier's verdict (recorded), else the field error's code (not recorded)",
+        examples=["expired", "range", "future", "too_old", "string_too_long"],
     )
     field: str = Field(examples=["token", "temperature", "scanned_at"])
     message: str = Field(description="why, in the request's language")
@@ -123,7 +126,7 @@ def _malformed(index: int, raw: Any, error: ValidationError) -> RefusedItem:
     return RefusedItem(
         client_id=sent[:64] if isinstance(sent, str) else "",
         index=index,
-        reason=MALFORMED,
+        reason=found.code,
         field=found.field if found.field != "body" else "item",
         message=translate(found.message, found.params),
         recorded=False,

@@ -54,13 +54,6 @@ class OfflineScan:
     wrong_person: bool = False
 
 
-# The stable reason of an item not recorded, by its field error's code (the names the
-# upload's answer has always had; the field and the words come from the shared rule).
-UNRECORDED_REASONS: Mapping[str, str] = {
-    "future": "scanned_in_future",
-    "too_old": "too_old",
-    "range": "temperature_out_of_range",
-}
 # The field a recorded refusal is about (else the code: ``token``).
 _REFUSAL_FIELDS: Mapping[str, str] = {
     Verdict.FEVER: "temperature",
@@ -70,9 +63,10 @@ _REFUSAL_FIELDS: Mapping[str, str] = {
 
 @dataclass(frozen=True)
 class Refused:
-    """An item refused: ``reason`` a stable code, ``field`` the item's field at fault,
-    ``message`` (an English message id, with ``params``) why, in words; ``recorded``
-    whether the scan is on record with its refusal or was not recorded at all."""
+    """An item refused: ``reason`` a stable code (a recorded one's verdict, else the
+    code of the field error a scan sent at once gets), ``field`` the item's field at
+    fault, ``message`` (an English message id, with ``params``) why, in words;
+    ``recorded`` whether the scan is on record with its refusal or not at all."""
 
     client_id: str
     reason: str
@@ -83,8 +77,8 @@ class Refused:
 
     @classmethod
     def unrecorded(cls, client_id: str, problem: FieldError) -> Refused:
-        reason = UNRECORDED_REASONS.get(problem.code, problem.code)
-        return cls(client_id, reason, problem.field, problem.message, problem.params, False)
+        """Named by the shared rule's code, as a scan sent at once is (``future``)."""
+        return cls(client_id, problem.code, problem.field, problem.message, problem.params, False)
 
     @classmethod
     def on_record(cls, client_id: str, verdict: str) -> Refused:

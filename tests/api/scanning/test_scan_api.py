@@ -374,12 +374,12 @@ def test_an_item_the_server_does_not_take_is_refused_by_itself_and_the_rest_is_r
     refused = {r["client_id"]: r for r in body["refused"]}
     said = {c: (r["index"], r["field"], r["reason"], r["recorded"]) for c, r in refused.items()}
     assert said == {
-        "hot": (1, "temperature", "temperature_out_of_range", False),
-        "hotter": (2, "temperature", "temperature_out_of_range", False),
-        "cold": (3, "temperature", "temperature_out_of_range", False),
-        "ahead": (4, "scanned_at", "scanned_in_future", False),
-        "long": (5, "token", "invalid_input", False),
-        "no-time": (6, "scanned_at", "invalid_input", False),
+        "hot": (1, "temperature", "range", False),
+        "hotter": (2, "temperature", "range", False),
+        "cold": (3, "temperature", "range", False),
+        "ahead": (4, "scanned_at", "future", False),
+        "long": (5, "token", "string_too_long", False),
+        "no-time": (6, "scanned_at", "missing", False),
     }
     range_words = "体温应在 34.0 至 43.0 ℃ 之间"
     assert {refused[c]["message"] for c in ("hot", "hotter", "cold")} == {range_words}
@@ -387,6 +387,50 @@ def test_an_item_the_server_does_not_take_is_refused_by_itself_and_the_rest_is_r
     again = client.post(f"{site.scans()}/batch", json={"scans": items}, headers=site.guard)
     assert again.json()["duplicates"] == ["ok"]  # only it was recorded
     assert len(again.json()["refused"]) == 6
+
+
+def test_an_upload_names_a_refusal_as_a_scan_sent_at_once_names_it(
+    client: TestClient, clock: FixedClock, site: Site
+) -> None:
+    """One check, one code: an offline scanner's batch said ``scanned_in_future`` and
+    ``temperature_out_of_range`` where a scan sent at once (or its release) said
+    ``future`` and ``range``, and ``invalid_input`` where that named the field's code
+    (``string_too_long``): a client had to know two names for each refusal."""
+    token, at = qr_text(client, site), clock.now()
+    ahead, old = at + timedelta(hours=1), at - timedelta(days=8)
+    long_token = "CNHC1:" + "A" * 5000
+    sent_at_once: dict[str, dict[str, object]] = {
+        "ahead": {"token": token, "scanned_at": ahead.isoformat()},
+        "old": {"token": token, "scanned_at": old.isoformat()},
+        "long": {"token": long_token},
+        "number": {"token": token, "scanned_at": int(at.timestamp())},
+    }
+    codes: dict[str, str] = {}
+    for name, body in sent_at_once.items():
+        answer = client.post(site.scans(), json=body, headers=site.guard)
+        assert answer.status_code == 422, (name, answer.text)
+        codes[name] = error(answer)["fields"][0]["code"]
+    scan = client.post(site.scans(), json={"token": token}, headers=site.guard).json()
+    release = client.post(
+        f"{API}/scans/{scan['scan_id']}/release", json={"temperature": 44.0}, headers=site.guard
+    )
+    codes["hot"] = error(release)["fields"][0]["code"]
+    assert codes == {
+        "ahead": "future",
+        "old": "too_old",
+        "long": "string_too_long",
+        "number": "datetime_type",
+        "hot": "range",
+    }
+    items: list[dict[str, object]] = [
+        {"client_id": n, "scanned_at": at.isoformat(), **b} for n, b in sent_at_once.items()
+    ]
+    items.append(
+        {"client_id": "hot", "token": token, "scanned_at": at.isoformat(), "temperature": 44.0}
+    )
+    batch = client.post(f"{site.scans()}/batch", json={"scans": items}, headers=site.guard)
+    assert batch.status_code == 200, batch.text
+    assert {r["client_id"]: r["reason"] for r in batch.json()["refused"]} == codes
 
 
 def test_a_release_reading_out_of_range_is_refused_in_the_same_words_on_every_side(
