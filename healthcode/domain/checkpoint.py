@@ -70,12 +70,16 @@ VERDICT_MESSAGES: Mapping[str, str] = {
     Verdict.NOT_THE_HOLDER: N_("Not the holder of this code: a fraud case is open."),
 }
 
-# The result screen's headline when the code's policy has none (another region's code).
+# The result screen's headline when the code's policy has none (``generic_headline``).
 GENERIC_HEADLINES: Mapping[Decision, str] = {
     Decision.RELEASE: N_("Pass after the temperature check"),
     Decision.STOP: N_("Stop"),
     Decision.REFUSED: N_("Do not pass"),
 }
+# Another region's valid green code. Its headline stands where ours show their policy's
+# release words (seed 000 放行, seed 003 健康检查后放行); no policy of ours speaks for
+# it, so it says what the code is, with the step its action names.
+FOREIGN_RELEASE_HEADLINE = N_("Another region's code: release after the temperature check")
 
 GENERIC_ACTIONS: Mapping[Decision, str] = {
     Decision.RELEASE: N_("Release after the temperature check."),
@@ -152,6 +156,14 @@ def decide_colour(colour: Colour, policy: Policy | None, *, gate_mode: bool) -> 
     if gate_mode:
         return Outcome(Decision.REFUSED, Verdict.GATE_MODE.value, action)
     return Outcome(Decision.STOP, None, action)
+
+
+def generic_headline(decision: Decision, *, foreign: bool) -> str:
+    """The headline (a message id) for a code whose policy gives none: another
+    region's code released reads as such, not as a rule of ours."""
+    if foreign and decision is Decision.RELEASE:
+        return FOREIGN_RELEASE_HEADLINE
+    return GENERIC_HEADLINES[decision]
 
 
 def release_headline(policy: Policy | None) -> LocalText | None:

@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 from healthcode.domain.checkpoint import (
     FLAG_MESSAGES,
     GENERIC_ACTIONS,
-    GENERIC_HEADLINES,
     VERDICT_MESSAGES,
+    generic_headline,
 )
 from healthcode.domain.clock import local
 from healthcode.domain.colour import Colour
@@ -178,7 +178,8 @@ class ScanView(BaseModel):
     valid_until: LocalTime | None = Field(description="the pass's end, when the code shows one")
     headline: str = Field(
         description="the result screen's headline: for a valid green code the code's "
-        "policy's (`checkpoint.release`), else the decision's generic words"
+        "policy's (`checkpoint.release`; another region's code says it is one), else "
+        "the decision's generic words"
     )
     action: str = Field(description="what the operator does now, from the policy file")
     flags: list[FlagView]
@@ -205,7 +206,8 @@ def scan_view(result: ScanResult) -> ScanView:
         colour_label=translate(result.colour.label) if result.colour else None,
         masked_name=result.masked_name,
         valid_until=result.valid_until,
-        headline=pick(result.headline) or translate(GENERIC_HEADLINES[result.decision]),
+        headline=pick(result.headline)
+        or translate(generic_headline(result.decision, foreign=foreign is not None)),
         action=pick(result.action) or translate(_generic_action(result)),
         flags=[_flag(f) for f in result.flags],
         temperature=result.temperature,

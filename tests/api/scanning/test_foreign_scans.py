@@ -155,6 +155,22 @@ def test_a_green_foreign_code_is_released_and_a_gate_refuses_a_yellow_one(
     assert body["region"]["code"] == "420000"
 
 
+def test_a_green_foreign_code_reads_as_another_regions_code_not_as_one_of_ours(
+    client: TestClient, site: Site, regions: Regions
+) -> None:
+    """Its headline was the generic "测温后放行", in the place and size where our codes
+    show their policy's release words (seed 000 放行, seed 003 健康检查后放行): the guard
+    read a rule of ours. No policy of ours speaks for another region's code; the
+    headline says what it is, with the step the action names."""
+    green = scan(client, site, regions.hubei.sign(ff.foreign_claims(regions.now, colour=0)))
+    assert (green["headline"], green["action"]) == ("外地健康码：测温后放行", "测温正常后放行。")
+    assert green["region"]["label"] == "湖北省的健康码"
+    english = client.get(f"{API}/scans/{green['scan_id']}?lang=en", headers=site.guard).json()
+    assert english["headline"] == "Another region's code: release after the temperature check"
+    ours = scan(client, site, qr_text(client, site))
+    assert ours["headline"] == "健康检查后放行"  # binzhou-code's own words (seed 003)
+
+
 @pytest.mark.parametrize("region", ["guangdong", "zhejiang"])
 def test_a_code_whose_colour_its_region_does_not_tell_is_stopped_not_passed(
     client: TestClient, site: Site, regions: Regions, region: str

@@ -52,7 +52,7 @@ def test_a_hubei_code_shows_its_region_colour_and_claims_and_a_green_one_is_rele
     check_page(page)
 
     read(page, checkpoint, hubei.sign(ff.foreign_claims(now, colour=0)))
-    expect(result.locator("h1")).to_have_text("✓ 测温后放行")
+    expect(result.locator("h1")).to_have_text("✓ 外地健康码：测温后放行")
     expect(result.locator(".colour-words")).to_have_text("绿码")
     page.fill("#temperature", "36.6")
     page.click("form.release button")
@@ -70,7 +70,7 @@ def test_a_hubei_code_shows_its_region_colour_and_claims_and_a_green_one_is_rele
     long = ff.foreign_claims(now, colour=0)
     long[-260][1]["x"] = secrets.token_bytes(1_400)  # 2,400 characters: cut at 2,000, then 400
     read(page, checkpoint, hubei.sign(long))
-    expect(result.locator("h1")).to_have_text("✓ 测温后放行")
+    expect(result.locator("h1")).to_have_text("✓ 外地健康码：测温后放行")
 
     read(page, checkpoint, hubei.sign(ff.foreign_claims(now - timedelta(hours=2))))
     expect(result.locator("h1")).to_have_text("✕ 不予通行")
