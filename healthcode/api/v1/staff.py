@@ -109,6 +109,14 @@ class StaffAccountView(BaseModel):
     active: bool
     created_at: LocalTime
     disabled_at: LocalTime | None
+    disabled_reason: str = Field(
+        description="why, as the administrator who deactivated it wrote it; empty when "
+        "active, or when the removal of its last role deactivated it (see former_roles)"
+    )
+    former_roles: list[Grant] = Field(
+        description="deactivated by the removal of its last role: those roles (within your "
+        "scope); reactivating gives them back. Empty otherwise"
+    )
 
     @classmethod
     def of(cls, account: staff_accounts.StaffAccount) -> StaffAccountView:
@@ -120,6 +128,8 @@ class StaffAccountView(BaseModel):
             active=account.active,
             created_at=account.created_at,
             disabled_at=account.disabled_at,
+            disabled_reason=account.disabled_reason,
+            former_roles=[Grant(role=r, scope=s) for r, s in account.former_roles],
         )
 
 
@@ -224,7 +234,8 @@ def get_staff(account_id: uuid.UUID, who: Manager, uow: UowDep) -> StaffAccountV
 
 @router.post(
     "/staff-accounts/{account_id}/roles",
-    summary="Give and take roles; giving one to a deactivated account is 409 (reactivate first)",
+    summary="Give and take roles; giving one to a deactivated account is 409 (reactivate "
+    "first); taking its last role deactivates it (former_roles: reactivating gives them back)",
 )
 def change_roles(
     account_id: uuid.UUID,
@@ -266,8 +277,9 @@ def deactivate(
 
 @router.post(
     "/staff-accounts/{account_id}/reactivation",
-    summary="Reactivate: the account gets back the roles it holds; sessions ended at "
-    "deactivation stay ended; 409 if it is active",
+    summary="Reactivate: the account gets back the roles it holds (or, deactivated by its "
+    "last role's removal, its former_roles); sessions ended at deactivation stay ended; "
+    "409 if it is active",
 )
 def reactivate(
     account_id: uuid.UUID,

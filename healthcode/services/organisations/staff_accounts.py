@@ -12,12 +12,17 @@ Staff are listed by what they hold: an organisation's administrator sees the sta
 holding roles in their organisation, a region's those holding roles in it. Someone
 outside is "not found". A deactivated account stays, with its history: it is
 disabled, its sessions end, and the audit log records who did it and why.
+
+An account whose last role is taken away is deactivated with it (a staff account with
+no role serves nothing but its password) and remembers those roles
+(``former_roles``): its administrators still see it, and reactivating it gives them
+back. Without them it vanished from every list but a deployment administrator's.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
@@ -73,6 +78,9 @@ class StaffAccount:
     roles: tuple[tuple[Role, str], ...]
     created_at: datetime
     disabled_at: datetime | None
+    disabled_reason: str = ""  # as the administrator wrote it; "" when its last role went
+    former_roles: tuple[tuple[Role, str], ...] = ()  # taken with its last; given back
+    held_elsewhere: bool = False  # it holds roles outside the viewer's scope too
 
     @property
     def active(self) -> bool:
@@ -141,7 +149,7 @@ def list_staff_accounts(uow: UnitOfWork, who: Principal) -> list[StaffAccount]:
     found = []
     for account, rows in uow.accounts.staff():
         roles = _roles(rows)
-        if _visible(uow, who, roles):
+        if _visible(uow, who, roles or _former(account)):
             found.append(_view(uow, who, account, roles))
     return sorted(found, key=lambda a: (not a.active, a.username))
 
@@ -233,10 +241,9 @@ def change_roles(
 ) -> StaffAccount:
     """Give and take roles; each one given or taken must be one ``who`` may give. Not
     one's own roles to take (as one's own account is not to deactivate). An account
-    left with no role is deactivated: it could still sign in, and only a deployment
-    administrator could still see it."""
+    left with no role is deactivated (``_last_role_taken``)."""
     add, remove = _canonical(add), _canonical(remove)
-    account, _roles_now = _managed(uow, who, account_id, lock=True)
+    account, roles_now = _managed(uow, who, account_id, lock=True)
     if remove and account.id == who.account_id:
         raise CannotDeactivateSelf(N_("You cannot take away your own roles"))
     _check_grants(uow, who, [*add, *remove])
@@ -251,8 +258,8 @@ def change_roles(
         uow.accounts.hold(account.id, role.value, scope)
         _authorise(uow, env, who.account_id, account.id, account.display_name, role, scope)
     uow.flush()
-    if not uow.accounts.roles_of(account.id) and account.disabled_at is None:
-        _disable(uow, env, who, account, "last role taken away", client)
+    if roles_now and not uow.accounts.roles_of(account.id):
+        _last_role_taken(uow, env, who, account, roles_now, client)
     audit.record(
         uow,
         env,
@@ -267,14 +274,32 @@ def change_roles(
     )
     if add:  # what waited for someone holding a role given here goes to them now
         assign_waiting(uow, env, account_id=account.id, actor_id=who.account_id, client=client)
-    # Not ``show_staff_account``: taking away the last role in who's scope (an issuer's
-    # signing role) leaves an account who no longer manages, and that is no error.
+    # Not ``show_staff_account``: taking away the last role in who's scope when it
+    # holds others elsewhere leaves an account who no longer manages: no error.
     return _view(uow, who, account, _roles(uow.accounts.roles_of(account.id)))
 
 
 def manages(uow: UnitOfWork, who: Principal, account: StaffAccount) -> bool:
-    """Whether ``who`` still manages the account (a role of it in their scope)."""
-    return _visible(uow, who, account.roles)
+    """Whether ``who`` still manages the account (a role, or a role it lost with its
+    last, in their scope)."""
+    return _visible(uow, who, account.roles or account.former_roles)
+
+
+def _last_role_taken(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    account: t.Account,
+    roles: Sequence[tuple[Role, str]],
+    client: str,
+) -> None:
+    """Deactivate it, and keep the roles it lost so that who served with it still see
+    it. Still deactivating rather than leaving an account with no role active: it
+    could sign in, to nothing, with a password nobody watches any more; the pages say
+    before and after that the last role's removal deactivates the account."""
+    account.former_roles = [[role.value, scope] for role, scope in roles]
+    if account.disabled_at is None:
+        _disable(uow, env, who, account, "last role taken away", client)
 
 
 def deactivate_staff_account(
@@ -303,6 +328,7 @@ def deactivate_staff_account(
     reason = _reason(reason)
     if account.disabled_at is None:
         _disable(uow, env, who, account, reason, client)
+        account.disabled_reason = reason
     uow.flush()
     return _view(uow, who, account, roles)
 
@@ -318,14 +344,16 @@ def reactivate_staff_account(
 ) -> StaffAccount:
     """Undo a deactivation (one done by mistake had no way back): the same people may
     do it as may deactivate. The account gets back the roles and authorisations it
-    still holds (deactivation takes none away); its sessions ended then stay ended,
-    so the person signs in again. An active account is a conflict, not a silent no-op:
-    two administrators acting at once learn that the other was first."""
+    still holds (deactivation takes none away), or, deactivated by its last role's
+    removal, the roles it lost then (authorised anew); its sessions ended then stay
+    ended, so the person signs in again. An active account is a conflict, not a silent
+    no-op: two administrators acting at once learn that the other was first."""
     account, roles = _managed(uow, who, account_id, lock=True)
+    given_back = () if roles else _former(account)
     _check_holds_only_ours(
         uow,
         who,
-        roles,
+        roles or given_back,
         N_(
             "This account also holds roles outside your organisations: its other "
             "administrators, or a deployment administrator, can reactivate it"
@@ -334,18 +362,20 @@ def reactivate_staff_account(
     reason = _reason(reason)
     if account.disabled_at is None:
         raise AlreadyActive(N_("This account is active: there is nothing to reactivate"))
-    account.disabled_at = None
+    account.disabled_at, account.disabled_reason, account.former_roles = None, "", None
+    for role, scope in given_back:
+        uow.accounts.hold(account.id, role.value, scope)
+        _authorise(uow, env, who.account_id, account.id, account.display_name, role, scope)
+    detail: dict[str, object] = {"account_id": str(account.id), "reason": reason}
+    if given_back:
+        detail["roles_given_back"] = [[r.value, s] for r, s in given_back]
     audit.record(
-        uow,
-        env,
-        actor_id=who.account_id,
-        action="staff.account.reactivate",
-        detail={"account_id": str(account.id), "reason": reason},
+        uow, env, actor_id=who.account_id, action="staff.account.reactivate", detail=detail,
         client=client,
-    )
+    )  # fmt: skip
     uow.flush()
     assign_waiting(uow, env, account_id=account.id, actor_id=who.account_id, client=client)
-    return _view(uow, who, account, roles)
+    return _view(uow, who, account, roles or given_back)
 
 
 # --- helpers ----------------------------------------------------------------------
@@ -386,7 +416,11 @@ def _managed(
 ) -> tuple[t.Account, tuple[tuple[Role, str], ...]]:
     account = uow.accounts.by_id(account_id, lock=lock)
     roles = _roles(uow.accounts.roles_of(account_id)) if account is not None else ()
-    if account is None or account.kind != "staff" or not _visible(uow, who, roles):
+    if (
+        account is None
+        or account.kind != "staff"
+        or not _visible(uow, who, roles or _former(account))
+    ):
         raise NotFound(N_("No such staff account"))
     return account, roles
 
@@ -396,8 +430,18 @@ def _canonical(roles: Sequence[tuple[Role, str]]) -> list[tuple[Role, str]]:
 
 
 def _roles(rows: Sequence[t.AccountRole]) -> tuple[tuple[Role, str], ...]:
+    return _known((r.role, r.scope) for r in rows)
+
+
+def _former(account: t.Account) -> tuple[tuple[Role, str], ...]:
+    """The roles its last role's removal took away (``former_roles``), if that is
+    what deactivated it."""
+    return _known((str(role), str(scope)) for role, scope in account.former_roles or ())
+
+
+def _known(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[Role, str], ...]:
     known = {role.value for role in Role}
-    return tuple(sorted((Role(r.role), r.scope) for r in rows if r.role in known))
+    return tuple(sorted((Role(role), scope) for role, scope in pairs if role in known))
 
 
 def _view(
@@ -407,13 +451,21 @@ def _view(
     administrator was shown (and offered to take away) a role it held for another
     organisation."""
     held = who.scope(Permission.STAFF_MANAGE)
+
+    def ours(pairs: Sequence[tuple[Role, str]]) -> tuple[tuple[Role, str], ...]:
+        return tuple(r for r in pairs if held.everywhere or _within(uow, held, r[1]))
+
+    shown = ours(roles)
     return StaffAccount(
         account.id,
         account.username or "",
         account.display_name,
-        tuple(r for r in roles if held.everywhere or _within(uow, held, r[1])),
+        shown,
         account.created_at,
         account.disabled_at,
+        account.disabled_reason,
+        ours(_former(account)),
+        len(shown) < len(roles),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ForeignKey,
@@ -32,6 +33,12 @@ class Account(Base):
     language: Mapped[str] = mapped_column(String(8), default="zh")
     created_at: Mapped[datetime]
     disabled_at: Mapped[datetime | None]
+    # why, as the administrator who deactivated it wrote it ("" when its last role went)
+    disabled_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # a staff account deactivated by its last role's removal: those roles ([role,
+    # scope] pairs), so the administrators where it served still see it and can give
+    # them back by reactivating it; NULL otherwise
+    former_roles: Mapped[list[Any] | None]
 
 
 class AccountRole(Base):

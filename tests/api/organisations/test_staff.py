@@ -292,3 +292,34 @@ class TestStaffAccounts:
         empty = client.post(f"{url}/reactivation", json={"reason": " "}, headers=hr)
         assert empty.status_code == 422
         assert error(empty)["code"] == "invalid_input"
+
+    def test_its_last_role_taken_away_it_stays_listed_and_is_given_back(
+        self, client: TestClient, company: uuid.UUID, hr: dict[str, str], add_staff: Any
+    ) -> None:
+        """It vanished from the employer's list: only a deployment administrator could
+        still see it and reactivate it."""
+        grant = {"role": "issuer", "scope": org_scope(company)}
+        listed = client.get("/api/v1/staff-accounts", headers=hr).json()
+        url = "/api/v1/staff-accounts/" + next(
+            a["id"] for a in listed if a["username"] == "issuer.bohai"
+        )
+        taken = client.post(f"{url}/roles", json={"remove": [grant]}, headers=hr)
+        assert taken.status_code == 200, taken.text
+        assert taken.json() | {"disabled_at": "…"} == taken.json() | {
+            "active": False, "roles": [], "former_roles": [grant], "disabled_reason": "",
+            "disabled_at": "…",
+        }  # fmt: skip
+        listed = client.get("/api/v1/staff-accounts", headers=hr).json()
+        [seen] = [a for a in listed if a["username"] == "issuer.bohai"]
+        assert (seen["active"], seen["former_roles"]) == (False, [grant])
+        add_staff("other.admin", Role.ORG_ADMIN)
+        other = staff_headers(client, "other.admin")
+        assert client.get(url, headers=other).status_code == 404
+        hidden = client.post(f"{url}/reactivation", json={"reason": "误收回"}, headers=other)
+        assert hidden.status_code == 404
+        back = client.post(f"{url}/reactivation", json={"reason": "凌晨误收回"}, headers=hr)
+        assert back.status_code == 200, back.text
+        assert (back.json()["roles"], back.json()["former_roles"]) == ([grant], [])
+        assert staff_login(client, "issuer.bohai").status_code == 200
+        off = client.post(f"{url}/deactivation", json={"reason": "调离岗位"}, headers=hr)
+        assert off.json()["disabled_reason"] == "调离岗位"

@@ -10,8 +10,12 @@ import pytest
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
+from healthcode.services.accounts.permissions import Principal
+from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from tests.factories.organisations import organisation
+from tests.factories.roster import employer_admin
 
 
 @pytest.fixture
@@ -63,3 +67,15 @@ def race(
         assert racer.is_alive(), "the second caller should wait for the first one's lock"
     racer.join(timeout=30)
     return outcome
+
+
+@pytest.fixture
+def community(uow: UnitOfWork, env: Env) -> t.Organisation:
+    """A community (staff accounts' tests)."""
+    return organisation(uow, env, name="黄河五路社区居民委员会")
+
+
+@pytest.fixture
+def org_admin(uow: UnitOfWork, env: Env, community: t.Organisation) -> Principal:
+    """The community's own administrator."""
+    return employer_admin(uow, env, community.id)

@@ -179,21 +179,37 @@ class TestStaffAccountPages:
         staff_sign_in(page, username, "a long enough password 2020")
         page.wait_for_url(lambda url: "/staff/login" not in url)  # signed in, not refused
 
-    def test_an_issuers_only_role_taken_away(self, page: Page, company: Employer) -> None:
-        """Was a 404 page, and the issuer kept the role."""
+    def test_an_issuers_only_role_taken_away_by_mistake_and_given_back(
+        self, page: Page, company: Employer
+    ) -> None:
+        """Was a 404 page, and the issuer kept the role; then the account, deactivated
+        with its last role, vanished from the list: only a deployment administrator
+        could give it back."""
         staff_sign_in(page, company.admin)
-        page.goto("/staff/accounts/new")
-        username = f"issuer.web.{uuid.uuid4().hex[:8]}"
-        page.fill("#display_name", "生产部 李强")
-        page.fill("#username", username)
-        page.fill("#password", "a long enough password 2020")
-        page.select_option("#role", "issuer")
-        page.click("form[action='/staff/accounts/new'] button.primary")
-        page.wait_for_url("**/staff/accounts/*?created=1")
+        username = _new_issuer(page, "生产部 李强")
+        account = page.url.split("?")[0]
+        expect(page.locator("main")).to_contain_text("收回后账号也将停用")  # said before
         page.locator("form[action$='/roles'] button", has_text="收回").click()
-        expect(page.locator("[role=status]")).to_contain_text("已收回该角色")
-        expect(page.locator("ul.people")).not_to_contain_text(username)
+        page.wait_for_url("**?last_role=1")
+        expect(page.locator("[role=status]")).to_contain_text("账号已停用")  # and after
+        expect(page.locator("dl.identity")).to_contain_text("停用")
+        expect(page.locator("section.inactive")).to_contain_text("重新启用后将恢复以下角色")
         check_sizes(page)
+        page.goto("/staff/accounts")
+        gone = page.locator("li.inactive", has_text=username)
+        expect(gone).to_contain_text("已于")  # when
+        expect(gone).to_contain_text("最后一个角色被收回")  # why
+        expect(gone).to_contain_text(company.name)  # the role it lost
+        check_sizes(page)
+        page.goto(account)
+        page.fill("#reason", "凌晨误收回角色")
+        page.locator("form[action$='/reactivation'] button.primary").click()
+        page.wait_for_url(account)
+        expect(page.locator("dl.identity")).to_contain_text("在用")
+        expect(page.locator("ul.roles")).to_contain_text(company.name)  # its role back
+        page.context.clear_cookies()
+        staff_sign_in(page, username, "a long enough password 2020")
+        page.wait_for_url(lambda url: "/staff/login" not in url)  # signs in again
 
     def test_an_org_admin_cannot_give_the_administrator_role(
         self, page: Page, company: Employer

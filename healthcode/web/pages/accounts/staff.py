@@ -130,10 +130,16 @@ def create_account(
 
 @router.get("/staff/accounts/{account_id}")
 def account_page(
-    request: Request, account_id: uuid.UUID, who: Manager, uow: UowDep, created: bool = False
+    request: Request,
+    account_id: uuid.UUID,
+    who: Manager,
+    uow: UowDep,
+    created: bool = False,
+    last_role: bool = False,
 ) -> Response:
+    """``last_role``: its last role was just taken away, which deactivated it."""
     shown = staff_accounts.show_staff_account(uow, who, account_id=account_id)
-    return _account(request, uow, who, shown, FormState(), created=created)
+    return _account(request, uow, who, shown, FormState(), created=created, last_role=last_role)
 
 
 @router.post("/staff/accounts/{account_id}/roles")
@@ -159,8 +165,10 @@ def change_roles(
         _show(form, error)
         shown = staff_accounts.show_staff_account(uow, who, account_id=account_id)
         return _account(request, uow, who, shown, form, status=error.status)
-    if not staff_accounts.manages(uow, who, changed):  # its last role here taken away
+    if not staff_accounts.manages(uow, who, changed):  # its last role here; others elsewhere
         return RedirectResponse("/staff/accounts?left=1", status_code=303)
+    if action == "remove" and changed.former_roles:  # its last role: deactivated with it
+        return RedirectResponse(f"/staff/accounts/{account_id}?last_role=1", status_code=303)
     return RedirectResponse(f"/staff/accounts/{account_id}", status_code=303)
 
 
@@ -268,6 +276,7 @@ def _account(
     *,
     status: int = 200,
     created: bool = False,
+    last_role: bool = False,
 ) -> Response:
     return render(
         request,
@@ -276,6 +285,7 @@ def _account(
         account=shown,
         form=form,
         created=created,
+        last_role=last_role,
         is_self=shown.id == who.account_id,
         **_naming(uow, who),
     )
