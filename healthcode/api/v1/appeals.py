@@ -17,13 +17,26 @@ from healthcode.http.security import DeclaredDep, require_any
 from healthcode.http.views import LocalTime
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.appeals import appeals, decisions
-from healthcode.services.appeals.results import AppealView, Disputable
+from healthcode.services.appeals.results import AppealView, Disputable, EarlierAppeal
 from healthcode.services.shared.bounds import InputModel
 
 router = APIRouter(tags=["appeals"])
 Decider = Annotated[
     Principal, Depends(require_any(Permission.APPEALS_DECIDE, Permission.COLOUR_OVERRIDE))
 ]
+
+
+class EarlierAppealOut(BaseModel):
+    id: uuid.UUID
+    status: str = Field(description="upheld or rejected")
+    reason: str = Field(description="the resident's")
+    submitted_at: LocalTime
+    decided_at: LocalTime | None
+    decision_note: str = Field(description="the officer's reason")
+
+    @classmethod
+    def of(cls, earlier: EarlierAppeal) -> EarlierAppealOut:
+        return cls(**{f: getattr(earlier, f) for f in cls.model_fields})
 
 
 class DisputableOut(BaseModel):
@@ -35,6 +48,9 @@ class DisputableOut(BaseModel):
     end: date | None
     behind_colour: bool = Field(description="one of the reasons for the colour now")
     open_appeal: uuid.UUID | None
+    earlier: list[EarlierAppealOut] = Field(
+        description="my decided appeals of it, newest first (to appeal again, say what is new)"
+    )
 
 
 class StepOut(BaseModel):
@@ -74,6 +90,14 @@ class AppealOut(BaseModel):
     )
 
 
+class AppealDetailOut(AppealOut):
+    earlier: list[EarlierAppealOut] = Field(
+        description="the resident's decided appeals of the same record, manual colour or "
+        "fraud finding submitted before this one, newest first (for an officer, those they "
+        "may open: GET /staff/appeals/{id})"
+    )
+
+
 class AppealDecisionInput(InputModel):
     model_config = ConfigDict(extra="forbid")
     uphold: bool = Field(examples=[True])
@@ -81,7 +105,12 @@ class AppealDecisionInput(InputModel):
 
 
 def _disputable(d: Disputable) -> DisputableOut:
-    return DisputableOut(**{f: getattr(d, f) for f in DisputableOut.model_fields})
+    fields = {f: getattr(d, f) for f in DisputableOut.model_fields if f != "earlier"}
+    return DisputableOut(**fields, earlier=[EarlierAppealOut.of(e) for e in d.earlier])
+
+
+def _detail(a: AppealView) -> AppealDetailOut:
+    return AppealDetailOut(**dict(_appeal(a)), earlier=[EarlierAppealOut.of(e) for e in a.earlier])
 
 
 def _appeal(a: AppealView) -> AppealOut:
@@ -154,12 +183,12 @@ def list_appeals(resident_id: DeclaredDep, uow: UowDep, env: EnvDep) -> list[App
     return [_appeal(a) for a in appeals.list_appeals(uow, env, resident_id=resident_id)]
 
 
-@router.get("/appeals/{appeal_id}", summary="One of my appeals with its timeline")
+@router.get("/appeals/{appeal_id}", summary="One of my appeals: its timeline, earlier ones")
 def show_appeal(
     appeal_id: uuid.UUID, resident_id: DeclaredDep, uow: UowDep, env: EnvDep
-) -> AppealOut:
+) -> AppealDetailOut:
     found = appeals.show_appeal(uow, env, resident_id=resident_id, appeal_id=appeal_id)
-    return _appeal(found)
+    return _detail(found)
 
 
 @router.get("/staff/appeals", summary="Open appeals I may decide, oldest first")
@@ -167,9 +196,11 @@ def waiting_appeals(who: Decider, uow: UowDep, env: EnvDep) -> list[AppealOut]:
     return [_appeal(a) for a in decisions.list_waiting_appeals(uow, env, who)]
 
 
-@router.get("/staff/appeals/{appeal_id}", summary="An appeal I may decide")
-def appeal_for_officer(appeal_id: uuid.UUID, who: Decider, uow: UowDep, env: EnvDep) -> AppealOut:
-    return _appeal(decisions.show_appeal_to_officer(uow, env, who, appeal_id=appeal_id))
+@router.get("/staff/appeals/{appeal_id}", summary="An appeal I may decide, and earlier ones")
+def appeal_for_officer(
+    appeal_id: uuid.UUID, who: Decider, uow: UowDep, env: EnvDep
+) -> AppealDetailOut:
+    return _detail(decisions.show_appeal_to_officer(uow, env, who, appeal_id=appeal_id))
 
 
 @router.post(

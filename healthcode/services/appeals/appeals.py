@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import BinaryIO
 
 from healthcode.domain.colour import Colour
@@ -32,11 +33,13 @@ from healthcode.services.appeals.results import (
     Disputable,
     EvidenceFile,
     appeal_view,
+    decided_before,
     decider_name,
     decider_of,
     disputable_credit,
     disputable_record,
     evidence_file,
+    subject_key,
 )
 from healthcode.services.appeals.steps import add_step, tell_deciders
 from healthcode.services.codes.recolour import current_state
@@ -58,7 +61,7 @@ def list_disputable(
     uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID, policy_id: str
 ) -> Sequence[Disputable]:
     """The resident's records in force, those behind the code's colour first, and the
-    manual colour on the code if one paints it."""
+    manual colour on the code if one paints it; each with its decided appeals."""
     policy = env.policies.find(policy_id)
     state = current_state(uow, env, resident_id=resident_id, policy=policy)
     if state.colour is Colour.NONE:
@@ -76,7 +79,8 @@ def list_disputable(
                 found.insert(0, _override(uow, uuid.UUID(fact.id)))
             elif fact.kind is EvidenceKind.CREDIT_RECORD:
                 found.insert(0, _credit(uow, uuid.UUID(fact.id)))
-    return found
+    past = uow.appeals.of_resident(resident_id)
+    return [replace(d, earlier=decided_before(past, f"{d.subject}:{d.id}")) for d in found]
 
 
 def _paints(state: State, override_id: uuid.UUID) -> bool:
@@ -162,11 +166,13 @@ def list_appeals(uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID) -> Sequen
 def show_appeal(
     uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID, appeal_id: uuid.UUID
 ) -> AppealView:
-    """One's own appeal with its timeline; another's is not found."""
+    """One's own appeal with its timeline and one's earlier appeals of the same thing;
+    another's is not found."""
     row = uow.appeals.by_id(appeal_id)
     if row is None or row.resident_id != resident_id:
         raise NotFound(N_("No such appeal"))
-    return appeal_view(uow, env, row)
+    earlier = decided_before(uow.appeals.of_resident(resident_id), subject_key(row), row)
+    return replace(appeal_view(uow, env, row), earlier=earlier)
 
 
 def own_evidence(uow: UnitOfWork, *, resident_id: uuid.UUID, appeal_id: uuid.UUID) -> EvidenceFile:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import Conflict, Forbidden, NotFound
@@ -36,7 +37,9 @@ from healthcode.services.appeals.results import (
     AppealView,
     EvidenceFile,
     appeal_view,
+    decided_before,
     evidence_file,
+    subject_key,
 )
 from healthcode.services.appeals.steps import add_step, took_part
 from healthcode.services.codes.recolour import Cause, recolour_resident
@@ -72,10 +75,15 @@ def list_waiting_appeals(
 def show_appeal_to_officer(
     uow: UnitOfWork, env: Env, who: Principal, *, appeal_id: uuid.UUID
 ) -> AppealView:
+    """The appeal, and the resident's earlier decided appeals of the same thing that
+    the caller may open too (one decided in another region, before the resident
+    moved, is that region's)."""
     row = uow.appeals.by_id(appeal_id)
     if row is None or not may_decide(who, row):
         raise NotFound(N_("No such appeal"))
-    return appeal_view(uow, env, row)
+    theirs = [r for r in uow.appeals.of_resident(row.resident_id) if may_decide(who, r)]
+    earlier = decided_before(theirs, subject_key(row), row)
+    return replace(appeal_view(uow, env, row), earlier=earlier)
 
 
 def evidence_for_officer(

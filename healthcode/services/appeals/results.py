@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -26,6 +27,21 @@ RESTORED, UNCHANGED = "restored", "unchanged"
 
 
 @dataclass(frozen=True)
+class EarlierAppeal:
+    """A decided appeal of the same thing (record, manual colour, fraud finding) by the
+    same resident: shown to them when they appeal it again, and to the officer deciding
+    the new appeal. Neither was told of it: the resident not why it stood, the officer
+    not that it had been decided once."""
+
+    id: uuid.UUID
+    status: str  # upheld | rejected
+    reason: str  # the resident's
+    submitted_at: datetime
+    decided_at: datetime | None
+    decision_note: str  # the officer's reason
+
+
+@dataclass(frozen=True)
 class Disputable:
     """Something behind a resident's colour that they may appeal."""
 
@@ -37,6 +53,7 @@ class Disputable:
     end: date | None
     behind_colour: bool  # one of the reasons for the code's colour now
     open_appeal: uuid.UUID | None
+    earlier: tuple[EarlierAppeal, ...] = ()  # its decided appeals, newest first
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,9 @@ class AppealView:
     # while the appeal was open, or by the appeal upheld (an officer's confirmation of
     # a rejection said "the record stands" of one the rollback had withdrawn)
     record_withdrawn: bool = False
+    # the decided appeals of the same thing submitted before it, newest first: on one
+    # appeal's page (``show_appeal``, ``show_appeal_to_officer``), not in lists
+    earlier: tuple[EarlierAppeal, ...] = ()
 
 
 def disputable_record(row: t.DataRecord, behind: bool, open_appeal: uuid.UUID | None) -> Disputable:
@@ -98,6 +118,28 @@ def decider_of(uow: UnitOfWork, row: t.Appeal) -> str:
     """Who decides the appeal, as the ``assigned`` step names it: the department, else
     the organisation (else region) the disputed decision was taken in."""
     return row.department or decider_name(uow, row.organisation_id, row.region_code)
+
+
+def subject_key(row: t.Appeal) -> str:
+    """What it disputes, as ``<subject>:<id>`` (its ``open_key`` while open)."""
+    return f"{subject_of(row)}:{row.record_id or row.override_id or row.credit_record_id}"
+
+
+def decided_before(
+    rows: Iterable[t.Appeal], key: str, appeal: t.Appeal | None = None
+) -> tuple[EarlierAppeal, ...]:
+    """The decided appeals among ``rows`` (a resident's, newest first) of the thing
+    ``key`` names; with ``appeal``, those decided by the time it was submitted (one
+    appeal of a thing is open at a time: the earlier ones)."""
+    return tuple(
+        EarlierAppeal(
+            row.id, row.status, row.reason, row.submitted_at, row.decided_at, row.decision_note
+        )
+        for row in rows
+        if row.decided_at is not None
+        and subject_key(row) == key
+        and (appeal is None or (row.id != appeal.id and row.decided_at <= appeal.submitted_at))
+    )
 
 
 def subject_of(row: t.Appeal) -> str:

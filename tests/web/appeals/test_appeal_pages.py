@@ -33,6 +33,15 @@ def list_as_close_contact(server: LiveServer, phone: str) -> None:
         close_contact(uow, env, resident)
 
 
+def listed_resident(page: Page, server: LiveServer) -> None:
+    """A resident signed in on ``page`` with a Binzhou code, then listed as a close
+    contact."""
+    phone = new_phone()
+    sign_in(page, server, phone)
+    declare_and_confirm(page)
+    list_as_close_contact(server, phone)
+
+
 def officer(server: LiveServer, scope: str, role: Role = Role.DATA_OPERATOR) -> str:
     env: Env = server.app.state.env
     units: UnitOfWorkFactory = server.app.state.uow_factory
@@ -52,10 +61,7 @@ def officer(server: LiveServer, scope: str, role: Role = Role.DATA_OPERATOR) -> 
 def test_a_wrongly_listed_resident_appeals_and_is_green_again(
     page: Page, server: LiveServer, browser: Browser
 ) -> None:
-    phone = new_phone()
-    sign_in(page, server, phone)
-    declare_and_confirm(page)
-    list_as_close_contact(server, phone)
+    listed_resident(page, server)
     page.goto("/codes/binzhou-code")
     page.click("a[href='/codes/binzhou-code/appeal']")
     page.wait_for_url("**/codes/binzhou-code/appeal")
@@ -161,3 +167,51 @@ def test_a_fraud_finding_is_appealed_and_upheld_by_an_officer_who_reviews_fraud(
     expect(page.locator(".timeline li").last).to_contain_text("绿码")
     page.goto("/codes/binzhou-code")
     expect(page.locator("main")).to_contain_text("绿码")
+
+
+def test_appealed_again_after_a_rejection_both_sides_see_the_first_appeal(
+    page: Page, server: LiveServer, browser: Browser
+) -> None:
+    """The form did not say the record's appeal had been rejected, nor why; the officer
+    deciding the second appeal did not see the first."""
+    listed_resident(page, server)
+    page.goto("/codes/binzhou-code/appeal")
+    page.check("input[name=subject]")
+    page.fill("#reason", REASON)
+    page.click("button.primary")
+    page.wait_for_url("**/appeals/*?sent=1")
+    first = page.url.split("?")[0].rsplit("/", 1)[-1]
+
+    staff = new_context(browser, server).new_page()
+    staff_sign_in(staff, server, officer(server, "dept:health"), then="/staff/appeals")
+    staff.goto(f"/staff/appeals/{first}")
+    rejection = "经核查该居民确在通报时段到过该场所，维持原记录"
+    staff.fill("#note", rejection)
+    staff.click("button[value=reject]")
+    staff.wait_for_url("**/staff/appeals?done=rejected")
+
+    page.goto("/codes/binzhou-code/appeal")
+    told = page.locator("#earlier-1")
+    expect(told).to_contain_text("您此前已就此申诉")
+    expect(told).to_contain_text("已驳回")
+    expect(told).to_contain_text(rejection)
+    expect(told.locator(f"a[href='/appeals/{first}']")).to_be_visible()
+    check_page(page)
+    page.check("input[name=subject]")
+    page.fill("#reason", "我有新的证据：当天的考勤记录显示我全天在公司，请再次核查")
+    page.click("button.primary")
+    page.wait_for_url("**/appeals/*?sent=1")
+    expect(page.locator("main")).to_contain_text("我此前就此提出的申诉")
+    check_page(page)
+
+    staff.goto("/staff/appeals")
+    staff.click(".queue li a")
+    staff.wait_for_url("**/staff/appeals/*")
+    earlier = staff.locator("section[aria-labelledby=earlier-title]")
+    expect(earlier).to_contain_text("该居民此前就此提出的申诉")
+    expect(earlier).to_contain_text(rejection)
+    expect(earlier).to_contain_text(REASON)
+    check_page(staff)
+    earlier.locator(f"a[href='/staff/appeals/{first}']").click()
+    staff.wait_for_url(f"**/staff/appeals/{first}")
+    expect(staff.locator("form[action$='/decision']")).to_have_count(0)  # decided already
