@@ -116,6 +116,7 @@ def sign_as_issuer(
     )
 
 
-def province_reader() -> Principal:
-    """A deployment-wide reader of the queue (reads everything, signs nothing)."""
+def unauthorised_issuer() -> Principal:
+    """An issuer role held for the whole deployment, authorised by no organisation: it
+    reads and signs no application (``applications.reach``)."""
     return Principal(uuid.uuid4(), AccountKind.STAFF, None, frozenset({(Role.ISSUER, "")}))

@@ -15,6 +15,7 @@ from healthcode.domain.scope import region_scope
 from healthcode.services.accounts.login import create_staff
 from healthcode.services.accounts.permissions import Principal, Role
 from healthcode.services.accounts.sessions import principal_of
+from healthcode.services.organisations import registry
 from healthcode.services.organisations.registry import OrganisationKind
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -59,6 +60,20 @@ def region_admin(uow: UnitOfWork, env: Env, region: str, *, username: str = "") 
         roles=[(Role.ADMIN, region_scope(region))],
     )
     return principal_of(uow, account_id=account.id)
+
+
+def set_suspended(
+    uow: UnitOfWork, env: Env, organisation_id: uuid.UUID, suspended: bool = True
+) -> None:
+    """Suspend (or reactivate) an organisation, as its region's administrator would."""
+    registry.set_suspended(
+        uow,
+        env,
+        region_admin(uow, env, "371602"),
+        organisation_id=organisation_id,
+        suspended=suspended,
+        reason="整改" if suspended else "",
+    )
 
 
 def staff_rows(count: int = 3, *, start: int = 1) -> list[tuple[str, str, str, str]]:

@@ -58,10 +58,24 @@ class ApplicationView(BaseModel):
     counter: bool = Field(description="entered at the counter (no phone)")
 
 
+class OrganisationRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
 class SummaryView(BaseModel):
-    total: int = Field(description="every waiting application within your scope")
+    total: int = Field(description="every waiting application within your reach")
     by_suggested: dict[Colour, int]
     oldest_since: LocalTime | None = Field(description="when the longest wait began")
+    organisations: list[OrganisationRef] = Field(
+        description="the organisations whose applications the queue holds: those you are "
+        "an authorised issuer of; empty: none, so no application is yours to review (a "
+        "role for a region or the whole deployment signs in no organisation's name)"
+    )
+    suspended: list[OrganisationRef] = Field(
+        description="your organisations left out while suspended (all of them: 409 "
+        "organisation_suspended)"
+    )
 
 
 class QueueView(BaseModel):
@@ -216,6 +230,8 @@ def list_applications(
             total=summary.total,
             by_suggested=dict(summary.by_suggested),
             oldest_since=summary.oldest_since,
+            organisations=[OrganisationRef(id=o.id, name=o.name) for o in summary.organisations],
+            suspended=[OrganisationRef(id=o.id, name=o.name) for o in summary.suspended],
         ),
     )
 

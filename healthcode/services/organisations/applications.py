@@ -3,9 +3,10 @@
 The queue shows what an issuer needs to decide at a glance (masked identity, the
 rules' suggested colour and why); opening one application shows it whole and is
 audit-logged. Every staff read and write of an application goes through
-``reviewable`` (one application) or the scoped queue query (many): a staff member
-reaches only the applications of the organisations and regions their role is held in
-(``domain/scope.py``); anything else is "not found", as for residents.
+``reviewable`` (one application) or the queue query (many), and both ask ``reach``:
+a staff member reaches only the applications of the organisations their role is held
+for; anything else is "not found", as for residents. A suspended organisation's
+applications are refused by name (``OrganisationSuspended``).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from healthcode.domain.colour import Colour
 from healthcode.domain.errors import NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import LocalText, Model, Policy
-from healthcode.domain.scope import QueueQuery
+from healthcode.domain.scope import QueueQuery, Scope
 from healthcode.domain.state import EvidenceKind, State
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.codes.recolour import current_state
+from healthcode.services.organisations.registry import OrganisationStatus, OrganisationSuspended
 from healthcode.services.records.lookup import departments_of
 from healthcode.services.residents.results import DeclarationDetail
 from healthcode.services.shared import audit
@@ -83,12 +85,77 @@ class QueueFilter:
 
 
 @dataclass(frozen=True)
+class Named:
+    id: uuid.UUID
+    name: str
+
+
+@dataclass(frozen=True)
 class QueueSummary:
-    """The whole queue within the caller's scope, filters aside."""
+    """The whole queue within the caller's reach, filters aside."""
 
     total: int
     by_suggested: Mapping[Colour, int]
     oldest_since: datetime | None  # when the longest-waiting application was confirmed
+    # the organisations whose applications it holds (none: nothing is the caller's to
+    # review), and those left out while suspended
+    organisations: tuple[Named, ...] = ()
+    suspended: tuple[Named, ...] = ()
+
+
+REVIEW_PAUSED = N_(
+    "Your organisation ({organisation}) is suspended: its pass applications cannot be "
+    "reviewed or signed until it is reactivated"
+)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The organisations whose pass applications a staff member acts on with one
+    permission: the active ones, and those suspended (refused by name)."""
+
+    organisations: tuple[Named, ...]
+    suspended: tuple[Named, ...]
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(organisations=frozenset(o.id for o in self.organisations))
+
+    def check(self, organisation_id: uuid.UUID | None) -> None:
+        """An application sent to ``organisation_id`` is within reach; else not found
+        (one sent nowhere too), or refused while its organisation is suspended."""
+        paused = [o for o in self.suspended if o.id == organisation_id]
+        if paused:
+            raise OrganisationSuspended(REVIEW_PAUSED, organisation=paused[0].name)
+        if all(o.id != organisation_id for o in self.organisations):
+            raise NotFound(N_("No such application"))
+
+
+def reach(uow: UnitOfWork, who: Principal, permission: Permission) -> Reach:
+    """Where ``who`` reads (``APPLICATION_READ``) or signs (``PASS_SIGN``) pass
+    applications: one rule for the queue and for each application (``reviewable``,
+    which signing, calls and paper passes go through). Only the organisations the
+    permission is held for (``org:<id>``, given with an authorisation) count. An issuer
+    signs in an organisation's name, authorised by it (seed 000 §三 签发人员实行授权签发
+    管理; the signature names the authorisation): a role held for a region or the whole
+    deployment names no organisation, so it reaches nothing. It used to read every
+    application of its region and could sign none of them."""
+    held = who.scope(permission).organisations
+    rows = uow.organisations.among(held) if held else ()
+
+    def named(status: OrganisationStatus) -> tuple[Named, ...]:
+        return tuple(Named(r.id, r.name) for r in rows if r.status == status)
+
+    return Reach(named(OrganisationStatus.ACTIVE), named(OrganisationStatus.SUSPENDED))
+
+
+def _queue_reach(uow: UnitOfWork, who: Principal) -> Reach:
+    """The queue's reach; refused when every organisation in it is suspended."""
+    found = reach(uow, who, Permission.APPLICATION_READ)
+    if found.suspended and not found.organisations:
+        names = "、".join(o.name for o in found.suspended)
+        raise OrganisationSuspended(REVIEW_PAUSED, organisation=names)
+    return found
 
 
 @dataclass(frozen=True)
@@ -132,16 +199,17 @@ def list_pending_applications(
 ) -> tuple[int, list[QueueItem]]:
     """The waiting applications the caller may read, oldest first, filtered."""
     policies = {p.id: p for p in list_pass_policies(env)}
-    query = _query(env, who, policies, filters or QueueFilter())
+    query = _query(env, _queue_reach(uow, who), policies, filters or QueueFilter())
     rows = uow.applications.pending(query, limit=limit, offset=offset)
     total = uow.applications.count_pending(query)
     return total, [_item(uow, env, policies[c.policy_id], r, d) for c, r, d in rows]
 
 
 def summarise_queue(uow: UnitOfWork, env: Env, who: Principal) -> QueueSummary:
-    """Counts per suggested colour and the oldest waiting time, within the caller's scope."""
+    """Counts per suggested colour and the oldest waiting time, within the caller's reach."""
     policies = {p.id: p for p in list_pass_policies(env)}
-    rows = uow.applications.summary(_query(env, who, policies, QueueFilter()))
+    found = _queue_reach(uow, who)
+    rows = uow.applications.summary(_query(env, found, policies, QueueFilter()))
     counts: dict[Colour, int] = {}
     for suggested, n, _oldest in rows:
         colour = Colour(suggested) if suggested else Colour.GREEN  # no finding
@@ -151,18 +219,20 @@ def summarise_queue(uow: UnitOfWork, env: Env, who: Principal) -> QueueSummary:
         total=sum(counts.values()),
         by_suggested=MappingProxyType(counts),
         oldest_since=min(oldest) if oldest else None,
+        organisations=found.organisations,
+        suspended=found.suspended,
     )
 
 
 def _query(
-    env: Env, who: Principal, policies: Mapping[str, Policy], filters: QueueFilter
+    env: Env, found: Reach, policies: Mapping[str, Policy], filters: QueueFilter
 ) -> QueueQuery:
     before = (
         env.clock.now() - timedelta(hours=filters.waiting_hours) if filters.waiting_hours else None
     )
     return QueueQuery(
         policy_ids=list(policies),
-        scope=who.scope(Permission.APPLICATION_READ),
+        scope=found.scope,
         suggested=filters.suggested.value if filters.suggested else None,
         region_prefix=filters.region or None,
         purpose=filters.purpose or None,
@@ -179,7 +249,8 @@ def reviewable(
     permission: Permission = Permission.APPLICATION_READ,
     lock: bool = False,
 ) -> tuple[t.Declaration, t.Resident, Policy]:
-    """One pass application the caller may act on with ``permission``, else not found."""
+    """One pass application the caller may act on with ``permission`` (``reach``), else
+    not found, or refused while its organisation is suspended."""
     declaration = uow.declarations.by_id(application_id, lock=lock)
     policies = {p.id: p for p in list_pass_policies(env)}
     if (
@@ -189,18 +260,9 @@ def reviewable(
         or declaration.policy_id not in policies
     ):
         raise NotFound(N_("No such application"))
+    reach(uow, who, permission).check(declaration.organisation_id)
     resident = uow.residents.by_id(declaration.resident_id)
     assert resident is not None
-    organisation = (
-        uow.organisations.by_id(declaration.organisation_id)
-        if declaration.organisation_id is not None
-        else None
-    )
-    region = organisation.region_code if organisation is not None else resident.region_code
-    if not who.scope(permission).covers(
-        organisation_id=declaration.organisation_id, region_code=region
-    ):
-        raise NotFound(N_("No such application"))
     return declaration, resident, policies[declaration.policy_id]
 
 

@@ -22,6 +22,7 @@ from healthcode.domain.errors import Conflict, Forbidden, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.services.accounts.permissions import AccountKind, Permission, Principal
 from healthcode.services.organisations.applications import reviewable
+from healthcode.services.organisations.registry import OrganisationSuspended
 from healthcode.services.residents.validation import check_temperature
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -259,9 +260,13 @@ def _load(uow: UnitOfWork, call_id: uuid.UUID, *, lock: bool = False) -> t.Video
 
 def _party(uow: UnitOfWork, env: Env, who: Principal, row: t.VideoCall) -> Party:
     """Which side the caller is on; the issuer only while the application is still
-    theirs to sign (a revoked or suspended authorisation loses the call too)."""
+    theirs to sign (a revoked or suspended authorisation, or a suspended organisation,
+    loses the call too)."""
     if who.account_id == row.issuer_id:
-        reviewable(uow, env, who, row.application_id, permission=Permission.PASS_SIGN)
+        try:
+            reviewable(uow, env, who, row.application_id, permission=Permission.PASS_SIGN)
+        except OrganisationSuspended:
+            raise NotFound(N_("No such call")) from None
         return Party.ISSUER
     if who.kind is AccountKind.RESIDENT and who.resident_id == row.resident_id:
         return Party.RESIDENT

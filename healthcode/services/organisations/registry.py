@@ -92,6 +92,14 @@ class OrganisationStatusConflict(Conflict):
     code = "organisation_status"
 
 
+class OrganisationSuspended(Conflict):
+    """A suspended organisation's staff act in its name no more: its issuers neither
+    read nor sign its applications, its checkpoints scan nothing, until it is
+    reactivated. Said by name, so they know why (not "not found", not an empty queue)."""
+
+    code = "organisation_suspended"
+
+
 def _unknown() -> NotFound:
     return NotFound(N_("No such organisation"))
 

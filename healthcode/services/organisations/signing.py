@@ -1,10 +1,11 @@
 """The issuer signs a pass application (seed 000 §二.二.2 签发).
 
 What the issuer may sign is the domain's rule (``domain/signing.py``); this use case
-loads and locks the application within the issuer's scope, applies it, records the
-signature with the authorisation it is made under and recolours. Only an active
-issuer authorisation for the application's organisation signs: a deployment-wide or
-regional role may read the queue but never sign in an organisation's name.
+loads and locks the application within the issuer's reach (``applications.reach``: the
+same rule as the queue they read it in, a suspended organisation refused by name),
+applies it, records the signature with the active issuer authorisation for the
+application's organisation it is made under (locked, so a revocation waits) and
+recolours.
 """
 
 from __future__ import annotations
@@ -76,9 +77,6 @@ def sign_pass(
     )
     if grant is None:  # suspended or revoked while this request was on its way, or none
         raise NotAuthorised(N_("You are not an authorised issuer of this organisation"))
-    organisation = uow.organisations.by_id(grant.organisation_id)
-    if organisation is None or organisation.status != "active":
-        raise NotAuthorised(N_("The organisation is suspended: its issuers cannot sign"))
     if application.checked_at is None:
         raise NotChecked(
             N_("The data check has not run on this application yet; sign it once it has")

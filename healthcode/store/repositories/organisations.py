@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -111,6 +111,15 @@ class Organisations(_Repo):
     def by_credit_code(self, credit_code: str) -> t.Organisation | None:
         query = select(t.Organisation).where(t.Organisation.credit_code == credit_code)
         return self.session.scalars(query).first()
+
+    def among(self, organisation_ids: Collection[uuid.UUID]) -> Sequence[t.Organisation]:
+        """These organisations (those a staff member's roles name), by name."""
+        query = (
+            select(t.Organisation)
+            .where(t.Organisation.id.in_(organisation_ids))
+            .order_by(t.Organisation.name, t.Organisation.id)
+        )
+        return self.session.scalars(query).all()
 
     def by_id_locked(self, organisation_id: uuid.UUID) -> t.Organisation | None:
         return self.session.get(

@@ -29,7 +29,7 @@ from healthcode.services.organisations.authorisations import (
     OwnApplication,
     WrongStatus,
 )
-from healthcode.services.organisations.registry import OrganisationStatus
+from healthcode.services.organisations.registry import OrganisationStatus, OrganisationSuspended
 from healthcode.services.organisations.signing import NotAuthorised, sign_pass
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -217,7 +217,7 @@ class TestWithdrawn:
         registry.set_suspended(
             uow, env, region_admin(uow, env), organisation_id=org.id, suspended=True, reason="整改"
         )
-        with pytest.raises(NotAuthorised):
+        with pytest.raises(OrganisationSuspended):  # by name (tests/services/.../test_reach.py)
             sign_pass(
                 uow,
                 env,

@@ -33,7 +33,7 @@ from tests.factories.organisations import (
     authorised_issuer,
     issuer_for,
     organisation,
-    province_reader,
+    unauthorised_issuer,
 )
 from tests.services.conftest import declare, new_account
 
@@ -186,7 +186,7 @@ class TestAnswerAndHangUp:
     def test_nobody_else_reaches_the_call(self, uow: UnitOfWork, env: Env, s: Scene) -> None:
         call_id = ring(uow, env, s)
         other = scene(uow, env, "13800002222")
-        for stranger in (other.applicant, other.issuer, province_reader()):
+        for stranger in (other.applicant, other.issuer, unauthorised_issuer()):
             with pytest.raises(NotFound):
                 calls.join_call(uow, env, stranger, call_id=call_id)
         with pytest.raises(NotFound):

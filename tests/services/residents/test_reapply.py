@@ -19,7 +19,7 @@ from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.history import assert_history_chains
 from tests.factories.inputs import id_number
-from tests.factories.organisations import province_reader, sign_as_issuer
+from tests.factories.organisations import issuer_for, sign_as_issuer
 from tests.services.conftest import declare
 
 POLICY = "shandong-pass"
@@ -49,7 +49,8 @@ def test_the_signed_colour_stands_while_the_new_application_waits(
     assert again.under_review is not None
     code = the_code(uow)
     assert (code.colour, code.awaiting_id) == (signed.value, uuid.UUID(again.under_review))
-    total, items = list_pending_applications(uow, env, province_reader())
+    issuer = issuer_for(uow, env, uuid.UUID(again.under_review))  # of its community
+    total, items = list_pending_applications(uow, env, issuer)
     assert (total, [str(i.application_id) for i in items]) == (1, [again.under_review])
     history = uow.codes.history(code.id)
     assert [(c.from_colour, c.to_colour) for c in history] == [
@@ -60,7 +61,7 @@ def test_the_signed_colour_stands_while_the_new_application_waits(
 
     green = sign(uow, env, again, Colour.GREEN)
     assert (green.colour, green.under_review) == (Colour.GREEN, None)
-    assert list_pending_applications(uow, env, province_reader())[0] == 0
+    assert list_pending_applications(uow, env, issuer)[0] == 0
     assert_history_chains(uow.codes.history(code.id))
 
 

@@ -16,6 +16,7 @@ from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.inputs import id_number
 from tests.factories.organisations import organisation
+from tests.factories.roster import set_suspended as suspend
 from tests.services.organisations.review import apply
 from tests.web.live import LiveServer
 
@@ -70,6 +71,27 @@ def desk(
             assert row is not None
             uow.add(t.AccountRole(account_id=row.account_id, role=Role.RESIDENT.value, scope=""))
         return Desk(org.id, tuple(names), applied)
+
+
+def staff_holding(server: LiveServer, role: Role, scope: str) -> str:
+    """A staff account holding ``role`` for ``scope`` as given (no authorisation): its
+    username."""
+    env: Env = server.app.state.env
+    units: UnitOfWorkFactory = server.app.state.uow_factory
+    name = f"staff{next(_serial)}"
+    with units() as uow:
+        create_staff(
+            uow, env, username=name, password=PASSWORD, display_name="审核员", roles=[(role, scope)]
+        )
+    return name
+
+
+def set_suspended(server: LiveServer, organisation_id: uuid.UUID, suspended: bool) -> None:
+    """Suspend (or reactivate) the organisation, as its region's administrator would."""
+    env: Env = server.app.state.env
+    units: UnitOfWorkFactory = server.app.state.uow_factory
+    with units() as uow:
+        suspend(uow, env, organisation_id, suspended)
 
 
 def resident_phone(server: LiveServer, application: uuid.UUID) -> str:

@@ -7,11 +7,19 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from healthcode.services.accounts.permissions import Role
 from healthcode.web.pages.organisations import review
 from tests.web.conftest import new_context
 from tests.web.flows import sign_in
 from tests.web.live import LiveServer
-from tests.web.organisations.staff import desk, fill_counter, resident_phone, staff_sign_in
+from tests.web.organisations.staff import (
+    desk,
+    fill_counter,
+    resident_phone,
+    set_suspended,
+    staff_holding,
+    staff_sign_in,
+)
 from tests.web.test_a11y import SIDEWAYS, check_page
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -87,6 +95,36 @@ class TestQueueAndSigning:
         response = page.goto(f"/staff/applications/{mine.applications[0]}")
         assert response is not None
         assert response.status == 404
+
+    def test_a_regional_issuer_is_told_why_nothing_is_theirs(
+        self, page: Page, server: LiveServer
+    ) -> None:
+        """It read the whole county's queue and could sign none of it."""
+        here = desk(server, temperatures=(36.5,))
+        staff_sign_in(page, server, staff_holding(server, Role.ISSUER, "region:371602"))
+        expect(page.locator("#no-reach")).to_contain_text("没有需要您审核的申请")
+        expect(page.locator("#no-reach")).to_contain_text("地区或全省")
+        expect(page.locator("#no-reach a[href='/staff/authorisations/apply']")).to_be_visible()
+        expect(page.locator("#counts-title")).to_have_count(0)
+        check_page(page)
+        response = page.goto(f"/staff/applications/{here.applications[0]}")
+        assert response is not None
+        assert response.status == 404
+
+    def test_a_suspended_organisations_issuer_is_told_until_it_is_reactivated(
+        self, page: Page, server: LiveServer
+    ) -> None:
+        here = desk(server, temperatures=(36.5,))
+        staff_sign_in(page, server, here.issuers[0])
+        set_suspended(server, here.organisation_id, True)
+        for path in ("/staff/queue", f"/staff/applications/{here.applications[0]}"):
+            response = page.goto(path)
+            assert response is not None
+            assert response.status == 409
+            expect(page.locator("main")).to_contain_text("已被暂停，暂不能审核签发通行卡申请")
+        set_suspended(server, here.organisation_id, False)
+        page.goto("/staff/queue")
+        expect(page.locator(".queue-item")).to_have_count(1)
 
     def test_a_page_without_a_staff_session_asks_to_sign_in(self, page: Page) -> None:
         page.goto("/staff/queue")
