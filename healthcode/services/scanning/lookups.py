@@ -41,7 +41,7 @@ from healthcode.services.scanning.scans import (
     read_code,
     record_scan,
 )
-from healthcode.services.scanning.venues import venue_row
+from healthcode.services.scanning.venues import scanning_venue_row
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.services.shared.ratelimit import TooManyRequests
@@ -60,7 +60,7 @@ def check_id_card(
     scanned_at: datetime | None = None,
     client: str = "",
 ) -> ScanResult:
-    venue = venue_row(uow, who, venue_id)
+    venue = scanning_venue_row(uow, who, venue_id)
     now = env.clock.now()
     at = check_scanned_at(env, scanned_at, now)
     card = parse_id_number(id_number, today=day_of(now), field="id_number")

@@ -65,7 +65,7 @@ def release(
     """One tap: let the holder of a valid green code through, with the temperature if
     taken. A fever (at or above the policy's line) is recorded and not released; a
     second tap changes nothing (one bringing another reading is refused by name)."""
-    row = scan_in_reach(uow, who, scan_id, lock=True)
+    row = scan_in_reach(uow, who, scan_id, lock=True, act=True)
     if row.released_at is not None:
         if temperature is not None and temperature != row.temperature:
             raise AlreadyReleased(  # kept silently, a fever taken late was lost

@@ -49,7 +49,7 @@ from healthcode.services.accounts.sessions import Caller
 from healthcode.services.codes import device_codes
 from healthcode.services.codes.health_codes import verify_scanned
 from healthcode.services.fraud import cases
-from healthcode.services.scanning.venues import signed_in_gate, venue_row, venue_row_revoked
+from healthcode.services.scanning.venues import open_gate, signed_in_gate, venue_row_revoked
 from healthcode.services.shared import lists
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -146,7 +146,7 @@ def scan_code(
         )
     else:
         gate = venue_row_revoked(uow, who, venue_id, asked.token_id, probe, federation=foreign)
-    venue, revoked, sighted, revisions = gate
+    venue, revoked, sighted, revisions, _status = open_gate(gate)
     if foreign and lists.federation_changed(uow, regions, revisions):
         verification, revoked = verify_scanned(uow, env, text=token), False
     if revoked and isinstance(verification, Verification):
@@ -441,16 +441,20 @@ def show_scan(uow: UnitOfWork, env: Env, who: Principal, *, scan_id: uuid.UUID) 
 
 
 def scan_in_reach(
-    uow: UnitOfWork, who: Principal, scan_id: uuid.UUID, *, lock: bool = False
+    uow: UnitOfWork, who: Principal, scan_id: uuid.UUID, *, lock: bool = False, act: bool = False
 ) -> t.Scan:
-    """The scan, when the caller operates or administers its venue (else not found)."""
+    """The scan, when the caller operates or administers its venue (else not found);
+    ``act``: to act on it at the gate (a release), refused while the venue's
+    organisation is suspended (``venues.open_gate``)."""
     row = uow.scans.by_id(scan_id, lock=lock)
     if row is None:
         raise NotFound(N_("No such scan"))
     try:
-        venue_row(uow, who, row.venue_id)
+        gate = venue_row_revoked(uow, who, row.venue_id, None)
     except NotFound:
         raise NotFound(N_("No such scan")) from None
+    if act:
+        open_gate(gate)
     return row
 
 

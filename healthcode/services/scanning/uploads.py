@@ -11,8 +11,10 @@ unless its temperature is a fever (then the record says ``fever``).
 Every refusal names its item, the field at fault and why, and says whether the scan
 is on record (refused as the verifier said) or not recorded at all (a time or a reading
 the server does not take: the same rules, ``scans.scanned_at_error`` and
-``domain/temperature.range_error``, as a scan sent at once). Nothing is dropped
-without a word: the scanner shows the guard which scans were not recorded.
+``domain/temperature.range_error``, as a scan sent at once). While the venue's
+organisation is suspended, no item is recorded: each is refused as
+``organisation_suspended`` (``venues.open_gate``). Nothing is dropped without a word:
+the scanner shows the guard which scans were not recorded.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from healthcode.domain.checkpoint import Verdict
-from healthcode.domain.errors import FieldError
+from healthcode.domain.errors import DomainError, FieldError
 from healthcode.domain.temperature import range_error
 from healthcode.domain.tokens import Refusal
 from healthcode.services.accounts.permissions import Principal
@@ -36,10 +38,10 @@ from healthcode.services.scanning.scans import (
     record_scan,
     scanned_at_error,
 )
-from healthcode.services.scanning.venues import venue_row
+from healthcode.services.scanning.venues import open_gate, venue_row_revoked
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
-from healthcode.store.uow import UnitOfWork
+from healthcode.store.uow import GateRow, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,11 @@ class Refused:
         return cls(client_id, problem.code, problem.field, problem.message, problem.params, False)
 
     @classmethod
+    def refused_here(cls, client_id: str, error: DomainError) -> Refused:
+        """Not recorded, for what is wrong at the venue (not with the item)."""
+        return cls(client_id, error.code, "venue", error.message, error.params, False)
+
+    @classmethod
     def on_record(cls, client_id: str, verdict: str) -> Refused:
         return cls(client_id, verdict, _REFUSAL_FIELDS.get(verdict, "token"), message_of(verdict))
 
@@ -101,12 +108,16 @@ def upload_scans(
     scans: Sequence[OfflineScan],
     client: str = "",
 ) -> UploadResult:
-    venue = venue_row(uow, who, venue_id)
+    gate = venue_row_revoked(uow, who, venue_id, None)
+    venue, paused = gate.venue, _paused(gate)
     now = env.clock.now()
     accepted: list[str] = []
     duplicates: list[str] = []
     refused: list[Refused] = []
     for item in scans:
+        if paused is not None:
+            refused.append(Refused.refused_here(item.client_id, paused))
+            continue
         problem = _unrecordable(env, item, now)
         if problem is not None:
             refused.append(Refused.unrecorded(item.client_id, problem))
@@ -152,6 +163,15 @@ def upload_scans(
         client=client,
     )
     return UploadResult(tuple(accepted), tuple(duplicates), tuple(refused))
+
+
+def _paused(gate: GateRow) -> DomainError | None:
+    """Why no scan is taken at the venue now (its organisation is suspended), or None."""
+    try:
+        open_gate(gate)
+    except DomainError as error:
+        return error
+    return None
 
 
 def _revoked_at(uow: UnitOfWork, at: datetime) -> Callable[[bytes], bool]:

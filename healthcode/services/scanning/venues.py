@@ -205,6 +205,39 @@ def venue_row(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> GateVenue
     return venue_row_revoked(uow, who, venue_id, None).venue
 
 
+SCANS_PAUSED = N_(
+    "Your organisation is suspended: its checkpoints cannot scan codes until it is reactivated"
+)
+
+
+def check_open(organisation_status: str) -> None:
+    """A venue whose organisation has this status may scan: a suspended organisation's
+    venues scan nothing (a scan, a look-up on the ID-card lane, a release, an offline
+    upload's items) until it is reactivated, and say so."""
+    if organisation_status == registry.OrganisationStatus.SUSPENDED:
+        raise registry.OrganisationSuspended(SCANS_PAUSED)
+
+
+def open_gate(gate: GateRow) -> GateRow:
+    """The gate, if it may scan now (``check_open``). The status comes in the query
+    that finds the venue, so a scan that starts after the suspension committed is
+    refused (one in flight may still land)."""
+    check_open(gate.organisation_status)
+    return gate
+
+
+def scanning_venue_row(uow: UnitOfWork, who: Principal, venue_id: uuid.UUID) -> GateVenue:
+    """``venue_row`` to scan there (``open_gate``)."""
+    return open_gate(venue_row_revoked(uow, who, venue_id, None)).venue
+
+
+def check_scanning(uow: UnitOfWork, venue: VenueSummary) -> None:
+    """``check_open`` for a page about to offer a scan at the venue."""
+    organisation = uow.organisations.by_id(venue.organisation_id)
+    assert organisation is not None  # a venue's organisation is never deleted
+    check_open(organisation.status)
+
+
 def administers(uow: UnitOfWork, who: Principal, venue: t.Venue) -> bool:
     scope = _admin_scope(who)
     if scope.empty:
@@ -243,7 +276,9 @@ def _administered(
     """The venue as its administrator's, the revocation looked up on its own."""
     venue = _admin(uow, who, venue_id)
     revoked = token_id is not None and uow.revocations.is_revoked(token_id)
-    return GateRow(GateVenue.of(venue), revoked, None, None)
+    organisation = uow.organisations.by_id(venue.organisation_id)
+    assert organisation is not None  # a venue's organisation is never deleted
+    return GateRow(GateVenue.of(venue), revoked, None, None, organisation.status)
 
 
 def signed_in_gate(

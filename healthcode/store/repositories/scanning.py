@@ -106,6 +106,7 @@ class GateRow(NamedTuple):
     revoked: bool
     sighted: Sighted | None
     federation: frozenset[uuid.UUID] | None  # the regions' revisions; None: not asked
+    organisation_status: str  # the venue's organisation's: a suspended one scans nothing
 
 
 class SignedInGate(NamedTuple):
@@ -119,11 +120,13 @@ class SignedInGate(NamedTuple):
 
 def _gate_row(rows: Sequence[Any], at: int, probe: NearProbe | None, federation: bool) -> GateRow:
     """The ``GateRow`` of rows whose columns from ``at`` on are the venue, whether the
-    token is revoked and (``federation``) the revisions, then what ``probe`` found."""
+    token is revoked, its organisation's status and (``federation``) the revisions,
+    then what ``probe`` found."""
     first, past = rows[0], at + len(_GATE_VENUE)
     sighted = None if probe is None else _sighted(probe, rows)
-    revisions = revision_set(first[past + 1]) if federation else None
-    return GateRow(GateVenue(*first[at:past]), bool(first[past]), sighted, revisions)
+    revisions = revision_set(first[past + 2]) if federation else None
+    venue = GateVenue(*first[at:past])
+    return GateRow(venue, bool(first[past]), sighted, revisions, first[past + 1])
 
 
 _SCANS, _VENUES = t.Scan.__table__, t.Venue.__table__
@@ -224,17 +227,19 @@ _NEAR_BY_REF = {
     for by_token in (False, True)
 }
 # the venue, if the account is assigned to it, with whether a token id is on the
-# revocation list (every scan asks both), and with what a probe looks for
+# revocation list and its organisation's status (every scan asks all three), and with
+# what a probe looks for
 _REVOKED = select(t.Revocation.token_id).where(t.Revocation.token_id == bindparam("token_id"))
 _OPERATED_REVOKED = (
-    select(*_GATE_VENUE, _REVOKED.exists())
+    select(*_GATE_VENUE, _REVOKED.exists(), t.Organisation.status)
     .join(t.VenueOperator, t.VenueOperator.venue_id == t.Venue.id)
+    .join(t.Organisation, t.Organisation.id == t.Venue.organisation_id)
     .where(t.Venue.id == bindparam("venue_id"), t.VenueOperator.account_id == bindparam("account"))
 )
 # the same, read with the caller's session and roles (``SESSION_COLUMNS``, ``ROLES_TEXT``):
 # the session whatever the venue, the venue only if the session's account operates it
 _SIGNED_IN_AT = (
-    select(*SESSION_COLUMNS, ROLES_TEXT, *_GATE_VENUE, _REVOKED.exists())
+    select(*SESSION_COLUMNS, ROLES_TEXT, *_GATE_VENUE, _REVOKED.exists(), t.Organisation.status)
     .select_from(t.AuthSession)
     .join(t.Account, t.Account.id == t.AuthSession.account_id)
     .outerjoin(
@@ -245,6 +250,7 @@ _SIGNED_IN_AT = (
         ),
     )
     .outerjoin(t.Venue, t.Venue.id == t.VenueOperator.venue_id)
+    .outerjoin(t.Organisation, t.Organisation.id == t.Venue.organisation_id)
     .where(t.AuthSession.token_hash == bindparam("token_hash"))
 )
 

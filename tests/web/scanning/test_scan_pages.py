@@ -18,6 +18,8 @@ from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.inputs import id_number
 from tests.factories.organisations import organisation
+from tests.factories.roster import employer_admin, set_suspended
+from tests.factories.scanning import operator, venue
 from tests.web.conftest import new_context, new_phone
 from tests.web.flows import NO_WEBCRYPTO, declare_and_confirm, read_qr, sign_in
 from tests.web.live import LiveServer
@@ -125,3 +127,40 @@ def test_a_guard_scans_a_code_releases_with_a_temperature_and_checks_an_id_card(
     gate.click(".scan-form button.primary")
     expect(gate.locator("#id_number-error")).to_be_visible()
     check_page(gate)
+
+
+def test_a_suspended_organisations_gate_says_why_it_scans_nothing(
+    page: Page, server: LiveServer
+) -> None:
+    """The guard's page, open when the suspension comes, is refused in words; reloaded,
+    it offers no scan until the organisation is reactivated."""
+    env: Env = server.app.state.env
+    units: UnitOfWorkFactory = server.app.state.uow_factory
+    with units() as uow:
+        community = organisation(uow, env, name=f"渤海七路社区居民委员会{next(_serial)}")
+        admin = employer_admin(uow, env, community.id)
+        gate = venue(uow, env, admin, community.id, name="渤海七路卡口")
+        guard = f"guard.{os.getpid()}.{next(_serial)}"
+        operator(uow, env, admin, gate.id, username=guard)
+    staff_sign_in(page, guard)
+    page.goto(f"/staff/venues/{gate.id}/scan")
+
+    def suspended(on: bool) -> None:
+        with units() as uow:
+            set_suspended(uow, env, community.id, on)
+
+    suspended(True)
+    page.fill("#token", "CNHC1:NOT-READ-BEFORE-THE-GATE-IS-CHECKED")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.press("#token", "Enter")
+    assert answer.value.status == 409
+    expect(page.locator("#scanning-paused")).to_have_text("本单位已被暂停，暂不能扫码核验")
+    expect(page.locator(".scan-form")).to_have_count(0)
+    check_page(page)
+    page.goto(f"/staff/scanner?venue={gate.id}")
+    expect(page.locator("#scanning-paused")).to_have_text("本单位已被暂停，暂不能扫码核验")
+
+    suspended(False)
+    page.goto(f"/staff/venues/{gate.id}/scan")
+    expect(page.locator("#scanning-paused")).to_have_count(0)
+    expect(page.locator(".scan-form")).to_be_visible()

@@ -27,6 +27,7 @@ from healthcode.http.scan_views import ScanView, scan_view
 from healthcode.http.security import require
 from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.organisations.registry import OrganisationSuspended
 from healthcode.services.scanning import lookups, releases, scans, venues
 from healthcode.services.scanning.venues import VenueSummary
 from healthcode.web.deps import FormDep
@@ -56,6 +57,7 @@ COLOUR_STANDS = {None, Verdict.GATE_MODE, Verdict.FEVER}
 
 def _screen(
     request: Request,
+    uow: UowDep,
     venue: VenueSummary,
     form: FormState,
     result: ScanView | None = None,
@@ -67,6 +69,7 @@ def _screen(
         status=status,
         headers=NO_STORE,
         venue=venue,
+        paused=paused(uow, venue),
         form=form,
         result=result,
         headline=result.headline if result else "",  # the policy's (scan_views.scan_view)
@@ -75,6 +78,15 @@ def _screen(
         badge=_badge(result),
         foreign_claims=_claims_text(result),
     )
+
+
+def paused(uow: UowDep, venue: VenueSummary) -> str:
+    """Why the venue scans nothing now, in words ("": it scans): in place of the form."""
+    try:
+        venues.check_scanning(uow, venue)
+    except OrganisationSuspended as error:
+        return in_words(error)
+    return ""
 
 
 def _badge(result: ScanView | None) -> str:
@@ -93,7 +105,7 @@ def _claims_text(result: ScanView | None) -> str:
 
 @router.get("/staff/venues/{venue_id}/scan")
 def scan_page(request: Request, venue_id: uuid.UUID, who: Scanner, uow: UowDep) -> Response:
-    return _screen(request, venues.operated_venue(uow, who, venue_id), FormState())
+    return _screen(request, uow, venues.operated_venue(uow, who, venue_id), FormState())
 
 
 @router.post("/staff/venues/{venue_id}/scan")
@@ -129,7 +141,7 @@ def scan(
                 form.add_error(e.field, translate(e.message, e.params))
         else:
             form.general.append(in_words(error))
-        return _screen(request, venue, form, status=error.status)
+        return _screen(request, uow, venue, form, status=error.status)
     return RedirectResponse(f"/staff/venues/{venue.id}/scans/{result.id}", status_code=303)
 
 
@@ -146,7 +158,7 @@ def result_page(
     result = scans.show_scan(uow, env, who, scan_id=scan_id)
     if result.venue_id != venue.id:
         return RedirectResponse(f"/staff/venues/{result.venue_id}/scans/{scan_id}", 303)
-    return _screen(request, venue, FormState(), scan_view(result))
+    return _screen(request, uow, venue, FormState(), scan_view(result))
 
 
 @router.post("/staff/scans/{scan_id}/release")
@@ -169,7 +181,7 @@ def release(
         uow.refused(error)
         form.add_error("temperature", in_words(error))
         venue = venues.operated_venue(uow, who, found.venue_id)
-        return _screen(request, venue, form, scan_view(found), status=error.status)
+        return _screen(request, uow, venue, form, scan_view(found), status=error.status)
     return RedirectResponse(f"/staff/venues/{found.venue_id}/scans/{scan_id}", status_code=303)
 
 

@@ -34,6 +34,7 @@ from healthcode.services.shared import lists
 from healthcode.services.shared.env import Env
 from healthcode.web.labels import ICONS
 from healthcode.web.pages.organisations.access import staff_with
+from healthcode.web.pages.scanning.scan import paused
 from healthcode.web.templating import _, render
 
 router = APIRouter(include_in_schema=False)
@@ -132,6 +133,7 @@ def scanner_page(
         "scanning/scanner.html",
         headers=NO_STORE,
         venue=here,
+        paused=paused(uow, here) if here else "",
         choices=choices,
         upload=f"/staff/scanner/scans?venue={here.id}" if here else "",
         words=json.dumps(_words(), ensure_ascii=False),
