@@ -32,10 +32,10 @@ from healthcode.services.organisations.checkins import MAX_ENTRIES
 from healthcode.services.organisations.roster_files import MAX_BYTES as ROSTER_BYTES
 from healthcode.services.records.imports import MAX_BYTES as RECORDS_MAX_BYTES
 from healthcode.services.shared.env import OtpSender, make_env
-from healthcode.services.shared.keycheck import check_secret_key
 from healthcode.services.shared.keys import ensure_signing_key
 from healthcode.services.shared.lists import ensure_list_key
 from healthcode.services.shared.ratelimit import Budgets
+from healthcode.services.shared.startup import check_start
 from healthcode.store.db import SessionFactory, make_engine, read_sessions, session_factory
 from healthcode.store.uow import UnitOfWorkFactory
 
@@ -100,7 +100,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         current: UnitOfWorkFactory = app.state.uow_factory  # as wired when serving starts
         with current() as uow:
-            check_secret_key(uow, env.protector, now=env.clock.now())  # before any use
+            check_start(uow, env)  # the secret key and the policy files, before any use
             ensure_signing_key(uow, env.protector, now=env.clock.now())
             ensure_list_key(uow, env.protector, now=env.clock.now())
         # this process may replace one killed between a commit and its cache forget

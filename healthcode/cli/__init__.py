@@ -11,6 +11,7 @@ from healthcode.cli import (
     demo,
     notices,
     partitions,
+    policies,
     records,
     server,
     sharing,
@@ -20,13 +21,24 @@ from healthcode.cli.shared import app
 from healthcode.config import Settings
 from healthcode.logs import configure_logging
 
-__all__ = ["accounts", "app", "codes", "main", "notices", "partitions", "records", "sharing"]
+__all__ = [
+    "accounts",
+    "app",
+    "codes",
+    "main",
+    "notices",
+    "partitions",
+    "policies",
+    "records",
+    "sharing",
+]
 
 app.command()(server.serve)
 app.command()(verify.verify)
 app.command()(demo.demo)
 app.add_typer(records.data_app, name="data")
 app.add_typer(codes.codes_app, name="codes")
+app.add_typer(policies.policies_app, name="policies")
 
 
 def main() -> None:

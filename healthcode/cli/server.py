@@ -21,7 +21,7 @@ def serve(
     """Serve the API and the web pages."""
     import uvicorn
 
-    context()  # refuses to start with a secret key the database was not written with
+    context()  # refuses another secret key, or a policy file edited under its version
     uvicorn.run(
         "healthcode.app:create_app",
         factory=True,

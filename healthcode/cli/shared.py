@@ -31,24 +31,26 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(staff_app, name="staff")
 
 
-def context(clock: Clock | None = None) -> tuple[UnitOfWorkFactory, Env]:
-    """The database and the environment, once the secret key is known to match."""
+def context(clock: Clock | None = None, *, policies: bool = True) -> tuple[UnitOfWorkFactory, Env]:
+    """The database and the environment, once the secret key is known to match and
+    (unless ``policies`` is False) the policy files to say what their versions said."""
     settings = Settings()
     units = units_of(settings)
     env = make_env(settings, clock or SystemClock())
-    _check_key(units, env)
+    _check_start(units, env, policies)
     env.announce = colour_cache.tell_servers(units)  # the servers' caches are elsewhere
     return units, env
 
 
-def _check_key(units: UnitOfWorkFactory, env: Env) -> None:
-    """Stop with a clear message, not a stream of 500s, when the key is another one."""
-    from healthcode.services.shared.keycheck import SecretKeyMismatch, check_secret_key
+def _check_start(units: UnitOfWorkFactory, env: Env, policies: bool) -> None:
+    """Stop with a clear message, not a stream of 500s or codes left under rules
+    that changed, when the key is another one or a policy file was edited in place."""
+    from healthcode.services.shared.startup import Refused, check_start
 
     try:
         with units() as uow:
-            check_secret_key(uow, env.protector, now=env.clock.now())
-    except SecretKeyMismatch as error:
+            check_start(uow, env, policies=policies)
+    except Refused as error:
         raise fail(error) from None
 
 

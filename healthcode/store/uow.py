@@ -74,6 +74,7 @@ from healthcode.store.repositories.shared import (
     JobRuns,
     KeyChecks,
     Leases,
+    PolicyVersions,
     current_generation,
 )
 from healthcode.store.repositories.sharing import ColourLookups, ColourStatistics
@@ -148,6 +149,7 @@ class UnitOfWork:
     colour_lookups = _Repository(ColourLookups)
     signing_keys = _Repository(SigningKeys)
     key_checks = _Repository(KeyChecks)
+    policy_versions = _Repository(PolicyVersions)
     cache_generations = _Repository(CacheGenerations)
     revocations = _Repository(Revocations)
     venues = _Repository(Venues)

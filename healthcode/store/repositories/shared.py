@@ -32,6 +32,28 @@ class KeyChecks(_Repo):
         return check
 
 
+class PolicyVersions(_Repo):
+    def get(self, policy_id: str, version: str) -> t.PolicyVersion | None:
+        return self.session.get(t.PolicyVersion, (policy_id, version))
+
+    def add_once(self, row: t.PolicyVersion) -> t.PolicyVersion:
+        """Record a version, or get the record another process starting at the same
+        moment wrote first (which may say another text)."""
+        if insert_once(self.session, row):
+            return row
+        found = self.session.get(t.PolicyVersion, (row.policy_id, row.version))
+        if found is None:  # pragma: no cover - a unique key refused, yet no row
+            raise LookupError(f"{row.policy_id}@{row.version} neither written nor found")
+        return found
+
+    def all(self) -> Sequence[t.PolicyVersion]:
+        """Every recorded version, by policy and then as first put in force."""
+        query = select(t.PolicyVersion).order_by(
+            t.PolicyVersion.policy_id, t.PolicyVersion.first_seen_at, t.PolicyVersion.version
+        )
+        return self.session.scalars(query).all()
+
+
 def current_generation(connection: Connection, space: str) -> int:
     """A cache space's generation, read in one statement (a server looks every second,
     outside any transaction: on SQLite a unit of work would take the write lock)."""

@@ -66,6 +66,7 @@ from healthcode.store.tables.shared import (
     JobRun,
     KeyCheck,
     Lease,
+    PolicyVersion,
 )
 from healthcode.store.tables.sharing import LookupGrant
 
@@ -115,6 +116,7 @@ __all__ = [
     "OtpChallenge",
     "OutboxMessage",
     "PaperPass",
+    "PolicyVersion",
     "PreventionNotice",
     "Resident",
     "Revocation",

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     LargeBinary,
     String,
+    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,6 +23,19 @@ class KeyCheck(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at: Mapped[datetime]
+
+
+class PolicyVersion(Base):
+    """What a policy version meant when it was first put in force: the canonical text
+    of what states depend on and its SHA-256 (``domain/policy_content.py``). A process
+    whose file says another text under the same version refuses to start."""
+
+    __tablename__ = "policy_versions"
+    policy_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime]
 
 
 class CacheGeneration(Base):
