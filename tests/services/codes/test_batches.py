@@ -27,6 +27,7 @@ from healthcode.domain.clock import FixedClock, day_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.state import State
 from healthcode.jobs.rollover import rollover
+from healthcode.policies import builtin_policy
 from healthcode.services.codes import colour_cache
 from healthcode.services.codes.batches import apply_policy, recolour_codes, recolour_residents
 from healthcode.services.codes.recolour import Cause, recolour, recolour_resident
@@ -47,7 +48,7 @@ PROPERTY = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 POLICIES = ("binzhou-code", "shandong-pass")
-VERSIONS = {"binzhou-code": "2020-02-23.1", "shandong-pass": "2020-02-22.1"}
+VERSIONS = {name: builtin_policy(name).version for name in POLICIES}
 REGIONS = ("420100", "370100", "110000", "371602")
 SYMPTOMS = ("fever", "dry_cough", "fatigue", "shortness_of_breath", "respiratory")
 EXPOSURES = ("confirmed", "close_contact", "febrile_contact", "high_risk_contact")
