@@ -2,8 +2,8 @@
 the first time a process puts the version in force; a process whose policy file says
 another text under a recorded version refuses to start (docs/policies.md, Versions).
 
-Revision ID: 0029_policy_versions
-Revises: 0028_amendments
+Revision ID: 0030_policy_versions
+Revises: 0029_staff_deactivation
 Create Date: 2026-11-30 13:30:00.000000
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import healthcode.store.types
 
-revision: str = "0029_policy_versions"
-down_revision: str | None = "0028_amendments"
+revision: str = "0030_policy_versions"
+down_revision: str | None = "0029_staff_deactivation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
