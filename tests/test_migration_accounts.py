@@ -10,6 +10,7 @@ from sqlalchemy import Engine, insert, select
 
 from healthcode.store import tables as t
 from healthcode.store.migrate import downgrade, upgrade
+from tests.factories.old_schema import insert_as_of
 
 NOW = datetime(2020, 2, 23, 1, 0, tzinfo=UTC)
 
@@ -36,16 +37,10 @@ def test_existing_declarations_gain_their_account(bare: Engine) -> None:
                 created_at=NOW,
             )
         )
-        conn.execute(
-            insert(t.Account).values(
-                id=account,
-                kind="resident",
-                display_name="",
-                resident_id=resident,
-                language="zh",
-                created_at=NOW,
-            )
-        )
+        insert_as_of(
+            conn, t.Account, id=account, kind="resident", display_name="",
+            resident_id=resident, language="zh", created_at=NOW,
+        )  # fmt: skip
         conn.execute(
             insert(t.Declaration).values(
                 id=declaration,

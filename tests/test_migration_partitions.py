@@ -16,6 +16,7 @@ from healthcode.domain.clock import TZ
 from healthcode.store import partitions
 from healthcode.store import tables as t
 from healthcode.store.migrate import downgrade, schema_diff, upgrade
+from tests.factories.old_schema import insert_as_of
 
 RELKIND = text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:t)")
 JAN, MAR = datetime(2020, 1, 20, 9, tzinfo=TZ), datetime(2020, 3, 2, 9, tzinfo=TZ)
@@ -26,7 +27,8 @@ def populate(engine: Engine) -> dict[str, set[uuid.UUID]]:
     report on each of those days: the rows as 0020_fraud keeps them."""
     resident, org, venue, guard = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        session.add(t.Account(id=guard, kind="staff", username="guard", created_at=JAN))
+        account = {"id": guard, "kind": "staff", "username": "guard", "created_at": JAN}
+        insert_as_of(session.connection(), t.Account, **account)
         session.add(
             t.Resident(
                 id=resident, ref="r1", name="张三", name_masked="张*", id_hash=b"h" * 32,
