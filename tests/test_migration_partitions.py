@@ -36,13 +36,12 @@ def populate(engine: Engine) -> dict[str, set[uuid.UUID]]:
                 region_code="371602", created_at=JAN,
             )
         )  # fmt: skip
-        session.add(
-            t.Organisation(
-                id=org, kind="community", credit_code="X" * 18, name="社区",
-                responsible_person="李四", region_code="371602", created_at=JAN,
-            )
-        )  # fmt: skip
         session.flush()
+        insert_as_of(
+            session.connection(), t.Organisation, id=org, kind="community",
+            credit_code="X" * 18, name="社区", responsible_person="李四",
+            region_code="371602", created_at=JAN,
+        )  # fmt: skip
         session.add(
             t.Venue(
                 id=venue, organisation_id=org, kind="checkpoint", name="东门",

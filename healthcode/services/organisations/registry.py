@@ -314,6 +314,7 @@ def set_suspended(
     if suspended and not reason.strip():
         raise InvalidInput.single("reason", "required", N_("Please give a reason"))
     row.status = after.value
+    row.suspended_at = env.clock.now() if suspended else None
     uow.flush()
     action = "organisation.suspended" if suspended else "organisation.reactivated"
     _audit(uow, env, who, action, row, client, reason=reason.strip())

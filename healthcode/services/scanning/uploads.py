@@ -12,8 +12,9 @@ Every refusal names its item, the field at fault and why, and says whether the s
 is on record (refused as the verifier said) or not recorded at all (a time or a reading
 the server does not take: the same rules, ``scans.scanned_at_error`` and
 ``domain/temperature.range_error``, as a scan sent at once). While the venue's
-organisation is suspended, no item is recorded: each is refused as
-``organisation_suspended`` (``venues.open_gate``). Nothing is dropped without a word:
+organisation is suspended, no item scanned since the suspension is recorded: each is
+refused as ``organisation_suspended`` (``venues.open_gate``); one scanned before it
+was scanned at an open gate, and is taken as usual. Nothing is dropped without a word:
 the scanner shows the guard which scans were not recorded.
 """
 
@@ -110,12 +111,13 @@ def upload_scans(
 ) -> UploadResult:
     gate = venue_row_revoked(uow, who, venue_id, None)
     venue, paused = gate.venue, _paused(gate)
+    since = None if paused is None else _suspended_since(uow, venue.organisation_id)
     now = env.clock.now()
     accepted: list[str] = []
     duplicates: list[str] = []
     refused: list[Refused] = []
     for item in scans:
-        if paused is not None:
+        if paused is not None and (since is None or item.scanned_at >= since):
             refused.append(Refused.refused_here(item.client_id, paused))
             continue
         problem = _unrecordable(env, item, now)
@@ -172,6 +174,14 @@ def _paused(gate: GateRow) -> DomainError | None:
     except DomainError as error:
         return error
     return None
+
+
+def _suspended_since(uow: UnitOfWork, organisation_id: uuid.UUID) -> datetime | None:
+    """When the venue's organisation was suspended: a scan the offline scanner made
+    before then was made at an open gate, and is recorded (a guard's queue uploaded
+    after the suspension is not lost)."""
+    organisation = uow.organisations.by_id(organisation_id)
+    return None if organisation is None else organisation.suspended_at
 
 
 def _revoked_at(uow: UnitOfWork, at: datetime) -> Callable[[bytes], bool]:

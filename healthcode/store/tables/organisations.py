@@ -30,6 +30,8 @@ class Organisation(Base):
     # An employer sits in (and is approved by) a community or village.
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|active|suspended
+    # since when it is suspended: its checkpoints' offline scans made before still count
+    suspended_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
     approved_at: Mapped[datetime | None]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, delete, func, select
@@ -88,6 +89,27 @@ class TestSuspended:
         assert scans.scan_code(uow, env, caller, venue_id=gate.id, token=token).releasable
         upload = uploads.upload_scans(uow, env, guard, venue_id=gate.id, scans=offline[:1])
         assert upload.accepted == ("q-1",)
+
+    def test_an_offline_scan_made_before_the_suspension_is_recorded(
+        self, uow: UnitOfWork, env: Env, community: t.Organisation, guard: Principal,
+        gate: VenueSummary, green: t.Account,
+    ) -> None:  # fmt: skip
+        """The guard's scanner was offline: its queue, uploaded after the suspension,
+        holds a scan made while the gate was open (recorded) and one made after
+        (refused, not recorded)."""
+        token, shown = display_token(uow, env, green.resident_id), env.clock.now()
+        env.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+        set_suspended(uow, env, community.id, True)
+        queued = [
+            OfflineScan("q-before", token, shown + timedelta(seconds=30)),
+            OfflineScan("q-after", token, env.clock.now()),
+        ]
+        upload = uploads.upload_scans(uow, env, guard, venue_id=gate.id, scans=queued)
+        assert upload.accepted == ("q-before",)
+        said = [(r.client_id, r.reason, r.recorded) for r in upload.refused]
+        assert said == [("q-after", "organisation_suspended", False)]
+        kept = uow.session.scalars(select(t.Scan.client_id).where(t.Scan.venue_id == gate.id))
+        assert "q-before" in set(kept)
 
     def test_another_organisations_gate_scans_on(
         self, uow: UnitOfWork, env: Env, community: t.Organisation, green: t.Account
