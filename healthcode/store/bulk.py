@@ -160,27 +160,18 @@ def write_rows(
     are copied straight into the table inside a savepoint; only if that breaks a
     key do they go again through a temporary staging table and one ``INSERT …
     SELECT … ON CONFLICT DO NOTHING`` (the staging copy cost an import two fifths
-    of its write). ``rows`` may be a generator: it is consumed as the COPY runs
-    (an import checks its rows while the server inserts the ones before)."""
+    of its write)."""
     assert isinstance(table, Table)
     if not is_postgresql(session):
         return _insert(session, table, columns, rows, skip_conflicts)
     if not skip_conflicts:
         return _copy(session, sql.Identifier(table.name), columns, rows)
-    sent: list[Sequence[Any]] = []  # kept for the staging table; ``rows`` may be a generator
-    rest = iter(rows)
+    rows = list(rows)
     try:
         with session.begin_nested():
-            return _copy(session, sql.Identifier(table.name), columns, _kept(rest, sent))
+            return _copy(session, sql.Identifier(table.name), columns, rows)
     except UniqueViolation:
-        sent.extend(rest)  # the COPY may have broken off before the end
-        return _through_staging(session, table, columns, sent)
-
-
-def _kept(rows: Iterator[Sequence[Any]], kept: list[Sequence[Any]]) -> Iterator[Sequence[Any]]:
-    for row in rows:
-        kept.append(row)
-        yield row
+        return _through_staging(session, table, columns, rows)
 
 
 def write_dicts(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:

@@ -93,11 +93,9 @@ def test_the_same_release_sent_twice_at_once_is_one_amendment(
 def test_new_records_sent_twice_at_once_are_written_once_and_the_rest_kept(
     units: UnitOfWorkFactory, env: Env
 ) -> None:
-    """The second import's rows are written as they are checked; when the first's
-    commit makes the COPY break a unique key, every row of the second (those it had
-    written and those it had not reached) goes through the staging table: the
-    records the first wrote count unchanged, its own new one is added, and a bad row
-    checked after the break is still refused."""
+    """When the first's commit makes the second's COPY break a unique key, the
+    second's rows go again through the staging table: the records the first wrote
+    count unchanged, its own new one is added, and its bad row is refused."""
     with units() as uow:
         numbers = [green_resident(uow, env)[1] for _ in range(4)]
     rows = [(f"CC-{i}", n, "2020-02-20", "") for i, n in enumerate(numbers)]
