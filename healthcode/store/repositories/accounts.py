@@ -150,6 +150,14 @@ class OtpChallenges(_Repo):
         transactions take turns as a whole: ``BEGIN IMMEDIATE``.)"""
         self._wait_for(phone_hash + client.encode())
 
+    def take_budget_turn(self) -> None:
+        """Requests for any number wait here for each other until the one before
+        commits, so each counts the codes of those before it (``count_all_since``):
+        read at once, eight requests with room for three each read "room left" and all
+        eight were texted. One lock for every number, held from the count to the
+        commit (the text goes after it)."""
+        self._wait_for(b"the global SMS budget")
+
     def _wait_for(self, name: bytes) -> None:
         """Hold ``name``'s lock until the transaction ends (PostgreSQL; SQLite's
         transactions take turns as a whole). Advisory locks are the whole database's:
@@ -180,11 +188,8 @@ class OtpChallenges(_Repo):
         return self.session.scalar(query) or 0
 
     def count_all_since(self, since: datetime) -> int:
-        """Codes sent to anyone since then: the global SMS budget. Requests take turns
-        from here to their commit, so each counts the codes of those before it: read
-        at once, eight requests with room for three each read "room left" and all
-        eight were texted. (One lock for every number, held from the count to the commit.)"""
-        self._wait_for(b"the global SMS budget")
+        """Codes sent to anyone since then: the global SMS budget (counted after
+        ``take_budget_turn``)."""
         query = select(func.count()).where(t.OtpChallenge.created_at >= since)
         return self.session.scalar(query) or 0
 
