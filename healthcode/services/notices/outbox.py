@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -37,7 +37,18 @@ class Recipient:
     language: str
 
 
-def recipient_of(account: t.Account | None) -> Recipient:
+class Contact(Protocol):
+    """What a message needs of an account: an account, or its columns read alone."""
+
+    @property
+    def phone_cipher(self) -> bytes | None: ...
+    @property
+    def phone_masked(self) -> str | None: ...
+    @property
+    def language(self) -> str | None: ...
+
+
+def recipient_of(account: Contact | None) -> Recipient:
     if account is None:
         return Recipient(None, None, "zh")
     return Recipient(account.phone_cipher, account.phone_masked, account.language or "zh")
