@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
-from healthcode import web
+from healthcode import heap, web
 from healthcode.api.v1 import router as v1_router
 from healthcode.config import Settings
 from healthcode.domain.clock import Clock, SystemClock
@@ -107,7 +107,9 @@ def create_app(
         colour_cache.forget_all(env)
         stop_following = colour_cache.following(current, env)  # the command line's writes
         scheduler = start_scheduler(current, env) if settings.scheduler else None
+        heap.settle()
         yield
+        heap.unsettle()
         stop_following()
         if scheduler is not None:
             scheduler.shutdown(wait=False)

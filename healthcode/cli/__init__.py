@@ -5,6 +5,7 @@ and each module adds its commands to them. The top-level commands are registered
 here, in the order `healthcode --help` shows them.
 """
 
+from healthcode import heap
 from healthcode.cli import (
     accounts,
     codes,
@@ -43,4 +44,5 @@ app.add_typer(policies.policies_app, name="policies")
 
 def main() -> None:
     configure_logging(json=Settings().log_json)
+    heap.settle()  # the commands' modules are loaded: a batch's pages never walk them
     app(prog_name="healthcode")

@@ -21,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import TypeVar
 
+from healthcode import heap
 from healthcode.config import Settings
 from healthcode.domain.clock import Clock
 from healthcode.services.shared.env import Env, make_env
@@ -67,4 +68,6 @@ def _in_worker(
     clock: Clock,
     within: IdRange,
 ) -> Result:
-    return job(units_of(settings), make_env(settings, clock), within)
+    units, env = units_of(settings), make_env(settings, clock)
+    heap.settle()
+    return job(units, env, within)
