@@ -29,7 +29,9 @@ from sqlalchemy import (
     FromClause,
     LargeBinary,
     Select,
+    String,
     Table,
+    Text,
     Uuid,
     bindparam,
     cast,
@@ -60,8 +62,25 @@ def among(session: Session, column: Any, values: Sequence[Any]) -> Any:
         return column.in_(values)
     if isinstance(column.type, LargeBinary) and len({len(v) for v in values}) == 1:
         return column.in_(_cut(values))
+    if isinstance(column.type, String) and all(_joinable(v) for v in values):
+        return column.in_(_split(values))
     array = bindparam(None, list(values), type_=ARRAY(column.type))
     return column.in_(select(func.unnest(array)).scalar_subquery())
+
+
+_SEPARATOR = "\x1f"  # the unit separator: not printable, so in none of the texts joined
+
+
+def _joinable(value: object) -> bool:
+    return isinstance(value, str) and value != "" and value.isprintable()
+
+
+def _split(values: Sequence[str]) -> Any:
+    """Printable texts (record numbers) as one parameter cut up by the server: in an
+    array each is quoted and escaped on the way, 2,000 record numbers ~3 ms of an
+    import's chunk."""
+    joined = bindparam(None, _SEPARATOR.join(values), type_=Text)
+    return select(func.unnest(func.string_to_array(joined, _SEPARATOR))).scalar_subquery()
 
 
 def _cut(values: Sequence[bytes]) -> Any:

@@ -4,12 +4,15 @@ and counted unchanged, never an error."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from itertools import repeat
 
 import pytest
 from psycopg.sql import Literal
@@ -154,6 +157,24 @@ def test_id_hashes_are_looked_up_as_one_value_cut_by_the_server(uow: UnitOfWork,
     assert uow.data_records.residents_by_id_hash([*hashes, unknown]) == hashes
     first = next(iter(hashes))
     assert uow.data_records.residents_by_id_hash([first, b"short"]) == {first: hashes[first]}
+
+
+def test_record_numbers_with_any_printable_characters_are_found_again(
+    uow: UnitOfWork, env: Env
+) -> None:
+    """Record numbers travel as one text cut up by the server on PostgreSQL (an array
+    quotes and escapes each): commas, quotes, braces, backslashes, NULL, spaces inside
+    and other scripts are found as sent, and a file sent again changes nothing."""
+    numbers = ["A,B", '"Q"', "{x}", "a\\b", "NULL", "x y", "记录-1", "ÿ€", "'", ",,"]
+    residents = [green_resident(uow, env)[1] for _ in numbers]
+    text = io.StringIO()
+    csv.writer(text).writerows([HEADER, *zip(numbers, residents, repeat("2020-02-22"))])
+    data = text.getvalue().encode()
+    first = run_import(uow, env, data)
+    assert first.added == len(numbers), first.refusals
+    assert sorted(uow.data_records.sent_before("health", [*numbers, "A"])) == sorted(numbers)
+    again = run_import(uow, env, data)
+    assert (again.added, again.unchanged, again.refused) == (0, len(numbers), 0), again
 
 
 def test_a_chunks_look_ups_sent_ahead_find_what_they_find_one_by_one(
