@@ -323,9 +323,10 @@ class _Run:
                 new.append((row, resident_id))
             seen[row.source_id] = _First(row, id_hash, taken)
         refused += self._amend_all(changing)
+        batch_id = self.batch.id.hex  # formatted once, not for each row written
         added = self.uow.data_records.add_new(RECORD_COLUMNS, [
             (record_id, resident_id, kind.value, row.start, row.end, row.region, source,
-             self.now, department, row.source_id, self.batch.id,
+             self.now, department, row.source_id, batch_id,
              row.setting.value if row.setting else None, row.detail)
             for record_id, (row, resident_id) in zip(new_ids(len(new)), new, strict=True)
         ])  # fmt: skip
