@@ -45,8 +45,8 @@ class Declaration(Base):
     )
     # Set by the second confirmation, which binds the ID number to the account; until
     # then the declared identity waits here, encrypted (identity_cipher).
-    resident_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    resident_id: Mapped[uuid.UUID | None] = mapped_column(  # ix_declarations_resident_policy
+        ForeignKey("residents.id", ondelete="CASCADE")
     )
     identity_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
     policy_id: Mapped[str] = mapped_column(String(32))
