@@ -28,6 +28,7 @@ from healthcode.domain.identity.regions import Region, parse_region_code
 from healthcode.domain.identity.uscc import parse_uscc
 from healthcode.domain.scope import Scope
 from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.organisations import routing
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -187,6 +188,7 @@ def register_organisation(
     if status is OrganisationStatus.ACTIVE:
         row.approved_by, row.approved_at = who.account_id, env.clock.now()
     _audit(uow, env, who, "organisation.registered", row, client)
+    _became_active(uow, env, row)
     return OrganisationSummary.of(row)
 
 
@@ -318,7 +320,16 @@ def set_suspended(
     uow.flush()
     action = "organisation.suspended" if suspended else "organisation.reactivated"
     _audit(uow, env, who, action, row, client, reason=reason.strip())
+    if not suspended:
+        _became_active(uow, env, row)
     return OrganisationSummary.of(row)
+
+
+def _became_active(uow: UnitOfWork, env: Env, row: t.Organisation) -> None:
+    """A community or village now active takes its county's applications that went
+    to no organisation while it had none (``routing.route_waiting``)."""
+    if row.status == OrganisationStatus.ACTIVE and row.kind in GRASSROOTS:
+        routing.route_waiting(uow, env, organisation=row)
 
 
 def _governed(uow: UnitOfWork, who: Principal, organisation_id: uuid.UUID) -> t.Organisation:
@@ -392,8 +403,9 @@ def reviewer_of(
     """The organisation a pass application goes to: the one chosen, which must exist and
     be active (an employer only for staff on its roster: ``staff_employer``); else the
     only active community or village of the resident's county.
-    With several and none chosen the resident must choose; with none registered the
-    application waits unrouted, for the region's staff."""
+    With several and none chosen the resident must choose; with none active the
+    application goes to no organisation and waits for the county's first community
+    (``routing``: routed to it when it becomes active)."""
     if organisation_id is None:
         found_in_county = uow.organisations.grassroots_in(region_code, limit=2)
         if len(found_in_county) > 1:

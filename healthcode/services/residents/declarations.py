@@ -21,6 +21,7 @@ from healthcode.domain.policy import Model, Policy
 from healthcode.domain.state import State
 from healthcode.services.codes.recolour import Cause, current_state, recolour
 from healthcode.services.fraud import contradictions
+from healthcode.services.organisations import routing
 from healthcode.services.organisations.registry import reviewer_of
 from healthcode.services.organisations.roster import employer_by_code
 from healthcode.services.residents import binding, dependants, videos
@@ -171,6 +172,10 @@ def confirm_declaration(
     resident_id = bind_identity(uow, env, row, client=client)
     uow.residents.lock(resident_id)  # serialise with an issuer signing the previous application
     refuse_while_green(uow, env, resident_id, policy)
+    if row.organisation_id is None and policy.model is Model.PASS:  # none in the county
+        resident = uow.residents.by_id(resident_id)  # when submitted: one may be now
+        assert resident is not None
+        row.organisation_id = routing.reviewer_at_confirmation(uow, resident.region_code)
     # Taken after the lock: history follows commit order. The data check is the rules
     # over the declaration and the department's records, which recolour runs next in
     # this transaction (all or nothing), so it is stamped with it: one UPDATE of the

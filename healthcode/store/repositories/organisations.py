@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true, update
 
 from healthcode.domain.scope import QueueQuery, Scope
 from healthcode.store import tables as t
@@ -72,6 +72,36 @@ class Applications(_Repo):
             filtered=False,
         ).group_by(t.Code.suggested)
         return [(c, n, oldest) for c, n, oldest in self.session.execute(rows)]
+
+    def route_unrouted(
+        self, organisation_id: uuid.UUID, county: str, policy_ids: Collection[str]
+    ) -> list[uuid.UUID]:
+        """Send the waiting applications of residents of ``county`` that went to no
+        organisation to this one; their ids. One conditional UPDATE (``… WHERE
+        organisation_id IS NULL``): of two organisations made active at once, the second
+        waits for the first's row locks, then finds the rows taken (PostgreSQL checks
+        the condition again on the row as committed), so none goes to both."""
+        waiting = (
+            select(t.Code.awaiting_id)
+            .join(t.Resident, t.Resident.id == t.Code.resident_id)
+            .where(
+                t.Resident.region_code == county,
+                t.Code.policy_id.in_(policy_ids),
+                t.Code.awaiting_id.is_not(None),
+            )
+        )
+        query = (
+            update(t.Declaration)
+            .where(
+                t.Declaration.organisation_id.is_(None),
+                t.Declaration.checked_at.is_not(None),
+                t.Declaration.id.in_(waiting),
+            )
+            .values(organisation_id=organisation_id)
+            .returning(t.Declaration.id)
+            .execution_options(synchronize_session="fetch")
+        )
+        return list(self.session.scalars(query))
 
 
 def _waiting(query: _S, q: QueueQuery, *, filtered: bool) -> _S:
