@@ -79,6 +79,13 @@ class CodeView(BaseModel):
         description="a new application awaiting a signature; the signed pass shown stands "
         "until it is signed or the pass lapses"
     )
+    unrouted: bool = Field(
+        False,
+        description="the application awaiting a signature went to no organisation: no "
+        "community or village of the resident's county is registered yet; it goes to the "
+        "first one registered (unrouted_note says so in words)",
+    )
+    unrouted_note: str | None = Field(None, description="unrouted, in the resident's language")
     takes_reports: bool = Field(
         description="daily reports count: the code has a colour (not while pending) and, a "
         "pass, has not lapsed"
@@ -126,7 +133,16 @@ def change_text(policy: Policy, change: Change) -> str:
     return translate(N_("{label} from {day}"), {"label": label, "day": day})
 
 
-def code_view(policy: Policy, state: State) -> CodeView:
+UNROUTED_NOTE = N_(
+    "No community or village of your county is registered on the platform yet, so no "
+    "issuer can review your application. It is kept, and will be reviewed as soon as one "
+    "is registered."
+)
+
+
+def code_view(policy: Policy, state: State, *, unrouted: bool = False) -> CodeView:
+    """``unrouted``: the application awaiting a signature went to no organisation
+    (``routing.waits_unrouted``, read by the caller: the state does not say)."""
     change = state.next_change
     return CodeView(
         policy=policy.id,
@@ -154,6 +170,8 @@ def code_view(policy: Policy, state: State) -> CodeView:
         )
         if state.under_review
         else None,
+        unrouted=unrouted,
+        unrouted_note=translate(UNROUTED_NOTE) if unrouted else None,
         takes_reports=state.takes_reports,
         lapsed=state.lapsed,
         appealable=state.appealable,

@@ -18,6 +18,7 @@ from healthcode.http.security import ResidentDep
 from healthcode.http.views import CodeView, DeclarationView, TokenView, code_view, declaration_view
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes import health_codes as codes
+from healthcode.services.organisations import routing
 from healthcode.services.residents import daily_reports as reports
 from healthcode.services.residents import declarations
 from healthcode.services.residents.dependants import (
@@ -82,7 +83,8 @@ def get_dependant_code(
 ) -> CodeView:
     member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
     state = codes.read_code_state(uow, env, resident_id=member.resident_id, policy_id=policy_id)
-    return code_view(env.policies.find(policy_id), state)
+    unrouted = routing.unrouted(uow, state.awaiting_signature)
+    return code_view(env.policies.find(policy_id), state, unrouted=unrouted)
 
 
 @router.get(

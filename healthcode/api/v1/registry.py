@@ -18,7 +18,7 @@ from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.http.security import PrincipalDep, require
 from healthcode.http.views import LocalTime
 from healthcode.services.accounts.permissions import Permission, Principal
-from healthcode.services.organisations import registry
+from healthcode.services.organisations import registry, routing
 from healthcode.services.organisations.registry import OrganisationKind, OrganisationSummary
 from healthcode.services.shared.bounds import MAX_OFFSET, InputModel
 
@@ -117,6 +117,41 @@ def list_organisations(
         OrganisationOut.of(o)
         for o in registry.list_organisations(uow, who, limit=limit, offset=offset)
     ]
+
+
+class UnroutedCountyOut(BaseModel):
+    region: str = Field(examples=["371621"], description="GB/T 2260 county code")
+    region_name: str = Field(examples=["山东省滨州市惠民县"])
+    count: int
+    oldest_since: LocalTime | None = Field(description="when the longest-waiting was confirmed")
+
+
+class UnroutedOut(BaseModel):
+    total: int
+    counties: list[UnroutedCountyOut]
+
+
+@router.get(
+    "/organisations/unrouted",
+    summary="Pass applications no issuer can review: no community or village in the county",
+    description="Per county within the regions whose organisations the caller manages: "
+    "waiting pass applications that went to no organisation, because the county has no "
+    "active community or village. They go to the first one registered there.",
+)
+def unrouted(who: Manager, uow: UowDep, env: EnvDep) -> UnroutedOut:
+    counties = routing.unrouted_in_reach(uow, env, who)
+    return UnroutedOut(
+        total=sum(c.count for c in counties),
+        counties=[
+            UnroutedCountyOut(
+                region=c.region_code,
+                region_name=c.region_name,
+                count=c.count,
+                oldest_since=c.oldest_since,
+            )
+            for c in counties
+        ],
+    )
 
 
 @router.get("/organisations/{organisation_id}", summary="One organisation")

@@ -46,6 +46,7 @@ from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes import code_page, device_codes
 from healthcode.services.codes import health_codes as codes
+from healthcode.services.organisations import routing
 from healthcode.services.residents import daily_reports as reports
 from healthcode.services.residents import declarations, videos
 from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
@@ -82,17 +83,18 @@ async def submit_declaration(data: DeclarationInput, writer: ResidentHop) -> Dec
     },
 )
 async def confirm_declaration(declaration_id: uuid.UUID, writer: ResidentHop) -> CodeView:
-    def work(uow: Unit, principal: Principal) -> State:
-        return declarations.confirm_declaration(
+    def work(uow: Unit, principal: Principal) -> tuple[State, bool]:
+        state = declarations.confirm_declaration(
             uow,
             writer.env,
             account_id=principal.account_id,
             declaration_id=declaration_id,
             client=writer.client,
         )
+        return state, routing.unrouted(uow, state.awaiting_signature)
 
-    state = await writer.run(work)
-    return code_view(writer.env.policies.find(state.policy_id), state)
+    state, unrouted = await writer.run(work)
+    return code_view(writer.env.policies.find(state.policy_id), state, unrouted=unrouted)
 
 
 @router.post(
@@ -135,11 +137,15 @@ def claim_id_number(
 
 @router.get("/codes/{policy_id}", summary="My code: colour, reasons, next step and date")
 async def get_code(policy_id: PolicyId, token: TokenDep, units: UnitsDep, env: EnvDep) -> CodeView:
-    """The hot path (issue 14): one query, one hop to the thread pool."""
-    state = await run_in_threadpool(
-        code_page.code_state, units, env, token=signed_in(token), policy_id=policy_id
-    )
-    return code_view(env.policies.find(policy_id), state)
+    """The hot path (issue 14): one query, one hop to the thread pool; one read more
+    while an application awaits a signature (does it wait for a community?)."""
+
+    def read() -> tuple[State, bool]:
+        state = code_page.code_state(units, env, token=signed_in(token), policy_id=policy_id)
+        return state, routing.waits_unrouted(units, state)
+
+    state, unrouted = await run_in_threadpool(read)
+    return code_view(env.policies.find(policy_id), state, unrouted=unrouted)
 
 
 @router.get("/codes/{policy_id}/token", summary="A fresh short-lived token for the QR code")

@@ -103,6 +103,23 @@ class Applications(_Repo):
         )
         return list(self.session.scalars(query))
 
+    def unrouted(self, query: QueueQuery) -> Sequence[tuple[str, int, datetime | None]]:
+        """Waiting applications within the scope that went to no organisation, per
+        resident's region: how many, the oldest (when it was confirmed)."""
+        rows = (
+            _waiting(
+                select(
+                    t.Resident.region_code, func.count(), func.min(t.Declaration.confirmed_at)
+                ).select_from(t.Code),
+                query,
+                filtered=False,
+            )
+            .where(t.Declaration.organisation_id.is_(None))
+            .group_by(t.Resident.region_code)
+            .order_by(t.Resident.region_code)
+        )
+        return [(region, n, oldest) for region, n, oldest in self.session.execute(rows)]
+
 
 def _waiting(query: _S, q: QueueQuery, *, filtered: bool) -> _S:
     query = (

@@ -1,7 +1,7 @@
 """A pass application made in a county with no active community or village goes to no
 organisation, and no issuer can reach it: it goes to the county's community when one
-becomes active (registered, or reactivated), whose issuers are told (SQLite and
-PostgreSQL)."""
+becomes active (registered, or reactivated), whose issuers are told; the region's
+administrators see how many wait (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from healthcode.services.organisations import registry
+from healthcode.services.organisations import registry, routing
 from healthcode.services.organisations.applications import list_pending_applications
 from healthcode.services.organisations.registry import OrganisationKind
 from healthcode.services.residents.declarations import confirm_declaration, submit_declaration
@@ -24,7 +24,7 @@ from tests.factories.organisations import authorised_issuer, organisation
 from tests.services.conftest import new_account
 from tests.services.notices.helpers import notes
 from tests.services.organisations.conftest import race
-from tests.services.organisations.test_registry import fields, region_admin
+from tests.services.organisations.test_registry import fields, org_admin, region_admin
 
 HUIMIN, YANGXIN = "371621", "371622"  # two counties of Binzhou with no community yet
 _phones = itertools.count(13700000001)
@@ -131,6 +131,31 @@ class TestReactivated:
         assert (note.account_id, note.payload["count"]) == (issuer.account_id, 1)
         _, items = list_pending_applications(uow, env, issuer)
         assert [i.application_id for i in items] == [waiting]
+
+
+class TestCount:
+    def test_the_regions_administrator_sees_how_many_wait_per_county(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        apply_in(uow, env, HUIMIN)
+        apply_in(uow, env, HUIMIN)
+        apply_in(uow, env, YANGXIN)
+        apply_in(uow, env, "370102")  # Jinan: not this administrator's
+
+        found = routing.unrouted_in_reach(uow, env, region_admin(uow, env, "371600"))
+
+        assert [(c.region_code, c.count) for c in found] == [(HUIMIN, 2), (YANGXIN, 1)]
+        assert found[0].region_name == "山东省滨州市惠民县"
+        assert found[0].oldest_since == env.clock.now()
+        community_in(uow, env, HUIMIN)
+        found = routing.unrouted_in_reach(uow, env, region_admin(uow, env, "371600"))
+        assert [(c.region_code, c.count) for c in found] == [(YANGXIN, 1)]
+
+    def test_an_organisations_own_administrator_sees_none(
+        self, uow: UnitOfWork, env: Env, community: t.Organisation
+    ) -> None:
+        apply_in(uow, env, HUIMIN)
+        assert routing.unrouted_in_reach(uow, env, org_admin(uow, env, community.id)) == ()
 
 
 def test_two_communities_made_active_at_once_do_not_both_take_one(

@@ -26,7 +26,7 @@ from healthcode.http.security import ResidentDep, TokenDep, signed_in
 from healthcode.http.views import code_view, colour_change_view
 from healthcode.services.codes import code_page as code_page_service
 from healthcode.services.codes import health_codes as codes
-from healthcode.services.organisations import outcomes
+from healthcode.services.organisations import outcomes, routing
 from healthcode.web.deps import known_policy
 from healthcode.web.labels import CAUSES, EVIDENCE, ICONS, PLACES
 from healthcode.web.templating import render
@@ -74,7 +74,7 @@ def code_page(
         "codes/code.html",
         headers=NO_STORE,
         policy=policy,
-        code=code_view(policy, shown.state),
+        code=code_view(policy, shown.state, unrouted=routing.waits_unrouted(units, shown.state)),
         claims=shown.claims,
         qr=live_qr(shown),
         icon=ICONS[shown.state.colour],

@@ -21,7 +21,7 @@ from healthcode.http.errors import in_words
 from healthcode.http.security import PrincipalDep, require
 from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Permission, Principal
-from healthcode.services.organisations import authorisations, registry
+from healthcode.services.organisations import authorisations, registry, routing
 from healthcode.services.organisations.authorisations import AuthorisationStatus, Decision
 from healthcode.web.deps import FormDep
 from healthcode.web.forms import FormState, read_form
@@ -204,13 +204,14 @@ def decide(
 
 
 @router.get("/staff/organisations")
-def organisations(request: Request, who: Manager, uow: UowDep) -> Response:
+def organisations(request: Request, who: Manager, uow: UowDep, env: EnvDep) -> Response:
     return render(
         request,
         "organisations/organisations.html",
         headers=NO_STORE,
         **WORDS,
         items=registry.list_organisations(uow, who),
+        unrouted=routing.unrouted_in_reach(uow, env, who),
     )
 
 
