@@ -19,7 +19,7 @@ from healthcode.domain.identity import (
     parse_nationality,
     resolve_region,
 )
-from healthcode.domain.policy import Policy
+from healthcode.domain.policy import Model, Policy
 from healthcode.domain.temperature import HIGHEST_C, LOWEST_C, in_range
 from healthcode.services.residents.inputs import (
     DeclarationInput,
@@ -78,6 +78,8 @@ def validate_declaration(data: DeclarationInput, policy: Policy, today: date) ->
     )
     c.parse(parse_nationality, data.nationality, field="nationality")
     _required(c, data, policy)
+    if region is not None:
+        _county_for_routing(c, data, policy, region)
     if data.residence_since is not None:
         _not_future(c, "residence_since", data.residence_since, today)
         if id_number and data.residence_since < id_number.birth_date:
@@ -91,6 +93,25 @@ def validate_declaration(data: DeclarationInput, policy: Policy, today: date) ->
         update={"region": region.code, "destination": destination.code if destination else None}
     )
     return ValidDeclaration(data, name, id_number, region)
+
+
+def _county_for_routing(
+    c: Collector, data: DeclarationInput, policy: Policy, region: Region
+) -> None:
+    """A pass application naming no community, village or employer goes to the one of
+    the resident's county (``registry.reviewer_of``): a whole city or province matches
+    no county, so it would wait for a community that can never be found."""
+    chosen = data.organisation_id is not None or bool(data.employer_code.strip())
+    if policy.model is Model.PASS and not chosen and region.level != "county":
+        c.add(
+            "region",
+            "county_required",
+            N_(
+                "Choose your county or district, not a whole city or province "
+                "({value}): your application goes to a community or village of your county"
+            ),
+            value=region.full_name,
+        )
 
 
 def _required(c: Collector, data: DeclarationInput, policy: Policy) -> None:

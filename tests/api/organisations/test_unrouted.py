@@ -128,3 +128,29 @@ def test_the_regions_administrator_counts_them_and_a_new_community_takes_them(
 def test_a_resident_cannot_read_the_count(client: TestClient, sms: CapturingSender) -> None:
     me = resident_headers(client, sms)
     assert client.get(f"{API}/organisations/unrouted", headers=me).status_code == 403
+
+
+def test_a_whole_city_is_refused_as_the_residence_of_an_application_going_by_county(
+    client: TestClient, sms: CapturingSender
+) -> None:
+    """A city or province matches no county: the application would wait for a community
+    never found. The form says so at once, naming the place; choosing a community (or an
+    employer) makes the county unnecessary."""
+    me = resident_headers(client, sms)
+    for place in ("371600", "滨州市", "370000"):
+        data = declaration_data("shandong-pass", region=place)
+        answer = client.post(f"{API}/declarations", json=data, headers=me)
+        assert answer.status_code == 422, answer.text
+        errors = answer.json()["error"]["fields"]
+        assert [(e["field"], e["code"]) for e in errors] == [("region", "county_required")]
+        assert "请选择所在县（市、区）" in errors[0]["message"]
+    english = client.post(
+        f"{API}/declarations",
+        json=declaration_data("shandong-pass", region="371600"),
+        headers=me | {"accept-language": "en"},
+    )
+    said = english.json()["error"]["fields"][0]["message"]
+    assert "山东省滨州市" in said
+    assert "Choose your county or district" in said
+    city_code = declaration_data("binzhou-code", region="371600")  # no routing: a city will do
+    assert client.post(f"{API}/declarations", json=city_code, headers=me).status_code == 201
