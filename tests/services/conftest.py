@@ -20,7 +20,7 @@ from healthcode.services.shared.keys import ensure_signing_key
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.inputs import daily_report, declaration
-from tests.factories.organisations import sign_as_issuer
+from tests.factories.organisations import organisation, sign_as_issuer
 
 
 @pytest.fixture
@@ -34,6 +34,12 @@ def env(clock: FixedClock) -> Env:
 @pytest.fixture
 def signing_key(uow: UnitOfWork, env: Env) -> None:
     ensure_signing_key(uow, env.protector, now=env.clock.now())
+
+
+@pytest.fixture
+def community(uow: UnitOfWork, env: Env) -> t.Organisation:
+    """A community of the tests' county (371602), active, with no one in it yet."""
+    return organisation(uow, env, name="黄河五路社区居民委员会")
 
 
 def new_account(uow: UnitOfWork, env: Env, phone: str) -> t.Account:

@@ -14,7 +14,6 @@ from healthcode.services.accounts.permissions import Principal
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
-from tests.factories.organisations import organisation
 from tests.factories.roster import employer_admin
 
 
@@ -67,12 +66,6 @@ def race(
         assert racer.is_alive(), "the second caller should wait for the first one's lock"
     racer.join(timeout=30)
     return outcome
-
-
-@pytest.fixture
-def community(uow: UnitOfWork, env: Env) -> t.Organisation:
-    """A community (staff accounts' tests)."""
-    return organisation(uow, env, name="黄河五路社区居民委员会")
 
 
 @pytest.fixture

@@ -33,11 +33,6 @@ from tests.services.conftest import declare, new_account
 
 
 @pytest.fixture
-def community(uow: UnitOfWork, env: Env) -> t.Organisation:
-    return organisation(uow, env, name="黄河五路社区居民委员会")
-
-
-@pytest.fixture
 def company(uow: UnitOfWork, env: Env, community: t.Organisation) -> t.Organisation:
     return organisation(
         uow,

@@ -25,13 +25,12 @@ from tests.services.organisations.conftest import race
 from tests.services.organisations.test_checkins import (
     admin,
     at,
-    community,
     company,
     resident,
     staff_member,
 )
 
-__all__ = ["admin", "community", "company"]  # fixtures, shared with test_checkins
+__all__ = ["admin", "company"]  # fixtures, shared with test_checkins
 
 
 def remove(

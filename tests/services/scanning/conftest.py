@@ -9,18 +9,12 @@ from healthcode.services.scanning.venues import VenueSummary
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
-from tests.factories.organisations import organisation
 from tests.factories.roster import employer_admin
 from tests.factories.scanning import operator, venue
 from tests.services.conftest import declare
 
 BINZHOU = (37.3835, 117.9708)  # 滨州市滨城区
 JINAN = (36.6512, 117.1201)  # 济南市历下区, ~110 km away
-
-
-@pytest.fixture
-def community(uow: UnitOfWork, env: Env) -> t.Organisation:
-    return organisation(uow, env, name="黄河五路社区居民委员会")
 
 
 @pytest.fixture

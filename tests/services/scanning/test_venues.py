@@ -19,16 +19,6 @@ from tests.factories.roster import employer, employer_admin, region_admin
 from tests.factories.scanning import operator, venue
 
 
-@pytest.fixture
-def community(uow: UnitOfWork, env: Env) -> t.Organisation:
-    return organisation(uow, env, name="黄河五路社区居民委员会")
-
-
-@pytest.fixture
-def admin(uow: UnitOfWork, env: Env, community: t.Organisation) -> Principal:
-    return employer_admin(uow, env, community.id)
-
-
 class TestRegister:
     def test_an_organisations_admin_registers_a_venue_in_its_region_with_a_printable_code(
         self, uow: UnitOfWork, env: Env, admin: Principal, community: t.Organisation
