@@ -16,7 +16,13 @@ from healthcode.services.accounts.permissions import Role
 def staff_add(
     username: str,
     role: Annotated[list[Role], typer.Option(help="repeat for several roles")],
-    scope: Annotated[str, typer.Option(help="organisation or venue; empty = everywhere")] = "",
+    scope: Annotated[
+        str,
+        typer.Option(
+            help="org:<id>, region:<code>, dept:<name> or a venue; empty = everywhere "
+            "(an issuer: org:<id> only)"
+        ),
+    ] = "",
     display_name: Annotated[str, typer.Option(help="the name others see")] = "",
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="read the password from stdin")

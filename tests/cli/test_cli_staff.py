@@ -70,3 +70,18 @@ def test_an_issuer_made_at_the_console_is_authorised_to_sign_for_the_organisatio
         issuer = uow.accounts.by_username("issuer.new")
         assert issuer is not None
         assert uow.authorisations.active(issuer.id, community, "issuer") is not None
+
+
+def test_an_issuer_for_no_organisation_is_refused_at_the_console(database: str) -> None:
+    """It was made, for the whole deployment, and reached no application."""
+    for scope in ((), ("--scope", "region:371602")):
+        refused = runner.invoke(
+            app,
+            ["staff", "add", "issuer.all", "--role", "issuer", *scope, "--password-stdin"],
+            input=PASSWORD + "\n",
+        )
+        assert refused.exit_code == 1, refused.output
+        assert "error: scope: Issuer (signs passes) is given for one organisation" in (
+            refused.output
+        )
+    assert "issuer.all" not in runner.invoke(app, ["staff", "list"]).output

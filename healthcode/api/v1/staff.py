@@ -101,6 +101,13 @@ class Reactivation(InputModel):
     reason: str = Field(max_length=200, examples=["误停用"])
 
 
+class RoleWarningView(BaseModel):
+    role: Role
+    scope: str
+    code: str = Field(examples=["organisation_scope_required"])
+    message: str = Field(description="why it reaches nothing, and what to do, in your language")
+
+
 class StaffAccountView(BaseModel):
     id: uuid.UUID
     username: str
@@ -117,6 +124,11 @@ class StaffAccountView(BaseModel):
         description="deactivated by the removal of its last role: those roles (within your "
         "scope); reactivating gives them back. Empty otherwise"
     )
+    reaching_nothing: list[RoleWarningView] = Field(
+        description="roles in ``roles`` given, before that was refused, where they reach "
+        "nothing (an issuer held for a region or everywhere): give them again for the "
+        "organisation (``org:<id>``), then take these away"
+    )
 
     @classmethod
     def of(cls, account: staff_accounts.StaffAccount) -> StaffAccountView:
@@ -130,6 +142,15 @@ class StaffAccountView(BaseModel):
             disabled_at=account.disabled_at,
             disabled_reason=account.disabled_reason,
             former_roles=[Grant(role=r, scope=s) for r, s in account.former_roles],
+            reaching_nothing=[
+                RoleWarningView(
+                    role=r,
+                    scope=s,
+                    code="organisation_scope_required",
+                    message=translate(staff_accounts.REACHES_NOTHING),
+                )
+                for r, s in account.reaching_nothing
+            ],
         )
 
 

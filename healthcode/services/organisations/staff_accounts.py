@@ -50,6 +50,20 @@ AUTHORISED_ROLES = frozenset({Role.ISSUER, Role.ORG_ADMIN})  # these need an aut
 GRANTABLE: Mapping[Role, frozenset[Role]] = MappingProxyType(
     {Role.ADMIN: STAFF_ROLES, Role.ORG_ADMIN: ORG_ROLES}
 )
+# Roles whose work is an organisation's pass applications, which only a role held for
+# that organisation reaches (``applications.reach``: an issuer signs in its name, seed
+# 000 §三 签发人员实行授权签发管理). Not ORG_ADMIN: held for a region it manages that
+# region's organisations, staff and authorisations.
+ORGANISATION_ONLY = frozenset({Role.ISSUER, Role.EMPLOYER_ADMIN})
+ORGANISATION_REQUIRED = N_(
+    "{role} is given for one organisation (a community, village or employer), "
+    "not a region or everywhere: choose the organisation"
+)
+REACHES_NOTHING = N_(
+    "Reaches no pass application: this role works for one organisation (a community, "
+    "village or employer), not a region or everywhere. Give it again for the "
+    "organisation, then take this one away."
+)
 
 
 class GrantRefused(Forbidden):
@@ -85,6 +99,17 @@ class StaffAccount:
     @property
     def active(self) -> bool:
         return self.disabled_at is None
+
+    @property
+    def reaching_nothing(self) -> tuple[tuple[Role, str], ...]:
+        """Its roles given, before that was refused, where they reach nothing
+        (``REACHES_NOTHING`` says why and what to do)."""
+        return tuple((r, s) for r, s in self.roles if needs_organisation(r, s))
+
+
+def needs_organisation(role: Role, scope: str) -> bool:
+    """A role that acts only for an organisation, held elsewhere."""
+    return role in ORGANISATION_ONLY and not scope.startswith(ORG)
 
 
 # --- where a scope string lies ----------------------------------------------------
@@ -130,6 +155,19 @@ def _visible(uow: UnitOfWork, who: Principal, roles: Sequence[tuple[Role, str]])
     return held.everywhere or any(_within(uow, held, scope) for _role, scope in roles)
 
 
+def _check_scopes(roles: Sequence[tuple[Role, str]]) -> None:
+    """Roles to give: none where it would reach nothing (whoever gives it). Not asked
+    of roles taken away: one given before is taken away as it is."""
+    for role, scope in roles:
+        if needs_organisation(role, scope):
+            raise InvalidInput.single(
+                "scope",
+                "organisation_scope_required",
+                ORGANISATION_REQUIRED,
+                role=Words(ROLE_NAMES[role]),
+            )
+
+
 def _check_grants(uow: UnitOfWork, who: Principal, roles: Sequence[tuple[Role, str]]) -> None:
     for role, scope in roles:
         if scope.startswith(ORG) and role in AUTHORISED_ROLES and _organisation(uow, scope) is None:
@@ -172,6 +210,7 @@ def create_staff_account(
 ) -> StaffAccount:
     """A new staff account holding only roles ``who`` may give."""
     roles = _canonical(roles)
+    _check_scopes(roles)
     _check_grants(uow, who, roles)
     made = _create(
         uow, env, username, password, display_name, roles, actor_id=who.account_id, client=client
@@ -194,6 +233,7 @@ def create_staff_at_console(
     actor: the console). Made with the role alone, an organisation's issuer could
     sign nothing, and an officer was never told of the appeals waiting for one."""
     roles = _canonical(roles)
+    _check_scopes(roles)
     return _create(uow, env, username, password, display_name, roles, actor_id=None)
 
 
@@ -246,6 +286,7 @@ def change_roles(
     account, roles_now = _managed(uow, who, account_id, lock=True)
     if remove and account.id == who.account_id:
         raise CannotDeactivateSelf(N_("You cannot take away your own roles"))
+    _check_scopes(add)
     _check_grants(uow, who, [*add, *remove])
     if add and account.disabled_at is not None:
         raise AccountDeactivated(

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 from healthcode.domain.scope import ORG, REGION, org_scope
 from healthcode.services.accounts.permissions import ROLE_PERMISSIONS, Permission, Principal, Role
-from healthcode.services.organisations.roster import managed_employers
-from healthcode.services.organisations.staff_accounts import GRANTABLE
+from healthcode.services.organisations.staff_accounts import GRANTABLE, ORGANISATION_ONLY
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
@@ -28,14 +27,24 @@ def grantable_roles(who: Principal) -> list[Role]:
     return [role for role in Role if role in given]
 
 
-def scope_choices(uow: UnitOfWork, who: Principal) -> list[ScopeChoice]:
-    """``who``'s own staff.manage scopes, named, then the employers inside them."""
+def organisation_only(role: Role) -> bool:
+    """Given only for an organisation: the pages offer no other scope for it."""
+    return role in ORGANISATION_ONLY
+
+
+def scope_choices(uow: UnitOfWork, who: Principal, *, limit: int = 200) -> list[ScopeChoice]:
+    """``who``'s own staff.manage scopes, named, then the organisations inside them
+    (communities and villages too: only employers were offered, so a region's
+    administrator could make a community's issuer only for the whole region, where
+    it reached nothing), by region, kind and name."""
     own = sorted({s for r, s in who.roles if Permission.STAFF_MANAGE in ROLE_PERMISSIONS[r]})
+    held = who.scope(Permission.STAFF_MANAGE)
     choices = [describe_scope(uow, s) for s in own]
     choices += [
-        ScopeChoice(org_scope(e.id), "organisation", e.name)
-        for e in managed_employers(uow, who)
-        if org_scope(e.id) not in own
+        ScopeChoice(org_scope(o.id), "organisation", o.name)
+        for o in uow.organisations.within(held, limit=limit)
+        if org_scope(o.id) not in own
+        and held.covers(organisation_id=o.id, region_code=o.region_code)  # not a child's
     ]
     return choices
 

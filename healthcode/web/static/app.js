@@ -401,6 +401,29 @@
     });
   }
 
+  /* A role given for one organisation only (an issuer: data-organisation-only) is
+     offered only the organisations as where it is held; without the script the
+     server refuses another scope with its reason beside the field. */
+  function startScopeChoice(role) {
+    var scope = document.getElementById(role.getAttribute("data-scope-choice"));
+    if (!scope) { return; }
+    function limit() {
+      var picked = role.options[role.selectedIndex];
+      var only = !!picked && picked.hasAttribute("data-organisation-only");
+      var first = null;
+      Array.prototype.forEach.call(scope.options, function (option) {
+        var out = only && !option.hasAttribute("data-organisation");
+        option.disabled = out;
+        option.hidden = out;
+        if (!out && !first) { first = option; }
+      });
+      var chosen = scope.options[scope.selectedIndex];
+      if (chosen && chosen.disabled && first) { first.selected = true; }
+    }
+    role.addEventListener("change", limit);
+    limit();
+  }
+
   /* Installable: the worker keeps the shell and the last code page for offline use. */
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(function () { /* online use is unaffected */ });
@@ -443,4 +466,5 @@
   document.querySelectorAll(".lang-switch a").forEach(keepTyped);
   document.querySelectorAll("input[data-warn-after]").forEach(startDateWarning);
   document.querySelectorAll("input[data-max-bytes]").forEach(startFileLimit);
+  document.querySelectorAll("select[data-scope-choice]").forEach(startScopeChoice);
 })();

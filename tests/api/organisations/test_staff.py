@@ -26,6 +26,7 @@ from tests.api.helpers import (
     staff_headers,
     staff_login,
 )
+from tests.api.pages import HTML, page_token
 from tests.factories.inputs import declaration_data
 from tests.factories.roster import (
     employer,
@@ -37,6 +38,19 @@ from tests.factories.roster import (
 )
 
 ON_ROSTER = staff_id(21)
+
+
+def _held(
+    app: FastAPI, sessions: sessionmaker[Session], username: str, role: Role, scope: str
+) -> None:
+    """An account holding ``role`` for ``scope`` as given (one made before a refusal)."""
+    uow = UnitOfWork(sessions())
+    login.create_staff(
+        uow, app.state.env, username=username, password=PASSWORD, display_name="王芳",
+        roles=[(role, scope)],
+    )  # fmt: skip
+    uow.commit()
+    uow.close()
 
 
 def _account(
@@ -323,3 +337,103 @@ class TestStaffAccounts:
         assert staff_login(client, "issuer.bohai").status_code == 200
         off = client.post(f"{url}/deactivation", json={"reason": "调离岗位"}, headers=hr)
         assert off.json()["disabled_reason"] == "调离岗位"
+
+
+SCOPE_REFUSAL = {
+    "zh": "“签发人员（签发通行卡）”须授权到具体单位（社区、村或企业），"
+    "不能授权到地区或全域：请选择单位",
+    "en": "Issuer (signs passes) is given for one organisation (a community, village or "
+    "employer), not a region or everywhere: choose the organisation",
+}
+
+
+class TestOrganisationScope:
+    """An issuer given for a region or everywhere reached no application: it was
+    granted, and its queue stayed empty with nobody knowing why."""
+
+    def test_refused_as_a_field_error_when_made_or_given_and_an_organisation_is_fine(
+        self, client: TestClient, app: FastAPI, sessions: sessionmaker[Session],
+        community: uuid.UUID,
+    ) -> None:  # fmt: skip
+        _held(app, sessions, "admin.county", Role.ADMIN, "region:371602")
+        admin = staff_headers(client, "admin.county")
+        body = {"username": "issuer.c1", "password": PASSWORD, "display_name": "王芳"}
+        for scope in ("region:371602", ""):
+            grants = {"roles": [{"role": "issuer", "scope": scope}]}
+            for language, words in SCOPE_REFUSAL.items():
+                refused = client.post(
+                    "/api/v1/staff-accounts", json=body | grants,
+                    headers=admin | {"accept-language": language},
+                )  # fmt: skip
+                assert refused.status_code == 422, refused.text
+                [field] = error(refused)["fields"]
+                assert (field["field"], field["code"]) == ("scope", "organisation_scope_required")
+                assert field["message"] == words
+        grants = {"roles": [{"role": "issuer", "scope": org_scope(community)}]}
+        made = client.post("/api/v1/staff-accounts", json=body | grants, headers=admin)
+        assert made.status_code == 201, made.text
+        assert made.json()["reaching_nothing"] == []
+        more = {"add": [{"role": "employer_admin", "scope": "region:371602"}]}
+        url = f"/api/v1/staff-accounts/{made.json()['id']}/roles"
+        refused = client.post(url, json=more, headers=admin)
+        assert refused.status_code == 422, refused.text
+        assert error(refused)["fields"][0]["code"] == "organisation_scope_required"
+
+    def test_one_made_before_is_listed_as_reaching_nothing_and_why(
+        self, client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
+    ) -> None:
+        _held(app, sessions, "admin.county", Role.ADMIN, "region:371602")
+        _held(app, sessions, "issuer.county", Role.ISSUER, "region:371602")
+        admin = staff_headers(client, "admin.county")
+        listed = client.get("/api/v1/staff-accounts", headers=admin).json()
+        [old] = [a for a in listed if a["username"] == "issuer.county"]
+        assert old["roles"] == [{"role": "issuer", "scope": "region:371602"}]  # kept
+        [warning] = old["reaching_nothing"]
+        assert warning | {"message": "…"} == {
+            "role": "issuer", "scope": "region:371602", "code": "organisation_scope_required",
+            "message": "…",
+        }  # fmt: skip
+        assert "签发人员须授权到具体单位" in warning["message"]
+        assert "重新授予" in warning["message"]  # what to do
+        [admin_row] = [a for a in listed if a["username"] == "admin.county"]
+        assert admin_row["reaching_nothing"] == []
+
+    def test_the_pages_offer_the_community_refuse_the_region_and_mark_one_made_before(
+        self, client: TestClient, app: FastAPI, sessions: sessionmaker[Session],
+        community: uuid.UUID,
+    ) -> None:  # fmt: skip
+        """The form offered the region and the employers, never the community: an
+        issuer for the community could not be made there, one for the region could."""
+        _held(app, sessions, "admin.county", Role.ADMIN, "region:371602")
+        _held(app, sessions, "issuer.county", Role.ISSUER, "region:371602")
+        token = page_token(client, "/staff/login")
+        client.post(
+            "/staff/login",
+            data={"username": "admin.county", "password": PASSWORD, "csrf_token": token},
+            headers=HTML,
+        )
+        form = client.get("/staff/accounts/new", headers=HTML)
+        token = page_token(client, "/staff/accounts/new")
+        assert f'<option value="{org_scope(community)}" data-organisation' in form.text
+        assert '<option value="region:371602">' in form.text  # for the roles it suits
+        typed = {"display_name": "王芳", "username": "issuer.c2", "password": PASSWORD}
+        refused = client.post(
+            "/staff/accounts/new",
+            data=typed | {"role": "issuer", "scope": "region:371602", "csrf_token": token},
+            headers=HTML,
+        )
+        assert refused.status_code == 422
+        assert 'id="scope-error"' in refused.text
+        assert "须授权到具体单位（社区、村或企业）" in refused.text
+        assert 'aria-describedby="scope-hint scope-error"' in refused.text
+        made = client.post(
+            "/staff/accounts/new",
+            data=typed | {"role": "issuer", "scope": org_scope(community), "csrf_token": token},
+            headers=HTML,
+            follow_redirects=False,
+        )
+        assert made.status_code == 303, made.text[:500]
+        listed = client.get("/staff/accounts", headers=HTML).text
+        assert listed.count("不能处理任何通行卡申请") == 1  # the old one, not the new
+        old = listed.index("issuer.county")
+        assert listed.index("不能处理任何通行卡申请", old) < listed.index("</li>", old)

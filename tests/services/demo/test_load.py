@@ -193,6 +193,8 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert "skipped" in run("demo", "--if-empty")
     refused = runner.invoke(app, ["demo"])
     assert refused.exit_code == 1
+    with _sqlite_units(tmp_path / "cli.db")() as uow:  # an issuer acts for an organisation
+        community = uow.session.scalars(select(t.Organisation.id).limit(1)).one()
     run(
         "staff",
         "add",
@@ -200,7 +202,7 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         "--role",
         "issuer",
         "--scope",
-        "community:1",
+        f"org:{community}",
         "--password-stdin",
         stdin="a-long-password\n",
     )
@@ -209,5 +211,5 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     )
     assert weak.exit_code == 1
     listed = run("staff", "list")
-    assert re.search(r"issuer\.two\s+active\s+issuer@community:1", listed)
+    assert re.search(rf"issuer\.two\s+active\s+issuer@org:{community}", listed)
     assert "admin" in listed

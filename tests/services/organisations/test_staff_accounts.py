@@ -65,8 +65,8 @@ class TestCreate:
         [
             (Role.ADMIN, "org"),  # a role it could not give
             (Role.CHECKPOINT, "venue-1"),
-            (Role.ISSUER, ""),  # wider than its own
-            (Role.ISSUER, "region:371602"),
+            (Role.ORG_ADMIN, ""),  # wider than its own (an issuer: TestOrganisationScope)
+            (Role.ORG_ADMIN, "region:371602"),
         ],
     )
     def test_an_org_admin_cannot_give_more_than_it_holds(
@@ -320,3 +320,90 @@ class TestReactivate:
         assert back.active
         assert back.roles == (grant,)
         assert staff_accounts.manages(uow, org_admin, back)
+
+
+class TestOrganisationScope:
+    """An issuer signs in an organisation's name (seed 000 §三): held for a region or the
+    whole deployment it reached no application (``applications.reach``), yet it was
+    granted, and its queue stayed empty with nobody knowing why."""
+
+    @pytest.mark.parametrize(
+        ("role", "scope"),
+        [
+            (Role.ISSUER, "region:371602"),
+            (Role.ISSUER, "region:371600"),
+            (Role.ISSUER, ""),
+            (Role.EMPLOYER_ADMIN, "region:371602"),
+        ],
+    )
+    def test_a_role_that_acts_for_an_organisation_is_refused_anywhere_else(
+        self, uow: UnitOfWork, env: Env, role: Role, scope: str
+    ) -> None:
+        root = deployment_admin(uow, env)
+        with pytest.raises(InvalidInput) as refused:
+            make(uow, env, root, "issuer.nowhere", (role, scope))
+        [error] = refused.value.errors
+        assert (error.field, error.code) == ("scope", "organisation_scope_required")
+        assert uow.accounts.by_username("issuer.nowhere") is None
+
+    def test_nor_given_later_and_an_organisation_still_is(
+        self, uow: UnitOfWork, env: Env, community: t.Organisation
+    ) -> None:
+        binzhou = region_admin(uow, env, "371600")
+        made = make(uow, env, binzhou, "issuer.hh", (Role.ISSUER, org_scope(community.id)))
+        assert uow.authorisations.active(made.id, community.id, Role.ISSUER.value) is not None
+        with pytest.raises(InvalidInput) as refused:
+            staff_accounts.change_roles(
+                uow, env, binzhou, account_id=made.id, add=[(Role.ISSUER, "region:371602")]
+            )
+        assert refused.value.errors[0].code == "organisation_scope_required"
+        # an organisation's administrator for the region does reach it (its staff,
+        # organisations, authorisations): still given
+        both = staff_accounts.change_roles(
+            uow, env, binzhou, account_id=made.id, add=[(Role.ORG_ADMIN, "region:371602")]
+        )
+        assert both.roles == (
+            (Role.ISSUER, org_scope(community.id)),
+            (Role.ORG_ADMIN, "region:371602"),
+        )
+        assert both.reaching_nothing == ()
+
+    def test_not_at_the_console_either(self, uow: UnitOfWork, env: Env) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            staff_accounts.create_staff_at_console(
+                uow, env, username="issuer.console", password=PASSWORD, display_name="李敏",
+                roles=[(Role.ISSUER, "")],
+            )  # fmt: skip
+        assert refused.value.errors[0].field == "scope"
+        assert uow.accounts.by_username("issuer.console") is None
+
+    def test_an_issuer_made_before_is_kept_and_listed_as_reaching_nothing(
+        self, uow: UnitOfWork, env: Env, community: t.Organisation
+    ) -> None:
+        binzhou = region_admin(uow, env, "371600")
+        old = login.create_staff(
+            uow, env, username="issuer.county", password=PASSWORD, display_name="王芳",
+            roles=[(Role.ISSUER, "region:371602")],
+        )  # fmt: skip
+        [seen] = [a for a in staff_accounts.list_staff_accounts(uow, binzhou) if a.id == old.id]
+        assert seen.active
+        assert seen.roles == ((Role.ISSUER, "region:371602"),)  # not changed
+        assert seen.reaching_nothing == ((Role.ISSUER, "region:371602"),)
+        # put right as the warning says: given for the community, the old one taken away
+        right = staff_accounts.change_roles(
+            uow, env, binzhou, account_id=old.id,
+            add=[(Role.ISSUER, org_scope(community.id))],
+            remove=[(Role.ISSUER, "region:371602")],
+        )  # fmt: skip
+        assert (right.roles, right.reaching_nothing) == (
+            ((Role.ISSUER, org_scope(community.id)),),
+            (),
+        )
+
+
+def deployment_admin(uow: UnitOfWork, env: Env) -> Principal:
+    made = login.create_staff(
+        uow, env, username="admin.root", password=PASSWORD, display_name="指挥部",
+        roles=[(Role.ADMIN, "")],
+    )  # fmt: skip
+    return sessions.principal_of(uow, account_id=made.id)

@@ -4,18 +4,21 @@ applying for a pass as the employer's staff."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from healthcode.services.accounts.permissions import Role
 from healthcode.services.organisations.roster_files import MAX_BYTES
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.roster import staff_csv, staff_id, staff_rows, staff_xlsx, wrong_check_char
 from tests.web.conftest import new_phone
 from tests.web.flows import declare_and_confirm, fill_declaration, sign_in
 from tests.web.live import LiveServer
+from tests.web.organisations.staff import desk, staff_holding
 from tests.web.staff_flows import Employer, add_employer, import_file, staff_sign_in
 from tests.web.test_a11y import SIDEWAYS, check_page
 
@@ -232,6 +235,40 @@ class TestStaffAccountPages:
         summary = page.locator("#error-summary")
         expect(summary).to_contain_text("“管理员”")
         expect(summary).not_to_contain_text("admin")
+
+    def test_an_issuer_is_offered_only_organisations(self, page: Page, server: LiveServer) -> None:
+        """A region's administrator was offered the region and the employers, never
+        the community: an issuer made there for the region reached no application."""
+        here = desk(server, issuers=0)
+        admin = staff_holding(server, Role.ADMIN, "region:371602")
+        staff_sign_in(page, admin)
+        page.goto("/staff/accounts/new")
+        region = page.locator("#scope option[value='region:371602']")
+        community = page.locator(f"#scope option[value='org:{here.organisation_id}']")
+        expect(page.locator("#role")).to_have_value("issuer")
+        expect(region).to_be_disabled()
+        expect(community).to_be_enabled()
+        expect(page.locator("#scope option:not([data-organisation]):enabled")).to_have_count(0)
+        expect(page.locator("#scope-hint")).to_contain_text("签发人员须授权到具体单位")
+        page.select_option("#role", "admin")
+        expect(region).to_be_enabled()
+        page.select_option("#scope", "region:371602")
+        page.select_option("#role", "issuer")  # back to an organisation
+        expect(page.locator("#scope")).not_to_have_value("region:371602")
+        page.select_option("#scope", f"org:{here.organisation_id}")
+        page.fill("#display_name", "黄河五路社区 李敏")
+        page.fill("#username", f"issuer.web.{uuid.uuid4().hex[:8]}")
+        page.fill("#password", "a long enough password 2020")
+        page.click("form[action='/staff/accounts/new'] button.primary")
+        page.wait_for_url("**/staff/accounts/*?created=1")
+        check_sizes(page)
+        old = staff_holding(server, Role.ISSUER, "region:371602")  # made before
+        page.goto("/staff/accounts")
+        named = page.locator("h2 span.muted", has_text=re.compile(rf"^{old}$"))
+        warning = page.locator("li.card", has=named).locator(".warning")
+        expect(warning).to_contain_text("此角色不能处理任何通行卡申请")
+        expect(warning).to_contain_text("请按单位重新授予此角色")
+        check_sizes(page)
 
 
 class TestApplyAsStaff:

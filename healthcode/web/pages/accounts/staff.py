@@ -245,12 +245,18 @@ def _show(form: FormState, error: DomainError) -> None:
 def _naming(uow: UowDep, who: Principal) -> dict[str, Any]:
     """Words for roles and scopes, and what the forms offer."""
     choices = staff_choices.scope_choices(uow, who)
+    roles = staff_choices.grantable_roles(who)
+    organisations = [c.scope for c in choices if c.kind == "organisation"]
     return {
         "role_names": ROLES,
-        "roles": staff_choices.grantable_roles(who),
+        "roles": roles,
+        "organisation_only": [r for r in roles if staff_choices.organisation_only(r)],
         "scopes": choices,
+        # the first role offered is an issuer's: where one may be held comes first
+        "first_scope": next(iter(organisations), choices[0].scope if choices else ""),
         "scope_names": {c.scope: c for c in choices},
         "describe": lambda scope: staff_choices.describe_scope(uow, scope),
+        "reaches_nothing": staff_accounts.REACHES_NOTHING,
     }
 
 
