@@ -203,7 +203,9 @@ def codes_recolour(
 ) -> None:
     """Apply a policy change: recolour every code of the policy evaluated under another
     version than the one in force, set-wise, each change recorded as a rule change.
-    Safe to repeat; one run at a time (a lease per policy)."""
+    Safe to repeat; one run at a time (a lease per policy). Codes of an older version
+    whose recorded text says what the one in force says (a new version for a title, the
+    form or the checkpoint's words) take its name without a new evaluation."""
     from healthcode.jobs.lease import if_leader
     from healthcode.jobs.policy_change import policy_change
     from healthcode.services.codes.batches import Recoloured
@@ -227,6 +229,11 @@ def codes_recolour(
         raise typer.Exit(1)
     ref = env.policies[policy].ref
     typer.echo(f"{ref}: {result.checked} codes recoloured, {result.changed} changed colour")
+    if result.relabelled:
+        typer.echo(
+            f"{ref}: {result.relabelled} codes of an older version with the same rules and "
+            "words took its name without a new evaluation"
+        )
 
 
 @jobs_app.command("videos")

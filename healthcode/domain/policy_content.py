@@ -40,6 +40,17 @@ def canonical_text(policy: Policy) -> str:
     return json.dumps(content(policy), ensure_ascii=False, sort_keys=True, indent=1)
 
 
+def same_meaning(recorded: str, policy: Policy) -> bool:
+    """Another version's recorded canonical text says what ``policy`` says, its version
+    aside: the same rules over the same facts give the same states under both, so a
+    code evaluated under that version needs only this version's name (a new version
+    that changed the title, the form or the checkpoint's words, which no state holds)."""
+    older, now = json.loads(recorded), json.loads(canonical_text(policy))
+    older.pop("version", None)
+    now.pop("version", None)
+    return bool(older == now)
+
+
 def fingerprint(text: str) -> str:
     """The SHA-256 of a canonical text, in hex."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

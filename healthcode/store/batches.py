@@ -16,7 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, Text, bindparam, cast, inspect, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    func,
+    inspect,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from healthcode.store import tables as t
@@ -118,6 +129,55 @@ class CodeBatches:
         if after is not None:
             query = query.where(c.resident_id > after)
         return list(self.session.scalars(query.order_by(c.resident_id).limit(limit)))
+
+    def of_version(
+        self,
+        policy_id: str,
+        version: str,
+        after: uuid.UUID | None,
+        limit: int,
+        within: IdRange = EVERYONE,
+    ) -> list[uuid.UUID]:
+        """Residents holding a code of the policy evaluated under exactly `version`, by
+        resident id after `after`."""
+        c = t.Code
+        query = select(c.resident_id).where(
+            c.policy_id == policy_id, c.policy_version == version, *within.where(c.resident_id)
+        )
+        if after is not None:
+            query = query.where(c.resident_id > after)
+        return list(self.session.scalars(query.order_by(c.resident_id).limit(limit)))
+
+    def versions_of(self, policy_id: str) -> list[str]:
+        """The versions the policy's codes were evaluated under."""
+        c = t.Code
+        query = select(c.policy_version).where(c.policy_id == policy_id).distinct()
+        return sorted(self.session.scalars(query))
+
+    def relabel(
+        self, resident_ids: Sequence[uuid.UUID], policy_id: str, old: str, version: str
+    ) -> int:
+        """These residents' codes evaluated under `old` take `version`'s name, in the
+        column and in the state's ``policy`` (``id@version``), nothing else: one
+        statement, after `lock`; how many."""
+        c = t.Code
+        ref = f"{policy_id}@{version}"
+        if self.session.get_bind().dialect.name == "postgresql":
+            path: Any = literal_column("'{policy}'")
+            state = func.jsonb_set(c.state, path, func.to_jsonb(cast(ref, Text)))
+        else:
+            state = func.json_set(c.state, "$.policy", ref)
+        statement = (
+            update(c)
+            .where(
+                among(self.session, c.resident_id, resident_ids),
+                c.policy_id == policy_id,
+                c.policy_version == old,
+            )
+            .values(policy_version=version, state=state)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(self.session.execute(statement), "rowcount", 0) or 0)
 
     def forget_policy(self, at: datetime, policy_ids: Sequence[str]) -> int:
         """Due codes of policies no longer offered: nothing to recheck (the rollover's

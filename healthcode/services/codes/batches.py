@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ import structlog
 
 from healthcode.domain.engine import Memo
 from healthcode.domain.policy import Model, Policy
+from healthcode.domain.policy_content import same_meaning
 from healthcode.services.codes import colour_cache, paper_passes
 from healthcode.services.codes.recolour import Cached, Cause, Plan, history_values, plan
 from healthcode.services.notices import events
@@ -43,12 +44,14 @@ class Recoloured:
     checked: int  # codes evaluated
     changed: int  # codes whose colour changed (a change recorded in their history)
     residents: tuple[uuid.UUID, ...] = ()  # whose codes were written
+    relabelled: int = 0  # codes of an older version meaning the same, renamed only
 
     def __add__(self, other: Recoloured) -> Recoloured:
         return Recoloured(
             self.checked + other.checked,
             self.changed + other.changed,
             self.residents + other.residents,
+            self.relabelled + other.relabelled,
         )
 
 
@@ -212,19 +215,67 @@ def apply_policy(
     residents of that range (one process's share, ``jobs/processes.py``)."""
     policy = env.policies.find(policy_id)
     version = None if everyone else policy.version
-    after: list[uuid.UUID | None] = [None]
-
-    def next_page(uow: UnitOfWork) -> list[uuid.UUID]:
-        page = uow.code_batches.of_policy(policy.id, version, after[0], PAGE, within)
-        if page:
-            after[0] = page[-1]
-        return page
+    relabelled = 0 if everyone else _relabel(units, policy, within)
+    next_page = _by_resident(
+        lambda uow, after: uow.code_batches.of_policy(policy.id, version, after, PAGE, within)
+    )
 
     def work(uow: UnitOfWork, page: Sequence[Any]) -> Recoloured:
         keys = [(resident_id, policy.id) for resident_id in page]
         return recolour_codes(uow, env, keys=keys, cause=Cause.POLICY)
 
-    done = in_pages(units, next_page, work)
+    done = replace(in_pages(units, next_page, work), relabelled=relabelled)
     colour_cache.forget_all(env)  # a reader may have cached a colour of the old version
-    log.info("codes.policy_applied", policy=policy.ref, checked=done.checked, changed=done.changed)
+    log.info(
+        "codes.policy_applied",
+        policy=policy.ref,
+        checked=done.checked,
+        changed=done.changed,
+        relabelled=relabelled,
+    )
     return done
+
+
+def _relabel(units: UnitOfWorkFactory, policy: Policy, within: IdRange) -> int:
+    """Codes of an older version whose recorded text says what this one says, the
+    version aside (``policy_content.same_meaning``: a new version for a title, the form
+    or the checkpoint's words), take this version's name without being evaluated
+    again: the same rules over the same facts gave them the same states. A page of
+    residents per transaction, locked as every recolouring locks them; how many. A
+    version with no record (before stop 34) is evaluated as any other."""
+    with units() as uow:
+        same = [
+            version
+            for version in uow.code_batches.versions_of(policy.id)
+            if version != policy.version
+            and (recorded := uow.policy_versions.get(policy.id, version)) is not None
+            and same_meaning(recorded.content, policy)
+        ]
+    return sum(_relabel_version(units, policy, old, within) for old in same)
+
+
+def _relabel_version(units: UnitOfWorkFactory, policy: Policy, old: str, within: IdRange) -> int:
+    next_page = _by_resident(
+        lambda uow, after: uow.code_batches.of_version(policy.id, old, after, PAGE, within)
+    )
+
+    def work(uow: UnitOfWork, page: Sequence[Any]) -> Recoloured:
+        uow.code_batches.lock(page)
+        return Recoloured(uow.code_batches.relabel(page, policy.id, old, policy.version), 0)
+
+    return in_pages(units, next_page, work).checked
+
+
+def _by_resident(
+    fetch: Callable[[UnitOfWork, uuid.UUID | None], list[uuid.UUID]],
+) -> Callable[[UnitOfWork], list[uuid.UUID]]:
+    """``in_pages``' next page: residents by id, each page after the last one's."""
+    after: list[uuid.UUID | None] = [None]
+
+    def next_page(uow: UnitOfWork) -> list[uuid.UUID]:
+        page = fetch(uow, after[0])
+        if page:
+            after[0] = page[-1]
+        return page
+
+    return next_page

@@ -11,11 +11,12 @@ the whole cached state, the history and the notifications must be the same.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from sqlalchemy import select
 
 from healthcode.domain.clock import FixedClock, day_of
 from healthcode.domain.colour import Colour
+from healthcode.domain.policy_content import canonical_text, fingerprint
 from healthcode.domain.state import State
 from healthcode.jobs.rollover import rollover
 from healthcode.policies import builtin_policy
@@ -232,6 +234,55 @@ class TestPolicyChange:
         assert (latest.cause, latest.policy_version) == ("policy", VERSIONS["binzhou-code"])
         again = apply_policy(SameUnit(uow), env, policy_id="binzhou-code")  # type: ignore[arg-type]
         assert again.checked == 0
+
+
+class TestPolicyChangeOfWordsAlone:
+    """A new version whose stored parts are those of the older one (a title, the form,
+    the checkpoint's words): its codes take the new name, not a new evaluation."""
+
+    @PROPERTY
+    @given(population=people, after=later)
+    def test_codes_take_the_new_name_with_the_states_evaluating_under_it_gave(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        clock: FixedClock,
+        issuer: uuid.UUID,
+        population: list[Person],
+        after: int,
+    ) -> None:
+        """The codes were evaluated under the version in force; named as of an older
+        version that meant the same, a policy change gives back exactly what that
+        evaluation wrote (state, colour, recheck, history), however long after."""
+        with _example(uow, clock) as start:
+            _populate(uow, env, clock, issuer, population, start)
+            evaluated = _snapshot(uow)
+            for policy_id in POLICIES:
+                _named_as_older(uow, env, policy_id, OLDER, change=None)
+            clock.set(start + after * HOUR)
+            done = [apply_policy(SameUnit(uow), env, policy_id=p) for p in POLICIES]  # type: ignore[arg-type]
+            uow.session.expire_all()
+            assert _snapshot(uow) == evaluated
+            assert sum(d.checked for d in done) == 0  # none evaluated again
+            assert sum(d.relabelled for d in done) == len(evaluated["codes"])
+
+    def test_an_older_version_with_other_rules_is_evaluated_again(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
+    ) -> None:
+        person = Person(
+            [{"at": -1, "temperature": 38.2, "symptoms": [], "exposures": [], "trips": [],
+              "policy": "binzhou-code", "signed": None, "colour": "green"}],
+            [], [], None, True,
+        )  # fmt: skip
+        start = clock.now()
+        _populate(uow, env, clock, issuer, [person], start)
+        _named_as_older(uow, env, "binzhou-code", OLDER, change=("fever_threshold_c", 37.5))
+        clock.set(start + HOUR)
+        done = apply_policy(SameUnit(uow), env, policy_id="binzhou-code")  # type: ignore[arg-type]
+        code = uow.session.scalars(select(t.Code)).one()
+        uow.session.refresh(code)
+        assert done.checked == 1
+        assert (code.policy_version, code.evaluated_at) == (VERSIONS["binzhou-code"], clock.now())
 
 
 class TestColourCache:
@@ -450,3 +501,31 @@ def _snapshot(uow: UnitOfWork) -> dict[str, Any]:
         for m in s.scalars(select(t.OutboxMessage))
     )
     return {"codes": codes, "history": history, "notifications": notices, "outbox": outbox}
+
+
+OLDER = "2020-01-01.1"
+
+
+def _named_as_older(
+    uow: UnitOfWork, env: Env, policy_id: str, older: str, change: tuple[str, Any] | None
+) -> None:
+    """The policy's codes as if evaluated under ``older``, recorded as the policy in
+    force with another version (and, with ``change``, one parameter otherwise)."""
+    content = json.loads(canonical_text(env.policies.find(policy_id)))
+    content["version"] = older
+    if change is not None:
+        content["params"][change[0]] = change[1]
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, indent=1)
+    uow.add(
+        t.PolicyVersion(
+            policy_id=policy_id,
+            version=older,
+            fingerprint=fingerprint(text),
+            content=text,
+            first_seen_at=datetime(2020, 1, 1, tzinfo=UTC),
+        )
+    )
+    for code in uow.session.scalars(select(t.Code).where(t.Code.policy_id == policy_id)):
+        code.policy_version = older
+        code.state = {**code.state, "policy": f"{policy_id}@{older}"}
+    uow.flush()
