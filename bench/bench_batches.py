@@ -8,7 +8,12 @@ evaluated_at`` of the same codes. Target: at least 0.5 (at most 2 × the UPDATE)
 new policy version (every code evaluated under the old one) against the same plain
 ``UPDATE``. Target: at least 0.5.
 
-``….workers_2``: the same two jobs shared by two processes (``jobs/processes.py``),
+``batches.policy_rename``: the same policy change when the codes' older version is
+recorded with the text of the version in force (a version bumped for a title, say):
+the codes are renamed without a new evaluation (docs/policies.md, Versions), against
+the same plain ``UPDATE``. Target: at least 0.5.
+
+``….workers_2``: the same three jobs shared by two processes (``jobs/processes.py``),
 unpinned (this machine's two cores, which PostgreSQL shares), on a fresh copy of the
 same population, each against its own plain ``UPDATE``.
 
@@ -24,6 +29,7 @@ path, which runs the same code.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -38,9 +44,11 @@ from bench.core import Benchmark, Result, Settings
 from healthcode.config import Settings as AppSettings
 from healthcode.demo.population import generate_population
 from healthcode.domain.clock import TZ, FixedClock
+from healthcode.domain.policy_content import canonical_text, fingerprint
 from healthcode.jobs.policy_change import policy_change
 from healthcode.jobs.rollover import rollover
 from healthcode.services.shared.env import Env, make_env
+from healthcode.store import tables as t
 from healthcode.store.db import make_engine, session_factory
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory
@@ -49,6 +57,7 @@ RESIDENTS = int(os.environ.get("HEALTHCODE_BENCH_BATCH_RESIDENTS", "100000"))
 NOW = datetime(2020, 3, 1, 10, 0, tzinfo=TZ)  # the population's instant
 AT = datetime(2020, 3, 2, 0, 5, tzinfo=TZ)  # five past the next midnight: the rollover's
 POLICY = "binzhou-code"
+OLDER = "2020-02-01.2"  # a version that meant what the one in force means
 TARGET = 0.5
 
 
@@ -114,6 +123,16 @@ def _timed(url: str, workers: int) -> list[Result]:
         applied = policy_change(units, _env(url, AT), policy_id=POLICY, workers=workers)
         changed = time.perf_counter() - started
         assert applied.checked == everyone, (applied, everyone)
+
+        # a new version that means what the older one meant: the codes are renamed
+        _as_older(engine, units, _env(url, AT), OLDER)
+        _vacuum(engine)
+        _, rename_baseline = _baseline(engine, "policy_id = :p", {"p": POLICY})
+        _vacuum(engine)
+        started = time.perf_counter()
+        renamed = policy_change(units, _env(url, AT), policy_id=POLICY, workers=workers)
+        renaming = time.perf_counter() - started
+        assert (renamed.checked, renamed.relabelled) == (0, everyone), (renamed, everyone)
     finally:
         engine.dispose()
     suffix = "" if workers == 1 else f".workers_{workers}"
@@ -122,7 +141,26 @@ def _timed(url: str, workers: int) -> list[Result]:
                baseline=due / rollover_baseline, target=TARGET),
         Result(f"batches.policy_change{suffix}", everyone / changed, "codes/s",
                baseline=everyone / policy_baseline, target=TARGET),
+        Result(f"batches.policy_rename{suffix}", everyone / renaming, "codes/s",
+               baseline=everyone / rename_baseline, target=TARGET),
     ]  # fmt: skip
+
+
+def _as_older(engine: Any, units: UnitOfWorkFactory, env: Env, older: str) -> None:
+    """Every code as evaluated under ``older``, recorded with the text of the version
+    in force (a version bumped for a title, say)."""
+    content = json.loads(canonical_text(env.policies.find(POLICY)))
+    content["version"] = older
+    recorded = json.dumps(content, ensure_ascii=False, sort_keys=True, indent=1)
+    with units() as uow:
+        uow.add(
+            t.PolicyVersion(
+                policy_id=POLICY, version=older, fingerprint=fingerprint(recorded),
+                content=recorded, first_seen_at=NOW,
+            )
+        )  # fmt: skip
+    with engine.begin() as c:
+        c.execute(text("UPDATE codes SET policy_version = :v"), {"v": older})
 
 
 @contextmanager

@@ -130,24 +130,6 @@ class CodeBatches:
             query = query.where(c.resident_id > after)
         return list(self.session.scalars(query.order_by(c.resident_id).limit(limit)))
 
-    def of_version(
-        self,
-        policy_id: str,
-        version: str,
-        after: uuid.UUID | None,
-        limit: int,
-        within: IdRange = EVERYONE,
-    ) -> list[uuid.UUID]:
-        """Residents holding a code of the policy evaluated under exactly `version`, by
-        resident id after `after`."""
-        c = t.Code
-        query = select(c.resident_id).where(
-            c.policy_id == policy_id, c.policy_version == version, *within.where(c.resident_id)
-        )
-        if after is not None:
-            query = query.where(c.resident_id > after)
-        return list(self.session.scalars(query.order_by(c.resident_id).limit(limit)))
-
     def versions_of(self, policy_id: str) -> list[str]:
         """The versions the policy's codes were evaluated under."""
         c = t.Code
@@ -155,12 +137,27 @@ class CodeBatches:
         return sorted(self.session.scalars(query))
 
     def relabel(
-        self, resident_ids: Sequence[uuid.UUID], policy_id: str, old: str, version: str
-    ) -> int:
-        """These residents' codes evaluated under `old` take `version`'s name, in the
-        column and in the state's ``policy`` (``id@version``), nothing else: one
-        statement, after `lock`; how many."""
-        c = t.Code
+        self,
+        policy_id: str,
+        old: str,
+        version: str,
+        after: uuid.UUID | None,
+        limit: int,
+        within: IdRange = EVERYONE,
+    ) -> list[uuid.UUID]:
+        """The next `limit` residents (by id, after `after`) holding a code evaluated
+        under `old`: their codes take `version`'s name, in the column and in the
+        state's ``policy`` (``id@version``), nothing else. One statement: the residents
+        are locked in id order first, as every recolouring locks them (``lock``).
+        Their ids, in order."""
+        c, r = t.Code, t.Resident
+        chosen = select(c.resident_id).where(
+            c.policy_id == policy_id, c.policy_version == old, *within.where(c.resident_id)
+        )
+        if after is not None:
+            chosen = chosen.where(c.resident_id > after)
+        page = chosen.order_by(c.resident_id).limit(limit).scalar_subquery()
+        locked = recolour_lock(select(r.id).where(r.id.in_(page)).order_by(r.id))
         ref = f"{policy_id}@{version}"
         if self.session.get_bind().dialect.name == "postgresql":
             path: Any = literal_column("'{policy}'")
@@ -169,15 +166,12 @@ class CodeBatches:
             state = func.json_set(c.state, "$.policy", ref)
         statement = (
             update(c)
-            .where(
-                among(self.session, c.resident_id, resident_ids),
-                c.policy_id == policy_id,
-                c.policy_version == old,
-            )
+            .where(c.policy_id == policy_id, c.policy_version == old, c.resident_id.in_(locked))
             .values(policy_version=version, state=state)
+            .returning(c.resident_id)
             .execution_options(synchronize_session=False)
         )
-        return int(getattr(self.session.execute(statement), "rowcount", 0) or 0)
+        return sorted(self.session.scalars(statement))
 
     def forget_policy(self, at: datetime, policy_ids: Sequence[str]) -> int:
         """Due codes of policies no longer offered: nothing to recheck (the rollover's

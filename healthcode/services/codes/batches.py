@@ -37,6 +37,7 @@ from healthcode.store.uow import EVERYONE, IdRange, UnitOfWork, UnitOfWorkFactor
 
 log = structlog.get_logger()
 PAGE = 1000  # codes per transaction: a few statements each, short locks
+RENAME_PAGE = 10_000  # codes renamed per transaction: one statement, no engine
 
 
 @dataclass(frozen=True)
@@ -216,9 +217,13 @@ def apply_policy(
     policy = env.policies.find(policy_id)
     version = None if everyone else policy.version
     relabelled = 0 if everyone else _relabel(units, policy, within)
-    next_page = _by_resident(
-        lambda uow, after: uow.code_batches.of_policy(policy.id, version, after, PAGE, within)
-    )
+    after: list[uuid.UUID | None] = [None]
+
+    def next_page(uow: UnitOfWork) -> list[uuid.UUID]:
+        page = uow.code_batches.of_policy(policy.id, version, after[0], PAGE, within)
+        if page:
+            after[0] = page[-1]
+        return page
 
     def work(uow: UnitOfWork, page: Sequence[Any]) -> Recoloured:
         keys = [(resident_id, policy.id) for resident_id in page]
@@ -255,27 +260,13 @@ def _relabel(units: UnitOfWorkFactory, policy: Policy, within: IdRange) -> int:
 
 
 def _relabel_version(units: UnitOfWorkFactory, policy: Policy, old: str, within: IdRange) -> int:
-    next_page = _by_resident(
-        lambda uow, after: uow.code_batches.of_version(policy.id, old, after, PAGE, within)
-    )
-
-    def work(uow: UnitOfWork, page: Sequence[Any]) -> Recoloured:
-        uow.code_batches.lock(page)
-        return Recoloured(uow.code_batches.relabel(page, policy.id, old, policy.version), 0)
-
-    return in_pages(units, next_page, work).checked
-
-
-def _by_resident(
-    fetch: Callable[[UnitOfWork, uuid.UUID | None], list[uuid.UUID]],
-) -> Callable[[UnitOfWork], list[uuid.UUID]]:
-    """``in_pages``' next page: residents by id, each page after the last one's."""
-    after: list[uuid.UUID | None] = [None]
-
-    def next_page(uow: UnitOfWork) -> list[uuid.UUID]:
-        page = fetch(uow, after[0])
-        if page:
-            after[0] = page[-1]
-        return page
-
-    return next_page
+    total, after = 0, None
+    while True:
+        with units() as uow:
+            page = uow.code_batches.relabel(
+                policy.id, old, policy.version, after, RENAME_PAGE, within
+            )
+        total += len(page)
+        if len(page) < RENAME_PAGE:
+            return total
+        after = page[-1]
