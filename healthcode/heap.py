@@ -2,11 +2,15 @@
 
 A started process holds some 280,000 objects that live as long as it does (modules,
 SQLAlchemy's and FastAPI's structures, the policies). A full collection walks them
-all: 100–225 ms on this machine, a pause for every request in flight, and a batch
-page or an import allocating its rows and documents triggers one every few pages.
-``gc.freeze`` (Python's advice for long-running processes) moves what exists into a
-permanent generation no collection walks: a full collection then takes microseconds.
-What the process allocates later is collected as before. Freezing is O(1).
+all: 100–225 ms on this machine. ``gc.freeze`` (Python's advice for long-running
+processes) moves what exists into a permanent generation no collection walks; what
+the process allocates later is collected as before. Freezing is O(1).
+
+Measured (stop 35): serving, none of 3,200 scans, code fetches and declarations set off
+a full collection either way (105 ms of collections in all, both ways): requests free
+what they allocate. A batch keeps what it builds (facts, documents, the engine's memo)
+and set them off every few pages: an import's recolouring of 2,000 residents took
+about 7 % less time frozen (three interleaved pairs).
 """
 
 from __future__ import annotations

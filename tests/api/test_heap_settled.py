@@ -1,6 +1,5 @@
 """A started server's heap is out of the collector's way (healthcode/heap.py): a full
-collection walked ~280,000 start-up objects, a 100–225 ms pause for every request in
-flight."""
+collection walked ~280,000 start-up objects, 100–225 ms for whatever waits on it."""
 
 from __future__ import annotations
 
