@@ -171,8 +171,20 @@ def application_waiting(uow: UnitOfWork, env: Env, *, application_id: uuid.UUID)
         _waiting(uow, env, account_id, organisation)
 
 
+def waiting_for_new_issuer(
+    uow: UnitOfWork, env: Env, *, account_id: uuid.UUID, organisation_id: uuid.UUID, count: int
+) -> None:
+    """An issuer authorised now for an organisation whose queue already holds ``count``
+    applications: told once, with how many. They were announced to the issuers of the
+    moment, and a community just registered has none: an unrouted county's applications
+    routed to it waited for whoever would be authorised first."""
+    organisation = uow.organisations.by_id(organisation_id)
+    if organisation is not None and count > 0:
+        _waiting(uow, env, account_id, organisation, count)
+
+
 def _waiting(
-    uow: UnitOfWork, env: Env, account_id: uuid.UUID, organisation: t.Organisation
+    uow: UnitOfWork, env: Env, account_id: uuid.UUID, organisation: t.Organisation, count: int = 1
 ) -> None:
     now = env.clock.now()
     interval = env.settings.notify_waiting_minutes * 60
@@ -182,7 +194,7 @@ def _waiting(
         params = {
             "organisation": str(organisation.id),
             "organisation_name": organisation.name,
-            "count": 1,
+            "count": count,
         }
         if notify(
             uow,
@@ -195,7 +207,7 @@ def _waiting(
             return
         row = uow.notifications.by_key(key, lock=True)  # a concurrent first one
         assert row is not None
-    row.payload = {**row.payload, "count": int(row.payload.get("count", 0)) + 1}
+    row.payload = {**row.payload, "count": int(row.payload.get("count", 0)) + count}
     row.at, row.read_at = now, None
 
 

@@ -19,9 +19,11 @@ from healthcode.domain.identity.names import parse_name
 from healthcode.domain.identity.phone import mask_mobile, parse_mobile
 from healthcode.domain.identity.regions import parse_region_code
 from healthcode.domain.identity.uscc import parse_uscc
-from healthcode.domain.scope import org_scope, region_prefix
+from healthcode.domain.policy import Model
+from healthcode.domain.scope import QueueQuery, Scope, org_scope, region_prefix
 from healthcode.services.accounts.permissions import Permission, Principal, Role
 from healthcode.services.appeals.assignment import assign_waiting
+from healthcode.services.notices import events
 from healthcode.services.organisations.registry import collect as _collect
 from healthcode.services.organisations.registry import managed
 from healthcode.services.shared import audit
@@ -66,6 +68,7 @@ def grant(
     )
     uow.add(row)
     activate(uow, row)
+    _tell_of_queue(uow, env, row)
     return row
 
 
@@ -287,7 +290,20 @@ def decide(
     _audit(uow, env, who, f"authorisation.{decision.value}", row, client, reason=row.reason)
     if after is AuthorisationStatus.ACTIVE:  # an issuer now may decide what waited
         assign_waiting(uow, env, account_id=row.account_id, actor_id=who.account_id, client=client)
+        _tell_of_queue(uow, env, row)
     return AuthorisationSummary.of(row, organisation)
+
+
+def _tell_of_queue(uow: UnitOfWork, env: Env, row: t.Authorisation) -> None:
+    """A new issuer of an organisation learns how many applications already wait."""
+    if row.role != Role.ISSUER.value:
+        return
+    policies = [p.id for p in env.policies.values() if p.model is Model.PASS]
+    scope = Scope(organisations=frozenset({row.organisation_id}))
+    waiting = uow.applications.count_pending(QueueQuery(policy_ids=policies, scope=scope))
+    events.waiting_for_new_issuer(
+        uow, env, account_id=row.account_id, organisation_id=row.organisation_id, count=waiting
+    )
 
 
 def _decidable(

@@ -78,6 +78,21 @@ class TestRegistered:
         assert sent_to(uow, there) is None  # another county's waits for its own
         assert queue_of(uow, env, community) == [here]
 
+    def test_the_first_issuer_authorised_there_is_told_how_many_wait(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        """A community just registered has no issuer to tell: whoever is authorised
+        first learns of the applications routed to it (granted, or approved)."""
+        waiting = [apply_in(uow, env, HUIMIN), apply_in(uow, env, HUIMIN)]
+        community = community_in(uow, env, HUIMIN)
+        assert notes(uow, "applications_waiting") == []
+
+        first = authorised_issuer(uow, env, community)
+
+        [note] = notes(uow, "applications_waiting")
+        assert (note.account_id, note.payload["count"]) == (first.account_id, len(waiting))
+        assert note.payload["organisation"] == str(community)
+
     def test_an_application_submitted_before_and_confirmed_after_goes_to_it(
         self, uow: UnitOfWork, env: Env
     ) -> None:
