@@ -53,8 +53,10 @@ def staff_add(
 
 @staff_app.command("list")
 def staff_list() -> None:
-    """Every staff account with its roles."""
+    """Every staff account with its roles; under it, a role that reaches nothing (an
+    issuer given for a region before that was refused) and what to do."""
     from healthcode.services.accounts.sessions import summary
+    from healthcode.services.organisations.staff_accounts import needs_organisation
 
     units, _ = context()
     with units() as uow:
@@ -63,3 +65,9 @@ def staff_list() -> None:
         state = "disabled" if account.disabled_at else "active"
         name, roles = account.username or "", roles_text(shown.roles)
         typer.echo(f"{name:<20} {state:<8} {roles:<40} {shown.display_name}")
+        for role, scope in sorted(shown.roles):
+            if needs_organisation(role, scope):
+                typer.echo(
+                    f"  ! {roles_text(((role, scope),))} reaches no pass application: give "
+                    "it for the organisation (--scope org:<id>), then take this one away"
+                )

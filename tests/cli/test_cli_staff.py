@@ -85,3 +85,22 @@ def test_an_issuer_for_no_organisation_is_refused_at_the_console(database: str) 
             refused.output
         )
     assert "issuer.all" not in runner.invoke(app, ["staff", "list"]).output
+
+
+def test_the_list_flags_an_issuer_given_for_a_region_before_that_was_refused(
+    database: str,
+) -> None:
+    add("old.issuer", "--role", "org_admin", "--scope", "region:371600")
+    units, _ = units_and_env(database, FixedClock(START))
+    with units() as uow:
+        account = uow.accounts.by_username("old.issuer")
+        assert account is not None
+        uow.accounts.hold(account.id, "issuer", "region:371600")  # as granted before
+
+    listed = runner.invoke(app, ["staff", "list"])
+
+    assert listed.exit_code == 0, listed.output
+    flagged = [line for line in listed.output.splitlines() if line.startswith("  !")]
+    assert len(flagged) == 1, listed.output
+    assert "issuer@region:371600 reaches no pass application" in flagged[0]
+    assert "org_admin" not in flagged[0]  # a region's administrator does reach its region
