@@ -5,6 +5,7 @@ county's first community registered takes it into its issuers' queue."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import FastAPI
@@ -23,7 +24,7 @@ from tests.api.helpers import (
 from tests.api.organisations.test_issuer_reach import staff_with
 from tests.api.pages import HTML, page_token, sign_in_on_pages
 from tests.factories.identity import make_uscc
-from tests.factories.inputs import declaration_data
+from tests.factories.inputs import declaration_data, id_number
 
 API = "/api/v1"
 HUIMIN = "371621"  # a county of Binzhou with no community (the tests' one is in 371602)
@@ -154,3 +155,24 @@ def test_a_whole_city_is_refused_as_the_residence_of_an_application_going_by_cou
     assert "Choose your county or district" in said
     city_code = declaration_data("binzhou-code", region="371600")  # no routing: a city will do
     assert client.post(f"{API}/declarations", json=city_code, headers=me).status_code == 201
+
+
+def test_a_childs_application_waiting_for_a_community_says_so_on_the_family_page(
+    client: TestClient, sms: CapturingSender
+) -> None:
+    me = signed_in(client, sms)
+    child = declaration_data(
+        "shandong-pass", id_number=id_number(date(2016, 5, 5)), name="王小宝", region=HUIMIN
+    )
+    made = client.post(
+        f"{API}/dependants/declarations", params={"relationship": "child"}, json=child, headers=me
+    )
+    assert made.status_code == 201, made.text
+    confirmed = client.post(f"{API}/declarations/{made.json()['id']}/confirm", headers=me)
+    assert confirmed.status_code == 200, confirmed.text
+    [member] = client.get(f"{API}/dependants", headers=me).json()
+
+    page = client.get(f"/family/{member['resident_id']}/codes/shandong-pass", headers=HTML)
+
+    assert page.status_code == 200, page.text[:300]
+    assert SAYS_ZH in page.text

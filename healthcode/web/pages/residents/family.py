@@ -17,6 +17,7 @@ from healthcode.http.deps import EnvDep, UowDep
 from healthcode.http.security import ResidentDep
 from healthcode.http.views import code_view
 from healthcode.services.codes import health_codes as codes
+from healthcode.services.organisations import routing
 from healthcode.services.residents.dependants import (
     RELATIONSHIPS,
     DependantSummary,
@@ -60,7 +61,9 @@ def family_code(
         policy=policy,
         member=member,
         relationship=RELATIONSHIPS[member.relationship],
-        code=code_view(policy, shown.state),
+        code=code_view(
+            policy, shown.state, unrouted=routing.unrouted(uow, shown.state.awaiting_signature)
+        ),
         claims=shown.claims,
         qr=live_qr(shown),
         icon=ICONS[shown.state.colour],
