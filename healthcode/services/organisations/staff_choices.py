@@ -32,17 +32,23 @@ def organisation_only(role: Role) -> bool:
     return role in ORGANISATION_ONLY
 
 
-def scope_choices(uow: UnitOfWork, who: Principal, *, limit: int = 200) -> list[ScopeChoice]:
+ORGANISATIONS_OFFERED = 200  # a province holds thousands: past these, ``matching`` finds
+
+
+def scope_choices(
+    uow: UnitOfWork, who: Principal, *, matching: str = "", limit: int = ORGANISATIONS_OFFERED
+) -> list[ScopeChoice]:
     """``who``'s own staff.manage scopes, named, then the organisations inside them
     (communities and villages too: only employers were offered, so a region's
     administrator could make a community's issuer only for the whole region, where
-    it reached nothing), by region, kind and name."""
+    it reached nothing), by region, kind and name; ``matching``: those whose name
+    holds it, or whose credit or region code starts with it."""
     own = sorted({s for r, s in who.roles if Permission.STAFF_MANAGE in ROLE_PERMISSIONS[r]})
     held = who.scope(Permission.STAFF_MANAGE)
     choices = [describe_scope(uow, s) for s in own]
     choices += [
         ScopeChoice(org_scope(o.id), "organisation", o.name)
-        for o in uow.organisations.within(held, limit=limit)
+        for o in uow.organisations.within(held, limit=limit, matching=matching.strip())
         if org_scope(o.id) not in own
         and held.covers(organisation_id=o.id, region_code=o.region_code)  # not a child's
     ]

@@ -173,16 +173,23 @@ class Organisations(_Repo):
             t.Organisation, organisation_id, with_for_update=True, populate_existing=True
         )
 
-    def within(self, scope: Scope, *, limit: int, offset: int = 0) -> Sequence[t.Organisation]:
+    def within(
+        self, scope: Scope, *, limit: int, offset: int = 0, matching: str = ""
+    ) -> Sequence[t.Organisation]:
         """The organisations a scope reaches: its own, the employers they approve, and
-        everything in its regions; by region, then name."""
-        query = (
-            select(t.Organisation)
-            .where(organisation_in_scope(scope))
-            .order_by(t.Organisation.region_code, t.Organisation.kind, t.Organisation.name)
-            .limit(limit)
-            .offset(offset)
-        )
+        everything in its regions; by region, then name. ``matching``: only those whose
+        name holds it, or whose credit code or region code starts with it."""
+        o = t.Organisation
+        query = select(o).where(organisation_in_scope(scope))
+        if matching:
+            query = query.where(
+                or_(
+                    o.name.contains(matching, autoescape=True),
+                    o.credit_code.startswith(matching, autoescape=True),
+                    o.region_code.startswith(matching, autoescape=True),
+                )
+            )
+        query = query.order_by(o.region_code, o.kind, o.name).limit(limit).offset(offset)
         return self.session.scalars(query).all()
 
     def grassroots_in(self, region_code: str | None, *, limit: int) -> Sequence[t.Organisation]:

@@ -270,6 +270,30 @@ class TestStaffAccountPages:
         expect(warning).to_contain_text("请按单位重新授予此角色")
         check_sizes(page)
 
+    def test_the_organisation_is_found_by_part_of_its_name(
+        self, page: Page, server: LiveServer
+    ) -> None:
+        """A province's administrator is offered the first 200 organisations: the one
+        wanted is found by part of its name or code, without losing the form."""
+        here = desk(server, issuers=0)
+        admin = staff_holding(server, Role.ADMIN, "region:371602")
+        staff_sign_in(page, admin)
+        page.goto("/staff/accounts/new")
+        option = page.locator(f"#scope option[value='org:{here.organisation_id}']")
+        name = option.inner_text().strip()
+        page.fill("#find", name[1:5])
+        page.click("form.finder button")
+        page.wait_for_url("**/staff/accounts/new?find=*")
+        expect(page.locator("form.finder [role=status]")).to_contain_text("个单位与")
+        expect(option).to_be_attached()
+        check_page(page)
+        page.fill("#find", "没有这个单位")
+        page.click("form.finder button")
+        expect(page.locator("form.finder .warning")).to_contain_text(
+            "没有与“没有这个单位”相符的单位"
+        )
+        expect(page.locator("#scope option[data-organisation]")).to_have_count(0)
+
 
 class TestApplyAsStaff:
     def test_the_pass_form_offers_the_employer_and_sends_it_there(

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from healthcode.domain.errors import DomainError, InvalidInput
@@ -91,9 +91,13 @@ def list_accounts(request: Request, who: Manager, uow: UowDep, left: bool = Fals
     )
 
 
+Find = Annotated[SafeText, Query(max_length=64)]  # part of an organisation's name or code
+
+
 @router.get("/staff/accounts/new")
-def new_account(request: Request, who: Manager, uow: UowDep) -> Response:
-    return _form(request, uow, who, FormState())
+def new_account(request: Request, who: Manager, uow: UowDep, find: Find = "") -> Response:
+    """``find``: only the organisations it names are offered (a province's are many)."""
+    return _form(request, uow, who, FormState(), find=find)
 
 
 @router.post("/staff/accounts/new")
@@ -136,10 +140,13 @@ def account_page(
     uow: UowDep,
     created: bool = False,
     last_role: bool = False,
+    find: Find = "",
 ) -> Response:
     """``last_role``: its last role was just taken away, which deactivated it."""
     shown = staff_accounts.show_staff_account(uow, who, account_id=account_id)
-    return _account(request, uow, who, shown, FormState(), created=created, last_role=last_role)
+    return _account(
+        request, uow, who, shown, FormState(), created=created, last_role=last_role, find=find
+    )
 
 
 @router.post("/staff/accounts/{account_id}/roles")
@@ -242,12 +249,16 @@ def _show(form: FormState, error: DomainError) -> None:
         form.general.append(in_words(error))
 
 
-def _naming(uow: UowDep, who: Principal) -> dict[str, Any]:
-    """Words for roles and scopes, and what the forms offer."""
-    choices = staff_choices.scope_choices(uow, who)
+def _naming(uow: UowDep, who: Principal, find: str = "") -> dict[str, Any]:
+    """Words for roles and scopes, and what the forms offer (``find``: the
+    organisations it names)."""
+    choices = staff_choices.scope_choices(uow, who, matching=find)
     roles = staff_choices.grantable_roles(who)
     organisations = [c.scope for c in choices if c.kind == "organisation"]
     return {
+        "find": find.strip(),
+        "organisations_offered": len(organisations),
+        "offered_at_most": staff_choices.ORGANISATIONS_OFFERED,
         "role_names": ROLES,
         "roles": roles,
         "organisation_only": [r for r in roles if staff_choices.organisation_only(r)],
@@ -261,7 +272,13 @@ def _naming(uow: UowDep, who: Principal) -> dict[str, Any]:
 
 
 def _form(
-    request: Request, uow: UowDep, who: Principal, form: FormState, *, status: int = 200
+    request: Request,
+    uow: UowDep,
+    who: Principal,
+    form: FormState,
+    *,
+    status: int = 200,
+    find: str = "",
 ) -> Response:
     return render(
         request,
@@ -269,7 +286,7 @@ def _form(
         status=status,
         form=form,
         password_min=PASSWORD_MIN,
-        **_naming(uow, who),
+        **_naming(uow, who, find),
     )
 
 
@@ -283,6 +300,7 @@ def _account(
     status: int = 200,
     created: bool = False,
     last_role: bool = False,
+    find: str = "",
 ) -> Response:
     return render(
         request,
@@ -293,5 +311,5 @@ def _account(
         created=created,
         last_role=last_role,
         is_self=shown.id == who.account_id,
-        **_naming(uow, who),
+        **_naming(uow, who, find),
     )
