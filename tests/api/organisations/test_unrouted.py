@@ -60,6 +60,9 @@ def test_the_resident_is_told_no_community_is_registered_yet(
     assert page.status_code == 200, page.text[:300]
     assert SAYS_ZH in page.text
     assert "一旦有社区或村登记即送其审核" in page.text
+    home = client.get("/", headers=HTML)
+    assert home.status_code == 200, home.text[:300]
+    assert SAYS_ZH in home.text  # on the pass's card too
 
 
 def test_a_resident_whose_county_has_a_community_is_not_told_so(
@@ -72,6 +75,7 @@ def test_a_resident_whose_county_has_a_community_is_not_told_so(
     page = client.get("/codes/shandong-pass", headers=HTML)
     assert page.status_code == 200, page.text[:300]
     assert SAYS_ZH not in page.text
+    assert SAYS_ZH not in client.get("/", headers=HTML).text
 
 
 def test_the_regions_administrator_counts_them_and_a_new_community_takes_them(

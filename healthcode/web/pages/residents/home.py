@@ -20,7 +20,7 @@ from healthcode.http.views import CodeView, code_view
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.notices import centre
-from healthcode.services.organisations import checkins
+from healthcode.services.organisations import checkins, routing
 from healthcode.services.residents.dependants import (
     RELATIONSHIPS,
     DependantSummary,
@@ -126,7 +126,12 @@ def _home(
             state = codes.read_code_state(
                 uow, env, resident_id=resident.resident_id, policy_id=policy.id
             )
-            view = code_view(policy, state) if state.colour is not Colour.NONE else None
+            unrouted = routing.unrouted(uow, state.awaiting_signature)
+            view = (
+                code_view(policy, state, unrouted=unrouted)
+                if state.colour is not Colour.NONE
+                else None
+            )
             may_ring = may_ring or state.awaiting_signature is not None
         cards.append(Card(policy, policy.model is Model.PASS, view))
     unread = centre.count_unread(uow, resident)
