@@ -26,6 +26,7 @@ from tests.api.helpers import (
     staff_headers,
     staff_login,
 )
+from tests.api.organisations.test_issuer_reach import staff_with
 from tests.api.pages import HTML, page_token
 from tests.factories.inputs import declaration_data
 from tests.factories.roster import (
@@ -38,19 +39,6 @@ from tests.factories.roster import (
 )
 
 ON_ROSTER = staff_id(21)
-
-
-def _held(
-    app: FastAPI, sessions: sessionmaker[Session], username: str, role: Role, scope: str
-) -> None:
-    """An account holding ``role`` for ``scope`` as given (one made before a refusal)."""
-    uow = UnitOfWork(sessions())
-    login.create_staff(
-        uow, app.state.env, username=username, password=PASSWORD, display_name="王芳",
-        roles=[(role, scope)],
-    )  # fmt: skip
-    uow.commit()
-    uow.close()
 
 
 def _account(
@@ -355,7 +343,7 @@ class TestOrganisationScope:
         self, client: TestClient, app: FastAPI, sessions: sessionmaker[Session],
         community: uuid.UUID,
     ) -> None:  # fmt: skip
-        _held(app, sessions, "admin.county", Role.ADMIN, "region:371602")
+        staff_with(app, sessions, "admin.county", Role.ADMIN, "region:371602")
         admin = staff_headers(client, "admin.county")
         body = {"username": "issuer.c1", "password": PASSWORD, "display_name": "王芳"}
         for scope in ("region:371602", ""):
@@ -382,8 +370,8 @@ class TestOrganisationScope:
     def test_one_made_before_is_listed_as_reaching_nothing_and_why(
         self, client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
     ) -> None:
-        _held(app, sessions, "admin.county", Role.ADMIN, "region:371602")
-        _held(app, sessions, "issuer.county", Role.ISSUER, "region:371602")
+        staff_with(app, sessions, "admin.county", Role.ADMIN, "region:371602")
+        staff_with(app, sessions, "issuer.county", Role.ISSUER, "region:371602")
         admin = staff_headers(client, "admin.county")
         listed = client.get("/api/v1/staff-accounts", headers=admin).json()
         [old] = [a for a in listed if a["username"] == "issuer.county"]
@@ -404,8 +392,8 @@ class TestOrganisationScope:
     ) -> None:  # fmt: skip
         """The form offered the region and the employers, never the community: an
         issuer for the community could not be made there, one for the region could."""
-        _held(app, sessions, "admin.county", Role.ADMIN, "region:371602")
-        _held(app, sessions, "issuer.county", Role.ISSUER, "region:371602")
+        staff_with(app, sessions, "admin.county", Role.ADMIN, "region:371602")
+        staff_with(app, sessions, "issuer.county", Role.ISSUER, "region:371602")
         token = page_token(client, "/staff/login")
         client.post(
             "/staff/login",

@@ -212,17 +212,20 @@ class TestRollover:
         assert (second.checked, second.changed) == (0, 0)
 
 
+# One Binzhou declaration with a fever, an hour before the example's instant: yellow.
+FEVERISH = Person(
+    [{"at": -1, "temperature": 38.2, "symptoms": [], "exposures": [], "trips": [],
+      "policy": "binzhou-code", "signed": None, "colour": "green"}],
+    [], [], None, True,
+)  # fmt: skip
+
+
 class TestPolicyChange:
     def test_codes_of_an_older_version_are_recoloured_with_cause_policy(
         self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
     ) -> None:
-        person = Person(
-            [{"at": -1, "temperature": 38.2, "symptoms": [], "exposures": [], "trips": [],
-              "policy": "binzhou-code", "signed": None, "colour": "green"}],
-            [], [], None, True,
-        )  # fmt: skip
         start = clock.now()
-        _populate(uow, env, clock, issuer, [person], start)
+        _populate(uow, env, clock, issuer, [FEVERISH], start)
         code = uow.session.scalars(select(t.Code)).one()
         code.policy_version, code.colour = "2020-01-01.1", "green"
         code.state = {"colour": "green", "reasons": []}
@@ -269,13 +272,8 @@ class TestPolicyChangeOfWordsAlone:
     def test_an_older_version_with_other_rules_is_evaluated_again(
         self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
     ) -> None:
-        person = Person(
-            [{"at": -1, "temperature": 38.2, "symptoms": [], "exposures": [], "trips": [],
-              "policy": "binzhou-code", "signed": None, "colour": "green"}],
-            [], [], None, True,
-        )  # fmt: skip
         start = clock.now()
-        _populate(uow, env, clock, issuer, [person], start)
+        _populate(uow, env, clock, issuer, [FEVERISH], start)
         _named_as_older(uow, env, "binzhou-code", OLDER, change=("fever_threshold_c", 37.5))
         clock.set(start + HOUR)
         done = apply_policy(SameUnit(uow), env, policy_id="binzhou-code")  # type: ignore[arg-type]
