@@ -199,7 +199,10 @@ class TestDocs:
         page.on("request", lambda r: seen.append(r.url))
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.goto("/docs")
-        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Health code platform")
+        # the page builds itself from /openapi.json, which the server makes on first
+        # asking: over 5 s on a slow machine busy with the suite's other worker
+        title = page.locator(".swagger-ui .info .title")
+        expect(title).to_contain_text("Health code platform", timeout=30_000)
         page.locator(".opblock-summary").first.click()  # expand one: more of the UI runs
         expect(page.locator(".opblock-body").first).to_be_visible()
         page.locator(".try-out__btn").first.click()
