@@ -44,7 +44,7 @@ from bench.core import Benchmark, Result, Settings
 from healthcode.config import Settings as AppSettings
 from healthcode.demo.population import generate_population
 from healthcode.domain.clock import TZ, FixedClock
-from healthcode.domain.policy_content import canonical_text, fingerprint
+from healthcode.domain.policy_content import canonical, canonical_text, fingerprint
 from healthcode.jobs.policy_change import policy_change
 from healthcode.jobs.rollover import rollover
 from healthcode.services.shared.env import Env, make_env
@@ -151,7 +151,7 @@ def _as_older(engine: Any, units: UnitOfWorkFactory, env: Env, older: str) -> No
     in force (a version bumped for a title, say)."""
     content = json.loads(canonical_text(env.policies.find(POLICY)))
     content["version"] = older
-    recorded = json.dumps(content, ensure_ascii=False, sort_keys=True, indent=1)
+    recorded = canonical(content)
     with units() as uow:
         uow.add(
             t.PolicyVersion(

@@ -37,7 +37,12 @@ def content(policy: Policy) -> dict[str, Any]:
 def canonical_text(policy: Policy) -> str:
     """``content`` as JSON with sorted keys: equal policies give equal texts, whatever
     the YAML's layout, comments, quoting or anchors."""
-    return json.dumps(content(policy), ensure_ascii=False, sort_keys=True, indent=1)
+    return canonical(content(policy))
+
+
+def canonical(data: Mapping[str, Any]) -> str:
+    """A content (``content``, or one read back from a record) as its canonical text."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
 
 
 def same_meaning(recorded: str, policy: Policy) -> bool:

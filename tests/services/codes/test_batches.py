@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from healthcode.domain.clock import FixedClock, day_of
 from healthcode.domain.colour import Colour
-from healthcode.domain.policy_content import canonical_text, fingerprint
+from healthcode.domain.policy_content import canonical, canonical_text, fingerprint
 from healthcode.domain.state import State
 from healthcode.jobs.rollover import rollover
 from healthcode.policies import builtin_policy
@@ -513,7 +513,7 @@ def _named_as_older(
     content["version"] = older
     if change is not None:
         content["params"][change[0]] = change[1]
-    text = json.dumps(content, ensure_ascii=False, sort_keys=True, indent=1)
+    text = canonical(content)
     uow.add(
         t.PolicyVersion(
             policy_id=policy_id,
