@@ -238,13 +238,14 @@ class _Generator:
         for i, record in enumerate(plan.records):
             record_id = ids[f"@R{i}@"] = new_id()
             rows["data_records"].append((record_id, rid, *record[:7], f"G{n}-{i}", *record[7:]))
-        state = template.state_json
+        state, ahead = template.state_json, template.ahead_json
         for mark in template.placeholders:
             state = state.replace(mark, str(ids[mark]))
+            ahead = ahead.replace(mark, str(ids[mark]))
         code_id = new_id()
         rows["codes"].append(
             (code_id, rid, POLICY, version, template.colour.value, state, now,
-             template.recheck_at, len(plan.changes))
+             template.recheck_at, len(plan.changes), ahead)
         )  # fmt: skip
         for change in plan.changes:
             rows["colour_changes"].append((new_id(), code_id, rid, *change))
@@ -356,7 +357,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "data_records": ("id", "resident_id", "kind", "start", "end", "region", "source",
                      "received_at", "department", "source_id", "batch_id", "setting", "detail"),
     "codes": ("id", "resident_id", "policy_id", "policy_version", "colour", "state",
-              "evaluated_at", "recheck_at", "history_seq"),
+              "evaluated_at", "recheck_at", "history_seq", "ahead"),
     "colour_changes": ("id", "code_id", "resident_id", "seq", "at", "from_colour", "to_colour",
                        "rule_ids", "policy_version", "cause", "note"),
     "scans": ("id", "venue_id", "lane", "scanned_at", "recorded_at", "colour", "policy_id",

@@ -33,6 +33,7 @@ from healthcode.domain.facts import (
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import State, recheck_at
 from healthcode.domain.timeline import replay
+from healthcode.services.codes.recolour import steps_ahead
 from healthcode.store.state_json import state_to_json
 
 DECLARED_HOUR, REPORT_HOUR, RECEIVED_HOUR = 9, 8, 15
@@ -76,6 +77,7 @@ class Template:
     colour: Colour
     state_json: str  # placeholders @D@, @P<i>@, @R<i>@ for the resident's own ids
     recheck_at: datetime | None
+    ahead_json: str  # the states time alone brings next (codes.ahead), placeholders too
     changes: tuple[Change, ...]
     placeholders: tuple[str, ...] = field(default=())
 
@@ -130,11 +132,24 @@ def template_of(policy: Policy, profile: str, life: Life, now: datetime, today: 
                 changes.append(_change(colour, rules, state, why))
             colour, recheck, rules = state.colour, recheck_at(state), _top_rules(state)
     final = evaluate(policy, facts, now)
-    text = json.dumps(state_to_json(final), ensure_ascii=False, separators=(",", ":"))
-    marks = tuple(m for m in _marks(life) if m in text)
+    text = _json(state_to_json(final))
+    ahead = _json(steps_ahead(policy, facts, final, _top_rules(final), None, None))
+    marks = tuple(m for m in _marks(life) if m in text or m in ahead)
     return Template(
-        profile, life, policy.version, final.colour, text, recheck_at(final), tuple(changes), marks
+        profile,
+        life,
+        policy.version,
+        final.colour,
+        text,
+        recheck_at(final),
+        ahead,
+        tuple(changes),
+        marks,
     )
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _marks(life: Life) -> list[str]:

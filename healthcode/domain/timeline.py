@@ -9,9 +9,9 @@ midnight after a missed report), so the instants between are replayed here.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from healthcode.domain.clock import day_of
+from healthcode.domain.clock import day_of, start_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.engine import Memo, evaluate
 from healthcode.domain.facts import Facts
@@ -63,3 +63,35 @@ def carried(state: State, facts: Facts, now: datetime) -> State | None:
     if facts.known_at(state.evaluated_at) != facts.known_at(now):
         return None
     return replace(state, evaluated_at=now)
+
+
+AHEAD = 3  # states a code keeps of what time alone will bring
+
+
+def ahead(
+    policy: Policy, facts: Facts, state: State, *, memo: Memo | None = None, steps: int = AHEAD
+) -> list[State]:
+    """The states time alone brings after ``state``, each evaluated at the recheck of
+    the one before (as ``replay`` will evaluate them when their instants have passed),
+    up to ``steps`` of them. Evaluated once, when the facts are read anyway, they let
+    the rollover advance a code without reading its facts or running the engine
+    (docs/batches.md, "States ahead")."""
+    found: list[State] = []
+    at = recheck_at(state)
+    while at is not None and len(found) < steps:
+        state = evaluate(policy, facts, at, memo=memo)
+        found.append(state)
+        at = recheck_at(state)
+    return found
+
+
+def holds_until(state: State, facts: Facts) -> datetime:
+    """The instant up to which (excluded) ``state`` is what evaluating gives, by
+    ``carried``'s conditions: its recheck, the next midnight, or the next instant a
+    fact was learnt or withdrawn, whichever comes first."""
+    end = start_of(day_of(state.evaluated_at) + timedelta(days=1))
+    due = recheck_at(state)
+    if due is not None:
+        end = min(end, due)
+    learnt = facts.moments(state.evaluated_at, end)
+    return learnt[0] if learnt else end

@@ -26,13 +26,15 @@ from sqlalchemy import (
     inspect,
     literal_column,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session
 
 from healthcode.store import tables as t
-from healthcode.store.bulk import among, write_dicts
+from healthcode.store.bulk import among, is_postgresql, write_dicts
 from healthcode.store.repositories.residents import recolour_lock
+from healthcode.store.state_json import micros
 
 Rows = dict[uuid.UUID, list[Any]]
 # The code columns a recolour reads and writes.
@@ -58,6 +60,7 @@ _WRITTEN = (
     "awaiting_id",
     "suggested",
     "history_seq",
+    "ahead",
 )
 
 
@@ -69,6 +72,13 @@ class IdRange:
 
     low: uuid.UUID | None = None
     high: uuid.UUID | None = None
+
+    def split(self, parts: int) -> list[IdRange]:
+        """This range in ``parts`` ranges of equal width, in order."""
+        low = self.low.int if self.low is not None else 0
+        high = self.high.int if self.high is not None else 1 << 128
+        cuts = [uuid.UUID(int=low + (high - low) * i // parts) for i in range(1, parts)]
+        return [IdRange(a, b) for a, b in zip([self.low, *cuts], [*cuts, self.high], strict=True)]
 
     def where(self, column: Any) -> list[Any]:
         bounds = []
@@ -87,8 +97,81 @@ def id_ranges(parts: int) -> list[IdRange]:
     counts), in order, together covering every id once."""
     if parts < 1:
         raise ValueError("parts must be at least 1")
-    cuts = [uuid.UUID(int=(1 << 128) * i // parts) for i in range(1, parts)]
-    return [IdRange(low, high) for low, high in zip([None, *cuts], [*cuts, None], strict=True)]
+    return EVERYONE.split(parts)
+
+
+# The rollover's advance (``CodeBatches.advance``): each due code of the page whose
+# states ahead (``codes.ahead``, written by ``recolour.plan``) run unbroken from its
+# recheck to now takes the last of them that has come, as evaluating would give it
+# (``timeline.carried``: until ``u``); each colour change on the way is recorded. A
+# code whose states ahead do not reach now, or whose step enters an application in an
+# issuer's queue, or whose resident holds a paper pass, is left due for the engine.
+_ADVANCE = text(
+    """
+WITH moved AS (
+    UPDATE codes c SET
+        colour = m.last->>'colour',
+        state = (m.last->'state')
+            || jsonb_build_object('policy', c.state->'policy',
+                                  'evaluated_at', CAST(:now_iso AS text)),
+        evaluated_at = :now,
+        recheck_at = CAST(m.last->>'recheck' AS timestamptz),
+        valid_until = CAST(m.last->>'valid_until' AS timestamptz),
+        application_id = CAST(m.last->>'application_id' AS uuid),
+        awaiting_id = CAST(m.last->>'awaiting_id' AS uuid),
+        suggested = m.last->>'suggested',
+        history_seq = c.history_seq + jsonb_array_length(m.changes)
+    FROM (
+        SELECT d.id, a.steps->-1 AS last,
+               jsonb_path_query_array(a.steps, '$[*] ? (exists(@.rules))') AS changes
+        FROM codes d
+        CROSS JOIN LATERAL (
+            SELECT jsonb_path_query_array(
+                d.ahead, '$[*] ? (@.t >= $due && @.t <= $now)',
+                jsonb_build_object(
+                    'due', (extract(epoch FROM d.recheck_at) * 1000000)::bigint,
+                    'now', CAST(:now_us AS bigint))) AS steps
+            OFFSET 0  -- once per code, not once per use
+        ) a
+        WHERE d.resident_id IN (SELECT unnest(CAST(:ids AS uuid[])))
+          AND d.policy_id = :policy AND d.policy_version = :version
+          AND d.recheck_at <= :due
+          AND (a.steps->0->>'t')::bigint = (extract(epoch FROM d.recheck_at) * 1000000)::bigint
+          AND a.steps->0->>'was' = d.colour
+          AND (a.steps->-1->>'u')::bigint > :now_us
+          AND NOT jsonb_path_exists(a.steps, '$[*].announce')
+          AND NOT (CAST(:printed AS boolean) AND EXISTS (
+              SELECT 1 FROM paper_passes p
+              WHERE p.resident_id = d.resident_id AND p.policy_id = :policy
+                AND p.revoked_at IS NULL AND p.valid_until > :now))
+    ) m
+    WHERE c.id = m.id
+    RETURNING c.id, c.resident_id, c.history_seq,
+              c.history_seq - jsonb_array_length(m.changes) AS seq, m.changes
+),
+logged AS (
+    INSERT INTO colour_changes (id, code_id, resident_id, seq, at, from_colour, to_colour,
+                                rule_ids, policy_version, cause, actor_id, note)
+    SELECT gen_random_uuid(), moved.id, moved.resident_id, moved.seq + x.n,
+           CAST(x.step->>'at' AS timestamptz), x.step->>'was', x.step->>'colour',
+           x.step->'rules', :version, :cause, NULL, ''
+    FROM moved CROSS JOIN LATERAL jsonb_array_elements(moved.changes) WITH ORDINALITY AS x(step, n)
+)
+SELECT CAST(NULL AS uuid) AS resident_id, CAST(NULL AS jsonb) AS changes, count(*) AS moved
+FROM moved
+UNION ALL
+SELECT resident_id, changes, NULL FROM moved WHERE seq < history_seq
+"""
+)
+
+
+@dataclass(frozen=True)
+class Advanced:
+    """What ``CodeBatches.advance`` did: how many codes it moved, and each colour
+    change it recorded as (resident, at, from, to, rules)."""
+
+    moved: int
+    changes: list[tuple[uuid.UUID, datetime, str, str, list[str]]]
 
 
 class CodeBatches:
@@ -184,6 +267,71 @@ class CodeBatches:
             .execution_options(synchronize_session=False)
         )
         return int(getattr(self.session.execute(statement), "rowcount", 0) or 0)
+
+    # -- advancing by the states ahead (PostgreSQL) ---------------------------------
+
+    def lock_due(self, policy_id: str, at: datetime, within: IdRange) -> list[uuid.UUID]:
+        """Lock the residents of ``within`` holding a code of the policy due at ``at``,
+        in id order (``lock``'s lock and order); their ids. A statement of its own:
+        the advance that follows reads the codes with a snapshot taken after every
+        writer these residents waited for has committed."""
+        c, r = t.Code, t.Resident
+        due = select(c.resident_id).where(
+            c.policy_id == policy_id, c.recheck_at <= at, *within.where(c.resident_id)
+        )
+        query = recolour_lock(select(r.id).where(r.id.in_(due)).order_by(r.id))
+        return list(self.session.scalars(query))
+
+    def advance(
+        self,
+        policy_id: str,
+        version: str,
+        *,
+        due: datetime,
+        now: datetime,
+        resident_ids: Sequence[uuid.UUID],
+        cause: str,
+        printed: bool,
+    ) -> Advanced:
+        """The locked residents' due codes moved along their states ahead to ``now``
+        (``_ADVANCE``), their colour changes recorded with ``cause``: one statement.
+        ``printed``: the policy's codes may stand on paper, whose holders are left to
+        the engine's path. PostgreSQL only (``advances``)."""
+        params = {
+            "ids": list(resident_ids),
+            "policy": policy_id,
+            "version": version,
+            "due": due,
+            "now": now,
+            "now_us": micros(now),
+            "now_iso": now.isoformat(),
+            "cause": cause,
+            "printed": printed,
+        }
+        moved = 0
+        changes: list[tuple[uuid.UUID, datetime, str, str, list[str]]] = []
+        for resident_id, changed, count in self.session.execute(_ADVANCE, params):
+            moved += count or 0
+            changes += [
+                (resident_id, datetime.fromisoformat(c["at"]), c["was"], c["colour"], c["rules"])
+                for c in changed or ()
+            ]
+        held = [o for o in self.session.identity_map.values() if isinstance(o, t.Code)]
+        for code in held:  # maybe moved here: read it again
+            self.session.expire(code)
+        return Advanced(moved, changes)
+
+    def advances(self) -> bool:
+        """Whether ``advance`` runs here: its SQL is PostgreSQL's; on SQLite the
+        rollover evaluates every due code."""
+        return is_postgresql(self.session)
+
+    def count_due(self, policy_id: str, at: datetime, within: IdRange = EVERYONE) -> int:
+        c = t.Code
+        query = select(func.count()).where(
+            c.policy_id == policy_id, c.recheck_at <= at, *within.where(c.resident_id)
+        )
+        return int(self.session.scalar(query) or 0)
 
     # -- locking and reading -------------------------------------------------------
 
@@ -318,8 +466,12 @@ class CodeBatches:
             .values({name: bindparam(name) for name in _WRITTEN})
         )
         self.session.execute(statement, [_code_params(r) for r in rows])
-        for row in rows:  # a code object this session holds is stale now: read it again
-            held = self.session.identity_map.get(self.session.identity_key(t.Code, row["id"]))
+        self._expire([row["id"] for row in rows])
+
+    def _expire(self, code_ids: Iterable[uuid.UUID]) -> None:
+        """A code object this session holds is stale once written here: read it again."""
+        for code_id in code_ids:
+            held = self.session.identity_map.get(self.session.identity_key(t.Code, code_id))
             if held is not None:
                 self.session.expire(held)
 

@@ -38,6 +38,7 @@ from healthcode.store.uow import EVERYONE, IdRange, UnitOfWork, UnitOfWorkFactor
 log = structlog.get_logger()
 PAGE = 1000  # codes per transaction: a few statements each, short locks
 RENAME_PAGE = 10_000  # codes renamed per transaction: one statement, no engine
+ADVANCE_PAGE = 10_000  # due codes advanced per transaction (about): two statements
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Recoloured:
     changed: int  # codes whose colour changed (a change recorded in their history)
     residents: tuple[uuid.UUID, ...] = ()  # whose codes were written
     relabelled: int = 0  # codes of an older version meaning the same, renamed only
+    advanced: int = 0  # of those checked: moved along their states ahead, no engine
 
     def __add__(self, other: Recoloured) -> Recoloured:
         return Recoloured(
@@ -53,6 +55,7 @@ class Recoloured:
             self.changed + other.changed,
             self.residents + other.residents,
             self.relabelled + other.relabelled,
+            self.advanced + other.advanced,
         )
 
 
@@ -181,6 +184,53 @@ class _Writes:
                 paper_passes.withdraw_outdated(
                     uow, env, resident_id=resident_id, policy_id=policy_id, state=state
                 )
+
+
+def advance_due(
+    units: UnitOfWorkFactory, env: Env, *, at: datetime, within: IdRange = EVERYONE
+) -> Recoloured:
+    """The rollover's first pass: every due code whose states ahead reach now moves
+    along them in SQL, no facts read and no engine run (``CodeBatches.advance``), its
+    changes recorded with cause ``time`` and told to the resident. The codes it
+    leaves due take the engine's path after it. A page is a slice of the id space
+    holding about ``ADVANCE_PAGE`` due codes, its residents locked first. On SQLite,
+    nothing (every due code takes the engine's path)."""
+    total = Recoloured(0, 0)
+    for policy_id in env.policies:
+        policy = env.policies.find(policy_id)
+        with units() as uow:
+            if not uow.code_batches.advances():
+                return total
+            due = uow.code_batches.count_due(policy.id, at, within)
+        for part in within.split(max(1, -(-due // ADVANCE_PAGE))) if due else ():
+            with units() as uow:
+                total = total + _advance(uow, env, policy, at, part)
+    return total
+
+
+def _advance(uow: UnitOfWork, env: Env, policy: Policy, at: datetime, part: IdRange) -> Recoloured:
+    locked = uow.code_batches.lock_due(policy.id, at, part)
+    if not locked:
+        return Recoloured(0, 0)
+    done = uow.code_batches.advance(
+        policy.id,
+        policy.version,
+        due=at,
+        now=env.clock.now(),
+        resident_ids=locked,
+        cause=Cause.TIME.value,
+        printed=policy.model is Model.PASS,  # only passes are printed on paper
+    )
+    notices = [
+        (resident_id, when, {"policy": policy.id, "from": was, "to": to, "rule_ids": rules,
+                             "cause": Cause.TIME.value})
+        for resident_id, when, was, to, rules in done.changes
+    ]  # fmt: skip
+    events.colour_changes(uow, env, notices)
+    # the colour cache forgets nothing: its entries of these codes were due, never
+    # served again (colour_cache.py)
+    changed = len({resident_id for resident_id, *_ in done.changes})
+    return Recoloured(done.moved, changed, advanced=done.moved)
 
 
 def in_pages(

@@ -21,12 +21,12 @@ from healthcode.domain.engine import Memo, evaluate
 from healthcode.domain.facts import Facts
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.state import State, recheck_at
-from healthcode.domain.timeline import carried, replay
+from healthcode.domain.timeline import ahead, carried, holds_until, replay
 from healthcode.services.codes import colour_cache, paper_passes
 from healthcode.services.notices import events
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
-from healthcode.store.state_json import state_from_json, state_to_json
+from healthcode.store.state_json import micros, state_from_json, state_to_json
 from healthcode.store.uow import UnitOfWork
 
 
@@ -232,7 +232,51 @@ def plan(
             announce.append(waiting)
         colour, awaiting = step.colour.value, waiting
         rules = [r.rule_id for r in step.reasons if r.colour is step.colour]
-    return Plan(state, _fields(policy, state, seq), tuple(changes), tuple(announce))
+    fields = _fields(policy, state, seq)
+    fields["ahead"] = steps_ahead(policy, facts, state, rules or [], awaiting, memo)
+    return Plan(state, fields, tuple(changes), tuple(announce))
+
+
+def steps_ahead(
+    policy: Policy,
+    facts: Facts,
+    state: State,
+    rules: list[str],
+    awaiting: uuid.UUID | None,
+    memo: Memo | None,
+) -> list[dict[str, Any]]:
+    """The states time alone brings after ``state`` (``timeline.ahead``), each with
+    what the rollover writes when it comes (``store/batches.py:CodeBatches.advance``):
+    its instant and until when it holds (as microseconds, ``t`` and ``u``), the code's
+    columns, and, where the colour changes, the colour before and the rules that caused
+    it (``was``, ``rules``); ``announce`` where an application enters an issuer's
+    queue, which the rollover leaves to the engine's path."""
+    steps: list[dict[str, Any]] = []
+    colour = state.colour.value
+    for step in ahead(policy, facts, state, memo=memo):
+        due = recheck_at(step)
+        waiting = _uuid(step.awaiting_signature)
+        written: dict[str, Any] = {
+            "t": micros(step.evaluated_at),
+            "u": micros(holds_until(step, facts)),
+            "at": step.evaluated_at.isoformat(),
+            "was": colour,
+            "colour": step.colour.value,
+            "state": state_to_json(step),
+            "recheck": due.isoformat() if due else None,
+            "valid_until": step.valid_until.isoformat() if step.valid_until else None,
+            "application_id": step.application_id,
+            "awaiting_id": step.awaiting_signature,
+            "suggested": step.suggested.value if step.suggested else None,
+        }
+        if colour != step.colour.value:
+            written["rules"] = _causes(colour, rules, step)
+        if waiting is not None and waiting != awaiting:
+            written["announce"] = True
+        steps.append(written)
+        colour, awaiting = step.colour.value, waiting
+        rules = [r.rule_id for r in step.reasons if r.colour is step.colour]
+    return steps
 
 
 def _fields(policy: Policy, state: State, seq: int) -> dict[str, Any]:

@@ -194,6 +194,78 @@ class TestSameResultAsOneByOne:
             assert many == one
 
 
+class TestRolloverAlongStatesAhead:
+    """The rollover moves due codes along the states their last evaluation wrote
+    ahead (``codes.ahead``, in SQL on PostgreSQL) and evaluates the rest."""
+
+    @PROPERTY
+    @given(population=people, first=later, second=later)
+    def test_two_rollovers_write_what_evaluating_the_due_codes_writes(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        clock: FixedClock,
+        issuer: uuid.UUID,
+        population: list[Person],
+        first: int,
+        second: int,
+    ) -> None:
+        """Two rollovers, the second from what the first wrote, against the due codes
+        recoloured one by one at the same two instants."""
+        with _example(uow, clock) as start:
+            _populate(uow, env, clock, issuer, population, start)
+            instants = [start + first * HOUR, start + (first + second) * HOUR]
+            one = _outcome(uow, lambda: _rollovers(uow, env, clock, instants, engine=True))
+            advanced: list[int] = []
+            many = _outcome(
+                uow, lambda: advanced.extend(_rollovers(uow, env, clock, instants, engine=False))
+            )
+            assert many == one
+            event(f"advanced along states ahead: {sum(advanced) > 0}")
+
+    def test_a_code_changed_by_time_alone_is_advanced_without_the_engine(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
+    ) -> None:
+        postgresql = uow.session.get_bind().dialect.name == "postgresql"
+        [(resident, policy)] = _populate(uow, env, clock, issuer, [LAPSING], clock.now())
+        clock.set(clock.now() + 3 * 24 * HOUR)  # two days without a report
+        done = rollover(SameUnit(uow), env)  # type: ignore[arg-type]
+        uow.session.expire_all()
+        code = uow.codes.of_resident(resident, policy)
+        assert code is not None
+        assert (done.checked, done.changed, code.colour) == (1, 1, "yellow")
+        assert done.advanced == (1 if postgresql else 0)
+        [latest, *_] = uow.codes.history(code.id)
+        assert (latest.cause, latest.to_colour) == ("time", "yellow")
+
+
+def _rollovers(
+    uow: UnitOfWork, env: Env, clock: FixedClock, instants: list[datetime], *, engine: bool
+) -> list[int]:
+    """At each instant, the rollover, or (``engine``) the due codes one by one; the
+    codes the rollover advanced along their states ahead."""
+    advanced = []
+    for at in instants:
+        clock.set(at)
+        if engine:
+            due = select(t.Code.resident_id, t.Code.policy_id).where(t.Code.recheck_at <= at)
+            keys = [(r, p) for r, p in uow.session.execute(due)]
+            _one_by_one(uow, env, sorted(keys), Cause.TIME, None, "")
+        else:
+            advanced.append(rollover(SameUnit(uow), env).advanced)  # type: ignore[arg-type]
+        uow.flush()
+        uow.session.expire_all()
+    return advanced
+
+
+# One signed Shandong pass, declared an hour before: it lapses to yellow by itself.
+LAPSING = Person(
+    [{"at": -1, "temperature": 36.5, "symptoms": [], "exposures": [], "trips": [],
+      "policy": "shandong-pass", "signed": 1, "colour": "green"}],
+    [], [], None, True,
+)  # fmt: skip
+
+
 class TestRollover:
     def test_twice_for_the_same_instant_changes_nothing_the_second_time(
         self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
