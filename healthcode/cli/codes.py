@@ -170,7 +170,7 @@ def jobs_rollover(
         raise typer.Exit(1)
     typer.echo(
         f"rollover at {result.at.isoformat()}: {result.checked} checked, "
-        f"{result.changed} changed colour"
+        f"{result.changed} changed colour ({result.advanced} moved along their states ahead)"
     )
 
 

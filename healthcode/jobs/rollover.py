@@ -55,8 +55,11 @@ def rollover(
         raise ValueError("the rollover cannot run ahead of the clock; give the env a clock at `at`")
     with units() as uow:  # codes of a policy no longer offered: nothing to recheck
         forgotten = uow.code_batches.forget_policy(at, list(env.policies))
-    done = in_ranges(partial(_due_codes, at), units, env, workers)
-    result = sum(done, Recoloured(0, 0))
+    advanced = advance_due(units, env, at=at)  # one process: the work is PostgreSQL's
+    with units() as uow:
+        left = bool(uow.code_batches.due(at, 1))
+    done = in_ranges(partial(_due_codes, at), units, env, workers) if left else []
+    result = sum(done, advanced)
     checked, changed = result.checked + forgotten, result.changed
     with units() as uow:
         uow.add(
@@ -80,9 +83,7 @@ def rollover(
 
 
 def _due_codes(at: datetime, units: UnitOfWorkFactory, env: Env, within: IdRange) -> Recoloured:
-    """The codes whose states ahead reach now advance in SQL; the engine evaluates the
-    rest, a page at a time."""
-    advanced = advance_due(units, env, at=at, within=within)
+    """The due codes the advance left, evaluated a page at a time."""
 
     def next_page(uow: UnitOfWork) -> list[tuple[uuid.UUID, str]]:
         return uow.code_batches.due(at, PAGE, within)
@@ -90,7 +91,7 @@ def _due_codes(at: datetime, units: UnitOfWorkFactory, env: Env, within: IdRange
     def work(uow: UnitOfWork, page: Sequence[tuple[uuid.UUID, str]]) -> Recoloured:
         return recolour_codes(uow, env, keys=page, cause=Cause.TIME)
 
-    return advanced + in_pages(units, next_page, work)
+    return in_pages(units, next_page, work)
 
 
 def rollover_if_leader(

@@ -168,7 +168,8 @@ def test_rollover_at_a_date_and_again(database: str) -> None:
     at = (START + timedelta(days=2)).replace(hour=0, minute=1).isoformat()
     first = runner.invoke(app, ["jobs", "rollover", "--at", at[:16]])
     assert first.exit_code == 0, first.output
-    assert "1 checked, 1 changed colour" in first.output  # day 1's report is missing
+    # day 1's report is missing; on SQLite the engine's path, not the states ahead
+    assert "1 checked, 1 changed colour (0 moved along" in first.output
     again = runner.invoke(app, ["jobs", "rollover", "--at", at[:16]])
     assert "0 checked, 0 changed colour" in again.output
 
