@@ -19,13 +19,14 @@ from healthcode.domain.engine import evaluate
 from healthcode.jobs.rollover import RolloverResult, rollover, rollover_if_leader
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.organisations.signing import NotPending, sign_pass
+from healthcode.services.residents.daily_reports import submit_daily_report
 from healthcode.services.residents.declarations import confirm_declaration, submit_declaration
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.state_json import state_from_json
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.history import assert_history_chains
-from tests.factories.inputs import declaration, id_number
+from tests.factories.inputs import daily_report, declaration, id_number
 from tests.factories.organisations import issuer_for, sign_as_issuer
 from tests.services.conftest import declare, new_account, report
 
@@ -148,6 +149,37 @@ def test_two_rollovers_at_once_record_each_change_once(
     runs = together(lambda: rollover(units, env), lambda: rollover(units, env))
     _each_change_once(units, 25)
     assert sum(r.changed for r in runs if isinstance(r, RolloverResult)) == 25
+
+
+def test_a_rollover_racing_daily_reports_leaves_each_code_as_evaluating_gives(
+    units: UnitOfWorkFactory, env: Env, clock: FixedClock
+) -> None:
+    """The rollover moves codes along their states ahead in SQL while residents report:
+    each code ends as the engine evaluates it, its history unbroken."""
+    _passes_due_for_a_missed_report(units, env, clock, 25)
+    with units() as uow:
+        residents = list(
+            uow.session.scalars(
+                select(t.Account.resident_id).where(t.Account.resident_id.is_not(None))
+            )
+        )
+
+    def reports() -> None:
+        for resident_id in residents:
+            with units() as uow:
+                submit_daily_report(
+                    uow, env, resident_id=resident_id, policy_id=POLICY, data=daily_report()
+                )
+
+    [done, _] = together(lambda: rollover(units, env), reports)
+    assert isinstance(done, RolloverResult)
+    assert done.advanced > 0  # the SQL path raced the reports
+    policy = env.policies.find(POLICY)
+    with units() as uow:
+        for code in uow.session.scalars(select(t.Code)):
+            fresh = evaluate(policy, uow.facts.for_resident(code.resident_id, POLICY), clock.now())
+            assert state_from_json(code.state).colour == fresh.colour
+            assert_history_chains(uow.codes.history(code.id))
 
 
 def test_two_leaders_at_once_run_the_rollover_once_each_change(
