@@ -132,7 +132,14 @@ def _recolour(
                 row.history_seq,
             )
             outcome = plan(
-                policy, facts[row.resident_id], cached, now, cause, memo=memo, carry=True
+                policy,
+                facts[row.resident_id],
+                cached,
+                now,
+                cause,
+                memo=memo,
+                carry=True,
+                look_ahead=cause is Cause.TIME,  # an import's red must not wait for it
             )
             written.add(policy, row, outcome)
     written.flush(uow, env, now)

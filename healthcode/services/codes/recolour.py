@@ -187,13 +187,17 @@ def plan(
     *,
     memo: Memo | None = None,
     carry: bool = False,
+    look_ahead: bool = True,
 ) -> Plan:
     """Evaluate at `now`, replaying first the changes time alone made since the code's
     `recheck_at` (when the code was evaluated under this policy version). A batch
     passes one ``memo`` for its page (``engine.Memo``) and ``carry``: the last state
     replayed is carried to `now` where it must still hold (``timeline.carried``), not
     evaluated again; the one-by-one path evaluates, and a property test
-    (tests/services/codes/test_batches.py) holds the two equal."""
+    (tests/services/codes/test_batches.py) holds the two equal. ``look_ahead``: write
+    the states time alone brings next (``steps_ahead``); a batch of an import or a
+    policy change writes none, so as not to double its time to the new colour, and
+    the rollover evaluates those codes when they fall due."""
     steps: list[tuple[State, Cause | None]] = []
     last: State | None = None
     if cached.policy_version == policy.version:
@@ -233,7 +237,8 @@ def plan(
         colour, awaiting = step.colour.value, waiting
         rules = [r.rule_id for r in step.reasons if r.colour is step.colour]
     fields = _fields(policy, state, seq)
-    fields["ahead"] = steps_ahead(policy, facts, state, rules or [], awaiting, memo)
+    ahead = look_ahead and steps_ahead(policy, facts, state, rules or [], awaiting, memo)
+    fields["ahead"] = ahead or []  # none: the next rollover evaluates the code
     return Plan(state, fields, tuple(changes), tuple(announce))
 
 
