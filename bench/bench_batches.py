@@ -20,7 +20,8 @@ same population, each against its own plain ``UPDATE``.
 The population is the generator's (``healthcode.demo.population``: profiles with
 their declarations, daily reports, department records, codes and histories, written
 with COPY) in a database of its own (``HEALTHCODE_BENCH_PG_URL``, default the test
-server): ``HEALTHCODE_BENCH_BATCH_RESIDENTS`` residents (default 100,000). The
+server): ``HEALTHCODE_BENCH_BATCH_RESIDENTS`` residents (default 100,000);
+``HEALTHCODE_BENCH_BATCH_JOBS`` names the jobs to time (default all three). The
 rollover runs at five past the next midnight and takes the codes due then; the
 baseline updates the same codes (``recheck_at <= at``). Each path is timed once, its
 baseline just before it. ``imports.recolour`` (bench_imports.py) measures the import
@@ -54,6 +55,8 @@ from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory
 
 RESIDENTS = int(os.environ.get("HEALTHCODE_BENCH_BATCH_RESIDENTS", "100000"))
+ALL_JOBS = "rollover,policy_change,policy_rename"  # run in this order
+JOBS = os.environ.get("HEALTHCODE_BENCH_BATCH_JOBS", ALL_JOBS).split(",")  # a 3 M rollover alone
 NOW = datetime(2020, 3, 1, 10, 0, tzinfo=TZ)  # the population's instant
 AT = datetime(2020, 3, 2, 0, 5, tzinfo=TZ)  # five past the next midnight: the rollover's
 POLICY = "binzhou-code"
@@ -100,53 +103,71 @@ def run(settings: Settings) -> list[Result]:
 
 
 def _timed(url: str, workers: int) -> list[Result]:
-    """The rollover and a policy change with ``workers`` processes, each after its
+    """The jobs of ``JOBS`` with ``workers`` processes, in order, each after its
     baseline, on a fresh copy of the population."""
     engine = make_engine(url)
     units = UnitOfWorkFactory(session_factory(engine))
+    suffix = "" if workers == 1 else f".workers_{workers}"
     try:
-        # the rollover: the codes due at five past midnight (a streak's or a report's day)
-        due, rollover_baseline = _baseline(engine, "recheck_at <= :at", {"at": AT})
-        _vacuum(engine)
-        env = _env(url, AT)  # the server's or the command line's, built before the job
-        started = time.perf_counter()
-        done = rollover(units, env, at=AT, workers=workers)
-        rolled = time.perf_counter() - started
-        assert done.checked == due, (done, due)
-
-        # a policy change: every code was evaluated under an older version
-        with engine.begin() as c:
-            c.execute(text("UPDATE codes SET policy_version = '2020-02-01.1'"))
-        _vacuum(engine)
-        everyone, policy_baseline = _baseline(engine, "policy_id = :p", {"p": POLICY})
-        _vacuum(engine)
-        env = _env(url, AT)
-        started = time.perf_counter()
-        applied = policy_change(units, env, policy_id=POLICY, workers=workers)
-        changed = time.perf_counter() - started
-        assert applied.checked == everyone, (applied, everyone)
-
-        # a new version that means what the older one meant: the codes are renamed
-        _as_older(engine, units, _env(url, AT), OLDER)
-        _vacuum(engine)
-        _, rename_baseline = _baseline(engine, "policy_id = :p", {"p": POLICY})
-        _vacuum(engine)
-        env = _env(url, AT)
-        started = time.perf_counter()
-        renamed = policy_change(units, env, policy_id=POLICY, workers=workers)
-        renaming = time.perf_counter() - started
-        assert (renamed.checked, renamed.relabelled) == (0, everyone), (renamed, everyone)
+        return [
+            Result(f"batches.{name}{suffix}", codes / took, "codes/s",
+                   baseline=codes / baseline, target=TARGET)
+            for name, job in _JOBS.items() if name in JOBS
+            for codes, took, baseline in [job(engine, units, url, workers)]
+        ]  # fmt: skip
     finally:
         engine.dispose()
-    suffix = "" if workers == 1 else f".workers_{workers}"
-    return [
-        Result(f"batches.rollover{suffix}", due / rolled, "codes/s",
-               baseline=due / rollover_baseline, target=TARGET),
-        Result(f"batches.policy_change{suffix}", everyone / changed, "codes/s",
-               baseline=everyone / policy_baseline, target=TARGET),
-        Result(f"batches.policy_rename{suffix}", everyone / renaming, "codes/s",
-               baseline=everyone / rename_baseline, target=TARGET),
-    ]  # fmt: skip
+
+
+Timing = tuple[int, float, float]  # codes, seconds, the plain UPDATE's seconds
+
+
+def _rollover(engine: Any, units: UnitOfWorkFactory, url: str, workers: int) -> Timing:
+    """The codes due at five past midnight (a streak's or a report's day)."""
+    due, baseline = _baseline(engine, "recheck_at <= :at", {"at": AT})
+    _vacuum(engine)
+    env = _env(url, AT)  # the server's or the command line's, built before the job
+    started = time.perf_counter()
+    done = rollover(units, env, at=AT, workers=workers)
+    took = time.perf_counter() - started
+    assert done.checked == due, (done, due)
+    return due, took, baseline
+
+
+def _policy_change(engine: Any, units: UnitOfWorkFactory, url: str, workers: int) -> Timing:
+    """Every code was evaluated under an older version."""
+    with engine.begin() as c:
+        c.execute(text("UPDATE codes SET policy_version = '2020-02-01.1'"))
+    _vacuum(engine)
+    everyone, baseline = _baseline(engine, "policy_id = :p", {"p": POLICY})
+    _vacuum(engine)
+    env = _env(url, AT)
+    started = time.perf_counter()
+    applied = policy_change(units, env, policy_id=POLICY, workers=workers)
+    took = time.perf_counter() - started
+    assert applied.checked == everyone, (applied, everyone)
+    return everyone, took, baseline
+
+
+def _policy_rename(engine: Any, units: UnitOfWorkFactory, url: str, workers: int) -> Timing:
+    """A new version that means what the older one meant: the codes are renamed."""
+    _as_older(engine, units, _env(url, AT), OLDER)
+    _vacuum(engine)
+    everyone, baseline = _baseline(engine, "policy_id = :p", {"p": POLICY})
+    _vacuum(engine)
+    env = _env(url, AT)
+    started = time.perf_counter()
+    renamed = policy_change(units, env, policy_id=POLICY, workers=workers)
+    took = time.perf_counter() - started
+    assert (renamed.checked, renamed.relabelled) == (0, everyone), (renamed, everyone)
+    return everyone, took, baseline
+
+
+_JOBS = {
+    "rollover": _rollover,
+    "policy_change": _policy_change,
+    "policy_rename": _policy_rename,
+}
 
 
 def _as_older(engine: Any, units: UnitOfWorkFactory, env: Env, older: str) -> None:

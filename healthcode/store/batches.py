@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,13 +73,6 @@ class IdRange:
     low: uuid.UUID | None = None
     high: uuid.UUID | None = None
 
-    def split(self, parts: int) -> list[IdRange]:
-        """This range in ``parts`` ranges of equal width, in order."""
-        low = self.low.int if self.low is not None else 0
-        high = self.high.int if self.high is not None else 1 << 128
-        cuts = [uuid.UUID(int=low + (high - low) * i // parts) for i in range(1, parts)]
-        return [IdRange(a, b) for a, b in zip([self.low, *cuts], [*cuts, self.high], strict=True)]
-
     def where(self, column: Any) -> list[Any]:
         bounds = []
         if self.low is not None:
@@ -97,7 +90,8 @@ def id_ranges(parts: int) -> list[IdRange]:
     counts), in order, together covering every id once."""
     if parts < 1:
         raise ValueError("parts must be at least 1")
-    return EVERYONE.split(parts)
+    cuts = [uuid.UUID(int=(1 << 128) * i // parts) for i in range(1, parts)]
+    return [IdRange(low, high) for low, high in zip([None, *cuts], [*cuts, None], strict=True)]
 
 
 # The rollover's advance (``CodeBatches.advance``): each due code of the page whose
@@ -270,17 +264,16 @@ class CodeBatches:
 
     # -- advancing by the states ahead (PostgreSQL) ---------------------------------
 
-    def lock_due(self, policy_id: str, at: datetime, within: IdRange) -> list[uuid.UUID]:
-        """Lock the residents of ``within`` holding a code of the policy due at ``at``,
-        in id order (``lock``'s lock and order); their ids. A statement of its own:
-        the advance that follows reads the codes with a snapshot taken after every
-        writer these residents waited for has committed."""
-        c, r = t.Code, t.Resident
-        due = select(c.resident_id).where(
-            c.policy_id == policy_id, c.recheck_at <= at, *within.where(c.resident_id)
-        )
-        query = recolour_lock(select(r.id).where(r.id.in_(due)).order_by(r.id))
-        return list(self.session.scalars(query))
+    def due_residents(self, policy_id: str, at: datetime, size: int) -> Iterator[list[uuid.UUID]]:
+        """The residents holding a code of the policy due at ``at``, ``size`` at a time
+        (each page in id order), from one server-side cursor: memory stays flat however
+        many are due, and the due codes are found once (by ``recheck_at``), not once per
+        page."""
+        c = t.Code
+        query = select(c.resident_id).where(c.policy_id == policy_id, c.recheck_at <= at)
+        result = self.session.execute(query, execution_options={"yield_per": size})
+        for part in result.partitions():
+            yield sorted(row[0] for row in part)
 
     def advance(
         self,
@@ -293,7 +286,7 @@ class CodeBatches:
         cause: str,
         printed: bool,
     ) -> Advanced:
-        """The locked residents' due codes moved along their states ahead to ``now``
+        """The residents' due codes moved along their states ahead to ``now``
         (``_ADVANCE``), their colour changes recorded with ``cause``: one statement.
         ``printed``: the policy's codes may stand on paper, whose holders are left to
         the engine's path. PostgreSQL only (``advances``)."""
@@ -325,13 +318,6 @@ class CodeBatches:
         """Whether ``advance`` runs here: its SQL is PostgreSQL's; on SQLite the
         rollover evaluates every due code."""
         return is_postgresql(self.session)
-
-    def count_due(self, policy_id: str, at: datetime, within: IdRange = EVERYONE) -> int:
-        c = t.Code
-        query = select(func.count()).where(
-            c.policy_id == policy_id, c.recheck_at <= at, *within.where(c.resident_id)
-        )
-        return int(self.session.scalar(query) or 0)
 
     # -- locking and reading -------------------------------------------------------
 

@@ -193,38 +193,35 @@ class _Writes:
                 )
 
 
-def advance_due(
-    units: UnitOfWorkFactory, env: Env, *, at: datetime, within: IdRange = EVERYONE
-) -> Recoloured:
+def advance_due(units: UnitOfWorkFactory, env: Env, *, at: datetime) -> Recoloured:
     """The rollover's first pass: every due code whose states ahead reach now moves
     along them in SQL, no facts read and no engine run (``CodeBatches.advance``), its
     changes recorded with cause ``time`` and told to the resident. The codes it
-    leaves due take the engine's path after it. A page is a slice of the id space
-    holding about ``ADVANCE_PAGE`` due codes, its residents locked first. On SQLite,
+    leaves due take the engine's path after it. Pages of ``ADVANCE_PAGE`` residents
+    with a due code, each locked in id order in a transaction of its own. On SQLite,
     nothing (every due code takes the engine's path)."""
     total = Recoloured(0, 0)
     for policy_id in env.policies:
         policy = env.policies.find(policy_id)
-        with units() as uow:
-            if not uow.code_batches.advances():
+        with units() as reader:
+            if not reader.code_batches.advances():
                 return total
-            due = uow.code_batches.count_due(policy.id, at, within)
-        for part in within.split(max(1, -(-due // ADVANCE_PAGE))) if due else ():
-            with units() as uow:
-                total = total + _advance(uow, env, policy, at, part)
+            for page in reader.code_batches.due_residents(policy.id, at, ADVANCE_PAGE):
+                with units() as uow:
+                    total = total + _advance(uow, env, policy, at, page)
     return total
 
 
-def _advance(uow: UnitOfWork, env: Env, policy: Policy, at: datetime, part: IdRange) -> Recoloured:
-    locked = uow.code_batches.lock_due(policy.id, at, part)
-    if not locked:
-        return Recoloured(0, 0)
+def _advance(
+    uow: UnitOfWork, env: Env, policy: Policy, at: datetime, residents: list[uuid.UUID]
+) -> Recoloured:
+    uow.code_batches.lock(residents)
     done = uow.code_batches.advance(
         policy.id,
         policy.version,
         due=at,
         now=env.clock.now(),
-        resident_ids=locked,
+        resident_ids=residents,
         cause=Cause.TIME.value,
         printed=policy.model is Model.PASS,  # only passes are printed on paper
     )
