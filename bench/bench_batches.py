@@ -33,10 +33,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 
@@ -120,16 +120,15 @@ def _timed(url: str, workers: int) -> list[Result]:
 
 
 Timing = tuple[int, float, float]  # codes, seconds, the plain UPDATE's seconds
+Done = TypeVar("Done")
 
 
 def _rollover(engine: Any, units: UnitOfWorkFactory, url: str, workers: int) -> Timing:
     """The codes due at five past midnight (a streak's or a report's day)."""
-    due, baseline = _baseline(engine, "recheck_at <= :at", {"at": AT})
-    _vacuum(engine)
-    env = _env(url, AT)  # the server's or the command line's, built before the job
-    started = time.perf_counter()
-    done = rollover(units, env, at=AT, workers=workers)
-    took = time.perf_counter() - started
+    due, took, baseline, done = _against_baseline(
+        engine, url, "recheck_at <= :at", {"at": AT},
+        lambda env: rollover(units, env, at=AT, workers=workers),
+    )  # fmt: skip
     assert done.checked == due, (done, due)
     return due, took, baseline
 
@@ -139,12 +138,10 @@ def _policy_change(engine: Any, units: UnitOfWorkFactory, url: str, workers: int
     with engine.begin() as c:
         c.execute(text("UPDATE codes SET policy_version = '2020-02-01.1'"))
     _vacuum(engine)
-    everyone, baseline = _baseline(engine, "policy_id = :p", {"p": POLICY})
-    _vacuum(engine)
-    env = _env(url, AT)
-    started = time.perf_counter()
-    applied = policy_change(units, env, policy_id=POLICY, workers=workers)
-    took = time.perf_counter() - started
+    everyone, took, baseline, applied = _against_baseline(
+        engine, url, "policy_id = :p", {"p": POLICY},
+        lambda env: policy_change(units, env, policy_id=POLICY, workers=workers),
+    )  # fmt: skip
     assert applied.checked == everyone, (applied, everyone)
     return everyone, took, baseline
 
@@ -153,14 +150,26 @@ def _policy_rename(engine: Any, units: UnitOfWorkFactory, url: str, workers: int
     """A new version that means what the older one meant: the codes are renamed."""
     _as_older(engine, units, _env(url, AT), OLDER)
     _vacuum(engine)
-    everyone, baseline = _baseline(engine, "policy_id = :p", {"p": POLICY})
+    everyone, took, baseline, renamed = _against_baseline(
+        engine, url, "policy_id = :p", {"p": POLICY},
+        lambda env: policy_change(units, env, policy_id=POLICY, workers=workers),
+    )  # fmt: skip
+    assert (renamed.checked, renamed.relabelled) == (0, everyone), (renamed, everyone)
+    return everyone, took, baseline
+
+
+def _against_baseline(
+    engine: Any, url: str, where: str, params: dict[str, Any], job: Callable[[Env], Done]
+) -> tuple[int, float, float, Done]:
+    """The plain ``UPDATE`` of the codes ``where`` selects (how many, its seconds), then
+    ``job`` on an env built before its timer, as the baseline's engine is (its seconds
+    and what it returned)."""
+    codes, baseline = _baseline(engine, where, params)
     _vacuum(engine)
     env = _env(url, AT)
     started = time.perf_counter()
-    renamed = policy_change(units, env, policy_id=POLICY, workers=workers)
-    took = time.perf_counter() - started
-    assert (renamed.checked, renamed.relabelled) == (0, everyone), (renamed, everyone)
-    return everyone, took, baseline
+    done = job(env)
+    return codes, time.perf_counter() - started, baseline, done
 
 
 _JOBS = {

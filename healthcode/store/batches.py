@@ -287,7 +287,9 @@ class CodeBatches:
         printed: bool,
     ) -> Advanced:
         """The residents' due codes moved along their states ahead to ``now``
-        (``_ADVANCE``), their colour changes recorded with ``cause``: one statement.
+        (``_ADVANCE``), their colour changes recorded with ``cause``: one statement,
+        after ``lock`` took the residents in a statement of its own, so that this one's
+        snapshot holds whatever the writers they waited for committed.
         ``printed``: the policy's codes may stand on paper, whose holders are left to
         the engine's path. PostgreSQL only (``advances``)."""
         params = {
