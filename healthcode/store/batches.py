@@ -127,7 +127,7 @@ WITH moved AS (
                     'now', CAST(:now_us AS bigint))) AS steps
             OFFSET 0  -- once per code, not once per use
         ) a
-        WHERE d.resident_id IN (SELECT unnest(CAST(:ids AS uuid[])))
+        WHERE d.id IN (SELECT unnest(CAST(:ids AS uuid[])))
           AND d.policy_id = :policy AND d.policy_version = :version
           AND d.recheck_at <= :due
           AND (a.steps->0->>'t')::bigint = (extract(epoch FROM d.recheck_at) * 1000000)::bigint
@@ -275,6 +275,24 @@ class CodeBatches:
         for part in result.partitions():
             yield sorted(row[0] for row in part)
 
+    def lock_codes(
+        self, policy_id: str, version: str, at: datetime, resident_ids: Sequence[uuid.UUID]
+    ) -> list[uuid.UUID]:
+        """The residents' codes of the policy's version due at ``at``, locked in
+        resident order (``_locked``'s lock and order), in a statement of its own; their
+        ids. The advance that follows touches only these, with a snapshot taken after
+        every writer they waited for has committed. A code row, not the resident's:
+        the advance writes nothing else of the resident, and writes the code's page
+        anyway. Codes of another version (a policy change's) are not taken."""
+        c = t.Code
+        query = select(c.id).where(
+            among(self.session, c.resident_id, resident_ids),
+            c.policy_id == policy_id,
+            c.policy_version == version,
+            c.recheck_at <= at,
+        )
+        return list(self.session.scalars(_locked(query)))
+
     def advance(
         self,
         policy_id: str,
@@ -282,18 +300,17 @@ class CodeBatches:
         *,
         due: datetime,
         now: datetime,
-        resident_ids: Sequence[uuid.UUID],
+        code_ids: Sequence[uuid.UUID],
         cause: str,
         printed: bool,
     ) -> Advanced:
-        """The residents' due codes moved along their states ahead to ``now``
+        """These due codes moved along their states ahead to ``now``
         (``_ADVANCE``), their colour changes recorded with ``cause``: one statement,
-        after ``lock`` took the residents in a statement of its own, so that this one's
-        snapshot holds whatever the writers they waited for committed.
+        after ``lock_codes``.
         ``printed``: the policy's codes may stand on paper, whose holders are left to
         the engine's path. PostgreSQL only (``advances``)."""
         params = {
-            "ids": list(resident_ids),
+            "ids": list(code_ids),
             "policy": policy_id,
             "version": version,
             "due": due,
@@ -335,7 +352,8 @@ class CodeBatches:
         self.session.execute(query).all()
 
     def codes(self, keys: Sequence[tuple[uuid.UUID, str]]) -> list[Row[Any]]:
-        """The codes of these (resident, policy) pairs, read after `lock`."""
+        """The codes of these (resident, policy) pairs, read after `lock` and locked
+        (``_locked``)."""
         residents = sorted({r for r, _ in keys})
         policies = sorted({p for _, p in keys})
         query = select(*CODE_COLUMNS).where(
@@ -343,12 +361,15 @@ class CodeBatches:
             among(self.session, t.Code.policy_id, policies),
         )
         wanted = set(keys)
-        rows = self.session.execute(query.order_by(t.Code.resident_id, t.Code.policy_id))
-        return [r for r in rows if (r.resident_id, r.policy_id) in wanted]
+        return [
+            r
+            for r in self.session.execute(_locked(query))
+            if (r.resident_id, r.policy_id) in wanted
+        ]
 
     def codes_of_residents(self, resident_ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
         query = select(*CODE_COLUMNS).where(among(self.session, t.Code.resident_id, resident_ids))
-        return list(self.session.execute(query.order_by(t.Code.resident_id, t.Code.policy_id)))
+        return list(self.session.execute(_locked(query)))
 
     def declarations(self, resident_ids: Sequence[uuid.UUID], policy_id: str) -> Rows:
         d = t.Declaration
@@ -468,6 +489,14 @@ class CodeBatches:
         if rows:
             self.session.flush()  # the rows may point at objects the session holds
             write_dicts(self.session, table.__table__, rows)  # type: ignore[arg-type]
+
+
+def _locked(query: Select[Any]) -> Select[Any]:
+    """Codes locked in (resident, policy) order, as ``lock_codes`` takes them: the
+    rollover's advance locks codes, not residents, so a batch that writes codes it
+    read must hold them from the read on (the one-by-one path locks its code too)."""
+    c = t.Code
+    return query.order_by(c.resident_id, c.policy_id).with_for_update(key_share=True)
 
 
 def _code_params(row: Mapping[str, Any]) -> dict[str, Any]:

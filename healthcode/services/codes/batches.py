@@ -198,7 +198,7 @@ def advance_due(units: UnitOfWorkFactory, env: Env, *, at: datetime) -> Recolour
     along them in SQL, no facts read and no engine run (``CodeBatches.advance``), its
     changes recorded with cause ``time`` and told to the resident. The codes it
     leaves due take the engine's path after it. Pages of ``ADVANCE_PAGE`` residents
-    with a due code, each locked in id order in a transaction of its own. On SQLite,
+    with a due code, their codes locked in resident order, a transaction each. On SQLite,
     nothing (every due code takes the engine's path)."""
     total = Recoloured(0, 0)
     for policy_id in env.policies:
@@ -215,13 +215,13 @@ def advance_due(units: UnitOfWorkFactory, env: Env, *, at: datetime) -> Recolour
 def _advance(
     uow: UnitOfWork, env: Env, policy: Policy, at: datetime, residents: list[uuid.UUID]
 ) -> Recoloured:
-    uow.code_batches.lock(residents)
+    locked = uow.code_batches.lock_codes(policy.id, policy.version, at, residents)
     done = uow.code_batches.advance(
         policy.id,
         policy.version,
         due=at,
         now=env.clock.now(),
-        resident_ids=residents,
+        code_ids=locked,
         cause=Cause.TIME.value,
         printed=policy.model is Model.PASS,  # only passes are printed on paper
     )
