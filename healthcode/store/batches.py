@@ -304,11 +304,10 @@ class CodeBatches:
         cause: str,
         printed: bool,
     ) -> Advanced:
-        """These due codes moved along their states ahead to ``now``
-        (``_ADVANCE``), their colour changes recorded with ``cause``: one statement,
-        after ``lock_codes``.
-        ``printed``: the policy's codes may stand on paper, whose holders are left to
-        the engine's path. PostgreSQL only (``advances``)."""
+        """These due codes (``lock_codes``'s) moved along their states ahead to
+        ``now`` (``_ADVANCE``), their colour changes recorded with ``cause``: one
+        statement. ``printed``: the policy's codes may stand on paper, whose holders
+        are left to the engine's path. PostgreSQL only (``advances``)."""
         params = {
             "ids": list(code_ids),
             "policy": policy_id,
@@ -475,12 +474,8 @@ class CodeBatches:
             .values({name: bindparam(name) for name in _WRITTEN})
         )
         self.session.execute(statement, [_code_params(r) for r in rows])
-        self._expire([row["id"] for row in rows])
-
-    def _expire(self, code_ids: Iterable[uuid.UUID]) -> None:
-        """A code object this session holds is stale once written here: read it again."""
-        for code_id in code_ids:
-            held = self.session.identity_map.get(self.session.identity_key(t.Code, code_id))
+        for row in rows:  # a code object this session holds is stale now: read it again
+            held = self.session.identity_map.get(self.session.identity_key(t.Code, row["id"]))
             if held is not None:
                 self.session.expire(held)
 

@@ -38,7 +38,7 @@ from healthcode.store.uow import EVERYONE, IdRange, UnitOfWork, UnitOfWorkFactor
 log = structlog.get_logger()
 PAGE = 1000  # codes per transaction: a few statements each, short locks
 RENAME_PAGE = 10_000  # codes renamed per transaction: one statement, no engine
-ADVANCE_PAGE = 10_000  # due codes advanced per transaction (about): two statements
+ADVANCE_PAGE = 10_000  # residents with a due code per transaction: a lock, an update
 
 
 @dataclass(frozen=True)

@@ -237,8 +237,10 @@ def plan(
         colour, awaiting = step.colour.value, waiting
         rules = [r.rule_id for r in step.reasons if r.colour is step.colour]
     fields = _fields(policy, state, seq)
-    ahead = look_ahead and steps_ahead(policy, facts, state, rules or [], awaiting, memo)
-    fields["ahead"] = ahead or []  # none: the next rollover evaluates the code
+    # none ahead: the rollover evaluates the code when it falls due
+    fields["ahead"] = (
+        steps_ahead(policy, facts, state, rules or [], awaiting, memo) if look_ahead else []
+    )
     return Plan(state, fields, tuple(changes), tuple(announce))
 
 
