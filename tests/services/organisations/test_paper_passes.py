@@ -13,6 +13,7 @@ from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.tokens import Purpose, Refusal
+from healthcode.jobs.rollover import rollover
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes import paper_passes as paper
 from healthcode.services.codes.health_codes import verify_code
@@ -32,6 +33,7 @@ from healthcode.store.uow import UnitOfWork
 from tests.factories.inputs import id_number
 from tests.factories.organisations import issuer_for, sign_as_issuer
 from tests.factories.paper import pdf_text, read_paper_qr
+from tests.factories.units import SameUnit
 from tests.services.conftest import declare
 from tests.services.organisations.review import community
 
@@ -184,6 +186,21 @@ class TestRevoke:
             uow, env, resident_id=account.resident_id, policy=env.policies.find("shandong-pass")
         )
         assert state.colour is Colour.YELLOW
+        assert verify_code(uow, env, text=printed.token).reason is Refusal.REVOKED
+        [row] = list_paper_passes(uow, env, issuer, application_id=app_id)
+        assert row.revoke_reason == paper.COLOUR_WORSE
+
+    def test_the_rollover_revokes_the_paper_of_a_pass_it_turns_yellow(
+        self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
+    ) -> None:
+        """A pass on paper is never moved along its states ahead in SQL (on
+        PostgreSQL): the rollover's engine path checks the paper against the new
+        colour."""
+        app_id, issuer = _signed(uow, env, account)
+        printed = issue_paper_pass(uow, env, issuer, application_id=app_id)
+        clock.advance(timedelta(days=2))
+        done = rollover(SameUnit(uow), env)  # type: ignore[arg-type]
+        assert (done.changed, done.advanced) == (1, 0)
         assert verify_code(uow, env, text=printed.token).reason is Refusal.REVOKED
         [row] = list_paper_passes(uow, env, issuer, application_id=app_id)
         assert row.revoke_reason == paper.COLOUR_WORSE
