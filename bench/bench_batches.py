@@ -1,8 +1,10 @@
 """Set-wise recolouring on PostgreSQL (issue 14 item 4, issue 13 item 4), in one run:
 
-``batches.rollover``: codes re-evaluated per second by the daily rollover (the codes
-due at the next midnight) against a plain ``UPDATE codes SET colour,
-evaluated_at`` of the same codes. Target: at least 0.5 (at most 2 × the UPDATE).
+``batches.rollover``: codes rolled over per second by the daily rollover (the codes
+due at the next midnight: moved along the states their evaluation wrote ahead, in
+SQL, or evaluated where those do not reach; docs/batches.md, "States ahead") against
+a plain ``UPDATE codes SET colour, evaluated_at`` of the same codes. Target: at least
+0.5 (at most 2 × the UPDATE).
 
 ``batches.policy_change``: codes recoloured per second by ``apply_policy`` after a
 new policy version (every code evaluated under the old one) against the same plain
