@@ -33,7 +33,7 @@ from healthcode.domain.facts import (
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import State, recheck_at
 from healthcode.domain.timeline import replay
-from healthcode.services.codes.recolour import steps_ahead
+from healthcode.services.codes.recolour import change_causes, steps_ahead
 from healthcode.store.state_json import state_to_json
 
 DECLARED_HOUR, REPORT_HOUR, RECEIVED_HOUR = 9, 8, 15
@@ -124,16 +124,16 @@ def life_of(profile: str, rng: random.Random) -> Life:
 def template_of(policy: Policy, profile: str, life: Life, now: datetime, today: date) -> Template:
     facts, events = _facts(life, today)
     changes: list[Change] = []
-    colour, recheck, rules = Colour.NONE, None, list[str]()
+    colour, recheck, rules = Colour.NONE, None, tuple[str, ...]()
     for at, cause in [*events, (now, "time")]:
         missed, _ = replay(policy, facts, colour=colour, recheck=recheck, now=at)
         for state, why in [*((m, "time") for m in missed), (evaluate(policy, facts, at), cause)]:
             if state.colour is not colour:
                 changes.append(_change(colour, rules, state, why))
-            colour, recheck, rules = state.colour, recheck_at(state), _top_rules(state)
+            colour, recheck, rules = state.colour, recheck_at(state), state.colour_rule_ids
     final = evaluate(policy, facts, now)
     text = _json(state_to_json(final))
-    ahead = _json(steps_ahead(policy, facts, final, _top_rules(final), None, None))
+    ahead = _json(steps_ahead(policy, facts, final, final.colour_rule_ids, None, None))
     marks = tuple(m for m in _marks(life) if m in text or m in ahead)
     return Template(
         profile,
@@ -191,16 +191,7 @@ def _facts(life: Life, today: date) -> tuple[Facts, list[tuple[datetime, str]]]:
     return Facts(observations=tuple(observations), records=tuple(records)), events
 
 
-def _top_rules(state: State) -> list[str]:
-    return [r.rule_id for r in state.reasons if r.colour is state.colour]
-
-
 def _change(previous: Colour, previous_rules: Sequence[str], state: State, cause: str) -> Change:
-    """As ``services.codes.recolour`` records it: the new colour's rules when it got
-    worse, the rules that stopped applying when it got better."""
-    if state.colour.severity > previous.severity:
-        rules = [r.rule_id for r in state.reasons if r.colour is state.colour]
-    else:
-        active = set(state.rule_ids)
-        rules = [r for r in previous_rules if r not in active]
+    """As ``services.codes.recolour`` records it (``change_causes``)."""
+    rules = change_causes(previous.value, previous_rules, state)
     return Change(state.evaluated_at, previous.value, state.colour.value, tuple(rules), cause)

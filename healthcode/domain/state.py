@@ -85,6 +85,11 @@ class State:
         return tuple(r.rule_id for r in self.reasons)
 
     @property
+    def colour_rule_ids(self) -> tuple[str, ...]:
+        """The rules behind its colour (of the reasons, those of that colour)."""
+        return tuple(r.rule_id for r in self.reasons if r.colour is self.colour)
+
+    @property
     def lapsed(self) -> bool:
         """A pass past its validity: applying again is what helps; a daily report no
         longer keeps it (seed 000: 健康通行卡已过期、需重新申报)."""

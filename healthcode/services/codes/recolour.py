@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -211,7 +212,7 @@ def plan(
         state = evaluate(policy, facts, now, memo=memo)
     steps.append((state, cause))
     colour, seq, awaiting = cached.colour, cached.history_seq, cached.awaiting_id
-    rules: list[str] | None = None  # the cached state's, read at the first change
+    rules: Sequence[str] | None = None  # the cached state's, read at the first change
     changes: list[Logged] = []
     announce: list[uuid.UUID] = []
     for step, why in steps:
@@ -225,7 +226,7 @@ def plan(
                     step.evaluated_at,
                     colour,
                     step.colour.value,
-                    _causes(colour, rules, step),
+                    change_causes(colour, rules, step),
                     policy.version,
                     why or Cause.TIME,
                     why is None,
@@ -235,11 +236,11 @@ def plan(
         if waiting is not None and waiting != awaiting:
             announce.append(waiting)
         colour, awaiting = step.colour.value, waiting
-        rules = [r.rule_id for r in step.reasons if r.colour is step.colour]
+        rules = step.colour_rule_ids
     fields = _fields(policy, state, seq)
     # none ahead: the rollover evaluates the code when it falls due
     fields["ahead"] = (
-        steps_ahead(policy, facts, state, rules or [], awaiting, memo) if look_ahead else []
+        steps_ahead(policy, facts, state, rules or (), awaiting, memo) if look_ahead else []
     )
     return Plan(state, fields, tuple(changes), tuple(announce))
 
@@ -248,7 +249,7 @@ def steps_ahead(
     policy: Policy,
     facts: Facts,
     state: State,
-    rules: list[str],
+    rules: Sequence[str],
     awaiting: uuid.UUID | None,
     memo: Memo | None,
 ) -> list[dict[str, Any]]:
@@ -277,12 +278,12 @@ def steps_ahead(
             "suggested": step.suggested.value if step.suggested else None,
         }
         if colour != step.colour.value:
-            written["rules"] = _causes(colour, rules, step)
+            written["rules"] = change_causes(colour, rules, step)
         if waiting is not None and waiting != awaiting:
             written["announce"] = True
         steps.append(written)
         colour, awaiting = step.colour.value, waiting
-        rules = [r.rule_id for r in step.reasons if r.colour is step.colour]
+        rules = step.colour_rule_ids
     return steps
 
 
@@ -341,7 +342,7 @@ def _uuid(value: str | None) -> uuid.UUID | None:
     return uuid.UUID(value) if value else None
 
 
-def _top_rules(cached: dict[str, Any] | str | None) -> list[str]:
+def _top_rules(cached: dict[str, Any] | str | None) -> Sequence[str]:
     """The rules behind a cached state's colour."""
     if not cached:
         return []
@@ -349,14 +350,14 @@ def _top_rules(cached: dict[str, Any] | str | None) -> list[str]:
     return [r["rule_id"] for r in state["reasons"] if r["colour"] == state["colour"]]
 
 
-def _causes(previous: str, previous_rules: list[str], state: State) -> list[str]:
+def change_causes(previous: str, previous_rules: Sequence[str], state: State) -> list[str]:
     """The rules that caused a change: those of the new colour when it got worse,
     those that stopped applying when it got better (e.g. after 14 normal days);
     a manual override's own id when it painted the colour."""
     if state.reasons and state.reasons[0].rule_id == overrides.RULE_ID:
         return [overrides.RULE_ID]
     if state.colour.severity > Colour(previous).severity:
-        return [r.rule_id for r in state.reasons if r.colour is state.colour]
+        return list(state.colour_rule_ids)
     active = set(state.rule_ids)
     return [rule for rule in previous_rules if rule not in active]
 

@@ -35,7 +35,7 @@ class Code(Base):
     awaiting_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # the issuer queue
     suggested: Mapped[str | None] = mapped_column(String(8))  # what the rules say of it
     history_seq: Mapped[int] = mapped_column(default=0, server_default="0")  # the last change's seq
-    # the states time alone brings next, for the rollover (recolour.py:_ahead); only
+    # the states time alone brings next, for the rollover (recolour.steps_ahead); only
     # the rollover reads it, so a code loaded anywhere else leaves it behind
     ahead: Mapped[list[Any] | None] = mapped_column(deferred=True)
     __table_args__ = (UniqueConstraint("resident_id", "policy_id"),)
