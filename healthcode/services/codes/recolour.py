@@ -258,12 +258,21 @@ def steps_ahead(
     its instant and until when it holds (as microseconds, ``t`` and ``u``), the code's
     columns, and, where the colour changes, the colour before and the rules that caused
     it (``was``, ``rules``); ``announce`` where an application enters an issuer's
-    queue, which the rollover leaves to the engine's path."""
+    queue, which the rollover leaves to the engine's path. They stop before a state
+    whose colour holds for other rules or another application (below)."""
     steps: list[dict[str, Any]] = []
     colour = state.colour.value
     for step in ahead(policy, facts, state, memo=memo):
-        due = recheck_at(step)
         waiting = _uuid(step.awaiting_signature)
+        if step.colour.value == colour and (
+            tuple(step.colour_rule_ids) != tuple(rules) or waiting != awaiting
+        ):
+            # the same colour for other rules (or another application): what a later
+            # change records would depend on whether the code was looked at here (the
+            # history takes the rules and the queue of the last change, or of the state
+            # the code holds: ``plan``), which no step can know
+            break
+        due = recheck_at(step)
         written: dict[str, Any] = {
             "t": micros(step.evaluated_at),
             "u": micros(holds_until(step, facts)),
