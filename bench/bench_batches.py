@@ -7,15 +7,22 @@ a plain ``UPDATE codes SET colour, evaluated_at`` of the same codes. Target: at 
 0.5 (at most 2 × the UPDATE).
 
 ``batches.policy_change``: codes recoloured per second by ``apply_policy`` after a
-new policy version (every code evaluated under the old one) against the same plain
-``UPDATE``. Target: at least 0.5.
+new policy version that changed one rule (the health commission's close contacts:
+its words), every code evaluated under the older version, recorded: the residents
+with an item the rule holds on (a close-contact record) are evaluated again, the
+other codes renamed (``policy_reach``), against the same plain ``UPDATE``. Target:
+at least 0.5.
+
+``batches.policy_reevaluate``: the same after a version with no record (or a change
+of the model, the green next step, a parameter a lapse reads): every code evaluated
+again. Target: at least 0.5.
 
 ``batches.policy_rename``: the same policy change when the codes' older version is
 recorded with the text of the version in force (a version bumped for a title, say):
 the codes are renamed without a new evaluation (docs/policies.md, Versions), against
 the same plain ``UPDATE``. Target: at least 0.5.
 
-``….workers_2``: the same three jobs shared by two processes (``jobs/processes.py``),
+``….workers_2``: the same jobs shared by two processes (``jobs/processes.py``),
 unpinned (this machine's two cores, which PostgreSQL shares), on a fresh copy of the
 same population, each against its own plain ``UPDATE``.
 
@@ -57,12 +64,13 @@ from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory
 
 RESIDENTS = int(os.environ.get("HEALTHCODE_BENCH_BATCH_RESIDENTS", "100000"))
-ALL_JOBS = "rollover,policy_change,policy_rename"  # run in this order
+ALL_JOBS = "rollover,policy_change,policy_reevaluate,policy_rename"  # run in this order
 JOBS = os.environ.get("HEALTHCODE_BENCH_BATCH_JOBS", ALL_JOBS).split(",")  # a 3 M rollover alone
 NOW = datetime(2020, 3, 1, 10, 0, tzinfo=TZ)  # the population's instant
 AT = datetime(2020, 3, 2, 0, 5, tzinfo=TZ)  # five past the next midnight: the rollover's
 POLICY = "binzhou-code"
 OLDER = "2020-02-01.2"  # a version that meant what the one in force means
+CHANGED_RULE = "BZ-RED-RECORD-CONTACT"  # the rule the policy change rewords
 TARGET = 0.5
 
 
@@ -136,21 +144,35 @@ def _rollover(engine: Any, units: UnitOfWorkFactory, url: str, workers: int) -> 
 
 
 def _policy_change(engine: Any, units: UnitOfWorkFactory, url: str, workers: int) -> Timing:
-    """Every code was evaluated under an older version."""
+    """Every code was evaluated under an older version whose close-contact rule said
+    other words."""
+    _as_older(engine, units, _env(url, AT), "2020-02-01.3", _reworded)
+    return _applied(engine, units, url, workers, renamed=True)
+
+
+def _policy_reevaluate(engine: Any, units: UnitOfWorkFactory, url: str, workers: int) -> Timing:
+    """Every code was evaluated under an older version with no record."""
     with engine.begin() as c:
         c.execute(text("UPDATE codes SET policy_version = '2020-02-01.1'"))
+    return _applied(engine, units, url, workers, renamed=False)
+
+
+def _applied(
+    engine: Any, units: UnitOfWorkFactory, url: str, workers: int, *, renamed: bool
+) -> Timing:
     _vacuum(engine)
     everyone, took, baseline, applied = _against_baseline(
         engine, url, "policy_id = :p", {"p": POLICY},
         lambda env: policy_change(units, env, policy_id=POLICY, workers=workers),
     )  # fmt: skip
-    assert applied.checked == everyone, (applied, everyone)
+    assert applied.checked + applied.relabelled == everyone, (applied, everyone)
+    assert bool(applied.relabelled) == renamed, applied
     return everyone, took, baseline
 
 
 def _policy_rename(engine: Any, units: UnitOfWorkFactory, url: str, workers: int) -> Timing:
     """A new version that means what the older one meant: the codes are renamed."""
-    _as_older(engine, units, _env(url, AT), OLDER)
+    _as_older(engine, units, _env(url, AT), OLDER, lambda content: None)
     _vacuum(engine)
     everyone, took, baseline, renamed = _against_baseline(
         engine, url, "policy_id = :p", {"p": POLICY},
@@ -177,15 +199,23 @@ def _against_baseline(
 _JOBS = {
     "rollover": _rollover,
     "policy_change": _policy_change,
+    "policy_reevaluate": _policy_reevaluate,
     "policy_rename": _policy_rename,
 }
 
 
-def _as_older(engine: Any, units: UnitOfWorkFactory, env: Env, older: str) -> None:
+def _as_older(
+    engine: Any,
+    units: UnitOfWorkFactory,
+    env: Env,
+    older: str,
+    edit: Callable[[dict[str, Any]], None],
+) -> None:
     """Every code as evaluated under ``older``, recorded with the text of the version
-    in force (a version bumped for a title, say)."""
+    in force as ``edit`` changes it (nothing: a version bumped for a title, say)."""
     content = json.loads(canonical_text(env.policies.find(POLICY)))
     content["version"] = older
+    edit(content)
     recorded = canonical(content)
     with units() as uow:
         uow.add(
@@ -196,6 +226,11 @@ def _as_older(engine: Any, units: UnitOfWorkFactory, env: Env, older: str) -> No
         )  # fmt: skip
     with engine.begin() as c:
         c.execute(text("UPDATE codes SET policy_version = :v"), {"v": older})
+
+
+def _reworded(content: dict[str, Any]) -> None:
+    rule = next(r for r in content["rules"] if r["id"] == CHANGED_RULE)
+    rule["reason"] = {**rule["reason"], "en": "Listed as a close contact of a case."}
 
 
 @contextmanager

@@ -11,7 +11,7 @@ words from the policy's mechanism rules.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from healthcode.domain.colour import Colour, worst
 from healthcode.domain.facts import Facts, Observation, Override, Signature
 from healthcode.domain.policy import (
     OBSERVED,
+    PASS_VALIDITY,
     DaysAfter,
     Lapse,
     Mechanism,
@@ -32,6 +33,7 @@ from healthcode.domain.policy import (
     Source,
     Superseded,
 )
+from healthcode.domain.policy_reach import Condition
 from healthcode.domain.projection import Component, next_change
 from healthcode.domain.state import Change, Evidence, EvidenceKind, Reason, State, recheck_at
 from healthcode.domain.streak import ONE_DAY, normal_streak
@@ -204,7 +206,7 @@ class _Run:
         )
 
     def _valid_until(self, signature: Signature) -> datetime:
-        validity = int(self.policy.params["pass_validity_days"])
+        validity = int(self.policy.params[PASS_VALIDITY])
         return start_of(day_of(signature.at) + timedelta(days=validity + 1))
 
     def _signed_pass(
@@ -356,6 +358,37 @@ def _holds(policy: Policy, rule: Rule, item: _Item, key: str, memo: Memo) -> boo
     if remembered is None:
         remembered = memo[(policy.ref, rule.id, key)] = logic.holds(rule.when, item.doc, policy.ops)
     return remembered
+
+
+def holds_anywhere(
+    facts: Facts, conditions: Sequence[Condition], memo: dict[tuple[int, str], bool]
+) -> bool:
+    """Whether any of ``conditions`` holds on any item of its source that ``facts``
+    ever had: the engine, at whatever instant and with whatever was known then, sees
+    only some of these items (a credit record revoked since counts as never revoked),
+    and an item's document differs between instants only in ``high_risk`` (the
+    regions listed then), so both answers to that are tried. A policy change asks this
+    of residents (``policy_reach``); ``memo`` remembers each condition's answer on a
+    document, by the condition's place in ``conditions``."""
+    ever = replace(
+        facts, credit_records=tuple(replace(c, revoked_at=None) for c in facts.credit_records)
+    )
+    for n, condition in enumerate(conditions):
+        for item in _items(ever, condition.source):
+            for doc in _either_risk(item.doc):
+                key = (n, repr(doc))
+                answer = memo.get(key)
+                if answer is None:
+                    answer = memo[key] = logic.holds(condition.when, doc, condition.ops)
+                if answer:
+                    return True
+    return False
+
+
+def _either_risk(doc: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    if "high_risk" not in doc:
+        return (doc,)
+    return ({**doc, "high_risk": True}, {**doc, "high_risk": False})
 
 
 def _reason(rule: Rule, found: list[tuple[_Item, _Window]]) -> Reason:

@@ -42,6 +42,10 @@ class Source(StrEnum):
 
 
 OBSERVED = frozenset({Source.OBSERVATIONS, Source.TRIPS, Source.EXPOSURES})
+# The parameters the engine reads itself, not through a rule's condition: a change
+# of one reaches every code (``policy_reach``).
+PASS_VALIDITY = "pass_validity_days"
+READ_BY_ENGINE = frozenset({PASS_VALIDITY})
 
 
 class Mechanism(StrEnum):

@@ -39,6 +39,7 @@ from healthcode.domain.facts import (
     Symptom,
     Trip,
 )
+from healthcode.domain.policy import OBSERVED, Source
 from healthcode.store import tables as t
 from healthcode.store.batches import CodeBatches
 from healthcode.store.repositories.codes import Signatures
@@ -101,6 +102,34 @@ class FactsRepository:
             ),
             high_risk_periods=tuple(_high_risk(r) for r in rows["region"]),
         )
+
+    def items_for(
+        self,
+        batches: CodeBatches,
+        resident_ids: Sequence[uuid.UUID],
+        policy_id: str,
+        sources: frozenset[Source],
+    ) -> dict[uuid.UUID, Facts]:
+        """The facts the items of `sources` are made of, and only those (a policy
+        change screening residents, ``engine.holds_anywhere``): the others empty."""
+        observed = bool(sources & OBSERVED)
+        declarations = batches.declarations(resident_ids, policy_id) if observed else {}
+        reports = batches.daily_reports(resident_ids) if observed else {}
+        records = batches.data_records(resident_ids) if Source.RECORDS in sources else {}
+        credits = batches.credit_records(resident_ids) if Source.CREDIT_RECORDS in sources else {}
+        regions = self.high_risk_regions.ever_listed()
+        return {
+            rid: _facts(
+                declarations.get(rid, []),
+                reports.get(rid, []),
+                [],
+                records.get(rid, []),
+                credits.get(rid, []),
+                [],
+                regions,
+            )
+            for rid in resident_ids
+        }
 
     def for_residents(
         self, batches: CodeBatches, resident_ids: Sequence[uuid.UUID], policy_id: str

@@ -4,11 +4,14 @@ the one place policies are loaded)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
+from typing import Any
 
 import pytest
+import yaml
 
-from healthcode.domain.policy import Policy
+from healthcode.domain.policy import Policy, parse_policy
 from healthcode.policies import builtin_policy, parse_policy_text
 
 # An edit of words every state of a feverish Binzhou resident shows (rule BZ-YELLOW-FEVER)
@@ -49,3 +52,71 @@ def bumped(name: str) -> tuple[str, str]:
     version = builtin_policy(name).version
     stem, _, number = version.rpartition(".")
     return f'version: "{version}"', f'version: "{stem}.{int(number) + 1}"'
+
+
+def rule_in(data: dict[str, Any], rule_id: str) -> dict[str, Any]:
+    """The rule `rule_id` of a policy file's data, to edit in place."""
+    found: dict[str, Any] = next(r for r in data["rules"] if r["id"] == rule_id)
+    return found
+
+
+def _set(rule_id: str, key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda data: rule_in(data, rule_id).__setitem__(key, value)
+
+
+def _remove(rule_id: str) -> Callable[[dict[str, Any]], None]:
+    return lambda data: data["rules"].remove(rule_in(data, rule_id))
+
+
+def _param(name: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda data: data["params"].__setitem__(name, value)
+
+
+def _added(data: dict[str, Any]) -> None:
+    copy = {**rule_in(data, "BZ-YELLOW-RECORD-FEVER-CLINIC"), "id": "BZ-YELLOW-RECORD-ANY"}
+    data["rules"].append({**copy, "when": {"!=": [{"var": "kind"}, "fever_medicine"]}})
+
+
+QUARANTINED = ["quarantine", "close_contact"]
+# Edits of binzhou-code an author might make that change only rules on items: each
+# with the sources of the items the changed rules are evaluated on.
+RULE_EDITS: dict[str, tuple[Callable[[dict[str, Any]], None], frozenset[str]]] = {
+    "close contacts red until released": (
+        _set("BZ-RED-RECORD-CONTACT", "lapses", [{"at": "end"}]),
+        frozenset({"records"}),
+    ),
+    "quarantine rule for close contacts too": (
+        _set(
+            "BZ-RED-RECORD-QUARANTINE",
+            "when",
+            {"in": [{"var": "kind"}, ["quarantine", "close_contact"]]},
+        ),
+        frozenset({"records"}),
+    ),
+    "fever clinic rule removed": (_remove("BZ-YELLOW-RECORD-FEVER-CLINIC"), frozenset({"records"})),
+    "a record rule added": (_added, frozenset({"records"})),
+    "fraud turns yellow": (_set("BZ-RED-FRAUD", "colour", "yellow"), frozenset({"credit_records"})),
+    "Beijing a key region": (_param("key_regions", ["42", "11"]), frozenset({"trips", "records"})),
+    "fever from 37.5": (_param("fever_threshold_c", 37.5), frozenset({"observations"})),
+}
+# Edits that reach every code: the model's mechanisms, a parameter a lapse reads, the
+# green next step, the rules' order.
+WHOLE_EDITS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "streaks of 7 days": _param("green_streak_days", 7),
+    "green next step reworded": lambda data: data.__setitem__(
+        "green_next_step", {"zh": "绿码。", "en": "Green."}
+    ),
+    "first two rules swapped": lambda data: data.__setitem__(
+        "rules", [data["rules"][1], data["rules"][0], *data["rules"][2:]]
+    ),
+}
+
+
+def edited_policy(
+    edit: Callable[[dict[str, Any]], None], version: str, name: str = "binzhou-code"
+) -> Policy:
+    """The built-in policy with `edit` made to its file's data, as `version`."""
+    data = yaml.safe_load(policy_text(name))
+    edit(data)
+    data["version"] = version
+    return parse_policy(data)

@@ -11,6 +11,8 @@ from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 
 
 class SameUnit:
+    own_connections = False  # one connection: no second thread may use it at once
+
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
 

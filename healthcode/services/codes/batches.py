@@ -16,18 +16,23 @@ cache forgets each page's residents once the page commits (``colour_cache.forget
 
 from __future__ import annotations
 
+import time
 import uuid
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import structlog
 
-from healthcode.domain.engine import Memo
+from healthcode.domain.engine import Memo, holds_anywhere
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.policy_content import same_meaning
+from healthcode.domain.policy_reach import Reach, reach
 from healthcode.services.codes import colour_cache, paper_passes
 from healthcode.services.codes.recolour import Cached, Cause, Plan, history_values, plan
 from healthcode.services.notices import events
@@ -38,6 +43,8 @@ from healthcode.store.uow import EVERYONE, IdRange, UnitOfWork, UnitOfWorkFactor
 log = structlog.get_logger()
 PAGE = 1000  # codes per transaction: a few statements each, short locks
 RENAME_PAGE = 10_000  # codes renamed per transaction: one statement, no engine
+RENAME_TRIES = 5  # pages given up for a held code before one waits for its locks
+RENAME_PAUSE = 0.05  # seconds, times the tries, before a page is tried again
 ADVANCE_PAGE = 10_000  # residents with a due code per transaction: a lock, an update
 
 
@@ -266,11 +273,13 @@ def apply_policy(
 ) -> Recoloured:
     """A policy change: recolour every code of the policy that was evaluated under
     another version than the one in force (``everyone``: every code of the policy),
-    in pages, each change recorded with cause ``policy``. ``within``: only the
-    residents of that range (one process's share, ``jobs/processes.py``)."""
+    in pages, each change recorded with cause ``policy``; codes an older version's
+    recorded text shows the new one cannot change are renamed (``_rename``).
+    ``within``: only the residents of that range (one process's share,
+    ``jobs/processes.py``)."""
     policy = env.policies.find(policy_id)
     version = None if everyone else policy.version
-    relabelled = 0 if everyone else _relabel(units, policy, within)
+    renamed = Recoloured(0, 0) if everyone else _rename(units, env, policy, within)
     after: list[uuid.UUID | None] = [None]
 
     def next_page(uow: UnitOfWork) -> list[uuid.UUID]:
@@ -283,44 +292,124 @@ def apply_policy(
         keys = [(resident_id, policy.id) for resident_id in page]
         return recolour_codes(uow, env, keys=keys, cause=Cause.POLICY)
 
-    done = replace(in_pages(units, next_page, work), relabelled=relabelled)
+    done = in_pages(units, next_page, work) + renamed
     colour_cache.forget_all(env)  # a reader may have cached a colour of the old version
     log.info(
         "codes.policy_applied",
         policy=policy.ref,
         checked=done.checked,
         changed=done.changed,
-        relabelled=relabelled,
+        relabelled=done.relabelled,
     )
     return done
 
 
-def _relabel(units: UnitOfWorkFactory, policy: Policy, within: IdRange) -> int:
-    """Codes of an older version whose recorded text says what this one says, the
-    version aside (``policy_content.same_meaning``: a new version for a title, the form
-    or the checkpoint's words), take this version's name without being evaluated
-    again: the same rules over the same facts gave them the same states. A page of
-    residents per transaction, locked as every recolouring locks them; how many. A
-    version with no record (before stop 34) is evaluated as any other."""
+def _rename(units: UnitOfWorkFactory, env: Env, policy: Policy, within: IdRange) -> Recoloured:
+    """Codes of an older version that this one cannot change take its name without
+    being evaluated again: the same rules over the same facts gave them the same
+    states. Either the older version's recorded text says what this one says, its
+    version aside (``policy_content.same_meaning``: a new version for a title, the
+    form or the checkpoint's words), or the change is confined to rules on items
+    (``policy_reach``): the residents one of the changed rules holds on are found
+    (``_screen``) and evaluated, the others' codes renamed, both at once where the
+    database takes two writers. A version with no record (before stop 34) is
+    evaluated as any other."""
     with units() as uow:
-        same = [
-            version
+        at_once = units.own_connections and uow.code_batches.writers_at_once()
+        older = [
+            (version, recorded.content)
             for version in uow.code_batches.versions_of(policy.id)
             if version != policy.version
             and (recorded := uow.policy_versions.get(policy.id, version)) is not None
-            and same_meaning(recorded.content, policy)
         ]
-    return sum(_relabel_version(units, policy, old, within) for old in same)
+    total = Recoloured(0, 0)
+    for old, content in older:
+        if same_meaning(content, policy):
+            total = total + Recoloured(0, 0, relabelled=_relabel(units, policy, old, within))
+        elif (changed := reach(content, policy)) is not None:
+            found = _screen(units, policy, old, changed, within)
+            total = total + _both(
+                partial(_evaluated, units, env, policy, found),
+                partial(_relabel, units, policy, old, within, found),
+                at_once=at_once,
+            )
+    return total
 
 
-def _relabel_version(units: UnitOfWorkFactory, policy: Policy, old: str, within: IdRange) -> int:
-    total, after = 0, None
+def _both(
+    evaluate: Callable[[], Recoloured], rename: Callable[[], int], *, at_once: bool
+) -> Recoloured:
+    """Codes evaluated and codes renamed, which are different codes; ``at_once``,
+    renamed in a thread: the rename's time is the database's, whose waits leave the
+    engine the interpreter."""
+    if not at_once:
+        return evaluate() + Recoloured(0, 0, relabelled=rename())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        renamed = pool.submit(rename)
+        return evaluate() + Recoloured(0, 0, relabelled=renamed.result())
+
+
+def _screen(
+    units: UnitOfWorkFactory, policy: Policy, old: str, changed: Reach, within: IdRange
+) -> list[uuid.UUID]:
+    """The residents holding a code of ``old`` who have an item one of the changed
+    rules holds on (``engine.holds_anywhere``), in id order. Only residents with a
+    fact of the rules' sources (of the kinds they name) are read, and only those
+    facts, a page at a time."""
+    found: list[uuid.UUID] = []
+    after = None
     while True:
         with units() as uow:
-            page = uow.code_batches.relabel(
-                policy.id, old, policy.version, after, RENAME_PAGE, within
+            page = uow.code_batches.of_version_with(
+                policy.id, old, changed.sources, changed.record_kinds, after, PAGE, within
             )
-        total += len(page)
-        if len(page) < RENAME_PAGE:
-            return total
+            facts = uow.facts.items_for(uow.code_batches, page, policy.id, changed.sources)
+        memo: dict[tuple[int, str], bool] = {}
+        found += [r for r in page if holds_anywhere(facts[r], changed.conditions, memo)]
+        if len(page) < PAGE:
+            return found
         after = page[-1]
+
+
+def _evaluated(
+    units: UnitOfWorkFactory, env: Env, policy: Policy, found: Sequence[uuid.UUID]
+) -> Recoloured:
+    """The codes of these residents evaluated under ``policy``, cause ``policy``, in
+    full pages of the engine's path."""
+    done = Recoloured(0, 0)
+    for start in range(0, len(found), PAGE):
+        keys = [(resident_id, policy.id) for resident_id in found[start : start + PAGE]]
+        with units() as uow:
+            page = recolour_codes(uow, env, keys=keys, cause=Cause.POLICY)
+        done = done + Recoloured(page.checked, page.changed)
+    return done
+
+
+def _relabel(
+    units: UnitOfWorkFactory,
+    policy: Policy,
+    old: str,
+    within: IdRange,
+    skip: Sequence[uuid.UUID] = (),
+) -> int:
+    """Rename the codes of ``old`` (but those of the residents in ``skip``, in id
+    order) a page of residents per transaction; how many. A page is renamed without
+    locks and given up if it meets a code another transaction holds
+    (``CodeBatches.relabel``); after ``RENAME_TRIES`` tries it waits for the
+    residents' locks, as every recolouring does."""
+    total, after, tries = 0, None, 0
+    while True:
+        start = 0 if after is None else bisect_right(skip, after)
+        with units() as uow:
+            page = uow.code_batches.relabel(
+                policy.id, old, policy.version, after, RENAME_PAGE, within,
+                wait=tries >= RENAME_TRIES, skip=skip[start : start + RENAME_PAGE],
+            )  # fmt: skip
+        if page is None:
+            tries += 1
+            time.sleep(RENAME_PAUSE * tries)
+            continue
+        (count, after), tries = page, 0
+        total += count
+        if count < RENAME_PAGE:
+            return total

@@ -15,7 +15,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -26,17 +26,25 @@ from sqlalchemy import select
 
 from healthcode.domain.clock import FixedClock, day_of
 from healthcode.domain.colour import Colour
+from healthcode.domain.policy import Policy
 from healthcode.domain.policy_content import canonical, canonical_text, fingerprint
 from healthcode.domain.state import State
 from healthcode.jobs.rollover import rollover
 from healthcode.policies import builtin_policy
 from healthcode.services.codes import colour_cache
-from healthcode.services.codes.batches import apply_policy, recolour_codes, recolour_residents
+from healthcode.services.codes.batches import (
+    Recoloured,
+    apply_policy,
+    recolour_codes,
+    recolour_residents,
+)
 from healthcode.services.codes.recolour import Cause, recolour, recolour_resident
 from healthcode.services.shared.env import Env
+from healthcode.services.shared.policies import Policies
 from healthcode.services.shared.versioned_cache import LocalCache, Ticket
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
+from tests.factories.policies import RULE_EDITS, edited_policy
 from tests.factories.units import SameUnit
 from tests.services.conftest import new_account
 
@@ -355,6 +363,41 @@ class TestPolicyChangeOfWordsAlone:
         assert (code.policy_version, code.evaluated_at) == (VERSIONS["binzhou-code"], clock.now())
 
 
+class TestPolicyChangeOfSomeRules:
+    """A new version that changed only rules on items (``policy_reach``): the residents
+    one of those rules holds on are evaluated again, the others' codes renamed."""
+
+    @PROPERTY
+    @given(population=people, edit=st.sampled_from(sorted(RULE_EDITS)))
+    def test_every_code_is_what_evaluating_it_under_the_new_version_gives(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        clock: FixedClock,
+        issuer: uuid.UUID,
+        population: list[Person],
+        edit: str,
+    ) -> None:
+        """Codes evaluated under an older version, recorded; the policy change gives
+        each code, its history and its notifications exactly what evaluating every code
+        one by one under the version in force gives, at the same instant."""
+        older = edited_policy(RULE_EDITS[edit][0], OLDER)
+        earlier = replace(env, policies=Policies({**env.policies, older.id: older}))
+        with _example(uow, clock) as start:
+            keys = _populate(uow, earlier, clock, issuer, population, start)
+            _recorded(uow, older)
+            mine = [key for key in keys if key[1] == older.id]
+            expected = _outcome(uow, lambda: _one_by_one(uow, env, mine, Cause.POLICY, None, ""))
+            done: list[Recoloured] = []
+            actual = _outcome(
+                uow,
+                lambda: done.append(apply_policy(SameUnit(uow), env, policy_id=older.id)),  # type: ignore[arg-type]
+            )
+            assert actual == expected
+            assert done[0].checked + done[0].relabelled == len(mine)
+            event(f"{edit}: {'some' if done[0].relabelled else 'none'} renamed")
+
+
 class TestColourCache:
     def test_a_page_forgets_its_residents_once_it_commits(
         self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
@@ -574,6 +617,17 @@ def _snapshot(uow: UnitOfWork) -> dict[str, Any]:
 
 
 OLDER = "2020-01-01.1"
+
+
+def _recorded(uow: UnitOfWork, policy: Policy) -> None:
+    """``policy``'s text recorded, as the server records each version it first sees."""
+    text = canonical_text(policy)
+    uow.add(
+        t.PolicyVersion(
+            policy_id=policy.id, version=policy.version, fingerprint=fingerprint(text),
+            content=text, first_seen_at=datetime(2020, 1, 1, tzinfo=UTC),
+        )
+    )  # fmt: skip
 
 
 def _named_as_older(

@@ -4,20 +4,25 @@ statement's committed snapshot, so a fact read before a lock can be stale."""
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.engine import evaluate
+from healthcode.domain.policy_content import canonical, canonical_text
 from healthcode.jobs.rollover import RolloverResult, rollover, rollover_if_leader
 from healthcode.services.accounts.permissions import Principal
+from healthcode.services.codes import batches
+from healthcode.services.codes.batches import RENAME_TRIES
 from healthcode.services.organisations.signing import NotPending, sign_pass
 from healthcode.services.residents.daily_reports import submit_daily_report
 from healthcode.services.residents.declarations import confirm_declaration, submit_declaration
@@ -28,9 +33,11 @@ from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.history import assert_history_chains
 from tests.factories.inputs import daily_report, declaration, id_number
 from tests.factories.organisations import issuer_for, sign_as_issuer
+from tests.factories.policies import RULE_EDITS, edited_policy
 from tests.services.conftest import declare, new_account, report
 
 POLICY = "shandong-pass"
+OLDER = "2020-01-01."  # the versions these tests record as older ones
 
 
 @pytest.fixture
@@ -42,6 +49,7 @@ def units(postgresql_engine: Engine) -> Iterator[UnitOfWorkFactory]:
     with factory.begin() as session:
         for table in (t.AuditEvent, t.Resident, t.Account, t.Organisation, t.Lease, t.JobRun):
             session.execute(delete(table))
+        session.execute(delete(t.PolicyVersion).where(t.PolicyVersion.version.like(OLDER + "%")))
 
 
 def together(*calls: Callable[[], object]) -> list[object]:
@@ -216,3 +224,92 @@ def test_a_change_cannot_be_recorded_twice(
         )
         with pytest.raises(Exception, match="uq_colour_changes_code_seq"):
             session.flush()
+
+
+@pytest.mark.parametrize("tries", [RENAME_TRIES, 1])
+def test_a_rename_meeting_a_held_code_renames_it_once_the_holder_is_done(
+    units: UnitOfWorkFactory,
+    env: Env,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tries: int,
+) -> None:
+    """A policy change renames codes without locks and gives a page up when a code is
+    held (so it waits in no cycle); after ``tries`` it waits for the locks. Either
+    way no code is left under the older version."""
+    monkeypatch.setattr(batches, "RENAME_TRIES", tries)
+    _passes_due_for_a_missed_report(units, env, clock, 5)
+    policy = env.policies.find(POLICY)
+    older = OLDER + "1"
+    recorded = json.loads(canonical_text(policy)) | {"version": older}
+    with units() as uow:
+        uow.add(
+            t.PolicyVersion(
+                policy_id=POLICY, version=older, fingerprint="x" * 64,
+                content=canonical(recorded), first_seen_at=clock.now(),
+            )
+        )  # fmt: skip
+        uow.session.execute(update(t.Code).values(policy_version=older))
+    held, hold = threading.Event(), 0.5
+
+    def holds_a_code() -> None:
+        with units() as uow:
+            uow.session.execute(select(t.Code.id).limit(1).with_for_update()).one()
+            held.set()
+            time.sleep(hold)
+
+    holder = threading.Thread(target=holds_a_code)
+    holder.start()
+    try:
+        held.wait(5)
+        started = time.perf_counter()
+        done = batches.apply_policy(units, env, policy_id=POLICY)
+        took = time.perf_counter() - started
+    finally:
+        holder.join()
+    assert (done.relabelled, done.checked) == (5, 0)
+    assert took >= hold * 0.8  # the held code was waited for, not skipped
+    with units() as uow:
+        versions = uow.session.scalars(select(t.Code.policy_version)).all()
+        assert versions == [policy.version] * 5
+
+
+def test_a_change_of_one_rule_evaluates_its_residents_while_the_rest_are_renamed(
+    units: UnitOfWorkFactory, env: Env, clock: FixedClock
+) -> None:
+    """The close-contact rule reworded: the residents listed as close contacts are
+    evaluated while, in another thread, the other codes are renamed; no code is both,
+    none is left under the older version, and the contacts read the new words."""
+    policy = env.policies.find("binzhou-code")
+    older = edited_policy(RULE_EDITS["close contacts red until released"][0], OLDER + "2")
+    text = canonical_text(older)
+    contacts = set()
+    with units() as uow:
+        for i in range(12):
+            account = new_account(uow, env, f"1370000{i:04d}")
+            declare(uow, env, account)
+            assert account.resident_id is not None
+            if i % 3 == 0:
+                contacts.add(account.resident_id)
+                uow.add(
+                    t.DataRecord(
+                        id=uuid.uuid4(), resident_id=account.resident_id, kind="close_contact",
+                        start=clock.now().date(), end=None, source="test",
+                        received_at=clock.now(), source_id=f"cc-{i}",
+                    )
+                )  # fmt: skip
+        uow.add(
+            t.PolicyVersion(
+                policy_id=policy.id, version=older.version, fingerprint="y" * 64,
+                content=text, first_seen_at=clock.now(),
+            )
+        )  # fmt: skip
+        uow.session.execute(update(t.Code).values(policy_version=older.version))
+    clock.advance(timedelta(minutes=5))
+    done = batches.apply_policy(units, env, policy_id=policy.id)
+    assert (done.checked, done.relabelled) == (4, 8)
+    with units() as uow:
+        for code in uow.session.scalars(select(t.Code)):
+            assert code.policy_version == policy.version
+            evaluated = code.evaluated_at == clock.now()
+            assert evaluated == (code.resident_id in contacts)
