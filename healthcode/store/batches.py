@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Row,
@@ -40,12 +40,14 @@ from healthcode.store.repositories.residents import recolour_lock
 from healthcode.store.state_json import micros
 
 Rows = dict[uuid.UUID, list[Any]]
-# How long a rename without locks waits for a code another transaction holds before
-# it gives the page up (``relabel``): well under PostgreSQL's deadlock_timeout (1 s),
-# so in a cycle of waits the rename gives up, not the other transaction.
-RELABEL_WAIT_MS = 100
+# How long a statement that takes its codes' locks in no set order (a rename, the
+# rollover's advance) waits for one another transaction holds before it gives its page
+# up (``_unless_held``): well under PostgreSQL's deadlock_timeout (1 s), so in a cycle
+# of waits it gives up, not the other transaction.
+HELD_WAIT_MS = 100
 _LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE lock_not_available: lock_timeout passed
 Renamed = tuple[int, uuid.UUID | None]  # codes renamed, the last resident's id
+Done = TypeVar("Done")
 # The code columns a recolour reads and writes.
 CODE_COLUMNS: tuple[Any, ...] = (
     t.Code.id,
@@ -108,7 +110,10 @@ def id_ranges(parts: int) -> list[IdRange]:
 # recheck to now takes the last of them that has come, as evaluating would give it
 # (``timeline.carried``: until ``u``); each colour change on the way is recorded. A
 # code whose states ahead do not reach now, or whose step enters an application in an
-# issuer's queue, or whose resident holds a paper pass, is left due for the engine.
+# issuer's queue, or whose resident holds a paper pass, is left due for the engine. The
+# steps are read from the statement's snapshot; a code another transaction wrote since
+# (PostgreSQL reads it again before updating it) is no longer the code they were read
+# from, and is left as that transaction wrote it.
 _ADVANCE = text(
     """
 WITH moved AS (
@@ -125,7 +130,7 @@ WITH moved AS (
         suggested = m.last->>'suggested',
         history_seq = c.history_seq + jsonb_array_length(m.changes)
     FROM (
-        SELECT d.id, a.steps->-1 AS last,
+        SELECT d.id, d.evaluated_at, d.history_seq, a.steps->-1 AS last,
                jsonb_path_query_array(a.steps, '$[*] ? (exists(@.rules))') AS changes
         FROM codes d
         CROSS JOIN LATERAL (
@@ -136,7 +141,7 @@ WITH moved AS (
                     'now', CAST(:now_us AS bigint))) AS steps
             OFFSET 0  -- once per code, not once per use
         ) a
-        WHERE d.id IN (SELECT unnest(CAST(:ids AS uuid[])))
+        WHERE d.resident_id IN (SELECT unnest(CAST(:residents AS uuid[])))
           AND d.policy_id = :policy AND d.policy_version = :version
           AND d.recheck_at <= :due
           AND (a.steps->0->>'t')::bigint = (extract(epoch FROM d.recheck_at) * 1000000)::bigint
@@ -148,7 +153,9 @@ WITH moved AS (
               WHERE p.resident_id = d.resident_id AND p.policy_id = :policy
                 AND p.revoked_at IS NULL AND p.valid_until > :now))
     ) m
-    WHERE c.id = m.id
+    -- read again if another transaction wrote the code meanwhile: untouched since
+    WHERE c.id = m.id AND c.evaluated_at = m.evaluated_at AND c.history_seq = m.history_seq
+      AND c.policy_version = :version
     RETURNING c.id, c.resident_id, c.history_seq,
               c.history_seq - jsonb_array_length(m.changes) AS seq, m.changes
 ),
@@ -308,14 +315,25 @@ class CodeBatches:
         counted = select(func.count(), last.scalar_subquery()).select_from(moved)
         if wait:
             return self._renamed(counted)
-        self.session.execute(text(f"SET LOCAL lock_timeout = '{RELABEL_WAIT_MS}ms'"))
+        return self._unless_held(lambda: self._renamed(counted))
+
+    def _unless_held(self, run: Callable[[], Done]) -> Done | None:
+        """``run``'s statements with no wait longer than ``HELD_WAIT_MS`` for a row
+        another transaction holds: None (undone) if one is held. A statement that takes
+        its rows' locks in no set order so waits in no cycle: PostgreSQL looks for
+        cycles only after deadlock_timeout (1 s), by which time this one gave up."""
+        savepoint = self.session.begin_nested()
+        self.session.execute(text(f"SET LOCAL lock_timeout = '{HELD_WAIT_MS}ms'"))
         try:
-            with self.session.begin_nested():
-                return self._renamed(counted)
+            done = run()
         except OperationalError as error:
+            savepoint.rollback()  # the lock_timeout with it
             if getattr(error.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
                 return None
             raise
+        savepoint.commit()
+        self.session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+        return done
 
     def _renamed(self, counted: Select[Any]) -> Renamed:
         """How many codes the rename's statement renamed, and the last resident's id
@@ -350,13 +368,12 @@ class CodeBatches:
 
     def lock_codes(
         self, policy_id: str, version: str, at: datetime, resident_ids: Sequence[uuid.UUID]
-    ) -> list[uuid.UUID]:
+    ) -> None:
         """The residents' codes of the policy's version due at ``at``, locked in
-        resident order (``_locked``'s lock and order), in a statement of its own; their
-        ids. The advance that follows touches only these, with a snapshot taken after
-        every writer they waited for has committed. A code row, not the resident's:
-        the advance writes nothing else of the resident, and writes the code's page
-        anyway. Codes of another version (a policy change's) are not taken."""
+        resident order (``_locked``'s lock and order), in a statement of its own: for
+        an advance that met a held code (``advance``), which then waits for nothing. A
+        code row, not the resident's: the advance writes nothing else of the resident.
+        Codes of another version (a policy change's) are not taken."""
         c = t.Code
         query = select(c.id).where(
             among(self.session, c.resident_id, resident_ids),
@@ -364,7 +381,7 @@ class CodeBatches:
             c.policy_version == version,
             c.recheck_at <= at,
         )
-        return list(self.session.scalars(_locked(query)))
+        self.session.execute(_locked(query)).all()
 
     def advance(
         self,
@@ -373,16 +390,20 @@ class CodeBatches:
         *,
         due: datetime,
         now: datetime,
-        code_ids: Sequence[uuid.UUID],
+        resident_ids: Sequence[uuid.UUID],
         cause: str,
         printed: bool,
-    ) -> Advanced:
-        """These due codes (``lock_codes``'s) moved along their states ahead to
-        ``now`` (``_ADVANCE``), their colour changes recorded with ``cause``: one
-        statement. ``printed``: the policy's codes may stand on paper, whose holders
-        are left to the engine's path. PostgreSQL only (``advances``)."""
+        wait: bool,
+    ) -> Advanced | None:
+        """The residents' due codes moved along their states ahead to ``now``
+        (``_ADVANCE``), their colour changes recorded with ``cause``: one statement.
+        ``printed``: the policy's codes may stand on paper, whose holders are left to
+        the engine's path. Without ``wait``, the statement takes its codes' row locks
+        in whatever order it meets them and gives up at once (None, nothing written) if
+        one is held (``_unless_held``); the caller then locks the codes in order
+        (``lock_codes``) and advances waiting. PostgreSQL only (``advances``)."""
         params = {
-            "ids": list(code_ids),
+            "residents": list(resident_ids),
             "policy": policy_id,
             "version": version,
             "due": due,
@@ -392,18 +413,24 @@ class CodeBatches:
             "cause": cause,
             "printed": printed,
         }
-        moved = 0
-        changes: list[tuple[uuid.UUID, datetime, str, str, list[str]]] = []
-        for resident_id, changed, count in self.session.execute(_ADVANCE, params):
-            moved += count or 0
-            changes += [
-                (resident_id, datetime.fromisoformat(c["at"]), c["was"], c["colour"], c["rules"])
-                for c in changed or ()
-            ]
+
+        def run() -> Advanced:
+            moved = 0
+            changes: list[tuple[uuid.UUID, datetime, str, str, list[str]]] = []
+            for resident_id, changed, count in self.session.execute(_ADVANCE, params):
+                moved += count or 0
+                changes += [
+                    (resident_id, datetime.fromisoformat(c["at"]), c["was"], c["colour"],
+                     c["rules"])
+                    for c in changed or ()
+                ]  # fmt: skip
+            return Advanced(moved, changes)
+
+        done = run() if wait else self._unless_held(run)
         held = [o for o in self.session.identity_map.values() if isinstance(o, t.Code)]
         for code in held:  # maybe moved here: read it again
             self.session.expire(code)
-        return Advanced(moved, changes)
+        return done
 
     def writers_at_once(self) -> bool:
         """Whether two transactions write at once here (PostgreSQL); SQLite lets one

@@ -38,6 +38,7 @@ from healthcode.services.codes.recolour import Cached, Cause, Plan, history_valu
 from healthcode.services.notices import events
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
+from healthcode.store.batches import Advanced
 from healthcode.store.uow import EVERYONE, IdRange, UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger()
@@ -222,16 +223,25 @@ def advance_due(units: UnitOfWorkFactory, env: Env, *, at: datetime) -> Recolour
 def _advance(
     uow: UnitOfWork, env: Env, policy: Policy, at: datetime, residents: list[uuid.UUID]
 ) -> Recoloured:
-    locked = uow.code_batches.lock_codes(policy.id, policy.version, at, residents)
-    done = uow.code_batches.advance(
-        policy.id,
-        policy.version,
-        due=at,
-        now=env.clock.now(),
-        code_ids=locked,
-        cause=Cause.TIME.value,
-        printed=policy.model is Model.PASS,  # only passes are printed on paper
-    )
+    batches = uow.code_batches
+
+    def advance(*, wait: bool) -> Advanced | None:
+        return batches.advance(
+            policy.id,
+            policy.version,
+            due=at,
+            now=env.clock.now(),
+            resident_ids=residents,
+            cause=Cause.TIME.value,
+            printed=policy.model is Model.PASS,  # only passes are printed on paper
+            wait=wait,
+        )
+
+    done = advance(wait=False)
+    if done is None:  # a code another transaction holds: lock the page's, in order
+        batches.lock_codes(policy.id, policy.version, at, residents)
+        done = advance(wait=True)
+    assert done is not None  # waited for its locks
     notices = [
         (resident_id, when, {"policy": policy.id, "from": was, "to": to, "rule_ids": rules,
                              "cause": Cause.TIME.value})

@@ -27,6 +27,7 @@ from healthcode.services.organisations.signing import NotPending, sign_pass
 from healthcode.services.residents.daily_reports import submit_daily_report
 from healthcode.services.residents.declarations import confirm_declaration, submit_declaration
 from healthcode.services.shared.env import Env
+from healthcode.store import batches as store_batches
 from healthcode.store import tables as t
 from healthcode.store.state_json import state_from_json
 from healthcode.store.uow import UnitOfWorkFactory
@@ -313,3 +314,37 @@ def test_a_change_of_one_rule_evaluates_its_residents_while_the_rest_are_renamed
             assert code.policy_version == policy.version
             evaluated = code.evaluated_at == clock.now()
             assert evaluated == (code.resident_id in contacts)
+
+
+def test_a_code_written_while_the_advance_waits_for_it_is_left_as_written(
+    units: UnitOfWorkFactory, env: Env, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The advance reads each code's states ahead from its snapshot and takes the
+    codes' locks as it meets them. A code another transaction wrote meanwhile (here:
+    red, not due) is no longer the code those steps were read from: it stays as that
+    transaction wrote it, and the rest are advanced."""
+    monkeypatch.setattr(store_batches, "HELD_WAIT_MS", 5000)  # wait, do not give up
+    _passes_due_for_a_missed_report(units, env, clock, 5)
+    with units() as uow:
+        written = uow.session.scalars(select(t.Code.id).limit(1)).one()
+    held = threading.Event()
+
+    def writes_a_code() -> None:
+        with units() as uow:
+            uow.session.execute(
+                update(t.Code).where(t.Code.id == written)
+                .values(colour="red", evaluated_at=clock.now(), recheck_at=None)
+            )  # fmt: skip
+            held.set()
+            time.sleep(0.5)
+
+    writer = threading.Thread(target=writes_a_code)
+    writer.start()
+    try:
+        held.wait(5)
+        done = rollover(units, env)
+    finally:
+        writer.join()
+    assert (done.advanced, done.checked) == (4, 4)
+    with units() as uow:
+        assert uow.session.get(t.Code, written).colour == "red"
