@@ -75,8 +75,11 @@ def reach(recorded: str, policy: Policy) -> Reach | None:
     params = {
         k for k in old_params.keys() | new_params.keys() if old_params.get(k) != new_params.get(k)
     }
-    if params & READ_BY_ENGINE or params - _named(old_rules) - _named(new_rules):
-        return None  # read by the engine itself, or by a lapse (resolved when parsed)
+    if params & READ_BY_ENGINE:
+        return None
+    # A parameter a lapse reads is in its rules already (resolved when parsed); one a
+    # condition names changes the rules that name it (below); no state reads the rest
+    # (the checkpoint's fever line is read at each scan).
     before = {r["id"]: r for r in old_rules}
     after = {r["id"]: r for r in new_rules}
     changed = {
@@ -122,14 +125,6 @@ def _kinds(when: Any) -> frozenset[str] | None:
     if op == "in" and args[0] == {"var": "kind"} and texts:
         return frozenset(other)
     return None
-
-
-def _named(rules: list[Mapping[str, Any]]) -> set[str]:
-    """The parameters the rules' conditions name."""
-    found: set[str] = set()
-    for rule in rules:
-        _collect(rule.get("when"), found)
-    return found
 
 
 def _names(condition: Any, params: set[str]) -> bool:

@@ -98,11 +98,13 @@ RULE_EDITS: dict[str, tuple[Callable[[dict[str, Any]], None], frozenset[str]]] =
     "fraud turns yellow": (_set("BZ-RED-FRAUD", "colour", "yellow"), frozenset({"credit_records"})),
     "Beijing a key region": (_param("key_regions", ["42", "11"]), frozenset({"trips", "records"})),
     "fever from 37.5": (_param("fever_threshold_c", 37.5), frozenset({"observations"})),
+    "streaks of 7 days": (  # every rule whose lapse counts normal days
+        _param("green_streak_days", 7),
+        frozenset({"observations", "trips", "exposures", "records"}),
+    ),
 }
-# Edits that reach every code: the model's mechanisms, a parameter a lapse reads, the
-# green next step, the rules' order.
+# Edits that reach every code: the green next step, the rules' order.
 WHOLE_EDITS: dict[str, Callable[[dict[str, Any]], None]] = {
-    "streaks of 7 days": _param("green_streak_days", 7),
     "green next step reworded": lambda data: data.__setitem__(
         "green_next_step", {"zh": "绿码。", "en": "Green."}
     ),

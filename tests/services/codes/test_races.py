@@ -347,4 +347,6 @@ def test_a_code_written_while_the_advance_waits_for_it_is_left_as_written(
         writer.join()
     assert (done.advanced, done.checked) == (4, 4)
     with units() as uow:
-        assert uow.session.get(t.Code, written).colour == "red"
+        code = uow.session.get(t.Code, written)
+        assert code is not None
+        assert code.colour == "red"
