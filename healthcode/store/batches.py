@@ -278,9 +278,9 @@ class CodeBatches:
         One statement. With ``wait`` the residents are locked in id order first, as
         every recolouring locks them (``lock``). Without, on PostgreSQL, the update
         takes only its codes' row locks, in whatever order its plan meets them, and
-        gives up at once (None, the page undone by the caller's rollback) if one is
-        held: it never waits, so it can be in no cycle of waits, and a code written
-        meanwhile under another version no longer matches. Locking the residents
+        gives up (None, nothing written: ``_unless_held``) on one held longer than
+        ``HELD_WAIT_MS``, so it stays in no cycle of waits; a code written meanwhile
+        under another version no longer matches. Locking the residents
         first cost 0.6 of a plain ``UPDATE``'s rate against 0.7–0.9 without
         (docs/batches.md)."""
         c, r = t.Code, t.Resident
@@ -318,10 +318,10 @@ class CodeBatches:
         return self._unless_held(lambda: self._renamed(counted))
 
     def _unless_held(self, run: Callable[[], Done]) -> Done | None:
-        """``run``'s statements with no wait longer than ``HELD_WAIT_MS`` for a row
-        another transaction holds: None (undone) if one is held. A statement that takes
-        its rows' locks in no set order so waits in no cycle: PostgreSQL looks for
-        cycles only after deadlock_timeout (1 s), by which time this one gave up."""
+        """``run``'s statements, waiting no longer than ``HELD_WAIT_MS`` for a row
+        another transaction holds: None (undone) if one is held longer. For statements
+        that take their rows' locks in no set order: PostgreSQL looks for a cycle of
+        waits only after deadlock_timeout (1 s), by which time this one gave up."""
         savepoint = self.session.begin_nested()
         self.session.execute(text(f"SET LOCAL lock_timeout = '{HELD_WAIT_MS}ms'"))
         try:

@@ -46,7 +46,7 @@ PAGE = 1000  # codes per transaction: a few statements each, short locks
 RENAME_PAGE = 10_000  # codes renamed per transaction: one statement, no engine
 RENAME_TRIES = 5  # pages given up for a held code before one waits for its locks
 RENAME_PAUSE = 0.05  # seconds, times the tries, before a page is tried again
-ADVANCE_PAGE = 10_000  # residents with a due code per transaction: a lock, an update
+ADVANCE_PAGE = 10_000  # residents with a due code per transaction: one update
 
 
 @dataclass(frozen=True)
