@@ -25,9 +25,9 @@ from sqlalchemy import (
     func,
     inspect,
     literal_column,
-    or_,
     select,
     text,
+    union,
     update,
 )
 from sqlalchemy.exc import OperationalError
@@ -48,6 +48,8 @@ HELD_WAIT_MS = 100
 _LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE lock_not_available: lock_timeout passed
 Renamed = tuple[int, uuid.UUID | None]  # codes renamed, the last resident's id
 Done = TypeVar("Done")
+# The tables the items of a source that is not the declarations and reports are made of.
+_MADE_OF = ((Source.RECORDS, t.DataRecord), (Source.CREDIT_RECORDS, t.CreditRecord))
 # The code columns a recolour reads and writes.
 CODE_COLUMNS: tuple[Any, ...] = (
     t.Code.id,
@@ -236,22 +238,41 @@ class CodeBatches:
         """Residents holding a code of the policy evaluated under `version` who have a
         fact the items of `sources` are made of (a department record, of one of
         `record_kinds` unless None; a credit record; every resident where a source is
-        the declarations and reports), by resident id after `after`."""
-        c, r, k = t.Code, t.DataRecord, t.CreditRecord
-        query = select(c.resident_id).where(
-            c.policy_id == policy_id, c.policy_version == version, *within.where(c.resident_id)
-        )
-        if not sources & OBSERVED:
-            records = select(r.id).where(r.resident_id == c.resident_id)
-            if record_kinds is not None:
-                records = records.where(r.kind.in_(sorted(record_kinds)))
-            made_of = [records.exists()] if Source.RECORDS in sources else []
-            if Source.CREDIT_RECORDS in sources:
-                made_of.append(select(k.id).where(k.resident_id == c.resident_id).exists())
-            query = query.where(or_(*made_of))
-        if after is not None:
-            query = query.where(c.resident_id > after)
-        return list(self.session.scalars(query.order_by(c.resident_id).limit(limit)))
+        the declarations and reports), by resident id after `after`. Found from the
+        records where they suffice: a few residents of many have one."""
+        c = t.Code
+        if sources & OBSERVED:
+            query = select(c.resident_id).where(
+                c.policy_id == policy_id, c.policy_version == version, *within.where(c.resident_id)
+            )
+            if after is not None:
+                query = query.where(c.resident_id > after)
+            return list(self.session.scalars(query.order_by(c.resident_id).limit(limit)))
+        parts = []
+        for source, table in (
+            (Source.RECORDS, t.DataRecord),
+            (Source.CREDIT_RECORDS, t.CreditRecord),
+        ):
+            if source not in sources:
+                continue
+            held = select(c.id).where(
+                c.resident_id == table.resident_id,
+                c.policy_id == policy_id,
+                c.policy_version == version,
+            )
+            part = select(table.resident_id.label("resident_id")).where(
+                held.exists(), *within.where(table.resident_id)
+            )
+            if after is not None:
+                part = part.where(table.resident_id > after)
+            if source is Source.RECORDS and record_kinds is not None:
+                part = part.where(t.DataRecord.kind.in_(sorted(record_kinds)))
+            parts.append(part)
+        if not parts:
+            return []
+        found = union(*parts).subquery()
+        query = select(found.c.resident_id).distinct().order_by(found.c.resident_id)
+        return list(self.session.scalars(query.limit(limit)))
 
     def versions_of(self, policy_id: str) -> list[str]:
         """The versions the policy's codes were evaluated under."""

@@ -302,7 +302,9 @@ def apply_policy(
         keys = [(resident_id, policy.id) for resident_id in page]
         return recolour_codes(uow, env, keys=keys, cause=Cause.POLICY)
 
-    done = in_pages(units, next_page, work) + renamed
+    with units() as uow:  # renamed or evaluated, all of them: no page to look for
+        left = everyone or set(uow.code_batches.versions_of(policy.id)) - {policy.version}
+    done = (in_pages(units, next_page, work) if left else Recoloured(0, 0)) + renamed
     colour_cache.forget_all(env)  # a reader may have cached a colour of the old version
     log.info(
         "codes.policy_applied",
@@ -337,12 +339,18 @@ def _rename(units: UnitOfWorkFactory, env: Env, policy: Policy, within: IdRange)
         if same_meaning(content, policy):
             total = total + Recoloured(0, 0, relabelled=_relabel(units, policy, old, within))
         elif (changed := reach(content, policy)) is not None:
+            started = time.perf_counter()
             found = _screen(units, policy, old, changed, within)
+            screened = time.perf_counter() - started
             total = total + _both(
                 partial(_evaluated, units, env, policy, found),
                 partial(_relabel, units, policy, old, within, found),
                 at_once=at_once,
             )
+            log.info(
+                "codes.policy_reached", policy=policy.ref, older=old, reached=len(found),
+                screen_s=round(screened, 2), seconds=round(time.perf_counter() - started, 2),
+            )  # fmt: skip
     return total
 
 
@@ -352,11 +360,28 @@ def _both(
     """Codes evaluated and codes renamed, which are different codes; ``at_once``,
     renamed in a thread: the rename's time is the database's, whose waits leave the
     engine the interpreter."""
-    if not at_once:
-        return evaluate() + Recoloured(0, 0, relabelled=rename())
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        renamed = pool.submit(rename)
-        return evaluate() + Recoloured(0, 0, relabelled=renamed.result())
+    timed: dict[str, float] = {}
+
+    def timed_rename() -> int:
+        started = time.perf_counter()
+        try:
+            return rename()
+        finally:
+            timed["rename_s"] = round(time.perf_counter() - started, 2)
+
+    started = time.perf_counter()
+    if at_once:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            renamed = pool.submit(timed_rename)
+            evaluated = evaluate()
+            timed["evaluate_s"] = round(time.perf_counter() - started, 2)
+            done = evaluated + Recoloured(0, 0, relabelled=renamed.result())
+    else:
+        evaluated = evaluate()
+        timed["evaluate_s"] = round(time.perf_counter() - started, 2)
+        done = evaluated + Recoloured(0, 0, relabelled=timed_rename())
+    log.info("codes.policy_evaluated_and_renamed", at_once=at_once, **timed)
+    return done
 
 
 def _screen(
