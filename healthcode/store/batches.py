@@ -249,10 +249,7 @@ class CodeBatches:
                 query = query.where(c.resident_id > after)
             return list(self.session.scalars(query.order_by(c.resident_id).limit(limit)))
         parts = []
-        for source, table in (
-            (Source.RECORDS, t.DataRecord),
-            (Source.CREDIT_RECORDS, t.CreditRecord),
-        ):
+        for source, table in _MADE_OF:
             if source not in sources:
                 continue
             held = select(c.id).where(
