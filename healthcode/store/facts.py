@@ -103,44 +103,26 @@ class FactsRepository:
             high_risk_periods=tuple(_high_risk(r) for r in rows["region"]),
         )
 
-    def items_for(
+    def for_residents(
         self,
         batches: CodeBatches,
         resident_ids: Sequence[uuid.UUID],
         policy_id: str,
-        sources: frozenset[Source],
+        sources: frozenset[Source] | None = None,
     ) -> dict[uuid.UUID, Facts]:
-        """The facts the items of `sources` are made of, and only those (a policy
-        change screening residents, ``engine.holds_anywhere``): the others empty."""
-        observed = bool(sources & OBSERVED)
+        """``for_resident`` of many residents, a query per kind of fact for them all.
+        With ``sources``, only the facts the items of those sources are made of (a
+        policy change's screen, ``engine.holds_anywhere``), the others empty."""
+        every = sources is None  # signatures and overrides are no item's
+        wanted = frozenset(Source) if sources is None else sources
+        observed = bool(wanted & OBSERVED)
         declarations = batches.declarations(resident_ids, policy_id) if observed else {}
+        ids = [d.id for rows in declarations.values() for d in rows]
+        signatures = batches.signatures(ids) if every else {}
         reports = batches.daily_reports(resident_ids) if observed else {}
-        records = batches.data_records(resident_ids) if Source.RECORDS in sources else {}
-        credits = batches.credit_records(resident_ids) if Source.CREDIT_RECORDS in sources else {}
-        regions = self.high_risk_regions.ever_listed()
-        return {
-            rid: _facts(
-                declarations.get(rid, []),
-                reports.get(rid, []),
-                [],
-                records.get(rid, []),
-                credits.get(rid, []),
-                [],
-                regions,
-            )
-            for rid in resident_ids
-        }
-
-    def for_residents(
-        self, batches: CodeBatches, resident_ids: Sequence[uuid.UUID], policy_id: str
-    ) -> dict[uuid.UUID, Facts]:
-        """``for_resident`` of many residents, a query per kind of fact for them all."""
-        declarations = batches.declarations(resident_ids, policy_id)
-        signatures = batches.signatures([d.id for rows in declarations.values() for d in rows])
-        reports = batches.daily_reports(resident_ids)
-        records = batches.data_records(resident_ids)
-        credits = batches.credit_records(resident_ids)
-        approved = batches.overrides(resident_ids, policy_id)
+        records = batches.data_records(resident_ids) if Source.RECORDS in wanted else {}
+        credits = batches.credit_records(resident_ids) if Source.CREDIT_RECORDS in wanted else {}
+        approved = batches.overrides(resident_ids, policy_id) if every else {}
         regions = self.high_risk_regions.ever_listed()
         found: dict[uuid.UUID, Facts] = {}
         for rid in resident_ids:

@@ -398,7 +398,7 @@ def _screen(
             page = uow.code_batches.of_version_with(
                 policy.id, old, changed.sources, changed.record_kinds, after, PAGE, within
             )
-            facts = uow.facts.items_for(uow.code_batches, page, policy.id, changed.sources)
+            facts = uow.facts.for_residents(uow.code_batches, page, policy.id, changed.sources)
         memo: dict[tuple[int, str], bool] = {}
         found += [r for r in page if holds_anywhere(facts[r], changed.conditions, memo)]
         if len(page) < PAGE:
