@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -42,6 +42,7 @@ from healthcode.store.batches import Advanced
 from healthcode.store.uow import EVERYONE, IdRange, UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger()
+Done = TypeVar("Done")
 PAGE = 1000  # codes per transaction: a few statements each, short locks
 RENAME_PAGE = 10_000  # codes renamed per transaction: one statement, no engine
 RENAME_TRIES = 5  # pages given up for a held code before one waits for its locks
@@ -339,49 +340,42 @@ def _rename(units: UnitOfWorkFactory, env: Env, policy: Policy, within: IdRange)
         if same_meaning(content, policy):
             total = total + Recoloured(0, 0, relabelled=_relabel(units, policy, old, within))
         elif (changed := reach(content, policy)) is not None:
-            started = time.perf_counter()
-            found = _screen(units, policy, old, changed, within)
-            screened = time.perf_counter() - started
-            total = total + _both(
+            found, screen_s = _timed(partial(_screen, units, policy, old, changed, within))
+            evaluated, renamed = _both(
                 partial(_evaluated, units, env, policy, found),
                 partial(_relabel, units, policy, old, within, found),
                 at_once=at_once,
             )
+            total = total + evaluated + Recoloured(0, 0, relabelled=renamed)
             log.info(
                 "codes.policy_reached", policy=policy.ref, older=old, reached=len(found),
-                screen_s=round(screened, 2), seconds=round(time.perf_counter() - started, 2),
+                screen_s=screen_s, at_once=at_once,
             )  # fmt: skip
     return total
 
 
 def _both(
     evaluate: Callable[[], Recoloured], rename: Callable[[], int], *, at_once: bool
-) -> Recoloured:
+) -> tuple[Recoloured, int]:
     """Codes evaluated and codes renamed, which are different codes; ``at_once``,
     renamed in a thread: the rename's time is the database's, whose waits leave the
-    engine the interpreter."""
-    timed: dict[str, float] = {}
-
-    def timed_rename() -> int:
-        started = time.perf_counter()
-        try:
-            return rename()
-        finally:
-            timed["rename_s"] = round(time.perf_counter() - started, 2)
-
-    started = time.perf_counter()
+    engine the interpreter. Each side's seconds are logged."""
     if at_once:
         with ThreadPoolExecutor(max_workers=1) as pool:
-            renamed = pool.submit(timed_rename)
-            evaluated = evaluate()
-            timed["evaluate_s"] = round(time.perf_counter() - started, 2)
-            done = evaluated + Recoloured(0, 0, relabelled=renamed.result())
+            renaming = pool.submit(_timed, rename)
+            evaluated, evaluate_s = _timed(evaluate)
+            renamed, rename_s = renaming.result()
     else:
-        evaluated = evaluate()
-        timed["evaluate_s"] = round(time.perf_counter() - started, 2)
-        done = evaluated + Recoloured(0, 0, relabelled=timed_rename())
-    log.info("codes.policy_evaluated_and_renamed", at_once=at_once, **timed)
-    return done
+        evaluated, evaluate_s = _timed(evaluate)
+        renamed, rename_s = _timed(rename)
+    log.info("codes.policy_evaluated_and_renamed", evaluate_s=evaluate_s, rename_s=rename_s)
+    return evaluated, renamed
+
+
+def _timed(run: Callable[[], Done]) -> tuple[Done, float]:
+    """What ``run`` gave, and its seconds (to the hundredth) for a log line."""
+    started = time.perf_counter()
+    return run(), round(time.perf_counter() - started, 2)
 
 
 def _screen(
