@@ -292,6 +292,7 @@ def test_offline_a_temperature_is_taken_and_a_fever_is_not_released(
 
     scan(page, codes.token(Purpose.PAPER))
     expect(taken).to_be_hidden()
+    expect(form).to_be_visible()  # the new result's form, before a reading is typed
     reading("36,6")
     expect(result).to_have_attribute("data-verdict", "valid")
     expect(taken).to_have_text("已记录体温 36.6 ℃")
