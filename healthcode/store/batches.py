@@ -288,6 +288,7 @@ class CodeBatches:
         *,
         wait: bool,
         skip: Sequence[uuid.UUID] = (),
+        until: uuid.UUID | None = None,
     ) -> Renamed | None:
         """The next `limit` residents (by id, after `after`) holding a code evaluated
         under `old`: their codes take `version`'s name, in the column and in the
@@ -298,15 +299,17 @@ class CodeBatches:
         takes only its codes' row locks, in whatever order its plan meets them, and
         gives up (None, nothing written: ``_unless_held``) on one held longer than
         ``HELD_WAIT_MS``, so it stays in no cycle of waits; a code written meanwhile
-        under another version no longer matches. Locking the residents
-        first cost 0.6 of a plain ``UPDATE``'s rate against 0.7–0.9 without
-        (docs/batches.md)."""
+        under another version no longer matches. Locking the residents first cost 0.6
+        of a plain ``UPDATE``'s rate against 0.7–0.9 without (docs/batches.md).
+        ``until``: no resident after it."""
         c, r = t.Code, t.Resident
         chosen = select(c.resident_id).where(
             c.policy_id == policy_id, c.policy_version == old, *within.where(c.resident_id)
         )
         if after is not None:
             chosen = chosen.where(c.resident_id > after)
+        if until is not None:
+            chosen = chosen.where(c.resident_id <= until)
         if skip:
             chosen = chosen.where(~among(self.session, c.resident_id, skip))
         page: Any = chosen.order_by(c.resident_id).limit(limit).scalar_subquery()

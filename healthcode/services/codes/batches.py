@@ -425,20 +425,27 @@ def _relabel(
     order) a page of residents per transaction; how many. A page is renamed without
     locks and given up if it meets a code another transaction holds
     (``CodeBatches.relabel``); after ``RENAME_TRIES`` tries it waits for the
-    residents' locks, as every recolouring does."""
+    residents' locks, as every recolouring does. Only a page that renames nothing
+    ends it: one that another transaction wrote some codes of meanwhile comes back
+    short, and ending there left every later code to the engine. A page goes no
+    further than the last of the ``skip`` residents it is given (``until``): beyond
+    them, residents being evaluated would be renamed too."""
     total, after, tries = 0, None, 0
     while True:
         start = 0 if after is None else bisect_right(skip, after)
+        shown = skip[start : start + RENAME_PAGE]
+        until = shown[-1] if len(shown) == RENAME_PAGE else None
         with units() as uow:
             page = uow.code_batches.relabel(
                 policy.id, old, policy.version, after, RENAME_PAGE, within,
-                wait=tries >= RENAME_TRIES, skip=skip[start : start + RENAME_PAGE],
+                wait=tries >= RENAME_TRIES, skip=shown, until=until,
             )  # fmt: skip
         if page is None:
             tries += 1
             time.sleep(RENAME_PAUSE * tries)
             continue
-        (count, after), tries = page, 0
-        total += count
-        if count < RENAME_PAGE:
+        (count, last), tries = page, 0
+        if count == 0 and until is None:
             return total
+        total += count
+        after = last if count else until

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.engine import evaluate
+from healthcode.domain.policy import Policy
 from healthcode.domain.policy_content import canonical, canonical_text
 from healthcode.jobs.rollover import RolloverResult, rollover, rollover_if_leader
 from healthcode.services.accounts.permissions import Principal
@@ -241,16 +242,7 @@ def test_a_rename_meeting_a_held_code_renames_it_once_the_holder_is_done(
     monkeypatch.setattr(batches, "RENAME_TRIES", tries)
     _passes_due_for_a_missed_report(units, env, clock, 5)
     policy = env.policies.find(POLICY)
-    older = OLDER + "1"
-    recorded = json.loads(canonical_text(policy)) | {"version": older}
-    with units() as uow:
-        uow.add(
-            t.PolicyVersion(
-                policy_id=POLICY, version=older, fingerprint="x" * 64,
-                content=canonical(recorded), first_seen_at=clock.now(),
-            )
-        )  # fmt: skip
-        uow.session.execute(update(t.Code).values(policy_version=older))
+    _as_recorded_older(units, clock, policy, OLDER + "1")
     held, hold = threading.Event(), 0.5
 
     def holds_a_code() -> None:
@@ -275,40 +267,108 @@ def test_a_rename_meeting_a_held_code_renames_it_once_the_holder_is_done(
         assert versions == [policy.version] * 5
 
 
+def test_a_code_written_while_a_rename_waits_for_it_does_not_end_the_rename(
+    units: UnitOfWorkFactory, env: Env, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of three; the first code is written under the new version by the
+    transaction that holds it, so the first page renames two. The rename goes on: the
+    last two codes are renamed too, not left to the engine."""
+    monkeypatch.setattr(batches, "RENAME_PAGE", 3)
+    monkeypatch.setattr(batches, "RENAME_TRIES", 1)
+    _passes_due_for_a_missed_report(units, env, clock, 5)
+    policy = env.policies.find(POLICY)
+    _as_recorded_older(units, clock, policy, OLDER + "3")
+    held = threading.Event()
+
+    def writes_the_first_code() -> None:
+        with units() as uow:
+            first = select(t.Code).order_by(t.Code.resident_id).limit(1).with_for_update()
+            uow.session.scalars(first).one().policy_version = policy.version
+            uow.flush()
+            held.set()
+            time.sleep(0.5)
+
+    writer = threading.Thread(target=writes_the_first_code)
+    writer.start()
+    try:
+        held.wait(5)
+        done = batches.apply_policy(units, env, policy_id=POLICY)
+    finally:
+        writer.join()
+    assert (done.relabelled, done.checked) == (4, 0)
+
+
+def _as_recorded_older(
+    units: UnitOfWorkFactory, clock: FixedClock, policy: Policy, older: str
+) -> None:
+    """Every code as evaluated under ``older``, recorded with the text of the version
+    in force (a version bumped for a title, say): its codes are renamed."""
+    recorded = json.loads(canonical_text(policy)) | {"version": older}
+    with units() as uow:
+        uow.add(
+            t.PolicyVersion(
+                policy_id=policy.id, version=older, fingerprint="x" * 64,
+                content=canonical(recorded), first_seen_at=clock.now(),
+            )
+        )  # fmt: skip
+        uow.session.execute(update(t.Code).values(policy_version=older))
+
+
 def test_a_change_of_one_rule_evaluates_its_residents_while_the_rest_are_renamed(
     units: UnitOfWorkFactory, env: Env, clock: FixedClock
 ) -> None:
     """The close-contact rule reworded: the residents listed as close contacts are
     evaluated while, in another thread, the other codes are renamed; no code is both,
     none is left under the older version, and the contacts read the new words."""
+    _one_rule_changed(units, env, clock, lambda ids: set(ids[::3]))
+
+
+def test_a_rename_page_stops_at_the_last_evaluated_resident_it_was_given(
+    units: UnitOfWorkFactory, env: Env, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most residents reached, three in a row first, pages of two: the first page is
+    given the first two to leave alone, and must not reach the third (it renamed it,
+    as evaluated and renamed at once, before the page stopped at its last one)."""
+    monkeypatch.setattr(batches, "RENAME_PAGE", 2)
+    _one_rule_changed(units, env, clock, lambda ids: set(ids[:3] + ids[4:9]))
+
+
+def _one_rule_changed(
+    units: UnitOfWorkFactory,
+    env: Env,
+    clock: FixedClock,
+    contacts_of: Callable[[list[uuid.UUID]], set[uuid.UUID]],
+) -> None:
+    """Twelve residents, the close contacts among them chosen by their ids in order,
+    and every code evaluated under a version whose close-contact rule said other
+    words: the contacts' codes evaluated, the others' renamed."""
     policy = env.policies.find("binzhou-code")
     older = edited_policy(RULE_EDITS["close contacts red until released"][0], OLDER + "2")
-    text = canonical_text(older)
-    contacts = set()
     with units() as uow:
+        residents = []
         for i in range(12):
             account = new_account(uow, env, f"1370000{i:04d}")
             declare(uow, env, account)
-            assert account.resident_id is not None
-            if i % 3 == 0:
-                contacts.add(account.resident_id)
-                uow.add(
-                    t.DataRecord(
-                        id=uuid.uuid4(), resident_id=account.resident_id, kind="close_contact",
-                        start=clock.now().date(), end=None, source="test",
-                        received_at=clock.now(), source_id=f"cc-{i}",
-                    )
-                )  # fmt: skip
+            residents.append(account.resident_id)
+        contacts = contacts_of(sorted(r for r in residents if r is not None))
+        for i, resident_id in enumerate(contacts):
+            uow.add(
+                t.DataRecord(
+                    id=uuid.uuid4(), resident_id=resident_id, kind="close_contact",
+                    start=clock.now().date(), end=None, source="test",
+                    received_at=clock.now(), source_id=f"cc-{i}",
+                )
+            )  # fmt: skip
         uow.add(
             t.PolicyVersion(
                 policy_id=policy.id, version=older.version, fingerprint="y" * 64,
-                content=text, first_seen_at=clock.now(),
+                content=canonical_text(older), first_seen_at=clock.now(),
             )
         )  # fmt: skip
         uow.session.execute(update(t.Code).values(policy_version=older.version))
     clock.advance(timedelta(minutes=5))
     done = batches.apply_policy(units, env, policy_id=policy.id)
-    assert (done.checked, done.relabelled) == (4, 8)
+    assert (done.checked, done.relabelled) == (len(contacts), 12 - len(contacts))
     with units() as uow:
         for code in uow.session.scalars(select(t.Code)):
             assert code.policy_version == policy.version
