@@ -64,6 +64,8 @@ def among(session: Session, column: Any, values: Sequence[Any]) -> Any:
         return column.in_(_cut(values))
     if isinstance(column.type, String) and all(_joinable(v) for v in values):
         return column.in_(_split(values))
+    if isinstance(column.type, Uuid) and all(isinstance(v, uuid.UUID) for v in values):
+        return column.in_(_hexes(values))
     array = bindparam(None, list(values), type_=ARRAY(column.type))
     return column.in_(select(func.unnest(array)).scalar_subquery())
 
@@ -81,6 +83,14 @@ def _split(values: Sequence[str]) -> Any:
     import's chunk."""
     joined = bindparam(None, _SEPARATOR.join(values), type_=Text)
     return select(func.unnest(func.string_to_array(joined, _SEPARATOR))).scalar_subquery()
+
+
+def _hexes(values: Sequence[uuid.UUID]) -> Any:
+    """UUIDs as one text of their hex digits cut up by the server: in an array each is
+    formatted and checked for quoting on the way (a page of 1,000 residents' facts
+    spent 2.5 ms on each of its seven such lists)."""
+    joined = bindparam(None, ",".join(v.hex for v in values), type_=Text)
+    return select(cast(func.unnest(func.string_to_array(joined, ",")), Uuid)).scalar_subquery()
 
 
 def _cut(values: Sequence[bytes]) -> Any:
