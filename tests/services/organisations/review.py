@@ -28,12 +28,15 @@ def community(uow: UnitOfWork, env: Env, *, region: str = "371602") -> Community
     return Community(org, authorised_issuer(uow, env, org.id))
 
 
-def apply(uow: UnitOfWork, env: Env, to: t.Organisation, **fields: object) -> uuid.UUID:
-    """A new resident applies for a pass to the organisation; the application id."""
+def apply(
+    uow: UnitOfWork, env: Env, to: t.Organisation, *, number: str | None = None, **fields: object
+) -> uuid.UUID:
+    """A new resident (of ID ``number``, or a new one) applies for a pass to the
+    organisation; the application id."""
     account = new_account(uow, env, str(next(_phones)))
     data = declaration(
         "shandong-pass",
-        id_number=id_number(),
+        id_number=number or id_number(),
         organisation_id=str(to.id),
         region=to.region_code,
         **fields,

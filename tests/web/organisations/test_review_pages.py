@@ -4,11 +4,17 @@ phone and desktop size."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from healthcode.services.accounts.permissions import Role
+from healthcode.store import tables as t
 from healthcode.web.pages.organisations import review
+from tests.factories.inputs import id_number
+from tests.services.organisations.review import apply
+from tests.services.records.helpers import csv_bytes, run_import
 from tests.web.conftest import new_context
 from tests.web.flows import sign_in
 from tests.web.live import LiveServer
@@ -65,6 +71,27 @@ class TestQueueAndSigning:
         sign_in(resident, server, phone)
         resident.goto("/codes/shandong-pass")
         expect(resident.locator("#needed")).to_contain_text("体温")
+
+    def test_the_queue_and_the_application_name_the_department_behind_a_finding(
+        self, page: Page, server: LiveServer
+    ) -> None:
+        """The big-data check's finding from a close-contact file says who sent it."""
+        here, number = desk(server), id_number()
+        env, units = server.app.state.env, server.app.state.uow_factory
+        with units() as uow:
+            applied = apply(
+                uow, env, uow.session.get(t.Organisation, here.organisation_id), number=number
+            )
+        server.clock.advance(timedelta(minutes=5))
+        with units() as uow:
+            start = server.clock.now().date().isoformat()
+            run_import(
+                uow, env, csv_bytes([("source_id", "id_number", "start"), ("CC-1", number, start)])
+            )
+        staff_sign_in(page, server, here.issuers[0])
+        expect(page.locator(".queue-item")).to_contain_text("卫生健康部门")
+        page.click(f"a[href='/staff/applications/{applied}']")
+        expect(page.locator(".reasons")).to_contain_text("来自部门数据 · 卫生健康部门")
 
     def test_a_long_queue_is_paged_with_its_filters(
         self, page: Page, server: LiveServer, monkeypatch: pytest.MonkeyPatch

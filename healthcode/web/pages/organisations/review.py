@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from healthcode.domain.colour import SIGNED_COLOURS, Colour
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.domain.records import DEPARTMENT_NAMES
 from healthcode.domain.signing import INFO_NEEDED, InfoNeeded
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
@@ -88,6 +89,7 @@ def queue(request: Request, who: Reader, uow: UowDep, env: EnvDep) -> Response:
         icons=ICONS,
         purposes=PURPOSES,
         waiting=WAITING,
+        departments=DEPARTMENT_NAMES,
         signed=translate(SIGNED[done]) if done in SIGNED else "",
         label=colour_label,
     )
@@ -124,6 +126,7 @@ def application_page(
         purposes=PURPOSES,
         symptoms=SYMPTOMS,
         sources=SOURCES,
+        departments=DEPARTMENT_NAMES,
         decisions=DECISIONS,
         info_needed=INFO_NEEDED,
         label=colour_label,
