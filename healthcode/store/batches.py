@@ -9,7 +9,6 @@ column rows (the batch never loads a code object it would have to flush).
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -21,7 +20,6 @@ from sqlalchemy import (
     Row,
     Select,
     Text,
-    TextClause,
     bindparam,
     cast,
     func,
@@ -32,7 +30,6 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -593,25 +590,16 @@ class CodeBatches:
     # -- writing -------------------------------------------------------------------
 
     def update_codes(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Each code's new columns (``id`` plus the recoloured columns), one statement:
-        on PostgreSQL the rows go as one JSON document the server turns back into rows
-        (``jsonb_to_recordset``) and joins by id, where an executemany ran an
-        ``UPDATE`` per code (40–50 µs a code against 10 for a plain ``UPDATE``); on
-        SQLite, in this process, an executemany."""
+        """Each code's new columns (``id`` plus the recoloured columns), one
+        executemany statement."""
         if not rows:
             return
-        if is_postgresql(self.session):
-            written = [{"id": r["id"], **_code_params(r)} for r in rows]
-            document = json.dumps(written, default=_json_value)
-            from_json = _update_from_json(self.session.get_bind().dialect)
-            self.session.execute(from_json, {"rows": document})
-        else:
-            each = (
-                update(t.Code.__table__)  # type: ignore[arg-type]
-                .where(t.Code.__table__.c.id == bindparam("code_id"))
-                .values({name: bindparam(name) for name in _WRITTEN})
-            )
-            self.session.execute(each, [_code_params(r) for r in rows])
+        statement = (
+            update(t.Code.__table__)  # type: ignore[arg-type]
+            .where(t.Code.__table__.c.id == bindparam("code_id"))
+            .values({name: bindparam(name) for name in _WRITTEN})
+        )
+        self.session.execute(statement, [_code_params(r) for r in rows])
         for row in rows:  # a code object this session holds is stale now: read it again
             held = self.session.identity_map.get(self.session.identity_key(t.Code, row["id"]))
             if held is not None:
@@ -630,29 +618,6 @@ def _locked(query: Select[Any]) -> Select[Any]:
     read must hold them from the read on (the one-by-one path locks its code too)."""
     c = t.Code
     return query.order_by(c.resident_id, c.policy_id).with_for_update(key_share=True)
-
-
-def _update_from_json(dialect: Dialect) -> TextClause:
-    """``UPDATE codes`` from a JSON array of rows, each column typed as the table's
-    (datetimes as ISO text with their offset, read back to the microsecond)."""
-    columns = t.Code.__table__.c
-    typed = ", ".join(f"{n} {columns[n].type.compile(dialect=dialect)}" for n in ("id", *_WRITTEN))
-    assigned = ", ".join(f"{n} = w.{n}" for n in _WRITTEN)
-    return text(
-        f"UPDATE codes SET {assigned} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
-        f"AS w({typed}) WHERE codes.id = w.id"
-    )
-
-
-def _json_value(value: object) -> str:
-    """A datetime (aware only, as ``UTCDateTime`` insists) or a UUID in the document."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} given to a UTC column")
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not a code's column value")
 
 
 def _code_params(row: Mapping[str, Any]) -> dict[str, Any]:
