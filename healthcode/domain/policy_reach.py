@@ -7,8 +7,10 @@ holds on (``engine._Run.matches``): a rule that holds on none of a resident's it
 in its old form and in its new one, leaves the resident's state what it was, the
 version's name aside. So a change confined to rules on items (not the pass's life
 cycle, not the model or the green next step, not a parameter the engine reads
-itself, not the order of the rules it kept) reaches only the residents some of
-whose items one of the changed rules holds on; the others' codes are renamed.
+itself) reaches only the residents some of whose items one of the changed rules
+holds on; the others' codes are renamed. The order of the rules matters only among
+those that hold for a resident (the first gives the next step), so a rule moved
+among the others counts as changed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 from healthcode.domain import logic
@@ -89,11 +92,10 @@ def reach(recorded: str, policy: Policy) -> Reach | None:
         or _names(before.get(rid, {}).get("when"), params)
         or _names(after.get(rid, {}).get("when"), params)
     }
-    kept_before = [rid for rid in before if rid not in changed]
-    if kept_before != [rid for rid in after if rid not in changed]:
-        return None  # the first rule that holds gives the next step
+    kept = ([rid for rid in before if rid not in changed], [r for r in after if r not in changed])
+    moved = _moved(*kept)  # the same in both forms: its new one is screened
     olds = [before[rid] for rid in sorted(changed) if rid in before]
-    news = [r for r in policy.rules if r.id in changed]
+    news = [r for r in policy.rules if r.id in changed or r.id in moved]
     if any(r.get("source") is None or r.get("mechanism") is not None for r in olds):
         return None
     if any(r.source is None or r.mechanism is not None for r in news):
@@ -107,6 +109,15 @@ def reach(recorded: str, policy: Policy) -> Reach | None:
             *(Condition(r.source, r.when, policy.ops) for r in news if r.source is not None),
         )
     )
+
+
+def _moved(before: list[str], after: list[str]) -> set[str]:
+    """The kept rules (the same ids in both, in each version's order) outside a
+    common subsequence of the two orders: the rest keep their order among
+    themselves, so a resident only they hold for sees their reasons in the same
+    order. Any common subsequence will do; a longer one moves fewer rules."""
+    blocks = SequenceMatcher(None, before, after, autojunk=False).get_matching_blocks()
+    return set(before) - {rid for b in blocks for rid in before[b.a : b.a + b.size]}
 
 
 def _kinds(when: Any) -> frozenset[str] | None:

@@ -18,7 +18,7 @@ from healthcode.domain.policy_content import canonical_text
 from healthcode.domain.policy_reach import Reach, reach
 from healthcode.policies import builtin_policy
 from tests.domain.test_engine_properties import declarations, report_days
-from tests.factories.facts import at, credit, day, high_risk, record
+from tests.factories.facts import at, credit, day, declaration, exposure, high_risk, record
 from tests.factories.policies import RULE_EDITS, WHOLE_EDITS, edited_policy
 
 BINZHOU = builtin_policy("binzhou-code")
@@ -68,6 +68,24 @@ def test_a_changed_rule_reaches_residents_with_an_item_it_holds_on_in_either_for
     assert reached(RecordKind.TRAVEL, RecordKind.CLOSE_CONTACT)  # the old form only
     assert not reached(RecordKind.TRAVEL, RecordKind.FEVER_CLINIC)
     assert not reached()
+
+
+def test_rules_swapped_reach_residents_with_an_item_one_of_them_holds_on() -> None:
+    """Confirmed and suspected swapped: a resident who declared both is told them in
+    the other order under the new version, and is reached; one who declared only a
+    close contact (a rule that kept its place) is not."""
+    older = edited_policy(RULE_EDITS["first two rules swapped"][0], OLDER)
+    found = reach(canonical_text(older), BINZHOU)
+    assert found is not None
+
+    def declared(*kinds: str) -> Facts:
+        return Facts(observations=(declaration(at(-1), exposures=[exposure(k) for k in kinds]),))
+
+    both = declared("confirmed", "suspected")
+    assert holds_anywhere(both, found.conditions, {})
+    before, after = evaluate(older, both, at(0)), evaluate(BINZHOU, both, at(0))
+    assert before.rule_ids == tuple(reversed(after.rule_ids))
+    assert not holds_anywhere(declared("close_contact"), found.conditions, {})
 
 
 def test_a_region_is_taken_as_high_risk_and_not_whatever_is_listed_now() -> None:
@@ -155,6 +173,7 @@ def test_a_resident_it_does_not_reach_has_the_same_state_under_both_versions(
         ("fever clinic rule removed", {"fever_clinic"}),
         ("Beijing a key region", {"travel"}),  # kind == travel, and a region
         ("a record rule added", None),  # kind != fever_medicine: any kind
+        ("fever clinic rule moved first", {"fever_clinic"}),
     ],
 )
 def test_the_screen_reads_residents_with_records_of_the_kinds_the_rules_name(

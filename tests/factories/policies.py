@@ -72,6 +72,15 @@ def _param(name: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return lambda data: data["params"].__setitem__(name, value)
 
 
+def _first(rule_id: str) -> Callable[[dict[str, Any]], None]:
+    def move(data: dict[str, Any]) -> None:
+        rule = rule_in(data, rule_id)
+        data["rules"].remove(rule)
+        data["rules"].insert(0, rule)
+
+    return move
+
+
 def _added(data: dict[str, Any]) -> None:
     copy = {**rule_in(data, "BZ-YELLOW-RECORD-FEVER-CLINIC"), "id": "BZ-YELLOW-RECORD-ANY"}
     data["rules"].append({**copy, "when": {"!=": [{"var": "kind"}, "fever_medicine"]}})
@@ -102,14 +111,21 @@ RULE_EDITS: dict[str, tuple[Callable[[dict[str, Any]], None], frozenset[str]]] =
         _param("green_streak_days", 7),
         frozenset({"observations", "trips", "exposures", "records"}),
     ),
+    "first two rules swapped": (  # confirmed and suspected: one of them moved
+        lambda data: data.__setitem__(
+            "rules", [data["rules"][1], data["rules"][0], *data["rules"][2:]]
+        ),
+        frozenset({"exposures"}),
+    ),
+    "fever clinic rule moved first": (
+        _first("BZ-YELLOW-RECORD-FEVER-CLINIC"),
+        frozenset({"records"}),
+    ),
 }
-# Edits that reach every code: the green next step, the rules' order.
+# Edits that reach every code: the green next step.
 WHOLE_EDITS: dict[str, Callable[[dict[str, Any]], None]] = {
     "green next step reworded": lambda data: data.__setitem__(
         "green_next_step", {"zh": "绿码。", "en": "Green."}
-    ),
-    "first two rules swapped": lambda data: data.__setitem__(
-        "rules", [data["rules"][1], data["rules"][0], *data["rules"][2:]]
     ),
 }
 
