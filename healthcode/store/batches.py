@@ -62,6 +62,17 @@ CODE_COLUMNS: tuple[Any, ...] = (
     t.Code.awaiting_id,
     t.Code.history_seq,
 )
+# What the facts are made of (``store/facts.py``): a declaration's name, ID and form
+# fields, a record's source and note are not read (a page read 24 columns a
+# declaration).
+_DECLARED = (
+    "id", "resident_id", "confirmed_at", "temperature", "symptoms", "exposures", "trips",
+    "residence_since",
+)  # fmt: skip
+_RECORDED = (
+    "id", "resident_id", "kind", "received_at", "start", "end", "region", "department",
+    "setting", "withdrawn_at",
+)  # fmt: skip
 _WRITTEN = (
     "policy_version",
     "colour",
@@ -499,7 +510,7 @@ class CodeBatches:
     def declarations(self, resident_ids: Sequence[uuid.UUID], policy_id: str) -> Rows:
         d = t.Declaration
         query = (
-            _rows(d)
+            _rows(d, *_DECLARED)
             .where(
                 among(self.session, d.resident_id, resident_ids),
                 d.policy_id == policy_id,
@@ -535,7 +546,7 @@ class CodeBatches:
     def data_records(self, resident_ids: Sequence[uuid.UUID]) -> Rows:
         r = t.DataRecord
         query = (
-            _rows(r)
+            _rows(r, *_RECORDED)
             .where(among(self.session, r.resident_id, resident_ids))
             .order_by(r.received_at, r.id)
         )
@@ -626,11 +637,13 @@ def _code_params(row: Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _rows(entity: type[t.Base]) -> Select[Any]:
-    """An entity's columns as plain rows, named as its attributes: facts are read,
-    never written back, so a page need not build and track a thousand objects."""
+def _rows(entity: type[t.Base], *names: str) -> Select[Any]:
+    """An entity's columns (``names``, or all) as plain rows, named as its
+    attributes: facts are read, never written back, so a page need not build and
+    track a thousand objects."""
     columns = inspect(entity).columns
-    return select(*(column.label(name) for name, column in columns.items()))
+    wanted = names or tuple(columns.keys())
+    return select(*(columns[name].label(name) for name in wanted))
 
 
 def _by(rows: Iterable[Any], key: str) -> Rows:
