@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import Engine, delete, func, select, update
@@ -23,7 +24,7 @@ from healthcode.domain.policy_content import canonical, canonical_text
 from healthcode.jobs.rollover import RolloverResult, rollover, rollover_if_leader
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes import batches
-from healthcode.services.codes.batches import RENAME_TRIES
+from healthcode.services.codes.batches import RENAME_TRIES, Recoloured
 from healthcode.services.organisations.signing import NotPending, sign_pass
 from healthcode.services.residents.daily_reports import submit_daily_report
 from healthcode.services.residents.declarations import confirm_declaration, submit_declaration
@@ -31,7 +32,7 @@ from healthcode.services.shared.env import Env
 from healthcode.store import batches as store_batches
 from healthcode.store import tables as t
 from healthcode.store.state_json import state_from_json
-from healthcode.store.uow import UnitOfWorkFactory
+from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories.history import assert_history_chains
 from tests.factories.inputs import daily_report, declaration, id_number
 from tests.factories.organisations import issuer_for, sign_as_issuer
@@ -52,6 +53,33 @@ def units(postgresql_engine: Engine) -> Iterator[UnitOfWorkFactory]:
         for table in (t.AuditEvent, t.Resident, t.Account, t.Organisation, t.Lease, t.JobRun):
             session.execute(delete(table))
         session.execute(delete(t.PolicyVersion).where(t.PolicyVersion.version.like(OLDER + "%")))
+
+
+HOLD = 0.5  # seconds another transaction holds what it wrote or locked (``while_held``)
+Done = TypeVar("Done")
+
+
+def while_held(
+    units: UnitOfWorkFactory, hold: Callable[[UnitOfWork], None], job: Callable[[], Done]
+) -> Done:
+    """``job`` while another transaction, having done ``hold`` (flushed), keeps it
+    uncommitted for ``HOLD`` seconds, then commits."""
+    held = threading.Event()
+
+    def holder() -> None:
+        with units() as uow:
+            hold(uow)
+            uow.flush()
+            held.set()
+            time.sleep(HOLD)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        held.wait(5)
+        return job()
+    finally:
+        thread.join()
 
 
 def together(*calls: Callable[[], object]) -> list[object]:
@@ -243,25 +271,17 @@ def test_a_rename_meeting_a_held_code_renames_it_once_the_holder_is_done(
     _passes_due_for_a_missed_report(units, env, clock, 5)
     policy = env.policies.find(POLICY)
     _as_recorded_older(units, clock, policy, OLDER + "1")
-    held, hold = threading.Event(), 0.5
 
-    def holds_a_code() -> None:
-        with units() as uow:
-            uow.session.execute(select(t.Code.id).limit(1).with_for_update()).one()
-            held.set()
-            time.sleep(hold)
+    def holds_a_code(uow: UnitOfWork) -> None:
+        uow.session.execute(select(t.Code.id).limit(1).with_for_update()).one()
 
-    holder = threading.Thread(target=holds_a_code)
-    holder.start()
-    try:
-        held.wait(5)
+    def policy_change() -> tuple[Recoloured, float]:
         started = time.perf_counter()
-        done = batches.apply_policy(units, env, policy_id=POLICY)
-        took = time.perf_counter() - started
-    finally:
-        holder.join()
+        return batches.apply_policy(units, env, policy_id=POLICY), time.perf_counter() - started
+
+    done, took = while_held(units, holds_a_code, policy_change)
     assert (done.relabelled, done.checked) == (5, 0)
-    assert took >= hold * 0.8  # the held code was waited for, not skipped
+    assert took >= HOLD * 0.8  # the held code was waited for, not skipped
     with units() as uow:
         versions = uow.session.scalars(select(t.Code.policy_version)).all()
         assert versions == [policy.version] * 5
@@ -278,23 +298,14 @@ def test_a_code_written_while_a_rename_waits_for_it_does_not_end_the_rename(
     _passes_due_for_a_missed_report(units, env, clock, 5)
     policy = env.policies.find(POLICY)
     _as_recorded_older(units, clock, policy, OLDER + "3")
-    held = threading.Event()
 
-    def writes_the_first_code() -> None:
-        with units() as uow:
-            first = select(t.Code).order_by(t.Code.resident_id).limit(1).with_for_update()
-            uow.session.scalars(first).one().policy_version = policy.version
-            uow.flush()
-            held.set()
-            time.sleep(0.5)
+    def writes_the_first_code(uow: UnitOfWork) -> None:
+        first = select(t.Code).order_by(t.Code.resident_id).limit(1).with_for_update()
+        uow.session.scalars(first).one().policy_version = policy.version
 
-    writer = threading.Thread(target=writes_the_first_code)
-    writer.start()
-    try:
-        held.wait(5)
-        done = batches.apply_policy(units, env, policy_id=POLICY)
-    finally:
-        writer.join()
+    done = while_held(
+        units, writes_the_first_code, lambda: batches.apply_policy(units, env, policy_id=POLICY)
+    )
     assert (done.relabelled, done.checked) == (4, 0)
 
 
@@ -387,24 +398,14 @@ def test_a_code_written_while_the_advance_waits_for_it_is_left_as_written(
     _passes_due_for_a_missed_report(units, env, clock, 5)
     with units() as uow:
         written = uow.session.scalars(select(t.Code.id).limit(1)).one()
-    held = threading.Event()
 
-    def writes_a_code() -> None:
-        with units() as uow:
-            uow.session.execute(
-                update(t.Code).where(t.Code.id == written)
-                .values(colour="red", evaluated_at=clock.now(), recheck_at=None)
-            )  # fmt: skip
-            held.set()
-            time.sleep(0.5)
+    def writes_a_code(uow: UnitOfWork) -> None:
+        uow.session.execute(
+            update(t.Code).where(t.Code.id == written)
+            .values(colour="red", evaluated_at=clock.now(), recheck_at=None)
+        )  # fmt: skip
 
-    writer = threading.Thread(target=writes_a_code)
-    writer.start()
-    try:
-        held.wait(5)
-        done = rollover(units, env)
-    finally:
-        writer.join()
+    done = while_held(units, writes_a_code, lambda: rollover(units, env))
     assert (done.advanced, done.checked) == (4, 4)
     with units() as uow:
         code = uow.session.get(t.Code, written)
