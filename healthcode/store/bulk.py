@@ -328,8 +328,11 @@ def keys_set_aside(session: Session, tables: Sequence[str]) -> Iterator[None]:
     for table, name, constraint, definition in indexes:
         if constraint:
             session.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
-        else:
-            session.execute(text(definition))
+        else:  # a partitioned table's index reads "ON ONLY": made so, it covered no
+            # partition and stayed invalid (the population's reports and scans had no
+            # index by resident: a page of 1,000 residents' reports read all of a
+            # million residents', 60-100 ms instead of 10)
+            session.execute(text(definition.replace(" ON ONLY ", " ON ", 1)))
     for table, name, definition in foreign:
         session.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
 

@@ -16,13 +16,18 @@ from sqlalchemy.orm import Session
 from healthcode.store import tables as t
 from healthcode.store.bulk import keys_set_aside, write_rows
 
-TABLES = ["residents", "codes", "scans", "data_records"]
+TABLES = ["residents", "codes", "scans", "daily_reports", "data_records"]
+# The partitions' indexes too, and whether each index is valid: a partitioned table's
+# index made again as its definition reads ("ON ONLY") covered no partition.
 KEYS = """
 SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
 WHERE conrelid = ANY(CAST(:tables AS regclass[]))
 UNION ALL
-SELECT indrelid::regclass::text, indexrelid::regclass::text, pg_get_indexdef(indexrelid)
+SELECT indrelid::regclass::text, indexrelid::regclass::text,
+       pg_get_indexdef(indexrelid) || CASE WHEN indisvalid THEN '' ELSE ' INVALID' END
 FROM pg_index WHERE indrelid = ANY(CAST(:tables AS regclass[]))
+   OR indrelid IN (SELECT inhrelid FROM pg_inherits
+                   WHERE inhparent = ANY(CAST(:tables AS regclass[])))
 """
 
 
