@@ -92,7 +92,10 @@ def reach(recorded: str, policy: Policy) -> Reach | None:
         or _names(before.get(rid, {}).get("when"), params)
         or _names(after.get(rid, {}).get("when"), params)
     }
-    kept = ([rid for rid in before if rid not in changed], [r for r in after if r not in changed])
+    kept = (
+        [rid for rid in before if rid not in changed],
+        [rid for rid in after if rid not in changed],
+    )
     moved = _moved(*kept)  # the same in both forms: its new one is screened
     olds = [before[rid] for rid in sorted(changed) if rid in before]
     news = [r for r in policy.rules if r.id in changed or r.id in moved]
