@@ -52,7 +52,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import text
 
-from bench.bench_imports import _drop, _fresh_database
+from bench.bench_imports import _drop, _fresh_database, _vacuum
 from bench.core import Benchmark, Result, Settings
 from healthcode.config import Settings as AppSettings
 from healthcode.demo.population import generate_population
@@ -90,11 +90,6 @@ def _baseline(engine: Any, where: str, params: dict[str, Any]) -> tuple[int, flo
             text(f"UPDATE codes SET colour = colour, evaluated_at = now() WHERE {where}"), params
         )
     return done.rowcount, time.perf_counter() - started
-
-
-def _vacuum(engine: Any) -> None:
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(text("VACUUM ANALYZE"))
 
 
 def run(settings: Settings) -> list[Result]:

@@ -72,6 +72,13 @@ def _drop(url: str) -> None:
     admin.dispose()
 
 
+def _vacuum(engine: Any) -> None:
+    """Statistics and visibility for a population just written: without them the
+    server's own vacuum of a million fresh rows runs under the timed work."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.execute(text("VACUUM ANALYZE"))
+
+
 def _population(units: UnitOfWorkFactory, env: Any, count: int) -> list[str]:
     """The generator's population (healthcode/demo/population.py), written with COPY."""
     with units() as uow:
@@ -130,6 +137,7 @@ def run(settings: Settings) -> list[Result]:
     )
     units = UnitOfWorkFactory(session_factory(engine))
     numbers = _population(units, env, RESIDENTS)
+    _vacuum(engine)
     named = numbers[: max(1, RESIDENTS // 10)]
     with units() as uow:  # a server has read its region table before its first import
         import_records(
