@@ -13,8 +13,8 @@ with an item the rule holds on (a close-contact record) are evaluated again, the
 other codes renamed (``policy_reach``), against the same plain ``UPDATE``. Target:
 at least 0.5.
 
-``batches.policy_reevaluate``: the same after a version with no record (or a change
-of the model, the green next step, a parameter a lapse reads): every code evaluated
+``batches.policy_reevaluate``: the same after a version with no record (or another
+model, a parameter the engine reads itself: ``policy_reach``): every code evaluated
 again. Target: at least 0.5.
 
 ``batches.policy_rename``: the same policy change when the codes' older version is

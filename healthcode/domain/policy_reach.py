@@ -6,11 +6,13 @@ region added to the key regions. A rule changes a state only through the items i
 holds on (``engine._Run.matches``): a rule that holds on none of a resident's items,
 in its old form and in its new one, leaves the resident's state what it was, the
 version's name aside. So a change confined to rules on items (not the pass's life
-cycle, not the model or the green next step, not a parameter the engine reads
-itself) reaches only the residents some of whose items one of the changed rules
-holds on; the others' codes are renamed. The order of the rules matters only among
+cycle, not the model, not a parameter the engine reads itself) reaches only the
+residents some of whose items one of the changed rules holds on; the others' codes
+are renamed. The order of the rules matters only among
 those that hold for a resident (the first gives the next step), so a rule moved
-among the others counts as changed.
+among the others counts as changed. The green next step is the one state field
+read from the policy rather than a rule: the next step of a health code no rule holds
+for, so new words of it are written into the renamed states that show it.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ class Reach:
     states under both versions (``engine.holds_anywhere`` asks)."""
 
     conditions: tuple[Condition, ...]
+    # the version in force's green next step, when it differs from the older one's:
+    # a renamed state with no reason (a health code no rule holds for) takes it
+    green_next_step: Mapping[str, str] | None = None
 
     @property
     def sources(self) -> frozenset[Source]:
@@ -69,12 +74,14 @@ def reach(recorded: str, policy: Policy) -> Reach | None:
     None when the change is not confined to rules on items (every code of that
     version is evaluated again)."""
     older, now = json.loads(recorded), json.loads(canonical_text(policy))
+    green = now.pop("green_next_step", None)
+    reworded = older.pop("green_next_step", None) != green
     old_rules, new_rules = older.pop("rules", []), now.pop("rules", [])
     old_params, new_params = older.pop("params", {}), now.pop("params", {})
     older.pop("version", None)
     now.pop("version", None)
     if older != now:
-        return None  # the model, the green next step, the basis
+        return None  # the model
     params = {
         k for k in old_params.keys() | new_params.keys() if old_params.get(k) != new_params.get(k)
     }
@@ -110,7 +117,8 @@ def reach(recorded: str, policy: Policy) -> Reach | None:
         (
             *(Condition(Source(r["source"]), r.get("when", True), old_ops) for r in olds),
             *(Condition(r.source, r.when, policy.ops) for r in news if r.source is not None),
-        )
+        ),
+        dict(policy.green_next_step) if reworded else None,
     )
 
 

@@ -9,6 +9,7 @@ column rows (the batch never loads a code object it would have to flush).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Select,
     Text,
     bindparam,
+    case,
     cast,
     func,
     inspect,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     union,
     update,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -300,10 +303,13 @@ class CodeBatches:
         wait: bool,
         skip: Sequence[uuid.UUID] = (),
         until: uuid.UUID | None = None,
+        green: Mapping[str, str] | None = None,
     ) -> Renamed | None:
         """The next `limit` residents (by id, after `after`) holding a code evaluated
         under `old`: their codes take `version`'s name, in the column and in the
         state's ``policy`` (``id@version``), nothing else. How many, and the last.
+        ``green``: the version's new green next step, written into the state and
+        each state ahead that shows it (``_GREEN_STATE``, ``_GREEN_AHEAD``).
 
         One statement. With ``wait`` the residents are locked in id order first, as
         every recolouring locks them (``lock``). Without, on PostgreSQL, the update
@@ -327,15 +333,19 @@ class CodeBatches:
         if wait:
             page = recolour_lock(select(r.id).where(r.id.in_(page)).order_by(r.id))
         ref = f"{policy_id}@{version}"
-        if is_postgresql(self.session):
+        postgresql = is_postgresql(self.session)
+        if postgresql:
             path: Any = literal_column("'{policy}'")
             state = func.jsonb_set(c.state, path, func.to_jsonb(cast(ref, Text)))
         else:
             state = func.json_set(c.state, "$.policy", ref)
+        values: dict[str, Any] = {"policy_version": version, "state": state}
+        if green is not None:
+            values["state"], values["ahead"] = _green(state, green, postgresql=postgresql)
         statement = (
             update(c)
             .where(c.policy_id == policy_id, c.policy_version == old, c.resident_id.in_(page))
-            .values(policy_version=version, state=state)
+            .values(values)
             .returning(c.resident_id)
             .execution_options(synchronize_session=False)
         )
@@ -621,6 +631,38 @@ class CodeBatches:
         if rows:
             self.session.flush()  # the rows may point at objects the session holds
             write_dicts(self.session, table.__table__, rows)  # type: ignore[arg-type]
+
+
+# A state no reason gives a next step to (a health code no rule holds for; one with
+# no declaration shows none) shows the policy's green next step.
+_SHOWS_GREEN = {
+    True: "jsonb_array_length({s}->'reasons') = 0 AND {s}->'next_step' <> 'null'::jsonb",
+    False: "json_array_length({s}, '$.reasons') = 0 AND json_type({s}, '$.next_step') <> 'null'",
+}
+_GREEN_AHEAD = """CASE WHEN codes.ahead @? '$[*].state ? (@.reasons.size() == 0 && @.next_step != null)'
+THEN (
+    SELECT jsonb_agg(CASE WHEN {shows}
+                     THEN jsonb_set(x.e, '{{state,next_step}}', CAST(:green AS jsonb))
+                     ELSE x.e END ORDER BY x.n)
+    FROM jsonb_array_elements(codes.ahead) WITH ORDINALITY AS x(e, n)
+) ELSE codes.ahead END"""
+
+
+def _green(state: Any, green: Mapping[str, str], *, postgresql: bool) -> tuple[Any, Any]:
+    """A renamed code's state and states ahead with new words of the green next step
+    where they show it. On SQLite no state ahead is kept: the rollover evaluates every
+    due code there (``advances``)."""
+    words = bindparam("green", json.dumps(dict(green), ensure_ascii=False), type_=Text)
+    shows = text(_SHOWS_GREEN[postgresql].format(s="codes.state"))
+    if postgresql:
+        path: Any = literal_column("'{next_step}'")
+        shown = func.jsonb_set(state, path, cast(words, JSONB))
+        each = _SHOWS_GREEN[True].format(s="x.e->'state'")
+        ahead: Any = text(_GREEN_AHEAD.format(shows=each)).bindparams(words)
+    else:
+        shown = func.json_set(state, "$.next_step", func.json(words))
+        ahead = text("'[]'")
+    return case((shows, shown), else_=state), ahead
 
 
 def _locked(query: Select[Any]) -> Select[Any]:

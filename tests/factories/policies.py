@@ -86,7 +86,7 @@ def _added(data: dict[str, Any]) -> None:
     data["rules"].append({**copy, "when": {"!=": [{"var": "kind"}, "fever_medicine"]}})
 
 
-QUARANTINED = ["quarantine", "close_contact"]
+GREEN_REWORDED = "green next step reworded"
 # Edits of binzhou-code an author might make that change only rules on items: each
 # with the sources of the items the changed rules are evaluated on.
 RULE_EDITS: dict[str, tuple[Callable[[dict[str, Any]], None], frozenset[str]]] = {
@@ -121,11 +121,9 @@ RULE_EDITS: dict[str, tuple[Callable[[dict[str, Any]], None], frozenset[str]]] =
         _first("BZ-YELLOW-RECORD-FEVER-CLINIC"),
         frozenset({"records"}),
     ),
-}
-# Edits that reach every code: the green next step.
-WHOLE_EDITS: dict[str, Callable[[dict[str, Any]], None]] = {
-    "green next step reworded": lambda data: data.__setitem__(
-        "green_next_step", {"zh": "绿码。", "en": "Green."}
+    GREEN_REWORDED: (  # no rule: every code renamed, with the new words where shown
+        lambda data: data.__setitem__("green_next_step", {"zh": "绿码。", "en": "Green."}),
+        frozenset(),
     ),
 }
 

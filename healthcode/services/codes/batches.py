@@ -20,7 +20,7 @@ import time
 import uuid
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -325,7 +325,8 @@ def _rename(units: UnitOfWorkFactory, env: Env, policy: Policy, within: IdRange)
     form or the checkpoint's words), or the change is confined to rules on items
     (``policy_reach``): the residents one of the changed rules holds on are found
     (``_screen``) and evaluated, the others' codes renamed, both at once where the
-    database takes two writers. A version with no record (before stop 34) is
+    database takes two writers; new words of the green next step are written into
+    the renamed states that show them. A version with no record (before stop 34) is
     evaluated as any other."""
     with units() as uow:
         at_once = units.own_connections and uow.code_batches.writers_at_once()
@@ -343,7 +344,7 @@ def _rename(units: UnitOfWorkFactory, env: Env, policy: Policy, within: IdRange)
             found, screen_s = _timed(partial(_screen, units, policy, old, changed, within))
             evaluated, renamed = _both(
                 partial(_evaluated, units, env, policy, found),
-                partial(_relabel, units, policy, old, within, found),
+                partial(_relabel, units, policy, old, within, found, changed.green_next_step),
                 at_once=at_once,
             )
             total = total + evaluated + Recoloured(0, 0, relabelled=renamed)
@@ -420,9 +421,11 @@ def _relabel(
     old: str,
     within: IdRange,
     skip: Sequence[uuid.UUID] = (),
+    green: Mapping[str, str] | None = None,
 ) -> int:
     """Rename the codes of ``old`` (but those of the residents in ``skip``, in id
-    order) a page of residents per transaction; how many. A page is renamed without
+    order) a page of residents per transaction; how many; ``green``: with the new
+    words of the green next step where a state shows it (``Reach``). A page is renamed without
     locks and given up if it meets a code another transaction holds
     (``CodeBatches.relabel``); after ``RENAME_TRIES`` tries it waits for the
     residents' locks, as every recolouring does. Only a page that renames nothing
@@ -438,7 +441,7 @@ def _relabel(
         with units() as uow:
             page = uow.code_batches.relabel(
                 policy.id, old, policy.version, after, RENAME_PAGE, within,
-                wait=tries >= RENAME_TRIES, skip=shown, until=until,
+                wait=tries >= RENAME_TRIES, skip=shown, until=until, green=green,
             )  # fmt: skip
         if page is None:
             tries += 1

@@ -44,7 +44,7 @@ from healthcode.services.shared.policies import Policies
 from healthcode.services.shared.versioned_cache import LocalCache, Ticket
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
-from tests.factories.policies import RULE_EDITS, edited_policy
+from tests.factories.policies import GREEN_REWORDED, RULE_EDITS, edited_policy
 from tests.factories.units import SameUnit
 from tests.services.conftest import new_account
 
@@ -396,6 +396,64 @@ class TestPolicyChangeOfSomeRules:
             assert actual == expected
             assert done[0].checked + done[0].relabelled == len(mine)
             event(f"{edit}: {'some' if done[0].relabelled else 'none'} renamed")
+
+
+# One Binzhou declaration, nothing wrong, an hour before the example's instant: green.
+WELL = Person(
+    [{"at": -1, "temperature": 36.5, "symptoms": [], "exposures": [], "trips": [],
+      "policy": "binzhou-code", "signed": None, "colour": "green"}],
+    [], [], None, True,
+)  # fmt: skip
+
+
+class TestPolicyChangeOfTheGreenNextStep:
+    """An older version with other words for the green next step: every code is
+    renamed, and a state that shows the green next step (a health code no rule holds
+    for) takes the new words, in the code and in the states ahead."""
+
+    def test_the_codes_are_renamed_and_those_showing_it_take_the_new_words(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
+    ) -> None:
+        earlier = _with_older_green(uow, env)
+        keys = _populate(uow, earlier, clock, issuer, [WELL, FEVERISH], clock.now())
+        expected = _outcome(uow, lambda: _one_by_one(uow, env, keys, Cause.POLICY, None, ""))
+        done: list[Recoloured] = []
+        actual = _outcome(
+            uow,
+            lambda: done.append(apply_policy(SameUnit(uow), env, policy_id="binzhou-code")),  # type: ignore[arg-type]
+        )
+        assert actual == expected
+        assert (done[0].checked, done[0].relabelled) == (0, 2)
+        shown = [c[1]["next_step"] for c in actual["codes"].values()]
+        green = dict(env.policies.find("binzhou-code").green_next_step)
+        assert shown.count(green) == 1  # the fever's next step is its rule's
+
+    def test_states_ahead_that_show_it_take_the_new_words_in_their_order(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
+    ) -> None:
+        """A yellow code whose states ahead turn green (made here from the two codes'
+        own states): the green one takes the new words, the yellow one keeps its
+        rule's. On SQLite no state ahead is kept: the rollover evaluates there."""
+        postgresql = uow.session.get_bind().dialect.name == "postgresql"
+        _populate(uow, _with_older_green(uow, env), clock, issuer, [WELL, FEVERISH], clock.now())
+        well, fever = sorted(uow.session.scalars(select(t.Code)), key=lambda c: c.colour)
+        ahead = [{"t": 1, "state": fever.state}, {"t": 2, "state": well.state}]
+        fever.ahead = ahead
+        uow.flush()
+        apply_policy(SameUnit(uow), env, policy_id="binzhou-code")  # type: ignore[arg-type]
+        uow.session.refresh(fever)
+        green = dict(env.policies.find("binzhou-code").green_next_step)
+        assert well.state["next_step"] != green  # the older version's words
+        renamed = [ahead[0], {"t": 2, "state": {**well.state, "next_step": green}}]
+        assert fever.ahead == (renamed if postgresql else [])
+
+
+def _with_older_green(uow: UnitOfWork, env: Env) -> Env:
+    """``env`` with the Binzhou code of ``OLDER`` in force, whose green next step said
+    other words; that version recorded, as the server records each it first sees."""
+    older = edited_policy(RULE_EDITS[GREEN_REWORDED][0], OLDER)
+    _recorded(uow, older)
+    return replace(env, policies=Policies({**env.policies, older.id: older}))
 
 
 class TestColourCache:
