@@ -621,10 +621,40 @@ class CodeBatches:
             .values({name: bindparam(name) for name in _WRITTEN})
         )
         self.session.execute(statement, [_code_params(r) for r in rows])
-        for row in rows:  # a code object this session holds is stale now: read it again
-            held = self.session.identity_map.get(self.session.identity_key(t.Code, row["id"]))
+        self._expire([row["id"] for row in rows])
+
+    def _expire(self, ids: Iterable[uuid.UUID]) -> None:
+        """A code object this session holds is stale once written: read it again."""
+        for code_id in ids:
+            held = self.session.identity_map.get(self.session.identity_key(t.Code, code_id))
             if held is not None:
                 self.session.expire(held)
+
+    def restamp(
+        self, ids: Sequence[uuid.UUID], version: str, ref: str, evaluated_at: datetime
+    ) -> None:
+        """Codes whose new evaluation gave the state they hold, but for its instant and
+        its version's name: those two written, no state sent (``recolour.plan`` wrote
+        no states ahead for them either: ``'[]'``)."""
+        if not ids:
+            return
+        c, at = t.Code, evaluated_at.isoformat()
+        if is_postgresql(self.session):
+            state: Any = text(
+                "codes.state || jsonb_build_object("
+                "'policy', CAST(:ref AS text), 'evaluated_at', CAST(:at AS text))"
+            ).bindparams(ref=ref, at=at)
+            ahead: Any = text("'[]'::jsonb")
+        else:
+            state = func.json_set(c.state, "$.policy", ref, "$.evaluated_at", at)
+            ahead = text("'[]'")
+        self.session.execute(
+            update(c)
+            .where(among(self.session, c.id, ids))
+            .values(policy_version=version, evaluated_at=evaluated_at, state=state, ahead=ahead)
+            .execution_options(synchronize_session=False)
+        )
+        self._expire(ids)
 
     def insert(self, table: type[t.Base], rows: Sequence[Mapping[str, Any]]) -> None:
         """Many rows of one table (history, notifications, outbox) in one COPY."""
@@ -639,8 +669,8 @@ _SHOWS_GREEN = {
     True: "jsonb_array_length({s}->'reasons') = 0 AND {s}->'next_step' <> 'null'::jsonb",
     False: "json_array_length({s}, '$.reasons') = 0 AND json_type({s}, '$.next_step') <> 'null'",
 }
-_GREEN_AHEAD = """CASE WHEN codes.ahead @? '$[*].state ? (@.reasons.size() == 0 && @.next_step != null)'
-THEN (
+_GREEN_AHEAD = """CASE
+WHEN codes.ahead @? '$[*].state ? (@.reasons.size() == 0 && @.next_step != null)' THEN (
     SELECT jsonb_agg(CASE WHEN {shows}
                      THEN jsonb_set(x.e, '{{state,next_step}}', CAST(:green AS jsonb))
                      ELSE x.e END ORDER BY x.n)

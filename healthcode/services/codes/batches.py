@@ -16,6 +16,7 @@ cache forgets each page's residents once the page commits (``colour_cache.forget
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from bisect import bisect_right
@@ -152,7 +153,7 @@ def _recolour(
             )
             written.add(policy, row, outcome)
     written.flush(uow, env, now)
-    return Recoloured(len(written.codes), written.changed, tuple(written.residents))
+    return Recoloured(len(written.residents), written.changed, tuple(written.residents))
 
 
 class _Writes:
@@ -167,9 +168,15 @@ class _Writes:
         self.papers: dict[tuple[uuid.UUID, str], Plan] = {}
         self.residents: list[uuid.UUID] = []
         self.changed = 0
+        # codes given the state they hold, by (version, policy ref, instant)
+        self.restamped: dict[tuple[str, str, datetime], list[uuid.UUID]] = defaultdict(list)
 
     def add(self, policy: Policy, row: Any, outcome: Plan) -> None:
-        self.codes.append({"id": row.id, **outcome.fields})
+        if _same_state(row, outcome):
+            at = outcome.state.evaluated_at
+            self.restamped[(policy.version, policy.ref, at)].append(row.id)
+        else:
+            self.codes.append({"id": row.id, **outcome.fields})
         self.residents.append(row.resident_id)
         self.changed += bool(outcome.changes)
         for change in outcome.changes:
@@ -184,6 +191,8 @@ class _Writes:
     def flush(self, uow: UnitOfWork, env: Env, now: datetime) -> None:
         batches = uow.code_batches
         batches.update_codes(self.codes)
+        for (version, ref, at), ids in self.restamped.items():
+            batches.restamp(ids, version, ref, at)
         batches.insert(t.ColourChange, self.history)
         events.colour_changes(uow, env, self.notices)
         for application_id in self.announce:
@@ -200,6 +209,23 @@ class _Writes:
                 paper_passes.withdraw_outdated(
                     uow, env, resident_id=resident_id, policy_id=policy_id, state=state
                 )
+
+
+def _same_state(row: Any, outcome: Plan) -> bool:
+    """The evaluation gave the code the state it holds, its instant and its version's
+    name aside, and no states ahead: only those two need writing (``restamp``). A
+    version with no record evaluates every code again, and most come out as they were
+    (they were written as a whole, 0.1 s a page of 1,000 at 100 k)."""
+    fields = outcome.fields
+    if outcome.changes or fields["ahead"] or not isinstance(row.state, str):
+        return False
+    if (fields["recheck_at"], fields["awaiting_id"]) != (row.recheck_at, row.awaiting_id):
+        return False
+    return _beside_stamp(json.loads(row.state)) == _beside_stamp(fields["state"])
+
+
+def _beside_stamp(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if k != "policy" and k != "evaluated_at"}
 
 
 def advance_due(units: UnitOfWorkFactory, env: Env, *, at: datetime) -> Recoloured:
