@@ -74,14 +74,22 @@ def check_request(
     latest = uow.otp.latest(phone_hash, client=client)
     if latest is not None:
         _per_phone_and_client(uow, latest, now)
-    budget = env.settings.sms_per_hour
+    _within_budget(uow, env, now)
     uow.otp.take_budget_turn()  # a burst at the budget's edge sends the budget exactly
-    if uow.otp.count_all_since(now - timedelta(hours=1)) >= budget:
+    _within_budget(uow, env, now)
+    hit(env, per_client, keys, OtpClientLimit)  # last and atomic: a burst stops here
+
+
+def _within_budget(uow: UnitOfWork, env: Env, now: datetime) -> None:
+    """Refuse once the hour's codes reach the global budget. Asked before the budget's
+    turn too: a surge past the budget is refused at once, not queued one by one behind
+    the lock every request for any number takes (a count read without it can only
+    be lower than the true one, never refuse a code that had room)."""
+    if uow.otp.count_all_since(now - timedelta(hours=1)) >= env.settings.sms_per_hour:
         raise SmsBudgetExhausted(
             N_("Too many codes are being sent right now; try again in a few minutes"),
             retry_after=300,
         )
-    hit(env, per_client, keys, OtpClientLimit)  # last and atomic: a burst stops here
 
 
 def _per_phone_and_client(uow: UnitOfWork, latest: t.OtpChallenge, now: datetime) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.clock import FixedClock
@@ -397,3 +397,31 @@ def test_a_burst_for_one_number_from_one_address_sends_one_code(
     assert sum(isinstance(o, a.LoginCodeSent) for o in outcomes) == 1
     assert sum(isinstance(o, otp_limits.OtpCooldown) for o in outcomes) == 7
     assert sender.texts == [PHONE]
+
+
+def test_past_the_sms_budget_a_request_is_refused_without_waiting_its_turn(
+    postgresql_engine: Engine, env: Env, sender: Sender
+) -> None:
+    """Every request for any number takes the budget's turn (PostgreSQL: one lock;
+    SQLite's transactions take turns as a whole), so a surge past the budget queued
+    its refusals one behind the other; now a request finds the budget spent before
+    queueing, even while another request holds the turn."""
+    real_sessions = sessionmaker(postgresql_engine, expire_on_commit=False)
+    units, tag = UnitOfWorkFactory(real_sessions), f"spent-{uuid.uuid4().hex[:8]}-"
+    with units() as uow:
+        env.settings.sms_per_hour = 1 + uow.otp.count_all_since(
+            env.clock.now() - timedelta(hours=1)
+        )
+    try:
+        with units() as uow:
+            a.request_login_code(uow, env, phone="13700000001", client=f"{tag}0")
+        with units() as holder, units() as uow:
+            holder.otp.take_budget_turn()  # another request, mid-way
+            uow.session.execute(text("SET LOCAL lock_timeout = '3s'"))
+            started = time.monotonic()
+            with pytest.raises(otp_limits.SmsBudgetExhausted):
+                a.request_login_code(uow, env, phone="13700000002", client=f"{tag}1")
+            assert time.monotonic() - started < 2
+    finally:
+        with real_sessions.begin() as session:
+            session.execute(delete(t.OtpChallenge).where(t.OtpChallenge.client.startswith(tag)))
