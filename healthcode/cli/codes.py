@@ -174,6 +174,21 @@ def jobs_rollover(
     )
 
 
+@jobs_app.command("top-up")
+def jobs_top_up() -> None:
+    """Evaluate now the codes the coming night's rollover would give the engine (their
+    states ahead used up), so that it moves them in SQL; safe to repeat. Takes the same
+    lease as the servers' daily run (15:30)."""
+    from healthcode.jobs.rollover import top_up_if_leader
+
+    units, env = context(None)
+    result = top_up_if_leader(units, env)
+    if result is None:
+        typer.echo("top-up skipped: another process holds the lease; try again later")
+        raise typer.Exit(1)
+    typer.echo(f"top-up: {result.checked} codes given states ahead for the coming night")
+
+
 def _catching_up(at: datetime) -> datetime:
     """``--at`` replays a rollover missed in the past (after an outage). A future time
     recoloured valid passes as lapsed now, with nothing to recheck them after."""

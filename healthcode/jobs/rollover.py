@@ -6,10 +6,15 @@ The rollover re-evaluates the codes whose instant has come, a page of 1,000 per
 transaction read and written set-wise (``services/codes/batches.py``), and records
 the run. Running it again for the same instant changes nothing: every
 re-evaluated code's ``recheck_at`` moves past that instant.
+
+By day, ``top_up_ahead`` evaluates the codes whose states ahead the coming night's
+rollover would find used up, so that the night moves them in SQL (docs/batches.md,
+"Topped up by day").
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +23,7 @@ from functools import partial
 
 import structlog
 
+from healthcode.domain.clock import day_of, start_of
 from healthcode.jobs.lease import if_leader
 from healthcode.jobs.processes import in_ranges
 from healthcode.services.codes.batches import (
@@ -26,6 +32,7 @@ from healthcode.services.codes.batches import (
     advance_due,
     in_pages,
     recolour_codes,
+    top_up,
 )
 from healthcode.services.codes.recolour import Cause
 from healthcode.services.shared.env import Env
@@ -34,6 +41,10 @@ from healthcode.store.uow import IdRange, UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger()
 JOB = "rollover"
+TOP_UP = "top_up"
+# The night's rollovers run every few minutes from midnight: states ahead that hold
+# then, a little after, spare the engine at night.
+NIGHT = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -104,3 +115,22 @@ def rollover_if_leader(
     """Run the rollover only in the one process that holds the lease (a worker's
     scheduler or the CLI alike), and give the lease up when done."""
     return if_leader(units, JOB, lambda: rollover(units, env, workers=workers), lease=lease)
+
+
+def top_up_ahead(units: UnitOfWorkFactory, env: Env) -> Recoloured:
+    """By day: the codes the coming night's rollover would otherwise give the engine
+    (their states ahead used up) evaluated now, so that it moves them in SQL
+    (``batches.top_up``)."""
+    before = start_of(day_of(env.clock.now()) + timedelta(days=1)) + NIGHT
+    started = time.perf_counter()
+    done = top_up(units, env, before=before)
+    seconds = round(time.perf_counter() - started, 1)
+    log.info("job.top_up", before=before.isoformat(), checked=done.checked, seconds=seconds)
+    return done
+
+
+def top_up_if_leader(
+    units: UnitOfWorkFactory, env: Env, *, lease: timedelta = timedelta(minutes=30)
+) -> Recoloured | None:
+    """``top_up_ahead`` in the one process holding its lease."""
+    return if_leader(units, TOP_UP, lambda: top_up_ahead(units, env), lease=lease)

@@ -1,6 +1,7 @@
 """The in-process scheduler of the embedded default (APScheduler).
 
-Every worker starts one, but each job (the rollover every five minutes; the
+Every worker starts one, but each job (the rollover every five minutes, and the
+codes it would give the engine at night topped up with states ahead daily at 15:30; the
 recolouring an import or a rollback still owes, every minute, a lease per batch; the
 temperature videos' retention and orphan sweep hourly; the reminders; the outbox drain;
 the colour statistics for other departments daily at 01:10; the monthly partitions of
@@ -18,7 +19,7 @@ from healthcode.jobs import videos
 from healthcode.jobs.notices import drain_if_leader, remind_if_leader
 from healthcode.jobs.partitions import make_partitions_if_leader, retire_if_leader
 from healthcode.jobs.recolouring import recolour_pending
-from healthcode.jobs.rollover import rollover_if_leader
+from healthcode.jobs.rollover import rollover_if_leader, top_up_if_leader
 from healthcode.jobs.sharing import export_stats_if_leader
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
@@ -89,6 +90,7 @@ def start_scheduler(units: UnitOfWorkFactory, env: Env) -> BackgroundScheduler:
     for job, hour, minute in (
         (make_partitions_if_leader, 0, 40),
         (retire_if_leader, 3, 20),
+        (top_up_if_leader, 15, 30),
     ):
         scheduler.add_job(
             job,

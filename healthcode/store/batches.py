@@ -191,6 +191,13 @@ SELECT resident_id, changes, NULL FROM moved WHERE seq < history_seq
 )
 
 
+# A code has a state ahead holding at an instant (``at_us``): the advance's "last step
+# still holds now" (``_ADVANCE``).
+_HOLDS_AT = """jsonb_path_exists(
+    COALESCE(codes.ahead, '[]'::jsonb), '$[*] ? (@.t <= $at && @.u > $at)',
+    jsonb_build_object('at', CAST(:at_us AS bigint)))"""
+
+
 @dataclass(frozen=True)
 class Advanced:
     """What ``CodeBatches.advance`` did: how many codes it moved, and each colour
@@ -396,6 +403,32 @@ class CodeBatches:
         return int(getattr(self.session.execute(statement), "rowcount", 0) or 0)
 
     # -- advancing by the states ahead (PostgreSQL) ---------------------------------
+
+    def running_out(
+        self,
+        policy_id: str,
+        version: str,
+        *,
+        now: datetime,
+        before: datetime,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> list[uuid.UUID]:
+        """Residents holding a code of the policy's version that falls due after
+        ``now`` and by ``before`` and has no state ahead holding at ``before``
+        (``_HOLDS_AT``): the rollover at ``before`` would leave it to the engine. By
+        resident id after ``after`` (PostgreSQL: states ahead are kept there only)."""
+        c = t.Code
+        query = select(c.resident_id).where(
+            c.policy_id == policy_id,
+            c.policy_version == version,
+            c.recheck_at > now,
+            c.recheck_at <= before,
+            text(f"NOT {_HOLDS_AT}").bindparams(at_us=micros(before)),
+        )
+        if after is not None:
+            query = query.where(c.resident_id > after)
+        return list(self.session.scalars(query.order_by(c.resident_id).limit(limit)))
 
     def due_residents(self, policy_id: str, at: datetime, size: int) -> Iterator[list[uuid.UUID]]:
         """The residents holding a code of the policy due at ``at``, ``size`` at a time

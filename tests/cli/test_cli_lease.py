@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from healthcode.cli import app
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
-from healthcode.jobs.rollover import JOB
+from healthcode.jobs.rollover import JOB, TOP_UP
 from healthcode.store import tables as t
 from tests.cli.test_cli import START, database, runner, units_and_env
 from tests.factories.organisations import sign_as_issuer
@@ -47,3 +47,18 @@ def test_the_cli_rollover_waits_for_the_lease(database: str) -> None:
     assert "1 checked, 1 changed colour" in ran.output
     with units() as uow:
         assert uow.session.scalars(select(t.Lease)).all() == []  # given up when done
+
+
+def test_the_cli_top_up_takes_the_servers_lease(database: str) -> None:
+    units, _ = units_and_env(database, FixedClock(START))
+    with units() as uow:  # a server is topping up right now
+        expires = datetime.now(UTC) + timedelta(minutes=9)
+        uow.add(t.Lease(name=TOP_UP, holder="server-1:abcd", expires_at=expires))
+    held = runner.invoke(app, ["jobs", "top-up"])
+    assert held.exit_code == 1, held.output
+    assert "another process holds the lease" in held.output
+    with units() as uow:
+        uow.session.execute(delete(t.Lease))
+    ran = runner.invoke(app, ["jobs", "top-up"])
+    assert ran.exit_code == 0, ran.output
+    assert "top-up: 0 codes given states ahead for the coming night" in ran.output

@@ -22,14 +22,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from healthcode.domain.clock import FixedClock, day_of
+from healthcode.domain.clock import FixedClock, day_of, start_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.policy import Policy
 from healthcode.domain.policy_content import canonical, canonical_text, fingerprint
 from healthcode.domain.state import State
-from healthcode.jobs.rollover import rollover
+from healthcode.jobs.rollover import NIGHT, rollover
 from healthcode.policies import builtin_policy
 from healthcode.services.codes import colour_cache
 from healthcode.services.codes.batches import (
@@ -37,6 +37,7 @@ from healthcode.services.codes.batches import (
     apply_policy,
     recolour_codes,
     recolour_residents,
+    top_up,
 )
 from healthcode.services.codes.recolour import Cause, recolour, recolour_resident
 from healthcode.services.shared.env import Env
@@ -245,6 +246,87 @@ class TestRolloverAlongStatesAhead:
         assert done.advanced == (1 if postgresql else 0)
         [latest, *_] = uow.codes.history(code.id)
         assert (latest.cause, latest.to_colour) == ("time", "yellow")
+
+
+class TestTopUpByDay:
+    """By day, codes the coming night's rollover would give the engine (their states
+    ahead used up) are evaluated, so that the rollover moves them in SQL."""
+
+    @PROPERTY
+    @given(population=people, days=st.integers(min_value=0, max_value=3), spent=st.booleans())
+    def test_the_night_after_a_top_up_writes_what_evaluating_the_due_codes_writes(
+        self,
+        uow: UnitOfWork,
+        env: Env,
+        clock: FixedClock,
+        issuer: uuid.UUID,
+        population: list[Person],
+        days: int,
+        spent: bool,
+    ) -> None:
+        """A top-up one afternoon, then the rollover after midnight, against the codes
+        it takes recoloured one by one that afternoon and the due codes one by one at
+        night (evaluated early, a code records then what a fact stored since its last
+        evaluation changed, as any write at that instant would: the tests' facts are
+        stored ahead of their instants); ``spent``: every code's states ahead used up
+        before (or never written: an import's, a policy change's)."""
+        with _example(uow, clock) as start:
+            _populate(uow, env, clock, issuer, population, start)
+            if spent:
+                uow.session.execute(update(t.Code).values(ahead=[]))
+            afternoon = start_of(day_of(start) + timedelta(days=days)) + 15.5 * HOUR
+            night = start_of(day_of(afternoon) + timedelta(days=1)) + NIGHT
+
+            def one_by_one() -> list[int]:
+                clock.set(afternoon)
+                _one_by_one(uow, env, _running_out(uow, env, night), Cause.TIME, None, "")
+                return _rollovers(uow, env, clock, [night], engine=True)
+
+            one = _outcome(uow, one_by_one)
+            topped: list[int] = []
+
+            def top_up_then_roll_over() -> list[int]:
+                clock.set(afternoon)
+                topped.append(top_up(SameUnit(uow), env, before=night).checked)  # type: ignore[arg-type]
+                return _rollovers(uow, env, clock, [night], engine=False)
+
+            advanced = _outcome(uow, top_up_then_roll_over)
+            assert advanced == one
+            event(f"topped up: {topped[0] > 0}")
+
+    def test_a_code_whose_states_ahead_ran_out_is_advanced_at_night(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
+    ) -> None:
+        postgresql = uow.session.get_bind().dialect.name == "postgresql"
+        start = clock.now()
+        _populate(uow, env, clock, issuer, [LAPSING], start)
+        code = uow.session.scalars(select(t.Code)).one()
+        code.ahead = []  # used up, or written by an import
+        uow.flush()
+        night = start_of(day_of(start) + timedelta(days=1)) + NIGHT
+        clock.set(start_of(day_of(start)) + 15.5 * HOUR)
+        topped = top_up(SameUnit(uow), env, before=night)  # type: ignore[arg-type]
+        again = top_up(SameUnit(uow), env, before=night)  # type: ignore[arg-type]
+        clock.set(night)
+        done = rollover(SameUnit(uow), env)  # type: ignore[arg-type]
+        assert (topped.checked, topped.changed, again.checked) == (
+            (1, 0, 0) if postgresql else (0, 0, 0)
+        )
+        assert (done.checked, done.advanced) == ((1, 1) if postgresql else (1, 0))
+
+
+def _running_out(uow: UnitOfWork, env: Env, before: datetime) -> list[tuple[uuid.UUID, str]]:
+    """The codes a top-up takes now (none on SQLite, which keeps no states ahead)."""
+    if not uow.code_batches.advances():
+        return []
+    now, found = env.clock.now(), []
+    for policy_id in env.policies:
+        policy = env.policies.find(policy_id)
+        ids = uow.code_batches.running_out(
+            policy.id, policy.version, now=now, before=before, after=None, limit=1000
+        )
+        found += [(resident_id, policy.id) for resident_id in ids]
+    return sorted(found)
 
 
 def _rollovers(

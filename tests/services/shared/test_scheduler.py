@@ -8,7 +8,7 @@ from datetime import timedelta
 from apscheduler.triggers.interval import IntervalTrigger
 
 from healthcode.jobs.recolouring import recolour_pending
-from healthcode.jobs.rollover import rollover_if_leader
+from healthcode.jobs.rollover import rollover_if_leader, top_up_if_leader
 from healthcode.jobs.scheduler import start_scheduler
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
@@ -24,5 +24,6 @@ def test_the_scheduler_finishes_owed_recolourings_every_minute(uow: UnitOfWork, 
         assert isinstance(owed.trigger, IntervalTrigger)
         assert owed.trigger.interval == timedelta(minutes=1)
         assert jobs["rollover"].func is rollover_if_leader
+        assert jobs["top_up"].func is top_up_if_leader  # by day, before the night's rollover
     finally:
         scheduler.shutdown(wait=False)
