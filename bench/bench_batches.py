@@ -36,10 +36,11 @@ The population is the generator's (``healthcode.demo.population``: profiles with
 their declarations, daily reports, department records, codes and histories, written
 with COPY) in a database of its own (``HEALTHCODE_BENCH_PG_URL``, default the test
 server): ``HEALTHCODE_BENCH_BATCH_RESIDENTS`` residents (default 1,000,000, the
-issue's scale, so that ``make bench`` shows the target where it is set: about 15
-minutes with the two process counts; 100,000 for a quick look, where the fixed
-statements of each job weigh more and the ratios swing by a tenth);
-``HEALTHCODE_BENCH_BATCH_JOBS`` names the jobs to time (default all four). The
+issue's scale, so that ``make bench`` shows the target where it is set: 15 to 40
+minutes with the two process counts, as fast as the machine is that day; 100,000
+for a quick look, where the fixed statements of each job weigh more and the ratios
+swing by a tenth, the rollover's to ~0.27); ``HEALTHCODE_BENCH_BATCH_JOBS`` names the
+jobs to time (default all five). The
 rollover runs at five past the next midnight and takes the codes due then; the
 baseline updates the same codes (``recheck_at <= at``). Each path is timed once, its
 baseline just before it. ``imports.recolour`` (bench_imports.py) measures the import
