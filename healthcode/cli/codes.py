@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from healthcode.cli.shared import aware, context, jobs_app, keys_app
+from healthcode.cli.shared import aware, context, jobs_app, keys_app, led
 from healthcode.domain.clock import FixedClock, SystemClock, local
 
 
@@ -164,10 +164,9 @@ def jobs_rollover(
 
     clock = FixedClock(_catching_up(aware(at))) if at else None
     units, env = context(clock)
-    result = rollover_if_leader(units, env, workers=workers or env.settings.batch_workers)
-    if result is None:
-        typer.echo("rollover skipped: another process holds the lease; try again later")
-        raise typer.Exit(1)
+    result = led(
+        rollover_if_leader(units, env, workers=workers or env.settings.batch_workers), "rollover"
+    )
     typer.echo(
         f"rollover at {result.at.isoformat()}: {result.checked} checked, "
         f"{result.changed} changed colour ({result.advanced} moved along their states ahead)"
@@ -182,10 +181,7 @@ def jobs_top_up() -> None:
     from healthcode.jobs.rollover import top_up_if_leader
 
     units, env = context(None)
-    result = top_up_if_leader(units, env)
-    if result is None:
-        typer.echo("top-up skipped: another process holds the lease; try again later")
-        raise typer.Exit(1)
+    result = led(top_up_if_leader(units, env), "top-up")
     typer.echo(f"top-up: {result.checked} codes given states ahead for the coming night")
 
 
@@ -238,10 +234,7 @@ def codes_recolour(
             workers=workers or env.settings.batch_workers,
         )
 
-    result = if_leader(units, f"recolour:{policy}", work)
-    if result is None:
-        typer.echo("recolour skipped: another process holds the lease; try again later")
-        raise typer.Exit(1)
+    result = led(if_leader(units, f"recolour:{policy}", work), "recolour")
     ref = env.policies[policy].ref
     typer.echo(f"{ref}: {result.checked} codes recoloured, {result.changed} changed colour")
     if result.relabelled:
@@ -258,8 +251,5 @@ def jobs_videos() -> None:
     from healthcode.jobs.videos import run_if_leader
 
     units, env = context(None)
-    result = run_if_leader(units, env)
-    if result is None:
-        typer.echo("videos skipped: another process holds the lease; try again later")
-        raise typer.Exit(1)
+    result = led(run_if_leader(units, env), "videos")
     typer.echo(f"videos: {result.expired} expired, {result.swept} orphan blobs swept")

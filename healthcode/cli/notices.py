@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from healthcode.cli.shared import context, jobs_app
+from healthcode.cli.shared import context, jobs_app, led
 
 
 @jobs_app.command("reminders")
@@ -13,10 +13,7 @@ def jobs_reminders() -> None:
     from healthcode.jobs.notices import remind_if_leader
 
     units, env = context(None)
-    result = remind_if_leader(units, env)
-    if result is None:
-        typer.echo("reminders skipped: another process holds the lease; try again later")
-        raise typer.Exit(1)
+    result = led(remind_if_leader(units, env), "reminders")
     typer.echo(f"reminders: {result.lapsing} pass lapsing, {result.report_due} report due")
 
 
@@ -26,8 +23,5 @@ def jobs_outbox() -> None:
     from healthcode.jobs.notices import drain_if_leader
 
     units, env = context(None)
-    result = drain_if_leader(units, env)
-    if result is None:
-        typer.echo("outbox skipped: another process holds the lease; try again later")
-        raise typer.Exit(1)
+    result = led(drain_if_leader(units, env), "outbox")
     typer.echo(f"outbox: {result.sent} sent, {result.failed} failed")

@@ -3,20 +3,9 @@ partitions made ahead, and those past retention dropped (docs/deployment.md)."""
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import typer
 
-from healthcode.cli.shared import context, jobs_app
-
-T = TypeVar("T")
-
-
-def _led(result: T | None, job: str) -> T:
-    if result is None:
-        typer.echo(f"{job} skipped: another process holds the lease; try again later")
-        raise typer.Exit(1)
-    return result
+from healthcode.cli.shared import context, jobs_app, led
 
 
 @jobs_app.command("partitions")
@@ -26,7 +15,7 @@ def jobs_partitions() -> None:
     from healthcode.jobs.partitions import make_partitions_if_leader
 
     units, env = context(None)
-    made = _led(make_partitions_if_leader(units, env), "partitions")
+    made = led(make_partitions_if_leader(units, env), "partitions")
     typer.echo(f"partitions: {len(made)} made" + (f" ({', '.join(made)})" if made else ""))
 
 
@@ -37,7 +26,7 @@ def jobs_retention() -> None:
     from healthcode.jobs.partitions import retire_if_leader
 
     units, env = context(None)
-    retired = _led(retire_if_leader(units, env), "retention")
+    retired = led(retire_if_leader(units, env), "retention")
     typer.echo(
         f"retention: before {retired.before.isoformat()}, {len(retired.dropped)} partitions "
         f"dropped, {retired.deleted} rows deleted"

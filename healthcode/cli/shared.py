@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -113,3 +113,15 @@ def aware(at: datetime) -> datetime:
 
 def roles_text(roles: frozenset[tuple[Role, str]] | tuple[tuple[Role, str], ...]) -> str:
     return ", ".join(sorted(f"{r.value}@{s}" if s else r.value for r, s in roles))
+
+
+T = TypeVar("T")
+
+
+def led(result: T | None, job: str) -> T:
+    """What a job run under its lease gave; None (another process holds the lease,
+    the servers' scheduler or another command): said, and exit status 1."""
+    if result is None:
+        typer.echo(f"{job} skipped: another process holds the lease; try again later")
+        raise typer.Exit(1)
+    return result

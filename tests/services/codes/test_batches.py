@@ -374,12 +374,18 @@ class TestRollover:
         assert (second.checked, second.changed) == (0, 0)
 
 
-# One Binzhou declaration with a fever, an hour before the example's instant: yellow.
-FEVERISH = Person(
-    [{"at": -1, "temperature": 38.2, "symptoms": [], "exposures": [], "trips": [],
-      "policy": "binzhou-code", "signed": None, "colour": "green"}],
-    [], [], None, True,
-)  # fmt: skip
+def _declared(temperature: float) -> Person:
+    """One Binzhou declaration, nothing else declared, an hour before the example's
+    instant."""
+    return Person(
+        [{"at": -1, "temperature": temperature, "symptoms": [], "exposures": [], "trips": [],
+          "policy": "binzhou-code", "signed": None, "colour": "green"}],
+        [], [], None, True,
+    )  # fmt: skip
+
+
+FEVERISH = _declared(38.2)  # yellow
+WELL = _declared(36.5)  # green
 
 
 class TestPolicyChange:
@@ -480,14 +486,6 @@ class TestPolicyChangeOfSomeRules:
             event(f"{edit}: {'some' if done[0].relabelled else 'none'} renamed")
 
 
-# One Binzhou declaration, nothing wrong, an hour before the example's instant: green.
-WELL = Person(
-    [{"at": -1, "temperature": 36.5, "symptoms": [], "exposures": [], "trips": [],
-      "policy": "binzhou-code", "signed": None, "colour": "green"}],
-    [], [], None, True,
-)  # fmt: skip
-
-
 class TestPolicyChangeOfTheGreenNextStep:
     """An older version with other words for the green next step: every code is
     renamed, and a state that shows the green next step (a health code no rule holds
@@ -542,12 +540,7 @@ class TestColourCache:
     def test_a_page_forgets_its_residents_once_it_commits(
         self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
     ) -> None:
-        person = Person(
-            [{"at": -1, "temperature": 36.5, "symptoms": [], "exposures": [], "trips": [],
-              "policy": "binzhou-code", "signed": None, "colour": "green"}],
-            [], [], None, True,
-        )  # fmt: skip
-        [(resident, policy)] = _populate(uow, env, clock, issuer, [person], clock.now())
+        [(resident, policy)] = _populate(uow, env, clock, issuer, [WELL], clock.now())
         env.cache = LocalCache()
         ticket = colour_cache.get(env, resident, policy)
         assert isinstance(ticket, Ticket)
