@@ -16,7 +16,6 @@ cache forgets each page's residents once the page commits (``colour_cache.forget
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from bisect import bisect_right
@@ -28,6 +27,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
+import orjson
 import structlog
 
 from healthcode.domain.engine import Memo, holds_anywhere
@@ -221,7 +221,7 @@ def _same_state(row: Any, outcome: Plan) -> bool:
         return False
     if (fields["recheck_at"], fields["awaiting_id"]) != (row.recheck_at, row.awaiting_id):
         return False
-    return _beside_stamp(json.loads(row.state)) == _beside_stamp(fields["state"])
+    return _beside_stamp(orjson.loads(row.state)) == _beside_stamp(fields["state"])
 
 
 def _beside_stamp(state: dict[str, Any]) -> dict[str, Any]:
