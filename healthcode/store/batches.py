@@ -316,7 +316,7 @@ class CodeBatches:
         under `old`: their codes take `version`'s name, in the column and in the
         state's ``policy`` (``id@version``), nothing else. How many, and the last.
         ``green``: the version's new green next step, written into the state and
-        each state ahead that shows it (``_GREEN_STATE``, ``_GREEN_AHEAD``).
+        each state ahead that shows it as well (``_green``).
 
         One statement. With ``wait`` the residents are locked in id order first, as
         every recolouring locks them (``lock``). Without, on PostgreSQL, the update
@@ -697,7 +697,8 @@ class CodeBatches:
 
 
 # A state no reason gives a next step to (a health code no rule holds for; one with
-# no declaration shows none) shows the policy's green next step.
+# no declaration shows none) shows the policy's green next step; by dialect, True for
+# PostgreSQL.
 _SHOWS_GREEN = {
     True: "jsonb_array_length({s}->'reasons') = 0 AND {s}->'next_step' <> 'null'::jsonb",
     False: "json_array_length({s}, '$.reasons') = 0 AND json_type({s}, '$.next_step') <> 'null'",
