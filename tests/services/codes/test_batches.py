@@ -290,8 +290,8 @@ class TestTopUpByDay:
                 topped.append(top_up(SameUnit(uow), env, before=night).checked)  # type: ignore[arg-type]
                 return _rollovers(uow, env, clock, [night], engine=False)
 
-            advanced = _outcome(uow, top_up_then_roll_over)
-            assert advanced == one
+            many = _outcome(uow, top_up_then_roll_over)
+            assert many == one
             event(f"topped up: {topped[0] > 0}")
 
     def test_a_code_whose_states_ahead_ran_out_is_advanced_at_night(
