@@ -174,14 +174,14 @@ def jobs_rollover(
 
 
 @jobs_app.command("top-up")
-def jobs_top_up() -> None:
+def jobs_top_up(workers: Annotated[int | None, WORKERS] = None) -> None:
     """Evaluate now the codes the coming night's rollover would give the engine (their
     states ahead used up), so that it moves them in SQL; safe to repeat. Takes the same
     lease as the servers' daily run (15:30)."""
     from healthcode.jobs.rollover import top_up_if_leader
 
     units, env = context(None)
-    result = led(top_up_if_leader(units, env), "top-up")
+    result = led(top_up_if_leader(units, env, workers=workers), "top-up")
     typer.echo(f"top-up: {result.checked} codes given states ahead for the coming night")
 
 

@@ -117,20 +117,33 @@ def rollover_if_leader(
     return if_leader(units, JOB, lambda: rollover(units, env, workers=workers), lease=lease)
 
 
-def top_up_ahead(units: UnitOfWorkFactory, env: Env) -> Recoloured:
+def top_up_ahead(units: UnitOfWorkFactory, env: Env, *, workers: int = 1) -> Recoloured:
     """By day: the codes the coming night's rollover would otherwise give the engine
     (their states ahead used up) evaluated now, so that it moves them in SQL
-    (``batches.top_up``)."""
+    (``batches.top_up``). ``workers``: processes sharing them by resident id range,
+    as the rollover's engine pages are shared (``jobs/processes.py``)."""
     before = start_of(day_of(env.clock.now()) + timedelta(days=1)) + NIGHT
     started = time.perf_counter()
-    done = top_up(units, env, before=before)
+    done = sum(in_ranges(partial(top_up, before=before), units, env, workers), Recoloured(0, 0))
     seconds = round(time.perf_counter() - started, 1)
-    log.info("job.top_up", before=before.isoformat(), checked=done.checked, seconds=seconds)
+    log.info(
+        "job.top_up",
+        before=before.isoformat(),
+        checked=done.checked,
+        seconds=seconds,
+        workers=workers,
+    )
     return done
 
 
 def top_up_if_leader(
-    units: UnitOfWorkFactory, env: Env, *, lease: timedelta = timedelta(minutes=30)
+    units: UnitOfWorkFactory,
+    env: Env,
+    *,
+    lease: timedelta = timedelta(minutes=30),
+    workers: int | None = None,
 ) -> Recoloured | None:
-    """``top_up_ahead`` in the one process holding its lease."""
-    return if_leader(units, TOP_UP, lambda: top_up_ahead(units, env), lease=lease)
+    """``top_up_ahead`` in the one process holding its lease, on ``workers`` processes
+    (default: the settings' ``batch_workers``, as the scheduler's rollover)."""
+    shared = workers or env.settings.batch_workers
+    return if_leader(units, TOP_UP, lambda: top_up_ahead(units, env, workers=shared), lease=lease)

@@ -413,9 +413,10 @@ class CodeBatches:
         before: datetime,
         after: uuid.UUID | None,
         limit: int,
+        within: IdRange = EVERYONE,
     ) -> list[uuid.UUID]:
-        """Residents holding a code of the policy's version that falls due after
-        ``now`` and by ``before`` and has no state ahead holding at ``before``
+        """Residents (of ``within``) holding a code of the policy's version that falls
+        due after ``now`` and by ``before`` and has no state ahead holding at ``before``
         (``_HOLDS_AT``): the rollover at ``before`` would leave it to the engine. By
         resident id after ``after`` (PostgreSQL: states ahead are kept there only)."""
         c = t.Code
@@ -425,6 +426,7 @@ class CodeBatches:
             c.recheck_at > now,
             c.recheck_at <= before,
             text(f"NOT {_HOLDS_AT}").bindparams(at_us=micros(before)),
+            *within.where(c.resident_id),
         )
         if after is not None:
             query = query.where(c.resident_id > after)

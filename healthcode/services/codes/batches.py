@@ -281,30 +281,46 @@ def _advance(
     return Recoloured(done.moved, changed, advanced=done.moved)
 
 
-def top_up(units: UnitOfWorkFactory, env: Env, *, before: datetime) -> Recoloured:
-    """Codes falling due by ``before`` (the coming night's rollover) whose states ahead
-    do not reach it, evaluated now on the engine's path (cause ``time``: their states
-    ahead written again, from now), a page per transaction: at ``before`` the rollover
-    moves them in SQL (``advance_due``) instead of running the engine on them at night.
-    A code nobody touched for more than ``timeline.AHEAD`` of its rechecks has used up
-    its steps. Not yet due, it evaluates to the state it holds, so nothing is recorded
-    of it but the new steps. On SQLite, nothing (the rollover evaluates every due code)."""
+def top_up(
+    units: UnitOfWorkFactory, env: Env, within: IdRange = EVERYONE, *, before: datetime
+) -> Recoloured:
+    """Codes (of the residents ``within``) falling due by ``before`` (the coming night's
+    rollover) whose states ahead do not reach it, evaluated now on the engine's path
+    (cause ``time``: their states ahead written again, from now), a page per
+    transaction: at ``before`` the rollover moves them in SQL (``advance_due``) instead
+    of running the engine on them at night. A code nobody touched for more than
+    ``timeline.AHEAD`` of its rechecks has used up its steps. Not yet due, it evaluates
+    to the state it holds, so nothing is recorded of it but the new steps. On SQLite,
+    nothing (the rollover evaluates every due code)."""
     with units() as uow:
         if not uow.code_batches.advances():
             return Recoloured(0, 0)
     now = env.clock.now()
-    pages = [_running_out(units, env, env.policies.find(p), now, before) for p in env.policies]
+    pages = [
+        _running_out(units, env, env.policies.find(p), now, before, within) for p in env.policies
+    ]
     return sum(pages, Recoloured(0, 0))
 
 
 def _running_out(
-    units: UnitOfWorkFactory, env: Env, policy: Policy, now: datetime, before: datetime
+    units: UnitOfWorkFactory,
+    env: Env,
+    policy: Policy,
+    now: datetime,
+    before: datetime,
+    within: IdRange,
 ) -> Recoloured:
     after: list[uuid.UUID | None] = [None]
 
     def next_page(uow: UnitOfWork) -> list[uuid.UUID]:
         page = uow.code_batches.running_out(
-            policy.id, policy.version, now=now, before=before, after=after[0], limit=PAGE
+            policy.id,
+            policy.version,
+            now=now,
+            before=before,
+            after=after[0],
+            limit=PAGE,
+            within=within,
         )
         after[0] = page[-1] if page else None
         return page

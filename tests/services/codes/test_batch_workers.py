@@ -1,6 +1,7 @@
-"""The rollover and a policy change shared by two processes (jobs/processes.py) write
-exactly what one process writes: the same colours, states, recheck times and history,
-on SQLite and PostgreSQL, from the generator's population in databases of their own."""
+"""The rollover, a policy change and the day's top-up shared by two processes
+(jobs/processes.py) write exactly what one process writes: the same colours, states,
+states ahead, recheck times and history, on SQLite and PostgreSQL, from the generator's
+population in databases of their own."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,10 @@ from sqlalchemy import Engine, select, update
 
 from healthcode.config import Settings
 from healthcode.demo.population import generate_population
-from healthcode.domain.clock import TZ, FixedClock
+from healthcode.domain.clock import TZ, FixedClock, day_of, start_of
 from healthcode.jobs.policy_change import policy_change
-from healthcode.jobs.rollover import rollover
+from healthcode.jobs.rollover import NIGHT, rollover, top_up_ahead
+from healthcode.services.codes.batches import top_up
 from healthcode.services.shared.env import Env, make_env
 from healthcode.store import tables as t
 from healthcode.store.batches import id_ranges
@@ -84,7 +86,7 @@ def _written(units: UnitOfWorkFactory) -> tuple[list[Any], list[Any]]:
     with units() as uow:
         codes = uow.session.execute(
             select(c.resident_id, c.policy_id, c.policy_version, c.colour, c.state,
-                   c.recheck_at, c.history_seq).order_by(c.resident_id, c.policy_id)
+                   c.ahead, c.recheck_at, c.history_seq).order_by(c.resident_id, c.policy_id)
         ).all()  # fmt: skip
         history = uow.session.execute(
             select(h.resident_id, h.seq, h.at, h.from_colour, h.to_colour, h.rule_ids,
@@ -113,6 +115,21 @@ def test_two_processes_write_what_one_does(two: list[tuple[str, Engine]]) -> Non
     alone_policy = policy_change(one_units, one_env, policy_id="binzhou-code")
     shared_policy = policy_change(two_units, two_env, policy_id="binzhou-code", workers=2)
     assert alone_policy.checked == shared_policy.checked == 300
+    assert _written(one_units) == _written(two_units)
+
+    # a policy change writes no states ahead: that afternoon's top-up writes them for
+    # every code due by the coming night (PostgreSQL; SQLite keeps none), each range's
+    # codes by its own process
+    for env in (one_env, two_env):
+        assert isinstance(env.clock, FixedClock)
+        env.clock.set(AT + timedelta(hours=15, minutes=30))
+    alone_top_up = top_up_ahead(one_units, one_env)
+    night = start_of(day_of(AT) + timedelta(days=1)) + NIGHT
+    low = top_up(two_units, two_env, id_ranges(2)[0], before=night)  # the first range alone
+    rest = top_up_ahead(two_units, two_env, workers=2)
+    if two[0][1].dialect.name == "postgresql":
+        assert 0 < low.checked < alone_top_up.checked
+    assert low.checked + rest.checked == alone_top_up.checked
     assert _written(one_units) == _written(two_units)
 
 
