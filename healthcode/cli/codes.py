@@ -164,9 +164,7 @@ def jobs_rollover(
 
     clock = FixedClock(_catching_up(aware(at))) if at else None
     units, env = context(clock)
-    result = led(
-        rollover_if_leader(units, env, workers=workers or env.settings.batch_workers), "rollover"
-    )
+    result = led(rollover_if_leader(units, env, workers=workers), "rollover")
     typer.echo(
         f"rollover at {result.at.isoformat()}: {result.checked} checked, "
         f"{result.changed} changed colour ({result.advanced} moved along their states ahead)"

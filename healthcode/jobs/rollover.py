@@ -110,11 +110,13 @@ def rollover_if_leader(
     env: Env,
     *,
     lease: timedelta = timedelta(minutes=10),
-    workers: int = 1,
+    workers: int | None = None,
 ) -> RolloverResult | None:
     """Run the rollover only in the one process that holds the lease (a worker's
-    scheduler or the CLI alike), and give the lease up when done."""
-    return if_leader(units, JOB, lambda: rollover(units, env, workers=workers), lease=lease)
+    scheduler or the CLI alike), and give the lease up when done; on ``workers``
+    processes (default: the settings' ``batch_workers``)."""
+    shared = workers or env.settings.batch_workers
+    return if_leader(units, JOB, lambda: rollover(units, env, workers=shared), lease=lease)
 
 
 def top_up_ahead(units: UnitOfWorkFactory, env: Env, *, workers: int = 1) -> Recoloured:
@@ -144,6 +146,6 @@ def top_up_if_leader(
     workers: int | None = None,
 ) -> Recoloured | None:
     """``top_up_ahead`` in the one process holding its lease, on ``workers`` processes
-    (default: the settings' ``batch_workers``, as the scheduler's rollover)."""
+    (default: the settings' ``batch_workers``, as the rollover's)."""
     shared = workers or env.settings.batch_workers
     return if_leader(units, TOP_UP, lambda: top_up_ahead(units, env, workers=shared), lease=lease)

@@ -35,7 +35,6 @@ def start_scheduler(units: UnitOfWorkFactory, env: Env) -> BackgroundScheduler:
         minute=f"*/{EVERY_MINUTES}",
         second=5,
         args=(units, env),
-        kwargs={"workers": env.settings.batch_workers},
         id="rollover",
         max_instances=1,
         coalesce=True,
