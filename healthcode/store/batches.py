@@ -191,10 +191,12 @@ SELECT resident_id, changes, NULL FROM moved WHERE seq < history_seq
 )
 
 
-# A code has a state ahead holding at an instant (``at_us``): the advance's "last step
-# still holds now" (``_ADVANCE``).
-_HOLDS_AT = """jsonb_path_exists(
-    COALESCE(codes.ahead, '[]'::jsonb), '$[*] ? (@.t <= $at && @.u > $at)',
+# A code the rollover at an instant (``at_us``) needs no evaluation by day for: a state
+# ahead holds then (the advance's "last step still holds now", ``_ADVANCE``), or its
+# states ahead end by then at a state only the engine may write (``recolour.steps_ahead``'s
+# ``end``), where an evaluation now would end them again.
+_SETTLED_AT = """jsonb_path_exists(
+    COALESCE(codes.ahead, '[]'::jsonb), '$[*] ? ((@.t <= $at && @.u > $at) || @.end <= $at)',
     jsonb_build_object('at', CAST(:at_us AS bigint)))"""
 
 
@@ -416,16 +418,17 @@ class CodeBatches:
         within: IdRange = EVERYONE,
     ) -> list[uuid.UUID]:
         """Residents (of ``within``) holding a code of the policy's version that falls
-        due after ``now`` and by ``before`` and has no state ahead holding at ``before``
-        (``_HOLDS_AT``): the rollover at ``before`` would leave it to the engine. By
-        resident id after ``after`` (PostgreSQL: states ahead are kept there only)."""
+        due after ``now`` and by ``before`` whose states ahead neither hold at ``before``
+        nor end by then (``_SETTLED_AT``): the rollover at ``before`` would leave it to
+        the engine, and an evaluation now would write it states that reach. By resident
+        id after ``after`` (PostgreSQL: states ahead are kept there only)."""
         c = t.Code
         query = select(c.resident_id).where(
             c.policy_id == policy_id,
             c.policy_version == version,
             c.recheck_at > now,
             c.recheck_at <= before,
-            text(f"NOT {_HOLDS_AT}").bindparams(at_us=micros(before)),
+            text(f"NOT {_SETTLED_AT}").bindparams(at_us=micros(before)),
             *within.where(c.resident_id),
         )
         if after is not None:

@@ -259,7 +259,9 @@ def steps_ahead(
     columns, and, where the colour changes, the colour before and the rules that caused
     it (``was``, ``rules``); ``announce`` where an application enters an issuer's
     queue, which the rollover leaves to the engine's path. They stop before a state
-    whose colour holds for other rules or another application (below)."""
+    whose colour holds for other rules or another application (below), marked by a
+    last entry ``end`` (its instant): evaluated again before then, the code would stop
+    there again, so the day's top-up passes it by (``CodeBatches.running_out``)."""
     steps: list[dict[str, Any]] = []
     colour = state.colour.value
     for step in ahead(policy, facts, state, memo=memo):
@@ -271,6 +273,7 @@ def steps_ahead(
             # change records would depend on whether the code was looked at here (the
             # history takes the rules and the queue of the last change, or of the state
             # the code holds: ``plan``), which no step can know
+            steps.append({"end": micros(step.evaluated_at)})
             break
         due = recheck_at(step)
         written: dict[str, Any] = {

@@ -288,6 +288,8 @@ class TestTopUpByDay:
             def top_up_then_roll_over() -> list[int]:
                 clock.set(afternoon)
                 topped.append(top_up(SameUnit(uow), env, before=night).checked)  # type: ignore[arg-type]
+                again = top_up(SameUnit(uow), env, before=night)  # type: ignore[arg-type]
+                assert again.checked == 0  # what the engine must do at night is left to it
                 return _rollovers(uow, env, clock, [night], engine=False)
 
             many = _outcome(uow, top_up_then_roll_over)
@@ -313,6 +315,26 @@ class TestTopUpByDay:
             (1, 0, 0) if ahead_kept else (0, 0, 0)
         )
         assert (done.checked, done.advanced) == ((1, 1) if ahead_kept else (1, 0))
+
+    def test_a_code_whose_states_ahead_end_tonight_is_left_to_the_night(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock, issuer: uuid.UUID
+    ) -> None:
+        """A pass signed red for a fever four days ago lapses at midnight and stays red
+        for the symptom: a state only the engine may write (``steps_ahead``), where an
+        evaluation by day would stop again. The top-up used to evaluate it in vain,
+        as often as it ran (twice here); now it leaves it to the night."""
+        start = clock.now()
+        _populate(uow, env, clock, issuer, [EXPIRING], start)
+        clock.set(start_of(day_of(start)) + 15.5 * HOUR)
+        night = start_of(day_of(start) + timedelta(days=1)) + NIGHT
+        topped = [top_up(SameUnit(uow), env, before=night).checked for _ in range(2)]  # type: ignore[arg-type]
+        clock.set(night)
+        done = rollover(SameUnit(uow), env)  # type: ignore[arg-type]
+        code = uow.session.scalars(select(t.Code)).one()
+        uow.session.refresh(code)
+        assert topped == [0, 0]
+        assert (done.checked, done.advanced, code.colour) == (1, 0, "red")
+        assert "SD-EXPIRED" in [reason["rule_id"] for reason in code.state["reasons"]]
 
 
 def _running_out(uow: UnitOfWork, env: Env, before: datetime) -> list[tuple[uuid.UUID, str]]:
@@ -353,6 +375,12 @@ LAPSING = Person(
     [{"at": -1, "temperature": 36.5, "symptoms": [], "exposures": [], "trips": [],
       "policy": "shandong-pass", "signed": 1, "colour": "green"}],
     [], [], None, True,
+)  # fmt: skip
+# A pass signed red for a fever 106 hours before (it lapses at the next midnight).
+EXPIRING = Person(
+    [{"at": -106, "temperature": None, "symptoms": ["fever"], "exposures": [], "trips": [],
+      "policy": "shandong-pass", "signed": 0, "colour": "red"}],
+    [], [], None, False,
 )  # fmt: skip
 
 

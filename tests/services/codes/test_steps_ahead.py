@@ -11,6 +11,7 @@ from healthcode.domain.facts import Facts
 from healthcode.domain.timeline import ahead
 from healthcode.policies import builtin_policy
 from healthcode.services.codes.recolour import steps_ahead
+from healthcode.store.state_json import micros
 from tests.factories.facts import at, day, declaration, report, signature, trip
 
 PASS = builtin_policy("shandong-pass")
@@ -31,4 +32,5 @@ def test_the_steps_stop_where_a_rule_lapses_and_another_keeps_the_colour() -> No
     coming = ahead(PASS, facts, state)
     assert [s.colour_rule_ids for s in coming] == [both, both, ("SD-SYMPTOMS",)]
     steps = steps_ahead(PASS, facts, state, state.colour_rule_ids, None, None)
-    assert [s["colour"] for s in steps] == ["red", "red"]  # not the third: other rules
+    assert [s.get("colour") for s in steps] == ["red", "red", None]  # not the third: other rules
+    assert steps[-1] == {"end": micros(coming[2].evaluated_at)}  # where the engine must look
