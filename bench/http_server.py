@@ -34,6 +34,7 @@ from healthcode.services.residents import declarations
 from healthcode.services.residents.inputs import DeclarationInput
 from healthcode.services.shared.env import Env, make_env
 from healthcode.services.shared.keys import ensure_signing_key
+from healthcode.store import partitions
 from healthcode.store.db import make_engine, session_factory
 from healthcode.store.migrate import upgrade
 from healthcode.store.uow import UnitOfWorkFactory
@@ -161,11 +162,13 @@ def declaration_body(serial: int) -> dict[str, Any]:
 
 
 def prepare(database_url: str, *, declared: int, fresh: int) -> Residents:
-    """Migrate the database, create the first signing key and sign residents in;
-    the ``declared`` ones declare and confirm, so they have a code to fetch."""
+    """Migrate the database, give it the monthly partitions a deployment keeps, create
+    the first signing key and sign residents in; the ``declared`` ones declare and
+    confirm, so they have a code to fetch."""
     engine = make_engine(database_url)
     try:
         upgrade(engine)
+        _kept_months(engine)
         outbox = Outbox()
         env = make_env(bench_settings(database_url), SystemClock(), outbox)
         units = UnitOfWorkFactory(session_factory(engine))
@@ -178,6 +181,18 @@ def prepare(database_url: str, *, declared: int, fresh: int) -> Residents:
         engine.dispose()
     bodies = (_json(declaration_body(declared + i)) for i in range(fresh))
     return Residents(tuple(tokens[:declared]), tuple(zip(tokens[declared:], bodies, strict=True)))
+
+
+def _kept_months(engine: Engine) -> None:
+    """The partitions of scans and daily reports a deployment holds after its first
+    ``retention_days`` (eight months with the defaults), not the fresh database's few:
+    how many there are decides how PostgreSQL plans the statements that read them."""
+    settings, today = Settings(_env_file=None), date.today()
+    with engine.begin() as connection:
+        partitions.ensure(
+            connection, today=today, ahead=settings.partition_months_ahead,
+            since=today - timedelta(days=settings.retention_days),
+        )  # fmt: skip
 
 
 def _sign_in(units: UnitOfWorkFactory, env: Env, outbox: Outbox, count: int) -> list[str]:
