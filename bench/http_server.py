@@ -168,9 +168,10 @@ def prepare(database_url: str, *, declared: int, fresh: int) -> Residents:
     engine = make_engine(database_url)
     try:
         upgrade(engine)
-        _kept_months(engine)
+        settings = bench_settings(database_url)
+        _kept_months(engine, settings)
         outbox = Outbox()
-        env = make_env(bench_settings(database_url), SystemClock(), outbox)
+        env = make_env(settings, SystemClock(), outbox)
         units = UnitOfWorkFactory(session_factory(engine))
         with units() as uow:
             ensure_signing_key(uow, env.protector, now=env.clock.now())
@@ -183,11 +184,11 @@ def prepare(database_url: str, *, declared: int, fresh: int) -> Residents:
     return Residents(tuple(tokens[:declared]), tuple(zip(tokens[declared:], bodies, strict=True)))
 
 
-def _kept_months(engine: Engine) -> None:
+def _kept_months(engine: Engine, settings: Settings) -> None:
     """The partitions of scans and daily reports a deployment holds after its first
     ``retention_days`` (eight months with the defaults), not the fresh database's few:
     how many there are decides how PostgreSQL plans the statements that read them."""
-    settings, today = Settings(_env_file=None), date.today()
+    today = date.today()
     with engine.begin() as connection:
         partitions.ensure(
             connection, today=today, ahead=settings.partition_months_ahead,

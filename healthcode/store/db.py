@@ -215,8 +215,9 @@ def statement_at_a_time(engine: Engine) -> Engine:
         if twin is None:
             url, kwargs = made
             options = {"pool_recycle": 1800, "pool_size": 5, "isolation_level": "AUTOCOMMIT"}
-            if "prepare_threshold" not in kwargs.get("connect_args", {}):  # not pgbouncer
-                options["connect_args"] = _generic_plans(url, kwargs.get("connect_args", {}))
+            connect_args = kwargs.get("connect_args", {})
+            if connect_args.get("prepare_threshold", 5) is not None:  # prepared (not pgbouncer)
+                options["connect_args"] = _generic_plans(url, connect_args)
             twin = _TWINS[engine] = _closed_ones_replaced(create_engine(url, **kwargs | options))
             event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
     return twin
