@@ -12,7 +12,10 @@ Candidates: ``code_fetch`` is ``GET /codes/binzhou-code/token`` for 200 resident
 rotation, with the colour cache off (every request reads the code from the database:
 one query); ``code_cached`` is the same against a second server of the same database
 with the cache on (the default), so the colour comes from it; ``attest`` is the
-phone's ``GET /codes/binzhou-code/attestation`` (cache off); ``declare`` is one
+phone's ``GET /codes/binzhou-code/attestation`` (cache off); ``report`` is a daily report
+(``POST /codes/binzhou-code/reports``, cache off) by ``REPORTERS`` other declared
+residents in rotation, a few each (the health code takes any number a day: morning and
+evening check-ins), every one recolouring the resident's code; ``declare`` is one
 declaration (``POST /declarations`` then ``POST /declarations/{id}/confirm``), each by
 a resident who has never declared, so every one creates a resident and a code.
 Targets: see docs/performance.md and docs/hot-path.md.
@@ -33,18 +36,25 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from bench import http_server as hs
 from bench.core import Benchmark, Result, Settings, rates
-from bench.load import CodeFetch, Declare, Health, Job, Load, split
+from bench.load import CodeFetch, Declare, Health, Job, Load, Report, split
 
 CLIENTS = 4  # requests in flight: enough to keep one uvicorn worker busy
 DECLARED = 200  # residents whose codes are fetched in rotation
+REPORTERS = 1000  # other declared residents, whose daily reports are posted in rotation
+REPORT = b'{"temperature": 36.5}'
 FRESH_PER_SECOND = 400  # fresh residents prepared per second of timing: ~3× today's rate
-PER_BURST = {"health": 32, "code_fetch": 16, "code_cached": 16, "attest": 16, "declare": 2}
-TARGETS = {"code_fetch": 0.3, "code_cached": 0.5, "attest": 0.3, "declare": 0.05}  # issue 14
+PER_BURST = {
+    "health": 32, "code_fetch": 16, "code_cached": 16, "attest": 16, "report": 4, "declare": 2
+}  # fmt: skip
+TARGETS = {  # issue 14
+    "code_fetch": 0.3, "code_cached": 0.5, "attest": 0.3, "report": 0.05, "declare": 0.05
+}  # fmt: skip
 UNITS = {
     "health": "req/s",
     "code_fetch": "req/s",
     "code_cached": "req/s",
     "attest": "req/s",
+    "report": "reports/s",
     "declare": "decl/s",
 }
 UNCACHED = {"HEALTHCODE_COLOUR_CACHE": "false"}
@@ -92,18 +102,21 @@ def _backend(
     """Prepare the database, start its server and give the clients their jobs."""
     seconds = settings.warmup + settings.rounds * settings.seconds + 1.0
     fresh = math.ceil(FRESH_PER_SECOND * seconds)
-    hs.progress(f"{backend}: preparing {DECLARED} declared and {fresh} fresh residents")
-    residents = hs.prepare(url, declared=DECLARED, fresh=fresh)
+    declared = DECLARED + REPORTERS
+    hs.progress(f"{backend}: preparing {declared} declared and {fresh} fresh residents")
+    residents = hs.prepare(url, declared=declared, fresh=fresh)
     server = stack.enter_context(hs.serve(backend, url, directory, UNCACHED))
     cached = stack.enter_context(hs.serve(f"{backend}-cached", url, directory))
     hs.progress(f"{backend}: uvicorn serving on ports {server.port} and {cached.port} (cached)")
-    shares = split(residents.declared, CLIENTS)
+    shares = split(residents.declared[:DECLARED], CLIENTS)
+    reporters = split(residents.declared[DECLARED:], CLIENTS)
     attest = f"attestation?device_key={_device_key()}"
     declares = [Declare(server.port, share) for share in split(residents.fresh, CLIENTS)]
     candidates = [
         _candidate(load, f"code_fetch.{backend}", "code_fetch", _fetches(server.port, shares)),
         _candidate(load, f"code_cached.{backend}", "code_cached", _fetches(cached.port, shares)),
         _candidate(load, f"attest.{backend}", "attest", _fetches(server.port, shares, attest)),
+        _candidate(load, f"report.{backend}", "report", _reports(server.port, reporters)),
         _candidate(load, f"declare.{backend}", "declare", declares),
     ]
     if backend == "sqlite":  # one bare endpoint for every candidate: the same app code
@@ -114,6 +127,10 @@ def _backend(
 
 def _fetches(port: int, shares: Sequence[tuple[str, ...]], what: str = "token") -> list[Job]:
     return [CodeFetch(port, hs.POLICY, tokens, what) for tokens in shares]
+
+
+def _reports(port: int, shares: Sequence[tuple[str, ...]]) -> list[Job]:
+    return [Report(port, hs.POLICY, tokens, REPORT) for tokens in shares]
 
 
 def _device_key() -> str:
@@ -147,6 +164,7 @@ def _results(per_second: dict[str, float]) -> list[Result]:
 
 BENCHMARK = Benchmark(
     "http",
-    "code fetches and declarations through uvicorn on SQLite and PostgreSQL vs GET /health",
+    "code fetches, daily reports and declarations through uvicorn on SQLite and PostgreSQL"
+    " vs GET /health",
     run,
 )

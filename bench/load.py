@@ -51,6 +51,18 @@ class CodeFetch:
 
 
 @dataclass(frozen=True)
+class Report:
+    """POST a daily report (``body``) under the policy, the residents' sessions taken
+    in rotation, so that each resident reports a few times a day, as an employer's
+    morning and evening check-ins do."""
+
+    port: int
+    policy: str
+    tokens: tuple[str, ...]
+    body: bytes
+
+
+@dataclass(frozen=True)
 class Declare:
     """A full declaration (submit, then confirm), each by a resident who has not
     declared yet (once they run out, they declare again, with a warning); a unit is
@@ -71,7 +83,7 @@ class PostJson:
     status: int = 200
 
 
-Job = Health | CodeFetch | Declare | PostJson
+Job = Health | CodeFetch | Report | Declare | PostJson
 
 
 class LoadError(RuntimeError):
@@ -112,11 +124,13 @@ class _Client:
                         job.status, *self.request(job.port, "POST", job.path, job.token, body)
                     )
                     yield
-        elif isinstance(job, CodeFetch):
-            path = f"/api/v1/codes/{job.policy}/{job.what}"
+        elif isinstance(job, CodeFetch | Report):
+            report = job.body if isinstance(job, Report) else None
+            method, what = ("POST", "reports") if isinstance(job, Report) else ("GET", job.what)
+            path = f"/api/v1/codes/{job.policy}/{what}"
             while True:
                 for token in job.tokens:
-                    self.expect(200, *self.request(job.port, "GET", path, token))
+                    self.expect(200, *self.request(job.port, method, path, token, report))
                     yield
         else:
             for lap in itertools.count():
