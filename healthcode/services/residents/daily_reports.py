@@ -56,7 +56,8 @@ def submit_daily_report(
         uow.residents.lock(resident_id)
     now = env.clock.now()
     today = day_of(now)
-    code = uow.codes.of_resident(resident_id, policy.id, lock=True) if resident_id else None
+    codes = uow.codes.all_of_resident(resident_id, lock=True) if resident_id else ()
+    code = next((c for c in codes if c.policy_id == policy.id), None)
     if resident_id is None or code is None or code.colour == Colour.NONE.value:
         raise DeclareFirst(
             N_("Please declare first; the daily report keeps an existing code up to date")
@@ -96,7 +97,7 @@ def submit_daily_report(
             policy=env.policies.find(other.policy_id),
             cause=Cause.DAILY_REPORT,
         )
-        for other in uow.codes.all_of_resident(resident_id)
+        for other in codes
         if other.policy_id in env.policies
     }
     return states[policy.id]

@@ -44,8 +44,18 @@ class Codes(_Repo):
             found.extend(self.session.scalars(query))
         return found
 
-    def all_of_resident(self, resident_id: uuid.UUID) -> Sequence[t.Code]:
-        return self.session.scalars(select(t.Code).where(t.Code.resident_id == resident_id)).all()
+    def all_of_resident(self, resident_id: uuid.UUID, *, lock: bool = False) -> Sequence[t.Code]:
+        """With ``lock``: all locked in one statement, by policy, and held as
+        ``of_resident`` holds one, so that recolouring each reads none again (a daily
+        report recolours every code the resident holds)."""
+        query = select(t.Code).where(t.Code.resident_id == resident_id)
+        if not lock:
+            return self.session.scalars(query).all()
+        query = query.order_by(t.Code.policy_id).with_for_update()
+        found = self.session.scalars(query.execution_options(populate_existing=True)).all()
+        for code in found:
+            held(self.session)[(t.Code, (resident_id, code.policy_id))] = code
+        return found
 
     def due_for_recheck(self, at: datetime, limit: int) -> Sequence[t.Code]:
         query = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -18,7 +19,9 @@ from healthcode.services.residents.daily_reports import (
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
-from tests.services.conftest import declare, report, signed_pass
+from tests.factories.inputs import id_number
+from tests.factories.organisations import sign_as_issuer
+from tests.services.conftest import declare, report, signed_pass, statements
 
 DAY = timedelta(days=1)
 
@@ -92,3 +95,25 @@ class TestDailyReport:
         with pytest.raises(InvalidInput) as caught:
             report(uow, env, account, "binzhou-code", temperature=None)
         assert caught.value.errors[0].field == "temperature"
+
+    def test_a_report_reads_and_locks_the_residents_codes_once(
+        self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
+    ) -> None:
+        """A report recolours every code the resident holds: one statement reads and
+        locks them all, and no recolour reads its code again (a round trip fewer per
+        report, two for a resident holding a pass and a health code)."""
+        number = id_number()
+        applied = declare(uow, env, account, "shandong-pass", id_number=number)
+        assert applied.application_id is not None
+        sign_as_issuer(uow, env, uuid.UUID(applied.application_id), Colour.GREEN)
+        declare(uow, env, account, "binzhou-code", id_number=number)
+        uow.commit()
+        clock.advance(timedelta(hours=2))
+        with statements(uow) as sent:
+            report(uow, env, account, "binzhou-code")
+        reads = [s for s in sent if s.lstrip().startswith("SELECT") and "FROM codes" in s]
+        assert len(reads) == 1
+        assert account.resident_id is not None
+        recoloured = uow.codes.all_of_resident(account.resident_id)
+        assert {c.policy_id for c in recoloured} == {"binzhou-code", "shandong-pass"}
+        assert all(c.evaluated_at == clock.now() for c in recoloured)
