@@ -1,4 +1,5 @@
-"""``python -m bench.profile_http``: where a code fetch and a declaration spend their time.
+"""``python -m bench.profile_http``: where a code fetch, a daily report, a declaration and
+a scan spend their time.
 
 The app runs in this process, driven straight through ASGI (no HTTP parsing, no
 client library), on a fresh SQLite file or ``--postgresql``. Two things are measured
@@ -37,6 +38,7 @@ from sqlalchemy import Engine, event
 from starlette.types import Message
 
 from bench import bench_scans
+from bench.bench_http import REPORT
 from bench.http_server import POLICY, Residents, bench_settings, postgresql_url, prepare, sqlite_url
 from healthcode.app import create_app
 from healthcode.store.db import make_engine, session_factory
@@ -136,6 +138,11 @@ class Paths:
         path, tokens = f"/api/v1/codes/{POLICY}/token", self.residents.declared
         for i in range(count):
             expect(200, await call(app, "GET", path, tokens[i % len(tokens)]))
+
+    async def report(self, app: FastAPI, count: int) -> None:
+        path, tokens = f"/api/v1/codes/{POLICY}/reports", self.residents.declared
+        for i in range(count):
+            expect(200, await call(app, "POST", path, tokens[i % len(tokens)], REPORT))
 
     async def declare(self, app: FastAPI, count: int) -> None:
         start, self.declared_so_far = self.declared_so_far, self.declared_so_far + count
@@ -296,6 +303,7 @@ async def trace(app: FastAPI, engine: Engine, work: Work, title: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_http", description=__doc__)
     parser.add_argument("--fetches", type=int, default=500)
+    parser.add_argument("--reports", type=int, default=500)
     parser.add_argument("--declarations", type=int, default=200)
     parser.add_argument("--scans", type=int, default=500)
     parser.add_argument("--top", type=int, default=20)
@@ -316,16 +324,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             if args.sql:
                 asyncio.run(trace(app, engine, paths.fetch, "code fetch"))
+                asyncio.run(trace(app, engine, paths.report, "daily report"))
                 asyncio.run(trace(app, engine, paths.declare, "declaration"))
                 asyncio.run(trace(app, engine, paths.scan, "scan"))
                 return 0
             health = asyncio.run(measure(app, paths.health, 2000))
             fetches = asyncio.run(measure(app, paths.fetch, args.fetches))
+            reports = asyncio.run(measure(app, paths.report, args.reports))
             declarations = asyncio.run(measure(app, paths.declare, args.declarations))
             scans = asyncio.run(measure(app, paths.scan, args.scans))
         finally:
             engine.dispose()
     report("code fetch (unit: one GET /codes/{policy}/token)", fetches, args.top, health)
+    report("daily report (unit: one POST /codes/{policy}/reports)", reports, args.top, health)
     report("declaration (unit: POST /declarations + POST confirm)", declarations, args.top, health)
     whose = "another region's code" if args.foreign else "our code"
     report(f"online scan of {whose} (unit: one POST /venues/{{id}}/scans)", scans, args.top, health)
