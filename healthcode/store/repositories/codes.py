@@ -15,6 +15,12 @@ from healthcode.store.federation import REVISIONS_TEXT, revision_set
 from healthcode.store.repositories.base import _Repo, held
 
 
+def _held_key(resident_id: uuid.UUID, policy_id: str) -> tuple[type, tuple[uuid.UUID, str]]:
+    """A code's key among the rows its transaction holds (``held``): by resident and
+    policy, as both ``of_resident`` and ``all_of_resident`` find it."""
+    return (t.Code, (resident_id, policy_id))
+
+
 class Codes(_Repo):
     def of_resident(
         self, resident_id: uuid.UUID, policy_id: str, *, lock: bool = False
@@ -22,7 +28,7 @@ class Codes(_Repo):
         """With ``lock``: locked, and a copy loaded earlier in this transaction (the
         rollover's) refreshed; once locked, the row in hand is the current one
         (``held``: a daily report's recolour does not read it again)."""
-        key = (t.Code, (resident_id, policy_id))
+        key = _held_key(resident_id, policy_id)
         if lock and isinstance(code := held(self.session).get(key), t.Code):
             return code
         query = select(t.Code).where(
@@ -53,8 +59,9 @@ class Codes(_Repo):
             return self.session.scalars(query).all()
         query = query.order_by(t.Code.policy_id).with_for_update()
         found = self.session.scalars(query.execution_options(populate_existing=True)).all()
+        locked = held(self.session)
         for code in found:
-            held(self.session)[(t.Code, (resident_id, code.policy_id))] = code
+            locked[_held_key(resident_id, code.policy_id)] = code
         return found
 
     def due_for_recheck(self, at: datetime, limit: int) -> Sequence[t.Code]:
