@@ -125,12 +125,15 @@ class _Client:
                     )
                     yield
         elif isinstance(job, CodeFetch | Report):
-            report = job.body if isinstance(job, Report) else None
-            method, what = ("POST", "reports") if isinstance(job, Report) else ("GET", job.what)
+            method, what, sent = (
+                ("POST", "reports", job.body)
+                if isinstance(job, Report)
+                else ("GET", job.what, None)
+            )
             path = f"/api/v1/codes/{job.policy}/{what}"
             while True:
                 for token in job.tokens:
-                    self.expect(200, *self.request(job.port, method, path, token, report))
+                    self.expect(200, *self.request(job.port, method, path, token, sent))
                     yield
         else:
             for lap in itertools.count():
