@@ -106,6 +106,13 @@ class Scope:
     def covers_region(self, region_code: str) -> bool:
         return self.everywhere or any(region_code.startswith(p) for p in self.regions)
 
+    def covers_batch(self, department: str, region_code: str | None) -> bool:
+        """A department's import listed under ``region_code`` (None: the department
+        everywhere) is within scope: by region, or by the department. A data clerk
+        scoped to ``dept:health`` saw no batch at all, not even their own."""
+        code = region_code or ""
+        return self.covers_region(code) or self.covers_department(department, code)
+
     def covers(self, *, organisation_id: uuid.UUID | None, region_code: str) -> bool:
         """An organisation's records (or, without one, a region's) are within scope."""
         if organisation_id is not None and organisation_id in self.organisations:

@@ -1,7 +1,8 @@
 """Import batches: the list a data operator sees, one batch's report, and rollback.
 
-A data operator acts within their regions (``Principal.scope``): a batch sent by
-someone outside them is "not found" (404), never "forbidden". A rollback withdraws
+A data operator acts within their regions or departments (``Principal.scope``,
+``Scope.covers_batch``): a batch sent by someone outside them is "not found" (404),
+never "forbidden". A rollback withdraws
 every record the batch added (they stay, marked, for the history); the colours
 they caused are recomputed after the commit (``recolour_batch``).
 """
@@ -92,9 +93,7 @@ def _scope(principal: Principal | None) -> Scope:
 def list_batches(
     uow: UnitOfWork, principal: Principal | None, *, limit: int = 50
 ) -> list[BatchSummary]:
-    scope = _scope(principal)
-    regions = None if scope.everywhere else sorted(scope.regions)
-    return [_summary(b) for b in uow.import_batches.recent(regions, limit)]
+    return [_summary(b) for b in uow.import_batches.recent(_scope(principal), limit)]
 
 
 def show_batch(
@@ -213,8 +212,7 @@ def _in_scope(
     uow: UnitOfWork, principal: Principal | None, batch_id: uuid.UUID, *, lock: bool = False
 ) -> t.ImportBatch:
     batch = uow.import_batches.by_id(batch_id, lock=lock)
-    scope = _scope(principal)
-    if batch is None or not (scope.everywhere or scope.covers_region(batch.region or "")):
+    if batch is None or not _scope(principal).covers_batch(batch.department, batch.region):
         raise BatchNotFound(N_("No such import"))
     return batch
 

@@ -62,6 +62,10 @@ class KindNotAllowed(Forbidden):
     code = "kind_not_allowed"
 
 
+class DepartmentNotAllowed(Forbidden):
+    code = "department_not_allowed"
+
+
 class ClientRevoked(Forbidden):
     code = "client_revoked"
 
@@ -81,12 +85,25 @@ class Sender:
     kinds: frozenset[ImportKind] | None = None  # a client's allowed kinds; None = any
 
 
-def staff_sender(principal: Principal) -> Sender:
-    """A data operator's import, listed under the first region of their scope (the
-    command centre's, scoped everywhere, under none: seen by the command centre)."""
+def staff_sender(principal: Principal, department: Department) -> Sender:
+    """A data operator's import of ``department``'s records, listed under the first
+    region of their scope (the command centre's, scoped everywhere, under none: seen
+    by the command centre). An operator scoped to departments, not regions, sends
+    only theirs, listed under that department's region (none: the department
+    everywhere); a clerk of ``dept:health`` sent the police's travel records."""
     scope = principal.scope(Permission.RECORDS_IMPORT)
-    first = min(scope.regions) if scope.regions and not scope.everywhere else None
-    return Sender(account_id=principal.account_id, region=first.ljust(6, "0") if first else None)
+    if scope.everywhere:
+        return Sender(account_id=principal.account_id)
+    if scope.regions:
+        return Sender(account_id=principal.account_id, region=min(scope.regions).ljust(6, "0"))
+    held = sorted(prefix for held, prefix in scope.departments if held == department.value)
+    if not held:
+        raise DepartmentNotAllowed(
+            N_("You do not send {department}'s records"),
+            department=Words(DEPARTMENT_NAMES[department]),
+        )
+    region = held[0].ljust(6, "0") if held[0] else None
+    return Sender(account_id=principal.account_id, region=region)
 
 
 @dataclass(frozen=True)
@@ -639,6 +656,7 @@ def _unmatched(line: int) -> Refusal:
 
 
 __all__ = [
+    "DepartmentNotAllowed",
     "ImportReport",
     "KindNotAllowed",
     "MissingColumns",

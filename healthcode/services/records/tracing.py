@@ -236,7 +236,7 @@ def create_contact_records(
     return import_records(
         uow,
         env,
-        sender=staff_sender(principal),
+        sender=staff_sender(principal, Department.HEALTH),
         department=Department.HEALTH,
         kind=kind,
         stream=io.BytesIO(data.encode()),

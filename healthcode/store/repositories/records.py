@@ -8,8 +8,9 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, insert, or_, select, update
+from sqlalchemy import Select, and_, case, func, insert, or_, select, update
 
+from healthcode.domain.scope import Scope
 from healthcode.store import tables as t
 from healthcode.store.bulk import among, sent_ahead, write_rows
 from healthcode.store.repositories.base import _Repo
@@ -337,17 +338,19 @@ class ImportBatches(_Repo):
         )
         return self.session.scalars(query).all()
 
-    def recent(self, regions: Sequence[str] | None, limit: int) -> Sequence[t.ImportBatch]:
-        """Newest first; `regions` (prefixes) limits them to a staff member's scope,
-        None = everywhere."""
+    def recent(self, scope: Scope, limit: int) -> Sequence[t.ImportBatch]:
+        """Newest first, those ``scope`` covers (``Scope.covers_batch``)."""
         query = select(t.ImportBatch).order_by(t.ImportBatch.started_at.desc()).limit(limit)
-        if regions is not None:
-            if not regions:
-                return ()
-            query = query.where(
-                or_(*(t.ImportBatch.region.startswith(r, autoescape=True) for r in regions))
-            )
-        return self.session.scalars(query).all()
+        if scope.everywhere:
+            return self.session.scalars(query).all()
+        region = func.coalesce(t.ImportBatch.region, "")
+        covered = [region.startswith(p, autoescape=True) for p in sorted(scope.regions)] + [
+            and_(t.ImportBatch.department == d, region.startswith(p, autoescape=True))
+            for d, p in sorted(scope.departments)
+        ]
+        if not covered:
+            return ()
+        return self.session.scalars(query.where(or_(*covered))).all()
 
 
 class DepartmentClients(_Repo):

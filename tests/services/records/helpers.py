@@ -46,12 +46,13 @@ def run_import(
     file_name: str = "contacts.csv",
     encoding: str | None = None,
     recolour: bool = True,
+    sender: Sender | None = None,
 ) -> ImportReport:
     """Without ``recolour``: committed, and the process gone before it recoloured."""
     report = import_records(
         uow,
         env,
-        sender=Sender(),
+        sender=sender or Sender(),
         department=department,
         kind=kind,
         stream=io.BytesIO(data),

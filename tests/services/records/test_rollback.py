@@ -19,7 +19,11 @@ from healthcode.services.records.batches import (
     roll_back_batch,
     show_batch,
 )
-from healthcode.services.records.imports import ImportReport
+from healthcode.services.records.imports import (
+    DepartmentNotAllowed,
+    ImportReport,
+    staff_sender,
+)
 from healthcode.services.records.recolouring import recolour_batch
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -71,6 +75,40 @@ def test_a_batch_outside_the_operators_region_is_not_found(uow: UnitOfWork, env:
         b.id for b in list_batches(uow, operator(uow, env, "region:371600"))
     }
     assert report.batch_id in {b.id for b in list_batches(uow, operator(uow, env))}
+
+
+def test_a_department_clerk_sends_and_rolls_back_only_their_departments_batches(
+    uow: UnitOfWork, env: Env
+) -> None:
+    """A clerk scoped to a department (``dept:health``, as appeals need) saw no batch,
+    not even their own, and could send the police's travel records."""
+    clerk = operator(uow, env, "dept:health")
+    with pytest.raises(DepartmentNotAllowed):
+        staff_sender(clerk, Department.POLICE)
+    _, number = green_resident(uow, env)
+    rows = csv_bytes([HEADER, ("CC-1", number, "2020-02-22")])
+    report = run_import(uow, env, rows, sender=staff_sender(clerk, Department.HEALTH))
+
+    assert [b.id for b in list_batches(uow, clerk)] == [report.batch_id]
+    assert list_batches(uow, operator(uow, env, "dept:police")) == []
+    later(env)
+    assert roll_back_batch(uow, env, clerk, batch_id=report.batch_id).status == "rolled_back"
+
+
+def test_a_county_clerks_batch_is_listed_in_the_county_and_the_city(
+    uow: UnitOfWork, env: Env
+) -> None:
+    county = operator(uow, env, "dept:health/371602")
+    _, number = green_resident(uow, env)
+    rows = csv_bytes([HEADER, ("CC-1", number, "2020-02-22")])
+    report = run_import(uow, env, rows, sender=staff_sender(county, Department.HEALTH))
+
+    for sees in ("dept:health/371602", "dept:health/371600", "dept:health", "region:371600"):
+        assert [b.id for b in list_batches(uow, operator(uow, env, sees))] == [report.batch_id]
+    for blind in ("dept:health/371603", "dept:police", "region:370100"):
+        assert list_batches(uow, operator(uow, env, blind)) == []
+        with pytest.raises(BatchNotFound):
+            show_batch(uow, operator(uow, env, blind), batch_id=report.batch_id)
 
 
 def test_a_release_sent_later_amends_the_record_and_its_rollback_restores_it(

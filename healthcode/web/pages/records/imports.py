@@ -75,11 +75,12 @@ def upload(
     kind: Annotated[str, Form()] = "",
 ) -> Response:
     try:
+        chosen = Department(_chosen(department, DEPARTMENTS, "department"))
         report = import_records(
             uow,
             env,
-            sender=staff_sender(who),
-            department=Department(_chosen(department, DEPARTMENTS, "department")),
+            sender=staff_sender(who, chosen),
+            department=chosen,
             kind=ImportKind(_chosen(kind, KINDS, "kind")),
             stream=file.file,
             file_name=file.filename or "upload.csv",
