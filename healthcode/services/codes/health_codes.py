@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -24,6 +24,7 @@ from healthcode.domain.state import State
 from healthcode.domain.tokens import (
     CodeClaims,
     Purpose,
+    Refusal,
     SigningKey,
     Verification,
     check_person,
@@ -199,7 +200,10 @@ def verify_code(
     (both signatures, and made within the configured window), or of a federated
     region's code with that region's entry; given the ID card shown with it, also
     that the code is that person's (ours only: another region's code carries no
-    salted ID of ours to compare)."""
+    salted ID of ours to compare). A token carries only the masked number, so online
+    its resident's keyed hash of the whole number decides: until stop 43 ``/verify``
+    passed another card with the same first and last four characters (an outside
+    probe); only the ID-card lane compared the hash."""
     result = verify_scanned(uow, env, text=text)
     if id_number is None:
         return result
@@ -210,7 +214,16 @@ def verify_code(
             "foreign_code",
             N_("Another region's code holds no ID number of ours: check the ID card by its rules"),
         )
-    return check_person(result, card.value)
+    checked = check_person(result, card.value)
+    claims = checked.claims
+    if checked.ok and isinstance(claims, CodeClaims):
+        resident_id = uow.residents.id_by_ref(claims.resident_ref)
+        resident = None if resident_id is None else uow.residents.by_id(resident_id)
+        if resident is not None and resident.id_hash != env.protector.keyed_hash(
+            card.value, kind="id_number"
+        ):
+            return replace(checked, reason=Refusal.WRONG_PERSON)
+    return checked
 
 
 def verify_scanned(

@@ -29,7 +29,6 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.identity import parse_id_number
 from healthcode.domain.policy import Policy
 from healthcode.domain.state import State
-from healthcode.domain.tokens import CodeClaims, Refusal
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.codes.health_codes import pass_end, verify_code
 from healthcode.services.codes.recolour import current_state
@@ -65,10 +64,10 @@ def check_id_card(
     at = check_scanned_at(env, scanned_at, now)
     card = parse_id_number(id_number, today=day_of(now), field="id_number")
     _count(env, who)  # a number mistyped (its check character fails) looks nobody up
-    id_hash = env.protector.keyed_hash(card.value, kind="id_number")
     if token:
-        reading = _with_code(uow, env, venue, token, card.value, id_hash)
+        reading = _with_code(uow, env, venue, token, card.value)
     else:
+        id_hash = env.protector.keyed_hash(card.value, kind="id_number")
         reading = _without_code(uow, env, venue, id_hash, now)
     result = record_scan(
         uow,
@@ -107,18 +106,9 @@ def _count(env: Env, who: Principal) -> None:
         )
 
 
-def _with_code(
-    uow: UnitOfWork, env: Env, venue: GateVenue, token: str, number: str, id_hash: bytes
-) -> Reading:
-    verification = verify_code(uow, env, text=token, id_number=number)
-    reading = read_code(uow, env, venue, verification, token)
-    claims = verification.claims
-    if verification.ok and isinstance(claims, CodeClaims) and reading.resident_id is not None:
-        resident = uow.residents.by_id(reading.resident_id)
-        if resident is not None and resident.id_hash != id_hash:  # same masked digits only
-            refused = replace(verification, reason=Refusal.WRONG_PERSON)
-            return read_code(uow, env, venue, refused, token, resident_id=reading.resident_id)
-    return reading
+def _with_code(uow: UnitOfWork, env: Env, venue: GateVenue, token: str, number: str) -> Reading:
+    verification = verify_code(uow, env, text=token, id_number=number)  # the hash too
+    return read_code(uow, env, venue, verification, token)
 
 
 def _without_code(

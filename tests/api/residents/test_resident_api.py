@@ -21,6 +21,7 @@ from tests.api.helpers import (
 )
 from tests.factories.inputs import declaration_data
 from tests.factories.qr import decode
+from tests.factories.scanning import twin_id
 
 API = "/api/v1"
 
@@ -264,6 +265,18 @@ class TestIdCardLane:
         theirs = client.post(f"{API}/verify", json={"token": token, "id_number": someone_else})
         assert (theirs.json()["valid"], theirs.json()["reason"]) == (False, "wrong_person")
         assert theirs.json()["message"].startswith("此码不属于出示人")
+
+    def test_a_card_sharing_only_the_visible_characters_is_anothers(
+        self, client: TestClient, me: dict[str, str]
+    ) -> None:
+        """Online, the whole number decides: ``/verify`` passed a card whose first and
+        last four characters were the holder's (an outside probe, stop 43)."""
+        data = declaration_data()
+        declare(client, me, data)
+        token = client.get(f"{API}/codes/binzhou-code/token", headers=me).json()["token"]
+        twin = twin_id(data["id_number"])
+        theirs = client.post(f"{API}/verify", json={"token": token, "id_number": twin})
+        assert (theirs.json()["valid"], theirs.json()["reason"]) == (False, "wrong_person")
 
     def test_a_malformed_card_number_is_a_field_error(
         self, client: TestClient, me: dict[str, str]
