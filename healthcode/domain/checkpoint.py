@@ -60,6 +60,7 @@ class Verdict(StrEnum):
     NO_CODE = "no_code"  # ID-card lane: the resident holds no code
     FEVER = "fever"  # release refused: temperature at or above the fever line
     NOT_THE_HOLDER = "not_the_holder"  # the operator found the person is not the holder
+    COLOUR_CHANGED = "colour_changed"  # the code's colour worsened after it was made
 
 
 VERDICT_MESSAGES: Mapping[str, str] = {
@@ -68,6 +69,10 @@ VERDICT_MESSAGES: Mapping[str, str] = {
     Verdict.NO_CODE: N_("This person has no health code yet."),
     Verdict.FEVER: N_("Fever: do not release."),
     Verdict.NOT_THE_HOLDER: N_("Not the holder of this code: a fraud case is open."),
+    Verdict.COLOUR_CHANGED: N_(
+        "The colour changed after this code was made: the colour here is the one that "
+        "counts. Ask the person to refresh their code."
+    ),
 }
 
 # The result screen's headline when the code's policy has none (``generic_headline``).
@@ -156,6 +161,23 @@ def decide_colour(colour: Colour, policy: Policy | None, *, gate_mode: bool) -> 
     if gate_mode:
         return Outcome(Decision.REFUSED, Verdict.GATE_MODE.value, action)
     return Outcome(Decision.STOP, None, action)
+
+
+def as_it_stands(
+    outcome: Outcome, shown: Colour, now: Colour, policy: Policy | None
+) -> Outcome | None:
+    """A valid code of ours refused when the colour its code has ``now`` is stricter
+    than the one it ``shown``, with the policy's words for the colour now: a display
+    token lives a minute and a phone's attestation an hour, and a fever reported
+    meanwhile must stop its holder at once; the person refreshes the code and is
+    scanned again (None: the code as shown decides). Until stop 43 a code made before
+    its colour worsened was released (an outside probe)."""
+    valid = outcome.verdict in (None, Verdict.GATE_MODE.value)
+    stricter = now.severity > shown.severity or (shown is Colour.GREEN and now is not shown)
+    if not valid or not stricter or now is Colour.NONE:
+        return None
+    action = policy.checkpoint.action(now) if policy and policy.checkpoint else None
+    return Outcome(Decision.REFUSED, Verdict.COLOUR_CHANGED.value, action)
 
 
 def generic_headline(decision: Decision, *, foreign: bool) -> str:

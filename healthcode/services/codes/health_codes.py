@@ -32,11 +32,14 @@ from healthcode.domain.tokens import (
     verify_any,
 )
 from healthcode.domain.tokens.foreign import ForeignVerification, verify_foreign
-from healthcode.services.codes.recolour import current_state
+from healthcode.services.codes import colour_cache
+from healthcode.services.codes.colour_cache import CachedColour
+from healthcode.services.codes.recolour import cached_state, current_state
 from healthcode.services.codes.results import ColourChange
 from healthcode.services.shared import lists
 from healthcode.services.shared.env import Env
 from healthcode.services.shared.ratelimit import TooManyRequests
+from healthcode.services.shared.versioned_cache import Ticket
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
@@ -77,6 +80,28 @@ def read_code_state(
     if resident_id is None:
         raise NoCode(N_("You have no code yet; please declare first"))
     return current_state(uow, env, resident_id=resident_id, policy=policy)
+
+
+def colour_now(
+    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID, policy: Policy
+) -> Colour | None:
+    """The colour the resident's code has now (None: they hold none), for a gate that
+    reads a code made earlier: the colour cache while good, else the code's row
+    (recoloured first if due), which then fills the cache."""
+    cached = colour_cache.get(env, resident_id, policy.id)
+    if isinstance(cached, CachedColour) and cached.good(
+        policy_version=policy.version, now=env.clock.now()
+    ):
+        return cached.state.colour
+    code = uow.codes.of_resident(resident_id, policy.id)
+    if code is None:
+        return None
+    state = cached_state(uow, env, code=code, policy=policy)
+    if isinstance(cached, Ticket):
+        colour_cache.put(
+            env, resident_id, policy.id, colour_cache.entry(state, policy.version), cached
+        )
+    return state.colour
 
 
 def display_code(

@@ -78,6 +78,7 @@ def check_id_card(
         reading=reading,
         client_id=client_id,
         scanned_at=at,
+        against_now=bool(token),
     )
     audit.record(
         uow,

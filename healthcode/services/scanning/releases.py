@@ -14,10 +14,12 @@ from datetime import datetime
 
 from healthcode.domain.checkpoint import Verdict, is_fever
 from healthcode.domain.clock import local
+from healthcode.domain.colour import Colour
 from healthcode.domain.errors import Conflict
-from healthcode.domain.i18n import N_
+from healthcode.domain.i18n import N_, Words
 from healthcode.domain.temperature import check_range
 from healthcode.services.accounts.permissions import Principal
+from healthcode.services.codes.health_codes import colour_now
 from healthcode.services.fraud import cases
 from healthcode.services.scanning.scans import (
     ScanResult,
@@ -28,6 +30,7 @@ from healthcode.services.scanning.scans import (
 )
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
 
@@ -47,6 +50,10 @@ class AlreadyReleased(NotReleasable):
     when it brings a reading."""
 
     code = "already_released"
+
+
+class ColourChanged(NotReleasable):
+    code = "colour_changed"
 
 
 class NoHolder(Conflict):
@@ -90,6 +97,7 @@ def release(
     outcome = outcome_of(env, row)
     if not outcome.releasable:
         raise NotReleasable(N_("Only a valid green code is released"))
+    _still_green(uow, env, row)
     row.temperature = temperature
     if is_fever(temperature, policy_of(env, row.policy_id)):
         row.verdict = Verdict.FEVER.value
@@ -97,6 +105,21 @@ def release(
         row.released_at, row.released_by = env.clock.now(), who.account_id
     uow.flush()
     return result_of(env, row)
+
+
+def _still_green(uow: UnitOfWork, env: Env, row: t.Scan) -> None:
+    """A release is a decision now: a code scanned green whose colour has worsened
+    since (a fever reported while the person queued) is not let through. Until
+    stop 43 a release minutes after the scan did not look (an outside probe)."""
+    policy = policy_of(env, row.policy_id)
+    if row.resident_id is None or policy is None:
+        return  # another region's code: its colour is what its region signed
+    now = colour_now(uow, env, resident_id=row.resident_id, policy=policy)
+    if now is not None and now is not Colour.GREEN:
+        raise ColourChanged(
+            N_("The code is {colour} now, since it was scanned: scan their refreshed code"),
+            colour=Words(now.label),
+        )
 
 
 @dataclass(frozen=True)

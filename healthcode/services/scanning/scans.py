@@ -29,6 +29,7 @@ from healthcode.domain.checkpoint import (
     Place,
     Sighting,
     Verdict,
+    as_it_stands,
     decide,
     decide_foreign,
     fraud_flags,
@@ -47,7 +48,7 @@ from healthcode.domain.tokens.refusal import VALID_MESSAGE
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.accounts.sessions import Caller
 from healthcode.services.codes import device_codes
-from healthcode.services.codes.health_codes import verify_scanned
+from healthcode.services.codes.health_codes import colour_now, verify_scanned
 from healthcode.services.fraud import cases
 from healthcode.services.scanning.venues import open_gate, signed_in_gate, venue_row_revoked
 from healthcode.services.shared import lists
@@ -164,6 +165,7 @@ def scan_code(
         client_id=client_id,
         scanned_at=at,
         sighted=sighted,
+        against_now=True,
     )
 
 
@@ -325,15 +327,19 @@ def record_scan(
     released: bool = False,
     temperature: float | None = None,
     sighted: Sighted | None = None,
+    against_now: bool = False,
 ) -> ScanResult:
     """Record one scan (for every lane) with its decision and flags. With
     ``client_id``, nothing is recorded if the venue has it already: the answer is the
     earlier record (``duplicate``). ``released``: the scanner let a valid green code
     through at ``scanned_at`` (an offline upload), unless ``temperature`` is a fever.
-    ``sighted``: what a probe asked already found (``flags_for``)."""
-    outcome = reading.outcome
+    ``sighted``: what a probe asked already found (``flags_for``). ``against_now``: a
+    code scanned online is also held against its code's colour now (``as_it_stands``)."""
     here_too = lane is not Lane.SELF_CHECK_IN  # a resident's own check-in: not a guard's
     flags, resident_id = flags_for(uow, env, venue, scanned_at, reading, sighted, here_too=here_too)
+    if against_now and resident_id is not None:
+        reading = _as_it_stands(uow, env, reading, resident_id)
+    outcome = reading.outcome
     row = t.Scan(
         id=uuid.uuid4(),
         venue_id=venue.id,
@@ -373,6 +379,17 @@ def record_scan(
     if causes_of_flags(row.flags):  # evidence of the resident's fraud case (not a hint)
         cases.open_from_flags(uow, env, scan=row)
     return result_of(env, row)
+
+
+def _as_it_stands(uow: UnitOfWork, env: Env, reading: Reading, resident_id: uuid.UUID) -> Reading:
+    """The reading refused by the colour the code has now where that is stricter than
+    the colour the code shows (``checkpoint.as_it_stands``)."""
+    shown, policy = reading.colour, reading.policy
+    if shown is None or policy is None:
+        return reading
+    now = colour_now(uow, env, resident_id=resident_id, policy=policy)
+    outcome = None if now is None else as_it_stands(reading.outcome, shown, now, policy)
+    return reading if outcome is None else replace(reading, outcome=outcome, colour=now)
 
 
 def resident_of(
@@ -475,7 +492,7 @@ def outcome_of(env: Env, row: t.Scan) -> Outcome:
     if row.verdict is None and colour is None and row.region_code is not None:
         return Outcome(Decision.STOP, None, None)  # genuine, its colour not read: stop
     if row.verdict is not None or colour is None:
-        kept = action if row.verdict == Verdict.GATE_MODE else None
+        kept = action if row.verdict in (Verdict.GATE_MODE, Verdict.COLOUR_CHANGED) else None
         return Outcome(Decision.REFUSED, row.verdict, kept)
     if colour is Colour.GREEN:
         return Outcome(Decision.RELEASE, None, action, release_headline(policy))

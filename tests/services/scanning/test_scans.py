@@ -34,7 +34,7 @@ from tests.factories.inputs import id_number
 from tests.factories.organisations import organisation
 from tests.factories.roster import employer_admin
 from tests.factories.scanning import display_token, operator, venue
-from tests.services.conftest import declare, statements
+from tests.services.conftest import declare, report, statements
 from tests.services.scanning.conftest import JINAN
 
 
@@ -216,6 +216,41 @@ class TestScan:
         row = uow.scans.by_id(result.id)
         assert row is not None
         assert row.resident_id == green.resident_id
+
+    def test_a_code_made_before_a_fever_report_is_refused_by_the_colour_now(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        """A display token lives a minute (a phone's attestation an hour): one made
+        before the resident reported a fever was released as green (an outside probe)."""
+        token = display_token(uow, env, green.resident_id)
+        assert scan(uow, env, guard, gate, token).decision is Decision.RELEASE
+        assert report(uow, env, green, temperature=38.6).colour is Colour.YELLOW
+        uow.commit()  # the colour cache forgets the resident's colour after the commit
+        result = scan(uow, env, guard, gate, token)
+        assert (result.decision, result.verdict, result.colour) == (
+            Decision.REFUSED,
+            "colour_changed",
+            Colour.YELLOW,
+        )
+        assert result.action is not None
+        assert "隔离观察14天" in result.action["zh"]  # the words for yellow, seed 003
+        fresh = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
+        assert (fresh.decision, fresh.verdict) == (Decision.STOP, None)
+
+    def test_a_release_after_the_colour_worsened_is_refused(
+        self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
+    ) -> None:
+        """The tap minutes after the scan released a person whose code had turned
+        yellow meanwhile (an outside probe)."""
+        result = scan(uow, env, guard, gate, display_token(uow, env, green.resident_id))
+        report(uow, env, green, temperature=38.6)
+        uow.commit()
+        with pytest.raises(releases.ColourChanged) as caught:
+            releases.release(uow, env, guard, scan_id=result.id, temperature=36.5)
+        assert caught.value.params["colour"] == "Yellow code"
+        row = uow.scans.by_id(result.id)
+        assert row is not None
+        assert row.released_at is None
 
     def test_a_retried_client_id_is_recorded_once(
         self, uow: UnitOfWork, env: Env, guard: Principal, gate: VenueSummary, green: t.Account
