@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cwt import COSEKey
 from cwt.cose_key_interface import COSEKeyInterface
 
-from healthcode.domain.clock import aware
+from healthcode.domain.clock import aware, local
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
 
@@ -37,6 +37,15 @@ class NoSigningKey(DomainError):
 
     status: ClassVar[int] = 503
     code: ClassVar[str] = "no_signing_key"
+
+    @classmethod
+    def at(cls, now: datetime) -> NoSigningKey:
+        """Said at Beijing time to the minute: the raw UTC instant with microseconds
+        stood in front of the words (an outside probe, stop 43)."""
+        return cls(
+            N_("No signing key is available at {at} (Beijing time)."),
+            at=local(now).strftime("%Y-%m-%d %H:%M"),
+        )
 
 
 def kid_of(public_key: bytes) -> bytes:
@@ -156,6 +165,19 @@ class RingKey:
         return window_open(now, self.valid_from, self.valid_until, self.retired_at)
 
 
+def _ended(key: RingKey, start: datetime, now: datetime) -> RingKey:
+    """``key`` once a new key signs from ``start``: its signing ends then at the latest,
+    and a key announced to sign only after ``start`` is withdrawn unused. An emergency
+    rotation (ahead 0) after a routine one ends the current key now, not when the
+    routine one was to take over; until stop 43 the trust list kept its end 48 hours
+    ahead and listed the superseded key with an empty window (an outside probe)."""
+    if key.valid_from > start:
+        return replace(key, valid_until=key.valid_from, retired_at=key.retired_at or now)
+    if key.valid_until is None or key.valid_until > start:
+        return replace(key, valid_until=max(key.valid_from, start))
+    return key
+
+
 def window_open(
     now: datetime, valid_from: datetime, valid_until: datetime | None, retired_at: datetime | None
 ) -> bool:
@@ -184,12 +206,9 @@ class KeyRing:
 
     def rotate(self, now: datetime, *, publish_ahead: timedelta = timedelta(0)) -> KeyRing:
         """Add a fresh key that signs from ``now + publish_ahead``; the keys signing
-        until then stop signing at that moment."""
+        until then, or due to sign after it, stop at that moment (``_ended``)."""
         start = whole_seconds(now + publish_ahead)
-        ended = tuple(
-            replace(k, valid_until=max(k.valid_from, start)) if k.valid_until is None else k
-            for k in self.keys
-        )
+        ended = tuple(_ended(k, start, whole_seconds(now)) for k in self.keys)
         return KeyRing((*ended, RingKey(generate_key(now), valid_from=start)))
 
     def retire(self, kid: bytes, now: datetime) -> KeyRing:
@@ -214,7 +233,7 @@ class KeyRing:
         for key in reversed(self.keys):
             if key.signs_at(now):
                 return key.signing
-        raise NoSigningKey(N_("No signing key is available at {at}."), at=now.isoformat())
+        raise NoSigningKey.at(now)
 
     def trusted(
         self, now: datetime, *, keep_retired: timedelta = KEEP_RETIRED

@@ -75,7 +75,7 @@ class KeyCache:
             self.invalidate()
             key = _confirmed(self.get(uow, protector, now).ring, uow, now)
         if key is None:
-            raise NoSigningKey(N_("No signing key is available at {at}."), at=now.isoformat())
+            raise NoSigningKey.at(now)
         return key
 
     def cached_signer(self, now: datetime) -> SigningKey | None:

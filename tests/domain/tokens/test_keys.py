@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -128,6 +128,29 @@ class TestKeyRing:
         assert retired.keys[0].valid_until == NOW + timedelta(days=1)
         assert retired.keys[0].retired_at == LATER
         assert retired.keys[1].retired_at is None
+
+    def test_an_emergency_rotation_after_a_routine_one_ends_the_current_key_now(self) -> None:
+        """The current key's end stayed 48 hours ahead in the trust list, though a
+        leaked key is why one rotates at once (an outside probe); the key the routine
+        rotation announced is withdrawn unused, and leaves the trust list."""
+        routine = KeyRing.new(NOW).rotate(LATER, publish_ahead=timedelta(hours=48))
+        emergency = routine.rotate(LATER + timedelta(hours=1))
+        current, announced, new = emergency.keys
+        assert current.valid_until == LATER + timedelta(hours=1)
+        assert announced.valid_until == announced.valid_from
+        assert announced.retired_at == LATER + timedelta(hours=1)
+        assert [k.kid for k in emergency.published(LATER + timedelta(hours=1))] == [
+            current.kid,
+            new.kid,
+        ]
+        assert emergency.signer(LATER + timedelta(hours=49)) == new.signing
+
+    def test_no_signing_key_says_when_in_beijing_time(self) -> None:
+        ring = KeyRing.new(NOW)
+        retired = ring.retire(ring.keys[0].kid, NOW + timedelta(hours=1))
+        with pytest.raises(NoSigningKey) as refusal:
+            retired.signer(datetime(2026, 11, 23, 10, 58, 42, 782111, tzinfo=UTC))
+        assert refusal.value.params["at"] == "2026-11-23 18:58"
 
     def test_retiring_an_unknown_kid_fails(self) -> None:
         with pytest.raises(KeyError):
