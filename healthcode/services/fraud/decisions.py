@@ -147,7 +147,7 @@ def _confirmed(uow: UnitOfWork, env: Env, who: Principal, row: t.FraudCase) -> N
     """The credit entry, the recolouring it causes, and the resident's notification."""
     assert row.resident_id is not None  # check_propose refused a confirmation without one
     kind = CREDIT_OF[Cause(row.cause)]
-    named = f"fraud case {row.id}: {row.proposal_reason}"[:500]
+    named = f"fraud case {row.id}: {row.proposal_reason}"[:500]  # the staff's record
     uow.add(
         t.CreditRecord(
             id=uuid.uuid4(),
@@ -166,7 +166,7 @@ def _confirmed(uow: UnitOfWork, env: Env, who: Principal, row: t.FraudCase) -> N
         resident_id=row.resident_id,
         cause=RecolourCause.CREDIT,
         actor_id=who.account_id,
-        note=named,
+        note=row.proposal_reason[:500],  # the resident's history: the officers' words
     )
     events.notify(
         uow,

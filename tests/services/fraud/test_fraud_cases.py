@@ -233,7 +233,7 @@ class TestTwoOfficers:
         assert code is not None
         [change, *_] = uow.codes.history(code.id)
         assert (change.cause, change.actor_id) == ("credit", b.account_id)
-        assert str(case) in change.note
+        assert change.note == REASON  # the officers' words; "fraud case <id>" was shown
         kinds = [n.kind for n in uow.notifications.of_resident(green.resident_id)]
         assert "fraud_confirmed" in kinds
         assert "colour_changed" in kinds

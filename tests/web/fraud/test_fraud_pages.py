@@ -121,6 +121,8 @@ def test_two_officers_confirm_a_duplicate_code_case_and_the_code_turns_red(
 
     page.goto("/codes/binzhou-code")
     expect(page.locator("main")).to_contain_text("红码")
+    page.goto("/codes/binzhou-code/history")  # the finding in the resident's words, no case id
+    expect(page.locator(".override-note").first).to_have_text(f"经两名工作人员核实：{REASON}")
     page.goto("/notifications")
     expect(page.locator("main")).to_contain_text("诚信记录")
 
