@@ -8,7 +8,9 @@ region is a record about a region, not about a resident (``HIGH_RISK_REGION``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -228,6 +230,9 @@ class RecordRow:
     region: str | None = None
     setting: QuarantineSetting | None = None
     detail: str = ""
+    # The columns its line names where each line names its own (JSON Lines); None:
+    # the file's first row names them. A record sent before keeps what it leaves out.
+    named: frozenset[str] | None = None
 
 
 def parse_row(
@@ -316,8 +321,16 @@ def _source_id(raw: object) -> str:
     return value
 
 
+# A line break (Alt+Enter in a spreadsheet's cell) or a tab in a note, with the spaces
+# around it: folded into one space. A 15-character note over two lines was refused as
+# not printable.
+_BREAKS = re.compile(r"\s*[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]\s*")
+
+
 def _detail(raw: object) -> str:
     value = _text(raw)
+    if not value.isprintable():
+        value = _BREAKS.sub(" ", value)
     if len(value) > MAX_DETAIL or not value.isprintable():
         raise InvalidInput.single(
             "detail",
@@ -350,7 +363,10 @@ def _setting(raw: object) -> QuarantineSetting:
     return found
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日")
+# With separators a month or day of one digit is unambiguous (2026/11/2, as a
+# spreadsheet in Chinese writes a date to CSV); without, only eight digits are a date
+# (``_parsed``).
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
 
 
 def _date(raw: object) -> date:
@@ -376,11 +392,14 @@ def _parsed(text: str) -> date:
             return date.fromisoformat(text)
         except ValueError:
             pass
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
+    if text.isdigit():  # YYYYMMDD: strptime read 202611 as 2026-01-01, 2026112 as 11-02
+        if len(text) == 8:
+            with suppress(ValueError):
+                return datetime.strptime(text, "%Y%m%d").date()
+    else:
+        for fmt in _DATE_FORMATS:
+            with suppress(ValueError):
+                return datetime.strptime(text, fmt).date()
     raise InvalidInput.single(
         "date",
         "date",

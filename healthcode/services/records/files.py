@@ -4,8 +4,11 @@ CSV is read through an incremental decoder (UTF-8, UTF-8 with BOM or GB18030, wh
 includes GBK: detected from the 64 KiB after the first byte that is not ASCII, unless
 given, and each row checked against the other, ``encodings``); JSON Lines line by line;
 XLSX as a stream of its first sheet's XML (``xlsx``). Each row comes with its line
-number in the file (CSV: the physical line where the row ends; XLSX: the sheet row;
-JSON Lines: the line), so a refusal names the line a person can find.
+number in the file (CSV: the physical line where the row starts; XLSX: the sheet row;
+JSON Lines: the line), so a refusal names the line a person can find. Cells past the
+columns the first row names refuse their row (``extra_cells``); a JSON Lines line's
+keys no import reads, and an XLSX workbook's later sheets that hold cells, are told
+(``Row.unread``, ``Row.sheets``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -22,11 +26,23 @@ from typing import IO, Any
 
 from healthcode.domain.errors import DomainError, FieldError
 from healthcode.domain.i18n import N_
-from healthcode.domain.records import column_label, column_name, repeated_columns
+from healthcode.domain.records import (
+    column_label,
+    column_name,
+    repeated_columns,
+    unread_columns,
+)
 from healthcode.services.records.encodings import Misread, detect_encoding, first_text, misread
 from healthcode.services.records.quotes import swallowed
 from healthcode.services.shared.cells import cell_text
-from healthcode.services.shared.xlsx import BadWorkbook, LongCell, TooMuchText, ZipBomb, sheet_rows
+from healthcode.services.shared.xlsx import (
+    BadWorkbook,
+    LongCell,
+    TooMuchText,
+    ZipBomb,
+    later_sheets,
+    sheet_rows,
+)
 
 # A byte the encoding could not read, kept as a lone surrogate (``surrogateescape``)
 # so that the row holding it is named, not the line the decoder had read ahead to.
@@ -75,7 +91,9 @@ class RepeatedColumns(UnreadableFile):
 class Row:
     line: int
     values: dict[str, Any]
-    problem: FieldError | None = None  # a line that could not be read as a row (JSON Lines)
+    problem: FieldError | None = None  # a line that could not be read as a row
+    unread: tuple[str, ...] = ()  # a JSON Lines line's keys no import reads
+    sheets: tuple[str, ...] = ()  # the header of an XLSX file: later sheets holding cells
 
 
 def format_of(file_name: str, given: str | None = None) -> str:
@@ -138,6 +156,7 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
         yield Row(0, dict.fromkeys(columns))
         start = reader.line_num + 1  # the line a row starts on
         delimiters = max(len(header) - 1, 1)  # on a line of a whole row
+        width = len(columns)
         file = _File(text.encoding, sure, columns, delimiters)
         previous: list[str] | None = None  # the row before, to tell a row by
         for cells in reader:
@@ -146,7 +165,10 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
             if end > start or not joined.isascii():  # most rows: one line of ASCII, read as sent
                 _check_read(joined, cells, start, end, file, previous)
             if "".join(cells).strip():  # not a blank row
-                yield Row(end, dict(zip(columns, cells, strict=False)))
+                if len(cells) > width and (problem := _extra_cells(cells, width)) is not None:
+                    yield Row(start, {}, problem)
+                else:
+                    yield Row(start, dict(zip(columns, cells, strict=False)))
                 previous = cells
             start = end + 1
     except UnicodeError:
@@ -182,15 +204,22 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
     text, _ = _text(stream, encoding)
     try:
         yield Row(0, {})
+        first = True  # no line with text read yet
         for number, line in enumerate(text, start=1):
             if not line.strip():
                 continue
             if _ESCAPED.search(line):
-                raise _not_text_at(number, text.encoding)
+                raise _not_text_at(number, text.encoding) if not first else _not_text(encoding)
+            first = False
             try:
-                value = json.loads(line, object_pairs_hook=_object)
+                value = json.loads(
+                    line, object_pairs_hook=_object, parse_constant=_constant, parse_float=_float
+                )
             except _RepeatedKey as repeated:  # json kept the last one without a word
                 yield _repeated_key(number, repeated.keys)
+                continue
+            except _NotJson as constant:  # NaN, Infinity: "source_id": Infinity was kept as inf
+                yield Row(number, {}, FieldError("line", "json", _NOT_JSON, constant.params))
                 continue
             except (ValueError, RecursionError):  # not JSON; a number past 4,300 digits; too deep
                 value = None
@@ -201,7 +230,8 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
             if repeated_columns(keys) is not None:  # 身份证号 and id_number on one line
                 yield _repeated_key(number, keys)
                 continue
-            yield Row(number, {column_name(k): v for k, v in value.items()})
+            values = {column_name(k): v for k, v in value.items()}
+            yield Row(number, values, unread=tuple(unread_columns(values)))
     except UnicodeError:
         raise UnreadableFile(_NOT_TEXT, value=_named(encoding)) from None
     finally:
@@ -209,6 +239,50 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
 
 
 _NOT_AN_OBJECT = FieldError("line", "json", N_("This line is not a JSON object"))
+_NOT_JSON = N_(
+    "This line holds {value}, which JSON does not allow: write the value in quotes, or leave it out"
+)
+
+
+class _NotJson(ValueError):
+    """A value Python's json reads and JSON does not have (NaN, Infinity, 1e999)."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(value)
+        self.params = {"value": value[:20]}
+
+
+def _constant(name: str) -> Any:
+    raise _NotJson(name)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999: valid JSON, read as inf
+        raise _NotJson(text)
+    return value
+
+
+def _extra_cells(cells: list[Any], width: int) -> FieldError | None:
+    """A row with a value past the ``width`` columns the first row names: it was dropped
+    without a word (a release date one cell too far right). Empty cells past them are
+    a spreadsheet's trailing commas."""
+    extra = next(
+        (i for i in range(width, len(cells)) if cells[i] is not None and str(cells[i]).strip()),
+        None,
+    )
+    if extra is None:
+        return None
+    return FieldError(
+        "line",
+        "extra_cells",
+        N_(
+            "Cell {cell} of this row holds a value, but the first row names {columns} "
+            "columns: a cell is out of place (a comma in a cell needs the cell in quotes), or "
+            "its column has no header"
+        ),
+        {"cell": extra + 1, "columns": width},
+    )
 
 
 class _RepeatedKey(ValueError):
@@ -348,6 +422,20 @@ def _not_text_at(line: int, encoding: str) -> UnreadableFile:
     )
 
 
+def _not_text(encoding: str) -> UnreadableFile:
+    """A file whose first line with text is not valid in its encoding (a GBK file
+    sent as JSON Lines, which are UTF-8): "though the lines before it are" read oddly."""
+    named = _named(encoding)
+    return UnreadableFile(
+        N_(
+            "The file is not valid {value} text: save it as UTF-8, or if it is {other}, "
+            "send it again naming the encoding {other}"
+        ),
+        value=named,
+        other="GBK" if named != "GBK" else "UTF-8",
+    )
+
+
 def _release(text: io.TextIOWrapper) -> None:
     """Give the byte stream back to its owner, open (the caller closes it)."""
     with contextlib.suppress(ValueError):  # already closed by its owner
@@ -355,14 +443,19 @@ def _release(text: io.TextIOWrapper) -> None:
 
 
 def _xlsx(stream: IO[bytes]) -> Iterator[Row]:
+    sheets = tuple(later_sheets(stream))
     rows = sheet_rows(stream)
     try:
         first = next(rows, None)
         if first is None:
             raise UnreadableFile(N_("The file is empty"))
         columns = _columns([str(h) for h in first[1]])
-        yield Row(0, dict.fromkeys(columns))
+        width = len(columns)
+        yield Row(0, dict.fromkeys(columns), sheets=sheets)
         for number, cells in rows:
+            if len(cells) > width and (problem := _extra_cells(cells, width)) is not None:
+                yield Row(number, {}, problem)
+                continue
             values = {c: cell_text(v) for c, v in zip(columns, cells, strict=False)}
             if any(v not in (None, "") for v in values.values()):
                 yield Row(number, values)

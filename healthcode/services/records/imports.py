@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import chain, islice
 from typing import IO, Any
@@ -44,6 +44,7 @@ from healthcode.domain.records import (
 )
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records.files import Row, UnreadableFile, format_of, read_rows
+from healthcode.services.records.first_rows import First, FirstRows
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.bulk import new_ids
@@ -56,6 +57,9 @@ RECORD_COLUMNS = (
 )  # fmt: skip
 MAX_BYTES = 2 * 1024**3  # an upload's limit (the CLI reads files of any size)
 MAX_REFUSALS_KEPT = 10_000  # beyond this, refused rows are counted, not listed
+MAX_UNREAD = 50  # columns named in the report as read by no import (JSON Lines: any line's)
+# A record's values a row sets: a column the file does not name leaves its value as it is
+AMENDED = frozenset(("start", "end", "setting", "region", "detail"))
 
 
 class KindNotAllowed(Forbidden):
@@ -130,6 +134,7 @@ class ImportReport:
     amended: int = 0  # sent before and changed: a release, a discharge, in force again
     unread_columns: tuple[str, ...] = ()  # named by the file, read by no import
     refusals_total: int = 0  # every refusal, listed or not (a row may have several)
+    unread_sheets: tuple[str, ...] = ()  # an XLSX file's later sheets holding cells
 
     @property
     def changed(self) -> int:
@@ -176,11 +181,12 @@ def import_records(
     uow.add(batch)
     uow.flush()
     rows = read_rows(stream, fmt, encoding)
+    run = _Run(uow, env, batch, department, kind, on_refused)
     try:
-        run = _Run(uow, env, batch, department, kind, on_refused)
         _take_all(run, fmt, rows, stream, progress)
     finally:
         rows.close()
+        run.first_rows.close()
     if sender.client_id is not None and not uow.department_clients.still_active(sender.client_id):
         raise ClientRevoked(  # a leaked key revoked while its upload ran: nothing is kept
             N_("This client's key was revoked while the file was being sent; nothing was kept")
@@ -199,8 +205,9 @@ def import_records(
         batch.rows_unmatched,
         tuple(run.first_refusals),
         batch.rows_amended,
-        run.unread,
+        tuple(run.unread),
         run.refusals_total,
+        run.sheets,
     )
 
 
@@ -214,7 +221,10 @@ def _take_all(
             N_("The file lacks the column(s) {columns}"),
             columns=", ".join(column_label(c) for c in missing),
         )
-    run.unread = tuple(unread_columns(header.values if header else ()))
+    columns = header.values if header else {}
+    run.tell_unread(unread_columns(columns))
+    run.sheets = header.sheets if header else ()
+    run.named = None if fmt == "jsonl" else AMENDED.intersection(columns)
     for chunk in _chunks(rows, CHUNK):
         run.take(chunk)
         if progress is not None:
@@ -252,11 +262,24 @@ class _Run:
         self.today = day_of(self.now)
         self.first_refusals: list[Refusal] = []
         self.kept_refusals = 0
-        self.unread: tuple[str, ...] = ()
+        self.unread: dict[str, None] = {}  # in the order found, each once
+        self.sheets: tuple[str, ...] = ()
+        # The values the file's rows set (``AMENDED`` it names); None: each line's own
+        self.named: frozenset[str] | None = frozenset()
+        self.first_rows = FirstRows()  # each record number's first row in the file
+
+    def tell_unread(self, columns: Iterable[str]) -> None:
+        """Name these columns in the report, up to ``MAX_UNREAD`` (a JSON Lines file may
+        name a new key on each line), each cut to 64 characters."""
+        for column in columns:
+            if len(self.unread) >= MAX_UNREAD:
+                return
+            self.unread.setdefault(column if len(column) <= 64 else f"{column[:63]}…")
 
     def take(self, chunk: Sequence[Row]) -> None:
         if self.kind is ImportKind.HIGH_RISK_REGION:
             valid, refusals = self._check_all(chunk)
+            self.first_rows.recall(row.source_id for row in valid)
             refusals.extend(self._keep_regions(valid))
         else:
             # The residents and the records sent before are looked up by what the
@@ -270,16 +293,18 @@ class _Run:
             keys = [row_keys(row.values) for row in chunk if row.problem is None]
             protector = self.env.protector
             hashes = {n: protector.keyed_hash(n, kind="id_number") for _, n in keys if n}
-            source_ids = (source_id for source_id, _ in keys if source_id is not None)
+            source_ids = [source_id for source_id, _ in keys if source_id is not None]
             department = self.department.value
             half = len(chunk) // 2
             refusals = []
             with self.uow.data_records.matching(department, source_ids, hashes.values()) as found:
+                self.first_rows.recall(source_ids)  # the file's, from before this chunk
                 first = list(self._checked(chunk[:half], refusals))
             checked = chain(first, self._checked(chunk[half:], refusals))
             kept = self._keep_records(checked, found, hashes)
             self._count(chunk, refusals)
             refusals.extend(kept)
+        self.first_rows.settle()
         self._report(refusals)
 
     def _check_all(self, chunk: Sequence[Row]) -> tuple[list[RecordRow], list[Refusal]]:
@@ -295,7 +320,11 @@ class _Run:
         while the rows were read (``write_rows``) would take its changes with it."""
         for row in rows:
             result = _check(self.kind, row, self.today)
+            if row.unread:  # a JSON Lines line's keys no import reads
+                self.tell_unread(row.unread)
             if isinstance(result, RecordRow):
+                if self.named is None:  # JSON Lines: the columns this line names
+                    result = replace(result, named=AMENDED.intersection(row.values))
                 yield result
             else:
                 refusals.extend(result)
@@ -346,12 +375,12 @@ class _Run:
         this_batch = self.batch.id
         batch_id = this_batch.hex  # formatted once, not for each row written
         ids = _fresh_ids()
-        seen: dict[str, _First] = {}  # source id → its first row in the chunk
+        seen = self.first_rows.recent  # source id → its first row in the file
         for row in valid:
             id_hash = hashes[row.id_number or ""]
             first = seen.get(row.source_id)
             if first is not None:
-                again = first.again(row, id_hash)
+                again = _again(first, row, id_hash)
                 if again is None:
                     sorting.unchanged += 1  # the same row twice
                 else:
@@ -382,7 +411,7 @@ class _Run:
                     source, self.now, department, row.source_id, batch_id,
                     row.setting.value if row.setting else None, row.detail,
                 )  # fmt: skip
-            seen[row.source_id] = _First(row, id_hash, taken)
+            seen[row.source_id] = First(row, id_hash, taken)
 
     def _amend_all(
         self, changing: list[tuple[RecordRow, uuid.UUID | None, uuid.UUID]]
@@ -418,7 +447,22 @@ class _Run:
             return _refused(row, "source_id_taken", _TAKEN)
         setting = row.setting.value if row.setting else None
         values = {"start": row.start, "end": row.end, "setting": setting, "region": row.region}
-        return self._in_force(record, row, values | {"detail": row.detail})
+        values = self._as_named(record, row, values | {"detail": row.detail})
+        return self._in_force(record, row, values)
+
+    def _as_named(
+        self,
+        record: t.DataRecord | t.KnownRecord | t.HighRiskRegion,
+        row: RecordRow,
+        values: dict[str, Any],
+    ) -> dict[str, Any]:
+        """``values`` a row sets, those of columns its file (a JSON Lines line) does not
+        name taken from the record as it is: a file without 解除隔离日期 sent again
+        after the release cleared it, and the released contact was red again."""
+        named = row.named if row.named is not None else self.named
+        if named is None or named.issuperset(values):
+            return values
+        return {key: val if key in named else getattr(record, key) for key, val in values.items()}
 
     def _in_force(
         self,
@@ -455,9 +499,9 @@ class _Run:
         )
         fresh: list[dict[str, Any]] = []
         refused: list[Refusal] = []
-        seen: dict[str, RecordRow] = {}  # source id → its first row in the chunk
+        seen = self.first_rows.recent  # source id → its first row in the file
         for row in valid:
-            first = seen.setdefault(row.source_id, row)
+            first = seen.setdefault(row.source_id, First(row, b"", True)).row
             values = _listed(row)
             before = known.get(row.source_id)
             if first is not row:
@@ -467,7 +511,9 @@ class _Run:
                     refused.append(_repeated(row, first.line, _REPEATED_LISTING))
             elif before is None:
                 fresh.append(self._listing(row))
-            elif isinstance(wanted := self._in_force(before, row, values), Refusal):
+            elif isinstance(
+                wanted := self._in_force(before, row, self._as_named(before, row, values)), Refusal
+            ):
                 refused.append(wanted)
             elif _same(before, wanted):
                 self.batch.rows_unchanged += 1
@@ -611,26 +657,18 @@ class _Sorting:
     changing: list[tuple[RecordRow, uuid.UUID | None, uuid.UUID]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _First:
-    """A record number's first row in a chunk, and whether it was taken."""
-
-    row: RecordRow
-    id_hash: bytes
-    taken: bool
-
-    def again(self, row: RecordRow, id_hash: bytes) -> Refusal | None:
-        """A later row with the same number: None for the same row sent twice (it
-        changes nothing), else its refusal. Another ID number, other values (a release
-        sent below the open record was dropped without a word), or a repeat of a row
-        that was refused or matched nobody (it was counted unchanged)."""
-        if id_hash != self.id_hash:
-            return _repeated(row, self.row.line)
-        if _record_values(row) != _record_values(self.row):
-            return _repeated(row, self.row.line, _REPEATED_VALUES)
-        if not self.taken:
-            return _repeated(row, self.row.line, _REPEATS_REFUSED)
-        return None
+def _again(first: First, row: RecordRow, id_hash: bytes) -> Refusal | None:
+    """A later row with the number of an earlier one in the file (``first``): None for
+    the same row sent twice (it changes nothing), else its refusal. Another ID number,
+    other values (a release sent below the open record was dropped without a word), or
+    a repeat of a row that was refused or matched nobody (it was counted unchanged)."""
+    if id_hash != first.id_hash:
+        return _repeated(row, first.row.line)
+    if _record_values(row) != _record_values(first.row):
+        return _repeated(row, first.row.line, _REPEATED_VALUES)
+    if not first.taken:
+        return _repeated(row, first.row.line, _REPEATS_REFUSED)
+    return None
 
 
 def _record_values(row: RecordRow) -> tuple[Any, ...]:

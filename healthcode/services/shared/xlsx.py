@@ -52,6 +52,9 @@ _BUILTIN_DATES = frozenset({*range(14, 23), 45, 46, 47})
 _DATE_CODE = re.compile(r"[dmyhs]", re.IGNORECASE)
 _QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
 _COLUMN = re.compile(r"[A-Z]+")
+# A cell's value (<v>, an inline string's <is>), with or without a namespace prefix
+_HOLDS_VALUE = re.compile(rb"<(?:[\w.-]+:)?(?:v|is)[\s/>]")
+LATER_SHEETS = 20  # the sheets after the first looked into (``later_sheets``)
 COLUMNS = 16_384  # a sheet's columns, A to XFD: a cell said to lie further is refused
 
 
@@ -125,6 +128,29 @@ def sheet_rows(
 _READ = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/sharedStrings.xml")
 
 
+def later_sheets(stream: IO[bytes]) -> list[str]:
+    """The names of the sheets after the first that hold a value in their first 64 KiB
+    (of the first ``LATER_SHEETS`` after it): only the first sheet is read, so a reader
+    tells of them. A workbook ``sheet_rows`` cannot read has none."""
+    try:
+        with zipfile.ZipFile(stream) as book:
+            _check_inflation(book, _READ[:2])
+            sheets = _parse(book, "xl/workbook.xml").findall(f"{_MAIN}sheets/{_MAIN}sheet")
+            targets = _targets(book) if len(sheets) > 1 else {}
+            found = []
+            for sheet in sheets[1 : LATER_SHEETS + 1]:
+                path = targets.get(str(sheet.get(f"{_REL}id")))
+                if path is None or path not in book.NameToInfo:
+                    continue
+                with book.open(path) as part:
+                    head = part.read(_CHUNK)  # inflated no further
+                if _HOLDS_VALUE.search(head):
+                    found.append(str(sheet.get("name", ""))[:64])
+            return found
+    except (*_UNREADABLE, BadWorkbook, KeyError, ParseError, ValueError):
+        return []
+
+
 def _check_inflation(book: zipfile.ZipFile, names: tuple[str, ...]) -> None:
     """Refuse a zip bomb from its directory, before parsing: the parts this reader
     reads (``names``, those present) by the sizes they declare, which bound what is
@@ -150,12 +176,20 @@ def _first_sheet(book: zipfile.ZipFile) -> tuple[str, datetime]:
     sheet = workbook.find(f"{_MAIN}sheets/{_MAIN}sheet")
     if sheet is None:
         raise BadWorkbook("no sheet")
-    rel_id = sheet.get(f"{_REL}id")
+    path = _targets(book).get(str(sheet.get(f"{_REL}id")))
+    if path is None:
+        raise BadWorkbook("no sheet part")
+    return path, epoch
+
+
+def _targets(book: zipfile.ZipFile) -> dict[str, str]:
+    """The workbook's parts by relationship id (a sheet names its part by one)."""
+    targets: dict[str, str] = {}
     for rel in _parse(book, "xl/_rels/workbook.xml.rels"):
-        if rel.get("Id") == rel_id:
-            target = str(rel.get("Target", ""))
-            return (target.lstrip("/") if target.startswith("/") else f"xl/{target}"), epoch
-    raise BadWorkbook("no sheet part")
+        target = str(rel.get("Target", ""))
+        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        targets.setdefault(str(rel.get("Id")), path)
+    return targets
 
 
 def _parse(book: zipfile.ZipFile, name: str) -> Element:

@@ -7,6 +7,7 @@ import io
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
@@ -34,6 +35,21 @@ def green_resident(uow: UnitOfWork, env: Env) -> tuple[t.Account, str]:
 def csv_bytes(rows: Sequence[Sequence[str]], encoding: str = "utf-8") -> bytes:
     text = "\r\n".join(",".join(cells) for cells in rows) + "\r\n"
     return text.encode(encoding)
+
+
+def table_bytes(rows: Sequence[Sequence[str]], file_name: str, folder: Path) -> bytes:
+    """The rows as a CSV file or an XLSX workbook, by the file name's extension."""
+    if file_name.endswith(".csv"):
+        return csv_bytes(rows)
+    import xlsxwriter
+
+    path = folder / file_name
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    for number, row in enumerate(rows):
+        sheet.write_row(number, 0, row)
+    book.close()
+    return path.read_bytes()
 
 
 def run_import(

@@ -4,7 +4,6 @@ ones kept once, exactly the residents named recoloured with the record as reason
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -36,25 +35,11 @@ from tests.services.records.helpers import (
     history_of,
     later,
     run_import,
+    table_bytes,
 )
 
 HEADER = ("source_id", "id_number", "name", "start", "end")
 DETAIL_HEADER = ("source_id", "id_number", "start", "detail")
-
-
-def table_bytes(rows: Sequence[Sequence[str]], file_name: str, folder: Path) -> bytes:
-    """The rows as a CSV file or an XLSX workbook, by the file name's extension."""
-    if file_name.endswith(".csv"):
-        return csv_bytes(rows)
-    import xlsxwriter
-
-    path = folder / file_name
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet()
-    for number, row in enumerate(rows):
-        sheet.write_row(number, 0, row)
-    book.close()
-    return path.read_bytes()
 
 
 class TestCloseContactFile:
