@@ -123,6 +123,9 @@ def _print(report: ImportReport, report_file: Path | None) -> None:
     if report.unread_columns:
         columns = ", ".join(report.unread_columns)
         typer.echo("  " + translate(N_("columns not read: {columns}"), {"columns": columns}))
+    if report.unread_sheets:
+        sheets = ", ".join(report.unread_sheets)
+        typer.echo("  " + translate(N_("sheets not read: {sheets}"), {"sheets": sheets}))
     for r in report.refusals:
         line = N_("line {line}: {column}: {why} [{code}]")
         why = translate(r.message, r.params)

@@ -100,6 +100,24 @@ def test_import_then_rollback(database: str, tmp_path: Path) -> None:
     assert "already been rolled back" in again.output
 
 
+def test_a_workbooks_later_sheets_are_named_not_dropped(database: str, tmp_path: Path) -> None:
+    """Only the first sheet is read: the report named the later ones, the command did
+    not say so (stop 43)."""
+    import xlsxwriter
+
+    path = tmp_path / "book.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for name in ("名单", "第二批"):
+        sheet = book.add_worksheet(name)
+        sheet.write_row(0, 0, ("source_id", "id_number", "start"))
+        sheet.write_row(1, 0, (f"{name}-1", id_number(), "2020-02-10"))
+    book.close()
+    args = ["data", "import", str(path), "--source", "health", "--kind", "close_contact"]
+    imported = runner.invoke(app, [*args, "--lang", "zh"])
+    assert imported.exit_code == 0, imported.output
+    assert "未读取的工作表：第二批" in imported.output
+
+
 def test_import_speaks_the_users_language_and_reports_every_refusal(
     database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
