@@ -57,7 +57,12 @@ UPLOADS = (
     Upload("/staff/scanner/scans", MAX_BATCH_BYTES),
 )
 VIDEO_UPLOADS = (f"/api/v1/declarations/{_UUID}/video", f"/declarations/{_UUID}/video")
-APPEAL_UPLOADS = ("/api/v1/appeals", "/codes/[a-z0-9-]{1,32}/appeal")  # optional evidence
+APPEAL_UPLOADS = (  # optional evidence; a guardian's for a family member too
+    "/api/v1/appeals",
+    "/codes/[a-z0-9-]{1,32}/appeal",
+    f"/api/v1/dependants/{_UUID}/appeals",
+    f"/family/{_UUID}/codes/[a-z0-9-]{{1,32}}/appeal",
+)
 
 API_DESCRIPTION = """
 Residents declare, pledge and confirm; the platform answers with a red, yellow or

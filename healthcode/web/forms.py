@@ -102,9 +102,10 @@ def clean(text: str) -> str:
 
 
 def temperature(state: FormState) -> str | None:
-    """The typed temperature wins over a quick-pick chip; empty means not measured."""
-    typed = state.value("temperature").replace(",", ".")
-    return typed or state.value("temperature_pick") or None
+    """The typed temperature wins over a quick-pick chip; empty means not measured. Its
+    text is read by the input model (``inputs.temperature_text``: full-width digits, a
+    decimal comma), the one parser the API's requests go through too."""
+    return state.value("temperature") or state.value("temperature_pick") or None
 
 
 def decision(value: object, yes: str) -> bool:

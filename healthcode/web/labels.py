@@ -14,35 +14,15 @@ from healthcode.domain.facts import ExposureKind, Symptom
 from healthcode.domain.i18n import N_
 from healthcode.services.accounts.permissions import ROLE_NAMES, Role
 from healthcode.services.codes.recolour import Cause
-from healthcode.services.residents.inputs import Purpose
+from healthcode.services.residents.inputs import EXPOSURE_WORDS, SYMPTOM_WORDS, Purpose
 
 # The 17th digit of an ID number: odd for men, even for women (GB 11643).
 SEXES: Mapping[str, str] = MappingProxyType({"M": N_("Male"), "F": N_("Female")})
 
-SYMPTOMS: Mapping[Symptom, str] = MappingProxyType(
-    {
-        Symptom.FEVER: N_("Fever (37.3 ℃ or above)"),
-        Symptom.DRY_COUGH: N_("Persistent dry cough"),
-        Symptom.FATIGUE: N_("Fatigue"),
-        Symptom.SHORTNESS_OF_BREATH: N_("Shortness of breath"),
-        Symptom.RESPIRATORY: N_("Respiratory symptoms (cough, sore throat, runny nose)"),
-    }
-)
-
-EXPOSURES: Mapping[ExposureKind, str] = MappingProxyType(
-    {
-        ExposureKind.CONFIRMED: N_("I am a confirmed COVID-19 case"),
-        ExposureKind.SUSPECTED: N_("I am a suspected case"),
-        ExposureKind.POSITIVE: N_("I tested positive (without symptoms)"),
-        ExposureKind.CLOSE_CONTACT: N_("I am a close contact of a case"),
-        ExposureKind.FEBRILE_CONTACT: N_(
-            "I was in contact with a person with fever or respiratory symptoms"
-        ),
-        ExposureKind.HIGH_RISK_CONTACT: N_(
-            "I was in contact with people from Hubei or another high-incidence area"
-        ),
-    }
-)
+# How a form names what a resident declares: kept beside the input they name, where
+# the services' "not asked" refusals name them too (``validation``).
+SYMPTOMS: Mapping[Symptom, str] = SYMPTOM_WORDS
+EXPOSURES: Mapping[ExposureKind, str] = EXPOSURE_WORDS
 
 # (start, end) date labels per exposure kind, as the rules read them.
 EXPOSURE_DATES: Mapping[ExposureKind, tuple[str, str]] = MappingProxyType(

@@ -1,6 +1,7 @@
 """Appeals (申诉) over JSON: the resident disputes a record or a manual colour; the
 deciding department (or organisation) upholds or rejects it. The same services as the
-pages (``web/pages/appeals``); out of scope is 404."""
+pages (``web/pages/appeals``); out of scope is 404. A guardian's appeals for a family
+member use the same views (``api/v1/dependants.py``)."""
 
 from __future__ import annotations
 
@@ -104,16 +105,18 @@ class AppealDecisionInput(InputModel):
     note: str = Field(max_length=1000, examples=["核查确认该居民当日不在同一场所，撤销密接记录"])
 
 
-def _disputable(d: Disputable) -> DisputableOut:
+def disputable_out(d: Disputable) -> DisputableOut:
     fields = {f: getattr(d, f) for f in DisputableOut.model_fields if f != "earlier"}
     return DisputableOut(**fields, earlier=[EarlierAppealOut.of(e) for e in d.earlier])
 
 
-def _detail(a: AppealView) -> AppealDetailOut:
-    return AppealDetailOut(**dict(_appeal(a)), earlier=[EarlierAppealOut.of(e) for e in a.earlier])
+def appeal_detail_out(a: AppealView) -> AppealDetailOut:
+    return AppealDetailOut(
+        **dict(appeal_out(a)), earlier=[EarlierAppealOut.of(e) for e in a.earlier]
+    )
 
 
-def _appeal(a: AppealView) -> AppealOut:
+def appeal_out(a: AppealView) -> AppealOut:
     return AppealOut(
         id=a.id,
         policy=a.policy_id,
@@ -138,7 +141,7 @@ def list_disputable(
     policy_id: str, resident_id: DeclaredDep, uow: UowDep, env: EnvDep
 ) -> list[DisputableOut]:
     found = appeals.list_disputable(uow, env, resident_id=resident_id, policy_id=policy_id)
-    return [_disputable(d) for d in found]
+    return [disputable_out(d) for d in found]
 
 
 @router.post(
@@ -175,12 +178,12 @@ def submit_appeal(
         upload=evidence.file if evidence is not None and evidence.filename else None,
         client=client_address(request),
     )
-    return _appeal(made)
+    return appeal_out(made)
 
 
 @router.get("/appeals", summary="My appeals, newest first")
 def list_appeals(resident_id: DeclaredDep, uow: UowDep, env: EnvDep) -> list[AppealOut]:
-    return [_appeal(a) for a in appeals.list_appeals(uow, env, resident_id=resident_id)]
+    return [appeal_out(a) for a in appeals.list_appeals(uow, env, resident_id=resident_id)]
 
 
 @router.get("/appeals/{appeal_id}", summary="One of my appeals: its timeline, earlier ones")
@@ -188,19 +191,19 @@ def show_appeal(
     appeal_id: uuid.UUID, resident_id: DeclaredDep, uow: UowDep, env: EnvDep
 ) -> AppealDetailOut:
     found = appeals.show_appeal(uow, env, resident_id=resident_id, appeal_id=appeal_id)
-    return _detail(found)
+    return appeal_detail_out(found)
 
 
 @router.get("/staff/appeals", summary="Open appeals I may decide, oldest first")
 def waiting_appeals(who: Decider, uow: UowDep, env: EnvDep) -> list[AppealOut]:
-    return [_appeal(a) for a in decisions.list_waiting_appeals(uow, env, who)]
+    return [appeal_out(a) for a in decisions.list_waiting_appeals(uow, env, who)]
 
 
 @router.get("/staff/appeals/{appeal_id}", summary="An appeal I may decide, and earlier ones")
 def appeal_for_officer(
     appeal_id: uuid.UUID, who: Decider, uow: UowDep, env: EnvDep
 ) -> AppealDetailOut:
-    return _detail(decisions.show_appeal_to_officer(uow, env, who, appeal_id=appeal_id))
+    return appeal_detail_out(decisions.show_appeal_to_officer(uow, env, who, appeal_id=appeal_id))
 
 
 @router.post(
@@ -225,4 +228,4 @@ def decide_appeal(
         note=data.note,
         client=client_address(request),
     )
-    return _appeal(decided)
+    return appeal_out(decided)

@@ -1,22 +1,43 @@
 """Family members' codes (代领 / 亲友码) over the API: declare for a dependant (then
 confirm with ``/declarations/{id}/confirm`` as for oneself), list them, read a
-dependant's code and its short-lived token, send their daily report. Another
-account's dependant: 404."""
+dependant's code and its short-lived token, send their daily report, appeal what is
+behind their colour (as ``api/v1/appeals.py`` for one's own). Another account's
+dependant: 404."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    Path,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
 from pydantic import BaseModel, Field
 
+from healthcode.api.v1.appeals import (
+    AppealDetailOut,
+    AppealOut,
+    DisputableOut,
+    appeal_detail_out,
+    appeal_out,
+    disputable_out,
+)
 from healthcode.domain.state import State
-from healthcode.http.deps import EnvDep, UowDep
+from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.hop import Hop, Unit, resident_hop
 from healthcode.http.security import ResidentDep
 from healthcode.http.views import CodeView, DeclarationView, TokenView, code_view, declaration_view
 from healthcode.services.accounts.permissions import Principal
+from healthcode.services.appeals import appeals
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.organisations import routing
 from healthcode.services.residents import daily_reports as reports
@@ -26,6 +47,7 @@ from healthcode.services.residents.dependants import (
     Relationship,
     dependant_of,
     list_dependants,
+    remove_dependant,
 )
 from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
 
@@ -75,6 +97,22 @@ def declare_for_dependant(
 @router.get("/dependants", summary="The family members whose codes you hold")
 def get_dependants(principal: ResidentDep, uow: UowDep) -> list[DependantView]:
     return [_view(d) for d in list_dependants(uow, account_id=principal.account_id)]
+
+
+@router.delete(
+    "/dependants/{resident_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Stop holding a family member's codes: the link ends, their record stays",
+    responses={404: {"description": "not one of your family members"}},
+)
+def delete_dependant(
+    request: Request, resident_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> Response:
+    remove_dependant(
+        uow, env, account_id=principal.account_id, resident_id=resident_id,
+        client=client_address(request),
+    )  # fmt: skip
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/dependants/{resident_id}/codes/{policy_id}", summary="A family member's code")
@@ -134,3 +172,75 @@ async def submit_dependant_report(
         )
 
     return code_view(writer.env.policies.find(policy_id), await writer.run(work))
+
+
+# -- appeals for a family member (docs/dependants.md, docs/appeals.md) ----------------
+
+
+@router.get(
+    "/dependants/{resident_id}/codes/{policy_id}/disputable",
+    summary="What you may appeal on a family member's code",
+)
+def get_dependant_disputable(
+    resident_id: uuid.UUID, policy_id: PolicyId, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> list[DisputableOut]:
+    member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
+    found = appeals.list_disputable(uow, env, resident_id=member.resident_id, policy_id=policy_id)
+    return [disputable_out(d) for d in found]
+
+
+@router.post(
+    "/dependants/{resident_id}/appeals",
+    status_code=status.HTTP_201_CREATED,
+    summary="Appeal a record, manual colour or fraud finding behind a family member's code "
+    "(multipart, as POST /appeals)",
+    responses={409: {"description": "already_appealed"}},
+)
+def submit_dependant_appeal(
+    request: Request,
+    resident_id: uuid.UUID,
+    principal: ResidentDep,
+    uow: UowDep,
+    env: EnvDep,
+    policy: Annotated[str, Form(max_length=32)],
+    reason: Annotated[str, Form(max_length=1000)],
+    record_id: Annotated[uuid.UUID | None, Form()] = None,
+    override_id: Annotated[uuid.UUID | None, Form()] = None,
+    credit_record_id: Annotated[uuid.UUID | None, Form()] = None,
+    evidence: Annotated[UploadFile | None, File()] = None,
+) -> AppealOut:
+    member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
+    made = appeals.submit_appeal(
+        uow,
+        env,
+        resident_id=member.resident_id,
+        policy_id=policy,
+        record_id=record_id,
+        override_id=override_id,
+        credit_record_id=credit_record_id,
+        reason=reason,
+        upload=evidence.file if evidence is not None and evidence.filename else None,
+        client=client_address(request),
+        actor_id=principal.account_id,
+    )
+    return appeal_out(made)
+
+
+@router.get("/dependants/{resident_id}/appeals", summary="A family member's appeals, newest first")
+def get_dependant_appeals(
+    resident_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> list[AppealOut]:
+    member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
+    return [appeal_out(a) for a in appeals.list_appeals(uow, env, resident_id=member.resident_id)]
+
+
+@router.get(
+    "/dependants/{resident_id}/appeals/{appeal_id}",
+    summary="One of a family member's appeals: its timeline, earlier ones",
+)
+def get_dependant_appeal(
+    resident_id: uuid.UUID, appeal_id: uuid.UUID, principal: ResidentDep, uow: UowDep, env: EnvDep
+) -> AppealDetailOut:
+    member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
+    found = appeals.show_appeal(uow, env, resident_id=member.resident_id, appeal_id=appeal_id)
+    return appeal_detail_out(found)

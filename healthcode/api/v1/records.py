@@ -73,6 +73,9 @@ class ImportReportView(BaseModel):
     unread_columns: list[str] = Field(
         [], description="columns the file names that no import reads: their cells are left out"
     )
+    unread_sheets: list[str] = Field(
+        [], description="a workbook's later sheets holding cells: only the first sheet is read"
+    )
     recolour_pending: bool = Field(
         False,
         description="a large file: the residents it names are recoloured after this answer "
@@ -98,6 +101,7 @@ class ImportReportView(BaseModel):
                 for x in r.refusals
             ],
             unread_columns=list(r.unread_columns),
+            unread_sheets=list(r.unread_sheets),
             recolour_pending=recolour_pending,
         )
 
@@ -301,11 +305,16 @@ class TraceView(BaseModel):
     complete: bool = Field(
         description="false: the search stopped after 5,000 people; narrow the window or the start"
     )
+    not_the_holder: int = Field(
+        description="scans left out because a guard reported the person scanned was not the "
+        "code's holder (the case's own and others'): who was there is unknown"
+    )
 
     @classmethod
     def of(cls, tr: tracing.Trace) -> TraceView:
         return cls(
             complete=tr.complete,
+            not_the_holder=tr.not_the_holder,
             case=CaseView.of(tr.case),
             since=tr.since,
             window_minutes=tr.window_minutes,
@@ -355,7 +364,7 @@ class MakeContacts(InputModel):
     )
 
 
-@router.get("/records/tracing", summary="Confirmed cases within your regions")
+@router.get("/records/tracing", summary="Confirmed cases within your regions or department")
 def list_cases(
     who: Operator, uow: UowDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[CaseView]:

@@ -104,9 +104,11 @@ def submit_appeal(
     reason: str,
     upload: BinaryIO | None = None,
     client: str = "",
+    actor_id: uuid.UUID | None = None,
 ) -> AppealView:
     """Dispute one record, manual colour or fraud finding of one's own; it goes to its
-    decider."""
+    decider. ``actor_id``: the guardian's account when they appeal for a family member
+    whose codes they hold (``dependants.dependant_of`` first); the audit names them."""
     policy = env.policies.find(policy_id)
     reason = _reason(reason)
     uow.residents.lock(resident_id)  # one appeal at a time per resident; the colour read fresh
@@ -144,7 +146,7 @@ def submit_appeal(
     audit.record(
         uow,
         env,
-        actor_id=None,
+        actor_id=actor_id,
         action="appeal.submitted",
         resident_id=resident_id,
         detail={

@@ -2,10 +2,10 @@
 
 It lives in the ``records`` context, not ``scanning``: it starts from a department
 record (the case's ``confirmed`` record), is done by the health department's data
-operators (``RECORDS_IMPORT``, region-scoped) and ends in department records written
-through the same import path (``import_records``), so the contacts it makes are
-audited, listed among the batches and reversible by the batch rollback like any
-other import. Scanning is only read (``uow.scans``).
+operators (``RECORDS_IMPORT``, scoped by region or as the department) and ends in
+department records written through the same import path (``import_records``), so the
+contacts it makes are audited, listed among the batches and reversible by the batch
+rollback like any other import. Scanning is only read (``uow.scans``).
 
 Decisions (docs/tracing.md):
 * The case's scans are read from ``since`` (default: 14 days before the confirmed
@@ -13,7 +13,11 @@ Decisions (docs/tracing.md):
   ``window`` minutes either side (default 30) is a contact, with when and where.
 * Minimal disclosure: contacts are shown by masked name and masked ID only; the
   officer's view is audit-logged (``records.trace``).
-* A case whose resident lies outside the officer's regions is "not found" (404).
+* A case whose resident lies outside the officer's reach is "not found" (404): their
+  regions, or the health department's (``dept:health``, ``dept:health/<region>``),
+  whose records a trace makes.
+* A scan a guard reported "not the holder" is left out, a contact's and the case's
+  own: the person scanned was not the code's holder, and who it was is unknown.
 * The records made carry a source id derived from case + contact + venue, so doing it
   twice changes nothing (counted unchanged).
 """
@@ -42,6 +46,7 @@ from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 
+HEALTH = Department.HEALTH.value
 LOOK_BACK = timedelta(days=14)
 DEFAULT_WINDOW = 30  # minutes either side of each of the case's scans
 MAX_WINDOW = 240
@@ -102,18 +107,32 @@ class Trace:
     visits: tuple[Visit, ...]
     contacts: tuple[Contact, ...]
     complete: bool = True  # False: the search stopped past MAX_CONTACTS people
+    not_the_holder: int = 0  # scans left out: a guard reported the person was not the holder
 
 
 def _scope(principal: Principal) -> Scope:
     return principal.scope(Permission.RECORDS_IMPORT)
 
 
+def _reaches(scope: Scope, region_code: str) -> bool:
+    """A resident of ``region_code`` is within the officer's reach: by region, or as an
+    officer of the health department (``dept:health``, ``dept:health/<region>``), whose
+    records a trace makes. Until stop 43 only regions counted: the department's own
+    clerk listed no case and traced none (an outside probe)."""
+    return scope.covers_region(region_code) or scope.covers_department(HEALTH, region_code)
+
+
+def _case_regions(scope: Scope) -> list[str] | None:
+    """The region prefixes ``_reaches`` covers; None: everywhere."""
+    prefixes = set(scope.regions) | {p for held, p in scope.departments if held == HEALTH}
+    return None if scope.everywhere or "" in prefixes else sorted(prefixes)
+
+
 def confirmed_cases(
     uow: UnitOfWork, principal: Principal, *, limit: int = 100
 ) -> list[CaseSummary]:
-    """The confirmed cases in force within the officer's regions, newest first."""
-    scope = _scope(principal)
-    regions = None if scope.everywhere else sorted(scope.regions)
+    """The confirmed cases in force within the officer's reach, newest first."""
+    regions = _case_regions(_scope(principal))
     return [_case(r, record) for record, r in uow.data_records.confirmed_cases(regions, limit)]
 
 
@@ -155,19 +174,9 @@ def trace_case(
             earliest=EARLIEST.isoformat(),
             latest=LATEST.isoformat(),
         )
-    window = timedelta(minutes=window_minutes)
-    visits: list[Visit] = []
-    found: dict[uuid.UUID, tuple[t.Resident, list[Overlap]]] = {}
-    for scan, venue in uow.scans.of_resident_between(resident_id, start_of(start), now):
-        visits.append(Visit(venue.id, venue.name, scan.scanned_at, *_around(scan, window)))
-        low, high = _around(scan, window)
-        for other, resident in uow.scans.others_at(venue.id, low, high, not_resident=resident_id):
-            entry = found.setdefault(resident.id, (resident, []))
-            overlap = Overlap(venue.id, venue.name, scan.scanned_at, other.scanned_at)
-            if overlap not in entry[1]:
-                entry[1].append(overlap)
-        if len(found) > MAX_CONTACTS:
-            break
+    visits, found, left_out = _search(
+        uow, resident_id, start_of(start), now, timedelta(minutes=window_minutes)
+    )
     contacts = tuple(
         Contact(r.id, r.name_masked, r.id_masked, tuple(sorted(o, key=lambda x: x.contact_at)))
         for r, o in sorted(found.values(), key=lambda e: min(x.contact_at for x in e[1]))
@@ -183,10 +192,46 @@ def trace_case(
             "window": window_minutes,
             "visits": len(visits),
             "contacts": len(contacts),
+            "not_the_holder": left_out,
         },
     )
     complete = len(found) <= MAX_CONTACTS
-    return Trace(case, start, window_minutes, tuple(visits), contacts, complete)
+    return Trace(case, start, window_minutes, tuple(visits), contacts, complete, left_out)
+
+
+Found = dict[uuid.UUID, tuple[t.Resident, list[Overlap]]]
+
+
+def _search(
+    uow: UnitOfWork, resident_id: uuid.UUID, since: datetime, until: datetime, window: timedelta
+) -> tuple[list[Visit], Found, int]:
+    """The case's visits, the people scanned there within the window, and how many scans
+    were left out because a guard reported the person was not the code's holder: the
+    case's own (someone else showed the case's code; the case was not there) and
+    others' (the resident named was not there). Until stop 43 they counted: a resident
+    whose code another person showed was made a close contact (an outside probe)."""
+    visits: list[Visit] = []
+    found: Found = {}
+    own = uow.scans.of_resident_between(resident_id, since, until)
+    left_out = uow.scans.reported_not_the_holder([scan.id for scan, _ in own])
+    for scan, venue in own:
+        if scan.id in left_out:
+            continue
+        low, high = _around(scan, window)
+        visits.append(Visit(venue.id, venue.name, scan.scanned_at, low, high))
+        others = uow.scans.others_at(venue.id, low, high, not_resident=resident_id)
+        flagged = uow.scans.reported_not_the_holder([other.id for other, _ in others])
+        left_out |= flagged
+        for other, resident in others:
+            if other.id in flagged:
+                continue
+            entry = found.setdefault(resident.id, (resident, []))
+            overlap = Overlap(venue.id, venue.name, scan.scanned_at, other.scanned_at)
+            if overlap not in entry[1]:
+                entry[1].append(overlap)
+        if len(found) > MAX_CONTACTS:
+            break
+    return visits, found, len(left_out)
 
 
 def create_contact_records(
@@ -260,7 +305,7 @@ def _in_scope(
     uow: UnitOfWork, principal: Principal, resident_id: uuid.UUID | None
 ) -> tuple[CaseSummary, t.Resident]:
     resident = uow.residents.by_id(resident_id) if resident_id else None
-    if resident is None or not _scope(principal).covers_region(resident.region_code):
+    if resident is None or not _reaches(_scope(principal), resident.region_code):
         raise CaseNotFound(N_("No such confirmed case"))
     records = [
         r

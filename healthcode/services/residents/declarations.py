@@ -107,9 +107,10 @@ def submit_declaration(
     )
     if relationship is not None:  # one waiting per family member: a second child's
         same = [w for w in waiting if declares(env, w[2], valid)]  # keeps the first's
-        others = len(waiting) - len(same)
-        dependants.check_dependant(uow, env, account=account, id_hash=id_hash, waiting=others)
-        waiting = same
+        others = [w[0] for w in waiting if w not in same]
+        dependants.check_dependant(uow, env, account=account, id_hash=id_hash)
+        gone = set(dependants.beyond_waiting_limit(uow, others))  # the oldest give way
+        waiting = same + [w for w in waiting if w[0] in gone]
     if waiting:  # replaced, with their videos
         videos.discard(uow, env, [video for _, video, _ in waiting if video is not None])
         uow.declarations.remove([declaration_id for declaration_id, _, _ in waiting])

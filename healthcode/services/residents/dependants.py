@@ -9,14 +9,18 @@ own ID number stays its own.
 
 Refused, each with its own reason: the applicant's own number; a number already
 bound to an account (that person shows their own code); a number another guardian
-holds; more than ``Settings.max_dependants`` dependants. The dependant's own account
-may later take the number over by the "move by SMS" path (``binding``): the code goes
-to the guardian's phone, and the move ends the guardian's link.
+holds; more than ``Settings.max_dependants`` dependants (those confirmed: a declaration
+waiting for its confirmation holds no one yet). Declarations waiting for other family
+members are bounded apart (``WAITING_LIMIT``; the oldest gives way). The dependant's
+own account may later take the number over by the "move by SMS" path (``binding``):
+the code goes to the guardian's phone, and the move ends the guardian's link. The
+guardian may end the link (``remove_dependant``): the person's record stays.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -26,6 +30,13 @@ from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
+
+# Declarations for family members (other than the one being declared) that may wait
+# for their confirmation at once, per code: a new one beyond it replaces the oldest.
+# Until stop 43 waiting ones counted towards ``max_dependants``, so five mistyped
+# numbers refused a new guardian's sixth and seventh with none confirmed (an outside
+# probe); unbounded, a script could leave any number waiting (an earlier probe).
+WAITING_LIMIT = 10
 
 
 class Relationship(StrEnum):
@@ -83,12 +94,10 @@ def relationship_of(value: str | None) -> Relationship:
         ) from None
 
 
-def check_dependant(
-    uow: UnitOfWork, env: Env, *, account: t.Account, id_hash: bytes, waiting: int = 0
-) -> None:
+def check_dependant(uow: UnitOfWork, env: Env, *, account: t.Account, id_hash: bytes) -> None:
     """May ``account`` hold the codes of the person with this ID hash? (at submit, and
-    again at the confirmation, under the account's lock). ``waiting``: declarations for
-    other new family members that wait for their confirmation, counted in the limit."""
+    again at the confirmation, under the account's lock). The limit counts the family
+    members confirmed, not declarations waiting (``beyond_waiting_limit``)."""
     own = uow.residents.by_id(account.resident_id) if account.resident_id else None
     if own is not None and own.id_hash == id_hash:
         raise InvalidInput.single(
@@ -109,11 +118,22 @@ def check_dependant(
         )
     if link is not None:
         raise HeldByAnotherGuardian(N_("Another family member already holds this person's code"))
-    if uow.dependants.count_of(account.id) + waiting >= env.settings.max_dependants:
+    if uow.dependants.count_of(account.id) >= env.settings.max_dependants:
         raise TooManyDependants(
             N_("An account may hold the codes of at most {max} family members"),
             max=env.settings.max_dependants,
         )
+
+
+def beyond_waiting_limit(uow: UnitOfWork, others: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """Of the declarations waiting for other family members (``others``), the oldest
+    that give way to a new one, so that at most ``WAITING_LIMIT`` wait with it."""
+    over = len(others) + 1 - WAITING_LIMIT
+    if over <= 0:
+        return []
+    rows = [row for row in map(uow.declarations.by_id, others) if row is not None]
+    rows.sort(key=lambda row: (row.submitted_at, str(row.id)))
+    return [row.id for row in rows[:over]]
 
 
 def link_dependant(
@@ -166,6 +186,30 @@ def dependant_of(
         if found.resident_id == resident_id:
             return found
     raise NotFound(N_("No such family member"))
+
+
+def remove_dependant(
+    uow: UnitOfWork, env: Env, *, account_id: uuid.UUID, resident_id: uuid.UUID, client: str = ""
+) -> None:
+    """The account stops holding this family member's codes: the link ends (audit
+    ``dependant.removed``). The person's record, colour, history and codes stay theirs;
+    another guardian may add them, or they may declare with an account of their own.
+    Anyone else's family member is not found. Until stop 43 no link could end but by a
+    take-over, and a full account could never make room (an outside probe)."""
+    uow.accounts.by_id(account_id, lock=True)  # as a confirmation linking one does
+    link = uow.dependants.by_resident(resident_id, lock=True)
+    if link is None or link.account_id != account_id:
+        raise NotFound(N_("No such family member"))
+    audit.record(
+        uow,
+        env,
+        actor_id=account_id,
+        action="dependant.removed",
+        resident_id=resident_id,
+        detail={"relationship": link.relationship},
+        client=client,
+    )
+    uow.dependants.remove(link)
 
 
 def end_link(uow: UnitOfWork, env: Env, link: t.Dependant, *, to_account: uuid.UUID) -> None:

@@ -9,15 +9,47 @@ Field names follow GB/T 38962-2020's personal and health data items.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated
 
 from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from healthcode.domain.facts import ExposureKind, Symptom
+from healthcode.domain.i18n import N_
 from healthcode.services.shared.bounds import Day, InputModel
+
+# The words for each symptom and contact, as the forms name them (English message
+# ids): the pages' labels (``web/labels.py``) and the refusal of one a policy does not
+# ask (``validation``) say the same. Until stop 43 that refusal named the value
+# ("此码不需要填写“dry_cough”", an outside probe).
+SYMPTOM_WORDS: Mapping[Symptom, str] = MappingProxyType(
+    {
+        Symptom.FEVER: N_("Fever (37.3 ℃ or above)"),
+        Symptom.DRY_COUGH: N_("Persistent dry cough"),
+        Symptom.FATIGUE: N_("Fatigue"),
+        Symptom.SHORTNESS_OF_BREATH: N_("Shortness of breath"),
+        Symptom.RESPIRATORY: N_("Respiratory symptoms (cough, sore throat, runny nose)"),
+    }
+)
+EXPOSURE_WORDS: Mapping[ExposureKind, str] = MappingProxyType(
+    {
+        ExposureKind.CONFIRMED: N_("I am a confirmed COVID-19 case"),
+        ExposureKind.SUSPECTED: N_("I am a suspected case"),
+        ExposureKind.POSITIVE: N_("I tested positive (without symptoms)"),
+        ExposureKind.CLOSE_CONTACT: N_("I am a close contact of a case"),
+        ExposureKind.FEBRILE_CONTACT: N_(
+            "I was in contact with a person with fever or respiratory symptoms"
+        ),
+        ExposureKind.HIGH_RISK_CONTACT: N_(
+            "I was in contact with people from Hubei or another high-incidence area"
+        ),
+    }
+)
 
 
 class Purpose(StrEnum):
@@ -42,18 +74,26 @@ class ExposureInput(_Input):
     end: Day | None = Field(None, description="discharge, cure, release or last contact")
 
 
-def _not_a_boolean(value: object) -> object:
-    """JSON ``true`` would otherwise be read as 1.0 ℃: a boolean is not a number."""
+def temperature_text(value: object) -> object:
+    """A temperature as a phone keyboard types it, for the form and the API alike (one
+    parser: the form hands its text here): full-width digits and a decimal comma are
+    the same number ("３６．５", "36,5" and "36，5" are 36.5). Until stop 43 the form
+    took them and the API answered 422 ``float_parsing`` (an outside probe). JSON
+    ``true`` would otherwise be read as 1.0 ℃: a boolean is not a number."""
     if isinstance(value, bool):
         raise PydanticCustomError("float_type", "Input should be a valid number")
+    if isinstance(value, str):
+        return unicodedata.normalize("NFKC", value).strip().replace(",", ".")
     return value
 
 
 class HealthInput(_Input):
     """What a daily report and a declaration both say about today's health."""
 
-    temperature: Annotated[float | None, BeforeValidator(_not_a_boolean)] = Field(
-        None, description="℃ today, one decimal as the thermometer shows it; null if not measured"
+    temperature: Annotated[float | None, BeforeValidator(temperature_text)] = Field(
+        None,
+        description="℃ today, one decimal as the thermometer shows it (a number, or its text: "
+        "full-width digits and a decimal comma are read too); null if not measured",
     )
     symptoms: list[Symptom] = Field(default_factory=list, max_length=10)
     exposures: list[ExposureInput] = Field(default_factory=list, max_length=10)
@@ -82,4 +122,6 @@ class DeclarationInput(HealthInput):
     employer_code: str = Field(
         "", max_length=40, description="apply as staff of the employer with this credit code"
     )
-    pledge: bool = Field(description="承诺: I declare the above is true")
+    # Only JSON true pledges: until stop 43 "yes" (or "1", "on") was taken as one (an
+    # outside probe). The form sends a checkbox, read as a boolean (``web/forms.py``).
+    pledge: bool = Field(strict=True, description="承诺: I declare the above is true (JSON true)")

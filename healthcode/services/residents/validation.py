@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from healthcode.domain.errors import FieldError, InvalidInput
 from healthcode.domain.facts import ExposureKind
-from healthcode.domain.i18n import N_
+from healthcode.domain.i18n import N_, Words
 from healthcode.domain.identity import (
     IdNumber,
     Region,
@@ -22,6 +22,8 @@ from healthcode.domain.identity import (
 from healthcode.domain.policy import Model, Policy
 from healthcode.domain.temperature import HIGHEST_C, LOWEST_C, in_range
 from healthcode.services.residents.inputs import (
+    EXPOSURE_WORDS,
+    SYMPTOM_WORDS,
     DeclarationInput,
     ExposureInput,
     HealthInput,
@@ -130,7 +132,7 @@ def check_health(c: Collector, data: H, policy: Policy, today: date) -> H:
                 f"symptoms[{i}]",
                 "not_asked",
                 N_("'{value}' is not asked for this code"),
-                value=symptom.value,
+                value=Words(SYMPTOM_WORDS[symptom]),  # the form's words, not the value
             )
     for i, exposure in enumerate(data.exposures):
         _exposure(c, f"exposures[{i}]", exposure, policy, today)
@@ -194,7 +196,7 @@ def _exposure(c: Collector, where: str, e: ExposureInput, policy: Policy, today:
             f"{where}.kind",
             "not_asked",
             N_("'{value}' is not asked for this code"),
-            value=e.kind.value,
+            value=Words(EXPOSURE_WORDS[e.kind]),
         )
     if e.start is not None:
         _not_future(c, f"{where}.start", e.start, today)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     true,
 )
 
+from healthcode.domain.fraud import Status
 from healthcode.domain.scope import Scope
 from healthcode.store import tables as t
 from healthcode.store.federation import REVISIONS_TEXT, revision_set
@@ -511,3 +512,18 @@ class Scans(_Repo):
             .order_by(t.Scan.scanned_at, t.Scan.id)
         )
         return [(s, r) for s, r in self.session.execute(query)]
+
+    def reported_not_the_holder(self, scan_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these scans a guard reported "not the holder" (tracing leaves them
+        out: the person scanned was not the code's holder). The gate report's fraud
+        case names its scan; one the officers dismissed (the holder was there after
+        all) no longer leaves it out."""
+        found: set[uuid.UUID] = set()
+        ids = list(dict.fromkeys(scan_ids))
+        for at in range(0, len(ids), 1000):  # bounded lists of bound parameters
+            query = select(t.FraudCase.scan_id).where(
+                t.FraudCase.scan_id.in_(ids[at : at + 1000]),
+                t.FraudCase.status != Status.DISMISSED.value,
+            )
+            found.update(i for i in self.session.scalars(query) if i is not None)
+        return found

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.records import ImportKind
@@ -169,3 +170,49 @@ def test_a_misnamed_query_parameter_of_the_trace_is_refused_not_dropped(
     listed = client.get("/api/v1/records/tracing?limit=5&offset=5", headers=inside)
     assert listed.status_code == 422  # the list of cases has no pages past its limit
     assert listed.json()["error"]["fields"][0]["field"] == "offset"
+
+
+def test_the_health_departments_clerk_traces_without_a_scan_not_the_holder(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    """Stop 43, an outside probe: ``data.cdc`` (``dept:health``) got ``[]`` with a
+    confirmed case in force; and a scan the guard reported "not the holder" listed
+    the code's holder as a contact, and the records turned them red."""
+    env: Env = app.state.env
+    people = in_tx(sessions, env, lambda uow: world(uow, env))
+
+    def setup(uow: UnitOfWork) -> None:
+        accounts.create_staff(
+            uow, env, username="tracer.dept", password=PASSWORD, display_name="疾控流调员",
+            roles=[(Role.DATA_OPERATOR, "dept:health")],
+        )  # fmt: skip
+        query = select(t.Scan).where(t.Scan.resident_id == people["near"][1])
+        shown = uow.session.scalars(query).one()
+        uow.add(
+            t.FraudCase(
+                scan_id=shown.id, resident_id=shown.resident_id, at=shown.scanned_at,
+                source="gate_report", cause="not_the_holder", region_code="371602",
+            )
+        )  # fmt: skip
+
+    in_tx(sessions, env, setup)
+    clerk = staff_headers(client, "tracer.dept")
+    case = str(people["case"][1])
+    listed = client.get("/api/v1/records/tracing", headers=clerk)
+    assert [c["resident"] for c in listed.json()] == [case]
+    found = client.post(
+        "/api/v1/records/tracing/find", json={"id_number": people["case"][2]}, headers=clerk
+    )
+    assert found.status_code == 200, found.text
+    trace = client.get(f"/api/v1/records/tracing/{case}", headers=clerk).json()
+    assert [c["resident"] for c in trace["contacts"]] == [str(people["also"][1])]
+    assert trace["not_the_holder"] == 1
+    made = client.post(f"/api/v1/records/tracing/{case}/records", json={}, headers=clerk)
+    assert made.status_code == 200, made.text
+    assert (made.json()["added"], made.json()["department"]) == (1, "health")
+
+    def colours(uow: UnitOfWork) -> list[str]:
+        accounts = [uow.session.get(t.Account, people[n][0]) for n in ("near", "also")]
+        return [colour_of(uow, a).value for a in accounts if a is not None]
+
+    assert in_tx(sessions, env, colours) == ["green", "red"]

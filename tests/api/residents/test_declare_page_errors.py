@@ -6,8 +6,9 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import CapturingSender
+from tests.api.helpers import PHONE, CapturingSender, bearer, declare, error
 from tests.api.pages import HTML, page_token, sign_in_on_pages
+from tests.factories.inputs import declaration_data
 
 
 def test_an_empty_pass_form_names_every_field_at_once(
@@ -21,3 +22,32 @@ def test_an_empty_pass_form_names_every_field_at_once(
     assert page.status_code == 422
     named = set(re.findall(r'id="([a-z_]+)-error"', page.text))
     assert {"name", "id_number", "region", "pledge", "destination", "purpose"} <= named
+
+
+def test_a_phones_temperature_is_read_alike_by_the_api_and_the_form(
+    client: TestClient, sms: CapturingSender
+) -> None:
+    """Stop 43, an outside probe: the form took "３６．５" and "36,5", and
+    ``POST /codes/binzhou-code/reports {"temperature": "３６.５"}`` was 422
+    float_parsing. Both go through one parser now (``inputs.temperature_text``)."""
+    sign_in_on_pages(client, sms, PHONE)
+    me = bearer(client.cookies["hc_session"])  # the same session, for the API
+    declare(client, me, declaration_data(temperature="36,5"))
+    for typed in ("３６.５", "36,5", "３６，４"):
+        sent = client.post(
+            "/api/v1/codes/binzhou-code/reports", json={"temperature": typed}, headers=me
+        )
+        assert sent.status_code == 200, sent.text
+    wrong = client.post(
+        "/api/v1/codes/binzhou-code/reports", json={"temperature": "36.5℃"}, headers=me
+    )
+    assert (wrong.status_code, error(wrong)["fields"][0]["code"]) == (422, "float_parsing")
+    for typed in ("３６．５", "36,5"):
+        token = page_token(client, "/codes/binzhou-code/report")
+        page = client.post(
+            "/codes/binzhou-code/report",
+            data={"temperature": typed, "csrf_token": token},
+            headers=HTML,
+            follow_redirects=False,
+        )
+        assert page.status_code == 303, page.text[:500]

@@ -4,12 +4,20 @@ refusal has its code."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from tests.api.helpers import CapturingSender, declare, error, resident_headers
+from healthcode.services.shared.env import Env
+from healthcode.store import tables as t
+from healthcode.store.uow import UnitOfWork
+from tests.api.helpers import CapturingSender, declare, error, in_tx, resident_headers
+from tests.factories.appeals import REASON, close_contact
 from tests.factories.inputs import declaration_data, id_number
 
 API = "/api/v1"
@@ -82,3 +90,76 @@ def test_a_parent_sends_a_childs_daily_report(client: TestClient, sms: Capturing
     assert client.get(f"{API}/codes/binzhou-code", headers=me).json()["colour"] == "green"
     bad = client.post(reports, json={"temperature": "hot"}, headers=me)
     assert (bad.status_code, error(bad)["fields"][0]["field"]) == (422, "temperature")
+
+
+def test_a_parent_appeals_a_childs_colour(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    """Stop 43, an outside probe: the child's code said ``appealable: true`` and no
+    route took the guardian's appeal. Another account's child: 404 on each route."""
+    me = resident_headers(client, sms, "13800001111")
+    submitted = for_child(client, me, id_number(date(2016, 5, 5)))
+    client.post(f"{API}/declarations/{submitted.json()['id']}/confirm", headers=me)
+    [child] = client.get(f"{API}/dependants", headers=me).json()
+    rid = child["resident_id"]
+    in_tx(app, sessions, lambda uow, env: close_contact(uow, env, uuid.UUID(rid)))
+    code = client.get(f"{API}/dependants/{rid}/codes/binzhou-code", headers=me).json()
+    assert (code["colour"], code["appealable"]) == ("red", True)
+    disputable = f"{API}/dependants/{rid}/codes/binzhou-code/disputable"
+    [item] = client.get(disputable, headers=me).json()
+    assert (item["kind"], item["behind_colour"]) == ("close_contact", True)
+    form = {"policy": "binzhou-code", "record_id": item["id"], "reason": REASON}
+    stranger = resident_headers(client, sms, "13700004444")
+    png = {"evidence": ("行程卡.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")}
+    none = {"evidence": ("", b"")}  # multipart, no file chosen
+    appeals = f"{API}/dependants/{rid}/appeals"
+    refused = client.post(appeals, data=form, files=none, headers=stranger)
+    assert (refused.status_code, error(refused)["code"]) == (404, "not_found")
+    sent = client.post(appeals, data=form, files=png, headers=me)
+    assert sent.status_code == 201, sent.text
+    appeal = sent.json()
+    assert (appeal["status"], appeal["kind"], appeal["evidence"]) == ("open", "close_contact", True)
+    again = client.post(appeals, data=form, files=none, headers=me)
+    assert (again.status_code, error(again)["code"]) == (409, "already_appealed")
+    [listed] = client.get(f"{API}/dependants/{rid}/appeals", headers=me).json()
+    assert listed["id"] == appeal["id"]
+    one = client.get(f"{API}/dependants/{rid}/appeals/{appeal['id']}", headers=me)
+    assert one.json()["steps"][0]["step"] == "submitted"
+    for url in (disputable, f"{API}/dependants/{rid}/appeals"):
+        assert client.get(url, headers=stranger).status_code == 404
+    mine = client.get(f"{API}/dependants/{rid}/appeals/{appeal['id']}", headers=stranger)
+    assert mine.status_code == 404
+
+    def actor(uow: UnitOfWork, env: Env) -> list[Any]:
+        query = select(t.AuditEvent.actor_id).where(t.AuditEvent.action == "appeal.submitted")
+        return list(uow.session.scalars(query))
+
+    account = client.get(f"{API}/me", headers=me).json()["id"]
+    assert in_tx(app, sessions, actor) == [uuid.UUID(account)]  # the guardian sent it
+
+
+def test_a_parent_stops_holding_a_childs_code(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    """Stop 43, an outside probe: ``DELETE /dependants/{id}`` was 404 and a full
+    account could never make room. The link ends; the child's record stays."""
+    me = resident_headers(client, sms, "13800001111")
+    submitted = for_child(client, me, id_number(date(2016, 5, 5)))
+    client.post(f"{API}/declarations/{submitted.json()['id']}/confirm", headers=me)
+    [child] = client.get(f"{API}/dependants", headers=me).json()
+    url = f"{API}/dependants/{child['resident_id']}"
+    stranger = resident_headers(client, sms, "13700004444")
+    refused = client.delete(url, headers=stranger)
+    assert (refused.status_code, error(refused)["code"]) == (404, "not_found")
+    removed = client.delete(url, headers=me)
+    assert removed.status_code == 204, removed.text
+    assert client.get(f"{API}/dependants", headers=me).json() == []
+    assert client.get(f"{url}/codes/binzhou-code", headers=me).status_code == 404
+    assert client.delete(url, headers=me).status_code == 404
+
+    def kept(uow: UnitOfWork, env: Env) -> tuple[bool, int]:
+        found = uow.residents.by_id(uuid.UUID(child["resident_id"]))
+        query = select(t.AuditEvent).where(t.AuditEvent.action == "dependant.removed")
+        return found is not None, len(uow.session.scalars(query).all())
+
+    assert in_tx(app, sessions, kept) == (True, 1)

@@ -137,6 +137,10 @@ BAD_INPUT = [
     ),
     ("pledge refused", {"pledge": False}, 422, "pledge", "pledge_required"),
     ("pledge missing", {"pledge": None}, 422, "pledge", "missing"),
+    # only JSON true pledges (stop 43, an outside probe: "yes" was a pledge, 201)
+    ("pledge as a word", {"pledge": "yes"}, 422, "pledge", "bool_type"),
+    ("pledge as a number", {"pledge": 1}, 422, "pledge", "bool_type"),
+    ("pledge as a string", {"pledge": "true"}, 422, "pledge", "bool_type"),
     (
         "not a date",
         {"residence_since": "yesterday"},
@@ -297,3 +301,34 @@ def test_a_value_not_offered_is_named_in_words_and_the_allowed_ones_go_to_the_cl
     [field] = error(response)["fields"]
     assert field["message"] == "请从给出的选项中选择"
     assert "fever" in field["params"]["expected"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "zh", "en"),
+    [
+        (
+            {"symptoms": ["dry_cough"]},
+            "symptoms[0]",
+            "此码不需要填写“持续干咳”",
+            "'Persistent dry cough' is not asked for this code",
+        ),
+        (
+            {"exposures": [{"kind": "high_risk_contact"}]},
+            "exposures[0].kind",
+            "此码不需要填写“我与湖北等疫情高发地区人员有接触史”",
+            "'I was in contact with people from Hubei or another high-incidence area' is not "
+            "asked for this code",
+        ),
+    ],
+    ids=["symptom", "contact"],
+)
+def test_a_value_the_code_does_not_ask_is_named_in_the_forms_words(
+    client: TestClient, me: dict[str, str], change: dict[str, Any], field: str, zh: str, en: str
+) -> None:
+    """Stop 43, an outside probe: "此码不需要填写“dry_cough”" named the internal value."""
+    data = declaration_data() | change  # binzhou-code asks neither
+    for lang, expected in (("zh", zh), ("en", en)):
+        response = client.post(f"{API}/declarations?lang={lang}", json=data, headers=me)
+        assert response.status_code == 422, response.text
+        fields = {f["field"]: f for f in error(response)["fields"]}
+        assert (fields[field]["code"], fields[field]["message"]) == ("not_asked", expected)

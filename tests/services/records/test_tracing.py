@@ -20,7 +20,7 @@ from healthcode.services.records.tracing import (
     find_case,
     trace_case,
 )
-from healthcode.services.scanning import check_ins
+from healthcode.services.scanning import check_ins, releases, scans
 from healthcode.services.scanning.venues import VenueSummary
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -28,7 +28,7 @@ from healthcode.store.uow import UnitOfWork
 from tests.factories.inputs import id_number
 from tests.factories.organisations import organisation
 from tests.factories.roster import employer_admin
-from tests.factories.scanning import venue
+from tests.factories.scanning import display_token, operator, venue
 from tests.factories.units import SameUnit
 from tests.services.conftest import new_account
 from tests.services.records.helpers import (
@@ -237,3 +237,107 @@ def test_possible_exposure_turns_them_yellow_with_its_reason(
         create_contact_records(
             uow, env, officer(uow, env), resident_id=world.case.resident_id, kind=ImportKind.TRAVEL
         )
+
+
+@pytest.mark.usefixtures("signing_key")
+class TestNotTheHolder:
+    """A scan the guard found "not the holder" is left out (stop 43, an outside probe):
+    X's code shown by someone else 52 s before a case came in made X a close contact."""
+
+    def confirm(self, uow: UnitOfWork, env: Env, number: str) -> None:
+        header = ("source_id", "id_number", "start")
+        data = csv_bytes([header, ("CASE-NTH", number, "2020-02-23")])
+        run_import(uow, env, data, kind=ImportKind.CONFIRMED, file_name="cases.csv")
+        later(env)
+
+    def test_a_contacts_scan_reported_not_the_holder_is_left_out(
+        self, uow: UnitOfWork, env: Env, market: VenueSummary
+    ) -> None:
+        guard = operator(uow, env, employer_admin(uow, env, market.organisation_id), market.id)
+        x, _ = green_resident(uow, env)
+        honest, _ = green_resident(uow, env)
+        case, number = green_resident(uow, env)
+        token = display_token(uow, env, x.resident_id)
+        shown = scans.scan_code(uow, env, guard, venue_id=market.id, token=token)
+        releases.report_not_the_holder(uow, env, guard, scan_id=shown.id)
+        enter(uow, env, honest, market)
+        later(env, 1)
+        enter(uow, env, case, market)
+        self.confirm(uow, env, number)
+        assert case.resident_id is not None
+        trace = trace_case(uow, env, officer(uow, env), resident_id=case.resident_id)
+        assert [c.resident_id for c in trace.contacts] == [honest.resident_id]
+        assert trace.not_the_holder == 1
+        report = create_contact_records(uow, env, officer(uow, env), resident_id=case.resident_id)
+        recolour_batch(SameUnit(uow), env, batch_id=report.batch_id)  # type: ignore[arg-type]
+        assert (colour_of(uow, x), colour_of(uow, honest)) == (Colour.GREEN, Colour.RED)
+
+    def test_the_cases_own_scan_reported_not_the_holder_is_no_visit(
+        self, uow: UnitOfWork, env: Env, market: VenueSummary
+    ) -> None:
+        """Someone else showed the case's code: the case was not there."""
+        guard = operator(uow, env, employer_admin(uow, env, market.organisation_id), market.id)
+        there, _ = green_resident(uow, env)
+        case, number = green_resident(uow, env)
+        enter(uow, env, there, market)
+        token = display_token(uow, env, case.resident_id)
+        shown = scans.scan_code(uow, env, guard, venue_id=market.id, token=token)
+        releases.report_not_the_holder(uow, env, guard, scan_id=shown.id)
+        self.confirm(uow, env, number)
+        assert case.resident_id is not None
+        trace = trace_case(uow, env, officer(uow, env), resident_id=case.resident_id)
+        assert (trace.visits, trace.contacts, trace.not_the_holder) == ((), (), 1)
+
+
+    def test_a_report_the_officers_dismissed_leaves_the_scan_in(
+        self, uow: UnitOfWork, env: Env, market: VenueSummary
+    ) -> None:
+        """Dismissed: the holder was there after all, and is traced."""
+        guard = operator(uow, env, employer_admin(uow, env, market.organisation_id), market.id)
+        x, _ = green_resident(uow, env)
+        case, number = green_resident(uow, env)
+        token = display_token(uow, env, x.resident_id)
+        shown = scans.scan_code(uow, env, guard, venue_id=market.id, token=token)
+        opened = releases.report_not_the_holder(uow, env, guard, scan_id=shown.id)
+        found = uow.fraud_cases.by_id(opened.id)
+        assert found is not None
+        found.status = "dismissed"
+        later(env, 1)
+        enter(uow, env, case, market)
+        self.confirm(uow, env, number)
+        assert case.resident_id is not None
+        trace = trace_case(uow, env, officer(uow, env), resident_id=case.resident_id)
+        assert ([c.resident_id for c in trace.contacts], trace.not_the_holder) == (
+            [x.resident_id],
+            0,
+        )
+
+
+class TestHealthDepartment:
+    """An officer scoped to the health department traces (stop 43, an outside probe):
+    ``dept:health`` got an empty case list and 404 for every case."""
+
+    @pytest.mark.parametrize("scope", ["dept:health", "dept:health/371602", "dept:health/371600"])
+    def test_the_departments_officer_lists_finds_traces_and_makes_records(
+        self, uow: UnitOfWork, env: Env, world: World, scope: str
+    ) -> None:
+        assert world.case.resident_id is not None
+        clerk = officer(uow, env, scope)
+        assert [c.resident_id for c in confirmed_cases(uow, clerk)] == [world.case.resident_id]
+        [number] = [n for a, n in world.numbers if a is world.case]
+        assert find_case(uow, env, clerk, id_number=number).resident_id == world.case.resident_id
+        trace = trace_case(uow, env, clerk, resident_id=world.case.resident_id)
+        assert len(trace.contacts) == 2
+        report = create_contact_records(uow, env, clerk, resident_id=world.case.resident_id)
+        assert (report.added, report.department) == (2, "health")
+        assert report.batch_id in {b.id for b in list_batches(uow, clerk)}
+
+    @pytest.mark.parametrize("scope", ["dept:health/110000", "dept:police", "dept:police/371602"])
+    def test_another_region_or_department_reaches_no_case(
+        self, uow: UnitOfWork, env: Env, world: World, scope: str
+    ) -> None:
+        assert world.case.resident_id is not None
+        clerk = officer(uow, env, scope)
+        assert confirmed_cases(uow, clerk) == []
+        with pytest.raises(CaseNotFound):
+            trace_case(uow, env, clerk, resident_id=world.case.resident_id)

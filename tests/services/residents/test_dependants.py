@@ -4,11 +4,12 @@ who gets a record and a colour of their own; the limits each have their own reas
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.services.codes.health_codes import display_code, read_code_state
@@ -19,12 +20,14 @@ from healthcode.services.residents.declarations import (
     submit_declaration,
 )
 from healthcode.services.residents.dependants import (
+    WAITING_LIMIT,
     DependantHasAccount,
     HeldByAnotherGuardian,
     Relationship,
     TooManyDependants,
     dependant_of,
     list_dependants,
+    remove_dependant,
 )
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -166,17 +169,88 @@ class TestRefusals:
             self.submit(uow, env, account, id_number(CHILD_BORN))
         assert caught.value.params == {"max": 2}
 
-    def test_waiting_declarations_count_in_the_limit(
+    def test_waiting_declarations_do_not_count_in_the_limit(
         self, uow: UnitOfWork, env: Env, account: t.Account
     ) -> None:
-        """Sixty declarations for sixty people could wait unconfirmed (found from outside)."""
+        """Stop 43, an outside probe: a new guardian's five mistyped numbers, waiting,
+        refused the sixth and seventh with none confirmed. The limit counts those held."""
         env.settings.max_dependants = 2
-        first, second = id_number(CHILD_BORN), id_number(date(2017, 3, 1))
-        self.submit(uow, env, account, first)
-        self.submit(uow, env, account, second)
-        with pytest.raises(TooManyDependants):
+        for born in range(2010, 2015):  # five typos, never confirmed
+            self.submit(uow, env, account, id_number(date(born, 1, 1)))
+        sixth = self.submit(uow, env, account, id_number(date(2016, 1, 1)))
+        seventh = self.submit(uow, env, account, id_number(date(2017, 1, 1)))
+        for row in (sixth, seventh):
+            confirm_declaration(uow, env, account_id=account.id, declaration_id=row)
+        assert len(list_dependants(uow, account_id=account.id)) == 2
+        with pytest.raises(TooManyDependants):  # now two are held
             self.submit(uow, env, account, id_number(date(2018, 5, 1)))
-        self.submit(uow, env, account, first)  # correcting a waiting one is no new member
+
+    def test_a_full_account_confirming_another_is_refused(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        env.settings.max_dependants = 1
+        first = self.submit(uow, env, account, id_number(CHILD_BORN))
+        second = self.submit(uow, env, account, id_number(date(2017, 3, 1)))
+        confirm_declaration(uow, env, account_id=account.id, declaration_id=first)
+        with pytest.raises(TooManyDependants):
+            confirm_declaration(uow, env, account_id=account.id, declaration_id=second)
+
+    def test_waiting_declarations_are_bounded_the_oldest_gives_way(
+        self, uow: UnitOfWork, env: Env, account: t.Account, clock: FixedClock
+    ) -> None:
+        """Sixty declarations for sixty people could wait unconfirmed (an earlier probe):
+        at most ``WAITING_LIMIT`` wait for other family members; a new one replaces
+        the oldest, and never refuses the guardian."""
+        numbers = [id_number(date(1950 + i, 1, 1)) for i in range(WAITING_LIMIT + 1)]
+        made = []
+        for number in numbers:
+            made.append(self.submit(uow, env, account, number))
+            clock.advance(timedelta(seconds=1))
+        waiting = uow.declarations.unconfirmed(account.id, "binzhou-code", for_dependant=True)
+        assert len(waiting) == WAITING_LIMIT
+        assert uow.declarations.by_id(made[0]) is None  # the oldest gave way
+        assert {w[0] for w in waiting} == set(made[1:])
+        again = self.submit(uow, env, account, numbers[5])  # correcting one: no new member
+        assert uow.declarations.by_id(made[1]) is not None
+        assert uow.declarations.by_id(made[5]) is None
+        assert again != made[5]
+
+
+class TestRemoval:
+    """Stop 43, an outside probe: no link could end (``DELETE`` was 404, no page offered
+    it), so a guardian at the limit could never make room."""
+
+    @pytest.mark.usefixtures("signing_key")
+    def test_the_link_ends_and_the_persons_record_stays(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        env.settings.max_dependants = 1
+        number = id_number(CHILD_BORN)
+        child = for_dependant(uow, env, account, number)
+        remove_dependant(uow, env, account_id=account.id, resident_id=child, client="c")
+        assert list_dependants(uow, account_id=account.id) == []
+        with pytest.raises(NotFound):
+            dependant_of(uow, account_id=account.id, resident_id=child)
+        assert uow.residents.by_id(child) is not None  # their record, colour and codes stay
+        state = read_code_state(uow, env, resident_id=child, policy_id="binzhou-code")
+        assert state.colour is Colour.GREEN
+        [event] = uow.session.query(t.AuditEvent).filter_by(action="dependant.removed").all()
+        assert (event.actor_id, event.resident_id) == (account.id, child)
+        with pytest.raises(NotFound):  # once
+            remove_dependant(uow, env, account_id=account.id, resident_id=child)
+        # room again: another child, or the same one added back (the same record)
+        assert for_dependant(uow, env, account, number) == child
+
+    def test_another_accounts_family_member_is_not_found(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        child = for_dependant(uow, env, account, id_number(CHILD_BORN))
+        stranger = new_account(uow, env, "13700004444")
+        with pytest.raises(NotFound):
+            remove_dependant(uow, env, account_id=stranger.id, resident_id=child)
+        assert [d.resident_id for d in list_dependants(uow, account_id=account.id)] == [child]
+        with pytest.raises(NotFound):  # anyone's own record: no link to end
+            remove_dependant(uow, env, account_id=account.id, resident_id=uuid.uuid4())
 
 
 def test_the_dependant_takes_the_number_over_with_a_code_to_the_guardian(

@@ -17,6 +17,7 @@ from healthcode.services.residents.validation import check_temperature
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
+from tests.factories.inputs import declaration_data
 from tests.services.conftest import declare, report
 
 # (case, temperature, the binzhou colour it gives) — 37.3 ℃ and above is a fever
@@ -86,3 +87,31 @@ def test_a_report_and_a_gate_take_the_same_temperatures(value: float, taken: boo
         else:
             answers.append(True)
     assert answers == [taken, taken]
+
+
+# What a phone keyboard types, read as the number it means (stop 43, an outside probe:
+# the form took "３６．５" and "36,5", the API answered 422 float_parsing).
+TYPED = [
+    ("full-width", "３６．５", 36.5),
+    ("full-width digits, a plain point", "３６.５", 36.5),
+    ("a decimal comma", "36,5", 36.5),
+    ("a full-width comma", "36，5", 36.5),
+    ("spaces around it", " 37.3 ", 37.3),
+    ("plain text", "36.5", 36.5),
+]
+
+
+@pytest.mark.parametrize(("text", "value"), [c[1:] for c in TYPED], ids=[c[0] for c in TYPED])
+def test_typed_text_is_read_as_the_form_reads_it(text: str, value: float) -> None:
+    for model, data in (
+        (DailyReportInput, {"temperature": text}),
+        (DeclarationInput, declaration_data(temperature=text)),
+    ):
+        assert model.model_validate(data).temperature == value
+
+
+@pytest.mark.parametrize("text", ["36.5℃", "hot", "36..5", "3 6.5"])
+def test_other_text_is_still_not_a_number(text: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        DailyReportInput.model_validate({"temperature": text})
+    assert {e["type"] for e in refused.value.errors()} == {"float_parsing"}

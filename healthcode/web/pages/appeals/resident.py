@@ -2,7 +2,9 @@
 
 The same services as ``/api/v1/appeals``. The form lists what is behind the code's
 colour (each record's kind and source department; a manual colour) and takes a reason
-and optionally one photo or PDF; the timeline shows each step as it happens.
+and optionally one photo or PDF; the timeline shows each step as it happens. A
+guardian's appeals for a family member are the same pages under
+``/family/{resident_id}/…`` (``residents/family.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.http.deps import EnvDep, UowDep, client_address
@@ -43,10 +45,10 @@ LABELS: dict[str, Any] = {
 def appeal_form(
     request: Request, policy_id: str, resident_id: DeclaredDep, uow: UowDep, env: EnvDep
 ) -> Response:
-    return _form(request, uow, env, resident_id, policy_id, FormState())
+    return show_appeal_form(request, uow, env, resident_id, policy_id, FormState())
 
 
-def _form(
+def show_appeal_form(
     request: Request,
     uow: UowDep,
     env: EnvDep,
@@ -54,7 +56,13 @@ def _form(
     policy_id: str,
     form: FormState,
     status: int = 200,
+    *,
+    code_url: str = "",
+    appeals_url: str = "/appeals",
+    **whose: Any,
 ) -> Response:
+    """The form for ``resident_id`` (one's own, or a family member's: ``whose`` names
+    them, ``code_url`` is their code page and ``appeals_url`` their appeals)."""
     policy = known_policy(env, policy_id)
     items = appeals.list_disputable(uow, env, resident_id=resident_id, policy_id=policy.id)
     return render(
@@ -68,6 +76,9 @@ def _form(
         minimum=appeals.MIN_REASON,
         max_mb=f"{round(env.settings.appeal_evidence_max_bytes / 1024 / 1024, 1):g}",
         max_bytes=env.settings.appeal_evidence_max_bytes,
+        code_url=code_url or f"/codes/{policy.id}",
+        appeals_url=appeals_url,
+        **({"member": None} | whose),
         **LABELS,
     )
 
@@ -81,6 +92,23 @@ def submit(
     env: EnvDep,
     data: FormDep,
 ) -> Response:
+    return take_appeal(request, uow, env, data, resident_id, policy_id)
+
+
+def take_appeal(
+    request: Request,
+    uow: UowDep,
+    env: EnvDep,
+    data: FormData,
+    resident_id: uuid.UUID,
+    policy_id: str,
+    *,
+    appeals_url: str = "/appeals",
+    actor_id: uuid.UUID | None = None,
+    **whose: Any,
+) -> Response:
+    """Take the appeal for ``resident_id``; ``actor_id``: the guardian sending it for a
+    family member (``whose``, ``appeals_url`` as for the form)."""
     subject = str(data.get("subject", ""))
     reason = str(data.get("reason", "")).strip()  # free text: kept as typed
     form = FormState(values={"subject": subject, "reason": reason})
@@ -100,10 +128,12 @@ def submit(
             reason=reason,
             upload=file.file if file is not None else None,
             client=client_address(request),
+            actor_id=actor_id,
         )
     except appeals.AlreadyAppealed as error:  # sent twice: the one that went in
         uow.refused(error)
-        return RedirectResponse(f"/appeals/{error.params['appeal_id']}?again=1", status_code=303)
+        open_appeal = error.params["appeal_id"]
+        return RedirectResponse(f"{appeals_url}/{open_appeal}?again=1", status_code=303)
     except DomainError as error:
         uow.refused(error)
         if isinstance(error, InvalidInput):
@@ -112,18 +142,35 @@ def submit(
                 form.add_error(name, translate(field.message, field.params))
         else:
             form.general.append(in_words(error))
-        return _form(request, uow, env, resident_id, policy_id, form, error.status)
-    return RedirectResponse(f"/appeals/{made.id}?sent=1", status_code=303)
+        return show_appeal_form(
+            request, uow, env, resident_id, policy_id, form, error.status,
+            appeals_url=appeals_url, **whose,
+        )  # fmt: skip
+    return RedirectResponse(f"{appeals_url}/{made.id}?sent=1", status_code=303)
 
 
 @router.get("/appeals")
 def my_appeals(request: Request, resident_id: DeclaredDep, uow: UowDep, env: EnvDep) -> Response:
+    return show_appeals(request, uow, env, resident_id)
+
+
+def show_appeals(
+    request: Request,
+    uow: UowDep,
+    env: EnvDep,
+    resident_id: uuid.UUID,
+    *,
+    appeals_url: str = "/appeals",
+    **whose: Any,
+) -> Response:
     return render(
         request,
         "appeals/mine.html",
         headers=NO_STORE,
         items=appeals.list_appeals(uow, env, resident_id=resident_id),
         policies=env.policies,
+        appeals_url=appeals_url,
+        **({"member": None} | whose),
         **LABELS,
     )
 
@@ -140,16 +187,37 @@ def appeal_page(
 ) -> Response:
     """``sent``: just sent; ``again``: the form was sent again (a double tap), and this
     is the appeal the first one made."""
+    return show_appeal_page(request, uow, env, resident_id, appeal_id, sent=sent, again=again)
+
+
+def show_appeal_page(
+    request: Request,
+    uow: UowDep,
+    env: EnvDep,
+    resident_id: uuid.UUID,
+    appeal_id: uuid.UUID,
+    *,
+    sent: bool = False,
+    again: bool = False,
+    appeals_url: str = "/appeals",
+    codes_url: str = "/codes",
+    **whose: Any,
+) -> Response:
+    """One appeal of ``resident_id``'s; ``codes_url``: where their code pages are."""
     appeal = appeals.show_appeal(uow, env, resident_id=resident_id, appeal_id=appeal_id)
+    policy = env.policies.get(appeal.policy_id)
     return render(
         request,
         "appeals/appeal.html",
         headers=NO_STORE,
         appeal=appeal,
-        policy=env.policies.get(appeal.policy_id),
+        policy=policy,
         sent=sent,
         again=again,
-        evidence_link=f"/appeals/{appeal.id}/evidence",
+        evidence_link=f"{appeals_url}/{appeal.id}/evidence",
+        appeals_url=appeals_url,
+        code_url=f"{codes_url}/{policy.id}" if policy else None,
+        **({"member": None} | whose),
         **LABELS,
     )
 
