@@ -146,13 +146,16 @@ class EdgeMiddleware:
         is_api_write = scope["path"].startswith("/api/") and scope["method"] in WRITE_METHODS
         if is_api_write and (length is None or int(length) > 0):
             kind = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
-            if kind != "application/json" and not (upload and kind == "multipart/form-data"):
-                # a path that takes a file says so: "send JSON" sent clients the wrong way
+            # a path that takes a file says so: "send JSON" sent clients the wrong way;
+            # one that only takes a larger JSON body (an offline scanner's batch) asks
+            # for JSON, as every other write does (it asked for a form with a file)
+            takes_file = upload is not None and upload.file_limit is not None
+            if kind != "application/json" and not (takes_file and kind == "multipart/form-data"):
                 return (
                     415,
                     "unsupported_media_type",
                     N_("Send the request as a form with its file (multipart/form-data)")
-                    if upload
+                    if takes_file
                     else N_("Send the request body as JSON (Content-Type: application/json)"),
                 )
         return None

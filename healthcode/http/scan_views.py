@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
 from healthcode.domain.checkpoint import (
     FLAG_MESSAGES,
@@ -40,6 +48,23 @@ NO_COLOUR = N_("Stop. This region's code shows no colour we can read: follow tha
 ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
+def _not_a_boolean(value: object) -> object:
+    """JSON ``true`` would otherwise be read as 1.0 ℃ and refused as out of range: a
+    boolean is not a number (as a daily report's reading, ``residents/inputs.py``)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("float_type", "Input should be a valid number")
+    return value
+
+
+# A reading in ℃: its range is the domain's (``domain/temperature.py``), refused by the
+# service in the same words everywhere; the model refuses what is not a number.
+Temperature = Annotated[
+    float | None,
+    BeforeValidator(_not_a_boolean),
+    Field(json_schema_extra=TEMPERATURE_SCHEMA),
+]
+
+
 class OfflineItem(InputModel):
     """One record of an offline scanner's queue (the batch API and the scanner page)."""
 
@@ -47,8 +72,7 @@ class OfflineItem(InputModel):
     client_id: ClientId
     token: str = Field(max_length=MAX_TEXT_CHARS)
     scanned_at: Moment
-    # the range is the domain's (domain/temperature.py), refused item by item
-    temperature: float | None = Field(None, json_schema_extra=TEMPERATURE_SCHEMA)
+    temperature: Temperature = None  # its range refused item by item
     wrong_person: bool = Field(
         False,
         description="the scanner's ID-card check found the card another person's "
@@ -101,22 +125,22 @@ class ReadBatch:
 
     scans: list[OfflineScan]
     malformed: list[RefusedItem]
-    first_index: dict[str, int]  # client_id -> its first place in the batch
+    indexes: list[int]  # each read item's place in the batch as sent
 
 
 def read_batch(items: Sequence[Any]) -> ReadBatch:
     scans: list[OfflineScan] = []
     malformed: list[RefusedItem] = []
-    first: dict[str, int] = {}
+    indexes: list[int] = []
     for index, raw in enumerate(items):
         try:
             item = OfflineItem.model_validate(raw)
         except ValidationError as error:
             malformed.append(_malformed(index, raw, error))
             continue
-        first.setdefault(item.client_id, index)
+        indexes.append(index)
         scans.append(item.to_scan())
-    return ReadBatch(scans, malformed, first)
+    return ReadBatch(scans, malformed, indexes)
 
 
 def _malformed(index: int, raw: Any, error: ValidationError) -> RefusedItem:
@@ -134,7 +158,9 @@ def _malformed(index: int, raw: Any, error: ValidationError) -> RefusedItem:
 
 
 def batch_out(read: ReadBatch, result: UploadResult) -> BatchOut:
-    refused = [_refused(read.first_index, r) for r in result.refused] + read.malformed
+    """The service's answer, each refusal at its own place in the batch as sent (two
+    items of one client_id were both named at the first one's, until stop 43)."""
+    refused = [_refused(read.indexes, r) for r in result.refused] + read.malformed
     return BatchOut(
         accepted=list(result.accepted),
         duplicates=list(result.duplicates),
@@ -142,10 +168,10 @@ def batch_out(read: ReadBatch, result: UploadResult) -> BatchOut:
     )
 
 
-def _refused(first_index: dict[str, int], r: Refused) -> RefusedItem:
+def _refused(indexes: list[int], r: Refused) -> RefusedItem:
     return RefusedItem(
         client_id=r.client_id,
-        index=first_index.get(r.client_id, -1),
+        index=indexes[r.item],
         reason=r.reason,
         field=r.field,
         message=translate(r.message, r.params),

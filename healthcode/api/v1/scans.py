@@ -24,6 +24,7 @@ from healthcode.http.scan_views import (
     BatchOut,
     ClientId,
     ScanView,
+    Temperature,
     batch_out,
     read_batch,
     scan_view,
@@ -33,7 +34,7 @@ from healthcode.http.views import LocalTime
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.accounts.sessions import Caller
 from healthcode.services.scanning import details, lookups, releases, scans, uploads
-from healthcode.services.shared.bounds import TEMPERATURE_SCHEMA, InputModel, Moment
+from healthcode.services.shared.bounds import InputModel, Moment
 
 router = APIRouter(tags=["scanning"])
 Scanner = Annotated[Principal, Depends(require(Permission.SCAN))]
@@ -65,9 +66,7 @@ class ScanInput(InputModel):
 
 class ReleaseInput(InputModel):
     model_config = ConfigDict(extra="forbid")
-    temperature: float | None = Field(
-        None, examples=[36.5], description="℃", json_schema_extra=TEMPERATURE_SCHEMA
-    )  # the range is the domain's (domain/temperature.py): one rule, one refusal
+    temperature: Temperature = Field(None, examples=[36.5], description="℃")
 
 
 class FraudCaseOut(BaseModel):

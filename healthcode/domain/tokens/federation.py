@@ -52,6 +52,8 @@ class ColourRule:
             if not isinstance(node, dict) or step not in node:
                 return None
             node = node[step]
+        if isinstance(node, bool):  # a boolean is not an integer: false is not "0"
+            return None
         try:
             return self.values.get(node)
         except TypeError:  # an unhashable value (a map, a list)

@@ -8,6 +8,8 @@ allow the message's algorithm. The claims are returned as sent, untranslated.
 
 from __future__ import annotations
 
+import hashlib
+import math
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -47,6 +49,11 @@ class ForeignVerification:
     claims: Any = field(default=None, repr=False)  # the claims map as sent
     colour: Colour | None = None
     detail: str = ""
+    # What identifies the signed token once its signature verified: SHA-256 of the
+    # COSE Sig_structure (protected header and payload), which neither the text's
+    # encoding (zlib level, base45, CBOR framing, an unprotected header) nor ECDSA's
+    # second signature (r, n - s) of the same content can change.
+    signed: bytes | None = None
 
     @property
     def ok(self) -> bool:
@@ -72,20 +79,36 @@ class ForeignVerification:
         return expires_at - issued_at
 
 
+_INT64 = range(-(2**63), 2**63)  # the integers every JSON reader of ours holds as such
+
+
 def plain_claims(value: Any) -> Any:
     """A foreign claims map as JSON: map keys as text, byte strings as h'hex' (CBOR's
-    diagnostic notation), tags as {"tag", "value"}; nothing else is translated."""
+    diagnostic notation), tags as {"tag", "value"}; nothing else is translated, but
+    for what JSON or a database cannot hold: NaN and ±Infinity are null (JSON has
+    no such number; the scanner page shows them so too), an integer beyond 64 bits
+    its decimal text (as the page shows a bigint), and a NUL character in a text
+    U+FFFD (PostgreSQL's jsonb refuses it: a scan was a 500, and an upload holding
+    it was refused whole)."""
     if isinstance(value, dict):
-        return {str(k): plain_claims(v) for k, v in value.items()}
+        return {_text(str(k)): plain_claims(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain_claims(v) for v in value]
     if isinstance(value, bytes):
         return f"h'{value.hex()}'"
     if isinstance(value, cbor2.CBORTag):
         return {"tag": value.tag, "value": plain_claims(value.value)}
-    if isinstance(value, str | int | float | bool) or value is None:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        return str(value)
+    if isinstance(value, int | bool) or value is None:
         return value
-    return str(value)
+    return _text(value if isinstance(value, str) else str(value))
+
+
+def _text(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
 
 
 class _Refused(Exception):
@@ -112,7 +135,7 @@ def verify_foreign(
         protected, payload, signature, kid, alg = _cose_layer(cose, report)
         state.update(kid=kid, alg=alg)
         key = _key_layer(keys, kid, alg, at, report)
-        _signature_layer(key, alg, protected, payload, signature, report)
+        state["signed"] = _signature_layer(key, alg, protected, payload, signature, report)
         try:
             claims = cbor2.loads(payload)
         except Exception:
@@ -138,9 +161,10 @@ def verify_foreign(
             claims,
             _colour(region, claims),
             refused.detail,
+            state.get("signed"),
         )
     colour = _colour(region, claims)
-    return ForeignVerification(region, None, None, kid, alg, claims, colour)
+    return ForeignVerification(region, None, None, kid, alg, claims, colour, signed=state["signed"])
 
 
 def _colour(region: Region, claims: Any) -> Colour | None:
@@ -224,11 +248,13 @@ def _signature_layer(
     payload: bytes,
     signature: bytes,
     report: Callable[[str, bool, str], None],
-) -> None:
+) -> bytes:
+    """SHA-256 of what the signature covers, once it verified (``signed``)."""
     to_be_signed = cbor2.dumps(["Signature1", protected, b"", payload])
     if not signature_ok(key, alg, to_be_signed, signature):
         raise _Refused("signature", Refusal.BAD_SIGNATURE, "signature does not verify")
     report("signature", True, f"alg {alg}")
+    return hashlib.sha256(to_be_signed).digest()
 
 
 def signature_ok(key: RegionKey, alg: int, message: bytes, signature: bytes) -> bool:

@@ -43,6 +43,7 @@ from healthcode.domain.fraud import causes_of_flags
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import LocalText, Policy
 from healthcode.domain.tokens import AttestationClaims, CodeClaims, Purpose, Refusal, Verification
+from healthcode.domain.tokens.attestation import decode_presentation, presentation_message
 from healthcode.domain.tokens.foreign import ForeignVerification, plain_claims
 from healthcode.domain.tokens.refusal import VALID_MESSAGE
 from healthcode.services.accounts.permissions import Principal
@@ -57,6 +58,11 @@ from healthcode.store import tables as t
 from healthcode.store.uow import GateVenue, NearProbe, Sighted, UnitOfWork
 
 CLOCK_SKEW = timedelta(minutes=5)  # a scanner's clock may run this far ahead
+# Codes shown live on a screen, which a second venue should not see: a display token
+# (a minute) and a phone's presentation (its window). A relayed presentation is the
+# screenshot passed on; until stop 43 only display tokens were flagged so (an outside
+# probe).
+ON_SCREEN = frozenset({Purpose.DISPLAY, Purpose.DEVICE})
 
 
 class Lane(StrEnum):
@@ -106,9 +112,29 @@ class ScanResult:
         return self.decision is Decision.RELEASE and self.released_at is None
 
 
-def fingerprint(text: str) -> bytes:
-    """The token's identity on the record: SHA-256 of its text (never the text)."""
-    return hashlib.sha256(text.strip().encode()).digest()
+def fingerprint(verification: Verification | ForeignVerification, token: str) -> bytes | None:
+    """The token's identity on the record and for the flags: what identifies the signed
+    token, never its text or a hash of it (docs/keys.md), so that the same code deflated
+    at another zlib level is the same token: our display token's or paper pass's id
+    (``cti``); a phone's presentation, what its device signed (the attestation and the
+    second it was made: a screenshot relayed is the same presentation, and ECDSA's
+    second signature (r, n - s) of it is too); another region's code, what its
+    signature covers (``ForeignVerification.signed``). None when no signature verified:
+    an unsigned text names no token. Until stop 43 it was SHA-256 of the text, and a
+    code re-compressed dodged ``same_token_elsewhere`` (an outside probe)."""
+    if isinstance(verification, ForeignVerification):
+        return None if verification.signed is None else _mark(b"signed", verification.signed)
+    claims = verification.claims
+    if isinstance(claims, CodeClaims):
+        return _mark(b"cti", claims.token_id)
+    if isinstance(claims, AttestationClaims):
+        shown = decode_presentation(token)  # it verified: it decodes
+        return _mark(b"presented", presentation_message(shown.attestation, shown.at))
+    return None
+
+
+def _mark(kind: bytes, identity: bytes) -> bytes:
+    return hashlib.sha256(kind + b":" + identity).digest()
 
 
 # --- one scan -----------------------------------------------------------------------
@@ -132,21 +158,58 @@ def scan_code(
     as last parsed; the list's answer is its last check (``_refusal``), and a code
     verified with regions that have changed since is verified again with the stored
     ones. Nothing of a resident's is shown and nothing written before the caller is
-    checked (verifying reads only the key ring and the federated regions, if at all)."""
+    checked (verifying reads only the key ring and the federated regions, if at all).
+    The scans of one token (by ``fingerprint``) are made in turn, from the venue's
+    query to the insert's commit (``Scans.serialised``): two gates scanning it at the
+    same moment each read the other's absence, and neither was flagged."""
     if client_id is not None:
         uow.transaction_needed()  # a retried client id is looked for under a lock
     asked = _AskedRevocation()
     regions = lists.cached_federation()
     verification = verify_scanned(uow, env, text=token, is_revoked=asked, regions=regions)
-    now = env.clock.now()
-    probe = _probe_of(env, verification, token, venue_id, scanned_at or now)
+    read = _Read(verification, asked, regions, env.clock.now())
+    probe = _probe_of(env, verification, token, venue_id, scanned_at or read.now)
+    mark = fingerprint(verification, token) if _by_token(verification) else None
+    with uow.scans.serialised(mark):
+        return _scan_at_gate(
+            uow, env, who, venue_id, token, read, probe,
+            client_id=client_id, scanned_at=scanned_at,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A code as a gate's scan verified it before the venue's query: the verification,
+    the token id the revocation list is to be asked about, the regions it was verified
+    with, and when."""
+
+    verification: Verification | ForeignVerification
+    revocation: _AskedRevocation
+    regions: lists.Federation
+    now: datetime
+
+
+def _scan_at_gate(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal | Caller,
+    venue_id: uuid.UUID,
+    token: str,
+    read: _Read,
+    probe: NearProbe | None,
+    *,
+    client_id: str | None,
+    scanned_at: datetime | None,
+) -> ScanResult:
+    """``scan_code`` from the venue's query on: the caller and the venue, what the
+    query answered with them, then the record."""
+    verification, regions, now = read.verification, read.regions, read.now
     foreign = not lists.is_ours(token)
+    token_id = read.revocation.token_id
     if isinstance(who, Caller):
-        who, gate = signed_in_gate(
-            uow, who, venue_id, asked.token_id, probe, federation=foreign, now=now
-        )
+        who, gate = signed_in_gate(uow, who, venue_id, token_id, probe, federation=foreign, now=now)
     else:
-        gate = venue_row_revoked(uow, who, venue_id, asked.token_id, probe, federation=foreign)
+        gate = venue_row_revoked(uow, who, venue_id, token_id, probe, federation=foreign)
     venue, revoked, sighted, revisions, _status = open_gate(gate)
     if foreign and lists.federation_changed(uow, regions, revisions):
         verification, revoked = verify_scanned(uow, env, text=token), False
@@ -181,13 +244,22 @@ def _probe_of(
     query asks it. A probe that turns out not to be the one the flags need
     (``flags_for`` compares) costs a query, never a flag."""
     if isinstance(verification, ForeignVerification):
-        return _probe(_flag_rule(env), venue_id, at, None, fingerprint(token))
+        mark = fingerprint(verification, token)
+        return None if mark is None else _probe(_flag_rule(env), venue_id, at, None, mark)
     claims = verification.claims
     if not isinstance(claims, CodeClaims):
         return None
-    on_screen = claims.purpose is Purpose.DISPLAY
-    mark = fingerprint(token) if on_screen else None
+    mark = fingerprint(verification, token) if _by_token(verification) else None
     return _probe(_flag_rule(env), venue_id, at, claims.resident_ref, mark)
+
+
+def _by_token(verification: Verification | ForeignVerification) -> bool:
+    """Whether the flags look for the code's token (as ``flags_for`` does): an on-screen
+    code of ours (a display token, a phone's presentation) or another region's."""
+    if isinstance(verification, ForeignVerification):
+        return True
+    claims = verification.claims
+    return claims is not None and claims.purpose in ON_SCREEN
 
 
 def _probe(
@@ -261,7 +333,7 @@ class Reading:
     @property
     def on_screen(self) -> bool:
         """A short-lived on-screen code, which a second venue should not see."""
-        return self.purpose is Purpose.DISPLAY or self.foreign_on_screen
+        return self.purpose in ON_SCREEN or self.foreign_on_screen
 
 
 def read_code(
@@ -293,7 +365,7 @@ def read_code(
         masked_name=claims.masked_name if claims else None,
         valid_until=claims.pass_valid_until if claims else None,
         purpose=claims.purpose if claims else None,
-        fingerprint=fingerprint(token),
+        fingerprint=fingerprint(verification, token),
         resident_id=resident_id,
         resident_ref=ref,
     )
@@ -306,7 +378,7 @@ def read_foreign(venue: GateVenue, verification: ForeignVerification, token: str
     return Reading(
         outcome=decide_foreign(verification, gate_mode=venue.gate_mode),
         colour=verification.colour,
-        fingerprint=fingerprint(token),
+        fingerprint=fingerprint(verification, token),
         foreign=ForeignCode(
             region.code, region.name, None if claims is None else plain_claims(claims)
         ),
@@ -336,7 +408,10 @@ def record_scan(
     ``sighted``: what a probe asked already found (``flags_for``). ``against_now``: a
     code scanned online is also held against its code's colour now (``as_it_stands``)."""
     here_too = lane is not Lane.SELF_CHECK_IN  # a resident's own check-in: not a guard's
-    flags, resident_id = flags_for(uow, env, venue, scanned_at, reading, sighted, here_too=here_too)
+    flags, resident_id = flags_for(
+        uow, env, venue, scanned_at, reading, sighted,
+        here_too=here_too, serialise=lane is Lane.ID_CARD,
+    )  # fmt: skip
     if against_now and resident_id is not None:
         reading = _as_it_stands(uow, env, reading, resident_id)
     outcome = reading.outcome
@@ -410,13 +485,16 @@ def flags_for(
     sighted: Sighted | None = None,
     *,
     here_too: bool = True,
+    serialise: bool = False,
 ) -> tuple[list[object], uuid.UUID | None]:
-    """Scans of the same display token or the same resident near in time, at other
+    """Scans of the same on-screen token or the same resident near in time, at other
     venues and (``here_too``: a guard's scan) earlier at this one, as
     ``domain/checkpoint.py`` flags them; and whose code it is (a reference
     left by ``read_code`` is resolved by the same query, or was by the probe that
     found ``sighted``). Another region's code names no resident of ours: its token
-    (any lifetime) stands for its holder."""
+    (any lifetime) stands for its holder. With ``serialise`` (the ID-card lane), a
+    look-up by token is made under the token's lock, held to the commit, as
+    ``scan_code`` holds it for a camera's scan (``Scans.serialised``)."""
     mark, resident_id = reading.fingerprint, reading.resident_id
     by_token = reading.on_screen or reading.foreign is not None
     rule = _flag_rule(env)
@@ -424,9 +502,11 @@ def flags_for(
     if resident_id is None and (reading.resident_ref or fingerprint) is not None:
         probe = _probe(rule, venue.id, at, reading.resident_ref, fingerprint)
         if sighted is None or sighted.probe != probe:
+            _serialise(uow, fingerprint if serialise else None)
             sighted = uow.scans.near_in_time_by_ref(probe)
         resident_id, near = sighted.resident_id, sighted.near
     else:
+        _serialise(uow, fingerprint if serialise else None)
         near = uow.scans.near_in_time(
             fingerprint=fingerprint, resident_id=resident_id,
             since=at - rule.window, until=at + rule.window, here=venue.id, at=at,
@@ -444,6 +524,15 @@ def flags_for(
     ]
     flags = fraud_flags(place_of(venue), at, reading.on_screen, sightings, rule, here_too=here_too)
     return list(flags), resident_id
+
+
+def _serialise(uow: UnitOfWork, fingerprint: bytes | None) -> None:
+    """Two scans of one token at two gates at once each read the other's absence and
+    neither was flagged (until stop 43, an outside probe): the look-up and the insert
+    are made in turn per token, in a transaction that holds its lock until it ends."""
+    if fingerprint is not None:
+        uow.transaction_needed()
+        uow.scans.serialise_token(fingerprint)
 
 
 def place_of(venue: GateVenue) -> Place:

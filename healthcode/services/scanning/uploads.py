@@ -5,8 +5,11 @@ An offline scanner verified each code itself and queued a record with its own
 window, the token's expiry and the revocations known at that instant: the lists the
 scanner had), and records it in the ``offline_upload`` lane. ``client_id`` is unique
 per venue, so a batch sent twice (the reply was lost) records nothing new: its items
-come back as duplicates. A valid green code counts as released at ``scanned_at``,
-unless its temperature is a fever (then the record says ``fever``).
+come back as duplicates. Within one batch a client id names one item, its first: a
+later one is refused (``duplicate_in_batch``, not recorded); until stop 43 it was
+listed as accepted and as a duplicate, and not recorded (an outside probe). A valid
+green code counts as released at ``scanned_at``, unless its temperature is a fever
+(then the record says ``fever``).
 
 Every refusal names its item, the field at fault and why, and says whether the scan
 is on record (refused as the verifier said) or not recorded at all (a time or a reading
@@ -28,6 +31,7 @@ from datetime import datetime
 
 from healthcode.domain.checkpoint import Verdict
 from healthcode.domain.errors import DomainError, FieldError
+from healthcode.domain.i18n import N_
 from healthcode.domain.temperature import range_error
 from healthcode.domain.tokens import Refusal
 from healthcode.services.accounts.permissions import Principal
@@ -64,14 +68,23 @@ _REFUSAL_FIELDS: Mapping[str, str] = {
 }
 
 
+_TWICE_IN_BATCH = FieldError(
+    "client_id",
+    "duplicate_in_batch",
+    N_("An earlier item of this batch has this client_id: only that one is taken"),
+)
+
+
 @dataclass(frozen=True)
 class Refused:
-    """An item refused: ``reason`` a stable code (a recorded one's verdict, else the
-    code of the field error a scan sent at once gets), ``field`` the item's field at
-    fault, ``message`` (an English message id, with ``params``) why, in words;
-    ``recorded`` whether the scan is on record with its refusal or not at all."""
+    """An item refused: ``item`` its place among the scans uploaded (from 0),
+    ``reason`` a stable code (a recorded one's verdict, else the code of the field
+    error a scan sent at once gets), ``field`` the item's field at fault, ``message``
+    (an English message id, with ``params``) why, in words; ``recorded`` whether the
+    scan is on record with its refusal or not at all."""
 
     client_id: str
+    item: int
     reason: str
     field: str = "token"
     message: str = ""
@@ -79,24 +92,27 @@ class Refused:
     recorded: bool = True
 
     @classmethod
-    def unrecorded(cls, client_id: str, problem: FieldError) -> Refused:
+    def unrecorded(cls, client_id: str, item: int, problem: FieldError) -> Refused:
         """Named by the shared rule's code, as a scan sent at once is (``future``)."""
-        return cls(client_id, problem.code, problem.field, problem.message, problem.params, False)
+        return cls(
+            client_id, item, problem.code, problem.field, problem.message, problem.params, False
+        )
 
     @classmethod
-    def refused_here(cls, client_id: str, error: DomainError) -> Refused:
+    def refused_here(cls, client_id: str, item: int, error: DomainError) -> Refused:
         """Not recorded, for what is wrong at the venue (not with the item)."""
-        return cls(client_id, error.code, "venue", error.message, error.params, False)
+        return cls(client_id, item, error.code, "venue", error.message, error.params, False)
 
     @classmethod
-    def on_record(cls, client_id: str, verdict: str) -> Refused:
-        return cls(client_id, verdict, _REFUSAL_FIELDS.get(verdict, "token"), message_of(verdict))
+    def on_record(cls, client_id: str, item: int, verdict: str) -> Refused:
+        field = _REFUSAL_FIELDS.get(verdict, "token")
+        return cls(client_id, item, verdict, field, message_of(verdict))
 
 
 @dataclass(frozen=True)
 class UploadResult:
     accepted: tuple[str, ...]  # recorded now, the code valid at its scan time
-    duplicates: tuple[str, ...]  # recorded before (or twice in this batch)
+    duplicates: tuple[str, ...]  # recorded before, by an earlier upload
     refused: tuple[Refused, ...]  # recorded with its refusal, or not recordable at all
 
 
@@ -116,13 +132,18 @@ def upload_scans(
     accepted: list[str] = []
     duplicates: list[str] = []
     refused: list[Refused] = []
-    for item in scans:
+    taken: set[str] = set()  # the client ids of this batch judged already
+    for place, item in enumerate(scans):
+        if item.client_id in taken:
+            refused.append(Refused.unrecorded(item.client_id, place, _TWICE_IN_BATCH))
+            continue
+        taken.add(item.client_id)
         if paused is not None and (since is None or item.scanned_at >= since):
-            refused.append(Refused.refused_here(item.client_id, paused))
+            refused.append(Refused.refused_here(item.client_id, place, paused))
             continue
         problem = _unrecordable(env, item, now)
         if problem is not None:
-            refused.append(Refused.unrecorded(item.client_id, problem))
+            refused.append(Refused.unrecorded(item.client_id, place, problem))
             continue
         if uow.scans.by_client_id(venue.id, item.client_id) is not None:
             duplicates.append(item.client_id)
@@ -148,7 +169,7 @@ def upload_scans(
         if result.duplicate:
             duplicates.append(item.client_id)
         elif result.verdict is not None:
-            refused.append(Refused.on_record(item.client_id, result.verdict))
+            refused.append(Refused.on_record(item.client_id, place, result.verdict))
         else:
             accepted.append(item.client_id)
     audit.record(

@@ -80,7 +80,8 @@ class Scan(Base):
     policy_id: Mapped[str | None] = mapped_column(String(32))
     masked_name: Mapped[str | None] = mapped_column(String(64))  # as the code showed it
     valid_until: Mapped[datetime | None]  # the pass's end, as the code showed it
-    token_fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # SHA-256 of text
+    # the token's identity, never its text or a hash of it (``scans.fingerprint``)
+    token_fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     resident_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("residents.id", ondelete="SET NULL")
     )

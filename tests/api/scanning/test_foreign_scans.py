@@ -357,3 +357,39 @@ def test_an_offline_batch_of_foreign_codes_is_verified_at_each_scan_time_and_kep
         assert rows["hb:1"].region_code == "420000"
         assert (rows["zj:1"].region_code, rows["zj:1"].released_at) == ("330000", None)
         assert rows["hb:2"].foreign_claims is not None
+
+
+def test_claims_no_database_holds_as_sent_are_recorded_and_a_batch_is_judged_item_by_item(
+    app: FastAPI, client: TestClient, sessions: sessionmaker[Session], site: Site, regions: Regions
+) -> None:
+    """A genuine code whose claims hold a NUL character, NaN or ±Infinity was a 500
+    (PostgreSQL's jsonb refuses them), and an upload holding it was refused whole, the
+    scanner retrying it forever. Kept as JSON can hold them: NUL as U+FFFD, NaN and
+    ±Infinity null (as the scanner page shows them), an integer past 64 bits as text."""
+    claims = ff.foreign_claims(regions.now - timedelta(minutes=5))
+    claims |= {99: "a\x00b", "k\x00": 1, 100: [float("nan"), float("inf"), -float("inf")]}
+    claims[101] = 2**70
+    odd = regions.zhejiang.sign(claims)  # an Ed25519 JWK's region
+    shown = scan(client, site, odd)
+    sent_back = {"99": "a\ufffdb", "k\ufffd": 1, "100": [None, None, None], "101": str(2**70)}
+    assert shown["reason"] is None
+    assert shown["region"]["claims"].items() >= sent_back.items()
+    again = client.get(f"{API}/scans/{shown['scan_id']}", headers=site.guard)
+    assert again.status_code == 200, again.text
+    assert again.json()["region"]["claims"] == shown["region"]["claims"]
+    at = regions.now.isoformat()
+    good = regions.hubei.sign(ff.foreign_claims(regions.now - timedelta(minutes=1)))
+    batch = {
+        "scans": [
+            {"client_id": "ok", "token": good, "scanned_at": at},
+            {"client_id": "odd", "token": odd, "scanned_at": at},
+        ]
+    }
+    uploaded = client.post(f"{site.scans()}/batch", json=batch, headers=site.guard)
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json() == {"accepted": ["ok", "odd"], "duplicates": [], "refused": []}
+    for uow, _env in in_session(app, sessions):
+        row = uow.scans.by_client_id(uuid.UUID(site.venue_id), "odd")
+        assert row is not None
+        assert row.foreign_claims is not None
+        assert row.foreign_claims.items() >= sent_back.items()

@@ -508,3 +508,83 @@ def test_a_scan_time_sent_as_a_number_is_not_a_time_not_too_old(
         site.scans(), json={"token": token, "scanned_at": at.isoformat()}, headers=site.guard
     )
     assert taken.status_code == 200, taken.text
+
+
+def test_each_item_refused_names_its_own_place_and_a_client_id_is_taken_once_a_batch(
+    app: FastAPI,
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    site: Site,
+) -> None:
+    """Two refusals of one client_id both named the first one's place; and a
+    client_id on two different items was listed as accepted and as a duplicate, the
+    second scan silently not recorded. The first item of a client_id is the one
+    judged; a later one is refused by its own place, not recorded."""
+    token, at = qr_text(client, site), clock.now()
+    ahead = (at + timedelta(hours=1)).isoformat()
+    items = [
+        {"client_id": "x", "token": token, "scanned_at": ahead},
+        {"client_id": "ok", "token": token, "scanned_at": at.isoformat()},
+        {"client_id": "x", "token": token, "scanned_at": ahead},
+        {"client_id": "ok", "token": token, "scanned_at": at.isoformat(), "temperature": 36.8},
+    ]
+    answer = client.post(f"{site.scans()}/batch", json={"scans": items}, headers=site.guard)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["accepted"], body["duplicates"]) == (["ok"], [])
+    said = [(r["client_id"], r["index"], r["reason"], r["field"], r["recorded"])
+            for r in body["refused"]]  # fmt: skip
+    assert said == [
+        ("x", 0, "future", "scanned_at", False),
+        ("x", 2, "duplicate_in_batch", "client_id", False),
+        ("ok", 3, "duplicate_in_batch", "client_id", False),
+    ]
+    assert body["refused"][1]["message"] == "本批次中前面已有条目使用此 client_id：只采用前一条"
+    for uow, _env in in_session(app, sessions):
+        row = uow.scans.by_client_id(uuid.UUID(site.venue_id), "ok")
+        assert row is not None
+        assert row.temperature is None
+
+
+def test_a_reading_sent_as_true_is_not_a_number_not_one_degree(
+    client: TestClient, clock: FixedClock, site: Site
+) -> None:
+    """JSON's true was read as 1.0 ℃ and refused as out of range ("34.0–43.0 ℃"): a
+    boolean is not a number, in a batch as at the release (as a daily report says)."""
+    token, at = qr_text(client, site), clock.now()
+    item = {"client_id": "t", "token": token, "scanned_at": at.isoformat(), "temperature": True}
+    batch = client.post(f"{site.scans()}/batch", json={"scans": [item]}, headers=site.guard)
+    assert batch.status_code == 200, batch.text
+    [refused] = batch.json()["refused"]
+    assert (refused["field"], refused["reason"], refused["recorded"]) == (
+        "temperature",
+        "float_type",
+        False,
+    )
+    scan = client.post(site.scans(), json={"token": token}, headers=site.guard).json()
+    url = f"{API}/scans/{scan['scan_id']}/release"
+    released = client.post(url, json={"temperature": True}, headers=site.guard)
+    assert released.status_code == 422, released.text
+    assert (error(released)["fields"][0]["field"], error(released)["fields"][0]["code"]) == (
+        "temperature",
+        "float_type",
+    )
+
+
+def test_an_upload_not_sent_as_json_is_told_to_send_json(client: TestClient, site: Site) -> None:
+    """The batch takes JSON (a larger body than most), not a form with a file: its 415
+    said "send the request as a form with its file"."""
+    sent = client.post(
+        f"{site.scans()}/batch",
+        content=b"scans=1",
+        headers={**site.guard, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert (sent.status_code, error(sent)["code"]) == (415, "unsupported_media_type")
+    assert error(sent)["message"] == "请以 JSON 格式发送请求内容（Content-Type: application/json）"
+    form = client.post(
+        f"{site.scans()}/batch",
+        files={"file": ("scans.json", b"{}")},
+        headers=site.guard,
+    )
+    assert form.status_code == 415, form.text

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from healthcode.domain.tokens.base45 import b45encode
+from healthcode.domain.tokens.base45 import b45decode, b45encode
 from healthcode.domain.tokens.federation import b64url, certificate_entry, certificate_kid
 from healthcode.domain.tokens.foreign import PSS_SALT_BYTES
 
@@ -27,6 +27,7 @@ HUBEI = {
     "prefixes": ["CNHB1:"],
     "colour": {"claim": [-260, 1, "c"], "values": {"0": "green", "1": "yellow", "2": "red"}},
 }
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 GUANGDONG = {"code": "440000", "name": "广东省", "prefixes": ["CNGD1:"], "colour": None}
 ZHEJIANG = {"code": "330000", "name": "浙江省", "prefixes": ["CNZJ1:"], "colour": None}
 
@@ -47,6 +48,17 @@ class ForeignIssuer:
         signature = _sign(self.private, tbs)
         cose = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature]))
         return self.prefix + b45encode(zlib.compress(cose, 9))
+
+
+def malleated(text: str, prefix: str) -> str:
+    """A P-256 code with its other valid signature of the same content, (r, n - s):
+    anyone holding the code can make it, without the key."""
+    cose = cbor2.loads(zlib.decompress(b45decode(text[len(prefix) :])))
+    protected, unprotected, payload, signature = cose.value
+    s = int.from_bytes(signature[32:], "big")
+    flipped = signature[:32] + (P256_ORDER - s).to_bytes(32, "big")
+    again = cbor2.dumps(cbor2.CBORTag(18, [protected, unprotected, payload, flipped]))
+    return prefix + b45encode(zlib.compress(again, 9))
 
 
 def _sign(private: Any, tbs: bytes) -> bytes:

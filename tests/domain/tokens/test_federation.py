@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zlib
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ from healthcode.domain.tokens import KeyRing, Purpose, issue_token, present
 from healthcode.domain.tokens.base45 import b45decode, b45encode
 from healthcode.domain.tokens.codec import encode_text
 from healthcode.domain.tokens.federation import FederationError, key_from_json, region_from_json
-from healthcode.domain.tokens.foreign import ForeignVerification
+from healthcode.domain.tokens.foreign import ForeignVerification, plain_claims
 from healthcode.domain.tokens.layers import LayeredResult, verify_layers
 from healthcode.domain.tokens.lists import (
     ListKind,
@@ -124,6 +125,59 @@ class TestForeignRegions:
         result = verify_layers(forged, now=NOW, trust_list=held)
         assert result.reason is Refusal.BAD_SIGNATURE
         assert _layers(result)["signature"] is False
+
+    @pytest.mark.parametrize(
+        ("value", "colour"),
+        [(0, Colour.GREEN), (0.0, Colour.GREEN), ("0", Colour.GREEN), (1, Colour.YELLOW),
+         (False, None), (True, None), (None, None), ([0], None)],
+    )  # fmt: skip
+    def test_a_boolean_is_not_a_colours_integer(
+        self, world: World, value: object, colour: Colour | None
+    ) -> None:
+        """Hubei's "0" is green, and the integer 0 with it; false was read as 0 (Python's
+        False == 0) and released, where the scanner page reads no colour and stops."""
+        held, _, issuers = world
+        claims = ff.foreign_claims(NOW)
+        claims[-260][1]["c"] = value
+        text = issuers["hubei"].sign(claims)
+        assert _colour(verify_layers(text, now=NOW, trust_list=held)) is colour
+
+    def test_claims_json_cannot_hold_are_shown_as_json_holds_them(self) -> None:
+        """Kept as sent, but for what no JSON column holds (PostgreSQL refused a NUL,
+        NaN and Infinity: the scan was a 500): the rest untouched."""
+        sent = {
+            99: "a\x00b", "k\x00": [float("nan"), float("inf"), -float("inf"), 1.5],
+            7: b"\x01\x02", 8: 2**64, 9: -(2**63), True: False, 10: cbor2.CBORTag(1000, "x\x00"),
+        }  # fmt: skip
+        shown = plain_claims(sent)
+        assert shown == {
+            "99": "a\ufffdb", "k\ufffd": [None, None, None, 1.5], "7": "h'0102'",
+            "8": str(2**64), "9": -(2**63), "True": False, "10": {"tag": 1000, "value": "x\ufffd"},
+        }  # fmt: skip
+        assert json.loads(json.dumps(shown, allow_nan=False)) == shown
+
+    @pytest.mark.parametrize("name", ["hubei", "guangdong", "zhejiang"])
+    def test_the_signed_token_is_one_whatever_its_encoding(self, world: World, name: str) -> None:
+        """What identifies another region's code (``signed``, what its signature covers)
+        is the same for the code deflated at zlib level 1, framed untagged, or (P-256)
+        signed as (r, n - s), which anyone can make from the code."""
+        held, _, issuers = world
+        issuer = issuers[name]
+        text = issuer.sign(ff.foreign_claims(NOW))
+        cose = cbor2.loads(zlib.decompress(b45decode(text[6:])))
+        texts = [
+            text,
+            text[:6] + b45encode(zlib.compress(cbor2.dumps(cose), 1)),
+            text[:6] + b45encode(zlib.compress(cbor2.dumps(cose.value), 6)),
+        ]
+        if name == "hubei":
+            texts.append(ff.malleated(text, "CNHB1:"))
+        found = [verify_layers(t, now=NOW, trust_list=held).outcome for t in texts]
+        assert all(isinstance(f, ForeignVerification) and f.ok for f in found)
+        signed = {f.signed for f in found if isinstance(f, ForeignVerification)}
+        assert len(signed) == 1
+        assert None not in signed
+        assert len(set(texts)) == len(texts)
 
     @pytest.mark.parametrize(
         ("entry", "where"),

@@ -288,7 +288,6 @@ class TestNotTheHolder:
         trace = trace_case(uow, env, officer(uow, env), resident_id=case.resident_id)
         assert (trace.visits, trace.contacts, trace.not_the_holder) == ((), (), 1)
 
-
     def test_a_report_the_officers_dismissed_leaves_the_scan_in(
         self, uow: UnitOfWork, env: Env, market: VenueSummary
     ) -> None:

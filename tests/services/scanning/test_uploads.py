@@ -43,16 +43,18 @@ def test_a_batch_uploaded_twice_is_recorded_once_each_code_judged_at_its_scan_ti
         OfflineScan("s-3", live, scanned_at + timedelta(minutes=5)),  # a screenshot
         OfflineScan("s-4", "not a code", scanned_at),
         OfflineScan("s-5", live, clock.now() + timedelta(hours=1)),  # a wrong clock
-        OfflineScan("s-1", live, scanned_at),  # the queue sent one twice
+        OfflineScan("s-1", live, scanned_at),  # one client id on a second item
     ]
     first = uploads.upload_scans(uow, env, guard, venue_id=gate.id, scans=batch)
     assert first.accepted == ("s-1", "s-2")
-    assert first.duplicates == ("s-1",)
+    assert first.duplicates == ()  # it was a duplicate as well as accepted, until stop 43
     assert said(first) == [
         ("s-3", "expired", "token", True),
         ("s-4", "bad_prefix", "token", True),
         ("s-5", "future", "scanned_at", False),
+        ("s-1", "duplicate_in_batch", "client_id", False),
     ]
+    assert [refusal.item for refusal in first.refused] == [2, 3, 4, 5]
     assert count(uow, gate) == 4
     second = uploads.upload_scans(uow, env, guard, venue_id=gate.id, scans=batch)
     assert second.accepted == ()
