@@ -4,11 +4,17 @@ One officer proposes a colour with a reason, a different officer approves it; th
 approved override is a fact. It paints the code from its approval until the first of:
 
 * its stated end (``ends_at``), or
-* a change in the rules' own view: the colour and the rule ids the engine gives
-  without the override differ from what they gave at the approval instant (a new
-  finding, a lapse, a missed daily report, a new signature). The officers decided
-  over what was known then; anything the rules weigh that changes hands the code
-  back to the rules. A normal daily report that changes nothing keeps it.
+* a change in the rules' own view: the colour, the rule ids, or the application the
+  code stands on and its signature differ from what the engine gave without the
+  override at the approval instant (a new finding, a lapse, a missed daily report, a
+  new signature). The officers decided over what was known then; anything the rules
+  weigh that changes hands the code back to the rules. A normal daily report that
+  changes nothing keeps it. Until stop 43 only the colour and the rule ids were
+  compared, and a new signature gives the same ones (``SD-SIGNED``): an override
+  approved over one pass painted the next one, signed red by its issuer, yellow.
+
+A pending pass painted by hand still waits for its signature: the application stays
+in the issuers' queue (``under_review``), and the signature ends the override.
 
 The state keeps the rules' reasons beneath the override's, so the resident and any
 officer still see what the rules say.
@@ -21,6 +27,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from healthcode.domain.clock import day_of
+from healthcode.domain.colour import Colour
 from healthcode.domain.facts import Override
 from healthcode.domain.state import Change, Evidence, EvidenceKind, Reason, State
 
@@ -45,8 +52,14 @@ def latest(found: Sequence[Override], now: datetime) -> Override | None:
 
 
 def same_view(before: State, now: State) -> bool:
-    """The rules say what they said: the same colour for the same rules."""
-    return before.colour is now.colour and set(before.rule_ids) == set(now.rule_ids)
+    """The rules say what they said: the same colour for the same rules, over the same
+    application and signature (a pass's application, and its end, which the signing
+    day sets). A new signature is a new view even in the same colour and rules."""
+    return (
+        before.colour is now.colour
+        and set(before.rule_ids) == set(now.rule_ids)
+        and (before.application_id, before.valid_until) == (now.application_id, now.valid_until)
+    )
 
 
 def apply(state: State, override: Override) -> State:
@@ -69,4 +82,8 @@ def apply(state: State, override: Override) -> State:
         reasons=(reason, *state.reasons),
         next_step=NEXT_STEP,
         next_change=change,
+        # a pending pass painted by hand is still unsigned: it stays in the issuers'
+        # queue and may be signed (which ends the override); it left the queue, and no
+        # issuer could sign it until the override ended
+        under_review=state.application_id if state.colour is Colour.PENDING else state.under_review,
     )

@@ -21,13 +21,14 @@ from types import MappingProxyType
 from healthcode.domain import overrides
 from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
-from healthcode.domain.errors import NotFound
+from healthcode.domain.errors import Forbidden, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import LocalText, Model, Policy
 from healthcode.domain.scope import QueueQuery, Scope
 from healthcode.domain.state import EvidenceKind, State
-from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.accounts.permissions import ROLE_PERMISSIONS, Permission, Principal, Role
 from healthcode.services.codes.recolour import current_state
+from healthcode.services.organisations.applications_seen import seen_from
 from healthcode.services.organisations.registry import OrganisationStatus, OrganisationSuspended
 from healthcode.services.records.lookup import departments_of
 from healthcode.services.residents.results import DeclarationDetail
@@ -103,19 +104,29 @@ class QueueSummary:
     suspended: tuple[Named, ...] = ()
 
 
+ACTIVE_GRANT = "active"  # an authorisation in force (``authorisations.AuthorisationStatus``)
 REVIEW_PAUSED = N_(
     "Your organisation ({organisation}) is suspended: its pass applications cannot be "
     "reviewed or signed until it is reactivated"
 )
 
 
+class NotAuthorised(Forbidden):
+    code = "not_authorised_to_sign"
+
+
+NOT_AUTHORISED = N_("You are not an authorised issuer of this organisation")
+
+
 @dataclass(frozen=True)
 class Reach:
     """The organisations whose pass applications a staff member acts on with one
-    permission: the active ones, and those suspended (refused by name)."""
+    permission: the active ones, those suspended (refused by name), and those a
+    signing role names without the organisation's authorisation (refused)."""
 
     organisations: tuple[Named, ...]
     suspended: tuple[Named, ...]
+    unauthorised: frozenset[uuid.UUID] = frozenset()
 
     @property
     def scope(self) -> Scope:
@@ -123,10 +134,13 @@ class Reach:
 
     def check(self, organisation_id: uuid.UUID | None) -> None:
         """An application sent to ``organisation_id`` is within reach; else not found
-        (one sent nowhere too), or refused while its organisation is suspended."""
+        (one sent nowhere too), or refused while its organisation is suspended or has
+        not authorised the caller."""
         paused = [o for o in self.suspended if o.id == organisation_id]
         if paused:
             raise OrganisationSuspended(REVIEW_PAUSED, organisation=paused[0].name)
+        if organisation_id is not None and organisation_id in self.unauthorised:
+            raise NotAuthorised(NOT_AUTHORISED)
         if all(o.id != organisation_id for o in self.organisations):
             raise NotFound(N_("No such application"))
 
@@ -139,14 +153,44 @@ def reach(uow: UnitOfWork, who: Principal, permission: Permission) -> Reach:
     signs in an organisation's name, authorised by it (seed 000 §三 签发人员实行授权签发
     管理; the signature names the authorisation): a role held for a region or the whole
     deployment names no organisation, so it reaches nothing. It used to read every
-    application of its region and could sign none of them."""
-    held = who.scope(permission).organisations
+    application of its region and could sign none of them.
+
+    A signing role (issuer, ``employer_admin``) reaches, to read as to sign, only the
+    organisations that authorised the account as an issuer (an active authorisation,
+    what a signature names): until stop 43 an ``employer_admin`` role with none read
+    the queue (full names and addresses), printed paper passes and entered daily
+    reports, though its signature was refused (an outside probe). An organisation's
+    administrator reads by its role."""
+    held, unauthorised = _held(uow, who, permission)
     rows = uow.organisations.among(held) if held else ()
 
     def named(status: OrganisationStatus) -> tuple[Named, ...]:
         return tuple(Named(r.id, r.name) for r in rows if r.status == status)
 
-    return Reach(named(OrganisationStatus.ACTIVE), named(OrganisationStatus.SUSPENDED))
+    return Reach(
+        named(OrganisationStatus.ACTIVE), named(OrganisationStatus.SUSPENDED), unauthorised
+    )
+
+
+def _held(
+    uow: UnitOfWork, who: Principal, permission: Permission
+) -> tuple[frozenset[uuid.UUID], frozenset[uuid.UUID]]:
+    """The organisations ``permission`` is held for (``org:``) and may be used in, and
+    those only a signing role names, without the organisation's issuer authorisation."""
+    by_role: set[uuid.UUID] = set()  # a role that does not sign (an administrator)
+    by_signer: set[uuid.UUID] = set()
+    for role, scope in who.roles:
+        if permission in ROLE_PERMISSIONS[role]:
+            signs = Permission.PASS_SIGN in ROLE_PERMISSIONS[role]
+            (by_signer if signs else by_role).update(Scope.of([scope]).organisations)
+    unauthorised = by_signer - by_role
+    if unauthorised:
+        unauthorised -= {
+            a.organisation_id
+            for a in uow.authorisations.of_account(who.account_id)
+            if a.status == ACTIVE_GRANT and a.role == Role.ISSUER.value
+        }
+    return frozenset((by_role | by_signer) - unauthorised), frozenset(unauthorised)
 
 
 def _queue_reach(uow: UnitOfWork, who: Principal) -> Reach:
@@ -310,7 +354,9 @@ def _item(
     uow: UnitOfWork, env: Env, policy: Policy, resident: t.Resident, declaration: t.Declaration
 ) -> QueueItem:
     assert declaration.confirmed_at is not None
-    state = current_state(uow, env, resident_id=resident.id, policy=policy)
+    now = current_state(uow, env, resident_id=resident.id, policy=policy)
+    state = seen_from(uow, policy, now, declaration)  # nothing of another organisation's
+    theirs = state.colour is Colour.NONE and now.colour is not Colour.NONE
     return QueueItem(
         application_id=declaration.id,
         policy=policy,
@@ -323,7 +369,9 @@ def _item(
         state=state,
         resident_id=resident.id,
         findings=findings_of(policy, state, _departments(uow, state)),
-        temperature_today=_temperature_today(uow, env, resident.id, declaration.id),
+        temperature_today=None
+        if theirs
+        else _temperature_today(uow, env, resident.id, declaration.id),
         counter=declaration.entered_by is not None,
     )
 

@@ -36,7 +36,7 @@ from healthcode.services.residents.binding import resident_at_counter
 from healthcode.services.residents.daily_reports import submit_daily_report
 from healthcode.services.residents.declarations import declared_columns, refuse_while_green
 from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
-from healthcode.services.residents.validation import validate_declaration
+from healthcode.services.residents.validation import ValidDeclaration, validate_declaration
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -95,6 +95,7 @@ def enter_counter_application(
         raise InvalidInput.single(
             "id_card_checked", "required", N_("Check the ID card before entering the application")
         )
+    _same_name(uow, env, valid)
     resident = resident_at_counter(uow, env, valid)
     uow.residents.lock(resident.id)
     now = env.clock.now()  # after the lock: later than a signature made while waiting
@@ -135,6 +136,24 @@ def enter_counter_application(
         client=client,
     )
     return CounterPass(row.id, policy, resident.name_masked, resident.id_masked, state)
+
+
+def _same_name(uow: UnitOfWork, env: Env, valid: ValidDeclaration) -> None:
+    """A person already registered under this ID number is entered under their own
+    name: a different one is refused by name (the card is someone else's, or the name
+    was mistyped), never written over theirs. Until stop 43 a counter application
+    with a resident's ID number and any name renamed the resident (an outside probe)."""
+    id_hash = env.protector.keyed_hash(valid.id_number.value, kind="id_number")
+    found = uow.residents.by_id_hash(id_hash, lock=True)
+    if found is not None and found.name != valid.name:
+        raise InvalidInput.single(
+            "name",
+            "name_mismatch",
+            N_(
+                "This ID number is registered under another name: check the name on the "
+                "ID card; a registered name is not changed at the counter"
+            ),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """A manual colour change needs two officers (DESIGN.md §6 "No single hand can paint a code").
 
 Officer A proposes (resident, code type, colour, a reason of at least
-``MIN_REASON`` characters, optionally an end); officer B — a different account
-holding ``colour.override`` within scope — approves or rejects (saying why). The approved
+``MIN_REASON`` characters, optionally an end: a pass's never after the pass's own,
+``pass_end``); officer B — a different account holding ``colour.override`` within
+scope, not only through a suspended organisation — approves or rejects (saying why). The approved
 override is a fact: ``recolour`` paints it through the engine (``domain/overrides.py``
 says how long it holds), records it in the history with its reason, and the audit
 log keeps both hands. The resident's scope is the organisation their latest
@@ -18,17 +19,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from healthcode.domain.clock import day_of, start_of
 from healthcode.domain.colour import SIGNED_COLOURS, Colour
 from healthcode.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
-from healthcode.domain.policy import Model, Policy
+from healthcode.domain.policy import PASS_VALIDITY, Model, Policy
 from healthcode.domain.reasons import written_reason
+from healthcode.domain.scope import Scope
+from healthcode.domain.state import State
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.codes.recolour import Cause, current_state, recolour
+from healthcode.services.organisations.registry import OrganisationStatus, OrganisationSuspended
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -52,6 +56,16 @@ class AlreadyProposed(Conflict):
 
 class OverrideEnded(Conflict):
     code = "override_ended"
+
+
+class PassLapsed(Conflict):
+    code = "pass_lapsed"
+
+
+OVERRIDES_PAUSED = N_(
+    "Your organisation ({organisation}) is suspended: it changes no code's colour until "
+    "it is reactivated"
+)
 
 
 @dataclass(frozen=True)
@@ -92,11 +106,9 @@ def propose_override(
     now = env.clock.now()
     if ends_at is not None and ends_at <= now:
         raise InvalidInput.single("ends_at", "past", N_("The end must be in the future"))
-    if ends_at is None and policy.model is Model.PASS:  # a pass never outlives its validity
-        days = int(policy.params["pass_validity_days"])
-        ends_at = start_of(day_of(now) + timedelta(days=days + 1))
     resident, organisation_id, region = _resident(uow, who, resident_id)
-    if current_state(uow, env, resident_id=resident.id, policy=policy).colour is Colour.NONE:
+    state = current_state(uow, env, resident_id=resident.id, policy=policy)
+    if state.colour is Colour.NONE:
         # a pass needs the person's own declaration and pledge (seed 000 §一): an
         # override changes a code they hold, it never gives them one
         raise InvalidInput.single(
@@ -104,6 +116,7 @@ def propose_override(
             "no_code",
             N_("This person holds no such code: a manual colour changes a code they hold"),
         )
+    ends_at = _capped(ends_at, pass_end(policy, state, now))
     row = t.ColourOverride(
         id=uuid.uuid4(),
         resident_id=resident.id,
@@ -145,7 +158,7 @@ def decide_override(
     uow.residents.lock(found.resident_id)  # the resident first, as every recolour
     row = uow.overrides.by_id(override_id, lock=True)
     assert row is not None
-    _in_scope(who, row)
+    _in_scope(uow, who, row)
     if row.proposed_by == who.account_id:
         raise OwnProposal(N_("A second officer must decide this: you proposed it yourself"))
     if row.status != "proposed":
@@ -156,6 +169,10 @@ def decide_override(
     now = env.clock.now()
     if approve and row.ends_at is not None and row.ends_at <= now:
         raise OverrideEnded(N_("The proposed change has already ended; propose it again"))
+    if approve:  # the pass as it is now: lapsed meanwhile, or signed again
+        policy = env.policies.find(row.policy_id)
+        state = current_state(uow, env, resident_id=row.resident_id, policy=policy)
+        row.ends_at = _capped(row.ends_at, pass_end(policy, state, now))
     row.status = "approved" if approve else "rejected"
     row.decided_by, row.decided_at, row.open_key = who.account_id, now, None
     row.decision_note = note.strip()[:500]
@@ -182,7 +199,7 @@ def list_proposals(
     uow: UnitOfWork, env: Env, who: Principal, *, limit: int = 50
 ) -> Sequence[OverrideProposal]:
     """Proposals waiting for a second officer within the caller's scope, oldest first."""
-    rows = uow.overrides.proposed(who.scope(PERMISSION), limit=limit)
+    rows = uow.overrides.proposed(_active_scope(uow, who), limit=limit)
     return [_view(uow, env, who, row) for row in rows]
 
 
@@ -192,7 +209,7 @@ def show_proposal(
     row = uow.overrides.by_id(override_id)
     if row is None:
         raise NotFound(N_("No such proposal"))
-    _in_scope(who, row)
+    _in_scope(uow, who, row)
     return _view(uow, env, who, row)
 
 
@@ -222,15 +239,74 @@ def _resident(
     organisation_id = uow.declarations.latest_organisation(resident.id)
     organisation = uow.organisations.by_id(organisation_id) if organisation_id else None
     region = organisation.region_code if organisation is not None else resident.region_code
-    if not who.scope(PERMISSION).covers(organisation_id=organisation_id, region_code=region):
-        raise NotFound(N_("No such resident"))
+    _acting(uow, who, organisation_id, region, N_("No such resident"))
     return resident, organisation_id, region
 
 
-def _in_scope(who: Principal, row: t.ColourOverride) -> None:
+def _in_scope(uow: UnitOfWork, who: Principal, row: t.ColourOverride) -> None:
+    _acting(uow, who, row.organisation_id, row.region_code, N_("No such proposal"))
+
+
+def _acting(
+    uow: UnitOfWork,
+    who: Principal,
+    organisation_id: uuid.UUID | None,
+    region: str,
+    missing: str,
+) -> None:
+    """Within the caller's scope (else ``missing``), and not only through a suspended
+    organisation, whose officers change no colour until it is reactivated (409 by
+    name, as its queue and signatures; docs/organisations.md). A region's officer
+    still acts. Until stop 43 a suspended organisation's issuer proposed and its
+    administrator approved, and its pending pass turned green (an outside probe)."""
     scope = who.scope(PERMISSION)
-    if not scope.covers(organisation_id=row.organisation_id, region_code=row.region_code):
-        raise NotFound(N_("No such proposal"))
+    if not scope.covers(organisation_id=organisation_id, region_code=region):
+        raise NotFound(missing)
+    if organisation_id is None or scope.covers_region(region):
+        return
+    organisation = uow.organisations.by_id(organisation_id)
+    if organisation is not None and organisation.status == OrganisationStatus.SUSPENDED:
+        raise OrganisationSuspended(OVERRIDES_PAUSED, organisation=organisation.name)
+
+
+def _active_scope(uow: UnitOfWork, who: Principal) -> Scope:
+    """The caller's scope without its suspended organisations: what lists proposals."""
+    scope = who.scope(PERMISSION)
+    if not scope.organisations:
+        return scope
+    paused = {
+        o.id
+        for o in uow.organisations.among(scope.organisations)
+        if o.status == OrganisationStatus.SUSPENDED
+    }
+    return replace(scope, organisations=scope.organisations - paused)
+
+
+def pass_end(policy: Policy, state: State, now: datetime) -> datetime | None:
+    """The latest end a manual colour of this code may have: none for a health code; a
+    pass's own end (``valid_until``) once signed, and for an application still waiting
+    the end a signature now would give (seed 000 §四.一: valid 5 days). A lapsed pass is
+    refused: the person applies again. Until stop 43 only a missing end was set (to 5
+    days), and a stated one (2099) kept an unsigned application green for years."""
+    if policy.model is not Model.PASS:
+        return None
+    if state.valid_until is None:  # not signed yet (a signed pass has its end)
+        days = int(policy.params[PASS_VALIDITY])
+        return start_of(day_of(now) + timedelta(days=days + 1))
+    if state.valid_until <= now:
+        raise PassLapsed(
+            N_(
+                "This pass has ended: the person applies again; a manual colour changes "
+                "a pass that is still valid"
+            )
+        )
+    return state.valid_until
+
+
+def _capped(ends_at: datetime | None, cap: datetime | None) -> datetime | None:
+    if cap is None:
+        return ends_at
+    return cap if ends_at is None else min(ends_at, cap)
 
 
 def _view(uow: UnitOfWork, env: Env, who: Principal, row: t.ColourOverride) -> OverrideProposal:

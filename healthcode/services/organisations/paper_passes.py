@@ -151,10 +151,7 @@ def revoke_paper_pass(
     client: str = "",
 ) -> PaperPassRecord:
     """Withdraw a printed pass (lost, given to someone else…); the reason is required."""
-    row = uow.paper_passes.by_id(paper_pass_id, lock=True)
-    if row is None:
-        raise NotFound(N_("No such paper pass"))
-    reviewable(uow, env, who, row.application_id, permission=Permission.PASS_SIGN)
+    row = _paper_pass(uow, env, who, paper_pass_id, Permission.PASS_SIGN, lock=True)
     reason = _reason(reason)
     if row.revoked_at is not None:
         raise AlreadyRevoked(N_("This paper pass has already been revoked"))
@@ -168,11 +165,30 @@ def application_of(
     uow: UnitOfWork, env: Env, who: Principal, *, paper_pass_id: uuid.UUID
 ) -> uuid.UUID:
     """The application a paper pass the caller may read was printed for."""
-    row = uow.paper_passes.by_id(paper_pass_id)
+    return _paper_pass(uow, env, who, paper_pass_id, Permission.APPLICATION_READ).application_id
+
+
+def _paper_pass(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    paper_pass_id: uuid.UUID,
+    permission: Permission,
+    *,
+    lock: bool = False,
+) -> t.PaperPass:
+    """A paper pass of an application the caller may act on, else the same "not found"
+    whether it exists or not. Until stop 43 another organisation's pass answered "no
+    such application" and a made-up id "no such paper pass" (an outside probe)."""
+    missing = NotFound(N_("No such paper pass"))
+    row = uow.paper_passes.by_id(paper_pass_id, lock=lock)
     if row is None:
-        raise NotFound(N_("No such paper pass"))
-    reviewable(uow, env, who, row.application_id)
-    return row.application_id
+        raise missing
+    try:
+        reviewable(uow, env, who, row.application_id, permission=permission)
+    except NotFound:
+        raise missing from None
+    return row
 
 
 def list_paper_passes(

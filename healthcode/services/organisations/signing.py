@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from healthcode.domain.clock import local
 from healthcode.domain.colour import Colour
-from healthcode.domain.errors import Conflict, Forbidden
+from healthcode.domain.errors import Conflict
 from healthcode.domain.i18n import N_
 from healthcode.domain.signing import (
     InfoNeeded,
@@ -28,7 +28,11 @@ from healthcode.services.accounts.permissions import Permission, Principal, Role
 from healthcode.services.codes.recolour import Cause, current_state, recolour
 from healthcode.services.notices import events
 from healthcode.services.organisations import outcomes
-from healthcode.services.organisations.applications import reviewable
+from healthcode.services.organisations.applications import (
+    NOT_AUTHORISED,
+    NotAuthorised,
+    reviewable,
+)
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -37,10 +41,6 @@ from healthcode.store.uow import UnitOfWork
 
 class NotPending(Conflict):
     code = "not_pending"
-
-
-class NotAuthorised(Forbidden):
-    code = "not_authorised_to_sign"
 
 
 class NotChecked(Conflict):
@@ -76,7 +76,7 @@ def sign_pass(
         else None
     )
     if grant is None:  # suspended or revoked while this request was on its way, or none
-        raise NotAuthorised(N_("You are not an authorised issuer of this organisation"))
+        raise NotAuthorised(NOT_AUTHORISED)
     if application.checked_at is None:
         raise NotChecked(
             N_("The data check has not run on this application yet; sign it once it has")

@@ -40,6 +40,7 @@ from healthcode.services.accounts.permissions import (
 )
 from healthcode.services.appeals.assignment import assign_waiting
 from healthcode.services.organisations.authorisations import AuthorisationStatus, grant
+from healthcode.services.organisations.registry import OrganisationKind
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -168,6 +169,25 @@ def _check_scopes(roles: Sequence[tuple[Role, str]]) -> None:
             )
 
 
+def _check_kinds(uow: UnitOfWork, roles: Sequence[tuple[Role, str]]) -> None:
+    """An employer's issuer (``employer_admin``) is given for an employer only: a
+    community or village has its own issuers and administrators. Until stop 43 a
+    community's administrator gave it for the community (an outside probe)."""
+    for role, scope in roles:
+        if role is not Role.EMPLOYER_ADMIN or not scope.startswith(ORG):
+            continue
+        organisation = _organisation(uow, scope)
+        if organisation is not None and organisation.kind != OrganisationKind.EMPLOYER:
+            raise InvalidInput.single(
+                "scope",
+                "employer_required",
+                N_(
+                    "An employer's issuer is given for an employer; for a community or "
+                    "village give the issuer role"
+                ),
+            )
+
+
 def _check_grants(uow: UnitOfWork, who: Principal, roles: Sequence[tuple[Role, str]]) -> None:
     for role, scope in roles:
         if scope.startswith(ORG) and role in AUTHORISED_ROLES and _organisation(uow, scope) is None:
@@ -211,6 +231,7 @@ def create_staff_account(
     """A new staff account holding only roles ``who`` may give."""
     roles = _canonical(roles)
     _check_scopes(roles)
+    _check_kinds(uow, roles)
     _check_grants(uow, who, roles)
     made = _create(
         uow, env, username, password, display_name, roles, actor_id=who.account_id, client=client
@@ -234,6 +255,7 @@ def create_staff_at_console(
     sign nothing, and an officer was never told of the appeals waiting for one."""
     roles = _canonical(roles)
     _check_scopes(roles)
+    _check_kinds(uow, roles)
     return _create(uow, env, username, password, display_name, roles, actor_id=None)
 
 
@@ -287,6 +309,7 @@ def change_roles(
     if remove and account.id == who.account_id:
         raise CannotDeactivateSelf(N_("You cannot take away your own roles"))
     _check_scopes(add)
+    _check_kinds(uow, add)
     _check_grants(uow, who, [*add, *remove])
     if add and account.disabled_at is not None:
         raise AccountDeactivated(

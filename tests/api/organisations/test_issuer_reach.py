@@ -5,17 +5,23 @@ a whole region; a suspended organisation's queue and applications are refused by
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from healthcode.domain.clock import FixedClock
 from healthcode.services.accounts import login
 from healthcode.services.accounts.permissions import Role
+from healthcode.services.organisations.authorisations import grant
 from healthcode.store.uow import UnitOfWork
-from tests.api.helpers import PASSWORD, CapturingSender, error, staff_headers
+from tests.api.helpers import PASSWORD, CapturingSender, declare, error, staff_headers
 from tests.api.organisations.test_issuer import apply, issuer
+from tests.api.pages import HTML, page_token
+from tests.factories.inputs import declaration_data, id_number
+from tests.factories.organisations import organisation
 
 API = "/api/v1"
 
@@ -28,6 +34,22 @@ def staff_with(
     login.create_staff(
         uow, app.state.env, username=username, password=PASSWORD, display_name="王 审核",
         roles=[(role, scope)],
+    )  # fmt: skip
+    uow.commit()
+    uow.close()
+
+
+def issuer_of(
+    app: FastAPI, sessions: sessionmaker[Session], username: str, organisation_id: str
+) -> None:
+    """An issuer of the organisation, authorised by it."""
+    staff_with(app, sessions, username, Role.ISSUER, f"org:{organisation_id}")
+    uow = UnitOfWork(sessions())
+    account = uow.accounts.by_username(username)
+    assert account is not None
+    grant(
+        uow, app.state.env, account_id=account.id, organisation_id=uuid.UUID(organisation_id),
+        role=Role.ISSUER, name="王 审核",
     )  # fmt: skip
     uow.commit()
     uow.close()
@@ -92,3 +114,60 @@ def test_a_suspended_organisations_issuer_is_refused_until_it_is_reactivated(
         f"{API}/applications/{item['id']}/signature", json={"colour": "green"}, headers=mine
     )
     assert signed.status_code == 200, signed.text
+
+
+def test_an_old_application_tells_nothing_of_the_one_sent_elsewhere_since(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender,
+    add_staff: Any, community: uuid.UUID, clock: FixedClock,
+) -> None:  # fmt: skip
+    """HU's issuer read the id of the application the resident sent to BQ since, its
+    colour and the override's reason (an outside probe, stop 43)."""
+    number = id_number()
+    me = apply(client, sms, id_number=number)
+    mine = issuer(client, add_staff)
+    [item] = client.get(f"{API}/applications", headers=mine).json()["items"]
+    signed = client.post(
+        f"{API}/applications/{item['id']}/signature",
+        json={"colour": "yellow", "note": "体温待复测", "requested": ["temperature"]},
+        headers=mine,
+    )
+    assert signed.status_code == 200, signed.text
+    uow = UnitOfWork(sessions())
+    other = organisation(uow, app.state.env, name="渤海七路社区居民委员会").id
+    uow.commit()
+    uow.close()
+    clock.advance(timedelta(hours=2))
+    again = declare(
+        client, me, declaration_data("shandong-pass", id_number=number, organisation_id=str(other))
+    )
+    assert again["under_review"] is not None
+
+    seen = client.get(f"{API}/applications/{item['id']}", headers=mine).json()["code"]
+    assert (seen["application_id"], seen["under_review"]) == (item["id"], None)
+    assert again["under_review"]["application_id"] not in str(seen)
+
+    issuer_of(app, sessions, "issuer.bohai", str(other))
+    theirs = staff_headers(client, "issuer.bohai")
+    [waiting] = client.get(f"{API}/applications", headers=theirs).json()["items"]
+    assert (waiting["code"]["colour"], waiting["code"]["application_id"]) == (
+        "pending",
+        waiting["id"],
+    )
+    assert item["id"] not in str(waiting)
+    assert "体温待复测" not in str(waiting)
+    client.post(
+        f"{API}/applications/{waiting['id']}/signature", json={"colour": "green"}, headers=theirs
+    )
+    now = client.get(f"{API}/applications/{item['id']}", headers=mine).json()["code"]
+    assert (now["colour"], now["application_id"], now["reasons"]) == ("none", None, [])
+
+    client.headers.pop("authorization", None)
+    token = page_token(client, "/staff/login")
+    client.post(
+        "/staff/login",
+        data={"username": "issuer01", "password": PASSWORD, "csrf_token": token},
+        headers=HTML,
+    )
+    page = client.get(f"/staff/applications/{item['id']}", headers=HTML)
+    assert page.status_code == 200
+    assert waiting["id"] not in page.text

@@ -4,15 +4,21 @@ and listed in the revocation list."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.clock import FixedClock
 from healthcode.services.accounts.permissions import Role
+from healthcode.store.uow import UnitOfWork
 from tests.api.helpers import CapturingSender, declare, error, resident_headers, staff_headers
+from tests.api.organisations.test_issuer_reach import issuer_of
 from tests.factories.inputs import declaration_data, id_number
+from tests.factories.organisations import organisation
 from tests.factories.paper import read_paper_qr
 
 API = "/api/v1"
@@ -111,3 +117,31 @@ def test_the_card_stays_valid_with_reports_given_at_the_counter(
     assert (blank.status_code, error(blank)["fields"][0]["field"]) == (422, "temperature")
     guard = client.post(url, json={"temperature": 36.5}, headers=staff_headers(client, "checker01"))
     assert guard.status_code == 403
+
+
+def test_out_of_reach_a_paper_pass_reads_as_one_that_does_not_exist(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], add_staff: Any
+) -> None:
+    """Another community's real pass answered "申请不存在", a made-up id "没有这张纸质
+    通行卡": the answer told which ids were passes (an outside probe, stop 43)."""
+    add_staff("issuer01", Role.ISSUER)
+    application = counter_signed(client, staff_headers(client, "issuer01"))
+    printed = client.post(
+        f"{API}/applications/{application}/paper-passes", headers=staff_headers(client, "issuer01")
+    )
+    uow = UnitOfWork(sessions())
+    other = organisation(uow, app.state.env, region="370102", name="渤海七路社区居民委员会").id
+    uow.commit()
+    uow.close()
+    issuer_of(app, sessions, "issuer.bohai", str(other))
+    theirs = staff_headers(client, "issuer.bohai")
+
+    answers = [
+        client.post(
+            f"{API}/paper-passes/{pass_id}/revocation", json={"reason": "卡片丢失"}, headers=theirs
+        )
+        for pass_id in (printed.headers["x-paper-pass-id"], uuid.uuid4())
+    ]
+    assert [a.status_code for a in answers] == [404, 404]
+    assert answers[0].json() == answers[1].json()
+    assert error(answers[0])["message"] == "没有这张纸质通行卡"

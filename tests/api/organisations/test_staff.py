@@ -26,6 +26,7 @@ from tests.api.helpers import (
     staff_headers,
     staff_login,
 )
+from tests.api.organisations.test_issuer import apply, issuer
 from tests.api.organisations.test_issuer_reach import staff_with
 from tests.api.pages import HTML, page_token
 from tests.factories.inputs import declaration_data
@@ -425,3 +426,40 @@ class TestOrganisationScope:
         assert listed.count("不能处理任何通行卡申请") == 1  # the old one, not the new
         old = listed.index("issuer.county")
         assert listed.index("不能处理任何通行卡申请", old) < listed.index("</li>", old)
+
+
+class TestAnEmployersIssuer:
+    """A community's administrator made ``ea.huanghe`` an employer's issuer of the
+    community: it read the 37 applications of its queue with names and addresses,
+    printed paper passes and entered daily reports, signing alone refused (an outside
+    probe, stop 43)."""
+
+    def test_is_refused_for_a_community_and_one_made_before_reads_nothing(
+        self, client: TestClient, app: FastAPI, sessions: sessionmaker[Session],
+        sms: CapturingSender, add_staff: Any, community: uuid.UUID,
+    ) -> None:  # fmt: skip
+        apply(client, sms)
+        [item] = client.get("/api/v1/applications", headers=issuer(client, add_staff)).json()[
+            "items"
+        ]
+        _account(app, sessions, "orgadmin.huanghe", Role.ORG_ADMIN, community)
+        admin = staff_headers(client, "orgadmin.huanghe")
+        body = {"username": "ea.huanghe", "password": PASSWORD, "display_name": "王芳"}
+        grants = {"roles": [{"role": "employer_admin", "scope": org_scope(community)}]}
+        refused = client.post("/api/v1/staff-accounts", json=body | grants, headers=admin)
+        assert refused.status_code == 422, refused.text
+        [field] = error(refused)["fields"]
+        assert (field["field"], field["code"]) == ("scope", "employer_required")
+        assert field["message"] == (
+            "“单位签发人员”只能授权到企业；社区或村请授予“签发人员（签发通行卡）”角色"
+        )
+
+        staff_with(app, sessions, "ea.old", Role.EMPLOYER_ADMIN, org_scope(community))
+        old = staff_headers(client, "ea.old")
+        queue = client.get("/api/v1/applications", headers=old).json()
+        assert (queue["total"], queue["items"], queue["summary"]["organisations"]) == (0, [], [])
+        for answer in (
+            client.get(f"/api/v1/applications/{item['id']}", headers=old),
+            client.post(f"/api/v1/applications/{item['id']}/paper-passes", headers=old),
+        ):
+            assert (answer.status_code, error(answer)["code"]) == (403, "not_authorised_to_sign")

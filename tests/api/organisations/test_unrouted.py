@@ -21,7 +21,7 @@ from tests.api.helpers import (
     resident_headers,
     staff_headers,
 )
-from tests.api.organisations.test_issuer_reach import staff_with
+from tests.api.organisations.test_issuer_reach import issuer_of, staff_with
 from tests.api.pages import HTML, page_token, sign_in_on_pages
 from tests.factories.identity import make_uscc
 from tests.factories.inputs import declaration_data, id_number
@@ -125,7 +125,7 @@ def test_the_regions_administrator_counts_them_and_a_new_community_takes_them(
         "counties": [],
     }
     community = registered.json()["id"]
-    staff_with(app, sessions, "issuer.huimin", Role.ISSUER, f"org:{community}")
+    issuer_of(app, sessions, "issuer.huimin", community)
     queue = client.get(f"{API}/applications", headers=staff_headers(client, "issuer.huimin"))
     assert queue.json()["total"] == 1
 

@@ -19,6 +19,7 @@ from healthcode.services.accounts.permissions import Permission, Principal, Role
 from healthcode.services.accounts.sessions import principal_of
 from healthcode.services.organisations import authorisations, registry
 from healthcode.services.organisations.applications import (
+    NotAuthorised,
     list_pending_applications,
     open_application,
 )
@@ -30,7 +31,7 @@ from healthcode.services.organisations.authorisations import (
     WrongStatus,
 )
 from healthcode.services.organisations.registry import OrganisationStatus, OrganisationSuspended
-from healthcode.services.organisations.signing import NotAuthorised, sign_pass
+from healthcode.services.organisations.signing import sign_pass
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory

@@ -28,6 +28,7 @@ from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.inputs import daily_report, declaration_data, id_number
+from tests.services.conftest import declare, new_account
 from tests.services.organisations.review import community
 
 
@@ -111,6 +112,28 @@ class TestCounter:
         data = counter_input(organisation_id=str(elsewhere.organisation.id))
         with pytest.raises(NotFound):
             enter_counter_application(uow, env, home.issuer, data=data)
+
+    def test_a_registered_persons_name_is_not_written_over(
+        self, uow: UnitOfWork, env: Env, clock: FixedClock
+    ) -> None:
+        """Their ID number with any name renamed them (an outside probe, stop 43)."""
+        home, number = community(uow, env), id_number()
+        account = new_account(uow, env, "13800004001")
+        declare(uow, env, account, "shandong-pass", id_number=number)
+        assert account.resident_id is not None
+        clock.advance(timedelta(hours=1))
+        with pytest.raises(InvalidInput) as refused:
+            enter_counter_application(
+                uow, env, home.issuer, data=counter_input(id_number=number, name="冒名顶替")
+            )
+        assert [(e.field, e.code) for e in refused.value.errors] == [("name", "name_mismatch")]
+        resident = uow.residents.by_id(account.resident_id)
+        assert resident is not None
+        assert (resident.name, resident.name_masked) == ("张三", "张*")
+        signed = enter_counter_application(
+            uow, env, home.issuer, data=counter_input(id_number=number, colour="green")
+        )  # under their own name, as before
+        assert signed.name_masked == "张*"
 
 
 @pytest.mark.usefixtures("signing_key")

@@ -24,7 +24,7 @@ from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.organisations import organisation
-from tests.factories.roster import region_admin
+from tests.factories.roster import employer, region_admin
 
 PASSWORD = "correct horse battery"
 
@@ -399,6 +399,43 @@ class TestOrganisationScope:
             ((Role.ISSUER, org_scope(community.id)),),
             (),
         )
+
+
+class TestAnEmployersIssuer:
+    """Given for a community (an outside probe, stop 43), it read the community's queue,
+    printed its paper passes and entered its daily reports; only its signature was
+    refused. It is an employer's role (seed 000 §三: 企事业单位的主管人员)."""
+
+    def test_is_refused_for_a_community_by_the_service_and_at_the_console(
+        self, uow: UnitOfWork, env: Env, org_admin: Principal, community: t.Organisation
+    ) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            make(uow, env, org_admin, "ea.huanghe", (Role.EMPLOYER_ADMIN, org_scope(community.id)))
+        [error] = refused.value.errors
+        assert (error.field, error.code) == ("scope", "employer_required")
+        assert uow.accounts.by_username("ea.huanghe") is None
+        with pytest.raises(InvalidInput):
+            staff_accounts.create_staff_at_console(
+                uow, env, username="ea.console", password=PASSWORD, display_name="李敏",
+                roles=[(Role.EMPLOYER_ADMIN, org_scope(community.id))],
+            )  # fmt: skip
+        made = make(uow, env, org_admin, "issuer.hh", (Role.ISSUER, org_scope(community.id)))
+        with pytest.raises(InvalidInput):
+            staff_accounts.change_roles(
+                uow, env, org_admin, account_id=made.id,
+                add=[(Role.EMPLOYER_ADMIN, org_scope(community.id))],
+            )  # fmt: skip
+
+    def test_is_given_for_an_employer(self, uow: UnitOfWork, env: Env) -> None:
+        firm = employer(uow, env)
+        made = make(
+            uow,
+            env,
+            deployment_admin(uow, env),
+            "ea.firm",
+            (Role.EMPLOYER_ADMIN, org_scope(firm.id)),
+        )
+        assert made.roles == ((Role.EMPLOYER_ADMIN, org_scope(firm.id)),)
 
 
 def deployment_admin(uow: UnitOfWork, env: Env) -> Principal:
