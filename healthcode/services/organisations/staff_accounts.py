@@ -366,6 +366,28 @@ def _last_role_taken(
         _disable(uow, env, who, account, "last role taken away", client)
 
 
+def role_taken_elsewhere(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    account_id: uuid.UUID,
+    role: Role,
+    scope: str,
+    client: str = "",
+) -> None:
+    """Another use case took ``role`` away (a guard removed from the organisation's
+    last venue): if it was the account's last, the account is deactivated and keeps it
+    among its former roles, as when an administrator takes it (``_last_role_taken``).
+    Until stop 43 such a guard stayed active with no role, invisible to the
+    organisation's administrators and impossible to add back (an outside probe)."""
+    if uow.accounts.roles_of(account_id):
+        return
+    account = uow.accounts.by_id(account_id, lock=True)
+    if account is not None:
+        _last_role_taken(uow, env, who, account, [(role, scope)], client)
+
+
 def deactivate_staff_account(
     uow: UnitOfWork,
     env: Env,

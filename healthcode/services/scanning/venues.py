@@ -413,12 +413,17 @@ def remove_operator(
     client: str = "",
 ) -> list[Operator]:
     """The account no longer scans here; with no other venue of the organisation left,
-    it loses the checkpoint role there too."""
+    it loses the checkpoint role there too, and with its last role it is deactivated."""
     venue = _admin(uow, who, venue_id)
     if not uow.venues.remove_operator(venue.id, account_id):
         raise NotFound(N_("This account does not operate the venue"))
     if not uow.venues.operates_in_organisation(account_id, venue.organisation_id):
-        uow.accounts.drop(account_id, Role.CHECKPOINT.value, org_scope(venue.organisation_id))
+        scope = org_scope(venue.organisation_id)
+        uow.accounts.drop(account_id, Role.CHECKPOINT.value, scope)
+        uow.flush()
+        staff_accounts.role_taken_elsewhere(
+            uow, env, who, account_id=account_id, role=Role.CHECKPOINT, scope=scope, client=client
+        )
     _audit(uow, env, who, "venue.operator.removed", venue, client, account=str(account_id))
     return list_operators(uow, who, venue.id)
 

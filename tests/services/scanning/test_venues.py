@@ -8,6 +8,7 @@ import pytest
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.domain.scope import org_scope
 from healthcode.services.accounts.permissions import Principal, Role
+from healthcode.services.organisations import staff_accounts
 from healthcode.services.organisations.registry import OrganisationStatus
 from healthcode.services.scanning import venues
 from healthcode.services.scanning.venues import OrganisationNotActive, VenueKind
@@ -134,6 +135,30 @@ class TestOperators:
         assert [r.role for r in uow.accounts.roles_of(guard.account_id)] == []
         with pytest.raises(NotFound):
             venues.remove_operator(uow, env, admin, venue_id=gate.id, account_id=guard.account_id)
+
+    def test_with_its_last_role_an_operator_is_deactivated_and_stays_in_view(
+        self, uow: UnitOfWork, env: Env, admin: Principal, community: t.Organisation
+    ) -> None:
+        """Removed from the organisation's last venue, a guard stayed active with no
+        role: it could sign in, and no administrator of the organisation could see it
+        or add it back (an outside probe, stop 43)."""
+        gate = venue(uow, env, admin, community.id)
+        guard = operator(uow, env, admin, gate.id)
+        venues.remove_operator(uow, env, admin, venue_id=gate.id, account_id=guard.account_id)
+        shown = staff_accounts.show_staff_account(uow, admin, account_id=guard.account_id)
+        assert shown.disabled_at is not None
+        assert shown.former_roles == ((Role.CHECKPOINT, org_scope(community.id)),)
+
+    def test_an_operator_of_two_venues_keeps_the_role_and_the_account(
+        self, uow: UnitOfWork, env: Env, admin: Principal, community: t.Organisation
+    ) -> None:
+        gate, other = venue(uow, env, admin, community.id), venue(uow, env, admin, community.id)
+        guard = operator(uow, env, admin, gate.id)
+        venues.assign_operator(uow, env, admin, venue_id=other.id, account_id=guard.account_id)
+        venues.remove_operator(uow, env, admin, venue_id=gate.id, account_id=guard.account_id)
+        account = uow.accounts.by_id(guard.account_id)
+        assert account is not None
+        assert account.disabled_at is None
 
     def test_an_existing_staff_account_the_admin_manages_can_be_assigned(
         self, uow: UnitOfWork, env: Env, admin: Principal, community: t.Organisation
