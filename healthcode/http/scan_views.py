@@ -25,7 +25,6 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
 )
-from pydantic_core import PydanticCustomError
 
 from healthcode.domain.checkpoint import (
     FLAG_MESSAGES,
@@ -42,25 +41,17 @@ from healthcode.http.views import ForeignView, LocalTime, foreign_view
 from healthcode.i18n import pick, translate
 from healthcode.services.scanning.scans import ScanResult
 from healthcode.services.scanning.uploads import OfflineScan, Refused, UploadResult
-from healthcode.services.shared.bounds import TEMPERATURE_SCHEMA, InputModel, Moment
+from healthcode.services.shared.bounds import TEMPERATURE_SCHEMA, InputModel, Moment, not_a_boolean
 
 NO_COLOUR = N_("Stop. This region's code shows no colour we can read: follow that region's rules.")
 ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-
-
-def _not_a_boolean(value: object) -> object:
-    """JSON ``true`` would otherwise be read as 1.0 ℃ and refused as out of range: a
-    boolean is not a number (as a daily report's reading, ``residents/inputs.py``)."""
-    if isinstance(value, bool):
-        raise PydanticCustomError("float_type", "Input should be a valid number")
-    return value
 
 
 # A reading in ℃: its range is the domain's (``domain/temperature.py``), refused by the
 # service in the same words everywhere; the model refuses what is not a number.
 Temperature = Annotated[
     float | None,
-    BeforeValidator(_not_a_boolean),
+    BeforeValidator(not_a_boolean),
     Field(json_schema_extra=TEMPERATURE_SCHEMA),
 ]
 

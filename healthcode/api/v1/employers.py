@@ -21,7 +21,7 @@ from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.organisations import board as boards
 from healthcode.services.organisations import checkins
-from healthcode.services.shared.bounds import MAX_OFFSET, TEMPERATURE_SCHEMA, InputModel
+from healthcode.services.shared.bounds import MAX_OFFSET, TEMPERATURE_SCHEMA, Celsius, InputModel
 
 TEMPERATURE_RANGE = f"℃, {LOWEST_C:g}–{HIGHEST_C:g} (domain/temperature.py)"
 router = APIRouter(tags=["employers"])
@@ -100,7 +100,7 @@ class WindowsInput(InputModel):
 class EntryInput(InputModel):
     model_config = ConfigDict(extra="forbid")
     employee_id: uuid.UUID
-    temperature: float = Field(
+    temperature: Celsius = Field(
         description=TEMPERATURE_RANGE, examples=[36.5], json_schema_extra=TEMPERATURE_SCHEMA
     )
     symptoms: bool = False
@@ -113,7 +113,7 @@ class EntriesInput(InputModel):
 
 class CheckinInput(InputModel):
     model_config = ConfigDict(extra="forbid")
-    temperature: float = Field(
+    temperature: Celsius = Field(
         description=TEMPERATURE_RANGE, examples=[36.5], json_schema_extra=TEMPERATURE_SCHEMA
     )
     symptoms: bool

@@ -147,3 +147,15 @@ Day = Annotated[date, BeforeValidator(check_day_text)]
 # A temperature field's JSON schema: the domain's range documented, not checked by the
 # model (``domain/temperature.py`` refuses it, with the same words everywhere).
 TEMPERATURE_SCHEMA: dict[str, JsonValue] = {"minimum": LOWEST_C, "maximum": HIGHEST_C}
+
+
+def not_a_boolean(value: object) -> object:
+    """JSON ``true`` would otherwise be read as 1.0 ℃ and refused as out of range: a
+    boolean is not a number (as a daily report's reading, ``residents/inputs.py``)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("float_type", "Input should be a valid number")
+    return value
+
+
+# A reading in ℃ that a boolean is not (the gate's, a check-in's)
+Celsius = Annotated[float, BeforeValidator(not_a_boolean)]

@@ -144,6 +144,28 @@ def test_staff_enter_readings_for_the_list_and_each_bad_row_is_named(
     assert person(found, "罗斌")["morning"]["status"] == "not_at_work"
 
 
+def test_a_reading_sent_as_true_is_not_a_number_not_one_degree(
+    client: TestClient, sms: CapturingSender, company: uuid.UUID, hr: dict[str, str]
+) -> None:
+    """JSON true was read as 1 ℃ and refused as out of range (stop 43, an outside probe)."""
+    ids = {r["name"]: r["employee_id"] for r in board(client, company, hr)["rows"]}
+    entries = [{"employee_id": ids["王强"], "temperature": True}]
+    refused = client.post(
+        f"/api/v1/employers/{company}/checkins", json={"entries": entries}, headers=hr
+    )
+    assert [(f["field"], f["code"]) for f in error(refused)["fields"]] == [
+        ("entries[0].temperature", "float_type")
+    ]
+    me = resident_headers(client, sms, "13800002223")
+    declare(client, me, declaration_data(name="王强", id_number=WANG))
+    own = client.post(
+        "/api/v1/me/checkins", json={"temperature": True, "symptoms": False}, headers=me
+    )
+    assert [(f["field"], f["code"]) for f in error(own)["fields"]] == [
+        ("temperature", "float_type")
+    ]
+
+
 def test_a_list_of_a_thousand_readings_is_taken(
     client: TestClient, company: uuid.UUID, hr: dict[str, str]
 ) -> None:
