@@ -286,13 +286,15 @@ class VerificationView(BaseModel):
     region: ForeignView | None = Field(None, description="another region's code: its region")
 
 
-def verification_view(result: Verification | ForeignVerification) -> VerificationView:
+def verification_view(
+    result: Verification | ForeignVerification, policies: Mapping[str, Policy]
+) -> VerificationView:
     colour, claims, region = None, None, None
     if isinstance(result, ForeignVerification):
         sent = None if result.claims is None else plain_claims(result.claims)
         colour, region = result.colour, foreign_view(result.region.code, result.region.name, sent)
     elif result.claims is not None:
-        colour, claims = result.claims.colour, _claims_view(result.claims)
+        colour, claims = result.claims.colour, _claims_view(result.claims, policies)
     return VerificationView(
         valid=result.ok,
         may_pass=result.may_pass,
@@ -304,10 +306,17 @@ def verification_view(result: Verification | ForeignVerification) -> Verificatio
     )
 
 
-def _claims_view(claims: CodeClaims | AttestationClaims) -> ClaimsView:
+def _claims_view(
+    claims: CodeClaims | AttestationClaims, policies: Mapping[str, Policy]
+) -> ClaimsView:
+    """The colour in the code's policy's words where we hold it (a Shandong pass read
+    "绿码" until stop 43, not "绿色健康通行卡（通行）": an outside probe)."""
+    policy = policies.get(claims.policy)
     return ClaimsView(
         colour=claims.colour,
-        colour_label=translate(claims.colour.label),
+        colour_label=(
+            colour_label(policy, claims.colour) if policy else translate(claims.colour.label)
+        ),
         policy=claims.policy,
         masked_name=claims.masked_name,
         masked_id=claims.masked_id,

@@ -41,7 +41,8 @@ def verify(data: VerifyInput, request: Request, uow: UowDep, env: EnvDep) -> Ver
         raise TooManyRequests(
             N_("Too many requests; try again in {retry_after} s"), retry_after=retry
         )
-    return verification_view(codes.verify_code(uow, env, text=data.token, id_number=data.id_number))
+    verified = codes.verify_code(uow, env, text=data.token, id_number=data.id_number)
+    return verification_view(verified, env.policies)
 
 
 JOSE = "application/jose"

@@ -45,6 +45,7 @@ def test_print_verify_revoke(client: TestClient, add_staff: Any) -> None:
     token = read_paper_qr(printed.content)
     verdict = client.post(f"{API}/verify", json={"token": token}).json()
     assert (verdict["valid"], verdict["may_pass"]) == (True, True)
+    assert verdict["claims"]["colour_label"] == "绿色健康通行卡（通行）"  # the pass's words
 
     [listed] = client.get(f"{API}/applications/{application}/paper-passes", headers=staff).json()
     assert listed["revoked_at"] is None
