@@ -104,10 +104,8 @@ class NeedsTransaction(Exception):
 
 
 # What a unit of one write refuses before it has written: a write, or a lock that
-# would end with its own statement (each statement commits by itself there). A
-# session's advisory lock does not: it is held until its holder releases it (a gate's
-# scan holds its token's so, ``Scans.serialised``).
-_LOCKS = ("FOR UPDATE", "FOR SHARE", "FOR NO KEY UPDATE", "FOR KEY SHARE", "_ADVISORY_XACT_")
+# would end with its own statement (each statement commits by itself there).
+_LOCKS = ("FOR UPDATE", "FOR SHARE", "FOR NO KEY UPDATE", "FOR KEY SHARE", "PG_ADVISORY")
 _ONE_WRITE = "healthcode_one_write"  # the execution option naming a connection's unit
 
 

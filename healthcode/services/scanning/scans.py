@@ -159,9 +159,9 @@ def scan_code(
     verified with regions that have changed since is verified again with the stored
     ones. Nothing of a resident's is shown and nothing written before the caller is
     checked (verifying reads only the key ring and the federated regions, if at all).
-    The scans of one token (by ``fingerprint``) are made in turn, from the venue's
-    query to the insert's commit (``Scans.serialised``): two gates scanning it at the
-    same moment each read the other's absence, and neither was flagged."""
+    Two gates scanning one token within the same few milliseconds each read the
+    other's absence, and neither is flagged: serialising a token's scans (an advisory
+    lock, tried at stop 43) cost a sixth of PostgreSQL's scan rate (docs/scanning.md)."""
     if client_id is not None:
         uow.transaction_needed()  # a retried client id is looked for under a lock
     asked = _AskedRevocation()
@@ -169,12 +169,9 @@ def scan_code(
     verification = verify_scanned(uow, env, text=token, is_revoked=asked, regions=regions)
     read = _Read(verification, asked, regions, env.clock.now())
     probe = _probe_of(env, verification, token, venue_id, scanned_at or read.now)
-    mark = fingerprint(verification, token) if _by_token(verification) else None
-    with uow.scans.serialised(mark):
-        return _scan_at_gate(
-            uow, env, who, venue_id, token, read, probe,
-            client_id=client_id, scanned_at=scanned_at,
-        )  # fmt: skip
+    return _scan_at_gate(
+        uow, env, who, venue_id, token, read, probe, client_id=client_id, scanned_at=scanned_at
+    )
 
 
 @dataclass(frozen=True)
@@ -408,10 +405,7 @@ def record_scan(
     ``sighted``: what a probe asked already found (``flags_for``). ``against_now``: a
     code scanned online is also held against its code's colour now (``as_it_stands``)."""
     here_too = lane is not Lane.SELF_CHECK_IN  # a resident's own check-in: not a guard's
-    flags, resident_id = flags_for(
-        uow, env, venue, scanned_at, reading, sighted,
-        here_too=here_too, serialise=lane is Lane.ID_CARD,
-    )  # fmt: skip
+    flags, resident_id = flags_for(uow, env, venue, scanned_at, reading, sighted, here_too=here_too)
     if against_now and resident_id is not None:
         reading = _as_it_stands(uow, env, reading, resident_id)
     outcome = reading.outcome
@@ -485,16 +479,13 @@ def flags_for(
     sighted: Sighted | None = None,
     *,
     here_too: bool = True,
-    serialise: bool = False,
 ) -> tuple[list[object], uuid.UUID | None]:
     """Scans of the same on-screen token or the same resident near in time, at other
     venues and (``here_too``: a guard's scan) earlier at this one, as
     ``domain/checkpoint.py`` flags them; and whose code it is (a reference
     left by ``read_code`` is resolved by the same query, or was by the probe that
     found ``sighted``). Another region's code names no resident of ours: its token
-    (any lifetime) stands for its holder. With ``serialise`` (the ID-card lane), a
-    look-up by token is made under the token's lock, held to the commit, as
-    ``scan_code`` holds it for a camera's scan (``Scans.serialised``)."""
+    (any lifetime) stands for its holder."""
     mark, resident_id = reading.fingerprint, reading.resident_id
     by_token = reading.on_screen or reading.foreign is not None
     rule = _flag_rule(env)
@@ -502,11 +493,9 @@ def flags_for(
     if resident_id is None and (reading.resident_ref or fingerprint) is not None:
         probe = _probe(rule, venue.id, at, reading.resident_ref, fingerprint)
         if sighted is None or sighted.probe != probe:
-            _serialise(uow, fingerprint if serialise else None)
             sighted = uow.scans.near_in_time_by_ref(probe)
         resident_id, near = sighted.resident_id, sighted.near
     else:
-        _serialise(uow, fingerprint if serialise else None)
         near = uow.scans.near_in_time(
             fingerprint=fingerprint, resident_id=resident_id,
             since=at - rule.window, until=at + rule.window, here=venue.id, at=at,
@@ -524,15 +513,6 @@ def flags_for(
     ]
     flags = fraud_flags(place_of(venue), at, reading.on_screen, sightings, rule, here_too=here_too)
     return list(flags), resident_id
-
-
-def _serialise(uow: UnitOfWork, fingerprint: bytes | None) -> None:
-    """Two scans of one token at two gates at once each read the other's absence and
-    neither was flagged (until stop 43, an outside probe): the look-up and the insert
-    are made in turn per token, in a transaction that holds its lock until it ends."""
-    if fingerprint is not None:
-        uow.transaction_needed()
-        uow.scans.serialise_token(fingerprint)
 
 
 def place_of(venue: GateVenue) -> Place:

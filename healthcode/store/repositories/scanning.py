@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -25,7 +24,6 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.exc import DBAPIError
 
 from healthcode.domain.fraud import Status
 from healthcode.domain.scope import Scope
@@ -402,18 +400,6 @@ class Venues(_Repo):
         return self.session.scalars(query.limit(1)).first() is not None
 
 
-# a token's advisory lock (``Scans.serialised``), built once: every gate's scan takes one
-_LOCK_TOKEN = select(func.pg_advisory_lock(bindparam("key")))
-_UNLOCK_TOKEN = select(func.pg_advisory_unlock(bindparam("key")))
-_LOCK_TOKEN_TO_COMMIT = select(func.pg_advisory_xact_lock(bindparam("key")))
-
-
-def _token_key(fingerprint: bytes) -> int:
-    """A token's advisory lock: 64 bits of its fingerprint, in a space of their own."""
-    named = hashlib.blake2b(b"scan-token:" + fingerprint, digest_size=8).digest()
-    return int.from_bytes(named, "big", signed=True)
-
-
 class Scans(_Repo):
     def by_id(self, scan_id: uuid.UUID, *, lock: bool = False) -> t.Scan | None:
         return self.session.get(t.Scan, scan_id, with_for_update=lock, populate_existing=lock)
@@ -446,43 +432,6 @@ class Scans(_Repo):
         if self.by_client_id(row.venue_id, row.client_id) is not None:
             return False
         return insert_once(self.session, row)
-
-    @contextlib.contextmanager
-    def serialised(self, fingerprint: bytes | None) -> Iterator[None]:
-        """The scans of one token made in turn, from the flags' look-up to the insert's
-        commit: the next one's look-up waits for this one's insert, and sees it (READ
-        COMMITTED: each statement reads what was committed before it began). On
-        PostgreSQL an advisory lock on the fingerprint: outside a transaction (a unit of
-        one write) the session's, released on leaving; in one, the transaction's
-        (``serialise_token``). SQLite's writers take turns already (``BEGIN
-        IMMEDIATE``, their reads included). None: nothing to hold."""
-        if fingerprint is None or not self._postgresql():
-            yield
-            return
-        connection = self.session.connection()
-        if not getattr(connection.connection.dbapi_connection, "autocommit", False):
-            self.serialise_token(fingerprint)
-            yield
-            return
-        key = {"key": _token_key(fingerprint)}
-        connection.execute(_LOCK_TOKEN, key)
-        try:
-            yield
-        finally:
-            try:
-                connection.execute(_UNLOCK_TOKEN, key)
-            except DBAPIError:  # a session's lock must not outlive its scan in the pool
-                connection.invalidate()
-                raise
-
-    def serialise_token(self, fingerprint: bytes) -> None:
-        """``serialised`` in a transaction: its advisory lock on the fingerprint, held
-        until it ends (nothing on SQLite)."""
-        if self._postgresql():
-            self.session.execute(_LOCK_TOKEN_TO_COMMIT, {"key": _token_key(fingerprint)})
-
-    def _postgresql(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
 
     def of_venue(self, venue_id: uuid.UUID, *, limit: int = 50) -> Sequence[t.Scan]:
         query = (

@@ -1,15 +1,11 @@
 """A gate's scan on PostgreSQL as the route runs it (``Hop.run_unchecked``): a unit of
-one write outside any transaction, or, when the scan needs more than one write or the
-token's lock (an on-screen code), the whole work in a transaction with nothing written
-twice; and two gates scanning one token at the same moment."""
+one write outside any transaction, or, when the scan needs more than one write, the
+whole work again in a transaction with nothing written twice."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +22,6 @@ from healthcode.services.accounts import sessions
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.accounts.sessions import Caller
 from healthcode.services.scanning import scans
-from healthcode.services.scanning.venues import open_gate
 from healthcode.services.shared.env import Env, make_env
 from healthcode.services.shared.keys import ensure_signing_key
 from healthcode.store import tables as t
@@ -36,7 +31,7 @@ from tests.api.live_db import pg_engine
 from tests.conftest import PG_URL
 from tests.factories.organisations import organisation
 from tests.factories.roster import region_admin
-from tests.factories.scanning import display_token, operator, paper_token, venue
+from tests.factories.scanning import display_token, operator, venue
 from tests.services.conftest import declare, new_account
 
 
@@ -55,7 +50,6 @@ class Gate:
     guard_token: str
     other_guard_token: str
     token: str  # a resident's on-screen code
-    paper: str  # the same resident's printed pass
 
     def hop(self, token: str) -> Hop:
         return Hop(self.units, self.env, token, None, _scanner, "127.0.0.1")
@@ -96,8 +90,7 @@ def gate(engine: Engine) -> Gate:
         declare(uow, env, account)
         tokens = _session_of(uow, env, guard), _session_of(uow, env, other)
         code = display_token(uow, env, account.resident_id)
-        paper = paper_token(uow, env, account.resident_id)
-    return Gate(units, env, here.id, far.id, *tokens, code, paper)
+    return Gate(units, env, here.id, far.id, *tokens, code)
 
 
 @pytest.fixture
@@ -115,50 +108,33 @@ def sent(engine: Engine) -> Iterator[list[tuple[str, bool]]]:
     event.remove(Engine, "after_cursor_execute", ran)
 
 
-def _scan(
-    gate: Gate, session_token: str, venue_id: uuid.UUID, token: str = "", **options: Any
-) -> Any:
+def _scan(gate: Gate, session_token: str, venue_id: uuid.UUID, **options: Any) -> Any:
     def work(uow: UnitOfWork, caller: Caller) -> scans.ScanResult:
         return scans.scan_code(
-            uow, gate.env, caller, venue_id=venue_id, token=token or gate.token, **options
+            uow, gate.env, caller, venue_id=venue_id, token=gate.token, **options
         )
 
     return gate.hop(session_token)._run_one_write(work)
 
 
 class TestOneWrite:
-    def test_a_scan_is_its_reads_and_one_insert_outside_any_transaction(
+    def test_a_scan_is_one_select_and_one_insert_outside_any_transaction(
         self, gate: Gate, sent: list[tuple[str, bool]]
     ) -> None:
-        """A printed pass (flagged by its holder, not its token): no lock to hold."""
-        _scan(gate, gate.guard_token, gate.venue_id, gate.paper)  # the keys are read
-        sent.clear()
-        result = _scan(gate, gate.guard_token, gate.venue_id, gate.paper)
-        assert all(autocommit for _statement, autocommit in sent)
-        assert [statement for statement, _ in sent if statement != "SELECT"] == ["INSERT"]
-        assert result.decision is Decision.RELEASE
-        assert gate.scans() == 2
-
-    def test_an_on_screen_codes_scan_is_one_select_and_one_insert_inside_its_tokens_lock(
-        self, gate: Gate, sent: list[tuple[str, bool]]
-    ) -> None:
-        """The token's lock (the session's advisory lock, ``Scans.serialised``) is taken
-        before the venue's query and released after the insert has committed: still
-        outside any transaction, two round trips more."""
         _scan(gate, gate.guard_token, gate.venue_id)  # the keys are read, as a server has them
         sent.clear()
         result = _scan(gate, gate.guard_token, gate.venue_id)
-        assert sent == [("SELECT", True), ("SELECT", True), ("INSERT", True), ("SELECT", True)]
+        assert sent == [("SELECT", True), ("INSERT", True)]
         assert result.decision is Decision.RELEASE
         assert gate.scans() == 2
 
     def test_a_flagged_scan_is_done_again_in_a_transaction_and_recorded_once(
         self, gate: Gate, sent: list[tuple[str, bool]]
     ) -> None:
-        _scan(gate, gate.other_guard_token, gate.other_venue_id, gate.paper)
+        _scan(gate, gate.other_guard_token, gate.other_venue_id)
         sent.clear()
-        flagged = _scan(gate, gate.guard_token, gate.venue_id, gate.paper)
-        assert flagged.flags  # the same person's pass at a distant venue, minutes apart
+        flagged = _scan(gate, gate.guard_token, gate.venue_id)
+        assert flagged.flags  # the same on-screen code at another venue, minutes apart
         assert ("SELECT", True) in sent  # tried outside a transaction first
         inserts = [autocommit for statement, autocommit in sent if statement == "INSERT"]
         assert inserts
@@ -183,31 +159,6 @@ class TestOneWrite:
         with pytest.raises(sessions.NotAuthenticated):
             _scan(gate, "not-a-session", gate.venue_id)
         assert gate.scans() == 0
-
-
-class TestTwoGatesAtOnce:
-    def test_one_token_at_two_gates_at_the_same_moment_is_flagged(
-        self, gate: Gate, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """Each scan read the scans near it before the other's insert had committed,
-        and neither was flagged (an outside probe: two requests 5 ms apart). Here both
-        meet after their reads, when they can: under the token's lock the second gate's
-        read waits for the first gate's commit, and finds it."""
-        met = threading.Barrier(2, timeout=2)
-
-        def meet(row: Any) -> Any:  # ``scans.open_gate``: after the venue's query
-            # the other scan, waiting for this one's commit, cannot come: go on alone
-            with contextlib.suppress(threading.BrokenBarrierError):
-                met.wait()
-            return open_gate(row)
-
-        monkeypatch.setattr(scans, "open_gate", meet)
-        gates = [(gate.guard_token, gate.venue_id), (gate.other_guard_token, gate.other_venue_id)]
-        with ThreadPoolExecutor(2) as pool:
-            done = list(pool.map(lambda at: _scan(gate, *at), gates))
-        flagged = [[f["code"] for f in result.flags] for result in done]
-        assert ["same_token_elsewhere", "distant_venues"] in flagged, flagged
-        assert gate.scans() == 2
 
 
 UNCHANGED = text("UPDATE venues SET name = name WHERE false")  # a write that changes nothing
