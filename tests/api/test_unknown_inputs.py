@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import CapturingSender, Response, error, resident_headers
+from tests.factories.images import PNG
 
 
 def fields(answer: Response) -> list[tuple[str, str, str]]:
@@ -60,7 +61,7 @@ def test_an_unknown_form_field_comes_with_the_forms_errors(
     sent = client.post(
         "/api/v1/appeals",
         data={"policy": "binzhou-code", "evidence_note": "行程卡截图"},
-        files={"evidence": ("行程卡.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")},
+        files={"evidence": ("行程卡.png", PNG, "image/png")},
         headers=headers,
     )
     assert sent.status_code == 422, sent.text
@@ -71,7 +72,7 @@ def test_an_unknown_form_field_comes_with_the_forms_errors(
     nameless = client.post(
         "/api/v1/appeals",
         data={"policy": "binzhou-code", "reason": "行程卡显示我未去过该地区", "": "x"},
-        files={"evidence": ("行程卡.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")},
+        files={"evidence": ("行程卡.png", PNG, "image/png")},
         headers=headers,
     )
     assert [(f, c) for f, c, _ in fields(nameless)] == [("body", "name_empty")]

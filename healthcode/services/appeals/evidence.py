@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+from PIL import Image, UnidentifiedImageError
+
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.services.shared.env import Env
 
 FIELD = "evidence"
+MAX_PIXELS = 50_000_000  # a phone's photo is 12–48 megapixels
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -50,7 +53,36 @@ def check_evidence(env: Env, upload: BinaryIO) -> tuple[str, int]:
         raise InvalidInput.single(
             FIELD, "wrong_type", N_("Send a photo (JPEG, PNG or WebP) or a PDF document")
         )
+    if kind.startswith("image/"):
+        _check_image(upload)
     return kind, size
+
+
+def _check_image(upload: BinaryIO) -> None:
+    """An image is one a viewer can open, of a photo's size: until stop 43 a PNG's first
+    bytes before anything (a page, a script) passed, and so did a 69-byte PNG claiming
+    100,000 × 100,000 pixels, which an officer's browser would try to lay out (an
+    outside probe). Only the header is read for the size, then the file is checked."""
+    too_large = InvalidInput.single(
+        FIELD,
+        "too_many_pixels",
+        N_("The photo is too large: at most {megapixels} megapixels"),
+        megapixels=MAX_PIXELS // 1_000_000,
+    )
+    try:
+        with Image.open(upload) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise too_large
+            image.verify()
+    except Image.DecompressionBombError:  # Pillow's own bound, past ours
+        raise too_large from None
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise InvalidInput.single(
+            FIELD, "unreadable_image", N_("This photo cannot be opened: send it again")
+        ) from None
+    finally:
+        upload.seek(0)
 
 
 def store_evidence(env: Env, upload: BinaryIO | None) -> tuple[str, str, int] | None:

@@ -26,10 +26,10 @@ from tests.api.helpers import (
     staff_headers,
 )
 from tests.factories.appeals import PASSWORD, REASON, close_contact
+from tests.factories.images import PNG
 from tests.factories.inputs import declaration_data, id_number
 
 POLICY = "binzhou-code"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 KEY = "police-key-0123456789abcdef"
 
 

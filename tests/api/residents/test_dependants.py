@@ -18,6 +18,7 @@ from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.api.helpers import CapturingSender, declare, error, in_tx, resident_headers
 from tests.factories.appeals import REASON, close_contact
+from tests.factories.images import PNG
 from tests.factories.inputs import declaration_data, id_number
 
 API = "/api/v1"
@@ -110,7 +111,7 @@ def test_a_parent_appeals_a_childs_colour(
     assert (item["kind"], item["behind_colour"]) == ("close_contact", True)
     form = {"policy": "binzhou-code", "record_id": item["id"], "reason": REASON}
     stranger = resident_headers(client, sms, "13700004444")
-    png = {"evidence": ("行程卡.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")}
+    png = {"evidence": ("行程卡.png", PNG, "image/png")}
     none = {"evidence": ("", b"")}  # multipart, no file chosen
     appeals = f"{API}/dependants/{rid}/appeals"
     refused = client.post(appeals, data=form, files=none, headers=stranger)

@@ -40,10 +40,10 @@ from tests.factories.appeals import (
     listed,
     officer,
 )
+from tests.factories.images import PNG, png_header
 
 UPHOLD = "经核查该居民当日不在通报场所，撤销密接记录"
 REJECT = "经核查该居民确在通报时段到过该场所，维持原记录"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def appeal(uow: UnitOfWork, env: Env, resident_id: uuid.UUID, record_id: uuid.UUID) -> uuid.UUID:
@@ -293,7 +293,16 @@ class TestSubmitting:
 
     @pytest.mark.parametrize(
         ("content", "code"),
-        [(b"<html><script>alert(1)</script>", "wrong_type"), (b"", "empty")],
+        [
+            (b"<html><script>alert(1)</script>", "wrong_type"),
+            (b"", "empty"),
+            # stop 43, an outside probe: a JPEG's first bytes before a page, and PNG
+            # headers claiming 100,000 × 100,000 and 8,000 × 8,000 pixels, were kept
+            (b"\xff\xd8\xff\xe0<html><script>alert(1)</script>", "unreadable_image"),
+            (png_header(100_000, 100_000), "too_many_pixels"),
+            (png_header(8_000, 8_000), "too_many_pixels"),
+            (PNG[:-20], "unreadable_image"),  # cut off
+        ],
     )
     def test_other_files_are_refused(
         self, uow: UnitOfWork, env: Env, content: bytes, code: str

@@ -14,13 +14,13 @@ from healthcode.services.accounts.permissions import Role
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
 from tests.factories.appeals import PASSWORD, REASON, close_contact, fraud_finding
+from tests.factories.images import PNG
 from tests.web.conftest import new_context, new_phone
 from tests.web.flows import declare_and_confirm, resident_of, sign_in
 from tests.web.live import LiveServer
 from tests.web.organisations.staff import staff_sign_in
 from tests.web.test_a11y import check_page
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 EVIDENCE: FilePayload = {"name": "行程卡.png", "mimeType": "image/png", "buffer": PNG}
 NOTE = "经核查该居民当日不在通报场所，撤销密接记录"
 
