@@ -148,9 +148,11 @@ class EdgeMiddleware:
             kind = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
             # a path that takes a file says so: "send JSON" sent clients the wrong way;
             # one that only takes a larger JSON body (an offline scanner's batch) asks
-            # for JSON, as every other write does (it asked for a form with a file)
+            # for JSON, as every other write does (it asked for a form with a file); JSON
+            # to a path that takes a file was answered with its fields missing (until
+            # stop 43, an outside probe)
             takes_file = upload is not None and upload.file_limit is not None
-            if kind != "application/json" and not (takes_file and kind == "multipart/form-data"):
+            if kind != ("multipart/form-data" if takes_file else "application/json"):
                 return (
                     415,
                     "unsupported_media_type",

@@ -237,6 +237,10 @@ def test_a_plain_form_is_told_to_send_the_form_with_its_file(
     )
     assert (sent.status_code, error(sent)["code"]) == (415, "unsupported_media_type")
     assert "multipart/form-data" in error(sent)["message"]
+    as_json = {"policy": POLICY, "record_id": item["id"], "reason": REASON}
+    sent = client.post("/api/v1/appeals", json=as_json, headers=headers)  # stop 43: 422
+    assert (sent.status_code, error(sent)["code"]) == (415, "unsupported_media_type")
+    assert "multipart/form-data" in error(sent)["message"]
 
 
 def grant_client(app: FastAPI, sessions: sessionmaker[Session]) -> None:
