@@ -54,6 +54,19 @@ class TestExposureDates:
         page.fill("#exposure-close_contact-start", "2020-02-10")
         expect(page.locator("#exposure-close_contact-start")).to_have_value("2020-02-10")
 
+    def test_each_box_keeps_its_words_beside_it_on_a_small_phone(
+        self, page: Page, server: LiveServer
+    ) -> None:
+        """At 320 px the longest exposure's words wrapped below an empty box (an
+        outside probe, stop 43): a label is laid out at its one-line width first."""
+        sign_in(page, server, new_phone())
+        page.set_viewport_size({"width": 320, "height": 640})
+        page.goto("/declare/binzhou-code")
+        for value in ("close_contact", "febrile_contact"):
+            tick, words = box(page, f"#exposure-{value}"), box(page, f"label[for=exposure-{value}]")
+            assert words["top"] < tick["bottom"], value  # beside the box, not below it
+            assert words["left"] > tick["left"], value
+
 
 class TestReasonLists:
     def test_history_and_messages_list_reasons_apart_from_the_badge(
