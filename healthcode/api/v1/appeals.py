@@ -6,6 +6,7 @@ member use the same views (``api/v1/dependants.py``)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
@@ -144,6 +145,49 @@ def list_disputable(
     return [disputable_out(d) for d in found]
 
 
+@dataclass
+class AppealForm:
+    """An appeal's multipart fields: one's own (``POST /appeals``) or a family member's
+    (``POST /dependants/{id}/appeals``)."""
+
+    policy: Annotated[str, Form(max_length=32)]
+    reason: Annotated[str, Form(max_length=1000)]
+    record_id: Annotated[uuid.UUID | None, Form()] = None
+    override_id: Annotated[uuid.UUID | None, Form()] = None
+    credit_record_id: Annotated[uuid.UUID | None, Form()] = None
+    evidence: Annotated[UploadFile | None, File()] = None
+
+
+AppealFormDep = Annotated[AppealForm, Depends()]
+
+
+def submitted(
+    request: Request,
+    uow: UowDep,
+    env: EnvDep,
+    form: AppealForm,
+    *,
+    resident_id: uuid.UUID,
+    actor_id: uuid.UUID | None = None,
+) -> AppealOut:
+    """The appeal made from ``form`` for ``resident_id`` (by ``actor_id``, a guardian)."""
+    evidence = form.evidence
+    made = appeals.submit_appeal(
+        uow,
+        env,
+        resident_id=resident_id,
+        policy_id=form.policy,
+        record_id=form.record_id,
+        override_id=form.override_id,
+        credit_record_id=form.credit_record_id,
+        reason=form.reason,
+        upload=evidence.file if evidence is not None and evidence.filename else None,
+        client=client_address(request),
+        actor_id=actor_id,
+    )
+    return appeal_out(made)
+
+
 @router.post(
     "/appeals",
     status_code=status.HTTP_201_CREATED,
@@ -155,30 +199,9 @@ def list_disputable(
     "(HEALTHCODE_APPEAL_EVIDENCE_MAX_BYTES, 5 MB by default). 409 already_appealed.",
 )
 def submit_appeal(
-    request: Request,
-    resident_id: DeclaredDep,
-    uow: UowDep,
-    env: EnvDep,
-    policy: Annotated[str, Form(max_length=32)],
-    reason: Annotated[str, Form(max_length=1000)],
-    record_id: Annotated[uuid.UUID | None, Form()] = None,
-    override_id: Annotated[uuid.UUID | None, Form()] = None,
-    credit_record_id: Annotated[uuid.UUID | None, Form()] = None,
-    evidence: Annotated[UploadFile | None, File()] = None,
+    request: Request, resident_id: DeclaredDep, uow: UowDep, env: EnvDep, form: AppealFormDep
 ) -> AppealOut:
-    made = appeals.submit_appeal(
-        uow,
-        env,
-        resident_id=resident_id,
-        policy_id=policy,
-        record_id=record_id,
-        override_id=override_id,
-        credit_record_id=credit_record_id,
-        reason=reason,
-        upload=evidence.file if evidence is not None and evidence.filename else None,
-        client=client_address(request),
-    )
-    return appeal_out(made)
+    return submitted(request, uow, env, form, resident_id=resident_id)
 
 
 @router.get("/appeals", summary="My appeals, newest first")

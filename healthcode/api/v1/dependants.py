@@ -12,24 +12,23 @@ from typing import Annotated
 from fastapi import (
     APIRouter,
     Depends,
-    File,
-    Form,
     Path,
     Query,
     Request,
     Response,
-    UploadFile,
     status,
 )
 from pydantic import BaseModel, Field
 
 from healthcode.api.v1.appeals import (
     AppealDetailOut,
+    AppealFormDep,
     AppealOut,
     DisputableOut,
     appeal_detail_out,
     appeal_out,
     disputable_out,
+    submitted,
 )
 from healthcode.domain.state import State
 from healthcode.http.deps import EnvDep, UowDep, client_address
@@ -202,28 +201,12 @@ def submit_dependant_appeal(
     principal: ResidentDep,
     uow: UowDep,
     env: EnvDep,
-    policy: Annotated[str, Form(max_length=32)],
-    reason: Annotated[str, Form(max_length=1000)],
-    record_id: Annotated[uuid.UUID | None, Form()] = None,
-    override_id: Annotated[uuid.UUID | None, Form()] = None,
-    credit_record_id: Annotated[uuid.UUID | None, Form()] = None,
-    evidence: Annotated[UploadFile | None, File()] = None,
+    form: AppealFormDep,
 ) -> AppealOut:
     member = dependant_of(uow, account_id=principal.account_id, resident_id=resident_id)
-    made = appeals.submit_appeal(
-        uow,
-        env,
-        resident_id=member.resident_id,
-        policy_id=policy,
-        record_id=record_id,
-        override_id=override_id,
-        credit_record_id=credit_record_id,
-        reason=reason,
-        upload=evidence.file if evidence is not None and evidence.filename else None,
-        client=client_address(request),
-        actor_id=principal.account_id,
+    return submitted(
+        request, uow, env, form, resident_id=member.resident_id, actor_id=principal.account_id
     )
-    return appeal_out(made)
 
 
 @router.get("/dependants/{resident_id}/appeals", summary="A family member's appeals, newest first")
