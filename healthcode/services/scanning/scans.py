@@ -167,46 +167,15 @@ def scan_code(
     asked = _AskedRevocation()
     regions = lists.cached_federation()
     verification = verify_scanned(uow, env, text=token, is_revoked=asked, regions=regions)
-    read = _Read(verification, asked, regions, env.clock.now())
-    probe = _probe_of(env, verification, token, venue_id, scanned_at or read.now)
-    return _scan_at_gate(
-        uow, env, who, venue_id, token, read, probe, client_id=client_id, scanned_at=scanned_at
-    )
-
-
-@dataclass(frozen=True)
-class _Read:
-    """A code as a gate's scan verified it before the venue's query: the verification,
-    the token id the revocation list is to be asked about, the regions it was verified
-    with, and when."""
-
-    verification: Verification | ForeignVerification
-    revocation: _AskedRevocation
-    regions: lists.Federation
-    now: datetime
-
-
-def _scan_at_gate(
-    uow: UnitOfWork,
-    env: Env,
-    who: Principal | Caller,
-    venue_id: uuid.UUID,
-    token: str,
-    read: _Read,
-    probe: NearProbe | None,
-    *,
-    client_id: str | None,
-    scanned_at: datetime | None,
-) -> ScanResult:
-    """``scan_code`` from the venue's query on: the caller and the venue, what the
-    query answered with them, then the record."""
-    verification, regions, now = read.verification, read.regions, read.now
+    now = env.clock.now()
+    probe = _probe_of(env, verification, token, venue_id, scanned_at or now)
     foreign = not lists.is_ours(token)
-    token_id = read.revocation.token_id
     if isinstance(who, Caller):
-        who, gate = signed_in_gate(uow, who, venue_id, token_id, probe, federation=foreign, now=now)
+        who, gate = signed_in_gate(
+            uow, who, venue_id, asked.token_id, probe, federation=foreign, now=now
+        )
     else:
-        gate = venue_row_revoked(uow, who, venue_id, token_id, probe, federation=foreign)
+        gate = venue_row_revoked(uow, who, venue_id, asked.token_id, probe, federation=foreign)
     venue, revoked, sighted, revisions, _status = open_gate(gate)
     if foreign and lists.federation_changed(uow, regions, revisions):
         verification, revoked = verify_scanned(uow, env, text=token), False
@@ -246,17 +215,8 @@ def _probe_of(
     claims = verification.claims
     if not isinstance(claims, CodeClaims):
         return None
-    mark = fingerprint(verification, token) if _by_token(verification) else None
+    mark = fingerprint(verification, token) if claims.purpose in ON_SCREEN else None
     return _probe(_flag_rule(env), venue_id, at, claims.resident_ref, mark)
-
-
-def _by_token(verification: Verification | ForeignVerification) -> bool:
-    """Whether the flags look for the code's token (as ``flags_for`` does): an on-screen
-    code of ours (a display token, a phone's presentation) or another region's."""
-    if isinstance(verification, ForeignVerification):
-        return True
-    claims = verification.claims
-    return claims is not None and claims.purpose in ON_SCREEN
 
 
 def _probe(
