@@ -106,10 +106,11 @@ class Scope:
     def covers_region(self, region_code: str) -> bool:
         return self.everywhere or any(region_code.startswith(p) for p in self.regions)
 
-    def covers_batch(self, department: str, region_code: str | None) -> bool:
-        """A department's import listed under ``region_code`` (None: the department
-        everywhere) is within scope: by region, or by the department. A data clerk
-        scoped to ``dept:health`` saw no batch at all, not even their own."""
+    def covers_records(self, department: str, region_code: str | None) -> bool:
+        """A department's records about ``region_code`` (an import batch listed there, a
+        traced case living there; None: the department everywhere) are within scope:
+        by region, or as that department. A data clerk scoped to ``dept:health`` saw no
+        batch, not even their own, and traced no case."""
         code = region_code or ""
         return self.covers_region(code) or self.covers_department(department, code)
 

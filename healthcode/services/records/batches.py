@@ -1,7 +1,7 @@
 """Import batches: the list a data operator sees, one batch's report, and rollback.
 
 A data operator acts within their regions or departments (``Principal.scope``,
-``Scope.covers_batch``): a batch sent by someone outside them is "not found" (404),
+``Scope.covers_records``): a batch sent by someone outside them is "not found" (404),
 never "forbidden". A rollback withdraws
 every record the batch added (they stay, marked, for the history); the colours
 they caused are recomputed after the commit (``recolour_batch``).
@@ -212,7 +212,7 @@ def _in_scope(
     uow: UnitOfWork, principal: Principal | None, batch_id: uuid.UUID, *, lock: bool = False
 ) -> t.ImportBatch:
     batch = uow.import_batches.by_id(batch_id, lock=lock)
-    if batch is None or not _scope(principal).covers_batch(batch.department, batch.region):
+    if batch is None or not _scope(principal).covers_records(batch.department, batch.region):
         raise BatchNotFound(N_("No such import"))
     return batch
 

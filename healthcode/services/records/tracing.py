@@ -114,16 +114,10 @@ def _scope(principal: Principal) -> Scope:
     return principal.scope(Permission.RECORDS_IMPORT)
 
 
-def _reaches(scope: Scope, region_code: str) -> bool:
-    """A resident of ``region_code`` is within the officer's reach: by region, or as an
-    officer of the health department (``dept:health``, ``dept:health/<region>``), whose
-    records a trace makes. Until stop 43 only regions counted: the department's own
-    clerk listed no case and traced none (an outside probe)."""
-    return scope.covers_region(region_code) or scope.covers_department(HEALTH, region_code)
-
-
 def _case_regions(scope: Scope) -> list[str] | None:
-    """The region prefixes ``_reaches`` covers; None: everywhere."""
+    """The region prefixes ``Scope.covers_records`` gives the health department's
+    records (the cases a trace starts from); None: everywhere. Until stop 43 only
+    regions counted (an outside probe)."""
     prefixes = set(scope.regions) | {p for held, p in scope.departments if held == HEALTH}
     return None if scope.everywhere or "" in prefixes else sorted(prefixes)
 
@@ -305,7 +299,7 @@ def _in_scope(
     uow: UnitOfWork, principal: Principal, resident_id: uuid.UUID | None
 ) -> tuple[CaseSummary, t.Resident]:
     resident = uow.residents.by_id(resident_id) if resident_id else None
-    if resident is None or not _reaches(_scope(principal), resident.region_code):
+    if resident is None or not _scope(principal).covers_records(HEALTH, resident.region_code):
         raise CaseNotFound(N_("No such confirmed case"))
     records = [
         r

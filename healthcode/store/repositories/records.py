@@ -339,7 +339,7 @@ class ImportBatches(_Repo):
         return self.session.scalars(query).all()
 
     def recent(self, scope: Scope, limit: int) -> Sequence[t.ImportBatch]:
-        """Newest first, those ``scope`` covers (``Scope.covers_batch``)."""
+        """Newest first, those ``scope`` covers (``Scope.covers_records``)."""
         query = select(t.ImportBatch).order_by(t.ImportBatch.started_at.desc()).limit(limit)
         if scope.everywhere:
             return self.session.scalars(query).all()
