@@ -22,7 +22,6 @@ from healthcode.domain.colour import Colour, worst
 from healthcode.domain.facts import Facts, Observation, Override, Signature
 from healthcode.domain.policy import (
     OBSERVED,
-    PASS_VALIDITY,
     DaysAfter,
     Lapse,
     Mechanism,
@@ -32,6 +31,7 @@ from healthcode.domain.policy import (
     Rule,
     Source,
     Superseded,
+    pass_valid_until,
 )
 from healthcode.domain.policy_reach import Condition
 from healthcode.domain.projection import Component, next_change
@@ -206,8 +206,7 @@ class _Run:
         )
 
     def _valid_until(self, signature: Signature) -> datetime:
-        validity = int(self.policy.params[PASS_VALIDITY])
-        return start_of(day_of(signature.at) + timedelta(days=validity + 1))
+        return pass_valid_until(self.policy, signature.at)
 
     def _signed_pass(
         self, application: Observation, signature: Signature, hits: tuple[Reason, ...]

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from healthcode.domain import logic
+from healthcode.domain.clock import day_of, start_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.facts import ExposureKind, Symptom
 
@@ -46,6 +48,13 @@ OBSERVED = frozenset({Source.OBSERVATIONS, Source.TRIPS, Source.EXPOSURES})
 # of one reaches every code (``policy_reach``).
 PASS_VALIDITY = "pass_validity_days"
 READ_BY_ENGINE = frozenset({PASS_VALIDITY})
+
+
+def pass_valid_until(policy: Policy, signed_at: datetime) -> datetime:
+    """The end of a pass signed at ``signed_at``: the start of the day after its
+    ``pass_validity_days``, counted from the signing day (seed 000: 自办理之日起5天内有效)."""
+    days = int(policy.params[PASS_VALIDITY])
+    return start_of(day_of(signed_at) + timedelta(days=days + 1))
 
 
 class Mechanism(StrEnum):

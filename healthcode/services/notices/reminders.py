@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from healthcode.domain.clock import day_of, local, start_of
-from healthcode.domain.policy import Model
+from healthcode.domain.policy import Model, pass_valid_until
 from healthcode.services.notices.events import notify
 from healthcode.services.notices.texts import Kind
 from healthcode.services.shared.env import Env
@@ -77,10 +77,8 @@ def remind_report_due(uow: UnitOfWork, env: Env) -> int:
     if local(now).hour < env.settings.notify_report_hour:
         return 0
     today = day_of(now)
-    signed_before = {  # a pass signed today ends at the start of today + validity + 1
-        p.id: start_of(today + timedelta(days=int(p.params["pass_validity_days"]) + 1))
-        for p in env.policies.values()
-        if p.model is Model.PASS
+    signed_before = {  # the end of a pass signed today
+        p.id: pass_valid_until(p, now) for p in env.policies.values() if p.model is Model.PASS
     }
     day = (today, start_of(today), start_of(today + timedelta(days=1)))
 

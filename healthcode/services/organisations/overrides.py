@@ -20,13 +20,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from healthcode.domain.clock import day_of, start_of
 from healthcode.domain.colour import SIGNED_COLOURS, Colour
 from healthcode.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
-from healthcode.domain.policy import PASS_VALIDITY, Model, Policy
+from healthcode.domain.policy import Model, Policy, pass_valid_until
 from healthcode.domain.reasons import written_reason
 from healthcode.domain.scope import Scope
 from healthcode.domain.state import State
@@ -291,8 +290,7 @@ def pass_end(policy: Policy, state: State, now: datetime) -> datetime | None:
     if policy.model is not Model.PASS:
         return None
     if state.valid_until is None:  # not signed yet (a signed pass has its end)
-        days = int(policy.params[PASS_VALIDITY])
-        return start_of(day_of(now) + timedelta(days=days + 1))
+        return pass_valid_until(policy, now)
     if state.valid_until <= now:
         raise PassLapsed(
             N_(
