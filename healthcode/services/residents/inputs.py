@@ -17,11 +17,10 @@ from types import MappingProxyType
 from typing import Annotated
 
 from pydantic import BeforeValidator, ConfigDict, Field
-from pydantic_core import PydanticCustomError
 
 from healthcode.domain.facts import ExposureKind, Symptom
 from healthcode.domain.i18n import N_
-from healthcode.services.shared.bounds import Day, InputModel
+from healthcode.services.shared.bounds import Day, InputModel, not_a_boolean
 
 # The words for each symptom and contact, as the forms name them (English message
 # ids): the pages' labels (``web/labels.py``) and the refusal of one a policy does not
@@ -80,8 +79,7 @@ def temperature_text(value: object) -> object:
     the same number ("３６．５", "36,5" and "36，5" are 36.5). Until stop 43 the form
     took them and the API answered 422 ``float_parsing`` (an outside probe). JSON
     ``true`` would otherwise be read as 1.0 ℃: a boolean is not a number."""
-    if isinstance(value, bool):
-        raise PydanticCustomError("float_type", "Input should be a valid number")
+    value = not_a_boolean(value)
     if isinstance(value, str):
         return unicodedata.normalize("NFKC", value).strip().replace(",", ".")
     return value
