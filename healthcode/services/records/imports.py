@@ -372,8 +372,7 @@ class _Run:
         department, residents, known = self.department.value, found.residents, found.known
         kind, source = self.kind.record_kind, self.batch.file_name[:64]
         assert kind is not None
-        this_batch = self.batch.id
-        batch_id = this_batch.hex  # formatted once, not for each row written
+        batch_id = self.batch.id.hex  # formatted once, not for each row written
         ids = _fresh_ids()
         seen = self.first_rows.recent  # source id → its first row in the file
         for row in valid:
@@ -396,9 +395,6 @@ class _Run:
                     taken = False
                 elif _same(before, wanted):
                     sorting.unchanged += 1
-                elif before.batch_id == this_batch:  # an earlier chunk of this file
-                    sorting.refused.append(_refused(row, "source_id_repeated", _REPEATED_EARLIER))
-                    taken = False
                 else:
                     sorting.changing.append((row, resident_id, before.id))
             elif resident_id is None:
@@ -633,10 +629,6 @@ _REPEATED_RECORD = N_(
 _REPEATED_VALUES = N_(
     "Record number {value} is on line {first} of this file with other dates, setting, region "
     "or note: send one row per record, with its latest values"
-)
-_REPEATED_EARLIER = N_(
-    "Record number {value} is earlier in this file with other dates, setting, region or "
-    "note: send one row per record, with its latest values"
 )
 _REPEATS_REFUSED = N_("Record number {value} repeats line {first}, which was not taken")
 _REPEATED_LISTING = N_(
