@@ -144,6 +144,7 @@ class TestWords:
         sign_in(page, server, phone)
         expect(page.get_by_role("link", name="通行卡申请")).to_be_visible()
         declare_and_confirm(page, "shandong-pass")
+        page.goto("/help")  # off the code page, whose reload on the new colour raced the goto
         sign_pass(server, phone, colour)
 
         page.goto("/codes/shandong-pass")

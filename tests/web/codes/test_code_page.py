@@ -95,6 +95,7 @@ class TestSignedPass:
         phone = new_phone()
         sign_in(page, server, phone)
         declare_and_confirm(page, "shandong-pass")
+        page.goto("/help")  # off the code page, whose reload on the new colour raced the goto
         sign_pass(server, phone)
 
         page.goto("/codes/shandong-pass")
