@@ -6,8 +6,8 @@ Officer A proposes (resident, code type, colour, a reason of at least
 scope, not only through a suspended organisation — approves or rejects (saying why). The approved
 override is a fact: ``recolour`` paints it through the engine (``domain/overrides.py``
 says how long it holds), records it in the history with its reason, and the audit
-log keeps both hands. The resident's scope is the organisation their latest
-application went to, else their region, as for applications. An approval ends the
+log keeps both hands. A pass's scope is the organisation its latest application
+went to, as for applications; a health code's, the resident's region. An approval ends the
 code's earlier manual colours (their ``ends_at``): one upheld on appeal later leaves
 the rules' colour, not an older manual one, and the history before stays as it was.
 
@@ -105,7 +105,7 @@ def propose_override(
     now = env.clock.now()
     if ends_at is not None and ends_at <= now:
         raise InvalidInput.single("ends_at", "past", N_("The end must be in the future"))
-    resident, organisation_id, region = _resident(uow, who, resident_id)
+    resident, organisation_id, region = _resident(uow, who, resident_id, policy)
     state = current_state(uow, env, resident_id=resident.id, policy=policy)
     if state.colour is Colour.NONE:
         # a pass needs the person's own declaration and pledge (seed 000 §一): an
@@ -229,13 +229,19 @@ def _reason(reason: str) -> str:
 
 
 def _resident(
-    uow: UnitOfWork, who: Principal, resident_id: uuid.UUID
+    uow: UnitOfWork, who: Principal, resident_id: uuid.UUID, policy: Policy
 ) -> tuple[t.Resident, uuid.UUID | None, str]:
-    """The resident within the caller's scope: where they are reviewed, else not found."""
+    """The resident within the caller's scope for this code, else not found: a pass
+    where its application is reviewed (the organisation it went to), a health code,
+    which no organisation issues, by the resident's region. Until stop 44 a health
+    code was scoped as the person's latest pass application, and a company's officers
+    repainted the Binzhou code of anyone who had applied to them."""
     resident = uow.residents.by_id(resident_id)
     if resident is None:
         raise NotFound(N_("No such resident"))
-    organisation_id = uow.declarations.latest_organisation(resident.id)
+    organisation_id = None
+    if policy.model is Model.PASS:
+        organisation_id = uow.declarations.latest_organisation(resident.id, policy.id)
     organisation = uow.organisations.by_id(organisation_id) if organisation_id else None
     region = organisation.region_code if organisation is not None else resident.region_code
     _acting(uow, who, organisation_id, region, N_("No such resident"))

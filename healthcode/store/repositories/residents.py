@@ -150,8 +150,11 @@ class Declarations(_Repo):
             t.Declaration, declaration_id, with_for_update=lock, populate_existing=lock
         )
 
-    def latest_organisation(self, resident_id: uuid.UUID) -> uuid.UUID | None:
-        """The organisation the resident's latest application went to, if any."""
+    def latest_organisation(
+        self, resident_id: uuid.UUID, policy_id: str | None = None
+    ) -> uuid.UUID | None:
+        """The organisation the resident's latest application (under ``policy_id``, if
+        given) went to, if any."""
         query = (
             select(t.Declaration.organisation_id)
             .where(
@@ -161,6 +164,8 @@ class Declarations(_Repo):
             .order_by(t.Declaration.confirmed_at.desc())
             .limit(1)
         )
+        if policy_id is not None:
+            query = query.where(t.Declaration.policy_id == policy_id)
         return self.session.scalar(query)
 
     def latest_confirmed(self, resident_id: uuid.UUID) -> t.Declaration | None:

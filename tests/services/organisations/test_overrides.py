@@ -27,9 +27,11 @@ from healthcode.services.records.recolouring import recolour_batch
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
+from tests.factories.inputs import id_number
 from tests.factories.organisations import authorised_issuer
 from tests.factories.roster import region_admin
 from tests.factories.units import SameUnit
+from tests.services.conftest import declare
 from tests.services.organisations.conftest import race
 from tests.services.organisations.review import Community, apply, community
 from tests.services.records.helpers import colour_of, csv_bytes, green_resident, later, run_import
@@ -142,12 +144,40 @@ class TestTwoOfficers:
         person's own declaration and pledge)."""
         home = community(uow, env)
         resident = fevered(uow, env, home)  # applied for a pass, holds no health code
+        officer = region_admin(uow, env, home.organisation.region_code)
         with pytest.raises(InvalidInput) as refused:
             propose_override(
-                uow, env, home.issuer, resident_id=resident, policy_id="binzhou-code",
+                uow, env, officer, resident_id=resident, policy_id="binzhou-code",
                 colour=Colour.GREEN, reason=REASON,
             )  # fmt: skip
         assert [(e.field, e.code) for e in refused.value.errors] == [("policy", "no_code")]
+
+    def test_a_health_code_is_the_regions_not_the_organisation_applied_to(
+        self, uow: UnitOfWork, env: Env
+    ) -> None:
+        """No organisation issues a Binzhou code: the officers of a company the person
+        applied to for a pass paint their pass, never their health code."""
+        home = community(uow, env)
+        number = id_number()
+        application = uow.declarations.by_id(apply(uow, env, home.organisation, number=number))
+        assert application is not None
+        assert application.resident_id is not None
+        resident = application.resident_id
+        account = uow.accounts.by_resident(resident)
+        assert account is not None
+        declare(uow, env, account, id_number=number, region=home.organisation.region_code)
+        with pytest.raises(NotFound):
+            propose_override(
+                uow, env, home.issuer, resident_id=resident, policy_id="binzhou-code",
+                colour=Colour.RED, reason=REASON,
+            )  # fmt: skip
+        officer = region_admin(uow, env, home.organisation.region_code)
+        painted = propose_override(
+            uow, env, officer, resident_id=resident, policy_id="binzhou-code",
+            colour=Colour.RED, reason=REASON,
+        )  # fmt: skip
+        assert painted.policy.id == "binzhou-code"
+        assert propose(uow, env, home.issuer, resident)  # the pass is still theirs
 
     @pytest.mark.parametrize("reason", ["", "太短了", " " * 30])
     def test_a_reason_is_required(self, uow: UnitOfWork, env: Env, reason: str) -> None:
