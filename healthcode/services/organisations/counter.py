@@ -32,7 +32,7 @@ from healthcode.services.accounts.permissions import Permission, Principal, Role
 from healthcode.services.codes.recolour import Cause, recolour
 from healthcode.services.organisations.applications import reviewable
 from healthcode.services.organisations.signing import sign_pass
-from healthcode.services.residents.binding import resident_at_counter
+from healthcode.services.residents.binding import refuse_other_name, resident_at_counter
 from healthcode.services.residents.daily_reports import submit_daily_report
 from healthcode.services.residents.declarations import declared_columns, refuse_while_green
 from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
@@ -144,16 +144,14 @@ def _same_name(uow: UnitOfWork, env: Env, valid: ValidDeclaration) -> None:
     was mistyped), never written over theirs. Until stop 43 a counter application
     with a resident's ID number and any name renamed the resident (an outside probe)."""
     id_hash = env.protector.keyed_hash(valid.id_number.value, kind="id_number")
-    found = uow.residents.by_id_hash(id_hash, lock=True)
-    if found is not None and found.name != valid.name:
-        raise InvalidInput.single(
-            "name",
-            "name_mismatch",
-            N_(
-                "This ID number is registered under another name: check the name on the "
-                "ID card; a registered name is not changed at the counter"
-            ),
-        )
+    refuse_other_name(
+        uow.residents.by_id_hash(id_hash, lock=True),
+        valid.name,
+        N_(
+            "This ID number is registered under another name: check the name on the "
+            "ID card; a registered name is not changed at the counter"
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,10 @@ def bind_identity(uow: UnitOfWork, env: Env, row: t.Declaration, *, client: str)
     id_hash = env.protector.keyed_hash(fields["id_number"], kind="id_number")
     account = _account(uow, row)
     if row.relationship is not None:  # made for a dependant: linked, not bound
-        resident, _ = _person(uow, env, fields)
+        resident, inserted = _person(uow, env, fields)
+        link = None if inserted else uow.dependants.by_resident(resident.id)
+        if link is None or link.account_id != account.id:  # not this guardian's already
+            _same_name(env, resident, fields, account.id, client)
         dependants.link_dependant(
             uow, env, account=account, resident=resident, relationship=row.relationship,
             client=client,
@@ -179,6 +182,8 @@ def bind_identity(uow: UnitOfWork, env: Env, row: t.Declaration, *, client: str)
     resident, inserted = _person(uow, env, fields)
     # A person inserted just now, or already bound to this account, has no other holder.
     mine = inserted or account.resident_id == resident.id
+    if not mine:
+        _same_name(env, resident, fields, account.id, client)
     holder, link = (None, None) if mine else _holder_of(uow, resident.id)
     if link is not None and holder is not None and holder.id == account.id:
         dependants.end_link(uow, env, link, to_account=account.id)  # one's own after all
@@ -194,6 +199,33 @@ def bind_identity(uow: UnitOfWork, env: Env, row: t.Declaration, *, client: str)
         )
     account.resident_id = resident.id
     return _bound(uow, row, resident, fields)
+
+
+def refuse_other_name(found: t.Resident | None, name: str, message: str) -> None:
+    """A person already registered is declared under their own name: a different one
+    is refused beside the name (the number is someone else's, or the name mistyped),
+    never written over theirs."""
+    if found is not None and found.name != name:
+        raise InvalidInput.single("name", "name_mismatch", message)
+
+
+def _same_name(
+    env: Env, resident: t.Resident, fields: dict[str, str], account_id: uuid.UUID, client: str
+) -> None:
+    """A registered person's number declared by another account (for itself or for a
+    dependant) carries that person's name, and the refusal is counted as "this number
+    is registered" is. Until stop 44 any name renamed the person, and a stranger who
+    knew a phone-less person's number held their issuer-signed pass (an outside probe)."""
+    if resident.name != fields["name"]:
+        _limit(env, TAKEN_LIMITS, account_id, client)
+        refuse_other_name(
+            resident,
+            fields["name"],
+            N_(
+                "This ID number is registered under another name: enter the name exactly "
+                "as on the ID card"
+            ),
+        )
 
 
 def _bound(

@@ -47,7 +47,7 @@ def for_dependant(
     **fields: Any,
 ) -> uuid.UUID:
     """Declare and confirm for a dependant; the dependant's resident id."""
-    data = declaration(id_number=number, name="张小明", **fields)
+    data = declaration(id_number=number, **({"name": "张小明"} | fields))
     row = submit_declaration(
         uow, env, account_id=account.id, data=data, relationship=relationship
     ).declaration
@@ -239,6 +239,25 @@ class TestRemoval:
         with pytest.raises(NotFound):  # once
             remove_dependant(uow, env, account_id=account.id, resident_id=child)
         # room again: another child, or the same one added back (the same record)
+        assert for_dependant(uow, env, account, number) == child
+
+    def test_a_record_left_unheld_keeps_its_name(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        """Stop 44, an outside probe: a child removed by one guardian was declared
+        again, by anyone, under any name, and the record (history, colour, appeals)
+        was renamed. Under their own name they are added back as before."""
+        number = id_number(CHILD_BORN)
+        child = for_dependant(uow, env, account, number)
+        remove_dependant(uow, env, account_id=account.id, resident_id=child, client="c")
+        for guardian in (account, new_account(uow, env, "13700005555")):
+            with pytest.raises(InvalidInput) as refused:
+                for_dependant(uow, env, guardian, number, name="李四")
+            assert [(e.field, e.code) for e in refused.value.errors] == [("name", "name_mismatch")]
+            assert list_dependants(uow, account_id=guardian.id) == []
+        resident = uow.residents.by_id(child)
+        assert resident is not None
+        assert resident.name == "张小明"
         assert for_dependant(uow, env, account, number) == child
 
     def test_another_accounts_family_member_is_not_found(

@@ -13,7 +13,12 @@ from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput, NotFound
 from healthcode.services.accounts import login as accounts
-from healthcode.services.residents.binding import IdCheckLimited, IdNumberTaken, NothingToClaim
+from healthcode.services.residents.binding import (
+    IdCheckLimited,
+    IdNumberTaken,
+    NothingToClaim,
+    resident_at_counter,
+)
 from healthcode.services.residents.declarations import (
     claim_id_number,
     confirm_declaration,
@@ -22,6 +27,7 @@ from healthcode.services.residents.declarations import (
     submit_declaration,
 )
 from healthcode.services.residents.results import DeclarationDetail
+from healthcode.services.residents.validation import validate_declaration
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
@@ -156,6 +162,50 @@ class TestTakenNumber:
             request_id_claim_code(
                 uow, env, account_id=account.id, declaration_id=row.id, client="c"
             )
+
+    def test_another_name_is_refused_and_counted(
+        self, uow: UnitOfWork, env: Env, account: t.Account, taken: str
+    ) -> None:
+        """Stop 44, an outside probe: an account confirming a registered number under
+        another name renamed the person (and, for a phone-less person entered at the
+        counter, took their signed pass). The refusal tells that the number is
+        registered, so it counts as the other such answers do."""
+        stranger = new_account(uow, env, MINE)
+        row = submit_declaration(
+            uow, env, account_id=stranger.id, data=declaration(id_number=taken, name="孙冒名")
+        ).declaration
+        for _ in range(5):
+            with pytest.raises(InvalidInput) as refused:
+                confirm(uow, env, stranger, row)
+            assert [(e.field, e.code) for e in refused.value.errors] == [("name", "name_mismatch")]
+        with pytest.raises(IdCheckLimited):
+            confirm(uow, env, stranger, row)
+        assert account.resident_id is not None
+        resident = uow.residents.by_id(account.resident_id)
+        assert resident is not None
+        assert resident.name == "张三"
+        assert stranger.resident_id is None
+
+    def test_a_person_nobody_holds_binds_under_their_own_name_only(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        """A person entered at the counter has no account: one opened later binds to
+        the record, under the name on it."""
+        number = id_number()
+        entered = declaration(id_number=number, name="赵老汉")
+        policy = env.policies.find("binzhou-code")
+        person = resident_at_counter(
+            uow, env, validate_declaration(entered, policy, env.clock.now().date())
+        )
+        with pytest.raises(InvalidInput) as refused:
+            confirm(uow, env, account, submit(uow, env, account, number))
+        assert [(e.field, e.code) for e in refused.value.errors] == [("name", "name_mismatch")]
+        assert person.name == "赵老汉"
+        row = submit_declaration(
+            uow, env, account_id=account.id, data=declaration(id_number=number, name="赵老汉")
+        ).declaration
+        assert confirm(uow, env, account, row) is Colour.GREEN
+        assert account.resident_id == person.id
 
     def test_taken_answers_are_limited_per_account(
         self, uow: UnitOfWork, env: Env, taken: str
