@@ -144,7 +144,7 @@ def _text(token: str | None, image: Path | None) -> str:
 def _with_database(text: str, at: datetime | None) -> LayeredResult:
     from healthcode.cli.shared import context
     from healthcode.domain.clock import FixedClock
-    from healthcode.services.codes.health_codes import verify_code
+    from healthcode.services.codes.online import verify_online
     from healthcode.services.shared.keys import layered_verification
     from healthcode.services.shared.lists import federated_region_for
 
@@ -155,7 +155,7 @@ def _with_database(text: str, at: datetime | None) -> LayeredResult:
         if federated is not None:  # another region's code: its layers give verify_code's verdict
             region, keys = federated
             return foreign_layers(text, region=region, keys=keys, at=int(now.timestamp()))
-        verdict = verify_code(uow, env, text=text)
+        verdict = verify_online(uow, env, text=text)
         layers = layered_verification(uow, env.protector, env.keys, text=text, now=now)
     return LayeredResult(layers.layers, verdict, None)
 

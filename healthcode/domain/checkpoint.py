@@ -39,7 +39,7 @@ from enum import StrEnum
 from healthcode.domain.colour import Colour
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import LocalText, Policy
-from healthcode.domain.tokens import Verification
+from healthcode.domain.tokens import Refusal, Verification
 from healthcode.domain.tokens.foreign import ForeignVerification
 
 DEFAULT_FEVER_C = 37.3
@@ -69,10 +69,7 @@ VERDICT_MESSAGES: Mapping[str, str] = {
     Verdict.NO_CODE: N_("This person has no health code yet."),
     Verdict.FEVER: N_("Fever: do not release."),
     Verdict.NOT_THE_HOLDER: N_("Not the holder of this code: a fraud case is open."),
-    Verdict.COLOUR_CHANGED: N_(
-        "The colour changed after this code was made: the colour here is the one that "
-        "counts. Ask the person to refresh their code."
-    ),
+    Verdict.COLOUR_CHANGED: Refusal.COLOUR_CHANGED.message,
 }
 
 # The result screen's headline when the code's policy has none (``generic_headline``).
@@ -173,11 +170,18 @@ def as_it_stands(
     scanned again (None: the code as shown decides). Until stop 43 a code made before
     its colour worsened was released (an outside probe)."""
     valid = outcome.verdict in (None, Verdict.GATE_MODE.value)
-    stricter = now.severity > shown.severity or (shown is Colour.GREEN and now is not shown)
-    if not valid or not stricter or now is Colour.NONE:
+    if not valid or not stricter_now(shown, now):
         return None
     action = policy.checkpoint.action(now) if policy and policy.checkpoint else None
     return Outcome(Decision.REFUSED, Verdict.COLOUR_CHANGED.value, action)
+
+
+def stricter_now(shown: Colour, now: Colour) -> bool:
+    """The colour a code has ``now`` is stricter than the one it shows (a green code
+    now anything but green: pending too); a code no longer held (NONE) is not."""
+    if now is Colour.NONE:
+        return False
+    return now.severity > shown.severity or (shown is Colour.GREEN and now is not shown)
 
 
 def generic_headline(decision: Decision, *, foreign: bool) -> str:

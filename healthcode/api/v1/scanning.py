@@ -15,7 +15,7 @@ from healthcode.domain.tokens.trustlist import to_jwks
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.views import LocalTime, VerificationView, verification_view
 from healthcode.i18n import pick
-from healthcode.services.codes import health_codes as codes
+from healthcode.services.codes.online import verify_online
 from healthcode.services.shared import keys, lists
 from healthcode.services.shared.bounds import InputModel, Moment
 from healthcode.services.shared.ratelimit import TooManyRequests
@@ -41,7 +41,7 @@ def verify(data: VerifyInput, request: Request, uow: UowDep, env: EnvDep) -> Ver
         raise TooManyRequests(
             N_("Too many requests; try again in {retry_after} s"), retry_after=retry
         )
-    verified = codes.verify_code(uow, env, text=data.token, id_number=data.id_number)
+    verified = verify_online(uow, env, text=data.token, id_number=data.id_number)
     return verification_view(verified, env.policies)
 
 

@@ -29,6 +29,7 @@ class Refusal(StrEnum):
     PRESENTATION_FROM_FUTURE = "presentation_from_future"  # the phone's clock is ahead
     REVOKED = "revoked"
     WRONG_PERSON = "wrong_person"  # a genuine code, but the ID card shown is someone else's
+    COLOUR_CHANGED = "colour_changed"  # online: the code's colour worsened after it was made
 
     @property
     def message(self) -> str:
@@ -66,5 +67,9 @@ _MESSAGES = {
     Refusal.REVOKED: N_("The code has been revoked."),
     Refusal.WRONG_PERSON: N_(
         "The code belongs to someone else: its ID number does not match the ID card shown."
+    ),
+    Refusal.COLOUR_CHANGED: N_(
+        "The colour changed after this code was made: the colour here is the one that "
+        "counts. Ask the person to refresh their code."
     ),
 }

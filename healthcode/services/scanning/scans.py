@@ -48,8 +48,8 @@ from healthcode.domain.tokens.foreign import ForeignVerification, plain_claims
 from healthcode.domain.tokens.refusal import VALID_MESSAGE
 from healthcode.services.accounts.permissions import Principal
 from healthcode.services.accounts.sessions import Caller
-from healthcode.services.codes import device_codes
 from healthcode.services.codes.health_codes import colour_now, verify_scanned
+from healthcode.services.codes.online import resident_of
 from healthcode.services.fraud import cases
 from healthcode.services.scanning.venues import open_gate, signed_in_gate, venue_row_revoked
 from healthcode.services.shared import lists
@@ -419,15 +419,6 @@ def _as_it_stands(uow: UnitOfWork, env: Env, reading: Reading, resident_id: uuid
     now = colour_now(uow, env, resident_id=resident_id, policy=policy)
     outcome = None if now is None else as_it_stands(reading.outcome, shown, now, policy)
     return reading if outcome is None else replace(reading, outcome=outcome, colour=now)
-
-
-def resident_of(
-    uow: UnitOfWork, env: Env, claims: CodeClaims | AttestationClaims
-) -> uuid.UUID | None:
-    """Our resident behind a genuine code: a token's reference, a phone's pseudonym."""
-    if isinstance(claims, AttestationClaims):
-        return device_codes.resolve_pseudonym(uow, env, claims.pseudonym)
-    return uow.residents.id_by_ref(claims.resident_ref)
 
 
 def flags_for(

@@ -233,6 +233,22 @@ def test_every_refusal_reason_reaches_the_answer(
         assert shown["action"] == "不予放行。请对方出示有效的码，或核验身份证。"
 
 
+def test_the_public_verifier_refuses_a_green_code_whose_colour_has_worsened(
+    client: TestClient, site: Site
+) -> None:
+    """Stop 44, an outside probe: ``/verify`` said "may pass" where a gate's scan of the
+    same text refused it (``colour_changed``)."""
+    token = qr_text(client, site)
+    assert client.post(f"{API}/verify", json={"token": token}).json()["may_pass"] is True
+    reported = client.post(
+        f"{API}/codes/binzhou-code/reports", json={"temperature": 38.4}, headers=site.resident
+    )
+    assert reported.status_code in (200, 201), reported.text
+    shown = client.post(f"{API}/verify", json={"token": token}).json()
+    assert (shown["valid"], shown["may_pass"], shown["reason"]) == (False, False, "colour_changed")
+    assert "刷新" in shown["message"]
+
+
 # --- flags, not the holder, scope ---------------------------------------------------
 
 
