@@ -77,6 +77,7 @@ from healthcode.store.repositories.shared import (
     PolicyVersions,
     current_generation,
 )
+from healthcode.store.repositories.shared import AuditQuery as AuditQuery  # for services
 from healthcode.store.repositories.sharing import ColourLookups, ColourStatistics
 
 Repo = TypeVar("Repo")

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 from healthcode.api.v1 import (
     accounts,
     appeals,
+    audit,
     authorisations,
     dependants,
     employers,
@@ -46,6 +47,7 @@ router.include_router(records.router)
 router.include_router(appeals.router)
 router.include_router(fraud.router)
 router.include_router(sharing.router)
+router.include_router(audit.router)
 
 
 @router.get("/health", tags=["ops"], summary="Liveness probe (also the benchmark baseline)")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from healthcode.domain.scope import Scope
 from healthcode.store import tables as t
 from healthcode.store.repositories.base import _Repo, insert_once
 
@@ -73,6 +75,25 @@ class CacheGenerations(_Repo):
             self.move_on(space)
 
 
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which events an auditor reads: within ``scope`` (a region's: the events about
+    its residents), then narrowed; newest first."""
+
+    scope: Scope
+    since: datetime | None = None
+    until: datetime | None = None
+    action: str = ""  # a prefix: "lookup." for every look-up
+    resident_id: uuid.UUID | None = None
+    actor_id: uuid.UUID | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+# an event, its actor's username, its resident's masked name and ID
+AuditRow = tuple[t.AuditEvent, str | None, str | None, str | None]
+
+
 class AuditLog(_Repo):
     def of_resident(self, resident_id: uuid.UUID) -> Sequence[t.AuditEvent]:
         query = (
@@ -81,6 +102,32 @@ class AuditLog(_Repo):
             .order_by(t.AuditEvent.at.desc())
         )
         return self.session.scalars(query).all()
+
+    def page(self, asked: AuditQuery) -> list[AuditRow]:
+        """One page of events with the actor's username and the resident's masked name
+        and ID, in one query; one row more than ``limit`` tells a next page."""
+        query = (
+            select(t.AuditEvent, t.Account.username, t.Resident.name_masked, t.Resident.id_masked)
+            .outerjoin(t.Account, t.Account.id == t.AuditEvent.actor_id)
+            .outerjoin(t.Resident, t.Resident.id == t.AuditEvent.resident_id)
+            .order_by(t.AuditEvent.at.desc(), t.AuditEvent.id.desc())
+            .limit(asked.limit + 1)
+            .offset(asked.offset)
+        )
+        if not asked.scope.everywhere:
+            regions = [t.Resident.region_code.startswith(p) for p in sorted(asked.scope.regions)]
+            query = query.where(or_(*regions) if regions else false())
+        if asked.since is not None:
+            query = query.where(t.AuditEvent.at >= asked.since)
+        if asked.until is not None:
+            query = query.where(t.AuditEvent.at < asked.until)
+        if asked.action:
+            query = query.where(t.AuditEvent.action.startswith(asked.action, autoescape=True))
+        if asked.resident_id is not None:
+            query = query.where(t.AuditEvent.resident_id == asked.resident_id)
+        if asked.actor_id is not None:
+            query = query.where(t.AuditEvent.actor_id == asked.actor_id)
+        return [(e, user, name, number) for e, user, name, number in self.session.execute(query)]
 
 
 class Leases(_Repo):

@@ -1,0 +1,91 @@
+"""Reading the audit log (DESIGN.md §5: the auditor role, the command centre's log).
+
+Every look-up by another department, every view of a resident's details and every
+officer's decision is written to ``audit_log`` (``audit.record``); this is how the
+people who answer for them read it: ``audit.read`` holders within their scope (a
+region's: the events about its residents; a deployment-wide scope: every event),
+filtered by time, action, resident and actor, newest first, a page at a time. Each
+read is itself logged (``audit.read``, with the filters), so the log shows who looked.
+Until stop 44 nothing read it: the auditor role held a permission no route used (an
+outside probe).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from healthcode.services.accounts.permissions import Permission, Principal
+from healthcode.services.shared import audit
+from healthcode.services.shared.env import Env
+from healthcode.store.uow import AuditQuery, UnitOfWork
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: uuid.UUID
+    at: datetime
+    action: str
+    actor_id: uuid.UUID | None
+    actor: str | None  # a staff account's username; None for a resident or a system
+    resident_id: uuid.UUID | None
+    name_masked: str | None
+    id_masked: str | None
+    detail: dict[str, Any]
+    client: str
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: tuple[AuditEntry, ...]
+    next_offset: int | None  # None: the last page
+
+
+def read_audit_log(
+    uow: UnitOfWork, env: Env, who: Principal, *, asked: AuditQuery, client: str = ""
+) -> AuditPage:
+    """One page of the events within the caller's scope that match ``asked``."""
+    asked = replace(asked, scope=who.scope(Permission.AUDIT_READ))
+    rows = uow.audit.page(asked)
+    entries = tuple(
+        AuditEntry(
+            id=event.id,
+            at=event.at,
+            action=event.action,
+            actor_id=event.actor_id,
+            actor=username,
+            resident_id=event.resident_id,
+            name_masked=name_masked,
+            id_masked=id_masked,
+            detail=dict(event.detail),
+            client=event.client,
+        )
+        for event, username, name_masked, id_masked in rows[: asked.limit]
+    )
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action="audit.read",
+        detail=_filters(asked),
+        client=client,
+    )
+    more = len(rows) > asked.limit
+    return AuditPage(entries, asked.offset + asked.limit if more else None)
+
+
+def _filters(asked: AuditQuery) -> dict[str, Any]:
+    """What was asked for, as the log keeps it (JSON)."""
+    shown = {
+        "since": asked.since.isoformat() if asked.since else None,
+        "until": asked.until.isoformat() if asked.until else None,
+        "action": asked.action or None,
+        "resident_id": str(asked.resident_id) if asked.resident_id else None,
+        "actor_id": str(asked.actor_id) if asked.actor_id else None,
+        "offset": asked.offset or None,
+    }
+    return {key: value for key, value in shown.items() if value is not None}
