@@ -57,9 +57,7 @@ def audit_events(
 ) -> AuditPageOut:
     if since is not None and until is not None and until <= since:
         raise InvalidInput.single("until", "before_since", N_("The end must be after the start"))
-    asked = AuditQuery(
-        who.scope(Permission.AUDIT_READ), since, until, action, resident_id, actor_id, limit, offset
-    )
+    asked = AuditQuery(since, until, action, resident_id, actor_id, limit, offset)
     page = read_audit_log(uow, env, who, asked=asked, client=client_address(request))
     return AuditPageOut(
         events=[AuditEventOut.model_validate(e, from_attributes=True) for e in page.entries],

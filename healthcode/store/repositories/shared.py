@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, false, or_, select, update
@@ -78,9 +78,8 @@ class CacheGenerations(_Repo):
 @dataclass(frozen=True)
 class AuditQuery:
     """Which events an auditor reads: within ``scope`` (a region's: the events about
-    its residents), then narrowed; newest first."""
+    its residents; the service sets it from the caller), then narrowed; newest first."""
 
-    scope: Scope
     since: datetime | None = None
     until: datetime | None = None
     action: str = ""  # a prefix: "lookup." for every look-up
@@ -88,6 +87,7 @@ class AuditQuery:
     actor_id: uuid.UUID | None = None
     limit: int = 50
     offset: int = 0
+    scope: Scope = field(default_factory=Scope)
 
 
 # an event, its actor's username, its resident's masked name and ID
