@@ -129,6 +129,7 @@ class Settings(BaseSettings):
     appeal_evidence_max_bytes: int = Field(5 * 1024 * 1024, ge=1024)
     # data sharing out (docs/data-sharing.md)
     stats_min_count: int = Field(10, ge=1, le=1000)  # smaller counts are suppressed
+    stats_round_to: int = Field(5, ge=1, le=100)  # published counts are multiples of this
     stats_dir: str = str(VAR / "stats")  # where the daily statistics files are written
     lookup_limit: str = "60/minute"  # colour look-ups per department client
     # scans and daily reports (docs/deployment.md): monthly partitions on PostgreSQL are

@@ -27,7 +27,8 @@ def test_export_stats_writes_the_days_counts_suppressed(database: str, tmp_path:
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((tmp_path / "colour-stats-2020-02-23.csv").open(encoding="utf-8")))
     assert [(r["code_type"], r["colour"], r["count"], r["suppressed"]) for r in rows] == [
-        ("binzhou-code", "green", "", "1")  # one resident: fewer than 10
+        ("binzhou-code", colour, "", "1")  # one resident: fewer than 10, as the zeros
+        for colour in ("green", "yellow", "red")
     ]
 
 

@@ -3,9 +3,13 @@
 For a day D (Asia/Shanghai), every code's colour at the end of D (its last recorded
 change before midnight) is counted per county (the resident's region code), code
 type and colour. No personal data leaves: no names, no ID numbers, no per-resident
-rows. A count from 1 to ``stats_min_count - 1`` is suppressed (written empty, marked
-``suppressed``), and no per-county total is published, so a suppressed cell cannot be
-recovered by subtraction.
+rows. The files are published day after day, so one person's change must not show
+between two of them: every colour a code type has is listed for each county with
+codes of that type, a count below ``stats_min_count`` (zero included) is suppressed
+(written empty, marked ``suppressed``), the others are rounded to a multiple of
+``stats_round_to``, and no per-county total is published. Until stop 44 zeros were
+left out and counts were exact: a county's green 24 then 23, with a suppressed red
+appearing, told that one person there had turned red that day (an outside probe).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from healthcode.domain.clock import start_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Model
 from healthcode.files import private_dir
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWork
@@ -59,13 +64,32 @@ def colour_statistics(uow: UnitOfWork, env: Env, *, day: date) -> DayStatistics:
             N_("The figures of {day} are its colours at midnight: ask again once it has ended"),
             day=day.isoformat(),
         )
-    threshold = env.settings.stats_min_count
+    threshold, base = env.settings.stats_min_count, env.settings.stats_round_to
+    counts: dict[tuple[str, str], dict[Colour, int]] = {}
+    for county, code_type, colour, count in uow.colour_statistics.counts_at(end):
+        if colour != Colour.NONE.value and count > 0:
+            counts.setdefault((county, code_type), {})[Colour(colour)] = count
     cells = tuple(
-        Cell(county, code_type, Colour(colour), count if count >= threshold else None)
-        for county, code_type, colour, count in uow.colour_statistics.counts_at(end)
-        if colour != Colour.NONE.value and count > 0
+        Cell(county, code_type, colour, _published(found.get(colour, 0), threshold, base))
+        for (county, code_type), found in sorted(counts.items())
+        for colour in _colours(env, code_type)
     )
     return DayStatistics(day, threshold, cells)
+
+
+def _colours(env: Env, code_type: str) -> tuple[Colour, ...]:
+    """Every colour a code of this type can have: a pass is pending until signed."""
+    policy = env.policies.get(code_type)
+    pending = policy is not None and policy.model is Model.PASS
+    return ((Colour.PENDING,) if pending else ()) + (Colour.GREEN, Colour.YELLOW, Colour.RED)
+
+
+def _published(count: int, threshold: int, base: int) -> int | None:
+    """Suppressed below the threshold (None), else rounded half up to a multiple of
+    ``base``: a change of one person moves a figure only across a rounding edge."""
+    if count < threshold:
+        return None
+    return (count + base // 2) // base * base
 
 
 def export_statistics(
