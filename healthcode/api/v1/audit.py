@@ -1,5 +1,5 @@
 """The audit log, read by those who answer for it (``audit.read``: auditors and
-administrators, within their scope): ``services/shared/audit_reading.py``."""
+administrators, within their scope): ``services/accounts/audit_log.py``."""
 
 from __future__ import annotations
 
@@ -9,15 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from healthcode.domain.errors import InvalidInput
-from healthcode.domain.i18n import N_
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.security import require
 from healthcode.http.views import LocalTime
+from healthcode.services.accounts.audit_log import MAX_PAGE, read_audit_log
 from healthcode.services.accounts.permissions import Permission, Principal
-from healthcode.services.shared.audit_reading import MAX_PAGE, read_audit_log
 from healthcode.services.shared.bounds import MAX_OFFSET, Moment
-from healthcode.store.uow import AuditQuery
 
 router = APIRouter(tags=["audit"])
 Auditor = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
@@ -55,10 +52,10 @@ def audit_events(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditPageOut:
-    if since is not None and until is not None and until <= since:
-        raise InvalidInput.single("until", "before_since", N_("The end must be after the start"))
-    asked = AuditQuery(since, until, action, resident_id, actor_id, limit, offset)
-    page = read_audit_log(uow, env, who, asked=asked, client=client_address(request))
+    page = read_audit_log(
+        uow, env, who, since=since, until=until, action=action, resident_id=resident_id,
+        actor_id=actor_id, limit=limit, offset=offset, client=client_address(request),
+    )  # fmt: skip
     return AuditPageOut(
         events=[AuditEventOut.model_validate(e, from_attributes=True) for e in page.entries],
         next_offset=page.next_offset,

@@ -13,10 +13,12 @@ outside probe).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from healthcode.domain.errors import InvalidInput
+from healthcode.domain.i18n import N_
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -46,10 +48,25 @@ class AuditPage:
 
 
 def read_audit_log(
-    uow: UnitOfWork, env: Env, who: Principal, *, asked: AuditQuery, client: str = ""
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    action: str = "",
+    resident_id: uuid.UUID | None = None,
+    actor_id: uuid.UUID | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    client: str = "",
 ) -> AuditPage:
-    """One page of the events within the caller's scope that match ``asked``."""
-    asked = replace(asked, scope=who.scope(Permission.AUDIT_READ))
+    """One page of the events within the caller's scope that match the filters
+    (``action``: a prefix), newest first."""
+    if since is not None and until is not None and until <= since:
+        raise InvalidInput.single("until", "before_since", N_("The end must be after the start"))
+    scope = who.scope(Permission.AUDIT_READ)
+    asked = AuditQuery(since, until, action, resident_id, actor_id, limit, offset, scope)
     rows = uow.audit.page(asked)
     entries = tuple(
         AuditEntry(
