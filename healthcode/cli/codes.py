@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from healthcode.cli.shared import aware, context, jobs_app, keys_app, led
+from healthcode.cli.shared import aware, context, fail, jobs_app, keys_app, led
 from healthcode.domain.clock import FixedClock, SystemClock, local
 
 
@@ -54,24 +54,43 @@ def keys_rotate(
 @keys_app.command("retire")
 def keys_retire(
     kid: Annotated[str, typer.Argument(help="the kid as the trust list shows it")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="retire it even though standing paper passes were signed by it: every "
+            "scanner then refuses those cards (key_retired)",
+        ),
+    ] = False,
 ) -> None:
     """Withdraw a key now: it leaves the trust list, and every server process stops
-    signing with it at once and accepting its codes within 2 seconds."""
-    from healthcode.services.shared.keys import retire_key
+    signing with it at once and accepting its codes within 2 seconds. Refused while
+    standing paper passes were signed by it (reprint them first), unless --force."""
+    from healthcode.services.codes.paper_passes import PaperPassesStanding, retire_signing_key
 
     units, env = context()
     try:
         raw = base64.urlsafe_b64decode(kid + "=" * (-len(kid) % 4))
     except ValueError:
         raise typer.BadParameter(f"{kid!r} is not a key id from the trust list") from None
-    now = env.clock.now()
-    with units() as uow:
-        try:
-            ring = retire_key(uow, env.protector, env.keys, kid=raw, now=now)
-        except KeyError:
-            raise typer.BadParameter(f"no key {kid} in the key ring") from None
+    try:
+        with units() as uow:
+            retired = retire_signing_key(uow, env, kid=raw, force=force)
+    except KeyError:
+        raise typer.BadParameter(f"no key {kid} in the key ring") from None
+    except PaperPassesStanding as error:
+        refused = fail(error)
+        typer.echo("to retire it anyway, and void those cards: --force", err=True)
+        raise refused from None
     typer.echo(f"retired {kid}")
-    if not any(key.signs_at(now) for key in ring.keys):
+    if retired.voided:
+        typer.echo(
+            f"warning: {retired.voided} standing paper passes signed by it no longer "
+            "verify; reprint them",
+            err=True,
+        )
+    now = env.clock.now()
+    if not any(key.signs_at(now) for key in retired.ring.keys):
         typer.echo(
             "warning: no key signs now, so no code can be shown; "
             "`keys rotate --ahead-hours 0` adds one that signs at once",

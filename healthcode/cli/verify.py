@@ -131,10 +131,11 @@ def _text(token: str | None, image: Path | None) -> str:
 
     try:
         with Image.open(image) as picture:
+            picture.load()  # a truncated file fails here, not as zxing's TypeError
             found = zxingcpp.read_barcodes(
                 picture, formats=zxingcpp.barcode_formats_from_str("QRCode")
             )
-    except (OSError, UnidentifiedImageError) as error:
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
         raise typer.BadParameter(f"--image: cannot read {image}: {error}") from None
     if len(found) != 1:
         raise typer.BadParameter(f"--image: expected one QR code, found {len(found)}")
@@ -173,13 +174,17 @@ def _load_lists(
     try:
         held = _cached(cache, "trust.json", trust_from_state)
         held_revoked = _cached(cache, "revocations.json", revocations_from_state)
-        trust_list = load_trust_list(_read(trust), pinned=pinned, held=held) if trust else held
+        trust_list = (
+            load_trust_list(_read(trust, "--trust"), pinned=pinned, held=held) if trust else held
+        )
         if trust_list is None:
             raise typer.BadParameter(f"--cache: {cache} holds no trust list yet; give --trust")
         revoked = held_revoked
         if revocations is not None:
             keys = trusted_list_keys(pinned, trust_list)
-            revoked = load_revocations(_read(revocations), list_keys=keys, held=held_revoked)
+            revoked = load_revocations(
+                _read(revocations, "--revocations"), list_keys=keys, held=held_revoked
+            )
     except ListError as error:
         typer.echo(json.dumps({"list_refused": error.refusal.value, "detail": str(error)}))
         raise typer.Exit(LIST_REFUSED) from None
@@ -196,16 +201,22 @@ def _load_lists(
 
 def _pinned(path: Path) -> list[VerifyingKey]:
     try:
-        return from_jwks(json.loads(_read(path)))
+        return from_jwks(json.loads(_read(path, "--list-keys")))
     except (ValueError, TrustListError) as error:
         raise typer.BadParameter(f"--list-keys: not a JWK Set of list keys: {error}") from None
 
 
 def _cached(cache: Path | None, name: str, load: Callable[[Any], T]) -> T | None:
-    if cache is None or not (cache / name).exists():
+    """The list held in the cache, None if none is held yet. A cache that is no
+    directory of files is a usage error: keeping the next list there would fail too."""
+    if cache is None:
         return None
     try:
         return load(json.loads((cache / name).read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise typer.BadParameter(_unusable_cache(cache, name, error)) from None
     except ValueError as error:
         if isinstance(error, ListError):
             raise
@@ -214,10 +225,17 @@ def _cached(cache: Path | None, name: str, load: Callable[[Any], T]) -> T | None
 
 def _keep(cache: Path, name: str, state: dict[str, Any]) -> None:
     """Write the accepted list's state whole (a temporary file, then a rename)."""
-    cache.mkdir(parents=True, exist_ok=True)
     temporary = cache / f".{name}.tmp"
-    temporary.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-    temporary.replace(cache / name)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        temporary.replace(cache / name)
+    except OSError as error:
+        raise typer.BadParameter(_unusable_cache(cache, name, error)) from None
+
+
+def _unusable_cache(cache: Path, name: str, error: OSError) -> str:
+    return f"--cache: {cache} cannot hold {name}: {error.strerror or error}"
 
 
 def _warn_days() -> int:
@@ -235,11 +253,11 @@ def _list_state(held: TrustList | RevocationList, now: datetime, days: int) -> d
     }
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, option: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise typer.BadParameter(f"cannot read {path}: {error}") from None
+        raise typer.BadParameter(f"{option}: cannot read {path}: {error}") from None
 
 
 def _shown(result: LayeredResult) -> dict[str, Any]:

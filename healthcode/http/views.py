@@ -20,6 +20,7 @@ from healthcode.i18n import pick, translate
 from healthcode.services.codes.results import ColourChange
 from healthcode.services.residents.declarations import CONFIRM_WITHIN, Submission
 from healthcode.services.shared.bounds import InputModel
+from healthcode.services.shared.policies import colour_label
 
 # Every instant leaves the API in Asia/Shanghai time, as residents read it.
 LocalTime = Annotated[datetime, PlainSerializer(lambda at: local(at).isoformat(), return_type=str)]
@@ -109,12 +110,6 @@ def reason_view(reason: Reason) -> ReasonView:
         streak=reason.streak,
         detail=reason.detail,
     )
-
-
-def colour_label(policy: Policy, colour: Colour) -> str:
-    """The colour in words: the policy's own (绿色健康通行卡（通行）), else 绿码/黄码/红码."""
-    own = policy.labels.get(colour)
-    return pick(own) if own else translate(colour.label)
 
 
 def change_text(policy: Policy, change: Change) -> str:

@@ -210,6 +210,62 @@ class TestLists:
         assert "--list-keys" in result.output
 
 
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims ``width`` x ``height`` pixels, with no pixels after it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data).to_bytes(4, "big")
+        return len(data).to_bytes(4, "big") + kind + data + crc
+
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes((1, 0, 0, 0, 0))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+class TestUsageErrors:
+    """Inputs that cannot be used exit 2 with a message naming the option (docs/keys.md);
+    until stop 44 each was a traceback and exit 1, "valid, but may not pass"."""
+
+    def test_a_truncated_image(self, tmp_path: Path) -> None:
+        png = tmp_path / "code.png"
+        segno.make("CNHC1:TEST", error="q").save(str(png), scale=4)
+        png.write_bytes(png.read_bytes()[:-40])
+        result = runner.invoke(app, ["verify", "--image", str(png)])
+        assert result.exit_code == 2
+        assert "--image" in result.output
+        assert "Traceback" not in result.output
+
+    def test_an_image_too_large_to_open(self, tmp_path: Path) -> None:
+        png = tmp_path / "huge.png"
+        png.write_bytes(_png_claiming(20000, 20000))
+        result = runner.invoke(app, ["verify", "--image", str(png)])
+        assert result.exit_code == 2
+        assert "--image" in result.output
+
+    def test_a_list_that_cannot_be_read_names_its_option(
+        self, world: dict[str, Any], tmp_path: Path
+    ) -> None:
+        files = [*world["files"]]
+        files[1] = str(tmp_path)  # --trust: a directory
+        result = runner.invoke(app, ["verify", world["token"], *files])
+        assert result.exit_code == 2
+        assert "--trust: cannot read" in result.output
+
+    @pytest.mark.parametrize("shape", ["a file", "trust.json a directory"])
+    def test_a_cache_that_cannot_hold_the_lists(
+        self, world: dict[str, Any], tmp_path: Path, shape: str
+    ) -> None:
+        cache = tmp_path / "cache"
+        if shape == "a file":
+            cache.write_text("not a directory")
+        else:
+            (cache / "trust.json").mkdir(parents=True)
+        files: list[str] = world["files"]
+        for given in (files, []):  # new lists to keep, or only the held ones
+            result = runner.invoke(app, ["verify", world["token"], *given, "--cache", str(cache)])
+            assert result.exit_code == 2, result.output
+            assert "--cache" in result.output
+
+
 def test_with_the_database_the_layers_are_shown_too(database: str) -> None:
     now = datetime.now(TZ)
     units, env = units_and_env(database, FixedClock(now))

@@ -260,6 +260,11 @@ def build() -> Corpus:
             present(attestation, AT, other_device),
             "device_signature_bad",
         ),
+        Item(
+            "a new attestation at a scanner 20 s slow",
+            present(_attestation(key, device, now=NOW + timedelta(seconds=20)), AT + 20, device),
+            None,
+        ),
         Item("stale presentation", present(attestation, AT - 120, device), "presentation_stale"),
         Item(
             "presentation from the future",
@@ -280,6 +285,11 @@ def build() -> Corpus:
             "bad_encoding",
         ),
         Item("deflate padding bits set", "CNHC1:" + b45encode(_padded(cose)), "bad_encoding"),
+        Item(
+            "device deflate padding bits set",
+            "CNHC2:" + b45encode(_padded(_inflated(present(attestation, AT, device)))),
+            "bad_encoding",
+        ),
         Item("bad device zlib", "CNHC2:" + b45encode(b"\x78\x9c\x00\x01"), "bad_encoding"),
         Item(
             "not a COSE_Sign1",
@@ -384,6 +394,11 @@ def _sign1_signed(key: SigningKey, payload: bytes) -> bytes:
     )
     assert isinstance(cose, bytes)
     return cose
+
+
+def _inflated(text: str) -> bytes:
+    """The bytes a code's base45(zlib(…)) holds behind its prefix."""
+    return zlib.decompress(b45decode(text.partition(":")[2]))
 
 
 def _padded(cose: bytes) -> bytes:

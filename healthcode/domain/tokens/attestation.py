@@ -52,7 +52,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cwt import COSE
 
 from healthcode.domain.colour import Colour
-from healthcode.domain.tokens.base45 import Base45Error, b45decode, b45encode
+from healthcode.domain.tokens.base45 import b45encode
 from healthcode.domain.tokens.claims import (
     EXP,
     IAT,
@@ -65,9 +65,8 @@ from healthcode.domain.tokens.claims import (
     epoch_seconds,
 )
 from healthcode.domain.tokens.codec import (
-    MAX_COSE_BYTES,
-    MAX_TEXT_CHARS,
     TokenFormatError,
+    decode_body,
     protected_header,
     read_bstr,
 )
@@ -273,19 +272,7 @@ class Presentation:
 
 def decode_presentation(text: str) -> Presentation:
     """The parts of a presentation's text (trimmed), or ``TokenFormatError``."""
-    text = text.strip()
-    if not text.startswith(DEVICE_PREFIX):
-        raise TokenFormatError(Refusal.BAD_PREFIX, f"text does not start with {DEVICE_PREFIX}")
-    if len(text) > MAX_TEXT_CHARS:
-        raise TokenFormatError(Refusal.BAD_ENCODING, "text too long")
-    try:
-        inflater = zlib.decompressobj()
-        body = inflater.decompress(b45decode(text[len(DEVICE_PREFIX) :]), MAX_COSE_BYTES)
-    except (Base45Error, zlib.error) as error:
-        raise TokenFormatError(Refusal.BAD_ENCODING, str(error)) from None
-    if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
-        raise TokenFormatError(Refusal.BAD_ENCODING, "zlib stream truncated or trailed")
-    return _split(body)
+    return _split(decode_body(text, DEVICE_PREFIX))
 
 
 def _split(body: bytes) -> Presentation:

@@ -92,27 +92,34 @@ def trim(text: str) -> str:
 
 def decode_text(text: str) -> bytes:
     """The COSE bytes inside a code's text (trimmed), or ``TokenFormatError``."""
-    if not isinstance(text, str) or not (text := trim(text)).startswith(PREFIX):
-        raise TokenFormatError(Refusal.BAD_PREFIX, f"text does not start with {PREFIX}")
+    return decode_body(text, PREFIX)
+
+
+def decode_body(text: str, prefix: str) -> bytes:
+    """The bytes behind ``prefix`` in base45(zlib(…)), or ``TokenFormatError``: one
+    strict reading for every prefix of ours (``CNHC1:`` tokens, ``CNHC2:`` device
+    presentations), so no layout skips a check another makes."""
+    if not isinstance(text, str) or not (text := trim(text)).startswith(prefix):
+        raise TokenFormatError(Refusal.BAD_PREFIX, f"text does not start with {prefix}")
     if len(text) > MAX_TEXT_CHARS:
         raise TokenFormatError(Refusal.BAD_ENCODING, "text too long")
     try:
-        compressed = b45decode(text[len(PREFIX) :])
+        compressed = b45decode(text[len(prefix) :])
     except Base45Error as error:
         raise TokenFormatError(Refusal.BAD_ENCODING, str(error)) from None
     inflater = zlib.decompressobj()
     try:
-        cose = inflater.decompress(compressed, MAX_COSE_BYTES)
+        body = inflater.decompress(compressed, MAX_COSE_BYTES)
     except zlib.error as error:
         raise TokenFormatError(Refusal.BAD_ENCODING, f"zlib: {error}") from None
     if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
         raise TokenFormatError(Refusal.BAD_ENCODING, "zlib stream truncated, long or trailed")
-    if not _padding_is_zero(compressed, cose):
+    if not _padding_is_zero(compressed, body):
         raise TokenFormatError(Refusal.BAD_ENCODING, "deflate padding bits are set")
-    return cose
+    return body
 
 
-def _padding_is_zero(compressed: bytes, cose: bytes) -> bool:
+def _padding_is_zero(compressed: bytes, body: bytes) -> bool:
     """Whether the bits inflate ignores are zero, as zlib writes them.
 
     Inflate skips the bits after the final block, and those after a stored block's
@@ -132,7 +139,7 @@ def _padding_is_zero(compressed: bytes, cose: bytes) -> bool:
     top = 1 << (byte.bit_length() - 1)
     altered = b"".join((compressed[:last], bytes((byte ^ top,)), compressed[last + 1 :]))
     try:
-        return zlib.decompress(altered) != cose
+        return zlib.decompress(altered) != body
     except zlib.error:
         return True
 

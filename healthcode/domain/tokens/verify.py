@@ -191,8 +191,10 @@ def verify_presentation(
     window_seconds: int = DEFAULT_WINDOW_SECONDS,
 ) -> Verification:
     """Verify a phone's presentation at ``now``: our signature on the attestation, then
-    its claims and lifetime (with ``leeway_seconds``), then the device's signature, and
-    that the presentation was made within ``window_seconds`` of ``now`` either way."""
+    its claims and lifetime, then the device's signature, and that the presentation
+    was made within ``window_seconds`` of ``now`` either way. The attestation's issue
+    time may lead ``now`` by the same window (a scanner that slow takes its codes);
+    its end keeps ``leeway_seconds``."""
     if isinstance(purposes, str):
         raise TypeError("purposes must be a collection of Purpose, not one string")
     if leeway_seconds < 0 or window_seconds < 0:
@@ -210,7 +212,7 @@ def verify_presentation(
         claims = attestation_from_cbor(cbor2.loads(sign1.payload))
     except Exception:  # signed, yet not our layout: no crash
         return Verification(Refusal.MALFORMED_CLAIMS, kid=sign1.kid)
-    reason = _attestation_refusal(claims, key, at, purposes, leeway_seconds)
+    reason = _attestation_refusal(claims, key, at, purposes, leeway_seconds, window_seconds)
     if reason is None and not device_signature_ok(presentation, claims.device_key):
         reason = Refusal.DEVICE_SIGNATURE_BAD
     if reason is None and presentation.at > at + window_seconds:
@@ -226,12 +228,15 @@ def _attestation_refusal(
     at: int,
     purposes: Collection[Purpose],
     leeway: int,
+    window: int,
 ) -> Refusal | None:
     if not key.signed_in_window(int(claims.issued_at.timestamp())):
         return Refusal.KEY_RETIRED
     if Purpose.DEVICE not in purposes:
         return Refusal.WRONG_PURPOSE
-    if at + leeway < int(claims.issued_at.timestamp()):
+    # The phone shows a new attestation at once: a scanner whose clock is as slow as
+    # the presentation window allows must take it, not call it not yet valid.
+    if at + window < int(claims.issued_at.timestamp()):
         return Refusal.NOT_YET_VALID
     if claims.pass_valid_until is not None and at >= int(claims.pass_valid_until.timestamp()):
         return Refusal.PASS_LAPSED

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from healthcode.domain.colour import Colour
+from healthcode.domain.errors import Conflict
+from healthcode.domain.i18n import N_
 from healthcode.domain.state import State
-from healthcode.domain.tokens import CodeClaims, Purpose, issue_token, new_claims
-from healthcode.services.shared import audit, lists
+from healthcode.domain.tokens import CodeClaims, KeyRing, Purpose, issue_token, new_claims
+from healthcode.services.shared import audit, keys, lists
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -30,10 +32,24 @@ COLOUR_WORSE = "paper_colour_worse"
 SUPERSEDED = "paper_superseded"
 
 
+class PaperPassesStanding(Conflict):
+    """Retiring the key would void cards people hold: every scanner would refuse them
+    (``key_retired``) while the issuers' lists still show them standing."""
+
+    code = "paper_passes_standing"
+
+
 @dataclass(frozen=True)
 class PaperToken:
     text: str
     claims: CodeClaims
+    kid: bytes  # the key that signed it (``paper_passes.kid``)
+
+
+@dataclass(frozen=True)
+class RetiredKey:
+    ring: KeyRing  # after the retirement: does any key still sign?
+    voided: int  # standing paper passes the key signed, which no longer verify
 
 
 def sign_paper_token(
@@ -55,7 +71,22 @@ def sign_paper_token(
         pass_valid_until=state.valid_until,
     )
     signer = env.keys.signer(uow, env.protector, now)
-    return PaperToken(issue_token(claims, signer), claims)
+    return PaperToken(issue_token(claims, signer), claims, signer.kid)
+
+
+def retire_signing_key(uow: UnitOfWork, env: Env, *, kid: bytes, force: bool) -> RetiredKey:
+    """Withdraw a code-signing key now (``keys.retire_key``); refused while paper passes
+    it signed still stand, unless ``force``: a printed card cannot be refreshed like a
+    screen code, so its holder must be given a reprint first."""
+    now = env.clock.now()
+    standing = uow.paper_passes.standing_count(kid, now)
+    if standing and not force:
+        raise PaperPassesStanding(
+            N_("{count} standing paper passes were signed by this key: reprint them first"),
+            count=standing,
+        )
+    ring = keys.retire_key(uow, env.protector, env.keys, kid=kid, now=now)
+    return RetiredKey(ring, standing)
 
 
 def revoke(

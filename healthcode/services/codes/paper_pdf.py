@@ -24,8 +24,10 @@ from healthcode.domain.clock import TZ
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
+from healthcode.domain.policy import Policy
 from healthcode.domain.qr import qr_png
 from healthcode.i18n import translate
+from healthcode.services.shared.policies import colour_label
 
 FONT_FILE = "NotoSansCJK-Regular.ttc"
 SIMPLIFIED_CHINESE = 2  # the face of the collection: JP 0, KR 1, SC 2, TC 3, HK 4
@@ -54,6 +56,7 @@ class FontMissing(DomainError):
 @dataclass(frozen=True)
 class PaperContent:
     token: str
+    policy: Policy  # its colour labels name the colour (a pass: 绿色健康通行卡（通行）)
     colour: Colour
     name_masked: str
     id_masked: str
@@ -98,7 +101,7 @@ def render_paper_pass(content: PaperContent, *, font: Path | None = None) -> byt
     width = pdf.w - 2 * pdf.l_margin
     pdf.set_font("cjk", size=16)
     pdf.cell(width, 9, translate(N_("Paper health pass")), align="C", new_x="LMARGIN", new_y="NEXT")
-    _band(pdf, content.colour, width)
+    _band(pdf, content.policy, content.colour, width)
     x = (pdf.w - QR_WIDTH_MM) / 2
     pdf.image(io.BytesIO(qr_png(content.token, scale=10)), x=x, y=pdf.get_y() + 3, w=QR_WIDTH_MM)
     pdf.set_y(pdf.get_y() + QR_WIDTH_MM + 6)
@@ -112,14 +115,14 @@ def render_paper_pass(content: PaperContent, *, font: Path | None = None) -> byt
     return bytes(pdf.output())
 
 
-def _band(pdf: FPDF, colour: Colour, width: float) -> None:
+def _band(pdf: FPDF, policy: Policy, colour: Colour, width: float) -> None:
+    """The colour in the policy's words, as ``/verify`` and the pages name it."""
     fill, ink = _BANDS[colour]
     pdf.set_fill_color(*fill)
     pdf.set_text_color(*ink)
     pdf.set_font("cjk", size=22)
-    pdf.cell(
-        width, 14, translate(colour.label), align="C", fill=True, new_x="LMARGIN", new_y="NEXT"
-    )
+    words = colour_label(policy, colour)
+    pdf.cell(width, 14, words, align="C", fill=True, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
 
 

@@ -101,6 +101,7 @@ def issue_paper_pass(
     row = t.PaperPass(
         id=uuid.uuid4(),
         token_id=signed.claims.token_id,
+        kid=signed.kid,
         application_id=application.id,
         resident_id=resident.id,
         policy_id=policy.id,
@@ -129,6 +130,7 @@ def issue_paper_pass(
     pdf = render_paper_pass(
         PaperContent(
             token=signed.text,
+            policy=policy,
             colour=state.colour,
             name_masked=resident.name_masked,
             id_masked=resident.id_masked,

@@ -212,7 +212,7 @@ def federate_region(
     for index, key in enumerate(parsed):
         if key.region != region.code:
             raise FederationError(f"keys[{index}].region: must be {region.code}")
-    _refuse_clashes(uow, protector, region, parsed, now)
+    _refuse_clashes(uow, region, parsed)
     row = uow.federated_regions.by_code(region.code)
     if row is None:
         uow.add(t.FederatedRegion(code=region.code, region={}, keys=[], imported_at=now))
@@ -231,12 +231,13 @@ def federate_region(
     return signed.version
 
 
-def _refuse_clashes(
-    uow: UnitOfWork, protector: Protector, region: Region, keys: list[RegionKey], now: datetime
-) -> None:
+def _refuse_clashes(uow: UnitOfWork, region: Region, keys: list[RegionKey]) -> None:
     """A prefix or key id that is ours or another region's is refused: a scanner picks a
     code's keys by its prefix and holds keys by kid, so a region claiming ``CNHC1:`` or
-    our key's kid would have its codes taken as ours, or ours refused."""
+    our key's kid would have its codes taken as ours, or ours refused. Ours means every
+    key we ever had, retired code keys and list keys too: a paper pass of a retired key
+    must read ``key_retired``, not ``unknown_key``, and a list key's kid names it in
+    every list header."""
     others = [r for r in uow.federated_regions.all() if r.code != region.code]
     held_prefixes = dict.fromkeys(OUR_PREFIXES, "our region") | {
         p: f"region {r.code}" for r in others for p in r.region.get("prefixes", ())
@@ -248,7 +249,8 @@ def _refuse_clashes(
             raise FederationError(
                 f"region.prefixes[{index}]: {prefix} is the prefix of {held_prefixes[prefix]}"
             )
-    held_kids = {k.kid: "our region" for k in load_ring(uow, protector).published(now)} | {
+    ours = [k.kid for k in uow.signing_keys.all()] + [k.kid for k in uow.list_keys.all()]
+    held_kids = dict.fromkeys(ours, "our region") | {
         key_from_json(k).kid: f"region {r.code}" for r in others for k in r.keys
     }
     seen: set[bytes] = set()

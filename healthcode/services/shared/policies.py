@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Policy
+from healthcode.i18n import pick, translate
 from healthcode.policies import builtin_policy
 
 
@@ -40,3 +42,10 @@ class Policies(Mapping[str, Policy]):
                 policy=policy_id,
                 known=", ".join(self._policies),
             ) from None
+
+
+def colour_label(policy: Policy, colour: Colour) -> str:
+    """The colour in words: the policy's own (绿色健康通行卡（通行）), else 绿码/黄码/红码.
+    One choice for every place a colour is named (the API, the pages, the paper pass)."""
+    own = policy.labels.get(colour)
+    return pick(own) if own else translate(colour.label)

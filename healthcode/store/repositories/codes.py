@@ -295,3 +295,11 @@ class PaperPasses(_Repo):
             .with_for_update()
         )
         return self.session.scalars(query).all()
+
+    def standing_count(self, kid: bytes, now: datetime) -> int:
+        """How many paper passes signed by ``kid`` still count (not revoked, not ended)."""
+        p = t.PaperPass
+        query = select(func.count()).where(
+            p.kid == kid, p.revoked_at.is_(None), p.valid_until > now
+        )
+        return int(self.session.scalar(query) or 0)

@@ -154,6 +154,9 @@ class PaperPass(Base):
     __tablename__ = "paper_passes"
     id: Mapped[uuid.UUID] = _id()
     token_id: Mapped[bytes] = mapped_column(LargeBinary(16), unique=True)
+    # The code-signing key that signed the token: retiring it voids the card
+    # (`keys retire` counts the standing ones first).
+    kid: Mapped[bytes | None] = mapped_column(LargeBinary(8), index=True)
     application_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("declarations.id", ondelete="CASCADE"), index=True
     )

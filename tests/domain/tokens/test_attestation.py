@@ -32,6 +32,7 @@ from healthcode.domain.tokens import (
     verify_presentation,
 )
 from healthcode.domain.tokens.attestation import decode_presentation
+from healthcode.domain.tokens.base45 import b45decode
 from tests.domain.tokens.factory import NOW, claims, ring, trust
 
 ID_NUMBER = "37010219800101123X"
@@ -120,6 +121,15 @@ class TestValid:
         result = verify_any(device_code, trust=trust(keys), now=NOW, purposes=only_tokens)
         assert result.reason is Refusal.WRONG_PURPOSE
 
+    @pytest.mark.parametrize("slow", [10, 29, 30])
+    def test_a_scanner_slow_within_the_window_takes_a_brand_new_attestation(
+        self, device: ec.EllipticCurvePrivateKey, slow: int
+    ) -> None:
+        keys = ring(NOW - timedelta(days=1))
+        text = present(attestation(keys, device), AT, device)  # issued and shown at NOW
+        result = check(text, keys, now=NOW - timedelta(seconds=slow))
+        assert result.ok, (slow, result.reason)  # until stop 44, 6 s slow: not_yet_valid
+
 
 class TestRefused:
     def test_a_minute_later_it_is_stale(self, device: ec.EllipticCurvePrivateKey) -> None:
@@ -133,6 +143,14 @@ class TestRefused:
         keys = ring()
         text = present(attestation(keys, device), AT + 45, device)
         assert check(text, keys).reason is Refusal.PRESENTATION_FROM_FUTURE
+
+    def test_a_scanner_slower_than_the_window_refuses_a_new_attestation(
+        self, device: ec.EllipticCurvePrivateKey
+    ) -> None:
+        keys = ring(NOW - timedelta(days=1))
+        text = present(attestation(keys, device), AT, device)
+        result = check(text, keys, now=NOW - timedelta(seconds=31))
+        assert result.reason is Refusal.NOT_YET_VALID
 
     def test_signed_by_another_device(self, device: ec.EllipticCurvePrivateKey) -> None:
         keys = ring()
@@ -169,6 +187,23 @@ class TestRefused:
         text = present(attestation(ring(), device), AT, device)
         assert check(text, ring()).reason is Refusal.UNKNOWN_KEY
 
+    def test_a_deflate_padding_bit_set_is_refused(self, device: ec.EllipticCurvePrivateKey) -> None:
+        """As for ``CNHC1:`` (codec.decode_body): inflate ignores the bits after the final
+        block, and with them free an edited character could still verify."""
+        keys = ring()
+        for _ in range(50):  # each presentation's ECDSA signature differs: so does its end
+            text = present(attestation(keys, device), AT, device)
+            packed = b45decode(text.removeprefix(DEVICE_PREFIX))
+            padded = _with_padding_bit(packed)
+            if padded is not None:
+                break
+        else:
+            pytest.fail("no presentation with deflate padding in 50 tries")
+        assert zlib.decompress(padded) == zlib.decompress(packed)  # zlib does not mind
+        assert check(text, keys).ok
+        result = check(DEVICE_PREFIX + b45encode(padded), keys)
+        assert result.reason is Refusal.BAD_ENCODING  # until stop 44: valid
+
     @pytest.mark.parametrize(
         "text",
         [
@@ -183,3 +218,16 @@ class TestRefused:
     def test_malformed_text_is_refused_not_raised(self, text: str) -> None:
         result = verify_presentation(text, trust=trust(ring()), now=NOW)
         assert result.reason in (Refusal.BAD_PREFIX, Refusal.BAD_ENCODING)
+
+
+def _with_padding_bit(packed: bytes) -> bytes | None:
+    """``packed`` with a bit of its last deflate byte set that inflate ignores, if any."""
+    last, body = len(packed) - 5, zlib.decompress(packed)
+    for bit in (0x80, 0x40, 0x20, 0x10, 0x08, 0x04, 0x02):
+        altered = packed[:last] + bytes((packed[last] | bit,)) + packed[last + 1 :]
+        try:
+            if altered != packed and zlib.decompress(altered) == body:
+                return altered
+        except zlib.error:
+            continue
+    return None

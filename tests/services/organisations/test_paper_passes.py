@@ -27,7 +27,7 @@ from healthcode.services.organisations.paper_passes import (
     revoke_paper_pass,
 )
 from healthcode.services.shared.env import Env
-from healthcode.services.shared.keys import revocation_list
+from healthcode.services.shared.keys import revocation_list, rotate_keys
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.factories.inputs import id_number
@@ -68,7 +68,9 @@ class TestIssue:
         assert result.claims.colour is Colour.GREEN
         assert result.claims.expires_at == printed.valid_until  # lives until the pass ends
         words = pdf_text(printed.pdf)
-        assert "绿码" in words
+        # the pass's own words (policy labels), as /verify says; until stop 44 "绿码"
+        assert "绿色健康通行卡（通行）" in words
+        assert "绿码" not in words
         assert account.resident_id is not None
         resident = uow.residents.by_id(account.resident_id)
         assert resident is not None
@@ -82,7 +84,7 @@ class TestIssue:
         app_id, issuer = _signed(uow, env, account, Colour.YELLOW)
         printed = issue_paper_pass(uow, env, issuer, application_id=app_id)
         assert printed.colour is Colour.YELLOW
-        assert "黄码" in pdf_text(printed.pdf)
+        assert "黄色健康通行卡（待行）" in pdf_text(printed.pdf)
 
     def test_recorded_and_listed(self, uow: UnitOfWork, env: Env, account: t.Account) -> None:
         app_id, issuer = _signed(uow, env, account)
@@ -204,6 +206,55 @@ class TestRevoke:
         assert verify_code(uow, env, text=printed.token).reason is Refusal.REVOKED
         [row] = list_paper_passes(uow, env, issuer, application_id=app_id)
         assert row.revoke_reason == paper.COLOUR_WORSE
+
+
+class TestRetiringTheirKey:
+    """Retiring a key voids every card it signed (``key_retired`` at any scanner) while
+    the issuers' lists still show them standing: until stop 44 nothing said so."""
+
+    def test_refused_while_standing_cards_were_signed_by_it(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        app_id, issuer = _signed(uow, env, account)
+        printed = issue_paper_pass(uow, env, issuer, application_id=app_id)
+        kid = env.keys.signer(uow, env.protector, env.clock.now()).kid
+        assert _row(uow, printed.paper_pass_id).kid == kid
+        with pytest.raises(paper.PaperPassesStanding) as refused:
+            paper.retire_signing_key(uow, env, kid=kid, force=False)
+        assert refused.value.params == {"count": 1}
+        env.keys.invalidate()
+        assert verify_code(uow, env, text=printed.token).ok  # still signs and verifies
+
+    def test_forced_it_retires_and_says_how_many_cards_it_voided(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        app_id, issuer = _signed(uow, env, account)
+        printed = issue_paper_pass(uow, env, issuer, application_id=app_id)
+        kid = env.keys.signer(uow, env.protector, env.clock.now()).kid
+        retired = paper.retire_signing_key(uow, env, kid=kid, force=True)
+        assert retired.voided == 1
+        env.keys.invalidate()
+        assert verify_code(uow, env, text=printed.token).reason is Refusal.KEY_RETIRED
+
+    def test_revoked_cards_and_other_keys_cards_do_not_hold_it(
+        self, uow: UnitOfWork, env: Env, account: t.Account
+    ) -> None:
+        app_id, issuer = _signed(uow, env, account)
+        printed = issue_paper_pass(uow, env, issuer, application_id=app_id)
+        first = _row(uow, printed.paper_pass_id).kid
+        new = rotate_keys(
+            uow, env.protector, env.keys, now=env.clock.now(), publish_ahead=timedelta(0)
+        )
+        reprinted = issue_paper_pass(uow, env, issuer, application_id=app_id)  # revokes the 1st
+        assert _row(uow, reprinted.paper_pass_id).kid == new.kid != first
+        assert first is not None
+        assert paper.retire_signing_key(uow, env, kid=first, force=False).voided == 0
+
+
+def _row(uow: UnitOfWork, paper_pass_id: uuid.UUID) -> t.PaperPass:
+    row = uow.paper_passes.by_id(paper_pass_id)
+    assert row is not None
+    return row
 
 
 def test_a_missing_font_is_named(tmp_path: Path) -> None:

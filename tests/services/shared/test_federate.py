@@ -13,7 +13,7 @@ import pytest
 from healthcode.domain.tokens.federation import MAX_REGION_KEYS, FederationError, b64url
 from healthcode.services.shared import lists
 from healthcode.services.shared.env import Env
-from healthcode.services.shared.keys import load_ring
+from healthcode.services.shared.keys import load_ring, retire_key, rotate_keys
 from healthcode.services.shared.lists import ensure_list_key, federate_region, signed_trust_list
 from healthcode.store.uow import UnitOfWork
 from tests.domain.tokens import foreign_factory as ff
@@ -74,6 +74,21 @@ def test_a_key_id_held_elsewhere_is_refused(
     for keys, named in cases:
         with pytest.raises(FederationError, match=named):
             federate(uow, env, {"region": region("460000", "CNHI1:"), "keys": keys})
+
+
+def test_every_key_id_we_ever_had_is_refused(uow: UnitOfWork, env: Env) -> None:
+    """Until stop 44 only the published code keys were: a foreign key could take our
+    list key's kid, or a retired code key's, whose paper passes then read unknown_key."""
+    now = env.clock.now()
+    ensure_list_key(uow, env.protector, now=now)
+    [retired] = load_ring(uow, env.protector).published(now)
+    rotate_keys(uow, env.protector, env.keys, now=now, publish_ahead=timedelta(0))
+    retire_key(uow, env.protector, env.keys, kid=retired.kid, now=now)
+    [list_key] = lists.list_keys(uow, env.protector, now=now)
+    for kid in (retired.kid, list_key.kid):
+        document = {"region": region("460000", "CNHI1:"), "keys": [key("460000", now, kid)]}
+        with pytest.raises(FederationError, match=f"{b64url(kid)} is a key of our region"):
+            federate(uow, env, document)
 
 
 def test_a_region_imported_again_keeps_its_own_prefixes_and_keys(

@@ -16,9 +16,9 @@ from healthcode.domain.errors import DomainError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
-from healthcode.http.views import colour_label
 from healthcode.i18n import translate
 from healthcode.services.organisations import overrides
+from healthcode.services.shared.policies import colour_label
 from healthcode.web.deps import FormDep
 from healthcode.web.forms import FormState, decision, form_id, read_form
 from healthcode.web.labels import ICONS

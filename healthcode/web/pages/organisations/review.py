@@ -22,13 +22,13 @@ from healthcode.domain.records import DEPARTMENT_NAMES
 from healthcode.domain.signing import INFO_NEEDED, InfoNeeded
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
-from healthcode.http.views import colour_label
 from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Permission
 from healthcode.services.organisations import applications, paper_passes, signing, videos
 from healthcode.services.organisations.applications import QueueFilter
 from healthcode.services.residents.inputs import Purpose
 from healthcode.services.shared.bounds import MAX_OFFSET
+from healthcode.services.shared.policies import colour_label
 from healthcode.web.deps import FormDep
 from healthcode.web.forms import FormState, read_form, whole_number
 from healthcode.web.labels import ICONS, PURPOSES, SYMPTOMS

@@ -248,10 +248,13 @@ function paddingIsZero(compressed, cose) {
   }
 }
 
+/** The bytes behind the prefix, read alike for CNHC1: and CNHC2: (codec.decode_body). */
 function decodeBody(text, prefix) {
   if (text.length > MAX_TEXT_CHARS) { throw new FormatError(Refusal.BAD_ENCODING, "text too long"); }
   const compressed = b45decode(text.slice(prefix.length));
-  return { compressed, body: unzlib(compressed) };
+  const body = unzlib(compressed);
+  if (!paddingIsZero(compressed, body)) { throw new FormatError(Refusal.BAD_ENCODING, "deflate padding bits are set"); }
+  return body;
 }
 
 /** The COSE bytes inside a CNHC1: text (trimmed), or a FormatError (codec.decode_text). */
@@ -259,9 +262,7 @@ function decodeText(text) {
   if (typeof text !== "string" || !(text = trim(text)).startsWith(TOKEN_PREFIX)) {
     throw new FormatError(Refusal.BAD_PREFIX, "text does not start with " + TOKEN_PREFIX);
   }
-  const { compressed, body } = decodeBody(text, TOKEN_PREFIX);
-  if (!paddingIsZero(compressed, body)) { throw new FormatError(Refusal.BAD_ENCODING, "deflate padding bits are set"); }
-  return body;
+  return decodeBody(text, TOKEN_PREFIX);
 }
 
 function bstrHead(length) {
@@ -322,7 +323,7 @@ function decodePresentation(text) {
   if (!text.startsWith(DEVICE_PREFIX)) {
     throw new FormatError(Refusal.BAD_PREFIX, "text does not start with " + DEVICE_PREFIX);
   }
-  const body = decodeBody(text, DEVICE_PREFIX).body;
+  const body = decodeBody(text, DEVICE_PREFIX);
   const malformed = "not [attestation, time, signature]";
   if (body[0] !== 0x83) { throw new FormatError(Refusal.BAD_ENCODING, malformed); }
   const [attestation, at] = readBstr(body, 1);
@@ -534,7 +535,8 @@ export function verifyPresentation(text, opts) {
   const leeway = o.leewaySeconds, at = o.at, window = o.windowSeconds;
   if (!signedInWindow(key, claims.issued_at)) { reason = Refusal.KEY_RETIRED; }
   else if (!o.purposes.includes("device")) { reason = Refusal.WRONG_PURPOSE; }
-  else if (at + leeway < claims.issued_at) { reason = Refusal.NOT_YET_VALID; }
+  /* issued_at may lead a scanner's clock by the window, as the presentation's time may */
+  else if (at + window < claims.issued_at) { reason = Refusal.NOT_YET_VALID; }
   else if (claims.pass_valid_until !== null && at >= claims.pass_valid_until) { reason = Refusal.PASS_LAPSED; }
   else if (at >= claims.expires_at + leeway) { reason = Refusal.ATTESTATION_EXPIRED; }
   else if (!deviceSignatureOk(presentation, claims.device_key)) { reason = Refusal.DEVICE_SIGNATURE_BAD; }
