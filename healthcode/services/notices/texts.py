@@ -20,6 +20,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Policy
 from healthcode.domain.records import DEPARTMENT_NAMES
 from healthcode.i18n import pick, translate
+from healthcode.services.shared.policies import colour_label
 
 # The issuers' review queue (its page belongs to the organisations' pages).
 QUEUE_PAGE = "/staff/queue"
@@ -54,12 +55,13 @@ class Text:
 
 
 def colour_words(policy: Policy | None, value: object) -> str:
+    """A colour kept in a notification's parameters, in its policy's words where the
+    policy is still known (``colour_label``), else the generic ones."""
     try:
         colour = Colour(str(value))
     except ValueError:
         return str(value)
-    own = policy.labels.get(colour) if policy is not None else None
-    return pick(own) if own else translate(colour.label)
+    return colour_label(policy, colour) if policy is not None else translate(colour.label)
 
 
 def _when(value: object) -> str:
