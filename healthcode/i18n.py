@@ -7,6 +7,7 @@ request lives in a context variable, never in shared state.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import cache
@@ -19,6 +20,7 @@ from healthcode.domain.i18n import Words
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
 _current: ContextVar[str] = ContextVar("language", default=DEFAULT)
+_QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")  # RFC 9110 §12.4.2
 
 
 @cache
@@ -48,13 +50,36 @@ def negotiate(query: str | None, cookie: str | None, accept: str | None) -> str:
     for choice in (query, cookie):
         if choice in LANGUAGES:
             return choice
-    for part in (accept or "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("en"):
-            return "en"
-        if tag.startswith("zh"):
-            return "zh"
-    return DEFAULT
+    return _preferred(accept or "")
+
+
+def _preferred(accept: str) -> str:
+    """The language Accept-Language weighs highest (RFC 9110 §12.5.4): ``q=0`` is not
+    acceptable, a tie goes to the one named first, ``*`` stands for the languages not
+    named; none acceptable: the default. The first ``en`` or ``zh`` tag used to win
+    whatever its weight, so ``en;q=0, zh`` read English."""
+    ranges = [_language_range(part) for part in accept.split(",")]
+    named = {language for language, _ in ranges if language in LANGUAGES}
+    best, weight = DEFAULT, 0.0
+    for language, q in ranges:
+        meant = [lang for lang in LANGUAGES if lang not in named] if language == "*" else [language]
+        for choice in meant:
+            if choice in LANGUAGES and q > weight:
+                best, weight = choice, q
+    return best
+
+
+def _language_range(part: str) -> tuple[str, float]:
+    """One range of the header: its primary language (``zh`` of ``zh-CN``) and its
+    weight, 1 when not given and 0 (not acceptable) when not a valid qvalue."""
+    tag, *params = part.split(";")
+    q = 1.0
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            value = value.strip()
+            q = float(value) if _QVALUE.fullmatch(value) else 0.0
+    return tag.strip().lower().split("-", 1)[0], q
 
 
 def gettext(message: str) -> str:

@@ -152,6 +152,15 @@ def validation_fields(errors: Sequence[Any]) -> list[FieldError]:
     return fields
 
 
+def _not_utf8(error: UnicodeDecodeError) -> RequestValidationError:
+    """A JSON body that is not UTF-8 (only JSON is decoded strictly: forms fall back
+    to Latin-1), refused as malformed JSON is: ``json_invalid`` on ``body``."""
+    reason = f"Not UTF-8 at byte {error.start}: {error.reason}"
+    return RequestValidationError(
+        [{"type": "json_invalid", "loc": ("body", error.start), "ctx": {"error": reason}}]
+    )
+
+
 def wants_page(request: Request) -> bool:
     """A browser asking for a page, not a client of the JSON API."""
     accept = request.headers.get("accept", "")
@@ -212,10 +221,13 @@ def install(app: FastAPI, *, page: PageRenderer | None = None) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        # FastAPI's body parsing turns any error but a JSONDecodeError into a 400
+        # "bad_request": the edge's refusal of a chunked body past the limit (413) was
+        # one, and so was a JSON body that is not UTF-8
         if isinstance(error.__cause__, DomainError):
-            # FastAPI's body parsing turns any error into a 400 "bad_request": the
-            # edge's refusal of a chunked body past the limit (413) was one
             return await _domain(request, error.__cause__)
+        if isinstance(error.__cause__, UnicodeDecodeError):
+            return await _invalid(request, _not_utf8(error.__cause__))
         code, message = _HTTP.get(error.status_code, ("http_error", N_("The request failed")))
         json = JSONResponse(
             error_body(code, translate(message)),

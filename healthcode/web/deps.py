@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
+from pydantic_core import PydanticCustomError
 from starlette.datastructures import FormData
 
 from healthcode.domain.errors import NotFound
@@ -14,6 +15,7 @@ from healthcode.http.deps import EnvDep, UowDep
 from healthcode.http.security import TokenDep
 from healthcode.services.accounts import sessions
 from healthcode.services.accounts.permissions import AccountKind, Principal
+from healthcode.services.shared.bounds import check_text
 from healthcode.services.shared.env import Env
 
 
@@ -39,11 +41,29 @@ def user_agent(request: Request) -> str:
     return request.headers.get("user-agent", "")
 
 
+NEXT_MAX = 400  # characters: no page of ours has a longer path
+
+
 def local_path(target: str | None, default: str = "/") -> str:
-    """Only same-site paths: ``next=`` must never send a resident elsewhere."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Only same-site paths: ``next=`` must never send a resident elsewhere. Anything
+    else (another site, too long, a control character) is ``default``, never a
+    refusal: a sign-in must not fail for where it goes afterwards."""
+    if (
+        not target
+        or len(target) > NEXT_MAX
+        or not target.startswith("/")
+        or target.startswith(("//", "/\\"))
+    ):
         return default
-    return target
+    try:
+        return check_text(target)
+    except PydanticCustomError:
+        return default
+
+
+# ``next`` as a form posts it: left to ``local_path`` (as SafeText with a length, one
+# too long was a 422 page that lost the sign-in form)
+NextField = Annotated[str, Form()]
 
 
 def known_policy(env: Env, policy_id: str) -> Policy:

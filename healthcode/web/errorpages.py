@@ -47,7 +47,9 @@ PLAIN: Mapping[int, str] = {
 def login_url(request: Request, here: str | None = None) -> str:
     if here is None:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    page = "/staff/login" if here.startswith("/staff/") else "/login"  # staff: a password
+    path = urlsplit(here).path
+    staff = path == "/staff" or path.startswith("/staff/")  # the staff home too
+    page = "/staff/login" if staff else "/login"  # staff: a password
     return f"{page}?" + urlencode({"next": here}) if here != "/" else page
 
 

@@ -106,6 +106,8 @@ def staff_pages(page: Page, server: live.LiveServer, out: Path) -> None:
     """An employer's administrator imports its staff and manages staff accounts."""
     company = add_employer(server, username="hr.bohai")
     staff_sign_in(page, company.admin)
+    page.wait_for_url("**/staff")
+    page.click("a[href='/staff/manage']")
     page.wait_for_url("**/staff/manage")
     save(page, out, "17-staff-manage")
     rows = [*staff_rows(5, start=301), ("钱伟", wrong_check_char(staff_id(330)), "", "仓储部")]

@@ -149,6 +149,7 @@ def login(
     responses={
         401: _refusal("bad_credentials (unknown user and wrong password alike)"),
         403: _refusal("account_disabled"),
+        422: _refusal("invalid_input: a field left empty (required), not counted as a failure"),
         429: _refusal("login_rate_limited"),
     },
 )

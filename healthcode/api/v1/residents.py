@@ -13,8 +13,10 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import asdict
+from functools import partial
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -44,13 +46,15 @@ from healthcode.http.views import (
 )
 from healthcode.i18n import translate
 from healthcode.services.accounts.permissions import Principal
-from healthcode.services.codes import code_page, device_codes
+from healthcode.services.accounts.sessions import NotAuthenticated
+from healthcode.services.codes import code_page
 from healthcode.services.codes import health_codes as codes
 from healthcode.services.organisations import routing
 from healthcode.services.residents import daily_reports as reports
 from healthcode.services.residents import declarations, videos
 from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
 
+log = structlog.get_logger()
 router = APIRouter(tags=["resident"])
 PolicyId = Annotated[str, Path(max_length=32, examples=["binzhou-code", "shandong-pass"])]
 NO_STORE = {"Cache-Control": "no-store"}
@@ -219,41 +223,43 @@ async def watch_colour(
     request: Request,
     policy_id: PolicyId,
     colour: Annotated[Colour, Query(description="the colour the phone shows")],
-    principal: ResidentDep,
+    token: TokenDep,
+    units: UnitsDep,
     env: EnvDep,
     hold: Annotated[int, Query(ge=1, le=24 * 3600, description="seconds to hold")] = 3600,
 ) -> StreamingResponse:
     """Held open up to ``hold`` seconds (the phone's attestation lifetime, at most the
     configured maximum): one request an hour tells the phone of a change within
-    seconds. Ends with ``event: colour`` on a change or ``event: renew`` at the end."""
-    env.policies.find(policy_id)
-    factory = request.app.state.uow_factory
-    resident_id = principal.resident_id
+    seconds. Ends with ``event: colour`` on a change or ``event: renew`` at the end;
+    without a word once the session no longer admits (signed out, the account
+    disabled): each tick reads the session with the colour."""
+    read = partial(
+        code_page.watched_colour, units, env, token=signed_in(token), policy_id=policy_id
+    )
     every = env.settings.colour_watch_seconds
     deadline = time.monotonic() + min(hold, env.settings.attestation_max_seconds)
-
-    def read() -> Colour:  # read-only: on SQLite a write unit took the lock every tick
-        with factory.snapshot() as uow:
-            return device_codes.current_colour(
-                uow, env, resident_id=resident_id, policy_id=policy_id
-            )
+    first = await run_in_threadpool(read)  # a refusal is an answer before the stream opens
 
     async def events() -> AsyncIterator[str]:
         yield "retry: 3600000\n\n"  # never reconnect by itself: the page decides
-        ticks = 0
-        while time.monotonic() < deadline:
-            if await request.is_disconnected():
-                return
-            now = await run_in_threadpool(read)
-            if now is not colour:
-                yield f"event: colour\ndata: {now.value}\n\n"
-                return
+        now, ticks = first, 0
+        while now is colour:
             ticks += 1
             if ticks * every >= 25:  # a comment now and then keeps proxies from closing it
                 ticks = 0
                 yield ": still\n\n"
             await asyncio.sleep(every)
-        yield "event: renew\ndata: \n\n"
+            if time.monotonic() >= deadline:
+                yield "event: renew\ndata: \n\n"
+                return
+            if await request.is_disconnected():
+                return
+            try:
+                now = await run_in_threadpool(read)
+            except NotAuthenticated:
+                log.info("colour_watch.ended.signed_out", path=request.url.path)
+                return
+        yield f"event: colour\ndata: {now.value}\n\n"
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={**NO_STORE, "X-Accel-Buffering": "no"}

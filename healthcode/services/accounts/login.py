@@ -252,6 +252,7 @@ def staff_login(
     read first and a failure added after the hash, a burst of guesses all read the
     same count and all were checked. Sign-ins in flight at once thus count until
     they end; an office's colleagues each take a fraction of a second."""
+    _given(username=username, password=password)
     failures = ("staff-client", client)
     otp_limits.hit(env, STAFF_CLIENT_LIMIT, failures, LoginRateLimited)
     failed = False
@@ -267,6 +268,21 @@ def staff_login(
             env.limiter.release(STAFF_CLIENT_LIMIT, *failures)
 
 
+def _given(*, username: str, password: str) -> None:
+    """A field left empty is a slip, not a guess: named beside its field and not
+    counted (it was a counted ``bad_credentials``, and the sign-in page lost the form)."""
+    missing = [
+        FieldError(field, "required", message)
+        for field, value, message in (
+            ("username", _normal_username(username), N_("Please enter your username")),
+            ("password", password, N_("Please enter your password")),
+        )
+        if not value
+    ]
+    if missing:
+        raise InvalidInput(*missing)
+
+
 def _password_login(
     uow: UnitOfWork, env: Env, *, username: str, password: str, client: str, user_agent: str
 ) -> IssuedSession:
@@ -275,7 +291,7 @@ def _password_login(
     name, now, who = _normal_username(username), env.clock.now(), client[:64]
     passwords.check_delay(uow, username=name[:128], client=who, now=now)
     hasher = _hasher(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
-    account = uow.accounts.by_username(name) if name else None
+    account = uow.accounts.by_username(name)
     stored = account.password_hash if account is not None else None
     against = stored or _decoy(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
     if not _verify(hasher, against, password) or account is None or stored is None:

@@ -1,5 +1,6 @@
-"""The code page's hot path: the colour, the on-screen token and the phone's
-attestation in one database round trip, or none beyond the session's (issue 14 §1).
+"""The code page's hot path: the colour, the on-screen token, the phone's attestation
+and each tick of its colour watch in one database round trip, or none beyond the
+session's (issue 14 §1).
 
 One query reads the session with its account and roles, the resident, the code and
 the signing key's window (``store/repositories/code_pages.py``), outside any
@@ -104,6 +105,22 @@ def attest(
     )
 
 
+def watched_colour(units: UnitOfWorkFactory, env: Env, *, token: str, policy_id: str) -> Colour:
+    """The stored colour a phone's colour watch compares, every few seconds for up to
+    an hour, with the session checked in the same one read as every way in checks it:
+    a logout or a disabled account ends the watch at its next tick (``NotAuthenticated``).
+    It was checked once, when the watch opened, and kept telling the colour after."""
+    policy, hashed = env.policies.find(policy_id), _hashed(token)
+
+    def read(unit: ReadUnit) -> CodePage | None:
+        return unit.code_pages.signed_in(hashed, kid=b"", policy_id=policy.id)
+
+    page = units.read(read)
+    _principal(page, env.clock.now())
+    code = page.code if page is not None else None
+    return Colour.NONE if code is None else Colour(code.colour)
+
+
 # --- the one read -----------------------------------------------------------------------
 
 
@@ -117,9 +134,7 @@ def _see(
     signing: bool = True,
 ) -> Seen:
     policy = env.policies.find(policy_id)
-    if not token or len(token) > sessions.MAX_TOKEN:
-        raise sessions.NotAuthenticated(N_("Please sign in"))
-    hashed, now = token_hash(token), env.clock.now()
+    hashed, now = _hashed(token), env.clock.now()
     hint = _hints.get(hashed)
     cached = None if hint is None else colour_cache.get(env, hint, policy.id)
     hit = isinstance(cached, CachedColour) and cached.good(policy_version=policy.version, now=now)
@@ -145,6 +160,12 @@ def _see(
         env.keys.invalidate()  # retired or rotated by another process: reload, choose again
         signer = None
     return Seen(principal, policy, now, resident, state, signer)
+
+
+def _hashed(token: str) -> bytes:
+    if not token or len(token) > sessions.MAX_TOKEN:
+        raise sessions.NotAuthenticated(N_("Please sign in"))
+    return token_hash(token)
 
 
 def _reloaded_signer(units: UnitOfWorkFactory, env: Env, now: datetime) -> SigningKey | None:

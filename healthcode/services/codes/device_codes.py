@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from healthcode.crypto import derive
-from healthcode.domain.colour import Colour
 from healthcode.domain.errors import FieldError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Policy
@@ -106,16 +105,6 @@ def attested(
         max_lifetime=timedelta(seconds=env.settings.attestation_max_seconds),
     )
     return Attested(sign_attestation(claims, signer), claims, state, now)
-
-
-def current_colour(
-    uow: UnitOfWork, env: Env, *, resident_id: uuid.UUID | None, policy_id: str
-) -> Colour:
-    """The stored colour, one indexed row read: what a phone's colour watch asks for
-    every few seconds (a change by time alone ends the attestation anyway)."""
-    env.policies.find(policy_id)
-    code = None if resident_id is None else uow.codes.of_resident(resident_id, policy_id)
-    return Colour.NONE if code is None else Colour(code.colour)
 
 
 def pseudonym(env: Env, ref: str) -> bytes:

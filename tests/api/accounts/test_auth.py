@@ -128,6 +128,24 @@ class TestResidentLogin:
         assert response.status_code == 422
         assert [f["field"] for f in error(response)["fields"]] == ["phone"]
 
+    @pytest.mark.parametrize("lang", ["zh", "en"])
+    def test_a_body_that_is_not_utf8_is_refused_as_malformed_json(
+        self, client: TestClient, lang: str
+    ) -> None:
+        """It was a bare 400 bad_request naming no field."""
+        json = {"content-type": "application/json"}
+        url = f"/api/v1/auth/otp?lang={lang}"
+        not_utf8 = client.post(url, content=b'{"phone":"\xff\xfe"}', headers=json)
+        broken = client.post(url, content=b'{"phone":', headers=json)
+        assert not_utf8.status_code == broken.status_code == 422
+        assert error(not_utf8)["code"] == error(broken)["code"] == "invalid_input"
+        [field], [expected] = error(not_utf8)["fields"], error(broken)["fields"]
+        assert (field["field"], field["code"]) == ("body", "json_invalid")
+        assert field["message"] == expected["message"]
+        words = {"zh": "请求内容不是有效的 JSON", "en": "The request body is not valid JSON"}
+        assert field["message"] == words[lang]
+        assert field["params"] == {"error": "Not UTF-8 at byte 10: invalid start byte"}
+
     def test_no_phone_or_code_in_clear_in_any_table(
         self, client: TestClient, sms: CapturingSender, sessions: sessionmaker[Session]
     ) -> None:
@@ -169,6 +187,27 @@ class TestStaffLogin:
         assert wrong_password.status_code == unknown.status_code == 401
         assert wrong_password.json() == unknown.json()
         assert error(unknown)["code"] == "bad_credentials"
+
+    def test_a_field_left_empty_is_named_and_not_counted(
+        self, client: TestClient, add_staff: Any
+    ) -> None:
+        """Empty fields were a counted bad_credentials (401): three of them and the
+        username was held back as after three wrong passwords."""
+        add_staff("checker01")
+        for _ in range(3):
+            refused = staff_login(client, "checker01", "")
+            assert (refused.status_code, error(refused)["code"]) == (422, "invalid_input")
+            assert [(f["field"], f["code"], f["message"]) for f in error(refused)["fields"]] == [
+                ("password", "required", "请输入密码")
+            ]
+        body = {"username": " ", "password": ""}
+        both = client.post("/api/v1/auth/staff/login?lang=en", json=body)
+        assert both.status_code == 422
+        assert [(f["field"], f["code"], f["message"]) for f in error(both)["fields"]] == [
+            ("username", "required", "Please enter your username"),
+            ("password", "required", "Please enter your password"),
+        ]
+        assert staff_login(client, "checker01").status_code == 200
 
     def test_disabled_account(self, client: TestClient, add_staff: Any) -> None:
         add_staff("checker01", disabled=True)

@@ -42,6 +42,8 @@ class TestRosterPage:
         self, page: Page, company: Employer, tmp_path: Path
     ) -> None:
         staff_sign_in(page, company.admin)
+        page.wait_for_url("**/staff")  # the staff home, which links what the role may use
+        page.click("a[href='/staff/manage']")
         page.wait_for_url("**/staff/manage")
         check_sizes(page)
         page.click(f"a[href='/staff/employers/{company.id}/roster']")

@@ -24,7 +24,7 @@ from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts import otp_limits, sessions
 from healthcode.services.shared.bounds import SafeText
 from healthcode.web import csrf, stash
-from healthcode.web.deps import FormDep, MaybeResidentDep, local_path, user_agent
+from healthcode.web.deps import FormDep, MaybeResidentDep, NextField, local_path, user_agent
 from healthcode.web.forms import FormState
 from healthcode.web.templating import render
 
@@ -33,7 +33,6 @@ LANG_COOKIE_SECONDS = 365 * 24 * 3600
 
 Phone = Annotated[SafeText, Form(max_length=32)]
 Code = Annotated[SafeText, Form(max_length=16)]
-Next = Annotated[SafeText, Form(max_length=400)]
 ClientDep = Annotated[str, Depends(client_address)]
 AgentDep = Annotated[str, Depends(user_agent)]
 
@@ -80,7 +79,7 @@ def send_code(
     env: EnvDep,
     client: ClientDep,
     phone: Phone = "",  # left empty: asked for beside the field, not an error page
-    next: Next = "/",
+    next: NextField = "/",
 ) -> Response:
     form = FormState(values={"phone": phone.strip(), "next": local_path(next)})
     try:
@@ -102,7 +101,7 @@ def sign_in(
     agent: AgentDep,
     phone: Phone = "",
     code: Code = "",
-    next: Next = "/",
+    next: NextField = "/",
 ) -> Response:
     form = FormState(values={"phone": phone.strip(), "next": local_path(next)})
     try:

@@ -26,7 +26,7 @@ from healthcode.services.accounts.permissions import Permission, Principal, Role
 from healthcode.services.organisations import roster, staff_accounts, staff_choices
 from healthcode.services.shared.bounds import SafeText
 from healthcode.web import csrf
-from healthcode.web.deps import local_path, user_agent
+from healthcode.web.deps import NextField, local_path, user_agent
 from healthcode.web.forms import FormState
 from healthcode.web.labels import ROLES
 from healthcode.web.templating import render
@@ -34,12 +34,12 @@ from healthcode.web.templating import render
 router = APIRouter(include_in_schema=False)
 Manager = Annotated[Principal, Depends(require(Permission.STAFF_MANAGE))]
 Text = Annotated[SafeText, Form(max_length=256)]
-Next = Annotated[SafeText, Form(max_length=400)]
+STAFF_HOME = "/staff"  # links what each role may use: no role is sent to a page it cannot see
 
 
 @router.get("/staff/login")
-def login_page(request: Request, next: str = "/staff/manage") -> Response:
-    form = FormState(values={"next": local_path(next, "/staff/manage")})
+def login_page(request: Request, next: str = STAFF_HOME) -> Response:
+    form = FormState(values={"next": local_path(next, STAFF_HOME)})
     return render(request, "accounts/staff_login.html", form=form)
 
 
@@ -48,11 +48,11 @@ def sign_in(
     request: Request,
     uow: UowDep,
     env: EnvDep,
-    username: Annotated[SafeText, Form(max_length=64)],
-    password: Text,
-    next: Next = "/staff/manage",
+    username: Annotated[SafeText, Form(max_length=64)] = "",  # empty: said beside the field
+    password: Text = "",
+    next: NextField = STAFF_HOME,
 ) -> Response:
-    form = FormState(values={"username": username, "next": local_path(next, "/staff/manage")})
+    form = FormState(values={"username": username, "next": local_path(next, STAFF_HOME)})
     try:
         issued = accounts.staff_login(
             uow,
@@ -64,7 +64,7 @@ def sign_in(
         )
     except DomainError as error:
         uow.refused(error)
-        form.general.append(in_words(error))
+        _show(form, error)
         return render(request, "accounts/staff_login.html", status=error.status, form=form)
     response = RedirectResponse(form.value("next"), status_code=303)
     max_age = int((issued.expires_at - env.clock.now()).total_seconds())
