@@ -1,7 +1,9 @@
-"""Department records by hand: `healthcode data import | rollback | batches | clients add`."""
+"""Department records by hand: `healthcode data import | rollback | batches | recolour`
+and `healthcode data clients add | rotate | revoke | list`."""
 
 from __future__ import annotations
 
+import getpass
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -11,6 +13,7 @@ import typer
 
 from healthcode.cli.refusals import RefusalFile
 from healthcode.cli.shared import LanguageOption, context, fail, said_error, speak
+from healthcode.domain.clock import local
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
 from healthcode.domain.records import Department, ImportKind, column_label
@@ -24,6 +27,15 @@ if TYPE_CHECKING:
 data_app = typer.Typer(no_args_is_help=True, help="Department records: imports and clients.")
 clients_app = typer.Typer(no_args_is_help=True, help="Department systems sending records.")
 data_app.add_typer(clients_app, name="clients")
+
+
+def operator() -> str:
+    """Who ran the command, for the audit log (as `data lookups grant` records it):
+    the OS user, else "cli" (a container's user id without a name)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
 
 
 @data_app.command("import")
@@ -89,7 +101,7 @@ def _import(
                 report = import_records(
                     uow,
                     env,
-                    sender=Sender(),
+                    sender=Sender(by=operator()),
                     department=source,
                     kind=kind,
                     stream=stream,
@@ -153,7 +165,7 @@ def data_rollback(
     units, env = context(None)
     try:
         with units() as uow:
-            summary = roll_back_batch(uow, env, None, batch_id=batch)
+            summary = roll_back_batch(uow, env, None, batch_id=batch, by=operator())
     except DomainError as error:
         raise fail(error, in_words=True) from None
     rolled = N_("batch {batch} rolled back: {records} records withdrawn")
@@ -238,31 +250,101 @@ def clients_add(
     region: Annotated[
         str | None, typer.Option(help="region code its imports are listed under")
     ] = None,
+    lang: LanguageOption = None,
 ) -> None:
-    """Make a department client and print its key (shown once, stored hashed)."""
+    """Make a department client and print its key (shown once, stored hashed); a
+    revoked client's name may be given again."""
     from healthcode.services.records.clients import add_client
 
+    speak(lang)
     units, env = context(None)
     try:
         with units() as uow:
             made = add_client(
-                uow, env, name=name, department=source, kinds=tuple(kind or ()), region=region
+                uow,
+                env,
+                name=name,
+                department=source,
+                kinds=tuple(kind or ()),
+                region=region,
+                by=operator(),
             )
     except DomainError as error:
-        raise fail(error) from None
-    typer.echo(f"client {made.name} ({made.department.value}): {', '.join(made.kinds)}")
-    typer.echo(f"key (shown once): {made.key}")
+        raise fail(error, in_words=True) from None
+    kinds = ", ".join(made.kinds)
+    words = {"name": made.name, "department": made.department.value, "kinds": kinds}
+    typer.echo(translate(N_("client {name} ({department}): {kinds}"), words))
+    typer.echo(translate(N_("key (shown once): {key}"), {"key": made.key}))
 
 
-@clients_app.command("revoke")
-def clients_revoke(name: Annotated[str, typer.Argument(help="the client's name")]) -> None:
-    """Refuse a client's key from now on (a leaked key, a retired system)."""
-    from healthcode.services.records.clients import revoke_client
+@clients_app.command("rotate")
+def clients_rotate(
+    name: Annotated[str, typer.Argument(help="the client's name")],
+    lang: LanguageOption = None,
+) -> None:
+    """Give a client a new key (printed once) and refuse its old one from now on; it
+    keeps its kinds, region, look-up grant and batches."""
+    from healthcode.services.records.clients import rotate_client
 
+    speak(lang)
     units, env = context(None)
     try:
         with units() as uow:
-            revoked = revoke_client(uow, env, name=name)
+            made = rotate_client(uow, env, name=name, by=operator())
     except DomainError as error:
-        raise fail(error) from None
-    typer.echo(f"client {name}: key revoked" if revoked else f"client {name} was revoked already")
+        raise fail(error, in_words=True) from None
+    typer.echo(translate(N_("client {name}: its old key is refused from now on"), {"name": name}))
+    typer.echo(translate(N_("key (shown once): {key}"), {"key": made.key}))
+
+
+@clients_app.command("revoke")
+def clients_revoke(
+    name: Annotated[str, typer.Argument(help="the client's name")],
+    lang: LanguageOption = None,
+) -> None:
+    """Refuse a client's key from now on (a leaked key, a retired system)."""
+    from healthcode.services.records.clients import revoke_client
+
+    speak(lang)
+    units, env = context(None)
+    try:
+        with units() as uow:
+            revoked = revoke_client(uow, env, name=name, by=operator())
+    except DomainError as error:
+        raise fail(error, in_words=True) from None
+    said = N_("client {name}: key revoked") if revoked else N_("client {name} was revoked already")
+    typer.echo(translate(said, {"name": name}))
+
+
+@clients_app.command("list")
+def clients_list(lang: LanguageOption = None) -> None:
+    """Every department client, revoked ones too (never a key)."""
+    from healthcode.services.records.clients import list_clients
+
+    speak(lang)
+    units, _env = context(None)
+    with units() as uow:
+        found = list_clients(uow)
+    if not found:
+        typer.echo(translate(N_("no department clients")))
+    line = N_(
+        "{name}  {department}  kinds: {kinds}  region: {region}  {status}  {lookups}  "
+        "created {created}"
+    )
+    for c in found:
+        status = (
+            translate(N_("key revoked {at}"), {"at": f"{local(c.revoked_at):%Y-%m-%d %H:%M}"})
+            if c.revoked_at is not None
+            else translate(N_("key in use"))
+        )
+        lookups = N_("may look up colours") if c.lookups else N_("may not look up colours")
+        words = {
+            "name": c.name,
+            "department": c.department,
+            "kinds": ", ".join(c.kinds),
+            "region": c.region or "-",
+            "status": status,
+            "lookups": translate(lookups),
+            "created": f"{local(c.created_at):%Y-%m-%d %H:%M}",
+        }
+        typer.echo(translate(line, words))

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner, Result
 
 from healthcode.cli import app
+from healthcode.cli.records import operator
 from healthcode.demo.population import generate_population, id_number_of
 from healthcode.domain.clock import TZ, SystemClock
 from healthcode.domain.colour import Colour
@@ -95,6 +96,8 @@ def test_import_then_rollback(database: str, tmp_path: Path) -> None:
     rolled = runner.invoke(app, ["data", "rollback", batch])
     assert rolled.exit_code == 0, rolled.output
     assert colour(database, resident) == "green"
+    for action in ("records.imported", "records.rollback"):  # by whom (stop 44)
+        assert [(e["batch"], e["by"]) for e in audited(database, action)] == [(batch, operator())]
     again = runner.invoke(app, ["data", "rollback", batch])
     assert again.exit_code == 1
     assert "already been rolled back" in again.output
@@ -249,6 +252,81 @@ def test_a_department_client_gets_a_key_once(database: str) -> None:
     )
     assert wrong.exit_code == 1
     assert "does not hold confirmed" in wrong.output
+
+
+def client_key(url: str, key: str) -> uuid.UUID | None:
+    """The id of the client holding ``key``, None if it is refused."""
+    from healthcode.services.records.clients import client_by_key
+
+    units, _ = units_and_env(url, SystemClock())  # type: ignore[arg-type]
+    with units() as uow:
+        found = client_by_key(uow, key=key)
+        return found.id if found is not None else None
+
+
+def audited(url: str, action: str) -> list[dict[str, object]]:
+    units, _ = units_and_env(url, SystemClock())  # type: ignore[arg-type]
+    with units() as uow:
+        query = select(t.AuditEvent.detail).where(t.AuditEvent.action == action)
+        return list(uow.session.scalars(query.order_by(t.AuditEvent.at)))
+
+
+def test_a_clients_key_is_rotated_its_name_given_again_and_all_listed(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key could not be replaced, a revoked client's name never given again, and
+    no command listed the clients (an outside probe, stop 44). Who ran each command
+    is in the audit log: the OS user, else "cli"."""
+    monkeypatch.setattr("getpass.getuser", lambda: "zhang")
+    add = ["data", "clients", "add", "binzhou-cdc", "--source", "health"]
+    made = runner.invoke(app, [*add, "--kind", "close_contact", "--region", "371602"])
+    assert made.exit_code == 0, made.output
+    old_key = made.output.split("key (shown once): ")[1].strip()
+    client = client_key(database, old_key)
+    assert client is not None
+
+    rotated = runner.invoke(app, ["data", "clients", "rotate", "binzhou-cdc"])
+
+    assert rotated.exit_code == 0, rotated.output
+    assert "client binzhou-cdc: its old key is refused from now on" in rotated.output
+    new_key = rotated.output.split("key (shown once): ")[1].strip()
+    assert rotated.output.count(new_key) == 1
+    assert client_key(database, old_key) is None
+    assert client_key(database, new_key) == client  # the same client
+    [logged] = audited(database, "records.client_rotated")
+    assert (logged["client"], logged["by"]) == ("binzhou-cdc", "zhang")
+
+    def nobody() -> str:
+        raise KeyError("getpwuid(): uid not found: 1234")
+
+    monkeypatch.setattr("getpass.getuser", nobody)  # a container's user without a name
+    assert runner.invoke(app, ["data", "clients", "revoke", "binzhou-cdc"]).exit_code == 0
+    assert audited(database, "records.client_revoked") == [{"client": "binzhou-cdc", "by": "cli"}]
+    again = runner.invoke(app, [*add, "--kind", "confirmed"])
+    assert again.exit_code == 0, again.output
+    assert audited(database, "records.client_added")[1]["by"] == "cli"
+    monkeypatch.setattr("getpass.getuser", lambda: "zhang")  # `data lookups` needs a name
+    assert runner.invoke(app, ["data", "lookups", "grant", "binzhou-cdc"]).exit_code == 0
+
+    listed = runner.invoke(app, ["data", "clients", "list"])
+
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(
+        "binzhou-cdc  health  kinds: confirmed  region: -  key in use  may look up colours  "
+        "created "
+    )
+    assert lines[1].startswith(
+        "binzhou-cdc  health  kinds: close_contact  region: 371602  key revoked "
+    )
+    assert "may not look up colours" in lines[1]
+    assert "hcd_" not in listed.output
+    chinese = runner.invoke(app, ["data", "clients", "list", "--lang", "zh"]).output
+    assert "类型：confirmed  地区：-  密钥有效  可查询健康码颜色  创建于 " in chinese
+    refused = runner.invoke(app, ["data", "clients", "rotate", "nobody", "--lang", "zh"])
+    assert refused.exit_code == 1
+    assert refused.output.startswith("错误：没有名为 nobody 的客户端")
 
 
 @pytest.fixture

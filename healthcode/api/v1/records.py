@@ -8,20 +8,24 @@ the caller learns of a red code only once it is shown."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, Security, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Security, UploadFile
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
 from healthcode.domain.records import ImportKind
 from healthcode.http.batch_files import refused_rows_csv
-from healthcode.http.deps import EnvDep, UnitsDep, UowDep
+from healthcode.http.deps import EnvDep, UnitsDep, UowDep, client_address
 from healthcode.http.security import require
 from healthcode.http.views import LocalTime
 from healthcode.i18n import translate
@@ -29,10 +33,35 @@ from healthcode.jobs.recolouring import recolour_after_commit
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records import batches, clients, tracing
 from healthcode.services.records.clients import Client
-from healthcode.services.records.imports import ImportReport, import_records
+from healthcode.services.records.files import FileFormat
+from healthcode.services.records.imports import ImportReport, file_name_too_long, import_records
 from healthcode.services.shared.bounds import Day, InputModel
 
-router = APIRouter(tags=["records"])
+
+class _Uploads(APIRoute):
+    """A file whose name runs past the multipart parser's limit on a part's header
+    line (4 KiB) is refused naming the file (422 ``file``, ``name_too_long``, as a
+    name past the 255 characters a batch keeps): Starlette answered a bare 400
+    ``bad_request`` naming nothing (an outside probe, stop 44)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except HTTPException as error:  # raised by Starlette while parsing the form
+                parsing = error.__context__
+                if isinstance(parsing, MultiPartException) and "header size" in str(
+                    parsing.__cause__
+                ):
+                    raise file_name_too_long() from None
+                raise
+
+        return handler
+
+
+router = APIRouter(tags=["records"], route_class=_Uploads)
 Operator = Annotated[Principal, Depends(require(Permission.RECORDS_IMPORT))]
 API_KEY = APIKeyHeader(name="X-Api-Key", auto_error=False, description="a department client's key")
 
@@ -153,7 +182,7 @@ class BatchDetailView(BatchView):
 
 @router.post(
     "/records/imports",
-    summary="A department system sends a file of records (CSV in UTF-8 or GBK, XLSX or "
+    summary="A department system sends a file of records (CSV in UTF-8, GBK or UTF-16, XLSX or "
     "JSON Lines) with its client key; good rows are kept, every refused row reported, "
     "and the residents named are recoloured before the answer (a large file: after it, "
     "recolour_pending; GET /records/sent/{batch} says when done)",
@@ -162,19 +191,25 @@ def import_from_department(
     kind: Annotated[ImportKind, Query(description="what the file holds")],
     file: Annotated[UploadFile, File(description="the file; memory stays flat in its size")],
     client: DepartmentClient,
+    request: Request,
     uow: UowDep,
     env: EnvDep,
     units: UnitsDep,
     encoding: Annotated[str | None, Query(max_length=20, examples=["gbk"])] = None,
+    file_format: Annotated[
+        FileFormat | None,
+        Query(alias="format", description="the file's format, where its name has no extension"),
+    ] = None,
 ) -> ImportReportView:
     report = import_records(
         uow,
         env,
-        sender=client.sender,
+        sender=replace(client.sender, address=client_address(request)),
         department=client.department,
         kind=kind,
         stream=file.file,
         file_name=file.filename or f"{kind.value}.csv",
+        file_format=file_format,
         encoding=encoding,
     )
     later = recolour_after_commit(uow, units, env, batch_id=report.batch_id, records=report.changed)
@@ -241,9 +276,16 @@ def refused_file(batch_id: uuid.UUID, who: Operator, uow: UowDep) -> Response:
     summary="Withdraw every record of an import; the colours it caused are recomputed",
 )
 def roll_back_import(
-    batch_id: uuid.UUID, who: Operator, uow: UowDep, env: EnvDep, units: UnitsDep
+    batch_id: uuid.UUID,
+    who: Operator,
+    request: Request,
+    uow: UowDep,
+    env: EnvDep,
+    units: UnitsDep,
 ) -> BatchView:
-    summary = batches.roll_back_batch(uow, env, who, batch_id=batch_id)
+    summary = batches.roll_back_batch(
+        uow, env, who, batch_id=batch_id, address=client_address(request)
+    )
     later = recolour_after_commit(uow, units, env, batch_id=batch_id, records=summary.changed)
     return BatchView.of(replace(summary, recolour_pending=later))
 

@@ -128,9 +128,17 @@ def _refused(uow: UnitOfWork, batch_id: uuid.UUID, limit: int) -> list[RefusedRo
 
 
 def roll_back_batch(
-    uow: UnitOfWork, env: Env, principal: Principal | None, *, batch_id: uuid.UUID
+    uow: UnitOfWork,
+    env: Env,
+    principal: Principal | None,
+    *,
+    batch_id: uuid.UUID,
+    address: str = "",
+    by: str = "",
 ) -> BatchSummary:
-    """Withdraw what the batch added; the caller commits, then ``recolour_batch``."""
+    """Withdraw what the batch added; the caller commits, then ``recolour_batch``.
+    The audit log names who: the operator and their ``address`` (the API), or the
+    command line's OS user (``by``)."""
     batch = _in_scope(uow, principal, batch_id, lock=True)
     if batch.status == ROLLED_BACK:
         raise AlreadyRolledBack(N_("This import has already been rolled back"))
@@ -158,6 +166,8 @@ def roll_back_batch(
             "department": batch.department,
             "kind": batch.kind,
             "rows": batch.rows_added,
+            "address": address,
+            "by": by,
         },
     )
     uow.flush()

@@ -87,18 +87,22 @@ def first_text(stream: IO[bytes]) -> bytes:
 
 @dataclass(frozen=True)
 class Guess:
-    encoding: str  # utf-8-sig, utf-8 or gb18030
+    encoding: str  # utf-8-sig, utf-16, utf-8 or gb18030
     sure: bool  # False: both readings were as likely, UTF-8 taken
 
 
 def detect_encoding(head: bytes) -> Guess:
-    """UTF-8 with BOM, else UTF-8 or GB18030 (a superset of GBK and GB2312), as most
-    of the lines of ``head`` read: in the one they are valid in, or where both are,
-    the likelier reading (``oddness``). By lines, not the whole: one line of the
-    other encoding (a file put together from two) does not outweigh the rest. The
-    window's last line may end inside a character: it is judged without it."""
+    """UTF-8 or UTF-16 (either byte order: Excel's "Unicode text") by their BOM,
+    else UTF-8 or GB18030 (a superset of GBK and GB2312), as most of the lines of
+    ``head`` read: in the one they are valid in, or where both are, the likelier
+    reading (``oddness``). By lines, not the whole: one line of the other encoding (a
+    file put together from two) does not outweigh the rest. The window's last line
+    may end inside a character: it is judged without it. (``head`` starts a line; no
+    line of UTF-8 or GBK starts with a UTF-16 BOM, neither has the byte FF.)"""
     if head.startswith(codecs.BOM_UTF8):
         return Guess("utf-8-sig", True)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return Guess("utf-16", True)  # the codec reads the BOM for the byte order
     votes = {"utf-8": 0, "gb18030": 0}
     not_utf8 = False  # a line is not UTF-8: if nothing tells, GBK is named in refusals
     lines = head.split(b"\n")

@@ -1,8 +1,9 @@
 """Read an import file row by row, whatever its format, with memory flat in its size.
 
-CSV is read through an incremental decoder (UTF-8, UTF-8 with BOM or GB18030, which
-includes GBK: detected from the 64 KiB after the first byte that is not ASCII, unless
-given, and each row checked against the other, ``encodings``); JSON Lines line by line;
+CSV is read through an incremental decoder (UTF-8, UTF-8 or UTF-16 with its BOM, or
+GB18030, which includes GBK: detected from the 64 KiB after the first byte that is not
+ASCII, unless given, and each row checked against the other, ``encodings``); JSON
+Lines line by line (a JSON array refused whole, a value not text refusing its line);
 XLSX as a stream of its first sheet's XML (``xlsx``). Each row comes with its line
 number in the file (CSV: the physical line where the row starts; XLSX: the sheet row;
 JSON Lines: the line), so a refusal names the line a person can find. Cells past the
@@ -22,11 +23,12 @@ import math
 import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Literal, get_args
 
-from healthcode.domain.errors import DomainError, FieldError
+from healthcode.domain.errors import DomainError, FieldError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.records import (
+    READ,
     column_label,
     column_name,
     repeated_columns,
@@ -53,7 +55,8 @@ _LINE_BREAK = re.compile("\r\n|\r|\n")
 # whole file, with its English words in the message. Past this, the file is refused.
 MAX_CELL = 1024 * 1024
 csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL))
-FORMATS = ("csv", "xlsx", "jsonl")
+FileFormat = Literal["csv", "xlsx", "jsonl"]  # a format named where the name has none
+FORMATS: tuple[str, ...] = get_args(FileFormat)
 
 
 class UnreadableFile(DomainError):
@@ -97,10 +100,22 @@ class Row:
 
 
 def format_of(file_name: str, given: str | None = None) -> str:
+    """The format given, else the one the name's extension says; a name without one
+    ("upload") was refused as an unknown type left blank."""
     if given:
         fmt = given.lower()
     else:
         ext = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+        if not ext:
+            raise InvalidInput.single(
+                "file",
+                "no_extension",
+                N_(
+                    "The file's name “{name}” has no extension: name it .csv, .xlsx or "
+                    ".jsonl, or give its format (format: csv, xlsx or jsonl)"
+                ),
+                name=file_name[:64],
+            )
         fmt = {"ndjson": "jsonl", "json": "jsonl", "txt": "csv", "xls": "xlsx"}.get(ext, ext)
     if fmt not in FORMATS:
         raise UnreadableFile(
@@ -210,6 +225,8 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
                 continue
             if _ESCAPED.search(line):
                 raise _not_text_at(number, text.encoding) if not first else _not_text(encoding)
+            if first and line.lstrip(" \t\ufeff").startswith("["):
+                raise _json_array()
             first = False
             try:
                 value = json.loads(
@@ -231,6 +248,9 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
                 yield _repeated_key(number, keys)
                 continue
             values = {column_name(k): v for k, v in value.items()}
+            if (problem := _not_text_value(values)) is not None:
+                yield Row(number, {}, problem)
+                continue
             yield Row(number, values, unread=tuple(unread_columns(values)))
     except UnicodeError:
         raise UnreadableFile(_NOT_TEXT, value=_named(encoding)) from None
@@ -239,6 +259,37 @@ def _jsonl(stream: IO[bytes], encoding: str) -> Iterator[Row]:
 
 
 _NOT_AN_OBJECT = FieldError("line", "json", N_("This line is not a JSON object"))
+
+
+def _json_array() -> InvalidInput:
+    """A file whose first line opens a JSON array: each of its lines was refused as
+    "not a JSON object" and the batch kept, empty."""
+    return InvalidInput.single(
+        "file",
+        "json_array",
+        N_(
+            "The file holds a JSON array, not JSON Lines (one object per line): write "
+            "each record as a JSON object on a line of its own"
+        ),
+    )
+
+
+# A column's value of a JSON type that is not text, as its refusal shows it
+_NOT_TEXT_TYPES: dict[type, str] = {list: "[…]", dict: "{…}", bool: ""}
+
+
+def _not_text_value(values: dict[str, Any]) -> FieldError | None:
+    """The first column an import reads whose value is a JSON array, object or
+    boolean: read as text, ``["x"]`` was the ID number "['x']", refused as one of 5
+    characters. A number stands for its digits (a record number sent as 12345)."""
+    for key, value in values.items():
+        if key in READ and type(value) in _NOT_TEXT_TYPES:
+            shown = _NOT_TEXT_TYPES[type(value)] or json.dumps(value)  # true, false
+            message = N_("This value must be text (a JSON string, in quotes), not {value}")
+            return FieldError(key, "not_text", message, {"value": shown})
+    return None
+
+
 _NOT_JSON = N_(
     "This line holds {value}, which JSON does not allow: write the value in quotes, or leave it out"
 )
@@ -486,4 +537,6 @@ def _named(encoding: str) -> str:
     """An encoding as a department knows it: GBK files are read as GB18030, its
     superset, which no one calls their file."""
     name = codecs.lookup(encoding).name
-    return {"gb18030": "GBK", "utf-8": "UTF-8", "utf-8-sig": "UTF-8"}.get(name, encoding)
+    return {"gb18030": "GBK", "utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16"}.get(
+        name, encoding
+    )

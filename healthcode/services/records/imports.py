@@ -27,7 +27,7 @@ from itertools import chain, islice
 from typing import IO, Any
 
 from healthcode.domain.clock import day_of
-from healthcode.domain.errors import DomainError, FieldError, Forbidden
+from healthcode.domain.errors import DomainError, FieldError, Forbidden, InvalidInput
 from healthcode.domain.i18n import N_, Words
 from healthcode.domain.records import (
     DEPARTMENT_NAMES,
@@ -45,6 +45,7 @@ from healthcode.domain.records import (
 from healthcode.services.accounts.permissions import Permission, Principal
 from healthcode.services.records.files import Row, UnreadableFile, format_of, read_rows
 from healthcode.services.records.first_rows import First, FirstRows
+from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.bulk import new_ids
@@ -57,6 +58,7 @@ RECORD_COLUMNS = (
 )  # fmt: skip
 MAX_BYTES = 2 * 1024**3  # an upload's limit (the CLI reads files of any size)
 MAX_REFUSALS_KEPT = 10_000  # beyond this, refused rows are counted, not listed
+MAX_FILE_NAME = 255  # characters of a file's name a batch keeps (``import_batches``)
 MAX_UNREAD = 50  # columns named in the report as read by no import (JSON Lines: any line's)
 # A record's values a row sets: a column the file does not name leaves its value as it is
 AMENDED = frozenset(("start", "end", "setting", "region", "detail"))
@@ -81,12 +83,17 @@ class MissingColumns(DomainError):
 
 @dataclass(frozen=True)
 class Sender:
-    """Who sends the file: a staff account (CLI, pages) or a department client (API)."""
+    """Who sends the file: a staff account (CLI, pages) or a department client (API),
+    and from where, as the audit log keeps it."""
 
     account_id: uuid.UUID | None = None
     client_id: uuid.UUID | None = None
     region: str | None = None  # the scope the batch is listed under
     kinds: frozenset[ImportKind] | None = None  # a client's allowed kinds; None = any
+    key_hash: bytes | None = None  # a client's key as sent: still its key at the end?
+    client_name: str = ""
+    address: str = ""  # the caller's address (the API)
+    by: str = ""  # the OS user (the command line)
 
 
 def staff_sender(principal: Principal, department: Department) -> Sender:
@@ -165,13 +172,15 @@ def import_records(
     ``on_refused`` hears of every refusal, past the first 10,000 kept too (the
     command line's report); if the import then fails, none of them stand."""
     _check_sender(sender, department, kind)
+    if len(file_name) > MAX_FILE_NAME:
+        raise file_name_too_long()
     fmt = format_of(file_name, file_format)
     now = env.clock.now()
     batch = t.ImportBatch(
         id=uuid.uuid4(),
         department=department.value,
         kind=kind.value,
-        file_name=file_name[:255],
+        file_name=file_name,
         region=sender.region,
         account_id=sender.account_id,
         client_id=sender.client_id,
@@ -187,11 +196,17 @@ def import_records(
     finally:
         rows.close()
         run.first_rows.close()
-    if sender.client_id is not None and not uow.department_clients.still_active(sender.client_id):
-        raise ClientRevoked(  # a leaked key revoked while its upload ran: nothing is kept
-            N_("This client's key was revoked while the file was being sent; nothing was kept")
+    if sender.client_id is not None and not uow.department_clients.holds_key(
+        sender.client_id, sender.key_hash or b""
+    ):
+        raise ClientRevoked(  # a leaked key revoked or replaced while its upload ran
+            N_(
+                "This client's key was revoked or replaced while the file was being sent; "
+                "nothing was kept"
+            )
         )
     batch.finished_at = batch.recolour_due_at = env.clock.now()  # owed from the commit on
+    _audit(uow, env, sender, batch)
     uow.flush()
     return ImportReport(
         batch.id,
@@ -208,6 +223,47 @@ def import_records(
         tuple(run.unread),
         run.refusals_total,
         run.sheets,
+    )
+
+
+def file_name_too_long() -> InvalidInput:
+    """A file's name past what a batch keeps (``MAX_FILE_NAME``; it was cut without a
+    word). One of some 4,000 characters does not reach the import: the API refuses it
+    alike (``api/v1/records._Uploads``)."""
+    return InvalidInput.single(
+        "file",
+        "name_too_long",
+        N_(
+            "The file's name is too long: at most {max} characters. Rename the file and "
+            "send it again"
+        ),
+        max=MAX_FILE_NAME,
+    )
+
+
+def _audit(uow: UnitOfWork, env: Env, sender: Sender, batch: t.ImportBatch) -> None:
+    """One event per batch kept: who sent it (an account, a client and the address
+    it sent from, or the command line's OS user), what, and the counts."""
+    audit.record(
+        uow,
+        env,
+        actor_id=sender.account_id,
+        action="records.imported",
+        detail={
+            "batch": str(batch.id),
+            "department": batch.department,
+            "kind": batch.kind,
+            "client": sender.client_name,
+            "address": sender.address,
+            "by": sender.by,
+            "rows": batch.rows_read,
+            "added": batch.rows_added,
+            "amended": batch.rows_amended,
+            "unchanged": batch.rows_unchanged,
+            "refused": batch.rows_refused,
+            "unmatched": batch.rows_unmatched,
+        },
+        client=sender.client_name,
     )
 
 

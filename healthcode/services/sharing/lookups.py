@@ -127,7 +127,7 @@ def _purpose(purpose: str) -> str:
 
 def grant_lookups(uow: UnitOfWork, env: Env, *, client_name: str, by: str = "") -> None:
     """Let a department client look up colours (again, if a grant was revoked)."""
-    client = uow.colour_lookups.client_by_name(client_name)
+    client = uow.department_clients.by_name(client_name)
     if client is None or client.revoked_at is not None:
         raise NotFound(N_("No such department client"))
     grant = uow.colour_lookups.grant(client.id)
@@ -143,7 +143,7 @@ def grant_lookups(uow: UnitOfWork, env: Env, *, client_name: str, by: str = "") 
 
 def revoke_lookups(uow: UnitOfWork, env: Env, *, client_name: str, by: str = "") -> None:
     """Take a department client's look-up grant away; its key keeps sending records."""
-    client = uow.colour_lookups.client_by_name(client_name)
+    client = uow.department_clients.by_name(client_name)
     grant = uow.colour_lookups.grant(client.id) if client is not None else None
     if client is None or grant is None or grant.revoked_at is not None:
         raise NotFound(N_("This client may not look up colours"))

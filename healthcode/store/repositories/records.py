@@ -354,16 +354,17 @@ class ImportBatches(_Repo):
 
 
 class DepartmentClients(_Repo):
-    def still_active(self, client_id: uuid.UUID) -> bool:
-        """Whether the client is not revoked, read under a share lock: a revocation
-        committed before is seen, one that comes after waits for this transaction."""
+    def holds_key(self, client_id: uuid.UUID, key_hash: bytes) -> bool:
+        """Whether the client is not revoked and still has this key, read under a
+        share lock: a revocation or a new key committed before is seen, one that comes
+        after waits for this transaction."""
         query = (
-            select(t.DepartmentClient.revoked_at)
+            select(t.DepartmentClient.revoked_at, t.DepartmentClient.key_hash)
             .where(t.DepartmentClient.id == client_id)
             .with_for_update(read=True)
         )
         found = self.session.execute(query).first()
-        return found is not None and found[0] is None
+        return found is not None and found.revoked_at is None and found.key_hash == key_hash
 
     def by_key_hash(self, key_hash: bytes) -> t.DepartmentClient | None:
         query = select(t.DepartmentClient).where(
@@ -371,9 +372,36 @@ class DepartmentClients(_Repo):
         )
         return self.session.scalars(query).first()
 
-    def by_name(self, name: str) -> t.DepartmentClient | None:
-        query = select(t.DepartmentClient).where(t.DepartmentClient.name == name)
+    def by_name(self, name: str, *, lock: bool = False) -> t.DepartmentClient | None:
+        """The active client of this name, else the one revoked last: a revoked
+        client's name may be given to a new one."""
+        query = (
+            select(t.DepartmentClient)
+            .where(t.DepartmentClient.name == name)
+            .order_by(
+                t.DepartmentClient.revoked_at.is_not(None),
+                t.DepartmentClient.revoked_at.desc(),
+            )
+            .limit(1)
+        )
+        if lock:
+            query = query.with_for_update()
         return self.session.scalars(query).first()
+
+    def listed(self) -> Sequence[tuple[t.DepartmentClient, bool]]:
+        """Every client, by name, the active one first, each with whether it holds a
+        look-up grant (``lookup_grants``, not revoked): one query."""
+        granted = t.LookupGrant.revoked_at.is_(None) & t.LookupGrant.client_id.is_not(None)
+        query = (
+            select(t.DepartmentClient, granted)
+            .outerjoin(t.LookupGrant, t.LookupGrant.client_id == t.DepartmentClient.id)
+            .order_by(
+                t.DepartmentClient.name,
+                t.DepartmentClient.revoked_at.is_not(None),
+                t.DepartmentClient.created_at.desc(),
+            )
+        )
+        return [(client, bool(grant)) for client, grant in self.session.execute(query)]
 
 
 class CreditRecords(_Repo):

@@ -61,9 +61,5 @@ class ColourLookups(_Repo):
         )
         return self.session.scalars(query).first()
 
-    def client_by_name(self, name: str) -> t.DepartmentClient | None:
-        query = select(t.DepartmentClient).where(t.DepartmentClient.name == name)
-        return self.session.scalars(query).first()
-
     def grant(self, client_id: uuid.UUID) -> t.LookupGrant | None:
         return self.session.get(t.LookupGrant, client_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from healthcode.store.tables.base import Base, _id, _resident_fk
@@ -164,13 +164,26 @@ class ImportRefusal(Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+ACTIVE_CLIENT = "revoked_at IS NULL"
+
+
 class DepartmentClient(Base):
     """A department's system sending records through the API, with its own key
-    (stored as a SHA-256 only) and the kinds it may send."""
+    (stored as a SHA-256 only) and the kinds it may send. Its name is unique among
+    the active clients: a retired system's name may be given to its successor."""
 
     __tablename__ = "department_clients"
+    __table_args__ = (
+        Index(
+            "uq_department_clients_active_name",
+            "name",
+            unique=True,
+            sqlite_where=text(ACTIVE_CLIENT),
+            postgresql_where=text(ACTIVE_CLIENT),
+        ),
+    )
     id: Mapped[uuid.UUID] = _id()
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
     department: Mapped[str] = mapped_column(String(24))
     kinds: Mapped[list[Any]] = mapped_column(default=list)
     region: Mapped[str | None] = mapped_column(String(6))

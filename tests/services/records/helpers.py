@@ -61,6 +61,7 @@ def run_import(
     department: Department = Department.HEALTH,
     file_name: str = "contacts.csv",
     encoding: str | None = None,
+    file_format: str | None = None,
     recolour: bool = True,
     sender: Sender | None = None,
 ) -> ImportReport:
@@ -73,6 +74,7 @@ def run_import(
         kind=kind,
         stream=io.BytesIO(data),
         file_name=file_name,
+        file_format=file_format,
         encoding=encoding,
     )
     uow.flush()

@@ -144,7 +144,7 @@ def test_a_revocation_waits_for_the_look_ups_under_way(postgresql_engine: Engine
             authenticate_client(uow, key=key)
     finally:
         with units() as uow:
-            row = uow.colour_lookups.client_by_name(name)
+            row = uow.department_clients.by_name(name)
             assert row is not None
             uow.session.execute(delete(t.AuditEvent).where(t.AuditEvent.action == "lookup.revoked"))
             uow.session.execute(delete(t.LookupGrant).where(t.LookupGrant.client_id == row.id))
