@@ -20,6 +20,7 @@ from healthcode.domain.errors import Conflict, InvalidInput, NotFound
 from healthcode.domain.i18n import N_
 from healthcode.domain.identity.regions import parse_region_code
 from healthcode.domain.records import SENDS, Department, ImportKind
+from healthcode.domain.scope import region_prefix
 from healthcode.services.records.imports import ClientRevoked, Sender
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -154,6 +155,7 @@ def client_by_key(uow: UnitOfWork, *, key: str) -> Client | None:
         Sender(
             client_id=row.id,
             region=row.region,
+            reach=region_prefix(row.region) if row.region else None,
             kinds=frozenset(ImportKind(k) for k in row.kinds),
             key_hash=key_hash,
             client_name=row.name,

@@ -89,6 +89,9 @@ class Sender:
     account_id: uuid.UUID | None = None
     client_id: uuid.UUID | None = None
     region: str | None = None  # the scope the batch is listed under
+    # a department client registered for a region names only that region's residents
+    # (a region prefix, ``scope.region_prefix``); None: residents anywhere
+    reach: str | None = None
     kinds: frozenset[ImportKind] | None = None  # a client's allowed kinds; None = any
     key_hash: bytes | None = None  # a client's key as sent: still its key at the end?
     client_name: str = ""
@@ -190,7 +193,7 @@ def import_records(
     uow.add(batch)
     uow.flush()
     rows = read_rows(stream, fmt, encoding)
-    run = _Run(uow, env, batch, department, kind, on_refused)
+    run = _Run(uow, env, batch, department, kind, on_refused, reach=sender.reach)
     try:
         _take_all(run, fmt, rows, stream, progress)
     finally:
@@ -309,9 +312,11 @@ class _Run:
         department: Department,
         kind: ImportKind,
         on_refused: Refused | None = None,
+        *,
+        reach: str | None = None,
     ) -> None:
         self.uow, self.env, self.batch = uow, env, batch
-        self.department, self.kind = department, kind
+        self.department, self.kind, self.reach = department, kind, reach
         self.on_refused = on_refused
         self.refusals_total = 0
         self.now = env.clock.now()
@@ -353,7 +358,8 @@ class _Run:
             department = self.department.value
             half = len(chunk) // 2
             refusals = []
-            with self.uow.data_records.matching(department, source_ids, hashes.values()) as found:
+            matching = self.uow.data_records.matching
+            with matching(department, source_ids, hashes.values(), self.reach) as found:
                 self.first_rows.recall(source_ids)  # the file's, from before this chunk
                 first = list(self._checked(chunk[:half], refusals))
             checked = chain(first, self._checked(chunk[half:], refusals))
@@ -454,7 +460,7 @@ class _Run:
                 else:
                     sorting.changing.append((row, resident_id, before.id))
             elif resident_id is None:
-                sorting.unmatched.append(_unmatched(row.line))
+                sorting.unmatched.append(_unmatched(row.line, self.reach))
                 taken = False
             else:
                 sorting.new += 1
@@ -731,14 +737,19 @@ def _refused(row: RecordRow, code: str, message: str, **params: Any) -> Refusal:
     return Refusal(row.line, "source_id", code, message, {"value": row.source_id, **params})
 
 
-def _unmatched(line: int) -> Refusal:
-    return Refusal(
-        line,
-        "id_number",
-        "no_resident",
-        N_("No resident has registered with this ID number; send the row again once they have"),
-        {},
+def _unmatched(line: int, reach: str | None) -> Refusal:
+    """No resident the sender may name: none registered, or (a client registered for a
+    region) none of its region, which the row does not tell apart."""
+    if reach is None:
+        message = N_(
+            "No resident has registered with this ID number; send the row again once they have"
+        )
+        return Refusal(line, "id_number", "no_resident", message, {})
+    message = N_(
+        "No resident of your region ({region}) has registered with this ID number: a "
+        "resident of another region is sent by that region's department"
     )
+    return Refusal(line, "id_number", "no_resident", message, {"region": reach.ljust(6, "0")})
 
 
 __all__ = [

@@ -57,23 +57,32 @@ class DataRecords(_Repo):
         wanted = list(set(hashes))
         if not wanted:
             return {}
-        return dict(self.columns(self._residents_query(wanted)).all())
+        return dict(self.columns(self._residents_query(wanted, None)).all())
 
-    def _residents_query(self, hashes: Sequence[bytes]) -> Select[bytes, uuid.UUID]:
-        return select(t.Resident.id_hash, t.Resident.id).where(
+    def _residents_query(
+        self, hashes: Sequence[bytes], reach: str | None
+    ) -> Select[bytes, uuid.UUID]:
+        """The residents of these ID hashes (living in ``reach``, a region prefix, if
+        given)."""
+        query = select(t.Resident.id_hash, t.Resident.id).where(
             among(self.session, t.Resident.id_hash, hashes)
         )
+        return query if reach is None else query.where(t.Resident.region_code.startswith(reach))
 
     @contextmanager
     def matching(
-        self, department: str, source_ids: Iterable[str], hashes: Iterable[bytes]
+        self,
+        department: str,
+        source_ids: Iterable[str],
+        hashes: Iterable[bytes],
+        reach: str | None = None,
     ) -> Iterator[t.Matches]:
-        """``residents_by_id_hash`` and ``sent_before`` at once, sent to the server
-        before the ``with`` block and read after it (``sent_ahead``): an import checks
-        the chunk's rows meanwhile. The ``Matches`` are filled when the block ends;
-        the block must not use the session."""
+        """``residents_by_id_hash`` (within ``reach``) and ``sent_before`` at once,
+        sent to the server before the ``with`` block and read after it (``sent_ahead``):
+        an import checks the chunk's rows meanwhile. The ``Matches`` are filled when the
+        block ends; the block must not use the session."""
         statements = [
-            self._residents_query(list(set(hashes))),
+            self._residents_query(list(set(hashes)), reach),
             self._sent_before_query(department, list(set(source_ids))),
         ]
         matches = t.Matches({}, {})

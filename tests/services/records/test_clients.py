@@ -27,6 +27,8 @@ from healthcode.services.shared.env import Env
 from healthcode.services.sharing.lookups import authenticate_client, grant_lookups
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
+from tests.factories.inputs import id_number
+from tests.services.conftest import declare, new_account
 from tests.services.records.helpers import colour_of, csv_bytes, green_resident, run_import
 
 HEADER = ("source_id", "id_number", "start")
@@ -181,3 +183,31 @@ def test_adding_and_revoking_say_who_did_it_and_what(uow: UnitOfWork, env: Env) 
         "by": "zhang",
     }
     assert events(uow, "records.client_revoked") == [{"client": "binzhou-cdc", "by": "li"}]
+
+
+class TestARegionsClient:
+    def test_names_only_its_regions_residents(self, uow: UnitOfWork, env: Env) -> None:
+        """Stop 44, an outside probe: Binzhou's client turned a Jinan resident red, in a
+        batch Jinan's operators could neither see nor roll back. A client registered for
+        a region names that region's residents; another's row reads as no resident of
+        its region (it does not learn that the person is registered elsewhere)."""
+        binzhou, here = green_resident(uow, env)  # 371602
+        jinan_account = new_account(uow, env, "13911112222")
+        there = id_number()
+        declare(uow, env, jinan_account, id_number=there, region="370102")
+        made = add_client(
+            uow, env, name="binzhou-cdc", department=Department.HEALTH,
+            kinds=(ImportKind.CLOSE_CONTACT,), region="371600",
+        )  # fmt: skip
+        sender = client_by_key(uow, key=made.key)
+        assert sender is not None
+        data = csv_bytes([HEADER, ("CC-1", here, "2020-02-22"), ("CC-2", there, "2020-02-22")])
+        report = run_import(uow, env, data, sender=sender.sender)
+        assert (report.added, report.unmatched) == (1, 1)
+        [refused] = report.refusals
+        assert (refused.line, refused.field, refused.code) == (3, "id_number", "no_resident")
+        assert refused.params == {"region": "371600"}
+        assert (colour_of(uow, binzhou), colour_of(uow, jinan_account)) == (
+            Colour.RED,
+            Colour.GREEN,
+        )
