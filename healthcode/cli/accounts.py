@@ -71,3 +71,25 @@ def staff_list() -> None:
                     f"  ! {roles_text(((role, scope),))} reaches no pass application: give "
                     "it for the organisation (--scope org:<id>), then take this one away"
                 )
+
+
+@staff_app.command("set-password")
+def staff_set_password(
+    username: str,
+    stdin: Annotated[bool, typer.Option("--stdin", help="read the password from stdin")] = False,
+) -> None:
+    """Set a new password for a staff account (forgotten, or known to someone it should
+    not be): asked for (hidden, twice); every session of the account ends."""
+    from healthcode.services.accounts.password_change import reset_at_console
+
+    if stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    units, env = context()
+    try:
+        with units() as uow:
+            reset_at_console(uow, env, username=username, password=password)
+    except DomainError as error:
+        raise fail(error) from None
+    typer.echo(f"password set for {username}; its sessions have ended")

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from healthcode.crypto import derive
 from healthcode.web.csrf import CsrfMiddleware
 from healthcode.web.errorpages import error_page
-from healthcode.web.pages.accounts import login, staff
+from healthcode.web.pages.accounts import login, passwords, staff
 from healthcode.web.pages.appeals import officer as appeal_officer
 from healthcode.web.pages.appeals import resident as appeals
 from healthcode.web.pages.codes import code
@@ -53,6 +53,7 @@ def install(app: FastAPI, *, secret: bytes) -> None:
     shared = (support_help, misc, installable)
     staff_pages = (
         staff,
+        passwords,
         roster,
         board,
         organisations,

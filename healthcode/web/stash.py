@@ -29,7 +29,11 @@ COOKIE = "hc_form"
 CONTEXT = "healthcode/form-stash/v1"
 LIFETIME_SECONDS = 600
 MAX_COOKIE = 3800  # browsers keep 4096 bytes a cookie, name and attributes included
-NOT_KEPT = frozenset({"csrf_token", "idempotency_key", "code"})  # nor the SMS code
+# nor the SMS code, nor a password: never in a cookie, even sealed (stop 44)
+NOT_KEPT = frozenset(
+    {"csrf_token", "idempotency_key", "code", "password", "current_password", "new_password",
+     "new_password_again"}
+)  # fmt: skip
 # Not kept across a sign-in: whoever signs in next on a shared phone must not see them.
 PERSONAL = frozenset({"id_number", "phone"})
 POSTED = "posted_form"  # request.state: the form the CSRF check has already read

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and "who am I".
+"""Sign-in, sign-out, "who am I" and changing one's own password.
 
 Residents: POST /auth/otp sends a code by SMS, POST /auth/login redeems it for a
 session token. Staff: POST /auth/staff/login with a username and password. Send the
@@ -18,7 +18,7 @@ from healthcode.http.deps import ClientDep, EnvDep, UowDep
 from healthcode.http.security import SESSION_COOKIE, PrincipalDep, TokenDep
 from healthcode.http.views import LocalTime
 from healthcode.services.accounts import login as accounts
-from healthcode.services.accounts import sessions
+from healthcode.services.accounts import password_change, sessions
 from healthcode.services.accounts.permissions import ROLE_PERMISSIONS, AccountKind, Permission, Role
 from healthcode.services.shared.bounds import InputModel
 
@@ -48,6 +48,12 @@ class StaffLoginRequest(InputModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(max_length=64, examples=["issuer.binzhou01"])
     password: str = Field(max_length=256, examples=["correct horse battery"])
+
+
+class PasswordChange(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(max_length=256, examples=["correct horse battery"])
+    new_password: str = Field(max_length=256, examples=["staple clip lantern 42"])
 
 
 class RoleOut(BaseModel):
@@ -187,3 +193,32 @@ def logout(_principal: PrincipalDep, token: TokenDep, uow: UowDep, env: EnvDep) 
 @router.get("/me", summary="The signed-in account", responses={401: _refusal("not_authenticated")})
 def me(principal: PrincipalDep, uow: UowDep) -> AccountOut:
     return AccountOut.of(sessions.describe_account(uow, account_id=principal.account_id))
+
+
+@router.post(
+    "/me/password",
+    status_code=204,
+    summary="Change your own staff password; your other sessions end, this one stays",
+    responses={
+        401: _refusal("not_authenticated"),
+        403: _refusal("no_password: a resident's account signs in by texted code"),
+        422: _refusal(
+            "invalid_input: current_password wrong_password (counted towards the sign-in "
+            "delay) or required; new_password required, same_as_current or a password "
+            "rule's code (too_short, all_digits, common…)"
+        ),
+        429: _refusal("login_rate_limited: too many wrong passwords from this address"),
+    },
+)
+def change_password(
+    body: PasswordChange, principal: PrincipalDep, uow: UowDep, env: EnvDep, client: ClientDep
+) -> Response:
+    password_change.change_own_password(
+        uow,
+        env,
+        principal,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        client=client,
+    )
+    return Response(status_code=204)

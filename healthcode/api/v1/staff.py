@@ -1,6 +1,6 @@
 """Employers' staff rosters (CSV/XLSX import with a per-row report) and staff accounts
-(create, give and take roles, deactivate, reactivate), each within the caller's ``staff.manage``
-scope; anything outside it is not found."""
+(create, give and take roles, deactivate, reactivate, set a password), each within the
+caller's ``staff.manage`` scope; anything outside it is not found."""
 
 from __future__ import annotations
 
@@ -99,6 +99,11 @@ class Deactivation(InputModel):
 class Reactivation(InputModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(max_length=200, examples=["误停用"])
+
+
+class NewPassword(InputModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str = Field(max_length=256, examples=["staple clip lantern 42"])
 
 
 class RoleWarningView(BaseModel):
@@ -314,3 +319,23 @@ def reactivate(
         uow, env, who, account_id=account_id, reason=data.reason, client=client_address(request)
     )
     return StaffAccountView.of(done)
+
+
+@router.post(
+    "/staff-accounts/{account_id}/password",
+    status_code=204,
+    summary="Set a new password for a staff account you manage (not your own: "
+    "/me/password); every session of the account ends",
+)
+def set_password(
+    account_id: uuid.UUID,
+    data: NewPassword,
+    who: Manager,
+    uow: UowDep,
+    env: EnvDep,
+    request: Request,
+) -> Response:
+    staff_accounts.set_staff_password(
+        uow, env, who, account_id=account_id, password=data.password, client=client_address(request)
+    )
+    return Response(status_code=204)

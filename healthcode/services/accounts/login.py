@@ -274,7 +274,7 @@ def _given(*, username: str, password: str) -> None:
     missing = [
         FieldError(field, "required", message)
         for field, value, message in (
-            ("username", _normal_username(username), N_("Please enter your username")),
+            ("username", normal_username(username), N_("Please enter your username")),
             ("password", password, N_("Please enter your password")),
         )
         if not value
@@ -288,7 +288,7 @@ def _password_login(
 ) -> IssuedSession:
     """An unknown name costs the same hash and gets the same error as a wrong
     password, so neither timing nor wording reveals which names exist."""
-    name, now, who = _normal_username(username), env.clock.now(), client[:64]
+    name, now, who = normal_username(username), env.clock.now(), client[:64]
     passwords.check_delay(uow, username=name[:128], client=who, now=now)
     hasher = _hasher(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
     account = uow.accounts.by_username(name)
@@ -316,19 +316,18 @@ def create_staff(
     roles: Sequence[tuple[Role, str]],
 ) -> AccountSummary:
     """A staff account with its roles; the caller has checked ``staff.manage``."""
-    name, shown = _normal_username(username), " ".join(display_name.split())
+    name, shown = normal_username(username), " ".join(display_name.split())
     errors = _staff_errors(name, password, shown, roles)
     if errors:
         raise InvalidInput(*errors)
     if uow.accounts.by_username(name) is not None:
         raise UsernameTaken(N_("The username {username} is taken"), username=name)
-    hasher = _hasher(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
     account = t.Account(
         id=uuid.uuid4(),
         kind=AccountKind.STAFF.value,
         username=name,
         display_name=shown,
-        password_hash=hasher.hash(password),
+        password_hash=hash_password(env, password),
         created_at=env.clock.now(),
     )
     uow.add(account)
@@ -359,8 +358,18 @@ def _staff_errors(
     return errors
 
 
-def _normal_username(username: str) -> str:
+def normal_username(username: str) -> str:
     return unicodedata.normalize("NFKC", username).strip().casefold()
+
+
+def hash_password(env: Env, password: str) -> str:
+    return _hasher(env.settings.argon2_time_cost, env.settings.argon2_memory_kib).hash(password)
+
+
+def password_matches(env: Env, stored: str | None, password: str) -> bool:
+    """``password`` is the one ``stored`` was hashed from (an account with none: never)."""
+    hasher = _hasher(env.settings.argon2_time_cost, env.settings.argon2_memory_kib)
+    return stored is not None and _verify(hasher, stored, password)
 
 
 @lru_cache(maxsize=8)

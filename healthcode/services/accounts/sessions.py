@@ -182,9 +182,12 @@ def logout(uow: UnitOfWork, env: Env, *, token: str) -> None:
         session.revoked_at = env.clock.now()
 
 
-def logout_everywhere(uow: UnitOfWork, env: Env, *, account_id: uuid.UUID) -> None:
-    """End every session of an account (lost phone, staff leaving, password change)."""
-    uow.sessions.revoke_all(account_id, env.clock.now())
+def logout_everywhere(
+    uow: UnitOfWork, env: Env, *, account_id: uuid.UUID, but: uuid.UUID | None = None
+) -> None:
+    """End every session of an account (lost phone, staff leaving, password change);
+    ``but``: the session to keep (the one that changed its own password)."""
+    uow.sessions.revoke_all(account_id, env.clock.now(), but=but)
 
 
 def _session(uow: UnitOfWork, token: str) -> t.AuthSession | None:

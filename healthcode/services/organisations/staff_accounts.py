@@ -30,7 +30,7 @@ from types import MappingProxyType
 from healthcode.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from healthcode.domain.i18n import N_, Words
 from healthcode.domain.scope import ORG, REGION, Scope, canonical, region_prefix
-from healthcode.services.accounts import login, sessions
+from healthcode.services.accounts import login, password_change, sessions
 from healthcode.services.accounts.permissions import (
     ROLE_NAMES,
     STAFF_ROLES,
@@ -83,6 +83,10 @@ class AccountDeactivated(Conflict):
 
 class AlreadyActive(Conflict):
     code = "account_active"
+
+
+class OwnPassword(Conflict):
+    code = "own_password"
 
 
 @dataclass(frozen=True)
@@ -462,6 +466,42 @@ def reactivate_staff_account(
     uow.flush()
     assign_waiting(uow, env, account_id=account.id, actor_id=who.account_id, client=client)
     return _view(uow, who, account, roles or given_back)
+
+
+def set_staff_password(
+    uow: UnitOfWork,
+    env: Env,
+    who: Principal,
+    *,
+    account_id: uuid.UUID,
+    password: str,
+    client: str = "",
+) -> None:
+    """A new password for a staff account ``who`` manages (forgotten, or known to
+    someone it should not be): every session of the account ends. The same people
+    may do it as may deactivate it, since whoever sets a password can sign in with
+    every role the account holds; one's own is changed knowing the current one
+    (``password_change.change_own_password``)."""
+    account, roles = _managed(uow, who, account_id, lock=True)
+    if account.id == who.account_id:
+        raise OwnPassword(
+            N_(
+                "This is your own account: change your password with the current one "
+                "(Change my password)"
+            )
+        )
+    _check_holds_only_ours(
+        uow,
+        who,
+        roles or _former(account),
+        N_(
+            "This account also holds roles outside your organisations: its other "
+            "administrators, or a deployment administrator, can set its password"
+        ),
+    )
+    password_change.reset_password(
+        uow, env, account, password=password, actor_id=who.account_id, client=client
+    )
 
 
 # --- helpers ----------------------------------------------------------------------

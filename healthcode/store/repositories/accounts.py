@@ -132,12 +132,16 @@ class Sessions(_Repo):
         query = select(t.AuthSession).where(t.AuthSession.token_hash == token_hash)
         return self.session.scalars(query).first()
 
-    def revoke_all(self, account_id: uuid.UUID, at: datetime) -> None:
-        self.session.execute(
-            update(t.AuthSession)
-            .where(t.AuthSession.account_id == account_id, t.AuthSession.revoked_at.is_(None))
-            .values(revoked_at=at)
+    def revoke_all(
+        self, account_id: uuid.UUID, at: datetime, *, but: uuid.UUID | None = None
+    ) -> None:
+        """Every live session of the account but ``but`` (the one changing its password)."""
+        query = update(t.AuthSession).where(
+            t.AuthSession.account_id == account_id, t.AuthSession.revoked_at.is_(None)
         )
+        if but is not None:
+            query = query.where(t.AuthSession.id != but)
+        self.session.execute(query.values(revoked_at=at))
 
 
 class OtpChallenges(_Repo):

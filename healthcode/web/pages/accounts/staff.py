@@ -1,5 +1,6 @@
 """Staff pages: password sign-in, the list of what an administrator manages, and staff
-accounts (list, create, roles, deactivate, reactivate), each within the caller's own scope.
+accounts (list, create, roles, deactivate, reactivate, a new password), each within the
+caller's own scope.
 
 The session goes into the same ``hc_session`` cookie as a resident's; a page needing
 ``staff.manage`` sends anyone signed out to ``/staff/login`` and back.
@@ -140,13 +141,16 @@ def account_page(
     uow: UowDep,
     created: bool = False,
     last_role: bool = False,
+    password_set: bool = False,
     find: Find = "",
 ) -> Response:
-    """``last_role``: its last role was just taken away, which deactivated it."""
+    """``last_role``: its last role was just taken away, which deactivated it;
+    ``password_set``: a new password was just set."""
     shown = staff_accounts.show_staff_account(uow, who, account_id=account_id)
     return _account(
-        request, uow, who, shown, FormState(), created=created, last_role=last_role, find=find
-    )
+        request, uow, who, shown, FormState(), created=created, last_role=last_role,
+        password_set=password_set, find=find,
+    )  # fmt: skip
 
 
 @router.post("/staff/accounts/{account_id}/roles")
@@ -205,6 +209,30 @@ def reactivate(
     return _switch(
         request, uow, who, account_id, reason, staff_accounts.reactivate_staff_account, env
     )
+
+
+@router.post("/staff/accounts/{account_id}/password")
+def set_password(
+    request: Request,
+    account_id: uuid.UUID,
+    who: Manager,
+    uow: UowDep,
+    env: EnvDep,
+    password: Text = "",
+) -> Response:
+    """Back to the account's page saying the password is set; a refusal is the page
+    again with the reason beside the field, which is left empty (a password)."""
+    try:
+        staff_accounts.set_staff_password(
+            uow, env, who, account_id=account_id, password=password, client=client_address(request)
+        )
+    except DomainError as error:
+        uow.refused(error)
+        form = FormState()
+        _show(form, error)
+        shown = staff_accounts.show_staff_account(uow, who, account_id=account_id)
+        return _account(request, uow, who, shown, form, status=error.status)
+    return RedirectResponse(f"/staff/accounts/{account_id}?password_set=1", status_code=303)
 
 
 def _switch(
@@ -300,6 +328,7 @@ def _account(
     status: int = 200,
     created: bool = False,
     last_role: bool = False,
+    password_set: bool = False,
     find: str = "",
 ) -> Response:
     return render(
@@ -310,6 +339,8 @@ def _account(
         form=form,
         created=created,
         last_role=last_role,
+        password_set=password_set,
+        password_min=PASSWORD_MIN,
         is_self=shown.id == who.account_id,
         **_naming(uow, who, find),
     )

@@ -58,6 +58,7 @@ STAFF_LINKS: tuple[tuple[frozenset[Permission], str, str], ...] = (
         N_("Appeals"),
     ),
     (frozenset({Permission.FRAUD_REVIEW}), "/staff/fraud", N_("Fraud cases")),
+    (frozenset(), "/staff/password", N_("Change my password")),
 )
 
 
