@@ -76,13 +76,15 @@ def staff_list() -> None:
 @staff_app.command("set-password")
 def staff_set_password(
     username: str,
-    stdin: Annotated[bool, typer.Option("--stdin", help="read the password from stdin")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin")
+    ] = False,
 ) -> None:
     """Set a new password for a staff account (forgotten, or known to someone it should
     not be): asked for (hidden, twice); every session of the account ends."""
     from healthcode.services.accounts.password_change import reset_at_console
 
-    if stdin:
+    if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)

@@ -3,7 +3,6 @@ and `healthcode data clients add | rotate | revoke | list`."""
 
 from __future__ import annotations
 
-import getpass
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from healthcode.cli.refusals import RefusalFile
-from healthcode.cli.shared import LanguageOption, context, fail, said_error, speak
+from healthcode.cli.shared import LanguageOption, context, fail, operator, said_error, speak
 from healthcode.domain.clock import local
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
@@ -27,15 +26,6 @@ if TYPE_CHECKING:
 data_app = typer.Typer(no_args_is_help=True, help="Department records: imports and clients.")
 clients_app = typer.Typer(no_args_is_help=True, help="Department systems sending records.")
 data_app.add_typer(clients_app, name="clients")
-
-
-def operator() -> str:
-    """Who ran the command, for the audit log (as `data lookups grant` records it):
-    the OS user, else "cli" (a container's user id without a name)."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
 
 
 @data_app.command("import")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 from datetime import datetime
 from enum import StrEnum
@@ -125,3 +126,12 @@ def led(result: T | None, job: str) -> T:
         typer.echo(f"{job} skipped: another process holds the lease; try again later")
         raise typer.Exit(1)
     return result
+
+
+def operator() -> str:
+    """Who ran the command, for the audit log: the OS user, else "cli" (a container's
+    user id without a name, where ``getpass.getuser`` raises)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"

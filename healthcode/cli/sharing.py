@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,7 @@ from typing import Annotated
 import typer
 
 from healthcode.cli.records import data_app
-from healthcode.cli.shared import context, fail
+from healthcode.cli.shared import context, fail, operator
 from healthcode.domain.errors import DomainError
 
 lookups_app = typer.Typer(
@@ -62,7 +61,7 @@ def grant(client: Annotated[str, typer.Argument(help="the department client's na
     units, env = context()
     try:
         with units() as uow:
-            grant_lookups(uow, env, client_name=client, by=getpass.getuser())
+            grant_lookups(uow, env, client_name=client, by=operator())
     except DomainError as error:
         raise fail(error) from None
     typer.echo(f"{client} may look up colours")
@@ -76,7 +75,7 @@ def revoke(client: Annotated[str, typer.Argument(help="the department client's n
     units, env = context()
     try:
         with units() as uow:
-            revoke_lookups(uow, env, client_name=client, by=getpass.getuser())
+            revoke_lookups(uow, env, client_name=client, by=operator())
     except DomainError as error:
         raise fail(error) from None
     typer.echo(f"{client} may no longer look up colours")

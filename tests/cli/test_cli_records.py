@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner, Result
 
 from healthcode.cli import app
-from healthcode.cli.records import operator
+from healthcode.cli.shared import operator
 from healthcode.demo.population import generate_population, id_number_of
 from healthcode.domain.clock import TZ, SystemClock
 from healthcode.domain.colour import Colour

@@ -35,7 +35,9 @@ def test_set_from_stdin_ends_every_session_and_the_new_password_signs_in(databas
     before = sign_in(database, "correct horse battery")
     assert before is not None
 
-    done = runner.invoke(app, ["staff", "set-password", "officer.one", "--stdin"], input=NEW + "\n")
+    done = runner.invoke(
+        app, ["staff", "set-password", "officer.one", "--password-stdin"], input=NEW + "\n"
+    )
 
     assert done.exit_code == 0, done.output
     assert "password set for officer.one" in done.output
@@ -59,11 +61,13 @@ def test_the_prompt_asks_twice_and_a_weak_password_or_unknown_name_is_refused(
     assert sign_in(database, NEW) is not None
 
     weak = runner.invoke(
-        app, ["staff", "set-password", "officer.one", "--stdin"], input="1234567890123\n"
+        app, ["staff", "set-password", "officer.one", "--password-stdin"], input="1234567890123\n"
     )
     assert weak.exit_code == 1
     assert "error: password: Cannot be only digits" in weak.output
-    unknown = runner.invoke(app, ["staff", "set-password", "nobody", "--stdin"], input=NEW + "\n")
+    unknown = runner.invoke(
+        app, ["staff", "set-password", "nobody", "--password-stdin"], input=NEW + "\n"
+    )
     assert unknown.exit_code == 1
     assert "error: No such staff account" in unknown.output
     assert sign_in(database, NEW) is not None
