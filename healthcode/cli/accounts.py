@@ -31,10 +31,7 @@ def staff_add(
     """Create a staff account; the password is asked for (hidden, twice)."""
     from healthcode.services.organisations.staff_accounts import create_staff_at_console
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _password("Password", from_stdin=password_stdin)
     units, env = context()
     try:
         with units() as uow:
@@ -84,10 +81,7 @@ def staff_set_password(
     not be): asked for (hidden, twice); every session of the account ends."""
     from healthcode.services.accounts.password_change import reset_at_console
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    password = _password("New password", from_stdin=password_stdin)
     units, env = context()
     try:
         with units() as uow:
@@ -95,3 +89,11 @@ def staff_set_password(
     except DomainError as error:
         raise fail(error) from None
     typer.echo(f"password set for {username}; its sessions have ended")
+
+
+def _password(prompt: str, *, from_stdin: bool) -> str:
+    """One line from stdin (a script), else asked for twice with the input hidden."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    text: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return text
