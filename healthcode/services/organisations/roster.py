@@ -173,6 +173,8 @@ def import_staff(
     people, refused = _check_rows(read_rows(content, filename=filename), day_of(env.clock.now()))
     uow.employees.lock_roster(employer.id)  # one import of a roster at a time
     hashes = {env.protector.keyed_hash(p.id_number, kind="id_number"): p for p in people}
+    refused += _other_names(uow, hashes)
+    refused.sort(key=lambda r: r.line)
     known = uow.employees.by_hashes(employer.id, list(hashes))
     batch, now = uuid.uuid4(), env.clock.now()
     added = updated = 0
@@ -300,6 +302,32 @@ def _on_roster(
     if row is None:
         raise NotFound(N_("This person is not on the staff list"))
     return row
+
+
+def _other_names(uow: UnitOfWork, hashes: dict[bytes, _Person]) -> list[RefusedRow]:
+    """Rows naming a registered resident under another name, taken out of ``hashes``
+    and refused: the board shows a roster member's colour and next step, so a roster
+    holds people under their own names, as the ID card reads. Until stop 44 any ID
+    number under any name showed its holder's colour and quarantine end to the
+    employer who typed it (an outside probe)."""
+    registered = uow.residents.names_by_id_hash(list(hashes))
+    refused = []
+    for id_hash, name in registered.items():
+        if hashes[id_hash].name != name:
+            person = hashes.pop(id_hash)
+            refused.append(
+                RefusedRow(
+                    person.line,
+                    "name",
+                    "name_mismatch",
+                    N_(
+                        "This ID number is registered under another name: write the name "
+                        "as the person's ID card reads"
+                    ),
+                    {},
+                )
+            )
+    return refused
 
 
 def _member(r: t.Employee) -> StaffMember:

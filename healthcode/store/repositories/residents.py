@@ -34,6 +34,17 @@ class Residents(_Repo):
     def by_id(self, resident_id: uuid.UUID) -> t.Resident | None:
         return self.session.get(t.Resident, resident_id)
 
+    def names_by_id_hash(self, hashes: Sequence[bytes]) -> dict[bytes, str]:
+        """The registered names of the residents with these ID hashes (a roster's file
+        at once, 500 a statement)."""
+        found: dict[bytes, str] = {}
+        for start in range(0, len(hashes), 500):
+            query = select(t.Resident.id_hash, t.Resident.name).where(
+                t.Resident.id_hash.in_(hashes[start : start + 500])
+            )
+            found.update((row[0], row[1]) for row in self.session.execute(query))
+        return found
+
     def by_id_hash(self, id_hash: bytes, *, lock: bool = False) -> t.Resident | None:
         query = select(t.Resident).where(t.Resident.id_hash == id_hash)
         if lock:  # and read it afresh: another transaction may have just changed it

@@ -30,6 +30,7 @@ from tests.factories.roster import (
     staff_xlsx,
     wrong_check_char,
 )
+from tests.services.conftest import declare, new_account
 
 
 @pytest.fixture
@@ -89,6 +90,23 @@ class TestImportStaff:
         assert shown.total == 3
         assert {m.name for m in shown.staff} == {r[0] for r in good}
         assert all("*" in m.id_masked and m.phone_masked for m in shown.staff)
+
+    def test_a_registered_person_under_another_name_is_refused(
+        self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
+    ) -> None:
+        """Stop 44, an outside probe: an employer typed a stranger's ID number under
+        any name, and its board showed the stranger's red code and quarantine end."""
+        number = staff_id(50)
+        account = new_account(uow, env, "13911113333")
+        declare(uow, env, account, id_number=number, name="赵探四")
+        rows = [("随便写", number, "", ""), ("赵探四", staff_id(51), "", "")]
+        report = run(uow, env, admin, company, staff_csv(rows))
+        assert (report.added, reasons(report)) == (1, [(2, "name", "name_mismatch")])
+        assert {m.name for m in show_roster(uow, admin, organisation_id=company.id).staff} == {
+            "赵探四"
+        }  # the other 赵探四, not yet registered, is taken as written
+        right = run(uow, env, admin, company, staff_csv([("赵探四", number, "", "")]))
+        assert (right.added, right.refused) == (1, ())
 
     def test_the_same_file_again_changes_nothing(
         self, uow: UnitOfWork, env: Env, admin: Principal, company: t.Organisation
