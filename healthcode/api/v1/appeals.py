@@ -224,9 +224,12 @@ def waiting_appeals(who: Decider, uow: UowDep, env: EnvDep) -> list[AppealOut]:
 
 @router.get("/staff/appeals/{appeal_id}", summary="An appeal I may decide, and earlier ones")
 def appeal_for_officer(
-    appeal_id: uuid.UUID, who: Decider, uow: UowDep, env: EnvDep
+    request: Request, appeal_id: uuid.UUID, who: Decider, uow: UowDep, env: EnvDep
 ) -> AppealDetailOut:
-    return appeal_detail_out(decisions.show_appeal_to_officer(uow, env, who, appeal_id=appeal_id))
+    shown = decisions.show_appeal_to_officer(
+        uow, env, who, appeal_id=appeal_id, client=client_address(request)
+    )
+    return appeal_detail_out(shown)
 
 
 @router.post(

@@ -73,14 +73,24 @@ def list_waiting_appeals(
 
 
 def show_appeal_to_officer(
-    uow: UnitOfWork, env: Env, who: Principal, *, appeal_id: uuid.UUID
+    uow: UnitOfWork, env: Env, who: Principal, *, appeal_id: uuid.UUID, client: str = ""
 ) -> AppealView:
     """The appeal, and the resident's earlier decided appeals of the same thing that
     the caller may open too (one decided in another region, before the resident
-    moved, is that region's)."""
+    moved, is that region's). Each view is audit-logged (``appeal.viewed``), as its
+    evidence's is: until stop 44 only the evidence's was (an outside probe)."""
     row = uow.appeals.by_id(appeal_id)
     if row is None or not may_decide(who, row):
         raise NotFound(N_("No such appeal"))
+    audit.record(
+        uow,
+        env,
+        actor_id=who.account_id,
+        action="appeal.viewed",
+        resident_id=row.resident_id,
+        detail={"appeal": str(row.id)},
+        client=client,
+    )
     theirs = [r for r in uow.appeals.of_resident(row.resident_id) if may_decide(who, r)]
     earlier = decided_before(theirs, subject_key(row), row)
     return replace(appeal_view(uow, env, row), earlier=earlier)

@@ -183,6 +183,20 @@ class TestScope:
         county = health_officer(uow, env, "dept:health/371602")
         assert [a.id for a in list_waiting_appeals(uow, env, county)] == [appeal_id]
 
+    def test_each_view_by_an_officer_is_audit_logged(self, uow: UnitOfWork, env: Env) -> None:
+        """Stop 44, an outside probe: the officer's page shows the resident's masked name
+        and ID, their reason and the record, and only the evidence's view was logged."""
+        person = listed(uow, env)
+        appeal_id = appeal(uow, env, person.resident_id, person.record_id)
+        county = health_officer(uow, env, "dept:health/371602")
+        show_appeal_to_officer(uow, env, county, appeal_id=appeal_id, client="10.0.0.7")
+        viewed = uow.session.execute(
+            select(t.AuditEvent.actor_id, t.AuditEvent.resident_id, t.AuditEvent.client).where(
+                t.AuditEvent.action == "appeal.viewed"
+            )
+        ).all()
+        assert viewed == [(county.account_id, person.resident_id, "10.0.0.7")]
+
     def test_the_officers_who_may_decide_are_told(self, uow: UnitOfWork, env: Env) -> None:
         person = listed(uow, env)
         county = health_officer(uow, env, "dept:health/371602")

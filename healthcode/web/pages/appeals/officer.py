@@ -108,7 +108,9 @@ def _page(
     form: FormState,
     status: int = 200,
 ) -> Response:
-    appeal = decisions.show_appeal_to_officer(uow, env, who, appeal_id=appeal_id)
+    appeal = decisions.show_appeal_to_officer(
+        uow, env, who, appeal_id=appeal_id, client=client_address(request)
+    )
     return render(
         request,
         "appeals/decide.html",
