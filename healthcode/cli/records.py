@@ -224,8 +224,9 @@ def data_batches(limit: int = 20, lang: LanguageOption = None) -> None:
         for b in list_batches(uow, None, limit=limit):
             owed = "  " + translate(N_("RECOLOURING OWED")) if b.recolour_pending else ""
             counts = translate(line, {"added": b.added, "amended": b.amended, "refused": b.refused})
+            started = local(b.started_at)  # Beijing time, as every page shows it
             typer.echo(
-                f"{b.id}  {b.started_at:%Y-%m-%d %H:%M}  {b.department}/{b.kind}  {b.status}  "
+                f"{b.id}  {started:%Y-%m-%d %H:%M}  {b.department}/{b.kind}  {b.status}  "
                 f"{counts}  {b.file_name}{owed}"
             )
 

@@ -22,11 +22,11 @@ from typer.testing import CliRunner, Result
 from healthcode.cli import app
 from healthcode.cli.shared import operator
 from healthcode.demo.population import generate_population, id_number_of
-from healthcode.domain.clock import TZ, SystemClock
+from healthcode.domain.clock import TZ, FixedClock, SystemClock, local
 from healthcode.domain.colour import Colour
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
-from tests.cli.test_cli import units_and_env
+from tests.cli.test_cli import START, units_and_env
 from tests.factories.inputs import id_number
 from tests.services.conftest import declare, new_account
 
@@ -157,6 +157,11 @@ def test_import_speaks_the_users_language_and_reports_every_refusal(
     assert first["message"].startswith("尚无居民")
     listed = runner.invoke(app, ["data", "batches", "--lang", "zh"]).output
     assert "新增 1，修改 0，拒收 0" in listed
+    units, _ = units_and_env(database, FixedClock(START))
+    with units() as uow:
+        started = uow.session.scalars(select(t.ImportBatch.started_at)).all()
+    # in Beijing time, as every page shows it (stop 44, an outside probe: UTC)
+    assert all(f"{local(at):%Y-%m-%d %H:%M}" in listed for at in started)
     assert "0 batches recoloured" in runner.invoke(app, ["data", "recolour"]).output  # LANG
     recoloured = runner.invoke(app, ["data", "recolour", "--lang", "zh"]).output
     assert "已重新计算 0 个批次的颜色" in recoloured
