@@ -168,26 +168,30 @@ def enter_checkins(
         )
     staff = {e.id: e for e, _resident in uow.checkins.staff(employer.id)}
     errors: list[FieldError] = list(unread)
+    first: dict[uuid.UUID, int] = {}  # each person's first row
     for index, entry in enumerate(entries):
-        field = f"entries.{index}.temperature"
+        row = f"entries[{index}]"  # as the request's own errors name it (``field_path``)
         if entry.employee_id not in staff:
             errors.append(
+                FieldError(f"{row}.employee_id", "unknown", N_("Not on this employer's staff list"))
+            )
+        elif (at := first.setdefault(entry.employee_id, index)) != index:
+            errors.append(
                 FieldError(
-                    f"entries.{index}.employee_id",
-                    "unknown",
-                    N_("Not on this employer's staff list"),
+                    f"{row}.employee_id",
+                    "duplicate",
+                    N_("The same person is on row {row}: type each reading once"),
+                    {"row": at + 1},
                 )
             )
-            continue
         try:
-            check_temperature(entry.temperature, field=field)
+            check_temperature(entry.temperature, field=f"{row}.temperature")
         except InvalidInput as error:
             errors.extend(error.errors)
     if errors:
         raise InvalidInput(*errors)
-    # recorded in employee-id order (stable: a person listed twice keeps the later
-    # reading), so two lists saved at once lock their rows in one order and never
-    # deadlock; answered in the list's order
+    # recorded in employee-id order, so two lists saved at once lock their rows in one
+    # order and never deadlock; answered in the list's order
     done: dict[int, Recorded] = {}
     for index in sorted(range(len(entries)), key=lambda i: str(entries[i].employee_id)):
         e = entries[index]

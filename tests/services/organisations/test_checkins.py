@@ -265,10 +265,25 @@ class TestFlagged:
         with pytest.raises(InvalidInput) as refused:
             checkins.enter_checkins(uow, env, admin, organisation_id=company.id, entries=entries)
         assert [(e.field, e.code) for e in refused.value.errors] == [
-            ("entries.1.temperature", "range"),
-            ("entries.2.employee_id", "unknown"),
+            ("entries[1].employee_id", "duplicate"),  # stop 44: the later reading won
+            ("entries[1].temperature", "range"),
+            ("entries[2].employee_id", "unknown"),
         ]
+        assert refused.value.errors[0].params == {"row": 1}
         assert uow.checkins.history(wu, date(2020, 2, 23)) == []
+
+    def test_an_unknown_person_and_a_bad_reading_on_one_row_are_both_named(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
+    ) -> None:
+        """Stop 44, an outside probe: the request's own errors read ``entries[1]…``,
+        the service's ``entries.0…``, and a row's second error waited for the next try."""
+        entries = [checkins.Entry(uuid.uuid4(), 50.0, False)]
+        with pytest.raises(InvalidInput) as refused:
+            checkins.enter_checkins(uow, env, admin, organisation_id=company.id, entries=entries)
+        assert [(e.field, e.code) for e in refused.value.errors] == [
+            ("entries[0].employee_id", "unknown"),
+            ("entries[0].temperature", "range"),
+        ]
 
     def test_rows_the_edge_could_not_read_are_named_with_the_others(
         self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
@@ -284,7 +299,7 @@ class TestFlagged:
             )  # fmt: skip
         assert [(e.field, e.code) for e in refused.value.errors] == [
             ("t-x", "number"),
-            ("entries.0.temperature", "range"),
+            ("entries[0].temperature", "range"),
         ]
         with pytest.raises(InvalidInput) as only_unread:
             checkins.enter_checkins(

@@ -4,6 +4,7 @@ by the service."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated
 
@@ -29,6 +30,7 @@ router = APIRouter(include_in_schema=False)
 Manager = Annotated[Principal, Depends(require(Permission.STAFF_MANAGE))]
 BOARD_PAGE = 300  # rows a board page shows; the counts and the CSV cover everyone
 ENTRY_PAGE = 400  # rows of the entrance list: two fields each stay under the form's 1,000
+_ROW = re.compile(r"entries\[(\d+)\]\.")  # a refusal of the n-th row typed
 
 STATUS_WORDS = {
     Status.DONE: N_("Done"),
@@ -322,7 +324,7 @@ def _entries(data: FormDep) -> tuple[list[checkins.Entry], list[str], list[Field
 
 
 def _row_errors(form: FormState, error: DomainError, fields: list[str], order: list[str]) -> None:
-    """Put each refusal beside its row: ``entries.<n>.…`` is the n-th row typed; the
+    """Put each refusal beside its row: ``entries[<n>].…`` is the n-th row typed; the
     summary lists them in the page's order (``order``: the fields as posted)."""
     if not isinstance(error, InvalidInput):
         form.general.append(in_words(error))
@@ -330,8 +332,8 @@ def _row_errors(form: FormState, error: DomainError, fields: list[str], order: l
     beside: list[tuple[str, str]] = []
     for e in error.errors:
         name = e.field
-        if name.startswith("entries.") and name.count(".") == 2:
-            index = int(name.split(".")[1])
+        if (row := _ROW.match(name)) is not None:
+            index = int(row.group(1))
             name = fields[index] if index < len(fields) else name
         if name.startswith("t-"):
             beside.append((name, translate(e.message, e.params)))
