@@ -95,6 +95,7 @@ class Flag(StrEnum):
     DISTANT_VENUES = "distant_venues"
     SAME_TOKEN_HERE = "same_token_here"
     SAME_PERSON_HERE = "same_person_here"
+    CHECKIN_FLAGGED = "checkin_flagged"  # at an employer's gate: today's check-in flagged
 
 
 FLAG_MESSAGES: Mapping[str, str] = {
@@ -109,6 +110,10 @@ FLAG_MESSAGES: Mapping[str, str] = {
     ),
     Flag.SAME_PERSON_HERE: N_(
         "This person's code was already scanned here at {time}: check that this is the holder."
+    ),
+    Flag.CHECKIN_FLAGGED: N_(
+        "This employee's check-in at {time} today was flagged (a fever or symptoms): not "
+        "to work today; they go to a fever clinic, as the employer's board says."
     ),
 }
 

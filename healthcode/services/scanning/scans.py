@@ -24,6 +24,7 @@ from typing import Any
 from healthcode.domain.checkpoint import (
     VERDICT_MESSAGES,
     Decision,
+    Flag,
     FlagRule,
     Outcome,
     Place,
@@ -37,6 +38,7 @@ from healthcode.domain.checkpoint import (
     on_screen_code,
     release_headline,
 )
+from healthcode.domain.clock import day_of
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import FieldError, InvalidInput, NotFound
 from healthcode.domain.fraud import causes_of_flags
@@ -51,7 +53,12 @@ from healthcode.services.accounts.sessions import Caller
 from healthcode.services.codes.health_codes import colour_now, verify_scanned
 from healthcode.services.codes.online import resident_of
 from healthcode.services.fraud import cases
-from healthcode.services.scanning.venues import open_gate, signed_in_gate, venue_row_revoked
+from healthcode.services.scanning.venues import (
+    VenueKind,
+    open_gate,
+    signed_in_gate,
+    venue_row_revoked,
+)
 from healthcode.services.shared import lists
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -366,6 +373,8 @@ def record_scan(
     code scanned online is also held against its code's colour now (``as_it_stands``)."""
     here_too = lane is not Lane.SELF_CHECK_IN  # a resident's own check-in: not a guard's
     flags, resident_id = flags_for(uow, env, venue, scanned_at, reading, sighted, here_too=here_too)
+    if here_too and resident_id is not None and venue.kind == VenueKind.EMPLOYER_GATE:
+        flags += _checkin_flag(uow, venue, resident_id, scanned_at)
     if against_now and resident_id is not None:
         reading = _as_it_stands(uow, env, reading, resident_id)
     outcome = reading.outcome
@@ -408,6 +417,25 @@ def record_scan(
     if causes_of_flags(row.flags):  # evidence of the resident's fraud case (not a hint)
         cases.open_from_flags(uow, env, scan=row)
     return result_of(env, row)
+
+
+def _checkin_flag(
+    uow: UnitOfWork, venue: GateVenue, resident_id: uuid.UUID, at: datetime
+) -> list[object]:
+    """At an employer's gate, a hint when the person's check-in that counts today
+    there was flagged: the board keeps them from work, and the guard should know.
+    Until stop 44 the gate released them as green, unaware (an outside probe)."""
+    found = uow.checkins.latest_of_resident(venue.organisation_id, resident_id, day_of(at))
+    if found is None or not found.flagged:
+        return []
+    return [
+        {
+            "code": Flag.CHECKIN_FLAGGED.value,
+            "venue_id": str(venue.id),
+            "venue": venue.name,
+            "at": found.at.isoformat(),
+        }
+    ]
 
 
 def _as_it_stands(uow: UnitOfWork, env: Env, reading: Reading, resident_id: uuid.UUID) -> Reading:

@@ -27,6 +27,27 @@ class Checkins(_Repo):
         )
         return self.session.scalars(query).first()
 
+    def latest_of_resident(
+        self, organisation_id: uuid.UUID, resident_id: uuid.UUID, day: date
+    ) -> t.Checkin | None:
+        """The resident's check-in that counts last on ``day`` at the employer, found
+        through its roster (by ID hash), if they are on it."""
+        query = (
+            select(t.Checkin)
+            .join(t.Employee, t.Employee.id == t.Checkin.employee_id)
+            .join(t.Resident, t.Resident.id_hash == t.Employee.id_hash)
+            .where(
+                t.Checkin.organisation_id == organisation_id,
+                t.Resident.id == resident_id,
+                t.Checkin.day == day,
+                t.Checkin.superseded_at.is_(None),
+                t.Employee.removed_at.is_(None),
+            )
+            .order_by(t.Checkin.at.desc())
+            .limit(1)
+        )
+        return self.session.scalars(query).first()
+
     def current_of_day(self, organisation_id: uuid.UUID, day: date) -> Sequence[t.Checkin]:
         """Every employee's current check-ins of the employer for one day."""
         query = select(t.Checkin).where(

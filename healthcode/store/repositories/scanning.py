@@ -91,6 +91,7 @@ class GateVenue(NamedTuple):
     latitude: float | None
     longitude: float | None
     gate_mode: bool
+    kind: str  # an employer's gate also reads its staff's check-ins
 
     @classmethod
     def of(cls, venue: t.Venue) -> GateVenue:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.checkins import Action, Status
+from healthcode.domain.checkpoint import Decision
 from healthcode.domain.clock import TZ, FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import FieldError, InvalidInput, NotFound
@@ -23,12 +24,16 @@ from healthcode.services.organisations import board as boards
 from healthcode.services.organisations import checkins
 from healthcode.services.organisations.registry import OrganisationKind
 from healthcode.services.organisations.roster import enrol, manages_roster
+from healthcode.services.scanning import scans
+from healthcode.services.scanning.scans import ScanResult
+from healthcode.services.scanning.venues import VenueKind, VenueSummary
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories.inputs import id_number
 from tests.factories.organisations import organisation
 from tests.factories.roster import employer, employer_admin, region_admin
+from tests.factories.scanning import display_token, operator, venue
 from tests.services.conftest import declare, new_account
 
 
@@ -609,3 +614,38 @@ def test_the_board_offers_the_staff_list_only_to_who_keeps_it(
     overseer = employer_admin(uow, env, community.id)
     assert boards.show_board(uow, env, overseer, organisation_id=company.id) is not None
     assert not manages_roster(uow, overseer, company.id)
+
+
+class TestAtTheEmployersGate:
+    @pytest.mark.usefixtures("signing_key")
+    def test_a_flagged_check_in_is_shown_to_the_guard_there_only(
+        self, uow: UnitOfWork, env: Env, company: t.Organisation, admin: Principal
+    ) -> None:
+        """Stop 44, an outside probe: the employer's own gate released a green code of
+        an employee its board kept from work that day (a fever at check-in)."""
+        zhao, account = staff_member(uow, env, company, "赵敏", phone="13811110000")
+        assert account is not None
+        gate = venue(uow, env, admin, company.id, kind=VenueKind.EMPLOYER_GATE)
+        door = venue(uow, env, admin, company.id)  # a checkpoint, not the staff's gate
+        at_gate, at_door = operator(uow, env, admin, gate.id), operator(uow, env, admin, door.id)
+
+        def codes(result: ScanResult) -> list[object]:
+            return [f["code"] for f in result.flags]
+
+        def scan(guard: Principal, place: VenueSummary) -> ScanResult:
+            token = display_token(uow, env, account.resident_id)
+            return scans.scan_code(uow, env, guard, venue_id=place.id, token=token)
+
+        assert scan(at_gate, gate).flags == ()
+        checkins.enter_checkins(
+            uow, env, admin, organisation_id=company.id, entries=[checkins.Entry(zhao, 38.6, False)]
+        )
+        env.clock.advance(timedelta(minutes=20))  # type: ignore[attr-defined]
+        flagged = scan(at_gate, gate)
+        assert [f["code"] for f in flagged.flags] == ["checkin_flagged"]
+        assert flagged.decision is Decision.RELEASE  # a hint: the code is green
+        assert "checkin_flagged" not in codes(scan(at_door, door))
+        checkins.enter_checkins(  # corrected: no longer flagged
+            uow, env, admin, organisation_id=company.id, entries=[checkins.Entry(zhao, 36.6, False)]
+        )
+        assert "checkin_flagged" not in codes(scan(at_gate, gate))
