@@ -155,6 +155,7 @@ _APPEAL_STEPS = {
     "rejected": N_("Your appeal was rejected"),
     "restored": N_("{title}: after your appeal your code is {colour}"),
     "unchanged": N_("{title}: your code stays {colour}: other reasons keep it so"),
+    "stays_green": N_("{title}: your appeal was upheld; your code was already {colour}"),
     "withdrawn": N_("The department withdrew the record you appealed: it no longer counts"),
 }
 
@@ -162,6 +163,8 @@ _APPEAL_STEPS = {
 def _appeal_step(a: _About) -> Text:
     step = str(a.params.get("step", ""))
     words = {"title": a.title, "colour": a.colour("colour")}
+    if step == "unchanged" and a.params.get("colour") == Colour.GREEN.value:
+        step = "stays_green"  # nothing keeps it so: it was green already (a rollback)
     headline = translate(_APPEAL_STEPS[step], words) if step in _APPEAL_STEPS else step
     return Text(headline, "", f"/appeals/{a.params.get('appeal', '')}")
 

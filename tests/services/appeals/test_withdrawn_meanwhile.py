@@ -11,6 +11,7 @@ from sqlalchemy import select
 from healthcode.domain.colour import Colour
 from healthcode.services.appeals.appeals import list_disputable, show_appeal, submit_appeal
 from healthcode.services.appeals.decisions import decide_appeal, list_waiting_appeals
+from healthcode.services.notices.texts import describe
 from healthcode.services.records.batches import roll_back_batch
 from healthcode.services.records.recolouring import recolour_batch
 from healthcode.services.shared.env import Env
@@ -61,6 +62,14 @@ def test_the_resident_is_told_and_the_appeal_is_still_decided(uow: UnitOfWork, e
     decided = decide_appeal(uow, env, officer, appeal_id=appeal.id, uphold=True, note=UPHOLD)
     # already green without it: the decision leaves the code as it is, and says so
     assert [s.step for s in decided.steps][-3:] == ["withdrawn", "upheld", "unchanged"]
+    told = uow.session.scalars(
+        select(t.Notification.payload).where(t.Notification.kind == "appeal_step")
+    ).all()
+    [last] = [p for p in told if p["step"] == "unchanged"]
+    headline = describe("appeal_step", last, env.policies).title
+    # stop 44, an outside probe: "…other reasons keep it green", and nothing did
+    assert "已" in headline
+    assert "其他原因" not in headline
     resent = run_import(uow, env, csv_bytes([HEADER, row]))
     assert [r.code for r in resent.refusals] == ["record_withdrawn"]
     assert colour(uow, env, resident) is Colour.GREEN
