@@ -70,7 +70,11 @@ def test_reporting_reads_come_from_the_replica_and_writes_never_go_there(
 ) -> None:
     primary, replica = primary_and_replica
     settings = Settings(
-        secret_key="replica-test", scheduler=False, stats_min_count=1, stats_dir=str(tmp_path)
+        secret_key="replica-test",
+        scheduler=False,
+        stats_min_count=1,
+        stats_round_to=1,  # the replica's one row, counted exactly
+        stats_dir=str(tmp_path),
     )
     clock = FixedClock(NOW)
     env = make_env(settings, clock)
@@ -85,7 +89,11 @@ def test_reporting_reads_come_from_the_replica_and_writes_never_go_there(
     assert path is not None
     with path.open(encoding="utf-8") as file:
         exported = [(r["code_type"], r["colour"], r["count"]) for r in csv.DictReader(file)]
-    assert exported == [("binzhou-code", "green", "1")]  # the replica's rows
+    assert exported == [  # the replica's rows (the other colours none: below the threshold)
+        ("binzhou-code", "green", "1"),
+        ("binzhou-code", "yellow", ""),
+        ("binzhou-code", "red", ""),
+    ]
     assert counts(replica) == replica_rows  # nothing written there
     assert counts(primary) == primary_rows  # the lease was taken and given back
 

@@ -86,10 +86,11 @@ def _colours(env: Env, code_type: str) -> tuple[Colour, ...]:
 
 def _published(count: int, threshold: int, base: int) -> int | None:
     """Suppressed below the threshold (None), else rounded half up to a multiple of
-    ``base``: a change of one person moves a figure only across a rounding edge."""
+    ``base``, never to 0 (a threshold set below the base would publish people as
+    none): a change of one person moves a figure only across a rounding edge."""
     if count < threshold:
         return None
-    return (count + base // 2) // base * base
+    return max(base, (count + base // 2) // base * base)
 
 
 def export_statistics(

@@ -112,3 +112,11 @@ def test_one_persons_change_does_not_show_between_two_days(uow: UnitOfWork, env:
     next_day(env)
     before, after = cells(uow, env, DAY), cells(uow, env, DAY + timedelta(days=1))
     assert before == after == {(COUNTY, Colour.GREEN): 25} | NONE_ELSE
+
+
+def test_a_count_at_the_threshold_is_never_published_as_none(uow: UnitOfWork, env: Env) -> None:
+    """A threshold set below the rounding base: one green code reads 5, not 0."""
+    env.settings = env.settings.model_copy(update={"stats_min_count": 1, "stats_round_to": 5})
+    population(uow, env, 1)
+    next_day(env)
+    assert cells(uow, env, DAY) == {(COUNTY, Colour.GREEN): 5} | NONE_ELSE
