@@ -82,15 +82,7 @@ def show_appeal_to_officer(
     row = uow.appeals.by_id(appeal_id)
     if row is None or not may_decide(who, row):
         raise NotFound(N_("No such appeal"))
-    audit.record(
-        uow,
-        env,
-        actor_id=who.account_id,
-        action="appeal.viewed",
-        resident_id=row.resident_id,
-        detail={"appeal": str(row.id)},
-        client=client,
-    )
+    _viewed(uow, env, who, row, "appeal.viewed", client)
     theirs = [r for r in uow.appeals.of_resident(row.resident_id) if may_decide(who, r)]
     earlier = decided_before(theirs, subject_key(row), row)
     return replace(appeal_view(uow, env, row), earlier=earlier)
@@ -104,16 +96,23 @@ def evidence_for_officer(
     found = evidence_file(row) if row is not None and may_decide(who, row) else None
     if found is None or row is None:
         raise NotFound(N_("No such file"))
+    _viewed(uow, env, who, row, "appeal.evidence_viewed", client)
+    return found
+
+
+def _viewed(
+    uow: UnitOfWork, env: Env, who: Principal, row: t.Appeal, action: str, client: str
+) -> None:
+    """An officer's view of what a resident sent, in the audit log."""
     audit.record(
         uow,
         env,
         actor_id=who.account_id,
-        action="appeal.evidence_viewed",
+        action=action,
         resident_id=row.resident_id,
         detail={"appeal": str(row.id)},
         client=client,
     )
-    return found
 
 
 def decide_appeal(
