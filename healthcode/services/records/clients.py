@@ -68,8 +68,11 @@ def _hash(key: str) -> bytes:
     return hashlib.sha256(key.encode()).digest()
 
 
-def _new_key() -> str:
-    return PREFIX + secrets.token_urlsafe(32)
+def _new_key() -> tuple[str, dict[str, object]]:
+    """A fresh key, and the columns that keep it: its SHA-256 and the first characters
+    shown to tell keys apart (never the key)."""
+    key = PREFIX + secrets.token_urlsafe(32)
+    return key, {"key_hash": _hash(key), "key_prefix": key[:12]}
 
 
 def add_client(
@@ -100,17 +103,16 @@ def add_client(
     found = uow.department_clients.by_name(name)
     if found is not None and found.revoked_at is None:
         raise ClientExists(N_("A client named {name} exists already"), name=name)
-    key = _new_key()
+    key, kept = _new_key()
     row = t.DepartmentClient(
         id=uuid.uuid4(),
         name=name,
         department=department.value,
         kinds=[k.value for k in kinds],
         region=region,
-        key_hash=_hash(key),
-        key_prefix=key[:12],
         created_at=env.clock.now(),
         created_by=actor_id,
+        **kept,
     )
     uow.add(row)
     detail = {"department": department.value, "kinds": row.kinds, "region": region}
@@ -134,8 +136,10 @@ def rotate_client(
             N_("The client {name} is revoked: add a new client under its name instead"),
             name=name,
         )
-    key, old = _new_key(), row.key_prefix
-    row.key_hash, row.key_prefix = _hash(key), key[:12]
+    old = row.key_prefix
+    key, kept = _new_key()
+    for column, value in kept.items():
+        setattr(row, column, value)
     _audit(uow, env, "records.client_rotated", row, actor_id, by, old_key=old, key=row.key_prefix)
     uow.flush()
     kinds = tuple(ImportKind(k) for k in row.kinds)
