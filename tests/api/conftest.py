@@ -54,6 +54,14 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture(autouse=True)
+def _community_with_the_app(request: pytest.FixtureRequest) -> None:
+    """Every test of the app has the community; a test without the app (its own live
+    server, no database) is not run once more per database for it."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("community")
+
+
+@pytest.fixture
 def community(app: FastAPI, sessions: sessionmaker[Session]) -> uuid.UUID:
     """The one community of the test region (371602): pass applications go to it."""
     uow = UnitOfWork(sessions())

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
-import pytest
 from sqlalchemy import Engine, update
 
 from healthcode.store import tables as t
@@ -92,10 +91,3 @@ def test_a_watch_still_tells_the_change(live_engine: Engine, served: list[LiveSe
         report(client, other, "binzhou-code", temperature=38.6)  # type: ignore[arg-type]
         text, _ = rest_of(lines)
     assert "event: colour\ndata: yellow" in text
-
-
-@pytest.fixture
-def community() -> None:
-    """The API folder's autouse community lives in the test's transaction on both
-    databases; these tests run their own server on ``live_engine``, so taking it
-    ran each of them four times, not once per database."""
