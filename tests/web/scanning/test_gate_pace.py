@@ -21,7 +21,10 @@ from tests.web.test_a11y import check_page
 
 
 def wedge(gate: Page, text: str) -> None:
-    """The reader types the line wherever the focus is, then Enter; a new result."""
+    """The reader types the line wherever the focus is, then Enter; a new result. The
+    "next person" field takes the focus as the page's script runs: the reader's line
+    waits for it (typed into the page a moment before, it went nowhere)."""
+    expect(gate.locator("#token")).to_be_focused()
     before = gate.url
     gate.keyboard.insert_text(text)
     gate.keyboard.press("Enter")
