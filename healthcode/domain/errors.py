@@ -8,11 +8,13 @@ the module that raises them; only the shared shapes are here.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from healthcode.domain.i18n import N_
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -80,3 +82,12 @@ class Conflict(DomainError):
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"
+
+
+def collect(errors: list[FieldError], parse: Callable[[], _T]) -> _T | None:
+    """Run a parser, keeping its field errors so every problem is reported at once."""
+    try:
+        return parse()
+    except InvalidInput as error:
+        errors.extend(error.errors)
+        return None

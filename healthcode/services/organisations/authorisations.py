@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from healthcode.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from healthcode.domain.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    collect,
+)
 from healthcode.domain.i18n import N_
 from healthcode.domain.identity.names import parse_name
 from healthcode.domain.identity.phone import mask_mobile, parse_mobile
@@ -24,7 +31,6 @@ from healthcode.domain.scope import QueueQuery, Scope, org_scope, region_prefix
 from healthcode.services.accounts.permissions import Permission, Principal, Role
 from healthcode.services.appeals.assignment import assign_waiting
 from healthcode.services.notices import events
-from healthcode.services.organisations.registry import collect as _collect
 from healthcode.services.organisations.registry import managed
 from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
@@ -178,9 +184,9 @@ def apply(
         raise InvalidInput.single("role", "role", N_("Apply as an issuer or an administrator"))
     errors: list[FieldError] = []
     organisation = _organisation_of(uow, credit_code, organisation_name, errors)
-    person = _collect(errors, lambda: parse_name(name, field="name"))
-    number = _collect(errors, lambda: parse_mobile(phone, field="phone"))
-    region = _collect(errors, lambda: parse_region_code(region_code, field="region"))
+    person = collect(errors, lambda: parse_name(name, field="name"))
+    number = collect(errors, lambda: parse_mobile(phone, field="phone"))
+    region = collect(errors, lambda: parse_region_code(region_code, field="region"))
     if (
         organisation is not None
         and region is not None
@@ -226,7 +232,7 @@ def apply(
 def _organisation_of(
     uow: UnitOfWork, credit_code: str, organisation_name: str, errors: list[FieldError]
 ) -> t.Organisation | None:
-    code = _collect(errors, lambda: parse_uscc(credit_code, field="credit_code").value)
+    code = collect(errors, lambda: parse_uscc(credit_code, field="credit_code").value)
     if code is None:
         return None
     found = uow.organisations.by_credit_code(code)

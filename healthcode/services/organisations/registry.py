@@ -14,13 +14,12 @@ changes here is within ``Principal.scope``: elsewhere is "not found".
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
 
-from healthcode.domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from healthcode.domain.errors import Conflict, FieldError, InvalidInput, NotFound, collect
 from healthcode.domain.i18n import N_
 from healthcode.domain.identity.names import parse_name
 from healthcode.domain.identity.phone import mask_mobile, parse_mobile
@@ -33,8 +32,6 @@ from healthcode.services.shared import audit
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
-
-_T = TypeVar("_T")
 
 
 class OrganisationKind(StrEnum):
@@ -190,15 +187,6 @@ def register_organisation(
     _audit(uow, env, who, "organisation.registered", row, client)
     _became_active(uow, env, row)
     return OrganisationSummary.of(row)
-
-
-def collect(errors: list[FieldError], parse: Callable[[], _T]) -> _T | None:
-    """Run a parser, keeping its field errors so every problem is reported at once."""
-    try:
-        return parse()
-    except InvalidInput as error:
-        errors.extend(error.errors)
-        return None
 
 
 def _parent(

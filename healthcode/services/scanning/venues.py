@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from healthcode.domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from healthcode.domain.errors import Conflict, FieldError, InvalidInput, NotFound, collect
 from healthcode.domain.i18n import N_
 from healthcode.domain.identity.regions import name_of, parse_region_code
 from healthcode.domain.scope import Scope, org_scope
@@ -127,9 +127,7 @@ def register_venue(
     name = " ".join(name.split())
     if not 0 < len(name) <= 100:
         errors.append(FieldError("name", "required", N_("Please enter the venue's name")))
-    region = registry.collect(
-        errors, lambda: parse_region_code(region_code or organisation.region_code)
-    )
+    region = collect(errors, lambda: parse_region_code(region_code or organisation.region_code))
     if region is not None and region.level != "county":
         errors.append(
             FieldError("region", "not_county", N_("Give the county or district code (e.g. 371602)"))
