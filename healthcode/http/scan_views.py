@@ -41,7 +41,12 @@ from healthcode.http.views import ForeignView, LocalTime, foreign_view
 from healthcode.i18n import pick, translate
 from healthcode.services.scanning.scans import ScanResult
 from healthcode.services.scanning.uploads import OfflineScan, Refused, UploadResult
-from healthcode.services.shared.bounds import TEMPERATURE_SCHEMA, InputModel, Moment, not_a_boolean
+from healthcode.services.shared.bounds import (
+    TEMPERATURE_SCHEMA,
+    InputModel,
+    Moment,
+    temperature_text,
+)
 
 NO_COLOUR = N_("Stop. This region's code shows no colour we can read: follow that region's rules.")
 ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
@@ -51,7 +56,7 @@ ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0
 # service in the same words everywhere; the model refuses what is not a number.
 Temperature = Annotated[
     float | None,
-    BeforeValidator(not_a_boolean),
+    BeforeValidator(temperature_text),
     Field(json_schema_extra=TEMPERATURE_SCHEMA),
 ]
 

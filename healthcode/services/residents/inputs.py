@@ -9,7 +9,6 @@ Field names follow GB/T 38962-2020's personal and health data items.
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Mapping
 from enum import StrEnum
@@ -20,7 +19,7 @@ from pydantic import BeforeValidator, ConfigDict, Field
 
 from healthcode.domain.facts import ExposureKind, Symptom
 from healthcode.domain.i18n import N_
-from healthcode.services.shared.bounds import Day, InputModel, not_a_boolean
+from healthcode.services.shared.bounds import Day, InputModel, temperature_text
 
 # The words for each symptom and contact, as the forms name them (English message
 # ids): the pages' labels (``web/labels.py``) and the refusal of one a policy does not
@@ -71,18 +70,6 @@ class ExposureInput(_Input):
     kind: ExposureKind
     start: Day | None = Field(None, description="diagnosis or isolation start")
     end: Day | None = Field(None, description="discharge, cure, release or last contact")
-
-
-def temperature_text(value: object) -> object:
-    """A temperature as a phone keyboard types it, for the form and the API alike (one
-    parser: the form hands its text here): full-width digits and a decimal comma are
-    the same number ("３６．５", "36,5" and "36，5" are 36.5). Until stop 43 the form
-    took them and the API answered 422 ``float_parsing`` (an outside probe). JSON
-    ``true`` would otherwise be read as 1.0 ℃: a boolean is not a number."""
-    value = not_a_boolean(value)
-    if isinstance(value, str):
-        return unicodedata.normalize("NFKC", value).strip().replace(",", ".")
-    return value
 
 
 class HealthInput(_Input):

@@ -95,8 +95,8 @@ def test_a_resident_checks_in_with_a_fever_and_the_administrator_is_told(
         "morning",
         None,
     )
-    done = client.post(
-        "/api/v1/me/checkins", json={"temperature": 38.2, "symptoms": False}, headers=me
+    done = client.post(  # as a phone keyboard types it (the page took it, the API did not)
+        "/api/v1/me/checkins", json={"temperature": "38,2", "symptoms": False}, headers=me
     )
     assert done.status_code == 201, done.text
     assert [(d["flagged"], d["window"]) for d in done.json()] == [(True, "morning")]
@@ -380,3 +380,30 @@ def test_a_filter_the_board_does_not_have_is_refused_not_ignored(
     assert {f["message"] for f in fields} == {"未知字段"}
     found = board(client, company, hr, only="all", limit="1", offset="1")
     assert (found["matched"], len(found["rows"])) == (3, 1)
+
+
+def test_the_check_in_form_names_both_wrong_answers_and_reads_a_typed_comma(
+    client: TestClient, sms: CapturingSender, company: uuid.UUID
+) -> None:
+    """The form named only the first wrong answer, so the resident corrected it twice;
+    and it did not read "37，8" (a full-width comma) as the API now does."""
+    me = resident_headers(client, sms, "13800002222")
+    declare(client, me, declaration_data(name="王强", id_number=WANG))
+    client.cookies.set(SESSION_COOKIE, me["Authorization"].removeprefix("Bearer "))
+    token = page_token(client, "/")
+    refused = client.post(
+        "/checkin", data={"temperature": "三十七", "csrf_token": token}, headers=HTML
+    )
+    assert refused.status_code == 422
+    assert ("请填写数字，例如 36.5" in refused.text, "请选择是否有症状" in refused.text) == (
+        True,
+        True,
+    )
+    done = client.post(
+        "/checkin",
+        data={"temperature": "37，8", "symptoms": "no", "csrf_token": token},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text[done.text.find("<main") :][:800]
+    assert client.get("/api/v1/me/checkins/today", headers=me).json()["done"]["temperature"] == 37.8

@@ -29,7 +29,7 @@ def test_a_phones_temperature_is_read_alike_by_the_api_and_the_form(
 ) -> None:
     """Stop 43, an outside probe: the form took "３６．５" and "36,5", and
     ``POST /codes/binzhou-code/reports {"temperature": "３６.５"}`` was 422
-    float_parsing. Both go through one parser now (``inputs.temperature_text``)."""
+    float_parsing. Both go through one parser now (``bounds.temperature_text``)."""
     sign_in_on_pages(client, sms, PHONE)
     me = bearer(client.cookies["hc_session"])  # the same session, for the API
     declare(client, me, declaration_data(temperature="36,5"))

@@ -6,14 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
 from healthcode.domain.checkins import check_temperature as gate_reading
 from healthcode.domain.colour import Colour
 from healthcode.domain.errors import InvalidInput
+from healthcode.http.scan_views import Temperature
 from healthcode.services.residents.inputs import DailyReportInput, DeclarationInput
 from healthcode.services.residents.validation import check_temperature
+from healthcode.services.shared.bounds import Celsius
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -108,6 +110,14 @@ def test_typed_text_is_read_as_the_form_reads_it(text: str, value: float) -> Non
         (DeclarationInput, declaration_data(temperature=text)),
     ):
         assert model.model_validate(data).temperature == value
+
+
+@pytest.mark.parametrize(("text", "value"), [c[1:] for c in TYPED], ids=[c[0] for c in TYPED])
+def test_a_check_in_and_a_gate_read_typed_text_as_a_report_does(text: str, value: float) -> None:
+    """Stop 45: the employer check-in and the gate's reading still answered 422 to
+    "36,5", the text their own pages took."""
+    for reading in (TypeAdapter(Celsius), TypeAdapter(Temperature)):
+        assert reading.validate_python(text) == value
 
 
 @pytest.mark.parametrize("text", ["36.5℃", "hot", "36..5", "3 6.5"])

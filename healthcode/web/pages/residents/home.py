@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from healthcode.domain.checkins import Window
 from healthcode.domain.colour import Colour
-from healthcode.domain.errors import DomainError, InvalidInput
+from healthcode.domain.errors import DomainError, FieldError, InvalidInput
 from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model, Policy
 from healthcode.http.deps import EnvDep, UowDep
@@ -26,6 +26,7 @@ from healthcode.services.residents.dependants import (
     DependantSummary,
     list_dependants,
 )
+from healthcode.services.shared.bounds import temperature_text
 from healthcode.services.shared.env import Env
 from healthcode.web.deps import FormDep, MaybeResidentDep
 from healthcode.web.forms import FormState
@@ -82,20 +83,11 @@ def check_in(
     request: Request, resident: ResidentDep, uow: UowDep, env: EnvDep, data: FormDep
 ) -> Response:
     """Today's check-in for the employers whose staff list holds the resident."""
-    raw = str(data.get("temperature", "")).strip().replace(",", ".").replace("℃", "")
+    raw = str(data.get("temperature", "")).strip()
     symptoms = str(data.get("symptoms", ""))
     form = FormState(values={"temperature": raw, "symptoms": symptoms})
     try:
-        if symptoms not in ("yes", "no"):
-            raise InvalidInput.single(
-                "symptoms", "required", N_("Say whether you have any symptoms")
-            )
-        try:
-            value = float(raw)
-        except ValueError:
-            raise InvalidInput.single(
-                "temperature", "number", N_("Type a number, e.g. 36.5")
-            ) from None
+        value = _reading(raw, symptoms)
         checkins.check_in(uow, env, resident, temperature=value, symptoms=symptoms == "yes")
     except DomainError as error:
         uow.refused(error)
@@ -106,6 +98,21 @@ def check_in(
             form.general.append(in_words(error))
         return _home(request, resident, uow, env, form=form, status=error.status)
     return RedirectResponse("/?checked=1#checkin", status_code=303)
+
+
+def _reading(raw: str, symptoms: str) -> float:
+    """The form's two answers refused together, so one correction sends it; the text
+    read as the API reads it (a decimal comma, full-width digits; a typed ℃ too)."""
+    wrong: list[FieldError] = []
+    if symptoms not in ("yes", "no"):
+        wrong.append(FieldError("symptoms", "required", N_("Say whether you have any symptoms")))
+    try:
+        value = float(str(temperature_text(raw.replace("℃", ""))))
+    except ValueError:
+        wrong.append(FieldError("temperature", "number", N_("Type a number, e.g. 36.5")))
+    if wrong:
+        raise InvalidInput(*wrong)
+    return value
 
 
 def _home(
