@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.fraud import Cause
+from healthcode.http.security import SESSION_COOKIE
 from healthcode.services.fraud.cases import add_evidence, case_for
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
@@ -29,6 +30,7 @@ from tests.api.helpers import (
     staff_headers,
 )
 from tests.api.live_db import pg_engine, serve, sign_in
+from tests.api.pages import HTML, page_token
 from tests.conftest import PG_URL
 from tests.factories.inputs import declaration_data, id_number
 from tests.factories.roster import region_admin
@@ -137,6 +139,44 @@ def test_two_officers_confirm_and_the_code_turns_red(
     )
     assert sent.status_code == 201, sent.text
     assert sent.json()["subject"] == "credit"
+
+
+def test_the_queue_page_refuses_a_filter_it_does_not_offer(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    """``?status=approved`` showed every case under the heading of the filter asked for."""
+    in_tx(app, sessions, lambda uow, env: officer(uow, env, "fraud.page"))
+    me = staff_headers(client, "fraud.page")
+    client.cookies.set(SESSION_COOKIE, me["Authorization"].removeprefix("Bearer "))
+    refused = client.get("/staff/fraud?status=approved&source=gate", headers=HTML)
+    assert refused.status_code == 422
+    assert refused.text.count("请从给出的选项中选择") == 2
+    assert client.get("/staff/fraud?status=open&source=", headers=HTML).status_code == 200
+
+
+def test_the_proposal_form_names_both_wrong_answers_at_once(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    """No outcome chosen and a reason too short: the form named only the outcome, and
+    the officer sent it twice to learn of the reason."""
+    me = resident_headers(client, sms)
+    number = id_number()
+    declare(client, me, declaration_data(id_number=number))
+
+    def world(uow: UnitOfWork, env: Env) -> uuid.UUID:
+        officer(uow, env, "fraud.form")
+        return open_case(uow, env, number)
+
+    case = in_tx(app, sessions, world)
+    a = staff_headers(client, "fraud.form")
+    client.cookies.set(SESSION_COOKIE, a["Authorization"].removeprefix("Bearer "))
+    token = page_token(client, f"/staff/fraud/{case}")
+    sent = client.post(
+        f"/staff/fraud/{case}/proposal", data={"reason": "冒用", "csrf_token": token}, headers=HTML
+    )
+    assert sent.status_code == 422
+    assert "请选择认定或驳回" in sent.text
+    assert "请填写理由，至少 10 个字" in sent.text
 
 
 def test_two_officers_approving_at_once_one_wins(pg_schema: str, served: list[LiveServer]) -> None:

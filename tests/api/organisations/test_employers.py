@@ -382,6 +382,19 @@ def test_a_filter_the_board_does_not_have_is_refused_not_ignored(
     assert (found["matched"], len(found["rows"])) == (3, 1)
 
 
+def test_the_board_page_and_its_csv_refuse_a_filter_they_do_not_offer(
+    client: TestClient, company: uuid.UUID, hr: dict[str, str]
+) -> None:
+    """``?only=fever`` showed (and downloaded) everyone, headed as if filtered."""
+    client.cookies.set(SESSION_COOKIE, hr["Authorization"].removeprefix("Bearer "))
+    for path in ("board", "board.csv"):
+        refused = client.get(f"/staff/employers/{company}/{path}?only=fever", headers=HTML)
+        assert refused.status_code == 422, path
+        assert "请从给出的选项中选择" in refused.text, path
+    shown = client.get(f"/staff/employers/{company}/board?only=missing", headers=HTML)
+    assert shown.status_code == 200
+
+
 def test_the_check_in_form_names_both_wrong_answers_and_reads_a_typed_comma(
     client: TestClient, sms: CapturingSender, company: uuid.UUID
 ) -> None:

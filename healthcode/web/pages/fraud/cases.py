@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from healthcode.domain.colour import Colour
-from healthcode.domain.errors import DomainError, InvalidInput
-from healthcode.domain.fraud import MIN_REASON, Cause, Outcome, Source, Status
+from healthcode.domain.errors import DomainError, FieldError, InvalidInput, collect
+from healthcode.domain.fraud import MIN_REASON, Cause, Outcome, Source, Status, check_reason
 from healthcode.domain.i18n import N_
 from healthcode.http.deps import EnvDep, UowDep, client_address
 from healthcode.http.errors import in_words
@@ -83,12 +83,21 @@ WORDS: dict[str, Any] = {
 def queue(request: Request, who: Reviewer, uow: UowDep, env: EnvDep) -> Response:
     status = request.query_params.get("status", "")
     source = request.query_params.get("source", "")
+    # A filter the page does not offer is refused (as the API refuses it), not shown
+    # as every case: the officer would take the list for the one asked for.
+    unknown = [
+        FieldError(name, "enum", N_("Choose one of the options offered"))
+        for name, value, offered in (("status", status, STATUSES), ("source", source, SOURCES))
+        if value and value not in offered
+    ]
+    if unknown:
+        raise InvalidInput(*unknown)
     items = decisions.list_cases(
         uow,
         env,
         who,
-        statuses=[Status(status)] if status in STATUSES else (),
-        sources=[Source(source)] if source in SOURCES else (),
+        statuses=[Status(status)] if status else (),
+        sources=[Source(source)] if source else (),
     )
     done = request.query_params.get("done", "")
     return render(
@@ -142,17 +151,22 @@ def propose(
     data: FormDep,
 ) -> Response:
     form = read_form(data)
+    reason = str(data.get("reason", ""))
     try:
         outcome = form.value("outcome")
+        wrong: list[FieldError] = []  # both refused at once: one correction sends it
         if outcome not in OUTCOMES:
-            raise InvalidInput.single("outcome", "required", N_("Choose confirm or dismiss"))
+            wrong.append(FieldError("outcome", "required", N_("Choose confirm or dismiss")))
+        collect(wrong, lambda: check_reason(reason))
+        if wrong:
+            raise InvalidInput(*wrong)
         decisions.propose_decision(
             uow,
             env,
             who,
             case_id=case_id,
             outcome=Outcome(outcome),
-            reason=str(data.get("reason", "")),
+            reason=reason,
             client=client_address(request),
         )
     except DomainError as error:

@@ -49,13 +49,6 @@ FILTER_WORDS = {
 }
 
 
-def _only(value: str) -> boards.Only:
-    try:
-        return boards.Only(value)
-    except ValueError:
-        return boards.Only.ALL
-
-
 def _board_page(
     request: Request,
     uow: UowDep,
@@ -100,7 +93,7 @@ def board_page(
     who: Manager,
     uow: UowDep,
     env: EnvDep,
-    only: str = "all",
+    only: boards.Only = boards.Only.ALL,
     saved: int = 0,
     offset: int = 0,
 ) -> Response:
@@ -110,7 +103,7 @@ def board_page(
         env,
         who,
         organisation_id,
-        only=_only(only),
+        only=only,
         saved=bool(saved),
         offset=max(0, min(offset, 10**6)),
     )
@@ -123,14 +116,14 @@ def board_csv(
     who: Manager,
     uow: UowDep,
     env: EnvDep,
-    only: str = "all",
+    only: boards.Only = boards.Only.ALL,
 ) -> Response:
     shown = boards.show_board(
         uow,
         env,
         who,
         organisation_id=organisation_id,
-        only=_only(only),
+        only=only,
         client=client_address(request),
     )
     header = [
