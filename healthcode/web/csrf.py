@@ -22,6 +22,7 @@ from collections.abc import Callable
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +42,10 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 EXPIRED = N_(
     "This page has expired or was opened from another site, so nothing was sent. "
     "Go back, reload the page and try again"
+)
+UNREADABLE = N_(
+    "The form could not be read, so nothing was sent: a file's name may be too long, or "
+    "the upload was cut off. Give the file a shorter name and send it again"
 )
 
 # (request, status, error code, translated message) -> the error page
@@ -99,6 +104,9 @@ class CsrfMiddleware:
             except DomainError as error:  # the body was too large
                 message = translate(error.message, error.params)
                 await self._refuse(scope, send, error.status, error.code, message)
+                return
+            except HTTPException:  # the form parser's: a part's header past its limit
+                await self._refuse(scope, send, 400, "form_unreadable", translate(UNREADABLE))
                 return
             if not (
                 (known or session)

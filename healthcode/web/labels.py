@@ -145,3 +145,38 @@ APPEAL_STEPS: Mapping[str, str] = MappingProxyType(
 APPEAL_STATUSES: Mapping[str, str] = MappingProxyType(
     {"open": N_("Waiting for a decision"), "upheld": N_("Upheld"), "rejected": N_("Rejected")}
 )
+# An appeal's timeline tells the resident of "your code"; the officer deciding it
+# reads the same steps of the resident's code (and is not the one told the outcome).
+APPEAL_TIMELINE_TO_RESIDENT: Mapping[str, str] = MappingProxyType(
+    {
+        "unassigned": N_(
+            "{office}: nobody there may decide this appeal yet. The administrators have been"
+            " asked to appoint an officer: it will be looked at as soon as one is, and you"
+            " will be told the decision. Until then your code stays as it is."
+        ),
+        "withdrawn": N_(
+            "It no longer counts towards your code. Your appeal stays open: the department"
+            " still decides whether the record was wrong; if it was, the record is not"
+            " taken again should it be sent again."
+        ),
+        "now": N_("Your code is now: {colour}"),
+        "already": N_("Your code was already {colour}: the record no longer counted."),
+        "stays": N_("Your code stays {colour}: other reasons keep it so. Its page says which."),
+    }
+)
+APPEAL_TIMELINE_TO_OFFICER: Mapping[str, str] = MappingProxyType(
+    {
+        "unassigned": N_(
+            "{office}: nobody there could decide this appeal. The administrators were asked"
+            " to appoint an officer; the code stayed as it was."
+        ),
+        "withdrawn": N_(
+            "The record no longer counts towards the resident's code. The appeal stays"
+            " open: whether the record was wrong is still to be decided; if it was, the"
+            " record is not taken again should it be sent again."
+        ),
+        "now": N_("The resident's code is now: {colour}"),
+        "already": N_("The resident's code was already {colour}: the record no longer counted."),
+        "stays": N_("The resident's code stays {colour}: other reasons keep it so."),
+    }
+)

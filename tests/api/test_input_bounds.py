@@ -248,6 +248,21 @@ class TestTooLargeForAPage:
         assert response.headers["content-type"].startswith("text/html")
         assert "不能超过 64 KB" in response.text
 
+    def test_a_file_whose_name_the_form_parser_refuses_is_a_page_saying_so(
+        self, client: TestClient
+    ) -> None:
+        """A 4,500-character file name passed the form parser's header limit: the
+        department's upload page crashed (an outside probe) rather than say why."""
+        response = client.post(
+            "/staff/records/imports",
+            files={"file": ("a" * 4500 + ".csv", b"x", "text/csv")},
+            data={"department": "health_commission"},
+            headers=HTML,
+        )
+        assert response.status_code == 400
+        assert response.headers["content-type"].startswith("text/html")
+        assert "可能是文件名过长" in response.text
+
     def test_the_api_answers_json_saying_the_limit(self, client: TestClient) -> None:
         response = client.post(f"{API}/auth/otp", json={"phone": "1" * 70_000})
         assert (response.status_code, error(response)["code"]) == (413, "body_too_large")

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.api.appeals.test_appeals_api import POLICY, officer, red_resident
-from tests.api.helpers import CapturingSender
+from tests.api.helpers import CapturingSender, staff_headers
 from tests.api.pages import page_token
 from tests.factories.appeals import REASON
 
@@ -102,3 +102,21 @@ def test_the_form_sent_twice_lands_on_the_appeal_that_went_in(
     page = client.get(landed[1], headers=headers | {"accept": "text/html"})
     assert "您已对此提出申诉，这是您的申诉" in text_of(page.text)
     assert len(client.get("/api/v1/appeals", headers=headers).json()) == 1
+
+
+def test_the_officer_appointed_later_reads_the_step_of_the_resident_not_as_the_resident(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session], sms: CapturingSender
+) -> None:
+    """The officer's page showed the resident's words: "you will be told the
+    decision. Until then your code stays as it is" (an outside probe)."""
+    _, appeal = appealed(client, app, sessions, sms)
+    officer(app, sessions, "health.later", "dept:health")
+    headers = staff_headers(client, "health.later")
+    page = client.get(f"/staff/appeals/{appeal}", headers=headers | {"accept": "text/html"})
+    assert page.status_code == 200, page.text[:300]
+    shown = text_of(page.text)
+    assert (
+        "卫生健康部门当时无可以处理此申诉的工作人员，已通知管理员指派；期间健康码保持不变。"
+        in shown
+    )
+    assert "您" not in shown.split("处理进度")[-1]

@@ -24,11 +24,13 @@ from healthcode.services.appeals import decisions
 from healthcode.services.appeals.results import RECORD, REJECTED, UNCHANGED, AppealView
 from healthcode.web.deps import FormDep
 from healthcode.web.forms import FormState, decision
+from healthcode.web.labels import APPEAL_TIMELINE_TO_OFFICER
 from healthcode.web.pages.appeals.resident import LABELS, send_evidence
 from healthcode.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
+TO_OFFICER = {**LABELS, "said": APPEAL_TIMELINE_TO_OFFICER}
 # What the officer is told after a decision: true of the appeal's subject (a record, a
 # manual colour, a fraud finding) and of its outcome. Upheld, the code may keep its
 # colour (step ``unchanged``: the department's rollback already recoloured it, or other
@@ -88,7 +90,7 @@ def queue(request: Request, who: Decider, uow: UowDep, env: EnvDep) -> Response:
         headers=NO_STORE,
         items=decisions.list_waiting_appeals(uow, env, who),
         done=translate(DONE[done]) if done in DONE else "",
-        **LABELS,
+        **TO_OFFICER,
     )
 
 
@@ -121,7 +123,7 @@ def _page(
         form=form,
         minimum=decisions.MIN_NOTE,
         evidence_link=f"/staff/appeals/{appeal.id}/evidence",
-        **LABELS,
+        **TO_OFFICER,
     )
 
 

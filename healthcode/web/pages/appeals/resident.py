@@ -26,7 +26,13 @@ from healthcode.services.appeals.results import EvidenceFile
 from healthcode.services.shared.env import Env
 from healthcode.web.deps import FormDep, known_policy
 from healthcode.web.forms import FormState, form_id
-from healthcode.web.labels import APPEAL_STATUSES, APPEAL_STEPS, ICONS, RECORD_KINDS
+from healthcode.web.labels import (
+    APPEAL_STATUSES,
+    APPEAL_STEPS,
+    APPEAL_TIMELINE_TO_RESIDENT,
+    ICONS,
+    RECORD_KINDS,
+)
 from healthcode.web.pages.records.words import DEPARTMENTS
 from healthcode.web.templating import render
 
@@ -38,6 +44,7 @@ LABELS: dict[str, Any] = {
     "steps": APPEAL_STEPS,
     "statuses": APPEAL_STATUSES,
     "icons": ICONS,
+    "said": APPEAL_TIMELINE_TO_RESIDENT,
 }
 
 
