@@ -1,5 +1,6 @@
-"""Reading an employer's staff file: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030; separated
-by commas, semicolons or tabs, whichever the header line reads with) or XLSX.
+"""Reading an employer's staff file: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030, UTF-16 with
+its BOM — Excel's "Unicode text"; separated by commas, semicolons or tabs, whichever the
+header line reads with) or XLSX.
 
 The file is bounded (``MAX_BYTES``, ``MAX_ROWS``) and read row by row; what comes out
 is each data row's cells by column (name, id_number, phone, department) with its line
@@ -20,8 +21,14 @@ from typing import Any
 
 from healthcode.domain.errors import InvalidInput
 from healthcode.domain.i18n import N_
-from healthcode.services.records.encodings import detect_encoding, first_text
-from healthcode.services.shared.cells import cell_text
+from healthcode.services.records.encodings import (
+    BOMLESS_UTF16,
+    UTF16_BOMS,
+    bomless_utf16,
+    detect_encoding,
+    first_text,
+)
+from healthcode.services.shared.cells import cell_text, delimiter_of
 from healthcode.services.shared.xlsx import BadWorkbook, LongCell, TooMuchText, ZipBomb, sheet_rows
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -77,9 +84,8 @@ def read_rows(content: bytes, *, filename: str = "") -> Iterator[SheetRow]:
     if not content.strip():
         raise refuse_file("empty", N_("The file is empty"))
     is_xlsx = content.startswith(_XLSX_MAGIC) or filename.lower().endswith(".xlsx")
-    if not is_xlsx and (content.startswith(_NOT_A_TABLE) or b"\x00" in content[:1024]):
-        # a PDF or a photo of the list was read as text and "lacked the name column"
-        raise refuse_file("wrong_type", N_("Send the staff list as a CSV or XLSX file"))
+    if not is_xlsx:
+        _check_text(content)
     rows = _xlsx_rows(content) if is_xlsx else _csv_rows(content)
     header = next(rows, None)
     if header is None:
@@ -95,6 +101,23 @@ def read_rows(content: bytes, *, filename: str = "") -> Iterator[SheetRow]:
         if not any(cell.strip() for cell in cells):
             continue  # a blank line
         yield SheetRow(line, {k: _cell(cells, i) for k, i in positions.items()})
+
+
+def _check_text(content: bytes) -> None:
+    """Refuse a file that is not text: a PDF or a photo of the list was read as text
+    and "lacked the name column". Only UTF-16 text holds NULs (the high byte of each
+    ASCII character): read with its BOM (Excel's "Unicode text", refused as not a CSV
+    until now), refused without one, whose byte order would be a guess."""
+    if content.startswith(_NOT_A_TABLE):
+        raise _wrong_type()
+    if bomless_utf16(content):
+        raise refuse_file("utf16_without_bom", BOMLESS_UTF16)
+    if not content.startswith(UTF16_BOMS) and b"\x00" in content[:1024]:
+        raise _wrong_type()
+
+
+def _wrong_type() -> InvalidInput:
+    return refuse_file("wrong_type", N_("Send the staff list as a CSV or XLSX file"))
 
 
 def _cell(cells: Sequence[str], index: int) -> str:
@@ -147,7 +170,10 @@ def decode(content: bytes) -> str:
     as the departments' imports judge it (``encodings.detect_encoding``): GBK bytes can
     be valid UTF-8 as well (an English header and names such as 濮红华, 岑光华), and a
     roster taken for UTF-8 whenever it was valid stored such names garbled. A BOM
-    says UTF-8; where the guess does not read the whole file, the other is tried."""
+    says UTF-8; where the guess does not read the whole file, the other is tried.
+    A UTF-16 BOM says UTF-16, in its byte order (Excel's "Unicode text")."""
+    if content.startswith(UTF16_BOMS):
+        return _utf16(content)
     if content.startswith(codecs.BOM_UTF8):
         content = content[len(codecs.BOM_UTF8) :]  # then UTF-8, or a mislabelled GBK
         guess = "utf-8"
@@ -164,26 +190,26 @@ def decode(content: bytes) -> str:
     )
 
 
-def delimiter_of(text: str) -> str:
-    """The separator whose reading of the header line names the most of our columns,
-    a comma on a tie: Excel saves a "CSV" with semicolons where a comma is the decimal
-    mark, and a sheet copied out as text is tab-separated; both were told they lacked
-    the name column."""
-    first = text.splitlines()[0] if text else ""
-    return max(DELIMITERS, key=lambda d: len(_known(_cells(first, d))))  # the first of equals
-
-
-def _cells(line: str, delimiter: str) -> list[str]:
+def _utf16(content: bytes) -> str:
     try:
-        return next(csv.reader([line], delimiter=delimiter), [])
-    except csv.Error:
-        return []
+        return content.decode("utf-16")  # the codec reads the BOM for the byte order
+    except UnicodeDecodeError:  # an odd byte at its end, half a character
+        raise refuse_file(
+            "encoding",
+            N_("The file is not valid {value} text: save it as UTF-8 or GBK and send it again"),
+            value="UTF-16",
+        ) from None
+
+
+def _delimiter(text: str) -> str:
+    first = text.splitlines()[0] if text else ""
+    return delimiter_of(first, DELIMITERS, lambda cells: len(_known(cells)))
 
 
 def _csv_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
     text = decode(content)
     try:
-        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text))
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
         yield from enumerate(rows, start=1)
     except csv.Error:
         raise refuse_file("format", N_("The file is not a readable CSV file")) from None

@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import IO
 
+from healthcode.domain.i18n import N_
+
 SNIFF = 64 * 1024
 _SCAN = 1024 * 1024  # how much of an ASCII start is read at once, looking past it
 _CONTEXT = 256  # the bytes of its line kept before the first that is not ASCII
@@ -62,6 +64,13 @@ _PLAIN = re.compile(r"[\x00-\x7f\u3000-\u303f\u4e00-\u9fff\uff01-\uff5e]*")
 _RARE_HAN, _GLUED, _ODD_SYMBOL, _ODD, _FOREIGN = 20, 10, 10, 30, 3
 _SPELLS_A_WORD = 4  # Chinese characters in a row spelling a word of another script
 SAMPLE = 30  # characters of a cell quoted in a refusal
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+PROBE = 4096  # the bytes of a file's start that tell UTF-16 without its BOM
+BOMLESS_UTF16 = N_(
+    "The file is UTF-16 text without a byte order mark (BOM), so its byte order cannot "
+    "be told for sure: save it from Excel as “Unicode Text” (which writes the BOM) or as "
+    "“CSV UTF-8”, and send it again"
+)
 
 
 def first_text(stream: IO[bytes]) -> bytes:
@@ -85,6 +94,20 @@ def first_text(stream: IO[bytes]) -> bytes:
         stream.seek(0)
 
 
+def bomless_utf16(start: bytes) -> bool:
+    """Whether a file's first bytes are UTF-16 text without a BOM: a NUL in one byte of
+    many a pair (the high byte of ASCII: digits, tabs, line ends), seldom in the other
+    (一, U+4E00, has one there). UTF-8 and GBK text holds no NUL, binary data holds them
+    in both bytes alike. Read as UTF-8 or GBK, such a file was one garbled column, its
+    rows "lacking" every column; and its byte order would be a guess."""
+    if start.startswith(UTF16_BOMS):
+        return False
+    head = start[:PROBE]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    most, fewest = max(even, odd), min(even, odd)
+    return most >= max(len(head) // 16, 2) and fewest * 4 <= most
+
+
 @dataclass(frozen=True)
 class Guess:
     encoding: str  # utf-8-sig, utf-16, utf-8 or gb18030
@@ -101,7 +124,7 @@ def detect_encoding(head: bytes) -> Guess:
     line of UTF-8 or GBK starts with a UTF-16 BOM, neither has the byte FF.)"""
     if head.startswith(codecs.BOM_UTF8):
         return Guess("utf-8-sig", True)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith(UTF16_BOMS):
         return Guess("utf-16", True)  # the codec reads the BOM for the byte order
     votes = {"utf-8": 0, "gb18030": 0}
     not_utf8 = False  # a line is not UTF-8: if nothing tells, GBK is named in refusals

@@ -2,7 +2,9 @@
 
 CSV is read through an incremental decoder (UTF-8, UTF-8 or UTF-16 with its BOM, or
 GB18030, which includes GBK: detected from the 64 KiB after the first byte that is not
-ASCII, unless given, and each row checked against the other, ``encodings``); JSON
+ASCII, unless given, and each row checked against the other, ``encodings``; UTF-16
+without its BOM refused), separated by commas or, as Excel's "Unicode text" is, by
+tabs, whichever the header line names more columns with; JSON
 Lines line by line (a JSON array refused whole, a value not text refusing its line);
 XLSX as a stream of its first sheet's XML (``xlsx``). Each row comes with its line
 number in the file (CSV: the physical line where the row starts; XLSX: the sheet row;
@@ -18,6 +20,7 @@ import codecs
 import contextlib
 import csv
 import io
+import itertools
 import json
 import math
 import re
@@ -34,9 +37,17 @@ from healthcode.domain.records import (
     repeated_columns,
     unread_columns,
 )
-from healthcode.services.records.encodings import Misread, detect_encoding, first_text, misread
+from healthcode.services.records.encodings import (
+    BOMLESS_UTF16,
+    PROBE,
+    Misread,
+    bomless_utf16,
+    detect_encoding,
+    first_text,
+    misread,
+)
 from healthcode.services.records.quotes import swallowed
-from healthcode.services.shared.cells import cell_text
+from healthcode.services.shared.cells import cell_text, delimiter_of
 from healthcode.services.shared.xlsx import (
     BadWorkbook,
     LongCell,
@@ -57,6 +68,7 @@ MAX_CELL = 1024 * 1024
 csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL))
 FileFormat = Literal["csv", "xlsx", "jsonl"]  # a format named where the name has none
 FORMATS: tuple[str, ...] = get_args(FileFormat)
+DELIMITERS = (",", "\t")  # a comma first
 
 
 class UnreadableFile(DomainError):
@@ -88,6 +100,12 @@ class InflatedWorkbook(UnreadableFile):
 
 class RepeatedColumns(UnreadableFile):
     code = "repeated_columns"
+
+
+class BomlessUtf16(UnreadableFile):
+    """UTF-16 text without its BOM: which byte order it is cannot be told for sure."""
+
+    code = "utf16_without_bom"
 
 
 @dataclass(frozen=True)
@@ -142,6 +160,10 @@ def _text(stream: IO[bytes], encoding: str | None) -> tuple[io.TextIOWrapper, bo
     told): a guess between two readings as likely refuses the rows that read both ways."""
     sure = True
     if encoding is None:
+        start = stream.read(PROBE)
+        stream.seek(0)
+        if bomless_utf16(start):
+            raise BomlessUtf16(BOMLESS_UTF16)
         guess = detect_encoding(first_text(stream))
         encoding, sure = guess.encoding, guess.sure
     try:
@@ -159,9 +181,12 @@ def _text(stream: IO[bytes], encoding: str | None) -> tuple[io.TextIOWrapper, bo
 
 def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
     text, sure = _text(stream, encoding)
-    reader = csv.reader(text)
+    reader = csv.reader(())  # line 0 until the header's line is read
     start = 1
     try:
+        first = text.readline()
+        delimiter = _delimiter(first)
+        reader = csv.reader(itertools.chain([first], text), delimiter=delimiter)
         header = next(reader, None)
         if header is None:
             raise UnreadableFile(N_("The file is empty"))
@@ -172,7 +197,7 @@ def _csv(stream: IO[bytes], encoding: str | None) -> Iterator[Row]:
         start = reader.line_num + 1  # the line a row starts on
         delimiters = max(len(header) - 1, 1)  # on a line of a whole row
         width = len(columns)
-        file = _File(text.encoding, sure, columns, delimiters)
+        file = _File(text.encoding, sure, columns, delimiter, delimiters)
         previous: list[str] | None = None  # the row before, to tell a row by
         for cells in reader:
             end = reader.line_num
@@ -361,6 +386,12 @@ def _repeated_key(number: int, keys: list[str]) -> Row:
     return Row(number, {}, FieldError(column, "repeated_column", message, params))
 
 
+def _delimiter(line: str) -> str:
+    return delimiter_of(
+        line, DELIMITERS, lambda cells: len(READ.intersection(map(column_name, cells)))
+    )
+
+
 def _columns(header: list[str]) -> list[str]:
     """The header's columns, refusing the file when it names one of them twice."""
     repeated = repeated_columns(header)
@@ -384,6 +415,7 @@ class _File:
     encoding: str
     sure: bool  # the encoding given, or told by the bytes (not a guess between equals)
     columns: list[str]
+    delimiter: str  # a comma or a tab
     delimiters: int  # on a line of a whole row
 
 
@@ -400,8 +432,10 @@ def _check_read(
         raise _not_text_at(line, file.encoding)
     elif (found := misread(text, cells, file.encoding, file.sure)) is not None:
         raise _misread_at(start, found, file.encoding, file.columns)
-    if end > start and (line := swallowed(cells, start, file.delimiters, previous)) is not None:
-        raise _unclosed(line, end)
+    if end > start:
+        opened = swallowed(cells, start, file.delimiters, previous, delimiter=file.delimiter)
+        if opened is not None:
+            raise _unclosed(opened, end)
 
 
 def _unclosed(line: int, end: int) -> UnclosedQuote:
