@@ -1,8 +1,12 @@
 """The notification centre: a person's own notifications, newest first, and reading them.
 
 A resident sees the notifications of the resident their account holds (whichever
-account the ID number is bound to); a staff member those of their account. Nobody
-reaches another's: marking someone else's notification read matches nothing.
+account the ID number is bound to); a staff member those of their account. A
+guardian also sees their family members', among their own in time order: those are
+written to the guardian's account, naming the member (``events.notify``), so the
+account reads and marks them as its own, and they stay the guardian's once the
+member is removed, while that member's new ones no longer come. Nobody reaches
+another's: marking someone else's notification read matches nothing.
 """
 
 from __future__ import annotations

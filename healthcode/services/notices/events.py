@@ -2,7 +2,11 @@
 
 Every notification is written in the caller's transaction with its outbox message
 (``outbox.enqueue``), so it exists, and is sent, only if the change it tells of
-commits. Residents' notifications belong to the resident; staff's to the account.
+commits. Residents' notifications belong to the resident; staff's to the account. A
+family member with no account of their own is told through the guardian who holds
+their codes (``dependants``): the notification is the guardian account's, naming the
+member (``texts.MEMBER``), and its message goes to the guardian's phone. Once the
+link ends, the member's new notifications no longer reach the former guardian.
 
 * colour changed → the resident (``recolour`` calls ``colour_changed``); when a
   department record changed it, also the issuers of the organisation that signed
@@ -33,7 +37,7 @@ from healthcode.domain.i18n import N_
 from healthcode.domain.policy import Model
 from healthcode.services.notices import outbox
 from healthcode.services.notices.outbox import Recipient, recipient_of
-from healthcode.services.notices.texts import Kind
+from healthcode.services.notices.texts import MEMBER, MEMBER_ID, Kind
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
@@ -59,26 +63,54 @@ def notify(
     """One notification to one person, and its message for the outbound channel;
     None if one with the same ``dedup_key`` exists already."""
     assert (resident_id is None) != (account_id is None), "exactly one recipient"
+    if resident_id is not None:
+        resident_id, account_id, payload, account = _reached(uow, resident_id, params)
+    else:
+        payload, account = dict(params), uow.accounts.by_id(account_id)  # type: ignore[arg-type]
     row = t.Notification(
         id=uuid.uuid4(),
         resident_id=resident_id,
         account_id=account_id,
         at=at or env.clock.now(),
         kind=kind.value,
-        payload=dict(params),
+        payload=payload,
         dedup_key=dedup_key,
     )
     if dedup_key is None:
         uow.add(row)
     elif not uow.notifications.add_once(row):
         return None
-    account = (
-        uow.accounts.by_resident(resident_id)
-        if resident_id is not None
-        else uow.accounts.by_id(account_id)  # type: ignore[arg-type]
-    )
     outbox.enqueue(uow, env, kind=kind.value, to=recipient_of(account), notification_id=row.id)
     return row
+
+
+def _reached(
+    uow: UnitOfWork, resident_id: uuid.UUID, params: Mapping[str, Any]
+) -> tuple[uuid.UUID | None, uuid.UUID | None, dict[str, Any], t.Account | None]:
+    """A resident's notification, to their own account or, for a family member with
+    none, to their guardian's (``_addressed``), and the account whose phone it goes to."""
+    account = uow.accounts.by_resident(resident_id)
+    held = uow.dependants.guardian_of(resident_id) if account is None else None
+    if held is None:
+        return resident_id, None, dict(params), account
+    guardian, member = held
+    return (*_addressed(resident_id, params, guardian=guardian.id, member=member), guardian)
+
+
+def _addressed(
+    resident_id: uuid.UUID,
+    params: Mapping[str, Any],
+    *,
+    guardian: uuid.UUID | None,
+    member: str | None,
+) -> tuple[uuid.UUID | None, uuid.UUID | None, dict[str, Any]]:
+    """Whose a resident's notification is, and what it says: the resident's own, or,
+    for a family member with no account, the guardian account's, naming the member
+    (the resident id, the account id, the parameters)."""
+    if guardian is None:
+        return resident_id, None, dict(params)
+    named = {**params, MEMBER: member, MEMBER_ID: str(resident_id)}
+    return None, guardian, named
 
 
 def colour_changed(
@@ -127,7 +159,8 @@ def colour_changes(
     uow: UnitOfWork, env: Env, changes: Sequence[tuple[uuid.UUID, datetime, Mapping[str, Any]]]
 ) -> None:
     """``colour_changed`` for many (resident, at, params) at once: one read of the
-    recipients, one insert of the notifications, one of their outbox messages."""
+    recipients (family members' guardians among them), one insert of the
+    notifications, one of their outbox messages."""
     if not changes:
         return
     accounts = uow.code_batches.recipients(resident_id for resident_id, _, _ in changes)
@@ -136,17 +169,22 @@ def colour_changes(
     kind = Kind.COLOUR_CHANGED.value
     for resident_id, at, params in changes:
         notice_id = uuid.uuid4()
+        contact = accounts.get(resident_id)
+        guardian, member = (contact.guardian, contact.member) if contact else (None, None)
+        owner, account_id, payload = _addressed(
+            resident_id, params, guardian=guardian, member=member
+        )
         notice = {
             "id": notice_id,
-            "resident_id": resident_id,
-            "account_id": None,
+            "resident_id": owner,
+            "account_id": account_id,
             "at": at,
             "kind": kind,
-            "payload": dict(params),
+            "payload": payload,
             "dedup_key": None,
         }
         notices.append(notice)
-        to = recipient_of(accounts.get(resident_id))
+        to = recipient_of(contact)
         messages.append(outbox.message_values(env, kind, to, notification_id=notice_id))
     uow.code_batches.insert(t.Notification, notices)
     uow.code_batches.insert(t.OutboxMessage, messages)

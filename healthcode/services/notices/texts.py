@@ -28,6 +28,11 @@ QUEUE_PAGE = "/staff/queue"
 APPEALS_PAGE = "/appeals"
 # Where administrators give staff their roles and scopes.
 STAFF_ACCOUNTS_PAGE = "/staff/accounts"
+# A family member's notification, told to the guardian who holds their codes (they
+# have no account): their masked name and resident id among its parameters.
+MEMBER, MEMBER_ID = "member", "member_id"
+# The resident's own pages that a family member's have under ``/family/{id}``.
+_FAMILY_PAGES = ("/codes/", APPEALS_PAGE)
 
 
 class Kind(StrEnum):
@@ -286,7 +291,20 @@ def describe(kind: str, params: Mapping[str, Any], policies: Mapping[str, Policy
     """The title, body and link of a notification, in the current language."""
     text = _TEXTS.get(kind)
     about = _About(params, policies.get(str(params.get("policy"))))
-    return text(about) if text is not None else Text(kind, "", "")
+    told = text(about) if text is not None else Text(kind, "", "")
+    return _of_member(told, params) if params.get(MEMBER) else told
+
+
+def _of_member(text: Text, params: Mapping[str, Any]) -> Text:
+    """A family member's notification, as their guardian reads it: the member named
+    first (whose code it is), leading to the member's page of the guardian's."""
+    title = translate(
+        N_("Your family member {name} — {title}"), {"name": params[MEMBER], "title": text.title}
+    )
+    link = text.link
+    if link.startswith(_FAMILY_PAGES):
+        link = f"/family/{params.get(MEMBER_ID, '')}{link}"
+    return Text(title, text.body, link)
 
 
 def message_text(text: Text) -> str:

@@ -284,6 +284,18 @@ class Dependants(_Repo):
             query = query.with_for_update()
         return self.session.scalars(query).first()
 
+    def guardian_of(self, resident_id: uuid.UUID) -> tuple[t.Account, str] | None:
+        """The account holding this family member's codes, and the member's masked
+        name: where their notifications go (they have no account), in one query."""
+        query = (
+            select(t.Account, t.Resident.name_masked)
+            .join(t.Dependant, t.Dependant.account_id == t.Account.id)
+            .join(t.Resident, t.Resident.id == t.Dependant.resident_id)
+            .where(t.Dependant.resident_id == resident_id)
+        )
+        row = self.session.execute(query).first()
+        return (row[0], row[1]) if row is not None else None
+
     def count_of(self, account_id: uuid.UUID) -> int:
         query = select(func.count()).select_from(t.Dependant)
         return self.session.scalar(query.where(t.Dependant.account_id == account_id)) or 0
