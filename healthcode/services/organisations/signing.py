@@ -61,9 +61,10 @@ def sign_pass(
     check_signable(colour)
     requested = tuple(dict.fromkeys(requested))
     check_requested(colour, requested, note)
-    found = uow.declarations.by_id(application_id)
-    if found is not None and found.resident_id is not None:  # the resident first,
-        uow.residents.lock(found.resident_id)  # as every write that recolours does
+    # In scope first: out of it, 404 without a wait on a resident the issuer may not
+    # see. Then the resident's lock first, as every write that recolours takes it.
+    _, resident, _ = reviewable(uow, env, who, application_id, permission=Permission.PASS_SIGN)
+    uow.residents.lock(resident.id)
     # Two issuers on one application: the second waits here, then finds it signed.
     application, resident, policy = reviewable(
         uow, env, who, application_id, permission=Permission.PASS_SIGN, lock=True

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from healthcode.domain.clock import FixedClock
 from healthcode.domain.colour import Colour
 from healthcode.domain.engine import evaluate
+from healthcode.domain.errors import NotFound
 from healthcode.domain.policy import Policy
 from healthcode.domain.policy_content import canonical, canonical_text
 from healthcode.jobs.rollover import RolloverResult, rollover, rollover_if_leader
@@ -35,7 +36,12 @@ from healthcode.store.state_json import state_from_json
 from healthcode.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories.history import assert_history_chains
 from tests.factories.inputs import daily_report, declaration, id_number
-from tests.factories.organisations import issuer_for, sign_as_issuer
+from tests.factories.organisations import (
+    authorised_issuer,
+    issuer_for,
+    organisation,
+    sign_as_issuer,
+)
 from tests.factories.policies import RULE_EDITS, edited_policy
 from tests.services.conftest import declare, new_account, report
 
@@ -144,6 +150,30 @@ def test_confirming_while_an_issuer_signs_paints_the_right_colour(
             assert (stored.colour, stored.application_id) == (fresh.colour, fresh.application_id)
             assert stored.awaiting_signature == str(app_b)  # the queue still lists B
             assert_history_chains(uow.codes.history(code.id))
+
+
+def test_an_issuer_of_another_organisation_is_refused_without_waiting_on_the_resident(
+    units: UnitOfWorkFactory, env: Env
+) -> None:
+    """``sign_pass`` locked the application's resident before it checked the issuer's
+    scope: an issuer of another organisation waited on a resident it may not see (and
+    learnt from the wait that someone was writing to them) before its 404."""
+    with units() as uow:
+        account = new_account(uow, env, "13800009999")
+        state = declare(uow, env, account, POLICY)
+        assert state.application_id is not None
+        stranger = authorised_issuer(uow, env, organisation(uow, env, region="370102").id)
+    assert account.resident_id is not None
+    resident_id, application = account.resident_id, uuid.UUID(state.application_id)
+
+    def refused() -> float:
+        started = time.perf_counter()
+        with units() as uow, pytest.raises(NotFound):
+            sign_pass(uow, env, stranger, application_id=application, colour=Colour.GREEN)
+        return time.perf_counter() - started
+
+    took = while_held(units, lambda uow: uow.residents.lock(resident_id), refused)
+    assert took < HOLD / 2
 
 
 def _passes_due_for_a_missed_report(
