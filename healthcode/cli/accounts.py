@@ -78,7 +78,8 @@ def staff_set_password(
     ] = False,
 ) -> None:
     """Set a new password for a staff account (forgotten, or known to someone it should
-    not be): asked for (hidden, twice); every session of the account ends."""
+    not be): asked for (hidden, twice); every session of the account ends, and its
+    owner must change the password at the next sign-in."""
     from healthcode.services.accounts.password_change import reset_at_console
 
     password = _password("New password", from_stdin=password_stdin)
@@ -88,7 +89,10 @@ def staff_set_password(
             reset_at_console(uow, env, username=username, password=password)
     except DomainError as error:
         raise fail(error) from None
-    typer.echo(f"password set for {username}; its sessions have ended")
+    typer.echo(
+        f"password set for {username}; its sessions have ended, and it must be changed "
+        "at the next sign-in"
+    )
 
 
 def _password(prompt: str, *, from_stdin: bool) -> str:

@@ -91,9 +91,12 @@ def signed_in(token: str | None) -> str:
     return token
 
 
-def principal_of_token(uow: UnitOfWork, env: Env, token: str | None) -> Principal:
-    """The signed-in caller, or ``NotAuthenticated``."""
-    return sessions.Caller(token, _anyone).authenticate(uow, env)
+def principal_of_token(
+    uow: UnitOfWork, env: Env, token: str | None, *, own_account: bool = False
+) -> Principal:
+    """The signed-in caller, or ``NotAuthenticated``; one whose password must be
+    changed first only for a call about the account itself (``own_account``)."""
+    return sessions.Caller(token, _anyone, own_account).authenticate(uow, env)
 
 
 def _anyone(principal: Principal) -> Principal:
@@ -105,6 +108,15 @@ def current_principal(token: TokenDep, uow: UowDep, env: EnvDep) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def account_owner(token: TokenDep, uow: UowDep, env: EnvDep) -> Principal:
+    """The signed-in caller acting on its own account (changing its password, reading
+    it, signing out): let through while its password must be changed first."""
+    return principal_of_token(uow, env, token, own_account=True)
+
+
+OwnAccountDep = Annotated[Principal, Depends(account_owner)]
 
 
 async def current_resident(principal: PrincipalDep) -> Principal:

@@ -34,6 +34,10 @@ def units_of(websocket: WebSocket) -> UnitOfWorkFactory:
 
 
 def socket_principal(websocket: WebSocket, uow: UnitOfWork) -> Principal | None:
-    """Who opened the socket, from the session cookie; None if not signed in."""
+    """Who opened the socket, from the session cookie; None if not signed in, or if its
+    password must be changed first (a call is no call about the account itself)."""
     token = websocket.cookies.get(SESSION_COOKIE)
-    return sessions.authenticate(uow, env_of(websocket), token=token) if token else None
+    try:
+        return sessions.authenticate(uow, env_of(websocket), token=token) if token else None
+    except sessions.PasswordChangeRequired:
+        return None

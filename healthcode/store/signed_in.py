@@ -15,7 +15,8 @@ from sqlalchemy import String, cast, func, select
 from healthcode.store import tables as t
 
 _S, _A, _R = t.AuthSession, t.Account, t.AccountRole
-# a session's id, expiry and revocation; its account's id, kind, disabling and resident
+# a session's id, expiry and revocation; its account's id, kind, disabling, resident
+# and whether its password must be changed first
 SESSION_COLUMNS = (
     _S.id,
     _S.expires_at,
@@ -24,9 +25,10 @@ SESSION_COLUMNS = (
     _A.kind,
     _A.disabled_at,
     _A.resident_id,
+    _A.must_change_password,
 )
 SessionColumns = tuple[
-    uuid.UUID, datetime, datetime | None, uuid.UUID, str, datetime | None, uuid.UUID | None
+    uuid.UUID, datetime, datetime | None, uuid.UUID, str, datetime | None, uuid.UUID | None, bool
 ]
 # The account's roles as one text, for a query that reads the session beside rows of
 # its own: each role and scope prefixed by its length, so that no scope, whatever it

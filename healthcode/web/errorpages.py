@@ -1,7 +1,8 @@
 """Refusals as pages: what errors.py renders for a browser outside /api.
 
-A page that needs a session sends the resident to sign in and back; a form posted
-with no session left, or with a stale form token from our own site, is kept
+A page that needs a session sends the resident to sign in and back; a staff account
+whose password an administrator set is sent to change it (``/staff/password``); a form
+posted with no session left, or with a stale form token from our own site, is kept
 (stash.py) and comes back filled in, with a line saying nothing was sent. Every other
 refusal is a page that says what happened in words and offers a way on; its status
 stays in small print (for the hotline), its machine code only in the log.
@@ -19,6 +20,7 @@ from healthcode.domain.i18n import N_
 from healthcode.http.errors import generic_message
 from healthcode.i18n import translate
 from healthcode.web import stash
+from healthcode.web.pages.accounts.passwords import PAGE as PASSWORD_PAGE
 from healthcode.web.templating import render
 
 TITLES: Mapping[int, str] = {
@@ -88,6 +90,8 @@ def error_page(
     """``message`` is already in the request's language."""
     if code == "not_authenticated" and request.method in ("GET", "HEAD"):
         return RedirectResponse(login_url(request), status_code=303)
+    if code == "password_change_required":  # the page says why
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
     kept = _kept(request, code)
     if kept is not None:
         return kept

@@ -4,6 +4,11 @@ Residents: POST /auth/otp sends a code by SMS, POST /auth/login redeems it for a
 session token. Staff: POST /auth/staff/login with a username and password. Send the
 token as ``Authorization: Bearer <token>``; the web pages carry it in the
 ``hc_session`` cookie instead. The one-time code never appears in any response.
+
+A staff account whose password someone else set (an administrator, the console) signs
+in as usual, but until its owner changes it here every other call answers 403
+``password_change_required``; reading the account (``must_change_password``) and
+signing out still work.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from healthcode.http.deps import ClientDep, EnvDep, UowDep
-from healthcode.http.security import SESSION_COOKIE, PrincipalDep, TokenDep
+from healthcode.http.security import SESSION_COOKIE, OwnAccountDep, TokenDep
 from healthcode.http.views import LocalTime
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts import password_change, sessions
@@ -70,6 +75,10 @@ class AccountOut(BaseModel):
     resident_id: uuid.UUID | None = Field(description="Set once the resident has declared")
     roles: list[RoleOut]
     permissions: list[Permission]
+    must_change_password: bool = Field(
+        description="The password was set by an administrator: until it is changed "
+        "(/me/password), every other call answers 403 password_change_required"
+    )
 
     @classmethod
     def of(cls, account: sessions.AccountSummary) -> AccountOut:
@@ -83,6 +92,7 @@ class AccountOut(BaseModel):
             resident_id=account.resident_id,
             roles=[RoleOut(role=role, scope=scope) for role, scope in held],
             permissions=sorted({p for role, _ in held for p in ROLE_PERMISSIONS[role]}),
+            must_change_password=account.must_change_password,
         )
 
 
@@ -183,7 +193,7 @@ def staff_login(
     summary="End the current session",
     responses={401: _refusal("not_authenticated")},
 )
-def logout(_principal: PrincipalDep, token: TokenDep, uow: UowDep, env: EnvDep) -> Response:
+def logout(_principal: OwnAccountDep, token: TokenDep, uow: UowDep, env: EnvDep) -> Response:
     sessions.logout(uow, env, token=token or "")
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
@@ -191,14 +201,15 @@ def logout(_principal: PrincipalDep, token: TokenDep, uow: UowDep, env: EnvDep) 
 
 
 @router.get("/me", summary="The signed-in account", responses={401: _refusal("not_authenticated")})
-def me(principal: PrincipalDep, uow: UowDep) -> AccountOut:
+def me(principal: OwnAccountDep, uow: UowDep) -> AccountOut:
     return AccountOut.of(sessions.describe_account(uow, account_id=principal.account_id))
 
 
 @router.post(
     "/me/password",
     status_code=204,
-    summary="Change your own staff password; your other sessions end, this one stays",
+    summary="Change your own staff password; your other sessions end, this one stays "
+    "(one an administrator set must be changed here before anything else)",
     responses={
         401: _refusal("not_authenticated"),
         403: _refusal("no_password: a resident's account signs in by texted code"),
@@ -211,7 +222,7 @@ def me(principal: PrincipalDep, uow: UowDep) -> AccountOut:
     },
 )
 def change_password(
-    body: PasswordChange, principal: PrincipalDep, uow: UowDep, env: EnvDep, client: ClientDep
+    body: PasswordChange, principal: OwnAccountDep, uow: UowDep, env: EnvDep, client: ClientDep
 ) -> Response:
     password_change.change_own_password(
         uow,

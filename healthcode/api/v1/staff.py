@@ -325,7 +325,8 @@ def reactivate(
     "/staff-accounts/{account_id}/password",
     status_code=204,
     summary="Set a new password for a staff account you manage (not your own: "
-    "/me/password); every session of the account ends",
+    "/me/password); every session of the account ends, and its owner must change "
+    "the password at the next sign-in",
 )
 def set_password(
     account_id: uuid.UUID,

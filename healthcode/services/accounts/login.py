@@ -314,8 +314,12 @@ def create_staff(
     password: str,
     display_name: str,
     roles: Sequence[tuple[Role, str]],
+    must_change_password: bool = False,
 ) -> AccountSummary:
-    """A staff account with its roles; the caller has checked ``staff.manage``."""
+    """A staff account with its roles; the caller has checked ``staff.manage``.
+    ``must_change_password``: the password was chosen by someone other than its
+    owner (an administrator, the console), so the owner must change it before
+    anything else (``sessions.admitted``); the demo's printed accounts are not."""
     name, shown = normal_username(username), " ".join(display_name.split())
     errors = _staff_errors(name, password, shown, roles)
     if errors:
@@ -328,6 +332,7 @@ def create_staff(
         username=name,
         display_name=shown,
         password_hash=hash_password(env, password),
+        must_change_password=must_change_password,
         created_at=env.clock.now(),
     )
     uow.add(account)

@@ -2,7 +2,9 @@
 
 Until stop 44 neither existed: the first password, which the administrator chose and
 knows, stayed in use for ever, and a leaked one could only be answered by deactivating
-the account (an outside probe).
+the account (an outside probe). A password set by someone else marks the account
+(``must_change_password``: its session admits nothing but the change, ``sessions``);
+the owner's own change clears the mark.
 
 The owner proves the current password, and a wrong one is counted towards the sign-in
 delay of that username and address (``passwords``), so a stolen session cannot guess
@@ -77,7 +79,7 @@ def change_own_password(
     errors = _new_password_errors(new_password, current_password, name)
     if errors:
         raise InvalidInput(*errors)
-    _store(uow, env, account, new_password, keep=who.session_id)
+    _store(uow, env, account, new_password, keep=who.session_id, must_change=False)
     audit.record(
         uow,
         env,
@@ -101,13 +103,14 @@ def reset_password(
     """A new password set by someone else (an administrator; ``actor_id`` None: the
     server's console) on an account the caller has locked and may manage: every
     session of the account ends at once, since whoever holds one may be who made
-    the reset necessary."""
+    the reset necessary, and its owner must change the password at the next sign-in
+    (whoever set it knows it)."""
     if not password:
         raise InvalidInput.single("password", "required", N_("Please enter the new password"))
     weak = passwords.password_error(password, account.username or "")
     if weak is not None:
         raise InvalidInput(weak)
-    _store(uow, env, account, password, keep=None)
+    _store(uow, env, account, password, keep=None, must_change=True)
     detail: dict[str, object] = {"account_id": str(account.id)}
     if actor_id is None:
         detail["via"] = "console"
@@ -162,8 +165,15 @@ def _new_password_errors(new: str, current: str | None, username: str) -> list[F
 
 
 def _store(
-    uow: UnitOfWork, env: Env, account: t.Account, password: str, *, keep: uuid.UUID | None
+    uow: UnitOfWork,
+    env: Env,
+    account: t.Account,
+    password: str,
+    *,
+    keep: uuid.UUID | None,
+    must_change: bool,
 ) -> None:
     account.password_hash = login.hash_password(env, password)
+    account.must_change_password = must_change
     sessions.logout_everywhere(uow, env, account_id=account.id, but=keep)
     uow.flush()

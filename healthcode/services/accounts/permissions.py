@@ -123,6 +123,9 @@ class Principal:
     resident_id: uuid.UUID | None
     roles: frozenset[tuple[Role, str]]
     session_id: uuid.UUID | None = None  # the sign-in session; per-session limits count by it
+    # its password was set by someone else: only calls about the account itself get
+    # this far (``sessions.admitted``), and its password page says why
+    must_change_password: bool = False
 
     def has_role(self, role: Role) -> bool:
         return any(held == role for held, _scope in self.roles)

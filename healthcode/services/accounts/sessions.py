@@ -1,13 +1,16 @@
 """Sessions: opaque tokens stored only as a hash, so a leaked table cannot be replayed.
 
 Residents' sessions last days (a phone stays signed in); staff sessions last hours.
+A staff account whose password someone else set (``must_change_password``) signs in,
+but its session admits only calls about the account itself until its owner changes
+the password (``admitted``): the administrator who chose it knows it.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -31,6 +34,15 @@ class NotAuthenticated(DomainError):
         return {"WWW-Authenticate": "Bearer"}
 
 
+class PasswordChangeRequired(Forbidden):
+    """The pages send the owner to the password page instead (``web/errorpages.py``)."""
+
+    code: ClassVar[str] = "password_change_required"
+
+
+MUST_CHANGE = N_("The password an administrator set for you must be changed before you can go on")
+
+
 @dataclass(frozen=True)
 class AccountSummary:
     id: uuid.UUID
@@ -40,6 +52,7 @@ class AccountSummary:
     display_name: str
     resident_id: uuid.UUID | None
     roles: frozenset[tuple[Role, str]]
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +88,8 @@ def open_session(
 
 
 def authenticate(uow: UnitOfWork, env: Env, *, token: str) -> Principal | None:
-    """The principal behind a session token; None if unknown, expired, revoked or disabled."""
+    """The principal behind a session token; None if unknown, expired, revoked or
+    disabled; ``PasswordChangeRequired`` as ``admitted`` says."""
     found = _signed_in(uow, token)
     return None if found is None else admitted(found, now=env.clock.now())
 
@@ -101,31 +115,43 @@ class SignedIn:
     kind: str
     disabled_at: datetime | None
     resident_id: uuid.UUID | None
+    must_change_password: bool = False  # the code page's own query reads residents only
+    _: KW_ONLY
     roles: tuple[tuple[str, str], ...]
 
 
-def admitted(found: SignedIn, *, now: datetime) -> Principal | None:
+def admitted(found: SignedIn, *, now: datetime, own_account: bool = False) -> Principal | None:
     """The principal of a session read as ``found``; None if expired, revoked or the
-    account disabled. Every way in checks here, the code page's one query too."""
+    account disabled. Every way in checks here, the code page's one query too. An
+    account whose password must be changed first is refused
+    (``PasswordChangeRequired``) unless the call is about the account itself
+    (``own_account``: changing the password, reading the account, signing out)."""
     if found.revoked_at is not None or now >= found.expires_at:
         return None
     if found.disabled_at is not None:
         return None
+    if found.must_change_password and not own_account:
+        raise PasswordChangeRequired(MUST_CHANGE)
     return Principal(
         account_id=found.account_id,
         kind=AccountKind(found.kind),
         resident_id=found.resident_id,
         roles=_roles(found.roles),
         session_id=found.session_id,
+        must_change_password=found.must_change_password,
     )
 
 
 def admitted_as(
-    found: SignedIn | None, admit: Callable[[Principal], Principal], *, now: datetime
+    found: SignedIn | None,
+    admit: Callable[[Principal], Principal],
+    *,
+    now: datetime,
+    own_account: bool = False,
 ) -> Principal:
     """``admitted``, then what the route demands (``admit``); no session or one that no
     longer admits: ``NotAuthenticated``."""
-    principal = None if found is None else admitted(found, now=now)
+    principal = None if found is None else admitted(found, now=now, own_account=own_account)
     if principal is None:
         raise NotAuthenticated(N_("Please sign in"))
     return admit(principal)
@@ -141,6 +167,7 @@ class Caller:
 
     token: str | None
     admit: Callable[[Principal], Principal]
+    own_account: bool = False  # a call about the account itself (``admitted``)
 
     @property
     def token_hash(self) -> bytes:
@@ -149,7 +176,7 @@ class Caller:
         return token_hash(self.token)
 
     def checked(self, found: SignedIn | None, *, now: datetime) -> Principal:
-        return admitted_as(found, self.admit, now=now)
+        return admitted_as(found, self.admit, now=now, own_account=self.own_account)
 
     def authenticate(self, uow: UnitOfWork, env: Env) -> Principal:
         """The principal by the session's own query (every other path)."""
@@ -211,4 +238,5 @@ def summary(account: t.Account, roles: Sequence[t.AccountRole]) -> AccountSummar
         display_name=account.display_name,
         resident_id=account.resident_id,
         roles=_roles((r.role, r.scope) for r in roles),
+        must_change_password=account.must_change_password,
     )

@@ -278,7 +278,13 @@ def _create(
     authorised, the audit entry, and every appeal waiting for an officer (step
     ``unassigned``) that the account may decide sent to it."""
     made = login.create_staff(
-        uow, env, username=username, password=password, display_name=display_name, roles=roles
+        uow,
+        env,
+        username=username,
+        password=password,
+        display_name=display_name,
+        roles=roles,
+        must_change_password=True,  # the administrator (or the console) chose it
     )
     for role, scope in roles:
         _authorise(uow, env, actor_id, made.id, made.display_name, role, scope)

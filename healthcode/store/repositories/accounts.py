@@ -125,8 +125,9 @@ class Sessions(_Repo):
         rows = self.columns(_SIGNED_IN, {"token_hash": token_hash}).all()  # sees a logout
         if not rows:
             return None
-        columns: SessionColumns = tuple(rows[0][:7])
-        return columns, tuple((row[7], row[8]) for row in rows if row[7] is not None)
+        at = len(SESSION_COLUMNS)  # the role and scope follow the session's columns
+        columns: SessionColumns = tuple(rows[0][:at])
+        return columns, tuple((row[at], row[at + 1]) for row in rows if row[at] is not None)
 
     def by_token_hash(self, token_hash: bytes) -> t.AuthSession | None:
         query = select(t.AuthSession).where(t.AuthSession.token_hash == token_hash)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     String,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +28,9 @@ class Account(Base):
     username: Mapped[str | None] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64), default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # the password was set by someone else (an administrator, the console), who knows
+    # it: its owner must change it before the account may do anything else
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     resident_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("residents.id", ondelete="SET NULL"), unique=True
     )

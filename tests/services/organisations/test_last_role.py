@@ -109,7 +109,8 @@ class TestGivenBack:
         signed = login.staff_login(
             uow, env, username="issuer.back", password=PASSWORD, client="t", user_agent=""
         )
-        assert sessions.authenticate(uow, env, token=signed.token) is not None
+        with pytest.raises(sessions.PasswordChangeRequired):  # signed in, to change the
+            sessions.authenticate(uow, env, token=signed.token)  # administrator's password
         events = uow.session.scalars(
             select(t.AuditEvent)
             .where(t.AuditEvent.action.startswith("staff.account."))

@@ -267,7 +267,8 @@ class TestReactivate:
         again = login.staff_login(
             uow, env, username="issuer.back", password=PASSWORD, client="t", user_agent=""
         )
-        assert sessions.authenticate(uow, env, token=again.token) is not None
+        with pytest.raises(sessions.PasswordChangeRequired):  # signed in, to change the
+            sessions.authenticate(uow, env, token=again.token)  # administrator's password
         events = uow.session.scalars(
             select(t.AuditEvent).where(t.AuditEvent.action == "staff.account.reactivate")
         ).all()
