@@ -184,8 +184,8 @@ def get_roster(
 
 @router.post(
     "/employers/{organisation_id}/roster/imports",
-    summary="Import staff from a CSV (UTF-8 or GBK) or XLSX file: name, ID number, phone, "
-    "department; good rows are kept, every refused row is reported",
+    summary="Import staff from a CSV (UTF-8, GBK or Excel's Unicode text) or XLSX file: name, "
+    "ID number, phone, department; good rows are kept, every refused row is reported",
 )
 def import_roster(
     organisation_id: uuid.UUID,
