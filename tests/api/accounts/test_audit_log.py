@@ -108,3 +108,21 @@ def test_only_audit_readers_and_clear_refusals(
     assert "since" in bad.text
     assert client.get(API, params={"limit": 201}, headers=auditor).status_code == 422
     assert client.get(API).status_code == 401
+
+
+def test_staff_sign_ins_and_wrong_passwords_are_in_the_log(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    """Stop 45, an outside probe: sign-ins and wrong passwords were in the server's log
+    only. A name typed wrong is not kept (it may be a password typed in the wrong box)."""
+    in_tx(app, sessions, world)
+    login = "/api/v1/auth/staff/login"
+    wrong = client.post(login, json={"username": "audit.bz", "password": "not-the-password"})
+    assert wrong.status_code == 401
+    typo = client.post(login, json={"username": "correct horse battery", "password": "x" * 12})
+    assert typo.status_code == 401
+    auditor = staff_headers(client, "audit.all")
+    page = events(client, auditor, action="staff.sign_in")
+    seen = sorted((e["action"], e["detail"]["username"]) for e in page["events"])
+    assert seen == [("staff.sign_in", "audit.all"), ("staff.sign_in.refused", "audit.bz")]
+    assert "correct horse battery" not in str(page)

@@ -88,7 +88,11 @@ class TestMadeByAnAdministrator:
         actions = uow.session.scalars(
             select(t.AuditEvent.action).where(t.AuditEvent.action.startswith("staff."))
         ).all()
-        assert sorted(set(actions)) == ["staff.account.create", "staff.password.changed"]
+        assert sorted(set(actions)) == [
+            "staff.account.create",
+            "staff.password.changed",
+            "staff.sign_in",
+        ]
 
     def test_the_owners_own_change_never_marks_it(self, uow: UnitOfWork, env: Env) -> None:
         login.create_staff(
