@@ -13,12 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcode.domain.records import ImportKind
+from healthcode.http.security import SESSION_COOKIE
 from healthcode.services.accounts import login as accounts
 from healthcode.services.accounts.permissions import Role
 from healthcode.services.shared.env import Env
 from healthcode.store import tables as t
 from healthcode.store.uow import UnitOfWork
 from tests.api.helpers import PASSWORD, staff_headers
+from tests.api.pages import HTML
 from tests.factories.organisations import organisation
 from tests.factories.roster import employer_admin
 from tests.factories.scanning import venue
@@ -216,3 +218,15 @@ def test_the_health_departments_clerk_traces_without_a_scan_not_the_holder(
         return [colour_of(uow, a).value for a in accounts if a is not None]
 
     assert in_tx(sessions, env, colours) == ["green", "red"]
+
+
+def test_the_staff_home_of_a_data_officer_leads_to_tracing(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    """Stop 45, an outside probe: no page linked the tracing page; the officer needed
+    its address."""
+    in_tx(sessions, app.state.env, lambda uow: world(uow, app.state.env))
+    headers = staff_headers(client, "tracer.in")
+    client.cookies.set(SESSION_COOKIE, headers["Authorization"].removeprefix("Bearer "))
+    home = client.get("/staff", headers=HTML)
+    assert 'href="/staff/records/tracing">扫码轨迹追踪</a>' in home.text

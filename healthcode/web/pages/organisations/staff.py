@@ -52,6 +52,7 @@ STAFF_LINKS: tuple[tuple[frozenset[Permission], str, str], ...] = (
     ),
     (frozenset({Permission.SCAN}), "/staff/scanner", N_("Offline scanner")),
     (frozenset({Permission.RECORDS_IMPORT}), "/staff/records/imports", N_("Department data")),
+    (frozenset({Permission.RECORDS_IMPORT}), "/staff/records/tracing", N_("Tracing from scans")),
     (
         frozenset({Permission.APPEALS_DECIDE, Permission.COLOUR_OVERRIDE}),
         "/staff/appeals",
