@@ -122,6 +122,8 @@ class CheckinInput(InputModel):
 class RecordedView(BaseModel):
     employee_id: uuid.UUID
     name: str
+    organisation_id: uuid.UUID = Field(description="the employer it was recorded for")
+    organisation: str = Field(description="that employer's name")
     day: date
     window: Window
     temperature: float
@@ -135,11 +137,49 @@ class RecordedView(BaseModel):
         return cls(**vars(r))
 
 
-class TodayView(BaseModel):
-    employers: list[str]
-    window: Window | None = Field(description="the window open now; null between windows")
+class EmployerTodayView(BaseModel):
+    organisation_id: uuid.UUID
+    name: str
     windows: WindowsView
-    done: RecordedView | None
+    window: Window | None = Field(description="its window open now; null between windows")
+    latest: Window | None = Field(
+        description="the window open now, else today's last closed one; null before the "
+        "morning's opens"
+    )
+    status: Status | None = Field(description="latest's: open | done | flagged | missing")
+    done: RecordedView | None = Field(description="latest's check-in, if done")
+    next_window: Window | None = Field(description="when none is open, the next to open")
+    next_at: LocalTime | None = Field(description="when next_window opens")
+    counts_now: bool = Field(
+        description="a check-in sent now is recorded for this employer: where an open "
+        "window is not done yet, only there; when all open ones are done, it corrects them"
+    )
+
+    @classmethod
+    def of(cls, line: checkins.EmployerToday, *, counts_now: bool) -> EmployerTodayView:
+        return cls(
+            organisation_id=line.organisation_id,
+            name=line.name,
+            windows=WindowsView.of(line.windows),
+            window=line.window,
+            latest=line.latest,
+            status=line.status,
+            done=RecordedView.of(line.done) if line.done else None,
+            next_window=line.next.window if line.next else None,
+            next_at=line.next.at if line.next else None,
+            counts_now=counts_now,
+        )
+
+
+class TodayView(BaseModel):
+    employers: list[str] = Field(description="the names of every employer, as `by_employer`")
+    window: Window | None = Field(
+        description="the window open now at the first employer with one open (else the "
+        "first by name); null between windows. With several employers, see `by_employer`"
+    )
+    windows: WindowsView = Field(description="that employer's windows")
+    done: RecordedView | None = Field(description="that employer's check-in of that window")
+    by_employer: list[EmployerTodayView] = Field(description="one line per employer, by name")
 
 
 def _row(row: boards.BoardRow) -> BoardRowView:
@@ -219,23 +259,26 @@ def put_windows(
     return WindowsView.of(windows)
 
 
-@router.get("/me/checkins/today", summary="My check-in for the window open now, if I am staff")
+@router.get("/me/checkins/today", summary="My check-ins of today at each employer whose staff I am")
 def get_today(principal: ResidentDep, uow: UowDep, env: EnvDep) -> TodayView | None:
     today = checkins.today_checkin(uow, env, principal)
     if today is None:
         return None
+    takers = today.takers
     return TodayView(
         employers=list(today.employers),
         window=today.window,
         windows=WindowsView.of(today.windows),
         done=RecordedView.of(today.done) if today.done else None,
+        by_employer=[EmployerTodayView.of(x, counts_now=x in takers) for x in today.lines],
     )
 
 
 @router.post(
     "/me/checkins",
     status_code=201,
-    summary="Check in: my temperature and symptoms, for every employer whose staff I am",
+    summary="Check in: my temperature and symptoms, for the employers open now (see "
+    "`counts_now` of GET /me/checkins/today); each reading names its employer",
 )
 def post_checkin(
     data: CheckinInput, principal: ResidentDep, uow: UowDep, env: EnvDep

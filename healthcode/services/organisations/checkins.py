@@ -2,11 +2,12 @@
 
 A check-in is a temperature and whether the person has symptoms, for the window open
 now (morning or evening, the employer's own windows or the defaults). The employee
-reports it on their phone (for every employer whose roster holds their ID number) or
-the employer's staff enters it for them at the entrance. One check-in counts per
-employee and window: a second one corrects the first, which is kept as history. A
-fever (at or above the policy's ``fever_threshold_c``, else 37.3 ℃) or a symptom flags
-the person and tells the employer's administrators.
+reports it on their phone (for the employers whose roster holds their ID number and
+whose window is open: ``check_in`` says which) or the employer's staff enters it for
+them at the entrance. One check-in counts per employee and window: a second one
+corrects the first, which is kept as history. A fever (at or above the policy's
+``fever_threshold_c``, else 37.3 ℃) or a symptom flags the person and tells the
+employer's administrators.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from healthcode.domain.checkins import (
     DEFAULT_FEVER_C,
     DEFAULT_WINDOWS,
+    Status,
     Window,
     Windows,
     check_temperature,
@@ -26,6 +29,7 @@ from healthcode.domain.checkins import (
     hhmm,
     is_flagged,
     parse_windows,
+    status_of,
 )
 from healthcode.domain.clock import day_of
 from healthcode.domain.errors import FieldError, InvalidInput, NotFound
@@ -41,6 +45,7 @@ from healthcode.store.uow import UnitOfWork
 SELF, STAFF = "self", "staff"
 MAX_ENTRIES = 1000  # one entrance's list in one go
 EMPLOYER_POLICY = "binzhou-code"  # seed 003's code, whose fever line employers apply
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class Entry:
 class Recorded:
     employee_id: uuid.UUID
     name: str
+    organisation_id: uuid.UUID  # the employer it counts for
+    organisation: str
     day: date
     window: Window
     temperature: float
@@ -66,13 +73,71 @@ class Recorded:
 
 
 @dataclass(frozen=True)
-class TodayCheckin:
-    """What a resident's start page shows: their employers and the window open now."""
+class Opening:
+    """The next window to open, when none is open: today's evening or tomorrow's morning."""
 
-    employers: tuple[str, ...]
-    window: Window | None
+    window: Window
+    at: datetime
+    tomorrow: bool
+
+
+@dataclass(frozen=True)
+class EmployerToday:
+    """One employer's line on the start page. ``latest`` is the window open now, else
+    today's last one that has closed (None before the morning's opens): a closed
+    morning still says whether it was done, which one line for every employer lost."""
+
+    organisation_id: uuid.UUID
+    name: str
     windows: Windows
-    done: Recorded | None  # this window's current check-in, if any
+    window: Window | None  # open now
+    latest: Window | None
+    status: Status | None  # latest's: open, done, flagged or missing
+    done: Recorded | None  # latest's current check-in
+    next: Opening | None  # when none is open
+
+    @property
+    def until(self) -> str:
+        """When ``latest`` closes, as the windows are written ("24:00" for midnight)."""
+        w = self.windows
+        return hhmm(w.morning_until if self.latest is Window.MORNING else w.evening_until)
+
+
+@dataclass(frozen=True)
+class TodayCheckin:
+    """What a resident's start page shows: one line per employer whose roster holds
+    them, by name. The single-employer fields (``window``, ``windows``, ``done``) are
+    those of ``first``, as the page and the API showed them before there were lines."""
+
+    lines: tuple[EmployerToday, ...]
+
+    @property
+    def employers(self) -> tuple[str, ...]:
+        return tuple(line.name for line in self.lines)
+
+    @property
+    def first(self) -> EmployerToday:
+        """The first employer whose window is open now, else the first."""
+        return next((line for line in self.lines if line.window), self.lines[0])
+
+    @property
+    def window(self) -> Window | None:
+        return self.first.window
+
+    @property
+    def windows(self) -> Windows:
+        return self.first.windows
+
+    @property
+    def done(self) -> Recorded | None:
+        """The open window's check-in, if any (None between windows)."""
+        return self.first.done if self.first.window else None
+
+    @property
+    def takers(self) -> tuple[EmployerToday, ...]:
+        """The employers a check-in sent now is recorded for (``check_in``'s rule)."""
+        open_now = [(line, line.done is not None) for line in self.lines if line.window]
+        return tuple(_takers(open_now))
 
 
 def viewable_employer(
@@ -205,8 +270,13 @@ def enter_checkins(
 def check_in(
     uow: UnitOfWork, env: Env, who: Principal, *, temperature: float, symptoms: bool
 ) -> tuple[Recorded, ...]:
-    """A resident reports their own reading, for every employer whose roster holds them
-    and whose window is open now; with none open, it is refused naming the windows."""
+    """A resident reports their own reading. Of the employers whose roster holds them
+    and whose window is open now, it is recorded for those with no check-in yet in that
+    window; only when every open window is done already is it a correction, of all of
+    them. So a check-in to be counted by a second employer leaves the first one's
+    reading alone (it silently replaced it). With none open it is refused naming the
+    windows. The choice is made under the employees' row locks, so two at once act as
+    one after the other. The answer names the employer of each reading."""
     temperature = check_temperature(temperature)
     rosters = _rosters(uow, who)
     if not rosters:
@@ -220,27 +290,68 @@ def check_in(
     ]
     if not open_now:
         current_window(held[0][2], now)  # raises: says when
+    for employee, _employer, _window in open_now:  # in the rosters' order: no deadlock
+        uow.checkins.lock_employee(employee.id)
+    day = day_of(now)
+    chosen = _takers(
+        [((e, o, w), uow.checkins.current(e.id, day, w.value) is not None) for e, o, w in open_now]
+    )
     return tuple(
         _record(uow, env, employer, employee, window, temperature, symptoms, SELF, who.account_id)
-        for employee, employer, window in open_now
+        for employee, employer, window in chosen
     )
 
 
 def today_checkin(uow: UnitOfWork, env: Env, who: Principal) -> TodayCheckin | None:
-    """The start page's "today's check-in" for a resident on a roster; None otherwise.
-    With several employers, one whose window is open now (else the first): the page
-    said "not a check-in time" while one employer's window was open, and its check-in
-    would have counted (``check_in`` records it for every employer open now)."""
+    """The start page's "today's check-in" for a resident on a roster, one line per
+    employer (None on no roster): one employer's window and state for all of them hid
+    another's morning, done or missed, and its own windows."""
     rosters = _rosters(uow, who)
     if not rosters:
         return None
     now = env.clock.now()
-    held = _with_windows(uow, rosters)
-    employee, _employer, windows = next((h for h in held if h[2].open_at(now) is not None), held[0])
+    return TodayCheckin(
+        tuple(_line(uow, e, o, windows, now) for e, o, windows in _with_windows(uow, rosters))
+    )
+
+
+def _takers(open_now: Sequence[tuple[T, bool]]) -> list[T]:
+    """Of the employers open now, each with whether its window is done: the undone
+    ones; when all are done, all of them (a correction)."""
+    undone = [item for item, done in open_now if not done]
+    return undone or [item for item, _done in open_now]
+
+
+def _line(
+    uow: UnitOfWork, employee: t.Employee, employer: t.Organisation, windows: Windows, now: datetime
+) -> EmployerToday:
+    day = day_of(now)
+    begun = [w for w in Window if windows.bounds(w, day)[0] <= now]
+    latest = begun[-1] if begun else None
+    row = uow.checkins.current(employee.id, day, latest.value) if latest else None
+    done = _recorded(row, employee, employer, corrected=False) if row is not None else None
+    flagged = done.flagged if done is not None else None
     window = windows.open_at(now)
-    row = uow.checkins.current(employee.id, day_of(now), window.value) if window else None
-    done = _recorded(row, employee, corrected=False) if row is not None else None
-    return TodayCheckin(tuple(o.name for _e, o in rosters), window, windows, done)
+    return EmployerToday(
+        organisation_id=employer.id,
+        name=employer.name,
+        windows=windows,
+        window=window,
+        latest=latest,
+        status=status_of(windows, latest, day, now, flagged) if latest else None,
+        done=done,
+        next=None if window else _opening(windows, now),
+    )
+
+
+def _opening(windows: Windows, now: datetime) -> Opening:
+    """The next window to open after ``now`` (none being open)."""
+    day = day_of(now)
+    later = [w for w in Window if windows.bounds(w, day)[0] > now]
+    if later:
+        return Opening(later[0], windows.bounds(later[0], day)[0], tomorrow=False)
+    tomorrow = day + timedelta(days=1)
+    return Opening(Window.MORNING, windows.bounds(Window.MORNING, tomorrow)[0], tomorrow=True)
 
 
 def _with_windows(
@@ -303,13 +414,17 @@ def _record(
             temperature=reading,
             symptoms=symptoms,
         )
-    return _recorded(row, employee, corrected=earlier is not None)
+    return _recorded(row, employee, employer, corrected=earlier is not None)
 
 
-def _recorded(row: t.Checkin, employee: t.Employee, *, corrected: bool) -> Recorded:
+def _recorded(
+    row: t.Checkin, employee: t.Employee, employer: t.Organisation, *, corrected: bool
+) -> Recorded:
     return Recorded(
         employee.id,
         employee.name,
+        employer.id,
+        employer.name,
         row.day,
         Window(row.window),
         row.temperature,
