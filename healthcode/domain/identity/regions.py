@@ -168,10 +168,11 @@ def parse_region_code(raw: str, *, field: str = "region") -> Region:
             field, "format", N_("A region code has 6 digits, not {value}"), value=code
         )
     if not is_province(code[:2]):
-        raise InvalidInput.single(
+        raise InvalidInput.single(  # the whole code quoted, as it was typed
             field,
             "region",
-            N_("{prefix} is not a province or region code"),
+            N_("{value} is not a region code: no province's code begins with {prefix}"),
+            value=code,
             prefix=code[:2],
         )
     known = lookup_region(code)

@@ -154,3 +154,11 @@ def test_search_finds_nothing(query: str) -> None:
 
 def test_search_skips_placeholder_rows() -> None:
     assert all(r.name != "市辖区" for r in search_regions("北京", limit=100))
+
+
+def test_a_code_of_no_province_is_quoted_whole() -> None:
+    """Stop 45, an outside probe: "999999" was refused as "“99”不是省级行政区划代码"."""
+    with pytest.raises(InvalidInput) as caught:
+        parse_region_code("999999")
+    (only,) = caught.value.errors
+    assert only.render() == "999999 is not a region code: no province's code begins with 99"
