@@ -49,12 +49,16 @@ def audit_events(
     action: Annotated[str, Query(max_length=64, description="a prefix, e.g. lookup.")] = "",
     resident_id: uuid.UUID | None = None,
     actor_id: uuid.UUID | None = None,
+    id_number: Annotated[
+        str, Query(max_length=40, description="the resident's ID number, in place of resident_id")
+    ] = "",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditPageOut:
     page = read_audit_log(
         uow, env, who, since=since, until=until, action=action, resident_id=resident_id,
-        actor_id=actor_id, limit=limit, offset=offset, client=client_address(request),
+        actor_id=actor_id, id_number=id_number, limit=limit, offset=offset,
+        client=client_address(request),
     )  # fmt: skip
     return AuditPageOut(
         events=[AuditEventOut.model_validate(e, from_attributes=True) for e in page.entries],

@@ -126,3 +126,40 @@ def test_staff_sign_ins_and_wrong_passwords_are_in_the_log(
     seen = sorted((e["action"], e["detail"]["username"]) for e in page["events"])
     assert seen == [("staff.sign_in", "audit.all"), ("staff.sign_in.refused", "audit.bz")]
     assert "correct horse battery" not in str(page)
+
+
+def test_an_auditor_asks_by_the_residents_id_number(
+    client: TestClient, app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    """Stop 45, an outside probe: the filter took only our resident id, which no page an
+    auditor reaches shows; an ID number was refused as not a UUID."""
+    number = id_number()
+
+    def with_a_known_number(uow: UnitOfWork, env: Env) -> dict[str, uuid.UUID]:
+        people = world(uow, env)
+        account = new_account(uow, env, "13911110003")
+        declare(uow, env, account, id_number=number, region="371602")
+        assert account.resident_id is not None
+        audit.record(
+            uow, env, actor_id=None, action="lookup.colour", resident_id=account.resident_id
+        )
+        return people | {"known": account.resident_id}
+
+    people = in_tx(app, sessions, with_a_known_number)
+    binzhou = staff_headers(client, "audit.bz")
+    page = events(client, binzhou, action="lookup.", id_number=number)
+    assert [e["resident_id"] for e in page["events"]] == [str(people["known"])]
+    jinan = events(client, staff_headers(client, "audit.jn"), id_number=number)
+    assert jinan["events"] == []  # out of scope: as for no one registered
+    assert events(client, binzhou, id_number=id_number())["events"] == []
+    wrong = client.get(API, params={"id_number": "37160219900307123"}, headers=binzhou)
+    assert (wrong.status_code, error(wrong)["fields"][0]["field"]) == (422, "id_number")
+    both = {"id_number": number, "resident_id": str(people["known"])}
+    assert client.get(API, params=both, headers=binzhou).status_code == 422
+    with sessions() as session:  # the read is logged with the number masked
+        reads = session.scalars(
+            select(t.AuditEvent.detail).where(t.AuditEvent.action == "audit.read")
+        ).all()
+    assert number not in str(reads)
+    masked = number[:4] + "*" * 10 + number[-4:]
+    assert {"action": "lookup.", "id_number": masked, "resident_id": str(people["known"])} in reads
