@@ -15,7 +15,14 @@ from healthcode.cli.shared import LanguageOption, context, fail, operator, said_
 from healthcode.domain.clock import local
 from healthcode.domain.errors import DomainError
 from healthcode.domain.i18n import N_
-from healthcode.domain.records import Department, ImportKind, column_label
+from healthcode.domain.records import (
+    BATCH_STATUS_NAMES,
+    DEPARTMENT_NAMES,
+    KIND_NAMES,
+    Department,
+    ImportKind,
+    column_label,
+)
 from healthcode.i18n import translate
 from healthcode.services.shared.env import Env
 from healthcode.store.uow import UnitOfWorkFactory
@@ -226,9 +233,17 @@ def data_batches(limit: int = 20, lang: LanguageOption = None) -> None:
             counts = translate(line, {"added": b.added, "amended": b.amended, "refused": b.refused})
             started = local(b.started_at)  # Beijing time, as every page shows it
             typer.echo(
-                f"{b.id}  {started:%Y-%m-%d %H:%M}  {b.department}/{b.kind}  {b.status}  "
+                f"{b.id}  {started:%Y-%m-%d %H:%M}  {_named(b.department, b.kind)}  "
+                f"{translate(BATCH_STATUS_NAMES.get(b.status, b.status))}  "
                 f"{counts}  {b.file_name}{owed}"
             )
+
+
+def _named(department: str, *kinds: str) -> str:
+    """A department and kinds of records in the words the pages use (they were printed
+    as the codes "health/close_contact": an outside probe)."""
+    named = ", ".join(translate(KIND_NAMES.get(kind, kind)) for kind in kinds)
+    return f"{translate(DEPARTMENT_NAMES.get(department, department))}/{named}"
 
 
 @clients_app.command("add")
@@ -262,9 +277,8 @@ def clients_add(
             )
     except DomainError as error:
         raise fail(error, in_words=True) from None
-    kinds = ", ".join(made.kinds)
-    words = {"name": made.name, "department": made.department.value, "kinds": kinds}
-    typer.echo(translate(N_("client {name} ({department}): {kinds}"), words))
+    words = {"name": made.name, "named": _named(made.department.value, *made.kinds)}
+    typer.echo(translate(N_("client {name}: {named}"), words))
     typer.echo(translate(N_("key (shown once): {key}"), {"key": made.key}))
 
 
@@ -318,10 +332,7 @@ def clients_list(lang: LanguageOption = None) -> None:
         found = list_clients(uow)
     if not found:
         typer.echo(translate(N_("no department clients")))
-    line = N_(
-        "{name}  {department}  kinds: {kinds}  region: {region}  {status}  {lookups}  "
-        "created {created}"
-    )
+    line = N_("{name}  {named}  region: {region}  {status}  {lookups}  created {created}")
     for c in found:
         status = (
             translate(N_("key revoked {at}"), {"at": f"{local(c.revoked_at):%Y-%m-%d %H:%M}"})
@@ -331,8 +342,7 @@ def clients_list(lang: LanguageOption = None) -> None:
         lookups = N_("may look up colours") if c.lookups else N_("may not look up colours")
         words = {
             "name": c.name,
-            "department": c.department,
-            "kinds": ", ".join(c.kinds),
+            "named": _named(c.department, *c.kinds),
             "region": c.region or "-",
             "status": status,
             "lookups": translate(lookups),

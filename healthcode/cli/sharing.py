@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 
 from healthcode.cli.records import data_app
-from healthcode.cli.shared import context, fail, operator
+from healthcode.cli.shared import LanguageOption, context, fail, operator, speak
 from healthcode.domain.errors import DomainError
+from healthcode.domain.i18n import N_
+from healthcode.i18n import translate
 
 lookups_app = typer.Typer(
     no_args_is_help=True, help="Which department clients may look up colours."
@@ -27,11 +29,13 @@ def export_stats(
     directory: Annotated[
         Path | None, typer.Option(help="where to write [default: HEALTHCODE_STATS_DIR]")
     ] = None,
+    lang: LanguageOption = None,
 ) -> None:
     """Write a day's colour counts per county (small counts suppressed) as CSV."""
     from healthcode.jobs.sharing import export_stats as run
     from healthcode.services.sharing.statistics import export_statistics
 
+    speak(lang)
     units, env = context()
     try:
         if directory is None:
@@ -41,8 +45,8 @@ def export_stats(
             with units.reading() as uow:
                 path = export_statistics(uow, env, day=when, directory=directory)
     except DomainError as error:
-        raise fail(error) from None
-    typer.echo(f"written {path}")
+        raise fail(error, in_words=True) from None
+    typer.echo(translate(N_("written: {path}"), {"path": path}))
 
 
 def run_day(now: datetime) -> date:
@@ -54,28 +58,36 @@ def run_day(now: datetime) -> date:
 
 
 @lookups_app.command("grant")
-def grant(client: Annotated[str, typer.Argument(help="the department client's name")]) -> None:
+def grant(
+    client: Annotated[str, typer.Argument(help="the department client's name")],
+    lang: LanguageOption = None,
+) -> None:
     """Let a department client look up residents' colours by ID number."""
     from healthcode.services.sharing.lookups import grant_lookups
 
+    speak(lang)
     units, env = context()
     try:
         with units() as uow:
             grant_lookups(uow, env, client_name=client, by=operator())
     except DomainError as error:
-        raise fail(error) from None
-    typer.echo(f"{client} may look up colours")
+        raise fail(error, in_words=True) from None
+    typer.echo(translate(N_("{client} may look up colours"), {"client": client}))
 
 
 @lookups_app.command("revoke")
-def revoke(client: Annotated[str, typer.Argument(help="the department client's name")]) -> None:
+def revoke(
+    client: Annotated[str, typer.Argument(help="the department client's name")],
+    lang: LanguageOption = None,
+) -> None:
     """Stop a department client looking up colours (its key still sends records)."""
     from healthcode.services.sharing.lookups import revoke_lookups
 
+    speak(lang)
     units, env = context()
     try:
         with units() as uow:
             revoke_lookups(uow, env, client_name=client, by=operator())
     except DomainError as error:
-        raise fail(error) from None
-    typer.echo(f"{client} may no longer look up colours")
+        raise fail(error, in_words=True) from None
+    typer.echo(translate(N_("{client} may no longer look up colours"), {"client": client}))

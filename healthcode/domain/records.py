@@ -109,6 +109,9 @@ DEPARTMENT_NAMES: Mapping[str, str] = MappingProxyType(
         Department.MARKET_REGULATION: N_("Market regulation"),
     }
 )
+BATCH_STATUS_NAMES: Mapping[str, str] = MappingProxyType(
+    {"committed": N_("Imported"), "rolled_back": N_("Rolled back")}
+)
 KIND_NAMES: Mapping[str, str] = MappingProxyType(
     {
         ImportKind.CONFIRMED: N_("Confirmed cases"),

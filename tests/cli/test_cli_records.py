@@ -157,6 +157,9 @@ def test_import_speaks_the_users_language_and_reports_every_refusal(
     assert first["message"].startswith("尚无居民")
     listed = runner.invoke(app, ["data", "batches", "--lang", "zh"]).output
     assert "新增 1，修改 0，拒收 0" in listed
+    assert (
+        "卫生健康部门/密切接触者  已导入" in listed
+    )  # words, not "health/close_contact committed"
     units, _ = units_and_env(database, FixedClock(START))
     with units() as uow:
         started = uow.session.scalars(select(t.ImportBatch.started_at)).all()
@@ -318,17 +321,17 @@ def test_a_clients_key_is_rotated_its_name_given_again_and_all_listed(
     assert listed.exit_code == 0, listed.output
     lines = listed.output.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith(
-        "binzhou-cdc  health  kinds: confirmed  region: -  key in use  may look up colours  "
-        "created "
+    assert lines[0].startswith(  # in words, not codes (stop 45, an outside probe)
+        "binzhou-cdc  Health commission/Confirmed cases  region: -  key in use  "
+        "may look up colours  created "
     )
     assert lines[1].startswith(
-        "binzhou-cdc  health  kinds: close_contact  region: 371602  key revoked "
+        "binzhou-cdc  Health commission/Close contacts  region: 371602  key revoked "
     )
     assert "may not look up colours" in lines[1]
     assert "hcd_" not in listed.output
     chinese = runner.invoke(app, ["data", "clients", "list", "--lang", "zh"]).output
-    assert "类型：confirmed  地区：-  密钥有效  可查询健康码颜色  创建于 " in chinese
+    assert "卫生健康部门/确诊病例  地区：-  密钥有效  可查询健康码颜色  创建于 " in chinese
     refused = runner.invoke(app, ["data", "clients", "rotate", "nobody", "--lang", "zh"])
     assert refused.exit_code == 1
     assert refused.output.startswith("错误：没有名为 nobody 的客户端")

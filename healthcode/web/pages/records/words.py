@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
+from healthcode.domain.records import BATCH_STATUS_NAMES, DEPARTMENT_NAMES, KIND_NAMES
 
-from healthcode.domain.i18n import N_
-from healthcode.domain.records import DEPARTMENT_NAMES, KIND_NAMES
-
-DEPARTMENTS, KINDS = DEPARTMENT_NAMES, KIND_NAMES  # the domain's, for the pages
-STATUSES: Mapping[str, str] = MappingProxyType(
-    {"committed": N_("Imported"), "rolled_back": N_("Rolled back")}
-)
+# the domain's, for the pages
+DEPARTMENTS, KINDS, STATUSES = DEPARTMENT_NAMES, KIND_NAMES, BATCH_STATUS_NAMES
