@@ -145,7 +145,8 @@ def roll_back_batch(
     now = env.clock.now()
     reason = f"{ROLLBACK_REASON}{batch.id}"
     uow.data_records.withdraw_batch(batch.id, at=now, reason=reason)
-    _undo_all(uow, batch.id, uow.data_records.amended_by_batch(batch.id), t.Amendment.record_id)
+    records = uow.data_records.amended_by_batch(batch.id)
+    _undo_all(uow, batch.id, records, t.Amendment.record_id)
     uow.high_risk_regions.withdraw_batch(batch.id, at=now, reason=reason)
     listings = uow.high_risk_regions.amended_by_batch(batch.id)
     _undo_all(uow, batch.id, listings, t.Amendment.listing_id)
@@ -165,7 +166,8 @@ def roll_back_batch(
             "batch": str(batch.id),
             "department": batch.department,
             "kind": batch.kind,
-            "rows": batch.rows_added,
+            "rows": batch.rows_added,  # withdrawn; an amendment-only batch logged 0 alone
+            "restored": len(records) + len(listings),  # as they were before its amendments
             "address": address,
             "by": by,
         },

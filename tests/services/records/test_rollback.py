@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from healthcode.domain.colour import Colour
 from healthcode.domain.records import Department, ImportKind
@@ -133,6 +134,10 @@ def test_a_release_sent_later_amends_the_record_and_its_rollback_restores_it(
     uow.flush()
     assert record.end is None
     assert record.withdrawn_at is None  # the first import's record stands
+    logged = uow.session.scalars(
+        select(t.AuditEvent.detail).where(t.AuditEvent.action == "records.rollback")
+    ).one()  # it said "rows: 0" alone, as if nothing had changed (stop 45, an outside probe)
+    assert (logged["rows"], logged["restored"]) == (0, 1)
 
 
 @pytest.mark.parametrize("order", [(0, 1), (1, 0)], ids=["in the order sent", "latest first"])
